@@ -13,6 +13,8 @@ export interface RateLimiter {
 interface Bucket {
   tokens: number;
   updatedMs: number;
+  capacity: number;
+  refillPerSecond: number;
 }
 
 /** One process's buckets. Idle full buckets are dropped so memory follows the active keys. */
@@ -24,9 +26,9 @@ export class MemoryRateLimiter implements RateLimiter {
   take(bucket: string, capacity: number, refillPerSecond: number, nowMs: number): boolean {
     let b = this.buckets.get(bucket);
     if (b === undefined) {
-      if (this.buckets.size >= this.maxBuckets) this.evictFull(nowMs, refillPerSecond, capacity);
+      if (this.buckets.size >= this.maxBuckets) this.evictFull(nowMs);
       if (this.buckets.size >= this.maxBuckets) throw new Error('rate limit store is full');
-      b = { tokens: capacity, updatedMs: nowMs };
+      b = { tokens: capacity, updatedMs: nowMs, capacity, refillPerSecond };
       this.buckets.set(bucket, b);
     } else if (nowMs > b.updatedMs) {
       b.tokens = Math.min(capacity, b.tokens + ((nowMs - b.updatedMs) / 1000) * refillPerSecond);
@@ -38,9 +40,9 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   /** Buckets that would be full again now carry no state worth keeping. */
-  private evictFull(nowMs: number, refillPerSecond: number, capacity: number): void {
+  private evictFull(nowMs: number): void {
     for (const [key, b] of this.buckets) {
-      if (b.tokens + ((nowMs - b.updatedMs) / 1000) * refillPerSecond >= capacity) this.buckets.delete(key);
+      if (b.tokens + ((nowMs - b.updatedMs) / 1000) * b.refillPerSecond >= b.capacity) this.buckets.delete(key);
     }
   }
 }

@@ -1,0 +1,114 @@
+// Violation codes and messages of the typed conditions (SPEC §3.4, docs/semantics.md).
+// The oracle and the VM host both report (code, condition, subject value) and call these, so
+// the two paths give the same text.
+
+import type { Condition, Json, PathRef } from './types.js';
+
+export type ConditionCode =
+  | 'expression'
+  | 'encryption_algorithm'
+  | 'encryption_key_age'
+  | 'path_invalid'
+  | 'path_not_allowed'
+  | 'extension_blocked'
+  | 'rate_limited'
+  | 'state_unavailable';
+
+/** Numeric ids for condition codes, shared with the VM. */
+export const CONDITION_CODE_IDS: readonly ConditionCode[] = [
+  'expression', 'encryption_algorithm', 'encryption_key_age', 'path_invalid',
+  'path_not_allowed', 'extension_blocked', 'rate_limited', 'state_unavailable',
+];
+
+/** `action.a["b c"][0]` — the canonical text of a path. */
+export function pathText(p: PathRef): string {
+  let out: string = p.root;
+  for (const seg of p.segments) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg)) out += `.${seg}`;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+function quoted(values: readonly string[]): string {
+  return values.map((v) => '`' + v + '`').join(', ');
+}
+
+/** Long request values are cut in messages; the explanation carries them whole. */
+function shown(v: string): string {
+  return v.length > 200 ? v.slice(0, 200) + '…' : v;
+}
+
+/**
+ * The message of a violated typed condition. `subject` is the value the condition read: the
+ * `<field>` object for encryption_required, the path for file_access_control, the key for
+ * rate_limit_check.
+ */
+export function conditionMessage(code: ConditionCode, cond: Condition, subject: Json | undefined): string {
+  switch (code) {
+    case 'expression':
+      return cond.type === 'expression'
+        ? cond.message ?? `expression \`${cond.expr.source}\` is not true`
+        : 'expression is not true';
+    case 'encryption_algorithm': {
+      const allowed = cond.type === 'encryption_required' ? quoted(cond.algorithms) : '';
+      const where = cond.type === 'encryption_required' ? pathText(cond.field) : 'encryption';
+      const alg = isObject(subject) ? subject['algorithm'] : undefined;
+      return typeof alg === 'string'
+        ? `encryption algorithm \`${shown(alg)}\` is not one of ${allowed}`
+        : `encryption algorithm \`${where}.algorithm\` is missing (expected one of ${allowed})`;
+    }
+    case 'encryption_key_age': {
+      const days = cond.type === 'encryption_required' ? cond.key_rotation_days : undefined;
+      const where = cond.type === 'encryption_required' ? pathText(cond.field) : 'encryption';
+      const age = isObject(subject) ? subject['key_age_days'] : undefined;
+      return typeof age === 'number'
+        ? `encryption key is ${age} days old; keys must rotate within ${days} days`
+        : `encryption key age \`${where}.key_age_days\` is missing or not a number (keys must rotate within ${days} days)`;
+    }
+    case 'path_invalid': {
+      const where = cond.type === 'file_access_control' ? pathText(cond.field) : 'action.path';
+      if (typeof subject !== 'string') return `path \`${where}\` is missing or not a string`;
+      return hasControl(subject)
+        ? `path \`${where}\` contains a control character`
+        : `path \`${shown(subject)}\` escapes its root`;
+    }
+    case 'path_not_allowed': {
+      const allowed = cond.type === 'file_access_control' ? quoted(cond.allowed_paths ?? []) : '';
+      return `path \`${shown(String(subject))}\` matches no allowed path (${allowed})`;
+    }
+    case 'extension_blocked': {
+      const ext = cond.type === 'file_access_control' && typeof subject === 'string'
+        ? blockedExtension(subject, cond.blocked_extensions ?? [])
+        : undefined;
+      return `extension \`${ext ?? '?'}\` of \`${shown(String(subject))}\` is blocked`;
+    }
+    case 'rate_limited': {
+      if (cond.type !== 'rate_limit_check') return 'rate limit exceeded';
+      return `rate limit exceeded: ${cond.requests_per_minute} requests per minute, burst ${cond.burst_limit}`;
+    }
+    case 'state_unavailable':
+      return 'rate limit store unavailable: denied (fail closed)';
+  }
+}
+
+function isObject(v: Json | undefined): v is { [key: string]: Json } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function hasControl(s: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f-\u009f]/.test(s);
+}
+
+/**
+ * The first blocked extension the path's last segment ends with, or undefined.
+ * The segment is lower-cased and loses trailing dots and spaces first (Windows drops them, so
+ * `run.EXE. ` would still run as `run.exe`).
+ */
+export function blockedExtension(path: string, blocked: readonly string[]): string | undefined {
+  const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  const name = path.slice(cut + 1).replace(/[. ]+$/, '').toLowerCase();
+  return blocked.find((ext) => name.endsWith(ext));
+}

@@ -1,0 +1,45 @@
+// A small flag parser for the `mge` subcommands: `--name value`, `--name=value`, boolean
+// flags, and positionals. Unknown flags are usage errors (exit 2), never ignored.
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface ParsedArgs {
+  flags: Map<string, string | true>;
+  positionals: string[];
+}
+
+/**
+ * @example parseArgs(['--rules', 'r', '--explain'], { values: ['rules'], booleans: ['explain'] })
+ */
+export function parseArgs(argv: string[], spec: { values?: string[]; booleans?: string[] }): ParsedArgs {
+  const values = new Set(spec.values ?? []);
+  const booleans = new Set(spec.booleans ?? []);
+  const flags = new Map<string, string | true>();
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (booleans.has(name) && eq < 0) {
+      flags.set(name, true);
+    } else if (values.has(name)) {
+      const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UsageError(`\`--${name}\` needs a value`);
+      flags.set(name, value);
+    } else {
+      throw new UsageError(`unknown option \`--${name}\``);
+    }
+  }
+  return { flags, positionals };
+}
+
+export function stringFlag(args: ParsedArgs, name: string): string | undefined {
+  const v = args.flags.get(name);
+  return typeof v === 'string' ? v : undefined;
+}

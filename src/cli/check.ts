@@ -1,0 +1,42 @@
+// `mge check --rules DIR [--tenant T] [--explain] [--request FILE|-]` (SPEC §9): prints the
+// decision (no receipt); exit 0 approved, 1 denied, 2 error (message on stderr).
+
+import { readFile } from 'node:fs/promises';
+import { createEngineFromDir } from '../adapters/node.js';
+import { RequestError, RuleLoadError } from '../engine/engine.js';
+import { formatDiagnostic } from '../diagnostics/format.js';
+import { parseStrictJson } from '../json/strict-parse.js';
+import { parseArgs, stringFlag, UsageError } from './args.js';
+
+export async function checkCommand(argv: string[]): Promise<number> {
+  try {
+    const args = parseArgs(argv, { values: ['rules', 'tenant', 'request'], booleans: ['explain'] });
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument \`${args.positionals[0]}\``);
+    const rulesDir = stringFlag(args, 'rules') ?? process.env.MGE_RULES_DIR ?? './rules';
+    const requestFile = stringFlag(args, 'request') ?? '-';
+    const text = requestFile === '-' ? await readStdin() : await readFile(requestFile, 'utf8');
+    const request = parseStrictJson(text);
+    const engine = await createEngineFromDir(rulesDir);
+    const decision = await engine.evaluate(request, {
+      tenant: stringFlag(args, 'tenant'),
+      explain: args.flags.get('explain') === true,
+    });
+    process.stdout.write(JSON.stringify(decision, null, 2) + '\n');
+    return decision.approved ? 0 : 1;
+  } catch (err) {
+    if (err instanceof RuleLoadError) {
+      for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+    } else if (err instanceof RequestError || err instanceof UsageError) {
+      process.stderr.write(`mge check: ${err.message}\n`);
+    } else {
+      process.stderr.write(`mge check: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+    return 2;
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

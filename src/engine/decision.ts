@@ -1,0 +1,92 @@
+// The decision rule (SPEC §4), in one place: any violated deny rule denies; warn rules report.
+// Evaluators say which clauses are violated; this file orders them, attaches effect and
+// severity, and words the reasoning.
+
+import type { Rule, Violation } from '../ir/types.js';
+import type { ClauseOutcome } from './outcome.js';
+
+export const APPROVED_REASONING = 'All rules passed';
+
+/** The pseudo-rule that internal failures are charged to (a fail-closed denial). */
+export const ENGINE_RULE_ID = 'mge.engine';
+
+export interface Verdict {
+  approved: boolean;
+  reasoning: string;
+  rule_ids: string[];
+  violations: Violation[];
+  warnings: Violation[];
+}
+
+const CLAUSE_KIND_ORDER: Record<string, number> = {
+  'applies_to.when': 0,
+  conditions: 1,
+  prohibited: 2,
+  required: 3,
+};
+
+/** `conditions[10]` → [1, 10]: clauses sort by kind, then numerically by index. */
+function clauseKey(clause: string): [number, number] {
+  const open = clause.indexOf('[');
+  if (open < 0) return [CLAUSE_KIND_ORDER[clause] ?? 9, 0];
+  return [CLAUSE_KIND_ORDER[clause.slice(0, open)] ?? 9, Number(clause.slice(open + 1, -1))];
+}
+
+export function compareViolations(a: { rule_id: string; clause: string }, b: { rule_id: string; clause: string }): number {
+  if (a.rule_id !== b.rule_id) return a.rule_id < b.rule_id ? -1 : 1;
+  const [ka, ia] = clauseKey(a.clause);
+  const [kb, ib] = clauseKey(b.clause);
+  return ka - kb || ia - ib;
+}
+
+/**
+ * Turns violated clauses into the decision's verdict.
+ * `rulesById` must hold every applicable rule.
+ */
+export function decide(
+  applicable: readonly string[],
+  violated: readonly ClauseOutcome[],
+  rulesById: ReadonlyMap<string, Rule>,
+): Verdict {
+  const violations: Violation[] = [];
+  const warnings: Violation[] = [];
+  for (const c of violated) {
+    const rule = rulesById.get(c.rule_id);
+    // An outcome naming no known rule is an engine fault: charge it as a deny (fail closed).
+    const effect = rule?.effect ?? 'deny';
+    const v: Violation = {
+      rule_id: c.rule_id,
+      clause: c.clause,
+      code: c.code,
+      message: c.message,
+      effect,
+      severity: rule?.severity ?? 'critical',
+    };
+    (effect === 'deny' ? violations : warnings).push(v);
+  }
+  violations.sort(compareViolations);
+  warnings.sort(compareViolations);
+  const rule_ids = [...applicable].sort();
+  return { approved: violations.length === 0, reasoning: reasoningFor(violations), rule_ids, violations, warnings };
+}
+
+function reasoningFor(violations: readonly Violation[]): string {
+  if (violations.length === 0) return APPROVED_REASONING;
+  const first = violations[0];
+  const more = violations.length - 1;
+  const tail = more === 0 ? '' : ` (and ${more} more violation${more === 1 ? '' : 's'})`;
+  return `Denied by ${first.rule_id}: ${first.message}${tail}`;
+}
+
+/** The verdict when the engine itself failed: never an approval. */
+export function internalFailure(detail: string): Verdict {
+  const v: Violation = {
+    rule_id: ENGINE_RULE_ID,
+    clause: 'engine',
+    code: 'internal_error',
+    message: `internal error, denied (fail closed): ${detail}`,
+    effect: 'deny',
+    severity: 'critical',
+  };
+  return { approved: false, reasoning: `Denied by ${ENGINE_RULE_ID}: ${v.message}`, rule_ids: [], violations: [v], warnings: [] };
+}

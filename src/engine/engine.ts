@@ -1,0 +1,261 @@
+// The engine: rule sources in, decisions out (SPEC §3–§4). Holds one compiled policy per
+// tenant; a rule change compiles a new policy aside and swaps the pointer, so in-flight checks
+// finish on the old one and an invalid change never replaces a valid one.
+
+import type { Decision, Diagnostic, ExplanationEntry, Rule } from '../ir/types.js';
+import { explainClause } from '../ir/evaluate.js';
+import { computeActionHash } from '../receipt/hash.js';
+import { hasErrors, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
+import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
+import { decide, internalFailure, type Verdict } from './decision.js';
+import { newDecisionId } from './decision-id.js';
+import type { ClauseOutcome } from './outcome.js';
+import { buildPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
+import { applyRateLimits } from './rate-limit.js';
+import { DEFAULT_REQUEST_LIMITS, validateRequest, type RequestLimits } from './request.js';
+
+export type { RuleSource } from '../rules/load.js';
+export { RequestError } from './request.js';
+
+export const DEFAULT_TENANT = 'default';
+
+export interface EngineOptions {
+  /** The files of a rules directory; paths relative to it, `tenants/<t>/…` for tenant rules. */
+  rules: RuleSource[];
+  /** `vm` (default) is the production path; `oracle` walks the IR (the reference). */
+  evaluator?: EvaluatorKind;
+  /** Token buckets for rate_limit_check; in-memory by default. */
+  rateLimiter?: RateLimiter;
+  /** Clock in milliseconds since the epoch. */
+  now?: () => number;
+  /** A precompiled VM module, for runtimes that refuse to compile wasm from bytes (Workers). */
+  wasm?: WebAssembly.Module;
+  limits?: Partial<RequestLimits>;
+}
+
+export interface EvaluateOptions {
+  tenant?: string;
+  explain?: boolean;
+}
+
+export type EngineDecision = Decision & { explanation?: ExplanationEntry[] };
+
+export type RuleFormat = 'json' | 'yaml' | 'mdc';
+
+export type PutRuleResult =
+  | { ok: true; ruleIds: string[]; policyVersion: string }
+  | { ok: false; diagnostics: Diagnostic[] }
+  | { ok: false; conflict: string };
+
+/** Rule files (or an API change) with errors; nothing was swapped in. */
+export class RuleLoadError extends Error {
+  override readonly name = 'RuleLoadError';
+  constructor(readonly diagnostics: Diagnostic[]) {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    const first = errors[0];
+    super(
+      first
+        ? `${errors.length} error(s) in rules; first: ${first.span.file}:${first.span.line}:${first.span.col}: ${first.message}`
+        : 'rules have errors',
+    );
+  }
+}
+
+interface FileRules {
+  global: Rule[];
+  tenants: Map<string, Rule[]>;
+}
+
+/**
+ * Loads and compiles rules, then evaluates requests against them.
+ * @example
+ * const engine = await createEngine({ rules: [{ path: 'r.yaml', text: 'rule_id: r\nprohibited: …' }] });
+ * const decision = await engine.evaluate({ action: { type: 'db.write' } });
+ */
+export async function createEngine(opts: EngineOptions): Promise<Engine> {
+  const loaded = loadRuleSources(opts.rules);
+  if (hasErrors(loaded.diagnostics)) throw new RuleLoadError(loaded.diagnostics);
+  const engine = new Engine(opts, { global: loaded.global, tenants: loaded.tenants });
+  await engine.rebuildAll();
+  return engine;
+}
+
+export class Engine {
+  private readonly kind: EvaluatorKind;
+  private readonly limiter: RateLimiter;
+  private readonly now: () => number;
+  private readonly limits: RequestLimits;
+  private files: FileRules;
+  private apiRules = new Map<string, Map<string, Rule>>();
+  private globalPolicy!: TenantPolicy;
+  private policies = new Map<string, TenantPolicy>();
+  /** Rule changes are serialized: each builds on the state the previous one left. */
+  private changes: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: EngineOptions, files: FileRules) {
+    this.kind = opts.evaluator ?? 'vm';
+    this.limiter = opts.rateLimiter ?? new MemoryRateLimiter();
+    this.now = opts.now ?? Date.now;
+    this.limits = { ...DEFAULT_REQUEST_LIMITS, ...opts.limits };
+    this.files = files;
+  }
+
+  /** The policy a tenant is checked against right now. */
+  policy(tenant: string = DEFAULT_TENANT): TenantPolicy {
+    return this.policies.get(tenant) ?? this.globalPolicy;
+  }
+
+  /** Tenants with rules of their own (files or API); every other tenant sees the baseline. */
+  tenants(): string[] {
+    return [...this.policies.keys()].sort();
+  }
+
+  /** Whether a rule of the tenant's effective set may be changed through the API. */
+  isApiRule(tenant: string, ruleId: string): boolean {
+    return this.apiRules.get(tenant)?.has(ruleId) ?? false;
+  }
+
+  /**
+   * Decides one request (SPEC §2 shape; throws RequestError otherwise). Never throws for
+   * an internal failure: that is a denial (fail closed).
+   */
+  async evaluate(value: unknown, opts: EvaluateOptions = {}): Promise<EngineDecision> {
+    const tenant = opts.tenant ?? DEFAULT_TENANT;
+    const { request, rawAction, rawContext } = validateRequest(value, this.limits);
+    const nowMs = this.now();
+    const timestamp = new Date(nowMs).toISOString();
+    const policy = this.policy(tenant);
+    const env = { tenant, time: timestamp };
+
+    let verdict: Verdict;
+    try {
+      const outcome = policy.evaluator.evaluate(request, env);
+      const violated: ClauseOutcome[] = outcome.violated.slice();
+      if (policy.rateLimited.size > 0) {
+        const limited = outcome.applicable.flatMap((id) => policy.rateLimited.get(id) ?? []);
+        if (limited.length > 0) await applyRateLimits(limited, request, env, this.limiter, nowMs, violated);
+      }
+      verdict = decide(outcome.applicable, violated, policy.rulesById);
+    } catch (err) {
+      verdict = internalFailure(err instanceof Error ? err.message : String(err));
+    }
+
+    const decision: EngineDecision = {
+      decision_id: newDecisionId(nowMs),
+      approved: verdict.approved,
+      reasoning: verdict.reasoning,
+      rule_ids: verdict.rule_ids,
+      violations: verdict.violations,
+      warnings: verdict.warnings,
+      tenant,
+      policy_version: policy.policyVersion,
+      timestamp,
+      action_hash: await computeActionHash(rawAction, rawContext),
+    };
+    if (request.audience !== undefined) decision.audience = request.audience;
+    if (opts.explain) {
+      decision.explanation = [...verdict.violations, ...verdict.warnings].flatMap((v) => {
+        const rule = policy.rulesById.get(v.rule_id);
+        return rule ? [explainClause(rule, v.clause, request, env)] : [];
+      });
+    }
+    return decision;
+  }
+
+  /** Adds or replaces a tenant's API rules from one rule text (SPEC §8 PUT). */
+  putRule(tenant: string, source: { text: string; format: RuleFormat }): Promise<PutRuleResult> {
+    return this.serialize(async () => {
+      const path = `api/tenants/${tenant}/rules.${source.format === 'yaml' ? 'yaml' : source.format}`;
+      const parsed = parseRuleText(source.text, source.format, path);
+      if (hasErrors(parsed.diagnostics)) return { ok: false, diagnostics: parsed.diagnostics } as const;
+      const next = new Map(this.apiRules.get(tenant));
+      for (const rule of parsed.rules) {
+        const owner = this.fileRuleOwner(tenant, rule.rule_id);
+        if (owner) return { ok: false, conflict: `rule \`${rule.rule_id}\` comes from \`${owner}\` and is read-only here` } as const;
+        next.set(rule.rule_id, { ...rule, source: { ...rule.source, tenant } });
+      }
+      const policy = await this.buildTenant(tenant, next);
+      this.apiRules.set(tenant, next);
+      this.policies.set(tenant, policy);
+      return { ok: true, ruleIds: parsed.rules.map((r) => r.rule_id), policyVersion: policy.policyVersion } as const;
+    });
+  }
+
+  /** Removes one API rule of a tenant. File rules are read-only (`global`). */
+  deleteRule(tenant: string, ruleId: string): Promise<'deleted' | 'not_found' | 'global'> {
+    return this.serialize(async () => {
+      const current = this.apiRules.get(tenant);
+      if (!current?.has(ruleId)) return this.fileRuleOwner(tenant, ruleId) ? 'global' : 'not_found';
+      const next = new Map(current);
+      next.delete(ruleId);
+      const policy = await this.buildTenant(tenant, next);
+      this.apiRules.set(tenant, next);
+      this.policies.set(tenant, policy);
+      return 'deleted';
+    });
+  }
+
+  /** Replaces the file rules (hot reload). On any error the old rules keep serving. */
+  reloadFiles(sources: RuleSource[]): Promise<{ ok: true } | { ok: false; diagnostics: Diagnostic[] }> {
+    return this.serialize(async () => {
+      const loaded = loadRuleSources(sources);
+      if (hasErrors(loaded.diagnostics)) return { ok: false, diagnostics: loaded.diagnostics } as const;
+      const previous = this.files;
+      this.files = { global: loaded.global, tenants: loaded.tenants };
+      try {
+        await this.rebuildAll();
+      } catch (err) {
+        this.files = previous;
+        if (err instanceof RuleLoadError) return { ok: false, diagnostics: err.diagnostics } as const;
+        throw err;
+      }
+      return { ok: true } as const;
+    });
+  }
+
+  /** Compiles every policy aside, then swaps them all at once. */
+  async rebuildAll(): Promise<void> {
+    const tenants = new Set([...this.files.tenants.keys(), ...this.apiRules.keys()]);
+    const conflicts: Diagnostic[] = [];
+    for (const [tenant, rules] of this.apiRules) {
+      for (const rule of rules.values()) {
+        const owner = this.fileRuleOwner(tenant, rule.rule_id);
+        if (owner) {
+          conflicts.push({
+            severity: 'error', code: 'duplicate-rule-id', span: { file: owner, line: 1, col: 1 },
+            message: `rule \`${rule.rule_id}\` is also defined through the API for tenant \`${tenant}\``,
+            help: 'delete the API rule first, or give the file rule another rule_id',
+          });
+        }
+      }
+    }
+    if (conflicts.length > 0) throw new RuleLoadError(conflicts);
+    const globalPolicy = await buildPolicy(DEFAULT_TENANT, this.files.global, this.buildOptions());
+    const policies = new Map<string, TenantPolicy>();
+    for (const tenant of tenants) policies.set(tenant, await this.buildTenant(tenant, this.apiRules.get(tenant)));
+    this.globalPolicy = globalPolicy;
+    this.policies = policies;
+  }
+
+  private buildTenant(tenant: string, api: ReadonlyMap<string, Rule> | undefined): Promise<TenantPolicy> {
+    const rules = [...this.files.global, ...(this.files.tenants.get(tenant) ?? []), ...(api?.values() ?? [])];
+    return buildPolicy(tenant, rules, this.buildOptions());
+  }
+
+  private buildOptions() {
+    return { evaluator: this.kind, wasm: this.opts.wasm };
+  }
+
+  /** The file a global or tenant file rule with this id comes from, if any. */
+  private fileRuleOwner(tenant: string, ruleId: string): string | undefined {
+    const rule = this.files.global.find((r) => r.rule_id === ruleId)
+      ?? this.files.tenants.get(tenant)?.find((r) => r.rule_id === ruleId);
+    return rule?.source.file;
+  }
+
+  private serialize<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.changes.then(change, change);
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+}

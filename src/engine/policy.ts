@@ -1,0 +1,40 @@
+// A tenant's compiled policy: its effective rules, the evaluator over them, and the version
+// (hash of the compiled bundle). Immutable: a rule change builds a new one aside and swaps it in.
+
+import { compileBundle } from '../compile/bundle.js';
+import { createOracleEvaluator } from '../ir/evaluate.js';
+import type { Rule } from '../ir/types.js';
+import { sha256Hex } from '../receipt/hash.js';
+import type { Evaluator } from './outcome.js';
+import { createVmEvaluator } from './vm-evaluator.js';
+
+export type EvaluatorKind = 'vm' | 'oracle';
+
+export interface TenantPolicy {
+  readonly tenant: string;
+  readonly rules: readonly Rule[];
+  readonly rulesById: ReadonlyMap<string, Rule>;
+  readonly evaluator: Evaluator;
+  readonly policyVersion: string;
+  /** Rules with a rate_limit_check condition: the host evaluates those after the VM. */
+  readonly rateLimited: ReadonlyMap<string, Rule>;
+}
+
+export interface PolicyBuildOptions {
+  evaluator: EvaluatorKind;
+  wasm?: WebAssembly.Module;
+}
+
+/** Compiles `rules` for `tenant`. Both evaluator kinds hash the same bundle, so versions agree. */
+export async function buildPolicy(tenant: string, rules: readonly Rule[], opts: PolicyBuildOptions): Promise<TenantPolicy> {
+  const bundle = compileBundle(rules);
+  const policyVersion = 'sha256:' + (await sha256Hex(bundle.bytes));
+  const evaluator = opts.evaluator === 'oracle'
+    ? createOracleEvaluator(bundle.rules)
+    : await createVmEvaluator(bundle.rules, { wasm: opts.wasm });
+  const rulesById = new Map(bundle.rules.map((r) => [r.rule_id, r] as const));
+  const rateLimited = new Map(
+    bundle.rules.filter((r) => r.conditions.some((c) => c.type === 'rate_limit_check')).map((r) => [r.rule_id, r] as const),
+  );
+  return { tenant, rules: bundle.rules, rulesById, evaluator, policyVersion, rateLimited };
+}

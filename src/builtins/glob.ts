@@ -1,0 +1,196 @@
+// Linear-time glob matching (SPEC §3.7, docs/semantics.md "Globs").
+//
+// A pattern compiles to a list of tokens; token i is NFA state i, state n accepts. Matching
+// keeps the SET of active states while it reads the input's code points once, so the cost is
+// O(pattern × input) whatever the pattern — no backtracking, no blow-up on `*a*a*a*…b`.
+// Every transition goes forward (i → i+1) or stays (star loops), so the ε-closure is one
+// forward pass.
+//
+// Choices where the semantics leave room (the VM in assembly/glob.ts must make the same):
+// - There is no escape character. The first `]` after `[` closes the class; an empty class
+//   (`[]`, `[!]`, `[^]`), a `[` without `]` and a reversed range (`[z-a]`) are invalid.
+// - In a class, `-` between two members is a range; first or last it is literal.
+// - Path mode: one `*` is any run without `/`; two or more are `**`, any run; a `**` that
+//   starts the pattern or follows a `/` and is followed by `/` (`**/`) is one token that
+//   matches nothing or any run ending in `/`, so `a/**/b` matches `a/b`.
+// - Action mode: every run of `*` is any run; `.` and `/` are ordinary characters.
+
+export type GlobMode = 'path' | 'action';
+
+const SLASH = 0x2f;
+
+type Token =
+  | { t: 'lit'; cp: number }
+  | { t: 'any' } //                       `?`
+  | { t: 'class'; negated: boolean; ranges: number[] } // [lo0, hi0, lo1, hi1, …]
+  | { t: 'star' } //                      a run without `/` (path) or any run (action)
+  | { t: 'globstar' } //                  any run
+  | { t: 'segments' }; //                 `**/`: empty, or any run ending in `/`
+
+export interface CompiledGlob {
+  readonly pattern: string;
+  readonly mode: GlobMode;
+  readonly tokens: readonly Token[];
+}
+
+/**
+ * Compile a glob pattern; `null` when it is invalid (an unclosed or empty class, a reversed range).
+ *
+ * @example matchGlob(compileGlob('src/**\/*.ts', 'path')!, 'src/a/b.ts') // true
+ */
+export function compileGlob(pattern: string, mode: GlobMode): CompiledGlob | null {
+  const cps = Array.from(pattern, (c) => c.codePointAt(0)!);
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < cps.length) {
+    const c = cps[i];
+    if (c === 0x2a /* * */) {
+      let j = i;
+      while (j < cps.length && cps[j] === 0x2a) j++;
+      const run = j - i;
+      if (mode === 'action' || run === 1) {
+        tokens.push({ t: 'star' });
+      } else {
+        const atSegmentStart = i === 0 || cps[i - 1] === SLASH;
+        if (atSegmentStart && cps[j] === SLASH) {
+          tokens.push({ t: 'segments' });
+          j++; // the `/` belongs to the token
+        } else {
+          tokens.push({ t: 'globstar' });
+        }
+      }
+      i = j;
+    } else if (c === 0x3f /* ? */) {
+      tokens.push({ t: 'any' });
+      i++;
+    } else if (c === 0x5b /* [ */) {
+      const parsed = parseClass(cps, i + 1);
+      if (!parsed) return null;
+      tokens.push(parsed.token);
+      i = parsed.next;
+    } else {
+      tokens.push({ t: 'lit', cp: c });
+      i++;
+    }
+  }
+  return { pattern, mode, tokens: collapse(tokens) };
+}
+
+// Runs of `*` are already one token; what is left to merge are repeated `**/` (`a/**/**/b`),
+// which match exactly what one does, and `**/` before `**`, which together are one `**`.
+// Merging keeps the state count, and so the cost per input character, small.
+function collapse(tokens: Token[]): Token[] {
+  const out: Token[] = [];
+  for (const tok of tokens) {
+    const last = out[out.length - 1];
+    if (last?.t === 'segments' && tok.t === 'segments') continue;
+    if (last?.t === 'segments' && tok.t === 'globstar') {
+      out[out.length - 1] = tok;
+      continue;
+    }
+    out.push(tok);
+  }
+  return out;
+}
+
+function parseClass(cps: number[], start: number): { token: Token; next: number } | null {
+  let i = start;
+  let negated = false;
+  if (cps[i] === 0x21 /* ! */ || cps[i] === 0x5e /* ^ */) {
+    negated = true;
+    i++;
+  }
+  const members: number[] = [];
+  while (i < cps.length && cps[i] !== 0x5d /* ] */) {
+    members.push(cps[i]);
+    i++;
+  }
+  if (i >= cps.length || members.length === 0) return null;
+  const ranges: number[] = [];
+  for (let k = 0; k < members.length; k++) {
+    const lo = members[k];
+    if (members[k + 1] === 0x2d /* - */ && k + 2 < members.length) {
+      const hi = members[k + 2];
+      if (hi < lo) return null;
+      ranges.push(lo, hi);
+      k += 2;
+    } else {
+      ranges.push(lo, lo);
+    }
+  }
+  return { token: { t: 'class', negated, ranges }, next: i + 1 };
+}
+
+function inClass(tok: { negated: boolean; ranges: number[] }, cp: number): boolean {
+  let hit = false;
+  for (let k = 0; k < tok.ranges.length; k += 2) {
+    if (cp >= tok.ranges[k] && cp <= tok.ranges[k + 1]) {
+      hit = true;
+      break;
+    }
+  }
+  return hit !== tok.negated;
+}
+
+/**
+ * Does `input` match? Reads each code point once against the set of active states.
+ * `counter.steps` (when given) grows by one per active state per code point, so tests can
+ * prove the matcher linear in the input without timing it.
+ */
+export function matchGlob(g: CompiledGlob, input: string, counter?: { steps: number }): boolean {
+  const toks = g.tokens;
+  const n = toks.length;
+  const path = g.mode === 'path';
+  let active = new Uint8Array(n + 1);
+  let next = new Uint8Array(n + 1);
+  active[0] = 1;
+  closure(toks, active);
+  let steps = 0;
+  for (let i = 0; i < input.length; ) {
+    const cp = input.codePointAt(i)!;
+    i += cp > 0xffff ? 2 : 1;
+    next.fill(0);
+    let any = false;
+    for (let s = 0; s < n; s++) {
+      if (active[s] === 0) continue;
+      steps++;
+      const tok = toks[s];
+      switch (tok.t) {
+        case 'lit':
+          if (tok.cp === cp) next[s + 1] = 1;
+          break;
+        case 'any':
+          if (!path || cp !== SLASH) next[s + 1] = 1;
+          break;
+        case 'class':
+          if ((!path || cp !== SLASH) && inClass(tok, cp)) next[s + 1] = 1;
+          break;
+        case 'star':
+          if (!path || cp !== SLASH) next[s] = 1;
+          break;
+        case 'globstar':
+          next[s] = 1;
+          break;
+        case 'segments':
+          next[s] = 1;
+          if (cp === SLASH) next[s + 1] = 1;
+          break;
+      }
+    }
+    closure(toks, next);
+    for (let s = 0; s <= n; s++) if (next[s] !== 0) any = true;
+    [active, next] = [next, active];
+    if (!any) break;
+  }
+  if (counter) counter.steps += steps;
+  return active[n] === 1;
+}
+
+/** Star-like tokens may match nothing: an active one also activates its successor. */
+function closure(toks: readonly Token[], set: Uint8Array): void {
+  for (let s = 0; s < toks.length; s++) {
+    if (set[s] === 0) continue;
+    const t = toks[s].t;
+    if (t === 'star' || t === 'globstar' || t === 'segments') set[s + 1] = 1;
+  }
+}

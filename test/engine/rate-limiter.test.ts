@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryRateLimiter } from '../../src/state/rate-limiter.js';
+
+describe('MemoryRateLimiter', () => {
+  it('allows a burst, then refills at the given rate', () => {
+    const rl = new MemoryRateLimiter();
+    const t0 = 1_000_000;
+    expect([1, 2, 3].map(() => rl.take('k', 3, 1, t0))).toEqual([true, true, true]);
+    expect(rl.take('k', 3, 1, t0)).toBe(false);
+    expect(rl.take('k', 3, 1, t0 + 999)).toBe(false);
+    expect(rl.take('k', 3, 1, t0 + 1999)).toBe(true); // 1.999 tokens refilled: one taken
+    expect(rl.take('k', 3, 1, t0 + 1999)).toBe(false); // 0.999 left: not a whole token
+  });
+
+  it('keeps buckets apart', () => {
+    const rl = new MemoryRateLimiter();
+    expect(rl.take('a', 1, 1, 0)).toBe(true);
+    expect(rl.take('a', 1, 1, 0)).toBe(false);
+    expect(rl.take('b', 1, 1, 0)).toBe(true);
+  });
+
+  it('evicts only buckets that are full again, and refuses when it cannot make room', () => {
+    const rl = new MemoryRateLimiter(2);
+    expect(rl.take('a', 1, 1, 0)).toBe(true);
+    expect(rl.take('b', 1, 1, 0)).toBe(true);
+    expect(() => rl.take('c', 1, 1, 0)).toThrow('rate limit store is full');
+    // a and b are full again after a second: they are dropped to make room.
+    expect(rl.take('c', 1, 1, 1000)).toBe(true);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { RequestError, validateRequest } from '../../src/engine/request.js';
+
+function reason(value: unknown): string {
+  try {
+    validateRequest(value);
+  } catch (err) {
+    if (err instanceof RequestError) return err.detail;
+    throw err;
+  }
+  return 'accepted';
+}
+
+describe('validateRequest (SPEC §2)', () => {
+  it('expands the string-action shorthand but keeps the raw action for hashing', () => {
+    const v = validateRequest({ action: 'db.write' });
+    expect(v.request.action).toEqual({ type: 'db.write' });
+    expect(v.request.context).toEqual({});
+    expect(v.rawAction).toBe('db.write');
+    expect(v.rawContext).toBeUndefined();
+  });
+
+  it('keeps audience and context', () => {
+    const v = validateRequest({ action: { type: 'a' }, context: { x: 1 }, audience: 'exec-1' });
+    expect(v.request).toEqual({ action: { type: 'a' }, context: { x: 1 }, audience: 'exec-1' });
+  });
+
+  it('rejects every malformed shape with its own message', () => {
+    expect(reason(null)).toBe('the request must be a JSON object');
+    expect(reason([])).toBe('the request must be a JSON object');
+    expect(reason({ action: 'a', extra: 1 })).toBe(
+      'unknown top-level field `extra`; a request has `action`, `context` and `audience`',
+    );
+    expect(reason({})).toBe('`action` must be an object with a string `type`, or a string');
+    expect(reason({ action: { type: 3 } })).toBe('`action.type` must be a string');
+    expect(reason({ action: 'a', context: [] })).toBe('`context` must be an object');
+    expect(reason({ action: 'a', audience: 7 })).toBe('`audience` must be a string');
+  });
+
+  it('enforces the limits and refuses values two parties could read differently', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    expect(reason({ action: 'a', context: { deep } })).toMatch(/^nesting deeper than 32 at/);
+    expect(reason({ action: 'a', context: { s: 'x'.repeat(8 * 1024 + 1) } })).toBe(
+      'string longer than 8192 characters at `request.context.s`',
+    );
+    expect(reason({ action: 'a', context: { l: new Array(1025).fill(0) } })).toBe(
+      'array longer than 1024 items at `request.context.l`',
+    );
+    expect(reason({ action: 'a', context: { n: 2 ** 53 } })).toMatch(/^integer outside ±\(2\^53−1\) at `request.context.n`/);
+    expect(reason({ action: 'a', context: { s: 'a\ud800b' } })).toBe('lone UTF-16 surrogate in a string at `request.context.s`');
+    expect(reason({ action: 'a', context: { f: () => 1 } })).toBe('a value that is not JSON at `request.context.f`');
+    expect(reason({ action: 'a', context: { d: new Date(0) } })).toBe('a value that is not JSON at `request.context.d`');
+    expect(reason({ action: 'a', context: { n: Number.NaN } })).toBe('non-finite number at `request.context.n`');
+  });
+
+  it('accepts the boundaries themselves', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 30; i++) deep = { d: deep };
+    expect(reason({ action: 'a', context: { deep, s: 'x'.repeat(8192), l: new Array(1024).fill(0), n: 2 ** 53 - 1 } })).toBe('accepted');
+  });
+
+  it('treats __proto__ as plain data', () => {
+    const context = JSON.parse('{"__proto__": {"admin": true}}');
+    const v = validateRequest({ action: 'a', context });
+    expect(Object.keys(v.request.context)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>)['admin']).toBeUndefined();
+  });
+});

@@ -1,0 +1,87 @@
+// MGEClient: the agent side of SPEC §8. Checks and receipt verifications are sent once (they
+// have effects: an audit entry, rate-limit tokens, a consumed nonce); reads are retried.
+
+import { AuditApi } from './audit-api.js';
+import { guard, type GuardedFn, type GuardOptions, type Describe } from './guard.js';
+import { RulesApi } from './rules-api.js';
+import { Transport, type TransportOptions } from './transport.js';
+import type { Action, CheckInput, CheckOptions, CheckResult, Context, Decision, ServerVerifyResult } from './types.js';
+
+export type MGEClientOptions = TransportOptions;
+
+export class MGEClient {
+  readonly rules: RulesApi;
+  readonly audit: AuditApi;
+  private readonly t: Transport;
+
+  /**
+   * @example
+   * const client = new MGEClient('http://127.0.0.1:8080', { apiKey: process.env.MGE_API_KEY })
+   */
+  constructor(baseUrl: string, opts: MGEClientOptions = {}) {
+    this.t = new Transport(baseUrl, opts);
+    this.rules = new RulesApi(this.t);
+    this.audit = new AuditApi(this.t);
+  }
+
+  /**
+   * Asks whether `action` may run. Resolves with the decision whether approved or not; throws
+   * only when there is no decision (typed HTTP, timeout or network errors).
+   *
+   * @example
+   * const d = await client.checkCompliance({ type: 'db.write', table: 'users' }, { environment: 'production' })
+   * if (!d.approved) console.log(d.reasoning, d.violations)
+   */
+  checkCompliance(action: Action, context?: Context, opts: CheckOptions = {}): Promise<CheckResult> {
+    return this.t.json<CheckResult>({
+      method: 'POST',
+      path: '/api/v1/governance/check',
+      query: { explain: opts.explain ? 'true' : undefined },
+      body: { action, context, audience: opts.audience },
+      idempotent: false,
+    });
+  }
+
+  /**
+   * Several checks in one round trip; decisions come back in request order.
+   * @example const [a, b] = await client.checkBatch([{ action: 'file.read' }, { action: 'db.drop' }])
+   */
+  async checkBatch(requests: CheckInput[], opts: { explain?: boolean } = {}): Promise<CheckResult[]> {
+    const body = await this.t.json<{ decisions: CheckResult[] }>({
+      method: 'POST',
+      path: '/api/v1/governance/check/batch',
+      query: { explain: opts.explain ? 'true' : undefined },
+      body: { requests },
+      idempotent: false,
+    });
+    return body.decisions;
+  }
+
+  /**
+   * Server-side receipt verification (SPEC §5). A valid answer consumes the nonce: the same
+   * receipt verifies once. Pass the action about to run to catch `action_mismatch`.
+   *
+   * @example
+   * const { valid, reason } = await client.verify(decision, { action, context })
+   */
+  verify(decision: Decision, opts: { action?: Action; context?: Context } = {}): Promise<ServerVerifyResult> {
+    return this.t.json<ServerVerifyResult>({
+      method: 'POST',
+      path: '/api/v1/receipts/verify',
+      body: { decision, action: opts.action, context: opts.context },
+      idempotent: false,
+    });
+  }
+
+  /**
+   * Wraps `fn` so that every call is described, checked, and its receipt verified before `fn`
+   * runs; a denial throws `ActionDenied`, a bad receipt `ReceiptRejected`.
+   *
+   * @example
+   * const drop = client.guard((t: string) => ({ action: { type: 'db.drop', table: t } }), dropTable)
+   * await drop('users') // throws ActionDenied when a rule forbids it
+   */
+  guard<A extends unknown[], R>(describe: Describe<A>, fn: (...args: A) => R | Promise<R>, opts: GuardOptions = {}): GuardedFn<A, R> {
+    return guard(this, describe, fn, opts);
+  }
+}

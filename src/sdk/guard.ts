@@ -1,0 +1,56 @@
+// The guard puts the SPEC §1 protocol around a function: describe → check → deny or verify the
+// receipt → run. The function runs only after both the decision and its receipt hold, so an
+// agent cannot act on a forged, replayed or mismatched approval.
+
+import { ActionDenied, ReceiptRejected } from './errors.js';
+import type { Action, CheckInput, CheckResult, Context, Decision } from './types.js';
+
+/** Says, for one call's arguments, what action it is about to perform. */
+export type Describe<A extends unknown[]> = (...args: A) => CheckInput | Promise<CheckInput>;
+
+export type GuardedFn<A extends unknown[], R> = (...args: A) => Promise<R>;
+
+/** Checks a receipt for the action about to run; `{valid: false, reason}` refuses it. */
+export type ReceiptCheck = (
+  decision: Decision,
+  input: { action: Action; context?: Context; audience?: string },
+) => Promise<{ valid: boolean; reason?: string }>;
+
+export interface GuardOptions {
+  /**
+   * How the receipt is checked before `fn` runs. Default `'server'`: `POST /receipts/verify`,
+   * which also consumes the nonce. Pass `offlineReceiptCheck({ jwks })` to verify locally.
+   */
+  verify?: 'server' | ReceiptCheck;
+  explain?: boolean;
+}
+
+/** The part of MGEClient the guard uses (kept narrow so tests can see what it depends on). */
+export interface GuardClient {
+  checkCompliance(action: Action, context?: Context, opts?: { explain?: boolean; audience?: string }): Promise<CheckResult>;
+  verify(decision: Decision, opts?: { action?: Action; context?: Context }): Promise<{ valid: boolean; reason?: string }>;
+}
+
+/**
+ * `client.guard(...)` as a free function.
+ * @example const send = guard(client, (to: string) => ({ action: { type: 'email.send', to } }), sendMail)
+ */
+export function guard<A extends unknown[], R>(
+  client: GuardClient,
+  describe: Describe<A>,
+  fn: (...args: A) => R | Promise<R>,
+  opts: GuardOptions = {},
+): GuardedFn<A, R> {
+  const check: ReceiptCheck =
+    opts.verify === undefined || opts.verify === 'server'
+      ? (d, input) => client.verify(d, { action: input.action, context: input.context })
+      : opts.verify;
+  return async (...args: A): Promise<R> => {
+    const input = await describe(...args);
+    const decision = await client.checkCompliance(input.action, input.context, { explain: opts.explain, audience: input.audience });
+    if (!decision.approved) throw new ActionDenied(decision);
+    const result = await check(decision, input);
+    if (!result.valid) throw new ReceiptRejected(result.reason ?? 'invalid', decision);
+    return fn(...args);
+  };
+}

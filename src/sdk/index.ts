@@ -1,0 +1,10 @@
+// mge/sdk — everything an agent or an execution layer needs to talk to MGE, with no Node-only
+// import, so it runs in Node, Deno, Bun, workers and browsers.
+
+export { MGEClient, type MGEClientOptions } from './client.js';
+export { guard, type Describe, type GuardClient, type GuardedFn, type GuardOptions, type ReceiptCheck } from './guard.js';
+export { RulesApi, RULE_CONTENT_TYPES, type RuleFormat, type RuleContentType, type ValidateResult } from './rules-api.js';
+export { AuditApi, type ExportOptions } from './audit-api.js';
+export type { FetchLike, TransportOptions } from './transport.js';
+export * from './errors.js';
+export type * from './types.js';

@@ -1,0 +1,163 @@
+// One HTTP exchange with the MGE server: auth header, per-attempt timeout, typed errors, and
+// retries with backoff — but only for calls the caller marks idempotent. A governance check is
+// never retried: it appends to the audit log and takes rate-limit tokens, and a receipt verify
+// consumes its nonce, so sending either twice is not the same as sending it once.
+// Only web-standard APIs (fetch, AbortController, setTimeout), so it runs in every runtime.
+
+import { httpError, MGEError, MGENetworkError, MGEProtocolError, MGETimeoutError, type Problem } from './errors.js';
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface TransportOptions {
+  apiKey?: string;
+  /** Per attempt, until the response headers (and, for JSON calls, the body) arrived. Default 10 000. */
+  timeoutMs?: number;
+  /** Extra attempts for idempotent calls. Default 2. */
+  retries?: number;
+  /** First backoff delay; doubles per attempt, with jitter. Default 200. */
+  retryDelayMs?: number;
+  /** Cap on any single backoff delay, including a server's `Retry-After`. Default 5 000. */
+  maxRetryDelayMs?: number;
+  fetch?: FetchLike;
+}
+
+export interface Call {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** A value sent as JSON, or a string sent as is with `contentType`. */
+  body?: unknown;
+  contentType?: string;
+  /** Safe to send more than once (retried on network errors, timeouts, 429, 502, 503, 504). */
+  idempotent: boolean;
+}
+
+/** Statuses worth another attempt: overload and gateway trouble, never a client error. */
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
+
+export class Transport {
+  readonly baseUrl: string;
+  private readonly fetchFn: FetchLike;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly retryDelayMs: number;
+  private readonly maxRetryDelayMs: number;
+
+  constructor(baseUrl: string, private readonly opts: TransportOptions = {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    // Bound, because a bare `fetch` called as a method throws "Illegal invocation" in browsers.
+    this.fetchFn = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.retries = Math.max(0, opts.retries ?? 2);
+    this.retryDelayMs = opts.retryDelayMs ?? 200;
+    this.maxRetryDelayMs = opts.maxRetryDelayMs ?? 5_000;
+  }
+
+  /** Sends `call` and parses the JSON answer. */
+  async json<T>(call: Call): Promise<T> {
+    return this.attempt(call, async (res, url) => {
+      const text = await res.text();
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        throw new MGEProtocolError(call.method, url, `expected JSON, got \`${text.slice(0, 80)}\``);
+      }
+    });
+  }
+
+  /** Sends `call` and hands back the open response (for streaming bodies). */
+  async stream(call: Call): Promise<Response> {
+    return this.attempt(call, async (res) => res);
+  }
+
+  private url(call: Call): string {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) q.set(k, String(v));
+    const qs = q.toString();
+    return this.baseUrl + call.path + (qs ? `?${qs}` : '');
+  }
+
+  private init(call: Call, signal: AbortSignal): RequestInit {
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    let body: string | undefined;
+    if (call.body !== undefined) {
+      body = typeof call.body === 'string' ? call.body : JSON.stringify(call.body);
+      headers['content-type'] = call.contentType ?? 'application/json';
+    }
+    return { method: call.method, headers, body, signal };
+  }
+
+  /** Runs attempts until one succeeds, a non-retryable failure happens, or retries run out. */
+  private async attempt<T>(call: Call, read: (res: Response, url: string) => Promise<T>): Promise<T> {
+    const url = this.url(call);
+    const attempts = call.idempotent ? this.retries + 1 : 1;
+    for (let i = 0; ; i++) {
+      const last = i === attempts - 1;
+      const ctl = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        ctl.abort();
+      }, this.timeoutMs);
+      let retryAfter: number | undefined;
+      try {
+        const res = await this.fetchFn(url, this.init(call, ctl.signal));
+        if (res.ok) return await read(res, url);
+        const problem = await readProblem(res);
+        if (last || !RETRY_STATUS.has(res.status)) throw httpError(problem, call.method, url);
+        retryAfter = parseRetryAfter(res.headers.get('retry-after'));
+      } catch (e) {
+        const err = timedOut
+          ? new MGETimeoutError(call.method, url, this.timeoutMs)
+          : e instanceof MGEError
+            ? e
+            : new MGENetworkError(call.method, url, e);
+        const transient = err instanceof MGETimeoutError || err instanceof MGENetworkError;
+        if (last || !transient) throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+      await sleep(this.backoff(i, retryAfter));
+    }
+  }
+
+  /** Exponential backoff with "equal jitter", so many clients do not retry in lockstep. */
+  private backoff(attempt: number, retryAfterMs?: number): number {
+    const exp = Math.min(this.maxRetryDelayMs, this.retryDelayMs * 2 ** attempt);
+    const jittered = exp / 2 + Math.random() * (exp / 2);
+    return Math.min(this.maxRetryDelayMs, Math.max(jittered, retryAfterMs ?? 0));
+  }
+}
+
+/** The problem+json body, or one made from the status line when the body is something else. */
+async function readProblem(res: Response): Promise<Problem> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body: unknown = JSON.parse(text);
+    if (body && typeof body === 'object' && !Array.isArray(body)) {
+      const p = body as Record<string, unknown>;
+      return {
+        ...p,
+        title: typeof p.title === 'string' ? p.title : res.statusText || `HTTP ${res.status}`,
+        // The status line is authoritative: it is what proxies and retries look at too.
+        status: res.status,
+      };
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return { title: res.statusText || `HTTP ${res.status}`, status: res.status, detail: text.slice(0, 500) || undefined };
+}
+
+/** `Retry-After` in seconds or as an HTTP date, in milliseconds from now. */
+function parseRetryAfter(v: string | null): number | undefined {
+  if (!v) return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,89 @@
+// What the SDK sends and receives, in the wire shapes of SPEC §2, §4, §5, §6 and §8.
+// Decisions and receipts reuse the engine's own types so the two can never drift apart.
+
+import type { Decision, ExplanationEntry, Json, Receipt, Violation } from '../ir/types.js';
+
+export type { Decision, ExplanationEntry, Json, Receipt, Violation };
+
+/** An action: an object with a string `type`, or a bare string as shorthand for `{type: s}`. */
+export type Action = string | { type: string; [key: string]: Json };
+
+export type Context = { [key: string]: Json };
+
+/** One check request (SPEC §2). */
+export interface CheckInput {
+  action: Action;
+  context?: Context;
+  /** The executor the receipt is meant for (SPEC §5). */
+  audience?: string;
+}
+
+export interface CheckOptions {
+  /** Ask for `explanation` (values the violated clauses read); never signed nor audited. */
+  explain?: boolean;
+  audience?: string;
+}
+
+/** A decision as returned by a check; `explanation` only with `explain: true`. */
+export type CheckResult = Decision & { explanation?: ExplanationEntry[] };
+
+/** SPEC §5 failure reasons, the same from the server and from the offline verifier. */
+export type VerifyReason =
+  | 'bad_signature'
+  | 'unknown_kid'
+  | 'decision_mismatch'
+  | 'action_mismatch'
+  | 'expired'
+  | 'replayed'
+  | 'malformed'
+  | 'audience_mismatch';
+
+export interface ServerVerifyResult {
+  valid: boolean;
+  reason?: VerifyReason;
+}
+
+/** A signed tree head (SPEC §6). */
+export interface Checkpoint {
+  tenant: string;
+  tree_size: number;
+  root_hash: string;
+  timestamp: string;
+  alg: Receipt['alg'];
+  kid: string;
+  signature: string;
+}
+
+/** RFC 9162 inclusion proof of one decision (SPEC §6). */
+export interface InclusionProof {
+  decision_id: string;
+  leaf_index: number;
+  tree_size: number;
+  leaf_hash: string;
+  audit_path: string[];
+  root_hash: string;
+}
+
+export interface ConsistencyProof {
+  first: number;
+  second: number;
+  proof: string[];
+}
+
+/** A rule change as logged (SPEC §6). */
+export interface RuleChangeEntry {
+  kind: 'rule_change';
+  rule_id: string;
+  op: 'put' | 'delete';
+  policy_version: string;
+  by: string;
+  timestamp: string;
+}
+
+/** One line of the audit export: a decision, or a rule change. */
+export type AuditEntry = Decision | RuleChangeEntry;
+
+/** A JSON Web Key Set as served by `GET /api/v1/keys`. */
+export interface Jwks {
+  keys: JsonWebKey[];
+}

@@ -1,0 +1,181 @@
+// Unit tests of MGEClient's HTTP behaviour against a scripted fetch: error typing, timeouts,
+// and the retry policy (idempotent calls only, with backoff). The end-to-end suite runs the
+// same client against the real server.
+
+import { describe, expect, it } from 'vitest';
+import {
+  MGEClient, MGEHttpError, MGEInvalidRule, MGENetworkError, MGENotFound, MGEOverloaded, MGEProtocolError,
+  MGETimeoutError, MGEUnauthorized,
+} from '../../src/sdk/index.js';
+import { stubFetch, type Scripted } from './stub-fetch.js';
+
+const decision = {
+  decision_id: 'dec-1', approved: true, reasoning: 'All rules passed', rule_ids: [], violations: [], warnings: [],
+  tenant: 'default', policy_version: 'sha256:00', timestamp: '2026-11-25T00:00:00.000Z', action_hash: 'ab',
+};
+
+function client(script: Scripted[], opts: { retries?: number; timeoutMs?: number; apiKey?: string } = {}) {
+  const stub = stubFetch(script);
+  const c = new MGEClient('http://mge.test/', { retryDelayMs: 1, maxRetryDelayMs: 5, fetch: stub.fetch, ...opts });
+  return { c, calls: stub.calls };
+}
+
+describe('requests', () => {
+  it('sends the check body, the bearer key and explain as a query parameter', async () => {
+    const { c, calls } = client([{ status: 200, body: decision }], { apiKey: 'k-123' });
+    const d = await c.checkCompliance({ type: 'db.write', table: 'users' }, { environment: 'prod' }, { explain: true, audience: 'exec-1' });
+    expect(d).toEqual(decision);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].method).toBe('POST');
+    expect(calls[0].url).toBe('http://mge.test/api/v1/governance/check?explain=true');
+    expect(calls[0].headers.get('authorization')).toBe('Bearer k-123');
+    expect(calls[0].headers.get('content-type')).toBe('application/json');
+    expect(JSON.parse(calls[0].body!)).toEqual({
+      action: { type: 'db.write', table: 'users' }, context: { environment: 'prod' }, audience: 'exec-1',
+    });
+  });
+
+  it('leaves out context and the explain parameter when not given', async () => {
+    const { c, calls } = client([{ status: 200, body: decision }]);
+    await c.checkCompliance('file.read');
+    expect(calls[0].url).toBe('http://mge.test/api/v1/governance/check');
+    expect(JSON.parse(calls[0].body!)).toEqual({ action: 'file.read' });
+    expect(calls[0].headers.get('authorization')).toBeNull();
+  });
+
+  it('sends rule text as is, with the Content-Type of its format', async () => {
+    const { c, calls } = client([{ status: 200, body: { rule_id: 'r' } }]);
+    await c.rules.put('---\n---\n# R\n', 'mdc', 'r');
+    expect(calls[0].method).toBe('PUT');
+    expect(calls[0].url).toBe('http://mge.test/api/v1/rules/r');
+    expect(calls[0].headers.get('content-type')).toBe('text/markdown');
+    expect(calls[0].body).toBe('---\n---\n# R\n');
+  });
+});
+
+describe('typed errors', () => {
+  it('turns a 401 problem into MGEUnauthorized carrying status, title and detail', async () => {
+    const { c } = client([{ status: 401, body: { type: 'urn:mge:problem:unauthorized', title: 'Unauthorized', status: 401, detail: 'unknown API key' } }]);
+    const err = await c.checkCompliance('x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MGEUnauthorized);
+    expect(err).toBeInstanceOf(MGEHttpError);
+    const e = err as MGEUnauthorized;
+    expect([e.status, e.title, e.detail, e.type]).toEqual([401, 'Unauthorized', 'unknown API key', 'urn:mge:problem:unauthorized']);
+    expect(e.message).toBe('POST http://mge.test/api/v1/governance/check: 401 Unauthorized — unknown API key');
+  });
+
+  it('exposes the diagnostics of a 422', async () => {
+    const diag = { severity: 'error', code: 'unknown-field', message: 'unknown field `catgory`', span: { file: 'r.yaml', line: 2, col: 1 } };
+    const { c } = client([{ status: 422, body: { title: 'Invalid rule', status: 422, diagnostics: [diag] } }]);
+    const e = (await c.rules.put('x', 'yaml').catch((x: unknown) => x)) as MGEInvalidRule;
+    expect(e).toBeInstanceOf(MGEInvalidRule);
+    expect(e.diagnostics).toEqual([diag]);
+  });
+
+  it('makes up a problem from the status line when the body is not JSON', async () => {
+    const { c } = client([{ status: 404, body: 'no such thing' }]);
+    const e = (await c.rules.get('x').catch((x: unknown) => x)) as MGENotFound;
+    expect(e).toBeInstanceOf(MGENotFound);
+    expect([e.status, e.detail]).toEqual([404, 'no such thing']);
+  });
+
+  it('refuses a success response that is not JSON', async () => {
+    const { c } = client([{ status: 200, body: '<html>' }]);
+    await expect(c.checkCompliance('x')).rejects.toBeInstanceOf(MGEProtocolError);
+  });
+
+  it('reports a call with no answer in time as MGETimeoutError', async () => {
+    const { c, calls } = client([{ hang: true }], { timeoutMs: 30 });
+    const e = (await c.checkCompliance('x').catch((x: unknown) => x)) as MGETimeoutError;
+    expect(e).toBeInstanceOf(MGETimeoutError);
+    expect(e.timeoutMs).toBe(30);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('reports a refused connection as MGENetworkError', async () => {
+    const { c } = client([{ networkError: 'connect ECONNREFUSED' }]);
+    const e = (await c.checkCompliance('x').catch((x: unknown) => x)) as MGENetworkError;
+    expect(e).toBeInstanceOf(MGENetworkError);
+    expect(e.message).toContain('ECONNREFUSED');
+  });
+});
+
+describe('retries', () => {
+  const overloaded: Scripted = { status: 503, body: { title: 'Service unavailable', status: 503 } };
+
+  it('retries an idempotent call after 503, timeouts and network errors, then succeeds', async () => {
+    const { c, calls } = client([overloaded, { hang: true }, { networkError: 'reset' }, { status: 200, body: { rules: [] } }], {
+      retries: 3, timeoutMs: 30,
+    });
+    await expect(c.rules.list()).resolves.toEqual([]);
+    expect(calls).toHaveLength(4);
+  });
+
+  it('gives up after `retries` extra attempts and throws the last failure', async () => {
+    const { c, calls } = client([overloaded], { retries: 2 });
+    const e = (await c.audit.checkpoint().catch((x: unknown) => x)) as MGEHttpError;
+    expect(e.status).toBe(503);
+    expect(calls).toHaveLength(3);
+  });
+
+  it('never retries a check: it is audited and takes rate-limit tokens', async () => {
+    const { c, calls } = client([overloaded, { status: 200, body: decision }], { retries: 5 });
+    await expect(c.checkCompliance('x')).rejects.toBeInstanceOf(MGEHttpError);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('never retries a server-side verify: it consumes the nonce', async () => {
+    const { c, calls } = client([{ hang: true }, { status: 200, body: { valid: true } }], { retries: 5, timeoutMs: 20 });
+    await expect(c.verify(decision)).rejects.toBeInstanceOf(MGETimeoutError);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('never retries a batch check', async () => {
+    const { c, calls } = client([{ networkError: 'reset' }, { status: 200, body: { decisions: [] } }], { retries: 5 });
+    await expect(c.checkBatch([{ action: 'x' }])).rejects.toBeInstanceOf(MGENetworkError);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('does not retry client errors', async () => {
+    const { c, calls } = client([{ status: 400, body: { title: 'Bad request', status: 400 } }], { retries: 5 });
+    await expect(c.rules.list()).rejects.toBeInstanceOf(MGEHttpError);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('waits at least Retry-After (capped) before the next attempt', async () => {
+    const stub = stubFetch([{ status: 429, body: { title: 'Too many', status: 429 }, headers: { 'retry-after': '1' } }, { status: 200, body: { rules: [] } }]);
+    const c = new MGEClient('http://mge.test', { fetch: stub.fetch, retryDelayMs: 1, maxRetryDelayMs: 150 });
+    const t0 = Date.now();
+    await c.rules.list();
+    const waited = Date.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(140);
+    expect(waited).toBeLessThan(1000);
+  });
+
+  it('throws MGEOverloaded for a 429 that outlasts the retries', async () => {
+    const { c } = client([{ status: 429, body: { title: 'Too many requests', status: 429 } }], { retries: 1 });
+    await expect(c.rules.list()).rejects.toBeInstanceOf(MGEOverloaded);
+  });
+});
+
+describe('audit export', () => {
+  it('streams JSON lines split across chunks, decisions only unless asked', async () => {
+    const lines = [decision, { kind: 'rule_change', rule_id: 'r', op: 'put', policy_version: 'sha256:1', by: 'k', timestamp: 't' }, { ...decision, decision_id: 'dec-2' }]
+      .map((e) => JSON.stringify(e) + '\n').join('');
+    const bytes = new TextEncoder().encode(lines);
+    const chunked = () => new ReadableStream<Uint8Array>({
+      start(ctl) {
+        for (let i = 0; i < bytes.length; i += 7) ctl.enqueue(bytes.slice(i, i + 7));
+        ctl.close();
+      },
+    });
+    const fetch = async () => new Response(chunked(), { status: 200, headers: { 'content-type': 'application/x-ndjson' } });
+    const c = new MGEClient('http://mge.test', { fetch });
+    const ids: string[] = [];
+    for await (const d of c.audit.export()) ids.push(d.decision_id);
+    expect(ids).toEqual(['dec-1', 'dec-2']);
+    const kinds: string[] = [];
+    for await (const e of c.audit.export({ includeRuleChanges: true })) kinds.push('kind' in e ? e.kind : 'decision');
+    expect(kinds).toEqual(['decision', 'rule_change', 'decision']);
+  });
+});

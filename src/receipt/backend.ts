@@ -1,0 +1,42 @@
+// The few primitives receipts and the audit log need, behind one small interface so the Node
+// adapter can supply a synchronous `node:crypto` path (src/adapters/node-crypto.ts) while the
+// WebCrypto one stays the portable default. Both must give byte-identical results.
+
+import type { SigningKey, VerificationKey } from './keys.js';
+import { bufferSource, subtle } from './hash.js';
+
+/** A result now or later: the Node path answers synchronously and skips a thread-pool hop. */
+export type MaybePromise<T> = T | Promise<T>;
+
+export interface CryptoBackend {
+  readonly name: string;
+  sha256(data: Uint8Array): MaybePromise<Uint8Array>;
+  /** HMAC-SHA256 or Ed25519, as fixed by the key. */
+  sign(key: SigningKey, data: Uint8Array): MaybePromise<Uint8Array>;
+  /** Constant-time for MACs; false (never a throw) for a signature of the wrong length. */
+  verify(key: VerificationKey, data: Uint8Array, signature: Uint8Array): MaybePromise<boolean>;
+}
+
+function algorithm(alg: SigningKey['alg']): AlgorithmIdentifier {
+  return alg === 'HS256' ? 'HMAC' : 'Ed25519';
+}
+
+/** The portable path: runs unchanged on Node, Deno, Bun, Workers and browsers. */
+export const webCryptoBackend: CryptoBackend = {
+  name: 'webcrypto',
+  async sha256(data) {
+    return new Uint8Array(await subtle().digest('SHA-256', bufferSource(data)));
+  },
+  async sign(key, data) {
+    return new Uint8Array(await subtle().sign(algorithm(key.alg), key.key, bufferSource(data)));
+  },
+  async verify(key, data, signature) {
+    // crypto.subtle.verify compares MACs in constant time. Some runtimes throw on a
+    // signature of the wrong length; that is a bad signature, not an error.
+    try {
+      return await subtle().verify(algorithm(key.alg), key.key, bufferSource(signature), bufferSource(data));
+    } catch {
+      return false;
+    }
+  },
+};

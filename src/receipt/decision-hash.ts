@@ -1,0 +1,28 @@
+// The two hashes a receipt binds (SPEC §5): what was asked (action_hash) and what was answered
+// (decision_hash). Both are H(C(x)); the backend decides only how SHA-256 is computed.
+
+import type { Json } from '../ir/types.js';
+import { webCryptoBackend, type CryptoBackend } from './backend.js';
+import { toHex } from './hash.js';
+import { canonicalBytes } from './jcs.js';
+
+/**
+ * H(C({action, context})) over the values exactly as received: a bare-string action stays a
+ * string, and an absent context is `{}`.
+ *
+ * @example await computeActionHash('db.read', undefined) // H('{"action":"db.read","context":{}}')
+ */
+export async function computeActionHash(rawAction: Json, rawContext: Json | undefined, backend: CryptoBackend = webCryptoBackend): Promise<string> {
+  return toHex(await backend.sha256(canonicalBytes({ action: rawAction, context: rawContext ?? {} })));
+}
+
+/** The decision as signed: every member except `receipt` and `explanation`. */
+export function signedBody(decision: object): Json {
+  const { receipt: _r, explanation: _e, ...body } = decision as Record<string, unknown>;
+  return body as Json;
+}
+
+/** H(C(decision without `receipt` and `explanation`)). */
+export async function computeDecisionHash(decision: object, backend: CryptoBackend = webCryptoBackend): Promise<string> {
+  return toHex(await backend.sha256(canonicalBytes(signedBody(decision))));
+}

@@ -1,0 +1,82 @@
+// RFC 8785 JSON Canonicalization Scheme: the one byte form of a JSON value that hashes and
+// signatures are computed over (SPEC §5). Written here rather than taken from npm: the
+// maintained `canonicalize` package needs Node 22 and does not refuse lone surrogates, which
+// RFC 8785 §3.2.2 (I-JSON) requires. Tested against the RFC's published vectors.
+
+import type { Json } from '../ir/types.js';
+import { LONE_SURROGATE } from '../json/strict-parse.js';
+
+/** A value that has no canonical form (RFC 8785 §3.2.2: I-JSON only). */
+export class CanonicalizationError extends Error {
+  override readonly name = 'CanonicalizationError';
+}
+
+/**
+ * The canonical text of `value`. Object members whose value is `undefined` are left out, as
+ * `JSON.stringify` does, so an optional field that is absent and one set to undefined agree.
+ *
+ * @example
+ * canonicalize({ b: [1e30, 4.50], a: "\u20ac" })  // '{"a":"€","b":[1e+30,4.5]}'
+ */
+export function canonicalize(value: Json): string {
+  return write(value as unknown, 0);
+}
+
+const encoder = new TextEncoder();
+
+/** UTF-8 bytes of `canonicalize(value)`. */
+export function canonicalBytes(value: Json): Uint8Array {
+  return encoder.encode(canonicalize(value));
+}
+
+// Guards against cyclic input; request values are limited to depth 32 anyway.
+const MAX_DEPTH = 1000;
+
+function write(v: unknown, depth: number): string {
+  switch (typeof v) {
+    case 'string':
+      return str(v);
+    case 'number':
+      // ECMAScript Number::toString is exactly the RFC 8785 §3.2.2.3 number form (-0 → "0").
+      if (!Number.isFinite(v)) throw new CanonicalizationError(`number \`${v}\` has no JSON form`);
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      if (depth >= MAX_DEPTH) throw new CanonicalizationError('value is nested too deeply (or cyclic)');
+      if (Array.isArray(v)) {
+        let out = '[';
+        for (let i = 0; i < v.length; i++) {
+          if (v[i] === undefined) throw new CanonicalizationError(`array item ${i} is undefined`);
+          out += (i === 0 ? '' : ',') + write(v[i], depth + 1);
+        }
+        return out + ']';
+      }
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== Object.prototype && proto !== null) {
+        throw new CanonicalizationError('only plain objects have a JSON form');
+      }
+      const obj = v as Record<string, unknown>;
+      // Default sort compares UTF-16 code units, which is what RFC 8785 §3.2.3 asks for.
+      const keys = Object.keys(obj).sort();
+      let out = '{';
+      let first = true;
+      for (const k of keys) {
+        const m = obj[k];
+        if (m === undefined) continue;
+        out += (first ? '' : ',') + str(k) + ':' + write(m, depth + 1);
+        first = false;
+      }
+      return out + '}';
+    }
+    default:
+      throw new CanonicalizationError(`a ${typeof v} has no JSON form`);
+  }
+}
+
+function str(s: string): string {
+  if (LONE_SURROGATE.test(s)) throw new CanonicalizationError('string contains a lone UTF-16 surrogate');
+  // JSON.stringify escapes exactly as RFC 8785 §3.2.2.2 asks once lone surrogates are excluded.
+  return JSON.stringify(s);
+}

@@ -1,0 +1,152 @@
+// Key ring for receipts and checkpoints (SPEC §5, brief: keys imported once as
+// non-extractable CryptoKeys, one usage each). The algorithm belongs to the key a `kid` names;
+// a receipt's own `alg` field is only ever compared with it, never trusted.
+
+import { base64urlDecode, base64urlEncode } from './base64url.js';
+import { canonicalize } from './jcs.js';
+import { sha256, subtle, toHex } from './hash.js';
+
+export type Alg = 'HS256' | 'Ed25519';
+
+/** A key that signs. `key` has the single usage `sign`. */
+export interface SigningKey {
+  readonly kid: string;
+  readonly alg: Alg;
+  readonly key: CryptoKey;
+}
+
+/** A key that verifies. `key` has the single usage `verify`; `publicJwk` only for Ed25519. */
+export interface VerificationKey {
+  readonly kid: string;
+  readonly alg: Alg;
+  readonly key: CryptoKey;
+  readonly publicJwk?: JsonWebKey;
+}
+
+/** A private Ed25519 key as stored in the data dir or given by the operator. */
+export interface Ed25519PrivateJwk extends JsonWebKey {
+  kty: 'OKP';
+  crv: 'Ed25519';
+  x: string;
+  d: string;
+  kid?: string;
+}
+
+export class KeyError extends Error {
+  override readonly name: string = 'KeyError';
+}
+
+/** HS256 secrets below this many UTF-8 bytes are refused at start-up (SPEC §5). */
+export const MIN_SECRET_BYTES = 32;
+
+export class WeakSecretError extends KeyError {
+  override readonly name = 'WeakSecretError';
+}
+
+const encoder = new TextEncoder();
+
+/** The verification keys accepted at once (several during rotation). */
+export class KeyRing {
+  private readonly byKid = new Map<string, VerificationKey>();
+
+  constructor(keys: Iterable<VerificationKey> = []) {
+    for (const k of keys) this.add(k);
+  }
+
+  add(key: VerificationKey): void {
+    const old = this.byKid.get(key.kid);
+    if (old !== undefined && old.alg !== key.alg) throw new KeyError(`kid \`${key.kid}\` names two keys of different algorithms`);
+    this.byKid.set(key.kid, key);
+  }
+
+  get(kid: string): VerificationKey | undefined {
+    return this.byKid.get(kid);
+  }
+
+  get size(): number {
+    return this.byKid.size;
+  }
+
+  /** Public keys only (Ed25519); HS256 secrets never leave the process. */
+  jwks(): { keys: JsonWebKey[] } {
+    const keys: JsonWebKey[] = [];
+    for (const k of this.byKid.values()) if (k.publicJwk !== undefined) keys.push(k.publicJwk);
+    return { keys };
+  }
+}
+
+/**
+ * Imports an HS256 secret (UTF-8 bytes of `secret`) twice: once to sign, once to verify.
+ * The default kid is derived from the secret so every instance sharing it agrees; it reveals
+ * no more than any receipt's MAC already does.
+ *
+ * @example const { signing, verification } = await importHs256Secret(process.env.MGE_SECRET_KEY!)
+ */
+export async function importHs256Secret(secret: string, kid?: string): Promise<{ signing: SigningKey; verification: VerificationKey }> {
+  const raw = encoder.encode(secret);
+  if (raw.length < MIN_SECRET_BYTES) {
+    throw new WeakSecretError(`HS256 secret has ${raw.length} bytes; at least ${MIN_SECRET_BYTES} are required`);
+  }
+  const alg = { name: 'HMAC', hash: 'SHA-256' };
+  const id = kid ?? 'hs256-' + toHex(await sha256(encoder.encode('mge-hs256-kid:' + secret))).slice(0, 16);
+  const [s, v] = await Promise.all([
+    subtle().importKey('raw', raw, alg, false, ['sign']),
+    subtle().importKey('raw', raw, alg, false, ['verify']),
+  ]);
+  return { signing: { kid: id, alg: 'HS256', key: s }, verification: { kid: id, alg: 'HS256', key: v } };
+}
+
+/** RFC 7638 thumbprint of an Ed25519 public key, used as its default kid. */
+export async function ed25519Thumbprint(x: string): Promise<string> {
+  const c = canonicalize({ crv: 'Ed25519', kty: 'OKP', x });
+  return base64urlEncode(await sha256(encoder.encode(c)));
+}
+
+/** A fresh Ed25519 key pair as a private JWK (with its kid), to be kept in the data dir. */
+export async function generateEd25519Jwk(): Promise<Ed25519PrivateJwk> {
+  const pair = (await subtle().generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const jwk = await subtle().exportKey('jwk', pair.privateKey);
+  if (typeof jwk.x !== 'string' || typeof jwk.d !== 'string') throw new KeyError('runtime exported an Ed25519 key without `x` or `d`');
+  return { kty: 'OKP', crv: 'Ed25519', x: jwk.x, d: jwk.d, kid: await ed25519Thumbprint(jwk.x) };
+}
+
+function checkOkp(jwk: JsonWebKey, needPrivate: boolean): { x: string; d?: string } {
+  if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') throw new KeyError('JWK is not an Ed25519 key (`kty` OKP, `crv` Ed25519)');
+  if (typeof jwk.x !== 'string' || base64urlDecode(jwk.x).length !== 32) throw new KeyError('Ed25519 JWK `x` must be 32 bytes base64url');
+  if (needPrivate && (typeof jwk.d !== 'string' || base64urlDecode(jwk.d).length !== 32)) {
+    throw new KeyError('Ed25519 JWK `d` must be 32 bytes base64url');
+  }
+  return { x: jwk.x, d: jwk.d };
+}
+
+/** A verification key from a public (or private: `d` is ignored) Ed25519 JWK. */
+export async function importEd25519Public(jwk: JsonWebKey & { kid?: string }, kid?: string): Promise<VerificationKey> {
+  const { x } = checkOkp(jwk, false);
+  const id = kid ?? jwk.kid ?? (await ed25519Thumbprint(x));
+  const pub = { kty: 'OKP', crv: 'Ed25519', x };
+  const key = await subtle().importKey('jwk', pub, { name: 'Ed25519' }, false, ['verify']);
+  return { kid: id, alg: 'Ed25519', key, publicJwk: { ...pub, kid: id, alg: 'Ed25519', use: 'sig' } as JsonWebKey };
+}
+
+/** Signing and verification keys from a private Ed25519 JWK. */
+export async function importEd25519Private(jwk: Ed25519PrivateJwk, kid?: string): Promise<{ signing: SigningKey; verification: VerificationKey }> {
+  const { x, d } = checkOkp(jwk, true);
+  const verification = await importEd25519Public(jwk, kid);
+  const key = await subtle().importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x, d }, { name: 'Ed25519' }, false, ['sign']);
+  return { signing: { kid: verification.kid, alg: 'Ed25519', key }, verification };
+}
+
+/** The forms a verifier may be given keys in: a ring, or secrets and JWKS to import. */
+export type VerificationKeys = KeyRing | { secrets?: Array<string | { secret: string; kid: string }>; jwks?: { keys: JsonWebKey[] } };
+
+/** Builds a ring once; import is the slow part, so servers should keep the result. */
+export async function toKeyRing(keys: VerificationKeys): Promise<KeyRing> {
+  if (keys instanceof KeyRing) return keys;
+  const ring = new KeyRing();
+  for (const s of keys.secrets ?? []) {
+    const { verification } = typeof s === 'string' ? await importHs256Secret(s) : await importHs256Secret(s.secret, s.kid);
+    ring.add(verification);
+  }
+  for (const jwk of keys.jwks?.keys ?? []) ring.add(await importEd25519Public(jwk));
+  return ring;
+}

@@ -1,0 +1,123 @@
+// Signing decisions (receipts, SPEC §5) and checkpoints (SPEC §6). Both sign
+// C(object without "signature") with the one active key; the result carries that key's alg/kid.
+
+import type { Decision, Receipt } from '../ir/types.js';
+import type { Checkpoint, UnsignedCheckpoint } from '../audit/checkpoint.js';
+import { webCryptoBackend, type CryptoBackend } from './backend.js';
+import { base64urlEncode } from './base64url.js';
+import { computeDecisionHash } from './decision-hash.js';
+import { canonicalBytes } from './jcs.js';
+import {
+  KeyError, KeyRing, importEd25519Private, importHs256Secret,
+  type Alg, type Ed25519PrivateJwk, type SigningKey, type VerificationKey,
+} from './keys.js';
+
+export const DEFAULT_TTL_MS = 60_000;
+/** Receipts are meant to be used at once; a long TTL widens the replay window a nonce store must cover. */
+export const MAX_TTL_MS = 3_600_000;
+
+export class TtlError extends KeyError {
+  override readonly name = 'TtlError';
+}
+
+export interface SignerOptions {
+  /** HS256 secret (≥ 32 UTF-8 bytes), e.g. MGE_SECRET_KEY. */
+  hs256Secret?: string;
+  /** Ed25519 private key; its kid defaults to the JWK's `kid` or its RFC 7638 thumbprint. */
+  ed25519?: { privateJwk: Ed25519PrivateJwk };
+  /** Which key signs when both are given; default Ed25519 when given, else HS256. */
+  alg?: Alg;
+  /** Kid of the signing key (default derived from the key). */
+  kid?: string;
+  /** Receipt lifetime, 1 ms to MAX_TTL_MS; default 60 s. */
+  ttlMs?: number;
+  now?: () => number;
+  /** Source of the 16 nonce bytes; tests and vector generation fix it. */
+  randomBytes?: (n: number) => Uint8Array;
+  /** Older keys still accepted for verification during rotation. */
+  extraVerificationKeys?: VerificationKey[];
+  /** Default: WebCrypto. The Node adapter offers a synchronous node:crypto path. */
+  backend?: CryptoBackend;
+}
+
+function defaultRandom(n: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(n));
+}
+
+/** Signs decisions and checkpoints with one active key. Build with createSigner. */
+export class Signer {
+  constructor(
+    readonly key: SigningKey,
+    /** Every key this instance accepts, its own included. */
+    readonly keys: KeyRing,
+    private readonly backend: CryptoBackend,
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+    private readonly randomBytes: (n: number) => Uint8Array,
+  ) {}
+
+  get kid(): string {
+    return this.key.kid;
+  }
+
+  get alg(): Alg {
+    return this.key.alg;
+  }
+
+  /** `decision` with its receipt; decision_hash covers all but `receipt` and `explanation`. */
+  async sign<D extends Decision>(decision: D): Promise<D & { receipt: Receipt }> {
+    const decision_hash = await computeDecisionHash(decision, this.backend);
+    const issued = this.now();
+    const unsigned = {
+      alg: this.key.alg,
+      kid: this.key.kid,
+      nonce: base64urlEncode(this.randomBytes(16)),
+      issued_at: new Date(issued).toISOString(),
+      expires_at: new Date(issued + this.ttlMs).toISOString(),
+      decision_hash,
+    };
+    const signature = base64urlEncode(await this.backend.sign(this.key, canonicalBytes(unsigned)));
+    return { ...decision, receipt: { ...unsigned, signature } };
+  }
+
+  /** A checkpoint signed like a receipt (SPEC §6). */
+  async signCheckpoint(cp: UnsignedCheckpoint): Promise<Checkpoint> {
+    const unsigned = { ...cp, alg: this.key.alg, kid: this.key.kid };
+    const signature = base64urlEncode(await this.backend.sign(this.key, canonicalBytes(unsigned)));
+    return { ...unsigned, signature };
+  }
+
+  /** Public keys for `GET /api/v1/keys`. */
+  jwks(): { keys: JsonWebKey[] } {
+    return this.keys.jwks();
+  }
+}
+
+/**
+ * @example
+ * const signer = await createSigner({ hs256Secret: process.env.MGE_SECRET_KEY })
+ * const signed = await signer.sign(decision)
+ */
+export async function createSigner(opts: SignerOptions): Promise<Signer> {
+  const ttlMs = opts.ttlMs ?? DEFAULT_TTL_MS;
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS) {
+    throw new TtlError(`receipt TTL \`${ttlMs}\` ms must be an integer from 1 to ${MAX_TTL_MS}`);
+  }
+  const ring = new KeyRing(opts.extraVerificationKeys ?? []);
+  let hs: SigningKey | undefined;
+  let ed: SigningKey | undefined;
+  const wantsHs = opts.alg === 'HS256' || (opts.alg === undefined && opts.ed25519 === undefined);
+  if (opts.hs256Secret !== undefined) {
+    const k = await importHs256Secret(opts.hs256Secret, wantsHs ? opts.kid : undefined);
+    ring.add(k.verification);
+    hs = k.signing;
+  }
+  if (opts.ed25519 !== undefined) {
+    const k = await importEd25519Private(opts.ed25519.privateJwk, wantsHs ? undefined : opts.kid);
+    ring.add(k.verification);
+    ed = k.signing;
+  }
+  const key = wantsHs ? hs : ed;
+  if (key === undefined) throw new KeyError(`no ${wantsHs ? 'HS256 secret' : 'Ed25519 key'} given to sign with`);
+  return new Signer(key, ring, opts.backend ?? webCryptoBackend, ttlMs, opts.now ?? Date.now, opts.randomBytes ?? defaultRandom);
+}

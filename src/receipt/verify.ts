@@ -1,0 +1,141 @@
+// verifyReceipt (SPEC §5): the one check the server's verify endpoint and the SDK share, so it
+// uses web standards only. Checks run in a fixed order and the first failure names the reason;
+// the nonce is consumed last, only when everything else passed, so a bad attempt cannot burn
+// a good receipt's nonce.
+
+import type { Json } from '../ir/types.js';
+import type { NonceStore } from '../state/nonce-store.js';
+import { webCryptoBackend, type CryptoBackend } from './backend.js';
+import { base64urlDecode } from './base64url.js';
+import { computeActionHash, computeDecisionHash } from './decision-hash.js';
+import { CanonicalizationError, canonicalize } from './jcs.js';
+import { toKeyRing, type VerificationKeys } from './keys.js';
+import { verifySignedObject } from './signed-object.js';
+
+export type ReasonCode =
+  | 'malformed' | 'unknown_kid' | 'bad_signature' | 'decision_mismatch' | 'action_mismatch'
+  | 'audience_mismatch' | 'expired' | 'replayed' | 'nonce_store_full' | 'nonce_store_unavailable';
+
+export interface VerifyResult {
+  valid: boolean;
+  reason?: ReasonCode;
+  /** True only when a nonce store was given: without one, a receipt could be replayed. */
+  singleUseChecked: boolean;
+}
+
+export interface VerifyOptions {
+  keys: VerificationKeys;
+  /** The action about to be executed, exactly as sent to the check; enables action_mismatch. */
+  action?: Json;
+  context?: Json;
+  /** The verifier's own id; a receipt bound to another audience is refused. */
+  audience?: string;
+  nonceStore?: NonceStore;
+  /** Nonce namespace when the decision names no tenant. */
+  tenant?: string;
+  /** Epoch ms; default Date.now(). */
+  now?: number;
+  /** Clock skew allowance in ms, default 5 000. */
+  skewMs?: number;
+  backend?: CryptoBackend;
+}
+
+export const DEFAULT_SKEW_MS = 5_000;
+
+const RECEIPT_FIELDS = ['alg', 'decision_hash', 'expires_at', 'issued_at', 'kid', 'nonce', 'signature'].join();
+// Exactly the form Date.prototype.toISOString writes, so a time has one spelling.
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function parseTime(s: unknown): number | undefined {
+  if (typeof s !== 'string' || !ISO.test(s)) return undefined;
+  const t = Date.parse(s);
+  return Number.isFinite(t) && new Date(t).toISOString() === s ? t : undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+interface Parsed {
+  decision: Record<string, unknown>;
+  receipt: Record<string, unknown>;
+  issuedMs: number;
+  expiresMs: number;
+  nonce: string;
+}
+
+function parse(decision: unknown): Parsed | undefined {
+  if (!isObject(decision) || !isObject(decision.receipt)) return undefined;
+  const r = decision.receipt;
+  if (Object.keys(r).sort().join() !== RECEIPT_FIELDS) return undefined;
+  if (r.alg !== 'HS256' && r.alg !== 'Ed25519') return undefined;
+  if (typeof r.kid !== 'string' || r.kid === '') return undefined;
+  if (typeof r.decision_hash !== 'string' || !/^[0-9a-f]{64}$/.test(r.decision_hash)) return undefined;
+  if (typeof r.nonce !== 'string' || typeof r.signature !== 'string') return undefined;
+  if (typeof decision.action_hash !== 'string') return undefined;
+  const issuedMs = parseTime(r.issued_at);
+  const expiresMs = parseTime(r.expires_at);
+  if (issuedMs === undefined || expiresMs === undefined || expiresMs < issuedMs) return undefined;
+  try {
+    if (base64urlDecode(r.nonce).length !== 16) return undefined;
+    canonicalize(decision as Json); // no lone surrogates, no non-JSON values
+  } catch (e) {
+    if (e instanceof CanonicalizationError || e instanceof Error) return undefined;
+    throw e;
+  }
+  return { decision, receipt: r, issuedMs, expiresMs, nonce: r.nonce };
+}
+
+const fail = (reason: ReasonCode, singleUseChecked: boolean): VerifyResult => ({ valid: false, reason, singleUseChecked });
+
+/**
+ * Order: malformed → unknown_kid → bad_signature → decision_mismatch → action_mismatch →
+ * audience_mismatch → expired → replayed (the nonce is consumed only here).
+ *
+ * @example
+ * const r = await verifyReceipt(decision, { keys: { secrets: [secret] }, action, context, nonceStore })
+ * if (!r.valid) throw new Error(`receipt refused: ${r.reason}`)
+ */
+export async function verifyReceipt(decision: unknown, opts: VerifyOptions): Promise<VerifyResult> {
+  const single = opts.nonceStore !== undefined;
+  const backend = opts.backend ?? webCryptoBackend;
+  const p = parse(decision);
+  if (p === undefined) return fail('malformed', single);
+
+  const sig = await verifySignedObject(p.receipt, await toKeyRing(opts.keys), backend);
+  if (sig !== 'ok') return fail(sig, single);
+
+  if ((await computeDecisionHash(p.decision, backend)) !== p.receipt.decision_hash) return fail('decision_mismatch', single);
+
+  if (opts.action !== undefined) {
+    let actionHash: string;
+    try {
+      actionHash = await computeActionHash(opts.action, opts.context, backend);
+    } catch (e) {
+      if (e instanceof CanonicalizationError) return fail('action_mismatch', single);
+      throw e;
+    }
+    if (actionHash !== p.decision.action_hash) return fail('action_mismatch', single);
+  }
+
+  if (opts.audience !== undefined && p.decision.audience !== opts.audience) return fail('audience_mismatch', single);
+
+  const now = opts.now ?? Date.now();
+  const skew = opts.skewMs ?? DEFAULT_SKEW_MS;
+  // Outside [issued − skew, expires + skew], both ends inclusive: a receipt from the future
+  // is as unusable as an old one.
+  if (now > p.expiresMs + skew || now < p.issuedMs - skew) return fail('expired', single);
+
+  if (opts.nonceStore !== undefined) {
+    const tenant = typeof p.decision.tenant === 'string' ? p.decision.tenant : (opts.tenant ?? '');
+    let r: Awaited<ReturnType<NonceStore['consumeOnce']>>;
+    try {
+      r = await opts.nonceStore.consumeOnce(tenant, p.nonce, p.expiresMs + skew);
+    } catch {
+      return fail('nonce_store_unavailable', true); // fail closed
+    }
+    if (r === 'replayed') return fail('replayed', true);
+    if (r === 'full') return fail('nonce_store_full', true);
+  }
+  return { valid: true, singleUseChecked: single };
+}

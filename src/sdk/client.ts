@@ -5,7 +5,7 @@ import { AuditApi } from './audit-api.js';
 import { guard, type GuardedFn, type GuardOptions, type Describe } from './guard.js';
 import { RulesApi } from './rules-api.js';
 import { Transport, type TransportOptions } from './transport.js';
-import type { Action, CheckInput, CheckOptions, CheckResult, Context, Decision, ServerVerifyResult } from './types.js';
+import type { Action, CheckInput, CheckOptions, CheckResult, Context, Decision, Jwks, ServerVerifyResult } from './types.js';
 
 export type MGEClientOptions = TransportOptions;
 
@@ -71,6 +71,15 @@ export class MGEClient {
       body: { decision, action: opts.action, context: opts.context },
       idempotent: false,
     });
+  }
+
+  /**
+   * The server's public receipt keys (Ed25519), for offline `verifyReceipt`; HS256 secrets are
+   * never published, so a server that signs only with HS256 returns an empty set.
+   * @example const r = await verifyReceipt(decision, { jwks: await client.keys(), action })
+   */
+  keys(): Promise<Jwks> {
+    return this.t.json<Jwks>({ method: 'GET', path: '/api/v1/keys', idempotent: true });
   }
 
   /**

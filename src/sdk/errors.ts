@@ -89,6 +89,11 @@ export function httpError(problem: Problem, method: string, url: string): MGEHtt
   return new Cls(problem, method, url);
 }
 
+/** The SDK was set up in a way that cannot work (e.g. a verifier without keys). */
+export class MGEConfigError extends MGEError {
+  override name = 'MGEConfigError';
+}
+
 /** The server did not answer within `timeoutMs` (per attempt). */
 export class MGETimeoutError extends MGEError {
   override name = 'MGETimeoutError';

@@ -5,6 +5,11 @@ export { MGEClient, type MGEClientOptions } from './client.js';
 export { guard, type Describe, type GuardClient, type GuardedFn, type GuardOptions, type ReceiptCheck } from './guard.js';
 export { RulesApi, RULE_CONTENT_TYPES, type RuleFormat, type RuleContentType, type ValidateResult } from './rules-api.js';
 export { AuditApi, type ExportOptions } from './audit-api.js';
+export {
+  verifyReceipt, offlineReceiptCheck, importVerifierKeys, KeyRing,
+  type VerifyReceiptOptions, type VerifierKeys, type Secret, type VerifyResult, type ReasonCode, type NonceStore,
+} from './verify.js';
+export { MemoryNonceStore } from '../state/nonce-store.js';
 export type { FetchLike, TransportOptions } from './transport.js';
 export * from './errors.js';
 export type * from './types.js';

@@ -2,6 +2,7 @@
 // Decisions and receipts reuse the engine's own types so the two can never drift apart.
 
 import type { Decision, ExplanationEntry, Json, Receipt, Violation } from '../ir/types.js';
+import type { ReasonCode } from '../receipt/verify.js';
 
 export type { Decision, ExplanationEntry, Json, Receipt, Violation };
 
@@ -28,15 +29,7 @@ export interface CheckOptions {
 export type CheckResult = Decision & { explanation?: ExplanationEntry[] };
 
 /** SPEC §5 failure reasons, the same from the server and from the offline verifier. */
-export type VerifyReason =
-  | 'bad_signature'
-  | 'unknown_kid'
-  | 'decision_mismatch'
-  | 'action_mismatch'
-  | 'expired'
-  | 'replayed'
-  | 'malformed'
-  | 'audience_mismatch';
+export type VerifyReason = ReasonCode;
 
 export interface ServerVerifyResult {
   valid: boolean;

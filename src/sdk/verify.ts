@@ -1,0 +1,89 @@
+// Offline receipt verification for execution layers (SPEC §5). This is the server's own
+// verifier (src/receipt/verify.ts) with SDK-shaped options: a shared HS256 secret or the JWKS
+// served by GET /api/v1/keys. Single use is enforced only with a nonce store, and the result's
+// `singleUseChecked` says whether it was.
+
+import { KeyRing, toKeyRing } from '../receipt/keys.js';
+import { verifyReceipt as verifyWithKeys, type ReasonCode, type VerifyResult } from '../receipt/verify.js';
+import type { NonceStore } from '../state/nonce-store.js';
+import { MGEConfigError } from './errors.js';
+import type { ReceiptCheck } from './guard.js';
+import type { Action, Context, Jwks } from './types.js';
+
+export type { ReasonCode, VerifyResult, NonceStore };
+export { KeyRing };
+
+/** An HS256 secret; with an explicit `kid` when the server was given one. */
+export type Secret = string | { secret: string; kid: string };
+
+export interface VerifierKeys {
+  /** The server's HS256 secret(s): one trust domain, whoever holds it can also sign. */
+  secret?: Secret | Secret[];
+  /** Public Ed25519 keys, as served by `GET /api/v1/keys`. */
+  jwks?: Jwks;
+}
+
+export interface VerifyReceiptOptions extends VerifierKeys {
+  /** The action about to be executed, exactly as sent to the check (enables `action_mismatch`). */
+  action?: Action;
+  context?: Context;
+  /** This executor's id: a receipt bound to another audience is refused. */
+  audience?: string;
+  /** Where seen nonces are kept; without one a receipt is not checked for replay. */
+  nonceStore?: NonceStore;
+  /** The time to judge expiry at (default: now). */
+  now?: Date | number;
+  /** Clock skew allowance, default 5 000 ms. */
+  skewMs?: number;
+}
+
+/** Imports the keys once; importing is the slow part of verification. */
+export async function importVerifierKeys(keys: VerifierKeys): Promise<KeyRing> {
+  const secrets = keys.secret === undefined ? [] : Array.isArray(keys.secret) ? keys.secret : [keys.secret];
+  if (secrets.length === 0 && (keys.jwks?.keys.length ?? 0) === 0) {
+    throw new MGEConfigError('verifyReceipt needs keys: a `secret` (HS256) or a `jwks` with at least one key (Ed25519)');
+  }
+  return toKeyRing({ secrets, jwks: keys.jwks });
+}
+
+/**
+ * Verifies a decision's receipt offline, with the same checks, order and reason codes as the
+ * server: malformed → unknown_kid → bad_signature → decision_mismatch → action_mismatch →
+ * audience_mismatch → expired → replayed.
+ *
+ * @example
+ * const jwks = await client.keys()
+ * const r = await verifyReceipt(decision, { jwks, action, context, nonceStore })
+ * if (!r.valid) throw new Error(`refusing to execute: ${r.reason}`)
+ */
+export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOptions & { keyRing?: KeyRing }): Promise<VerifyResult> {
+  const keys = opts.keyRing ?? (await importVerifierKeys(opts));
+  return verifyWithKeys(decision, {
+    keys,
+    action: opts.action,
+    context: opts.context,
+    audience: opts.audience,
+    nonceStore: opts.nonceStore,
+    now: opts.now instanceof Date ? opts.now.getTime() : opts.now,
+    skewMs: opts.skewMs,
+  });
+}
+
+/**
+ * A receipt check for `client.guard(..., { verify })` that verifies locally, keys imported once.
+ * @example client.guard(describe, run, { verify: offlineReceiptCheck({ jwks, nonceStore: new MemoryNonceStore() }) })
+ */
+export function offlineReceiptCheck(opts: VerifierKeys & { audience?: string; nonceStore?: NonceStore; skewMs?: number }): ReceiptCheck {
+  let ring: Promise<KeyRing> | undefined;
+  return async (decision, input) => {
+    ring ??= importVerifierKeys(opts);
+    return verifyReceipt(decision, {
+      keyRing: await ring,
+      action: input.action,
+      context: input.context,
+      audience: opts.audience,
+      nonceStore: opts.nonceStore,
+      skewMs: opts.skewMs,
+    });
+  };
+}

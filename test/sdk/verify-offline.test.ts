@@ -1,0 +1,71 @@
+// The SDK's offline verifier over receipts made by the server's own signer (src/receipt/sign.ts),
+// with HS256 secrets and Ed25519 JWKS. The end-to-end suite repeats this on receipts the running
+// server issued.
+
+import { describe, expect, it } from 'vitest';
+import { computeActionHash } from '../../src/receipt/decision-hash.js';
+import { generateEd25519Jwk } from '../../src/receipt/keys.js';
+import { createSigner } from '../../src/receipt/sign.js';
+import type { Decision } from '../../src/ir/types.js';
+import { MemoryNonceStore, MGEConfigError, offlineReceiptCheck, verifyReceipt } from '../../src/sdk/index.js';
+
+const secret = 'a-test-secret-that-is-long-enough-0123456789';
+const action = { type: 'db.write', table: 'users' };
+const context = { environment: 'staging' };
+
+async function decision(audience?: string): Promise<Decision> {
+  return {
+    decision_id: 'dec-01', approved: true, reasoning: 'All rules passed', rule_ids: ['r'], violations: [], warnings: [],
+    tenant: 'default', policy_version: 'sha256:00', timestamp: new Date().toISOString(),
+    action_hash: await computeActionHash(action, context), ...(audience ? { audience } : {}),
+  };
+}
+
+describe('verifyReceipt (offline)', () => {
+  it('accepts an HS256 receipt for the same action and says single use was not checked', async () => {
+    const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
+    await expect(verifyReceipt(signed, { secret, action, context })).resolves.toEqual({ valid: true, singleUseChecked: false });
+  });
+
+  it('accepts an Ed25519 receipt with only the public JWKS', async () => {
+    const signer = await createSigner({ ed25519: { privateJwk: await generateEd25519Jwk() } });
+    const signed = await signer.sign(await decision());
+    const jwks = signer.jwks();
+    expect(JSON.stringify(jwks)).not.toContain('"d"');
+    await expect(verifyReceipt(signed, { jwks, action, context })).resolves.toEqual({ valid: true, singleUseChecked: false });
+  });
+
+  it('refuses another action, a tampered decision, a wrong key, an expired receipt, a foreign audience', async () => {
+    const signer = await createSigner({ hs256Secret: secret, ttlMs: 1000 });
+    const signed = await signer.sign(await decision('executor-a'));
+    const v = (d: unknown, o: object) => verifyReceipt(d, { secret, ...o }).then((r) => r.reason);
+    expect(await v(signed, { action: { ...action, table: 'admins' }, context })).toBe('action_mismatch');
+    expect(await v({ ...signed, approved: false }, {})).toBe('decision_mismatch');
+    expect(await v(signed, { secret: 'another-secret-that-is-long-enough-0123456789' })).toBe('unknown_kid');
+    expect(await v(signed, { now: Date.now() + 10_000 })).toBe('expired');
+    expect(await v(signed, { audience: 'executor-b' })).toBe('audience_mismatch');
+    expect(await v(signed, { audience: 'executor-a', action, context })).toBeUndefined();
+    expect(await v({ ...signed, receipt: { ...signed.receipt, nonce: 'x' } }, {})).toBe('malformed');
+  });
+
+  it('refuses the second use of a receipt when given a nonce store', async () => {
+    const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
+    const nonceStore = new MemoryNonceStore();
+    await expect(verifyReceipt(signed, { secret, nonceStore })).resolves.toEqual({ valid: true, singleUseChecked: true });
+    await expect(verifyReceipt(signed, { secret, nonceStore })).resolves.toEqual({ valid: false, reason: 'replayed', singleUseChecked: true });
+  });
+
+  it('refuses to run without keys', async () => {
+    const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
+    await expect(verifyReceipt(signed, {})).rejects.toBeInstanceOf(MGEConfigError);
+    await expect(verifyReceipt(signed, { jwks: { keys: [] } })).rejects.toThrow(/needs keys/);
+  });
+
+  it('offlineReceiptCheck passes the described action through', async () => {
+    const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
+    const check = offlineReceiptCheck({ secret, nonceStore: new MemoryNonceStore() });
+    expect((await check(signed, { action: { ...action, table: 'x' }, context })).reason).toBe('action_mismatch');
+    expect((await check(signed, { action, context })).valid).toBe(true);
+    expect((await check(signed, { action, context })).reason).toBe('replayed');
+  });
+});

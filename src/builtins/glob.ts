@@ -11,8 +11,8 @@
 //   (`[]`, `[!]`, `[^]`), a `[` without `]` and a reversed range (`[z-a]`) are invalid.
 // - In a class, `-` between two members is a range; first or last it is literal.
 // - Path mode: one `*` is any run without `/`; two or more are `**`, any run; a `**` that
-//   starts the pattern or follows a `/` and is followed by `/` (`**/`) is one token that
-//   matches nothing or any run ending in `/`, so `a/**/b` matches `a/b`.
+//   starts the pattern or follows a `/` and is followed by `/` (`**/`) matches nothing or any
+//   run ending in `/`, so `a/**/b` matches `a/b`.
 // - Action mode: every run of `*` is any run; `.` and `/` are ordinary characters.
 
 export type GlobMode = 'path' | 'action';
@@ -25,7 +25,9 @@ type Token =
   | { t: 'class'; negated: boolean; ranges: number[] } // [lo0, hi0, lo1, hi1, …]
   | { t: 'star' } //                      a run without `/` (path) or any run (action)
   | { t: 'globstar' } //                  any run
-  | { t: 'segments' }; //                 `**/`: empty, or any run ending in `/`
+  // `**/` is `(**/)?`: this token consumes nothing and lets the match skip the globstar and
+  // `/` tokens that follow it.
+  | { t: 'optional2' };
 
 export interface CompiledGlob {
   readonly pattern: string;
@@ -41,6 +43,7 @@ export interface CompiledGlob {
 export function compileGlob(pattern: string, mode: GlobMode): CompiledGlob | null {
   const cps = Array.from(pattern, (c) => c.codePointAt(0)!);
   const tokens: Token[] = [];
+  let segmentsEnd = -1; // tokens.length right after the last `**/`, to merge repeats
   let i = 0;
   while (i < cps.length) {
     const c = cps[i];
@@ -52,9 +55,17 @@ export function compileGlob(pattern: string, mode: GlobMode): CompiledGlob | nul
         tokens.push({ t: 'star' });
       } else {
         const atSegmentStart = i === 0 || cps[i - 1] === SLASH;
+        const afterSegments = segmentsEnd === tokens.length;
         if (atSegmentStart && cps[j] === SLASH) {
-          tokens.push({ t: 'segments' });
-          j++; // the `/` belongs to the token
+          j++; // the `/` belongs to the group
+          // `**/**/` matches what one `**/` does; merging keeps the state count small.
+          if (!afterSegments) {
+            tokens.push({ t: 'optional2' }, { t: 'globstar' }, { t: 'lit', cp: SLASH });
+            segmentsEnd = tokens.length;
+          }
+        } else if (afterSegments) {
+          // `**/**` is one `**`.
+          tokens.splice(tokens.length - 3, 3, { t: 'globstar' });
         } else {
           tokens.push({ t: 'globstar' });
         }
@@ -73,24 +84,7 @@ export function compileGlob(pattern: string, mode: GlobMode): CompiledGlob | nul
       i++;
     }
   }
-  return { pattern, mode, tokens: collapse(tokens) };
-}
-
-// Runs of `*` are already one token; what is left to merge are repeated `**/` (`a/**/**/b`),
-// which match exactly what one does, and `**/` before `**`, which together are one `**`.
-// Merging keeps the state count, and so the cost per input character, small.
-function collapse(tokens: Token[]): Token[] {
-  const out: Token[] = [];
-  for (const tok of tokens) {
-    const last = out[out.length - 1];
-    if (last?.t === 'segments' && tok.t === 'segments') continue;
-    if (last?.t === 'segments' && tok.t === 'globstar') {
-      out[out.length - 1] = tok;
-      continue;
-    }
-    out.push(tok);
-  }
-  return out;
+  return { pattern, mode, tokens };
 }
 
 function parseClass(cps: number[], start: number): { token: Token; next: number } | null {
@@ -171,9 +165,7 @@ export function matchGlob(g: CompiledGlob, input: string, counter?: { steps: num
         case 'globstar':
           next[s] = 1;
           break;
-        case 'segments':
-          next[s] = 1;
-          if (cp === SLASH) next[s + 1] = 1;
+        case 'optional2':
           break;
       }
     }
@@ -186,11 +178,12 @@ export function matchGlob(g: CompiledGlob, input: string, counter?: { steps: num
   return active[n] === 1;
 }
 
-/** Star-like tokens may match nothing: an active one also activates its successor. */
+/** Stars may match nothing, `optional2` may skip its group: ε-moves, all forward. */
 function closure(toks: readonly Token[], set: Uint8Array): void {
   for (let s = 0; s < toks.length; s++) {
     if (set[s] === 0) continue;
     const t = toks[s].t;
-    if (t === 'star' || t === 'globstar' || t === 'segments') set[s + 1] = 1;
+    if (t === 'star' || t === 'globstar' || t === 'optional2') set[s + 1] = 1;
+    if (t === 'optional2') set[s + 3] = 1;
   }
 }

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { compileGlob, matchGlob, type GlobMode } from '../../src/builtins/glob.js';
+import { referenceGlob } from './glob-reference.js';
+
+function m(pattern: string, input: string, mode: GlobMode = 'path'): boolean {
+  const g = compileGlob(pattern, mode);
+  if (!g) throw new Error(`pattern ${pattern} did not compile`);
+  return matchGlob(g, input);
+}
+
+describe('path globs', () => {
+  it('`*` stays within a segment, `**` crosses', () => {
+    expect(m('*.ts', 'a.ts')).toBe(true);
+    expect(m('*.ts', 'src/a.ts')).toBe(false);
+    expect(m('src/*', 'src/a')).toBe(true);
+    expect(m('src/*', 'src/a/b')).toBe(false);
+    expect(m('src/**', 'src/a/b')).toBe(true);
+    expect(m('src/**', 'src/')).toBe(true);
+    expect(m('a**b', 'a/x/b')).toBe(true);
+    expect(m('*', '')).toBe(true);
+    expect(m('*', '.hidden')).toBe(true);
+  });
+
+  it('`**/` also matches no segment', () => {
+    expect(m('a/**/b', 'a/b')).toBe(true);
+    expect(m('a/**/b', 'a/x/b')).toBe(true);
+    expect(m('a/**/b', 'a/x/y/b')).toBe(true);
+    expect(m('a/**/b', 'ab')).toBe(false);
+    expect(m('**/*.env', '.env')).toBe(true);
+    expect(m('**/*.env', 'deep/dir/prod.env')).toBe(true);
+    expect(m('a/**/**/b', 'a/b')).toBe(true);
+    expect(m('/**/x', '/x')).toBe(true);
+  });
+
+  it('`?` and classes match one character, never `/`', () => {
+    expect(m('?.txt', 'a.txt')).toBe(true);
+    expect(m('a?b', 'a/b')).toBe(false);
+    expect(m('[abc].txt', 'b.txt')).toBe(true);
+    expect(m('[a-c]x', 'dx')).toBe(false);
+    expect(m('[!a-c]x', 'dx')).toBe(true);
+    expect(m('[^a-c]x', 'ax')).toBe(false);
+    expect(m('a[!x]b', 'a/b')).toBe(false);
+    expect(m('[-a]', '-')).toBe(true);
+    expect(m('[a-]', '-')).toBe(true);
+    expect(m('[😀-😂]', '😁')).toBe(true);
+    expect(m('?', '😀')).toBe(true);
+  });
+
+  it('matches by code point, literally otherwise', () => {
+    expect(m('é', 'é')).toBe(true);
+    expect(m('a.b', 'axb')).toBe(false);
+    expect(m('(a)+', '(a)+')).toBe(true);
+  });
+});
+
+describe('action globs', () => {
+  it('treat `.` and `/` as ordinary characters', () => {
+    expect(m('db.*', 'db.write', 'action')).toBe(true);
+    expect(m('db.*', 'db.admin.drop', 'action')).toBe(true);
+    expect(m('db.*', 'dbx', 'action')).toBe(false);
+    expect(m('*', 'a/b.c', 'action')).toBe(true);
+    expect(m('a?c', 'a/c', 'action')).toBe(true);
+    expect(m('a[!x]c', 'a/c', 'action')).toBe(true);
+    expect(m('api.**', 'api.v1.get', 'action')).toBe(true);
+  });
+});
+
+describe('invalid patterns', () => {
+  it('rejects unclosed and empty classes and reversed ranges', () => {
+    for (const p of ['[', '[a', 'a[b', '[]', '[!]', '[^]', '[z-a]', 'ok/[x']) {
+      expect(compileGlob(p, 'path')).toBeNull();
+      expect(compileGlob(p, 'action')).toBeNull();
+    }
+  });
+
+  it('compiles huge and odd patterns without trouble', () => {
+    expect(compileGlob('['.repeat(100_000), 'path')).toBeNull();
+    expect(compileGlob('*'.repeat(1_000_000), 'path')!.tokens).toHaveLength(1);
+    expect(compileGlob('**/'.repeat(100_000), 'path')!.tokens).toHaveLength(3);
+    expect(compileGlob('**/**', 'path')!.tokens).toHaveLength(1);
+    expect(compileGlob('[a]'.repeat(100_000), 'path')!.tokens).toHaveLength(100_000);
+    expect(m('*'.repeat(10_000) + 'x', 'x')).toBe(true);
+  });
+});
+
+describe('linear time', () => {
+  function steps(pattern: string, input: string): number {
+    const counter = { steps: 0 };
+    matchGlob(compileGlob(pattern, 'path')!, input, counter);
+    return counter.steps;
+  }
+
+  const cases: [string, string, (n: number) => string][] = [
+    ['many stars then a missing X', '*'.repeat(40) + 'X', (n) => 'a'.repeat(n)],
+    ['repeated **/', '**/'.repeat(20) + 'x', (n) => 'a/'.repeat(n / 2)],
+    ['a* thirty times', 'a*'.repeat(30), (n) => 'a'.repeat(n)],
+    ['a* thirty times then b', 'a*'.repeat(30) + 'b', (n) => 'a'.repeat(n)],
+  ];
+
+  for (const [name, pattern, input] of cases) {
+    it(`steps grow linearly with the input: ${name}`, () => {
+      const g = compileGlob(pattern, 'path')!;
+      const sizes = [1000, 2000, 4000, 8000];
+      const counts = sizes.map((n) => steps(pattern, input(n)));
+      for (let k = 1; k < counts.length; k++) {
+        const ratio = counts[k] / counts[k - 1];
+        expect(ratio).toBeGreaterThan(1.8);
+        expect(ratio).toBeLessThan(2.2);
+      }
+      // And never more than one step per state per character.
+      sizes.forEach((n, k) => expect(counts[k]).toBeLessThanOrEqual((g.tokens.length + 1) * n));
+    });
+  }
+});
+
+describe('agrees with the reference matcher', () => {
+  const patternChars = fc.constantFrom('a', 'b', '/', '.', '*', '*', '?', '[', ']', '!', '-', '^', 'é');
+  const inputChars = fc.constantFrom('a', 'b', '/', '.', '-', 'é', '!');
+  for (const mode of ['path', 'action'] as const) {
+    it(`${mode} mode, on generated patterns and inputs`, () => {
+      fc.assert(
+        fc.property(
+          fc.array(patternChars, { maxLength: 8 }).map((a) => a.join('')),
+          fc.array(inputChars, { maxLength: 8 }).map((a) => a.join('')),
+          (pattern, input) => {
+            const expected = referenceGlob(pattern, input, mode);
+            const g = compileGlob(pattern, mode);
+            if (expected === 'invalid') expect(g).toBeNull();
+            else expect(g && matchGlob(g, input)).toBe(expected);
+          },
+        ),
+        { numRuns: 3000 },
+      );
+    });
+  }
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { normalizePath } from '../../src/builtins/path.js';
+
+const ok = (p: string) => ({ ok: true, path: p });
+
+describe('normalizePath', () => {
+  it('turns backslashes into slashes and drops empty and `.` segments', () => {
+    expect(normalizePath('a\\b\\c.txt')).toEqual(ok('a/b/c.txt'));
+    expect(normalizePath('a//b///c')).toEqual(ok('a/b/c'));
+    expect(normalizePath('./a/./b/.')).toEqual(ok('a/b'));
+    expect(normalizePath('a/b/')).toEqual(ok('a/b'));
+    expect(normalizePath('')).toEqual(ok(''));
+    expect(normalizePath('.')).toEqual(ok(''));
+  });
+
+  it('keeps a leading slash', () => {
+    expect(normalizePath('/etc//passwd')).toEqual(ok('/etc/passwd'));
+    expect(normalizePath('\\\\server\\share')).toEqual(ok('/server/share'));
+    expect(normalizePath('/')).toEqual(ok('/'));
+  });
+
+  it('resolves `..`, and refuses a path that escapes its root', () => {
+    expect(normalizePath('a/b/../c')).toEqual(ok('a/c'));
+    expect(normalizePath('a/../../x')).toEqual({ ok: false, detail: 'path escapes its root' });
+    expect(normalizePath('../etc/passwd')).toEqual({ ok: false, detail: 'path escapes its root' });
+    expect(normalizePath('/..')).toEqual({ ok: false, detail: 'path escapes its root' });
+    expect(normalizePath('src\\..\\..\\secrets')).toEqual({ ok: false, detail: 'path escapes its root' });
+    expect(normalizePath('a/..')).toEqual(ok(''));
+    expect(normalizePath('...')).toEqual(ok('...'));
+  });
+
+  it('refuses control characters (C0, DEL, C1) before anything else', () => {
+    for (const c of ['\u0000', '\n', '\u001f', '\u007f', '\u0085', '\u009f']) {
+      expect(normalizePath(`a${c}b`)).toEqual({ ok: false, detail: 'path contains a control character' });
+    }
+    expect(normalizePath('../\u0000')).toEqual({ ok: false, detail: 'path contains a control character' });
+    expect(normalizePath('a\u00a0b')).toEqual(ok('a\u00a0b'));
+  });
+
+  it('is idempotent and leaves no `.`, `..`, empty segment or backslash', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', 'b', '/', '\\', '.', '..'), { maxLength: 12 }).map((a) => a.join('')), (p) => {
+        const r = normalizePath(p);
+        if (!r.ok) return;
+        expect(normalizePath(r.path)).toEqual(r);
+        expect(r.path.includes('\\')).toBe(false);
+        const segs = r.path.split('/').slice(r.path.startsWith('/') ? 1 : 0);
+        if (r.path !== '' && r.path !== '/') for (const s of segs) expect(['', '.', '..']).not.toContain(s);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

@@ -1,0 +1,80 @@
+// API keys (SPEC §7): each key has one tenant and one or more roles, and is kept only as the
+// SHA-256 of its bytes. `MGE_API_KEYS` lists them as `tenant:role[+role]:key` or, so that no
+// plain key needs to sit in a config file, `tenant:role[+role]:sha256:<64 hex>`.
+
+export const ROLES = ['checker', 'auditor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A configured key. `id` names it in logs and audit entries (`by`); the key itself never appears. */
+export interface ApiKey {
+  id: string;
+  tenant: string;
+  roles: readonly Role[];
+  /** SHA-256 of the key's UTF-8 bytes. */
+  hash: Uint8Array;
+}
+
+/** Tenant names are used as directory names (`rules/tenants/<t>`), so no separators or dots-only. */
+export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export class ApiKeySpecError extends Error {
+  override name = 'ApiKeySpecError';
+}
+
+/** SHA-256 of a string's UTF-8 bytes (WebCrypto, so it runs on every runtime). */
+export async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+}
+
+function hex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+/** A stable, non-secret name for a key: a short prefix of its hash (like an SSH fingerprint). */
+export function keyId(hash: Uint8Array): string {
+  return `key-${hex(hash.subarray(0, 6))}`;
+}
+
+function parseRoles(text: string, entry: number): Role[] {
+  const roles = text.split('+');
+  for (const r of roles) {
+    if (!(ROLES as readonly string[]).includes(r)) {
+      throw new ApiKeySpecError(`MGE_API_KEYS entry ${entry}: unknown role \`${r}\` (roles: ${ROLES.join(', ')})`);
+    }
+  }
+  return roles as Role[];
+}
+
+/**
+ * Parses a comma- or newline-separated key list. Error messages name the entry by position and
+ * never echo key material.
+ * @example await parseApiKeys('acme:checker+auditor:s3cr3t-key-material')
+ */
+export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
+  const entries = spec.split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== '');
+  const keys: ApiKey[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const n = i + 1;
+    const first = entry.indexOf(':');
+    const second = first < 0 ? -1 : entry.indexOf(':', first + 1);
+    if (second < 0) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: expected \`tenant:role[+role]:key\``);
+    const tenant = entry.slice(0, first);
+    if (!TENANT_PATTERN.test(tenant)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: invalid tenant name`);
+    const roles = parseRoles(entry.slice(first + 1, second), n);
+    const material = entry.slice(second + 1);
+    let hash: Uint8Array;
+    const hashed = /^sha256:([0-9a-fA-F]{64})$/.exec(material);
+    if (hashed) {
+      hash = new Uint8Array(hashed[1].match(/../g)!.map((h) => parseInt(h, 16)));
+    } else if (material.startsWith('sha256:')) {
+      throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: \`sha256:\` must be followed by 64 hex digits`);
+    } else {
+      if (material.length < 16) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: key shorter than 16 characters`);
+      hash = await sha256(material);
+    }
+    keys.push({ id: keyId(hash), tenant, roles, hash });
+  }
+  return keys;
+}

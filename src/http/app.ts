@@ -1,0 +1,88 @@
+// The HTTP sidecar (SPEC §8) as a Hono app: a function from a web Request to a Response, with
+// no runtime-specific import, so every adapter (Node, Bun, Deno, Workers) serves this same app.
+// Every failure leaves through one error handler as RFC 9457 problem+json; nothing a request
+// does can throw past it.
+
+import { Hono } from 'hono';
+import { DEFAULT_JSON_LIMITS } from '../json/strict-parse.js';
+import type { AppContext, AppDeps, HttpEnv } from './deps.js';
+import { Lifecycle } from './lifecycle.js';
+import { silentLogger } from './logger.js';
+import { ServerMetrics } from './metrics.js';
+import { HttpProblem, InternalError, MethodNotAllowed, NotFound, problemResponse } from './problem.js';
+import { auditRoutes } from './routes/audit.js';
+import { checkRoutes } from './routes/check.js';
+import { opsRoutes } from './routes/ops.js';
+import { rulesRoutes } from './routes/rules.js';
+import { verifyRoutes } from './routes/verify.js';
+
+function resolve(deps: AppDeps): AppContext {
+  return {
+    ...deps,
+    logger: deps.logger ?? silentLogger,
+    now: deps.now ?? Date.now,
+    lifecycle: deps.lifecycle ?? new Lifecycle(),
+    metrics: deps.metrics ?? new ServerMetrics(),
+    limits: { ...DEFAULT_JSON_LIMITS, ...deps.limits },
+    skewMs: deps.skewMs,
+    version: deps.version ?? '0.0.0',
+    ready: deps.ready ?? (() => true),
+  };
+}
+
+/** Paths that exist, with the methods they take: a wrong method is 405, not 404. */
+const ALLOWED: Array<[string, string]> = [
+  ['/api/v1/governance/check', 'POST'],
+  ['/api/v1/governance/check/batch', 'POST'],
+  ['/api/v1/receipts/verify', 'POST'],
+  ['/api/v1/rules/validate', 'POST'],
+  ['/api/v1/rules', 'GET'],
+  ['/api/v1/rules/:rule_id', 'GET, PUT, DELETE'],
+  ['/api/v1/audit', 'GET'],
+  ['/api/v1/audit/export', 'GET'],
+  ['/api/v1/audit/checkpoint', 'GET'],
+  ['/api/v1/audit/consistency', 'GET'],
+  ['/api/v1/audit/proof/:decision_id', 'GET'],
+  ['/api/v1/keys', 'GET'],
+  ['/healthz', 'GET'],
+  ['/readyz', 'GET'],
+  ['/metrics', 'GET'],
+  ['/openapi.json', 'GET'],
+];
+
+/**
+ * Builds the app from injected engine, signer and stores.
+ * @example
+ * const app = createApp({ engine, signer, nonceStore, audit, keys: [] })
+ * const res = await app.request('/api/v1/governance/check', { method: 'POST', body, headers })
+ */
+export function createApp(deps: AppDeps): Hono<HttpEnv> {
+  const ctx = resolve(deps);
+  const app = new Hono<HttpEnv>();
+
+  app.onError((err, c) => {
+    if (err instanceof HttpProblem) return problemResponse(err, c.req.path);
+    ctx.logger.error('request failed', { method: c.req.method, path: c.req.path, error: err });
+    return problemResponse(new InternalError(), c.req.path);
+  });
+  app.notFound((c) => problemResponse(new NotFound(`no route \`${c.req.method} ${c.req.path}\``), c.req.path));
+
+  app.use('*', async (c, next) => {
+    await next();
+    ctx.metrics.responses.inc({ status: String(c.res.status) });
+  });
+
+  checkRoutes(app, ctx);
+  verifyRoutes(app, ctx);
+  rulesRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  opsRoutes(app, ctx);
+
+  for (const [path, allow] of ALLOWED) {
+    app.all(path, (c) => {
+      if (allow.split(', ').includes(c.req.method)) throw new NotFound(`no route \`${c.req.method} ${c.req.path}\``);
+      throw new MethodNotAllowed(`\`${c.req.method}\` is not allowed on \`${c.req.path}\``, allow);
+    });
+  }
+  return app;
+}

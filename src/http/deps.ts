@@ -1,0 +1,43 @@
+// What the HTTP app is built from. Everything stateful is injected, so the same app runs on
+// every runtime (each adapter picks stores) and tests can hand in fakes that fail on purpose.
+
+import type { Engine } from '../engine/engine.js';
+import type { JsonLimits } from '../json/strict-parse.js';
+import type { Signer } from '../receipt/sign.js';
+import type { NonceStore } from '../state/nonce-store.js';
+import type { ApiKey } from './api-keys.js';
+import type { AuditPort } from './audit-port.js';
+import type { Principal } from './auth.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Logger } from './logger.js';
+import type { ServerMetrics } from './metrics.js';
+
+export interface AppDeps {
+  engine: Engine;
+  signer: Signer;
+  nonceStore: NonceStore;
+  audit: AuditPort;
+  /** Configured API keys; empty means local open mode (SPEC §7). */
+  keys: readonly ApiKey[];
+  logger?: Logger;
+  /** Epoch milliseconds; the receipt clock is the signer's own. */
+  now?: () => number;
+  lifecycle?: Lifecycle;
+  metrics?: ServerMetrics;
+  limits?: Partial<JsonLimits>;
+  /** Receipt verification clock-skew allowance, default 5 s. */
+  skewMs?: number;
+  /** Reported in /openapi.json. */
+  version?: string;
+  /** Extra readiness condition (e.g. the audit store opened); /readyz also fails while draining. */
+  ready?: () => boolean;
+}
+
+/** The resolved dependencies the routes see: every optional one filled in. */
+export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs'>> {
+  limits: JsonLimits;
+  skewMs: number | undefined;
+}
+
+/** Hono's per-request variables: the authenticated caller. */
+export type HttpEnv = { Variables: { principal: Principal } };

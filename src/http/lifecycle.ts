@@ -1,0 +1,50 @@
+// In-flight work and shutdown. Every request that evaluates, signs or logs passes through
+// `run`: past `maxInflight` concurrent ones the server answers 429 instead of queueing without
+// bound, and once draining starts new work gets 503 while `drained()` waits for the rest, so
+// SIGTERM never drops a decision that was already being answered.
+
+import { Overloaded, ShuttingDown } from './problem.js';
+
+export class Lifecycle {
+  private inflight = 0;
+  private draining = false;
+  private readonly idleWaiters: Array<() => void> = [];
+
+  constructor(readonly maxInflight = 4096) {}
+
+  get inFlight(): number {
+    return this.inflight;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Runs `work` as one unit of in-flight work.
+   * @example return lifecycle.run(() => answerCheck(c))
+   */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.draining) throw new ShuttingDown();
+    if (this.inflight >= this.maxInflight) throw new Overloaded(`more than ${this.maxInflight} requests in flight`);
+    this.inflight++;
+    try {
+      return await work();
+    } finally {
+      this.inflight--;
+      if (this.inflight === 0) this.wakeIdle();
+    }
+  }
+
+  /** Refuses new work from now on and resolves once all started work has finished. */
+  drained(): Promise<void> {
+    this.draining = true;
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private wakeIdle(): void {
+    if (!this.draining) return;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+}

@@ -1,0 +1,123 @@
+// JSON Schemas (2020-12, as OpenAPI 3.1 uses) of the wire formats of SPEC §2, §4, §5, §6, §8.
+// Kept beside the routes so a change to a route's shape is a change here in the same commit.
+
+const hex = { type: 'string', pattern: '^[0-9a-f]{64}$' };
+const str = { type: 'string' };
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+export const SCHEMAS = {
+  Problem: {
+    type: 'object',
+    description: 'RFC 9457 problem details; 422 adds `diagnostics`.',
+    required: ['type', 'title', 'status', 'detail'],
+    properties: {
+      type: str, title: str, status: { type: 'integer' }, detail: str, instance: str,
+      diagnostics: { type: 'array', items: ref('Diagnostic') },
+    },
+  },
+  CheckRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['action'],
+    properties: {
+      action: {
+        oneOf: [str, { type: 'object', required: ['type'], properties: { type: str } }],
+        description: 'An object with a string `type`, or a bare string (shorthand for `{"type": s}`).',
+      },
+      context: { type: 'object', default: {} },
+      audience: { type: 'string', description: 'The executor the receipt is meant for.' },
+    },
+  },
+  Violation: {
+    type: 'object',
+    required: ['rule_id', 'clause', 'code', 'message', 'effect', 'severity'],
+    properties: {
+      rule_id: str, clause: str, code: str, message: str,
+      effect: { enum: ['deny', 'warn'] }, severity: { enum: ['low', 'medium', 'high', 'critical'] },
+    },
+  },
+  Receipt: {
+    type: 'object',
+    required: ['alg', 'kid', 'nonce', 'issued_at', 'expires_at', 'decision_hash', 'signature'],
+    properties: {
+      alg: { enum: ['HS256', 'Ed25519'] }, kid: str, nonce: str,
+      issued_at: { type: 'string', format: 'date-time' }, expires_at: { type: 'string', format: 'date-time' },
+      decision_hash: hex, signature: str,
+    },
+  },
+  Decision: {
+    type: 'object',
+    required: ['decision_id', 'approved', 'reasoning', 'rule_ids', 'violations', 'warnings', 'tenant', 'policy_version', 'timestamp', 'action_hash'],
+    properties: {
+      decision_id: str, approved: { type: 'boolean' }, reasoning: str,
+      rule_ids: { type: 'array', items: str },
+      violations: { type: 'array', items: ref('Violation') }, warnings: { type: 'array', items: ref('Violation') },
+      tenant: str, policy_version: str, timestamp: { type: 'string', format: 'date-time' }, action_hash: hex,
+      audience: str, receipt: ref('Receipt'),
+      explanation: { type: 'array', description: 'Only with `?explain=true`; not signed, not logged.', items: { type: 'object' } },
+    },
+  },
+  BatchRequest: {
+    type: 'object', additionalProperties: false, required: ['requests'],
+    properties: { requests: { type: 'array', items: ref('CheckRequest') } },
+  },
+  BatchResponse: { type: 'object', required: ['decisions'], properties: { decisions: { type: 'array', items: ref('Decision') } } },
+  VerifyRequest: {
+    type: 'object', additionalProperties: false, required: ['decision'],
+    properties: { decision: ref('Decision'), action: {}, context: { type: 'object' }, audience: str },
+  },
+  VerifyResponse: {
+    type: 'object', required: ['valid'],
+    properties: {
+      valid: { type: 'boolean' },
+      reason: { enum: ['bad_signature', 'unknown_kid', 'decision_mismatch', 'action_mismatch', 'expired', 'replayed', 'malformed', 'wrong_audience', 'wrong_tenant'] },
+    },
+  },
+  Diagnostic: {
+    type: 'object', required: ['severity', 'code', 'message', 'span'],
+    properties: {
+      severity: { enum: ['error', 'warning'] }, code: str, message: str, help: str,
+      span: { type: 'object', properties: { file: str, line: { type: 'integer' }, col: { type: 'integer' } } },
+    },
+  },
+  RuleView: {
+    type: 'object', required: ['rule', 'origin', 'source'],
+    properties: {
+      rule: { type: 'object', description: 'The normalized rule (SPEC §3.1), valid JSON rule input.' },
+      origin: { enum: ['global', 'tenant'] },
+      source: { type: 'object', properties: { file: str, line: { type: 'integer' } } },
+    },
+  },
+  RuleList: {
+    type: 'object', required: ['tenant', 'policy_version', 'rules'],
+    properties: { tenant: str, policy_version: str, rules: { type: 'array', items: ref('RuleView') } },
+  },
+  RulePutResult: {
+    type: 'object', required: ['rule_ids', 'policy_version'],
+    properties: { rule_ids: { type: 'array', items: str }, policy_version: str },
+  },
+  ValidateResult: {
+    type: 'object', required: ['valid', 'diagnostics'],
+    properties: { valid: { type: 'boolean' }, rule_ids: { type: 'array', items: str }, diagnostics: { type: 'array', items: ref('Diagnostic') } },
+  },
+  Checkpoint: {
+    type: 'object', required: ['tenant', 'tree_size', 'root_hash', 'timestamp', 'alg', 'kid', 'signature'],
+    properties: { tenant: str, tree_size: { type: 'integer' }, root_hash: hex, timestamp: str, alg: str, kid: str, signature: str },
+  },
+  InclusionProof: {
+    type: 'object', required: ['decision_id', 'leaf_index', 'tree_size', 'leaf_hash', 'audit_path', 'root_hash'],
+    properties: {
+      decision_id: str, leaf_index: { type: 'integer' }, tree_size: { type: 'integer' },
+      leaf_hash: hex, audit_path: { type: 'array', items: hex }, root_hash: hex,
+    },
+  },
+  ConsistencyProof: {
+    type: 'object', required: ['first', 'second', 'proof'],
+    properties: { first: { type: 'integer' }, second: { type: 'integer' }, proof: { type: 'array', items: hex } },
+  },
+  AuditPage: {
+    type: 'object', required: ['tenant', 'tree_size', 'from', 'entries'],
+    properties: { tenant: str, tree_size: { type: 'integer' }, from: { type: 'integer' }, entries: { type: 'array', items: { type: 'object' } } },
+  },
+  Jwks: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: { type: 'object' } } } },
+} as const;

@@ -1,0 +1,101 @@
+// The OpenAPI 3.1 description served at /openapi.json: every route of SPEC §8, its role, its
+// body and responses. Error responses all share the problem+json schema.
+
+import { SCHEMAS } from './openapi-schemas.js';
+
+type Obj = { [key: string]: unknown };
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Obj) => ({ 'application/json': { schema } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+
+/** The statuses a route can fail with (SPEC §8), as problem+json responses. */
+function errors(...codes: number[]): Obj {
+  const text: Record<number, string> = {
+    400: 'malformed JSON or shape', 401: 'no or unknown API key', 403: 'role or tenant not allowed', 404: 'not found',
+    409: 'global (file) rule: read-only over HTTP', 413: 'body larger than the limit', 415: 'unsupported Content-Type',
+    422: 'invalid rule; `diagnostics` lists why', 429: 'server overloaded', 503: 'store unavailable or shutting down',
+  };
+  const out: Obj = { 500: problem('internal error (nothing approved)') };
+  for (const c of codes) out[c] = problem(text[c]);
+  return out;
+}
+
+const AUTHED = [401, 403, 429, 503];
+const BODY = [400, 413, 415];
+
+function op(summary: string, role: string | null, ok: Obj, extra: Obj = {}, codes: number[] = []): Obj {
+  return {
+    summary: role ? `${summary} (role: ${role})` : summary,
+    ...(role ? {} : { security: [] }),
+    ...extra,
+    responses: { ...ok, ...errors(...(role ? AUTHED : []), ...codes) },
+  };
+}
+
+const ok = (schema: Obj, description = 'OK') => ({ 200: { description, content: json(schema) } });
+const body = (schema: Obj) => ({ requestBody: { required: true, content: json(schema) } });
+const param = (name: string, where: 'path' | 'query', schema: Obj, required = where === 'path') => ({ name, in: where, required, schema });
+const explain = param('explain', 'query', { type: 'boolean' });
+const ruleText = {
+  requestBody: {
+    required: true,
+    content: {
+      'application/json': { schema: { type: 'object' } },
+      'application/yaml': { schema: { type: 'string' } },
+      'text/markdown': { schema: { type: 'string' }, description: 'MDC (also text/x-mdc, text/mdc)' },
+    },
+  },
+};
+const ruleId = param('rule_id', 'path', { type: 'string' });
+const text = (type: string) => ({ 200: { description: 'OK', content: { [type]: { schema: { type: 'string' } } } } });
+
+/** @example app.get('/openapi.json', (c) => c.json(openApiDocument('0.1.0'))) */
+export function openApiDocument(version: string): Obj {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'MGE governance API', version, description: 'Deterministic governance decisions for AI actions, signed and audited.' },
+    security: [{ bearer: [] }, { apiKey: [] }],
+    paths: {
+      '/api/v1/governance/check': { post: op('Check one action', 'checker', ok(ref('Decision'), 'the decision, approved or not'), { parameters: [explain], ...body(ref('CheckRequest')) }, BODY) },
+      '/api/v1/governance/check/batch': { post: op('Check several actions', 'checker', ok(ref('BatchResponse')), { parameters: [explain], ...body(ref('BatchRequest')) }, BODY) },
+      '/api/v1/receipts/verify': { post: op('Verify a receipt and consume its nonce', 'checker', ok(ref('VerifyResponse')), body(ref('VerifyRequest')), BODY) },
+      '/api/v1/rules': { get: op("The tenant's effective rules", 'checker', ok(ref('RuleList'))) },
+      '/api/v1/rules/validate': { post: op('Validate rule text without loading it', 'admin', ok(ref('ValidateResult')), ruleText, [400, 413, 415]) },
+      '/api/v1/rules/{rule_id}': {
+        get: op('One effective rule', 'checker', ok(ref('RuleView')), { parameters: [ruleId] }, [404]),
+        put: op('Create or replace a tenant rule', 'admin', ok(ref('RulePutResult')), { parameters: [ruleId], ...ruleText }, [400, 409, 413, 415, 422]),
+        delete: op('Delete a tenant rule', 'admin', { 204: { description: 'deleted' } }, { parameters: [ruleId] }, [404, 409]),
+      },
+      '/api/v1/audit': {
+        get: op("A page of the tenant's audit log", 'auditor', ok(ref('AuditPage')), {
+          parameters: [param('from', 'query', { type: 'integer', minimum: 0 }), param('limit', 'query', { type: 'integer', minimum: 1, maximum: 1000 })],
+        }, [400]),
+      },
+      '/api/v1/audit/export': { get: op('The whole log as JSON Lines, streamed', 'auditor', text('application/jsonl')) },
+      '/api/v1/audit/checkpoint': { get: op('A signed checkpoint of the current tree', 'auditor', ok(ref('Checkpoint'))) },
+      '/api/v1/audit/proof/{decision_id}': {
+        get: op('Inclusion proof for a decision', 'auditor', ok(ref('InclusionProof')), {
+          parameters: [param('decision_id', 'path', { type: 'string' }), param('tree_size', 'query', { type: 'integer', minimum: 1 })],
+        }, [400, 404]),
+      },
+      '/api/v1/audit/consistency': {
+        get: op('Consistency proof between two tree sizes', 'auditor', ok(ref('ConsistencyProof')), {
+          parameters: [param('first', 'query', { type: 'integer', minimum: 1 }, true), param('second', 'query', { type: 'integer', minimum: 1 }, true)],
+        }, [400]),
+      },
+      '/api/v1/keys': { get: op('Public keys (JWKS) for offline receipt verification', null, ok(ref('Jwks'))) },
+      '/healthz': { get: op('Liveness', null, ok({ type: 'object' })) },
+      '/readyz': { get: op('Readiness: rules loaded, stores reachable, not draining', null, ok({ type: 'object' }), {}, [503]) },
+      '/metrics': { get: op('Prometheus metrics', null, text('text/plain; version=0.0.4')) },
+      '/openapi.json': { get: op('This document', null, ok({ type: 'object' })) },
+    },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      },
+      schemas: SCHEMAS,
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// The path of one check from parsed body to answer: evaluate, sign, append to the tenant's
+// audit log, and only then answer (SPEC §6: a decision the client received is never lost).
+// `explanation` is split off before signing and logging: it is neither signed nor logged.
+
+import { RequestError, type EngineDecision } from '../engine/engine.js';
+import type { Decision, ExplanationEntry, Json } from '../ir/types.js';
+import type { AppContext } from './deps.js';
+import { BadRequest, InternalError, StoreUnavailable } from './problem.js';
+
+export type Answer = Decision & { explanation?: ExplanationEntry[] };
+
+/** Evaluates one request; a bad shape is 400 (`where` prefixes the detail, e.g. `requests[3]`). */
+export async function evaluate(ctx: AppContext, tenant: string, body: Json, explain: boolean, where = ''): Promise<EngineDecision> {
+  try {
+    return await ctx.engine.evaluate(body, { tenant, explain });
+  } catch (err) {
+    if (err instanceof RequestError) throw new BadRequest(where === '' ? err.detail : `${where}: ${err.detail}`);
+    throw err;
+  }
+}
+
+/**
+ * Signs and logs decisions, in order, and returns the answers. If signing or the log fails
+ * nothing is answered: a 500 or 503 problem, never an unlogged decision.
+ */
+export async function signAndRecord(ctx: AppContext, tenant: string, decisions: readonly EngineDecision[]): Promise<Answer[]> {
+  const signed: Decision[] = [];
+  const explanations: Array<ExplanationEntry[] | undefined> = [];
+  for (const d of decisions) {
+    const { explanation, ...decision } = d;
+    explanations.push(explanation);
+    try {
+      signed.push(await ctx.signer.sign(decision));
+    } catch (err) {
+      ctx.logger.error('signing failed', { tenant, error: err });
+      throw new InternalError('the decision could not be signed; nothing was approved');
+    }
+  }
+  try {
+    await ctx.audit.append(tenant, signed as unknown as Json[]);
+  } catch (err) {
+    ctx.logger.error('audit append failed', { tenant, error: err });
+    throw new StoreUnavailable('the audit log is unavailable; the decision was not recorded and is not given');
+  }
+  return signed.map((d, i) => (explanations[i] === undefined ? d : { ...d, explanation: explanations[i] }));
+}

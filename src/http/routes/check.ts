@@ -1,0 +1,65 @@
+// POST /api/v1/governance/check and /check/batch (SPEC §8, role checker). 200 whether approved
+// or not; the tenant is always the caller's, never taken from the body.
+
+import type { Hono } from 'hono';
+import type { Json } from '../../ir/types.js';
+import { readJson } from '../body.js';
+import type { AppContext, HttpEnv } from '../deps.js';
+import { guard } from '../guard.js';
+import { BadRequest, HttpProblem } from '../problem.js';
+import { evaluate, signAndRecord, type Answer } from '../record.js';
+
+function isObject(v: Json): v is { [key: string]: Json } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Counts every check in the metrics, answered or refused. */
+async function measured<T extends Answer[]>(ctx: AppContext, tenant: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    const answers = await work();
+    for (const a of answers) ctx.metrics.checks.inc({ tenant, outcome: a.approved ? 'approved' : 'denied' });
+    ctx.metrics.latency.observe((performance.now() - started) / 1000);
+    return answers;
+  } catch (err) {
+    const status = err instanceof HttpProblem ? err.status : 500;
+    ctx.metrics.checkErrors.inc({ tenant, status: String(status) });
+    throw err;
+  }
+}
+
+export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
+  app.post('/api/v1/governance/check', guard(ctx.keys, 'checker'), (c) => {
+    const { tenant } = c.get('principal');
+    const explain = c.req.query('explain') === 'true';
+    return ctx.lifecycle.run(async () => {
+      const [answer] = await measured(ctx, tenant, async () => {
+        const body = await readJson(c.req.raw, ctx.limits);
+        const decision = await evaluate(ctx, tenant, body, explain);
+        return signAndRecord(ctx, tenant, [decision]);
+      });
+      return c.json(answer);
+    });
+  });
+
+  app.post('/api/v1/governance/check/batch', guard(ctx.keys, 'checker'), (c) => {
+    const { tenant } = c.get('principal');
+    const explain = c.req.query('explain') === 'true';
+    return ctx.lifecycle.run(async () => {
+      const decisions = await measured(ctx, tenant, async () => {
+        const body = await readJson(c.req.raw, ctx.limits);
+        if (!isObject(body) || !Array.isArray(body.requests) || Object.keys(body).length !== 1) {
+          throw new BadRequest('a batch is `{"requests": [...]}` and nothing else');
+        }
+        // Every request is checked for shape before anything is signed or logged, so a bad
+        // item refuses the whole batch and no decision of it is half-answered.
+        const evaluated = [];
+        for (const [i, request] of body.requests.entries()) {
+          evaluated.push(await evaluate(ctx, tenant, request, explain, `requests[${i}]`));
+        }
+        return signAndRecord(ctx, tenant, evaluated);
+      });
+      return c.json({ decisions });
+    });
+  });
+}

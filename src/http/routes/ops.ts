@@ -1,0 +1,46 @@
+// Unauthenticated operational routes (SPEC §8): liveness, readiness, Prometheus metrics, the
+// OpenAPI document and the JWKS of public receipt keys. None of them reveals a tenant's data
+// beyond counts and policy versions.
+
+import type { Hono } from 'hono';
+import type { AppContext, HttpEnv } from '../deps.js';
+import { renderGauge, type GaugeSample } from '../metrics.js';
+import { openApiDocument } from '../openapi.js';
+import { problemResponse, StoreUnavailable } from '../problem.js';
+
+async function metricsText(ctx: AppContext): Promise<string> {
+  const m = ctx.metrics;
+  const tenants = [...new Set(['default', ...ctx.engine.tenants(), ...ctx.audit.tenants()])].sort();
+  const policies: GaugeSample[] = tenants.map((tenant) => ({ labels: { tenant, policy_version: ctx.engine.policy(tenant).policyVersion }, value: 1 }));
+  const sizes: GaugeSample[] = [];
+  for (const tenant of ctx.audit.tenants()) sizes.push({ labels: { tenant }, value: await ctx.audit.size(tenant) });
+  return [
+    m.checks.render(),
+    m.checkErrors.render(),
+    m.latency.render(),
+    m.verifications.render(),
+    m.reloads.render(),
+    m.responses.render(),
+    renderGauge('mge_audit_entries', 'Entries in each tenant\'s audit log.', sizes),
+    renderGauge('mge_rule_set_info', 'The policy version (hash of the compiled rule set) each tenant is checked against.', policies),
+    renderGauge('mge_checks_in_flight', 'Requests being evaluated, signed or logged right now.', [{ labels: {}, value: ctx.lifecycle.inFlight }]),
+  ].join('');
+}
+
+export function opsRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
+  const openapi = JSON.stringify(openApiDocument(ctx.version));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.get('/readyz', (c) => {
+    if (ctx.lifecycle.isDraining) return problemResponse(new StoreUnavailable('the server is shutting down'), c.req.path);
+    if (!ctx.ready()) return problemResponse(new StoreUnavailable('a store is not ready'), c.req.path);
+    return c.json({ status: 'ready', policy_version: ctx.engine.policy('default').policyVersion });
+  });
+
+  app.get('/metrics', async (c) => c.text(await metricsText(ctx), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+
+  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
+
+  app.get('/api/v1/keys', (c) => c.json(ctx.signer.jwks()));
+}

@@ -1,0 +1,117 @@
+// Rule management per tenant (SPEC §8): GET the effective rules (checker), PUT/DELETE the
+// tenant's own API rules and POST /validate (admin). A change is compiled aside by the engine
+// and swapped in atomically; an invalid one is 422 and the old rules keep serving. Global
+// (file) rules are read-only here: 409. Every change is appended to the tenant's audit log.
+
+import type { Hono } from 'hono';
+import { RuleLoadError } from '../../engine/engine.js';
+import type { Diagnostic, Json } from '../../ir/types.js';
+import { hasErrors, parseRuleText } from '../../rules/load.js';
+import { readBodyText } from '../body.js';
+import type { AppContext, HttpEnv } from '../deps.js';
+import { guard } from '../guard.js';
+import { Conflict, InvalidRule, NotFound, StoreUnavailable } from '../problem.js';
+import { ruleFormat } from '../rule-format.js';
+import { ruleView } from '../rule-view.js';
+
+function invalid(diagnostics: readonly Diagnostic[]): InvalidRule {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  return new InvalidRule(`the rule has ${errors.length} error(s); the current rules keep serving`, diagnostics as unknown as Json[]);
+}
+
+function mismatch(path: string, pathId: string, ids: string[]): InvalidRule {
+  return invalid([{
+    severity: 'error', code: 'rule-id-mismatch', span: { file: path, line: 1, col: 1 },
+    message: `the body defines ${ids.length === 0 ? 'no rule' : ids.map((i) => `\`${i}\``).join(', ')}; the path names \`${pathId}\``,
+    help: 'PUT /api/v1/rules/<rule_id> takes exactly the rule it names',
+  }]);
+}
+
+export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
+  /** Appends `{kind: rule_change}` for each id; the change is already live, so a failure is reported, not undone. */
+  async function audit(tenant: string, by: string, op: 'put' | 'delete', ruleIds: string[]): Promise<void> {
+    const policyVersion = ctx.engine.policy(tenant).policyVersion;
+    const timestamp = new Date(ctx.now()).toISOString();
+    const entries = ruleIds.map((rule_id) => ({ kind: 'rule_change', rule_id, op, policy_version: policyVersion, by, timestamp }));
+    ctx.metrics.reloads.inc({ source: 'api', result: 'ok' });
+    ctx.logger.info('rule change', { tenant, op, rule_ids: ruleIds, policy_version: policyVersion, by });
+    try {
+      await ctx.audit.append(tenant, entries);
+    } catch (err) {
+      ctx.logger.error('rule change not audited', { tenant, op, rule_ids: ruleIds, error: err });
+      throw new StoreUnavailable('the rule change is live but the audit log is unavailable; it was not recorded');
+    }
+  }
+
+  app.get('/api/v1/rules', guard(ctx.keys, 'checker'), (c) => {
+    const policy = ctx.engine.policy(c.get('principal').tenant);
+    return c.json({ tenant: c.get('principal').tenant, policy_version: policy.policyVersion, rules: policy.rules.map(ruleView) });
+  });
+
+  app.post('/api/v1/rules/validate', guard(ctx.keys, 'admin'), async (c) => {
+    const { tenant } = c.get('principal');
+    const format = ruleFormat(c.req.raw.headers);
+    const text = await readBodyText(c.req.raw, ctx.limits.maxBytes);
+    const path = `api/tenants/${tenant}/validate.${format}`;
+    const parsed = parseRuleText(text, format, path);
+    const diagnostics = [...parsed.diagnostics];
+    for (const r of parsed.rules) {
+      if (ctx.engine.policy(tenant).rulesById.has(r.rule_id) && !ctx.engine.isApiRule(tenant, r.rule_id)) {
+        diagnostics.push({
+          severity: 'error', code: 'read-only-rule', span: r.source.span,
+          message: `rule \`${r.rule_id}\` is a file rule and read-only over HTTP`,
+        });
+      }
+    }
+    return c.json({ valid: !hasErrors(diagnostics), rule_ids: parsed.rules.map((r) => r.rule_id), diagnostics });
+  });
+
+  app.get('/api/v1/rules/:rule_id', guard(ctx.keys, 'checker'), (c) => {
+    const id = c.req.param('rule_id');
+    const rule = ctx.engine.policy(c.get('principal').tenant).rulesById.get(id);
+    if (rule === undefined) throw new NotFound(`no rule \`${id}\``);
+    return c.json(ruleView(rule));
+  });
+
+  app.put('/api/v1/rules/:rule_id', guard(ctx.keys, 'admin'), (c) => {
+    const { tenant, keyId } = c.get('principal');
+    const id = c.req.param('rule_id');
+    return ctx.lifecycle.run(async () => {
+      const format = ruleFormat(c.req.raw.headers);
+      const text = await readBodyText(c.req.raw, ctx.limits.maxBytes);
+      // Parsed once here only to hold the body to the rule the path names, before any swap.
+      const path = `api/tenants/${tenant}/${id}.${format}`;
+      const parsed = parseRuleText(text, format, path);
+      if (hasErrors(parsed.diagnostics)) throw invalid(parsed.diagnostics);
+      const ids = parsed.rules.map((r) => r.rule_id);
+      if (ids.length !== 1 || ids[0] !== id) throw mismatch(path, id, ids);
+      const existed = ctx.engine.isApiRule(tenant, id);
+      let result;
+      try {
+        result = await ctx.engine.putRule(tenant, { text, format });
+      } catch (err) {
+        if (err instanceof RuleLoadError) throw invalid(err.diagnostics);
+        throw err;
+      }
+      if (!result.ok) {
+        ctx.metrics.reloads.inc({ source: 'api', result: 'rejected' });
+        if ('conflict' in result) throw new Conflict(result.conflict);
+        throw invalid(result.diagnostics);
+      }
+      await audit(tenant, keyId, 'put', result.ruleIds);
+      return c.json({ rule_ids: result.ruleIds, policy_version: result.policyVersion }, existed ? 200 : 201);
+    });
+  });
+
+  app.delete('/api/v1/rules/:rule_id', guard(ctx.keys, 'admin'), (c) => {
+    const { tenant, keyId } = c.get('principal');
+    const id = c.req.param('rule_id');
+    return ctx.lifecycle.run(async () => {
+      const outcome = await ctx.engine.deleteRule(tenant, id);
+      if (outcome === 'not_found') throw new NotFound(`no rule \`${id}\``);
+      if (outcome === 'global') throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
+      await audit(tenant, keyId, 'delete', [id]);
+      return c.body(null, 204);
+    });
+  });
+}

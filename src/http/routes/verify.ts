@@ -1,0 +1,47 @@
+// POST /api/v1/receipts/verify (SPEC §5, §8, role checker): checks a receipt the way an
+// executor would, and consumes its nonce. A receipt of another tenant is refused with 403
+// before anything is checked, so one tenant can never burn another's nonces.
+
+import type { Hono } from 'hono';
+import type { Json } from '../../ir/types.js';
+import { verifyReceipt, type VerifyOptions } from '../../receipt/verify.js';
+import { readJson } from '../body.js';
+import type { AppContext, HttpEnv } from '../deps.js';
+import { guard } from '../guard.js';
+import { BadRequest, Forbidden, StoreUnavailable } from '../problem.js';
+
+const FIELDS = new Set(['decision', 'action', 'context', 'audience']);
+
+function isObject(v: Json | undefined): v is { [key: string]: Json } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
+  app.post('/api/v1/receipts/verify', guard(ctx.keys, 'checker'), (c) => {
+    const { tenant } = c.get('principal');
+    return ctx.lifecycle.run(async () => {
+      const body = await readJson(c.req.raw, ctx.limits);
+      if (!isObject(body)) throw new BadRequest('the body must be `{"decision": {...}, "action"?, "context"?, "audience"?}`');
+      for (const key of Object.keys(body)) {
+        if (!FIELDS.has(key)) throw new BadRequest(`unknown field \`${key}\`; expected \`decision\`, \`action\`, \`context\`, \`audience\``);
+      }
+      const { decision, action, context, audience } = body;
+      if (!isObject(decision)) throw new BadRequest('`decision` must be the decision object as returned by the check');
+      if (audience !== undefined && typeof audience !== 'string') throw new BadRequest('`audience` must be a string');
+      if (typeof decision.tenant === 'string' && decision.tenant !== tenant) {
+        throw new Forbidden('the receipt belongs to another tenant');
+      }
+      const opts: VerifyOptions = {
+        keys: ctx.signer.keys, nonceStore: ctx.nonceStore, tenant, now: ctx.now(),
+        ...(ctx.skewMs !== undefined ? { skewMs: ctx.skewMs } : {}),
+        ...(action !== undefined ? { action } : {}),
+        ...(context !== undefined ? { context } : {}),
+        ...(audience !== undefined ? { audience } : {}),
+      };
+      const result = await verifyReceipt(decision, opts);
+      ctx.metrics.verifications.inc({ tenant, result: result.valid ? 'valid' : (result.reason ?? 'invalid') });
+      if (result.reason === 'nonce_store_unavailable') throw new StoreUnavailable('the nonce store is unavailable; the receipt was not accepted');
+      return c.json(result.valid ? { valid: true } : { valid: false, reason: result.reason });
+    });
+  });
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { ApiKeySpecError, parseApiKeys, sha256 } from '../../src/http/api-keys.js';
+import { authenticate, hasRole, OPEN_PRINCIPAL } from '../../src/http/auth.js';
+import { Unauthorized } from '../../src/http/problem.js';
+
+const KEY_A = 'acme-checker-key-0123456789';
+const KEY_B = 'globex-admin-key-0123456789';
+
+async function hashedHex(key: string): Promise<string> {
+  return [...(await sha256(key))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+describe('parseApiKeys', () => {
+  it('reads plain and hashed entries, separated by commas or newlines', async () => {
+    const keys = await parseApiKeys(`acme:checker+auditor:${KEY_A},\n globex:admin:sha256:${await hashedHex(KEY_B)}`);
+    expect(keys.map((k) => [k.tenant, k.roles])).toEqual([['acme', ['checker', 'auditor']], ['globex', ['admin']]]);
+    expect(keys[1].hash).toEqual(await sha256(KEY_B));
+    expect(keys[0].id).toMatch(/^key-[0-9a-f]{12}$/);
+  });
+
+  it('keeps key material out of its error messages', async () => {
+    const secret = 'tiny-secret';
+    await expect(parseApiKeys(`acme:checker:${secret}`)).rejects.toThrow(ApiKeySpecError);
+    await expect(parseApiKeys(`acme:checker:${secret}`)).rejects.not.toThrow(secret);
+    await expect(parseApiKeys(`acme:root:${KEY_A}`)).rejects.toThrow('unknown role `root`');
+    await expect(parseApiKeys(`../x:checker:${KEY_A}`)).rejects.toThrow('invalid tenant name');
+    await expect(parseApiKeys(`acme:checker:sha256:abc`)).rejects.toThrow('64 hex digits');
+    await expect(parseApiKeys(`acme-checker`)).rejects.toThrow('entry 1');
+  });
+});
+
+describe('authenticate', () => {
+  it('is open mode (tenant default, every role) when no key is configured', async () => {
+    expect(await authenticate(new Headers(), [])).toBe(OPEN_PRINCIPAL);
+  });
+
+  it('accepts Bearer and X-API-Key, resolving tenant and roles', async () => {
+    const keys = await parseApiKeys(`acme:checker:${KEY_A},globex:admin:${KEY_B}`);
+    const a = await authenticate(new Headers({ authorization: `Bearer ${KEY_A}` }), keys);
+    const b = await authenticate(new Headers({ 'x-api-key': KEY_B }), keys);
+    expect([a.tenant, a.roles, b.tenant]).toEqual(['acme', ['checker'], 'globex']);
+    expect(hasRole(a, 'auditor')).toBe(false);
+    expect(hasRole(b, 'auditor')).toBe(true); // admin holds every role in its tenant
+  });
+
+  it('refuses missing, unknown, malformed and contradictory keys with 401', async () => {
+    const keys = await parseApiKeys(`acme:checker:${KEY_A}`);
+    const cases: Array<[Record<string, string>, string]> = [
+      [{}, 'an API key is required'],
+      [{ authorization: 'Bearer nope-nope-nope-nope' }, 'unknown API key'],
+      [{ authorization: `Basic ${KEY_A}` }, 'must be `Bearer <key>`'],
+      [{ authorization: `Bearer ${KEY_A}`, 'x-api-key': 'other-key-material-000' }, 'different keys'],
+      [{ authorization: `Bearer ${KEY_A}x` }, 'unknown API key'],
+    ];
+    for (const [headers, message] of cases) {
+      const err = await authenticate(new Headers(headers), keys).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Unauthorized);
+      expect((err as Unauthorized).detail).toContain(message);
+    }
+  });
+});

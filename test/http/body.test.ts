@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_JSON_LIMITS } from '../../src/json/strict-parse.js';
+import { readBodyText, readJson } from '../../src/http/body.js';
+import { HttpProblem } from '../../src/http/problem.js';
+
+const json = { 'content-type': 'application/json' };
+
+function chunked(parts: Uint8Array[], onPull: () => void = () => {}): ReadableStream<Uint8Array> {
+  let i = 0;
+  return new ReadableStream({
+    pull(controller) {
+      onPull();
+      if (i < parts.length) controller.enqueue(parts[i++]);
+      else controller.close();
+    },
+  }, { highWaterMark: 0 }); // pull only when read, so the count shows what readBodyText asked for
+}
+
+async function status(p: Promise<unknown>): Promise<number | string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (e) {
+    return e instanceof HttpProblem ? e.status : String(e);
+  }
+}
+
+describe('readBodyText', () => {
+  it('refuses a declared Content-Length over the limit before reading', async () => {
+    let pulled = 0;
+    const body = chunked([new Uint8Array(10)], () => pulled++);
+    const req = new Request('http://x/', { method: 'POST', body, headers: { 'content-length': '65537' }, duplex: 'half' } as RequestInit);
+    expect(await status(readBodyText(req, 65536))).toBe(413);
+    expect(pulled).toBe(0);
+  });
+
+  it('stops reading an undeclared stream as soon as it passes the limit', async () => {
+    let pulled = 0;
+    const parts = Array.from({ length: 100 }, () => new Uint8Array(1024));
+    const req = new Request('http://x/', { method: 'POST', body: chunked(parts, () => pulled++), duplex: 'half' } as RequestInit);
+    expect(await status(readBodyText(req, 4096))).toBe(413);
+    expect(pulled).toBeLessThan(10);
+  });
+
+  it('reads exactly the limit, and refuses invalid UTF-8 with 400', async () => {
+    const ok = new Request('http://x/', { method: 'POST', body: 'a'.repeat(4096) });
+    expect((await readBodyText(ok, 4096)).length).toBe(4096);
+    const bad = new Request('http://x/', { method: 'POST', body: new Uint8Array([0x7b, 0xff, 0x7d]) });
+    expect(await status(readBodyText(bad, 4096))).toBe(400);
+  });
+});
+
+describe('readJson', () => {
+  const cases: Array<[string, string | undefined, string, number | string]> = [
+    ['plain object', 'application/json', '{"action":"x"}', 'ok'],
+    ['+json suffix with charset', 'application/problem+json; charset=utf-8', '{}', 'ok'],
+    ['no content type', undefined, '{}', 415],
+    ['form content type', 'application/x-www-form-urlencoded', '{}', 415],
+    ['duplicate keys', 'application/json', '{"a":1,"a":2}', 400],
+    ['depth 33', 'application/json', '['.repeat(33) + ']'.repeat(33), 400],
+    ['depth 32', 'application/json', '['.repeat(32) + ']'.repeat(32), 'ok'],
+    ['1025 items', 'application/json', `[${Array(1025).fill(0).join(',')}]`, 400],
+    ['unsafe integer', 'application/json', '{"n":9007199254740993}', 400],
+    ['lone surrogate', 'application/json', '{"s":"\\ud800"}', 400],
+    ['trailing garbage', 'application/json', '{} x', 400],
+    ['65 KiB', 'application/json', `{"s":"${'a'.repeat(65 * 1024)}"}`, 413],
+  ];
+  for (const [name, type, body, expected] of cases) {
+    it(name, async () => {
+      const req = new Request('http://x/', { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
+      expect(await status(readJson(req, DEFAULT_JSON_LIMITS))).toBe(expected);
+    });
+  }
+
+  it('keeps __proto__ as plain data', async () => {
+    const req = new Request('http://x/', { method: 'POST', body: '{"__proto__":{"polluted":true}}', headers: json });
+    const v = (await readJson(req, DEFAULT_JSON_LIMITS)) as Record<string, unknown>;
+    expect(Object.keys(v)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});

@@ -1,0 +1,203 @@
+// Typed conditions (SPEC §3.4): raw `{type, parameters}` maps → `Condition`s, every parameter
+// typed and range-checked at load, so nothing ill-formed reaches the compiler or the VM.
+// Part of normalization (src/ir/normalize.ts), split out because each type has its own table.
+
+import { compileGlob, type GlobMode } from '../builtins/glob.js';
+import { didYouMean } from '../diagnostics/did-you-mean.js';
+import { parseExpression } from '../expr/parser.js';
+import type { Condition, ConditionType, PathRef, SourceExpr, Span } from './types.js';
+import { CONDITION_TYPES } from './types.js';
+import { FieldReader, listWords, present, type RawMap } from '../rules/fields.js';
+import type { RawEntry, RawValue } from '../rules/raw.js';
+
+/** Parameters each condition type accepts; the first ones listed are required. */
+const PARAMETERS: Record<ConditionType, { required: string[]; optional: string[] }> = {
+  expression: { required: ['expr'], optional: ['message'] },
+  encryption_required: { required: ['algorithms'], optional: ['key_rotation_days', 'field'] },
+  file_access_control: { required: [], optional: ['allowed_paths', 'blocked_extensions', 'field'] },
+  rate_limit_check: { required: ['requests_per_minute'], optional: ['burst_limit', 'key'] },
+};
+
+export const GLOB_HELP = 'a `[` needs its closing `]`; a class must not be empty or a reversed range like `[z-a]`';
+
+/** Validates glob patterns in place; true when all are valid. */
+export function checkGlobs(r: FieldReader, globs: { value: string; span: Span }[], mode: GlobMode): boolean {
+  let ok = true;
+  for (const g of globs) {
+    if (compileGlob(g.value, mode) !== null) continue;
+    r.error(g.span, 'invalid-glob', `invalid glob pattern \`${g.value}\``, GLOB_HELP);
+    ok = false;
+  }
+  return ok;
+}
+
+export function normalizeCondition(r: FieldReader, raw: RawValue, label: string): Condition | undefined {
+  const map = r.map(raw, label);
+  if (!map) return undefined;
+  const before = r.errorCount();
+  r.unknownKeys(map, ['type', 'parameters'], (k) => `unknown field \`${k}\` in \`${label}\``);
+  const fields = present(map);
+  const typeEntry = fields.get('type');
+  if (!typeEntry) {
+    r.error(map.span, 'missing-field', `missing field \`type\` in \`${label}\``, `expected ${listWords(CONDITION_TYPES)}`);
+    return undefined;
+  }
+  const type = r.string(typeEntry.value, `${label}.type`);
+  if (type === undefined) return undefined;
+  if (!(CONDITION_TYPES as string[]).includes(type)) {
+    const near = didYouMean(type, CONDITION_TYPES);
+    r.error(typeEntry.value.span, 'unknown-condition-type', `unknown condition type \`${type}\``,
+      near ? `did you mean \`${near}\`?` : `expected ${listWords(CONDITION_TYPES)}`);
+    return undefined;
+  }
+  const ctype = type as ConditionType;
+  const paramsEntry = fields.get('parameters');
+  const params = paramsEntry ? r.map(paramsEntry.value, `${label}.parameters`, 'invalid-parameter') : emptyMap(map.span);
+  if (!params) return undefined;
+  const spec = PARAMETERS[ctype];
+  r.unknownKeys(params, [...spec.required, ...spec.optional],
+    (k) => `unknown parameter \`${k}\` for condition type \`${ctype}\``, 'unknown-parameter');
+  const p = new Params(r, present(params), ctype, paramsEntry?.keySpan ?? typeEntry.keySpan);
+  for (const name of spec.required) p.require(name);
+  const cond = build(p, ctype, map.span);
+  return r.errorCount() === before ? cond : undefined;
+}
+
+function build(p: Params, type: ConditionType, span: Span): Condition | undefined {
+  switch (type) {
+    case 'expression': {
+      const expr = p.expr('expr');
+      const message = p.string('message');
+      return expr && { type, expr, ...(message !== undefined ? { message } : {}), span };
+    }
+    case 'encryption_required': {
+      const algorithms = p.strings('algorithms');
+      if (algorithms?.length === 0) p.invalid('algorithms', 'must list at least one algorithm');
+      const days = p.number('key_rotation_days', (n) => n >= 0, 'must be 0 or more');
+      const field = p.path('field', 'context.encryption', span);
+      return algorithms && field && { type, algorithms, ...(days !== undefined ? { key_rotation_days: days } : {}), field, span };
+    }
+    case 'file_access_control': {
+      const allowed = p.globs('allowed_paths');
+      const blocked = p.extensions('blocked_extensions');
+      const field = p.path('field', 'action.path', span);
+      return field && {
+        type,
+        ...(allowed !== undefined ? { allowed_paths: allowed } : {}),
+        ...(blocked !== undefined ? { blocked_extensions: blocked } : {}),
+        field,
+        span,
+      };
+    }
+    case 'rate_limit_check': {
+      const rpm = p.number('requests_per_minute', (n) => n > 0, 'must be greater than 0');
+      const burst = p.number('burst_limit', (n) => n >= 1, 'must be 1 or more');
+      if (rpm !== undefined && burst === undefined && rpm < 1 && !p.has('burst_limit')) {
+        p.invalid('requests_per_minute', 'is below 1, so the default `burst_limit` (equal to it) could never hold a token',
+          'set `burst_limit` to 1 or more');
+      }
+      const key = p.has('key') ? p.expr('key') : defaultExpr('context.agent_id', span);
+      return rpm !== undefined && key ? { type, requests_per_minute: rpm, burst_limit: burst ?? rpm, key, span } : undefined;
+    }
+  }
+}
+
+/** Reads the parameters of one condition; every complaint names the parameter and the type. */
+class Params {
+  constructor(
+    private readonly r: FieldReader,
+    private readonly fields: Map<string, RawEntry>,
+    private readonly type: ConditionType,
+    private readonly where: Span,
+  ) {}
+
+  has(name: string): boolean {
+    return this.fields.has(name);
+  }
+
+  require(name: string): void {
+    if (!this.has(name)) {
+      this.r.error(this.where, 'missing-parameter', `condition type \`${this.type}\` needs parameter \`${name}\``);
+    }
+  }
+
+  invalid(name: string, what: string, help?: string): void {
+    const e = this.fields.get(name);
+    this.r.error(e ? e.value.span : this.where, 'invalid-parameter', `parameter \`${name}\` ${what}`, help);
+  }
+
+  private value(name: string): RawValue | undefined {
+    return this.fields.get(name)?.value;
+  }
+
+  string(name: string): string | undefined {
+    const v = this.value(name);
+    return v && this.r.string(v, `parameters.${name}`, 'invalid-parameter');
+  }
+
+  strings(name: string): string[] | undefined {
+    const v = this.value(name);
+    return v && this.r.stringList(v, `parameters.${name}`, 'invalid-parameter')?.map((s) => s.value);
+  }
+
+  number(name: string, ok: (n: number) => boolean, rule: string): number | undefined {
+    const v = this.value(name);
+    const n = v && this.r.number(v, `parameters.${name}`, 'invalid-parameter');
+    if (n === undefined) return undefined;
+    if (ok(n)) return n;
+    this.invalid(name, `${rule}, got \`${n}\``);
+    return undefined;
+  }
+
+  expr(name: string): SourceExpr | undefined {
+    const v = this.value(name);
+    return v && this.r.expr(v, `parameters.${name}`, 'invalid-parameter');
+  }
+
+  globs(name: string): string[] | undefined {
+    const v = this.value(name);
+    const list = v && this.r.stringList(v, `parameters.${name}`, 'invalid-parameter');
+    return list && checkGlobs(this.r, list, 'path') ? list.map((g) => g.value) : undefined;
+  }
+
+  /**
+   * Blocked extensions, lower-cased, each with its leading `.` (`EXE` and `.exe` both mean
+   * `.exe`). An extension the path check could never see is refused: empty, containing a path
+   * separator, or ending in a dot or space (those are stripped from the file name first).
+   */
+  extensions(name: string): string[] | undefined {
+    const v = this.value(name);
+    const list = v && this.r.stringList(v, `parameters.${name}`, 'invalid-parameter');
+    if (!list) return undefined;
+    let ok = true;
+    const out = list.map(({ value, span }) => {
+      const ext = (value.startsWith('.') ? value : '.' + value).toLowerCase();
+      if (ext === '.' || /[/\\\u0000-\u001f]/.test(ext) || /[. ]$/.test(ext)) {
+        this.r.error(span, 'invalid-parameter', `invalid extension \`${value}\` in \`blocked_extensions\``,
+          'write an extension like `.exe`; it must not be empty, contain `/` or `\\`, or end in a dot or space');
+        ok = false;
+      }
+      return ext;
+    });
+    return ok ? [...new Set(out)] : undefined;
+  }
+
+  /** A path parameter (`field`): written as an expression, but it must be a plain path. */
+  path(name: string, fallback: string, span: Span): PathRef | undefined {
+    const source = this.has(name) ? this.expr(name) : defaultExpr(fallback, span);
+    if (!source) return undefined;
+    if (source.expr.kind === 'path') return source.expr.path;
+    this.invalid(name, `must be a path like \`${fallback}\`, got \`${source.source}\``);
+    return undefined;
+  }
+}
+
+/** A default expression, positioned at the condition that relies on it. */
+function defaultExpr(text: string, span: Span): SourceExpr | undefined {
+  const parsed = parseExpression(text, span);
+  return parsed.expr && { source: text, expr: parsed.expr };
+}
+
+function emptyMap(span: Span): RawMap {
+  return { kind: 'map', entries: [], span };
+}

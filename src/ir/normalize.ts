@@ -1,0 +1,194 @@
+// The one function that turns a raw rule (from any reader) into a normalized `Rule` (SPEC §3.1):
+// defaults filled in, aliases merged, every field typed, every expression parsed at its exact
+// source position, every glob compiled once to prove it valid. All problems of a rule are
+// reported together; a rule with any error is not returned (fail closed: it never half-loads).
+
+import type { Diagnostic, Effect, ProhibitedClause, RequiredClause, Rule, Scope, Severity, Span } from './types.js';
+import { checkGlobs, normalizeCondition } from './normalize-conditions.js';
+import { FieldReader, present, type RawMap } from '../rules/fields.js';
+import type { RawEntry, RawValue } from '../rules/raw.js';
+
+export const RULE_FIELDS = [
+  'rule_id', 'name', 'description', 'category', 'effect', 'severity', 'enabled',
+  'alwaysApply', 'always_apply', 'applies_to', 'globs', 'conditions', 'prohibited', 'required', 'advisory',
+] as const;
+
+export const RULE_ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+export const RULE_ID_HELP =
+  'a rule id starts with a lowercase letter or digit, followed by lowercase letters, digits, `.`, `_` or `-`';
+
+const EFFECTS: readonly Effect[] = ['deny', 'warn'];
+const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
+
+/**
+ * @example normalizeRule(readYaml('rule_id: a\nprohibited: [{when: "true"}]', 'a.yaml').values[0], 'a.yaml')
+ */
+export function normalizeRule(raw: RawValue, file: string): { rule?: Rule; diagnostics: Diagnostic[] } {
+  const r = new FieldReader();
+  const rule = normalizeWith(r, raw, file);
+  return { ...(rule && r.errorCount() === 0 ? { rule } : {}), diagnostics: r.diagnostics };
+}
+
+function normalizeWith(r: FieldReader, raw: RawValue, file: string): Rule | undefined {
+  const map = r.map(raw, 'rule');
+  if (!map) return undefined;
+  r.unknownKeys(map, RULE_FIELDS, (k) => `unknown field \`${k}\``);
+  const f = present(map);
+  const str = (key: string): string | undefined => {
+    const e = f.get(key);
+    return e && r.string(e.value, key);
+  };
+
+  const ruleId = readRuleId(r, f.get('rule_id'), map.span);
+  const effect = f.has('effect') ? r.oneOf(f.get('effect')!.value, 'effect', EFFECTS) : 'deny';
+  const severity = f.has('severity') ? r.oneOf(f.get('severity')!.value, 'severity', SEVERITIES) : 'high';
+  const enabledEntry = f.get('enabled');
+  const enabled = enabledEntry ? r.boolean(enabledEntry.value, 'enabled') : true;
+  const always = readAlwaysApply(r, f);
+  const appliesTo = f.has('applies_to') ? readScope(r, f.get('applies_to')!.value) : undefined;
+  const globs = f.has('globs') ? readGlobs(r, f.get('globs')!.value) : undefined;
+
+  const list = (key: string): RawValue[] => {
+    const e = f.get(key);
+    return (e && r.list(e.value, key)) ?? [];
+  };
+  const conditionsRaw = list('conditions');
+  const prohibitedRaw = list('prohibited');
+  const requiredRaw = list('required');
+  const conditions = conditionsRaw.map((c, i) => normalizeCondition(r, c, `conditions[${i}]`));
+  const prohibited = prohibitedRaw.map((c, i) => readClause(r, c, `prohibited[${i}]`, 'when'));
+  const required = requiredRaw.map((c, i) => readClause(r, c, `required[${i}]`, 'check'));
+  const advisoryEntry = f.get('advisory');
+  const advisory = advisoryEntry ? r.stringList(advisoryEntry.value, 'advisory')?.map((a) => a.value) : [];
+
+  const at = f.get('rule_id')?.value.span ?? map.span;
+  const shown = ruleId === undefined ? 'the rule' : `rule \`${ruleId}\``;
+  // Counted on the raw clauses: a clause with its own error should not also trigger this one.
+  if (conditionsRaw.length + prohibitedRaw.length + requiredRaw.length === 0) {
+    r.error(at, 'no-checkable-clause', `${shown} has no checkable clause`,
+      'add a `prohibited`, `required` or `conditions` entry; `advisory` clauses are never enforced');
+  }
+  if (always?.value === false && !hasScope(f)) {
+    r.error(always.span, 'never-applies', `${shown} can never apply: \`alwaysApply\` is false and it has no scope`,
+      'remove `alwaysApply: false`, or scope the rule with `applies_to` or `globs`');
+  }
+
+  if (r.errorCount() > 0 || ruleId === undefined || effect === undefined || severity === undefined ||
+      enabled === undefined || advisory === undefined) return undefined;
+  const rule: Rule = {
+    rule_id: ruleId,
+    name: str('name') ?? ruleId,
+    description: str('description') ?? '',
+    category: str('category') ?? 'general',
+    effect,
+    severity,
+    enabled,
+    conditions: conditions.filter((c) => c !== undefined),
+    prohibited: prohibited.filter((c): c is ProhibitedClause => c !== undefined && 'when' in c),
+    required: required.filter((c): c is RequiredClause => c !== undefined && 'check' in c),
+    advisory,
+    source: { file, span: map.span },
+  };
+  if (always) rule.alwaysApply = always.value;
+  if (appliesTo?.scope) rule.applies_to = appliesTo.scope;
+  if (globs) rule.globs = globs;
+  return rule;
+}
+
+function readRuleId(r: FieldReader, e: RawEntry | undefined, mapSpan: Span): string | undefined {
+  if (!e) {
+    r.error(mapSpan, 'missing-field', 'missing required field `rule_id`', 'every rule needs a unique `rule_id`, like `db-access-control`');
+    return undefined;
+  }
+  const id = r.string(e.value, 'rule_id');
+  if (id === undefined) return undefined;
+  if (RULE_ID_PATTERN.test(id)) return id;
+  r.error(e.value.span, 'invalid-rule-id', `invalid rule id \`${id}\``, RULE_ID_HELP);
+  return undefined;
+}
+
+/** `alwaysApply` and its alias `always_apply`: one field written two ways, so never both. */
+function readAlwaysApply(r: FieldReader, f: Map<string, RawEntry>): { value: boolean; span: Span } | undefined {
+  const camel = f.get('alwaysApply');
+  const snake = f.get('always_apply');
+  if (camel && snake) {
+    const later = camel.keySpan.line > snake.keySpan.line ? camel : snake;
+    r.error(later.keySpan, 'conflicting-alias', 'both `alwaysApply` and `always_apply` are given',
+      'they are the same field; keep one of them');
+    return undefined;
+  }
+  const e = camel ?? snake;
+  if (!e) return undefined;
+  const value = r.boolean(e.value, e.key);
+  return value === undefined ? undefined : { value, span: e.value.span };
+}
+
+/** `applies_to: {actions?, when?}`; `scope` is undefined when neither part is given. */
+function readScope(r: FieldReader, v: RawValue): { scope?: Scope } | undefined {
+  const map = r.map(v, 'applies_to');
+  if (!map) return undefined;
+  r.unknownKeys(map, ['actions', 'when'], (k) => `unknown field \`${k}\` in \`applies_to\``);
+  const f = present(map);
+  const scope: Scope = {};
+  const actions = f.get('actions');
+  if (actions) {
+    const list = r.stringList(actions.value, 'applies_to.actions');
+    if (list && checkGlobs(r, list, 'action')) scope.actions = list.map((g) => g.value);
+    if (list?.length === 0) {
+      r.error(actions.value.span, 'never-applies', '`applies_to.actions` is empty, so the rule never applies',
+        'list action types like `db.*`, or remove `actions` to apply to every action');
+    }
+  }
+  const when = f.get('when');
+  if (when) {
+    const expr = r.expr(when.value, 'applies_to.when');
+    if (expr) scope.when = expr;
+  }
+  return scope.actions || scope.when ? { scope } : {};
+}
+
+/** `globs`: a list of path globs, or Cursor's comma-separated string (`"*.ts, src/**"`). */
+function readGlobs(r: FieldReader, v: RawValue): string[] | undefined {
+  const list = v.kind === 'string'
+    ? v.value.split(',').map((g) => ({ value: g.trim(), span: v.span })).filter((g) => g.value !== '')
+    : r.stringList(v, 'globs');
+  if (!list) return undefined;
+  if (list.length === 0) {
+    r.error(v.span, 'never-applies', '`globs` is empty, so the rule never applies',
+      'list path globs like `src/**`, or remove `globs`');
+    return undefined;
+  }
+  return checkGlobs(r, list, 'path') ? list.map((g) => g.value) : undefined;
+}
+
+/** A prohibited (`when`) or required (`check`) clause; the message defaults to the expression. */
+function readClause(r: FieldReader, v: RawValue, label: string, exprKey: 'when'): ProhibitedClause | undefined;
+function readClause(r: FieldReader, v: RawValue, label: string, exprKey: 'check'): RequiredClause | undefined;
+function readClause(r: FieldReader, v: RawValue, label: string, exprKey: 'when' | 'check'):
+  ProhibitedClause | RequiredClause | undefined {
+  const map: RawMap | undefined = r.map(v, label);
+  if (!map) return undefined;
+  r.unknownKeys(map, ['message', exprKey], (k) => `unknown field \`${k}\` in \`${label}\``);
+  const f = present(map);
+  const exprEntry = f.get(exprKey);
+  if (!exprEntry) {
+    r.error(map.span, 'missing-field', `missing field \`${exprKey}\` in \`${label}\``,
+      `write the expression that ${exprKey === 'when' ? 'makes the action prohibited' : 'must hold'}`);
+    return undefined;
+  }
+  const msgEntry = f.get('message');
+  const message = msgEntry ? r.string(msgEntry.value, `${label}.message`) : undefined;
+  const expr = r.expr(exprEntry.value, `${label}.${exprKey}`);
+  if (!expr || (msgEntry && message === undefined)) return undefined;
+  const text = message ?? expr.source;
+  return exprKey === 'when'
+    ? { message: text, when: expr, span: map.span }
+    : { message: text, check: expr, span: map.span };
+}
+
+/** Whether a scope is written at all (judged on the raw text, so a typo inside it is not also "never applies"). */
+function hasScope(f: Map<string, RawEntry>): boolean {
+  const scope = f.get('applies_to')?.value;
+  const parts = scope?.kind === 'map' ? present(scope) : new Map<string, RawEntry>();
+  return f.has('globs') || parts.has('actions') || parts.has('when') || (scope !== undefined && scope.kind !== 'map');
+}

@@ -1,0 +1,105 @@
+// Typed reads of raw values for normalization: each read either yields a value or records an
+// error at the value's span and yields undefined, so normalization goes on and reports every
+// problem of a file in one pass (Cedar's habit: collect, do not throw).
+
+import { didYouMean } from '../diagnostics/did-you-mean.js';
+import { parseExpression } from '../expr/parser.js';
+import type { Diagnostic, SourceExpr, Span } from '../ir/types.js';
+import { rawTypeName, type RawEntry, type RawValue } from './raw.js';
+
+export type RawMap = Extract<RawValue, { kind: 'map' }>;
+
+/** `a`, `b` and `c` — for help texts that list the allowed words. */
+export function listWords(words: readonly string[]): string {
+  const q = words.map((w) => '`' + w + '`');
+  return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
+}
+
+export class FieldReader {
+  readonly diagnostics: Diagnostic[] = [];
+
+  error(span: Span, code: string, message: string, help?: string): void {
+    this.diagnostics.push({ severity: 'error', code, message, span, ...(help ? { help } : {}) });
+  }
+
+  errorCount(): number {
+    return this.diagnostics.filter((d) => d.severity === 'error').length;
+  }
+
+  private typeError(v: RawValue, label: string, expected: string, code: string): undefined {
+    this.error(v.span, code, `\`${label}\` must be ${expected}, got ${rawTypeName(v)}`);
+    return undefined;
+  }
+
+  string(v: RawValue, label: string, code = 'invalid-type'): string | undefined {
+    return v.kind === 'string' ? v.value : this.typeError(v, label, 'a string', code);
+  }
+
+  boolean(v: RawValue, label: string, code = 'invalid-type'): boolean | undefined {
+    return v.kind === 'boolean' ? v.value : this.typeError(v, label, 'a boolean (`true` or `false`)', code);
+  }
+
+  /** A finite number (YAML's `.inf` and JSON's `1e999` are not). */
+  number(v: RawValue, label: string, code = 'invalid-type'): number | undefined {
+    if (v.kind === 'number' && Number.isFinite(v.value)) return v.value;
+    return this.typeError(v, label, 'a finite number', code);
+  }
+
+  list(v: RawValue, label: string, code = 'invalid-type'): RawValue[] | undefined {
+    return v.kind === 'list' ? v.items : this.typeError(v, label, 'a list', code);
+  }
+
+  map(v: RawValue, label: string, code = 'invalid-type'): RawMap | undefined {
+    return v.kind === 'map' ? v : this.typeError(v, label, 'a map', code);
+  }
+
+  /** A list of strings; every bad item is reported, and then the whole list is undefined. */
+  stringList(v: RawValue, label: string, code = 'invalid-type'): { value: string; span: Span }[] | undefined {
+    const items = this.list(v, label, code);
+    if (!items) return undefined;
+    const out: { value: string; span: Span }[] = [];
+    let ok = true;
+    items.forEach((item, i) => {
+      const s = this.string(item, `${label}[${i}]`, code);
+      if (s === undefined) ok = false;
+      else out.push({ value: s, span: item.span });
+    });
+    return ok ? out : undefined;
+  }
+
+  /** One of a fixed set of words, with a did-you-mean for near misses. */
+  oneOf<T extends string>(v: RawValue, label: string, allowed: readonly T[]): T | undefined {
+    const s = this.string(v, label);
+    if (s === undefined) return undefined;
+    if ((allowed as readonly string[]).includes(s)) return s as T;
+    const near = didYouMean(s, allowed);
+    this.error(v.span, 'invalid-value', `\`${label}\` must be ${listWords(allowed)}, got \`${s}\``,
+      near ? `did you mean \`${near}\`?` : undefined);
+    return undefined;
+  }
+
+  /** Reports every key of `map` not in `known`; `what` names it in the message. */
+  unknownKeys(map: RawMap, known: readonly string[], describe: (key: string) => string, code = 'unknown-field'): void {
+    for (const e of map.entries) {
+      if (known.includes(e.key)) continue;
+      const near = didYouMean(e.key, known);
+      this.error(e.keySpan, code, describe(e.key), near ? `did you mean \`${near}\`?` : `expected ${listWords(known)}`);
+    }
+  }
+
+  /** An expression written in a string value, parsed at the string's exact place in the file. */
+  expr(v: RawValue, label: string, code = 'invalid-type'): SourceExpr | undefined {
+    const text = this.string(v, label, code);
+    if (text === undefined || v.kind !== 'string') return undefined;
+    const parsed = parseExpression(text, v.textStart ?? v.span);
+    this.diagnostics.push(...parsed.diagnostics);
+    return parsed.expr ? { source: text.trim(), expr: parsed.expr } : undefined;
+  }
+}
+
+/** The entries of a raw map by key; a `null` value counts as absent (YAML's `description:`). */
+export function present(map: RawMap): Map<string, RawEntry> {
+  const out = new Map<string, RawEntry>();
+  for (const e of map.entries) if (e.value.kind !== 'null') out.set(e.key, e);
+  return out;
+}

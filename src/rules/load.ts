@@ -1,0 +1,224 @@
+// Rule files → normalized rules, and a whole rules directory → the global baseline plus each
+// tenant's own rules (SPEC §7). Web-standard only: the caller supplies the texts (from disk via
+// src/adapters/node-files.ts, from an HTTP body, from a bundle).
+
+import { normalizeRule, RULE_ID_HELP, RULE_ID_PATTERN } from '../ir/normalize.js';
+import type { Diagnostic, Rule, Span } from '../ir/types.js';
+import { readJson } from './json.js';
+import { readMdc } from './mdc.js';
+import { rawGet, type RawValue, type ReadResult } from './raw.js';
+import { readYaml } from './yaml.js';
+
+/** One rule file; `path` is relative to the rules root, with `/` separators. */
+export interface RuleSource {
+  path: string;
+  text: string;
+}
+
+export type RuleFormat = 'json' | 'yaml' | 'mdc';
+
+export interface ParsedRules {
+  rules: Rule[];
+  diagnostics: Diagnostic[];
+}
+
+export interface LoadedRules {
+  /** The baseline every tenant sees. */
+  global: Rule[];
+  /** Each tenant's own rules (its effective set is `global` plus these). */
+  tenants: Map<string, Rule[]>;
+  diagnostics: Diagnostic[];
+}
+
+const EXTENSIONS: Record<string, RuleFormat> = { json: 'json', yaml: 'yaml', yml: 'yaml', mdc: 'mdc', md: 'mdc' };
+const READERS: Record<RuleFormat, (text: string, file: string) => ReadResult> = { json: readJson, yaml: readYaml, mdc: readMdc };
+
+export function hasErrors(ds: readonly Diagnostic[]): boolean {
+  return ds.some((d) => d.severity === 'error');
+}
+
+/** The rule format a file name implies, if any. */
+export function formatOf(path: string): RuleFormat | undefined {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? EXTENSIONS[name.slice(dot + 1).toLowerCase()] : undefined;
+}
+
+/**
+ * Parse one rule file, choosing the format by extension.
+ *
+ * @example parseRuleFile({ path: 'db.yaml', text: 'rule_id: db\nprohibited: [{when: "true"}]' }).rules[0].rule_id // 'db'
+ */
+export function parseRuleFile(source: RuleSource): ParsedRules {
+  const format = formatOf(source.path);
+  if (format) return parseRuleText(source.text, format, source.path);
+  const name = source.path.slice(source.path.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  return {
+    rules: [],
+    diagnostics: [{
+      severity: 'error',
+      code: 'unknown-extension',
+      message: dot > 0 ? `unsupported rule file extension \`${name.slice(dot)}\`` : `rule file \`${name}\` has no extension`,
+      help: 'rule files end in `.json`, `.yaml`, `.yml`, `.mdc` or `.md`',
+      span: { file: source.path, line: 1, col: 1 },
+    }],
+  };
+}
+
+/** Parse rule text of a known format (the HTTP PUT knows it from the Content-Type). */
+export function parseRuleText(text: string, format: RuleFormat, path: string): ParsedRules {
+  const read = safeRead(READERS[format], text, path);
+  const diagnostics = [...read.diagnostics];
+  const rules: Rule[] = [];
+  const raws = read.values.flatMap((v) => unpack(v, diagnostics));
+  for (const raw of raws) {
+    const n = normalizeRule(raw, path);
+    diagnostics.push(...n.diagnostics);
+    if (n.rule) rules.push(n.rule);
+  }
+  if (raws.length === 0 && !hasErrors(diagnostics)) {
+    diagnostics.push({ severity: 'warning', code: 'no-rules', message: 'file holds no rules', span: { file: path, line: 1, col: 1 } });
+  }
+  return { rules, diagnostics: sortByPlace(diagnostics) };
+}
+
+/** In file order, as a reader of the file expects them (the sort is stable for equal places). */
+function sortByPlace(ds: Diagnostic[]): Diagnostic[] {
+  return ds.sort((a, b) => a.span.line - b.span.line || a.span.col - b.span.col);
+}
+
+/** A reader bug must not take the caller down: it becomes an error, so the file does not load. */
+function safeRead(reader: (text: string, file: string) => ReadResult, text: string, file: string): ReadResult {
+  try {
+    return reader(text, file);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return {
+      values: [],
+      diagnostics: [{
+        severity: 'error',
+        code: 'reader-failure',
+        message: `could not read the file: ${why}`,
+        help: 'this is a bug in MGE; please report it with the file',
+        span: { file, line: 1, col: 1 },
+      }],
+    };
+  }
+}
+
+/** A file holds one rule, a list of rules, or `{rules: [...]}` (SPEC §3.2). */
+function unpack(v: RawValue, diagnostics: Diagnostic[]): RawValue[] {
+  if (v.kind === 'list') return v.items;
+  if (v.kind === 'map') {
+    const rules = rawGet(v, 'rules');
+    if (!rules) return [v];
+    for (const e of v.entries) {
+      if (e.key === 'rules') continue;
+      diagnostics.push({
+        severity: 'error',
+        code: 'unknown-field',
+        message: `unknown field \`${e.key}\` next to \`rules\``,
+        help: 'a file with `rules:` holds only that list; put the field inside a rule',
+        span: e.keySpan,
+      });
+    }
+    if (rules.value.kind === 'list') return rules.value.items;
+    diagnostics.push(shapeError(rules.value, '`rules` must be a list of rules'));
+    return [];
+  }
+  diagnostics.push(shapeError(v, 'expected a rule, a list of rules or `{rules: [...]}`'));
+  return [];
+}
+
+function shapeError(v: RawValue, what: string): Diagnostic {
+  return { severity: 'error', code: 'invalid-shape', message: `${what}, got ${v.kind}`, span: v.span };
+}
+
+/**
+ * Load a rules tree (SPEC §7): `tenants/<tenant>/…` belong to that tenant, everything else is
+ * the global baseline. rule_ids are unique in the baseline and in each tenant's effective set.
+ */
+export function loadRuleSources(sources: readonly RuleSource[]): LoadedRules {
+  const diagnostics: Diagnostic[] = [];
+  const global: Rule[] = [];
+  const tenants = new Map<string, Rule[]>();
+  const globalIds = new Map<string, Rule>();
+  const tenantIds = new Map<string, Map<string, Rule>>();
+  const sorted = [...sources].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const source of sorted) {
+    const tenant = tenantOf(source.path, diagnostics);
+    if (tenant === null) continue;
+    const parsed = parseRuleFile(source);
+    diagnostics.push(...parsed.diagnostics);
+    for (const rule of parsed.rules) {
+      if (tenant === undefined) {
+        if (duplicate(rule, globalIds.get(rule.rule_id), diagnostics, 'defined')) continue;
+        globalIds.set(rule.rule_id, rule);
+        global.push(rule);
+        continue;
+      }
+      rule.source.tenant = tenant;
+      const own = tenantIds.get(tenant) ?? new Map<string, Rule>();
+      tenantIds.set(tenant, own);
+      if (duplicate(rule, own.get(rule.rule_id), diagnostics, 'defined')) continue;
+      own.set(rule.rule_id, rule);
+      const list = tenants.get(tenant) ?? [];
+      tenants.set(tenant, list);
+      list.push(rule);
+    }
+  }
+  // A tenant may add rules, never replace a global one: the baseline must hold for every tenant.
+  for (const [tenant, rules] of tenants) {
+    const kept = rules.filter((rule) => !duplicate(rule, globalIds.get(rule.rule_id), diagnostics, 'a global rule'));
+    tenants.set(tenant, kept);
+  }
+  return { global, tenants, diagnostics };
+}
+
+/** Reports `rule` as a duplicate of `first` if there is one; true when it was. */
+function duplicate(rule: Rule, first: Rule | undefined, diagnostics: Diagnostic[], what: 'defined' | 'a global rule'): boolean {
+  if (!first) return false;
+  diagnostics.push({
+    severity: 'error',
+    code: 'duplicate-rule-id',
+    message: what === 'defined'
+      ? `duplicate rule id \`${rule.rule_id}\``
+      : `rule id \`${rule.rule_id}\` of tenant \`${rule.source.tenant}\` is already a global rule`,
+    help: what === 'defined'
+      ? `first defined at ${where(first.source.span)}; rule ids must be unique`
+      : `the global rule is at ${where(first.source.span)}; a tenant can add rules but not replace global ones, so rename it`,
+    span: rule.source.span,
+  });
+  return true;
+}
+
+function where(s: Span): string {
+  return `${s.file}:${s.line}:${s.col}`;
+}
+
+/** The tenant a file belongs to: undefined for the baseline, null (with a diagnostic) when misplaced. */
+function tenantOf(path: string, diagnostics: Diagnostic[]): string | undefined | null {
+  const parts = path.split('/');
+  if (parts[0] !== 'tenants') return undefined;
+  const span: Span = { file: path, line: 1, col: 1 };
+  if (parts.length < 3) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'misplaced-file',
+      message: `rule file \`${path}\` is not in a tenant folder`,
+      help: 'put tenant rules in `tenants/<tenant>/`, and global rules outside `tenants/`',
+      span,
+    });
+    return null;
+  }
+  if (RULE_ID_PATTERN.test(parts[1])) return parts[1];
+  diagnostics.push({
+    severity: 'error',
+    code: 'invalid-tenant',
+    message: `invalid tenant name \`${parts[1]}\``,
+    help: RULE_ID_HELP.replace('a rule id', 'a tenant name'),
+    span,
+  });
+  return null;
+}

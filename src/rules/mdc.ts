@@ -1,0 +1,246 @@
+// MDC / Markdown rule files → one raw rule (SPEC §3.3). The front matter and a ```yaml conditions
+// block are YAML read in place (spans shifted to their lines in the whole file); the Markdown
+// parts become synthesized raw entries whose spans point at the heading, the `**Rule ID:**`
+// line, or the exact column of each bullet's expression.
+
+import type { Diagnostic, Span } from '../ir/types.js';
+import { readBullet, type BulletLines } from './mdc-bullets.js';
+import { rawGet, shiftRaw, shiftSpan, type RawEntry, type RawValue, type ReadResult } from './raw.js';
+import { readYaml } from './yaml.js';
+
+type Section = 'prohibited' | 'required' | 'other';
+type ClauseKey = 'prohibited' | 'required' | 'advisory' | 'conditions';
+
+const HEADING = /^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/;
+const RULE_ID_LINE = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*`([^`]*)`\s*$/i;
+const BULLET = /^(\s*)(?:[-*+]|\d{1,9}[.)])(\s+)(\S.*)$/;
+const FENCE = /^(\s*)(`{3,}|~{3,})\s*(.*)$/;
+const CONDITIONS_INFO = /^ya?ml\s+conditions$/i;
+
+export const ADVISORY_HELP =
+  'to enforce it, end the bullet with an expression in backticks, like: - Must use TLS `context.tls == true`';
+
+/**
+ * @example readMdc('# Title\n**Rule ID:** `t`\n## Prohibited\n- No `action.type == "x"`\n', 'r.mdc')
+ */
+export function readMdc(text: string, file: string): ReadResult {
+  return new MdcReader(text, file).read();
+}
+
+class MdcReader {
+  private readonly lines: string[];
+  private readonly diagnostics: Diagnostic[] = [];
+  private readonly clauses = new Map<ClauseKey, { keySpan: Span; items: RawValue[] }>();
+  private heading?: { text: string; span: Span };
+  private ruleId?: { text: string; span: Span };
+  private readonly description: { text: string; line: number }[] = [];
+
+  constructor(text: string, private readonly file: string) {
+    this.lines = text.replace(/^\uFEFF/, '').split('\n').map((l) => l.replace(/\r$/, ''));
+  }
+
+  read(): ReadResult {
+    const front = this.frontMatter();
+    if (front === null) return { values: [], diagnostics: this.diagnostics };
+    this.body(front.bodyStart);
+    return { values: [this.assemble(front.map)], diagnostics: this.diagnostics };
+  }
+
+  /** The front matter map (empty when absent), or null when it is unreadable. */
+  private frontMatter(): { map: RawEntry[]; bodyStart: number } | null {
+    if (this.lines[0]?.trimEnd() !== '---') return { map: [], bodyStart: 0 };
+    const end = this.lines.findIndex((l, i) => i > 0 && /^(---|\.\.\.)\s*$/.test(l));
+    if (end < 0) {
+      this.error(this.at(0, 0), 'mdc-front-matter', 'front matter is not closed', 'end it with a line `---`');
+      return null;
+    }
+    const yaml = readYaml(this.lines.slice(1, end).join('\n'), this.file);
+    this.diagnostics.push(...yaml.diagnostics.map((d) => ({ ...d, span: shiftSpan(d.span, 1) })));
+    const value = yaml.values[0] && shiftRaw(yaml.values[0], 1);
+    if (value && value.kind !== 'map') {
+      this.error(value.span, 'invalid-shape', 'front matter must be a map of rule fields');
+      return { map: [], bodyStart: end + 1 };
+    }
+    return { map: value?.entries ?? [], bodyStart: end + 1 };
+  }
+
+  private body(from: number): void {
+    let section: Section = 'other';
+    let bullet: BulletLines | undefined;
+    const flush = (): void => {
+      if (bullet && section !== 'other') this.bullet(section, bullet);
+      bullet = undefined;
+    };
+    for (let i = from; i < this.lines.length; i++) {
+      const line = this.lines[i];
+      const fence = FENCE.exec(line);
+      if (fence) {
+        flush();
+        i = this.fence(i, fence, section);
+        continue;
+      }
+      const h = HEADING.exec(line);
+      if (h) {
+        flush();
+        const title = h[2].trim();
+        if (h[1].length === 1 && !this.heading) {
+          this.heading = { text: title, span: this.at(i, line.indexOf(h[2]), title.length) };
+          continue;
+        }
+        section = h[1].length >= 2 && /^(prohibited|required)$/i.test(title)
+          ? (title.toLowerCase() as Section)
+          : 'other';
+        if (section === 'other') this.description.push({ text: line, line: i });
+        else this.clause(section, this.at(i, 0, line.length));
+        continue;
+      }
+      const id = RULE_ID_LINE.exec(line);
+      if (id) {
+        flush();
+        this.ruleIdLine(id[1], i, line.indexOf('`') + 1);
+        continue;
+      }
+      if (section === 'other') {
+        this.description.push({ text: line, line: i });
+        continue;
+      }
+      const b = BULLET.exec(line);
+      if (b) {
+        flush();
+        bullet = { parts: [{ text: b[3], line: i + 1, col: line.length - b[3].length + 1 }] };
+      } else if (bullet && line.trim() !== '' && /^\s/.test(line)) {
+        const lead = line.length - line.trimStart().length;
+        bullet.parts.push({ text: line.trimStart(), line: i + 1, col: lead + 1 });
+      } else flush(); // prose between bullets ends the bullet and is not a clause
+    }
+    flush();
+  }
+
+  /** Handles a fenced block starting at line `i`; returns the index of its closing line. */
+  private fence(i: number, m: RegExpExecArray, section: Section): number {
+    const marker = m[2];
+    let end = i + 1;
+    while (end < this.lines.length && !new RegExp(`^\\s*${marker[0]}{${marker.length},}\\s*$`).test(this.lines[end])) end++;
+    if (CONDITIONS_INFO.test(m[3].trim())) {
+      this.conditionsBlock(i, end);
+    } else if (section === 'other') {
+      for (let k = i; k <= Math.min(end, this.lines.length - 1); k++) this.description.push({ text: this.lines[k], line: k });
+    }
+    return end;
+  }
+
+  private conditionsBlock(open: number, close: number): void {
+    const keySpan = this.at(open, 0, this.lines[open].length);
+    if (close >= this.lines.length) {
+      this.error(keySpan, 'mdc-fence', 'the ```yaml conditions block is not closed', 'end it with a line ```');
+      return;
+    }
+    const yaml = readYaml(this.lines.slice(open + 1, close).join('\n'), this.file);
+    this.diagnostics.push(...yaml.diagnostics.map((d) => ({ ...d, span: shiftSpan(d.span, open + 1) })));
+    const v = yaml.values[0] && shiftRaw(yaml.values[0], open + 1);
+    if (!v) return;
+    const inner = v.kind === 'map' ? rawGet(v, 'conditions')?.value : v;
+    if (inner?.kind !== 'list' || (v.kind === 'map' && v.entries.length !== 1)) {
+      this.error(v.span, 'invalid-type', 'a ```yaml conditions block must hold a list of conditions');
+      return;
+    }
+    this.clause('conditions', keySpan).items.push(...inner.items);
+  }
+
+  private bullet(section: 'prohibited' | 'required', b: BulletLines): void {
+    const meaning = readBullet(b, this.file);
+    const clause = this.clause(section, undefined);
+    if (meaning.kind === 'advisory') {
+      this.clause('advisory', clause.keySpan).items.push({ kind: 'string', value: meaning.text, span: meaning.span });
+      this.diagnostics.push({
+        severity: 'warning',
+        code: 'advisory-clause',
+        message: `clause \`${meaning.text}\` has no expression and is never enforced`,
+        help: ADVISORY_HELP,
+        span: meaning.span,
+      });
+      return;
+    }
+    const exprKey = section === 'prohibited' ? 'when' : 'check';
+    clause.items.push({
+      kind: 'map',
+      span: { file: this.file, line: b.parts[0].line, col: b.parts[0].col },
+      entries: [
+        { key: 'message', keySpan: meaning.messageSpan, value: { kind: 'string', value: meaning.message, span: meaning.messageSpan } },
+        {
+          key: exprKey,
+          keySpan: meaning.exprSpan,
+          value: { kind: 'string', value: meaning.expr, span: meaning.exprSpan, textStart: meaning.exprSpan },
+        },
+      ],
+    });
+  }
+
+  private clause(key: ClauseKey, keySpan: Span | undefined): { keySpan: Span; items: RawValue[] } {
+    let c = this.clauses.get(key);
+    if (!c) this.clauses.set(key, (c = { keySpan: keySpan ?? this.at(0, 0), items: [] }));
+    return c;
+  }
+
+  private ruleIdLine(id: string, i: number, col: number): void {
+    const span = this.at(i, col, id.length);
+    if (this.ruleId && this.ruleId.text !== id) {
+      this.error(span, 'rule-id-mismatch', `rule id \`${id}\` differs from \`${this.ruleId.text}\` given before`,
+        `one file holds one rule; keep one \`**Rule ID:**\` line`);
+      return;
+    }
+    this.ruleId ??= { text: id, span };
+  }
+
+  /** Front matter fields win; Markdown parts fill in what it leaves out, and clause lists add up. */
+  private assemble(front: RawEntry[]): RawValue {
+    const entries = [...front];
+    const fm = (key: string): RawEntry | undefined => entries.find((e) => e.key === key);
+    const fmId = fm('rule_id');
+    if (this.ruleId) {
+      if (!fmId) entries.push(stringEntry('rule_id', this.ruleId.text, this.ruleId.span));
+      else if (fmId.value.kind === 'string' && fmId.value.value !== this.ruleId.text) {
+        this.error(this.ruleId.span, 'rule-id-mismatch',
+          `rule id \`${this.ruleId.text}\` differs from \`${fmId.value.value}\` in the front matter`,
+          'give the rule id once, in the front matter or in the `**Rule ID:**` line');
+      }
+    }
+    if (this.heading && !fm('name')) entries.push(stringEntry('name', this.heading.text, this.heading.span));
+    const desc = this.descriptionText();
+    if (desc && !fm('description')) entries.push(stringEntry('description', desc.text, desc.span));
+    for (const [key, c] of this.clauses) {
+      const existing = fm(key);
+      if (!existing) entries.push({ key, keySpan: c.keySpan, value: { kind: 'list', items: c.items, span: c.keySpan } });
+      else if (existing.value.kind === 'list') {
+        existing.value = { ...existing.value, items: [...existing.value.items, ...c.items] };
+      }
+      // A non-list front matter value is reported by normalization; the body's items then wait.
+    }
+    return { kind: 'map', entries, span: this.at(0, 0) };
+  }
+
+  private descriptionText(): { text: string; span: Span } | undefined {
+    const text = this.description.map((d) => d.text).join('\n').replace(/\n{3,}/g, '\n\n').trim();
+    if (text === '') return undefined;
+    const first = this.description.find((d) => d.text.trim() !== '')!;
+    return { text, span: this.at(first.line, first.text.length - first.text.trimStart().length) };
+  }
+
+  /** Span at 0-based line index and 0-based column offset. */
+  private at(line: number, col: number, length?: number): Span {
+    const s: Span = { file: this.file, line: line + 1, col: col + 1 };
+    if (length !== undefined) {
+      s.endLine = line + 1;
+      s.endCol = col + 1 + length;
+    }
+    return s;
+  }
+
+  private error(span: Span, code: string, message: string, help?: string): void {
+    this.diagnostics.push({ severity: 'error', code, message, span, ...(help ? { help } : {}) });
+  }
+}
+
+function stringEntry(key: string, value: string, span: Span): RawEntry {
+  return { key, keySpan: span, value: { kind: 'string', value, span, textStart: span } };
+}

@@ -1,0 +1,133 @@
+// YAML rule files → raw values with the span of every key and value (SPEC §3.2). Uses the `yaml`
+// package's document nodes, whose ranges are offsets into the text; several `---` documents give
+// several values. Syntax errors become diagnostics at their line and column.
+
+import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node, type YAMLError } from 'yaml';
+import type { Diagnostic, Span } from '../ir/types.js';
+import { LineIndex, type RawEntry, type RawValue, type ReadResult } from './raw.js';
+
+/** Deeper nesting is refused, like in JSON. */
+export const MAX_YAML_DEPTH = 128;
+const MAX_ERRORS_PER_DOCUMENT = 10;
+
+/**
+ * @example readYaml('rule_id: a\n---\nrule_id: b\n', 'r.yaml').values.length // 2
+ */
+export function readYaml(text: string, file: string): ReadResult {
+  const lines = new LineIndex(text, file);
+  const diagnostics: Diagnostic[] = [];
+  const values: RawValue[] = [];
+  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true, schema: 'core' });
+  for (const doc of Array.isArray(docs) ? docs : []) {
+    let broken = false;
+    // One real error cascades into many; the first few say all there is to say.
+    for (const e of doc.errors.slice(0, MAX_ERRORS_PER_DOCUMENT)) {
+      diagnostics.push(yamlDiagnostic(e, 'error', text, lines));
+      if (e.code !== 'DUPLICATE_KEY') broken = true;
+    }
+    for (const w of doc.warnings.slice(0, MAX_ERRORS_PER_DOCUMENT)) diagnostics.push(yamlDiagnostic(w, 'warning', text, lines));
+    // After a real syntax error the recovered tree is guesswork; normalizing it would only add noise.
+    if (broken || doc.contents === null) continue;
+    const v = new Converter(text, lines, diagnostics).convert(doc.contents, 0);
+    if (v) values.push(v);
+  }
+  return { values, diagnostics };
+}
+
+function yamlDiagnostic(e: YAMLError, severity: 'error' | 'warning', text: string, lines: LineIndex): Diagnostic {
+  const span = lines.span(e.pos[0], Math.max(e.pos[0], e.pos[1]));
+  if (e.code === 'DUPLICATE_KEY') {
+    // Same words as the JSON reader: the package's "Map keys must be unique" does not name the key.
+    const key = text.slice(e.pos[0], e.pos[1]).trim();
+    return { severity, code: 'duplicate-key', message: `duplicate key \`${key}\``, span };
+  }
+  return { severity, code: 'yaml-syntax', message: cedarMessage(e.message), span };
+}
+
+/** The `yaml` package writes sentences; our messages start lowercase and have no final period. */
+function cedarMessage(m: string): string {
+  const first = m.split('\n')[0].replace(/[.:]\s*$/, '');
+  return /^[A-Z][a-z]/.test(first) ? first[0].toLowerCase() + first.slice(1) : first;
+}
+
+class Converter {
+  constructor(
+    private readonly text: string,
+    private readonly lines: LineIndex,
+    private readonly diagnostics: Diagnostic[],
+  ) {}
+
+  convert(node: unknown, depth: number): RawValue | undefined {
+    const span = this.spanOf(node);
+    if (depth > MAX_YAML_DEPTH) return this.error(span, 'yaml-syntax', `nesting deeper than ${MAX_YAML_DEPTH} levels`);
+    if (isAlias(node)) {
+      return this.error(span, 'yaml-alias', `alias \`*${node.source}\` is not supported in rule files`, 'write the value out in full');
+    }
+    if (isScalar(node)) return this.scalar(node.value, node.type, node.range, span);
+    if (isSeq(node)) {
+      const items: RawValue[] = [];
+      for (const item of node.items) {
+        const v = this.convert(item, depth + 1);
+        if (v) items.push(v);
+      }
+      return { kind: 'list', items, span };
+    }
+    if (isMap(node)) {
+      const entries: RawEntry[] = [];
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const keySpan = this.spanOf(pair.key);
+        if (!isScalar(pair.key) || typeof pair.key.value === 'object' && pair.key.value !== null) {
+          this.error(keySpan, 'invalid-key', 'a map key must be a plain value');
+          continue;
+        }
+        const key = String(pair.key.value);
+        // The yaml package reports duplicates itself; keep the first, as its error says.
+        if (entries.some((e) => e.key === key)) continue;
+        const value = pair.value === null
+          ? { kind: 'null' as const, span: { ...keySpan, line: keySpan.endLine ?? keySpan.line, col: keySpan.endCol ?? keySpan.col } }
+          : this.convert(pair.value, depth + 1);
+        if (value) entries.push({ key, keySpan, value });
+      }
+      return { kind: 'map', entries, span };
+    }
+    return this.error(span, 'invalid-type', 'unsupported YAML value');
+  }
+
+  private scalar(value: unknown, type: string | undefined, range: Node['range'], span: Span): RawValue | undefined {
+    if (value === null || value === undefined) return { kind: 'null', span };
+    if (typeof value === 'boolean') return { kind: 'boolean', value, span };
+    if (typeof value === 'number') return { kind: 'number', value, span };
+    if (typeof value === 'string') return { kind: 'string', value, span, textStart: this.textStart(type, range, span) };
+    return this.error(span, 'invalid-type', 'unsupported YAML value; rules use strings, numbers, booleans, null, lists and maps');
+  }
+
+  /** Where a string's first character is: after a quote, or on the first line of a block scalar. */
+  private textStart(type: string | undefined, range: Node['range'], span: Span): Span {
+    if (!range) return span;
+    if (type === 'QUOTE_DOUBLE' || type === 'QUOTE_SINGLE') return this.lines.span(range[0] + 1);
+    if (type === 'BLOCK_LITERAL' || type === 'BLOCK_FOLDED') {
+      let p = this.text.indexOf('\n', range[0]);
+      if (p < 0) return span;
+      p++;
+      while (p < range[1]) {
+        const eol = this.text.indexOf('\n', p);
+        const line = this.text.slice(p, eol < 0 ? undefined : eol);
+        if (line.trim() !== '') return this.lines.span(p + (line.length - line.trimStart().length));
+        if (eol < 0) break;
+        p = eol + 1;
+      }
+    }
+    return this.lines.span(range[0]);
+  }
+
+  private spanOf(node: unknown): Span {
+    const range = (node as { range?: Node['range'] } | null)?.range;
+    return range ? this.lines.span(range[0], range[1]) : this.lines.span(0);
+  }
+
+  private error(span: Span, code: string, message: string, help?: string): undefined {
+    this.diagnostics.push({ severity: 'error', code, message, span, ...(help ? { help } : {}) });
+    return undefined;
+  }
+}

@@ -174,8 +174,13 @@ class Parser {
     if (m === null) this.fail('invalid number');
     const text = m[0];
     const v = Number(text);
-    if (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v))) {
+    // An integer token (no fraction, no exponent) is what big-integer parsers read exactly and
+    // doubles round; `1E30` is a float everywhere and stays allowed (RFC 8785 uses it).
+    if (!Number.isSafeInteger(v) && /^-?\d+$/.test(text)) {
       throw new JsonInputError('unsafe_integer', `number \`${text}\` is outside ±(2^53−1) at offset ${this.pos}`);
+    }
+    if (!Number.isFinite(v)) {
+      throw new JsonInputError('unsafe_integer', `number \`${text}\` is beyond the range of a 64-bit float at offset ${this.pos}`);
     }
     this.pos += text.length;
     return v;

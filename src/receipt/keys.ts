@@ -4,7 +4,7 @@
 
 import { base64urlDecode, base64urlEncode } from './base64url.js';
 import { canonicalize } from './jcs.js';
-import { sha256, subtle, toHex } from './hash.js';
+import { bufferSource, sha256, subtle, toHex } from './hash.js';
 
 export type Alg = 'HS256' | 'Ed25519';
 
@@ -87,13 +87,21 @@ export async function importHs256Secret(secret: string, kid?: string): Promise<{
   if (raw.length < MIN_SECRET_BYTES) {
     throw new WeakSecretError(`HS256 secret has ${raw.length} bytes; at least ${MIN_SECRET_BYTES} are required`);
   }
-  const alg = { name: 'HMAC', hash: 'SHA-256' };
   const id = kid ?? 'hs256-' + toHex(await sha256(encoder.encode('mge-hs256-kid:' + secret))).slice(0, 16);
+  return importHmacRaw(raw, id);
+}
+
+/**
+ * HMAC-SHA256 keys from raw bytes with no length policy: for test vectors (RFC 4231 keys are
+ * binary and as short as 4 bytes). Configured secrets go through importHs256Secret.
+ */
+export async function importHmacRaw(raw: Uint8Array, kid: string): Promise<{ signing: SigningKey; verification: VerificationKey }> {
+  const alg = { name: 'HMAC', hash: 'SHA-256' };
   const [s, v] = await Promise.all([
-    subtle().importKey('raw', raw, alg, false, ['sign']),
-    subtle().importKey('raw', raw, alg, false, ['verify']),
+    subtle().importKey('raw', bufferSource(raw), alg, false, ['sign']),
+    subtle().importKey('raw', bufferSource(raw), alg, false, ['verify']),
   ]);
-  return { signing: { kid: id, alg: 'HS256', key: s }, verification: { kid: id, alg: 'HS256', key: v } };
+  return { signing: { kid, alg: 'HS256', key: s }, verification: { kid, alg: 'HS256', key: v } };
 }
 
 /** RFC 7638 thumbprint of an Ed25519 public key, used as its default kid. */

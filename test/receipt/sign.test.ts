@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { base64urlDecode, base64urlEncode, Base64UrlError } from '../../src/receipt/base64url.js';
+import { computeDecisionHash } from '../../src/receipt/decision-hash.js';
+import { KeyError, WeakSecretError, generateEd25519Jwk, importEd25519Private } from '../../src/receipt/keys.js';
+import { MAX_TTL_MS, TtlError, createSigner } from '../../src/receipt/sign.js';
+import { verifyReceipt } from '../../src/receipt/verify.js';
+import { ED_JWK, SECRET, T0, decision } from './fixtures.js';
+
+describe('createSigner', () => {
+  it('refuses HS256 secrets under 32 UTF-8 bytes, counting bytes not characters', async () => {
+    await expect(createSigner({ hs256Secret: 'x'.repeat(31) })).rejects.toThrow(WeakSecretError);
+    await expect(createSigner({ hs256Secret: 'x'.repeat(31) })).rejects.toThrow('HS256 secret has 31 bytes; at least 32 are required');
+    await expect(createSigner({ hs256Secret: 'é'.repeat(16) })).resolves.toBeDefined(); // 32 bytes
+    await expect(createSigner({})).rejects.toThrow(KeyError);
+  });
+
+  it('refuses a TTL outside 1 ms .. 1 h', async () => {
+    await expect(createSigner({ hs256Secret: SECRET, ttlMs: MAX_TTL_MS + 1 })).rejects.toThrow(TtlError);
+    await expect(createSigner({ hs256Secret: SECRET, ttlMs: 0 })).rejects.toThrow('receipt TTL `0` ms must be an integer from 1 to 3600000');
+    const s = await createSigner({ hs256Secret: SECRET, ttlMs: 1234, now: () => T0 });
+    const r = (await s.sign(decision())).receipt!;
+    expect(Date.parse(r.expires_at) - Date.parse(r.issued_at)).toBe(1234);
+  });
+
+  it('writes the receipt SPEC §5 describes', async () => {
+    const s = await createSigner({ hs256Secret: SECRET, now: () => T0 });
+    const d = decision();
+    const out = await s.sign(d);
+    const r = out.receipt!;
+    expect(Object.keys(r).sort()).toEqual(['alg', 'decision_hash', 'expires_at', 'issued_at', 'kid', 'nonce', 'signature']);
+    expect(r.issued_at).toBe('2026-11-24T10:30:00.000Z');
+    expect(r.expires_at).toBe('2026-11-24T10:31:00.000Z');
+    expect(base64urlDecode(r.nonce)).toHaveLength(16);
+    expect(r.decision_hash).toBe(await computeDecisionHash(d));
+    expect(base64urlDecode(r.signature)).toHaveLength(32);
+    expect(r.kid).toMatch(/^hs256-[0-9a-f]{16}$/);
+    // fresh nonces
+    expect((await s.sign(d)).receipt!.nonce).not.toBe(r.nonce);
+    // explanation is neither hashed nor removed
+    const explained = await s.sign({ ...d, explanation: [] } as typeof d);
+    expect(explained.receipt!.decision_hash).toBe(r.decision_hash);
+  });
+
+  it('publishes only public keys in its JWKS', async () => {
+    const hs = await createSigner({ hs256Secret: SECRET });
+    expect(hs.jwks()).toEqual({ keys: [] });
+    const ed = await createSigner({ ed25519: { privateJwk: ED_JWK } });
+    const [k] = ed.jwks().keys;
+    expect(k).toEqual({ kty: 'OKP', crv: 'Ed25519', x: ED_JWK.x, kid: ed.kid, alg: 'Ed25519', use: 'sig' });
+    expect(JSON.stringify(ed.jwks())).not.toContain(ED_JWK.d);
+    // RFC 7638 thumbprint of RFC 8032 TEST 1's key
+    expect(ed.kid).toBe('kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k');
+  });
+
+  it('generates Ed25519 keys that sign and verify, with non-extractable private keys', async () => {
+    const jwk = await generateEd25519Jwk();
+    const { signing } = await importEd25519Private(jwk);
+    expect(signing.key.extractable).toBe(false);
+    expect(signing.key.usages).toEqual(['sign']);
+    const s = await createSigner({ ed25519: { privateJwk: jwk }, now: () => T0 });
+    expect(s.kid).toBe(jwk.kid);
+    expect((await verifyReceipt(await s.sign(decision()), { keys: { jwks: s.jwks() }, now: T0 })).valid).toBe(true);
+    await expect(importEd25519Private({ ...jwk, d: 'AAAA' })).rejects.toThrow('Ed25519 JWK `d` must be 32 bytes base64url');
+  });
+});
+
+describe('base64url', () => {
+  it('round-trips and refuses other spellings', () => {
+    for (let n = 0; n < 40; n++) {
+      const b = crypto.getRandomValues(new Uint8Array(n));
+      expect(base64urlDecode(base64urlEncode(b))).toEqual(b);
+    }
+    expect(base64urlEncode(new Uint8Array([0xfb, 0xff]))).toBe('-_8');
+    for (const bad of ['-_9', 'AA==', 'A', 'AB+/', 'ä']) expect(() => base64urlDecode(bad), bad).toThrow(Base64UrlError);
+  });
+});

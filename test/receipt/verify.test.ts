@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { Decision } from '../../src/ir/types.js';
+import { computeActionHash } from '../../src/receipt/decision-hash.js';
+import { KeyRing, importHs256Secret } from '../../src/receipt/keys.js';
+import { createSigner, type Signer } from '../../src/receipt/sign.js';
+import { verifyReceipt } from '../../src/receipt/verify.js';
+import { MemoryNonceStore, type NonceStore } from '../../src/state/nonce-store.js';
+import { ACTION, CONTEXT, ED_JWK, SECRET, T0, counterBytes, decision } from './fixtures.js';
+
+async function signed(signer: Signer, overrides: Partial<Decision> = {}): Promise<Decision> {
+  return signer.sign(decision({ action_hash: await computeActionHash(ACTION, CONTEXT), ...overrides }));
+}
+
+const hsSigner = () => createSigner({ hs256Secret: SECRET, now: () => T0, randomBytes: counterBytes() });
+const edSigner = () => createSigner({ ed25519: { privateJwk: ED_JWK }, now: () => T0, randomBytes: counterBytes() });
+
+describe.each([['HS256', hsSigner], ['Ed25519', edSigner]] as const)('verifyReceipt %s', (alg, make) => {
+  it('accepts a fresh receipt and says whether single use was checked', async () => {
+    const s = await make();
+    const d = await signed(s);
+    expect(d.receipt!.alg).toBe(alg);
+    expect(await verifyReceipt(d, { keys: s.keys, now: T0 })).toEqual({ valid: true, singleUseChecked: false });
+    expect(await verifyReceipt(d, { keys: s.keys, now: T0, action: ACTION, context: CONTEXT, nonceStore: new MemoryNonceStore() }))
+      .toEqual({ valid: true, singleUseChecked: true });
+  });
+
+  it('bad_signature: a changed signature or a changed receipt field', async () => {
+    const s = await make();
+    const d = await signed(s);
+    const sig = d.receipt!.signature;
+    const other = sig[5] === 'A' ? 'B' : 'A';
+    const tampered = { ...d, receipt: { ...d.receipt!, signature: sig.slice(0, 5) + other + sig.slice(6) } };
+    expect((await verifyReceipt(tampered, { keys: s.keys, now: T0 })).reason).toBe('bad_signature');
+    const later = { ...d, receipt: { ...d.receipt!, expires_at: '2026-11-24T11:30:00.000Z' } };
+    expect((await verifyReceipt(later, { keys: s.keys, now: T0 })).reason).toBe('bad_signature');
+  });
+
+  it('unknown_kid', async () => {
+    const s = await make();
+    const d = await signed(s);
+    expect((await verifyReceipt(d, { keys: new KeyRing(), now: T0 })).reason).toBe('unknown_kid');
+    const renamed = { ...d, receipt: { ...d.receipt!, kid: 'other' } };
+    expect((await verifyReceipt(renamed, { keys: s.keys, now: T0 })).reason).toBe('unknown_kid');
+  });
+
+  it('decision_mismatch: the decision changed after signing; explanation is not signed', async () => {
+    const s = await make();
+    const d = await signed(s);
+    expect((await verifyReceipt({ ...d, approved: true }, { keys: s.keys, now: T0 })).reason).toBe('decision_mismatch');
+    expect((await verifyReceipt({ ...d, extra: 1 }, { keys: s.keys, now: T0 })).reason).toBe('decision_mismatch');
+    expect((await verifyReceipt({ ...d, explanation: [{ anything: true }] }, { keys: s.keys, now: T0 })).valid).toBe(true);
+  });
+
+  it('action_mismatch: another action or context than the one checked', async () => {
+    const s = await make();
+    const d = await signed(s);
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0, action: { ...ACTION, table: 'admins' }, context: CONTEXT })).reason).toBe('action_mismatch');
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0, action: ACTION })).reason).toBe('action_mismatch');
+    // a bare-string action hashes as received, not expanded
+    const bare = await signed(s, { action_hash: await computeActionHash('db.read', undefined) });
+    expect((await verifyReceipt(bare, { keys: s.keys, now: T0, action: 'db.read' })).valid).toBe(true);
+    expect((await verifyReceipt(bare, { keys: s.keys, now: T0, action: { type: 'db.read' } })).reason).toBe('action_mismatch');
+  });
+
+  it('audience_mismatch: a verifier that states its id refuses others', async () => {
+    const s = await make();
+    const d = await signed(s, { audience: 'executor-a' });
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0, audience: 'executor-a' })).valid).toBe(true);
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0, audience: 'executor-b' })).reason).toBe('audience_mismatch');
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0 })).valid).toBe(true);
+    const unbound = await signed(s);
+    expect((await verifyReceipt(unbound, { keys: s.keys, now: T0, audience: 'executor-a' })).reason).toBe('audience_mismatch');
+  });
+
+  it('expired, with inclusive skew boundaries at both ends', async () => {
+    const s = await make();
+    const d = await signed(s); // valid T0 .. T0 + 60 s
+    const at = async (now: number, skewMs?: number) => (await verifyReceipt(d, { keys: s.keys, now, skewMs })).reason ?? 'ok';
+    expect(await at(T0 + 60_000)).toBe('ok');
+    expect(await at(T0 + 65_000)).toBe('ok');
+    expect(await at(T0 + 65_001)).toBe('expired');
+    expect(await at(T0 + 60_001, 0)).toBe('expired');
+    expect(await at(T0 - 5_000)).toBe('ok');
+    expect(await at(T0 - 5_001)).toBe('expired');
+  });
+
+  it('replayed: the nonce is consumed once, and only after every other check passed', async () => {
+    const s = await make();
+    const d = await signed(s);
+    const store = new MemoryNonceStore();
+    expect((await verifyReceipt({ ...d, approved: true }, { keys: s.keys, now: T0, nonceStore: store })).reason).toBe('decision_mismatch');
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0 + 70_000, nonceStore: store })).reason).toBe('expired');
+    expect(store.size).toBe(0);
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: store })).valid).toBe(true);
+    expect(await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: store })).toEqual({ valid: false, reason: 'replayed', singleUseChecked: true });
+  });
+
+  it('a full or failing nonce store fails closed with its own reason', async () => {
+    const s = await make();
+    const full = new MemoryNonceStore(1, () => T0);
+    await full.consumeOnce('default', 'someone-else', T0 + 1_000_000);
+    const d = await signed(s);
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: full })).reason).toBe('nonce_store_full');
+    const down: NonceStore = { consumeOnce: () => Promise.reject(new Error('connection refused')) };
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: down })).reason).toBe('nonce_store_unavailable');
+  });
+
+  it('malformed: anything that is not a well-formed receipt', async () => {
+    const s = await make();
+    const d = await signed(s);
+    const r = d.receipt!;
+    const cases: unknown[] = [
+      null, 'x', [], {}, { ...d, receipt: undefined }, { ...d, receipt: 'x' },
+      { ...d, receipt: { ...r, extra: 1 } },
+      { ...d, receipt: { ...r, alg: 'none' } },
+      { ...d, receipt: { ...r, alg: 'RS256' } },
+      { ...d, receipt: { ...r, nonce: 'AAAA' } },
+      { ...d, receipt: { ...r, nonce: r.nonce + '=' } },
+      { ...d, receipt: { ...r, issued_at: '2026-11-24T10:30:00Z' } },
+      { ...d, receipt: { ...r, expires_at: '2026-11-24T10:29:59.999Z' } },
+      { ...d, receipt: { ...r, decision_hash: r.decision_hash.toUpperCase() } },
+      { ...d, receipt: { ...r, signature: 'not base64url!' } },
+      { ...d, receipt: { ...r, kid: '' } },
+      { ...d, action_hash: 5 },
+      { ...d, reasoning: '\ud800' },
+    ];
+    for (const c of cases) expect((await verifyReceipt(c, { keys: s.keys, now: T0 })).reason, JSON.stringify(c)).toBe('malformed');
+  });
+});
+
+describe('algorithm comes from the key', () => {
+  it('refuses an HS256 receipt where the kid names an Ed25519 key', async () => {
+    const ed = await edSigner();
+    const { signing } = await importHs256Secret(SECRET, ed.kid); // attacker signs HS256 under the Ed25519 kid
+    const hs = await createSigner({ hs256Secret: SECRET, kid: ed.kid, now: () => T0 });
+    expect(hs.key.kid).toBe(signing.kid);
+    const forged = await signed(hs);
+    expect(forged.receipt!.alg).toBe('HS256');
+    expect((await verifyReceipt(forged, { keys: ed.keys, now: T0 })).reason).toBe('bad_signature');
+    // ... and even keyed with the public key bytes as an HMAC secret
+    const pubAsSecret = await createSigner({ hs256Secret: JSON.stringify(ed.jwks().keys[0]), kid: ed.kid, now: () => T0 });
+    expect((await verifyReceipt(await signed(pubAsSecret), { keys: ed.keys, now: T0 })).reason).toBe('bad_signature');
+  });
+
+  it('accepts several keys at once for rotation', async () => {
+    const oldS = await createSigner({ hs256Secret: SECRET, now: () => T0 });
+    const newS = await createSigner({ ed25519: { privateJwk: ED_JWK }, now: () => T0, extraVerificationKeys: [...[oldS.keys.get(oldS.kid)!]] });
+    expect((await verifyReceipt(await signed(oldS), { keys: newS.keys, now: T0 })).valid).toBe(true);
+    expect((await verifyReceipt(await signed(newS), { keys: newS.keys, now: T0 })).valid).toBe(true);
+    // the secret/JWKS forms build the same ring
+    const forms = { secrets: [SECRET], jwks: newS.jwks() };
+    expect((await verifyReceipt(await signed(oldS), { keys: forms, now: T0 })).valid).toBe(true);
+    expect((await verifyReceipt(await signed(newS), { keys: forms, now: T0 })).valid).toBe(true);
+  });
+});
+
+describe('any single-byte change of a signed decision fails verification', () => {
+  it.each([['HS256', hsSigner], ['Ed25519', edSigner]] as const)('%s', async (_alg, make) => {
+    const s = await make();
+    const d = await signed(s, { audience: 'executor-a' });
+    const text = JSON.stringify(d);
+    await fc.assert(fc.asyncProperty(fc.nat(text.length - 1), fc.integer({ min: 1, max: 255 }), async (pos, delta) => {
+      const bytes = Buffer.from(text, 'utf8');
+      bytes[pos] = (bytes[pos] + delta) & 0xff;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        return; // no longer JSON: nothing to present
+      }
+      // A change that decodes to the same value (e.g. a replaced invalid UTF-8 byte) is no change.
+      if (JSON.stringify(parsed) === text) return;
+      const r = await verifyReceipt(parsed, { keys: s.keys, now: T0, audience: 'executor-a', action: ACTION, context: CONTEXT });
+      expect(r.valid).toBe(false);
+    }), { numRuns: 1000 });
+  });
+});

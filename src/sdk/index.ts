@@ -13,3 +13,5 @@ export { MemoryNonceStore } from '../state/nonce-store.js';
 export type { FetchLike, TransportOptions } from './transport.js';
 export * from './errors.js';
 export type * from './types.js';
+export { RuleBuilder } from './rule-builder.js';
+export type { RuleDraft, RuleHeader, ConditionParameters, ParametersOf, DraftCondition } from './rule-draft.js';

@@ -3,6 +3,9 @@
 
 import type { Decision, ExplanationEntry, Json, Receipt, Violation } from '../ir/types.js';
 import type { ReasonCode } from '../receipt/verify.js';
+import type { Checkpoint } from '../audit/checkpoint.js';
+
+export type { Checkpoint };
 
 export type { Decision, ExplanationEntry, Json, Receipt, Violation };
 
@@ -34,17 +37,6 @@ export type VerifyReason = ReasonCode;
 export interface ServerVerifyResult {
   valid: boolean;
   reason?: VerifyReason;
-}
-
-/** A signed tree head (SPEC §6). */
-export interface Checkpoint {
-  tenant: string;
-  tree_size: number;
-  root_hash: string;
-  timestamp: string;
-  alg: Receipt['alg'];
-  kid: string;
-  signature: string;
 }
 
 /** RFC 9162 inclusion proof of one decision (SPEC §6). */

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { collectPaths, explainClause, UnknownClauseError } from '../../src/ir/evaluate.js';
+import { pathText } from '../../src/ir/messages.js';
+import { ENV, SPAN, expr, request, rule, src } from './helpers.js';
+
+describe('collectPaths', () => {
+  it('lists every path once, in order of first appearance', () => {
+    const paths = collectPaths(expr('action.a == context["b"] || (action["a"] > 1 && exists(request.time)) || len([context.c, action.a.b]) > 0'));
+    expect(paths.map(pathText)).toEqual(['action.a', 'context.b', 'request.time', 'context.c', 'action.a.b']);
+    expect(collectPaths(expr('1 + 2'))).toEqual([]);
+    expect(collectPaths(expr('!-action.x[0]'))).toEqual([{ root: 'action', segments: ['x', 0] }]);
+  });
+});
+
+describe('explainClause', () => {
+  const r = rule({
+    rule_id: 'db',
+    applies_to: { when: src('context.tier > 2') },
+    conditions: [
+      { type: 'file_access_control', allowed_paths: ['src/**'], blocked_extensions: ['.exe'], field: { root: 'action', segments: ['path'] }, span: SPAN },
+      { type: 'encryption_required', algorithms: ['AES-256-GCM'], key_rotation_days: 90, field: { root: 'context', segments: ['enc'] }, span: SPAN },
+      { type: 'rate_limit_check', requests_per_minute: 60, burst_limit: 10, key: src('context.agent_id'), span: SPAN },
+      { type: 'expression', expr: src('action.amount  <= 100'), span: SPAN },
+      { type: 'encryption_required', algorithms: ['X'], field: { root: 'context', segments: ['e f'] }, span: SPAN },
+    ],
+    prohibited: [{ message: 'no prod writes', when: src('action.type == "db.write" && context.environment == "production"'), span: SPAN }],
+    required: [{ message: 'tls', check: src('context.connection.tls == true'), span: SPAN }],
+  });
+  const req = request({ type: 'db.write', path: 'bin/x.exe', amount: 500 }, { environment: 'production', enc: { algorithm: 'DES' }, agent_id: 'a7' });
+
+  it('gives the source and the values of the paths a prohibited or required clause reads', () => {
+    expect(explainClause(r, 'prohibited[0]', req, ENV)).toEqual({
+      rule_id: 'db', clause: 'prohibited[0]',
+      source: 'action.type == "db.write" && context.environment == "production"',
+      values: { 'action.type': 'db.write', 'context.environment': 'production' },
+    });
+    expect(explainClause(r, 'required[0]', req, ENV)).toEqual({
+      rule_id: 'db', clause: 'required[0]', source: 'context.connection.tls == true', values: { 'context.connection.tls': null },
+    });
+    expect(explainClause(r, 'applies_to.when', req, ENV)).toMatchObject({ source: 'context.tier > 2', values: { 'context.tier': null } });
+  });
+
+  it('renders typed conditions compactly', () => {
+    expect(explainClause(r, 'conditions[0]', req, ENV)).toEqual({
+      rule_id: 'db', clause: 'conditions[0]',
+      source: 'file_access_control(allowed_paths: ["src/**"], blocked_extensions: [".exe"], field: action.path)',
+      values: { 'action.path': 'bin/x.exe' },
+    });
+    expect(explainClause(r, 'conditions[1]', req, ENV)).toMatchObject({
+      source: 'encryption_required(algorithms: ["AES-256-GCM"], key_rotation_days: 90, field: context.enc)',
+      values: { 'context.enc.algorithm': 'DES', 'context.enc.key_age_days': null },
+    });
+    expect(explainClause(r, 'conditions[2]', req, ENV)).toMatchObject({
+      source: 'rate_limit_check(requests_per_minute: 60, burst_limit: 10, key: context.agent_id)',
+      values: { 'context.agent_id': 'a7' },
+    });
+    expect(explainClause(r, 'conditions[3]', req, ENV)).toMatchObject({ source: 'action.amount  <= 100', values: { 'action.amount': 500 } });
+    expect(explainClause(r, 'conditions[4]', req, ENV)).toMatchObject({
+      source: 'encryption_required(algorithms: ["X"], field: context["e f"])', values: { 'context["e f"].algorithm': null },
+    });
+  });
+
+  it('refuses a clause the rule does not have', () => {
+    for (const bad of ['conditions[9]', 'prohibited[1]', 'required[01]', 'nonsense', 'conditions[-1]']) {
+      expect(() => explainClause(r, bad, req, ENV)).toThrow(UnknownClauseError);
+    }
+    expect(() => explainClause(rule({ rule_id: 'x' }), 'applies_to.when', req, ENV)).toThrow('rule `x` has no clause `applies_to.when`');
+  });
+});

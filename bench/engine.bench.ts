@@ -1,0 +1,100 @@
+// evaluate() p50 at 5, 100, 1 000 and 10 000 rules (each request governed by one rule), VM
+// against the oracle, in one run. Three levels, so a regression can be placed:
+//   evaluator  — the compiled policy's evaluate(request, env): extraction + one VM call (or the
+//                IR walk), what the issue's targets are about;
+//   engine     — Engine.evaluate(): shape check, evaluator, decision, action_hash (SHA-256), id.
+// Usage: npm run bench:engine [-- --quick]. Prints a table and writes its section of RESULTS.md.
+
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import type { Engine } from '../src/engine/engine.js';
+import type { Decide } from './workloads/engine.js';
+import { formatNs, markdownTable, timeDecisions, type Timing } from './workloads/harness.js';
+import { generatedWorkload, type Workload } from './workloads/index.js';
+import { mgeEngineFor } from './workloads/mge.js';
+
+const SIZES = [5, 100, 1_000, 10_000] as const;
+const TARGET_NS: Record<number, number | undefined> = { 5: 1_000, 100: 1_500, 10_000: 1_500 };
+const ENV = { tenant: 'default', time: '2026-11-25T12:00:00.000Z' };
+
+const log = (line: string) => process.stderr.write(line + '\n');
+
+function evaluatorDecides(engine: Engine, w: Workload): Decide[] {
+  const { evaluator } = engine.policy();
+  return w.requests.map(({ request }) => () => evaluator.evaluate(request, ENV).violated.length === 0);
+}
+
+function engineDecides(engine: Engine, w: Workload): Decide[] {
+  return w.requests.map(({ request }) => async () => (await engine.evaluate(request)).approved);
+}
+
+interface Row { rules: number; vm: Timing; oracle: Timing; engineVm: Timing; engineOracle: Timing }
+
+async function measureSize(n: number, minMs: number): Promise<Row> {
+  const w = generatedWorkload('W2', n);
+  const vm = await mgeEngineFor(w, 'vm');
+  const oracle = await mgeEngineFor(w, 'oracle');
+  for (const r of w.requests) {
+    const a = (await vm.evaluate(r.request)).approved;
+    const b = (await oracle.evaluate(r.request)).approved;
+    if (a !== r.approved || b !== r.approved) throw new Error(`${n} rules: \`${r.label}\`: vm ${a}, oracle ${b}, expected ${r.approved}`);
+  }
+  const row: Row = {
+    rules: n,
+    vm: await timeDecisions(evaluatorDecides(vm, w), { minMs }),
+    oracle: await timeDecisions(evaluatorDecides(oracle, w), { minMs }),
+    engineVm: await timeDecisions(engineDecides(vm, w), { minMs }),
+    engineOracle: await timeDecisions(engineDecides(oracle, w), { minMs }),
+  };
+  log(`${n} rules: evaluator vm ${formatNs(row.vm.p50_ns)}, oracle ${formatNs(row.oracle.p50_ns)}; engine vm ${formatNs(row.engineVm.p50_ns)}, oracle ${formatNs(row.engineOracle.p50_ns)}`);
+  return row;
+}
+
+function report(rows: Row[], started: Date, quick: boolean): string {
+  const table = markdownTable(
+    ['rules', 'evaluator VM p50 (p99)', 'evaluator oracle p50 (p99)', 'oracle ÷ VM', 'Engine.evaluate VM p50', 'Engine.evaluate oracle p50', 'target (evaluator VM p50)'],
+    rows.map((r) => {
+      const target = TARGET_NS[r.rules];
+      return [
+        String(r.rules),
+        `${formatNs(r.vm.p50_ns)} (${formatNs(r.vm.p99_ns)})`,
+        `${formatNs(r.oracle.p50_ns)} (${formatNs(r.oracle.p99_ns)})`,
+        `${(r.oracle.p50_ns / r.vm.p50_ns).toFixed(1)}×`,
+        formatNs(r.engineVm.p50_ns),
+        formatNs(r.engineOracle.p50_ns),
+        target === undefined ? '—' : `≤ ${formatNs(target)}: ${r.vm.p50_ns <= target ? 'met' : '**not met**'}`,
+      ];
+    }),
+  );
+  return [
+    '<!-- engine-bench:start -->',
+    '## Engine: evaluate() by rule count (VM vs oracle)',
+    '',
+    `\`npm run bench:engine${quick ? ' -- --quick' : ''}\`, ${started.toISOString()}. Each request is governed by one rule; 11 requests in turn.`,
+    '',
+    table,
+    '<!-- engine-bench:end -->',
+  ].join('\n');
+}
+
+/** Replaces (or appends) the engine section of RESULTS.md, leaving the peer sections alone. */
+function writeSection(section: string): void {
+  const file = new URL('./RESULTS.md', import.meta.url);
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const re = /<!-- engine-bench:start -->[\s\S]*<!-- engine-bench:end -->/;
+  writeFileSync(file, re.test(old) ? old.replace(re, section) : `${old.trimEnd()}\n\n${section}\n`);
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const started = new Date();
+  const rows: Row[] = [];
+  for (const n of SIZES) rows.push(await measureSize(n, quick ? 60 : 642));
+  const section = report(rows, started, quick);
+  process.stdout.write(section + '\n');
+  if (!quick) writeSection(section);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:engine aborted: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

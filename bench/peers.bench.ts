@@ -1,0 +1,160 @@
+// MGE against the engines a user would pick instead, on the same workloads, in one process run.
+// Usage: npm run bench:peers [-- --json] [-- --quick] [-- --no-extras]
+//   --json       the last stdout line is one JSON object: {engine: {W1: {p50_ns, p99_ns, ops_per_s}, …}}
+//   --quick      short timings (smoke run); RESULTS.md is not rewritten
+//   --no-extras  skip cold start, sizes, memory and the signed path
+// Progress goes to stderr; tables, then the JSON line, to stdout. See bench/README.md.
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { runExtras, type Extras, extrasMarkdown } from './coldstart.js';
+import { createCasbinEngine } from './workloads/casbin.js';
+import { createCedarEngine } from './workloads/cedar.js';
+import { ENGINE_NAMES, type BenchEngine, type EngineFactory, type EngineName } from './workloads/engine.js';
+import {
+  checkAgreement, describeDisagreement, formatCount, formatNs, markdownTable, resultsJson, timeDecisions,
+  type PeerResults,
+} from './workloads/harness.js';
+import { WORKLOAD_NAMES, workload, type WorkloadName } from './workloads/index.js';
+import { createJsonRulesEngine } from './workloads/json-rules-engine.js';
+import { createMgeEngine, createMgeOracleEngine } from './workloads/mge.js';
+import { createOpaEngine } from './workloads/opa.js';
+
+const FACTORIES: Record<EngineName, EngineFactory> = {
+  'mge': createMgeEngine,
+  'mge-oracle': createMgeOracleEngine,
+  'cedar-wasm': createCedarEngine,
+  'json-rules-engine': createJsonRulesEngine,
+  'casbin': createCasbinEngine,
+  'opa-wasm': createOpaEngine,
+};
+
+const RULE_COUNTS: Record<WorkloadName, number> = { W1: 5, W2: 100, W3: 10_000 };
+
+const log = (line: string) => process.stderr.write(line + '\n');
+
+async function runPeers(minMs: number): Promise<PeerResults> {
+  const results = Object.fromEntries(ENGINE_NAMES.map((n) => [n, {}])) as PeerResults;
+  for (const name of WORKLOAD_NAMES) {
+    const w = workload(name);
+    const engines: BenchEngine[] = [];
+    for (const engineName of ENGINE_NAMES) {
+      const t0 = performance.now();
+      const built = await FACTORIES[engineName](w);
+      if ('skipped' in built) {
+        results[engineName].skipped = built.skipped;
+        results[engineName][name] = null;
+        log(`${name} ${engineName}: skipped (${built.skipped})`);
+        continue;
+      }
+      log(`${name} ${engineName}: built in ${(performance.now() - t0).toFixed(0)} ms`);
+      engines.push(built);
+    }
+    const disagreements = await checkAgreement(w, engines);
+    if (disagreements.length > 0) {
+      for (const d of disagreements) log(`disagreement: ${describeDisagreement(d)}`);
+      throw new Error(`equivalence pass failed on ${name}: ${disagreements.length} disagreement(s), first: ${describeDisagreement(disagreements[0])}`);
+    }
+    log(`${name}: all ${engines.length} engines agree on ${w.requests.length} requests`);
+    for (const engine of engines) {
+      const timing = await timeDecisions(w.requests.map((r) => engine.prepare(r)), { minMs });
+      results[engine.name][name] = timing;
+      log(`${name} ${engine.name}: p50 ${formatNs(timing.p50_ns)}, p99 ${formatNs(timing.p99_ns)}, ${formatCount(timing.ops_per_s)} ops/s`);
+    }
+  }
+  return results;
+}
+
+/** How many times slower than MGE (peer p50 / MGE p50). */
+function ratio(results: PeerResults, engine: EngineName, w: WorkloadName): number | undefined {
+  const mge = results.mge[w];
+  const other = results[engine][w];
+  return mge && other ? other.p50_ns / mge.p50_ns : undefined;
+}
+
+function peerTables(results: PeerResults): string {
+  return WORKLOAD_NAMES.map((w) => {
+    const rows = ENGINE_NAMES.map((e) => {
+      const t = results[e][w];
+      if (!t) return [e, '—', '—', '—', results[e].skipped ? 'not measured' : '—'];
+      const r = ratio(results, e, w);
+      return [e, formatNs(t.p50_ns), formatNs(t.p99_ns), formatCount(t.ops_per_s), e === 'mge' ? '1×' : r === undefined ? '—' : `${r.toFixed(r < 10 ? 1 : 0)}×`];
+    });
+    return `### ${w} — ${formatCount(RULE_COUNTS[w])} rules, ${workload(w).requests.length} requests\n\n` +
+      markdownTable(['engine', 'p50', 'p99', 'ops/s', 'p50 ÷ MGE p50'], rows);
+  }).join('\n\n');
+}
+
+interface Goal { goal: string; measured: string; met: boolean | undefined }
+
+function goals(results: PeerResults, extras: Extras | undefined): Goal[] {
+  const out: Goal[] = [];
+  for (const peer of ['cedar-wasm', 'json-rules-engine'] as const) {
+    for (const w of ['W1', 'W2'] as const) {
+      const r = ratio(results, peer, w);
+      out.push({ goal: `MGE p50 ≥ 50× faster than ${peer} at ${w}`, measured: r === undefined ? 'not measured' : `${r.toFixed(0)}×`, met: r === undefined ? undefined : r >= 50 });
+    }
+  }
+  const w2 = results.mge.W2, w3 = results.mge.W3;
+  const scale = w2 && w3 ? w3.p50_ns / w2.p50_ns : undefined;
+  out.push({ goal: 'MGE W3 p50 ≤ 1.5 × W2 p50', measured: scale === undefined ? 'not measured' : `${scale.toFixed(2)} × (${formatNs(w3!.p50_ns)} vs ${formatNs(w2!.p50_ns)})`, met: scale === undefined ? undefined : scale <= 1.5 });
+  const opa = ratio(results, 'opa-wasm', 'W1');
+  out.push({ goal: 'ratio to opa-wasm (if measurable)', measured: opa === undefined ? `not measured: ${results['opa-wasm'].skipped ?? 'no result'}` : `${opa.toFixed(1)}× at W1`, met: undefined });
+  if (extras) out.push(...extras.goals);
+  return out;
+}
+
+function goalsTable(gs: Goal[]): string {
+  return markdownTable(['goal', 'measured', 'met'], gs.map((g) => [g.goal, g.measured, g.met === undefined ? '—' : g.met ? 'yes' : '**no**']));
+}
+
+function machine(): string {
+  const cpu = cpus();
+  return `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${process.platform}/${process.arch}`;
+}
+
+/** Writes RESULTS.md, keeping the section bench/engine.bench.ts wrote there. */
+function writeResults(report: string): void {
+  const file = new URL('./RESULTS.md', import.meta.url);
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const engine = /<!-- engine-bench:start -->[\s\S]*<!-- engine-bench:end -->/.exec(old);
+  writeFileSync(file, engine ? `${report.trimEnd()}\n\n${engine[0]}\n` : report);
+}
+
+async function main(): Promise<void> {
+  const args = new Set(process.argv.slice(2));
+  const quick = args.has('--quick');
+  const started = new Date();
+  const results = await runPeers(quick ? 60 : 642);
+  const extras = args.has('--no-extras') ? undefined : await runExtras({ quick, log });
+  const tables = peerTables(results);
+  const goalText = goalsTable(goals(results, extras));
+  const seconds = ((Date.now() - started.getTime()) / 1000).toFixed(0);
+  const report = [
+    `# Benchmark results`,
+    ``,
+    `Generated by \`npm run bench:peers${quick ? ' -- --quick' : ''}\` on ${started.toISOString()} (${seconds} s), ${machine()}.`,
+    `All engines timed in one process run, on the same requests; compare ratios, not absolute times`,
+    `(the machine is shared). How to read this: bench/README.md.`,
+    ``,
+    `## Decisions per engine`,
+    ``,
+    tables,
+    ``,
+    ...(extras ? [extrasMarkdown(extras), ``] : []),
+    `## Goals`,
+    ``,
+    goalText,
+    ``,
+  ].join('\n');
+  process.stdout.write(report);
+  if (!quick) writeResults(report);
+  if (args.has('--json')) {
+    process.stdout.write('\n' + resultsJson(results) + '\n');
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:peers aborted: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

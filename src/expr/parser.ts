@@ -281,7 +281,8 @@ class Parser {
     if (this.isOp('(')) return this.parseCall(t);
     if ((ROOTS as readonly string[]).includes(t.text)) return this.parsePath(t);
     const fn = (FUNCTION_NAMES as readonly string[]).includes(t.text);
-    const guess = fn ? undefined : didYouMean(t.text, ROOTS);
+    // Keywords are candidates too: `True` and `nul` are typos of literals, not of roots.
+    const guess = fn ? undefined : didYouMean(t.text, [...ROOTS, 'true', 'false', 'null']);
     const help = fn
       ? `\`${t.text}\` is a function; call it with arguments, e.g. \`${t.text}(…)\``
       : guess

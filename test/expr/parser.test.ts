@@ -154,6 +154,8 @@ describe('parseExpression: diagnostics', () => {
     });
     expect(only('ctx.a')).toMatchObject({ code: 'unknown-root', message: 'unknown name `ctx`',
       help: 'paths start with `action`, `context` or `request`; strings are written in double quotes' });
+    expect(only('action.a == True')).toMatchObject({ code: 'unknown-root', message: 'unknown name `True`', help: 'did you mean `true`?' });
+    expect(only('action.a != nul')).toMatchObject({ code: 'unknown-root', help: 'did you mean `null`?' });
     expect(only('len == 1')).toMatchObject({ code: 'unknown-root', message: 'unknown name `len`',
       help: '`len` is a function; call it with arguments, e.g. `len(…)`' });
   });

@@ -20,17 +20,22 @@ export interface DraftCondition {
   parameters: { [key: string]: Json };
 }
 
-export interface RuleDraft {
-  rule_id: string;
-  name?: string;
+/** Header fields spelled the same in files and in `createRule`. */
+interface SharedHeader {
   description?: string;
   category?: string;
   effect?: Effect;
   severity?: Severity;
   enabled?: boolean;
   alwaysApply?: boolean;
-  applies_to?: { actions?: string[]; when?: string };
+  /** Cursor-style scope: globs over `action.path`. */
   globs?: string[];
+}
+
+export interface RuleDraft extends SharedHeader {
+  rule_id: string;
+  name?: string;
+  applies_to?: { actions?: string[]; when?: string };
   conditions?: DraftCondition[];
   prohibited?: { message: string; when: string }[];
   required?: { message: string; check: string }[];
@@ -38,19 +43,11 @@ export interface RuleDraft {
 }
 
 /** What `createRule` takes: the rule's header, in camelCase like the rest of the SDK. */
-export interface RuleHeader {
+export interface RuleHeader extends SharedHeader {
   ruleId: string;
   name: string;
-  description?: string;
-  category?: string;
-  effect?: Effect;
-  severity?: Severity;
-  enabled?: boolean;
-  alwaysApply?: boolean;
   /** Scope (SPEC §3.5): action-type globs and/or an expression. */
   appliesTo?: { actions?: string[]; when?: string };
-  /** Cursor-style scope: globs over `action.path`. */
-  globs?: string[];
 }
 
 /** Field order of every serialized rule: identity, then scope, then clauses. */

@@ -5,6 +5,7 @@
 
 import { Hono } from 'hono';
 import { DEFAULT_JSON_LIMITS } from '../json/strict-parse.js';
+import { webCryptoBackend } from '../receipt/backend.js';
 import type { AppContext, AppDeps, HttpEnv } from './deps.js';
 import { Lifecycle } from './lifecycle.js';
 import { silentLogger } from './logger.js';
@@ -20,6 +21,7 @@ function resolve(deps: AppDeps): AppContext {
   return {
     ...deps,
     logger: deps.logger ?? silentLogger,
+    crypto: deps.crypto ?? webCryptoBackend,
     now: deps.now ?? Date.now,
     lifecycle: deps.lifecycle ?? new Lifecycle(),
     metrics: deps.metrics ?? new ServerMetrics(),

@@ -2,8 +2,8 @@
 // configured hash; the match gives the tenant and roles. With no key configured the server runs
 // in local open mode: every request is tenant `default` with every role.
 
+import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
 import type { ApiKey, Role } from './api-keys.js';
-import { sha256 } from './api-keys.js';
 import { Forbidden, Unauthorized } from './problem.js';
 
 /** The authenticated caller. `keyId` is what logs and audit entries record as `by`. */
@@ -14,6 +14,8 @@ export interface Principal {
 }
 
 export const OPEN_PRINCIPAL: Principal = { tenant: 'default', roles: ['checker', 'auditor', 'admin'], keyId: 'local-open-mode' };
+
+const encoder = new TextEncoder();
 
 /** Equal-length byte arrays compared without an early exit. */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -41,11 +43,15 @@ function presentedKey(headers: Headers): string | undefined {
  * not tell which key, or how much of one, matched.
  * @example const who = await authenticate(request.headers, keys) // throws Unauthorized
  */
-export async function authenticate(headers: Headers, keys: readonly ApiKey[]): Promise<Principal> {
+export async function authenticate(
+  headers: Headers,
+  keys: readonly ApiKey[],
+  backend: Pick<CryptoBackend, 'sha256'> = webCryptoBackend,
+): Promise<Principal> {
   if (keys.length === 0) return OPEN_PRINCIPAL;
   const key = presentedKey(headers);
   if (key === undefined || key === '') throw new Unauthorized('an API key is required (Authorization: Bearer <key> or X-API-Key)');
-  const hash = await sha256(key);
+  const hash = await backend.sha256(encoder.encode(key));
   let found: ApiKey | undefined;
   for (const k of keys) {
     if (sameBytes(k.hash, hash) && found === undefined) found = k;

@@ -3,6 +3,7 @@
 
 import type { Engine } from '../engine/engine.js';
 import type { JsonLimits } from '../json/strict-parse.js';
+import type { CryptoBackend } from '../receipt/backend.js';
 import type { Signer } from '../receipt/sign.js';
 import type { NonceStore } from '../state/nonce-store.js';
 import type { ApiKey } from './api-keys.js';
@@ -20,6 +21,8 @@ export interface AppDeps {
   /** Configured API keys; empty means local open mode (SPEC §7). */
   keys: readonly ApiKey[];
   logger?: Logger;
+  /** Hashes presented API keys; WebCrypto by default, node:crypto on Node (no thread-pool hop). */
+  crypto?: CryptoBackend;
   /** Epoch milliseconds; the receipt clock is the signer's own. */
   now?: () => number;
   lifecycle?: Lifecycle;

@@ -2,14 +2,14 @@
 // principal it stores is the only source of the tenant any handler uses.
 
 import type { MiddlewareHandler } from 'hono';
-import type { ApiKey, Role } from './api-keys.js';
+import type { Role } from './api-keys.js';
 import { authenticate, requireRole } from './auth.js';
-import type { HttpEnv } from './deps.js';
+import type { AppContext, HttpEnv } from './deps.js';
 
-/** @example app.get('/api/v1/audit', guard(keys, 'auditor'), handler) */
-export function guard(keys: readonly ApiKey[], role: Role): MiddlewareHandler<HttpEnv> {
+/** @example app.get('/api/v1/audit', guard(ctx, 'auditor'), handler) */
+export function guard(ctx: Pick<AppContext, 'keys' | 'crypto'>, role: Role): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
-    const who = await authenticate(c.req.raw.headers, keys);
+    const who = await authenticate(c.req.raw.headers, ctx.keys, ctx.crypto);
     requireRole(who, role);
     c.set('principal', who);
     await next();

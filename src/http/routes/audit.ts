@@ -26,7 +26,7 @@ function rangeErrors<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
-  const auditor = guard(ctx.keys, 'auditor');
+  const auditor = guard(ctx, 'auditor');
 
   app.get('/api/v1/audit', auditor, async (c) => {
     const { tenant } = c.get('principal');

@@ -29,7 +29,7 @@ async function measured<T extends Answer[]>(ctx: AppContext, tenant: string, wor
 }
 
 export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
-  app.post('/api/v1/governance/check', guard(ctx.keys, 'checker'), (c) => {
+  app.post('/api/v1/governance/check', guard(ctx, 'checker'), (c) => {
     const { tenant } = c.get('principal');
     const explain = c.req.query('explain') === 'true';
     return ctx.lifecycle.run(async () => {
@@ -42,7 +42,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     });
   });
 
-  app.post('/api/v1/governance/check/batch', guard(ctx.keys, 'checker'), (c) => {
+  app.post('/api/v1/governance/check/batch', guard(ctx, 'checker'), (c) => {
     const { tenant } = c.get('principal');
     const explain = c.req.query('explain') === 'true';
     return ctx.lifecycle.run(async () => {

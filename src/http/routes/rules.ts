@@ -43,12 +43,12 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     }
   }
 
-  app.get('/api/v1/rules', guard(ctx.keys, 'checker'), (c) => {
+  app.get('/api/v1/rules', guard(ctx, 'checker'), (c) => {
     const policy = ctx.engine.policy(c.get('principal').tenant);
     return c.json({ tenant: c.get('principal').tenant, policy_version: policy.policyVersion, rules: policy.rules.map(ruleView) });
   });
 
-  app.post('/api/v1/rules/validate', guard(ctx.keys, 'admin'), async (c) => {
+  app.post('/api/v1/rules/validate', guard(ctx, 'admin'), async (c) => {
     const { tenant } = c.get('principal');
     const format = ruleFormat(c.req.raw.headers);
     const text = await readBodyText(c.req.raw, ctx.limits.maxBytes);
@@ -66,14 +66,14 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     return c.json({ valid: !hasErrors(diagnostics), rule_ids: parsed.rules.map((r) => r.rule_id), diagnostics });
   });
 
-  app.get('/api/v1/rules/:rule_id', guard(ctx.keys, 'checker'), (c) => {
+  app.get('/api/v1/rules/:rule_id', guard(ctx, 'checker'), (c) => {
     const id = c.req.param('rule_id');
     const rule = ctx.engine.policy(c.get('principal').tenant).rulesById.get(id);
     if (rule === undefined) throw new NotFound(`no rule \`${id}\``);
     return c.json(ruleView(rule));
   });
 
-  app.put('/api/v1/rules/:rule_id', guard(ctx.keys, 'admin'), (c) => {
+  app.put('/api/v1/rules/:rule_id', guard(ctx, 'admin'), (c) => {
     const { tenant, keyId } = c.get('principal');
     const id = c.req.param('rule_id');
     return ctx.lifecycle.run(async () => {
@@ -103,7 +103,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     });
   });
 
-  app.delete('/api/v1/rules/:rule_id', guard(ctx.keys, 'admin'), (c) => {
+  app.delete('/api/v1/rules/:rule_id', guard(ctx, 'admin'), (c) => {
     const { tenant, keyId } = c.get('principal');
     const id = c.req.param('rule_id');
     return ctx.lifecycle.run(async () => {

@@ -17,7 +17,7 @@ function isObject(v: Json | undefined): v is { [key: string]: Json } {
 }
 
 export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
-  app.post('/api/v1/receipts/verify', guard(ctx.keys, 'checker'), (c) => {
+  app.post('/api/v1/receipts/verify', guard(ctx, 'checker'), (c) => {
     const { tenant } = c.get('principal');
     return ctx.lifecycle.run(async () => {
       const body = await readJson(c.req.raw, ctx.limits);

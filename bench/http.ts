@@ -1,0 +1,97 @@
+// HTTP load bench (loopback only, bounded): drives `mge serve` and, in the same run, a bare Hono
+// endpoint that only parses and echoes JSON, with autocannon. Prints req/s and p50/p99 for both
+// at full load, then MGE's latency at a fixed 5 000 checks/s.
+//
+//   npm run bench:http            (about 40 s; BENCH_SECONDS=N to change each phase)
+//
+// Latencies come from autocannon's per-response times (fractional ms), not its 1 ms histogram.
+
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = 2;
+const CONNECTIONS = 32;
+const BODY = JSON.stringify({ action: { type: 'api.call', endpoint: '/v1/users' }, context: { agent_id: 'bench-agent', environment: 'staging' } });
+
+interface Result {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+function start(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within 30 s`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.removeAllListeners('data');
+        child.stdout!.resume(); // keep draining the logs so the server never blocks on a full pipe
+        resolve({ url: m[1], child });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}:\n${out}`)));
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function load(name: string, url: string, seconds: number, overallRate?: number): Promise<Result> {
+  const times: number[] = [];
+  const instance = autocannon({
+    url, method: 'POST', body: BODY, headers: { 'content-type': 'application/json' },
+    connections: CONNECTIONS, duration: seconds, ...(overallRate ? { overallRate } : {}),
+  });
+  instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+    if (status === 200) times.push(ms);
+  });
+  const r = await instance;
+  times.sort((a, b) => a - b);
+  return { name, rps: r.requests.average, p50: percentile(times, 50), p99: percentile(times, 99), non2xx: r.non2xx, errors: r.errors };
+}
+
+async function phase(name: string, url: string, overallRate?: number): Promise<Result> {
+  await load(`${name} warm-up`, url, WARMUP, overallRate);
+  return load(name, url, SECONDS, overallRate);
+}
+
+const data = mkdtempSync(join(tmpdir(), 'mge-bench-'));
+const results: Result[] = [];
+const bare = await start('bench/http-bare.ts', []);
+try {
+  results.push(await phase('bare Hono (parse + echo)', `${bare.url}/echo`));
+} finally {
+  bare.child.kill('SIGTERM');
+}
+const mge = await start('bench/http-mge.ts', ['--rules', 'rules', '--port', '0', '--data', data], { MGE_API_KEYS: '', MGE_SECRET_KEY: '' });
+try {
+  const url = `${mge.url}/api/v1/governance/check`;
+  results.push(await phase('mge serve /check', url));
+  results.push(await phase('mge serve /check @ 5000/s', url, 5000));
+} finally {
+  mge.child.kill('SIGTERM');
+  await new Promise((r) => mge.child.once('exit', r));
+  rmSync(data, { recursive: true, force: true });
+}
+
+console.log(`\n${'phase'.padEnd(30)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non-2xx'.padStart(8)} ${'errors'.padStart(7)}`);
+for (const r of results) {
+  console.log(`${r.name.padEnd(30)} ${r.rps.toFixed(0).padStart(9)} ${r.p50.toFixed(3).padStart(8)} ${r.p99.toFixed(3).padStart(8)} ${String(r.non2xx).padStart(8)} ${String(r.errors).padStart(7)}`);
+}
+const ratio = results[1].rps / results[0].rps;
+console.log(`\nmge / bare throughput: ${(ratio * 100).toFixed(1)} % (goal ≥ 75 %); p99 at 5000/s: ${results[2].p99.toFixed(3)} ms (goal ≤ 1 ms)`);
+console.log(JSON.stringify({ bench: 'http', connections: CONNECTIONS, seconds: SECONDS, results, ratio }));

@@ -1,0 +1,96 @@
+// `mge serve` assembled on Node: engine from the rules directory, HS256 signer with the secret
+// of the data dir, in-memory nonces and rate buckets, the file audit log, the HTTP app on a
+// loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
+
+import { mkdir, stat } from 'node:fs/promises';
+import { createEngine, RuleLoadError, type Engine } from '../engine/engine.js';
+import { parseApiKeys, type ApiKey } from '../http/api-keys.js';
+import { createApp } from '../http/app.js';
+import type { AuditPort } from '../http/audit-port.js';
+import { Lifecycle } from '../http/lifecycle.js';
+import type { Logger } from '../http/logger.js';
+import { ServerMetrics } from '../http/metrics.js';
+import { createSigner, type Signer } from '../receipt/sign.js';
+import { MemoryNonceStore } from '../state/nonce-store.js';
+import { nodeCryptoBackend } from './node-crypto.js';
+import { readRulesDir } from './node-files.js';
+import { startRulesReloader } from './node-reload.js';
+import { loadOrCreateSecret, type SecretSource } from './node-secret.js';
+import { startNodeServer } from './node-server.js';
+
+export interface SidecarConfig {
+  rulesDir: string;
+  dataDir: string;
+  host: string;
+  port: number;
+  /** MGE_SECRET_KEY; generated and kept in the data dir when absent. */
+  secret?: string;
+  /** MGE_API_KEYS; absent or empty: local open mode, loopback only. */
+  apiKeys?: string;
+  logger: Logger;
+  /** Opens the audit log; the file store in the data dir by default. */
+  openAudit: (dataDir: string, signer: Signer) => Promise<AuditPort>;
+  watch?: boolean;
+  version?: string;
+}
+
+export interface Sidecar {
+  url: string;
+  mode: 'open-local' | 'keys';
+  secretSource: SecretSource;
+  engine: Engine;
+  /** Stops accepting, finishes checks in flight, flushes and closes the audit log. */
+  shutdown(): Promise<void>;
+}
+
+export class SidecarConfigError extends Error {
+  override readonly name = 'SidecarConfigError';
+}
+
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
+
+/** @example const sidecar = await startSidecar({ rulesDir: './rules', dataDir: './data', host: '127.0.0.1', port: 8080, logger, openAudit }) */
+export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
+  const keys: ApiKey[] = cfg.apiKeys ? await parseApiKeys(cfg.apiKeys) : [];
+  if (keys.length === 0 && !LOOPBACK.test(cfg.host)) {
+    throw new SidecarConfigError(`no API key is configured (MGE_API_KEYS), so the server runs in local open mode and binds to loopback only, not \`${cfg.host}\``);
+  }
+  const rulesStat = await stat(cfg.rulesDir).catch(() => undefined);
+  if (!rulesStat?.isDirectory()) throw new SidecarConfigError(`rules directory \`${cfg.rulesDir}\` not found`);
+  await mkdir(cfg.dataDir, { recursive: true });
+
+  const { secret, source } = await loadOrCreateSecret(cfg.secret, cfg.dataDir);
+  const signer = await createSigner({ hs256Secret: secret, backend: nodeCryptoBackend });
+  const engine = await createEngine({ rules: await readRulesDir(cfg.rulesDir) });
+  const audit = await cfg.openAudit(cfg.dataDir, signer);
+  const lifecycle = new Lifecycle();
+  const metrics = new ServerMetrics();
+  const app = createApp({
+    engine, signer, audit, keys, lifecycle, metrics, logger: cfg.logger,
+    nonceStore: new MemoryNonceStore(), crypto: nodeCryptoBackend, version: cfg.version,
+  });
+
+  let server;
+  try {
+    server = await startNodeServer(app.fetch, { host: cfg.host, port: cfg.port });
+  } catch (err) {
+    await audit.close();
+    throw err;
+  }
+  const reloader = cfg.watch === false ? undefined : startRulesReloader({ dir: cfg.rulesDir, engine, metrics, logger: cfg.logger });
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (): Promise<void> =>
+    (closing ??= (async () => {
+      reloader?.close();
+      const drained = lifecycle.drained(); // new work gets 503 from here on
+      const closed = server.close(); // no new connections
+      await drained; // every check already started is signed, logged and answered
+      await closed;
+      await audit.close(); // flush
+    })());
+
+  return { url: server.url, mode: keys.length === 0 ? 'open-local' : 'keys', secretSource: source, engine, shutdown };
+}
+
+export { RuleLoadError };

@@ -1,0 +1,210 @@
+// One tenant's audit log (SPEC §6): entries exactly as returned (never `explanation`), an
+// RFC 9162 tree over them, proofs, signed checkpoints and JSON Lines export. An append resolves
+// only once the store made the entry durable, so a decision the client received is never lost.
+
+import type { Json } from '../ir/types.js';
+import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
+import { toHex } from '../receipt/hash.js';
+import { canonicalize } from '../receipt/jcs.js';
+import type { Checkpoint } from './checkpoint.js';
+import { MerkleTree } from './merkle-tree.js';
+import { AuditStoreError, type AuditStore } from './store.js';
+
+/** Anything that signs checkpoints (the receipt Signer does). */
+export interface CheckpointSigner {
+  signCheckpoint(cp: { tenant: string; tree_size: number; root_hash: string; timestamp: string }): Promise<Checkpoint>;
+}
+
+export interface InclusionProof {
+  decision_id: string;
+  leaf_index: number;
+  tree_size: number;
+  leaf_hash: string;
+  audit_path: string[];
+  root_hash: string;
+}
+
+export interface ConsistencyProof {
+  first: number;
+  second: number;
+  proof: string[];
+}
+
+/** An entry the log refuses: not canonicalizable, or a decision_id already logged. */
+export class AuditEntryError extends Error {
+  override readonly name = 'AuditEntryError';
+}
+
+export interface AuditLogOptions {
+  backend?: CryptoBackend;
+  now?: () => number;
+}
+
+const encoder = new TextEncoder();
+
+/** The leaf form of an entry: top-level `explanation` is request data and never logged. */
+export function auditLine(entry: Json): string {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new AuditEntryError('an audit entry must be a JSON object');
+  const { explanation: _e, ...rest } = entry;
+  return canonicalize(rest);
+}
+
+function decisionIdOf(entry: Json): string | undefined {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined;
+  const id = entry.decision_id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+export class AuditLog {
+  private readonly ids = new Map<string, number>();
+  private count = 0;
+  private lastAppend: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  private lastCheckpointSize = -1;
+
+  private constructor(
+    readonly tenant: string,
+    private readonly store: AuditStore,
+    private readonly tree: MerkleTree,
+    private readonly now: () => number,
+  ) {}
+
+  /** Opens a tenant's log, rebuilding the tree and the decision index from the store. */
+  static async open(tenant: string, store: AuditStore, opts: AuditLogOptions = {}): Promise<AuditLog> {
+    const backend = opts.backend ?? webCryptoBackend;
+    const log = new AuditLog(tenant, store, new MerkleTree(backend.sha256), opts.now ?? Date.now);
+    for await (const line of store.load()) {
+      const index = log.count++;
+      void log.tree.appendEntry(encoder.encode(line));
+      let entry: Json;
+      try {
+        entry = JSON.parse(line) as Json;
+      } catch {
+        throw new AuditStoreError(`tenant \`${tenant}\`: stored entry ${index} is not JSON`);
+      }
+      const id = decisionIdOf(entry);
+      if (id !== undefined) log.ids.set(id, index);
+    }
+    await log.tree.settled();
+    for (const cp of await store.checkpoints()) log.lastCheckpointSize = Math.max(log.lastCheckpointSize, cp.tree_size);
+    return log;
+  }
+
+  private ensureUsable(): void {
+    if (this.failure !== undefined) {
+      throw new AuditStoreError(`audit log of tenant \`${this.tenant}\` is unavailable after a store failure: ${String(this.failure)}`);
+    }
+  }
+
+  /** Appends one entry; resolves with its index once it is durable. */
+  async append(entry: Json): Promise<{ index: number }> {
+    return { index: await this.appendMany([entry]) };
+  }
+
+  /** Appends entries in order; resolves with the first one's index once all are durable. */
+  appendMany(entries: readonly Json[]): Promise<number> {
+    try {
+      this.ensureUsable();
+      const lines = entries.map(auditLine);
+      const newIds = entries.map(decisionIdOf);
+      const batch = new Set<string>();
+      for (const id of newIds) {
+        if (id === undefined) continue;
+        if (this.ids.has(id) || batch.has(id)) throw new AuditEntryError(`decision \`${id}\` is already in the log`);
+        batch.add(id);
+      }
+      // Everything below is synchronous up to the store call: index order = store order.
+      const first = this.count;
+      this.count += lines.length;
+      newIds.forEach((id, i) => id !== undefined && this.ids.set(id, first + i));
+      const leaves = lines.map((l) => this.tree.appendEntry(encoder.encode(l)));
+      const durable = this.store.append(lines).catch((e: unknown) => {
+        this.failure ??= e;
+        throw new AuditStoreError(`audit store of tenant \`${this.tenant}\` failed: ${String(e)}`);
+      });
+      this.lastAppend = durable.catch(() => undefined);
+      return Promise.all([durable, ...leaves]).then(() => first);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Entries accepted so far (durable or about to be). */
+  size(): number {
+    return this.count;
+  }
+
+  /** The size covered by every append that has resolved or will resolve successfully. */
+  async durableSize(): Promise<number> {
+    const n = this.count;
+    await this.lastAppend;
+    this.ensureUsable();
+    await this.tree.settled();
+    return n;
+  }
+
+  async root(size?: number): Promise<string> {
+    this.ensureUsable();
+    return toHex(await this.tree.root(size ?? (await this.durableSize())));
+  }
+
+  /** Inclusion proof of a decision at `treeSize` (default: now); undefined if not in that tree. */
+  async proof(decisionId: string, treeSize?: number): Promise<InclusionProof | undefined> {
+    const size = treeSize ?? (await this.durableSize());
+    const index = this.ids.get(decisionId);
+    if (index === undefined || index >= size) return undefined;
+    const [path, root] = await Promise.all([this.tree.inclusionProof(index, size), this.tree.root(size)]);
+    return {
+      decision_id: decisionId, leaf_index: index, tree_size: size, leaf_hash: toHex(this.tree.leaf(index)),
+      audit_path: path.map(toHex), root_hash: toHex(root),
+    };
+  }
+
+  async consistency(first: number, second: number): Promise<ConsistencyProof> {
+    await this.durableSize();
+    return { first, second, proof: (await this.tree.consistencyProof(first, second)).map(toHex) };
+  }
+
+  /** A signed checkpoint covering every durable entry; kept in the store when the log grew. */
+  async checkpoint(signer: CheckpointSigner): Promise<Checkpoint> {
+    const tree_size = await this.durableSize();
+    const root_hash = toHex(await this.tree.root(tree_size));
+    const cp = await signer.signCheckpoint({ tenant: this.tenant, tree_size, root_hash, timestamp: new Date(this.now()).toISOString() });
+    if (tree_size > this.lastCheckpointSize) {
+      this.lastCheckpointSize = tree_size;
+      await this.store.appendCheckpoint(cp);
+    }
+    return cp;
+  }
+
+  async findByDecisionId(id: string): Promise<{ index: number; entry: Json } | undefined> {
+    const index = this.ids.get(id);
+    if (index === undefined) return undefined;
+    const [entry] = await this.entries(index, 1);
+    return entry === undefined ? undefined : { index, entry };
+  }
+
+  /** Parsed entries `from` .. `from + limit - 1` among the durable ones. */
+  async entries(from: number, limit: number): Promise<Json[]> {
+    const n = await this.durableSize();
+    const out: Json[] = [];
+    const start = Math.max(0, from);
+    for await (const line of this.store.read(start, Math.max(0, Math.min(limit, n - start)))) out.push(JSON.parse(line) as Json);
+    return out;
+  }
+
+  /** JSON Lines, one canonical entry per line, in log order, up to the current durable size. */
+  async *export(): AsyncIterable<string> {
+    const n = await this.durableSize();
+    for await (const line of this.store.read(0, n)) yield line + '\n';
+  }
+
+  checkpoints(): Promise<Checkpoint[]> {
+    return this.store.checkpoints();
+  }
+
+  async close(): Promise<void> {
+    await this.lastAppend;
+    await this.store.close();
+  }
+}

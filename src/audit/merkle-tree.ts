@@ -1,0 +1,150 @@
+// An append-only RFC 9162 tree that answers roots and proofs for any earlier size. It keeps
+// every complete aligned subtree (level k holds the hashes of leaves [i·2^k, (i+1)·2^k)), so an
+// append costs one leaf hash plus, amortized, one node hash, and any root or proof costs
+// O(log n) lookups plus at most O(log n) hashes along the right edge.
+
+import { HASH_BYTES, leafHash, nodeHash, splitPoint, type Sha256 } from './merkle.js';
+
+/** Hashes packed 32 bytes apart: one allocation per doubling, not one object per node. */
+class HashList {
+  private buf = new Uint8Array(HASH_BYTES * 64);
+  count = 0;
+
+  push(h: Uint8Array): void {
+    if ((this.count + 1) * HASH_BYTES > this.buf.length) {
+      const bigger = new Uint8Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf.set(h, this.count * HASH_BYTES);
+    this.count++;
+  }
+
+  get(i: number): Uint8Array {
+    return this.buf.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
+  }
+}
+
+export class TreeSizeError extends Error {
+  override readonly name = 'TreeSizeError';
+}
+
+export class MerkleTree {
+  private readonly levels: HashList[] = [new HashList()];
+  // Appends are serialized: with an asynchronous hash, two appends must not interleave.
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly sha256: Sha256) {}
+
+  /** Leaves appended so far (including ones whose node hashes are still being computed). */
+  get size(): number {
+    return this.pending;
+  }
+  private pending = 0;
+
+  /** Appends a leaf by its entry bytes; resolves with its index. */
+  appendEntry(entry: Uint8Array): Promise<number> {
+    const index = this.pending++;
+    const leaf = leafHash(this.sha256, entry);
+    const done = this.queue.then(async () => this.push(await leaf)).then(() => index);
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Appends a leaf by its leaf hash. */
+  appendLeafHash(leaf: Uint8Array): Promise<number> {
+    const index = this.pending++;
+    const done = this.queue.then(() => this.push(leaf)).then(() => index);
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+
+  private async push(leaf: Uint8Array): Promise<void> {
+    let h = leaf;
+    for (let k = 0; ; k++) {
+      const level = (this.levels[k] ??= new HashList());
+      level.push(h);
+      if (level.count % 2 === 1) return;
+      h = await nodeHash(this.sha256, level.get(level.count - 2), level.get(level.count - 1));
+    }
+  }
+
+  /** Waits until every append so far is in the tree. */
+  async settled(): Promise<number> {
+    await this.queue;
+    return this.levels[0].count;
+  }
+
+  private async check(...sizes: number[]): Promise<number> {
+    const n = await this.settled();
+    for (const s of sizes) {
+      if (!Number.isSafeInteger(s) || s < 0 || s > n) throw new TreeSizeError(`tree size \`${s}\` is not between 0 and ${n}`);
+    }
+    return n;
+  }
+
+  /** MTH(D[a:b]); the range is always a complete subtree or a prefix of one. */
+  private async hash(a: number, b: number): Promise<Uint8Array> {
+    const n = b - a;
+    if (n === 1) return this.levels[0].get(a);
+    const k = Math.round(Math.log2(n));
+    if (2 ** k === n && a % n === 0) return this.levels[k].get(a / n);
+    const split = splitPoint(n);
+    return nodeHash(this.sha256, await this.hash(a, a + split), await this.hash(a + split, b));
+  }
+
+  leaf(index: number): Uint8Array {
+    return this.levels[0].get(index).slice();
+  }
+
+  /** The root of the first `size` leaves (default all); SHA-256("") for the empty tree. */
+  async root(size?: number): Promise<Uint8Array> {
+    const n = size ?? (await this.settled());
+    await this.check(n);
+    return n === 0 ? this.sha256(new Uint8Array()) : (await this.hash(0, n)).slice();
+  }
+
+  /** RFC 9162 §2.1.3.1 PATH(index, D[size]). */
+  async inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
+    await this.check(size);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= size) throw new TreeSizeError(`leaf index \`${index}\` is not below tree size ${size}`);
+    const out: Uint8Array[] = [];
+    const path = async (m: number, a: number, b: number): Promise<void> => {
+      if (b - a <= 1) return;
+      const k = splitPoint(b - a);
+      if (m < k) {
+        await path(m, a, a + k);
+        out.push((await this.hash(a + k, b)).slice());
+      } else {
+        await path(m - k, a + k, b);
+        out.push((await this.hash(a, a + k)).slice());
+      }
+    };
+    await path(index, 0, size);
+    return out;
+  }
+
+  /** RFC 9162 §2.1.4.1 PROOF(first, D[second]); empty when the sizes are equal. */
+  async consistencyProof(first: number, second: number): Promise<Uint8Array[]> {
+    await this.check(first, second);
+    if (first > second) throw new TreeSizeError(`first size ${first} is larger than second size ${second}`);
+    if (first === 0) throw new TreeSizeError('a consistency proof needs a first size of at least 1');
+    const out: Uint8Array[] = [];
+    const sub = async (m: number, a: number, b: number, whole: boolean): Promise<void> => {
+      if (m === b - a) {
+        if (!whole) out.push((await this.hash(a, b)).slice());
+        return;
+      }
+      const k = splitPoint(b - a);
+      if (m <= k) {
+        await sub(m, a, a + k, whole);
+        out.push((await this.hash(a + k, b)).slice());
+      } else {
+        await sub(m - k, a + k, b, false);
+        out.push((await this.hash(a, a + k)).slice());
+      }
+    };
+    await sub(first, 0, second, true);
+    return out;
+  }
+}

@@ -1,0 +1,33 @@
+// Where one tenant's audit log lives (SPEC §6). The log (src/audit/log.ts) owns hashing and
+// proofs; a store only keeps lines. Implementations: memory (src/audit/memory-store.ts), the
+// embedded append-only file (src/adapters/node-audit-store.ts); later PostgreSQL.
+
+import type { Checkpoint } from './checkpoint.js';
+
+/**
+ * Entries are canonical JSON text (RFC 8785), one per entry, without a newline.
+ * Order is the order of `append` calls: a store takes the lines synchronously, before its
+ * first await, so two concurrent appends keep the order they were made in.
+ */
+export interface AuditStore {
+  /** Lines already stored, in order; read once when the log opens. */
+  load(): AsyncIterable<string>;
+  /** Resolves once the lines are durable, and only after every earlier append resolved. */
+  append(lines: readonly string[]): Promise<void>;
+  /** Lines `from` .. `from + count - 1`, in order. */
+  read(from: number, count: number): AsyncIterable<string>;
+  appendCheckpoint(cp: Checkpoint): Promise<void>;
+  checkpoints(): Promise<Checkpoint[]>;
+  close(): Promise<void>;
+}
+
+/** Opens one store per tenant, and lists the tenants that already have one. */
+export interface AuditStoreFactory {
+  open(tenant: string): Promise<AuditStore>;
+  tenants(): Promise<string[]>;
+}
+
+/** The store failed (disk full, I/O error, torn file in the middle): answer 503, fail closed. */
+export class AuditStoreError extends Error {
+  override readonly name = 'AuditStoreError';
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import type { Json } from '../../src/ir/types.js';
+import { verifyCheckpointSignature } from '../../src/audit/checkpoint.js';
+import { AuditEntryError, AuditLog } from '../../src/audit/log.js';
+import { AuditLogs } from '../../src/audit/logs.js';
+import { verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
+import { MemoryAuditStore, MemoryAuditStoreFactory } from '../../src/audit/memory-store.js';
+import { AuditStoreError, type AuditStore } from '../../src/audit/store.js';
+import { webCryptoBackend } from '../../src/receipt/backend.js';
+import { fromHex, sha256Hex } from '../../src/receipt/hash.js';
+import { canonicalize } from '../../src/receipt/jcs.js';
+import { createSigner } from '../../src/receipt/sign.js';
+import { ED_JWK, SECRET, T0 } from '../receipt/fixtures.js';
+
+const sha = webCryptoBackend.sha256;
+const entry = (i: number): Json => ({ decision_id: `dec-${String(i).padStart(4, '0')}`, approved: i % 2 === 0, tenant: 'acme', n: i });
+
+async function filled(n: number, store = new MemoryAuditStore()): Promise<AuditLog> {
+  const log = await AuditLog.open('acme', store, { now: () => T0 });
+  await Promise.all(Array.from({ length: n }, (_, i) => log.append(entry(i))));
+  return log;
+}
+
+describe('AuditLog', () => {
+  it('logs entries canonically, without explanation, in append order', async () => {
+    const store = new MemoryAuditStore();
+    const log = await AuditLog.open('acme', store);
+    expect(await log.append({ b: 1, decision_id: 'dec-1', explanation: [{ x: 1 }] })).toEqual({ index: 0 });
+    expect(await log.append({ kind: 'rule_change', rule_id: 'r', op: 'put', policy_version: 'sha256:00', by: 'key-1', timestamp: 't' })).toEqual({ index: 1 });
+    expect(store.lines[0]).toBe('{"b":1,"decision_id":"dec-1"}');
+    const lines: string[] = [];
+    for await (const l of log.export()) lines.push(l);
+    expect(lines.join('')).toBe(store.lines.map((l) => l + '\n').join(''));
+    expect((await log.findByDecisionId('dec-1'))?.entry).toEqual({ b: 1, decision_id: 'dec-1' });
+    expect(await log.entries(1, 10)).toEqual([JSON.parse(store.lines[1])]);
+  });
+
+  it('leaf hash is SHA-256(0x00 || C(entry)), and proofs verify against the root', async () => {
+    const log = await filled(13);
+    const p = (await log.proof('dec-0005'))!;
+    const leafInput = new Uint8Array([0, ...new TextEncoder().encode(canonicalize(entry(5)))]);
+    expect(p.leaf_hash).toBe(await sha256Hex(leafInput));
+    expect(p).toMatchObject({ decision_id: 'dec-0005', leaf_index: 5, tree_size: 13, root_hash: await log.root() });
+    expect(await verifyInclusion(sha, p.leaf_index, p.tree_size, fromHex(p.leaf_hash), p.audit_path.map(fromHex), fromHex(p.root_hash))).toBe(true);
+    const old = (await log.proof('dec-0005', 8))!;
+    expect(old.root_hash).toBe(await log.root(8));
+    expect(await log.proof('dec-0009', 8)).toBeUndefined();
+    expect(await log.proof('dec-nope')).toBeUndefined();
+    const c = await log.consistency(8, 13);
+    expect(await verifyConsistency(sha, 8, 13, fromHex(await log.root(8)), fromHex(await log.root(13)), c.proof.map(fromHex))).toBe(true);
+  });
+
+  it('signs checkpoints that verify, and keeps one per growth', async () => {
+    const signer = await createSigner({ ed25519: { privateJwk: ED_JWK } });
+    const store = new MemoryAuditStore();
+    const log = await filled(5, store);
+    const cp = await log.checkpoint(signer);
+    expect(cp).toMatchObject({ tenant: 'acme', tree_size: 5, root_hash: await log.root(), timestamp: new Date(T0).toISOString(), alg: 'Ed25519', kid: signer.kid });
+    expect(await verifyCheckpointSignature(cp, signer.keys)).toBe('ok');
+    expect(await verifyCheckpointSignature({ ...cp, tree_size: 6 }, signer.keys)).toBe('bad_signature');
+    await log.checkpoint(signer);
+    await log.append(entry(5));
+    await log.checkpoint(signer);
+    expect((await store.checkpoints()).map((c) => c.tree_size)).toEqual([5, 6]);
+  });
+
+  it('refuses a decision id already logged and entries without a JSON form', async () => {
+    const log = await filled(3);
+    await expect(log.append(entry(1))).rejects.toThrow(AuditEntryError);
+    await expect(log.append(entry(1))).rejects.toThrow('decision `dec-0001` is already in the log');
+    await expect(log.appendMany([entry(7), entry(7)])).rejects.toThrow(AuditEntryError);
+    await expect(log.append({ s: '\ud800' })).rejects.toThrow('string contains a lone UTF-16 surrogate');
+    expect(log.size()).toBe(3);
+  });
+
+  it('reopening a store rebuilds the same tree and index', async () => {
+    const store = new MemoryAuditStore();
+    const a = await filled(21, store);
+    const b = await AuditLog.open('acme', store);
+    expect(b.size()).toBe(21);
+    expect(await b.root()).toBe(await a.root());
+    expect(await b.proof('dec-0020')).toEqual(await a.proof('dec-0020'));
+  });
+
+  it('fails closed after a store failure', async () => {
+    const inner = new MemoryAuditStore();
+    let broken = false;
+    const store: AuditStore = {
+      load: () => inner.load(), read: (f, c) => inner.read(f, c), appendCheckpoint: (c) => inner.appendCheckpoint(c),
+      checkpoints: () => inner.checkpoints(), close: () => inner.close(),
+      append: (l) => (broken ? Promise.reject(new Error('ENOSPC: no space left on device')) : inner.append(l)),
+    };
+    const log = await AuditLog.open('acme', store);
+    await log.append(entry(0));
+    broken = true;
+    await expect(log.append(entry(1))).rejects.toThrow(AuditStoreError);
+    await expect(log.append(entry(2))).rejects.toThrow('audit log of tenant `acme` is unavailable after a store failure: Error: ENOSPC: no space left on device');
+    await expect(log.root()).rejects.toThrow(AuditStoreError);
+  });
+});
+
+describe('AuditLogs', () => {
+  it('keeps one log per tenant, opened once', async () => {
+    const factory = new MemoryAuditStoreFactory();
+    const logs = new AuditLogs(factory);
+    const [a1, a2] = await Promise.all([logs.get('a'), logs.get('a')]);
+    expect(a1).toBe(a2);
+    await a1.append(entry(1));
+    const b = await logs.get('b');
+    expect(b.size()).toBe(0);
+    expect(await b.proof('dec-0001')).toBeUndefined();
+    expect(await logs.tenants()).toEqual(['a', 'b']);
+    await logs.close();
+  });
+
+  it('HS256 checkpoints verify too', async () => {
+    const signer = await createSigner({ hs256Secret: SECRET });
+    const log = await filled(2);
+    expect(await verifyCheckpointSignature(await log.checkpoint(signer), signer.keys)).toBe('ok');
+  });
+});

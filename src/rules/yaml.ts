@@ -4,9 +4,10 @@
 
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node, type YAMLError } from 'yaml';
 import type { Diagnostic, Span } from '../ir/types.js';
+import { estimateYamlDepth } from './yaml-depth.js';
 import { LineIndex, type RawEntry, type RawValue, type ReadResult } from './raw.js';
 
-/** Deeper nesting is refused, like in JSON. */
+/** Deeper nesting is refused, like in JSON (see yaml-depth.ts for why it is checked first). */
 export const MAX_YAML_DEPTH = 128;
 const MAX_ERRORS_PER_DOCUMENT = 10;
 
@@ -17,6 +18,11 @@ export function readYaml(text: string, file: string): ReadResult {
   const lines = new LineIndex(text, file);
   const diagnostics: Diagnostic[] = [];
   const values: RawValue[] = [];
+  const depth = estimateYamlDepth(text);
+  if (depth > MAX_YAML_DEPTH) {
+    const message = `nesting deeper than ${MAX_YAML_DEPTH} levels (indentation and brackets count)`;
+    return { values: [], diagnostics: [{ severity: 'error', code: 'yaml-syntax', message, span: lines.span(0) }] };
+  }
   const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true, schema: 'core' });
   for (const doc of Array.isArray(docs) ? docs : []) {
     let broken = false;
@@ -27,7 +33,7 @@ export function readYaml(text: string, file: string): ReadResult {
     }
     for (const w of doc.warnings.slice(0, MAX_ERRORS_PER_DOCUMENT)) diagnostics.push(yamlDiagnostic(w, 'warning', text, lines));
     // After a real syntax error the recovered tree is guesswork; normalizing it would only add noise.
-    if (broken || doc.contents === null) continue;
+    if (broken || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
     const v = new Converter(text, lines, diagnostics).convert(doc.contents, 0);
     if (v) values.push(v);
   }

@@ -1,0 +1,43 @@
+// Diagnostics as text for people: the first line is always `file:line:col: severity: message`
+// (editors and CI annotators parse that form), then, when the file's text is at hand, the line
+// with a caret under the span, then the help.
+//
+//   rules/db.yaml:3:1: error: unknown field `catgory`
+//     3 | catgory: security
+//       | ^^^^^^^
+//     = help: did you mean `category`?
+
+import type { Diagnostic } from '../ir/types.js';
+
+/**
+ * @example formatDiagnostic(d) // 'rules/db.yaml:3:1: error: unknown field `catgory`\n  = help: did you mean `category`?'
+ */
+export function formatDiagnostic(d: Diagnostic, sourceText?: string): string {
+  const { file, line, col } = d.span;
+  const out = [`${file}:${line}:${col}: ${d.severity}: ${d.message}`];
+  const snippet = sourceText === undefined ? undefined : caretLines(d, sourceText);
+  if (snippet) out.push(...snippet);
+  if (d.help) out.push(`  = help: ${d.help}`);
+  return out.join('\n');
+}
+
+function caretLines(d: Diagnostic, text: string): string[] | undefined {
+  const { line, col, endLine, endCol } = d.span;
+  const src = text.split('\n')[line - 1]?.replace(/\r$/, '');
+  if (src === undefined) return undefined;
+  const start = Math.min(Math.max(col - 1, 0), src.length);
+  // Underline to the span's end on the same line, else to the end of the line (at least one caret).
+  const end = endLine === line && endCol !== undefined ? Math.min(endCol - 1, src.length) : start + 1;
+  const width = Math.max(1, end - start);
+  const num = String(line);
+  const gutter = ' '.repeat(num.length);
+  // Keep tabs so the caret lines up under a tab-indented source line.
+  const pad = src.slice(0, start).replace(/[^\t]/g, ' ');
+  return [`  ${num} | ${visible(src)}`, `  ${gutter} | ${pad}${'^'.repeat(width)}`];
+}
+
+/** Control characters would garble a terminal; show them as `?`, keeping every column. */
+function visible(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?');
+}

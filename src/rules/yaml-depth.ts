@@ -1,0 +1,52 @@
+// A conservative nesting-depth estimate for YAML text, checked BEFORE the `yaml` package sees it.
+// The package recurses per nesting level; it catches its own stack overflow, but a second deep
+// document in the same process then crashed Node outright (V8 "RegExpCompiler Allocation failed"
+// while the stack was exhausted). A server must not crash on a rule upload, so deep text is
+// refused up front. The estimate may over-count (brackets in plain scalars), never under-count.
+
+/**
+ * The deepest nesting the text could have: flow brackets (outside quotes and comments) plus,
+ * per line, its indentation and its compact `- ` markers.
+ */
+export function estimateYamlDepth(text: string): number {
+  let flow = 0;
+  let deepest = 0;
+  let lineStart = true;
+  let block = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      lineStart = true;
+      block = 0;
+      continue;
+    }
+    if (lineStart) {
+      if (c === ' ' || c === '\t') { block++; continue; }
+      if ((c === '-' || c === '?' || c === ':') && (text[i + 1] === ' ' || text[i + 1] === '\t')) { block++; i++; continue; }
+      lineStart = false;
+    }
+    if (c === '"' || c === "'") i = skipQuoted(text, i);
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]))) i = skipToEol(text, i) - 1;
+    else if (c === '[' || c === '{') flow++;
+    else if ((c === ']' || c === '}') && flow > 0) flow--;
+    deepest = Math.max(deepest, flow + block);
+  }
+  return Math.max(deepest, flow + block);
+}
+
+function skipQuoted(text: string, at: number): number {
+  const q = text[at];
+  for (let i = at + 1; i < text.length; i++) {
+    if (q === '"' && text[i] === '\\') i++;
+    else if (text[i] === q) {
+      if (q === "'" && text[i + 1] === "'") i++;
+      else return i;
+    }
+  }
+  return text.length;
+}
+
+function skipToEol(text: string, at: number): number {
+  const eol = text.indexOf('\n', at);
+  return eol < 0 ? text.length : eol;
+}

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { ADVISORY_HELP, readMdc } from '../../src/rules/mdc.js';
+import { readBullet, trailingCodeSpan } from '../../src/rules/mdc-bullets.js';
+import type { RawValue } from '../../src/rules/raw.js';
+import { lines } from './helpers.js';
+
+const EXAMPLE = `---
+description: "Production database access control"
+category: "data_governance"
+applies_to: { actions: ["db.*"] }
+---
+
+# Database Access Control
+
+**Rule ID:** \`db-access-control\`
+
+## Prohibited
+- Direct database modifications in production \`action.type == "db.write" && context.environment == "production"\`
+- Raw SQL queries from application code: \`action.query_kind == "raw_sql"\`
+
+## Required
+- Connections must use SSL/TLS encryption \`context.connection.tls == true\`
+- All database operations must use ORM
+`;
+
+/** A plain JS view of a raw value, to compare whole structures. */
+function plain(v: RawValue): unknown {
+  switch (v.kind) {
+    case 'null': return null;
+    case 'list': return v.items.map(plain);
+    case 'map': return Object.fromEntries(v.entries.map((e) => [e.key, plain(e.value)]));
+    default: return v.value;
+  }
+}
+
+function entry(v: RawValue, key: string): RawValue {
+  if (v.kind !== 'map') throw new Error('not a map');
+  const e = v.entries.find((x) => x.key === key);
+  if (!e) throw new Error(`no ${key}`);
+  return e.value;
+}
+
+describe('readMdc', () => {
+  it('reads the SPEC example: front matter, heading, rule id line, clauses, advisory', () => {
+    const r = readMdc(EXAMPLE, 'db.mdc');
+    expect(plain(r.values[0])).toEqual({
+      description: 'Production database access control',
+      category: 'data_governance',
+      applies_to: { actions: ['db.*'] },
+      rule_id: 'db-access-control',
+      name: 'Database Access Control',
+      prohibited: [
+        { message: 'Direct database modifications in production', when: 'action.type == "db.write" && context.environment == "production"' },
+        { message: 'Raw SQL queries from application code', when: 'action.query_kind == "raw_sql"' },
+      ],
+      required: [{ message: 'Connections must use SSL/TLS encryption', check: 'context.connection.tls == true' }],
+      advisory: ['All database operations must use ORM'],
+    });
+    expect(lines(r.diagnostics)).toEqual([
+      `17:3 warning advisory-clause: clause \`All database operations must use ORM\` has no expression and is never enforced | ${ADVISORY_HELP}`,
+    ]);
+  });
+
+  it('points expressions at their column inside the bullet, and front matter at its file line', () => {
+    const r = readMdc(EXAMPLE, 'db.mdc');
+    const when = entry(entry(r.values[0], 'prohibited').kind === 'list' ? (entry(r.values[0], 'prohibited') as { items: RawValue[] }).items[1] : r.values[0], 'when');
+    expect(when.kind === 'string' && when.textStart).toEqual({ file: 'db.mdc', line: 13, col: 43, endLine: 13, endCol: 73 });
+    expect(entry(r.values[0], 'category').span).toEqual({ file: 'db.mdc', line: 3, col: 11, endLine: 3, endCol: 28 });
+    expect(entry(r.values[0], 'rule_id').span).toMatchObject({ line: 9, col: 15 });
+    expect(entry(r.values[0], 'name').span).toMatchObject({ line: 7, col: 3 });
+  });
+
+  it('reads a ```yaml conditions block with positions on file lines', () => {
+    const text = '# T\n\n**Rule ID:** `t`\n\n```yaml conditions\n- type: rate_limit_check\n  parameters: { requests_per_minute: 5 }\n```\n';
+    const r = readMdc(text, 't.md');
+    expect(r.diagnostics).toEqual([]);
+    const conds = entry(r.values[0], 'conditions');
+    expect(plain(conds)).toEqual([{ type: 'rate_limit_check', parameters: { requests_per_minute: 5 } }]);
+    const type = entry((conds as { items: RawValue[] }).items[0], 'type');
+    expect(type.span).toMatchObject({ line: 6, col: 9 });
+  });
+
+  it('maps YAML errors in the front matter and the conditions block to file lines', () => {
+    const text = '---\nname: ok\nbad: [\n---\n# T\n```yaml conditions\n- a: 1\n b: 2\n```\n';
+    const r = readMdc(text, 't.mdc');
+    const at = r.diagnostics.map((d) => `${d.code}@${d.span.line}`);
+    expect(at[0]).toMatch(/^yaml-syntax@[34]$/);
+    expect(at).toContain('yaml-syntax@8');
+  });
+
+  it('reports a rule id that differs from the front matter', () => {
+    const r = readMdc('---\nrule_id: a\n---\n**Rule ID:** `b`\n', 't.mdc');
+    expect(lines(r.diagnostics)).toEqual([
+      '4:15 error rule-id-mismatch: rule id `b` differs from `a` in the front matter | give the rule id once, in the front matter or in the `**Rule ID:**` line',
+    ]);
+  });
+
+  it('reports two different rule id lines', () => {
+    const r = readMdc('**Rule ID:** `a`\n\n**Rule ID:** `b`\n', 't.mdc');
+    expect(lines(r.diagnostics)).toEqual([
+      '3:15 error rule-id-mismatch: rule id `b` differs from `a` given before | one file holds one rule; keep one `**Rule ID:**` line',
+    ]);
+  });
+
+  it('reports front matter that is not closed, and front matter that is not a map', () => {
+    expect(lines(readMdc('---\nname: x\n', 't.mdc').diagnostics)).toEqual([
+      '1:1 error mdc-front-matter: front matter is not closed | end it with a line `---`',
+    ]);
+    expect(lines(readMdc('---\n- a\n---\n', 't.mdc').diagnostics)).toEqual([
+      '2:1 error invalid-shape: front matter must be a map of rule fields',
+    ]);
+  });
+
+  it('takes the description from other sections, unless the front matter gives one', () => {
+    const text = '# T\n\nIntro line.\n\n## Prohibited\n- X `true`\n\n## Notes\nMore.\n';
+    expect(plain(entry(readMdc(text, 't.mdc').values[0], 'description'))).toBe('Intro line.\n\n## Notes\nMore.');
+    expect(plain(entry(readMdc('---\ndescription: D\n---\n' + text, 't.mdc').values[0], 'description'))).toBe('D');
+  });
+
+  it('treats headings case-insensitively and ignores headings inside fences', () => {
+    const text = '## PROHIBITED\n- a `x == 1`\n```\n## Required\n- not a clause `y`\n```\n';
+    const r = readMdc(text, 't.mdc');
+    expect(plain(entry(r.values[0], 'prohibited'))).toEqual([{ message: 'a', when: 'x == 1' }]);
+    expect(() => entry(r.values[0], 'required')).toThrow();
+  });
+
+  it('adds Markdown clauses to clause lists of the front matter', () => {
+    const text = '---\nprohibited: [{when: "a"}]\n---\n## Prohibited\n- b `c`\n';
+    expect(plain(entry(readMdc(text, 't.mdc').values[0], 'prohibited'))).toEqual([{ when: 'a' }, { message: 'b', when: 'c' }]);
+  });
+
+  it('joins wrapped bullet lines and finds the expression on the last one', () => {
+    const text = '## Required\n- Long message\n  continues — `a == 1`\n';
+    const r = readMdc(text, 't.mdc');
+    const item = (entry(r.values[0], 'required') as { items: RawValue[] }).items[0];
+    expect(plain(item)).toEqual({ message: 'Long message continues', check: 'a == 1' });
+    expect(entry(item, 'check').span).toMatchObject({ line: 3, col: 16 });
+  });
+});
+
+describe('trailingCodeSpan', () => {
+  it.each([
+    ['msg `a`', { start: 4, contentStart: 5, content: 'a' }],
+    ['msg ``a `b` c``', { start: 4, contentStart: 6, content: 'a `b` c' }],
+    ['msg `` `x` ``', { start: 4, contentStart: 7, content: '`x`' }],
+    ['msg', undefined],
+    ['`a` msg', undefined],
+    ['msg ``', undefined],
+    ['msg ` `', undefined],
+    ['msg `a``', undefined],
+  ])('%j', (s, expected) => {
+    expect(trailingCodeSpan(s)).toEqual(expected);
+  });
+});
+
+describe('readBullet', () => {
+  it('uses the expression as the message of a bullet that is only code', () => {
+    const b = readBullet({ parts: [{ text: '`a == 1`', line: 4, col: 3 }] }, 'f.md');
+    expect(b).toMatchObject({ kind: 'checkable', message: 'a == 1', expr: 'a == 1', exprSpan: { line: 4, col: 4 } });
+  });
+
+  it('trims joining punctuation from the message', () => {
+    const b = readBullet({ parts: [{ text: 'No writes —  `x`', line: 1, col: 3 }] }, 'f.md');
+    expect(b).toMatchObject({ kind: 'checkable', message: 'No writes' });
+  });
+});

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_YAML_DEPTH, readYaml } from '../../src/rules/yaml.js';
+import { lines } from './helpers.js';
+
+describe('readYaml', () => {
+  it('gives one value per document, with spans in the whole file', () => {
+    const r = readYaml('rule_id: a\n---\nrule_id: b\nname: "B b"\n---\n', 'r.yaml');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.values).toHaveLength(2);
+    const second = r.values[1];
+    if (second.kind !== 'map') throw new Error('not a map');
+    expect(second.entries.map((e) => [e.key, e.keySpan.line, e.keySpan.col, e.value.span.col])).toEqual([
+      ['rule_id', 3, 1, 10], ['name', 4, 1, 7],
+    ]);
+  });
+
+  it('puts the text start of quoted and block strings where the text begins', () => {
+    const r = readYaml('a: "x"\nb: \'y\'\nc: |\n\n    z == 1\nd: plain\n', 'r.yaml');
+    const m = r.values[0];
+    if (m.kind !== 'map') throw new Error('not a map');
+    const starts = m.entries.map((e) => (e.value.kind === 'string' ? e.value.textStart : undefined));
+    expect(starts).toEqual([
+      { file: 'r.yaml', line: 1, col: 5 },
+      { file: 'r.yaml', line: 2, col: 5 },
+      { file: 'r.yaml', line: 5, col: 5 },
+      { file: 'r.yaml', line: 6, col: 4 },
+    ]);
+  });
+
+  it('reports syntax errors at their line and column, and skips that document', () => {
+    const r = readYaml('rule_id: a\n---\nkey: [1, 2\nother: 3\n', 'r.yaml');
+    expect(r.values).toHaveLength(1);
+    expect(r.diagnostics.length).toBeGreaterThan(0);
+    expect(r.diagnostics.every((d) => d.code === 'yaml-syntax' && d.span.line >= 3)).toBe(true);
+    expect(r.diagnostics.every((d) => /^[a-z]/.test(d.message) && !d.message.endsWith('.'))).toBe(true);
+  });
+
+  it('reports the package\'s first error at its exact place, in our message style', () => {
+    expect(lines(readYaml('a: 1\n b: 2\n', 'r.yaml').diagnostics)).toEqual([
+      '1:4 error yaml-syntax: nested mappings are not allowed in compact mappings',
+      '1:4 error yaml-syntax: implicit keys need to be on a single line',
+    ]);
+    expect(lines(readYaml('a: 1\nb: "x\n', 'r.yaml').diagnostics)[0]).toBe(
+      '3:1 error yaml-syntax: missing closing "quote',
+    );
+  });
+
+  it('reports duplicate keys by name and keeps the first value', () => {
+    const r = readYaml('a: 1\nb: 2\na: 3\n', 'r.yaml');
+    expect(lines(r.diagnostics)).toEqual(['3:1 error duplicate-key: duplicate key `a`']);
+    const m = r.values[0];
+    if (m.kind !== 'map') throw new Error('not a map');
+    expect(m.entries.map((e) => [e.key, e.value.kind === 'number' ? e.value.value : null])).toEqual([['a', 1], ['b', 2]]);
+  });
+
+  it('refuses aliases, so a rule file cannot blow up by expansion', () => {
+    const r = readYaml('base: &b [1]\nuse: *b\n', 'r.yaml');
+    expect(lines(r.diagnostics)).toEqual([
+      '2:6 error yaml-alias: alias `*b` is not supported in rule files | write the value out in full',
+    ]);
+  });
+
+  it('treats `key:` with no value as null and skips empty documents', () => {
+    const r = readYaml('---\n---\na:\n', 'r.yaml');
+    expect(r.values).toHaveLength(1);
+    const m = r.values[0];
+    if (m.kind !== 'map') throw new Error('not a map');
+    expect(m.entries[0].value.kind).toBe('null');
+  });
+
+  it('refuses deep nesting before the yaml package recurses (repeated: a second overflow crashed Node)', () => {
+    const deep = ['['.repeat(5000), '- '.repeat(3000) + 'x', '{a: '.repeat(3000), '['.repeat(5000)];
+    for (const text of deep) {
+      expect(lines(readYaml(text, 'r.yaml').diagnostics)).toEqual([
+        `1:1 error yaml-syntax: nesting deeper than ${MAX_YAML_DEPTH} levels (indentation and brackets count)`,
+      ]);
+    }
+    const ok = '['.repeat(MAX_YAML_DEPTH) + ']'.repeat(MAX_YAML_DEPTH);
+    expect(readYaml(ok, 'r.yaml').diagnostics).toEqual([]);
+  });
+
+  it('does not count brackets inside quotes or comments towards the depth', () => {
+    const text = `a: "${'['.repeat(300)}"\nb: '${'{'.repeat(300)}'\n# ${'['.repeat(300)}\n`;
+    expect(readYaml(text, 'r.yaml').diagnostics).toEqual([]);
+  });
+});

@@ -1,0 +1,178 @@
+// String builtins over UTF-8 bytes: substring search, case mapping, path normalization and the
+// blocked-extension test. Results are written to scratch; globals outPtr/outLen carry them.
+
+import { DETAIL_CONTROL, DETAIL_ESCAPES, E_STRID, ST_HOST } from './format';
+import { alloc, die } from './mem';
+import { strLen, strPtr } from './state';
+import { listCount, listFirst, encSize } from './values';
+
+export let outPtr: usize = 0;
+export let outLen: u32 = 0;
+
+/**
+ * The host maps non-ASCII case with String#toLowerCase/toUpperCase (exact by definition; the
+ * Unicode tables and Final_Sigma context are not worth re-implementing in the VM). Returns the
+ * UTF-8 length written at dst, or -1 when it does not fit in cap.
+ */
+@external("env", "case_map")
+declare function hostCaseMap(src: usize, len: u32, dst: usize, cap: u32, upper: u32): i32;
+
+/** Is needle a substring of hay? KMP beyond short needles, so the cost stays linear. */
+export function contains(h: usize, hn: u32, nd: usize, nn: u32): bool {
+  if (nn == 0) return true;
+  if (nn > hn) return false;
+  if (nn <= 8) {
+    const first = load<u8>(nd);
+    const last = hn - nn;
+    for (let i: u32 = 0; i <= last; i++) {
+      if (load<u8>(h + i) == first && memory.compare(h + i, nd, nn) == 0) return true;
+    }
+    return false;
+  }
+  const fail = alloc(<usize>nn * 4);
+  store<u32>(fail, 0);
+  let k: u32 = 0;
+  for (let i: u32 = 1; i < nn; i++) {
+    while (k > 0 && load<u8>(nd + i) != load<u8>(nd + k)) k = load<u32>(fail + <usize>(k - 1) * 4);
+    if (load<u8>(nd + i) == load<u8>(nd + k)) k++;
+    store<u32>(fail + <usize>i * 4, k);
+  }
+  k = 0;
+  for (let i: u32 = 0; i < hn; i++) {
+    while (k > 0 && load<u8>(h + i) != load<u8>(nd + k)) k = load<u32>(fail + <usize>(k - 1) * 4);
+    if (load<u8>(h + i) == load<u8>(nd + k)) k++;
+    if (k == nn) return true;
+  }
+  return false;
+}
+
+export function startsWith(s: usize, sn: u32, p: usize, pn: u32): bool {
+  return pn <= sn && memory.compare(s, p, pn) == 0;
+}
+
+export function endsWith(s: usize, sn: u32, p: usize, pn: u32): bool {
+  return pn <= sn && memory.compare(s + sn - pn, p, pn) == 0;
+}
+
+/** lower()/upper() into outPtr/outLen. ASCII is mapped here; anything else by the host. */
+export function caseMap(p: usize, n: u32, upper: bool): void {
+  let ascii = true;
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u8>(p + i) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
+    const out = alloc(<usize>n);
+    for (let i: u32 = 0; i < n; i++) {
+      let c = load<u8>(p + i);
+      if (upper) {
+        if (c >= 0x61 && c <= 0x7a) c -= 32;
+      } else if (c >= 0x41 && c <= 0x5a) {
+        c += 32;
+      }
+      store<u8>(out + i, c);
+    }
+    outPtr = out;
+    outLen = n;
+    return;
+  }
+  // A code point maps to at most three (U+0390 → 3 × 2 bytes); the host refuses to overflow.
+  const cap = n * 3 + 8;
+  const out = alloc(<usize>cap);
+  const written = hostCaseMap(p, n, out, cap, upper ? 1 : 0);
+  if (written < 0 || <u32>written > cap) die(ST_HOST);
+  outPtr = out;
+  outLen = <u32>written;
+}
+
+/**
+ * Normalize a file path (docs/semantics.md "Path normalization") into outPtr/outLen.
+ * Returns -1 when valid, else the invalid-argument detail (control character, escapes root).
+ */
+export function normPath(p: usize, n: u32): i32 {
+  for (let i: u32 = 0; i < n; i++) {
+    const b = load<u8>(p + i);
+    if (b < 0x20 || b == 0x7f) return DETAIL_CONTROL;
+    if (b == 0xc2 && i + 1 < n) {
+      const c = load<u8>(p + i + 1);
+      if (c >= 0x80 && c <= 0x9f) return DETAIL_CONTROL;
+    }
+  }
+  // Segments as (start, length) pairs; `..` pops, empty and `.` are dropped.
+  const segs = alloc(<usize>(n / 2 + 1) * 8);
+  let ns: u32 = 0;
+  let start: u32 = 0;
+  for (let i: u32 = 0; i <= n; i++) {
+    if (i < n) {
+      const b = load<u8>(p + i);
+      if (b != 0x2f && b != 0x5c) continue;
+    }
+    const len = i - start;
+    if (len == 0 || (len == 1 && load<u8>(p + start) == 0x2e)) {
+      // empty or `.`
+    } else if (len == 2 && load<u8>(p + start) == 0x2e && load<u8>(p + start + 1) == 0x2e) {
+      if (ns == 0) return DETAIL_ESCAPES;
+      ns--;
+    } else {
+      store<u32>(segs + <usize>ns * 8, start);
+      store<u32>(segs + <usize>ns * 8, len, 4);
+      ns++;
+    }
+    start = i + 1;
+  }
+  const out = alloc(<usize>n + 1);
+  let w: u32 = 0;
+  if (n > 0 && (load<u8>(p) == 0x2f || load<u8>(p) == 0x5c)) {
+    store<u8>(out, 0x2f);
+    w = 1;
+  }
+  for (let k: u32 = 0; k < ns; k++) {
+    if (k > 0) {
+      store<u8>(out + w, 0x2f);
+      w++;
+    }
+    const s = load<u32>(segs + <usize>k * 8);
+    const l = load<u32>(segs + <usize>k * 8, 4);
+    memory.copy(out + w, p + s, l);
+    w += l;
+  }
+  outPtr = out;
+  outLen = w;
+  return -1;
+}
+
+/**
+ * Does the raw path's last segment (after `/` or `\`), without trailing dots and spaces and
+ * lower-cased, end with one of the extensions in the encoded string list?
+ */
+export function extBlocked(p: usize, n: u32, list: usize): bool {
+  let cut: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const b = load<u8>(p + i);
+    if (b == 0x2f || b == 0x5c) cut = i + 1;
+  }
+  let end = n;
+  while (end > cut && (load<u8>(p + end - 1) == 0x2e || load<u8>(p + end - 1) == 0x20)) end--;
+  caseMap(p + cut, end - cut, false);
+  const name = outPtr;
+  const nl = outLen;
+  const count = listCount(list);
+  let q = listFirst(list);
+  for (let i: u32 = 0; i < count; i++) {
+    let ep: usize, el: u32;
+    if (<i32>load<u8>(q) == E_STRID) {
+      const id = load<u32>(q + 1);
+      ep = strPtr(id);
+      el = strLen(id);
+    } else {
+      ep = q + 5;
+      el = load<u32>(q + 1);
+    }
+    if (endsWith(name, nl, ep, el)) return true;
+    q += encSize(q);
+  }
+  return false;
+}
+

@@ -1,0 +1,591 @@
+// The dispatch loop: for each candidate rule, run its code (scope, then clauses) and write
+// applicable rules and violated clauses to the result region. Errors inside a clause record an
+// `eval_error` violation and jump to the clause's handler; anything that means the VM or the
+// bundle is broken (unknown opcode, bad operand, overflow) traps via die(), and the host turns
+// the trap into a VmError: the check is denied, never approved.
+
+import { ClauseKind, ErrOp, Op, OP_LAST } from './opcodes';
+import {
+  CC_EXPRESSION, CODE_EVAL_ERROR, CODE_PROHIBITED, CODE_REQUIRED, DETAIL_CIDR, DETAIL_GLOB,
+  DETAIL_IP, DETAIL_NONE, EK_DIVISION_BY_ZERO, EK_INVALID_ARGUMENT, EK_NOT_BOOLEAN,
+  EK_NOT_FINITE, EK_OPERAND_TYPE, I_CANDS, I_CAND_OFF, I_FIELDS, I_HEADER, RULE_ENTRY_SIZE,
+  RULE_FLAG_ENABLED, R_APPLY, R_HEADER, R_STATUS, R_VIOL, R_VIOL_OFF, ST_BAD_CODE, ST_BAD_INPUT,
+  ST_NOT_LOADED, ST_OK, ST_RESULT_FULL, ST_STACK, T_BOOL, T_LIST, T_NUM, T_STR,
+  VIOL_SIZE,
+} from './format';
+import { alloc, bytesCmp, die, resultPtr, scratchReset } from './mem';
+import {
+  codeBase, codeLen, inputBase, loaded, maxViolations, nFields, nRules, ruleTab, valuesBase,
+  valuesEnd,
+} from './state';
+import {
+  SLOT, decodeInto, eqSlotEnc, eqSlots, encSize, encType, listCount, listFirst, makeList,
+  setBool, setNull, setNum, setStr, setStrId, slotBool, slotLen, slotNum, slotPtr, slotType,
+} from './values';
+import { caseMap, contains, endsWith, extBlocked, normPath, outLen, outPtr, startsWith } from './text';
+import { globMatch } from './glob';
+import { inCidr } from './cidr';
+
+/** The compiler refuses expressions deeper than this (src/compile/limits.ts). */
+const STACK_SLOTS = 256;
+const STACK: usize = memory.data(STACK_SLOTS * SLOT, 16);
+/** The longest instruction (PushNum); the emitter pads the code with this many zero bytes, so
+ * checking pc once per instruction keeps every operand read inside the code section. */
+const MAX_INSN: u32 = 9;
+
+let pc: u32 = 0;
+let sp: i32 = 0;
+let rule: u32 = 0;
+let clauseKind: i32 = 0;
+let clauseIndex: i32 = 0;
+let handler: u32 = 0;
+let nApply: u32 = 0;
+let nViol: u32 = 0;
+let inputLen: u32 = 0;
+let violBase: usize = 0;
+
+@inline function slot(i: i32): usize {
+  return STACK + (<usize>i << 4);
+}
+@inline function top(): usize {
+  return slot(sp - 1);
+}
+@inline function need(n: i32): void {
+  if (sp < n) die(ST_STACK);
+}
+function push(): usize {
+  if (sp >= STACK_SLOTS) die(ST_STACK);
+  return slot(sp++);
+}
+@inline function u8op(): i32 {
+  return <i32>load<u8>(codeBase + pc);
+}
+@inline function u16op(at: u32): u32 {
+  return <u32>load<u16>(codeBase + at);
+}
+@inline function u32op(at: u32): u32 {
+  return load<u32>(codeBase + at);
+}
+function jumpTo(target: u32): void {
+  if (target >= codeLen) die(ST_BAD_CODE);
+  pc = target;
+}
+function constAt(off: u32): usize {
+  const p = valuesBase + <usize>off;
+  if (p >= valuesEnd) die(ST_BAD_CODE);
+  return p;
+}
+
+function violation(code: i32, kind: i32, op: i32, n: i32, t0: u32, t1: u32, detail: i32): void {
+  if (nViol >= maxViolations) die(ST_RESULT_FULL);
+  const v = violBase + <usize>nViol * VIOL_SIZE;
+  store<u32>(v, rule);
+  store<u8>(v + 4, <u8>clauseKind);
+  store<u8>(v + 5, <u8>code);
+  store<u16>(v + 6, <u16>clauseIndex);
+  store<u8>(v + 8, <u8>kind);
+  store<u8>(v + 9, <u8>op);
+  store<u8>(v + 10, <u8>n);
+  store<u8>(v + 11, <u8>detail);
+  store<u8>(v + 12, <u8>t0);
+  store<u8>(v + 13, <u8>t1);
+  store<u16>(v + 14, 0);
+  nViol++;
+}
+
+/** An evaluation error: the clause is violated with it; continue at the clause's handler. */
+function fail(kind: i32, op: i32, n: i32, t0: u32, t1: u32, detail: i32): void {
+  violation(CODE_EVAL_ERROR, kind, op, n, t0, t1, detail);
+  sp = 0;
+  pc = handler;
+}
+function typeError1(op: i32, a: usize): void {
+  fail(EK_OPERAND_TYPE, op, 1, slotType(a), 0, DETAIL_NONE);
+}
+function typeError2(op: i32, a: usize, b: usize): void {
+  fail(EK_OPERAND_TYPE, op, 2, slotType(a), slotType(b), DETAIL_NONE);
+}
+
+/** Membership of slot x in the encoded list at p, by JSON equality. */
+function member(x: usize, p: usize): bool {
+  const n = listCount(p);
+  let q = listFirst(p);
+  for (let i: u32 = 0; i < n; i++) {
+    if (eqSlotEnc(x, q)) return true;
+    q += encSize(q);
+  }
+  return false;
+}
+
+function cpCount(p: usize, n: u32): u32 {
+  let c: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) if ((load<u8>(p + i) & 0xc0) != 0x80) c++;
+  return c;
+}
+
+/** Push a finite number, or fail with not_finite. */
+function arith(op: i32, v: f64): void {
+  if (!isFinite<f64>(v)) {
+    fail(EK_NOT_FINITE, op, 0, 0, 0, DETAIL_NONE);
+    return;
+  }
+  sp--;
+  setNum(top(), v);
+}
+
+function compare(op: i32, a: usize, b: usize): void {
+  const ta = slotType(a);
+  let c: i32 = 0;
+  if (ta == T_NUM && slotType(b) == T_NUM) {
+    const x = slotNum(a), y = slotNum(b);
+    c = x < y ? -1 : x > y ? 1 : 0;
+  } else if (ta == T_STR && slotType(b) == T_STR) {
+    c = bytesCmp(slotPtr(a), slotLen(a), slotPtr(b), slotLen(b));
+  } else {
+    typeError2(op, a, b);
+    return;
+  }
+  let r = false;
+  if (op == ErrOp.Lt) r = c < 0;
+  else if (op == ErrOp.Le) r = c <= 0;
+  else if (op == ErrOp.Gt) r = c > 0;
+  else r = c >= 0;
+  sp--;
+  setBool(a, r);
+}
+
+/** `x in y` / `contains(y, x)`: list membership or substring. */
+function within(op: i32, x: usize, y: usize, first: usize, second: usize): void {
+  const ty = slotType(y);
+  let r = false;
+  if (ty == T_LIST) {
+    r = member(x, slotPtr(y));
+  } else if (ty == T_STR && slotType(x) == T_STR) {
+    r = contains(slotPtr(y), slotLen(y), slotPtr(x), slotLen(x));
+  } else {
+    typeError2(op, first, second);
+    return;
+  }
+  sp--;
+  setBool(slot(sp - 1), r);
+}
+
+/** Normalize the path in slot s for a glob; false (after recording the error) when invalid. */
+function globSubject(op: i32, s: usize): bool {
+  const d = normPath(slotPtr(s), slotLen(s));
+  if (d >= 0) {
+    fail(EK_INVALID_ARGUMENT, op, 0, 0, 0, d);
+    return false;
+  }
+  return true;
+}
+
+/** Run one rule's code from its entry point. */
+function runRule(entry: u32): void {
+  pc = entry;
+  sp = 0;
+  handler = entry;
+  for (;;) {
+    if (pc + MAX_INSN > codeLen) die(ST_BAD_CODE);
+    const op = u8op();
+    if (op == 0 || op > OP_LAST) die(ST_BAD_CODE);
+    pc++;
+    switch (op) {
+      case Op.PushNull: setNull(push()); break;
+      case Op.PushTrue: setBool(push(), true); break;
+      case Op.PushFalse: setBool(push(), false); break;
+      case Op.PushNum: setNum(push(), load<f64>(codeBase + pc)); pc += 8; break;
+      case Op.PushStr: setStrId(push(), u32op(pc)); pc += 4; break;
+      case Op.PushConst: decodeInto(constAt(u32op(pc)), push()); pc += 4; break;
+      case Op.LoadField: {
+        const f = u16op(pc);
+        pc += 2;
+        if (f >= nFields) die(ST_BAD_CODE);
+        const off = load<u32>(inputBase + I_HEADER + <usize>f * 4);
+        const s = push();
+        if (off == 0) setNull(s);
+        else if (off >= inputLen) die(ST_BAD_INPUT);
+        else decodeInto(inputBase + off, s);
+        break;
+      }
+      case Op.MakeList: {
+        const n = <i32>u16op(pc);
+        pc += 2;
+        need(n);
+        const p = makeList(slot(sp - n), <u32>n);
+        sp -= n;
+        const s = push();
+        store<u32>(s, T_LIST);
+        store<u32>(s, <u32>p, 8);
+        break;
+      }
+      case Op.Not: {
+        need(1);
+        const a = top();
+        if (slotType(a) != T_BOOL) typeError1(ErrOp.Not, a);
+        else setBool(a, !slotBool(a));
+        break;
+      }
+      case Op.Neg: {
+        need(1);
+        const a = top();
+        if (slotType(a) != T_NUM) typeError1(ErrOp.Neg, a);
+        else setNum(a, -slotNum(a));
+        break;
+      }
+      case Op.Eq:
+      case Op.Ne: {
+        need(2);
+        const r = eqSlots(slot(sp - 2), slot(sp - 1));
+        sp--;
+        setBool(top(), op == Op.Eq ? r : !r);
+        break;
+      }
+      case Op.Lt: need(2); compare(ErrOp.Lt, slot(sp - 2), slot(sp - 1)); break;
+      case Op.Le: need(2); compare(ErrOp.Le, slot(sp - 2), slot(sp - 1)); break;
+      case Op.Gt: need(2); compare(ErrOp.Gt, slot(sp - 2), slot(sp - 1)); break;
+      case Op.Ge: need(2); compare(ErrOp.Ge, slot(sp - 2), slot(sp - 1)); break;
+      case Op.In: {
+        need(2);
+        const x = slot(sp - 2), y = slot(sp - 1);
+        within(ErrOp.In, x, y, x, y);
+        break;
+      }
+      case Op.Contains: {
+        need(2);
+        const y = slot(sp - 2), x = slot(sp - 1);
+        within(ErrOp.Contains, x, y, y, x);
+        break;
+      }
+      case Op.Add: {
+        need(2);
+        const a = slot(sp - 2), b = slot(sp - 1);
+        if (slotType(a) == T_NUM && slotType(b) == T_NUM) {
+          arith(ErrOp.Add, slotNum(a) + slotNum(b));
+        } else if (slotType(a) == T_STR && slotType(b) == T_STR) {
+          const la = slotLen(a), lb = slotLen(b);
+          const p = alloc(<usize>la + <usize>lb);
+          memory.copy(p, slotPtr(a), la);
+          memory.copy(p + la, slotPtr(b), lb);
+          sp--;
+          setStr(a, -1, p, la + lb);
+        } else {
+          typeError2(ErrOp.Add, a, b);
+        }
+        break;
+      }
+      case Op.Sub:
+      case Op.Mul:
+      case Op.Div:
+      case Op.Mod: {
+        need(2);
+        const a = slot(sp - 2), b = slot(sp - 1);
+        const eop = op == Op.Sub ? ErrOp.Sub : op == Op.Mul ? ErrOp.Mul : op == Op.Div ? ErrOp.Div : ErrOp.Mod;
+        if (slotType(a) != T_NUM || slotType(b) != T_NUM) {
+          typeError2(eop, a, b);
+          break;
+        }
+        const x = slotNum(a), y = slotNum(b);
+        if ((op == Op.Div || op == Op.Mod) && y == 0) {
+          fail(EK_DIVISION_BY_ZERO, eop, 0, 0, 0, DETAIL_NONE);
+          break;
+        }
+        arith(eop, op == Op.Sub ? x - y : op == Op.Mul ? x * y : op == Op.Div ? x / y : x % y);
+        break;
+      }
+      case Op.AndTest:
+      case Op.OrTest: {
+        need(1);
+        const target = u32op(pc);
+        pc += 4;
+        const a = top();
+        if (slotType(a) != T_BOOL) {
+          typeError1(op == Op.AndTest ? ErrOp.And : ErrOp.Or, a);
+          break;
+        }
+        // Short-circuit: && stops on false, || on true, leaving that value as the result.
+        if (slotBool(a) == (op == Op.OrTest)) jumpTo(target);
+        else sp--;
+        break;
+      }
+      case Op.BoolCheck: {
+        need(1);
+        const eop = u8op();
+        pc++;
+        const a = top();
+        // Each side is checked on its own: the error names only the right side's type.
+        if (slotType(a) != T_BOOL) fail(EK_OPERAND_TYPE, eop, 1, slotType(a), 0, DETAIL_NONE);
+        break;
+      }
+      case Op.StartsWith:
+      case Op.EndsWith: {
+        need(2);
+        const a = slot(sp - 2), b = slot(sp - 1);
+        const eop = op == Op.StartsWith ? ErrOp.StartsWith : ErrOp.EndsWith;
+        if (slotType(a) != T_STR || slotType(b) != T_STR) {
+          typeError2(eop, a, b);
+          break;
+        }
+        const r = op == Op.StartsWith
+          ? startsWith(slotPtr(a), slotLen(a), slotPtr(b), slotLen(b))
+          : endsWith(slotPtr(a), slotLen(a), slotPtr(b), slotLen(b));
+        sp--;
+        setBool(a, r);
+        break;
+      }
+      case Op.Lower:
+      case Op.Upper: {
+        need(1);
+        const a = top();
+        if (slotType(a) != T_STR) {
+          typeError1(op == Op.Lower ? ErrOp.Lower : ErrOp.Upper, a);
+          break;
+        }
+        caseMap(slotPtr(a), slotLen(a), op == Op.Upper);
+        setStr(a, -1, outPtr, outLen);
+        break;
+      }
+      case Op.Len: {
+        need(1);
+        const a = top();
+        const t = slotType(a);
+        if (t == T_STR) setNum(a, <f64>cpCount(slotPtr(a), slotLen(a)));
+        else if (t == T_LIST) setNum(a, <f64>listCount(slotPtr(a)));
+        else typeError1(ErrOp.Len, a);
+        break;
+      }
+      case Op.Glob: {
+        need(2);
+        const a = slot(sp - 2), b = slot(sp - 1);
+        if (slotType(a) != T_STR || slotType(b) != T_STR) {
+          typeError2(ErrOp.Glob, a, b);
+          break;
+        }
+        if (!globSubject(ErrOp.Glob, a)) break;
+        const m = globMatch(outPtr, outLen, slotPtr(b), slotLen(b), true);
+        if (m < 0) {
+          fail(EK_INVALID_ARGUMENT, ErrOp.Glob, 0, 0, 0, DETAIL_GLOB);
+          break;
+        }
+        sp--;
+        setBool(a, m == 1);
+        break;
+      }
+      case Op.GlobAny: {
+        need(2);
+        const a = slot(sp - 2), b = slot(sp - 1);
+        if (slotType(a) != T_STR || slotType(b) != T_LIST || !allStrings(slotPtr(b))) {
+          typeError2(ErrOp.GlobAny, a, b);
+          break;
+        }
+        if (!globSubject(ErrOp.GlobAny, a)) break;
+        const r = globAnyOf(outPtr, outLen, slotPtr(b));
+        if (r < 0) {
+          fail(EK_INVALID_ARGUMENT, ErrOp.GlobAny, 0, 0, 0, DETAIL_GLOB);
+          break;
+        }
+        sp--;
+        setBool(a, r == 1);
+        break;
+      }
+      case Op.InCidr: {
+        need(2);
+        const a = slot(sp - 2), b = slot(sp - 1);
+        if (slotType(a) != T_STR || slotType(b) != T_STR) {
+          typeError2(ErrOp.InCidr, a, b);
+          break;
+        }
+        const r = inCidr(slotPtr(a), slotLen(a), slotPtr(b), slotLen(b));
+        if (r < 0) {
+          fail(EK_INVALID_ARGUMENT, ErrOp.InCidr, 0, 0, 0, r == -1 ? DETAIL_IP : DETAIL_CIDR);
+          break;
+        }
+        sp--;
+        setBool(a, r == 1);
+        break;
+      }
+      case Op.Jump: jumpTo(u32op(pc)); break;
+      case Op.JumpIfFalse:
+      case Op.JumpIfTrue: {
+        need(1);
+        const target = u32op(pc);
+        pc += 4;
+        const a = top();
+        if (slotType(a) != T_BOOL) die(ST_BAD_CODE);
+        sp--;
+        if (slotBool(a) == (op == Op.JumpIfTrue)) jumpTo(target);
+        break;
+      }
+      case Op.TypeIs: {
+        need(1);
+        const t = <u32>u8op();
+        pc++;
+        setBool(top(), slotType(top()) == t);
+        break;
+      }
+      case Op.MatchAction: {
+        const pat = u32op(pc);
+        pc += 4;
+        const a = push();
+        setStrId(a, pat);
+        const pp = slotPtr(a), pl = slotLen(a);
+        const off = nFields > 0 ? load<u32>(inputBase + I_HEADER) : 0;
+        let r = false;
+        if (off != 0 && off < inputLen) {
+          decodeInto(inputBase + off, a);
+          if (slotType(a) == T_STR) {
+            const m = globMatch(slotPtr(a), slotLen(a), pp, pl, false);
+            if (m < 0) die(ST_BAD_CODE);
+            r = m == 1;
+          }
+        }
+        setBool(a, r);
+        break;
+      }
+      case Op.ScopeGlobs: {
+        need(1);
+        const list = constAt(u32op(pc));
+        pc += 4;
+        const a = top();
+        let r = false;
+        if (slotType(a) == T_STR) {
+          // A path that cannot be normalized counts as matching: scopes err toward applying.
+          if (normPath(slotPtr(a), slotLen(a)) >= 0) r = true;
+          else {
+            const m = globAnyOf(outPtr, outLen, list);
+            if (m < 0) die(ST_BAD_CODE);
+            r = m == 1;
+          }
+        }
+        setBool(a, r);
+        break;
+      }
+      case Op.NormPathOrNull: {
+        need(1);
+        const a = top();
+        if (slotType(a) != T_STR || normPath(slotPtr(a), slotLen(a)) >= 0) setNull(a);
+        else setStr(a, -1, outPtr, outLen);
+        break;
+      }
+      case Op.ExtBlocked: {
+        need(1);
+        const list = constAt(u32op(pc));
+        pc += 4;
+        const a = top();
+        setBool(a, slotType(a) == T_STR && extBlocked(slotPtr(a), slotLen(a), list));
+        break;
+      }
+      case Op.Clause: {
+        clauseKind = u8op();
+        clauseIndex = <i32>u16op(pc + 1);
+        const h = u32op(pc + 3);
+        if (h >= codeLen) die(ST_BAD_CODE);
+        handler = h;
+        pc += 7;
+        sp = 0;
+        break;
+      }
+      case Op.EndProhibited:
+      case Op.EndRequired:
+      case Op.EndExpression:
+      case Op.EndWhen: {
+        need(1);
+        const a = top();
+        sp--;
+        if (slotType(a) != T_BOOL) {
+          violation(CODE_EVAL_ERROR, EK_NOT_BOOLEAN, ErrOp.Clause, 1, slotType(a), 0, DETAIL_NONE);
+          break;
+        }
+        const v = slotBool(a);
+        if (op == Op.EndProhibited) {
+          if (v) violation(CODE_PROHIBITED, 0, 0, 0, 0, 0, DETAIL_NONE);
+        } else if (op == Op.EndRequired) {
+          if (!v) violation(CODE_REQUIRED, 0, 0, 0, 0, 0, DETAIL_NONE);
+        } else if (op == Op.EndExpression) {
+          if (!v) violation(CC_EXPRESSION, 0, 0, 0, 0, 0, DETAIL_NONE);
+        } else if (!v) {
+          return; // applies_to.when is false: the rule does not apply
+        }
+        break;
+      }
+      case Op.Fail: {
+        const code = u8op();
+        violation(code, 0, 0, 0, 0, 0, DETAIL_NONE);
+        sp = 0;
+        pc = handler;
+        break;
+      }
+      case Op.Apply: {
+        if (nApply >= nRules) die(ST_BAD_INPUT); // a rule listed twice among the candidates
+        store<u32>(resultPtr + R_HEADER + <usize>nApply * 4, rule);
+        nApply++;
+        break;
+      }
+      case Op.NotApplicable:
+      case Op.RuleEnd:
+        return;
+      default:
+        die(ST_BAD_CODE);
+    }
+  }
+}
+
+function allStrings(p: usize): bool {
+  const n = listCount(p);
+  let q = listFirst(p);
+  for (let i: u32 = 0; i < n; i++) {
+    if (encType(q) != T_STR) return false;
+    q += encSize(q);
+  }
+  return true;
+}
+
+// A scratch slot for reading list items as strings.
+const ITEM: usize = memory.data(SLOT, 16);
+
+/** 1 when some pattern of the encoded string list matches the subject, 0 none, -1 invalid. */
+function globAnyOf(sp_: usize, sl: u32, list: usize): i32 {
+  const n = listCount(list);
+  let q = listFirst(list);
+  let result = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    decodeInto(q, ITEM);
+    const m = globMatch(sp_, sl, slotPtr(ITEM), slotLen(ITEM), true);
+    if (m < 0) return -1;
+    if (m == 1) result = 1;
+    q += encSize(q);
+  }
+  return result;
+}
+
+/** Evaluate the candidates the host wrote into the input region. */
+export function evaluate(len: u32): i32 {
+  if (!loaded) return ST_NOT_LOADED;
+  store<u32>(resultPtr + R_STATUS, ST_OK);
+  inputLen = len;
+  const nf = load<u32>(inputBase + I_FIELDS);
+  const nc = load<u32>(inputBase + I_CANDS);
+  const co = load<u32>(inputBase + I_CAND_OFF);
+  if (nf != nFields || <u64>I_HEADER + <u64>nf * 4 > <u64>len || <u64>co + <u64>nc * 4 > <u64>len) {
+    die(ST_BAD_INPUT);
+  }
+  scratchReset(inputBase + len);
+  nApply = 0;
+  nViol = 0;
+  violBase = resultPtr + R_HEADER + <usize>nRules * 4;
+  for (let i: u32 = 0; i < nc; i++) {
+    const r = load<u32>(inputBase + co + <usize>i * 4);
+    if (r >= nRules) die(ST_BAD_INPUT);
+    const e = ruleTab + <usize>r * RULE_ENTRY_SIZE;
+    if ((load<u32>(e + 4) & RULE_FLAG_ENABLED) == 0) continue;
+    rule = r;
+    clauseKind = ClauseKind.When;
+    clauseIndex = 0;
+    runRule(load<u32>(e));
+  }
+  store<u32>(resultPtr + R_APPLY, nApply);
+  store<u32>(resultPtr + R_VIOL, nViol);
+  store<u32>(resultPtr + R_VIOL_OFF, <u32>(violBase - resultPtr));
+  return ST_OK;
+}
+

@@ -1,0 +1,46 @@
+// The production evaluator: rules compiled to a bundle, run by the WebAssembly VM, one wasm
+// call per check. Implements the same Evaluator contract as the oracle (src/ir/evaluate.ts).
+
+import type { CheckRequest, Rule } from '../ir/types.js';
+import { compileBundle, type CompiledBundle } from '../compile/bundle.js';
+import type { EvaluationEnv, EvaluationOutcome, Evaluator } from './outcome.js';
+import { Extractor } from './extract.js';
+import { RuleIndex } from './rule-index.js';
+import { readOutcome } from './vm-results.js';
+import { loadVm, type Vm } from './wasm.js';
+
+export interface VmEvaluator extends Evaluator {
+  readonly bundle: CompiledBundle;
+}
+
+export interface VmEvaluatorOptions {
+  /** A precompiled VM module (required on Cloudflare Workers). */
+  wasm?: WebAssembly.Module;
+  /** A VM shared across tenants (from loadVm()); takes precedence over `wasm`. */
+  vm?: Vm;
+}
+
+/**
+ * Compile `rules` and load them into the VM. Throws CompileError for a rule set that cannot be
+ * compiled, VmError when the VM refuses the bundle; `evaluate` throws VmError on a trap (the
+ * engine then denies with `internal_error`).
+ *
+ * @example const ev = await createVmEvaluator(rules); ev.evaluate(req, { tenant, time })
+ */
+export async function createVmEvaluator(rules: readonly Rule[], opts: VmEvaluatorOptions = {}): Promise<VmEvaluator> {
+  const bundle = compileBundle(rules);
+  const vm = opts.vm ?? (await loadVm({ wasm: opts.wasm }));
+  const inst = await vm.load(bundle.bytes);
+  const extractor = new Extractor(inst, bundle.fields, bundle.strings);
+  const index = new RuleIndex(bundle.rules);
+  return {
+    rules: bundle.rules,
+    bundle,
+    evaluate(req: CheckRequest, env: EvaluationEnv): EvaluationOutcome {
+      const type = req.action.type;
+      const len = extractor.write(req, env, index.candidates(typeof type === 'string' ? type : ''));
+      inst.evaluate(len);
+      return readOutcome(inst.view(), inst.resultPtr, bundle.rules, req, env);
+    },
+  };
+}

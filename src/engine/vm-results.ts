@@ -1,0 +1,93 @@
+// Reading the VM's result struct (assembly/format.ts "Result region") into an outcome. The
+// VM reports numbers; the texts come from the shared formatters, exactly as the oracle's do.
+
+import {
+  CODE_EVAL_ERROR, CODE_PROHIBITED, CODE_REQUIRED, DETAIL_NONE, R_APPLY, R_HEADER, R_VIOL,
+  R_VIOL_OFF, VIOL_SIZE,
+} from '../../assembly/format.js';
+import { ClauseKind, type ErrOp } from '../../assembly/opcodes.js';
+import {
+  EVAL_ERROR_KIND_IDS, INVALID_ARGUMENT_DETAIL_IDS, VALUE_TYPE_IDS, formatEvalError, type ValueType,
+} from '../ir/eval-errors.js';
+import { CONDITION_CODE_IDS, conditionMessage } from '../ir/messages.js';
+import type { CheckRequest, Json, Rule } from '../ir/types.js';
+import { normalizePath } from '../builtins/path.js';
+import { ERR_OP_NAME } from '../compile/opinfo.js';
+import type { ClauseOutcome, EvaluationEnv, EvaluationOutcome } from './outcome.js';
+import { readPath } from '../ir/evaluate.js';
+import { VmError } from './wasm.js';
+
+function clauseName(kind: number, index: number): string {
+  switch (kind) {
+    case ClauseKind.When: return 'applies_to.when';
+    case ClauseKind.Condition: return `conditions[${index}]`;
+    case ClauseKind.Prohibited: return `prohibited[${index}]`;
+    case ClauseKind.Required: return `required[${index}]`;
+  }
+  throw new VmError(`VM reported an unknown clause kind ${kind}`);
+}
+
+function bad(what: string): never {
+  throw new VmError(`VM result is inconsistent: ${what}`);
+}
+
+/** The message of a violated typed condition, from the value it judged. */
+function conditionText(code: number, rule: Rule, index: number, req: CheckRequest, env: EvaluationEnv): ClauseOutcome['message'] {
+  const cond = rule.conditions[index] ?? bad(`no conditions[${index}] in ${rule.rule_id}`);
+  const name = CONDITION_CODE_IDS[code] ?? bad(`unknown condition code ${code}`);
+  let subject: Json = null;
+  if (cond.type === 'encryption_required' || cond.type === 'file_access_control') {
+    subject = readPath(cond.field, req, env);
+  }
+  // After the path_invalid check, file conditions judge (and report) the normalized path.
+  if ((name === 'path_not_allowed' || name === 'extension_blocked') && typeof subject === 'string') {
+    const n = normalizePath(subject);
+    if (n.ok) subject = n.path;
+  }
+  return conditionMessage(name, cond, subject);
+}
+
+function evalErrorText(dv: DataView, v: number): string {
+  const kind = EVAL_ERROR_KIND_IDS[dv.getUint8(v + 8)] ?? bad('unknown error kind');
+  const op = ERR_OP_NAME[dv.getUint8(v + 9) as ErrOp] ?? bad('unknown error operator');
+  const n = dv.getUint8(v + 10);
+  const types: ValueType[] = [];
+  for (let i = 0; i < n && i < 2; i++) types.push(VALUE_TYPE_IDS[dv.getUint8(v + 12 + i)] ?? bad('unknown type'));
+  const d = dv.getUint8(v + 11);
+  const detail = d === DETAIL_NONE ? undefined : INVALID_ARGUMENT_DETAIL_IDS[d] ?? bad('unknown detail');
+  return formatEvalError({ kind, op, types, detail });
+}
+
+/** Decode the result struct at `at` (after a successful evaluate) into an outcome. */
+export function readOutcome(dv: DataView, at: number, rules: readonly Rule[], req: CheckRequest, env: EvaluationEnv): EvaluationOutcome {
+  const nApply = dv.getUint32(at + R_APPLY, true);
+  const nViol = dv.getUint32(at + R_VIOL, true);
+  if (nApply > rules.length) bad('more applicable rules than rules');
+  const applicable: string[] = new Array(nApply);
+  for (let i = 0; i < nApply; i++) {
+    const r = dv.getUint32(at + R_HEADER + i * 4, true);
+    applicable[i] = (rules[r] ?? bad(`rule index ${r}`)).rule_id;
+  }
+  const violated: ClauseOutcome[] = [];
+  const base = at + dv.getUint32(at + R_VIOL_OFF, true);
+  for (let i = 0; i < nViol; i++) {
+    const v = base + i * VIOL_SIZE;
+    const rule = rules[dv.getUint32(v, true)] ?? bad('violation of an unknown rule');
+    const kind = dv.getUint8(v + 4);
+    const code = dv.getUint8(v + 5);
+    const index = dv.getUint16(v + 6, true);
+    const clause = clauseName(kind, index);
+    let out: { code: string; message: string };
+    if (code === CODE_PROHIBITED) {
+      out = { code: 'prohibited', message: (rule.prohibited[index] ?? bad(clause)).message };
+    } else if (code === CODE_REQUIRED) {
+      out = { code: 'required', message: (rule.required[index] ?? bad(clause)).message };
+    } else if (code === CODE_EVAL_ERROR) {
+      out = { code: 'eval_error', message: evalErrorText(dv, v) };
+    } else {
+      out = { code: CONDITION_CODE_IDS[code] ?? bad(`code ${code}`), message: conditionText(code, rule, index, req, env) };
+    }
+    violated.push({ rule_id: rule.rule_id, clause, code: out.code, message: out.message });
+  }
+  return { applicable, violated };
+}

@@ -17,9 +17,13 @@ export function draftToYaml(d: RuleDraft): string {
   return yaml(orderedDraft(d));
 }
 
-// lineWidth 0: never fold, so each expression stays on one line as written.
+// lineWidth 0: never fold, so each expression stays on one line as written. blockQuote false:
+// multi-line strings are written double-quoted with `\n` escapes, because a block scalar does
+// not survive every reader: `yaml` itself reads a `|+` line of only spaces back as empty, and
+// the MDC front matter reaches the YAML reader without its last line break, which a `|+`
+// scalar at the end would lose.
 function yaml(v: unknown): string {
-  return stringify(v, { lineWidth: 0 });
+  return stringify(v, { lineWidth: 0, blockQuote: false });
 }
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;

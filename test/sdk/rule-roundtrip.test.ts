@@ -1,0 +1,116 @@
+// Property: whatever rule the builder accepts, its MDC, YAML and JSON texts, read back by the
+// loader, give one and the same normalized rule (places aside: each text has its own lines).
+// The generators lean on text that formats treat specially: YAML words (`yes`, `null`, `~`),
+// Markdown marks (`#`, backticks, a trailing `:`), newlines, quotes and non-ASCII.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseRuleText, type RuleFormat } from '../../src/rules/load.js';
+import type { Rule } from '../../src/ir/types.js';
+import { RuleBuilder, type RuleHeader } from '../../src/sdk/index.js';
+
+const CHARS = ['a', 'Z', ' ', '#', ':', '-', '`', '*', '_', '\n', '"', "'", 'é', '—', '\\', '[', '{', '>', '|', '&', '%', '@', ',', '.', '0', '💡'];
+const text = fc.oneof(
+  fc.constantFrom('yes', 'no', 'null', 'true', '~', '0x1F', '1e3', '- a', '---', '...', '#x', ': x', '@a', '`a`', 'a:', 'x #', ' pad ', ''),
+  fc.string({ unit: fc.constantFrom(...CHARS), maxLength: 12 }),
+);
+const lit = text.map((s) => JSON.stringify(s));
+const int = fc.integer({ min: -1000, max: 1000 });
+
+const expr = fc.oneof(
+  lit.map((l) => `action.type == ${l}`),
+  int.map((n) => `context.n > ${n}`),
+  lit.map((l) => `startsWith(action.path, ${l})`),
+  lit.map((l) => `!(context.flag == true) || action.x in [1, 2, ${l}]`),
+  int.map((n) => `len(action.items) >= ${n}`),
+  lit.map((l) => `action[${l}] == null`),
+  lit.map((l) => `contains(lower(action.q), ${l})`),
+  fc.constantFrom(
+    '  context.x == 1  ', 'globAny(action.path, ["src/**", "*.md"])', 'inCidr(context.ip, "10.0.0.0/8")',
+    'exists(context.user)', '-context.n < 3 * 2 % 5', 'action.q == "`x`"', 'action.q == "``"',
+  ),
+);
+
+const some = <T>(xs: readonly T[]) => fc.subarray([...xs], { minLength: 1 });
+const condition = fc.oneof(
+  fc.record({ expr, message: text }, { requiredKeys: ['expr'] }).map((p) => ['expression', p] as const),
+  fc.record(
+    { algorithms: some(['AES-256-GCM', 'ChaCha20-Poly1305']), key_rotation_days: fc.integer({ min: 1, max: 365 }), field: fc.constant('context.enc') },
+    { requiredKeys: ['algorithms'] },
+  ).map((p) => ['encryption_required', p] as const),
+  fc.record(
+    { allowed_paths: some(['/safe/*', 'src/**', '*.md']), blocked_extensions: some(['.exe', '.SH']), field: fc.constant('action.file') },
+    { requiredKeys: [] },
+  ).map((p) => ['file_access_control', p] as const),
+  fc.record(
+    { requests_per_minute: fc.integer({ min: 1, max: 10_000 }), burst_limit: fc.integer({ min: 1, max: 100 }), key: fc.constantFrom('context.agent_id', 'action.user') },
+    { requiredKeys: ['requests_per_minute'] },
+  ).map((p) => ['rate_limit_check', p] as const),
+);
+
+const header = fc.record(
+  {
+    ruleId: fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,12}$/),
+    name: text,
+    description: text,
+    category: text,
+    effect: fc.constantFrom('deny', 'warn'),
+    severity: fc.constantFrom('low', 'medium', 'high', 'critical'),
+    enabled: fc.boolean(),
+    alwaysApply: fc.boolean(),
+    appliesTo: fc.record({ actions: some(['db.*', 'api.*', 'file.read']), when: expr }, { requiredKeys: [] }),
+    globs: some(['src/**', '*.ts', 'docs/*.md']),
+  },
+  { requiredKeys: ['ruleId', 'name'] },
+).map((h): RuleHeader => {
+  // `alwaysApply: false` with no scope can never apply, which the loader rightly refuses.
+  const scoped = h.globs || h.appliesTo?.actions || h.appliesTo?.when;
+  return h.alwaysApply === false && !scoped ? { ...h, appliesTo: { actions: ['db.*'] } } : h;
+});
+
+const clauses = fc.record({
+  conditions: fc.array(condition, { maxLength: 3 }),
+  prohibited: fc.array(fc.tuple(text, expr), { maxLength: 3 }),
+  required: fc.array(fc.tuple(text, expr), { maxLength: 3 }),
+  advisory: fc.array(text, { maxLength: 2 }),
+}).filter((c) => c.conditions.length + c.prohibited.length + c.required.length > 0);
+
+/** The rule without places: spans everywhere, and where the rule came from. */
+function placeless(rule: Rule): unknown {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'span').map(([k, x]) => [k, strip(x)]));
+    }
+    return v;
+  };
+  const { source: _source, ...rest } = rule;
+  return strip(rest);
+}
+
+function read(textOf: string, format: RuleFormat): Rule {
+  const { rules, diagnostics } = parseRuleText(textOf, format, `r.${format}`);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) throw new Error(`${format} did not load: ${JSON.stringify(errors)}\n${textOf}`);
+  expect(rules).toHaveLength(1);
+  return rules[0];
+}
+
+describe('RuleBuilder round trip', () => {
+  it('MDC, YAML and JSON of a generated rule normalize to the same rule', () => {
+    fc.assert(
+      fc.property(header, clauses, (h, c) => {
+        const b = new RuleBuilder().createRule(h);
+        for (const [type, params] of c.conditions) b.addCondition(h.ruleId, type, params as never);
+        for (const [m, e] of c.prohibited) b.addProhibited(h.ruleId, m, e);
+        for (const [m, e] of c.required) b.addRequired(h.ruleId, m, e);
+        for (const a of c.advisory) b.addAdvisory(h.ruleId, a);
+        const expected = placeless(b.toRule(h.ruleId));
+        expect(placeless(read(b.toJson(h.ruleId), 'json'))).toEqual(expected);
+        expect(placeless(read(b.toYaml(h.ruleId), 'yaml'))).toEqual(expected);
+        expect(placeless(read(b.toMdc(h.ruleId), 'mdc'))).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

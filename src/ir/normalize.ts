@@ -40,6 +40,9 @@ function normalizeWith(r: FieldReader, raw: RawValue, file: string): Rule | unde
   };
 
   const ruleId = readRuleId(r, f.get('rule_id'), map.span);
+  const name = str('name');
+  const description = str('description');
+  const category = str('category');
   const effect = f.has('effect') ? r.oneOf(f.get('effect')!.value, 'effect', EFFECTS) : 'deny';
   const severity = f.has('severity') ? r.oneOf(f.get('severity')!.value, 'severity', SEVERITIES) : 'high';
   const enabledEntry = f.get('enabled');
@@ -77,9 +80,9 @@ function normalizeWith(r: FieldReader, raw: RawValue, file: string): Rule | unde
       enabled === undefined || advisory === undefined) return undefined;
   const rule: Rule = {
     rule_id: ruleId,
-    name: str('name') ?? ruleId,
-    description: str('description') ?? '',
-    category: str('category') ?? 'general',
+    name: name ?? ruleId,
+    description: description ?? '',
+    category: category ?? 'general',
     effect,
     severity,
     enabled,

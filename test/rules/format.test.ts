@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { formatDiagnostic } from '../../src/diagnostics/format.js';
+import type { Diagnostic } from '../../src/ir/types.js';
+
+const d: Diagnostic = {
+  severity: 'error', code: 'unknown-field', message: 'unknown field `catgory`', help: 'did you mean `category`?',
+  span: { file: 'rules/db.yaml', line: 2, col: 1, endLine: 2, endCol: 8 },
+};
+
+describe('formatDiagnostic', () => {
+  it('prints `file:line:col: severity: message` and the help', () => {
+    expect(formatDiagnostic(d)).toBe('rules/db.yaml:2:1: error: unknown field `catgory`\n  = help: did you mean `category`?');
+    expect(formatDiagnostic({ ...d, severity: 'warning', help: undefined })).toBe('rules/db.yaml:2:1: warning: unknown field `catgory`');
+  });
+
+  it('underlines the span in the source line', () => {
+    expect(formatDiagnostic(d, 'rule_id: a\ncatgory: x\n')).toBe([
+      'rules/db.yaml:2:1: error: unknown field `catgory`',
+      '  2 | catgory: x',
+      '    | ^^^^^^^',
+      '  = help: did you mean `category`?',
+    ].join('\n'));
+  });
+
+  it('puts one caret at a point, keeps tabs aligned, and survives spans past the text', () => {
+    const point = { ...d, help: undefined, span: { file: 'f', line: 1, col: 3 } };
+    expect(formatDiagnostic(point, '\tab cd')).toBe('f:1:3: error: unknown field `catgory`\n  1 | \tab cd\n    | \t ^');
+    const multi = { ...d, help: undefined, span: { file: 'f', line: 10, col: 2, endLine: 11, endCol: 1 } };
+    expect(formatDiagnostic(multi, 'x\n'.repeat(9) + 'abc\n')).toBe('f:10:2: error: unknown field `catgory`\n  10 | abc\n     |  ^');
+    expect(formatDiagnostic({ ...point, span: { file: 'f', line: 9, col: 1 } }, 'one line')).toBe('f:9:1: error: unknown field `catgory`');
+  });
+});

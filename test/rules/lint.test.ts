@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { lintCommand } from '../../src/cli/lint.js';
+import { readRulesDir } from '../../src/adapters/node-files.js';
+
+const FIX = 'test/fixtures/rules';
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
+  const code = await lintCommand(argv);
+  vi.restoreAllMocks();
+  return { code, out, err };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('mge lint', () => {
+  it('exits 0 with no output on a valid rules directory (tenants included, README skipped)', async () => {
+    const r = await run([`${FIX}/valid`]);
+    expect(r).toEqual({ code: 0, out: '', err: 'no problems (5 files, 7 valid rules)\n' });
+  });
+
+  it('prints an advisory clause as a warning: exit 0, but 1 with --strict', async () => {
+    const expected = [
+      `${FIX}/advisory/orm.mdc:8:3: warning: clause \`All database operations must use ORM\` has no expression and is never enforced`,
+      '  8 | - All database operations must use ORM',
+      '    |   ^',
+      '  = help: to enforce it, end the bullet with an expression in backticks, like: - Must use TLS `context.tls == true`',
+      '',
+    ].join('\n');
+    expect(await run([`${FIX}/advisory`])).toEqual({ code: 0, out: expected, err: '0 errors, 1 warning (1 file, 1 valid rule)\n' });
+    expect(await run(['--strict', `${FIX}/advisory`])).toMatchObject({ code: 1, out: expected });
+  });
+
+  it('exits 1 and prints every error of a broken directory in file:line:col form', async () => {
+    const r = await run([`${FIX}/broken`]);
+    expect(r.code).toBe(1);
+    const firstLines = r.out.split('\n').filter((l) => /^\S+:\d+:\d+: /.test(l));
+    expect(firstLines).toEqual([
+      `${FIX}/broken/bad.yaml:2:1: error: unknown field \`catgory\``,
+      `${FIX}/broken/bad.yaml:3:11: error: \`severity\` must be \`low\`, \`medium\`, \`high\` or \`critical\`, got \`urgent\``,
+      `${FIX}/broken/bad.yaml:5:13: error: invalid glob pattern \`db.[x\``,
+      `${FIX}/broken/bad.yaml:7:11: error: unknown condition type \`rate_limit\``,
+      `${FIX}/broken/bad.yaml:9:40: error: parameter \`requests_per_minute\` must be greater than 0, got \`0\``,
+      `${FIX}/broken/bad.yaml:12:39: error: expected an expression, found end of input`,
+      `${FIX}/broken/shared.yaml:1:1: error: duplicate rule id \`shared\``,
+      `${FIX}/broken/tenants/Bad_Tenant/x.yaml:1:1: error: invalid tenant name \`Bad_Tenant\``,
+      `${FIX}/broken/tenants/acme/shared.yaml:1:1: error: rule id \`shared\` of tenant \`acme\` is already a global rule`,
+    ]);
+    expect(r.out).toContain('  12 |     when: action.type == "db.write" &&\n     |                                       ^\n');
+    expect(r.err).toBe('9 errors, 0 warnings (5 files, 1 valid rule)\n');
+  });
+
+  it('lints single files by extension', async () => {
+    expect(await run([`${FIX}/valid/api.yaml`, `${FIX}/valid/list.json`])).toEqual({
+      code: 0, out: '', err: 'no problems (2 files, 3 valid rules)\n',
+    });
+    const bad = await run([`${FIX}/broken/bad.yaml`]);
+    expect(bad.code).toBe(1);
+    expect(bad.out.startsWith(`${FIX}/broken/bad.yaml:2:1: error: unknown field \`catgory\`\n  2 | catgory: security\n`)).toBe(true);
+  });
+
+  it('exits 2 on usage errors, with the message on stderr', async () => {
+    expect(await run([])).toEqual({ code: 2, out: '', err: 'mge lint: no PATH given\nusage: mge lint [--strict] PATH…\n' });
+    expect(await run(['--strikt', FIX])).toEqual({
+      code: 2, out: '', err: 'mge lint: unknown option `--strikt`\nusage: mge lint [--strict] PATH…\n',
+    });
+    const missing = await run([`${FIX}/nope`]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^mge lint: cannot read `test\/fixtures\/rules\/nope`: ENOENT/);
+  });
+
+  it('prints usage on --help and takes paths after --', async () => {
+    expect(await run(['--help'])).toEqual({ code: 0, out: 'usage: mge lint [--strict] PATH…\n', err: '' });
+    expect((await run(['--', `${FIX}/valid`])).code).toBe(0);
+  });
+});
+
+describe('readRulesDir', () => {
+  it('reads rule files recursively, sorted, with / paths, skipping README.md', async () => {
+    const sources = await readRulesDir(`${FIX}/valid`);
+    expect(sources.map((s) => s.path)).toEqual(['api.yaml', 'db-access.mdc', 'list.json', 'multi.yaml', 'tenants/acme/extra.yaml']);
+    expect(sources[0].text.startsWith('rule_id: api-rate-limiting\n')).toBe(true);
+  });
+});

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { hasErrors, loadRuleSources, parseRuleFile, parseRuleText } from '../../src/rules/load.js';
+import { lines } from './helpers.js';
+
+const rule = (id: string) => `rule_id: ${id}\nprohibited: [{when: "true"}]\n`;
+
+describe('parseRuleFile', () => {
+  it('reads one rule, a list, and {rules: [...]} in JSON', () => {
+    const one = parseRuleFile({ path: 'a.json', text: '{"rule_id": "a", "required": [{"check": "true"}]}' });
+    const list = parseRuleFile({ path: 'b.json', text: '[{"rule_id": "a", "required": [{"check": "true"}]}, {"rule_id": "b", "required": [{"check": "true"}]}]' });
+    const wrapped = parseRuleFile({ path: 'c.json', text: '{"rules": [{"rule_id": "c", "required": [{"check": "true"}]}]}' });
+    expect([one, list, wrapped].map((r) => [r.rules.map((x) => x.rule_id), r.diagnostics])).toEqual([
+      [['a'], []], [['a', 'b'], []], [['c'], []],
+    ]);
+  });
+
+  it('reads several YAML documents, a list and {rules: [...]}', () => {
+    const r = parseRuleFile({ path: 'x.yml', text: `${rule('a')}---\n- ${rule('b').replace('\n', '\n  ')}---\nrules:\n  - ${rule('c').replace('\n', '\n    ')}` });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.rules.map((x) => x.rule_id)).toEqual(['a', 'b', 'c']);
+    expect(r.rules.map((x) => x.source.span.line)).toEqual([1, 4, 8]);
+  });
+
+  it('chooses the format by extension, case-insensitively, .md as MDC', () => {
+    const md = parseRuleFile({ path: 'dir/r.MD', text: '**Rule ID:** `m`\n## Prohibited\n- no `true`\n' });
+    expect(md.rules.map((r) => [r.rule_id, r.source.file])).toEqual([['m', 'dir/r.MD']]);
+  });
+
+  it('reports an unknown extension and a missing one', () => {
+    expect(lines(parseRuleFile({ path: 'a/rules.txt', text: '' }).diagnostics)).toEqual([
+      '1:1 error unknown-extension: unsupported rule file extension `.txt` | rule files end in `.json`, `.yaml`, `.yml`, `.mdc` or `.md`',
+    ]);
+    expect(lines(parseRuleFile({ path: 'Makefile', text: '' }).diagnostics)).toEqual([
+      '1:1 error unknown-extension: rule file `Makefile` has no extension | rule files end in `.json`, `.yaml`, `.yml`, `.mdc` or `.md`',
+    ]);
+  });
+
+  it('reports a file of the wrong shape, fields next to `rules`, and `rules` that is not a list', () => {
+    expect(lines(parseRuleFile({ path: 'a.json', text: '42' }).diagnostics)).toEqual([
+      '1:1 error invalid-shape: expected a rule, a list of rules or `{rules: [...]}`, got number',
+    ]);
+    expect(lines(parseRuleFile({ path: 'a.yaml', text: `rules: []\nversion: 2\n` }).diagnostics)).toEqual([
+      '2:1 error unknown-field: unknown field `version` next to `rules` | a file with `rules:` holds only that list; put the field inside a rule',
+    ]);
+    expect(lines(parseRuleFile({ path: 'a.yaml', text: `rules: {rule_id: a}\n` }).diagnostics)).toEqual([
+      '1:8 error invalid-shape: `rules` must be a list of rules, got map',
+    ]);
+  });
+
+  it('warns about a file with no rules', () => {
+    expect(lines(parseRuleFile({ path: 'a.yaml', text: '# nothing yet\n' }).diagnostics)).toEqual([
+      '1:1 warning no-rules: file holds no rules',
+    ]);
+    expect(hasErrors(parseRuleFile({ path: 'a.yaml', text: '[]' }).diagnostics)).toBe(false);
+  });
+
+  it('keeps the valid rules of a file and drops the invalid ones, reporting them', () => {
+    const r = parseRuleFile({ path: 'a.yaml', text: `${rule('ok')}---\nrule_id: bad\n` });
+    expect(r.rules.map((x) => x.rule_id)).toEqual(['ok']);
+    expect(hasErrors(r.diagnostics)).toBe(true);
+  });
+
+  it('sorts diagnostics by place in the file', () => {
+    const r = parseRuleFile({ path: 'a.yaml', text: 'zz: 1\nrule_id: A\n' });
+    const at = r.diagnostics.map((d) => [d.span.line, d.span.col]);
+    expect(at).toEqual([...at].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
+  });
+});
+
+describe('parseRuleText', () => {
+  it('parses each format as told, whatever the path says', () => {
+    expect(parseRuleText('{"rule_id": "j", "required": [{"check": "true"}]}', 'json', 'body').rules[0].rule_id).toBe('j');
+    expect(parseRuleText(rule('y'), 'yaml', 'body').rules[0].rule_id).toBe('y');
+    expect(parseRuleText('**Rule ID:** `m`\n## Required\n- ok `true`\n', 'mdc', 'body').rules[0].rule_id).toBe('m');
+  });
+});
+
+describe('loadRuleSources', () => {
+  it('splits the global baseline from tenants and marks each rule with its place', () => {
+    const r = loadRuleSources([
+      { path: 'tenants/acme/x.yaml', text: rule('acme-x') },
+      { path: 'base.yaml', text: rule('base') },
+      { path: 'sub/dir/more.yaml', text: rule('more') },
+      { path: 'tenants/beta/y.yaml', text: rule('beta-y') },
+    ]);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.global.map((x) => [x.rule_id, x.source.file, x.source.tenant])).toEqual([
+      ['base', 'base.yaml', undefined], ['more', 'sub/dir/more.yaml', undefined],
+    ]);
+    expect([...r.tenants].map(([t, rs]) => [t, rs.map((x) => [x.rule_id, x.source.tenant])])).toEqual([
+      ['acme', [['acme-x', 'acme']]], ['beta', [['beta-y', 'beta']]],
+    ]);
+  });
+
+  it('reports duplicate rule ids in the baseline, pointing at both places', () => {
+    const r = loadRuleSources([{ path: 'a.yaml', text: rule('x') }, { path: 'b.yaml', text: `# c\n${rule('x')}` }]);
+    expect(r.diagnostics.map((d) => `${d.span.file}:${d.span.line}:${d.span.col} ${d.code}: ${d.message} | ${d.help}`)).toEqual([
+      'b.yaml:2:1 duplicate-rule-id: duplicate rule id `x` | first defined at a.yaml:1:1; rule ids must be unique',
+    ]);
+    expect(r.global.map((x) => x.source.file)).toEqual(['a.yaml']);
+  });
+
+  it('reports a tenant rule that reuses a global id, and duplicates within a tenant', () => {
+    const r = loadRuleSources([
+      { path: 'g.yaml', text: rule('shared') },
+      { path: 'tenants/acme/a.yaml', text: rule('shared') },
+      { path: 'tenants/acme/b.yaml', text: rule('own') },
+      { path: 'tenants/acme/c.yaml', text: rule('own') },
+      { path: 'tenants/beta/own.yaml', text: rule('own') },
+    ]);
+    expect(r.diagnostics.map((d) => `${d.span.file}: ${d.message} | ${d.help}`)).toEqual([
+      'tenants/acme/c.yaml: duplicate rule id `own` | first defined at tenants/acme/b.yaml:1:1; rule ids must be unique',
+      'tenants/acme/a.yaml: rule id `shared` of tenant `acme` is already a global rule | the global rule is at g.yaml:1:1; a tenant can add rules but not replace global ones, so rename it',
+    ]);
+    expect(r.tenants.get('acme')?.map((x) => x.rule_id)).toEqual(['own']);
+    expect(r.tenants.get('beta')?.map((x) => x.rule_id)).toEqual(['own']);
+  });
+
+  it('validates tenant names and refuses files directly under tenants/', () => {
+    const r = loadRuleSources([
+      { path: 'tenants/Acme Corp/a.yaml', text: rule('a') },
+      { path: 'tenants/loose.yaml', text: rule('b') },
+    ]);
+    expect(lines(r.diagnostics)).toEqual([
+      '1:1 error invalid-tenant: invalid tenant name `Acme Corp` | a tenant name starts with a lowercase letter or digit, followed by lowercase letters, digits, `.`, `_` or `-`',
+      '1:1 error misplaced-file: rule file `tenants/loose.yaml` is not in a tenant folder | put tenant rules in `tenants/<tenant>/`, and global rules outside `tenants/`',
+    ]);
+    expect(r.global).toEqual([]);
+    expect(r.tenants.size).toBe(0);
+  });
+});

@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import { parseRuleText } from '../../src/rules/load.js';
+import { lines } from './helpers.js';
+
+const yaml = (text: string) => parseRuleText(text, 'yaml', 'r.yaml');
+const errorsOf = (text: string) => lines(yaml(text).diagnostics);
+const GLOB_HELP = 'a `[` needs its closing `]`; a class must not be empty or a reversed range like `[z-a]`';
+const CHECKABLE_HELP = 'add a `prohibited`, `required` or `conditions` entry; `advisory` clauses are never enforced';
+
+describe('normalizeRule: defaults and values', () => {
+  it('fills in every default', () => {
+    const { rules, diagnostics } = yaml('rule_id: a\nprohibited: [{when: "true"}]\n');
+    expect(diagnostics).toEqual([]);
+    const r = rules[0];
+    expect({ ...r, prohibited: undefined, source: undefined }).toEqual({
+      rule_id: 'a', name: 'a', description: '', category: 'general', effect: 'deny', severity: 'high',
+      enabled: true, conditions: [], prohibited: undefined, required: [], advisory: [], source: undefined,
+    });
+    expect(r.alwaysApply).toBeUndefined();
+    expect(r.applies_to).toBeUndefined();
+    expect(r.prohibited[0].message).toBe('true');
+    expect(r.prohibited[0].when.source).toBe('true');
+    expect(r.source).toEqual({ file: 'r.yaml', span: { file: 'r.yaml', line: 1, col: 1, endLine: 3, endCol: 1 } });
+  });
+
+  it('keeps every field given, and takes `always_apply` as `alwaysApply`', () => {
+    const { rules, diagnostics } = yaml(`rule_id: full.rule_1
+name: Full
+description: D
+category: security
+effect: warn
+severity: low
+enabled: false
+always_apply: true
+applies_to: { actions: ["db.*"], when: 'context.env == "prod"' }
+globs: "src/**, *.ts"
+required: [{message: M, check: "context.ok == true"}]
+advisory: [be nice]
+`);
+    expect(diagnostics).toEqual([]);
+    const r = rules[0];
+    expect([r.rule_id, r.name, r.description, r.category, r.effect, r.severity, r.enabled, r.alwaysApply])
+      .toEqual(['full.rule_1', 'Full', 'D', 'security', 'warn', 'low', false, true]);
+    expect(r.applies_to?.actions).toEqual(['db.*']);
+    expect(r.applies_to?.when?.source).toBe('context.env == "prod"');
+    expect(r.applies_to?.when?.expr.span).toMatchObject({ line: 9, col: 41 });
+    expect(r.globs).toEqual(['src/**', '*.ts']);
+    expect(r.required[0]).toMatchObject({ message: 'M', check: { source: 'context.ok == true' } });
+    expect(r.advisory).toEqual(['be nice']);
+  });
+
+  it('treats a field written with no value (YAML null) as absent', () => {
+    const { rules, diagnostics } = yaml('rule_id: a\ndescription:\nglobs:\nprohibited: [{when: "true"}]\n');
+    expect(diagnostics).toEqual([]);
+    expect(rules[0].description).toBe('');
+    expect(rules[0].globs).toBeUndefined();
+  });
+
+  it('normalizes each condition type with its defaults', () => {
+    const { rules, diagnostics } = yaml(`rule_id: c
+conditions:
+  - type: expression
+    parameters: { expr: "action.x == 1", message: X }
+  - type: encryption_required
+    parameters: { algorithms: [AES-256-GCM], key_rotation_days: 0 }
+  - type: file_access_control
+    parameters: { allowed_paths: ["src/**"], blocked_extensions: [EXE, ".Bat", ".exe"], field: 'action["file path"]' }
+  - type: rate_limit_check
+    parameters: { requests_per_minute: 60 }
+  - type: rate_limit_check
+    parameters: { requests_per_minute: 0.5, burst_limit: 2, key: "context.user" }
+`);
+    expect(diagnostics).toEqual([]);
+    const [expr, enc, file, rate, rate2] = rules[0].conditions;
+    expect(expr).toMatchObject({ type: 'expression', message: 'X', expr: { source: 'action.x == 1' } });
+    expect(enc).toMatchObject({ type: 'encryption_required', algorithms: ['AES-256-GCM'], key_rotation_days: 0,
+      field: { root: 'context', segments: ['encryption'] } });
+    expect(file).toMatchObject({ type: 'file_access_control', allowed_paths: ['src/**'], blocked_extensions: ['.exe', '.bat'],
+      field: { root: 'action', segments: ['file path'] } });
+    expect(rate).toMatchObject({ type: 'rate_limit_check', requests_per_minute: 60, burst_limit: 60,
+      key: { source: 'context.agent_id', expr: { kind: 'path', path: { root: 'context', segments: ['agent_id'] } } } });
+    expect(rate2).toMatchObject({ requests_per_minute: 0.5, burst_limit: 2, key: { source: 'context.user' } });
+    expect(expr.span).toMatchObject({ line: 3, col: 5 });
+  });
+
+  it('defaults the file_access_control field to action.path', () => {
+    const { rules } = yaml('rule_id: f\nconditions: [{type: file_access_control}]\n');
+    expect(rules[0].conditions[0]).toMatchObject({ field: { root: 'action', segments: ['path'] } });
+  });
+});
+
+describe('normalizeRule: diagnostics, whole message, help and place', () => {
+  it.each<[string, string, string[]]>([
+    ['a rule that is not a map', '- 3\n', ['1:3 error invalid-type: `rule` must be a map, got number']],
+    ['unknown field with a suggestion', 'rule_id: a\ncatgory: x\nprohibited: [{when: "true"}]\n',
+      ['2:1 error unknown-field: unknown field `catgory` | did you mean `category`?']],
+    ['unknown field without a suggestion', 'rule_id: a\nzzzzzz: x\nprohibited: [{when: "true"}]\n',
+      ['2:1 error unknown-field: unknown field `zzzzzz` | expected `rule_id`, `name`, `description`, `category`, `effect`, `severity`, `enabled`, `alwaysApply`, `always_apply`, `applies_to`, `globs`, `conditions`, `prohibited`, `required` or `advisory`']],
+    ['missing rule_id', 'name: x\nprohibited: [{when: "true"}]\n',
+      ['1:1 error missing-field: missing required field `rule_id` | every rule needs a unique `rule_id`, like `db-access-control`']],
+    ['bad rule id', 'rule_id: Db Access\nprohibited: [{when: "true"}]\n',
+      ['1:10 error invalid-rule-id: invalid rule id `Db Access` | a rule id starts with a lowercase letter or digit, followed by lowercase letters, digits, `.`, `_` or `-`']],
+    ['rule id of the wrong type', 'rule_id: 12\nprohibited: [{when: "true"}]\n',
+      ['1:10 error invalid-type: `rule_id` must be a string, got number']],
+    ['field types', 'rule_id: a\nname: [x]\nenabled: "yes"\nadvisory: [1]\nprohibited: [{when: "true"}]\n', [
+      '2:7 error invalid-type: `name` must be a string, got list',
+      '3:10 error invalid-type: `enabled` must be a boolean (`true` or `false`), got string',
+      '4:12 error invalid-type: `advisory[0]` must be a string, got number',
+    ]],
+    ['enum values', 'rule_id: a\neffect: dney\nseverity: urgent\nprohibited: [{when: "true"}]\n', [
+      '2:9 error invalid-value: `effect` must be `deny` or `warn`, got `dney` | did you mean `deny`?',
+      '3:11 error invalid-value: `severity` must be `low`, `medium`, `high` or `critical`, got `urgent`',
+    ]],
+    ['both alias spellings', 'rule_id: a\nalwaysApply: true\nalways_apply: true\nprohibited: [{when: "true"}]\n',
+      ['3:1 error conflicting-alias: both `alwaysApply` and `always_apply` are given | they are the same field; keep one of them']],
+    ['no checkable clause', 'rule_id: a\nadvisory: [be nice]\n',
+      [`1:10 error no-checkable-clause: rule \`a\` has no checkable clause | ${CHECKABLE_HELP}`]],
+    ['alwaysApply false without scope', 'rule_id: a\nalwaysApply: false\napplies_to: {}\nprohibited: [{when: "true"}]\n',
+      ['2:14 error never-applies: rule `a` can never apply: `alwaysApply` is false and it has no scope | remove `alwaysApply: false`, or scope the rule with `applies_to` or `globs`']],
+    ['empty action list', 'rule_id: a\napplies_to: {actions: []}\nprohibited: [{when: "true"}]\n',
+      ['2:23 error never-applies: `applies_to.actions` is empty, so the rule never applies | list action types like `db.*`, or remove `actions` to apply to every action']],
+    ['empty globs', 'rule_id: a\nglobs: []\nprohibited: [{when: "true"}]\n',
+      ['2:8 error never-applies: `globs` is empty, so the rule never applies | list path globs like `src/**`, or remove `globs`']],
+    ['unknown scope field', 'rule_id: a\napplies_to: {action: ["x"]}\nprohibited: [{when: "true"}]\n',
+      ['2:14 error unknown-field: unknown field `action` in `applies_to` | did you mean `actions`?']],
+    ['invalid globs, action and path mode', 'rule_id: a\napplies_to: {actions: ["db.[x"]}\nglobs: ["ok/**", "src/[z-a]"]\nprohibited: [{when: "true"}]\n', [
+      `2:24 error invalid-glob: invalid glob pattern \`db.[x\` | ${GLOB_HELP}`,
+      `3:18 error invalid-glob: invalid glob pattern \`src/[z-a]\` | ${GLOB_HELP}`,
+    ]],
+    ['clause without its expression', 'rule_id: a\nprohibited: [{message: m}]\nrequired:\n  - mesage: m\n', [
+      '2:14 error missing-field: missing field `when` in `prohibited[0]` | write the expression that makes the action prohibited',
+      '4:5 error unknown-field: unknown field `mesage` in `required[0]` | did you mean `message`?',
+      '4:5 error missing-field: missing field `check` in `required[0]` | write the expression that must hold',
+    ]],
+    ['clause lists of the wrong type', 'rule_id: a\nprohibited: {when: x}\nrequired: [x]\n', [
+      '2:13 error invalid-type: `prohibited` must be a list, got map',
+      '3:12 error invalid-type: `required[0]` must be a map, got string',
+    ]],
+    ['expression errors at their place in the file', 'rule_id: a\nprohibited:\n  - when: "action.type == "\n', [
+      '3:27 error expr-syntax: expected an expression, found end of input',
+    ]],
+    ['an expression that is not a string', 'rule_id: a\nrequired: [{check: true}]\n',
+      ['2:20 error invalid-type: `required[0].check` must be a string, got boolean']],
+  ])('%s', (_name, text, expected) => {
+    const r = yaml(text);
+    expect(lines(r.diagnostics)).toEqual(expected);
+    expect(r.rules).toEqual([]);
+  });
+});
+
+describe('normalizeRule: conditions', () => {
+  const cond = (c: string) => errorsOf(`rule_id: a\nconditions:\n  - ${c}\n`);
+
+  it.each<[string, string, string[]]>([
+    ['unknown type with a suggestion', 'type: rate_limit_chek',
+      ['3:11 error unknown-condition-type: unknown condition type `rate_limit_chek` | did you mean `rate_limit_check`?']],
+    ['unknown type without one', 'type: quota',
+      ['3:11 error unknown-condition-type: unknown condition type `quota` | expected `expression`, `encryption_required`, `file_access_control` or `rate_limit_check`']],
+    ['missing type', '{parameters: {}}',
+      ['3:5 error missing-field: missing field `type` in `conditions[0]` | expected `expression`, `encryption_required`, `file_access_control` or `rate_limit_check`']],
+    ['unknown condition field', '{type: expression, params: {expr: "true"}}', [
+      '3:6 error missing-parameter: condition type `expression` needs parameter `expr`',
+      '3:24 error unknown-field: unknown field `params` in `conditions[0]` | expected `type` or `parameters`',
+    ]],
+    ['missing parameter', '{type: rate_limit_check, parameters: {}}',
+      ['3:30 error missing-parameter: condition type `rate_limit_check` needs parameter `requests_per_minute`']],
+    ['unknown parameter', '{type: rate_limit_check, parameters: {requests_per_minute: 5, burst: 3}}',
+      ['3:67 error unknown-parameter: unknown parameter `burst` for condition type `rate_limit_check` | expected `requests_per_minute`, `burst_limit` or `key`']],
+    ['rpm not above 0', '{type: rate_limit_check, parameters: {requests_per_minute: 0}}',
+      ['3:64 error invalid-parameter: parameter `requests_per_minute` must be greater than 0, got `0`']],
+    ['burst below 1', '{type: rate_limit_check, parameters: {requests_per_minute: 5, burst_limit: 0.5}}',
+      ['3:80 error invalid-parameter: parameter `burst_limit` must be 1 or more, got `0.5`']],
+    ['rpm below 1 with the default burst', '{type: rate_limit_check, parameters: {requests_per_minute: 0.5}}',
+      ['3:64 error invalid-parameter: parameter `requests_per_minute` is below 1, so the default `burst_limit` (equal to it) could never hold a token | set `burst_limit` to 1 or more']],
+    ['rpm of the wrong type', '{type: rate_limit_check, parameters: {requests_per_minute: "10"}}',
+      ['3:64 error invalid-parameter: `parameters.requests_per_minute` must be a finite number, got string']],
+    ['rpm infinite', '{type: rate_limit_check, parameters: {requests_per_minute: .inf}}',
+      ['3:64 error invalid-parameter: `parameters.requests_per_minute` must be a finite number, got number']],
+    ['bad key expression', '{type: rate_limit_check, parameters: {requests_per_minute: 5, key: "context."}}',
+      ['3:81 error expr-syntax: expected a field name after `.`, found end of input']],
+    ['negative rotation days', '{type: encryption_required, parameters: {algorithms: [a], key_rotation_days: -1}}',
+      ['3:82 error invalid-parameter: parameter `key_rotation_days` must be 0 or more, got `-1`']],
+    ['empty algorithms', '{type: encryption_required, parameters: {algorithms: []}}',
+      ['3:58 error invalid-parameter: parameter `algorithms` must list at least one algorithm']],
+    ['algorithms of the wrong type', '{type: encryption_required, parameters: {algorithms: AES}}',
+      ['3:58 error invalid-parameter: `parameters.algorithms` must be a list, got string']],
+    ['field that is not a path', '{type: encryption_required, parameters: {algorithms: [a], field: "lower(context.x)"}}',
+      ['3:70 error invalid-parameter: parameter `field` must be a path like `context.encryption`, got `lower(context.x)`']],
+    ['bad allowed path glob', '{type: file_access_control, parameters: {allowed_paths: ["a/[b"]}}',
+      [`3:62 error invalid-glob: invalid glob pattern \`a/[b\` | ${GLOB_HELP}`]],
+    ['bad extensions', '{type: file_access_control, parameters: {blocked_extensions: [".", "a/b", "exe.", ""]}}', [
+      '3:67 error invalid-parameter: invalid extension `.` in `blocked_extensions` | write an extension like `.exe`; it must not be empty, contain `/` or `\\`, or end in a dot or space',
+      '3:72 error invalid-parameter: invalid extension `a/b` in `blocked_extensions` | write an extension like `.exe`; it must not be empty, contain `/` or `\\`, or end in a dot or space',
+      '3:79 error invalid-parameter: invalid extension `exe.` in `blocked_extensions` | write an extension like `.exe`; it must not be empty, contain `/` or `\\`, or end in a dot or space',
+      '3:87 error invalid-parameter: invalid extension `` in `blocked_extensions` | write an extension like `.exe`; it must not be empty, contain `/` or `\\`, or end in a dot or space',
+    ]],
+    ['parameters that are not a map', '{type: expression, parameters: [x]}', [
+      '3:36 error invalid-parameter: `conditions[0].parameters` must be a map, got list',
+    ]],
+  ])('%s', (_name, c, expected) => {
+    expect(cond(c)).toEqual(expected);
+  });
+
+  it('reports every error of a file, not just the first', () => {
+    const errors = errorsOf(`rule_id: Bad
+catgory: x
+conditions:
+  - type: rate_limit
+  - type: rate_limit_check
+    parameters: { requests_per_minute: 0 }
+prohibited:
+  - when: "a &&"
+`);
+    expect(errors.map((e) => e.split(' ').slice(0, 3).join(' '))).toEqual([
+      '1:10 error invalid-rule-id:', '2:1 error unknown-field:', '4:11 error unknown-condition-type:',
+      '6:40 error invalid-parameter:', '8:12 error unknown-root:', '8:16 error expr-syntax:',
+    ]);
+  });
+});

@@ -1,26 +1,14 @@
-// What the routes need from the audit layer (SPEC §6), per tenant. The trust layer's AuditLogs
-// is adapted to this in one place (see createApp's callers), so a store change never reaches
-// the routes.
+// What the routes need from the audit layer (SPEC §6), per tenant, and its one implementation
+// over the trust layer's AuditLogs. The tenant is always an argument: no call can reach a log
+// other than the one named, and the routes only ever name the caller's.
 
 import type { Checkpoint } from '../audit/checkpoint.js';
+import type { CheckpointSigner, ConsistencyProof, InclusionProof } from '../audit/log.js';
+import type { AuditLogs } from '../audit/logs.js';
+import { TreeSizeError } from '../audit/merkle-tree.js';
 import type { Json } from '../ir/types.js';
 
-export interface InclusionProofView {
-  decision_id: string;
-  leaf_index: number;
-  tree_size: number;
-  leaf_hash: string;
-  audit_path: string[];
-  root_hash: string;
-}
-
-export interface ConsistencyProofView {
-  first: number;
-  second: number;
-  proof: string[];
-}
-
-/** Thrown by `consistency`/`proof` for sizes the tree does not have: the route answers 400. */
+/** A tree size the log does not have: the route answers 400. */
 export class AuditRangeError extends Error {
   override readonly name = 'AuditRangeError';
 }
@@ -31,15 +19,54 @@ export interface AuditPort {
   size(tenant: string): Promise<number>;
   /** Entries `from` .. `from + limit - 1` (fewer at the end), in log order. */
   entries(tenant: string, from: number, limit: number): Promise<Json[]>;
-  /** Every entry, in log order, for streaming; a tenant without a log yields nothing. */
-  export(tenant: string): AsyncIterable<Json>;
+  /** JSON Lines (each line ends in `\n`), in log order; streamed, never held whole. */
+  export(tenant: string): AsyncIterable<string>;
   /** A signed checkpoint covering every entry appended so far. */
   checkpoint(tenant: string): Promise<Checkpoint>;
   /** undefined: no decision with that id in this tenant's log (or not within `treeSize`). */
-  proof(tenant: string, decisionId: string, treeSize?: number): Promise<InclusionProofView | undefined>;
-  consistency(tenant: string, first: number, second: number): Promise<ConsistencyProofView>;
+  proof(tenant: string, decisionId: string, treeSize?: number): Promise<InclusionProof | undefined>;
+  consistency(tenant: string, first: number, second: number): Promise<ConsistencyProof>;
   /** Tenants with a log, for /metrics. */
-  tenants(): string[];
-  /** Flushes and closes the stores (graceful shutdown). */
+  tenants(): Promise<string[]>;
+  /** Waits for pending appends, then closes the stores (graceful shutdown). */
   close(): Promise<void>;
+}
+
+function ranged<T>(work: Promise<T>): Promise<T> {
+  return work.catch((err: unknown) => {
+    throw err instanceof TreeSizeError ? new AuditRangeError(err.message) : err;
+  });
+}
+
+/** @example const audit = auditPort(new AuditLogs(new MemoryAuditStoreFactory()), signer) */
+export function auditPort(logs: AuditLogs, signer: CheckpointSigner): AuditPort {
+  return {
+    async append(tenant, entries) {
+      await (await logs.get(tenant)).appendMany(entries);
+    },
+    async size(tenant) {
+      return (await logs.get(tenant)).durableSize();
+    },
+    async entries(tenant, from, limit) {
+      return (await logs.get(tenant)).entries(from, limit);
+    },
+    async *export(tenant) {
+      yield* (await logs.get(tenant)).export();
+    },
+    async checkpoint(tenant) {
+      return (await logs.get(tenant)).checkpoint(signer);
+    },
+    async proof(tenant, decisionId, treeSize) {
+      const log = await logs.get(tenant);
+      if (treeSize !== undefined && treeSize > (await log.durableSize())) {
+        throw new AuditRangeError(`tree_size ${treeSize} is larger than the log (${await log.durableSize()} entries)`);
+      }
+      return ranged(log.proof(decisionId, treeSize));
+    },
+    async consistency(tenant, first, second) {
+      return ranged((await logs.get(tenant)).consistency(first, second));
+    },
+    tenants: () => logs.tenants(),
+    close: () => logs.close(),
+  };
 }

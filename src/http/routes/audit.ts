@@ -41,6 +41,7 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const { tenant } = c.get('principal');
     const encoder = new TextEncoder();
     const iterator = ctx.audit.export(tenant)[Symbol.asyncIterator]();
+    // Lines are already canonical JSON text: streamed as stored, never re-serialized.
     // Streamed: the log can be far larger than memory. A store failure mid-stream cannot change
     // the status any more, so the stream is aborted and the client sees a truncated body.
     const stream = new ReadableStream<Uint8Array>({
@@ -48,7 +49,7 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         try {
           const next = await iterator.next();
           if (next.done) controller.close();
-          else controller.enqueue(encoder.encode(JSON.stringify(next.value) + '\n'));
+          else controller.enqueue(encoder.encode(next.value));
         } catch (err) {
           ctx.logger.error('audit export failed', { tenant, error: err });
           controller.error(err);

@@ -10,10 +10,11 @@ import { problemResponse, StoreUnavailable } from '../problem.js';
 
 async function metricsText(ctx: AppContext): Promise<string> {
   const m = ctx.metrics;
-  const tenants = [...new Set(['default', ...ctx.engine.tenants(), ...ctx.audit.tenants()])].sort();
+  const logged = await ctx.audit.tenants();
+  const tenants = [...new Set(['default', ...ctx.engine.tenants(), ...logged])].sort();
   const policies: GaugeSample[] = tenants.map((tenant) => ({ labels: { tenant, policy_version: ctx.engine.policy(tenant).policyVersion }, value: 1 }));
   const sizes: GaugeSample[] = [];
-  for (const tenant of ctx.audit.tenants()) sizes.push({ labels: { tenant }, value: await ctx.audit.size(tenant) });
+  for (const tenant of logged) sizes.push({ labels: { tenant }, value: await ctx.audit.size(tenant) });
   return [
     m.checks.render(),
     m.checkErrors.render(),

@@ -1,0 +1,43 @@
+// Cloudflare Workers (workerd): the same app as a module worker. Workers refuse to compile
+// wasm from bytes, so the VM comes in as a precompiled module import; rules are bundled with
+// the worker. There is no file system: nonces, rate buckets and the audit log are in memory,
+// per isolate (see docs/http.md for what that means for audit durability).
+
+import type { RuleSource } from '../engine/engine.js';
+import { createStandaloneApp } from '../http/standalone.js';
+import { jsonLogger } from '../http/logger.js';
+import { problemResponse, StoreUnavailable } from '../http/problem.js';
+
+/** Bindings read from the worker's environment (secrets and vars). */
+export interface WorkerEnv {
+  MGE_SECRET_KEY?: string;
+  MGE_API_KEYS?: string;
+}
+
+/**
+ * @example
+ * import wasm from './mge.wasm';
+ * export default createWorker({ rules, wasm });
+ */
+export function createWorker(opts: { rules: RuleSource[]; wasm: WebAssembly.Module }) {
+  let app: Promise<(req: Request) => Response | Promise<Response>> | undefined;
+  return {
+    async fetch(req: Request, env: WorkerEnv): Promise<Response> {
+      // Built on the first request: secrets are only available through `env` at request time.
+      app ??= (async () => {
+        if (!env.MGE_SECRET_KEY) throw new Error('MGE_SECRET_KEY is not bound; refusing to start without a signing secret');
+        const logger = jsonLogger((line) => console.log(line));
+        const built = await createStandaloneApp({ rules: opts.rules, wasm: opts.wasm, secret: env.MGE_SECRET_KEY, apiKeys: env.MGE_API_KEYS, logger });
+        return built.app.fetch;
+      })();
+      let fetch: (req: Request) => Response | Promise<Response>;
+      try {
+        fetch = await app;
+      } catch (err) {
+        // Fail closed, as problem+json: a misconfigured worker answers every request 503.
+        return problemResponse(new StoreUnavailable(`the worker is not configured: ${err instanceof Error ? err.message : String(err)}`));
+      }
+      return fetch(req);
+    },
+  };
+}

@@ -1,0 +1,36 @@
+// The app with every store in memory: engine from bundled rule sources, HS256 signer, memory
+// nonces, memory rate buckets and a memory audit log. This is what the Bun, Deno and Workers
+// adapters serve; nothing here outlives the process (or the Workers isolate).
+
+import { AuditLogs } from '../audit/logs.js';
+import { MemoryAuditStoreFactory } from '../audit/memory-store.js';
+import { createEngine, type Engine, type RuleSource } from '../engine/engine.js';
+import { createSigner } from '../receipt/sign.js';
+import { MemoryNonceStore } from '../state/nonce-store.js';
+import { parseApiKeys } from './api-keys.js';
+import { createApp } from './app.js';
+import { auditPort } from './audit-port.js';
+import type { HttpEnv } from './deps.js';
+import type { Logger } from './logger.js';
+import type { Hono } from 'hono';
+
+export interface StandaloneOptions {
+  rules: RuleSource[];
+  /** HS256 secret, at least 32 bytes. */
+  secret: string;
+  /** `tenant:role[+role]:key,…`; absent or empty: open mode (tenant `default`, every role). */
+  apiKeys?: string;
+  /** A precompiled VM module (Workers cannot compile wasm from bytes). */
+  wasm?: WebAssembly.Module;
+  logger?: Logger;
+}
+
+/** @example const { app } = await createStandaloneApp({ rules, secret }); export default { fetch: app.fetch } */
+export async function createStandaloneApp(opts: StandaloneOptions): Promise<{ app: Hono<HttpEnv>; engine: Engine }> {
+  const engine = await createEngine({ rules: opts.rules, ...(opts.wasm ? { wasm: opts.wasm } : {}) });
+  const signer = await createSigner({ hs256Secret: opts.secret });
+  const audit = auditPort(new AuditLogs(new MemoryAuditStoreFactory()), signer);
+  const keys = opts.apiKeys ? await parseApiKeys(opts.apiKeys) : [];
+  const app = createApp({ engine, signer, audit, keys, nonceStore: new MemoryNonceStore(), ...(opts.logger ? { logger: opts.logger } : {}) });
+  return { app, engine };
+}

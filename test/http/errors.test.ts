@@ -1,0 +1,61 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { harness, KEYS, problem, type Harness } from './harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await harness();
+});
+
+const CHECK = '/api/v1/governance/check';
+
+describe('request limits and strict JSON (SPEC §2)', () => {
+  const cases: Array<[string, string, number, string]> = [
+    ['a 65 KiB body', `{"action":"x","context":{"s":"${'a'.repeat(65 * 1024)}"}}`, 413, 'larger than 65536 bytes'],
+    ['nesting depth 33', `{"action":"x","context":${'{"a":'.repeat(32)}1${'}'.repeat(32)}}`, 400, 'deeper than 32'],
+    ['duplicate keys', '{"action":"x","action":"y"}', 400, 'duplicate key `action`'],
+    ['an array of 1025 items', `{"action":"x","context":{"a":[${Array(1025).fill(0).join(',')}]}}`, 400, '1024'],
+    ['an unsafe integer', '{"action":"x","context":{"n":9007199254740993}}', 400, '9007199254740993'],
+    ['a lone surrogate', '{"action":"x","context":{"s":"\\udc00"}}', 400, 'surrogate'],
+    ['malformed JSON', '{"action":', 400, 'malformed JSON'],
+    ['an empty body', '', 400, 'malformed JSON'],
+  ];
+  for (const [name, raw, status, detail] of cases) {
+    it(`refuses ${name} with ${status}`, async () => {
+      const res = await h.call('POST', CHECK, { key: KEYS.acmeChecker, raw });
+      expect(res.status).toBe(status);
+      expect((await problem(res)).detail).toContain(detail);
+    });
+  }
+
+  it('accepts nesting depth 32 exactly', async () => {
+    // The body is depth 1; `context` and its 30 nested objects are depths 2..32.
+    const raw = `{"action":"x","context":${'{"a":'.repeat(31)}1${'}'.repeat(31)}}`;
+    expect((await h.call('POST', CHECK, { key: KEYS.acmeChecker, raw })).status).toBe(200);
+  });
+
+  it('refuses a body that is not declared JSON with 415', async () => {
+    const res = await h.call('POST', CHECK, { key: KEYS.acmeChecker, raw: '{"action":"x"}', type: 'text/plain' });
+    expect(res.status).toBe(415);
+    expect((await problem(res)).type).toBe('urn:mge:problem:unsupported-media-type');
+  });
+
+  it('reads `__proto__` as plain data', async () => {
+    const res = await h.call('POST', CHECK, { key: KEYS.acmeChecker, raw: '{"action":{"type":"x","__proto__":{"admin":true}}}' });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('routing errors are problem+json', () => {
+  it('404 for an unknown path', async () => {
+    const res = await h.call('GET', '/nope');
+    expect(res.status).toBe(404);
+    expect(await problem(res)).toEqual({ type: 'urn:mge:problem:not-found', title: 'Not found', status: 404, detail: 'no route `GET /nope`', instance: '/nope' });
+  });
+
+  it('405 with Allow for a wrong method', async () => {
+    const res = await h.call('GET', CHECK, { key: KEYS.acmeChecker });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    await problem(res);
+  });
+});

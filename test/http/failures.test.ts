@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { AuditPort } from '../../src/http/audit-port.js';
+import { Lifecycle } from '../../src/http/lifecycle.js';
+import { jsonLogger } from '../../src/http/logger.js';
+import type { Signer } from '../../src/receipt/sign.js';
+import { harness, KEYS, problem } from './harness.js';
+
+const CHECK = '/api/v1/governance/check';
+
+describe('fail closed', () => {
+  it('answers 503 and gives no decision when the audit log cannot append', async () => {
+    const base = await harness();
+    const audit: AuditPort = { ...base.audit, append: () => Promise.reject(new Error('disk full')) };
+    const h = await harness({ audit });
+    const res = await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'db.read' } });
+    expect(res.status).toBe(503);
+    const p = await problem(res);
+    expect(p.detail).toContain('not recorded');
+    expect(JSON.stringify(p)).not.toContain('approved');
+  });
+
+  it('answers 500 and gives no decision when signing fails', async () => {
+    const base = await harness();
+    const signer = Object.assign(Object.create(Object.getPrototypeOf(base.deps.signer) as object), base.deps.signer, {
+      sign: () => Promise.reject(new Error('key gone')),
+    }) as Signer;
+    const h = await harness({ signer });
+    const res = await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'db.read' } });
+    expect(res.status).toBe(500);
+    expect((await problem(res)).detail).toContain('nothing was approved');
+    expect(await h.audit.size('acme')).toBe(0);
+  });
+
+  it('turns an unexpected throw into a logged 500 problem, with no secret in the log', async () => {
+    const lines: string[] = [];
+    const base = await harness();
+    const engine = Object.assign(Object.create(Object.getPrototypeOf(base.deps.engine) as object), base.deps.engine, {
+      policy: () => {
+        throw new TypeError('boom');
+      },
+    });
+    const h = await harness({ engine, logger: jsonLogger((l) => lines.push(l)) });
+    const res = await h.call('GET', '/api/v1/rules', { key: KEYS.acmeChecker });
+    expect(res.status).toBe(500);
+    await problem(res);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toMatchObject({ level: 'error', msg: 'request failed', error: { name: 'TypeError', message: 'boom' } });
+    expect(lines[0]).not.toContain(KEYS.acmeChecker);
+  });
+
+  it('answers 429 past the in-flight limit and 503 while draining', async () => {
+    const lifecycle = new Lifecycle(1);
+    const h = await harness({ lifecycle });
+    let release!: () => void;
+    const held = lifecycle.run(() => new Promise<void>((r) => (release = r)));
+    const busy = await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'x' } });
+    expect(busy.status).toBe(429);
+    expect(busy.headers.get('retry-after')).toBe('1');
+    const drained = lifecycle.drained();
+    release();
+    await held;
+    await drained;
+    const closing = await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'x' } });
+    expect(closing.status).toBe(503);
+    expect((await problem(closing)).type).toBe('urn:mge:problem:shutting-down');
+    expect((await h.call('GET', '/readyz')).status).toBe(503);
+  });
+});

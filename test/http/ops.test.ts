@@ -1,0 +1,53 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { harness, KEYS, type Harness } from './harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await harness();
+  await h.call('POST', '/api/v1/governance/check', { key: KEYS.acmeChecker, body: { action: 'db.read' } });
+  await h.call('POST', '/api/v1/governance/check', { key: KEYS.acmeChecker, body: { action: 'db.write', context: { environment: 'production' } } });
+  await h.call('POST', '/api/v1/governance/check', { key: KEYS.acmeChecker, raw: '{' });
+});
+
+describe('operational routes', () => {
+  it('/healthz and /readyz', async () => {
+    expect(await (await h.call('GET', '/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = (await (await h.call('GET', '/readyz')).json()) as { status: string; policy_version: string };
+    expect(ready.status).toBe('ready');
+  });
+
+  it('/metrics: checks by outcome and tenant, latency, audit size, rule-set version, reloads', async () => {
+    const res = await h.call('GET', '/metrics');
+    expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4');
+    const text = await res.text();
+    expect(text).toContain('mge_checks_total{tenant="acme",outcome="approved"} 1\n');
+    expect(text).toContain('mge_checks_total{tenant="acme",outcome="denied"} 1\n');
+    expect(text).toContain('mge_check_errors_total{tenant="acme",status="400"} 1\n');
+    expect(text).toContain('mge_check_duration_seconds_count 2\n');
+    expect(text).toContain('mge_audit_entries{tenant="acme"} 2\n');
+    expect(text).toMatch(/mge_rule_set_info\{tenant="acme",policy_version="sha256:[0-9a-f]{64}"\} 1\n/);
+    expect(text).toContain('# TYPE mge_rule_reloads_total counter');
+    expect(text).not.toContain(KEYS.acmeChecker);
+  });
+
+  it('/openapi.json describes every route', async () => {
+    const doc = (await (await h.call('GET', '/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toBe('3.1.0');
+    const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(routes.sort()).toEqual([
+      'DELETE /api/v1/rules/{rule_id}', 'GET /api/v1/audit', 'GET /api/v1/audit/checkpoint', 'GET /api/v1/audit/consistency',
+      'GET /api/v1/audit/export', 'GET /api/v1/audit/proof/{decision_id}', 'GET /api/v1/keys', 'GET /api/v1/rules',
+      'GET /api/v1/rules/{rule_id}', 'GET /healthz', 'GET /metrics', 'GET /openapi.json', 'GET /readyz',
+      'POST /api/v1/governance/check', 'POST /api/v1/governance/check/batch', 'POST /api/v1/receipts/verify',
+      'POST /api/v1/rules/validate', 'PUT /api/v1/rules/{rule_id}',
+    ]);
+    // Every $ref points at a schema that exists.
+    const refs = JSON.stringify(doc).match(/#\/components\/schemas\/\w+/g) ?? [];
+    const schemas = (doc as unknown as { components: { schemas: Record<string, unknown> } }).components.schemas;
+    for (const r of new Set(refs)) expect(schemas[r.split('/').pop()!], r).toBeDefined();
+  });
+
+  it('/api/v1/keys publishes no HS256 secret', async () => {
+    expect(await (await h.call('GET', '/api/v1/keys')).json()).toEqual({ keys: [] });
+  });
+});

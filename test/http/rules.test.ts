@@ -1,0 +1,145 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Decision } from '../../src/ir/types.js';
+import { harness, KEYS, problem, type Harness } from './harness.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await harness();
+});
+
+const YAML = 'rule_id: no-deletes\nprohibited:\n  - message: no deletes\n    when: action.type == "db.delete"\n';
+const MDC = '---\ndescription: no exports\n---\n\n# No exports\n\n**Rule ID:** `no-exports`\n\n## Prohibited\n- Data exports are off `action.type == "data.export"`\n';
+const JSON_RULE = { rule_id: 'no-drops', prohibited: [{ message: 'no drops', when: 'action.type == "db.drop"' }] };
+
+async function approved(key: string, action: string): Promise<boolean> {
+  return ((await (await h.call('POST', '/api/v1/governance/check', { key, body: { action } })).json()) as Decision).approved;
+}
+
+describe('GET /api/v1/rules', () => {
+  it("lists the tenant's effective rules: the baseline and its own, never another tenant's", async () => {
+    const res = await h.call('GET', '/api/v1/rules', { key: KEYS.acmeChecker });
+    const body = (await res.json()) as { tenant: string; policy_version: string; rules: Array<{ rule: { rule_id: string }; origin: string }> };
+    expect(body.tenant).toBe('acme');
+    expect(body.policy_version).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(body.rules.map((r) => [r.rule.rule_id, r.origin]).sort()).toEqual([
+      ['acme-only', 'tenant'], ['api-rate', 'global'], ['no-prod-writes', 'global'],
+    ]);
+  });
+
+  it("answers 404 for another tenant's rule id", async () => {
+    const res = await h.call('GET', '/api/v1/rules/globex-only', { key: KEYS.acmeChecker });
+    expect(res.status).toBe(404);
+    expect((await problem(res)).detail).toBe('no rule `globex-only`');
+  });
+
+  it('shows a rule as JSON rule input, with where it came from beside it', async () => {
+    const res = await h.call('GET', '/api/v1/rules/no-prod-writes', { key: KEYS.acmeChecker });
+    expect(await res.json()).toEqual({
+      rule: {
+        rule_id: 'no-prod-writes', name: 'no-prod-writes', description: '', category: 'general', effect: 'deny', severity: 'high', enabled: true,
+        conditions: [], prohibited: [{ message: 'Direct database modifications in production', when: 'action.type == "db.write" && context.environment == "production"' }],
+        required: [], advisory: [],
+      },
+      origin: 'global',
+      source: { file: 'no-prod-writes.yaml', line: 1 },
+    });
+  });
+});
+
+describe('PUT /api/v1/rules/:rule_id', () => {
+  it('takes YAML, MDC and JSON by Content-Type and enforces them at once, for that tenant only', async () => {
+    const puts: Array<[string, string, string]> = [
+      ['no-deletes', YAML, 'application/yaml'], ['no-exports', MDC, 'text/markdown'], ['no-drops', JSON.stringify(JSON_RULE), 'application/json'],
+    ];
+    for (const [id, text, type] of puts) {
+      const res = await h.call('PUT', `/api/v1/rules/${id}`, { key: KEYS.acmeAdmin, raw: text, type });
+      expect(res.status, id).toBe(201);
+      expect(((await res.json()) as { rule_ids: string[] }).rule_ids).toEqual([id]);
+    }
+    for (const action of ['db.delete', 'data.export', 'db.drop']) {
+      expect(await approved(KEYS.acmeChecker, action), action).toBe(false);
+      expect(await approved(KEYS.globexChecker, action), action).toBe(true);
+    }
+    const again = await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin, raw: YAML, type: 'application/yaml' });
+    expect(again.status).toBe(200);
+  });
+
+  it('refuses an invalid rule with 422 and its diagnostics; the old rules keep serving', async () => {
+    await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin, raw: YAML, type: 'application/yaml' });
+    const before = ((await (await h.call('GET', '/api/v1/rules', { key: KEYS.acmeChecker })).json()) as { policy_version: string }).policy_version;
+    const res = await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin, raw: 'rule_id: no-deletes\ncategroy: x\nprohibited:\n  - message: m\n    when: "true"\n', type: 'application/yaml' });
+    expect(res.status).toBe(422);
+    const p = await problem(res);
+    const diagnostics = p.diagnostics as Array<{ code: string; message: string; help?: string; span: { line: number } }>;
+    expect(diagnostics.length).toBeGreaterThan(0);
+    expect(diagnostics[0].message).toContain('categroy');
+    expect(diagnostics[0].span.line).toBe(2);
+    const after = ((await (await h.call('GET', '/api/v1/rules', { key: KEYS.acmeChecker })).json()) as { policy_version: string }).policy_version;
+    expect(after).toBe(before);
+    expect(await approved(KEYS.acmeChecker, 'db.delete')).toBe(false);
+  });
+
+  it('refuses a body whose rule is not the one the path names (422)', async () => {
+    const res = await h.call('PUT', '/api/v1/rules/other-id', { key: KEYS.acmeAdmin, raw: YAML, type: 'application/yaml' });
+    expect(res.status).toBe(422);
+    expect((await problem(res)).diagnostics).toMatchObject([{ code: 'rule-id-mismatch', message: 'the body defines `no-deletes`; the path names `other-id`' }]);
+  });
+
+  it('refuses to replace a global (file) rule: 409', async () => {
+    const text = 'rule_id: no-prod-writes\nprohibited:\n  - message: m\n    when: "false"\n';
+    const res = await h.call('PUT', '/api/v1/rules/no-prod-writes', { key: KEYS.acmeAdmin, raw: text, type: 'application/yaml' });
+    expect(res.status).toBe(409);
+    expect((await problem(res)).detail).toContain('read-only');
+  });
+
+  it('refuses other content types with 415', async () => {
+    const res = await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin, raw: YAML, type: 'text/plain' });
+    expect(res.status).toBe(415);
+    expect((await problem(res)).detail).toContain('not `text/plain`');
+  });
+});
+
+describe('DELETE /api/v1/rules/:rule_id', () => {
+  it('removes an API rule (204), then 404; file rules are 409', async () => {
+    await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin, raw: YAML, type: 'application/yaml' });
+    expect((await h.call('DELETE', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin })).status).toBe(204);
+    expect(await approved(KEYS.acmeChecker, 'db.delete')).toBe(true);
+    expect((await h.call('DELETE', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin })).status).toBe(404);
+    expect((await h.call('DELETE', '/api/v1/rules/no-prod-writes', { key: KEYS.acmeAdmin })).status).toBe(409);
+    expect((await h.call('DELETE', '/api/v1/rules/acme-only', { key: KEYS.acmeAdmin })).status).toBe(409);
+  });
+
+  it("cannot touch another tenant's API rule", async () => {
+    await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.globexAdmin, raw: YAML, type: 'application/yaml' });
+    expect((await h.call('DELETE', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin })).status).toBe(404);
+    expect(await approved(KEYS.globexChecker, 'db.delete')).toBe(false);
+  });
+});
+
+describe('rule changes are audited', () => {
+  it('appends who, when and what to the tenant log, with the key id and never the key', async () => {
+    await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin, raw: YAML, type: 'application/yaml' });
+    await h.call('DELETE', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin });
+    const entries = (await h.audit.entries('acme', 0, 10)) as Array<Record<string, unknown>>;
+    expect(entries.map((e) => [e.kind, e.rule_id, e.op])).toEqual([['rule_change', 'no-deletes', 'put'], ['rule_change', 'no-deletes', 'delete']]);
+    expect(entries[0].by).toMatch(/^key-[0-9a-f]{12}$/);
+    expect(JSON.stringify(entries)).not.toContain(KEYS.acmeAdmin);
+    expect(entries[0].policy_version).not.toBe(entries[1].policy_version);
+    expect(await h.audit.size('globex')).toBe(0);
+  });
+});
+
+describe('POST /api/v1/rules/validate', () => {
+  it('reports diagnostics without loading anything', async () => {
+    const ok = await h.call('POST', '/api/v1/rules/validate', { key: KEYS.acmeAdmin, raw: YAML, type: 'application/yaml' });
+    expect(await ok.json()).toEqual({ valid: true, rule_ids: ['no-deletes'], diagnostics: [] });
+    expect(await approved(KEYS.acmeChecker, 'db.delete')).toBe(true);
+    const bad = await h.call('POST', '/api/v1/rules/validate', { key: KEYS.acmeAdmin, raw: '{"rule_id": "x", "prohibited": [{"message": "m", "when": "action.type =="}]}' });
+    const body = (await bad.json()) as { valid: boolean; diagnostics: Array<{ severity: string }> };
+    expect(bad.status).toBe(200);
+    expect(body.valid).toBe(false);
+    expect(body.diagnostics.some((d) => d.severity === 'error')).toBe(true);
+    const global = await h.call('POST', '/api/v1/rules/validate', { key: KEYS.acmeAdmin, raw: 'rule_id: no-prod-writes\nprohibited:\n  - message: m\n    when: "false"\n', type: 'application/yaml' });
+    expect(((await global.json()) as { diagnostics: Array<{ code: string }> }).diagnostics.map((d) => d.code)).toEqual(['read-only-rule']);
+  });
+});

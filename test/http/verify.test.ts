@@ -1,0 +1,68 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Decision } from '../../src/ir/types.js';
+import { harness, KEYS, problem, type Harness } from './harness.js';
+
+const VERIFY = '/api/v1/receipts/verify';
+const ACTION = { type: 'db.read', table: 'users' };
+let now = Date.parse('2026-11-25T12:00:00.000Z');
+let h: Harness;
+
+async function decide(key: string, body: unknown = { action: ACTION }): Promise<Decision> {
+  return (await (await h.call('POST', '/api/v1/governance/check', { key, body })).json()) as Decision;
+}
+
+async function verify(key: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await h.call('POST', VERIFY, { key, body });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+beforeEach(async () => {
+  now = Date.parse('2026-11-25T12:00:00.000Z');
+  h = await harness({ now: () => now });
+});
+
+describe('POST /api/v1/receipts/verify', () => {
+  it('accepts a fresh receipt once, then refuses the replay', async () => {
+    const d = await decide(KEYS.acmeChecker);
+    expect(await verify(KEYS.acmeChecker, { decision: d, action: ACTION })).toEqual({ status: 200, json: { valid: true } });
+    expect(await verify(KEYS.acmeChecker, { decision: d, action: ACTION })).toEqual({ status: 200, json: { valid: false, reason: 'replayed' } });
+  });
+
+  it('names each failure, without consuming the nonce', async () => {
+    const d = await decide(KEYS.acmeChecker);
+    const tampered = { ...d, approved: !d.approved };
+    expect((await verify(KEYS.acmeChecker, { decision: tampered })).json).toEqual({ valid: false, reason: 'decision_mismatch' });
+    expect((await verify(KEYS.acmeChecker, { decision: d, action: { type: 'db.drop' } })).json).toEqual({ valid: false, reason: 'action_mismatch' });
+    expect((await verify(KEYS.acmeChecker, { decision: { ...d, receipt: { ...d.receipt, kid: 'nope' } } })).json).toEqual({ valid: false, reason: 'unknown_kid' });
+    expect((await verify(KEYS.acmeChecker, { decision: { approved: true } })).json).toEqual({ valid: false, reason: 'malformed' });
+    expect((await verify(KEYS.acmeChecker, { decision: d })).json).toEqual({ valid: true });
+  });
+
+  it('refuses an expired receipt', async () => {
+    const d = await decide(KEYS.acmeChecker);
+    now += 60_000 + 5_001;
+    expect((await verify(KEYS.acmeChecker, { decision: d })).json).toEqual({ valid: false, reason: 'expired' });
+  });
+
+  it('refuses another tenant\'s receipt with 403 and leaves its nonce unspent', async () => {
+    const d = await decide(KEYS.acmeChecker);
+    const res = await h.call('POST', VERIFY, { key: KEYS.globexChecker, body: { decision: d } });
+    expect(res.status).toBe(403);
+    expect((await problem(res)).detail).toBe('the receipt belongs to another tenant');
+    expect((await verify(KEYS.acmeChecker, { decision: d })).json).toEqual({ valid: true });
+  });
+
+  it('refuses a body of the wrong shape with 400', async () => {
+    for (const body of [[], { decision: 'x' }, { decision: {}, extra: 1 }, { decision: {}, audience: 3 }]) {
+      const res = await h.call('POST', VERIFY, { key: KEYS.acmeChecker, body });
+      expect(res.status).toBe(400);
+      await problem(res);
+    }
+  });
+
+  it('binds to an audience when the verifier states one', async () => {
+    const d = await decide(KEYS.acmeChecker, { action: ACTION, audience: 'executor-a' });
+    expect((await verify(KEYS.acmeChecker, { decision: d, audience: 'executor-b' })).json).toEqual({ valid: false, reason: 'audience_mismatch' });
+    expect((await verify(KEYS.acmeChecker, { decision: d, audience: 'executor-a' })).json).toEqual({ valid: true });
+  });
+});

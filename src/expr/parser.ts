@@ -25,6 +25,7 @@ import { checkCall } from './check-call.js';
 export const MAX_EXPR_DEPTH = 64;
 
 const ROOTS: readonly PathRoot[] = ['action', 'context', 'request'];
+const REQUEST_FIELDS = ['time', 'tenant'];
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', 'in']);
 
 /** A syntax error: unwinds the descent to parseExpression, which turns it into a diagnostic. */
@@ -41,9 +42,14 @@ class Parser {
   readonly diagnostics: Diagnostic[] = [];
 
   constructor(
+    private readonly text: string,
     private readonly tokens: Token[],
     private readonly loc: Locator,
   ) {}
+
+  private sourceOf(start: number, end: number): string {
+    return this.text.slice(start, end);
+  }
 
   private peek(): Token {
     return this.tokens[this.pos];
@@ -322,6 +328,18 @@ class Parser {
       }
     }
     const path = { root: root.text as PathRoot, segments };
+    const first = segments[0];
+    if (path.root === 'request' && first !== undefined && first !== 'time' && first !== 'tenant') {
+      // Legal (it reads null), but almost certainly a typo; a warning, so the rule still loads.
+      const guess = typeof first === 'string' ? didYouMean(first, REQUEST_FIELDS) : undefined;
+      this.diagnostics.push({
+        severity: 'warning',
+        code: 'unknown-request-field',
+        message: `\`${excerpt(this.sourceOf(root.start, end))}\` is always null: a request has only \`request.time\` and \`request.tenant\``,
+        ...(guess ? { help: `did you mean \`request.${guess}\`?` } : {}),
+        span: this.span(root.start, end),
+      });
+    }
     return this.node({ kind: 'path', path, span: this.span(root.start, end) }, root.start, end, []);
   }
 
@@ -359,7 +377,7 @@ function describe(t: Token): string {
  */
 export function parseExpression(text: string, origin: Span): { expr?: Expr; diagnostics: Diagnostic[] } {
   const loc = new Locator(origin, text);
-  const parser = new Parser(tokenize(text), loc);
+  const parser = new Parser(text, tokenize(text), loc);
   let expr: Expr | undefined;
   try {
     expr = parser.parseTop();

@@ -46,7 +46,8 @@ describe('parseExpression: grammar', () => {
   it('parses paths with dots, string keys and indexes', () => {
     expect(tree('action')).toEqual(P('action'));
     expect(tree('context.a.b')).toEqual(P('context', 'a', 'b'));
-    expect(tree('request["a b"][0][12].c')).toEqual(P('request', 'a b', 0, 12, 'c'));
+    expect(tree('context["a b"][0][12].c')).toEqual(P('context', 'a b', 0, 12, 'c'));
+    expect(tree('request.time')).toEqual(P('request', 'time'));
     expect(tree('action.in.true')).toEqual(P('action', 'in', 'true'));
     expect(tree('action["__proto__"]')).toEqual(P('action', '__proto__'));
   });
@@ -170,6 +171,17 @@ describe('parseExpression: diagnostics', () => {
     expect(only('frobnicate(1)')).toMatchObject({
       help: 'the functions are `startsWith`, `endsWith`, `contains`, `lower`, `upper`, `len`, `exists`, `glob`, `globAny`, `inCidr`',
     });
+  });
+
+  it('warns about request fields that do not exist, and still returns the expression', () => {
+    const r = parseExpression('request.tenat == "acme"', ORIGIN);
+    expect(r.expr).toBeDefined();
+    expect(r.diagnostics).toEqual([{ severity: 'warning', code: 'unknown-request-field',
+      message: '`request.tenat` is always null: a request has only `request.time` and `request.tenant`',
+      help: 'did you mean `request.tenant`?', span: { file: 'rules/db.mdc', line: 12, col: 7, endLine: 12, endCol: 20 } }]);
+    expect(parseExpression('request["x y"] == null', ORIGIN).diagnostics).toMatchObject([{ code: 'unknown-request-field',
+      message: '`request["x y"]` is always null: a request has only `request.time` and `request.tenant`' }]);
+    expect(parseExpression('request.time > "2026" && request.tenant == "a" && request == null', ORIGIN).diagnostics).toEqual([]);
   });
 
   it('checks arity', () => {

@@ -1,0 +1,245 @@
+// The embedded audit store, default on Node (SPEC §6): one append-only JSON Lines file per
+// tenant, `<data>/audit/<tenant>/log.jsonl`, byte for byte the tenant's export.
+//
+// Durability: an append resolves only after its bytes were written and, with the default
+// `fsync: 'always'`, fdatasync'ed. Group commit: while one write+fdatasync is in flight, new
+// lines queue up and the next flush takes them all, so N concurrent decisions cost one sync,
+// not N. `fsync: 'never'` only writes (survives a process crash, not a power cut).
+// Recovery: a last line without its newline (a torn write) is cut off; a last line that is
+// not JSON is cut off too (a torn write the file system padded). Damage anywhere else is
+// refused: the store will not open, and `mge audit verify` names the line.
+// One process per data dir: two writers would each keep a tree the other does not see.
+
+import { mkdir, open, readFile, readdir, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Checkpoint } from '../audit/checkpoint.js';
+import { AuditStoreError, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
+
+export type FsyncPolicy = 'always' | 'never';
+
+export interface NodeAuditStoreOptions {
+  fsync?: FsyncPolicy;
+}
+
+const NL = 0x0a;
+const CHUNK = 1 << 20;
+
+/** Tenant → directory name: a reversible escape, so no tenant name can reach `..` or `/`. */
+export function tenantDirName(tenant: string): string {
+  return Array.from(new TextEncoder().encode(tenant), (b, i) =>
+    (/[A-Za-z0-9_-]/.test(String.fromCharCode(b)) || (b === 0x2e && i > 0)) ? String.fromCharCode(b) : '%' + b.toString(16).padStart(2, '0').toUpperCase(),
+  ).join('') || '%';
+}
+
+export function tenantFromDirName(name: string): string {
+  return name === '%' ? '' : decodeURIComponent(name);
+}
+
+/** Complete lines of `fh` from `start` to `end` with their offsets; a tail without newline is reported apart. */
+export async function* scanLines(fh: FileHandle, start: number, end: number): AsyncGenerator<{ line: string; offset: number; complete: boolean }> {
+  let pos = start;
+  let carry = Buffer.alloc(0);
+  let carryOffset = start;
+  while (pos < end) {
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, end - pos));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+    if (bytesRead === 0) break;
+    pos += bytesRead;
+    let data = buf.subarray(0, bytesRead);
+    if (carry.length > 0) data = Buffer.concat([carry, data]);
+    let s = 0;
+    for (let i = data.indexOf(NL); i >= 0; i = data.indexOf(NL, s)) {
+      yield { line: data.toString('utf8', s, i), offset: carryOffset + s, complete: true };
+      s = i + 1;
+    }
+    carryOffset += s;
+    carry = Buffer.from(data.subarray(s));
+  }
+  if (carry.length > 0) yield { line: carry.toString('utf8'), offset: carryOffset, complete: false };
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
+
+export class NodeAuditStore implements AuditStore {
+  // Start offset of every line, then the end of the file as last element.
+  private offsets = new Float64Array(1024);
+  private count = 0;
+  private end = 0;
+  private pending: Buffer[] = [];
+  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private flushing = false;
+  private failure: unknown;
+  /** Lines dropped as torn when the store opened (for the start-up log). */
+  droppedTornBytes = 0;
+
+  private constructor(readonly dir: string, private readonly fh: FileHandle, private readonly fsync: FsyncPolicy) {}
+
+  static async open(dir: string, opts: NodeAuditStoreOptions = {}): Promise<NodeAuditStore> {
+    await mkdir(dir, { recursive: true });
+    const fh = await open(join(dir, 'log.jsonl'), 'a+', 0o600);
+    const store = new NodeAuditStore(dir, fh, opts.fsync ?? 'always');
+    try {
+      await store.recover();
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+    await syncDir(dir);
+    return store;
+  }
+
+  private record(offset: number): void {
+    if (this.count + 1 >= this.offsets.length) {
+      const bigger = new Float64Array(this.offsets.length * 2);
+      bigger.set(this.offsets);
+      this.offsets = bigger;
+    }
+    this.offsets[this.count++] = offset;
+  }
+
+  /** Indexes the file and cuts off a torn last record. */
+  private async recover(): Promise<void> {
+    const size = (await this.fh.stat()).size;
+    let last: { line: string; offset: number } | undefined;
+    let goodEnd = 0;
+    for await (const l of scanLines(this.fh, 0, size)) {
+      if (!l.complete) break;
+      if (last !== undefined) this.record(last.offset);
+      last = l;
+      goodEnd = l.offset + Buffer.byteLength(l.line) + 1;
+    }
+    if (last !== undefined) {
+      let ok = true;
+      try {
+        JSON.parse(last.line);
+      } catch {
+        ok = false;
+      }
+      if (ok) this.record(last.offset);
+      else goodEnd = last.offset;
+    }
+    if (goodEnd < size) {
+      this.droppedTornBytes = size - goodEnd;
+      await this.fh.truncate(goodEnd);
+      await this.fh.datasync();
+    }
+    this.end = goodEnd;
+  }
+
+  async *load(): AsyncIterable<string> {
+    yield* this.read(0, this.count);
+  }
+
+  async *read(from: number, count: number): AsyncIterable<string> {
+    const to = Math.min(this.count, from + count);
+    if (from >= to) return;
+    const endOffset = to === this.count ? this.end : this.offsets[to];
+    let n = 0;
+    for await (const l of scanLines(this.fh, this.offsets[from], endOffset)) {
+      if (!l.complete || n++ >= to - from) break;
+      yield l.line;
+    }
+  }
+
+  append(lines: readonly string[]): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (lines.length === 0) return Promise.resolve();
+    for (const line of lines) {
+      const b = Buffer.from(line + '\n', 'utf8');
+      if (b.indexOf(NL) !== b.length - 1) return Promise.reject(new AuditStoreError('an audit line must not contain a newline'));
+      this.pending.push(b);
+    }
+    // Offsets are taken now, in call order; the bytes land in that order too.
+    for (let i = this.pending.length - lines.length; i < this.pending.length; i++) {
+      this.record(this.end);
+      this.end += this.pending[i].length;
+    }
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (!this.flushing) {
+      this.flushing = true;
+      // A microtask lets appends made in the same tick join the first group.
+      queueMicrotask(() => void this.flushLoop());
+    }
+    return done;
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.pending.length > 0) {
+      const bufs = this.pending;
+      const waiters = this.waiters;
+      this.pending = [];
+      this.waiters = [];
+      try {
+        if (this.failure !== undefined) throw this.failure;
+        const data = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
+        for (let off = 0; off < data.length;) off += (await this.fh.write(data, off, data.length - off)).bytesWritten;
+        if (this.fsync === 'always') await this.fh.datasync();
+        for (const w of waiters) w.resolve();
+      } catch (e) {
+        // Whatever reached the file is cut off at the next open if torn; nothing more is accepted.
+        this.failure ??= new AuditStoreError(`audit file write failed in \`${this.dir}\`: ${String(e)}`);
+        for (const w of waiters) w.reject(this.failure);
+      }
+    }
+    this.flushing = false;
+  }
+
+  async appendCheckpoint(cp: Checkpoint): Promise<void> {
+    const fh = await open(join(this.dir, 'checkpoints.jsonl'), 'a', 0o600);
+    try {
+      await fh.write(JSON.stringify(cp) + '\n');
+      if (this.fsync === 'always') await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async checkpoints(): Promise<Checkpoint[]> {
+    return readCheckpointFile(join(this.dir, 'checkpoints.jsonl'));
+  }
+
+  async close(): Promise<void> {
+    while (this.flushing) await new Promise((r) => setImmediate(r));
+    await this.fh.close();
+  }
+}
+
+/** Checkpoints kept beside a log; a torn last line (crash while writing one) is ignored. */
+export async function readCheckpointFile(file: string): Promise<Checkpoint[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const lines = text.split('\n');
+  lines.pop(); // the part after the last newline: empty, or torn
+  return lines.map((l) => JSON.parse(l) as Checkpoint);
+}
+
+/** One file store per tenant under `<dataDir>/audit/`. */
+export class NodeAuditStoreFactory implements AuditStoreFactory {
+  constructor(readonly dataDir: string, private readonly opts: NodeAuditStoreOptions = {}) {}
+
+  open(tenant: string): Promise<NodeAuditStore> {
+    return NodeAuditStore.open(join(this.dataDir, 'audit', tenantDirName(tenant)), this.opts);
+  }
+
+  async tenants(): Promise<string[]> {
+    try {
+      const entries = await readdir(join(this.dataDir, 'audit'), { withFileTypes: true });
+      return entries.filter((e) => e.isDirectory()).map((e) => tenantFromDirName(e.name)).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+// Checks a whole log (SPEC §6, `mge audit verify`): every entry is canonical JSON with a valid
+// receipt, no decision appears twice, the tree is rebuilt, and every checkpoint is signed and
+// matches the log's prefix of its size. A changed entry breaks its receipt; a removed,
+// reordered or inserted one breaks the root a checkpoint signed.
+
+import type { Json } from '../ir/types.js';
+import { parseStrictJson } from '../json/strict-parse.js';
+import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
+import { computeDecisionHash } from '../receipt/decision-hash.js';
+import { fromHex, toHex } from '../receipt/hash.js';
+import { canonicalize } from '../receipt/jcs.js';
+import type { KeyRing } from '../receipt/keys.js';
+import { verifySignedObject } from '../receipt/signed-object.js';
+import { isCheckpoint, verifyCheckpointSignature } from './checkpoint.js';
+import { verifyConsistency } from './merkle.js';
+import { MerkleTree } from './merkle-tree.js';
+
+export interface LogReport {
+  ok: boolean;
+  size: number;
+  root_hash: string;
+  checkpoints: number;
+  /** One line per problem, naming the entry or checkpoint (1-based positions, as in the file). */
+  problems: string[];
+}
+
+export interface VerifyLogInput {
+  /** The tenant the log belongs to, when known (a store); entries and checkpoints must agree. */
+  tenant?: string;
+  lines: AsyncIterable<string> | Iterable<string>;
+  /** Checkpoints kept with the log and saved by the caller; unknown shapes are reported. */
+  checkpoints: unknown[];
+  keys: KeyRing;
+  backend?: CryptoBackend;
+}
+
+// An entry is a whole decision, possibly larger than a request body; no structural limits.
+const WIDE = { maxBytes: 1 << 30, maxDepth: 256, maxStringBytes: 1 << 30, maxArrayItems: 1 << 30 };
+const RULE_CHANGE_FIELDS = ['by', 'kind', 'op', 'policy_version', 'rule_id', 'timestamp'].join();
+const encoder = new TextEncoder();
+
+function asObject(v: Json): { [k: string]: Json } | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : undefined;
+}
+
+async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: CryptoBackend, tenant: string | undefined): Promise<string | undefined> {
+  if (e.kind === 'rule_change') {
+    return Object.keys(e).sort().join() === RULE_CHANGE_FIELDS ? undefined : 'rule change entry does not have exactly the SPEC §6 fields';
+  }
+  if (typeof e.decision_id !== 'string') return 'entry is neither a decision nor a rule change';
+  if (tenant !== undefined && e.tenant !== tenant) return `decision of tenant \`${String(e.tenant)}\` in the log of tenant \`${tenant}\``;
+  const receipt = asObject(e.receipt ?? null);
+  if (receipt === undefined) return 'decision has no receipt';
+  const sig = await verifySignedObject(receipt, keys, backend);
+  if (sig === 'unknown_kid') return `receipt key \`${String(receipt.kid)}\` is unknown (give its key with --jwks or MGE_SECRET_KEY)`;
+  if (sig !== 'ok') return sig === 'malformed' ? 'receipt is malformed' : 'receipt signature does not verify';
+  if ((await computeDecisionHash(e, backend)) !== receipt.decision_hash) return 'decision was changed after signing (decision_hash does not match)';
+  return undefined;
+}
+
+export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
+  const backend = input.backend ?? webCryptoBackend;
+  const problems: string[] = [];
+  const tree = new MerkleTree(backend.sha256);
+  const seen = new Map<string, number>();
+  let n = 0;
+  for await (const line of input.lines) {
+    const at = ++n;
+    void tree.appendEntry(encoder.encode(line));
+    let value: Json;
+    try {
+      value = parseStrictJson(line, WIDE);
+    } catch (err) {
+      problems.push(`entry ${at}: not strict JSON: ${(err as Error).message}`);
+      continue;
+    }
+    const e = asObject(value);
+    if (e === undefined) {
+      problems.push(`entry ${at}: not a JSON object`);
+      continue;
+    }
+    if (canonicalize(e) !== line) problems.push(`entry ${at}: not in canonical form (RFC 8785)`);
+    const id = typeof e.decision_id === 'string' ? e.decision_id : undefined;
+    if (id !== undefined) {
+      const first = seen.get(id);
+      if (first !== undefined) problems.push(`entry ${at}: decision \`${id}\` is also entry ${first} (inserted or duplicated entry)`);
+      else seen.set(id, at);
+    }
+    const problem = await checkEntry(e, input.keys, backend, input.tenant);
+    if (problem !== undefined) problems.push(`entry ${at}: ${problem}`);
+  }
+  await tree.settled();
+  const root = await tree.root(n);
+
+  let prevSize = 0;
+  for (const [i, cp] of input.checkpoints.entries()) {
+    const name = `checkpoint ${i + 1}`;
+    if (!isCheckpoint(cp)) {
+      problems.push(`${name}: not a checkpoint (SPEC §6 fields)`);
+      continue;
+    }
+    const label = `${name} (tree_size ${cp.tree_size})`;
+    if (input.tenant !== undefined && cp.tenant !== input.tenant) problems.push(`${label}: of tenant \`${cp.tenant}\`, not \`${input.tenant}\``);
+    const sig = await verifyCheckpointSignature(cp, input.keys, backend);
+    if (sig !== 'ok') problems.push(`${label}: ${sig === 'unknown_kid' ? `key \`${cp.kid}\` is unknown` : 'signature does not verify'}`);
+    if (cp.tree_size < prevSize) problems.push(`${label}: smaller than an earlier checkpoint (${prevSize}): the log shrank`);
+    prevSize = Math.max(prevSize, cp.tree_size);
+    if (cp.tree_size > n) {
+      problems.push(`${label}: covers ${cp.tree_size} entries but the log has only ${n}: entries were removed or the log was truncated`);
+      continue;
+    }
+    if (cp.tree_size === 0) {
+      if (cp.root_hash !== toHex(await tree.root(0))) problems.push(`${label}: root_hash is not the empty tree's root`);
+      continue;
+    }
+    const proof = await tree.consistencyProof(cp.tree_size, n);
+    const grew = await verifyConsistency(backend.sha256, cp.tree_size, n, fromHex(cp.root_hash), root, proof);
+    if (!grew) {
+      problems.push(`${label}: root_hash does not match the log's first ${cp.tree_size} entries: an entry was changed, removed, reordered or inserted`);
+    }
+  }
+  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: input.checkpoints.length, problems };
+}

@@ -32,12 +32,16 @@ const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', 'in']);
 class ParseAbort extends Error {
   constructor(readonly diagnostic: Diagnostic) {
     super(diagnostic.message);
+    this.name = 'ParseAbort';
   }
 }
 
 class Parser {
   private pos = 0;
   private nesting = 0;
+  // Per node: its extent in the text (parentheses included) and its height, kept beside the
+  // tree so the IR stays free of parser bookkeeping.
+  private readonly offsets = new WeakMap<Expr, [number, number]>();
   private readonly heights = new WeakMap<Expr, number>();
   readonly diagnostics: Diagnostic[] = [];
 
@@ -77,8 +81,6 @@ class Parser {
   private endOf(e: Expr): number {
     return this.offsets.get(e)![1];
   }
-
-  private readonly offsets = new WeakMap<Expr, [number, number]>();
 
   /** Record a node's extent and height; refuse it when the tree gets too deep. */
   private node<E extends Expr>(e: E, start: number, end: number, children: Expr[]): E {

@@ -59,16 +59,17 @@ export class MGEClient {
 
   /**
    * Server-side receipt verification (SPEC §5). A valid answer consumes the nonce: the same
-   * receipt verifies once. Pass the action about to run to catch `action_mismatch`.
+   * receipt verifies once. Pass the action about to run to catch `action_mismatch`, and the
+   * executor's own id as `audience` to refuse receipts meant for another.
    *
    * @example
    * const { valid, reason } = await client.verify(decision, { action, context })
    */
-  verify(decision: Decision, opts: { action?: Action; context?: Context } = {}): Promise<ServerVerifyResult> {
+  verify(decision: Decision, opts: { action?: Action; context?: Context; audience?: string } = {}): Promise<ServerVerifyResult> {
     return this.t.json<ServerVerifyResult>({
       method: 'POST',
       path: '/api/v1/receipts/verify',
-      body: { decision, action: opts.action, context: opts.context },
+      body: { decision, action: opts.action, context: opts.context, audience: opts.audience },
       idempotent: false,
     });
   }

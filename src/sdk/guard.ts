@@ -28,7 +28,7 @@ export interface GuardOptions {
 /** The part of MGEClient the guard uses (kept narrow so tests can see what it depends on). */
 export interface GuardClient {
   checkCompliance(action: Action, context?: Context, opts?: { explain?: boolean; audience?: string }): Promise<CheckResult>;
-  verify(decision: Decision, opts?: { action?: Action; context?: Context }): Promise<{ valid: boolean; reason?: string }>;
+  verify(decision: Decision, opts?: { action?: Action; context?: Context; audience?: string }): Promise<{ valid: boolean; reason?: string }>;
 }
 
 /**
@@ -43,7 +43,7 @@ export function guard<A extends unknown[], R>(
 ): GuardedFn<A, R> {
   const check: ReceiptCheck =
     opts.verify === undefined || opts.verify === 'server'
-      ? (d, input) => client.verify(d, { action: input.action, context: input.context })
+      ? (d, input) => client.verify(d, { action: input.action, context: input.context, audience: input.audience })
       : opts.verify;
   return async (...args: A): Promise<R> => {
     const input = await describe(...args);

@@ -3,7 +3,10 @@
 
 export { MGEClient, type MGEClientOptions } from './client.js';
 export { guard, type Describe, type GuardClient, type GuardedFn, type GuardOptions, type ReceiptCheck } from './guard.js';
-export { RulesApi, RULE_CONTENT_TYPES, type RuleFormat, type RuleContentType, type ValidateResult } from './rules-api.js';
+export {
+  RulesApi, RULE_CONTENT_TYPES,
+  type RuleFormat, type RuleContentType, type ValidateResult, type RuleListing, type RuleView, type PutRuleResult,
+} from './rules-api.js';
 export { AuditApi, type ExportOptions } from './audit-api.js';
 export {
   verifyReceipt, offlineReceiptCheck, importVerifierKeys, KeyRing,

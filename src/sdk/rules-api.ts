@@ -2,8 +2,26 @@
 // admins. PUT and DELETE are idempotent by HTTP semantics, so they are retried like GETs;
 // validate only reports diagnostics and changes nothing, so it is retried too.
 
+import type { RuleView } from '../http/rule-view.js';
 import type { Diagnostic } from '../ir/types.js';
+import { parseRuleText } from '../rules/load.js';
+import { RuleBuildError } from './errors.js';
 import type { Transport } from './transport.js';
+
+export type { RuleView };
+
+/** GET /api/v1/rules: the tenant's effective rule set and its version. */
+export interface RuleListing {
+  tenant: string;
+  policy_version: string;
+  rules: RuleView[];
+}
+
+/** What a successful PUT answers. */
+export interface PutRuleResult {
+  rule_ids: string[];
+  policy_version: string;
+}
 
 /** Rule text formats and the Content-Type each is sent with. */
 export const RULE_CONTENT_TYPES = {
@@ -19,6 +37,7 @@ export type RuleContentType = RuleFormat | (string & {});
 
 export interface ValidateResult {
   valid: boolean;
+  rule_ids: string[];
   diagnostics: Diagnostic[];
 }
 
@@ -26,33 +45,64 @@ function contentTypeOf(t: RuleContentType): string {
   return (RULE_CONTENT_TYPES as Record<string, string>)[t] ?? t;
 }
 
+const FORMAT_OF_TYPE: Record<string, RuleFormat> = {
+  'text/markdown': 'mdc', 'text/x-markdown': 'mdc', 'text/mdc': 'mdc', 'text/x-mdc': 'mdc',
+  'application/yaml': 'yaml', 'application/x-yaml': 'yaml', 'text/yaml': 'yaml', 'text/x-yaml': 'yaml',
+  'application/json': 'json',
+};
+
+/**
+ * The one rule id `text` defines, read with the rule loader, for a PUT that names none. Text
+ * that does not load, or defines other than one rule, is refused here with the loader's
+ * diagnostics — the server would refuse it the same way.
+ */
+function ruleIdOf(text: string, contentType: RuleContentType): string {
+  const type = contentTypeOf(contentType).split(';')[0].trim().toLowerCase();
+  const format = FORMAT_OF_TYPE[type] ?? (type.endsWith('+json') ? 'json' : undefined);
+  const file = `put.${format ?? 'txt'}`;
+  if (format === undefined) {
+    throw new RuleBuildError([{ severity: 'error', code: 'unknown-content-type', message: `cannot tell the rule format of \`${type}\``,
+      help: 'pass the rule id, or use `mdc`, `yaml` or `json`', span: { file, line: 1, col: 1 } }]);
+  }
+  const parsed = parseRuleText(text, format, file);
+  const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) throw new RuleBuildError(errors);
+  if (parsed.rules.length !== 1) {
+    throw new RuleBuildError([{ severity: 'error', code: 'rule-count', message: `the text defines ${parsed.rules.length} rules; a PUT takes exactly one`,
+      span: { file, line: 1, col: 1 } }]);
+  }
+  return parsed.rules[0].rule_id;
+}
+
 export class RulesApi {
   constructor(private readonly t: Transport) {}
 
   /**
-   * The tenant's effective rules (global baseline and its own).
-   * @example const rules = await client.rules.list()
+   * The tenant's effective rules (global baseline and its own) and the policy version.
+   * @example const { policy_version, rules } = await client.rules.list()
    */
-  list<R = unknown>(): Promise<R[]> {
-    return this.t.json<{ rules: R[] }>({ method: 'GET', path: '/api/v1/rules', idempotent: true }).then((b) => b.rules);
+  list(): Promise<RuleListing> {
+    return this.t.json<RuleListing>({ method: 'GET', path: '/api/v1/rules', idempotent: true });
   }
 
   /**
    * One rule by id; throws `MGENotFound` when there is none.
    * @example const rule = await client.rules.get('db-access-control')
    */
-  get<R = unknown>(ruleId: string): Promise<R> {
-    return this.t.json<R>({ method: 'GET', path: `/api/v1/rules/${encodeURIComponent(ruleId)}`, idempotent: true });
+  get(ruleId: string): Promise<RuleView> {
+    return this.t.json<RuleView>({ method: 'GET', path: `/api/v1/rules/${encodeURIComponent(ruleId)}`, idempotent: true });
   }
 
   /**
-   * Adds or replaces the rule written in `text`; invalid text throws `MGEInvalidRule` (422)
-   * and the old rules keep serving.
-   * @example await client.rules.put(builder.toMdc('no-prod-writes'), 'mdc', 'no-prod-writes')
+   * Adds or replaces the rule written in `text` (its id read from the text when not given);
+   * invalid text throws `MGEInvalidRule` (422) and the old rules keep serving.
+   * @example await client.rules.put(builder.toMdc('no-prod-writes'), 'mdc')
    */
-  put<R = unknown>(text: string, contentType: RuleContentType, ruleId?: string): Promise<R> {
-    const path = ruleId === undefined ? '/api/v1/rules' : `/api/v1/rules/${encodeURIComponent(ruleId)}`;
-    return this.t.json<R>({ method: 'PUT', path, body: text, contentType: contentTypeOf(contentType), idempotent: true });
+  async put(text: string, contentType: RuleContentType, ruleId?: string): Promise<PutRuleResult> {
+    const id = ruleId ?? ruleIdOf(text, contentType);
+    return this.t.json<PutRuleResult>({
+      method: 'PUT', path: `/api/v1/rules/${encodeURIComponent(id)}`, body: text, contentType: contentTypeOf(contentType), idempotent: true,
+    });
   }
 
   /**
@@ -60,7 +110,7 @@ export class RulesApi {
    * @example await client.rules.delete('no-prod-writes')
    */
   async delete(ruleId: string): Promise<void> {
-    await this.t.json<unknown>({ method: 'DELETE', path: `/api/v1/rules/${encodeURIComponent(ruleId)}`, idempotent: true });
+    await this.t.empty({ method: 'DELETE', path: `/api/v1/rules/${encodeURIComponent(ruleId)}`, idempotent: true });
   }
 
   /**

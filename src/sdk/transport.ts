@@ -65,6 +65,13 @@ export class Transport {
     });
   }
 
+  /** Sends `call` and discards the answer's body (204 responses). */
+  async empty(call: Call): Promise<void> {
+    await this.attempt(call, async (res) => {
+      await res.body?.cancel();
+    });
+  }
+
   /** Sends `call` and hands back the open response (for streaming bodies). */
   async stream(call: Call): Promise<Response> {
     return this.attempt(call, async (res) => res);

@@ -4,8 +4,9 @@
 import type { Decision, ExplanationEntry, Json, Receipt, Violation } from '../ir/types.js';
 import type { ReasonCode } from '../receipt/verify.js';
 import type { Checkpoint } from '../audit/checkpoint.js';
+import type { ConsistencyProof, InclusionProof } from '../audit/log.js';
 
-export type { Checkpoint };
+export type { Checkpoint, ConsistencyProof, InclusionProof };
 
 export type { Decision, ExplanationEntry, Json, Receipt, Violation };
 
@@ -37,22 +38,6 @@ export type VerifyReason = ReasonCode;
 export interface ServerVerifyResult {
   valid: boolean;
   reason?: VerifyReason;
-}
-
-/** RFC 9162 inclusion proof of one decision (SPEC §6). */
-export interface InclusionProof {
-  decision_id: string;
-  leaf_index: number;
-  tree_size: number;
-  leaf_hash: string;
-  audit_path: string[];
-  root_hash: string;
-}
-
-export interface ConsistencyProof {
-  first: number;
-  second: number;
-  proof: string[];
 }
 
 /** A rule change as logged (SPEC §6). */

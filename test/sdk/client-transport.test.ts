@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   MGEClient, MGEHttpError, MGEInvalidRule, MGENetworkError, MGENotFound, MGEOverloaded, MGEProtocolError,
-  MGETimeoutError, MGEUnauthorized,
+  MGETimeoutError, MGEUnauthorized, RuleBuildError,
 } from '../../src/sdk/index.js';
 import { stubFetch, type Scripted } from './stub-fetch.js';
 
@@ -51,6 +51,22 @@ describe('requests', () => {
     expect(calls[0].headers.get('content-type')).toBe('text/markdown');
     expect(calls[0].body).toBe('---\n---\n# R\n');
   });
+
+  it('reads the rule id from the text when the PUT names none, and refuses text that does not load', async () => {
+    const { c, calls } = client([{ status: 201, body: { rule_ids: ['from-text'], policy_version: 'sha256:1' } }]);
+    await c.rules.put('rule_id: from-text\nprohibited: [{message: m, when: "true"}]\n', 'yaml');
+    expect(calls[0].url).toBe('http://mge.test/api/v1/rules/from-text');
+    const e = await c.rules.put('rule_id: Bad\n', 'yaml').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RuleBuildError);
+    expect((e as RuleBuildError).diagnostics.map((d) => d.code)).toContain('invalid-rule-id');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('accepts an empty 204 answer to DELETE', async () => {
+    const { c, calls } = client([{ status: 204 }]);
+    await expect(c.rules.delete('r')).resolves.toBeUndefined();
+    expect(calls[0].method).toBe('DELETE');
+  });
 });
 
 describe('typed errors', () => {
@@ -67,7 +83,7 @@ describe('typed errors', () => {
   it('exposes the diagnostics of a 422', async () => {
     const diag = { severity: 'error', code: 'unknown-field', message: 'unknown field `catgory`', span: { file: 'r.yaml', line: 2, col: 1 } };
     const { c } = client([{ status: 422, body: { title: 'Invalid rule', status: 422, diagnostics: [diag] } }]);
-    const e = (await c.rules.put('x', 'yaml').catch((x: unknown) => x)) as MGEInvalidRule;
+    const e = (await c.rules.put('x', 'yaml', 'r').catch((x: unknown) => x)) as MGEInvalidRule;
     expect(e).toBeInstanceOf(MGEInvalidRule);
     expect(e.diagnostics).toEqual([diag]);
   });
@@ -107,7 +123,7 @@ describe('retries', () => {
     const { c, calls } = client([overloaded, { hang: true }, { networkError: 'reset' }, { status: 200, body: { rules: [] } }], {
       retries: 3, timeoutMs: 30,
     });
-    await expect(c.rules.list()).resolves.toEqual([]);
+    await expect(c.rules.list()).resolves.toEqual({ rules: [] });
     expect(calls).toHaveLength(4);
   });
 

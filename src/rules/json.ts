@@ -64,6 +64,7 @@ export function readJson(text: string, file: string): ReadResult {
   const object = (depth: number): RawValue => {
     const start = i++;
     const entries: RawEntry[] = [];
+    const seen = new Map<string, RawEntry>();
     skipWs();
     if (text[i] === '}') {
       i++;
@@ -77,7 +78,7 @@ export function readJson(text: string, file: string): ReadResult {
       const keySpan = lines.span(keyStart, i);
       expect(':', '`:` after the key');
       const v = value(depth + 1);
-      const first = entries.find((e) => e.key === key);
+      const first = seen.get(key);
       if (first) {
         diagnostics.push({
           severity: 'error',
@@ -86,7 +87,11 @@ export function readJson(text: string, file: string): ReadResult {
           help: `first given at line ${first.keySpan.line}, column ${first.keySpan.col}`,
           span: keySpan,
         });
-      } else entries.push({ key, keySpan, value: v });
+      } else {
+        const entry = { key, keySpan, value: v };
+        seen.set(key, entry);
+        entries.push(entry);
+      }
       skipWs();
       if (text[i] === ',') { i++; continue; }
       if (text[i] === '}') { i++; break; }

@@ -119,8 +119,9 @@ class MdcReader {
   /** Handles a fenced block starting at line `i`; returns the index of its closing line. */
   private fence(i: number, m: RegExpExecArray, section: Section): number {
     const marker = m[2];
+    const closing = new RegExp(`^\\s*${marker[0]}{${marker.length},}\\s*$`);
     let end = i + 1;
-    while (end < this.lines.length && !new RegExp(`^\\s*${marker[0]}{${marker.length},}\\s*$`).test(this.lines[end])) end++;
+    while (end < this.lines.length && !closing.test(this.lines[end])) end++;
     if (CONDITIONS_INFO.test(m[3].trim())) {
       this.conditionsBlock(i, end);
     } else if (section === 'other') {
@@ -220,9 +221,10 @@ class MdcReader {
   }
 
   private descriptionText(): { text: string; span: Span } | undefined {
-    const text = this.description.map((d) => d.text).join('\n').replace(/\n{3,}/g, '\n\n').trim();
+    const kept = withoutEmptySections(this.description);
+    const text = kept.map((d) => d.text).join('\n').replace(/\n{3,}/g, '\n\n').trim();
     if (text === '') return undefined;
-    const first = this.description.find((d) => d.text.trim() !== '')!;
+    const first = kept.find((d) => d.text.trim() !== '')!;
     return { text, span: this.at(first.line, first.text.length - first.text.trimStart().length) };
   }
 
@@ -239,6 +241,22 @@ class MdcReader {
   private error(span: Span, code: string, message: string, help?: string): void {
     this.diagnostics.push({ severity: 'error', code, message, span, ...(help ? { help } : {}) });
   }
+}
+
+/**
+ * Drops headings left with nothing under them (a `## Conditions` heading whose only content was
+ * the conditions block), so the description is prose, not a table of contents.
+ */
+function withoutEmptySections(lines: { text: string; line: number }[]): { text: string; line: number }[] {
+  const keep: boolean[] = [];
+  let contentFollows = false; // is the next non-blank line (after this one) content, not a heading?
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const t = lines[i].text;
+    const heading = HEADING.test(t);
+    keep[i] = !heading || contentFollows;
+    if (t.trim() !== '') contentFollows = !heading;
+  }
+  return lines.filter((_, i) => keep[i]);
 }
 
 function stringEntry(key: string, value: string, span: Span): RawEntry {

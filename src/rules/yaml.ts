@@ -80,6 +80,7 @@ class Converter {
     }
     if (isMap(node)) {
       const entries: RawEntry[] = [];
+      const seen = new Set<string>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keySpan = this.spanOf(pair.key);
@@ -89,7 +90,8 @@ class Converter {
         }
         const key = String(pair.key.value);
         // The yaml package reports duplicates itself; keep the first, as its error says.
-        if (entries.some((e) => e.key === key)) continue;
+        if (seen.has(key)) continue;
+        seen.add(key);
         const value = pair.value === null
           ? { kind: 'null' as const, span: { ...keySpan, line: keySpan.endLine ?? keySpan.line, col: keySpan.endCol ?? keySpan.col } }
           : this.convert(pair.value, depth + 1);

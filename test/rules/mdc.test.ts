@@ -117,6 +117,11 @@ describe('readMdc', () => {
     expect(plain(entry(readMdc('---\ndescription: D\n---\n' + text, 't.mdc').values[0], 'description'))).toBe('D');
   });
 
+  it('leaves headings with nothing under them out of the description', () => {
+    const text = '# T\n\n## Conditions\n```yaml conditions\n- type: expression\n  parameters: {expr: "true"}\n```\n## Notes\nKeep.\n## Empty\n';
+    expect(plain(entry(readMdc(text, 't.mdc').values[0], 'description'))).toBe('## Notes\nKeep.');
+  });
+
   it('treats headings case-insensitively and ignores headings inside fences', () => {
     const text = '## PROHIBITED\n- a `x == 1`\n```\n## Required\n- not a clause `y`\n```\n';
     const r = readMdc(text, 't.mdc');

@@ -1,0 +1,81 @@
+// `mge keys create --tenant T --role R[+R]` (SPEC §7): a new random API key, printed once,
+// and the hashed `MGE_API_KEYS` entry to configure, so the server never stores the key itself.
+// `mge keys ed25519 [--out FILE]`: an Ed25519 signing key pair as JWK.
+
+import { writeEd25519Jwk } from '../adapters/node-ed25519.js';
+import { ROLES, TENANT_PATTERN } from '../http/api-keys.js';
+import { base64urlEncode } from '../receipt/base64url.js';
+import { sha256Hex } from '../receipt/hash.js';
+import { generateEd25519Jwk, importEd25519Public } from '../receipt/keys.js';
+import { UsageError, parseArgs, stringFlag } from './args.js';
+import type { CliIo } from './audit.js';
+
+const processIo: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+const USAGE = 'usage: mge keys create --tenant T --role R[+R] | mge keys ed25519 [--out FILE]';
+
+/** 32 random bytes: far beyond guessing, and long enough for the 16-character minimum. */
+export function newApiKey(): string {
+  return 'mge_' + base64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** The `MGE_API_KEYS` entry holding only the key's SHA-256. */
+export async function hashedKeyEntry(tenant: string, roles: string, key: string): Promise<string> {
+  return `${tenant}:${roles}:sha256:${await sha256Hex(new TextEncoder().encode(key))}`;
+}
+
+async function create(argv: string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv, { values: ['tenant', 'role'] });
+  const tenant = stringFlag(args, 'tenant');
+  const role = stringFlag(args, 'role');
+  if (tenant === undefined || role === undefined || args.positionals.length > 0) throw new UsageError('`keys create` needs `--tenant T` and `--role R`');
+  if (!TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant \`${tenant}\`: letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit`);
+  for (const r of role.split('+')) {
+    if (!(ROLES as readonly string[]).includes(r)) throw new UsageError(`unknown role \`${r}\` (roles: ${ROLES.join(', ')})`);
+  }
+  const key = newApiKey();
+  io.out(`api key (shown once, give it to the client): ${key}\n`);
+  io.out(`MGE_API_KEYS entry (stores only its hash):   ${await hashedKeyEntry(tenant, role, key)}\n`);
+  return 0;
+}
+
+async function ed25519(argv: string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv, { values: ['out'] });
+  if (args.positionals.length > 0) throw new UsageError(`unexpected \`${args.positionals[0]}\``);
+  const jwk = await generateEd25519Jwk();
+  const out = stringFlag(args, 'out');
+  if (out === undefined) {
+    io.out(JSON.stringify(jwk) + '\n');
+    io.err('mge keys: this is a private key; keep it secret (use `--out FILE` to write it with mode 0600)\n');
+    return 0;
+  }
+  try {
+    await writeEd25519Jwk(out, jwk);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      io.err(`mge keys: \`${out}\` already exists; not overwriting a key\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const pub = await importEd25519Public(jwk);
+  io.out(JSON.stringify({ keys: [pub.publicJwk] }) + '\n');
+  io.err(`mge keys: private key written to \`${out}\` (mode 0600); the public JWKS is above\n`);
+  return 0;
+}
+
+/** `mge keys …`; returns the exit code. */
+export async function keysCommand(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    if (sub === 'create') return await create(rest, io);
+    if (sub === 'ed25519') return await ed25519(rest, io);
+    throw new UsageError(sub === undefined ? 'missing subcommand' : `unknown subcommand \`${sub}\``);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`mge keys: ${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,158 @@
+// `mge audit verify` must fail, naming the problem, when one entry of a store or export is
+// changed, removed, reordered or inserted, or the log is truncated below a saved checkpoint.
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeAuditStoreFactory } from '../../src/adapters/node-audit-store.js';
+import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { AuditLogs } from '../../src/audit/logs.js';
+import type { Checkpoint } from '../../src/audit/checkpoint.js';
+import { auditCommand } from '../../src/cli/audit.js';
+import type { Decision, Json } from '../../src/ir/types.js';
+import { canonicalize } from '../../src/receipt/jcs.js';
+import { createSigner } from '../../src/receipt/sign.js';
+import { ED_JWK } from '../receipt/fixtures.js';
+
+let base: string;
+let clean: string;
+let exportFile: string;
+let savedCp: string;
+const SECRET = 'cli-verify-secret-with-more-than-32-bytes';
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await auditCommand(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+  return { code, out, err };
+}
+
+function decision(i: number): Decision {
+  return {
+    decision_id: `dec-${String(i).padStart(3, '0')}`, approved: i % 2 === 0, reasoning: 'All rules passed', rule_ids: [],
+    violations: [], warnings: [], tenant: 'acme', policy_version: 'sha256:00', timestamp: '2026-11-24T10:30:00.000Z', action_hash: 'cd'.repeat(32),
+  };
+}
+
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'mge-verify-'));
+  clean = join(base, 'clean');
+  await writeFile(join(base, 'secret.txt'), SECRET);
+  const signer = await createSigner({ hs256Secret: SECRET, backend: nodeCryptoBackend });
+  const logs = new AuditLogs(new NodeAuditStoreFactory(clean), { backend: nodeCryptoBackend });
+  const log = await logs.get('acme');
+  for (let i = 0; i < 6; i++) await log.append((await signer.sign(decision(i))) as unknown as Json);
+  await log.append({ kind: 'rule_change', rule_id: 'r1', op: 'put', policy_version: 'sha256:01', by: 'key-abc', timestamp: '2026-11-24T10:31:00.000Z' });
+  await log.checkpoint(signer);
+  const cp8 = (await log.append((await signer.sign(decision(7))) as unknown as Json), await log.checkpoint(signer));
+  for (let i = 8; i < 10; i++) await log.append((await signer.sign(decision(i))) as unknown as Json);
+  savedCp = join(base, 'saved-checkpoint.json');
+  await writeFile(savedCp, JSON.stringify(cp8));
+  exportFile = join(base, 'export.jsonl');
+  let text = '';
+  for await (const l of log.export()) text += l;
+  await writeFile(exportFile, text);
+  await logs.close();
+  await writeFile(join(clean, 'secret.key'), SECRET + '\n');
+});
+afterAll(async () => { await rm(base, { recursive: true, force: true }); });
+
+/** A copy of the clean data dir with its log lines changed by `edit`. */
+async function tampered(name: string, edit: (lines: string[]) => string[]): Promise<string> {
+  const dir = join(base, name);
+  await cp(clean, dir, { recursive: true });
+  const file = join(dir, 'audit', 'acme', 'log.jsonl');
+  const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+  await writeFile(file, edit(lines).map((l) => l + '\n').join(''));
+  return dir;
+}
+
+function changeEntry(line: string): string {
+  const e = JSON.parse(line) as Record<string, Json>;
+  e.approved = !e.approved;
+  return canonicalize(e);
+}
+
+describe('mge audit verify', () => {
+  it('passes a clean data dir and a clean export', async () => {
+    const d = await run('verify', '--data', clean);
+    expect(d).toMatchObject({ code: 0, err: '' });
+    expect(d.out).toMatch(/^tenant `acme`: ok: 10 entries, root [0-9a-f]{64}, 2 checkpoints verified\n$/);
+    const e = await run('verify', '--export', exportFile, '--checkpoint', savedCp, '--data', clean).catch(() => undefined);
+    expect(e?.code).toBe(2); // --data and --export together is a usage error
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      const x = await run('verify', '--export', exportFile, '--checkpoint', savedCp);
+      expect(x).toMatchObject({ code: 0, err: '' });
+      expect(x.out).toContain('ok: 10 entries');
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
+  });
+
+  const cases: [string, (l: string[]) => string[], RegExp][] = [
+    ['changed', (l) => l.map((x, i) => (i === 2 ? changeEntry(x) : x)), /entry 3: decision was changed after signing \(decision_hash does not match\)/],
+    ['removed', (l) => l.filter((_, i) => i !== 2), /checkpoint 1 \(tree_size 7\): root_hash does not match the log's first 7 entries: an entry was changed, removed, reordered or inserted/],
+    ['reordered', (l) => [l[0], l[2], l[1], ...l.slice(3)], /checkpoint 1 \(tree_size 7\): root_hash does not match/],
+    ['inserted', (l) => [...l.slice(0, 4), l[1], ...l.slice(4)], /entry 5: decision `dec-001` is also entry 2 \(inserted or duplicated entry\)/],
+    ['truncated', (l) => l.slice(0, 7), /checkpoint 2 \(tree_size 8\): covers 8 entries but the log has only 7: entries were removed or the log was truncated/],
+    ['rewritten-non-canonical', (l) => l.map((x, i) => (i === 0 ? JSON.stringify(JSON.parse(x), null, 1).replace(/\n/g, '') : x)), /entry 1: not in canonical form \(RFC 8785\)/],
+    ['forged-rule-change', (l) => l.map((x, i) => (i === 6 ? x.replace('"put"', '"delete"') : x)), /checkpoint 1 \(tree_size 7\): root_hash does not match/],
+    ['garbage-line', (l) => [...l, '{"decision_id":"dec-'], /entry 11: not strict JSON/],
+  ];
+  it.each(cases)('fails on a %s entry in a store, naming it', async (name, edit, message) => {
+    const dir = await tampered(name, edit);
+    const r = await run('verify', '--data', dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(message);
+    expect(r.out).toBe('');
+  });
+
+  it('fails on a changed export and on an export truncated below a saved checkpoint', async () => {
+    const lines = (await readFile(exportFile, 'utf8')).trimEnd().split('\n');
+    const changed = join(base, 'changed.jsonl');
+    await writeFile(changed, lines.map((x, i) => (i === 5 ? changeEntry(x) : x)).join('\n') + '\n');
+    const short = join(base, 'short.jsonl');
+    await writeFile(short, lines.slice(0, 6).join('\n') + '\n');
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      const a = await run('verify', '--export', changed, '--checkpoint', savedCp);
+      expect(a.code).toBe(1);
+      expect(a.err).toContain('entry 6: decision was changed after signing');
+      const b = await run('verify', '--export', short, '--checkpoint', savedCp);
+      expect(b.code).toBe(1);
+      expect(b.err).toContain('checkpoint 1 (tree_size 8): covers 8 entries but the log has only 6: entries were removed or the log was truncated');
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
+  });
+
+  it('checks checkpoint signatures and needs keys', async () => {
+    const cpObj = JSON.parse(await readFile(savedCp, 'utf8')) as Checkpoint;
+    const forged = join(base, 'forged-cp.json');
+    await writeFile(forged, JSON.stringify({ ...cpObj, tree_size: 7 }));
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      const r = await run('verify', '--export', exportFile, '--checkpoint', forged);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('checkpoint 1 (tree_size 7): signature does not verify');
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
+    const none = await run('verify', '--export', exportFile);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('no keys to verify signatures with');
+    const ed = await createSigner({ ed25519: { privateJwk: ED_JWK } });
+    const jwks = join(base, 'jwks.json');
+    await writeFile(jwks, JSON.stringify(ed.jwks()));
+    const wrong = await run('verify', '--export', exportFile, '--jwks', jwks);
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/entry 1: receipt key `hs256-[0-9a-f]{16}` is unknown/);
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await run()).code).toBe(2);
+    expect((await run('verify')).err).toContain('give exactly one of `--data DIR` or `--export FILE`');
+    expect((await run('verify', '--bogus', 'x')).err).toContain('unknown option `--bogus`');
+  });
+});

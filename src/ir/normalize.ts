@@ -76,6 +76,10 @@ function normalizeWith(r: FieldReader, raw: RawValue, file: string): Rule | unde
       'remove `alwaysApply: false`, or scope the rule with `applies_to` or `globs`');
   }
 
+  if (always?.value === true && hasScope(f)) {
+    r.warn(always.span, 'ignored-scope', `${shown} applies always: \`alwaysApply\` is true, so its scope is ignored`,
+      'remove `applies_to` and `globs`, or remove `alwaysApply: true` to apply the rule only within its scope');
+  }
   if (r.errorCount() > 0 || ruleId === undefined || effect === undefined || severity === undefined ||
       enabled === undefined || advisory === undefined) return undefined;
   const rule: Rule = {

@@ -22,6 +22,10 @@ export class FieldReader {
     this.diagnostics.push({ severity: 'error', code, message, span, ...(help ? { help } : {}) });
   }
 
+  warn(span: Span, code: string, message: string, help?: string): void {
+    this.diagnostics.push({ severity: 'warning', code, message, span, ...(help ? { help } : {}) });
+  }
+
   errorCount(): number {
     return this.diagnostics.filter((d) => d.severity === 'error').length;
   }

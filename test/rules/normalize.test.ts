@@ -37,7 +37,7 @@ globs: "src/**, *.ts"
 required: [{message: M, check: "context.ok == true"}]
 advisory: [be nice]
 `);
-    expect(diagnostics).toEqual([]);
+    expect(diagnostics.map((d) => d.code)).toEqual(['ignored-scope']);
     const r = rules[0];
     expect([r.rule_id, r.name, r.description, r.category, r.effect, r.severity, r.enabled, r.alwaysApply])
       .toEqual(['full.rule_1', 'Full', 'D', 'security', 'warn', 'low', false, true]);
@@ -47,6 +47,14 @@ advisory: [be nice]
     expect(r.globs).toEqual(['src/**', '*.ts']);
     expect(r.required[0]).toMatchObject({ message: 'M', check: { source: 'context.ok == true' } });
     expect(r.advisory).toEqual(['be nice']);
+  });
+
+  it('warns that a scope is ignored when alwaysApply is true, and still loads the rule', () => {
+    const r = yaml('rule_id: a\nalwaysApply: true\nglobs: ["src/**"]\nprohibited: [{when: "true"}]\n');
+    expect(lines(r.diagnostics)).toEqual([
+      '2:14 warning ignored-scope: rule `a` applies always: `alwaysApply` is true, so its scope is ignored | remove `applies_to` and `globs`, or remove `alwaysApply: true` to apply the rule only within its scope',
+    ]);
+    expect(r.rules.map((x) => [x.alwaysApply, x.globs])).toEqual([[true, ['src/**']]]);
   });
 
   it('treats a field written with no value (YAML null) as absent', () => {

@@ -13,6 +13,7 @@ import { ServerMetrics } from '../http/metrics.js';
 import { createSigner, type Signer } from '../receipt/sign.js';
 import { MemoryNonceStore } from '../state/nonce-store.js';
 import { nodeCryptoBackend } from './node-crypto.js';
+import { loadOrCreateEd25519Key } from './node-ed25519.js';
 import { readRulesDir } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';
 import { loadOrCreateSecret, type SecretSource } from './node-secret.js';
@@ -27,6 +28,8 @@ export interface SidecarConfig {
   secret?: string;
   /** MGE_API_KEYS; absent or empty: local open mode, loopback only. */
   apiKeys?: string;
+  /** Receipt signatures: HS256 (default, one trust domain) or Ed25519 (key kept in the data dir, JWKS at /api/v1/keys). */
+  receiptAlg?: 'HS256' | 'Ed25519';
   logger: Logger;
   /** Opens the audit log; the file store in the data dir by default. */
   openAudit: (dataDir: string, signer: Signer) => Promise<AuditPort>;
@@ -60,7 +63,10 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   await mkdir(cfg.dataDir, { recursive: true });
 
   const { secret, source } = await loadOrCreateSecret(cfg.secret, cfg.dataDir);
-  const signer = await createSigner({ hs256Secret: secret, backend: nodeCryptoBackend });
+  const signer = await createSigner({
+    hs256Secret: secret, backend: nodeCryptoBackend,
+    ...(cfg.receiptAlg === 'Ed25519' ? { alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(cfg.dataDir) } } : {}),
+  });
   const engine = await createEngine({ rules: await readRulesDir(cfg.rulesDir) });
   const audit = await cfg.openAudit(cfg.dataDir, signer);
   const lifecycle = new Lifecycle();

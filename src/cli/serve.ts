@@ -1,0 +1,94 @@
+// `mge serve [--rules DIR] [--host H] [--port N] [--data DIR]` (SPEC §9). Flags win over the
+// environment (MGE_RULES_DIR, MGE_HOST, MGE_PORT, MGE_DATA_DIR, MGE_SECRET_KEY, MGE_API_KEYS;
+// beyond SPEC §9: MGE_RECEIPT_ALG = HS256 | Ed25519, MGE_AUDIT_FSYNC = always | never).
+// Runs until SIGTERM or SIGINT, then shuts down gracefully and returns 0.
+
+import { resolve } from 'node:path';
+import { openNodeAudit } from '../adapters/node-audit.js';
+import { SidecarConfigError, startSidecar, type Sidecar } from '../adapters/node-sidecar.js';
+import { formatDiagnostic } from '../diagnostics/format.js';
+import { RuleLoadError } from '../engine/engine.js';
+import { ApiKeySpecError } from '../http/api-keys.js';
+import { jsonLogger } from '../http/logger.js';
+import { KeyError } from '../receipt/keys.js';
+import { parseArgs, stringFlag, UsageError } from './args.js';
+
+function receiptAlg(text: string | undefined): 'HS256' | 'Ed25519' {
+  if (text === undefined || text === '' || text === 'HS256') return 'HS256';
+  if (text === 'Ed25519') return 'Ed25519';
+  throw new UsageError(`MGE_RECEIPT_ALG \`${text}\` is not HS256 or Ed25519`);
+}
+
+function fsyncPolicy(text: string | undefined): 'always' | 'never' {
+  if (text === undefined || text === '' || text === 'always') return 'always';
+  if (text === 'never') return 'never';
+  throw new UsageError(`MGE_AUDIT_FSYNC \`${text}\` is not always or never`);
+}
+
+function port(text: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`port \`${text}\` is not a number from 0 to 65535`);
+  return Number(text);
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+function stopSignal(): Promise<string> {
+  return new Promise((done) => {
+    const on = (signal: string) => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      done(signal);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const env = process.env;
+  const logger = jsonLogger((line) => process.stdout.write(line + '\n'));
+  let sidecar: Sidecar;
+  let dataDir: string;
+  try {
+    const args = parseArgs(argv, { values: ['rules', 'host', 'port', 'data'] });
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument \`${args.positionals[0]}\``);
+    const rulesDir = resolve(stringFlag(args, 'rules') ?? env.MGE_RULES_DIR ?? './rules');
+    dataDir = resolve(stringFlag(args, 'data') ?? env.MGE_DATA_DIR ?? './data');
+    const fsync = fsyncPolicy(env.MGE_AUDIT_FSYNC);
+    sidecar = await startSidecar({
+      rulesDir, dataDir,
+      host: stringFlag(args, 'host') ?? env.MGE_HOST ?? '127.0.0.1',
+      port: port(stringFlag(args, 'port') ?? env.MGE_PORT ?? '8080'),
+      secret: env.MGE_SECRET_KEY, apiKeys: env.MGE_API_KEYS,
+      receiptAlg: receiptAlg(env.MGE_RECEIPT_ALG),
+      logger, openAudit: (dir, signer) => openNodeAudit(dir, signer, { fsync }), version: env.npm_package_version,
+    });
+    process.stdout.write(
+      `mge: listening on ${sidecar.url}\n` +
+        (sidecar.mode === 'open-local'
+          ? 'mge: mode: open local (no API key configured: every request is tenant `default` with all roles; loopback only)\n'
+          : 'mge: mode: API keys (MGE_API_KEYS)\n') +
+        `mge: rules: ${rulesDir} (watched; a bad edit is logged and ignored)\n` +
+        `mge: data: ${dataDir} (audit log${sidecar.secretSource === 'env' ? '' : ', receipt secret'})\n`,
+    );
+  } catch (err) {
+    if (err instanceof RuleLoadError) {
+      for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+      process.stderr.write('mge serve: the rules have errors; not started\n');
+    } else if (err instanceof UsageError || err instanceof SidecarConfigError || err instanceof ApiKeySpecError || err instanceof KeyError) {
+      process.stderr.write(`mge serve: ${err.message}\n`);
+    } else {
+      process.stderr.write(`mge serve: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+    return 2;
+  }
+
+  // A failure inside one request is answered by the app; anything that still escapes is logged
+  // here rather than taking down every other request with the process.
+  process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: reason }));
+
+  const signal = await stopSignal();
+  logger.info('shutting down: no new requests; finishing checks in flight', { signal });
+  await sidecar.shutdown();
+  logger.info('stopped; audit log flushed', { data: dataDir });
+  return 0;
+}

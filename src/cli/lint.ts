@@ -6,11 +6,11 @@
 // a file named on its own is linted alone, by its extension.
 
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { sep } from 'node:path';
 import { readRulesDir } from '../adapters/node-files.js';
 import { formatDiagnostic } from '../diagnostics/format.js';
 import type { Diagnostic } from '../ir/types.js';
-import { loadRuleSources, parseRuleFile } from '../rules/load.js';
+import { loadRuleSources, parseRuleFile, rootedPath } from '../rules/load.js';
 
 export const LINT_USAGE = 'usage: mge lint [--strict] PATH…';
 
@@ -87,13 +87,13 @@ function parseArgs(argv: string[]): LintOptions {
 async function lintPath(path: string): Promise<LintTarget> {
   if ((await stat(path)).isDirectory()) {
     const sources = await readRulesDir(path);
-    const loaded = loadRuleSources(sources);
+    // File names as seen from where lint runs; tenancy is still read relative to the root.
+    const root = path.split(sep).join('/');
+    const loaded = loadRuleSources(sources, { root });
     const rules = loaded.global.length + [...loaded.tenants.values()].reduce((n, r) => n + r.length, 0);
-    // Spans are relative to the rules root; show them from where lint was run.
-    const shown = (file: string): string => join(path, file);
     return {
-      diagnostics: loaded.diagnostics.map((d) => ({ ...d, span: { ...d.span, file: shown(d.span.file) } })),
-      texts: new Map(sources.map((s) => [shown(s.path), s.text])),
+      diagnostics: loaded.diagnostics,
+      texts: new Map(sources.map((s) => [rootedPath(root, s.path), s.text])),
       files: sources.length,
       rules,
     };

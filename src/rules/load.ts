@@ -138,8 +138,11 @@ function shapeError(v: RawValue, what: string): Diagnostic {
 /**
  * Load a rules tree (SPEC §7): `tenants/<tenant>/…` belong to that tenant, everything else is
  * the global baseline. rule_ids are unique in the baseline and in each tenant's effective set.
+ * `options.root`, when given, is prefixed to file names in spans and messages (so `mge lint
+ * rules` says `rules/a.yaml:3:1`); tenancy is still read from the paths relative to the root.
  */
-export function loadRuleSources(sources: readonly RuleSource[]): LoadedRules {
+export function loadRuleSources(sources: readonly RuleSource[], options: { root?: string } = {}): LoadedRules {
+  const shown = (path: string): string => rootedPath(options.root, path);
   const diagnostics: Diagnostic[] = [];
   const global: Rule[] = [];
   const tenants = new Map<string, Rule[]>();
@@ -147,9 +150,9 @@ export function loadRuleSources(sources: readonly RuleSource[]): LoadedRules {
   const tenantIds = new Map<string, Map<string, Rule>>();
   const sorted = [...sources].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const source of sorted) {
-    const tenant = tenantOf(source.path, diagnostics);
+    const tenant = tenantOf(source.path, shown(source.path), diagnostics);
     if (tenant === null) continue;
-    const parsed = parseRuleFile(source);
+    const parsed = parseRuleFile({ path: shown(source.path), text: source.text });
     diagnostics.push(...parsed.diagnostics);
     for (const rule of parsed.rules) {
       if (tenant === undefined) {
@@ -176,6 +179,12 @@ export function loadRuleSources(sources: readonly RuleSource[]): LoadedRules {
   return { global, tenants, diagnostics };
 }
 
+/** `path` as seen from outside the rules root (`rules` + `a.yaml` → `rules/a.yaml`; `.` adds nothing). */
+export function rootedPath(root: string | undefined, path: string): string {
+  const r = (root ?? '').replace(/\/+$/, '');
+  return r === '' || r === '.' ? path : `${r}/${path}`;
+}
+
 /** Reports `rule` as a duplicate of `first` if there is one; true when it was. */
 function duplicate(rule: Rule, first: Rule | undefined, diagnostics: Diagnostic[], what: 'defined' | 'a global rule'): boolean {
   if (!first) return false;
@@ -198,15 +207,15 @@ function where(s: Span): string {
 }
 
 /** The tenant a file belongs to: undefined for the baseline, null (with a diagnostic) when misplaced. */
-function tenantOf(path: string, diagnostics: Diagnostic[]): string | undefined | null {
+function tenantOf(path: string, file: string, diagnostics: Diagnostic[]): string | undefined | null {
   const parts = path.split('/');
   if (parts[0] !== 'tenants') return undefined;
-  const span: Span = { file: path, line: 1, col: 1 };
+  const span: Span = { file, line: 1, col: 1 };
   if (parts.length < 3) {
     diagnostics.push({
       severity: 'error',
       code: 'misplaced-file',
-      message: `rule file \`${path}\` is not in a tenant folder`,
+      message: `rule file \`${file}\` is not in a tenant folder`,
       help: 'put tenant rules in `tenants/<tenant>/`, and global rules outside `tenants/`',
       span,
     });

@@ -51,6 +51,7 @@ describe('mge lint', () => {
     ]);
     expect(r.out).toContain('  12 |     when: action.type == "db.write" &&\n     |                                       ^\n');
     expect(r.err).toBe('9 errors, 0 warnings (5 files, 1 valid rule)\n');
+    expect(r.out).toContain(`  = help: first defined at ${FIX}/broken/dup.json:1:1; rule ids must be unique\n`);
   });
 
   it('lints single files by extension', async () => {

@@ -116,6 +116,15 @@ describe('loadRuleSources', () => {
     expect(r.tenants.get('beta')?.map((x) => x.rule_id)).toEqual(['own']);
   });
 
+  it('prefixes file names with the root when given, reading tenancy below it', () => {
+    const r = loadRuleSources([{ path: 'a.yaml', text: rule('x') }, { path: 'tenants/t/b.yaml', text: rule('x') }], { root: 'rules/' });
+    expect(r.diagnostics.map((d) => `${d.span.file}: ${d.help}`)).toEqual([
+      'rules/tenants/t/b.yaml: the global rule is at rules/a.yaml:1:1; a tenant can add rules but not replace global ones, so rename it',
+    ]);
+    expect(r.global[0].source.file).toBe('rules/a.yaml');
+    expect(r.tenants.get('t')).toEqual([]);
+  });
+
   it('validates tenant names and refuses files directly under tenants/', () => {
     const r = loadRuleSources([
       { path: 'tenants/Acme Corp/a.yaml', text: rule('a') },

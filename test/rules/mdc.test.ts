@@ -111,6 +111,15 @@ describe('readMdc', () => {
     ]);
   });
 
+  it('reports a conditions block that is not closed or not a list', () => {
+    expect(lines(readMdc('# T\n```yaml conditions\n- type: x\n', 'r.mdc').diagnostics)).toEqual([
+      '2:1 error mdc-fence: the ```yaml conditions block is not closed | end it with a line ```',
+    ]);
+    expect(lines(readMdc('# T\n```yaml conditions\ntype: x\n```\n', 'r.mdc').diagnostics)).toEqual([
+      '3:1 error invalid-type: a ```yaml conditions block must hold a list of conditions',
+    ]);
+  });
+
   it('takes the description from other sections, unless the front matter gives one', () => {
     const text = '# T\n\nIntro line.\n\n## Prohibited\n- X `true`\n\n## Notes\nMore.\n';
     expect(plain(entry(readMdc(text, 't.mdc').values[0], 'description'))).toBe('Intro line.\n\n## Notes\nMore.');

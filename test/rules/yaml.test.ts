@@ -60,6 +60,15 @@ describe('readYaml', () => {
     ]);
   });
 
+  it('reports complex keys and values outside the JSON data model', () => {
+    expect(lines(readYaml('? [a, b]\n: 1\nc: 2\n', 'r.yaml').diagnostics)).toEqual([
+      '1:3 error invalid-key: a map key must be a plain value',
+    ]);
+    expect(lines(readYaml('a: !!binary aGVsbG8=\n', 'r.yaml').diagnostics)).toEqual([
+      '1:13 error invalid-type: unsupported YAML value; rules use strings, numbers, booleans, null, lists and maps',
+    ]);
+  });
+
   it('treats `key:` with no value as null and skips empty documents', () => {
     const r = readYaml('---\n---\na:\n', 'r.yaml');
     expect(r.values).toHaveLength(1);

@@ -67,7 +67,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     hs256Secret: secret, backend: nodeCryptoBackend,
     ...(cfg.receiptAlg === 'Ed25519' ? { alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(cfg.dataDir) } } : {}),
   });
-  const engine = await createEngine({ rules: await readRulesDir(cfg.rulesDir) });
+  const engine = await createEngine({ rules: await readRulesDir(cfg.rulesDir), crypto: nodeCryptoBackend });
   const audit = await cfg.openAudit(cfg.dataDir, signer);
   const lifecycle = new Lifecycle();
   const metrics = new ServerMetrics();

@@ -5,6 +5,7 @@
 import type { Decision, Diagnostic, ExplanationEntry, Rule } from '../ir/types.js';
 import { explainClause } from '../ir/evaluate.js';
 import { computeActionHash } from '../receipt/hash.js';
+import type { CryptoBackend } from '../receipt/backend.js';
 import { hasErrors, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
 import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
 import { decide, internalFailure, type Verdict } from './decision.js';
@@ -31,6 +32,8 @@ export interface EngineOptions {
   /** A precompiled VM module, for runtimes that refuse to compile wasm from bytes (Workers). */
   wasm?: WebAssembly.Module;
   limits?: Partial<RequestLimits>;
+  /** Computes action_hash; WebCrypto by default. Node passes node:crypto (no thread-pool hop per check). */
+  crypto?: CryptoBackend;
 }
 
 export interface EvaluateOptions {
@@ -150,7 +153,7 @@ export class Engine {
       tenant,
       policy_version: policy.policyVersion,
       timestamp,
-      action_hash: await computeActionHash(rawAction, rawContext),
+      action_hash: await computeActionHash(rawAction, rawContext, this.opts.crypto),
     };
     if (request.audience !== undefined) decision.audience = request.audience;
     if (opts.explain) {

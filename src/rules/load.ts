@@ -181,7 +181,8 @@ export function loadRuleSources(sources: readonly RuleSource[], options: { root?
 
 /** `path` as seen from outside the rules root (`rules` + `a.yaml` → `rules/a.yaml`; `.` adds nothing). */
 export function rootedPath(root: string | undefined, path: string): string {
-  const r = (root ?? '').replace(/\/+$/, '');
+  let r = root ?? '';
+  while (r.endsWith('/')) r = r.slice(0, -1);
   return r === '' || r === '.' ? path : `${r}/${path}`;
 }
 

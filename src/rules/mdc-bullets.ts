@@ -15,7 +15,14 @@ export type BulletMeaning =
   | { kind: 'advisory'; text: string; span: Span };
 
 /** Punctuation that joins a message to its expression (`Raw SQL: \`…\``, `No writes — \`…\``). */
-const JOINING_PUNCTUATION = /[\s:;,—–-]+$/;
+const JOINING = new Set([':', ';', ',', '—', '–', '-']);
+
+/** Trims trailing whitespace and joining punctuation; by hand, as a `[…]+$` regex is quadratic. */
+function trimJoining(s: string): string {
+  let end = s.length;
+  while (end > 0 && (JOINING.has(s[end - 1]) || /\s/.test(s[end - 1]))) end--;
+  return s.slice(0, end);
+}
 
 export function readBullet(bullet: BulletLines, file: string): BulletMeaning {
   const parts = bullet.parts;
@@ -25,10 +32,9 @@ export function readBullet(bullet: BulletLines, file: string): BulletMeaning {
   const code = trailingCodeSpan(last.text.trimEnd());
   if (!code) return { kind: 'advisory', text: whole, span: first };
 
-  const before = [...parts.slice(0, -1).map((p) => p.text.trim()), last.text.slice(0, code.start).trim()]
-    .join(' ')
-    .replace(JOINING_PUNCTUATION, '')
-    .trim();
+  const joined = [...parts.slice(0, -1).map((p) => p.text.trim()), last.text.slice(0, code.start).trim()]
+    .join(' ');
+  const before = trimJoining(joined).trim();
   const exprSpan: Span = {
     file,
     line: last.line,

@@ -11,10 +11,12 @@ import { readYaml } from './yaml.js';
 type Section = 'prohibited' | 'required' | 'other';
 type ClauseKey = 'prohibited' | 'required' | 'advisory' | 'conditions';
 
-const HEADING = /^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/;
+// Regexes here stay linear on hostile lines (a rule can arrive by HTTP PUT): no pattern has a lazy
+// or repeated group followed by `\s*$`; trailing parts are trimmed by hand (see headingOf).
+const HEADING_START = /^(#{1,6})[ \t]+\S/;
 const RULE_ID_LINE = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*`([^`]*)`\s*$/i;
 const BULLET = /^(\s*)(?:[-*+]|\d{1,9}[.)])(\s+)(\S.*)$/;
-const FENCE = /^(\s*)(`{3,}|~{3,})\s*(.*)$/;
+const FENCE = /^(\s*)(`{3,}|~{3,})(.*)$/;
 const CONDITIONS_INFO = /^ya?ml\s+conditions$/i;
 
 export const ADVISORY_HELP =
@@ -79,15 +81,15 @@ class MdcReader {
         i = this.fence(i, fence, section);
         continue;
       }
-      const h = HEADING.exec(line);
+      const h = headingOf(line);
       if (h) {
         flush();
-        const title = h[2].trim();
-        if (h[1].length === 1 && !this.heading) {
-          this.heading = { text: title, span: this.at(i, line.indexOf(h[2]), title.length) };
+        const title = h.title;
+        if (h.level === 1 && !this.heading) {
+          this.heading = { text: title, span: this.at(i, h.col, title.length) };
           continue;
         }
-        section = h[1].length >= 2 && /^(prohibited|required)$/i.test(title)
+        section = h.level >= 2 && /^(prohibited|required)$/i.test(title)
           ? (title.toLowerCase() as Section)
           : 'other';
         if (section === 'other') this.description.push({ text: line, line: i });
@@ -119,9 +121,8 @@ class MdcReader {
   /** Handles a fenced block starting at line `i`; returns the index of its closing line. */
   private fence(i: number, m: RegExpExecArray, section: Section): number {
     const marker = m[2];
-    const closing = new RegExp(`^\\s*${marker[0]}{${marker.length},}\\s*$`);
     let end = i + 1;
-    while (end < this.lines.length && !closing.test(this.lines[end])) end++;
+    while (end < this.lines.length && !closesFence(this.lines[end], marker)) end++;
     if (CONDITIONS_INFO.test(m[3].trim())) {
       this.conditionsBlock(i, end);
     } else if (section === 'other') {
@@ -243,6 +244,26 @@ class MdcReader {
   }
 }
 
+/** An ATX heading: its level, its title without a closing `#` run, and the title's column (0-based). */
+function headingOf(line: string): { level: number; title: string; col: number } | undefined {
+  const m = HEADING_START.exec(line);
+  if (!m) return undefined;
+  const col = m[0].length - 1;
+  let title = line.slice(col).trimEnd();
+  let cut = title.length;
+  while (cut > 0 && title[cut - 1] === '#') cut--;
+  if (cut < title.length && cut > 0 && /\s/.test(title[cut - 1])) title = title.slice(0, cut).trimEnd();
+  return { level: m[1].length, title, col };
+}
+
+/** A line of only the fence's character, at least as many as opened it. */
+function closesFence(line: string, marker: string): boolean {
+  const t = line.trim();
+  if (t.length < marker.length) return false;
+  for (const ch of t) if (ch !== marker[0]) return false;
+  return true;
+}
+
 /**
  * Drops headings left with nothing under them (a `## Conditions` heading whose only content was
  * the conditions block), so the description is prose, not a table of contents.
@@ -252,7 +273,7 @@ function withoutEmptySections(lines: { text: string; line: number }[]): { text: 
   let contentFollows = false; // is the next non-blank line (after this one) content, not a heading?
   for (let i = lines.length - 1; i >= 0; i--) {
     const t = lines[i].text;
-    const heading = HEADING.test(t);
+    const heading = headingOf(t) !== undefined;
     keep[i] = !heading || contentFollows;
     if (t.trim() !== '') contentFollows = !heading;
   }

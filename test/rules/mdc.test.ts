@@ -131,6 +131,12 @@ describe('readMdc', () => {
     expect(plain(entry(readMdc(text, 't.mdc').values[0], 'description'))).toBe('## Notes\nKeep.');
   });
 
+  it('reads closing `#` runs off headings, but not a `#` that ends a word', () => {
+    expect(plain(entry(readMdc('# Title ##\n', 't.mdc').values[0], 'name'))).toBe('Title');
+    expect(plain(entry(readMdc('#   C#\n', 't.mdc').values[0], 'name'))).toBe('C#');
+    expect(entry(readMdc('#   C#\n', 't.mdc').values[0], 'name').span).toMatchObject({ line: 1, col: 5 });
+  });
+
   it('treats headings case-insensitively and ignores headings inside fences', () => {
     const text = '## PROHIBITED\n- a `x == 1`\n```\n## Required\n- not a clause `y`\n```\n';
     const r = readMdc(text, 't.mdc');
@@ -149,6 +155,28 @@ describe('readMdc', () => {
     const item = (entry(r.values[0], 'required') as { items: RawValue[] }).items[0];
     expect(plain(item)).toEqual({ message: 'Long message continues', check: 'a == 1' });
     expect(entry(item, 'check').span).toMatchObject({ line: 3, col: 16 });
+  });
+});
+
+describe('hostile lines', () => {
+  it('stays linear on long runs of spaces, backticks and punctuation', () => {
+    const n = 50_000;
+    const text = [
+      '# a' + ' '.repeat(n) + 'x',
+      '## Prohibited',
+      '- a' + ' '.repeat(n) + 'x',
+      '- a' + ' :'.repeat(n) + 'x `y`',
+      '- ' + '`'.repeat(n) + ' '.repeat(n) + 'x',
+      '```' + ' '.repeat(n) + 'x',
+      '`'.repeat(n) + ' '.repeat(n) + 'x',
+      '```',
+      '## Notes',
+      '#'.repeat(n) + ' '.repeat(n),
+    ].join('\n');
+    const t0 = performance.now();
+    const r = readMdc(text, 'big.mdc');
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(r.values).toHaveLength(1);
   });
 });
 

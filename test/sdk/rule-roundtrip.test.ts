@@ -1,10 +1,12 @@
 // Property: whatever rule the builder accepts, its MDC, YAML and JSON texts, read back by the
-// loader, give one and the same normalized rule (places aside: each text has its own lines).
+// loader, give one and the same normalized rule (places aside: each text has its own lines)
+// and compile to byte-identical bundles.
 // The generators lean on text that formats treat specially: YAML words (`yes`, `null`, `~`),
 // Markdown marks (`#`, backticks, a trailing `:`), newlines, quotes and non-ASCII.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { compileBundle } from '../../src/compile/bundle.js';
 import { parseRuleText, type RuleFormat } from '../../src/rules/load.js';
 import type { Rule } from '../../src/ir/types.js';
 import { RuleBuilder, type RuleHeader } from '../../src/sdk/index.js';
@@ -97,7 +99,7 @@ function read(textOf: string, format: RuleFormat): Rule {
 }
 
 describe('RuleBuilder round trip', () => {
-  it('MDC, YAML and JSON of a generated rule normalize to the same rule', () => {
+  it('MDC, YAML and JSON of a generated rule normalize to the same rule and the same bundle', () => {
     fc.assert(
       fc.property(header, clauses, (h, c) => {
         const b = new RuleBuilder().createRule(h);
@@ -105,12 +107,15 @@ describe('RuleBuilder round trip', () => {
         for (const [m, e] of c.prohibited) b.addProhibited(h.ruleId, m, e);
         for (const [m, e] of c.required) b.addRequired(h.ruleId, m, e);
         for (const a of c.advisory) b.addAdvisory(h.ruleId, a);
-        const expected = placeless(b.toRule(h.ruleId));
-        expect(placeless(read(b.toJson(h.ruleId), 'json'))).toEqual(expected);
-        expect(placeless(read(b.toYaml(h.ruleId), 'yaml'))).toEqual(expected);
-        expect(placeless(read(b.toMdc(h.ruleId), 'mdc'))).toEqual(expected);
+        const built = b.toRule(h.ruleId);
+        const bundle = Buffer.from(compileBundle([built]).bytes).toString('hex');
+        for (const [format, textOf] of [['json', b.toJson(h.ruleId)], ['yaml', b.toYaml(h.ruleId)], ['mdc', b.toMdc(h.ruleId)]] as const) {
+          const rule = read(textOf, format);
+          expect(placeless(rule)).toEqual(placeless(built));
+          expect(Buffer.from(compileBundle([rule]).bytes).toString('hex')).toBe(bundle);
+        }
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 });

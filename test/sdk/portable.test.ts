@@ -1,0 +1,23 @@
+// The SDK must run in Node, Deno, Bun, workers and browsers: bundled for the browser platform,
+// nothing in its import graph may reach a `node:` module (esbuild fails on any that does).
+
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+describe('mge/sdk portability', () => {
+  it('bundles for the browser with no node: import anywhere in its graph', async () => {
+    const out = await build({
+      entryPoints: ['src/sdk/index.ts'],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(out.metafile.inputs);
+    expect(inputs.filter((p) => p.startsWith('node:') || /\/adapters\/node|\/cli\//.test(p))).toEqual([]);
+    expect(inputs).toContain('src/sdk/client.ts');
+    expect(out.outputFiles[0].text).not.toMatch(/from\s*["']node:|require\(["']node:/);
+  });
+});

@@ -2,6 +2,7 @@
 // IR oracle and the WASM VM. Each must meet the case's expectation, and the two decisions must be
 // identical except for decision_id.
 
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -79,7 +80,7 @@ function project(actual: Violation[], expected: ExpectedViolation[]): Partial<Vi
   });
 }
 
-function checkDecision(d: EngineDecision, e: Expectation, c: Case, label: string): void {
+function checkDecision(d: EngineDecision, e: Expectation, c: Case, req: unknown, label: string): void {
   expect(d.approved, `${label}: approved`).toBe(e.approved);
   if (e.rule_ids) expect(d.rule_ids, `${label}: rule_ids`).toEqual(e.rule_ids);
   const violations = e.violations ?? [];
@@ -93,6 +94,29 @@ function checkDecision(d: EngineDecision, e: Expectation, c: Case, label: string
   expect(d.tenant, `${label}: tenant`).toBe(e.tenant ?? lastTenant(c) ?? 'default');
   expect(d.timestamp, `${label}: timestamp`).toBe(e.timestamp ?? new Date(Date.parse(c.now ?? DEFAULT_NOW)).toISOString());
   if (e.audience !== undefined) expect(d.audience, `${label}: audience`).toBe(e.audience);
+  // SPEC §4/§5 shapes.
+  expect(d.decision_id, `${label}: decision_id`).toMatch(/^dec-/);
+  expect(d.policy_version, `${label}: policy_version`).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(d.action_hash, `${label}: action_hash`).toBe(expectedActionHash(req));
+}
+
+/**
+ * RFC 8785 for the values a corpus request holds (keys sorted by UTF-16 code units; numbers and
+ * strings as ECMAScript's JSON.stringify writes them).
+ */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const keys = Object.keys(v).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** SPEC §5: H(C({action, context})) over the values as received (context absent → {}). */
+function expectedActionHash(req: unknown): string {
+  const r = req as { action: unknown; context?: unknown };
+  return createHash('sha256').update(canonical({ action: r.action, context: r.context ?? {} }), 'utf8').digest('hex');
 }
 
 function lastTenant(c: Case): string | undefined {
@@ -123,6 +147,7 @@ async function runCase(c: Case): Promise<void> {
   const engines = await Promise.all(EVALUATORS.map((k) => build(c, k)));
   const plan = steps(c);
   let last: EngineDecision[] = [];
+  let lastRequest: unknown;
   for (const [i, step] of plan.entries()) {
     const results = await Promise.all(engines.map((engine) =>
       engine.evaluate(structuredClone(step.request), { tenant: step.tenant }).then((d) => d, (x: unknown) => x as Error)));
@@ -139,8 +164,9 @@ async function runCase(c: Case): Promise<void> {
     const { decision_id: _v, ...v } = vm;
     expect(v, `step ${i}: vm decision differs from the oracle's`).toEqual(o);
     last = [oracle, vm];
+    lastRequest = step.request;
   }
-  last.forEach((d, k) => checkDecision(d, e, c, EVALUATORS[k]));
+  last.forEach((d, k) => checkDecision(d, e, c, lastRequest, EVALUATORS[k]));
 }
 
 const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compileBundle } from '../../src/compile/bundle.js';
 import type { Rule } from '../../src/ir/types.js';
 import { parseRuleFile } from '../../src/rules/load.js';
-import { RUNS, type Files } from './helpers.js';
+import { type Files, RUNS, TIMEOUT } from './helpers.js';
 import { FORMATS, policy, writePolicy } from './policy-gen.js';
 
 function parseAll(files: Files): Rule[] {
@@ -30,5 +30,5 @@ describe('one policy in MDC, YAML and JSON', () => {
       }),
       RUNS,
     );
-  });
+  }, TIMEOUT);
 });

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
-import { NOW, RUNS, withoutId } from './helpers.js';
+import { NOW, RUNS, TIMEOUT, withoutId } from './helpers.js';
 import { FORMATS, policy, request, TENANTS, writePolicy } from './policy-gen.js';
 
 describe('one policy in MDC, YAML and JSON', () => {
@@ -21,5 +21,5 @@ describe('one policy in MDC, YAML and JSON', () => {
       }),
       RUNS,
     );
-  });
+  }, TIMEOUT);
 });

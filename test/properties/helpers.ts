@@ -1,13 +1,17 @@
 // Engine plumbing shared by the property files: build an engine on generated files, decide one
 // request, compare decisions without their unique id.
 
+import fc from 'fast-check';
 import { createEngine, type EngineDecision } from '../../src/engine/engine.js';
-import { writePolicy, type GenRule } from './policy-gen.js';
+import { policy, request, tenant, writePolicy, type GenRule } from './policy-gen.js';
 
 export const NOW = Date.parse('2026-11-24T10:30:00.000Z');
 
-/** Each property keeps to ≥ 1000 runs (the issue's bar); one test file stays well under a minute. */
+/** Each property keeps to ≥ 1000 runs (the issue's bar); one file takes ~30 s on an idle core. */
 export const RUNS = { numRuns: 1000 };
+
+/** Generous, so a busy shared machine slows a property down without failing it. */
+export const TIMEOUT = 240_000;
 
 export type Files = { path: string; text: string }[];
 
@@ -36,4 +40,14 @@ export function alwaysViolated(effect: 'deny' | 'warn'): GenRule {
     required: [],
     advisory: [],
   };
+}
+
+/** Asserts `body` on RUNS generated (policy, request, tenant) triples. */
+export function forAllPolicies(body: (rules: GenRule[], req: Record<string, unknown>, tenant: string) => Promise<void>): Promise<void> {
+  return fc.assert(fc.asyncProperty(policy, request, tenant, body), RUNS);
+}
+
+/** The VM's decisions for one request under two policies. */
+export function decidePair(a: GenRule[], b: GenRule[], req: unknown, tenant: string): Promise<EngineDecision[]> {
+  return Promise.all([decide(a, 'vm', req, tenant), decide(b, 'vm', req, tenant)]);
 }

@@ -4,7 +4,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decide, decideFiles, RUNS, withoutId } from './helpers.js';
+import { decide, decideFiles, RUNS, TIMEOUT, withoutId } from './helpers.js';
 import { layout, relayout } from './layout.js';
 import { request, tenant } from './policy-gen.js';
 
@@ -17,5 +17,5 @@ describe('rule order and file layout', () => {
       }),
       RUNS,
     );
-  });
+  }, TIMEOUT);
 });

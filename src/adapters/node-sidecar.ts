@@ -34,6 +34,8 @@ export interface SidecarConfig {
   /** Opens the audit log; the file store in the data dir by default. */
   openAudit: (dataDir: string, signer: Signer) => Promise<AuditPort>;
   watch?: boolean;
+  /** Concurrent checks before the server answers 429 (default 4096). */
+  maxInflight?: number;
   version?: string;
 }
 
@@ -69,7 +71,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   });
   const engine = await createEngine({ rules: await readRulesDir(cfg.rulesDir), crypto: nodeCryptoBackend });
   const audit = await cfg.openAudit(cfg.dataDir, signer);
-  const lifecycle = new Lifecycle();
+  const lifecycle = new Lifecycle(cfg.maxInflight);
   const metrics = new ServerMetrics();
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, logger: cfg.logger,

@@ -1,0 +1,59 @@
+// Hot reload of the rules directory on a running `mge serve`: a good edit swaps the rules in,
+// a bad edit is logged with its diagnostics and ignored while the old rules keep serving.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Decision } from '../../../src/ir/types.js';
+import { KEYS } from '../harness.js';
+import { startE2E, type E2E } from './server.js';
+
+let e: E2E;
+beforeAll(async () => {
+  e = await startE2E();
+});
+afterAll(async () => {
+  await e.stop();
+});
+
+async function version(): Promise<string> {
+  return ((await (await e.fetch('/api/v1/rules', { key: KEYS.acmeChecker })).json()) as { policy_version: string }).policy_version;
+}
+
+async function approved(action: string): Promise<boolean> {
+  return ((await (await e.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: JSON.stringify({ action }) })).json()) as Decision).approved;
+}
+
+async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('hot reload', () => {
+  it('swaps in a good edit', async () => {
+    const before = await version();
+    expect(await approved('deploy.friday')).toBe(true);
+    writeFileSync(join(e.rulesDir, 'no-friday.yaml'), 'rule_id: no-friday\nprohibited:\n  - message: not on fridays\n    when: action.type == "deploy.friday"\n');
+    await until('the new policy', async () => (await version()) !== before);
+    expect(await approved('deploy.friday')).toBe(false);
+    expect(e.logs.some((l) => JSON.parse(l).msg === 'rules reloaded')).toBe(true);
+  });
+
+  it('logs and ignores a bad edit; the old rules keep serving', async () => {
+    const before = await version();
+    writeFileSync(join(e.rulesDir, 'no-friday.yaml'), 'rule_id: no-friday\nprohibited:\n  - message: broken\n    when: action.type ==\n');
+    await until('the rejection in the log', () => e.logs.some((l) => JSON.parse(l).level === 'warn'));
+    const warn = JSON.parse(e.logs.find((l) => JSON.parse(l).level === 'warn')!) as { msg: string; diagnostics: string[] };
+    expect(warn.msg).toContain('the previous rules keep serving');
+    expect(warn.diagnostics.join('\n')).toContain('no-friday.yaml:4');
+    expect(await version()).toBe(before);
+    expect(await approved('deploy.friday')).toBe(false);
+    const metrics = await (await e.fetch('/metrics')).text();
+    expect(metrics).toMatch(/mge_rule_reloads_total\{source="files",result="ok"\} [1-9]/);
+    expect(metrics).toMatch(/mge_rule_reloads_total\{source="files",result="rejected"\} [1-9]/);
+  });
+});

@@ -1,0 +1,161 @@
+// Every route and every error status of SPEC §8 over real HTTP, against the full `mge serve`
+// stack on a loopback port (file audit log, node:crypto, watcher).
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Checkpoint } from '../../../src/audit/checkpoint.js';
+import type { Decision } from '../../../src/ir/types.js';
+import { KEYS, problem } from '../harness.js';
+import { startE2E, type E2E } from './server.js';
+
+let e: E2E;
+beforeAll(async () => {
+  e = await startE2E();
+});
+afterAll(async () => {
+  await e.stop();
+});
+
+const CHECK = '/api/v1/governance/check';
+
+async function json<T>(res: Response, status = 200): Promise<T> {
+  expect(res.status, await res.clone().text()).toBe(status);
+  return (await res.json()) as T;
+}
+
+/** Sends a body with chunked transfer encoding (no Content-Length), `chunks` × `size` bytes. */
+function chunked(path: string, chunks: number, size: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(e.url + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeChecker}` } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    let i = 0;
+    const pump = (): void => {
+      while (i < chunks) {
+        i++;
+        if (!req.write(i === 1 ? '{"action":"x","context":{"s":"' + 'a'.repeat(size - 30) : 'a'.repeat(size))) return void req.once('drain', pump);
+      }
+      req.end('"}}');
+    };
+    pump();
+  });
+}
+
+describe('every route over HTTP', () => {
+  it('check, batch, verify, replay', async () => {
+    const d = await json<Decision>(await e.fetch(CHECK, { key: KEYS.acmeChecker, body: '{"action":"db.read"}' }));
+    expect(d).toMatchObject({ approved: true, tenant: 'acme' });
+    const denied = await json<Decision>(await e.fetch(CHECK, { key: KEYS.acmeChecker, body: '{"action":"db.write","context":{"environment":"production"}}' }));
+    expect(denied.approved).toBe(false);
+    const batch = await json<{ decisions: Decision[] }>(await e.fetch(`${CHECK}/batch`, { key: KEYS.acmeChecker, body: '{"requests":[{"action":"a"},{"action":"b"}]}' }));
+    expect(batch.decisions).toHaveLength(2);
+    const verify = () => e.fetch('/api/v1/receipts/verify', { key: KEYS.acmeChecker, body: JSON.stringify({ decision: d, action: 'db.read' }) });
+    expect(await json(await verify())).toEqual({ valid: true });
+    expect(await json(await verify())).toEqual({ valid: false, reason: 'replayed' });
+  });
+
+  it('rules: list, get, put, validate, delete', async () => {
+    const list = await json<{ rules: unknown[] }>(await e.fetch('/api/v1/rules', { key: KEYS.acmeChecker }));
+    expect(list.rules).toHaveLength(3);
+    await json(await e.fetch('/api/v1/rules/api-rate', { key: KEYS.acmeChecker }));
+    const yaml = 'rule_id: e2e-rule\nprohibited:\n  - message: no\n    when: action.type == "e2e"\n';
+    await json(await e.fetch('/api/v1/rules/e2e-rule', { method: 'PUT', key: KEYS.acmeAdmin, body: yaml, type: 'application/yaml' }), 201);
+    expect((await json<Decision>(await e.fetch(CHECK, { key: KEYS.acmeChecker, body: '{"action":"e2e"}' }))).approved).toBe(false);
+    expect(await json(await e.fetch('/api/v1/rules/validate', { key: KEYS.acmeAdmin, body: yaml, type: 'application/yaml' }))).toMatchObject({ valid: true });
+    expect((await e.fetch('/api/v1/rules/e2e-rule', { method: 'DELETE', key: KEYS.acmeAdmin })).status).toBe(204);
+  });
+
+  it('audit: page, checkpoint, proof, consistency, export', async () => {
+    const d = await json<Decision>(await e.fetch(CHECK, { key: KEYS.acmeChecker, body: '{"action":"audit.me"}' }));
+    const page = await json<{ tree_size: number }>(await e.fetch('/api/v1/audit', { key: KEYS.acmeAuditor }));
+    const cp = await json<Checkpoint>(await e.fetch('/api/v1/audit/checkpoint', { key: KEYS.acmeAuditor }));
+    expect(cp.tree_size).toBe(page.tree_size);
+    const proof = await json<{ root_hash: string }>(await e.fetch(`/api/v1/audit/proof/${d.decision_id}`, { key: KEYS.acmeAuditor }));
+    expect(proof.root_hash).toBe(cp.root_hash);
+    await json(await e.fetch(`/api/v1/audit/consistency?first=1&second=${cp.tree_size}`, { key: KEYS.acmeAuditor }));
+    const lines = (await (await e.fetch('/api/v1/audit/export', { key: KEYS.acmeAuditor })).text()).trim().split('\n');
+    expect(lines).toHaveLength(cp.tree_size);
+  });
+
+  it('ops: healthz, readyz, metrics, openapi, keys', async () => {
+    for (const path of ['/healthz', '/readyz', '/openapi.json', '/api/v1/keys']) await json(await e.fetch(path));
+    const metrics = await (await e.fetch('/metrics')).text();
+    expect(metrics).toContain('mge_checks_total{tenant="acme",outcome="approved"}');
+    for (const key of Object.values(KEYS)) expect(metrics).not.toContain(key);
+  });
+});
+
+describe('every error status of SPEC §8, as problem+json', () => {
+  it('400 malformed JSON or shape', async () => {
+    expect((await problem(await e.fetch(CHECK, { key: KEYS.acmeChecker, body: '{"action":1}' }))).status).toBe(400);
+  });
+  it('401 no or bad key', async () => {
+    expect((await problem(await e.fetch(CHECK, { body: '{"action":"x"}' }))).status).toBe(401);
+    expect((await problem(await e.fetch(CHECK, { key: 'wrong-wrong-wrong-wrong', body: '{"action":"x"}' }))).status).toBe(401);
+  });
+  it('403 role', async () => {
+    expect((await problem(await e.fetch('/api/v1/audit', { key: KEYS.acmeChecker }))).status).toBe(403);
+  });
+  it('404', async () => {
+    expect((await problem(await e.fetch('/api/v1/rules/nope', { key: KEYS.acmeChecker }))).status).toBe(404);
+  });
+  it('409 global rule', async () => {
+    expect((await problem(await e.fetch('/api/v1/rules/api-rate', { method: 'DELETE', key: KEYS.acmeAdmin }))).status).toBe(409);
+  });
+  it('413 declared too large, before the body is read', async () => {
+    const res = await e.fetch(CHECK, { key: KEYS.acmeChecker, body: `{"action":"x","context":{"s":"${'a'.repeat(65 * 1024)}"}}` });
+    expect((await problem(res)).status).toBe(413);
+  });
+  it('413 for a chunked body without Content-Length, cut off at the limit', async () => {
+    const res = await chunked(CHECK, 200, 1024);
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body)).toMatchObject({ status: 413, type: 'urn:mge:problem:payload-too-large' });
+    // The server is still fine afterwards.
+    expect((await e.fetch('/healthz')).status).toBe(200);
+  });
+  it('400 for depth 33, duplicate keys and huge arrays', async () => {
+    const bodies = [
+      `{"action":"x","context":${'{"a":'.repeat(32)}1${'}'.repeat(32)}}`,
+      '{"action":"x","context":{"k":1,"k":2}}',
+      `{"action":"x","context":{"a":[${Array(5000).fill(1).join(',')}]}}`,
+    ];
+    for (const body of bodies) expect((await problem(await e.fetch(CHECK, { key: KEYS.acmeChecker, body }))).status).toBe(400);
+  });
+  it('415 content type', async () => {
+    expect((await problem(await e.fetch(CHECK, { key: KEYS.acmeChecker, body: '{"action":"x"}', type: 'text/plain' }))).status).toBe(415);
+  });
+  it('422 invalid rule', async () => {
+    const res = await e.fetch('/api/v1/rules/bad', { method: 'PUT', key: KEYS.acmeAdmin, body: '{"rule_id":"bad","prohibited":[{"message":"m","when":"(("}]}' });
+    expect((await problem(res)).status).toBe(422);
+  });
+  it('429 server overload', async () => {
+    const busy = await startE2E({ maxInflight: 1 });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 40 }, () => busy.fetch(CHECK, { key: KEYS.acmeChecker, body: '{"action":"x"}' }).then(async (r) => [r.status, await r.text()] as const)),
+      );
+      const statuses = results.map(([s]) => s);
+      expect(statuses).toContain(200);
+      expect(statuses).toContain(429);
+      expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    } finally {
+      await busy.stop();
+    }
+  });
+  it('503 store unavailable', async () => {
+    // globex's log directory is a plain file: its audit store cannot open.
+    mkdirSync(join(e.dataDir, 'audit'), { recursive: true });
+    writeFileSync(join(e.dataDir, 'audit', 'globex'), 'not a directory');
+    const res = await e.fetch(CHECK, { key: KEYS.globexChecker, body: '{"action":"x"}' });
+    const p = await problem(res);
+    expect(p.status).toBe(503);
+    expect(JSON.stringify(p)).not.toContain('decision_id');
+    // acme is unaffected.
+    expect((await e.fetch(CHECK, { key: KEYS.acmeChecker, body: '{"action":"x"}' })).status).toBe(200);
+  });
+});

@@ -1,0 +1,77 @@
+// SIGTERM with checks in flight: `mge serve` stops accepting, finishes what it started, flushes
+// the audit log and exits 0 — and every decision a client received is in the log on disk.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Decision } from '../../../src/ir/types.js';
+import { KEY_SPEC, KEYS } from '../harness.js';
+import { writeRules } from './server.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+
+describe('graceful shutdown', () => {
+  it('answers or refuses every check, and logs every answered decision', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-sigterm-'));
+    writeRules(join(root, 'rules'));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/http/e2e/serve-entry.ts'), '--rules', join(root, 'rules'), '--data', join(root, 'data'), '--port', '0'], {
+      cwd: ROOT, env: { ...process.env, MGE_API_KEYS: KEY_SPEC, MGE_SECRET_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      const t = setInterval(() => {
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m) {
+          clearInterval(t);
+          resolve(m[1]);
+        }
+      }, 20);
+      void exited.then(() => reject(new Error(out)));
+    });
+
+    const answered: Decision[] = [];
+    const refused: string[] = [];
+    let stop = false;
+    async function loop(n: number): Promise<void> {
+      for (let i = 0; !stop; i++) {
+        try {
+          const res = await fetch(`${url}/api/v1/governance/check`, {
+            method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeChecker}` },
+            body: JSON.stringify({ action: `load.${n}.${i}` }),
+          });
+          if (res.status === 200) answered.push((await res.json()) as Decision);
+          else refused.push(String(res.status));
+          if (res.status !== 200) return;
+        } catch (err) {
+          refused.push((err as Error).message); // connection refused once the server stopped listening
+          return;
+        }
+      }
+    }
+    const loops = Array.from({ length: 16 }, (_, n) => loop(n));
+    // Signal only once the server is busy, so checks are certainly in flight when it lands.
+    for (let i = 0; i < 600 && answered.length < 100; i++) await new Promise((r) => setTimeout(r, 25));
+    const answeredBeforeSignal = answered.length;
+    child.kill('SIGTERM');
+    const code = await exited;
+    stop = true;
+    await Promise.all(loops);
+
+    console.log(`sigterm: answered ${answered.length} (${answeredBeforeSignal} before the signal), refused ${refused.length}: ${[...new Set(refused)].join(", ")}`);
+    expect(code, out).toBe(0);
+    expect(answeredBeforeSignal).toBeGreaterThan(0);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((r) => r === '503' || /fetch failed|ECONNREFUSED|socket|closed/i.test(r)), refused.join(', ')).toBe(true);
+    const logged = new Set(
+      readFileSync(join(root, 'data', 'audit', 'acme', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as Decision).decision_id),
+    );
+    const missing = answered.filter((d) => !logged.has(d.decision_id));
+    expect(missing, 'answered decisions missing from the log').toEqual([]);
+    expect(out).toContain('"msg":"stopped; audit log flushed"');
+  }, 60_000);
+});

@@ -72,10 +72,13 @@ export function parseRuleText(text: string, format: RuleFormat, path: string): P
   const diagnostics = [...read.diagnostics];
   const rules: Rule[] = [];
   const raws = read.values.flatMap((v) => unpack(v, diagnostics));
+  // After a reader error (a duplicate key, say) what the file means is in doubt: its rules are
+  // still checked, for the diagnostics, but none of them loads.
+  const readerFailed = hasErrors(diagnostics);
   for (const raw of raws) {
     const n = normalizeRule(raw, path);
     diagnostics.push(...n.diagnostics);
-    if (n.rule) rules.push(n.rule);
+    if (n.rule && !readerFailed) rules.push(n.rule);
   }
   if (raws.length === 0 && !hasErrors(diagnostics)) {
     diagnostics.push({ severity: 'warning', code: 'no-rules', message: 'file holds no rules', span: { file: path, line: 1, col: 1 } });

@@ -1,11 +1,11 @@
 // MDC / Markdown rule files → one raw rule (SPEC §3.3). The front matter and a ```yaml conditions
-// block are YAML read in place (spans shifted to their lines in the whole file); the Markdown
+// block are YAML read in place (positions counted from their first line in the file); the Markdown
 // parts become synthesized raw entries whose spans point at the heading, the `**Rule ID:**`
 // line, or the exact column of each bullet's expression.
 
 import type { Diagnostic, Span } from '../ir/types.js';
 import { readBullet, type BulletLines } from './mdc-bullets.js';
-import { rawGet, shiftRaw, shiftSpan, type RawEntry, type RawValue, type ReadResult } from './raw.js';
+import { rawGet, type RawEntry, type RawValue, type ReadResult } from './raw.js';
 import { readYaml } from './yaml.js';
 
 type Section = 'prohibited' | 'required' | 'other';
@@ -56,9 +56,9 @@ class MdcReader {
       this.error(this.at(0, 0), 'mdc-front-matter', 'front matter is not closed', 'end it with a line `---`');
       return null;
     }
-    const yaml = readYaml(this.lines.slice(1, end).join('\n'), this.file);
-    this.diagnostics.push(...yaml.diagnostics.map((d) => ({ ...d, span: shiftSpan(d.span, 1) })));
-    const value = yaml.values[0] && shiftRaw(yaml.values[0], 1);
+    const yaml = readYaml(this.lines.slice(1, end).join('\n'), this.file, 2);
+    this.diagnostics.push(...yaml.diagnostics);
+    const value = yaml.values[0];
     if (value && value.kind !== 'map') {
       this.error(value.span, 'invalid-shape', 'front matter must be a map of rule fields');
       return { map: [], bodyStart: end + 1 };
@@ -137,9 +137,9 @@ class MdcReader {
       this.error(keySpan, 'mdc-fence', 'the ```yaml conditions block is not closed', 'end it with a line ```');
       return;
     }
-    const yaml = readYaml(this.lines.slice(open + 1, close).join('\n'), this.file);
-    this.diagnostics.push(...yaml.diagnostics.map((d) => ({ ...d, span: shiftSpan(d.span, open + 1) })));
-    const v = yaml.values[0] && shiftRaw(yaml.values[0], open + 1);
+    const yaml = readYaml(this.lines.slice(open + 1, close).join('\n'), this.file, open + 2);
+    this.diagnostics.push(...yaml.diagnostics);
+    const v = yaml.values[0];
     if (!v) return;
     const inner = v.kind === 'map' ? rawGet(v, 'conditions')?.value : v;
     if (inner?.kind !== 'list' || (v.kind === 'map' && v.entries.length !== 1)) {

@@ -45,43 +45,19 @@ export function rawGet(map: { entries: RawEntry[] }, key: string): RawEntry | un
 }
 
 /**
- * 1-based positions for offsets into one whole file: the expression parser's Locator with its
- * origin at the file's start; `span(at)` without an end is a point.
+ * 1-based positions for offsets into a text: the expression parser's Locator with its origin at
+ * column 1 of the text's first line; `span(at)` without an end is a point.
  */
 export class LineIndex {
   private readonly loc: Locator;
 
-  constructor(text: string, private readonly file: string) {
-    this.loc = new Locator({ file, line: 1, col: 1 }, text);
+  /** `firstLine` is the file line the text starts on (YAML embedded in Markdown starts below line 1). */
+  constructor(text: string, private readonly file: string, firstLine = 1) {
+    this.loc = new Locator({ file, line: firstLine, col: 1 }, text);
   }
 
   span(start: number, end?: number): Span {
     const s = this.loc.span(start, end ?? start);
     return end === undefined ? { file: this.file, line: s.line, col: s.col } : s;
   }
-}
-
-/** Moves every span in a raw tree down by `lines` (for YAML embedded in a Markdown file). */
-export function shiftRaw(v: RawValue, lines: number): RawValue {
-  const s = (sp: Span): Span => shiftSpan(sp, lines);
-  switch (v.kind) {
-    case 'list':
-      return { kind: 'list', items: v.items.map((i) => shiftRaw(i, lines)), span: s(v.span) };
-    case 'map':
-      return {
-        kind: 'map',
-        span: s(v.span),
-        entries: v.entries.map((e) => ({ key: e.key, keySpan: s(e.keySpan), value: shiftRaw(e.value, lines) })),
-      };
-    case 'string':
-      return { ...v, span: s(v.span), textStart: v.textStart && s(v.textStart) };
-    default:
-      return { ...v, span: s(v.span) };
-  }
-}
-
-export function shiftSpan(sp: Span, lines: number): Span {
-  const out: Span = { ...sp, line: sp.line + lines };
-  if (sp.endLine !== undefined) out.endLine = sp.endLine + lines;
-  return out;
 }

@@ -14,8 +14,8 @@ const MAX_ERRORS_PER_DOCUMENT = 10;
 /**
  * @example readYaml('rule_id: a\n---\nrule_id: b\n', 'r.yaml').values.length // 2
  */
-export function readYaml(text: string, file: string): ReadResult {
-  const lines = new LineIndex(text, file);
+export function readYaml(text: string, file: string, firstLine = 1): ReadResult {
+  const lines = new LineIndex(text, file, firstLine);
   const diagnostics: Diagnostic[] = [];
   const values: RawValue[] = [];
   const depth = estimateYamlDepth(text);
@@ -23,30 +23,23 @@ export function readYaml(text: string, file: string): ReadResult {
     const message = `nesting deeper than ${MAX_YAML_DEPTH} levels (indentation and brackets count)`;
     return { values: [], diagnostics: [{ severity: 'error', code: 'yaml-syntax', message, span: lines.span(0) }] };
   }
-  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true, schema: 'core' });
+  // uniqueKeys off: the package compares every key with every earlier one (quadratic: 5000 keys
+  // took seconds); the Converter finds duplicates with a set instead.
+  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, schema: 'core' });
   for (const doc of Array.isArray(docs) ? docs : []) {
-    let broken = false;
     // One real error cascades into many; the first few say all there is to say.
-    for (const e of doc.errors.slice(0, MAX_ERRORS_PER_DOCUMENT)) {
-      diagnostics.push(yamlDiagnostic(e, 'error', text, lines));
-      if (e.code !== 'DUPLICATE_KEY') broken = true;
-    }
-    for (const w of doc.warnings.slice(0, MAX_ERRORS_PER_DOCUMENT)) diagnostics.push(yamlDiagnostic(w, 'warning', text, lines));
-    // After a real syntax error the recovered tree is guesswork; normalizing it would only add noise.
-    if (broken || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
+    for (const e of doc.errors.slice(0, MAX_ERRORS_PER_DOCUMENT)) diagnostics.push(yamlDiagnostic(e, 'error', lines));
+    for (const w of doc.warnings.slice(0, MAX_ERRORS_PER_DOCUMENT)) diagnostics.push(yamlDiagnostic(w, 'warning', lines));
+    // After a syntax error the recovered tree is guesswork; normalizing it would only add noise.
+    if (doc.errors.length > 0 || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
     const v = new Converter(text, lines, diagnostics).convert(doc.contents, 0);
     if (v) values.push(v);
   }
   return { values, diagnostics };
 }
 
-function yamlDiagnostic(e: YAMLError, severity: 'error' | 'warning', text: string, lines: LineIndex): Diagnostic {
+function yamlDiagnostic(e: YAMLError, severity: 'error' | 'warning', lines: LineIndex): Diagnostic {
   const span = lines.span(e.pos[0], Math.max(e.pos[0], e.pos[1]));
-  if (e.code === 'DUPLICATE_KEY') {
-    // Same words as the JSON reader: the package's "Map keys must be unique" does not name the key.
-    const key = text.slice(e.pos[0], e.pos[1]).trim();
-    return { severity, code: 'duplicate-key', message: `duplicate key \`${key}\``, span };
-  }
   return { severity, code: 'yaml-syntax', message: cedarMessage(e.message), span };
 }
 
@@ -80,7 +73,7 @@ class Converter {
     }
     if (isMap(node)) {
       const entries: RawEntry[] = [];
-      const seen = new Set<string>();
+      const seen = new Map<string, RawEntry>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keySpan = this.spanOf(pair.key);
@@ -89,13 +82,19 @@ class Converter {
           continue;
         }
         const key = String(pair.key.value);
-        // The yaml package reports duplicates itself; keep the first, as its error says.
-        if (seen.has(key)) continue;
-        seen.add(key);
+        const first = seen.get(key);
+        if (first) {
+          this.error(keySpan, 'duplicate-key', `duplicate key \`${key}\``,
+            `first given at line ${first.keySpan.line}, column ${first.keySpan.col}`);
+          continue;
+        }
         const value = pair.value === null
           ? { kind: 'null' as const, span: { ...keySpan, line: keySpan.endLine ?? keySpan.line, col: keySpan.endCol ?? keySpan.col } }
           : this.convert(pair.value, depth + 1);
-        if (value) entries.push({ key, keySpan, value });
+        if (!value) continue;
+        const entry = { key, keySpan, value };
+        seen.set(key, entry);
+        entries.push(entry);
       }
       return { kind: 'map', entries, span };
     }

@@ -60,6 +60,12 @@ describe('parseRuleFile', () => {
     expect(hasErrors(r.diagnostics)).toBe(true);
   });
 
+  it('loads no rule from a file with a reader error, but still checks its rules', () => {
+    const r = parseRuleFile({ path: 'a.json', text: '[{"rule_id": "a", "rule_id": "b", "required": [{"check": "true"}]}, {"rule_id": "C"}]' });
+    expect(r.rules).toEqual([]);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['duplicate-key', 'invalid-rule-id', 'no-checkable-clause']);
+  });
+
   it('sorts diagnostics by place in the file', () => {
     const r = parseRuleFile({ path: 'a.yaml', text: 'zz: 1\nrule_id: A\n' });
     const at = r.diagnostics.map((d) => [d.span.line, d.span.col]);

@@ -47,10 +47,15 @@ describe('readYaml', () => {
 
   it('reports duplicate keys by name and keeps the first value', () => {
     const r = readYaml('a: 1\nb: 2\na: 3\n', 'r.yaml');
-    expect(lines(r.diagnostics)).toEqual(['3:1 error duplicate-key: duplicate key `a`']);
+    expect(lines(r.diagnostics)).toEqual(['3:1 error duplicate-key: duplicate key `a` | first given at line 1, column 1']);
     const m = r.values[0];
     if (m.kind !== 'map') throw new Error('not a map');
     expect(m.entries.map((e) => [e.key, e.value.kind === 'number' ? e.value.value : null])).toEqual([['a', 1], ['b', 2]]);
+  });
+
+  it('counts lines from firstLine, so embedded YAML reports file lines (help texts included)', () => {
+    const r = readYaml('a: 1\na: 2\n', 'r.mdc', 5);
+    expect(lines(r.diagnostics)).toEqual(['6:1 error duplicate-key: duplicate key `a` | first given at line 5, column 1']);
   });
 
   it('refuses aliases, so a rule file cannot blow up by expansion', () => {

@@ -14,7 +14,7 @@ const DEFAULT_NOW = '2026-11-24T10:30:00.000Z';
 const EVALUATORS = ['oracle', 'vm'] as const;
 
 type Req = unknown;
-type Step = { tenant?: string; request: Req };
+type Step = { tenant?: string; at?: string; request: Req };
 type ExpectedViolation = Partial<Violation> & Pick<Violation, 'rule_id' | 'clause' | 'code'>;
 
 interface Expectation {
@@ -61,15 +61,22 @@ function steps(c: Case): Step[] {
   const tenant = c.tenant;
   if (c.requests) {
     return c.requests.map((r) =>
-      r !== null && typeof r === 'object' && 'request' in r ? { tenant: (r as Step).tenant ?? tenant, request: (r as Step).request } : { tenant, request: r },
+      r !== null && typeof r === 'object' && 'request' in r ? { ...(r as Step), tenant: (r as Step).tenant ?? tenant } : { tenant, request: r },
     );
   }
   return Array.from({ length: c.repeat ?? 1 }, () => ({ tenant, request: c.request }));
 }
 
-function build(c: Case, evaluator: (typeof EVALUATORS)[number]): Promise<Engine> {
-  const nowMs = Date.parse(c.now ?? DEFAULT_NOW);
-  return createEngine({ rules: c.rules.map((r) => ({ ...r })), evaluator, now: () => nowMs });
+/** The case's clock; a step's `at` moves it (rate-limit refill). */
+class Clock {
+  ms: number;
+  constructor(c: Case) {
+    this.ms = Date.parse(c.now ?? DEFAULT_NOW);
+  }
+}
+
+function build(c: Case, evaluator: (typeof EVALUATORS)[number], clock = new Clock(c)): Promise<Engine> {
+  return createEngine({ rules: c.rules.map((r) => ({ ...r })), evaluator, now: () => clock.ms });
 }
 
 /** The actual entries cut down to the keys each expected entry names, so toEqual shows a full diff. */
@@ -92,7 +99,8 @@ function checkDecision(d: EngineDecision, e: Expectation, c: Case, req: unknown,
   expect(d.approved, `${label}: approved iff no violations`).toBe(d.violations.length === 0);
   if (d.approved) expect(d.reasoning, `${label}: approval reasoning`).toBe('All rules passed');
   expect(d.tenant, `${label}: tenant`).toBe(e.tenant ?? lastTenant(c) ?? 'default');
-  expect(d.timestamp, `${label}: timestamp`).toBe(e.timestamp ?? new Date(Date.parse(c.now ?? DEFAULT_NOW)).toISOString());
+  const at = steps(c).at(-1)?.at ?? c.now ?? DEFAULT_NOW;
+  expect(d.timestamp, `${label}: timestamp`).toBe(e.timestamp ?? new Date(Date.parse(at)).toISOString());
   if (e.audience !== undefined) expect(d.audience, `${label}: audience`).toBe(e.audience);
   // SPEC §4/§5 shapes.
   expect(d.decision_id, `${label}: decision_id`).toMatch(/^dec-/);
@@ -144,11 +152,13 @@ async function runCase(c: Case): Promise<void> {
     return;
   }
 
-  const engines = await Promise.all(EVALUATORS.map((k) => build(c, k)));
+  const clock = new Clock(c);
+  const engines = await Promise.all(EVALUATORS.map((k) => build(c, k, clock)));
   const plan = steps(c);
   let last: EngineDecision[] = [];
   let lastRequest: unknown;
   for (const [i, step] of plan.entries()) {
+    if (step.at !== undefined) clock.ms = Date.parse(step.at);
     const results = await Promise.all(engines.map((engine) =>
       engine.evaluate(structuredClone(step.request), { tenant: step.tenant }).then((d) => d, (x: unknown) => x as Error)));
     if (e.request_error) {

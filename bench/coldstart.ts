@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { cedarPolicies } from './workloads/cedar.js';
-import { formatNs, markdownTable } from './workloads/harness.js';
+import { formatCount, formatNs, markdownTable } from './workloads/harness.js';
 import { generatedWorkload } from './workloads/index.js';
-import { mgeRuleFile, type TextFormat } from './workloads/mge.js';
+import { mgeRuleFile, type TextFormat } from './workloads/mge-text.js';
 import { measureSignedPath, type SignedPath } from './workloads/signed-path.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -42,7 +42,7 @@ export interface Extras {
   coldStarts: ColdStart[];
   sizes: Size[];
   memory: Memory | undefined;
-  signed: SignedPath | { skipped: string };
+  signed: SignedPath;
   goals: { goal: string; measured: string; met: boolean | undefined }[];
 }
 
@@ -89,11 +89,16 @@ console.log(JSON.stringify({ import_ms: t1 - t0, load_ms: t2 - t1, first_ms: t3 
 
 interface Scratch { dir: string; bundle: string; mgeChild: string; cedarChild: string }
 
-/** Bundles the public entry for Node (the same code a worker bundle holds) into a scratch dir. */
+/** How every bundle here is built: what a browser or a worker loads. */
+const BROWSER_BUILD: BuildOptions = {
+  bundle: true, format: 'esm', platform: 'browser', minify: true, logLevel: 'silent', conditions: ['worker', 'browser'],
+};
+
+/** Bundles the public entry as a worker would load it (not minified) into a scratch dir. */
 async function scratch(): Promise<Scratch> {
   const dir = mkdtempSync(join(tmpdir(), 'mge-coldstart-'));
   const bundle = join(dir, 'mge.mjs');
-  await build({ entryPoints: [join(ROOT, 'src/index.ts')], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'silent' });
+  await build({ ...BROWSER_BUILD, entryPoints: [join(ROOT, 'src/index.ts')], minify: false, outfile: bundle });
   const mgeChild = join(dir, 'mge-child.mjs');
   const cedarChild = join(dir, 'cedar-child.mjs');
   writeFileSync(mgeChild, MGE_CHILD);
@@ -169,11 +174,8 @@ async function sizes(): Promise<Size[]> {
   for (const [what, entry] of entries) {
     if (!existsSync(join(ROOT, entry))) continue;
     try {
-      const r = await build({
-        entryPoints: [join(ROOT, entry)], bundle: true, format: 'esm', platform: 'browser', minify: true,
-        write: false, logLevel: 'silent', conditions: ['worker', 'browser'],
-      });
-      const bytes = r.outputFiles[0].contents;
+      const r = await build({ ...BROWSER_BUILD, entryPoints: [join(ROOT, entry)], write: false });
+      const bytes = r.outputFiles?.[0]?.contents ?? new Uint8Array();
       out.push({ what, raw: bytes.length, gzip: gz(bytes) });
     } catch (err) {
       out.push({ what: `${what} — does not bundle for the browser: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, raw: NaN, gzip: NaN });
@@ -207,6 +209,7 @@ export async function runExtras(opts: ExtrasOptions): Promise<Extras> {
     const memory = memoryAfterLoading(s, 10_000);
     opts.log(`memory after 10 000 rules: heap +${memory.heap_mb.toFixed(1)} MB`);
     const signed = await measureSignedPath({ minMs: opts.quick ? 60 : 642 });
+    opts.log(`signed path: ${signed.rows.map((r) => `${r.what}: p50 ${formatNs(r.p50_ns)}`).join('; ')}`);
     return { coldStarts, sizes: size, memory, signed, goals: extrasGoals(coldStarts, size) };
   } finally {
     rmSync(s.dir, { recursive: true, force: true });
@@ -241,9 +244,7 @@ export function extrasMarkdown(x: Extras): string {
   const mem = x.memory
     ? markdownTable(['rules', 'V8 heap', 'external (wasm memory, buffers)', 'RSS'], [[String(x.memory.rules), `+${x.memory.heap_mb.toFixed(1)} MB`, `+${x.memory.external_mb.toFixed(1)} MB`, `+${x.memory.rss_mb.toFixed(1)} MB`]])
     : 'not measured';
-  const signed = 'skipped' in x.signed
-    ? `not measured: ${x.signed.skipped}`
-    : markdownTable(['path', 'p50', 'p99', 'ops/s'], x.signed.rows.map((r) => [r.what, formatNs(r.p50_ns), formatNs(r.p99_ns), Math.round(r.ops_per_s).toString()]));
+  const signed = markdownTable(['path', 'p50', 'p99', 'ops/s'], x.signed.rows.map((r) => [r.what, formatNs(r.p50_ns), formatNs(r.p99_ns), formatCount(r.ops_per_s)]));
   return [
     '## Cold start (fresh process: nothing → first decision)', '', cold, '',
     'import: evaluating the bundled module (Cedar: its wasm instantiation); load + compile: parse, validate,',

@@ -3,6 +3,7 @@
 //   --json       the last stdout line is one JSON object: {engine: {W1: {p50_ns, p99_ns, ops_per_s}, …}}
 //   --quick      short timings (smoke run); RESULTS.md is not rewritten
 //   --no-extras  skip cold start, sizes, memory and the signed path
+//   --workloads W1,W2 / --engines mge,casbin   a subset (mge is always built: it is the reference)
 // Progress goes to stderr; tables, then the JSON line, to stdout. See bench/README.md.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,12 +34,14 @@ const RULE_COUNTS: Record<WorkloadName, number> = { W1: 5, W2: 100, W3: 10_000 }
 
 const log = (line: string) => process.stderr.write(line + '\n');
 
-async function runPeers(minMs: number): Promise<PeerResults> {
+interface Selection { minMs: number; workloads: readonly WorkloadName[]; engines: readonly EngineName[] }
+
+async function runPeers(sel: Selection): Promise<PeerResults> {
   const results = Object.fromEntries(ENGINE_NAMES.map((n) => [n, {}])) as PeerResults;
-  for (const name of WORKLOAD_NAMES) {
+  for (const name of sel.workloads) {
     const w = workload(name);
     const engines: BenchEngine[] = [];
-    for (const engineName of ENGINE_NAMES) {
+    for (const engineName of sel.engines) {
       const t0 = performance.now();
       const built = await FACTORIES[engineName](w);
       if ('skipped' in built) {
@@ -57,7 +60,7 @@ async function runPeers(minMs: number): Promise<PeerResults> {
     }
     log(`${name}: all ${engines.length} engines agree on ${w.requests.length} requests`);
     for (const engine of engines) {
-      const timing = await timeDecisions(w.requests.map((r) => engine.prepare(r)), { minMs });
+      const timing = await timeDecisions(w.requests.map((r) => engine.prepare(r)), { minMs: sel.minMs });
       results[engine.name][name] = timing;
       log(`${name} ${engine.name}: p50 ${formatNs(timing.p50_ns)}, p99 ${formatNs(timing.p99_ns)}, ${formatCount(timing.ops_per_s)} ops/s`);
     }
@@ -80,7 +83,7 @@ function peerTables(results: PeerResults): string {
       const r = ratio(results, e, w);
       return [e, formatNs(t.p50_ns), formatNs(t.p99_ns), formatCount(t.ops_per_s), e === 'mge' ? '1×' : r === undefined ? '—' : `${r.toFixed(r < 10 ? 1 : 0)}×`];
     });
-    return `### ${w} — ${formatCount(RULE_COUNTS[w])} rules, ${workload(w).requests.length} requests\n\n` +
+    return `### ${w} — ${formatCount(RULE_COUNTS[w])} rules, 11 requests\n\n` +
       markdownTable(['engine', 'p50', 'p99', 'ops/s', 'p50 ÷ MGE p50'], rows);
   }).join('\n\n');
 }
@@ -121,11 +124,28 @@ function writeResults(report: string): void {
   writeFileSync(file, engine ? `${report.trimEnd()}\n\n${engine[0]}\n` : report);
 }
 
+/** The values of `--name a,b` on the command line, or `all` when absent. */
+function listArg<T extends string>(name: string, all: readonly T[]): readonly T[] {
+  const argv = process.argv;
+  const at = argv.indexOf(name);
+  if (at < 0) return all;
+  const wanted = (argv[at + 1] ?? '').split(',');
+  const unknown = wanted.filter((x) => !all.includes(x as T));
+  if (unknown.length > 0) throw new Error(`unknown value(s) for ${name}: ${unknown.join(', ')}; expected some of ${all.join(', ')}`);
+  return all.filter((x) => wanted.includes(x));
+}
+
 async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
   const quick = args.has('--quick');
   const started = new Date();
-  const results = await runPeers(quick ? 60 : 642);
+  const engines = listArg('--engines', ENGINE_NAMES);
+  const results = await runPeers({
+    minMs: quick ? 60 : 642,
+    workloads: listArg('--workloads', WORKLOAD_NAMES),
+    engines: engines.includes('mge') ? engines : ['mge', ...engines],
+  });
+  const partial = engines.length < ENGINE_NAMES.length || listArg('--workloads', WORKLOAD_NAMES).length < WORKLOAD_NAMES.length;
   const extras = args.has('--no-extras') ? undefined : await runExtras({ quick, log });
   const tables = peerTables(results);
   const goalText = goalsTable(goals(results, extras));
@@ -148,7 +168,7 @@ async function main(): Promise<void> {
     ``,
   ].join('\n');
   process.stdout.write(report);
-  if (!quick) writeResults(report);
+  if (!quick && !partial) writeResults(report);
   if (args.has('--json')) {
     process.stdout.write('\n' + resultsJson(results) + '\n');
   }

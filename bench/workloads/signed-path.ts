@@ -1,10 +1,52 @@
-// The signed path: evaluate + receipt + audit append, as the HTTP check route does it, timed
-// with mitata. Filled in against src/receipt and src/audit once both exist.
+// The signed path: evaluate + receipt + audit append to the memory store, the work of one
+// `POST /api/v1/governance/check` minus HTTP (src/http/record.ts does the same three steps).
+// Timed for both crypto backends: WebCrypto (portable; a thread-pool hop per call on Node) and
+// node:crypto (the Node adapter's synchronous path).
+
+import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { AuditLog } from '../../src/audit/log.js';
+import { MemoryAuditStore } from '../../src/audit/memory-store.js';
+import type { Json } from '../../src/ir/types.js';
+import { webCryptoBackend, type CryptoBackend } from '../../src/receipt/backend.js';
+import { generateEd25519Jwk } from '../../src/receipt/keys.js';
+import { createSigner } from '../../src/receipt/sign.js';
+import { timeDecisions, type Timing } from './harness.js';
+import { workload } from './index.js';
+import { mgeEngineFor } from './mge.js';
 
 export interface SignedPath {
-  rows: { what: string; p50_ns: number; p99_ns: number; ops_per_s: number }[];
+  rows: ({ what: string } & Timing)[];
 }
 
-export async function measureSignedPath(_opts: { minMs: number }): Promise<SignedPath | { skipped: string }> {
-  return { skipped: 'the audit layer (src/audit) has not landed yet' };
+const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+
+export async function measureSignedPath(opts: { minMs: number }): Promise<SignedPath> {
+  const w = workload('W1');
+  const engine = await mgeEngineFor(w, 'vm');
+  const ed = await generateEd25519Jwk();
+  const rows: SignedPath['rows'] = [];
+
+  rows.push({
+    what: 'evaluate only (Engine.evaluate)',
+    ...(await timeDecisions(w.requests.map(({ request }) => async () => (await engine.evaluate(request)).approved), opts)),
+  });
+
+  const variants: [string, 'HS256' | 'Ed25519', CryptoBackend][] = [
+    ['evaluate + HS256 receipt + audit append, WebCrypto', 'HS256', webCryptoBackend],
+    ['evaluate + HS256 receipt + audit append, node:crypto', 'HS256', nodeCryptoBackend],
+    ['evaluate + Ed25519 receipt + audit append, WebCrypto', 'Ed25519', webCryptoBackend],
+    ['evaluate + Ed25519 receipt + audit append, node:crypto', 'Ed25519', nodeCryptoBackend],
+  ];
+  for (const [what, alg, backend] of variants) {
+    const signer = await createSigner({ hs256Secret: SECRET, ed25519: { privateJwk: ed }, alg, backend });
+    const log = await AuditLog.open('default', new MemoryAuditStore(), { backend });
+    const decides = w.requests.map(({ request }) => async () => {
+      const signed = await signer.sign(await engine.evaluate(request));
+      await log.append(signed as unknown as Json);
+      return signed.approved;
+    });
+    rows.push({ what, ...(await timeDecisions(decides, opts)) });
+    await log.close();
+  }
+  return { rows };
 }

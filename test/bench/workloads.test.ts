@@ -9,7 +9,8 @@ import { ENGINE_NAMES, type BenchEngine, type EngineFactory } from '../../bench/
 import { checkAgreement, describeDisagreement, resultsJson, timeDecisions, type PeerResults } from '../../bench/workloads/harness.js';
 import { generatedWorkload, workload, type Workload } from '../../bench/workloads/index.js';
 import { createJsonRulesEngine } from '../../bench/workloads/json-rules-engine.js';
-import { createMgeEngine, createMgeOracleEngine, mgeRuleFile } from '../../bench/workloads/mge.js';
+import { createMgeEngine, createMgeOracleEngine } from '../../bench/workloads/mge.js';
+import { mgeRuleFile } from '../../bench/workloads/mge-text.js';
 import { createOpaEngine, regoData } from '../../bench/workloads/opa.js';
 import { generatedRules } from '../../bench/workloads/rules.js';
 

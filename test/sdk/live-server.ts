@@ -49,9 +49,9 @@ export interface LiveServer {
 /**
  * @example const server = await startLiveServer({ alg: 'Ed25519', withKeys: true })
  */
-export async function startLiveServer(opts: { alg?: 'HS256' | 'Ed25519'; withKeys?: boolean } = {}): Promise<LiveServer> {
+export async function startLiveServer(opts: { alg?: 'HS256' | 'Ed25519'; withKeys?: boolean; rules?: RuleSource[] } = {}): Promise<LiveServer> {
   const alg = opts.alg ?? 'HS256';
-  const engine = await createEngine({ rules: RULES });
+  const engine = await createEngine({ rules: opts.rules ?? RULES });
   const signer = await createSigner({
     hs256Secret: SECRET,
     ...(alg === 'Ed25519' ? { ed25519: { privateJwk: await generateEd25519Jwk() }, alg: 'Ed25519' as const } : {}),

@@ -1,0 +1,37 @@
+// An execution layer that checks MGE receipts offline before it executes anything (SPEC §5):
+// no call to MGE per action, only its public Ed25519 keys, fetched once from /api/v1/keys.
+//
+//   MGE_URL=http://127.0.0.1:8080 npx tsx examples/verify-offline.ts < requests.jsonl
+//
+// Each input line is what an agent hands over: {"decision": {...}, "action": ..., "context": ...},
+// the decision as received from MGE and the action it asks to have executed. Set EXECUTOR_ID to
+// refuse receipts bound to another executor. A sidecar that signs with HS256 publishes no public
+// key; then set MGE_SECRET_KEY (the same trust domain: whoever verifies could also sign).
+//
+// In your own project the import is `from 'mge/sdk'`.
+
+import { createInterface } from 'node:readline';
+import { MemoryNonceStore, MGEClient, verifyReceipt, type Action, type Context, type Decision, type Jwks } from '../src/sdk/index.js';
+
+const secret = process.env.MGE_SECRET_KEY;
+let jwks: Jwks | undefined;
+if (!secret) {
+  jwks = await new MGEClient(process.env.MGE_URL ?? 'http://127.0.0.1:8080').keys();
+  console.log(`trusting ${jwks.keys.length} Ed25519 key(s): ${jwks.keys.map((k) => (k as { kid?: string }).kid).join(', ')}`);
+}
+// Seen nonces: each receipt authorizes one execution. Use a shared store with several executors.
+const nonceStore = new MemoryNonceStore();
+
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line.trim() === '') continue;
+  const { decision, action, context } = JSON.parse(line) as { decision: Decision; action: Action; context?: Context };
+  const check = await verifyReceipt(decision, { secret, jwks, nonceStore, audience: process.env.EXECUTOR_ID, action, context });
+  if (!check.valid) {
+    console.log(`refused ${decision.decision_id}: receipt ${check.reason}`);
+  } else if (!decision.approved) {
+    // A genuine receipt of a denial is still a denial.
+    console.log(`refused ${decision.decision_id}: ${decision.reasoning}`);
+  } else {
+    console.log(`executing ${decision.decision_id}: ${JSON.stringify(action)}`);
+  }
+}

@@ -25,7 +25,7 @@ export function readYaml(text: string, file: string, firstLine = 1): ReadResult 
   }
   // uniqueKeys off: the package compares every key with every earlier one (quadratic: 5000 keys
   // took seconds); the Converter finds duplicates with a set instead.
-  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, schema: 'core' });
+  const docs = withoutStackTraces(() => parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, schema: 'core' }));
   for (const doc of Array.isArray(docs) ? docs : []) {
     // One real error cascades into many; the first few say all there is to say.
     for (const e of doc.errors.slice(0, MAX_ERRORS_PER_DOCUMENT)) diagnostics.push(yamlDiagnostic(e, 'error', lines));
@@ -36,6 +36,23 @@ export function readYaml(text: string, file: string, firstLine = 1): ReadResult 
     if (v) values.push(v);
   }
   return { values, diagnostics };
+}
+
+/**
+ * The package makes an Error object per syntax error, and capturing each one's stack trace
+ * dominated hostile input (`[][]…` over 60 KB: 20 000 errors, seconds). We never read those
+ * stacks, so traces are off for the synchronous parse. (`stackTraceLimit` is V8's; elsewhere
+ * setting it is a harmless no-op.)
+ */
+function withoutStackTraces<T>(f: () => T): T {
+  const E = Error as { stackTraceLimit?: number };
+  const saved = E.stackTraceLimit;
+  E.stackTraceLimit = 0;
+  try {
+    return f();
+  } finally {
+    E.stackTraceLimit = saved;
+  }
 }
 
 function yamlDiagnostic(e: YAMLError, severity: 'error' | 'warning', lines: LineIndex): Diagnostic {

@@ -1,8 +1,8 @@
 // HTTP load bench (loopback only, bounded): drives `mge serve` and, in the same run, a bare Hono
 // endpoint that only parses and echoes JSON, with autocannon. Prints req/s and p50/p99 for both
-// at full load, then MGE's latency at a fixed 5 000 checks/s.
+// at full load, then MGE's latency at a fixed 5 000 checks/s, for both audit fsync policies.
 //
-//   npm run bench:http            (about 40 s; BENCH_SECONDS=N to change each phase)
+//   npm run bench:http            (about 60 s; BENCH_SECONDS=N to change each phase)
 //
 // Latencies come from autocannon's per-response times (fractional ms), not its 1 ms histogram.
 
@@ -71,27 +71,36 @@ async function phase(name: string, url: string, overallRate?: number): Promise<R
 
 const data = mkdtempSync(join(tmpdir(), 'mge-bench-'));
 const results: Result[] = [];
+const width = 32;
 const bare = await start('bench/http-bare.ts', []);
 try {
   results.push(await phase('bare Hono (parse + echo)', `${bare.url}/echo`));
 } finally {
   bare.child.kill('SIGTERM');
 }
-const mge = await start('bench/http-mge.ts', ['--rules', 'rules', '--port', '0', '--data', data], { MGE_API_KEYS: '', MGE_SECRET_KEY: '' });
-try {
-  const url = `${mge.url}/api/v1/governance/check`;
-  results.push(await phase('mge serve /check', url));
-  results.push(await phase('mge serve /check @ 5000/s', url, 5000));
-} finally {
-  mge.child.kill('SIGTERM');
-  await new Promise((r) => mge.child.once('exit', r));
-  rmSync(data, { recursive: true, force: true });
+// Both audit durability policies: `always` (default: fdatasync per group commit, an answered
+// decision survives a power cut) and `never` (written, not synced: survives a process crash).
+for (const fsync of ['always', 'never'] as const) {
+  const dir = mkdtempSync(join(data, `${fsync}-`));
+  const mge = await start('bench/http-mge.ts', ['--rules', 'rules', '--port', '0', '--data', dir], { MGE_API_KEYS: '', MGE_SECRET_KEY: '', MGE_AUDIT_FSYNC: fsync });
+  try {
+    const url = `${mge.url}/api/v1/governance/check`;
+    results.push(await phase(`mge /check fsync=${fsync}`, url));
+    results.push(await phase(`mge /check fsync=${fsync} @5000/s`, url, 5000));
+  } finally {
+    mge.child.kill('SIGTERM');
+    await new Promise((r) => mge.child.once('exit', r));
+  }
 }
+rmSync(data, { recursive: true, force: true });
 
-console.log(`\n${'phase'.padEnd(30)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non-2xx'.padStart(8)} ${'errors'.padStart(7)}`);
+console.log(`\n${'phase'.padEnd(width)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non-2xx'.padStart(8)} ${'errors'.padStart(7)}`);
 for (const r of results) {
-  console.log(`${r.name.padEnd(30)} ${r.rps.toFixed(0).padStart(9)} ${r.p50.toFixed(3).padStart(8)} ${r.p99.toFixed(3).padStart(8)} ${String(r.non2xx).padStart(8)} ${String(r.errors).padStart(7)}`);
+  console.log(`${r.name.padEnd(width)} ${r.rps.toFixed(0).padStart(9)} ${r.p50.toFixed(3).padStart(8)} ${r.p99.toFixed(3).padStart(8)} ${String(r.non2xx).padStart(8)} ${String(r.errors).padStart(7)}`);
 }
-const ratio = results[1].rps / results[0].rps;
-console.log(`\nmge / bare throughput: ${(ratio * 100).toFixed(1)} % (goal ≥ 75 %); p99 at 5000/s: ${results[2].p99.toFixed(3)} ms (goal ≤ 1 ms)`);
+const [bareResult, always, always5k, never, never5k] = results;
+const ratio = always.rps / bareResult.rps;
+const pct = (r: Result) => `${((r.rps / bareResult.rps) * 100).toFixed(1)} %`;
+console.log(`\nmge / bare throughput (goal ≥ 75 %): fsync=always ${pct(always)}, fsync=never ${pct(never)}`);
+console.log(`p99 at 5000/s (goal ≤ 1 ms): fsync=always ${always5k.p99.toFixed(3)} ms, fsync=never ${never5k.p99.toFixed(3)} ms`);
 console.log(JSON.stringify({ bench: 'http', connections: CONNECTIONS, seconds: SECONDS, results, ratio }));

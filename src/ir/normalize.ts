@@ -64,22 +64,7 @@ function normalizeWith(r: FieldReader, raw: RawValue, file: string): Rule | unde
   const advisoryEntry = f.get('advisory');
   const advisory = advisoryEntry ? r.stringList(advisoryEntry.value, 'advisory')?.map((a) => a.value) : [];
 
-  const at = f.get('rule_id')?.value.span ?? map.span;
-  const shown = ruleId === undefined ? 'the rule' : `rule \`${ruleId}\``;
-  // Counted on the raw clauses: a clause with its own error should not also trigger this one.
-  if (conditionsRaw.length + prohibitedRaw.length + requiredRaw.length === 0) {
-    r.error(at, 'no-checkable-clause', `${shown} has no checkable clause`,
-      'add a `prohibited`, `required` or `conditions` entry; `advisory` clauses are never enforced');
-  }
-  if (always?.value === false && !hasScope(f)) {
-    r.error(always.span, 'never-applies', `${shown} can never apply: \`alwaysApply\` is false and it has no scope`,
-      'remove `alwaysApply: false`, or scope the rule with `applies_to` or `globs`');
-  }
-
-  if (always?.value === true && hasScope(f)) {
-    r.warn(always.span, 'ignored-scope', `${shown} applies always: \`alwaysApply\` is true, so its scope is ignored`,
-      'remove `applies_to` and `globs`, or remove `alwaysApply: true` to apply the rule only within its scope');
-  }
+  checkWholeRule(r, f, ruleId, always, conditionsRaw.length + prohibitedRaw.length + requiredRaw.length, map.span);
   if (r.errorCount() > 0 || ruleId === undefined || effect === undefined || severity === undefined ||
       enabled === undefined || advisory === undefined) return undefined;
   const rule: Rule = {
@@ -100,6 +85,27 @@ function normalizeWith(r: FieldReader, raw: RawValue, file: string): Rule | unde
   if (appliesTo?.scope) rule.applies_to = appliesTo.scope;
   if (globs) rule.globs = globs;
   return rule;
+}
+
+/** Checks of the rule as a whole: something to enforce, and a way to apply (SPEC §3.1, §3.5). */
+function checkWholeRule(
+  r: FieldReader, f: Map<string, RawEntry>, ruleId: string | undefined,
+  always: { value: boolean; span: Span } | undefined, rawClauses: number, mapSpan: Span,
+): void {
+  const shown = ruleId === undefined ? 'the rule' : `rule \`${ruleId}\``;
+  // Counted on the raw clauses: a clause with its own error should not also trigger this one.
+  if (rawClauses === 0) {
+    r.error(f.get('rule_id')?.value.span ?? mapSpan, 'no-checkable-clause', `${shown} has no checkable clause`,
+      'add a `prohibited`, `required` or `conditions` entry; `advisory` clauses are never enforced');
+  }
+  if (always?.value === false && !hasScope(f)) {
+    r.error(always.span, 'never-applies', `${shown} can never apply: \`alwaysApply\` is false and it has no scope`,
+      'remove `alwaysApply: false`, or scope the rule with `applies_to` or `globs`');
+  }
+  if (always?.value === true && hasScope(f)) {
+    r.warn(always.span, 'ignored-scope', `${shown} applies always: \`alwaysApply\` is true, so its scope is ignored`,
+      'remove `applies_to` and `globs`, or remove `alwaysApply: true` to apply the rule only within its scope');
+  }
 }
 
 function readRuleId(r: FieldReader, e: RawEntry | undefined, mapSpan: Span): string | undefined {

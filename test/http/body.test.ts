@@ -79,3 +79,15 @@ describe('readJson', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
+
+describe('a body that breaks off', () => {
+  it('is 400, not a server error', async () => {
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error('connection reset'));
+      },
+    });
+    const req = new Request('http://x/', { method: 'POST', body, duplex: 'half' } as RequestInit);
+    expect(await status(readBodyText(req, 4096))).toBe(400);
+  });
+});

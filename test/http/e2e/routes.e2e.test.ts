@@ -87,6 +87,7 @@ describe('every route over HTTP', () => {
     const metrics = await (await e.fetch('/metrics')).text();
     expect(metrics).toContain('mge_checks_total{tenant="acme",outcome="approved"}');
     for (const key of Object.values(KEYS)) expect(metrics).not.toContain(key);
+    for (const key of Object.values(KEYS)) expect(e.logs.join('\n')).not.toContain(key);
   });
 });
 

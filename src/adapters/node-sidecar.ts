@@ -7,6 +7,7 @@ import { createEngine, RuleLoadError, type Engine } from '../engine/engine.js';
 import { parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
 import type { AuditPort } from '../http/audit-port.js';
+import type { RuleStore } from '../http/rule-store.js';
 import { Lifecycle } from '../http/lifecycle.js';
 import type { Logger } from '../http/logger.js';
 import { ServerMetrics } from '../http/metrics.js';
@@ -16,6 +17,7 @@ import { nodeCryptoBackend } from './node-crypto.js';
 import { loadOrCreateEd25519Key } from './node-ed25519.js';
 import { readRulesDir } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';
+import { nodeRuleStore } from './node-rule-store.js';
 import { loadOrCreateSecret, type SecretSource } from './node-secret.js';
 import { startNodeServer } from './node-server.js';
 
@@ -70,11 +72,13 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     ...(cfg.receiptAlg === 'Ed25519' ? { alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(cfg.dataDir) } } : {}),
   });
   const engine = await createEngine({ rules: await readRulesDir(cfg.rulesDir), crypto: nodeCryptoBackend });
+  const ruleStore = nodeRuleStore(cfg.dataDir);
+  await replayApiRules(engine, ruleStore, cfg.logger);
   const audit = await cfg.openAudit(cfg.dataDir, signer);
   const lifecycle = new Lifecycle(cfg.maxInflight);
   const metrics = new ServerMetrics();
   const app = createApp({
-    engine, signer, audit, keys, lifecycle, metrics, logger: cfg.logger,
+    engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
     nonceStore: new MemoryNonceStore(), crypto: nodeCryptoBackend, version: cfg.version,
   });
 
@@ -99,6 +103,18 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     })());
 
   return { url: server.url, mode: keys.length === 0 ? 'open-local' : 'keys', secretSource: source, engine, shutdown };
+}
+
+/** Loads the rules added over HTTP before the restart; one that no longer loads is logged and skipped. */
+async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger): Promise<void> {
+  for (const r of await store.list()) {
+    const result = await engine.putRule(r.tenant, { text: r.text, format: r.format }).catch((err: unknown) => ({ ok: false as const, error: err }));
+    if (result.ok) continue;
+    logger.warn('a stored API rule no longer loads; skipped', {
+      tenant: r.tenant, rule_id: r.ruleId,
+      reason: 'conflict' in result ? result.conflict : 'diagnostics' in result ? result.diagnostics.map((d) => d.message) : String(result.error),
+    });
+  }
 }
 
 export { RuleLoadError };

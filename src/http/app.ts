@@ -27,6 +27,7 @@ function resolve(deps: AppDeps): AppContext {
     metrics: deps.metrics ?? new ServerMetrics(),
     limits: { ...DEFAULT_JSON_LIMITS, ...deps.limits },
     skewMs: deps.skewMs,
+    ruleStore: deps.ruleStore,
     version: deps.version ?? '0.0.0',
     ready: deps.ready ?? (() => true),
   };

@@ -12,12 +12,15 @@ import type { Principal } from './auth.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
+import type { RuleStore } from './rule-store.js';
 
 export interface AppDeps {
   engine: Engine;
   signer: Signer;
   nonceStore: NonceStore;
   audit: AuditPort;
+  /** Keeps rules added over HTTP across restarts; without one they live in memory only. */
+  ruleStore?: RuleStore;
   /** Configured API keys; empty means local open mode (SPEC §7). */
   keys: readonly ApiKey[];
   logger?: Logger;
@@ -37,9 +40,10 @@ export interface AppDeps {
 }
 
 /** The resolved dependencies the routes see: every optional one filled in. */
-export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs'>> {
+export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore'>> {
   limits: JsonLimits;
   skewMs: number | undefined;
+  ruleStore: RuleStore | undefined;
 }
 
 /** Hono's per-request variables: the authenticated caller. */

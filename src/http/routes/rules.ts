@@ -12,6 +12,7 @@ import type { AppContext, HttpEnv } from '../deps.js';
 import { guard } from '../guard.js';
 import { Conflict, InvalidRule, NotFound, StoreUnavailable } from '../problem.js';
 import { ruleFormat } from '../rule-format.js';
+import type { RuleStore } from '../rule-store.js';
 import { ruleView } from '../rule-view.js';
 
 function invalid(diagnostics: readonly Diagnostic[]): InvalidRule {
@@ -28,6 +29,17 @@ function mismatch(path: string, pathId: string, ids: string[]): InvalidRule {
 }
 
 export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
+  /** Keeps the change across restarts; it is already live, so a failure is reported, not undone. */
+  async function persist(tenant: string, work: (store: RuleStore) => Promise<void>): Promise<void> {
+    if (ctx.ruleStore === undefined) return;
+    try {
+      await work(ctx.ruleStore);
+    } catch (err) {
+      ctx.logger.error('rule change not persisted', { tenant, error: err });
+      throw new StoreUnavailable('the rule change is live but could not be stored; it will not survive a restart');
+    }
+  }
+
   /** Appends `{kind: rule_change}` for each id; the change is already live, so a failure is reported, not undone. */
   async function audit(tenant: string, by: string, op: 'put' | 'delete', ruleIds: string[]): Promise<void> {
     const policyVersion = ctx.engine.policy(tenant).policyVersion;
@@ -98,6 +110,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         if ('conflict' in result) throw new Conflict(result.conflict);
         throw invalid(result.diagnostics);
       }
+      await persist(tenant, (store) => store.save({ tenant, ruleId: id, text, format }));
       await audit(tenant, keyId, 'put', result.ruleIds);
       return c.json({ rule_ids: result.ruleIds, policy_version: result.policyVersion }, existed ? 200 : 201);
     });
@@ -110,6 +123,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       const outcome = await ctx.engine.deleteRule(tenant, id);
       if (outcome === 'not_found') throw new NotFound(`no rule \`${id}\``);
       if (outcome === 'global') throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
+      await persist(tenant, (store) => store.remove(tenant, id));
       await audit(tenant, keyId, 'delete', [id]);
       return c.body(null, 204);
     });

@@ -1,0 +1,47 @@
+// API rules on disk: `<data>/api-rules/<tenant>/<rule_id>.<json|yaml|mdc>`, written to a
+// temporary file and renamed, so a crash leaves the old text or the new one, never half.
+
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RuleFormat } from '../engine/engine.js';
+import type { RuleStore, StoredRule } from '../http/rule-store.js';
+import { tenantDirName, tenantFromDirName } from './node-audit-store.js';
+
+const FORMATS: RuleFormat[] = ['json', 'yaml', 'mdc'];
+
+/** @example const store = nodeRuleStore('./data'); await store.list() */
+export function nodeRuleStore(dataDir: string): RuleStore {
+  const root = join(dataDir, 'api-rules');
+  const dirOf = (tenant: string) => join(root, tenantDirName(tenant));
+
+  async function removeAll(tenant: string, ruleId: string, keep?: RuleFormat): Promise<void> {
+    for (const f of FORMATS) if (f !== keep) await rm(join(dirOf(tenant), `${ruleId}.${f}`), { force: true });
+  }
+
+  return {
+    async save(rule: StoredRule) {
+      const dir = dirOf(rule.tenant);
+      await mkdir(dir, { recursive: true });
+      const file = join(dir, `${rule.ruleId}.${rule.format}`);
+      await writeFile(`${file}.tmp`, rule.text, { mode: 0o600 });
+      await rename(`${file}.tmp`, file);
+      await removeAll(rule.tenant, rule.ruleId, rule.format); // a PUT in another format replaces the old file
+    },
+    remove: (tenant, ruleId) => removeAll(tenant, ruleId),
+    async list() {
+      const out: StoredRule[] = [];
+      const tenants = await readdir(root, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return [];
+        throw e;
+      });
+      for (const t of tenants.filter((d) => d.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        for (const name of (await readdir(join(root, t.name))).sort()) {
+          const m = /^(.+)\.(json|yaml|mdc)$/.exec(name);
+          if (!m) continue;
+          out.push({ tenant: tenantFromDirName(t.name), ruleId: m[1], format: m[2] as RuleFormat, text: await readFile(join(root, t.name, name), 'utf8') });
+        }
+      }
+      return out;
+    },
+  };
+}

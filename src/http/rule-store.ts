@@ -1,0 +1,20 @@
+// Where rules added over HTTP are kept so they survive a restart. The engine holds them in
+// memory; a store (files on Node, nothing on the in-memory runtimes) keeps the text each PUT
+// was given, and the server replays them at start.
+
+import type { RuleFormat } from '../engine/engine.js';
+
+export interface StoredRule {
+  tenant: string;
+  ruleId: string;
+  text: string;
+  format: RuleFormat;
+}
+
+export interface RuleStore {
+  /** Resolves once the rule text is durable. */
+  save(rule: StoredRule): Promise<void>;
+  remove(tenant: string, ruleId: string): Promise<void>;
+  /** Every stored rule, for replay at start. */
+  list(): Promise<StoredRule[]>;
+}

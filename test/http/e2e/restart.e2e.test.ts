@@ -1,0 +1,49 @@
+// `mge serve` restarted on the same data directory: the audit log goes on where it stopped
+// (old decisions still provable), the receipt secret is the same, and rules added over HTTP
+// are back.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Decision } from '../../../src/ir/types.js';
+import { KEYS } from '../harness.js';
+import { startE2E, writeRules } from './server.js';
+
+describe('restart on the same data directory', () => {
+  it('keeps the log, the secret and the API rules', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-restart-'));
+    const dirs = { rulesDir: join(root, 'rules'), dataDir: join(root, 'data') };
+    writeRules(dirs.rulesDir);
+    const yaml = 'rule_id: kept\nprohibited:\n  - message: kept across restarts\n    when: action.type == "kept"\n';
+
+    const first = await startE2E(dirs);
+    const put = await first.fetch('/api/v1/rules/kept', { method: 'PUT', key: KEYS.acmeAdmin, body: yaml, type: 'application/yaml' });
+    expect(put.status).toBe(201);
+    const d = (await (await first.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"kept"}' })).json()) as Decision;
+    expect(d.approved).toBe(false);
+    await first.stop();
+
+    const second = await startE2E(dirs);
+    try {
+      const again = (await (await second.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"kept"}' })).json()) as Decision;
+      expect(again.approved).toBe(false);
+      expect(again.receipt?.kid).toBe(d.receipt?.kid);
+      const proof = await second.fetch(`/api/v1/audit/proof/${d.decision_id}`, { key: KEYS.acmeAuditor });
+      expect(proof.status).toBe(200);
+      const cp = (await (await second.fetch('/api/v1/audit/checkpoint', { key: KEYS.acmeAuditor })).json()) as { tree_size: number };
+      expect(cp.tree_size).toBe(3); // rule_change, first decision, second decision
+      expect(await (await second.fetch('/api/v1/receipts/verify', { key: KEYS.acmeChecker, body: JSON.stringify({ decision: d }) })).json()).toEqual({ valid: true });
+      expect((await second.fetch('/api/v1/rules/kept', { method: 'DELETE', key: KEYS.acmeAdmin })).status).toBe(204);
+    } finally {
+      await second.stop();
+    }
+
+    const third = await startE2E(dirs);
+    try {
+      expect((await third.fetch('/api/v1/rules/kept', { key: KEYS.acmeChecker })).status).toBe(404);
+    } finally {
+      await third.stop();
+    }
+  });
+});

@@ -22,6 +22,9 @@ beforeAll(async () => {
   const addr = silent.address();
   if (addr === null || typeof addr === 'string') throw new Error('no port');
   url = `http://127.0.0.1:${addr.port}`;
+  // The first fetch of a process loads the HTTP stack; under load that alone can outlast a
+  // short timeout, and the attempt would never reach the socket to be counted.
+  await fetch('data:,warm');
 });
 afterAll(async () => {
   for (const s of sockets) s.destroy();
@@ -34,7 +37,8 @@ async function sent(): Promise<string[]> {
   return requests;
 }
 
-const client = () => new MGEClient(url, { timeoutMs: 150, retries: 2, retryDelayMs: 10 });
+const TIMEOUT = 300;
+const client = () => new MGEClient(url, { timeoutMs: TIMEOUT, retries: 2, retryDelayMs: 10 });
 
 describe('over the network', () => {
   it('times out a check after timeoutMs, with one attempt only', async () => {
@@ -42,7 +46,7 @@ describe('over the network', () => {
     const t0 = Date.now();
     const e = await client().checkCompliance('db.write').catch((x: unknown) => x);
     expect(e).toBeInstanceOf(MGETimeoutError);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(TIMEOUT - 10);
     expect(await sent()).toEqual(['POST /api/v1/governance/check']);
   });
 

@@ -10,11 +10,19 @@ export const ENGINE_NAMES = [
 ] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
+/**
+ * Rows the tables show beside the engines (not keys of the --json line): `mge-evaluator` is
+ * MGE's compiled policy alone — field extraction, one VM call, outcome — without the request
+ * shape check, decision object, decision id and SHA-256 action_hash that `mge` includes.
+ */
+export const EXTRA_ROWS = ['mge-evaluator'] as const;
+export type RowName = EngineName | (typeof EXTRA_ROWS)[number];
+
 /** One decision: `true` when the request is approved. */
 export type Decide = () => boolean | Promise<boolean>;
 
 export interface BenchEngine {
-  readonly name: EngineName;
+  readonly name: RowName;
   prepare(request: BenchRequest): Decide;
 }
 

@@ -2,7 +2,7 @@
 // Timing is mitata's `measure`; nothing here asserts a time.
 
 import { measure } from 'mitata';
-import type { BenchEngine, Decide, EngineName } from './engine.js';
+import type { BenchEngine, Decide, EngineName, RowName } from './engine.js';
 import type { Workload, WorkloadName } from './index.js';
 import { ENGINE_NAMES } from './engine.js';
 
@@ -25,6 +25,9 @@ export interface MeasureOptions {
 export async function timeDecisions(decides: readonly Decide[], opts: MeasureOptions = {}): Promise<Timing> {
   let i = 0;
   const n = decides.length;
+  // Warm up first (JIT, caches): mitata decides batching from one call, which must be a warm one.
+  const warmUntil = performance.now() + Math.min(200, (opts.minMs ?? 642) / 3);
+  for (let k = 0; k < 20_000 && (k < n || performance.now() < warmUntil); k++) await decides[k % n]();
   const stats = await measure(() => decides[i++ % n](), {
     min_cpu_time: (opts.minMs ?? 642) * 1e6,
     batch_samples: 128,
@@ -34,7 +37,7 @@ export async function timeDecisions(decides: readonly Decide[], opts: MeasureOpt
 
 export interface Disagreement {
   workload: string;
-  engine: EngineName;
+  engine: RowName;
   request: string;
   expected: boolean;
   got: boolean | string;
@@ -91,7 +94,7 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
 
 /** Per engine, per workload: its timing, or null when not measured (then `skipped` says why). */
 export type EngineResult = Partial<Record<WorkloadName, Timing | null>> & { skipped?: string };
-export type PeerResults = Record<EngineName, EngineResult>;
+export type PeerResults = Record<EngineName, EngineResult> & Partial<Record<RowName, EngineResult>>;
 
 /**
  * The `--json` line: one object keyed by every engine name, each with W1, W2, W3 timings

@@ -22,14 +22,16 @@ const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 
 export async function measureSignedPath(opts: { minMs: number }): Promise<SignedPath> {
   const w = workload('W1');
-  const engine = await mgeEngineFor(w, 'vm');
   const ed = await generateEd25519Jwk();
   const rows: SignedPath['rows'] = [];
 
-  rows.push({
-    what: 'evaluate only (Engine.evaluate)',
-    ...(await timeDecisions(w.requests.map(({ request }) => async () => (await engine.evaluate(request)).approved), opts)),
-  });
+  for (const backend of [webCryptoBackend, nodeCryptoBackend]) {
+    const engine = await mgeEngineFor(w, 'vm', backend);
+    rows.push({
+      what: `evaluate only (Engine.evaluate), ${backend === webCryptoBackend ? 'WebCrypto' : 'node:crypto'}`,
+      ...(await timeDecisions(w.requests.map(({ request }) => async () => (await engine.evaluate(request)).approved), opts)),
+    });
+  }
 
   const variants: [string, 'HS256' | 'Ed25519', CryptoBackend][] = [
     ['evaluate + HS256 receipt + audit append, WebCrypto', 'HS256', webCryptoBackend],
@@ -38,6 +40,7 @@ export async function measureSignedPath(opts: { minMs: number }): Promise<Signed
     ['evaluate + Ed25519 receipt + audit append, node:crypto', 'Ed25519', nodeCryptoBackend],
   ];
   for (const [what, alg, backend] of variants) {
+    const engine = await mgeEngineFor(w, 'vm', backend);
     const signer = await createSigner({ hs256Secret: SECRET, ed25519: { privateJwk: ed }, alg, backend });
     const log = await AuditLog.open('default', new MemoryAuditStore(), { backend });
     const decides = w.requests.map(({ request }) => async () => {

@@ -9,13 +9,13 @@ import { ENGINE_NAMES, type BenchEngine, type EngineFactory } from '../../bench/
 import { checkAgreement, describeDisagreement, resultsJson, timeDecisions, type PeerResults } from '../../bench/workloads/harness.js';
 import { generatedWorkload, workload, type Workload } from '../../bench/workloads/index.js';
 import { createJsonRulesEngine } from '../../bench/workloads/json-rules-engine.js';
-import { createMgeEngine, createMgeOracleEngine } from '../../bench/workloads/mge.js';
+import { createMgeEngine, createMgeEvaluatorEngine, createMgeOracleEngine } from '../../bench/workloads/mge.js';
 import { mgeRuleFile } from '../../bench/workloads/mge-text.js';
 import { createOpaEngine, regoData } from '../../bench/workloads/opa.js';
 import { generatedRules } from '../../bench/workloads/rules.js';
 
 const FACTORIES: EngineFactory[] = [
-  createMgeEngine, createMgeOracleEngine, createCedarEngine, createJsonRulesEngine, createCasbinEngine, createOpaEngine,
+  createMgeEngine, createMgeEvaluatorEngine, createMgeOracleEngine, createCedarEngine, createJsonRulesEngine, createCasbinEngine, createOpaEngine,
 ];
 
 async function engines(w: Workload): Promise<BenchEngine[]> {
@@ -27,7 +27,7 @@ describe('bench workloads', () => {
   for (const w of [workload('W1'), workload('W2'), generatedWorkload('W3', 250)]) {
     it(`every engine gives MGE's decision, and MGE the written one, on ${w.name} (${w.rules.length} rules)`, async () => {
       const all = await engines(w);
-      expect(all.map((e) => e.name).slice(0, 5)).toEqual(['mge', 'mge-oracle', 'cedar-wasm', 'json-rules-engine', 'casbin']);
+      expect(all.map((e) => e.name).slice(0, 6)).toEqual(['mge', 'mge-evaluator', 'mge-oracle', 'cedar-wasm', 'json-rules-engine', 'casbin']);
       const disagreements = await checkAgreement(w, all);
       expect(disagreements.map(describeDisagreement)).toEqual([]);
     });

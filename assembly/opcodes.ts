@@ -69,10 +69,11 @@ export const enum Op {
   Apply = 49, //        the rule applies
   NotApplicable = 50, // the rule does not apply; stop it
   RuleEnd = 51, //      stop the rule
+  MatchPrefix = 52, //  u32 string id   push: field 0 is a string starting with it (action glob `p*`)
 }
 
 /** The highest opcode; the VM traps on anything above it (or on 0). */
-export const OP_LAST = 51;
+export const OP_LAST = 52;
 
 /** Clause kinds of `Op.Clause`, in the order violations sort within a rule. */
 export const enum ClauseKind {

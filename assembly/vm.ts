@@ -442,6 +442,20 @@ function runRule(entry: u32): void {
         setBool(a, r);
         break;
       }
+      case Op.MatchPrefix: {
+        const a = push();
+        setStrId(a, u32op(pc));
+        pc += 4;
+        const pp = slotPtr(a), pl = slotLen(a);
+        const off = nFields > 0 ? load<u32>(inputBase + I_HEADER) : 0;
+        let r = false;
+        if (off != 0 && off < inputLen) {
+          decodeInto(inputBase + off, a);
+          r = slotType(a) == T_STR && startsWith(slotPtr(a), slotLen(a), pp, pl);
+        }
+        setBool(a, r);
+        break;
+      }
       case Op.ScopeGlobs: {
         need(1);
         const list = constAt(u32op(pc));

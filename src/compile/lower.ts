@@ -14,7 +14,7 @@ import type { BinaryOp, Condition, Expr, Json, PathRef, Rule } from '../ir/types
 import { compileGlob, type GlobMode } from '../builtins/glob.js';
 import { CompileError } from './errors.js';
 import type { Emitter } from './emitter.js';
-import type { FieldTable } from './fields.js';
+import { ACTION_TYPE, type FieldTable } from './fields.js';
 
 /** The VM's stack has 256 slots (assembly/vm.ts STACK_SLOTS). */
 export const MAX_STACK = 256;
@@ -262,8 +262,22 @@ export class RuleLowering {
     if (actions !== undefined) {
       const ok = em.label();
       for (const p of actions) {
-        em.op(Op.MatchAction);
-        em.u32(em.str(this.validGlob(p, 'action')));
+        const prefix = /^([^*?[]*)\*+$/.exec(p);
+        if (prefix !== null) {
+          // `db.*`: in action globs a trailing star is any run, so this is a prefix test.
+          em.op(Op.MatchPrefix);
+          em.u32(em.str(prefix[1]));
+        } else if (/[*?[]/.test(p)) {
+          em.op(Op.MatchAction);
+          em.u32(em.str(this.validGlob(p, 'action')));
+        } else {
+          // A pattern without wildcards is an equality: with action.type interned by the
+          // host, an integer compare.
+          this.path(ACTION_TYPE);
+          em.op(Op.PushStr);
+          em.u32(em.str(p));
+          em.op(Op.Eq);
+        }
         em.jump(Op.JumpIfTrue, ok);
       }
       em.op(Op.NotApplicable);

@@ -69,6 +69,7 @@ export const OP_INFO: Record<Op, OpInfo> = {
   [Op.Apply]: { name: 'apply', operands: none },
   [Op.NotApplicable]: { name: 'not_applicable', operands: none },
   [Op.RuleEnd]: { name: 'rule_end', operands: none },
+  [Op.MatchPrefix]: { name: 'match_prefix', operands: ['str'] },
 };
 
 /** The operator or function name `formatEvalError` expects, per ErrOp. */

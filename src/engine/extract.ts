@@ -61,7 +61,6 @@ export class Extractor {
     const candOff = I_HEADER + nf * 4;
     w.rebind(base + candOff + candidates.length * 4);
     w.ensure(0);
-    const header = (off: number, v: number): void => w.view.setUint32(base + off, v, true);
     for (let i = 0; i < nf; i++) {
       const v = readPath(this.fields[i], req, env);
       let off = 0;
@@ -69,12 +68,14 @@ export class Extractor {
         off = w.pos - base;
         encodeJson(w, v, this.intern);
       }
-      header(I_HEADER + i * 4, off);
+      // w.view is re-read each time: encoding may have grown memory.
+      w.view.setUint32(base + I_HEADER + i * 4, off, true);
     }
-    header(I_FIELDS, nf);
-    header(I_CANDS, candidates.length);
-    header(I_CAND_OFF, candOff);
-    for (let i = 0; i < candidates.length; i++) header(candOff + i * 4, candidates[i]);
+    const dv = w.view;
+    dv.setUint32(base + I_FIELDS, nf, true);
+    dv.setUint32(base + I_CANDS, candidates.length, true);
+    dv.setUint32(base + I_CAND_OFF, candOff, true);
+    for (let i = 0; i < candidates.length; i++) dv.setUint32(base + candOff + i * 4, candidates[i], true);
     return w.pos - base;
   }
 }

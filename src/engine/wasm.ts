@@ -93,13 +93,15 @@ export class VmInstance {
   }
 
   /** Views over memory, re-acquired when memory grew (growth detaches the old buffer). */
+  // Growing wasm memory detaches the old ArrayBuffer, so a zero length is the cheap sign that
+  // the views are stale (reading memory.buffer on every call costs a runtime call).
   bytes(): Uint8Array {
-    if (this.u8.byteLength === 0 || this.u8.buffer !== this.exp.memory.buffer) this.refresh();
+    if (this.u8.byteLength === 0) this.refresh();
     return this.u8;
   }
 
   view(): DataView {
-    if (this.u8.byteLength === 0 || this.u8.buffer !== this.exp.memory.buffer) this.refresh();
+    if (this.u8.byteLength === 0) this.refresh();
     return this.dv;
   }
 

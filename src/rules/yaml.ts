@@ -60,10 +60,29 @@ function yamlDiagnostic(e: YAMLError, severity: 'error' | 'warning', lines: Line
   return { severity, code: 'yaml-syntax', message: cedarMessage(e.message), span };
 }
 
-/** The `yaml` package writes sentences; our messages start lowercase and have no final period. */
-function cedarMessage(m: string): string {
-  const first = m.split('\n')[0].replace(/[.:]\s*$/, '');
-  return /^[A-Z][a-z]/.test(first) ? first[0].toLowerCase() + first.slice(1) : first;
+/**
+ * Messages of the `yaml` package that quote the user's text, rewritten to put it in backticks
+ * (its own messages are sentences with the text bare, sometimes ending in a period of theirs).
+ */
+const QUOTING: [RegExp, string][] = [
+  [/^Block scalar header includes extra characters: (.*)$/, 'block scalar header includes extra characters: `$1`'],
+  [/^Unresolved tag: (.*)$/, 'unresolved tag `$1`'],
+  [/^Not a valid tag: (.*)$/, 'invalid tag `$1`'],
+  [/^Could not resolve tag: (.*)$/, 'unresolved tag `$1`'],
+  [/^Invalid escape sequence (.*)$/, 'invalid escape sequence `$1`'],
+  [/^Plain value cannot start with (.*)$/, 'a plain value cannot start with `$1`'],
+  [/^Unknown directive (.*)$/, 'unknown directive `$1`'],
+  [/^Unsupported YAML version (.*)$/, 'unsupported YAML version `$1`'],
+];
+
+/** Our style: lowercase start, no final period, user text in backticks. */
+export function cedarMessage(m: string): string {
+  const first = m.split('\n')[0];
+  for (const [re, out] of QUOTING) if (re.test(first)) return first.replace(re, out);
+  let end = first.length;
+  while (end > 0 && (first[end - 1] === '.' || first[end - 1] === ':' || first[end - 1] === ' ')) end--;
+  const text = first.slice(0, end);
+  return /^[A-Z][a-z]/.test(text) ? text[0].toLowerCase() + text.slice(1) : text;
 }
 
 class Converter {

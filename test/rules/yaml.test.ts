@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_YAML_DEPTH, readYaml } from '../../src/rules/yaml.js';
+import { cedarMessage, MAX_YAML_DEPTH, readYaml } from '../../src/rules/yaml.js';
 import { lines } from './helpers.js';
 
 describe('readYaml', () => {
@@ -43,6 +43,15 @@ describe('readYaml', () => {
     expect(lines(readYaml('a: 1\nb: "x\n', 'r.yaml').diagnostics)[0]).toBe(
       '3:1 error yaml-syntax: missing closing "quote',
     );
+  });
+
+  it('puts user text quoted by the package in backticks (regression: `|.:` ended a message with a period)', () => {
+    expect(lines(readYaml('|.:', 'r.yaml').diagnostics)).toEqual([
+      '1:2 error yaml-syntax: block scalar header includes extra characters: `|.:`',
+    ]);
+    expect(lines(readYaml('a: !foo x\n', 'r.yaml').diagnostics)).toEqual(['1:4 warning yaml-syntax: unresolved tag `!foo`']);
+    expect(cedarMessage('Verbatim tags are not resolved.')).toBe('verbatim tags are not resolved');
+    expect(cedarMessage('YAML thing:')).toBe('YAML thing');
   });
 
   it('reports duplicate keys by name and keeps the first value', () => {

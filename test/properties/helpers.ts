@@ -7,8 +7,11 @@ import { policy, request, tenant, writePolicy, type GenRule } from './policy-gen
 
 export const NOW = Date.parse('2026-11-24T10:30:00.000Z');
 
-/** Each property keeps to ≥ 1000 runs (the issue's bar); one file takes ~30 s on an idle core. */
-export const RUNS = { numRuns: 1000 };
+/**
+ * Each property keeps to ≥ 1000 runs (the issue's bar); one file takes ~30 s on an idle core.
+ * For a bug hunt: MGE_PROPERTY_RUNS=20000 npx vitest run test/properties/expressions
+ */
+export const RUNS = { numRuns: Math.max(1000, Number(process.env.MGE_PROPERTY_RUNS) || 0) };
 
 /** Generous, so a busy shared machine slows a property down without failing it. */
 export const TIMEOUT = 240_000;

@@ -13,25 +13,33 @@ function labelText(labels: Labels): string {
   return parts.length === 0 ? '' : `{${parts.join(',')}}`;
 }
 
+/** Label names and values, NUL-separated: no label here holds a NUL (tenant names are validated, the rest are ours). */
+function slotKey(labels: Labels): string {
+  let key = '';
+  for (const name in labels) key += name + '\u0000' + labels[name] + '\u0000';
+  return key;
+}
+
 /** A monotonically increasing count per label set. */
 export class Counter {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
   constructor(readonly name: string, readonly help: string) {}
 
   inc(labels: Labels = {}, by = 1): void {
-    const key = labelText(labels);
+    // Counted on every check: the key is a cheap join, the escaped text is built at scrape time.
+    const key = slotKey(labels);
     const slot = this.values.get(key);
     if (slot) slot.value += by;
     else this.values.set(key, { labels, value: by });
   }
 
   get(labels: Labels = {}): number {
-    return this.values.get(labelText(labels))?.value ?? 0;
+    return this.values.get(slotKey(labels))?.value ?? 0;
   }
 
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
-    for (const [key, { value }] of this.values) out += `${this.name}${key} ${value}\n`;
+    for (const { labels, value } of this.values.values()) out += `${this.name}${labelText(labels)} ${value}\n`;
     return out;
   }
 }

@@ -95,7 +95,8 @@ export class FieldReader {
   expr(v: RawValue, label: string, code = 'invalid-type'): SourceExpr | undefined {
     const text = this.string(v, label, code);
     if (text === undefined || v.kind !== 'string') return undefined;
-    const parsed = parseExpression(text, v.textStart ?? v.span);
+    // Trailing whitespace only moves "end of input" onto the next line (YAML block scalars end in \n).
+    const parsed = parseExpression(text.trimEnd(), v.textStart ?? v.span);
     this.diagnostics.push(...parsed.diagnostics);
     return parsed.expr ? { source: text.trim(), expr: parsed.expr } : undefined;
   }

@@ -145,7 +145,7 @@ describe('normalizeRule: diagnostics, whole message, help and place', () => {
       '3:12 error invalid-type: `required[0]` must be a map, got string',
     ]],
     ['expression errors at their place in the file', 'rule_id: a\nprohibited:\n  - when: "action.type == "\n', [
-      '3:27 error expr-syntax: expected an expression, found end of input',
+      '3:26 error expr-syntax: expected an expression, found end of input',
     ]],
     ['an expression that is not a string', 'rule_id: a\nrequired: [{check: true}]\n',
       ['2:20 error invalid-type: `required[0].check` must be a string, got boolean']],
@@ -222,6 +222,29 @@ prohibited:
     expect(errors.map((e) => e.split(' ').slice(0, 3).join(' '))).toEqual([
       '1:10 error invalid-rule-id:', '2:1 error unknown-field:', '4:11 error unknown-condition-type:',
       '6:40 error invalid-parameter:', '8:12 error unknown-root:', '8:16 error expr-syntax:',
+    ]);
+  });
+});
+
+describe('expression errors point into the file in every format', () => {
+  it('MDC: at the column inside the bullet', () => {
+    const text = '**Rule ID:** `m`\n\n## Prohibited\n- Writes in prod: `action.type == "db.write" && contxt.env == "prod"`\n';
+    expect(lines(parseRuleText(text, 'mdc', 'r.mdc').diagnostics)).toEqual([
+      '4:49 error unknown-root: unknown name `contxt` | did you mean `context`?',
+    ]);
+  });
+
+  it('JSON: after the opening quote', () => {
+    const text = '{"rule_id": "j",\n "required": [{"check": "len(action.x) >"}]}';
+    expect(lines(parseRuleText(text, 'json', 'r.json').diagnostics)).toEqual([
+      '2:41 error expr-syntax: expected an expression, found end of input',
+    ]);
+  });
+
+  it('YAML block scalar: on the first content line', () => {
+    const text = 'rule_id: y\nprohibited:\n  - when: >\n      lower(action.x) == 1 +\n';
+    expect(lines(parseRuleText(text, 'yaml', 'r.yaml').diagnostics)).toEqual([
+      '4:29 error expr-syntax: expected an expression, found end of input',
     ]);
   });
 });

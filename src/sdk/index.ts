@@ -18,3 +18,4 @@ export * from './errors.js';
 export type * from './types.js';
 export { RuleBuilder } from './rule-builder.js';
 export type { RuleDraft, RuleHeader, ConditionParameters, ParametersOf, DraftCondition } from './rule-draft.js';
+export { decisionLeafHash, verifyInclusionProof, verifyCheckpoint } from './audit-verify.js';

@@ -42,7 +42,7 @@ const EXPECT: ((stdout: string) => Promise<void> | void)[] = [
     expect(rules[0].conditions[0]).toMatchObject({ type: 'file_access_control', blocked_extensions: ['.exe'] });
   },
   (out) => expect(out).toMatch(/^now serving sha256:[0-9a-f]+\n.*no-friday-deploys/),
-  (out) => expect(out).toMatch(/^log has \d+ entries, root [0-9a-f]{64}\n\d+ denials\n$/),
+  (out) => expect(out).toMatch(/^log has \d+ entries, root [0-9a-f]{64}\ncheckpoint signature: ok\ndecision logged as received: true\n\d+ denials\n$/),
 ];
 
 async function blocks(): Promise<string[]> {

@@ -2,7 +2,9 @@
 // public JWKS it serves at /api/v1/keys — what an execution layer outside the trust domain does.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryNonceStore, MGEClient, offlineReceiptCheck, ReceiptRejected, verifyReceipt, type Jwks } from '../../src/sdk/index.js';
+import {
+  MemoryNonceStore, MGEClient, offlineReceiptCheck, ReceiptRejected, verifyCheckpoint, verifyReceipt, type Jwks,
+} from '../../src/sdk/index.js';
 import { startLiveServer, type LiveServer } from './live-server.js';
 
 let server: LiveServer;
@@ -20,7 +22,9 @@ const action = { type: 'db.write', table: 'orders' };
 const context = { environment: 'staging' };
 
 describe('Ed25519 receipts verified offline', () => {
-  it('publishes only public keys', () => {
+  it('publishes only public keys, which also verify checkpoints', async () => {
+    await client.checkCompliance('api.call');
+    await expect(verifyCheckpoint(await client.audit.checkpoint(), { jwks })).resolves.toBe('ok');
     expect(jwks.keys).toHaveLength(1);
     expect(jwks.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'Ed25519' });
     expect(jwks.keys[0]).not.toHaveProperty('d');

@@ -8,7 +8,7 @@ import { canonicalBytes } from '../../src/receipt/jcs.js';
 import type { Json } from '../../src/ir/types.js';
 import {
   ActionDenied, MemoryNonceStore, MGEClient, MGEConflict, MGEForbidden, MGEInvalidRule, MGENotFound, MGEUnauthorized,
-  RuleBuilder, verifyReceipt,
+  RuleBuilder, decisionLeafHash, verifyCheckpoint, verifyInclusionProof, verifyReceipt,
 } from '../../src/sdk/index.js';
 import { ADMIN_KEY, AUDITOR_KEY, CHECKER_KEY, SECRET, startLiveServer, type LiveServer } from './live-server.js';
 
@@ -151,13 +151,20 @@ describe('audit', () => {
   it('proves a decision is in the log exactly as the client received it', async () => {
     const d = await checker.checkCompliance({ type: 'db.read' }, prod);
     const proof = await auditor.audit.proof(d.decision_id);
+    // Cross-checked with the audit layer's own RFC 9162 verifier, not only the SDK's wrapper.
     const leaf = await leafHash(sha256, canonicalBytes(d as unknown as Json));
-    expect(Buffer.from(leaf).toString('hex')).toBe(proof.leaf_hash);
-    const ok = await verifyInclusion(sha256, proof.leaf_index, proof.tree_size, leaf, proof.audit_path.map(fromHex), fromHex(proof.root_hash));
-    expect(ok).toBe(true);
+    expect(await decisionLeafHash(d)).toBe(Buffer.from(leaf).toString('hex'));
+    expect(await verifyInclusion(sha256, proof.leaf_index, proof.tree_size, leaf, proof.audit_path.map(fromHex), fromHex(proof.root_hash))).toBe(true);
+    expect(await verifyInclusionProof(d, proof)).toBe(true);
+    expect(await verifyInclusionProof({ ...d, approved: !d.approved }, proof)).toBe(false);
+
     const cp = await auditor.audit.checkpoint();
-    expect(cp.tree_size).toBeGreaterThanOrEqual(proof.tree_size);
     expect(cp).toMatchObject({ tenant: 'default', alg: 'HS256' });
+    await expect(verifyCheckpoint(cp, { secret: SECRET })).resolves.toBe('ok');
+    await expect(verifyCheckpoint({ ...cp, tree_size: cp.tree_size + 1 }, { secret: SECRET })).resolves.toBe('bad_signature');
+    const atCp = await auditor.audit.proof(d.decision_id, cp.tree_size);
+    expect(await verifyInclusionProof(d, atCp, cp)).toBe(true);
+    expect(await verifyInclusionProof(d, atCp, { ...cp, root_hash: '00'.repeat(32) })).toBe(false);
   });
 
   it('exports decisions in log order, and rule changes when asked', async () => {

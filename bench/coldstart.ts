@@ -34,12 +34,15 @@ export interface ColdStart {
   total_ms: number;
 }
 
+export interface Phases { rules: number; format: string; runs: number; phases: { name: string; ms: number }[] }
+
 export interface Size { what: string; raw: number; gzip: number }
 
 export interface Memory { rules: number; heap_mb: number; external_mb: number; rss_mb: number }
 
 export interface Extras {
   coldStarts: ColdStart[];
+  phases: Phases[];
   sizes: Size[];
   memory: Memory | undefined;
   signed: SignedPath;
@@ -87,7 +90,41 @@ const t3 = performance.now();
 console.log(JSON.stringify({ import_ms: t1 - t0, load_ms: t2 - t1, first_ms: t3 - t2, approved: answer.response?.decision === 'allow' }));
 `;
 
-interface Scratch { dir: string; bundle: string; mgeChild: string; cedarChild: string }
+/** The child for the phase breakdown: the load path's steps one by one, from internal modules. */
+const PHASES_CHILD = `
+import { readFileSync } from 'node:fs';
+const [bundle, rulesFile, requestFile] = process.argv.slice(2);
+const rules = JSON.parse(readFileSync(rulesFile, 'utf8'));
+const request = JSON.parse(readFileSync(requestFile, 'utf8'));
+const t = [performance.now()];
+const m = await import(bundle);
+t.push(performance.now());
+const loaded = m.loadRuleSources(rules);
+t.push(performance.now());
+const compiled = m.compileBundle(loaded.global);
+t.push(performance.now());
+await m.sha256Hex(compiled.bytes);
+t.push(performance.now());
+const vm = await m.loadVm();
+t.push(performance.now());
+const ev = await m.createVmEvaluator(compiled.rules, { vm });
+t.push(performance.now());
+ev.evaluate(request, { tenant: 'default', time: new Date().toISOString() });
+t.push(performance.now());
+const names = ['import', 'parse + normalize', 'compile bundle', 'sha256 of bundle', 'VM module (decode + compile wasm)', 'createVmEvaluator (compiles again, loads into VM, index)', 'first evaluation'];
+console.log(JSON.stringify(Object.fromEntries(names.map((n, i) => [n, t[i + 1] - t[i]]))));
+`;
+
+/** The internal entry points the phase child calls, bundled like the public entry. */
+const PHASES_ENTRY = (root: string) => `
+export { loadRuleSources } from '${root}src/rules/load.ts';
+export { compileBundle } from '${root}src/compile/bundle.ts';
+export { sha256Hex } from '${root}src/receipt/hash.ts';
+export { loadVm } from '${root}src/engine/wasm.ts';
+export { createVmEvaluator } from '${root}src/engine/vm-evaluator.ts';
+`;
+
+interface Scratch { dir: string; bundle: string; phasesBundle: string; mgeChild: string; cedarChild: string; phasesChild: string }
 
 /** How every bundle here is built: what a browser or a worker loads. */
 const BROWSER_BUILD: BuildOptions = {
@@ -99,11 +136,16 @@ async function scratch(): Promise<Scratch> {
   const dir = mkdtempSync(join(tmpdir(), 'mge-coldstart-'));
   const bundle = join(dir, 'mge.mjs');
   await build({ ...BROWSER_BUILD, entryPoints: [join(ROOT, 'src/index.ts')], minify: false, outfile: bundle });
+  const phasesBundle = join(dir, 'phases.mjs');
+  writeFileSync(join(dir, 'phases-entry.ts'), PHASES_ENTRY(ROOT));
+  await build({ ...BROWSER_BUILD, entryPoints: [join(dir, 'phases-entry.ts')], minify: false, outfile: phasesBundle });
   const mgeChild = join(dir, 'mge-child.mjs');
   const cedarChild = join(dir, 'cedar-child.mjs');
+  const phasesChild = join(dir, 'phases-child.mjs');
   writeFileSync(mgeChild, MGE_CHILD);
   writeFileSync(cedarChild, CEDAR_CHILD);
-  return { dir, bundle, mgeChild, cedarChild };
+  writeFileSync(phasesChild, PHASES_CHILD);
+  return { dir, bundle, phasesBundle, mgeChild, cedarChild, phasesChild };
 }
 
 function runChild(args: string[]): Record<string, number> {
@@ -118,6 +160,18 @@ function coldStartMge(s: Scratch, rules: number, format: TextFormat, runs: numbe
   writeFileSync(requestFile, JSON.stringify(w.requests[1].request));
   const samples = Array.from({ length: runs }, () => runChild([s.mgeChild, pathToFileURL(s.bundle).href, rulesFile, requestFile, 'time']));
   return summarize('mge', rules, format, samples);
+}
+
+/** Where a cold start's time goes: median per phase over `runs` fresh processes. */
+function coldStartPhases(s: Scratch, rules: number, format: TextFormat, runs: number): Phases {
+  const w = generatedWorkload('W2', rules);
+  const rulesFile = join(s.dir, `rules-phases-${rules}.${format}.json`);
+  const requestFile = join(s.dir, `request-phases-${rules}.json`);
+  writeFileSync(rulesFile, JSON.stringify([mgeRuleFile(w.rules, format)]));
+  writeFileSync(requestFile, JSON.stringify(w.requests[1].request));
+  const samples = Array.from({ length: runs }, () => runChild([s.phasesChild, pathToFileURL(s.phasesBundle).href, rulesFile, requestFile]));
+  const phases = Object.keys(samples[0]).map((name) => ({ name, ms: median(samples.map((x) => x[name])) }));
+  return { rules, format, runs, phases };
 }
 
 function coldStartCedar(s: Scratch, rules: number, runs: number): ColdStart {
@@ -205,12 +259,16 @@ export async function runExtras(opts: ExtrasOptions): Promise<Extras> {
       opts.log(`cold start cedar-wasm ${rules} rules: ${c.total_ms.toFixed(1)} ms`);
       coldStarts.push(c);
     }
+    const phases: Phases[] = [];
+    for (const [rules, runs] of [[100, small], [10_000, large]] as const) {
+      for (const format of ['yaml', 'json'] as const) phases.push(coldStartPhases(s, rules, format, runs));
+    }
     const size = await sizes();
     const memory = memoryAfterLoading(s, 10_000);
     opts.log(`memory after 10 000 rules: heap +${memory.heap_mb.toFixed(1)} MB`);
     const signed = await measureSignedPath({ minMs: opts.quick ? 60 : 642 });
     opts.log(`signed path: ${signed.rows.map((r) => `${r.what}: p50 ${formatNs(r.p50_ns)}`).join('; ')}`);
-    return { coldStarts, sizes: size, memory, signed, goals: extrasGoals(coldStarts, size) };
+    return { coldStarts, phases, sizes: size, memory, signed, goals: extrasGoals(coldStarts, size) };
   } finally {
     rmSync(s.dir, { recursive: true, force: true });
   }
@@ -240,6 +298,11 @@ export function extrasMarkdown(x: Extras): string {
     ['engine', 'rules', 'rule text', 'runs', 'import', 'load + compile', 'first decision', 'total (median)'],
     x.coldStarts.map((c) => [c.engine, String(c.rules), c.format, String(c.runs), `${c.import_ms.toFixed(2)} ms`, `${c.load_ms.toFixed(2)} ms`, `${c.first_ms.toFixed(2)} ms`, `**${c.total_ms.toFixed(2)} ms**`]),
   );
+  const phaseNames = x.phases[0]?.phases.map((p) => p.name) ?? [];
+  const phases = markdownTable(
+    ['phase', ...x.phases.map((p) => `${p.rules} rules, ${p.format}`)],
+    phaseNames.map((name) => [name, ...x.phases.map((p) => `${(p.phases.find((q) => q.name === name)?.ms ?? NaN).toFixed(2)} ms`)]),
+  );
   const size = markdownTable(['artifact', 'raw', 'gzip -9'], x.sizes.map((s) => [s.what, kb(s.raw), kb(s.gzip)]));
   const mem = x.memory
     ? markdownTable(['rules', 'V8 heap', 'external (wasm memory, buffers)', 'RSS'], [[String(x.memory.rules), `+${x.memory.heap_mb.toFixed(1)} MB`, `+${x.memory.external_mb.toFixed(1)} MB`, `+${x.memory.rss_mb.toFixed(1)} MB`]])
@@ -249,6 +312,7 @@ export function extrasMarkdown(x: Extras): string {
     '## Cold start (fresh process: nothing → first decision)', '', cold, '',
     'import: evaluating the bundled module (Cedar: its wasm instantiation); load + compile: parse, validate,',
     'compile the rules and instantiate the VM (Cedar: `preparsePolicySet`); first decision: one check.', '',
+    '### Where MGE\'s cold start goes (fresh process per run, median; the steps of createEngine, called one by one)', '', phases, '',
     '## Sizes', '', size, '',
     '## Memory after loading 10 000 rules (fresh process, after GC, delta from before import)', '', mem, '',
     '## Signed path (W1 request, memory audit store)', '', signed, '',

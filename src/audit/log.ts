@@ -98,25 +98,34 @@ export class AuditLog {
 
   /** Appends one entry; resolves with its index once it is durable. */
   async append(entry: Json): Promise<{ index: number }> {
-    return { index: await this.appendMany([entry]) };
+    return { index: await this.appendLines([auditLine(entry)], [decisionIdOf(entry)]) };
+  }
+
+  /** Appends a decision from Signer.signAudited without canonicalizing it again. */
+  async appendSigned(signed: { decision: { decision_id: string }; auditLine: string }): Promise<{ index: number }> {
+    return { index: await this.appendLines([signed.auditLine], [signed.decision.decision_id]) };
   }
 
   /** Appends entries in order; resolves with the first one's index once all are durable. */
   appendMany(entries: readonly Json[]): Promise<number> {
     try {
+      return this.appendLines(entries.map(auditLine), entries.map(decisionIdOf));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private appendLines(lines: string[], ids: (string | undefined)[]): Promise<number> {
+    try {
       this.ensureUsable();
-      const lines = entries.map(auditLine);
-      const newIds = entries.map(decisionIdOf);
-      const batch = new Set<string>();
-      for (const id of newIds) {
-        if (id === undefined) continue;
-        if (this.ids.has(id) || batch.has(id)) throw new AuditEntryError(`decision \`${id}\` is already in the log`);
-        batch.add(id);
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i];
+        if (id !== undefined && (this.ids.has(id) || ids.indexOf(id) !== i)) throw new AuditEntryError(`decision \`${id}\` is already in the log`);
       }
       // Everything below is synchronous up to the store call: index order = store order.
       const first = this.count;
       this.count += lines.length;
-      newIds.forEach((id, i) => id !== undefined && this.ids.set(id, first + i));
+      for (let i = 0; i < ids.length; i++) if (ids[i] !== undefined) this.ids.set(ids[i]!, first + i);
       const leaves = lines.map((l) => this.tree.appendEntry(encoder.encode(l)));
       const durable = this.store.append(lines).catch((e: unknown) => {
         this.failure ??= e;

@@ -3,6 +3,7 @@
 // append costs one leaf hash plus, amortized, one node hash, and any root or proof costs
 // O(log n) lookups plus at most O(log n) hashes along the right edge.
 
+import type { MaybePromise } from '../receipt/backend.js';
 import { HASH_BYTES, leafHash, nodeHash, splitPoint, type Sha256 } from './merkle.js';
 
 /** Hashes packed 32 bytes apart: one allocation per doubling, not one object per node. */
@@ -33,6 +34,7 @@ export class MerkleTree {
   private readonly levels: HashList[] = [new HashList()];
   // Appends are serialized: with an asynchronous hash, two appends must not interleave.
   private queue: Promise<unknown> = Promise.resolve();
+  private inflight = 0;
 
   constructor(private readonly sha256: Sha256) {}
 
@@ -44,28 +46,40 @@ export class MerkleTree {
 
   /** Appends a leaf by its entry bytes; resolves with its index. */
   appendEntry(entry: Uint8Array): Promise<number> {
-    const index = this.pending++;
-    const leaf = leafHash(this.sha256, entry);
-    const done = this.queue.then(async () => this.push(await leaf)).then(() => index);
-    this.queue = done.catch(() => undefined);
-    return done;
+    return this.appendLeaf(leafHash(this.sha256, entry));
   }
 
   /** Appends a leaf by its leaf hash. */
   appendLeafHash(leaf: Uint8Array): Promise<number> {
+    return this.appendLeaf(leaf);
+  }
+
+  private appendLeaf(leaf: MaybePromise<Uint8Array>): Promise<number> {
     const index = this.pending++;
-    const done = this.queue.then(() => this.push(leaf)).then(() => index);
+    // With a synchronous hash and nothing queued, the tree is updated before returning.
+    if (this.inflight === 0 && !(leaf instanceof Promise)) {
+      const r = this.push(leaf, 0);
+      if (!(r instanceof Promise)) return Promise.resolve(index);
+      return this.track(r.then(() => index));
+    }
+    return this.track(this.queue.then(async () => this.push(await leaf, 0)).then(() => index));
+  }
+
+  private track(p: Promise<number>): Promise<number> {
+    this.inflight++;
+    const done = p.finally(() => { this.inflight--; });
     this.queue = done.catch(() => undefined);
     return done;
   }
 
-  private async push(leaf: Uint8Array): Promise<void> {
-    let h = leaf;
-    for (let k = 0; ; k++) {
+  private push(h: Uint8Array, from: number): MaybePromise<void> {
+    for (let k = from; ; k++) {
       const level = (this.levels[k] ??= new HashList());
       level.push(h);
       if (level.count % 2 === 1) return;
-      h = await nodeHash(this.sha256, level.get(level.count - 2), level.get(level.count - 1));
+      const next = nodeHash(this.sha256, level.get(level.count - 2), level.get(level.count - 1));
+      if (next instanceof Promise) return next.then((n) => this.push(n, k + 1));
+      h = next;
     }
   }
 

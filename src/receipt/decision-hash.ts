@@ -16,6 +16,9 @@ export async function computeActionHash(rawAction: Json, rawContext: Json | unde
   return toHex(await backend.sha256(canonicalBytes({ action: rawAction, context: rawContext ?? {} })));
 }
 
+/** Members of a decision that its decision_hash does not cover. */
+export const UNSIGNED_MEMBERS: readonly string[] = ['receipt', 'explanation'];
+
 /** The decision as signed: every member except `receipt` and `explanation`. */
 export function signedBody(decision: object): Json {
   const { receipt: _r, explanation: _e, ...body } = decision as Record<string, unknown>;

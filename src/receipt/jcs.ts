@@ -57,25 +57,64 @@ function write(v: unknown, depth: number): string {
       if (proto !== Object.prototype && proto !== null) {
         throw new CanonicalizationError('only plain objects have a JSON form');
       }
-      const obj = v as Record<string, unknown>;
-      // Default sort compares UTF-16 code units, which is what RFC 8785 §3.2.3 asks for.
-      const keys = Object.keys(obj).sort();
-      let out = '{';
-      let first = true;
-      for (const k of keys) {
-        const m = obj[k];
-        if (m === undefined) continue;
-        out += (first ? '' : ',') + str(k) + ':' + write(m, depth + 1);
-        first = false;
-      }
-      return out + '}';
+      return joinMembers(members(v as Record<string, unknown>, depth));
     }
     default:
       throw new CanonicalizationError(`a ${typeof v} has no JSON form`);
   }
 }
 
+/** An object's members as [key, canonical `"key":value` text], in canonical order. */
+export type CanonicalMembers = [string, string][];
+
+function members(obj: Record<string, unknown>, depth: number, omit?: readonly string[]): CanonicalMembers {
+  // Default sort compares UTF-16 code units, which is what RFC 8785 §3.2.3 asks for.
+  const keys = Object.keys(obj).sort();
+  const out: CanonicalMembers = [];
+  for (const k of keys) {
+    const m = obj[k];
+    if (m !== undefined && (omit === undefined || !omit.includes(k))) out.push([k, str(k) + ':' + write(m, depth + 1)]);
+  }
+  return out;
+}
+
+function joinMembers(ms: CanonicalMembers): string {
+  let out = '{';
+  for (let i = 0; i < ms.length; i++) out += (i === 0 ? '' : ',') + ms[i][1];
+  return out + '}';
+}
+
+/**
+ * The canonical members of a plain object, so a caller that canonicalizes an object and then
+ * the same object plus one member (a decision, then the decision with its receipt) does the
+ * work once. `canonicalFromMembers(canonicalMembers(o))` equals `canonicalize(o)`; members named
+ * in `omit` are left out.
+ */
+export function canonicalMembers(obj: { [key: string]: Json | undefined }, omit?: readonly string[]): CanonicalMembers {
+  return members(obj, 0, omit);
+}
+
+/** Canonical text of the members, plus `extra` (a key not among them) when given. */
+export function canonicalFromMembers(ms: CanonicalMembers, extra?: { key: string; value: Json }): string {
+  if (extra === undefined) return joinMembers(ms);
+  if (ms.some(([k]) => k === extra.key)) throw new CanonicalizationError(`member \`${extra.key}\` is already present`);
+  const m: [string, string] = [extra.key, str(extra.key) + ':' + write(extra.value, 1)];
+  let i = 0;
+  while (i < ms.length && ms[i][0] < extra.key) i++;
+  return joinMembers([...ms.slice(0, i), m, ...ms.slice(i)]);
+}
+
 function str(s: string): string {
+  // Fast path: nothing to escape and no surrogate at all, so the text is the string itself.
+  let plain = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return '"' + s + '"';
   if (LONE_SURROGATE.test(s)) throw new CanonicalizationError('string contains a lone UTF-16 surrogate');
   // JSON.stringify escapes exactly as RFC 8785 §3.2.2.2 asks once lone surrogates are excluded.
   return JSON.stringify(s);

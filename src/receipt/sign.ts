@@ -1,12 +1,13 @@
 // Signing decisions (receipts, SPEC §5) and checkpoints (SPEC §6). Both sign
 // C(object without "signature") with the one active key; the result carries that key's alg/kid.
 
-import type { Decision, Receipt } from '../ir/types.js';
+import type { Decision, Json, Receipt } from '../ir/types.js';
 import type { Checkpoint, UnsignedCheckpoint } from '../audit/checkpoint.js';
 import { webCryptoBackend, type CryptoBackend } from './backend.js';
 import { base64urlEncode } from './base64url.js';
-import { computeDecisionHash } from './decision-hash.js';
-import { canonicalBytes } from './jcs.js';
+import { UNSIGNED_MEMBERS } from './decision-hash.js';
+import { toHex } from './hash.js';
+import { canonicalBytes, canonicalFromMembers, canonicalMembers } from './jcs.js';
 import {
   KeyError, KeyRing, importEd25519Private, importHs256Secret,
   type Alg, type Ed25519PrivateJwk, type SigningKey, type VerificationKey,
@@ -40,8 +41,29 @@ export interface SignerOptions {
   backend?: CryptoBackend;
 }
 
+/** A signed decision and its audit line, exactly `auditLine(decision)` (src/audit/log.ts). */
+export interface SignedDecision<D extends Decision = Decision> {
+  decision: D & { receipt: Receipt };
+  auditLine: string;
+}
+
+const encoder = new TextEncoder();
+
+// getRandomValues costs about as much for 4 KiB as for 16 bytes; nonces are drawn from a pool.
+const POOL_BYTES = 4096;
+let pool = new Uint8Array(0);
+let poolAt = 0;
+
 function defaultRandom(n: number): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(n));
+  if (n > POOL_BYTES) return crypto.getRandomValues(new Uint8Array(n));
+  if (poolAt + n > pool.length) {
+    pool = crypto.getRandomValues(new Uint8Array(POOL_BYTES));
+    poolAt = 0;
+  }
+  // Each byte is handed out once: a fresh copy, then the pool moves on.
+  const out = pool.slice(poolAt, poolAt + n);
+  poolAt += n;
+  return out;
 }
 
 /** Signs decisions and checkpoints with one active key. Build with createSigner. */
@@ -66,7 +88,17 @@ export class Signer {
 
   /** `decision` with its receipt; decision_hash covers all but `receipt` and `explanation`. */
   async sign<D extends Decision>(decision: D): Promise<D & { receipt: Receipt }> {
-    const decision_hash = await computeDecisionHash(decision, this.backend);
+    return (await this.signAudited(decision)).decision;
+  }
+
+  /**
+   * Like sign, and also returns the decision's audit line (C(signed decision without
+   * `explanation`)), built from the canonical text already computed for decision_hash, so the
+   * audit log does not canonicalize the decision a second time (AuditLog.appendSigned).
+   */
+  async signAudited<D extends Decision>(decision: D): Promise<SignedDecision<D>> {
+    const members = canonicalMembers(decision as unknown as { [k: string]: Json }, UNSIGNED_MEMBERS);
+    const decision_hash = toHex(await this.backend.sha256(encoder.encode(canonicalFromMembers(members))));
     const issued = this.now();
     const unsigned = {
       alg: this.key.alg,
@@ -77,7 +109,11 @@ export class Signer {
       decision_hash,
     };
     const signature = base64urlEncode(await this.backend.sign(this.key, canonicalBytes(unsigned)));
-    return { ...decision, receipt: { ...unsigned, signature } };
+    const receipt: Receipt = { ...unsigned, signature };
+    return {
+      decision: { ...decision, receipt },
+      auditLine: canonicalFromMembers(members, { key: 'receipt', value: receipt as unknown as Json }),
+    };
   }
 
   /** A checkpoint signed like a receipt (SPEC §6). */

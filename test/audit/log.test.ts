@@ -73,6 +73,20 @@ describe('AuditLog', () => {
     expect(log.size()).toBe(3);
   });
 
+  it('appendSigned logs the same line as append', async () => {
+    const signer = await createSigner({ hs256Secret: SECRET, now: () => T0 });
+    const a = new MemoryAuditStore();
+    const b = new MemoryAuditStore();
+    const la = await AuditLog.open('acme', a);
+    const lb = await AuditLog.open('acme', b);
+    const d = { ...(entry(1) as object), rule_ids: [], violations: [], warnings: [], reasoning: 'r', policy_version: 'p', timestamp: 't', action_hash: 'h' } as never;
+    const signed = await signer.signAudited(d);
+    await la.appendSigned(signed);
+    await lb.append(signed.decision as unknown as Json);
+    expect(a.lines).toEqual(b.lines);
+    await expect(la.appendSigned(signed)).rejects.toThrow('decision `dec-0001` is already in the log');
+  });
+
   it('reopening a store rebuilds the same tree and index', async () => {
     const store = new MemoryAuditStore();
     const a = await filled(21, store);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Json } from '../../src/ir/types.js';
-import { CanonicalizationError, canonicalBytes, canonicalize } from '../../src/receipt/jcs.js';
+import { CanonicalizationError, canonicalBytes, canonicalFromMembers, canonicalMembers, canonicalize } from '../../src/receipt/jcs.js';
 import { parseStrictJson } from '../../src/json/strict-parse.js';
 
 const dir = new URL('../vectors/jcs/', import.meta.url);
@@ -70,5 +70,23 @@ describe('canonicalize: properties', () => {
   it('leaves out undefined members, keeps __proto__ as data', () => {
     expect(canonicalize({ b: 1, a: undefined } as unknown as Json)).toBe('{"b":1}');
     expect(canonicalize(parseStrictJson('{"__proto__":{"x":1},"a":2}'))).toBe('{"__proto__":{"x":1},"a":2}');
+  });
+});
+
+describe('canonicalMembers / canonicalFromMembers', () => {
+  it('equal canonicalize, with and without an extra member', () => {
+    fc.assert(fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.string(), fc.jsonValue(), (obj, key, value) => {
+      const o = JSON.parse(JSON.stringify(obj)) as { [k: string]: Json };
+      const v = JSON.parse(JSON.stringify(value ?? null)) as Json;
+      const ms = canonicalMembers(o);
+      expect(canonicalFromMembers(ms)).toBe(canonicalize(o));
+      if (Object.prototype.hasOwnProperty.call(o, key)) {
+        expect(() => canonicalFromMembers(ms, { key, value: v })).toThrow(CanonicalizationError);
+      } else {
+        const withExtra: { [k: string]: Json } = { ...o };
+        Object.defineProperty(withExtra, key, { value: v, enumerable: true, writable: true, configurable: true });
+        expect(canonicalFromMembers(ms, { key, value: v })).toBe(canonicalize(withExtra));
+      }
+    }), { numRuns: 1000 });
   });
 });

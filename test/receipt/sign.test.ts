@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { base64urlDecode, base64urlEncode, Base64UrlError } from '../../src/receipt/base64url.js';
-import { computeDecisionHash } from '../../src/receipt/decision-hash.js';
+import { computeDecisionHash, signedBody } from '../../src/receipt/decision-hash.js';
+import { auditLine } from '../../src/audit/log.js';
+import type { Json } from '../../src/ir/types.js';
 import { KeyError, WeakSecretError, generateEd25519Jwk, importEd25519Private } from '../../src/receipt/keys.js';
 import { MAX_TTL_MS, TtlError, createSigner } from '../../src/receipt/sign.js';
 import { verifyReceipt } from '../../src/receipt/verify.js';
@@ -39,6 +41,15 @@ describe('createSigner', () => {
     // explanation is neither hashed nor removed
     const explained = await s.sign({ ...d, explanation: [] } as typeof d);
     expect(explained.receipt!.decision_hash).toBe(r.decision_hash);
+  });
+
+  it('signAudited gives the audit line the log would compute, without explanation', async () => {
+    const s = await createSigner({ ed25519: { privateJwk: ED_JWK }, now: () => T0 });
+    const d = { ...decision({ audience: 'x' }), explanation: [{ rule_id: 'r' }] } as ReturnType<typeof decision>;
+    const { decision: signed, auditLine: line } = await s.signAudited(d);
+    expect(line).toBe(auditLine(signed as unknown as Json));
+    expect(line).not.toContain('explanation');
+    expect(JSON.parse(line)).toEqual({ ...signedBody(signed) as object, receipt: signed.receipt });
   });
 
   it('publishes only public keys in its JWKS', async () => {

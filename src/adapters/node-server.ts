@@ -2,9 +2,10 @@
 // stops accepting, lets requests in progress finish, then ends idle keep-alive connections and,
 // after `graceMs`, any connection still open.
 
-import { createAdaptorServer } from '@hono/node-server';
-import type { Server } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { withPreReadBody } from './node-body.js';
 
 export interface NodeServerOptions {
   host: string;
@@ -12,6 +13,8 @@ export interface NodeServerOptions {
   port: number;
   /** How long close() waits for open connections before cutting them. */
   graceMs?: number;
+  /** Bodies are read up to this many bytes (+1) before the app sees them; default 64 KiB. */
+  maxBodyBytes?: number;
 }
 
 export interface RunningServer {
@@ -27,7 +30,7 @@ export interface RunningServer {
  * @example const running = await startNodeServer(app.fetch, { host: '127.0.0.1', port: 8080 })
  */
 export function startNodeServer(fetch: (req: Request) => Response | Promise<Response>, opts: NodeServerOptions): Promise<RunningServer> {
-  const server = createAdaptorServer({ fetch, hostname: opts.host, port: opts.port }) as Server;
+  const server = createServer(withPreReadBody(getRequestListener(fetch), opts.maxBodyBytes ?? 64 * 1024));
   // A request whose headers never finish must not hold a socket forever.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

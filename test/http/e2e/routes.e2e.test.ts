@@ -119,6 +119,11 @@ describe('every error status of SPEC §8, as problem+json', () => {
     // The server is still fine afterwards.
     expect((await e.fetch('/healthz')).status).toBe(200);
   });
+  it('a small chunked body (no Content-Length) is read whole', async () => {
+    const res = await chunked(CHECK, 3, 100);
+    expect(res.status, res.body).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ tenant: 'acme', approved: true });
+  });
   it('400 for depth 33, duplicate keys and huge arrays', async () => {
     const bodies = [
       `{"action":"x","context":${'{"a":'.repeat(32)}1${'}'.repeat(32)}}`,

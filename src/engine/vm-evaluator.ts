@@ -28,7 +28,16 @@ export interface VmEvaluatorOptions {
  * @example const ev = await createVmEvaluator(rules); ev.evaluate(req, { tenant, time })
  */
 export async function createVmEvaluator(rules: readonly Rule[], opts: VmEvaluatorOptions = {}): Promise<VmEvaluator> {
-  const bundle = compileBundle(rules);
+  return createBundleEvaluator(compileBundle(rules), opts);
+}
+
+/**
+ * Load an already compiled bundle (the engine compiles once: the same bytes give the policy
+ * version). Throws VmError when the VM refuses the bytes.
+ *
+ * @example const ev = await createBundleEvaluator(compileBundle(rules), { vm })
+ */
+export async function createBundleEvaluator(bundle: CompiledBundle, opts: VmEvaluatorOptions = {}): Promise<VmEvaluator> {
   const vm = opts.vm ?? (await loadVm({ wasm: opts.wasm }));
   const inst = await vm.load(bundle.bytes);
   const extractor = new Extractor(inst, bundle.fields, bundle.strings);

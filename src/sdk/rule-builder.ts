@@ -4,6 +4,7 @@
 
 import { didYouMean } from '../diagnostics/did-you-mean.js';
 import type { Diagnostic, Rule } from '../ir/types.js';
+import { listWords } from '../rules/fields.js';
 import { parseRuleText } from '../rules/load.js';
 import { RuleBuildError } from './errors.js';
 import { draftOf, withoutUndefined, type DraftCondition, type ParametersOf, type RuleDraft, type RuleHeader } from './rule-draft.js';
@@ -41,9 +42,15 @@ export class RuleBuilder {
     }
     const unknown = Object.keys(header).filter((k) => !HEADER_KEYS.includes(k));
     if (unknown.length > 0) {
-      const near = didYouMean(unknown[0], HEADER_KEYS);
-      throw builderError('unknown-field', `unknown field \`${unknown[0]}\``, header.ruleId,
-        near ? `did you mean \`${near}\`?` : `expected ${HEADER_KEYS.map((k) => '`' + k + '`').join(', ')}`);
+      // Every typo at once, worded like the loader's own unknown-field diagnostics.
+      throw new RuleBuildError(unknown.map((k): Diagnostic => {
+        const near = didYouMean(k, HEADER_KEYS);
+        return {
+          severity: 'error', code: 'unknown-field', message: `unknown field \`${k}\``,
+          help: near ? `did you mean \`${near}\`?` : `expected ${listWords(HEADER_KEYS)}`,
+          span: { file: virtualPath(header.ruleId), line: 1, col: 1 },
+        };
+      }));
     }
     const draft = draftOf(header);
     this.check(draft, stillBuilding);

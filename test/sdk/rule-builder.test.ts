@@ -100,8 +100,11 @@ describe('RuleBuilder', () => {
     expect(refusal(() => b.addCondition('my-security-policy', 'rate_limit_check', {} as never)).diagnostics[0].message)
       .toMatch(/requests_per_minute/);
     expect(refusal(() => b.createRule({ ruleId: 'Bad Id', name: 'x' })).diagnostics[0].code).toBe('invalid-rule-id');
-    const typo = refusal(() => b.createRule({ ruleId: 'ok', name: 'x', catgory: 'security' } as never));
-    expect(typo.diagnostics[0]).toMatchObject({ code: 'unknown-field', message: 'unknown field `catgory`', help: 'did you mean `category`?' });
+    const typo = refusal(() => b.createRule({ ruleId: 'ok', name: 'x', catgory: 'security', zzz: 1 } as never));
+    expect(typo.diagnostics.map(what)).toEqual([
+      { severity: 'error', code: 'unknown-field', message: 'unknown field `catgory`', help: 'did you mean `category`?' },
+      { severity: 'error', code: 'unknown-field', message: 'unknown field `zzz`', help: expect.stringMatching(/^expected `ruleId`, .* or `globs`$/) },
+    ]);
     expect(refusal(() => b.createRule({ ruleId: 'my-security-policy', name: 'again' })).diagnostics[0].code).toBe('duplicate-rule-id');
     expect(refusal(() => b.addRequired('nope', 'm', 'true')).diagnostics[0]).toMatchObject({ code: 'unknown-rule', message: 'no rule `nope` in this builder' });
   });

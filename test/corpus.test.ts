@@ -1,6 +1,7 @@
 // The shared corpus (test/corpus/*.yaml, format in docs/corpus.md): every case runs through the
 // IR oracle and the WASM VM. Each must meet the case's expectation, and the two decisions must be
-// identical except for decision_id.
+// identical except for decision_id. Checks are soft, so a failure report shows every mismatch —
+// and which evaluator meets the expectation when the two disagree.
 
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -88,24 +89,24 @@ function project(actual: Violation[], expected: ExpectedViolation[]): Partial<Vi
 }
 
 function checkDecision(d: EngineDecision, e: Expectation, c: Case, req: unknown, label: string): void {
-  expect(d.approved, `${label}: approved`).toBe(e.approved);
-  if (e.rule_ids) expect(d.rule_ids, `${label}: rule_ids`).toEqual(e.rule_ids);
+  expect.soft(d.approved, `${label}: approved`).toBe(e.approved);
+  if (e.rule_ids) expect.soft(d.rule_ids, `${label}: rule_ids`).toEqual(e.rule_ids);
   const violations = e.violations ?? [];
   const warnings = e.warnings ?? [];
-  expect(project(d.violations, violations), `${label}: violations`).toEqual(violations);
-  expect(project(d.warnings, warnings), `${label}: warnings`).toEqual(warnings);
-  if (e.reasoning !== undefined) expect(d.reasoning, `${label}: reasoning`).toBe(e.reasoning);
+  expect.soft(project(d.violations, violations), `${label}: violations`).toEqual(violations);
+  expect.soft(project(d.warnings, warnings), `${label}: warnings`).toEqual(warnings);
+  if (e.reasoning !== undefined) expect.soft(d.reasoning, `${label}: reasoning`).toBe(e.reasoning);
   // SPEC §4: approved iff no deny rule is violated; every entry carries its list's effect.
-  expect(d.approved, `${label}: approved iff no violations`).toBe(d.violations.length === 0);
-  if (d.approved) expect(d.reasoning, `${label}: approval reasoning`).toBe('All rules passed');
-  expect(d.tenant, `${label}: tenant`).toBe(e.tenant ?? lastTenant(c) ?? 'default');
+  expect.soft(d.approved, `${label}: approved iff no violations`).toBe(d.violations.length === 0);
+  if (d.approved) expect.soft(d.reasoning, `${label}: approval reasoning`).toBe('All rules passed');
+  expect.soft(d.tenant, `${label}: tenant`).toBe(e.tenant ?? lastTenant(c) ?? 'default');
   const at = steps(c).at(-1)?.at ?? c.now ?? DEFAULT_NOW;
-  expect(d.timestamp, `${label}: timestamp`).toBe(e.timestamp ?? new Date(Date.parse(at)).toISOString());
-  if (e.audience !== undefined) expect(d.audience, `${label}: audience`).toBe(e.audience);
+  expect.soft(d.timestamp, `${label}: timestamp`).toBe(e.timestamp ?? new Date(Date.parse(at)).toISOString());
+  if (e.audience !== undefined) expect.soft(d.audience, `${label}: audience`).toBe(e.audience);
   // SPEC §4/§5 shapes.
-  expect(d.decision_id, `${label}: decision_id`).toMatch(/^dec-/);
-  expect(d.policy_version, `${label}: policy_version`).toMatch(/^sha256:[0-9a-f]{64}$/);
-  expect(d.action_hash, `${label}: action_hash`).toBe(expectedActionHash(req));
+  expect.soft(d.decision_id, `${label}: decision_id`).toMatch(/^dec-/);
+  expect.soft(d.policy_version, `${label}: policy_version`).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect.soft(d.action_hash, `${label}: action_hash`).toBe(expectedActionHash(req));
 }
 
 /**
@@ -172,7 +173,7 @@ async function runCase(c: Case): Promise<void> {
     // The two paths must agree on everything but the decision id, at every step.
     const { decision_id: _o, ...o } = oracle;
     const { decision_id: _v, ...v } = vm;
-    expect(v, `step ${i}: vm decision differs from the oracle's`).toEqual(o);
+    expect.soft(v, `step ${i}: vm decision differs from the oracle's`).toEqual(o);
     last = [oracle, vm];
     lastRequest = step.request;
   }

@@ -1,6 +1,7 @@
 // An execution layer that checks MGE receipts offline before it executes anything (SPEC §5):
 // no call to MGE per action, only its public Ed25519 keys, fetched once from /api/v1/keys.
 //
+//   MGE_RECEIPT_ALG=Ed25519 npm start       # a sidecar that signs receipts with Ed25519
 //   MGE_URL=http://127.0.0.1:8080 npx tsx examples/verify-offline.ts < requests.jsonl
 //
 // Each input line is what an agent hands over: {"decision": {...}, "action": ..., "context": ...},

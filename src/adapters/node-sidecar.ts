@@ -3,7 +3,7 @@
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
 import { mkdir, stat } from 'node:fs/promises';
-import { createEngine, RuleLoadError, type Engine } from '../engine/engine.js';
+import { createEngine, type Engine } from '../engine/engine.js';
 import { parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
 import type { AuditPort } from '../http/audit-port.js';
@@ -116,5 +116,3 @@ async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger):
     });
   }
 }
-
-export { RuleLoadError };

@@ -70,7 +70,9 @@ export const SCHEMAS = {
     type: 'object', required: ['valid'],
     properties: {
       valid: { type: 'boolean' },
-      reason: { enum: ['bad_signature', 'unknown_kid', 'decision_mismatch', 'action_mismatch', 'expired', 'replayed', 'malformed', 'wrong_audience', 'wrong_tenant'] },
+      reason: {
+        enum: ['malformed', 'unknown_kid', 'bad_signature', 'decision_mismatch', 'action_mismatch', 'audience_mismatch', 'expired', 'replayed', 'nonce_store_full'],
+      },
     },
   },
   Diagnostic: {

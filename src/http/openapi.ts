@@ -64,7 +64,9 @@ export function openApiDocument(version: string): Obj {
       '/api/v1/rules/validate': { post: op('Validate rule text without loading it', 'admin', ok(ref('ValidateResult')), ruleText, [400, 413, 415]) },
       '/api/v1/rules/{rule_id}': {
         get: op('One effective rule', 'checker', ok(ref('RuleView')), { parameters: [ruleId] }, [404]),
-        put: op('Create or replace a tenant rule', 'admin', ok(ref('RulePutResult')), { parameters: [ruleId], ...ruleText }, [400, 409, 413, 415, 422]),
+        put: op('Create (201) or replace (200) a tenant rule', 'admin', {
+          ...ok(ref('RulePutResult'), 'replaced'), 201: { description: 'created', content: json(ref('RulePutResult')) },
+        }, { parameters: [ruleId], ...ruleText }, [400, 409, 413, 415, 422]),
         delete: op('Delete a tenant rule', 'admin', { 204: { description: 'deleted' } }, { parameters: [ruleId] }, [404, 409]),
       },
       '/api/v1/audit': {

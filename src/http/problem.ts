@@ -94,6 +94,12 @@ export class StoreUnavailable extends HttpProblem {
   }
 }
 
+export class ShuttingDown extends HttpProblem {
+  constructor() {
+    super(503, 'shutting-down', 'Shutting down', 'the server is shutting down; retry on another instance', {}, { 'retry-after': '1', connection: 'close' });
+  }
+}
+
 /**
  * The problem+json response for `p`.
  * @example problemResponse(new NotFound('no rule `x`')) // 404, application/problem+json
@@ -111,10 +117,4 @@ export function problemResponse(p: HttpProblem, instance?: string): Response {
     status: p.status,
     headers: { 'content-type': 'application/problem+json', ...p.headers },
   });
-}
-
-export class ShuttingDown extends HttpProblem {
-  constructor() {
-    super(503, 'shutting-down', 'Shutting down', 'the server is shutting down; retry on another instance', {}, { 'retry-after': '1', connection: 'close' });
-  }
 }

@@ -1,22 +1,23 @@
-// The examples are run, not just kept: each against the real server on 127.0.0.1 serving the
-// repository's own ./rules (what `npm start` serves), signing with Ed25519, API keys required.
+// The examples are run, not just kept: each against the real sidecar — `mge serve` in its own
+// process on 127.0.0.1, serving the repository's ./rules as `npm start` does — signing with
+// Ed25519 (MGE_RECEIPT_ALG) and requiring an API key (MGE_API_KEYS).
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRulesDir } from '../../src/adapters/node-files.js';
 import { MGEClient, type Decision } from '../../src/sdk/index.js';
-import { CHECKER_KEY, startLiveServer, type LiveServer } from './live-server.js';
+import { startSidecarProcess, type SidecarProcess } from './sidecar-process.js';
 
 const run = promisify(execFile);
-let server: LiveServer;
+const CHECKER_KEY = 'sdk-examples-checker-key-0000000001';
+let server: SidecarProcess;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  server = await startLiveServer({ alg: 'Ed25519', withKeys: true, rules: await readRulesDir('rules') });
+  server = await startSidecarProcess({ MGE_RECEIPT_ALG: 'Ed25519', MGE_API_KEYS: `default:checker:${CHECKER_KEY}` });
   env = { ...process.env, MGE_URL: server.url, MGE_API_KEY: CHECKER_KEY };
 });
-afterAll(() => server.close());
+afterAll(() => server.stop());
 
 /** Runs an example to completion with `input` on stdin; its stdout. */
 function example(cmd: string, args: string[], input = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {

@@ -32,7 +32,7 @@ export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         throw new Forbidden('the receipt belongs to another tenant');
       }
       const opts: VerifyOptions = {
-        keys: ctx.signer.keys, nonceStore: ctx.nonceStore, tenant, now: ctx.now(),
+        keys: ctx.signer.keys, nonceStore: ctx.nonceStore, tenant, now: ctx.now(), backend: ctx.crypto,
         ...(ctx.skewMs !== undefined ? { skewMs: ctx.skewMs } : {}),
         ...(action !== undefined ? { action } : {}),
         ...(context !== undefined ? { context } : {}),

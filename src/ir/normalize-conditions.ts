@@ -137,7 +137,8 @@ class Params {
 
   strings(name: string): string[] | undefined {
     const v = this.value(name);
-    return v && this.r.stringList(v, `parameters.${name}`, 'invalid-parameter')?.map((s) => s.value);
+    const list = v && this.r.stringList(v, `parameters.${name}`, 'invalid-parameter');
+    return list && unique(list.map((s) => s.value));
   }
 
   number(name: string, ok: (n: number) => boolean, rule: string): number | undefined {
@@ -157,7 +158,7 @@ class Params {
   globs(name: string): string[] | undefined {
     const v = this.value(name);
     const list = v && this.r.stringList(v, `parameters.${name}`, 'invalid-parameter');
-    return list && checkGlobs(this.r, list, 'path') ? list.map((g) => g.value) : undefined;
+    return list && checkGlobs(this.r, list, 'path') ? unique(list.map((g) => g.value)) : undefined;
   }
 
   /**
@@ -179,7 +180,7 @@ class Params {
       }
       return ext;
     });
-    return ok ? [...new Set(out)] : undefined;
+    return ok ? unique(out) : undefined;
   }
 
   /** A path parameter (`field`): written as an expression, but it must be a plain path. */
@@ -190,6 +191,11 @@ class Params {
     this.invalid(name, `must be a path like \`${fallback}\`, got \`${source.source}\``);
     return undefined;
   }
+}
+
+/** Repeating a list entry changes nothing a rule means, so it must change nothing it says either. */
+export function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
 }
 
 /** A default expression, positioned at the condition that relies on it. */

@@ -4,7 +4,7 @@
 // reported together; a rule with any error is not returned (fail closed: it never half-loads).
 
 import type { Diagnostic, Effect, ProhibitedClause, RequiredClause, Rule, Scope, Severity, Span } from './types.js';
-import { checkGlobs, normalizeCondition } from './normalize-conditions.js';
+import { checkGlobs, normalizeCondition, unique } from './normalize-conditions.js';
 import { FieldReader, present, type RawMap } from '../rules/fields.js';
 import type { RawEntry, RawValue } from '../rules/raw.js';
 
@@ -146,7 +146,7 @@ function readScope(r: FieldReader, v: RawValue): { scope?: Scope } | undefined {
   const actions = f.get('actions');
   if (actions) {
     const list = r.stringList(actions.value, 'applies_to.actions');
-    if (list && checkGlobs(r, list, 'action')) scope.actions = list.map((g) => g.value);
+    if (list && checkGlobs(r, list, 'action')) scope.actions = unique(list.map((g) => g.value));
     if (list?.length === 0) {
       r.error(actions.value.span, 'never-applies', '`applies_to.actions` is empty, so the rule never applies',
         'list action types like `db.*`, or remove `actions` to apply to every action');
@@ -171,7 +171,7 @@ function readGlobs(r: FieldReader, v: RawValue): string[] | undefined {
       'list path globs like `src/**`, or remove `globs`');
     return undefined;
   }
-  return checkGlobs(r, list, 'path') ? list.map((g) => g.value) : undefined;
+  return checkGlobs(r, list, 'path') ? unique(list.map((g) => g.value)) : undefined;
 }
 
 /** A prohibited (`when`) or required (`check`) clause; the message defaults to the expression. */

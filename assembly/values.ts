@@ -33,18 +33,18 @@ export const SLOT = 16;
   return load<u32>(s, 12);
 }
 
-export function setNull(s: usize): void {
+@inline export function setNull(s: usize): void {
   store<u32>(s, T_NULL);
 }
-export function setBool(s: usize, v: bool): void {
+@inline export function setBool(s: usize, v: bool): void {
   store<u32>(s, T_BOOL);
   store<u32>(s, v ? 1 : 0, 8);
 }
-export function setNum(s: usize, v: f64): void {
+@inline export function setNum(s: usize, v: f64): void {
   store<u32>(s, T_NUM);
   store<f64>(s, v, 8);
 }
-export function setStr(s: usize, id: i32, p: usize, n: u32): void {
+@inline export function setStr(s: usize, id: i32, p: usize, n: u32): void {
   store<u32>(s, T_STR);
   store<i32>(s, id, 4);
   store<u32>(s, <u32>p, 8);

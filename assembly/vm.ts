@@ -53,7 +53,7 @@ let violBase: usize = 0;
 @inline function need(n: i32): void {
   if (sp < n) die(ST_STACK);
 }
-function push(): usize {
+@inline function push(): usize {
   if (sp >= STACK_SLOTS) die(ST_STACK);
   return slot(sp++);
 }

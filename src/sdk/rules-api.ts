@@ -4,7 +4,6 @@
 
 import type { RuleView } from '../http/rule-view.js';
 import type { Diagnostic } from '../ir/types.js';
-import { parseRuleText } from '../rules/load.js';
 import { RuleBuildError } from './errors.js';
 import type { Transport } from './transport.js';
 
@@ -56,7 +55,7 @@ const FORMAT_OF_TYPE: Record<string, RuleFormat> = {
  * that does not load, or defines other than one rule, is refused here with the loader's
  * diagnostics — the server would refuse it the same way.
  */
-function ruleIdOf(text: string, contentType: RuleContentType): string {
+async function ruleIdOf(text: string, contentType: RuleContentType): Promise<string> {
   const type = contentTypeOf(contentType).split(';')[0].trim().toLowerCase();
   const format = FORMAT_OF_TYPE[type] ?? (type.endsWith('+json') ? 'json' : undefined);
   const file = `put.${format ?? 'txt'}`;
@@ -64,6 +63,9 @@ function ruleIdOf(text: string, contentType: RuleContentType): string {
     throw new RuleBuildError([{ severity: 'error', code: 'unknown-content-type', message: `cannot tell the rule format of \`${type}\``,
       help: 'pass the rule id, or use `mdc`, `yaml` or `json`', span: { file, line: 1, col: 1 } }]);
   }
+  // Loaded on demand: an agent that only checks never ships the rule loader (and YAML) to its
+  // browser or worker bundle.
+  const { parseRuleText } = await import('../rules/load.js');
   const parsed = parseRuleText(text, format, file);
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new RuleBuildError(errors);
@@ -99,7 +101,7 @@ export class RulesApi {
    * @example await client.rules.put(builder.toMdc('no-prod-writes'), 'mdc')
    */
   async put(text: string, contentType: RuleContentType, ruleId?: string): Promise<PutRuleResult> {
-    const id = ruleId ?? ruleIdOf(text, contentType);
+    const id = ruleId ?? (await ruleIdOf(text, contentType));
     return this.t.json<PutRuleResult>({
       method: 'PUT', path: `/api/v1/rules/${encodeURIComponent(id)}`, body: text, contentType: contentTypeOf(contentType), idempotent: true,
     });

@@ -20,4 +20,17 @@ describe('mge/sdk portability', () => {
     expect(inputs).toContain('src/sdk/client.ts');
     expect(out.outputFiles[0].text).not.toMatch(/from\s*["']node:|require\(["']node:/);
   });
+
+  it('keeps the rule loader and YAML out of an agent bundle that only checks and verifies', async () => {
+    const out = await build({
+      stdin: { contents: "export { MGEClient, verifyReceipt } from './src/sdk/index.js';", resolveDir: '.', sourcefile: 'agent.ts', loader: 'ts' },
+      bundle: true, splitting: true, platform: 'browser', format: 'esm', outdir: 'out', write: false, metafile: true, minify: true, logLevel: 'silent',
+    });
+    const entry = Object.values(out.metafile.outputs).find((o) => o.entryPoint !== undefined)!;
+    const inEntry = Object.keys(entry.inputs);
+    expect(inEntry).toContain('src/sdk/client.ts');
+    expect(inEntry).toContain('src/receipt/verify.ts');
+    expect(inEntry.filter((p) => p.startsWith('src/rules/') || p.includes('node_modules/yaml/'))).toEqual([]);
+    expect(entry.bytes).toBeLessThan(40_000);
+  });
 });

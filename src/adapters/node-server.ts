@@ -5,6 +5,8 @@
 import { getRequestListener } from '@hono/node-server';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { BadRequest } from '../http/problem.js';
 import { withPreReadBody } from './node-body.js';
 
 export interface NodeServerOptions {
@@ -34,6 +36,7 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   // A request whose headers never finish must not hold a socket forever.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  server.on('clientError', answerClientError);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -58,4 +61,15 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/** Requests Node's parser refuses (bad framing, no Host) get problem+json too, then the socket closes. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const p = new BadRequest(err.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'malformed HTTP request');
+  const body = JSON.stringify({ type: `urn:mge:problem:${p.slug}`, title: p.title, status: p.status, detail: p.detail });
+  socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

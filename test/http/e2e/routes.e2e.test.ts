@@ -3,6 +3,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../../src/audit/checkpoint.js';
@@ -123,6 +124,18 @@ describe('every error status of SPEC §8, as problem+json', () => {
     const res = await chunked(CHECK, 3, 100);
     expect(res.status, res.body).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ tenant: 'acme', approved: true });
+  });
+  it('400 problem+json even for what Node\'s HTTP parser refuses', async () => {
+    const port = Number(new URL(e.url).port);
+    const answer = await new Promise<string>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => s.end('POST /api/v1/governance/check HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}'));
+      let out = '';
+      s.on('data', (c: Buffer) => (out += c.toString()));
+      s.on('close', () => resolve(out));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('content-type: application/problem+json');
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, detail: 'malformed HTTP request' });
   });
   it('400 for depth 33, duplicate keys and huge arrays', async () => {
     const bodies = [

@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decideFiles, RUNS, TIMEOUT, withoutId } from './helpers.js';
+import { modelNormalize } from './models.js';
 import { stringify } from './policy-gen.js';
 
 const SEGMENTS = ['src', 'a', '..', '.', '', 'run.EXE', 'run.exe.', 'x.sh ', 'b.Sh. .', 'é', '😀', 'a\u0000', 'tab\t', 'del\u007f', 'c1\u0085', 'docs', 'x.md', '*', '[a]'];
@@ -42,22 +43,6 @@ describe('generated paths', () => {
     );
   }, TIMEOUT);
 });
-
-/** docs/semantics.md "Path normalization", written out independently of src/builtins/path.ts. */
-function modelNormalize(p: string): string | null {
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(p)) return null;
-  const slashed = p.replaceAll('\\', '/');
-  const out: string[] = [];
-  for (const seg of slashed.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') {
-      if (out.length === 0) return null;
-      out.pop();
-    } else out.push(seg);
-  }
-  return (slashed.startsWith('/') ? '/' : '') + out.join('/');
-}
 
 /** The code file_access_control (blocked_extensions only) must report for `p`, or undefined. */
 function modelCode(p: string | undefined, blocked: string[]): string | undefined {

@@ -1,0 +1,74 @@
+// Small reference models written from docs/semantics.md, independent of src/builtins and
+// assembly/: regular expressions for globs, a list walk for path normalization. Properties check
+// the engine against them.
+
+/** "Path normalization": the normalized path, or null when invalid (control character, escape). */
+export function modelNormalize(p: string): string | null {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(p)) return null;
+  const slashed = p.replaceAll('\\', '/');
+  const out: string[] = [];
+  for (const seg of slashed.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (out.length === 0) return null;
+      out.pop();
+    } else out.push(seg);
+  }
+  return (slashed.startsWith('/') ? '/' : '') + out.join('/');
+}
+
+const escape = (c: string): string => c.replace(/[.\\+^$(){}|/]/g, '\\$&');
+
+/** A `[...]` class at `i` (no escapes, first `]` closes); returns its regex and the index of `]`. */
+function classAt(cps: string[], i: number, path: boolean): [string, number] {
+  const close = cps.indexOf(']', i + 1);
+  let body = cps.slice(i + 1, close).join('');
+  const negated = body.startsWith('!') || body.startsWith('^');
+  if (negated) body = body.slice(1);
+  const cls = `[${negated ? '^' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]`;
+  return [path ? `(?!/)${cls}` : cls, close];
+}
+
+/** "Globs", path mode: `*` no `/`, `**` anything, `**` + `/` at a segment start also nothing. */
+export function modelPathGlob(pattern: string): RegExp {
+  const cps = Array.from(pattern);
+  let re = '';
+  for (let i = 0; i < cps.length; i++) {
+    const c = cps[i];
+    if (c === '*') {
+      let j = i;
+      while (cps[j] === '*') j++;
+      const run = j - i;
+      if (run === 1) re += '[^/]*';
+      else if ((i === 0 || cps[i - 1] === '/') && cps[j] === '/') {
+        re += '(?:.*/)?';
+        j++;
+      } else re += '.*';
+      i = j - 1;
+    } else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const [cls, close] = classAt(cps, i, true);
+      re += cls;
+      i = close;
+    } else re += escape(c);
+  }
+  return new RegExp(`^${re}$`, 'su');
+}
+
+/** "Globs", action mode: `.` and `/` ordinary, every `*` run any run, `?` one code point. */
+export function modelActionGlob(pattern: string): RegExp {
+  const cps = Array.from(pattern);
+  let re = '';
+  for (let i = 0; i < cps.length; i++) {
+    const c = cps[i];
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const [cls, close] = classAt(cps, i, false);
+      re += cls;
+      i = close;
+    } else re += escape(c);
+  }
+  return new RegExp(`^${re}$`, 'su');
+}

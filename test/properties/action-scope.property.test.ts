@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decideFiles, RUNS, TIMEOUT, withoutId } from './helpers.js';
-import { modelActionGlob } from './models.js';
+import { modelGlob } from './models.js';
 import { stringify } from './policy-gen.js';
 
 const PATTERN_PARTS = ['*', '**', '?', 'db', '.', 'a', 'é', '😀', '[ab]', '[!a]', '[a-c]', '-'];
@@ -24,7 +24,7 @@ describe('action-type scopes', () => {
         const req = { action: type };
         const [oracle, vm] = await Promise.all([decideFiles(files, 'oracle', req, 'default'), decideFiles(files, 'vm', req, 'default')]);
         expect(withoutId(vm)).toEqual(withoutId(oracle));
-        expect(vm.rule_ids).toEqual(actions.some((p) => modelActionGlob(p).test(type)) ? ['scoped'] : []);
+        expect(vm.rule_ids).toEqual(actions.some((p) => modelGlob(p, 'action').test(type)) ? ['scoped'] : []);
       }),
       RUNS,
     );

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { NOW, RUNS, TIMEOUT, withoutId } from './helpers.js';
-import { modelNormalize, modelPathGlob } from './models.js';
+import { modelGlob, modelNormalize } from './models.js';
 import { stringify } from './policy-gen.js';
 
 const RULES = [
@@ -114,7 +114,7 @@ describe('glob() with request arguments', () => {
           const req = { action: { type: 'g', s, p, ip: '10.0.0.1', cidr: '10.0.0.0/8' } };
           const [o, v] = await Promise.all([oracle.evaluate(structuredClone(req)), vm.evaluate(structuredClone(req))]);
           const subject = modelNormalize(s);
-          const want = subject === null ? ['eval_error'] : modelPathGlob(p).test(subject) ? [] : ['required'];
+          const want = subject === null ? ['eval_error'] : modelGlob(p, 'path').test(subject) ? [] : ['required'];
           const codes = (d: typeof v) => d.violations.filter((x) => x.rule_id === 'glob').map((x) => x.code);
           expect(codes(v), 'vm').toEqual(want);
           expect(codes(o), 'oracle').toEqual(want);

@@ -30,8 +30,12 @@ function classAt(cps: string[], i: number, path: boolean): [string, number] {
   return [path ? `(?!/)${cls}` : cls, close];
 }
 
-/** "Globs", path mode: `*` no `/`, `**` anything, `**` + `/` at a segment start also nothing. */
-export function modelPathGlob(pattern: string): RegExp {
+/**
+ * "Globs". Path mode: `*` no `/`, `**` anything, `**` + `/` at a segment start also nothing, `?`
+ * and classes never `/`. Action mode: `.` and `/` ordinary, every `*` run any run.
+ */
+export function modelGlob(pattern: string, mode: 'path' | 'action'): RegExp {
+  const path = mode === 'path';
   const cps = Array.from(pattern);
   let re = '';
   for (let i = 0; i < cps.length; i++) {
@@ -39,33 +43,16 @@ export function modelPathGlob(pattern: string): RegExp {
     if (c === '*') {
       let j = i;
       while (cps[j] === '*') j++;
-      const run = j - i;
-      if (run === 1) re += '[^/]*';
+      if (!path) re += '.*';
+      else if (j - i === 1) re += '[^/]*';
       else if ((i === 0 || cps[i - 1] === '/') && cps[j] === '/') {
         re += '(?:.*/)?';
         j++;
       } else re += '.*';
       i = j - 1;
-    } else if (c === '?') re += '[^/]';
+    } else if (c === '?') re += path ? '[^/]' : '.';
     else if (c === '[') {
-      const [cls, close] = classAt(cps, i, true);
-      re += cls;
-      i = close;
-    } else re += escape(c);
-  }
-  return new RegExp(`^${re}$`, 'su');
-}
-
-/** "Globs", action mode: `.` and `/` ordinary, every `*` run any run, `?` one code point. */
-export function modelActionGlob(pattern: string): RegExp {
-  const cps = Array.from(pattern);
-  let re = '';
-  for (let i = 0; i < cps.length; i++) {
-    const c = cps[i];
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const [cls, close] = classAt(cps, i, false);
+      const [cls, close] = classAt(cps, i, path);
       re += cls;
       i = close;
     } else re += escape(c);

@@ -1,7 +1,7 @@
 // Reads a JSON Lines body (the audit export, SPEC §6) one entry at a time, so an export of any
 // size streams through constant memory instead of being buffered whole.
 
-import { MGEProtocolError } from './errors.js';
+import { MGENetworkError, MGEProtocolError } from './errors.js';
 
 /**
  * Yields each non-empty line of `body`, parsed as JSON.
@@ -21,7 +21,14 @@ export async function* jsonLines<T>(body: ReadableStream<Uint8Array>, method: st
   };
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        // The connection broke mid-export: the caller has the entries so far and a typed error.
+        throw new MGENetworkError(method, url, e);
+      }
+      const { done, value } = chunk;
       buffered += done ? decoder.decode() : decoder.decode(value, { stream: true });
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {

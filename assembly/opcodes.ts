@@ -2,7 +2,7 @@
 // and TypeScript (src/compile/) both import it, so the numbers exist exactly once.
 //
 // An instruction is one opcode byte followed by its operands, little-endian, unaligned.
-// Operand shapes (the emitter and the disassembler read `OPERANDS` in src/compile/opinfo.ts):
+// Operand shapes (the disassembler reads them from OP_INFO in src/compile/opinfo.ts):
 //   u8, u16, u32 (code offsets and ids), f64 (numbers).
 // Opcode 0 is deliberately not an instruction: zeroed or truncated code traps.
 

@@ -35,9 +35,14 @@ export interface VerifyReceiptOptions extends VerifierKeys {
   now?: Date | number;
   /** Clock skew allowance, default 5 000 ms. */
   skewMs?: number;
+  /** Keys imported once with `importVerifierKeys`, used instead of `secret` / `jwks`. */
+  keyRing?: KeyRing;
 }
 
-/** Imports the keys once; importing is the slow part of verification. */
+/**
+ * Imports the keys once; importing is the slow part of verification.
+ * @example const keyRing = await importVerifierKeys({ jwks: await client.keys() })
+ */
 export async function importVerifierKeys(keys: VerifierKeys): Promise<KeyRing> {
   const secrets = keys.secret === undefined ? [] : Array.isArray(keys.secret) ? keys.secret : [keys.secret];
   if (secrets.length === 0 && (keys.jwks?.keys.length ?? 0) === 0) {
@@ -56,7 +61,7 @@ export async function importVerifierKeys(keys: VerifierKeys): Promise<KeyRing> {
  * const r = await verifyReceipt(decision, { jwks, action, context, nonceStore })
  * if (!r.valid) throw new Error(`refusing to execute: ${r.reason}`)
  */
-export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOptions & { keyRing?: KeyRing }): Promise<VerifyResult> {
+export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOptions): Promise<VerifyResult> {
   const keys = opts.keyRing ?? (await importVerifierKeys(opts));
   return verifyWithKeys(decision, {
     keys,

@@ -7,7 +7,7 @@ import { computeActionHash } from '../../src/receipt/decision-hash.js';
 import { generateEd25519Jwk } from '../../src/receipt/keys.js';
 import { createSigner } from '../../src/receipt/sign.js';
 import type { Decision } from '../../src/ir/types.js';
-import { MemoryNonceStore, MGEConfigError, offlineReceiptCheck, verifyReceipt } from '../../src/sdk/index.js';
+import { importVerifierKeys, MemoryNonceStore, MGEConfigError, offlineReceiptCheck, verifyReceipt } from '../../src/sdk/index.js';
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789';
 const action = { type: 'db.write', table: 'users' };
@@ -53,6 +53,16 @@ describe('verifyReceipt (offline)', () => {
     const nonceStore = new MemoryNonceStore();
     await expect(verifyReceipt(signed, { secret, nonceStore })).resolves.toEqual({ valid: true, singleUseChecked: true });
     await expect(verifyReceipt(signed, { secret, nonceStore })).resolves.toEqual({ valid: false, reason: 'replayed', singleUseChecked: true });
+  });
+
+  it('verifies with keys imported once', async () => {
+    const signer = await createSigner({ ed25519: { privateJwk: await generateEd25519Jwk() } });
+    const keyRing = await importVerifierKeys({ jwks: signer.jwks() });
+    for (let i = 0; i < 3; i++) {
+      await expect(verifyReceipt(await signer.sign(await decision()), { keyRing, action, context })).resolves.toMatchObject({ valid: true });
+    }
+    const other = await (await createSigner({ hs256Secret: secret })).sign(await decision());
+    await expect(verifyReceipt(other, { keyRing })).resolves.toMatchObject({ valid: false, reason: 'unknown_kid' });
   });
 
   it('refuses to run without keys', async () => {

@@ -29,6 +29,18 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * The step both RFC 9162 verifiers share: "if LSB(fn) is not set, right-shift fn and sn equally
+ * until either LSB(fn) is set or fn is 0" (the node was the right edge of its subtree).
+ */
+function climbRightEdge(fn: number, sn: number): [number, number] {
+  while (fn % 2 === 0 && fn !== 0) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return [fn, sn];
+}
+
 const isSize = (n: number) => Number.isSafeInteger(n) && n >= 0;
 // Every hash must be 32 bytes: with a short or empty leaf hash and an empty path, the bare
 // algorithm would accept a root equal to garbage.
@@ -50,12 +62,7 @@ export async function verifyInclusion(
     if (sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {
       r = await nodeHash(sha256, p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
+      [fn, sn] = climbRightEdge(fn, sn);
     } else {
       r = await nodeHash(sha256, r, p);
     }
@@ -101,12 +108,7 @@ export async function verifyConsistency(
     if (fn % 2 === 1 || fn === sn) {
       fr = await nodeHash(sha256, c, fr);
       sr = await nodeHash(sha256, c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
+      [fn, sn] = climbRightEdge(fn, sn);
     } else {
       sr = await nodeHash(sha256, sr, c);
     }

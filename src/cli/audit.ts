@@ -8,7 +8,7 @@ import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodeCryptoBackend } from '../adapters/node-crypto.js';
 import { ED25519_FILE, readEd25519Jwk } from '../adapters/node-ed25519.js';
-import { NodeAuditStoreFactory, readCheckpointFile, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
+import { NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
 import { SECRET_FILE } from '../adapters/node-secret.js';
 import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
 import { KeyRing, importEd25519Public, importHs256Secret } from '../receipt/keys.js';
@@ -48,11 +48,26 @@ async function keyRing(dataDir: string | undefined, jwksFile: string | undefined
   return ring;
 }
 
-/** A checkpoint file: one JSON object, or JSON Lines of them. */
+/**
+ * A checkpoint file: one JSON object (possibly pretty-printed), or JSON Lines of them. A line
+ * that is not JSON is kept as text, so the verifier names it instead of the CLI crashing.
+ */
 async function readCheckpoints(file: string): Promise<unknown[]> {
-  const text = (await readFile(file, 'utf8')).trim();
-  if (text.startsWith('{') && !text.includes('\n')) return [JSON.parse(text)];
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
+  const text = await readOptional(file);
+  if (text === undefined) return [];
+  try {
+    return [JSON.parse(text) as unknown];
+  } catch {
+    const lines = text.split('\n');
+    lines.pop(); // after the last newline: empty, or a checkpoint torn by a crash (the store ignores it too)
+    return lines.filter((l) => l.trim() !== '').map((l) => {
+      try {
+        return JSON.parse(l) as unknown;
+      } catch {
+        return l;
+      }
+    });
+  }
 }
 
 /** Lines split on `\n` only; a last line without its newline is verified too, and reported. */
@@ -96,6 +111,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const exportFile = stringFlag(args, 'export');
   if ((dataDir === undefined) === (exportFile === undefined) || args.positionals.length > 0) throw new UsageError('give exactly one of `--data DIR` or `--export FILE`');
   const saved = stringFlag(args, 'checkpoint');
+  if (saved !== undefined && (await readOptional(saved)) === undefined) throw new UsageError(`checkpoint file \`${saved}\` does not exist`);
   const savedCps = saved === undefined ? [] : await readCheckpoints(saved);
   const keys = await keyRing(dataDir, stringFlag(args, 'jwks'));
   if (keys.size === 0) {
@@ -119,7 +135,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   }
   for (const tenant of tenants) {
     const dir = join(dataDir!, 'audit', tenantDirName(tenant));
-    const kept = await readCheckpointFile(join(dir, 'checkpoints.jsonl'));
+    const kept = await readCheckpoints(join(dir, 'checkpoints.jsonl'));
     const extra = savedCps.filter((c) => tenantOf([c]) === tenant);
     // Read the file as it is: opening the store would repair a torn tail before we looked.
     const r = await verifyFile(join(dir, 'log.jsonl'), { tenant, checkpoints: [...kept, ...extra], keys, backend });

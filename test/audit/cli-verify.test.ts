@@ -150,9 +150,22 @@ describe('mge audit verify', () => {
     expect(wrong.err).toMatch(/entry 1: receipt key `hs256-[0-9a-f]{16}` is unknown/);
   });
 
+  it('names a damaged kept checkpoint, ignores a torn last one', async () => {
+    const dir = await tampered('cp-damaged', (l) => l);
+    const file = join(dir, 'audit', 'acme', 'checkpoints.jsonl');
+    const [first, second] = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    await writeFile(file, `${first.slice(0, 20)}\n${second}\n`);
+    const r = await run('verify', '--data', dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('error: tenant `acme`: checkpoint 1: not a checkpoint (SPEC §6 fields)\n');
+    await writeFile(file, `${first}\n${second}\n${second.slice(0, 30)}`);
+    expect((await run('verify', '--data', dir)).code).toBe(0);
+  });
+
   it('usage errors exit 2', async () => {
     expect((await run()).code).toBe(2);
     expect((await run('verify')).err).toContain('give exactly one of `--data DIR` or `--export FILE`');
     expect((await run('verify', '--bogus', 'x')).err).toContain('unknown option `--bogus`');
+    expect((await run('verify', '--data', clean, '--checkpoint', join(base, 'nope.json'))).err).toContain('checkpoint file `' + join(base, 'nope.json') + '` does not exist');
   });
 });

@@ -14,6 +14,8 @@ import type { ClauseOutcome } from './outcome.js';
 import { buildPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
 import { applyRateLimits } from './rate-limit.js';
 import { DEFAULT_REQUEST_LIMITS, validateRequest, type RequestLimits } from './request.js';
+import { loadVm, type Vm } from './wasm.js';
+import { CompileError } from '../compile/errors.js';
 
 export type { RuleSource } from '../rules/load.js';
 export { RequestError } from './request.js';
@@ -78,7 +80,8 @@ interface FileRules {
 export async function createEngine(opts: EngineOptions): Promise<Engine> {
   const loaded = loadRuleSources(opts.rules);
   if (hasErrors(loaded.diagnostics)) throw new RuleLoadError(loaded.diagnostics);
-  const engine = new Engine(opts, { global: loaded.global, tenants: loaded.tenants });
+  const vm = (opts.evaluator ?? 'vm') === 'vm' ? await loadVm({ wasm: opts.wasm }) : undefined;
+  const engine = new Engine(opts, { global: loaded.global, tenants: loaded.tenants }, vm);
   await engine.rebuildAll();
   return engine;
 }
@@ -95,7 +98,7 @@ export class Engine {
   /** Rule changes are serialized: each builds on the state the previous one left. */
   private changes: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly opts: EngineOptions, files: FileRules) {
+  constructor(private readonly opts: EngineOptions, files: FileRules, private readonly vm?: Vm) {
     this.kind = opts.evaluator ?? 'vm';
     this.limiter = opts.rateLimiter ?? new MemoryRateLimiter();
     this.now = opts.now ?? Date.now;
@@ -177,7 +180,13 @@ export class Engine {
         if (owner) return { ok: false, conflict: `rule \`${rule.rule_id}\` comes from \`${owner}\` and is read-only here` } as const;
         next.set(rule.rule_id, { ...rule, source: { ...rule.source, tenant } });
       }
-      const policy = await this.buildTenant(tenant, next);
+      let policy: TenantPolicy;
+      try {
+        policy = await this.buildTenant(tenant, next);
+      } catch (err) {
+        if (!(err instanceof CompileError)) throw err;
+        return { ok: false, diagnostics: [compileDiagnostic(err, path)] } as const;
+      }
       this.apiRules.set(tenant, next);
       this.policies.set(tenant, policy);
       return { ok: true, ruleIds: parsed.rules.map((r) => r.rule_id), policyVersion: policy.policyVersion } as const;
@@ -233,9 +242,15 @@ export class Engine {
       }
     }
     if (conflicts.length > 0) throw new RuleLoadError(conflicts);
-    const globalPolicy = await buildPolicy(DEFAULT_TENANT, this.files.global, this.buildOptions());
+    let globalPolicy: TenantPolicy;
     const policies = new Map<string, TenantPolicy>();
-    for (const tenant of tenants) policies.set(tenant, await this.buildTenant(tenant, this.apiRules.get(tenant)));
+    try {
+      globalPolicy = await buildPolicy(DEFAULT_TENANT, this.files.global, this.buildOptions());
+      for (const tenant of tenants) policies.set(tenant, await this.buildTenant(tenant, this.apiRules.get(tenant)));
+    } catch (err) {
+      if (err instanceof CompileError) throw new RuleLoadError([compileDiagnostic(err, 'rules')]);
+      throw err;
+    }
     this.globalPolicy = globalPolicy;
     this.policies = policies;
   }
@@ -246,7 +261,7 @@ export class Engine {
   }
 
   private buildOptions() {
-    return { evaluator: this.kind, wasm: this.opts.wasm };
+    return { evaluator: this.kind, vm: this.vm };
   }
 
   /** The file a global or tenant file rule with this id comes from, if any. */
@@ -261,4 +276,15 @@ export class Engine {
     this.changes = run.catch(() => undefined);
     return run;
   }
+}
+
+/** A compiler limit (too many constants, say) reported like any other rule error. */
+function compileDiagnostic(err: CompileError, file: string): Diagnostic {
+  return {
+    severity: 'error',
+    code: 'compile-error',
+    message: err.message,
+    span: { file, line: 1, col: 1 },
+    ...(err.ruleId ? { help: `in rule \`${err.ruleId}\`` } : {}),
+  };
 }

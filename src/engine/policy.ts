@@ -6,7 +6,8 @@ import { createOracleEvaluator } from '../ir/evaluate.js';
 import type { Rule } from '../ir/types.js';
 import { sha256Hex } from '../receipt/hash.js';
 import type { Evaluator } from './outcome.js';
-import { createVmEvaluator } from './vm-evaluator.js';
+import { createBundleEvaluator } from './vm-evaluator.js';
+import type { Vm } from './wasm.js';
 
 export type EvaluatorKind = 'vm' | 'oracle';
 
@@ -22,7 +23,8 @@ export interface TenantPolicy {
 
 export interface PolicyBuildOptions {
   evaluator: EvaluatorKind;
-  wasm?: WebAssembly.Module;
+  /** The VM module, compiled once per engine and shared by every tenant's policy. */
+  vm?: Vm;
 }
 
 /** Compiles `rules` for `tenant`. Both evaluator kinds hash the same bundle, so versions agree. */
@@ -31,7 +33,7 @@ export async function buildPolicy(tenant: string, rules: readonly Rule[], opts: 
   const policyVersion = 'sha256:' + (await sha256Hex(bundle.bytes));
   const evaluator = opts.evaluator === 'oracle'
     ? createOracleEvaluator(bundle.rules)
-    : await createVmEvaluator(bundle.rules, { wasm: opts.wasm });
+    : await createBundleEvaluator(bundle, { vm: opts.vm });
   const rulesById = new Map(bundle.rules.map((r) => [r.rule_id, r] as const));
   const rateLimited = new Map(
     bundle.rules.filter((r) => r.conditions.some((c) => c.type === 'rate_limit_check')).map((r) => [r.rule_id, r] as const),

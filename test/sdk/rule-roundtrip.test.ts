@@ -16,6 +16,8 @@ const text = fc.oneof(
   fc.constantFrom('yes', 'no', 'null', 'true', '~', '0x1F', '1e3', '- a', '---', '...', '#x', ': x', '@a', '`a`', 'a:', 'x #', ' pad ', ''),
   fc.string({ unit: fc.constantFrom(...CHARS), maxLength: 12 }),
 );
+/** Messages Markdown keeps as they are (bullets), as often as tricky ones (front matter). */
+const message = fc.oneof(fc.stringMatching(/^[A-Za-z][A-Za-z0-9 ()'"`é#*_]{0,20}[A-Za-z0-9)`]$/), text);
 const lit = text.map((s) => JSON.stringify(s));
 const int = fc.integer({ min: -1000, max: 1000 });
 
@@ -72,8 +74,8 @@ const header = fc.record(
 
 const clauses = fc.record({
   conditions: fc.array(condition, { maxLength: 3 }),
-  prohibited: fc.array(fc.tuple(text, expr), { maxLength: 3 }),
-  required: fc.array(fc.tuple(text, expr), { maxLength: 3 }),
+  prohibited: fc.array(fc.tuple(message, expr), { maxLength: 3 }),
+  required: fc.array(fc.tuple(message, expr), { maxLength: 3 }),
   advisory: fc.array(text, { maxLength: 2 }),
 }).filter((c) => c.conditions.length + c.prohibited.length + c.required.length > 0);
 
@@ -100,6 +102,8 @@ function read(textOf: string, format: RuleFormat): Rule {
 
 describe('RuleBuilder round trip', () => {
   it('MDC, YAML and JSON of a generated rule normalize to the same rule and the same bundle', () => {
+    // Both ways MDC can hold clauses must be exercised, or the property proves less than it says.
+    const mdcClauses = { bullets: 0, frontMatter: 0 };
     fc.assert(
       fc.property(header, clauses, (h, c) => {
         const b = new RuleBuilder().createRule(h);
@@ -109,7 +113,10 @@ describe('RuleBuilder round trip', () => {
         for (const a of c.advisory) b.addAdvisory(h.ruleId, a);
         const built = b.toRule(h.ruleId);
         const bundle = Buffer.from(compileBundle([built]).bytes).toString('hex');
-        for (const [format, textOf] of [['json', b.toJson(h.ruleId)], ['yaml', b.toYaml(h.ruleId)], ['mdc', b.toMdc(h.ruleId)]] as const) {
+        const mdc = b.toMdc(h.ruleId);
+        if (/^## (Prohibited|Required)$/m.test(mdc)) mdcClauses.bullets++;
+        if (/^(prohibited|required):/m.test(mdc.split(/^---$/m)[1] ?? '')) mdcClauses.frontMatter++;
+        for (const [format, textOf] of [['json', b.toJson(h.ruleId)], ['yaml', b.toYaml(h.ruleId)], ['mdc', mdc]] as const) {
           const rule = read(textOf, format);
           expect(placeless(rule)).toEqual(placeless(built));
           expect(Buffer.from(compileBundle([rule]).bytes).toString('hex')).toBe(bundle);
@@ -117,5 +124,7 @@ describe('RuleBuilder round trip', () => {
       }),
       { numRuns: 200 },
     );
+    expect(mdcClauses.bullets).toBeGreaterThan(40);
+    expect(mdcClauses.frontMatter).toBeGreaterThan(40);
   });
 });

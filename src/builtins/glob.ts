@@ -64,8 +64,10 @@ export function compileGlob(pattern: string, mode: GlobMode): CompiledGlob | nul
             segmentsEnd = tokens.length;
           }
         } else if (afterSegments) {
-          // `**/**` is one `**`.
+          // `**/**` is one `**`. The merged group is gone, so forget where it ended: a later
+          // `**` at that same token count must not merge with it again.
           tokens.splice(tokens.length - 3, 3, { t: 'globstar' });
+          segmentsEnd = -1;
         } else {
           tokens.push({ t: 'globstar' });
         }

@@ -33,6 +33,14 @@ describe('path globs', () => {
     expect(m('/**/x', '/x')).toBe(true);
   });
 
+  it('`**/**` merges into one `**` and keeps what follows it', () => {
+    // Regression: the merge left a stale marker, and the next `**` swallowed the `aa`.
+    expect(m('**/**aa**', 'xyz')).toBe(false);
+    expect(m('**/**aa**', 'x/yaaz')).toBe(true);
+    expect(m('a/**/**b**', 'a/x')).toBe(false);
+    expect(m('a/**/**b**', 'a/x/b/y')).toBe(true);
+  });
+
   it('`?` and classes match one character, never `/`', () => {
     expect(m('?.txt', 'a.txt')).toBe(true);
     expect(m('a?b', 'a/b')).toBe(false);

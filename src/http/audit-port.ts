@@ -6,7 +6,8 @@ import type { Checkpoint } from '../audit/checkpoint.js';
 import type { CheckpointSigner, ConsistencyProof, InclusionProof } from '../audit/log.js';
 import type { AuditLogs } from '../audit/logs.js';
 import { TreeSizeError } from '../audit/merkle-tree.js';
-import type { Json } from '../ir/types.js';
+import type { Decision, Json } from '../ir/types.js';
+import type { SignedDecision } from '../receipt/sign.js';
 
 /** A tree size the log does not have: the route answers 400. */
 export class AuditRangeError extends Error {
@@ -16,6 +17,8 @@ export class AuditRangeError extends Error {
 export interface AuditPort {
   /** Appends to the tenant's log; resolves only once the entries are durable (SPEC §6). */
   append(tenant: string, entries: readonly Json[]): Promise<void>;
+  /** Appends signed decisions by the audit lines the signer already canonicalized, in order. */
+  appendSigned(tenant: string, signed: readonly SignedDecision<Decision>[]): Promise<void>;
   size(tenant: string): Promise<number>;
   /** Entries `from` .. `from + limit - 1` (fewer at the end), in log order. */
   entries(tenant: string, from: number, limit: number): Promise<Json[]>;
@@ -43,6 +46,11 @@ export function auditPort(logs: AuditLogs, signer: CheckpointSigner): AuditPort 
   return {
     async append(tenant, entries) {
       await (await logs.get(tenant)).appendMany(entries);
+    },
+    async appendSigned(tenant, signed) {
+      const log = await logs.get(tenant);
+      // Each call takes its index synchronously, so the log keeps the order of `signed`.
+      await Promise.all(signed.map((s) => log.appendSigned(s)));
     },
     async size(tenant) {
       return (await logs.get(tenant)).durableSize();

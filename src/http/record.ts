@@ -4,6 +4,7 @@
 
 import { RequestError, type EngineDecision } from '../engine/engine.js';
 import type { Decision, ExplanationEntry, Json } from '../ir/types.js';
+import type { SignedDecision } from '../receipt/sign.js';
 import type { AppContext } from './deps.js';
 import { BadRequest, InternalError, StoreUnavailable } from './problem.js';
 
@@ -24,23 +25,24 @@ export async function evaluate(ctx: AppContext, tenant: string, body: Json, expl
  * nothing is answered: a 500 or 503 problem, never an unlogged decision.
  */
 export async function signAndRecord(ctx: AppContext, tenant: string, decisions: readonly EngineDecision[]): Promise<Answer[]> {
-  const signed: Decision[] = [];
+  const signed: SignedDecision<Decision>[] = [];
   const explanations: Array<ExplanationEntry[] | undefined> = [];
   for (const d of decisions) {
     const { explanation, ...decision } = d;
     explanations.push(explanation);
     try {
-      signed.push(await ctx.signer.sign(decision));
+      // One canonicalization serves the decision hash and the audit line.
+      signed.push(await ctx.signer.signAudited(decision));
     } catch (err) {
       ctx.logger.error('signing failed', { tenant, error: err });
       throw new InternalError('the decision could not be signed; nothing was approved');
     }
   }
   try {
-    await ctx.audit.append(tenant, signed as unknown as Json[]);
+    await ctx.audit.appendSigned(tenant, signed);
   } catch (err) {
     ctx.logger.error('audit append failed', { tenant, error: err });
     throw new StoreUnavailable('the audit log is unavailable; the decision was not recorded and is not given');
   }
-  return signed.map((d, i) => (explanations[i] === undefined ? d : { ...d, explanation: explanations[i] }));
+  return signed.map((s, i) => (explanations[i] === undefined ? s.decision : { ...s.decision, explanation: explanations[i] }));
 }

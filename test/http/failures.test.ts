@@ -10,7 +10,7 @@ const CHECK = '/api/v1/governance/check';
 describe('fail closed', () => {
   it('answers 503 and gives no decision when the audit log cannot append', async () => {
     const base = await harness();
-    const audit: AuditPort = { ...base.audit, append: () => Promise.reject(new Error('disk full')) };
+    const audit: AuditPort = { ...base.audit, appendSigned: () => Promise.reject(new Error('disk full')) };
     const h = await harness({ audit });
     const res = await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'db.read' } });
     expect(res.status).toBe(503);
@@ -22,7 +22,7 @@ describe('fail closed', () => {
   it('answers 500 and gives no decision when signing fails', async () => {
     const base = await harness();
     const signer = Object.assign(Object.create(Object.getPrototypeOf(base.deps.signer) as object), base.deps.signer, {
-      sign: () => Promise.reject(new Error('key gone')),
+      signAudited: () => Promise.reject(new Error('key gone')),
     }) as Signer;
     const h = await harness({ signer });
     const res = await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'db.read' } });

@@ -39,6 +39,7 @@ export class MGEClient {
       query: { explain: opts.explain ? 'true' : undefined },
       body: { action, context, audience: opts.audience },
       idempotent: false,
+      signal: opts.signal,
     });
   }
 
@@ -46,13 +47,14 @@ export class MGEClient {
    * Several checks in one round trip; decisions come back in request order.
    * @example const [a, b] = await client.checkBatch([{ action: 'file.read' }, { action: 'db.drop' }])
    */
-  async checkBatch(requests: CheckInput[], opts: { explain?: boolean } = {}): Promise<CheckResult[]> {
+  async checkBatch(requests: CheckInput[], opts: { explain?: boolean; signal?: AbortSignal } = {}): Promise<CheckResult[]> {
     const body = await this.t.json<{ decisions: CheckResult[] }>({
       method: 'POST',
       path: '/api/v1/governance/check/batch',
       query: { explain: opts.explain ? 'true' : undefined },
       body: { requests },
       idempotent: false,
+      signal: opts.signal,
     });
     return body.decisions;
   }
@@ -65,12 +67,13 @@ export class MGEClient {
    * @example
    * const { valid, reason } = await client.verify(decision, { action, context })
    */
-  verify(decision: Decision, opts: { action?: Action; context?: Context; audience?: string } = {}): Promise<ServerVerifyResult> {
+  verify(decision: Decision, opts: { action?: Action; context?: Context; audience?: string; signal?: AbortSignal } = {}): Promise<ServerVerifyResult> {
     return this.t.json<ServerVerifyResult>({
       method: 'POST',
       path: '/api/v1/receipts/verify',
       body: { decision, action: opts.action, context: opts.context, audience: opts.audience },
       idempotent: false,
+      signal: opts.signal,
     });
   }
 

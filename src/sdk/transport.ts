@@ -30,6 +30,8 @@ export interface Call {
   contentType?: string;
   /** Safe to send more than once (retried on network errors, timeouts, 429, 502, 503, 504). */
   idempotent: boolean;
+  /** The caller's cancellation: stops the attempt in flight and any retry, rejecting with its reason. */
+  signal?: AbortSignal;
 }
 
 /** Statuses worth another attempt: overload and gateway trouble, never a client error. */
@@ -99,7 +101,9 @@ export class Transport {
   private async attempt<T>(call: Call, read: (res: Response, url: string) => Promise<T>): Promise<T> {
     const url = this.url(call);
     const attempts = call.idempotent ? this.retries + 1 : 1;
+    const cancel = call.signal;
     for (let i = 0; ; i++) {
+      cancel?.throwIfAborted();
       const last = i === attempts - 1;
       const ctl = new AbortController();
       let timedOut = false;
@@ -107,6 +111,8 @@ export class Transport {
         timedOut = true;
         ctl.abort();
       }, this.timeoutMs);
+      const onCancel = (): void => ctl.abort();
+      cancel?.addEventListener('abort', onCancel);
       let retryAfter: number | undefined;
       try {
         const res = await this.fetchFn(url, this.init(call, ctl.signal));
@@ -115,6 +121,8 @@ export class Transport {
         if (last || !RETRY_STATUS.has(res.status)) throw httpError(problem, call.method, url);
         retryAfter = parseRetryAfter(res.headers.get('retry-after'));
       } catch (e) {
+        // The caller's own cancellation is theirs to handle, as with fetch: its reason, untyped.
+        if (cancel?.aborted) throw cancel.reason;
         const err = timedOut
           ? new MGETimeoutError(call.method, url, this.timeoutMs)
           : e instanceof MGEError
@@ -124,8 +132,9 @@ export class Transport {
         if (last || !transient) throw err;
       } finally {
         clearTimeout(timer);
+        cancel?.removeEventListener('abort', onCancel);
       }
-      await sleep(this.backoff(i, retryAfter));
+      await sleep(this.backoff(i, retryAfter), cancel);
     }
   }
 
@@ -165,6 +174,16 @@ function parseRetryAfter(v: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      if (signal?.aborted) reject(signal.reason);
+      else resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done);
+  });
 }

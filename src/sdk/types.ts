@@ -27,6 +27,8 @@ export interface CheckOptions {
   /** Ask for `explanation` (values the violated clauses read); never signed nor audited. */
   explain?: boolean;
   audience?: string;
+  /** Cancels the call; it then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** A decision as returned by a check; `explanation` only with `explain: true`. */

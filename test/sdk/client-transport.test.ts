@@ -7,6 +7,7 @@ import {
   MGEClient, MGEHttpError, MGEInvalidRule, MGENetworkError, MGENotFound, MGEOverloaded, MGEProtocolError,
   MGETimeoutError, MGEUnauthorized, RuleBuildError,
 } from '../../src/sdk/index.js';
+import { Transport } from '../../src/sdk/transport.js';
 import { stubFetch, type Scripted } from './stub-fetch.js';
 
 const decision = {
@@ -171,6 +172,35 @@ describe('retries', () => {
   it('throws MGEOverloaded for a 429 that outlasts the retries', async () => {
     const { c } = client([{ status: 429, body: { title: 'Too many requests', status: 429 } }], { retries: 1 });
     await expect(c.rules.list()).rejects.toBeInstanceOf(MGEOverloaded);
+  });
+});
+
+describe('cancellation', () => {
+  it('rejects with the signal reason when the caller aborts a check in flight', async () => {
+    const { c, calls } = client([{ hang: true }], { timeoutMs: 5_000 });
+    const ctl = new AbortController();
+    const pending = c.checkCompliance('x', undefined, { signal: ctl.signal });
+    setTimeout(() => ctl.abort(new Error('user gave up')), 20);
+    await expect(pending).rejects.toThrow('user gave up');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('sends nothing when the signal is already aborted', async () => {
+    const { c, calls } = client([{ status: 200, body: decision }]);
+    await expect(c.verify(decision, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(calls).toHaveLength(0);
+  });
+
+  it('stops retrying when aborted during a backoff', async () => {
+    const stub = stubFetch([{ status: 503, body: { title: 'Unavailable', status: 503 } }]);
+    const t = new Transport('http://mge.test', { fetch: stub.fetch, retries: 5, retryDelayMs: 10_000, maxRetryDelayMs: 10_000 });
+    const ctl = new AbortController();
+    const pending = t.json({ method: 'GET', path: '/api/v1/rules', idempotent: true, signal: ctl.signal });
+    setTimeout(() => ctl.abort(new Error('stop')), 30);
+    const t0 = Date.now();
+    await expect(pending).rejects.toThrow('stop');
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(stub.calls).toHaveLength(1);
   });
 });
 

@@ -83,7 +83,10 @@ const BY_STATUS: Record<number, new (p: Problem, m: string, u: string) => MGEHtt
   429: MGEOverloaded,
 };
 
-/** The most specific error class for a problem document. */
+/**
+ * The most specific error class for a problem document.
+ * @example httpError({ title: 'Unauthorized', status: 401 }, 'GET', url) // an MGEUnauthorized
+ */
 export function httpError(problem: Problem, method: string, url: string): MGEHttpError {
   const Cls = BY_STATUS[problem.status] ?? MGEHttpError;
   return new Cls(problem, method, url);

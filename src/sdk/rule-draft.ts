@@ -56,7 +56,10 @@ export const DRAFT_FIELD_ORDER: readonly (keyof RuleDraft)[] = [
   'applies_to', 'globs', 'conditions', 'prohibited', 'required', 'advisory',
 ];
 
-/** The draft for a header; fields left out stay out (the loader's defaults apply). */
+/**
+ * The draft for a header; fields left out stay out (the loader's defaults apply).
+ * @example draftOf({ ruleId: 'r', name: 'R', category: 'security' }) // { rule_id: 'r', name: 'R', category: 'security' }
+ */
 export function draftOf(h: RuleHeader): RuleDraft {
   const d: RuleDraft = { rule_id: h.ruleId, name: h.name };
   if (h.description !== undefined) d.description = h.description;
@@ -70,7 +73,10 @@ export function draftOf(h: RuleHeader): RuleDraft {
   return d;
 }
 
-/** The draft's fields in DRAFT_FIELD_ORDER, as a plain JSON object. */
+/**
+ * The draft's fields in DRAFT_FIELD_ORDER, as a plain JSON object.
+ * @example Object.keys(orderedDraft({ name: 'R', rule_id: 'r' })) // ['rule_id', 'name']
+ */
 export function orderedDraft(d: RuleDraft): { [key: string]: Json } {
   const out: { [key: string]: Json } = {};
   for (const k of DRAFT_FIELD_ORDER) if (d[k] !== undefined) out[k] = d[k] as Json;
@@ -80,6 +86,7 @@ export function orderedDraft(d: RuleDraft): { [key: string]: Json } {
 /**
  * A copy without `undefined` members, which no rule format can hold (`{burst_limit: undefined}`
  * means "not given"). Other values are kept as they are, so the loader judges them.
+ * @example withoutUndefined({ a: 1, b: undefined }) // { a: 1 }
  */
 export function withoutUndefined<T>(v: T): T {
   if (Array.isArray(v)) return v.map(withoutUndefined) as T;

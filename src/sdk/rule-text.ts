@@ -52,7 +52,10 @@ function exprSafe(e: string): boolean {
   return e.trim() !== '' && !CONTROL.test(e);
 }
 
-/** A CommonMark code span holding `s` exactly: a longer backtick run, padded when needed. */
+/**
+ * A CommonMark code span holding `s` exactly: a longer backtick run, padded when needed.
+ * @example codeSpan('a == "`"') // '`` a == "`" ``'
+ */
 export function codeSpan(s: string): string {
   const longest = Math.max(0, ...(s.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);

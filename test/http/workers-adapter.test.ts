@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { createWorker } from '../../src/adapters/workers.js';
+import { WASM_BASE64 } from '../../src/engine/wasm-embedded.js';
+import { RULES, SECRET } from './harness.js';
+
+const wasm = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'));
+const check = () => new Request('http://w/api/v1/governance/check', { method: 'POST', body: '{"action":"db.read"}', headers: { 'content-type': 'application/json' } });
+
+describe('Workers adapter', () => {
+  it('serves the app with the secret and keys from its bindings', async () => {
+    const worker = createWorker({ rules: RULES, wasm });
+    const res = await worker.fetch(check(), { MGE_SECRET_KEY: SECRET });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ approved: true, tenant: 'default' });
+    const keyed = createWorker({ rules: RULES, wasm });
+    expect((await keyed.fetch(check(), { MGE_SECRET_KEY: SECRET, MGE_API_KEYS: 'acme:checker:acme-key-0000000000000' })).status).toBe(401);
+  });
+
+  it('answers 503 problem+json, never a decision, when no secret is bound', async () => {
+    const worker = createWorker({ rules: RULES, wasm });
+    const res = await worker.fetch(check(), {});
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await res.json()) as { detail: string }).detail).toContain('MGE_SECRET_KEY is not bound');
+  });
+});

@@ -61,6 +61,7 @@ export class AuditLog {
   private lastAppend: Promise<void> = Promise.resolve();
   private failure: unknown;
   private lastCheckpointSize = -1;
+  private checkpointWrites: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly tenant: string,
@@ -179,9 +180,13 @@ export class AuditLog {
     const tree_size = await this.durableSize();
     const root_hash = toHex(await this.tree.root(tree_size));
     const cp = await signer.signCheckpoint({ tenant: this.tenant, tree_size, root_hash, timestamp: new Date(this.now()).toISOString() });
+    // Decided and queued synchronously, so kept checkpoints are in increasing size order even
+    // when concurrent requests finish signing out of order.
     if (tree_size > this.lastCheckpointSize) {
       this.lastCheckpointSize = tree_size;
-      await this.store.appendCheckpoint(cp);
+      const write = this.checkpointWrites.then(() => this.store.appendCheckpoint(cp));
+      this.checkpointWrites = write.catch(() => undefined);
+      await write;
     }
     return cp;
   }

@@ -7,6 +7,7 @@ import { verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
 import { MemoryAuditStore, MemoryAuditStoreFactory } from '../../src/audit/memory-store.js';
 import { AuditStoreError, type AuditStore } from '../../src/audit/store.js';
 import { webCryptoBackend } from '../../src/receipt/backend.js';
+import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
 import { fromHex, sha256Hex } from '../../src/receipt/hash.js';
 import { canonicalize } from '../../src/receipt/jcs.js';
 import { createSigner } from '../../src/receipt/sign.js';
@@ -15,7 +16,7 @@ import { ED_JWK, SECRET, T0 } from '../receipt/fixtures.js';
 const sha = webCryptoBackend.sha256;
 const entry = (i: number): Json => ({ decision_id: `dec-${String(i).padStart(4, '0')}`, approved: i % 2 === 0, tenant: 'acme', n: i });
 
-async function filled(n: number, store = new MemoryAuditStore()): Promise<AuditLog> {
+async function filled(n: number, store: AuditStore = new MemoryAuditStore()): Promise<AuditLog> {
   const log = await AuditLog.open('acme', store, { now: () => T0 });
   await Promise.all(Array.from({ length: n }, (_, i) => log.append(entry(i))));
   return log;
@@ -62,6 +63,31 @@ describe('AuditLog', () => {
     await log.append(entry(5));
     await log.checkpoint(signer);
     expect((await store.checkpoints()).map((c) => c.tree_size)).toEqual([5, 6]);
+  });
+
+  it('keeps concurrent checkpoints in increasing size order, even with a slow store', async () => {
+    const signer = await createSigner({ hs256Secret: SECRET, backend: nodeCryptoBackend });
+    const inner = new MemoryAuditStore();
+    // Size 3 is decided first but written slowly; size 4 is decided later and written at once.
+    // Unserialized writes would keep [4, 3].
+    const store: AuditStore = {
+      load: () => inner.load(), read: (f, c) => inner.read(f, c), append: (l) => inner.append(l),
+      checkpoints: () => inner.checkpoints(), close: () => inner.close(),
+      appendCheckpoint: async (cp) => {
+        await new Promise((r) => setTimeout(r, cp.tree_size === 3 ? 40 : 0));
+        return inner.appendCheckpoint(cp);
+      },
+    };
+    const log = await filled(3, store);
+    const slowFor4 = { signCheckpoint: async (cp: Parameters<typeof signer.signCheckpoint>[0]) => {
+      if (cp.tree_size === 4) await new Promise((r) => setTimeout(r, 10));
+      return signer.signCheckpoint(cp);
+    } };
+    const a = log.checkpoint(slowFor4);
+    await log.append(entry(3));
+    const b = log.checkpoint(slowFor4);
+    await Promise.all([a, b]);
+    expect((await inner.checkpoints()).map((c) => c.tree_size)).toEqual([3, 4]);
   });
 
   it('refuses a decision id already logged and entries without a JSON form', async () => {

@@ -36,7 +36,9 @@ export const INVALID_ARGUMENT_DETAIL_IDS: readonly InvalidArgumentDetail[] = [
 
 /**
  * `op` is the operator as written (`&&`, `<`, `+`, …), `neg` for unary minus, or a function
- * name. `types` are the types of the evaluated operands, in order.
+ * name. `types` are the types of the evaluated operands, in order — except for `&&` and `||`,
+ * whose sides are checked one at a time as they are evaluated (short-circuit), so `types`
+ * names only the offending side.
  */
 export interface EvalError {
   kind: EvalErrorKind;

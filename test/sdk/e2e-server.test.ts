@@ -51,6 +51,9 @@ describe('decisions', () => {
     const d = await checker.checkCompliance(write, prod, { explain: true });
     expect(d.explanation?.[0]).toMatchObject({ rule_id: 'db-access-control', clause: 'prohibited[0]' });
     expect(d.explanation?.[0].values).toMatchObject({ 'action.type': 'db.write', 'context.environment': 'production' });
+    // The explanation is neither signed nor logged, so it changes neither check.
+    await expect(verifyReceipt(d, { secret: SECRET, action: write, context: prod })).resolves.toMatchObject({ valid: true });
+    await expect(verifyInclusionProof(d, await auditor.audit.proof(d.decision_id))).resolves.toBe(true);
   });
 
   it('answers a batch in request order, string shorthand included', async () => {

@@ -1,0 +1,87 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+
+function mge(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test/cli/mge.ts'), ...args], {
+    cwd: root,
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('mge check (SPEC §9)', () => {
+  it('prints the decision without a receipt and exits 0 when approved', () => {
+    const r = mge(['check', '--rules', 'rules'], JSON.stringify({ action: { type: 'file.read', path: '/workspace/notes.txt' } }));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.stdout);
+    expect(d).toMatchObject({ approved: true, reasoning: 'All rules passed', rule_ids: ['file-access'], tenant: 'default' });
+    expect(d.receipt).toBeUndefined();
+    expect(d.explanation).toBeUndefined();
+  });
+
+  it('exits 1 when denied, and explains with --explain', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mge-check-'));
+    const file = join(dir, 'req.json');
+    writeFileSync(file, JSON.stringify({ action: { type: 'file.write', path: '/workspace/../etc/passwd' } }));
+    const r = mge(['check', '--rules', 'rules', '--request', file, '--explain']);
+    expect(r.code).toBe(1);
+    const d = JSON.parse(r.stdout);
+    expect(d.approved).toBe(false);
+    expect(d.violations).toEqual([
+      expect.objectContaining({ rule_id: 'file-access', clause: 'conditions[0]', code: 'path_not_allowed' }),
+    ]);
+    expect(d.explanation).toEqual([
+      expect.objectContaining({ rule_id: 'file-access', clause: 'conditions[0]', values: { 'action.path': '/workspace/../etc/passwd' } }),
+    ]);
+  });
+
+  it('checks a tenant against the baseline plus its own rules', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mge-rules-'));
+    writeFileSync(join(dir, 'base.yaml'), 'rule_id: base\nprohibited:\n  - message: no deletes\n    when: action.type == "db.delete"\n');
+    const tenantDir = join(dir, 'tenants', 'acme');
+    mkdirSync(tenantDir, { recursive: true });
+    writeFileSync(join(tenantDir, 'acme.yaml'), 'rule_id: acme-only\nprohibited:\n  - message: acme never reads\n    when: action.type == "db.read"\n');
+    const read = JSON.stringify({ action: 'db.read' });
+    expect(mge(['check', '--rules', dir], read).code).toBe(0);
+    const acme = mge(['check', '--rules', dir, '--tenant', 'acme'], read);
+    expect(acme.code).toBe(1);
+    expect(JSON.parse(acme.stdout)).toMatchObject({ tenant: 'acme', reasoning: 'Denied by acme-only: acme never reads' });
+  });
+
+  it('exits 2 with a message on stderr for bad input, bad rules and bad usage', () => {
+    const bad = mge(['check', '--rules', 'rules'], '{"action": "a", "action": "b"}');
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/^mge check: .*duplicate/m);
+
+    const shape = mge(['check', '--rules', 'rules'], '{"action": 1}');
+    expect(shape.code).toBe(2);
+    expect(shape.stderr).toBe('mge check: `action` must be an object with a string `type`, or a string\n');
+
+    const dir = mkdtempSync(join(tmpdir(), 'mge-broken-'));
+    writeFileSync(join(dir, 'x.yaml'), 'rule_id: x\nprohibted:\n  - message: m\n    when: true\n');
+    const rules = mge(['check', '--rules', dir], '{"action":"a"}');
+    expect(rules.code).toBe(2);
+    expect(rules.stderr).toMatch(/x\.yaml:2:1: error: unknown field `prohibted`/);
+
+    const usage = mge(['check', '--bogus'], '{}');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toBe('mge check: unknown option `--bogus`\n');
+  });
+});
+
+describe('mge', () => {
+  it('names an unknown command and exits 2', () => {
+    const r = mge(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^mge: unknown command `frobnicate`/);
+  });
+});

@@ -3,13 +3,13 @@
 // the server's key. With both, a client can later prove the server did not drop or rewrite it.
 
 import { verifyCheckpointSignature } from '../audit/checkpoint.js';
-import { leafHash, verifyInclusion } from '../audit/merkle.js';
+import { leafHash, verifyConsistency, verifyInclusion } from '../audit/merkle.js';
 import { fromHex, HexError, sha256, toHex } from '../receipt/hash.js';
 import { canonicalBytes } from '../receipt/jcs.js';
 import type { Json } from '../ir/types.js';
 import type { SignatureCheck } from '../receipt/signed-object.js';
 import { importVerifierKeys, type VerifierKeys } from './verify.js';
-import type { Checkpoint, Decision, InclusionProof } from './types.js';
+import type { Checkpoint, ConsistencyProof, Decision, InclusionProof } from './types.js';
 
 /**
  * The audit leaf hash of a decision as received: SHA-256(0x00 || C(decision)), without
@@ -36,6 +36,25 @@ export async function verifyInclusionProof(decision: Decision, proof: InclusionP
   if (leaf !== proof.leaf_hash) return false;
   try {
     return await verifyInclusion(sha256, proof.leaf_index, proof.tree_size, fromHex(leaf), proof.audit_path.map(fromHex), fromHex(proof.root_hash));
+  } catch (e) {
+    if (e instanceof HexError) return false;
+    throw e;
+  }
+}
+
+/**
+ * True when `proof` shows that the log at `newer` extends the log at `older` (RFC 9162
+ * §2.1.4.2): nothing the older checkpoint covered was changed, removed or reordered. Check both
+ * checkpoints' signatures with `verifyCheckpoint` first.
+ *
+ * @example
+ * const proof = await client.audit.consistency(kept.tree_size, now.tree_size)
+ * await verifyConsistencyProof(kept, now, proof) // true
+ */
+export async function verifyConsistencyProof(older: Checkpoint, newer: Checkpoint, proof: ConsistencyProof): Promise<boolean> {
+  if (older.tenant !== newer.tenant || proof.first !== older.tree_size || proof.second !== newer.tree_size) return false;
+  try {
+    return await verifyConsistency(sha256, older.tree_size, newer.tree_size, fromHex(older.root_hash), fromHex(newer.root_hash), proof.proof.map(fromHex));
   } catch (e) {
     if (e instanceof HexError) return false;
     throw e;

@@ -18,4 +18,4 @@ export * from './errors.js';
 export type * from './types.js';
 export { RuleBuilder } from './rule-builder.js';
 export type { RuleDraft, RuleHeader, ConditionParameters, ParametersOf, DraftCondition } from './rule-draft.js';
-export { decisionLeafHash, verifyInclusionProof, verifyCheckpoint } from './audit-verify.js';
+export { decisionLeafHash, verifyInclusionProof, verifyConsistencyProof, verifyCheckpoint } from './audit-verify.js';

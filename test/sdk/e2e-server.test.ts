@@ -8,7 +8,7 @@ import { canonicalBytes } from '../../src/receipt/jcs.js';
 import type { Json } from '../../src/ir/types.js';
 import {
   ActionDenied, MemoryNonceStore, MGEClient, MGEConflict, MGEForbidden, MGEInvalidRule, MGENotFound, MGEUnauthorized,
-  RuleBuilder, decisionLeafHash, verifyCheckpoint, verifyInclusionProof, verifyReceipt,
+  RuleBuilder, decisionLeafHash, verifyCheckpoint, verifyConsistencyProof, verifyInclusionProof, verifyReceipt,
 } from '../../src/sdk/index.js';
 import { ADMIN_KEY, AUDITOR_KEY, CHECKER_KEY, SECRET, startLiveServer, type LiveServer } from './live-server.js';
 
@@ -168,6 +168,19 @@ describe('audit', () => {
     const atCp = await auditor.audit.proof(d.decision_id, cp.tree_size);
     expect(await verifyInclusionProof(d, atCp, cp)).toBe(true);
     expect(await verifyInclusionProof(d, atCp, { ...cp, root_hash: '00'.repeat(32) })).toBe(false);
+  });
+
+  it('proves the log only grew between two checkpoints', async () => {
+    await checker.checkCompliance('api.call');
+    const kept = await auditor.audit.checkpoint();
+    await checker.checkCompliance('api.call');
+    await checker.checkCompliance(write, prod);
+    const now = await auditor.audit.checkpoint();
+    expect(now.tree_size).toBe(kept.tree_size + 2);
+    const proof = await auditor.audit.consistency(kept.tree_size, now.tree_size);
+    expect(await verifyConsistencyProof(kept, now, proof)).toBe(true);
+    expect(await verifyConsistencyProof(kept, { ...now, root_hash: kept.root_hash }, proof)).toBe(false);
+    expect(await verifyConsistencyProof({ ...kept, tree_size: kept.tree_size - 1 }, now, proof)).toBe(false);
   });
 
   it('exports decisions in log order, and rule changes when asked', async () => {

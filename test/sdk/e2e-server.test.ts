@@ -60,6 +60,8 @@ describe('decisions', () => {
     const ds = await checker.checkBatch([{ action: write, context: prod }, { action: 'api.call' }, { action: { type: 'file.write', path: 'a.exe' } }]);
     expect(ds.map((d) => d.approved)).toEqual([false, true, false]);
     expect(ds[2].violations[0]).toMatchObject({ rule_id: 'no-exe', code: 'extension_blocked' });
+    const explained = await checker.checkBatch([{ action: write, context: prod }], { explain: true });
+    expect(explained[0].explanation?.[0]).toMatchObject({ rule_id: 'db-access-control', clause: 'prohibited[0]' });
   });
 });
 

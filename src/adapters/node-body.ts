@@ -37,3 +37,9 @@ export function withPreReadBody(listener: Listener, maxBytes: number): Listener 
     req.once('error', () => res.destroy());
   };
 }
+
+/** The bytes withPreReadBody kept, from the bindings @hono/node-server passes as `c.env`. */
+export function preReadBodyOf(env: unknown): Uint8Array | undefined {
+  const incoming = (env as { incoming?: { rawBody?: unknown } } | undefined)?.incoming;
+  return incoming?.rawBody instanceof Uint8Array ? incoming.rawBody : undefined;
+}

@@ -14,6 +14,7 @@ import { ServerMetrics } from '../http/metrics.js';
 import { createSigner, type Signer } from '../receipt/sign.js';
 import { MemoryNonceStore } from '../state/nonce-store.js';
 import { nodeCryptoBackend } from './node-crypto.js';
+import { preReadBodyOf } from './node-body.js';
 import { loadOrCreateEd25519Key } from './node-ed25519.js';
 import { readRulesDir } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';
@@ -79,7 +80,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   const metrics = new ServerMetrics();
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
-    nonceStore: new MemoryNonceStore(), crypto: nodeCryptoBackend, version: cfg.version,
+    nonceStore: new MemoryNonceStore(), crypto: nodeCryptoBackend, version: cfg.version, preReadBody: preReadBodyOf,
   });
 
   let server;

@@ -30,6 +30,7 @@ function resolve(deps: AppDeps): AppContext {
     ruleStore: deps.ruleStore,
     version: deps.version ?? '0.0.0',
     ready: deps.ready ?? (() => true),
+    preReadBody: deps.preReadBody ?? (() => undefined),
   };
 }
 

@@ -37,11 +37,16 @@ function tooLarge(maxBytes: number): PayloadTooLarge {
  * The body as UTF-8 text, at most `maxBytes` bytes; 413 past that, 400 if it is not UTF-8.
  * @example const text = await readBodyText(c.req.raw, 64 * 1024)
  */
-export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
+export async function readBodyText(req: Request, maxBytes: number, preRead?: Uint8Array): Promise<string> {
   const declared = req.headers.get('content-length');
   if (declared !== null) {
     if (!/^\d{1,15}$/.test(declared.trim())) throw new BadRequest('invalid Content-Length');
     if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  }
+  // Bytes the adapter already read (capped at the limit + 1): no web stream is needed.
+  if (preRead !== undefined) {
+    if (preRead.byteLength > maxBytes) throw tooLarge(maxBytes);
+    return decode(preRead);
   }
   const body = req.body;
   if (body === null) return '';
@@ -65,7 +70,10 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
     }
     chunks.push(value);
   }
-  const bytes = chunks.length === 1 ? chunks[0] : concat(chunks, total);
+  return decode(chunks.length === 1 ? chunks[0] : concat(chunks, total));
+}
+
+function decode(bytes: Uint8Array): string {
   try {
     return decoder.decode(bytes);
   } catch {
@@ -88,9 +96,9 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
  * anything the strict parser refuses (duplicate keys, depth, unsafe integers, …).
  * @example const body = await readJson(c.req.raw, DEFAULT_JSON_LIMITS)
  */
-export async function readJson(req: Request, limits: JsonLimits): Promise<Json> {
+export async function readJson(req: Request, limits: JsonLimits, preRead?: Uint8Array): Promise<Json> {
   requireJson(req.headers);
-  const text = await readBodyText(req, limits.maxBytes);
+  const text = await readBodyText(req, limits.maxBytes, preRead);
   try {
     return parseStrictJson(text, limits);
   } catch (err) {

@@ -35,6 +35,11 @@ export interface AppDeps {
   skewMs?: number;
   /** Reported in /openapi.json. */
   version?: string;
+  /**
+   * The body bytes an adapter already read for this request, from its bindings (`c.env`); the
+   * Node adapter reads bodies with Node streams, capped at the limit + 1, and hands them here.
+   */
+  preReadBody?: (env: unknown) => Uint8Array | undefined;
   /** Extra readiness condition (e.g. the audit store opened); /readyz also fails while draining. */
   ready?: () => boolean;
 }

@@ -91,3 +91,14 @@ describe('a body that breaks off', () => {
     expect(await status(readBodyText(req, 4096))).toBe(400);
   });
 });
+
+describe('bytes an adapter already read', () => {
+  it('are used instead of the stream, under the same limit', async () => {
+    let pulled = 0;
+    const req = () => new Request('http://x/', { method: 'POST', body: chunked([new Uint8Array(1)], () => pulled++), duplex: 'half' } as RequestInit);
+    expect(await readBodyText(req(), 10, new TextEncoder().encode('{"a":1}'))).toBe('{"a":1}');
+    expect(await status(readBodyText(req(), 10, new Uint8Array(11)))).toBe(413);
+    expect(await status(readBodyText(req(), 10, new Uint8Array([0xff])))).toBe(400);
+    expect(pulled).toBe(0);
+  });
+});

@@ -34,7 +34,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const explain = c.req.query('explain') === 'true';
     return ctx.lifecycle.run(async () => {
       const [answer] = await measured(ctx, tenant, async () => {
-        const body = await readJson(c.req.raw, ctx.limits);
+        const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
         const decision = await evaluate(ctx, tenant, body, explain);
         return signAndRecord(ctx, tenant, [decision]);
       });
@@ -47,7 +47,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const explain = c.req.query('explain') === 'true';
     return ctx.lifecycle.run(async () => {
       const decisions = await measured(ctx, tenant, async () => {
-        const body = await readJson(c.req.raw, ctx.limits);
+        const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
         if (!isObject(body) || !Array.isArray(body.requests) || Object.keys(body).length !== 1) {
           throw new BadRequest('a batch is `{"requests": [...]}` and nothing else');
         }

@@ -63,7 +63,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   app.post('/api/v1/rules/validate', guard(ctx, 'admin'), async (c) => {
     const { tenant } = c.get('principal');
     const format = ruleFormat(c.req.raw.headers);
-    const text = await readBodyText(c.req.raw, ctx.limits.maxBytes);
+    const text = await readBodyText(c.req.raw, ctx.limits.maxBytes, ctx.preReadBody(c.env));
     const path = `api/tenants/${tenant}/validate.${format}`;
     const parsed = parseRuleText(text, format, path);
     const diagnostics = [...parsed.diagnostics];
@@ -90,7 +90,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const id = c.req.param('rule_id');
     return ctx.lifecycle.run(async () => {
       const format = ruleFormat(c.req.raw.headers);
-      const text = await readBodyText(c.req.raw, ctx.limits.maxBytes);
+      const text = await readBodyText(c.req.raw, ctx.limits.maxBytes, ctx.preReadBody(c.env));
       // Parsed once here only to hold the body to the rule the path names, before any swap.
       const path = `api/tenants/${tenant}/${id}.${format}`;
       const parsed = parseRuleText(text, format, path);

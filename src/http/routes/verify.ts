@@ -20,7 +20,7 @@ export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   app.post('/api/v1/receipts/verify', guard(ctx, 'checker'), (c) => {
     const { tenant } = c.get('principal');
     return ctx.lifecycle.run(async () => {
-      const body = await readJson(c.req.raw, ctx.limits);
+      const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
       if (!isObject(body)) throw new BadRequest('the body must be `{"decision": {...}, "action"?, "context"?, "audience"?}`');
       for (const key of Object.keys(body)) {
         if (!FIELDS.has(key)) throw new BadRequest(`unknown field \`${key}\`; expected \`decision\`, \`action\`, \`context\`, \`audience\``);

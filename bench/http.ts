@@ -8,7 +8,7 @@
 
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,6 +20,8 @@ const BODY = JSON.stringify({ action: { type: 'api.call', endpoint: '/v1/users' 
 interface Result {
   name: string;
   rps: number;
+  /** Server CPU time per answered request (user + system, from /proc): steadier than req/s on a shared machine. */
+  cpuUs: number;
   p50: number;
   p99: number;
   non2xx: number;
@@ -45,13 +47,24 @@ function start(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Pro
   });
 }
 
+/** CPU milliseconds a process has used (Linux /proc; NaN elsewhere). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function load(name: string, url: string, seconds: number, overallRate?: number): Promise<Result> {
+async function load(name: string, url: string, pid: number, seconds: number, overallRate?: number): Promise<Result> {
   const times: number[] = [];
+  const cpu0 = cpuMs(pid);
   const instance = autocannon({
     url, method: 'POST', body: BODY, headers: { 'content-type': 'application/json' },
     connections: CONNECTIONS, duration: seconds, ...(overallRate ? { overallRate } : {}),
@@ -60,13 +73,14 @@ async function load(name: string, url: string, seconds: number, overallRate?: nu
     if (status === 200) times.push(ms);
   });
   const r = await instance;
+  const cpuUs = ((cpuMs(pid) - cpu0) * 1000) / Math.max(1, times.length);
   times.sort((a, b) => a - b);
-  return { name, rps: r.requests.average, p50: percentile(times, 50), p99: percentile(times, 99), non2xx: r.non2xx, errors: r.errors };
+  return { name, rps: r.requests.average, cpuUs, p50: percentile(times, 50), p99: percentile(times, 99), non2xx: r.non2xx, errors: r.errors };
 }
 
-async function phase(name: string, url: string, overallRate?: number): Promise<Result> {
-  await load(`${name} warm-up`, url, WARMUP, overallRate);
-  return load(name, url, SECONDS, overallRate);
+async function phase(name: string, url: string, pid: number, overallRate?: number): Promise<Result> {
+  await load(`${name} warm-up`, url, pid, WARMUP, overallRate);
+  return load(name, url, pid, SECONDS, overallRate);
 }
 
 const data = mkdtempSync(join(tmpdir(), 'mge-bench-'));
@@ -74,7 +88,7 @@ const results: Result[] = [];
 const width = 32;
 const bare = await start('bench/http-bare.ts', []);
 try {
-  results.push(await phase('bare Hono (parse + echo)', `${bare.url}/echo`));
+  results.push(await phase('bare Hono (parse + echo)', `${bare.url}/echo`, bare.child.pid!));
 } finally {
   bare.child.kill('SIGTERM');
 }
@@ -85,8 +99,8 @@ for (const fsync of ['always', 'never'] as const) {
   const mge = await start('bench/http-mge.ts', ['--rules', 'rules', '--port', '0', '--data', dir], { MGE_API_KEYS: '', MGE_SECRET_KEY: '', MGE_AUDIT_FSYNC: fsync });
   try {
     const url = `${mge.url}/api/v1/governance/check`;
-    results.push(await phase(`mge /check fsync=${fsync}`, url));
-    results.push(await phase(`mge /check fsync=${fsync} @5000/s`, url, 5000));
+    results.push(await phase(`mge /check fsync=${fsync}`, url, mge.child.pid!));
+    results.push(await phase(`mge /check fsync=${fsync} @5000/s`, url, mge.child.pid!, 5000));
   } finally {
     mge.child.kill('SIGTERM');
     await new Promise((r) => mge.child.once('exit', r));
@@ -94,13 +108,14 @@ for (const fsync of ['always', 'never'] as const) {
 }
 rmSync(data, { recursive: true, force: true });
 
-console.log(`\n${'phase'.padEnd(width)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non-2xx'.padStart(8)} ${'errors'.padStart(7)}`);
+console.log(`\n${'phase'.padEnd(width)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non-2xx'.padStart(8)} ${'errors'.padStart(7)} ${'CPU µs/req'.padStart(11)}`);
 for (const r of results) {
-  console.log(`${r.name.padEnd(width)} ${r.rps.toFixed(0).padStart(9)} ${r.p50.toFixed(3).padStart(8)} ${r.p99.toFixed(3).padStart(8)} ${String(r.non2xx).padStart(8)} ${String(r.errors).padStart(7)}`);
+  console.log(`${r.name.padEnd(width)} ${r.rps.toFixed(0).padStart(9)} ${r.p50.toFixed(3).padStart(8)} ${r.p99.toFixed(3).padStart(8)} ${String(r.non2xx).padStart(8)} ${String(r.errors).padStart(7)} ${r.cpuUs.toFixed(1).padStart(11)}`);
 }
 const [bareResult, always, always5k, never, never5k] = results;
 const ratio = always.rps / bareResult.rps;
 const pct = (r: Result) => `${((r.rps / bareResult.rps) * 100).toFixed(1)} %`;
 console.log(`\nmge / bare throughput (goal ≥ 75 %): fsync=always ${pct(always)}, fsync=never ${pct(never)}`);
+console.log(`server CPU per request: bare ${bareResult.cpuUs.toFixed(1)} µs, mge fsync=always ${always.cpuUs.toFixed(1)} µs, fsync=never ${never.cpuUs.toFixed(1)} µs (bare/mge = ${((bareResult.cpuUs / never.cpuUs) * 100).toFixed(1)} %)`);
 console.log(`p99 at 5000/s (goal ≤ 1 ms): fsync=always ${always5k.p99.toFixed(3)} ms, fsync=never ${never5k.p99.toFixed(3)} ms`);
 console.log(JSON.stringify({ bench: 'http', connections: CONNECTIONS, seconds: SECONDS, results, ratio }));

@@ -108,3 +108,18 @@ export function resultsJson(results: PeerResults): string {
     return [e, { W1: round(r.W1), W2: round(r.W2), W3: round(r.W3), ...(r.skipped ? { skipped: r.skipped } : {}) }];
   })));
 }
+
+/**
+ * A fixed CPU-bound task (a 1 000-step integer loop), timed at the start and the end of a run:
+ * if the two differ much, the machine's load changed while engines were being timed, and
+ * ratios between rows measured far apart are less trustworthy.
+ */
+export async function calibrate(minMs = 200): Promise<Timing> {
+  let seed = 1;
+  const task = (): boolean => {
+    let x = seed++;
+    for (let k = 0; k < 1000; k++) x = (Math.imul(x, 1103515245) + 12345) | 0;
+    return x !== 0;
+  };
+  return timeDecisions([task], { minMs });
+}

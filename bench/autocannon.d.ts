@@ -9,7 +9,6 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     connections?: number;
     duration?: number;
-    overallRate?: number;
   }
 
   interface Stats {

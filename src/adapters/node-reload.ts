@@ -4,7 +4,10 @@
 
 import type { Engine } from '../engine/engine.js';
 import { formatDiagnostic } from '../diagnostics/format.js';
+import type { AuditPort } from '../http/audit-port.js';
 import type { Logger } from '../http/logger.js';
+import { ruleChangeEntry, ruleDiff } from '../http/rule-changes.js';
+import type { Rule } from '../ir/types.js';
 import type { ServerMetrics } from '../http/metrics.js';
 import { readRulesDir } from './node-files.js';
 import { watchRules } from './node-watch.js';
@@ -22,21 +25,43 @@ export interface ReloaderOptions {
   engine: Engine;
   metrics: ServerMetrics;
   logger: Logger;
+  /** Where each tenant's rule changes are appended (`by: "rules-dir"`). */
+  audit: AuditPort;
+  now?: () => number;
   debounceMs?: number;
 }
 
 /** @example const reloader = startRulesReloader({ dir: './rules', engine, metrics, logger }) */
 export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
-  const { dir, engine, metrics, logger } = opts;
+  const { dir, engine, metrics, logger, audit } = opts;
+  const now = opts.now ?? Date.now;
+
+  /** Every tenant that sees rules or has a log: a global change reaches all of them. */
+  async function tenants(): Promise<string[]> {
+    return [...new Set(['default', ...engine.tenants(), ...(await audit.tenants())])].sort();
+  }
+
+  /** Audits what the reload changed, per tenant. The new rules are live either way. */
+  async function record(before: Map<string, readonly Rule[]>): Promise<void> {
+    const timestamp = new Date(now()).toISOString();
+    for (const [tenant, rules] of before) {
+      const policy = engine.policy(tenant);
+      const entries = ruleDiff(rules, policy.rules).map((c) => ruleChangeEntry(c.ruleId, c.op, policy.policyVersion, 'rules-dir', timestamp));
+      if (entries.length === 0) continue;
+      await audit.append(tenant, entries).catch((err: unknown) => logger.error('rule reload not audited', { tenant, error: err }));
+    }
+  }
   // One reload at a time, each reading the directory afresh, so an older read never lands last.
   let chain: Promise<ReloadResult> = Promise.resolve('ok');
 
   async function once(): Promise<ReloadResult> {
     const before = engine.policy().policyVersion;
     try {
+      const snapshot = new Map((await tenants()).map((t) => [t, engine.policy(t).rules] as const));
       const result = await engine.reloadFiles(await readRulesDir(dir));
       if (result.ok) {
         metrics.reloads.inc({ source: 'files', result: 'ok' });
+        await record(snapshot);
         logger.info('rules reloaded', { dir, policy_version: engine.policy().policyVersion, previous: before });
         return 'ok';
       }

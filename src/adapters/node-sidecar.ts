@@ -90,7 +90,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     await audit.close();
     throw err;
   }
-  const reloader = cfg.watch === false ? undefined : startRulesReloader({ dir: cfg.rulesDir, engine, metrics, logger: cfg.logger });
+  const reloader = cfg.watch === false ? undefined : startRulesReloader({ dir: cfg.rulesDir, engine, metrics, logger: cfg.logger, audit });
 
   let closing: Promise<void> | undefined;
   const shutdown = (): Promise<void> =>

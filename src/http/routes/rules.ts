@@ -11,6 +11,7 @@ import { readBodyText } from '../body.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { guard } from '../guard.js';
 import { Conflict, InvalidRule, NotFound, StoreUnavailable } from '../problem.js';
+import { ruleChangeEntry } from '../rule-changes.js';
 import { ruleFormat } from '../rule-format.js';
 import type { RuleStore } from '../rule-store.js';
 import { ruleView } from '../rule-view.js';
@@ -44,7 +45,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   async function audit(tenant: string, by: string, op: 'put' | 'delete', ruleIds: string[]): Promise<void> {
     const policyVersion = ctx.engine.policy(tenant).policyVersion;
     const timestamp = new Date(ctx.now()).toISOString();
-    const entries = ruleIds.map((rule_id) => ({ kind: 'rule_change', rule_id, op, policy_version: policyVersion, by, timestamp }));
+    const entries = ruleIds.map((id) => ruleChangeEntry(id, op, policyVersion, by, timestamp));
     ctx.metrics.reloads.inc({ source: 'api', result: 'ok' });
     ctx.logger.info('rule change', { tenant, op, rule_ids: ruleIds, policy_version: policyVersion, by });
     try {

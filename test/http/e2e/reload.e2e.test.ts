@@ -1,7 +1,7 @@
 // Hot reload of the rules directory on a running `mge serve`: a good edit swaps the rules in,
 // a bad edit is logged with its diagnostics and ignored while the old rules keep serving.
 
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/ir/types.js';
@@ -16,12 +16,17 @@ afterAll(async () => {
   await e.stop();
 });
 
-async function version(): Promise<string> {
-  return ((await (await e.fetch('/api/v1/rules', { key: KEYS.acmeChecker })).json()) as { policy_version: string }).policy_version;
+async function version(key: string = KEYS.acmeChecker): Promise<string> {
+  return ((await (await e.fetch('/api/v1/rules', { key })).json()) as { policy_version: string }).policy_version;
 }
 
 async function approved(action: string): Promise<boolean> {
   return ((await (await e.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: JSON.stringify({ action }) })).json()) as Decision).approved;
+}
+
+async function ruleChanges(key: string): Promise<Array<Record<string, unknown>>> {
+  const page = (await (await e.fetch('/api/v1/audit?limit=1000', { key })).json()) as { entries: Array<Record<string, unknown>> };
+  return page.entries.filter((x) => x.kind === 'rule_change');
 }
 
 async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
@@ -41,6 +46,11 @@ describe('hot reload', () => {
     await until('the new policy', async () => (await version()) !== before);
     expect(await approved('deploy.friday')).toBe(false);
     expect(e.logs.some((l) => JSON.parse(l).msg === 'rules reloaded')).toBe(true);
+    // Audited in every tenant's log: a global rule reaches them all.
+    for (const [auditor, checker] of [[KEYS.acmeAuditor, KEYS.acmeChecker], [KEYS.globexAdmin, KEYS.globexChecker]]) {
+      await until('the audit entry', async () => (await ruleChanges(auditor)).length > 0);
+      expect(await ruleChanges(auditor)).toMatchObject([{ kind: 'rule_change', rule_id: 'no-friday', op: 'put', by: 'rules-dir', policy_version: await version(checker) }]);
+    }
   });
 
   it('logs and ignores a bad edit; the old rules keep serving', async () => {
@@ -55,5 +65,14 @@ describe('hot reload', () => {
     const metrics = await (await e.fetch('/metrics')).text();
     expect(metrics).toMatch(/mge_rule_reloads_total\{source="files",result="ok"\} [1-9]/);
     expect(metrics).toMatch(/mge_rule_reloads_total\{source="files",result="rejected"\} [1-9]/);
+  });
+
+  it('audits a removed file as deletes; a rejected edit audits nothing', async () => {
+    const before = (await ruleChanges(KEYS.acmeAuditor)).length;
+    expect(before).toBe(1); // only the good edit above
+    rmSync(join(e.rulesDir, 'no-friday.yaml'));
+    await until('the delete entry', async () => (await ruleChanges(KEYS.acmeAuditor)).length === 2);
+    expect((await ruleChanges(KEYS.acmeAuditor))[1]).toMatchObject({ rule_id: 'no-friday', op: 'delete', by: 'rules-dir' });
+    expect(await approved('deploy.friday')).toBe(true);
   });
 });

@@ -1,0 +1,28 @@
+// Rule changes as audit entries (SPEC §6): `{kind: "rule_change", rule_id, op, policy_version,
+// by, timestamp}`. The API logs the rule it was asked to change; a file reload logs, per tenant,
+// every rule that appeared, changed or disappeared between the two policies.
+
+import type { Json, Rule } from '../ir/types.js';
+import { ruleJson } from './rule-view.js';
+
+export type RuleChangeOp = 'put' | 'delete';
+
+/** `by` is a key id for API changes, or `rules-dir` for a reload; never a key. */
+export function ruleChangeEntry(ruleId: string, op: RuleChangeOp, policyVersion: string, by: string, timestamp: string): Json {
+  return { kind: 'rule_change', rule_id: ruleId, op, policy_version: policyVersion, by, timestamp };
+}
+
+/**
+ * What differs between two effective rule sets, by rule id (sorted): a rule whose normalized
+ * content changed is a `put`, one that is gone a `delete`; moving a rule within its file is no change.
+ * @example ruleDiff(before.rules, after.rules) // [{ ruleId: 'no-friday', op: 'put' }]
+ */
+export function ruleDiff(before: readonly Rule[], after: readonly Rule[]): Array<{ ruleId: string; op: RuleChangeOp }> {
+  const text = (rules: readonly Rule[]) => new Map(rules.map((r) => [r.rule_id, JSON.stringify(ruleJson(r))]));
+  const old = text(before);
+  const now = text(after);
+  const out: Array<{ ruleId: string; op: RuleChangeOp }> = [];
+  for (const [id, t] of now) if (old.get(id) !== t) out.push({ ruleId: id, op: 'put' });
+  for (const id of old.keys()) if (!now.has(id)) out.push({ ruleId: id, op: 'delete' });
+  return out.sort((a, b) => (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0));
+}

@@ -26,6 +26,9 @@ export const nodeCryptoBackend: CryptoBackend = {
   sha256(data) {
     return view(createHash('sha256').update(data).digest());
   },
+  sha256HexOfText(text) {
+    return createHash('sha256').update(text, 'utf8').digest('hex');
+  },
   sign(key, data) {
     if (key.alg === 'HS256') return view(createHmac('sha256', keyObject(key.key)).update(data).digest());
     return view(edSign(null, data, keyObject(key.key)));

@@ -4,7 +4,7 @@
 import type { Json } from '../ir/types.js';
 import { webCryptoBackend, type CryptoBackend } from './backend.js';
 import { toHex } from './hash.js';
-import { canonicalBytes } from './jcs.js';
+import { canonicalBytes, canonicalize } from './jcs.js';
 
 /**
  * H(C({action, context})) over the values exactly as received: a bare-string action stays a
@@ -13,7 +13,13 @@ import { canonicalBytes } from './jcs.js';
  * @example await computeActionHash('db.read', undefined) // H('{"action":"db.read","context":{}}')
  */
 export async function computeActionHash(rawAction: Json, rawContext: Json | undefined, backend: CryptoBackend = webCryptoBackend): Promise<string> {
-  return toHex(await backend.sha256(canonicalBytes({ action: rawAction, context: rawContext ?? {} })));
+  return hashCanonical({ action: rawAction, context: rawContext ?? {} }, backend);
+}
+
+/** H(C(value)); canonical text is well-formed (lone surrogates are refused), so its UTF-8 is one. */
+async function hashCanonical(value: Json, backend: CryptoBackend): Promise<string> {
+  if (backend.sha256HexOfText) return backend.sha256HexOfText(canonicalize(value));
+  return toHex(await backend.sha256(canonicalBytes(value)));
 }
 
 /** Members of a decision that its decision_hash does not cover. */
@@ -27,5 +33,5 @@ export function signedBody(decision: object): Json {
 
 /** H(C(decision without `receipt` and `explanation`)). */
 export async function computeDecisionHash(decision: object, backend: CryptoBackend = webCryptoBackend): Promise<string> {
-  return toHex(await backend.sha256(canonicalBytes(signedBody(decision))));
+  return hashCanonical(signedBody(decision), backend);
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ADVISORY_HELP, readMdc } from '../../src/rules/mdc.js';
 import { readBullet, trailingCodeSpan } from '../../src/rules/mdc-bullets.js';
 import type { RawValue } from '../../src/rules/raw.js';
-import { lines } from './helpers.js';
+import { lines, plain } from './helpers.js';
 
 const EXAMPLE = `---
 description: "Production database access control"
@@ -23,15 +23,6 @@ applies_to: { actions: ["db.*"] }
 - All database operations must use ORM
 `;
 
-/** A plain JS view of a raw value, to compare whole structures. */
-function plain(v: RawValue): unknown {
-  switch (v.kind) {
-    case 'null': return null;
-    case 'list': return v.items.map(plain);
-    case 'map': return Object.fromEntries(v.entries.map((e) => [e.key, plain(e.value)]));
-    default: return v.value;
-  }
-}
 
 function entry(v: RawValue, key: string): RawValue {
   if (v.kind !== 'map') throw new Error('not a map');

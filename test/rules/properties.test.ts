@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/ir/types.js';
 import { readJson } from '../../src/rules/json.js';
 import { parseRuleFile } from '../../src/rules/load.js';
-import type { RawValue } from '../../src/rules/raw.js';
+import { plain } from './helpers.js';
 
 const FIX = 'test/fixtures/rules';
 const SEEDS: Record<string, string> = {
@@ -81,14 +81,6 @@ describe('readers never throw', () => {
   });
 });
 
-function plain(v: RawValue): unknown {
-  switch (v.kind) {
-    case 'null': return null;
-    case 'list': return v.items.map(plain);
-    case 'map': return Object.fromEntries(v.entries.map((e) => [e.key, plain(e.value)]));
-    default: return v.value;
-  }
-}
 
 describe('readJson agrees with JSON.parse', () => {
   it('reads any JSON value exactly as JSON.parse does', () => {

@@ -136,10 +136,15 @@ export class Engine {
     let verdict: Verdict;
     try {
       const outcome = policy.evaluator.evaluate(request, env);
-      const violated: ClauseOutcome[] = outcome.violated.slice();
+      let violated: readonly ClauseOutcome[] = outcome.violated;
       if (policy.rateLimited.size > 0) {
         const limited = outcome.applicable.flatMap((id) => policy.rateLimited.get(id) ?? []);
-        if (limited.length > 0) await applyRateLimits(limited, request, env, this.limiter, nowMs, violated);
+        if (limited.length > 0) {
+          // Only a rate limit adds violations; copy then, so the evaluator's list stays its own.
+          const all = outcome.violated.slice();
+          await applyRateLimits(limited, request, env, this.limiter, nowMs, all);
+          violated = all;
+        }
       }
       verdict = decide(outcome.applicable, violated, policy.rulesById);
     } catch (err) {

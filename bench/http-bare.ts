@@ -1,14 +1,29 @@
-// The baseline for bench/http.ts: a bare Hono endpoint on @hono/node-server that only parses a
-// JSON body and echoes it. Whatever MGE adds (strict parse, limits, evaluation, signing, audit)
-// is measured against this.
+// The baselines for bench/http.ts: a bare Hono endpoint that only parses a JSON body and echoes
+// it. Whatever MGE adds (strict parse, limits, evaluation, signing, audit) is measured against
+// these.
+//   (default)     Hono as usually written on @hono/node-server: `c.json(await c.req.json())`,
+//                 the body read through the web Request's stream.
+//   --pre-read    the same echo served the way `mge serve` serves its app (startNodeServer:
+//                 Node's stream reads the body first, the handler takes the bytes from the
+//                 bindings), so the only difference left to MGE is its own per-request work.
 
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { preReadBodyOf } from '../src/adapters/node-body.js';
+import { startNodeServer } from '../src/adapters/node-server.js';
 
+const preRead = process.argv.includes('--pre-read');
+const decoder = new TextDecoder();
 const app = new Hono();
-app.post('/echo', async (c) => c.json(await c.req.json()));
+if (preRead) app.post('/echo', (c) => c.json(JSON.parse(decoder.decode(preReadBodyOf(c.env)))));
+else app.post('/echo', async (c) => c.json(await c.req.json()));
 
-const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
-  process.stdout.write(`bare: listening on http://127.0.0.1:${info.port}\n`);
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+const listening = (port: number): void => void process.stdout.write(`bare: listening on http://127.0.0.1:${port}\n`);
+if (preRead) {
+  const running = await startNodeServer(app.fetch, { host: '127.0.0.1', port: 0 });
+  listening(running.port);
+  process.on('SIGTERM', () => void running.close().then(() => process.exit(0)));
+} else {
+  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => listening(info.port));
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}

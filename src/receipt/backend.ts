@@ -3,23 +3,30 @@
 // WebCrypto one stays the portable default. Both must give byte-identical results.
 
 import type { SigningKey, VerificationKey } from './keys.js';
-import { bufferSource, subtle } from './hash.js';
+import { bufferSource, bytesOf, sha256, subtle } from './hash.js';
 
 /** A result now or later: the Node path answers synchronously and skips a thread-pool hop. */
 export type MaybePromise<T> = T | Promise<T>;
 
+/**
+ * Bytes, or a string standing for its UTF-8 bytes. Hashed and signed texts are canonical JSON,
+ * which is well-formed (RFC 8785 refuses lone surrogates), so that encoding is unambiguous and
+ * a backend that hashes text directly (node:crypto) skips the encode step.
+ */
+export type BytesOrText = Uint8Array | string;
+
 export interface CryptoBackend {
   readonly name: string;
-  sha256(data: Uint8Array): MaybePromise<Uint8Array>;
+  sha256(data: BytesOrText): MaybePromise<Uint8Array>;
   /**
    * Optional: lower-case hex SHA-256 of a string's UTF-8 bytes, for backends that hash text
    * without an encode step (node:crypto: ~5× cheaper than TextEncoder + sha256 + toHex).
    */
   sha256HexOfText?(text: string): string;
   /** HMAC-SHA256 or Ed25519, as fixed by the key. */
-  sign(key: SigningKey, data: Uint8Array): MaybePromise<Uint8Array>;
+  sign(key: SigningKey, data: BytesOrText): MaybePromise<Uint8Array>;
   /** Constant-time for MACs; false (never a throw) for a signature of the wrong length. */
-  verify(key: VerificationKey, data: Uint8Array, signature: Uint8Array): MaybePromise<boolean>;
+  verify(key: VerificationKey, data: BytesOrText, signature: Uint8Array): MaybePromise<boolean>;
 }
 
 function algorithm(alg: SigningKey['alg']): AlgorithmIdentifier {
@@ -29,17 +36,15 @@ function algorithm(alg: SigningKey['alg']): AlgorithmIdentifier {
 /** The portable path: runs unchanged on Node, Deno, Bun, Workers and browsers. */
 export const webCryptoBackend: CryptoBackend = {
   name: 'webcrypto',
-  async sha256(data) {
-    return new Uint8Array(await subtle().digest('SHA-256', bufferSource(data)));
-  },
+  sha256,
   async sign(key, data) {
-    return new Uint8Array(await subtle().sign(algorithm(key.alg), key.key, bufferSource(data)));
+    return new Uint8Array(await subtle().sign(algorithm(key.alg), key.key, bufferSource(bytesOf(data))));
   },
   async verify(key, data, signature) {
     // crypto.subtle.verify compares MACs in constant time. Some runtimes throw on a
     // signature of the wrong length; that is a bad signature, not an error.
     try {
-      return await subtle().verify(algorithm(key.alg), key.key, bufferSource(signature), bufferSource(data));
+      return await subtle().verify(algorithm(key.alg), key.key, bufferSource(signature), bufferSource(bytesOf(data)));
     } catch {
       return false;
     }

@@ -1,5 +1,7 @@
 // SHA-256 as lower-case hex (SPEC §5 `H(b)`), plus the hex helpers hashes travel in.
 
+import type { BytesOrText } from './backend.js';
+
 /** The WebCrypto API, or a loud start-up failure naming what needs it (STYLE: fail at start). */
 export function subtle(): SubtleCrypto {
   const s = globalThis.crypto?.subtle;
@@ -36,8 +38,16 @@ export function bufferSource(u: Uint8Array): BufferSource {
   return u as Uint8Array<ArrayBuffer>;
 }
 
-export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await subtle().digest('SHA-256', bufferSource(bytes)));
+const encoder = new TextEncoder();
+
+/** The bytes themselves, or a string's UTF-8 bytes. */
+export function bytesOf(data: BytesOrText): Uint8Array {
+  return typeof data === 'string' ? encoder.encode(data) : data;
+}
+
+/** SHA-256 of bytes, or of a string's UTF-8 bytes (WebCrypto). */
+export async function sha256(data: BytesOrText): Promise<Uint8Array> {
+  return new Uint8Array(await subtle().digest('SHA-256', bufferSource(bytesOf(data))));
 }
 
 /** @example await sha256Hex(new Uint8Array()) // "e3b0c442…b855" */

@@ -7,7 +7,8 @@ import { webCryptoBackend, type CryptoBackend } from './backend.js';
 import { base64urlEncode } from './base64url.js';
 import { UNSIGNED_MEMBERS } from './decision-hash.js';
 import { toHex } from './hash.js';
-import { canonicalBytes, canonicalFromMembers, canonicalMembers } from './jcs.js';
+import { IsoTimeCache } from './iso-time.js';
+import { canonicalFromMembers, canonicalMembers, canonicalize } from './jcs.js';
 import {
   KeyError, KeyRing, importEd25519Private, importHs256Secret,
   type Alg, type Ed25519PrivateJwk, type SigningKey, type VerificationKey,
@@ -47,7 +48,10 @@ export interface SignedDecision<D extends Decision = Decision> {
   auditLine: string;
 }
 
-const encoder = new TextEncoder();
+/** Lower-case hex SHA-256 of text, without an encode step where the backend allows. */
+async function sha256Hex(backend: CryptoBackend, text: string): Promise<string> {
+  return backend.sha256HexOfText ? backend.sha256HexOfText(text) : toHex(await backend.sha256(text));
+}
 
 // getRandomValues costs about as much for 4 KiB as for 16 bytes; nonces are drawn from a pool.
 const POOL_BYTES = 4096;
@@ -76,7 +80,16 @@ export class Signer {
     private readonly ttlMs: number,
     private readonly now: () => number,
     private readonly randomBytes: (n: number) => Uint8Array,
-  ) {}
+  ) {
+    this.algText = canonicalize(key.alg);
+    this.kidText = canonicalize(key.kid);
+  }
+
+  // C(alg) and C(kid), computed once: the key never changes.
+  private readonly algText: string;
+  private readonly kidText: string;
+  private readonly issuedAt = new IsoTimeCache();
+  private readonly expiresAt = new IsoTimeCache();
 
   get kid(): string {
     return this.key.kid;
@@ -98,28 +111,40 @@ export class Signer {
    */
   async signAudited<D extends Decision>(decision: D): Promise<SignedDecision<D>> {
     const members = canonicalMembers(decision as unknown as { [k: string]: Json }, UNSIGNED_MEMBERS);
-    const decision_hash = toHex(await this.backend.sha256(encoder.encode(canonicalFromMembers(members))));
+    const decision_hash = await sha256Hex(this.backend, canonicalFromMembers(members));
     const issued = this.now();
     const unsigned = {
       alg: this.key.alg,
       kid: this.key.kid,
       nonce: base64urlEncode(this.randomBytes(16)),
-      issued_at: new Date(issued).toISOString(),
-      expires_at: new Date(issued + this.ttlMs).toISOString(),
+      issued_at: this.issuedAt.format(issued),
+      expires_at: this.expiresAt.format(issued + this.ttlMs),
       decision_hash,
     };
-    const signature = base64urlEncode(await this.backend.sign(this.key, canonicalBytes(unsigned)));
+    const signingText = this.receiptText(unsigned);
+    const signature = base64urlEncode(await this.backend.sign(this.key, signingText));
     const receipt: Receipt = { ...unsigned, signature };
+    // C(receipt): "signature" sorts after every other member, so it closes the signing text.
+    const receiptText = `${signingText.slice(0, -1)},"signature":"${signature}"}`;
     return {
       decision: { ...decision, receipt },
-      auditLine: canonicalFromMembers(members, { key: 'receipt', value: receipt as unknown as Json }),
+      auditLine: canonicalFromMembers(members, { key: 'receipt', canonical: receiptText }),
     };
+  }
+
+  /**
+   * C(unsigned receipt), written out: every member but alg and kid is base64url, hex or an ISO
+   * time (nothing to escape), and those two are canonicalized once. Equal to canonicalize(r)
+   * (test/receipt/sign.test.ts).
+   */
+  private receiptText(r: Omit<Receipt, 'signature'>): string {
+    return `{"alg":${this.algText},"decision_hash":"${r.decision_hash}","expires_at":"${r.expires_at}","issued_at":"${r.issued_at}","kid":${this.kidText},"nonce":"${r.nonce}"}`;
   }
 
   /** A checkpoint signed like a receipt (SPEC §6). */
   async signCheckpoint(cp: UnsignedCheckpoint): Promise<Checkpoint> {
     const unsigned = { ...cp, alg: this.key.alg, kid: this.key.kid };
-    const signature = base64urlEncode(await this.backend.sign(this.key, canonicalBytes(unsigned)));
+    const signature = base64urlEncode(await this.backend.sign(this.key, canonicalize(unsigned)));
     return { ...unsigned, signature };
   }
 

@@ -6,6 +6,9 @@ import type { Json } from '../../src/ir/types.js';
 import { KeyError, WeakSecretError, generateEd25519Jwk, importEd25519Private } from '../../src/receipt/keys.js';
 import { MAX_TTL_MS, TtlError, createSigner } from '../../src/receipt/sign.js';
 import { verifyReceipt } from '../../src/receipt/verify.js';
+import { canonicalize } from '../../src/receipt/jcs.js';
+import { webCryptoBackend } from '../../src/receipt/backend.js';
+import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
 import { ED_JWK, SECRET, T0, decision } from './fixtures.js';
 
 describe('createSigner', () => {
@@ -50,6 +53,20 @@ describe('createSigner', () => {
     expect(line).toBe(auditLine(signed as unknown as Json));
     expect(line).not.toContain('explanation');
     expect(JSON.parse(line)).toEqual({ ...signedBody(signed) as object, receipt: signed.receipt });
+  });
+
+  it('signs the canonical form of the receipt, whatever the kid holds and whichever backend signs', async () => {
+    const kid = 'k"\\ \u00e9\u2028\u0001';
+    for (const backend of [undefined, nodeCryptoBackend]) {
+      const s = await createSigner({ hs256Secret: SECRET, kid, now: () => T0, backend });
+      const { decision: signed, auditLine: line } = await s.signAudited(decision());
+      const { signature, ...unsigned } = signed.receipt;
+      // The signature is over C(receipt without signature), computed here the slow, generic way.
+      const mac = await (backend ?? webCryptoBackend).sign(s.key, canonicalize(unsigned as unknown as Json));
+      expect(signature).toBe(base64urlEncode(mac));
+      expect(line).toBe(auditLine(signed as unknown as Json));
+      expect((await verifyReceipt(signed, { keys: s.keys, now: T0 })).valid).toBe(true);
+    }
   });
 
   it('publishes only public keys in its JWKS', async () => {

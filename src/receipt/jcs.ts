@@ -57,19 +57,36 @@ function write(v: unknown, depth: number): string {
       if (proto !== Object.prototype && proto !== null) {
         throw new CanonicalizationError('only plain objects have a JSON form');
       }
-      return joinMembers(members(v as Record<string, unknown>, depth));
+      return object(v as Record<string, unknown>, depth);
     }
     default:
       throw new CanonicalizationError(`a ${typeof v} has no JSON form`);
   }
 }
 
+/** Keys in RFC 8785 §3.2.3 order: the default sort compares UTF-16 code units, as it asks. */
+function sortedKeys(obj: object): string[] {
+  const keys = Object.keys(obj);
+  // Objects built in canonical order (most of ours) skip the sort.
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return keys.sort();
+  return keys;
+}
+
+function object(obj: Record<string, unknown>, depth: number): string {
+  const keys = sortedKeys(obj);
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const m = obj[keys[i]];
+    if (m !== undefined) out += (out.length === 1 ? '' : ',') + str(keys[i]) + ':' + write(m, depth + 1);
+  }
+  return out + '}';
+}
+
 /** An object's members as [key, canonical `"key":value` text], in canonical order. */
 export type CanonicalMembers = [string, string][];
 
 function members(obj: Record<string, unknown>, depth: number, omit?: readonly string[]): CanonicalMembers {
-  // Default sort compares UTF-16 code units, which is what RFC 8785 §3.2.3 asks for.
-  const keys = Object.keys(obj).sort();
+  const keys = sortedKeys(obj);
   const out: CanonicalMembers = [];
   for (const k of keys) {
     const m = obj[k];
@@ -94,27 +111,34 @@ export function canonicalMembers(obj: { [key: string]: Json | undefined }, omit?
   return members(obj, 0, omit);
 }
 
-/** Canonical text of the members, plus `extra` (a key not among them) when given. */
-export function canonicalFromMembers(ms: CanonicalMembers, extra?: { key: string; value: Json }): string {
+/**
+ * Canonical text of the members, plus `extra` (a key not among them) when given, as a value or
+ * as its canonical text already computed.
+ */
+export function canonicalFromMembers(ms: CanonicalMembers, extra?: { key: string; value: Json } | { key: string; canonical: string }): string {
   if (extra === undefined) return joinMembers(ms);
-  if (ms.some(([k]) => k === extra.key)) throw new CanonicalizationError(`member \`${extra.key}\` is already present`);
-  const m: [string, string] = [extra.key, str(extra.key) + ':' + write(extra.value, 1)];
-  let i = 0;
-  while (i < ms.length && ms[i][0] < extra.key) i++;
-  return joinMembers([...ms.slice(0, i), m, ...ms.slice(i)]);
+  const member = str(extra.key) + ':' + ('canonical' in extra ? extra.canonical : write(extra.value, 1));
+  let out = '{';
+  let placed = false;
+  for (let i = 0; i < ms.length; i++) {
+    const [k, text] = ms[i];
+    if (k === extra.key) throw new CanonicalizationError(`member \`${extra.key}\` is already present`);
+    if (!placed && extra.key < k) {
+      out += (i === 0 ? '' : ',') + member;
+      placed = true;
+    }
+    out += (i === 0 && !placed ? '' : ',') + text;
+  }
+  if (!placed) out += (ms.length === 0 ? '' : ',') + member;
+  return out + '}';
 }
+
+// Characters that need escaping, or that may be half of a surrogate pair.
+const NEEDS_CARE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 
 function str(s: string): string {
   // Fast path: nothing to escape and no surrogate at all, so the text is the string itself.
-  let plain = true;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return '"' + s + '"';
+  if (!NEEDS_CARE.test(s)) return '"' + s + '"';
   if (LONE_SURROGATE.test(s)) throw new CanonicalizationError('string contains a lone UTF-16 surrogate');
   // JSON.stringify escapes exactly as RFC 8785 §3.2.2.2 asks once lone surrogates are excluded.
   return JSON.stringify(s);

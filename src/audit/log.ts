@@ -40,8 +40,6 @@ export interface AuditLogOptions {
   now?: () => number;
 }
 
-const encoder = new TextEncoder();
-
 /** The leaf form of an entry: top-level `explanation` is request data and never logged. */
 export function auditLine(entry: Json): string {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new AuditEntryError('an audit entry must be a JSON object');
@@ -76,7 +74,7 @@ export class AuditLog {
     const log = new AuditLog(tenant, store, new MerkleTree(backend.sha256), opts.now ?? Date.now);
     for await (const line of store.load()) {
       const index = log.count++;
-      void log.tree.appendEntry(encoder.encode(line));
+      void log.tree.appendEntry(line);
       let entry: Json;
       try {
         entry = JSON.parse(line) as Json;
@@ -127,7 +125,7 @@ export class AuditLog {
       const first = this.count;
       this.count += lines.length;
       for (let i = 0; i < ids.length; i++) if (ids[i] !== undefined) this.ids.set(ids[i]!, first + i);
-      const leaves = lines.map((l) => this.tree.appendEntry(encoder.encode(l)));
+      const leaves = lines.map((l) => this.tree.appendEntry(l));
       const durable = this.store.append(lines).catch((e: unknown) => {
         this.failure ??= e;
         throw new AuditStoreError(`audit store of tenant \`${this.tenant}\` failed: ${String(e)}`);

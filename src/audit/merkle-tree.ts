@@ -3,7 +3,7 @@
 // append costs one leaf hash plus, amortized, one node hash, and any root or proof costs
 // O(log n) lookups plus at most O(log n) hashes along the right edge.
 
-import type { MaybePromise } from '../receipt/backend.js';
+import type { BytesOrText, MaybePromise } from '../receipt/backend.js';
 import { HASH_BYTES, leafHash, nodeHash, splitPoint, type Sha256 } from './merkle.js';
 
 /** Hashes packed 32 bytes apart: one allocation per doubling, not one object per node. */
@@ -44,8 +44,8 @@ export class MerkleTree {
   }
   private pending = 0;
 
-  /** Appends a leaf by its entry bytes; resolves with its index. */
-  appendEntry(entry: Uint8Array): Promise<number> {
+  /** Appends a leaf by its entry (bytes, or text standing for its UTF-8); resolves with its index. */
+  appendEntry(entry: BytesOrText): Promise<number> {
     return this.appendLeaf(leafHash(this.sha256, entry));
   }
 

@@ -2,14 +2,16 @@
 // interior nodes SHA-256(0x01 || left || right); the 0x00/0x01 prefixes keep a leaf from
 // passing for a node. Verifiers return false, never throw, on any malformed input.
 
-import type { MaybePromise } from '../receipt/backend.js';
+import type { BytesOrText, MaybePromise } from '../receipt/backend.js';
 
-/** SHA-256, synchronous (node:crypto) or not (WebCrypto). */
-export type Sha256 = (data: Uint8Array) => MaybePromise<Uint8Array>;
+/** SHA-256 of bytes or of a string's UTF-8, synchronous (node:crypto) or not (WebCrypto). */
+export type Sha256 = (data: BytesOrText) => MaybePromise<Uint8Array>;
 
 export const HASH_BYTES = 32;
 
-export function leafHash(sha256: Sha256, entry: Uint8Array): MaybePromise<Uint8Array> {
+/** An entry given as text is its UTF-8 bytes; "\0" + text is then exactly 0x00 || entry. */
+export function leafHash(sha256: Sha256, entry: BytesOrText): MaybePromise<Uint8Array> {
+  if (typeof entry === 'string') return sha256('\0' + entry);
   const b = new Uint8Array(entry.length + 1);
   b.set(entry, 1);
   return sha256(b);

@@ -125,13 +125,19 @@ export class AuditLog {
       const first = this.count;
       this.count += lines.length;
       for (let i = 0; i < ids.length; i++) if (ids[i] !== undefined) this.ids.set(ids[i]!, first + i);
-      const leaves = lines.map((l) => this.tree.appendEntry(l));
+      // Leaves hashed synchronously (node:crypto) are in the tree already; only wait for the rest.
+      const pendingLeaves: Promise<number>[] = [];
+      for (const l of lines) {
+        const leaf = this.tree.appendEntry(l);
+        if (leaf instanceof Promise) pendingLeaves.push(leaf);
+      }
       const durable = this.store.append(lines).catch((e: unknown) => {
         this.failure ??= e;
         throw new AuditStoreError(`audit store of tenant \`${this.tenant}\` failed: ${String(e)}`);
       });
       this.lastAppend = durable.catch(() => undefined);
-      return Promise.all([durable, ...leaves]).then(() => first);
+      if (pendingLeaves.length === 0) return durable.then(() => first);
+      return Promise.all([durable, ...pendingLeaves]).then(() => first);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -44,22 +44,25 @@ export class MerkleTree {
   }
   private pending = 0;
 
-  /** Appends a leaf by its entry (bytes, or text standing for its UTF-8); resolves with its index. */
-  appendEntry(entry: BytesOrText): Promise<number> {
+  /**
+   * Appends a leaf by its entry (bytes, or text standing for its UTF-8). Gives its index at once
+   * when the hash is synchronous and nothing is queued (the tree is then already updated),
+   * otherwise a promise of it.
+   */
+  appendEntry(entry: BytesOrText): MaybePromise<number> {
     return this.appendLeaf(leafHash(this.sha256, entry));
   }
 
   /** Appends a leaf by its leaf hash. */
-  appendLeafHash(leaf: Uint8Array): Promise<number> {
+  appendLeafHash(leaf: Uint8Array): MaybePromise<number> {
     return this.appendLeaf(leaf);
   }
 
-  private appendLeaf(leaf: MaybePromise<Uint8Array>): Promise<number> {
+  private appendLeaf(leaf: MaybePromise<Uint8Array>): MaybePromise<number> {
     const index = this.pending++;
-    // With a synchronous hash and nothing queued, the tree is updated before returning.
     if (this.inflight === 0 && !(leaf instanceof Promise)) {
       const r = this.push(leaf, 0);
-      if (!(r instanceof Promise)) return Promise.resolve(index);
+      if (!(r instanceof Promise)) return index;
       return this.track(r.then(() => index));
     }
     return this.track(this.queue.then(async () => this.push(await leaf, 0)).then(() => index));

@@ -6,6 +6,7 @@ import { compileBundle, type CompiledBundle } from '../compile/bundle.js';
 import type { EvaluationEnv, EvaluationOutcome, Evaluator } from './outcome.js';
 import { Extractor } from './extract.js';
 import { RuleIndex } from './rule-index.js';
+import { ruleFields } from './rule-fields.js';
 import { readOutcome } from './vm-results.js';
 import { loadVm, type Vm } from './wasm.js';
 
@@ -40,14 +41,15 @@ export async function createVmEvaluator(rules: readonly Rule[], opts: VmEvaluato
 export async function createBundleEvaluator(bundle: CompiledBundle, opts: VmEvaluatorOptions = {}): Promise<VmEvaluator> {
   const vm = opts.vm ?? (await loadVm({ wasm: opts.wasm }));
   const inst = await vm.load(bundle.bytes);
-  const extractor = new Extractor(inst, bundle.fields, bundle.strings);
+  const extractor = new Extractor(inst, bundle.fields, bundle.strings, ruleFields(bundle.bytes));
   const index = new RuleIndex(bundle.rules);
   return {
     rules: bundle.rules,
     bundle,
     evaluate(req: CheckRequest, env: EvaluationEnv): EvaluationOutcome {
       const type = req.action.type;
-      const len = extractor.write(req, env, index.candidates(typeof type === 'string' ? type : ''));
+      const plan = extractor.plan(index.candidates(typeof type === 'string' ? type : ''));
+      const len = extractor.write(req, env, plan);
       inst.evaluate(len);
       return readOutcome(inst.view(), inst.resultPtr, bundle.rules, req, env);
     },

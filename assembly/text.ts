@@ -92,6 +92,36 @@ export function caseMap(p: usize, n: u32, upper: bool): void {
  * Returns -1 when valid, else the invalid-argument detail (control character, escapes root).
  */
 export function normPath(p: usize, n: u32): i32 {
+  if (normKnown && p == normP && n == normN) {
+    outPtr = normOut;
+    outLen = normOutLen;
+    return normResult;
+  }
+  const r = normalize(p, n);
+  normKnown = true;
+  normP = p;
+  normN = n;
+  normResult = r;
+  normOut = outPtr;
+  normOutLen = outLen;
+  return r;
+}
+
+// The last normPath call of this evaluation: a file condition normalizes the same path twice
+// (validity, then the check), and the bytes under a string never change within one evaluation
+// (bundle and input are read-only, scratch is bump-allocated). evaluate() forgets it first.
+let normKnown = false;
+let normP: usize = 0;
+let normN: u32 = 0;
+let normResult: i32 = 0;
+let normOut: usize = 0;
+let normOutLen: u32 = 0;
+
+export function forgetNormPath(): void {
+  normKnown = false;
+}
+
+function normalize(p: usize, n: u32): i32 {
   for (let i: u32 = 0; i < n; i++) {
     const b = load<u8>(p + i);
     if (b < 0x20 || b == 0x7f) return DETAIL_CONTROL;

@@ -4,7 +4,7 @@
 // bundle is broken (unknown opcode, bad operand, overflow) traps via die(), and the host turns
 // the trap into a VmError: the check is denied, never approved.
 
-import { ClauseKind, ErrOp, Op, OP_LAST } from './opcodes';
+import { ClauseKind, ErrOp, Op } from './opcodes';
 import {
   CC_EXPRESSION, CODE_EVAL_ERROR, CODE_PROHIBITED, CODE_REQUIRED, DETAIL_CIDR, DETAIL_GLOB,
   DETAIL_IP, DETAIL_NONE, EK_DIVISION_BY_ZERO, EK_INVALID_ARGUMENT, EK_NOT_BOOLEAN,
@@ -22,7 +22,7 @@ import {
   SLOT, decodeInto, eqSlotEnc, eqSlots, encSize, encType, listCount, listFirst, makeList,
   setBool, setNull, setNum, setStr, setStrId, slotBool, slotLen, slotNum, slotPtr, slotType,
 } from './values';
-import { caseMap, contains, endsWith, extBlocked, normPath, outLen, outPtr, startsWith } from './text';
+import { caseMap, contains, endsWith, extBlocked, forgetNormPath, normPath, outLen, outPtr, startsWith } from './text';
 import { globMatch } from './glob';
 import { inCidr } from './cidr';
 
@@ -187,8 +187,8 @@ function runRule(entry: u32): void {
   handler = entry;
   for (;;) {
     if (pc + MAX_INSN > codeLen) die(ST_BAD_CODE);
+    // Opcode 0 and anything above OP_LAST land in `default` (one br_table, no range test).
     const op = u8op();
-    if (op == 0 || op > OP_LAST) die(ST_BAD_CODE);
     pc++;
     switch (op) {
       case Op.PushNull: setNull(push()); break;
@@ -584,6 +584,7 @@ export function evaluate(len: u32): i32 {
     die(ST_BAD_INPUT);
   }
   scratchReset(inputBase + len);
+  forgetNormPath();
   nApply = 0;
   nViol = 0;
   violBase = resultPtr + R_HEADER + <usize>nRules * 4;

@@ -40,11 +40,32 @@ function conditionText(code: number, rule: Rule, index: number, req: CheckReques
     subject = readPath(cond.field, req, env);
   }
   // After the path_invalid check, file conditions judge (and report) the normalized path.
-  if ((name === 'path_not_allowed' || name === 'extension_blocked') && typeof subject === 'string') {
+  if ((name === 'path_not_allowed' || name === 'extension_blocked') && typeof subject === 'string' && !isNormalPath(subject)) {
     const n = normalizePath(subject);
     if (n.ok) subject = n.path;
   }
   return conditionMessage(name, cond, subject);
+}
+
+/**
+ * True only when normalizePath(p) would return p itself (the usual case: no `\\`, no empty,
+ * `.` or `..` segment, no control character), so the path need not be rebuilt. May say false
+ * for a few normal paths (`/`, the empty string); the caller then normalizes as before.
+ */
+export function isNormalPath(p: string): boolean {
+  let start = 0;
+  for (let i = 0; i <= p.length; i++) {
+    const c = i < p.length ? p.charCodeAt(i) : 0x2f;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x5c) return false;
+    if (c !== 0x2f) continue;
+    const len = i - start;
+    // Only a leading `/` may open an empty segment, and something must follow it.
+    if (len === 0 ? i !== 0 || p.length === 1 : len <= 2 && p.charCodeAt(start) === 0x2e && (len === 1 || p.charCodeAt(start + 1) === 0x2e)) {
+      return false;
+    }
+    start = i + 1;
+  }
+  return true;
 }
 
 function evalErrorText(dv: DataView, v: number): string {

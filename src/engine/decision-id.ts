@@ -1,17 +1,16 @@
 // Decision ids: `dec-` + 12 hex digits of milliseconds + 16 hex digits that increase within a
 // millisecond (random start, then +1), so ids sort by time and never repeat in a process.
+// The 64-bit counter is kept as two unsigned 32-bit halves (no BigInt on the hot path), and the
+// `dec-<ms>` prefix is built once per millisecond.
 
 let lastMs = -1;
-let counter = 0n;
-const MAX_COUNTER = (1n << 64n) - 1n;
+let prefix = '';
+let hi = 0;
+let lo = 0;
+const random = new Uint32Array(2);
 
-function randomCounter(): bigint {
-  const b = new Uint8Array(8);
-  crypto.getRandomValues(b);
-  b[0] &= 0x7f; // leave headroom so +1 within one millisecond never wraps
-  let n = 0n;
-  for (const x of b) n = (n << 8n) | BigInt(x);
-  return n;
+function hex8(x: number): string {
+  return x.toString(16).padStart(8, '0');
 }
 
 /**
@@ -20,10 +19,16 @@ function randomCounter(): bigint {
 export function newDecisionId(nowMs: number): string {
   if (nowMs > lastMs) {
     lastMs = nowMs;
-    counter = randomCounter();
-  } else {
+    prefix = 'dec-' + lastMs.toString(16).padStart(12, '0');
+    crypto.getRandomValues(random);
+    hi = random[0] & 0x7fffffff; // leave headroom so +1 within one millisecond never wraps
+    lo = random[1];
+  } else if (lo !== 0xffffffff) {
     // Same millisecond (or a clock that stepped back): keep order by counting on.
-    counter = counter === MAX_COUNTER ? 0n : counter + 1n;
+    lo++;
+  } else {
+    lo = 0;
+    hi = hi === 0xffffffff ? 0 : hi + 1;
   }
-  return 'dec-' + lastMs.toString(16).padStart(12, '0') + counter.toString(16).padStart(16, '0');
+  return prefix + hex8(hi) + hex8(lo);
 }

@@ -129,7 +129,7 @@ export class Engine {
     const tenant = opts.tenant ?? DEFAULT_TENANT;
     const { request, rawAction, rawContext } = validateRequest(value, this.limits);
     const nowMs = this.now();
-    const timestamp = new Date(nowMs).toISOString();
+    const timestamp = isoTime(nowMs);
     const policy = this.policy(tenant);
     const env = { tenant, time: timestamp };
 
@@ -281,6 +281,18 @@ export class Engine {
     this.changes = run.catch(() => undefined);
     return run;
   }
+}
+
+let isoMs = NaN;
+let isoText = '';
+
+/** `new Date(ms).toISOString()`, built once per millisecond: checks in the same one share it. */
+function isoTime(ms: number): string {
+  if (ms !== isoMs) {
+    isoText = new Date(ms).toISOString();
+    isoMs = ms;
+  }
+  return isoText;
 }
 
 /** A compiler limit (too many constants, say) reported like any other rule error. */

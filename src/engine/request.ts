@@ -44,7 +44,8 @@ export function validateRequest(value: unknown, limits: RequestLimits = DEFAULT_
       throw new RequestError(`unknown top-level field \`${key}\`; a request has \`action\`, \`context\` and \`audience\``);
     }
   }
-  checkJson(value, limits, 0, 'request');
+  // The fast walk only answers yes or no; the full one names what is wrong (and decides).
+  if (!isValidJson(value, limits, 0)) checkJson(value, limits, 0, 'request');
   const rawAction = value['action'] as Json | undefined;
   const rawContext = value['context'] as Json | undefined;
   const audience = value['audience'];
@@ -73,6 +74,39 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * checkJson's rules without building the path of every value: true when checkJson would not
+ * throw. Requests are valid almost always, so the paths are only worth building for an error.
+ */
+function isValidJson(v: unknown, limits: RequestLimits, depth: number): boolean {
+  if (depth > limits.maxDepth) return false;
+  switch (typeof v) {
+    case 'string':
+      return v.length <= limits.maxStringLength && v.isWellFormed();
+    case 'number':
+      return Number.isFinite(v) && (!Number.isInteger(v) || Number.isSafeInteger(v));
+    case 'boolean':
+      return true;
+    case 'object': {
+      if (v === null) return true;
+      if (Array.isArray(v)) {
+        if (v.length > limits.maxArrayLength) return false;
+        for (let i = 0; i < v.length; i++) if (!isValidJson(v[i], limits, depth + 1)) return false;
+        return true;
+      }
+      if (!isPlainObject(v)) return false;
+      for (const key in v) {
+        if (!Object.prototype.hasOwnProperty.call(v, key)) return false;
+        if (key.length > limits.maxStringLength || !key.isWellFormed()) return false;
+        if (!isValidJson(v[key], limits, depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 /** One walk: JSON types only, limits, safe integers, well-formed strings. */

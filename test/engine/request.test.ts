@@ -54,6 +54,15 @@ describe('validateRequest (SPEC §2)', () => {
     expect(reason({ action: 'a', context: { n: Number.NaN } })).toBe('non-finite number at `request.context.n`');
   });
 
+  it('refuses bad keys and non-JSON leaves as well (the fast walk must never accept them)', () => {
+    expect(reason({ action: 'a', context: { ['k\udc00']: 1 } })).toBe('lone UTF-16 surrogate in a string at `request.context`');
+    expect(reason({ action: 'a', context: { ['k'.repeat(8193)]: 1 } })).toBe('string longer than 8192 characters at `request.context`');
+    expect(reason({ action: 'a', context: { u: undefined } })).toBe('a value that is not JSON at `request.context.u`');
+    expect(reason({ action: 'a', context: { b: 1n } })).toBe('a value that is not JSON at `request.context.b`');
+    expect(reason({ action: 'a', context: { l: [1, [Symbol('s')]] } })).toBe('a value that is not JSON at `request.context.l[1][0]`');
+    expect(reason({ action: { type: 'a', m: new Map() } })).toBe('a value that is not JSON at `request.action.m`');
+  });
+
   it('accepts the boundaries themselves', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 30; i++) deep = { d: deep };

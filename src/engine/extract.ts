@@ -22,6 +22,9 @@ export interface Plan {
   readonly rules: Uint32Array;
   /** Fields the candidates' code can read, ascending. */
   readonly fields: Uint16Array;
+  /** The action type the candidates are for, and its string id (the check encodes it). */
+  readonly type: string;
+  readonly typeId: number | undefined;
 }
 
 /** A ByteWriter over the VM's memory, for lists and objects: growing it grows wasm memory. */
@@ -61,6 +64,7 @@ export class Extractor {
   private written: Uint16Array = new Uint16Array(0);
   private u8: Uint8Array;
   private dv: DataView;
+  private known: Plan = { rules: new Uint32Array(0), fields: new Uint16Array(0), type: '', typeId: undefined };
 
   /** `ruleFields[r]`: the fields rule r can read (src/engine/rule-fields.ts). */
   constructor(
@@ -77,13 +81,16 @@ export class Extractor {
     this.u8.fill(0, vm.inputPtr + I_HEADER, vm.inputPtr + I_HEADER + fields.length * 4);
   }
 
-  /** The plan of a candidate set (memoized per array: RuleIndex returns one per action type). */
-  plan(rules: Uint32Array): Plan {
+  /**
+   * The plan of the candidates for an action type (memoized per array: RuleIndex returns one
+   * per action type).
+   */
+  plan(rules: Uint32Array, type: string): Plan {
     let p = this.plans.get(rules);
-    if (p === undefined) {
+    if (p === undefined || p.type !== type) {
       const read = new Set<number>();
       for (const r of rules) for (const f of this.ruleFields[r] ?? this.fields.keys()) read.add(f);
-      p = { rules, fields: Uint16Array.from([...read].sort((a, b) => a - b)) };
+      p = { rules, fields: Uint16Array.from([...read].sort((a, b) => a - b)), type, typeId: this.ids.get(type) };
       this.plans.set(rules, p);
     }
     return p;
@@ -104,6 +111,7 @@ export class Extractor {
       for (const f of this.written) this.dv.setUint32(base + I_HEADER + f * 4, 0, true);
       this.written = fields;
     }
+    this.known = plan;
     let pos = start;
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i];
@@ -128,7 +136,8 @@ export class Extractor {
   private value(v: Json, pos: number): number {
     switch (typeof v) {
       case 'string': {
-        const id = this.ids.get(v);
+        // The action type's id was looked up once, with the plan.
+        const id = v === this.known.type ? this.known.typeId : this.ids.get(v);
         if (id !== undefined) {
           if (pos + 5 > this.u8.length) this.grow(pos + 5);
           this.u8[pos] = E_STRID;

@@ -47,8 +47,8 @@ export async function createBundleEvaluator(bundle: CompiledBundle, opts: VmEval
     rules: bundle.rules,
     bundle,
     evaluate(req: CheckRequest, env: EvaluationEnv): EvaluationOutcome {
-      const type = req.action.type;
-      const plan = extractor.plan(index.candidates(typeof type === 'string' ? type : ''));
+      const type = typeof req.action.type === 'string' ? req.action.type : '';
+      const plan = extractor.plan(index.candidates(type), type);
       const len = extractor.write(req, env, plan);
       inst.evaluate(len);
       return readOutcome(inst.view(), inst.resultPtr, bundle.rules, req, env);

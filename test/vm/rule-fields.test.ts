@@ -53,11 +53,11 @@ describe('Extractor', () => {
     const req = request({ type: 'db.write', path: 'a.exe' }, { env: 'prod', n: 2, x: { y: [1] } });
     const offsets = (): string[] => bundle.fields.flatMap((p, f) =>
       inst.view().getUint32(inst.inputPtr + I_HEADER + f * 4, true) === 0 ? [] : [pathText(p)]);
-    ex.write(req, ENV, ex.plan(index.candidates('db.write')));
+    ex.write(req, ENV, ex.plan(index.candidates('db.write'), 'db.write'));
     expect(offsets()).toEqual(['action.type', 'context.env', 'context.n', 'request.tenant', 'context.x.y[0]']);
-    ex.write(req, ENV, ex.plan(index.candidates('file.write')));
+    ex.write(req, ENV, ex.plan(index.candidates('file.write'), 'file.write'));
     expect(offsets()).toEqual(['action.type', 'action.path', 'request.tenant', 'context.x.y[0]']);
-    ex.write(req, ENV, ex.plan(index.candidates('other')));
+    ex.write(req, ENV, ex.plan(index.candidates('other'), 'other'));
     expect(offsets()).toEqual(['request.tenant', 'context.x.y[0]']);
   });
 

@@ -11,6 +11,7 @@ import type { EvaluationEnv } from './outcome.js';
 import { readPath } from '../ir/evaluate.js';
 import { EncodeError, encodeJson } from '../compile/encode.js';
 import { ByteWriter } from '../compile/writer.js';
+import { MEMO_LIMIT, type RuleIndex } from './rule-index.js';
 import { VmError, type VmInstance } from './wasm.js';
 
 /** One check's input may not exceed this many bytes (requests are capped at 64 KiB). */
@@ -18,7 +19,7 @@ export const MAX_INPUT_BYTES = 16 << 20;
 
 /** What a check with a given candidate set writes: the candidates and the fields they read. */
 export interface Plan {
-  /** Candidate rule indices, ascending (RuleIndex.candidates). */
+  /** Candidate rule indices, ascending (RuleIndex.candidates of `type`). */
   readonly rules: Uint32Array;
   /** Fields the candidates' code can read, ascending. */
   readonly fields: Uint16Array;
@@ -59,7 +60,7 @@ export class Extractor {
   private readonly w: MemoryWriter;
   private readonly ids = new Map<string, number>();
   private readonly intern = (s: string): number | undefined => this.ids.get(s);
-  private readonly plans = new WeakMap<Uint32Array, Plan>();
+  private readonly plans = new Map<string, Plan>();
   /** The fields whose offsets the last check wrote (all others are 0). */
   private written: Uint16Array = new Uint16Array(0);
   private u8: Uint8Array;
@@ -71,6 +72,7 @@ export class Extractor {
     private readonly vm: VmInstance,
     private readonly fields: readonly PathRef[],
     strings: readonly string[],
+    private readonly index: RuleIndex,
     private readonly ruleFields: readonly Uint16Array[],
   ) {
     this.w = new MemoryWriter(vm);
@@ -81,17 +83,16 @@ export class Extractor {
     this.u8.fill(0, vm.inputPtr + I_HEADER, vm.inputPtr + I_HEADER + fields.length * 4);
   }
 
-  /**
-   * The plan of the candidates for an action type (memoized per array: RuleIndex returns one
-   * per action type).
-   */
-  plan(rules: Uint32Array, type: string): Plan {
-    let p = this.plans.get(rules);
-    if (p === undefined || p.type !== type) {
+  /** The plan of a check whose action type is `type` (memoized per type, like the index). */
+  plan(type: string): Plan {
+    let p = this.plans.get(type);
+    if (p === undefined) {
+      const rules = this.index.candidates(type);
       const read = new Set<number>();
       for (const r of rules) for (const f of this.ruleFields[r] ?? this.fields.keys()) read.add(f);
       p = { rules, fields: Uint16Array.from([...read].sort((a, b) => a - b)), type, typeId: this.ids.get(type) };
-      this.plans.set(rules, p);
+      if (this.plans.size >= MEMO_LIMIT) this.plans.clear();
+      this.plans.set(type, p);
     }
     return p;
   }

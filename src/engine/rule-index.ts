@@ -8,7 +8,7 @@ import type { Rule } from '../ir/types.js';
 const META = /[*?[]/;
 
 /** Distinct action types remembered; beyond that the memo is cleared (bounded memory). */
-const MEMO_LIMIT = 4096;
+export const MEMO_LIMIT = 4096;
 
 export class RuleIndex {
   private readonly always: number[] = [];

@@ -41,17 +41,16 @@ export async function createVmEvaluator(rules: readonly Rule[], opts: VmEvaluato
 export async function createBundleEvaluator(bundle: CompiledBundle, opts: VmEvaluatorOptions = {}): Promise<VmEvaluator> {
   const vm = opts.vm ?? (await loadVm({ wasm: opts.wasm }));
   const inst = await vm.load(bundle.bytes);
-  const extractor = new Extractor(inst, bundle.fields, bundle.strings, ruleFields(bundle.bytes));
-  const index = new RuleIndex(bundle.rules);
+  const extractor = new Extractor(inst, bundle.fields, bundle.strings, new RuleIndex(bundle.rules), ruleFields(bundle.bytes));
+  const ids = bundle.rules.map((r) => r.rule_id);
   return {
     rules: bundle.rules,
     bundle,
     evaluate(req: CheckRequest, env: EvaluationEnv): EvaluationOutcome {
-      const type = typeof req.action.type === 'string' ? req.action.type : '';
-      const plan = extractor.plan(index.candidates(type), type);
-      const len = extractor.write(req, env, plan);
+      const type = req.action.type;
+      const len = extractor.write(req, env, extractor.plan(typeof type === 'string' ? type : ''));
       inst.evaluate(len);
-      return readOutcome(inst.view(), inst.resultPtr, bundle.rules, req, env);
+      return readOutcome(inst.view(), inst.resultPtr, bundle.rules, ids, req, env);
     },
   };
 }

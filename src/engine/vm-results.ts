@@ -79,15 +79,19 @@ function evalErrorText(dv: DataView, v: number): string {
   return formatEvalError({ kind, op, types, detail });
 }
 
-/** Decode the result struct at `at` (after a successful evaluate) into an outcome. */
-export function readOutcome(dv: DataView, at: number, rules: readonly Rule[], req: CheckRequest, env: EvaluationEnv): EvaluationOutcome {
+/**
+ * Decode the result struct at `at` (after a successful evaluate) into an outcome. `ids` are the
+ * rules' rule_ids (one array of strings: rule objects differ in shape, so reading `rule_id`
+ * off each would be a megamorphic load per applicable rule).
+ */
+export function readOutcome(dv: DataView, at: number, rules: readonly Rule[], ids: readonly string[], req: CheckRequest, env: EvaluationEnv): EvaluationOutcome {
   const nApply = dv.getUint32(at + R_APPLY, true);
   const nViol = dv.getUint32(at + R_VIOL, true);
   if (nApply > rules.length) bad('more applicable rules than rules');
   const applicable: string[] = new Array(nApply);
   for (let i = 0; i < nApply; i++) {
     const r = dv.getUint32(at + R_HEADER + i * 4, true);
-    applicable[i] = (rules[r] ?? bad(`rule index ${r}`)).rule_id;
+    applicable[i] = ids[r] ?? bad(`rule index ${r}`);
   }
   const violated: ClauseOutcome[] = [];
   const base = at + dv.getUint32(at + R_VIOL_OFF, true);

@@ -48,16 +48,15 @@ describe('ruleFields', () => {
 describe('Extractor', () => {
   it('writes the offsets of the plan’s fields and clears those of the previous check', async () => {
     const inst = await (await loadVm()).load(bundle.bytes);
-    const ex = new Extractor(inst, bundle.fields, bundle.strings, ruleFields(bundle.bytes));
-    const index = new RuleIndex(bundle.rules);
+    const ex = new Extractor(inst, bundle.fields, bundle.strings, new RuleIndex(bundle.rules), ruleFields(bundle.bytes));
     const req = request({ type: 'db.write', path: 'a.exe' }, { env: 'prod', n: 2, x: { y: [1] } });
     const offsets = (): string[] => bundle.fields.flatMap((p, f) =>
       inst.view().getUint32(inst.inputPtr + I_HEADER + f * 4, true) === 0 ? [] : [pathText(p)]);
-    ex.write(req, ENV, ex.plan(index.candidates('db.write'), 'db.write'));
+    ex.write(req, ENV, ex.plan('db.write'));
     expect(offsets()).toEqual(['action.type', 'context.env', 'context.n', 'request.tenant', 'context.x.y[0]']);
-    ex.write(req, ENV, ex.plan(index.candidates('file.write'), 'file.write'));
+    ex.write(req, ENV, ex.plan('file.write'));
     expect(offsets()).toEqual(['action.type', 'action.path', 'request.tenant', 'context.x.y[0]']);
-    ex.write(req, ENV, ex.plan(index.candidates('other'), 'other'));
+    ex.write(req, ENV, ex.plan('other'));
     expect(offsets()).toEqual(['request.tenant', 'context.x.y[0]']);
   });
 

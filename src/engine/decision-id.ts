@@ -1,10 +1,10 @@
 // Decision ids: `dec-` + 12 hex digits of milliseconds + 16 hex digits that increase within a
 // millisecond (random start, then +1), so ids sort by time and never repeat in a process.
 // The 64-bit counter is kept as two unsigned 32-bit halves (no BigInt on the hot path), and the
-// `dec-<ms>` prefix is built once per millisecond.
+// text up to the low half is rebuilt only when the millisecond or the high half changes.
 
 let lastMs = -1;
-let prefix = '';
+let head = '';
 let hi = 0;
 let lo = 0;
 const random = new Uint32Array(2);
@@ -19,16 +19,17 @@ function hex8(x: number): string {
 export function newDecisionId(nowMs: number): string {
   if (nowMs > lastMs) {
     lastMs = nowMs;
-    prefix = 'dec-' + lastMs.toString(16).padStart(12, '0');
     crypto.getRandomValues(random);
     hi = random[0] & 0x7fffffff; // leave headroom so +1 within one millisecond never wraps
     lo = random[1];
+    head = 'dec-' + lastMs.toString(16).padStart(12, '0') + hex8(hi);
   } else if (lo !== 0xffffffff) {
     // Same millisecond (or a clock that stepped back): keep order by counting on.
     lo++;
   } else {
     lo = 0;
     hi = hi === 0xffffffff ? 0 : hi + 1;
+    head = head.slice(0, -8) + hex8(hi);
   }
-  return prefix + hex8(hi) + hex8(lo);
+  return head + hex8(lo);
 }

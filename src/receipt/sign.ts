@@ -49,8 +49,10 @@ export interface SignedDecision<D extends Decision = Decision> {
 }
 
 /** Lower-case hex SHA-256 of text, without an encode step where the backend allows. */
-async function sha256Hex(backend: CryptoBackend, text: string): Promise<string> {
-  return backend.sha256HexOfText ? backend.sha256HexOfText(text) : toHex(await backend.sha256(text));
+function sha256Hex(backend: CryptoBackend, text: string): string | Promise<string> {
+  if (backend.sha256HexOfText) return backend.sha256HexOfText(text);
+  const h = backend.sha256(text);
+  return h instanceof Promise ? h.then(toHex) : toHex(h);
 }
 
 // getRandomValues costs about as much for 4 KiB as for 16 bytes; nonces are drawn from a pool.
@@ -85,7 +87,9 @@ export class Signer {
     this.kidText = canonicalize(key.kid);
   }
 
-  // C(alg) and C(kid), computed once: the key never changes.
+  // C(alg) and C(kid), computed once: the key never changes. With them, C(unsigned receipt) is
+  // written out directly: every other member is base64url, hex or an ISO time (nothing to
+  // escape). test/receipt/sign.test.ts checks it against canonicalize.
   private readonly algText: string;
   private readonly kidText: string;
   private readonly issuedAt = new IsoTimeCache();
@@ -111,34 +115,23 @@ export class Signer {
    */
   async signAudited<D extends Decision>(decision: D): Promise<SignedDecision<D>> {
     const members = canonicalMembers(decision as unknown as { [k: string]: Json }, UNSIGNED_MEMBERS);
-    const decision_hash = await sha256Hex(this.backend, canonicalFromMembers(members));
+    // A synchronous backend's results are used as they come: an `await` costs a turn each.
+    const hashed = sha256Hex(this.backend, canonicalFromMembers(members));
+    const decision_hash = typeof hashed === 'string' ? hashed : await hashed;
     const issued = this.now();
-    const unsigned = {
-      alg: this.key.alg,
-      kid: this.key.kid,
-      nonce: base64urlEncode(this.randomBytes(16)),
-      issued_at: this.issuedAt.format(issued),
-      expires_at: this.expiresAt.format(issued + this.ttlMs),
-      decision_hash,
-    };
-    const signingText = this.receiptText(unsigned);
-    const signature = base64urlEncode(await this.backend.sign(this.key, signingText));
-    const receipt: Receipt = { ...unsigned, signature };
+    const nonce = base64urlEncode(this.randomBytes(16));
+    const issued_at = this.issuedAt.format(issued);
+    const expires_at = this.expiresAt.format(issued + this.ttlMs);
+    const signingText = `{"alg":${this.algText},"decision_hash":"${decision_hash}","expires_at":"${expires_at}","issued_at":"${issued_at}","kid":${this.kidText},"nonce":"${nonce}"}`;
+    const mac = this.backend.sign(this.key, signingText);
+    const signature = base64urlEncode(mac instanceof Promise ? await mac : mac);
+    const receipt: Receipt = { alg: this.key.alg, kid: this.key.kid, nonce, issued_at, expires_at, decision_hash, signature };
     // C(receipt): "signature" sorts after every other member, so it closes the signing text.
     const receiptText = `${signingText.slice(0, -1)},"signature":"${signature}"}`;
     return {
       decision: { ...decision, receipt },
       auditLine: canonicalFromMembers(members, { key: 'receipt', canonical: receiptText }),
     };
-  }
-
-  /**
-   * C(unsigned receipt), written out: every member but alg and kid is base64url, hex or an ISO
-   * time (nothing to escape), and those two are canonicalized once. Equal to canonicalize(r)
-   * (test/receipt/sign.test.ts).
-   */
-  private receiptText(r: Omit<Receipt, 'signature'>): string {
-    return `{"alg":${this.algText},"decision_hash":"${r.decision_hash}","expires_at":"${r.expires_at}","issued_at":"${r.issued_at}","kid":${this.kidText},"nonce":"${r.nonce}"}`;
   }
 
   /** A checkpoint signed like a receipt (SPEC §6). */

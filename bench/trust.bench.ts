@@ -19,6 +19,8 @@ import { canonicalize } from '../src/receipt/jcs.js';
 import { createSigner, type Signer } from '../src/receipt/sign.js';
 import { verifyReceipt } from '../src/receipt/verify.js';
 import type { KeyRing } from '../src/receipt/keys.js';
+import { workload } from './workloads/index.js';
+import { mgeEngineFor } from './workloads/mge.js';
 
 const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
 const ED_JWK = { kty: 'OKP', crv: 'Ed25519', d: 'nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' } as const;
@@ -203,6 +205,16 @@ rows.push(await percentiles('GOAL, one canonicalization: action_hash + signAudit
   d.action_hash = await computeActionHash(ACTION, CONTEXT, nodeCryptoBackend);
   return (await logs.memNode()).appendSigned(await signers['HS256 node:crypto'].signAudited(d));
 }));
+// The whole in-process check the goal names: evaluation (the five W1 rules, the VM) included.
+{
+  const w = workload('W1');
+  const engine = await mgeEngineFor(w, 'vm', nodeCryptoBackend);
+  let i = 0;
+  rows.push(await percentiles('GOAL, whole check: Engine.evaluate + signAudited + appendSigned', 20_000, 1, async () => {
+    const d = await engine.evaluate(w.requests[i++ % w.requests.length].request);
+    return (await logs.memNode()).appendSigned(await signers['HS256 node:crypto'].signAudited(d));
+  }));
+}
 rows.push(await percentiles('same, all WebCrypto (portable path)', 20_000, 1, async () => {
   const d = decision();
   d.action_hash = await computeActionHash(ACTION, CONTEXT, webCryptoBackend);

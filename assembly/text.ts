@@ -122,6 +122,11 @@ export function forgetNormPath(): void {
 }
 
 function normalize(p: usize, n: u32): i32 {
+  // One pass for control characters, noting whether the path is already normal: no `\\`, no
+  // empty segment but a leading `/` (with something after it), no `.` or `..` segment. Then the
+  // result is the path itself (strings are never written to, so it may be shared).
+  let normal = true;
+  let start: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const b = load<u8>(p + i);
     if (b < 0x20 || b == 0x7f) return DETAIL_CONTROL;
@@ -129,7 +134,30 @@ function normalize(p: usize, n: u32): i32 {
       const c = load<u8>(p + i + 1);
       if (c >= 0x80 && c <= 0x9f) return DETAIL_CONTROL;
     }
+    if (b == 0x5c) normal = false;
+    else if (b == 0x2f) {
+      if (!segmentKept(p, start, i, n)) normal = false;
+      start = i + 1;
+    }
   }
+  if (normal && (n == 0 || segmentKept(p, start, n, n))) {
+    outPtr = p;
+    outLen = n;
+    return -1;
+  }
+  return rebuild(p, n);
+}
+
+/** Whether normalization keeps the segment [start, end) as it is (see normalize). */
+function segmentKept(p: usize, start: u32, end: u32, n: u32): bool {
+  const len = end - start;
+  if (len == 0) return end == 0 && n > 1; // only a leading `/`, with something after it
+  if (load<u8>(p + start) != 0x2e) return true;
+  return len > 2 || (len == 2 && load<u8>(p + start + 1) != 0x2e);
+}
+
+/** Normalize a path with no control character into scratch (normalize's general case). */
+function rebuild(p: usize, n: u32): i32 {
   // Segments as (start, length) pairs; `..` pops, empty and `.` are dropped.
   const segs = alloc(<usize>(n / 2 + 1) * 8);
   let ns: u32 = 0;

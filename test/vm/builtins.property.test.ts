@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createVmEvaluator, type VmEvaluator } from '../../src/engine/vm-evaluator.js';
 import { loadVm, type Vm } from '../../src/engine/wasm.js';
 import { createOracleEvaluator } from '../../src/ir/evaluate.js';
+import { normalizePath } from '../../src/builtins/path.js';
 import type { Evaluator } from '../../src/engine/outcome.js';
 import type { Rule } from '../../src/ir/types.js';
 import { ENV, SPAN, rule, src } from '../oracle/helpers.js';
@@ -68,6 +69,24 @@ describe('VM builtins ≡ TS builtins', () => {
       fc.property(ip, fc.oneof(cidr, ip), (a, c) => {
         const req = { action: { type: 't' }, context: { ip: a, cidr: c } };
         expect(ev.evaluate(req, ENV)).toEqual(oracle.evaluate(req, ENV));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('path normalization: a path matches its normalized form as a literal pattern (1000 runs)', async () => {
+    const [ev, oracle] = await pair('glob(context.s, context.p)');
+    const path = chars(['a', 'b', '/', '/', '.', '..', '\\', 'é', 'x.y', '\u0085'], 10);
+    fc.assert(
+      fc.property(path, path, (s, other) => {
+        const n = normalizePath(s);
+        for (const p of [n.ok ? n.path : s, s, other]) {
+          const req = { action: { type: 't' }, context: { s, p } };
+          expect(ev.evaluate(req, ENV)).toEqual(oracle.evaluate(req, ENV));
+        }
+        if (n.ok && n.path !== '') {
+          expect(ev.evaluate({ action: { type: 't' }, context: { s, p: n.path } }, ENV).violated).toEqual([]);
+        }
       }),
       { numRuns: 1000 },
     );

@@ -97,22 +97,28 @@ export function readOutcome(dv: DataView, at: number, rules: readonly Rule[], id
   const base = at + dv.getUint32(at + R_VIOL_OFF, true);
   for (let i = 0; i < nViol; i++) {
     const v = base + i * VIOL_SIZE;
-    const rule = rules[dv.getUint32(v, true)] ?? bad('violation of an unknown rule');
+    const r = dv.getUint32(v, true);
+    const rule = rules[r] ?? bad('violation of an unknown rule');
     const kind = dv.getUint8(v + 4);
     const code = dv.getUint8(v + 5);
     const index = dv.getUint16(v + 6, true);
     const clause = clauseName(kind, index);
-    let out: { code: string; message: string };
+    let name: string;
+    let message: string;
     if (code === CODE_PROHIBITED) {
-      out = { code: 'prohibited', message: (rule.prohibited[index] ?? bad(clause)).message };
+      name = 'prohibited';
+      message = (rule.prohibited[index] ?? bad(clause)).message;
     } else if (code === CODE_REQUIRED) {
-      out = { code: 'required', message: (rule.required[index] ?? bad(clause)).message };
+      name = 'required';
+      message = (rule.required[index] ?? bad(clause)).message;
     } else if (code === CODE_EVAL_ERROR) {
-      out = { code: 'eval_error', message: evalErrorText(dv, v) };
+      name = 'eval_error';
+      message = evalErrorText(dv, v);
     } else {
-      out = { code: CONDITION_CODE_IDS[code] ?? bad(`code ${code}`), message: conditionText(code, rule, index, req, env) };
+      name = CONDITION_CODE_IDS[code] ?? bad(`code ${code}`);
+      message = conditionText(code, rule, index, req, env);
     }
-    violated.push({ rule_id: rule.rule_id, clause, code: out.code, message: out.message });
+    violated.push({ rule_id: ids[r], clause, code: name, message });
   }
   return { applicable, violated };
 }

@@ -87,7 +87,8 @@ export const T_OBJ = 5;
 //  ┌──────────┬──────────┬──────────┬──────────┬──────────────┬─────────────────┬────────┐
 //  │ n_fields │ n_cands  │ cand_off │ reserved │ fields × u32 │ cands × u32     │ values │
 //  └──────────┴──────────┴──────────┴──────────┴──────────────┴─────────────────┴────────┘
-//  fields[i]: offset (from the region start) of field i's encoded value, 0 when missing.
+//  fields[i]: offset (from the region start) of field i's encoded value, 0 when missing; the
+//             host fills only the fields the candidates' code reads, the others are 0 too.
 //  cands: indices of candidate rules (the host's action-type index), ascending.
 export const I_FIELDS = 0;
 export const I_CANDS = 4;

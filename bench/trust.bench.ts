@@ -21,6 +21,7 @@ import { verifyReceipt } from '../src/receipt/verify.js';
 import type { KeyRing } from '../src/receipt/keys.js';
 import { workload } from './workloads/index.js';
 import { mgeEngineFor } from './workloads/mge.js';
+import { loadWasmSha256 } from './wasm-sha256/load.js';
 
 const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
 const ED_JWK = { kty: 'OKP', crv: 'Ed25519', d: 'nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' } as const;
@@ -205,6 +206,18 @@ rows.push(await percentiles('GOAL, one canonicalization: action_hash + signAudit
   d.action_hash = await computeActionHash(ACTION, CONTEXT, nodeCryptoBackend);
   return (await logs.memNode()).appendSigned(await signers['HS256 node:crypto'].signAudited(d));
 }));
+// SHA-256 inside WebAssembly (an AssemblyScript build, bench/wasm-sha256) against node:crypto,
+// on the inputs MGE hashes: a Merkle node (65 bytes), a decision (canonical text), an audit leaf.
+{
+  const wasmSha256 = await loadWasmSha256();
+  const nodeInput = new Uint8Array(65).fill(1);
+  const decisionText = canonicalize(body as unknown as Json);
+  const leafText = '\0' + decisionText + ',"receipt":' + 'r'.repeat(330);
+  for (const [what, input] of [['Merkle node, 65 B', nodeInput], [`decision text, ${decisionText.length} B`, decisionText], [`audit leaf, ${leafText.length} B`, leafText]] as const) {
+    rows.push(await percentiles(`SHA-256 ${what}: node:crypto`, 20_000, 1, () => nodeCryptoBackend.sha256(input)));
+    rows.push(await percentiles(`SHA-256 ${what}: WebAssembly (AssemblyScript)`, 20_000, 1, () => wasmSha256(input)));
+  }
+}
 // The whole in-process check the goal names: evaluation (the five W1 rules, the VM) included.
 {
   const w = workload('W1');

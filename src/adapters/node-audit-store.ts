@@ -2,14 +2,18 @@
 // tenant, `<data>/audit/<tenant>/log.jsonl`, byte for byte the tenant's export.
 //
 // Durability: an append resolves only after its bytes were written and, with the default
-// `fsync: 'always'`, fdatasync'ed. Group commit: while one write+fdatasync is in flight, new
-// lines queue up and the next flush takes them all, so N concurrent decisions cost one sync,
-// not N. `fsync: 'never'` only writes (survives a process crash, not a power cut).
+// `fsync: 'always'`, fdatasync'ed. Group commit: lines appended in one turn of the event loop
+// are written together; while an fdatasync is in flight new lines queue up, and as soon as it
+// ends the next group (everything queued) is written and synced, so N concurrent decisions cost
+// one sync, not N. Writes are synchronous (a few KiB into the page cache; a thread-pool hop per
+// write cost more here), fdatasync runs off the main thread. `fsync: 'never'` only writes
+// (survives a process crash, not a power cut).
 // Recovery: a last line without its newline (a torn write) is cut off; a last line that is
 // not JSON is cut off too (a torn write the file system padded). Damage anywhere else is
 // refused: the store will not open, and `mge audit verify` names the line.
 // One process per data dir: two writers would each keep a tree the other does not see.
 
+import { writeSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Checkpoint } from '../audit/checkpoint.js';
@@ -67,14 +71,22 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 export class NodeAuditStore implements AuditStore {
   // Start offset of every line, then the end of the file as last element.
   private offsets = new Float64Array(1024);
   private count = 0;
   private end = 0;
+  /** Lines appended and not written yet, and their callers. */
   private pending: Buffer[] = [];
-  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private flushing = false;
+  private waiters: Waiter[] = [];
+  private flushQueued = false;
+  /** An fdatasync is in flight; lines appended meanwhile wait for it to end. */
+  private syncing = false;
   private failure: unknown;
   /** Lines dropped as torn when the store opened (for the start-up log). */
   droppedTornBytes = 0;
@@ -151,44 +163,60 @@ export class NodeAuditStore implements AuditStore {
   append(lines: readonly string[]): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (lines.length === 0) return Promise.resolve();
-    for (const line of lines) {
-      const b = Buffer.from(line + '\n', 'utf8');
-      if (b.indexOf(NL) !== b.length - 1) return Promise.reject(new AuditStoreError('an audit line must not contain a newline'));
-      this.pending.push(b);
-    }
+    const bufs = lines.map((line) => Buffer.from(line + '\n', 'utf8'));
+    // Checked before any is queued: a refused call leaves nothing half-appended.
+    if (bufs.some((b) => b.indexOf(NL) !== b.length - 1)) return Promise.reject(new AuditStoreError('an audit line must not contain a newline'));
     // Offsets are taken now, in call order; the bytes land in that order too.
-    for (let i = this.pending.length - lines.length; i < this.pending.length; i++) {
+    for (const b of bufs) {
+      this.pending.push(b);
       this.record(this.end);
-      this.end += this.pending[i].length;
+      this.end += b.length;
     }
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (!this.flushing) {
-      this.flushing = true;
-      // A microtask lets appends made in the same tick join the first group.
-      queueMicrotask(() => void this.flushLoop());
+    // While a sync is in flight, its end starts the next group; otherwise the lines appended in
+    // this turn of the event loop (every request read in one poll) share one write.
+    if (!this.flushQueued && !this.syncing) {
+      this.flushQueued = true;
+      setImmediate(() => this.flush());
     }
     return done;
   }
 
-  private async flushLoop(): Promise<void> {
-    while (this.pending.length > 0) {
-      const bufs = this.pending;
-      const waiters = this.waiters;
-      this.pending = [];
-      this.waiters = [];
-      try {
-        if (this.failure !== undefined) throw this.failure;
-        const data = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
-        for (let off = 0; off < data.length;) off += (await this.fh.write(data, off, data.length - off)).bytesWritten;
-        if (this.fsync === 'always') await this.fh.datasync();
-        for (const w of waiters) w.resolve();
-      } catch (e) {
-        // Whatever reached the file is cut off at the next open if torn; nothing more is accepted.
-        this.failure ??= new AuditStoreError(`audit file write failed in \`${this.dir}\`: ${String(e)}`);
-        for (const w of waiters) w.reject(this.failure);
-      }
+  /** Writes every queued line at once; with fsync=always, then one fdatasync for all of them. */
+  private flush(): void {
+    this.flushQueued = false;
+    const bufs = this.pending;
+    const waiters = this.waiters;
+    this.pending = [];
+    this.waiters = [];
+    try {
+      if (this.failure !== undefined) throw this.failure;
+      const data = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
+      for (let off = 0; off < data.length;) off += writeSync(this.fh.fd, data, off, data.length - off);
+    } catch (e) {
+      this.fail(e, waiters);
+      return;
     }
-    this.flushing = false;
+    if (this.fsync === 'never') {
+      for (const w of waiters) w.resolve();
+      return;
+    }
+    // No write while the sync runs: a write into a page under writeback waits for the disk,
+    // which would stall the event loop.
+    this.syncing = true;
+    this.fh.datasync().then(
+      () => { for (const w of waiters) w.resolve(); },
+      (e: unknown) => this.fail(e, waiters),
+    ).finally(() => {
+      this.syncing = false;
+      if (this.pending.length > 0) this.flush();
+    });
+  }
+
+  /** Whatever reached the file is cut off at the next open if torn; nothing more is accepted. */
+  private fail(e: unknown, waiters: readonly Waiter[]): void {
+    this.failure ??= new AuditStoreError(`audit file write failed in \`${this.dir}\`: ${String(e)}`);
+    for (const w of waiters) w.reject(this.failure);
   }
 
   async appendCheckpoint(cp: Checkpoint): Promise<void> {
@@ -206,7 +234,7 @@ export class NodeAuditStore implements AuditStore {
   }
 
   async close(): Promise<void> {
-    while (this.flushing) await new Promise((r) => setImmediate(r));
+    while (this.flushQueued || this.syncing) await new Promise((r) => setImmediate(r));
     await this.fh.close();
   }
 }

@@ -1,4 +1,5 @@
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { appendFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -67,12 +68,74 @@ describe('NodeAuditStore', () => {
     await expect(AuditLog.open('t', await NodeAuditStore.open(dir))).rejects.toThrow('tenant `t`: stored entry 1 is not JSON');
   });
 
-  it('fails closed when a write fails', async () => {
+  it.skipIf(!existsSync('/dev/full'))('fails closed when a write fails', async () => {
+    // A log that is /dev/full: every write(2) fails with ENOSPC, as on a full disk.
+    await symlink('/dev/full', join(dir, 'log.jsonl'));
     const s = await NodeAuditStore.open(dir);
-    const fh = (s as unknown as { fh: { write: () => Promise<never> } }).fh;
-    fh.write = () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
     await expect(s.append(['{"a":1}'])).rejects.toThrow(/audit file write failed in .*ENOSPC/);
     await expect(s.append(['{"a":2}'])).rejects.toThrow(/ENOSPC/);
+  });
+
+  it('fails closed when fdatasync fails, and accepts nothing after', async () => {
+    const s = await NodeAuditStore.open(dir);
+    const fh = (s as unknown as { fh: { datasync: () => Promise<void> } }).fh;
+    fh.datasync = () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    await expect(s.append(['{"a":1}'])).rejects.toThrow(/audit file write failed in .*EIO/);
+    await expect(s.append(['{"a":2}'])).rejects.toThrow(/EIO/);
+  });
+
+  it('fsync=always: an append resolves only after a sync that started once its bytes were in the file; one sync per group', async () => {
+    const s = await NodeAuditStore.open(dir);
+    const file = join(dir, 'log.jsonl');
+    const fh = (s as unknown as { fh: { datasync: () => Promise<void> } }).fh;
+    const original = fh.datasync.bind(fh);
+    const syncedUpTo: number[] = []; // file size when each sync started
+    let release: () => void = () => undefined;
+    let gate = new Promise<void>((r) => (release = r));
+    fh.datasync = async () => {
+      syncedUpTo.push(statSync(file).size);
+      await gate; // held open, so later appends arrive while it is in flight
+      return original();
+    };
+    const resolved: number[] = [];
+    const line = (i: number): string => JSON.stringify({ i, pad: 'x'.repeat(40) });
+    const first = s.append([line(0)]).then(() => resolved.push(0));
+    await new Promise((r) => setImmediate(r));
+    expect(syncedUpTo).toHaveLength(1); // the first sync started and is held
+    const later = [1, 2, 3].map((i) => s.append([line(i)]).then(() => resolved.push(i)));
+    await new Promise((r) => setImmediate(r));
+    // Queued behind the sync in flight (it began before them): neither written nor answered.
+    expect(readFileSync(file, 'utf8').trimEnd().split('\n')).toHaveLength(1);
+    expect(resolved).toEqual([]);
+    const gateOne = release;
+    gate = new Promise<void>((r) => (release = r));
+    gateOne();
+    await first;
+    expect(resolved).toEqual([0]);
+    // Then all three are written at once, and one more sync covers them.
+    release();
+    await Promise.all(later);
+    expect(syncedUpTo).toEqual([syncedUpTo[0], statSync(file).size]);
+    expect(resolved).toEqual([0, 1, 2, 3]);
+    await s.close();
+  });
+
+  it('fsync=never: no sync, and the bytes are in the file when an append resolves', async () => {
+    const s = await NodeAuditStore.open(dir, { fsync: 'never' });
+    const fh = (s as unknown as { fh: { datasync: () => Promise<void> } }).fh;
+    fh.datasync = () => Promise.reject(new Error('fdatasync must not be called'));
+    await Promise.all([s.append(['{"a":1}']), s.append(['{"a":2}', '{"a":3}'])]);
+    expect(await readFile(join(dir, 'log.jsonl'), 'utf8')).toBe('{"a":1}\n{"a":2}\n{"a":3}\n');
+    await s.close();
+  });
+
+  it('refuses a line holding a newline without queueing any line of that call', async () => {
+    const s = await NodeAuditStore.open(dir);
+    await expect(s.append(['{"a":1}', '{"a":\n2}'])).rejects.toThrow('an audit line must not contain a newline');
+    await s.append(['{"a":3}']);
+    expect(await all(s.load())).toEqual(['{"a":3}']);
+    await s.close();
+    expect(await readFile(join(dir, 'log.jsonl'), 'utf8')).toBe('{"a":3}\n');
   });
 
   it('one directory per tenant, named reversibly', async () => {

@@ -3,7 +3,7 @@
 // previous check's rules never keeps a stale offset.
 
 import { describe, expect, it } from 'vitest';
-import { CHECKSUM_FROM, H_CHECKSUM, H_CODE, I_HEADER } from '../../assembly/format.js';
+import { CHECKSUM_FROM, E_STR, E_STRID, H_CHECKSUM, H_CODE, I_HEADER } from '../../assembly/format.js';
 import { Op } from '../../assembly/opcodes.js';
 import { checksum, compileBundle } from '../../src/compile/bundle.js';
 import { pathText } from '../../src/ir/messages.js';
@@ -58,6 +58,23 @@ describe('Extractor', () => {
     expect(offsets()).toEqual(['action.type', 'action.path', 'request.tenant', 'context.x.y[0]']);
     ex.write(req, ENV, ex.plan('other'));
     expect(offsets()).toEqual(['request.tenant', 'context.x.y[0]']);
+  });
+
+  it('sends a request string equal to a constant as its id, whatever its length', async () => {
+    const long = 'L'.repeat(5000);
+    const b = compileBundle([rule({ rule_id: 'k', required: [{ message: 'k', check: src(`context.a == "prod" || context.b == "${long}"`), span: SPAN }] })]);
+    const inst = await (await loadVm()).load(b.bytes);
+    const ex = new Extractor(inst, b.fields, b.strings, new RuleIndex(b.rules), ruleFields(b.bytes));
+    const tags = (context: Record<string, string>): number[] => {
+      ex.write(request({ type: 't' }, context), ENV, ex.plan('t'));
+      return ['context.a', 'context.b'].map((name) => {
+        const off = inst.view().getUint32(inst.inputPtr + I_HEADER + b.fields.map(pathText).indexOf(name) * 4, true);
+        return inst.bytes()[inst.inputPtr + off];
+      });
+    };
+    expect(tags({ a: 'prod', b: long })).toEqual([E_STRID, E_STRID]);
+    expect(tags({ a: 'prox', b: long.slice(1) + 'M' })).toEqual([E_STR, E_STR]);
+    expect(tags({ a: 'production', b: 'x'.repeat(6000) })).toEqual([E_STR, E_STR]);
   });
 
   it('answers like a fresh evaluator whatever the order of candidate sets', async () => {

@@ -20,11 +20,21 @@ export async function evaluate(ctx: AppContext, tenant: string, body: Json, expl
   }
 }
 
+/** A logged decision as answered: the object, and its JSON text for the response body. */
+export interface Recorded {
+  answer: Answer;
+  /**
+   * Without `explanation`, the audit line itself (C(decision), exactly the logged entry): not
+   * serialized again, and byte for byte what the log stores and exports.
+   */
+  json: string;
+}
+
 /**
  * Signs and logs decisions, in order, and returns the answers. If signing or the log fails
  * nothing is answered: a 500 or 503 problem, never an unlogged decision.
  */
-export async function signAndRecord(ctx: AppContext, tenant: string, decisions: readonly EngineDecision[]): Promise<Answer[]> {
+export async function signAndRecord(ctx: AppContext, tenant: string, decisions: readonly EngineDecision[]): Promise<Recorded[]> {
   const signed: SignedDecision<Decision>[] = [];
   const explanations: Array<ExplanationEntry[] | undefined> = [];
   for (const d of decisions) {
@@ -44,5 +54,10 @@ export async function signAndRecord(ctx: AppContext, tenant: string, decisions: 
     ctx.logger.error('audit append failed', { tenant, error: err });
     throw new StoreUnavailable('the audit log is unavailable; the decision was not recorded and is not given');
   }
-  return signed.map((s, i) => (explanations[i] === undefined ? s.decision : { ...s.decision, explanation: explanations[i] }));
+  return signed.map((s, i) => {
+    const explanation = explanations[i];
+    if (explanation === undefined) return { answer: s.decision, json: s.auditLine };
+    const answer = { ...s.decision, explanation };
+    return { answer, json: JSON.stringify(answer) };
+  });
 }

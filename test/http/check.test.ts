@@ -22,6 +22,15 @@ describe('POST /api/v1/governance/check', () => {
     expect(await h.audit.entries('acme', 0, 10)).toEqual([d]);
   });
 
+  it('answers with the logged entry itself: the body is byte for byte its exported line', async () => {
+    const res = await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: PROD_WRITE });
+    expect(res.headers.get('content-type')).toBe('application/json');
+    const body = await res.text();
+    const lines: string[] = [];
+    for await (const line of h.audit.export('acme')) lines.push(line);
+    expect(lines).toEqual([`${body}\n`]);
+  });
+
   it('denies with 200 and the violation', async () => {
     const res = await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: PROD_WRITE });
     expect(res.status).toBe(200);
@@ -75,6 +84,13 @@ describe('POST /api/v1/governance/check/batch', () => {
     expect(decisions.map((d) => d.approved)).toEqual([true, false]);
     expect(decisions.every((d) => d.receipt !== undefined)).toBe(true);
     expect(await h.audit.entries('acme', 0, 10)).toEqual(decisions);
+  });
+
+  it('answers {"decisions": [...]} built from the logged lines, in log order', async () => {
+    const res = await h.call('POST', `${CHECK}/batch`, { key: KEYS.acmeChecker, body: { requests: [PROD_WRITE, { action: 'db.read' }] } });
+    const lines: string[] = [];
+    for await (const line of h.audit.export('acme')) lines.push(line.trimEnd());
+    expect(await res.text()).toBe(`{"decisions":[${lines.join(',')}]}`);
   });
 
   it('refuses the whole batch when one request is malformed, naming it, and logs nothing', async () => {

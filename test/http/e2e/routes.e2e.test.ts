@@ -1,7 +1,7 @@
 // Every route and every error status of SPEC §8 over real HTTP, against the full `mge serve`
 // stack on a loopback port (file audit log, node:crypto, watcher).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -48,6 +48,18 @@ function chunked(path: string, chunks: number, size: number): Promise<{ status: 
 }
 
 describe('every route over HTTP', () => {
+  it('answers a check with its audit line: Content-Length right for each, the body as the file stores it', async () => {
+    const bodies: string[] = [];
+    for (const body of ['{"action":"db.write","context":{"environment":"production"}}', '{"action":"db.read"}']) {
+      const res = await e.fetch(CHECK, { key: KEYS.acmeChecker, body });
+      const text = await res.text();
+      expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+      bodies.push(text);
+    }
+    const file = readFileSync(join(e.dataDir, 'audit', 'acme', 'log.jsonl'), 'utf8');
+    expect(file.endsWith(`${bodies[0]}\n${bodies[1]}\n`)).toBe(true);
+  });
+
   it('check, batch, verify, replay', async () => {
     const d = await json<Decision>(await e.fetch(CHECK, { key: KEYS.acmeChecker, body: '{"action":"db.read"}' }));
     expect(d).toMatchObject({ approved: true, tenant: 'acme' });

@@ -4,7 +4,12 @@
 
 import type { Span } from '../ir/types.js';
 
-export class Locator {
+/** Gives the span of `text[start, end)` in its file. */
+export interface Placer {
+  span(start: number, end: number): Span;
+}
+
+export class Locator implements Placer {
   private readonly lineStarts: number[] = [0];
 
   constructor(private readonly origin: Span, text: string) {

@@ -18,7 +18,7 @@ import { FUNCTION_NAMES } from '../ir/types.js';
 import type { BinaryOp, Diagnostic, Expr, FunctionName, PathRoot, PathSegment, Span } from '../ir/types.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
 import { excerpt, tokenize, type Token } from './lexer.js';
-import { Locator } from './locate.js';
+import { Locator, type Placer } from './locate.js';
 import { checkCall } from './check-call.js';
 
 /** Deeper expressions are refused: evaluators and the compiler recurse over the tree. */
@@ -48,7 +48,7 @@ class Parser {
   constructor(
     private readonly text: string,
     private readonly tokens: Token[],
-    private readonly loc: Locator,
+    private readonly loc: Placer,
   ) {}
 
   private sourceOf(start: number, end: number): string {
@@ -374,11 +374,13 @@ function describe(t: Token): string {
 /**
  * Parse one expression. `origin` is the position of `text`'s first character in its file;
  * spans of nodes and diagnostics are offsets from it (newlines inside `text` advance the line).
+ * A string written with escapes or folded lines passes a function that places offsets instead
+ * (src/rules/text-positions.ts).
  *
  * @example parseExpression('action.type == "db.write"', { file: 'r.yaml', line: 3, col: 9 })
  */
-export function parseExpression(text: string, origin: Span): { expr?: Expr; diagnostics: Diagnostic[] } {
-  const loc = new Locator(origin, text);
+export function parseExpression(text: string, origin: Span | ((start: number, end: number) => Span)): { expr?: Expr; diagnostics: Diagnostic[] } {
+  const loc: Placer = typeof origin === 'function' ? { span: origin } : new Locator(origin, text);
   const parser = new Parser(text, tokenize(text), loc);
   let expr: Expr | undefined;
   try {

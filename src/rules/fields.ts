@@ -96,7 +96,7 @@ export class FieldReader {
     const text = this.string(v, label, code);
     if (text === undefined || v.kind !== 'string') return undefined;
     // Trailing whitespace only moves "end of input" onto the next line (YAML block scalars end in \n).
-    const parsed = parseExpression(text.trimEnd(), v.textStart ?? v.span);
+    const parsed = parseExpression(text.trimEnd(), v.textAt ?? v.textStart ?? v.span);
     this.diagnostics.push(...parsed.diagnostics);
     return parsed.expr ? { source: text.trim(), expr: parsed.expr } : undefined;
   }

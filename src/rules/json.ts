@@ -3,6 +3,7 @@
 // recursive-descent parser (RFC 8259) that remembers both. It stops at the first syntax error
 // (what follows a JSON syntax error has no reliable structure) but keeps collecting duplicates.
 
+import { textPositions } from './text-positions.js';
 import type { Diagnostic } from '../ir/types.js';
 import { LineIndex, type RawEntry, type RawValue, type ReadResult } from './raw.js';
 
@@ -48,7 +49,9 @@ export function readJson(text: string, file: string): ReadResult {
     if (c === '[') return list(depth);
     if (c === '"') {
       const s = string();
-      return { kind: 'string', value: s, span: lines.span(start, i), textStart: lines.span(start + 1) };
+      // Escapes (`\"`, `\u00e9`) make the value shorter than its source: place characters by walking both.
+      const textAt = s.length === i - start - 2 ? undefined : textPositions(text, start + 1, i - 1, s, 'double', (a, b) => lines.span(a, b));
+      return { kind: 'string', value: s, span: lines.span(start, i), textStart: lines.span(start + 1), ...(textAt ? { textAt } : {}) };
     }
     if (c === '-' || (c >= '0' && c <= '9')) return number();
     for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {

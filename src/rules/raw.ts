@@ -18,6 +18,11 @@ export type RawValue =
        * where an expression written in this string starts. Defaults to `span`.
        */
       textStart?: Span;
+      /**
+       * Where value characters `[start, end)` are written, when escapes or folded lines make
+       * the value differ from its source text (src/rules/text-positions.ts).
+       */
+      textAt?: (start: number, end: number) => Span;
     }
   | { kind: 'list'; items: RawValue[]; span: Span }
   | { kind: 'map'; entries: RawEntry[]; span: Span };

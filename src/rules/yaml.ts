@@ -3,6 +3,7 @@
 // several values. Syntax errors become diagnostics at their line and column.
 
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node, type YAMLError } from 'yaml';
+import { textPositions } from './text-positions.js';
 import type { Diagnostic, Span } from '../ir/types.js';
 import { estimateYamlDepth } from './yaml-depth.js';
 import { LineIndex, type RawEntry, type RawValue, type ReadResult } from './raw.js';
@@ -141,7 +142,7 @@ class Converter {
     if (value === null || value === undefined) return { kind: 'null', span };
     if (typeof value === 'boolean') return { kind: 'boolean', value, span };
     if (typeof value === 'number') return { kind: 'number', value, span };
-    if (typeof value === 'string') return { kind: 'string', value, span, textStart: this.textStart(type, range, span) };
+    if (typeof value === 'string') return { kind: 'string', value, span, textStart: this.textStart(type, range, span), ...this.textAt(value, type, range) };
     return this.error(span, 'invalid-type', 'unsupported YAML value; rules use strings, numbers, booleans, null, lists and maps');
   }
 
@@ -162,6 +163,25 @@ class Converter {
       }
     }
     return this.lines.span(range[0]);
+  }
+
+  /** Positions of the value's characters, walked against the scalar's source. */
+  private textAt(value: string, type: string | undefined, range: Node['range']): { textAt?: (start: number, end: number) => Span } {
+    if (!range) return {};
+    const at = (a: number, b: number) => this.lines.span(a, b);
+    switch (type) {
+      case 'QUOTE_DOUBLE':
+        return { textAt: textPositions(this.text, range[0] + 1, range[1] - 1, value, 'double', at) };
+      case 'QUOTE_SINGLE':
+        return { textAt: textPositions(this.text, range[0] + 1, range[1] - 1, value, 'single', at) };
+      case 'BLOCK_LITERAL':
+      case 'BLOCK_FOLDED': {
+        const body = this.text.indexOf('\n', range[0]);
+        return body < 0 || body >= range[1] ? {} : { textAt: textPositions(this.text, body + 1, range[1], value, 'plain', at) };
+      }
+      default:
+        return { textAt: textPositions(this.text, range[0], range[1], value, 'plain', at) };
+    }
   }
 
   private spanOf(node: unknown): Span {

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { nodeCryptoBackend } from '../src/adapters/node-crypto.js';
 import { decide } from '../src/engine/decision.js';
 import { newDecisionId } from '../src/engine/decision-id.js';
+import { isoTime } from '../src/engine/timestamp.js';
 import type { Engine } from '../src/engine/engine.js';
 import { validateRequest } from '../src/engine/request.js';
 import { computeActionHash } from '../src/receipt/decision-hash.js';
@@ -72,7 +73,7 @@ async function breakdown(minMs: number): Promise<Step[]> {
     ['evaluator.evaluate (extract fields, one VM call, read outcome)', each((i) => policy.evaluator.evaluate(validated[i].request, ENV))],
     ['decide (verdict, ordering, reasoning)', each((i) => decide(outcomes[i].applicable, outcomes[i].violated, policy.rulesById))],
     ['newDecisionId', each(() => newDecisionId(Date.now()))],
-    ['new Date().toISOString()', each(() => new Date(Date.now()).toISOString())],
+    ['timestamp (toISOString, once per millisecond)', each(() => isoTime(Date.now()))],
     ['computeActionHash (RFC 8785 + SHA-256, node:crypto)', w.requests.map((_, i) => async () => (await computeActionHash(validated[i].rawAction, validated[i].rawContext, nodeCryptoBackend), true))],
     ['Engine.evaluate (all of it)', engineDecides(engine, w)],
   ];

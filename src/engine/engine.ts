@@ -10,6 +10,7 @@ import { hasErrors, loadRuleSources, parseRuleText, type RuleSource } from '../r
 import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
 import { decide, internalFailure, type Verdict } from './decision.js';
 import { newDecisionId } from './decision-id.js';
+import { isoTime } from './timestamp.js';
 import type { ClauseOutcome } from './outcome.js';
 import { buildPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
 import { applyRateLimits } from './rate-limit.js';
@@ -281,18 +282,6 @@ export class Engine {
     this.changes = run.catch(() => undefined);
     return run;
   }
-}
-
-let isoMs = NaN;
-let isoText = '';
-
-/** `new Date(ms).toISOString()`, built once per millisecond: checks in the same one share it. */
-function isoTime(ms: number): string {
-  if (ms !== isoMs) {
-    isoText = new Date(ms).toISOString();
-    isoMs = ms;
-  }
-  return isoText;
 }
 
 /** A compiler limit (too many constants, say) reported like any other rule error. */

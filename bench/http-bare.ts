@@ -15,7 +15,7 @@ import { startNodeServer } from '../src/adapters/node-server.js';
 const preRead = process.argv.includes('--pre-read');
 const decoder = new TextDecoder();
 const app = new Hono();
-if (preRead) app.post('/echo', (c) => c.json(JSON.parse(decoder.decode(preReadBodyOf(c.env)))));
+if (preRead) app.post('/echo', (c) => c.json(JSON.parse(decoder.decode(preReadBodyOf(c.env)?.bytes))));
 else app.post('/echo', async (c) => c.json(await c.req.json()));
 
 const listening = (port: number): void => void process.stdout.write(`bare: listening on http://127.0.0.1:${port}\n`);

@@ -4,6 +4,7 @@
 // kept: the app still sees "more than the limit" and answers 413, and Node discards the rest.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PreReadBody } from '../http/body.js';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -38,8 +39,13 @@ export function withPreReadBody(listener: Listener, maxBytes: number): Listener 
   };
 }
 
-/** The bytes withPreReadBody kept, from the bindings @hono/node-server passes as `c.env`. */
-export function preReadBodyOf(env: unknown): Uint8Array | undefined {
-  const incoming = (env as { incoming?: { rawBody?: unknown } } | undefined)?.incoming;
-  return incoming?.rawBody instanceof Uint8Array ? incoming.rawBody : undefined;
+/**
+ * The bytes withPreReadBody kept and the request's Content-Type (from Node's own header object,
+ * so the app never builds a web Headers for it), from the bindings @hono/node-server passes as
+ * `c.env`.
+ */
+export function preReadBodyOf(env: unknown): PreReadBody | undefined {
+  const incoming = (env as { incoming?: { rawBody?: unknown; headers?: IncomingMessage['headers'] } } | undefined)?.incoming;
+  if (!(incoming?.rawBody instanceof Uint8Array)) return undefined;
+  return { bytes: incoming.rawBody, contentType: incoming.headers?.['content-type'] };
 }

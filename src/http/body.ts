@@ -7,11 +7,22 @@ import type { Json } from '../ir/types.js';
 import { JsonInputError, parseStrictJson, type JsonLimits } from '../json/strict-parse.js';
 import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from './problem.js';
 
+/**
+ * A body the adapter already read (capped at the limit + 1), with the request's Content-Type,
+ * so a route needs neither the web Request's body stream nor its Headers object.
+ */
+export interface PreReadBody {
+  bytes: Uint8Array;
+  contentType: string | undefined;
+}
+
 /** The media type without parameters, lower-cased: `application/json; charset=utf-8` → `application/json`. */
 export function mediaType(headers: Headers): string | undefined {
-  const raw = headers.get('content-type');
-  if (raw === null) return undefined;
-  return raw.split(';', 1)[0].trim().toLowerCase();
+  return mediaTypeOf(headers.get('content-type') ?? undefined);
+}
+
+function mediaTypeOf(contentType: string | undefined): string | undefined {
+  return contentType?.split(';', 1)[0].trim().toLowerCase();
 }
 
 /** `application/json` or any `application/*+json`. */
@@ -19,9 +30,9 @@ export function isJsonMediaType(type: string | undefined): boolean {
   return type === 'application/json' || (type !== undefined && /^application\/[a-z0-9.+-]+\+json$/.test(type));
 }
 
-/** Throws 415 unless the request says it carries JSON. */
-export function requireJson(headers: Headers): void {
-  const type = mediaType(headers);
+/** Throws 415 unless the Content-Type says JSON. */
+function requireJson(contentType: string | undefined): void {
+  const type = mediaTypeOf(contentType);
   if (!isJsonMediaType(type)) {
     throw new UnsupportedMediaType(type === undefined ? 'Content-Type must be application/json' : `Content-Type \`${type}\` is not application/json`);
   }
@@ -37,16 +48,17 @@ function tooLarge(maxBytes: number): PayloadTooLarge {
  * The body as UTF-8 text, at most `maxBytes` bytes; 413 past that, 400 if it is not UTF-8.
  * @example const text = await readBodyText(c.req.raw, 64 * 1024)
  */
-export async function readBodyText(req: Request, maxBytes: number, preRead?: Uint8Array): Promise<string> {
+export async function readBodyText(req: Request, maxBytes: number, preRead?: PreReadBody): Promise<string> {
+  // Bytes the adapter already read (capped at the limit + 1; its server refused a malformed
+  // Content-Length and left a declared size over the limit unread): no stream, no headers.
+  if (preRead !== undefined) {
+    if (preRead.bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
+    return decode(preRead.bytes);
+  }
   const declared = req.headers.get('content-length');
   if (declared !== null) {
     if (!/^\d{1,15}$/.test(declared.trim())) throw new BadRequest('invalid Content-Length');
     if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
-  }
-  // Bytes the adapter already read (capped at the limit + 1): no web stream is needed.
-  if (preRead !== undefined) {
-    if (preRead.byteLength > maxBytes) throw tooLarge(maxBytes);
-    return decode(preRead);
   }
   const body = req.body;
   if (body === null) return '';
@@ -96,8 +108,8 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
  * anything the strict parser refuses (duplicate keys, depth, unsafe integers, …).
  * @example const body = await readJson(c.req.raw, DEFAULT_JSON_LIMITS)
  */
-export async function readJson(req: Request, limits: JsonLimits, preRead?: Uint8Array): Promise<Json> {
-  requireJson(req.headers);
+export async function readJson(req: Request, limits: JsonLimits, preRead?: PreReadBody): Promise<Json> {
+  requireJson(preRead !== undefined ? preRead.contentType : req.headers.get('content-type') ?? undefined);
   const text = await readBodyText(req, limits.maxBytes, preRead);
   try {
     return parseStrictJson(text, limits);

@@ -8,6 +8,7 @@ import type { Signer } from '../receipt/sign.js';
 import type { NonceStore } from '../state/nonce-store.js';
 import type { ApiKey } from './api-keys.js';
 import type { AuditPort } from './audit-port.js';
+import type { PreReadBody } from './body.js';
 import type { Principal } from './auth.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
@@ -36,10 +37,11 @@ export interface AppDeps {
   /** Reported in /openapi.json. */
   version?: string;
   /**
-   * The body bytes an adapter already read for this request, from its bindings (`c.env`); the
-   * Node adapter reads bodies with Node streams, capped at the limit + 1, and hands them here.
+   * The body an adapter already read for this request, from its bindings (`c.env`); the Node
+   * adapter reads bodies with Node streams, capped at the limit + 1, and hands them here with
+   * the request's Content-Type.
    */
-  preReadBody?: (env: unknown) => Uint8Array | undefined;
+  preReadBody?: (env: unknown) => PreReadBody | undefined;
   /** Extra readiness condition (e.g. the audit store opened); /readyz also fails while draining. */
   ready?: () => boolean;
 }

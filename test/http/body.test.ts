@@ -96,9 +96,19 @@ describe('bytes an adapter already read', () => {
   it('are used instead of the stream, under the same limit', async () => {
     let pulled = 0;
     const req = () => new Request('http://x/', { method: 'POST', body: chunked([new Uint8Array(1)], () => pulled++), duplex: 'half' } as RequestInit);
-    expect(await readBodyText(req(), 10, new TextEncoder().encode('{"a":1}'))).toBe('{"a":1}');
-    expect(await status(readBodyText(req(), 10, new Uint8Array(11)))).toBe(413);
-    expect(await status(readBodyText(req(), 10, new Uint8Array([0xff])))).toBe(400);
+    const pre = (bytes: Uint8Array) => ({ bytes, contentType: 'application/json' });
+    expect(await readBodyText(req(), 10, pre(new TextEncoder().encode('{"a":1}')))).toBe('{"a":1}');
+    expect(await status(readBodyText(req(), 10, pre(new Uint8Array(11))))).toBe(413);
+    expect(await status(readBodyText(req(), 10, pre(new Uint8Array([0xff]))))).toBe(400);
     expect(pulled).toBe(0);
+  });
+
+  it('come with the Content-Type the adapter saw: the Request\'s Headers are not read', async () => {
+    const req = new Request('http://x/', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    Object.defineProperty(req, 'headers', { get: () => { throw new Error('headers read'); } });
+    const bytes = new TextEncoder().encode('{"a":1}');
+    expect(await readJson(req, DEFAULT_JSON_LIMITS, { bytes, contentType: 'application/json; charset=utf-8' })).toEqual({ a: 1 });
+    expect(await status(readJson(req, DEFAULT_JSON_LIMITS, { bytes, contentType: 'text/plain' }))).toBe(415);
+    expect(await status(readJson(req, DEFAULT_JSON_LIMITS, { bytes, contentType: undefined }))).toBe(415);
   });
 });

@@ -45,7 +45,8 @@ describe('hot reload', () => {
     writeFileSync(join(e.rulesDir, 'no-friday.yaml'), 'rule_id: no-friday\nprohibited:\n  - message: not on fridays\n    when: action.type == "deploy.friday"\n');
     await until('the new policy', async () => (await version()) !== before);
     expect(await approved('deploy.friday')).toBe(false);
-    expect(e.logs.some((l) => JSON.parse(l).msg === 'rules reloaded')).toBe(true);
+    // Logged once the reload's audit entries are durable, which may be after the swap is visible.
+    await until('the reload in the log', () => e.logs.some((l) => JSON.parse(l).msg === 'rules reloaded'));
     // Audited in every tenant's log: a global rule reaches them all.
     for (const [auditor, checker] of [[KEYS.acmeAuditor, KEYS.acmeChecker], [KEYS.globexAdmin, KEYS.globexChecker]]) {
       await until('the audit entry', async () => (await ruleChanges(auditor)).length > 0);

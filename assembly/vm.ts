@@ -33,7 +33,8 @@ const STACK: usize = memory.data(STACK_SLOTS * SLOT, 16);
  * checking pc once per instruction keeps every operand read inside the code section. */
 const MAX_INSN: u32 = 9;
 
-let pc: u32 = 0;
+/** Set by fail(): the dispatch loop continues at the clause's handler. */
+let failed = false;
 let sp: i32 = 0;
 let rule: u32 = 0;
 let clauseKind: i32 = 0;
@@ -57,8 +58,8 @@ let violBase: usize = 0;
   if (sp >= STACK_SLOTS) die(ST_STACK);
   return slot(sp++);
 }
-@inline function u8op(): i32 {
-  return <i32>load<u8>(codeBase + pc);
+@inline function u8op(at: u32): i32 {
+  return <i32>load<u8>(codeBase + at);
 }
 @inline function u16op(at: u32): u32 {
   return <u32>load<u16>(codeBase + at);
@@ -66,9 +67,9 @@ let violBase: usize = 0;
 @inline function u32op(at: u32): u32 {
   return load<u32>(codeBase + at);
 }
-function jumpTo(target: u32): void {
+function jumpTarget(target: u32): u32 {
   if (target >= codeLen) die(ST_BAD_CODE);
-  pc = target;
+  return target;
 }
 function constAt(off: u32): usize {
   const p = valuesBase + <usize>off;
@@ -97,7 +98,7 @@ function violation(code: i32, kind: i32, op: i32, n: i32, t0: u32, t1: u32, deta
 function fail(kind: i32, op: i32, n: i32, t0: u32, t1: u32, detail: i32): void {
   violation(CODE_EVAL_ERROR, kind, op, n, t0, t1, detail);
   sp = 0;
-  pc = handler;
+  failed = true;
 }
 function typeError1(op: i32, a: usize): void {
   fail(EK_OPERAND_TYPE, op, 1, slotType(a), 0, DETAIL_NONE);
@@ -182,13 +183,19 @@ function globSubject(op: i32, s: usize): bool {
 
 /** Run one rule's code from its entry point. */
 function runRule(entry: u32): void {
-  pc = entry;
+  // pc is a local (the loop's hottest state); helpers that fail set `failed` instead.
+  let pc = entry;
   sp = 0;
   handler = entry;
+  failed = false;
   for (;;) {
+    if (failed) {
+      failed = false;
+      pc = handler;
+    }
     if (pc + MAX_INSN > codeLen) die(ST_BAD_CODE);
     // Opcode 0 and anything above OP_LAST land in `default` (one br_table, no range test).
-    const op = u8op();
+    const op = u8op(pc);
     pc++;
     switch (op) {
       case Op.PushNull: setNull(push()); break;
@@ -304,13 +311,13 @@ function runRule(entry: u32): void {
           break;
         }
         // Short-circuit: && stops on false, || on true, leaving that value as the result.
-        if (slotBool(a) == (op == Op.OrTest)) jumpTo(target);
+        if (slotBool(a) == (op == Op.OrTest)) pc = jumpTarget(target);
         else sp--;
         break;
       }
       case Op.BoolCheck: {
         need(1);
-        const eop = u8op();
+        const eop = u8op(pc);
         pc++;
         const a = top();
         // Each side is checked on its own: the error names only the right side's type.
@@ -404,7 +411,7 @@ function runRule(entry: u32): void {
         setBool(a, r == 1);
         break;
       }
-      case Op.Jump: jumpTo(u32op(pc)); break;
+      case Op.Jump: pc = jumpTarget(u32op(pc)); break;
       case Op.JumpIfFalse:
       case Op.JumpIfTrue: {
         need(1);
@@ -413,12 +420,12 @@ function runRule(entry: u32): void {
         const a = top();
         if (slotType(a) != T_BOOL) die(ST_BAD_CODE);
         sp--;
-        if (slotBool(a) == (op == Op.JumpIfTrue)) jumpTo(target);
+        if (slotBool(a) == (op == Op.JumpIfTrue)) pc = jumpTarget(target);
         break;
       }
       case Op.TypeIs: {
         need(1);
-        const t = <u32>u8op();
+        const t = <u32>u8op(pc);
         pc++;
         setBool(top(), slotType(top()) == t);
         break;
@@ -490,7 +497,7 @@ function runRule(entry: u32): void {
         break;
       }
       case Op.Clause: {
-        clauseKind = u8op();
+        clauseKind = u8op(pc);
         clauseIndex = <i32>u16op(pc + 1);
         const h = u32op(pc + 3);
         if (h >= codeLen) die(ST_BAD_CODE);
@@ -523,7 +530,7 @@ function runRule(entry: u32): void {
         break;
       }
       case Op.Fail: {
-        const code = u8op();
+        const code = u8op(pc);
         violation(code, 0, 0, 0, 0, 0, DETAIL_NONE);
         sp = 0;
         pc = handler;

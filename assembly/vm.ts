@@ -33,9 +33,8 @@ const STACK: usize = memory.data(STACK_SLOTS * SLOT, 16);
  * checking pc once per instruction keeps every operand read inside the code section. */
 const MAX_INSN: u32 = 9;
 
-/** Set by fail(): the dispatch loop continues at the clause's handler. */
+/** Set by fail(): the dispatch loop continues at the clause's handler, with an empty stack. */
 let failed = false;
-let sp: i32 = 0;
 let rule: u32 = 0;
 let clauseKind: i32 = 0;
 let clauseIndex: i32 = 0;
@@ -48,15 +47,14 @@ let violBase: usize = 0;
 @inline function slot(i: i32): usize {
   return STACK + (<usize>i << 4);
 }
-@inline function top(): usize {
-  return slot(sp - 1);
-}
-@inline function need(n: i32): void {
+// The stack pointer `sp` is a local of runRule: these take it as an argument.
+@inline function need(sp: i32, n: i32): void {
   if (sp < n) die(ST_STACK);
 }
-@inline function push(): usize {
-  if (sp >= STACK_SLOTS) die(ST_STACK);
-  return slot(sp++);
+/** Slot `i` for a push (the caller increments sp); traps when the stack is full. */
+@inline function pushAt(i: i32): usize {
+  if (i >= STACK_SLOTS) die(ST_STACK);
+  return slot(i);
 }
 @inline function u8op(at: u32): i32 {
   return <i32>load<u8>(codeBase + at);
@@ -97,7 +95,6 @@ function violation(code: i32, kind: i32, op: i32, n: i32, t0: u32, t1: u32, deta
 /** An evaluation error: the clause is violated with it; continue at the clause's handler. */
 function fail(kind: i32, op: i32, n: i32, t0: u32, t1: u32, detail: i32): void {
   violation(CODE_EVAL_ERROR, kind, op, n, t0, t1, detail);
-  sp = 0;
   failed = true;
 }
 function typeError1(op: i32, a: usize): void {
@@ -124,17 +121,18 @@ function cpCount(p: usize, n: u32): u32 {
   return c;
 }
 
-/** Push a finite number, or fail with not_finite. */
-function arith(op: i32, v: f64): void {
+/** Put a finite number in slot a (true), or fail with not_finite (false). */
+function arith(op: i32, a: usize, v: f64): bool {
   if (!isFinite<f64>(v)) {
     fail(EK_NOT_FINITE, op, 0, 0, 0, DETAIL_NONE);
-    return;
+    return false;
   }
-  sp--;
-  setNum(top(), v);
+  setNum(a, v);
+  return true;
 }
 
-function compare(op: i32, a: usize, b: usize): void {
+/** The comparison of slots a and b into a (true), or a type error (false). */
+function compare(op: i32, a: usize, b: usize): bool {
   const ta = slotType(a);
   let c: i32 = 0;
   if (ta == T_NUM && slotType(b) == T_NUM) {
@@ -144,19 +142,19 @@ function compare(op: i32, a: usize, b: usize): void {
     c = bytesCmp(slotPtr(a), slotLen(a), slotPtr(b), slotLen(b));
   } else {
     typeError2(op, a, b);
-    return;
+    return false;
   }
   let r = false;
   if (op == ErrOp.Lt) r = c < 0;
   else if (op == ErrOp.Le) r = c <= 0;
   else if (op == ErrOp.Gt) r = c > 0;
   else r = c >= 0;
-  sp--;
   setBool(a, r);
+  return true;
 }
 
-/** `x in y` / `contains(y, x)`: list membership or substring. */
-function within(op: i32, x: usize, y: usize, first: usize, second: usize): void {
+/** `x in y` / `contains(y, x)`: list membership or substring, into `first` (the lower slot). */
+function within(op: i32, x: usize, y: usize, first: usize, second: usize): bool {
   const ty = slotType(y);
   let r = false;
   if (ty == T_LIST) {
@@ -165,10 +163,10 @@ function within(op: i32, x: usize, y: usize, first: usize, second: usize): void 
     r = contains(slotPtr(y), slotLen(y), slotPtr(x), slotLen(x));
   } else {
     typeError2(op, first, second);
-    return;
+    return false;
   }
-  sp--;
-  setBool(slot(sp - 1), r);
+  setBool(first, r);
+  return true;
 }
 
 /** Normalize the path in slot s for a glob; false (after recording the error) when invalid. */
@@ -183,33 +181,34 @@ function globSubject(op: i32, s: usize): bool {
 
 /** Run one rule's code from its entry point. */
 function runRule(entry: u32): void {
-  // pc is a local (the loop's hottest state); helpers that fail set `failed` instead.
+  // pc and sp are locals (the loop's hottest state); helpers that fail set `failed` instead.
   let pc = entry;
-  sp = 0;
+  let sp: i32 = 0;
   handler = entry;
   failed = false;
   for (;;) {
     if (failed) {
       failed = false;
       pc = handler;
+      sp = 0;
     }
     if (pc + MAX_INSN > codeLen) die(ST_BAD_CODE);
     // Opcode 0 and anything above OP_LAST land in `default` (one br_table, no range test).
     const op = u8op(pc);
     pc++;
     switch (op) {
-      case Op.PushNull: setNull(push()); break;
-      case Op.PushTrue: setBool(push(), true); break;
-      case Op.PushFalse: setBool(push(), false); break;
-      case Op.PushNum: setNum(push(), load<f64>(codeBase + pc)); pc += 8; break;
-      case Op.PushStr: setStrId(push(), u32op(pc)); pc += 4; break;
-      case Op.PushConst: decodeInto(constAt(u32op(pc)), push()); pc += 4; break;
+      case Op.PushNull: setNull(pushAt(sp++)); break;
+      case Op.PushTrue: setBool(pushAt(sp++), true); break;
+      case Op.PushFalse: setBool(pushAt(sp++), false); break;
+      case Op.PushNum: setNum(pushAt(sp++), load<f64>(codeBase + pc)); pc += 8; break;
+      case Op.PushStr: setStrId(pushAt(sp++), u32op(pc)); pc += 4; break;
+      case Op.PushConst: decodeInto(constAt(u32op(pc)), pushAt(sp++)); pc += 4; break;
       case Op.LoadField: {
         const f = u16op(pc);
         pc += 2;
         if (f >= nFields) die(ST_BAD_CODE);
         const off = load<u32>(inputBase + I_HEADER + <usize>f * 4);
-        const s = push();
+        const s = pushAt(sp++);
         if (off == 0) setNull(s);
         else if (off >= inputLen) die(ST_BAD_INPUT);
         else decodeInto(inputBase + off, s);
@@ -218,57 +217,57 @@ function runRule(entry: u32): void {
       case Op.MakeList: {
         const n = <i32>u16op(pc);
         pc += 2;
-        need(n);
+        need(sp, n);
         const p = makeList(slot(sp - n), <u32>n);
         sp -= n;
-        const s = push();
+        const s = pushAt(sp++);
         store<u32>(s, T_LIST);
         store<u32>(s, <u32>p, 8);
         break;
       }
       case Op.Not: {
-        need(1);
-        const a = top();
+        need(sp, 1);
+        const a = slot(sp - 1);
         if (slotType(a) != T_BOOL) typeError1(ErrOp.Not, a);
         else setBool(a, !slotBool(a));
         break;
       }
       case Op.Neg: {
-        need(1);
-        const a = top();
+        need(sp, 1);
+        const a = slot(sp - 1);
         if (slotType(a) != T_NUM) typeError1(ErrOp.Neg, a);
         else setNum(a, -slotNum(a));
         break;
       }
       case Op.Eq:
       case Op.Ne: {
-        need(2);
+        need(sp, 2);
         const r = eqSlots(slot(sp - 2), slot(sp - 1));
         sp--;
-        setBool(top(), op == Op.Eq ? r : !r);
+        setBool(slot(sp - 1), op == Op.Eq ? r : !r);
         break;
       }
-      case Op.Lt: need(2); compare(ErrOp.Lt, slot(sp - 2), slot(sp - 1)); break;
-      case Op.Le: need(2); compare(ErrOp.Le, slot(sp - 2), slot(sp - 1)); break;
-      case Op.Gt: need(2); compare(ErrOp.Gt, slot(sp - 2), slot(sp - 1)); break;
-      case Op.Ge: need(2); compare(ErrOp.Ge, slot(sp - 2), slot(sp - 1)); break;
+      case Op.Lt: need(sp, 2); if (compare(ErrOp.Lt, slot(sp - 2), slot(sp - 1))) sp--; break;
+      case Op.Le: need(sp, 2); if (compare(ErrOp.Le, slot(sp - 2), slot(sp - 1))) sp--; break;
+      case Op.Gt: need(sp, 2); if (compare(ErrOp.Gt, slot(sp - 2), slot(sp - 1))) sp--; break;
+      case Op.Ge: need(sp, 2); if (compare(ErrOp.Ge, slot(sp - 2), slot(sp - 1))) sp--; break;
       case Op.In: {
-        need(2);
+        need(sp, 2);
         const x = slot(sp - 2), y = slot(sp - 1);
-        within(ErrOp.In, x, y, x, y);
+        if (within(ErrOp.In, x, y, x, y)) sp--;
         break;
       }
       case Op.Contains: {
-        need(2);
+        need(sp, 2);
         const y = slot(sp - 2), x = slot(sp - 1);
-        within(ErrOp.Contains, x, y, y, x);
+        if (within(ErrOp.Contains, x, y, y, x)) sp--;
         break;
       }
       case Op.Add: {
-        need(2);
+        need(sp, 2);
         const a = slot(sp - 2), b = slot(sp - 1);
         if (slotType(a) == T_NUM && slotType(b) == T_NUM) {
-          arith(ErrOp.Add, slotNum(a) + slotNum(b));
+          if (arith(ErrOp.Add, a, slotNum(a) + slotNum(b))) sp--;
         } else if (slotType(a) == T_STR && slotType(b) == T_STR) {
           const la = slotLen(a), lb = slotLen(b);
           const p = alloc(<usize>la + <usize>lb);
@@ -285,7 +284,7 @@ function runRule(entry: u32): void {
       case Op.Mul:
       case Op.Div:
       case Op.Mod: {
-        need(2);
+        need(sp, 2);
         const a = slot(sp - 2), b = slot(sp - 1);
         const eop = op == Op.Sub ? ErrOp.Sub : op == Op.Mul ? ErrOp.Mul : op == Op.Div ? ErrOp.Div : ErrOp.Mod;
         if (slotType(a) != T_NUM || slotType(b) != T_NUM) {
@@ -297,15 +296,15 @@ function runRule(entry: u32): void {
           fail(EK_DIVISION_BY_ZERO, eop, 0, 0, 0, DETAIL_NONE);
           break;
         }
-        arith(eop, op == Op.Sub ? x - y : op == Op.Mul ? x * y : op == Op.Div ? x / y : x % y);
+        if (arith(eop, a, op == Op.Sub ? x - y : op == Op.Mul ? x * y : op == Op.Div ? x / y : x % y)) sp--;
         break;
       }
       case Op.AndTest:
       case Op.OrTest: {
-        need(1);
+        need(sp, 1);
         const target = u32op(pc);
         pc += 4;
-        const a = top();
+        const a = slot(sp - 1);
         if (slotType(a) != T_BOOL) {
           typeError1(op == Op.AndTest ? ErrOp.And : ErrOp.Or, a);
           break;
@@ -316,17 +315,17 @@ function runRule(entry: u32): void {
         break;
       }
       case Op.BoolCheck: {
-        need(1);
+        need(sp, 1);
         const eop = u8op(pc);
         pc++;
-        const a = top();
+        const a = slot(sp - 1);
         // Each side is checked on its own: the error names only the right side's type.
         if (slotType(a) != T_BOOL) fail(EK_OPERAND_TYPE, eop, 1, slotType(a), 0, DETAIL_NONE);
         break;
       }
       case Op.StartsWith:
       case Op.EndsWith: {
-        need(2);
+        need(sp, 2);
         const a = slot(sp - 2), b = slot(sp - 1);
         const eop = op == Op.StartsWith ? ErrOp.StartsWith : ErrOp.EndsWith;
         if (slotType(a) != T_STR || slotType(b) != T_STR) {
@@ -342,8 +341,8 @@ function runRule(entry: u32): void {
       }
       case Op.Lower:
       case Op.Upper: {
-        need(1);
-        const a = top();
+        need(sp, 1);
+        const a = slot(sp - 1);
         if (slotType(a) != T_STR) {
           typeError1(op == Op.Lower ? ErrOp.Lower : ErrOp.Upper, a);
           break;
@@ -353,8 +352,8 @@ function runRule(entry: u32): void {
         break;
       }
       case Op.Len: {
-        need(1);
-        const a = top();
+        need(sp, 1);
+        const a = slot(sp - 1);
         const t = slotType(a);
         if (t == T_STR) setNum(a, <f64>cpCount(slotPtr(a), slotLen(a)));
         else if (t == T_LIST) setNum(a, <f64>listCount(slotPtr(a)));
@@ -362,7 +361,7 @@ function runRule(entry: u32): void {
         break;
       }
       case Op.Glob: {
-        need(2);
+        need(sp, 2);
         const a = slot(sp - 2), b = slot(sp - 1);
         if (slotType(a) != T_STR || slotType(b) != T_STR) {
           typeError2(ErrOp.Glob, a, b);
@@ -379,7 +378,7 @@ function runRule(entry: u32): void {
         break;
       }
       case Op.GlobAny: {
-        need(2);
+        need(sp, 2);
         const a = slot(sp - 2), b = slot(sp - 1);
         if (slotType(a) != T_STR || slotType(b) != T_LIST || !allStrings(slotPtr(b))) {
           typeError2(ErrOp.GlobAny, a, b);
@@ -396,7 +395,7 @@ function runRule(entry: u32): void {
         break;
       }
       case Op.InCidr: {
-        need(2);
+        need(sp, 2);
         const a = slot(sp - 2), b = slot(sp - 1);
         if (slotType(a) != T_STR || slotType(b) != T_STR) {
           typeError2(ErrOp.InCidr, a, b);
@@ -414,26 +413,26 @@ function runRule(entry: u32): void {
       case Op.Jump: pc = jumpTarget(u32op(pc)); break;
       case Op.JumpIfFalse:
       case Op.JumpIfTrue: {
-        need(1);
+        need(sp, 1);
         const target = u32op(pc);
         pc += 4;
-        const a = top();
+        const a = slot(sp - 1);
         if (slotType(a) != T_BOOL) die(ST_BAD_CODE);
         sp--;
         if (slotBool(a) == (op == Op.JumpIfTrue)) pc = jumpTarget(target);
         break;
       }
       case Op.TypeIs: {
-        need(1);
+        need(sp, 1);
         const t = <u32>u8op(pc);
         pc++;
-        setBool(top(), slotType(top()) == t);
+        setBool(slot(sp - 1), slotType(slot(sp - 1)) == t);
         break;
       }
       case Op.MatchAction: {
         const pat = u32op(pc);
         pc += 4;
-        const a = push();
+        const a = pushAt(sp++);
         setStrId(a, pat);
         const pp = slotPtr(a), pl = slotLen(a);
         const off = nFields > 0 ? load<u32>(inputBase + I_HEADER) : 0;
@@ -450,7 +449,7 @@ function runRule(entry: u32): void {
         break;
       }
       case Op.MatchPrefix: {
-        const a = push();
+        const a = pushAt(sp++);
         setStrId(a, u32op(pc));
         pc += 4;
         const pp = slotPtr(a), pl = slotLen(a);
@@ -464,10 +463,10 @@ function runRule(entry: u32): void {
         break;
       }
       case Op.ScopeGlobs: {
-        need(1);
+        need(sp, 1);
         const list = constAt(u32op(pc));
         pc += 4;
-        const a = top();
+        const a = slot(sp - 1);
         let r = false;
         if (slotType(a) == T_STR) {
           // A path that cannot be normalized counts as matching: scopes err toward applying.
@@ -482,17 +481,17 @@ function runRule(entry: u32): void {
         break;
       }
       case Op.NormPathOrNull: {
-        need(1);
-        const a = top();
+        need(sp, 1);
+        const a = slot(sp - 1);
         if (slotType(a) != T_STR || normPath(slotPtr(a), slotLen(a)) >= 0) setNull(a);
         else setStr(a, -1, outPtr, outLen);
         break;
       }
       case Op.ExtBlocked: {
-        need(1);
+        need(sp, 1);
         const list = constAt(u32op(pc));
         pc += 4;
-        const a = top();
+        const a = slot(sp - 1);
         setBool(a, slotType(a) == T_STR && extBlocked(slotPtr(a), slotLen(a), list));
         break;
       }
@@ -510,8 +509,8 @@ function runRule(entry: u32): void {
       case Op.EndRequired:
       case Op.EndExpression:
       case Op.EndWhen: {
-        need(1);
-        const a = top();
+        need(sp, 1);
+        const a = slot(sp - 1);
         sp--;
         if (slotType(a) != T_BOOL) {
           violation(CODE_EVAL_ERROR, EK_NOT_BOOLEAN, ErrOp.Clause, 1, slotType(a), 0, DETAIL_NONE);

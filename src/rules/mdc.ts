@@ -2,6 +2,10 @@
 // block are YAML read in place (positions counted from their first line in the file); the Markdown
 // parts become synthesized raw entries whose spans point at the heading, the `**Rule ID:**`
 // line, or the exact column of each bullet's expression.
+//
+// The design named gray-matter for the front matter. It is not used: it `require`s `fs` when
+// loaded, which the web-standard core cannot carry to Workers and browsers, and it parses with
+// js-yaml, which keeps no source positions. Splitting at the `---` lines takes a few lines here.
 
 import type { Diagnostic, Span } from '../ir/types.js';
 import { readBullet, type BulletLines } from './mdc-bullets.js';
@@ -56,7 +60,8 @@ class MdcReader {
       this.error(this.at(0, 0), 'mdc-front-matter', 'front matter is not closed', 'end it with a line `---`');
       return null;
     }
-    const yaml = readYaml(this.lines.slice(1, end).join('\n'), this.file, 2);
+    // Each front matter line ends in a newline in the file (a `|+` scalar keeps the last one).
+    const yaml = readYaml(this.lines.slice(1, end).join('\n') + '\n', this.file, 2);
     this.diagnostics.push(...yaml.diagnostics);
     const value = yaml.values[0];
     if (value && value.kind !== 'map') {
@@ -137,7 +142,7 @@ class MdcReader {
       this.error(keySpan, 'mdc-fence', 'the ```yaml conditions block is not closed', 'end it with a line ```');
       return;
     }
-    const yaml = readYaml(this.lines.slice(open + 1, close).join('\n'), this.file, open + 2);
+    const yaml = readYaml(this.lines.slice(open + 1, close).join('\n') + '\n', this.file, open + 2);
     this.diagnostics.push(...yaml.diagnostics);
     const v = yaml.values[0];
     if (!v) return;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ADVISORY_HELP, readMdc } from '../../src/rules/mdc.js';
 import { readBullet, trailingCodeSpan } from '../../src/rules/mdc-bullets.js';
 import type { RawValue } from '../../src/rules/raw.js';
+import { readYaml } from '../../src/rules/yaml.js';
 import { lines, plain } from './helpers.js';
 
 const EXAMPLE = `---
@@ -69,6 +70,15 @@ describe('readMdc', () => {
     expect(plain(conds)).toEqual([{ type: 'rate_limit_check', parameters: { requests_per_minute: 5 } }]);
     const type = entry((conds as { items: RawValue[] }).items[0], 'type');
     expect(type.span).toMatchObject({ line: 6, col: 9 });
+  });
+
+  it('reads front matter scalars as the same YAML file would, kept final newlines included', () => {
+    for (const front of ['description: |+\n  kept\n', 'description: |+\n  kept\n\n', 'name: |-\n  stripped\n\n', 'description: >+\n  a\n  b\n\n\n']) {
+      const fromMdc = readMdc(`---\n${front}---\n# T\n`, 't.mdc').values[0];
+      const fromYaml = readYaml(front, 't.yaml').values[0];
+      const key = front.split(':')[0];
+      expect(plain(entry(fromMdc, key))).toBe(plain(entry(fromYaml, key)));
+    }
   });
 
   it('maps YAML errors in the front matter and the conditions block to file lines', () => {

@@ -3,7 +3,7 @@
 
 import { webCryptoBackend, type CryptoBackend } from './backend.js';
 import { Base64UrlError, base64urlDecode } from './base64url.js';
-import { canonicalBytes, CanonicalizationError } from './jcs.js';
+import { canonicalize, CanonicalizationError } from './jcs.js';
 import type { KeyRing } from './keys.js';
 import type { Json } from '../ir/types.js';
 
@@ -13,10 +13,10 @@ export async function verifySignedObject(obj: Record<string, unknown>, keys: Key
   const { signature, ...unsigned } = obj;
   if (typeof signature !== 'string' || typeof obj.kid !== 'string' || typeof obj.alg !== 'string') return 'malformed';
   let sig: Uint8Array;
-  let bytes: Uint8Array;
+  let signed: string;
   try {
     sig = base64urlDecode(signature);
-    bytes = canonicalBytes(unsigned as Json);
+    signed = canonicalize(unsigned as Json);
   } catch (e) {
     if (e instanceof Base64UrlError || e instanceof CanonicalizationError) return 'malformed';
     throw e;
@@ -25,5 +25,5 @@ export async function verifySignedObject(obj: Record<string, unknown>, keys: Key
   if (key === undefined) return 'unknown_kid';
   // An object claiming another algorithm than its key's is refused outright: no alg confusion.
   if (key.alg !== obj.alg) return 'bad_signature';
-  return (await backend.verify(key, bytes, sig)) ? 'ok' : 'bad_signature';
+  return (await backend.verify(key, signed, sig)) ? 'ok' : 'bad_signature';
 }

@@ -13,6 +13,7 @@ import type { Logger } from '../http/logger.js';
 import { ServerMetrics } from '../http/metrics.js';
 import { createSigner, type Signer } from '../receipt/sign.js';
 import { MemoryNonceStore } from '../state/nonce-store.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf } from './node-body.js';
 import { loadOrCreateEd25519Key } from './node-ed25519.js';
@@ -66,6 +67,17 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   const rulesStat = await stat(cfg.rulesDir).catch(() => undefined);
   if (!rulesStat?.isDirectory()) throw new SidecarConfigError(`rules directory \`${cfg.rulesDir}\` not found`);
   await mkdir(cfg.dataDir, { recursive: true });
+  // One server per data directory: two would interleave their audit files.
+  const lock = await lockDataDir(cfg.dataDir);
+  try {
+    return await serveHoldingLock(cfg, keys, lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDirLock): Promise<Sidecar> {
 
   const { secret, source } = await loadOrCreateSecret(cfg.secret, cfg.dataDir);
   const signer = await createSigner({
@@ -101,6 +113,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
       await drained; // every check already started is signed, logged and answered
       await closed;
       await audit.close(); // flush
+      await lock.release();
     })());
 
   return { url: server.url, mode: keys.length === 0 ? 'open-local' : 'keys', secretSource: source, engine, shutdown };

@@ -1,0 +1,104 @@
+// One `mge serve` per data directory: two processes appending to the same audit files would
+// interleave their lines and each rebuild a different tree. The lock is a file holding the
+// owner's pid, created exclusively; a lock whose process no longer runs (a crash, SIGKILL) is
+// taken over, as PostgreSQL does with postmaster.pid.
+
+import { open, readFile, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+export const LOCK_FILE = 'mge.lock';
+
+/** The data directory is held by another running process. */
+export class DataDirLockedError extends Error {
+  override readonly name = 'DataDirLockedError';
+}
+
+export interface DataDirLock {
+  readonly path: string;
+  /** Removes the lock file (only if it is still ours). */
+  release(): Promise<void>;
+}
+
+interface Owner {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+function parseOwner(text: string): Owner | undefined {
+  try {
+    const o = JSON.parse(text) as Partial<Owner>;
+    return typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.since === 'string' ? (o as Owner) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` is a running process here (EPERM: it runs, as another user). */
+function isRunning(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the data directory's lock, or throws DataDirLockedError naming the process that holds
+ * it. A lock from another host is never taken over (its pid means nothing here).
+ *
+ * @example const lock = await lockDataDir('./data'); … await lock.release()
+ */
+export async function lockDataDir(dir: string): Promise<DataDirLock> {
+  const path = join(dir, LOCK_FILE);
+  const me: Owner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  const text = JSON.stringify(me) + '\n';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fh = await open(path, 'wx');
+      try {
+        await fh.writeFile(text);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      return { path, release: () => releaseIfOurs(path, text) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let held: string;
+    try {
+      held = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
+      throw err;
+    }
+    const owner = parseOwner(held);
+    // A lock still being written reads as empty: give its writer a moment.
+    if (owner === undefined && held === '' && attempt === 0) {
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    if (owner !== undefined && (owner.host !== me.host || isRunning(owner.pid))) {
+      throw new DataDirLockedError(
+        `data directory \`${dir}\` is in use by process ${owner.pid} on \`${owner.host}\` (since ${owner.since}); run one mge serve per data directory, or remove \`${path}\` if that process is gone`,
+      );
+    }
+    // The owner is gone (or the file is not a lock we wrote): take it over.
+    await unlink(path).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+  throw new DataDirLockedError(`data directory \`${dir}\`: could not take \`${path}\` (another process keeps taking it)`);
+}
+
+async function releaseIfOurs(path: string, text: string): Promise<void> {
+  try {
+    if ((await readFile(path, 'utf8')) === text) await unlink(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DataDirLockedError, LOCK_FILE, lockDataDir } from '../../src/adapters/data-dir-lock.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mge-lock-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A pid that ran and has exited (so nothing runs under it, barring reuse in the meantime). */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((r) => child.once('exit', r));
+  return child.pid!;
+}
+
+describe('lockDataDir', () => {
+  it('holds the directory until released, refusing a second owner with who holds it', async () => {
+    const lock = await lockDataDir(dir);
+    const owner = JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8'));
+    expect(owner).toMatchObject({ pid: process.pid, host: hostname() });
+    const second = lockDataDir(dir);
+    await expect(second).rejects.toThrow(DataDirLockedError);
+    await expect(lockDataDir(dir)).rejects.toThrow(`is in use by process ${process.pid} on \`${hostname()}\``);
+    await lock.release();
+    const again = await lockDataDir(dir);
+    await again.release();
+  });
+
+  it('takes over a lock whose process is gone, and a file that is not a lock', async () => {
+    const pid = await deadPid();
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid, host: hostname(), since: '2026-01-01T00:00:00.000Z' }));
+    const lock = await lockDataDir(dir);
+    expect(JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
+    await lock.release();
+    await writeFile(join(dir, LOCK_FILE), 'garbage');
+    await (await lockDataDir(dir)).release();
+  });
+
+  it('never takes over a lock from another host', async () => {
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: await deadPid(), host: `${hostname()}-elsewhere`, since: '2026-01-01T00:00:00.000Z' }));
+    await expect(lockDataDir(dir)).rejects.toThrow(DataDirLockedError);
+  });
+
+  it('release leaves a lock that is no longer ours alone', async () => {
+    const lock = await lockDataDir(dir);
+    const other = JSON.stringify({ pid: process.pid, host: hostname(), since: 'later' });
+    await writeFile(join(dir, LOCK_FILE), other);
+    await lock.release();
+    expect(await readFile(join(dir, LOCK_FILE), 'utf8')).toBe(other);
+  });
+});

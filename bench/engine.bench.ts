@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { nodeCryptoBackend } from '../src/adapters/node-crypto.js';
 import { decide } from '../src/engine/decision.js';
 import { newDecisionId } from '../src/engine/decision-id.js';
-import { isoTime } from '../src/engine/timestamp.js';
+import { IsoTimeCache } from '../src/receipt/iso-time.js';
 import type { Engine } from '../src/engine/engine.js';
 import { validateRequest } from '../src/engine/request.js';
 import { computeActionHash } from '../src/receipt/decision-hash.js';
@@ -68,12 +68,13 @@ async function breakdown(minMs: number): Promise<Step[]> {
   const validated = w.requests.map(({ request }) => validateRequest(request));
   const outcomes = validated.map((v) => policy.evaluator.evaluate(v.request, ENV));
   const each = (f: (i: number) => unknown): Decide[] => w.requests.map((_, i) => () => (f(i), true));
+  const timestamps = new IsoTimeCache();
   const steps: [string, Decide[]][] = [
     ['validateRequest (shape, limits, strict JSON)', each((i) => validateRequest(w.requests[i].request))],
     ['evaluator.evaluate (extract fields, one VM call, read outcome)', each((i) => policy.evaluator.evaluate(validated[i].request, ENV))],
     ['decide (verdict, ordering, reasoning)', each((i) => decide(outcomes[i].applicable, outcomes[i].violated, policy.rulesById))],
     ['newDecisionId', each(() => newDecisionId(Date.now()))],
-    ['timestamp (toISOString, once per millisecond)', each(() => isoTime(Date.now()))],
+    ['timestamp (toISOString, once per millisecond)', each(() => timestamps.format(Date.now()))],
     ['computeActionHash (RFC 8785 + SHA-256, node:crypto)', w.requests.map((_, i) => async () => (await computeActionHash(validated[i].rawAction, validated[i].rawContext, nodeCryptoBackend), true))],
     ['Engine.evaluate (all of it)', engineDecides(engine, w)],
   ];

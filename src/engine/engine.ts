@@ -10,7 +10,7 @@ import { hasErrors, loadRuleSources, parseRuleText, type RuleSource } from '../r
 import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
 import { decide, internalFailure, type Verdict } from './decision.js';
 import { newDecisionId } from './decision-id.js';
-import { isoTime } from './timestamp.js';
+import { IsoTimeCache } from '../receipt/iso-time.js';
 import type { ClauseOutcome } from './outcome.js';
 import { buildPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
 import { applyRateLimits } from './rate-limit.js';
@@ -98,6 +98,8 @@ export class Engine {
   private policies = new Map<string, TenantPolicy>();
   /** Rule changes are serialized: each builds on the state the previous one left. */
   private changes: Promise<unknown> = Promise.resolve();
+  /** Decision timestamps: checks in the same millisecond share the ISO text. */
+  private readonly timestamps = new IsoTimeCache();
 
   constructor(private readonly opts: EngineOptions, files: FileRules, private readonly vm?: Vm) {
     this.kind = opts.evaluator ?? 'vm';
@@ -130,7 +132,7 @@ export class Engine {
     const tenant = opts.tenant ?? DEFAULT_TENANT;
     const { request, rawAction, rawContext } = validateRequest(value, this.limits);
     const nowMs = this.now();
-    const timestamp = isoTime(nowMs);
+    const timestamp = this.timestamps.format(nowMs);
     const policy = this.policy(tenant);
     const env = { tenant, time: timestamp };
 

@@ -3,7 +3,7 @@
 // after `graceMs`, any connection still open.
 
 import { getRequestListener } from '@hono/node-server';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BadRequest } from '../http/problem.js';
@@ -32,7 +32,12 @@ export interface RunningServer {
  * @example const running = await startNodeServer(app.fetch, { host: '127.0.0.1', port: 8080 })
  */
 export function startNodeServer(fetch: (req: Request) => Response | Promise<Response>, opts: NodeServerOptions): Promise<RunningServer> {
-  const server = createServer(withPreReadBody(getRequestListener(fetch), opts.maxBodyBytes ?? 64 * 1024));
+  const listener = withPreReadBody(getRequestListener(fetch), opts.maxBodyBytes ?? 64 * 1024);
+  // Node would answer a request without Host with a bare 400 of its own; ours is problem+json.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    if (req.headers.host === undefined) return answerProblem(res, new BadRequest('the request has no Host header'));
+    return listener(req, res);
+  });
   // A request whose headers never finish must not hold a socket forever.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -63,13 +68,22 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
   });
 }
 
-/** Requests Node's parser refuses (bad framing, no Host) get problem+json too, then the socket closes. */
+function problemBody(p: BadRequest): string {
+  return JSON.stringify({ type: `urn:mge:problem:${p.slug}`, title: p.title, status: p.status, detail: p.detail });
+}
+
+function answerProblem(res: ServerResponse, p: BadRequest): void {
+  const body = problemBody(p);
+  res.writeHead(p.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+}
+
+/** Requests Node's parser refuses (bad framing, oversized headers) get problem+json too, then the socket closes. */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
   const p = new BadRequest(err.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'malformed HTTP request');
-  const body = JSON.stringify({ type: `urn:mge:problem:${p.slug}`, title: p.title, status: p.status, detail: p.detail });
+  const body = problemBody(p);
   socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

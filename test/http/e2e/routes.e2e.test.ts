@@ -137,14 +137,20 @@ describe('every error status of SPEC §8, as problem+json', () => {
     expect(res.status, res.body).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ tenant: 'acme', approved: true });
   });
+  const raw = (request: string): Promise<string> => new Promise<string>((resolve) => {
+    const s = connect(Number(new URL(e.url).port), '127.0.0.1', () => s.end(request));
+    let out = '';
+    s.on('data', (c: Buffer) => (out += c.toString()));
+    s.on('close', () => resolve(out));
+  });
+  it('400 problem+json for a request without a Host header (HTTP/1.1 requires one)', async () => {
+    const answer = await raw('POST /api/v1/governance/check HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('content-type: application/problem+json');
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, detail: 'the request has no Host header' });
+  });
   it('400 problem+json even for what Node\'s HTTP parser refuses', async () => {
-    const port = Number(new URL(e.url).port);
-    const answer = await new Promise<string>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => s.end('POST /api/v1/governance/check HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}'));
-      let out = '';
-      s.on('data', (c: Buffer) => (out += c.toString()));
-      s.on('close', () => resolve(out));
-    });
+    const answer = await raw('POST /api/v1/governance/check HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}');
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(answer).toContain('content-type: application/problem+json');
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, detail: 'malformed HTTP request' });

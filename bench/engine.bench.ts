@@ -5,7 +5,6 @@
 //   engine     — Engine.evaluate(): shape check, evaluator, decision, action_hash (SHA-256), id.
 // Usage: npm run bench:engine [-- --quick]. Prints a table and writes its section of RESULTS.md.
 
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { nodeCryptoBackend } from '../src/adapters/node-crypto.js';
 import { decide } from '../src/engine/decision.js';
 import { newDecisionId } from '../src/engine/decision-id.js';
@@ -15,6 +14,7 @@ import { validateRequest } from '../src/engine/request.js';
 import { computeActionHash } from '../src/receipt/decision-hash.js';
 import type { Decide } from './workloads/engine.js';
 import { formatNs, markdownTable, timeDecisions, type Timing } from './workloads/harness.js';
+import { writeResultsSection } from './workloads/results-file.js';
 import { generatedWorkload, type Workload } from './workloads/index.js';
 import { mgeEngineFor } from './workloads/mge.js';
 
@@ -101,7 +101,6 @@ function report(rows: Row[], steps: Step[], started: Date, quick: boolean): stri
     }),
   );
   return [
-    '<!-- engine-bench:start -->',
     '## Engine: evaluate() by rule count (VM vs oracle)',
     '',
     `\`npm run bench:engine${quick ? ' -- --quick' : ''}\`, ${started.toISOString()}. Each request is governed by one rule; 11 requests in turn.`,
@@ -111,16 +110,7 @@ function report(rows: Row[], steps: Step[], started: Date, quick: boolean): stri
     '### Where Engine.evaluate goes (5 rules; each step timed alone, p50)',
     '',
     markdownTable(['step', 'p50', 'p99'], steps.map((x) => [x.step, formatNs(x.timing.p50_ns), formatNs(x.timing.p99_ns)])),
-    '<!-- engine-bench:end -->',
   ].join('\n');
-}
-
-/** Replaces (or appends) the engine section of RESULTS.md, leaving the peer sections alone. */
-function writeSection(section: string): void {
-  const file = new URL('./RESULTS.md', import.meta.url);
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const re = /<!-- engine-bench:start -->[\s\S]*<!-- engine-bench:end -->/;
-  writeFileSync(file, re.test(old) ? old.replace(re, section) : `${old.trimEnd()}\n\n${section}\n`);
 }
 
 async function main(): Promise<void> {
@@ -134,7 +124,7 @@ async function main(): Promise<void> {
   const steps = await breakdown(quick ? 60 : 642);
   const section = report(rows, steps, started, quick);
   process.stdout.write(section + '\n');
-  if (!quick) writeSection(section);
+  if (!quick) writeResultsSection('engine-bench', section);
 }
 
 main().catch((err: unknown) => {

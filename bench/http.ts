@@ -11,9 +11,11 @@
 
 import autocannon from 'autocannon';
 import { paced } from './http-paced.js';
+import { markdownTable } from './workloads/harness.js';
+import { writeResultsSection } from './workloads/results-file.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -104,6 +106,7 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+const started = new Date();
 const data = mkdtempSync(join(tmpdir(), 'mge-bench-'));
 const results: Result[] = [];
 const width = 36;
@@ -146,3 +149,22 @@ console.log(`                                  against bare Hono with MGE's body
 console.log(`server CPU per request: bare ${bare1.cpuUs.toFixed(1)} µs, bare with MGE's body path ${bare2.cpuUs.toFixed(1)} µs, mge fsync=always ${always.cpuUs.toFixed(1)} µs, fsync=never ${never.cpuUs.toFixed(1)} µs`);
 console.log(`p99 at ${RATE}/s (goal ≤ 1 ms at 5000/s): fsync=always ${always5k.p99.toFixed(3)} ms, fsync=never ${never5k.p99.toFixed(3)} ms (bare endpoint: ${bare2Paced.p99.toFixed(3)} ms)`);
 console.log(JSON.stringify({ bench: 'http', connections: CONNECTIONS, seconds: SECONDS, rate: RATE, results, ratios: { always: always.rps / bare1.rps, never: never.rps / bare1.rps, alwaysVsPreRead: always.rps / bare2.rps, neverVsPreRead: never.rps / bare2.rps } }));
+
+// The full-length run's table goes into bench/RESULTS.md (a shortened one only prints).
+if (SECONDS >= 10) {
+  const n = (x: number, d: number) => x.toFixed(d);
+  writeResultsSection('http-bench', [
+    '## HTTP: `mge serve` against a bare Hono echo',
+    '',
+    `\`npm run bench:http\`, ${started.toISOString()} (load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores at the end). autocannon,`,
+    `${CONNECTIONS} connections, ${SECONDS} s per full-load phase; the @${RATE}/s phases use the paced client (bench/http-paced.ts),`,
+    "latency from each request's scheduled send to its full response. Server CPU is user + system per answered request.",
+    '',
+    markdownTable(['phase', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'server CPU µs/req'],
+      results.map((r) => [r.name, n(r.rps, 0), n(r.p50, 3), n(r.p99, 3), String(r.non2xx), String(r.errors), n(r.cpuUs, 1)])),
+    '',
+    `MGE ÷ bare throughput (issue #4 goal ≥ 75 %): against bare Hono as usually written ${pct(always, bare1)} (fsync=always) and ${pct(never, bare1)} (never);`,
+    `against the bare echo served through MGE's own Node body path ${pct(always, bare2)} and ${pct(never, bare2)}.`,
+    `p99 at ${RATE}/s (goal ≤ 1 ms at 5 000/s): ${n(always5k.p99, 3)} ms (always), ${n(never5k.p99, 3)} ms (never); the bare endpoint, same client: ${n(bare2Paced.p99, 3)} ms.`,
+  ].join('\n'));
+}

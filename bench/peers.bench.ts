@@ -6,7 +6,7 @@
 //   --workloads W1,W2 / --engines mge,casbin   a subset (mge is always built: it is the reference)
 // Progress goes to stderr; tables, then the JSON line, to stdout. See bench/README.md.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeResultsTop } from './workloads/results-file.js';
 import { cpus, loadavg } from 'node:os';
 import { runExtras, type Extras, extrasMarkdown } from './coldstart.js';
 import { createCasbinEngine } from './workloads/casbin.js';
@@ -161,14 +161,6 @@ function machine(): string {
   return `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${process.platform}/${process.arch}`;
 }
 
-/** Writes RESULTS.md, keeping the section bench/engine.bench.ts wrote there. */
-function writeResults(report: string): void {
-  const file = new URL('./RESULTS.md', import.meta.url);
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const engine = /<!-- engine-bench:start -->[\s\S]*<!-- engine-bench:end -->/.exec(old);
-  writeFileSync(file, engine ? `${report.trimEnd()}\n\n${engine[0]}\n` : report);
-}
-
 /** The values of `--name a,b` on the command line, or `all` when absent. */
 function listArg<T extends string>(name: string, all: readonly T[]): readonly T[] {
   const argv = process.argv;
@@ -224,7 +216,7 @@ async function main(): Promise<void> {
     ``,
   ].join('\n');
   process.stdout.write(report);
-  if (!quick && !partial) writeResults(report);
+  if (!quick && !partial) writeResultsTop(report);
   if (args.has('--json')) {
     process.stdout.write('\n' + resultsJson(results) + '\n');
   }

@@ -22,6 +22,9 @@ import type { KeyRing } from '../src/receipt/keys.js';
 import { workload } from './workloads/index.js';
 import { mgeEngineFor } from './workloads/mge.js';
 import { loadWasmSha256 } from './wasm-sha256/load.js';
+import { markdownTable } from './workloads/harness.js';
+import { writeResultsSection } from './workloads/results-file.js';
+import { cpus, loadavg } from 'node:os';
 
 const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
 const ED_JWK = { kty: 'OKP', crv: 'Ed25519', d: 'nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' } as const;
@@ -29,6 +32,7 @@ const ACTION = { type: 'db.write', table: 'users' };
 const CONTEXT = { environment: 'production', agent_id: 'agent-7' };
 const BATCH = 64;
 
+const started = new Date();
 let seq = 0;
 function decision(): Decision {
   return {
@@ -154,7 +158,9 @@ await run();
 // mitata reports averages and tails; the goal is a p50, so time the hot paths one by one too.
 // CPU µs/op (user+system over the loop) is printed beside wall time: on a shared, loaded
 // machine the wall clock includes time spent waiting for a core.
-async function percentiles(name: string, n: number, perOp: number, fn: () => unknown): Promise<string> {
+interface Row { name: string; p50: number; p99: number; cpu: number }
+
+async function percentiles(name: string, n: number, perOp: number, fn: () => unknown): Promise<Row> {
   for (let i = 0; i < 2000; i++) await fn();
   const t = new Float64Array(n);
   const cpu0 = process.cpuUsage();
@@ -165,13 +171,11 @@ async function percentiles(name: string, n: number, perOp: number, fn: () => unk
   }
   const cpu = process.cpuUsage(cpu0);
   t.sort();
-  const us = (x: number) => (x / 1000).toFixed(2).padStart(8);
-  return `${name.padEnd(72)} ${us(t[n >> 1])} ${us(t[Math.floor(n * 0.99)])} ${us(((cpu.user + cpu.system) * 1000) / (n * perOp))}`;
+  return { name, p50: t[n >> 1] / 1000, p99: t[Math.floor(n * 0.99)] / 1000, cpu: (cpu.user + cpu.system) / (n * perOp) };
 }
 
 const calibration = JSON.stringify(decision());
-const rows = [
-  `${'per decision'.padEnd(72)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'cpu µs'.padStart(8)}`,
+const rows: Row[] = [
   await percentiles('calibration: JSON.stringify(JSON.parse(decision)) (not ours)', 20_000, 1, () => JSON.stringify(JSON.parse(calibration))),
   await percentiles('canonicalize(decision)', 20_000, 1, () => canonicalize(body as unknown as Json)),
   await percentiles('action_hash node:crypto', 20_000, 1, () => computeActionHash(ACTION, CONTEXT, nodeCryptoBackend)),
@@ -241,7 +245,21 @@ rows.push(await percentiles(`same, node:crypto + file log (fdatasync/group), ${B
     return l.appendSigned(await signers['HS256 node:crypto'].signAudited(d));
   }));
 }));
-const load = (await import('node:os')).loadavg()[0].toFixed(1);
-console.log(`\n${rows.join('\n')}\n(load average ${load} on ${(await import('node:os')).cpus().length} cores while measuring)`);
+const load = loadavg()[0].toFixed(1);
+const us = (x: number) => x.toFixed(2).padStart(8);
+console.log(`\n${'per decision'.padEnd(72)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'cpu µs'.padStart(8)}`);
+for (const r of rows) console.log(`${r.name.padEnd(72)} ${us(r.p50)} ${us(r.p99)} ${us(r.cpu)}`);
+console.log(`(load average ${load} on ${cpus().length} cores while measuring)`);
+writeResultsSection('trust-bench', [
+  '## Trust layer: receipts and audit appends per decision',
+  '',
+  `\`npm run bench:trust\`, ${started.toISOString()} (load average ${load} on ${cpus().length} cores at the end). Our own`,
+  'loop, one call at a time: p50/p99 of single calls; CPU µs is user + system time per call, GC and',
+  "V8's helper threads included. node:crypto is what `mge serve` uses on Node; WebCrypto is the",
+  'portable path. GOAL rows are the in-process signed and audited check of issue #3 (goal: ≤ 10 µs',
+  'p50 with HS256).',
+  '',
+  markdownTable(['per decision', 'p50 µs', 'p99 µs', 'CPU µs'], rows.map((r) => [r.name, r.p50.toFixed(2), r.p99.toFixed(2), r.cpu.toFixed(2)])),
+].join('\n'));
 for (const l of Object.values(logs)) await (await l()).close();
 await rm(dir, { recursive: true, force: true });

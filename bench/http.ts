@@ -6,6 +6,8 @@
 // MGE, for both audit fsync policies.
 //
 //   npm run bench:http            (about 90 s; BENCH_SECONDS=N per phase, BENCH_RATE=N for the fixed-rate phases)
+//   npm run bench:http -- --steps (48 s more: the pre-read echo with MGE's steps added one at a
+//                                  time, http-steps-server.ts: where MGE's server CPU goes)
 //
 // Latencies come from autocannon's per-response times (fractional ms), not its 1 ms histogram.
 
@@ -138,8 +140,21 @@ for (const fsync of ['always', 'never'] as const) {
 }
 rmSync(data, { recursive: true, force: true });
 
+// --steps: the pre-read echo with MGE's steps added one at a time (bench/http-steps-server.ts).
+const steps: Result[] = [];
+if (process.argv.includes('--steps')) {
+  for (const upto of ['parse', 'evaluate', 'sign', 'audit']) {
+    const server = await start('bench/http-steps-server.ts', ['--upto', upto]);
+    try {
+      steps.push(await phase(`echo + steps up to ${upto}`, `${server.url}/echo`, server.child.pid!));
+    } finally {
+      await stop(server.child);
+    }
+  }
+}
+
 console.log(`\n${'phase'.padEnd(width)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non-2xx'.padStart(8)} ${'errors'.padStart(7)} ${'CPU µs/req'.padStart(11)}`);
-for (const r of results) {
+for (const r of [...results, ...steps]) {
   console.log(`${r.name.padEnd(width)} ${r.rps.toFixed(0).padStart(9)} ${r.p50.toFixed(3).padStart(8)} ${r.p99.toFixed(3).padStart(8)} ${String(r.non2xx).padStart(8)} ${String(r.errors).padStart(7)} ${r.cpuUs.toFixed(1).padStart(11)}`);
 }
 const [bare1, bare2, bare2Paced, always, always5k, never, never5k] = results;
@@ -161,7 +176,7 @@ if (SECONDS >= 10) {
     "latency from each request's scheduled send to its full response. Server CPU is user + system per answered request.",
     '',
     markdownTable(['phase', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'server CPU µs/req'],
-      results.map((r) => [r.name, n(r.rps, 0), n(r.p50, 3), n(r.p99, 3), String(r.non2xx), String(r.errors), n(r.cpuUs, 1)])),
+      [...results, ...steps].map((r) => [r.name, n(r.rps, 0), n(r.p50, 3), n(r.p99, 3), String(r.non2xx), String(r.errors), n(r.cpuUs, 1)])),
     '',
     `MGE ÷ bare throughput (issue #4 goal ≥ 75 %): against bare Hono as usually written ${pct(always, bare1)} (fsync=always) and ${pct(never, bare1)} (never);`,
     `against the bare echo served through MGE's own Node body path ${pct(always, bare2)} and ${pct(never, bare2)}.`,

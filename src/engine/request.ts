@@ -44,8 +44,7 @@ export function validateRequest(value: unknown, limits: RequestLimits = DEFAULT_
       throw new RequestError(`unknown top-level field \`${key}\`; a request has \`action\`, \`context\` and \`audience\``);
     }
   }
-  // The fast walk only answers yes or no; the full one names what is wrong (and decides).
-  if (!isValidJson(value, limits, 0)) checkJson(value, limits, 0, 'request');
+  checkJson(value, limits, 0, []);
   const rawAction = value['action'] as Json | undefined;
   const rawContext = value['context'] as Json | undefined;
   const audience = value['audience'];
@@ -76,50 +75,34 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/**
- * checkJson's rules without building the path of every value: true when checkJson would not
- * throw. Requests are valid almost always, so the paths are only worth building for an error.
- */
-function isValidJson(v: unknown, limits: RequestLimits, depth: number): boolean {
-  if (depth > limits.maxDepth) return false;
-  switch (typeof v) {
-    case 'string':
-      return v.length <= limits.maxStringLength && v.isWellFormed();
-    case 'number':
-      return Number.isFinite(v) && (!Number.isInteger(v) || Number.isSafeInteger(v));
-    case 'boolean':
-      return true;
-    case 'object': {
-      if (v === null) return true;
-      if (Array.isArray(v)) {
-        if (v.length > limits.maxArrayLength) return false;
-        for (let i = 0; i < v.length; i++) if (!isValidJson(v[i], limits, depth + 1)) return false;
-        return true;
-      }
-      if (!isPlainObject(v)) return false;
-      for (const key in v) {
-        if (!Object.prototype.hasOwnProperty.call(v, key)) return false;
-        if (key.length > limits.maxStringLength || !key.isWellFormed()) return false;
-        if (!isValidJson(v[key], limits, depth + 1)) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
+/** Where a value sits below the request: keys and indices, pushed and popped by the walk. */
+type Way = (string | number)[];
+
+/** The way as text (`request.context.items[2]`), built only when something is refused. */
+function wayText(way: Way): string {
+  let out = 'request';
+  for (const step of way) out += typeof step === 'number' ? `[${step}]` : `.${step}`;
+  return out;
 }
 
-/** One walk: JSON types only, limits, safe integers, well-formed strings. */
-function checkJson(v: unknown, limits: RequestLimits, depth: number, at: string): void {
-  if (depth > limits.maxDepth) throw new RequestError(`nesting deeper than ${limits.maxDepth} at \`${at}\``);
+function refuse(what: string, way: Way): never {
+  throw new RequestError(`${what} at \`${wayText(way)}\``);
+}
+
+/**
+ * One walk: JSON types only, limits, safe integers, well-formed strings. A valid request (the
+ * usual case) builds no path text: `way` holds the steps, and only an error formats them.
+ */
+function checkJson(v: unknown, limits: RequestLimits, depth: number, way: Way): void {
+  if (depth > limits.maxDepth) refuse(`nesting deeper than ${limits.maxDepth}`, way);
   switch (typeof v) {
     case 'string':
-      checkString(v, limits, at);
+      checkString(v, limits, way);
       return;
     case 'number':
-      if (!Number.isFinite(v)) throw new RequestError(`non-finite number at \`${at}\``);
+      if (!Number.isFinite(v)) refuse('non-finite number', way);
       if (Number.isInteger(v) && !Number.isSafeInteger(v)) {
-        throw new RequestError(`integer outside ±(2^53−1) at \`${at}\`: two parties could read it differently`);
+        throw new RequestError(`integer outside ±(2^53−1) at \`${wayText(way)}\`: two parties could read it differently`);
       }
       return;
     case 'boolean':
@@ -127,26 +110,30 @@ function checkJson(v: unknown, limits: RequestLimits, depth: number, at: string)
     case 'object':
       if (v === null) return;
       if (Array.isArray(v)) {
-        if (v.length > limits.maxArrayLength) {
-          throw new RequestError(`array longer than ${limits.maxArrayLength} items at \`${at}\``);
+        if (v.length > limits.maxArrayLength) refuse(`array longer than ${limits.maxArrayLength} items`, way);
+        for (let i = 0; i < v.length; i++) {
+          way.push(i);
+          checkJson(v[i], limits, depth + 1, way);
+          way.pop();
         }
-        for (let i = 0; i < v.length; i++) checkJson(v[i], limits, depth + 1, `${at}[${i}]`);
         return;
       }
-      if (!isPlainObject(v)) throw new RequestError(`a value that is not JSON at \`${at}\``);
-      for (const key of Object.keys(v)) {
-        checkString(key, limits, at);
-        checkJson(v[key], limits, depth + 1, `${at}.${key}`);
+      if (!isPlainObject(v)) refuse('a value that is not JSON', way);
+      // for…in without inherited keys is Object.keys, without building the array.
+      for (const key in v) {
+        if (!Object.prototype.hasOwnProperty.call(v, key)) continue;
+        checkString(key, limits, way);
+        way.push(key);
+        checkJson(v[key], limits, depth + 1, way);
+        way.pop();
       }
       return;
     default:
-      throw new RequestError(`a value that is not JSON at \`${at}\``);
+      refuse('a value that is not JSON', way);
   }
 }
 
-function checkString(s: string, limits: RequestLimits, at: string): void {
-  if (s.length > limits.maxStringLength) {
-    throw new RequestError(`string longer than ${limits.maxStringLength} characters at \`${at}\``);
-  }
-  if (!s.isWellFormed()) throw new RequestError(`lone UTF-16 surrogate in a string at \`${at}\``);
+function checkString(s: string, limits: RequestLimits, way: Way): void {
+  if (s.length > limits.maxStringLength) refuse(`string longer than ${limits.maxStringLength} characters`, way);
+  if (!s.isWellFormed()) refuse('lone UTF-16 surrogate in a string', way);
 }

@@ -168,27 +168,16 @@ export class Extractor {
     }
   }
 
-  /** A string no constant equals: tag, byte length, UTF-8 (ASCII copied by hand). */
+  /** A string no constant equals: tag, byte length, then its UTF-8 (ByteWriter.utf8). */
   private string(s: string, pos: number): number {
-    const n = s.length;
-    const at = pos + 5;
-    if (at + n > this.u8.length) this.grow(at + n);
-    const u8 = this.u8;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) break;
-      u8[at + i] = c;
-    }
-    let len = n;
-    if (i < n) {
-      // Non-ASCII: at most 3 bytes per UTF-16 unit.
-      if (at + i + (n - i) * 3 > this.u8.length) this.grow(at + i + (n - i) * 3);
-      len = i + encoder.encodeInto(s.slice(i), this.u8.subarray(at + i)).written;
-    }
+    const w = this.w;
+    w.rebind(pos + 5);
+    const len = w.utf8(s);
+    this.u8 = w.bytes;
+    this.dv = w.view;
     this.u8[pos] = E_STR;
     this.dv.setUint32(pos + 1, len, true);
-    return at + len;
+    return w.pos;
   }
 
   private grow(end: number): void {
@@ -199,4 +188,3 @@ export class Extractor {
   }
 }
 
-const encoder = new TextEncoder();

@@ -6,6 +6,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { KeyObject, createHash, createHmac, sign as edSign, timingSafeEqual, verify as edVerify } from 'node:crypto';
 import type { CryptoBackend } from '../receipt/backend.js';
+import { bytesOf } from '../receipt/hash.js';
 
 const keyObjects = new WeakMap<CryptoKey, KeyObject>();
 
@@ -46,7 +47,7 @@ export const nodeCryptoBackend: CryptoBackend = {
   },
   sign(key, data) {
     if (key.alg === 'HS256') return view(createHmac('sha256', keyObject(key.key)).update(data).digest());
-    return view(edSign(null, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, keyObject(key.key)));
+    return view(edSign(null, bytesOf(data), keyObject(key.key)));
   },
   verify(key, data, signature) {
     if (key.alg === 'HS256') {
@@ -54,7 +55,7 @@ export const nodeCryptoBackend: CryptoBackend = {
       return signature.length === mac.length && timingSafeEqual(mac, signature);
     }
     try {
-      return edVerify(null, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, keyObject(key.key), signature);
+      return edVerify(null, bytesOf(data), keyObject(key.key), signature);
     } catch {
       return false;
     }

@@ -2,9 +2,9 @@
 // (decision_hash). Both are H(C(x)); the backend decides only how SHA-256 is computed.
 
 import type { Json } from '../ir/types.js';
-import { webCryptoBackend, type CryptoBackend } from './backend.js';
+import { webCryptoBackend, type CryptoBackend, type MaybePromise } from './backend.js';
 import { toHex } from './hash.js';
-import { canonicalBytes, canonicalize } from './jcs.js';
+import { canonicalize } from './jcs.js';
 
 /**
  * H(C({action, context})) over the values exactly as received: a bare-string action stays a
@@ -18,8 +18,17 @@ export async function computeActionHash(rawAction: Json, rawContext: Json | unde
 
 /** H(C(value)); canonical text is well-formed (lone surrogates are refused), so its UTF-8 is one. */
 async function hashCanonical(value: Json, backend: CryptoBackend): Promise<string> {
-  if (backend.sha256HexOfText) return backend.sha256HexOfText(canonicalize(value));
-  return toHex(await backend.sha256(canonicalBytes(value)));
+  return hashCanonicalText(canonicalize(value), backend);
+}
+
+/**
+ * H(text) for canonical text, without an encode step where the backend allows; a synchronous
+ * backend's answer comes back as is (the signer skips an `await` then).
+ */
+export function hashCanonicalText(text: string, backend: CryptoBackend): MaybePromise<string> {
+  if (backend.sha256HexOfText) return backend.sha256HexOfText(text);
+  const h = backend.sha256(text);
+  return h instanceof Promise ? h.then(toHex) : toHex(h);
 }
 
 /** Members of a decision that its decision_hash does not cover. */

@@ -5,8 +5,7 @@ import type { Decision, Json, Receipt } from '../ir/types.js';
 import type { Checkpoint, UnsignedCheckpoint } from '../audit/checkpoint.js';
 import { webCryptoBackend, type CryptoBackend } from './backend.js';
 import { base64urlEncode } from './base64url.js';
-import { UNSIGNED_MEMBERS } from './decision-hash.js';
-import { toHex } from './hash.js';
+import { UNSIGNED_MEMBERS, hashCanonicalText } from './decision-hash.js';
 import { IsoTimeCache } from './iso-time.js';
 import { canonicalFromMembers, canonicalMembers, canonicalize } from './jcs.js';
 import {
@@ -46,13 +45,6 @@ export interface SignerOptions {
 export interface SignedDecision<D extends Decision = Decision> {
   decision: D & { receipt: Receipt };
   auditLine: string;
-}
-
-/** Lower-case hex SHA-256 of text, without an encode step where the backend allows. */
-function sha256Hex(backend: CryptoBackend, text: string): string | Promise<string> {
-  if (backend.sha256HexOfText) return backend.sha256HexOfText(text);
-  const h = backend.sha256(text);
-  return h instanceof Promise ? h.then(toHex) : toHex(h);
 }
 
 // getRandomValues costs about as much for 4 KiB as for 16 bytes; nonces are drawn from a pool.
@@ -116,7 +108,7 @@ export class Signer {
   async signAudited<D extends Decision>(decision: D): Promise<SignedDecision<D>> {
     const members = canonicalMembers(decision as unknown as { [k: string]: Json }, UNSIGNED_MEMBERS);
     // A synchronous backend's results are used as they come: an `await` costs a turn each.
-    const hashed = sha256Hex(this.backend, canonicalFromMembers(members));
+    const hashed = hashCanonicalText(canonicalFromMembers(members), this.backend);
     const decision_hash = typeof hashed === 'string' ? hashed : await hashed;
     const issued = this.now();
     const nonce = base64urlEncode(this.randomBytes(16));

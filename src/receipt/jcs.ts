@@ -57,7 +57,7 @@ function write(v: unknown, depth: number): string {
       if (proto !== Object.prototype && proto !== null) {
         throw new CanonicalizationError('only plain objects have a JSON form');
       }
-      return object(v as Record<string, unknown>, depth);
+      return joinMembers(members(v as Record<string, unknown>, depth));
     }
     default:
       throw new CanonicalizationError(`a ${typeof v} has no JSON form`);
@@ -70,16 +70,6 @@ function sortedKeys(obj: object): string[] {
   // Objects built in canonical order (most of ours) skip the sort.
   for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return keys.sort();
   return keys;
-}
-
-function object(obj: Record<string, unknown>, depth: number): string {
-  const keys = sortedKeys(obj);
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const m = obj[keys[i]];
-    if (m !== undefined) out += (out.length === 1 ? '' : ',') + str(keys[i]) + ':' + write(m, depth + 1);
-  }
-  return out + '}';
 }
 
 /** An object's members as [key, canonical `"key":value` text], in canonical order. */

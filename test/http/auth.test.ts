@@ -31,13 +31,16 @@ describe('parseApiKeys', () => {
 
 describe('authenticate', () => {
   it('is open mode (tenant default, every role) when no key is configured', async () => {
-    expect(await authenticate(new Headers(), [])).toBe(OPEN_PRINCIPAL);
+    expect(await authenticate({ headers: new Headers() }, [])).toBe(OPEN_PRINCIPAL);
+    // ...without reading the headers at all (on Node that would build a web Headers object).
+    const unread = { get headers(): Headers { throw new Error('headers were read'); } };
+    expect(await authenticate(unread, [])).toBe(OPEN_PRINCIPAL);
   });
 
   it('accepts Bearer and X-API-Key, resolving tenant and roles', async () => {
     const keys = await parseApiKeys(`acme:checker:${KEY_A},globex:admin:${KEY_B}`);
-    const a = await authenticate(new Headers({ authorization: `Bearer ${KEY_A}` }), keys);
-    const b = await authenticate(new Headers({ 'x-api-key': KEY_B }), keys);
+    const a = await authenticate({ headers: new Headers({ authorization: `Bearer ${KEY_A}` }) }, keys);
+    const b = await authenticate({ headers: new Headers({ 'x-api-key': KEY_B }) }, keys);
     expect([a.tenant, a.roles, b.tenant]).toEqual(['acme', ['checker'], 'globex']);
     expect(hasRole(a, 'auditor')).toBe(false);
     expect(hasRole(b, 'auditor')).toBe(true); // admin holds every role in its tenant
@@ -53,7 +56,7 @@ describe('authenticate', () => {
       [{ authorization: `Bearer ${KEY_A}x` }, 'unknown API key'],
     ];
     for (const [headers, message] of cases) {
-      const err = await authenticate(new Headers(headers), keys).catch((e: unknown) => e);
+      const err = await authenticate({ headers: new Headers(headers) }, keys).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Unauthorized);
       expect((err as Unauthorized).detail).toContain(message);
     }

@@ -6,7 +6,7 @@ import { getRequestListener } from '@hono/node-server';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { BadRequest } from '../http/problem.js';
+import { BadRequest, problemBody } from '../http/problem.js';
 import { withPreReadBody } from './node-body.js';
 
 export interface NodeServerOptions {
@@ -66,10 +66,6 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
-}
-
-function problemBody(p: BadRequest): string {
-  return JSON.stringify({ type: `urn:mge:problem:${p.slug}`, title: p.title, status: p.status, detail: p.detail });
 }
 
 function answerProblem(res: ServerResponse, p: BadRequest): void {

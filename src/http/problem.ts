@@ -101,10 +101,10 @@ export class ShuttingDown extends HttpProblem {
 }
 
 /**
- * The problem+json response for `p`.
- * @example problemResponse(new NotFound('no rule `x`')) // 404, application/problem+json
+ * The problem+json body for `p` (also written by the Node adapter for requests that never reach
+ * the app).
  */
-export function problemResponse(p: HttpProblem, instance?: string): Response {
+export function problemBody(p: HttpProblem, instance?: string): string {
   const body: { [key: string]: Json } = {
     type: TYPE_BASE + p.slug,
     title: p.title,
@@ -113,7 +113,15 @@ export function problemResponse(p: HttpProblem, instance?: string): Response {
     ...p.extensions,
   };
   if (instance !== undefined) body.instance = instance;
-  return new Response(JSON.stringify(body), {
+  return JSON.stringify(body);
+}
+
+/**
+ * The problem+json response for `p`.
+ * @example problemResponse(new NotFound('no rule `x`')) // 404, application/problem+json
+ */
+export function problemResponse(p: HttpProblem, instance?: string): Response {
+  return new Response(problemBody(p, instance), {
     status: p.status,
     headers: { 'content-type': 'application/problem+json', ...p.headers },
   });

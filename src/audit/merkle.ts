@@ -17,8 +17,26 @@ export function leafHash(sha256: Sha256, entry: BytesOrText): MaybePromise<Uint8
   return sha256(b);
 }
 
+// Node inputs are cut from a shared slab: at 65 bytes a Uint8Array of its own would be just over
+// V8's on-heap limit (64), an off-heap allocation per node. Each input keeps its own region, so
+// an asynchronous hash that reads it later still sees its bytes.
+const SLAB_BYTES = 64 * 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabAt = 0;
+
+function nodeInput(length: number): Uint8Array {
+  if (length > SLAB_BYTES / 16) return new Uint8Array(length);
+  if (slabAt + length > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabAt = 0;
+  }
+  const b = slab.subarray(slabAt, slabAt + length);
+  slabAt += length;
+  return b;
+}
+
 export function nodeHash(sha256: Sha256, left: Uint8Array, right: Uint8Array): MaybePromise<Uint8Array> {
-  const b = new Uint8Array(1 + left.length + right.length);
+  const b = nodeInput(1 + left.length + right.length);
   b[0] = 1;
   b.set(left, 1);
   b.set(right, 1 + left.length);

@@ -25,6 +25,11 @@ export interface CryptoBackend {
   sha256HexOfText?(text: string): string;
   /** HMAC-SHA256 or Ed25519, as fixed by the key. */
   sign(key: SigningKey, data: BytesOrText): MaybePromise<Uint8Array>;
+  /**
+   * Optional: `sign`, answered at once as unpadded base64url (the receipt's form), for backends
+   * that encode natively (node:crypto: ~1.5 µs less per receipt than bytes + base64urlEncode).
+   */
+  signBase64url?(key: SigningKey, text: string): string;
   /** Constant-time for MACs; false (never a throw) for a signature of the wrong length. */
   verify(key: VerificationKey, data: BytesOrText, signature: Uint8Array): MaybePromise<boolean>;
 }

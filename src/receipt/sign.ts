@@ -115,8 +115,7 @@ export class Signer {
     const issued_at = this.issuedAt.format(issued);
     const expires_at = this.expiresAt.format(issued + this.ttlMs);
     const signingText = `{"alg":${this.algText},"decision_hash":"${decision_hash}","expires_at":"${expires_at}","issued_at":"${issued_at}","kid":${this.kidText},"nonce":"${nonce}"}`;
-    const mac = this.backend.sign(this.key, signingText);
-    const signature = base64urlEncode(mac instanceof Promise ? await mac : mac);
+    const signature = this.backend.signBase64url ? this.backend.signBase64url(this.key, signingText) : await this.signText(signingText);
     const receipt: Receipt = { alg: this.key.alg, kid: this.key.kid, nonce, issued_at, expires_at, decision_hash, signature };
     // C(receipt): "signature" sorts after every other member, so it closes the signing text.
     const receiptText = `${signingText.slice(0, -1)},"signature":"${signature}"}`;
@@ -124,6 +123,11 @@ export class Signer {
       decision: { ...decision, receipt },
       auditLine: canonicalFromMembers(members, { key: 'receipt', canonical: receiptText }),
     };
+  }
+
+  private async signText(text: string): Promise<string> {
+    const mac = this.backend.sign(this.key, text);
+    return base64urlEncode(mac instanceof Promise ? await mac : mac);
   }
 
   /** A checkpoint signed like a receipt (SPEC §6). */

@@ -31,9 +31,6 @@ export function hashCanonicalText(text: string, backend: CryptoBackend): MaybePr
   return h instanceof Promise ? h.then(toHex) : toHex(h);
 }
 
-/** Members of a decision that its decision_hash does not cover. */
-export const UNSIGNED_MEMBERS: readonly string[] = ['receipt', 'explanation'];
-
 /** The decision as signed: every member except `receipt` and `explanation`. */
 export function signedBody(decision: object): Json {
   const { receipt: _r, explanation: _e, ...body } = decision as Record<string, unknown>;

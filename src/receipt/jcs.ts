@@ -94,34 +94,15 @@ function joinMembers(ms: CanonicalMembers): string {
 /**
  * The canonical members of a plain object, so a caller that canonicalizes an object and then
  * the same object plus one member (a decision, then the decision with its receipt) does the
- * work once. `canonicalFromMembers(canonicalMembers(o))` equals `canonicalize(o)`; members named
- * in `omit` are left out.
+ * work once: `{` + their texts joined by `,` + `}` is `canonicalize(o)`. Members named in `omit`
+ * are left out.
  */
 export function canonicalMembers(obj: { [key: string]: Json | undefined }, omit?: readonly string[]): CanonicalMembers {
   return members(obj, 0, omit);
 }
 
-/**
- * Canonical text of the members, plus `extra` (a key not among them) when given, as a value or
- * as its canonical text already computed.
- */
-export function canonicalFromMembers(ms: CanonicalMembers, extra?: { key: string; value: Json } | { key: string; canonical: string }): string {
-  if (extra === undefined) return joinMembers(ms);
-  const member = str(extra.key) + ':' + ('canonical' in extra ? extra.canonical : write(extra.value, 1));
-  let out = '{';
-  let placed = false;
-  for (let i = 0; i < ms.length; i++) {
-    const [k, text] = ms[i];
-    if (k === extra.key) throw new CanonicalizationError(`member \`${extra.key}\` is already present`);
-    if (!placed && extra.key < k) {
-      out += (i === 0 ? '' : ',') + member;
-      placed = true;
-    }
-    out += (i === 0 && !placed ? '' : ',') + text;
-  }
-  if (!placed) out += (ms.length === 0 ? '' : ',') + member;
-  return out + '}';
-}
+/** The canonical text of one string (RFC 8785 §3.2.2.2); lone surrogates are refused. */
+export { str as canonicalString };
 
 // Characters that need escaping, or that may be half of a surrogate pair.
 const NEEDS_CARE = /[\u0000-\u001f"\\\ud800-\udfff]/;

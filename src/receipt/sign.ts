@@ -5,9 +5,10 @@ import type { Decision, Json, Receipt } from '../ir/types.js';
 import type { Checkpoint, UnsignedCheckpoint } from '../audit/checkpoint.js';
 import { webCryptoBackend, type CryptoBackend } from './backend.js';
 import { base64urlEncode } from './base64url.js';
-import { UNSIGNED_MEMBERS, hashCanonicalText } from './decision-hash.js';
+import { hashCanonicalText } from './decision-hash.js';
+import { decisionText, joinDecisionText } from './decision-text.js';
 import { IsoTimeCache } from './iso-time.js';
-import { canonicalFromMembers, canonicalMembers, canonicalize } from './jcs.js';
+import { canonicalize } from './jcs.js';
 import {
   KeyError, KeyRing, importEd25519Private, importHs256Secret,
   type Alg, type Ed25519PrivateJwk, type SigningKey, type VerificationKey,
@@ -106,9 +107,9 @@ export class Signer {
    * audit log does not canonicalize the decision a second time (AuditLog.appendSigned).
    */
   async signAudited<D extends Decision>(decision: D): Promise<SignedDecision<D>> {
-    const members = canonicalMembers(decision as unknown as { [k: string]: Json }, UNSIGNED_MEMBERS);
+    const text = decisionText(decision);
     // A synchronous backend's results are used as they come: an `await` costs a turn each.
-    const hashed = hashCanonicalText(canonicalFromMembers(members), this.backend);
+    const hashed = hashCanonicalText(joinDecisionText(text), this.backend);
     const decision_hash = typeof hashed === 'string' ? hashed : await hashed;
     const issued = this.now();
     const nonce = base64urlEncode(this.randomBytes(16));
@@ -121,7 +122,7 @@ export class Signer {
     const receiptText = `${signingText.slice(0, -1)},"signature":"${signature}"}`;
     return {
       decision: { ...decision, receipt },
-      auditLine: canonicalFromMembers(members, { key: 'receipt', canonical: receiptText }),
+      auditLine: joinDecisionText(text, receiptText),
     };
   }
 

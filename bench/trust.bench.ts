@@ -25,6 +25,7 @@ import { loadWasmSha256 } from './wasm-sha256/load.js';
 import { markdownTable } from './workloads/harness.js';
 import { writeResultsSection } from './workloads/results-file.js';
 import { cpus, loadavg } from 'node:os';
+import { createHmac, createSecretKey, hash as nodeHash } from 'node:crypto';
 
 const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
 const ED_JWK = { kty: 'OKP', crv: 'Ed25519', d: 'nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' } as const;
@@ -62,13 +63,13 @@ const signers: Record<string, Signer> = {
   }
 }
 
-/** A log that starts over every 50 000 entries, so a long run does not grow without bound. */
+/** A log that starts over every 10 000 entries, so a long run does not grow without bound. */
 function rollingLog(open: () => Promise<AuditLog>): () => Promise<AuditLog> {
   let log: Promise<AuditLog> | undefined;
   return () => {
     if (log === undefined) log = open();
     return log.then((l) => {
-      if (l.size() >= 50_000) {
+      if (l.size() >= 10_000) {
         void l.close();
         log = open();
       }
@@ -159,53 +160,71 @@ await run();
 // CPU µs/op (user+system over the loop) is printed beside wall time: on a shared, loaded
 // machine the wall clock includes time spent waiting for a core.
 interface Row { name: string; p50: number; p99: number; cpu: number }
+interface Spec { name: string; n: number; perOp: number; fn: () => unknown }
 
-async function percentiles(name: string, n: number, perOp: number, fn: () => unknown): Promise<Row> {
-  for (let i = 0; i < 2000; i++) await fn();
-  const t = new Float64Array(n);
-  const cpu0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) {
-    const a = process.hrtime.bigint();
-    await fn();
-    t[i] = Number(process.hrtime.bigint() - a) / perOp;
+const spec = (name: string, n: number, perOp: number, fn: () => unknown): Spec => ({ name, n, perOp, fn });
+
+// The rows take turns: each runs ROUNDS slices of its samples, one row after another, so a burst
+// of load from a neighbour on this shared machine lands on every row alike instead of on
+// whichever row happened to be running. p50/p99 are over all of a row's samples.
+const ROUNDS = 8;
+
+async function measureAll(specs: Spec[]): Promise<Row[]> {
+  const samples = specs.map((s) => ({ t: new Float64Array(s.n), at: 0, cpu: 0 }));
+  for (const s of specs) for (let i = 0; i < Math.min(2000, s.n); i++) await s.fn();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < specs.length; k++) {
+      const { n, perOp, fn } = specs[k];
+      const acc = samples[k];
+      const until = Math.round(((round + 1) * n) / ROUNDS);
+      const cpu0 = process.cpuUsage();
+      for (; acc.at < until; acc.at++) {
+        const a = process.hrtime.bigint();
+        await fn();
+        acc.t[acc.at] = Number(process.hrtime.bigint() - a) / perOp;
+      }
+      const cpu = process.cpuUsage(cpu0);
+      acc.cpu += cpu.user + cpu.system;
+    }
   }
-  const cpu = process.cpuUsage(cpu0);
-  t.sort();
-  return { name, p50: t[n >> 1] / 1000, p99: t[Math.floor(n * 0.99)] / 1000, cpu: (cpu.user + cpu.system) / (n * perOp) };
+  return specs.map((s, k) => {
+    const t = samples[k].t.sort();
+    return { name: s.name, p50: t[s.n >> 1] / 1000, p99: t[Math.floor(s.n * 0.99)] / 1000, cpu: samples[k].cpu / (s.n * s.perOp) };
+  });
 }
 
 const calibration = JSON.stringify(decision());
-const rows: Row[] = [
-  await percentiles('calibration: JSON.stringify(JSON.parse(decision)) (not ours)', 20_000, 1, () => JSON.stringify(JSON.parse(calibration))),
-  await percentiles('canonicalize(decision)', 20_000, 1, () => canonicalize(body as unknown as Json)),
-  await percentiles('action_hash node:crypto', 20_000, 1, () => computeActionHash(ACTION, CONTEXT, nodeCryptoBackend)),
-  await percentiles('action_hash webcrypto', 20_000, 1, () => computeActionHash(ACTION, CONTEXT, webCryptoBackend)),
+const specs: Spec[] = [
+  spec('calibration: JSON.stringify(JSON.parse(decision)) (not ours)', 20_000, 1, () => JSON.stringify(JSON.parse(calibration))),
+  spec('canonicalize(decision)', 20_000, 1, () => canonicalize(body as unknown as Json)),
+  spec('action_hash node:crypto', 20_000, 1, () => computeActionHash(ACTION, CONTEXT, nodeCryptoBackend)),
+  spec('action_hash webcrypto', 20_000, 1, () => computeActionHash(ACTION, CONTEXT, webCryptoBackend)),
 ];
-for (const [name, s] of Object.entries(signers)) rows.push(await percentiles(`sign ${name}`, 20_000, 1, () => s.sign(decision())));
-rows.push(await percentiles(`sign HS256 webcrypto, ${BATCH} in flight`, 500, BATCH, () => Promise.all(Array.from({ length: BATCH }, () => signers['HS256 webcrypto'].sign(decision())))));
-rows.push(await percentiles(`sign Ed25519 webcrypto, ${BATCH} in flight`, 500, BATCH, () => Promise.all(Array.from({ length: BATCH }, () => signers['Ed25519 webcrypto'].sign(decision())))));
-rows.push(await percentiles(`one Ed25519 node:crypto signature over ${BATCH} decisions`, 500, BATCH, () => batchSignEd25519(signers['Ed25519 node:crypto'], Array.from({ length: BATCH }, decision))));
+for (const [name, s] of Object.entries(signers)) specs.push(spec(`sign ${name}`, 20_000, 1, () => s.sign(decision())));
+specs.push(spec(`sign HS256 webcrypto, ${BATCH} in flight`, 500, BATCH, () => Promise.all(Array.from({ length: BATCH }, () => signers['HS256 webcrypto'].sign(decision())))));
+specs.push(spec(`sign Ed25519 webcrypto, ${BATCH} in flight`, 500, BATCH, () => Promise.all(Array.from({ length: BATCH }, () => signers['Ed25519 webcrypto'].sign(decision())))));
+specs.push(spec(`one Ed25519 node:crypto signature over ${BATCH} decisions`, 500, BATCH, () => batchSignEd25519(signers['Ed25519 node:crypto'], Array.from({ length: BATCH }, decision))));
 for (const [name, d] of Object.entries(signedBy)) {
   const backend = name.includes('node') ? nodeCryptoBackend : webCryptoBackend;
-  rows.push(await percentiles(`verify ${name}`, 20_000, 1, () => verifyReceipt(d, { keys: rings[name], now: Date.now(), backend })));
+  specs.push(spec(`verify ${name}`, 20_000, 1, () => verifyReceipt(d, { keys: rings[name], now: Date.now(), backend })));
 }
-rows.push(await percentiles('audit append, memory, node:crypto', 20_000, 1, async () => (await logs.memNode()).append(decision() as unknown as Json)));
-rows.push(await percentiles('audit append, memory, webcrypto', 20_000, 1, async () => (await logs.memWeb()).append(decision() as unknown as Json)));
-rows.push(await percentiles(`audit append, file fdatasync/group, ${BATCH} concurrent`, 300, BATCH, async () => {
+specs.push(spec('audit append, memory, node:crypto', 20_000, 1, async () => (await logs.memNode()).append(decision() as unknown as Json)));
+specs.push(spec('audit append, memory, webcrypto', 20_000, 1, async () => (await logs.memWeb()).append(decision() as unknown as Json)));
+specs.push(spec(`audit append, file fdatasync/group, ${BATCH} concurrent`, 300, BATCH, async () => {
   const l = await logs.fileSync();
   return Promise.all(Array.from({ length: BATCH }, () => l.append(decision() as unknown as Json)));
 }));
-rows.push(await percentiles(`audit append, file fdatasync/group, 1 at a time`, 300, 1, async () => (await logs.fileSync()).append(decision() as unknown as Json)));
-rows.push(await percentiles(`audit append, file no fsync, ${BATCH} concurrent`, 2_000, BATCH, async () => {
+specs.push(spec(`audit append, file fdatasync/group, 1 at a time`, 300, 1, async () => (await logs.fileSync()).append(decision() as unknown as Json)));
+specs.push(spec(`audit append, file no fsync, ${BATCH} concurrent`, 2_000, BATCH, async () => {
   const l = await logs.fileNoSync();
   return Promise.all(Array.from({ length: BATCH }, () => l.append(decision() as unknown as Json)));
 }));
-rows.push(await percentiles('GOAL signed+audited: action_hash + HS256 sign + memory log, node:crypto', 20_000, 1, async () => {
+specs.push(spec('GOAL signed+audited: action_hash + HS256 sign + memory log, node:crypto', 20_000, 1, async () => {
   const d = decision();
   d.action_hash = await computeActionHash(ACTION, CONTEXT, nodeCryptoBackend);
   return (await logs.memNode()).append((await signers['HS256 node:crypto'].sign(d)) as unknown as Json);
 }));
-rows.push(await percentiles('GOAL, one canonicalization: action_hash + signAudited + appendSigned', 20_000, 1, async () => {
+specs.push(spec('GOAL, one canonicalization: action_hash + signAudited + appendSigned', 20_000, 1, async () => {
   const d = decision();
   d.action_hash = await computeActionHash(ACTION, CONTEXT, nodeCryptoBackend);
   return (await logs.memNode()).appendSigned(await signers['HS256 node:crypto'].signAudited(d));
@@ -218,8 +237,8 @@ rows.push(await percentiles('GOAL, one canonicalization: action_hash + signAudit
   const decisionText = canonicalize(body as unknown as Json);
   const leafText = '\0' + decisionText + ',"receipt":' + 'r'.repeat(330);
   for (const [what, input] of [['Merkle node, 65 B', nodeInput], [`decision text, ${decisionText.length} B`, decisionText], [`audit leaf, ${leafText.length} B`, leafText]] as const) {
-    rows.push(await percentiles(`SHA-256 ${what}: node:crypto`, 20_000, 1, () => nodeCryptoBackend.sha256(input)));
-    rows.push(await percentiles(`SHA-256 ${what}: WebAssembly (AssemblyScript)`, 20_000, 1, () => wasmSha256(input)));
+    specs.push(spec(`SHA-256 ${what}: node:crypto`, 20_000, 1, () => nodeCryptoBackend.sha256(input)));
+    specs.push(spec(`SHA-256 ${what}: WebAssembly (AssemblyScript)`, 20_000, 1, () => wasmSha256(input)));
   }
 }
 // The whole in-process check the goal names: evaluation (the five W1 rules, the VM) included.
@@ -227,17 +246,17 @@ rows.push(await percentiles('GOAL, one canonicalization: action_hash + signAudit
   const w = workload('W1');
   const engine = await mgeEngineFor(w, 'vm', nodeCryptoBackend);
   let i = 0;
-  rows.push(await percentiles('GOAL, whole check: Engine.evaluate + signAudited + appendSigned', 20_000, 1, async () => {
+  specs.push(spec('GOAL, whole check: Engine.evaluate + signAudited + appendSigned', 20_000, 1, async () => {
     const d = await engine.evaluate(w.requests[i++ % w.requests.length].request);
     return (await logs.memNode()).appendSigned(await signers['HS256 node:crypto'].signAudited(d));
   }));
 }
-rows.push(await percentiles('same, all WebCrypto (portable path)', 20_000, 1, async () => {
+specs.push(spec('same, all WebCrypto (portable path)', 20_000, 1, async () => {
   const d = decision();
   d.action_hash = await computeActionHash(ACTION, CONTEXT, webCryptoBackend);
   return (await logs.memWeb()).append((await signers['HS256 webcrypto'].sign(d)) as unknown as Json);
 }));
-rows.push(await percentiles(`same, node:crypto + file log (fdatasync/group), ${BATCH} concurrent`, 300, BATCH, async () => {
+specs.push(spec(`same, node:crypto + file log (fdatasync/group), ${BATCH} concurrent`, 300, BATCH, async () => {
   const l = await logs.fileSync();
   return Promise.all(Array.from({ length: BATCH }, async () => {
     const d = decision();
@@ -245,11 +264,47 @@ rows.push(await percentiles(`same, node:crypto + file log (fdatasync/group), ${B
     return l.appendSigned(await signers['HS256 node:crypto'].signAudited(d));
   }));
 }));
+// What no implementation on this machine can go below, and what the goal was set against.
+// The floor: the five SHA-256/HMAC calls a signed, audited check must make (action_hash,
+// decision_hash, the receipt MAC, the audit leaf, amortized one Merkle node), straight through
+// node:crypto with string results and nothing else, on inputs of a decision's sizes.
+{
+  const key = createSecretKey(Buffer.from(SECRET));
+  const actionText = canonicalize({ action: ACTION, context: CONTEXT });
+  const decisionText = canonicalize(body as unknown as Json);
+  const signingText = `{"alg":"HS256","decision_hash":"${'e'.repeat(64)}","expires_at":"2026-11-24T10:31:00.000Z","issued_at":"2026-11-24T10:30:00.000Z","kid":"k","nonce":"${'n'.repeat(22)}"}`;
+  const leafText = '\0' + decisionText + ',"receipt":' + 'r'.repeat(330);
+  const nodeInput = new Uint8Array(65);
+  specs.push(spec('FLOOR: the 5 SHA-256/HMAC calls of a check alone (node:crypto)', 20_000, 1, () => {
+    nodeHash('sha256', actionText, 'hex');
+    nodeHash('sha256', decisionText, 'hex');
+    createHmac('sha256', key).update(signingText).digest('base64url');
+    nodeHash('sha256', leafText, 'binary'); // latin1: a string result, no Buffer
+    return nodeHash('sha256', nodeInput, 'binary');
+  }));
+  // Issue #3 sets its 10 µs goal where "WebCrypto awaited one at a time costs about 25 µs for
+  // HMAC": this row is that measurement here, so the goal can be read at this machine's speed.
+  const webKey = await crypto.subtle.importKey('raw', new TextEncoder().encode(SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const signingBytes = new TextEncoder().encode(signingText);
+  specs.push(spec('REFERENCE: crypto.subtle.sign HMAC alone, awaited (issue: ~25 µs)', 20_000, 1, () => crypto.subtle.sign('HMAC', webKey, signingBytes)));
+}
+const rows = await measureAll(specs);
 const load = loadavg()[0].toFixed(1);
 const us = (x: number) => x.toFixed(2).padStart(8);
 console.log(`\n${'per decision'.padEnd(72)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'cpu µs'.padStart(8)}`);
 for (const r of rows) console.log(`${r.name.padEnd(72)} ${us(r.p50)} ${us(r.p99)} ${us(r.cpu)}`);
 console.log(`(load average ${load} on ${cpus().length} cores while measuring)`);
+const row = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))!;
+const whole = row('GOAL, whole check').p50;
+const floor = row('FLOOR').p50;
+const reference = row('REFERENCE').p50;
+const summary = [
+  `Whole signed and audited check: ${whole.toFixed(2)} µs p50 (goal ≤ 10 µs). Of that, the five SHA-256/HMAC calls alone take`,
+  `${floor.toFixed(2)} µs here, leaving ${(whole - floor).toFixed(2)} µs for evaluation, canonical JSON, the receipt and the log. WebCrypto HMAC`,
+  `awaited alone takes ${reference.toFixed(2)} µs here against the issue's ~25 µs, so this machine runs that path`,
+  `${(reference / 25).toFixed(1)}× slower and the goal at its speed reads ≤ ${((10 * reference) / 25).toFixed(1)} µs.`,
+];
+console.log(summary.join('\n'));
 writeResultsSection('trust-bench', [
   '## Trust layer: receipts and audit appends per decision',
   '',
@@ -257,9 +312,12 @@ writeResultsSection('trust-bench', [
   'loop, one call at a time: p50/p99 of single calls; CPU µs is user + system time per call, GC and',
   "V8's helper threads included. node:crypto is what `mge serve` uses on Node; WebCrypto is the",
   'portable path. GOAL rows are the in-process signed and audited check of issue #3 (goal: ≤ 10 µs',
-  'p50 with HS256).',
+  'p50 with HS256). FLOOR is the hashing such a check cannot avoid; REFERENCE is the measurement the',
+  "issue's goal was set beside.",
   '',
   markdownTable(['per decision', 'p50 µs', 'p99 µs', 'CPU µs'], rows.map((r) => [r.name, r.p50.toFixed(2), r.p99.toFixed(2), r.cpu.toFixed(2)])),
+  '',
+  ...summary,
 ].join('\n'));
 for (const l of Object.values(logs)) await (await l()).close();
 await rm(dir, { recursive: true, force: true });

@@ -82,7 +82,8 @@ export class NodeAuditStore implements AuditStore {
   private count = 0;
   private end = 0;
   /** Lines appended and not written yet, and their callers. */
-  private pending: Buffer[] = [];
+  private pending: string[] = [];
+  private pendingBytes = 0;
   private waiters: Waiter[] = [];
   private flushQueued = false;
   /** An fdatasync is in flight; lines appended meanwhile wait for it to end. */
@@ -163,14 +164,16 @@ export class NodeAuditStore implements AuditStore {
   append(lines: readonly string[]): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (lines.length === 0) return Promise.resolve();
-    const bufs = lines.map((line) => Buffer.from(line + '\n', 'utf8'));
     // Checked before any is queued: a refused call leaves nothing half-appended.
-    if (bufs.some((b) => b.indexOf(NL) !== b.length - 1)) return Promise.reject(new AuditStoreError('an audit line must not contain a newline'));
-    // Offsets are taken now, in call order; the bytes land in that order too.
-    for (const b of bufs) {
-      this.pending.push(b);
+    if (lines.some((line) => line.includes('\n'))) return Promise.reject(new AuditStoreError('an audit line must not contain a newline'));
+    // Offsets are taken now, in call order; the bytes land in that order too. Lines stay text
+    // until the one write: no Buffer per line and no copy to join them.
+    for (const line of lines) {
+      this.pending.push(line);
       this.record(this.end);
-      this.end += b.length;
+      const bytes = Buffer.byteLength(line, 'utf8') + 1;
+      this.end += bytes;
+      this.pendingBytes += bytes;
     }
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     // While a sync is in flight, its end starts the next group; otherwise the lines appended in
@@ -185,14 +188,21 @@ export class NodeAuditStore implements AuditStore {
   /** Writes every queued line at once; with fsync=always, then one fdatasync for all of them. */
   private flush(): void {
     this.flushQueued = false;
-    const bufs = this.pending;
+    const lines = this.pending;
+    const bytes = this.pendingBytes;
     const waiters = this.waiters;
     this.pending = [];
+    this.pendingBytes = 0;
     this.waiters = [];
     try {
       if (this.failure !== undefined) throw this.failure;
-      const data = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
-      for (let off = 0; off < data.length;) off += writeSync(this.fh.fd, data, off, data.length - off);
+      const text = lines.join('\n') + '\n';
+      const written = writeSync(this.fh.fd, text);
+      // A short write (rare on a regular file) goes on from the byte where it stopped.
+      if (written < bytes) {
+        const data = Buffer.from(text, 'utf8');
+        for (let off = written; off < data.length;) off += writeSync(this.fh.fd, data, off, data.length - off);
+      }
     } catch (e) {
       this.fail(e, waiters);
       return;

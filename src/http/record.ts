@@ -38,8 +38,13 @@ export async function signAndRecord(ctx: AppContext, tenant: string, decisions: 
   const signed: SignedDecision<Decision>[] = [];
   const explanations: Array<ExplanationEntry[] | undefined> = [];
   for (const d of decisions) {
-    const { explanation, ...decision } = d;
-    explanations.push(explanation);
+    // Most checks ask for no explanation: then the decision is signed as it is, not copied.
+    let decision: Decision = d;
+    if (d.explanation !== undefined) {
+      const { explanation: _e, ...rest } = d;
+      decision = rest;
+    }
+    explanations.push(d.explanation);
     try {
       // One canonicalization serves the decision hash and the audit line.
       signed.push(await ctx.signer.signAudited(decision));

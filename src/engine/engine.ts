@@ -4,8 +4,8 @@
 
 import type { Decision, Diagnostic, ExplanationEntry, Rule } from '../ir/types.js';
 import { explainClause } from '../ir/evaluate.js';
-import { computeActionHash } from '../receipt/hash.js';
-import type { CryptoBackend } from '../receipt/backend.js';
+import { actionHash } from '../receipt/decision-hash.js';
+import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
 import { hasErrors, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
 import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
 import { decide, internalFailure, type Verdict } from './decision.js';
@@ -154,6 +154,7 @@ export class Engine {
       verdict = internalFailure(err instanceof Error ? err.message : String(err));
     }
 
+    const actionHashed = actionHash(rawAction, rawContext, this.opts.crypto ?? webCryptoBackend);
     const decision: EngineDecision = {
       decision_id: newDecisionId(nowMs),
       approved: verdict.approved,
@@ -164,7 +165,7 @@ export class Engine {
       tenant,
       policy_version: policy.policyVersion,
       timestamp,
-      action_hash: await computeActionHash(rawAction, rawContext, this.opts.crypto),
+      action_hash: typeof actionHashed === 'string' ? actionHashed : await actionHashed,
     };
     if (request.audience !== undefined) decision.audience = request.audience;
     if (opts.explain) {

@@ -13,7 +13,12 @@ import { canonicalize } from './jcs.js';
  * @example await computeActionHash('db.read', undefined) // H('{"action":"db.read","context":{}}')
  */
 export async function computeActionHash(rawAction: Json, rawContext: Json | undefined, backend: CryptoBackend = webCryptoBackend): Promise<string> {
-  return hashCanonical({ action: rawAction, context: rawContext ?? {} }, backend);
+  return actionHash(rawAction, rawContext, backend);
+}
+
+/** computeActionHash, answered at once by a synchronous backend (the engine skips an `await`). */
+export function actionHash(rawAction: Json, rawContext: Json | undefined, backend: CryptoBackend): MaybePromise<string> {
+  return hashCanonicalText(canonicalize({ action: rawAction, context: rawContext ?? {} }), backend);
 }
 
 /** H(C(value)); canonical text is well-formed (lone surrogates are refused), so its UTF-8 is one. */

@@ -54,6 +54,3 @@ export async function sha256(data: BytesOrText): Promise<Uint8Array> {
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return toHex(await sha256(bytes));
 }
-
-// The engine computes action hashes through this module; the function lives beside decision_hash.
-export { computeActionHash } from './decision-hash.js';

@@ -32,6 +32,8 @@ const ED_JWK = { kty: 'OKP', crv: 'Ed25519', d: 'nWGxne_9WmC6hEr0kuwsxERJxWl7Mmk
 const ACTION = { type: 'db.write', table: 'users' };
 const CONTEXT = { environment: 'production', agent_id: 'agent-7' };
 const BATCH = 64;
+// BENCH_ONLY=<regex>: only the loop rows whose names match, no mitata pass, no RESULTS.md (a quick re-measure).
+const only = process.env.BENCH_ONLY;
 
 const started = new Date();
 let seq = 0;
@@ -154,7 +156,7 @@ group('signed + audited (no evaluation)', () => {
   });
 });
 
-await run();
+if (!only) await run();
 
 // mitata reports averages and tails; the goal is a p50, so time the hot paths one by one too.
 // CPU µs/op (user+system over the loop) is printed beside wall time: on a shared, loaded
@@ -291,37 +293,39 @@ specs.push(spec(`same, node:crypto + file log (fdatasync/group), ${BATCH} concur
   const signingBytes = new TextEncoder().encode(signingText);
   specs.push(spec('REFERENCE: crypto.subtle.sign HMAC alone, awaited (issue: ~25 µs)', 20_000, 1, () => crypto.subtle.sign('HMAC', webKey, signingBytes)));
 }
-const rows = await measureAll(specs);
+const rows = await measureAll(only ? specs.filter((x) => new RegExp(only).test(x.name)) : specs);
 const load = loadavg()[0].toFixed(1);
 const us = (x: number) => x.toFixed(2).padStart(8);
 console.log(`\n${'per decision'.padEnd(72)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'cpu µs'.padStart(8)} ${'quiet p50'.padStart(9)}`);
 for (const r of rows) console.log(`${r.name.padEnd(72)} ${us(r.p50)} ${us(r.p99)} ${us(r.cpu)} ${us(r.quietP50)}`);
 console.log(`(load average ${load} on ${cpus().length} cores while measuring)`);
-const row = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))!;
-const whole = row('GOAL, whole check');
-const floor = row('FLOOR');
-const reference = row('REFERENCE');
-const summary = [
-  `Whole signed and audited check: ${whole.p50.toFixed(2)} µs p50 (quietest round ${whole.quietP50.toFixed(2)} µs); goal ≤ 10 µs. The five`,
-  `SHA-256/HMAC calls alone take ${floor.p50.toFixed(2)} µs (quietest ${floor.quietP50.toFixed(2)} µs), so MGE's own code is ${(whole.p50 - floor.p50).toFixed(2)} µs`,
-  `(${(whole.quietP50 - floor.quietP50).toFixed(2)} µs quiet): evaluation, canonical JSON, the receipt, the log. WebCrypto HMAC awaited alone takes`,
-  `${reference.p50.toFixed(2)} µs here against the issue's ~25 µs: this machine runs that path ${(reference.p50 / 25).toFixed(1)}× slower, and the goal at`,
-  `its speed reads ≤ ${((10 * reference.p50) / 25).toFixed(1)} µs.`,
-];
-console.log(summary.join('\n'));
-writeResultsSection('trust-bench', [
-  '## Trust layer: receipts and audit appends per decision',
-  '',
-  `\`npm run bench:trust\`, ${started.toISOString()} (load average ${load} on ${cpus().length} cores at the end). Our own`,
-  'loop, one call at a time: p50/p99 of single calls; CPU µs is user + system time per call, GC and',
-  "V8's helper threads included. node:crypto is what `mge serve` uses on Node; WebCrypto is the",
-  'portable path. GOAL rows are the in-process signed and audited check of issue #3 (goal: ≤ 10 µs',
-  'p50 with HS256). FLOOR is the hashing such a check cannot avoid; REFERENCE is the measurement the',
-  "issue's goal was set beside.",
-  '',
-  markdownTable(['per decision', 'p50 µs', 'p99 µs', 'CPU µs', 'quiet p50 µs'], rows.map((r) => [r.name, r.p50.toFixed(2), r.p99.toFixed(2), r.cpu.toFixed(2), r.quietP50.toFixed(2)])),
-  '',
-  ...summary,
-].join('\n'));
+if (!only) {
+  const row = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))!;
+  const whole = row('GOAL, whole check');
+  const floor = row('FLOOR');
+  const reference = row('REFERENCE');
+  const summary = [
+    `Whole signed and audited check: ${whole.p50.toFixed(2)} µs p50 (quietest round ${whole.quietP50.toFixed(2)} µs); goal ≤ 10 µs. The five`,
+    `SHA-256/HMAC calls alone take ${floor.p50.toFixed(2)} µs (quietest ${floor.quietP50.toFixed(2)} µs), so MGE's own code is ${(whole.p50 - floor.p50).toFixed(2)} µs`,
+    `(${(whole.quietP50 - floor.quietP50).toFixed(2)} µs quiet): evaluation, canonical JSON, the receipt, the log. WebCrypto HMAC awaited alone takes`,
+    `${reference.p50.toFixed(2)} µs here against the issue's ~25 µs: this machine runs that path ${(reference.p50 / 25).toFixed(1)}× slower, and the goal at`,
+    `its speed reads ≤ ${((10 * reference.p50) / 25).toFixed(1)} µs.`,
+  ];
+  console.log(summary.join('\n'));
+  writeResultsSection('trust-bench', [
+    '## Trust layer: receipts and audit appends per decision',
+    '',
+    `\`npm run bench:trust\`, ${started.toISOString()} (load average ${load} on ${cpus().length} cores at the end). Our own`,
+    'loop, one call at a time: p50/p99 of single calls; CPU µs is user + system time per call, GC and',
+    "V8's helper threads included. node:crypto is what `mge serve` uses on Node; WebCrypto is the",
+    'portable path. GOAL rows are the in-process signed and audited check of issue #3 (goal: ≤ 10 µs',
+    'p50 with HS256). FLOOR is the hashing such a check cannot avoid; REFERENCE is the measurement the',
+    "issue's goal was set beside.",
+    '',
+    markdownTable(['per decision', 'p50 µs', 'p99 µs', 'CPU µs', 'quiet p50 µs'], rows.map((r) => [r.name, r.p50.toFixed(2), r.p99.toFixed(2), r.cpu.toFixed(2), r.quietP50.toFixed(2)])),
+    '',
+    ...summary,
+  ].join('\n'));
+}
 for (const l of Object.values(logs)) await (await l()).close();
 await rm(dir, { recursive: true, force: true });

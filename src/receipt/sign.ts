@@ -134,7 +134,8 @@ export class Signer {
   /** A checkpoint signed like a receipt (SPEC §6). */
   async signCheckpoint(cp: UnsignedCheckpoint): Promise<Checkpoint> {
     const unsigned = { ...cp, alg: this.key.alg, kid: this.key.kid };
-    const signature = base64urlEncode(await this.backend.sign(this.key, canonicalize(unsigned)));
+    const text = canonicalize(unsigned);
+    const signature = this.backend.signBase64url ? this.backend.signBase64url(this.key, text) : await this.signText(text);
     return { ...unsigned, signature };
   }
 

@@ -53,9 +53,16 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s', (_name, backend) 
     expect(await backend.verify(verification, msg, sig.subarray(0, 63))).toBe(false);
   });
 
+  it('hashes like SHA-256', async () => {
+    expect(toHex(await backend.sha256(new Uint8Array()))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(toHex(await backend.sha256(new TextEncoder().encode('abc')))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+});
+
+describe('node:crypto', () => {
   // The receipt path signs canonical text; a backend that answers in base64url directly must
   // give the vector's bytes too (only vectors whose message is UTF-8 text can be given as text).
-  it.runIf(backend.signBase64url !== undefined)('signBase64url gives the vectors\' MACs and signatures', async () => {
+  it('signBase64url gives the vectors\' MACs and signatures', async () => {
     const asText = (hex: string) => {
       try {
         return new TextDecoder('utf-8', { fatal: true }).decode(fromHex(hex));
@@ -68,7 +75,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s', (_name, backend) 
       const text = asText(c.data_hex);
       if (text === undefined || c.truncate_bits !== undefined) continue;
       const { signing } = await importHmacRaw(fromHex(c.key_hex), 'k');
-      expect(backend.signBase64url!(signing, text)).toBe(base64urlEncode(fromHex(c.hmac_sha256_hex)));
+      expect(nodeCryptoBackend.signBase64url!(signing, text)).toBe(base64urlEncode(fromHex(c.hmac_sha256_hex)));
       checked++;
     }
     for (const c of edCases) {
@@ -77,14 +84,9 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s', (_name, backend) 
       const seed = fromHex(c.secret_key_hex);
       const jwk: Ed25519PrivateJwk = { kty: 'OKP', crv: 'Ed25519', x: base64urlEncode(fromHex(c.public_key_hex)), d: base64urlEncode(seed) };
       const { signing } = await importEd25519Private(jwk);
-      expect(backend.signBase64url!(signing, text)).toBe(base64urlEncode(fromHex(c.signature_hex)));
+      expect(nodeCryptoBackend.signBase64url!(signing, text)).toBe(base64urlEncode(fromHex(c.signature_hex)));
       checked++;
     }
     expect(checked).toBeGreaterThanOrEqual(3);
-  });
-
-  it('hashes like SHA-256', async () => {
-    expect(toHex(await backend.sha256(new Uint8Array()))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-    expect(toHex(await backend.sha256(new TextEncoder().encode('abc')))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 });

@@ -18,7 +18,7 @@ export interface DecisionText {
   after: string;
 }
 
-/** Members a decision may have; the last two below are the ones decision_hash does not cover. */
+/** Members a decision may have; UNSIGNED are the two that decision_hash does not cover. */
 const DECISION_KEYS = new Set([
   'action_hash', 'approved', 'audience', 'decision_id', 'explanation', 'policy_version', 'reasoning',
   'receipt', 'rule_ids', 'tenant', 'timestamp', 'violations', 'warnings',
@@ -57,8 +57,15 @@ export function hasKnownShape(d: object): boolean {
   return typeof x.action_hash === 'string' && typeof x.approved === 'boolean' && (x.audience === undefined || typeof x.audience === 'string')
     && typeof x.decision_id === 'string' && typeof x.policy_version === 'string' && typeof x.reasoning === 'string'
     && typeof x.tenant === 'string' && typeof x.timestamp === 'string'
-    && Array.isArray(x.rule_ids) && x.rule_ids.every((r) => typeof r === 'string')
+    && allStrings(x.rule_ids)
     && knownViolations(x.violations) && knownViolations(x.warnings);
+}
+
+// A loop, not `every`: `every` skips the holes of a sparse array, which the generic writer refuses.
+function allStrings(a: unknown): boolean {
+  if (!Array.isArray(a)) return false;
+  for (let i = 0; i < a.length; i++) if (typeof a[i] !== 'string') return false;
+  return true;
 }
 
 function knownViolations(vs: unknown): boolean {

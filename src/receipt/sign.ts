@@ -3,7 +3,7 @@
 
 import type { Decision, Json, Receipt } from '../ir/types.js';
 import type { Checkpoint, UnsignedCheckpoint } from '../audit/checkpoint.js';
-import { webCryptoBackend, type CryptoBackend } from './backend.js';
+import { webCryptoBackend, type CryptoBackend, type MaybePromise } from './backend.js';
 import { base64urlEncode } from './base64url.js';
 import { hashCanonicalText } from './decision-hash.js';
 import { decisionText, joinDecisionText } from './decision-text.js';
@@ -116,7 +116,8 @@ export class Signer {
     const issued_at = this.issuedAt.format(issued);
     const expires_at = this.expiresAt.format(issued + this.ttlMs);
     const signingText = `{"alg":${this.algText},"decision_hash":"${decision_hash}","expires_at":"${expires_at}","issued_at":"${issued_at}","kid":${this.kidText},"nonce":"${nonce}"}`;
-    const signature = this.backend.signBase64url ? this.backend.signBase64url(this.key, signingText) : await this.signText(signingText);
+    const signed = this.signText(signingText);
+    const signature = typeof signed === 'string' ? signed : await signed;
     const receipt: Receipt = { alg: this.key.alg, kid: this.key.kid, nonce, issued_at, expires_at, decision_hash, signature };
     // C(receipt): "signature" sorts after every other member, so it closes the signing text.
     const receiptText = `${signingText.slice(0, -1)},"signature":"${signature}"}`;
@@ -126,16 +127,17 @@ export class Signer {
     };
   }
 
-  private async signText(text: string): Promise<string> {
+  /** The base64url signature of `text`; at once from a backend that signs synchronously. */
+  private signText(text: string): MaybePromise<string> {
+    if (this.backend.signBase64url) return this.backend.signBase64url(this.key, text);
     const mac = this.backend.sign(this.key, text);
-    return base64urlEncode(mac instanceof Promise ? await mac : mac);
+    return mac instanceof Promise ? mac.then(base64urlEncode) : base64urlEncode(mac);
   }
 
   /** A checkpoint signed like a receipt (SPEC §6). */
   async signCheckpoint(cp: UnsignedCheckpoint): Promise<Checkpoint> {
     const unsigned = { ...cp, alg: this.key.alg, kid: this.key.kid };
-    const text = canonicalize(unsigned);
-    const signature = this.backend.signBase64url ? this.backend.signBase64url(this.key, text) : await this.signText(text);
+    const signature = await this.signText(canonicalize(unsigned));
     return { ...unsigned, signature };
   }
 

@@ -4,6 +4,7 @@
 import type { Json } from '../ir/types.js';
 import { webCryptoBackend, type CryptoBackend, type MaybePromise } from './backend.js';
 import { toHex } from './hash.js';
+import { decisionText, joinDecisionText } from './decision-text.js';
 import { canonicalize } from './jcs.js';
 
 /**
@@ -21,14 +22,10 @@ export function actionHash(rawAction: Json, rawContext: Json | undefined, backen
   return hashCanonicalText(canonicalize({ action: rawAction, context: rawContext ?? {} }), backend);
 }
 
-/** H(C(value)); canonical text is well-formed (lone surrogates are refused), so its UTF-8 is one. */
-async function hashCanonical(value: Json, backend: CryptoBackend): Promise<string> {
-  return hashCanonicalText(canonicalize(value), backend);
-}
-
 /**
  * H(text) for canonical text, without an encode step where the backend allows; a synchronous
- * backend's answer comes back as is (the signer skips an `await` then).
+ * backend's answer comes back as is (the signer skips an `await` then). Canonical text is
+ * well-formed (lone surrogates are refused), so its UTF-8 is one.
  */
 export function hashCanonicalText(text: string, backend: CryptoBackend): MaybePromise<string> {
   if (backend.sha256HexOfText) return backend.sha256HexOfText(text);
@@ -42,7 +39,7 @@ export function signedBody(decision: object): Json {
   return body as Json;
 }
 
-/** H(C(decision without `receipt` and `explanation`)). */
+/** H(C(decision without `receipt` and `explanation`)), written as the signer writes it. */
 export async function computeDecisionHash(decision: object, backend: CryptoBackend = webCryptoBackend): Promise<string> {
-  return hashCanonical(signedBody(decision), backend);
+  return hashCanonicalText(joinDecisionText(decisionText(decision)), backend);
 }

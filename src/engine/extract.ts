@@ -45,15 +45,11 @@ class MemoryWriter extends ByteWriter {
   }
 
   protected override grow(end: number): void {
-    if (end - this.vm.inputPtr > MAX_INPUT_BYTES) throw tooLarge();
+    if (end - this.vm.inputPtr > MAX_INPUT_BYTES) throw new VmError('request too large for the VM input region');
     this.vm.ensure(end + 65536);
     this.bytes = this.vm.bytes();
     this.view = this.vm.view();
   }
-}
-
-function tooLarge(): VmError {
-  return new VmError('request too large for the VM input region');
 }
 
 export class Extractor {
@@ -180,11 +176,12 @@ export class Extractor {
     return w.pos;
   }
 
+  /** Room up to `end`, grown by the writer (one place knows the limit and how memory grows). */
   private grow(end: number): void {
-    if (end - this.vm.inputPtr > MAX_INPUT_BYTES) throw tooLarge();
-    this.vm.ensure(end + 65536);
-    this.u8 = this.vm.bytes();
-    this.dv = this.vm.view();
+    this.w.rebind(end);
+    this.w.ensure(0);
+    this.u8 = this.w.bytes;
+    this.dv = this.w.view;
   }
 }
 

@@ -4,6 +4,7 @@
 
 import type { Diagnostic, Span } from '../ir/types.js';
 import { Locator } from '../expr/locate.js';
+import type { TextPositions } from './text-positions.js';
 
 export type RawValue =
   | { kind: 'null'; span: Span }
@@ -22,7 +23,7 @@ export type RawValue =
        * Where value characters `[start, end)` are written, when escapes or folded lines make
        * the value differ from its source text (src/rules/text-positions.ts).
        */
-      textAt?: (start: number, end: number) => Span;
+      textAt?: TextPositions;
     }
   | { kind: 'list'; items: RawValue[]; span: Span }
   | { kind: 'map'; entries: RawEntry[]; span: Span };

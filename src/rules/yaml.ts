@@ -3,7 +3,7 @@
 // several values. Syntax errors become diagnostics at their line and column.
 
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node, type YAMLError } from 'yaml';
-import { textPositions } from './text-positions.js';
+import { textPositions, type TextPositions } from './text-positions.js';
 import type { Diagnostic, Span } from '../ir/types.js';
 import { estimateYamlDepth } from './yaml-depth.js';
 import { LineIndex, type RawEntry, type RawValue, type ReadResult } from './raw.js';
@@ -166,7 +166,7 @@ class Converter {
   }
 
   /** Positions of the value's characters, walked against the scalar's source. */
-  private textAt(value: string, type: string | undefined, range: Node['range']): { textAt?: (start: number, end: number) => Span } {
+  private textAt(value: string, type: string | undefined, range: Node['range']): { textAt?: TextPositions } {
     if (!range) return {};
     const at = (a: number, b: number) => this.lines.span(a, b);
     switch (type) {

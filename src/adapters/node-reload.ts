@@ -31,7 +31,7 @@ export interface ReloaderOptions {
   debounceMs?: number;
 }
 
-/** @example const reloader = startRulesReloader({ dir: './rules', engine, metrics, logger }) */
+/** @example const reloader = startRulesReloader({ dir: './rules', engine, metrics, logger, audit }) */
 export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
   const { dir, engine, metrics, logger, audit } = opts;
   const now = opts.now ?? Date.now;

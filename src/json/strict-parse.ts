@@ -124,23 +124,26 @@ class Parser {
     this.enter(depth);
     this.pos++;
     const out: { [key: string]: Json } = {};
-    const seen = new Set<string>();
     this.ws();
     if (this.s.charCodeAt(this.pos) === 0x7d) { this.pos++; return out; }
     for (;;) {
       if (this.s.charCodeAt(this.pos) !== 0x22) this.fail(`expected a string key, found ${this.describe()}`);
       const keyAt = this.pos;
       const key = this.string();
-      if (seen.has(key)) {
+      // `in` also sees inherited names (`__proto__`, `toString`): those are never assigned,
+      // since assignment would replace the prototype or hit a frozen Object.prototype.
+      const inherited = key in out;
+      if (inherited && Object.hasOwn(out, key)) {
         throw new JsonInputError('duplicate_key', `duplicate key \`${key}\` at offset ${keyAt}`);
       }
-      seen.add(key);
       this.ws();
       if (this.s.charCodeAt(this.pos) !== 0x3a) this.fail(`expected \`:\`, found ${this.describe()}`);
       this.pos++;
       this.ws();
-      // defineProperty keeps `__proto__` an own data key instead of replacing the prototype.
-      Object.defineProperty(out, key, { value: this.value(depth + 1), enumerable: true, writable: true, configurable: true });
+      const value = this.value(depth + 1);
+      // defineProperty keeps `__proto__` an own data key; it is slow, so only where needed.
+      if (inherited) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      else out[key] = value;
       this.ws();
       const c = this.s.charCodeAt(this.pos);
       if (c === 0x2c) { this.pos++; this.ws(); continue; }
@@ -192,11 +195,14 @@ class Parser {
     let p = start;
     let out = '';
     let chunk = start;
+    // Whether a surrogate may be in `out`; the exact (regex) check runs only then.
+    let surrogate = false;
     for (;;) {
       if (p >= s.length) { this.pos = p; this.fail('unterminated string'); }
       const c = s.charCodeAt(p);
       if (c === 0x22) break;
       if (c < 0x20) { this.pos = p; this.fail('control character in string'); }
+      if (c >= 0xd800 && c <= 0xdfff) surrogate = true;
       if (c === 0x5c) {
         out += s.slice(chunk, p);
         p++;
@@ -213,7 +219,9 @@ class Parser {
           case 'u': {
             const hex = s.slice(p + 1, p + 5);
             if (!/^[0-9a-fA-F]{4}$/.test(hex)) { this.pos = p; this.fail('invalid `\\u` escape'); }
-            out += String.fromCharCode(parseInt(hex, 16));
+            const unit = parseInt(hex, 16);
+            if (unit >= 0xd800 && unit <= 0xdfff) surrogate = true;
+            out += String.fromCharCode(unit);
             p += 4;
             break;
           }
@@ -226,7 +234,7 @@ class Parser {
     out += s.slice(chunk, p);
     this.pos = p + 1;
     // Lone surrogates are caught whether they came from `\uD800` escapes or raw in the text.
-    if (LONE_SURROGATE.test(out)) {
+    if (surrogate && LONE_SURROGATE.test(out)) {
       throw new JsonInputError('lone_surrogate', `string at offset ${start - 1} contains a lone UTF-16 surrogate`);
     }
     if (out.length * 3 > this.lim.maxStringBytes && utf8Length(out) > this.lim.maxStringBytes) {

@@ -42,6 +42,10 @@ describe('parseStrictJson', () => {
     expect(e.message).toBe('duplicate key `x` at offset 18');
     // escapes that spell the same key are duplicates too
     expect(reasonOf('{"a":1,"\\u0061":2}')).toBe('duplicate_key');
+    // names Object.prototype also has are own keys like any other: a second one is a duplicate
+    expect(errorOf('{"__proto__":1,"__proto__":2}').message).toBe('duplicate key `__proto__` at offset 15');
+    expect(reasonOf('{"toString":1,"toString":2}')).toBe('duplicate_key');
+    expect(reasonOf('{"toString":1,"hasOwnProperty":2,"valueOf":{}}')).toBe('ok');
   });
 
   it('refuses integers beyond ±(2^53−1), keeps the boundary', () => {
@@ -72,6 +76,19 @@ describe('parseStrictJson', () => {
     expect(Object.keys(v)).toEqual(['__proto__', 'constructor']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(JSON.stringify(v)).toBe('{"__proto__":{"polluted":true},"constructor":{"prototype":1}}');
+  });
+
+  it('defines keys without calling setters inherited from Object.prototype', () => {
+    let calls = 0;
+    Object.defineProperty(Object.prototype, 'mgeProbe', { set() { calls++; }, get() { return 'inherited'; }, configurable: true });
+    try {
+      const v = parseStrictJson('{"mgeProbe":{"a":1}}') as Record<string, unknown>;
+      expect(calls).toBe(0);
+      expect(Object.getOwnPropertyDescriptor(v, 'mgeProbe')?.value).toEqual({ a: 1 });
+      expect(reasonOf('{"mgeProbe":1,"mgeProbe":2}')).toBe('duplicate_key');
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).mgeProbe;
+    }
   });
 
   it('enforces the limits with their own reasons', () => {

@@ -69,7 +69,16 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
     ctx.logger.error('request failed', { method: c.req.method, path: c.req.path, error: err });
     return problemResponse(new InternalError(), c.req.path);
   });
-  app.notFound((c) => problemResponse(new NotFound(`no route \`${c.req.method} ${c.req.path}\``), c.req.path));
+  // 404 or 405 is decided here from ALLOWED rather than by catch-all routes: a catch-all for
+  // `/api/v1/rules/validate` after `/api/v1/rules/:rule_id` is an order Hono's RegExpRouter
+  // cannot express, and its fallback router costs about 1 µs a request more.
+  app.notFound((c) => {
+    const allow = allowedMethods(c.req.path);
+    const problem = allow === undefined || allow.split(', ').includes(c.req.method)
+      ? new NotFound(`no route \`${c.req.method} ${c.req.path}\``)
+      : new MethodNotAllowed(`\`${c.req.method}\` is not allowed on \`${c.req.path}\``, allow);
+    return problemResponse(problem, c.req.path);
+  });
 
   app.use('*', async (c, next) => {
     await next();
@@ -81,12 +90,16 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
   rulesRoutes(app, ctx);
   auditRoutes(app, ctx);
   opsRoutes(app, ctx);
-
-  for (const [path, allow] of ALLOWED) {
-    app.all(path, (c) => {
-      if (allow.split(', ').includes(c.req.method)) throw new NotFound(`no route \`${c.req.method} ${c.req.path}\``);
-      throw new MethodNotAllowed(`\`${c.req.method}\` is not allowed on \`${c.req.path}\``, allow);
-    });
-  }
   return app;
+}
+
+const ALLOWED_SEGMENTS = ALLOWED.map(([path, allow]) => ({ segments: path.split('/'), allow }));
+
+/** The Allow list of the route `path` names, if any (`:name` stands for one non-empty segment). */
+function allowedMethods(path: string): string | undefined {
+  const segments = path.split('/');
+  const route = ALLOWED_SEGMENTS.find((r) =>
+    r.segments.length === segments.length
+    && r.segments.every((s, i) => s === segments[i] || (s.startsWith(':') && segments[i] !== '')));
+  return route?.allow;
 }

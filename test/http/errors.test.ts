@@ -58,4 +58,21 @@ describe('routing errors are problem+json', () => {
     expect(res.headers.get('allow')).toBe('POST');
     await problem(res);
   });
+
+  it('405 and 404 on routes with a parameter', async () => {
+    const wrong = await h.call('POST', '/api/v1/rules/some-rule', { key: KEYS.acmeAdmin, raw: '{}' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET, PUT, DELETE');
+    expect((await problem(wrong)).detail).toBe('`POST` is not allowed on `/api/v1/rules/some-rule`');
+    expect((await h.call('GET', '/api/v1/audit/proof/dec-1/x', { key: KEYS.acmeAdmin })).status).toBe(404);
+    expect((await h.call('DELETE', '/api/v1/rules/', { key: KEYS.acmeAdmin })).status).toBe(404);
+    // a static route beside a parameter route keeps its own methods
+    const validate = await h.call('GET', '/api/v1/rules/validate', { key: KEYS.acmeAdmin });
+    expect(validate.status).not.toBe(405);
+  });
+
+  it("is routed by Hono's RegExpRouter (no catch-all route forces the slower fallback)", async () => {
+    await h.call('GET', '/healthz');
+    expect((h.app.router as unknown as { activeRouter: { name: string } }).activeRouter.name).toBe('RegExpRouter');
+  });
 });

@@ -57,7 +57,7 @@ function write(v: unknown, depth: number): string {
       if (proto !== Object.prototype && proto !== null) {
         throw new CanonicalizationError('only plain objects have a JSON form');
       }
-      return joinMembers(members(v as Record<string, unknown>, depth));
+      return object(v as Record<string, unknown>, depth);
     }
     default:
       throw new CanonicalizationError(`a ${typeof v} has no JSON form`);
@@ -99,9 +99,14 @@ function members(obj: Record<string, unknown>, depth: number, omit?: readonly st
   return out;
 }
 
-function joinMembers(ms: CanonicalMembers): string {
+/** C(obj), written straight out: no member list to build and join (most objects are small). */
+function object(obj: Record<string, unknown>, depth: number): string {
+  const keys = sortedKeys(obj);
   let out = '{';
-  for (let i = 0; i < ms.length; i++) out += (i === 0 ? '' : ',') + ms[i][1];
+  for (let i = 0; i < keys.length; i++) {
+    const m = obj[keys[i]];
+    if (m !== undefined) out += (out.length === 1 ? '' : ',') + str(keys[i]) + ':' + write(m, depth + 1);
+  }
   return out + '}';
 }
 

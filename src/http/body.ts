@@ -22,6 +22,7 @@ export function mediaType(headers: Headers): string | undefined {
 }
 
 function mediaTypeOf(contentType: string | undefined): string | undefined {
+  if (contentType === 'application/json') return contentType; // the usual case, without splitting
   return contentType?.split(';', 1)[0].trim().toLowerCase();
 }
 

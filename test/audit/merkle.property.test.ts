@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
 import { webCryptoBackend } from '../../src/receipt/backend.js';
-import { verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
-import { MerkleTree, TreeSizeError } from '../../src/audit/merkle-tree.js';
+import { leafHash, nodeHash, verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
+import { MerkleTree, PAGE_HASHES, TreeSizeError } from '../../src/audit/merkle-tree.js';
 import { toHex } from '../../src/receipt/hash.js';
 import { consistencyMutations, inclusionMutations } from './mutations.js';
 
@@ -50,6 +50,26 @@ describe('Merkle tree properties', () => {
         for (const [name, c] of consistencyMutations({ first: m, second: n, root1: roots[m], root2: roots[n], proof })) {
           expect(await verifyConsistency(sha, c.first, c.second, c.root1, c.root2, c.proof), `${name} of (${m}, ${n})`).toBe(false);
         }
+      }
+    }
+  });
+
+  it('keeps roots and proofs right across storage pages (RFC 9162 MTH computed directly)', async () => {
+    const n = 2 * PAGE_HASHES + 7;
+    const t = await treeOf(n);
+    const leaves = Array.from({ length: n }, (_, i) => leafHash(sha, enc.encode(`{"i":${i}}`)) as Uint8Array);
+    const mth = (a: number, b: number): Uint8Array => {
+      if (b - a === 1) return leaves[a];
+      let k = 1;
+      while (k * 2 < b - a) k *= 2;
+      return nodeHash(sha, mth(a, a + k), mth(a + k, b)) as Uint8Array;
+    };
+    for (const size of [PAGE_HASHES - 1, PAGE_HASHES, PAGE_HASHES + 1, 2 * PAGE_HASHES, n]) {
+      const root = await t.root(size);
+      expect(toHex(root), `root(${size})`).toBe(toHex(mth(0, size)));
+      for (const i of [0, PAGE_HASHES - 1, PAGE_HASHES, size - 1]) {
+        if (i >= size) continue;
+        expect(await verifyInclusion(sha, i, size, t.leaf(i), await t.inclusionProof(i, size), root), `leaf ${i} of ${size}`).toBe(true);
       }
     }
   });

@@ -7,6 +7,7 @@ import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
 import { toHex } from '../receipt/hash.js';
 import { canonicalize } from '../receipt/jcs.js';
 import type { Checkpoint } from './checkpoint.js';
+import { DecisionIndex } from './decision-index.js';
 import { MerkleTree } from './merkle-tree.js';
 import { AuditStoreError, type AuditStore } from './store.js';
 
@@ -54,7 +55,7 @@ function decisionIdOf(entry: Json): string | undefined {
 }
 
 export class AuditLog {
-  private readonly ids = new Map<string, number>();
+  private readonly ids = new DecisionIndex();
   private count = 0;
   private lastAppend: Promise<void> = Promise.resolve();
   private failure: unknown;

@@ -3,11 +3,12 @@
 // The 64-bit counter is kept as two unsigned 32-bit halves (no BigInt on the hot path), and the
 // text up to the low half is rebuilt only when the millisecond or the high half changes.
 
+import { randomUint32 } from '../receipt/random-pool.js';
+
 let lastMs = -1;
 let head = '';
 let hi = 0;
 let lo = 0;
-const random = new Uint32Array(2);
 
 function hex8(x: number): string {
   return x.toString(16).padStart(8, '0');
@@ -19,9 +20,8 @@ function hex8(x: number): string {
 export function newDecisionId(nowMs: number): string {
   if (nowMs > lastMs) {
     lastMs = nowMs;
-    crypto.getRandomValues(random);
-    hi = random[0] & 0x7fffffff; // leave headroom so +1 within one millisecond never wraps
-    lo = random[1];
+    hi = randomUint32() & 0x7fffffff; // leave headroom so +1 within one millisecond never wraps
+    lo = randomUint32();
     head = 'dec-' + lastMs.toString(16).padStart(12, '0') + hex8(hi);
   } else if (lo !== 0xffffffff) {
     // Same millisecond (or a clock that stepped back): keep order by counting on.

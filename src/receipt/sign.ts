@@ -8,6 +8,7 @@ import { base64urlEncode } from './base64url.js';
 import { hashCanonicalText } from './decision-hash.js';
 import { decisionText, joinDecisionText } from './decision-text.js';
 import { IsoTimeCache } from './iso-time.js';
+import { randomBytes } from './random-pool.js';
 import { canonicalize } from './jcs.js';
 import {
   KeyError, KeyRing, importEd25519Private, importHs256Secret,
@@ -46,23 +47,6 @@ export interface SignerOptions {
 export interface SignedDecision<D extends Decision = Decision> {
   decision: D & { receipt: Receipt };
   auditLine: string;
-}
-
-// getRandomValues costs about as much for 4 KiB as for 16 bytes; nonces are drawn from a pool.
-const POOL_BYTES = 4096;
-let pool = new Uint8Array(0);
-let poolAt = 0;
-
-function defaultRandom(n: number): Uint8Array {
-  if (n > POOL_BYTES) return crypto.getRandomValues(new Uint8Array(n));
-  if (poolAt + n > pool.length) {
-    pool = crypto.getRandomValues(new Uint8Array(POOL_BYTES));
-    poolAt = 0;
-  }
-  // Each byte is handed out once: a fresh copy, then the pool moves on.
-  const out = pool.slice(poolAt, poolAt + n);
-  poolAt += n;
-  return out;
 }
 
 /** Signs decisions and checkpoints with one active key. Build with createSigner. */
@@ -173,5 +157,5 @@ export async function createSigner(opts: SignerOptions): Promise<Signer> {
   }
   const key = wantsHs ? hs : ed;
   if (key === undefined) throw new KeyError(`no ${wantsHs ? 'HS256 secret' : 'Ed25519 key'} given to sign with`);
-  return new Signer(key, ring, opts.backend ?? webCryptoBackend, ttlMs, opts.now ?? Date.now, opts.randomBytes ?? defaultRandom);
+  return new Signer(key, ring, opts.backend ?? webCryptoBackend, ttlMs, opts.now ?? Date.now, opts.randomBytes ?? randomBytes);
 }

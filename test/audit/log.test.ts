@@ -159,3 +159,13 @@ describe('AuditLogs', () => {
     expect(await verifyCheckpointSignature(await log.checkpoint(signer), signer.keys)).toBe('ok');
   });
 });
+
+describe('MemoryAuditStore', () => {
+  it('refuses a line with a newline and keeps what it had, as the file store does', async () => {
+    const store = new MemoryAuditStore();
+    await store.append(['{"a":1}']);
+    await expect(store.append(['{"a":2}', '{"a":\n3}'])).rejects.toThrow(AuditStoreError);
+    await store.append(['{"a":4}']);
+    expect(store.lines).toEqual(['{"a":1}', '{"a":4}']);
+  });
+});

@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
   });
   // 404 or 405 is decided here from ALLOWED rather than by catch-all routes: a catch-all for
   // `/api/v1/rules/validate` after `/api/v1/rules/:rule_id` is an order Hono's RegExpRouter
-  // cannot express, and its fallback router costs about 1 µs a request more.
+  // cannot express, and its fallback, TrieRouter, took ~0.5 µs a match (3 % of a check's CPU).
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path);
     const problem = allow === undefined || allow.split(', ').includes(c.req.method)

@@ -131,7 +131,8 @@ class Parser {
       const keyAt = this.pos;
       const key = this.string();
       // `in` also sees inherited names (`__proto__`, `toString`): those are never assigned,
-      // since assignment would replace the prototype or hit a frozen Object.prototype.
+      // since assignment could replace the prototype, run an inherited setter or fail on a
+      // frozen Object.prototype.
       const inherited = key in out;
       if (inherited && Object.hasOwn(out, key)) {
         throw new JsonInputError('duplicate_key', `duplicate key \`${key}\` at offset ${keyAt}`);

@@ -88,7 +88,18 @@ function written(d: KnownDecision): DecisionText {
     + ',"reasoning":' + canonicalString(d.reasoning);
   const after = '"rule_ids":' + strings(d.rule_ids) + ',"tenant":' + canonicalString(d.tenant) + ',"timestamp":' + canonicalString(d.timestamp)
     + ',"violations":' + violations(d.violations) + ',"warnings":' + violations(d.warnings);
-  return { before, after };
+  return { before: flat(before), after: flat(after) };
+}
+
+/**
+ * `s`, stored by V8 as one flat string. Built by `+` from dozens of small pieces, the text is a
+ * tree of them, and every later use (the decision hash, the audit line's newline check and
+ * leaf hash) walked the whole tree again. Reading one character flattens it in place, once:
+ * about 1 µs less per check. Only a speed hint; the text is the same either way.
+ */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
 }
 
 function strings(a: readonly string[]): string {

@@ -17,6 +17,7 @@ import { writeSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Checkpoint } from '../audit/checkpoint.js';
+import { PagedArray } from '../audit/paged-array.js';
 import { AuditStoreError, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
 
 export type FsyncPolicy = 'always' | 'never';
@@ -77,8 +78,8 @@ interface Waiter {
 }
 
 export class NodeAuditStore implements AuditStore {
-  // Start offset of every line, then the end of the file as last element.
-  private offsets = new Float64Array(1024);
+  /** Start offset of every line, in pages of 8 192 (`end` is where the next line starts). */
+  private readonly offsets = new PagedArray((n) => new Float64Array(n), 1, 8192);
   private count = 0;
   private end = 0;
   /** Lines appended and not written yet, and their callers. */
@@ -109,12 +110,13 @@ export class NodeAuditStore implements AuditStore {
   }
 
   private record(offset: number): void {
-    if (this.count + 1 >= this.offsets.length) {
-      const bigger = new Float64Array(this.offsets.length * 2);
-      bigger.set(this.offsets);
-      this.offsets = bigger;
-    }
-    this.offsets[this.count++] = offset;
+    this.offsets.grow(this.count);
+    this.offsets.page(this.count)[this.offsets.offset(this.count)] = offset;
+    this.count++;
+  }
+
+  private offsetOf(line: number): number {
+    return this.offsets.page(line)[this.offsets.offset(line)];
   }
 
   /** Indexes the file and cuts off a torn last record. */
@@ -153,9 +155,9 @@ export class NodeAuditStore implements AuditStore {
   async *read(from: number, count: number): AsyncIterable<string> {
     const to = Math.min(this.count, from + count);
     if (from >= to) return;
-    const endOffset = to === this.count ? this.end : this.offsets[to];
+    const endOffset = to === this.count ? this.end : this.offsetOf(to);
     let n = 0;
-    for await (const l of scanLines(this.fh, this.offsets[from], endOffset)) {
+    for await (const l of scanLines(this.fh, this.offsetOf(from), endOffset)) {
       if (!l.complete || n++ >= to - from) break;
       yield l.line;
     }

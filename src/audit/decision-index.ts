@@ -5,16 +5,17 @@
 // binary search: 24 bytes each, against about 85 for a Map entry and its string. Any other id,
 // or one not above the last packed one (a clock set back across a restart), goes to a Map.
 
+import { PagedArray } from './paged-array.js';
+
 const HEX_DIGITS = 28;
 const WORDS = 4; // 7 hex digits (28 bits) each
 const PAGE_SLOTS = 4096;
-const FIRST_PAGE_SLOTS = 64;
 const PREFIX = 'dec-';
 
 export class DecisionIndex {
-  /** Per page: the keys, WORDS words each, and beside them each key's position in the log. */
-  private readonly keyPages: Uint32Array[] = [];
-  private readonly positionPages: Float64Array[] = [];
+  /** The keys, WORDS words each, and slot for slot each key's position in the log. */
+  private readonly keys = new PagedArray((n) => new Uint32Array(n), WORDS, PAGE_SLOTS);
+  private readonly positions = new PagedArray((n) => new Float64Array(n), 1, PAGE_SLOTS);
   private packed = 0;
   private readonly others = new Map<string, number>();
   /** The key being looked up or added, parsed once (no allocation per call). */
@@ -29,7 +30,7 @@ export class DecisionIndex {
   get(id: string): number | undefined {
     if (this.parse(id)) {
       const slot = this.find();
-      if (slot >= 0) return this.positionPages[Math.floor(slot / PAGE_SLOTS)][slot % PAGE_SLOTS];
+      if (slot >= 0) return this.positions.page(slot)[this.positions.offset(slot)];
     }
     return this.others.get(id);
   }
@@ -48,7 +49,7 @@ export class DecisionIndex {
       }
       const slot = this.find();
       if (slot >= 0) {
-        this.positionPages[Math.floor(slot / PAGE_SLOTS)][slot % PAGE_SLOTS] = index;
+        this.positions.page(slot)[this.positions.offset(slot)] = index;
         return;
       }
     }
@@ -97,8 +98,8 @@ export class DecisionIndex {
   }
 
   private compareKeyTo(slot: number): number {
-    const keys = this.keyPages[Math.floor(slot / PAGE_SLOTS)];
-    const at = (slot % PAGE_SLOTS) * WORDS;
+    const keys = this.keys.page(slot);
+    const at = this.keys.offset(slot);
     for (let w = 0; w < WORDS; w++) {
       const d = this.key[w] - keys[at + w];
       if (d !== 0) return d;
@@ -108,23 +109,10 @@ export class DecisionIndex {
 
   private append(index: number): void {
     const slot = this.packed;
-    const page = Math.floor(slot / PAGE_SLOTS);
-    const at = slot % PAGE_SLOTS;
-    if (at === 0) {
-      // The first page starts small and doubles up to a full one: most tenants' logs are small.
-      const slots = page === 0 ? FIRST_PAGE_SLOTS : PAGE_SLOTS;
-      this.keyPages.push(new Uint32Array(slots * WORDS));
-      this.positionPages.push(new Float64Array(slots));
-    } else if (at === this.positionPages[page].length) {
-      const keys = new Uint32Array(Math.min(at * 2, PAGE_SLOTS) * WORDS);
-      keys.set(this.keyPages[page]);
-      this.keyPages[page] = keys;
-      const positions = new Float64Array(Math.min(at * 2, PAGE_SLOTS));
-      positions.set(this.positionPages[page]);
-      this.positionPages[page] = positions;
-    }
-    this.keyPages[page].set(this.key, at * WORDS);
-    this.positionPages[page][at] = index;
+    this.keys.grow(slot);
+    this.positions.grow(slot);
+    this.keys.page(slot).set(this.key, this.keys.offset(slot));
+    this.positions.page(slot)[this.positions.offset(slot)] = index;
     this.packed++;
   }
 }

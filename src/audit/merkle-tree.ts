@@ -5,37 +5,24 @@
 
 import type { BytesOrText, MaybePromise } from '../receipt/backend.js';
 import { HASH_BYTES, leafHash, nodeHash, splitPoint, type Sha256 } from './merkle.js';
+import { PagedArray } from './paged-array.js';
 
-/**
- * Hashes packed 32 bytes apart in pages of 2 048: one allocation per page, not one object per
- * node, and no single buffer to outgrow (doubling a level of a million-leaf log would copy
- * 32 MiB on the event loop at once). A level's first page starts at 64 hashes and doubles up to
- * a full page, so the sparse upper levels and small logs stay small.
- */
+/** Hashes packed 32 bytes apart in pages of 2 048 (64 KiB): not one object per node. */
 export const PAGE_HASHES = 2048;
-const FIRST_PAGE_HASHES = 64;
 
 class HashList {
-  private readonly pages: Uint8Array[] = [];
+  private readonly slots = new PagedArray((n) => new Uint8Array(n), HASH_BYTES, PAGE_HASHES);
   count = 0;
 
   push(h: Uint8Array): void {
-    const page = Math.floor(this.count / PAGE_HASHES);
-    const at = (this.count % PAGE_HASHES) * HASH_BYTES;
-    if (page === this.pages.length) {
-      this.pages.push(new Uint8Array(HASH_BYTES * (page === 0 ? FIRST_PAGE_HASHES : PAGE_HASHES)));
-    } else if (at === this.pages[page].length) {
-      const bigger = new Uint8Array(Math.min(at * 2, HASH_BYTES * PAGE_HASHES));
-      bigger.set(this.pages[page]);
-      this.pages[page] = bigger;
-    }
-    this.pages[page].set(h, at);
+    this.slots.grow(this.count);
+    this.slots.page(this.count).set(h, this.slots.offset(this.count));
     this.count++;
   }
 
   get(i: number): Uint8Array {
-    const at = (i % PAGE_HASHES) * HASH_BYTES;
-    return this.pages[Math.floor(i / PAGE_HASHES)].subarray(at, at + HASH_BYTES);
+    const at = this.slots.offset(i);
+    return this.slots.page(i).subarray(at, at + HASH_BYTES);
   }
 }
 

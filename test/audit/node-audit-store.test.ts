@@ -63,6 +63,18 @@ describe('NodeAuditStore', () => {
     await s3.close();
   });
 
+  it('reads lines back across offset pages, appended and after reopening', async () => {
+    const lines = Array.from({ length: 8200 }, (_, i) => JSON.stringify(entry(i)));
+    const s = await NodeAuditStore.open(dir, { fsync: 'never' });
+    await s.append(lines);
+    expect(await all(s.read(8188, 6))).toEqual(lines.slice(8188, 8194));
+    await s.close();
+    const s2 = await NodeAuditStore.open(dir, { fsync: 'never' });
+    expect(await all(s2.read(8190, 3))).toEqual(lines.slice(8190, 8193));
+    expect(await all(s2.read(8195, 100))).toEqual(lines.slice(8195));
+    await s2.close();
+  });
+
   it('refuses damage before the tail', async () => {
     await writeFile(join(dir, 'log.jsonl'), '{"a":1}\nnot json\n{"a":3}\n');
     await expect(AuditLog.open('t', await NodeAuditStore.open(dir))).rejects.toThrow('tenant `t`: stored entry 1 is not JSON');

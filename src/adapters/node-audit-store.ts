@@ -18,7 +18,7 @@ import { mkdir, open, readFile, readdir, type FileHandle } from 'node:fs/promise
 import { join } from 'node:path';
 import type { Checkpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
-import { AuditStoreError, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
+import { AuditStoreError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
 
 export type FsyncPolicy = 'always' | 'never';
 
@@ -167,7 +167,8 @@ export class NodeAuditStore implements AuditStore {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (lines.length === 0) return Promise.resolve();
     // Checked before any is queued: a refused call leaves nothing half-appended.
-    if (lines.some((line) => line.includes('\n'))) return Promise.reject(new AuditStoreError('an audit line must not contain a newline'));
+    const refused = refuseMultiline(lines);
+    if (refused !== undefined) return Promise.reject(refused);
     // Offsets are taken now, in call order; the bytes land in that order too. Lines stay text
     // until the one write: no Buffer per line and no copy to join them.
     for (const line of lines) {

@@ -2,7 +2,7 @@
 // runtimes without a file system (Workers, browsers).
 
 import type { Checkpoint } from './checkpoint.js';
-import { AuditStoreError, type AuditStore, type AuditStoreFactory } from './store.js';
+import { refuseMultiline, type AuditStore, type AuditStoreFactory } from './store.js';
 
 export class MemoryAuditStore implements AuditStore {
   readonly lines: string[] = [];
@@ -17,10 +17,11 @@ export class MemoryAuditStore implements AuditStore {
   }
 
   append(lines: readonly string[]): Promise<void> {
-    // One line is one entry, as in the file store. The scan also makes V8 flatten a line built
-    // by concatenation (a tree of its pieces, about 3× its text in memory) in place, so the
-    // store keeps the text alone (a three-violation decision: ~1.4 KB kept instead of ~4.3 KB).
-    if (lines.some((line) => line.includes('\n'))) return Promise.reject(new AuditStoreError('an audit line must not contain a newline'));
+    // The scan also makes V8 flatten a line built by concatenation (a tree of its pieces, about
+    // 3× its text in memory) in place, so the store keeps the text alone (a three-violation
+    // decision: ~1.4 KB kept instead of ~4.3 KB).
+    const refused = refuseMultiline(lines);
+    if (refused !== undefined) return Promise.reject(refused);
     this.lines.push(...lines);
     return Promise.resolve();
   }

@@ -31,3 +31,8 @@ export interface AuditStoreFactory {
 export class AuditStoreError extends Error {
   override readonly name = 'AuditStoreError';
 }
+
+/** The one check a store makes of its lines: each is one entry, so none holds a newline. */
+export function refuseMultiline(lines: readonly string[]): AuditStoreError | undefined {
+  return lines.some((line) => line.includes('\n')) ? new AuditStoreError('an audit line must not contain a newline') : undefined;
+}

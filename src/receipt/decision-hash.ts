@@ -33,12 +33,6 @@ export function hashCanonicalText(text: string, backend: CryptoBackend): MaybePr
   return h instanceof Promise ? h.then(toHex) : toHex(h);
 }
 
-/** The decision as signed: every member except `receipt` and `explanation`. */
-export function signedBody(decision: object): Json {
-  const { receipt: _r, explanation: _e, ...body } = decision as Record<string, unknown>;
-  return body as Json;
-}
-
 /** H(C(decision without `receipt` and `explanation`)), written as the signer writes it. */
 export async function computeDecisionHash(decision: object, backend: CryptoBackend = webCryptoBackend): Promise<string> {
   return hashCanonicalText(joinDecisionText(decisionText(decision)), backend);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
 import type { Json } from '../../src/ir/types.js';
-import { signedBody } from '../../src/receipt/decision-hash.js';
+import { signedBody } from './fixtures.js';
 import { decisionText, hasKnownShape, joinDecisionText } from '../../src/receipt/decision-text.js';
 import { CanonicalizationError, canonicalize } from '../../src/receipt/jcs.js';
 

@@ -1,5 +1,5 @@
 // Shared inputs for receipt tests: a fixed decision, clock and keys, so results are reproducible.
-import type { Decision } from '../../src/ir/types.js';
+import type { Decision, Json } from '../../src/ir/types.js';
 import type { Ed25519PrivateJwk } from '../../src/receipt/keys.js';
 
 export const SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
@@ -44,4 +44,10 @@ export function counterBytes(start = 0): (n: number) => Uint8Array {
     c += 1;
     return out;
   };
+}
+
+/** SPEC §5's decision as signed, by its definition: every member except `receipt` and `explanation`. */
+export function signedBody(decision: object): Json {
+  const { receipt: _r, explanation: _e, ...body } = decision as Record<string, unknown>;
+  return body as Json;
 }

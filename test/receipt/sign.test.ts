@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { base64urlDecode, base64urlEncode, Base64UrlError } from '../../src/receipt/base64url.js';
-import { computeDecisionHash, signedBody } from '../../src/receipt/decision-hash.js';
+import { computeDecisionHash } from '../../src/receipt/decision-hash.js';
 import { auditLine } from '../../src/audit/log.js';
 import type { Json } from '../../src/ir/types.js';
 import { KeyError, WeakSecretError, generateEd25519Jwk, importEd25519Private } from '../../src/receipt/keys.js';
@@ -9,7 +9,7 @@ import { verifyReceipt } from '../../src/receipt/verify.js';
 import { canonicalize } from '../../src/receipt/jcs.js';
 import { webCryptoBackend } from '../../src/receipt/backend.js';
 import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
-import { ED_JWK, SECRET, T0, decision } from './fixtures.js';
+import { ED_JWK, SECRET, T0, decision, signedBody } from './fixtures.js';
 
 describe('createSigner', () => {
   it('refuses HS256 secrets under 32 UTF-8 bytes, counting bytes not characters', async () => {

@@ -48,6 +48,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const logger = jsonLogger((line) => process.stdout.write(line + '\n'));
   let sidecar: Sidecar;
   let dataDir: string;
+  let stopped: Promise<string>;
   try {
     const args = parseArgs(argv, { values: ['rules', 'host', 'port', 'data'] });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument \`${args.positionals[0]}\``);
@@ -62,6 +63,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
       receiptAlg: receiptAlg(env.MGE_RECEIPT_ALG),
       logger, openAudit: (dir, signer) => openNodeAudit(dir, signer, { fsync }), version: env.npm_package_version,
     });
+    // Listen for the stop signal before saying we listen: a supervisor may send SIGTERM as soon
+    // as it reads that line, and without a listener Node would die at once, with no drain.
+    stopped = stopSignal();
     process.stdout.write(
       `mge: listening on ${sidecar.url}\n` +
         (sidecar.mode === 'open-local'
@@ -86,7 +90,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // here rather than taking down every other request with the process.
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: reason }));
 
-  const signal = await stopSignal();
+  const signal = await stopped;
   logger.info('shutting down: no new requests; finishing checks in flight', { signal });
   await sidecar.shutdown();
   logger.info('stopped; audit log flushed', { data: dataDir });

@@ -51,7 +51,7 @@ export async function measureSignedPath(opts: { minMs: number }): Promise<Signed
       ? async () => {
         const signed = await signer.signAudited(await engine.evaluate(request));
         await log.appendSigned(signed);
-        return signed.decision.approved;
+        return signed.unsigned.approved;
       }
       : async () => {
         const signed = await signer.sign(await engine.evaluate(request));

@@ -102,8 +102,8 @@ export class AuditLog {
   }
 
   /** Appends a decision from Signer.signAudited without canonicalizing it again. */
-  async appendSigned(signed: { decision: { decision_id: string }; auditLine: string }): Promise<{ index: number }> {
-    return { index: await this.appendLines([signed.auditLine], [signed.decision.decision_id]) };
+  async appendSigned(signed: { unsigned: { decision_id: string }; auditLine: string }): Promise<{ index: number }> {
+    return { index: await this.appendLines([signed.auditLine], [signed.unsigned.decision_id]) };
   }
 
   /** Appends entries in order; resolves with the first one's index once all are durable. */

@@ -20,9 +20,9 @@ export async function evaluate(ctx: AppContext, tenant: string, body: Json, expl
   }
 }
 
-/** A logged decision as answered: the object, and its JSON text for the response body. */
+/** A logged decision as answered: whether it approved (for the metrics), and its JSON text. */
 export interface Recorded {
-  answer: Answer;
+  approved: boolean;
   /**
    * Without `explanation`, the audit line itself (C(decision), exactly the logged entry): not
    * serialized again, and byte for byte what the log stores and exports.
@@ -61,8 +61,9 @@ export async function signAndRecord(ctx: AppContext, tenant: string, decisions: 
   }
   return signed.map((s, i) => {
     const explanation = explanations[i];
-    if (explanation === undefined) return { answer: s.decision, json: s.auditLine };
-    const answer = { ...s.decision, explanation };
-    return { answer, json: JSON.stringify(answer) };
+    const approved = s.unsigned.approved;
+    if (explanation === undefined) return { approved, json: s.auditLine };
+    const answer: Answer = { ...s.decision, explanation };
+    return { approved, json: JSON.stringify(answer) };
   });
 }

@@ -43,10 +43,26 @@ export interface SignerOptions {
   backend?: CryptoBackend;
 }
 
-/** A signed decision and its audit line, exactly `auditLine(decision)` (src/audit/log.ts). */
-export interface SignedDecision<D extends Decision = Decision> {
-  decision: D & { receipt: Receipt };
-  auditLine: string;
+/**
+ * A signed decision: its receipt and its audit line, exactly `auditLine(decision)`
+ * (src/audit/log.ts). The decision object with the receipt is built only when asked for:
+ * `mge serve` answers with the audit line and never needs it, and copying a decision's dozen
+ * members was about a tenth of a signed, audited check. The decision given to signAudited must
+ * not change afterwards (the engine's decisions are fresh objects).
+ */
+export class SignedDecision<D extends Decision = Decision> {
+  #decision: (D & { receipt: Receipt }) | undefined;
+
+  constructor(
+    /** The decision as given, without its receipt. */
+    readonly unsigned: D,
+    readonly receipt: Receipt,
+    readonly auditLine: string,
+  ) {}
+
+  get decision(): D & { receipt: Receipt } {
+    return (this.#decision ??= { ...this.unsigned, receipt: this.receipt });
+  }
 }
 
 /** Signs decisions and checkpoints with one active key. Build with createSigner. */
@@ -105,10 +121,7 @@ export class Signer {
     const receipt: Receipt = { alg: this.key.alg, kid: this.key.kid, nonce, issued_at, expires_at, decision_hash, signature };
     // C(receipt): "signature" sorts after every other member, so it closes the signing text.
     const receiptText = `${signingText.slice(0, -1)},"signature":"${signature}"}`;
-    return {
-      decision: { ...decision, receipt },
-      auditLine: joinDecisionText(text, receiptText),
-    };
+    return new SignedDecision(decision, receipt, joinDecisionText(text, receiptText));
   }
 
   /** The base64url signature of `text`; at once from a backend that signs synchronously. */

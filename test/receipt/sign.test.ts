@@ -55,6 +55,18 @@ describe('createSigner', () => {
     expect(JSON.parse(line)).toEqual({ ...signedBody(signed) as object, receipt: signed.receipt });
   });
 
+  it('signAudited leaves the decision as given and builds the signed copy once, when asked', async () => {
+    const s = await createSigner({ hs256Secret: SECRET, now: () => T0 });
+    const d = decision();
+    const signed = await s.signAudited(d);
+    expect(signed.unsigned).toBe(d);
+    expect(d).not.toHaveProperty('receipt');
+    expect(signed.decision).toEqual({ ...d, receipt: signed.receipt });
+    expect(signed.decision).not.toBe(d);
+    expect(signed.decision).toBe(signed.decision);
+    expect(signed.auditLine).toBe(auditLine(signed.decision as unknown as Json));
+  });
+
   it('signs the canonical form of the receipt, whatever the kid holds and whichever backend signs', async () => {
     const kid = 'k"\\ \u00e9\u2028\u0001';
     for (const backend of [undefined, nodeCryptoBackend]) {

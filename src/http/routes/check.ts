@@ -18,7 +18,7 @@ async function measured(ctx: AppContext, tenant: string, work: () => Promise<Rec
   const started = performance.now();
   try {
     const recorded = await work();
-    for (const r of recorded) ctx.metrics.checks.inc({ tenant, outcome: r.answer.approved ? 'approved' : 'denied' });
+    for (const r of recorded) ctx.metrics.checks.inc({ tenant, outcome: r.approved ? 'approved' : 'denied' });
     ctx.metrics.latency.observe((performance.now() - started) / 1000);
     return recorded;
   } catch (err) {

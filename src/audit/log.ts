@@ -8,6 +8,7 @@ import { toHex } from '../receipt/hash.js';
 import { canonicalize } from '../receipt/jcs.js';
 import type { Checkpoint } from './checkpoint.js';
 import { DecisionIndex } from './decision-index.js';
+import { leafHash, type Sha256 } from './merkle.js';
 import { MerkleTree } from './merkle-tree.js';
 import { AuditStoreError, type AuditStore } from './store.js';
 
@@ -62,17 +63,23 @@ export class AuditLog {
   private lastCheckpointSize = -1;
   private checkpointWrites: Promise<void> = Promise.resolve();
 
+  private readonly tree: MerkleTree;
+
   private constructor(
     readonly tenant: string,
     private readonly store: AuditStore,
-    private readonly tree: MerkleTree,
+    private readonly sha256: Sha256,
     private readonly now: () => number,
-  ) {}
+  ) {
+    // The tree forgets the lower levels of complete blocks and reads their entries back from
+    // the store when a proof needs them: its memory no longer grows by 64 bytes per entry.
+    this.tree = new MerkleTree(sha256, { leafHashes: (from, count) => this.leafHashes(from, count) });
+  }
 
   /** Opens a tenant's log, rebuilding the tree and the decision index from the store. */
   static async open(tenant: string, store: AuditStore, opts: AuditLogOptions = {}): Promise<AuditLog> {
     const backend = opts.backend ?? webCryptoBackend;
-    const log = new AuditLog(tenant, store, new MerkleTree(backend.sha256), opts.now ?? Date.now);
+    const log = new AuditLog(tenant, store, backend.sha256, opts.now ?? Date.now);
     for await (const line of store.load()) {
       const index = log.count++;
       void log.tree.appendEntry(line);
@@ -88,6 +95,14 @@ export class AuditLog {
     await log.tree.settled();
     for (const cp of await store.checkpoints()) log.lastCheckpointSize = Math.max(log.lastCheckpointSize, cp.tree_size);
     return log;
+  }
+
+  /** Leaf hashes of entries appended earlier, from their stored lines (for the tree). */
+  private async leafHashes(from: number, count: number): Promise<Uint8Array[]> {
+    await this.lastAppend; // every line asked for is written once the appends so far are
+    const out: Uint8Array[] = [];
+    for await (const line of this.store.read(from, count)) out.push(await leafHash(this.sha256, line));
+    return out;
   }
 
   private ensureUsable(): void {
@@ -170,7 +185,7 @@ export class AuditLog {
     if (index === undefined || index >= size) return undefined;
     const [path, root] = await Promise.all([this.tree.inclusionProof(index, size), this.tree.root(size)]);
     return {
-      decision_id: decisionId, leaf_index: index, tree_size: size, leaf_hash: toHex(this.tree.leaf(index)),
+      decision_id: decisionId, leaf_index: index, tree_size: size, leaf_hash: toHex(await this.tree.leaf(index)),
       audit_path: path.map(toHex), root_hash: toHex(root),
     };
   }

@@ -1,14 +1,25 @@
 // An append-only RFC 9162 tree that answers roots and proofs for any earlier size. It keeps
-// every complete aligned subtree (level k holds the hashes of leaves [i·2^k, (i+1)·2^k)), so an
+// complete aligned subtrees (level k holds the hashes of leaves [i·2^k, (i+1)·2^k)), so an
 // append costs one leaf hash plus, amortized, one node hash, and any root or proof costs
 // O(log n) lookups plus at most O(log n) hashes along the right edge.
+//
+// Given a way to read leaf hashes back (`leafHashes`: the audit log reads its store), the tree
+// keeps the levels below BLOCK_LEVELS only for the block of 2^BLOCK_LEVELS leaves being filled,
+// and recomputes an older block's lower levels from its leaves when a proof reaches into it:
+// a log that runs for months then keeps about 0.25 byte per entry instead of 64.
 
 import type { BytesOrText, MaybePromise } from '../receipt/backend.js';
-import { HASH_BYTES, leafHash, nodeHash, splitPoint, type Sha256 } from './merkle.js';
+import { HASH_BYTES, equalBytes, leafHash, nodeHash, splitPoint, type Sha256 } from './merkle.js';
 import { PagedArray } from './paged-array.js';
 
 /** Hashes packed 32 bytes apart in pages of 2 048 (64 KiB): not one object per node. */
 export const PAGE_HASHES = 2048;
+
+/** Default block: 2^8 = 256 leaves, so a proof into an old block rehashes at most 511 nodes. */
+export const BLOCK_LEVELS = 8;
+
+/** How many recomputed blocks stay cached (16 KiB each at 256 leaves). */
+const CACHED_BLOCKS = 4;
 
 class HashList {
   private readonly slots = new PagedArray((n) => new Uint8Array(n), HASH_BYTES, PAGE_HASHES);
@@ -26,17 +37,86 @@ class HashList {
   }
 }
 
+/**
+ * The lower levels of one block of 2^levels leaves: level k's hashes at `starts[k]`, each
+ * 32 bytes, in one buffer. The block being filled is one of these, overwritten as it refills.
+ */
+class BlockLevels {
+  private readonly bytes: Uint8Array;
+  private readonly starts: number[] = [];
+
+  constructor(private readonly levels: number) {
+    let at = 0;
+    for (let k = 0; k < levels; k++) {
+      this.starts.push(at);
+      at += (1 << (levels - k)) * HASH_BYTES;
+    }
+    this.bytes = new Uint8Array(at);
+  }
+
+  /** Hash `i` of level `k` within the block (0 ≤ i < 2^(levels-k)). */
+  get(k: number, i: number): Uint8Array {
+    const at = this.starts[k] + i * HASH_BYTES;
+    return this.bytes.subarray(at, at + HASH_BYTES);
+  }
+
+  set(k: number, i: number, h: Uint8Array): void {
+    this.bytes.set(h, this.starts[k] + i * HASH_BYTES);
+  }
+
+  /** Fills every level from the block's leaf hashes; returns the block's root (level `levels`). */
+  async fill(leaves: readonly Uint8Array[], sha256: Sha256): Promise<Uint8Array> {
+    leaves.forEach((h, i) => this.set(0, i, h));
+    let width = leaves.length;
+    for (let k = 0; k < this.levels; k++, width /= 2) {
+      for (let i = 0; i < width; i += 2) {
+        const h = await nodeHash(sha256, this.get(k, i), this.get(k, i + 1));
+        if (k + 1 < this.levels) this.set(k + 1, i / 2, h);
+        else return h;
+      }
+    }
+    return this.get(0, 0);
+  }
+}
+
+export interface MerkleTreeOptions {
+  /**
+   * The leaf hashes of leaves [from, from + count), all appended earlier: with it the tree
+   * forgets the lower levels of every complete block and asks for them again when needed.
+   * Without it, every hash stays in memory (`mge audit verify`, tests).
+   */
+  leafHashes?: (from: number, count: number) => Promise<Uint8Array[]>;
+  /** log2 of the block size (default BLOCK_LEVELS); only with `leafHashes`. */
+  blockLevels?: number;
+}
+
 export class TreeSizeError extends Error {
   override readonly name = 'TreeSizeError';
 }
 
 export class MerkleTree {
-  private readonly levels: HashList[] = [new HashList()];
+  /** Levels kept whole: all of them, or from `lowest` up when blocks are forgotten. */
+  private readonly levels: HashList[] = [];
+  /** Hashes per level appended so far (levels below `lowest` count, though they are not kept). */
+  private readonly counts: number[] = [];
+  /** The first level kept whole: 0, or the block level when old blocks are forgotten. */
+  private readonly lowest: number;
+  /** The lower levels of the block being filled (when blocks are forgotten). */
+  private readonly filling: BlockLevels | undefined;
+  /** Older blocks' lower levels, recomputed for proofs: block index → levels, oldest first. */
+  private readonly cached = new Map<number, Promise<BlockLevels>>();
   // Appends are serialized: with an asynchronous hash, two appends must not interleave.
   private queue: Promise<unknown> = Promise.resolve();
   private inflight = 0;
 
-  constructor(private readonly sha256: Sha256) {}
+  constructor(
+    private readonly sha256: Sha256,
+    private readonly opts: MerkleTreeOptions = {},
+  ) {
+    this.lowest = opts.leafHashes === undefined ? 0 : (opts.blockLevels ?? BLOCK_LEVELS);
+    if (!Number.isInteger(this.lowest) || this.lowest < 0 || this.lowest > 20) throw new RangeError(`block levels \`${this.lowest}\` must be an integer from 0 to 20`);
+    this.filling = this.lowest > 0 ? new BlockLevels(this.lowest) : undefined;
+  }
 
   /** Leaves appended so far (including ones whose node hashes are still being computed). */
   get size(): number {
@@ -77,19 +157,63 @@ export class MerkleTree {
 
   private push(h: Uint8Array, from: number): MaybePromise<void> {
     for (let k = from; ; k++) {
-      const level = (this.levels[k] ??= new HashList());
-      level.push(h);
-      if (level.count % 2 === 1) return;
-      const next = nodeHash(this.sha256, level.get(level.count - 2), level.get(level.count - 1));
+      const i = (this.counts[k] ??= 0);
+      this.counts[k]++;
+      let left: Uint8Array;
+      if (k < this.lowest) {
+        // Within the block being filled: its slot is the position inside the block.
+        const slot = i % (1 << (this.lowest - k));
+        this.filling!.set(k, slot, h);
+        if (slot % 2 === 0) return;
+        left = this.filling!.get(k, slot - 1);
+        h = this.filling!.get(k, slot);
+      } else {
+        const level = (this.levels[k] ??= new HashList());
+        level.push(h);
+        if (level.count % 2 === 1) return;
+        left = level.get(level.count - 2);
+        h = level.get(level.count - 1);
+      }
+      const next = nodeHash(this.sha256, left, h);
       if (next instanceof Promise) return next.then((n) => this.push(n, k + 1));
       h = next;
     }
   }
 
+  /** Hash `i` of level `k` (the subtree of leaves [i·2^k, (i+1)·2^k)), which must be complete. */
+  private async node(k: number, i: number): Promise<Uint8Array> {
+    if (k >= this.lowest) return this.levels[k].get(i);
+    const perBlock = 1 << (this.lowest - k);
+    const block = Math.floor(i / perBlock);
+    // The block being filled is the one the next leaf goes into.
+    if (block === Math.floor((this.counts[0] ?? 0) / (1 << this.lowest))) return this.filling!.get(k, i % perBlock);
+    return (await this.block(block)).get(k, i % perBlock);
+  }
+
+  /** A complete older block's lower levels, recomputed from its leaves (a few kept). */
+  private block(b: number): Promise<BlockLevels> {
+    let levels = this.cached.get(b);
+    if (levels === undefined) {
+      const size = 1 << this.lowest;
+      levels = this.opts.leafHashes!(b * size, size).then(async (leaves) => {
+        if (leaves.length !== size) throw new Error(`block ${b}: ${leaves.length} leaf hashes read back, ${size} expected`);
+        const filled = new BlockLevels(this.lowest);
+        const root = await filled.fill(leaves, this.sha256);
+        // What was read back must be what was appended: the block's root is kept whole.
+        if (!equalBytes(root, this.levels[this.lowest].get(b))) throw new Error(`block ${b}: the leaves read back do not hash to the tree's hash of them`);
+        return filled;
+      });
+      this.cached.set(b, levels);
+      levels.catch(() => this.cached.delete(b));
+      if (this.cached.size > CACHED_BLOCKS) this.cached.delete(this.cached.keys().next().value!);
+    }
+    return levels;
+  }
+
   /** Waits until every append so far is in the tree. */
   async settled(): Promise<number> {
     await this.queue;
-    return this.levels[0].count;
+    return this.counts[0] ?? 0;
   }
 
   private async check(...sizes: number[]): Promise<number> {
@@ -103,15 +227,16 @@ export class MerkleTree {
   /** MTH(D[a:b]); the range is always a complete subtree or a prefix of one. */
   private async hash(a: number, b: number): Promise<Uint8Array> {
     const n = b - a;
-    if (n === 1) return this.levels[0].get(a);
+    if (n === 1) return this.node(0, a);
     const k = Math.round(Math.log2(n));
-    if (2 ** k === n && a % n === 0) return this.levels[k].get(a / n);
+    if (2 ** k === n && a % n === 0) return this.node(k, a / n);
     const split = splitPoint(n);
     return nodeHash(this.sha256, await this.hash(a, a + split), await this.hash(a + split, b));
   }
 
-  leaf(index: number): Uint8Array {
-    return this.levels[0].get(index).slice();
+  /** The leaf hash at `index`, which must be below the settled size. */
+  async leaf(index: number): Promise<Uint8Array> {
+    return (await this.node(0, index)).slice();
   }
 
   /** The root of the first `size` leaves (default all); SHA-256("") for the empty tree. */

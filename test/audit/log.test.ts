@@ -6,9 +6,14 @@ import { AuditLogs } from '../../src/audit/logs.js';
 import { verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
 import { MemoryAuditStore, MemoryAuditStoreFactory } from '../../src/audit/memory-store.js';
 import { AuditStoreError, type AuditStore } from '../../src/audit/store.js';
+import { MerkleTree } from '../../src/audit/merkle-tree.js';
+import { NodeAuditStore } from '../../src/adapters/node-audit-store.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { webCryptoBackend } from '../../src/receipt/backend.js';
 import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
-import { fromHex, sha256Hex } from '../../src/receipt/hash.js';
+import { fromHex, sha256Hex, toHex } from '../../src/receipt/hash.js';
 import { canonicalize } from '../../src/receipt/jcs.js';
 import { createSigner } from '../../src/receipt/sign.js';
 import { ED_JWK, SECRET, T0 } from '../receipt/fixtures.js';
@@ -49,6 +54,37 @@ describe('AuditLog', () => {
     expect(await log.proof('dec-nope')).toBeUndefined();
     const c = await log.consistency(8, 13);
     expect(await verifyConsistency(sha, 8, 13, fromHex(await log.root(8)), fromHex(await log.root(13)), c.proof.map(fromHex))).toBe(true);
+  });
+
+  it('proves entries of blocks the tree no longer keeps by reading them back, also after reopening a file store', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mge-log-blocks-'));
+    try {
+      const store = await NodeAuditStore.open(dir, { fsync: 'never' });
+      const log = await filled(700, store);
+      const reference = new MerkleTree(sha);
+      for (let i = 0; i < 700; i++) void reference.appendEntry(canonicalize(entry(i)));
+      expect(await log.root()).toBe(toHex(await reference.root()));
+      await log.close();
+      const reopened = await AuditLog.open('acme', await NodeAuditStore.open(dir, { fsync: 'never' }));
+      for (const [id, size] of [['dec-0005', 700], ['dec-0300', 700], ['dec-0300', 513], ['dec-0699', 700]] as const) {
+        const p = (await reopened.proof(id, size))!;
+        expect(p.root_hash).toBe(toHex(await reference.root(size)));
+        expect(await verifyInclusion(sha, p.leaf_index, p.tree_size, fromHex(p.leaf_hash), p.audit_path.map(fromHex), fromHex(p.root_hash)), `${id} at ${size}`).toBe(true);
+      }
+      const c = await reopened.consistency(100, 700);
+      expect(c.proof.map(fromHex).map(toHex)).toEqual((await reference.consistencyProof(100, 700)).map(toHex));
+      await reopened.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a proof when an entry read back from the store was changed', async () => {
+    const store = new MemoryAuditStore();
+    const log = await filled(300, store);
+    store.lines[3] = store.lines[3].replace('"n":3', '"n":4');
+    await expect(log.proof('dec-0003')).rejects.toThrow('block 0: the leaves read back do not hash to the tree\'s hash of them');
+    expect((await log.proof('dec-0299'))?.leaf_index).toBe(299); // the block being filled is in memory
   });
 
   it('signs checkpoints that verify, and keeps one per growth', async () => {

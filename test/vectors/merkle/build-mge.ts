@@ -32,7 +32,7 @@ export async function buildMgeMerkleVectors(): Promise<Json> {
   const mutations: Json[] = [];
   for (const n of [1, 5, 8, 13]) {
     for (let i = 0; i < n; i++) {
-      const c = { index: i, size: n, leaf: tree.leaf(i), proof: await tree.inclusionProof(i, n), root: await tree.root(n) };
+      const c = { index: i, size: n, leaf: await tree.leaf(i), proof: await tree.inclusionProof(i, n), root: await tree.root(n) };
       if (!(await verifyInclusion(sha, c.index, c.size, c.leaf, c.proof, c.root))) throw new Error(`inclusion (${i}, ${n}) does not verify`);
       inclusion.push({ leaf_index: i, tree_size: n, leaf_hash_hex: toHex(c.leaf), path_hex: c.proof.map(toHex), root_hex: toHex(c.root), valid: true });
       for (const [name, m] of inclusionMutations(c)) {
@@ -57,7 +57,7 @@ export async function buildMgeMerkleVectors(): Promise<Json> {
   return {
     description: 'MGE audit log Merkle vectors (RFC 9162 §2.1): leaf hash = SHA-256(0x00 || UTF-8 of leaves_utf8[i]); every mutation must fail',
     leaves_utf8: leaves,
-    leaf_hashes_hex: leaves.map((_, i) => toHex(tree.leaf(i))),
+    leaf_hashes_hex: await Promise.all(leaves.map(async (_, i) => toHex(await tree.leaf(i)))),
     roots, inclusion, consistency, mutations,
   };
 }

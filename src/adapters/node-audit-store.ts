@@ -77,9 +77,16 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
+/** Lines between two offsets kept in memory: a read seeks to the mark before its first line. */
+const LINES_PER_MARK = 256;
+
 export class NodeAuditStore implements AuditStore {
-  /** Start offset of every line, in pages of 8 192 (`end` is where the next line starts). */
-  private readonly offsets = new PagedArray((n) => new Float64Array(n), 1, 8192);
+  /**
+   * Start offset of every 256th line (line m·256 at slot m), in pages of 8 192: a read starts
+   * at the mark before its first line and skips up to 255 lines, and the store keeps 1/32 byte
+   * per line instead of 8. `end` is where the next line starts.
+   */
+  private readonly marks = new PagedArray((n) => new Float64Array(n), 1, 8192);
   private count = 0;
   private end = 0;
   /** Lines appended and not written yet, and their callers. */
@@ -110,13 +117,17 @@ export class NodeAuditStore implements AuditStore {
   }
 
   private record(offset: number): void {
-    this.offsets.grow(this.count);
-    this.offsets.page(this.count)[this.offsets.offset(this.count)] = offset;
+    if (this.count % LINES_PER_MARK === 0) {
+      const m = this.count / LINES_PER_MARK;
+      this.marks.grow(m);
+      this.marks.page(m)[this.marks.offset(m)] = offset;
+    }
     this.count++;
   }
 
-  private offsetOf(line: number): number {
-    return this.offsets.page(line)[this.offsets.offset(line)];
+  /** Where line m·LINES_PER_MARK starts (m·LINES_PER_MARK < count). */
+  private markOffset(m: number): number {
+    return this.marks.page(m)[this.marks.offset(m)];
   }
 
   /** Indexes the file and cuts off a torn last record. */
@@ -154,12 +165,15 @@ export class NodeAuditStore implements AuditStore {
 
   async *read(from: number, count: number): AsyncIterable<string> {
     const to = Math.min(this.count, from + count);
-    if (from >= to) return;
-    const endOffset = to === this.count ? this.end : this.offsetOf(to);
-    let n = 0;
-    for await (const l of scanLines(this.fh, this.offsetOf(from), endOffset)) {
-      if (!l.complete || n++ >= to - from) break;
-      yield l.line;
+    if (from < 0 || from >= to) return;
+    const first = Math.floor(from / LINES_PER_MARK);
+    // The scan ends at the mark after the last line asked for, or at the end of the file.
+    const after = Math.floor((to - 1) / LINES_PER_MARK) + 1;
+    const endOffset = after * LINES_PER_MARK < this.count ? this.markOffset(after) : this.end;
+    let line = first * LINES_PER_MARK;
+    for await (const l of scanLines(this.fh, this.markOffset(first), endOffset)) {
+      if (!l.complete || line >= to) break;
+      if (line++ >= from) yield l.line;
     }
   }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { appendFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -73,6 +74,20 @@ describe('NodeAuditStore', () => {
     expect(await all(s2.read(8190, 3))).toEqual(lines.slice(8190, 8193));
     expect(await all(s2.read(8195, 100))).toEqual(lines.slice(8195));
     await s2.close();
+  });
+
+  it('reads any range exactly, across the marks every 256 lines, with multi-byte text', async () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ i, t: 'é€😀'.repeat(i % 7) }));
+    const s = await NodeAuditStore.open(dir, { fsync: 'never' });
+    await s.append(lines.slice(0, 600));
+    await s.append(lines.slice(600));
+    for (const [from, count] of [[0, 1], [255, 2], [256, 256], [511, 1], [250, 600], [999, 5], [1000, 3], [0, 1000]]) {
+      expect(await all(s.read(from, count)), `read(${from}, ${count})`).toEqual(lines.slice(from, from + count));
+    }
+    await fc.assert(fc.asyncProperty(fc.nat(1010), fc.nat(700), async (from, count) => {
+      expect(await all(s.read(from, count))).toEqual(lines.slice(from, from + count));
+    }), { numRuns: 100 });
+    await s.close();
   });
 
   it('refuses damage before the tail', async () => {

@@ -1,9 +1,11 @@
 // Where each decision id sits in a log: for proofs by id and for refusing an id twice. It lives
-// as long as the log, so its size per entry is what a long-running sidecar pays per decision.
-// Ids the engine makes (`dec-` + 28 lowercase hex digits, increasing within a process:
-// src/engine/decision-id.ts) are packed into four 28-bit words in append order and found by
-// binary search: 24 bytes each, against about 85 for a Map entry and its string. Any other id,
-// or one not above the last packed one (a clock set back across a restart), goes to a Map.
+// as long as the log, so what it keeps per entry is what a long-running sidecar pays per
+// decision. Ids the engine makes (`dec-` + 28 lowercase hex digits, increasing within a
+// process: src/engine/decision-id.ts) are not kept one by one: every 256th of them is kept as
+// a sample (four 28-bit words and its log position), and an id between two samples is found
+// by reading the entries between their positions back from the store. About 0.1 byte per
+// entry, where a Map of id strings kept about 85. Any other id, or an engine id not above the
+// last one (a clock set back across a restart, an entry logged again), goes to a Map.
 
 import { PagedArray } from './paged-array.js';
 
@@ -11,54 +13,76 @@ const HEX_DIGITS = 28;
 const WORDS = 4; // 7 hex digits (28 bits) each
 const PAGE_SLOTS = 4096;
 const PREFIX = 'dec-';
+/** Engine ids between two samples: a lookup reads at most this many entries (and any others logged among them). */
+export const IDS_PER_SAMPLE = 256;
+
+/** The decision ids (undefined for an entry without one) of log entries [from, to). */
+export type IdsOf = (from: number, to: number) => Promise<(string | undefined)[]>;
 
 export class DecisionIndex {
-  /** The keys, WORDS words each, and slot for slot each key's position in the log. */
-  private readonly keys = new PagedArray((n) => new Uint32Array(n), WORDS, PAGE_SLOTS);
-  private readonly positions = new PagedArray((n) => new Float64Array(n), 1, PAGE_SLOTS);
+  /** Every IDS_PER_SAMPLE-th engine id, WORDS words each, and slot for slot its log position. */
+  private readonly sampleKeys = new PagedArray((n) => new Uint32Array(n), WORDS, PAGE_SLOTS);
+  private readonly samplePositions = new PagedArray((n) => new Float64Array(n), 1, PAGE_SLOTS);
+  private samples = 0;
+  /** Engine ids recorded in increasing order, the last one's key, and its log position. */
   private packed = 0;
+  private readonly last = new Uint32Array(WORDS);
+  private lastPosition = -1;
   private readonly others = new Map<string, number>();
   /** The key being looked up or added, parsed once (no allocation per call). */
   private readonly key = new Uint32Array(WORDS);
   /** The id `key` holds. */
   private parsedId: string | undefined;
 
-  get size(): number {
-    return this.packed + this.others.size;
+  constructor(private readonly idsOf: IdsOf) {}
+
+  /**
+   * Whether `id` is recorded, when that is known without reading entries back: a new engine
+   * id (above the last one, the usual case when appending) is not; `undefined` means only
+   * `get` can tell.
+   */
+  known(id: string): boolean | undefined {
+    if (this.others.has(id)) return true;
+    if (!this.parse(id) || this.aboveLast()) return false;
+    return undefined;
   }
 
-  get(id: string): number | undefined {
-    if (this.parse(id)) {
-      const slot = this.find();
-      if (slot >= 0) return this.positions.page(slot)[this.positions.offset(slot)];
-    }
-    return this.others.get(id);
+  /** The log position of `id`, reading entries back from the store when needed. */
+  async get(id: string): Promise<number | undefined> {
+    const other = this.others.get(id);
+    if (other !== undefined) return other;
+    if (!this.parse(id) || this.aboveLast()) return undefined;
+    const [from, to] = this.range();
+    const ids = await this.idsOf(from, to);
+    const at = ids.indexOf(id);
+    return at < 0 ? undefined : from + at;
   }
 
-  has(id: string): boolean {
-    return this.get(id) !== undefined;
-  }
-
-  /** Records `id` at `index`; an id already present moves to the new index, as Map.set would. */
+  /**
+   * Records `id` at log position `index`; positions only grow. An id recorded again moves to
+   * the new position, as Map.set would.
+   */
   set(id: string, index: number): void {
-    if (this.parse(id)) {
-      // The usual case: a new id above every packed one is appended without a search.
-      if (this.aboveLast() && (this.others.size === 0 || !this.others.has(id))) {
-        this.append(index);
-        return;
+    // The usual case: a new engine id above every earlier one.
+    if (this.parse(id) && this.aboveLast() && index > this.lastPosition) {
+      if (this.packed % IDS_PER_SAMPLE === 0) {
+        const s = this.samples++;
+        this.sampleKeys.grow(s);
+        this.samplePositions.grow(s);
+        this.sampleKeys.page(s).set(this.key, this.sampleKeys.offset(s));
+        this.samplePositions.page(s)[this.samplePositions.offset(s)] = index;
       }
-      const slot = this.find();
-      if (slot >= 0) {
-        this.positions.page(slot)[this.positions.offset(slot)] = index;
-        return;
-      }
+      this.last.set(this.key);
+      this.lastPosition = index;
+      this.packed++;
+      return;
     }
     this.others.set(id, index);
   }
 
   /** Parses an engine-made id into `key`; false for any other id. */
   private parse(id: string): boolean {
-    // An append asks `has` and then `set` for the same id: parse it once.
+    // An append asks `known` and then `set` for the same id: parse it once.
     if (id === this.parsedId) return true;
     if (id.length !== PREFIX.length + HEX_DIGITS || !id.startsWith(PREFIX)) return false;
     this.parsedId = undefined; // `key` is overwritten below, even if `id` turns out not to parse
@@ -79,40 +103,36 @@ export class DecisionIndex {
   }
 
   private aboveLast(): boolean {
-    return this.packed === 0 || this.compareKeyTo(this.packed - 1) > 0;
+    return this.packed === 0 || compare(this.key, 0, this.last, 0) > 0;
   }
 
-  /** The packed slot holding `key`, or -1. Packed keys increase, so binary search finds it. */
-  private find(): number {
-    if (this.aboveLast()) return -1; // a new id, the usual lookup when appending
+  /**
+   * The log positions [from, to) that hold `key` if any engine id recorded in order does: from
+   * the last sample not above it up to the next sample. Sampled keys increase, so binary search.
+   */
+  private range(): [number, number] {
     let lo = 0;
-    let hi = this.packed - 1;
+    let hi = this.samples - 1;
+    let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const c = this.compareKeyTo(mid);
-      if (c === 0) return mid;
-      if (c > 0) lo = mid + 1;
-      else hi = mid - 1;
+      if (compare(this.key, 0, this.sampleKeys.page(mid), this.sampleKeys.offset(mid)) >= 0) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
     }
-    return -1;
+    if (found < 0) return [0, 0]; // below the first engine id recorded
+    const position = (s: number) => this.samplePositions.page(s)[this.samplePositions.offset(s)];
+    return [position(found), found + 1 < this.samples ? position(found + 1) : this.lastPosition + 1];
   }
+}
 
-  private compareKeyTo(slot: number): number {
-    const keys = this.keys.page(slot);
-    const at = this.keys.offset(slot);
-    for (let w = 0; w < WORDS; w++) {
-      const d = this.key[w] - keys[at + w];
-      if (d !== 0) return d;
-    }
-    return 0;
+function compare(a: Uint32Array, at: number, b: Uint32Array, bt: number): number {
+  for (let w = 0; w < WORDS; w++) {
+    const d = a[at + w] - b[bt + w];
+    if (d !== 0) return d;
   }
-
-  private append(index: number): void {
-    const slot = this.packed;
-    this.keys.grow(slot);
-    this.positions.grow(slot);
-    this.keys.page(slot).set(this.key, this.keys.offset(slot));
-    this.positions.page(slot)[this.positions.offset(slot)] = index;
-    this.packed++;
-  }
+  return 0;
 }

@@ -49,6 +49,10 @@ export function auditLine(entry: Json): string {
   return canonicalize(rest);
 }
 
+function duplicate(id: string): AuditEntryError {
+  return new AuditEntryError(`decision \`${id}\` is already in the log`);
+}
+
 function decisionIdOf(entry: Json): string | undefined {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined;
   const id = entry.decision_id;
@@ -56,11 +60,14 @@ function decisionIdOf(entry: Json): string | undefined {
 }
 
 export class AuditLog {
-  private readonly ids = new DecisionIndex();
+  // Ids between the index's samples are read back from the store (entries already appended).
+  private readonly ids = new DecisionIndex((from, to) => this.idsOf(from, to));
   private count = 0;
   private lastAppend: Promise<void> = Promise.resolve();
   private failure: unknown;
   private lastCheckpointSize = -1;
+  /** Appends waiting for a duplicate check that reads entries back; later appends queue behind. */
+  private checking: Promise<void> | undefined;
   private checkpointWrites: Promise<void> = Promise.resolve();
 
   private readonly tree: MerkleTree;
@@ -95,6 +102,14 @@ export class AuditLog {
     await log.tree.settled();
     for (const cp of await store.checkpoints()) log.lastCheckpointSize = Math.max(log.lastCheckpointSize, cp.tree_size);
     return log;
+  }
+
+  /** Decision ids of entries appended earlier, from their stored lines (for the index). */
+  private async idsOf(from: number, to: number): Promise<(string | undefined)[]> {
+    await this.lastAppend;
+    const out: (string | undefined)[] = [];
+    for await (const line of this.store.read(from, to - from)) out.push(decisionIdOf(JSON.parse(line) as Json));
+    return out;
   }
 
   /** Leaf hashes of entries appended earlier, from their stored lines (for the tree). */
@@ -133,10 +148,41 @@ export class AuditLog {
   private appendLines(lines: string[], ids: (string | undefined)[]): Promise<number> {
     try {
       this.ensureUsable();
-      for (let i = 0; i < ids.length; i++) {
-        const id = ids[i];
-        if (id !== undefined && (this.ids.has(id) || ids.indexOf(id) !== i)) throw new AuditEntryError(`decision \`${id}\` is already in the log`);
-      }
+      if (this.checking === undefined && this.refuseKnownDuplicates(ids).length === 0) return this.appendNow(lines, ids);
+      // An id only a read of earlier entries can clear (an engine id not above the last one: a
+      // clock set back, or an entry logged again). This append, and every one after it until it
+      // is in, waits for that read, so the log keeps the order appends were made in.
+      const turn = (this.checking ?? Promise.resolve()).then(async () => {
+        this.ensureUsable();
+        for (const id of this.refuseKnownDuplicates(ids)) if ((await this.ids.get(id)) !== undefined) throw duplicate(id);
+        return this.appendNow(lines, ids);
+      });
+      const settled = turn.then(() => undefined, () => undefined);
+      this.checking = settled;
+      void settled.then(() => {
+        if (this.checking === settled) this.checking = undefined;
+      });
+      return turn;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Throws for an id known to be logged already (or given twice); returns the ids only a read can clear. */
+  private refuseKnownDuplicates(ids: (string | undefined)[]): string[] {
+    const unsure: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (id === undefined) continue;
+      const known = ids.indexOf(id) !== i || this.ids.known(id);
+      if (known === true) throw duplicate(id);
+      if (known === undefined) unsure.push(id);
+    }
+    return unsure;
+  }
+
+  private appendNow(lines: string[], ids: (string | undefined)[]): Promise<number> {
+    try {
       // Everything below is synchronous up to the store call: index order = store order.
       const first = this.count;
       this.count += lines.length;
@@ -181,7 +227,7 @@ export class AuditLog {
   /** Inclusion proof of a decision at `treeSize` (default: now); undefined if not in that tree. */
   async proof(decisionId: string, treeSize?: number): Promise<InclusionProof | undefined> {
     const size = treeSize ?? (await this.durableSize());
-    const index = this.ids.get(decisionId);
+    const index = await this.ids.get(decisionId);
     if (index === undefined || index >= size) return undefined;
     const [path, root] = await Promise.all([this.tree.inclusionProof(index, size), this.tree.root(size)]);
     return {
@@ -212,7 +258,7 @@ export class AuditLog {
   }
 
   async findByDecisionId(id: string): Promise<{ index: number; entry: Json } | undefined> {
-    const index = this.ids.get(id);
+    const index = await this.ids.get(id);
     if (index === undefined) return undefined;
     const [entry] = await this.entries(index, 1);
     return entry === undefined ? undefined : { index, entry };
@@ -238,6 +284,7 @@ export class AuditLog {
   }
 
   async close(): Promise<void> {
+    await this.checking;
     await this.lastAppend;
     await this.store.close();
   }

@@ -1,62 +1,86 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DecisionIndex } from '../../src/audit/decision-index.js';
+import { DecisionIndex, IDS_PER_SAMPLE } from '../../src/audit/decision-index.js';
 import { newDecisionId } from '../../src/engine/decision-id.js';
 
 const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
 
+/** An index over a log held in an array: entry i has id `log[i]`, and reads are counted. */
+function indexed(log: (string | undefined)[]) {
+  const reads: [number, number][] = [];
+  const index = new DecisionIndex(async (from, to) => {
+    reads.push([from, to]);
+    return log.slice(from, to);
+  });
+  log.forEach((id, i) => {
+    if (id !== undefined) index.set(id, i);
+  });
+  return { index, reads };
+}
+
 describe('DecisionIndex', () => {
-  it('finds every engine-made id across pages, and nothing else', () => {
-    const index = new DecisionIndex();
+  it('finds every engine-made id across samples and pages, reading back at most one sample\'s range, and nothing else', async () => {
     const ids: string[] = [];
     let ms = 1_764_000_000_000;
     for (let i = 0; i < 10_000; i++) {
       if (i % 7 === 0) ms++;
       ids.push(newDecisionId(ms));
     }
-    ids.forEach((id, i) => index.set(id, i));
-    expect(index.size).toBe(ids.length);
-    ids.forEach((id, i) => expect(index.get(id)).toBe(i));
+    const { index, reads } = indexed(ids);
+    for (const i of [0, 1, 255, 256, 257, 4095, 4096, 9998, 9999]) expect(await index.get(ids[i]), `id ${i}`).toBe(i);
+    for (const [from, to] of reads) expect(to - from).toBeLessThanOrEqual(IDS_PER_SAMPLE);
+    // a new id is known to be new without a read; an earlier one needs one
+    expect(index.known(newDecisionId(ms + 1))).toBe(false);
+    expect(index.known(ids[5])).toBeUndefined();
     // the same digits in another case, one digit off, or beside the prefix are other ids
-    expect(index.get(ids[5].toUpperCase())).toBeUndefined();
-    expect(index.has('dec-' + 'f'.repeat(28))).toBe(false);
-    expect(index.has('dex-' + ids[0].slice(4))).toBe(false);
+    expect(await index.get(ids[5].toUpperCase())).toBeUndefined();
+    expect(await index.get(ids[5].slice(0, -1) + (ids[5].endsWith('0') ? '1' : '0'))).toBeUndefined();
+    expect(index.known('dec-' + 'f'.repeat(28))).toBe(false);
+    expect(await index.get('dex-' + ids[0].slice(4))).toBeUndefined();
+    expect(await index.get('dec-' + '0'.repeat(28))).toBeUndefined(); // below the first
   });
 
-  it('agrees with a Map for any mix of ids, orders and updates', () => {
+  it('agrees with a Map for any log of ids, in any order, repeated or not', async () => {
     const engineId = fc.tuple(fc.integer({ min: 0, max: 2 ** 40 }), fc.nat(), fc.nat()).map(([ms, hi, lo]) => `dec-${hex(ms, 12)}${hex(hi, 8)}${hex(lo, 8)}`);
     const id = fc.oneof(engineId, fc.string(), fc.constantFrom('dec-', 'dec-' + '0'.repeat(28), 'dec-' + 'A'.repeat(28), 'dec-' + '0'.repeat(27) + 'g'));
-    fc.assert(fc.property(fc.array(fc.tuple(id, fc.nat({ max: 2 ** 33 })), { maxLength: 300 }), fc.array(id, { maxLength: 20 }), (sets, probes) => {
-      const index = new DecisionIndex();
-      const map = new Map<string, number>();
-      for (const [k, v] of sets) {
-        index.set(k, v);
-        map.set(k, v);
+    // Mostly increasing engine ids (as a running engine makes them), some out of order or repeated.
+    const log = fc.array(fc.oneof({ weight: 4, arbitrary: fc.constant('next' as const) }, id, fc.constant(undefined), fc.constant('repeat' as const)), { maxLength: 700 });
+    await fc.assert(fc.asyncProperty(log, fc.array(id, { maxLength: 20 }), async (steps, probes) => {
+      let ms = 1_764_000_000_000;
+      const ids: (string | undefined)[] = [];
+      for (const s of steps) {
+        if (s === 'next') ids.push(newDecisionId(++ms));
+        else if (s === 'repeat') ids.push(ids.length > 0 ? ids[ids.length >> 1] : undefined);
+        else ids.push(s);
       }
-      expect(index.size).toBe(map.size);
-      for (const [k] of sets) expect(index.get(k)).toBe(map.get(k));
-      for (const k of probes) expect(index.get(k)).toBe(map.get(k));
-    }), { numRuns: 1000 });
+      const { index } = indexed(ids);
+      const map = new Map<string, number>();
+      ids.forEach((k, i) => k !== undefined && map.set(k, i));
+      for (const k of [...map.keys(), ...probes]) {
+        expect(await index.get(k), k).toBe(map.get(k));
+        const known = index.known(k);
+        if (known !== undefined) expect(known).toBe(map.has(k));
+      }
+    }), { numRuns: 300 });
   });
 
-  it('a malformed id looked up between two calls for a good one does not corrupt its lookup', () => {
-    const index = new DecisionIndex();
+  it('a malformed id looked up between two calls for a good one does not corrupt its lookup', async () => {
     const good = 'dec-' + '0'.repeat(20) + '10000000';
-    index.set(good, 0);
-    expect(index.get('dec-' + '0'.repeat(27) + 'g')).toBeUndefined();
-    expect(index.get(good)).toBe(0);
+    const { index } = indexed([good]);
+    expect(await index.get('dec-' + '0'.repeat(27) + 'g')).toBeUndefined();
+    expect(await index.get(good)).toBe(0);
   });
 
-  it('keeps ids that arrive below the last one (a clock set back) findable', () => {
-    const index = new DecisionIndex();
-    index.set('dec-' + '2'.repeat(28), 0);
-    index.set('dec-' + '1'.repeat(28), 1);
-    index.set('dec-' + '3'.repeat(28), 2);
-    expect(index.get('dec-' + '1'.repeat(28))).toBe(1);
-    expect(index.get('dec-' + '2'.repeat(28))).toBe(0);
-    expect(index.get('dec-' + '3'.repeat(28))).toBe(2);
-    index.set('dec-' + '1'.repeat(28), 7);
-    expect(index.get('dec-' + '1'.repeat(28))).toBe(7);
-    expect(index.size).toBe(3);
+  it('keeps ids that arrive below the last one (a clock set back) findable, and a repeat moves an id', async () => {
+    const log = ['dec-' + '2'.repeat(28), 'dec-' + '1'.repeat(28), 'dec-' + '3'.repeat(28)];
+    const { index } = indexed(log);
+    expect(await index.get(log[1])).toBe(1);
+    expect(index.known(log[1])).toBe(true);
+    expect(await index.get(log[0])).toBe(0);
+    expect(await index.get(log[2])).toBe(2);
+    index.set(log[1], 7);
+    expect(await index.get(log[1])).toBe(7);
+    index.set(log[0], 8);
+    expect(await index.get(log[0])).toBe(8);
   });
 });

@@ -16,6 +16,7 @@ import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
 import { fromHex, sha256Hex, toHex } from '../../src/receipt/hash.js';
 import { canonicalize } from '../../src/receipt/jcs.js';
 import { createSigner } from '../../src/receipt/sign.js';
+import { newDecisionId } from '../../src/engine/decision-id.js';
 import { ED_JWK, SECRET, T0 } from '../receipt/fixtures.js';
 
 const sha = webCryptoBackend.sha256;
@@ -124,6 +125,26 @@ describe('AuditLog', () => {
     const b = log.checkpoint(slowFor4);
     await Promise.all([a, b]);
     expect((await inner.checkpoints()).map((c) => c.tree_size)).toEqual([3, 4]);
+  });
+
+  it('refuses an engine id logged earlier by reading entries back, and keeps call order around that read', async () => {
+    const store = new MemoryAuditStore();
+    const log = await AuditLog.open('acme', store);
+    let ms = 1_764_000_000_000;
+    const ids = Array.from({ length: 600 }, () => newDecisionId(++ms));
+    await Promise.all(ids.map((id, n) => log.append({ decision_id: id, n })));
+    const again = log.append({ decision_id: ids[10], n: 'again' }); // only a read can tell it is logged
+    const earlier = 'dec-' + '0'.repeat(27) + '1'; // below every id and never logged: a clock set back
+    const low = log.append({ decision_id: earlier, n: 'low' });
+    const next = log.append({ decision_id: newDecisionId(++ms), n: 'next' }); // new, queued behind the reads
+    await expect(again).rejects.toThrow(`decision \`${ids[10]}\` is already in the log`);
+    expect(await low).toEqual({ index: 600 });
+    expect(await next).toEqual({ index: 601 });
+    expect(store.lines.slice(600).map((l) => (JSON.parse(l) as { n: string }).n)).toEqual(['low', 'next']);
+    expect((await log.proof(ids[300]))?.leaf_index).toBe(300);
+    expect((await log.proof(earlier))?.leaf_index).toBe(600);
+    await expect(log.append({ decision_id: earlier })).rejects.toThrow('already in the log');
+    expect(log.size()).toBe(602);
   });
 
   it('refuses a decision id already logged and entries without a JSON form', async () => {

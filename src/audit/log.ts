@@ -132,8 +132,8 @@ export class AuditLog {
   }
 
   /** Appends a decision from Signer.signAudited without canonicalizing it again. */
-  async appendSigned(signed: { unsigned: { decision_id: string }; auditLine: string }): Promise<{ index: number }> {
-    return { index: await this.appendLines([signed.auditLine], [signed.unsigned.decision_id]) };
+  async appendSigned(signed: { unsigned: { decision_id: string }; auditLine: string; leafInput: string }): Promise<{ index: number }> {
+    return { index: await this.appendLines([signed.auditLine], [signed.unsigned.decision_id], [signed.leafInput]) };
   }
 
   /** Appends entries in order; resolves with the first one's index once all are durable. */
@@ -145,17 +145,18 @@ export class AuditLog {
     }
   }
 
-  private appendLines(lines: string[], ids: (string | undefined)[]): Promise<number> {
+  /** `leafInputs`, when given, are "\0" + each line (SignedDecision.leafInput): hashed as they are. */
+  private appendLines(lines: string[], ids: (string | undefined)[], leafInputs?: string[]): Promise<number> {
     try {
       this.ensureUsable();
-      if (this.checking === undefined && this.refuseKnownDuplicates(ids).length === 0) return this.appendNow(lines, ids);
+      if (this.checking === undefined && this.refuseKnownDuplicates(ids).length === 0) return this.appendNow(lines, ids, leafInputs);
       // An id only a read of earlier entries can clear (an engine id not above the last one: a
       // clock set back, or an entry logged again). This append, and every one after it until it
       // is in, waits for that read, so the log keeps the order appends were made in.
       const turn = (this.checking ?? Promise.resolve()).then(async () => {
         this.ensureUsable();
         for (const id of this.refuseKnownDuplicates(ids)) if ((await this.ids.get(id)) !== undefined) throw duplicate(id);
-        return this.appendNow(lines, ids);
+        return this.appendNow(lines, ids, leafInputs);
       });
       const settled = turn.then(() => undefined, () => undefined);
       this.checking = settled;
@@ -181,7 +182,7 @@ export class AuditLog {
     return unsure;
   }
 
-  private appendNow(lines: string[], ids: (string | undefined)[]): Promise<number> {
+  private appendNow(lines: string[], ids: (string | undefined)[], leafInputs?: string[]): Promise<number> {
     try {
       // Everything below is synchronous up to the store call: index order = store order.
       const first = this.count;
@@ -189,8 +190,8 @@ export class AuditLog {
       for (let i = 0; i < ids.length; i++) if (ids[i] !== undefined) this.ids.set(ids[i]!, first + i);
       // Leaves hashed synchronously (node:crypto) are in the tree already; only wait for the rest.
       const pendingLeaves: Promise<number>[] = [];
-      for (const l of lines) {
-        const leaf = this.tree.appendEntry(l);
+      for (let i = 0; i < lines.length; i++) {
+        const leaf = leafInputs === undefined ? this.tree.appendEntry(lines[i]) : this.tree.appendLeafInput(leafInputs[i]);
         if (leaf instanceof Promise) pendingLeaves.push(leaf);
       }
       const durable = this.store.append(lines).catch((e: unknown) => {

@@ -133,6 +133,11 @@ export class MerkleTree {
     return this.appendLeaf(leafHash(this.sha256, entry));
   }
 
+  /** Appends a leaf by its hash input, "\0" + the entry's text (RFC 9162: 0x00 ‖ entry). */
+  appendLeafInput(prefixed: string): MaybePromise<number> {
+    return this.appendLeaf(this.sha256(prefixed));
+  }
+
   /** Appends a leaf by its leaf hash. */
   appendLeafHash(leaf: Uint8Array): MaybePromise<number> {
     return this.appendLeaf(leaf);

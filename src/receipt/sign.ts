@@ -52,13 +52,22 @@ export interface SignerOptions {
  */
 export class SignedDecision<D extends Decision = Decision> {
   #decision: (D & { receipt: Receipt }) | undefined;
+  readonly auditLine: string;
 
   constructor(
     /** The decision as given, without its receipt. */
     readonly unsigned: D,
     readonly receipt: Receipt,
-    readonly auditLine: string,
-  ) {}
+    /**
+     * "\0" + the audit line: what its RFC 9162 leaf hash is computed over. The line is a view
+     * of this text (a slice shares its characters), so the log hashes the line without copying
+     * a kilobyte into a new "\0"-prefixed string first.
+     */
+    readonly leafInput: string,
+  ) {
+    leafInput.charCodeAt(0); // flatten the concatenation once, so the slice and the hash share it
+    this.auditLine = leafInput.slice(1);
+  }
 
   get decision(): D & { receipt: Receipt } {
     return (this.#decision ??= { ...this.unsigned, receipt: this.receipt });
@@ -121,7 +130,7 @@ export class Signer {
     const receipt: Receipt = { alg: this.key.alg, kid: this.key.kid, nonce, issued_at, expires_at, decision_hash, signature };
     // C(receipt): "signature" sorts after every other member, so it closes the signing text.
     const receiptText = `${signingText.slice(0, -1)},"signature":"${signature}"}`;
-    return new SignedDecision(decision, receipt, joinDecisionText(text, receiptText));
+    return new SignedDecision(decision, receipt, '\0' + joinDecisionText(text, receiptText));
   }
 
   /** The base64url signature of `text`; at once from a backend that signs synchronously. */

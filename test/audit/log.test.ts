@@ -167,6 +167,8 @@ describe('AuditLog', () => {
     await la.appendSigned(signed);
     await lb.append(signed.decision as unknown as Json);
     expect(a.lines).toEqual(b.lines);
+    expect(signed.leafInput).toBe('\0' + signed.auditLine);
+    expect(await la.root()).toBe(await lb.root()); // the leaf hashed from leafInput is the leaf of the line
     await expect(la.appendSigned(signed)).rejects.toThrow('decision `dec-0001` is already in the log');
   });
 

@@ -130,26 +130,40 @@ export class NodeAuditStore implements AuditStore {
     return this.marks.page(m)[this.marks.offset(m)];
   }
 
-  /** Indexes the file and cuts off a torn last record. */
+  /**
+   * Indexes the file and cuts off a torn last record. Only newlines are looked for here; the
+   * lines are decoded once, when the log loads them (the last one also here, to check it).
+   */
   private async recover(): Promise<void> {
     const size = (await this.fh.stat()).size;
-    let last: { line: string; offset: number } | undefined;
-    let goodEnd = 0;
-    for await (const l of scanLines(this.fh, 0, size)) {
-      if (!l.complete) break;
-      if (last !== undefined) this.record(last.offset);
-      last = l;
-      goodEnd = l.offset + Buffer.byteLength(l.line) + 1;
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, size)));
+    let lineStart = 0;
+    /** The start of the last complete line, recorded only once it is known not to be the last. */
+    let last = -1;
+    for (let pos = 0; pos < size;) {
+      const { bytesRead } = await this.fh.read(buf, 0, Math.min(buf.length, size - pos), pos);
+      if (bytesRead === 0) break;
+      const data = buf.subarray(0, bytesRead);
+      for (let i = data.indexOf(NL); i >= 0; i = data.indexOf(NL, i + 1)) {
+        if (last >= 0) this.record(last);
+        last = lineStart;
+        lineStart = pos + i + 1;
+      }
+      pos += bytesRead;
     }
-    if (last !== undefined) {
+    // Complete lines end at lineStart; anything after it is a torn write.
+    let goodEnd = lineStart;
+    if (last >= 0) {
+      const text = Buffer.alloc(lineStart - 1 - last);
+      await this.fh.read(text, 0, text.length, last);
       let ok = true;
       try {
-        JSON.parse(last.line);
+        JSON.parse(text.toString('utf8'));
       } catch {
         ok = false;
       }
-      if (ok) this.record(last.offset);
-      else goodEnd = last.offset;
+      if (ok) this.record(last);
+      else goodEnd = last;
     }
     if (goodEnd < size) {
       this.droppedTornBytes = size - goodEnd;

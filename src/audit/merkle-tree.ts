@@ -94,6 +94,11 @@ export class TreeSizeError extends Error {
   override readonly name = 'TreeSizeError';
 }
 
+/** Leaves read back for a forgotten block are not the ones appended (the store changed under the log). */
+export class LeafReadBackError extends Error {
+  override readonly name = 'LeafReadBackError';
+}
+
 export class MerkleTree {
   /** Levels kept whole: all of them, or from `lowest` up when blocks are forgotten. */
   private readonly levels: HashList[] = [];
@@ -201,11 +206,11 @@ export class MerkleTree {
     if (levels === undefined) {
       const size = 1 << this.lowest;
       levels = this.opts.leafHashes!(b * size, size).then(async (leaves) => {
-        if (leaves.length !== size) throw new Error(`block ${b}: ${leaves.length} leaf hashes read back, ${size} expected`);
+        if (leaves.length !== size) throw new LeafReadBackError(`block ${b}: ${leaves.length} leaf hashes read back, ${size} expected`);
         const filled = new BlockLevels(this.lowest);
         const root = await filled.fill(leaves, this.sha256);
         // What was read back must be what was appended: the block's root is kept whole.
-        if (!equalBytes(root, this.levels[this.lowest].get(b))) throw new Error(`block ${b}: the leaves read back do not hash to the tree's hash of them`);
+        if (!equalBytes(root, this.levels[this.lowest].get(b))) throw new LeafReadBackError(`block ${b}: the leaves read back do not hash to the tree's hash of them`);
         return filled;
       });
       this.cached.set(b, levels);

@@ -42,7 +42,8 @@ export class DecisionIndex {
    * `get` can tell.
    */
   known(id: string): boolean | undefined {
-    if (this.others.has(id)) return true;
+    // Usually empty: skip hashing the id for nothing.
+    if (this.others.size !== 0 && this.others.has(id)) return true;
     if (!this.parse(id) || this.aboveLast()) return false;
     return undefined;
   }

@@ -100,8 +100,30 @@ export class AuditLog {
       if (id !== undefined) log.ids.set(id, index);
     }
     await log.tree.settled();
-    for (const cp of await store.checkpoints()) log.lastCheckpointSize = Math.max(log.lastCheckpointSize, cp.tree_size);
+    const checkpoints = await store.checkpoints();
+    for (const cp of checkpoints) log.lastCheckpointSize = Math.max(log.lastCheckpointSize, cp.tree_size);
+    await log.matchLatestCheckpoint(checkpoints);
     return log;
+  }
+
+  /**
+   * The newest kept checkpoint must still describe the log: every entry it covers present, and
+   * their root its root. One root, so opening stays cheap; the newest root commits to every
+   * entry before it. A mismatch refuses the log (fail closed), as a damaged line does;
+   * `mge audit verify` then names the entry. The signature is not checked here (the log does
+   * not hold the keys): a forged checkpoints file is `mge audit verify`'s to find.
+   */
+  private async matchLatestCheckpoint(checkpoints: readonly Checkpoint[]): Promise<void> {
+    let latest: Checkpoint | undefined;
+    for (const cp of checkpoints) if (latest === undefined || cp.tree_size > latest.tree_size) latest = cp;
+    if (latest === undefined || latest.tree_size === 0) return;
+    const where = `tenant \`${this.tenant}\``;
+    if (latest.tree_size > this.count) {
+      throw new AuditStoreError(`${where}: the log holds ${this.count} entries but its latest checkpoint covers ${latest.tree_size}: entries were lost or removed (\`mge audit verify\` tells more)`);
+    }
+    if (toHex(await this.tree.root(latest.tree_size)) !== latest.root_hash) {
+      throw new AuditStoreError(`${where}: the first ${latest.tree_size} entries no longer hash to the root of the latest checkpoint: the log was changed (\`mge audit verify\` names the entry)`);
+    }
   }
 
   /** Decision ids of entries appended earlier, from their stored lines (for the index). */

@@ -147,6 +147,34 @@ describe('AuditLog', () => {
     expect(log.size()).toBe(602);
   });
 
+  it('will not open a log that no longer matches its latest checkpoint', async () => {
+    const signer = await createSigner({ hs256Secret: SECRET, now: () => T0 });
+    const store = new MemoryAuditStore();
+    const log = await filled(300, store);
+    await log.checkpoint(signer);
+    await Promise.all([log.append(entry(300)), log.append(entry(301))]);
+    const lines = store.lines.slice();
+    const reopen = async (changed: string[]) => {
+      const s = new MemoryAuditStore(changed);
+      await s.appendCheckpoint((await store.checkpoints())[0]);
+      return AuditLog.open('acme', s);
+    };
+    expect((await reopen(lines)).size()).toBe(302);
+    // an entry the checkpoint covers, changed (also one in a block the tree keeps no lower levels of)
+    for (const at of [3, 299]) {
+      const changed = lines.slice();
+      changed[at] = changed[at].replace(`"n":${at}`, `"n":${at + 1000}`);
+      await expect(reopen(changed)).rejects.toThrow('tenant `acme`: the first 300 entries no longer hash to the root of the latest checkpoint: the log was changed (`mge audit verify` names the entry)');
+    }
+    // entries the checkpoint covers, gone
+    await expect(reopen(lines.slice(0, 299))).rejects.toThrow('tenant `acme`: the log holds 299 entries but its latest checkpoint covers 300: entries were lost or removed');
+    await expect(reopen(lines.filter((_, i) => i !== 10))).rejects.toThrow(AuditStoreError);
+    // past the checkpoint, a change cannot be seen when opening (a later checkpoint or an external one covers it)
+    const after = lines.slice();
+    after[301] = after[301].replace('"n":301', '"n":7301');
+    expect((await reopen(after)).size()).toBe(302);
+  });
+
   it('refuses a decision id already logged and entries without a JSON form', async () => {
     const log = await filled(3);
     await expect(log.append(entry(1))).rejects.toThrow(AuditEntryError);

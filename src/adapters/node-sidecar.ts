@@ -88,17 +88,24 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const ruleStore = nodeRuleStore(cfg.dataDir);
   await replayApiRules(engine, ruleStore, cfg.logger);
   const audit = await cfg.openAudit(cfg.dataDir, signer);
+  // The logs already on disk are opened now rather than on their tenant's first check, so
+  // /readyz can say whether they all opened: one that does not (damaged, or no longer matching
+  // its newest checkpoint) is named in the log here, and its tenant's checks get 503.
+  let auditOpened = false;
+  const opening = openExistingLogs(audit, cfg.logger).then((ok) => { auditOpened = ok; });
   const lifecycle = new Lifecycle(cfg.maxInflight);
   const metrics = new ServerMetrics();
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
     nonceStore: new MemoryNonceStore(), crypto: nodeCryptoBackend, version: cfg.version, preReadBody: preReadBodyOf,
+    ready: () => auditOpened,
   });
 
   let server;
   try {
     server = await startNodeServer(app.fetch, { host: cfg.host, port: cfg.port });
   } catch (err) {
+    await opening;
     await audit.close();
     throw err;
   }
@@ -112,11 +119,31 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       const closed = server.close(); // no new connections
       await drained; // every check already started is signed, logged and answered
       await closed;
+      await opening;
       await audit.close(); // flush
       await lock.release();
     })());
 
   return { url: server.url, mode: keys.length === 0 ? 'open-local' : 'keys', secretSource: source, engine, shutdown };
+}
+
+/** Opens every tenant's log found on disk; false (and each failure logged) if one does not open. */
+async function openExistingLogs(audit: AuditPort, logger: Logger): Promise<boolean> {
+  let ok = true;
+  try {
+    for (const tenant of await audit.tenants()) {
+      try {
+        await audit.size(tenant);
+      } catch (err) {
+        ok = false;
+        logger.error('audit log does not open; its checks are refused until it is repaired', { tenant, error: err });
+      }
+    }
+  } catch (err) {
+    ok = false;
+    logger.error('audit logs could not be listed', { error: err });
+  }
+  return ok;
 }
 
 /** Loads the rules added over HTTP before the restart; one that no longer loads is logged and skipped. */

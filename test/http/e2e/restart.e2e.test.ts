@@ -2,13 +2,13 @@
 // (old decisions still provable), the receipt secret is the same, and rules added over HTTP
 // are back.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/ir/types.js';
 import { KEYS } from '../harness.js';
-import { startE2E, writeRules } from './server.js';
+import { startE2E, writeRules, type E2E } from './server.js';
 
 describe('restart on the same data directory', () => {
   it('keeps the log, the secret and the API rules', async () => {
@@ -46,4 +46,47 @@ describe('restart on the same data directory', () => {
       await third.stop();
     }
   });
+
+  it('opens the logs on disk at start-up; one changed under its checkpoint makes /readyz and its checks 503', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-restart-'));
+    const dirs = { rulesDir: join(root, 'rules'), dataDir: join(root, 'data') };
+    writeRules(dirs.rulesDir);
+    const check = (e: E2E) => e.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"db.read"}' });
+    const first = await startE2E(dirs);
+    expect((await check(first)).status).toBe(200);
+    expect((await check(first)).status).toBe(200);
+    expect((await first.fetch('/api/v1/audit/checkpoint', { key: KEYS.acmeAuditor })).status).toBe(200);
+    await first.stop();
+
+    const healthy = await startE2E(dirs);
+    try {
+      await until(async () => (await healthy.fetch('/readyz')).status === 200);
+    } finally {
+      await healthy.stop();
+    }
+
+    const file = join(dirs.dataDir, 'audit', 'acme', 'log.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[0] = lines[0].replace('"tenant":"acme"', '"tenant":"acmf"');
+    writeFileSync(file, lines.join('\n'));
+    const second = await startE2E(dirs);
+    try {
+      await until(async () => second.logs.some((l) => l.includes('audit log does not open')));
+      const logged = second.logs.find((l) => l.includes('audit log does not open'))!;
+      expect(logged).toContain('"tenant":"acme"');
+      expect(logged).toContain('no longer hash to the root of the latest checkpoint');
+      expect((await second.fetch('/readyz')).status).toBe(503);
+      expect((await check(second)).status).toBe(503);
+    } finally {
+      await second.stop();
+    }
+  });
 });
+
+async function until(condition: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -4,18 +4,32 @@
 import { AuditLog, type AuditLogOptions } from './log.js';
 import type { AuditStoreFactory } from './store.js';
 
+/** How long a failed opening is answered from memory before the log is opened again. */
+export const REOPEN_AFTER_MS = 10_000;
+
 export class AuditLogs {
   private readonly logs = new Map<string, Promise<AuditLog>>();
+  /** When each tenant's last opening failed. */
+  private readonly failedAt = new Map<string, number>();
 
   constructor(private readonly factory: AuditStoreFactory, private readonly opts: AuditLogOptions = {}) {}
 
-  /** The tenant's log; concurrent first calls share one opening. */
+  /**
+   * The tenant's log; concurrent first calls share one opening. A failed opening answers every
+   * call with its error for REOPEN_AFTER_MS, then the next call tries again: opening reads the
+   * whole log, and a damaged one must not be read again for every check that arrives.
+   */
   get(tenant: string): Promise<AuditLog> {
+    const now = (this.opts.now ?? Date.now)();
+    const failed = this.failedAt.get(tenant);
+    if (failed !== undefined && now - failed >= REOPEN_AFTER_MS) {
+      this.failedAt.delete(tenant);
+      this.logs.delete(tenant);
+    }
     let log = this.logs.get(tenant);
     if (log === undefined) {
       log = this.factory.open(tenant).then((store) => AuditLog.open(tenant, store, this.opts));
-      // A failed open is not cached: the next request tries again.
-      log.catch(() => this.logs.delete(tenant));
+      log.catch(() => this.failedAt.set(tenant, (this.opts.now ?? Date.now)()));
       this.logs.set(tenant, log);
     }
     return log;
@@ -29,6 +43,7 @@ export class AuditLogs {
   async close(): Promise<void> {
     const logs = await Promise.allSettled(this.logs.values());
     this.logs.clear();
+    this.failedAt.clear();
     await Promise.all(logs.map((l) => (l.status === 'fulfilled' ? l.value.close() : undefined)));
   }
 }

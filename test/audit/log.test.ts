@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Json } from '../../src/ir/types.js';
 import { verifyCheckpointSignature } from '../../src/audit/checkpoint.js';
 import { AuditEntryError, AuditLog } from '../../src/audit/log.js';
-import { AuditLogs } from '../../src/audit/logs.js';
+import { AuditLogs, REOPEN_AFTER_MS } from '../../src/audit/logs.js';
 import { verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
 import { MemoryAuditStore, MemoryAuditStoreFactory } from '../../src/audit/memory-store.js';
 import { AuditStoreError, type AuditStore } from '../../src/audit/store.js';
@@ -237,6 +237,28 @@ describe('AuditLogs', () => {
     expect(b.size()).toBe(0);
     expect(await b.proof('dec-0001')).toBeUndefined();
     expect(await logs.tenants()).toEqual(['a', 'b']);
+    await logs.close();
+  });
+
+  it('answers a failed opening from memory for a while, then opens again', async () => {
+    let opens = 0;
+    let clock = T0;
+    const inner = new MemoryAuditStoreFactory();
+    const factory = {
+      open: async (tenant: string) => {
+        if (opens++ === 0) throw new AuditStoreError('disk unreadable');
+        return inner.open(tenant);
+      },
+      tenants: () => inner.tenants(),
+    };
+    const logs = new AuditLogs(factory, { now: () => clock });
+    await expect(logs.get('a')).rejects.toThrow('disk unreadable');
+    clock += REOPEN_AFTER_MS - 1;
+    await expect(logs.get('a')).rejects.toThrow('disk unreadable');
+    expect(opens).toBe(1); // not read again for every call
+    clock += 1;
+    expect((await logs.get('a')).size()).toBe(0);
+    expect(opens).toBe(2);
     await logs.close();
   });
 

@@ -19,7 +19,17 @@ export async function computeActionHash(rawAction: Json, rawContext: Json | unde
 
 /** computeActionHash, answered at once by a synchronous backend (the engine skips an `await`). */
 export function actionHash(rawAction: Json, rawContext: Json | undefined, backend: CryptoBackend): MaybePromise<string> {
-  return hashCanonicalText(canonicalize({ action: rawAction, context: rawContext ?? {} }), backend);
+  return hashCanonicalText(actionText(rawAction, rawContext), backend);
+}
+
+/**
+ * C({action, context}), written around the two members' canonical texts ("action" sorts before
+ * "context"): no wrapper object and no key sort per check. An absent action is left out, as
+ * canonicalize leaves out an undefined member. Exported for the tests.
+ */
+export function actionText(rawAction: Json | undefined, rawContext: Json | undefined): string {
+  const context = canonicalize(rawContext ?? {});
+  return rawAction === undefined ? `{"context":${context}}` : `{"action":${canonicalize(rawAction)},"context":${context}}`;
 }
 
 /**

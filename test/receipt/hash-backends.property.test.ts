@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
 import type { Json } from '../../src/ir/types.js';
 import { webCryptoBackend } from '../../src/receipt/backend.js';
-import { computeActionHash, computeDecisionHash } from '../../src/receipt/decision-hash.js';
+import { actionText, computeActionHash, computeDecisionHash } from '../../src/receipt/decision-hash.js';
+import { canonicalize } from '../../src/receipt/jcs.js';
 
 // Well-formed strings only: canonical JSON refuses lone surrogates before anything is hashed.
 const text = fc.string({ unit: 'grapheme', maxLength: 12 });
@@ -24,6 +25,15 @@ describe('hash backends', () => {
         expect(await computeActionHash(action, context, nodeCryptoBackend)).toBe(web);
         const decision = { approved: true, action_hash: web, payload: action };
         expect(await computeDecisionHash(decision, nodeCryptoBackend)).toBe(await computeDecisionHash(decision, webCryptoBackend));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('the action text is canonicalize({action, context}) written directly', () => {
+    fc.assert(
+      fc.property(fc.option(json, { nil: undefined }), fc.option(json, { nil: undefined }), (action, context) => {
+        expect(actionText(action, context)).toBe(canonicalize({ action, context: context ?? {} } as Json));
       }),
       { numRuns: 1000 },
     );

@@ -16,8 +16,8 @@ const PREFIX = 'dec-';
 /** Engine ids between two samples: a lookup reads at most this many entries (and any others logged among them). */
 export const IDS_PER_SAMPLE = 256;
 
-/** The decision ids (undefined for an entry without one) of log entries [from, to). */
-export type IdsOf = (from: number, to: number) => Promise<(string | undefined)[]>;
+/** The position of the log entry among [from, to) whose decision id is `id`, if one is. */
+export type FindId = (id: string, from: number, to: number) => Promise<number | undefined>;
 
 export class DecisionIndex {
   /** Every IDS_PER_SAMPLE-th engine id, WORDS words each, and slot for slot its log position. */
@@ -34,7 +34,7 @@ export class DecisionIndex {
   /** The id `key` holds. */
   private parsedId: string | undefined;
 
-  constructor(private readonly idsOf: IdsOf) {}
+  constructor(private readonly findId: FindId) {}
 
   /**
    * Whether `id` is recorded, when that is known without reading entries back: a new engine
@@ -54,9 +54,7 @@ export class DecisionIndex {
     if (other !== undefined) return other;
     if (!this.parse(id) || this.aboveLast()) return undefined;
     const [from, to] = this.range();
-    const ids = await this.idsOf(from, to);
-    const at = ids.indexOf(id);
-    return at < 0 ? undefined : from + at;
+    return from < to ? this.findId(id, from, to) : undefined;
   }
 
   /**

@@ -61,7 +61,7 @@ function decisionIdOf(entry: Json): string | undefined {
 
 export class AuditLog {
   // Ids between the index's samples are read back from the store (entries already appended).
-  private readonly ids = new DecisionIndex((from, to) => this.idsOf(from, to));
+  private readonly ids = new DecisionIndex((id, from, to) => this.findId(id, from, to));
   private count = 0;
   private lastAppend: Promise<void> = Promise.resolve();
   private failure: unknown;
@@ -126,12 +126,19 @@ export class AuditLog {
     }
   }
 
-  /** Decision ids of entries appended earlier, from their stored lines (for the index). */
-  private async idsOf(from: number, to: number): Promise<(string | undefined)[]> {
+  /**
+   * Where among entries [from, to), appended earlier, the decision `id` is (for the index).
+   * Only a line holding the id's text is parsed, to check that it is the entry's own id.
+   */
+  private async findId(id: string, from: number, to: number): Promise<number | undefined> {
     await this.lastAppend;
-    const out: (string | undefined)[] = [];
-    for await (const line of this.store.read(from, to - from)) out.push(decisionIdOf(JSON.parse(line) as Json));
-    return out;
+    const needle = JSON.stringify(id);
+    let at = from;
+    for await (const line of this.store.read(from, to - from)) {
+      if (line.includes(needle) && decisionIdOf(JSON.parse(line) as Json) === id) return at;
+      at++;
+    }
+    return undefined;
   }
 
   /** Leaf hashes of entries appended earlier, from their stored lines (for the tree). */

@@ -8,9 +8,10 @@ const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
 /** An index over a log held in an array: entry i has id `log[i]`, and reads are counted. */
 function indexed(log: (string | undefined)[]) {
   const reads: [number, number][] = [];
-  const index = new DecisionIndex(async (from, to) => {
+  const index = new DecisionIndex(async (id, from, to) => {
     reads.push([from, to]);
-    return log.slice(from, to);
+    const at = log.slice(from, to).indexOf(id);
+    return at < 0 ? undefined : from + at;
   });
   log.forEach((id, i) => {
     if (id !== undefined) index.set(id, i);

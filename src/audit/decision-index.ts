@@ -28,6 +28,8 @@ export class DecisionIndex {
   private packed = 0;
   private readonly last = new Uint32Array(WORDS);
   private lastPosition = -1;
+  /** The last engine id recorded in order (the largest). */
+  lastId: string | undefined;
   private readonly others = new Map<string, number>();
   /** The key being looked up or added, parsed once (no allocation per call). */
   private readonly key = new Uint32Array(WORDS);
@@ -73,6 +75,7 @@ export class DecisionIndex {
       }
       this.last.set(this.key);
       this.lastPosition = index;
+      this.lastId = id;
       this.packed++;
       return;
     }

@@ -7,6 +7,7 @@ import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
 import { toHex } from '../receipt/hash.js';
 import { canonicalize } from '../receipt/jcs.js';
 import type { Checkpoint } from './checkpoint.js';
+import { continueAfter } from '../engine/decision-id.js';
 import { DecisionIndex } from './decision-index.js';
 import { leafHash, type Sha256 } from './merkle.js';
 import { MerkleTree } from './merkle-tree.js';
@@ -100,6 +101,9 @@ export class AuditLog {
       if (id !== undefined) log.ids.set(id, index);
     }
     await log.tree.settled();
+    // New engine ids continue above the log's last one, even with the clock behind it: an id
+    // below it could only be cleared as new by reading entries back, one read per append.
+    if (log.ids.lastId !== undefined) continueAfter(log.ids.lastId);
     const checkpoints = await store.checkpoints();
     for (const cp of checkpoints) log.lastCheckpointSize = Math.max(log.lastCheckpointSize, cp.tree_size);
     await log.matchLatestCheckpoint(checkpoints);

@@ -33,3 +33,21 @@ export function newDecisionId(nowMs: number): string {
   }
   return head + hex8(lo);
 }
+
+/**
+ * Makes every later id sort above `id`, an engine id a log already holds, even while the clock
+ * is behind it. A log reopened after the clock stepped back (a restore, a restart before the
+ * clock was set) would otherwise get new ids below its last one, and the audit log can clear
+ * such an id as new only by reading entries back (src/audit/decision-index.ts). Ids of any
+ * other form, and ids below the last one made here, change nothing.
+ */
+export function continueAfter(id: string): void {
+  const m = /^dec-([0-9a-f]{12})([0-9a-f]{8})([0-9a-f]{8})$/.exec(id);
+  if (m === null) return;
+  const [ms, h, l] = [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)];
+  if (ms < lastMs || (ms === lastMs && (h < hi || (h === hi && l <= lo)))) return;
+  lastMs = ms;
+  hi = h;
+  lo = l;
+  head = 'dec-' + m[1] + m[2];
+}

@@ -175,6 +175,23 @@ describe('AuditLog', () => {
     expect((await reopen(after)).size()).toBe(302);
   });
 
+  it('makes new engine ids continue above the last one it holds, so a clock behind it costs no reads', async () => {
+    const hourAhead = (Date.now() + 3_600_000).toString(16).padStart(12, '0');
+    const future = (n: number) => `dec-${hourAhead}${'0'.repeat(8)}${n.toString(16).padStart(8, '0')}`;
+    let reads = 0;
+    const store = new (class extends MemoryAuditStore {
+      override read(from: number, count: number): AsyncIterable<string> {
+        reads++;
+        return super.read(from, count);
+      }
+    })(Array.from({ length: 300 }, (_, i) => canonicalize({ decision_id: future(i), n: i })));
+    const log = await AuditLog.open('acme', store);
+    const id = newDecisionId(Date.now()); // the clock is an hour behind the log's last id
+    expect(id > future(299)).toBe(true);
+    expect(await log.append({ decision_id: id, n: 'new' })).toEqual({ index: 300 });
+    expect(reads).toBe(0);
+  });
+
   it('refuses a decision id already logged and entries without a JSON form', async () => {
     const log = await filled(3);
     await expect(log.append(entry(1))).rejects.toThrow(AuditEntryError);

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { newDecisionId } from '../../src/engine/decision-id.js';
+import { continueAfter, newDecisionId } from '../../src/engine/decision-id.js';
 
 // Every random draw is all ones, so the counter starts at its highest allowed value.
 vi.mock('../../src/receipt/random-pool.js', () => ({ randomUint32: () => 0xffffffff, randomBytes: (n: number) => new Uint8Array(n).fill(0xff) }));
@@ -9,5 +9,16 @@ describe('newDecisionId counter', () => {
     expect(newDecisionId(5000)).toBe('dec-000000001388' + '7fffffffffffffff');
     expect(newDecisionId(5000)).toBe('dec-000000001388' + '8000000000000000');
     expect(newDecisionId(4999)).toBe('dec-000000001388' + '8000000000000001');
+  });
+
+  it('continues above an id a log holds, with the clock behind it, and ignores lower or foreign ids', () => {
+    const logged = 'dec-0000000f0000' + '00000abc' + '00000010';
+    continueAfter(logged);
+    expect(newDecisionId(6000)).toBe('dec-0000000f0000' + '00000abc' + '00000011');
+    continueAfter('dec-000000001388' + 'ffffffff' + 'ffffffff'); // below the last one made
+    continueAfter('dec-0000000F0001' + '00000000' + '00000000'); // not the engine's form (uppercase)
+    continueAfter('rule-change');
+    expect(newDecisionId(6001)).toBe('dec-0000000f0000' + '00000abc' + '00000012');
+    expect(newDecisionId(0x0f0001)).toBe('dec-0000000f0001' + '7fffffff' + 'ffffffff'); // the clock passed it
   });
 });

@@ -14,22 +14,26 @@ export class AuditLogs {
 
   constructor(private readonly factory: AuditStoreFactory, private readonly opts: AuditLogOptions = {}) {}
 
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
   /**
    * The tenant's log; concurrent first calls share one opening. A failed opening answers every
    * call with its error for REOPEN_AFTER_MS, then the next call tries again: opening reads the
    * whole log, and a damaged one must not be read again for every check that arrives.
    */
   get(tenant: string): Promise<AuditLog> {
-    const now = (this.opts.now ?? Date.now)();
-    const failed = this.failedAt.get(tenant);
-    if (failed !== undefined && now - failed >= REOPEN_AFTER_MS) {
+    // Usually no opening failed: then no clock is read on the way to every append.
+    const failed = this.failedAt.size === 0 ? undefined : this.failedAt.get(tenant);
+    if (failed !== undefined && this.now() - failed >= REOPEN_AFTER_MS) {
       this.failedAt.delete(tenant);
       this.logs.delete(tenant);
     }
     let log = this.logs.get(tenant);
     if (log === undefined) {
       log = this.factory.open(tenant).then((store) => AuditLog.open(tenant, store, this.opts));
-      log.catch(() => this.failedAt.set(tenant, (this.opts.now ?? Date.now)()));
+      log.catch(() => this.failedAt.set(tenant, this.now()));
       this.logs.set(tenant, log);
     }
     return log;

@@ -28,8 +28,6 @@ export class DecisionIndex {
   private packed = 0;
   private readonly last = new Uint32Array(WORDS);
   private lastPosition = -1;
-  /** The last engine id recorded in order (the largest). */
-  lastId: string | undefined;
   private readonly others = new Map<string, number>();
   /** The key being looked up or added, parsed once (no allocation per call). */
   private readonly key = new Uint32Array(WORDS);
@@ -37,6 +35,14 @@ export class DecisionIndex {
   private parsedId: string | undefined;
 
   constructor(private readonly findId: FindId) {}
+
+  /** The last engine id recorded in order (the largest), written back from its key. */
+  get lastId(): string | undefined {
+    if (this.packed === 0) return undefined;
+    let id = PREFIX;
+    for (let w = 0; w < WORDS; w++) id += this.last[w].toString(16).padStart(7, '0');
+    return id;
+  }
 
   /**
    * Whether `id` is recorded, when that is known without reading entries back: a new engine
@@ -75,7 +81,6 @@ export class DecisionIndex {
       }
       this.last.set(this.key);
       this.lastPosition = index;
-      this.lastId = id;
       this.packed++;
       return;
     }

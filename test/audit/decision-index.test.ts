@@ -30,6 +30,7 @@ describe('DecisionIndex', () => {
     const { index, reads } = indexed(ids);
     for (const i of [0, 1, 255, 256, 257, 4095, 4096, 9998, 9999]) expect(await index.get(ids[i]), `id ${i}`).toBe(i);
     for (const [from, to] of reads) expect(to - from).toBeLessThanOrEqual(IDS_PER_SAMPLE);
+    expect(index.lastId).toBe(ids[ids.length - 1]);
     // a new id is known to be new without a read; an earlier one needs one
     expect(index.known(newDecisionId(ms + 1))).toBe(false);
     expect(index.known(ids[5])).toBeUndefined();

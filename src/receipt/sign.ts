@@ -6,7 +6,7 @@ import type { Checkpoint, UnsignedCheckpoint } from '../audit/checkpoint.js';
 import { webCryptoBackend, type CryptoBackend, type MaybePromise } from './backend.js';
 import { base64urlEncode } from './base64url.js';
 import { hashCanonicalText } from './decision-hash.js';
-import { decisionText, joinDecisionText } from './decision-text.js';
+import { decisionText, flat, joinDecisionText } from './decision-text.js';
 import { IsoTimeCache } from './iso-time.js';
 import { randomBytes } from './random-pool.js';
 import { canonicalize } from './jcs.js';
@@ -65,8 +65,8 @@ export class SignedDecision<D extends Decision = Decision> {
      */
     readonly leafInput: string,
   ) {
-    leafInput.charCodeAt(0); // flatten the concatenation once, so the slice and the hash share it
-    this.auditLine = leafInput.slice(1);
+    // Flat once, so the slice and the hash share one text.
+    this.auditLine = flat(leafInput).slice(1);
   }
 
   get decision(): D & { receipt: Receipt } {

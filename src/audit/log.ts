@@ -135,10 +135,9 @@ export class AuditLog {
    * Only a line holding the id's text is parsed, to check that it is the entry's own id.
    */
   private async findId(id: string, from: number, to: number): Promise<number | undefined> {
-    await this.lastAppend;
     const needle = JSON.stringify(id);
     let at = from;
-    for await (const line of this.store.read(from, to - from)) {
+    for await (const line of this.storedLines(from, to - from)) {
       if (line.includes(needle) && decisionIdOf(JSON.parse(line) as Json) === id) return at;
       at++;
     }
@@ -147,10 +146,15 @@ export class AuditLog {
 
   /** Leaf hashes of entries appended earlier, from their stored lines (for the tree). */
   private async leafHashes(from: number, count: number): Promise<Uint8Array[]> {
-    await this.lastAppend; // every line asked for is written once the appends so far are
     const out: Uint8Array[] = [];
-    for await (const line of this.store.read(from, count)) out.push(await leafHash(this.sha256, line));
+    for await (const line of this.storedLines(from, count)) out.push(await leafHash(this.sha256, line));
     return out;
+  }
+
+  /** Lines of entries appended earlier, read back: each is written once the appends so far are. */
+  private async *storedLines(from: number, count: number): AsyncIterable<string> {
+    await this.lastAppend;
+    yield* this.store.read(from, count);
   }
 
   private ensureUsable(): void {

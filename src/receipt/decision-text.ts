@@ -7,7 +7,7 @@
 // (test/receipt/decision-text.property.test.ts).
 
 import type { Json } from '../ir/types.js';
-import { canonicalMembers, canonicalString } from './jcs.js';
+import { canonicalMembers, canonicalString, canonicalStringCached as cached } from './jcs.js';
 
 /**
  * A decision's canonical members without `receipt` and `explanation`, split where `receipt`
@@ -81,12 +81,15 @@ function knownViolations(vs: unknown): boolean {
 
 // Keys in RFC 8785 order (UTF-16 code units): action_hash < approved < audience < decision_id
 // < policy_version < reasoning < [receipt] < rule_ids < tenant < timestamp < violations < warnings.
+// Texts that repeat from check to check (rule ids, clauses, codes, the tenant, the policy
+// version) are quoted through the cache. The id, the hash and the time are new every time, and
+// the reasoning and messages often name what the request asked for: those are quoted anew.
 function written(d: KnownDecision): DecisionText {
   let before = '"action_hash":' + canonicalString(d.action_hash) + ',"approved":' + (d.approved ? 'true' : 'false');
   if (d.audience !== undefined) before += ',"audience":' + canonicalString(d.audience);
-  before += ',"decision_id":' + canonicalString(d.decision_id) + ',"policy_version":' + canonicalString(d.policy_version)
+  before += ',"decision_id":' + canonicalString(d.decision_id) + ',"policy_version":' + cached(d.policy_version)
     + ',"reasoning":' + canonicalString(d.reasoning);
-  const after = '"rule_ids":' + strings(d.rule_ids) + ',"tenant":' + canonicalString(d.tenant) + ',"timestamp":' + canonicalString(d.timestamp)
+  const after = '"rule_ids":' + strings(d.rule_ids) + ',"tenant":' + cached(d.tenant) + ',"timestamp":' + canonicalString(d.timestamp)
     + ',"violations":' + violations(d.violations) + ',"warnings":' + violations(d.warnings);
   return { before: flat(before), after: flat(after) };
 }
@@ -104,7 +107,7 @@ export function flat(s: string): string {
 
 function strings(a: readonly string[]): string {
   let out = '[';
-  for (let i = 0; i < a.length; i++) out += (i === 0 ? '' : ',') + canonicalString(a[i]);
+  for (let i = 0; i < a.length; i++) out += (i === 0 ? '' : ',') + cached(a[i]);
   return out + ']';
 }
 
@@ -112,9 +115,9 @@ function violations(vs: readonly KnownViolation[]): string {
   let out = '[';
   for (let i = 0; i < vs.length; i++) {
     const v = vs[i];
-    out += (i === 0 ? '{"clause":' : ',{"clause":') + canonicalString(v.clause) + ',"code":' + canonicalString(v.code)
-      + ',"effect":' + canonicalString(v.effect) + ',"message":' + canonicalString(v.message)
-      + ',"rule_id":' + canonicalString(v.rule_id) + ',"severity":' + canonicalString(v.severity) + '}';
+    out += (i === 0 ? '{"clause":' : ',{"clause":') + cached(v.clause) + ',"code":' + cached(v.code)
+      + ',"effect":' + cached(v.effect) + ',"message":' + canonicalString(v.message)
+      + ',"rule_id":' + cached(v.rule_id) + ',"severity":' + cached(v.severity) + '}';
   }
   return out + ']';
 }

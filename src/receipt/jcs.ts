@@ -37,9 +37,10 @@ function write(v: unknown, depth: number): string {
     case 'string':
       return str(v);
     case 'number':
-      // ECMAScript Number::toString is exactly the RFC 8785 §3.2.2.3 number form (-0 → "0").
+      // ECMAScript Number::toString is exactly the RFC 8785 §3.2.2.3 number form; String(-0) is
+      // "0" as well. String() rather than JSON.stringify: the same text, a tenth of the cost.
       if (!Number.isFinite(v)) throw new CanonicalizationError(`number \`${v}\` has no JSON form`);
-      return JSON.stringify(v);
+      return String(v);
     case 'boolean':
       return v ? 'true' : 'false';
     case 'object': {
@@ -94,7 +95,7 @@ function members(obj: Record<string, unknown>, depth: number, omit?: readonly st
   const out: CanonicalMembers = [];
   for (const k of keys) {
     const m = obj[k];
-    if (m !== undefined && (omit === undefined || !omit.includes(k))) out.push([k, str(k) + ':' + write(m, depth + 1)]);
+    if (m !== undefined && (omit === undefined || !omit.includes(k))) out.push([k, memberName(k) + write(m, depth + 1)]);
   }
   return out;
 }
@@ -105,7 +106,7 @@ function object(obj: Record<string, unknown>, depth: number): string {
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const m = obj[keys[i]];
-    if (m !== undefined) out += (out.length === 1 ? '' : ',') + str(keys[i]) + ':' + write(m, depth + 1);
+    if (m !== undefined) out += (out.length === 1 ? '' : ',') + memberName(keys[i]) + write(m, depth + 1);
   }
   return out + '}';
 }
@@ -122,6 +123,46 @@ export function canonicalMembers(obj: { [key: string]: Json | undefined }, omit?
 
 /** The canonical text of one string (RFC 8785 §3.2.2.2); lone surrogates are refused. */
 export { str as canonicalString };
+
+/**
+ * Texts made from strings that come back check after check (member names; the rule ids and
+ * clauses of decisions), remembered. Quoting is cheap but not free (a regular expression and a
+ * concatenation): a request's member names were a quarter of its action_hash text's cost.
+ * Short strings only, and at most ENTRIES of them (then it starts over), so unusual input
+ * cannot grow it past about 2 MB. A string that cannot be quoted throws every time.
+ */
+class RememberedTexts {
+  static readonly ENTRIES = 4096;
+  static readonly MAX_LENGTH = 256;
+  private readonly texts = new Map<string, string>();
+
+  constructor(private readonly make: (s: string) => string) {}
+
+  get(s: string): string {
+    let text = this.texts.get(s);
+    if (text === undefined) {
+      text = this.make(s);
+      if (s.length <= RememberedTexts.MAX_LENGTH) {
+        if (this.texts.size >= RememberedTexts.ENTRIES) this.texts.clear();
+        this.texts.set(s, text);
+      }
+    }
+    return text;
+  }
+}
+
+const quoted = new RememberedTexts((s) => str(s));
+/** `"name":`, the text before a member's value. */
+const names = new RememberedTexts((k) => str(k) + ':');
+
+/** canonicalString(s), remembered: for strings that repeat (see RememberedTexts). */
+export function canonicalStringCached(s: string): string {
+  return quoted.get(s);
+}
+
+function memberName(k: string): string {
+  return names.get(k);
+}
 
 // Characters that need escaping, or that may be half of a surrogate pair.
 const NEEDS_CARE = /[\u0000-\u001f"\\\ud800-\udfff]/;

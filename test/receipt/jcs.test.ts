@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Json } from '../../src/ir/types.js';
-import { CanonicalizationError, canonicalBytes, canonicalMembers, canonicalize } from '../../src/receipt/jcs.js';
+import { CanonicalizationError, canonicalBytes, canonicalMembers, canonicalString, canonicalStringCached, canonicalize } from '../../src/receipt/jcs.js';
 import { parseStrictJson } from '../../src/json/strict-parse.js';
 
 const dir = new URL('../vectors/jcs/', import.meta.url);
@@ -70,6 +70,26 @@ describe('canonicalize: properties', () => {
   it('leaves out undefined members, keeps __proto__ as data', () => {
     expect(canonicalize({ b: 1, a: undefined } as unknown as Json)).toBe('{"b":1}');
     expect(canonicalize(parseStrictJson('{"__proto__":{"x":1},"a":2}'))).toBe('{"__proto__":{"x":1},"a":2}');
+  });
+});
+
+describe('remembered quoting (member names, canonicalStringCached)', () => {
+  it('gives the same text the first time and every later time, past the cache bound', () => {
+    const strings = Array.from({ length: 5000 }, (_, i) => `k${i}"\u0001${'x'.repeat(i % 300)}`);
+    for (let round = 0; round < 2; round++) {
+      for (const s of strings) {
+        expect(canonicalStringCached(s)).toBe(JSON.stringify(s));
+        expect(canonicalize({ [s]: 1 })).toBe(`{${JSON.stringify(s)}:1}`);
+      }
+    }
+    expect(canonicalStringCached('plain')).toBe(canonicalString('plain'));
+  });
+
+  it('refuses a lone surrogate every time: a refusal is not remembered', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(() => canonicalStringCached('a\ud800')).toThrow(CanonicalizationError);
+      expect(() => canonicalize({ 'b\udc00': 1 })).toThrow(CanonicalizationError);
+    }
   });
 });
 

@@ -4,7 +4,7 @@
 
 import type { Decision, Diagnostic, ExplanationEntry, Rule } from '../ir/types.js';
 import { explainClause } from '../ir/evaluate.js';
-import { actionHash } from '../receipt/decision-hash.js';
+import { hashCanonicalText } from '../receipt/decision-hash.js';
 import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
 import { hasErrors, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
 import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
@@ -130,7 +130,7 @@ export class Engine {
    */
   async evaluate(value: unknown, opts: EvaluateOptions = {}): Promise<EngineDecision> {
     const tenant = opts.tenant ?? DEFAULT_TENANT;
-    const { request, rawAction, rawContext } = validateRequest(value, this.limits);
+    const { request, actionText } = validateRequest(value, this.limits);
     const nowMs = this.now();
     const timestamp = this.timestamps.format(nowMs);
     const policy = this.policy(tenant);
@@ -154,7 +154,7 @@ export class Engine {
       verdict = internalFailure(err instanceof Error ? err.message : String(err));
     }
 
-    const actionHashed = actionHash(rawAction, rawContext, this.opts.crypto ?? webCryptoBackend);
+    const actionHashed = hashCanonicalText(actionText, this.opts.crypto ?? webCryptoBackend);
     const decision: EngineDecision = {
       decision_id: newDecisionId(nowMs),
       approved: verdict.approved,

@@ -3,6 +3,7 @@
 // objects, so that anything we hash is something two parties cannot read differently.
 
 import type { CheckRequest, Json } from '../ir/types.js';
+import { CanonicalizationError, canonicalizeWithin, type ValueLimits } from '../receipt/jcs.js';
 
 export interface RequestLimits {
   maxDepth: number;
@@ -29,6 +30,8 @@ export interface ValidatedRequest {
   request: CheckRequest;
   rawAction: Json;
   rawContext: Json | undefined;
+  /** C({action, context}) of the raw values (context `{}` when absent): what action_hash hashes. */
+  actionText: string;
 }
 
 const TOP_LEVEL_KEYS = new Set(['action', 'context', 'audience']);
@@ -39,15 +42,17 @@ const TOP_LEVEL_KEYS = new Set(['action', 'context', 'audience']);
  */
 export function validateRequest(value: unknown, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): ValidatedRequest {
   if (!isPlainObject(value)) throw new RequestError('the request must be a JSON object');
+  let undefinedMember = false;
   for (const key of Object.keys(value)) {
     if (!TOP_LEVEL_KEYS.has(key)) {
       throw new RequestError(`unknown top-level field \`${key}\`; a request has \`action\`, \`context\` and \`audience\``);
     }
+    if (value[key] === undefined) undefinedMember = true;
   }
-  checkJson(value, limits, 0, []);
   const rawAction = value['action'] as Json | undefined;
   const rawContext = value['context'] as Json | undefined;
   const audience = value['audience'];
+  const actionText = checkedActionText(value, undefinedMember, limits);
 
   let action: CheckRequest['action'];
   if (typeof rawAction === 'string') {
@@ -66,7 +71,40 @@ export function validateRequest(value: unknown, limits: RequestLimits = DEFAULT_
   }
   const request: CheckRequest = { action, context: (rawContext ?? {}) as CheckRequest['context'] };
   if (audience !== undefined) request.audience = audience;
-  return { request, rawAction: rawAction as Json, rawContext };
+  return { request, rawAction: rawAction as Json, rawContext, actionText };
+}
+
+/**
+ * Checks every value of the request against the limits and, in the same walk, writes
+ * C({action, context}) (src/receipt/decision-hash.ts actionText, exactly): one pass over the
+ * request instead of a check and then a canonicalization. The canonical walk says only what
+ * it refused; then checkJson walks again to say where (test/engine/request.test.ts holds both
+ * to the same answers).
+ */
+function checkedActionText(request: Record<string, unknown>, undefinedMember: boolean, limits: RequestLimits): string {
+  try {
+    // A member present but undefined is no JSON value: checkJson names it.
+    if (undefinedMember) throw new CanonicalizationError('a member is undefined');
+    const within = strictBounds(limits);
+    const { action, context, audience } = request;
+    if (audience !== undefined) canonicalizeWithin(audience, within, 1);
+    const contextText = context === undefined ? '{}' : canonicalizeWithin(context, within, 1);
+    return action === undefined ? `{"context":${contextText}}` : `{"action":${canonicalizeWithin(action, within, 1)},"context":${contextText}}`;
+  } catch (err) {
+    if (!(err instanceof CanonicalizationError)) throw err;
+    checkJson(request, limits, 0, []);
+    throw new RequestError(err.message);
+  }
+}
+
+let bounds: ValueLimits = { ...DEFAULT_REQUEST_LIMITS, strict: true };
+
+/** The limits as canonicalizeWithin takes them: the last ones kept (an engine's never change). */
+function strictBounds(limits: RequestLimits): ValueLimits {
+  if (bounds.maxDepth !== limits.maxDepth || bounds.maxStringLength !== limits.maxStringLength || bounds.maxArrayLength !== limits.maxArrayLength) {
+    bounds = { maxDepth: limits.maxDepth, maxStringLength: limits.maxStringLength, maxArrayLength: limits.maxArrayLength, strict: true };
+  }
+  return bounds;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

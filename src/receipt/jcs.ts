@@ -19,7 +19,7 @@ export class CanonicalizationError extends Error {
  * canonicalize({ b: [1e30, 4.50], a: "\u20ac" })  // '{"a":"€","b":[1e+30,4.5]}'
  */
 export function canonicalize(value: Json): string {
-  return write(value as unknown, 0);
+  return write(value as unknown, 0, UNBOUNDED);
 }
 
 const encoder = new TextEncoder();
@@ -29,28 +29,55 @@ export function canonicalBytes(value: Json): Uint8Array {
   return encoder.encode(canonicalize(value));
 }
 
-// Guards against cyclic input; request values are limited to depth 32 anyway.
-const MAX_DEPTH = 1000;
+/**
+ * Bounds a value must keep to be canonicalized by canonicalizeWithin: the request limits of
+ * SPEC §2. Depth counts from the value's container (`depth` given to canonicalizeWithin).
+ */
+export interface ValueLimits {
+  maxDepth: number;
+  maxStringLength: number;
+  maxArrayLength: number;
+  /**
+   * Strict input (SPEC §2): integers beyond ±(2^53−1) and members set to `undefined` are
+   * refused (canonicalize writes the first as it reads them and leaves the second out).
+   */
+  strict: boolean;
+}
 
-function write(v: unknown, depth: number): string {
+// canonicalize's only bound guards against cyclic input; request values are limited to depth 32.
+const UNBOUNDED: ValueLimits = { maxDepth: 1000, maxStringLength: Infinity, maxArrayLength: Infinity, strict: false };
+
+/**
+ * canonicalize(value), refusing (CanonicalizationError) anything outside `limits` in the same
+ * walk: the engine checks a request and writes its action_hash text in one pass. The error
+ * says what but not where; the caller finds where by walking again, only then.
+ */
+export function canonicalizeWithin(value: unknown, limits: ValueLimits, depth: number): string {
+  return write(value, depth, limits);
+}
+
+function write(v: unknown, depth: number, limits: ValueLimits): string {
+  if (depth > limits.maxDepth) throw new CanonicalizationError('value is nested too deeply (or cyclic)');
   switch (typeof v) {
     case 'string':
+      if (v.length > limits.maxStringLength) throw new CanonicalizationError('string too long');
       return str(v);
     case 'number':
       // ECMAScript Number::toString is exactly the RFC 8785 §3.2.2.3 number form; String(-0) is
       // "0" as well. String() rather than JSON.stringify: the same text, a tenth of the cost.
       if (!Number.isFinite(v)) throw new CanonicalizationError(`number \`${v}\` has no JSON form`);
+      if (limits.strict && !Number.isSafeInteger(v) && Number.isInteger(v)) throw new CanonicalizationError(`integer \`${v}\` is outside ±(2^53−1)`);
       return String(v);
     case 'boolean':
       return v ? 'true' : 'false';
     case 'object': {
       if (v === null) return 'null';
-      if (depth >= MAX_DEPTH) throw new CanonicalizationError('value is nested too deeply (or cyclic)');
       if (Array.isArray(v)) {
+        if (v.length > limits.maxArrayLength) throw new CanonicalizationError('array too long');
         let out = '[';
         for (let i = 0; i < v.length; i++) {
           if (v[i] === undefined) throw new CanonicalizationError(`array item ${i} is undefined`);
-          out += (i === 0 ? '' : ',') + write(v[i], depth + 1);
+          out += (i === 0 ? '' : ',') + write(v[i], depth + 1, limits);
         }
         return out + ']';
       }
@@ -58,7 +85,7 @@ function write(v: unknown, depth: number): string {
       if (proto !== Object.prototype && proto !== null) {
         throw new CanonicalizationError('only plain objects have a JSON form');
       }
-      return object(v as Record<string, unknown>, depth);
+      return object(v as Record<string, unknown>, depth, limits);
     }
     default:
       throw new CanonicalizationError(`a ${typeof v} has no JSON form`);
@@ -95,18 +122,21 @@ function members(obj: Record<string, unknown>, depth: number, omit?: readonly st
   const out: CanonicalMembers = [];
   for (const k of keys) {
     const m = obj[k];
-    if (m !== undefined && (omit === undefined || !omit.includes(k))) out.push([k, memberName(k) + write(m, depth + 1)]);
+    if (m !== undefined && (omit === undefined || !omit.includes(k))) out.push([k, memberName(k) + write(m, depth + 1, UNBOUNDED)]);
   }
   return out;
 }
 
 /** C(obj), written straight out: no member list to build and join (most objects are small). */
-function object(obj: Record<string, unknown>, depth: number): string {
+function object(obj: Record<string, unknown>, depth: number, limits: ValueLimits): string {
   const keys = sortedKeys(obj);
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
-    const m = obj[keys[i]];
-    if (m !== undefined) out += (out.length === 1 ? '' : ',') + memberName(keys[i]) + write(m, depth + 1);
+    const k = keys[i];
+    if (k.length > limits.maxStringLength) throw new CanonicalizationError('member name too long');
+    const m = obj[k];
+    if (m !== undefined) out += (out.length === 1 ? '' : ',') + memberName(k) + write(m, depth + 1, limits);
+    else if (limits.strict) throw new CanonicalizationError(`member \`${k}\` is undefined`);
   }
   return out + '}';
 }

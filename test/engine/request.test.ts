@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { RequestError, validateRequest } from '../../src/engine/request.js';
+import { actionText } from '../../src/receipt/decision-hash.js';
 
 function reason(value: unknown): string {
   try {
@@ -76,3 +78,68 @@ describe('validateRequest (SPEC §2)', () => {
     expect(({} as Record<string, unknown>)['admin']).toBeUndefined();
   });
 });
+
+describe('validateRequest: one walk checks and writes the action_hash text', () => {
+  const limits = { maxDepth: 4, maxStringLength: 6, maxArrayLength: 3 };
+
+  /** What SPEC §2 accepts, written independently of the walk under test. */
+  function acceptable(v: unknown, depth: number): boolean {
+    if (depth > limits.maxDepth) return false;
+    switch (typeof v) {
+      case 'string':
+        return v.length <= limits.maxStringLength && v.isWellFormed();
+      case 'number':
+        return Number.isFinite(v) && (!Number.isInteger(v) || Number.isSafeInteger(v));
+      case 'boolean':
+        return true;
+      case 'object': {
+        if (v === null) return true;
+        if (Array.isArray(v)) {
+          if (v.length > limits.maxArrayLength) return false;
+          for (let i = 0; i < v.length; i++) if (!acceptable(v[i], depth + 1)) return false;
+          return true;
+        }
+        const proto = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) return false;
+        return Object.keys(v).every((k) => k.length <= limits.maxStringLength && k.isWellFormed() && acceptable((v as Record<string, unknown>)[k], depth + 1));
+      }
+      default:
+        return false;
+    }
+  }
+
+  const value = fc.anything({
+    maxDepth: 5, withBigInt: true, withNullPrototype: true, withBoxedValues: true, withMap: true, withDate: true,
+    withSparseArray: true, withTypedArray: true, withUnicodeString: true,
+    stringUnit: 'binary',
+  });
+  const numbers = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(2 ** 53, -(2 ** 53), 2 ** 53 - 1, -0, 1e300));
+
+  it('accepts exactly what SPEC §2 accepts, says where it refused, and writes C({action, context})', () => {
+    fc.assert(fc.property(fc.oneof(value, fc.dictionary(fc.string(), fc.oneof(value, numbers))), fc.oneof(value, fc.constant(undefined)), (ctx, extra) => {
+      const request: Record<string, unknown> = { action: { type: 'a', extra }, context: ctx };
+      const expected = isPlainRecord(ctx) && acceptable(request.action, 1) && acceptable(ctx, 1) && extra !== undefined;
+      let outcome: string;
+      try {
+        const v = validateRequest(request, limits);
+        expect(v.actionText).toBe(actionText(v.rawAction, v.rawContext));
+        outcome = 'accepted';
+      } catch (err) {
+        if (!(err instanceof RequestError)) throw err;
+        outcome = err.detail;
+      }
+      if (expected) expect(outcome).toBe('accepted');
+      else {
+        expect(outcome).not.toBe('accepted');
+        // Refused by the value walk (located), or by the shape checks that follow it.
+        expect(outcome).toMatch(/ at `request|^`context` must be an object$/);
+      }
+    }), { numRuns: 3000 });
+  });
+});
+
+function isPlainRecord(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const p = Object.getPrototypeOf(v);
+  return p === Object.prototype || p === null;
+}

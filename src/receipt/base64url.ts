@@ -10,21 +10,31 @@ export class Base64UrlError extends Error {
   override readonly name = 'Base64UrlError';
 }
 
+// Two characters (12 bits) per lookup: half the concatenations of one character at a time,
+// about half the cost of a receipt nonce. 4 096 two-character strings, made on first use.
+let pairs: string[] | undefined;
+
+function pairTable(): string[] {
+  pairs = [];
+  for (let i = 0; i < 4096; i++) pairs.push(ALPHABET[i >> 6] + ALPHABET[i & 63]);
+  return pairs;
+}
+
 /** @example base64urlEncode(new Uint8Array([0xfb, 0xff])) // "-_8" */
 export function base64urlEncode(bytes: Uint8Array): string {
+  const pair = pairs ?? pairTable();
   let out = '';
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
     const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    out += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63] + ALPHABET[(n >> 6) & 63] + ALPHABET[n & 63];
+    out += pair[n >> 12] + pair[n & 4095];
   }
   const rest = bytes.length - i;
   if (rest === 1) {
-    const n = bytes[i] << 16;
-    out += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63];
+    out += pair[bytes[i] << 4];
   } else if (rest === 2) {
     const n = (bytes[i] << 16) | (bytes[i + 1] << 8);
-    out += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63] + ALPHABET[(n >> 6) & 63];
+    out += pair[n >> 12] + ALPHABET[(n >> 6) & 63];
   }
   return out;
 }

@@ -109,6 +109,7 @@ describe('base64url', () => {
     for (let n = 0; n < 40; n++) {
       const b = crypto.getRandomValues(new Uint8Array(n));
       expect(base64urlDecode(base64urlEncode(b))).toEqual(b);
+      expect(base64urlEncode(b)).toBe(Buffer.from(b).toString('base64url'));
     }
     expect(base64urlEncode(new Uint8Array([0xfb, 0xff]))).toBe('-_8');
     for (const bad of ['-_9', 'AA==', 'A', 'AB+/', 'ä']) expect(() => base64urlDecode(bad), bad).toThrow(Base64UrlError);

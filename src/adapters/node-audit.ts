@@ -12,7 +12,9 @@ import { nodeCryptoBackend } from './node-crypto.js';
  * survives a process crash only (see node-audit-store.ts for group commit).
  * @example const audit = await openNodeAudit('./data', signer)
  */
-export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsync?: FsyncPolicy } = {}): Promise<AuditPort> {
-  const logs = new AuditLogs(new NodeAuditStoreFactory(dataDir, { fsync: opts.fsync ?? 'always' }), { backend: nodeCryptoBackend });
+export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsync?: FsyncPolicy; reopenAfterMs?: number } = {}): Promise<AuditPort> {
+  const logs = new AuditLogs(new NodeAuditStoreFactory(dataDir, { fsync: opts.fsync ?? 'always' }), {
+    backend: nodeCryptoBackend, ...(opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),
+  });
   return auditPort(logs, signer);
 }

@@ -3,6 +3,7 @@
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
 import { mkdir, stat } from 'node:fs/promises';
+import { REOPEN_AFTER_MS } from '../audit/logs.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
@@ -40,6 +41,11 @@ export interface SidecarConfig {
   watch?: boolean;
   /** Concurrent checks before the server answers 429 (default 4096). */
   maxInflight?: number;
+  /**
+   * How often /readyz tries again to open a log that did not open (default REOPEN_AFTER_MS,
+   * the interval at which its tenant's checks try again); give openAudit the same.
+   */
+  reopenAfterMs?: number;
   version?: string;
 }
 
@@ -91,21 +97,20 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // The logs already on disk are opened now rather than on their tenant's first check, so
   // /readyz can say whether they all opened: one that does not (damaged, or no longer matching
   // its newest checkpoint) is named in the log here, and its tenant's checks get 503.
-  let auditOpened = false;
-  const opening = openExistingLogs(audit, cfg.logger).then((ok) => { auditOpened = ok; });
+  const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger), cfg.reopenAfterMs ?? REOPEN_AFTER_MS, cfg.logger);
   const lifecycle = new Lifecycle(cfg.maxInflight);
   const metrics = new ServerMetrics();
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
     nonceStore: new MemoryNonceStore(), crypto: nodeCryptoBackend, version: cfg.version, preReadBody: preReadBodyOf,
-    ready: () => auditOpened,
+    ready: () => readiness.ready(),
   });
 
   let server;
   try {
     server = await startNodeServer(app.fetch, { host: cfg.host, port: cfg.port });
   } catch (err) {
-    await opening;
+    await readiness.settled();
     await audit.close();
     throw err;
   }
@@ -119,12 +124,49 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       const closed = server.close(); // no new connections
       await drained; // every check already started is signed, logged and answered
       await closed;
-      await opening;
+      await readiness.settled();
       await audit.close(); // flush
       await lock.release();
     })());
 
   return { url: server.url, mode: keys.length === 0 ? 'open-local' : 'keys', secretSource: source, engine, shutdown };
+}
+
+/**
+ * Whether every log on disk has opened. While one has not, asking tries again once `everyMs`
+ * has passed since the last try (the tenant's own checks retry on the same clock:
+ * src/audit/logs.ts), so a store that comes back (a file restored, a disk remounted) makes
+ * the sidecar ready without a restart. The try runs in the background; the answer is the
+ * last one known.
+ */
+class AuditReadiness {
+  private ok = false;
+  private triedAt = Date.now();
+  private trying: Promise<void>;
+
+  constructor(private readonly attempt: () => Promise<boolean>, private readonly everyMs: number, private readonly logger: Logger) {
+    this.trying = this.run(false);
+  }
+
+  ready(): boolean {
+    if (!this.ok && Date.now() - this.triedAt >= this.everyMs) {
+      this.triedAt = Date.now();
+      this.trying = this.trying.then(() => this.run(true));
+    }
+    return this.ok;
+  }
+
+  /** Resolves when no try is running (shutdown waits for it before closing the logs). */
+  settled(): Promise<void> {
+    return this.trying;
+  }
+
+  private async run(again: boolean): Promise<void> {
+    if (this.ok) return;
+    this.ok = await this.attempt().catch(() => false);
+    this.triedAt = Date.now();
+    if (this.ok && again) this.logger.info('every audit log is open now; ready');
+  }
 }
 
 /** Opens every tenant's log found on disk; false (and each failure logged) if one does not open. */

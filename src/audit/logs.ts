@@ -7,12 +7,20 @@ import type { AuditStoreFactory } from './store.js';
 /** How long a failed opening is answered from memory before the log is opened again. */
 export const REOPEN_AFTER_MS = 10_000;
 
+export interface AuditLogsOptions extends AuditLogOptions {
+  /** How long a failed opening is answered from memory (default REOPEN_AFTER_MS). */
+  reopenAfterMs?: number;
+}
+
 export class AuditLogs {
   private readonly logs = new Map<string, Promise<AuditLog>>();
   /** When each tenant's last opening failed. */
   private readonly failedAt = new Map<string, number>();
+  private readonly reopenAfterMs: number;
 
-  constructor(private readonly factory: AuditStoreFactory, private readonly opts: AuditLogOptions = {}) {}
+  constructor(private readonly factory: AuditStoreFactory, private readonly opts: AuditLogsOptions = {}) {
+    this.reopenAfterMs = opts.reopenAfterMs ?? REOPEN_AFTER_MS;
+  }
 
   private now(): number {
     return (this.opts.now ?? Date.now)();
@@ -20,13 +28,13 @@ export class AuditLogs {
 
   /**
    * The tenant's log; concurrent first calls share one opening. A failed opening answers every
-   * call with its error for REOPEN_AFTER_MS, then the next call tries again: opening reads the
+   * call with its error for `reopenAfterMs`, then the next call tries again: opening reads the
    * whole log, and a damaged one must not be read again for every check that arrives.
    */
   get(tenant: string): Promise<AuditLog> {
     // Usually no opening failed: then no clock is read on the way to every append.
     const failed = this.failedAt.size === 0 ? undefined : this.failedAt.get(tenant);
-    if (failed !== undefined && this.now() - failed >= REOPEN_AFTER_MS) {
+    if (failed !== undefined && this.now() - failed >= this.reopenAfterMs) {
       this.failedAt.delete(tenant);
       this.logs.delete(tenant);
     }

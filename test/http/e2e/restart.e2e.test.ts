@@ -47,7 +47,7 @@ describe('restart on the same data directory', () => {
     }
   });
 
-  it('opens the logs on disk at start-up; one changed under its checkpoint makes /readyz and its checks 503', async () => {
+  it('opens the logs on disk at start-up; one changed under its checkpoint makes /readyz and its checks 503 until it is repaired', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-restart-'));
     const dirs = { rulesDir: join(root, 'rules'), dataDir: join(root, 'data') };
     writeRules(dirs.rulesDir);
@@ -66,10 +66,11 @@ describe('restart on the same data directory', () => {
     }
 
     const file = join(dirs.dataDir, 'audit', 'acme', 'log.jsonl');
-    const lines = readFileSync(file, 'utf8').split('\n');
+    const original = readFileSync(file, 'utf8');
+    const lines = original.split('\n');
     lines[0] = lines[0].replace('"tenant":"acme"', '"tenant":"acmf"');
     writeFileSync(file, lines.join('\n'));
-    const second = await startE2E(dirs);
+    const second = await startE2E({ ...dirs, reopenAfterMs: 300 });
     try {
       await until(async () => second.logs.some((l) => l.includes('audit log does not open')));
       const logged = second.logs.find((l) => l.includes('audit log does not open'))!;
@@ -77,6 +78,14 @@ describe('restart on the same data directory', () => {
       expect(logged).toContain('no longer hash to the root of the latest checkpoint');
       expect((await second.fetch('/readyz')).status).toBe(503);
       expect((await check(second)).status).toBe(503);
+
+      // Repaired under the running server (the file restored): ready again without a restart.
+      writeFileSync(file, original);
+      await until(async () => (await second.fetch('/readyz')).status === 200);
+      expect(second.logs.some((l) => l.includes('every audit log is open now; ready'))).toBe(true);
+      expect((await check(second)).status).toBe(200);
+      const cp = (await (await second.fetch('/api/v1/audit/checkpoint', { key: KEYS.acmeAuditor })).json()) as { tree_size: number };
+      expect(cp.tree_size).toBe(3);
     } finally {
       await second.stop();
     }

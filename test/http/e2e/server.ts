@@ -28,7 +28,7 @@ export function writeRules(dir: string): void {
 }
 
 /** @example const e = await startE2E(); await e.fetch('/healthz'); await e.stop() */
-export async function startE2E(opts: { apiKeys?: string; dataDir?: string; rulesDir?: string; maxInflight?: number } = {}): Promise<E2E> {
+export async function startE2E(opts: { apiKeys?: string; dataDir?: string; rulesDir?: string; maxInflight?: number; reopenAfterMs?: number } = {}): Promise<E2E> {
   const root = mkdtempSync(join(tmpdir(), 'mge-e2e-'));
   const rulesDir = opts.rulesDir ?? join(root, 'rules');
   if (opts.rulesDir === undefined) writeRules(rulesDir);
@@ -38,8 +38,9 @@ export async function startE2E(opts: { apiKeys?: string; dataDir?: string; rules
     rulesDir, dataDir, host: '127.0.0.1', port: 0,
     apiKeys: opts.apiKeys ?? KEY_SPEC,
     logger: jsonLogger((l) => logs.push(l)),
-    openAudit: (dir, signer) => openNodeAudit(dir, signer),
+    openAudit: (dir, signer) => openNodeAudit(dir, signer, opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),
     ...(opts.maxInflight !== undefined ? { maxInflight: opts.maxInflight } : {}),
+    ...(opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),
   });
   return {
     sidecar, url: sidecar.url, rulesDir, dataDir, logs,

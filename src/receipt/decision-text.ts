@@ -7,7 +7,7 @@
 // (test/receipt/decision-text.property.test.ts).
 
 import type { Json } from '../ir/types.js';
-import { canonicalMembers, canonicalString, canonicalStringCached as cached } from './jcs.js';
+import { canonicalMembers, canonicalStringBody as body, canonicalStringCached as cached } from './jcs.js';
 
 /**
  * A decision's canonical members without `receipt` and `explanation`, split where `receipt`
@@ -96,13 +96,18 @@ function knownViolations(vs: unknown): boolean {
 // Texts that repeat from check to check (rule ids, clauses, codes, the tenant, the policy
 // version) are quoted through the cache. The id, the hash and the time are new every time, and
 // the reasoning and messages often name what the request asked for: those are quoted anew.
+// Each `+` makes a new string (a node of a tree V8 flattens later), so the quotes of strings
+// that are new every time go into the literal text around them (`body`), and members that are
+// usually empty come as one literal.
 function written(d: KnownDecision): DecisionText {
-  let before = '"action_hash":' + canonicalString(d.action_hash) + ',"approved":' + (d.approved ? 'true' : 'false');
-  if (d.audience !== undefined) before += ',"audience":' + canonicalString(d.audience);
-  before += ',"decision_id":' + canonicalString(d.decision_id) + ',"policy_version":' + cached(d.policy_version)
-    + ',"reasoning":' + canonicalString(d.reasoning);
-  const after = '"rule_ids":' + strings(d.rule_ids) + ',"tenant":' + cached(d.tenant) + ',"timestamp":' + canonicalString(d.timestamp)
-    + ',"violations":' + violations(d.violations) + ',"warnings":' + violations(d.warnings);
+  let before = '"action_hash":"' + body(d.action_hash) + (d.approved ? '","approved":true' : '","approved":false');
+  if (d.audience !== undefined) before += ',"audience":"' + body(d.audience) + '"';
+  before += ',"decision_id":"' + body(d.decision_id) + '","policy_version":' + cached(d.policy_version)
+    + ',"reasoning":"' + body(d.reasoning) + '"';
+  let after = '"rule_ids":' + strings(d.rule_ids) + ',"tenant":' + cached(d.tenant) + ',"timestamp":"' + body(d.timestamp);
+  after += d.violations.length === 0 && d.warnings.length === 0
+    ? '","violations":[],"warnings":[]'
+    : '","violations":' + violations(d.violations) + ',"warnings":' + violations(d.warnings);
   return { before: flat(before), after: flat(after) };
 }
 
@@ -128,8 +133,8 @@ function violations(vs: readonly KnownViolation[]): string {
   for (let i = 0; i < vs.length; i++) {
     const v = vs[i];
     out += (i === 0 ? '{"clause":' : ',{"clause":') + cached(v.clause) + ',"code":' + cached(v.code)
-      + ',"effect":' + cached(v.effect) + ',"message":' + canonicalString(v.message)
-      + ',"rule_id":' + cached(v.rule_id) + ',"severity":' + cached(v.severity) + '}';
+      + ',"effect":' + cached(v.effect) + ',"message":"' + body(v.message)
+      + '","rule_id":' + cached(v.rule_id) + ',"severity":' + cached(v.severity) + '}';
   }
   return out + ']';
 }

@@ -122,7 +122,7 @@ function members(obj: Record<string, unknown>, depth: number, omit?: readonly st
   const out: CanonicalMembers = [];
   for (const k of keys) {
     const m = obj[k];
-    if (m !== undefined && (omit === undefined || !omit.includes(k))) out.push([k, memberName(k) + write(m, depth + 1, UNBOUNDED)]);
+    if (m !== undefined && (omit === undefined || !omit.includes(k))) out.push([k, memberTexts(k).plain + write(m, depth + 1, UNBOUNDED)]);
   }
   return out;
 }
@@ -131,12 +131,25 @@ function members(obj: Record<string, unknown>, depth: number, omit?: readonly st
 function object(obj: Record<string, unknown>, depth: number, limits: ValueLimits): string {
   const keys = sortedKeys(obj);
   let out = '{';
+  let first = true;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
     if (k.length > limits.maxStringLength) throw new CanonicalizationError('member name too long');
     const m = obj[k];
-    if (m !== undefined) out += (out.length === 1 ? '' : ',') + memberName(k) + write(m, depth + 1, limits);
-    else if (limits.strict) throw new CanonicalizationError(`member \`${k}\` is undefined`);
+    if (m === undefined) {
+      if (limits.strict) throw new CanonicalizationError(`member \`${k}\` is undefined`);
+      continue;
+    }
+    const name = memberTexts(k);
+    if (typeof m === 'string') {
+      // write()'s string case, with the value's opening quote in the member's text.
+      if (depth + 1 > limits.maxDepth) throw new CanonicalizationError('value is nested too deeply (or cyclic)');
+      if (m.length > limits.maxStringLength) throw new CanonicalizationError('string too long');
+      out += (first ? name.quoted : name.nextQuoted) + canonicalStringBody(m) + '"';
+    } else {
+      out += (first ? name.plain : name.next) + write(m, depth + 1, limits);
+    }
+    first = false;
   }
   return out + '}';
 }
@@ -161,14 +174,14 @@ export { str as canonicalString };
  * Short strings only, and at most ENTRIES of them (then it starts over), so unusual input
  * cannot grow it past about 2 MB. A string that cannot be quoted throws every time.
  */
-class RememberedTexts {
+class RememberedTexts<T> {
   static readonly ENTRIES = 4096;
   static readonly MAX_LENGTH = 256;
-  private readonly texts = new Map<string, string>();
+  private readonly texts = new Map<string, T>();
 
-  constructor(private readonly make: (s: string) => string) {}
+  constructor(private readonly make: (s: string) => T) {}
 
-  get(s: string): string {
+  get(s: string): T {
     let text = this.texts.get(s);
     if (text === undefined) {
       text = this.make(s);
@@ -182,16 +195,24 @@ class RememberedTexts {
 }
 
 const quoted = new RememberedTexts((s) => str(s));
-/** `"name":`, the text before a member's value. */
-const names = new RememberedTexts((k) => str(k) + ':');
+
+/**
+ * The texts before a member's value: `"name":` (plain), `,"name":` (next: after another
+ * member), and both with the opening quote of a string value (`"name":"`).
+ */
+interface MemberTexts { plain: string; next: string; quoted: string; nextQuoted: string }
+const memberTextCache = new RememberedTexts<MemberTexts>((k) => {
+  const plain = str(k) + ':';
+  return { plain, next: ',' + plain, quoted: plain + '"', nextQuoted: ',' + plain + '"' };
+});
 
 /** canonicalString(s), remembered: for strings that repeat (see RememberedTexts). */
 export function canonicalStringCached(s: string): string {
   return quoted.get(s);
 }
 
-function memberName(k: string): string {
-  return names.get(k);
+function memberTexts(k: string): MemberTexts {
+  return memberTextCache.get(k);
 }
 
 // Characters that need escaping, or that may be half of a surrogate pair.

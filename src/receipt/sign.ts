@@ -6,7 +6,7 @@ import type { Checkpoint, UnsignedCheckpoint } from '../audit/checkpoint.js';
 import { webCryptoBackend, type CryptoBackend, type MaybePromise } from './backend.js';
 import { base64urlEncode } from './base64url.js';
 import { hashCanonicalText } from './decision-hash.js';
-import { decisionText, flat, joinDecisionText } from './decision-text.js';
+import { decisionText, flat, joinDecisionText, type DecisionText } from './decision-text.js';
 import { IsoTimeCache } from './iso-time.js';
 import { randomBytes } from './random-pool.js';
 import { canonicalize } from './jcs.js';
@@ -74,6 +74,12 @@ export class SignedDecision<D extends Decision = Decision> {
   }
 }
 
+/** "\0" + joinDecisionText(text, receiptText), in as few concatenations. */
+function leafInputOf(text: DecisionText, receiptText: string): string {
+  if (text.before === '' || text.after === '') return '\0' + joinDecisionText(text, receiptText);
+  return '\0{' + text.before + ',"receipt":' + receiptText + ',' + text.after + '}';
+}
+
 /** Signs decisions and checkpoints with one active key. Build with createSigner. */
 export class Signer {
   constructor(
@@ -85,17 +91,20 @@ export class Signer {
     private readonly now: () => number,
     private readonly randomBytes: (n: number) => Uint8Array,
   ) {
-    this.algText = canonicalize(key.alg);
+    this.head = `{"alg":${canonicalize(key.alg)},"decision_hash":"`;
     this.kidText = canonicalize(key.kid);
   }
 
-  // C(alg) and C(kid), computed once: the key never changes. With them, C(unsigned receipt) is
-  // written out directly: every other member is base64url, hex or an ISO time (nothing to
-  // escape). test/receipt/sign.test.ts checks it against canonicalize.
-  private readonly algText: string;
+  // C(unsigned receipt) is written out directly from three parts: the head (C(alg), fixed with
+  // the key), the times with C(kid) (the same for every receipt of one millisecond), and the
+  // hash and nonce. Every member but alg and kid is base64url, hex or an ISO time: nothing to
+  // escape. test/receipt/sign.test.ts checks the text against canonicalize.
+  private readonly head: string;
   private readonly kidText: string;
   private readonly issuedAt = new IsoTimeCache();
   private readonly expiresAt = new IsoTimeCache();
+  private timesMs = NaN;
+  private timesText = '';
 
   get kid(): string {
     return this.key.kid;
@@ -124,13 +133,17 @@ export class Signer {
     const nonce = base64urlEncode(this.randomBytes(16));
     const issued_at = this.issuedAt.format(issued);
     const expires_at = this.expiresAt.format(issued + this.ttlMs);
-    const signingText = `{"alg":${this.algText},"decision_hash":"${decision_hash}","expires_at":"${expires_at}","issued_at":"${issued_at}","kid":${this.kidText},"nonce":"${nonce}"}`;
+    if (issued !== this.timesMs) {
+      this.timesText = `","expires_at":"${expires_at}","issued_at":"${issued_at}","kid":${this.kidText},"nonce":"`;
+      this.timesMs = issued;
+    }
+    const signingText = this.head + decision_hash + this.timesText + nonce + '"}';
     const signed = this.signText(signingText);
     const signature = typeof signed === 'string' ? signed : await signed;
     const receipt: Receipt = { alg: this.key.alg, kid: this.key.kid, nonce, issued_at, expires_at, decision_hash, signature };
     // C(receipt): "signature" sorts after every other member, so it closes the signing text.
     const receiptText = `${signingText.slice(0, -1)},"signature":"${signature}"}`;
-    return new SignedDecision(decision, receipt, '\0' + joinDecisionText(text, receiptText));
+    return new SignedDecision(decision, receipt, leafInputOf(text, receiptText));
   }
 
   /** The base64url signature of `text`; at once from a backend that signs synchronously. */

@@ -7,6 +7,10 @@ import type { Json } from '../../src/ir/types.js';
 import { signedBody } from './fixtures.js';
 import { decisionText, hasKnownShape, joinDecisionText } from '../../src/receipt/decision-text.js';
 import { CanonicalizationError, canonicalize } from '../../src/receipt/jcs.js';
+import { createSigner } from '../../src/receipt/sign.js';
+import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { auditLine } from '../../src/audit/log.js';
+import type { Decision } from '../../src/ir/types.js';
 
 // Strings that need escaping, lone surrogates (refused) and ordinary text.
 const str = fc.oneof(
@@ -97,5 +101,28 @@ describe('decisionText', () => {
       expect(hasKnownShape(d)).toBe(true);
       expect(joinDecisionText(decisionText(d))).toBe(canonicalize(signedBody(d)));
     }
+  });
+});
+
+describe('signAudited', () => {
+  // Any members at all, so that either half of the text can be empty.
+  const loose = fc.record(
+    { decision_id: orOdd(str), approved: orOdd(fc.boolean()), reasoning: orOdd(str), rule_ids: orOdd(fc.array(str, { maxLength: 2 })), tenant: orOdd(str), zzz: json, aaa: json },
+    { requiredKeys: [] },
+  );
+
+  it('writes the audit line and its leaf input as canonicalize would, or refuses as it does', async () => {
+    const signer = await createSigner({ hs256Secret: 'a-property-test-secret-of-32-bytes-or-more', backend: nodeCryptoBackend });
+    await fc.assert(fc.asyncProperty(fc.oneof(decision, loose), async (d) => {
+      let line: string;
+      try {
+        const signed = await signer.signAudited(d as unknown as Decision);
+        expect(signed.leafInput).toBe('\0' + signed.auditLine);
+        line = signed.auditLine === auditLine(signed.decision as unknown as Json) ? 'same' : 'different';
+      } catch (e) {
+        line = e instanceof CanonicalizationError ? 'CanonicalizationError' : `unexpected ${String(e)}`;
+      }
+      expect(line).toBe(outcome(() => (canonicalize(signedBody(d)), 'same')));
+    }), { numRuns: 1000 });
   });
 });

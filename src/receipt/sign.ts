@@ -137,12 +137,13 @@ export class Signer {
       this.timesText = `","expires_at":"${expires_at}","issued_at":"${issued_at}","kid":${this.kidText},"nonce":"`;
       this.timesMs = issued;
     }
-    const signingText = this.head + decision_hash + this.timesText + nonce + '"}';
+    const unsignedHead = this.head + decision_hash + this.timesText + nonce;
+    const signingText = unsignedHead + '"}';
     const signed = this.signText(signingText);
     const signature = typeof signed === 'string' ? signed : await signed;
     const receipt: Receipt = { alg: this.key.alg, kid: this.key.kid, nonce, issued_at, expires_at, decision_hash, signature };
     // C(receipt): "signature" sorts after every other member, so it closes the signing text.
-    const receiptText = `${signingText.slice(0, -1)},"signature":"${signature}"}`;
+    const receiptText = unsignedHead + '","signature":"' + signature + '"}';
     return new SignedDecision(decision, receipt, leafInputOf(text, receiptText));
   }
 

@@ -62,6 +62,7 @@ function decisionIdOf(entry: Json): string | undefined {
 
 const ignore = () => undefined;
 const indexed = (index: number) => ({ index });
+const itself = (index: number) => index;
 
 export class AuditLog {
   // Ids between the index's samples are read back from the store (entries already appended).
@@ -174,36 +175,40 @@ export class AuditLog {
 
   /** Appends one entry; resolves with its index once it is durable. */
   async append(entry: Json): Promise<{ index: number }> {
-    return { index: await this.appendLines([auditLine(entry)], [decisionIdOf(entry)]) };
+    return this.appendLines([auditLine(entry)], [decisionIdOf(entry)], undefined, indexed);
   }
 
   /** Appends a decision from Signer.signAudited without canonicalizing it again. */
   appendSigned(signed: { unsigned: { decision_id: string }; auditLine: string; leafInput: string }): Promise<{ index: number }> {
     // Not `async`: on the hot path each extra promise turn is a visible share of a check.
-    return this.appendLines([signed.auditLine], [signed.unsigned.decision_id], [signed.leafInput]).then(indexed);
+    return this.appendLines([signed.auditLine], [signed.unsigned.decision_id], [signed.leafInput], indexed);
   }
 
   /** Appends entries in order; resolves with the first one's index once all are durable. */
   appendMany(entries: readonly Json[]): Promise<number> {
     try {
-      return this.appendLines(entries.map(auditLine), entries.map(decisionIdOf));
+      return this.appendLines(entries.map(auditLine), entries.map(decisionIdOf), undefined, itself);
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
-  /** `leafInputs`, when given, are "\0" + each line (SignedDecision.leafInput): hashed as they are. */
-  private appendLines(lines: string[], ids: (string | undefined)[], leafInputs?: string[]): Promise<number> {
+  /**
+   * `leafInputs`, when given, are "\0" + each line (SignedDecision.leafInput): hashed as they
+   * are. Resolves with `result(index of the first line)` once durable: made in the same promise
+   * turn that sees the store's answer, not one more.
+   */
+  private appendLines<T>(lines: string[], ids: (string | undefined)[], leafInputs: string[] | undefined, result: (first: number) => T): Promise<T> {
     try {
       this.ensureUsable();
-      if (this.checking === undefined && this.refuseKnownDuplicates(ids).length === 0) return this.appendNow(lines, ids, leafInputs);
+      if (this.checking === undefined && this.refuseKnownDuplicates(ids).length === 0) return this.appendNow(lines, ids, leafInputs, result);
       // An id only a read of earlier entries can clear (an engine id not above the last one: a
       // clock set back, or an entry logged again). This append, and every one after it until it
       // is in, waits for that read, so the log keeps the order appends were made in.
       const turn = (this.checking ?? Promise.resolve()).then(async () => {
         this.ensureUsable();
         for (const id of this.refuseKnownDuplicates(ids)) if ((await this.ids.get(id)) !== undefined) throw duplicate(id);
-        return this.appendNow(lines, ids, leafInputs);
+        return this.appendNow(lines, ids, leafInputs, result);
       });
       const settled = turn.then(() => undefined, () => undefined);
       this.checking = settled;
@@ -229,7 +234,7 @@ export class AuditLog {
     return unsure;
   }
 
-  private appendNow(lines: string[], ids: (string | undefined)[], leafInputs?: string[]): Promise<number> {
+  private appendNow<T>(lines: string[], ids: (string | undefined)[], leafInputs: string[] | undefined, result: (first: number) => T): Promise<T> {
     try {
       // Everything below is synchronous up to the store call: index order = store order.
       const first = this.count;
@@ -241,14 +246,14 @@ export class AuditLog {
         const leaf = leafInputs === undefined ? this.tree.appendEntry(lines[i]) : this.tree.appendLeafInput(leafInputs[i]);
         if (leaf instanceof Promise) pendingLeaves.push(leaf);
       }
-      const durable = this.store.append(lines).then(() => first, (e: unknown) => {
+      const durable = this.store.append(lines).then(() => result(first), (e: unknown) => {
         this.failure ??= e;
         throw new AuditStoreError(`audit store of tenant \`${this.tenant}\` failed: ${String(e)}`);
       });
       // Kept as it is (its caller handles a rejection); appendsDone() waits for it without throwing.
       this.lastAppend = durable;
       if (pendingLeaves.length === 0) return durable;
-      return Promise.all([durable, ...pendingLeaves]).then(() => first);
+      return Promise.all([durable, ...pendingLeaves]).then(() => result(first));
     } catch (e) {
       return Promise.reject(e);
     }

@@ -241,10 +241,10 @@ export class AuditLog {
       this.count += lines.length;
       for (let i = 0; i < ids.length; i++) if (ids[i] !== undefined) this.ids.set(ids[i]!, first + i);
       // Leaves hashed synchronously (node:crypto) are in the tree already; only wait for the rest.
-      const pendingLeaves: Promise<number>[] = [];
+      let pendingLeaves: Promise<number>[] | undefined;
       for (let i = 0; i < lines.length; i++) {
         const leaf = leafInputs === undefined ? this.tree.appendEntry(lines[i]) : this.tree.appendLeafInput(leafInputs[i]);
-        if (leaf instanceof Promise) pendingLeaves.push(leaf);
+        if (leaf instanceof Promise) (pendingLeaves ??= []).push(leaf);
       }
       const durable = this.store.append(lines).then(() => result(first), (e: unknown) => {
         this.failure ??= e;
@@ -252,7 +252,7 @@ export class AuditLog {
       });
       // Kept as it is (its caller handles a rejection); appendsDone() waits for it without throwing.
       this.lastAppend = durable;
-      if (pendingLeaves.length === 0) return durable;
+      if (pendingLeaves === undefined) return durable;
       return Promise.all([durable, ...pendingLeaves]).then(() => result(first));
     } catch (e) {
       return Promise.reject(e);

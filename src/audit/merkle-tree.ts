@@ -9,7 +9,7 @@
 // a log that runs for months then keeps about 0.25 byte per entry instead of 64.
 
 import type { BytesOrText, MaybePromise } from '../receipt/backend.js';
-import { HASH_BYTES, equalBytes, leafHash, nodeHash, splitPoint, type Sha256 } from './merkle.js';
+import { HASH_BYTES, equalBytes, leafHash, nodeHash, nodeHashOfPair, splitPoint, type Sha256 } from './merkle.js';
 import { PagedArray } from './paged-array.js';
 
 /** Hashes packed 32 bytes apart in pages of 2 048 (64 KiB): not one object per node. */
@@ -34,6 +34,12 @@ class HashList {
   get(i: number): Uint8Array {
     const at = this.slots.offset(i);
     return this.slots.page(i).subarray(at, at + HASH_BYTES);
+  }
+
+  /** Hashes `i` and `i + 1` (i even: a page holds an even number, so both are in one page). */
+  pair(i: number): Uint8Array {
+    const at = this.slots.offset(i);
+    return this.slots.page(i).subarray(at, at + 2 * HASH_BYTES);
   }
 }
 
@@ -62,6 +68,12 @@ class BlockLevels {
 
   set(k: number, i: number, h: Uint8Array): void {
     this.bytes.set(h, this.starts[k] + i * HASH_BYTES);
+  }
+
+  /** Hashes `i` and `i + 1` of level `k`, side by side. */
+  pair(k: number, i: number): Uint8Array {
+    const at = this.starts[k] + i * HASH_BYTES;
+    return this.bytes.subarray(at, at + 2 * HASH_BYTES);
   }
 
   /** Fills every level from the block's leaf hashes; returns the block's root (level `levels`). */
@@ -169,22 +181,21 @@ export class MerkleTree {
     for (let k = from; ; k++) {
       const i = (this.counts[k] ??= 0);
       this.counts[k]++;
-      let left: Uint8Array;
+      // The new hash and its left sibling, side by side: the input of their parent.
+      let pair: Uint8Array;
       if (k < this.lowest) {
         // Within the block being filled: its slot is the position inside the block.
         const slot = i % (1 << (this.lowest - k));
         this.filling!.set(k, slot, h);
         if (slot % 2 === 0) return;
-        left = this.filling!.get(k, slot - 1);
-        h = this.filling!.get(k, slot);
+        pair = this.filling!.pair(k, slot - 1);
       } else {
         const level = (this.levels[k] ??= new HashList());
         level.push(h);
         if (level.count % 2 === 1) return;
-        left = level.get(level.count - 2);
-        h = level.get(level.count - 1);
+        pair = level.pair(level.count - 2);
       }
-      const next = nodeHash(this.sha256, left, h);
+      const next = nodeHashOfPair(this.sha256, pair);
       if (next instanceof Promise) return next.then((n) => this.push(n, k + 1));
       h = next;
     }

@@ -35,6 +35,14 @@ function nodeInput(length: number): Uint8Array {
   return b;
 }
 
+/** nodeHash of two hashes that lie side by side (`pair` is left ‖ right, 64 bytes): one copy, not two. */
+export function nodeHashOfPair(sha256: Sha256, pair: Uint8Array): MaybePromise<Uint8Array> {
+  const b = nodeInput(1 + pair.length);
+  b[0] = 1;
+  b.set(pair, 1);
+  return sha256(b);
+}
+
 export function nodeHash(sha256: Sha256, left: Uint8Array, right: Uint8Array): MaybePromise<Uint8Array> {
   const b = nodeInput(1 + left.length + right.length);
   b[0] = 1;

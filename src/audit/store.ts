@@ -34,5 +34,6 @@ export class AuditStoreError extends Error {
 
 /** The one check a store makes of its lines: each is one entry, so none holds a newline. */
 export function refuseMultiline(lines: readonly string[]): AuditStoreError | undefined {
-  return lines.some((line) => line.includes('\n')) ? new AuditStoreError('an audit line must not contain a newline') : undefined;
+  for (let i = 0; i < lines.length; i++) if (lines[i].includes('\n')) return new AuditStoreError('an audit line must not contain a newline');
+  return undefined;
 }

@@ -71,6 +71,7 @@ export class AuditLog {
   /** The latest append's durability; it rejects if the store failed (appendsDone never does). */
   private lastAppend: Promise<unknown> = Promise.resolve();
   private failure: unknown;
+  private failedAtMs: number | undefined;
   private lastCheckpointSize = -1;
   /** Appends waiting for a duplicate check that reads entries back; later appends queue behind. */
   private checking: Promise<void> | undefined;
@@ -247,7 +248,10 @@ export class AuditLog {
         if (leaf instanceof Promise) (pendingLeaves ??= []).push(leaf);
       }
       const durable = this.store.append(lines).then(() => result(first), (e: unknown) => {
-        this.failure ??= e;
+        if (this.failure === undefined) {
+          this.failure = e;
+          this.failedAtMs = this.now();
+        }
         throw new AuditStoreError(`audit store of tenant \`${this.tenant}\` failed: ${String(e)}`);
       });
       // Kept as it is (its caller handles a rejection); appendsDone() waits for it without throwing.
@@ -257,6 +261,11 @@ export class AuditLog {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** When a store failure made this log refuse every append from then on (its clock), if one did. */
+  get failedAt(): number | undefined {
+    return this.failedAtMs;
   }
 
   /** Entries accepted so far (durable or about to be). */

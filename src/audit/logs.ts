@@ -4,18 +4,28 @@
 import { AuditLog, type AuditLogOptions } from './log.js';
 import type { AuditStoreFactory } from './store.js';
 
-/** How long a failed opening is answered from memory before the log is opened again. */
+/**
+ * How long a log that failed (its opening, or a write to its store) is answered from memory
+ * before it is opened again.
+ */
 export const REOPEN_AFTER_MS = 10_000;
 
 export interface AuditLogsOptions extends AuditLogOptions {
-  /** How long a failed opening is answered from memory (default REOPEN_AFTER_MS). */
+  /** How long a failed log is answered from memory (default REOPEN_AFTER_MS). */
   reopenAfterMs?: number;
 }
 
+/** One tenant's log: its opening, the log once open, and when it was seen to have failed. */
+interface Entry {
+  log: Promise<AuditLog>;
+  opened?: AuditLog;
+  failedAt?: number;
+}
+
+const ignore = () => undefined;
+
 export class AuditLogs {
-  private readonly logs = new Map<string, Promise<AuditLog>>();
-  /** When each tenant's last opening failed. */
-  private readonly failedAt = new Map<string, number>();
+  private readonly entries = new Map<string, Entry>();
   private readonly reopenAfterMs: number;
 
   constructor(private readonly factory: AuditStoreFactory, private readonly opts: AuditLogsOptions = {}) {
@@ -27,35 +37,41 @@ export class AuditLogs {
   }
 
   /**
-   * The tenant's log; concurrent first calls share one opening. A failed opening answers every
-   * call with its error for `reopenAfterMs`, then the next call tries again: opening reads the
-   * whole log, and a damaged one must not be read again for every check that arrives.
+   * The tenant's log; concurrent first calls share one opening. A log that failed (it did not
+   * open, or a write to its store failed, after which it refuses every append) answers every
+   * call with its failure for `reopenAfterMs`; then the next call opens it again, which
+   * recovers the store (a torn last record is cut) and checks it against its newest
+   * checkpoint. So a full disk or a store that comes back costs its tenant 503s for a while,
+   * not until a restart, and a damaged log is not re-read for every check that arrives.
    */
   get(tenant: string): Promise<AuditLog> {
-    // Usually no opening failed: then no clock is read on the way to every append.
-    const failed = this.failedAt.size === 0 ? undefined : this.failedAt.get(tenant);
-    if (failed !== undefined && this.now() - failed >= this.reopenAfterMs) {
-      this.failedAt.delete(tenant);
-      this.logs.delete(tenant);
+    let entry = this.entries.get(tenant);
+    // Usually nothing failed: then no clock is read on the way to every append.
+    const failedAt = entry === undefined ? undefined : entry.failedAt ?? entry.opened?.failedAt;
+    if (entry !== undefined && failedAt !== undefined && this.now() - failedAt >= this.reopenAfterMs) {
+      this.entries.delete(tenant);
+      // The failed log closes first: its store must be done before the file is read again.
+      const closed = entry.opened === undefined ? Promise.resolve() : entry.opened.close().catch(ignore);
+      entry = this.open(tenant, closed);
     }
-    let log = this.logs.get(tenant);
-    if (log === undefined) {
-      log = this.factory.open(tenant).then((store) => AuditLog.open(tenant, store, this.opts));
-      log.catch(() => this.failedAt.set(tenant, this.now()));
-      this.logs.set(tenant, log);
-    }
-    return log;
+    return (entry ?? this.open(tenant, Promise.resolve())).log;
+  }
+
+  private open(tenant: string, after: Promise<unknown>): Entry {
+    const entry: Entry = { log: after.then(() => this.factory.open(tenant)).then((store) => AuditLog.open(tenant, store, this.opts)) };
+    entry.log.then((l) => { entry.opened = l; }, () => { entry.failedAt = this.now(); });
+    this.entries.set(tenant, entry);
+    return entry;
   }
 
   /** Tenants with a log, opened or on disk. */
   async tenants(): Promise<string[]> {
-    return [...new Set([...(await this.factory.tenants()), ...this.logs.keys()])].sort();
+    return [...new Set([...(await this.factory.tenants()), ...this.entries.keys()])].sort();
   }
 
   async close(): Promise<void> {
-    const logs = await Promise.allSettled(this.logs.values());
-    this.logs.clear();
-    this.failedAt.clear();
+    const logs = await Promise.allSettled([...this.entries.values()].map((e) => e.log));
+    this.entries.clear();
     await Promise.all(logs.map((l) => (l.status === 'fulfilled' ? l.value.close() : undefined)));
   }
 }

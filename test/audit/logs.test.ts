@@ -1,0 +1,95 @@
+// AuditLogs: a tenant's log that failed (its opening, or a write to its store) answers with
+// that failure for the reopen interval, then is opened again and goes on from its store.
+
+import { closeSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { NodeAuditStoreFactory, type NodeAuditStore } from '../../src/adapters/node-audit-store.js';
+import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { AuditLogs } from '../../src/audit/logs.js';
+import { MemoryAuditStore } from '../../src/audit/memory-store.js';
+import { AuditStoreError, type AuditStoreFactory } from '../../src/audit/store.js';
+
+const entry = (n: number) => ({ decision_id: `d-${n}`, approved: true, n });
+
+describe('AuditLogs reopens a log whose store failed', () => {
+  it('answers with the failure for the interval, then opens the store again and goes on', async () => {
+    let clock = 0;
+    let failing = false;
+    const stores = new Map<string, MemoryAuditStore>();
+    // A memory store whose appends fail while `failing` is set (a disk full, say).
+    const factory: AuditStoreFactory = {
+      async open(tenant) {
+        let s = stores.get(tenant);
+        if (s === undefined) {
+          s = new MemoryAuditStore();
+          const append = s.append.bind(s);
+          s.append = (lines) => (failing ? Promise.reject(new Error('ENOSPC: no space left on device')) : append(lines));
+          stores.set(tenant, s);
+        }
+        return s;
+      },
+      async tenants() {
+        return [...stores.keys()];
+      },
+    };
+    const logs = new AuditLogs(factory, { backend: nodeCryptoBackend, now: () => clock, reopenAfterMs: 1000 });
+    const first = await logs.get('t');
+    await first.append(entry(1));
+    failing = true;
+    await expect(first.append(entry(2))).rejects.toThrow(AuditStoreError);
+    failing = false;
+    // Within the interval: the same failed log, which refuses every append.
+    expect(await logs.get('t')).toBe(first);
+    clock += 999;
+    expect(await logs.get('t')).toBe(first);
+    await expect(first.append(entry(3))).rejects.toThrow('unavailable after a store failure');
+    // After it: opened again from the store, with what the store holds.
+    clock += 1;
+    const second = await logs.get('t');
+    expect(second).not.toBe(first);
+    expect(second.size()).toBe(1);
+    await second.append(entry(4));
+    expect(await second.durableSize()).toBe(2);
+    expect((await second.entries(0, 2)).map((e) => (e as { n: number }).n)).toEqual([1, 4]);
+    await logs.close();
+  });
+
+  it('on the file store: a write that fails (its descriptor gone) costs the interval, then the log goes on', async () => {
+    let clock = 0;
+    const dir = mkdtempSync(join(tmpdir(), 'mge-logs-'));
+    const opened: NodeAuditStore[] = [];
+    const files = new NodeAuditStoreFactory(dir, { fsync: 'never' });
+    const factory: AuditStoreFactory = {
+      async open(tenant) {
+        const s = await files.open(tenant);
+        opened.push(s);
+        return s;
+      },
+      tenants: () => files.tenants(),
+    };
+    const logs = new AuditLogs(factory, { backend: nodeCryptoBackend, now: () => clock, reopenAfterMs: 500 });
+    const first = await logs.get('acme');
+    await first.append(entry(1));
+    await first.append(entry(2));
+    // The store's file descriptor closed under it: its next write fails (EBADF).
+    closeSync((opened[0] as unknown as { fh: { fd: number } }).fh.fd);
+    await expect(first.append(entry(3))).rejects.toThrow(AuditStoreError);
+    expect(first.failedAt).toBe(0);
+    clock += 500;
+    const second = await logs.get('acme');
+    expect(second).not.toBe(first);
+    expect(opened).toHaveLength(2);
+    await second.append(entry(4));
+    const lines: string[] = [];
+    for await (const line of second.export()) lines.push(line);
+    expect(lines.map((l) => (JSON.parse(l) as { n: number }).n)).toEqual([1, 2, 4]);
+    const root = await second.root();
+    await logs.close();
+    // A fresh open of the directory reads the same three entries and the same root.
+    const again = new AuditLogs(new NodeAuditStoreFactory(dir), { backend: nodeCryptoBackend });
+    expect(await (await again.get('acme')).root()).toBe(root);
+    await again.close();
+  });
+});

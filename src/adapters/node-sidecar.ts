@@ -97,7 +97,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // The logs already on disk are opened now rather than on their tenant's first check, so
   // /readyz can say whether they all opened: one that does not (damaged, or no longer matching
   // its newest checkpoint) is named in the log here, and its tenant's checks get 503.
-  const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger), cfg.reopenAfterMs ?? REOPEN_AFTER_MS, cfg.logger);
+  const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger), () => audit.usable(), cfg.reopenAfterMs ?? REOPEN_AFTER_MS, cfg.logger);
   const lifecycle = new Lifecycle(cfg.maxInflight);
   const metrics = new ServerMetrics();
   const app = createApp({
@@ -133,22 +133,32 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
 }
 
 /**
- * Whether every log on disk has opened. While one has not, asking tries again once `everyMs`
- * has passed since the last try (the tenant's own checks retry on the same clock:
- * src/audit/logs.ts), so a store that comes back (a file restored, a disk remounted) makes
- * the sidecar ready without a restart. The try runs in the background; the answer is the
- * last one known.
+ * Whether every log on disk has opened and none has failed since (a store that failed after
+ * start-up: a full disk, an I/O error). While one is not usable, asking tries again once
+ * `everyMs` has passed since the last try (the tenant's own checks retry on the same clock:
+ * src/audit/logs.ts): trying opens the logs, which reopens a failed one, so a store that comes
+ * back (a disk with room again, a file restored) makes the sidecar ready without a restart.
+ * The try runs in the background; the answer is the last one known.
  */
 class AuditReadiness {
   private ok = false;
   private triedAt = Date.now();
   private trying: Promise<void>;
 
-  constructor(private readonly attempt: () => Promise<boolean>, private readonly everyMs: number, private readonly logger: Logger) {
+  constructor(
+    private readonly attempt: () => Promise<boolean>,
+    private readonly usable: () => boolean,
+    private readonly everyMs: number,
+    private readonly logger: Logger,
+  ) {
     this.trying = this.run(false);
   }
 
   ready(): boolean {
+    if (this.ok && !this.usable()) {
+      this.ok = false;
+      this.logger.error('an audit log failed; not ready until it opens again');
+    }
     if (!this.ok && Date.now() - this.triedAt >= this.everyMs) {
       this.triedAt = Date.now();
       this.trying = this.trying.then(() => this.run(true));
@@ -163,7 +173,7 @@ class AuditReadiness {
 
   private async run(again: boolean): Promise<void> {
     if (this.ok) return;
-    this.ok = await this.attempt().catch(() => false);
+    this.ok = (await this.attempt().catch(() => false)) && this.usable();
     this.triedAt = Date.now();
     if (this.ok && again) this.logger.info('every audit log is open now; ready');
   }

@@ -64,6 +64,12 @@ export class AuditLogs {
     return entry;
   }
 
+  /** Whether no log is failed right now (one that did not open, or whose store failed). */
+  usable(): boolean {
+    for (const e of this.entries.values()) if (e.failedAt !== undefined || e.opened?.failedAt !== undefined) return false;
+    return true;
+  }
+
   /** Tenants with a log, opened or on disk. */
   async tenants(): Promise<string[]> {
     return [...new Set([...(await this.factory.tenants()), ...this.entries.keys()])].sort();

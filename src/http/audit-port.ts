@@ -31,6 +31,8 @@ export interface AuditPort {
   consistency(tenant: string, first: number, second: number): Promise<ConsistencyProof>;
   /** Tenants with a log, for /metrics. */
   tenants(): Promise<string[]>;
+  /** False while a tenant's log is failed (it did not open, or its store failed): /readyz. */
+  usable(): boolean;
   /** Waits for pending appends, then closes the stores (graceful shutdown). */
   close(): Promise<void>;
 }
@@ -75,6 +77,7 @@ export function auditPort(logs: AuditLogs, signer: CheckpointSigner): AuditPort 
       return ranged((await logs.get(tenant)).consistency(first, second));
     },
     tenants: () => logs.tenants(),
+    usable: () => logs.usable(),
     close: () => logs.close(),
   };
 }

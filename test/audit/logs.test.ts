@@ -1,7 +1,7 @@
 // AuditLogs: a tenant's log that failed (its opening, or a write to its store) answers with
 // that failure for the reopen interval, then is opened again and goes on from its store.
 
-import { closeSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
 import { AuditLogs } from '../../src/audit/logs.js';
 import { MemoryAuditStore } from '../../src/audit/memory-store.js';
 import { AuditStoreError, type AuditStoreFactory } from '../../src/audit/store.js';
+import { breakWrites } from './break-writes.js';
 
 const entry = (n: number) => ({ decision_id: `d-${n}`, approved: true, n });
 
@@ -56,7 +57,7 @@ describe('AuditLogs reopens a log whose store failed', () => {
     await logs.close();
   });
 
-  it('on the file store: a write that fails (its descriptor gone) costs the interval, then the log goes on', async () => {
+  it('on the file store: a write that fails (EBADF) costs the interval, then the log goes on', async () => {
     let clock = 0;
     const dir = mkdtempSync(join(tmpdir(), 'mge-logs-'));
     const opened: NodeAuditStore[] = [];
@@ -73,8 +74,8 @@ describe('AuditLogs reopens a log whose store failed', () => {
     const first = await logs.get('acme');
     await first.append(entry(1));
     await first.append(entry(2));
-    // The store's file descriptor closed under it: its next write fails (EBADF).
-    closeSync((opened[0] as unknown as { fh: { fd: number } }).fh.fd);
+    // The store's next write fails (EBADF), as on a failing disk.
+    breakWrites(opened[0]);
     await expect(first.append(entry(3))).rejects.toThrow(AuditStoreError);
     expect(first.failedAt).toBe(0);
     clock += 500;
@@ -93,3 +94,4 @@ describe('AuditLogs reopens a log whose store failed', () => {
     await again.close();
   });
 });
+

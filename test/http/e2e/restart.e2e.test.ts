@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/ir/types.js';
 import { KEYS } from '../harness.js';
+import { NodeAuditStoreFactory, type NodeAuditStore } from '../../../src/adapters/node-audit-store.js';
+import { nodeCryptoBackend } from '../../../src/adapters/node-crypto.js';
+import { AuditLogs } from '../../../src/audit/logs.js';
+import type { AuditStoreFactory } from '../../../src/audit/store.js';
+import { auditPort } from '../../../src/http/audit-port.js';
+import type { Signer } from '../../../src/receipt/sign.js';
 import { startE2E, writeRules, type E2E } from './server.js';
+import { breakWrites } from '../../audit/break-writes.js';
 
 describe('restart on the same data directory', () => {
   it('keeps the log, the secret and the API rules', async () => {
@@ -92,6 +99,43 @@ describe('restart on the same data directory', () => {
   });
 });
 
+describe('an audit store that fails while the server runs', () => {
+  it('makes its checks and /readyz 503, then the log is opened again and both recover without a restart', async () => {
+    const opened: NodeAuditStore[] = [];
+    const openAudit = async (dir: string, signer: Signer) => {
+      const files = new NodeAuditStoreFactory(dir, { fsync: 'never' });
+      const factory: AuditStoreFactory = {
+        open: async (tenant) => {
+          const s = await files.open(tenant);
+          opened.push(s);
+          return s;
+        },
+        tenants: () => files.tenants(),
+      };
+      return auditPort(new AuditLogs(factory, { backend: nodeCryptoBackend, reopenAfterMs: 300 }), signer);
+    };
+    const e = await startE2E({ openAudit, reopenAfterMs: 300 });
+    const check = () => e.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"db.read"}' });
+    try {
+      expect((await check()).status).toBe(200);
+      await until(async () => (await e.fetch('/readyz')).status === 200);
+      // The acme log's next write fails (EBADF), as on a failing disk.
+      const acme = opened.at(-1)!;
+      breakWrites(acme);
+      expect((await check()).status).toBe(503);
+      expect((await e.fetch('/readyz')).status).toBe(503);
+      expect(e.logs.some((l) => l.includes('an audit log failed; not ready'))).toBe(true);
+      // After the reopen interval the log opens again from its file and everything goes on.
+      await until(async () => (await e.fetch('/readyz')).status === 200);
+      expect((await check()).status).toBe(200);
+      const cp = (await (await e.fetch('/api/v1/audit/checkpoint', { key: KEYS.acmeAuditor })).json()) as { tree_size: number };
+      expect(cp.tree_size).toBe(2);
+    } finally {
+      await e.stop();
+    }
+  });
+});
+
 async function until(condition: () => Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await condition())) {
@@ -99,3 +143,4 @@ async function until(condition: () => Promise<boolean>, ms = 10_000): Promise<vo
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+

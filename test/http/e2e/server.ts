@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openNodeAudit } from '../../../src/adapters/node-audit.js';
-import { startSidecar, type Sidecar } from '../../../src/adapters/node-sidecar.js';
+import { startSidecar, type Sidecar, type SidecarConfig } from '../../../src/adapters/node-sidecar.js';
 import { jsonLogger } from '../../../src/http/logger.js';
 import { KEY_SPEC, RULES } from '../harness.js';
 
@@ -28,7 +28,9 @@ export function writeRules(dir: string): void {
 }
 
 /** @example const e = await startE2E(); await e.fetch('/healthz'); await e.stop() */
-export async function startE2E(opts: { apiKeys?: string; dataDir?: string; rulesDir?: string; maxInflight?: number; reopenAfterMs?: number } = {}): Promise<E2E> {
+export async function startE2E(opts: {
+  apiKeys?: string; dataDir?: string; rulesDir?: string; maxInflight?: number; reopenAfterMs?: number; openAudit?: SidecarConfig['openAudit'];
+} = {}): Promise<E2E> {
   const root = mkdtempSync(join(tmpdir(), 'mge-e2e-'));
   const rulesDir = opts.rulesDir ?? join(root, 'rules');
   if (opts.rulesDir === undefined) writeRules(rulesDir);
@@ -38,7 +40,7 @@ export async function startE2E(opts: { apiKeys?: string; dataDir?: string; rules
     rulesDir, dataDir, host: '127.0.0.1', port: 0,
     apiKeys: opts.apiKeys ?? KEY_SPEC,
     logger: jsonLogger((l) => logs.push(l)),
-    openAudit: (dir, signer) => openNodeAudit(dir, signer, opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),
+    openAudit: opts.openAudit ?? ((dir, signer) => openNodeAudit(dir, signer, opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {})),
     ...(opts.maxInflight !== undefined ? { maxInflight: opts.maxInflight } : {}),
     ...(opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),
   });

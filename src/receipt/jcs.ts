@@ -172,7 +172,8 @@ export { str as canonicalString };
  * clauses of decisions), remembered. Quoting is cheap but not free (a regular expression and a
  * concatenation): a request's member names were a quarter of its action_hash text's cost.
  * Short strings only, and at most ENTRIES of them (then it starts over), so unusual input
- * cannot grow it past about 2 MB. A string that cannot be quoted throws every time.
+ * cannot grow one past a few MB (member names keep four texts each: about 4 MB at worst;
+ * quoted strings about 1 MB). A string that cannot be quoted throws every time.
  */
 class RememberedTexts<T> {
   static readonly ENTRIES = 4096;

@@ -30,11 +30,22 @@ export function decisionText(decision: object): DecisionText {
   return hasKnownShape(decision) ? written(decision as KnownDecision) : generic(decision);
 }
 
-/** C(decision without receipt and explanation), or with `receiptText` (C(receipt)) as its receipt. */
-export function joinDecisionText(t: DecisionText, receiptText?: string): string {
-  let out = '{' + t.before;
-  if (receiptText !== undefined) out += (t.before === '' ? '' : ',') + '"receipt":' + receiptText;
-  if (t.after !== '') out += (out.length === 1 ? '' : ',') + t.after;
+/**
+ * C(decision without receipt and explanation), or with `receiptText` (C(receipt)) as its
+ * receipt, after `prefix` (the signer writes the audit leaf's "\0" in the same expression).
+ */
+export function joinDecisionText(t: DecisionText, receiptText?: string, prefix = ''): string {
+  if (receiptText !== undefined && t.before !== '' && t.after !== '') {
+    // The usual case, a signed decision: one expression, no separators to work out.
+    return prefix + '{' + t.before + ',"receipt":' + receiptText + ',' + t.after + '}';
+  }
+  let out = prefix + '{' + t.before;
+  let empty = t.before === '';
+  if (receiptText !== undefined) {
+    out += (empty ? '' : ',') + '"receipt":' + receiptText;
+    empty = false;
+  }
+  if (t.after !== '') out += (empty ? '' : ',') + t.after;
   return out + '}';
 }
 

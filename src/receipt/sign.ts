@@ -6,7 +6,7 @@ import type { Checkpoint, UnsignedCheckpoint } from '../audit/checkpoint.js';
 import { webCryptoBackend, type CryptoBackend, type MaybePromise } from './backend.js';
 import { base64urlEncode } from './base64url.js';
 import { hashCanonicalText } from './decision-hash.js';
-import { decisionText, flat, joinDecisionText, type DecisionText } from './decision-text.js';
+import { decisionText, flat, joinDecisionText } from './decision-text.js';
 import { IsoTimeCache } from './iso-time.js';
 import { randomBytes } from './random-pool.js';
 import { canonicalize } from './jcs.js';
@@ -74,12 +74,6 @@ export class SignedDecision<D extends Decision = Decision> {
   }
 }
 
-/** "\0" + joinDecisionText(text, receiptText), in as few concatenations. */
-function leafInputOf(text: DecisionText, receiptText: string): string {
-  if (text.before === '' || text.after === '') return '\0' + joinDecisionText(text, receiptText);
-  return '\0{' + text.before + ',"receipt":' + receiptText + ',' + text.after + '}';
-}
-
 /** Signs decisions and checkpoints with one active key. Build with createSigner. */
 export class Signer {
   constructor(
@@ -144,7 +138,7 @@ export class Signer {
     const receipt: Receipt = { alg: this.key.alg, kid: this.key.kid, nonce, issued_at, expires_at, decision_hash, signature };
     // C(receipt): "signature" sorts after every other member, so it closes the signing text.
     const receiptText = unsignedHead + '","signature":"' + signature + '"}';
-    return new SignedDecision(decision, receipt, leafInputOf(text, receiptText));
+    return new SignedDecision(decision, receipt, joinDecisionText(text, receiptText, '\0'));
   }
 
   /** The base64url signature of `text`; at once from a backend that signs synchronously. */

@@ -3,7 +3,8 @@
 // objects, so that anything we hash is something two parties cannot read differently.
 
 import type { CheckRequest, Json } from '../ir/types.js';
-import { CanonicalizationError, canonicalizeWithin, type ValueLimits } from '../receipt/jcs.js';
+import { actionText } from '../receipt/decision-hash.js';
+import { CanonicalizationError, canonicalizeWithin } from '../receipt/jcs.js';
 
 export interface RequestLimits {
   maxDepth: number;
@@ -76,7 +77,7 @@ export function validateRequest(value: unknown, limits: RequestLimits = DEFAULT_
 
 /**
  * Checks every value of the request against the limits and, in the same walk, writes
- * C({action, context}) (src/receipt/decision-hash.ts actionText, exactly): one pass over the
+ * C({action, context}) (through src/receipt/decision-hash.ts actionText): one pass over the
  * request instead of a check and then a canonicalization. The canonical walk says only what
  * it refused; then checkJson walks again to say where (test/engine/request.test.ts holds both
  * to the same answers).
@@ -85,26 +86,14 @@ function checkedActionText(request: Record<string, unknown>, undefinedMember: bo
   try {
     // A member present but undefined is no JSON value: checkJson names it.
     if (undefinedMember) throw new CanonicalizationError('a member is undefined');
-    const within = strictBounds(limits);
     const { action, context, audience } = request;
-    if (audience !== undefined) canonicalizeWithin(audience, within, 1);
-    const contextText = context === undefined ? '{}' : canonicalizeWithin(context, within, 1);
-    return action === undefined ? `{"context":${contextText}}` : `{"action":${canonicalizeWithin(action, within, 1)},"context":${contextText}}`;
+    if (audience !== undefined) canonicalizeWithin(audience, limits, 1);
+    return actionText(action as Json | undefined, context as Json | undefined, (v) => canonicalizeWithin(v, limits, 1));
   } catch (err) {
     if (!(err instanceof CanonicalizationError)) throw err;
     checkJson(request, limits, 0, []);
     throw new RequestError(err.message);
   }
-}
-
-let bounds: ValueLimits = { ...DEFAULT_REQUEST_LIMITS, strict: true };
-
-/** The limits as canonicalizeWithin takes them: the last ones kept (an engine's never change). */
-function strictBounds(limits: RequestLimits): ValueLimits {
-  if (bounds.maxDepth !== limits.maxDepth || bounds.maxStringLength !== limits.maxStringLength || bounds.maxArrayLength !== limits.maxArrayLength) {
-    bounds = { maxDepth: limits.maxDepth, maxStringLength: limits.maxStringLength, maxArrayLength: limits.maxArrayLength, strict: true };
-  }
-  return bounds;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -25,11 +25,12 @@ export function actionHash(rawAction: Json, rawContext: Json | undefined, backen
 /**
  * C({action, context}), written around the two members' canonical texts ("action" sorts before
  * "context"): no wrapper object and no key sort per check. An absent action is left out, as
- * canonicalize leaves out an undefined member. Exported for the tests.
+ * canonicalize leaves out an undefined member. `write` canonicalizes one value: the request
+ * check passes one that also enforces the request limits (src/engine/request.ts).
  */
-export function actionText(rawAction: Json | undefined, rawContext: Json | undefined): string {
-  const context = canonicalize(rawContext ?? {});
-  return rawAction === undefined ? `{"context":${context}}` : `{"action":${canonicalize(rawAction)},"context":${context}}`;
+export function actionText(rawAction: Json | undefined, rawContext: Json | undefined, write: (v: Json) => string = canonicalize): string {
+  const context = write(rawContext ?? {});
+  return rawAction === undefined ? `{"context":${context}}` : `{"action":${write(rawAction)},"context":${context}}`;
 }
 
 /**

@@ -37,24 +37,25 @@ export interface ValueLimits {
   maxDepth: number;
   maxStringLength: number;
   maxArrayLength: number;
-  /**
-   * Strict input (SPEC §2): integers beyond ±(2^53−1) and members set to `undefined` are
-   * refused (canonicalize writes the first as it reads them and leaves the second out).
-   */
-  strict: boolean;
 }
 
 // canonicalize's only bound guards against cyclic input; request values are limited to depth 32.
-const UNBOUNDED: ValueLimits = { maxDepth: 1000, maxStringLength: Infinity, maxArrayLength: Infinity, strict: false };
+const UNBOUNDED: ValueLimits = { maxDepth: 1000, maxStringLength: Infinity, maxArrayLength: Infinity };
 
 /**
  * canonicalize(value), refusing (CanonicalizationError) anything outside `limits` in the same
- * walk: the engine checks a request and writes its action_hash text in one pass. The error
- * says what but not where; the caller finds where by walking again, only then.
+ * walk: the engine checks a request and writes its action_hash text in one pass. It also
+ * refuses what SPEC §2 strict input refuses and canonicalize lets by: integers beyond
+ * ±(2^53−1) (canonicalize writes them as it reads them) and members set to `undefined`
+ * (canonicalize leaves them out). The error says what but not where; the caller finds where
+ * by walking again, only then.
  */
 export function canonicalizeWithin(value: unknown, limits: ValueLimits, depth: number): string {
   return write(value, depth, limits);
 }
+
+/** Whether the walk is canonicalizeWithin's (strict input) rather than canonicalize's. */
+const isStrict = (limits: ValueLimits) => limits !== UNBOUNDED;
 
 function write(v: unknown, depth: number, limits: ValueLimits): string {
   if (depth > limits.maxDepth) throw new CanonicalizationError('value is nested too deeply (or cyclic)');
@@ -66,7 +67,7 @@ function write(v: unknown, depth: number, limits: ValueLimits): string {
       // ECMAScript Number::toString is exactly the RFC 8785 §3.2.2.3 number form; String(-0) is
       // "0" as well. String() rather than JSON.stringify: the same text, a tenth of the cost.
       if (!Number.isFinite(v)) throw new CanonicalizationError(`number \`${v}\` has no JSON form`);
-      if (limits.strict && !Number.isSafeInteger(v) && Number.isInteger(v)) throw new CanonicalizationError(`integer \`${v}\` is outside ±(2^53−1)`);
+      if (isStrict(limits) && !Number.isSafeInteger(v) && Number.isInteger(v)) throw new CanonicalizationError(`integer \`${v}\` is outside ±(2^53−1)`);
       return String(v);
     case 'boolean':
       return v ? 'true' : 'false';
@@ -137,7 +138,7 @@ function object(obj: Record<string, unknown>, depth: number, limits: ValueLimits
     if (k.length > limits.maxStringLength) throw new CanonicalizationError('member name too long');
     const m = obj[k];
     if (m === undefined) {
-      if (limits.strict) throw new CanonicalizationError(`member \`${k}\` is undefined`);
+      if (isStrict(limits)) throw new CanonicalizationError(`member \`${k}\` is undefined`);
       continue;
     }
     const name = memberTexts(k);

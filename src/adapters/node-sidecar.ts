@@ -3,7 +3,6 @@
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
 import { mkdir, stat } from 'node:fs/promises';
-import { REOPEN_AFTER_MS } from '../audit/logs.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
@@ -41,11 +40,6 @@ export interface SidecarConfig {
   watch?: boolean;
   /** Concurrent checks before the server answers 429 (default 4096). */
   maxInflight?: number;
-  /**
-   * How often /readyz tries again to open a log that did not open (default REOPEN_AFTER_MS,
-   * the interval at which its tenant's checks try again); give openAudit the same.
-   */
-  reopenAfterMs?: number;
   version?: string;
 }
 
@@ -97,7 +91,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // The logs already on disk are opened now rather than on their tenant's first check, so
   // /readyz can say whether they all opened: one that does not (damaged, or no longer matching
   // its newest checkpoint) is named in the log here, and its tenant's checks get 503.
-  const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger), () => audit.usable(), cfg.reopenAfterMs ?? REOPEN_AFTER_MS, cfg.logger);
+  const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger), () => audit.usable(), cfg.logger);
   const lifecycle = new Lifecycle(cfg.maxInflight);
   const metrics = new ServerMetrics();
   const app = createApp({
@@ -134,21 +128,21 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
 
 /**
  * Whether every log on disk has opened and none has failed since (a store that failed after
- * start-up: a full disk, an I/O error). While one is not usable, asking tries again once
- * `everyMs` has passed since the last try (the tenant's own checks retry on the same clock:
- * src/audit/logs.ts): trying opens the logs, which reopens a failed one, so a store that comes
- * back (a disk with room again, a file restored) makes the sidecar ready without a restart.
- * The try runs in the background; the answer is the last one known.
+ * start-up: a full disk, an I/O error). While one is not usable, each ask starts a try in the
+ * background (unless one is running), and the answer is the last one known. Trying opens the
+ * logs, which reopens a failed one once the audit logs' own reopen interval has passed
+ * (src/audit/logs.ts: until then its failure is answered from memory, its file is not read), so a
+ * store that comes back (a disk with room again, a file restored) makes the sidecar ready
+ * without a restart.
  */
 class AuditReadiness {
   private ok = false;
-  private triedAt = Date.now();
+  private running = true;
   private trying: Promise<void>;
 
   constructor(
     private readonly attempt: () => Promise<boolean>,
     private readonly usable: () => boolean,
-    private readonly everyMs: number,
     private readonly logger: Logger,
   ) {
     this.trying = this.run(false);
@@ -159,9 +153,9 @@ class AuditReadiness {
       this.ok = false;
       this.logger.error('an audit log failed; not ready until it opens again');
     }
-    if (!this.ok && Date.now() - this.triedAt >= this.everyMs) {
-      this.triedAt = Date.now();
-      this.trying = this.trying.then(() => this.run(true));
+    if (!this.ok && !this.running) {
+      this.running = true;
+      this.trying = this.run(true);
     }
     return this.ok;
   }
@@ -172,9 +166,8 @@ class AuditReadiness {
   }
 
   private async run(again: boolean): Promise<void> {
-    if (this.ok) return;
     this.ok = (await this.attempt().catch(() => false)) && this.usable();
-    this.triedAt = Date.now();
+    this.running = false;
     if (this.ok && again) this.logger.info('every audit log is open now; ready');
   }
 }

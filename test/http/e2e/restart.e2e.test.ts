@@ -114,7 +114,7 @@ describe('an audit store that fails while the server runs', () => {
       };
       return auditPort(new AuditLogs(factory, { backend: nodeCryptoBackend, reopenAfterMs: 300 }), signer);
     };
-    const e = await startE2E({ openAudit, reopenAfterMs: 300 });
+    const e = await startE2E({ openAudit });
     const check = () => e.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"db.read"}' });
     try {
       expect((await check()).status).toBe(200);

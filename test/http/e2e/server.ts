@@ -42,7 +42,6 @@ export async function startE2E(opts: {
     logger: jsonLogger((l) => logs.push(l)),
     openAudit: opts.openAudit ?? ((dir, signer) => openNodeAudit(dir, signer, opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {})),
     ...(opts.maxInflight !== undefined ? { maxInflight: opts.maxInflight } : {}),
-    ...(opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),
   });
   return {
     sidecar, url: sidecar.url, rulesDir, dataDir, logs,

@@ -82,7 +82,7 @@ class BlockLevels {
     let width = leaves.length;
     for (let k = 0; k < this.levels; k++, width /= 2) {
       for (let i = 0; i < width; i += 2) {
-        const h = await nodeHash(sha256, this.get(k, i), this.get(k, i + 1));
+        const h = await nodeHashOfPair(sha256, this.pair(k, i));
         if (k + 1 < this.levels) this.set(k + 1, i / 2, h);
         else return h;
       }

@@ -13,7 +13,7 @@ import { newDecisionId } from './decision-id.js';
 import { IsoTimeCache } from '../receipt/iso-time.js';
 import type { ClauseOutcome } from './outcome.js';
 import { buildPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
-import { applyRateLimits } from './rate-limit.js';
+import { applyRateLimits, type RateLimitClause } from './rate-limit.js';
 import { DEFAULT_REQUEST_LIMITS, validateRequest, type RequestLimits } from './request.js';
 import { loadVm, type Vm } from './wasm.js';
 import { CompileError } from '../compile/errors.js';
@@ -141,11 +141,13 @@ export class Engine {
       const outcome = policy.evaluator.evaluate(request, env);
       let violated: readonly ClauseOutcome[] = outcome.violated;
       if (policy.rateLimited.size > 0) {
-        const limited = outcome.applicable.flatMap((id) => policy.rateLimited.get(id) ?? []);
-        if (limited.length > 0) {
+        const limited = rateLimitClausesOf(policy, outcome.applicable);
+        if (limited !== undefined) {
           // Only a rate limit adds violations; copy then, so the evaluator's list stays its own.
           const all = outcome.violated.slice();
-          await applyRateLimits(limited, request, env, this.limiter, nowMs, all);
+          // A store that answers synchronously (the in-memory one) costs no await.
+          const pending = applyRateLimits(limited, request, env, this.limiter, nowMs, all);
+          if (pending !== undefined) await pending;
           violated = all;
         }
       }
@@ -296,4 +298,17 @@ function compileDiagnostic(err: CompileError, file: string): Diagnostic {
     span: { file, line: 1, col: 1 },
     ...(err.ruleId ? { help: `in rule \`${err.ruleId}\`` } : {}),
   };
+}
+
+/** The rate_limit_check clauses of the applicable rules, or undefined if there are none. */
+function rateLimitClausesOf(policy: TenantPolicy, applicable: readonly string[]): readonly RateLimitClause[] | undefined {
+  let found: readonly RateLimitClause[] | undefined;
+  let merged: RateLimitClause[] | undefined;
+  for (const id of applicable) {
+    const clauses = policy.rateLimited.get(id);
+    if (clauses === undefined) continue;
+    if (found === undefined) found = clauses;
+    else (merged ??= found.slice()).push(...clauses);
+  }
+  return merged ?? found;
 }

@@ -6,6 +6,7 @@ import { createOracleEvaluator } from '../ir/evaluate.js';
 import type { Rule } from '../ir/types.js';
 import { sha256Hex } from '../receipt/hash.js';
 import type { Evaluator } from './outcome.js';
+import { rateLimitClauses, type RateLimitClause } from './rate-limit.js';
 import { createBundleEvaluator } from './vm-evaluator.js';
 import type { Vm } from './wasm.js';
 
@@ -17,8 +18,8 @@ export interface TenantPolicy {
   readonly rulesById: ReadonlyMap<string, Rule>;
   readonly evaluator: Evaluator;
   readonly policyVersion: string;
-  /** Rules with a rate_limit_check condition: the host evaluates those after the VM. */
-  readonly rateLimited: ReadonlyMap<string, Rule>;
+  /** The rate_limit_check clauses of each rule that has any: the host takes those tokens after the VM. */
+  readonly rateLimited: ReadonlyMap<string, readonly RateLimitClause[]>;
 }
 
 export interface PolicyBuildOptions {
@@ -35,8 +36,10 @@ export async function buildPolicy(tenant: string, rules: readonly Rule[], opts: 
     ? createOracleEvaluator(bundle.rules)
     : await createBundleEvaluator(bundle, { vm: opts.vm });
   const rulesById = new Map(bundle.rules.map((r) => [r.rule_id, r] as const));
-  const rateLimited = new Map(
-    bundle.rules.filter((r) => r.conditions.some((c) => c.type === 'rate_limit_check')).map((r) => [r.rule_id, r] as const),
-  );
+  const rateLimited = new Map<string, readonly RateLimitClause[]>();
+  for (const rule of bundle.rules) {
+    const clauses = rateLimitClauses(rule);
+    if (clauses.length > 0) rateLimited.set(rule.rule_id, clauses);
+  }
   return { tenant, rules: bundle.rules, rulesById, evaluator, policyVersion, rateLimited };
 }

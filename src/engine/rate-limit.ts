@@ -1,52 +1,87 @@
 // rate_limit_check (SPEC §3.4) is stateful, so the host runs it after the (pure) evaluator,
 // for applicable rules only: every check a rule applies to takes one token from the bucket of
 // (tenant, rule, key). A store that fails denies (fail closed).
+//
+// What does not depend on the request (the clause name, the bucket's rule part, the denial
+// message) is worked out once per policy (`rateLimitClauses`), so a check only evaluates the
+// key and takes the token: this runs on every check a rate-limited rule applies to.
 
 import { formatEvalError } from '../ir/eval-errors.js';
 import { evaluateExpr } from '../ir/evaluate.js';
 import { conditionMessage } from '../ir/messages.js';
-import type { CheckRequest, Json, Rule } from '../ir/types.js';
+import type { CheckRequest, Condition, Rule } from '../ir/types.js';
 import { canonicalize } from '../receipt/jcs.js';
 import type { RateLimiter } from '../state/rate-limiter.js';
 import type { ClauseOutcome, EvaluationEnv } from './outcome.js';
 
+type RateLimitCondition = Extract<Condition, { type: 'rate_limit_check' }>;
+
+/** One rate_limit_check condition of a rule, with its request-independent parts precomputed. */
+export interface RateLimitClause {
+  readonly ruleId: string;
+  /** `conditions[i]` */
+  readonly clause: string;
+  readonly cond: RateLimitCondition;
+  /** The bucket name after the tenant: `\0<rule_id>\0<i>\0`, then the key's canonical JSON. */
+  readonly bucketSuffix: string;
+  readonly limitedMessage: string;
+  readonly unavailableMessage: string;
+}
+
+/** The rate_limit_check clauses of `rule`, in condition order (none: an empty list). */
+export function rateLimitClauses(rule: Rule): RateLimitClause[] {
+  const clauses: RateLimitClause[] = [];
+  rule.conditions.forEach((cond, i) => {
+    if (cond.type !== 'rate_limit_check') return;
+    clauses.push({
+      ruleId: rule.rule_id,
+      clause: `conditions[${i}]`,
+      cond,
+      bucketSuffix: `\u0000${rule.rule_id}\u0000${i}\u0000`,
+      limitedMessage: conditionMessage('rate_limited', cond, undefined),
+      unavailableMessage: conditionMessage('state_unavailable', cond, undefined),
+    });
+  });
+  return clauses;
+}
+
 /**
- * Takes a token for every rate_limit_check condition of every applicable rule in `rules`,
- * appending violations to `out`. Returns a promise only if the store answered with one.
+ * Takes a token for every clause in `clauses` (those of the applicable rules), appending
+ * violations to `out`. Returns a promise only if the store answered with one.
  */
 export function applyRateLimits(
-  rules: Iterable<Rule>,
+  clauses: readonly RateLimitClause[],
   request: CheckRequest,
   env: EvaluationEnv,
   limiter: RateLimiter,
   nowMs: number,
   out: ClauseOutcome[],
 ): void | Promise<void> {
-  const pending: Promise<void>[] = [];
-  for (const rule of rules) {
-    rule.conditions.forEach((cond, i) => {
-      if (cond.type !== 'rate_limit_check') return;
-      const clause = `conditions[${i}]`;
-      const key = evaluateExpr(cond.key.expr, request, env);
-      if (!key.ok) {
-        out.push({ rule_id: rule.rule_id, clause, code: 'eval_error', message: formatEvalError(key.error) });
-        return;
+  let pending: Promise<void>[] | undefined;
+  for (const c of clauses) {
+    const key = evaluateExpr(c.cond.key.expr, request, env);
+    if (!key.ok) {
+      out.push({ rule_id: c.ruleId, clause: c.clause, code: 'eval_error', message: formatEvalError(key.error) });
+      continue;
+    }
+    const bucket = env.tenant + c.bucketSuffix + canonicalize(key.value);
+    try {
+      const taken = limiter.take(bucket, c.cond.burst_limit, c.cond.requests_per_minute / 60, nowMs);
+      if (typeof taken === 'boolean') {
+        if (!taken) out.push(denial(c, 'rate_limited'));
+      } else {
+        (pending ??= []).push(taken.then(
+          (allowed) => void (allowed || out.push(denial(c, 'rate_limited'))),
+          () => void out.push(denial(c, 'state_unavailable')),
+        ));
       }
-      const bucket = `${env.tenant}\u0000${rule.rule_id}\u0000${i}\u0000${canonicalize(key.value)}`;
-      const settle = (allowed: boolean) => {
-        if (!allowed) out.push({ rule_id: rule.rule_id, clause, code: 'rate_limited', message: conditionMessage('rate_limited', cond, key.value) });
-      };
-      const fail = () => {
-        out.push({ rule_id: rule.rule_id, clause, code: 'state_unavailable', message: conditionMessage('state_unavailable', cond, key.value as Json) });
-      };
-      try {
-        const taken = limiter.take(bucket, cond.burst_limit, cond.requests_per_minute / 60, nowMs);
-        if (typeof taken === 'boolean') settle(taken);
-        else pending.push(taken.then(settle, fail));
-      } catch {
-        fail();
-      }
-    });
+    } catch {
+      out.push(denial(c, 'state_unavailable'));
+    }
   }
-  if (pending.length > 0) return Promise.all(pending).then(() => undefined);
+  if (pending !== undefined) return Promise.all(pending).then(() => undefined);
+}
+
+function denial(c: RateLimitClause, code: 'rate_limited' | 'state_unavailable'): ClauseOutcome {
+  return { rule_id: c.ruleId, clause: c.clause, code, message: code === 'rate_limited' ? c.limitedMessage : c.unavailableMessage };
 }

@@ -1,0 +1,92 @@
+// rate_limit_check through the engine with stores that answer in every way a store can:
+// synchronously, with a promise, by throwing, by rejecting. A store that fails denies with
+// `state_unavailable` (fail closed); the bucket names keep tenants, rules and keys apart.
+
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/engine/engine.js';
+import type { RateLimiter } from '../../src/state/rate-limiter.js';
+
+const RULES = [
+  {
+    path: 'rate.yaml',
+    text: [
+      'rule_id: rate',
+      'severity: high',
+      'conditions:',
+      '  - type: expression',
+      '    parameters: { expr: "true" }',
+      '  - type: rate_limit_check',
+      '    parameters: { requests_per_minute: 60, burst_limit: 5 }',
+      '  - type: rate_limit_check',
+      '    parameters: { requests_per_minute: 120, burst_limit: 9, key: action.target }',
+    ].join('\n'),
+  },
+];
+
+const REQUEST = { action: { type: 'api.call', target: 't1' }, context: { agent_id: 'agent-7' } };
+
+/** A store that records every bucket asked for and answers with `answer`. */
+function store(answer: (bucket: string) => boolean | Promise<boolean>): RateLimiter & { buckets: string[] } {
+  const buckets: string[] = [];
+  return {
+    buckets,
+    take(bucket) {
+      buckets.push(bucket);
+      return answer(bucket);
+    },
+  };
+}
+
+describe('rate_limit_check through the engine', () => {
+  it('takes one token per condition, from buckets named by tenant, rule, condition and key', async () => {
+    const s = store(() => true);
+    const engine = await createEngine({ rules: RULES, rateLimiter: s });
+    expect((await engine.evaluate(REQUEST, { tenant: 'acme' })).approved).toBe(true);
+    expect((await engine.evaluate(REQUEST, { tenant: 'globex' })).approved).toBe(true);
+    expect(s.buckets).toEqual([
+      'acme\u0000rate\u00001\u0000"agent-7"',
+      'acme\u0000rate\u00002\u0000"t1"',
+      'globex\u0000rate\u00001\u0000"agent-7"',
+      'globex\u0000rate\u00002\u0000"t1"',
+    ]);
+  });
+
+  it('denies with rate_limited for the condition whose bucket is empty, sync or async', async () => {
+    for (const answer of [(b: string) => !b.includes('"t1"'), (b: string) => Promise.resolve(!b.includes('"t1"'))]) {
+      const engine = await createEngine({ rules: RULES, rateLimiter: store(answer) });
+      const d = await engine.evaluate(REQUEST);
+      expect(d.approved).toBe(false);
+      expect(d.violations).toEqual([
+        { rule_id: 'rate', clause: 'conditions[2]', code: 'rate_limited', message: 'rate limit exceeded: 120 requests per minute, burst 9', effect: 'deny', severity: 'high' },
+      ]);
+      expect(d.reasoning).toBe('Denied by rate: rate limit exceeded: 120 requests per minute, burst 9');
+    }
+  });
+
+  it('denies with state_unavailable when the store throws, rejects or answers nonsense (fail closed)', async () => {
+    const failing: Array<(b: string) => boolean | Promise<boolean>> = [
+      () => {
+        throw new Error('connection refused');
+      },
+      () => Promise.reject(new Error('timeout')),
+      () => undefined as unknown as boolean,
+    ];
+    for (const answer of failing) {
+      const engine = await createEngine({ rules: RULES, rateLimiter: store(answer) });
+      const d = await engine.evaluate(REQUEST);
+      expect(d.approved).toBe(false);
+      expect(d.violations.map((v) => [v.clause, v.code, v.message])).toEqual([
+        ['conditions[1]', 'state_unavailable', 'rate limit store unavailable: denied (fail closed)'],
+        ['conditions[2]', 'state_unavailable', 'rate limit store unavailable: denied (fail closed)'],
+      ]);
+    }
+  });
+
+  it('takes no token for a rule the request is out of scope of', async () => {
+    const s = store(() => true);
+    const scoped = [{ path: 's.yaml', text: 'rule_id: s\napplies_to: { actions: ["db.*"] }\nconditions:\n  - type: rate_limit_check\n    parameters: { requests_per_minute: 1 }' }];
+    const engine = await createEngine({ rules: scoped, rateLimiter: s });
+    expect((await engine.evaluate(REQUEST)).rule_ids).toEqual([]);
+    expect(s.buckets).toEqual([]);
+  });
+});

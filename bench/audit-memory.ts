@@ -8,13 +8,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngineFromDir } from '../src/adapters/node.js';
-import { NodeAuditStore } from '../src/adapters/node-audit-store.js';
-import { nodeCryptoBackend } from '../src/adapters/node-crypto.js';
-import { AuditLog } from '../src/audit/log.js';
-import { MemoryAuditStore } from '../src/audit/memory-store.js';
-import type { AuditStore } from '../src/audit/store.js';
-import { createSigner } from '../src/receipt/sign.js';
+import { createEngineFromDir } from '../dist/src/adapters/node.js';
+import { NodeAuditStore } from '../dist/src/adapters/node-audit-store.js';
+import { nodeCryptoBackend } from '../dist/src/adapters/node-crypto.js';
+import { AuditLog } from '../dist/src/audit/log.js';
+import { MemoryAuditStore } from '../dist/src/audit/memory-store.js';
+import type { AuditStore } from '../dist/src/audit/store.js';
+import { createSigner } from '../dist/src/receipt/sign.js';
 import { markdownTable } from './workloads/harness.js';
 import { writeResultsSection } from './workloads/results-file.js';
 

@@ -5,13 +5,13 @@
 //   engine     — Engine.evaluate(): shape check, evaluator, decision, action_hash (SHA-256), id.
 // Usage: npm run bench:engine [-- --quick]. Prints a table and writes its section of RESULTS.md.
 
-import { nodeCryptoBackend } from '../src/adapters/node-crypto.js';
-import { decide } from '../src/engine/decision.js';
-import { newDecisionId } from '../src/engine/decision-id.js';
-import { IsoTimeCache } from '../src/receipt/iso-time.js';
-import type { Engine } from '../src/engine/engine.js';
-import { validateRequest } from '../src/engine/request.js';
-import { computeActionHash } from '../src/receipt/decision-hash.js';
+import { nodeCryptoBackend } from '../dist/src/adapters/node-crypto.js';
+import { decide } from '../dist/src/engine/decision.js';
+import { newDecisionId } from '../dist/src/engine/decision-id.js';
+import { IsoTimeCache } from '../dist/src/receipt/iso-time.js';
+import type { Engine } from '../dist/src/engine/engine.js';
+import { validateRequest } from '../dist/src/engine/request.js';
+import { computeActionHash } from '../dist/src/receipt/decision-hash.js';
 import type { Decide } from './workloads/engine.js';
 import { formatNs, markdownTable, timeDecisions, type Timing } from './workloads/harness.js';
 import { writeResultsSection } from './workloads/results-file.js';

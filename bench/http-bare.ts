@@ -9,8 +9,8 @@
 
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { preReadBodyOf } from '../src/adapters/node-body.js';
-import { startNodeServer } from '../src/adapters/node-server.js';
+import { preReadBodyOf } from '../dist/src/adapters/node-body.js';
+import { startNodeServer } from '../dist/src/adapters/node-server.js';
 
 const preRead = process.argv.includes('--pre-read');
 const decoder = new TextDecoder();

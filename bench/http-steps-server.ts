@@ -7,15 +7,15 @@
 //   --upto audit      + append to an in-memory audit log (AuditLog.appendSigned)
 
 import { Hono } from 'hono';
-import { nodeCryptoBackend } from '../src/adapters/node-crypto.js';
-import { readRulesDir } from '../src/adapters/node-files.js';
-import { preReadBodyOf } from '../src/adapters/node-body.js';
-import { startNodeServer } from '../src/adapters/node-server.js';
-import { AuditLog } from '../src/audit/log.js';
-import { MemoryAuditStore } from '../src/audit/memory-store.js';
-import { createEngine } from '../src/engine/engine.js';
-import { parseStrictJson } from '../src/json/strict-parse.js';
-import { createSigner } from '../src/receipt/sign.js';
+import { nodeCryptoBackend } from '../dist/src/adapters/node-crypto.js';
+import { readRulesDir } from '../dist/src/adapters/node-files.js';
+import { preReadBodyOf } from '../dist/src/adapters/node-body.js';
+import { startNodeServer } from '../dist/src/adapters/node-server.js';
+import { AuditLog } from '../dist/src/audit/log.js';
+import { MemoryAuditStore } from '../dist/src/audit/memory-store.js';
+import { createEngine } from '../dist/src/engine/engine.js';
+import { parseStrictJson } from '../dist/src/json/strict-parse.js';
+import { createSigner } from '../dist/src/receipt/sign.js';
 
 const STEPS = ['parse', 'evaluate', 'sign', 'audit'] as const;
 const upto = STEPS.indexOf(process.argv[process.argv.indexOf('--upto') + 1] as (typeof STEPS)[number]);

@@ -5,6 +5,11 @@
 // http-paced.ts) for the pre-read bare endpoint (the floor of this machine and client) and for
 // MGE, for both audit fsync policies.
 //
+// Every server runs the build users run: `mge serve` is `node bin/mge.js serve` (dist/, as
+// `npm start`), and the bench servers import MGE from dist/ too (the npm script builds first).
+// Source run through tsx is slower: its transform wraps every named closure in a `__name`
+// call, which on 11-26 cost `mge serve` a quarter of its throughput.
+//
 //   npm run bench:http            (about 90 s; BENCH_SECONDS=N per phase, BENCH_RATE=N for the fixed-rate phases)
 //   npm run bench:http -- --steps (48 s more: the pre-read echo with MGE's steps added one at a
 //                                  time, http-steps-server.ts: where MGE's server CPU goes)
@@ -38,8 +43,13 @@ interface Result {
   errors: number;
 }
 
+/**
+ * Starts a server: a bench script (TypeScript, through tsx) or, for `.js`, a script run by node
+ * itself (`bin/mge.js`: `mge serve` exactly as `npm start` runs it).
+ */
 function start(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${script} did not start within 30 s`)), 30_000);
@@ -129,7 +139,7 @@ try {
 // decision survives a power cut) and `never` (written, not synced: survives a process crash).
 for (const fsync of ['always', 'never'] as const) {
   const dir = mkdtempSync(join(data, `${fsync}-`));
-  const mge = await start('bench/http-mge.ts', ['--rules', 'rules', '--port', '0', '--data', dir], { MGE_API_KEYS: '', MGE_SECRET_KEY: '', MGE_AUDIT_FSYNC: fsync });
+  const mge = await start('bin/mge.js', ['serve', '--rules', 'rules', '--port', '0', '--data', dir], { MGE_API_KEYS: '', MGE_SECRET_KEY: '', MGE_AUDIT_FSYNC: fsync });
   try {
     const url = `${mge.url}/api/v1/governance/check`;
     results.push(await phase(`mge /check fsync=${fsync}`, url, mge.child.pid!));

@@ -3,13 +3,13 @@
 // Timed for both crypto backends: WebCrypto (portable; a thread-pool hop per call on Node) and
 // node:crypto (the Node adapter's synchronous path).
 
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
-import { AuditLog } from '../../src/audit/log.js';
-import { MemoryAuditStore } from '../../src/audit/memory-store.js';
-import type { Json } from '../../src/ir/types.js';
-import { webCryptoBackend, type CryptoBackend } from '../../src/receipt/backend.js';
-import { generateEd25519Jwk } from '../../src/receipt/keys.js';
-import { createSigner } from '../../src/receipt/sign.js';
+import { nodeCryptoBackend } from '../../dist/src/adapters/node-crypto.js';
+import { AuditLog } from '../../dist/src/audit/log.js';
+import { MemoryAuditStore } from '../../dist/src/audit/memory-store.js';
+import type { Json } from '../../dist/src/ir/types.js';
+import { webCryptoBackend, type CryptoBackend } from '../../dist/src/receipt/backend.js';
+import { generateEd25519Jwk } from '../../dist/src/receipt/keys.js';
+import { createSigner } from '../../dist/src/receipt/sign.js';
 import { timeDecisions, type Timing } from './harness.js';
 import { workload } from './index.js';
 import { mgeEngineFor } from './mge.js';

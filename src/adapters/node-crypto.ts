@@ -7,6 +7,7 @@ import * as nodeCrypto from 'node:crypto';
 import { KeyObject, createHash, createHmac, sign as edSign, timingSafeEqual, verify as edVerify } from 'node:crypto';
 import type { CryptoBackend } from '../receipt/backend.js';
 import { bytesOf } from '../receipt/hash.js';
+import { HmacPads } from './node-hmac.js';
 
 const keyObjects = new WeakMap<CryptoKey, KeyObject>();
 
@@ -17,6 +18,22 @@ function keyObject(key: CryptoKey): KeyObject {
     keyObjects.set(key, k);
   }
   return k;
+}
+
+const hmacPads = new WeakMap<CryptoKey, HmacPads>();
+
+/** The receipt MAC: from the key's pads (node-hmac.ts) where Node has one-shot hashing. */
+function hmacBase64url(key: CryptoKey, text: string): string {
+  if (HmacPads.available) {
+    let pads = hmacPads.get(key);
+    if (pads === undefined) {
+      pads = new HmacPads(keyObject(key));
+      hmacPads.set(key, pads);
+    }
+    const mac = pads.base64url(text);
+    if (mac !== undefined) return mac;
+  }
+  return createHmac('sha256', keyObject(key)).update(text).digest('base64url');
 }
 
 function view(b: Buffer): Uint8Array {
@@ -60,7 +77,7 @@ export const nodeCryptoBackend: CryptoBackend = {
     return view(edSign(null, bytesOf(data), keyObject(key.key)));
   },
   signBase64url(key, text) {
-    if (key.alg === 'HS256') return createHmac('sha256', keyObject(key.key)).update(text).digest('base64url');
+    if (key.alg === 'HS256') return hmacBase64url(key.key, text);
     return edSign(null, bytesOf(text), keyObject(key.key)).toString('base64url');
   },
   verify(key, data, signature) {

@@ -3,7 +3,8 @@
 // Node body pre-read MGE uses), with autocannon. Prints req/s, p50/p99 and server CPU per
 // request at full load, then latency at a steady 5 000 requests/s (evenly paced open loop,
 // http-paced.ts) for the pre-read bare endpoint (the floor of this machine and client) and for
-// MGE, for both audit fsync policies.
+// MGE, for both audit fsync policies. All servers run at once and the full-load phases take
+// turns in slices (BENCH_SLICES, default 5), so a shared machine's drift falls on all alike.
 //
 // Every server runs the build users run: `mge serve` is `node bin/mge.js serve` (dist/, as
 // `npm start`), and the bench servers import MGE from dist/ too (the npm script builds first).
@@ -27,6 +28,8 @@ import { join } from 'node:path';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = 2;
+/** Full-load phases take turns in this many slices of SECONDS / SLICES each (BENCH_SLICES). */
+const SLICES = Number(process.env.BENCH_SLICES ?? 5);
 const CONNECTIONS = 32;
 /** The fixed rate of the latency phase (the goal is stated at 5 000/s; lower it on a machine that cannot sustain that). */
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
@@ -82,7 +85,16 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function load(name: string, url: string, pid: number, seconds: number): Promise<Result> {
+interface Load {
+  rps: number;
+  times: number[];
+  cpuMs: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** One stretch of full load: autocannon for `seconds`, with each 200 response's latency. */
+async function load(url: string, pid: number, seconds: number): Promise<Load> {
   const times: number[] = [];
   const cpu0 = cpuMs(pid);
   const instance = autocannon({
@@ -93,14 +105,50 @@ async function load(name: string, url: string, pid: number, seconds: number): Pr
     if (status === 200) times.push(ms);
   });
   const r = await instance;
-  const cpuUs = ((cpuMs(pid) - cpu0) * 1000) / Math.max(1, times.length);
-  times.sort((a, b) => a - b);
-  return { name, rps: r.requests.average, cpuUs, p50: percentile(times, 50), p99: percentile(times, 99), non2xx: r.non2xx, errors: r.errors };
+  return { rps: r.requests.average, times, cpuMs: cpuMs(pid) - cpu0, non2xx: r.non2xx, errors: r.errors };
 }
 
-async function phase(name: string, url: string, pid: number): Promise<Result> {
-  await load(`${name} warm-up`, url, pid, WARMUP);
-  return load(name, url, pid, SECONDS);
+interface Server {
+  name: string;
+  url: string;
+  child: ChildProcess;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Full load on every server, interleaved: each gets SECONDS of load in SLICES turns, servers
+ * taking turns (order reversed every other round), so the drift of this shared machine falls
+ * on all of them alike. req/s is the median over the slices; latencies and CPU pool them all.
+ * Returns the results and, per server, its req/s in each slice (for same-slice ratios).
+ */
+async function interleaved(servers: Server[]): Promise<{ results: Result[]; slices: number[][] }> {
+  for (const s of servers) await load(s.url, s.child.pid!, WARMUP);
+  const acc = servers.map(() => ({ rps: [] as number[], times: [] as number[], cpuMs: 0, non2xx: 0, errors: 0 }));
+  for (let k = 0; k < SLICES; k++) {
+    const order = servers.map((_, i) => (k % 2 === 0 ? i : servers.length - 1 - i));
+    for (const i of order) {
+      const r = await load(servers[i].url, servers[i].child.pid!, SECONDS / SLICES);
+      const a = acc[i];
+      a.rps.push(r.rps);
+      for (const t of r.times) a.times.push(t);
+      a.cpuMs += r.cpuMs;
+      a.non2xx += r.non2xx;
+      a.errors += r.errors;
+    }
+  }
+  const results = servers.map((s, i) => {
+    const a = acc[i];
+    a.times.sort((x, y) => x - y);
+    const cpuUs = (a.cpuMs * 1000) / Math.max(1, a.times.length);
+    return { name: s.name, rps: median(a.rps), cpuUs, p50: percentile(a.times, 50), p99: percentile(a.times, 99), non2xx: a.non2xx, errors: a.errors };
+  });
+  return { results, slices: acc.map((a) => a.rps) };
+}
+
+/** Median over slices of a's req/s ÷ b's in the same slice. */
+function sliceRatio(a: number[], b: number[]): number {
+  return median(a.map((x, i) => x / b[i]));
 }
 
 /** Latency at a steady rate (evenly paced, open loop: see http-paced.ts). */
@@ -120,47 +168,44 @@ async function stop(child: ChildProcess): Promise<void> {
 
 const started = new Date();
 const data = mkdtempSync(join(tmpdir(), 'mge-bench-'));
-const results: Result[] = [];
 const width = 36;
-const bare = await start('bench/http-bare.ts', []);
-try {
-  results.push(await phase('bare Hono (c.req.json)', `${bare.url}/echo`, bare.child.pid!));
-} finally {
-  await stop(bare.child);
-}
-const bareNode = await start('bench/http-bare.ts', ['--pre-read']);
-try {
-  results.push(await phase('bare Hono (MGE body path)', `${bareNode.url}/echo`, bareNode.child.pid!));
-  results.push(await pacedPhase(`bare Hono (MGE body path) @${RATE}/s`, `${bareNode.url}/echo`, bareNode.child.pid!, RATE));
-} finally {
-  await stop(bareNode.child);
-}
-// Both audit durability policies: `always` (default: fdatasync per group commit, an answered
-// decision survives a power cut) and `never` (written, not synced: survives a process crash).
-for (const fsync of ['always', 'never'] as const) {
-  const dir = mkdtempSync(join(data, `${fsync}-`));
-  const mge = await start('bin/mge.js', ['serve', '--rules', 'rules', '--port', '0', '--data', dir], { MGE_API_KEYS: '', MGE_SECRET_KEY: '', MGE_AUDIT_FSYNC: fsync });
-  try {
-    const url = `${mge.url}/api/v1/governance/check`;
-    results.push(await phase(`mge /check fsync=${fsync}`, url, mge.child.pid!));
-    results.push(await pacedPhase(`mge /check fsync=${fsync} @${RATE}/s`, url, mge.child.pid!, RATE));
-  } finally {
-    await stop(mge.child);
-  }
-}
-rmSync(data, { recursive: true, force: true });
-
-// --steps: the pre-read echo with MGE's steps added one at a time (bench/http-steps-server.ts).
+// Every server is up for the whole run; only the one under load uses CPU.
+const servers: Server[] = [];
+const up = async (name: string, script: string, args: string[], path: string, env: NodeJS.ProcessEnv = {}) => {
+  const s = await start(script, args, env);
+  servers.push({ name, url: s.url + path, child: s.child });
+  return servers[servers.length - 1];
+};
+const results: Result[] = [];
+let slices: number[][];
 const steps: Result[] = [];
-if (process.argv.includes('--steps')) {
-  for (const upto of ['parse', 'evaluate', 'sign', 'audit']) {
-    const server = await start('bench/http-steps-server.ts', ['--upto', upto]);
-    try {
-      steps.push(await phase(`echo + steps up to ${upto}`, `${server.url}/echo`, server.child.pid!));
-    } finally {
-      await stop(server.child);
-    }
+try {
+  const bare = await up('bare Hono (c.req.json)', 'bench/http-bare.ts', [], '/echo');
+  const bareNode = await up('bare Hono (MGE body path)', 'bench/http-bare.ts', ['--pre-read'], '/echo');
+  // Both audit durability policies: `always` (default: fdatasync per group commit, an answered
+  // decision survives a power cut) and `never` (written, not synced: survives a process crash).
+  const mge = [];
+  for (const fsync of ['always', 'never'] as const) {
+    const dir = mkdtempSync(join(data, `${fsync}-`));
+    mge.push(await up(`mge /check fsync=${fsync}`, 'bin/mge.js', ['serve', '--rules', 'rules', '--port', '0', '--data', dir], '/api/v1/governance/check',
+      { MGE_API_KEYS: '', MGE_SECRET_KEY: '', MGE_AUDIT_FSYNC: fsync }));
   }
+  const full = await interleaved([bare, bareNode, ...mge]);
+  slices = full.slices;
+  const [r1, r2, rAlways, rNever] = full.results;
+  results.push(r1, r2, await pacedPhase(`bare Hono (MGE body path) @${RATE}/s`, bareNode.url, bareNode.child.pid!, RATE));
+  results.push(rAlways, await pacedPhase(`mge /check fsync=always @${RATE}/s`, mge[0].url, mge[0].child.pid!, RATE));
+  results.push(rNever, await pacedPhase(`mge /check fsync=never @${RATE}/s`, mge[1].url, mge[1].child.pid!, RATE));
+  for (const s of servers.splice(0)) await stop(s.child);
+
+  // --steps: the pre-read echo with MGE's steps added one at a time (bench/http-steps-server.ts).
+  if (process.argv.includes('--steps')) {
+    for (const upto of ['parse', 'evaluate', 'sign', 'audit']) await up(`echo + steps up to ${upto}`, 'bench/http-steps-server.ts', ['--upto', upto], '/echo');
+    steps.push(...(await interleaved(servers)).results);
+  }
+} finally {
+  for (const s of servers) await stop(s.child);
+  rmSync(data, { recursive: true, force: true });
 }
 
 console.log(`\n${'phase'.padEnd(width)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non-2xx'.padStart(8)} ${'errors'.padStart(7)} ${'CPU µs/req'.padStart(11)}`);
@@ -168,12 +213,16 @@ for (const r of [...results, ...steps]) {
   console.log(`${r.name.padEnd(width)} ${r.rps.toFixed(0).padStart(9)} ${r.p50.toFixed(3).padStart(8)} ${r.p99.toFixed(3).padStart(8)} ${String(r.non2xx).padStart(8)} ${String(r.errors).padStart(7)} ${r.cpuUs.toFixed(1).padStart(11)}`);
 }
 const [bare1, bare2, bare2Paced, always, always5k, never, never5k] = results;
-const pct = (r: Result, base: Result) => `${((r.rps / base.rps) * 100).toFixed(1)} %`;
+// Ratios are taken slice by slice (servers loaded one after another within a slice), then the median.
+const [sBare1, sBare2, sAlways, sNever] = slices!;
+const ratios = { always: sliceRatio(sAlways, sBare1), never: sliceRatio(sNever, sBare1), alwaysVsPreRead: sliceRatio(sAlways, sBare2), neverVsPreRead: sliceRatio(sNever, sBare2) };
+const ratioOf = new Map([[`${always.name}/${bare1.name}`, ratios.always], [`${never.name}/${bare1.name}`, ratios.never], [`${always.name}/${bare2.name}`, ratios.alwaysVsPreRead], [`${never.name}/${bare2.name}`, ratios.neverVsPreRead]]);
+const pct = (r: Result, base: Result) => `${(ratioOf.get(`${r.name}/${base.name}`)! * 100).toFixed(1)} %`;
 console.log(`\nmge / bare throughput (goal ≥ 75 %), against bare Hono as usually written: fsync=always ${pct(always, bare1)}, fsync=never ${pct(never, bare1)}`);
 console.log(`                                  against bare Hono with MGE's body path: fsync=always ${pct(always, bare2)}, fsync=never ${pct(never, bare2)}`);
 console.log(`server CPU per request: bare ${bare1.cpuUs.toFixed(1)} µs, bare with MGE's body path ${bare2.cpuUs.toFixed(1)} µs, mge fsync=always ${always.cpuUs.toFixed(1)} µs, fsync=never ${never.cpuUs.toFixed(1)} µs`);
 console.log(`p99 at ${RATE}/s (goal ≤ 1 ms at 5000/s): fsync=always ${always5k.p99.toFixed(3)} ms, fsync=never ${never5k.p99.toFixed(3)} ms (bare endpoint: ${bare2Paced.p99.toFixed(3)} ms)`);
-console.log(JSON.stringify({ bench: 'http', connections: CONNECTIONS, seconds: SECONDS, rate: RATE, results, ratios: { always: always.rps / bare1.rps, never: never.rps / bare1.rps, alwaysVsPreRead: always.rps / bare2.rps, neverVsPreRead: never.rps / bare2.rps } }));
+console.log(JSON.stringify({ bench: 'http', connections: CONNECTIONS, seconds: SECONDS, slices: SLICES, rate: RATE, results, slicesRps: slices!, ratios }));
 
 // The full-length run's table goes into bench/RESULTS.md (a shortened one only prints).
 if (SECONDS >= 10) {
@@ -182,7 +231,8 @@ if (SECONDS >= 10) {
     '## HTTP: `mge serve` against a bare Hono echo',
     '',
     `\`npm run bench:http\`, ${started.toISOString()} (load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores at the end). autocannon,`,
-    `${CONNECTIONS} connections, ${SECONDS} s per full-load phase; the @${RATE}/s phases use the paced client (bench/http-paced.ts),`,
+    `${CONNECTIONS} connections, ${SECONDS} s of full load per server, in ${SLICES} slices taken in turns (req/s: the median slice; ratios: the`,
+    `median of same-slice ratios); the @${RATE}/s phases use the paced client (bench/http-paced.ts),`,
     "latency from each request's scheduled send to its full response. Server CPU is user + system per answered request.",
     '',
     markdownTable(['phase', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'server CPU µs/req'],

@@ -1,7 +1,8 @@
 // The Node fast path for receipts and audit hashes. WebCrypto on Node hops to a thread pool for
 // every call (~25 µs HMAC, ~52 µs Ed25519 awaited one at a time); node:crypto answers
 // synchronously in a few µs. The keys are the same non-extractable CryptoKeys, viewed once as
-// KeyObjects, and the results are byte-identical (test/receipt/node-crypto.test.ts).
+// KeyObjects, and the results are byte-identical (test/receipt/crypto-vectors.test.ts). Receipt
+// MACs (HS256) come from the key's pads with two one-shot hashes (node-hmac.ts).
 
 import * as nodeCrypto from 'node:crypto';
 import { KeyObject, createHash, createHmac, sign as edSign, timingSafeEqual, verify as edVerify } from 'node:crypto';

@@ -16,6 +16,7 @@ import { MemoryNonceStore } from '../state/nonce-store.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf } from './node-body.js';
+import { nodeCheckTurn } from './check-turn.js';
 import { loadOrCreateEd25519Key } from './node-ed25519.js';
 import { readRulesDir } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';
@@ -96,7 +97,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const metrics = new ServerMetrics();
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
-    nonceStore: new MemoryNonceStore(), crypto: nodeCryptoBackend, version: cfg.version, preReadBody: preReadBodyOf,
+    nonceStore: new MemoryNonceStore(), crypto: nodeCryptoBackend, version: cfg.version, preReadBody: preReadBodyOf, checkTurn: nodeCheckTurn(),
     ready: () => readiness.ready(),
   });
 

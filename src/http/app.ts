@@ -31,6 +31,7 @@ function resolve(deps: AppDeps): AppContext {
     version: deps.version ?? '0.0.0',
     ready: deps.ready ?? (() => true),
     preReadBody: deps.preReadBody ?? (() => undefined),
+    checkTurn: deps.checkTurn,
   };
 }
 

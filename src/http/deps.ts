@@ -44,10 +44,17 @@ export interface AppDeps {
   preReadBody?: (env: unknown) => PreReadBody | undefined;
   /** Extra readiness condition (e.g. the audit store opened); /readyz also fails while draining. */
   ready?: () => boolean;
+  /**
+   * Resolves when a check may start its work. Absent, at once. The Node adapter defers checks
+   * to the end of the event loop's I/O phase so that the checks of one turn run back to back
+   * (src/adapters/check-turn.ts).
+   */
+  checkTurn?: () => Promise<void> | undefined;
 }
 
 /** The resolved dependencies the routes see: every optional one filled in. */
-export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore'>> {
+export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore' | 'checkTurn'>> {
+  checkTurn: (() => Promise<void> | undefined) | undefined;
   limits: JsonLimits;
   skewMs: number | undefined;
   ruleStore: RuleStore | undefined;

@@ -1,12 +1,14 @@
 // The bare echo of bench/http-bare.ts --pre-read with MGE's per-request steps added one at a
 // time, for `npm run bench:http -- --steps`: the server CPU each step adds over HTTP, where it
-// is paid between network syscalls (in process, the same steps cost several times less).
+// is paid between network syscalls (in process, the same steps cost several times less). Like
+// `mge serve`, it starts the requests of one event-loop turn after that turn's I/O phase.
 //   --upto parse      strict JSON parse (SPEC §2 limits), echo
 //   --upto evaluate   + Engine.evaluate on ./rules (node:crypto action hash), answer the decision
 //   --upto sign       + HS256 receipt (Signer.signAudited), answer the audit line
 //   --upto audit      + append to an in-memory audit log (AuditLog.appendSigned)
 
 import { Hono } from 'hono';
+import { nodeCheckTurn } from '../dist/src/adapters/check-turn.js';
 import { nodeCryptoBackend } from '../dist/src/adapters/node-crypto.js';
 import { readRulesDir } from '../dist/src/adapters/node-files.js';
 import { preReadBodyOf } from '../dist/src/adapters/node-body.js';
@@ -29,7 +31,10 @@ let log = await openLog();
 let appended = 0;
 
 const app = new Hono();
+// As in `mge serve`: the requests read in one event-loop turn are handled after its I/O phase.
+const turn = nodeCheckTurn();
 app.post('/echo', async (c) => {
+  await turn();
   const body = parseStrictJson(decoder.decode(preReadBodyOf(c.env)?.bytes));
   if (upto === 0) return c.json(body);
   const decision = await engine.evaluate(body);

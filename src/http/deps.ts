@@ -46,8 +46,8 @@ export interface AppDeps {
   ready?: () => boolean;
   /**
    * Resolves when a check may start its work. Absent, at once. The Node adapter defers checks
-   * to the end of the event loop's I/O phase so that the checks of one turn run back to back
-   * (src/adapters/check-turn.ts).
+   * to the end of the event loop's I/O phase, so the checks of one turn run back to back and
+   * their answers leave together (src/adapters/check-turn.ts).
    */
   checkTurn?: () => Promise<void> | undefined;
 }

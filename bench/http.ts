@@ -1,10 +1,11 @@
-// HTTP load bench (loopback only, bounded): drives `mge serve` and, in the same run, two bare
-// Hono endpoints that only parse and echo JSON (http-bare.ts: as usually written, and with the
-// Node body pre-read MGE uses), with autocannon. Prints req/s, p50/p99 and server CPU per
-// request at full load, then latency at a steady 5 000 requests/s (evenly paced open loop,
-// http-paced.ts) for the pre-read bare endpoint (the floor of this machine and client) and for
-// MGE, for both audit fsync policies. All servers run at once and the full-load phases take
-// turns in slices (BENCH_SLICES, default 5), so a shared machine's drift falls on all alike.
+// HTTP load bench (loopback only, bounded): drives `mge serve` and, in the same run, three bare
+// Hono endpoints that only parse and echo JSON (http-bare.ts: as usually written, with the
+// Node body pre-read MGE uses, and served exactly like mge serve), with autocannon. Prints
+// req/s, p50/p99 and server CPU per request at full load, then latency at a steady 5 000
+// requests/s (evenly paced open loop, http-paced.ts) for the two faster bare endpoints (the
+// floor of this machine and client) and for MGE, for both audit fsync policies. All servers
+// run at once and the full-load phases take turns in slices (BENCH_SLICES, default 5), so a
+// shared machine's drift falls on all alike.
 //
 // Every server runs the build users run: `mge serve` is `node bin/mge.js serve` (dist/, as
 // `npm start`), and the bench servers import MGE from dist/ too (the npm script builds first).

@@ -45,9 +45,9 @@ export interface AppDeps {
   /** Extra readiness condition (e.g. the audit store opened); /readyz also fails while draining. */
   ready?: () => boolean;
   /**
-   * Resolves when a check may start its work. Absent, at once. The Node adapter defers checks
-   * to the end of the event loop's I/O phase, so the checks of one turn run back to back and
-   * their answers leave together (src/adapters/check-turn.ts).
+   * Resolves when a check or a receipt verification may start its work. Absent, at once. The
+   * Node adapter defers them to the end of the event loop's I/O phase, so those of one turn
+   * run back to back and their answers leave together (src/adapters/check-turn.ts).
    */
   checkTurn?: () => Promise<void> | undefined;
 }

@@ -33,6 +33,22 @@ describe('checkTurn', () => {
     expect(await h.audit.size('acme')).toBe(3);
   });
 
+  it('holds a receipt verification until its turn: its nonce is not consumed before', async () => {
+    const plain = await harness();
+    const res = await plain.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'db.read' } });
+    const decision: unknown = await res.json();
+    const g = gate();
+    const h = await harness({ checkTurn: g.turn, signer: plain.deps.signer, nonceStore: plain.deps.nonceStore });
+    const body = { decision, action: 'db.read' };
+    const held = h.call('POST', '/api/v1/receipts/verify', { key: KEYS.acmeChecker, body });
+    await ticks(5);
+    expect(g.asked).toBe(1);
+    // Not consumed yet: the app that does not wait still finds the nonce fresh.
+    expect(await (await plain.call('POST', '/api/v1/receipts/verify', { key: KEYS.acmeChecker, body })).json()).toEqual({ valid: true });
+    g.open();
+    expect(await (await held).json()).toEqual({ valid: false, reason: 'replayed' });
+  });
+
   it('on Node: one promise per event-loop turn, settled after that turn\'s I/O phase', async () => {
     const turn = nodeCheckTurn();
     const first = turn();

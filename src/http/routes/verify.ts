@@ -20,6 +20,8 @@ export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   app.post('/api/v1/receipts/verify', guard(ctx, 'checker'), (c) => {
     const { tenant } = c.get('principal');
     return ctx.lifecycle.run(async () => {
+      // Like a check, a verification waits for its turn (AppDeps.checkTurn) before any work.
+      await ctx.checkTurn?.();
       const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
       if (!isObject(body)) throw new BadRequest('the body must be `{"decision": {...}, "action"?, "context"?, "audience"?}`');
       for (const key of Object.keys(body)) {

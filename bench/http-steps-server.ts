@@ -8,7 +8,7 @@
 //   --upto audit      + append to an in-memory audit log (AuditLog.appendSigned)
 
 import { Hono } from 'hono';
-import { nodeCheckTurn } from '../dist/src/adapters/check-turn.js';
+import { nodeCheckTurn } from '../dist/src/adapters/node-check-turn.js';
 import { nodeCryptoBackend } from '../dist/src/adapters/node-crypto.js';
 import { readRulesDir } from '../dist/src/adapters/node-files.js';
 import { preReadBodyOf } from '../dist/src/adapters/node-body.js';

@@ -16,7 +16,7 @@ import { MemoryNonceStore } from '../state/nonce-store.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf } from './node-body.js';
-import { nodeCheckTurn } from './check-turn.js';
+import { nodeCheckTurn } from './node-check-turn.js';
 import { loadOrCreateEd25519Key } from './node-ed25519.js';
 import { readRulesDir } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';

@@ -223,15 +223,10 @@ const ratios = {
   alwaysVsPreRead: sliceRatio(sAlways, sBare2), neverVsPreRead: sliceRatio(sNever, sBare2),
   alwaysVsAsMge: sliceRatio(sAlways, sBare3), neverVsAsMge: sliceRatio(sNever, sBare3),
 };
-const ratioOf = new Map([
-  [`${always.name}/${bare1.name}`, ratios.always], [`${never.name}/${bare1.name}`, ratios.never],
-  [`${always.name}/${bare2.name}`, ratios.alwaysVsPreRead], [`${never.name}/${bare2.name}`, ratios.neverVsPreRead],
-  [`${always.name}/${bare3.name}`, ratios.alwaysVsAsMge], [`${never.name}/${bare3.name}`, ratios.neverVsAsMge],
-]);
-const pct = (r: Result, base: Result) => `${(ratioOf.get(`${r.name}/${base.name}`)! * 100).toFixed(1)} %`;
-console.log(`\nmge / bare throughput (goal ≥ 75 %), against bare Hono as usually written: fsync=always ${pct(always, bare1)}, fsync=never ${pct(never, bare1)}`);
-console.log(`                                  against bare Hono with MGE's body path: fsync=always ${pct(always, bare2)}, fsync=never ${pct(never, bare2)}`);
-console.log(`                                against bare Hono served like mge serve: fsync=always ${pct(always, bare3)}, fsync=never ${pct(never, bare3)}`);
+const pct = (ratio: number) => `${(ratio * 100).toFixed(1)} %`;
+console.log(`\nmge / bare throughput (goal ≥ 75 %), against bare Hono as usually written: fsync=always ${pct(ratios.always)}, fsync=never ${pct(ratios.never)}`);
+console.log(`                                  against bare Hono with MGE's body path: fsync=always ${pct(ratios.alwaysVsPreRead)}, fsync=never ${pct(ratios.neverVsPreRead)}`);
+console.log(`                                against bare Hono served like mge serve: fsync=always ${pct(ratios.alwaysVsAsMge)}, fsync=never ${pct(ratios.neverVsAsMge)}`);
 console.log(`server CPU per request: bare ${bare1.cpuUs.toFixed(1)} µs, bare with MGE's body path ${bare2.cpuUs.toFixed(1)} µs, served like mge serve ${bare3.cpuUs.toFixed(1)} µs, mge fsync=always ${always.cpuUs.toFixed(1)} µs, fsync=never ${never.cpuUs.toFixed(1)} µs`);
 console.log(`p99 at ${RATE}/s (goal ≤ 1 ms at 5000/s): fsync=always ${always5k.p99.toFixed(3)} ms, fsync=never ${never5k.p99.toFixed(3)} ms (bare endpoints: ${bare2Paced.p99.toFixed(3)} ms, served like mge serve ${bare3Paced.p99.toFixed(3)} ms)`);
 console.log(JSON.stringify({ bench: 'http', connections: CONNECTIONS, seconds: SECONDS, slices: SLICES, rate: RATE, results, slicesRps: slices!, ratios }));
@@ -250,9 +245,9 @@ if (SECONDS >= 10) {
     markdownTable(['phase', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'server CPU µs/req'],
       [...results, ...steps].map((r) => [r.name, n(r.rps, 0), n(r.p50, 3), n(r.p99, 3), String(r.non2xx), String(r.errors), n(r.cpuUs, 1)])),
     '',
-    `MGE ÷ bare throughput (issue #4 goal ≥ 75 %): against bare Hono as usually written ${pct(always, bare1)} (fsync=always) and ${pct(never, bare1)} (never);`,
-    `against the bare echo served through MGE's own Node body path ${pct(always, bare2)} and ${pct(never, bare2)};`,
-    `against the echo served exactly like mge serve (that body path, and each turn's requests after its I/O phase) ${pct(always, bare3)} and ${pct(never, bare3)}.`,
+    `MGE ÷ bare throughput (issue #4 goal ≥ 75 %): against bare Hono as usually written ${pct(ratios.always)} (fsync=always) and ${pct(ratios.never)} (never);`,
+    `against the bare echo served through MGE's own Node body path ${pct(ratios.alwaysVsPreRead)} and ${pct(ratios.neverVsPreRead)};`,
+    `against the echo served exactly like mge serve (that body path, and each turn's requests after its I/O phase) ${pct(ratios.alwaysVsAsMge)} and ${pct(ratios.neverVsAsMge)}.`,
     `p99 at ${RATE}/s (goal ≤ 1 ms at 5 000/s): ${n(always5k.p99, 3)} ms (always), ${n(never5k.p99, 3)} ms (never); the bare endpoints, same client: ${n(bare2Paced.p99, 3)} ms and ${n(bare3Paced.p99, 3)} ms.`,
   ].join('\n'));
 }

@@ -54,7 +54,7 @@ export interface AppDeps {
 
 /** The resolved dependencies the routes see: every optional one filled in. */
 export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore' | 'checkTurn'>> {
-  checkTurn: (() => Promise<void> | undefined) | undefined;
+  checkTurn: AppDeps['checkTurn'];
   limits: JsonLimits;
   skewMs: number | undefined;
   ruleStore: RuleStore | undefined;

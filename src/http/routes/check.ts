@@ -28,11 +28,6 @@ async function measured(ctx: AppContext, tenant: string, work: () => Promise<Rec
   }
 }
 
-/** Waits until the adapter lets checks start (AppDeps.checkTurn); at once without one. */
-function waitForTurn(ctx: AppContext): Promise<void> | undefined {
-  return ctx.checkTurn?.();
-}
-
 /** A fresh object per response: @hono/node-server adds Content-Length to the one it is given. */
 const jsonType = (): { 'content-type': string } => ({ 'content-type': 'application/json' });
 
@@ -42,7 +37,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const explain = c.req.query('explain') === 'true';
     return ctx.lifecycle.run(async () => {
       const [recorded] = await measured(ctx, tenant, async () => {
-        await waitForTurn(ctx);
+        await ctx.checkTurn?.(); // at once unless the adapter defers (AppDeps.checkTurn)
         const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
         const decision = await evaluate(ctx, tenant, body, explain);
         return signAndRecord(ctx, tenant, [decision]);
@@ -56,7 +51,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const explain = c.req.query('explain') === 'true';
     return ctx.lifecycle.run(async () => {
       const recorded = await measured(ctx, tenant, async () => {
-        await waitForTurn(ctx);
+        await ctx.checkTurn?.(); // at once unless the adapter defers (AppDeps.checkTurn)
         const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
         if (!isObject(body) || !Array.isArray(body.requests) || Object.keys(body).length !== 1) {
           throw new BadRequest('a batch is `{"requests": [...]}` and nothing else');

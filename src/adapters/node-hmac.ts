@@ -10,16 +10,21 @@
 import * as nodeCrypto from 'node:crypto';
 import { createHash, type KeyObject } from 'node:crypto';
 
-type OneShot = (alg: string, data: Uint8Array, enc: 'binary' | 'base64url') => string;
-/** `crypto.hash` is Node ≥ 20.12; without it there are no pads (`HmacPads.available`). */
-const hash = (nodeCrypto as { hash?: OneShot }).hash;
+/**
+ * `crypto.hash` (Node ≥ 20.12): one call, no Hash object; strings are hashed as UTF-8. Older
+ * Node has none: then there are no pads (`HmacPads.available`) and node-crypto.ts hashes with
+ * createHash.
+ */
+export const oneShotHash = (nodeCrypto as {
+  hash?: (alg: string, data: Uint8Array | string, enc: 'hex' | 'latin1' | 'binary' | 'base64url') => string;
+}).hash;
 
 const BLOCK = 64;
 /** Room for the message after the inner pad; a longer message goes to createHmac. */
 const MESSAGE_ROOM = 4096;
 
 export class HmacPads {
-  static readonly available = hash !== undefined;
+  static readonly available = oneShotHash !== undefined;
 
   /** ipad ‖ message: the inner hash's input, rewritten per call. */
   private readonly inner = Buffer.alloc(BLOCK + MESSAGE_ROOM);
@@ -48,8 +53,8 @@ export class HmacPads {
   base64url(text: string): string | undefined {
     if (text.length * 3 > MESSAGE_ROOM) return undefined;
     const n = this.inner.write(text, BLOCK, 'utf8');
-    const innerDigest = hash!('sha256', this.inner.subarray(0, BLOCK + n), 'binary');
+    const innerDigest = oneShotHash!('sha256', this.inner.subarray(0, BLOCK + n), 'binary');
     this.outer.write(innerDigest, BLOCK, 'latin1');
-    return hash!('sha256', this.outer, 'base64url');
+    return oneShotHash!('sha256', this.outer, 'base64url');
   }
 }

@@ -43,9 +43,32 @@ function stopSignal(): Promise<string> {
   });
 }
 
+/**
+ * Writes to stdout until a write fails (its reader went away: EPIPE), then drops what follows.
+ * Without an 'error' listener the failed write would end the process in the middle of whatever
+ * request logged. These logs are the operator's; the audit log keeps every decision, so the
+ * checks go on, and stderr says once that the logs stopped.
+ */
+function stdoutWriter(): (text: string) => void {
+  let closed = false;
+  process.stderr.on('error', () => {}); // nowhere left to say anything
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (closed) return;
+    closed = true;
+    process.stderr.write(`mge: stdout is closed (${err.code ?? err.message}); structured logs are dropped from now on, checks go on\n`);
+  });
+  return (text) => {
+    if (!closed) process.stdout.write(text);
+  };
+}
+
+/** Made once per process: tests call serveCommand more than once. */
+let stdout: ((text: string) => void) | undefined;
+
 export async function serveCommand(argv: string[]): Promise<number> {
   const env = process.env;
-  const logger = jsonLogger((line) => process.stdout.write(line + '\n'));
+  const out = (stdout ??= stdoutWriter());
+  const logger = jsonLogger((line) => out(line + '\n'));
   let sidecar: Sidecar;
   let dataDir: string;
   let stopped: Promise<string>;
@@ -66,7 +89,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     // Listen for the stop signal before saying we listen: a supervisor may send SIGTERM as soon
     // as it reads that line, and without a listener Node would die at once, with no drain.
     stopped = stopSignal();
-    process.stdout.write(
+    out(
       `mge: listening on ${sidecar.url}\n` +
         (sidecar.mode === 'open-local'
           ? 'mge: mode: open local (no API key configured: every request is tenant `default` with all roles; loopback only)\n'

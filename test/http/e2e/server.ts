@@ -1,12 +1,14 @@
 // Starts the real `mge serve` stack (startSidecar: file audit log, node:crypto, watcher) on a
 // loopback port with a temporary rules and data directory, for end-to-end tests over HTTP.
 
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openNodeAudit } from '../../../src/adapters/node-audit.js';
 import { startSidecar, type Sidecar, type SidecarConfig } from '../../../src/adapters/node-sidecar.js';
 import { jsonLogger } from '../../../src/http/logger.js';
+import type { Readable } from 'node:stream';
 import { KEY_SPEC, RULES } from '../harness.js';
 
 export interface E2E {
@@ -61,4 +63,46 @@ export async function startE2E(opts: {
 /** Copies a directory (for tests that restart on the same data). */
 export function copyDir(from: string, to: string): void {
   cpSync(from, to, { recursive: true });
+}
+
+export interface ServeProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  url: string;
+  /** Exit code once the process ends. */
+  exited: Promise<number | null>;
+  /** What it printed so far on stdout and on stderr. */
+  out(): string;
+  err(): string;
+}
+
+/**
+ * `mge serve` as its own process (serve-entry.ts: the real signal path, the real exit) over
+ * `<root>/rules` (the shared test rules) and `<root>/data`, with the test API keys; resolves once
+ * it prints where it listens.
+ */
+export async function spawnServe(root: string): Promise<ServeProcess> {
+  writeRules(join(root, 'rules'));
+  const entry = new URL('./serve-entry.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, '--rules', join(root, 'rules'), '--data', join(root, 'data'), '--port', '0'], {
+    cwd: new URL('../../../', import.meta.url).pathname, env: { ...process.env, MGE_API_KEYS: KEY_SPEC, MGE_SECRET_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setInterval(() => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearInterval(t);
+        resolve(m[1]);
+      }
+    }, 20);
+    void exited.then(() => {
+      clearInterval(t);
+      reject(new Error(out + err));
+    });
+  });
+  return { child, url, exited, out: () => out, err: () => err };
 }

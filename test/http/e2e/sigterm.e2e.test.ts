@@ -1,38 +1,19 @@
 // SIGTERM with checks in flight: `mge serve` stops accepting, finishes what it started, flushes
 // the audit log and exits 0 — and every decision a client received is in the log on disk.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/ir/types.js';
-import { KEY_SPEC, KEYS } from '../harness.js';
-import { writeRules } from './server.js';
-
-const ROOT = new URL('../../../', import.meta.url).pathname;
+import { KEYS } from '../harness.js';
+import { spawnServe } from './server.js';
 
 describe('graceful shutdown', () => {
   it('answers or refuses every check, and logs every answered decision', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-sigterm-'));
-    writeRules(join(root, 'rules'));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/http/e2e/serve-entry.ts'), '--rules', join(root, 'rules'), '--data', join(root, 'data'), '--port', '0'], {
-      cwd: ROOT, env: { ...process.env, MGE_API_KEYS: KEY_SPEC, MGE_SECRET_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setInterval(() => {
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) {
-          clearInterval(t);
-          resolve(m[1]);
-        }
-      }, 20);
-      void exited.then(() => reject(new Error(out)));
-    });
+    const { child, url, exited, out: stdout, err: stderr } = await spawnServe(root);
+    const out = () => stdout() + stderr();
 
     const answered: Decision[] = [];
     const refused: string[] = [];
@@ -63,7 +44,7 @@ describe('graceful shutdown', () => {
     await Promise.all(loops);
 
     console.log(`sigterm: answered ${answered.length} (${answeredBeforeSignal} before the signal), refused ${refused.length}: ${[...new Set(refused)].join(", ")}`);
-    expect(code, out).toBe(0);
+    expect(code, out()).toBe(0);
     expect(answeredBeforeSignal).toBeGreaterThan(0);
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.every((r) => r === '503' || /fetch failed|ECONNREFUSED|socket|closed/i.test(r)), refused.join(', ')).toBe(true);
@@ -72,6 +53,6 @@ describe('graceful shutdown', () => {
     );
     const missing = answered.filter((d) => !logged.has(d.decision_id));
     expect(missing, 'answered decisions missing from the log').toEqual([]);
-    expect(out).toContain('"msg":"stopped; audit log flushed"');
+    expect(out()).toContain('"msg":"stopped; audit log flushed"');
   }, 60_000);
 });

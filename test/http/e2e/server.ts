@@ -5,10 +5,10 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { openNodeAudit } from '../../../src/adapters/node-audit.js';
 import { startSidecar, type Sidecar, type SidecarConfig } from '../../../src/adapters/node-sidecar.js';
 import { jsonLogger } from '../../../src/http/logger.js';
-import type { Readable } from 'node:stream';
 import { KEY_SPEC, RULES } from '../harness.js';
 
 export interface E2E {

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/ir/types.js';
 import { KEYS } from '../harness.js';
-import { spawnServe } from './server.js';
+import { startServe } from './server.js';
 
 describe('a closed stdout', () => {
   it('keeps the server answering, and shutdown still drains', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-stdout-'));
-    const { child, url, exited, err } = await spawnServe(root);
+    const { child, url, exited, err } = await startServe(root);
     let gone = false;
     void exited.then(() => (gone = true));
 

@@ -67,31 +67,32 @@ export function copyDir(from: string, to: string): void {
 
 export interface ServeProcess {
   child: ChildProcessByStdio<null, Readable, Readable>;
-  url: string;
   /** Exit code once the process ends. */
   exited: Promise<number | null>;
   /** What it printed so far on stdout and on stderr. */
   out(): string;
   err(): string;
+  /** Its address once it prints where it listens; rejects, with its output, if it exits first. */
+  listening(): Promise<string>;
 }
 
 /**
- * `mge serve` as its own process (serve-entry.ts: the real signal path, the real exit) over
- * `<root>/rules` (the shared test rules) and `<root>/data`, with the test API keys; resolves once
- * it prints where it listens.
+ * `mge serve` as its own process (serve-entry.ts: the real signal path, the real exit) on a free
+ * loopback port; `apiKeys` is its MGE_API_KEYS (default the test keys; '' for open mode).
  */
-export async function spawnServe(root: string): Promise<ServeProcess> {
-  writeRules(join(root, 'rules'));
+export function spawnServe(opts: { rulesDir: string; dataDir: string; apiKeys?: string }): ServeProcess {
   const entry = new URL('./serve-entry.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, '--rules', join(root, 'rules'), '--data', join(root, 'data'), '--port', '0'], {
-    cwd: new URL('../../../', import.meta.url).pathname, env: { ...process.env, MGE_API_KEYS: KEY_SPEC, MGE_SECRET_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, '--rules', opts.rulesDir, '--data', opts.dataDir, '--port', '0'], {
+    cwd: new URL('../../../', import.meta.url).pathname,
+    env: { ...process.env, MGE_API_KEYS: opts.apiKeys ?? KEY_SPEC, MGE_SECRET_KEY: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
+  const listening = () => new Promise<string>((resolve, reject) => {
     const t = setInterval(() => {
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) {
@@ -101,8 +102,15 @@ export async function spawnServe(root: string): Promise<ServeProcess> {
     }, 20);
     void exited.then(() => {
       clearInterval(t);
-      reject(new Error(out + err));
+      reject(new Error(`did not start:\n${out}${err}`));
     });
   });
-  return { child, url, exited, out: () => out, err: () => err };
+  return { child, exited, out: () => out, err: () => err, listening };
+}
+
+/** spawnServe over `<root>/rules` (the shared test rules, written here) and `<root>/data`, once it listens. */
+export async function startServe(root: string): Promise<ServeProcess & { url: string }> {
+  writeRules(join(root, 'rules'));
+  const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data') });
+  return { ...served, url: await served.listening() };
 }

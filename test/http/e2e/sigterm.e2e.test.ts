@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/ir/types.js';
 import { KEYS } from '../harness.js';
-import { spawnServe } from './server.js';
+import { startServe } from './server.js';
 
 describe('graceful shutdown', () => {
   it('answers or refuses every check, and logs every answered decision', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-sigterm-'));
-    const { child, url, exited, out: stdout, err: stderr } = await spawnServe(root);
+    const { child, url, exited, out: stdout, err: stderr } = await startServe(root);
     const out = () => stdout() + stderr();
 
     const answered: Decision[] = [];

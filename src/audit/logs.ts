@@ -24,6 +24,9 @@ interface Entry {
 
 const ignore = () => undefined;
 
+/** When the tenant's log failed: its opening, or (once open) a write to its store; undefined if it has not. */
+const failedAtOf = (e: Entry): number | undefined => e.failedAt ?? e.opened?.failedAt;
+
 export class AuditLogs {
   private readonly entries = new Map<string, Entry>();
   private readonly reopenAfterMs: number;
@@ -47,7 +50,7 @@ export class AuditLogs {
   get(tenant: string): Promise<AuditLog> {
     let entry = this.entries.get(tenant);
     // Usually nothing failed: then no clock is read on the way to every append.
-    const failedAt = entry === undefined ? undefined : entry.failedAt ?? entry.opened?.failedAt;
+    const failedAt = entry === undefined ? undefined : failedAtOf(entry);
     if (entry !== undefined && failedAt !== undefined && this.now() - failedAt >= this.reopenAfterMs) {
       this.entries.delete(tenant);
       // The failed log closes first: its store must be done before the file is read again.
@@ -66,7 +69,7 @@ export class AuditLogs {
 
   /** Whether no log is failed right now (one that did not open, or whose store failed). */
   usable(): boolean {
-    for (const e of this.entries.values()) if (e.failedAt !== undefined || e.opened?.failedAt !== undefined) return false;
+    for (const e of this.entries.values()) if (failedAtOf(e) !== undefined) return false;
     return true;
   }
 

@@ -11,7 +11,7 @@
 //                 machinery as mge serve, around an echo.
 
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { nodeCheckTurn } from '../dist/src/adapters/node-check-turn.js';
 import { preReadBodyOf } from '../dist/src/adapters/node-body.js';
 import { startNodeServer } from '../dist/src/adapters/node-server.js';
@@ -21,8 +21,9 @@ const preRead = process.argv.includes('--pre-read') || process.argv.includes('--
 const turn = process.argv.includes('--as-mge') ? nodeCheckTurn() : undefined;
 const decoder = new TextDecoder();
 const app = new Hono();
-if (turn) app.post('/echo', async (c) => (await turn(), c.json(JSON.parse(decoder.decode(preReadBodyOf(c.env)?.bytes)))));
-else if (preRead) app.post('/echo', (c) => c.json(JSON.parse(decoder.decode(preReadBodyOf(c.env)?.bytes))));
+const echoPreRead = (c: Context) => c.json(JSON.parse(decoder.decode(preReadBodyOf(c.env)?.bytes)));
+if (turn) app.post('/echo', async (c) => (await turn(), echoPreRead(c)));
+else if (preRead) app.post('/echo', echoPreRead);
 else app.post('/echo', async (c) => c.json(await c.req.json()));
 
 const listening = (port: number): void => void process.stdout.write(`bare: listening on http://127.0.0.1:${port}\n`);

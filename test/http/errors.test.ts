@@ -33,6 +33,20 @@ describe('request limits and strict JSON (SPEC §2)', () => {
     expect((await h.call('POST', CHECK, { key: KEYS.acmeChecker, raw })).status).toBe(200);
   });
 
+  it('holds a request inside a batch to the same depth limit as alone', async () => {
+    // `{"requests": [...]}` adds two levels; they do not count against the request's 32.
+    const nested = (levels: number) => `{"action":"x","context":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}}`;
+    const ok = await h.call('POST', `${CHECK}/batch`, { key: KEYS.acmeChecker, raw: `{"requests":[${nested(31)}]}` });
+    expect(ok.status).toBe(200);
+    const deep = await h.call('POST', `${CHECK}/batch`, { key: KEYS.acmeChecker, raw: `{"requests":[${nested(31)},${nested(32)}]}` });
+    expect(deep.status).toBe(400);
+    expect((await problem(deep)).detail).toBe('malformed JSON: a request in the batch is nested deeper than 32');
+    // the wrapper itself cannot be used to nest deeper: the limit is the request's, plus two
+    const wrapped = await h.call('POST', `${CHECK}/batch`, { key: KEYS.acmeChecker, raw: `{"requests":[[${nested(31)}]]}` });
+    expect(wrapped.status).toBe(400);
+    expect((await problem(wrapped)).detail).toContain('nested deeper than 32');
+  });
+
   it('refuses a body that is not declared JSON with 415', async () => {
     const res = await h.call('POST', CHECK, { key: KEYS.acmeChecker, raw: '{"action":"x"}', type: 'text/plain' });
     expect(res.status).toBe(415);

@@ -3,7 +3,7 @@
 
 import type { Hono } from 'hono';
 import type { Json } from '../../ir/types.js';
-import { readJson } from '../body.js';
+import { readJson, type PreReadBody } from '../body.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { guard } from '../guard.js';
 import { BadRequest, HttpProblem } from '../problem.js';
@@ -27,6 +27,24 @@ async function measured(ctx: AppContext, tenant: string, work: () => Promise<Rec
     throw err;
   }
 }
+
+/**
+ * A batch body: `{"requests": [...]}` adds two levels of nesting, which do not count against
+ * the depth limit, so a request that is accepted alone is accepted inside a batch too.
+ */
+async function readBatch(req: Request, ctx: AppContext, preRead: PreReadBody | undefined): Promise<Json> {
+  const { maxDepth } = ctx.limits;
+  try {
+    return await readJson(req, { ...ctx.limits, maxDepth: maxDepth + BATCH_WRAPPER_DEPTH }, preRead);
+  } catch (err) {
+    if (err instanceof BadRequest && err.extensions.reason === 'too_deep') {
+      throw new BadRequest(`malformed JSON: a request in the batch is nested deeper than ${maxDepth}`, err.extensions);
+    }
+    throw err;
+  }
+}
+
+const BATCH_WRAPPER_DEPTH = 2;
 
 /** A fresh object per response: @hono/node-server adds Content-Length to the one it is given. */
 const jsonType = (): { 'content-type': string } => ({ 'content-type': 'application/json' });
@@ -52,7 +70,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     return ctx.lifecycle.run(async () => {
       const recorded = await measured(ctx, tenant, async () => {
         await ctx.checkTurn?.(); // at once unless the adapter defers (AppDeps.checkTurn)
-        const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
+        const body = await readBatch(c.req.raw, ctx, ctx.preReadBody(c.env));
         if (!isObject(body) || !Array.isArray(body.requests) || Object.keys(body).length !== 1) {
           throw new BadRequest('a batch is `{"requests": [...]}` and nothing else');
         }

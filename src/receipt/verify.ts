@@ -27,6 +27,7 @@ export interface VerifyOptions {
   keys: VerificationKeys;
   /** The action about to be executed, exactly as sent to the check; enables action_mismatch. */
   action?: Json;
+  /** The check's context (absent: `{}`); only with `action`, alone it fails as action_mismatch. */
   context?: Json;
   /** The verifier's own id; a receipt bound to another audience is refused. */
   audience?: string;
@@ -106,6 +107,9 @@ export async function verifyReceipt(decision: unknown, opts: VerifyOptions): Pro
 
   if ((await computeDecisionHash(p.decision, backend)) !== p.receipt.decision_hash) return fail('decision_mismatch', single);
 
+  // `context` alone cannot be checked (action_hash covers both): refused rather than ignored,
+  // so a caller who meant to bind the context is never told it was checked.
+  if (opts.action === undefined && opts.context !== undefined) return fail('action_mismatch', single);
   if (opts.action !== undefined) {
     let actionHash: string;
     try {

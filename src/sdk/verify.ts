@@ -26,6 +26,7 @@ export interface VerifierKeys {
 export interface VerifyReceiptOptions extends VerifierKeys {
   /** The action about to be executed, exactly as sent to the check (enables `action_mismatch`). */
   action?: Action;
+  /** The check's context (absent: `{}`); only together with `action`. */
   context?: Context;
   /** This executor's id: a receipt bound to another audience is refused. */
   audience?: string;
@@ -62,6 +63,9 @@ export async function importVerifierKeys(keys: VerifierKeys): Promise<KeyRing> {
  * if (!r.valid) throw new Error(`refusing to execute: ${r.reason}`)
  */
 export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOptions): Promise<VerifyResult> {
+  if (opts.context !== undefined && opts.action === undefined) {
+    throw new MGEConfigError('verifyReceipt: `context` needs `action` (the receipt binds the two together; a context alone cannot be checked)');
+  }
   const keys = opts.keyRing ?? (await importVerifierKeys(opts));
   return verifyWithKeys(decision, {
     keys,

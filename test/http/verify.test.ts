@@ -38,6 +38,14 @@ describe('POST /api/v1/receipts/verify', () => {
     expect((await verify(KEYS.acmeChecker, { decision: d })).json).toEqual({ valid: true });
   });
 
+  it('refuses a context without its action with 400, and leaves the nonce unspent', async () => {
+    const d = await decide(KEYS.acmeChecker, { action: ACTION, context: { environment: 'staging' } });
+    const res = await h.call('POST', VERIFY, { key: KEYS.acmeChecker, body: { decision: d, context: { environment: 'production' } } });
+    expect(res.status).toBe(400);
+    expect((await problem(res)).detail).toContain('`context` needs `action`');
+    expect((await verify(KEYS.acmeChecker, { decision: d, action: ACTION, context: { environment: 'staging' } })).json).toEqual({ valid: true });
+  });
+
   it('refuses an expired receipt', async () => {
     const d = await decide(KEYS.acmeChecker);
     now += 60_000 + 5_001;

@@ -57,6 +57,8 @@ describe.each([['HS256', hsSigner], ['Ed25519', edSigner]] as const)('verifyRece
     const d = await signed(s);
     expect((await verifyReceipt(d, { keys: s.keys, now: T0, action: { ...ACTION, table: 'admins' }, context: CONTEXT })).reason).toBe('action_mismatch');
     expect((await verifyReceipt(d, { keys: s.keys, now: T0, action: ACTION })).reason).toBe('action_mismatch');
+    // a context alone cannot be checked against action_hash: refused, never silently ignored
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0, context: CONTEXT })).reason).toBe('action_mismatch');
     // a bare-string action hashes as received, not expanded
     const bare = await signed(s, { action_hash: await computeActionHash('db.read', undefined) });
     expect((await verifyReceipt(bare, { keys: s.keys, now: T0, action: 'db.read' })).valid).toBe(true);

@@ -48,6 +48,12 @@ describe('verifyReceipt (offline)', () => {
     expect(await v({ ...signed, receipt: { ...signed.receipt, nonce: 'x' } }, {})).toBe('malformed');
   });
 
+  it('refuses to check a context without its action (it cannot be checked alone)', async () => {
+    const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
+    await expect(verifyReceipt(signed, { secret, context: { environment: 'production' } })).rejects.toThrow(MGEConfigError);
+    await expect(verifyReceipt(signed, { secret, context: { environment: 'production' } })).rejects.toThrow('`context` needs `action`');
+  });
+
   it('refuses the second use of a receipt when given a nonce store', async () => {
     const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
     const nonceStore = new MemoryNonceStore();

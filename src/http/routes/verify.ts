@@ -30,6 +30,9 @@ export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       const { decision, action, context, audience } = body;
       if (!isObject(decision)) throw new BadRequest('`decision` must be the decision object as returned by the check');
       if (audience !== undefined && typeof audience !== 'string') throw new BadRequest('`audience` must be a string');
+      if (context !== undefined && action === undefined) {
+        throw new BadRequest('`context` needs `action`: the receipt binds the two together (action_hash), so a context alone cannot be checked');
+      }
       if (typeof decision.tenant === 'string' && decision.tenant !== tenant) {
         throw new Forbidden('the receipt belongs to another tenant');
       }

@@ -6,7 +6,7 @@
 import type { Json } from '../ir/types.js';
 
 export type JsonInputReason =
-  | 'syntax' | 'duplicate_key' | 'unsafe_integer' | 'lone_surrogate'
+  | 'syntax' | 'duplicate_key' | 'unsafe_integer' | 'number_out_of_range' | 'lone_surrogate'
   | 'too_deep' | 'string_too_long' | 'array_too_long' | 'too_large';
 
 /** Why a body was refused; `message` follows the Cedar style (lowercase, input in backticks). */
@@ -179,12 +179,13 @@ class Parser {
     const text = m[0];
     const v = Number(text);
     // An integer token (no fraction, no exponent) is what big-integer parsers read exactly and
-    // doubles round; `1E30` is a float everywhere and stays allowed (RFC 8785 uses it).
+    // doubles round; `1E30` is a float to every parser and passes here (RFC 8785 uses it). A
+    // check request is held to more: validateRequest refuses any whole value beyond ±(2^53−1).
     if (!Number.isSafeInteger(v) && /^-?\d+$/.test(text)) {
       throw new JsonInputError('unsafe_integer', `number \`${text}\` is outside ±(2^53−1) at offset ${this.pos}`);
     }
     if (!Number.isFinite(v)) {
-      throw new JsonInputError('unsafe_integer', `number \`${text}\` is beyond the range of a 64-bit float at offset ${this.pos}`);
+      throw new JsonInputError('number_out_of_range', `number \`${text}\` is beyond the range of a 64-bit float at offset ${this.pos}`);
     }
     this.pos += text.length;
     return v;

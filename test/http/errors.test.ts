@@ -15,6 +15,10 @@ describe('request limits and strict JSON (SPEC §2)', () => {
     ['duplicate keys', '{"action":"x","action":"y"}', 400, 'duplicate key `action`'],
     ['an array of 1025 items', `{"action":"x","context":{"a":[${Array(1025).fill(0).join(',')}]}}`, 400, '1024'],
     ['an unsafe integer', '{"action":"x","context":{"n":9007199254740993}}', 400, '9007199254740993'],
+    // by value, however written (docs/trust.md, Strict input)
+    ['a whole number beyond 2^53 written as a float', '{"action":"x","context":{"n":1E30}}', 400, 'integer outside ±(2^53−1) at `request.context.n`'],
+    ['a large float (every double that large is whole)', '{"action":"x","context":{"n":-2.5e300}}', 400, 'integer outside ±(2^53−1)'],
+    ['a number beyond a double', '{"action":"x","context":{"n":1e400}}', 400, 'beyond the range of a 64-bit float'],
     ['a lone surrogate', '{"action":"x","context":{"s":"\\udc00"}}', 400, 'surrogate'],
     ['malformed JSON', '{"action":', 400, 'malformed JSON'],
     ['an empty body', '', 400, 'malformed JSON'],
@@ -26,6 +30,11 @@ describe('request limits and strict JSON (SPEC §2)', () => {
       expect((await problem(res)).detail).toContain(detail);
     });
   }
+
+  it('accepts fractions and safe whole numbers, however written', async () => {
+    const raw = '{"action":"x","context":{"a":1.5e3,"b":1e-7,"c":0.1,"d":9007199254740991,"e":-9007199254740991.0}}';
+    expect((await h.call('POST', CHECK, { key: KEYS.acmeChecker, raw })).status).toBe(200);
+  });
 
   it('accepts nesting depth 32 exactly', async () => {
     // The body is depth 1; `context` and its 30 nested objects are depths 2..32.

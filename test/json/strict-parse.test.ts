@@ -56,6 +56,7 @@ describe('parseStrictJson', () => {
     expect(reasonOf('100000000000000000000')).toBe('unsafe_integer');
     expect(parseStrictJson('1e20')).toBe(1e20); // a float literal: every parser reads it alike
     expect(errorOf('-1e400').message).toBe('number `-1e400` is beyond the range of a 64-bit float at offset 0');
+    expect(reasonOf('-1e400')).toBe('number_out_of_range');
     expect(parseStrictJson('1.5')).toBe(1.5);
     expect(errorOf('[9007199254740993]').message).toBe('number `9007199254740993` is outside ±(2^53−1) at offset 1');
   });

@@ -94,7 +94,8 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
   return app;
 }
 
-const ALLOWED_SEGMENTS = ALLOWED.map(([path, allow]) => ({ segments: path.split('/'), allow }));
+// Hono answers HEAD wherever it answers GET, so Allow names it too (RFC 9110 §9.3.2).
+const ALLOWED_SEGMENTS = ALLOWED.map(([path, allow]) => ({ segments: path.split('/'), allow: allow.replace(/^GET\b/, 'GET, HEAD') }));
 
 /** The Allow list of the route `path` names, if any (`:name` stands for one non-empty segment). */
 function allowedMethods(path: string): string | undefined {

@@ -82,10 +82,17 @@ describe('routing errors are problem+json', () => {
     await problem(res);
   });
 
+  it('names HEAD in Allow where GET is allowed, and answers it', async () => {
+    const res = await h.call('POST', '/healthz');
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+    expect((await h.call('HEAD', '/healthz')).status).toBe(200);
+  });
+
   it('405 and 404 on routes with a parameter', async () => {
     const wrong = await h.call('POST', '/api/v1/rules/some-rule', { key: KEYS.acmeAdmin, raw: '{}' });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.get('allow')).toBe('GET, PUT, DELETE');
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD, PUT, DELETE');
     expect((await problem(wrong)).detail).toBe('`POST` is not allowed on `/api/v1/rules/some-rule`');
     expect((await h.call('GET', '/api/v1/audit/proof/dec-1/x', { key: KEYS.acmeAdmin })).status).toBe(404);
     expect((await h.call('DELETE', '/api/v1/rules/', { key: KEYS.acmeAdmin })).status).toBe(404);

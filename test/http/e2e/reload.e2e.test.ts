@@ -1,7 +1,7 @@
 // Hot reload of the rules directory on a running `mge serve`: a good edit swaps the rules in,
 // a bad edit is logged with its diagnostics and ignored while the old rules keep serving.
 
-import { rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/ir/types.js';
@@ -75,5 +75,19 @@ describe('hot reload', () => {
     await until('the delete entry', async () => (await ruleChanges(KEYS.acmeAuditor)).length === 2);
     expect((await ruleChanges(KEYS.acmeAuditor))[1]).toMatchObject({ rule_id: 'no-friday', op: 'delete', by: 'rules-dir' });
     expect(await approved('deploy.friday')).toBe(true);
+  });
+
+  it('reloads edits to a file that an editor replaced by a rename', async () => {
+    const file = join(e.rulesDir, 'no-sunday.yaml');
+    const rule = (message: string) => `rule_id: no-sunday\nprohibited:\n  - message: ${message}\n    when: action.type == "deploy.sunday"\n`;
+    writeFileSync(file, rule('first'));
+    await until('the new file', async () => !(await approved('deploy.sunday')));
+    let before = await version();
+    writeFileSync(`${file}.tmp`, rule('second')); // how editors save atomically
+    renameSync(`${file}.tmp`, file);
+    await until('the replaced file', async () => (await version()) !== before);
+    before = await version();
+    writeFileSync(file, rule('third')); // in place, after the rename: once went unseen
+    await until('the edit after the rename', async () => (await version()) !== before);
   });
 });

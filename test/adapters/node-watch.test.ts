@@ -1,0 +1,81 @@
+// The rules directory watcher (src/adapters/node-watch.ts) against the ways files really change:
+// written in place, replaced by a rename (sed -i, mv, editors that save atomically), and in
+// directories created or removed while it runs. Each step must be seen on its own.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { watchRules, type RulesWatcher } from '../../src/adapters/node-watch.js';
+
+let dir: string;
+let watcher: RulesWatcher | undefined;
+let seen = 0;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mge-watch-'));
+  mkdirSync(join(dir, 'tenants', 'acme'), { recursive: true });
+  writeFileSync(join(dir, 'x.yaml'), 'a');
+  seen = 0;
+  watcher = watchRules(dir, () => seen++, { debounceMs: 20 });
+});
+
+afterEach(() => {
+  watcher?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Makes one change and waits until the watcher reported it (fails after 3 s). */
+async function change(what: string, edit: () => void): Promise<void> {
+  const before = seen;
+  edit();
+  const end = Date.now() + 3000;
+  while (seen === before) {
+    if (Date.now() > end) throw new Error(`not seen: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 60)); // let the burst settle before the next step
+}
+
+const replace = (file: string, text: string) => {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+};
+
+describe('watchRules', () => {
+  it('keeps seeing a file after it was replaced by a rename', async () => {
+    const x = join(dir, 'x.yaml');
+    await change('an edit in place', () => writeFileSync(x, 'b'));
+    await change('a replace by rename', () => replace(x, 'c'));
+    await change('an edit in place after the rename', () => writeFileSync(x, 'd'));
+    await change('sed -i', () => execFileSync('sed', ['-i', 's/d/e/', x]));
+    await change('an edit in place after sed -i', () => writeFileSync(x, 'f'));
+  });
+
+  it('follows subdirectories, new ones and replaced files in them', async () => {
+    const y = join(dir, 'tenants', 'acme', 'y.yaml');
+    await change('a new file in a subdirectory', () => writeFileSync(y, 'a'));
+    await change('a replace by rename in it', () => replace(y, 'b'));
+    await change('an edit in place after it', () => writeFileSync(y, 'c'));
+    const z = join(dir, 'tenants', 'globex', 'z.yaml');
+    await change('a new subdirectory with a file', () => {
+      mkdirSync(join(dir, 'tenants', 'globex'));
+      writeFileSync(z, 'a');
+    });
+    await change('an edit in the new subdirectory', () => writeFileSync(z, 'b'));
+    await change('the subdirectory removed', () => rmSync(join(dir, 'tenants', 'globex'), { recursive: true }));
+    await change('recreated with a file', () => {
+      mkdirSync(join(dir, 'tenants', 'globex'));
+      writeFileSync(z, 'c');
+    });
+    await change('an edit in the recreated subdirectory', () => writeFileSync(z, 'd'));
+  });
+
+  it('reports nothing after close', async () => {
+    watcher!.close();
+    writeFileSync(join(dir, 'x.yaml'), 'z');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toBe(0);
+  });
+});

@@ -54,7 +54,10 @@ function parseRoles(text: string, entry: number): Role[] {
  */
 export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
   const entries = spec.split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== '');
+  // Separators and nothing else is a list gone wrong, not a wish for the open mode.
+  if (entries.length === 0 && spec.trim() !== '') throw new ApiKeySpecError('MGE_API_KEYS lists no key; leave it empty or unset for the open local mode');
   const keys: ApiKey[] = [];
+  const entryOfKey = new Map<string, number>();
   for (const [i, entry] of entries.entries()) {
     const n = i + 1;
     const first = entry.indexOf(':');
@@ -74,6 +77,12 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
       if (material.length < 16) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: key shorter than 16 characters`);
       hash = await sha256(material);
     }
+    // A key has one tenant and one set of roles (SPEC §7): a second entry would silently lose.
+    const earlier = entryOfKey.get(hex(hash));
+    if (earlier !== undefined) {
+      throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: the same key as entry ${earlier}; a key has one tenant, give its roles once joined with \`+\``);
+    }
+    entryOfKey.set(hex(hash), n);
     keys.push({ id: keyId(hash), tenant, roles, hash });
   }
   return keys;

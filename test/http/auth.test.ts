@@ -27,6 +27,18 @@ describe('parseApiKeys', () => {
     await expect(parseApiKeys(`acme:checker:sha256:abc`)).rejects.toThrow('64 hex digits');
     await expect(parseApiKeys(`acme-checker`)).rejects.toThrow('entry 1');
   });
+
+  it('refuses one key listed twice, plain or hashed, whatever the tenants (a key has one tenant)', async () => {
+    await expect(parseApiKeys(`globex:admin:${KEY_A},acme:checker:${KEY_A}`)).rejects.toThrow('entry 2: the same key as entry 1');
+    await expect(parseApiKeys(`acme:checker:${KEY_A},acme:auditor:sha256:${await hashedHex(KEY_A)}`)).rejects.toThrow('entry 2: the same key as entry 1');
+    await expect(parseApiKeys(`acme:checker:${KEY_A},acme:checker:${KEY_A}`)).rejects.not.toThrow(KEY_A);
+  });
+
+  it('refuses a list of separators only, and reads an empty one as no keys', async () => {
+    await expect(parseApiKeys(' , ')).rejects.toThrow('lists no key');
+    expect(await parseApiKeys('')).toEqual([]);
+    expect(await parseApiKeys('  ')).toEqual([]);
+  });
 });
 
 describe('authenticate', () => {

@@ -20,12 +20,20 @@ export interface LogReport {
   size: number;
   root_hash: string;
   checkpoints: number;
+  /**
+   * The largest tree_size a checkpoint vouched for (signature valid, consistent with the log);
+   * 0 when none did. Entries past it could be removed or reordered without a trace.
+   */
+  anchoredSize: number;
   /** One line per problem, naming the entry or checkpoint (1-based positions, as in the file). */
   problems: string[];
 }
 
 export interface VerifyLogInput {
-  /** The tenant the log belongs to, when known (a store); entries and checkpoints must agree. */
+  /**
+   * The tenant the log belongs to, when known (a store); entries and checkpoints must agree.
+   * Unknown (an export), it is the first decision's: a log never holds two tenants' decisions.
+   */
   tenant?: string;
   lines: AsyncIterable<string> | Iterable<string>;
   /** Checkpoints kept with the log and saved by the caller; unknown shapes are reported. */
@@ -71,6 +79,7 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
   const problems: string[] = [];
   const tree = new MerkleTree(backend.sha256);
   const seen = new Map<string, number>();
+  let tenant = input.tenant;
   let n = 0;
   for await (const line of input.lines) {
     const at = ++n;
@@ -94,13 +103,15 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
       if (first !== undefined) problems.push(`entry ${at}: decision \`${id}\` is also entry ${first} (inserted or duplicated entry)`);
       else seen.set(own(id), at);
     }
-    const problem = await checkEntry(e, input.keys, backend, input.tenant);
+    if (tenant === undefined && id !== undefined && typeof e.tenant === 'string') tenant = own(e.tenant);
+    const problem = await checkEntry(e, input.keys, backend, tenant);
     if (problem !== undefined) problems.push(`entry ${at}: ${problem}`);
   }
   await tree.settled();
   const root = await tree.root(n);
 
   let prevSize = 0;
+  let anchoredSize = 0;
   for (const [i, cp] of input.checkpoints.entries()) {
     const name = `checkpoint ${i + 1}`;
     if (!isCheckpoint(cp)) {
@@ -108,7 +119,8 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
       continue;
     }
     const label = `${name} (tree_size ${cp.tree_size})`;
-    if (input.tenant !== undefined && cp.tenant !== input.tenant) problems.push(`${label}: of tenant \`${cp.tenant}\`, not \`${input.tenant}\``);
+    const before = problems.length;
+    if (tenant !== undefined && cp.tenant !== tenant) problems.push(`${label}: of tenant \`${cp.tenant}\`, not \`${tenant}\``);
     const sig = await verifyCheckpointSignature(cp, input.keys, backend);
     if (sig !== 'ok') problems.push(`${label}: ${sig === 'unknown_kid' ? `key \`${cp.kid}\` is unknown` : 'signature does not verify'}`);
     if (cp.tree_size < prevSize) problems.push(`${label}: smaller than an earlier checkpoint (${prevSize}): the log shrank`);
@@ -126,6 +138,7 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (!grew) {
       problems.push(`${label}: root_hash does not match the log's first ${cp.tree_size} entries: an entry was changed, removed, reordered or inserted`);
     }
+    if (problems.length === before) anchoredSize = Math.max(anchoredSize, cp.tree_size);
   }
-  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: input.checkpoints.length, problems };
+  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: input.checkpoints.length, anchoredSize, problems };
 }

@@ -1,6 +1,7 @@
-// `mge audit verify --data DIR | --export FILE [--checkpoint FILE] [--jwks FILE] [--tenant T]`
-// (SPEC §9): exit 0 only if every entry, root and checkpoint verifies; 1 when something does
-// not, with one line per problem; 2 on usage errors.
+// `mge audit verify --data DIR | --export FILE [--checkpoint FILE] [--jwks FILE] [--tenant T]
+// [--unanchored]` (SPEC §9): exit 0 only if every entry, root and checkpoint verifies and a
+// checkpoint anchors the log; 1 when something does not, with one line per problem; 2 on usage
+// errors.
 //
 // Keys: MGE_SECRET_KEY, the data dir's `secret.key` and `ed25519.jwk`, and `--jwks FILE`.
 
@@ -21,7 +22,7 @@ export interface CliIo {
 
 const processIo: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
-const USAGE = 'usage: mge audit verify --data DIR | --export FILE [--checkpoint FILE] [--jwks FILE] [--tenant T]';
+const USAGE = 'usage: mge audit verify --data DIR | --export FILE [--checkpoint FILE] [--jwks FILE] [--tenant T] [--unanchored]';
 
 async function readOptional(file: string): Promise<string | undefined> {
   try {
@@ -95,9 +96,29 @@ async function verifyFile(file: string, input: Omit<VerifyLogInput, 'lines'>): P
   return r;
 }
 
-function report(io: CliIo, name: string, r: LogReport): void {
-  if (r.ok) io.out(`${name}: ok: ${r.size} entries, root ${r.root_hash}, ${r.checkpoints} checkpoints verified\n`);
+/**
+ * Prints the outcome and says whether it passed. Entries are only vouched for as a whole (none
+ * removed, reordered or inserted; rule changes unchanged) up to the largest checkpoint that
+ * verified: a log no checkpoint covers fails unless `--unanchored` accepts the entries alone.
+ */
+function report(io: CliIo, name: string, r: LogReport, unanchored: boolean): boolean {
   for (const p of r.problems) io.err(`error: ${name}: ${p}\n`);
+  if (!r.ok) return false;
+  const line = `${name}: ok: ${r.size} entries, root ${r.root_hash}, ${r.checkpoints} checkpoints verified`;
+  if (r.size === 0 || r.anchoredSize === r.size) {
+    io.out(`${line}\n`);
+    return true;
+  }
+  if (r.anchoredSize > 0) {
+    io.out(`${line}; entries ${r.anchoredSize + 1}–${r.size} are after the last checkpoint (their removal would leave no trace)\n`);
+    return true;
+  }
+  if (unanchored) {
+    io.out(`${line}; not anchored (--unanchored): each entry checked alone, not the log as a whole\n`);
+    return true;
+  }
+  io.err(`error: ${name}: not anchored: no checkpoint covers this log, so a removed, reordered or inserted entry, or a changed rule change, would go unseen; give \`--checkpoint FILE\` (saved from GET /api/v1/audit/checkpoint), or \`--unanchored\` to check each entry alone\n`);
+  return false;
 }
 
 function tenantOf(cps: unknown[]): string | undefined {
@@ -106,7 +127,8 @@ function tenantOf(cps: unknown[]): string | undefined {
 }
 
 async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, { values: ['data', 'export', 'checkpoint', 'jwks', 'tenant'] });
+  const args = parseArgs(argv, { values: ['data', 'export', 'checkpoint', 'jwks', 'tenant'], booleans: ['unanchored'] });
+  const unanchored = args.flags.get('unanchored') === true;
   const dataDir = stringFlag(args, 'data');
   const exportFile = stringFlag(args, 'export');
   if ((dataDir === undefined) === (exportFile === undefined) || args.positionals.length > 0) throw new UsageError('give exactly one of `--data DIR` or `--export FILE`');
@@ -123,8 +145,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   if (exportFile !== undefined) {
     const tenant = stringFlag(args, 'tenant') ?? tenantOf(savedCps);
     const r = await verifyFile(exportFile, { tenant, checkpoints: savedCps, keys, backend });
-    report(io, `export \`${exportFile}\``, r);
-    return r.ok ? 0 : 1;
+    return report(io, `export \`${exportFile}\``, r, unanchored) ? 0 : 1;
   }
   const factory = new NodeAuditStoreFactory(dataDir!);
   const only = stringFlag(args, 'tenant');
@@ -139,8 +160,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
     const extra = savedCps.filter((c) => tenantOf([c]) === tenant);
     // Read the file as it is: opening the store would repair a torn tail before we looked.
     const r = await verifyFile(join(dir, 'log.jsonl'), { tenant, checkpoints: [...kept, ...extra], keys, backend });
-    report(io, `tenant \`${tenant}\``, r);
-    ok &&= r.ok;
+    ok = report(io, `tenant \`${tenant}\``, r, unanchored) && ok;
   }
   return ok ? 0 : 1;
 }

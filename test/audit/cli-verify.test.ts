@@ -77,7 +77,7 @@ describe('mge audit verify', () => {
   it('passes a clean data dir and a clean export', async () => {
     const d = await run('verify', '--data', clean);
     expect(d).toMatchObject({ code: 0, err: '' });
-    expect(d.out).toMatch(/^tenant `acme`: ok: 10 entries, root [0-9a-f]{64}, 2 checkpoints verified\n$/);
+    expect(d.out).toMatch(/^tenant `acme`: ok: 10 entries, root [0-9a-f]{64}, 2 checkpoints verified; entries 9–10 are after the last checkpoint \(their removal would leave no trace\)\n$/);
     const e = await run('verify', '--export', exportFile, '--checkpoint', savedCp, '--data', clean).catch(() => undefined);
     expect(e?.code).toBe(2); // --data and --export together is a usage error
     process.env.MGE_SECRET_KEY = SECRET;
@@ -85,6 +85,43 @@ describe('mge audit verify', () => {
       const x = await run('verify', '--export', exportFile, '--checkpoint', savedCp);
       expect(x).toMatchObject({ code: 0, err: '' });
       expect(x.out).toContain('ok: 10 entries');
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
+  });
+
+  it('fails an export no checkpoint anchors, unless --unanchored accepts each entry alone', async () => {
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      const lines = (await readFile(exportFile, 'utf8')).trimEnd().split('\n');
+      const alone = await run('verify', '--export', exportFile);
+      expect(alone.code).toBe(1);
+      expect(alone.err).toContain('not anchored: no checkpoint covers this log');
+      // what only a checkpoint could reveal: the export passes with --unanchored, and says so
+      const short = join(base, 'unanchored-short.jsonl');
+      await writeFile(short, [lines[0], lines[2], lines[1], ...lines.slice(3, 8)].map((l) => l + '\n').join(''));
+      expect((await run('verify', '--export', short)).code).toBe(1);
+      const accepted = await run('verify', '--export', short, '--unanchored');
+      expect(accepted).toMatchObject({ code: 0, err: '' });
+      expect(accepted.out).toContain('not anchored (--unanchored): each entry checked alone');
+      // with the checkpoint the same file fails on its content
+      expect((await run('verify', '--export', short, '--checkpoint', savedCp)).err).toContain('root_hash does not match');
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
+  });
+
+  it('refuses another tenant\'s decision in an export, the tenant known from its first decision', async () => {
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      const signer = await createSigner({ hs256Secret: SECRET, backend: nodeCryptoBackend });
+      const foreign = canonicalize((await signer.sign({ ...decision(50), tenant: 'globex' })) as unknown as Json);
+      const lines = (await readFile(exportFile, 'utf8')).trimEnd().split('\n');
+      const mixed = join(base, 'mixed.jsonl');
+      await writeFile(mixed, [...lines.slice(0, 3), foreign, ...lines.slice(3)].map((l) => l + '\n').join(''));
+      const r = await run('verify', '--export', mixed, '--unanchored');
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('entry 4: decision of tenant `globex` in the log of tenant `acme`');
     } finally {
       delete process.env.MGE_SECRET_KEY;
     }

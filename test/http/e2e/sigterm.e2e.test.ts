@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { auditCommand } from '../../../src/cli/audit.js';
 import type { Decision } from '../../../src/ir/types.js';
 import { KEYS } from '../harness.js';
 import { startServe } from './server.js';
@@ -54,5 +55,10 @@ describe('graceful shutdown', () => {
     const missing = answered.filter((d) => !logged.has(d.decision_id));
     expect(missing, 'answered decisions missing from the log').toEqual([]);
     expect(out()).toContain('"msg":"stopped; audit log flushed"');
+    // A checkpoint was kept on the way out: the whole log is vouched for, nothing left unanchored.
+    let verified = '';
+    const verifyCode = await auditCommand(['verify', '--data', join(root, 'data'), '--tenant', 'acme'], { out: (s) => { verified += s; }, err: (s) => { verified += s; } });
+    expect(verifyCode, verified).toBe(0);
+    expect(verified).toMatch(/^tenant `acme`: ok: \d+ entries, root [0-9a-f]{64}, [1-9]\d* checkpoints verified\n$/);
   }, 60_000);
 });

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { createEngineFromDir } from '../adapters/node.js';
 import { RequestError, RuleLoadError } from '../engine/engine.js';
+import { TENANT_PATTERN } from '../http/api-keys.js';
 import { formatDiagnostic } from '../diagnostics/format.js';
 import { parseStrictJson } from '../json/strict-parse.js';
 import { parseArgs, stringFlag, UsageError } from './args.js';
@@ -13,12 +14,14 @@ export async function checkCommand(argv: string[]): Promise<number> {
     const args = parseArgs(argv, { values: ['rules', 'tenant', 'request'], booleans: ['explain'] });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument \`${args.positionals[0]}\``);
     const rulesDir = stringFlag(args, 'rules') ?? process.env.MGE_RULES_DIR ?? './rules';
+    const tenant = stringFlag(args, 'tenant');
+    if (tenant !== undefined && !TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant name \`${tenant}\` (letters, digits, \`_\`, \`.\`, \`-\`; not starting with \`.\`)`);
     const requestFile = stringFlag(args, 'request') ?? '-';
     const text = requestFile === '-' ? await readStdin() : await readFile(requestFile, 'utf8');
     const request = parseStrictJson(text);
     const engine = await createEngineFromDir(rulesDir);
     const decision = await engine.evaluate(request, {
-      tenant: stringFlag(args, 'tenant'),
+      tenant,
       explain: args.flags.get('explain') === true,
     });
     process.stdout.write(JSON.stringify(decision, null, 2) + '\n');

@@ -74,7 +74,10 @@ export function auditPort(logs: AuditLogs, signer: CheckpointSigner): AuditPort 
       return ranged(log.proof(decisionId, treeSize));
     },
     async consistency(tenant, first, second) {
-      return ranged((await logs.get(tenant)).consistency(first, second));
+      const log = await logs.get(tenant);
+      const size = await log.durableSize();
+      if (second > size) throw new AuditRangeError(`\`second\` (${second}) is larger than the log (${size} entries)`);
+      return ranged(log.consistency(first, second));
     },
     tenants: () => logs.tenants(),
     usable: () => logs.usable(),

@@ -42,8 +42,8 @@ const ruleText = {
     required: true,
     content: {
       'application/json': { schema: { type: 'object' } },
-      'application/yaml': { schema: { type: 'string' } },
-      'text/markdown': { schema: { type: 'string' }, description: 'MDC (also text/x-mdc, text/mdc)' },
+      'application/yaml': { schema: { type: 'string' }, description: 'YAML (also application/x-yaml, text/yaml, text/x-yaml)' },
+      'text/markdown': { schema: { type: 'string' }, description: 'MDC (also text/x-markdown, text/mdc, text/x-mdc)' },
     },
   },
 };

@@ -54,6 +54,10 @@ describe('mge check (SPEC §9)', () => {
     const acme = mge(['check', '--rules', dir, '--tenant', 'acme'], read);
     expect(acme.code).toBe(1);
     expect(JSON.parse(acme.stdout)).toMatchObject({ tenant: 'acme', reasoning: 'Denied by acme-only: acme never reads' });
+    // tenant names are what keys and the rules directory allow: no path in disguise
+    const escape = mge(['check', '--rules', dir, '--tenant', '../tenants/acme'], read);
+    expect(escape.code).toBe(2);
+    expect(escape.stderr).toContain('invalid tenant name `../tenants/acme`');
   });
 
   it('exits 2 with a message on stderr for bad input, bad rules and bad usage', () => {

@@ -67,6 +67,8 @@ describe('audit routes', () => {
       expect(res.status, q).toBe(400);
       await problem(res);
     }
+    const beyond = await h.call('GET', '/api/v1/audit/consistency?first=1&second=9', { key: KEYS.acmeAuditor });
+    expect((await problem(beyond)).detail).toBe('`second` (9) is larger than the log (5 entries)');
   });
 
   it('exports JSON Lines in log order', async () => {

@@ -77,6 +77,8 @@ describe('PUT /api/v1/rules/:rule_id', () => {
     const after = ((await (await h.call('GET', '/api/v1/rules', { key: KEYS.acmeChecker })).json()) as { policy_version: string }).policy_version;
     expect(after).toBe(before);
     expect(await approved(KEYS.acmeChecker, 'db.delete')).toBe(false);
+    const metrics = await (await h.call('GET', '/metrics')).text();
+    expect(metrics).toContain('mge_rule_reloads_total{source="api",result="rejected"} 1');
   });
 
   it('refuses a body whose rule is not the one the path names (422)', async () => {

@@ -41,6 +41,16 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     }
   }
 
+  /** Counts a PUT refused as invalid (422) or conflicting (409), whichever step refused it. */
+  async function countRejected<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof InvalidRule || err instanceof Conflict) ctx.metrics.reloads.inc({ source: 'api', result: 'rejected' });
+      throw err;
+    }
+  }
+
   /** Appends `{kind: rule_change}` for each id; the change is already live, so a failure is reported, not undone. */
   async function audit(tenant: string, by: string, op: 'put' | 'delete', ruleIds: string[]): Promise<void> {
     const policyVersion = ctx.engine.policy(tenant).policyVersion;
@@ -89,7 +99,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   app.put('/api/v1/rules/:rule_id', guard(ctx, 'admin'), (c) => {
     const { tenant, keyId } = c.get('principal');
     const id = c.req.param('rule_id');
-    return ctx.lifecycle.run(async () => {
+    return ctx.lifecycle.run(() => countRejected(async () => {
       const format = ruleFormat(c.req.raw.headers);
       const text = await readBodyText(c.req.raw, ctx.limits.maxBytes, ctx.preReadBody(c.env));
       // Parsed once here only to hold the body to the rule the path names, before any swap.
@@ -107,14 +117,13 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         throw err;
       }
       if (!result.ok) {
-        ctx.metrics.reloads.inc({ source: 'api', result: 'rejected' });
         if ('conflict' in result) throw new Conflict(result.conflict);
         throw invalid(result.diagnostics);
       }
       await persist(tenant, (store) => store.save({ tenant, ruleId: id, text, format }));
       await audit(tenant, keyId, 'put', result.ruleIds);
       return c.json({ rule_ids: result.ruleIds, policy_version: result.policyVersion }, existed ? 200 : 201);
-    });
+    }));
   });
 
   app.delete('/api/v1/rules/:rule_id', guard(ctx, 'admin'), (c) => {

@@ -29,8 +29,8 @@ export function readYaml(text: string, file: string, firstLine = 1): ReadResult 
   const docs = withoutStackTraces(() => parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, schema: 'core' }));
   for (const doc of Array.isArray(docs) ? docs : []) {
     // One real error cascades into many; the first few say all there is to say.
-    for (const e of doc.errors.slice(0, MAX_ERRORS_PER_DOCUMENT)) diagnostics.push(yamlDiagnostic(e, 'error', lines));
-    for (const w of doc.warnings.slice(0, MAX_ERRORS_PER_DOCUMENT)) diagnostics.push(yamlDiagnostic(w, 'warning', lines));
+    for (const e of doc.errors.slice(0, MAX_ERRORS_PER_DOCUMENT)) diagnostics.push(yamlDiagnostic(e, 'error', lines, text));
+    for (const w of doc.warnings.slice(0, MAX_ERRORS_PER_DOCUMENT)) diagnostics.push(yamlDiagnostic(w, 'warning', lines, text));
     // After a syntax error the recovered tree is guesswork; normalizing it would only add noise.
     if (doc.errors.length > 0 || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
     const v = new Converter(text, lines, diagnostics).convert(doc.contents, 0);
@@ -56,8 +56,12 @@ function withoutStackTraces<T>(f: () => T): T {
   }
 }
 
-function yamlDiagnostic(e: YAMLError, severity: 'error' | 'warning', lines: LineIndex): Diagnostic {
-  const span = lines.span(e.pos[0], Math.max(e.pos[0], e.pos[1]));
+function yamlDiagnostic(e: YAMLError, severity: 'error' | 'warning', lines: LineIndex, text: string): Diagnostic {
+  // An error found only at the end of the text (an unclosed `[`, say) is placed after its last
+  // character, not on the empty line past the final newline, which no editor shows.
+  const end = text.trimEnd().length;
+  const start = e.pos[0] > end ? end : e.pos[0];
+  const span = lines.span(start, Math.max(start, Math.min(e.pos[1], Math.max(end, start))));
   return { severity, code: 'yaml-syntax', message: cedarMessage(e.message), span };
 }
 

@@ -40,9 +40,11 @@ describe('readYaml', () => {
       '1:4 error yaml-syntax: nested mappings are not allowed in compact mappings',
       '1:4 error yaml-syntax: implicit keys need to be on a single line',
     ]);
+    // found at the end of the text: placed after its last character, not past the final newline
     expect(lines(readYaml('a: 1\nb: "x\n', 'r.yaml').diagnostics)[0]).toBe(
-      '3:1 error yaml-syntax: missing closing "quote',
+      '2:6 error yaml-syntax: missing closing "quote',
     );
+    expect(lines(readYaml('rule_id: x\nprohibited:\n  - message: [oops\n\n', 'r.yaml').diagnostics)[0]).toMatch(/^3:19 error yaml-syntax: flow sequence/);
   });
 
   it('puts user text quoted by the package in backticks (regression: `|.:` ended a message with a period)', () => {

@@ -3,7 +3,7 @@
 // restarts without the operator handling a secret.
 
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { link, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const SECRET_FILE = 'secret.key';
@@ -17,19 +17,45 @@ export type SecretSource = 'env' | 'data-dir' | 'generated';
 export async function loadOrCreateSecret(fromEnv: string | undefined, dataDir: string): Promise<{ secret: string; source: SecretSource }> {
   if (fromEnv !== undefined && fromEnv !== '') return { secret: fromEnv, source: 'env' };
   const file = join(dataDir, SECRET_FILE);
-  try {
-    const secret = (await readFile(file, 'utf8')).trim();
-    if (secret !== '') return { secret, source: 'data-dir' };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let kept: string | undefined;
+    try {
+      kept = (await readFile(file, 'utf8')).trim();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (kept !== undefined && kept !== '') return { secret: kept, source: 'data-dir' };
+    // An empty file is what an older first start left when its disk was full: no receipt was
+    // ever signed with it, so a new secret replaces it (the caller holds the data dir's lock).
+    if (kept === '') await unlink(file);
+    const secret = randomBytes(32).toString('base64url');
+    if (await writeNewFile(file, secret + '\n')) return { secret, source: 'generated' };
+    // Another process created it meanwhile: read that one.
   }
-  const secret = randomBytes(32).toString('base64url');
-  // `wx`: two servers starting on one empty data dir must not overwrite each other's secret.
+  throw new Error(`\`${file}\` keeps changing while it is read; is another server starting on this data directory?`);
+}
+
+/**
+ * Writes `text` to `file` only if no file has that name, never leaving it half written: the
+ * bytes go to a temporary file, are synced, and are linked in under the name at once (a link
+ * fails if the name exists, as `wx` would). False if the name was taken.
+ */
+async function writeNewFile(file: string, text: string): Promise<boolean> {
+  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    await writeFile(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await link(tmp, file);
+    return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateSecret(undefined, dataDir);
-    throw err;
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new Error(`cannot keep the generated secret in \`${file}\`: ${(err as Error).message}`);
+  } finally {
+    await unlink(tmp).catch(() => undefined);
   }
-  return { secret, source: 'generated' };
 }

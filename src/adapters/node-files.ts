@@ -1,11 +1,19 @@
 // Reads a rules directory into `RuleSource`s for the web-standard loader (src/rules/load.ts).
 // Choices: dotfiles and dot-directories are skipped (editor swap files, .git); `README.md` in
-// any folder is documentation, not a rule; symlinked files are followed, symlinked directories
-// are not (a link cycle must not hang the server at start-up).
+// any folder is documentation, not a rule. Symbolic links are followed, to files and to
+// directories (a rules tree assembled from shared folders is common); a link back into its own
+// ancestry is an error, not an endless walk. A name with a rule extension that is not a readable
+// file (a dangling link, a FIFO) is an error too: a rule the operator meant to deploy is never
+// skipped without a word.
 
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatOf, type RuleSource } from '../rules/load.js';
+
+/** A rules directory that cannot be read as intended; the message names the path. */
+export class RulesDirError extends Error {
+  override readonly name = 'RulesDirError';
+}
 
 /**
  * All rule files under `dir`, recursively, sorted by path; `path` is relative to `dir` with `/`.
@@ -14,19 +22,26 @@ import { formatOf, type RuleSource } from '../rules/load.js';
  */
 export async function readRulesDir(dir: string): Promise<RuleSource[]> {
   const out: RuleSource[] = [];
-  await walk(dir, '', out);
+  await walk(dir, '', out, [await realpath(dir)]);
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-async function walk(root: string, rel: string, out: RuleSource[]): Promise<void> {
+/** `ancestry`: the real paths of the directories from the root down to `rel`. */
+async function walk(root: string, rel: string, out: RuleSource[], ancestry: string[]): Promise<void> {
   const entries = await readdir(join(root, rel), { withFileTypes: true });
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const path = rel === '' ? e.name : `${rel}/${e.name}`;
     const full = join(root, path);
-    const isFile = e.isFile() || (e.isSymbolicLink() && (await stat(full).catch(() => null))?.isFile() === true);
-    if (e.isDirectory()) await walk(root, path, out);
-    else if (isFile && isRuleFile(e.name)) out.push({ path, text: await readFile(full, 'utf8') });
+    const target = e.isSymbolicLink() ? await stat(full).catch(() => undefined) : e;
+    if (target?.isDirectory()) {
+      const real = await realpath(full);
+      if (ancestry.includes(real)) throw new RulesDirError(`\`${full}\` links back to a directory it is in (a cycle)`);
+      await walk(root, path, out, [...ancestry, real]);
+    } else if (isRuleFile(e.name)) {
+      if (!target?.isFile()) throw new RulesDirError(`\`${full}\` has a rule file's name but is not a readable file${e.isSymbolicLink() ? ' (a dangling link?)' : ''}`);
+      out.push({ path, text: await readFile(full, 'utf8') });
+    }
   }
 }
 

@@ -78,9 +78,6 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
   }
 
   const reload = (): Promise<ReloadResult> => (chain = chain.then(once, once));
-  const watcher = watchRules(dir, () => void reload(), {
-    debounceMs: opts.debounceMs,
-    onError: (err) => logger.error('rules watcher failed; hot reload is off', { dir, error: err }),
-  });
+  const watcher = watchRules(dir, () => void reload(), { debounceMs: opts.debounceMs });
   return { reload, close: () => watcher.close() };
 }

@@ -7,34 +7,50 @@
 // `mv`, any editor that saves atomically) the new file is never watched again, so every later
 // edit to it went unseen and the old rules kept serving without a word. A directory's own
 // watcher reports changes to whatever file currently has each name. After every settled burst
-// the tree is walked again, so directories created or removed since are watched or dropped.
+// the tree is walked again, so directories created, removed or replaced since (the rules
+// directory itself included) are watched or dropped, and symbolic links to directories are
+// followed as the rules reader follows them.
 
-import { readdirSync, watch, type FSWatcher } from 'node:fs';
+import { readdirSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 
 export interface RulesWatcher {
   close(): void;
 }
 
-/** `dir` and every directory below it (symbolic links are not followed). */
-function directoriesUnder(dir: string): string[] {
-  const found = [dir];
-  for (let i = 0; i < found.length; i++) {
-    let entries;
+/** While the rules directory is gone, how often to look for it again. */
+const ROOT_RETRY_MS = 1000;
+
+/**
+ * `dir` and every directory below it, each with its inode (a directory removed and made again
+ * under the same name is another one). Symbolic links to directories are followed, each real
+ * directory once; dot-directories are skipped, as the rules reader skips them.
+ */
+function directoriesUnder(dir: string): Map<string, number> {
+  const found = new Map<string, number>();
+  const real = new Set<string>();
+  const queue = [dir];
+  for (let d = queue.shift(); d !== undefined; d = queue.shift()) {
     try {
-      entries = readdirSync(found[i], { withFileTypes: true });
+      const st = statSync(d);
+      const r = realpathSync(d);
+      if (!st.isDirectory() || real.has(r)) continue;
+      real.add(r);
+      found.set(d, st.ino);
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (!e.name.startsWith('.') && (e.isDirectory() || e.isSymbolicLink())) queue.push(join(d, e.name));
+      }
     } catch {
-      continue; // removed meanwhile: its watcher is dropped below
+      continue; // removed meanwhile, or a dangling link: the reader reports what matters
     }
-    for (const e of entries) if (e.isDirectory()) found.push(join(found[i], e.name));
   }
   return found;
 }
 
 /** @example const w = watchRules('./rules', () => reload(), { debounceMs: 150 }) */
-export function watchRules(dir: string, onChange: () => void, opts: { debounceMs?: number; onError?: (err: Error) => void } = {}): RulesWatcher {
+export function watchRules(dir: string, onChange: () => void, opts: { debounceMs?: number } = {}): RulesWatcher {
   const debounceMs = opts.debounceMs ?? 150;
-  const watchers = new Map<string, FSWatcher>();
+  const watchers = new Map<string, { watcher: FSWatcher; ino: number }>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
@@ -48,40 +64,48 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
     }, debounceMs);
   };
 
-  /** Watches every directory of the tree that is not watched yet; drops those that are gone. */
+  /** Watches every directory of the tree not watched yet; drops those gone or replaced. */
   function follow(): void {
-    const now = new Set(directoriesUnder(dir));
+    const now = directoriesUnder(dir);
     for (const [d, w] of watchers) {
-      if (!now.has(d)) {
-        w.close();
+      if (now.get(d) !== w.ino) {
+        w.watcher.close();
         watchers.delete(d);
       }
     }
-    for (const d of now) {
+    for (const [d, ino] of now) {
       if (watchers.has(d)) continue;
-      let w: FSWatcher;
       try {
-        w = watch(d, { persistent: false }, changed);
-      } catch (err) {
-        if (d === dir) throw err; // the rules directory itself: the caller says hot reload is off
-        continue; // a subdirectory removed between the walk and here
+        const watcher = watch(d, { persistent: false }, changed);
+        // A directory's watcher fails when it is removed; the next walk sees what is there.
+        watcher.on('error', changed);
+        watchers.set(d, { watcher, ino });
+      } catch {
+        // removed between the walk and here: the next event or retry walks again
       }
-      // A subdirectory's watcher fails when it is removed; the next walk drops it. The root's
-      // failure ends hot reload, and the caller logs that.
-      w.on('error', (err) => {
-        if (d === dir) opts.onError?.(err);
-        else changed();
-      });
-      watchers.set(d, w);
+    }
+    // The rules directory itself gone (removed, or being replaced): nothing reports its return,
+    // so look again until it is back; then its files are read (the reload after this walk).
+    if (!watchers.has(dir) && !closed) {
+      setTimeout(() => {
+        if (closed || watchers.has(dir)) return;
+        follow();
+        if (watchers.has(dir)) onChange();
+      }, ROOT_RETRY_MS).unref();
     }
   }
 
   follow();
+  if (!watchers.has(dir)) {
+    closed = true;
+    for (const w of watchers.values()) w.watcher.close();
+    throw new Error(`cannot watch the rules directory \`${dir}\``);
+  }
   return {
     close() {
       closed = true;
       if (timer !== undefined) clearTimeout(timer);
-      for (const w of watchers.values()) w.close();
+      for (const w of watchers.values()) w.watcher.close();
       watchers.clear();
     },
   };

@@ -3,7 +3,7 @@
 // directories created or removed while it runs. Each step must be seen on its own.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -70,6 +70,27 @@ describe('watchRules', () => {
       writeFileSync(z, 'c');
     });
     await change('an edit in the recreated subdirectory', () => writeFileSync(z, 'd'));
+  });
+
+  it('follows the rules directory removed and made again, and its files from then on', async () => {
+    const x = join(dir, 'x.yaml');
+    await change('the directory removed', () => rmSync(dir, { recursive: true }));
+    await change('made again with a file', () => {
+      mkdirSync(dir);
+      writeFileSync(x, 'a');
+    });
+    await change('an edit in the new directory', () => writeFileSync(x, 'b'));
+  });
+
+  it('follows a symbolic link to a directory, as the rules reader does', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'mge-watch-shared-'));
+    try {
+      await change('a link to a shared directory', () => symlinkSync(shared, join(dir, 'security')));
+      await change('an edit in the linked directory', () => writeFileSync(join(shared, 's.yaml'), 'a'));
+      await change('another edit there', () => writeFileSync(join(shared, 's.yaml'), 'b'));
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 
   it('reports nothing after close', async () => {

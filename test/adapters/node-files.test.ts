@@ -1,0 +1,54 @@
+// Reading a rules directory (src/adapters/node-files.ts): what is read, what is skipped, and
+// what is an error rather than a rule silently left out.
+
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readRulesDir } from '../../src/adapters/node-files.js';
+
+let base: string;
+let rules: string;
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), 'mge-files-'));
+  rules = join(base, 'rules');
+  mkdirSync(join(rules, 'tenants', 'acme'), { recursive: true });
+  writeFileSync(join(rules, 'a.yaml'), 'a');
+  writeFileSync(join(rules, 'tenants', 'acme', 'b.json'), 'b');
+  writeFileSync(join(rules, 'README.md'), 'docs');
+  writeFileSync(join(rules, '.swap.yaml'), 'skipped');
+  writeFileSync(join(rules, 'notes.txt'), 'skipped');
+});
+afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+const paths = async () => (await readRulesDir(rules)).map((s) => s.path);
+
+describe('readRulesDir', () => {
+  it('reads rule files recursively, sorted, skipping dotfiles, READMEs and other names', async () => {
+    expect(await paths()).toEqual(['a.yaml', 'tenants/acme/b.json']);
+  });
+
+  it('follows symbolic links to directories and files', async () => {
+    const shared = join(base, 'shared');
+    mkdirSync(shared);
+    writeFileSync(join(shared, 'file-access.yaml'), 'f');
+    writeFileSync(join(base, 'one.mdc'), 'o');
+    symlinkSync(shared, join(rules, 'security'));
+    symlinkSync(join(base, 'one.mdc'), join(rules, 'one.mdc'));
+    expect(await paths()).toEqual(['a.yaml', 'one.mdc', 'security/file-access.yaml', 'tenants/acme/b.json']);
+  });
+
+  it('refuses a link back into its own ancestry instead of walking forever', async () => {
+    symlinkSync(rules, join(rules, 'tenants', 'loop'));
+    await expect(readRulesDir(rules)).rejects.toThrow('links back to a directory it is in (a cycle)');
+  });
+
+  it('refuses a rule name that is not a readable file: a dangling link, a FIFO', async () => {
+    symlinkSync(join(base, 'gone.yaml'), join(rules, 'gone.yaml'));
+    await expect(readRulesDir(rules)).rejects.toThrow(/gone\.yaml` has a rule file's name but is not a readable file \(a dangling link\?\)/);
+    rmSync(join(rules, 'gone.yaml'));
+    execFileSync('mkfifo', [join(rules, 'pipe.yaml')]);
+    await expect(readRulesDir(rules)).rejects.toThrow(/pipe\.yaml` has a rule file's name but is not a readable file$/);
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AuditStoreError } from '../../src/audit/store.js';
 import type { AuditPort } from '../../src/http/audit-port.js';
 import { Lifecycle } from '../../src/http/lifecycle.js';
 import { jsonLogger } from '../../src/http/logger.js';
@@ -17,6 +18,23 @@ describe('fail closed', () => {
     const p = await problem(res);
     expect(p.detail).toContain('not recorded');
     expect(JSON.stringify(p)).not.toContain('approved');
+  });
+
+  it('answers 503, not 500, on every audit read when the store has failed', async () => {
+    const base = await harness();
+    const failed = () => Promise.reject(new AuditStoreError('audit file write failed in `x`: ENOSPC'));
+    const audit: AuditPort = {
+      ...base.audit, size: failed, entries: failed, checkpoint: failed, proof: failed, consistency: failed,
+      export: async function* () {
+        throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+      },
+    };
+    const h = await harness({ audit });
+    for (const path of ['/api/v1/audit', '/api/v1/audit/export', '/api/v1/audit/checkpoint', '/api/v1/audit/proof/dec-1', '/api/v1/audit/consistency?first=1&second=1']) {
+      const res = await h.call('GET', path, { key: KEYS.acmeAuditor });
+      expect(res.status, path).toBe(503);
+      expect((await problem(res)).detail, path).toBe('the audit log of this tenant is unavailable; try again later');
+    }
   });
 
   it('answers 500 and gives no decision when signing fails', async () => {

@@ -2,10 +2,11 @@
 // id from another tenant is simply not in it (404), whatever the caller guesses.
 
 import type { Hono } from 'hono';
+import { AuditStoreError } from '../../audit/store.js';
 import { AuditRangeError } from '../audit-port.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { guard } from '../guard.js';
-import { BadRequest, NotFound } from '../problem.js';
+import { BadRequest, HttpProblem, NotFound, StoreUnavailable } from '../problem.js';
 
 const MAX_PAGE = 1000;
 
@@ -25,29 +26,52 @@ function rangeErrors<T>(work: () => Promise<T>): Promise<T> {
   });
 }
 
+/** A store that failed or cannot be read (ENOSPC, EIO, a damaged log that will not open). */
+function isStoreFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof AuditStoreError || (typeof code === 'string' && /^E[A-Z]+$/.test(code));
+}
+
 export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   const auditor = guard(ctx, 'auditor');
+
+  /** Reads the tenant's log; a store that failed is 503, as it is for checks (SPEC §8), not 500. */
+  async function fromStore<T>(tenant: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof HttpProblem || !isStoreFailure(err)) throw err;
+      ctx.logger.error('audit read failed', { tenant, error: err });
+      throw new StoreUnavailable('the audit log of this tenant is unavailable; try again later');
+    }
+  }
 
   app.get('/api/v1/audit', auditor, async (c) => {
     const { tenant } = c.get('principal');
     const from = intParam(c.req.query('from'), 'from', 0, 0);
     const limit = Math.min(intParam(c.req.query('limit'), 'limit', 100, 1), MAX_PAGE);
-    const treeSize = await ctx.audit.size(tenant);
-    const entries = from >= treeSize ? [] : await ctx.audit.entries(tenant, from, limit);
-    return c.json({ tenant, tree_size: treeSize, from, entries });
+    return c.json(await fromStore(tenant, async () => {
+      const treeSize = await ctx.audit.size(tenant);
+      const entries = from >= treeSize ? [] : await ctx.audit.entries(tenant, from, limit);
+      return { tenant, tree_size: treeSize, from, entries };
+    }));
   });
 
-  app.get('/api/v1/audit/export', auditor, (c) => {
+  app.get('/api/v1/audit/export', auditor, async (c) => {
     const { tenant } = c.get('principal');
     const encoder = new TextEncoder();
     const iterator = ctx.audit.export(tenant)[Symbol.asyncIterator]();
+    // The first line is read before answering, so a log that cannot be read is a 503, not an
+    // empty 200 whose stream breaks.
+    let first: IteratorResult<string> | undefined = await fromStore(tenant, () => iterator.next());
     // Lines are already canonical JSON text: streamed as stored, never re-serialized.
     // Streamed: the log can be far larger than memory. A store failure mid-stream cannot change
     // the status any more, so the stream is aborted and the client sees a truncated body.
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
         try {
-          const next = await iterator.next();
+          const next = first ?? (await iterator.next());
+          first = undefined;
           if (next.done) controller.close();
           else controller.enqueue(encoder.encode(next.value));
         } catch (err) {
@@ -62,14 +86,17 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     return c.body(stream, 200, { 'content-type': 'application/jsonl; charset=utf-8', 'content-disposition': `attachment; filename="audit-${tenant}.jsonl"` });
   });
 
-  app.get('/api/v1/audit/checkpoint', auditor, async (c) => c.json(await ctx.audit.checkpoint(c.get('principal').tenant)));
+  app.get('/api/v1/audit/checkpoint', auditor, async (c) => {
+    const { tenant } = c.get('principal');
+    return c.json(await fromStore(tenant, () => ctx.audit.checkpoint(tenant)));
+  });
 
   app.get('/api/v1/audit/proof/:decision_id', auditor, async (c) => {
     const { tenant } = c.get('principal');
     const id = c.req.param('decision_id');
     const treeSize = c.req.query('tree_size');
     const size = treeSize === undefined ? undefined : intParam(treeSize, 'tree_size', undefined, 1);
-    const proof = await rangeErrors(() => ctx.audit.proof(tenant, id, size));
+    const proof = await fromStore(tenant, () => rangeErrors(() => ctx.audit.proof(tenant, id, size)));
     if (proof === undefined) throw new NotFound(`no decision \`${id}\` in this tenant's log${size === undefined ? '' : ` within its first ${size} entries`}`);
     return c.json(proof);
   });
@@ -79,6 +106,6 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const first = intParam(c.req.query('first'), 'first', undefined, 1);
     const second = intParam(c.req.query('second'), 'second', undefined, 1);
     if (first > second) throw new BadRequest('`first` must not be larger than `second`');
-    return c.json(await rangeErrors(() => ctx.audit.consistency(tenant, first, second)));
+    return c.json(await fromStore(tenant, () => rangeErrors(() => ctx.audit.consistency(tenant, first, second))));
   });
 }

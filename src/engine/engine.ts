@@ -48,6 +48,9 @@ export type EngineDecision = Decision & { explanation?: ExplanationEntry[] };
 
 export type RuleFormat = 'json' | 'yaml' | 'mdc';
 
+/** Runs between compiling a rule change and serving it (the audit entry is written here). */
+export type BeforeSwap = (policyVersion: string, ruleIds: string[]) => Promise<void>;
+
 export type PutRuleResult =
   | { ok: true; ruleIds: string[]; policyVersion: string }
   | { ok: false; diagnostics: Diagnostic[] }
@@ -179,8 +182,12 @@ export class Engine {
     return decision;
   }
 
-  /** Adds or replaces a tenant's API rules from one rule text (SPEC §8 PUT). */
-  putRule(tenant: string, source: { text: string; format: RuleFormat }): Promise<PutRuleResult> {
+  /**
+   * Adds or replaces a tenant's API rules from one rule text (SPEC §8 PUT). `beforeSwap` runs
+   * once the new policy is compiled and before it serves, with its version: if it throws (the
+   * audit log cannot record the change), nothing is swapped and the error is the caller's.
+   */
+  putRule(tenant: string, source: { text: string; format: RuleFormat }, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
     return this.serialize(async () => {
       const path = `api/tenants/${tenant}/rules.${source.format === 'yaml' ? 'yaml' : source.format}`;
       const parsed = parseRuleText(source.text, source.format, path);
@@ -198,20 +205,23 @@ export class Engine {
         if (!(err instanceof CompileError)) throw err;
         return { ok: false, diagnostics: [compileDiagnostic(err, path)] } as const;
       }
+      const ruleIds = parsed.rules.map((r) => r.rule_id);
+      await beforeSwap?.(policy.policyVersion, ruleIds);
       this.apiRules.set(tenant, next);
       this.policies.set(tenant, policy);
-      return { ok: true, ruleIds: parsed.rules.map((r) => r.rule_id), policyVersion: policy.policyVersion } as const;
+      return { ok: true, ruleIds, policyVersion: policy.policyVersion } as const;
     });
   }
 
-  /** Removes one API rule of a tenant. File rules are read-only (`global`). */
-  deleteRule(tenant: string, ruleId: string): Promise<'deleted' | 'not_found' | 'global'> {
+  /** Removes one API rule of a tenant. File rules are read-only (`global`). `beforeSwap` as for putRule. */
+  deleteRule(tenant: string, ruleId: string, beforeSwap?: BeforeSwap): Promise<'deleted' | 'not_found' | 'global'> {
     return this.serialize(async () => {
       const current = this.apiRules.get(tenant);
       if (!current?.has(ruleId)) return this.fileRuleOwner(tenant, ruleId) ? 'global' : 'not_found';
       const next = new Map(current);
       next.delete(ruleId);
       const policy = await this.buildTenant(tenant, next);
+      await beforeSwap?.(policy.policyVersion, [ruleId]);
       this.apiRules.set(tenant, next);
       this.policies.set(tenant, policy);
       return 'deleted';

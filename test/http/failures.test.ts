@@ -37,6 +37,30 @@ describe('fail closed', () => {
     }
   });
 
+  it('makes no rule change the audit log cannot record: 503, the previous rules keep serving', async () => {
+    const base = await harness();
+    let logWorks = true;
+    const audit: AuditPort = { ...base.audit, append: (t, e) => (logWorks ? base.audit.append(t, e) : Promise.reject(new AuditStoreError('ENOSPC'))) };
+    const h = await harness({ audit });
+    const rule = 'rule_id: no-deletes\nprohibited:\n  - message: no deletes\n    when: action.type == "db.delete"\n';
+    const version = async () => ((await (await h.call('GET', '/api/v1/rules', { key: KEYS.acmeChecker })).json()) as { policy_version: string }).policy_version;
+    const before = await version();
+    logWorks = false;
+    const put = await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin, raw: rule, type: 'application/yaml' });
+    expect(put.status).toBe(503);
+    expect((await problem(put)).detail).toContain('the rule change was not made');
+    expect(await version()).toBe(before);
+    expect((await h.call('GET', '/api/v1/rules/no-deletes', { key: KEYS.acmeChecker })).status).toBe(404);
+    logWorks = true;
+    expect((await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin, raw: rule, type: 'application/yaml' })).status).toBe(201);
+    const withRule = await version();
+    logWorks = false;
+    const del = await h.call('DELETE', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin });
+    expect(del.status).toBe(503);
+    expect(await version()).toBe(withRule);
+    expect((await h.call('GET', '/api/v1/rules/no-deletes', { key: KEYS.acmeChecker })).status).toBe(200);
+  });
+
   it('answers 500 and gives no decision when signing fails', async () => {
     const base = await harness();
     const signer = Object.assign(Object.create(Object.getPrototypeOf(base.deps.signer) as object), base.deps.signer, {

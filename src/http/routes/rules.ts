@@ -4,7 +4,7 @@
 // (file) rules are read-only here: 409. Every change is appended to the tenant's audit log.
 
 import type { Hono } from 'hono';
-import { RuleLoadError } from '../../engine/engine.js';
+import { RuleLoadError, type BeforeSwap } from '../../engine/engine.js';
 import type { Diagnostic, Json } from '../../ir/types.js';
 import { hasErrors, parseRuleText } from '../../rules/load.js';
 import { readBodyText } from '../body.js';
@@ -51,19 +51,24 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     }
   }
 
-  /** Appends `{kind: rule_change}` for each id; the change is already live, so a failure is reported, not undone. */
-  async function audit(tenant: string, by: string, op: 'put' | 'delete', ruleIds: string[]): Promise<void> {
-    const policyVersion = ctx.engine.policy(tenant).policyVersion;
-    const timestamp = new Date(ctx.now()).toISOString();
-    const entries = ruleIds.map((id) => ruleChangeEntry(id, op, policyVersion, by, timestamp));
-    ctx.metrics.reloads.inc({ source: 'api', result: 'ok' });
-    ctx.logger.info('rule change', { tenant, op, rule_ids: ruleIds, policy_version: policyVersion, by });
-    try {
-      await ctx.audit.append(tenant, entries);
-    } catch (err) {
-      ctx.logger.error('rule change not audited', { tenant, op, rule_ids: ruleIds, error: err });
-      throw new StoreUnavailable('the rule change is live but the audit log is unavailable; it was not recorded');
-    }
+  /**
+   * The engine's `beforeSwap` for a change: appends `{kind: rule_change}` for each id, durably,
+   * before the new rules serve. If the log cannot take it, the change is not made (503): a rule
+   * change is never live without its record (SPEC §6).
+   */
+  function audited(tenant: string, by: string, op: 'put' | 'delete'): BeforeSwap {
+    return async (policyVersion, ruleIds) => {
+      const timestamp = new Date(ctx.now()).toISOString();
+      const entries = ruleIds.map((id) => ruleChangeEntry(id, op, policyVersion, by, timestamp));
+      try {
+        await ctx.audit.append(tenant, entries);
+      } catch (err) {
+        ctx.logger.error('rule change refused: the audit log cannot record it', { tenant, op, rule_ids: ruleIds, error: err });
+        throw new StoreUnavailable('the audit log is unavailable, so the rule change was not made; the previous rules keep serving');
+      }
+      ctx.metrics.reloads.inc({ source: 'api', result: 'ok' });
+      ctx.logger.info('rule change', { tenant, op, rule_ids: ruleIds, policy_version: policyVersion, by });
+    };
   }
 
   app.get('/api/v1/rules', guard(ctx, 'checker'), (c) => {
@@ -111,7 +116,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       const existed = ctx.engine.isApiRule(tenant, id);
       let result;
       try {
-        result = await ctx.engine.putRule(tenant, { text, format });
+        result = await ctx.engine.putRule(tenant, { text, format }, audited(tenant, keyId, 'put'));
       } catch (err) {
         if (err instanceof RuleLoadError) throw invalid(err.diagnostics);
         throw err;
@@ -121,7 +126,6 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         throw invalid(result.diagnostics);
       }
       await persist(tenant, (store) => store.save({ tenant, ruleId: id, text, format }));
-      await audit(tenant, keyId, 'put', result.ruleIds);
       return c.json({ rule_ids: result.ruleIds, policy_version: result.policyVersion }, existed ? 200 : 201);
     }));
   });
@@ -130,11 +134,10 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const { tenant, keyId } = c.get('principal');
     const id = c.req.param('rule_id');
     return ctx.lifecycle.run(async () => {
-      const outcome = await ctx.engine.deleteRule(tenant, id);
+      const outcome = await ctx.engine.deleteRule(tenant, id, audited(tenant, keyId, 'delete'));
       if (outcome === 'not_found') throw new NotFound(`no rule \`${id}\``);
       if (outcome === 'global') throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
       await persist(tenant, (store) => store.remove(tenant, id));
-      await audit(tenant, keyId, 'delete', [id]);
       return c.body(null, 204);
     });
   });

@@ -9,8 +9,9 @@
 // write cost more here), fdatasync runs off the main thread. `fsync: 'never'` only writes
 // (survives a process crash, not a power cut).
 // Recovery: a last line without its newline (a torn write) is cut off; a last line that is
-// not JSON is cut off too (a torn write the file system padded). Damage anywhere else is
-// refused: the store will not open, and `mge audit verify` names the line.
+// not JSON is cut off too (a torn write the file system padded), unless the latest kept
+// checkpoint covers it. Damage anywhere else is refused: the store will not open, and
+// `mge audit verify` names the line.
 // One process per data dir: two writers would each keep a tree the other does not see.
 
 import { writeSync } from 'node:fs';
@@ -166,6 +167,12 @@ export class NodeAuditStore implements AuditStore {
       else goodEnd = last;
     }
     if (goodEnd < size) {
+      // Only what no checkpoint vouched for may be cut: a torn entry a checkpoint covers was
+      // acknowledged, so the file is left as it is, as evidence, and the log refuses to open.
+      const covered = Math.max(0, ...(await readCheckpointFile(join(this.dir, 'checkpoints.jsonl')).catch(() => [])).map((c) => c.tree_size));
+      if (this.count < covered) {
+        throw new AuditStoreError(`audit log in \`${this.dir}\` ends in a torn entry, but its latest checkpoint covers ${covered} entries and only ${this.count} are whole: acknowledged entries were damaged; the file is left as it is (\`mge audit verify\` tells more)`);
+      }
       this.droppedTornBytes = size - goodEnd;
       await this.fh.truncate(goodEnd);
       await this.fh.datasync();

@@ -64,6 +64,23 @@ describe('NodeAuditStore', () => {
     await s3.close();
   });
 
+  it('cuts a torn tail only past the latest checkpoint; a torn entry it covers is left as evidence', async () => {
+    const s = await NodeAuditStore.open(dir);
+    await s.append(['{"a":1}', '{"a":2}']);
+    const cp = (size: number) => ({ tenant: 't', tree_size: size, root_hash: '00'.repeat(32), timestamp: '2026-11-26T00:00:00.000Z', alg: 'HS256' as const, kid: 'k', signature: 's' });
+    await s.appendCheckpoint(cp(1));
+    await s.close();
+    const file = join(dir, 'log.jsonl');
+    await appendFile(file, '{"a":3,"b":"half');
+    const s2 = await NodeAuditStore.open(dir); // entry 3 is past the checkpoint: cut, as always
+    expect(s2.droppedTornBytes).toBe(16);
+    await s2.appendCheckpoint(cp(2));
+    await s2.close();
+    await writeFile(file, '{"a":1}\n{"a":2');
+    await expect(NodeAuditStore.open(dir)).rejects.toThrow('its latest checkpoint covers 2 entries and only 1 are whole');
+    expect(await readFile(file, 'utf8')).toBe('{"a":1}\n{"a":2'); // not repaired
+  });
+
   it('reads lines back across offset pages, appended and after reopening', async () => {
     const lines = Array.from({ length: 8200 }, (_, i) => JSON.stringify(entry(i)));
     const s = await NodeAuditStore.open(dir, { fsync: 'never' });

@@ -17,7 +17,7 @@
 import { writeSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Checkpoint } from '../audit/checkpoint.js';
+import { isCheckpoint, type Checkpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
 import { AuditStoreError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
 
@@ -169,7 +169,12 @@ export class NodeAuditStore implements AuditStore {
     if (goodEnd < size) {
       // Only what no checkpoint vouched for may be cut: a torn entry a checkpoint covers was
       // acknowledged, so the file is left as it is, as evidence, and the log refuses to open.
-      const covered = Math.max(0, ...(await readCheckpointFile(join(this.dir, 'checkpoints.jsonl')).catch(() => [])).map((c) => c.tree_size));
+      let covered: number;
+      try {
+        covered = Math.max(0, ...(await readCheckpointFile(join(this.dir, 'checkpoints.jsonl'))).map((c) => c.tree_size));
+      } catch (err) {
+        throw new AuditStoreError(`audit log in \`${this.dir}\` ends in a torn entry and its checkpoints cannot be read, so nothing was cut: ${(err as Error).message}`);
+      }
       if (this.count < covered) {
         throw new AuditStoreError(`audit log in \`${this.dir}\` ends in a torn entry, but its latest checkpoint covers ${covered} entries and only ${this.count} are whole: acknowledged entries were damaged; the file is left as it is (\`mge audit verify\` tells more)`);
       }
@@ -298,7 +303,16 @@ export async function readCheckpointFile(file: string): Promise<Checkpoint[]> {
   }
   const lines = text.split('\n');
   lines.pop(); // the part after the last newline: empty, or torn
-  return lines.map((l) => JSON.parse(l) as Checkpoint);
+  return lines.map((l, i) => {
+    let cp: unknown;
+    try {
+      cp = JSON.parse(l);
+    } catch {
+      cp = undefined;
+    }
+    if (!isCheckpoint(cp)) throw new AuditStoreError(`\`${file}\` line ${i + 1} is not a checkpoint (SPEC §6 fields)`);
+    return cp;
+  });
 }
 
 /** One file store per tenant under `<dataDir>/audit/`. */

@@ -81,6 +81,21 @@ describe('NodeAuditStore', () => {
     expect(await readFile(file, 'utf8')).toBe('{"a":1}\n{"a":2'); // not repaired
   });
 
+  it('names the file and line of a damaged checkpoint, and cuts nothing while it cannot read them', async () => {
+    const s = await NodeAuditStore.open(dir);
+    await s.append(['{"a":1}']);
+    await s.close();
+    const cps = join(dir, 'checkpoints.jsonl');
+    await writeFile(cps, '{"tenant":"t","tree_size":"1"}\n');
+    const s2 = await NodeAuditStore.open(dir);
+    await expect(s2.checkpoints()).rejects.toThrow(`\`${cps}\` line 1 is not a checkpoint (SPEC §6 fields)`);
+    await s2.close();
+    await writeFile(cps, 'garbage\n');
+    await appendFile(join(dir, 'log.jsonl'), '{"a":2');
+    await expect(NodeAuditStore.open(dir)).rejects.toThrow('its checkpoints cannot be read, so nothing was cut');
+    expect(await readFile(join(dir, 'log.jsonl'), 'utf8')).toBe('{"a":1}\n{"a":2');
+  });
+
   it('reads lines back across offset pages, appended and after reopening', async () => {
     const lines = Array.from({ length: 8200 }, (_, i) => JSON.stringify(entry(i)));
     const s = await NodeAuditStore.open(dir, { fsync: 'never' });

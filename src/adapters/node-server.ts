@@ -6,7 +6,7 @@ import { getRequestListener } from '@hono/node-server';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { BadRequest, problemBody } from '../http/problem.js';
+import { BadRequest, HttpProblem, problemBody } from '../http/problem.js';
 import { withPreReadBody } from './node-body.js';
 
 export interface NodeServerOptions {
@@ -79,7 +79,9 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  const p = new BadRequest(err.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'malformed HTTP request');
+  const p = err.code === 'HPE_HEADER_OVERFLOW'
+    ? new HttpProblem(431, 'request-header-fields-too-large', 'Request header fields too large', 'the request headers are too large') // RFC 6585 §5
+    : new BadRequest('malformed HTTP request');
   const body = problemBody(p);
-  socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${p.status} ${p.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

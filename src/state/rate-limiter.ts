@@ -17,16 +17,31 @@ interface Bucket {
   refillPerSecond: number;
 }
 
+const MIN_SWEEP = 10_000;
+
 /** One process's buckets. Idle full buckets are dropped so memory follows the active keys. */
 export class MemoryRateLimiter implements RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  /**
+   * Idle buckets are swept whenever the map has doubled since the last sweep (from 10 000 on),
+   * not only at the cap: memory follows the keys still refilling, at O(1) amortized per take.
+   */
+  private sweepAt = MIN_SWEEP;
 
   constructor(private readonly maxBuckets = 1_000_000) {}
+
+  /** Buckets held now (for tests and metrics). */
+  get size(): number {
+    return this.buckets.size;
+  }
 
   take(bucket: string, capacity: number, refillPerSecond: number, nowMs: number): boolean {
     let b = this.buckets.get(bucket);
     if (b === undefined) {
-      if (this.buckets.size >= this.maxBuckets) this.evictFull(nowMs);
+      if (this.buckets.size >= Math.min(this.sweepAt, this.maxBuckets)) {
+        this.evictFull(nowMs);
+        this.sweepAt = Math.max(MIN_SWEEP, 2 * this.buckets.size);
+      }
       if (this.buckets.size >= this.maxBuckets) throw new Error('rate limit store is full');
       b = { tokens: capacity, updatedMs: nowMs, capacity, refillPerSecond };
       this.buckets.set(bucket, b);

@@ -27,4 +27,15 @@ describe('MemoryRateLimiter', () => {
     // a and b are full again after a second: they are dropped to make room.
     expect(rl.take('c', 1, 1, 1000)).toBe(true);
   });
+
+  it('sweeps idle buckets as the map doubles, long before the cap: memory follows the active keys', () => {
+    const rl = new MemoryRateLimiter();
+    // 100 000 one-off keys, one a millisecond, each full again 10 ms after its take
+    for (let i = 0; i < 100_000; i++) rl.take(`key-${i}`, 1, 100, i);
+    expect(rl.size).toBeLessThan(20_001);
+    // keys still refilling are kept: nothing of their state is lost
+    const busy = new MemoryRateLimiter();
+    for (let i = 0; i < 30_000; i++) busy.take(`k-${i}`, 2, 0.001, 0);
+    expect(busy.size).toBe(30_000);
+  });
 });

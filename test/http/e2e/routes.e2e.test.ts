@@ -155,6 +155,11 @@ describe('every error status of SPEC §8, as problem+json', () => {
     expect(answer).toContain('content-type: application/problem+json');
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, detail: 'malformed HTTP request' });
   });
+  it('431 problem+json for headers larger than Node accepts', async () => {
+    const answer = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 431 Request header fields too large\r\n/);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, detail: 'the request headers are too large' });
+  });
   it('400 for depth 33, duplicate keys and huge arrays', async () => {
     const bodies = [
       `{"action":"x","context":${'{"a":'.repeat(32)}1${'}'.repeat(32)}}`,

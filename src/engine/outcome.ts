@@ -2,7 +2,7 @@
 // adds stateful checks (rate limits), effects, ordering, ids, hashes and signatures.
 // Both evaluators implement `Evaluator`; src/engine/decision.ts turns an outcome into a decision.
 
-import type { CheckRequest, Rule } from '../ir/types.js';
+import type { CheckRequest, PathRef, Rule } from '../ir/types.js';
 
 /** One violated clause. `clause` is `conditions[i]`, `prohibited[i]`, `required[i]` or `applies_to.when`. */
 export interface ClauseOutcome {
@@ -23,6 +23,8 @@ export interface EvaluationOutcome {
 export interface EvaluationEnv {
   tenant: string;
   time: string;
+  /** Told of each path the reference evaluator reads (for `explain`: only what was read). */
+  onRead?: (path: PathRef) => void;
 }
 
 /** A compiled, immutable rule set for one tenant, able to evaluate requests. */

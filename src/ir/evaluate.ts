@@ -25,6 +25,7 @@ const badArgument = (op: string, detail: InvalidArgumentDetail, ...values: Json[
 
 /** The value at `path` in the request; `null` when missing (docs/semantics.md "Paths"). */
 export function readPath(path: PathRef, req: CheckRequest, env: EvaluationEnv): Json {
+  env.onRead?.(path);
   let v: Json;
   if (path.root === 'action') v = req.action;
   else if (path.root === 'context') v = req.context;
@@ -353,10 +354,10 @@ function conditionSource(c: Condition): string {
   return `${c.type}(${parts.join(', ')})`;
 }
 
-/** The paths a typed condition reads. */
+/** The paths a typed condition reads whatever the request (an `expression` condition's are found by evaluating it). */
 function conditionPaths(c: Condition): PathRef[] {
   switch (c.type) {
-    case 'expression': return collectPaths(c.expr.expr);
+    case 'expression': return [];
     case 'encryption_required': {
       const at = (seg: string): PathRef => ({ root: c.field.root, segments: [...c.field.segments, seg] });
       return c.key_rotation_days === undefined ? [at('algorithm')] : [at('algorithm'), at('key_age_days')];
@@ -366,24 +367,27 @@ function conditionPaths(c: Condition): PathRef[] {
   }
 }
 
-function clauseParts(rule: Rule, clause: string): { source: string; paths: PathRef[] } | undefined {
+/** A clause's source, and its expression or, for a typed condition, the paths it reads. */
+function clauseParts(rule: Rule, clause: string): { source: string; expr?: Expr; paths: PathRef[] } | undefined {
   if (clause === 'applies_to.when') {
     const w = rule.applies_to?.when;
-    return w && { source: w.source, paths: collectPaths(w.expr) };
+    return w && { source: w.source, expr: w.expr, paths: [] };
   }
   const m = /^(conditions|prohibited|required)\[(0|[1-9][0-9]*)\]$/.exec(clause);
   if (!m) return undefined;
   const i = Number(m[2]);
   if (m[1] === 'conditions') {
     const c = rule.conditions[i];
-    return c && { source: conditionSource(c), paths: conditionPaths(c) };
+    return c && { source: conditionSource(c), ...(c.type === 'expression' ? { expr: c.expr.expr } : {}), paths: conditionPaths(c) };
   }
   const e = m[1] === 'prohibited' ? rule.prohibited[i]?.when : rule.required[i]?.check;
-  return e && { source: e.source, paths: collectPaths(e.expr) };
+  return e && { source: e.source, expr: e.expr, paths: [] };
 }
 
 /**
- * A clause's source text and the values of every path it reads (null when missing).
+ * A clause's source text and the values of the paths it read (null when missing): for an
+ * expression, those its evaluation reached (`a || b` with `a` true never reads `b`, and
+ * request values may be personal data); for a typed condition, its fields.
  * Throws UnknownClauseError when the rule has no such clause.
  *
  * @example explainClause(rule, 'prohibited[0]', req, env).values // { 'action.type': 'db.write' }
@@ -391,7 +395,9 @@ function clauseParts(rule: Rule, clause: string): { source: string; paths: PathR
 export function explainClause(rule: Rule, clause: string, req: CheckRequest, env: EvaluationEnv): ExplanationEntry {
   const parts = clauseParts(rule, clause);
   if (!parts) throw new UnknownClauseError(rule.rule_id, clause);
+  const read: PathRef[] = [...parts.paths];
+  if (parts.expr !== undefined) evaluateExpr(parts.expr, req, { tenant: env.tenant, time: env.time, onRead: (p) => read.push(p) });
   const values: { [path: string]: Json } = {};
-  for (const p of parts.paths) values[pathText(p)] = readPath(p, req, env);
+  for (const p of read) values[pathText(p)] = readPath(p, req, env);
   return { rule_id: rule.rule_id, clause, source: parts.source, values };
 }

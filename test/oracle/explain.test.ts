@@ -40,6 +40,22 @@ describe('explainClause', () => {
     expect(explainClause(r, 'applies_to.when', req, ENV)).toMatchObject({ source: 'context.tier > 2', values: { 'context.tier': null } });
   });
 
+  it('shows only the paths the evaluation read: a short-circuited side is not shown', () => {
+    const sc = rule({
+      rule_id: 'sc',
+      prohibited: [{ message: 'm', when: src('action.type == "db.write" || context.secret == 1'), span: SPAN }],
+      required: [{ message: 'm', check: src('context.tls == true && exists(context.user.name)'), span: SPAN }],
+      conditions: [{ type: 'expression', expr: src('action.amount > 1000 && context.approver == "cfo"'), span: SPAN }],
+    });
+    const withSecret = request({ type: 'db.write', amount: 5 }, { secret: 's3cr3t', tls: false, user: { name: 'ann' }, approver: 'x' });
+    expect(explainClause(sc, 'prohibited[0]', withSecret, ENV).values).toEqual({ 'action.type': 'db.write' });
+    expect(explainClause(sc, 'required[0]', withSecret, ENV).values).toEqual({ 'context.tls': false });
+    expect(explainClause(sc, 'conditions[0]', withSecret, ENV).values).toEqual({ 'action.amount': 5 });
+    // both sides read when the first does not decide
+    const other = request({ type: 'db.read' }, { secret: 1 });
+    expect(explainClause(sc, 'prohibited[0]', other, ENV).values).toEqual({ 'action.type': 'db.read', 'context.secret': 1 });
+  });
+
   it('renders typed conditions compactly', () => {
     expect(explainClause(r, 'conditions[0]', req, ENV)).toEqual({
       rule_id: 'db', clause: 'conditions[0]',

@@ -95,8 +95,8 @@ class Parser {
     throw new ParseAbort({
       severity: 'error',
       code: 'expr-depth',
-      message: `expression nests too deeply (more than ${MAX_EXPR_DEPTH} levels)`,
-      help: 'split it into several clauses',
+      message: `expression is too deep: more than ${MAX_EXPR_DEPTH} levels of operators, parentheses and calls (each operator of a chain such as \`a || b || c\` is a level)`,
+      help: 'for many alternatives use `x in [..]` or `globAny(..)`; for many conditions that must all hold, split them into several clauses',
       span: this.span(start, end),
     });
   }

@@ -213,8 +213,9 @@ describe('parseExpression: diagnostics', () => {
 
   it('caps nesting depth with a diagnostic', () => {
     const deep = '('.repeat(MAX_EXPR_DEPTH + 1) + '1' + ')'.repeat(MAX_EXPR_DEPTH + 1);
-    expect(only(deep)).toMatchObject({ code: 'expr-depth', message: 'expression nests too deeply (more than 64 levels)',
-      help: 'split it into several clauses' });
+    expect(only(deep)).toMatchObject({ code: 'expr-depth',
+      message: 'expression is too deep: more than 64 levels of operators, parentheses and calls (each operator of a chain such as `a || b || c` is a level)',
+      help: 'for many alternatives use `x in [..]` or `globAny(..)`; for many conditions that must all hold, split them into several clauses' });
     ok('('.repeat(MAX_EXPR_DEPTH - 1) + '1' + ')'.repeat(MAX_EXPR_DEPTH - 1));
     expect(only('!'.repeat(10_000) + 'true')).toMatchObject({ code: 'expr-depth' });
     expect(only('-'.repeat(10_000) + 'action.a')).toMatchObject({ code: 'expr-depth' });

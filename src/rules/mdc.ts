@@ -8,6 +8,7 @@
 // js-yaml, which keeps no source positions. Splitting at the `---` lines takes a few lines here.
 
 import type { Diagnostic, Span } from '../ir/types.js';
+import { editDistance } from '../diagnostics/did-you-mean.js';
 import { readBullet, type BulletLines } from './mdc-bullets.js';
 import { rawGet, type RawEntry, type RawValue, type ReadResult } from './raw.js';
 import { readYaml } from './yaml.js';
@@ -97,8 +98,10 @@ class MdcReader {
         section = h.level >= 2 && /^(prohibited|required)$/i.test(title)
           ? (title.toLowerCase() as Section)
           : 'other';
-        if (section === 'other') this.description.push({ text: line, line: i });
-        else this.clause(section, this.at(i, 0, line.length));
+        if (section === 'other') {
+          this.description.push({ text: line, line: i });
+          this.nearClauseHeading(line, title, i);
+        } else this.clause(section, this.at(i, 0, line.length));
         continue;
       }
       const id = RULE_ID_LINE.exec(line);
@@ -152,6 +155,24 @@ class MdcReader {
       return;
     }
     this.clause('conditions', keySpan).items.push(...inner.items);
+  }
+
+  /**
+   * A heading that reads like `## Prohibited` / `## Required` but is not one (`Prohibited
+   * actions`, `**Required**`, `Prohibitted`, a level-1 `# Prohibited`) makes its bullets
+   * description: a typo must not silently disable clauses, so lint says so.
+   */
+  private nearClauseHeading(line: string, title: string, i: number): void {
+    const word = title.replace(/[*_:`]/g, '').trim().split(/\s+/)[0] ?? '';
+    const near = ['Prohibited', 'Required'].find((w) => word.toLowerCase().startsWith(w.slice(0, 7).toLowerCase()) || editDistance(word, w) <= 2);
+    if (near === undefined) return;
+    this.diagnostics.push({
+      severity: 'warning',
+      code: 'mdc-section-heading',
+      message: `heading \`${line.trim()}\` is not \`## ${near}\`, so the bullets under it are description and never enforced`,
+      help: `to have them checked, write the heading exactly \`## ${near}\` (any case, level 2 or deeper)`,
+      span: this.at(i, 0, line.length),
+    });
   }
 
   private bullet(section: 'prohibited' | 'required', b: BulletLines): void {

@@ -145,6 +145,15 @@ describe('readMdc', () => {
     expect(() => entry(r.values[0], 'required')).toThrow();
   });
 
+  it('warns about a heading that reads like Prohibited or Required but is not one', () => {
+    const text = '# Title\n## Prohibited actions\n- a `x == 1`\n## **Required**\n## Prohibitted\n# Required\n## Notes\n- run `npm test`\n## required\n';
+    const r = readMdc(text, 't.mdc');
+    expect(r.diagnostics.map((d) => `${d.span.line} ${d.severity} ${d.code}`)).toEqual([
+      '2 warning mdc-section-heading', '4 warning mdc-section-heading', '5 warning mdc-section-heading', '6 warning mdc-section-heading',
+    ]);
+    expect(r.diagnostics[0].message).toBe('heading `## Prohibited actions` is not `## Prohibited`, so the bullets under it are description and never enforced');
+  });
+
   it('adds Markdown clauses to clause lists of the front matter', () => {
     const text = '---\nprohibited: [{when: "a"}]\n---\n## Prohibited\n- b `c`\n';
     expect(plain(entry(readMdc(text, 't.mdc').values[0], 'prohibited'))).toEqual([{ when: 'a' }, { message: 'b', when: 'c' }]);

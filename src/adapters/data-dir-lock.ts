@@ -3,9 +3,10 @@
 // owner's pid, created exclusively; a lock whose process no longer runs (a crash, SIGKILL) is
 // taken over, as PostgreSQL does with postmaster.pid.
 
-import { open, readFile, unlink } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { writeNewFile } from './node-new-file.js';
 
 export const LOCK_FILE = 'mge.lock';
 
@@ -57,18 +58,9 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
   const me: Owner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
   const text = JSON.stringify(me) + '\n';
   for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await open(path, 'wx');
-      try {
-        await fh.writeFile(text);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      return { path, release: () => releaseIfOurs(path, text) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
+    // Linked in whole (node-new-file.ts): a lock is never seen empty or half written, so one
+    // that does not parse was not written by a server, and no writer is ever mistaken for gone.
+    if (await writeNewFile(path, text, 0o644)) return { path, release: () => releaseIfOurs(path, text) };
     let held: string;
     try {
       held = await readFile(path, 'utf8');
@@ -77,11 +69,6 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
       throw err;
     }
     const owner = parseOwner(held);
-    // A lock still being written reads as empty: give its writer a moment.
-    if (owner === undefined && held === '' && attempt === 0) {
-      await new Promise((r) => setTimeout(r, 50));
-      continue;
-    }
     if (owner !== undefined && (owner.host !== me.host || isRunning(owner.pid))) {
       throw new DataDirLockedError(
         `data directory \`${dir}\` is in use by process ${owner.pid} on \`${owner.host}\` (since ${owner.since}); run one mge serve per data directory, or remove \`${path}\` if that process is gone`,

@@ -2,9 +2,10 @@
 // as a JWK file, or generated on first start and kept in the data dir (mode 0600), like the
 // HS256 secret in node-secret.ts.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeyError, generateEd25519Jwk, type Ed25519PrivateJwk } from '../receipt/keys.js';
+import { writeNewFile } from './node-new-file.js';
 
 export const ED25519_FILE = 'ed25519.jwk';
 
@@ -17,28 +18,35 @@ export async function readEd25519Jwk(file: string): Promise<Ed25519PrivateJwk | 
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const jwk = JSON.parse(text) as Ed25519PrivateJwk;
-  if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.d !== 'string') throw new KeyError(`\`${file}\` is not a private Ed25519 JWK`);
+  let jwk: Ed25519PrivateJwk;
+  try {
+    jwk = JSON.parse(text) as Ed25519PrivateJwk;
+  } catch {
+    throw new KeyError(`\`${file}\` is not a private Ed25519 JWK (not JSON${text.trim() === '' ? ': the file is empty' : ''})`);
+  }
+  if (jwk?.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.d !== 'string') throw new KeyError(`\`${file}\` is not a private Ed25519 JWK`);
   return jwk;
 }
 
-/** Writes a private JWK with owner-only permissions; refuses to overwrite. */
+/** Writes a private JWK with owner-only permissions, never half written; refuses to overwrite. */
 export async function writeEd25519Jwk(file: string, jwk: Ed25519PrivateJwk): Promise<void> {
-  await writeFile(file, JSON.stringify(jwk) + '\n', { mode: 0o600, flag: 'wx' });
+  if (!(await writeNewFile(file, JSON.stringify(jwk) + '\n', 0o600))) {
+    throw Object.assign(new Error(`EEXIST: \`${file}\` already exists`), { code: 'EEXIST' });
+  }
 }
 
 /** @example const jwk = await loadOrCreateEd25519Key('./data') */
 export async function loadOrCreateEd25519Key(dataDir: string): Promise<Ed25519PrivateJwk> {
   const file = join(dataDir, ED25519_FILE);
-  const existing = await readEd25519Jwk(file);
-  if (existing !== undefined) return existing;
-  const jwk = await generateEd25519Jwk();
-  try {
-    await writeEd25519Jwk(file, jwk);
-  } catch (e) {
-    // Two servers starting on one empty data dir: keep the one that won.
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateEd25519Key(dataDir);
-    throw e;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    // An empty file is what an older first start left on a full disk: nothing was ever signed
+    // with it, so a new key replaces it (the caller holds the data dir's lock).
+    if ((await readFile(file, 'utf8').catch(() => undefined))?.trim() === '') await unlink(file);
+    const existing = await readEd25519Jwk(file);
+    if (existing !== undefined) return existing;
+    const jwk = await generateEd25519Jwk();
+    if (await writeNewFile(file, JSON.stringify(jwk) + '\n', 0o600)) return jwk;
+    // Another process created it meanwhile: read that one.
   }
-  return jwk;
+  throw new KeyError(`\`${file}\` keeps changing while it is read; is another server starting on this data directory?`);
 }

@@ -3,8 +3,9 @@
 // restarts without the operator handling a secret.
 
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, unlink } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeNewFile } from './node-new-file.js';
 
 export const SECRET_FILE = 'secret.key';
 
@@ -29,33 +30,14 @@ export async function loadOrCreateSecret(fromEnv: string | undefined, dataDir: s
     // ever signed with it, so a new secret replaces it (the caller holds the data dir's lock).
     if (kept === '') await unlink(file);
     const secret = randomBytes(32).toString('base64url');
-    if (await writeNewFile(file, secret + '\n')) return { secret, source: 'generated' };
+    let written: boolean;
+    try {
+      written = await writeNewFile(file, secret + '\n', 0o600);
+    } catch (err) {
+      throw new Error(`cannot keep the generated secret in \`${file}\`: ${(err as Error).message}`);
+    }
+    if (written) return { secret, source: 'generated' };
     // Another process created it meanwhile: read that one.
   }
   throw new Error(`\`${file}\` keeps changing while it is read; is another server starting on this data directory?`);
-}
-
-/**
- * Writes `text` to `file` only if no file has that name, never leaving it half written: the
- * bytes go to a temporary file, are synced, and are linked in under the name at once (a link
- * fails if the name exists, as `wx` would). False if the name was taken.
- */
-async function writeNewFile(file: string, text: string): Promise<boolean> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await link(tmp, file);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new Error(`cannot keep the generated secret in \`${file}\`: ${(err as Error).message}`);
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
 }

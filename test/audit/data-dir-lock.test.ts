@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -31,6 +31,17 @@ describe('lockDataDir', () => {
     await lock.release();
     const again = await lockDataDir(dir);
     await again.release();
+  });
+
+  it('is whole the moment it exists: of many takers at once, exactly one wins', async () => {
+    // Each lock is written aside and linked in, so no taker ever reads it empty and, taking
+    // the writer for gone, takes it over too.
+    const tries = await Promise.allSettled(Array.from({ length: 20 }, () => lockDataDir(dir)));
+    const won = tries.filter((t) => t.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    expect(tries.filter((t) => t.status === 'rejected').every((t) => (t as PromiseRejectedResult).reason instanceof DataDirLockedError)).toBe(true);
+    expect((await readdir(dir)).sort()).toEqual([LOCK_FILE]);
+    await (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof lockDataDir>>>).value.release();
   });
 
   it('takes over a lock whose process is gone, and a file that is not a lock', async () => {

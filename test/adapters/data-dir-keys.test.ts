@@ -1,9 +1,11 @@
-// The HS256 secret `mge serve` keeps in its data directory (src/adapters/node-secret.ts).
+// The keys `mge serve` keeps in its data directory: the HS256 secret (src/adapters/node-secret.ts)
+// and the Ed25519 key (src/adapters/node-ed25519.ts).
 
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ED25519_FILE, loadOrCreateEd25519Key } from '../../src/adapters/node-ed25519.js';
 import { loadOrCreateSecret, SECRET_FILE } from '../../src/adapters/node-secret.js';
 
 let dir: string;
@@ -38,5 +40,23 @@ describe('loadOrCreateSecret', () => {
   it('names the file when it cannot be written', async () => {
     const missing = join(dir, 'no-such-dir');
     await expect(loadOrCreateSecret(undefined, missing)).rejects.toThrow(`cannot keep the generated secret in \`${join(missing, SECRET_FILE)}\``);
+  });
+});
+
+describe('loadOrCreateEd25519Key', () => {
+  it('generates one, mode 0600, reads it back, and replaces an empty file', async () => {
+    const jwk = await loadOrCreateEd25519Key(dir);
+    expect(jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519' });
+    expect(statSync(join(dir, ED25519_FILE)).mode & 0o777).toBe(0o600);
+    expect(await loadOrCreateEd25519Key(dir)).toEqual(jwk);
+    writeFileSync(join(dir, ED25519_FILE), '');
+    const fresh = await loadOrCreateEd25519Key(dir);
+    expect(fresh.d).not.toBe(jwk.d);
+    expect(readdirSync(dir)).toEqual([ED25519_FILE]);
+  });
+
+  it('names a damaged key file instead of a bare JSON error', async () => {
+    writeFileSync(join(dir, ED25519_FILE), '{"kty":"OKP","crv":');
+    await expect(loadOrCreateEd25519Key(dir)).rejects.toThrow(`\`${join(dir, ED25519_FILE)}\` is not a private Ed25519 JWK (not JSON)`);
   });
 });

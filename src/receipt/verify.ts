@@ -139,6 +139,8 @@ export async function verifyReceipt(decision: unknown, opts: VerifyOptions): Pro
     }
     if (r === 'replayed') return fail('replayed', true);
     if (r === 'full') return fail('nonce_store_full', true);
+    // Anything but a clear 'ok' (a custom store's bug) is no proof of first use: fail closed.
+    if (r !== 'ok') return fail('nonce_store_unavailable', true);
   }
   return { valid: true, singleUseChecked: single };
 }

@@ -106,6 +106,11 @@ describe.each([['HS256', hsSigner], ['Ed25519', edSigner]] as const)('verifyRece
     expect((await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: full })).reason).toBe('nonce_store_full');
     const down: NonceStore = { consumeOnce: () => Promise.reject(new Error('connection refused')) };
     expect((await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: down })).reason).toBe('nonce_store_unavailable');
+    // a custom store answering anything but 'ok' gives no proof of first use
+    for (const answer of [undefined, 'maybe', true]) {
+      const odd = { consumeOnce: async () => answer } as unknown as NonceStore;
+      expect((await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: odd })).reason).toBe('nonce_store_unavailable');
+    }
   });
 
   it('malformed: anything that is not a well-formed receipt', async () => {

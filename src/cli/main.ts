@@ -12,7 +12,8 @@ commands:
   serve [--rules DIR] [--host H] [--port N] [--data DIR]   run the HTTP sidecar
   check --rules DIR [--tenant T] [--explain] [--request FILE|-]   decide one request
   lint [--strict] PATH…                                   check rule files
-  audit verify --data DIR | --export FILE [--checkpoint FILE]   verify an audit log
+  audit verify --data DIR | --export FILE [--checkpoint FILE] [--jwks FILE] [--tenant T] [--unanchored]
+                                                          verify an audit log
   keys create --tenant T --role R | keys ed25519          make API keys and signing keys
 `;
 

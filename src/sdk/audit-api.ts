@@ -1,6 +1,7 @@
 // The audit endpoints (SPEC §6, §8), all read-only and therefore retried on transient failures.
 
 import { jsonLines } from './json-lines.js';
+import { CHECKPOINT, CONSISTENCY_PROOF, INCLUSION_PROOF } from './shapes.js';
 import type { Transport } from './transport.js';
 import type { AuditEntry, Checkpoint, ConsistencyProof, Decision, InclusionProof } from './types.js';
 
@@ -17,7 +18,7 @@ export class AuditApi {
    * @example const cp = await client.audit.checkpoint() // { tree_size, root_hash, signature, … }
    */
   checkpoint(): Promise<Checkpoint> {
-    return this.t.json<Checkpoint>({ method: 'GET', path: '/api/v1/audit/checkpoint', idempotent: true });
+    return this.t.json<Checkpoint>({ method: 'GET', path: '/api/v1/audit/checkpoint', idempotent: true }, CHECKPOINT);
   }
 
   /**
@@ -27,7 +28,7 @@ export class AuditApi {
   proof(decisionId: string, treeSize?: number): Promise<InclusionProof> {
     return this.t.json<InclusionProof>({
       method: 'GET', path: `/api/v1/audit/proof/${encodeURIComponent(decisionId)}`, query: { tree_size: treeSize }, idempotent: true,
-    });
+    }, INCLUSION_PROOF);
   }
 
   /**
@@ -35,7 +36,7 @@ export class AuditApi {
    * @example const c = await client.audit.consistency(10, 20)
    */
   consistency(first: number, second: number): Promise<ConsistencyProof> {
-    return this.t.json<ConsistencyProof>({ method: 'GET', path: '/api/v1/audit/consistency', query: { first, second }, idempotent: true });
+    return this.t.json<ConsistencyProof>({ method: 'GET', path: '/api/v1/audit/consistency', query: { first, second }, idempotent: true }, CONSISTENCY_PROOF);
   }
 
   /**

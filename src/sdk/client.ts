@@ -4,6 +4,7 @@
 import { AuditApi } from './audit-api.js';
 import { guard, type GuardedFn, type GuardOptions, type Describe } from './guard.js';
 import { RulesApi } from './rules-api.js';
+import { batchOf, DECISION, JWKS, VERIFY_RESULT } from './shapes.js';
 import { Transport, type TransportOptions } from './transport.js';
 import type { Action, CheckInput, CheckOptions, CheckResult, Context, Decision, Jwks, ServerVerifyResult } from './types.js';
 
@@ -40,7 +41,7 @@ export class MGEClient {
       body: { action, context, audience: opts.audience },
       idempotent: false,
       signal: opts.signal,
-    });
+    }, DECISION);
   }
 
   /**
@@ -55,7 +56,7 @@ export class MGEClient {
       body: { requests },
       idempotent: false,
       signal: opts.signal,
-    });
+    }, batchOf(requests.length));
     return body.decisions;
   }
 
@@ -74,7 +75,7 @@ export class MGEClient {
       body: { decision, action: opts.action, context: opts.context, audience: opts.audience },
       idempotent: false,
       signal: opts.signal,
-    });
+    }, VERIFY_RESULT);
   }
 
   /**
@@ -83,7 +84,7 @@ export class MGEClient {
    * @example const r = await verifyReceipt(decision, { jwks: await client.keys(), action })
    */
   keys(): Promise<Jwks> {
-    return this.t.json<Jwks>({ method: 'GET', path: '/api/v1/keys', idempotent: true });
+    return this.t.json<Jwks>({ method: 'GET', path: '/api/v1/keys', idempotent: true }, JWKS);
   }
 
   /**

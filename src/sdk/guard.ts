@@ -50,7 +50,8 @@ export function guard<A extends unknown[], R>(
     const decision = await client.checkCompliance(input.action, input.context, { explain: opts.explain, audience: input.audience });
     if (!decision.approved) throw new ActionDenied(decision);
     const result = await check(decision, input);
-    if (!result.valid) throw new ReceiptRejected(result.reason ?? 'invalid', decision);
+    // Only a literal `true` runs fn: a custom check answering anything else refuses (fail closed).
+    if (result?.valid !== true) throw new ReceiptRejected(result?.reason ?? 'invalid', decision);
     return fn(...args);
   };
 }

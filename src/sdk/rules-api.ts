@@ -5,6 +5,7 @@
 import type { RuleView } from '../http/rule-view.js';
 import type { Diagnostic } from '../ir/types.js';
 import { RuleBuildError } from './errors.js';
+import { PUT_RULE_RESULT, RULE_LISTING, RULE_VIEW, VALIDATE_RESULT } from './shapes.js';
 import type { Transport } from './transport.js';
 
 export type { RuleView };
@@ -84,7 +85,7 @@ export class RulesApi {
    * @example const { policy_version, rules } = await client.rules.list()
    */
   list(): Promise<RuleListing> {
-    return this.t.json<RuleListing>({ method: 'GET', path: '/api/v1/rules', idempotent: true });
+    return this.t.json<RuleListing>({ method: 'GET', path: '/api/v1/rules', idempotent: true }, RULE_LISTING);
   }
 
   /**
@@ -92,7 +93,7 @@ export class RulesApi {
    * @example const rule = await client.rules.get('db-access-control')
    */
   get(ruleId: string): Promise<RuleView> {
-    return this.t.json<RuleView>({ method: 'GET', path: `/api/v1/rules/${encodeURIComponent(ruleId)}`, idempotent: true });
+    return this.t.json<RuleView>({ method: 'GET', path: `/api/v1/rules/${encodeURIComponent(ruleId)}`, idempotent: true }, RULE_VIEW);
   }
 
   /**
@@ -104,7 +105,7 @@ export class RulesApi {
     const id = ruleId ?? (await ruleIdOf(text, contentType));
     return this.t.json<PutRuleResult>({
       method: 'PUT', path: `/api/v1/rules/${encodeURIComponent(id)}`, body: text, contentType: contentTypeOf(contentType), idempotent: true,
-    });
+    }, PUT_RULE_RESULT);
   }
 
   /**
@@ -122,6 +123,6 @@ export class RulesApi {
   validate(text: string, contentType: RuleContentType): Promise<ValidateResult> {
     return this.t.json<ValidateResult>({
       method: 'POST', path: '/api/v1/rules/validate', body: text, contentType: contentTypeOf(contentType), idempotent: true,
-    });
+    }, VALIDATE_RESULT);
   }
 }

@@ -5,6 +5,7 @@
 // Only web-standard APIs (fetch, AbortController, setTimeout), so it runs in every runtime.
 
 import { httpError, MGEError, MGENetworkError, MGEProtocolError, MGETimeoutError, type Problem } from './errors.js';
+import type { Shape } from './shapes.js';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -55,15 +56,18 @@ export class Transport {
     this.maxRetryDelayMs = opts.maxRetryDelayMs ?? 5_000;
   }
 
-  /** Sends `call` and parses the JSON answer. */
-  async json<T>(call: Call): Promise<T> {
+  /** Sends `call` and parses the JSON answer, which must have `shape` (else MGEProtocolError). */
+  async json<T>(call: Call, shape: Shape): Promise<T> {
     return this.attempt(call, async (res, url) => {
       const text = await res.text();
+      let value: unknown;
       try {
-        return JSON.parse(text) as T;
+        value = JSON.parse(text);
       } catch {
         throw new MGEProtocolError(call.method, url, `expected JSON, got \`${text.slice(0, 80)}\``);
       }
+      if (!shape.is(value)) throw new MGEProtocolError(call.method, url, `expected ${shape.what}, got \`${text.slice(0, 80)}\``);
+      return value as T;
     });
   }
 

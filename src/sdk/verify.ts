@@ -46,10 +46,19 @@ export interface VerifyReceiptOptions extends VerifierKeys {
  */
 export async function importVerifierKeys(keys: VerifierKeys): Promise<KeyRing> {
   const secrets = keys.secret === undefined ? [] : Array.isArray(keys.secret) ? keys.secret : [keys.secret];
-  if (secrets.length === 0 && (keys.jwks?.keys.length ?? 0) === 0) {
-    throw new MGEConfigError('verifyReceipt needs keys: a `secret` (HS256) or a `jwks` with at least one key (Ed25519)');
+  const jwks = keys.jwks;
+  if (jwks !== undefined && (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys))) {
+    throw new MGEConfigError('verification keys: `jwks` must be a JWKS, `{"keys": [...]}` (as GET /api/v1/keys serves it)');
   }
-  return toKeyRing({ secrets, jwks: keys.jwks });
+  if (secrets.length === 0 && (jwks?.keys.length ?? 0) === 0) {
+    throw new MGEConfigError('verification needs keys: a `secret` (HS256) or a `jwks` with at least one key (Ed25519; a server signing with HS256 publishes none)');
+  }
+  try {
+    return await toKeyRing({ secrets, jwks });
+  } catch (err) {
+    // A short secret, a key that is not Ed25519: the caller's set-up, reported as the SDK's own error.
+    throw new MGEConfigError(`verification keys: ${(err as Error).message}`);
+  }
 }
 
 /**

@@ -4,9 +4,10 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  MGEClient, MGEHttpError, MGEInvalidRule, MGENetworkError, MGENotFound, MGEOverloaded, MGEProtocolError,
+  MGEClient, MGEHttpError, MGEInvalidRule, MGENetworkError, MGENotFound, MGEOverloaded, MGEProtocolError, ReceiptRejected,
   MGETimeoutError, MGEUnauthorized, RuleBuildError,
 } from '../../src/sdk/index.js';
+import { RULE_LISTING } from '../../src/sdk/shapes.js';
 import { Transport } from '../../src/sdk/transport.js';
 import { stubFetch, type Scripted } from './stub-fetch.js';
 
@@ -14,6 +15,8 @@ const decision = {
   decision_id: 'dec-1', approved: true, reasoning: 'All rules passed', rule_ids: [], violations: [], warnings: [],
   tenant: 'default', policy_version: 'sha256:00', timestamp: '2026-11-25T00:00:00.000Z', action_hash: 'ab',
 };
+
+const LISTING = { tenant: 'default', policy_version: 'sha256:00', rules: [] };
 
 function client(script: Scripted[], opts: { retries?: number; timeoutMs?: number; apiKey?: string } = {}) {
   const stub = stubFetch(script);
@@ -45,7 +48,7 @@ describe('requests', () => {
   });
 
   it('sends rule text as is, with the Content-Type of its format', async () => {
-    const { c, calls } = client([{ status: 200, body: { rule_id: 'r' } }]);
+    const { c, calls } = client([{ status: 200, body: { rule_ids: ['r'], policy_version: 'sha256:01' } }]);
     await c.rules.put('---\n---\n# R\n', 'mdc', 'r');
     expect(calls[0].method).toBe('PUT');
     expect(calls[0].url).toBe('http://mge.test/api/v1/rules/r');
@@ -101,6 +104,37 @@ describe('typed errors', () => {
     await expect(c.checkCompliance('x')).rejects.toBeInstanceOf(MGEProtocolError);
   });
 
+  it('refuses a success response whose JSON is not what the API promises', async () => {
+    const cases: Array<[string, (c: MGEClient) => Promise<unknown>, unknown]> = [
+      ['check {}', (c) => c.checkCompliance('x'), {}],
+      ['check null', (c) => c.checkCompliance('x'), null],
+      ['check, approved not a boolean', (c) => c.checkCompliance('x'), { ...decision, approved: 'yes' }],
+      ['batch {}', (c) => c.checkBatch([{ action: 'a' }]), {}],
+      ['batch, too few decisions', (c) => c.checkBatch([{ action: 'a' }, { action: 'b' }]), { decisions: [decision] }],
+      ['verify {}', (c) => c.verify(decision as never), {}],
+      ['verify, valid not a boolean', (c) => c.verify(decision as never), { valid: 'yes' }],
+      ['keys {}', (c) => c.keys(), {}],
+      ['keys, keys not a list', (c) => c.keys(), { keys: 'x' }],
+      ['rules list {}', (c) => c.rules.list(), {}],
+      ['checkpoint {}', (c) => c.audit.checkpoint(), {}],
+    ];
+    for (const [name, call, body] of cases) {
+      const { c } = client([{ status: 200, body }], { retries: 0 });
+      await expect(call(c), name).rejects.toBeInstanceOf(MGEProtocolError);
+    }
+  });
+
+  it('guard: runs the action only on a verdict of literally true', async () => {
+    let ran = 0;
+    const { c } = client([{ status: 200, body: { ...decision, receipt: {} } }, { status: 200, body: { valid: 'yes' } }], { retries: 0 });
+    const guarded = c.guard(() => ({ action: 'x' }), () => ++ran);
+    await expect(guarded()).rejects.toBeInstanceOf(MGEProtocolError);
+    const custom = client([{ status: 200, body: { ...decision, receipt: {} } }], { retries: 0 }).c;
+    const odd = custom.guard(() => ({ action: 'x' }), () => ++ran, { verify: async () => ({ valid: 'yes' }) as never });
+    await expect(odd()).rejects.toBeInstanceOf(ReceiptRejected);
+    expect(ran).toBe(0);
+  });
+
   it('reports a call with no answer in time as MGETimeoutError', async () => {
     const { c, calls } = client([{ hang: true }], { timeoutMs: 30 });
     const e = (await c.checkCompliance('x').catch((x: unknown) => x)) as MGETimeoutError;
@@ -121,10 +155,10 @@ describe('retries', () => {
   const overloaded: Scripted = { status: 503, body: { title: 'Service unavailable', status: 503 } };
 
   it('retries an idempotent call after 503, timeouts and network errors, then succeeds', async () => {
-    const { c, calls } = client([overloaded, { hang: true }, { networkError: 'reset' }, { status: 200, body: { rules: [] } }], {
+    const { c, calls } = client([overloaded, { hang: true }, { networkError: 'reset' }, { status: 200, body: LISTING }], {
       retries: 3, timeoutMs: 30,
     });
-    await expect(c.rules.list()).resolves.toEqual({ rules: [] });
+    await expect(c.rules.list()).resolves.toEqual(LISTING);
     expect(calls).toHaveLength(4);
   });
 
@@ -160,7 +194,7 @@ describe('retries', () => {
   });
 
   it('waits at least Retry-After (capped) before the next attempt', async () => {
-    const stub = stubFetch([{ status: 429, body: { title: 'Too many', status: 429 }, headers: { 'retry-after': '30' } }, { status: 200, body: { rules: [] } }]);
+    const stub = stubFetch([{ status: 429, body: { title: 'Too many', status: 429 }, headers: { 'retry-after': '30' } }, { status: 200, body: LISTING }]);
     const c = new MGEClient('http://mge.test', { fetch: stub.fetch, retryDelayMs: 1, maxRetryDelayMs: 150 });
     const t0 = Date.now();
     await c.rules.list();
@@ -195,7 +229,7 @@ describe('cancellation', () => {
     const stub = stubFetch([{ status: 503, body: { title: 'Unavailable', status: 503 } }]);
     const t = new Transport('http://mge.test', { fetch: stub.fetch, retries: 5, retryDelayMs: 10_000, maxRetryDelayMs: 10_000 });
     const ctl = new AbortController();
-    const pending = t.json({ method: 'GET', path: '/api/v1/rules', idempotent: true, signal: ctl.signal });
+    const pending = t.json({ method: 'GET', path: '/api/v1/rules', idempotent: true, signal: ctl.signal }, RULE_LISTING);
     setTimeout(() => ctl.abort(new Error('stop')), 30);
     const t0 = Date.now();
     await expect(pending).rejects.toThrow('stop');

@@ -77,6 +77,19 @@ describe('verifyReceipt (offline)', () => {
     await expect(verifyReceipt(signed, { jwks: { keys: [] } })).rejects.toThrow(/needs keys/);
   });
 
+  it('reports keys it cannot use as MGEConfigError, like every SDK set-up error', async () => {
+    const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
+    const bad: Array<[string, Parameters<typeof verifyReceipt>[1]]> = [
+      ['a short secret', { secret: 'short' }],
+      ['a key that is not Ed25519', { jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] } }],
+      ['a JWKS that is not one', { jwks: 'nope' as never }],
+    ];
+    for (const [name, keys] of bad) {
+      await expect(verifyReceipt(signed, keys), name).rejects.toBeInstanceOf(MGEConfigError);
+      await expect(importVerifierKeys(keys), name).rejects.toBeInstanceOf(MGEConfigError);
+    }
+  });
+
   it('offlineReceiptCheck passes the described action through', async () => {
     const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
     const check = offlineReceiptCheck({ secret, nonceStore: new MemoryNonceStore() });

@@ -1,0 +1,42 @@
+// What each API answer must look like before the SDK hands it on (docs/sdk.md: a success
+// status with a body that is not what the API promises is an MGEProtocolError). Only the
+// members callers act on are checked: enough that a guard never mistakes garbage for a
+// decision or a verdict.
+
+import { isCheckpoint } from '../audit/checkpoint.js';
+
+/** A name for error messages and a test. */
+export interface Shape {
+  what: string;
+  is(v: unknown): boolean;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown) => typeof v === 'string';
+const num = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const arr = Array.isArray;
+
+const shape = (what: string, is: (o: Obj) => boolean): Shape => ({ what, is: (v) => isObj(v) && is(v) });
+
+export const DECISION = shape('a decision', (o) =>
+  typeof o.approved === 'boolean' && str(o.decision_id) && str(o.reasoning) && arr(o.rule_ids) && arr(o.violations) && arr(o.warnings));
+
+/** `{decisions: [...]}` with one decision per request sent. */
+export const batchOf = (n: number): Shape => shape(`{"decisions": [...]} with ${n} decisions`, (o) =>
+  arr(o.decisions) && o.decisions.length === n && o.decisions.every((d) => DECISION.is(d)));
+
+export const VERIFY_RESULT = shape('{"valid": true|false, "reason"?}', (o) =>
+  typeof o.valid === 'boolean' && (o.reason === undefined || str(o.reason)) && (o.valid || str(o.reason)));
+
+export const JWKS = shape('a JWKS ({"keys": [...]})', (o) => arr(o.keys) && o.keys.every(isObj));
+
+export const RULE_LISTING = shape('a rule listing', (o) => str(o.tenant) && str(o.policy_version) && arr(o.rules));
+export const RULE_VIEW = shape('a rule ({"rule", "origin", "source"})', (o) => isObj(o.rule) && str(o.rule.rule_id) && str(o.origin));
+export const PUT_RULE_RESULT = shape('{"rule_ids", "policy_version"}', (o) => arr(o.rule_ids) && str(o.policy_version));
+export const VALIDATE_RESULT = shape('{"valid", "rule_ids", "diagnostics"}', (o) => typeof o.valid === 'boolean' && arr(o.rule_ids) && arr(o.diagnostics));
+
+export const CHECKPOINT: Shape = { what: 'a checkpoint (SPEC §6)', is: isCheckpoint };
+export const INCLUSION_PROOF = shape('an inclusion proof', (o) =>
+  str(o.decision_id) && num(o.leaf_index) && num(o.tree_size) && str(o.leaf_hash) && arr(o.audit_path) && str(o.root_hash));
+export const CONSISTENCY_PROOF = shape('a consistency proof', (o) => num(o.first) && num(o.second) && arr(o.proof));

@@ -6,6 +6,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
+import { refuseOpenModeOffLoopback } from '../http/open-mode.js';
 import type { AuditPort } from '../http/audit-port.js';
 import type { RuleStore } from '../http/rule-store.js';
 import { Lifecycle } from '../http/lifecycle.js';
@@ -57,13 +58,13 @@ export class SidecarConfigError extends Error {
   override readonly name = 'SidecarConfigError';
 }
 
-const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
-
 /** @example const sidecar = await startSidecar({ rulesDir: './rules', dataDir: './data', host: '127.0.0.1', port: 8080, logger, openAudit }) */
 export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   const keys: ApiKey[] = cfg.apiKeys ? await parseApiKeys(cfg.apiKeys) : [];
-  if (keys.length === 0 && !LOOPBACK.test(cfg.host)) {
-    throw new SidecarConfigError(`no API key is configured (MGE_API_KEYS), so the server runs in local open mode and binds to loopback only, not \`${cfg.host}\``);
+  try {
+    refuseOpenModeOffLoopback(keys.length, cfg.host);
+  } catch (err) {
+    throw new SidecarConfigError((err as Error).message);
   }
   const rulesStat = await stat(cfg.rulesDir).catch(() => undefined);
   if (!rulesStat?.isDirectory()) throw new SidecarConfigError(`rules directory \`${cfg.rulesDir}\` not found`);

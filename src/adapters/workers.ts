@@ -12,6 +12,8 @@ import { problemResponse, StoreUnavailable } from '../http/problem.js';
 export interface WorkerEnv {
   MGE_SECRET_KEY?: string;
   MGE_API_KEYS?: string;
+  /** `local`: serve the open mode (no keys) — for a worker run on your own machine only. */
+  MGE_OPEN_MODE?: string;
 }
 
 /**
@@ -26,6 +28,11 @@ export function createWorker(opts: { rules: RuleSource[]; wasm: WebAssembly.Modu
       // Built on the first request: secrets are only available through `env` at request time.
       app ??= (async () => {
         if (!env.MGE_SECRET_KEY) throw new Error('MGE_SECRET_KEY is not bound; refusing to start without a signing secret');
+        // A deployed worker is reachable from anywhere: no keys means open mode (every role)
+        // only when the operator says the worker runs locally.
+        if (!env.MGE_API_KEYS?.trim() && env.MGE_OPEN_MODE !== 'local') {
+          throw new Error('MGE_API_KEYS is not bound; a Worker is reachable from the network, so it does not serve the open mode (bind MGE_OPEN_MODE=local to allow it on your own machine)');
+        }
         const logger = jsonLogger((line) => console.log(line));
         const built = await createStandaloneApp({ rules: opts.rules, wasm: opts.wasm, secret: env.MGE_SECRET_KEY, apiKeys: env.MGE_API_KEYS, logger });
         return built.app.fetch;

@@ -10,11 +10,14 @@ import { MemoryNonceStore } from '../state/nonce-store.js';
 import { parseApiKeys } from './api-keys.js';
 import { createApp } from './app.js';
 import { auditPort } from './audit-port.js';
+import { refuseOpenModeOffLoopback } from './open-mode.js';
 import type { HttpEnv } from './deps.js';
 import type { Logger } from './logger.js';
 import type { Hono } from 'hono';
 
 export interface StandaloneOptions {
+  /** Where the server binds; with no `apiKeys` it must be loopback (SPEC §7). Absent for a Worker. */
+  host?: string;
   rules: RuleSource[];
   /** HS256 secret, at least 32 bytes. */
   secret: string;
@@ -31,6 +34,7 @@ export async function createStandaloneApp(opts: StandaloneOptions): Promise<{ ap
   const signer = await createSigner({ hs256Secret: opts.secret });
   const audit = auditPort(new AuditLogs(new MemoryAuditStoreFactory()), signer);
   const keys = opts.apiKeys ? await parseApiKeys(opts.apiKeys) : [];
+  if (opts.host !== undefined) refuseOpenModeOffLoopback(keys.length, opts.host);
   const app = createApp({ engine, signer, audit, keys, nonceStore: new MemoryNonceStore(), ...(opts.logger ? { logger: opts.logger } : {}) });
   return { app, engine };
 }

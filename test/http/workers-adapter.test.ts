@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createWorker } from '../../src/adapters/workers.js';
+import { OpenModeError } from '../../src/http/open-mode.js';
+import { createStandaloneApp } from '../../src/http/standalone.js';
 import { WASM_BASE64 } from '../../src/engine/wasm-embedded.js';
 import { RULES, SECRET } from './harness.js';
 
@@ -9,11 +11,20 @@ const check = () => new Request('http://w/api/v1/governance/check', { method: 'P
 describe('Workers adapter', () => {
   it('serves the app with the secret and keys from its bindings', async () => {
     const worker = createWorker({ rules: RULES, wasm });
-    const res = await worker.fetch(check(), { MGE_SECRET_KEY: SECRET });
+    const res = await worker.fetch(check(), { MGE_SECRET_KEY: SECRET, MGE_OPEN_MODE: 'local' });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ approved: true, tenant: 'default' });
     const keyed = createWorker({ rules: RULES, wasm });
     expect((await keyed.fetch(check(), { MGE_SECRET_KEY: SECRET, MGE_API_KEYS: 'acme:checker:acme-key-0000000000000' })).status).toBe(401);
+  });
+
+  it('serves no open mode unless told it runs locally: a deployed worker is reachable by anyone', async () => {
+    for (const keys of [undefined, '', ' ']) {
+      const worker = createWorker({ rules: RULES, wasm });
+      const res = await worker.fetch(check(), { MGE_SECRET_KEY: SECRET, ...(keys === undefined ? {} : { MGE_API_KEYS: keys }) });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { detail: string }).detail).toContain('does not serve the open mode (bind MGE_OPEN_MODE=local');
+    }
   });
 
   it('answers 503 problem+json, never a decision, when no secret is bound', async () => {
@@ -22,5 +33,15 @@ describe('Workers adapter', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(((await res.json()) as { detail: string }).detail).toContain('MGE_SECRET_KEY is not bound');
+  });
+});
+
+describe('open mode off loopback (Bun, Deno and any host given to createStandaloneApp)', () => {
+  it('refuses a non-loopback host without keys, allows loopback, and any host with keys', async () => {
+    for (const host of ['0.0.0.0', '::', '10.0.0.1', '']) {
+      await expect(createStandaloneApp({ rules: RULES, secret: SECRET, host }), host).rejects.toThrow(OpenModeError);
+    }
+    for (const host of ['127.0.0.1', '::1', 'localhost']) await createStandaloneApp({ rules: RULES, secret: SECRET, host });
+    await createStandaloneApp({ rules: RULES, secret: SECRET, host: '0.0.0.0', apiKeys: 'acme:checker:acme-key-0000000000000' });
   });
 });

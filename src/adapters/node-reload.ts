@@ -2,12 +2,11 @@
 // them to the engine, which compiles aside and swaps only a fully valid set. A bad edit is
 // logged with its diagnostics and ignored; the rules already serving keep serving.
 
-import type { Engine } from '../engine/engine.js';
+import type { Engine, PoliciesAt } from '../engine/engine.js';
 import { formatDiagnostic } from '../diagnostics/format.js';
 import type { AuditPort } from '../http/audit-port.js';
 import type { Logger } from '../http/logger.js';
 import { ruleChangeEntry, ruleDiff } from '../http/rule-changes.js';
-import type { Rule } from '../ir/types.js';
 import type { ServerMetrics } from '../http/metrics.js';
 import { readRulesDir } from './node-files.js';
 import { watchRules } from './node-watch.js';
@@ -41,12 +40,12 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
     return [...new Set(['default', ...engine.tenants(), ...(await audit.tenants())])].sort();
   }
 
-  /** Audits what the reload changed, per tenant. The new rules are live either way. */
-  async function record(before: Map<string, readonly Rule[]>): Promise<void> {
+  /** Audits what the reload changed, per tenant: its policy just before and just after the swap. */
+  async function record(before: PoliciesAt, after: PoliciesAt): Promise<void> {
     const timestamp = new Date(now()).toISOString();
-    for (const [tenant, rules] of before) {
-      const policy = engine.policy(tenant);
-      const entries = ruleDiff(rules, policy.rules).map((c) => ruleChangeEntry(c.ruleId, c.op, policy.policyVersion, 'rules-dir', timestamp));
+    for (const tenant of await tenants()) {
+      const policy = after(tenant);
+      const entries = ruleDiff(before(tenant).rules, policy.rules).map((c) => ruleChangeEntry(c.ruleId, c.op, policy.policyVersion, 'rules-dir', timestamp));
       if (entries.length === 0) continue;
       await audit.append(tenant, entries).catch((err: unknown) => logger.error('rule reload not audited', { tenant, error: err }));
     }
@@ -57,11 +56,10 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
   async function once(): Promise<ReloadResult> {
     const before = engine.policy().policyVersion;
     try {
-      const snapshot = new Map((await tenants()).map((t) => [t, engine.policy(t).rules] as const));
       const result = await engine.reloadFiles(await readRulesDir(dir));
       if (result.ok) {
         metrics.reloads.inc({ source: 'files', result: 'ok' });
-        await record(snapshot);
+        await record(result.before, result.after);
         logger.info('rules reloaded', { dir, policy_version: engine.policy().policyVersion, previous: before });
         return 'ok';
       }

@@ -1,7 +1,8 @@
 // API rules on disk: `<data>/api-rules/<tenant>/<rule_id>.<json|yaml|mdc>`, written to a
 // temporary file and renamed, so a crash leaves the old text or the new one, never half.
 
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RuleFormat } from '../engine/engine.js';
 import type { RuleStore, StoredRule } from '../http/rule-store.js';
@@ -23,8 +24,17 @@ export function nodeRuleStore(dataDir: string): RuleStore {
       const dir = dirOf(rule.tenant);
       await mkdir(dir, { recursive: true });
       const file = join(dir, `${rule.ruleId}.${rule.format}`);
-      await writeFile(`${file}.tmp`, rule.text, { mode: 0o600 });
-      await rename(`${file}.tmp`, file);
+      // A temporary name of its own (two writes of one rule must not share one), synced before
+      // the rename, so the text is durable when this resolves.
+      const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+      const fh = await open(tmp, 'w', 0o600);
+      try {
+        await fh.writeFile(rule.text);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, file);
       await removeAll(rule.tenant, rule.ruleId, rule.format); // a PUT in another format replaces the old file
     },
     remove: (tenant, ruleId) => removeAll(tenant, ruleId),
@@ -36,7 +46,7 @@ export function nodeRuleStore(dataDir: string): RuleStore {
       });
       for (const t of tenants.filter((d) => d.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
         for (const name of (await readdir(join(root, t.name))).sort()) {
-          const m = /^(.+)\.(json|yaml|mdc)$/.exec(name);
+          const m = /^(.+)\.(json|yaml|mdc)$/.exec(name); // a leftover `….tmp` of a crash is not one
           if (!m) continue;
           out.push({ tenant: tenantFromDirName(t.name), ruleId: m[1], format: m[2] as RuleFormat, text: await readFile(join(root, t.name, name), 'utf8') });
         }

@@ -48,6 +48,9 @@ export type EngineDecision = Decision & { explanation?: ExplanationEntry[] };
 
 export type RuleFormat = 'json' | 'yaml' | 'mdc';
 
+/** Each tenant's policy (rules and version) at one moment. */
+export type PoliciesAt = (tenant: string) => TenantPolicy;
+
 /** Runs between compiling a rule change and serving it (the audit entry is written here). */
 export type BeforeSwap = (policyVersion: string, ruleIds: string[]) => Promise<void>;
 
@@ -228,11 +231,17 @@ export class Engine {
     });
   }
 
-  /** Replaces the file rules (hot reload). On any error the old rules keep serving. */
-  reloadFiles(sources: RuleSource[]): Promise<{ ok: true } | { ok: false; diagnostics: Diagnostic[] }> {
+  /**
+   * Replaces the file rules (hot reload). On any error the old rules keep serving. On success,
+   * `before(tenant)` / `after(tenant)` are each tenant's policy just before and just after this
+   * swap, taken inside the serialized change: an API change made while the files were read is
+   * not mistaken for a file change.
+   */
+  reloadFiles(sources: RuleSource[]): Promise<{ ok: true; before: PoliciesAt; after: PoliciesAt } | { ok: false; diagnostics: Diagnostic[] }> {
     return this.serialize(async () => {
       const loaded = loadRuleSources(sources);
       if (hasErrors(loaded.diagnostics)) return { ok: false, diagnostics: loaded.diagnostics } as const;
+      const before = this.snapshot();
       const previous = this.files;
       this.files = { global: loaded.global, tenants: loaded.tenants };
       try {
@@ -242,8 +251,15 @@ export class Engine {
         if (err instanceof RuleLoadError) return { ok: false, diagnostics: err.diagnostics } as const;
         throw err;
       }
-      return { ok: true } as const;
+      return { ok: true, before, after: this.snapshot() } as const;
     });
+  }
+
+  /** Every tenant's policy as it is now (policies are immutable once built). */
+  private snapshot(): PoliciesAt {
+    const global = this.globalPolicy;
+    const own = new Map(this.policies);
+    return (tenant) => own.get(tenant) ?? global;
   }
 
   /** Compiles every policy aside, then swaps them all at once. */

@@ -30,16 +30,23 @@ function mismatch(path: string, pathId: string, ids: string[]): InvalidRule {
 }
 
 export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
-  /** Keeps the change across restarts; it is already live, so a failure is reported, not undone. */
-  async function persist(tenant: string, work: (store: RuleStore) => Promise<void>): Promise<void> {
-    if (ctx.ruleStore === undefined) return;
+  /**
+   * Keeps the change across restarts. It runs in the engine's serialized change, after the
+   * audit entry and before the swap, so the files change in the order the rules do; a failure
+   * is reported once the change is live (the log already holds it), not undone.
+   */
+  async function persist(tenant: string, work: (store: RuleStore) => Promise<void>): Promise<boolean> {
+    if (ctx.ruleStore === undefined) return true;
     try {
       await work(ctx.ruleStore);
+      return true;
     } catch (err) {
       ctx.logger.error('rule change not persisted', { tenant, error: err });
-      throw new StoreUnavailable('the rule change is live but could not be stored; it will not survive a restart');
+      return false;
     }
   }
+
+  const notStored = () => new StoreUnavailable('the rule change is live but could not be stored; it will not survive a restart');
 
   /** Counts a PUT refused as invalid (422) or conflicting (409), whichever step refused it. */
   async function countRejected<T>(work: () => Promise<T>): Promise<T> {
@@ -54,9 +61,10 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   /**
    * The engine's `beforeSwap` for a change: appends `{kind: rule_change}` for each id, durably,
    * before the new rules serve. If the log cannot take it, the change is not made (503): a rule
-   * change is never live without its record (SPEC §6).
+   * change is never live without its record (SPEC §6). `then` runs after the entry (keeping the
+   * change on disk), still inside the engine's serialized change.
    */
-  function audited(tenant: string, by: string, op: 'put' | 'delete'): BeforeSwap {
+  function audited(tenant: string, by: string, op: 'put' | 'delete', then: () => Promise<void>): BeforeSwap {
     return async (policyVersion, ruleIds) => {
       const timestamp = new Date(ctx.now()).toISOString();
       const entries = ruleIds.map((id) => ruleChangeEntry(id, op, policyVersion, by, timestamp));
@@ -68,6 +76,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       }
       ctx.metrics.reloads.inc({ source: 'api', result: 'ok' });
       ctx.logger.info('rule change', { tenant, op, rule_ids: ruleIds, policy_version: policyVersion, by });
+      await then();
     };
   }
 
@@ -113,10 +122,16 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       if (hasErrors(parsed.diagnostics)) throw invalid(parsed.diagnostics);
       const ids = parsed.rules.map((r) => r.rule_id);
       if (ids.length !== 1 || ids[0] !== id) throw mismatch(path, id, ids);
-      const existed = ctx.engine.isApiRule(tenant, id);
+      // Both decided inside the serialized change, so concurrent PUTs of one rule see each other.
+      let existed = false;
+      let stored = true;
+      const store = async () => {
+        existed = ctx.engine.isApiRule(tenant, id);
+        stored = await persist(tenant, (rules) => rules.save({ tenant, ruleId: id, text, format }));
+      };
       let result;
       try {
-        result = await ctx.engine.putRule(tenant, { text, format }, audited(tenant, keyId, 'put'));
+        result = await ctx.engine.putRule(tenant, { text, format }, audited(tenant, keyId, 'put', store));
       } catch (err) {
         if (err instanceof RuleLoadError) throw invalid(err.diagnostics);
         throw err;
@@ -125,7 +140,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         if ('conflict' in result) throw new Conflict(result.conflict);
         throw invalid(result.diagnostics);
       }
-      await persist(tenant, (store) => store.save({ tenant, ruleId: id, text, format }));
+      if (!stored) throw notStored();
       return c.json({ rule_ids: result.ruleIds, policy_version: result.policyVersion }, existed ? 200 : 201);
     }));
   });
@@ -134,10 +149,14 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const { tenant, keyId } = c.get('principal');
     const id = c.req.param('rule_id');
     return ctx.lifecycle.run(async () => {
-      const outcome = await ctx.engine.deleteRule(tenant, id, audited(tenant, keyId, 'delete'));
+      let stored = true;
+      const store = async () => {
+        stored = await persist(tenant, (rules) => rules.remove(tenant, id));
+      };
+      const outcome = await ctx.engine.deleteRule(tenant, id, audited(tenant, keyId, 'delete', store));
       if (outcome === 'not_found') throw new NotFound(`no rule \`${id}\``);
       if (outcome === 'global') throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
-      await persist(tenant, (store) => store.remove(tenant, id));
+      if (!stored) throw notStored();
       return c.body(null, 204);
     });
   });

@@ -1,0 +1,31 @@
+// Rule changes on the engine: API changes and file reloads are serialized, and a reload reports
+// each tenant's policy just before and after its own swap, so an API change made while the
+// files were being read never shows up as a change the files made.
+
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/engine/engine.js';
+import { ruleDiff } from '../../src/http/rule-changes.js';
+
+const FILES = [{ path: 'base.yaml', text: 'rule_id: base\nprohibited:\n  - message: no drops\n    when: action.type == "db.drop"\n' }];
+const API = { format: 'json' as const, text: JSON.stringify({ rule_id: 'api-rule', prohibited: [{ message: 'm', when: 'action.type == "x"' }] }) };
+
+describe('Engine.reloadFiles beside API changes', () => {
+  it('reports only what the files changed, even with an API change queued just before it', async () => {
+    const engine = await createEngine({ rules: FILES });
+    const put = engine.putRule('acme', API);
+    const reload = engine.reloadFiles(FILES); // the same files: nothing changed by them
+    expect((await put).ok).toBe(true);
+    const r = await reload;
+    if (!r.ok) throw new Error('reload refused');
+    expect(ruleDiff(r.before('acme').rules, r.after('acme').rules)).toEqual([]);
+    expect(r.after('acme').rules.map((x) => x.rule_id).sort()).toEqual(['api-rule', 'base']);
+  });
+
+  it('reports a file change against the policy it replaced', async () => {
+    const engine = await createEngine({ rules: FILES });
+    const r = await engine.reloadFiles([...FILES, { path: 'more.yaml', text: 'rule_id: more\nprohibited:\n  - message: m\n    when: "false"\n' }]);
+    if (!r.ok) throw new Error('reload refused');
+    expect(ruleDiff(r.before('acme').rules, r.after('acme').rules)).toEqual([{ ruleId: 'more', op: 'put' }]);
+    expect(r.after('acme').policyVersion).not.toBe(r.before('acme').policyVersion);
+  });
+});

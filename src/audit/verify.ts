@@ -36,8 +36,10 @@ export interface VerifyLogInput {
    */
   tenant?: string;
   lines: AsyncIterable<string> | Iterable<string>;
-  /** Checkpoints kept with the log and saved by the caller; unknown shapes are reported. */
+  /** Checkpoints kept with the log, in the order kept (each at least as large as the one before); unknown shapes are reported. */
   checkpoints: unknown[];
+  /** Checkpoints the caller saved elsewhere: each checked on its own, at any size. */
+  saved?: unknown[];
   keys: KeyRing;
   backend?: CryptoBackend;
 }
@@ -112,8 +114,11 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
 
   let prevSize = 0;
   let anchoredSize = 0;
-  for (const [i, cp] of input.checkpoints.entries()) {
-    const name = `checkpoint ${i + 1}`;
+  const all = [
+    ...input.checkpoints.map((cp, i) => ({ cp, name: `checkpoint ${i + 1}`, kept: true })),
+    ...(input.saved ?? []).map((cp, i) => ({ cp, name: `saved checkpoint ${i + 1}`, kept: false })),
+  ];
+  for (const { cp, name, kept } of all) {
     if (!isCheckpoint(cp)) {
       problems.push(`${name}: not a checkpoint (SPEC §6 fields)`);
       continue;
@@ -123,8 +128,11 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (tenant !== undefined && cp.tenant !== tenant) problems.push(`${label}: of tenant \`${cp.tenant}\`, not \`${tenant}\``);
     const sig = await verifyCheckpointSignature(cp, input.keys, backend);
     if (sig !== 'ok') problems.push(`${label}: ${sig === 'unknown_kid' ? `key \`${cp.kid}\` is unknown` : 'signature does not verify'}`);
-    if (cp.tree_size < prevSize) problems.push(`${label}: smaller than an earlier checkpoint (${prevSize}): the log shrank`);
-    prevSize = Math.max(prevSize, cp.tree_size);
+    if (kept) {
+      // Kept checkpoints are appended as the log grows: a smaller one after a larger one is a rollback.
+      if (cp.tree_size < prevSize) problems.push(`${label}: smaller than an earlier checkpoint (${prevSize}): the log shrank`);
+      prevSize = Math.max(prevSize, cp.tree_size);
+    }
     if (cp.tree_size > n) {
       problems.push(`${label}: covers ${cp.tree_size} entries but the log has only ${n}: entries were removed or the log was truncated`);
       continue;
@@ -140,5 +148,5 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     }
     if (problems.length === before) anchoredSize = Math.max(anchoredSize, cp.tree_size);
   }
-  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: input.checkpoints.length, anchoredSize, problems };
+  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: all.length, anchoredSize, problems };
 }

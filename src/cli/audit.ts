@@ -159,7 +159,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
     const kept = await readCheckpoints(join(dir, 'checkpoints.jsonl'));
     const extra = savedCps.filter((c) => tenantOf([c]) === tenant);
     // Read the file as it is: opening the store would repair a torn tail before we looked.
-    const r = await verifyFile(join(dir, 'log.jsonl'), { tenant, checkpoints: [...kept, ...extra], keys, backend });
+    const r = await verifyFile(join(dir, 'log.jsonl'), { tenant, checkpoints: kept, saved: extra, keys, backend });
     ok = report(io, `tenant \`${tenant}\``, r, unanchored) && ok;
   }
   return ok ? 0 : 1;

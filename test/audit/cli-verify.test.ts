@@ -90,6 +90,16 @@ describe('mge audit verify', () => {
     }
   });
 
+  it('accepts an older checkpoint saved elsewhere beside the larger ones kept in the data dir', async () => {
+    const [older] = (await readFile(join(clean, 'audit', 'acme', 'checkpoints.jsonl'), 'utf8')).trimEnd().split('\n');
+    const savedOlder = join(base, 'saved-older-checkpoint.json');
+    await writeFile(savedOlder, older);
+    expect(JSON.parse(older).tree_size).toBe(7);
+    const r = await run('verify', '--data', clean, '--checkpoint', savedOlder);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toContain('3 checkpoints verified');
+  });
+
   it('fails an export no checkpoint anchors, unless --unanchored accepts each entry alone', async () => {
     process.env.MGE_SECRET_KEY = SECRET;
     try {

@@ -12,6 +12,7 @@ import type { RuleStore } from '../http/rule-store.js';
 import { Lifecycle } from '../http/lifecycle.js';
 import type { Logger } from '../http/logger.js';
 import { ServerMetrics } from '../http/metrics.js';
+import { importHs256Secret, type VerificationKey } from '../receipt/keys.js';
 import { createSigner, type Signer } from '../receipt/sign.js';
 import { MemoryNonceStore } from '../state/nonce-store.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
@@ -32,6 +33,11 @@ export interface SidecarConfig {
   port: number;
   /** MGE_SECRET_KEY; generated and kept in the data dir when absent. */
   secret?: string;
+  /**
+   * MGE_PREVIOUS_SECRET_KEYS: secrets signed with before a rotation, comma-separated; their
+   * receipts and checkpoints still verify (SPEC §5: several keys accepted at once), none signs.
+   */
+  previousSecrets?: string;
   /** MGE_API_KEYS; absent or empty: local open mode, loopback only. */
   apiKeys?: string;
   /** Receipt signatures: HS256 (default, one trust domain) or Ed25519 (key kept in the data dir, JWKS at /api/v1/keys). */
@@ -83,7 +89,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
 
   const { secret, source } = await loadOrCreateSecret(cfg.secret, cfg.dataDir);
   const signer = await createSigner({
-    hs256Secret: secret, backend: nodeCryptoBackend,
+    hs256Secret: secret, backend: nodeCryptoBackend, extraVerificationKeys: await previousVerificationKeys(cfg.previousSecrets),
     ...(cfg.receiptAlg === 'Ed25519' ? { alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(cfg.dataDir) } } : {}),
   });
   const engine = await createEngine({ rules: await readRulesDir(cfg.rulesDir), crypto: nodeCryptoBackend });
@@ -216,4 +222,13 @@ async function keepCheckpoints(audit: AuditPort, logger: Logger): Promise<void> 
   for (const tenant of tenants) {
     await audit.checkpoint(tenant).catch((err: unknown) => logger.warn('no checkpoint kept at shutdown', { tenant, error: err }));
   }
+}
+
+/**
+ * The verification keys of secrets used before a rotation (comma-separated; none may contain a
+ * comma). Each is held to the same 32-byte minimum as the signing secret.
+ */
+export async function previousVerificationKeys(list: string | undefined): Promise<VerificationKey[]> {
+  const secrets = (list ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return Promise.all(secrets.map(async (s) => (await importHs256Secret(s)).verification));
 }

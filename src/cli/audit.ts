@@ -3,7 +3,8 @@
 // checkpoint anchors the log; 1 when something does not, with one line per problem; 2 on usage
 // errors.
 //
-// Keys: MGE_SECRET_KEY, the data dir's `secret.key` and `ed25519.jwk`, and `--jwks FILE`.
+// Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS, the data dir's `secret.key` and
+// `ed25519.jwk`, and `--jwks FILE`.
 
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,7 +36,8 @@ async function readOptional(file: string): Promise<string | undefined> {
 
 async function keyRing(dataDir: string | undefined, jwksFile: string | undefined): Promise<KeyRing> {
   const ring = new KeyRing();
-  const secrets = [process.env.MGE_SECRET_KEY];
+  // The current secret and those of before a rotation (as `mge serve` takes them).
+  const secrets = [process.env.MGE_SECRET_KEY, ...(process.env.MGE_PREVIOUS_SECRET_KEYS ?? '').split(',').map((s) => s.trim())];
   if (dataDir !== undefined) secrets.push((await readOptional(join(dataDir, SECRET_FILE)))?.trim());
   for (const s of secrets) if (s !== undefined && s !== '') ring.add((await importHs256Secret(s)).verification);
   if (dataDir !== undefined) {

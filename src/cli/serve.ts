@@ -1,6 +1,7 @@
 // `mge serve [--rules DIR] [--host H] [--port N] [--data DIR]` (SPEC §9). Flags win over the
 // environment (MGE_RULES_DIR, MGE_HOST, MGE_PORT, MGE_DATA_DIR, MGE_SECRET_KEY, MGE_API_KEYS;
-// beyond SPEC §9: MGE_RECEIPT_ALG = HS256 | Ed25519, MGE_AUDIT_FSYNC = always | never).
+// beyond SPEC §9: MGE_RECEIPT_ALG = HS256 | Ed25519, MGE_AUDIT_FSYNC = always | never,
+// MGE_PREVIOUS_SECRET_KEYS = secrets before a rotation).
 // Runs until SIGTERM or SIGINT, then shuts down gracefully and returns 0.
 
 import { resolve } from 'node:path';
@@ -82,7 +83,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       rulesDir, dataDir,
       host: stringFlag(args, 'host') ?? env.MGE_HOST ?? '127.0.0.1',
       port: port(stringFlag(args, 'port') ?? env.MGE_PORT ?? '8080'),
-      secret: env.MGE_SECRET_KEY, apiKeys: env.MGE_API_KEYS,
+      secret: env.MGE_SECRET_KEY, previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, apiKeys: env.MGE_API_KEYS,
       receiptAlg: receiptAlg(env.MGE_RECEIPT_ALG),
       logger, openAudit: (dir, signer) => openNodeAudit(dir, signer, { fsync }), version: env.npm_package_version,
     });

@@ -87,11 +87,17 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
 
 async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDirLock): Promise<Sidecar> {
 
-  const { secret, source } = await loadOrCreateSecret(cfg.secret, cfg.dataDir);
+  // With Ed25519 receipts no HS256 secret is trusted but those listed as previous: a secret.key
+  // that verified receipts no published key can would make the server and offline verifiers
+  // disagree, and would be a signing credential nobody knows is live.
+  const ed25519 = cfg.receiptAlg === 'Ed25519';
+  const hs = ed25519 ? undefined : await loadOrCreateSecret(cfg.secret, cfg.dataDir);
   const signer = await createSigner({
-    hs256Secret: secret, backend: nodeCryptoBackend, extraVerificationKeys: await previousVerificationKeys(cfg.previousSecrets),
-    ...(cfg.receiptAlg === 'Ed25519' ? { alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(cfg.dataDir) } } : {}),
+    backend: nodeCryptoBackend, extraVerificationKeys: await previousVerificationKeys(cfg.previousSecrets),
+    ...(hs !== undefined ? { hs256Secret: hs.secret } : {}),
+    ...(ed25519 ? { alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(cfg.dataDir) } } : {}),
   });
+  const source: SecretSource = hs?.source ?? 'data-dir';
   const engine = await createEngine({ rules: await readRulesDir(cfg.rulesDir), crypto: nodeCryptoBackend });
   const ruleStore = nodeRuleStore(cfg.dataDir);
   await replayApiRules(engine, ruleStore, cfg.logger);

@@ -1,6 +1,6 @@
 // `mge serve` refuses to start on a configuration it cannot serve safely, and says why.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { RuleLoadError } from '../../../src/engine/engine.js';
 import { ApiKeySpecError } from '../../../src/http/api-keys.js';
 import { silentLogger } from '../../../src/http/logger.js';
 import { WeakSecretError } from '../../../src/receipt/keys.js';
+import { createSigner } from '../../../src/receipt/sign.js';
 import { serveCommand } from '../../../src/cli/serve.js';
 import { writeRules } from './server.js';
 
@@ -36,6 +37,32 @@ describe('start-up refusals', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(bad, 'x.yaml'), 'rule_id: x\nprohibited:\n  - message: m\n    when: "(("\n');
     await expect(startSidecar(config({ rulesDir: bad }))).rejects.toThrow(RuleLoadError);
+  });
+
+  it('with Ed25519 receipts, trusts no HS256 secret but those listed as previous', async () => {
+    const cfg = config({ receiptAlg: 'Ed25519' });
+    mkdirSync(cfg.dataDir, { recursive: true });
+    const hidden = 'a-secret-key-file-left-in-the-data-dir-000';
+    writeFileSync(join(cfg.dataDir, 'secret.key'), hidden + '\n');
+    const hsReceipt = await (await createSigner({ hs256Secret: hidden })).sign({
+      decision_id: 'dec-x', approved: true, reasoning: 'All rules passed', rule_ids: [], violations: [], warnings: [],
+      tenant: 'default', policy_version: 'sha256:00', timestamp: new Date().toISOString(), action_hash: 'ab'.repeat(32),
+    });
+    const verify = async (url: string) => (await (await fetch(`${url}/api/v1/receipts/verify`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ decision: hsReceipt }),
+    })).json()) as { valid: boolean; reason?: string };
+    const sidecar = await startSidecar(cfg);
+    try {
+      expect(await verify(sidecar.url)).toEqual({ valid: false, reason: 'unknown_kid' });
+    } finally {
+      await sidecar.shutdown();
+    }
+    const listed = await startSidecar({ ...cfg, previousSecrets: hidden });
+    try {
+      expect(await verify(listed.url)).toEqual({ valid: true });
+    } finally {
+      await listed.shutdown();
+    }
   });
 
   it('serve exits 2 on a usage error', async () => {

@@ -13,7 +13,7 @@ import { ED25519_FILE, readEd25519Jwk } from '../adapters/node-ed25519.js';
 import { NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
 import { SECRET_FILE } from '../adapters/node-secret.js';
 import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
-import { KeyRing, importEd25519Public, importHs256Secret } from '../receipt/keys.js';
+import { KeyError, KeyRing, importEd25519Public, importHs256Secret } from '../receipt/keys.js';
 import { UsageError, parseArgs, stringFlag } from './args.js';
 
 export interface CliIo {
@@ -46,7 +46,15 @@ async function keyRing(dataDir: string | undefined, jwksFile: string | undefined
   }
   if (jwksFile !== undefined) {
     const jwks = JSON.parse(await readFile(jwksFile, 'utf8')) as { keys?: JsonWebKey[] };
-    for (const k of jwks.keys ?? []) ring.add(await importEd25519Public(k));
+    for (const k of jwks.keys ?? []) {
+      const key = await importEd25519Public(k);
+      // Two different keys under one kid: say so, rather than let one silently replace the other.
+      const known = ring.get(key.kid);
+      if (known !== undefined && known.publicJwk?.x !== key.publicJwk?.x) {
+        throw new KeyError(`\`${jwksFile}\` holds a key with kid \`${key.kid}\` that differs from the data directory's key of that kid`);
+      }
+      ring.add(key);
+    }
   }
   return ring;
 }
@@ -178,7 +186,7 @@ export async function auditCommand(argv: string[], io: CliIo = processIo): Promi
       io.err(`mge audit: ${e.message}\n${USAGE}\n`);
       return 2;
     }
-    if (e instanceof SyntaxError || (e as NodeJS.ErrnoException).code !== undefined) {
+    if (e instanceof SyntaxError || e instanceof KeyError || (e as NodeJS.ErrnoException).code !== undefined) {
       io.err(`mge audit: ${(e as Error).message}\n`);
       return 2;
     }

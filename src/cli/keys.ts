@@ -56,7 +56,8 @@ async function ed25519(argv: string[], io: CliIo): Promise<number> {
       io.err(`mge keys: \`${out}\` already exists; not overwriting a key\n`);
       return 2;
     }
-    throw e;
+    io.err(`mge keys: cannot write \`${out}\`: ${(e as Error).message}\n`);
+    return 2;
   }
   const pub = await importEd25519Public(jwk);
   io.out(JSON.stringify({ keys: [pub.publicJwk] }) + '\n');

@@ -1,6 +1,6 @@
 // `mge audit verify` must fail, naming the problem, when one entry of a store or export is
 // changed, removed, reordered or inserted, or the log is truncated below a saved checkpoint.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import type { Checkpoint } from '../../src/audit/checkpoint.js';
 import { auditCommand } from '../../src/cli/audit.js';
 import type { Decision, Json } from '../../src/ir/types.js';
 import { canonicalize } from '../../src/receipt/jcs.js';
+import { generateEd25519Jwk } from '../../src/receipt/keys.js';
 import { createSigner } from '../../src/receipt/sign.js';
 import { ED_JWK } from '../receipt/fixtures.js';
 
@@ -195,6 +196,19 @@ describe('mge audit verify', () => {
     const wrong = await run('verify', '--export', exportFile, '--jwks', jwks);
     expect(wrong.code).toBe(1);
     expect(wrong.err).toMatch(/entry 1: receipt key `hs256-[0-9a-f]{16}` is unknown/);
+    // a key that is not Ed25519, and two keys under one kid, are named (exit 2), not a stack trace
+    const oct = join(base, 'oct.json');
+    await writeFile(oct, JSON.stringify({ keys: [{ kty: 'oct', k: 'AAAA', kid: 'x' }] }));
+    expect(await run('verify', '--export', exportFile, '--jwks', oct)).toMatchObject({ code: 2, err: expect.stringMatching(/^mge audit: /) });
+    const edDir = join(base, 'ed-data');
+    await mkdir(edDir);
+    await writeFile(join(edDir, 'ed25519.jwk'), JSON.stringify(ED_JWK));
+    const other = await createSigner({ ed25519: { privateJwk: { ...(await generateEd25519Jwk()), kid: (ed.jwks().keys[0] as { kid: string }).kid } } });
+    const clash = join(base, 'clash.json');
+    await writeFile(clash, JSON.stringify(other.jwks()));
+    const r = await run('verify', '--data', edDir, '--jwks', clash);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('that differs from the data directory\'s key of that kid');
   });
 
   it('names a damaged kept checkpoint, ignores a torn last one', async () => {

@@ -56,6 +56,8 @@ describe('mge keys ed25519', () => {
       expect(await run('ed25519', '--out', file)).toMatchObject({ code: 2, err: `mge keys: \`${file}\` already exists; not overwriting a key\n` });
       const bare = await run('ed25519');
       expect(JSON.parse(bare.out).d).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const nowhere = join(dir, 'no-such-dir', 'k.jwk');
+      expect(await run('ed25519', '--out', nowhere)).toMatchObject({ code: 2, err: expect.stringContaining(`mge keys: cannot write \`${nowhere}\`: `) });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

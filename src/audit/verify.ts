@@ -62,7 +62,7 @@ async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: Cryp
   const receipt = asObject(e.receipt ?? null);
   if (receipt === undefined) return 'decision has no receipt';
   const sig = await verifySignedObject(receipt, keys, backend);
-  if (sig === 'unknown_kid') return `receipt key \`${String(receipt.kid)}\` is unknown (give its key with --jwks or MGE_SECRET_KEY)`;
+  if (sig === 'unknown_kid') return `receipt key \`${String(receipt.kid)}\` is unknown (give its key with --jwks, MGE_SECRET_KEY or MGE_PREVIOUS_SECRET_KEYS)`;
   if (sig !== 'ok') return sig === 'malformed' ? 'receipt is malformed' : 'receipt signature does not verify';
   if ((await computeDecisionHash(e, backend)) !== receipt.decision_hash) return 'decision was changed after signing (decision_hash does not match)';
   return undefined;

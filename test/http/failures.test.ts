@@ -61,6 +61,21 @@ describe('fail closed', () => {
     expect((await h.call('GET', '/api/v1/rules/no-deletes', { key: KEYS.acmeChecker })).status).toBe(200);
   });
 
+  it('/metrics still answers while a tenant\'s audit log has failed, and says which', async () => {
+    const base = await harness();
+    await base.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'db.read' } });
+    await base.call('POST', CHECK, { key: KEYS.globexChecker, body: { action: 'db.read' } });
+    const audit: AuditPort = { ...base.audit, size: (t) => (t === 'acme' ? Promise.reject(new AuditStoreError('damaged')) : base.audit.size(t)) };
+    const h = await harness({ audit });
+    const res = await h.call('GET', '/metrics');
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('mge_audit_log_unavailable{tenant="acme"} 1\n');
+    expect(text).toContain('mge_audit_log_unavailable{tenant="globex"} 0\n');
+    expect(text).toContain('mge_audit_entries{tenant="globex"} 1\n');
+    expect(text).not.toContain('mge_audit_entries{tenant="acme"}');
+  });
+
   it('answers 500 and gives no decision when signing fails', async () => {
     const base = await harness();
     const signer = Object.assign(Object.create(Object.getPrototypeOf(base.deps.signer) as object), base.deps.signer, {

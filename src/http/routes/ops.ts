@@ -13,8 +13,18 @@ async function metricsText(ctx: AppContext): Promise<string> {
   const logged = await ctx.audit.tenants();
   const tenants = [...new Set(['default', ...ctx.engine.tenants(), ...logged])].sort();
   const policies: GaugeSample[] = tenants.map((tenant) => ({ labels: { tenant, policy_version: ctx.engine.policy(tenant).policyVersion }, value: 1 }));
+  // A log that failed (damaged, disk full) has no size to give; metrics must still answer then,
+  // since that is when an operator needs them: it is counted as unavailable instead.
   const sizes: GaugeSample[] = [];
-  for (const tenant of logged) sizes.push({ labels: { tenant }, value: await ctx.audit.size(tenant) });
+  const unavailable: GaugeSample[] = [];
+  for (const tenant of logged) {
+    try {
+      sizes.push({ labels: { tenant }, value: await ctx.audit.size(tenant) });
+      unavailable.push({ labels: { tenant }, value: 0 });
+    } catch {
+      unavailable.push({ labels: { tenant }, value: 1 });
+    }
+  }
   return [
     m.checks.render(),
     m.checkErrors.render(),
@@ -23,6 +33,7 @@ async function metricsText(ctx: AppContext): Promise<string> {
     m.reloads.render(),
     m.responses.render(),
     renderGauge('mge_audit_entries', 'Entries in each tenant\'s audit log.', sizes),
+    renderGauge('mge_audit_log_unavailable', '1 while a tenant\'s audit log has failed (damaged, or its store failed): its checks get 503.', unavailable),
     renderGauge('mge_rule_set_info', 'The policy version (hash of the compiled rule set) each tenant is checked against.', policies),
     renderGauge('mge_checks_in_flight', 'Requests being evaluated, signed or logged right now.', [{ labels: {}, value: ctx.lifecycle.inFlight }]),
   ].join('');

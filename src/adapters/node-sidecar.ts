@@ -105,7 +105,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // The logs already on disk are opened now rather than on their tenant's first check, so
   // /readyz can say whether they all opened: one that does not (damaged, or no longer matching
   // its newest checkpoint) is named in the log here, and its tenant's checks get 503.
-  const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger), () => audit.usable(), cfg.logger);
+  const reported = new Map<string, string>();
+  const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger, reported), () => audit.usable(), cfg.logger);
   const lifecycle = new Lifecycle(cfg.maxInflight);
   const metrics = new ServerMetrics();
   const app = createApp({
@@ -187,15 +188,23 @@ class AuditReadiness {
   }
 }
 
-/** Opens every tenant's log found on disk; false (and each failure logged) if one does not open. */
-async function openExistingLogs(audit: AuditPort, logger: Logger): Promise<boolean> {
+/**
+ * Opens every tenant's log found on disk; false if one does not open. Each failure is logged
+ * once, not on every try: a probe polling /readyz must not fill the log (`reported` keeps the
+ * last failure logged per tenant, forgotten once that log opens).
+ */
+async function openExistingLogs(audit: AuditPort, logger: Logger, reported: Map<string, string>): Promise<boolean> {
   let ok = true;
   try {
     for (const tenant of await audit.tenants()) {
       try {
         await audit.size(tenant);
+        reported.delete(tenant);
       } catch (err) {
         ok = false;
+        const why = String(err);
+        if (reported.get(tenant) === why) continue;
+        reported.set(tenant, why);
         logger.error('audit log does not open; its checks are refused until it is repaired', { tenant, error: err });
       }
     }

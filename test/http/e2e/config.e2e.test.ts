@@ -8,7 +8,7 @@ import { openNodeAudit } from '../../../src/adapters/node-audit.js';
 import { SidecarConfigError, startSidecar, type SidecarConfig } from '../../../src/adapters/node-sidecar.js';
 import { RuleLoadError } from '../../../src/engine/engine.js';
 import { ApiKeySpecError } from '../../../src/http/api-keys.js';
-import { silentLogger } from '../../../src/http/logger.js';
+import { jsonLogger, silentLogger } from '../../../src/http/logger.js';
 import { WeakSecretError } from '../../../src/receipt/keys.js';
 import { createSigner } from '../../../src/receipt/sign.js';
 import { serveCommand } from '../../../src/cli/serve.js';
@@ -63,6 +63,23 @@ describe('start-up refusals', () => {
     } finally {
       await listed.shutdown();
     }
+  });
+
+  it('logs a log that does not open once, however often /readyz is asked', async () => {
+    const lines: string[] = [];
+    const cfg = config({ logger: jsonLogger((l) => lines.push(l)) });
+    mkdirSync(join(cfg.dataDir, 'audit', 'acme'), { recursive: true });
+    writeFileSync(join(cfg.dataDir, 'audit', 'acme', 'log.jsonl'), 'not json\n{"a":1}\n');
+    const sidecar = await startSidecar(cfg);
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect((await fetch(`${sidecar.url}/readyz`)).status).toBe(503);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await sidecar.shutdown();
+    }
+    expect(lines.filter((l) => l.includes('audit log does not open'))).toHaveLength(1);
   });
 
   it('serve exits 2 on a usage error', async () => {

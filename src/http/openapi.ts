@@ -71,7 +71,7 @@ export function openApiDocument(version: string): Obj {
       },
       '/api/v1/audit': {
         get: op("A page of the tenant's audit log", 'auditor', ok(ref('AuditPage')), {
-          parameters: [param('from', 'query', { type: 'integer', minimum: 0 }), param('limit', 'query', { type: 'integer', minimum: 1, maximum: 1000 })],
+          parameters: [param('from', 'query', { type: 'integer', minimum: 0 }), param('limit', 'query', { type: 'integer', minimum: 1, default: 100, description: 'entries per page; a larger value is cut to 1000' })],
         }, [400]),
       },
       '/api/v1/audit/export': { get: op('The whole log as JSON Lines, streamed', 'auditor', text('application/jsonl')) },

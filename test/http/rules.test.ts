@@ -109,6 +109,8 @@ describe('DELETE /api/v1/rules/:rule_id', () => {
     expect((await h.call('DELETE', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin })).status).toBe(404);
     expect((await h.call('DELETE', '/api/v1/rules/no-prod-writes', { key: KEYS.acmeAdmin })).status).toBe(409);
     expect((await h.call('DELETE', '/api/v1/rules/acme-only', { key: KEYS.acmeAdmin })).status).toBe(409);
+    // refused changes count alike, whether a PUT or a DELETE was refused
+    expect(await (await h.call('GET', '/metrics')).text()).toContain('mge_rule_reloads_total{source="api",result="rejected"} 2\n');
   });
 
   it("cannot touch another tenant's API rule", async () => {

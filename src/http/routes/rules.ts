@@ -155,7 +155,10 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       };
       const outcome = await ctx.engine.deleteRule(tenant, id, audited(tenant, keyId, 'delete', store));
       if (outcome === 'not_found') throw new NotFound(`no rule \`${id}\``);
-      if (outcome === 'global') throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
+      if (outcome === 'global') {
+        ctx.metrics.reloads.inc({ source: 'api', result: 'rejected' }); // refused as a PUT of it is
+        throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
+      }
       if (!stored) throw notStored();
       return c.body(null, 204);
     });

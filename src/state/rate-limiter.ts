@@ -19,6 +19,28 @@ interface Bucket {
 
 const MIN_SWEEP = 10_000;
 
+/**
+ * Bucket names longer than this are kept under a 64-bit digest of themselves. V8 hashes a
+ * string longer than 16 383 characters by its length alone, so long names of one length all
+ * collide in a Map and every lookup scanned them (a probe measured 22 ms a check after 4 000
+ * 16 KB keys); a digest also keeps a bucket small whatever its key. Two names with one digest
+ * (about 1 in 10^7 at a million buckets) would share a bucket: more denials, never more
+ * approvals than the limit allows.
+ */
+const LONG_NAME = 256;
+
+/** Two 32-bit FNV-1a lanes with different offsets, over UTF-16 code units, as 16 hex digits. */
+function digest(name: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
 /** One process's buckets. Idle full buckets are dropped so memory follows the active keys. */
 export class MemoryRateLimiter implements RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
@@ -35,7 +57,8 @@ export class MemoryRateLimiter implements RateLimiter {
     return this.buckets.size;
   }
 
-  take(bucket: string, capacity: number, refillPerSecond: number, nowMs: number): boolean {
+  take(name: string, capacity: number, refillPerSecond: number, nowMs: number): boolean {
+    const bucket = name.length > LONG_NAME ? `\u0001${name.length}:${digest(name)}` : name;
     let b = this.buckets.get(bucket);
     if (b === undefined) {
       if (this.buckets.size >= Math.min(this.sweepAt, this.maxBuckets)) {

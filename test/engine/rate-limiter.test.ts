@@ -28,6 +28,16 @@ describe('MemoryRateLimiter', () => {
     expect(rl.take('c', 1, 1, 1000)).toBe(true);
   });
 
+  it('keeps long bucket names apart, even names of one length that differ only at the end', () => {
+    // (V8 hashes strings over 16 383 characters by length alone: kept raw, these would all
+    // collide in one Map chain and each take would scan them.)
+    const rl = new MemoryRateLimiter();
+    const head = 'x'.repeat(20_000);
+    for (let i = 0; i < 2_000; i++) expect(rl.take(`${head}${String(i).padStart(4, '0')}`, 1, 0, 0)).toBe(true);
+    for (let i = 0; i < 2_000; i += 97) expect(rl.take(`${head}${String(i).padStart(4, '0')}`, 1, 0, 0)).toBe(false);
+    expect(rl.size).toBe(2_000);
+  });
+
   it('sweeps idle buckets as the map doubles, long before the cap: memory follows the active keys', () => {
     const rl = new MemoryRateLimiter();
     // 100 000 one-off keys, one a millisecond, each full again 10 ms after its take

@@ -384,6 +384,23 @@ function clauseParts(rule: Rule, clause: string): { source: string; expr?: Expr;
   return e && { source: e.source, expr: e.expr, paths: [] };
 }
 
+/** Longest string, and longest list or object as JSON text, an explanation shows whole. */
+const SHOWN_MAX = 1024;
+
+/**
+ * A value as an explanation shows it: whole when small; a long string cut to its first
+ * SHOWN_MAX characters with its length named; a large list or object replaced by a line saying
+ * what it was. An explanation repeats values for every violated clause, so a request near the
+ * size limits against many rules would otherwise answer hundreds of megabytes (or fail).
+ */
+function shown(v: Json): Json {
+  if (typeof v === 'string') return v.length <= SHOWN_MAX ? v : `${v.slice(0, SHOWN_MAX)}… (${v.length} characters, cut)`;
+  if (typeof v !== 'object' || v === null) return v;
+  const size = JSON.stringify(v).length;
+  if (size <= SHOWN_MAX) return v;
+  return Array.isArray(v) ? `(a list of ${v.length} items, ${size} characters as JSON: not shown)` : `(an object of ${Object.keys(v).length} members, ${size} characters as JSON: not shown)`;
+}
+
 /**
  * A clause's source text and the values of the paths it read (null when missing): for an
  * expression, those its evaluation reached (`a || b` with `a` true never reads `b`, and
@@ -398,6 +415,6 @@ export function explainClause(rule: Rule, clause: string, req: CheckRequest, env
   const read: PathRef[] = [...parts.paths];
   if (parts.expr !== undefined) evaluateExpr(parts.expr, req, { tenant: env.tenant, time: env.time, onRead: (p) => read.push(p) });
   const values: { [path: string]: Json } = {};
-  for (const p of read) values[pathText(p)] = readPath(p, req, env);
+  for (const p of read) values[pathText(p)] = shown(readPath(p, req, env));
   return { rule_id: rule.rule_id, clause, source: parts.source, values };
 }

@@ -56,6 +56,16 @@ describe('explainClause', () => {
     expect(explainClause(sc, 'prohibited[0]', other, ENV).values).toEqual({ 'action.type': 'db.read', 'context.secret': 1 });
   });
 
+  it('shows small values whole, cuts long strings and names large lists and objects', () => {
+    const big = rule({ rule_id: 'big', prohibited: [{ message: 'm', when: src('action.s != "" && action.l != null && action.o != null && action.n == 1'), span: SPAN }] });
+    const req = request({ type: 't', s: 'y'.repeat(5000), l: Array(600).fill('ab'), o: { k: 'z'.repeat(2000) }, n: 1 }, {});
+    const values = explainClause(big, 'prohibited[0]', req, ENV).values;
+    expect(values['action.s']).toBe(`${'y'.repeat(1024)}… (5000 characters, cut)`);
+    expect(values['action.l']).toBe('(a list of 600 items, 3001 characters as JSON: not shown)');
+    expect(values['action.o']).toBe('(an object of 1 members, 2008 characters as JSON: not shown)');
+    expect(values['action.n']).toBe(1);
+  });
+
   it('renders typed conditions compactly', () => {
     expect(explainClause(r, 'conditions[0]', req, ENV)).toEqual({
       rule_id: 'db', clause: 'conditions[0]',

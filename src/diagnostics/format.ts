@@ -21,9 +21,16 @@ export function formatDiagnostic(d: Diagnostic, sourceText?: string): string {
   return out.join('\n');
 }
 
+/** The last text split into lines: a file's diagnostics are formatted one after another, and splitting it for each made lint quadratic in their number. */
+let split: { text: string; lines: string[] } | undefined;
+function linesOf(text: string): string[] {
+  if (split?.text !== text) split = { text, lines: text.split('\n') };
+  return split.lines;
+}
+
 function caretLines(d: Diagnostic, text: string): string[] | undefined {
   const { line, col, endLine, endCol } = d.span;
-  const src = text.split('\n')[line - 1]?.replace(/\r$/, '');
+  const src = linesOf(text)[line - 1]?.replace(/\r$/, '');
   if (src === undefined) return undefined;
   const start = Math.min(Math.max(col - 1, 0), src.length);
   // Underline to the span's end on the same line, else to the end of the line (at least one caret).

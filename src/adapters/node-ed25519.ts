@@ -2,10 +2,10 @@
 // as a JWK file, or generated on first start and kept in the data dir (mode 0600), like the
 // HS256 secret in node-secret.ts.
 
-import { readFile, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeyError, generateEd25519Jwk, type Ed25519PrivateJwk } from '../receipt/keys.js';
-import { writeNewFile } from './node-new-file.js';
+import { keptOrCreated, writeNewFile } from './node-new-file.js';
 
 export const ED25519_FILE = 'ed25519.jwk';
 
@@ -18,6 +18,11 @@ export async function readEd25519Jwk(file: string): Promise<Ed25519PrivateJwk | 
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+  return parseEd25519Jwk(text, file);
+}
+
+/** A private Ed25519 JWK from the text of `file` (named in the error when it is not one). */
+function parseEd25519Jwk(text: string, file: string): Ed25519PrivateJwk {
   let jwk: Ed25519PrivateJwk;
   try {
     jwk = JSON.parse(text) as Ed25519PrivateJwk;
@@ -38,15 +43,6 @@ export async function writeEd25519Jwk(file: string, jwk: Ed25519PrivateJwk): Pro
 /** @example const jwk = await loadOrCreateEd25519Key('./data') */
 export async function loadOrCreateEd25519Key(dataDir: string): Promise<Ed25519PrivateJwk> {
   const file = join(dataDir, ED25519_FILE);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    // An empty file is what an older first start left on a full disk: nothing was ever signed
-    // with it, so a new key replaces it (the caller holds the data dir's lock).
-    if ((await readFile(file, 'utf8').catch(() => undefined))?.trim() === '') await unlink(file);
-    const existing = await readEd25519Jwk(file);
-    if (existing !== undefined) return existing;
-    const jwk = await generateEd25519Jwk();
-    if (await writeNewFile(file, JSON.stringify(jwk) + '\n', 0o600)) return jwk;
-    // Another process created it meanwhile: read that one.
-  }
-  throw new KeyError(`\`${file}\` keeps changing while it is read; is another server starting on this data directory?`);
+  const { text } = await keptOrCreated(file, 'Ed25519 key', 0o600, async () => JSON.stringify(await generateEd25519Jwk()) + '\n');
+  return parseEd25519Jwk(text, file);
 }

@@ -1,26 +1,34 @@
-// Creating a small file that must never be seen half written (the secret, the data dir's lock):
-// the bytes go to a temporary file, are synced, and are linked in under the name at once. A
-// link fails when the name exists, as an exclusive create would, so whoever reads the name
-// reads the whole text or nothing.
+// Small files that must never be seen half written (the secret, the Ed25519 key, the data dir's
+// lock, rules kept over HTTP): the bytes go to a temporary file of their own, are synced, and
+// only then take the name (by a link, which fails if the name exists, or by a rename).
 
 import { randomBytes } from 'node:crypto';
-import { link, open, unlink } from 'node:fs/promises';
+import { link, open, readFile, unlink } from 'node:fs/promises';
+
+/** A temporary name beside `file`, unique per call: two writers in one process must not share one. */
+export function temporaryNameFor(file: string): string {
+  return `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+}
+
+/** Writes `text` to `path` (created or truncated, mode `mode`) and syncs it before resolving. */
+export async function writeSynced(path: string, text: string, mode: number): Promise<void> {
+  const fh = await open(path, 'w', mode);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
 
 /**
  * Writes `text` to `file` only if no file has that name. False if the name was taken.
  * @example if (!(await writeNewFile('data/mge.lock', owner, 0o644))) … // someone holds it
  */
 export async function writeNewFile(file: string, text: string, mode: number): Promise<boolean> {
-  // Unique per call: two writers in one process must not share (and unlink) one temporary file.
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const tmp = temporaryNameFor(file);
   try {
-    const fh = await open(tmp, 'w', mode);
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeSynced(tmp, text, mode);
     await link(tmp, file);
     return true;
   } catch (err) {
@@ -29,4 +37,33 @@ export async function writeNewFile(file: string, text: string, mode: number): Pr
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
+}
+
+/**
+ * The text kept in `file`, or, when there is none, the one `make` gives, written there whole
+ * (`created` says which). An empty or blank file is what an older first start left on a full
+ * disk: nothing was ever made from it, so it is replaced (the caller holds the data dir's
+ * lock). `what` names the file's content in errors.
+ */
+export async function keptOrCreated(file: string, what: string, mode: number, make: () => Promise<string>): Promise<{ text: string; created: boolean }> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let kept: string | undefined;
+    try {
+      kept = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (kept !== undefined && kept.trim() !== '') return { text: kept, created: false };
+    if (kept !== undefined) await unlink(file);
+    const text = await make();
+    let written: boolean;
+    try {
+      written = await writeNewFile(file, text, mode);
+    } catch (err) {
+      throw new Error(`cannot keep the generated ${what} in \`${file}\`: ${(err as Error).message}`);
+    }
+    if (written) return { text, created: true };
+    // Another process created it meanwhile: read that one.
+  }
+  throw new Error(`\`${file}\` keeps changing while it is read; is another server starting on this data directory?`);
 }

@@ -1,12 +1,12 @@
 // API rules on disk: `<data>/api-rules/<tenant>/<rule_id>.<json|yaml|mdc>`, written to a
 // temporary file and renamed, so a crash leaves the old text or the new one, never half.
 
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RuleFormat } from '../engine/engine.js';
 import type { RuleStore, StoredRule } from '../http/rule-store.js';
 import { tenantDirName, tenantFromDirName } from './node-audit-store.js';
+import { temporaryNameFor, writeSynced } from './node-new-file.js';
 
 const FORMATS: RuleFormat[] = ['json', 'yaml', 'mdc'];
 
@@ -24,16 +24,10 @@ export function nodeRuleStore(dataDir: string): RuleStore {
       const dir = dirOf(rule.tenant);
       await mkdir(dir, { recursive: true });
       const file = join(dir, `${rule.ruleId}.${rule.format}`);
-      // A temporary name of its own (two writes of one rule must not share one), synced before
-      // the rename, so the text is durable when this resolves.
-      const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-      const fh = await open(tmp, 'w', 0o600);
-      try {
-        await fh.writeFile(rule.text);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      // Synced under a temporary name of its own (two writes of one rule must not share one),
+      // then renamed: the text is durable when this resolves.
+      const tmp = temporaryNameFor(file);
+      await writeSynced(tmp, rule.text, 0o600);
       await rename(tmp, file);
       await removeAll(rule.tenant, rule.ruleId, rule.format); // a PUT in another format replaces the old file
     },

@@ -12,7 +12,7 @@ import type { RuleStore } from '../http/rule-store.js';
 import { Lifecycle } from '../http/lifecycle.js';
 import type { Logger } from '../http/logger.js';
 import { ServerMetrics } from '../http/metrics.js';
-import { importHs256Secret, type VerificationKey } from '../receipt/keys.js';
+import { hs256VerificationKeys } from '../receipt/keys.js';
 import { createSigner, type Signer } from '../receipt/sign.js';
 import { MemoryNonceStore } from '../state/nonce-store.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
@@ -93,7 +93,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const ed25519 = cfg.receiptAlg === 'Ed25519';
   const hs = ed25519 ? undefined : await loadOrCreateSecret(cfg.secret, cfg.dataDir);
   const signer = await createSigner({
-    backend: nodeCryptoBackend, extraVerificationKeys: await previousVerificationKeys(cfg.previousSecrets),
+    backend: nodeCryptoBackend, extraVerificationKeys: await hs256VerificationKeys(cfg.previousSecrets),
     ...(hs !== undefined ? { hs256Secret: hs.secret } : {}),
     ...(ed25519 ? { alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(cfg.dataDir) } } : {}),
   });
@@ -237,13 +237,4 @@ async function keepCheckpoints(audit: AuditPort, logger: Logger): Promise<void> 
   for (const tenant of tenants) {
     await audit.checkpoint(tenant).catch((err: unknown) => logger.warn('no checkpoint kept at shutdown', { tenant, error: err }));
   }
-}
-
-/**
- * The verification keys of secrets used before a rotation (comma-separated; none may contain a
- * comma). Each is held to the same 32-byte minimum as the signing secret.
- */
-export async function previousVerificationKeys(list: string | undefined): Promise<VerificationKey[]> {
-  const secrets = (list ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  return Promise.all(secrets.map(async (s) => (await importHs256Secret(s)).verification));
 }

@@ -13,7 +13,7 @@ import { ED25519_FILE, readEd25519Jwk } from '../adapters/node-ed25519.js';
 import { NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
 import { SECRET_FILE } from '../adapters/node-secret.js';
 import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
-import { KeyError, KeyRing, importEd25519Public, importHs256Secret } from '../receipt/keys.js';
+import { KeyError, KeyRing, hs256VerificationKeys, importEd25519Public, importHs256Secret } from '../receipt/keys.js';
 import { UsageError, parseArgs, stringFlag } from './args.js';
 
 export interface CliIo {
@@ -36,10 +36,11 @@ async function readOptional(file: string): Promise<string | undefined> {
 
 async function keyRing(dataDir: string | undefined, jwksFile: string | undefined): Promise<KeyRing> {
   const ring = new KeyRing();
-  // The current secret and those of before a rotation (as `mge serve` takes them).
-  const secrets = [process.env.MGE_SECRET_KEY, ...(process.env.MGE_PREVIOUS_SECRET_KEYS ?? '').split(',').map((s) => s.trim())];
+  const secrets = [process.env.MGE_SECRET_KEY];
   if (dataDir !== undefined) secrets.push((await readOptional(join(dataDir, SECRET_FILE)))?.trim());
   for (const s of secrets) if (s !== undefined && s !== '') ring.add((await importHs256Secret(s)).verification);
+  // Those of before a rotation, as `mge serve` takes them.
+  for (const k of await hs256VerificationKeys(process.env.MGE_PREVIOUS_SECRET_KEYS)) ring.add(k);
   if (dataDir !== undefined) {
     const jwk = await readEd25519Jwk(join(dataDir, ED25519_FILE));
     if (jwk !== undefined) ring.add(await importEd25519Public(jwk));

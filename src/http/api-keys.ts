@@ -78,11 +78,12 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
       hash = await sha256(material);
     }
     // A key has one tenant and one set of roles (SPEC §7): a second entry would silently lose.
-    const earlier = entryOfKey.get(hex(hash));
+    const hashHex = hex(hash);
+    const earlier = entryOfKey.get(hashHex);
     if (earlier !== undefined) {
       throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: the same key as entry ${earlier}; a key has one tenant, give its roles once joined with \`+\``);
     }
-    entryOfKey.set(hex(hash), n);
+    entryOfKey.set(hashHex, n);
     keys.push({ id: keyId(hash), tenant, roles, hash });
   }
   return keys;

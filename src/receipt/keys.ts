@@ -76,6 +76,16 @@ export class KeyRing {
 }
 
 /**
+ * The verification keys of a comma-separated list of HS256 secrets (MGE_PREVIOUS_SECRET_KEYS:
+ * those used before a rotation; none may contain a comma), each held to the signing minimum.
+ * @example for (const k of await hs256VerificationKeys(process.env.MGE_PREVIOUS_SECRET_KEYS)) ring.add(k)
+ */
+export async function hs256VerificationKeys(list: string | undefined): Promise<VerificationKey[]> {
+  const secrets = (list ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return Promise.all(secrets.map(async (s) => (await importHs256Secret(s)).verification));
+}
+
+/**
  * Imports an HS256 secret (UTF-8 bytes of `secret`) twice: once to sign, once to verify.
  * The default kid is derived from the secret so every instance sharing it agrees; it reveals
  * no more than any receipt's MAC already does.

@@ -60,8 +60,8 @@ function yamlDiagnostic(e: YAMLError, severity: 'error' | 'warning', lines: Line
   // An error found only at the end of the text (an unclosed `[`, say) is placed after its last
   // character, not on the empty line past the final newline, which no editor shows.
   const end = text.trimEnd().length;
-  const start = e.pos[0] > end ? end : e.pos[0];
-  const span = lines.span(start, Math.max(start, Math.min(e.pos[1], Math.max(end, start))));
+  const start = Math.min(e.pos[0], end);
+  const span = lines.span(start, Math.max(start, Math.min(e.pos[1], end)));
   return { severity, code: 'yaml-syntax', message: cedarMessage(e.message), span };
 }
 

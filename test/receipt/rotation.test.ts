@@ -6,11 +6,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { previousVerificationKeys } from '../../src/adapters/node-sidecar.js';
 import { AuditLogs } from '../../src/audit/logs.js';
 import { MemoryAuditStoreFactory } from '../../src/audit/memory-store.js';
 import { auditCommand } from '../../src/cli/audit.js';
 import type { Decision, Json } from '../../src/ir/types.js';
+import { hs256VerificationKeys } from '../../src/receipt/keys.js';
 import { createSigner } from '../../src/receipt/sign.js';
 import { verifyReceipt } from '../../src/receipt/verify.js';
 
@@ -31,18 +31,18 @@ afterEach(async () => {
 describe('HS256 rotation', () => {
   it('verifies receipts of the previous secret, signs only with the new one', async () => {
     const before = await createSigner({ hs256Secret: OLD });
-    const after = await createSigner({ hs256Secret: NEW, extraVerificationKeys: await previousVerificationKeys(` ${OLD} ,`) });
+    const after = await createSigner({ hs256Secret: NEW, extraVerificationKeys: await hs256VerificationKeys(` ${OLD} ,`) });
     const old = await before.sign(decision('dec-1'));
     const fresh = await after.sign(decision('dec-2'));
     expect(fresh.receipt.kid).not.toBe(old.receipt.kid);
     expect((await verifyReceipt(old, { keys: after.keys })).valid).toBe(true);
     expect((await verifyReceipt(old, { keys: (await createSigner({ hs256Secret: NEW })).keys })).reason).toBe('unknown_kid');
-    await expect(previousVerificationKeys('too-short')).rejects.toThrow('at least 32 are required');
+    await expect(hs256VerificationKeys('too-short')).rejects.toThrow('at least 32 are required');
   });
 
   it('mge audit verify takes the previous secrets from MGE_PREVIOUS_SECRET_KEYS', async () => {
     const before = await createSigner({ hs256Secret: OLD });
-    const after = await createSigner({ hs256Secret: NEW, extraVerificationKeys: await previousVerificationKeys(OLD) });
+    const after = await createSigner({ hs256Secret: NEW, extraVerificationKeys: await hs256VerificationKeys(OLD) });
     const log = await new AuditLogs(new MemoryAuditStoreFactory()).get('acme');
     await log.append((await before.sign(decision('dec-1'))) as unknown as Json);
     await log.append((await after.sign(decision('dec-2'))) as unknown as Json);

@@ -48,7 +48,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
 
   const notStored = () => new StoreUnavailable('the rule change is live but could not be stored; it will not survive a restart');
 
-  /** Counts a PUT refused as invalid (422) or conflicting (409), whichever step refused it. */
+  /** Counts a change refused as invalid (422) or conflicting (409), whichever step refused it. */
   async function countRejected<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -148,19 +148,16 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   app.delete('/api/v1/rules/:rule_id', guard(ctx, 'admin'), (c) => {
     const { tenant, keyId } = c.get('principal');
     const id = c.req.param('rule_id');
-    return ctx.lifecycle.run(async () => {
+    return ctx.lifecycle.run(() => countRejected(async () => {
       let stored = true;
       const store = async () => {
         stored = await persist(tenant, (rules) => rules.remove(tenant, id));
       };
       const outcome = await ctx.engine.deleteRule(tenant, id, audited(tenant, keyId, 'delete', store));
       if (outcome === 'not_found') throw new NotFound(`no rule \`${id}\``);
-      if (outcome === 'global') {
-        ctx.metrics.reloads.inc({ source: 'api', result: 'rejected' }); // refused as a PUT of it is
-        throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
-      }
+      if (outcome === 'global') throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
       if (!stored) throw notStored();
       return c.body(null, 204);
-    });
+    }));
   });
 }

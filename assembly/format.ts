@@ -135,6 +135,14 @@ export const DETAIL_CIDR = 1;
 export const DETAIL_GLOB = 2;
 export const DETAIL_ESCAPES = 3;
 export const DETAIL_CONTROL = 4;
+export const DETAIL_GLOB_COST = 5;
+
+/**
+ * The most a glob()/globAny() call may cost: pattern code points (summed over the list) ×
+ * normalized path code points. Matching is O(pattern × path) and both may come from the
+ * request; past this the call is an evaluation error (docs/semantics.md "Globs").
+ */
+export const GLOB_MAX_COST = 4194304; // 2^22: about 12 ms of matching here at worst
 
 /** Status of `load()` and `evaluate()`; anything but OK makes the host throw VmError. */
 export const ST_OK = 0;

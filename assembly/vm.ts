@@ -7,6 +7,7 @@
 import { ClauseKind, ErrOp, Op } from './opcodes';
 import {
   CC_EXPRESSION, CODE_EVAL_ERROR, CODE_PROHIBITED, CODE_REQUIRED, DETAIL_CIDR, DETAIL_GLOB,
+  DETAIL_GLOB_COST, GLOB_MAX_COST,
   DETAIL_IP, DETAIL_NONE, EK_DIVISION_BY_ZERO, EK_INVALID_ARGUMENT, EK_NOT_BOOLEAN,
   EK_NOT_FINITE, EK_OPERAND_TYPE, I_CANDS, I_CAND_OFF, I_FIELDS, I_HEADER, RULE_ENTRY_SIZE,
   RULE_FLAG_ENABLED, R_APPLY, R_HEADER, R_STATUS, R_VIOL, R_VIOL_OFF, ST_BAD_CODE, ST_BAD_INPUT,
@@ -177,6 +178,29 @@ function globSubject(op: i32, s: usize): bool {
     return false;
   }
   return true;
+}
+
+/**
+ * Whether matching patterns of `patternCps` code points against the normalized subject (in
+ * out) stays within GLOB_MAX_COST; if not, records the error. The oracle checks the same.
+ */
+function globAffordable(op: i32, patternCps: u64): bool {
+  if (patternCps * <u64>cpCount(outPtr, outLen) <= <u64>GLOB_MAX_COST) return true;
+  fail(EK_INVALID_ARGUMENT, op, 0, 0, 0, DETAIL_GLOB_COST);
+  return false;
+}
+
+/** The code points of every string of an encoded string list. */
+function patternsCost(list: usize): u64 {
+  const n = listCount(list);
+  let q = listFirst(list);
+  let sum: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    decodeInto(q, ITEM);
+    sum += <u64>cpCount(slotPtr(ITEM), slotLen(ITEM));
+    q += encSize(q);
+  }
+  return sum;
 }
 
 /** Run one rule's code from its entry point. */
@@ -367,7 +391,7 @@ function runRule(entry: u32): void {
           typeError2(ErrOp.Glob, a, b);
           break;
         }
-        if (!globSubject(ErrOp.Glob, a)) break;
+        if (!globSubject(ErrOp.Glob, a) || !globAffordable(ErrOp.Glob, <u64>cpCount(slotPtr(b), slotLen(b)))) break;
         const m = globMatch(outPtr, outLen, slotPtr(b), slotLen(b), true);
         if (m < 0) {
           fail(EK_INVALID_ARGUMENT, ErrOp.Glob, 0, 0, 0, DETAIL_GLOB);
@@ -384,7 +408,7 @@ function runRule(entry: u32): void {
           typeError2(ErrOp.GlobAny, a, b);
           break;
         }
-        if (!globSubject(ErrOp.GlobAny, a)) break;
+        if (!globSubject(ErrOp.GlobAny, a) || !globAffordable(ErrOp.GlobAny, patternsCost(slotPtr(b)))) break;
         const r = globAnyOf(outPtr, outLen, slotPtr(b));
         if (r < 0) {
           fail(EK_INVALID_ARGUMENT, ErrOp.GlobAny, 0, 0, 0, DETAIL_GLOB);

@@ -2,6 +2,7 @@
 // The oracle and the VM must produce byte-identical decisions, so both report errors as
 // (kind, operator, operand types, detail) and ONE function here turns that into text.
 
+import { GLOB_MAX_COST } from '../../assembly/format.js';
 import type { Json } from './types.js';
 
 export type ValueType = 'null' | 'boolean' | 'number' | 'string' | 'list' | 'object';
@@ -21,17 +22,21 @@ export const EVAL_ERROR_KIND_IDS: readonly EvalErrorKind[] = [
   'operand_type', 'division_by_zero', 'not_finite', 'invalid_argument', 'not_boolean',
 ];
 
+/** A glob()/globAny() call over its budget (assembly/format.ts GLOB_MAX_COST). */
+export const GLOB_COST_DETAIL = `pattern length × path length over ${GLOB_MAX_COST}` as const;
+
 export type InvalidArgumentDetail =
   | 'invalid IP address'
   | 'invalid CIDR'
   | 'invalid glob pattern'
   | 'path escapes its root'
-  | 'path contains a control character';
+  | 'path contains a control character'
+  | typeof GLOB_COST_DETAIL;
 
 /** Numeric ids for invalid-argument details, shared with the VM. */
 export const INVALID_ARGUMENT_DETAIL_IDS: readonly InvalidArgumentDetail[] = [
   'invalid IP address', 'invalid CIDR', 'invalid glob pattern',
-  'path escapes its root', 'path contains a control character',
+  'path escapes its root', 'path contains a control character', GLOB_COST_DETAIL,
 ];
 
 /**

@@ -3,10 +3,11 @@
 // must agree with it exactly on every test and generated case, so clarity beats speed here.
 
 import type { CheckRequest, Condition, Expr, ExplanationEntry, Json, PathRef, Rule } from './types.js';
-import { formatEvalError, typeOf, type EvalError, type InvalidArgumentDetail } from './eval-errors.js';
+import { GLOB_COST_DETAIL, formatEvalError, typeOf, type EvalError, type InvalidArgumentDetail } from './eval-errors.js';
 import { blockedExtension, conditionMessage, pathText, type ConditionCode } from './messages.js';
 import type { ClauseOutcome, EvaluationEnv, EvaluationOutcome, Evaluator } from '../engine/outcome.js';
 import { child, jsonEqual } from '../builtins/json-values.js';
+import { GLOB_MAX_COST } from '../../assembly/format.js';
 import { codePointLength, compareCodePoints } from '../builtins/text.js';
 import { compileGlob, matchGlob, type CompiledGlob } from '../builtins/glob.js';
 import { normalizePath } from '../builtins/path.js';
@@ -71,6 +72,9 @@ function binary(op: string, a: Json, b: Json): EvalResult {
 function globCall(op: 'glob' | 'globAny', s: Json, patterns: string[], arg: Json): EvalResult {
   const norm = normalizePath(s as string);
   if (!norm.ok) return badArgument(op, norm.detail, s, arg);
+  // Checked before any pattern is compiled, as the VM does.
+  const cost = patterns.reduce((sum, p) => sum + codePointLength(p), 0) * codePointLength(norm.path);
+  if (cost > GLOB_MAX_COST) return badArgument(op, GLOB_COST_DETAIL, s, arg);
   const compiled: CompiledGlob[] = [];
   for (const p of patterns) {
     const g = compileGlob(p, 'path');

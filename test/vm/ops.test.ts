@@ -6,6 +6,8 @@ import { createVmEvaluator } from '../../src/engine/vm-evaluator.js';
 import { loadVm, type Vm } from '../../src/engine/wasm.js';
 import { createOracleEvaluator } from '../../src/ir/evaluate.js';
 import type { Json, Rule } from '../../src/ir/types.js';
+import { GLOB_MAX_COST } from '../../assembly/format.js';
+import { GLOB_COST_DETAIL } from '../../src/ir/eval-errors.js';
 import { ENV, SPAN, rule, src } from '../oracle/helpers.js';
 
 let vm: Vm;
@@ -122,6 +124,32 @@ describe('instructions through compiled rules', () => {
       expect(await run(text, A, { o1: { k: 'v' }, obj2: { a: [1], b: 2 }, 'we ird': 1, nul: null })).toBe(want);
     });
   }
+});
+
+describe('the cost budget of glob() and globAny() (GLOB_MAX_COST)', () => {
+  // 2048 × 2048 code points is exactly the budget; `é` is two UTF-8 bytes, so a VM counting
+  // bytes would refuse the first case. The pattern `*a*a…*b` keeps every state active.
+  const side = Math.sqrt(GLOB_MAX_COST);
+  const path = 'é'.repeat(side);
+  const pattern = '*é'.repeat(side / 2 - 1) + '*b';
+  const over = `evaluation error: \`glob\`: ${GLOB_COST_DETAIL}`;
+  it('matches up to the budget, counted in code points', async () => {
+    expect(await run('glob(action.path, action.pattern)', { path, pattern })).toBe(false);
+    expect(await run('glob(action.path, action.pattern)', { path, pattern: pattern.slice(0, -1) + 'é' })).toBe(true);
+  });
+  it('refuses a pattern × path one code point over it, before reading the pattern', async () => {
+    expect(await run('glob(action.path, action.pattern)', { path: path + 'é', pattern })).toBe(over);
+    expect(await run('glob(action.path, action.pattern)', { path: path + 'é', pattern: '[' + pattern })).toBe(over);
+  });
+  it('counts globAny patterns together', async () => {
+    const half = pattern.slice(0, side / 2);
+    expect(await run('globAny(action.path, [action.half, action.half])', { path, half })).toBe(true);
+    expect(await run('globAny(action.path, [action.half, action.half, "x"])', { path, half }))
+      .toBe(over.replace('`glob`', '`globAny`'));
+  });
+  it('counts the path as normalized', async () => {
+    expect(await run('glob(action.path, action.pattern)', { path: './' + path, pattern })).toBe(false);
+  });
 });
 
 describe('typed conditions', () => {

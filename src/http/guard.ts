@@ -3,13 +3,18 @@
 
 import type { MiddlewareHandler } from 'hono';
 import type { Role } from './api-keys.js';
-import { authenticate, requireRole } from './auth.js';
+import { authenticate, hasRole, requireRole, type Principal } from './auth.js';
 import type { AppContext, HttpEnv } from './deps.js';
 
-/** @example app.get('/api/v1/audit', guard(ctx, 'auditor'), handler) */
-export function guard(ctx: Pick<AppContext, 'keys' | 'crypto'>, role: Role): MiddlewareHandler<HttpEnv> {
+/**
+ * `refused` hears of a known caller refused for lacking the role (403), so a route can count
+ * it against the caller's tenant; an unknown caller (401) has no tenant to count against.
+ * @example app.get('/api/v1/audit', guard(ctx, 'auditor'), handler)
+ */
+export function guard(ctx: Pick<AppContext, 'keys' | 'crypto'>, role: Role, refused?: (who: Principal) => void): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
     const who = await authenticate(c.req.raw, ctx.keys, ctx.crypto);
+    if (!hasRole(who, role)) refused?.(who);
     requireRole(who, role);
     c.set('principal', who);
     await next();

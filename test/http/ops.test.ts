@@ -7,6 +7,7 @@ beforeAll(async () => {
   await h.call('POST', '/api/v1/governance/check', { key: KEYS.acmeChecker, body: { action: 'db.read' } });
   await h.call('POST', '/api/v1/governance/check', { key: KEYS.acmeChecker, body: { action: 'db.write', context: { environment: 'production' } } });
   await h.call('POST', '/api/v1/governance/check', { key: KEYS.acmeChecker, raw: '{' });
+  await h.call('POST', '/api/v1/governance/check', { key: KEYS.acmeAuditor, body: { action: 'db.read' } }); // 403
 });
 
 describe('operational routes', () => {
@@ -23,6 +24,7 @@ describe('operational routes', () => {
     expect(text).toContain('mge_checks_total{tenant="acme",outcome="approved"} 1\n');
     expect(text).toContain('mge_checks_total{tenant="acme",outcome="denied"} 1\n');
     expect(text).toContain('mge_check_errors_total{tenant="acme",status="400"} 1\n');
+    expect(text).toContain('mge_check_errors_total{tenant="acme",status="403"} 1\n');
     expect(text).toContain('mge_check_duration_seconds_count 2\n');
     expect(text).toContain('mge_audit_entries{tenant="acme"} 2\n');
     expect(text).toMatch(/mge_rule_set_info\{tenant="acme",policy_version="sha256:[0-9a-f]{64}"\} 1\n/);

@@ -4,6 +4,7 @@
 import type { Hono } from 'hono';
 import type { Json } from '../../ir/types.js';
 import { readJson, type PreReadBody } from '../body.js';
+import type { Principal } from '../auth.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { guard } from '../guard.js';
 import { BadRequest, HttpProblem } from '../problem.js';
@@ -50,7 +51,9 @@ const BATCH_WRAPPER_DEPTH = 2;
 const jsonType = (): { 'content-type': string } => ({ 'content-type': 'application/json' });
 
 export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
-  app.post('/api/v1/governance/check', guard(ctx, 'checker'), (c) => {
+  // A key of the tenant without the checker role: a check of that tenant not answered.
+  const refused = (who: Principal): void => ctx.metrics.checkErrors.inc({ tenant: who.tenant, status: '403' });
+  app.post('/api/v1/governance/check', guard(ctx, 'checker', refused), (c) => {
     const { tenant } = c.get('principal');
     const explain = c.req.query('explain') === 'true';
     return ctx.lifecycle.run(async () => {
@@ -64,7 +67,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     });
   });
 
-  app.post('/api/v1/governance/check/batch', guard(ctx, 'checker'), (c) => {
+  app.post('/api/v1/governance/check/batch', guard(ctx, 'checker', refused), (c) => {
     const { tenant } = c.get('principal');
     const explain = c.req.query('explain') === 'true';
     return ctx.lifecycle.run(async () => {

@@ -28,6 +28,8 @@ describe('operational routes', () => {
     expect(text).toContain('mge_check_duration_seconds_count 2\n');
     expect(text).toContain('mge_audit_entries{tenant="acme"} 2\n');
     expect(text).toMatch(/mge_rule_set_info\{tenant="acme",policy_version="sha256:[0-9a-f]{64}"\} 1\n/);
+    expect(text).toMatch(/mge_rule_set_info\{tenant="globex",/); // a tenant of a key, with no check yet
+    expect(text).not.toContain('tenant="default"'); // no key is of tenant default
     expect(text).toContain('# TYPE mge_rule_reloads_total counter');
     expect(text).not.toContain(KEYS.acmeChecker);
   });

@@ -36,6 +36,7 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   // Node would answer a request without Host with a bare 400 of its own; ours is problem+json.
   const server = createServer({ requireHostHeader: false }, (req, res) => {
     if (req.headers.host === undefined) return answerProblem(res, new BadRequest('the request has no Host header'));
+    if (req.method === 'DELETE') withoutTypeOn204(res); // the app's only 204s answer DELETE
     return listener(req, res);
   });
   // A request whose headers never finish must not hold a socket forever.
@@ -66,6 +67,22 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/**
+ * @hono/node-server gives every response a Content-Type, `text/plain` when it has none; a 204
+ * has no content to describe (RFC 9110 §15.3.5), so the header is dropped there.
+ */
+function withoutTypeOn204(res: ServerResponse): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, status: number, ...rest: unknown[]) {
+    if (status === 204) {
+      const headers = rest.find((r) => typeof r === 'object' && r !== null && !Array.isArray(r)) as Record<string, unknown> | undefined;
+      if (headers) delete headers['content-type'];
+      this.removeHeader('content-type');
+    }
+    return (writeHead as (...args: unknown[]) => ServerResponse).call(this, status, ...rest);
+  } as ServerResponse['writeHead'];
 }
 
 function answerProblem(res: ServerResponse, p: BadRequest): void {

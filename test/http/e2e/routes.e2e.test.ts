@@ -80,7 +80,9 @@ describe('every route over HTTP', () => {
     await json(await e.fetch('/api/v1/rules/e2e-rule', { method: 'PUT', key: KEYS.acmeAdmin, body: yaml, type: 'application/yaml' }), 201);
     expect((await json<Decision>(await e.fetch(CHECK, { key: KEYS.acmeChecker, body: '{"action":"e2e"}' }))).approved).toBe(false);
     expect(await json(await e.fetch('/api/v1/rules/validate', { key: KEYS.acmeAdmin, body: yaml, type: 'application/yaml' }))).toMatchObject({ valid: true });
-    expect((await e.fetch('/api/v1/rules/e2e-rule', { method: 'DELETE', key: KEYS.acmeAdmin })).status).toBe(204);
+    const deleted = await e.fetch('/api/v1/rules/e2e-rule', { method: 'DELETE', key: KEYS.acmeAdmin });
+    expect(deleted.status).toBe(204);
+    expect(deleted.headers.get('content-type')).toBeNull(); // no content, nothing to describe
   });
 
   it('audit: page, checkpoint, proof, consistency, export', async () => {

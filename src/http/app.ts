@@ -66,7 +66,14 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
   const app = new Hono<HttpEnv>();
 
   app.onError((err, c) => {
-    if (err instanceof HttpProblem) return problemResponse(err, c.req.path);
+    if (err instanceof HttpProblem) {
+      // Refused credentials are what a security team looks for in the logs; the detail never
+      // holds the key (src/http/auth.ts).
+      if (err.status === 401 || err.status === 403) {
+        ctx.logger.warn('request refused', { method: c.req.method, path: c.req.path, status: err.status, detail: err.detail });
+      }
+      return problemResponse(err, c.req.path);
+    }
     ctx.logger.error('request failed', { method: c.req.method, path: c.req.path, error: err });
     return problemResponse(new InternalError(), c.req.path);
   });

@@ -105,6 +105,22 @@ describe('fail closed', () => {
     expect(lines[0]).not.toContain(KEYS.acmeChecker);
   });
 
+  it('logs refused credentials (401, 403) as warnings, without the key', async () => {
+    const lines: string[] = [];
+    const h = await harness({ logger: jsonLogger((l) => lines.push(l)) });
+    const wrong = 'not-a-key-000000000000000000000';
+    expect((await h.call('POST', CHECK, { key: wrong, body: { action: 'x' } })).status).toBe(401);
+    expect((await h.call('POST', CHECK, { key: KEYS.acmeAuditor, body: { action: 'x' } })).status).toBe(403);
+    expect((await h.call('POST', CHECK, { body: { action: 'x' } })).status).toBe(401);
+    expect(lines.map((l) => JSON.parse(l) as object)).toEqual([
+      expect.objectContaining({ level: 'warn', msg: 'request refused', method: 'POST', path: CHECK, status: 401, detail: 'unknown API key' }),
+      expect.objectContaining({ level: 'warn', status: 403, detail: 'this key lacks the `checker` role' }),
+      expect.objectContaining({ level: 'warn', status: 401, detail: expect.stringContaining('an API key is required') }),
+    ]);
+    expect(lines.join('\n')).not.toContain(wrong);
+    expect(lines.join('\n')).not.toContain(KEYS.acmeAuditor);
+  });
+
   it('answers 429 past the in-flight limit and 503 while draining', async () => {
     const lifecycle = new Lifecycle(1);
     const h = await harness({ lifecycle });

@@ -18,6 +18,8 @@ interface Bucket {
 }
 
 const MIN_SWEEP = 10_000;
+/** At the cap, at most one sweep a second: each scans every bucket (~20 ms at a million). */
+const FULL_SWEEP_GAP_MS = 1_000;
 
 /**
  * Bucket names longer than this are kept under a 64-bit digest of themselves. V8 hashes a
@@ -49,6 +51,14 @@ export class MemoryRateLimiter implements RateLimiter {
    * not only at the cap: memory follows the keys still refilling, at O(1) amortized per take.
    */
   private sweepAt = MIN_SWEEP;
+  /**
+   * At the cap a new name is refused without a sweep until the later of a second after the
+   * last sweep there and `nextFullMs`, the earliest a bucket can be full again (a lower bound:
+   * set by each sweep and each new bucket; a take only puts a bucket's moment later). Without
+   * this every new name scanned the whole map (a probe: 20 ms a check once filled).
+   */
+  private capSweptMs = -Infinity;
+  private nextFullMs = Infinity;
 
   constructor(private readonly maxBuckets = 1_000_000) {}
 
@@ -61,13 +71,17 @@ export class MemoryRateLimiter implements RateLimiter {
     const bucket = name.length > LONG_NAME ? `\u0001${name.length}:${digest(name)}` : name;
     let b = this.buckets.get(bucket);
     if (b === undefined) {
-      if (this.buckets.size >= Math.min(this.sweepAt, this.maxBuckets)) {
-        this.evictFull(nowMs);
+      const atCap = this.buckets.size >= this.maxBuckets;
+      if (atCap ? nowMs >= Math.max(this.capSweptMs + FULL_SWEEP_GAP_MS, this.nextFullMs) : this.buckets.size >= this.sweepAt) {
+        this.nextFullMs = this.evictFull(nowMs);
         this.sweepAt = Math.max(MIN_SWEEP, 2 * this.buckets.size);
+        if (atCap) this.capSweptMs = nowMs;
       }
       if (this.buckets.size >= this.maxBuckets) throw new Error('rate limit store is full');
       b = { tokens: capacity, updatedMs: nowMs, capacity, refillPerSecond };
       this.buckets.set(bucket, b);
+      // Full again once the token taken below has refilled (at once if none can be taken).
+      this.nextFullMs = Math.min(this.nextFullMs, capacity < 1 ? nowMs : nowMs + 1000 / refillPerSecond);
     } else if (nowMs > b.updatedMs) {
       b.tokens = Math.min(capacity, b.tokens + ((nowMs - b.updatedMs) / 1000) * refillPerSecond);
       b.updatedMs = nowMs;
@@ -77,10 +91,21 @@ export class MemoryRateLimiter implements RateLimiter {
     return true;
   }
 
-  /** Buckets that would be full again now carry no state worth keeping. */
-  private evictFull(nowMs: number): void {
+  /**
+   * Drops the buckets that would be full again now (they carry no state worth keeping) and
+   * returns the earliest moment a bucket kept will be.
+   */
+  private evictFull(nowMs: number): number {
+    let nextFullMs = Infinity;
     for (const [key, b] of this.buckets) {
-      if (b.tokens + ((nowMs - b.updatedMs) / 1000) * b.refillPerSecond >= b.capacity) this.buckets.delete(key);
+      if (b.tokens + ((nowMs - b.updatedMs) / 1000) * b.refillPerSecond >= b.capacity) {
+        this.buckets.delete(key);
+      } else {
+        // Short of capacity here, so this is a number, or Infinity for a bucket that never refills.
+        const fullMs = b.updatedMs + ((b.capacity - b.tokens) / b.refillPerSecond) * 1000;
+        if (fullMs < nextFullMs) nextFullMs = fullMs;
+      }
     }
+    return nextFullMs;
   }
 }

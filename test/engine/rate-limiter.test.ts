@@ -28,6 +28,21 @@ describe('MemoryRateLimiter', () => {
     expect(rl.take('c', 1, 1, 1000)).toBe(true);
   });
 
+  it('at the cap, sweeps at most once a second, and not before some bucket can be full again', () => {
+    const rl = new MemoryRateLimiter(2);
+    rl.take('a', 2, 1, 0); // full again at 1 000 ms
+    rl.take('b', 1, 0.1, 0); // full again at 10 000 ms
+    expect(() => rl.take('c', 1, 1, 500)).toThrow('rate limit store is full'); // no bucket can be full yet: no sweep
+    expect(rl.take('c', 1, 1, 1_000)).toBe(true); // swept: `a` dropped; `c` full again at 2 000
+    expect(rl.take('d', 1, 0.5, 2_000)).toBe(true); // swept (a second later): `c` dropped; `d` full at 4 000
+    expect(() => rl.take('e', 1, 10, 3_500)).toThrow('rate limit store is full');
+    expect(rl.take('e', 1, 10, 4_000)).toBe(true); // swept: `d` dropped; `e` full again at 4 100
+    // `e` could go at 4 100, but the last sweep at the cap was at 4 000: none before 5 000
+    expect(() => rl.take('f', 1, 1, 4_500)).toThrow('rate limit store is full');
+    expect(rl.take('f', 1, 1, 5_000)).toBe(true);
+    expect(rl.size).toBe(2); // `b` (still refilling) and `f`
+  });
+
   it('keeps long bucket names apart, even names of one length that differ only at the end', () => {
     // (V8 hashes strings over 16 383 characters by length alone: kept raw, these would all
     // collide in one Map chain and each take would scan them.)

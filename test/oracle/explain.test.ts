@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { collectPaths, explainClause, UnknownClauseError } from '../../src/ir/evaluate.js';
 import { pathText } from '../../src/ir/messages.js';
+import type { Json } from '../../src/ir/types.js';
 import { ENV, SPAN, expr, request, rule, src } from './helpers.js';
 
 describe('collectPaths', () => {
@@ -61,9 +63,30 @@ describe('explainClause', () => {
     const req = request({ type: 't', s: 'y'.repeat(5000), l: Array(600).fill('ab'), o: { k: 'z'.repeat(2000) }, n: 1 }, {});
     const values = explainClause(big, 'prohibited[0]', req, ENV).values;
     expect(values['action.s']).toBe(`${'y'.repeat(1024)}… (5000 characters, cut)`);
-    expect(values['action.l']).toBe('(a list of 600 items, 3001 characters as JSON: not shown)');
-    expect(values['action.o']).toBe('(an object of 1 members, 2008 characters as JSON: not shown)');
+    expect(values['action.l']).toBe('(a list of 600 items, over 1024 characters as JSON: not shown)');
+    expect(values['action.o']).toBe('(an object of 1 members, over 1024 characters as JSON: not shown)');
     expect(values['action.n']).toBe(1);
+  });
+
+  it('shows a list or object exactly when its JSON is at most 1024 characters (fast-check)', () => {
+    const reads = rule({ rule_id: 'reads', prohibited: [{ message: 'm', when: src('action.v != 1'), span: SPAN }] });
+    // Lists and objects of strings JSON escapes, padded to within 3 characters of the limit.
+    const text = fc.string({ unit: fc.constantFrom('a', '"', '\\', '\n', 'é', '\u0001'), maxLength: 40 });
+    const value = fc.tuple(fc.array(text, { maxLength: 8 }), fc.integer({ min: -3, max: 3 }), fc.boolean()).map(([items, delta, asObject]) => {
+      if (!asObject) {
+        const list: Json[] = items.map((t, i) => (i % 3 === 0 ? [t] : t));
+        const pad = 1024 + delta - JSON.stringify(list).length - (list.length > 0 ? 3 : 2);
+        return pad >= 0 ? [...list, 'a'.repeat(pad)] : list;
+      }
+      const o: { [k: string]: Json } = Object.fromEntries(items.map((t, i) => [t, i % 2 === 0 ? t : [t]]));
+      const pad = 1024 + delta - JSON.stringify(o).length - (Object.keys(o).length > 0 ? 9 : 8);
+      if (pad >= 0) o['~pad'] = 'a'.repeat(pad);
+      return o;
+    });
+    fc.assert(fc.property(value, (v) => {
+      const shown = explainClause(reads, 'prohibited[0]', request({ type: 't', v }, {}), ENV).values['action.v'];
+      expect(shown === v).toBe(JSON.stringify(v).length <= 1024);
+    }), { numRuns: 400 });
   });
 
   it('renders typed conditions compactly', () => {

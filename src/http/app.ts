@@ -88,10 +88,17 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
     return problemResponse(problem, c.req.path);
   });
 
-  app.use('*', async (c, next) => {
-    await next();
-    ctx.metrics.responses.inc({ status: String(c.res.status) });
-  });
+  // Every response is counted by status around the whole app, not in a middleware: a
+  // middleware puts every route, checks included, through Hono's compose (~1 µs a check).
+  const dispatch = app.fetch;
+  const counted = (res: Response): Response => {
+    ctx.metrics.responses.inc({ status: String(res.status) });
+    return res;
+  };
+  app.fetch = (request, env, executionCtx) => {
+    const res = dispatch(request, env, executionCtx);
+    return res instanceof Promise ? res.then(counted) : counted(res);
+  };
 
   checkRoutes(app, ctx);
   verifyRoutes(app, ctx);

@@ -13,10 +13,21 @@ import type { AppContext, HttpEnv } from './deps.js';
  */
 export function guard(ctx: Pick<AppContext, 'keys' | 'crypto'>, role: Role, refused?: (who: Principal) => void): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
-    const who = await authenticate(c.req.raw, ctx.keys, ctx.crypto);
-    if (!hasRole(who, role)) refused?.(who);
-    requireRole(who, role);
-    c.set('principal', who);
+    c.set('principal', await authorize(c.req.raw, ctx, role, refused));
     await next();
   };
+}
+
+/**
+ * What guard does, for a handler that calls it first itself: the check routes, which run
+ * without middleware (a route with one handler skips Hono's compose).
+ * @example const { tenant } = await authorize(c.req.raw, ctx, 'checker')
+ */
+export async function authorize(
+  request: Request, ctx: Pick<AppContext, 'keys' | 'crypto'>, role: Role, refused?: (who: Principal) => void,
+): Promise<Principal> {
+  const who = await authenticate(request, ctx.keys, ctx.crypto);
+  if (!hasRole(who, role)) refused?.(who);
+  requireRole(who, role);
+  return who;
 }

@@ -10,6 +10,7 @@ export function setResultPtr(p: usize): void {
   resultPtr = p;
 }
 
+let scratchBase: usize = 0;
 let scratchTop: usize = 0;
 let scratchEnd: usize = 0;
 
@@ -18,6 +19,7 @@ const SCRATCH_MAX: usize = 64 << 20;
 
 export function scratchReset(base: usize): void {
   scratchTop = (base + 7) & ~(<usize>7);
+  scratchBase = scratchTop;
   scratchEnd = scratchTop + SCRATCH_MAX;
 }
 
@@ -35,6 +37,21 @@ export function alloc(n: usize): usize {
   ensureMemory(end);
   scratchTop = end;
   return p;
+}
+
+/**
+ * Makes room for `more` bytes right after the n bytes at p, when they end the scratch used so
+ * far (the result of the last concatenation, say): then `s + t + u + …` appends each part
+ * instead of copying the whole string again, linear, not quadratic, in the chain. False when
+ * something was allocated after them; the bytes at p are never changed.
+ */
+export function growInPlace(p: usize, n: usize, more: usize): bool {
+  if (p < scratchBase || ((p + n + 7) & ~(<usize>7)) != scratchTop) return false;
+  const end = (p + n + more + 7) & ~(<usize>7);
+  if (end > scratchEnd || end < p) die(ST_OUT_OF_MEMORY);
+  ensureMemory(end);
+  scratchTop = end;
+  return true;
 }
 
 /** Grow linear memory so that [0, end) is addressable. */

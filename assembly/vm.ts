@@ -14,7 +14,7 @@ import {
   ST_NOT_LOADED, ST_OK, ST_RESULT_FULL, ST_STACK, T_BOOL, T_LIST, T_NUM, T_STR,
   VIOL_SIZE,
 } from './format';
-import { alloc, bytesCmp, die, resultPtr, scratchReset } from './mem';
+import { alloc, bytesCmp, die, growInPlace, resultPtr, scratchReset } from './mem';
 import {
   codeBase, codeLen, inputBase, loaded, maxViolations, nFields, nRules, ruleTab, valuesBase,
   valuesEnd,
@@ -294,8 +294,11 @@ function runRule(entry: u32): void {
           if (arith(ErrOp.Add, a, slotNum(a) + slotNum(b))) sp--;
         } else if (slotType(a) == T_STR && slotType(b) == T_STR) {
           const la = slotLen(a), lb = slotLen(b);
-          const p = alloc(<usize>la + <usize>lb);
-          memory.copy(p, slotPtr(a), la);
+          let p = slotPtr(a);
+          if (!growInPlace(p, la, lb)) {
+            p = alloc(<usize>la + <usize>lb);
+            memory.copy(p, slotPtr(a), la);
+          }
           memory.copy(p + la, slotPtr(b), lb);
           sp--;
           setStr(a, -1, p, la + lb);

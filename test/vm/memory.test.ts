@@ -25,6 +25,14 @@ describe('memory growth', () => {
     expect(ev.evaluate({ action: { type: 't' }, context: { big: 'a', n: 2 } }, ENV).violated.map((v) => v.code)).toEqual(['required', 'required']);
   });
 
+  it('concatenates a long chain in scratch linear in its length, not quadratic', async () => {
+    // 60 × 64 KiB: 3.75 MiB appended in place; copied whole at each `+` it would be 115 MiB,
+    // far past the 64 MiB scratch bound, and the VM would trap.
+    const chain = rule({ rule_id: 'chain', required: [{ message: 'len', check: src(`len(${Array(60).fill('context.s').join(' + ')}) == 60 * 65536`), span: SPAN }] });
+    const ev = await createVmEvaluator([chain]);
+    expect(ev.evaluate({ action: { type: 't' }, context: { s: 'a'.repeat(65536) } }, ENV).violated).toEqual([]);
+  });
+
   it('refuses an input region beyond its cap with a VmError', async () => {
     const ev = await createVmEvaluator([r]);
     const huge = 'x'.repeat(17 << 20);

@@ -113,6 +113,11 @@ const CASES: [string, Result][] = [
   ['inCidr("010.1.2.3", "10.0.0.0/8")', 'evaluation error: `inCidr`: invalid IP address'],
   ['inCidr("10.1.2.3", action.badCidr)', 'evaluation error: `inCidr`: invalid CIDR'],
   ['inCidr(1, "10.0.0.0/8")', 'evaluation error: `inCidr` expects two strings, got number and string'],
+  // concatenation: appended in place when the left side ends the scratch, else copied
+  ['action.s + "-" + action.s + "-" + lower("X") + "!" == "Straße-Straße-x!"', true],
+  ['(action.s + "1") + (action.s + "2") == "Straße1Straße2"', true],
+  ['(action.s + "") + (action.s + "") == action.s + action.s', true],
+  ['len(action.s + action.s + action.s + action.s) == 24 && startsWith(action.s + "x", action.s)', true],
   // lists built at run time
   ['[action.n, action.s] == [7, "Straße"]', true],
   ['[lower("AB") + "c"] == ["abc"]', true],

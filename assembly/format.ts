@@ -142,7 +142,7 @@ export const DETAIL_GLOB_COST = 5;
  * normalized path code points. Matching is O(pattern × path) and both may come from the
  * request; past this the call is an evaluation error (docs/semantics.md "Globs").
  */
-export const GLOB_MAX_COST = 4194304; // 2^22: about 12 ms of matching here at worst
+export const GLOB_MAX_COST = 4194304; // 2^22: 12 to 20 ms of matching here at worst
 
 /** Status of `load()` and `evaluate()`; anything but OK makes the host throw VmError. */
 export const ST_OK = 0;

@@ -1,7 +1,7 @@
 // Linear-time glob matching over UTF-8 (docs/semantics.md "Globs"), the VM's twin of
 // src/builtins/glob.ts. The pattern compiles (into scratch) to tokens; token i is NFA state i
 // and state n accepts. Matching keeps the set of active states while it reads each code point
-// of the subject once: O(pattern × input), no backtracking.
+// of the subject once, visiting only live states: O(pattern × input) at worst, no backtracking.
 //
 // Same choices as the TS matcher: no escapes; the first `]` after `[` (and `!`/`^`) closes a
 // class; empty classes and reversed ranges are invalid; path mode: one `*` stays within a
@@ -137,12 +137,28 @@ function inClass(i: i32, cp: i32): bool {
   return hit != (tokC(i) != 0);
 }
 
-function closure(set: usize): void {
-  for (let s = 0; s < ntok; s++) {
-    if (load<u8>(set + s) == 0) continue;
+// The state set of one step: a list of its states, and a mark per state (the step's number)
+// so a state is added once. Only live states are visited, so a pattern with few live states
+// costs little per character however long it is; `*a*a*…` keeps them all live (the budget of
+// glob() bounds that case, assembly/format.ts GLOB_MAX_COST).
+let marks: usize = 0;
+let step: u32 = 0;
+let count: i32 = 0;
+
+/** Adds state s and the states it reaches without consuming (each has at most one) to list. */
+@inline function add(list: usize, s0: i32): void {
+  let s = s0;
+  for (;;) {
+    const m = marks + <usize>s * 4;
+    if (load<u32>(m) == step) return; // already in, with what it reaches
+    store<u32>(m, step);
+    store<i32>(list + <usize>count * 4, s);
+    count++;
+    if (s >= ntok) return; // the accepting state
     const k = tokKind(s);
-    if (k == STAR || k == GLOBSTAR) store<u8>(set + s + 1, 1);
-    else if (k == SEG_ENTER) store<u8>(set + s + 2, 1);
+    if (k == STAR || k == GLOBSTAR) s += 1;
+    else if (k == SEG_ENTER) s += 2;
+    else return;
   }
 }
 
@@ -150,47 +166,46 @@ function closure(set: usize): void {
 export function globMatch(sp: usize, sn: u32, pp: usize, pn: u32, path: bool): i32 {
   if (!compile(pp, pn, path)) return -1;
   const n = ntok;
-  let active = alloc(<usize>n + 1);
-  let next = alloc(<usize>n + 1);
-  memory.fill(active, 0, <usize>n + 1);
-  store<u8>(active, 1);
-  closure(active);
+  const size = <usize>(n + 1) * 4;
+  marks = alloc(size);
+  memory.fill(marks, 0, size);
+  let active = alloc(size);
+  let next = alloc(size);
+  step = 1;
+  count = 0;
+  add(active, 0);
+  let live = count;
   const end = sp + sn;
   let q = sp;
   while (q < end) {
     const cp = cpAt(q, end);
     q += cpLen;
-    memory.fill(next, 0, <usize>n + 1);
+    step++;
+    count = 0;
     const notSlash = !path || cp != SLASH;
-    for (let s = 0; s < n; s++) {
-      if (load<u8>(active + s) == 0) continue;
+    for (let i = 0; i < live; i++) {
+      const s = load<i32>(active + <usize>i * 4);
+      if (s >= n) continue; // the accepting state consumes nothing
       switch (tokKind(s)) {
-        case LIT: if (tokA(s) == cp) store<u8>(next + s + 1, 1); break;
-        case ANY: if (notSlash) store<u8>(next + s + 1, 1); break;
-        case CLASS: if (notSlash && inClass(s, cp)) store<u8>(next + s + 1, 1); break;
-        case STAR: if (notSlash) store<u8>(next + s, 1); break;
-        case GLOBSTAR: store<u8>(next + s, 1); break;
+        case LIT: if (tokA(s) == cp) add(next, s + 1); break;
+        case ANY: if (notSlash) add(next, s + 1); break;
+        case CLASS: if (notSlash && inClass(s, cp)) add(next, s + 1); break;
+        case STAR: if (notSlash) add(next, s); break;
+        case GLOBSTAR: add(next, s); break;
         case SEG_ENTER:
-          store<u8>(next + s + 1, 1);
-          if (cp == SLASH) store<u8>(next + s + 2, 1);
+          add(next, s + 1);
+          if (cp == SLASH) add(next, s + 2);
           break;
         default: // SEG_IN
-          store<u8>(next + s, 1);
-          if (cp == SLASH) store<u8>(next + s + 1, 1);
+          add(next, s);
+          if (cp == SLASH) add(next, s + 1);
       }
     }
-    closure(next);
-    let any = false;
-    for (let s = 0; s <= n; s++) {
-      if (load<u8>(next + s) != 0) {
-        any = true;
-        break;
-      }
-    }
+    if (count == 0) return 0;
     const t = active;
     active = next;
     next = t;
-    if (!any) return 0;
+    live = count;
   }
-  return load<u8>(active + n) != 0 ? 1 : 0;
+  return load<u32>(marks + <usize>n * 4) == step ? 1 : 0;
 }

@@ -70,10 +70,11 @@ export const enum Op {
   NotApplicable = 50, // the rule does not apply; stop it
   RuleEnd = 51, //      stop the rule
   MatchPrefix = 52, //  u32 string id   push: field 0 is a string starting with it (action glob `p*`)
+  AllowedPaths = 53, // u32 offset      pop a valid path string, push: some glob of the list constant matches it
 }
 
 /** The highest opcode; the VM traps on anything above it (or on 0). */
-export const OP_LAST = 52;
+export const OP_LAST = 53;
 
 /** Clause kinds of `Op.Clause`, in the order violations sort within a rule. */
 export const enum ClauseKind {

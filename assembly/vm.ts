@@ -507,6 +507,18 @@ function runRule(entry: u32): void {
         setBool(a, r);
         break;
       }
+      case Op.AllowedPaths: {
+        need(sp, 1);
+        const list = constAt(u32op(pc));
+        pc += 4;
+        const a = slot(sp - 1);
+        // The compiler checks the path with NormPathOrNull first; anything else is bad code.
+        if (slotType(a) != T_STR || normPath(slotPtr(a), slotLen(a)) >= 0) die(ST_BAD_CODE);
+        const m = globAnyOf(outPtr, outLen, list);
+        if (m < 0) die(ST_BAD_CODE);
+        setBool(a, m == 1);
+        break;
+      }
       case Op.NormPathOrNull: {
         need(sp, 1);
         const a = slot(sp - 1);

@@ -227,10 +227,10 @@ export class RuleLowering {
         em.u8(T_NULL);
         this.failUnless(Op.JumpIfFalse, CC_PATH_INVALID);
         if (c.allowed_paths !== undefined) {
+          // Not Op.GlobAny: these patterns are the rule's, so glob()'s budget does not apply.
           this.path(c.field);
-          em.op(Op.PushConst);
+          em.op(Op.AllowedPaths);
           em.u32(em.constant(c.allowed_paths.map((p) => this.validGlob(p, 'path'))));
-          em.op(Op.GlobAny);
           this.failUnless(Op.JumpIfTrue, CC_PATH_NOT_ALLOWED);
         }
         if (c.blocked_extensions !== undefined && c.blocked_extensions.length > 0) {

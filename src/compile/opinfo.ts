@@ -58,6 +58,7 @@ export const OP_INFO: Record<Op, OpInfo> = {
   [Op.TypeIs]: { name: 'type_is', operands: ['type'] },
   [Op.MatchAction]: { name: 'match_action', operands: ['str'] },
   [Op.ScopeGlobs]: { name: 'scope_globs', operands: ['const'] },
+  [Op.AllowedPaths]: { name: 'allowed_paths', operands: ['const'] },
   [Op.NormPathOrNull]: { name: 'norm_path_or_null', operands: none },
   [Op.ExtBlocked]: { name: 'ext_blocked', operands: ['const'] },
   [Op.Clause]: { name: 'clause', operands: ['kind', 'index', 'target'] },

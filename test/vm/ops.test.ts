@@ -152,6 +152,16 @@ describe('the cost budget of glob() and globAny() (GLOB_MAX_COST)', () => {
     expect(await run('globAny(action.path, [action.half, action.half, "x"])', { path, half }))
       .toBe(over.replace('`glob`', '`globAny`'));
   });
+  it('is glob()\'s alone: a rule\'s own allowed_paths are matched whatever the path\'s length', async () => {
+    const files = rule({
+      rule_id: 'files',
+      conditions: [{ type: 'file_access_control', allowed_paths: Array.from({ length: 80 }, (_, i) => `**/pkg${i}/**`), field: { root: 'action', segments: ['path'] }, span: SPAN }],
+    });
+    const req = { action: { type: 't', path: 'a/'.repeat(4000) + 'pkg3/x' }, context: {} }; // 800 × 8 006 code points
+    const got = (await createVmEvaluator([files], { vm })).evaluate(req, ENV);
+    expect(got).toEqual(createOracleEvaluator([files]).evaluate(req, ENV));
+    expect(got.violated).toEqual([]);
+  });
   it('counts the path as normalized', async () => {
     expect(await run('glob(action.path, action.pattern)', { path: './' + path, pattern })).toBe(false);
   });

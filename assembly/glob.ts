@@ -8,7 +8,7 @@
 // segment, two or more cross `/`, and `**/` at a segment start is "nothing, or any run ending
 // in `/`" (two states: ENTER may skip, IN may not, so `a/**/b` matches `a/b`, `a/x/b`, not `a/xb`).
 
-import { alloc, cpAt, cpLen } from './mem';
+import { alloc, cpAt, cpLen, scratchMark, scratchRelease } from './mem';
 
 const LIT = 0;
 const ANY = 1;
@@ -162,8 +162,19 @@ let count: i32 = 0;
   }
 }
 
-/** 1 match, 0 no match, -1 invalid pattern. `path`: path mode, else action-type mode. */
+/**
+ * 1 match, 0 no match, -1 invalid pattern. `path`: path mode, else action-type mode. The
+ * scratch it takes (tokens, state sets) is given back before it returns: a rule may match
+ * many globs, and only its values should stay in scratch.
+ */
 export function globMatch(sp: usize, sn: u32, pp: usize, pn: u32, path: bool): i32 {
+  const mark = scratchMark();
+  const r = run(sp, sn, pp, pn, path);
+  scratchRelease(mark);
+  return r;
+}
+
+function run(sp: usize, sn: u32, pp: usize, pn: u32, path: bool): i32 {
   if (!compile(pp, pn, path)) return -1;
   const n = ntok;
   const size = <usize>(n + 1) * 4;

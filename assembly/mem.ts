@@ -54,6 +54,16 @@ export function growInPlace(p: usize, n: usize, more: usize): bool {
   return true;
 }
 
+/** The scratch used so far, to give back with scratchRelease once temporaries are done with. */
+export function scratchMark(): usize {
+  return scratchTop;
+}
+
+/** Frees everything allocated since `mark` (a glob's tokens and state sets, say). */
+export function scratchRelease(mark: usize): void {
+  scratchTop = mark;
+}
+
 /** Grow linear memory so that [0, end) is addressable. */
 export function ensureMemory(end: usize): void {
   const have = (<usize>memory.size()) << 16;

@@ -628,8 +628,6 @@ export function evaluate(len: u32): i32 {
   if (nf != nFields || <u64>I_HEADER + <u64>nf * 4 > <u64>len || <u64>co + <u64>nc * 4 > <u64>len) {
     die(ST_BAD_INPUT);
   }
-  scratchReset(inputBase + len);
-  forgetNormPath();
   nApply = 0;
   nViol = 0;
   violBase = resultPtr + R_HEADER + <usize>nRules * 4;
@@ -641,6 +639,10 @@ export function evaluate(len: u32): i32 {
     rule = r;
     clauseKind = ClauseKind.When;
     clauseIndex = 0;
+    // Each rule starts with empty scratch (values do not outlive their rule; violations are
+    // written to the result region), so one rule's large values cannot exhaust the next's.
+    scratchReset(inputBase + len);
+    forgetNormPath();
     runRule(load<u32>(e));
   }
   store<u32>(resultPtr + R_APPLY, nApply);

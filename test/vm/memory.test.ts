@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createVmEvaluator } from '../../src/engine/vm-evaluator.js';
 import { VmError } from '../../src/engine/wasm.js';
+import { createOracleEvaluator } from '../../src/ir/evaluate.js';
 import { ENV, SPAN, rule, src } from '../oracle/helpers.js';
 
 const r = rule({
@@ -31,6 +32,23 @@ describe('memory growth', () => {
     const chain = rule({ rule_id: 'chain', required: [{ message: 'len', check: src(`len(${Array(60).fill('context.s').join(' + ')}) == 60 * 65536`), span: SPAN }] });
     const ev = await createVmEvaluator([chain]);
     expect(ev.evaluate({ action: { type: 't' }, context: { s: 'a'.repeat(65536) } }, ENV).violated).toEqual([]);
+  });
+
+  it('gives back each glob call\'s scratch: many affordable globs in one rule do not run out', async () => {
+    // Each call: 4 096 × 1 000 code points (within glob()'s budget), ~1 MiB of tokens and state sets.
+    const globs = rule({ rule_id: 'globs', prohibited: Array.from({ length: 200 }, () => ({ message: 'm', when: src('glob(action.path, context.p)'), span: SPAN })) });
+    const req = { action: { type: 't', path: 'a'.repeat(1000) }, context: { p: '😀'.repeat(4096) } };
+    const got = (await createVmEvaluator([globs])).evaluate(req, ENV);
+    expect(got).toEqual(createOracleEvaluator([globs]).evaluate(req, ENV));
+    expect(got.violated).toEqual([]);
+  });
+
+  it('starts each rule with empty scratch', async () => {
+    // Each rule builds 40 MiB (a 4 MiB string ten times over): two rules would need 80 MiB of
+    // the 64 MiB scratch if scratch lasted the whole evaluation.
+    const big = (id: string) => rule({ rule_id: id, required: [{ message: 'm', check: src(`len(${Array(10).fill('context.s').join(' + ')}) == 10 * 4194304`), span: SPAN }] });
+    const ev = await createVmEvaluator([big('one'), big('two')]);
+    expect(ev.evaluate({ action: { type: 't' }, context: { s: 'a'.repeat(4 << 20) } }, ENV).violated).toEqual([]);
   });
 
   it('refuses an input region beyond its cap with a VmError', async () => {

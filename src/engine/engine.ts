@@ -3,7 +3,7 @@
 // finish on the old one and an invalid change never replaces a valid one.
 
 import type { Decision, Diagnostic, ExplanationEntry, Rule } from '../ir/types.js';
-import { explainClause } from '../ir/evaluate.js';
+import { explainClause, type ShownValues } from '../ir/evaluate.js';
 import { hashCanonicalText } from '../receipt/decision-hash.js';
 import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
 import { hasErrors, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
@@ -177,9 +177,10 @@ export class Engine {
     };
     if (request.audience !== undefined) decision.audience = request.audience;
     if (opts.explain) {
+      const seen: ShownValues = new WeakMap(); // one large value read by many clauses is measured once
       decision.explanation = [...verdict.violations, ...verdict.warnings].flatMap((v) => {
         const rule = policy.rulesById.get(v.rule_id);
-        return rule ? [explainClause(rule, v.clause, request, env)] : [];
+        return rule ? [explainClause(rule, v.clause, request, env, seen)] : [];
       });
     }
     return decision;

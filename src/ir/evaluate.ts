@@ -397,25 +397,36 @@ const SHOWN_MAX = 1024;
  * what it was. An explanation repeats values for every violated clause, so a request near the
  * size limits against many rules would otherwise answer hundreds of megabytes (or fail).
  */
-function shown(v: Json): Json {
-  if (typeof v === 'string') return v.length <= SHOWN_MAX ? v : `${v.slice(0, SHOWN_MAX)}… (${v.length} characters, cut)`;
+function shown(v: Json, seen: ShownValues): Json {
+  if (typeof v === 'string') {
+    const length = v.length <= SHOWN_MAX ? v.length : codePointLength(v);
+    return length <= SHOWN_MAX ? v : `${firstCodePoints(v, SHOWN_MAX)}… (${length} characters, cut)`;
+  }
   if (typeof v !== 'object' || v === null) return v;
-  let s = shownOnce.get(v);
+  let s = seen.get(v);
   if (s === undefined) {
     const over = `over ${SHOWN_MAX} characters as JSON: not shown`;
     s = jsonLength(v, SHOWN_MAX) <= SHOWN_MAX ? v
       : Array.isArray(v) ? `(a list of ${v.length} items, ${over})` : `(an object of ${Object.keys(v).length} members, ${over})`;
-    shownOnce.set(v, s);
+    seen.set(v, s);
   }
   return s;
 }
 
+/** The first n code points of s (a pair of surrogates is one, and never split). */
+function firstCodePoints(s: string, n: number): string {
+  let i = 0;
+  for (let k = 0; k < n && i < s.length; k++) i += (s.codePointAt(i) ?? 0) > 0xffff ? 2 : 1;
+  return s.slice(0, i);
+}
+
 /**
- * What shown() gave for a list or object of a request, which is never changed once parsed:
- * many violated clauses may read one large value, and enumerating its keys (even to stop
- * early) costs its size each time.
+ * What shown() gave for the lists and objects of one request, for the explanation of one
+ * check: many violated clauses may read one large value, and enumerating its keys (even to
+ * stop early) costs its size each time. One per check, since an embedder may change a
+ * request object and check it again.
  */
-const shownOnce = new WeakMap<object, Json>();
+export type ShownValues = WeakMap<object, Json>;
 
 /**
  * The length of `v` as JSON, counted only until it passes `max` (then some number over it):
@@ -448,12 +459,12 @@ function jsonLength(v: Json, max: number): number {
  *
  * @example explainClause(rule, 'prohibited[0]', req, env).values // { 'action.type': 'db.write' }
  */
-export function explainClause(rule: Rule, clause: string, req: CheckRequest, env: EvaluationEnv): ExplanationEntry {
+export function explainClause(rule: Rule, clause: string, req: CheckRequest, env: EvaluationEnv, seen: ShownValues = new WeakMap()): ExplanationEntry {
   const parts = clauseParts(rule, clause);
   if (!parts) throw new UnknownClauseError(rule.rule_id, clause);
   const read: PathRef[] = [...parts.paths];
   if (parts.expr !== undefined) evaluateExpr(parts.expr, req, { tenant: env.tenant, time: env.time, onRead: (p) => read.push(p) });
   const values: { [path: string]: Json } = {};
-  for (const p of read) values[pathText(p)] = shown(readPath(p, req, env));
+  for (const p of read) values[pathText(p)] = shown(readPath(p, req, env), seen);
   return { rule_id: rule.rule_id, clause, source: parts.source, values };
 }

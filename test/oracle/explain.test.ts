@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { collectPaths, explainClause, UnknownClauseError } from '../../src/ir/evaluate.js';
 import { pathText } from '../../src/ir/messages.js';
+import { createEngine } from '../../src/engine/engine.js';
 import type { Json } from '../../src/ir/types.js';
 import { ENV, SPAN, expr, request, rule, src } from './helpers.js';
 
@@ -87,6 +88,25 @@ describe('explainClause', () => {
       const shown = explainClause(reads, 'prohibited[0]', request({ type: 't', v }, {}), ENV).values['action.v'];
       expect(shown === v).toBe(JSON.stringify(v).length <= 1024);
     }), { numRuns: 400 });
+  });
+
+  it('cuts long strings by code points, never inside a surrogate pair', () => {
+    const reads = rule({ rule_id: 'reads', prohibited: [{ message: 'm', when: src('action.s != ""'), span: SPAN }] });
+    const shownOf = (s: string) => explainClause(reads, 'prohibited[0]', request({ type: 't', s }, {}), ENV).values['action.s'];
+    const emoji = 'a'.repeat(1023) + '😀'.repeat(10); // 1 033 code points, 1 043 UTF-16 units
+    expect(shownOf(emoji)).toBe(`${'a'.repeat(1023)}😀… (1033 characters, cut)`);
+    expect(shownOf('😀'.repeat(1024))).toBe('😀'.repeat(1024)); // 1 024 code points: whole
+  });
+
+  it('measures each value afresh for every check (an embedder may change a request object)', async () => {
+    const engine = await createEngine({ rules: [{ path: 'r.yaml', text: 'rule_id: items\nprohibited:\n  - message: m\n    when: len(context.items) > 0\n' }] });
+    const context: { items: Json[] } = { items: [1] };
+    const shownItems = async () => (await engine.evaluate({ action: { type: 't' }, context }, { explain: true })).explanation?.[0].values['context.items'];
+    expect(await shownItems()).toEqual([1]);
+    context.items.push(...Array(600).fill('ab'));
+    expect(await shownItems()).toBe('(a list of 601 items, over 1024 characters as JSON: not shown)');
+    context.items.length = 1;
+    expect(await shownItems()).toEqual([1]);
   });
 
   it('renders typed conditions compactly', () => {

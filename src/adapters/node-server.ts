@@ -17,6 +17,8 @@ export interface NodeServerOptions {
   graceMs?: number;
   /** Bodies are read up to this many bytes (+1) before the app sees them; default 64 KiB. */
   maxBodyBytes?: number;
+  /** Hears the status of each answer the server gives without the app (no Host, bad framing), for the metrics. */
+  answeredAlone?: (status: number) => void;
 }
 
 export interface RunningServer {
@@ -34,15 +36,22 @@ export interface RunningServer {
 export function startNodeServer(fetch: (req: Request) => Response | Promise<Response>, opts: NodeServerOptions): Promise<RunningServer> {
   const listener = withPreReadBody(getRequestListener(fetch), opts.maxBodyBytes ?? 64 * 1024);
   // Node would answer a request without Host with a bare 400 of its own; ours is problem+json.
+  const alone = opts.answeredAlone ?? (() => undefined);
   const server = createServer({ requireHostHeader: false }, (req, res) => {
-    if (req.headers.host === undefined) return answerProblem(res, new BadRequest('the request has no Host header'));
+    if (req.headers.host === undefined) {
+      alone(400);
+      return answerProblem(res, new BadRequest('the request has no Host header'));
+    }
     if (req.method === 'DELETE') withoutTypeOn204(res); // the app's only 204s answer DELETE
     return listener(req, res);
   });
   // A request whose headers never finish must not hold a socket forever.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  server.on('clientError', answerClientError);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const status = answerClientError(err, socket);
+    if (status !== undefined) alone(status);
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -90,15 +99,19 @@ function answerProblem(res: ServerResponse, p: BadRequest): void {
   res.writeHead(p.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
 }
 
-/** Requests Node's parser refuses (bad framing, oversized headers) get problem+json too, then the socket closes. */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+/**
+ * Requests Node's parser refuses (bad framing, oversized headers) get problem+json too, then
+ * the socket closes. Returns the status answered, if any.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): number | undefined {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
-    return;
+    return undefined;
   }
   const p = err.code === 'HPE_HEADER_OVERFLOW'
     ? new HttpProblem(431, 'request-header-fields-too-large', 'Request header fields too large', 'the request headers are too large') // RFC 6585 §5
     : new BadRequest('malformed HTTP request');
   const body = problemBody(p);
   socket.end(`HTTP/1.1 ${p.status} ${p.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  return p.status;
 }

@@ -117,7 +117,10 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
 
   let server;
   try {
-    server = await startNodeServer(app.fetch, { host: cfg.host, port: cfg.port });
+    server = await startNodeServer(app.fetch, {
+      host: cfg.host, port: cfg.port,
+      answeredAlone: (status) => metrics.responses.inc({ status: String(status) }),
+    });
   } catch (err) {
     await readiness.settled();
     await audit.close();

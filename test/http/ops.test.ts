@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { harness, KEYS, type Harness } from './harness.js';
+import { createEngine } from '../../src/engine/engine.js';
+import { harness, KEYS, RULES, type Harness } from './harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -11,6 +12,18 @@ beforeAll(async () => {
 });
 
 describe('operational routes', () => {
+  it('/metrics: mge_rule_set_info lists only the tenants a caller can be', async () => {
+    // A rules folder no key is of, and a log of tenant default (left by an open-mode run).
+    const engine = await createEngine({ rules: [...RULES, { path: 'tenants/initech/i.yaml', text: 'rule_id: i\nprohibited:\n  - message: m\n    when: "false"\n' }] });
+    const keyed = await harness({ engine });
+    const signed = await keyed.deps.signer.signAudited(await engine.evaluate({ action: { type: 'x' } }));
+    await keyed.audit.appendSigned('default', [signed]);
+    const infoTenants = async (h: Harness) =>
+      [...(await (await h.call('GET', '/metrics')).text()).matchAll(/mge_rule_set_info\{tenant="([^"]*)"/g)].map((m) => m[1]);
+    expect(await infoTenants(keyed)).toEqual(['acme', 'globex']);
+    expect(await infoTenants(await harness({ engine, keys: [] }))).toEqual(['default']); // open mode
+  });
+
   it('/healthz and /readyz', async () => {
     expect(await (await h.call('GET', '/healthz')).json()).toEqual({ status: 'ok' });
     const ready = (await (await h.call('GET', '/readyz')).json()) as { status: string; policy_version: string };
@@ -29,7 +42,6 @@ describe('operational routes', () => {
     expect(text).toContain('mge_audit_entries{tenant="acme"} 2\n');
     expect(text).toMatch(/mge_rule_set_info\{tenant="acme",policy_version="sha256:[0-9a-f]{64}"\} 1\n/);
     expect(text).toMatch(/mge_rule_set_info\{tenant="globex",/); // a tenant of a key, with no check yet
-    expect(text).not.toContain('tenant="default"'); // no key is of tenant default
     expect(text).toContain('# TYPE mge_rule_reloads_total counter');
     expect(text).not.toContain(KEYS.acmeChecker);
   });

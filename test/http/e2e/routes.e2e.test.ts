@@ -162,6 +162,17 @@ describe('every error status of SPEC §8, as problem+json', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 431 Request header fields too large\r\n/);
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, detail: 'the request headers are too large' });
   });
+  it('counts the answers Node gives without the app in mge_http_responses_total', async () => {
+    const count = async (status: number) => {
+      const m = new RegExp(`mge_http_responses_total\\{status="${status}"\\} (\\d+)`).exec(await (await e.fetch('/metrics')).text());
+      return Number(m?.[1] ?? 0);
+    };
+    const [b400, b431] = [await count(400), await count(431)];
+    await raw('GET /healthz HTTP/1.0\r\n\r\n'); // no Host
+    await raw('GARBAGE\r\n\r\n');
+    await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect([await count(400), await count(431)]).toEqual([b400 + 2, b431 + 1]);
+  });
   it('400 for depth 33, duplicate keys and huge arrays', async () => {
     const bodies = [
       `{"action":"x","context":${'{"a":'.repeat(32)}1${'}'.repeat(32)}}`,

@@ -50,11 +50,17 @@ class MdcReader {
     const front = this.frontMatter();
     if (front === null) return { values: [], diagnostics: this.diagnostics };
     this.body(front.bodyStart);
+    // Front matter YAML that does not parse: its error and the body's are reported, but no
+    // rule is assembled, which would add "missing rule_id" for fields that are there.
+    if (front.map === null) return { values: [], diagnostics: this.diagnostics };
     return { values: [this.assemble(front.map)], diagnostics: this.diagnostics };
   }
 
-  /** The front matter map (empty when absent), or null when it is unreadable. */
-  private frontMatter(): { map: RawEntry[]; bodyStart: number } | null {
+  /**
+   * The front matter map (empty when absent; null when its YAML does not parse), or null when
+   * it is not closed.
+   */
+  private frontMatter(): { map: RawEntry[] | null; bodyStart: number } | null {
     if (this.lines[0]?.trimEnd() !== '---') return { map: [], bodyStart: 0 };
     const end = this.lines.findIndex((l, i) => i > 0 && /^(---|\.\.\.)\s*$/.test(l));
     if (end < 0) {
@@ -65,6 +71,7 @@ class MdcReader {
     const yaml = readYaml(this.lines.slice(1, end).join('\n') + '\n', this.file, 2);
     this.diagnostics.push(...yaml.diagnostics);
     const value = yaml.values[0];
+    if (value === undefined && yaml.diagnostics.some((d) => d.severity === 'error')) return { map: null, bodyStart: end + 1 };
     if (value && value.kind !== 'map') {
       this.error(value.span, 'invalid-shape', 'front matter must be a map of rule fields');
       return { map: [], bodyStart: end + 1 };

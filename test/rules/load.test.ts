@@ -14,6 +14,15 @@ describe('parseRuleFile', () => {
     ]);
   });
 
+  it('a YAML error in MDC front matter is the one error, as in a YAML file', () => {
+    const front = 'rule_id: x\nname: [unclosed\n';
+    const mdc = lines(parseRuleFile({ path: 'r.mdc', text: `---\n${front}---\n# T\n` }).diagnostics);
+    const yaml = lines(parseRuleFile({ path: 'r.yaml', text: front }).diagnostics);
+    expect(mdc).toHaveLength(1);
+    expect(mdc[0]).toMatch(/^3:16 error /); // the front matter's second line is the file's third
+    expect(mdc[0].slice(4)).toBe(yaml[0].slice(4));
+  });
+
   it('reads several YAML documents, a list and {rules: [...]}', () => {
     const r = parseRuleFile({ path: 'x.yml', text: `${rule('a')}---\n- ${rule('b').replace('\n', '\n  ')}---\nrules:\n  - ${rule('c').replace('\n', '\n    ')}` });
     expect(r.diagnostics).toEqual([]);

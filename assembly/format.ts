@@ -5,7 +5,7 @@
 /** Bumped on any change to the exports or to the input/result layouts below. */
 export const ABI_VERSION = 1;
 /** Bumped on any change to the bundle layout or the instruction set. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2; // 2: Op.AllowedPaths (11-26)
 /** "MGEB" read as a little-endian u32. */
 export const BUNDLE_MAGIC = 0x4245474d;
 

@@ -26,7 +26,7 @@ const rules = [
 describe('disassemble', () => {
   it('lists strings, rules and every instruction with resolved operands', () => {
     expect(disassemble(compileBundle(rules).bytes).split('\n').slice(0, -1)).toEqual([
-      'bundle format 1, 1151 bytes, 2 rules, 4 fields, 11 strings',
+      'bundle format 2, 1151 bytes, 2 rules, 4 fields, 11 strings',
       '  string 0 = "db."',
       '  string 1 = "sql.exec"',
       '  string 2 = "db.write"',

@@ -8,7 +8,7 @@ import { MemoryAuditStore, MemoryAuditStoreFactory } from '../../src/audit/memor
 import { AuditStoreError, type AuditStore } from '../../src/audit/store.js';
 import { MerkleTree } from '../../src/audit/merkle-tree.js';
 import { NodeAuditStore } from '../../src/adapters/node-audit-store.js';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { webCryptoBackend } from '../../src/receipt/backend.js';
@@ -17,6 +17,7 @@ import { fromHex, sha256Hex, toHex } from '../../src/receipt/hash.js';
 import { canonicalize } from '../../src/receipt/jcs.js';
 import { createSigner } from '../../src/receipt/sign.js';
 import { newDecisionId } from '../../src/engine/decision-id.js';
+import { createEngine } from '../../src/engine/engine.js';
 import { ED_JWK, SECRET, T0 } from '../receipt/fixtures.js';
 
 const sha = webCryptoBackend.sha256;
@@ -293,5 +294,43 @@ describe('MemoryAuditStore', () => {
     await expect(store.append(['{"a":2}', '{"a":\n3}'])).rejects.toThrow(AuditStoreError);
     await store.append(['{"a":4}']);
     expect(store.lines).toEqual(['{"a":1}', '{"a":4}']);
+  });
+});
+
+describe('reopening a checkpointed log', () => {
+  it('finds every decision by id, whether read from its canonical prefix or parsed whole', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mge-reopen-'));
+    try {
+      const engine = await createEngine({ rules: [{ path: 'r.yaml', text: 'rule_id: r\nprohibited:\n  - message: m\n    when: action.type == "x"\n' }], crypto: nodeCryptoBackend });
+      const signer = await createSigner({ hs256Secret: SECRET, backend: nodeCryptoBackend });
+      const log = await AuditLog.open('t', await NodeAuditStore.open(dir), { backend: nodeCryptoBackend });
+      const ids: string[] = [];
+      const decide = async (request: Json) => {
+        const signed = await signer.signAudited(await engine.evaluate(request));
+        ids.push(signed.unsigned.decision_id);
+        await log.appendSigned(signed);
+      };
+      // Covered by the checkpoint: plain decisions (canonical prefix), one with an audience
+      // (which sorts before decision_id: parsed whole) and an entry of another shape.
+      for (const type of ['x', 'y', 'x']) await decide({ action: { type } });
+      await decide({ action: { type: 'x' }, audience: 'payments' });
+      await log.append(entry(7));
+      await log.checkpoint(signer);
+      await decide({ action: { type: 'y' } }); // after it: parsed whole
+      await log.close();
+
+      const again = await AuditLog.open('t', await NodeAuditStore.open(dir), { backend: nodeCryptoBackend });
+      for (const id of [...ids, 'dec-0007']) expect((await again.findByDecisionId(id))?.entry, id).toMatchObject({ decision_id: id });
+      expect(await again.findByDecisionId('dec-01a2000000000000000000000000')).toBeUndefined();
+      await again.close();
+
+      // A covered line changed (its id, prefix intact): the checkpoint's root refuses the log.
+      const file = join(dir, 'log.jsonl');
+      const text = await readFile(file, 'utf8');
+      await writeFile(file, text.replace(ids[1], ids[1].slice(0, -1) + (ids[1].endsWith('0') ? '1' : '0')));
+      await expect(AuditLog.open('t', await NodeAuditStore.open(dir), { backend: nodeCryptoBackend })).rejects.toThrow('no longer hash to the root');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

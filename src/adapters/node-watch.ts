@@ -52,6 +52,8 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
   const debounceMs = opts.debounceMs ?? 150;
   const watchers = new Map<string, { watcher: FSWatcher; ino: number }>();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** The one pending look for a rules directory that is gone (every walk may ask for it). */
+  let retry: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
   const changed = (): void => {
@@ -86,8 +88,9 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
     }
     // The rules directory itself gone (removed, or being replaced): nothing reports its return,
     // so look again until it is back; then its files are read (the reload after this walk).
-    if (!watchers.has(dir) && !closed) {
-      setTimeout(() => {
+    if (!watchers.has(dir) && !closed && retry === undefined) {
+      retry = setTimeout(() => {
+        retry = undefined;
         if (closed || watchers.has(dir)) return;
         follow();
         if (watchers.has(dir)) onChange();
@@ -105,6 +108,7 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
     close() {
       closed = true;
       if (timer !== undefined) clearTimeout(timer);
+      if (retry !== undefined) clearTimeout(retry);
       for (const w of watchers.values()) w.watcher.close();
       watchers.clear();
     },

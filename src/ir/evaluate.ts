@@ -465,6 +465,9 @@ export function explainClause(rule: Rule, clause: string, req: CheckRequest, env
   const read: PathRef[] = [...parts.paths];
   if (parts.expr !== undefined) evaluateExpr(parts.expr, req, { tenant: env.tenant, time: env.time, onRead: (p) => read.push(p) });
   const values: { [path: string]: Json } = {};
-  for (const p of read) values[pathText(p)] = shown(readPath(p, req, env), seen);
+  for (const p of read) {
+    const text = pathText(p);
+    if (!Object.hasOwn(values, text)) values[text] = shown(readPath(p, req, env), seen); // a path read twice is shown once
+  }
   return { rule_id: rule.rule_id, clause, source: parts.source, values };
 }

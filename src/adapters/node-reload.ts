@@ -26,18 +26,23 @@ export interface ReloaderOptions {
   logger: Logger;
   /** Where each tenant's rule changes are appended (`by: "rules-dir"`). */
   audit: AuditPort;
+  /** The tenants a caller can be: the API keys' tenants, or `default` in open mode. */
+  callerTenants: readonly string[];
   now?: () => number;
   debounceMs?: number;
 }
 
-/** @example const reloader = startRulesReloader({ dir: './rules', engine, metrics, logger, audit }) */
+/** @example const reloader = startRulesReloader({ dir: './rules', engine, metrics, logger, audit, callerTenants: ['default'] }) */
 export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
   const { dir, engine, metrics, logger, audit } = opts;
   const now = opts.now ?? Date.now;
 
-  /** Every tenant that sees rules or has a log: a global change reaches all of them. */
+  /**
+   * Every tenant a caller can be, or that has its own rules or a log: a global change reaches
+   * all of them, so each auditor sees it, even one whose tenant has made no check yet.
+   */
   async function tenants(): Promise<string[]> {
-    return [...new Set(['default', ...engine.tenants(), ...(await audit.tenants())])].sort();
+    return [...new Set([...opts.callerTenants, ...engine.tenants(), ...(await audit.tenants())])].sort();
   }
 
   /** Audits what the reload changed, per tenant: its policy just before and just after the swap. */

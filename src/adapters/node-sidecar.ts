@@ -126,7 +126,10 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     await audit.close();
     throw err;
   }
-  const reloader = cfg.watch === false ? undefined : startRulesReloader({ dir: cfg.rulesDir, engine, metrics, logger: cfg.logger, audit });
+  const reloader = cfg.watch === false ? undefined : startRulesReloader({
+    dir: cfg.rulesDir, engine, metrics, logger: cfg.logger, audit,
+    callerTenants: keys.length === 0 ? ['default'] : keys.map((k) => k.tenant),
+  });
 
   let closing: Promise<void> | undefined;
   const shutdown = (): Promise<void> =>

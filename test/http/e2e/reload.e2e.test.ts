@@ -1,16 +1,19 @@
 // Hot reload of the rules directory on a running `mge serve`: a good edit swaps the rules in,
 // a bad edit is logged with its diagnostics and ignored while the old rules keep serving.
 
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/ir/types.js';
-import { KEYS } from '../harness.js';
+import { KEY_SPEC, KEYS } from '../harness.js';
 import { startE2E, type E2E } from './server.js';
+
+// A tenant with a key and nothing else: no rules of its own, no check made, so no log yet.
+const INITECH_AUDITOR = 'initech-auditor-00000000000006';
 
 let e: E2E;
 beforeAll(async () => {
-  e = await startE2E();
+  e = await startE2E({ apiKeys: `${KEY_SPEC},initech:auditor:${INITECH_AUDITOR}` });
 });
 afterAll(async () => {
   await e.stop();
@@ -52,6 +55,11 @@ describe('hot reload', () => {
       await until('the audit entry', async () => (await ruleChanges(auditor)).length > 0);
       expect(await ruleChanges(auditor)).toMatchObject([{ kind: 'rule_change', rule_id: 'no-friday', op: 'put', by: 'rules-dir', policy_version: await version(checker) }]);
     }
+    // A tenant that only has a key sees it too (its policy is the global rules alone).
+    await until('the key-only tenant\'s entry', async () => (await ruleChanges(INITECH_AUDITOR)).length > 0);
+    expect(await ruleChanges(INITECH_AUDITOR)).toMatchObject([{ kind: 'rule_change', rule_id: 'no-friday', op: 'put', by: 'rules-dir' }]);
+    // With keys, no caller is tenant `default`: no log is made for it.
+    expect(existsSync(join(e.dataDir, 'audit', 'default'))).toBe(false);
   });
 
   it('logs and ignores a bad edit; the old rules keep serving', async () => {

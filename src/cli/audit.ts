@@ -23,7 +23,7 @@ export interface CliIo {
 
 const processIo: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
-const USAGE = 'usage: mge audit verify --data DIR | --export FILE [--checkpoint FILE] [--jwks FILE] [--tenant T] [--unanchored]';
+export const AUDIT_USAGE = 'usage: mge audit verify --data DIR | --export FILE [--checkpoint FILE] [--jwks FILE] [--tenant T] [--unanchored]';
 
 async function readOptional(file: string): Promise<string | undefined> {
   try {
@@ -66,7 +66,10 @@ async function keyRing(dataDir: string | undefined, jwksFile: string | undefined
  */
 async function readCheckpoints(file: string): Promise<unknown[]> {
   const text = await readOptional(file);
-  if (text === undefined) return [];
+  return text === undefined ? [] : parseCheckpoints(text);
+}
+
+function parseCheckpoints(text: string): unknown[] {
   try {
     return [JSON.parse(text) as unknown];
   } catch {
@@ -115,7 +118,7 @@ async function verifyFile(file: string, input: Omit<VerifyLogInput, 'lines'>): P
 function report(io: CliIo, name: string, r: LogReport, unanchored: boolean): boolean {
   for (const p of r.problems) io.err(`error: ${name}: ${p}\n`);
   if (!r.ok) return false;
-  const line = `${name}: ok: ${r.size} entries, root ${r.root_hash}, ${r.checkpoints} checkpoints verified`;
+  const line = `${name}: ok: ${count(r.size, 'entry', 'entries')}, root ${r.root_hash}, ${count(r.checkpoints, 'checkpoint', 'checkpoints')} verified`;
   if (r.size === 0 || r.anchoredSize === r.size) {
     io.out(`${line}\n`);
     return true;
@@ -132,6 +135,8 @@ function report(io: CliIo, name: string, r: LogReport, unanchored: boolean): boo
   return false;
 }
 
+const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
 function tenantOf(cps: unknown[]): string | undefined {
   const t = cps.find((c): c is { tenant: string } => typeof c === 'object' && c !== null && typeof (c as { tenant?: unknown }).tenant === 'string');
   return t?.tenant;
@@ -144,8 +149,11 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const exportFile = stringFlag(args, 'export');
   if ((dataDir === undefined) === (exportFile === undefined) || args.positionals.length > 0) throw new UsageError('give exactly one of `--data DIR` or `--export FILE`');
   const saved = stringFlag(args, 'checkpoint');
-  if (saved !== undefined && (await readOptional(saved)) === undefined) throw new UsageError(`checkpoint file \`${saved}\` does not exist`);
-  const savedCps = saved === undefined ? [] : await readCheckpoints(saved);
+  // Read once: the file may be a pipe (`--checkpoint <(curl …)`).
+  const savedText = saved === undefined ? undefined : await readOptional(saved);
+  if (saved !== undefined && savedText === undefined) throw new UsageError(`checkpoint file \`${saved}\` does not exist`);
+  const savedCps = savedText === undefined ? [] : parseCheckpoints(savedText);
+  if (saved !== undefined && savedCps.length === 0) throw new UsageError(`checkpoint file \`${saved}\` holds no checkpoint`);
   const keys = await keyRing(dataDir, stringFlag(args, 'jwks'));
   if (keys.size === 0) {
     io.err('error: no keys to verify signatures with: set MGE_SECRET_KEY, give `--jwks FILE`, or use a data dir that holds its keys\n');
@@ -184,7 +192,7 @@ export async function auditCommand(argv: string[], io: CliIo = processIo): Promi
     throw new UsageError(sub === undefined ? 'missing subcommand' : `unknown subcommand \`${sub}\``);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`mge audit: ${e.message}\n${USAGE}\n`);
+      io.err(`mge audit: ${e.message}\n${AUDIT_USAGE}\n`);
       return 2;
     }
     if (e instanceof SyntaxError || e instanceof KeyError || (e as NodeJS.ErrnoException).code !== undefined) {

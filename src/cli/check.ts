@@ -9,6 +9,8 @@ import { formatDiagnostic } from '../diagnostics/format.js';
 import { parseStrictJson } from '../json/strict-parse.js';
 import { parseArgs, stringFlag, UsageError } from './args.js';
 
+export const CHECK_USAGE = 'usage: mge check [--rules DIR] [--tenant T] [--explain] [--request FILE|-]   (rules: $MGE_RULES_DIR or ./rules; request: stdin)';
+
 export async function checkCommand(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv, { values: ['rules', 'tenant', 'request'], booleans: ['explain'] });
@@ -29,7 +31,9 @@ export async function checkCommand(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof RuleLoadError) {
       for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
-    } else if (err instanceof RequestError || err instanceof UsageError) {
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`mge check: ${err.message}\n${CHECK_USAGE}\n`);
+    } else if (err instanceof RequestError) {
       process.stderr.write(`mge check: ${err.message}\n`);
     } else {
       process.stderr.write(`mge check: ${err instanceof Error ? err.message : String(err)}\n`);

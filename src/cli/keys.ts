@@ -12,7 +12,7 @@ import type { CliIo } from './audit.js';
 
 const processIo: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
-const USAGE = 'usage: mge keys create --tenant T --role R[+R] | mge keys ed25519 [--out FILE]';
+export const KEYS_USAGE = 'usage: mge keys create --tenant T --role R[+R] | mge keys ed25519 [--out FILE]';
 
 /** 32 random bytes: far beyond guessing, and long enough for the 16-character minimum. */
 export function newApiKey(): string {
@@ -74,7 +74,7 @@ export async function keysCommand(argv: string[], io: CliIo = processIo): Promis
     throw new UsageError(sub === undefined ? 'missing subcommand' : `unknown subcommand \`${sub}\``);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`mge keys: ${e.message}\n${USAGE}\n`);
+      io.err(`mge keys: ${e.message}\n${KEYS_USAGE}\n`);
       return 2;
     }
     throw e;

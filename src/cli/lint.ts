@@ -37,10 +37,6 @@ export async function lintCommand(argv: string[]): Promise<number> {
     process.stderr.write(`mge lint: ${e.message}\n${LINT_USAGE}\n`);
     return 2;
   }
-  if (options.help) {
-    process.stdout.write(`${LINT_USAGE}\n`);
-    return 0;
-  }
   const all: LintTarget = { diagnostics: [], texts: new Map(), files: 0, rules: 0 };
   for (const path of options.paths) {
     let t: LintTarget;
@@ -65,7 +61,6 @@ export async function lintCommand(argv: string[]): Promise<number> {
 
 interface LintOptions {
   strict: boolean;
-  help: boolean;
   paths: string[];
 }
 
@@ -77,11 +72,10 @@ function parseArgs(argv: string[]): LintOptions {
     if (optionsDone || !arg.startsWith('-') || arg === '-') paths.push(arg);
     else if (arg === '--') optionsDone = true;
     else if (arg === '--strict') strict = true;
-    else if (arg === '--help' || arg === '-h') return { strict, help: true, paths };
     else throw new LintUsageError(`unknown option \`${arg}\``);
   }
   if (paths.length === 0) throw new LintUsageError('no PATH given');
-  return { strict, help: false, paths };
+  return { strict, paths };
 }
 
 async function lintPath(path: string): Promise<LintTarget> {

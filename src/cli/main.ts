@@ -1,29 +1,49 @@
 // The `mge` command: one subcommand per file in this folder.
 
-import { auditCommand } from './audit.js';
-import { checkCommand } from './check.js';
-import { keysCommand } from './keys.js';
-import { lintCommand } from './lint.js';
-import { serveCommand } from './serve.js';
+import { readFileSync } from 'node:fs';
+import { AUDIT_USAGE, auditCommand } from './audit.js';
+import { CHECK_USAGE, checkCommand } from './check.js';
+import { KEYS_USAGE, keysCommand } from './keys.js';
+import { LINT_USAGE, lintCommand } from './lint.js';
+import { SERVE_USAGE, serveCommand } from './serve.js';
 
-const USAGE = `usage: mge <command> [options]
+const USAGE = `usage: mge <command> [options]   (mge <command> --help: its options; mge --version)
 
 commands:
   serve [--rules DIR] [--host H] [--port N] [--data DIR]   run the HTTP sidecar
-  check --rules DIR [--tenant T] [--explain] [--request FILE|-]   decide one request
+  check [--rules DIR] [--tenant T] [--explain] [--request FILE|-]   decide one request
   lint [--strict] PATH…                                   check rule files
   audit verify --data DIR | --export FILE [--checkpoint FILE] [--jwks FILE] [--tenant T] [--unanchored]
                                                           verify an audit log
-  keys create --tenant T --role R | keys ed25519          make API keys and signing keys
+  keys create --tenant T --role R[+R] | keys ed25519 [--out FILE]
+                                                          make API keys and signing keys
 `;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  serve: serveCommand,
-  check: checkCommand,
-  lint: lintCommand,
-  audit: auditCommand,
-  keys: keysCommand,
+interface Command {
+  run: (argv: string[]) => Promise<number>;
+  usage: string;
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: { run: serveCommand, usage: SERVE_USAGE },
+  check: { run: checkCommand, usage: CHECK_USAGE },
+  lint: { run: lintCommand, usage: LINT_USAGE },
+  audit: { run: auditCommand, usage: AUDIT_USAGE },
+  keys: { run: keysCommand, usage: KEYS_USAGE },
 };
+
+/** This package's version: the nearest package.json above this file (src/cli or dist/src/cli). */
+function version(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'mge' && pkg.version) return pkg.version;
+    } catch {
+      // not this level
+    }
+  }
+  return 'unknown';
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -31,10 +51,21 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return name === undefined ? 2 : 0;
   }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`mge ${version()}\n`);
+    return 0;
+  }
   const command = COMMANDS[name];
   if (!command) {
     process.stderr.write(`mge: unknown command \`${name}\`\n${USAGE}`);
     return 2;
   }
-  return command(rest);
+  // `mge audit verify --help` too: help anywhere after the command, but not after `--` (where
+  // `mge lint -- -h` names a file).
+  const options = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (options.includes('--help') || options.includes('-h')) {
+    process.stdout.write(command.usage + '\n');
+    return 0;
+  }
+  return command.run(rest);
 }

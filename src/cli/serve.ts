@@ -63,6 +63,14 @@ function stdoutWriter(): (text: string) => void {
   };
 }
 
+export const SERVE_USAGE = `usage: mge serve [--rules DIR] [--host H] [--port N] [--data DIR]
+  defaults: ./rules, 127.0.0.1, 8080, ./data (or MGE_RULES_DIR, MGE_HOST, MGE_PORT, MGE_DATA_DIR)
+  MGE_API_KEYS               tenant:role[+role]:key,… (unset: open local mode, loopback only)
+  MGE_SECRET_KEY             HS256 receipt secret (unset: generated once, kept in the data dir)
+  MGE_PREVIOUS_SECRET_KEYS   secrets before a rotation, still accepted for verification
+  MGE_RECEIPT_ALG            HS256 (default) | Ed25519 (key kept in the data dir)
+  MGE_AUDIT_FSYNC            always (default) | never`;
+
 /** Made once per process: tests call serveCommand more than once. */
 let stdout: ((text: string) => void) | undefined;
 
@@ -102,7 +110,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     if (err instanceof RuleLoadError) {
       for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
       process.stderr.write('mge serve: the rules have errors; not started\n');
-    } else if (err instanceof UsageError || err instanceof SidecarConfigError || err instanceof ApiKeySpecError || err instanceof KeyError) {
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`mge serve: ${err.message}\n${SERVE_USAGE}\n`);
+    } else if (err instanceof SidecarConfigError || err instanceof ApiKeySpecError || err instanceof KeyError) {
       process.stderr.write(`mge serve: ${err.message}\n`);
     } else {
       process.stderr.write(`mge serve: ${err instanceof Error ? err.message : String(err)}\n`);

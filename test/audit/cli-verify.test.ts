@@ -1,5 +1,6 @@
 // `mge audit verify` must fail, naming the problem, when one entry of a store or export is
 // changed, removed, reordered or inserted, or the log is truncated below a saved checkpoint.
+import { execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +100,27 @@ describe('mge audit verify', () => {
     const r = await run('verify', '--data', clean, '--checkpoint', savedOlder);
     expect(r).toMatchObject({ code: 0, err: '' });
     expect(r.out).toContain('3 checkpoints verified');
+  });
+
+  it('reads a checkpoint from a pipe (read once), and refuses a file without one', async () => {
+    const fifo = join(base, 'checkpoint.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // The writer blocks until verify opens the pipe; a second read would find it empty.
+    const writing = writeFile(fifo, await readFile(savedCp, 'utf8'));
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      const r = await run('verify', '--export', exportFile, '--checkpoint', fifo);
+      await writing;
+      expect(r).toMatchObject({ code: 0, err: '' });
+      expect(r.out).toContain('ok: 10 entries');
+      const empty = join(base, 'empty-checkpoint.json');
+      await writeFile(empty, '\n');
+      const e = await run('verify', '--export', exportFile, '--checkpoint', empty);
+      expect(e.code).toBe(2);
+      expect(e.err).toContain(`checkpoint file \`${empty}\` holds no checkpoint`);
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
   });
 
   it('fails an export no checkpoint anchors, unless --unanchored accepts each entry alone', async () => {

@@ -1,0 +1,59 @@
+// `mge <command> --help` prints that command's usage and exits 0; `mge --version` the package's.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** Runs `mge …` in process; what it wrote to stdout and stderr, and its exit code. */
+async function mge(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  const code = await main(args);
+  vi.restoreAllMocks();
+  return { code, stdout, stderr };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('mge help and version', () => {
+  it.each([
+    [['serve', '--help'], 'usage: mge serve'],
+    [['check', '-h'], 'usage: mge check'],
+    [['lint', '--help'], 'usage: mge lint'],
+    [['audit', '--help'], 'usage: mge audit verify'],
+    [['audit', 'verify', '--data', 'x', '--help'], 'usage: mge audit verify'],
+    [['keys', 'create', '--help'], 'usage: mge keys create'],
+  ])('mge %j prints its usage and exits 0', async (args, usage) => {
+    const r = await mge(args);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout.startsWith(usage)).toBe(true);
+  });
+
+  it('names the environment mge serve reads', async () => {
+    const { stdout } = await mge(['serve', '--help']);
+    for (const name of ['MGE_API_KEYS', 'MGE_SECRET_KEY', 'MGE_AUDIT_FSYNC', 'MGE_RECEIPT_ALG', 'MGE_RULES_DIR']) expect(stdout).toContain(name);
+  });
+
+  it('prints the version of package.json', async () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(await mge(['--version'])).toEqual({ code: 0, stdout: `mge ${version}\n`, stderr: '' });
+  });
+
+  it('takes -h after `--` as a path, not a request for help', async () => {
+    const r = await mge(['lint', '--', '-h']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cannot read `-h`');
+  });
+
+  it('prints the usage with a usage error', async () => {
+    const r = await mge(['check', '--nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown option `--nope`');
+    expect(r.stderr).toContain('usage: mge check');
+  });
+});

@@ -7,6 +7,7 @@ import { RequestError, RuleLoadError } from '../engine/engine.js';
 import { TENANT_PATTERN } from '../http/api-keys.js';
 import { formatDiagnostic } from '../diagnostics/format.js';
 import { parseStrictJson } from '../json/strict-parse.js';
+import { decodeUtf8 } from '../json/utf8.js';
 import { parseArgs, stringFlag, UsageError } from './args.js';
 
 export const CHECK_USAGE = 'usage: mge check [--rules DIR] [--tenant T] [--explain] [--request FILE|-]   (rules: $MGE_RULES_DIR or ./rules; request: stdin)';
@@ -19,7 +20,14 @@ export async function checkCommand(argv: string[]): Promise<number> {
     const tenant = stringFlag(args, 'tenant');
     if (tenant !== undefined && !TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant name \`${tenant}\` (letters, digits, \`_\`, \`.\`, \`-\`; not starting with \`.\`)`);
     const requestFile = stringFlag(args, 'request') ?? '-';
-    const text = requestFile === '-' ? await readStdin() : await readFile(requestFile, 'utf8');
+    // Decoded as an HTTP body is: invalid UTF-8 refused, not replaced (it would change the hash).
+    const bytes = requestFile === '-' ? await readStdin() : await readFile(requestFile);
+    let text: string;
+    try {
+      text = decodeUtf8(bytes);
+    } catch {
+      throw new RequestError(`the request in \`${requestFile === '-' ? 'stdin' : requestFile}\` is not valid UTF-8`);
+    }
     const request = parseStrictJson(text);
     const engine = await createEngineFromDir(rulesDir);
     const decision = await engine.evaluate(request, {
@@ -42,8 +50,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
   }
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

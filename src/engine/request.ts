@@ -4,18 +4,25 @@
 
 import type { CheckRequest, Json } from '../ir/types.js';
 import { actionText } from '../receipt/decision-hash.js';
+import { overUtf8Bytes } from '../json/utf8.js';
 import { CanonicalizationError, canonicalizeWithin } from '../receipt/jcs.js';
 
+/**
+ * SPEC §2's limits on a request's values, counted as the strict parser counts them
+ * (src/json/strict-parse.ts), so an object passed in and the same request sent as JSON text
+ * get the same answer: containers nest at most `maxDepth` deep (the request itself is level
+ * 1), strings and keys have at most `maxStringBytes` UTF-8 bytes, arrays `maxArrayItems` items.
+ */
 export interface RequestLimits {
   maxDepth: number;
-  maxStringLength: number;
-  maxArrayLength: number;
+  maxStringBytes: number;
+  maxArrayItems: number;
 }
 
 export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
   maxDepth: 32,
-  maxStringLength: 8 * 1024,
-  maxArrayLength: 1024,
+  maxStringBytes: 8 * 1024,
+  maxArrayItems: 1024,
 };
 
 /** A request that is not of the SPEC §2 shape; HTTP answers 400 with `detail`. */
@@ -121,7 +128,6 @@ function refuse(what: string, way: Way): never {
  * usual case) builds no path text: `way` holds the steps, and only an error formats them.
  */
 function checkJson(v: unknown, limits: RequestLimits, depth: number, way: Way): void {
-  if (depth > limits.maxDepth) refuse(`nesting deeper than ${limits.maxDepth}`, way);
   switch (typeof v) {
     case 'string':
       checkString(v, limits, way);
@@ -136,8 +142,10 @@ function checkJson(v: unknown, limits: RequestLimits, depth: number, way: Way): 
       return;
     case 'object':
       if (v === null) return;
+      // `depth` containers hold v, so v is level depth + 1.
+      if (depth >= limits.maxDepth) refuse(`nesting deeper than ${limits.maxDepth}`, way);
       if (Array.isArray(v)) {
-        if (v.length > limits.maxArrayLength) refuse(`array longer than ${limits.maxArrayLength} items`, way);
+        if (v.length > limits.maxArrayItems) refuse(`array longer than ${limits.maxArrayItems} items`, way);
         for (let i = 0; i < v.length; i++) {
           way.push(i);
           checkJson(v[i], limits, depth + 1, way);
@@ -161,6 +169,6 @@ function checkJson(v: unknown, limits: RequestLimits, depth: number, way: Way): 
 }
 
 function checkString(s: string, limits: RequestLimits, way: Way): void {
-  if (s.length > limits.maxStringLength) refuse(`string longer than ${limits.maxStringLength} characters`, way);
+  if (overUtf8Bytes(s, limits.maxStringBytes)) refuse(`string longer than ${limits.maxStringBytes} bytes`, way);
   if (!s.isWellFormed()) refuse('lone UTF-16 surrogate in a string', way);
 }

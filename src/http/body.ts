@@ -5,6 +5,7 @@
 
 import type { Json } from '../ir/types.js';
 import { JsonInputError, parseStrictJson, type JsonLimits } from '../json/strict-parse.js';
+import { decodeUtf8 } from '../json/utf8.js';
 import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from './problem.js';
 
 /**
@@ -38,8 +39,6 @@ function requireJson(contentType: string | undefined): void {
     throw new UnsupportedMediaType(type === undefined ? 'Content-Type must be application/json' : `Content-Type \`${type}\` is not application/json`);
   }
 }
-
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 function tooLarge(maxBytes: number): PayloadTooLarge {
   return new PayloadTooLarge(`the body is larger than ${maxBytes} bytes`);
@@ -88,7 +87,7 @@ export async function readBodyText(req: Request, maxBytes: number, preRead?: Pre
 
 function decode(bytes: Uint8Array): string {
   try {
-    return decoder.decode(bytes);
+    return decodeUtf8(bytes);
   } catch {
     throw new BadRequest('the body is not valid UTF-8');
   }

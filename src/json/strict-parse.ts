@@ -4,6 +4,7 @@
 // rounds big integers, hence this small recursive-descent parser with hard limits.
 
 import type { Json } from '../ir/types.js';
+import { overUtf8Bytes } from './utf8.js';
 
 export type JsonInputReason =
   | 'syntax' | 'duplicate_key' | 'unsafe_integer' | 'number_out_of_range' | 'lone_surrogate'
@@ -34,21 +35,6 @@ export const DEFAULT_JSON_LIMITS: Readonly<JsonLimits> = Object.freeze({
   maxArrayItems: 1024,
 });
 
-/** UTF-8 length without allocating; lone surrogates count 3 like their U+FFFD replacement. */
-export function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 2; // a pair is 2 code units and 4 bytes
-      i++;
-    } else n += 2;
-  }
-  return n;
-}
-
 /**
  * Parses `text` as one JSON value, refusing anything ambiguous.
  *
@@ -58,8 +44,7 @@ export function utf8Length(s: string): number {
  */
 export function parseStrictJson(text: string, limits?: Partial<JsonLimits>): Json {
   const lim: JsonLimits = { ...DEFAULT_JSON_LIMITS, ...limits };
-  // A string of n code units has at most 3n UTF-8 bytes; count exactly only near the limit.
-  if (text.length * 3 > lim.maxBytes && utf8Length(text) > lim.maxBytes) {
+  if (overUtf8Bytes(text, lim.maxBytes)) {
     throw new JsonInputError('too_large', `body is larger than ${lim.maxBytes} bytes`);
   }
   return new Parser(text, lim).parseDocument();
@@ -239,7 +224,7 @@ class Parser {
     if (surrogate && LONE_SURROGATE.test(out)) {
       throw new JsonInputError('lone_surrogate', `string at offset ${start - 1} contains a lone UTF-16 surrogate`);
     }
-    if (out.length * 3 > this.lim.maxStringBytes && utf8Length(out) > this.lim.maxStringBytes) {
+    if (overUtf8Bytes(out, this.lim.maxStringBytes)) {
       throw new JsonInputError('string_too_long', `string at offset ${start - 1} is longer than ${this.lim.maxStringBytes} bytes`);
     }
     return out;

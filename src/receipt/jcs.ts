@@ -5,6 +5,7 @@
 
 import type { Json } from '../ir/types.js';
 import { LONE_SURROGATE } from '../json/strict-parse.js';
+import { overUtf8Bytes } from '../json/utf8.js';
 
 /** A value that has no canonical form (RFC 8785 §3.2.2: I-JSON only). */
 export class CanonicalizationError extends Error {
@@ -31,16 +32,17 @@ export function canonicalBytes(value: Json): Uint8Array {
 
 /**
  * Bounds a value must keep to be canonicalized by canonicalizeWithin: the request limits of
- * SPEC §2. Depth counts from the value's container (`depth` given to canonicalizeWithin).
+ * SPEC §2, counted as src/engine/request.ts RequestLimits says. `depth` given to
+ * canonicalizeWithin is the number of containers around the value.
  */
 export interface ValueLimits {
   maxDepth: number;
-  maxStringLength: number;
-  maxArrayLength: number;
+  maxStringBytes: number;
+  maxArrayItems: number;
 }
 
 // canonicalize's only bound guards against cyclic input; request values are limited to depth 32.
-const UNBOUNDED: ValueLimits = { maxDepth: 1000, maxStringLength: Infinity, maxArrayLength: Infinity };
+const UNBOUNDED: ValueLimits = { maxDepth: 1000, maxStringBytes: Infinity, maxArrayItems: Infinity };
 
 /**
  * canonicalize(value), refusing (CanonicalizationError) anything outside `limits` in the same
@@ -58,10 +60,9 @@ export function canonicalizeWithin(value: unknown, limits: ValueLimits, depth: n
 const isStrict = (limits: ValueLimits) => limits !== UNBOUNDED;
 
 function write(v: unknown, depth: number, limits: ValueLimits): string {
-  if (depth > limits.maxDepth) throw new CanonicalizationError('value is nested too deeply (or cyclic)');
   switch (typeof v) {
     case 'string':
-      if (v.length > limits.maxStringLength) throw new CanonicalizationError('string too long');
+      if (overUtf8Bytes(v, limits.maxStringBytes)) throw new CanonicalizationError('string too long');
       return str(v);
     case 'number':
       // ECMAScript Number::toString is exactly the RFC 8785 §3.2.2.3 number form; String(-0) is
@@ -73,8 +74,10 @@ function write(v: unknown, depth: number, limits: ValueLimits): string {
       return v ? 'true' : 'false';
     case 'object': {
       if (v === null) return 'null';
+      // `depth` containers hold v, so v is level depth + 1; only containers nest (or cycle).
+      if (depth >= limits.maxDepth) throw new CanonicalizationError('value is nested too deeply (or cyclic)');
       if (Array.isArray(v)) {
-        if (v.length > limits.maxArrayLength) throw new CanonicalizationError('array too long');
+        if (v.length > limits.maxArrayItems) throw new CanonicalizationError('array too long');
         let out = '[';
         for (let i = 0; i < v.length; i++) {
           if (v[i] === undefined) throw new CanonicalizationError(`array item ${i} is undefined`);
@@ -135,7 +138,7 @@ function object(obj: Record<string, unknown>, depth: number, limits: ValueLimits
   let first = true;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
-    if (k.length > limits.maxStringLength) throw new CanonicalizationError('member name too long');
+    if (overUtf8Bytes(k, limits.maxStringBytes)) throw new CanonicalizationError('member name too long');
     const m = obj[k];
     if (m === undefined) {
       if (isStrict(limits)) throw new CanonicalizationError(`member \`${k}\` is undefined`);
@@ -144,8 +147,7 @@ function object(obj: Record<string, unknown>, depth: number, limits: ValueLimits
     const name = memberTexts(k);
     if (typeof m === 'string') {
       // write()'s string case, with the value's opening quote in the member's text.
-      if (depth + 1 > limits.maxDepth) throw new CanonicalizationError('value is nested too deeply (or cyclic)');
-      if (m.length > limits.maxStringLength) throw new CanonicalizationError('string too long');
+      if (overUtf8Bytes(m, limits.maxStringBytes)) throw new CanonicalizationError('string too long');
       out += (first ? name.quoted : name.nextQuoted) + canonicalStringBody(m) + '"';
     } else {
       out += (first ? name.plain : name.next) + write(m, depth + 1, limits);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
 
-function mge(args: string[], input?: string) {
+function mge(args: string[], input?: string | Buffer) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test/cli/mge.ts'), ...args], {
     cwd: root,
     input,
@@ -83,6 +83,20 @@ describe('mge check (SPEC §9)', () => {
 });
 
 describe('mge', () => {
+  it('reads the request bytes as an HTTP body is read: BOM dropped, invalid UTF-8 refused', () => {
+    const json = JSON.stringify({ action: { type: 'file.read', path: '/workspace/é.txt' } });
+    const plain = mge(['check', '--rules', 'rules'], json);
+    const bom = mge(['check', '--rules', 'rules'], Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)]));
+    expect(bom.code).toBe(0);
+    expect(JSON.parse(bom.stdout).action_hash).toBe(JSON.parse(plain.stdout).action_hash);
+    // 0xFF, and a surrogate written in CESU-8 (ED A0 80): Buffer.toString would make U+FFFD of them.
+    for (const bad of [Buffer.from([0xff]), Buffer.from([0xed, 0xa0, 0x80])]) {
+      const r = mge(['check', '--rules', 'rules'], Buffer.concat([Buffer.from('{"action":{"type":"x","name":"a'), bad, Buffer.from('"}}')]));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe('mge check: the request in `stdin` is not valid UTF-8\n');
+    }
+  });
+
   it('names an unknown command and exits 2', () => {
     const r = mge(['frobnicate']);
     expect(r.code).toBe(2);

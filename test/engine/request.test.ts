@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { RequestError, validateRequest } from '../../src/engine/request.js';
+import { JsonInputError, parseStrictJson } from '../../src/json/strict-parse.js';
 import { actionText } from '../../src/receipt/decision-hash.js';
 
 function reason(value: unknown): string {
@@ -44,7 +45,7 @@ describe('validateRequest (SPEC §2)', () => {
     for (let i = 0; i < 40; i++) deep = { d: deep };
     expect(reason({ action: 'a', context: { deep } })).toMatch(/^nesting deeper than 32 at/);
     expect(reason({ action: 'a', context: { s: 'x'.repeat(8 * 1024 + 1) } })).toBe(
-      'string longer than 8192 characters at `request.context.s`',
+      'string longer than 8192 bytes at `request.context.s`',
     );
     expect(reason({ action: 'a', context: { l: new Array(1025).fill(0) } })).toBe(
       'array longer than 1024 items at `request.context.l`',
@@ -58,7 +59,7 @@ describe('validateRequest (SPEC §2)', () => {
 
   it('refuses bad keys and non-JSON leaves as well (the fast walk must never accept them)', () => {
     expect(reason({ action: 'a', context: { ['k\udc00']: 1 } })).toBe('lone UTF-16 surrogate in a string at `request.context`');
-    expect(reason({ action: 'a', context: { ['k'.repeat(8193)]: 1 } })).toBe('string longer than 8192 characters at `request.context`');
+    expect(reason({ action: 'a', context: { ['k'.repeat(8193)]: 1 } })).toBe('string longer than 8192 bytes at `request.context`');
     expect(reason({ action: 'a', context: { u: undefined } })).toBe('a value that is not JSON at `request.context.u`');
     expect(reason({ action: 'a', context: { b: 1n } })).toBe('a value that is not JSON at `request.context.b`');
     expect(reason({ action: 'a', context: { l: [1, [Symbol('s')]] } })).toBe('a value that is not JSON at `request.context.l[1][0]`');
@@ -71,6 +72,47 @@ describe('validateRequest (SPEC §2)', () => {
     expect(reason({ action: 'a', context: { deep, s: 'x'.repeat(8192), l: new Array(1024).fill(0), n: 2 ** 53 - 1 } })).toBe('accepted');
   });
 
+  it('counts as the strict parser does: containers by level, strings in UTF-8 bytes', () => {
+    const nested = (n: number): unknown => (n === 0 ? [] : [nested(n - 1)]);
+    // request (level 1) > context (2) > 30 or 31 arrays: the innermost, empty, at 32 or 33
+    expect(reason({ action: 'a', context: { v: nested(29) } })).toBe('accepted');
+    expect(reason({ action: 'a', context: { v: nested(30) } })).toMatch(/^nesting deeper than 32 at `request\.context\.v(\[0\]){30}`$/);
+    expect(reason({ action: 'a', context: { v: '€'.repeat(2730) } })).toBe('accepted'); // 8 190 bytes
+    expect(reason({ action: 'a', context: { v: '€'.repeat(2731) } })).toBe('string longer than 8192 bytes at `request.context.v`');
+    expect(reason({ action: 'a', context: { ['€'.repeat(2731)]: 1 } })).toBe('string longer than 8192 bytes at `request.context`');
+  });
+
+  it('accepts exactly what the strict parser accepts in the same request as text', () => {
+    const small = { maxDepth: 5, maxStringBytes: 7, maxArrayItems: 3 };
+    const parserLimits = { ...small, maxBytes: 1 << 20 };
+    // The parser lets `1e21` by (a float to every parser); only validateRequest refuses a whole
+    // number past ±(2^53−1) however written, and HTTP runs both: leave those out here.
+    const unsafeWhole = (v: unknown): boolean =>
+      typeof v === 'number' ? Number.isInteger(v) && !Number.isSafeInteger(v)
+        : typeof v === 'object' && v !== null && Object.values(v).some(unsafeWhole);
+    fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), fc.string({ unit: 'grapheme', maxLength: 4 }), (v, s) => {
+      fc.pre(!unsafeWhole(v));
+      const text = JSON.stringify({ action: { type: 'a', v }, context: { [s]: s } });
+      let parsed: boolean;
+      try {
+        parseStrictJson(text, parserLimits);
+        parsed = true;
+      } catch (err) {
+        if (!(err instanceof JsonInputError)) throw err;
+        parsed = false;
+      }
+      let validated: boolean;
+      try {
+        validateRequest(JSON.parse(text), small);
+        validated = true;
+      } catch (err) {
+        if (!(err instanceof RequestError)) throw err;
+        validated = false;
+      }
+      expect(validated).toBe(parsed);
+    }), { numRuns: 3000 });
+  });
+
   it('treats __proto__ as plain data', () => {
     const context = JSON.parse('{"__proto__": {"admin": true}}');
     const v = validateRequest({ action: 'a', context });
@@ -80,28 +122,32 @@ describe('validateRequest (SPEC §2)', () => {
 });
 
 describe('validateRequest: one walk checks and writes the action_hash text', () => {
-  const limits = { maxDepth: 4, maxStringLength: 6, maxArrayLength: 3 };
+  const limits = { maxDepth: 4, maxStringBytes: 6, maxArrayItems: 3 };
+  const bytes = (s: string) => new TextEncoder().encode(s).length;
 
-  /** What SPEC §2 accepts, written independently of the walk under test. */
+  /**
+   * What SPEC §2 accepts, written independently of the walk under test: `depth` containers
+   * hold v, and a container is refused past level maxDepth (the request is level 1).
+   */
   function acceptable(v: unknown, depth: number): boolean {
-    if (depth > limits.maxDepth) return false;
     switch (typeof v) {
       case 'string':
-        return v.length <= limits.maxStringLength && v.isWellFormed();
+        return v.isWellFormed() && bytes(v) <= limits.maxStringBytes;
       case 'number':
         return Number.isFinite(v) && (!Number.isInteger(v) || Number.isSafeInteger(v));
       case 'boolean':
         return true;
       case 'object': {
         if (v === null) return true;
+        if (depth + 1 > limits.maxDepth) return false;
         if (Array.isArray(v)) {
-          if (v.length > limits.maxArrayLength) return false;
+          if (v.length > limits.maxArrayItems) return false;
           for (let i = 0; i < v.length; i++) if (!acceptable(v[i], depth + 1)) return false;
           return true;
         }
         const proto = Object.getPrototypeOf(v);
         if (proto !== Object.prototype && proto !== null) return false;
-        return Object.keys(v).every((k) => k.length <= limits.maxStringLength && k.isWellFormed() && acceptable((v as Record<string, unknown>)[k], depth + 1));
+        return Object.keys(v).every((k) => k.isWellFormed() && bytes(k) <= limits.maxStringBytes && acceptable((v as Record<string, unknown>)[k], depth + 1));
       }
       default:
         return false;

@@ -39,13 +39,33 @@ export function withPreReadBody(listener: Listener, maxBytes: number): Listener 
   };
 }
 
+type Incoming = Partial<Pick<IncomingMessage, 'headers' | 'rawHeaders'>> & { rawBody?: unknown };
+
 /**
  * The bytes withPreReadBody kept and the request's Content-Type (from Node's own header object,
  * so the app never builds a web Headers for it), from the bindings @hono/node-server passes as
  * `c.env`.
  */
 export function preReadBodyOf(env: unknown): PreReadBody | undefined {
-  const incoming = (env as { incoming?: { rawBody?: unknown; headers?: IncomingMessage['headers'] } } | undefined)?.incoming;
+  const incoming = (env as { incoming?: Incoming } | undefined)?.incoming;
   if (!(incoming?.rawBody instanceof Uint8Array)) return undefined;
-  return { bytes: incoming.rawBody, contentType: incoming.headers?.['content-type'] };
+  return { bytes: incoming.rawBody, contentType: contentTypeOf(incoming) };
+}
+
+/**
+ * Node keeps only the first of repeated Content-Type headers; a web Headers (Bun, Deno,
+ * Workers, and this server's other requests) joins them with ", ", which no JSON type
+ * matches (415). Joined here too, so every runtime answers such a request alike.
+ */
+function contentTypeOf(incoming: Incoming): string | undefined {
+  const first = incoming.headers?.['content-type'];
+  const raw = incoming.rawHeaders;
+  if (first === undefined || raw === undefined) return first;
+  let all: string | undefined;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length !== 12 || raw[i].toLowerCase() !== 'content-type') continue;
+    all = seen++ === 0 ? raw[i + 1] : `${all}, ${raw[i + 1]}`;
+  }
+  return seen > 1 ? all : first;
 }

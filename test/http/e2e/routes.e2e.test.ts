@@ -157,6 +157,14 @@ describe('every error status of SPEC §8, as problem+json', () => {
     expect(answer).toContain('content-type: application/problem+json');
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, detail: 'malformed HTTP request' });
   });
+  it('415 for a repeated Content-Type, as Bun, Deno and Workers answer (Node alone kept the first)', async () => {
+    const head = `POST ${CHECK} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEYS.acmeChecker}\r\nConnection: close\r\nContent-Length: 14\r\n`;
+    for (const second of ['text/plain', 'application/json']) {
+      const answer = await raw(`${head}Content-Type: application/json\r\ncontent-type: ${second}\r\n\r\n{"action":"x"}`);
+      expect(answer).toMatch(/^HTTP\/1\.1 415 /);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 415, detail: `Content-Type \`application/json, ${second}\` is not application/json` });
+    }
+  });
   it('431 problem+json for headers larger than Node accepts', async () => {
     const answer = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 431 Request header fields too large\r\n/);

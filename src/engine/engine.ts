@@ -14,12 +14,12 @@ import { IsoTimeCache } from '../receipt/iso-time.js';
 import type { ClauseOutcome } from './outcome.js';
 import { buildPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
 import { applyRateLimits, type RateLimitClause } from './rate-limit.js';
-import { DEFAULT_REQUEST_LIMITS, validateRequest, type RequestLimits } from './request.js';
+import { DEFAULT_REQUEST_LIMITS, RequestError, TENANT_PATTERN, validateRequest, type RequestLimits } from './request.js';
 import { loadVm, type Vm } from './wasm.js';
 import { CompileError } from '../compile/errors.js';
 
 export type { RuleSource } from '../rules/load.js';
-export { RequestError } from './request.js';
+export { RequestError, TENANT_PATTERN } from './request.js';
 
 export const DEFAULT_TENANT = 'default';
 
@@ -136,6 +136,7 @@ export class Engine {
    */
   async evaluate(value: unknown, opts: EvaluateOptions = {}): Promise<EngineDecision> {
     const tenant = opts.tenant ?? DEFAULT_TENANT;
+    if (!TENANT_PATTERN.test(tenant)) throw new RequestError(`invalid tenant name \`${tenant}\` (1–64 letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit)`);
     const { request, actionText } = validateRequest(value, this.limits);
     const nowMs = this.now();
     const timestamp = this.timestamps.format(nowMs);

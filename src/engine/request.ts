@@ -25,6 +25,13 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
   maxArrayItems: 1024,
 };
 
+/**
+ * What a tenant may be called, wherever it comes from (API keys, `mge check --tenant`, a
+ * library caller): names are used as directory names (`rules/tenants/<t>`), so no separators
+ * or dots-only.
+ */
+export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
 /** A request that is not of the SPEC §2 shape; HTTP answers 400 with `detail`. */
 export class RequestError extends Error {
   override readonly name = 'RequestError';

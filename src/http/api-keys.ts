@@ -2,6 +2,10 @@
 // SHA-256 of its bytes. `MGE_API_KEYS` lists them as `tenant:role[+role]:key` or, so that no
 // plain key needs to sit in a config file, `tenant:role[+role]:sha256:<64 hex>`.
 
+import { TENANT_PATTERN } from '../engine/request.js';
+
+export { TENANT_PATTERN };
+
 export const ROLES = ['checker', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -13,9 +17,6 @@ export interface ApiKey {
   /** SHA-256 of the key's UTF-8 bytes. */
   hash: Uint8Array;
 }
-
-/** Tenant names are used as directory names (`rules/tenants/<t>`), so no separators or dots-only. */
-export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export class ApiKeySpecError extends Error {
   override name = 'ApiKeySpecError';

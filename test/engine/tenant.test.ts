@@ -1,0 +1,23 @@
+// A tenant name is held to one pattern everywhere (API keys, `mge check --tenant`, a library
+// caller), so the library cannot decide, sign and log for a tenant no key or flag could name.
+
+import { describe, expect, it } from 'vitest';
+import { createEngine, RequestError } from '../../src/engine/engine.js';
+
+const RULES = [{ path: 'r.yaml', text: 'rule_id: r\nprohibited:\n  - message: m\n    when: action.type == "x"\n' }];
+
+describe('Engine.evaluate: tenant names', () => {
+  it('refuses a name no API key could carry', async () => {
+    const engine = await createEngine({ rules: RULES });
+    for (const tenant of ['', 'Bad Tenant!', '../x', '.hidden', 'a/b', 'x'.repeat(65)]) {
+      await expect(engine.evaluate({ action: 'y' }, { tenant }), tenant).rejects.toThrow(RequestError);
+    }
+  });
+
+  it('decides for any name that fits the pattern', async () => {
+    const engine = await createEngine({ rules: RULES });
+    for (const tenant of ['acme', 'a.b-c_1', '0', 'x'.repeat(64)]) {
+      expect((await engine.evaluate({ action: 'y' }, { tenant })).tenant).toBe(tenant);
+    }
+  });
+});

@@ -25,10 +25,14 @@ export type FsyncPolicy = 'always' | 'never';
 
 export interface NodeAuditStoreOptions {
   fsync?: FsyncPolicy;
+  /** Told when opening cut a torn last record off (`mge serve` logs it as a warning). */
+  onTornTailCut?: (cut: { dir: string; bytes: number }) => void;
 }
 
 const NL = 0x0a;
 const CHUNK = 1 << 20;
+/** Signed checkpoints, one JSON line each, beside the log. */
+const CHECKPOINTS = 'checkpoints.jsonl';
 
 /** Tenant → directory name: a reversible escape, so no tenant name can reach `..` or `/`. */
 export function tenantDirName(tenant: string): string {
@@ -114,6 +118,7 @@ export class NodeAuditStore implements AuditStore {
       throw e;
     }
     await syncDir(dir);
+    if (store.droppedTornBytes > 0) opts.onTornTailCut?.({ dir, bytes: store.droppedTornBytes });
     return store;
   }
 
@@ -171,7 +176,7 @@ export class NodeAuditStore implements AuditStore {
       // acknowledged, so the file is left as it is, as evidence, and the log refuses to open.
       let covered: number;
       try {
-        covered = Math.max(0, ...(await readCheckpointFile(join(this.dir, 'checkpoints.jsonl'))).map((c) => c.tree_size));
+        covered = Math.max(0, ...(await readCheckpointFile(join(this.dir, CHECKPOINTS))).map((c) => c.tree_size));
       } catch (err) {
         throw new AuditStoreError(`audit log in \`${this.dir}\` ends in a torn entry and its checkpoints cannot be read, so nothing was cut: ${(err as Error).message}`);
       }
@@ -272,24 +277,51 @@ export class NodeAuditStore implements AuditStore {
     for (const w of waiters) w.reject(this.failure);
   }
 
+  /**
+   * Appends one checkpoint line, whole or not at all as far as readers go: a line torn by a
+   * crash or a full disk is cut before the next one is written (else the two would be glued
+   * into one line no reader accepts), and a short write throws, so a checkpoint is answered
+   * only once all of it is in the file.
+   */
   async appendCheckpoint(cp: Checkpoint): Promise<void> {
-    const fh = await open(join(this.dir, 'checkpoints.jsonl'), 'a', 0o600);
+    const fh = await open(join(this.dir, CHECKPOINTS), 'a+', 0o600);
     try {
-      await fh.write(JSON.stringify(cp) + '\n');
-      if (this.fsync === 'always') await fh.datasync();
+      const size = (await fh.stat()).size;
+      const whole = await endOfLastLine(fh, size);
+      if (whole < size) await fh.truncate(whole);
+      const bytes = Buffer.from(JSON.stringify(cp) + '\n', 'utf8');
+      for (let off = 0; off < bytes.length;) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
+      if (this.fsync === 'always') {
+        await fh.datasync();
+        // A new file's name must survive a power cut too.
+        if (size === 0) await syncDir(this.dir);
+      }
     } finally {
       await fh.close();
     }
   }
 
   async checkpoints(): Promise<Checkpoint[]> {
-    return readCheckpointFile(join(this.dir, 'checkpoints.jsonl'));
+    return readCheckpointFile(join(this.dir, CHECKPOINTS));
   }
 
   async close(): Promise<void> {
     while (this.flushQueued || this.syncing) await new Promise((r) => setImmediate(r));
     await this.fh.close();
   }
+}
+
+/** Where the last complete line of `fh` ends (0 if there is none): a torn tail starts there. */
+async function endOfLastLine(fh: FileHandle, size: number): Promise<number> {
+  const buf = Buffer.allocUnsafe(4096);
+  for (let end = size; end > 0;) {
+    const start = Math.max(0, end - buf.length);
+    const { bytesRead } = await fh.read(buf, 0, end - start, start);
+    const nl = buf.subarray(0, bytesRead).lastIndexOf(NL);
+    if (nl >= 0) return start + nl + 1;
+    end = start;
+  }
+  return 0;
 }
 
 /** Checkpoints kept beside a log; a torn last line (crash while writing one) is ignored. */

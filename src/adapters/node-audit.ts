@@ -3,6 +3,7 @@
 
 import { AuditLogs } from '../audit/logs.js';
 import { auditPort, type AuditPort } from '../http/audit-port.js';
+import type { Logger } from '../http/logger.js';
 import type { Signer } from '../receipt/sign.js';
 import { NodeAuditStoreFactory, type FsyncPolicy } from './node-audit-store.js';
 import { nodeCryptoBackend } from './node-crypto.js';
@@ -12,8 +13,14 @@ import { nodeCryptoBackend } from './node-crypto.js';
  * survives a process crash only (see node-audit-store.ts for group commit).
  * @example const audit = await openNodeAudit('./data', signer)
  */
-export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsync?: FsyncPolicy; reopenAfterMs?: number } = {}): Promise<AuditPort> {
-  const logs = new AuditLogs(new NodeAuditStoreFactory(dataDir, { fsync: opts.fsync ?? 'always' }), {
+export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsync?: FsyncPolicy; reopenAfterMs?: number; logger?: Logger } = {}): Promise<AuditPort> {
+  const { logger } = opts;
+  const factory = new NodeAuditStoreFactory(dataDir, {
+    fsync: opts.fsync ?? 'always',
+    // Said, not silent: an operator should know a write was cut short (a crash or a full disk).
+    ...(logger ? { onTornTailCut: (cut: { dir: string; bytes: number }) => logger.warn('audit log ended in a torn entry, cut off at open (a write cut short by a crash or a full disk; nothing answered is lost)', cut) } : {}),
+  });
+  const logs = new AuditLogs(factory, {
     backend: nodeCryptoBackend, ...(opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),
   });
   return auditPort(logs, signer);

@@ -56,8 +56,11 @@ export interface Sidecar {
   mode: 'open-local' | 'keys';
   secretSource: SecretSource;
   engine: Engine;
-  /** Stops accepting, finishes checks in flight, flushes and closes the audit log. */
-  shutdown(): Promise<void>;
+  /**
+   * Stops accepting, finishes checks in flight, keeps a checkpoint per tenant, flushes and
+   * closes the audit log; resolves to the tenants no checkpoint could be kept for (a failed log).
+   */
+  shutdown(): Promise<{ uncheckpointed: string[] }>;
 }
 
 export class SidecarConfigError extends Error {
@@ -131,8 +134,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     callerTenants: keys.length === 0 ? ['default'] : keys.map((k) => k.tenant),
   });
 
-  let closing: Promise<void> | undefined;
-  const shutdown = (): Promise<void> =>
+  let closing: Promise<{ uncheckpointed: string[] }> | undefined;
+  const shutdown = (): Promise<{ uncheckpointed: string[] }> =>
     (closing ??= (async () => {
       reloader?.close();
       const drained = lifecycle.drained(); // new work gets 503 from here on
@@ -140,9 +143,10 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       await drained; // every check already started is signed, logged and answered
       await closed;
       await readiness.settled();
-      await keepCheckpoints(audit, cfg.logger);
+      const uncheckpointed = await keepCheckpoints(audit, cfg.logger);
       await audit.close(); // flush
       await lock.release();
+      return { uncheckpointed };
     })());
 
   return { url: server.url, mode: keys.length === 0 ? 'open-local' : 'keys', secretSource: source, engine, shutdown };
@@ -236,11 +240,16 @@ async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger):
 /**
  * A signed checkpoint for every tenant whose log grew since its last one, kept beside the log,
  * so `mge audit verify --data` after a stop vouches for every entry as a whole. A log that
- * cannot give one (it failed) is logged and skipped: the shutdown goes on.
+ * cannot give one (it failed) is logged and skipped: the shutdown goes on. Returns those tenants.
  */
-async function keepCheckpoints(audit: AuditPort, logger: Logger): Promise<void> {
+async function keepCheckpoints(audit: AuditPort, logger: Logger): Promise<string[]> {
   const tenants = await audit.tenants().catch(() => [] as string[]);
+  const missed: string[] = [];
   for (const tenant of tenants) {
-    await audit.checkpoint(tenant).catch((err: unknown) => logger.warn('no checkpoint kept at shutdown', { tenant, error: err }));
+    await audit.checkpoint(tenant).catch((err: unknown) => {
+      missed.push(tenant);
+      logger.warn('no checkpoint kept at shutdown', { tenant, error: err });
+    });
   }
+  return missed;
 }

@@ -60,13 +60,16 @@ function decisionIdOf(entry: Json): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-/** The decision id of a stored line, parsed whole; a line that is not JSON refuses the log. */
+/**
+ * The decision id of a stored line, parsed whole; a line that is not JSON refuses the log. The
+ * message counts entries from 1, as `mge audit verify` does, so both name the same line.
+ */
 function idOfLine(tenant: string, line: string, index: number): string | undefined {
   let entry: Json;
   try {
     entry = JSON.parse(line) as Json;
   } catch {
-    throw new AuditStoreError(`tenant \`${tenant}\`: stored entry ${index} is not JSON`);
+    throw new AuditStoreError(`tenant \`${tenant}\`: stored entry ${index + 1} (line ${index + 1} of its log) is not JSON`);
   }
   return decisionIdOf(entry);
 }

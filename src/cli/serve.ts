@@ -93,7 +93,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       port: port(stringFlag(args, 'port') ?? env.MGE_PORT ?? '8080'),
       secret: env.MGE_SECRET_KEY, previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, apiKeys: env.MGE_API_KEYS,
       receiptAlg: receiptAlg(env.MGE_RECEIPT_ALG),
-      logger, openAudit: (dir, signer) => openNodeAudit(dir, signer, { fsync }), version: env.npm_package_version,
+      logger, openAudit: (dir, signer) => openNodeAudit(dir, signer, { fsync, logger }), version: env.npm_package_version,
     });
     // Listen for the stop signal before saying we listen: a supervisor may send SIGTERM as soon
     // as it reads that line, and without a listener Node would die at once, with no drain.
@@ -126,7 +126,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
   const signal = await stopped;
   logger.info('shutting down: no new requests; finishing checks in flight', { signal });
-  await sidecar.shutdown();
-  logger.info('stopped; audit log flushed', { data: dataDir });
+  const { uncheckpointed } = await sidecar.shutdown();
+  if (uncheckpointed.length === 0) logger.info('stopped; audit log flushed', { data: dataDir });
+  else logger.warn('stopped; every answered decision is in the log, but these tenants have no checkpoint of it (their log failed; see above)', { data: dataDir, tenants: uncheckpointed });
   return 0;
 }

@@ -8,7 +8,7 @@ import { DEFAULT_JSON_LIMITS } from '../json/strict-parse.js';
 import { webCryptoBackend } from '../receipt/backend.js';
 import type { AppContext, AppDeps, HttpEnv } from './deps.js';
 import { Lifecycle } from './lifecycle.js';
-import { silentLogger } from './logger.js';
+import { repeatLimited, silentLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { HttpProblem, InternalError, MethodNotAllowed, NotFound, problemResponse } from './problem.js';
 import { auditRoutes } from './routes/audit.js';
@@ -18,9 +18,11 @@ import { rulesRoutes } from './routes/rules.js';
 import { verifyRoutes } from './routes/verify.js';
 
 function resolve(deps: AppDeps): AppContext {
+  const logger = deps.logger ?? silentLogger;
   return {
     ...deps,
-    logger: deps.logger ?? silentLogger,
+    logger,
+    logRepeated: repeatLimited(logger, 10_000, deps.now ?? Date.now),
     crypto: deps.crypto ?? webCryptoBackend,
     now: deps.now ?? Date.now,
     lifecycle: deps.lifecycle ?? new Lifecycle(),

@@ -11,7 +11,7 @@ import type { AuditPort } from './audit-port.js';
 import type { PreReadBody } from './body.js';
 import type { Principal } from './auth.js';
 import type { Lifecycle } from './lifecycle.js';
-import type { Logger } from './logger.js';
+import type { Logger, RepeatedError } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import type { RuleStore } from './rule-store.js';
 
@@ -55,6 +55,8 @@ export interface AppDeps {
 /** The resolved dependencies the routes see: every optional one filled in. */
 export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore' | 'checkTurn'>> {
   checkTurn: AppDeps['checkTurn'];
+  /** For errors every request may hit (a failed audit store): a line per kind per 10 s. */
+  logRepeated: RepeatedError;
   limits: JsonLimits;
   skewMs: number | undefined;
   ruleStore: RuleStore | undefined;

@@ -43,5 +43,27 @@ export function jsonLogger(write: (line: string) => void, now: () => number = Da
   };
 }
 
+/** Logs an error that may repeat for every request: `key` names the kind, e.g. per tenant. */
+export type RepeatedError = (key: string, msg: string, fields: LogFields) => void;
+
+/**
+ * The first error of a kind is logged at once, then at most one line per `everyMs` for that
+ * kind, saying how many it left out. A full disk refuses every check, and a line per check
+ * (~80 000 in 15 s seen) would fill the disk the log may share.
+ */
+export function repeatLimited(logger: Logger, everyMs = 10_000, now: () => number = Date.now): RepeatedError {
+  const last = new Map<string, { at: number; left: number }>();
+  return (key, msg, fields) => {
+    const t = now();
+    const seen = last.get(key);
+    if (seen !== undefined && t - seen.at < everyMs) {
+      seen.left++;
+      return;
+    }
+    last.set(key, { at: t, left: 0 });
+    logger.error(msg, seen !== undefined && seen.left > 0 ? { ...fields, left_out: seen.left, left_out_since: new Date(seen.at).toISOString() } : fields);
+  };
+}
+
 /** Discards everything; for tests and embedders that log elsewhere. */
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

@@ -49,14 +49,14 @@ export async function signAndRecord(ctx: AppContext, tenant: string, decisions: 
       // One canonicalization serves the decision hash and the audit line.
       signed.push(await ctx.signer.signAudited(decision));
     } catch (err) {
-      ctx.logger.error('signing failed', { tenant, error: err });
+      ctx.logRepeated(`sign:${tenant}`, 'signing failed', { tenant, error: err });
       throw new InternalError('the decision could not be signed; nothing was approved');
     }
   }
   try {
     await ctx.audit.appendSigned(tenant, signed);
   } catch (err) {
-    ctx.logger.error('audit append failed', { tenant, error: err });
+    ctx.logRepeated(`audit:${tenant}`, 'audit append failed', { tenant, error: err });
     throw new StoreUnavailable('the audit log is unavailable; the decision was not recorded and is not given');
   }
   return signed.map((s, i) => {

@@ -9,6 +9,7 @@ import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
 import { AuditLog } from '../../src/audit/log.js';
 import { AuditLogs } from '../../src/audit/logs.js';
 import { MemoryAuditStore } from '../../src/audit/memory-store.js';
+import type { Checkpoint } from '../../src/audit/checkpoint.js';
 import type { Json } from '../../src/ir/types.js';
 
 let dir: string;
@@ -52,8 +53,10 @@ describe('NodeAuditStore', () => {
     await s.append(['{"a":1}', '{"a":2}']);
     await s.close();
     await appendFile(join(dir, 'log.jsonl'), '{"a":3,"b":"half');
-    const s2 = await NodeAuditStore.open(dir);
+    const cuts: unknown[] = [];
+    const s2 = await NodeAuditStore.open(dir, { onTornTailCut: (cut) => cuts.push(cut) });
     expect(s2.droppedTornBytes).toBe(16);
+    expect(cuts).toEqual([{ dir, bytes: 16 }]);
     expect(await all(s2.load())).toEqual(['{"a":1}', '{"a":2}']);
     await s2.append(['{"a":4}']);
     await s2.close();
@@ -79,6 +82,29 @@ describe('NodeAuditStore', () => {
     await writeFile(file, '{"a":1}\n{"a":2');
     await expect(NodeAuditStore.open(dir)).rejects.toThrow('its latest checkpoint covers 2 entries and only 1 are whole');
     expect(await readFile(file, 'utf8')).toBe('{"a":1}\n{"a":2'); // not repaired
+  });
+
+  it('cuts a checkpoint torn by a crash or a full disk before writing the next one', async () => {
+    const cp = (n: number): Checkpoint => ({ tenant: 't', tree_size: n, root_hash: 'ab'.repeat(32), timestamp: '2026-11-26T00:00:00.000Z', alg: 'HS256', kid: 'k', signature: 'sig' });
+    const s = await NodeAuditStore.open(dir);
+    await s.appendCheckpoint(cp(1));
+    await s.appendCheckpoint(cp(2));
+    const file = join(dir, 'checkpoints.jsonl');
+    const whole = await readFile(file, 'utf8');
+    await writeFile(file, whole.slice(0, -9)); // the second line torn inside its signature
+    expect(await s.checkpoints()).toEqual([cp(1)]); // a torn last line is not read
+    await s.appendCheckpoint(cp(3));
+    // Glued onto the torn bytes, the third would make line 2 unreadable and refuse the log at
+    // its next open; cut first, the file is two whole lines.
+    expect(await s.checkpoints()).toEqual([cp(1), cp(3)]);
+    expect(await readFile(file, 'utf8')).toBe(`${JSON.stringify(cp(1))}\n${JSON.stringify(cp(3))}\n`);
+    await s.close();
+    // A file that is nothing but a torn line is emptied first.
+    await writeFile(file, '{"tenant":"t","tree_si');
+    const s2 = await NodeAuditStore.open(dir);
+    await s2.appendCheckpoint(cp(4));
+    expect(await readFile(file, 'utf8')).toBe(`${JSON.stringify(cp(4))}\n`);
+    await s2.close();
   });
 
   it('names the file and line of a damaged checkpoint, and cuts nothing while it cannot read them', async () => {
@@ -124,7 +150,7 @@ describe('NodeAuditStore', () => {
 
   it('refuses damage before the tail', async () => {
     await writeFile(join(dir, 'log.jsonl'), '{"a":1}\nnot json\n{"a":3}\n');
-    await expect(AuditLog.open('t', await NodeAuditStore.open(dir))).rejects.toThrow('tenant `t`: stored entry 1 is not JSON');
+    await expect(AuditLog.open('t', await NodeAuditStore.open(dir))).rejects.toThrow('tenant `t`: stored entry 2 (line 2 of its log) is not JSON');
   });
 
   it.skipIf(!existsSync('/dev/full'))('fails closed when a write fails', async () => {

@@ -20,6 +20,21 @@ describe('fail closed', () => {
     expect(JSON.stringify(p)).not.toContain('approved');
   });
 
+  it('logs a failing audit store once per 10 s per tenant, not once per refused check', async () => {
+    const base = await harness();
+    const audit: AuditPort = { ...base.audit, appendSigned: () => Promise.reject(new Error('disk full')) };
+    let now = Date.parse('2026-11-26T12:00:00Z');
+    const lines: string[] = [];
+    const h = await harness({ audit, now: () => now, logger: jsonLogger((l) => lines.push(l)) });
+    const failures = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'audit append failed');
+    for (let i = 0; i < 50; i++) expect((await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'db.read' } })).status).toBe(503);
+    expect(failures()).toHaveLength(1);
+    now += 10_000;
+    expect((await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'db.read' } })).status).toBe(503);
+    expect(failures()).toHaveLength(2);
+    expect(failures()[1]).toMatchObject({ level: 'error', tenant: 'acme', left_out: 49, left_out_since: '2026-11-26T12:00:00.000Z', error: { message: 'disk full' } });
+  });
+
   it('answers 503, not 500, on every audit read when the store has failed', async () => {
     const base = await harness();
     const failed = () => Promise.reject(new AuditStoreError('audit file write failed in `x`: ENOSPC'));

@@ -41,7 +41,7 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       return await work();
     } catch (err) {
       if (err instanceof HttpProblem || !isStoreFailure(err)) throw err;
-      ctx.logger.error('audit read failed', { tenant, error: err });
+      ctx.logRepeated(`audit-read:${tenant}`, 'audit read failed', { tenant, error: err });
       throw new StoreUnavailable('the audit log of this tenant is unavailable; try again later');
     }
   }

@@ -2,7 +2,7 @@
 // (old decisions still provable), the receipt secret is the same, and rules added over HTTP
 // are back.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -130,6 +130,19 @@ describe('an audit store that fails while the server runs', () => {
       expect((await check()).status).toBe(200);
       const cp = (await (await e.fetch('/api/v1/audit/checkpoint', { key: KEYS.acmeAuditor })).json()) as { tree_size: number };
       expect(cp.tree_size).toBe(2);
+    } finally {
+      await e.stop();
+    }
+  });
+
+  it('names at shutdown the tenants whose log could not be checkpointed', async () => {
+    const e = await startE2E();
+    try {
+      expect((await e.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"db.read"}' })).status).toBe(200);
+      // A directory where the checkpoint file goes: the shutdown checkpoint cannot be written.
+      mkdirSync(join(e.dataDir, 'audit', 'acme', 'checkpoints.jsonl'));
+      expect(await e.sidecar.shutdown()).toEqual({ uncheckpointed: ['acme'] });
+      expect(e.logs.some((l) => JSON.parse(l).msg === 'no checkpoint kept at shutdown')).toBe(true);
     } finally {
       await e.stop();
     }

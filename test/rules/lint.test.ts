@@ -73,8 +73,8 @@ describe('mge lint', () => {
     expect(missing.err).toMatch(/^mge lint: cannot read `test\/fixtures\/rules\/nope`: ENOENT/);
   });
 
-  it('prints usage on --help and takes paths after --', async () => {
-    expect(await run(['--help'])).toEqual({ code: 0, out: 'usage: mge lint [--strict] PATH…\n', err: '' });
+  // `mge lint --help` is answered by the command line itself (test/cli/help.test.ts).
+  it('takes paths after --', async () => {
     expect((await run(['--', `${FIX}/valid`])).code).toBe(0);
   });
 });

@@ -15,6 +15,8 @@
 //   run ending in `/`, so `a/**/b` matches `a/b`.
 // - Action mode: every run of `*` is any run; `.` and `/` are ordinary characters.
 
+import { normalizePath } from './path.js';
+
 export type GlobMode = 'path' | 'action';
 
 const SLASH = 0x2f;
@@ -188,4 +190,42 @@ function closure(toks: readonly Token[], set: Uint8Array): void {
     if (t === 'star' || t === 'globstar' || t === 'optional2') set[s + 1] = 1;
     if (t === 'optional2') set[s + 3] = 1;
   }
+}
+
+/** Why a pattern written in a rule can never match anything it is matched against. */
+export interface UnmatchableGlob {
+  message: string;
+  help: string;
+}
+
+/**
+ * For load-time checks of rule-written patterns (scope globs, `allowed_paths`, literal
+ * `glob()` patterns): a valid pattern that still cannot match. Paths are normalized before
+ * matching (SPEC §3.7), so `./src/**` or `src//**` would never match `src/a.ts`, and braces
+ * are no glob syntax here (Cursor's `*.{ts,tsx}` is two patterns). Such a scope never applies
+ * and such an allow list never allows: a typo that silently disables a rule is an error.
+ */
+export function unmatchableGlob(pattern: string, mode: GlobMode): UnmatchableGlob | undefined {
+  if (/[{}]/.test(pattern)) {
+    return {
+      message: `braces are not glob syntax here: \`${pattern}\` would match them as characters`,
+      help: 'list each alternative as a pattern of its own, e.g. `src/**/*.ts` and `src/**/*.tsx`',
+    };
+  }
+  if (mode === 'action') return undefined;
+  if (pattern === '') return { message: 'an empty pattern matches no path', help: 'write a pattern such as `src/**`, or remove it' };
+  const normal = normalizePath(pattern);
+  if (!normal.ok) {
+    return {
+      message: `\`${pattern}\` can never match: a ${normal.detail === 'path escapes its root' ? 'path that escapes its root' : 'path with a control character'} is refused before matching`,
+      help: 'write the pattern relative to the root, without `..` above it or control characters',
+    };
+  }
+  if (normal.path !== pattern) {
+    return {
+      message: `\`${pattern}\` can never match: paths are normalized before matching (\`\\\` → \`/\`, no \`.\`, \`..\` or empty segments, no trailing \`/\`)`,
+      help: normal.path === '' ? 'write a pattern such as `**`' : `write \`${normal.path}\``,
+    };
+  }
+  return undefined;
 }

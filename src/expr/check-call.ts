@@ -3,7 +3,7 @@
 // that does not compile, a CIDR that does not parse, an `exists` of something not a path.
 
 import type { Diagnostic, Expr, FunctionName, Span } from '../ir/types.js';
-import { compileGlob } from '../builtins/glob.js';
+import { compileGlob, unmatchableGlob } from '../builtins/glob.js';
 import { parseCidr } from '../builtins/cidr.js';
 import { excerpt } from './lexer.js';
 
@@ -26,8 +26,10 @@ const GLOB_HELP = 'a `[` needs a closing `]`; a class may not be empty, and a ra
 
 function checkGlob(pattern: Expr, spanOf: (e: Expr) => Span): Diagnostic[] {
   const p = stringLiteral(pattern);
-  if (p === undefined || compileGlob(p, 'path')) return [];
-  return [error('invalid-glob', `invalid glob pattern \`${excerpt(p)}\``, spanOf(pattern), GLOB_HELP)];
+  if (p === undefined) return [];
+  if (!compileGlob(p, 'path')) return [error('invalid-glob', `invalid glob pattern \`${excerpt(p)}\``, spanOf(pattern), GLOB_HELP)];
+  const never = unmatchableGlob(p, 'path');
+  return never === undefined ? [] : [error('unmatchable-glob', never.message, spanOf(pattern), never.help)];
 }
 
 /** Diagnostics for one call of a known function; `spanOf` gives an argument's exact span. */

@@ -2,7 +2,7 @@
 // typed and range-checked at load, so nothing ill-formed reaches the compiler or the VM.
 // Part of normalization (src/ir/normalize.ts), split out because each type has its own table.
 
-import { compileGlob, type GlobMode } from '../builtins/glob.js';
+import { compileGlob, unmatchableGlob, type GlobMode } from '../builtins/glob.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
 import { parseExpression } from '../expr/parser.js';
 import type { Condition, ConditionType, PathRef, SourceExpr, Span } from './types.js';
@@ -20,12 +20,18 @@ const PARAMETERS: Record<ConditionType, { required: string[]; optional: string[]
 
 export const GLOB_HELP = 'a `[` needs its closing `]`; a class must not be empty or a reversed range like `[z-a]`';
 
-/** Validates glob patterns in place; true when all are valid. */
+/** Validates glob patterns in place; true when all are valid and each can match something. */
 export function checkGlobs(r: FieldReader, globs: { value: string; span: Span }[], mode: GlobMode): boolean {
   let ok = true;
   for (const g of globs) {
-    if (compileGlob(g.value, mode) !== null) continue;
-    r.error(g.span, 'invalid-glob', `invalid glob pattern \`${g.value}\``, GLOB_HELP);
+    if (compileGlob(g.value, mode) === null) {
+      r.error(g.span, 'invalid-glob', `invalid glob pattern \`${g.value}\``, GLOB_HELP);
+      ok = false;
+      continue;
+    }
+    const never = unmatchableGlob(g.value, mode);
+    if (never === undefined) continue;
+    r.error(g.span, 'unmatchable-glob', never.message, never.help);
     ok = false;
   }
   return ok;

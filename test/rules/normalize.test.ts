@@ -135,6 +135,19 @@ describe('normalizeRule: diagnostics, whole message, help and place', () => {
       `2:24 error invalid-glob: invalid glob pattern \`db.[x\` | ${GLOB_HELP}`,
       `3:18 error invalid-glob: invalid glob pattern \`src/[z-a]\` | ${GLOB_HELP}`,
     ]],
+    ['path globs that can never match a normalized path, and braces', 'rule_id: a\napplies_to: {actions: ["db.{read,write}"]}\nglobs: ["./src/**", "src//x", "src/**/", "", "../x/**", "src/**/*.{ts"]\nprohibited: [{when: "true"}]\n', [
+      '2:24 error unmatchable-glob: braces are not glob syntax here: `db.{read,write}` would match them as characters | list each alternative as a pattern of its own, e.g. `src/**/*.ts` and `src/**/*.tsx`',
+      '3:9 error unmatchable-glob: `./src/**` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `src/**`',
+      '3:21 error unmatchable-glob: `src//x` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `src/x`',
+      '3:31 error unmatchable-glob: `src/**/` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `src/**`',
+      '3:42 error unmatchable-glob: an empty pattern matches no path | write a pattern such as `src/**`, or remove it',
+      '3:46 error unmatchable-glob: `../x/**` can never match: a path that escapes its root is refused before matching | write the pattern relative to the root, without `..` above it or control characters',
+      '3:57 error unmatchable-glob: braces are not glob syntax here: `src/**/*.{ts` would match them as characters | list each alternative as a pattern of its own, e.g. `src/**/*.ts` and `src/**/*.tsx`',
+    ]],
+    ['a literal glob() pattern that can never match', 'rule_id: a\nprohibited: [{when: \'glob(action.path, "./src/**") || globAny(action.path, ["ok/**", "a/"])\'}]\n', [
+      '2:40 error unmatchable-glob: `./src/**` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `src/**`',
+      '2:86 error unmatchable-glob: `a/` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `a`',
+    ]],
     ['clause without its expression', 'rule_id: a\nprohibited: [{message: m}]\nrequired:\n  - mesage: m\n', [
       '2:14 error missing-field: missing field `when` in `prohibited[0]` | write the expression that makes the action prohibited',
       '4:5 error unknown-field: unknown field `mesage` in `required[0]` | did you mean `message`?',
@@ -196,6 +209,8 @@ describe('normalizeRule: conditions', () => {
       ['3:70 error invalid-parameter: parameter `field` must be a path like `context.encryption`, got `lower(context.x)`']],
     ['bad allowed path glob', '{type: file_access_control, parameters: {allowed_paths: ["a/[b"]}}',
       [`3:62 error invalid-glob: invalid glob pattern \`a/[b\` | ${GLOB_HELP}`]],
+    ['allowed path glob no path can match', '{type: file_access_control, parameters: {allowed_paths: ["./ws/**"]}}',
+      ['3:62 error unmatchable-glob: `./ws/**` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `ws/**`']],
     ['bad extensions', '{type: file_access_control, parameters: {blocked_extensions: [".", "a/b", "exe.", ""]}}', [
       '3:67 error invalid-parameter: invalid extension `.` in `blocked_extensions` | write an extension like `.exe`; it must not be empty, contain `/` or `\\`, or end in a dot or space',
       '3:72 error invalid-parameter: invalid extension `a/b` in `blocked_extensions` | write an extension like `.exe`; it must not be empty, contain `/` or `\\`, or end in a dot or space',

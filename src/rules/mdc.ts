@@ -246,6 +246,9 @@ class MdcReader {
     for (const [key, c] of this.clauses) {
       const existing = fm(key);
       if (!existing) entries.push({ key, keySpan: c.keySpan, value: { kind: 'list', items: c.items, span: c.keySpan } });
+      // `prohibited:` left empty in the front matter is no list to add to: the body's items are
+      // the list (dropping them with the empty value let every action through).
+      else if (existing.value.kind === 'null') existing.value = { kind: 'list', items: c.items, span: existing.value.span };
       else if (existing.value.kind === 'list') {
         existing.value = { ...existing.value, items: [...existing.value.items, ...c.items] };
       }

@@ -159,6 +159,13 @@ describe('readMdc', () => {
     expect(plain(entry(readMdc(text, 't.mdc').values[0], 'prohibited'))).toEqual([{ when: 'a' }, { message: 'b', when: 'c' }]);
   });
 
+  it('takes the Markdown clauses when the front matter names the list but leaves it empty', () => {
+    const text = '---\nprohibited:\nrequired: ~\n---\n## Prohibited\n- b `c`\n## Required\n- d `e`\n';
+    const value = readMdc(text, 't.mdc').values[0];
+    expect(plain(entry(value, 'prohibited'))).toEqual([{ message: 'b', when: 'c' }]);
+    expect(plain(entry(value, 'required'))).toEqual([{ message: 'd', check: 'e' }]);
+  });
+
   it('joins wrapped bullet lines and finds the expression on the last one', () => {
     const text = '## Required\n- Long message\n  continues — `a == 1`\n';
     const r = readMdc(text, 't.mdc');

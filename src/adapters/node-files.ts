@@ -8,6 +8,7 @@
 
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { decodeUtf8, firstInvalidUtf8 } from '../json/utf8.js';
 import { formatOf, type RuleSource } from '../rules/load.js';
 
 /** A rules directory that cannot be read as intended; the message names the path. */
@@ -40,8 +41,23 @@ async function walk(root: string, rel: string, out: RuleSource[], ancestry: stri
       await walk(root, path, out, [...ancestry, real]);
     } else if (isRuleFile(e.name)) {
       if (!target?.isFile()) throw new RulesDirError(`\`${full}\` has a rule file's name but is not a readable file${e.isSymbolicLink() ? ' (a dangling link?)' : ''}`);
-      out.push({ path, text: await readFile(full, 'utf8') });
+      out.push({ path, text: await readRuleFile(full) });
     }
+  }
+}
+
+/**
+ * A rule file's text. Rule files are UTF-8: one that is not is refused, naming where, rather
+ * than read with U+FFFD in place of its bytes (a rule comparing against `"jos\xe9"` would then
+ * compare against another string and never match). A leading byte order mark is dropped.
+ */
+export async function readRuleFile(file: string): Promise<string> {
+  const bytes = await readFile(file);
+  try {
+    return decodeUtf8(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    throw new RulesDirError(`\`${file}\` is not valid UTF-8${at ? ` (line ${at.line}, column ${at.col})` : ''}; rule files are UTF-8`);
   }
 }
 

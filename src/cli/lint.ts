@@ -5,9 +5,9 @@
 // A directory is linted as a rules root (SPEC §7: tenants, duplicate rule ids across files);
 // a file named on its own is linted alone, by its extension.
 
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { sep } from 'node:path';
-import { readRulesDir } from '../adapters/node-files.js';
+import { readRuleFile, readRulesDir } from '../adapters/node-files.js';
 import { formatDiagnostic } from '../diagnostics/format.js';
 import type { Diagnostic } from '../ir/types.js';
 import { loadRuleSources, parseRuleFile, rootedPath } from '../rules/load.js';
@@ -92,7 +92,7 @@ async function lintPath(path: string): Promise<LintTarget> {
       rules,
     };
   }
-  const text = await readFile(path, 'utf8');
+  const text = await readRuleFile(path);
   const parsed = parseRuleFile({ path, text });
   return { diagnostics: parsed.diagnostics, texts: new Map([[path, text]]), files: 1, rules: parsed.rules.length };
 }

@@ -18,6 +18,40 @@ export function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
+/**
+ * Where the first byte that is not UTF-8 sits, as a 1-based line and column (UTF-16 units,
+ * as diagnostics count), or undefined when all of `bytes` is UTF-8.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): { line: number; col: number } | undefined {
+  try {
+    strict.decode(bytes);
+    return undefined;
+  } catch {
+    // find where, below
+  }
+  const valid = (n: number): boolean => {
+    try {
+      // `stream`: a prefix cut inside a character is not invalid, so validity only shrinks as n grows.
+      new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes.subarray(0, n), { stream: true });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // The longest valid prefix: the bad sequence starts right after it (or, for a file that
+  // ends inside a character, that character starts there).
+  let lo = 0;
+  let hi = bytes.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (valid(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  const text = new TextDecoder('utf-8', { ignoreBOM: false }).decode(bytes.subarray(0, lo), { stream: true });
+  const lines = text.split('\n');
+  return { line: lines.length, col: lines[lines.length - 1].length + 1 };
+}
+
 /** UTF-8 length without allocating; lone surrogates count 3 like their U+FFFD replacement. */
 export function utf8Length(s: string): number {
   let n = s.length;

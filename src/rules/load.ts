@@ -68,7 +68,8 @@ export function parseRuleFile(source: RuleSource): ParsedRules {
 
 /** Parse rule text of a known format (the HTTP PUT knows it from the Content-Type). */
 export function parseRuleText(text: string, format: RuleFormat, path: string): ParsedRules {
-  const read = safeRead(READERS[format], text, path);
+  // A byte order mark is no part of the rule: read past it, columns count from after it.
+  const read = safeRead(READERS[format], text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, path);
   const diagnostics = [...read.diagnostics];
   const rules: Rule[] = [];
   const raws = read.values.flatMap((v) => unpack(v, diagnostics));

@@ -29,6 +29,15 @@ describe('readRulesDir', () => {
     expect(await paths()).toEqual(['a.yaml', 'tenants/acme/b.json']);
   });
 
+  it('refuses a rule file that is not UTF-8, naming where, and drops a byte order mark', async () => {
+    // Latin-1 `é` (0xE9) on line 3: read as U+FFFD it would make a rule compare with another string.
+    writeFileSync(join(rules, 'latin1.yaml'), Buffer.concat([Buffer.from('rule_id: l\nprohibited:\n  - when: action.user == "jos'), Buffer.from([0xe9]), Buffer.from('"\n')]));
+    await expect(readRulesDir(rules)).rejects.toThrow(/latin1\.yaml` is not valid UTF-8 \(line 3, column 30\); rule files are UTF-8$/);
+    rmSync(join(rules, 'latin1.yaml'));
+    writeFileSync(join(rules, 'bom.json'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"rule_id": "x"}')]));
+    expect((await readRulesDir(rules)).find((s) => s.path === 'bom.json')?.text).toBe('{"rule_id": "x"}');
+  });
+
   it('follows symbolic links to directories and files', async () => {
     const shared = join(base, 'shared');
     mkdirSync(shared);

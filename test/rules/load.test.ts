@@ -14,6 +14,14 @@ describe('parseRuleFile', () => {
     ]);
   });
 
+  it('reads past a byte order mark: columns on line 1 are the same as without it', () => {
+    for (const [path, text] of [['a.json', '{"rule_id": "J2", "required": [{"check": "true"}]}'], ['a.yaml', 'rule_id: P7b\nrequired: [{check: "true"}]\n']]) {
+      const plain = lines(parseRuleFile({ path, text }).diagnostics);
+      expect(plain[0]).toMatch(/^1:1[03] error invalid-rule-id/);
+      expect(lines(parseRuleFile({ path, text: '\uFEFF' + text }).diagnostics)).toEqual(plain);
+    }
+  });
+
   it('a YAML error in MDC front matter is the one error, as in a YAML file', () => {
     const front = 'rule_id: x\nname: [unclosed\n';
     const mdc = lines(parseRuleFile({ path: 'r.mdc', text: `---\n${front}---\n# T\n` }).diagnostics);

@@ -23,6 +23,12 @@ const RULE_ID_LINE = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*`([^`]*)`\s*$/i;
 const BULLET = /^(\s*)(?:[-*+]|\d{1,9}[.)])(\s+)(\S.*)$/;
 const FENCE = /^(\s*)(`{3,}|~{3,})(.*)$/;
 const CONDITIONS_INFO = /^ya?ml\s+conditions$/i;
+// A setext heading's underline (CommonMark: up to 3 spaces of indent, a run of `=` or `-`).
+const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/;
+// A fence that was probably meant to open a conditions block: another info string, or a
+// plain YAML block that holds typed conditions.
+const NEAR_CONDITIONS_INFO = /^(?:ya?ml\s*)?conditions?$|^ya?ml$/i;
+const CONDITION_ITEM = /^[ \t]*(?:-[ \t]*)?type[ \t]*:[ \t]*["']?(?:expression|encryption_required|file_access_control|rate_limit_check)\b/m;
 
 export const ADVISORY_HELP =
   'to enforce it, end the bullet with an expression in backticks, like: - Must use TLS `context.tls == true`';
@@ -94,9 +100,16 @@ class MdcReader {
         i = this.fence(i, fence, section);
         continue;
       }
-      const h = headingOf(line);
+      // A setext heading (`Prohibited` over a line of `-`) is a heading as much as `## Prohibited`.
+      const setext = headingOf(line) ? undefined : setextHeading(line, this.lines[i + 1]);
+      const h = headingOf(line) ?? setext;
       if (h) {
         flush();
+        if (setext) {
+          if (section === 'other' && !(h.level === 1 && !this.heading)) this.description.push({ text: line, line: i });
+          i++; // the underline belongs to the heading
+          if (section === 'other' && !(h.level === 1 && !this.heading)) this.description.push({ text: this.lines[i], line: i });
+        }
         const title = h.title;
         if (h.level === 1 && !this.heading) {
           this.heading = { text: title, span: this.at(i, h.col, title.length) };
@@ -106,9 +119,9 @@ class MdcReader {
           ? (title.toLowerCase() as Section)
           : 'other';
         if (section === 'other') {
-          this.description.push({ text: line, line: i });
-          this.nearClauseHeading(line, title, i);
-        } else this.clause(section, this.at(i, 0, line.length));
+          if (!setext) this.description.push({ text: line, line: i });
+          this.nearClauseHeading(line, title, setext ? i - 1 : i);
+        } else this.clause(section, this.at(setext ? i - 1 : i, 0, line.length));
         continue;
       }
       const id = RULE_ID_LINE.exec(line);
@@ -128,7 +141,10 @@ class MdcReader {
       } else if (bullet && line.trim() !== '' && /^\s/.test(line)) {
         const lead = line.length - line.trimStart().length;
         bullet.parts.push({ text: line.trimStart(), line: i + 1, col: lead + 1 });
-      } else flush(); // prose between bullets ends the bullet and is not a clause
+      } else {
+        flush(); // prose between bullets ends the bullet and is not a clause
+        this.proseInClauses(line, section, i);
+      }
     }
     flush();
   }
@@ -140,7 +156,10 @@ class MdcReader {
     while (end < this.lines.length && !closesFence(this.lines[end], marker)) end++;
     if (CONDITIONS_INFO.test(m[3].trim())) {
       this.conditionsBlock(i, end);
-    } else if (section === 'other') {
+      return end;
+    }
+    this.nearConditionsFence(i, end, m[3].trim());
+    if (section === 'other') {
       for (let k = i; k <= Math.min(end, this.lines.length - 1); k++) this.description.push({ text: this.lines[k], line: k });
     }
     return end;
@@ -179,6 +198,36 @@ class MdcReader {
       message: `heading \`${line.trim()}\` is not \`## ${near}\`, so the bullets under it are description and never enforced`,
       help: `to have them checked, write the heading exactly \`## ${near}\` (any case, level 2 or deeper)`,
       span: this.at(i, 0, line.length),
+    });
+  }
+
+  /**
+   * A line of a `## Prohibited` / `## Required` section that is not a bullet is never a clause;
+   * one that holds an expression in backticks (a bullet without its `- `, a quoted `> - …`)
+   * was surely meant as one, so lint says it is not enforced.
+   */
+  private proseInClauses(line: string, section: Section, i: number): void {
+    if (section === 'other' || !/`[^`]+`/.test(line)) return;
+    this.diagnostics.push({
+      severity: 'warning',
+      code: 'mdc-not-a-bullet',
+      message: `this line of \`## ${section === 'prohibited' ? 'Prohibited' : 'Required'}\` is not a bullet, so its expression is never enforced`,
+      help: 'start the line with `- ` to make it a clause, like: - No drops `action.type == "db.drop"`',
+      span: this.at(i, 0, line.length),
+    });
+  }
+
+  /** A fence that reads like a conditions block but is not one (its conditions would be description). */
+  private nearConditionsFence(open: number, close: number, info: string): void {
+    if (!NEAR_CONDITIONS_INFO.test(info)) return;
+    const body = this.lines.slice(open + 1, close).join('\n');
+    if (!/conditions/i.test(info) && !CONDITION_ITEM.test(body)) return;
+    this.diagnostics.push({
+      severity: 'warning',
+      code: 'mdc-conditions-fence',
+      message: `a block opened with \`${this.lines[open].trim()}\` is not a \`\`\`yaml conditions block, so the conditions in it are description and never enforced`,
+      help: 'open the block with exactly ```yaml conditions',
+      span: this.at(open, 0, this.lines[open].length),
     });
   }
 
@@ -290,6 +339,15 @@ function headingOf(line: string): { level: number; title: string; col: number } 
   while (cut > 0 && title[cut - 1] === '#') cut--;
   if (cut < title.length && cut > 0 && /\s/.test(title[cut - 1])) title = title.slice(0, cut).trimEnd();
   return { level: m[1].length, title, col };
+}
+
+/**
+ * A setext heading: a line of text at the left margin (not a bullet, a quote or a table)
+ * over an underline of `=` (level 1) or `-` (level 2).
+ */
+function setextHeading(line: string, next: string | undefined): { level: number; title: string; col: number } | undefined {
+  if (next === undefined || !SETEXT_UNDERLINE.test(next) || !/^\S/.test(line) || BULLET.test(line) || /^[>|]/.test(line)) return undefined;
+  return { level: next.trim()[0] === '=' ? 1 : 2, title: line.trim(), col: 0 };
 }
 
 /** A line of only the fence's character, at least as many as opened it. */

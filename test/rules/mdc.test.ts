@@ -154,6 +154,35 @@ describe('readMdc', () => {
     expect(r.diagnostics[0].message).toBe('heading `## Prohibited actions` is not `## Prohibited`, so the bullets under it are description and never enforced');
   });
 
+  it('reads setext headings as headings: a clause section, or the end of one', () => {
+    const text = 'Title\n=====\n**Rule ID:** `t`\n\nProhibited\n----------\n- No drops `action.type == "db.drop"`\n\nRequired\n--------\n- TLS `context.tls == true`\n\nNotes\n-----\n- run `npm test`\n';
+    const value = readMdc(text, 't.mdc').values[0];
+    expect(plain(entry(value, 'name'))).toBe('Title');
+    expect(plain(entry(value, 'prohibited'))).toEqual([{ message: 'No drops', when: 'action.type == "db.drop"' }]);
+    // Under `Required`, not under the Prohibited section before it (which would invert its sense).
+    expect(plain(entry(value, 'required'))).toEqual([{ message: 'TLS', check: 'context.tls == true' }]);
+    expect(lines(readMdc('# T\nRequired stuff\n---\n- a `x`\n', 't.mdc').diagnostics)).toEqual([
+      '2:1 warning mdc-section-heading: heading `Required stuff` is not `## Required`, so the bullets under it are description and never enforced | to have them checked, write the heading exactly `## Required` (any case, level 2 or deeper)',
+    ]);
+  });
+
+  it('warns about a line with an expression in a clause section that is not a bullet', () => {
+    const text = '# T\n## Prohibited\nNever drop tables `action.type == "db.drop"`\n> - quoted `action.type == "x"`\nplain prose\n- real `action.type == "y"`\n';
+    const r = readMdc(text, 't.mdc');
+    expect(r.diagnostics.map((d) => `${d.span.line} ${d.severity} ${d.code}`)).toEqual(['3 warning mdc-not-a-bullet', '4 warning mdc-not-a-bullet']);
+    expect(r.diagnostics[0].message).toBe('this line of `## Prohibited` is not a bullet, so its expression is never enforced');
+    expect(plain(entry(r.values[0], 'prohibited'))).toEqual([{ message: 'real', when: 'action.type == "y"' }]);
+  });
+
+  it('warns about a fence that reads like a conditions block but is not one', () => {
+    const cond = '- type: expression\n  parameters: {expr: "true"}\n';
+    const text = `# T\n## Conditions\n\`\`\`yaml\n${cond}\`\`\`\n\`\`\`yaml condition\n${cond}\`\`\`\n\`\`\`yaml\nother: data\n\`\`\`\n\`\`\`yaml conditions\n${cond}\`\`\`\n`;
+    const r = readMdc(text, 't.mdc');
+    expect(r.diagnostics.map((d) => `${d.span.line} ${d.severity} ${d.code}`)).toEqual(['3 warning mdc-conditions-fence', '7 warning mdc-conditions-fence']);
+    expect(r.diagnostics[0].message).toBe('a block opened with `\`\`\`yaml` is not a ```yaml conditions block, so the conditions in it are description and never enforced');
+    expect(plain(entry(r.values[0], 'conditions'))).toEqual([{ type: 'expression', parameters: { expr: 'true' } }]);
+  });
+
   it('adds Markdown clauses to clause lists of the front matter', () => {
     const text = '---\nprohibited: [{when: "a"}]\n---\n## Prohibited\n- b `c`\n';
     expect(plain(entry(readMdc(text, 't.mdc').values[0], 'prohibited'))).toEqual([{ when: 'a' }, { message: 'b', when: 'c' }]);

@@ -6,7 +6,7 @@ import { getRequestListener } from '@hono/node-server';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { BadRequest, HttpProblem, problemBody } from '../http/problem.js';
+import { BadRequest, HttpProblem, InternalError, problemBody, problemResponse } from '../http/problem.js';
 import { withPreReadBody } from './node-body.js';
 
 export interface NodeServerOptions {
@@ -34,9 +34,18 @@ export interface RunningServer {
  * @example const running = await startNodeServer(app.fetch, { host: '127.0.0.1', port: 8080 })
  */
 export function startNodeServer(fetch: (req: Request) => Response | Promise<Response>, opts: NodeServerOptions): Promise<RunningServer> {
-  const listener = withPreReadBody(getRequestListener(fetch), opts.maxBodyBytes ?? 64 * 1024);
   // Node would answer a request without Host with a bare 400 of its own; ours is problem+json.
   const alone = opts.answeredAlone ?? (() => undefined);
+  // @hono/node-server refuses a request it cannot make a URL of (a Host such as `x/y`, a `\`
+  // in the path, `OPTIONS *`) before the app runs, with a bare 400: ours is problem+json, counted.
+  const errorHandler = (err: unknown): Response => {
+    const p = err instanceof Error && err.name === 'RequestError'
+      ? new BadRequest(`the request's URL cannot be read: ${err.message.charAt(0).toLowerCase()}${err.message.slice(1)}`)
+      : new InternalError();
+    alone(p.status);
+    return problemResponse(p);
+  };
+  const listener = withPreReadBody(getRequestListener(fetch, { errorHandler }), opts.maxBodyBytes ?? 64 * 1024);
   const server = createServer({ requireHostHeader: false }, (req, res) => {
     if (req.headers.host === undefined) {
       alone(400);

@@ -157,6 +157,17 @@ describe('every error status of SPEC §8, as problem+json', () => {
     expect(answer).toContain('content-type: application/problem+json');
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, detail: 'malformed HTTP request' });
   });
+  it('400 problem+json, counted, for a request no URL can be made of (Host `x/y`, `\\` in the path, `OPTIONS *`)', async () => {
+    const before = await (await e.fetch('/metrics')).text();
+    const count = (text: string) => Number(/mge_http_responses_total\{status="400"\} (\d+)/.exec(text)?.[1] ?? 0);
+    for (const request of ['GET /healthz HTTP/1.1\r\nHost: x/api/v1/metrics?\r\n\r\n', 'GET /api\\v1\\rules HTTP/1.1\r\nHost: x\r\n\r\n', 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n']) {
+      const answer = await raw(request);
+      expect(answer, request).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toContain('content-type: application/problem+json');
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).detail).toMatch(/^the request's URL cannot be read: /);
+    }
+    expect(count(await (await e.fetch('/metrics')).text()) - count(before)).toBe(3);
+  });
   it('415 for a repeated Content-Type, as Bun, Deno and Workers answer (Node alone kept the first)', async () => {
     const head = `POST ${CHECK} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEYS.acmeChecker}\r\nConnection: close\r\nContent-Length: 14\r\n`;
     for (const second of ['text/plain', 'application/json']) {

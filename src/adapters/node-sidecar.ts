@@ -114,7 +114,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const metrics = new ServerMetrics();
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
-    nonceStore: new MemoryNonceStore(), crypto: nodeCryptoBackend, version: cfg.version, preReadBody: preReadBodyOf, checkTurn: nodeCheckTurn(),
+    nonceStore: new MemoryNonceStore(), crypto: nodeCryptoBackend, version: cfg.version, preReadBody: preReadBodyOf, checkTurn: nodeCheckTurn(), urlChecked: true,
     ready: () => readiness.ready(),
   });
 

@@ -9,6 +9,7 @@ import { webCryptoBackend } from '../receipt/backend.js';
 import type { AppContext, AppDeps, HttpEnv } from './deps.js';
 import { Lifecycle } from './lifecycle.js';
 import { repeatLimited, silentLogger } from './logger.js';
+import { checkedUrl } from './request-url.js';
 import { ServerMetrics } from './metrics.js';
 import { HttpProblem, InternalError, MethodNotAllowed, NotFound, problemResponse } from './problem.js';
 import { auditRoutes } from './routes/audit.js';
@@ -98,7 +99,13 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
     return res;
   };
   app.fetch = (request, env, executionCtx) => {
-    const res = dispatch(request, env, executionCtx);
+    let req = request;
+    if (!deps.urlChecked) {
+      const checked = checkedUrl(request);
+      if (checked instanceof HttpProblem) return counted(problemResponse(checked));
+      req = checked;
+    }
+    const res = dispatch(req, env, executionCtx);
     return res instanceof Promise ? res.then(counted) : counted(res);
   };
 

@@ -50,10 +50,16 @@ export interface AppDeps {
    * run back to back and their answers leave together (src/adapters/node-check-turn.ts).
    */
   checkTurn?: () => Promise<void> | undefined;
+  /**
+   * The server already refuses a Host that is not a host and resolves `.`/`..` segments before
+   * the app sees the URL (the Node adapter does): the app then skips its own check
+   * (src/http/request-url.ts), which would cost a web Headers object per request there.
+   */
+  urlChecked?: boolean;
 }
 
 /** The resolved dependencies the routes see: every optional one filled in. */
-export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore' | 'checkTurn'>> {
+export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore' | 'checkTurn' | 'urlChecked'>> {
   checkTurn: AppDeps['checkTurn'];
   /** For errors every request may hit (a failed audit store): a line per kind per 10 s. */
   logRepeated: RepeatedError;

@@ -1,0 +1,27 @@
+// The request URL every runtime routes alike. Deno and workerd build `req.url` by gluing the
+// Host header to the path, so `GET /healthz` with `Host: x/api/v1/audit/checkpoint?` was
+// routed to the checkpoint, a path proxies never saw; and they pass `.`/`..` segments (also
+// as `%2e`) and `\` as sent, where Node and Bun resolve them (WHATWG URL rules) before the app
+// sees the URL. Here a Host that is not `host[:port]` is a 400 (RFC 9112 §3.2), and an
+// unresolved path is resolved as Node and Bun resolve it.
+
+import { BadRequest, type HttpProblem } from './problem.js';
+
+// RFC 3986 host: an IP literal, or reg-name characters (IPv4 included), then an optional port.
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::[0-9]*)?$/;
+// A dot segment (`/.`, `/%2e`) or a backslash somewhere in the URL: worth resolving.
+const UNRESOLVED = /\/(?:\.|%2e)|\\/i;
+
+/** The request to route (itself, or one at its resolved URL), or why it is refused. */
+export function checkedUrl(req: Request): Request | HttpProblem {
+  const host = req.headers.get('host');
+  if (host !== null && !HOST.test(host)) return new BadRequest('the Host header is not a host name or address, with an optional port');
+  if (!UNRESOLVED.test(req.url)) return req;
+  let href: string;
+  try {
+    href = new URL(req.url).href;
+  } catch {
+    return new BadRequest('the request URL cannot be read');
+  }
+  return href === req.url ? req : new Request(href, req);
+}

@@ -136,6 +136,29 @@ describe('fail closed', () => {
     expect(lines.join('\n')).not.toContain(KEYS.acmeAuditor);
   });
 
+  it('holds no in-flight slot while a body is still arriving (Bun, Deno and Workers read it in the app)', async () => {
+    const lifecycle = new Lifecycle(1);
+    const h = await harness({ lifecycle });
+    let finish!: () => void;
+    const slow = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"action":'));
+        await new Promise<void>((r) => (finish = r));
+        controller.enqueue(new TextEncoder().encode('"db.read"}'));
+        controller.close();
+      },
+    });
+    const uploading = h.app.request(CHECK, {
+      method: 'POST', body: slow, duplex: 'half',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeChecker}` },
+    } as RequestInit);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(lifecycle.inFlight).toBe(0);
+    expect((await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'db.read' } })).status).toBe(200);
+    finish();
+    expect((await uploading).status).toBe(200);
+  });
+
   it('answers 429 past the in-flight limit and 503 while draining', async () => {
     const lifecycle = new Lifecycle(1);
     const h = await harness({ lifecycle });

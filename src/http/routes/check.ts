@@ -58,24 +58,26 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   app.post('/api/v1/governance/check', async (c) => {
     const { tenant } = await authorize(c.req.raw, ctx, 'checker', refused);
     const explain = c.req.query('explain') === 'true';
-    return ctx.lifecycle.run(async () => {
-      const [recorded] = await measured(ctx, tenant, async () => {
+    const [recorded] = await measured(ctx, tenant, async () => {
+      // Read before an in-flight slot is taken: a slow upload holds none (on Node the body is
+      // read before the app runs at all).
+      const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
+      return ctx.lifecycle.run(async () => {
         await ctx.checkTurn?.(); // at once unless the adapter defers (AppDeps.checkTurn)
-        const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
         const decision = await evaluate(ctx, tenant, body, explain);
         return signAndRecord(ctx, tenant, [decision]);
       });
-      return c.body(recorded.json, 200, jsonType());
     });
+    return c.body(recorded.json, 200, jsonType());
   });
 
   app.post('/api/v1/governance/check/batch', async (c) => {
     const { tenant } = await authorize(c.req.raw, ctx, 'checker', refused);
     const explain = c.req.query('explain') === 'true';
-    return ctx.lifecycle.run(async () => {
-      const recorded = await measured(ctx, tenant, async () => {
+    const recorded = await measured(ctx, tenant, async () => {
+      const body = await readBatch(c.req.raw, ctx, ctx.preReadBody(c.env)); // before a slot, as for a check
+      return ctx.lifecycle.run(async () => {
         await ctx.checkTurn?.(); // at once unless the adapter defers (AppDeps.checkTurn)
-        const body = await readBatch(c.req.raw, ctx, ctx.preReadBody(c.env));
         if (!isObject(body) || !Array.isArray(body.requests) || Object.keys(body).length !== 1) {
           throw new BadRequest('a batch is `{"requests": [...]}` and nothing else');
         }
@@ -87,7 +89,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         }
         return signAndRecord(ctx, tenant, evaluated);
       });
-      return c.body(`{"decisions":[${recorded.map((r) => r.json).join(',')}]}`, 200, jsonType());
     });
+    return c.body(`{"decisions":[${recorded.map((r) => r.json).join(',')}]}`, 200, jsonType());
   });
 }

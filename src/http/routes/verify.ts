@@ -17,12 +17,13 @@ function isObject(v: Json | undefined): v is { [key: string]: Json } {
 }
 
 export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
-  app.post('/api/v1/receipts/verify', guard(ctx, 'checker'), (c) => {
+  app.post('/api/v1/receipts/verify', guard(ctx, 'checker'), async (c) => {
     const { tenant } = c.get('principal');
+    // Read before an in-flight slot is taken, as for a check: a slow upload holds none.
+    const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
     return ctx.lifecycle.run(async () => {
       // Like a check, a verification waits for its turn (AppDeps.checkTurn) before any work.
       await ctx.checkTurn?.();
-      const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
       if (!isObject(body)) throw new BadRequest('the body must be `{"decision": {...}, "action"?, "context"?, "audience"?}`');
       for (const key of Object.keys(body)) {
         if (!FIELDS.has(key)) throw new BadRequest(`unknown field \`${key}\`; expected \`decision\`, \`action\`, \`context\`, \`audience\``);

@@ -76,9 +76,13 @@ export function parseRuleText(text: string, format: RuleFormat, path: string): P
   // After a reader error (a duplicate key, say) what the file means is in doubt: its rules are
   // still checked, for the diagnostics, but none of them loads.
   const readerFailed = hasErrors(diagnostics);
+  // Ids repeat within one file are refused here, so `mge lint file` says so as a rules tree does.
+  const ids = new Map<string, Rule>();
   for (const raw of raws) {
     const n = normalizeRule(raw, path);
     diagnostics.push(...n.diagnostics);
+    if (n.rule && duplicate(n.rule, ids.get(n.rule.rule_id), diagnostics, 'defined')) continue;
+    if (n.rule) ids.set(n.rule.rule_id, n.rule);
     if (n.rule && !readerFailed) rules.push(n.rule);
   }
   if (raws.length === 0 && !hasErrors(diagnostics)) {

@@ -14,6 +14,13 @@ describe('parseRuleFile', () => {
     ]);
   });
 
+  it('refuses a rule id given twice in one file, read alone or in a tree (reported once)', () => {
+    const text = '[{"rule_id": "j10", "required": [{"check": "true"}]},\n {"rule_id": "j10", "required": [{"check": "true"}]}]';
+    const alone = lines(parseRuleFile({ path: 'd.json', text }).diagnostics);
+    expect(alone).toEqual(['2:2 error duplicate-rule-id: duplicate rule id `j10` | first defined at d.json:1:2; rule ids must be unique']);
+    expect(lines(loadRuleSources([{ path: 'd.json', text }]).diagnostics)).toEqual(alone);
+  });
+
   it('reads past a byte order mark: columns on line 1 are the same as without it', () => {
     for (const [path, text] of [['a.json', '{"rule_id": "J2", "required": [{"check": "true"}]}'], ['a.yaml', 'rule_id: P7b\nrequired: [{check: "true"}]\n']]) {
       const plain = lines(parseRuleFile({ path, text }).diagnostics);

@@ -115,9 +115,17 @@ function readRuleId(r: FieldReader, e: RawEntry | undefined, mapSpan: Span): str
   }
   const id = r.string(e.value, 'rule_id');
   if (id === undefined) return undefined;
-  if (RULE_ID_PATTERN.test(id)) return id;
-  r.error(e.value.span, 'invalid-rule-id', `invalid rule id \`${id}\``, RULE_ID_HELP);
-  return undefined;
+  if (!RULE_ID_PATTERN.test(id)) {
+    r.error(e.value.span, 'invalid-rule-id', `invalid rule id \`${id}\``, RULE_ID_HELP);
+    return undefined;
+  }
+  // A decision's `mge.engine` violation means MGE itself failed (fail closed); a rule of that
+  // name would make its denials read as internal failures, and the other way round.
+  if (id.startsWith('mge.')) {
+    r.error(e.value.span, 'reserved-rule-id', `rule id \`${id}\` is reserved: ids starting with \`mge.\` name MGE's own denials (\`mge.engine\`: an internal failure)`, 'choose another id');
+    return undefined;
+  }
+  return id;
 }
 
 /** `alwaysApply` and its alias `always_apply`: one field written two ways, so never both. */

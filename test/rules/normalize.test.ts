@@ -135,6 +135,8 @@ describe('normalizeRule: diagnostics, whole message, help and place', () => {
       `2:24 error invalid-glob: invalid glob pattern \`db.[x\` | ${GLOB_HELP}`,
       `3:18 error invalid-glob: invalid glob pattern \`src/[z-a]\` | ${GLOB_HELP}`,
     ]],
+    ['a rule id MGE keeps for its own denials', 'rule_id: mge.engine\nprohibited: [{when: "true"}]\n',
+      ["1:10 error reserved-rule-id: rule id `mge.engine` is reserved: ids starting with `mge.` name MGE's own denials (`mge.engine`: an internal failure) | choose another id"]],
     ['path globs that can never match a normalized path, and braces', 'rule_id: a\napplies_to: {actions: ["db.{read,write}"]}\nglobs: ["./src/**", "src//x", "src/**/", "", "../x/**", "src/**/*.{ts"]\nprohibited: [{when: "true"}]\n', [
       '2:24 error unmatchable-glob: braces are not glob syntax here: `db.{read,write}` would match them as characters | list each alternative as a pattern of its own, e.g. `src/**/*.ts` and `src/**/*.tsx`',
       '3:9 error unmatchable-glob: `./src/**` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `src/**`',

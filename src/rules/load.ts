@@ -70,7 +70,7 @@ export function parseRuleFile(source: RuleSource): ParsedRules {
 export function parseRuleText(text: string, format: RuleFormat, path: string): ParsedRules {
   // A byte order mark is no part of the rule: read past it, columns count from after it.
   const read = safeRead(READERS[format], text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, path);
-  const diagnostics = [...read.diagnostics];
+  const diagnostics = [...read.diagnostics, ...loneSurrogates(read.values)];
   const rules: Rule[] = [];
   const raws = read.values.flatMap((v) => unpack(v, diagnostics));
   // After a reader error (a duplicate key, say) what the file means is in doubt: its rules are
@@ -89,6 +89,27 @@ export function parseRuleText(text: string, format: RuleFormat, path: string): P
     diagnostics.push({ severity: 'warning', code: 'no-rules', message: 'file holds no rules', span: { file: path, line: 1, col: 1 } });
   }
   return { rules, diagnostics: sortByPlace(diagnostics) };
+}
+
+/**
+ * Strings holding a lone UTF-16 surrogate (`"\ud800"` escaped in JSON or YAML): a message or
+ * name with one would go into signed decisions that other parties cannot read as the same
+ * text, so rules are held to what SPEC §2 asks of requests.
+ */
+function loneSurrogates(values: readonly RawValue[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const walk = (v: RawValue, keySpan?: Span, key?: string): void => {
+    if (key !== undefined && !key.isWellFormed()) out.push(lone(keySpan ?? v.span));
+    if (v.kind === 'string' && !v.value.isWellFormed()) out.push(lone(v.span));
+    else if (v.kind === 'list') for (const item of v.items) walk(item);
+    else if (v.kind === 'map') for (const e of v.entries) walk(e.value, e.keySpan, e.key);
+  };
+  for (const v of values) walk(v);
+  return out;
+}
+
+function lone(span: Span): Diagnostic {
+  return { severity: 'error', code: 'lone-surrogate', message: 'a string holds a lone UTF-16 surrogate, which has no UTF-8 form', help: 'write the character itself, or a surrogate pair (`\\ud83d\\ude00`)', span };
 }
 
 /** In file order, as a reader of the file expects them (the sort is stable for equal places). */

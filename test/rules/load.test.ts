@@ -21,6 +21,14 @@ describe('parseRuleFile', () => {
     expect(lines(loadRuleSources([{ path: 'd.json', text }]).diagnostics)).toEqual(alone);
   });
 
+  it('refuses a lone surrogate in any string of a rule, JSON or YAML, value or key', () => {
+    const json = parseRuleFile({ path: 'a.json', text: '{"rule_id": "sur", "prohibited": [{"message": "bad \\ud800 msg", "when": "true"}]}' });
+    expect(lines(json.diagnostics)).toEqual(['1:47 error lone-surrogate: a string holds a lone UTF-16 surrogate, which has no UTF-8 form | write the character itself, or a surrogate pair (`\\ud83d\\ude00`)']);
+    expect(json.rules).toEqual([]);
+    const yaml = parseRuleFile({ path: 'b.yaml', text: 'rule_id: s\nname: "n\\udc00"\nprohibited: [{when: "true"}]\n"k\\ud800": 1\n' });
+    expect(yaml.diagnostics.filter((d) => d.code === 'lone-surrogate').map((d) => `${d.span.line}:${d.span.col}`)).toEqual(['2:7', '4:1']);
+  });
+
   it('reads past a byte order mark: columns on line 1 are the same as without it', () => {
     for (const [path, text] of [['a.json', '{"rule_id": "J2", "required": [{"check": "true"}]}'], ['a.yaml', 'rule_id: P7b\nrequired: [{check: "true"}]\n']]) {
       const plain = lines(parseRuleFile({ path, text }).diagnostics);

@@ -69,6 +69,12 @@ export function tokenize(text: string): Token[] {
         out.push(err(`number \`${excerpt(lexeme)}\` is out of range`, start, i + lexeme.length));
         return out;
       }
+      // Digits only, past 2^53: a double holds another number than the one written (as in a
+      // request, SPEC §2); `1e300` says it is a float and is kept.
+      if (!Number.isSafeInteger(value) && /^\d+$/.test(lexeme)) {
+        out.push(err(`integer \`${excerpt(lexeme)}\` is beyond ±(2^53−1) and would not be exact; write it as a string, or in exponent form if a float is meant`, start, i + lexeme.length));
+        return out;
+      }
       out.push({ kind: 'number', text: lexeme, value, start, end: i + lexeme.length });
       i += lexeme.length;
       continue;

@@ -31,7 +31,11 @@ function levelOf(e: Expr): number {
 }
 
 function number(n: number): string {
-  return Object.is(n, -0) ? '-0' : String(n);
+  if (Object.is(n, -0)) return '-0';
+  const text = String(n);
+  // Digits past 2^53 are refused when read back (src/expr/lexer.ts): the exponent form is the
+  // same double and says it is a float.
+  return Number.isSafeInteger(n) || !/^-?\d+$/.test(text) ? text : n.toExponential();
 }
 
 /** `e` printed where at least binding strength `min` is needed without parentheses. */

@@ -140,6 +140,7 @@ describe('parseExpression: diagnostics', () => {
     expect(only('01')).toMatchObject({ message: 'invalid number `01`' });
     expect(only('1.')).toMatchObject({ message: 'invalid number `1.`' });
     expect(only('1e999')).toMatchObject({ message: 'number `1e999` is out of range' });
+    expect(only('9007199254740993')).toMatchObject({ message: 'integer `9007199254740993` is beyond ±(2^53−1) and would not be exact; write it as a string, or in exponent form if a float is meant' });
     expect(only('action.a = 1')).toMatchObject({ message: 'unexpected character `=`', help: 'use `==` to compare' });
     expect(only('action.a & true')).toMatchObject({ message: 'unexpected character `&`', help: 'use `&&` for logical and' });
     expect(only('action.a | true')).toMatchObject({ message: 'unexpected character `|`', help: 'use `||` for logical or' });

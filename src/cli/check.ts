@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createEngineFromDir } from '../adapters/node.js';
 import { RequestError, RuleLoadError } from '../engine/engine.js';
 import { TENANT_PATTERN } from '../http/api-keys.js';
-import { formatDiagnostic } from '../diagnostics/format.js';
+import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { parseStrictJson } from '../json/strict-parse.js';
 import { decodeUtf8 } from '../json/utf8.js';
 import { parseArgs, stringFlag, UsageError } from './args.js';
@@ -13,10 +13,11 @@ import { parseArgs, stringFlag, UsageError } from './args.js';
 export const CHECK_USAGE = 'usage: mge check [--rules DIR] [--tenant T] [--explain] [--request FILE|-]   (rules: $MGE_RULES_DIR or ./rules; request: stdin)';
 
 export async function checkCommand(argv: string[]): Promise<number> {
+  let rulesDir = '';
   try {
     const args = parseArgs(argv, { values: ['rules', 'tenant', 'request'], booleans: ['explain'] });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument \`${args.positionals[0]}\``);
-    const rulesDir = stringFlag(args, 'rules') ?? process.env.MGE_RULES_DIR ?? './rules';
+    rulesDir = stringFlag(args, 'rules') ?? process.env.MGE_RULES_DIR ?? './rules';
     const tenant = stringFlag(args, 'tenant');
     if (tenant !== undefined && !TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant name \`${tenant}\` (letters, digits, \`_\`, \`.\`, \`-\`; not starting with \`.\`)`);
     const requestFile = stringFlag(args, 'request') ?? '-';
@@ -38,7 +39,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     return decision.approved ? 0 : 1;
   } catch (err) {
     if (err instanceof RuleLoadError) {
-      for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+      for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(underDir(rulesDir, d)) + '\n');
     } else if (err instanceof UsageError) {
       process.stderr.write(`mge check: ${err.message}\n${CHECK_USAGE}\n`);
     } else if (err instanceof RequestError) {

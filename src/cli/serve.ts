@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { openNodeAudit } from '../adapters/node-audit.js';
 import { SidecarConfigError, startSidecar, type Sidecar } from '../adapters/node-sidecar.js';
-import { formatDiagnostic } from '../diagnostics/format.js';
+import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { RuleLoadError } from '../engine/engine.js';
 import { ApiKeySpecError } from '../http/api-keys.js';
 import { jsonLogger } from '../http/logger.js';
@@ -81,10 +81,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let sidecar: Sidecar;
   let dataDir: string;
   let stopped: Promise<string>;
+  let rulesDir = '';
   try {
     const args = parseArgs(argv, { values: ['rules', 'host', 'port', 'data'] });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument \`${args.positionals[0]}\``);
-    const rulesDir = resolve(stringFlag(args, 'rules') ?? env.MGE_RULES_DIR ?? './rules');
+    rulesDir = resolve(stringFlag(args, 'rules') ?? env.MGE_RULES_DIR ?? './rules');
     dataDir = resolve(stringFlag(args, 'data') ?? env.MGE_DATA_DIR ?? './data');
     const fsync = fsyncPolicy(env.MGE_AUDIT_FSYNC);
     sidecar = await startSidecar({
@@ -108,7 +109,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     );
   } catch (err) {
     if (err instanceof RuleLoadError) {
-      for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+      for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(underDir(rulesDir, d)) + '\n');
       process.stderr.write('mge serve: the rules have errors; not started\n');
     } else if (err instanceof UsageError) {
       process.stderr.write(`mge serve: ${err.message}\n${SERVE_USAGE}\n`);

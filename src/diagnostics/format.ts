@@ -21,6 +21,16 @@ export function formatDiagnostic(d: Diagnostic, sourceText?: string): string {
   return out.join('\n');
 }
 
+/**
+ * A diagnostic of a rules directory read with paths relative to it, shown with the directory
+ * in front, so the path opens from where the command ran (as `mge lint DIR` shows it).
+ */
+export function underDir(dir: string, d: Diagnostic): Diagnostic {
+  let root = dir.replaceAll('\\', '/');
+  while (root.endsWith('/')) root = root.slice(0, -1);
+  return root === '' || root === '.' ? d : { ...d, span: { ...d.span, file: `${root}/${d.span.file}` } };
+}
+
 /** The last text split into lines: a file's diagnostics are formatted one after another, and splitting it for each made lint quadratic in their number. */
 let split: { text: string; lines: string[] } | undefined;
 function linesOf(text: string): string[] {

@@ -84,6 +84,14 @@ async function lintPath(path: string): Promise<LintTarget> {
     // File names as seen from where lint runs; tenancy is still read relative to the root.
     const root = path.split(sep).join('/');
     const loaded = loadRuleSources(sources, { root });
+    // A rules directory with nothing to enforce approves every check: likely the wrong one.
+    if (sources.length === 0) {
+      loaded.diagnostics.push({
+        severity: 'warning', code: 'no-rule-files', message: `no rule files in \`${root}\`: every check would be approved`,
+        help: 'rule files end in `.yaml`, `.yml`, `.json`, `.mdc` or `.md`; dotfiles and folders\' README.md are skipped',
+        span: { file: root, line: 1, col: 1 },
+      });
+    }
     const rules = loaded.global.length + [...loaded.tenants.values()].reduce((n, r) => n + r.length, 0);
     return {
       diagnostics: loaded.diagnostics,

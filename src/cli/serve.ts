@@ -99,12 +99,15 @@ export async function serveCommand(argv: string[]): Promise<number> {
     // Listen for the stop signal before saying we listen: a supervisor may send SIGTERM as soon
     // as it reads that line, and without a listener Node would die at once, with no drain.
     stopped = stopSignal();
+    const { engine } = sidecar;
+    const ruleCount = engine.policy().rules.length + engine.tenants().reduce((n, t) => n + engine.policy(t).rules.length - engine.policy().rules.length, 0);
     out(
       `mge: listening on ${sidecar.url}\n` +
         (sidecar.mode === 'open-local'
           ? 'mge: mode: open local (no API key configured: every request is tenant `default` with all roles; loopback only)\n'
           : 'mge: mode: API keys (MGE_API_KEYS)\n') +
-        `mge: rules: ${rulesDir} (watched; a bad edit is logged and ignored)\n` +
+        `mge: rules: ${rulesDir} (${ruleCount} ${ruleCount === 1 ? 'rule' : 'rules'}; watched; a bad edit is logged and ignored)\n` +
+        (ruleCount === 0 ? 'mge: warning: no rules loaded: every check is approved until rules are added\n' : '') +
         `mge: data: ${dataDir} (audit log${sidecar.secretSource === 'env' ? '' : ', receipt secret'})\n`,
     );
   } catch (err) {

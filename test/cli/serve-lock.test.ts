@@ -1,7 +1,7 @@
 // One `mge serve` per data directory (src/adapters/data-dir-lock.ts): a second server on the
 // same directory refuses to start, naming the first; after a crash the next one takes over.
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ describe('mge serve and its data directory', () => {
     const first = serve();
     await first.listening();
     expect(existsSync(join(data, LOCK_FILE))).toBe(true);
+    expect(first.out()).toContain('(4 rules; watched;'); // two global, one for each of two tenants
 
     const second = serve();
     expect(await second.exited).toBe(2);
@@ -32,5 +33,15 @@ describe('mge serve and its data directory', () => {
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);
     expect(existsSync(join(data, LOCK_FILE))).toBe(false);
+  }, 60_000);
+
+  it('says so when it serves no rules: every check is approved', async () => {
+    mkdirSync(join(root, 'empty'));
+    const bare = spawnServe({ rulesDir: join(root, 'empty'), dataDir: join(root, 'data-empty'), apiKeys: '' });
+    await bare.listening();
+    bare.child.kill('SIGTERM');
+    expect(await bare.exited).toBe(0);
+    expect(bare.out()).toContain('(0 rules; watched;');
+    expect(bare.out()).toContain('mge: warning: no rules loaded: every check is approved until rules are added\n');
   }, 60_000);
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lintCommand } from '../../src/cli/lint.js';
 import { readRulesDir } from '../../src/adapters/node-files.js';
@@ -61,6 +64,19 @@ describe('mge lint', () => {
     const bad = await run([`${FIX}/broken/bad.yaml`]);
     expect(bad.code).toBe(1);
     expect(bad.out.startsWith(`${FIX}/broken/bad.yaml:2:1: error: unknown field \`catgory\`\n  2 | catgory: security\n`)).toBe(true);
+  });
+
+  it('warns about a rules directory with no rule file (every check would be approved)', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'mge-empty-rules-'));
+    writeFileSync(join(empty, 'notes.txt'), 'not a rule');
+    try {
+      const r = await run([empty]);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`${empty}:1:1: warning: no rule files in \`${empty}\`: every check would be approved`);
+      expect((await run(['--strict', empty])).code).toBe(1);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('exits 2 on usage errors, with the message on stderr', async () => {

@@ -21,6 +21,11 @@ import { excerpt, tokenize, type Token } from './lexer.js';
 import { Locator, type Placer } from './locate.js';
 import { checkCall } from './check-call.js';
 
+/** Words of other languages that are operators or literals here (`and` is `&&`, `nil` is `null`). */
+const OTHER_LANGUAGES: Readonly<Record<string, string>> = {
+  and: '&&', or: '||', not: '!', nil: 'null', none: 'null', undefined: 'null',
+};
+
 /** Deeper expressions are refused: evaluators and the compiler recurse over the tree. */
 export const MAX_EXPR_DEPTH = 64;
 
@@ -137,7 +142,8 @@ class Parser {
     const e = this.parseOr();
     const t = this.peek();
     if (t.kind !== 'eof') {
-      const help = t.kind === 'op' && t.text === '[' ? 'only paths can be indexed' : undefined;
+      const meant = t.kind === 'ident' ? OTHER_LANGUAGES[t.text.toLowerCase()] : undefined;
+      const help = t.kind === 'op' && t.text === '[' ? 'only paths can be indexed' : meant ? `write \`${meant}\` for \`${t.text}\`` : undefined;
       this.fail('an operator or the end of the expression', t, help);
     }
     return e;
@@ -289,13 +295,17 @@ class Parser {
     if (this.isOp('(')) return this.parseCall(t);
     if ((ROOTS as readonly string[]).includes(t.text)) return this.parsePath(t);
     const fn = (FUNCTION_NAMES as readonly string[]).includes(t.text);
+    // Words other languages use: the operator or literal they mean here.
+    const meant = OTHER_LANGUAGES[t.text.toLowerCase()];
     // Keywords are candidates too: `True` and `nul` are typos of literals, not of roots.
-    const guess = fn ? undefined : didYouMean(t.text, [...ROOTS, 'true', 'false', 'null']);
+    const guess = fn || meant ? undefined : didYouMean(t.text, [...ROOTS, 'true', 'false', 'null']);
     const help = fn
       ? `\`${t.text}\` is a function; call it with arguments, e.g. \`${t.text}(…)\``
-      : guess
-        ? `did you mean \`${guess}\`?`
-        : 'paths start with `action`, `context` or `request`; strings are written in double quotes';
+      : meant
+        ? `write \`${meant}\` for \`${t.text}\``
+        : guess
+          ? `did you mean \`${guess}\`?`
+          : 'paths start with `action`, `context` or `request`; strings are written in double quotes';
     this.report('unknown-root', `unknown name \`${excerpt(t.text)}\``, t.start, t.end, help);
     // Go on as if it were a path, so later mistakes are reported in the same pass.
     return this.parsePath({ ...t, text: 'action' });

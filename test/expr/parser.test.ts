@@ -140,6 +140,11 @@ describe('parseExpression: diagnostics', () => {
     expect(only('01')).toMatchObject({ message: 'invalid number `01`' });
     expect(only('1.')).toMatchObject({ message: 'invalid number `1.`' });
     expect(only('1e999')).toMatchObject({ message: 'number `1e999` is out of range' });
+    // Words other languages use get the operator or literal meant here.
+    expect(only('action.a == 1 and action.b == 2')).toMatchObject({ help: 'write `&&` for `and`' });
+    expect(only('action.a OR action.b')).toMatchObject({ help: 'write `||` for `OR`' });
+    expect(errors('not action.a')[0]).toMatchObject({ message: 'unknown name `not`', help: 'write `!` for `not`' });
+    expect(only('action.a == None')).toMatchObject({ message: 'unknown name `None`', help: 'write `null` for `None`' });
     expect(only('9007199254740993')).toMatchObject({ message: 'integer `9007199254740993` is beyond ±(2^53−1) and would not be exact; write it as a string, or in exponent form if a float is meant' });
     expect(only('action.a = 1')).toMatchObject({ message: 'unexpected character `=`', help: 'use `==` to compare' });
     expect(only('action.a & true')).toMatchObject({ message: 'unexpected character `&`', help: 'use `&&` for logical and' });

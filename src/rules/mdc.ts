@@ -23,6 +23,7 @@ const RULE_ID_LINE = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*`([^`]*)`\s*$/i;
 const BULLET = /^(\s*)(?:[-*+]|\d{1,9}[.)])(\s+)(\S.*)$/;
 const FENCE = /^(\s*)(`{3,}|~{3,})(.*)$/;
 const CONDITIONS_INFO = /^ya?ml\s+conditions$/i;
+const HTML_COMMENT_START = /^ {0,3}<!--/;
 // A setext heading's underline (CommonMark: up to 3 spaces of indent, a run of `=` or `-`).
 const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/;
 // A fence that was probably meant to open a conditions block: another info string, or a
@@ -98,6 +99,21 @@ class MdcReader {
       if (fence) {
         flush();
         i = this.fence(i, fence, section);
+        continue;
+      }
+      // An HTML comment block is not shown, so a clause commented out is not enforced either.
+      const comment = HTML_COMMENT_START.exec(line);
+      if (comment) {
+        flush();
+        let end = i;
+        let from = comment[0].length;
+        while (end < this.lines.length && !this.lines[end].includes('-->', from)) {
+          end++;
+          from = 0;
+        }
+        // Unclosed, it would hide every clause after it: refused, as an unclosed fence is.
+        if (end >= this.lines.length) this.error(this.at(i, 0, line.length), 'mdc-comment', 'the HTML comment is not closed, so everything after it would be hidden', 'end it with `-->`');
+        i = end;
         continue;
       }
       // A setext heading (`Prohibited` over a line of `-`) is a heading as much as `## Prohibited`.

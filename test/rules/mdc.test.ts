@@ -166,6 +166,14 @@ describe('readMdc', () => {
     ]);
   });
 
+  it('leaves clauses inside an HTML comment out, as a reader of the page never sees them', () => {
+    const text = '# T\n## Prohibited\n<!--\n- old `action.type == "a"`\n-->\n- kept `action.type == "b"`\n<!-- - one-line `action.type == "c"` -->\n';
+    expect(plain(entry(readMdc(text, 't.mdc').values[0], 'prohibited'))).toEqual([{ message: 'kept', when: 'action.type == "b"' }]);
+    expect(lines(readMdc('# T\n## Prohibited\n- a `x`\n<!-- note\n- b `y`\n', 't.mdc').diagnostics)).toEqual([
+      '4:1 error mdc-comment: the HTML comment is not closed, so everything after it would be hidden | end it with `-->`',
+    ]);
+  });
+
   it('warns about a line with an expression in a clause section that is not a bullet', () => {
     const text = '# T\n## Prohibited\nNever drop tables `action.type == "db.drop"`\n> - quoted `action.type == "x"`\nplain prose\n- real `action.type == "y"`\n';
     const r = readMdc(text, 't.mdc');

@@ -116,16 +116,21 @@ class MdcReader {
         i = end;
         continue;
       }
-      // A setext heading (`Prohibited` over a line of `-`) is a heading as much as `## Prohibited`.
+      // `Prohibited` / `Required` over a line of `-` (a setext heading) opens that section, as
+      // `## Prohibited` does. Other text over `---` stays text: prose with a rule under it is
+      // common, and ending a clause section there would silently drop the bullets after it.
       const setext = headingOf(line) ? undefined : setextHeading(line, this.lines[i + 1]);
-      const h = headingOf(line) ?? setext;
+      if (setext?.level === 2 && /^(prohibited|required)$/i.test(setext.title)) {
+        flush();
+        section = setext.title.toLowerCase() as Section;
+        this.clause(section, this.at(i, 0, line.length));
+        i++; // the underline belongs to the heading
+        continue;
+      }
+      if (setext && section === 'other') this.nearClauseHeading(line, setext.title, i);
+      const h = headingOf(line);
       if (h) {
         flush();
-        if (setext) {
-          if (section === 'other' && !(h.level === 1 && !this.heading)) this.description.push({ text: line, line: i });
-          i++; // the underline belongs to the heading
-          if (section === 'other' && !(h.level === 1 && !this.heading)) this.description.push({ text: this.lines[i], line: i });
-        }
         const title = h.title;
         if (h.level === 1 && !this.heading) {
           this.heading = { text: title, span: this.at(i, h.col, title.length) };
@@ -135,9 +140,9 @@ class MdcReader {
           ? (title.toLowerCase() as Section)
           : 'other';
         if (section === 'other') {
-          if (!setext) this.description.push({ text: line, line: i });
-          this.nearClauseHeading(line, title, setext ? i - 1 : i);
-        } else this.clause(section, this.at(setext ? i - 1 : i, 0, line.length));
+          this.description.push({ text: line, line: i });
+          this.nearClauseHeading(line, title, i);
+        } else this.clause(section, this.at(i, 0, line.length));
         continue;
       }
       const id = RULE_ID_LINE.exec(line);

@@ -154,11 +154,15 @@ describe('readMdc', () => {
     expect(r.diagnostics[0].message).toBe('heading `## Prohibited actions` is not `## Prohibited`, so the bullets under it are description and never enforced');
   });
 
-  it('reads setext headings as headings: a clause section, or the end of one', () => {
-    const text = 'Title\n=====\n**Rule ID:** `t`\n\nProhibited\n----------\n- No drops `action.type == "db.drop"`\n\nRequired\n--------\n- TLS `context.tls == true`\n\nNotes\n-----\n- run `npm test`\n';
+  it('opens a clause section at `Prohibited` / `Required` over a line of `-`; other text over `---` stays text', () => {
+    const text = '# Title\n**Rule ID:** `t`\n---\n\nProhibited\n----------\n- No drops `action.type == "db.drop"`\n\nAlso forbidden:\n---\n- Truncate `action.type == "db.truncate"`\n\nRequired\n--------\n- TLS `context.tls == true`\n';
     const value = readMdc(text, 't.mdc').values[0];
-    expect(plain(entry(value, 'name'))).toBe('Title');
-    expect(plain(entry(value, 'prohibited'))).toEqual([{ message: 'No drops', when: 'action.type == "db.drop"' }]);
+    expect(plain(entry(value, 'rule_id'))).toBe('t'); // a Rule ID line over `---` is still read
+    // Prose over `---` does not end the section: the bullet after it is still a clause.
+    expect(plain(entry(value, 'prohibited'))).toEqual([
+      { message: 'No drops', when: 'action.type == "db.drop"' },
+      { message: 'Truncate', when: 'action.type == "db.truncate"' },
+    ]);
     // Under `Required`, not under the Prohibited section before it (which would invert its sense).
     expect(plain(entry(value, 'required'))).toEqual([{ message: 'TLS', check: 'context.tls == true' }]);
     expect(lines(readMdc('# T\nRequired stuff\n---\n- a `x`\n', 't.mdc').diagnostics)).toEqual([

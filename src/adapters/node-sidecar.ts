@@ -2,6 +2,7 @@
 // of the data dir, in-memory nonces and rate buckets, the file audit log, the HTTP app on a
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
+import { join } from 'node:path';
 import { mkdir, stat } from 'node:fs/promises';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { parseApiKeys, type ApiKey } from '../http/api-keys.js';
@@ -103,7 +104,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const source: SecretSource = hs?.source ?? 'data-dir';
   const engine = await createEngine({ rules: await readRulesDir(cfg.rulesDir), crypto: nodeCryptoBackend });
   const ruleStore = nodeRuleStore(cfg.dataDir);
-  await replayApiRules(engine, ruleStore, cfg.logger);
+  await replayApiRules(engine, ruleStore, cfg.logger, cfg.dataDir);
   const audit = await cfg.openAudit(cfg.dataDir, signer);
   // The logs already on disk are opened now rather than on their tenant's first check, so
   // /readyz can say whether they all opened: one that does not (damaged, or no longer matching
@@ -226,14 +227,19 @@ async function openExistingLogs(audit: AuditPort, logger: Logger, reported: Map<
 }
 
 /** Loads the rules added over HTTP before the restart; one that no longer loads is logged and skipped. */
-async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger): Promise<void> {
+async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger, dataDir: string): Promise<void> {
+  const failed: string[] = [];
   for (const r of await store.list()) {
     const result = await engine.putRule(r.tenant, { text: r.text, format: r.format }).catch((err: unknown) => ({ ok: false as const, error: err }));
     if (result.ok) continue;
-    logger.warn('a stored API rule no longer loads; skipped', {
-      tenant: r.tenant, rule_id: r.ruleId,
-      reason: 'conflict' in result ? result.conflict : 'diagnostics' in result ? result.diagnostics.map((d) => d.message) : String(result.error),
-    });
+    const reason = 'conflict' in result ? result.conflict : 'diagnostics' in result ? result.diagnostics.map((d) => d.message).join('; ') : String(result.error);
+    logger.error('a stored API rule no longer loads', { tenant: r.tenant, rule_id: r.ruleId, reason });
+    failed.push(`tenant \`${r.tenant}\` rule \`${r.ruleId}\`: ${reason}`);
+  }
+  // Serving without it would drop a rule an admin put in place (a deny that no longer denies):
+  // the server does not start until the rule is fixed, put again or removed.
+  if (failed.length > 0) {
+    throw new SidecarConfigError(`${failed.length === 1 ? 'a stored API rule no longer loads' : `${failed.length} stored API rules no longer load`} (${failed.join(' | ')}); fix or remove ${failed.length === 1 ? 'its file' : 'their files'} under \`${join(dataDir, 'api-rules')}\`, then start again`);
   }
 }
 

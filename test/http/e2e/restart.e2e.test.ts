@@ -135,6 +135,21 @@ describe('an audit store that fails while the server runs', () => {
     }
   });
 
+  it('does not start without a stored API rule that no longer loads', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-restart-'));
+    const dirs = { rulesDir: join(root, 'rules'), dataDir: join(root, 'data') };
+    writeRules(dirs.rulesDir);
+    const first = await startE2E(dirs);
+    const yaml = 'rule_id: guard\nglobs: ["src/**"]\nprohibited:\n  - when: "true"\n';
+    expect((await first.fetch('/api/v1/rules/guard', { method: 'PUT', key: KEYS.acmeAdmin, body: yaml, type: 'application/yaml' })).status).toBe(201);
+    await first.stop();
+    // As a rule stored by an older MGE that this one refuses (here: a glob that cannot match).
+    const stored = join(dirs.dataDir, 'api-rules', 'acme', 'guard.yaml');
+    writeFileSync(stored, readFileSync(stored, 'utf8').replace('"src/**"', '"src/**", "./lib/**"'));
+    // Serving without it would silently drop a deny rule an admin put in place.
+    await expect(startE2E(dirs)).rejects.toThrow(/a stored API rule no longer loads \(tenant `acme` rule `guard`: .*can never match.*\); fix or remove its file under `.*api-rules`, then start again/);
+  });
+
   it('names at shutdown the tenants whose log could not be checkpointed', async () => {
     const e = await startE2E();
     try {

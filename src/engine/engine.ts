@@ -14,7 +14,7 @@ import { IsoTimeCache } from '../receipt/iso-time.js';
 import type { ClauseOutcome } from './outcome.js';
 import { buildPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
 import { applyRateLimits, type RateLimitClause } from './rate-limit.js';
-import { DEFAULT_REQUEST_LIMITS, RequestError, TENANT_PATTERN, validateRequest, type RequestLimits } from './request.js';
+import { RequestError, requestLimits, TENANT_PATTERN, validateRequest, type RequestLimits } from './request.js';
 import { loadVm, type Vm } from './wasm.js';
 import { CompileError } from '../compile/errors.js';
 
@@ -111,7 +111,7 @@ export class Engine {
     this.kind = opts.evaluator ?? 'vm';
     this.limiter = opts.rateLimiter ?? new MemoryRateLimiter();
     this.now = opts.now ?? Date.now;
-    this.limits = { ...DEFAULT_REQUEST_LIMITS, ...opts.limits };
+    this.limits = requestLimits(opts.limits);
     this.files = files;
   }
 

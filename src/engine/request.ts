@@ -25,6 +25,24 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
   maxArrayItems: 1024,
 };
 
+/** Names these limits had before 11-26, when they counted UTF-16 units. */
+const RENAMED: Readonly<Record<string, string>> = { maxStringLength: 'maxStringBytes (UTF-8 bytes)', maxArrayLength: 'maxArrayItems' };
+
+/**
+ * The defaults with `given` over them. An unknown name or a value that is not a positive
+ * integer throws: a misspelt limit silently falling back to its default is a limit not applied.
+ * @example requestLimits({ maxDepth: 8 }) // { maxDepth: 8, maxStringBytes: 8192, maxArrayItems: 1024 }
+ */
+export function requestLimits(given: Partial<RequestLimits> = {}): RequestLimits {
+  for (const [name, value] of Object.entries(given)) {
+    if (!(name in DEFAULT_REQUEST_LIMITS)) {
+      throw new TypeError(`unknown request limit \`${name}\`${RENAMED[name] ? `: it is now \`${RENAMED[name]}\`` : ''}; the limits are maxDepth, maxStringBytes, maxArrayItems`);
+    }
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) throw new TypeError(`request limit \`${name}\` must be a positive integer, got \`${String(value)}\``);
+  }
+  return { ...DEFAULT_REQUEST_LIMITS, ...given };
+}
+
 /**
  * What a tenant may be called, wherever it comes from (API keys, `mge check --tenant`, a
  * library caller): names are used as directory names (`rules/tenants/<t>`), so no separators

@@ -6,6 +6,15 @@ import { createEngine, RequestError } from '../../src/engine/engine.js';
 
 const RULES = [{ path: 'r.yaml', text: 'rule_id: r\nprohibited:\n  - message: m\n    when: action.type == "x"\n' }];
 
+describe('createEngine: request limits', () => {
+  it('refuses a limit it does not know, naming the new name of an old one, and a bad value', async () => {
+    await expect(createEngine({ rules: RULES, limits: { maxStringLength: 10 } as never })).rejects.toThrow('unknown request limit `maxStringLength`: it is now `maxStringBytes (UTF-8 bytes)`');
+    await expect(createEngine({ rules: RULES, limits: { maxDepth: 0 } })).rejects.toThrow('request limit `maxDepth` must be a positive integer, got `0`');
+    const engine = await createEngine({ rules: RULES, limits: { maxStringBytes: 8 } });
+    await expect(engine.evaluate({ action: { type: 'y', s: 'ééééé' } })).rejects.toThrow('string longer than 8 bytes at `request.action.s`');
+  });
+});
+
 describe('Engine.evaluate: tenant names', () => {
   it('refuses a name no API key could carry', async () => {
     const engine = await createEngine({ rules: RULES });

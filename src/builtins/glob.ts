@@ -206,26 +206,36 @@ export interface UnmatchableGlob {
  * and such an allow list never allows: a typo that silently disables a rule is an error.
  */
 export function unmatchableGlob(pattern: string, mode: GlobMode): UnmatchableGlob | undefined {
-  if (/[{}]/.test(pattern)) {
+  // A class matches one character whatever its text (`[!\\]`, `[{]`): only what lies outside
+  // classes is looked at, each class standing in as one placeholder.
+  const classes: string[] = [];
+  const masked = pattern.replace(/\[[!^]?[^\]]*\]/g, (c) => (classes.push(c), CLASS));
+  if (/[{}]/.test(masked)) {
     return {
       message: `braces are not glob syntax here: \`${pattern}\` would match them as characters`,
-      help: 'list each alternative as a pattern of its own, e.g. `src/**/*.ts` and `src/**/*.tsx`',
+      help: 'list each alternative as a pattern of its own, e.g. `src/**/*.ts` and `src/**/*.tsx`; a brace meant as a character is written as a class, `[{]`',
     };
   }
   if (mode === 'action') return undefined;
   if (pattern === '') return { message: 'an empty pattern matches no path', help: 'write a pattern such as `src/**`, or remove it' };
-  const normal = normalizePath(pattern);
+  const normal = normalizePath(masked);
   if (!normal.ok) {
     return {
       message: `\`${pattern}\` can never match: a ${normal.detail === 'path escapes its root' ? 'path that escapes its root' : 'path with a control character'} is refused before matching`,
       help: 'write the pattern relative to the root, without `..` above it or control characters',
     };
   }
-  if (normal.path !== pattern) {
+  if (normal.path !== masked) {
+    let k = 0;
+    const suggested = normal.path.replaceAll(CLASS, () => classes[k++]);
     return {
       message: `\`${pattern}\` can never match: paths are normalized before matching (\`\\\` → \`/\`, no \`.\`, \`..\` or empty segments, no trailing \`/\`)`,
-      help: normal.path === '' ? 'write a pattern such as `**`' : `write \`${normal.path}\``,
+      help: normal.path === '' ? 'write a pattern such as `**`'
+        : k === classes.length ? `write \`${suggested}\`` : 'write it in that normal form',
     };
   }
   return undefined;
 }
+
+/** Stands for a `[…]` class while a pattern's form is checked (a private-use character). */
+const CLASS = '\uE000';

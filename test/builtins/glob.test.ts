@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compileGlob, matchGlob, type GlobMode } from '../../src/builtins/glob.js';
+import { compileGlob, matchGlob, unmatchableGlob, type GlobMode } from '../../src/builtins/glob.js';
 import { referenceGlob } from './glob-reference.js';
 
 function m(pattern: string, input: string, mode: GlobMode = 'path'): boolean {
@@ -142,4 +142,16 @@ describe('agrees with the reference matcher', () => {
       );
     });
   }
+});
+
+describe('unmatchableGlob: rule-written patterns that cannot match', () => {
+  it('judges only what lies outside classes, and keeps the classes in its suggestion', () => {
+    // A class matches one character whatever its text: `[!\]` and `[{]` are fine.
+    for (const ok of ['*[!\\]', '[{]x', '[!.]*', '**', '/abs/**', 'a/**/b', '*.ts']) expect(unmatchableGlob(ok, 'path'), ok).toBeUndefined();
+    expect(unmatchableGlob('src/[ab]//x', 'path')?.help).toBe('write `src/[ab]/x`');
+    expect(unmatchableGlob('./[ab]/**', 'path')?.help).toBe('write `[ab]/**`');
+    expect(unmatchableGlob('a/{b,c}', 'path')?.message).toBe('braces are not glob syntax here: `a/{b,c}` would match them as characters');
+    expect(unmatchableGlob('db.{a,b}', 'action')?.message).toMatch(/^braces are not glob syntax/);
+    expect(unmatchableGlob('db.[{]', 'action')).toBeUndefined();
+  });
 });

@@ -138,13 +138,13 @@ describe('normalizeRule: diagnostics, whole message, help and place', () => {
     ['a rule id MGE keeps for its own denials', 'rule_id: mge.engine\nprohibited: [{when: "true"}]\n',
       ["1:10 error reserved-rule-id: rule id `mge.engine` is reserved: ids starting with `mge.` name MGE's own denials (`mge.engine`: an internal failure) | choose another id"]],
     ['path globs that can never match a normalized path, and braces', 'rule_id: a\napplies_to: {actions: ["db.{read,write}"]}\nglobs: ["./src/**", "src//x", "src/**/", "", "../x/**", "src/**/*.{ts"]\nprohibited: [{when: "true"}]\n', [
-      '2:24 error unmatchable-glob: braces are not glob syntax here: `db.{read,write}` would match them as characters | list each alternative as a pattern of its own, e.g. `src/**/*.ts` and `src/**/*.tsx`',
+      '2:24 error unmatchable-glob: braces are not glob syntax here: `db.{read,write}` would match them as characters | list each alternative as a pattern of its own, e.g. `src/**/*.ts` and `src/**/*.tsx`; a brace meant as a character is written as a class, `[{]`',
       '3:9 error unmatchable-glob: `./src/**` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `src/**`',
       '3:21 error unmatchable-glob: `src//x` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `src/x`',
       '3:31 error unmatchable-glob: `src/**/` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `src/**`',
       '3:42 error unmatchable-glob: an empty pattern matches no path | write a pattern such as `src/**`, or remove it',
       '3:46 error unmatchable-glob: `../x/**` can never match: a path that escapes its root is refused before matching | write the pattern relative to the root, without `..` above it or control characters',
-      '3:57 error unmatchable-glob: braces are not glob syntax here: `src/**/*.{ts` would match them as characters | list each alternative as a pattern of its own, e.g. `src/**/*.ts` and `src/**/*.tsx`',
+      '3:57 error unmatchable-glob: braces are not glob syntax here: `src/**/*.{ts` would match them as characters | list each alternative as a pattern of its own, e.g. `src/**/*.ts` and `src/**/*.tsx`; a brace meant as a character is written as a class, `[{]`',
     ]],
     ['a literal glob() pattern that can never match', 'rule_id: a\nprohibited: [{when: \'glob(action.path, "./src/**") || globAny(action.path, ["ok/**", "a/"])\'}]\n', [
       '2:40 error unmatchable-glob: `./src/**` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `src/**`',

@@ -69,9 +69,10 @@ export function tokenize(text: string): Token[] {
         out.push(err(`number \`${excerpt(lexeme)}\` is out of range`, start, i + lexeme.length));
         return out;
       }
-      // Digits only, past 2^53: a double holds another number than the one written (as in a
-      // request, SPEC §2); `1e300` says it is a float and is kept.
-      if (!Number.isSafeInteger(value) && /^\d+$/.test(lexeme)) {
+      // Written without an exponent and past 2^53 (`9007199254740993`, `…993.0`, `…991.5`): a
+      // double holds another number than the one written (as in a request, SPEC §2); `1e300`
+      // says it is a float and is kept.
+      if (Number.isInteger(value) && !Number.isSafeInteger(value) && !/[eE]/.test(lexeme)) {
         out.push(err(`integer \`${excerpt(lexeme)}\` is beyond ±(2^53−1) and would not be exact; write it as a string, or in exponent form if a float is meant`, start, i + lexeme.length));
         return out;
       }

@@ -22,9 +22,9 @@ import { Locator, type Placer } from './locate.js';
 import { checkCall } from './check-call.js';
 
 /** Words of other languages that are operators or literals here (`and` is `&&`, `nil` is `null`). */
-const OTHER_LANGUAGES: Readonly<Record<string, string>> = {
-  and: '&&', or: '||', not: '!', nil: 'null', none: 'null', undefined: 'null',
-};
+const OTHER_LANGUAGES: ReadonlyMap<string, string> = new Map([
+  ['and', '&&'], ['or', '||'], ['not', '!'], ['nil', 'null'], ['none', 'null'], ['undefined', 'null'],
+]);
 
 /** Deeper expressions are refused: evaluators and the compiler recurse over the tree. */
 export const MAX_EXPR_DEPTH = 64;
@@ -142,7 +142,7 @@ class Parser {
     const e = this.parseOr();
     const t = this.peek();
     if (t.kind !== 'eof') {
-      const meant = t.kind === 'ident' ? OTHER_LANGUAGES[t.text.toLowerCase()] : undefined;
+      const meant = t.kind === 'ident' ? OTHER_LANGUAGES.get(t.text.toLowerCase()) : undefined;
       const help = t.kind === 'op' && t.text === '[' ? 'only paths can be indexed' : meant ? `write \`${meant}\` for \`${t.text}\`` : undefined;
       this.fail('an operator or the end of the expression', t, help);
     }
@@ -296,7 +296,7 @@ class Parser {
     if ((ROOTS as readonly string[]).includes(t.text)) return this.parsePath(t);
     const fn = (FUNCTION_NAMES as readonly string[]).includes(t.text);
     // Words other languages use: the operator or literal they mean here.
-    const meant = OTHER_LANGUAGES[t.text.toLowerCase()];
+    const meant = OTHER_LANGUAGES.get(t.text.toLowerCase());
     // Keywords are candidates too: `True` and `nul` are typos of literals, not of roots.
     const guess = fn || meant ? undefined : didYouMean(t.text, [...ROOTS, 'true', 'false', 'null']);
     const help = fn

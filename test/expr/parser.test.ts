@@ -145,6 +145,9 @@ describe('parseExpression: diagnostics', () => {
     expect(only('action.a OR action.b')).toMatchObject({ help: 'write `||` for `OR`' });
     expect(errors('not action.a')[0]).toMatchObject({ message: 'unknown name `not`', help: 'write `!` for `not`' });
     expect(only('action.a == None')).toMatchObject({ message: 'unknown name `None`', help: 'write `null` for `None`' });
+    expect(only('action.a == constructor').help).toBe('paths start with `action`, `context` or `request`; strings are written in double quotes');
+    expect(only('action.a __proto__').help).toBeUndefined();
+    expect(only('9007199254740991.5').message).toMatch(/^integer `9007199254740991\.5` is beyond/);
     expect(only('9007199254740993')).toMatchObject({ message: 'integer `9007199254740993` is beyond ±(2^53−1) and would not be exact; write it as a string, or in exponent form if a float is meant' });
     expect(only('action.a = 1')).toMatchObject({ message: 'unexpected character `=`', help: 'use `==` to compare' });
     expect(only('action.a & true')).toMatchObject({ message: 'unexpected character `&`', help: 'use `&&` for logical and' });

@@ -2,21 +2,25 @@
 // Host header to the path, so `GET /healthz` with `Host: x/api/v1/audit/checkpoint?` was
 // routed to the checkpoint, a path proxies never saw; and they pass `.`/`..` segments (also
 // as `%2e`) and `\` as sent, where Node and Bun resolve them (WHATWG URL rules) before the app
-// sees the URL. Here a Host that is not `host[:port]` is a 400 (RFC 9112 §3.2), and an
-// unresolved path is resolved as Node and Bun resolve it.
+// sees the URL. Here a Host that is not `host[:port]` is a 400 (RFC 9112 §3.2), a `\` in the
+// path is a 400 as on Node (Bun reads it as `/` before the app could tell), and `.`/`..`
+// segments are resolved as Node and Bun resolve them.
 
 import { BadRequest, type HttpProblem } from './problem.js';
 
 // RFC 3986 host: an IP literal, or reg-name characters (IPv4 included), then an optional port.
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::[0-9]*)?$/;
-// A dot segment (`/.`, `/%2e`) or a backslash somewhere in the URL: worth resolving.
-const UNRESOLVED = /\/(?:\.|%2e)|\\/i;
+// A dot segment (`/.`, `/%2e`) somewhere in the URL: worth resolving.
+const UNRESOLVED = /\/(?:\.|%2e)/i;
 
 /** The request to route (itself, or one at its resolved URL), or why it is refused. */
 export function checkedUrl(req: Request): Request | HttpProblem {
   const host = req.headers.get('host');
   if (host !== null && !HOST.test(host)) return new BadRequest('the Host header is not a host name or address, with an optional port');
-  if (!UNRESOLVED.test(req.url)) return req;
+  const url = req.url;
+  const query = url.indexOf('?');
+  if ((query < 0 ? url : url.slice(0, query)).includes('\\')) return new BadRequest('the request path holds a `\\`');
+  if (!UNRESOLVED.test(url)) return req;
   let href: string;
   try {
     href = new URL(req.url).href;

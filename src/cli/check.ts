@@ -19,7 +19,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument \`${args.positionals[0]}\``);
     rulesDir = stringFlag(args, 'rules') ?? process.env.MGE_RULES_DIR ?? './rules';
     const tenant = stringFlag(args, 'tenant');
-    if (tenant !== undefined && !TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant name \`${tenant}\` (letters, digits, \`_\`, \`.\`, \`-\`; not starting with \`.\`)`);
+    if (tenant !== undefined && !TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant name \`${tenant}\` (1–64 letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit)`);
     const requestFile = stringFlag(args, 'request') ?? '-';
     // Decoded as an HTTP body is: invalid UTF-8 refused, not replaced (it would change the hash).
     const bytes = requestFile === '-' ? await readStdin() : await readFile(requestFile);

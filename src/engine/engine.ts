@@ -14,7 +14,7 @@ import { IsoTimeCache } from '../receipt/iso-time.js';
 import type { ClauseOutcome } from './outcome.js';
 import { buildPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
 import { applyRateLimits, type RateLimitClause } from './rate-limit.js';
-import { RequestError, requestLimits, TENANT_PATTERN, validateRequest, type RequestLimits } from './request.js';
+import { checkTenant, requestLimits, validateRequest, type RequestLimits } from './request.js';
 import { loadVm, type Vm } from './wasm.js';
 import { CompileError } from '../compile/errors.js';
 
@@ -136,7 +136,7 @@ export class Engine {
    */
   async evaluate(value: unknown, opts: EvaluateOptions = {}): Promise<EngineDecision> {
     const tenant = opts.tenant ?? DEFAULT_TENANT;
-    if (!TENANT_PATTERN.test(tenant)) throw new RequestError(`invalid tenant name \`${tenant}\` (1–64 letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit)`);
+    checkTenant(tenant);
     const { request, actionText } = validateRequest(value, this.limits);
     const nowMs = this.now();
     const timestamp = this.timestamps.format(nowMs);
@@ -194,6 +194,7 @@ export class Engine {
    */
   putRule(tenant: string, source: { text: string; format: RuleFormat }, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
     return this.serialize(async () => {
+      checkTenant(tenant); // the name becomes a directory name in rule stores
       const path = `api/tenants/${tenant}/rules.${source.format === 'yaml' ? 'yaml' : source.format}`;
       const parsed = parseRuleText(source.text, source.format, path);
       if (hasErrors(parsed.diagnostics)) return { ok: false, diagnostics: parsed.diagnostics } as const;
@@ -221,6 +222,7 @@ export class Engine {
   /** Removes one API rule of a tenant. File rules are read-only (`global`). `beforeSwap` as for putRule. */
   deleteRule(tenant: string, ruleId: string, beforeSwap?: BeforeSwap): Promise<'deleted' | 'not_found' | 'global'> {
     return this.serialize(async () => {
+      checkTenant(tenant);
       const current = this.apiRules.get(tenant);
       if (!current?.has(ruleId)) return this.fileRuleOwner(tenant, ruleId) ? 'global' : 'not_found';
       const next = new Map(current);

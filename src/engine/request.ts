@@ -50,6 +50,11 @@ export function requestLimits(given: Partial<RequestLimits> = {}): RequestLimits
  */
 export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
+/** Throws RequestError unless `tenant` fits TENANT_PATTERN. */
+export function checkTenant(tenant: string): void {
+  if (!TENANT_PATTERN.test(tenant)) throw new RequestError(`invalid tenant name \`${tenant}\` (1–64 letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit)`);
+}
+
 /** A request that is not of the SPEC §2 shape; HTTP answers 400 with `detail`. */
 export class RequestError extends Error {
   override readonly name = 'RequestError';

@@ -23,6 +23,14 @@ describe('Engine.evaluate: tenant names', () => {
     }
   });
 
+  it('takes no API rule for such a name either (it becomes a directory name in rule stores)', async () => {
+    const engine = await createEngine({ rules: RULES });
+    const rule = { format: 'yaml' as const, text: 'rule_id: t\nprohibited: [{when: "true"}]\n' };
+    await expect(engine.putRule('../x', rule)).rejects.toThrow('invalid tenant name `../x`');
+    await expect(engine.deleteRule('a/b', 't')).rejects.toThrow('invalid tenant name `a/b`');
+    expect(engine.tenants()).toEqual([]);
+  });
+
   it('decides for any name that fits the pattern', async () => {
     const engine = await createEngine({ rules: RULES });
     for (const tenant of ['acme', 'a.b-c_1', '0', 'x'.repeat(64)]) {

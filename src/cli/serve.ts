@@ -107,7 +107,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
           ? 'mge: mode: open local (no API key configured: every request is tenant `default` with all roles; loopback only)\n'
           : 'mge: mode: API keys (MGE_API_KEYS)\n') +
         `mge: rules: ${rulesDir} (${ruleCount} ${ruleCount === 1 ? 'rule' : 'rules'}; watched; a bad edit is logged and ignored)\n` +
-        (ruleCount === 0 ? 'mge: warning: no rules loaded: every check is approved until rules are added\n' : '') +
+        (ruleCount === 0 ? 'mge: warning: no rules loaded: every check is approved until rules are added\n'
+          : engine.policy().rules.length === 0 ? 'mge: warning: no global rules: tenant `default`, and any tenant without rules of its own, is checked against none (every check approved)\n' : '') +
         `mge: data: ${dataDir} (audit log${sidecar.secretSource === 'env' ? '' : ', receipt secret'})\n`,
     );
   } catch (err) {

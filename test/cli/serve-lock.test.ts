@@ -1,7 +1,7 @@
 // One `mge serve` per data directory (src/adapters/data-dir-lock.ts): a second server on the
 // same directory refuses to start, naming the first; after a crash the next one takes over.
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,5 +43,14 @@ describe('mge serve and its data directory', () => {
     expect(await bare.exited).toBe(0);
     expect(bare.out()).toContain('(0 rules; watched;');
     expect(bare.out()).toContain('mge: warning: no rules loaded: every check is approved until rules are added\n');
+    // Rules for one tenant only: the others, `default` among them, get none.
+    mkdirSync(join(root, 'empty', 'tenants', 'acme'), { recursive: true });
+    writeFileSync(join(root, 'empty', 'tenants', 'acme', 'a.yaml'), 'rule_id: a\nprohibited: [{when: "true"}]\n');
+    const some = spawnServe({ rulesDir: join(root, 'empty'), dataDir: join(root, 'data-empty'), apiKeys: '' });
+    await some.listening();
+    some.child.kill('SIGTERM');
+    expect(await some.exited).toBe(0);
+    expect(some.out()).toContain('(1 rule; watched;');
+    expect(some.out()).toContain('mge: warning: no global rules: tenant `default`, and any tenant without rules of its own, is checked against none (every check approved)\n');
   }, 60_000);
 });

@@ -47,9 +47,14 @@ function version(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  // Asked for, the usage is the answer (stdout, 0); with no command it is a usage error.
+  if (name === undefined) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  if (name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(USAGE);
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   if (name === '--version' || name === '-V') {
     process.stdout.write(`mge ${version()}\n`);

@@ -39,6 +39,11 @@ describe('mge help and version', () => {
     for (const name of ['MGE_API_KEYS', 'MGE_SECRET_KEY', 'MGE_AUDIT_FSYNC', 'MGE_RECEIPT_ALG', 'MGE_RULES_DIR']) expect(stdout).toContain(name);
   });
 
+  it('prints its usage on stdout when asked, on stderr (exit 2) when no command is given', async () => {
+    expect(await mge(['--help'])).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(/^usage: mge <command>/) });
+    expect(await mge([])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^usage: mge <command>/) });
+  });
+
   it('prints the version of package.json', async () => {
     const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
     expect(await mge(['--version'])).toEqual({ code: 0, stdout: `mge ${version}\n`, stderr: '' });

@@ -122,8 +122,9 @@ class MdcReader {
       const setext = headingOf(line) ? undefined : setextHeading(line, this.lines[i + 1]);
       if (setext?.level === 2 && /^(prohibited|required)$/i.test(setext.title)) {
         flush();
-        section = setext.title.toLowerCase() as Section;
-        this.clause(section, this.at(i, 0, line.length));
+        const clause = setext.title.toLowerCase() as 'prohibited' | 'required';
+        section = clause;
+        this.clause(clause, this.at(i, 0, line.length));
         i++; // the underline belongs to the heading
         continue;
       }

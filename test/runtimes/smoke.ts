@@ -22,7 +22,20 @@ function rawHttp(url: string, request: string): Promise<{ status: number; type: 
     socket.on('error', reject);
     socket.on('close', () => {
       const head = out.slice(0, out.indexOf('\r\n\r\n'));
-      resolve({ status: Number(head.slice(9, 12)), type: /\r\ncontent-type: *([^\r]*)/i.exec(head)?.[1], body: out.slice(head.length + 4) });
+      let body = out.slice(head.length + 4);
+      // The browser's proxy answers chunked: join the chunks.
+      if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+        let joined = '';
+        for (let at = 0; ;) {
+          const eol = body.indexOf('\r\n', at);
+          const size = parseInt(body.slice(at, eol), 16);
+          if (!(size > 0)) break;
+          joined += body.slice(eol + 2, eol + 2 + size);
+          at = eol + 2 + size + 2;
+        }
+        body = joined;
+      }
+      resolve({ status: Number(head.slice(9, 12)), type: /\r\ncontent-type: *([^\r]*)/i.exec(head)?.[1], body });
     });
   });
 }

@@ -106,7 +106,8 @@ class MdcReader {
       if (comment) {
         flush();
         let end = i;
-        let from = comment[0].length;
+        // From the comment's own `--`, so `<!-->` and `<!--->` close where they open.
+        let from = comment[0].length - 2;
         while (end < this.lines.length && !this.lines[end].includes('-->', from)) {
           end++;
           from = 0;
@@ -116,9 +117,12 @@ class MdcReader {
         i = end;
         continue;
       }
-      // `Prohibited` / `Required` over a line of `-` (a setext heading) opens that section, as
-      // `## Prohibited` does. Other text over `---` stays text: prose with a rule under it is
-      // common, and ending a clause section there would silently drop the bullets after it.
+      // Text over a line of `-` or `=` is a heading in Markdown (setext). `Prohibited` /
+      // `Required` over `-` opens that section, as `## Prohibited` does; over `=`, before any
+      // heading, the text is the title. Any other such heading inside a clause section is an
+      // error: read as a heading it would end the section and leave the bullets after it
+      // unenforced, read as text it would put them in the section above (a `Requirements`
+      // heading under Prohibited would invert them), so the author must say which.
       const setext = headingOf(line) ? undefined : setextHeading(line, this.lines[i + 1]);
       if (setext?.level === 2 && /^(prohibited|required)$/i.test(setext.title)) {
         flush();
@@ -128,7 +132,20 @@ class MdcReader {
         i++; // the underline belongs to the heading
         continue;
       }
-      if (setext && section === 'other') this.nearClauseHeading(line, setext.title, i);
+      if (setext?.level === 1 && !this.heading && section === 'other') {
+        this.heading = { text: setext.title, span: this.at(i, 0, setext.title.length) };
+        i++;
+        continue;
+      }
+      if (setext && section !== 'other') {
+        flush();
+        this.error(this.at(i, 0, line.length), 'mdc-setext-heading',
+          `\`${setext.title}\` over a line of \`${this.lines[i + 1].trim()[0]}\` is a heading in Markdown, inside the \`${section === 'prohibited' ? 'Prohibited' : 'Required'}\` section`,
+          'write it as `## Prohibited` / `## Required` to open that section, as `## Title` to end the section, or remove the underline to keep it text (a blank line before the underline makes it a rule line)');
+        i++;
+        continue;
+      }
+      if (setext) this.nearClauseHeading(line, setext.title, i);
       const h = headingOf(line);
       if (h) {
         flush();

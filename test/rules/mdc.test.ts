@@ -154,25 +154,40 @@ describe('readMdc', () => {
     expect(r.diagnostics[0].message).toBe('heading `## Prohibited actions` is not `## Prohibited`, so the bullets under it are description and never enforced');
   });
 
-  it('opens a clause section at `Prohibited` / `Required` over a line of `-`; other text over `---` stays text', () => {
-    const text = '# Title\n**Rule ID:** `t`\n---\n\nProhibited\n----------\n- No drops `action.type == "db.drop"`\n\nAlso forbidden:\n---\n- Truncate `action.type == "db.truncate"`\n\nRequired\n--------\n- TLS `context.tls == true`\n';
-    const value = readMdc(text, 't.mdc').values[0];
-    expect(plain(entry(value, 'rule_id'))).toBe('t'); // a Rule ID line over `---` is still read
-    // Prose over `---` does not end the section: the bullet after it is still a clause.
-    expect(plain(entry(value, 'prohibited'))).toEqual([
-      { message: 'No drops', when: 'action.type == "db.drop"' },
-      { message: 'Truncate', when: 'action.type == "db.truncate"' },
-    ]);
+  it('reads setext headings: Prohibited/Required over `-` open a section, a title over `=` names the rule', () => {
+    const text = 'Title\n=====\n**Rule ID:** `t`\n---\n\nProhibited\n----------\n- No drops `action.type == "db.drop"`\n\nRequired\n--------\n- TLS `context.tls == true`\n';
+    const r = readMdc(text, 't.mdc');
+    expect(r.diagnostics).toEqual([]);
+    expect(plain(entry(r.values[0], 'name'))).toBe('Title');
+    expect(plain(entry(r.values[0], 'rule_id'))).toBe('t'); // a Rule ID line over `---` is still read
+    expect(plain(entry(r.values[0], 'prohibited'))).toEqual([{ message: 'No drops', when: 'action.type == "db.drop"' }]);
     // Under `Required`, not under the Prohibited section before it (which would invert its sense).
-    expect(plain(entry(value, 'required'))).toEqual([{ message: 'TLS', check: 'context.tls == true' }]);
+    expect(plain(entry(r.values[0], 'required'))).toEqual([{ message: 'TLS', check: 'context.tls == true' }]);
     expect(lines(readMdc('# T\nRequired stuff\n---\n- a `x`\n', 't.mdc').diagnostics)).toEqual([
       '2:1 warning mdc-section-heading: heading `Required stuff` is not `## Required`, so the bullets under it are description and never enforced | to have them checked, write the heading exactly `## Required` (any case, level 2 or deeper)',
     ]);
   });
 
+  it('refuses any other setext heading inside a clause section: neither reading is safe', () => {
+    // As a heading it would end the section (the Truncate bullet unenforced); as text it would
+    // keep `Requirements` bullets in Prohibited (their sense inverted).
+    for (const [under, body] of [['Prohibited', 'Also forbidden:\n---'], ['Prohibited', 'Requirements\n------------'], ['Required', 'Prohibited\n=========='], ['Required', 'Forbidden\n---']]) {
+      const text = `# T\n## ${under}\n- a \`action.type == "a"\`\n\n${body}\n- b \`action.type == "b"\`\n`;
+      const ds = readMdc(text, 't.mdc').diagnostics;
+      expect(ds.map((d) => `${d.span.line}:${d.span.col} ${d.severity} ${d.code}`), body).toEqual(['5:1 error mdc-setext-heading']);
+    }
+    expect(readMdc('# T\n## Prohibited\n- a `x`\n\nRequirements\n---\n', 't.mdc').diagnostics[0].message)
+      .toBe('`Requirements` over a line of `-` is a heading in Markdown, inside the `Prohibited` section');
+  });
+
   it('leaves clauses inside an HTML comment out, as a reader of the page never sees them', () => {
     const text = '# T\n## Prohibited\n<!--\n- old `action.type == "a"`\n-->\n- kept `action.type == "b"`\n<!-- - one-line `action.type == "c"` -->\n';
     expect(plain(entry(readMdc(text, 't.mdc').values[0], 'prohibited'))).toEqual([{ message: 'kept', when: 'action.type == "b"' }]);
+    // `<!-->` and `<!--->` are whole comments (CommonMark, browsers): they hide nothing after them.
+    for (const empty of ['<!-->', '<!--->']) {
+      const after = readMdc(`# T\n## Required\n- TLS \`context.tls == true\`\n${empty}\n## Prohibited\n- No drops \`action.type == "db.drop"\`\n`, 't.mdc').values[0];
+      expect(plain(entry(after, 'prohibited')), empty).toEqual([{ message: 'No drops', when: 'action.type == "db.drop"' }]);
+    }
     expect(lines(readMdc('# T\n## Prohibited\n- a `x`\n<!-- note\n- b `y`\n', 't.mdc').diagnostics)).toEqual([
       '4:1 error mdc-comment: the HTML comment is not closed, so everything after it would be hidden | end it with `-->`',
     ]);

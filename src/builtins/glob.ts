@@ -206,10 +206,22 @@ export interface UnmatchableGlob {
  * and such an allow list never allows: a typo that silently disables a rule is an error.
  */
 export function unmatchableGlob(pattern: string, mode: GlobMode): UnmatchableGlob | undefined {
-  // A class matches one character whatever its text (`[!\\]`, `[{]`): only what lies outside
-  // classes is looked at, each class standing in as one placeholder.
+  // A class matches one character (`[!\\]`, `[{]`): it stands in as one placeholder while the
+  // text outside classes is judged. In path mode a class never matches `/`, and a normalized
+  // path holds no `\`: a class of only those never matches; one of only `.` is a `.`.
   const classes: string[] = [];
-  const masked = pattern.replace(/\[[!^]?[^\]]*\]/g, (c) => (classes.push(c), CLASS));
+  let never: string | undefined;
+  let dots = false;
+  const masked = pattern.replace(/\[([!^]?)([^\]]*)\]/g, (c, negated: string, members: string) => {
+    const plain = negated === '' && !/.-./.test(members); // listed characters, no range
+    if (mode === 'path' && plain && /^[/\\]+$/.test(members)) never = c;
+    if (mode === 'path' && plain && /^\.+$/.test(members)) return (dots = true, '.');
+    classes.push(c);
+    return CLASS;
+  });
+  if (never !== undefined) {
+    return { message: `\`${pattern}\` can never match: the class \`${never}\` holds only \`/\` or \`\\\`, and a class never matches \`/\` (paths hold no \`\\\` once normalized)`, help: 'write the separator as `/` outside a class, e.g. `config/secrets.json`' };
+  }
   if (/[{}]/.test(masked)) {
     return {
       message: `braces are not glob syntax here: \`${pattern}\` would match them as characters`,
@@ -231,7 +243,7 @@ export function unmatchableGlob(pattern: string, mode: GlobMode): UnmatchableGlo
     return {
       message: `\`${pattern}\` can never match: paths are normalized before matching (\`\\\` → \`/\`, no \`.\`, \`..\` or empty segments, no trailing \`/\`)`,
       help: normal.path === '' ? 'write a pattern such as `**`'
-        : k === classes.length ? `write \`${suggested}\`` : 'write it in that normal form',
+        : k === classes.length && !dots ? `write \`${suggested}\`` : 'write it in that normal form',
     };
   }
   return undefined;

@@ -154,4 +154,13 @@ describe('unmatchableGlob: rule-written patterns that cannot match', () => {
     expect(unmatchableGlob('db.{a,b}', 'action')?.message).toMatch(/^braces are not glob syntax/);
     expect(unmatchableGlob('db.[{]', 'action')).toBeUndefined();
   });
+
+  it('knows a class never matches `/` and that a normalized path has no `\\` or `.` segment', () => {
+    for (const never of ['config[\\/]secrets.json', 'secrets[\\]*', 'x[//]y', 'a[/]b', 'a/[.]/b', '[.]', '[.]./x']) {
+      expect(unmatchableGlob(never, 'path'), never).toBeDefined();
+      expect(matchGlob(compileGlob(never, 'path')!, 'config/secrets.json'), never).toBe(false);
+    }
+    for (const fine of ['[!/]x', '[./]x', 'a[.]b', '[a-z]/x']) expect(unmatchableGlob(fine, 'path'), fine).toBeUndefined();
+    expect(unmatchableGlob('a[/]b', 'action')).toBeUndefined(); // action types have no separator
+  });
 });

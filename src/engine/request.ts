@@ -34,13 +34,18 @@ const RENAMED: Readonly<Record<string, string>> = { maxStringLength: 'maxStringB
  * @example requestLimits({ maxDepth: 8 }) // { maxDepth: 8, maxStringBytes: 8192, maxArrayItems: 1024 }
  */
 export function requestLimits(given: Partial<RequestLimits> = {}): RequestLimits {
+  const limits = { ...DEFAULT_REQUEST_LIMITS };
   for (const [name, value] of Object.entries(given)) {
-    if (!(name in DEFAULT_REQUEST_LIMITS)) {
-      throw new TypeError(`unknown request limit \`${name}\`${RENAMED[name] ? `: it is now \`${RENAMED[name]}\`` : ''}; the limits are maxDepth, maxStringBytes, maxArrayItems`);
+    if (!Object.hasOwn(DEFAULT_REQUEST_LIMITS, name)) {
+      const renamed = Object.hasOwn(RENAMED, name) ? `: it is now \`${RENAMED[name]}\`` : '';
+      throw new TypeError(`unknown request limit \`${name}\`${renamed}; the limits are maxDepth, maxStringBytes, maxArrayItems`);
     }
-    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) throw new TypeError(`request limit \`${name}\` must be a positive integer, got \`${String(value)}\``);
+    // `undefined` keeps the default (it must never switch a limit off).
+    if (value === undefined) continue;
+    if (!(Number.isSafeInteger(value) && value > 0)) throw new TypeError(`request limit \`${name}\` must be a positive integer, got \`${String(value)}\``);
+    limits[name as keyof RequestLimits] = value;
   }
-  return { ...DEFAULT_REQUEST_LIMITS, ...given };
+  return limits;
 }
 
 /**

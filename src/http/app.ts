@@ -28,7 +28,8 @@ function resolve(deps: AppDeps): AppContext {
     now: deps.now ?? Date.now,
     lifecycle: deps.lifecycle ?? new Lifecycle(),
     metrics: deps.metrics ?? new ServerMetrics(),
-    limits: { ...DEFAULT_JSON_LIMITS, ...deps.limits },
+    // A limit given as `undefined` keeps its default: it must never switch the limit off.
+    limits: { ...DEFAULT_JSON_LIMITS, ...Object.fromEntries(Object.entries(deps.limits ?? {}).filter(([, v]) => v !== undefined)) },
     skewMs: deps.skewMs,
     ruleStore: deps.ruleStore,
     version: deps.version ?? '0.0.0',

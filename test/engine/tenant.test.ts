@@ -10,6 +10,10 @@ describe('createEngine: request limits', () => {
   it('refuses a limit it does not know, naming the new name of an old one, and a bad value', async () => {
     await expect(createEngine({ rules: RULES, limits: { maxStringLength: 10 } as never })).rejects.toThrow('unknown request limit `maxStringLength`: it is now `maxStringBytes (UTF-8 bytes)`');
     await expect(createEngine({ rules: RULES, limits: { maxDepth: 0 } })).rejects.toThrow('request limit `maxDepth` must be a positive integer, got `0`');
+    await expect(createEngine({ rules: RULES, limits: { toString: 3 } as never })).rejects.toThrow('unknown request limit `toString`');
+    // `undefined` keeps a default; it never switches a limit off.
+    const open = await createEngine({ rules: RULES, limits: { maxDepth: undefined, maxStringBytes: undefined, maxArrayItems: undefined } });
+    await expect(open.evaluate({ action: { type: 'y', s: 'x'.repeat(9000) } })).rejects.toThrow('string longer than 8192 bytes');
     const engine = await createEngine({ rules: RULES, limits: { maxStringBytes: 8 } });
     await expect(engine.evaluate({ action: { type: 'y', s: 'ééééé' } })).rejects.toThrow('string longer than 8 bytes at `request.action.s`');
   });

@@ -105,4 +105,10 @@ describe('routing errors are problem+json', () => {
     await h.call('GET', '/healthz');
     expect((h.app.router as unknown as { activeRouter: { name: string } }).activeRouter.name).toBe('RegExpRouter');
   });
+
+  it('keeps a limit given as undefined at its default (never switched off)', async () => {
+    const open = await harness({ limits: { maxBytes: undefined, maxDepth: undefined } });
+    const res = await open.call('POST', CHECK, { key: KEYS.acmeChecker, raw: `{"action":"x","context":{"s":"${'a'.repeat(65 * 1024)}"}}` });
+    expect(res.status).toBe(413);
+  });
 });

@@ -42,7 +42,13 @@ export function nodeRuleStore(dataDir: string): RuleStore {
         for (const name of (await readdir(join(root, t.name))).sort()) {
           const m = /^(.+)\.(json|yaml|mdc)$/.exec(name); // a leftover `….tmp` of a crash is not one
           if (!m) continue;
-          out.push({ tenant: tenantFromDirName(t.name), ruleId: m[1], format: m[2] as RuleFormat, text: await readFile(join(root, t.name, name), 'utf8') });
+          let tenant: string;
+          try {
+            tenant = tenantFromDirName(t.name);
+          } catch {
+            throw new Error(`\`${join(root, t.name)}\` is not a tenant folder MGE wrote (its name does not decode); move it away`);
+          }
+          out.push({ tenant, ruleId: m[1], format: m[2] as RuleFormat, text: await readFile(join(root, t.name, name), 'utf8') });
         }
       }
       return out;

@@ -3,6 +3,7 @@
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
 import { join } from 'node:path';
+import { tenantDirName } from './node-audit-store.js';
 import { mkdir, stat } from 'node:fs/promises';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { parseApiKeys, type ApiKey } from '../http/api-keys.js';
@@ -232,14 +233,17 @@ async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger, 
   for (const r of await store.list()) {
     const result = await engine.putRule(r.tenant, { text: r.text, format: r.format }).catch((err: unknown) => ({ ok: false as const, error: err }));
     if (result.ok) continue;
-    const reason = 'conflict' in result ? result.conflict : 'diagnostics' in result ? result.diagnostics.map((d) => d.message).join('; ') : String(result.error);
+    const file = join(dataDir, 'api-rules', tenantDirName(r.tenant), `${r.ruleId}.${r.format}`);
+    const reason = 'conflict' in result
+      ? `a file rule now has its id (fix: give the file rule another rule_id, or remove \`${file}\`)`
+      : `${'diagnostics' in result ? result.diagnostics.map((d) => `${d.span.line}:${d.span.col}: ${d.message}`).join('; ') : String(result.error)} (fix or remove \`${file}\`)`;
     logger.error('a stored API rule no longer loads', { tenant: r.tenant, rule_id: r.ruleId, reason });
     failed.push(`tenant \`${r.tenant}\` rule \`${r.ruleId}\`: ${reason}`);
   }
   // Serving without it would drop a rule an admin put in place (a deny that no longer denies):
   // the server does not start until the rule is fixed, put again or removed.
   if (failed.length > 0) {
-    throw new SidecarConfigError(`${failed.length === 1 ? 'a stored API rule no longer loads' : `${failed.length} stored API rules no longer load`} (${failed.join(' | ')}); fix or remove ${failed.length === 1 ? 'its file' : 'their files'} under \`${join(dataDir, 'api-rules')}\`, then start again`);
+    throw new SidecarConfigError(`${failed.length === 1 ? 'a stored API rule no longer loads' : `${failed.length} stored API rules no longer load`}: ${failed.join(' | ')}; then start again`);
   }
 }
 

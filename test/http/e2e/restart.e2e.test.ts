@@ -147,7 +147,7 @@ describe('an audit store that fails while the server runs', () => {
     const stored = join(dirs.dataDir, 'api-rules', 'acme', 'guard.yaml');
     writeFileSync(stored, readFileSync(stored, 'utf8').replace('"src/**"', '"src/**", "./lib/**"'));
     // Serving without it would silently drop a deny rule an admin put in place.
-    await expect(startE2E(dirs)).rejects.toThrow(/a stored API rule no longer loads \(tenant `acme` rule `guard`: .*can never match.*\); fix or remove its file under `.*api-rules`, then start again/);
+    await expect(startE2E(dirs)).rejects.toThrow(/^a stored API rule no longer loads: tenant `acme` rule `guard`: 2:\d+: `\.\/lib\/\*\*` can never match.* \(fix or remove `.*api-rules\/acme\/guard\.yaml`\); then start again$/);
   });
 
   it('names at shutdown the tenants whose log could not be checkpointed', async () => {

@@ -18,7 +18,7 @@ type ClauseKey = 'prohibited' | 'required' | 'advisory' | 'conditions';
 
 // Regexes here stay linear on hostile lines (a rule can arrive by HTTP PUT): no pattern has a lazy
 // or repeated group followed by `\s*$`; trailing parts are trimmed by hand (see headingOf).
-const HEADING_START = /^(#{1,6})[ \t]+\S/;
+const HEADING_START = /^ {0,3}(#{1,6})[ \t]+\S/;
 const RULE_ID_LINE = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*`([^`]*)`\s*$/i;
 const BULLET = /^(\s*)(?:[-*+]|\d{1,9}[.)])(\s+)(\S.*)$/;
 const FENCE = /^(\s*)(`{3,}|~{3,})(.*)$/;
@@ -26,6 +26,8 @@ const CONDITIONS_INFO = /^ya?ml\s+conditions$/i;
 const HTML_COMMENT_START = /^ {0,3}<!--/;
 // A setext heading's underline (CommonMark: up to 3 spaces of indent, a run of `=` or `-`).
 const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/;
+// A thematic break (`***`, `- - -`): a line of its own, never a heading's text.
+const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
 // A fence that was probably meant to open a conditions block: another info string, or a
 // plain YAML block that holds typed conditions.
 const NEAR_CONDITIONS_INFO = /^(?:ya?ml\s*)?conditions?$|^ya?ml$/i;
@@ -123,7 +125,8 @@ class MdcReader {
       // error: read as a heading it would end the section and leave the bullets after it
       // unenforced, read as text it would put them in the section above (a `Requirements`
       // heading under Prohibited would invert them), so the author must say which.
-      const setext = headingOf(line) ? undefined : setextHeading(line, this.lines[i + 1]);
+      // Not the lazy continuation of a bullet (`- a` / `more text` / `---` is a bullet, then a rule).
+      const setext = headingOf(line) || bullet ? undefined : setextHeading(line, this.lines[i + 1]);
       if (setext?.level === 2 && /^(prohibited|required)$/i.test(setext.title)) {
         flush();
         const clause = setext.title.toLowerCase() as 'prohibited' | 'required';
@@ -133,7 +136,8 @@ class MdcReader {
         continue;
       }
       if (setext?.level === 1 && !this.heading && section === 'other') {
-        this.heading = { text: setext.title, span: this.at(i, 0, setext.title.length) };
+        this.heading = { text: setext.title, span: this.at(i, line.length - line.trimStart().length, setext.title.length) };
+        this.nearClauseHeading(line, setext.title, i); // `Prohibited` as the title: its bullets are description
         i++;
         continue;
       }
@@ -152,6 +156,7 @@ class MdcReader {
         const title = h.title;
         if (h.level === 1 && !this.heading) {
           this.heading = { text: title, span: this.at(i, h.col, title.length) };
+          this.nearClauseHeading(line, title, i); // `# Prohibited` as the title: its bullets are description
           continue;
         }
         section = h.level >= 2 && /^(prohibited|required)$/i.test(title)
@@ -385,8 +390,10 @@ function headingOf(line: string): { level: number; title: string; col: number } 
  * over an underline of `=` (level 1) or `-` (level 2).
  */
 function setextHeading(line: string, next: string | undefined): { level: number; title: string; col: number } | undefined {
-  if (next === undefined || !SETEXT_UNDERLINE.test(next) || !/^\S/.test(line) || BULLET.test(line) || /^[>|]/.test(line)) return undefined;
-  return { level: next.trim()[0] === '=' ? 1 : 2, title: line.trim(), col: 0 };
+  if (next === undefined || !SETEXT_UNDERLINE.test(next)) return undefined;
+  // Paragraph text (up to 3 spaces in), not a bullet, a quote, a table row or a rule line.
+  if (!/^ {0,3}\S/.test(line) || BULLET.test(line) || /^ {0,3}>/.test(line) || line.includes('|') || THEMATIC_BREAK.test(line)) return undefined;
+  return { level: next.trim()[0] === '=' ? 1 : 2, title: line.trim(), col: line.length - line.trimStart().length };
 }
 
 /** A line of only the fence's character, at least as many as opened it. */

@@ -178,6 +178,29 @@ describe('readMdc', () => {
     }
     expect(readMdc('# T\n## Prohibited\n- a `x`\n\nRequirements\n---\n', 't.mdc').diagnostics[0].message)
       .toBe('`Requirements` over a line of `-` is a heading in Markdown, inside the `Prohibited` section');
+    // Indented up to 3 spaces, or the last line of a wrapped heading, it is a heading all the same.
+    for (const body of [' Requirements\n ------------', 'Requirements for\n   every connection\n---']) {
+      const codes = readMdc(`# T\n## Prohibited\n- a \`x\`\n\n${body}\n- b \`y\`\n`, 't.mdc').diagnostics.map((d) => d.code);
+      expect(codes, body).toEqual(['mdc-setext-heading']);
+    }
+  });
+
+  it('reads indented headings as CommonMark does, and takes `---` after a bullet, a table or a rule as a rule', () => {
+    const indented = readMdc('# T\n## Required\n- TLS `context.tls == true`\n\n Prohibited\n ----------\n- No drops `action.type == "db.drop"`\n   ## Required\n- Audit `context.audited == true`\n', 't.mdc');
+    expect(indented.diagnostics).toEqual([]);
+    expect(plain(entry(indented.values[0], 'prohibited'))).toEqual([{ message: 'No drops', when: 'action.type == "db.drop"' }]);
+    expect(plain(entry(indented.values[0], 'required'))).toHaveLength(2);
+    for (const body of ['- a `x`\nsee the runbook.\n---', 'Name | Why\n--- | ---\ndrop | bad\n---', '***\n---', '---\n---']) {
+      const r = readMdc(`# T\n## Prohibited\n${body}\n- b \`action.type == "b"\`\n`, 't.mdc');
+      expect(r.diagnostics.filter((d) => d.severity === 'error'), body).toEqual([]);
+      expect(plain(entry(r.values[0], 'prohibited')), body).toContainEqual({ message: 'b', when: 'action.type == "b"' });
+    }
+  });
+
+  it('warns when the title reads `Prohibited` or `Required` (its bullets are description)', () => {
+    for (const head of ['Prohibited\n==========', '# Prohibited']) {
+      expect(readMdc(`${head}\n- No drops \`action.type == "db.drop"\`\n`, 't.mdc').diagnostics.map((d) => d.code), head).toEqual(['mdc-section-heading']);
+    }
   });
 
   it('leaves clauses inside an HTML comment out, as a reader of the page never sees them', () => {

@@ -48,7 +48,8 @@ export function nodeRuleStore(dataDir: string): RuleStore {
           } catch {
             throw new Error(`\`${join(root, t.name)}\` is not a tenant folder MGE wrote (its name does not decode); move it away`);
           }
-          out.push({ tenant, ruleId: m[1], format: m[2] as RuleFormat, text: await readFile(join(root, t.name, name), 'utf8') });
+          const where = join(root, t.name, name);
+          out.push({ tenant, ruleId: m[1], format: m[2] as RuleFormat, text: await readFile(where, 'utf8'), where });
         }
       }
       return out;

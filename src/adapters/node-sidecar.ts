@@ -233,9 +233,9 @@ async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger, 
   for (const r of await store.list()) {
     const result = await engine.putRule(r.tenant, { text: r.text, format: r.format }).catch((err: unknown) => ({ ok: false as const, error: err }));
     if (result.ok) continue;
-    const file = join(dataDir, 'api-rules', tenantDirName(r.tenant), `${r.ruleId}.${r.format}`);
+    const file = r.where ?? join(dataDir, 'api-rules', tenantDirName(r.tenant), `${r.ruleId}.${r.format}`);
     const reason = 'conflict' in result
-      ? `a file rule now has its id (fix: give the file rule another rule_id, or remove \`${file}\`)`
+      ? `a file rule now has its id (${result.conflict.replace(' and is read-only here', '')}; fix: give the file rule another rule_id, or remove \`${file}\`)`
       : `${'diagnostics' in result ? result.diagnostics.map((d) => `${d.span.line}:${d.span.col}: ${d.message}`).join('; ') : String(result.error)} (fix or remove \`${file}\`)`;
     logger.error('a stored API rule no longer loads', { tenant: r.tenant, rule_id: r.ruleId, reason });
     failed.push(`tenant \`${r.tenant}\` rule \`${r.ruleId}\`: ${reason}`);

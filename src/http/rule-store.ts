@@ -9,6 +9,8 @@ export interface StoredRule {
   ruleId: string;
   text: string;
   format: RuleFormat;
+  /** Where the store keeps it, for messages (a file path on Node). */
+  where?: string;
 }
 
 export interface RuleStore {

@@ -148,6 +148,10 @@ describe('an audit store that fails while the server runs', () => {
     writeFileSync(stored, readFileSync(stored, 'utf8').replace('"src/**"', '"src/**", "./lib/**"'));
     // Serving without it would silently drop a deny rule an admin put in place.
     await expect(startE2E(dirs)).rejects.toThrow(/^a stored API rule no longer loads: tenant `acme` rule `guard`: 2:\d+: `\.\/lib\/\*\*` can never match.* \(fix or remove `.*api-rules\/acme\/guard\.yaml`\); then start again$/);
+    // A file rule that now has its id: both fixes, and the file rule named.
+    writeFileSync(stored, yaml);
+    writeFileSync(join(dirs.rulesDir, 'guard.yaml'), yaml);
+    await expect(startE2E(dirs)).rejects.toThrow(/tenant `acme` rule `guard`: a file rule now has its id \(rule `guard` comes from `guard\.yaml`; fix: give the file rule another rule_id, or remove `.*api-rules\/acme\/guard\.yaml`\)/);
   });
 
   it('names at shutdown the tenants whose log could not be checkpointed', async () => {

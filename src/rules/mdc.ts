@@ -125,9 +125,16 @@ class MdcReader {
       // error: read as a heading it would end the section and leave the bullets after it
       // unenforced, read as text it would put them in the section above (a `Requirements`
       // heading under Prohibited would invert them), so the author must say which.
-      // Not the lazy continuation of a bullet (`- a` / `more text` / `---` is a bullet, then a rule).
-      const setext = headingOf(line) || bullet ? undefined : setextHeading(line, this.lines[i + 1]);
-      if (setext?.level === 2 && /^(prohibited|required)$/i.test(setext.title)) {
+      //
+      // This reader does not model every Markdown container (list items, lazy continuation
+      // lines, quotes), so inside a clause section it takes a clause title as a heading only in
+      // its plain form: at the margin, after a blank line or a heading. Text over `-`/`=` in any
+      // other context there (continuing a bullet or a paragraph, indented) is the error below:
+      // Markdown may read it as a heading or as text over a rule line, and a wrong guess would
+      // move or drop clauses. A blank line before the `---` makes it a rule line for everyone.
+      const setext = headingOf(line) ? undefined : setextHeading(line, this.lines[i + 1], this.lines[i - 1]);
+      const plainForm = setext !== undefined && !/^\s/.test(line) && (i === from || this.lines[i - 1].trim() === '' || headingOf(this.lines[i - 1]) !== undefined);
+      if (setext?.level === 2 && /^(prohibited|required)$/i.test(setext.title) && (section === 'other' || plainForm)) {
         flush();
         const clause = setext.title.toLowerCase() as 'prohibited' | 'required';
         section = clause;
@@ -154,7 +161,8 @@ class MdcReader {
       if (h) {
         flush();
         const title = h.title;
-        if (h.level === 1 && !this.heading) {
+        // The title only before any clause section: a `# …` after one ends it, as any heading does.
+        if (h.level === 1 && !this.heading && section === 'other') {
           this.heading = { text: title, span: this.at(i, h.col, title.length) };
           this.nearClauseHeading(line, title, i); // `# Prohibited` as the title: its bullets are description
           continue;
@@ -389,10 +397,12 @@ function headingOf(line: string): { level: number; title: string; col: number } 
  * A setext heading: a line of text at the left margin (not a bullet, a quote or a table)
  * over an underline of `=` (level 1) or `-` (level 2).
  */
-function setextHeading(line: string, next: string | undefined): { level: number; title: string; col: number } | undefined {
+function setextHeading(line: string, next: string | undefined, previous: string | undefined): { level: number; title: string; col: number } | undefined {
   if (next === undefined || !SETEXT_UNDERLINE.test(next)) return undefined;
-  // Paragraph text (up to 3 spaces in), not a bullet, a quote, a table row or a rule line.
-  if (!/^ {0,3}\S/.test(line) || BULLET.test(line) || /^ {0,3}>/.test(line) || line.includes('|') || THEMATIC_BREAK.test(line)) return undefined;
+  // Text (any indent: see the caller), not a bullet, a rule line, or a row of a table (a row
+  // under another row); the `---` then is a rule line.
+  const tableRow = line.includes('|') && previous !== undefined && previous.includes('|');
+  if (line.trim() === '' || BULLET.test(line) || THEMATIC_BREAK.test(line) || tableRow) return undefined;
   return { level: next.trim()[0] === '=' ? 1 : 2, title: line.trim(), col: line.length - line.trimStart().length };
 }
 

@@ -185,16 +185,30 @@ describe('readMdc', () => {
     }
   });
 
-  it('reads indented headings as CommonMark does, and takes `---` after a bullet, a table or a rule as a rule', () => {
-    const indented = readMdc('# T\n## Required\n- TLS `context.tls == true`\n\n Prohibited\n ----------\n- No drops `action.type == "db.drop"`\n   ## Required\n- Audit `context.audited == true`\n', 't.mdc');
-    expect(indented.diagnostics).toEqual([]);
-    expect(plain(entry(indented.values[0], 'prohibited'))).toEqual([{ message: 'No drops', when: 'action.type == "db.drop"' }]);
-    expect(plain(entry(indented.values[0], 'required'))).toHaveLength(2);
-    for (const body of ['- a `x`\nsee the runbook.\n---', 'Name | Why\n--- | ---\ndrop | bad\n---', '***\n---', '---\n---']) {
+  it('in a clause section, takes a clause title over `---` only in its plain form; anything else there is an error', () => {
+    const plainForm = readMdc('# T\n## Required\n- TLS `context.tls == true`\n\nProhibited\n----------\n- No drops `action.type == "db.drop"`\n   ## Required\n- Audit `context.audited == true`\n', 't.mdc');
+    expect(plainForm.diagnostics).toEqual([]);
+    expect(plain(entry(plainForm.values[0], 'prohibited'))).toEqual([{ message: 'No drops', when: 'action.type == "db.drop"' }]);
+    expect(plain(entry(plainForm.values[0], 'required'))).toHaveLength(2); // an ATX heading may be indented 3 spaces
+    // Indented, continuing a bullet or a paragraph, after a quote, or the last line of a wrapped
+    // heading: Markdown may read a heading or text over a rule line; a wrong guess would move
+    // or drop clauses, so it is refused.
+    for (const body of [' Prohibited\n ----------', '- a `x`\n\n  Required\n---', '- a `x`\nsee the runbook.\n---', '- a `x`\nand more\nRequired\n---', '> Note.\nRequired\n---', 'Everything here is\nRequired\n---']) {
+      const codes = readMdc(`# T\n## Prohibited\n${body}\n- b \`action.type == "b"\`\n`, 't.mdc').diagnostics.map((d) => d.code);
+      expect(codes, body).toContain('mdc-setext-heading');
+    }
+    // After a table row or a rule line the `---` is a rule line: no error, nothing moved.
+    for (const body of ['Name | Why\n--- | ---\ndrop | bad\n---', '***\n---', '---\n---', '- a `x`\n\n---']) {
       const r = readMdc(`# T\n## Prohibited\n${body}\n- b \`action.type == "b"\`\n`, 't.mdc');
       expect(r.diagnostics.filter((d) => d.severity === 'error'), body).toEqual([]);
       expect(plain(entry(r.values[0], 'prohibited')), body).toContainEqual({ message: 'b', when: 'action.type == "b"' });
     }
+  });
+
+  it('ends a clause section at a `# …` heading after it, rather than taking it as the title', () => {
+    const r = readMdc('## Required\n- Ticket `context.ticket != null`\n\n# Prohibited\n- No drops `action.type == "db.drop"`\n', 't.mdc');
+    expect(plain(entry(r.values[0], 'required'))).toEqual([{ message: 'Ticket', check: 'context.ticket != null' }]);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['mdc-section-heading']);
   });
 
   it('warns when the title reads `Prohibited` or `Required` (its bullets are description)', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tenantDirName } from './node-audit-store.js';
 import { mkdir, stat } from 'node:fs/promises';
 import { createEngine, type Engine } from '../engine/engine.js';
-import { parseApiKeys, type ApiKey } from '../http/api-keys.js';
+import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
 import { refuseOpenModeOffLoopback } from '../http/open-mode.js';
 import type { AuditPort } from '../http/audit-port.js';
@@ -133,7 +133,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   }
   const reloader = cfg.watch === false ? undefined : startRulesReloader({
     dir: cfg.rulesDir, engine, metrics, logger: cfg.logger, audit,
-    callerTenants: keys.length === 0 ? ['default'] : keys.map((k) => k.tenant),
+    callerTenants: callerTenants(keys),
   });
 
   let closing: Promise<{ uncheckpointed: string[] }> | undefined;

@@ -53,6 +53,11 @@ function parseRoles(text: string, entry: number): Role[] {
  * never echo key material.
  * @example await parseApiKeys('acme:checker+auditor:s3cr3t-key-material')
  */
+/** The tenants a caller can be: `default` in open mode (no key), else the keys' tenants, sorted. */
+export function callerTenants(keys: readonly ApiKey[]): string[] {
+  return keys.length === 0 ? ['default'] : [...new Set(keys.map((k) => k.tenant))].sort();
+}
+
 export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
   const entries = spec.split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== '');
   // Separators and nothing else is a list gone wrong, not a wish for the open mode.

@@ -3,6 +3,7 @@
 // beyond counts and policy versions.
 
 import type { Hono } from 'hono';
+import { callerTenants } from '../api-keys.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { renderGauge, type GaugeSample } from '../metrics.js';
 import { openApiDocument } from '../openapi.js';
@@ -11,9 +12,9 @@ import { problemResponse, StoreUnavailable } from '../problem.js';
 async function metricsText(ctx: AppContext): Promise<string> {
   const m = ctx.metrics;
   const logged = await ctx.audit.tenants();
-  // The rule sets checks can meet: those of the tenants a caller can be (`default` in open
-  // mode, else the keys' tenants), not of every tenant with a rules folder or a log.
-  const tenants = [...new Set(ctx.keys.length === 0 ? ['default'] : ctx.keys.map((k) => k.tenant))].sort();
+  // The rule sets checks can meet: those of the tenants a caller can be, not of every tenant
+  // with a rules folder or a log.
+  const tenants = callerTenants(ctx.keys);
   const policies: GaugeSample[] = tenants.map((tenant) => ({ labels: { tenant, policy_version: ctx.engine.policy(tenant).policyVersion }, value: 1 }));
   // A log that failed (damaged, disk full) has no size to give; metrics must still answer then,
   // since that is when an operator needs them: it is counted as unavailable instead.

@@ -23,6 +23,9 @@ const RULE_ID_LINE = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*`([^`]*)`\s*$/i;
 const BULLET = /^(\s*)(?:[-*+]|\d{1,9}[.)])(\s+)(\S.*)$/;
 const FENCE = /^(\s*)(`{3,}|~{3,})(.*)$/;
 const CONDITIONS_INFO = /^ya?ml\s+conditions$/i;
+// The titles of the two clause sections, in any case.
+const CLAUSE_TITLE = /^(prohibited|required)$/i;
+const SECTION_NAME = { prohibited: 'Prohibited', required: 'Required' } as const;
 const HTML_COMMENT_START = /^ {0,3}<!--/;
 // A setext heading's underline (CommonMark: up to 3 spaces of indent, a run of `=` or `-`).
 const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/;
@@ -132,9 +135,10 @@ class MdcReader {
       // other context there (continuing a bullet or a paragraph, indented) is the error below:
       // Markdown may read it as a heading or as text over a rule line, and a wrong guess would
       // move or drop clauses. A blank line before the `---` makes it a rule line for everyone.
-      const setext = headingOf(line) ? undefined : setextHeading(line, this.lines[i + 1], this.lines[i - 1]);
+      const h = headingOf(line);
+      const setext = h ? undefined : setextHeading(line, this.lines[i + 1], this.lines[i - 1]);
       const plainForm = setext !== undefined && !/^\s/.test(line) && (i === from || this.lines[i - 1].trim() === '' || headingOf(this.lines[i - 1]) !== undefined);
-      if (setext?.level === 2 && /^(prohibited|required)$/i.test(setext.title) && (section === 'other' || plainForm)) {
+      if (setext?.level === 2 && CLAUSE_TITLE.test(setext.title) && (section === 'other' || plainForm)) {
         flush();
         const clause = setext.title.toLowerCase() as 'prohibited' | 'required';
         section = clause;
@@ -143,7 +147,7 @@ class MdcReader {
         continue;
       }
       if (setext?.level === 1 && !this.heading && section === 'other') {
-        this.heading = { text: setext.title, span: this.at(i, line.length - line.trimStart().length, setext.title.length) };
+        this.heading = { text: setext.title, span: this.at(i, setext.col, setext.title.length) };
         this.nearClauseHeading(line, setext.title, i); // `Prohibited` as the title: its bullets are description
         i++;
         continue;
@@ -151,13 +155,12 @@ class MdcReader {
       if (setext && section !== 'other') {
         flush();
         this.error(this.at(i, 0, line.length), 'mdc-setext-heading',
-          `\`${setext.title}\` over a line of \`${this.lines[i + 1].trim()[0]}\` is a heading in Markdown, inside the \`${section === 'prohibited' ? 'Prohibited' : 'Required'}\` section`,
+          `\`${setext.title}\` over a line of \`${this.lines[i + 1].trim()[0]}\` is a heading in Markdown, inside the \`${SECTION_NAME[section]}\` section`,
           'write it as `## Prohibited` / `## Required` to open that section, as `## Title` to end the section, or remove the underline to keep it text (a blank line before the underline makes it a rule line)');
         i++;
         continue;
       }
       if (setext) this.nearClauseHeading(line, setext.title, i);
-      const h = headingOf(line);
       if (h) {
         flush();
         const title = h.title;
@@ -167,7 +170,7 @@ class MdcReader {
           this.nearClauseHeading(line, title, i); // `# Prohibited` as the title: its bullets are description
           continue;
         }
-        section = h.level >= 2 && /^(prohibited|required)$/i.test(title)
+        section = h.level >= 2 && CLAUSE_TITLE.test(title)
           ? (title.toLowerCase() as Section)
           : 'other';
         if (section === 'other') {
@@ -263,7 +266,7 @@ class MdcReader {
     this.diagnostics.push({
       severity: 'warning',
       code: 'mdc-not-a-bullet',
-      message: `this line of \`## ${section === 'prohibited' ? 'Prohibited' : 'Required'}\` is not a bullet, so its expression is never enforced`,
+      message: `this line of \`## ${SECTION_NAME[section]}\` is not a bullet, so its expression is never enforced`,
       help: 'start the line with `- ` to make it a clause, like: - No drops `action.type == "db.drop"`',
       span: this.at(i, 0, line.length),
     });
@@ -394,8 +397,8 @@ function headingOf(line: string): { level: number; title: string; col: number } 
 }
 
 /**
- * A setext heading: a line of text at the left margin (not a bullet, a quote or a table)
- * over an underline of `=` (level 1) or `-` (level 2).
+ * A setext heading: a line of text (not a bullet, a rule line or a table row) over an
+ * underline of `=` (level 1) or `-` (level 2); `col` is where its text starts (0-based).
  */
 function setextHeading(line: string, next: string | undefined, previous: string | undefined): { level: number; title: string; col: number } | undefined {
   if (next === undefined || !SETEXT_UNDERLINE.test(next)) return undefined;

@@ -26,6 +26,12 @@ const OTHER_LANGUAGES: ReadonlyMap<string, string> = new Map([
   ['and', '&&'], ['or', '||'], ['not', '!'], ['nil', 'null'], ['none', 'null'], ['undefined', 'null'],
 ]);
 
+/** The help for a word of another language (`write && for and`), if `word` is one. */
+function otherLanguageHelp(word: string): string | undefined {
+  const meant = OTHER_LANGUAGES.get(word.toLowerCase());
+  return meant === undefined ? undefined : `write \`${meant}\` for \`${word}\``;
+}
+
 /** Deeper expressions are refused: evaluators and the compiler recurse over the tree. */
 export const MAX_EXPR_DEPTH = 64;
 
@@ -142,8 +148,7 @@ class Parser {
     const e = this.parseOr();
     const t = this.peek();
     if (t.kind !== 'eof') {
-      const meant = t.kind === 'ident' ? OTHER_LANGUAGES.get(t.text.toLowerCase()) : undefined;
-      const help = t.kind === 'op' && t.text === '[' ? 'only paths can be indexed' : meant ? `write \`${meant}\` for \`${t.text}\`` : undefined;
+      const help = t.kind === 'op' && t.text === '[' ? 'only paths can be indexed' : t.kind === 'ident' ? otherLanguageHelp(t.text) : undefined;
       this.fail('an operator or the end of the expression', t, help);
     }
     return e;
@@ -296,16 +301,14 @@ class Parser {
     if ((ROOTS as readonly string[]).includes(t.text)) return this.parsePath(t);
     const fn = (FUNCTION_NAMES as readonly string[]).includes(t.text);
     // Words other languages use: the operator or literal they mean here.
-    const meant = OTHER_LANGUAGES.get(t.text.toLowerCase());
+    const meant = otherLanguageHelp(t.text);
     // Keywords are candidates too: `True` and `nul` are typos of literals, not of roots.
     const guess = fn || meant ? undefined : didYouMean(t.text, [...ROOTS, 'true', 'false', 'null']);
     const help = fn
       ? `\`${t.text}\` is a function; call it with arguments, e.g. \`${t.text}(…)\``
-      : meant
-        ? `write \`${meant}\` for \`${t.text}\``
-        : guess
+      : meant ?? (guess
           ? `did you mean \`${guess}\`?`
-          : 'paths start with `action`, `context` or `request`; strings are written in double quotes';
+          : 'paths start with `action`, `context` or `request`; strings are written in double quotes');
     this.report('unknown-root', `unknown name \`${excerpt(t.text)}\``, t.start, t.end, help);
     // Go on as if it were a path, so later mistakes are reported in the same pass.
     return this.parsePath({ ...t, text: 'action' });

@@ -79,11 +79,11 @@ export function parseRuleText(text: string, format: RuleFormat, path: string): P
   // Ids repeat within one file are refused here, so `mge lint file` says so as a rules tree does.
   const ids = new Map<string, Rule>();
   for (const raw of raws) {
-    const n = normalizeRule(raw, path);
-    diagnostics.push(...n.diagnostics);
-    if (n.rule && duplicate(n.rule, ids.get(n.rule.rule_id), diagnostics, 'defined')) continue;
-    if (n.rule) ids.set(n.rule.rule_id, n.rule);
-    if (n.rule && !readerFailed) rules.push(n.rule);
+    const { rule, diagnostics: found } = normalizeRule(raw, path);
+    diagnostics.push(...found);
+    if (!rule || duplicate(rule, ids.get(rule.rule_id), diagnostics, 'defined')) continue;
+    ids.set(rule.rule_id, rule);
+    if (!readerFailed) rules.push(rule);
   }
   if (raws.length === 0 && !hasErrors(diagnostics)) {
     diagnostics.push({ severity: 'warning', code: 'no-rules', message: 'file holds no rules', span: { file: path, line: 1, col: 1 } });

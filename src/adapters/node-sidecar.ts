@@ -2,8 +2,6 @@
 // of the data dir, in-memory nonces and rate buckets, the file audit log, the HTTP app on a
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
-import { join } from 'node:path';
-import { tenantDirName } from './node-audit-store.js';
 import { mkdir, stat } from 'node:fs/promises';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
@@ -105,7 +103,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const source: SecretSource = hs?.source ?? 'data-dir';
   const engine = await createEngine({ rules: await readRulesDir(cfg.rulesDir), crypto: nodeCryptoBackend });
   const ruleStore = nodeRuleStore(cfg.dataDir);
-  await replayApiRules(engine, ruleStore, cfg.logger, cfg.dataDir);
+  await replayApiRules(engine, ruleStore, cfg.logger);
   const audit = await cfg.openAudit(cfg.dataDir, signer);
   // The logs already on disk are opened now rather than on their tenant's first check, so
   // /readyz can say whether they all opened: one that does not (damaged, or no longer matching
@@ -227,13 +225,13 @@ async function openExistingLogs(audit: AuditPort, logger: Logger, reported: Map<
   return ok;
 }
 
-/** Loads the rules added over HTTP before the restart; one that no longer loads is logged and skipped. */
-async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger, dataDir: string): Promise<void> {
+/** Loads the rules added over HTTP before the restart; one that no longer loads stops the start. */
+async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger): Promise<void> {
   const failed: string[] = [];
   for (const r of await store.list()) {
     const result = await engine.putRule(r.tenant, { text: r.text, format: r.format }).catch((err: unknown) => ({ ok: false as const, error: err }));
     if (result.ok) continue;
-    const file = r.where ?? join(dataDir, 'api-rules', tenantDirName(r.tenant), `${r.ruleId}.${r.format}`);
+    const file = r.where ?? `${r.tenant}/${r.ruleId}.${r.format}`;
     const reason = 'conflict' in result
       ? `a file rule now has its id (${result.conflict.replace(' and is read-only here', '')}; fix: give the file rule another rule_id, or remove \`${file}\`)`
       : `${'diagnostics' in result ? result.diagnostics.map((d) => `${d.span.line}:${d.span.col}: ${d.message}`).join('; ') : String(result.error)} (fix or remove \`${file}\`)`;

@@ -9,7 +9,7 @@ export interface StoredRule {
   ruleId: string;
   text: string;
   format: RuleFormat;
-  /** Where the store keeps it, for messages (a file path on Node). */
+  /** Where the store keeps it, for messages (a file path on Node); given by `list`. */
   where?: string;
 }
 

@@ -4,7 +4,7 @@
 // does can throw past it.
 
 import { Hono } from 'hono';
-import { DEFAULT_JSON_LIMITS } from '../json/strict-parse.js';
+import { jsonLimits } from '../json/strict-parse.js';
 import { webCryptoBackend } from '../receipt/backend.js';
 import type { AppContext, AppDeps, HttpEnv } from './deps.js';
 import { Lifecycle } from './lifecycle.js';
@@ -28,8 +28,7 @@ function resolve(deps: AppDeps): AppContext {
     now: deps.now ?? Date.now,
     lifecycle: deps.lifecycle ?? new Lifecycle(),
     metrics: deps.metrics ?? new ServerMetrics(),
-    // A limit given as `undefined` keeps its default: it must never switch the limit off.
-    limits: { ...DEFAULT_JSON_LIMITS, ...Object.fromEntries(Object.entries(deps.limits ?? {}).filter(([, v]) => v !== undefined)) },
+    limits: jsonLimits(deps.limits),
     skewMs: deps.skewMs,
     ruleStore: deps.ruleStore,
     version: deps.version ?? '0.0.0',

@@ -36,6 +36,18 @@ export const DEFAULT_JSON_LIMITS: Readonly<JsonLimits> = Object.freeze({
 });
 
 /**
+ * The defaults with `given` over them; a limit given as `undefined` keeps its default (a
+ * spread would put `undefined` there and switch the limit off).
+ */
+export function jsonLimits(given: Partial<JsonLimits> = {}): JsonLimits {
+  const limits = { ...DEFAULT_JSON_LIMITS };
+  for (const [name, value] of Object.entries(given) as Array<[keyof JsonLimits, number | undefined]>) {
+    if (value !== undefined) limits[name] = value;
+  }
+  return limits;
+}
+
+/**
  * Parses `text` as one JSON value, refusing anything ambiguous.
  *
  * @example
@@ -43,7 +55,7 @@ export const DEFAULT_JSON_LIMITS: Readonly<JsonLimits> = Object.freeze({
  * parseStrictJson('{"a":1,"a":2}')    // throws JsonInputError { reason: 'duplicate_key' }
  */
 export function parseStrictJson(text: string, limits?: Partial<JsonLimits>): Json {
-  const lim: JsonLimits = { ...DEFAULT_JSON_LIMITS, ...limits };
+  const lim = jsonLimits(limits);
   if (overUtf8Bytes(text, lim.maxBytes)) {
     throw new JsonInputError('too_large', `body is larger than ${lim.maxBytes} bytes`);
   }

@@ -36,6 +36,10 @@ describe('parseStrictJson', () => {
     }), { numRuns: 1000 });
   });
 
+  it('keeps a limit given as undefined at its default (never switched off)', () => {
+    expect(() => parseStrictJson(`"${'a'.repeat(8193)}"`, { maxStringBytes: undefined })).toThrow('longer than 8192 bytes');
+  });
+
   it('refuses duplicate keys, naming the key', () => {
     const e = errorOf('{"a":1,"b":{"x":1,"x":2}}');
     expect(e.reason).toBe('duplicate_key');

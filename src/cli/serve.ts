@@ -100,7 +100,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     // as it reads that line, and without a listener Node would die at once, with no drain.
     stopped = stopSignal();
     const { engine } = sidecar;
-    const ruleCount = engine.policy().rules.length + engine.tenants().reduce((n, t) => n + engine.policy(t).rules.length - engine.policy().rules.length, 0);
+    // Each rule once: the baseline (in every policy), then each tenant's own.
+    const own = (tenant?: string): number => engine.policy(tenant).rules.filter((r) => r.source.tenant === tenant).length;
+    const ruleCount = own() + engine.tenants().reduce((n, t) => n + own(t), 0);
     out(
       `mge: listening on ${sidecar.url}\n` +
         (sidecar.mode === 'open-local'

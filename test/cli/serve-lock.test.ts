@@ -53,6 +53,10 @@ describe('mge serve and its data directory', () => {
     writeFileSync(join(root, 'empty', 'tenants', 'acme', 'a.yaml'), 'rule_id: a\nprohibited: [{when: "true"}]\n');
     const some = await startAndStop();
     expect(some).toContain('(1 rule; watched;');
+    // A rule of tenant `default` too: counted once, as acme's is (default's policy is no baseline).
+    mkdirSync(join(root, 'empty', 'tenants', 'default'), { recursive: true });
+    writeFileSync(join(root, 'empty', 'tenants', 'default', 'b.yaml'), 'rule_id: b\nprohibited: [{when: "true"}]\n');
+    expect(await startAndStop()).toContain('(2 rules; watched;');
     expect(some).toContain('mge: warning: no global rules: tenant `default`, and any tenant without rules of its own, is checked against none (every check approved)\n');
   }, 60_000);
 });

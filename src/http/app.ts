@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import { jsonLimits } from '../json/strict-parse.js';
 import { webCryptoBackend } from '../receipt/backend.js';
+import { badVerifyClock } from '../receipt/verify.js';
 import type { AppContext, AppDeps, HttpEnv } from './deps.js';
 import { Lifecycle } from './lifecycle.js';
 import { repeatLimited, silentLogger } from './logger.js';
@@ -19,6 +20,8 @@ import { rulesRoutes } from './routes/rules.js';
 import { verifyRoutes } from './routes/verify.js';
 
 function resolve(deps: AppDeps): AppContext {
+  const clock = badVerifyClock({ skewMs: deps.skewMs });
+  if (clock !== undefined) throw new RangeError(`createApp: ${clock}`);
   const logger = deps.logger ?? silentLogger;
   return {
     ...deps,

@@ -43,6 +43,26 @@ export interface VerifyOptions {
 
 export const DEFAULT_SKEW_MS = 5_000;
 
+/**
+ * Why a verification clock setting cannot be used, or undefined when it can. Every comparison
+ * with NaN is false, so an unchecked `NaN` (`Number(process.env.UNSET)`, `new Date('x')`) or
+ * an infinite skew would switch the expiry check off.
+ */
+export function badVerifyClock(opts: { now?: unknown; skewMs?: unknown }): string | undefined {
+  if (opts.now !== undefined && !(typeof opts.now === 'number' && Number.isFinite(opts.now))) {
+    return `\`now\` must be a finite time in epoch milliseconds (or a valid Date), got ${describe(opts.now)}`;
+  }
+  const skew = opts.skewMs;
+  if (skew !== undefined && !(typeof skew === 'number' && Number.isSafeInteger(skew) && skew >= 0)) {
+    return `\`skewMs\` must be a whole number of milliseconds, 0 or more, got ${describe(skew)}`;
+  }
+  return undefined;
+}
+
+function describe(v: unknown): string {
+  return typeof v === 'number' ? String(v) : typeof v === 'string' ? JSON.stringify(v) : typeof v;
+}
+
 const RECEIPT_FIELDS = ['alg', 'decision_hash', 'expires_at', 'issued_at', 'kid', 'nonce', 'signature'].join();
 // Exactly the form Date.prototype.toISOString writes, so a time has one spelling.
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -123,11 +143,13 @@ export async function verifyReceipt(decision: unknown, opts: VerifyOptions): Pro
 
   if (opts.audience !== undefined && p.decision.audience !== opts.audience) return fail('audience_mismatch', single);
 
+  const clock = badVerifyClock(opts);
+  if (clock !== undefined) throw new RangeError(`verifyReceipt: ${clock}`);
   const now = opts.now ?? Date.now();
   const skew = opts.skewMs ?? DEFAULT_SKEW_MS;
-  // Outside [issued − skew, expires + skew], both ends inclusive: a receipt from the future
-  // is as unusable as an old one.
-  if (now > p.expiresMs + skew || now < p.issuedMs - skew) return fail('expired', single);
+  // Inside [issued − skew, expires + skew], both ends inclusive, or refused: a receipt from the
+  // future is as unusable as an old one. Written as "not inside" so nothing unforeseen passes.
+  if (!(now <= p.expiresMs + skew && now >= p.issuedMs - skew)) return fail('expired', single);
 
   if (opts.nonceStore !== undefined) {
     const tenant = typeof p.decision.tenant === 'string' ? p.decision.tenant : (opts.tenant ?? '');

@@ -4,7 +4,7 @@
 // `singleUseChecked` says whether it was.
 
 import { KeyRing, toKeyRing } from '../receipt/keys.js';
-import { verifyReceipt as verifyWithKeys, type ReasonCode, type VerifyResult } from '../receipt/verify.js';
+import { badVerifyClock, verifyReceipt as verifyWithKeys, type ReasonCode, type VerifyResult } from '../receipt/verify.js';
 import type { NonceStore } from '../state/nonce-store.js';
 import { MGEConfigError } from './errors.js';
 import type { ReceiptCheck } from './guard.js';
@@ -75,6 +75,9 @@ export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOption
   if (opts.context !== undefined && opts.action === undefined) {
     throw new MGEConfigError('verifyReceipt: `context` needs `action` (the receipt binds the two together; a context alone cannot be checked)');
   }
+  const now = opts.now instanceof Date ? opts.now.getTime() : opts.now;
+  const clock = badVerifyClock({ now, skewMs: opts.skewMs });
+  if (clock !== undefined) throw new MGEConfigError(`verifyReceipt: ${clock}`);
   const keys = opts.keyRing ?? (await importVerifierKeys(opts));
   return verifyWithKeys(decision, {
     keys,
@@ -82,7 +85,7 @@ export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOption
     context: opts.context,
     audience: opts.audience,
     nonceStore: opts.nonceStore,
-    now: opts.now instanceof Date ? opts.now.getTime() : opts.now,
+    now,
     skewMs: opts.skewMs,
   });
 }
@@ -92,6 +95,9 @@ export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOption
  * @example client.guard(describe, run, { verify: offlineReceiptCheck({ jwks, nonceStore: new MemoryNonceStore() }) })
  */
 export function offlineReceiptCheck(opts: VerifierKeys & { audience?: string; nonceStore?: NonceStore; skewMs?: number }): ReceiptCheck {
+  // Refused when set up, not at the first receipt: a bad skew would otherwise fail every action.
+  const clock = badVerifyClock({ skewMs: opts.skewMs });
+  if (clock !== undefined) throw new MGEConfigError(`offlineReceiptCheck: ${clock}`);
   let ring: Promise<KeyRing> | undefined;
   return async (decision, input) => {
     ring ??= importVerifierKeys(opts);

@@ -73,4 +73,12 @@ describe('POST /api/v1/receipts/verify', () => {
     expect((await verify(KEYS.acmeChecker, { decision: d, audience: 'executor-b' })).json).toEqual({ valid: false, reason: 'audience_mismatch' });
     expect((await verify(KEYS.acmeChecker, { decision: d, audience: 'executor-a' })).json).toEqual({ valid: true });
   });
+
+  it('refuses at construction a skew allowance that would switch expiry off (NaN, Infinity, negative)', async () => {
+    for (const skewMs of [NaN, Infinity, -1, 1e20]) await expect(harness({ skewMs }), String(skewMs)).rejects.toThrow(/skewMs/);
+    h = await harness({ now: () => now, skewMs: 0 });
+    const d = await decide(KEYS.acmeChecker);
+    now += 60_001;
+    expect((await verify(KEYS.acmeChecker, { decision: d })).json).toEqual({ valid: false, reason: 'expired' });
+  });
 });

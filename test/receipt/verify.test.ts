@@ -87,6 +87,14 @@ describe.each([['HS256', hsSigner], ['Ed25519', edSigner]] as const)('verifyRece
     expect(await at(T0 - 5_001)).toBe('expired');
   });
 
+  it('refuses a clock it cannot compare with (NaN, Infinity, a negative skew) instead of skipping expiry', async () => {
+    const s = await make();
+    const d = await signed(s); // valid T0 .. T0 + 60 s
+    for (const bad of [{ now: NaN }, { now: Infinity }, { now: 'garbage' as unknown as number }, { skewMs: NaN }, { skewMs: Infinity }, { skewMs: 1e20 }, { skewMs: -1 }]) {
+      await expect(verifyReceipt(d, { keys: s.keys, now: T0 + 3_600_000, ...bad }), JSON.stringify(bad)).rejects.toThrow(RangeError);
+    }
+  });
+
   it('replayed: the nonce is consumed once, and only after every other check passed', async () => {
     const s = await make();
     const d = await signed(s);

@@ -48,6 +48,16 @@ describe('verifyReceipt (offline)', () => {
     expect(await v({ ...signed, receipt: { ...signed.receipt, nonce: 'x' } }, {})).toBe('malformed');
   });
 
+  it('refuses a `now` or `skewMs` it cannot use, so a NaN never switches the expiry check off', async () => {
+    const signed = await (await createSigner({ hs256Secret: secret, ttlMs: 1000 })).sign(await decision());
+    const late = Date.now() + 3_600_000;
+    for (const bad of [{ now: new Date('bogus') }, { now: NaN }, { now: late, skewMs: Number(process.env.MGE_UNSET_SKEW) }, { now: late, skewMs: Infinity }, { now: late, skewMs: -5 }]) {
+      await expect(verifyReceipt(signed, { secret, ...bad }), String(bad.now)).rejects.toThrow(MGEConfigError);
+    }
+    expect(() => offlineReceiptCheck({ secret, skewMs: NaN })).toThrow(MGEConfigError);
+    expect((await verifyReceipt(signed, { secret, now: late, skewMs: 0 })).reason).toBe('expired');
+  });
+
   it('refuses to check a context without its action (it cannot be checked alone)', async () => {
     const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
     await expect(verifyReceipt(signed, { secret, context: { environment: 'production' } })).rejects.toThrow(MGEConfigError);

@@ -85,7 +85,15 @@ export function parseRuleText(text: string, format: RuleFormat, path: string): P
     ids.set(rule.rule_id, rule);
     if (!readerFailed) rules.push(rule);
   }
-  if (raws.length === 0 && !hasErrors(diagnostics)) {
+  if (read.values.length === 0 && !hasErrors(diagnostics)) {
+    // Nothing at all (empty, blank, comments, `null`): most likely a file caught while being
+    // written (truncate, then write). Loaded, it would drop every rule the file held.
+    diagnostics.push({
+      severity: 'error', code: 'empty-file', message: 'file is empty: it holds no rule (only blanks, comments or `null`)',
+      help: 'to remove the rules of a file, delete the file; a file meant to hold none says so with `rules: []`',
+      span: { file: path, line: 1, col: 1 },
+    });
+  } else if (raws.length === 0 && !hasErrors(diagnostics)) {
     diagnostics.push({ severity: 'warning', code: 'no-rules', message: 'file holds no rules', span: { file: path, line: 1, col: 1 } });
   }
   return { rules, diagnostics: sortByPlace(diagnostics) };

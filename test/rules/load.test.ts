@@ -79,11 +79,15 @@ describe('parseRuleFile', () => {
     ]);
   });
 
-  it('warns about a file with no rules', () => {
-    expect(lines(parseRuleFile({ path: 'a.yaml', text: '# nothing yet\n' }).diagnostics)).toEqual([
-      '1:1 warning no-rules: file holds no rules',
-    ]);
-    expect(hasErrors(parseRuleFile({ path: 'a.yaml', text: '[]' }).diagnostics)).toBe(false);
+  it('refuses an empty file (a file caught mid-write must not drop its rules) and warns about an empty list', () => {
+    for (const text of ['', '\n\n', '# nothing yet\n', '---\n', '~\n', 'null\n']) {
+      expect(lines(parseRuleFile({ path: 'a.yaml', text }).diagnostics), JSON.stringify(text)).toEqual([
+        '1:1 error empty-file: file is empty: it holds no rule (only blanks, comments or `null`) | to remove the rules of a file, delete the file; a file meant to hold none says so with `rules: []`',
+      ]);
+    }
+    for (const text of ['[]', 'rules: []\n']) {
+      expect(lines(parseRuleFile({ path: 'a.yaml', text }).diagnostics)).toEqual(['1:1 warning no-rules: file holds no rules']);
+    }
   });
 
   it('keeps the valid rules of a file and drops the invalid ones, reporting them', () => {

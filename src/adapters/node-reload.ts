@@ -38,17 +38,17 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
   const now = opts.now ?? Date.now;
 
   /**
-   * Every tenant a caller can be, or that has its own rules or a log: a global change reaches
-   * all of them, so each auditor sees it, even one whose tenant has made no check yet.
+   * Audits what the reload changes, per tenant: its policy before and after the swap. Every
+   * tenant a caller can be, or that has (or will have) its own rules, or a log: a global change
+   * reaches all of them, so each auditor sees it, even one whose tenant has made no check yet.
+   * Runs before the swap, so no decision under the new rules precedes its entry in a log; a
+   * tenant whose log cannot take the entry is named in the server log (the others' rules are
+   * not held back by it).
    */
-  async function tenants(): Promise<string[]> {
-    return [...new Set([...opts.callerTenants, ...engine.tenants(), ...(await audit.tenants())])].sort();
-  }
-
-  /** Audits what the reload changed, per tenant: its policy just before and just after the swap. */
-  async function record(before: PoliciesAt, after: PoliciesAt): Promise<void> {
+  async function record(before: PoliciesAt, after: PoliciesAt, tenantsAfter: string[]): Promise<void> {
     const timestamp = new Date(now()).toISOString();
-    for (const tenant of await tenants()) {
+    const tenants = [...new Set([...opts.callerTenants, ...engine.tenants(), ...tenantsAfter, ...(await audit.tenants())])].sort();
+    for (const tenant of tenants) {
       const policy = after(tenant);
       const entries = ruleDiff(before(tenant).rules, policy.rules).map((c) => ruleChangeEntry(c.ruleId, c.op, policy.policyVersion, 'rules-dir', timestamp));
       if (entries.length === 0) continue;
@@ -61,10 +61,9 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
   async function once(): Promise<ReloadResult> {
     const before = engine.policy().policyVersion;
     try {
-      const result = await engine.reloadFiles(await readRulesDir(dir));
+      const result = await engine.reloadFiles(await readRulesDir(dir), record);
       if (result.ok) {
         metrics.reloads.inc({ source: 'files', result: 'ok' });
-        await record(result.before, result.after);
         logger.info('rules reloaded', { dir, policy_version: engine.policy().policyVersion, previous: before });
         return 'ok';
       }

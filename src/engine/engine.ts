@@ -78,6 +78,24 @@ interface FileRules {
   tenants: Map<string, Rule[]>;
 }
 
+/** Every policy of a rule set, compiled and not yet serving. */
+interface Built {
+  globalPolicy: TenantPolicy;
+  policies: Map<string, TenantPolicy>;
+}
+
+/** The file a global or tenant file rule with this id comes from, if any. */
+function fileRuleOwnerIn(files: FileRules, tenant: string, ruleId: string): string | undefined {
+  const rule = files.global.find((r) => r.rule_id === ruleId) ?? files.tenants.get(tenant)?.find((r) => r.rule_id === ruleId);
+  return rule?.source.file;
+}
+
+/** Each tenant's policy among these (policies are immutable once built); the global one for any other. */
+function snapshotOf(global: TenantPolicy, policies: ReadonlyMap<string, TenantPolicy>): PoliciesAt {
+  const own = new Map(policies);
+  return (tenant) => own.get(tenant) ?? global;
+}
+
 /**
  * Loads and compiles rules, then evaluates requests against them.
  * @example
@@ -239,40 +257,55 @@ export class Engine {
    * Replaces the file rules (hot reload). On any error the old rules keep serving. On success,
    * `before(tenant)` / `after(tenant)` are each tenant's policy just before and just after this
    * swap, taken inside the serialized change: an API change made while the files were read is
-   * not mistaken for a file change.
+   * not mistaken for a file change. `beforeSwap` gets them once the new policies are compiled
+   * and before they serve (the reload audits the change there, so no decision under the new
+   * rules is logged before the entry that introduces them), with the tenants that will have a
+   * policy of their own; if it throws, nothing is swapped.
    */
-  reloadFiles(sources: RuleSource[]): Promise<{ ok: true; before: PoliciesAt; after: PoliciesAt } | { ok: false; diagnostics: Diagnostic[] }> {
+  reloadFiles(
+    sources: RuleSource[],
+    beforeSwap?: (before: PoliciesAt, after: PoliciesAt, tenantsAfter: string[]) => Promise<void>,
+  ): Promise<{ ok: true; before: PoliciesAt; after: PoliciesAt } | { ok: false; diagnostics: Diagnostic[] }> {
     return this.serialize(async () => {
       const loaded = loadRuleSources(sources);
       if (hasErrors(loaded.diagnostics)) return { ok: false, diagnostics: loaded.diagnostics } as const;
-      const before = this.snapshot();
-      const previous = this.files;
-      this.files = { global: loaded.global, tenants: loaded.tenants };
+      const files = { global: loaded.global, tenants: loaded.tenants };
+      let built: Built;
       try {
-        await this.rebuildAll();
+        built = await this.buildAll(files);
       } catch (err) {
-        this.files = previous;
         if (err instanceof RuleLoadError) return { ok: false, diagnostics: err.diagnostics } as const;
         throw err;
       }
-      return { ok: true, before, after: this.snapshot() } as const;
+      const before = this.snapshot();
+      const after = snapshotOf(built.globalPolicy, built.policies);
+      await beforeSwap?.(before, after, [...built.policies.keys()].sort());
+      this.files = files;
+      this.globalPolicy = built.globalPolicy;
+      this.policies = built.policies;
+      return { ok: true, before, after } as const;
     });
   }
 
   /** Every tenant's policy as it is now (policies are immutable once built). */
   private snapshot(): PoliciesAt {
-    const global = this.globalPolicy;
-    const own = new Map(this.policies);
-    return (tenant) => own.get(tenant) ?? global;
+    return snapshotOf(this.globalPolicy, this.policies);
   }
 
   /** Compiles every policy aside, then swaps them all at once. */
   async rebuildAll(): Promise<void> {
-    const tenants = new Set([...this.files.tenants.keys(), ...this.apiRules.keys()]);
+    const built = await this.buildAll(this.files);
+    this.globalPolicy = built.globalPolicy;
+    this.policies = built.policies;
+  }
+
+  /** Every policy for these file rules and the API rules, compiled aside; nothing is swapped. */
+  private async buildAll(files: FileRules): Promise<Built> {
+    const tenants = new Set([...files.tenants.keys(), ...this.apiRules.keys()]);
     const conflicts: Diagnostic[] = [];
     for (const [tenant, rules] of this.apiRules) {
       for (const rule of rules.values()) {
-        const owner = this.fileRuleOwner(tenant, rule.rule_id);
+        const owner = fileRuleOwnerIn(files, tenant, rule.rule_id);
         if (owner) {
           conflicts.push({
             severity: 'error', code: 'duplicate-rule-id', span: { file: owner, line: 1, col: 1 },
@@ -283,21 +316,19 @@ export class Engine {
       }
     }
     if (conflicts.length > 0) throw new RuleLoadError(conflicts);
-    let globalPolicy: TenantPolicy;
     const policies = new Map<string, TenantPolicy>();
     try {
-      globalPolicy = await buildPolicy(DEFAULT_TENANT, this.files.global, this.buildOptions());
-      for (const tenant of tenants) policies.set(tenant, await this.buildTenant(tenant, this.apiRules.get(tenant)));
+      const globalPolicy = await buildPolicy(DEFAULT_TENANT, files.global, this.buildOptions());
+      for (const tenant of tenants) policies.set(tenant, await this.buildTenant(tenant, this.apiRules.get(tenant), files));
+      return { globalPolicy, policies };
     } catch (err) {
       if (err instanceof CompileError) throw new RuleLoadError([compileDiagnostic(err, 'rules')]);
       throw err;
     }
-    this.globalPolicy = globalPolicy;
-    this.policies = policies;
   }
 
-  private buildTenant(tenant: string, api: ReadonlyMap<string, Rule> | undefined): Promise<TenantPolicy> {
-    const rules = [...this.files.global, ...(this.files.tenants.get(tenant) ?? []), ...(api?.values() ?? [])];
+  private buildTenant(tenant: string, api: ReadonlyMap<string, Rule> | undefined, files: FileRules = this.files): Promise<TenantPolicy> {
+    const rules = [...files.global, ...(files.tenants.get(tenant) ?? []), ...(api?.values() ?? [])];
     return buildPolicy(tenant, rules, this.buildOptions());
   }
 
@@ -307,9 +338,7 @@ export class Engine {
 
   /** The file a global or tenant file rule with this id comes from, if any. */
   private fileRuleOwner(tenant: string, ruleId: string): string | undefined {
-    const rule = this.files.global.find((r) => r.rule_id === ruleId)
-      ?? this.files.tenants.get(tenant)?.find((r) => r.rule_id === ruleId);
-    return rule?.source.file;
+    return fileRuleOwnerIn(this.files, tenant, ruleId);
   }
 
   private serialize<T>(change: () => Promise<T>): Promise<T> {

@@ -28,4 +28,23 @@ describe('Engine.reloadFiles beside API changes', () => {
     expect(ruleDiff(r.before('acme').rules, r.after('acme').rules)).toEqual([{ ruleId: 'more', op: 'put' }]);
     expect(r.after('acme').policyVersion).not.toBe(r.before('acme').policyVersion);
   });
+
+  it('runs beforeSwap with the new policies while the old ones still serve, and swaps nothing if it throws', async () => {
+    const engine = await createEngine({ rules: FILES });
+    const more = [...FILES, { path: 'tenants/acme/more.yaml', text: 'rule_id: more\nprohibited:\n  - message: no x\n    when: action.type == "x"\n' }];
+    const seen: string[] = [];
+    const r = await engine.reloadFiles(more, async (before, after, tenants) => {
+      // The audit entry is written here: a check made meanwhile is still under the old rules.
+      seen.push(`${(await engine.evaluate({ action: { type: 'x' } }, { tenant: 'acme' })).approved}`, after('acme').policyVersion, tenants.join());
+      expect(before('acme').policyVersion).toBe(engine.policy('acme').policyVersion);
+    });
+    if (!r.ok) throw new Error('reload refused');
+    expect(seen).toEqual(['true', r.after('acme').policyVersion, 'acme']);
+    expect((await engine.evaluate({ action: { type: 'x' } }, { tenant: 'acme' })).approved).toBe(false);
+
+    const version = engine.policy('acme').policyVersion;
+    await expect(engine.reloadFiles(FILES, async () => { throw new Error('log unavailable'); })).rejects.toThrow('log unavailable');
+    expect(engine.policy('acme').policyVersion).toBe(version);
+    expect((await engine.evaluate({ action: { type: 'x' } }, { tenant: 'acme' })).approved).toBe(false);
+  });
 });

@@ -288,8 +288,16 @@ export class NodeAuditStore implements AuditStore {
     try {
       const size = (await fh.stat()).size;
       const whole = await endOfLastLine(fh, size);
-      if (whole < size) await fh.truncate(whole);
-      const bytes = Buffer.from(JSON.stringify(cp) + '\n', 'utf8');
+      // After the last newline: a whole checkpoint that only lacks its newline gets it; a torn
+      // one is cut (glued to the next, neither would read as a checkpoint).
+      let tail = '';
+      if (whole < size) {
+        const rest = Buffer.alloc(size - whole);
+        await fh.read(rest, 0, rest.length, whole);
+        if (keptCheckpointLines(rest.toString('utf8')).length === 1) tail = '\n';
+        else await fh.truncate(whole);
+      }
+      const bytes = Buffer.from(tail + JSON.stringify(cp) + '\n', 'utf8');
       for (let off = 0; off < bytes.length;) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
       if (this.fsync === 'always') {
         await fh.datasync();
@@ -324,7 +332,28 @@ async function endOfLastLine(fh: FileHandle, size: number): Promise<number> {
   return 0;
 }
 
-/** Checkpoints kept beside a log; a torn last line (crash while writing one) is ignored. */
+/**
+ * The lines of a kept checkpoints file to read. After the last newline is either nothing, a
+ * line torn by a crash while writing it (ignored), or a whole checkpoint whose newline alone
+ * is missing: that one was signed and written, so it is kept (ignoring it would let the log
+ * it covers be changed unseen).
+ */
+export function keptCheckpointLines(text: string): string[] {
+  const lines = text.split('\n');
+  const tail = lines.pop()!;
+  if (tail !== '' && isCheckpoint(parseOrUndefined(tail))) lines.push(tail);
+  return lines;
+}
+
+function parseOrUndefined(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checkpoints kept beside a log (see keptCheckpointLines for its last line). */
 export async function readCheckpointFile(file: string): Promise<Checkpoint[]> {
   let text: string;
   try {
@@ -333,15 +362,8 @@ export async function readCheckpointFile(file: string): Promise<Checkpoint[]> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  const lines = text.split('\n');
-  lines.pop(); // the part after the last newline: empty, or torn
-  return lines.map((l, i) => {
-    let cp: unknown;
-    try {
-      cp = JSON.parse(l);
-    } catch {
-      cp = undefined;
-    }
+  return keptCheckpointLines(text).map((l, i) => {
+    const cp = parseOrUndefined(l);
     if (!isCheckpoint(cp)) throw new AuditStoreError(`\`${file}\` line ${i + 1} is not a checkpoint (SPEC §6 fields)`);
     return cp;
   });

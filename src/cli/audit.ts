@@ -10,8 +10,9 @@ import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodeCryptoBackend } from '../adapters/node-crypto.js';
 import { ED25519_FILE, readEd25519Jwk } from '../adapters/node-ed25519.js';
-import { NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
+import { keptCheckpointLines, NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
 import { SECRET_FILE } from '../adapters/node-secret.js';
+import { isCheckpoint } from '../audit/checkpoint.js';
 import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
 import { KeyError, KeyRing, hs256VerificationKeys, importEd25519Public, importHs256Secret } from '../receipt/keys.js';
 import { UsageError, parseArgs, stringFlag } from './args.js';
@@ -64,24 +65,27 @@ async function keyRing(dataDir: string | undefined, jwksFile: string | undefined
  * A checkpoint file: one JSON object (possibly pretty-printed), or JSON Lines of them. A line
  * that is not JSON is kept as text, so the verifier names it instead of the CLI crashing.
  */
+/** A kept checkpoints file, read as the store reads it: a torn last line is skipped. */
 async function readCheckpoints(file: string): Promise<unknown[]> {
   const text = await readOptional(file);
-  return text === undefined ? [] : parseCheckpoints(text);
+  return text === undefined ? [] : keptCheckpointLines(text).map(parseOrLine);
 }
 
+function parseOrLine(line: string): unknown {
+  try {
+    return JSON.parse(line) as unknown;
+  } catch {
+    return line;
+  }
+}
+
+/** A checkpoint saved by the caller (one JSON value) or several, one per line: every line counts. */
 function parseCheckpoints(text: string): unknown[] {
   try {
     return [JSON.parse(text) as unknown];
   } catch {
-    const lines = text.split('\n');
-    lines.pop(); // after the last newline: empty, or a checkpoint torn by a crash (the store ignores it too)
-    return lines.filter((l) => l.trim() !== '').map((l) => {
-      try {
-        return JSON.parse(l) as unknown;
-      } catch {
-        return l;
-      }
-    });
+    // The last line too when its newline is missing: a file the caller named must not pass unread.
+    return text.split('\n').filter((l) => l.trim() !== '').map(parseOrLine);
   }
 }
 
@@ -124,7 +128,7 @@ function report(io: CliIo, name: string, r: LogReport, unanchored: boolean): boo
     return true;
   }
   if (r.anchoredSize > 0) {
-    io.out(`${line}; entries ${r.anchoredSize + 1}–${r.size} are after the last checkpoint (their removal would leave no trace)\n`);
+    io.out(`${line}; entries ${r.anchoredSize + 1}–${r.size} are after the last checkpoint (not covered by a signed root: their removal, or an added rule change, would leave no trace)\n`);
     return true;
   }
   if (unanchored) {
@@ -173,6 +177,16 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
     io.err(`error: no audit log under \`${join(dataDir!, 'audit')}\`\n`);
     return 1;
   }
+  // A saved checkpoint that no verified log is checked against would pass unseen: one whose
+  // tenant's log is gone (removed whole) is the very case it was saved to catch.
+  savedCps.forEach((cp, i) => {
+    const name = `saved checkpoint ${i + 1} (\`${saved}\`)`;
+    if (!isCheckpoint(cp)) io.err(`error: ${name}: not a checkpoint (SPEC §6 fields)\n`);
+    else if (only !== undefined && cp.tenant !== only) io.err(`error: ${name}: of tenant \`${cp.tenant}\`, not \`${only}\` (give that tenant's checkpoint, or drop --tenant)\n`);
+    else if (!tenants.includes(cp.tenant)) io.err(`error: ${name}: tenant \`${cp.tenant}\` has no audit log under \`${join(dataDir!, 'audit')}\`: the log it covered was removed\n`);
+    else return;
+    ok = false;
+  });
   for (const tenant of tenants) {
     const dir = join(dataDir!, 'audit', tenantDirName(tenant));
     const kept = await readCheckpoints(join(dir, 'checkpoints.jsonl'));

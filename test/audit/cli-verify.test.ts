@@ -79,7 +79,7 @@ describe('mge audit verify', () => {
   it('passes a clean data dir and a clean export', async () => {
     const d = await run('verify', '--data', clean);
     expect(d).toMatchObject({ code: 0, err: '' });
-    expect(d.out).toMatch(/^tenant `acme`: ok: 10 entries, root [0-9a-f]{64}, 2 checkpoints verified; entries 9–10 are after the last checkpoint \(their removal would leave no trace\)\n$/);
+    expect(d.out).toMatch(/^tenant `acme`: ok: 10 entries, root [0-9a-f]{64}, 2 checkpoints verified; entries 9–10 are after the last checkpoint \(not covered by a signed root: their removal, or an added rule change, would leave no trace\)\n$/);
     const e = await run('verify', '--export', exportFile, '--checkpoint', savedCp, '--data', clean).catch(() => undefined);
     expect(e?.code).toBe(2); // --data and --export together is a usage error
     process.env.MGE_SECRET_KEY = SECRET;
@@ -100,6 +100,31 @@ describe('mge audit verify', () => {
     const r = await run('verify', '--data', clean, '--checkpoint', savedOlder);
     expect(r).toMatchObject({ code: 0, err: '' });
     expect(r.out).toContain('3 checkpoints verified');
+  });
+
+  it('fails on a saved checkpoint it cannot check: not one, another tenant\'s, or one whose log was removed', async () => {
+    const cp = JSON.parse(await readFile(savedCp, 'utf8')) as Checkpoint;
+    const file = join(base, 'unmatched-checkpoints.jsonl');
+    await writeFile(file, `${JSON.stringify(cp)}\n{"garbage":1}\nhello world\n${JSON.stringify({ ...cp, tenant: 'globex' })}`);
+    const r = await run('verify', '--data', clean, '--checkpoint', file);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe([
+      `error: saved checkpoint 2 (\`${file}\`): not a checkpoint (SPEC §6 fields)`,
+      `error: saved checkpoint 3 (\`${file}\`): not a checkpoint (SPEC §6 fields)`,
+      `error: saved checkpoint 4 (\`${file}\`): tenant \`globex\` has no audit log under \`${join(clean, 'audit')}\`: the log it covered was removed`,
+      '',
+    ].join('\n'));
+    // The last line counts although its newline is missing; --tenant names the log to check.
+    const other = await run('verify', '--data', clean, '--tenant', 'acme', '--checkpoint', file);
+    expect(other.err).toContain('saved checkpoint 4 (`' + file + '`): of tenant `globex`, not `acme`');
+    // A whole tenant's log removed: its saved checkpoint is what says so.
+    const dir = await tampered('log-removed', (l) => l);
+    await rm(join(dir, 'audit', 'acme'), { recursive: true });
+    await mkdir(join(dir, 'audit', 'globex'), { recursive: true });
+    await writeFile(join(dir, 'audit', 'globex', 'log.jsonl'), '');
+    const gone = await run('verify', '--data', dir, '--checkpoint', savedCp);
+    expect(gone.code).toBe(1);
+    expect(gone.err).toContain('tenant `acme` has no audit log');
   });
 
   it('reads a checkpoint from a pipe (read once), and refuses a file without one', async () => {
@@ -243,6 +268,12 @@ describe('mge audit verify', () => {
     expect(r.err).toBe('error: tenant `acme`: checkpoint 1: not a checkpoint (SPEC §6 fields)\n');
     await writeFile(file, `${first}\n${second}\n${second.slice(0, 30)}`);
     expect((await run('verify', '--data', dir)).code).toBe(0);
+    // A whole checkpoint without its newline is no torn line: it is checked (here: it covers
+    // more entries than the log holds, so the log lost entries).
+    await writeFile(file, `${first}\n${second}\n${JSON.stringify({ ...JSON.parse(second), tree_size: 99 })}`);
+    const whole = await run('verify', '--data', dir);
+    expect(whole.code).toBe(1);
+    expect(whole.err).toContain('checkpoint 3 (tree_size 99)');
   });
 
   it('usage errors exit 2', async () => {

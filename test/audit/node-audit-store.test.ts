@@ -107,6 +107,20 @@ describe('NodeAuditStore', () => {
     await s2.close();
   });
 
+  it('keeps a whole checkpoint that only lacks its newline (it was signed and written), and completes the line', async () => {
+    const cp = (n: number): Checkpoint => ({ tenant: 't', tree_size: n, root_hash: 'ab'.repeat(32), timestamp: '2026-11-26T00:00:00.000Z', alg: 'HS256', kid: 'k', signature: 'sig' });
+    const s = await NodeAuditStore.open(dir);
+    await s.appendCheckpoint(cp(1));
+    await s.appendCheckpoint(cp(2));
+    const file = join(dir, 'checkpoints.jsonl');
+    await writeFile(file, (await readFile(file, 'utf8')).slice(0, -1));
+    // Skipped as torn, the newest checkpoint would no longer hold the log to what it signed.
+    expect(await s.checkpoints()).toEqual([cp(1), cp(2)]);
+    await s.appendCheckpoint(cp(3));
+    expect(await readFile(file, 'utf8')).toBe([cp(1), cp(2), cp(3)].map((c) => JSON.stringify(c) + '\n').join(''));
+    await s.close();
+  });
+
   it('names the file and line of a damaged checkpoint, and cuts nothing while it cannot read them', async () => {
     const s = await NodeAuditStore.open(dir);
     await s.append(['{"a":1}']);

@@ -2,6 +2,7 @@
 // with node:crypto, behind the HTTP app's audit port.
 
 import { AuditLogs } from '../audit/logs.js';
+import { storedEntryProblem } from '../audit/verify.js';
 import { auditPort, type AuditPort } from '../http/audit-port.js';
 import type { Logger } from '../http/logger.js';
 import type { Signer } from '../receipt/sign.js';
@@ -22,6 +23,9 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsy
   });
   const logs = new AuditLogs(factory, {
     backend: nodeCryptoBackend, ...(opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),
+    // Entries past the latest checkpoint are checked as `mge audit verify` checks them, with
+    // the keys this server verifies receipts with (previous secrets included).
+    checkUncovered: (line, tenant) => storedEntryProblem(line, signer.keys, nodeCryptoBackend, tenant),
   });
   return auditPort(logs, signer);
 }

@@ -41,6 +41,13 @@ export class AuditEntryError extends Error {
 export interface AuditLogOptions {
   backend?: CryptoBackend;
   now?: () => number;
+  /**
+   * Checks, on opening, each stored entry the latest kept checkpoint does not cover (written
+   * after it: a crash before the next checkpoint, or lines added while the server was down),
+   * as `mge audit verify` would (`storedEntryProblem`); a problem refuses the log. Without it
+   * those entries are only parsed. A memory store has none; `mge serve` passes its keys.
+   */
+  checkUncovered?: (line: string, tenant: string) => Promise<string | undefined>;
 }
 
 /** The leaf form of an entry: top-level `explanation` is request data and never logged. */
@@ -100,6 +107,7 @@ export class AuditLog {
   /** Appends waiting for a duplicate check that reads entries back; later appends queue behind. */
   private checking: Promise<void> | undefined;
   private checkpointWrites: Promise<void> = Promise.resolve();
+  private checkpointsDone: Promise<unknown> = Promise.resolve();
 
   private readonly tree: MerkleTree;
 
@@ -126,7 +134,9 @@ export class AuditLog {
       // An entry the latest checkpoint covers is checked whole by its root below, so only
       // its id is read, from the decision's canonical prefix when it has one (half the
       // time of a restart went to parsing every line). Later entries are parsed whole.
-      const id = (index < log.lastCheckpointSize ? canonicalDecisionId(line) : undefined) ?? idOfLine(tenant, line, index);
+      const covered = index < log.lastCheckpointSize;
+      const id = (covered ? canonicalDecisionId(line) : undefined) ?? idOfLine(tenant, line, index);
+      if (!covered) await log.checkUncovered(line, index, id, opts.checkUncovered);
       if (id !== undefined) log.ids.set(id, index);
     }
     await log.tree.settled();
@@ -135,6 +145,25 @@ export class AuditLog {
     if (log.ids.lastId !== undefined) continueAfter(log.ids.lastId);
     await log.matchLatestCheckpoint(checkpoints);
     return log;
+  }
+
+  /**
+   * An entry no checkpoint covers yet is held to what an append would have accepted: its id
+   * not already logged, and (with `check`) the checks of `mge audit verify`. Otherwise a line
+   * added to the file while the server was down (a copied decision, another tenant's, one
+   * edited after signing) would be served in proofs and signed into the next checkpoint.
+   */
+  private async checkUncovered(line: string, index: number, id: string | undefined, check: AuditLogOptions['checkUncovered']): Promise<void> {
+    const where = `tenant \`${this.tenant}\`: stored entry ${index + 1} (after the latest checkpoint)`;
+    if (id !== undefined) {
+      const known = this.ids.known(id);
+      const earlier = known === false ? undefined : await this.ids.get(id);
+      if (known === true || earlier !== undefined) {
+        throw new AuditStoreError(`${where} repeats decision \`${id}\`${earlier !== undefined ? ` of entry ${earlier + 1}` : ''}: the log was changed (\`mge audit verify\` tells more)`);
+      }
+    }
+    const problem = await check?.(line, this.tenant);
+    if (problem !== undefined) throw new AuditStoreError(`${where}: ${problem}: the log was changed or damaged (\`mge audit verify\` tells more)`);
   }
 
   /**
@@ -294,6 +323,11 @@ export class AuditLog {
     return this.count;
   }
 
+  /** Entries accepted past the largest kept checkpoint (its size when it was decided). */
+  uncheckpointed(): number {
+    return this.count - Math.max(0, this.lastCheckpointSize);
+  }
+
   /** The size covered by every append that has resolved or will resolve successfully. */
   async durableSize(): Promise<number> {
     const n = this.count;
@@ -326,7 +360,14 @@ export class AuditLog {
   }
 
   /** A signed checkpoint covering every durable entry; kept in the store when the log grew. */
-  async checkpoint(signer: CheckpointSigner): Promise<Checkpoint> {
+  checkpoint(signer: CheckpointSigner): Promise<Checkpoint> {
+    const run = this.keepCheckpoint(signer);
+    // Closing waits for it: one started in the background must not be written after close.
+    this.checkpointsDone = Promise.all([this.checkpointsDone, run.catch(ignore)]);
+    return run;
+  }
+
+  private async keepCheckpoint(signer: CheckpointSigner): Promise<Checkpoint> {
     const tree_size = await this.durableSize();
     const root_hash = toHex(await this.tree.root(tree_size));
     const cp = await signer.signCheckpoint({ tenant: this.tenant, tree_size, root_hash, timestamp: new Date(this.now()).toISOString() });
@@ -370,6 +411,7 @@ export class AuditLog {
   async close(): Promise<void> {
     await this.checking;
     await this.appendsDone();
+    await this.checkpointsDone;
     await this.store.close();
   }
 }

@@ -69,6 +69,24 @@ async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: Cryp
 }
 
 /**
+ * What is wrong with one stored entry, checked alone as `verifyLog` checks it (strict,
+ * canonical JSON; a decision of this tenant with a valid receipt; a rule change with exactly
+ * its fields), or undefined. Duplicate ids and the tree are the caller's to check.
+ */
+export async function storedEntryProblem(line: string, keys: KeyRing, backend: CryptoBackend, tenant: string): Promise<string | undefined> {
+  let value: Json;
+  try {
+    value = parseStrictJson(line, WIDE);
+  } catch (err) {
+    return `not strict JSON: ${(err as Error).message}`;
+  }
+  const e = asObject(value);
+  if (e === undefined) return 'not a JSON object';
+  if (canonicalize(e) !== line) return 'not in canonical form (RFC 8785)';
+  return checkEntry(e, keys, backend, tenant);
+}
+
+/**
  * A copy of `s` that does not keep the line it came from alive: a parsed string may be a view
  * into its line, so keeping the id would keep the whole line (a kilobyte per entry).
  */

@@ -3,7 +3,7 @@
 // other than the one named, and the routes only ever name the caller's.
 
 import type { Checkpoint } from '../audit/checkpoint.js';
-import type { CheckpointSigner, ConsistencyProof, InclusionProof } from '../audit/log.js';
+import type { AuditLog, CheckpointSigner, ConsistencyProof, InclusionProof } from '../audit/log.js';
 import type { AuditLogs } from '../audit/logs.js';
 import { TreeSizeError } from '../audit/merkle-tree.js';
 import type { Decision, Json } from '../ir/types.js';
@@ -43,16 +43,36 @@ function ranged<T>(work: Promise<T>): Promise<T> {
   });
 }
 
+/**
+ * A checkpoint is kept, off the answer's path, once a log has this many entries past its last
+ * one: entries after the last checkpoint are what a restart checks one by one (~50 µs each)
+ * and what a checkpoint saved elsewhere cannot vouch for yet.
+ */
+export const CHECKPOINT_EVERY = 10_000;
+
 /** @example const audit = auditPort(new AuditLogs(new MemoryAuditStoreFactory()), signer) */
-export function auditPort(logs: AuditLogs, signer: CheckpointSigner): AuditPort {
+export function auditPort(logs: AuditLogs, signer: CheckpointSigner, opts: { checkpointEvery?: number } = {}): AuditPort {
+  const every = opts.checkpointEvery ?? CHECKPOINT_EVERY;
+  const keeping = new Set<AuditLog>();
+  /** Starts keeping a checkpoint when the log grew `every` entries past its last one (one at a time). */
+  const keepIfDue = (log: AuditLog): void => {
+    if (log.uncheckpointed() < every || keeping.has(log)) return;
+    keeping.add(log);
+    // A failure here is the log's own (its next append reports it), or a signer's, which the
+    // next checkpoint tries again; it never fails the decision that crossed the mark.
+    log.checkpoint(signer).catch(() => undefined).finally(() => keeping.delete(log));
+  };
   return {
     async append(tenant, entries) {
-      await (await logs.get(tenant)).appendMany(entries);
+      const log = await logs.get(tenant);
+      await log.appendMany(entries);
+      keepIfDue(log);
     },
     async appendSigned(tenant, signed) {
       const log = await logs.get(tenant);
       // Each call takes its index synchronously, so the log keeps the order of `signed`.
       await Promise.all(signed.map((s) => log.appendSigned(s)));
+      keepIfDue(log);
     },
     async size(tenant) {
       return (await logs.get(tenant)).durableSize();

@@ -1,0 +1,94 @@
+// `mge serve`'s audit log (openNodeAudit) on opening checks each entry after the latest kept
+// checkpoint as `mge audit verify` would: a line added or edited in the file while the server
+// was down (or between checkpoints) refuses the tenant's log instead of being served in proofs
+// and signed into the next checkpoint. The port keeps a checkpoint every so many entries, so
+// that tail stays short.
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openNodeAudit } from '../../src/adapters/node-audit.js';
+import { AuditLogs } from '../../src/audit/logs.js';
+import { MemoryAuditStoreFactory } from '../../src/audit/memory-store.js';
+import { auditPort } from '../../src/http/audit-port.js';
+import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import type { Decision, Json } from '../../src/ir/types.js';
+import { canonicalize } from '../../src/receipt/jcs.js';
+import { createSigner, type Signer } from '../../src/receipt/sign.js';
+
+const SECRET = 'tail-check-secret-with-more-than-32-bytes';
+let base: string;
+let clean: string;
+let signer: Signer;
+
+function decision(i: number, tenant = 'acme'): Decision {
+  return {
+    decision_id: `dec-${String(i).padStart(28, '0')}`, approved: i % 2 === 0, reasoning: 'All rules passed', rule_ids: [],
+    violations: [], warnings: [], tenant, policy_version: 'sha256:00', timestamp: '2026-11-26T10:30:00.000Z', action_hash: 'cd'.repeat(32),
+  };
+}
+const signed = async (d: Decision) => (await signer.sign(d)) as unknown as Json;
+
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'mge-tail-'));
+  clean = join(base, 'clean');
+  signer = await createSigner({ hs256Secret: SECRET, backend: nodeCryptoBackend });
+  const audit = await openNodeAudit(clean, signer);
+  for (let i = 1; i <= 3; i++) await audit.append('acme', [await signed(decision(i))]);
+  await audit.checkpoint('acme'); // covers 3
+  for (let i = 4; i <= 5; i++) await audit.append('acme', [await signed(decision(i))]);
+  await audit.append('acme', [{ kind: 'rule_change', rule_id: 'r1', op: 'put', policy_version: 'sha256:01', by: 'key-abc', timestamp: '2026-11-26T10:31:00.000Z' }]);
+  await audit.close();
+});
+afterAll(async () => { await rm(base, { recursive: true, force: true }); });
+
+/** A copy of the clean data dir with acme's log lines edited. */
+async function tampered(name: string, edit: (lines: string[]) => Promise<string[]> | string[]): Promise<string> {
+  const dir = join(base, name);
+  await cp(clean, dir, { recursive: true });
+  const file = join(dir, 'audit', 'acme', 'log.jsonl');
+  const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+  await writeFile(file, (await edit(lines)).map((l) => l + '\n').join(''));
+  return dir;
+}
+
+async function opening(dir: string): Promise<string> {
+  const audit = await openNodeAudit(dir, signer);
+  try {
+    return `size ${await audit.size('acme')}`;
+  } catch (err) {
+    return String(err);
+  } finally {
+    await audit.close().catch(() => undefined);
+  }
+}
+
+describe('openNodeAudit: entries after the latest checkpoint', () => {
+  it('opens a log whose uncovered entries are what the server appended', async () => {
+    expect(await opening(await tampered('as-is', (l) => l))).toBe('size 6');
+  });
+
+  it('refuses a repeated decision, another tenant\'s decision, a decision edited after signing, a non-canonical line and a rule change with another shape', async () => {
+    const cases: Array<[string, (l: string[]) => Promise<string[]> | string[], string]> = [
+      ['copy', (l) => [...l, l[1]], 'stored entry 7 (after the latest checkpoint) repeats decision `dec-0000000000000000000000000002` of entry 2'],
+      ['copy-uncovered', (l) => [...l, l[3]], 'repeats decision `dec-0000000000000000000000000004` of entry 4'],
+      ['other-tenant', async (l) => [...l, canonicalize(await signed(decision(9, 'globex')))], 'stored entry 7 (after the latest checkpoint): decision of tenant `globex` in the log of tenant `acme`'],
+      ['flipped', (l) => [...l.slice(0, 4), canonicalize({ ...JSON.parse(l[4]), approved: true }), l[5]], 'stored entry 5 (after the latest checkpoint): decision was changed after signing'],
+      ['reordered', (l) => { const { approved, ...rest } = JSON.parse(l[4]); return [...l.slice(0, 4), JSON.stringify({ ...rest, approved }), l[5]]; }, 'stored entry 5 (after the latest checkpoint): not in canonical form'],
+      ['rule-change', (l) => [...l.slice(0, 5), canonicalize({ ...JSON.parse(l[5]), note: 'x' })], 'stored entry 6 (after the latest checkpoint): rule change entry does not have exactly the SPEC §6 fields'],
+    ];
+    for (const [name, edit, expected] of cases) expect(await opening(await tampered(name, edit)), name).toContain(expected);
+  });
+});
+
+describe('auditPort: a checkpoint every `checkpointEvery` entries', () => {
+  it('keeps one in the background once a log grew that much past its last, bounding what a restart checks one by one', async () => {
+    const factory = new MemoryAuditStoreFactory();
+    const port = auditPort(new AuditLogs(factory), signer, { checkpointEvery: 5 });
+    for (let i = 1; i <= 12; i++) await port.appendSigned('acme', [await signer.signAudited(decision(i))]);
+    await port.append('acme', [{ kind: 'rule_change', rule_id: 'r1', op: 'put', policy_version: 'sha256:01', by: 'key-abc', timestamp: '2026-11-26T10:31:00.000Z' }]);
+    await port.close(); // waits for a checkpoint still being kept
+    const kept = (await factory.stores.get('acme')!.checkpoints()).map((c) => c.tree_size);
+    expect(kept).toEqual([5, 10]);
+  });
+});

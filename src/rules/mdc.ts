@@ -55,7 +55,8 @@ class MdcReader {
   private readonly description: { text: string; line: number }[] = [];
 
   constructor(text: string, private readonly file: string) {
-    this.lines = text.replace(/^\uFEFF/, '').split('\n').map((l) => l.replace(/\r$/, ''));
+    // Markdown ends a line at LF, CRLF or a lone CR; read as one line, a lone CR hid the bullets after it.
+    this.lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
   }
 
   read(): ReadResult {
@@ -98,12 +99,44 @@ class MdcReader {
       if (bullet && section !== 'other') this.bullet(section, bullet);
       bullet = undefined;
     };
+    let sectionLevel = 0;
+    /** Inside an HTML block: to the next blank line, or (`<pre>`, `<script>`…) to its closing tag. */
+    let html: 'blank' | 'raw' | undefined;
     for (let i = from; i < this.lines.length; i++) {
       const line = this.lines[i];
-      const fence = FENCE.exec(line);
+      const fence = fenceOpening(line, bullet ? bullet.parts[0].col - 1 : 0);
       if (fence) {
         flush();
         i = this.fence(i, fence, section);
+        continue;
+      }
+      // A clause heading inside a quote or a list item (`> ## Prohibited`, `- ## Required`) is a
+      // heading to Markdown, but this reader takes sections only from headings at the margin:
+      // read as text, its bullets would stay in the section above, enforced with the other sense.
+      // An HTML block (CommonMark: a line opening a block-level tag, to the next blank line) is
+      // HTML to Markdown: a `## Required` inside `<div>` … `</div>` is text, not a heading. Read
+      // as one it would flip the sense of the bullets after the block; so it is an error.
+      html = html === undefined ? htmlBlockStart(line) : html;
+      if (html !== undefined) {
+        const ends = html === 'blank' ? this.lines[i + 1] === undefined || this.lines[i + 1].trim() === '' : HTML_RAW_END.test(line);
+        // Read as if quoted: the same heading forms, ATX or over `---`.
+        const next = this.lines[i + 1];
+        const inside = nestedClauseHeading(`> ${line.trimStart()}`, next === undefined || ends ? undefined : `> ${next}`);
+        if (ends) html = undefined;
+        if (inside !== undefined) {
+          flush();
+          this.error(this.at(i, 0, line.length), 'mdc-html-heading',
+            `\`${inside}\` heading inside an HTML block: Markdown shows it as HTML text, not as a heading`,
+            `end the HTML block with a blank line before \`## ${inside}\`, or move the heading out of it`);
+          continue;
+        }
+      }
+      const nested = nestedClauseHeading(line, this.lines[i + 1]);
+      if (nested !== undefined) {
+        flush();
+        this.error(this.at(i, 0, line.length), 'mdc-nested-heading',
+          `\`${nested}\` heading inside a quote or a list item: clause sections are read only from headings at the margin`,
+          `write \`## ${nested}\` at the start of a line, outside the quote or list`);
         continue;
       }
       // An HTML comment block is not shown, so a clause commented out is not enforced either.
@@ -138,10 +171,11 @@ class MdcReader {
       const h = headingOf(line);
       const setext = h ? undefined : setextHeading(line, this.lines[i + 1], this.lines[i - 1]);
       const plainForm = setext !== undefined && !/^\s/.test(line) && (i === from || this.lines[i - 1].trim() === '' || headingOf(this.lines[i - 1]) !== undefined);
-      if (setext?.level === 2 && CLAUSE_TITLE.test(setext.title) && (section === 'other' || plainForm)) {
+      if (setext?.level === 2 && CLAUSE_TITLE.test(plainTitle(setext.title)) && (section === 'other' || plainForm)) {
         flush();
-        const clause = setext.title.toLowerCase() as 'prohibited' | 'required';
+        const clause = plainTitle(setext.title).toLowerCase() as 'prohibited' | 'required';
         section = clause;
+        sectionLevel = 2;
         this.clause(clause, this.at(i, 0, line.length));
         i++; // the underline belongs to the heading
         continue;
@@ -170,9 +204,12 @@ class MdcReader {
           this.nearClauseHeading(line, title, i); // `# Prohibited` as the title: its bullets are description
           continue;
         }
-        section = h.level >= 2 && CLAUSE_TITLE.test(title)
-          ? (title.toLowerCase() as Section)
-          : 'other';
+        const clauseTitle = h.level >= 2 && CLAUSE_TITLE.test(plainTitle(title));
+        // A deeper heading inside a clause section (`### Database` under `## Prohibited`) is a
+        // subsection: its bullets are the section's clauses, as the rendered outline shows.
+        if (!clauseTitle && section !== 'other' && h.level > sectionLevel) continue;
+        section = clauseTitle ? (plainTitle(title).toLowerCase() as Section) : 'other';
+        sectionLevel = h.level;
         if (section === 'other') {
           this.description.push({ text: line, line: i });
           this.nearClauseHeading(line, title, i);
@@ -204,20 +241,36 @@ class MdcReader {
     flush();
   }
 
-  /** Handles a fenced block starting at line `i`; returns the index of its closing line. */
-  private fence(i: number, m: RegExpExecArray, section: Section): number {
-    const marker = m[2];
+  /**
+   * Handles a fenced block starting at line `i`; returns the index of its last line. A fence
+   * opened indented (inside a list item) also ends where a line is indented less, as the item
+   * does in Markdown; one never closed is an error, since it would hide every clause after it.
+   */
+  private fence(i: number, m: { indent: number; marker: string; info: string }, section: Section): number {
     let end = i + 1;
-    while (end < this.lines.length && !closesFence(this.lines[end], marker)) end++;
-    if (CONDITIONS_INFO.test(m[3].trim())) {
-      this.conditionsBlock(i, end);
-      return end;
+    let closed = false;
+    for (; end < this.lines.length; end++) {
+      const l = this.lines[end];
+      if (closesFence(l, m.marker)) {
+        closed = true;
+        break;
+      }
+      if (m.indent > 0 && l.trim() !== '' && indentOf(l) < m.indent) break;
     }
-    this.nearConditionsFence(i, end, m[3].trim());
+    const last = closed ? end : end - 1;
+    if (CONDITIONS_INFO.test(m.info)) {
+      this.conditionsBlock(i, closed ? end : this.lines.length);
+      return last;
+    }
+    if (!closed && end >= this.lines.length) {
+      this.error(this.at(i, 0, this.lines[i].length), 'mdc-fence', 'this code fence is never closed, so everything after it would be code, not rules',
+        `end it with a line \`${m.marker}\``);
+    }
+    this.nearConditionsFence(i, end, m.info);
     if (section === 'other') {
-      for (let k = i; k <= Math.min(end, this.lines.length - 1); k++) this.description.push({ text: this.lines[k], line: k });
+      for (let k = i; k <= Math.min(last, this.lines.length - 1); k++) this.description.push({ text: this.lines[k], line: k });
     }
-    return end;
+    return last;
   }
 
   private conditionsBlock(open: number, close: number): void {
@@ -407,6 +460,88 @@ function setextHeading(line: string, next: string | undefined, previous: string 
   const tableRow = line.includes('|') && previous !== undefined && previous.includes('|');
   if (line.trim() === '' || BULLET.test(line) || THEMATIC_BREAK.test(line) || tableRow) return undefined;
   return { level: next.trim()[0] === '=' ? 1 : 2, title: line.trim(), col: line.length - line.trimStart().length };
+}
+
+function indentOf(line: string): number {
+  return line.length - line.trimStart().length;
+}
+
+/**
+ * A code fence opening (CommonMark): ``` or ~~~ indented at most 3 columns past the list item
+ * the line continues (`itemIndent`, 0 outside one), and for backticks an info string without
+ * a backtick. Deeper, it is an indented code block or a bullet's text; with a backtick in its
+ * info (```` ```rm -rf /``` ````) it is a code span, not a fence.
+ */
+function fenceOpening(line: string, itemIndent: number): { indent: number; marker: string; info: string } | undefined {
+  const m = FENCE.exec(line);
+  if (!m) return undefined;
+  const indent = m[1].length;
+  if (indent > itemIndent + 3 || (m[2][0] === '`' && m[3].includes('`'))) return undefined;
+  return { indent, marker: m[2], info: m[3].trim() };
+}
+
+/** A heading's text as it renders: inline HTML and comments, link syntax, emphasis and code marks dropped, entities decoded. */
+function plainTitle(title: string): string {
+  // A title that could read as a clause title is short; a long one is left as it is, which also
+  // keeps the patterns below (each scans ahead from every `<` or `[`) linear on hostile lines.
+  if (title.length > MAX_DECORATED_TITLE) return title;
+  return title
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<\/?[A-Za-z][^>]*>/g, '')
+    .replace(/!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])?/g, '$1')
+    .replace(/&#(\d{1,7});/g, (_, d: string) => safeCodePoint(Number(d)))
+    .replace(/&#[xX]([0-9a-fA-F]{1,6});/g, (_, h: string) => safeCodePoint(parseInt(h, 16)))
+    .replace(/&(amp|lt|gt|quot|apos|nbsp);/g, (_, n: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' })[n] ?? '')
+    .replace(/\\([!-/:-@[-`{-~])/g, '$1')
+    .replace(/[*_`~]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+function safeCodePoint(n: number): string {
+  return n > 0 && n <= 0x10ffff && !(n >= 0xd800 && n <= 0xdfff) ? String.fromCodePoint(n) : '\ufffd';
+}
+
+const HTML_RAW_START = /^ {0,3}<(?:script|pre|style|textarea)(?:[\s>]|$)/i;
+const HTML_RAW_END = /<\/(?:script|pre|style|textarea)>/i;
+const HTML_BLOCK_TAG = /^ {0,3}<\/?(?:address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|hr|html|iframe|legend|li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)(?:[\s>]|\/>|$)/i;
+
+/** Whether `line` opens an HTML block (CommonMark types 1 and 6), and what ends it. */
+function htmlBlockStart(line: string): 'blank' | 'raw' | undefined {
+  if (HTML_RAW_START.test(line)) return 'raw';
+  return HTML_BLOCK_TAG.test(line) ? 'blank' : undefined;
+}
+
+const MAX_DECORATED_TITLE = 200;
+/** Quotes and list items nested deeper than this are not looked into (each level copies the line). */
+const MAX_CONTAINER_DEPTH = 16;
+
+// Container markers before a line's content: a quote's `>`, a list item's `-`, `*`, `+`, `1.`.
+const CONTAINER_PREFIX = /^ {0,3}(?:>[ \t]?|(?:[-*+]|\d{1,9}[.)])[ \t]+)/;
+
+/**
+ * The clause title (`Prohibited` / `Required`) of a heading that sits inside a quote or a list
+ * item: `> ## Prohibited`, `- ## Required`, or such text over `---` in one. Undefined otherwise.
+ */
+function nestedClauseHeading(line: string, next: string | undefined): string | undefined {
+  let rest = line;
+  let nested = false;
+  let itemWidth = 0; // columns a list item's continuation lines are indented by
+  for (let m = CONTAINER_PREFIX.exec(rest), depth = 0; m && depth < MAX_CONTAINER_DEPTH; m = CONTAINER_PREFIX.exec(rest), depth++) {
+    rest = rest.slice(m[0].length);
+    nested = true;
+    if (!m[0].trimStart().startsWith('>')) itemWidth += m[0].length;
+  }
+  if (!nested) return undefined;
+  const h = headingOf(rest.trimStart());
+  let title = h && h.level >= 2 ? h.title : undefined;
+  if (title === undefined && next !== undefined && rest.trim() !== '') {
+    // Its underline is in the same container: after the quote's `>`, indented into the item.
+    const under = next.replace(/^(?: {0,3}>[ \t]?)+/, '');
+    if (/^[ \t]*-+[ \t]*$/.test(under) && indentOf(under) >= itemWidth && (itemWidth > 0 || under !== next)) title = rest.trim();
+  }
+  const plain = title === undefined ? '' : plainTitle(title);
+  return CLAUSE_TITLE.test(plain) ? SECTION_NAME[plain.toLowerCase() as 'prohibited' | 'required'] : undefined;
 }
 
 /** A line of only the fence's character, at least as many as opened it. */

@@ -149,7 +149,7 @@ describe('readMdc', () => {
     const text = '# Title\n## Prohibited actions\n- a `x == 1`\n## **Required**\n## Prohibitted\n# Required\n## Notes\n- run `npm test`\n## required\n';
     const r = readMdc(text, 't.mdc');
     expect(r.diagnostics.map((d) => `${d.span.line} ${d.severity} ${d.code}`)).toEqual([
-      '2 warning mdc-section-heading', '4 warning mdc-section-heading', '5 warning mdc-section-heading', '6 warning mdc-section-heading',
+      '2 warning mdc-section-heading', '5 warning mdc-section-heading', '6 warning mdc-section-heading',
     ]);
     expect(r.diagnostics[0].message).toBe('heading `## Prohibited actions` is not `## Prohibited`, so the bullets under it are description and never enforced');
   });
@@ -268,6 +268,55 @@ describe('readMdc', () => {
   });
 });
 
+// Markdown constructs a CommonMark renderer reads differently from a plain line reader; each
+// case here was a silent fail-open (or an inverted sense) found by comparing with markdown-it.
+describe('readMdc: what Markdown shows is what is enforced (or refused)', () => {
+  const clauses = (text: string) => {
+    const v = readMdc(text, 't.mdc').values[0];
+    const get = (k: string) => (v.kind === 'map' && v.entries.some((e) => e.key === k) ? plain(entry(v, k)) : []);
+    return { prohibited: get('prohibited'), required: get('required') };
+  };
+  const errors = (text: string) => readMdc(text, 't.mdc').diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.span.line} ${d.code}`);
+
+  it('ends lines at a lone CR, as Markdown does', () => {
+    expect(clauses('## Prohibited\n- No a `a`\r- No b `b`\n').prohibited).toEqual([{ message: 'No a', when: 'a' }, { message: 'No b', when: 'b' }]);
+  });
+
+  it('reads fences as CommonMark does: a backtick in the info, or indented past the item, is no fence', () => {
+    // ```rm -rf /``` is a code span in the bullet's text, not a fence hiding the rest of the file.
+    expect(clauses('## Prohibited\n- No shell such as\n  ```rm -rf /``` `a`\n- No b `b`\n## Required\n- c `c`\n')).toEqual({
+      prohibited: [{ message: 'No shell such as ```rm -rf /```', when: 'a' }, { message: 'No b', when: 'b' }], required: [{ message: 'c', check: 'c' }],
+    });
+    expect(clauses('## Prohibited\n- No a, see\n      ```\n- No b `b`\n').prohibited).toEqual([{ message: 'No b', when: 'b' }]);
+    expect(clauses('## Prohibited\n\n    ```\n- No a `a`\n').prohibited).toEqual([{ message: 'No a', when: 'a' }]);
+    // A fence opened in an item ends with the item (a line indented less).
+    expect(clauses('## Prohibited\n- No a `a`\n  ```\n  x\n- No b `b`\n  ```\n').prohibited).toEqual([{ message: 'No a', when: 'a' }, { message: 'No b', when: 'b' }]);
+  });
+
+  it('refuses a fence never closed: everything after it would be code, not rules', () => {
+    expect(errors('## Prohibited\n- No a `a`\n```sh\n- No b `b`\n')).toEqual(['3 mdc-fence']);
+  });
+
+  it('refuses a clause heading inside a quote, a list item or an HTML block (its sense would flip)', () => {
+    expect(errors('## Required\n- r `r`\n\n> **Note**\n> ## Prohibited\n\n- No a `a`\n')).toEqual(['5 mdc-nested-heading']);
+    expect(errors('## Required\n- r `r`\n\n- ## Prohibited\n  - No a `a`\n')).toEqual(['4 mdc-nested-heading']);
+    expect(errors('## Required\n- r `r`\n- Prohibited\n  ---\n  - No a `a`\n')).toEqual(['3 mdc-nested-heading']);
+    expect(errors('## Prohibited\n- p `p`\n\n<div>\n## Required\n</div>\n\n- No b `b`\n')).toEqual(['5 mdc-html-heading']);
+    // Outside those, the same text is fine: a bullet named Prohibited over a rule line is no heading.
+    expect(errors('## Prohibited\n- p `p`\n\n<div>note</div>\n\n## Required\n- r `r`\n')).toEqual([]);
+  });
+
+  it('reads a clause heading as it renders: markup, links and entities around the title', () => {
+    for (const heading of ['## <b>Prohibited</b>', '## [Prohibited](#p)', '## &#80;rohibited', '## **Prohibited**', '## Prohibit&#x65;d']) {
+      expect(clauses(`${heading}\n- No a \`a\`\n`).prohibited, heading).toEqual([{ message: 'No a', when: 'a' }]);
+    }
+  });
+
+  it('keeps a deeper heading inside a clause section as a subsection; one as high ends it', () => {
+    expect(clauses('## Prohibited\n### Database\n- No drops `a`\n## Notes\n- run `npm test`\n')).toEqual({ prohibited: [{ message: 'No drops', when: 'a' }], required: [] });
+  });
+});
+
 describe('hostile lines', () => {
   it('stays linear on long runs of spaces, backticks and punctuation', () => {
     const n = 50_000;
@@ -282,6 +331,12 @@ describe('hostile lines', () => {
       '```',
       '## Notes',
       '#'.repeat(n) + ' '.repeat(n),
+      '## ' + '<!--'.repeat(n) + ' x',
+      '## ' + '<a'.repeat(n) + ' [x'.repeat(n) + ' &#1'.repeat(n),
+      '> '.repeat(n) + '## Prohibited',
+      '- '.repeat(n) + 'Required',
+      '  ---',
+      '<div' + ' x'.repeat(n),
     ].join('\n');
     const t0 = performance.now();
     const r = readMdc(text, 'big.mdc');

@@ -109,8 +109,8 @@ export function validateRequest(value: unknown, limits: RequestLimits = DEFAULT_
   if (rawContext !== undefined && !isPlainObject(rawContext)) {
     throw new RequestError('`context` must be an object');
   }
-  if (audience !== undefined && typeof audience !== 'string') {
-    throw new RequestError('`audience` must be a string');
+  if (audience !== undefined && (typeof audience !== 'string' || audience === '')) {
+    throw new RequestError('`audience` must be a non-empty string: the id of the executor the receipt is for');
   }
   const request: CheckRequest = { action, context: (rawContext ?? {}) as CheckRequest['context'] };
   if (audience !== undefined) request.audience = audience;

@@ -25,7 +25,7 @@ export const SCHEMAS = {
         description: 'An object with a string `type`, or a bare string (shorthand for `{"type": s}`).',
       },
       context: { type: 'object', default: {} },
-      audience: { type: 'string', description: 'The executor the receipt is meant for.' },
+      audience: { type: 'string', minLength: 1, description: 'The executor the receipt is meant for.' },
     },
   },
   Violation: {
@@ -64,7 +64,12 @@ export const SCHEMAS = {
   BatchResponse: { type: 'object', required: ['decisions'], properties: { decisions: { type: 'array', items: ref('Decision') } } },
   VerifyRequest: {
     type: 'object', additionalProperties: false, required: ['decision'],
-    properties: { decision: ref('Decision'), action: {}, context: { type: 'object' }, audience: str },
+    properties: {
+      decision: ref('Decision'),
+      action: { oneOf: [{ type: 'string' }, { type: 'object', required: ['type'], properties: { type: str } }] },
+      context: { type: 'object' },
+      audience: { type: 'string', minLength: 1 },
+    },
   },
   VerifyResponse: {
     type: 'object', required: ['valid'],

@@ -37,7 +37,8 @@ describe('validateRequest (SPEC §2)', () => {
     expect(reason({})).toBe('`action` must be an object with a string `type`, or a string');
     expect(reason({ action: { type: 3 } })).toBe('`action.type` must be a string');
     expect(reason({ action: 'a', context: [] })).toBe('`context` must be an object');
-    expect(reason({ action: 'a', audience: 7 })).toBe('`audience` must be a string');
+    expect(reason({ action: 'a', audience: 7 })).toBe('`audience` must be a non-empty string: the id of the executor the receipt is for');
+    expect(reason({ action: 'a', audience: '' })).toBe('`audience` must be a non-empty string: the id of the executor the receipt is for');
   });
 
   it('enforces the limits and refuses values two parties could read differently', () => {

@@ -61,7 +61,12 @@ describe('POST /api/v1/receipts/verify', () => {
   });
 
   it('refuses a body of the wrong shape with 400', async () => {
-    for (const body of [[], { decision: 'x' }, { decision: {}, extra: 1 }, { decision: {}, audience: 3 }]) {
+    const wrong = [
+      [], { decision: 'x' }, { decision: {}, extra: 1 }, { decision: {}, audience: 3 }, { decision: {}, audience: '' },
+      // Shapes no check takes: refused as requests, not answered as another action's receipt.
+      { decision: {}, action: ACTION, context: null }, { decision: {}, action: ACTION, context: [] }, { decision: {}, action: 7 }, { decision: {}, action: { table: 'x' } },
+    ];
+    for (const body of wrong) {
       const res = await h.call('POST', VERIFY, { key: KEYS.acmeChecker, body });
       expect(res.status).toBe(400);
       await problem(res);

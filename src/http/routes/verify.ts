@@ -30,7 +30,13 @@ export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       }
       const { decision, action, context, audience } = body;
       if (!isObject(decision)) throw new BadRequest('`decision` must be the decision object as returned by the check');
-      if (audience !== undefined && typeof audience !== 'string') throw new BadRequest('`audience` must be a string');
+      if (audience !== undefined && (typeof audience !== 'string' || audience === '')) throw new BadRequest('`audience` must be a non-empty string: this executor\'s id');
+      // The shapes a check takes (SPEC §2): anything else could never match, so it is refused as
+      // the request it is, not answered as a receipt for another action.
+      if (context !== undefined && !isObject(context)) throw new BadRequest('`context` must be an object');
+      if (action !== undefined && typeof action !== 'string' && !(isObject(action) && typeof action.type === 'string')) {
+        throw new BadRequest('`action` must be an object with a string `type`, or a string');
+      }
       if (context !== undefined && action === undefined) {
         throw new BadRequest('`context` needs `action`: the receipt binds the two together (action_hash), so a context alone cannot be checked');
       }

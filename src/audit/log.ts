@@ -124,6 +124,16 @@ export class AuditLog {
 
   /** Opens a tenant's log, rebuilding the tree and the decision index from the store. */
   static async open(tenant: string, store: AuditStore, opts: AuditLogOptions = {}): Promise<AuditLog> {
+    try {
+      return await AuditLog.load(tenant, store, opts);
+    } catch (err) {
+      // A log that does not open leaves its store closed (its file handle is not left to GC).
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private static async load(tenant: string, store: AuditStore, opts: AuditLogOptions): Promise<AuditLog> {
     const backend = opts.backend ?? webCryptoBackend;
     const log = new AuditLog(tenant, store, backend.sha256, opts.now ?? Date.now);
     const checkpoints = await store.checkpoints();

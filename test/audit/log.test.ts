@@ -334,3 +334,19 @@ describe('reopening a checkpointed log', () => {
     }
   });
 });
+
+describe('a log that does not open', () => {
+  it('closes its store (its file handle is not left to the garbage collector), then reports why', async () => {
+    let closed = 0;
+    const store = new (class extends MemoryAuditStore {
+      override async close(): Promise<void> { closed++; }
+    })(['{"decision_id":"dec-1"}', 'not json']);
+    await expect(AuditLog.open('t', store)).rejects.toThrow('stored entry 2 (line 2 of its log) is not JSON');
+    expect(closed).toBe(1);
+    const good = new (class extends MemoryAuditStore {
+      override async close(): Promise<void> { closed++; }
+    })(['{"decision_id":"dec-1"}']);
+    await AuditLog.open('t', good);
+    expect(closed).toBe(1); // an open log keeps its store open
+  });
+});

@@ -53,6 +53,9 @@ describe('audit routes', () => {
     expect(old.tree_size).toBe(2);
     expect((await h.call('GET', `/api/v1/audit/proof/${ds[3].decision_id}?tree_size=2`, { key: KEYS.acmeAuditor })).status).toBe(404);
     expect((await h.call('GET', `/api/v1/audit/proof/${ds[0].decision_id}?tree_size=99`, { key: KEYS.acmeAuditor })).status).toBe(400);
+    for (const q of ['tree_size=02', 'tree_size=2&tree_size=3']) {
+      expect((await h.call('GET', `/api/v1/audit/proof/${ds[0].decision_id}?${q}`, { key: KEYS.acmeAuditor })).status, q).toBe(400);
+    }
   });
 
   it('gives consistency proofs between sizes', async () => {
@@ -62,7 +65,8 @@ describe('audit routes', () => {
     const cp5 = await get<Checkpoint>('/api/v1/audit/checkpoint');
     const p = await get<{ first: number; second: number; proof: string[] }>('/api/v1/audit/consistency?first=3&second=5');
     expect(await verifyConsistency(sha, 3, 5, fromHex(cp3.root_hash), fromHex(cp5.root_hash), p.proof.map(fromHex))).toBe(true);
-    for (const q of ['first=5&second=3', 'first=1&second=9', 'first=1', 'first=0&second=1']) {
+    // Also a number with another spelling (`03`, `+3`) and a parameter given twice (which one?).
+    for (const q of ['first=5&second=3', 'first=1&second=9', 'first=1', 'first=0&second=1', 'first=03&second=5', 'first=%2B3&second=5', 'first=3&second=5&second=4']) {
       const res = await h.call('GET', `/api/v1/audit/consistency?${q}`, { key: KEYS.acmeAuditor });
       expect(res.status, q).toBe(400);
       await problem(res);

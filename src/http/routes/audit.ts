@@ -1,7 +1,7 @@
 // Audit routes (SPEC §6, §8, role auditor), always on the caller's own tenant log: a decision
 // id from another tenant is simply not in it (404), whatever the caller guesses.
 
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { AuditStoreError } from '../../audit/store.js';
 import { AuditRangeError } from '../audit-port.js';
 import type { AppContext, HttpEnv } from '../deps.js';
@@ -16,8 +16,16 @@ function intParam(value: string | undefined, name: string, fallback: number | un
     if (fallback === undefined) throw new BadRequest(`the query parameter \`${name}\` is required`);
     return fallback;
   }
-  if (!/^\d{1,15}$/.test(value) || Number(value) < min) throw new BadRequest(`\`${name}\` must be an integer ≥ ${min}`);
+  // One spelling per number (no leading zeros, signs or exponents), as in the JSON we sign.
+  if (!/^(?:0|[1-9]\d{0,14})$/.test(value) || Number(value) < min) throw new BadRequest(`\`${name}\` must be an integer ≥ ${min}, in decimal without leading zeros`);
   return Number(value);
+}
+
+/** A query parameter given at most once: `?tree_size=10&tree_size=20` is refused, not read as its first. */
+function single(c: Context, name: string): string | undefined {
+  const all = c.req.queries(name);
+  if (all !== undefined && all.length > 1) throw new BadRequest(`the query parameter \`${name}\` is given ${all.length} times`);
+  return all?.[0];
 }
 
 function rangeErrors<T>(work: () => Promise<T>): Promise<T> {
@@ -48,8 +56,8 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
 
   app.get('/api/v1/audit', auditor, async (c) => {
     const { tenant } = c.get('principal');
-    const from = intParam(c.req.query('from'), 'from', 0, 0);
-    const limit = Math.min(intParam(c.req.query('limit'), 'limit', 100, 1), MAX_PAGE);
+    const from = intParam(single(c, 'from'), 'from', 0, 0);
+    const limit = Math.min(intParam(single(c, 'limit'), 'limit', 100, 1), MAX_PAGE);
     return c.json(await fromStore(tenant, async () => {
       const treeSize = await ctx.audit.size(tenant);
       const entries = from >= treeSize ? [] : await ctx.audit.entries(tenant, from, limit);
@@ -94,7 +102,7 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   app.get('/api/v1/audit/proof/:decision_id', auditor, async (c) => {
     const { tenant } = c.get('principal');
     const id = c.req.param('decision_id');
-    const treeSize = c.req.query('tree_size');
+    const treeSize = single(c, 'tree_size');
     const size = treeSize === undefined ? undefined : intParam(treeSize, 'tree_size', undefined, 1);
     const proof = await fromStore(tenant, () => rangeErrors(() => ctx.audit.proof(tenant, id, size)));
     if (proof === undefined) throw new NotFound(`no decision \`${id}\` in this tenant's log${size === undefined ? '' : ` within its first ${size} entries`}`);
@@ -103,8 +111,8 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
 
   app.get('/api/v1/audit/consistency', auditor, async (c) => {
     const { tenant } = c.get('principal');
-    const first = intParam(c.req.query('first'), 'first', undefined, 1);
-    const second = intParam(c.req.query('second'), 'second', undefined, 1);
+    const first = intParam(single(c, 'first'), 'first', undefined, 1);
+    const second = intParam(single(c, 'second'), 'second', undefined, 1);
     if (first > second) throw new BadRequest('`first` must not be larger than `second`');
     return c.json(await fromStore(tenant, () => rangeErrors(() => ctx.audit.consistency(tenant, first, second))));
   });

@@ -14,7 +14,7 @@ import { keptCheckpointLines, NodeAuditStoreFactory, scanLines, tenantDirName } 
 import { SECRET_FILE } from '../adapters/node-secret.js';
 import { isCheckpoint } from '../audit/checkpoint.js';
 import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
-import { KeyError, KeyRing, hs256VerificationKeys, importEd25519Public, importHs256Secret } from '../receipt/keys.js';
+import { KeyError, KeyRing, hs256VerificationKeys, importEd25519Public, importHs256Secret, importJwksKey } from '../receipt/keys.js';
 import { UsageError, parseArgs, stringFlag } from './args.js';
 
 export interface CliIo {
@@ -49,7 +49,7 @@ async function keyRing(dataDir: string | undefined, jwksFile: string | undefined
   if (jwksFile !== undefined) {
     const jwks = JSON.parse(await readFile(jwksFile, 'utf8')) as { keys?: JsonWebKey[] };
     for (const k of jwks.keys ?? []) {
-      const key = await importEd25519Public(k);
+      const key = await importJwksKey(k);
       // Two different keys under one kid: say so, rather than let one silently replace the other.
       const known = ring.get(key.kid);
       if (known !== undefined && known.publicJwk?.x !== key.publicJwk?.x) {

@@ -146,6 +146,20 @@ export async function importEd25519Public(jwk: JsonWebKey & { kid?: string }, ki
   return { kid: id, alg: 'Ed25519', key, publicJwk: { ...pub, kid: id, alg: 'Ed25519', use: 'sig' } as JsonWebKey };
 }
 
+/**
+ * A verification key from one key of a JWKS (`GET /api/v1/keys`, `--jwks`): public, for
+ * signatures, EdDSA. A JWKS holding a private key (`d`) is refused, since whoever holds it can
+ * sign; so is a key labelled for another use or algorithm, rather than used regardless.
+ */
+export async function importJwksKey(jwk: JsonWebKey & { kid?: string }): Promise<VerificationKey> {
+  const what = `JWKS key${typeof jwk.kid === 'string' ? ` \`${jwk.kid}\`` : ''}`;
+  if (jwk.d !== undefined) throw new KeyError(`${what} holds a private key (\`d\`): a verifier is given the public key only (as GET /api/v1/keys serves it)`);
+  if (jwk.alg !== undefined && jwk.alg !== 'EdDSA' && jwk.alg !== 'Ed25519') throw new KeyError(`${what} is labelled \`alg\` ${JSON.stringify(jwk.alg)}, not EdDSA`);
+  if (jwk.use !== undefined && jwk.use !== 'sig') throw new KeyError(`${what} is labelled \`use\` ${JSON.stringify(jwk.use)}, not sig`);
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) throw new KeyError(`${what} has \`key_ops\` without verify`);
+  return importEd25519Public(jwk);
+}
+
 /** Signing and verification keys from a private Ed25519 JWK. */
 export async function importEd25519Private(jwk: Ed25519PrivateJwk, kid?: string): Promise<{ signing: SigningKey; verification: VerificationKey }> {
   const { x, d } = checkOkp(jwk, true);
@@ -165,6 +179,6 @@ export async function toKeyRing(keys: VerificationKeys): Promise<KeyRing> {
     const { verification } = typeof s === 'string' ? await importHs256Secret(s) : await importHs256Secret(s.secret, s.kid);
     ring.add(verification);
   }
-  for (const jwk of keys.jwks?.keys ?? []) ring.add(await importEd25519Public(jwk));
+  for (const jwk of keys.jwks?.keys ?? []) ring.add(await importJwksKey(jwk));
   return ring;
 }

@@ -48,6 +48,19 @@ describe('verifyReceipt (offline)', () => {
     expect(await v({ ...signed, receipt: { ...signed.receipt, nonce: 'x' } }, {})).toBe('malformed');
   });
 
+  it('refuses a JWKS key that is private, or labelled for another use or algorithm', async () => {
+    const privateJwk = await generateEd25519Jwk();
+    const signer = await createSigner({ ed25519: { privateJwk } });
+    const signed = await signer.sign(await decision());
+    const [pub] = signer.jwks().keys;
+    for (const [bad, says] of [
+      [{ ...pub, d: privateJwk.d }, 'holds a private key'], [{ ...pub, alg: 'HS256' }, '`alg` "HS256"'], [{ ...pub, use: 'enc' }, '`use` "enc"'], [{ ...pub, key_ops: ['sign'] }, 'key_ops'],
+    ] as const) {
+      await expect(verifyReceipt(signed, { jwks: { keys: [bad as JsonWebKey] } }), says).rejects.toThrow(says);
+    }
+    await expect(verifyReceipt(signed, { jwks: { keys: [pub] } })).resolves.toMatchObject({ valid: true });
+  });
+
   it('refuses a `now` or `skewMs` it cannot use, so a NaN never switches the expiry check off', async () => {
     const signed = await (await createSigner({ hs256Secret: secret, ttlMs: 1000 })).sign(await decision());
     const late = Date.now() + 3_600_000;

@@ -41,8 +41,17 @@ export const DEFAULT_JSON_LIMITS: Readonly<JsonLimits> = Object.freeze({
  */
 export function jsonLimits(given: Partial<JsonLimits> = {}): JsonLimits {
   const limits = { ...DEFAULT_JSON_LIMITS };
-  for (const [name, value] of Object.entries(given) as Array<[keyof JsonLimits, number | undefined]>) {
-    if (value !== undefined) limits[name] = value;
+  for (const [name, value] of Object.entries(given) as Array<[keyof JsonLimits, unknown]>) {
+    // A misspelt name would leave its limit at the default, and NaN would switch it off (every
+    // comparison with NaN is false): both refused where they are set.
+    if (!Object.hasOwn(DEFAULT_JSON_LIMITS, name)) {
+      throw new RangeError(`unknown JSON limit \`${name}\`; the limits are ${Object.keys(DEFAULT_JSON_LIMITS).join(', ')}`);
+    }
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      throw new RangeError(`JSON limit \`${name}\` must be a whole number of at least 1, got ${typeof value === 'number' ? value : typeof value}`);
+    }
+    limits[name] = value;
   }
   return limits;
 }

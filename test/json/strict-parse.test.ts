@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { JsonInputError, parseStrictJson, type JsonInputReason } from '../../src/json/strict-parse.js';
+import { DEFAULT_JSON_LIMITS, JsonInputError, jsonLimits, parseStrictJson, type JsonInputReason } from '../../src/json/strict-parse.js';
+import { harness } from '../http/harness.js';
 
 function reasonOf(text: string, limits?: Parameters<typeof parseStrictJson>[1]): JsonInputReason | 'ok' {
   try {
@@ -117,5 +118,20 @@ describe('parseStrictJson', () => {
     }
     expect(errorOf('[1,]').message).toBe('unexpected `]` at offset 3');
     expect(errorOf('{"a":1} x').message).toBe('unexpected `x` after the JSON value at offset 8');
+  });
+});
+
+describe('jsonLimits', () => {
+  it('keeps defaults for undefined, and refuses a misspelt name or a limit that would not hold (NaN, 0, fractions)', () => {
+    expect(jsonLimits({ maxDepth: 8, maxBytes: undefined })).toEqual({ ...DEFAULT_JSON_LIMITS, maxDepth: 8 });
+    expect(() => jsonLimits({ maxBodyBytes: 10 } as never)).toThrow('unknown JSON limit `maxBodyBytes`');
+    for (const bad of [NaN, 0, -1, 1.5, Infinity, '10']) expect(() => jsonLimits({ maxBytes: bad as number }), String(bad)).toThrow('must be a whole number');
+    // NaN would have switched the size limit off: every comparison with it is false.
+    expect(() => parseStrictJson('[1]', { maxBytes: NaN })).toThrow(RangeError);
+  });
+
+  it('is what createApp applies: a bad limit stops it at construction', async () => {
+    await expect(harness({ limits: { maxBytes: NaN } })).rejects.toThrow('JSON limit `maxBytes`');
+    await expect(harness({ limits: { maxBodyBytes: 1 } as never })).rejects.toThrow('unknown JSON limit');
   });
 });

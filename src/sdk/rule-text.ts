@@ -30,9 +30,16 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** What the MDC reader strips between a message and its expression (src/rules/mdc-bullets.ts). */
 const JOINING_END = /[\s:;,—–-]$/;
 
+/**
+ * Text that opens a block of its own in Markdown (a heading, quote, list item, fence or HTML
+ * block): inside a bullet it would nest that block there, which the MDC reader refuses or reads
+ * differently (`- ## Required` is a heading inside a list item).
+ */
+const BLOCK_START = /^(?:#{1,6}(?:\s|$)|>|[-*+](?:\s|$)|\d{1,9}[.)](?:\s|$)|`{3}|~{3}|<)/;
+
 /** Markdown keeps this text as is when it is a heading or a bullet's message. */
 function plainLine(s: string): boolean {
-  return s !== '' && s === s.trim() && !CONTROL.test(s);
+  return s !== '' && s === s.trim() && !CONTROL.test(s) && !BLOCK_START.test(s);
 }
 
 function headingSafe(name: string): boolean {

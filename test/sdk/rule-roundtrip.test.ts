@@ -127,4 +127,13 @@ describe('RuleBuilder round trip', () => {
     expect(mdcClauses.bullets).toBeGreaterThan(40);
     expect(mdcClauses.frontMatter).toBeGreaterThan(40);
   });
+
+  it('keeps text that would open a Markdown block (a heading, quote, list item, fence, HTML) out of the bullets', () => {
+    for (const text of ['## Required', '> ## Prohibited', '1) ## Required', '- x', '```js', '~~~', '<div>', '# Title']) {
+      const b = new RuleBuilder().createRule({ ruleId: 'r', name: 'R' });
+      b.addAdvisory('r', text).addProhibited('r', text, 'action.type == "x"');
+      const built = b.toRule('r');
+      expect(placeless(read(b.toMdc('r'), 'mdc')), text).toEqual(placeless(built));
+    }
+  });
 });

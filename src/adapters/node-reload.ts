@@ -47,7 +47,9 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
    */
   async function record(before: PoliciesAt, after: PoliciesAt, tenantsAfter: string[]): Promise<void> {
     const timestamp = new Date(now()).toISOString();
-    const tenants = [...new Set([...opts.callerTenants, ...engine.tenants(), ...tenantsAfter, ...(await audit.tenants())])].sort();
+    // The logs on disk may not be listable (a failed store): the reload still goes live.
+    const logged = await audit.tenants().catch((err: unknown) => (logger.error('rule reload: audit logs not listed', { error: err }), []));
+    const tenants = [...new Set([...opts.callerTenants, ...engine.tenants(), ...tenantsAfter, ...logged])].sort();
     for (const tenant of tenants) {
       const policy = after(tenant);
       const entries = ruleDiff(before(tenant).rules, policy.rules).map((c) => ruleChangeEntry(c.ruleId, c.op, policy.policyVersion, 'rules-dir', timestamp));

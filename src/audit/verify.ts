@@ -53,7 +53,10 @@ function asObject(v: Json): { [k: string]: Json } | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : undefined;
 }
 
-async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: CryptoBackend, tenant: string | undefined): Promise<string | undefined> {
+/** What to do with a receipt signed by a key not in the ring: a problem (the verifier), or tell and go on. */
+type OnUnknownKey = ((kid: string) => void) | undefined;
+
+async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: CryptoBackend, tenant: string | undefined, onUnknownKey?: OnUnknownKey): Promise<string | undefined> {
   if (e.kind === 'rule_change') {
     return Object.keys(e).sort().join() === RULE_CHANGE_FIELDS ? undefined : 'rule change entry does not have exactly the SPEC §6 fields';
   }
@@ -62,8 +65,9 @@ async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: Cryp
   const receipt = asObject(e.receipt ?? null);
   if (receipt === undefined) return 'decision has no receipt';
   const sig = await verifySignedObject(receipt, keys, backend);
-  if (sig === 'unknown_kid') return `receipt key \`${String(receipt.kid)}\` is unknown (give its key with --jwks, MGE_SECRET_KEY or MGE_PREVIOUS_SECRET_KEYS)`;
-  if (sig !== 'ok') return sig === 'malformed' ? 'receipt is malformed' : 'receipt signature does not verify';
+  if (sig === 'unknown_kid' && onUnknownKey === undefined) return `receipt key \`${String(receipt.kid)}\` is unknown (give its key with --jwks, MGE_SECRET_KEY or MGE_PREVIOUS_SECRET_KEYS)`;
+  if (sig === 'unknown_kid') onUnknownKey?.(String(receipt.kid));
+  if (sig !== 'ok' && sig !== 'unknown_kid') return sig === 'malformed' ? 'receipt is malformed' : 'receipt signature does not verify';
   if ((await computeDecisionHash(e, backend)) !== receipt.decision_hash) return 'decision was changed after signing (decision_hash does not match)';
   return undefined;
 }
@@ -71,9 +75,11 @@ async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: Cryp
 /**
  * What is wrong with one stored entry, checked alone as `verifyLog` checks it (strict,
  * canonical JSON; a decision of this tenant with a valid receipt; a rule change with exactly
- * its fields), or undefined. Duplicate ids and the tree are the caller's to check.
+ * its fields), or undefined. Duplicate ids and the tree are the caller's to check. With
+ * `onUnknownKey`, a receipt signed by a key not in `keys` is told to it instead (a key rotated
+ * away: the rest of the entry, its decision_hash included, is still checked).
  */
-export async function storedEntryProblem(line: string, keys: KeyRing, backend: CryptoBackend, tenant: string): Promise<string | undefined> {
+export async function storedEntryProblem(line: string, keys: KeyRing, backend: CryptoBackend, tenant: string, onUnknownKey?: (kid: string) => void): Promise<string | undefined> {
   let value: Json;
   try {
     value = parseStrictJson(line, WIDE);
@@ -83,7 +89,7 @@ export async function storedEntryProblem(line: string, keys: KeyRing, backend: C
   const e = asObject(value);
   if (e === undefined) return 'not a JSON object';
   if (canonicalize(e) !== line) return 'not in canonical form (RFC 8785)';
-  return checkEntry(e, keys, backend, tenant);
+  return checkEntry(e, keys, backend, tenant, onUnknownKey);
 }
 
 /**

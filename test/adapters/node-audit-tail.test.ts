@@ -81,6 +81,30 @@ describe('openNodeAudit: entries after the latest checkpoint', () => {
   });
 });
 
+describe('openNodeAudit: uncovered entries signed by a key the server no longer holds', () => {
+  it('opens them unverified and says so once (a rotation is allowed), but still refuses one edited after signing', async () => {
+    const rotated = await createSigner({ hs256Secret: 'another-secret-with-more-than-32-bytes-!!', backend: nodeCryptoBackend });
+    const warnings: Array<[string, unknown]> = [];
+    const logger = { info: () => undefined, error: () => undefined, warn: (msg: string, fields?: unknown) => void warnings.push([msg, fields]) };
+    const open = async (dir: string) => {
+      const audit = await openNodeAudit(dir, rotated, { logger: logger as never });
+      try {
+        return `size ${await audit.size('acme')}`;
+      } catch (err) {
+        return String(err);
+      } finally {
+        await audit.close().catch(() => undefined);
+      }
+    };
+    expect(await open(await tampered('rotated', (l) => l))).toBe('size 6');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0][0]).toContain('signed with a key this server does not hold');
+    expect(warnings[0][1]).toMatchObject({ tenant: 'acme', kid: signer.kid });
+    const flipped = await tampered('rotated-flipped', (l) => [...l.slice(0, 4), canonicalize({ ...JSON.parse(l[4]), approved: true }), l[5]]);
+    expect(await open(flipped)).toContain('stored entry 5 (after the latest checkpoint): decision was changed after signing');
+  });
+});
+
 describe('auditPort: a checkpoint every `checkpointEvery` entries', () => {
   it('keeps one in the background once a log grew that much past its last, bounding what a restart checks one by one', async () => {
     const factory = new MemoryAuditStoreFactory();

@@ -350,3 +350,17 @@ describe('a log that does not open', () => {
     expect(closed).toBe(1); // an open log keeps its store open
   });
 });
+
+describe('checkpoints kept one after another', () => {
+  it('leave nothing behind: what close waits for settles to nothing, not to every checkpoint made', async () => {
+    const signer = await createSigner({ hs256Secret: 'checkpoint-chain-secret-with-32-bytes-plus' });
+    const log = await AuditLog.open('t', new MemoryAuditStore());
+    for (let i = 0; i < 3; i++) {
+      await log.append({ decision_id: `dec-${i}` });
+      await log.checkpoint(signer);
+    }
+    // Resolved to the checkpoints, this chain held every checkpoint ever made (a leak a review
+    // measured: 80 000 GET /audit/checkpoint, +43 MB).
+    expect(await (log as unknown as { checkpointsDone: Promise<unknown> }).checkpointsDone).toBeUndefined();
+  });
+});

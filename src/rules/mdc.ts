@@ -9,7 +9,7 @@
 
 import type { Diagnostic, Span } from '../ir/types.js';
 import { editDistance } from '../diagnostics/did-you-mean.js';
-import { readBullet, type BulletLines } from './mdc-bullets.js';
+import { readBullet, trailingCodeSpan, type BulletLines } from './mdc-bullets.js';
 import { rawGet, type RawEntry, type RawValue, type ReadResult } from './raw.js';
 import { readYaml } from './yaml.js';
 
@@ -99,12 +99,46 @@ class MdcReader {
       if (bullet && section !== 'other') this.bullet(section, bullet);
       bullet = undefined;
     };
-    let sectionLevel = 0;
+    /** Content columns of the list items the lines are in (CommonMark containers; a blank line keeps them). */
+    const items: number[] = [];
     /** Inside an HTML block: to the next blank line, or (`<pre>`, `<script>`…) to its closing tag. */
     let html: 'blank' | 'raw' | undefined;
+    /** The level of the clause section's heading. */
+    let sectionLevel = 0;
+    /** A subsection heading that ended a clause section, until a heading ends it in turn. */
+    let subsection: { title: string; section: 'prohibited' | 'required'; warned: boolean } | undefined;
     for (let i = from; i < this.lines.length; i++) {
       const line = this.lines[i];
-      const fence = fenceOpening(line, bullet ? bullet.parts[0].col - 1 : 0);
+      const blank = line.trim() === '';
+      const listItem = BULLET.exec(line);
+      if (!blank) {
+        const indent = indentOf(line);
+        while (items.length > 0 && items[items.length - 1] > indent) items.pop();
+        if (listItem) items.push(line.length - listItem[3].length);
+      }
+      // An HTML block (CommonMark types 1 and 6: a line opening a block-level tag, to the next
+      // blank line, or `<pre>` … `</pre>`) is HTML to Markdown: a `## Required` or
+      // `<h2>Required</h2>` there is no section heading here, and a ``` there opens no fence.
+      // A clause heading in one is an error: read as text, or as a heading, one of the two
+      // would flip the sense of the bullets after the block.
+      let htmlLine = false;
+      if (html === 'blank' && blank) html = undefined;
+      else if (html !== undefined || (html = htmlBlockStart(line, i === from || this.lines[i - 1].trim() === '')) !== undefined) {
+        htmlLine = true;
+        const next = this.lines[i + 1];
+        const lastLine = html === 'blank' ? next === undefined || next.trim() === '' : HTML_RAW_END.test(line);
+        const inside = htmlClauseHeading(line) ?? nestedClauseHeading(`> ${line.trimStart()}`, next === undefined || lastLine ? undefined : `> ${next}`);
+        if (html === 'raw' && lastLine) html = undefined;
+        if (inside !== undefined) {
+          flush();
+          this.error(this.at(i, 0, line.length), 'mdc-html-heading',
+            `\`${inside}\` heading inside an HTML block: Markdown shows it as HTML, not as a section of this rule`,
+            `end the HTML block with a blank line before \`## ${inside}\`, or move the heading out of it`);
+          continue;
+        }
+      }
+      const itemIndent = items.length > 0 ? items[items.length - 1] : 0;
+      const fence = htmlLine ? undefined : fenceIn(line, itemIndent, listItem);
       if (fence) {
         flush();
         i = this.fence(i, fence, section);
@@ -113,25 +147,7 @@ class MdcReader {
       // A clause heading inside a quote or a list item (`> ## Prohibited`, `- ## Required`) is a
       // heading to Markdown, but this reader takes sections only from headings at the margin:
       // read as text, its bullets would stay in the section above, enforced with the other sense.
-      // An HTML block (CommonMark: a line opening a block-level tag, to the next blank line) is
-      // HTML to Markdown: a `## Required` inside `<div>` … `</div>` is text, not a heading. Read
-      // as one it would flip the sense of the bullets after the block; so it is an error.
-      html = html === undefined ? htmlBlockStart(line) : html;
-      if (html !== undefined) {
-        const ends = html === 'blank' ? this.lines[i + 1] === undefined || this.lines[i + 1].trim() === '' : HTML_RAW_END.test(line);
-        // Read as if quoted: the same heading forms, ATX or over `---`.
-        const next = this.lines[i + 1];
-        const inside = nestedClauseHeading(`> ${line.trimStart()}`, next === undefined || ends ? undefined : `> ${next}`);
-        if (ends) html = undefined;
-        if (inside !== undefined) {
-          flush();
-          this.error(this.at(i, 0, line.length), 'mdc-html-heading',
-            `\`${inside}\` heading inside an HTML block: Markdown shows it as HTML text, not as a heading`,
-            `end the HTML block with a blank line before \`## ${inside}\`, or move the heading out of it`);
-          continue;
-        }
-      }
-      const nested = nestedClauseHeading(line, this.lines[i + 1]);
+      const nested = htmlLine ? undefined : nestedClauseHeading(line, this.lines[i + 1]);
       if (nested !== undefined) {
         flush();
         this.error(this.at(i, 0, line.length), 'mdc-nested-heading',
@@ -168,14 +184,15 @@ class MdcReader {
       // other context there (continuing a bullet or a paragraph, indented) is the error below:
       // Markdown may read it as a heading or as text over a rule line, and a wrong guess would
       // move or drop clauses. A blank line before the `---` makes it a rule line for everyone.
-      const h = headingOf(line);
-      const setext = h ? undefined : setextHeading(line, this.lines[i + 1], this.lines[i - 1]);
+      const h = htmlLine ? undefined : headingOf(line);
+      const setext = h || htmlLine ? undefined : setextHeading(line, this.lines[i + 1], this.lines[i - 1]);
       const plainForm = setext !== undefined && !/^\s/.test(line) && (i === from || this.lines[i - 1].trim() === '' || headingOf(this.lines[i - 1]) !== undefined);
       if (setext?.level === 2 && CLAUSE_TITLE.test(plainTitle(setext.title)) && (section === 'other' || plainForm)) {
         flush();
         const clause = plainTitle(setext.title).toLowerCase() as 'prohibited' | 'required';
         section = clause;
         sectionLevel = 2;
+        subsection = undefined;
         this.clause(clause, this.at(i, 0, line.length));
         i++; // the underline belongs to the heading
         continue;
@@ -205,15 +222,21 @@ class MdcReader {
           continue;
         }
         const clauseTitle = h.level >= 2 && CLAUSE_TITLE.test(plainTitle(title));
-        // A deeper heading inside a clause section (`### Database` under `## Prohibited`) is a
-        // subsection: its bullets are the section's clauses, as the rendered outline shows.
-        if (!clauseTitle && section !== 'other' && h.level > sectionLevel) continue;
+        // Any other heading ends a clause section (SPEC §3.3: the bullets of `## Prohibited`),
+        // a subsection too: its bullets are often examples. One that holds what reads as clauses
+        // is warned about below (`mdc-subsection`).
+        const deeper = !clauseTitle && section !== 'other' && h.level > sectionLevel;
+        const from = section;
         section = clauseTitle ? (plainTitle(title).toLowerCase() as Section) : 'other';
-        sectionLevel = h.level;
+        subsection = undefined;
         if (section === 'other') {
           this.description.push({ text: line, line: i });
-          this.nearClauseHeading(line, title, i);
-        } else this.clause(section, this.at(i, 0, line.length));
+          const near = this.nearClauseHeading(line, title, i);
+          if (deeper && !near) subsection = { title: line.trim(), section: from as 'prohibited' | 'required', warned: false };
+        } else {
+          sectionLevel = h.level;
+          this.clause(section, this.at(i, 0, line.length));
+        }
         continue;
       }
       const id = RULE_ID_LINE.exec(line);
@@ -224,9 +247,18 @@ class MdcReader {
       }
       if (section === 'other') {
         this.description.push({ text: line, line: i });
+        if (subsection && !subsection.warned && listItem && trailingCodeSpan(listItem[3]) !== undefined) {
+          subsection.warned = true;
+          this.diagnostics.push({
+            severity: 'warning', code: 'mdc-subsection',
+            message: `heading \`${subsection.title}\` ends the \`## ${SECTION_NAME[subsection.section]}\` section, so the bullets under it are description and never enforced`,
+            help: `to have them checked, put them under \`## ${SECTION_NAME[subsection.section]}\` itself (a bold line, not a heading, can group them)`,
+            span: this.at(i, 0, line.length),
+          });
+        }
         continue;
       }
-      const b = BULLET.exec(line);
+      const b = listItem;
       if (b) {
         flush();
         bullet = { parts: [{ text: b[3], line: i + 1, col: line.length - b[3].length + 1 }] };
@@ -246,19 +278,21 @@ class MdcReader {
    * opened indented (inside a list item) also ends where a line is indented less, as the item
    * does in Markdown; one never closed is an error, since it would hide every clause after it.
    */
-  private fence(i: number, m: { indent: number; marker: string; info: string }, section: Section): number {
+  private fence(i: number, m: Fence, section: Section): number {
     let end = i + 1;
     let closed = false;
     for (; end < this.lines.length; end++) {
       const l = this.lines[end];
-      if (closesFence(l, m.marker)) {
+      // The block ends with its container: a quote line without `>`, an item line indented less.
+      const content = m.quoted ? unquoted(l) : l;
+      if (content === undefined || (!m.quoted && m.container > 0 && l.trim() !== '' && indentOf(l) < m.container)) break;
+      if (closesFence(content, m.marker)) {
         closed = true;
         break;
       }
-      if (m.indent > 0 && l.trim() !== '' && indentOf(l) < m.indent) break;
     }
     const last = closed ? end : end - 1;
-    if (CONDITIONS_INFO.test(m.info)) {
+    if (CONDITIONS_INFO.test(m.info) && !m.quoted) {
       this.conditionsBlock(i, closed ? end : this.lines.length);
       return last;
     }
@@ -296,10 +330,10 @@ class MdcReader {
    * actions`, `**Required**`, `Prohibitted`, a level-1 `# Prohibited`) makes its bullets
    * description: a typo must not silently disable clauses, so lint says so.
    */
-  private nearClauseHeading(line: string, title: string, i: number): void {
+  private nearClauseHeading(line: string, title: string, i: number): boolean {
     const word = title.replace(/[*_:`]/g, '').trim().split(/\s+/)[0] ?? '';
     const near = ['Prohibited', 'Required'].find((w) => word.toLowerCase().startsWith(w.slice(0, 7).toLowerCase()) || editDistance(word, w) <= 2);
-    if (near === undefined) return;
+    if (near === undefined) return false;
     this.diagnostics.push({
       severity: 'warning',
       code: 'mdc-section-heading',
@@ -307,6 +341,7 @@ class MdcReader {
       help: `to have them checked, write the heading exactly \`## ${near}\` (any case, level 2 or deeper)`,
       span: this.at(i, 0, line.length),
     });
+    return true;
   }
 
   /**
@@ -463,21 +498,65 @@ function setextHeading(line: string, next: string | undefined, previous: string 
 }
 
 function indentOf(line: string): number {
-  return line.length - line.trimStart().length;
+  return columns(line.slice(0, line.length - line.trimStart().length));
+}
+
+/** The width of leading whitespace, a tab reaching the next multiple of 4 (CommonMark). */
+function columns(space: string): number {
+  let col = 0;
+  for (const ch of space) col = ch === '\t' ? col + 4 - (col % 4) : col + 1;
+  return col;
+}
+
+/** A code fence: its marker and info, the column its container's lines start at, whether it is in a quote. */
+interface Fence {
+  marker: string;
+  info: string;
+  container: number;
+  quoted: boolean;
 }
 
 /**
- * A code fence opening (CommonMark): ``` or ~~~ indented at most 3 columns past the list item
- * the line continues (`itemIndent`, 0 outside one), and for backticks an info string without
- * a backtick. Deeper, it is an indented code block or a bullet's text; with a backtick in its
- * info (```` ```rm -rf /``` ````) it is a code span, not a fence.
+ * A code fence opening (CommonMark) on this line: ``` or ~~~ indented at most 3 columns past
+ * the list item the line is in (`itemIndent`, 0 outside one), for backticks with no backtick in
+ * its info string; also one that opens a list item's content (`- ```sh`) or sits in a quote
+ * (`> ```). Deeper, it is an indented code block or a bullet's text; with a backtick in its info
+ * (```` ```rm -rf /``` ````) it is a code span.
  */
-function fenceOpening(line: string, itemIndent: number): { indent: number; marker: string; info: string } | undefined {
+function fenceIn(line: string, itemIndent: number, item: RegExpExecArray | null): Fence | undefined {
+  const plain = fenceOpening(line, itemIndent);
+  if (plain) return { ...plain, container: itemIndent, quoted: false };
+  if (item) {
+    const inItem = fenceOpening(item[3], 0);
+    if (inItem) return { ...inItem, container: line.length - item[3].length, quoted: false };
+  }
+  const content = unquoted(line);
+  if (content !== undefined && content !== line) {
+    const inQuote = fenceOpening(content, 0);
+    if (inQuote) return { ...inQuote, container: 0, quoted: true };
+  }
+  return undefined;
+}
+
+function fenceOpening(line: string, itemIndent: number): { marker: string; info: string } | undefined {
   const m = FENCE.exec(line);
   if (!m) return undefined;
-  const indent = m[1].length;
-  if (indent > itemIndent + 3 || (m[2][0] === '`' && m[3].includes('`'))) return undefined;
-  return { indent, marker: m[2], info: m[3].trim() };
+  if (columns(m[1]) > itemIndent + 3 || (m[2][0] === '`' && m[3].includes('`'))) return undefined;
+  return { marker: m[2], info: m[3].trim() };
+}
+
+/** A quote line's content (every `>` level taken off), or undefined for a line that is no quote line (a blank one ends the quote). */
+function unquoted(line: string): string | undefined {
+  const m = /^(?: {0,3}>[ \t]?)+/.exec(line);
+  return m ? line.slice(m[0].length) : undefined;
+}
+
+/** The clause title of an HTML heading element on the line (`<h2>Required</h2>`), if any. */
+function htmlClauseHeading(line: string): string | undefined {
+  if (line.length > MAX_DECORATED_TITLE + 40) return undefined;
+  const m = /^\s*<h[1-6]\b[^>]*>(.*)<\/h[1-6]>\s*$/i.exec(line);
+  const plain = m ? plainTitle(m[1]) : '';
+  return CLAUSE_TITLE.test(plain) ? SECTION_NAME[plain.toLowerCase() as 'prohibited' | 'required'] : undefined;
 }
 
 /** A heading's text as it renders: inline HTML and comments, link syntax, emphasis and code marks dropped, entities decoded. */
@@ -493,9 +572,10 @@ function plainTitle(title: string): string {
     .replace(/&#[xX]([0-9a-fA-F]{1,6});/g, (_, h: string) => safeCodePoint(parseInt(h, 16)))
     .replace(/&(amp|lt|gt|quot|apos|nbsp);/g, (_, n: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' })[n] ?? '')
     .replace(/\\([!-/:-@[-`{-~])/g, '$1')
-    .replace(/[*_`~]/g, '')
     .replace(/\s+/g, ' ')
-    .trim();
+    .trim()
+    // Emphasis and code marks around the title (`**Required**`), not inside a word (`Re_quired`).
+    .replace(/^[*_`~]+|[*_`~]+$/g, '');
 }
 
 function safeCodePoint(n: number): string {
@@ -506,10 +586,17 @@ const HTML_RAW_START = /^ {0,3}<(?:script|pre|style|textarea)(?:[\s>]|$)/i;
 const HTML_RAW_END = /<\/(?:script|pre|style|textarea)>/i;
 const HTML_BLOCK_TAG = /^ {0,3}<\/?(?:address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|hr|html|iframe|legend|li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)(?:[\s>]|\/>|$)/i;
 
-/** Whether `line` opens an HTML block (CommonMark types 1 and 6), and what ends it. */
-function htmlBlockStart(line: string): 'blank' | 'raw' | undefined {
+// CommonMark type 7: a line of one complete open or closing tag, any name (`<my-note>`, `<span id="x">`).
+const HTML_LONE_TAG = /^ {0,3}(?:<[A-Za-z][A-Za-z0-9-]*(?:\s+[^<>]*)?\/?>|<\/[A-Za-z][A-Za-z0-9-]*\s*>)\s*$/;
+
+/**
+ * Whether `line` opens an HTML block (CommonMark types 1, 6 and 7), and what ends it. Type 7
+ * cannot interrupt a paragraph, so it opens one only after a blank line (`afterBlank`).
+ */
+function htmlBlockStart(line: string, afterBlank: boolean): 'blank' | 'raw' | undefined {
   if (HTML_RAW_START.test(line)) return 'raw';
-  return HTML_BLOCK_TAG.test(line) ? 'blank' : undefined;
+  if (HTML_BLOCK_TAG.test(line)) return 'blank';
+  return afterBlank && line.length <= 1000 && HTML_LONE_TAG.test(line) ? 'blank' : undefined;
 }
 
 const MAX_DECORATED_TITLE = 200;
@@ -527,7 +614,14 @@ function nestedClauseHeading(line: string, next: string | undefined): string | u
   let rest = line;
   let nested = false;
   let itemWidth = 0; // columns a list item's continuation lines are indented by
-  for (let m = CONTAINER_PREFIX.exec(rest), depth = 0; m && depth < MAX_CONTAINER_DEPTH; m = CONTAINER_PREFIX.exec(rest), depth++) {
+  let depth = 0;
+  for (let m = CONTAINER_PREFIX.exec(rest); m; m = CONTAINER_PREFIX.exec(rest)) {
+    // Nested deeper than anyone writes by hand: not looked into further (each level copies the
+    // line), and a clause title anywhere in it is taken as such a heading, not passed over.
+    if (++depth > MAX_CONTAINER_DEPTH) {
+      const word = /\b(prohibited|required)\b/i.exec(rest);
+      return word ? SECTION_NAME[word[1].toLowerCase() as 'prohibited' | 'required'] : undefined;
+    }
     rest = rest.slice(m[0].length);
     nested = true;
     if (!m[0].trimStart().startsWith('>')) itemWidth += m[0].length;

@@ -310,10 +310,39 @@ describe('readMdc: what Markdown shows is what is enforced (or refused)', () => 
     for (const heading of ['## <b>Prohibited</b>', '## [Prohibited](#p)', '## &#80;rohibited', '## **Prohibited**', '## Prohibit&#x65;d']) {
       expect(clauses(`${heading}\n- No a \`a\`\n`).prohibited, heading).toEqual([{ message: 'No a', when: 'a' }]);
     }
+    // Marks inside the word are the word's: not a clause title.
+    expect(clauses('## Re_quired\n- No a `a`\n')).toEqual({ prohibited: [], required: [] });
   });
 
-  it('keeps a deeper heading inside a clause section as a subsection; one as high ends it', () => {
-    expect(clauses('## Prohibited\n### Database\n- No drops `a`\n## Notes\n- run `npm test`\n')).toEqual({ prohibited: [{ message: 'No drops', when: 'a' }], required: [] });
+  it('ends a clause section at a deeper heading too (its bullets are often examples), warning when they read as clauses', () => {
+    const text = '## Required\n- r `r`\n### Examples\n- Bad: `rm -rf /`\n- Bad: `git push --force`\n## Notes\n- run `npm test`\n';
+    expect(clauses(text)).toEqual({ prohibited: [], required: [{ message: 'r', check: 'r' }] });
+    expect(lines(readMdc(text, 't.mdc').diagnostics)).toEqual([
+      '4:1 warning mdc-subsection: heading `### Examples` ends the `## Required` section, so the bullets under it are description and never enforced | to have them checked, put them under `## Required` itself (a bold line, not a heading, can group them)',
+    ]);
+    // A near miss is warned about as such (once), not as a subsection.
+    expect(readMdc('## Required\n- r `r`\n### Prohibited actions\n- p `p`\n', 't.mdc').diagnostics.map((d) => d.code)).toEqual(['mdc-section-heading']);
+  });
+
+  it('reads what a review found misread: fences in items across blank lines, in quotes, opening an item; HTML blocks to their blank line', () => {
+    // A fence indented into its item after a blank line is the item's code, closed where it closes.
+    const inItem = '## Prohibited\n- Never edit CI config, e.g.:\n\n    ```yaml\n    steps:\n      - run: deploy\n    ```\n\n    - p1 `p1`\n';
+    expect(clauses(inItem).prohibited).toEqual([{ message: 'p1', when: 'p1' }]);
+    expect(errors('## Prohibited\n- Do not write:\n\n    ```markdown\n    - drop it `DROP TABLE users`\n    ```\n- p `p`\n')).toEqual([]);
+    // A top-level fence indented 2 keeps less-indented content; it closes at its own fence.
+    expect(errors('## Notes\nExample:\n  ```python\ndef f():\n  ```\n## Prohibited\n- p `p`\n')).toEqual([]);
+    // Code in a quote or opening a list item is code, whatever it shows.
+    expect(errors('> ```markdown\n> ## Prohibited\n> ```\n\n## Required\n- r `r`\n')).toEqual([]);
+    expect(clauses('## Required\n- ```markdown\n  ## Prohibited\n  ```\n- r2 `r2`\n')).toEqual({ prohibited: [], required: [{ message: 'r2', check: 'r2' }] });
+    // An HTML block ends at its blank line, even after a fence or a comment in it; a fence in it is HTML.
+    for (const html of ['<details>\n```bash\nnpm i\n```', '<div align="center">\n```\n ASCII LOGO\n```', '<div align="center">\n<!-- banner\n-->']) {
+      expect(errors(`${html}\n\n## Required\n- r \`r\`\n`), html).toEqual([]);
+    }
+    expect(clauses('## Prohibited\n<div>\n```\n</div>\n- p1 `p1`\n<div>\n```\n</div>\n').prohibited).toEqual([{ message: 'p1', when: 'p1' }]);
+    expect(errors('## Prohibited\n- p `p`\n\n<h2>Required</h2>\n\n- b `b`\n')).toEqual(['4 mdc-html-heading']);
+    // Any lone tag after a blank line opens one too (CommonMark type 7); a tab indents 4 columns.
+    expect(errors('## Prohibited\n- p `p`\n\n<my-note>\n## Required\n</my-note>\n\n- b `b`\n')).toEqual(['5 mdc-html-heading']);
+    expect(clauses('## Prohibited\n\n\t```\n\n- p1 `p1`\n\n```\nx\n```\n').prohibited).toEqual([{ message: 'p1', when: 'p1' }]);
   });
 });
 

@@ -81,7 +81,10 @@ class MdcReader {
       return null;
     }
     // Each front matter line ends in a newline in the file (a `|+` scalar keeps the last one).
-    const yaml = readYaml(this.lines.slice(1, end).join('\n') + '\n', this.file, 2);
+    // Cursor writes `globs: *.ts,*.tsx` unquoted, which YAML reads as an alias: such a value is
+    // read as the string it is (quoted here, so its columns move by one).
+    const lines = this.lines.slice(1, end).map((l) => CURSOR_GLOBS.test(l) ? l.replace(CURSOR_GLOBS, (_, key: string, value: string) => `${key}${JSON.stringify(value.trimEnd())}`) : l);
+    const yaml = readYaml(lines.join('\n') + '\n', this.file, 2);
     this.diagnostics.push(...yaml.diagnostics);
     const value = yaml.values[0];
     if (value === undefined && yaml.diagnostics.some((d) => d.severity === 'error')) return { map: null, bodyStart: end + 1 };
@@ -103,6 +106,8 @@ class MdcReader {
     const items: number[] = [];
     /** Inside an HTML block: to the next blank line, or (`<pre>`, `<script>`…) to its closing tag. */
     let html: 'blank' | 'raw' | undefined;
+    /** The line continues a paragraph of an item or quote lazily (see below). */
+    let lazy = false;
     /** The level of the clause section's heading. */
     let sectionLevel = 0;
     /** A subsection heading that ended a clause section, until a heading ends it in turn. */
@@ -111,6 +116,13 @@ class MdcReader {
       const line = this.lines[i];
       const blank = line.trim() === '';
       const listItem = BULLET.exec(line);
+      const itemIndentBefore = items.length > 0 ? items[items.length - 1] : 0;
+      // A lazy line continues the paragraph of the item or quote above without its indent or `>`
+      // (and so do the plain lines after it): that paragraph, and no `---` under it, is there.
+      const prev = this.lines[i - 1];
+      if (blank) lazy = false;
+      else if (prev !== undefined && prev.trim() !== '' && !listItem && ((itemIndentBefore > 0 && indentOf(line) < itemIndentBefore) || (QUOTED.test(prev) && !QUOTED.test(line)))) lazy = true;
+      else if (listItem || QUOTED.test(line) || headingOf(line)) lazy = false;
       if (!blank) {
         const indent = indentOf(line);
         while (items.length > 0 && items[items.length - 1] > indent) items.pop();
@@ -123,7 +135,7 @@ class MdcReader {
       // would flip the sense of the bullets after the block.
       let htmlLine = false;
       if (html === 'blank' && blank) html = undefined;
-      else if (html !== undefined || (html = htmlBlockStart(line, i === from || this.lines[i - 1].trim() === '')) !== undefined) {
+      else if (html !== undefined || (html = htmlBlockStart(line, i === from || !paragraphBefore(this.lines[i - 1]))) !== undefined) {
         htmlLine = true;
         const next = this.lines[i + 1];
         const lastLine = html === 'blank' ? next === undefined || next.trim() === '' : HTML_RAW_END.test(line);
@@ -185,7 +197,8 @@ class MdcReader {
       // Markdown may read it as a heading or as text over a rule line, and a wrong guess would
       // move or drop clauses. A blank line before the `---` makes it a rule line for everyone.
       const h = htmlLine ? undefined : headingOf(line);
-      const setext = h || htmlLine ? undefined : setextHeading(line, this.lines[i + 1], this.lines[i - 1]);
+      const setext = h || htmlLine || lazy || !underlineInContainer(line, this.lines[i + 1], bullet !== undefined, itemIndent)
+        ? undefined : setextHeading(line, this.lines[i + 1], this.lines[i - 1]);
       const plainForm = setext !== undefined && !/^\s/.test(line) && (i === from || this.lines[i - 1].trim() === '' || headingOf(this.lines[i - 1]) !== undefined);
       if (setext?.level === 2 && CLAUSE_TITLE.test(plainTitle(setext.title)) && (section === 'other' || plainForm)) {
         flush();
@@ -247,7 +260,8 @@ class MdcReader {
       }
       if (section === 'other') {
         this.description.push({ text: line, line: i });
-        if (subsection && !subsection.warned && listItem && trailingCodeSpan(listItem[3]) !== undefined) {
+        // A bullet of it, or a wrapped bullet's later line, that ends in a code span.
+        if (subsection && !subsection.warned && (listItem || /^\s/.test(line)) && trailingCodeSpan(line.trimEnd()) !== undefined) {
           subsection.warned = true;
           this.diagnostics.push({
             severity: 'warning', code: 'mdc-subsection',
@@ -286,7 +300,7 @@ class MdcReader {
       // The block ends with its container: a quote line without `>`, an item line indented less.
       const content = m.quoted ? unquoted(l) : l;
       if (content === undefined || (!m.quoted && m.container > 0 && l.trim() !== '' && indentOf(l) < m.container)) break;
-      if (closesFence(content, m.marker)) {
+      if (closesFence(content, m.marker, m.container)) {
         closed = true;
         break;
       }
@@ -485,6 +499,19 @@ function headingOf(line: string): { level: number; title: string; col: number } 
 }
 
 /**
+ * Whether a `-`/`=` line under `line` is in the same container (CommonMark: a setext underline
+ * is never a lazy line, and a lazy paragraph line is the caller's to rule out). Under text that continues a list item, or an item's later paragraph,
+ * a `---` indented less than the item's content is a thematic break; under a quote line, one
+ * without `>` is too. Either way no heading, so nothing for the section rules to decide.
+ */
+function underlineInContainer(line: string, next: string | undefined, inBullet: boolean, itemIndent: number): boolean {
+  if (next === undefined) return false;
+  if (QUOTED.test(line) && !QUOTED.test(next)) return false;
+  if ((inBullet || (itemIndent > 0 && indentOf(line) >= itemIndent)) && indentOf(next) < Math.max(itemIndent, 1)) return false;
+  return true;
+}
+
+/**
  * A setext heading: a line of text (not a bullet, a rule line or a table row) over an
  * underline of `=` (level 1) or `-` (level 2); `col` is where its text starts (0-based).
  */
@@ -530,13 +557,26 @@ function fenceIn(line: string, itemIndent: number, item: RegExpExecArray | null)
     const inItem = fenceOpening(item[3], 0);
     if (inItem) return { ...inItem, container: line.length - item[3].length, quoted: false };
   }
-  const content = unquoted(line);
-  if (content !== undefined && content !== line) {
-    const inQuote = fenceOpening(content, 0);
-    if (inQuote) return { ...inQuote, container: 0, quoted: true };
+  // In a quote, maybe with list items inside or around it (`> ```, `> - ```, `- > ```): the
+  // lines are read with their `>` taken off; list markers after the quote set the container.
+  const quote = /^(?: {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?: {0,3}>[ \t]?)+/.exec(line);
+  if (quote) {
+    let rest = line.slice(quote[0].length);
+    let container = 0;
+    for (let m = LIST_MARKER.exec(rest), depth = 0; m && depth < MAX_CONTAINER_DEPTH; m = LIST_MARKER.exec(rest), depth++) {
+      container += m[0].length;
+      rest = rest.slice(m[0].length);
+    }
+    const inQuote = fenceOpening(' '.repeat(container) + rest, container);
+    if (inQuote) return { ...inQuote, container, quoted: true };
   }
   return undefined;
 }
+
+const QUOTED = /^ {0,3}>/;
+/** A top-level `globs:` whose plain value starts with `*`, as Cursor writes it. */
+const CURSOR_GLOBS = /^(globs:[ \t]+)(\*[^#]*)$/;
+const LIST_MARKER = /^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+/;
 
 function fenceOpening(line: string, itemIndent: number): { marker: string; info: string } | undefined {
   const m = FENCE.exec(line);
@@ -547,7 +587,7 @@ function fenceOpening(line: string, itemIndent: number): { marker: string; info:
 
 /** A quote line's content (every `>` level taken off), or undefined for a line that is no quote line (a blank one ends the quote). */
 function unquoted(line: string): string | undefined {
-  const m = /^(?: {0,3}>[ \t]?)+/.exec(line);
+  const m = /^(?:[ \t]*>[ \t]?)+/.exec(line);
   return m ? line.slice(m[0].length) : undefined;
 }
 
@@ -586,17 +626,24 @@ const HTML_RAW_START = /^ {0,3}<(?:script|pre|style|textarea)(?:[\s>]|$)/i;
 const HTML_RAW_END = /<\/(?:script|pre|style|textarea)>/i;
 const HTML_BLOCK_TAG = /^ {0,3}<\/?(?:address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|hr|html|iframe|legend|li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)(?:[\s>]|\/>|$)/i;
 
-// CommonMark type 7: a line of one complete open or closing tag, any name (`<my-note>`, `<span id="x">`).
-const HTML_LONE_TAG = /^ {0,3}(?:<[A-Za-z][A-Za-z0-9-]*(?:\s+[^<>]*)?\/?>|<\/[A-Za-z][A-Za-z0-9-]*\s*>)\s*$/;
+// CommonMark type 7: a line of one complete open or closing tag, any name (`<my-note>`,
+// `<span id="x">`), attributes as CommonMark spells them (`<your name here!>` is text).
+const HTML_ATTRIBUTE = String.raw`\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s"'=<>\x60]+|'[^']*'|"[^"]*"))?`;
+const HTML_LONE_TAG = new RegExp(String.raw`^ {0,3}(?:<[A-Za-z][A-Za-z0-9-]*(?:${HTML_ATTRIBUTE})*\s*\/?>|<\/[A-Za-z][A-Za-z0-9-]*\s*>)\s*$`);
+
+/** Whether the line before leaves a paragraph open (a type 7 HTML block cannot interrupt one). */
+function paragraphBefore(prev: string | undefined): boolean {
+  return prev !== undefined && prev.trim() !== '' && headingOf(prev) === undefined && !THEMATIC_BREAK.test(prev) && FENCE.exec(prev) === null;
+}
 
 /**
  * Whether `line` opens an HTML block (CommonMark types 1, 6 and 7), and what ends it. Type 7
- * cannot interrupt a paragraph, so it opens one only after a blank line (`afterBlank`).
+ * cannot interrupt a paragraph, so it opens one only where none is open (`noParagraph`).
  */
-function htmlBlockStart(line: string, afterBlank: boolean): 'blank' | 'raw' | undefined {
+function htmlBlockStart(line: string, noParagraph: boolean): 'blank' | 'raw' | undefined {
   if (HTML_RAW_START.test(line)) return 'raw';
   if (HTML_BLOCK_TAG.test(line)) return 'blank';
-  return afterBlank && line.length <= 1000 && HTML_LONE_TAG.test(line) ? 'blank' : undefined;
+  return noParagraph && line.length <= 1000 && HTML_LONE_TAG.test(line) ? 'blank' : undefined;
 }
 
 const MAX_DECORATED_TITLE = 200;
@@ -627,7 +674,8 @@ function nestedClauseHeading(line: string, next: string | undefined): string | u
     if (!m[0].trimStart().startsWith('>')) itemWidth += m[0].length;
   }
   if (!nested) return undefined;
-  const h = headingOf(rest.trimStart());
+  // Four columns or more past its container's marker, a line is indented code, not a heading.
+  const h = indentOf(rest) >= 4 ? undefined : headingOf(rest);
   let title = h && h.level >= 2 ? h.title : undefined;
   if (title === undefined && next !== undefined && rest.trim() !== '') {
     // Its underline is in the same container: after the quote's `>`, indented into the item.
@@ -638,8 +686,9 @@ function nestedClauseHeading(line: string, next: string | undefined): string | u
   return CLAUSE_TITLE.test(plain) ? SECTION_NAME[plain.toLowerCase() as 'prohibited' | 'required'] : undefined;
 }
 
-/** A line of only the fence's character, at least as many as opened it. */
-function closesFence(line: string, marker: string): boolean {
+/** A line of only the fence's character, at least as many as opened it, indented at most 3 columns past its container. */
+function closesFence(line: string, marker: string, container = 0): boolean {
+  if (indentOf(line) > container + 3) return false;
   const t = line.trim();
   if (t.length < marker.length) return false;
   for (const ch of t) if (ch !== marker[0]) return false;

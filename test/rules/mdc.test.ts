@@ -190,15 +190,20 @@ describe('readMdc', () => {
     expect(plainForm.diagnostics).toEqual([]);
     expect(plain(entry(plainForm.values[0], 'prohibited'))).toEqual([{ message: 'No drops', when: 'action.type == "db.drop"' }]);
     expect(plain(entry(plainForm.values[0], 'required'))).toHaveLength(2); // an ATX heading may be indented 3 spaces
-    // Indented, continuing a bullet or a paragraph, after a quote, or the last line of a wrapped
-    // heading: Markdown may read a heading or text over a rule line; a wrong guess would move
-    // or drop clauses, so it is refused.
-    for (const body of [' Prohibited\n ----------', '- a `x`\n\n  Required\n---', '- a `x`\nsee the runbook.\n---', '- a `x`\nand more\nRequired\n---', '> Note.\nRequired\n---', 'Everything here is\nRequired\n---']) {
+    // Indented, or the last line of a wrapped heading: Markdown reads a heading this reader
+    // cannot place; a wrong guess would move or drop clauses, so it is refused.
+    for (const body of [' Prohibited\n ----------', 'Everything here is\nRequired\n---']) {
       const codes = readMdc(`# T\n## Prohibited\n${body}\n- b \`action.type == "b"\`\n`, 't.mdc').diagnostics.map((d) => d.code);
       expect(codes, body).toContain('mdc-setext-heading');
     }
-    // After a table row or a rule line the `---` is a rule line: no error, nothing moved.
-    for (const body of ['Name | Why\n--- | ---\ndrop | bad\n---', '***\n---', '---\n---', '- a `x`\n\n---']) {
+    // After a table row or a rule line the `---` is a rule line: no error, nothing moved. So it
+    // is under text in a list item or quote (a later paragraph, a wrapped or lazy line), when
+    // the `---` is outside that container (CommonMark: an underline is never a lazy line).
+    for (const body of [
+      'Name | Why\n--- | ---\ndrop | bad\n---', '***\n---', '---\n---', '- a `x`\n\n---',
+      '- a `x`\n\n  Required\n---', '- a `x`\nsee the runbook.\n---', '- a `x`\nand more\nRequired\n---', '> Note.\nRequired\n---',
+      '- Must use TLS for all\n  connections `x`\n---', '> Note: this is\n> important\n---',
+    ]) {
       const r = readMdc(`# T\n## Prohibited\n${body}\n- b \`action.type == "b"\`\n`, 't.mdc');
       expect(r.diagnostics.filter((d) => d.severity === 'error'), body).toEqual([]);
       expect(plain(entry(r.values[0], 'prohibited')), body).toContainEqual({ message: 'b', when: 'action.type == "b"' });
@@ -291,6 +296,28 @@ describe('readMdc: what Markdown shows is what is enforced (or refused)', () => 
     expect(clauses('## Prohibited\n\n    ```\n- No a `a`\n').prohibited).toEqual([{ message: 'No a', when: 'a' }]);
     // A fence opened in an item ends with the item (a line indented less).
     expect(clauses('## Prohibited\n- No a `a`\n  ```\n  x\n- No b `b`\n  ```\n').prohibited).toEqual([{ message: 'No a', when: 'a' }, { message: 'No b', when: 'b' }]);
+  });
+
+  it('reads what a second review found misread: closers indented past their container, code in nested quotes, lone tags', () => {
+    // A 4-space ``` inside a fence is its content, not its closer.
+    expect(clauses('```markdown\n1. Install\n    ```sh\n    npm i\n    ```\n```\n\n## Prohibited\n- p1 `p1`\n').prohibited).toEqual([{ message: 'p1', when: 'p1' }]);
+    // Code in a quote with items, in an item in a quote, in a quote in an item; indented code in a quote.
+    for (const code of ['> - a\n>   - b\n>     ```md\n>     ## Prohibited\n>     ```', '> - ```md\n>   ## Prohibited\n>   ```', '- > ```md\n  > ## Prohibited\n  > ```', '> Example:\n>\n>     ## Prohibited\n>     - p `x == 1`']) {
+      expect(errors(`${code}\n\n## Required\n- r \`r\`\n`), code).toEqual([]);
+    }
+    // A lone tag opens an HTML block after a heading too; `<your name here!>` is no tag.
+    expect(errors('## Prohibited\n<img src="warn.png">\n## Required\n\n- p1 `p1`\n')).toEqual(['3 mdc-html-heading']);
+    expect(clauses('## Prohibited\n- p1 `p1`\n\n<your name here!>\n## Notes\n- p2 `p2`\n').prohibited).toEqual([{ message: 'p1', when: 'p1' }]);
+    // A subsection's clause-like bullet is warned about with trailing spaces, or wrapped.
+    for (const bullet of ['- p1 `action.type == "p1"`  ', '- Never drop the production\n  tables `action.type == "p1"`']) {
+      expect(readMdc(`## Prohibited\n- p0 \`p0\`\n\n### Database\n${bullet}\n`, 't.mdc').diagnostics.map((d) => d.code), bullet).toEqual(['mdc-subsection']);
+    }
+  });
+
+  it('reads Cursor\'s unquoted `globs: *.ts,*.tsx` front matter as the string it is', () => {
+    const v = readMdc('---\nglobs: *.tsx,*.ts\nrule_id: g\n---\n## Prohibited\n- p `x`\n', 't.mdc');
+    expect(v.diagnostics).toEqual([]);
+    expect(plain(entry(v.values[0], 'globs'))).toBe('*.tsx,*.ts');
   });
 
   it('refuses a fence never closed: everything after it would be code, not rules', () => {

@@ -21,22 +21,17 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsy
     // Said, not silent: an operator should know a write was cut short (a crash or a full disk).
     ...(logger ? { onTornTailCut: (cut: { dir: string; bytes: number }) => logger.warn('audit log ended in a torn entry, cut off at open (a write cut short by a crash or a full disk; nothing answered is lost)', cut) } : {}),
   });
-  const unverified = new Set<string>();
   const logs = new AuditLogs(factory, {
     backend: nodeCryptoBackend, ...(opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),
     // Entries past the latest checkpoint are checked as `mge audit verify` checks them, with
     // the keys this server verifies receipts with (previous secrets included).
-    // A receipt signed by a key this server no longer holds (rotated without
-    // MGE_PREVIOUS_SECRET_KEYS, an Ed25519 key replaced) cannot be verified here; such a change
-    // is allowed (docs/trust.md), so the entry is opened unverified and the server log says so.
-    checkUncovered: (line, tenant) => storedEntryProblem(line, signer.keys, nodeCryptoBackend, tenant, (kid) => {
-      const key = `${tenant}\u0000${kid}`;
-      if (unverified.has(key)) return;
-      unverified.add(key);
-      logger?.warn('audit entries after the latest checkpoint are signed with a key this server does not hold: opened without verifying their signatures', {
-        tenant, kid, help: 'mge audit verify, given that key (MGE_PREVIOUS_SECRET_KEYS or --jwks), checks them',
-      });
-    }),
+    // A receipt signed by a key this server does not hold cannot be told from a forged one
+    // (any kid can be written), so it refuses the log like any other problem, saying how to
+    // give the server that key if it was rotated away.
+    checkUncovered: (line, tenant) => storedEntryProblem(line, signer.keys, nodeCryptoBackend, tenant, (kid) =>
+      `its receipt is signed with key \`${kid}\`, which this server does not hold, so it cannot be told from a forged entry; `
+      + 'if that key was rotated away, give it back for this start (the old secret in MGE_PREVIOUS_SECRET_KEYS, or the old ed25519.jwk), '
+      + 'stop with SIGTERM so a checkpoint covers the log, then start with the new key'),
   });
   return auditPort(logs, signer);
 }

@@ -173,7 +173,7 @@ export class AuditLog {
       }
     }
     const problem = await check?.(line, this.tenant);
-    if (problem !== undefined) throw new AuditStoreError(`${where}: ${problem}: the log was changed or damaged (\`mge audit verify\` tells more)`);
+    if (problem !== undefined) throw new AuditStoreError(`${where}: ${problem}; the log is not opened (\`mge audit verify\` tells more)`);
   }
 
   /**

@@ -53,8 +53,8 @@ function asObject(v: Json): { [k: string]: Json } | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : undefined;
 }
 
-/** What to do with a receipt signed by a key not in the ring: a problem (the verifier), or tell and go on. */
-type OnUnknownKey = ((kid: string) => void) | undefined;
+/** What a receipt signed by a key not in the ring is: the problem to report (or undefined to go on). */
+type OnUnknownKey = ((kid: string) => string | undefined) | undefined;
 
 async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: CryptoBackend, tenant: string | undefined, onUnknownKey?: OnUnknownKey): Promise<string | undefined> {
   if (e.kind === 'rule_change') {
@@ -65,8 +65,12 @@ async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: Cryp
   const receipt = asObject(e.receipt ?? null);
   if (receipt === undefined) return 'decision has no receipt';
   const sig = await verifySignedObject(receipt, keys, backend);
-  if (sig === 'unknown_kid' && onUnknownKey === undefined) return `receipt key \`${String(receipt.kid)}\` is unknown (give its key with --jwks, MGE_SECRET_KEY or MGE_PREVIOUS_SECRET_KEYS)`;
-  if (sig === 'unknown_kid') onUnknownKey?.(String(receipt.kid));
+  if (sig === 'unknown_kid') {
+    const problem = onUnknownKey === undefined
+      ? `receipt key \`${String(receipt.kid)}\` is unknown (give its key with --jwks, MGE_SECRET_KEY or MGE_PREVIOUS_SECRET_KEYS)`
+      : onUnknownKey(String(receipt.kid));
+    if (problem !== undefined) return problem;
+  }
   if (sig !== 'ok' && sig !== 'unknown_kid') return sig === 'malformed' ? 'receipt is malformed' : 'receipt signature does not verify';
   if ((await computeDecisionHash(e, backend)) !== receipt.decision_hash) return 'decision was changed after signing (decision_hash does not match)';
   return undefined;
@@ -75,11 +79,10 @@ async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: Cryp
 /**
  * What is wrong with one stored entry, checked alone as `verifyLog` checks it (strict,
  * canonical JSON; a decision of this tenant with a valid receipt; a rule change with exactly
- * its fields), or undefined. Duplicate ids and the tree are the caller's to check. With
- * `onUnknownKey`, a receipt signed by a key not in `keys` is told to it instead (a key rotated
- * away: the rest of the entry, its decision_hash included, is still checked).
+ * its fields), or undefined. Duplicate ids and the tree are the caller's to check.
+ * `onUnknownKey` words the problem of a receipt signed by a key not in `keys` for its caller.
  */
-export async function storedEntryProblem(line: string, keys: KeyRing, backend: CryptoBackend, tenant: string, onUnknownKey?: (kid: string) => void): Promise<string | undefined> {
+export async function storedEntryProblem(line: string, keys: KeyRing, backend: CryptoBackend, tenant: string, onUnknownKey?: (kid: string) => string | undefined): Promise<string | undefined> {
   let value: Json;
   try {
     value = parseStrictJson(line, WIDE);

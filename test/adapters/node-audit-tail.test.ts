@@ -81,13 +81,11 @@ describe('openNodeAudit: entries after the latest checkpoint', () => {
   });
 });
 
-describe('openNodeAudit: uncovered entries signed by a key the server no longer holds', () => {
-  it('opens them unverified and says so once (a rotation is allowed), but still refuses one edited after signing', async () => {
+describe('openNodeAudit: uncovered entries signed by a key the server does not hold', () => {
+  it('refuses them (any kid can be written on a forged entry), saying how to give back a rotated key', async () => {
     const rotated = await createSigner({ hs256Secret: 'another-secret-with-more-than-32-bytes-!!', backend: nodeCryptoBackend });
-    const warnings: Array<[string, unknown]> = [];
-    const logger = { info: () => undefined, error: () => undefined, warn: (msg: string, fields?: unknown) => void warnings.push([msg, fields]) };
-    const open = async (dir: string) => {
-      const audit = await openNodeAudit(dir, rotated, { logger: logger as never });
+    const open = async (dir: string, s: Signer) => {
+      const audit = await openNodeAudit(dir, s);
       try {
         return `size ${await audit.size('acme')}`;
       } catch (err) {
@@ -96,12 +94,13 @@ describe('openNodeAudit: uncovered entries signed by a key the server no longer 
         await audit.close().catch(() => undefined);
       }
     };
-    expect(await open(await tampered('rotated', (l) => l))).toBe('size 6');
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0][0]).toContain('signed with a key this server does not hold');
-    expect(warnings[0][1]).toMatchObject({ tenant: 'acme', kid: signer.kid });
-    const flipped = await tampered('rotated-flipped', (l) => [...l.slice(0, 4), canonicalize({ ...JSON.parse(l[4]), approved: true }), l[5]]);
-    expect(await open(flipped)).toContain('stored entry 5 (after the latest checkpoint): decision was changed after signing');
+    const dir = await tampered('rotated', (l) => l);
+    const refused = await open(dir, rotated);
+    expect(refused).toContain(`stored entry 4 (after the latest checkpoint): its receipt is signed with key \`${signer.kid}\`, which this server does not hold`);
+    expect(refused).toContain('MGE_PREVIOUS_SECRET_KEYS');
+    // With the old key given back (as MGE_PREVIOUS_SECRET_KEYS does), it opens.
+    const both = await createSigner({ hs256Secret: 'another-secret-with-more-than-32-bytes-!!', backend: nodeCryptoBackend, extraVerificationKeys: [signer.keys.get(signer.kid)!] });
+    expect(await open(dir, both)).toBe('size 6');
   });
 });
 

@@ -83,7 +83,13 @@ class MdcReader {
     // Each front matter line ends in a newline in the file (a `|+` scalar keeps the last one).
     // Cursor writes `globs: *.ts,*.tsx` unquoted, which YAML reads as an alias: such a value is
     // read as the string it is (quoted here, so its columns move by one).
-    const lines = this.lines.slice(1, end).map((l) => CURSOR_GLOBS.test(l) ? l.replace(CURSOR_GLOBS, (_, key: string, value: string) => `${key}${JSON.stringify(value.trimEnd())}`) : l);
+    // Not when the front matter defines an anchor of that name: then it is a real alias.
+    const fm = this.lines.slice(1, end);
+    const anchored = (value: string): boolean => fm.some((l) => l.includes(`&${/^\*([^\s,[\]{}]*)/.exec(value)![1]}`));
+    const lines = fm.map((l) => {
+      const m = CURSOR_GLOBS.exec(l);
+      return m && !anchored(m[2]) ? `${m[1]}${JSON.stringify(m[2].trimEnd())}` : l;
+    });
     const yaml = readYaml(lines.join('\n') + '\n', this.file, 2);
     this.diagnostics.push(...yaml.diagnostics);
     const value = yaml.values[0];
@@ -120,9 +126,9 @@ class MdcReader {
       // A lazy line continues the paragraph of the item or quote above without its indent or `>`
       // (and so do the plain lines after it): that paragraph, and no `---` under it, is there.
       const prev = this.lines[i - 1];
-      if (blank) lazy = false;
-      else if (prev !== undefined && prev.trim() !== '' && !listItem && ((itemIndentBefore > 0 && indentOf(line) < itemIndentBefore) || (QUOTED.test(prev) && !QUOTED.test(line)))) lazy = true;
-      else if (listItem || QUOTED.test(line) || headingOf(line)) lazy = false;
+      if (blank || !leavesParagraph(prev)) lazy = false; // nothing open to continue
+      else if (listItem || QUOTED.test(line) || !leavesParagraph(line)) lazy = false; // a block of its own (quote, heading, fence…)
+      else if ((itemIndentBefore > 0 && indentOf(line) < itemIndentBefore) || (QUOTED.test(prev!) && !QUOTED.test(line))) lazy = true;
       if (!blank) {
         const indent = indentOf(line);
         while (items.length > 0 && items[items.length - 1] > indent) items.pop();
@@ -197,7 +203,7 @@ class MdcReader {
       // Markdown may read it as a heading or as text over a rule line, and a wrong guess would
       // move or drop clauses. A blank line before the `---` makes it a rule line for everyone.
       const h = htmlLine ? undefined : headingOf(line);
-      const setext = h || htmlLine || lazy || !underlineInContainer(line, this.lines[i + 1], bullet !== undefined, itemIndent)
+      const setext = h || htmlLine || lazy || !underlineInContainer(line, this.lines[i + 1], itemIndent)
         ? undefined : setextHeading(line, this.lines[i + 1], this.lines[i - 1]);
       const plainForm = setext !== undefined && !/^\s/.test(line) && (i === from || this.lines[i - 1].trim() === '' || headingOf(this.lines[i - 1]) !== undefined);
       if (setext?.level === 2 && CLAUSE_TITLE.test(plainTitle(setext.title)) && (section === 'other' || plainForm)) {
@@ -504,10 +510,11 @@ function headingOf(line: string): { level: number; title: string; col: number } 
  * a `---` indented less than the item's content is a thematic break; under a quote line, one
  * without `>` is too. Either way no heading, so nothing for the section rules to decide.
  */
-function underlineInContainer(line: string, next: string | undefined, inBullet: boolean, itemIndent: number): boolean {
+function underlineInContainer(line: string, next: string | undefined, itemIndent: number): boolean {
   if (next === undefined) return false;
   if (QUOTED.test(line) && !QUOTED.test(next)) return false;
-  if ((inBullet || (itemIndent > 0 && indentOf(line) >= itemIndent)) && indentOf(next) < Math.max(itemIndent, 1)) return false;
+  // Text in a list item (indented to its content) over a `---` indented less: a rule line.
+  if (itemIndent > 0 && indentOf(line) >= itemIndent && indentOf(next) < itemIndent) return false;
   return true;
 }
 
@@ -574,6 +581,20 @@ function fenceIn(line: string, itemIndent: number, item: RegExpExecArray | null)
 }
 
 const QUOTED = /^ {0,3}>/;
+
+/**
+ * Whether `prev` (in its item or quote) is paragraph text a lazy line could continue: not a
+ * fence line, rule line, heading, underline, table row or HTML line, which leave none open.
+ */
+function leavesParagraph(prev: string | undefined): boolean {
+  if (prev === undefined) return false;
+  let t = unquoted(prev) ?? prev;
+  const item = LIST_MARKER.exec(t);
+  if (item) t = t.slice(item[0].length);
+  t = t.trim();
+  if (t === '' || t.startsWith('|') || t.endsWith('|') || t.startsWith('<')) return false;
+  return FENCE.exec(t) === null && !THEMATIC_BREAK.test(t) && headingOf(t) === undefined && !SETEXT_UNDERLINE.test(t);
+}
 /** A top-level `globs:` whose plain value starts with `*`, as Cursor writes it. */
 const CURSOR_GLOBS = /^(globs:[ \t]+)(\*[^#]*)$/;
 const LIST_MARKER = /^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+/;

@@ -318,6 +318,19 @@ describe('readMdc: what Markdown shows is what is enforced (or refused)', () => 
     const v = readMdc('---\nglobs: *.tsx,*.ts\nrule_id: g\n---\n## Prohibited\n- p `x`\n', 't.mdc');
     expect(v.diagnostics).toEqual([]);
     expect(plain(entry(v.values[0], 'globs'))).toBe('*.tsx,*.ts');
+    // A real alias (its anchor is defined) stays an alias, refused as before, not a narrower glob.
+    const alias = readMdc('---\nrule_id: g\ndescription: &scope "src/**"\nglobs: *scope\n---\n## Prohibited\n- p `x`\n', 't.mdc');
+    expect(alias.diagnostics.some((d) => d.severity === 'error' && /alias/.test(d.message))).toBe(true);
+  });
+
+  it('takes no line after a fence, rule line or heading of an item or quote as lazy (a `---` under it may be a heading)', () => {
+    for (const before of ['- example:\n  ```\n  code\n  ```', '- a\n  ***', '> ```\n> x\n> ```', '> ## Notes']) {
+      const text = `## Required\n- r1 \`r1\`\n${before}\nProhibited\n----------\n- p1 \`p1\`\n`;
+      // Never p1 loaded as Required: Markdown reads a Prohibited heading there, which this
+      // reader refuses (until the fix, a lazy reading took the `---` for a rule line, silently).
+      const asRequired = (clauses(text).required as unknown[]).some((c) => JSON.stringify(c) === JSON.stringify({ message: 'p1', check: 'p1' }));
+      expect(errors(text).length > 0 || !asRequired, before).toBe(true);
+    }
   });
 
   it('refuses a fence never closed: everything after it would be code, not rules', () => {

@@ -85,7 +85,10 @@ class MdcReader {
     // read as the string it is (quoted here, so its columns move by one).
     // Not when the front matter defines an anchor of that name: then it is a real alias.
     const fm = this.lines.slice(1, end);
-    const anchored = (value: string): boolean => fm.some((l) => l.includes(`&${/^\*([^\s,[\]{}]*)/.exec(value)![1]}`));
+    const anchored = (value: string): boolean => {
+      const name = /^\*([^\s,[\]{}]*)/.exec(value)![1];
+      return name !== '' && fm.some((l) => l.includes(`&${name}`));
+    };
     const lines = fm.map((l) => {
       const m = CURSOR_GLOBS.exec(l);
       return m && !anchored(m[2]) ? `${m[1]}${JSON.stringify(m[2].trimEnd())}` : l;
@@ -203,8 +206,14 @@ class MdcReader {
       // Markdown may read it as a heading or as text over a rule line, and a wrong guess would
       // move or drop clauses. A blank line before the `---` makes it a rule line for everyone.
       const h = htmlLine ? undefined : headingOf(line);
-      const setext = h || htmlLine || lazy || !underlineInContainer(line, this.lines[i + 1], itemIndent)
-        ? undefined : setextHeading(line, this.lines[i + 1], this.lines[i - 1]);
+      // Which container a `---` is in decides whether text over it is a heading; this reader's
+      // idea of containers is a guess, so it only ever keeps other text from being a heading
+      // (sparing a wrapped bullet over a rule line an error). A clause title over `---` is a
+      // heading to the rules below whatever the guess: read as text it would leave the
+      // bullets after it in the section above, with the opposite sense.
+      const underlined = h || htmlLine ? undefined : setextHeading(line, this.lines[i + 1], this.lines[i - 1]);
+      const setext = underlined && (CLAUSE_TITLE.test(plainTitle(underlined.title)) || (!lazy && underlineInContainer(line, this.lines[i + 1], itemIndent)))
+        ? underlined : undefined;
       const plainForm = setext !== undefined && !/^\s/.test(line) && (i === from || this.lines[i - 1].trim() === '' || headingOf(this.lines[i - 1]) !== undefined);
       if (setext?.level === 2 && CLAUSE_TITLE.test(plainTitle(setext.title)) && (section === 'other' || plainForm)) {
         flush();
@@ -592,7 +601,7 @@ function leavesParagraph(prev: string | undefined): boolean {
   const item = LIST_MARKER.exec(t);
   if (item) t = t.slice(item[0].length);
   t = t.trim();
-  if (t === '' || t.startsWith('|') || t.endsWith('|') || t.startsWith('<')) return false;
+  if (t === '' || t.startsWith('|') || htmlBlockStart(t, true) !== undefined) return false;
   return FENCE.exec(t) === null && !THEMATIC_BREAK.test(t) && headingOf(t) === undefined && !SETEXT_UNDERLINE.test(t);
 }
 /** A top-level `globs:` whose plain value starts with `*`, as Cursor writes it. */

@@ -190,19 +190,20 @@ describe('readMdc', () => {
     expect(plainForm.diagnostics).toEqual([]);
     expect(plain(entry(plainForm.values[0], 'prohibited'))).toEqual([{ message: 'No drops', when: 'action.type == "db.drop"' }]);
     expect(plain(entry(plainForm.values[0], 'required'))).toHaveLength(2); // an ATX heading may be indented 3 spaces
-    // Indented, or the last line of a wrapped heading: Markdown reads a heading this reader
-    // cannot place; a wrong guess would move or drop clauses, so it is refused.
-    for (const body of [' Prohibited\n ----------', 'Everything here is\nRequired\n---']) {
+    // Indented, the last line of a wrapped heading, or a clause title in (or lazily after) a
+    // list item or quote: Markdown may read a heading there this reader cannot place; a wrong
+    // guess would move or invert clauses, so it is refused.
+    for (const body of [' Prohibited\n ----------', 'Everything here is\nRequired\n---', '- a `x`\n\n  Required\n---', '- a `x`\nand more\nRequired\n---', '> Note.\nRequired\n---']) {
       const codes = readMdc(`# T\n## Prohibited\n${body}\n- b \`action.type == "b"\`\n`, 't.mdc').diagnostics.map((d) => d.code);
       expect(codes, body).toContain('mdc-setext-heading');
     }
     // After a table row or a rule line the `---` is a rule line: no error, nothing moved. So it
-    // is under text in a list item or quote (a later paragraph, a wrapped or lazy line), when
-    // the `---` is outside that container (CommonMark: an underline is never a lazy line).
+    // is under other text in a list item or quote (a later paragraph, a wrapped or lazy line),
+    // when the `---` is outside that container (CommonMark: an underline is never a lazy line).
     for (const body of [
       'Name | Why\n--- | ---\ndrop | bad\n---', '***\n---', '---\n---', '- a `x`\n\n---',
-      '- a `x`\n\n  Required\n---', '- a `x`\nsee the runbook.\n---', '- a `x`\nand more\nRequired\n---', '> Note.\nRequired\n---',
-      '- Must use TLS for all\n  connections `x`\n---', '> Note: this is\n> important\n---',
+      '- a `x`\nsee the runbook.\n---', '- Must use TLS for all\n  connections `x`\n---', '> Note: this is\n> important\n---',
+      '- press\n  <kbd>Ctrl</kbd> to copy\n---', '- use a pipe like a |\n---',
     ]) {
       const r = readMdc(`# T\n## Prohibited\n${body}\n- b \`action.type == "b"\`\n`, 't.mdc');
       expect(r.diagnostics.filter((d) => d.severity === 'error'), body).toEqual([]);
@@ -321,10 +322,12 @@ describe('readMdc: what Markdown shows is what is enforced (or refused)', () => 
     // A real alias (its anchor is defined) stays an alias, refused as before, not a narrower glob.
     const alias = readMdc('---\nrule_id: g\ndescription: &scope "src/**"\nglobs: *scope\n---\n## Prohibited\n- p `x`\n', 't.mdc');
     expect(alias.diagnostics.some((d) => d.severity === 'error' && /alias/.test(d.message))).toBe(true);
+    // `globs: *` beside an `&` in another field is still Cursor's glob.
+    expect(readMdc('---\nrule_id: g\ndescription: Lint & format\nglobs: *\n---\n## Prohibited\n- p `x`\n', 't.mdc').diagnostics).toEqual([]);
   });
 
   it('takes no line after a fence, rule line or heading of an item or quote as lazy (a `---` under it may be a heading)', () => {
-    for (const before of ['- example:\n  ```\n  code\n  ```', '- a\n  ***', '> ```\n> x\n> ```', '> ## Notes']) {
+    for (const before of ['- example:\n  ```\n  code\n  ```', '- a\n  ***', '> ```\n> x\n> ```', '> ## Notes', '- > ### Note', '- - ### Note', '- example:\n\n      rm -rf /tmp/x', '>     code']) {
       const text = `## Required\n- r1 \`r1\`\n${before}\nProhibited\n----------\n- p1 \`p1\`\n`;
       // Never p1 loaded as Required: Markdown reads a Prohibited heading there, which this
       // reader refuses (until the fix, a lazy reading took the `---` for a rule line, silently).

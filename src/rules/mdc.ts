@@ -114,7 +114,7 @@ class MdcReader {
     /** Content columns of the list items the lines are in (CommonMark containers; a blank line keeps them). */
     const items: number[] = [];
     /** Inside an HTML block: to the next blank line, or (`<pre>`, `<script>`…) to its closing tag. */
-    let html: 'blank' | 'raw' | undefined;
+    let html: HtmlBlockEnd | undefined;
     /** The line continues a paragraph of an item or quote lazily (see below). */
     let lazy = false;
     /** The level of the clause section's heading. */
@@ -147,9 +147,9 @@ class MdcReader {
       else if (html !== undefined || (html = htmlBlockStart(line, i === from || !paragraphBefore(this.lines[i - 1]))) !== undefined) {
         htmlLine = true;
         const next = this.lines[i + 1];
-        const lastLine = html === 'blank' ? next === undefined || next.trim() === '' : HTML_RAW_END.test(line);
+        const lastLine = html === 'blank' ? next === undefined || next.trim() === '' : html.test(line);
         const inside = htmlClauseHeading(line) ?? nestedClauseHeading(`> ${line.trimStart()}`, next === undefined || lastLine ? undefined : `> ${next}`);
-        if (html === 'raw' && lastLine) html = undefined;
+        if (html !== 'blank' && lastLine) html = undefined;
         if (inside !== undefined) {
           flush();
           this.error(this.at(i, 0, line.length), 'mdc-html-heading',
@@ -652,8 +652,15 @@ function safeCodePoint(n: number): string {
   return n > 0 && n <= 0x10ffff && !(n >= 0xd800 && n <= 0xdfff) ? String.fromCodePoint(n) : '\ufffd';
 }
 
-const HTML_RAW_START = /^ {0,3}<(?:script|pre|style|textarea)(?:[\s>]|$)/i;
-const HTML_RAW_END = /<\/(?:script|pre|style|textarea)>/i;
+/** What ends an HTML block: a blank line (types 6, 7), or a marker on a line of its own (1, 3–5), blank lines and all. */
+type HtmlBlockEnd = 'blank' | RegExp;
+/** CommonMark types 1, 3, 4 and 5: how each opens, and the text on the line that ends it. */
+const HTML_TO_MARKER: Array<[RegExp, RegExp]> = [
+  [/^ {0,3}<(?:script|pre|style|textarea)(?:[\s>]|$)/i, /<\/(?:script|pre|style|textarea)>/i],
+  [/^ {0,3}<\?/, /\?>/],
+  [/^ {0,3}<![A-Za-z]/, />/],
+  [/^ {0,3}<!\[CDATA\[/, /\]\]>/],
+];
 const HTML_BLOCK_TAG = /^ {0,3}<\/?(?:address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|hr|html|iframe|legend|li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)(?:[\s>]|\/>|$)/i;
 
 // CommonMark type 7: a line of one complete open or closing tag, any name (`<my-note>`,
@@ -667,11 +674,11 @@ function paragraphBefore(prev: string | undefined): boolean {
 }
 
 /**
- * Whether `line` opens an HTML block (CommonMark types 1, 6 and 7), and what ends it. Type 7
+ * Whether `line` opens an HTML block (CommonMark types 1 and 3–7), and what ends it. Type 7
  * cannot interrupt a paragraph, so it opens one only where none is open (`noParagraph`).
  */
-function htmlBlockStart(line: string, noParagraph: boolean): 'blank' | 'raw' | undefined {
-  if (HTML_RAW_START.test(line)) return 'raw';
+function htmlBlockStart(line: string, noParagraph: boolean): HtmlBlockEnd | undefined {
+  for (const [start, end] of HTML_TO_MARKER) if (start.test(line)) return end;
   if (HTML_BLOCK_TAG.test(line)) return 'blank';
   return noParagraph && line.length <= 1000 && HTML_LONE_TAG.test(line) ? 'blank' : undefined;
 }

@@ -383,6 +383,11 @@ describe('readMdc: what Markdown shows is what is enforced (or refused)', () => 
     }
     expect(clauses('## Prohibited\n<div>\n```\n</div>\n- p1 `p1`\n<div>\n```\n</div>\n').prohibited).toEqual([{ message: 'p1', when: 'p1' }]);
     expect(errors('## Prohibited\n- p `p`\n\n<h2>Required</h2>\n\n- b `b`\n')).toEqual(['4 mdc-html-heading']);
+    // `<?`…`?>`, `<!X`…`>` and CDATA run to their marker, blank lines and all (a fourth review).
+    for (const [open, close] of [['<?php\nx', '?>'], ['<!DOCTYPE x', '>'], ['<![CDATA[\nx', ']]>']]) {
+      expect(errors(`## Required\n- r1 \`r1\`\n\n${open}\n\nProhibited\n---\n${close}\n- r2 \`r2\`\n`), open).toEqual([`${open.includes('\n') ? 7 : 6} mdc-html-heading`]);
+      expect(clauses(`## Required\n- r1 \`r1\`\n\n${open}\n\n## Notes\n${close}\n- r2 \`r2\`\n`).required, open).toEqual([{ message: 'r1', check: 'r1' }, { message: 'r2', check: 'r2' }]);
+    }
     // Any lone tag after a blank line opens one too (CommonMark type 7); a tab indents 4 columns.
     expect(errors('## Prohibited\n- p `p`\n\n<my-note>\n## Required\n</my-note>\n\n- b `b`\n')).toEqual(['5 mdc-html-heading']);
     expect(clauses('## Prohibited\n\n\t```\n\n- p1 `p1`\n\n```\nx\n```\n').prohibited).toEqual([{ message: 'p1', when: 'p1' }]);

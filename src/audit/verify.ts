@@ -53,10 +53,10 @@ function asObject(v: Json): { [k: string]: Json } | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : undefined;
 }
 
-/** What a receipt signed by a key not in the ring is: the problem to report (or undefined to go on). */
-type OnUnknownKey = ((kid: string) => string | undefined) | undefined;
+/** How the verifier words a receipt signed by a key it was not given. */
+const unknownKeyProblem = (kid: string): string => `receipt key \`${kid}\` is unknown (give its key with --jwks, MGE_SECRET_KEY or MGE_PREVIOUS_SECRET_KEYS)`;
 
-async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: CryptoBackend, tenant: string | undefined, onUnknownKey?: OnUnknownKey): Promise<string | undefined> {
+async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: CryptoBackend, tenant: string | undefined, onUnknownKey = unknownKeyProblem): Promise<string | undefined> {
   if (e.kind === 'rule_change') {
     return Object.keys(e).sort().join() === RULE_CHANGE_FIELDS ? undefined : 'rule change entry does not have exactly the SPEC §6 fields';
   }
@@ -65,13 +65,8 @@ async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: Cryp
   const receipt = asObject(e.receipt ?? null);
   if (receipt === undefined) return 'decision has no receipt';
   const sig = await verifySignedObject(receipt, keys, backend);
-  if (sig === 'unknown_kid') {
-    const problem = onUnknownKey === undefined
-      ? `receipt key \`${String(receipt.kid)}\` is unknown (give its key with --jwks, MGE_SECRET_KEY or MGE_PREVIOUS_SECRET_KEYS)`
-      : onUnknownKey(String(receipt.kid));
-    if (problem !== undefined) return problem;
-  }
-  if (sig !== 'ok' && sig !== 'unknown_kid') return sig === 'malformed' ? 'receipt is malformed' : 'receipt signature does not verify';
+  if (sig === 'unknown_kid') return onUnknownKey(String(receipt.kid));
+  if (sig !== 'ok') return sig === 'malformed' ? 'receipt is malformed' : 'receipt signature does not verify';
   if ((await computeDecisionHash(e, backend)) !== receipt.decision_hash) return 'decision was changed after signing (decision_hash does not match)';
   return undefined;
 }
@@ -82,17 +77,26 @@ async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: Cryp
  * its fields), or undefined. Duplicate ids and the tree are the caller's to check.
  * `onUnknownKey` words the problem of a receipt signed by a key not in `keys` for its caller.
  */
-export async function storedEntryProblem(line: string, keys: KeyRing, backend: CryptoBackend, tenant: string, onUnknownKey?: (kid: string) => string | undefined): Promise<string | undefined> {
+export async function storedEntryProblem(line: string, keys: KeyRing, backend: CryptoBackend, tenant: string, onUnknownKey?: (kid: string) => string): Promise<string | undefined> {
+  const { entry, problem } = readEntry(line);
+  if (problem !== undefined || entry === undefined) return problem;
+  return checkEntry(entry, keys, backend, tenant, onUnknownKey);
+}
+
+/**
+ * A stored line read as an entry: strict JSON, an object, canonical. A line that is no object
+ * has a problem and no entry; a non-canonical one has both (its content can still be checked).
+ */
+function readEntry(line: string): { entry?: { [k: string]: Json }; problem?: string } {
   let value: Json;
   try {
     value = parseStrictJson(line, WIDE);
   } catch (err) {
-    return `not strict JSON: ${(err as Error).message}`;
+    return { problem: `not strict JSON: ${(err as Error).message}` };
   }
-  const e = asObject(value);
-  if (e === undefined) return 'not a JSON object';
-  if (canonicalize(e) !== line) return 'not in canonical form (RFC 8785)';
-  return checkEntry(e, keys, backend, tenant, onUnknownKey);
+  const entry = asObject(value);
+  if (entry === undefined) return { problem: 'not a JSON object' };
+  return canonicalize(entry) === line ? { entry } : { entry, problem: 'not in canonical form (RFC 8785)' };
 }
 
 /**
@@ -113,19 +117,9 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
   for await (const line of input.lines) {
     const at = ++n;
     void tree.appendEntry(encoder.encode(line));
-    let value: Json;
-    try {
-      value = parseStrictJson(line, WIDE);
-    } catch (err) {
-      problems.push(`entry ${at}: not strict JSON: ${(err as Error).message}`);
-      continue;
-    }
-    const e = asObject(value);
-    if (e === undefined) {
-      problems.push(`entry ${at}: not a JSON object`);
-      continue;
-    }
-    if (canonicalize(e) !== line) problems.push(`entry ${at}: not in canonical form (RFC 8785)`);
+    const { entry: e, problem: unread } = readEntry(line);
+    if (unread !== undefined) problems.push(`entry ${at}: ${unread}`);
+    if (e === undefined) continue;
     const id = typeof e.decision_id === 'string' ? e.decision_id : undefined;
     if (id !== undefined) {
       const first = seen.get(id);

@@ -294,7 +294,7 @@ export class NodeAuditStore implements AuditStore {
       if (whole < size) {
         const rest = Buffer.alloc(size - whole);
         await fh.read(rest, 0, rest.length, whole);
-        if (keptCheckpointLines(rest.toString('utf8')).length === 1) tail = '\n';
+        if (isCheckpoint(parseOrUndefined(rest.toString('utf8')))) tail = '\n';
         else await fh.truncate(whole);
       }
       const bytes = Buffer.from(tail + JSON.stringify(cp) + '\n', 'utf8');

@@ -61,10 +61,6 @@ async function keyRing(dataDir: string | undefined, jwksFile: string | undefined
   return ring;
 }
 
-/**
- * A checkpoint file: one JSON object (possibly pretty-printed), or JSON Lines of them. A line
- * that is not JSON is kept as text, so the verifier names it instead of the CLI crashing.
- */
 /** A kept checkpoints file, read as the store reads it: a torn last line is skipped. */
 async function readCheckpoints(file: string): Promise<unknown[]> {
   const text = await readOptional(file);
@@ -79,7 +75,11 @@ function parseOrLine(line: string): unknown {
   }
 }
 
-/** A checkpoint saved by the caller (one JSON value) or several, one per line: every line counts. */
+/**
+ * A checkpoint file saved by the caller: one JSON object (possibly pretty-printed), or JSON
+ * Lines of them, every line counting. A line that is not JSON is kept as text, so the verifier
+ * names it instead of the CLI crashing.
+ */
 function parseCheckpoints(text: string): unknown[] {
   try {
     return [JSON.parse(text) as unknown];

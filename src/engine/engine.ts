@@ -279,10 +279,9 @@ export class Engine {
       }
       const before = this.snapshot();
       const after = snapshotOf(built.globalPolicy, built.policies);
-      await beforeSwap?.(before, after, [...built.policies.keys()].sort());
+      await beforeSwap?.(before, after, [...built.policies.keys()]);
       this.files = files;
-      this.globalPolicy = built.globalPolicy;
-      this.policies = built.policies;
+      this.swapIn(built);
       return { ok: true, before, after } as const;
     });
   }
@@ -294,7 +293,10 @@ export class Engine {
 
   /** Compiles every policy aside, then swaps them all at once. */
   async rebuildAll(): Promise<void> {
-    const built = await this.buildAll(this.files);
+    this.swapIn(await this.buildAll(this.files));
+  }
+
+  private swapIn(built: Built): void {
     this.globalPolicy = built.globalPolicy;
     this.policies = built.policies;
   }

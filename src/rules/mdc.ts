@@ -212,12 +212,13 @@ class MdcReader {
       // heading to the rules below whatever the guess: read as text it would leave the
       // bullets after it in the section above, with the opposite sense.
       const underlined = h || htmlLine ? undefined : setextHeading(line, this.lines[i + 1], this.lines[i - 1]);
-      const setext = underlined && (CLAUSE_TITLE.test(plainTitle(underlined.title)) || (!lazy && underlineInContainer(line, this.lines[i + 1], itemIndent)))
+      const underlinedClause = underlined && clauseOf(underlined.title);
+      const setext = underlined && (underlinedClause !== undefined || (!lazy && underlineInContainer(line, this.lines[i + 1], itemIndent)))
         ? underlined : undefined;
       const plainForm = setext !== undefined && !/^\s/.test(line) && (i === from || this.lines[i - 1].trim() === '' || headingOf(this.lines[i - 1]) !== undefined);
-      if (setext?.level === 2 && CLAUSE_TITLE.test(plainTitle(setext.title)) && (section === 'other' || plainForm)) {
+      if (setext?.level === 2 && underlinedClause !== undefined && (section === 'other' || plainForm)) {
         flush();
-        const clause = plainTitle(setext.title).toLowerCase() as 'prohibited' | 'required';
+        const clause = underlinedClause;
         section = clause;
         sectionLevel = 2;
         subsection = undefined;
@@ -249,13 +250,14 @@ class MdcReader {
           this.nearClauseHeading(line, title, i); // `# Prohibited` as the title: its bullets are description
           continue;
         }
-        const clauseTitle = h.level >= 2 && CLAUSE_TITLE.test(plainTitle(title));
+        const clause = h.level >= 2 ? clauseOf(title) : undefined;
+        const clauseTitle = clause !== undefined;
         // Any other heading ends a clause section (SPEC §3.3: the bullets of `## Prohibited`),
         // a subsection too: its bullets are often examples. One that holds what reads as clauses
         // is warned about below (`mdc-subsection`).
         const deeper = !clauseTitle && section !== 'other' && h.level > sectionLevel;
         const from = section;
-        section = clauseTitle ? (plainTitle(title).toLowerCase() as Section) : 'other';
+        section = clause ?? 'other';
         subsection = undefined;
         if (section === 'other') {
           this.description.push({ text: line, line: i });
@@ -515,9 +517,9 @@ function headingOf(line: string): { level: number; title: string; col: number } 
 
 /**
  * Whether a `-`/`=` line under `line` is in the same container (CommonMark: a setext underline
- * is never a lazy line, and a lazy paragraph line is the caller's to rule out). Under text that continues a list item, or an item's later paragraph,
- * a `---` indented less than the item's content is a thematic break; under a quote line, one
- * without `>` is too. Either way no heading, so nothing for the section rules to decide.
+ * is never a lazy line; a lazy paragraph line is the caller's to rule out). Under text of a
+ * list item, a `---` indented less than the item's content is a thematic break; under a quote
+ * line, one without `>` is too. Either way no heading, so nothing for the section rules to decide.
  */
 function underlineInContainer(line: string, next: string | undefined, itemIndent: number): boolean {
   if (next === undefined) return false;
@@ -625,8 +627,14 @@ function unquoted(line: string): string | undefined {
 function htmlClauseHeading(line: string): string | undefined {
   if (line.length > MAX_DECORATED_TITLE + 40) return undefined;
   const m = /^\s*<h[1-6]\b[^>]*>(.*)<\/h[1-6]>\s*$/i.exec(line);
-  const plain = m ? plainTitle(m[1]) : '';
-  return CLAUSE_TITLE.test(plain) ? SECTION_NAME[plain.toLowerCase() as 'prohibited' | 'required'] : undefined;
+  const clause = m ? clauseOf(m[1]) : undefined;
+  return clause && SECTION_NAME[clause];
+}
+
+/** The clause section a heading's text names (`Prohibited`, `**Required**`, …) as it renders, if any. */
+function clauseOf(title: string): 'prohibited' | 'required' | undefined {
+  const plain = plainTitle(title);
+  return CLAUSE_TITLE.test(plain) ? (plain.toLowerCase() as 'prohibited' | 'required') : undefined;
 }
 
 /** A heading's text as it renders: inline HTML and comments, link syntax, emphasis and code marks dropped, entities decoded. */
@@ -719,8 +727,8 @@ function nestedClauseHeading(line: string, next: string | undefined): string | u
     const under = next.replace(/^(?: {0,3}>[ \t]?)+/, '');
     if (/^[ \t]*-+[ \t]*$/.test(under) && indentOf(under) >= itemWidth && (itemWidth > 0 || under !== next)) title = rest.trim();
   }
-  const plain = title === undefined ? '' : plainTitle(title);
-  return CLAUSE_TITLE.test(plain) ? SECTION_NAME[plain.toLowerCase() as 'prohibited' | 'required'] : undefined;
+  const clause = title === undefined ? undefined : clauseOf(title);
+  return clause && SECTION_NAME[clause];
 }
 
 /** A line of only the fence's character, at least as many as opened it, indented at most 3 columns past its container. */

@@ -52,8 +52,9 @@ async function tampered(name: string, edit: (lines: string[]) => Promise<string[
   return dir;
 }
 
-async function opening(dir: string): Promise<string> {
-  const audit = await openNodeAudit(dir, signer);
+/** What opening the log says: its size, or why it refused. */
+async function opening(dir: string, withSigner: Signer = signer): Promise<string> {
+  const audit = await openNodeAudit(dir, withSigner);
   try {
     return `size ${await audit.size('acme')}`;
   } catch (err) {
@@ -84,23 +85,13 @@ describe('openNodeAudit: entries after the latest checkpoint', () => {
 describe('openNodeAudit: uncovered entries signed by a key the server does not hold', () => {
   it('refuses them (any kid can be written on a forged entry), saying how to give back a rotated key', async () => {
     const rotated = await createSigner({ hs256Secret: 'another-secret-with-more-than-32-bytes-!!', backend: nodeCryptoBackend });
-    const open = async (dir: string, s: Signer) => {
-      const audit = await openNodeAudit(dir, s);
-      try {
-        return `size ${await audit.size('acme')}`;
-      } catch (err) {
-        return String(err);
-      } finally {
-        await audit.close().catch(() => undefined);
-      }
-    };
     const dir = await tampered('rotated', (l) => l);
-    const refused = await open(dir, rotated);
+    const refused = await opening(dir, rotated);
     expect(refused).toContain(`stored entry 4 (after the latest checkpoint): its receipt is signed with key \`${signer.kid}\`, which this server does not hold`);
     expect(refused).toContain('MGE_PREVIOUS_SECRET_KEYS');
     // With the old key given back (as MGE_PREVIOUS_SECRET_KEYS does), it opens.
     const both = await createSigner({ hs256Secret: 'another-secret-with-more-than-32-bytes-!!', backend: nodeCryptoBackend, extraVerificationKeys: [signer.keys.get(signer.kid)!] });
-    expect(await open(dir, both)).toBe('size 6');
+    expect(await opening(dir, both)).toBe('size 6');
   });
 });
 

@@ -17,6 +17,8 @@ beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'mge-store-')); });
 afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
 
 const entry = (i: number): Json => ({ decision_id: `dec-${i}`, tenant: 't', text: 'é€😀'.repeat(i % 4) });
+/** A checkpoint of `n` entries, as a store keeps it (the signature is not the store's to check). */
+const cp = (n: number): Checkpoint => ({ tenant: 't', tree_size: n, root_hash: 'ab'.repeat(32), timestamp: '2026-11-26T00:00:00.000Z', alg: 'HS256', kid: 'k', signature: 'sig' });
 const all = async (it: AsyncIterable<string>) => { const out: string[] = []; for await (const x of it) out.push(x); return out; };
 
 describe('NodeAuditStore', () => {
@@ -85,7 +87,6 @@ describe('NodeAuditStore', () => {
   });
 
   it('cuts a checkpoint torn by a crash or a full disk before writing the next one', async () => {
-    const cp = (n: number): Checkpoint => ({ tenant: 't', tree_size: n, root_hash: 'ab'.repeat(32), timestamp: '2026-11-26T00:00:00.000Z', alg: 'HS256', kid: 'k', signature: 'sig' });
     const s = await NodeAuditStore.open(dir);
     await s.appendCheckpoint(cp(1));
     await s.appendCheckpoint(cp(2));
@@ -108,7 +109,6 @@ describe('NodeAuditStore', () => {
   });
 
   it('keeps a whole checkpoint that only lacks its newline (it was signed and written), and completes the line', async () => {
-    const cp = (n: number): Checkpoint => ({ tenant: 't', tree_size: n, root_hash: 'ab'.repeat(32), timestamp: '2026-11-26T00:00:00.000Z', alg: 'HS256', kid: 'k', signature: 'sig' });
     const s = await NodeAuditStore.open(dir);
     await s.appendCheckpoint(cp(1));
     await s.appendCheckpoint(cp(2));

@@ -1,0 +1,132 @@
+// `mge serve` itself on Bun and Deno: both run Node's own server stack (node:http, node:fs)
+// through their Node compatibility, so there the sidecar keeps the durable file audit log,
+// the generated secret and the watched rules directory, as on Node. The Bun.serve and
+// Deno.serve adapters (smoke suites) keep memory stores. Here, per runtime: checks are
+// answered and logged, a good rule edit reloads, SIGTERM flushes, Node's `mge audit verify`
+// accepts the log, and a restart on the same data dir serves proofs of the earlier decisions.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { auditCommand } from '../../src/cli/audit.js';
+import type { Decision } from '../../src/ir/types.js';
+import { BIN, runtimeMissing } from './launch.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const SERVE = join(ROOT, 'test/sdk/mge-serve.ts'); // `mge serve` from source
+const KEY = 'file-audit-checker-key-0000000001';
+
+const RUNTIMES: Array<{ name: string; bin: string; args: string[] }> = [
+  { name: 'Bun', bin: BIN.bun, args: [SERVE] },
+  { name: 'Deno', bin: BIN.deno, args: ['run', '-A', '--sloppy-imports', '--no-prompt', SERVE] },
+];
+
+interface Running {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+}
+
+function serve(bin: string, args: string[], rules: string, data: string): Promise<Running> {
+  const child = spawn(bin, [...args, '--rules', rules, '--data', data, '--port', '0'], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, MGE_API_KEYS: `files:checker+auditor:${KEY}`, MGE_SECRET_KEY: '', MGE_AUDIT_FSYNC: 'always' },
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not listening within 60 s:\n${out}`)), 60_000);
+    child.stdout!.on('data', () => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1], child, output: () => out });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+/** SIGTERM, and the exit code once the process has flushed and gone. */
+function terminate(r: Running): Promise<number | null> {
+  return new Promise((resolve) => {
+    r.child.once('exit', (code) => resolve(code));
+    r.child.kill('SIGTERM');
+  });
+}
+
+async function verifyLog(data: string): Promise<{ code: number; out: string }> {
+  let out = '';
+  const code = await auditCommand(['verify', '--data', data], { out: (s) => (out += s), err: (s) => (out += s) });
+  return { code, out };
+}
+
+for (const rt of RUNTIMES) {
+  const missing = runtimeMissing(rt.bin);
+  if (missing !== undefined) console.warn(`\n!!! mge serve on ${rt.name} SKIPPED: ${missing} !!!\n`);
+  describe.skipIf(missing !== undefined)(`mge serve on ${rt.name}, file audit log${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
+    const dir = mkdtempSync(join(tmpdir(), `mge-serve-${rt.name.toLowerCase()}-`));
+    const rules = join(dir, 'rules');
+    const data = join(dir, 'data');
+    const running: Running[] = [];
+    afterAll(() => {
+      for (const r of running) r.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const ask = (r: Running, path: string, body?: unknown) =>
+      fetch(r.url + path, {
+        method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const check = async (r: Running, body: unknown) => (await (await ask(r, '/api/v1/governance/check', body)).json()) as Decision;
+
+    it('logs every answered check durably, reloads a rule edit, and restarts on the same log', async () => {
+      mkdirSync(rules);
+      writeFileSync(join(rules, 'writes.yaml'), 'rule_id: no-prod-writes\nprohibited:\n  - message: no production writes\n    when: action.type == "db.write" && context.environment == "production"\n');
+
+      const first = await serve(rt.bin, rt.args, rules, data);
+      running.push(first);
+      const denied = await check(first, { action: 'db.write', context: { environment: 'production' } });
+      expect(denied).toMatchObject({ approved: false, tenant: 'files' });
+      const approved = await check(first, { action: 'api.call' });
+      expect(approved.approved).toBe(true);
+
+      // A good edit of the watched directory is picked up without a restart.
+      writeFileSync(join(rules, 'calls.yaml'), 'rule_id: no-calls\nprohibited:\n  - message: no calls\n    when: action.type == "api.call"\n');
+      let reloaded: Decision | undefined;
+      for (let i = 0; i < 100 && !(reloaded && !reloaded.approved); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        reloaded = await check(first, { action: 'api.call' });
+      }
+      expect(reloaded?.approved).toBe(false);
+      expect(reloaded?.violations.map((v) => v.rule_id)).toEqual(['no-calls']);
+
+      expect(await terminate(first)).toBe(0);
+      expect(first.output()).toContain('stopped; audit log flushed');
+      const log = readFileSync(join(data, 'audit/files/log.jsonl'), 'utf8');
+      for (const d of [denied, approved, reloaded!]) expect(log).toContain(`"decision_id":"${d.decision_id}"`);
+      const verified = await verifyLog(data);
+      expect(verified.out).toMatch(/tenant `files`: ok/);
+      expect(verified.code).toBe(0);
+
+      // Same data dir: the generated secret and the log are taken up again.
+      const second = await serve(rt.bin, rt.args, rules, data);
+      running.push(second);
+      const proof = await ask(second, `/api/v1/audit/proof/${denied.decision_id}`);
+      expect(proof.status).toBe(200);
+      const after = await check(second, { action: 'db.read' });
+      expect(after.approved).toBe(true);
+      expect(await terminate(second)).toBe(0);
+      const again = await verifyLog(data);
+      expect(again.code).toBe(0);
+      expect(readFileSync(join(data, 'audit/files/log.jsonl'), 'utf8')).toContain(`"decision_id":"${after.decision_id}"`);
+    }, 180_000);
+  });
+}

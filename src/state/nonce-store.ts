@@ -11,32 +11,62 @@ export interface NonceStore {
 }
 
 /**
- * One process's nonces. Entries are dropped only once past their expiry (a min-heap finds
- * them in O(log n)); a live nonce is never evicted, so a full store refuses instead.
+ * One process's nonces, kept per tenant: each tenant has a store of its own with its own cap of
+ * `maxEntries`, so one tenant verifying receipts by the million fills only its own store and
+ * never gets another tenant's verifications refused (SPEC §7). Entries are dropped only once
+ * past their expiry (a min-heap finds them in O(log n)); a live nonce is never evicted, so a
+ * full store refuses instead.
  */
 export class MemoryNonceStore implements NonceStore {
+  private readonly tenants = new Map<string, TenantNonces>();
+
+  constructor(readonly maxEntries = 1_000_000, private readonly now: () => number = Date.now) {}
+
+  /** Nonces held now, every tenant's. */
+  get size(): number {
+    let n = 0;
+    for (const t of this.tenants.values()) n += t.size;
+    return n;
+  }
+
+  async consumeOnce(tenant: string, nonce: string, expiresAtMs: number): Promise<'ok' | 'replayed' | 'full'> {
+    let store = this.tenants.get(tenant);
+    if (store === undefined) {
+      store = new TenantNonces();
+      this.tenants.set(tenant, store);
+    }
+    if (store.has(nonce)) return 'replayed';
+    if (store.size >= this.maxEntries) store.evictExpired(this.now());
+    if (store.size >= this.maxEntries) return 'full';
+    store.add(nonce, expiresAtMs);
+    return 'ok';
+  }
+
+  /** Drops every entry whose expiry is strictly before `nowMs`. */
+  evictExpired(nowMs: number): void {
+    for (const t of this.tenants.values()) t.evictExpired(nowMs);
+  }
+}
+
+/** One tenant's nonces with a min-heap of their expiries. */
+class TenantNonces {
   private readonly seen = new Map<string, number>();
   private readonly heapExp: number[] = [];
   private readonly heapKey: string[] = [];
-
-  constructor(readonly maxEntries = 1_000_000, private readonly now: () => number = Date.now) {}
 
   get size(): number {
     return this.seen.size;
   }
 
-  async consumeOnce(tenant: string, nonce: string, expiresAtMs: number): Promise<'ok' | 'replayed' | 'full'> {
-    // JSON.stringify of the pair keeps `a:b`+`c` and `a`+`b:c` apart.
-    const key = JSON.stringify([tenant, nonce]);
-    if (this.seen.has(key)) return 'replayed';
-    if (this.seen.size >= this.maxEntries) this.evictExpired(this.now());
-    if (this.seen.size >= this.maxEntries) return 'full';
-    this.seen.set(key, expiresAtMs);
-    this.push(expiresAtMs, key);
-    return 'ok';
+  has(nonce: string): boolean {
+    return this.seen.has(nonce);
   }
 
-  /** Drops every entry whose expiry is strictly before `nowMs`. */
+  add(nonce: string, expiresAtMs: number): void {
+    this.seen.set(nonce, expiresAtMs);
+    this.push(expiresAtMs, nonce);
+  }
+
   evictExpired(nowMs: number): void {
     while (this.heapExp.length > 0 && this.heapExp[0] < nowMs) {
       this.seen.delete(this.heapKey[0]);

@@ -10,6 +10,16 @@ export interface RateLimiter {
   take(bucket: string, capacity: number, refillPerSecond: number, nowMs: number): boolean | Promise<boolean>;
 }
 
+/**
+ * The engine names a bucket `<tenant>\0<rule_id>\0<condition index>\0<key as canonical JSON>`
+ * (src/engine/rate-limit.ts); tenant names hold no NUL, so the tenant is the part before the
+ * first one. A name without a NUL is the tenant `""`'s.
+ */
+export function tenantOfBucket(bucket: string): string {
+  const cut = bucket.indexOf('\u0000');
+  return cut < 0 ? '' : bucket.slice(0, cut);
+}
+
 interface Bucket {
   tokens: number;
   updatedMs: number;
@@ -43,8 +53,37 @@ function digest(name: string): string {
   return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
-/** One process's buckets. Idle full buckets are dropped so memory follows the active keys. */
+/**
+ * One process's buckets, kept per tenant: each tenant has a store of its own, with its own cap
+ * of `maxBucketsPerTenant`, so one tenant's keys (a rule that refills slowly, keyed on values
+ * its callers choose) can fill only its own store and never make another tenant's checks fail
+ * closed (SPEC §7: a key never reaches another tenant's buckets).
+ */
 export class MemoryRateLimiter implements RateLimiter {
+  private readonly tenants = new Map<string, TenantBuckets>();
+
+  constructor(private readonly maxBucketsPerTenant = 1_000_000) {}
+
+  /** Buckets held now, every tenant's (for tests and metrics). */
+  get size(): number {
+    let n = 0;
+    for (const t of this.tenants.values()) n += t.size;
+    return n;
+  }
+
+  take(name: string, capacity: number, refillPerSecond: number, nowMs: number): boolean {
+    const tenant = tenantOfBucket(name);
+    let store = this.tenants.get(tenant);
+    if (store === undefined) {
+      store = new TenantBuckets(this.maxBucketsPerTenant);
+      this.tenants.set(tenant, store);
+    }
+    return store.take(name, capacity, refillPerSecond, nowMs);
+  }
+}
+
+/** One tenant's buckets. Idle full buckets are dropped so memory follows the active keys. */
+class TenantBuckets {
   private readonly buckets = new Map<string, Bucket>();
   /**
    * Idle buckets are swept whenever the map has doubled since the last sweep (from 10 000 on),
@@ -60,9 +99,8 @@ export class MemoryRateLimiter implements RateLimiter {
   private capSweptMs = -Infinity;
   private nextFullMs = Infinity;
 
-  constructor(private readonly maxBuckets = 1_000_000) {}
+  constructor(private readonly maxBuckets: number) {}
 
-  /** Buckets held now (for tests and metrics). */
   get size(): number {
     return this.buckets.size;
   }

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
-import type { RateLimiter } from '../../src/state/rate-limiter.js';
+import { MemoryRateLimiter, type RateLimiter } from '../../src/state/rate-limiter.js';
 
 const RULES = [
   {
@@ -88,5 +88,17 @@ describe('rate_limit_check through the engine', () => {
     const engine = await createEngine({ rules: scoped, rateLimiter: s });
     expect((await engine.evaluate(REQUEST)).rule_ids).toEqual([]);
     expect(s.buckets).toEqual([]);
+  });
+
+  it("with the memory store, one tenant's full store leaves another tenant's checks their tokens", async () => {
+    // Burst 1 and no refill: every new agent id is a bucket that never empties out of the store.
+    const slow = [{ path: 'slow.yaml', text: 'rule_id: slow\nconditions:\n  - type: rate_limit_check\n    parameters: { requests_per_minute: 0.000001, burst_limit: 1, key: context.agent_id }' }];
+    const engine = await createEngine({ rules: slow, rateLimiter: new MemoryRateLimiter(2) });
+    const ask = (tenant: string, agent: string) => engine.evaluate({ action: 'x', context: { agent_id: agent } }, { tenant });
+    expect((await ask('acme', 'a1')).approved).toBe(true);
+    expect((await ask('acme', 'a2')).approved).toBe(true);
+    expect((await ask('acme', 'a3')).violations.map((v) => v.code)).toEqual(['state_unavailable']);
+    expect((await ask('beta', 'b1')).approved).toBe(true);
+    expect((await ask('beta', 'b1')).violations.map((v) => v.code)).toEqual(['rate_limited']);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryRateLimiter } from '../../src/state/rate-limiter.js';
+import { MemoryRateLimiter, tenantOfBucket } from '../../src/state/rate-limiter.js';
 
 describe('MemoryRateLimiter', () => {
   it('allows a burst, then refills at the given rate', () => {
@@ -41,6 +41,19 @@ describe('MemoryRateLimiter', () => {
     expect(() => rl.take('f', 1, 1, 4_500)).toThrow('rate limit store is full');
     expect(rl.take('f', 1, 1, 5_000)).toBe(true);
     expect(rl.size).toBe(2); // `b` (still refilling) and `f`
+  });
+
+  it('caps each tenant on its own: one tenant filling its store leaves the others their buckets', () => {
+    const rl = new MemoryRateLimiter(2);
+    // Buckets that never refill (rate 0), named as the engine names them: tenant, NUL, …
+    expect(rl.take('acme\u0000flood\u00000\u0000"a"', 1, 0, 0)).toBe(true);
+    expect(rl.take('acme\u0000flood\u00000\u0000"b"', 1, 0, 0)).toBe(true);
+    expect(() => rl.take('acme\u0000flood\u00000\u0000"c"', 1, 0, 5_000)).toThrow('rate limit store is full');
+    expect(rl.take('beta\u0000limit\u00000\u0000"victim"', 5, 1, 5_000)).toBe(true);
+    expect(rl.take('beta\u0000limit\u00000\u0000"other"', 5, 1, 5_000)).toBe(true);
+    expect(rl.size).toBe(4);
+    expect(tenantOfBucket('beta\u0000limit\u00000\u0000"x"')).toBe('beta');
+    expect(tenantOfBucket('no-nul')).toBe('');
   });
 
   it('keeps long bucket names apart, even names of one length that differ only at the end', () => {

@@ -30,6 +30,16 @@ describe('MemoryNonceStore', () => {
     expect(await s.consumeOnce('t', 'd', 60)).toBe('replayed');
   });
 
+  it("caps each tenant on its own: one tenant's full store leaves the others room", async () => {
+    const s = new MemoryNonceStore(2, () => 0);
+    expect(await s.consumeOnce('acme', 'n1', 1e12)).toBe('ok');
+    expect(await s.consumeOnce('acme', 'n2', 1e12)).toBe('ok');
+    expect(await s.consumeOnce('acme', 'n3', 1e12)).toBe('full');
+    expect(await s.consumeOnce('beta', 'n1', 1e12)).toBe('ok');
+    expect(await s.consumeOnce('beta', 'n1', 1e12)).toBe('replayed');
+    expect(s.size).toBe(3);
+  });
+
   it('evicts in expiry order whatever the insertion order', async () => {
     const s = new MemoryNonceStore(1000, () => 0);
     const exps = Array.from({ length: 500 }, (_, i) => (i * 7919) % 1000);

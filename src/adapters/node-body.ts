@@ -69,3 +69,12 @@ function contentTypeOf(incoming: Incoming): string | undefined {
   }
   return seen > 1 ? all : first;
 }
+
+/**
+ * The Host header from Node's own header object in the bindings (`c.env`), so the open mode's
+ * Host check builds no web Headers; undefined when absent or not on Node (the app then reads
+ * the Request's).
+ */
+export function requestHostOf(env: unknown): string | undefined {
+  return (env as { incoming?: Incoming } | undefined)?.incoming?.headers?.host;
+}

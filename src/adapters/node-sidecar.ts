@@ -17,7 +17,7 @@ import { createSigner, type Signer } from '../receipt/sign.js';
 import { MemoryNonceStore } from '../state/nonce-store.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
-import { preReadBodyOf } from './node-body.js';
+import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
 import { loadOrCreateEd25519Key } from './node-ed25519.js';
 import { readRulesDir } from './node-files.js';
@@ -114,7 +114,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const metrics = new ServerMetrics();
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
-    nonceStore: new MemoryNonceStore(), crypto: nodeCryptoBackend, version: cfg.version, preReadBody: preReadBodyOf, checkTurn: nodeCheckTurn(), urlChecked: true,
+    nonceStore: new MemoryNonceStore(), crypto: nodeCryptoBackend, version: cfg.version, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
     ready: () => readiness.ready(),
   });
 

@@ -10,6 +10,7 @@ import { badVerifyClock } from '../receipt/verify.js';
 import type { AppContext, AppDeps, HttpEnv } from './deps.js';
 import { Lifecycle } from './lifecycle.js';
 import { repeatLimited, silentLogger } from './logger.js';
+import { openModeHostProblem } from './open-mode.js';
 import { checkedUrl } from './request-url.js';
 import { ServerMetrics } from './metrics.js';
 import { HttpProblem, InternalError, MethodNotAllowed, NotFound, problemResponse } from './problem.js';
@@ -101,7 +102,15 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
     ctx.metrics.responses.inc({ status: String(res.status) });
     return res;
   };
+  const openMode = ctx.keys.length === 0;
   app.fetch = (request, env, executionCtx) => {
+    if (openMode) {
+      const refused = openModeHostProblem(deps.requestHost?.(env) ?? request.headers.get('host'));
+      if (refused !== undefined) {
+        ctx.logRepeated('open-mode-host', 'request refused', { method: request.method, status: 403, detail: refused.detail });
+        return counted(problemResponse(refused));
+      }
+    }
     let req = request;
     if (!deps.urlChecked) {
       const checked = checkedUrl(request);

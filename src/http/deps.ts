@@ -42,6 +42,11 @@ export interface AppDeps {
    * the request's Content-Type.
    */
   preReadBody?: (env: unknown) => PreReadBody | undefined;
+  /**
+   * The request's Host header from the adapter's bindings (`c.env`), where that is cheaper than
+   * the web Headers (Node); undefined: read from the Request. Only the open mode reads it.
+   */
+  requestHost?: (env: unknown) => string | undefined;
   /** Extra readiness condition (e.g. the audit store opened); /readyz also fails while draining. */
   ready?: () => boolean;
   /**
@@ -59,7 +64,7 @@ export interface AppDeps {
 }
 
 /** The resolved dependencies the routes see: every optional one filled in. */
-export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore' | 'checkTurn' | 'urlChecked'>> {
+export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore' | 'checkTurn' | 'urlChecked' | 'requestHost'>> {
   checkTurn: AppDeps['checkTurn'];
   /** For errors every request may hit (a failed audit store): a line per kind per 10 s. */
   logRepeated: RepeatedError;

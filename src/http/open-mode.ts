@@ -2,6 +2,11 @@
 // with every role, so such a server must not be reachable from the network. Node, Bun and Deno
 // refuse to bind anything but loopback; a Worker has no bind address and is reachable by
 // design, so it serves the open mode only when told it runs locally (`MGE_OPEN_MODE=local`).
+// Binding loopback is not enough against a web page: its domain can be rebound to 127.0.0.1
+// (DNS rebinding), and the browser then sends its requests here with that domain as Host. So
+// the open mode also answers only requests addressed to a loopback name (checked in app.ts).
+
+import { Forbidden } from './problem.js';
 
 /** Loopback addresses a server may bind in the open mode. */
 const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
@@ -18,4 +23,20 @@ export function refuseOpenModeOffLoopback(keyCount: number, host: string): void 
   if (keyCount === 0 && !LOOPBACK.test(host)) {
     throw new OpenModeError(`no API key is configured (MGE_API_KEYS), so the server runs in local open mode and binds to loopback only, not \`${host}\``);
   }
+}
+
+/** A Host header naming loopback: `localhost`, `127.x.x.x` or `[::1]`, with an optional port. */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d*)?$/i;
+
+/**
+ * Why an open-mode request is refused for its Host, if it is: a present Host that names no
+ * loopback address (a browser always sends one; a page rebound to 127.0.0.1 sends its own).
+ * @example openModeHostProblem('evil.example:8080') // Forbidden
+ */
+export function openModeHostProblem(host: string | null | undefined): Forbidden | undefined {
+  if (host === null || host === undefined || LOOPBACK_HOST.test(host)) return undefined;
+  return new Forbidden(
+    `no API key is configured, so this server answers only requests addressed to loopback (localhost, 127.0.0.1, [::1]), not Host \`${host.slice(0, 100)}\``
+    + ' (a web page whose domain was rebound to this machine sends its own); configure MGE_API_KEYS to serve other names',
+  );
 }

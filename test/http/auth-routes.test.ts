@@ -66,4 +66,25 @@ describe('local open mode', () => {
     expect((await open.call('GET', '/api/v1/audit/checkpoint')).status).toBe(200);
     expect((await open.call('DELETE', '/api/v1/rules/none')).status).toBe(404);
   });
+
+  it('answers only requests addressed to loopback: a page rebound to 127.0.0.1 sends its own Host (DNS rebinding)', async () => {
+    const open = await harness({ keySpec: '' });
+    for (const host of ['localhost', 'LOCALHOST:8080', '127.0.0.1:8080', '127.3.2.1', '[::1]:9']) {
+      expect((await open.call('GET', '/api/v1/audit/checkpoint', { headers: { host } })).status, host).toBe(200);
+    }
+    for (const host of ['evil.example', 'rebind.example:8080', 'localhost.evil.example', '127.0.0.1.nip.io', '10.0.0.1:8080']) {
+      for (const [method, path, body] of [['GET', '/api/v1/audit'], ['PUT', '/api/v1/rules/pwn', { rule_id: 'pwn' }], ['GET', '/metrics']] as const) {
+        const res = await open.call(method, path, { headers: { host }, ...(body ? { body } : {}) });
+        expect(res.status, `${method} ${path} Host ${host}`).toBe(403);
+        expect((await problem(res)).detail).toContain(`not Host \`${host}\``);
+      }
+    }
+    expect((await open.call('GET', '/api/v1/rules')).status).toBe(200); // nothing was added
+    expect(await (await open.call('GET', '/api/v1/rules')).json()).not.toContainEqual(expect.objectContaining({ rule_id: 'pwn' }));
+  });
+
+  it('with keys, the Host is not what decides', async () => {
+    const h = await harness();
+    expect((await h.call('GET', '/api/v1/rules', { key: KEYS.acmeAdmin, headers: { host: 'mge.internal.example' } })).status).toBe(200);
+  });
 });

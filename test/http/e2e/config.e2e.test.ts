@@ -1,6 +1,7 @@
 // `mge serve` refuses to start on a configuration it cannot serve safely, and says why.
 
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +63,28 @@ describe('start-up refusals', () => {
       expect(await verify(listed.url)).toEqual({ valid: true });
     } finally {
       await listed.shutdown();
+    }
+  });
+
+  it('open mode over a real socket: a request for another Host (DNS rebinding) is refused before any route', async () => {
+    const sidecar = await startSidecar(config({}));
+    const rule = 'rule_id: pwn\nprohibited:\n  - message: m\n    when: "false"\n';
+    const raw = (host: string) => new Promise<string>((resolve) => {
+      const s = connect(Number(new URL(sidecar.url).port), '127.0.0.1', () => s.write(
+        `PUT /api/v1/rules/pwn HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/yaml\r\nContent-Length: ${rule.length}\r\nConnection: close\r\n\r\n${rule}`,
+      ));
+      let out = '';
+      s.on('data', (c: Buffer) => (out += c.toString()));
+      s.on('close', () => resolve(out));
+    });
+    try {
+      const refused = await raw('rebind.attacker.example:8080');
+      expect(refused).toMatch(/^HTTP\/1\.1 403 /);
+      expect(refused).toContain('content-type: application/problem+json');
+      expect(await (await fetch(`${sidecar.url}/api/v1/rules/pwn`)).json()).toMatchObject({ status: 404 });
+      expect(await raw(`127.0.0.1:${new URL(sidecar.url).port}`)).toMatch(/^HTTP\/1\.1 201 /);
+    } finally {
+      await sidecar.shutdown();
     }
   });
 

@@ -42,7 +42,10 @@ function parseRoles(text: string, entry: number): Role[] {
   const roles = text.split('+');
   for (const r of roles) {
     if (!(ROLES as readonly string[]).includes(r)) {
-      throw new ApiKeySpecError(`MGE_API_KEYS entry ${entry}: unknown role \`${r}\` (roles: ${ROLES.join(', ')})`);
+      // A word is quoted (a typo: `cheker`); anything else may be a key written where the role
+      // goes, and is not.
+      const named = /^[A-Za-z]{1,16}$/.test(r) ? ` \`${r}\`` : '';
+      throw new ApiKeySpecError(`MGE_API_KEYS entry ${entry}: unknown role${named} (roles: ${ROLES.join(', ')})`);
     }
   }
   return roles as Role[];
@@ -81,6 +84,11 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
       throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: \`sha256:\` must be followed by 64 hex digits`);
     } else {
       if (material.length < 16) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: key shorter than 16 characters`);
+      // What a client can send as `Bearer <key>` or in X-API-Key: a key with a space, a control
+      // or a non-ASCII character would be configured and never match.
+      if (!SENDABLE_KEY.test(material)) {
+        throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: a key is printable ASCII without spaces (a client could never send this one)`);
+      }
       hash = await sha256(material);
     }
     // A key has one tenant and one set of roles (SPEC §7): a second entry would silently lose.
@@ -90,7 +98,15 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
       throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: the same key as entry ${earlier}; a key has one tenant, give its roles once joined with \`+\``);
     }
     entryOfKey.set(hashHex, n);
+    // Tenant names are directory names (audit/<tenant>, api-rules/<tenant>): on a file system
+    // that ignores case (macOS, Windows) `Acme` and `acme` would share one log and one rule set.
+    const clash = keys.find((k) => k.tenant !== tenant && k.tenant.toLowerCase() === tenant.toLowerCase());
+    if (clash !== undefined) {
+      throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: tenant \`${tenant}\` differs from tenant \`${clash.tenant}\` only in case; they would share a data directory where case is ignored`);
+    }
     keys.push({ id: keyId(hash), tenant, roles, hash });
   }
   return keys;
 }
+
+const SENDABLE_KEY = /^[\x21-\x7e]+$/;

@@ -34,6 +34,28 @@ describe('parseApiKeys', () => {
     await expect(parseApiKeys(`acme:checker:${KEY_A},acme:checker:${KEY_A}`)).rejects.not.toThrow(KEY_A);
   });
 
+  it('refuses keys no client could send, without quoting them', async () => {
+    for (const key of [' spaced-key-material-0001', 'inner spaced key material 01', 'key-material-with-é-00001', 'key-material-with-tab\t0001']) {
+      const err = await parseApiKeys(`acme:checker:${key}`).catch((e: unknown) => e as Error);
+      expect(err).toBeInstanceOf(ApiKeySpecError);
+      expect((err as Error).message).toContain('printable ASCII without spaces');
+      expect((err as Error).message).not.toContain(key.trim());
+    }
+    expect(await parseApiKeys(`acme:checker:${KEY_A}:with:colons~!`)).toHaveLength(1);
+  });
+
+  it('quotes an unknown role only when it is a word (a key written in its place is not echoed)', async () => {
+    await expect(parseApiKeys(`acme:cheker:${KEY_A}`)).rejects.toThrow('unknown role `cheker`');
+    const err = (await parseApiKeys(`acme:admin+s3cr3t-key-part:${KEY_A}`).catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain('unknown role (roles:');
+    expect(err.message).not.toContain('s3cr3t');
+  });
+
+  it('refuses two tenants whose names differ only in case (one directory where case is ignored)', async () => {
+    await expect(parseApiKeys(`Beta:admin:${KEY_A},beta:checker:${KEY_B}`)).rejects.toThrow('tenant `beta` differs from tenant `Beta` only in case');
+    expect(await parseApiKeys(`Beta:admin:${KEY_A},Beta:checker:${KEY_B}`)).toHaveLength(2);
+  });
+
   it('refuses a list of separators only, and reads an empty one as no keys', async () => {
     await expect(parseApiKeys(' , ')).rejects.toThrow('lists no key');
     expect(await parseApiKeys('')).toEqual([]);

@@ -51,6 +51,12 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
       alone(400);
       return answerProblem(res, new BadRequest('the request has no Host header'));
     }
+    // Node keeps the first of two Host headers; RFC 9112 §3.2 asks for a 400, as the app
+    // answers on the other runtimes (a web Headers joins them, no host name matches that).
+    if (hostHeaders(req.rawHeaders) > 1) {
+      alone(400);
+      return answerProblem(res, new BadRequest('the request has more than one Host header'));
+    }
     if (req.method === 'DELETE') withoutTypeOn204(res); // the app's only 204s answer DELETE
     return listener(req, res);
   });
@@ -101,6 +107,12 @@ function withoutTypeOn204(res: ServerResponse): void {
     }
     return (writeHead as (...args: unknown[]) => ServerResponse).call(this, status, ...rest);
   } as ServerResponse['writeHead'];
+}
+
+function hostHeaders(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') n++;
+  return n;
 }
 
 function answerProblem(res: ServerResponse, p: BadRequest): void {

@@ -18,6 +18,10 @@ export function checkedUrl(req: Request): Request | HttpProblem {
   const host = req.headers.get('host');
   if (host !== null && !HOST.test(host)) return new BadRequest('the Host header is not a host name or address, with an optional port');
   const url = req.url;
+  // Bun hands an HTTP/1.0 request without Host a relative URL (`/x/api/v1/keys`), of which
+  // Hono's router drops the first segment as if it were the host: a route that was not asked
+  // for. Every other runtime refuses such a request, or makes the URL absolute.
+  if (!url.startsWith('http://') && !url.startsWith('https://')) return new BadRequest('the request has no Host header');
   const query = url.indexOf('?');
   if ((query < 0 ? url : url.slice(0, query)).includes('\\')) return new BadRequest('the request path holds a `\\`');
   if (!UNRESOLVED.test(url)) return req;

@@ -24,6 +24,11 @@ describe('checkedUrl', () => {
     expect(checkedUrl(query)).toBe(query); // a backslash in the query is the query's business
   });
 
+  it('refuses a relative URL (Bun: HTTP/1.0 without Host), which Hono would route without its first segment', () => {
+    const relative = { url: '/anything/api/v1/keys', headers: new Headers(), method: 'GET' } as unknown as Request;
+    expect((checkedUrl(relative) as HttpProblem).detail).toBe('the request has no Host header');
+  });
+
   it('resolves dot segments as Node and Bun do, and leaves other URLs as they are', () => {
     expect((checkedUrl(sent('http://mge.test/api/v1/x/../../../healthz')) as Request).url).toBe('http://mge.test/healthz');
     expect((checkedUrl(sent('http://mge.test/api/v1/rules/%2e%2e')) as Request).url).toBe('http://mge.test/api/v1/');

@@ -151,6 +151,11 @@ describe('every error status of SPEC §8, as problem+json', () => {
     expect(answer).toContain('content-type: application/problem+json');
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, detail: 'the request has no Host header' });
   });
+  it('400 problem+json for two Host headers (RFC 9112 §3.2; Node alone would keep the first)', async () => {
+    const answer = await raw(`POST /api/v1/governance/check HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: other.example\r\nAuthorization: Bearer ${KEYS.acmeChecker}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, detail: 'the request has more than one Host header' });
+  });
   it('400 problem+json even for what Node\'s HTTP parser refuses', async () => {
     const answer = await raw('POST /api/v1/governance/check HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}');
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);

@@ -1,15 +1,25 @@
 // The Node fast path for receipts and audit hashes. WebCrypto on Node hops to a thread pool for
 // every call (~25 µs HMAC, ~52 µs Ed25519 awaited one at a time); node:crypto answers
-// synchronously in a few µs. The keys are the same non-extractable CryptoKeys, viewed once as
-// KeyObjects, and the results are byte-identical (test/receipt/crypto-vectors.test.ts). Receipt
+// synchronously in a few µs. Each key's KeyObject is made from the material it was imported
+// from, and the results are byte-identical (test/receipt/crypto-vectors.test.ts). Receipt
 // MACs (HS256) come from the key's pads with two one-shot hashes (node-hmac.ts).
 
-import { KeyObject, createHash, createHmac, sign as edSign, timingSafeEqual, verify as edVerify } from 'node:crypto';
+import { KeyObject, createHash, createHmac, createPrivateKey, createPublicKey, createSecretKey, sign as edSign, timingSafeEqual, verify as edVerify } from 'node:crypto';
 import type { CryptoBackend } from '../receipt/backend.js';
 import { bytesOf } from '../receipt/hash.js';
+import { observeKeyImports } from '../receipt/keys.js';
 import { HmacPads, oneShotHash } from './node-hmac.js';
 
 const keyObjects = new WeakMap<CryptoKey, KeyObject>();
+
+// Each key's KeyObject is made from its material as it is imported (src/receipt/keys.ts):
+// KeyObject.from on a non-extractable CryptoKey is deprecated (DEP0204: a warning from Node 26,
+// an error in a later version). It remains the way for a key imported before this module loaded.
+observeKeyImports((key, material) => {
+  if ('raw' in material) return void keyObjects.set(key, createSecretKey(material.raw));
+  const jwk = { key: { ...material.jwk }, format: 'jwk' as const };
+  keyObjects.set(key, material.jwk.d !== undefined ? createPrivateKey(jwk) : createPublicKey(jwk));
+});
 
 function keyObject(key: CryptoKey): KeyObject {
   let k = keyObjects.get(key);

@@ -101,6 +101,26 @@ export async function importHs256Secret(secret: string, kid?: string): Promise<{
   return importHmacRaw(raw, id);
 }
 
+/** The material a key was imported from: HMAC bytes, or an Ed25519 JWK (private with `d`). */
+export type KeyMaterial = { raw: Uint8Array } | { jwk: JsonWebKey };
+
+const importObservers: Array<(key: CryptoKey, material: KeyMaterial) => void> = [];
+
+/**
+ * Hears each key as it is imported, with its material, so a backend can keep a handle of its
+ * own: node-crypto.ts makes a KeyObject here, since Node deprecates making one from a
+ * non-extractable CryptoKey (DEP0204, a runtime warning from Node 26, an error later). The
+ * CryptoKeys stay non-extractable.
+ */
+export function observeKeyImports(observer: (key: CryptoKey, material: KeyMaterial) => void): void {
+  importObservers.push(observer);
+}
+
+function imported(key: CryptoKey, material: KeyMaterial): CryptoKey {
+  for (const observe of importObservers) observe(key, material);
+  return key;
+}
+
 /**
  * HMAC-SHA256 keys from raw bytes with no length policy: for test vectors (RFC 4231 keys are
  * binary and as short as 4 bytes). Configured secrets go through importHs256Secret.
@@ -111,6 +131,8 @@ export async function importHmacRaw(raw: Uint8Array, kid: string): Promise<{ sig
     subtle().importKey('raw', bufferSource(raw), alg, false, ['sign']),
     subtle().importKey('raw', bufferSource(raw), alg, false, ['verify']),
   ]);
+  imported(s, { raw });
+  imported(v, { raw });
   return { signing: { kid, alg: 'HS256', key: s }, verification: { kid, alg: 'HS256', key: v } };
 }
 
@@ -142,7 +164,7 @@ export async function importEd25519Public(jwk: JsonWebKey & { kid?: string }, ki
   const { x } = checkOkp(jwk, false);
   const id = kid ?? jwk.kid ?? (await ed25519Thumbprint(x));
   const pub = { kty: 'OKP', crv: 'Ed25519', x };
-  const key = await subtle().importKey('jwk', pub, { name: 'Ed25519' }, false, ['verify']);
+  const key = imported(await subtle().importKey('jwk', pub, { name: 'Ed25519' }, false, ['verify']), { jwk: pub });
   return { kid: id, alg: 'Ed25519', key, publicJwk: { ...pub, kid: id, alg: 'Ed25519', use: 'sig' } as JsonWebKey };
 }
 
@@ -164,7 +186,8 @@ export async function importJwksKey(jwk: JsonWebKey & { kid?: string }): Promise
 export async function importEd25519Private(jwk: Ed25519PrivateJwk, kid?: string): Promise<{ signing: SigningKey; verification: VerificationKey }> {
   const { x, d } = checkOkp(jwk, true);
   const verification = await importEd25519Public(jwk, kid);
-  const key = await subtle().importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x, d }, { name: 'Ed25519' }, false, ['sign']);
+  const priv = { kty: 'OKP', crv: 'Ed25519', x, d };
+  const key = imported(await subtle().importKey('jwk', priv, { name: 'Ed25519' }, false, ['sign']), { jwk: priv });
   return { signing: { kid: verification.kid, alg: 'Ed25519', key }, verification };
 }
 

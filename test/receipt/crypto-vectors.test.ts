@@ -1,8 +1,8 @@
 // RFC 4231 (HMAC-SHA-256) and RFC 8032 (Ed25519) vectors through our own sign/verify path,
 // on both backends: the portable WebCrypto one and the node:crypto fast path.
-import { createPrivateKey } from 'node:crypto';
+import { KeyObject, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
 import { webCryptoBackend, type CryptoBackend } from '../../src/receipt/backend.js';
 import { base64urlEncode } from '../../src/receipt/base64url.js';
@@ -88,5 +88,26 @@ describe('node:crypto', () => {
       checked++;
     }
     expect(checked).toBeGreaterThanOrEqual(3);
+  });
+
+  it('never makes a KeyObject from a non-extractable CryptoKey (DEP0204) for keys imported through keys.ts', async () => {
+    const from = vi.spyOn(KeyObject, 'from');
+    try {
+      const c = hmacCases[0];
+      const { signing, verification } = await importHmacRaw(fromHex(c.key_hex), 'k');
+      const mac = await nodeCryptoBackend.sign(signing, fromHex(c.data_hex));
+      expect(toHex(mac)).toBe(c.hmac_sha256_hex);
+      expect(await nodeCryptoBackend.verify(verification, fromHex(c.data_hex), mac)).toBe(true);
+      nodeCryptoBackend.signBase64url!(signing, 'text');
+      const e = edCases[0];
+      const jwk: Ed25519PrivateJwk = { kty: 'OKP', crv: 'Ed25519', x: base64urlEncode(fromHex(e.public_key_hex)), d: base64urlEncode(fromHex(e.secret_key_hex)) };
+      const ed = await importEd25519Private(jwk);
+      const sig = await nodeCryptoBackend.sign(ed.signing, fromHex(e.message_hex));
+      expect(toHex(sig)).toBe(e.signature_hex);
+      expect(await nodeCryptoBackend.verify(ed.verification, fromHex(e.message_hex), sig)).toBe(true);
+      expect(from).not.toHaveBeenCalled();
+    } finally {
+      from.mockRestore();
+    }
   });
 });

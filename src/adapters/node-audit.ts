@@ -2,6 +2,7 @@
 // with node:crypto, behind the HTTP app's audit port.
 
 import { AuditLogs } from '../audit/logs.js';
+import { verifyCheckpointSignature } from '../audit/checkpoint.js';
 import { storedEntryProblem } from '../audit/verify.js';
 import { auditPort, type AuditPort } from '../http/audit-port.js';
 import type { Logger } from '../http/logger.js';
@@ -32,6 +33,19 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsy
       `its receipt is signed with key \`${kid}\`, which this server does not hold, so it cannot be told from a forged entry; `
       + 'if that key was rotated away, give it back for this start (the old secret in MGE_PREVIOUS_SECRET_KEYS, or the old ed25519.jwk), '
       + 'stop with SIGTERM so a checkpoint covers the log, then start with the new key'),
+    // The newest checkpoint anchors the log: one with a bad signature under a key this server
+    // holds was not made by it (a forged entry with a checkpoint of its root), and refuses the
+    // log. One under a key it does not hold is what a rotation after a clean stop leaves (an
+    // Ed25519 key has no list of previous keys to give): opened, and said.
+    checkCheckpoint: async (cp) => {
+      const sig = await verifyCheckpointSignature(cp, signer.keys, nodeCryptoBackend);
+      if (sig === 'ok') return undefined;
+      if (sig === 'unknown_kid') {
+        logger?.warn('audit log opened on a latest checkpoint signed by a key this server does not hold; not verified here (a rotation after a clean stop; `mge audit verify` with the old key checks it)', { tenant: cp.tenant, kid: cp.kid });
+        return undefined;
+      }
+      return `does not carry a valid signature (${sig}): the checkpoints file was changed`;
+    },
   });
   return auditPort(logs, signer);
 }

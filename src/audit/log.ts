@@ -48,6 +48,13 @@ export interface AuditLogOptions {
    * those entries are only parsed. A memory store has none; `mge serve` passes its keys.
    */
   checkUncovered?: (line: string, tenant: string) => Promise<string | undefined>;
+  /**
+   * Checks, on opening, the newest kept checkpoint (its signature, with the server's keys);
+   * a problem refuses the log. Without it a checkpoints file written while the server was down
+   * (a forged entry and a checkpoint with its root) would be taken as the log's anchor and the
+   * server would sign over it. `mge serve` passes its keys.
+   */
+  checkCheckpoint?: (cp: Checkpoint) => Promise<string | undefined>;
 }
 
 /** The leaf form of an entry: top-level `explanation` is request data and never logged. */
@@ -103,7 +110,9 @@ export class AuditLog {
   private lastAppend: Promise<unknown> = Promise.resolve();
   private failure: unknown;
   private failedAtMs: number | undefined;
+  /** The size of the newest checkpoint decided (queued to be kept), and of the newest kept. */
   private lastCheckpointSize = -1;
+  private keptCheckpointSize = -1;
   /** Appends waiting for a duplicate check that reads entries back; later appends queue behind. */
   private checking: Promise<void> | undefined;
   private checkpointWrites: Promise<void> = Promise.resolve();
@@ -138,6 +147,7 @@ export class AuditLog {
     const log = new AuditLog(tenant, store, backend.sha256, opts.now ?? Date.now);
     const checkpoints = await store.checkpoints();
     for (const cp of checkpoints) log.lastCheckpointSize = Math.max(log.lastCheckpointSize, cp.tree_size);
+    log.keptCheckpointSize = log.lastCheckpointSize;
     for await (const line of store.load()) {
       const index = log.count++;
       void log.tree.appendEntry(line);
@@ -153,7 +163,7 @@ export class AuditLog {
     // New engine ids continue above the log's last one, even with the clock behind it: an id
     // below it could only be cleared as new by reading entries back, one read per append.
     if (log.ids.lastId !== undefined) continueAfter(log.ids.lastId);
-    await log.matchLatestCheckpoint(checkpoints);
+    await log.matchLatestCheckpoint(checkpoints, opts.checkCheckpoint);
     return log;
   }
 
@@ -180,14 +190,17 @@ export class AuditLog {
    * The newest kept checkpoint must still describe the log: every entry it covers present, and
    * their root its root. One root, so opening stays cheap; the newest root commits to every
    * entry before it. A mismatch refuses the log (fail closed), as a damaged line does;
-   * `mge audit verify` then names the entry. The signature is not checked here (the log does
-   * not hold the keys): a forged checkpoints file is `mge audit verify`'s to find.
+   * `mge audit verify` then names the entry. Its signature is checked by `check` (the log
+   * does not hold the keys; `mge serve` passes them).
    */
-  private async matchLatestCheckpoint(checkpoints: readonly Checkpoint[]): Promise<void> {
+  private async matchLatestCheckpoint(checkpoints: readonly Checkpoint[], check: AuditLogOptions['checkCheckpoint']): Promise<void> {
     let latest: Checkpoint | undefined;
     for (const cp of checkpoints) if (latest === undefined || cp.tree_size > latest.tree_size) latest = cp;
-    if (latest === undefined || latest.tree_size === 0) return;
+    if (latest === undefined) return;
     const where = `tenant \`${this.tenant}\``;
+    const problem = await check?.(latest);
+    if (problem !== undefined) throw new AuditStoreError(`${where}: its latest checkpoint (tree size ${latest.tree_size}) ${problem}; the log is not opened (\`mge audit verify\` tells more)`);
+    if (latest.tree_size === 0) return;
     if (latest.tree_size > this.count) {
       throw new AuditStoreError(`${where}: the log holds ${this.count} entries but its latest checkpoint covers ${latest.tree_size}: entries were lost or removed (\`mge audit verify\` tells more)`);
     }
@@ -387,7 +400,12 @@ export class AuditLog {
     if (tree_size > this.lastCheckpointSize) {
       this.lastCheckpointSize = tree_size;
       const write = this.checkpointWrites.then(() => this.store.appendCheckpoint(cp));
-      this.checkpointWrites = write.catch(() => undefined);
+      this.checkpointWrites = write.then(
+        () => void (this.keptCheckpointSize = Math.max(this.keptCheckpointSize, tree_size)),
+        // Not kept (a full disk): the next checkpoint of this size writes it again, and a
+        // shutdown sees the entries uncovered, unless a larger one was decided meanwhile.
+        () => void (this.lastCheckpointSize === tree_size && (this.lastCheckpointSize = this.keptCheckpointSize)),
+      );
       await write;
     }
     return cp;

@@ -13,6 +13,8 @@ import { MemoryAuditStoreFactory } from '../../src/audit/memory-store.js';
 import { auditPort } from '../../src/http/audit-port.js';
 import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
 import type { Decision, Json } from '../../src/ir/types.js';
+import { MerkleTree } from '../../src/audit/merkle-tree.js';
+import { toHex } from '../../src/receipt/hash.js';
 import { canonicalize } from '../../src/receipt/jcs.js';
 import { createSigner, type Signer } from '../../src/receipt/sign.js';
 
@@ -92,6 +94,37 @@ describe('openNodeAudit: uncovered entries signed by a key the server does not h
     // With the old key given back (as MGE_PREVIOUS_SECRET_KEYS does), it opens.
     const both = await createSigner({ hs256Secret: 'another-secret-with-more-than-32-bytes-!!', backend: nodeCryptoBackend, extraVerificationKeys: [signer.keys.get(signer.kid)!] });
     expect(await opening(dir, both)).toBe('size 6');
+  });
+});
+
+describe('openNodeAudit: the latest kept checkpoint', () => {
+  it('refuses one whose signature does not verify under a key the server holds (a checkpoint forged for a forged entry)', async () => {
+    // Beside the real checkpoint (covering 3), one over all 6 entries with its root right and
+    // the real one's signature copied in: what a forger without the key can write.
+    const dir = join(base, 'forged-checkpoint');
+    await cp(clean, dir, { recursive: true });
+    const tree = new MerkleTree(nodeCryptoBackend.sha256);
+    for (const l of (await readFile(join(dir, 'audit', 'acme', 'log.jsonl'), 'utf8')).trimEnd().split('\n')) void tree.appendEntry(l);
+    const file = join(dir, 'audit', 'acme', 'checkpoints.jsonl');
+    const [real] = (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const forged = { ...real, tree_size: 6, root_hash: toHex(await tree.root(6)) };
+    await writeFile(file, [real, forged].map((c) => canonicalize(c as Json) + '\n').join(''));
+    expect(await opening(dir)).toContain('its latest checkpoint (tree size 6) does not carry a valid signature (bad_signature)');
+  });
+
+  it('opens on one signed by a key the server does not hold (a rotation after a clean stop), and says so', async () => {
+    const rotatedCleanly = join(base, 'rotated-clean');
+    await cp(clean, rotatedCleanly, { recursive: true });
+    const before = await openNodeAudit(rotatedCleanly, signer);
+    await before.checkpoint('acme'); // covers all 6: a clean stop
+    await before.close();
+    const rotated = await createSigner({ hs256Secret: 'another-secret-with-more-than-32-bytes-!!', backend: nodeCryptoBackend });
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, error: () => undefined, warn: (msg: string) => void warnings.push(msg) };
+    const audit = await openNodeAudit(rotatedCleanly, rotated, { logger });
+    expect(await audit.size('acme')).toBe(6);
+    await audit.close();
+    expect(warnings.join()).toContain('signed by a key this server does not hold');
   });
 });
 

@@ -103,6 +103,27 @@ describe('AuditLog', () => {
     expect((await store.checkpoints()).map((c) => c.tree_size)).toEqual([5, 6]);
   });
 
+  it('writes a checkpoint again when keeping it failed (a full disk), and counts its entries uncovered meanwhile', async () => {
+    const signer = await createSigner({ hs256Secret: SECRET, backend: nodeCryptoBackend });
+    const inner = new MemoryAuditStore();
+    let full = true;
+    const store: AuditStore = {
+      load: () => inner.load(), read: (f, c) => inner.read(f, c), append: (l) => inner.append(l),
+      checkpoints: () => inner.checkpoints(), close: () => inner.close(),
+      appendCheckpoint: async (cp) => {
+        if (full) throw new AuditStoreError('ENOSPC: no space left on device');
+        return inner.appendCheckpoint(cp);
+      },
+    };
+    const log = await filled(3, store);
+    await expect(log.checkpoint(signer)).rejects.toThrow('ENOSPC');
+    expect(log.uncheckpointed()).toBe(3); // a shutdown still sees them uncovered
+    full = false;
+    await log.checkpoint(signer); // same size: written this time
+    expect((await inner.checkpoints()).map((c) => c.tree_size)).toEqual([3]);
+    expect(log.uncheckpointed()).toBe(0);
+  });
+
   it('keeps concurrent checkpoints in increasing size order, even with a slow store', async () => {
     const signer = await createSigner({ hs256Secret: SECRET, backend: nodeCryptoBackend });
     const inner = new MemoryAuditStore();

@@ -15,11 +15,15 @@
 // One process per data dir: two writers would each keep a tree the other does not see.
 
 import { writeSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isCheckpoint, type Checkpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
 import { AuditStoreError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
+
+/** `<data>/audit/<tenant>/log.jsonl`: each tenant's log. */
+export const AUDIT_DIR = 'audit';
+export const LOG_FILE = 'log.jsonl';
 
 export type FsyncPolicy = 'always' | 'never';
 
@@ -109,7 +113,7 @@ export class NodeAuditStore implements AuditStore {
 
   static async open(dir: string, opts: NodeAuditStoreOptions = {}): Promise<NodeAuditStore> {
     await mkdir(dir, { recursive: true });
-    const fh = await open(join(dir, 'log.jsonl'), 'a+', 0o600);
+    const fh = await open(join(dir, LOG_FILE), 'a+', 0o600);
     const store = new NodeAuditStore(dir, fh, opts.fsync ?? 'always');
     try {
       await store.recover();
@@ -374,16 +378,32 @@ export class NodeAuditStoreFactory implements AuditStoreFactory {
   constructor(readonly dataDir: string, private readonly opts: NodeAuditStoreOptions = {}) {}
 
   open(tenant: string): Promise<NodeAuditStore> {
-    return NodeAuditStore.open(join(this.dataDir, 'audit', tenantDirName(tenant)), this.opts);
+    return NodeAuditStore.open(join(this.dataDir, AUDIT_DIR, tenantDirName(tenant)), this.opts);
   }
 
   async tenants(): Promise<string[]> {
     try {
-      const entries = await readdir(join(this.dataDir, 'audit'), { withFileTypes: true });
+      const entries = await readdir(join(this.dataDir, AUDIT_DIR), { withFileTypes: true });
       return entries.filter((e) => e.isDirectory()).map((e) => tenantFromDirName(e.name)).sort();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
   }
+}
+
+/** Whether some tenant's audit log in the data dir holds an entry (`<data>/audit/<t>/log.jsonl`, not empty). */
+export async function hasAuditEntries(dataDir: string): Promise<boolean> {
+  let tenants: string[];
+  try {
+    tenants = await readdir(join(dataDir, AUDIT_DIR));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  for (const t of tenants) {
+    const size = await stat(join(dataDir, AUDIT_DIR, t, LOG_FILE)).then((s) => s.size, () => 0);
+    if (size > 0) return true;
+  }
+  return false;
 }

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeyError, generateEd25519Jwk, type Ed25519PrivateJwk } from '../receipt/keys.js';
 import { keptOrCreated, writeNewFile } from './node-new-file.js';
+import { hasAuditEntries } from './node-audit-store.js';
 
 export const ED25519_FILE = 'ed25519.jwk';
 
@@ -43,6 +44,12 @@ export async function writeEd25519Jwk(file: string, jwk: Ed25519PrivateJwk): Pro
 /** @example const jwk = await loadOrCreateEd25519Key('./data') */
 export async function loadOrCreateEd25519Key(dataDir: string): Promise<Ed25519PrivateJwk> {
   const file = join(dataDir, ED25519_FILE);
-  const { text } = await keptOrCreated(file, 'Ed25519 key', 0o600, async () => JSON.stringify(await generateEd25519Jwk()) + '\n');
+  // An emptied key file beside a log it signed is refused, not replaced: a new key would leave
+  // every earlier entry unverifiable. A missing one is made (the first start, or the switch of
+  // a data dir from HS256 to Ed25519, whose earlier entries verify with the old secret).
+  const refuse = async (kept: '' | undefined) => (kept === '' && (await hasAuditEntries(dataDir)))
+    ? `\`${file}\` is empty but the data directory holds audit logs it may have signed; restore the key (a new one would leave earlier entries unverifiable)`
+    : undefined;
+  const { text } = await keptOrCreated(file, 'Ed25519 key', 0o600, async () => JSON.stringify(await generateEd25519Jwk()) + '\n', refuse);
   return parseEd25519Jwk(text, file);
 }

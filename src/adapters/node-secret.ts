@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { hasAuditEntries } from './node-audit-store.js';
 import { keptOrCreated } from './node-new-file.js';
 
 export const SECRET_FILE = 'secret.key';
@@ -16,6 +17,14 @@ export type SecretSource = 'env' | 'data-dir' | 'generated';
  */
 export async function loadOrCreateSecret(fromEnv: string | undefined, dataDir: string): Promise<{ secret: string; source: SecretSource }> {
   if (fromEnv !== undefined && fromEnv !== '') return { secret: fromEnv, source: 'env' };
-  const { text, created } = await keptOrCreated(join(dataDir, SECRET_FILE), 'secret', 0o600, async () => randomBytes(32).toString('base64url') + '\n');
+  const file = join(dataDir, SECRET_FILE);
+  // A new secret beside a log signed with the old one would leave every earlier entry
+  // unverifiable, silently: a secret that went missing or empty stops the start instead.
+  const refuse = async (kept: '' | undefined) => (await hasAuditEntries(dataDir))
+    ? `\`${file}\` is ${kept === undefined ? 'missing' : 'empty'} but the data directory holds audit logs signed with the secret it kept; `
+      + 'restore it (or give it as MGE_SECRET_KEY); to sign with a new secret on purpose, give that one as MGE_SECRET_KEY (or write it to the file) '
+      + 'and the old one in MGE_PREVIOUS_SECRET_KEYS'
+    : undefined;
+  const { text, created } = await keptOrCreated(file, 'secret', 0o600, async () => randomBytes(32).toString('base64url') + '\n', refuse);
   return { secret: text.trim(), source: created ? 'generated' : 'data-dir' };
 }

@@ -10,7 +10,7 @@ import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodeCryptoBackend } from '../adapters/node-crypto.js';
 import { ED25519_FILE, readEd25519Jwk } from '../adapters/node-ed25519.js';
-import { keptCheckpointLines, NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
+import { AUDIT_DIR, keptCheckpointLines, LOG_FILE, NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
 import { SECRET_FILE } from '../adapters/node-secret.js';
 import { isCheckpoint } from '../audit/checkpoint.js';
 import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
@@ -174,7 +174,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const only = stringFlag(args, 'tenant');
   const tenants = only !== undefined ? [only] : await factory.tenants();
   if (tenants.length === 0) {
-    io.err(`error: no audit log under \`${join(dataDir!, 'audit')}\`\n`);
+    io.err(`error: no audit log under \`${join(dataDir!, AUDIT_DIR)}\`\n`);
     return 1;
   }
   // A saved checkpoint that no verified log is checked against would pass unseen: one whose
@@ -183,7 +183,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
     const name = `saved checkpoint ${i + 1} (\`${saved}\`)`;
     if (!isCheckpoint(cp)) io.err(`error: ${name}: not a checkpoint (SPEC §6 fields)\n`);
     else if (only !== undefined && cp.tenant !== only) io.err(`error: ${name}: of tenant \`${cp.tenant}\`, not \`${only}\` (give that tenant's checkpoint, or drop --tenant)\n`);
-    else if (!tenants.includes(cp.tenant)) io.err(`error: ${name}: tenant \`${cp.tenant}\` has no audit log under \`${join(dataDir!, 'audit')}\`: the log it covered was removed\n`);
+    else if (!tenants.includes(cp.tenant)) io.err(`error: ${name}: tenant \`${cp.tenant}\` has no audit log under \`${join(dataDir!, AUDIT_DIR)}\`: the log it covered was removed\n`);
     else return;
     ok = false;
   });
@@ -192,7 +192,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
     const kept = await readCheckpoints(join(dir, 'checkpoints.jsonl'));
     const extra = savedCps.filter((c) => tenantOf([c]) === tenant);
     // Read the file as it is: opening the store would repair a torn tail before we looked.
-    const r = await verifyFile(join(dir, 'log.jsonl'), { tenant, checkpoints: kept, saved: extra, keys, backend });
+    const r = await verifyFile(join(dir, LOG_FILE), { tenant, checkpoints: kept, saved: extra, keys, backend });
     ok = report(io, `tenant \`${tenant}\``, r, unanchored) && ok;
   }
   return ok ? 0 : 1;

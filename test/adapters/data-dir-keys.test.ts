@@ -1,7 +1,7 @@
 // The keys `mge serve` keeps in its data directory: the HS256 secret (src/adapters/node-secret.ts)
 // and the Ed25519 key (src/adapters/node-ed25519.ts).
 
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,6 +37,19 @@ describe('loadOrCreateSecret', () => {
     }
   });
 
+  it('refuses to make a new one, missing or emptied, beside a log the old one signed', async () => {
+    mkdirSync(join(dir, 'audit', 'acme'), { recursive: true });
+    writeFileSync(join(dir, 'audit', 'acme', 'log.jsonl'), '{"decision_id":"dec-1"}\n');
+    await expect(loadOrCreateSecret(undefined, dir)).rejects.toThrow(`\`${join(dir, SECRET_FILE)}\` is missing but the data directory holds audit logs`);
+    writeFileSync(join(dir, SECRET_FILE), '');
+    await expect(loadOrCreateSecret(undefined, dir)).rejects.toThrow('is empty but the data directory holds audit logs');
+    expect(readFileSync(join(dir, SECRET_FILE), 'utf8')).toBe(''); // left as it was
+    expect(await loadOrCreateSecret('given-in-the-environment', dir)).toMatchObject({ source: 'env' });
+    // An empty log (a tenant that never logged) is no reason to refuse.
+    writeFileSync(join(dir, 'audit', 'acme', 'log.jsonl'), '');
+    expect((await loadOrCreateSecret(undefined, dir)).source).toBe('generated');
+  });
+
   it('names the file when it cannot be written', async () => {
     const missing = join(dir, 'no-such-dir');
     await expect(loadOrCreateSecret(undefined, missing)).rejects.toThrow(`cannot keep the generated secret in \`${join(missing, SECRET_FILE)}\``);
@@ -53,6 +66,14 @@ describe('loadOrCreateEd25519Key', () => {
     const fresh = await loadOrCreateEd25519Key(dir);
     expect(fresh.d).not.toBe(jwk.d);
     expect(readdirSync(dir)).toEqual([ED25519_FILE]);
+  });
+
+  it('refuses to replace an emptied key beside a log, but makes one where none was (a switch from HS256)', async () => {
+    mkdirSync(join(dir, 'audit', 'acme'), { recursive: true });
+    writeFileSync(join(dir, 'audit', 'acme', 'log.jsonl'), '{"decision_id":"dec-1"}\n');
+    expect(await loadOrCreateEd25519Key(dir)).toMatchObject({ kty: 'OKP' });
+    writeFileSync(join(dir, ED25519_FILE), '');
+    await expect(loadOrCreateEd25519Key(dir)).rejects.toThrow('is empty but the data directory holds audit logs');
   });
 
   it('names a damaged key file instead of a bare JSON error', async () => {

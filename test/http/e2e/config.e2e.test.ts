@@ -90,7 +90,8 @@ describe('start-up refusals', () => {
 
   it('logs a log that does not open once, however often /readyz is asked', async () => {
     const lines: string[] = [];
-    const cfg = config({ logger: jsonLogger((l) => lines.push(l)) });
+    // A secret given: a data dir holding a log and no secret.key refuses to start.
+    const cfg = config({ logger: jsonLogger((l) => lines.push(l)), secret: 'a-secret-given-in-the-environment-0000' });
     mkdirSync(join(cfg.dataDir, 'audit', 'acme'), { recursive: true });
     writeFileSync(join(cfg.dataDir, 'audit', 'acme', 'log.jsonl'), 'not json\n{"a":1}\n');
     const sidecar = await startSidecar(cfg);

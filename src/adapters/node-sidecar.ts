@@ -158,7 +158,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
  * background (unless one is running), and the answer is the last one known. Trying opens the
  * logs, which reopens a failed one once the audit logs' own reopen interval has passed
  * (src/audit/logs.ts: until then its failure is answered from memory, its file is not read), so a
- * store that comes back (a disk with room again, a file restored) makes the sidecar ready
+ * store that comes back (a disk with room again, a file restored whole) makes the sidecar ready
  * without a restart.
  */
 class AuditReadiness {

@@ -55,6 +55,12 @@ export interface AuditLogOptions {
    * server would sign over it. `mge serve` passes its keys.
    */
   checkCheckpoint?: (cp: Checkpoint) => Promise<string | undefined>;
+  /**
+   * The log must hold at least this many entries: on a reopen after a store failure, those
+   * whose appends were answered before it (AuditLogs passes it). Fewer means a file restored
+   * from a backup or cut short underneath the server, and answered decisions gone.
+   */
+  atLeast?: number;
 }
 
 /** The leaf form of an entry: top-level `explanation` is request data and never logged. */
@@ -106,6 +112,8 @@ export class AuditLog {
   // Ids between the index's samples are read back from the store (entries already appended).
   private readonly ids = new DecisionIndex((id, from, to) => this.findId(id, from, to));
   private count = 0;
+  /** Entries whose appends resolved: durable, and answered. */
+  private answered = 0;
   /** The latest append's durability; it rejects if the store failed (appendsDone never does). */
   private lastAppend: Promise<unknown> = Promise.resolve();
   private failure: unknown;
@@ -164,6 +172,10 @@ export class AuditLog {
     // below it could only be cleared as new by reading entries back, one read per append.
     if (log.ids.lastId !== undefined) continueAfter(log.ids.lastId);
     await log.matchLatestCheckpoint(checkpoints, opts.checkCheckpoint);
+    if (opts.atLeast !== undefined && log.count < opts.atLeast) {
+      throw new AuditStoreError(`tenant \`${tenant}\`: the log holds ${log.count} entries, but this server logged and answered ${opts.atLeast} before its store failed: entries were lost (a file restored from a backup, or cut short); the log is not opened`);
+    }
+    log.answered = log.count;
     return log;
   }
 
@@ -320,7 +332,10 @@ export class AuditLog {
         const leaf = leafInputs === undefined ? this.tree.appendEntry(lines[i]) : this.tree.appendLeafInput(leafInputs[i]);
         if (leaf instanceof Promise) (pendingLeaves ??= []).push(leaf);
       }
-      const durable = this.store.append(lines).then(() => result(first), (e: unknown) => {
+      const durable = this.store.append(lines).then(() => {
+        this.answered = Math.max(this.answered, first + lines.length);
+        return result(first);
+      }, (e: unknown) => {
         if (this.failure === undefined) {
           this.failure = e;
           this.failedAtMs = this.now();
@@ -334,6 +349,11 @@ export class AuditLog {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** Entries known durable: those loaded at opening and every append that resolved. */
+  answeredSize(): number {
+    return this.answered;
   }
 
   /** When a store failure made this log refuse every append from then on (its clock), if one did. */

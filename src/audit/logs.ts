@@ -20,6 +20,8 @@ interface Entry {
   log: Promise<AuditLog>;
   opened?: AuditLog;
   failedAt?: number;
+  /** Entries a reopened log must hold: what was answered before a failure (across failed reopens). */
+  atLeast?: number;
 }
 
 const ignore = () => undefined;
@@ -55,13 +57,17 @@ export class AuditLogs {
       this.entries.delete(tenant);
       // The failed log closes first: its store must be done before the file is read again.
       const closed = entry.opened === undefined ? Promise.resolve() : entry.opened.close().catch(ignore);
-      entry = this.open(tenant, closed);
+      // What it answered must still be there: a file put back from a backup meanwhile would
+      // otherwise lose answered decisions, and the next checkpoint would vouch for the rest.
+      const atLeast = Math.max(entry.atLeast ?? 0, entry.opened?.answeredSize() ?? 0);
+      entry = this.open(tenant, closed, atLeast);
     }
     return (entry ?? this.open(tenant, Promise.resolve())).log;
   }
 
-  private open(tenant: string, after: Promise<unknown>): Entry {
-    const entry: Entry = { log: after.then(() => this.factory.open(tenant)).then((store) => AuditLog.open(tenant, store, this.opts)) };
+  private open(tenant: string, after: Promise<unknown>, atLeast?: number): Entry {
+    const opts = atLeast === undefined ? this.opts : { ...this.opts, atLeast };
+    const entry: Entry = { log: after.then(() => this.factory.open(tenant)).then((store) => AuditLog.open(tenant, store, opts)), ...(atLeast === undefined ? {} : { atLeast }) };
     entry.log.then((l) => { entry.opened = l; }, () => { entry.failedAt = this.now(); });
     this.entries.set(tenant, entry);
     return entry;

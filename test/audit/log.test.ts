@@ -301,6 +301,33 @@ describe('AuditLogs', () => {
     await logs.close();
   });
 
+  it('refuses to reopen a failed log that holds fewer entries than it answered (a backup put back meanwhile)', async () => {
+    let clock = T0;
+    let failing = false;
+    const backing = new MemoryAuditStore();
+    const store = (): AuditStore => ({
+      load: () => backing.load(), read: (f, c) => backing.read(f, c), checkpoints: () => backing.checkpoints(),
+      appendCheckpoint: (cp) => backing.appendCheckpoint(cp), close: async () => undefined,
+      append: (l) => (failing ? Promise.reject(new Error('ENOSPC')) : backing.append(l)),
+    });
+    const logs = new AuditLogs({ open: async () => store(), tenants: async () => ['a'] }, { now: () => clock });
+    const log = await logs.get('a');
+    for (let i = 0; i < 5; i++) await log.append(entry(i));
+    const backup = backing.lines.slice(0, 2);
+    failing = true;
+    await expect(log.append(entry(5))).rejects.toThrow('ENOSPC');
+    backing.lines.splice(0, backing.lines.length, ...backup); // the file put back from a backup
+    failing = false;
+    clock += REOPEN_AFTER_MS;
+    await expect(logs.get('a')).rejects.toThrow('the log holds 2 entries, but this server logged and answered 5 before its store failed');
+    clock += REOPEN_AFTER_MS; // and again after a failed reopen: the floor is kept
+    await expect(logs.get('a')).rejects.toThrow('answered 5');
+    backing.lines.splice(0, 2, ...Array.from({ length: 5 }, (_, i) => canonicalize(entry(i)))); // the entries restored
+    clock += REOPEN_AFTER_MS;
+    expect((await logs.get('a')).size()).toBe(5);
+    await logs.close();
+  });
+
   it('HS256 checkpoints verify too', async () => {
     const signer = await createSigner({ hs256Secret: SECRET });
     const log = await filled(2);

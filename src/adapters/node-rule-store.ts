@@ -27,11 +27,27 @@ export function nodeRuleStore(dataDir: string): RuleStore {
       // Synced under a temporary name of its own (two writes of one rule must not share one),
       // then renamed: the text is durable when this resolves.
       const tmp = temporaryNameFor(file);
-      await writeSynced(tmp, rule.text, 0o600);
-      await rename(tmp, file);
+      try {
+        await writeSynced(tmp, rule.text, 0o600);
+        await rename(tmp, file);
+      } catch (err) {
+        await rm(tmp, { force: true }); // a full disk leaves no empty temporary file behind
+        throw err;
+      }
       await removeAll(rule.tenant, rule.ruleId, rule.format); // a PUT in another format replaces the old file
     },
     remove: (tenant, ruleId) => removeAll(tenant, ruleId),
+    async get(tenant, ruleId) {
+      for (const format of FORMATS) {
+        const where = join(dirOf(tenant), `${ruleId}.${format}`);
+        const text = await readFile(where, 'utf8').catch((e: NodeJS.ErrnoException) => {
+          if (e.code === 'ENOENT') return undefined;
+          throw e;
+        });
+        if (text !== undefined) return { tenant, ruleId, text, format, where };
+      }
+      return undefined;
+    },
     async list() {
       const out: StoredRule[] = [];
       const tenants = await readdir(root, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {

@@ -17,6 +17,8 @@ export interface RuleStore {
   /** Resolves once the rule text is durable. */
   save(rule: StoredRule): Promise<void>;
   remove(tenant: string, ruleId: string): Promise<void>;
+  /** The stored rule of that id, if any (to put it back when a change is undone). */
+  get(tenant: string, ruleId: string): Promise<StoredRule | undefined>;
   /** Every stored rule, for replay at start. */
   list(): Promise<StoredRule[]>;
 }

@@ -1,5 +1,10 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nodeRuleStore } from '../../src/adapters/node-rule-store.js';
 import { AuditStoreError } from '../../src/audit/store.js';
+import type { RuleStore } from '../../src/http/rule-store.js';
 import type { AuditPort } from '../../src/http/audit-port.js';
 import { Lifecycle } from '../../src/http/lifecycle.js';
 import { jsonLogger } from '../../src/http/logger.js';
@@ -74,6 +79,53 @@ describe('fail closed', () => {
     expect(del.status).toBe(503);
     expect(await version()).toBe(withRule);
     expect((await h.call('GET', '/api/v1/rules/no-deletes', { key: KEYS.acmeChecker })).status).toBe(200);
+  });
+
+  it('makes no rule change it cannot store for the next start: 503, no audit entry, the previous rules keep serving', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mge-rule-store-'));
+    try {
+      const disk = nodeRuleStore(dir);
+      let full = false;
+      const ruleStore: RuleStore = { ...disk, save: (r) => (full ? Promise.reject(new Error('ENOSPC: no space left on device')) : disk.save(r)) };
+      const h = await harness({ ruleStore });
+      const rule = (msg: string) => `rule_id: no-deletes\nprohibited:\n  - message: ${msg}\n    when: action.type == "db.delete"\n`;
+      const entries = async () => (await h.audit.entries('acme', 0, 100)).length;
+      expect((await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin, raw: rule('v1'), type: 'application/yaml' })).status).toBe(201);
+      const logged = await entries();
+      full = true;
+      const put = await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin, raw: rule('v2'), type: 'application/yaml' });
+      expect(put.status).toBe(503);
+      expect((await problem(put)).detail).toBe('the rule change could not be stored, so it was not made; the previous rules keep serving');
+      const serving = (await (await h.call('GET', '/api/v1/rules/no-deletes', { key: KEYS.acmeChecker })).json()) as { rule: { prohibited: Array<{ message: string }> } };
+      expect(serving.rule.prohibited[0].message).toBe('v1');
+      expect(await entries()).toBe(logged); // no entry for a change not made
+      expect((await disk.get('acme', 'no-deletes'))?.text).toBe(rule('v1'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes a stored change off the disk again when the audit log cannot record it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mge-rule-store-'));
+    try {
+      const ruleStore = nodeRuleStore(dir);
+      const base = await harness();
+      let logWorks = true;
+      const audit: AuditPort = { ...base.audit, append: (t, e) => (logWorks ? base.audit.append(t, e) : Promise.reject(new AuditStoreError('ENOSPC'))) };
+      const h = await harness({ audit, ruleStore });
+      const rule = (msg: string) => `rule_id: kept\nprohibited:\n  - message: ${msg}\n    when: action.type == "x"\n`;
+      expect((await h.call('PUT', '/api/v1/rules/kept', { key: KEYS.acmeAdmin, raw: rule('v1'), type: 'application/yaml' })).status).toBe(201);
+      logWorks = false;
+      expect((await h.call('PUT', '/api/v1/rules/kept', { key: KEYS.acmeAdmin, raw: rule('v2'), type: 'application/yaml' })).status).toBe(503);
+      expect((await ruleStore.get('acme', 'kept'))?.text).toBe(rule('v1')); // the previous text put back
+      expect((await h.call('PUT', '/api/v1/rules/other', { key: KEYS.acmeAdmin, raw: rule('v1').replace('kept', 'other'), type: 'application/yaml' })).status).toBe(503);
+      expect(await ruleStore.get('acme', 'other')).toBeUndefined(); // a new one removed
+      expect((await h.call('DELETE', '/api/v1/rules/kept', { key: KEYS.acmeAdmin })).status).toBe(503);
+      expect((await ruleStore.get('acme', 'kept'))?.text).toBe(rule('v1')); // a deleted one restored
+      expect((await readdir(join(dir, 'api-rules', 'acme'))).sort()).toEqual(['kept.yaml']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('/metrics still answers while a tenant\'s audit log has failed, and says which', async () => {

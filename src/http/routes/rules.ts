@@ -31,22 +31,23 @@ function mismatch(path: string, pathId: string, ids: string[]): InvalidRule {
 
 export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   /**
-   * Keeps the change across restarts. It runs in the engine's serialized change, after the
-   * audit entry and before the swap, so the files change in the order the rules do; a failure
-   * is reported once the change is live (the log already holds it), not undone.
+   * Keeps a change across restarts: the first step of the engine's serialized change, before
+   * its audit entry and the swap, so a change that cannot be kept is not made (503, no entry,
+   * the previous rules keep serving; until 11-26 it went live, unrecorded at the next start).
+   * Resolves to what undoes it on disk, for a change whose entry then cannot be logged.
    */
-  async function persist(tenant: string, work: (store: RuleStore) => Promise<void>): Promise<boolean> {
-    if (ctx.ruleStore === undefined) return true;
+  async function keep(tenant: string, ruleId: string, work: (store: RuleStore) => Promise<void>): Promise<() => Promise<void>> {
+    const store = ctx.ruleStore;
+    if (store === undefined) return async () => undefined;
     try {
-      await work(ctx.ruleStore);
-      return true;
+      const previous = await store.get(tenant, ruleId);
+      await work(store);
+      return () => (previous === undefined ? store.remove(tenant, ruleId) : store.save(previous));
     } catch (err) {
-      ctx.logger.error('rule change not persisted', { tenant, error: err });
-      return false;
+      ctx.logger.error('rule change not made: it could not be stored', { tenant, rule_id: ruleId, error: err });
+      throw new StoreUnavailable('the rule change could not be stored, so it was not made; the previous rules keep serving');
     }
   }
-
-  const notStored = () => new StoreUnavailable('the rule change is live but could not be stored; it will not survive a restart');
 
   /** Counts a change refused as invalid (422) or conflicting (409), whichever step refused it. */
   async function countRejected<T>(work: () => Promise<T>): Promise<T> {
@@ -59,24 +60,25 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   }
 
   /**
-   * The engine's `beforeSwap` for a change: appends `{kind: rule_change}` for each id, durably,
-   * before the new rules serve. If the log cannot take it, the change is not made (503): a rule
-   * change is never live without its record (SPEC §6). `then` runs after the entry (keeping the
-   * change on disk), still inside the engine's serialized change.
+   * The engine's `beforeSwap` for a change: keeps it on disk (`kept`), then appends
+   * `{kind: rule_change}` for each id, durably, before the new rules serve. If the log cannot
+   * take it, the change is not made (503) and is taken off the disk again: a rule change is
+   * never live without its record (SPEC §6), nor kept for the next start without it.
    */
-  function audited(tenant: string, by: string, op: 'put' | 'delete', then: () => Promise<void>): BeforeSwap {
+  function audited(tenant: string, by: string, op: 'put' | 'delete', kept: () => Promise<() => Promise<void>>): BeforeSwap {
     return async (policyVersion, ruleIds) => {
+      const undo = await kept();
       const timestamp = new Date(ctx.now()).toISOString();
       const entries = ruleIds.map((id) => ruleChangeEntry(id, op, policyVersion, by, timestamp));
       try {
         await ctx.audit.append(tenant, entries);
       } catch (err) {
         ctx.logger.error('rule change refused: the audit log cannot record it', { tenant, op, rule_ids: ruleIds, error: err });
+        await undo().catch((e: unknown) => ctx.logger.error('the stored API rules now differ from those serving; the next start would load the refused change', { tenant, rule_ids: ruleIds, error: e }));
         throw new StoreUnavailable('the audit log is unavailable, so the rule change was not made; the previous rules keep serving');
       }
       ctx.metrics.reloads.inc({ source: 'api', result: 'ok' });
       ctx.logger.info('rule change', { tenant, op, rule_ids: ruleIds, policy_version: policyVersion, by });
-      await then();
     };
   }
 
@@ -122,12 +124,11 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       if (hasErrors(parsed.diagnostics)) throw invalid(parsed.diagnostics);
       const ids = parsed.rules.map((r) => r.rule_id);
       if (ids.length !== 1 || ids[0] !== id) throw mismatch(path, id, ids);
-      // Both decided inside the serialized change, so concurrent PUTs of one rule see each other.
+      // Decided inside the serialized change, so concurrent PUTs of one rule see each other.
       let existed = false;
-      let stored = true;
-      const store = async () => {
+      const store = () => {
         existed = ctx.engine.isApiRule(tenant, id);
-        stored = await persist(tenant, (rules) => rules.save({ tenant, ruleId: id, text, format }));
+        return keep(tenant, id, (rules) => rules.save({ tenant, ruleId: id, text, format }));
       };
       let result;
       try {
@@ -140,7 +141,6 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         if ('conflict' in result) throw new Conflict(result.conflict);
         throw invalid(result.diagnostics);
       }
-      if (!stored) throw notStored();
       return c.json({ rule_ids: result.ruleIds, policy_version: result.policyVersion }, existed ? 200 : 201);
     }));
   });
@@ -149,14 +149,10 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const { tenant, keyId } = c.get('principal');
     const id = c.req.param('rule_id');
     return ctx.lifecycle.run(() => countRejected(async () => {
-      let stored = true;
-      const store = async () => {
-        stored = await persist(tenant, (rules) => rules.remove(tenant, id));
-      };
+      const store = () => keep(tenant, id, (rules) => rules.remove(tenant, id));
       const outcome = await ctx.engine.deleteRule(tenant, id, audited(tenant, keyId, 'delete', store));
       if (outcome === 'not_found') throw new NotFound(`no rule \`${id}\``);
       if (outcome === 'global') throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
-      if (!stored) throw notStored();
       return c.body(null, 204);
     }));
   });

@@ -6,6 +6,7 @@
 // Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS, the data dir's `secret.key` and
 // `ed25519.jwk`, and `--jwks FILE`.
 
+import { existsSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodeCryptoBackend } from '../adapters/node-crypto.js';
@@ -188,9 +189,16 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
     ok = false;
   });
   for (const tenant of tenants) {
-    const dir = join(dataDir!, 'audit', tenantDirName(tenant));
+    const dir = join(dataDir!, AUDIT_DIR, tenantDirName(tenant));
     const kept = await readCheckpoints(join(dir, 'checkpoints.jsonl'));
     const extra = savedCps.filter((c) => tenantOf([c]) === tenant);
+    // A log removed with its checkpoints left behind is what the checkpoints are kept to catch.
+    if (!existsSync(join(dir, LOG_FILE))) {
+      const covered = Math.max(0, ...kept.filter(isCheckpoint).map((c) => c.tree_size));
+      io.err(`error: tenant \`${tenant}\`: \`${join(dir, LOG_FILE)}\` is missing${covered > 0 ? `, though checkpoints cover ${covered} entries of it: the log was removed` : ''}\n`);
+      ok = false;
+      continue;
+    }
     // Read the file as it is: opening the store would repair a torn tail before we looked.
     const r = await verifyFile(join(dir, LOG_FILE), { tenant, checkpoints: kept, saved: extra, keys, backend });
     ok = report(io, `tenant \`${tenant}\``, r, unanchored) && ok;

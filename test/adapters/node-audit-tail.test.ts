@@ -84,6 +84,17 @@ describe('openNodeAudit: entries after the latest checkpoint', () => {
   });
 });
 
+describe('openNodeAudit: uncovered rule changes', () => {
+  it('takes a well-formed one (unsigned: its own after a crash looks the same) and says so in the log', async () => {
+    const warnings: Array<[string, Record<string, unknown> | undefined]> = [];
+    const logger = { info: () => undefined, error: () => undefined, warn: (msg: string, f?: Record<string, unknown>) => void warnings.push([msg, f]) };
+    const audit = await openNodeAudit(await tampered('rule-change-tail', (l) => l), signer, { logger });
+    expect(await audit.size('acme')).toBe(6);
+    await audit.close();
+    expect(warnings).toEqual([[expect.stringContaining('a rule change after the latest checkpoint is taken as written'), expect.objectContaining({ tenant: 'acme', rule_id: 'r1', op: 'put', by: 'key-abc' })]]);
+  });
+});
+
 describe('openNodeAudit: uncovered entries signed by a key the server does not hold', () => {
   it('refuses them (any kid can be written on a forged entry), saying how to give back a rotated key', async () => {
     const rotated = await createSigner({ hs256Secret: 'another-secret-with-more-than-32-bytes-!!', backend: nodeCryptoBackend });

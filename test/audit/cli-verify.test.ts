@@ -125,6 +125,13 @@ describe('mge audit verify', () => {
     const gone = await run('verify', '--data', dir, '--checkpoint', savedCp);
     expect(gone.code).toBe(1);
     expect(gone.err).toContain('tenant `acme` has no audit log');
+    // Only the log file removed, its checkpoints left: an error naming it, not a bare ENOENT.
+    const fileGone = await tampered('log-file-removed', (l) => l);
+    await rm(join(fileGone, 'audit', 'acme', 'log.jsonl'));
+    const missing = await run('verify', '--data', fileGone);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain(`error: tenant \`acme\`: \`${join(fileGone, 'audit', 'acme', 'log.jsonl')}\` is missing, though checkpoints cover`);
+    expect(missing.err).toContain('the log was removed');
   });
 
   it('reads a checkpoint from a pipe (read once), and refuses a file without one', async () => {

@@ -3,7 +3,8 @@
 // owner's pid, created exclusively; a lock whose process no longer runs (a crash, SIGKILL) is
 // taken over, as PostgreSQL does with postmaster.pid.
 
-import { readFile, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeNewFile } from './node-new-file.js';
@@ -75,11 +76,32 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
       );
     }
     // The owner is gone (or the file is not a lock we wrote): take it over.
-    await unlink(path).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e;
-    });
+    await removeStaleLock(path, held);
   }
   throw new DataDirLockedError(`data directory \`${dir}\`: could not take \`${path}\` (another process keeps taking it)`);
+}
+
+/**
+ * Removes the lock at `path` if it still holds `stale`. Moved aside and read there, not removed
+ * by name: another server may have taken the stale lock over since it was read, and removing
+ * its fresh lock would let two servers run on one data dir (a probe widened that window with
+ * strace). A lock that is not the stale one is put back. Returns whether the stale one went.
+ */
+export async function removeStaleLock(path: string, stale: string): Promise<boolean> {
+  const aside = `${path}.stale.${process.pid}.${randomBytes(6).toString('hex')}`;
+  try {
+    await rename(path, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // taken away meanwhile
+    throw err;
+  }
+  const moved = await readFile(aside, 'utf8').catch(() => undefined);
+  if (moved !== stale) {
+    // Another server's fresh lock: back where it was (unless a third took the name meanwhile).
+    await link(aside, path).catch(() => undefined);
+  }
+  await unlink(aside).catch(() => undefined);
+  return moved === stale;
 }
 
 async function releaseIfOurs(path: string, text: string): Promise<void> {

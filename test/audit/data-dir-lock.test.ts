@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataDirLockedError, LOCK_FILE, lockDataDir } from '../../src/adapters/data-dir-lock.js';
+import { DataDirLockedError, LOCK_FILE, lockDataDir, removeStaleLock } from '../../src/adapters/data-dir-lock.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -52,6 +52,19 @@ describe('lockDataDir', () => {
     await lock.release();
     await writeFile(join(dir, LOCK_FILE), 'garbage');
     await (await lockDataDir(dir)).release();
+  });
+
+  it('taking over a stale lock never removes a fresh one another server put there since it was read', async () => {
+    const stale = JSON.stringify({ pid: await deadPid(), host: hostname(), since: '2026-01-01T00:00:00.000Z' });
+    const fresh = JSON.stringify({ pid: process.pid, host: hostname(), since: 'just now' });
+    // The stale lock was read; meanwhile another server took it over and wrote its own.
+    await writeFile(join(dir, LOCK_FILE), fresh);
+    expect(await removeStaleLock(join(dir, LOCK_FILE), stale)).toBe(false);
+    expect(await readFile(join(dir, LOCK_FILE), 'utf8')).toBe(fresh); // put back
+    expect(await readdir(dir)).toEqual([LOCK_FILE]); // nothing left aside
+    await writeFile(join(dir, LOCK_FILE), stale);
+    expect(await removeStaleLock(join(dir, LOCK_FILE), stale)).toBe(true);
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('never takes over a lock from another host', async () => {

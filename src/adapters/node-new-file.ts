@@ -16,6 +16,11 @@ export async function writeSynced(path: string, text: string, mode: number): Pro
   try {
     await fh.writeFile(text);
     await fh.sync();
+  } catch (err) {
+    // Node's write errors name no file (`ENOSPC: no space left on device, write`): this one does.
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.message === 'string' && !e.message.includes(path)) e.message = `${e.message} (writing \`${path}\`)`;
+    throw e;
   } finally {
     await fh.close();
   }

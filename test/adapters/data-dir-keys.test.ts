@@ -1,11 +1,12 @@
 // The keys `mge serve` keeps in its data directory: the HS256 secret (src/adapters/node-secret.ts)
 // and the Ed25519 key (src/adapters/node-ed25519.ts).
 
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ED25519_FILE, loadOrCreateEd25519Key } from '../../src/adapters/node-ed25519.js';
+import { writeSynced } from '../../src/adapters/node-new-file.js';
 import { loadOrCreateSecret, SECRET_FILE } from '../../src/adapters/node-secret.js';
 
 let dir: string;
@@ -79,5 +80,11 @@ describe('loadOrCreateEd25519Key', () => {
   it('names a damaged key file instead of a bare JSON error', async () => {
     writeFileSync(join(dir, ED25519_FILE), '{"kty":"OKP","crv":');
     await expect(loadOrCreateEd25519Key(dir)).rejects.toThrow(`\`${join(dir, ED25519_FILE)}\` is not a private Ed25519 JWK (not JSON)`);
+  });
+});
+
+describe('writeSynced', () => {
+  it.skipIf(!existsSync('/dev/full'))('names the file a write failed on (Node\'s ENOSPC names none)', async () => {
+    await expect(writeSynced('/dev/full', 'x'.repeat(10), 0o600)).rejects.toThrow('ENOSPC: no space left on device, write (writing `/dev/full`)');
   });
 });

@@ -19,9 +19,11 @@ export async function loadOrCreateSecret(fromEnv: string | undefined, dataDir: s
   if (fromEnv !== undefined && fromEnv !== '') return { secret: fromEnv, source: 'env' };
   const file = join(dataDir, SECRET_FILE);
   // A new secret beside a log signed with the old one would leave every earlier entry
-  // unverifiable, silently: a secret that went missing or empty stops the start instead.
-  const refuse = async (kept: '' | undefined) => (await hasAuditEntries(dataDir))
-    ? `\`${file}\` is ${kept === undefined ? 'missing' : 'empty'} but the data directory holds audit logs signed with the secret it kept; `
+  // unverifiable, silently: an emptied secret file stops the start instead. A missing one is
+  // made (the first start, or a data dir that signed with Ed25519 until now, where no secret
+  // was ever kept).
+  const refuse = async (kept: '' | undefined) => (kept === '' && (await hasAuditEntries(dataDir)))
+    ? `\`${file}\` is empty but the data directory holds audit logs signed with the secret it kept; `
       + 'restore it (or give it as MGE_SECRET_KEY); to sign with a new secret on purpose, give that one as MGE_SECRET_KEY (or write it to the file) '
       + 'and the old one in MGE_PREVIOUS_SECRET_KEYS'
     : undefined;

@@ -44,7 +44,7 @@ function parseRoles(text: string, entry: number): Role[] {
     if (!(ROLES as readonly string[]).includes(r)) {
       // A word is quoted (a typo: `cheker`); anything else may be a key written where the role
       // goes, and is not.
-      const named = /^[A-Za-z]{1,16}$/.test(r) ? ` \`${r}\`` : '';
+      const named = /^[A-Za-z]{1,15}$/.test(r) ? ` \`${r}\`` : ''; // a plain key has 16 or more characters
       throw new ApiKeySpecError(`MGE_API_KEYS entry ${entry}: unknown role${named} (roles: ${ROLES.join(', ')})`);
     }
   }
@@ -84,10 +84,11 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
       throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: \`sha256:\` must be followed by 64 hex digits`);
     } else {
       if (material.length < 16) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: key shorter than 16 characters`);
-      // What a client can send as `Bearer <key>` or in X-API-Key: a key with a space, a control
-      // or a non-ASCII character would be configured and never match.
+      // What a client can send in a header: a key with a control or a non-ASCII character, or
+      // with a space at either end (trimmed from a header value), would be configured and never
+      // match. One with inner spaces can be sent as X-API-Key only (Bearer takes no space).
       if (!SENDABLE_KEY.test(material)) {
-        throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: a key is printable ASCII without spaces (a client could never send this one)`);
+        throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: a key is printable ASCII, with no space at either end (a client could never send this one)`);
       }
       hash = await sha256(material);
     }
@@ -109,4 +110,4 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
   return keys;
 }
 
-const SENDABLE_KEY = /^[\x21-\x7e]+$/;
+const SENDABLE_KEY = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;

@@ -38,10 +38,10 @@ describe('loadOrCreateSecret', () => {
     }
   });
 
-  it('refuses to make a new one, missing or emptied, beside a log the old one signed', async () => {
+  it('refuses to replace an emptied one beside a log the old one signed, but makes a missing one (a data dir that was Ed25519\'s)', async () => {
     mkdirSync(join(dir, 'audit', 'acme'), { recursive: true });
     writeFileSync(join(dir, 'audit', 'acme', 'log.jsonl'), '{"decision_id":"dec-1"}\n');
-    await expect(loadOrCreateSecret(undefined, dir)).rejects.toThrow(`\`${join(dir, SECRET_FILE)}\` is missing but the data directory holds audit logs`);
+    expect((await loadOrCreateSecret(undefined, dir)).source).toBe('generated');
     writeFileSync(join(dir, SECRET_FILE), '');
     await expect(loadOrCreateSecret(undefined, dir)).rejects.toThrow('is empty but the data directory holds audit logs');
     expect(readFileSync(join(dir, SECRET_FILE), 'utf8')).toBe(''); // left as it was

@@ -46,15 +46,20 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsy
     // The newest checkpoint anchors the log: one with a bad signature under a key this server
     // holds was not made by it (a forged entry with a checkpoint of its root), and refuses the
     // log. One under a key it does not hold is what a rotation after a clean stop leaves (an
-    // Ed25519 key has no list of previous keys to give): opened, and said.
-    checkCheckpoint: async (cp) => {
+    // Ed25519 key has no list of previous keys to give): opened, and said; unless an earlier
+    // kept checkpoint verifies under a key it holds, which no rotation leaves (keys move on),
+    // but a forger writing a made-up kid does.
+    checkCheckpoint: async (cp, kept) => {
       const sig = await verifyCheckpointSignature(cp, signer.keys, nodeCryptoBackend);
       if (sig === 'ok') return undefined;
-      if (sig === 'unknown_kid') {
-        logger?.warn('audit log opened on a latest checkpoint signed by a key this server does not hold; not verified here (a rotation after a clean stop; `mge audit verify` with the old key checks it)', { tenant: cp.tenant, kid: cp.kid });
-        return undefined;
+      if (sig !== 'unknown_kid') return `does not carry a valid signature (${sig}): the checkpoints file was changed`;
+      for (const earlier of kept) {
+        if (earlier !== cp && (await verifyCheckpointSignature(earlier, signer.keys, nodeCryptoBackend)) === 'ok') {
+          return `is signed with key \`${cp.kid}\`, which this server does not hold, after a checkpoint signed with one it holds (\`${earlier.kid}\`): no rotation leaves that, a forged checkpoint under a made-up kid does; if that key is real, give it to this server (MGE_PREVIOUS_SECRET_KEYS)`;
+        }
       }
-      return `does not carry a valid signature (${sig}): the checkpoints file was changed`;
+      logger?.warn('audit log opened on a latest checkpoint signed by a key this server does not hold; not verified here (a rotation after a clean stop; `mge audit verify` with the old key checks it)', { tenant: cp.tenant, kid: cp.kid });
+      return undefined;
     },
   });
   return auditPort(logs, signer);

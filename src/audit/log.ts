@@ -54,7 +54,7 @@ export interface AuditLogOptions {
    * (a forged entry and a checkpoint with its root) would be taken as the log's anchor and the
    * server would sign over it. `mge serve` passes its keys.
    */
-  checkCheckpoint?: (cp: Checkpoint) => Promise<string | undefined>;
+  checkCheckpoint?: (cp: Checkpoint, kept: readonly Checkpoint[]) => Promise<string | undefined>;
   /**
    * The log must hold at least this many entries: on a reopen after a store failure, those
    * whose appends were answered before it (AuditLogs passes it). Fewer means a file restored
@@ -210,7 +210,7 @@ export class AuditLog {
     for (const cp of checkpoints) if (latest === undefined || cp.tree_size > latest.tree_size) latest = cp;
     if (latest === undefined) return;
     const where = `tenant \`${this.tenant}\``;
-    const problem = await check?.(latest);
+    const problem = await check?.(latest, checkpoints);
     if (problem !== undefined) throw new AuditStoreError(`${where}: its latest checkpoint (tree size ${latest.tree_size}) ${problem}; the log is not opened (\`mge audit verify\` tells more)`);
     if (latest.tree_size === 0) return;
     if (latest.tree_size > this.count) {

@@ -123,6 +123,18 @@ describe('openNodeAudit: the latest kept checkpoint', () => {
     expect(await opening(dir)).toContain('its latest checkpoint (tree size 6) does not carry a valid signature (bad_signature)');
   });
 
+  it('refuses one under a made-up kid after a checkpoint the server can verify (no rotation leaves that)', async () => {
+    const dir = join(base, 'made-up-kid');
+    await cp(clean, dir, { recursive: true });
+    const tree = new MerkleTree(nodeCryptoBackend.sha256);
+    for (const l of (await readFile(join(dir, 'audit', 'acme', 'log.jsonl'), 'utf8')).trimEnd().split('\n')) void tree.appendEntry(l);
+    const file = join(dir, 'audit', 'acme', 'checkpoints.jsonl');
+    const [real] = (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const forged = { ...real, tree_size: 6, root_hash: toHex(await tree.root(6)), kid: 'hs256-0123456789abcdef', signature: 'AAAA' };
+    await writeFile(file, [real, forged].map((c) => canonicalize(c as Json) + '\n').join(''));
+    expect(await opening(dir)).toContain('is signed with key `hs256-0123456789abcdef`, which this server does not hold, after a checkpoint signed with one it holds');
+  });
+
   it('opens on one signed by a key the server does not hold (a rotation after a clean stop), and says so', async () => {
     const rotatedCleanly = join(base, 'rotated-clean');
     await cp(clean, rotatedCleanly, { recursive: true });

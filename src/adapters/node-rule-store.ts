@@ -4,7 +4,7 @@
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RuleFormat } from '../engine/engine.js';
-import type { RuleStore, StoredRule } from '../http/rule-store.js';
+import type { RuleStore, StagedRule, StoredRule } from '../http/rule-store.js';
 import { tenantDirName, tenantFromDirName } from './node-audit-store.js';
 import { temporaryNameFor, writeSynced } from './node-new-file.js';
 
@@ -19,22 +19,32 @@ export function nodeRuleStore(dataDir: string): RuleStore {
     for (const f of FORMATS) if (f !== keep) await rm(join(dirOf(tenant), `${ruleId}.${f}`), { force: true });
   }
 
-  return {
-    async save(rule: StoredRule) {
-      const dir = dirOf(rule.tenant);
-      await mkdir(dir, { recursive: true });
-      const file = join(dir, `${rule.ruleId}.${rule.format}`);
-      // Synced under a temporary name of its own (two writes of one rule must not share one),
-      // then renamed: the text is durable when this resolves.
-      const tmp = temporaryNameFor(file);
-      try {
-        await writeSynced(tmp, rule.text, 0o600);
+  // Synced under a temporary name of its own (two writes of one rule must not share one; `list`
+  // skips `….tmp`), then renamed: the text is durable once staged, and in place once committed.
+  async function stage(rule: StoredRule): Promise<StagedRule> {
+    const dir = dirOf(rule.tenant);
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, `${rule.ruleId}.${rule.format}`);
+    const tmp = temporaryNameFor(file);
+    try {
+      await writeSynced(tmp, rule.text, 0o600);
+    } catch (err) {
+      await rm(tmp, { force: true }); // a full disk leaves no empty temporary file behind
+      throw err;
+    }
+    return {
+      async commit() {
         await rename(tmp, file);
-      } catch (err) {
-        await rm(tmp, { force: true }); // a full disk leaves no empty temporary file behind
-        throw err;
-      }
-      await removeAll(rule.tenant, rule.ruleId, rule.format); // a PUT in another format replaces the old file
+        await removeAll(rule.tenant, rule.ruleId, rule.format); // a PUT in another format replaces the old file
+      },
+      discard: () => rm(tmp, { force: true }),
+    };
+  }
+
+  return {
+    stage,
+    async save(rule: StoredRule) {
+      await (await stage(rule)).commit();
     },
     remove: (tenant, ruleId) => removeAll(tenant, ruleId),
     async get(tenant, ruleId) {

@@ -13,9 +13,20 @@ export interface StoredRule {
   where?: string;
 }
 
+/** A rule written aside, not yet in the store's view: `commit` puts it there, `discard` drops it. */
+export interface StagedRule {
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
 export interface RuleStore {
   /** Resolves once the rule text is durable. */
   save(rule: StoredRule): Promise<void>;
+  /**
+   * Writes the rule's text durably aside; `list` sees it only after `commit`. A PUT stages,
+   * logs, then commits: a crash between leaves no rule that the log does not record.
+   */
+  stage(rule: StoredRule): Promise<StagedRule>;
   remove(tenant: string, ruleId: string): Promise<void>;
   /** The stored rule of that id, if any (to put it back when a change is undone). */
   get(tenant: string, ruleId: string): Promise<StoredRule | undefined>;

@@ -86,7 +86,7 @@ describe('fail closed', () => {
     try {
       const disk = nodeRuleStore(dir);
       let full = false;
-      const ruleStore: RuleStore = { ...disk, save: (r) => (full ? Promise.reject(new Error('ENOSPC: no space left on device')) : disk.save(r)) };
+      const ruleStore: RuleStore = { ...disk, stage: (r) => (full ? Promise.reject(new Error('ENOSPC: no space left on device')) : disk.stage(r)) };
       const h = await harness({ ruleStore });
       const rule = (msg: string) => `rule_id: no-deletes\nprohibited:\n  - message: ${msg}\n    when: action.type == "db.delete"\n`;
       const entries = async () => (await h.audit.entries('acme', 0, 100)).length;
@@ -123,6 +123,34 @@ describe('fail closed', () => {
       expect((await h.call('DELETE', '/api/v1/rules/kept', { key: KEYS.acmeAdmin })).status).toBe(503);
       expect((await ruleStore.get('acme', 'kept'))?.text).toBe(rule('v1')); // a deleted one restored
       expect((await readdir(join(dir, 'api-rules', 'acme'))).sort()).toEqual(['kept.yaml']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a PUT\'s text reaches what a restart loads only after its audit entry is logged (a crash between leaves no unrecorded rule)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mge-rule-store-'));
+    try {
+      const ruleStore = nodeRuleStore(dir);
+      const base = await harness();
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((r) => (release = r));
+      let storedWhileLogging: string[] | undefined;
+      const audit: AuditPort = {
+        ...base.audit,
+        append: async (t, e) => {
+          storedWhileLogging = (await ruleStore.list()).map((r) => r.ruleId); // what a crash now would leave
+          await held;
+          return base.audit.append(t, e);
+        },
+      };
+      const h = await harness({ audit, ruleStore });
+      const put = h.call('PUT', '/api/v1/rules/fresh', { key: KEYS.acmeAdmin, raw: 'rule_id: fresh\nprohibited:\n  - message: m\n    when: action.type == "x"\n', type: 'application/yaml' });
+      while (storedWhileLogging === undefined) await new Promise((r) => setTimeout(r, 5));
+      expect(storedWhileLogging).toEqual([]);
+      release();
+      expect((await put).status).toBe(201);
+      expect((await ruleStore.list()).map((r) => r.ruleId)).toEqual(['fresh']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -29,20 +29,28 @@ function mismatch(path: string, pathId: string, ids: string[]): InvalidRule {
   }]);
 }
 
+/** A change written to the rule store: finished once logged, or taken back. */
+interface KeptChange {
+  commit(): Promise<void>;
+  undo(): Promise<void>;
+}
+
 export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   /**
-   * Keeps a change across restarts: the first step of the engine's serialized change, before
-   * its audit entry and the swap, so a change that cannot be kept is not made (503, no entry,
-   * the previous rules keep serving; until 11-26 it went live, unrecorded at the next start).
-   * Resolves to what undoes it on disk, for a change whose entry then cannot be logged.
+   * Writes a change to the store (files on Node) as the first step of the engine's serialized
+   * change, before its audit entry and the swap: a change that cannot be stored is not made
+   * (503, no entry, the previous rules keep serving; until 11-26 it went live, unrecorded at
+   * the next start). `commit` finishes it once the entry is logged, `undo` takes it back if
+   * the log refuses it. Each step is ordered so that a crash between two leaves the log
+   * recording at most a change that did not take effect, never a rule in force it does not
+   * record: a PUT's text is staged aside and committed after its entry; a DELETE removes the
+   * file before its entry.
    */
-  async function keep(tenant: string, ruleId: string, work: (store: RuleStore) => Promise<void>): Promise<() => Promise<void>> {
+  async function keep(tenant: string, ruleId: string, work: (store: RuleStore) => Promise<KeptChange>): Promise<KeptChange> {
     const store = ctx.ruleStore;
-    if (store === undefined) return async () => undefined;
+    if (store === undefined) return { commit: async () => undefined, undo: async () => undefined };
     try {
-      const previous = await store.get(tenant, ruleId);
-      await work(store);
-      return () => (previous === undefined ? store.remove(tenant, ruleId) : store.save(previous));
+      return await work(store);
     } catch (err) {
       ctx.logger.error('rule change not made: it could not be stored', { tenant, rule_id: ruleId, error: err });
       throw new StoreUnavailable('the rule change could not be stored, so it was not made; the previous rules keep serving');
@@ -65,17 +73,23 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
    * take it, the change is not made (503) and is taken off the disk again: a rule change is
    * never live without its record (SPEC §6), nor kept for the next start without it.
    */
-  function audited(tenant: string, by: string, op: 'put' | 'delete', kept: () => Promise<() => Promise<void>>): BeforeSwap {
+  function audited(tenant: string, by: string, op: 'put' | 'delete', kept: () => Promise<KeptChange>): BeforeSwap {
     return async (policyVersion, ruleIds) => {
-      const undo = await kept();
+      const change = await kept();
       const timestamp = new Date(ctx.now()).toISOString();
       const entries = ruleIds.map((id) => ruleChangeEntry(id, op, policyVersion, by, timestamp));
       try {
         await ctx.audit.append(tenant, entries);
       } catch (err) {
         ctx.logger.error('rule change refused: the audit log cannot record it', { tenant, op, rule_ids: ruleIds, error: err });
-        await undo().catch((e: unknown) => ctx.logger.error('the stored API rules now differ from those serving; the next start would load the refused change', { tenant, rule_ids: ruleIds, error: e }));
+        await change.undo().catch((e: unknown) => ctx.logger.error('the stored API rules now differ from those serving; the next start would load the refused change', { tenant, rule_ids: ruleIds, error: e }));
         throw new StoreUnavailable('the audit log is unavailable, so the rule change was not made; the previous rules keep serving');
+      }
+      try {
+        await change.commit();
+      } catch (err) {
+        ctx.logger.error('rule change logged but not stored; not made (the log records a change that did not take effect)', { tenant, op, rule_ids: ruleIds, error: err });
+        throw new StoreUnavailable('the rule change was logged but could not be stored, so it was not made; the previous rules keep serving');
       }
       ctx.metrics.reloads.inc({ source: 'api', result: 'ok' });
       ctx.logger.info('rule change', { tenant, op, rule_ids: ruleIds, policy_version: policyVersion, by });
@@ -128,7 +142,10 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       let existed = false;
       const store = () => {
         existed = ctx.engine.isApiRule(tenant, id);
-        return keep(tenant, id, (rules) => rules.save({ tenant, ruleId: id, text, format }));
+        return keep(tenant, id, async (rules) => {
+          const staged = await rules.stage({ tenant, ruleId: id, text, format });
+          return { commit: staged.commit, undo: staged.discard };
+        });
       };
       let result;
       try {
@@ -149,7 +166,11 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const { tenant, keyId } = c.get('principal');
     const id = c.req.param('rule_id');
     return ctx.lifecycle.run(() => countRejected(async () => {
-      const store = () => keep(tenant, id, (rules) => rules.remove(tenant, id));
+      const store = () => keep(tenant, id, async (rules) => {
+        const previous = await rules.get(tenant, id);
+        await rules.remove(tenant, id);
+        return { commit: async () => undefined, undo: async () => void (previous && (await rules.save(previous))) };
+      });
       const outcome = await ctx.engine.deleteRule(tenant, id, audited(tenant, keyId, 'delete', store));
       if (outcome === 'not_found') throw new NotFound(`no rule \`${id}\``);
       if (outcome === 'global') throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);

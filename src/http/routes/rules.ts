@@ -88,6 +88,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       try {
         await change.commit();
       } catch (err) {
+        await change.undo().catch(() => undefined); // no staged text left behind
         ctx.logger.error('rule change logged but not stored; not made (the log records a change that did not take effect)', { tenant, op, rule_ids: ruleIds, error: err });
         throw new StoreUnavailable('the rule change was logged but could not be stored, so it was not made; the previous rules keep serving');
       }

@@ -60,6 +60,12 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
     if (req.method === 'DELETE') withoutTypeOn204(res); // the app's only 204s answer DELETE
     return listener(req, res);
   });
+  // A client that half-closes its side once its request is sent (some HTTP/1.0 clients,
+  // `nc -N`) still gets its answer: by default Node aborts the requests in progress when the
+  // client's side ends, and a decision already logged was never delivered (a probe on 11-26).
+  // `httpAllowHalfOpen` is Node's own switch for that, not in its typings (test/http/e2e/
+  // routes.e2e.test.ts fails if it stops working).
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   // A request whose headers never finish must not hold a socket forever.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -133,6 +139,23 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): number |
     ? new HttpProblem(431, 'request-header-fields-too-large', 'Request header fields too large', 'the request headers are too large') // RFC 6585 §5
     : new BadRequest('malformed HTTP request');
   const body = problemBody(p);
-  socket.end(`HTTP/1.1 ${p.status} ${p.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  const answer = (): void => {
+    if (!socket.writable) return void socket.destroy();
+    socket.end(`HTTP/1.1 ${p.status} ${p.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  };
+  // Bad bytes after a complete request on the same connection: that request's answer (a
+  // decision already logged) goes out first, then this one if the connection still takes it
+  // (Node may have closed it by then). Written at once, it closed the connection before that
+  // answer (a probe on 11-26). `_httpMessage` is the response Node
+  // has attached to the socket, not in its typings (test/http/e2e/routes.e2e.test.ts).
+  const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (pending && !pending.writableFinished) {
+    pending.once('finish', answer);
+    pending.once('close', () => {
+      if (!socket.destroyed && socket.writable) answer();
+    });
+  } else {
+    answer();
+  }
   return p.status;
 }

@@ -151,6 +151,19 @@ describe('every error status of SPEC §8, as problem+json', () => {
     expect(answer).toContain('content-type: application/problem+json');
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, detail: 'the request has no Host header' });
   });
+  it('answers a check whose client half-closed its side right after sending it (the decision is logged and delivered)', async () => {
+    const body = JSON.stringify({ action: 'db.read' });
+    const answer = await raw(`POST /api/v1/governance/check HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEYS.acmeChecker}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ tenant: 'acme', approved: true });
+  });
+  it('answers a check before the 400 for bad bytes sent after it on the same connection', async () => {
+    const body = JSON.stringify({ action: 'db.read' });
+    const answer = await raw(`POST /api/v1/governance/check HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEYS.acmeChecker}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}GARBAGE\r\n\r\n`);
+    // The decision comes first (a 400 may follow; this client also half-closed its side).
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toContain('"tenant":"acme"');
+  });
   it('400 problem+json for two Host headers (RFC 9112 §3.2; Node alone would keep the first)', async () => {
     const answer = await raw(`POST /api/v1/governance/check HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: other.example\r\nAuthorization: Bearer ${KEYS.acmeChecker}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`);
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);

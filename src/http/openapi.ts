@@ -12,7 +12,7 @@ const problem = (description: string) => ({ description, content: { 'application
 /** The statuses a route can fail with (SPEC §8), as problem+json responses. */
 function errors(...codes: number[]): Obj {
   const text: Record<number, string> = {
-    400: 'malformed JSON or shape', 401: 'no or unknown API key', 403: 'role or tenant not allowed', 404: 'not found',
+    400: 'malformed JSON or shape', 401: 'no or unknown API key', 403: 'role or tenant not allowed; in the open local mode, a Host that names no loopback address', 404: 'not found',
     409: 'global (file) rule: read-only over HTTP', 413: 'body larger than the limit', 415: 'unsupported Content-Type',
     422: 'invalid rule; `diagnostics` lists why', 429: 'server overloaded', 503: 'store unavailable or shutting down',
   };
@@ -29,7 +29,8 @@ function op(summary: string, role: string | null, ok: Obj, extra: Obj = {}, code
     summary: role ? `${summary} (role: ${role})` : summary,
     ...(role ? {} : { security: [] }),
     ...extra,
-    responses: { ...ok, ...errors(...(role ? AUTHED : []), ...codes) },
+    // Every route, open ones too, answers 403 in the open local mode to a Host that is not loopback.
+    responses: { ...ok, ...errors(...(role ? AUTHED : [403]), ...codes) },
   };
 }
 

@@ -2,24 +2,17 @@
 // as a JWK file, or generated on first start and kept in the data dir (mode 0600), like the
 // HS256 secret in node-secret.ts.
 
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeyError, generateEd25519Jwk, type Ed25519PrivateJwk } from '../receipt/keys.js';
-import { keptOrCreated, writeNewFile } from './node-new-file.js';
+import { keptOrCreated, readIfPresent, writeNewFile } from './node-new-file.js';
 import { hasAuditEntries } from './node-audit-store.js';
 
 export const ED25519_FILE = 'ed25519.jwk';
 
 /** Reads a private Ed25519 JWK file; undefined when it does not exist. */
 export async function readEd25519Jwk(file: string): Promise<Ed25519PrivateJwk | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  return parseEd25519Jwk(text, file);
+  const text = await readIfPresent(file);
+  return text === undefined ? undefined : parseEd25519Jwk(text, file);
 }
 
 /** A private Ed25519 JWK from the text of `file` (named in the error when it is not one). */

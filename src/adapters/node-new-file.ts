@@ -10,6 +10,16 @@ export function temporaryNameFor(file: string): string {
   return `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
 }
 
+/** The text of `file`, or undefined when there is no such file (any other error is thrown). */
+export async function readIfPresent(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 /** Writes `text` to `path` (created or truncated, mode `mode`) and syncs it before resolving. */
 export async function writeSynced(path: string, text: string, mode: number): Promise<void> {
   const fh = await open(path, 'w', mode);
@@ -57,12 +67,7 @@ export async function keptOrCreated(
   refuse?: (kept: '' | undefined) => Promise<string | undefined>,
 ): Promise<{ text: string; created: boolean }> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    let kept: string | undefined;
-    try {
-      kept = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    const kept = await readIfPresent(file);
     if (kept !== undefined && kept.trim() !== '') return { text: kept, created: false };
     const refused = await refuse?.(kept === undefined ? undefined : '');
     if (refused !== undefined) throw new Error(refused);

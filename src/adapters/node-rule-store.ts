@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { RuleFormat } from '../engine/engine.js';
 import type { RuleStore, StagedRule, StoredRule } from '../http/rule-store.js';
 import { tenantDirName, tenantFromDirName } from './node-audit-store.js';
-import { temporaryNameFor, writeSynced } from './node-new-file.js';
+import { readIfPresent, temporaryNameFor, writeSynced } from './node-new-file.js';
 
 const FORMATS: RuleFormat[] = ['json', 'yaml', 'mdc'];
 
@@ -50,10 +50,7 @@ export function nodeRuleStore(dataDir: string): RuleStore {
     async get(tenant, ruleId) {
       for (const format of FORMATS) {
         const where = join(dirOf(tenant), `${ruleId}.${format}`);
-        const text = await readFile(where, 'utf8').catch((e: NodeJS.ErrnoException) => {
-          if (e.code === 'ENOENT') return undefined;
-          throw e;
-        });
+        const text = await readIfPresent(where);
         if (text !== undefined) return { tenant, ruleId, text, format, where };
       }
       return undefined;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { nodeCryptoBackend } from '../adapters/node-crypto.js';
 import { ED25519_FILE, readEd25519Jwk } from '../adapters/node-ed25519.js';
 import { AUDIT_DIR, keptCheckpointLines, LOG_FILE, NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
+import { readIfPresent } from '../adapters/node-new-file.js';
 import { SECRET_FILE } from '../adapters/node-secret.js';
 import { isCheckpoint } from '../audit/checkpoint.js';
 import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
@@ -27,19 +28,10 @@ const processIo: CliIo = { out: (s) => process.stdout.write(s), err: (s) => proc
 
 export const AUDIT_USAGE = 'usage: mge audit verify --data DIR | --export FILE [--checkpoint FILE] [--jwks FILE] [--tenant T] [--unanchored]';
 
-async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
 async function keyRing(dataDir: string | undefined, jwksFile: string | undefined): Promise<KeyRing> {
   const ring = new KeyRing();
   const secrets = [process.env.MGE_SECRET_KEY];
-  if (dataDir !== undefined) secrets.push((await readOptional(join(dataDir, SECRET_FILE)))?.trim());
+  if (dataDir !== undefined) secrets.push((await readIfPresent(join(dataDir, SECRET_FILE)))?.trim());
   for (const s of secrets) if (s !== undefined && s !== '') ring.add((await importHs256Secret(s)).verification);
   // Those of before a rotation, as `mge serve` takes them.
   for (const k of await hs256VerificationKeys(process.env.MGE_PREVIOUS_SECRET_KEYS)) ring.add(k);
@@ -64,7 +56,7 @@ async function keyRing(dataDir: string | undefined, jwksFile: string | undefined
 
 /** A kept checkpoints file, read as the store reads it: a torn last line is skipped. */
 async function readCheckpoints(file: string): Promise<unknown[]> {
-  const text = await readOptional(file);
+  const text = await readIfPresent(file);
   return text === undefined ? [] : keptCheckpointLines(text).map(parseOrLine);
 }
 
@@ -155,7 +147,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   if ((dataDir === undefined) === (exportFile === undefined) || args.positionals.length > 0) throw new UsageError('give exactly one of `--data DIR` or `--export FILE`');
   const saved = stringFlag(args, 'checkpoint');
   // Read once: the file may be a pipe (`--checkpoint <(curl …)`).
-  const savedText = saved === undefined ? undefined : await readOptional(saved);
+  const savedText = saved === undefined ? undefined : await readIfPresent(saved);
   if (saved !== undefined && savedText === undefined) throw new UsageError(`checkpoint file \`${saved}\` does not exist`);
   const savedCps = savedText === undefined ? [] : parseCheckpoints(savedText);
   if (saved !== undefined && savedCps.length === 0) throw new UsageError(`checkpoint file \`${saved}\` holds no checkpoint`);

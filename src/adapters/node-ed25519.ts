@@ -40,9 +40,9 @@ export async function loadOrCreateEd25519Key(dataDir: string): Promise<Ed25519Pr
   // An emptied key file beside a log it signed is refused, not replaced: a new key would leave
   // every earlier entry unverifiable. A missing one is made (the first start, or the switch of
   // a data dir from HS256 to Ed25519, whose earlier entries verify with the old secret).
-  const refuse = async (kept: '' | undefined) => (kept === '' && (await hasAuditEntries(dataDir)))
+  const refuseEmpty = async () => (await hasAuditEntries(dataDir))
     ? `\`${file}\` is empty but the data directory holds audit logs it may have signed; restore the key (a new one would leave earlier entries unverifiable)`
     : undefined;
-  const { text } = await keptOrCreated(file, 'Ed25519 key', 0o600, async () => JSON.stringify(await generateEd25519Jwk()) + '\n', refuse);
+  const { text } = await keptOrCreated(file, 'Ed25519 key', 0o600, async () => JSON.stringify(await generateEd25519Jwk()) + '\n', refuseEmpty);
   return parseEd25519Jwk(text, file);
 }

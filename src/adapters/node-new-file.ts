@@ -58,20 +58,21 @@ export async function writeNewFile(file: string, text: string, mode: number): Pr
  * The text kept in `file`, or, when there is none, the one `make` gives, written there whole
  * (`created` says which). An empty or blank file is what an older first start left on a full
  * disk: nothing was ever made from it, so it is replaced (the caller holds the data dir's
- * lock), unless `refuse` gives a reason not to make one (a log signed with the lost key).
+ * lock), unless `refuseEmpty` gives a reason not to (a log signed with the key it held).
  * `what` names the file's content in errors.
  */
 export async function keptOrCreated(
   file: string, what: string, mode: number, make: () => Promise<string>,
-  /** Why no new one may be made now (the file empty, or missing, `kept` says which), if so. */
-  refuse?: (kept: '' | undefined) => Promise<string | undefined>,
+  refuseEmpty?: () => Promise<string | undefined>,
 ): Promise<{ text: string; created: boolean }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const kept = await readIfPresent(file);
     if (kept !== undefined && kept.trim() !== '') return { text: kept, created: false };
-    const refused = await refuse?.(kept === undefined ? undefined : '');
-    if (refused !== undefined) throw new Error(refused);
-    if (kept !== undefined) await unlink(file);
+    if (kept !== undefined) {
+      const refused = await refuseEmpty?.();
+      if (refused !== undefined) throw new Error(refused);
+      await unlink(file);
+    }
     const text = await make();
     let written: boolean;
     try {

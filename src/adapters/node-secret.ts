@@ -22,11 +22,11 @@ export async function loadOrCreateSecret(fromEnv: string | undefined, dataDir: s
   // unverifiable, silently: an emptied secret file stops the start instead. A missing one is
   // made (the first start, or a data dir that signed with Ed25519 until now, where no secret
   // was ever kept).
-  const refuse = async (kept: '' | undefined) => (kept === '' && (await hasAuditEntries(dataDir)))
+  const refuseEmpty = async () => (await hasAuditEntries(dataDir))
     ? `\`${file}\` is empty but the data directory holds audit logs signed with the secret it kept; `
       + 'restore it (or give it as MGE_SECRET_KEY); to sign with a new secret on purpose, give that one as MGE_SECRET_KEY (or write it to the file) '
       + 'and the old one in MGE_PREVIOUS_SECRET_KEYS'
     : undefined;
-  const { text, created } = await keptOrCreated(file, 'secret', 0o600, async () => randomBytes(32).toString('base64url') + '\n', refuse);
+  const { text, created } = await keptOrCreated(file, 'secret', 0o600, async () => randomBytes(32).toString('base64url') + '\n', refuseEmpty);
   return { secret: text.trim(), source: created ? 'generated' : 'data-dir' };
 }

@@ -61,13 +61,22 @@ function contentTypeOf(incoming: Incoming): string | undefined {
   const first = incoming.headers?.['content-type'];
   const raw = incoming.rawHeaders;
   if (first === undefined || raw === undefined) return first;
-  let all: string | undefined;
-  let seen = 0;
+  const all = rawHeader(raw, 'content-type');
+  return all.count > 1 ? all.joined : first;
+}
+
+/**
+ * Every line of header `name` (lower case) in Node's `rawHeaders`, as a web Headers joins them
+ * (", "), and how many there were: Node's own header object keeps only the first of some.
+ */
+export function rawHeader(raw: readonly string[], name: string): { count: number; joined: string | undefined } {
+  let joined: string | undefined;
+  let count = 0;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length !== 12 || raw[i].toLowerCase() !== 'content-type') continue;
-    all = seen++ === 0 ? raw[i + 1] : `${all}, ${raw[i + 1]}`;
+    if (raw[i].length !== name.length || raw[i].toLowerCase() !== name) continue;
+    joined = count++ === 0 ? raw[i + 1] : `${joined}, ${raw[i + 1]}`;
   }
-  return seen > 1 ? all : first;
+  return { count, joined };
 }
 
 /**

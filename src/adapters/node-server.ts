@@ -7,7 +7,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BadRequest, HttpProblem, InternalError, problemBody, problemResponse } from '../http/problem.js';
-import { withPreReadBody } from './node-body.js';
+import { rawHeader, withPreReadBody } from './node-body.js';
 
 export interface NodeServerOptions {
   host: string;
@@ -53,7 +53,7 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
     }
     // Node keeps the first of two Host headers; RFC 9112 §3.2 asks for a 400, as the app
     // answers on the other runtimes (a web Headers joins them, no host name matches that).
-    if (hostHeaders(req.rawHeaders) > 1) {
+    if (rawHeader(req.rawHeaders, 'host').count > 1) {
       alone(400);
       return answerProblem(res, new BadRequest('the request has more than one Host header'));
     }
@@ -113,12 +113,6 @@ function withoutTypeOn204(res: ServerResponse): void {
     }
     return (writeHead as (...args: unknown[]) => ServerResponse).call(this, status, ...rest);
   } as ServerResponse['writeHead'];
-}
-
-function hostHeaders(raw: readonly string[]): number {
-  let n = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') n++;
-  return n;
 }
 
 function answerProblem(res: ServerResponse, p: BadRequest): void {

@@ -109,29 +109,30 @@ describe('openNodeAudit: uncovered entries signed by a key the server does not h
 });
 
 describe('openNodeAudit: the latest kept checkpoint', () => {
-  it('refuses one whose signature does not verify under a key the server holds (a checkpoint forged for a forged entry)', async () => {
-    // Beside the real checkpoint (covering 3), one over all 6 entries with its root right and
-    // the real one's signature copied in: what a forger without the key can write.
-    const dir = join(base, 'forged-checkpoint');
+  /**
+   * A copy of the clean data dir with a second checkpoint beside the real one (covering 3):
+   * over all 6 entries, its root right, the real one's other fields with `over` on top.
+   */
+  async function withForgedCheckpoint(name: string, over: Record<string, unknown>): Promise<string> {
+    const dir = join(base, name);
     await cp(clean, dir, { recursive: true });
     const tree = new MerkleTree(nodeCryptoBackend.sha256);
     for (const l of (await readFile(join(dir, 'audit', 'acme', 'log.jsonl'), 'utf8')).trimEnd().split('\n')) void tree.appendEntry(l);
     const file = join(dir, 'audit', 'acme', 'checkpoints.jsonl');
     const [real] = (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const forged = { ...real, tree_size: 6, root_hash: toHex(await tree.root(6)) };
+    const forged = { ...real, tree_size: 6, root_hash: toHex(await tree.root(6)), ...over };
     await writeFile(file, [real, forged].map((c) => canonicalize(c as Json) + '\n').join(''));
+    return dir;
+  }
+
+  it('refuses one whose signature does not verify under a key the server holds (a checkpoint forged for a forged entry)', async () => {
+    // The real one's signature copied in: what a forger without the key can write.
+    const dir = await withForgedCheckpoint('forged-checkpoint', {});
     expect(await opening(dir)).toContain('its latest checkpoint (tree size 6) does not carry a valid signature (bad_signature)');
   });
 
   it('refuses one under a made-up kid after a checkpoint the server can verify (no rotation leaves that)', async () => {
-    const dir = join(base, 'made-up-kid');
-    await cp(clean, dir, { recursive: true });
-    const tree = new MerkleTree(nodeCryptoBackend.sha256);
-    for (const l of (await readFile(join(dir, 'audit', 'acme', 'log.jsonl'), 'utf8')).trimEnd().split('\n')) void tree.appendEntry(l);
-    const file = join(dir, 'audit', 'acme', 'checkpoints.jsonl');
-    const [real] = (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const forged = { ...real, tree_size: 6, root_hash: toHex(await tree.root(6)), kid: 'hs256-0123456789abcdef', signature: 'AAAA' };
-    await writeFile(file, [real, forged].map((c) => canonicalize(c as Json) + '\n').join(''));
+    const dir = await withForgedCheckpoint('made-up-kid', { kid: 'hs256-0123456789abcdef', signature: 'AAAA' });
     expect(await opening(dir)).toContain('is signed with key `hs256-0123456789abcdef`, which this server does not hold, after a checkpoint signed with one it holds');
   });
 

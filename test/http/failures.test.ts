@@ -13,6 +13,16 @@ import { harness, KEYS, problem } from './harness.js';
 
 const CHECK = '/api/v1/governance/check';
 
+/** Runs `work` with the Node rule store of a fresh data dir, removed afterwards. */
+async function withRuleStore(work: (store: RuleStore, dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'mge-rule-store-'));
+  try {
+    await work(nodeRuleStore(dir), dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('fail closed', () => {
   it('answers 503 and gives no decision when the audit log cannot append', async () => {
     const base = await harness();
@@ -82,9 +92,7 @@ describe('fail closed', () => {
   });
 
   it('makes no rule change it cannot store for the next start: 503, no audit entry, the previous rules keep serving', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mge-rule-store-'));
-    try {
-      const disk = nodeRuleStore(dir);
+    await withRuleStore(async (disk) => {
       let full = false;
       const ruleStore: RuleStore = { ...disk, stage: (r) => (full ? Promise.reject(new Error('ENOSPC: no space left on device')) : disk.stage(r)) };
       const h = await harness({ ruleStore });
@@ -100,15 +108,11 @@ describe('fail closed', () => {
       expect(serving.rule.prohibited[0].message).toBe('v1');
       expect(await entries()).toBe(logged); // no entry for a change not made
       expect((await disk.get('acme', 'no-deletes'))?.text).toBe(rule('v1'));
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('takes a stored change off the disk again when the audit log cannot record it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mge-rule-store-'));
-    try {
-      const ruleStore = nodeRuleStore(dir);
+    await withRuleStore(async (ruleStore, dir) => {
       const base = await harness();
       let logWorks = true;
       const audit: AuditPort = { ...base.audit, append: (t, e) => (logWorks ? base.audit.append(t, e) : Promise.reject(new AuditStoreError('ENOSPC'))) };
@@ -123,15 +127,11 @@ describe('fail closed', () => {
       expect((await h.call('DELETE', '/api/v1/rules/kept', { key: KEYS.acmeAdmin })).status).toBe(503);
       expect((await ruleStore.get('acme', 'kept'))?.text).toBe(rule('v1')); // a deleted one restored
       expect((await readdir(join(dir, 'api-rules', 'acme'))).sort()).toEqual(['kept.yaml']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a PUT\'s text reaches what a restart loads only after its audit entry is logged (a crash between leaves no unrecorded rule)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mge-rule-store-'));
-    try {
-      const ruleStore = nodeRuleStore(dir);
+    await withRuleStore(async (ruleStore) => {
       const base = await harness();
       let release: () => void = () => undefined;
       const held = new Promise<void>((r) => (release = r));
@@ -151,9 +151,7 @@ describe('fail closed', () => {
       release();
       expect((await put).status).toBe(201);
       expect((await ruleStore.list()).map((r) => r.ruleId)).toEqual(['fresh']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('/metrics still answers while a tenant\'s audit log has failed, and says which', async () => {

@@ -144,6 +144,15 @@ export const DETAIL_GLOB_COST = 5;
  */
 export const GLOB_MAX_COST = 4194304; // 2^22: 12 to 20 ms of matching here at worst
 
+/**
+ * The most glob matching one check may do, counted in the same units (pattern code points ×
+ * subject code points) over every glob the check matches: scopes, allowed_paths, glob() and
+ * globAny(). Rule patterns × request paths are linear in each, but a tenant's many clauses
+ * multiply them, and every tenant shares one event loop; past this the VM stops with
+ * ST_OVER_BUDGET and the check is denied (docs/semantics.md "Cost").
+ */
+export const CHECK_GLOB_BUDGET = 16777216; // 2^24: four worst-case glob() calls
+
 /** Status of `load()` and `evaluate()`; anything but OK makes the host throw VmError. */
 export const ST_OK = 0;
 export const ST_BAD_MAGIC = 1;
@@ -158,3 +167,4 @@ export const ST_STACK = 9; //      stack overflow or underflow
 export const ST_RESULT_FULL = 10;
 export const ST_OUT_OF_MEMORY = 11;
 export const ST_HOST = 12; //      a host import failed
+export const ST_OVER_BUDGET = 13; // the check's glob matching over CHECK_GLOB_BUDGET

@@ -7,11 +7,11 @@
 import { ClauseKind, ErrOp, Op } from './opcodes';
 import {
   CC_EXPRESSION, CODE_EVAL_ERROR, CODE_PROHIBITED, CODE_REQUIRED, DETAIL_CIDR, DETAIL_GLOB,
-  DETAIL_GLOB_COST, GLOB_MAX_COST,
+  CHECK_GLOB_BUDGET, DETAIL_GLOB_COST, GLOB_MAX_COST,
   DETAIL_IP, DETAIL_NONE, EK_DIVISION_BY_ZERO, EK_INVALID_ARGUMENT, EK_NOT_BOOLEAN,
   EK_NOT_FINITE, EK_OPERAND_TYPE, I_CANDS, I_CAND_OFF, I_FIELDS, I_HEADER, RULE_ENTRY_SIZE,
   RULE_FLAG_ENABLED, R_APPLY, R_HEADER, R_STATUS, R_VIOL, R_VIOL_OFF, ST_BAD_CODE, ST_BAD_INPUT,
-  ST_NOT_LOADED, ST_OK, ST_RESULT_FULL, ST_STACK, T_BOOL, T_LIST, T_NUM, T_STR,
+  ST_NOT_LOADED, ST_OK, ST_OVER_BUDGET, ST_RESULT_FULL, ST_STACK, T_BOOL, T_LIST, T_NUM, T_STR,
   VIOL_SIZE,
 } from './format';
 import { alloc, bytesCmp, die, growInPlace, resultPtr, scratchReset } from './mem';
@@ -44,6 +44,8 @@ let nApply: u32 = 0;
 let nViol: u32 = 0;
 let inputLen: u32 = 0;
 let violBase: usize = 0;
+/** Glob matching this check has done so far (pattern × subject code points); see charge(). */
+let globWork: u64 = 0;
 
 @inline function slot(i: i32): usize {
   return STACK + (<usize>i << 4);
@@ -185,9 +187,28 @@ function globSubject(op: i32, s: usize): bool {
  * out) stays within GLOB_MAX_COST; if not, records the error. The oracle checks the same.
  */
 function globAffordable(op: i32, patternCps: u64): bool {
-  if (patternCps * <u64>cpCount(outPtr, outLen) <= <u64>GLOB_MAX_COST) return true;
+  const cost = patternCps * <u64>cpCount(outPtr, outLen);
+  if (cost <= <u64>GLOB_MAX_COST) {
+    charge(cost);
+    return true;
+  }
   fail(EK_INVALID_ARGUMENT, op, 0, 0, 0, DETAIL_GLOB_COST);
   return false;
+}
+
+/**
+ * Counts glob matching against the check's budget (CHECK_GLOB_BUDGET), before the match;
+ * over it the whole check stops (not one clause: the work is the rule set's, not a clause's).
+ * The oracle charges the same amounts at the same matches (src/ir/evaluate.ts GlobWork).
+ */
+function charge(cost: u64): void {
+  globWork += cost;
+  if (globWork > <u64>CHECK_GLOB_BUDGET) die(ST_OVER_BUDGET);
+}
+
+/** Charge matching the rule's own patterns (a constant list) against the normalized path in out. */
+function chargeList(list: usize): void {
+  charge(patternsCost(list) * <u64>cpCount(outPtr, outLen));
 }
 
 /** The code points of every string of an encoded string list. */
@@ -466,7 +487,10 @@ function runRule(entry: u32): void {
         let r = false;
         if (off != 0 && off < inputLen) {
           decodeInto(inputBase + off, a);
-          if (slotType(a) == T_STR) {
+          // Only a type that starts with the pattern's literal prefix can match; only that
+          // is matched and charged (the host's rule index skips the rest the same way).
+          if (slotType(a) == T_STR && startsWith(slotPtr(a), slotLen(a), pp, literalPrefix(pp, pl))) {
+            charge(<u64>cpCount(pp, pl) * <u64>cpCount(slotPtr(a), slotLen(a)));
             const m = globMatch(slotPtr(a), slotLen(a), pp, pl, false);
             if (m < 0) die(ST_BAD_CODE);
             r = m == 1;
@@ -499,6 +523,7 @@ function runRule(entry: u32): void {
           // A path that cannot be normalized counts as matching: scopes err toward applying.
           if (normPath(slotPtr(a), slotLen(a)) >= 0) r = true;
           else {
+            chargeList(list);
             const m = globAnyOf(outPtr, outLen, list);
             if (m < 0) die(ST_BAD_CODE);
             r = m == 1;
@@ -514,6 +539,7 @@ function runRule(entry: u32): void {
         const a = slot(sp - 1);
         // The compiler checks the path with NormPathOrNull first; anything else is bad code.
         if (slotType(a) != T_STR || normPath(slotPtr(a), slotLen(a)) >= 0) die(ST_BAD_CODE);
+        chargeList(list);
         const m = globAnyOf(outPtr, outLen, list);
         if (m < 0) die(ST_BAD_CODE);
         setBool(a, m == 1);
@@ -589,6 +615,15 @@ function runRule(entry: u32): void {
   }
 }
 
+/** Bytes of a glob pattern before its first `*`, `?` or `[`. */
+function literalPrefix(p: usize, n: u32): u32 {
+  for (let i: u32 = 0; i < n; i++) {
+    const c = load<u8>(p + i);
+    if (c == 0x2a || c == 0x3f || c == 0x5b) return i;
+  }
+  return n;
+}
+
 function allStrings(p: usize): bool {
   const n = listCount(p);
   let q = listFirst(p);
@@ -630,6 +665,7 @@ export function evaluate(len: u32): i32 {
   }
   nApply = 0;
   nViol = 0;
+  globWork = 0;
   violBase = resultPtr + R_HEADER + <usize>nRules * 4;
   for (let i: u32 = 0; i < nc; i++) {
     const r = load<u32>(inputBase + co + <usize>i * 4);

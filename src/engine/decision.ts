@@ -4,6 +4,7 @@
 
 import type { Rule, Violation } from '../ir/types.js';
 import type { ClauseOutcome } from './outcome.js';
+import type { OverBudgetError } from '../ir/glob-work.js';
 
 export const APPROVED_REASONING = 'All rules passed';
 
@@ -87,13 +88,15 @@ function reasoningFor(violations: readonly Violation[]): string {
 
 /** The verdict when the engine itself failed: never an approval. */
 export function internalFailure(detail: string): Verdict {
-  const v: Violation = {
-    rule_id: ENGINE_RULE_ID,
-    clause: 'engine',
-    code: 'internal_error',
-    message: `internal error, denied (fail closed): ${detail}`,
-    effect: 'deny',
-    severity: 'critical',
-  };
-  return { approved: false, reasoning: `Denied by ${ENGINE_RULE_ID}: ${v.message}`, rule_ids: [], violations: [v], warnings: [] };
+  return engineDenial('internal_error', `internal error, denied (fail closed): ${detail}`);
+}
+
+/** The verdict for a check whose rules needed more glob matching than one check may do. */
+export function overBudget(err: OverBudgetError): Verdict {
+  return engineDenial('over_budget', `${err.message}, denied (fail closed)`);
+}
+
+function engineDenial(code: string, message: string): Verdict {
+  const v: Violation = { rule_id: ENGINE_RULE_ID, clause: 'engine', code, message, effect: 'deny', severity: 'critical' };
+  return { approved: false, reasoning: `Denied by ${ENGINE_RULE_ID}: ${message}`, rule_ids: [], violations: [v], warnings: [] };
 }

@@ -8,7 +8,8 @@ import { hashCanonicalText } from '../receipt/decision-hash.js';
 import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
 import { hasErrors, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
 import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
-import { decide, internalFailure, type Verdict } from './decision.js';
+import { decide, internalFailure, overBudget, type Verdict } from './decision.js';
+import { OverBudgetError } from '../ir/glob-work.js';
 import { newDecisionId } from './decision-id.js';
 import { IsoTimeCache } from '../receipt/iso-time.js';
 import type { ClauseOutcome } from './outcome.js';
@@ -178,7 +179,7 @@ export class Engine {
       }
       verdict = decide(outcome.applicable, violated, policy.rulesById);
     } catch (err) {
-      verdict = internalFailure(err instanceof Error ? err.message : String(err));
+      verdict = err instanceof OverBudgetError ? overBudget(err) : internalFailure(err instanceof Error ? err.message : String(err));
     }
 
     const actionHashed = hashCanonicalText(actionText, this.opts.crypto ?? webCryptoBackend);

@@ -3,6 +3,7 @@
 // Both evaluators implement `Evaluator`; src/engine/decision.ts turns an outcome into a decision.
 
 import type { CheckRequest, PathRef, Rule } from '../ir/types.js';
+import type { GlobWork } from '../ir/glob-work.js';
 
 /** One violated clause. `clause` is `conditions[i]`, `prohibited[i]`, `required[i]` or `applies_to.when`. */
 export interface ClauseOutcome {
@@ -25,6 +26,8 @@ export interface EvaluationEnv {
   time: string;
   /** Told of each path the reference evaluator reads (for `explain`: only what was read). */
   onRead?: (path: PathRef) => void;
+  /** The check's glob budget, charged by the reference evaluator (absent: not counted, as for explanations). */
+  globWork?: GlobWork;
 }
 
 /** A compiled, immutable rule set for one tenant, able to evaluate requests. */

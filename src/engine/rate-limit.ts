@@ -8,6 +8,7 @@
 
 import { formatEvalError } from '../ir/eval-errors.js';
 import { evaluateExpr } from '../ir/evaluate.js';
+import { GlobWork } from '../ir/glob-work.js';
 import { conditionMessage } from '../ir/messages.js';
 import type { CheckRequest, Condition, Rule } from '../ir/types.js';
 import { canonicalize } from '../receipt/jcs.js';
@@ -57,12 +58,16 @@ export function applyRateLimits(
   nowMs: number,
   out: ClauseOutcome[],
 ): void | Promise<void> {
+  // Every key first, under one glob budget (docs/semantics.md "Cost"): a check that goes over
+  // it is denied as a whole (OverBudgetError), and must not have taken any token before.
+  const keyEnv = { ...env, globWork: new GlobWork() };
+  const keys = clauses.map((c) => evaluateExpr(c.cond.key.expr, request, keyEnv));
   let pending: Promise<void>[] | undefined;
-  for (const c of clauses) {
-    const key = evaluateExpr(c.cond.key.expr, request, env);
+  clauses.forEach((c, i) => {
+    const key = keys[i];
     if (!key.ok) {
       out.push({ rule_id: c.ruleId, clause: c.clause, code: 'eval_error', message: formatEvalError(key.error) });
-      continue;
+      return;
     }
     const bucket = env.tenant + c.bucketSuffix + canonicalize(key.value);
     try {
@@ -78,7 +83,7 @@ export function applyRateLimits(
     } catch {
       out.push(denial(c, 'state_unavailable'));
     }
-  }
+  });
   if (pending !== undefined) return Promise.all(pending).then(() => undefined);
 }
 

@@ -4,8 +4,8 @@
 // candidate's full scope, so the index only prunes and can never make a rule apply.
 
 import type { Rule } from '../ir/types.js';
+import { literalPrefix } from '../ir/glob-work.js';
 
-const META = /[*?[]/;
 
 /** Distinct action types remembered; beyond that the memo is cleared (bounded memory). */
 export const MEMO_LIMIT = 4096;
@@ -26,13 +26,13 @@ export class RuleIndex {
         return;
       }
       for (const p of actions) {
-        const m = META.exec(p);
-        if (m === null) {
+        const prefix = literalPrefix(p);
+        if (prefix === p) {
           const list = this.exact.get(p) ?? [];
           list.push(i);
           this.exact.set(p, list);
         } else {
-          this.prefixed.push({ prefix: p.slice(0, m.index), rule: i });
+          this.prefixed.push({ prefix, rule: i });
         }
       }
     });

@@ -6,7 +6,8 @@
 // Cloudflare Workers refuse to compile wasm from bytes at run time: pass the precompiled
 // module (`import mod from './mge.wasm'`) as `wasm`. Elsewhere the embedded copy is used.
 
-import { ABI_VERSION, ST_OK } from '../../assembly/format.js';
+import { ABI_VERSION, ST_OK, ST_OVER_BUDGET } from '../../assembly/format.js';
+import { OverBudgetError } from '../ir/glob-work.js';
 import { WASM_BASE64 } from './wasm-embedded.js';
 
 /** The VM cannot be trusted with this check: trap, ABI or bundle mismatch, bad result. */
@@ -33,6 +34,7 @@ const STATUS_TEXT: Record<number, string> = {
   10: 'VM result region full',
   11: 'VM out of memory',
   12: 'VM host call failed',
+  13: 'glob matching over the check\'s budget',
 };
 
 export function statusText(status: number): string {
@@ -126,6 +128,7 @@ export class VmInstance {
     } catch (e) {
       const st = this.view().getUint32(this.resultPtr, true);
       this.exp.reset();
+      if (st === ST_OVER_BUDGET) throw new OverBudgetError(); // the rules' fault, not the VM's
       throw new VmError(`VM trapped: ${st !== 0 ? statusText(st) : String(e)}`, st || undefined);
     }
     if (status !== ST_OK) throw new VmError(`VM refused the check: ${statusText(status)}`, status);

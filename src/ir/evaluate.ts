@@ -13,6 +13,7 @@ import { compileGlob, matchGlob, type CompiledGlob } from '../builtins/glob.js';
 import { normalizePath } from '../builtins/path.js';
 import { inCidr } from '../builtins/cidr.js';
 import { collectPaths } from '../expr/paths.js';
+import { GlobWork, literalPrefix } from './glob-work.js';
 
 export { collectPaths };
 
@@ -69,12 +70,13 @@ function binary(op: string, a: Json, b: Json): EvalResult {
 }
 
 /** `glob(s, p)`: the subject is normalized first; an invalid subject or pattern is an error. */
-function globCall(op: 'glob' | 'globAny', s: Json, patterns: string[], arg: Json): EvalResult {
+function globCall(op: 'glob' | 'globAny', s: Json, patterns: string[], arg: Json, env: EvaluationEnv): EvalResult {
   const norm = normalizePath(s as string);
   if (!norm.ok) return badArgument(op, norm.detail, s, arg);
   // Checked before any pattern is compiled, as the VM does.
   const cost = patterns.reduce((sum, p) => sum + codePointLength(p), 0) * codePointLength(norm.path);
   if (cost > GLOB_MAX_COST) return badArgument(op, GLOB_COST_DETAIL, s, arg);
+  env.globWork?.charge(cost);
   const compiled: CompiledGlob[] = [];
   for (const p of patterns) {
     const g = compileGlob(p, 'path');
@@ -84,7 +86,7 @@ function globCall(op: 'glob' | 'globAny', s: Json, patterns: string[], arg: Json
   return val(compiled.some((g) => matchGlob(g, norm.path)));
 }
 
-function call(fn: string, args: Json[]): EvalResult {
+function call(fn: string, args: Json[], env: EvaluationEnv): EvalResult {
   const [a, b] = args;
   switch (fn) {
     case 'startsWith': case 'endsWith':
@@ -103,10 +105,10 @@ function call(fn: string, args: Json[]): EvalResult {
       return typeError(fn, a);
     case 'glob':
       if (typeof a !== 'string' || typeof b !== 'string') return typeError(fn, a, b);
-      return globCall(fn, a, [b], b);
+      return globCall(fn, a, [b], b, env);
     case 'globAny':
       if (typeof a !== 'string' || !Array.isArray(b) || !b.every((p) => typeof p === 'string')) return typeError(fn, a, b);
-      return globCall(fn, a, b as string[], b);
+      return globCall(fn, a, b as string[], b, env);
     case 'inCidr': {
       if (typeof a !== 'string' || typeof b !== 'string') return typeError(fn, a, b);
       const r = inCidr(a, b);
@@ -172,7 +174,7 @@ export function evaluateExpr(e: Expr, req: CheckRequest, env: EvaluationEnv): Ev
         if (!r.ok) return r;
         args.push(r.value);
       }
-      return call(e.fn, args);
+      return call(e.fn, args, env);
     }
   }
 }
@@ -193,7 +195,7 @@ export function evaluateClause(e: Expr, req: CheckRequest, env: EvaluationEnv): 
 /** A rule with its globs compiled once; `null` marks a pattern that does not compile. */
 interface PreparedRule {
   rule: Rule;
-  actions?: (CompiledGlob | null)[];
+  actions?: { glob: CompiledGlob | null; pattern: string }[];
   globs?: (CompiledGlob | null)[];
   allowed: Map<number, (CompiledGlob | null)[]>; // by condition index
 }
@@ -205,7 +207,7 @@ function prepare(rule: Rule): PreparedRule {
   });
   return {
     rule,
-    actions: rule.applies_to?.actions?.map((p) => compileGlob(p, 'action')),
+    actions: rule.applies_to?.actions?.map((p) => ({ glob: compileGlob(p, 'action'), pattern: p })),
     globs: rule.globs?.map((p) => compileGlob(p, 'path')),
     allowed,
   };
@@ -224,12 +226,14 @@ function applies(p: PreparedRule, req: CheckRequest, env: EvaluationEnv): { appl
   if (rule.alwaysApply === true) return { applies: true };
   const when = rule.applies_to?.when;
   if (!p.actions && !p.globs && !when) return { applies: rule.alwaysApply !== false };
-  if (p.actions && !p.actions.some((g) => scopeMatch(g, req.action.type))) return { applies: false };
+  const type = req.action.type;
+  if (p.actions && !p.actions.some((a) => (chargeAction(a.pattern, type, env), scopeMatch(a.glob, type)))) return { applies: false };
   if (p.globs) {
     const path = req.action['path'];
     if (typeof path !== 'string') return { applies: false };
     const norm = normalizePath(path);
     // A path that cannot be normalized counts as matching (docs/semantics.md "Scope").
+    if (norm.ok) chargeList(rule.globs!, norm.path, env);
     if (norm.ok && !p.globs.some((g) => scopeMatch(g, norm.path))) return { applies: false };
   }
   if (when) {
@@ -238,6 +242,21 @@ function applies(p: PreparedRule, req: CheckRequest, env: EvaluationEnv): { appl
     return { applies: r.value };
   }
   return { applies: true };
+}
+
+/**
+ * Charges an action pattern's match as the VM does: a pattern without wildcards, or a literal
+ * followed only by stars, is compiled to a comparison (no glob work); any other is matched,
+ * and charged, only when the type starts with its literal prefix.
+ */
+function chargeAction(pattern: string, type: string, env: EvaluationEnv): void {
+  if (env.globWork === undefined || !/[*?[]/.test(pattern) || /^[^*?[]*\*+$/.test(pattern)) return;
+  if (type.startsWith(literalPrefix(pattern))) env.globWork.charge(codePointLength(pattern) * codePointLength(type));
+}
+
+/** Charges matching a rule's own patterns (all of them, as the VM does) against a normalized path. */
+function chargeList(patterns: readonly string[], path: string, env: EvaluationEnv): void {
+  env.globWork?.charge(patterns.reduce((sum, p) => sum + codePointLength(p), 0) * codePointLength(path));
 }
 
 type ClauseResult = { code: string; message: string } | undefined;
@@ -269,6 +288,7 @@ function checkCondition(cond: Condition, allowed: (CompiledGlob | null)[] | unde
       const norm = normalizePath(subject);
       if (!norm.ok) return failed('path_invalid', cond, subject);
       // Later checks report the normalized path: it is what was judged.
+      if (allowed) chargeList(cond.allowed_paths!, norm.path, env);
       if (allowed && !allowed.some((g) => allowMatch(g, norm.path))) return failed('path_not_allowed', cond, norm.path);
       if (blockedExtension(norm.path, cond.blocked_extensions ?? []) !== undefined) return failed('extension_blocked', cond, norm.path);
       return undefined;
@@ -307,7 +327,8 @@ export function createOracleEvaluator(rules: readonly Rule[]): Evaluator {
   const prepared = rules.map(prepare);
   return {
     rules,
-    evaluate(req: CheckRequest, env: EvaluationEnv): EvaluationOutcome {
+    evaluate(req: CheckRequest, given: EvaluationEnv): EvaluationOutcome {
+      const env = { ...given, globWork: new GlobWork() }; // one budget per check
       const applicable: string[] = [];
       const violated: ClauseOutcome[] = [];
       for (const p of prepared) {

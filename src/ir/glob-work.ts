@@ -1,0 +1,32 @@
+// The per-check budget of glob matching (docs/semantics.md "Cost"). Matching costs pattern ×
+// subject, so a tenant's many clauses over long request paths could hold the one event loop
+// every tenant shares for seconds. Each check counts its matching in the units the VM counts
+// (assembly/vm.ts charge()), at the same matches, and stops past CHECK_GLOB_BUDGET: the check
+// is then denied as a whole (src/engine/decision.ts overBudget).
+
+import { CHECK_GLOB_BUDGET } from '../../assembly/format.js';
+
+/** A check needed more glob matching than CHECK_GLOB_BUDGET allows. */
+export class OverBudgetError extends Error {
+  override readonly name = 'OverBudgetError';
+  constructor() {
+    super(`glob matching over the check's budget (pattern × subject code points, summed over the check, over ${CHECK_GLOB_BUDGET})`);
+  }
+}
+
+/** One check's glob matching so far. */
+export class GlobWork {
+  private spent = 0;
+
+  /** Count `cost` (pattern × subject code points) before matching; throws OverBudgetError past the budget. */
+  charge(cost: number): void {
+    this.spent += cost;
+    if (this.spent > CHECK_GLOB_BUDGET) throw new OverBudgetError();
+  }
+}
+
+/** The bytes of an action pattern before its first `*`, `?` or `[`: only types starting with it are matched (and charged). */
+export function literalPrefix(pattern: string): string {
+  const m = /[*?[]/.exec(pattern);
+  return m === null ? pattern : pattern.slice(0, m.index);
+}

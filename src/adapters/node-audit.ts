@@ -4,7 +4,7 @@
 import { AuditLogs } from '../audit/logs.js';
 import { verifyCheckpointSignature } from '../audit/checkpoint.js';
 import { storedEntryProblem } from '../audit/verify.js';
-import { auditPort, type AuditPort } from '../http/audit-port.js';
+import { auditPort, CHECKPOINT_EVERY, type AuditPort } from '../http/audit-port.js';
 import type { Logger } from '../http/logger.js';
 import type { Signer } from '../receipt/sign.js';
 import { NodeAuditStoreFactory, type FsyncPolicy } from './node-audit-store.js';
@@ -49,6 +49,10 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsy
     // Ed25519 key has no list of previous keys to give): opened, and said; unless an earlier
     // kept checkpoint verifies under a key it holds, which no rotation leaves (keys move on),
     // but a forger writing a made-up kid does.
+    onUncovered: (tenant, entries, covered) => {
+      const warning = uncoveredWarning(entries, covered);
+      if (warning !== undefined) logger?.warn(warning, { tenant, entries, covered });
+    },
     checkCheckpoint: async (cp, kept) => {
       const sig = await verifyCheckpointSignature(cp, signer.keys, nodeCryptoBackend);
       if (sig === 'ok') return undefined;
@@ -63,4 +67,22 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsy
     },
   });
   return auditPort(logs, signer);
+}
+
+/**
+ * What to say of a log whose newest kept checkpoint covers `covered` of its `entries`. A
+ * removed checkpoints file (or its newest lines) cannot be seen, and lets the log under it be
+ * rewritten, which the server then signs. What can be seen is a gap the server never leaves
+ * (it keeps a checkpoint every CHECKPOINT_EVERY entries and at each clean stop): said loudly,
+ * so the operator compares with a checkpoint kept elsewhere. A short tail is a crash's.
+ */
+export function uncoveredWarning(entries: number, covered: number): string | undefined {
+  const compare = 'compare with a checkpoint kept outside the data directory (`mge audit verify --checkpoint FILE`)';
+  if (entries > 0 && covered === 0) {
+    return `audit log: no checkpoint anchors its ${entries} entries (a crash before the first one, or the checkpoints file was removed); ${compare}`;
+  }
+  if (entries - covered > CHECKPOINT_EVERY) {
+    return `audit log: ${entries - covered} entries after the newest checkpoint, more than the ${CHECKPOINT_EVERY} this server leaves between two (checkpoints removed from the file, or earlier runs could not keep them); ${compare}`;
+  }
+  return undefined;
 }

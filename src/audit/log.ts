@@ -61,6 +61,13 @@ export interface AuditLogOptions {
    * from a backup or cut short underneath the server, and answered decisions gone.
    */
   atLeast?: number;
+  /**
+   * Told, on opening, how many entries the log holds and how many its newest kept checkpoint
+   * covers, when some are not covered. Only an earlier checkpoint kept elsewhere can show
+   * that a checkpoint was removed from the file (and the log rewritten under it); `mge serve`
+   * says when the gap is wider than it ever leaves one.
+   */
+  onUncovered?: (tenant: string, entries: number, covered: number) => void;
 }
 
 /** The leaf form of an entry: top-level `explanation` is request data and never logged. */
@@ -172,6 +179,7 @@ export class AuditLog {
     // below it could only be cleared as new by reading entries back, one read per append.
     if (log.ids.lastId !== undefined) continueAfter(log.ids.lastId);
     await log.matchLatestCheckpoint(checkpoints, opts.checkCheckpoint);
+    if (log.uncheckpointed() > 0) opts.onUncovered?.(tenant, log.count, Math.max(0, log.lastCheckpointSize));
     if (opts.atLeast !== undefined && log.count < opts.atLeast) {
       throw new AuditStoreError(`tenant \`${tenant}\`: the log holds ${log.count} entries, but this server logged and answered ${opts.atLeast} before its store failed: entries were lost (a file restored from a backup, or cut short); the log is not opened`);
     }
@@ -202,7 +210,7 @@ export class AuditLog {
    * The newest kept checkpoint must still describe the log: every entry it covers present, and
    * their root its root. One root, so opening stays cheap; the newest root commits to every
    * entry before it. A mismatch refuses the log (fail closed), as a damaged line does;
-   * `mge audit verify` then names the entry. Its signature is checked by `check` (the log
+   * `mge audit verify` then names the checkpoints that fail. Its signature is checked by `check` (the log
    * does not hold the keys; `mge serve` passes them).
    */
   private async matchLatestCheckpoint(checkpoints: readonly Checkpoint[], check: AuditLogOptions['checkCheckpoint']): Promise<void> {
@@ -217,7 +225,7 @@ export class AuditLog {
       throw new AuditStoreError(`${where}: the log holds ${this.count} entries but its latest checkpoint covers ${latest.tree_size}: entries were lost or removed (\`mge audit verify\` tells more)`);
     }
     if (toHex(await this.tree.root(latest.tree_size)) !== latest.root_hash) {
-      throw new AuditStoreError(`${where}: the first ${latest.tree_size} entries no longer hash to the root of the latest checkpoint: the log was changed (\`mge audit verify\` names the entry)`);
+      throw new AuditStoreError(`${where}: the first ${latest.tree_size} entries no longer hash to the root of the latest checkpoint: the log was changed (\`mge audit verify\` names the checkpoints it no longer matches)`);
     }
   }
 

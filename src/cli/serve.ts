@@ -88,12 +88,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
     rulesDir = resolve(stringFlag(args, 'rules') ?? env.MGE_RULES_DIR ?? './rules');
     dataDir = resolve(stringFlag(args, 'data') ?? env.MGE_DATA_DIR ?? './data');
     const fsync = fsyncPolicy(env.MGE_AUDIT_FSYNC);
+    const alg = receiptAlg(env.MGE_RECEIPT_ALG);
     sidecar = await startSidecar({
       rulesDir, dataDir,
       host: stringFlag(args, 'host') ?? env.MGE_HOST ?? '127.0.0.1',
       port: port(stringFlag(args, 'port') ?? env.MGE_PORT ?? '8080'),
       secret: env.MGE_SECRET_KEY, previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, apiKeys: env.MGE_API_KEYS,
-      receiptAlg: receiptAlg(env.MGE_RECEIPT_ALG),
+      receiptAlg: alg,
       logger, openAudit: (dir, signer) => openNodeAudit(dir, signer, { fsync, logger }), version: env.npm_package_version,
     });
     // Listen for the stop signal before saying we listen: a supervisor may send SIGTERM as soon
@@ -111,7 +112,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         `mge: rules: ${rulesDir} (${ruleCount} ${ruleCount === 1 ? 'rule' : 'rules'}; watched; a bad edit is logged and ignored)\n` +
         (ruleCount === 0 ? 'mge: warning: no rules loaded: every check is approved until rules are added\n'
           : engine.policy().rules.length === 0 ? 'mge: warning: no global rules: tenant `default`, and any tenant without rules of its own, is checked against none (every check approved)\n' : '') +
-        `mge: data: ${dataDir} (audit log${sidecar.secretSource === 'env' ? '' : ', receipt secret'})\n`,
+        `mge: data: ${dataDir} (audit log${alg === 'Ed25519' ? ', Ed25519 signing key' : sidecar.secretSource === 'env' ? '' : ', receipt secret'})\n`,
     );
   } catch (err) {
     if (err instanceof RuleLoadError) {
@@ -135,6 +136,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
   logger.info('shutting down: no new requests; finishing checks in flight', { signal });
   const { uncheckpointed } = await sidecar.shutdown();
   if (uncheckpointed.length === 0) logger.info('stopped; audit log flushed', { data: dataDir });
-  else logger.warn('stopped; every answered decision is in the log, but these tenants have no checkpoint of it (their log failed; see above)', { data: dataDir, tenants: uncheckpointed });
+  else logger.warn('stopped; every decision this run answered is in its log, but these tenants have no checkpoint (their log failed or was refused; see above)', { data: dataDir, tenants: uncheckpointed });
   return 0;
 }

@@ -7,7 +7,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openNodeAudit } from '../../src/adapters/node-audit.js';
+import { openNodeAudit, uncoveredWarning } from '../../src/adapters/node-audit.js';
 import { AuditLogs } from '../../src/audit/logs.js';
 import { MemoryAuditStoreFactory } from '../../src/audit/memory-store.js';
 import { auditPort } from '../../src/http/audit-port.js';
@@ -161,5 +161,29 @@ describe('auditPort: a checkpoint every `checkpointEvery` entries', () => {
     await port.close(); // waits for a checkpoint still being kept
     const kept = (await factory.stores.get('acme')!.checkpoints()).map((c) => c.tree_size);
     expect(kept).toEqual([5, 10]);
+  });
+});
+
+describe('openNodeAudit: a gap no checkpoint covers, wider than the server leaves', () => {
+  const opened = async (dir: string) => {
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, error: () => undefined, warn: (msg: string) => void warnings.push(msg) };
+    const audit = await openNodeAudit(dir, signer, { logger });
+    expect(await audit.size('acme')).toBe(6);
+    await audit.close();
+    return warnings.filter((w) => !w.includes('rule change')).join('\n');
+  };
+
+  it('says so when the checkpoints file is gone (the log under it could have been rewritten)', async () => {
+    const dir = await tampered('no-checkpoints', (l) => l);
+    await rm(join(dir, 'audit', 'acme', 'checkpoints.jsonl'));
+    expect(await opened(dir)).toBe('audit log: no checkpoint anchors its 6 entries (a crash before the first one, or the checkpoints file was removed); compare with a checkpoint kept outside the data directory (`mge audit verify --checkpoint FILE`)');
+    expect(await opened(await tampered('tail-only', (l) => l))).toBe(''); // 3 after the checkpoint: a crash's tail
+  });
+
+  it('says so past CHECKPOINT_EVERY entries after the newest checkpoint, not for a shorter tail', () => {
+    expect(uncoveredWarning(20_000, 3_000)).toMatch(/^audit log: 17000 entries after the newest checkpoint, more than the 10000 this server leaves between two/);
+    expect(uncoveredWarning(13_000, 3_000)).toBeUndefined();
+    expect(uncoveredWarning(0, 0)).toBeUndefined();
   });
 });

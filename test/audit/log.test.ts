@@ -186,7 +186,7 @@ describe('AuditLog', () => {
     for (const at of [3, 299]) {
       const changed = lines.slice();
       changed[at] = changed[at].replace(`"n":${at}`, `"n":${at + 1000}`);
-      await expect(reopen(changed)).rejects.toThrow('tenant `acme`: the first 300 entries no longer hash to the root of the latest checkpoint: the log was changed (`mge audit verify` names the entry)');
+      await expect(reopen(changed)).rejects.toThrow('tenant `acme`: the first 300 entries no longer hash to the root of the latest checkpoint: the log was changed (`mge audit verify` names the checkpoints it no longer matches)');
     }
     // entries the checkpoint covers, gone
     await expect(reopen(lines.slice(0, 299))).rejects.toThrow('tenant `acme`: the log holds 299 entries but its latest checkpoint covers 300: entries were lost or removed');

@@ -13,7 +13,7 @@ import { jsonLogger, silentLogger } from '../../../src/http/logger.js';
 import { WeakSecretError } from '../../../src/receipt/keys.js';
 import { createSigner } from '../../../src/receipt/sign.js';
 import { serveCommand } from '../../../src/cli/serve.js';
-import { writeRules } from './server.js';
+import { spawnServe, writeRules } from './server.js';
 
 function config(over: Partial<SidecarConfig>): SidecarConfig {
   const root = mkdtempSync(join(tmpdir(), 'mge-config-'));
@@ -109,5 +109,17 @@ describe('start-up refusals', () => {
   it('serve exits 2 on a usage error', async () => {
     expect(await serveCommand(['--port', 'eighty'])).toBe(2);
     expect(await serveCommand(['--bogus'])).toBe(2);
+  });
+});
+
+describe('what `mge serve` says it keeps in the data dir', () => {
+  it('names the Ed25519 signing key, not a receipt secret, with MGE_RECEIPT_ALG=Ed25519', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-ed-line-'));
+    writeRules(join(root, 'rules'));
+    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', env: { MGE_RECEIPT_ALG: 'Ed25519' } });
+    await served.listening();
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+    expect(served.out()).toContain(`mge: data: ${join(root, 'data')} (audit log, Ed25519 signing key)\n`);
   });
 });

@@ -80,11 +80,11 @@ export interface ServeProcess {
  * `mge serve` as its own process (serve-entry.ts: the real signal path, the real exit) on a free
  * loopback port; `apiKeys` is its MGE_API_KEYS (default the test keys; '' for open mode).
  */
-export function spawnServe(opts: { rulesDir: string; dataDir: string; apiKeys?: string }): ServeProcess {
+export function spawnServe(opts: { rulesDir: string; dataDir: string; apiKeys?: string; env?: NodeJS.ProcessEnv }): ServeProcess {
   const entry = new URL('./serve-entry.ts', import.meta.url).pathname;
   const child = spawn(process.execPath, ['--import', 'tsx', entry, '--rules', opts.rulesDir, '--data', opts.dataDir, '--port', '0'], {
     cwd: new URL('../../../', import.meta.url).pathname,
-    env: { ...process.env, MGE_API_KEYS: opts.apiKeys ?? KEY_SPEC, MGE_SECRET_KEY: '' },
+    env: { ...process.env, MGE_API_KEYS: opts.apiKeys ?? KEY_SPEC, MGE_SECRET_KEY: '', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

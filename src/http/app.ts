@@ -11,7 +11,7 @@ import type { AppContext, AppDeps, HttpEnv } from './deps.js';
 import { Lifecycle } from './lifecycle.js';
 import { repeatLimited, silentLogger } from './logger.js';
 import { openModeHostProblem } from './open-mode.js';
-import { checkedUrl } from './request-url.js';
+import { checkedUrl, rawPath } from './request-url.js';
 import { ServerMetrics } from './metrics.js';
 import { HttpProblem, InternalError, MethodNotAllowed, NotFound, problemResponse } from './problem.js';
 import { auditRoutes } from './routes/audit.js';
@@ -79,10 +79,10 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
       if (err.status === 401 || err.status === 403) {
         ctx.logger.warn('request refused', { method: c.req.method, path: c.req.path, status: err.status, detail: err.detail });
       }
-      return problemResponse(err, c.req.path);
+      return problemResponse(err, rawPath(c.req.url));
     }
     ctx.logger.error('request failed', { method: c.req.method, path: c.req.path, error: err });
-    return problemResponse(new InternalError(), c.req.path);
+    return problemResponse(new InternalError(), rawPath(c.req.url));
   });
   // 404 or 405 is decided here from ALLOWED rather than by catch-all routes: a catch-all for
   // `/api/v1/rules/validate` after `/api/v1/rules/:rule_id` is an order Hono's RegExpRouter
@@ -92,7 +92,7 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
     const problem = allow === undefined || allow.split(', ').includes(c.req.method)
       ? new NotFound(`no route \`${c.req.method} ${c.req.path}\``)
       : new MethodNotAllowed(`\`${c.req.method}\` is not allowed on \`${c.req.path}\``, allow);
-    return problemResponse(problem, c.req.path);
+    return problemResponse(problem, rawPath(c.req.url));
   });
 
   // Every response is counted by status around the whole app, not in a middleware: a

@@ -15,6 +15,7 @@ import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from './problem.js'
 export interface PreReadBody {
   bytes: Uint8Array;
   contentType: string | undefined;
+  contentEncoding?: string | undefined;
 }
 
 /** The media type without parameters, lower-cased: `application/json; charset=utf-8` → `application/json`. */
@@ -40,6 +41,17 @@ function requireJson(contentType: string | undefined): void {
   }
 }
 
+/**
+ * Throws 415 for a compressed body (RFC 9110 §15.5.16): MGE reads bodies as sent, and a gzip
+ * body used to be refused as "not valid UTF-8" (400), which sends the client looking in the
+ * wrong place. `identity` is no coding.
+ */
+function requireIdentity(contentEncoding: string | undefined): void {
+  if (contentEncoding === undefined) return;
+  const codings = contentEncoding.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+  if (codings.length > 0) throw new UnsupportedMediaType(`Content-Encoding \`${codings.join(', ')}\` is not supported: send the body uncompressed`);
+}
+
 function tooLarge(maxBytes: number): PayloadTooLarge {
   return new PayloadTooLarge(`the body is larger than ${maxBytes} bytes`);
 }
@@ -52,9 +64,11 @@ export async function readBodyText(req: Request, maxBytes: number, preRead?: Pre
   // Bytes the adapter already read (capped at the limit + 1; its server refused a malformed
   // Content-Length and left a declared size over the limit unread): no stream, no headers.
   if (preRead !== undefined) {
+    requireIdentity(preRead.contentEncoding);
     if (preRead.bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
     return decode(preRead.bytes);
   }
+  requireIdentity(req.headers.get('content-encoding') ?? undefined);
   const declared = req.headers.get('content-length');
   if (declared !== null) {
     if (!/^\d{1,15}$/.test(declared.trim())) throw new BadRequest('invalid Content-Length');

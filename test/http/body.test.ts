@@ -112,3 +112,22 @@ describe('bytes an adapter already read', () => {
     expect(await status(readJson(req, DEFAULT_JSON_LIMITS, { bytes, contentType: undefined }))).toBe(415);
   });
 });
+
+describe('a compressed body', () => {
+  const json = new TextEncoder().encode('{"a":1}');
+  it('is refused with 415 naming the coding, from the Request or from the adapter; identity is no coding', async () => {
+    const req = (encoding?: string) => new Request('http://x/', {
+      method: 'POST', body: json, headers: { 'content-type': 'application/json', ...(encoding === undefined ? {} : { 'content-encoding': encoding }) },
+    });
+    for (const read of [
+      (enc?: string) => readJson(req(enc), DEFAULT_JSON_LIMITS),
+      (enc?: string) => readJson(req(), DEFAULT_JSON_LIMITS, { bytes: json, contentType: 'application/json', contentEncoding: enc }),
+    ]) {
+      expect(await read('identity')).toEqual({ a: 1 });
+      expect(await read()).toEqual({ a: 1 });
+      const refused = await read('GZIP').then(() => undefined, (e: unknown) => e as HttpProblem);
+      expect([refused?.status, refused?.detail]).toEqual([415, 'Content-Encoding `gzip` is not supported: send the body uncompressed']);
+      expect(await status(read('identity, br'))).toBe(415);
+    }
+  });
+});

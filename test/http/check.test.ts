@@ -59,6 +59,20 @@ describe('POST /api/v1/governance/check', () => {
     expect(logged.decision_id).toBe(d.decision_id);
   });
 
+  it('takes `explain` as `true` or `false` only, once: anything else is a 400, not a silent no', async () => {
+    const size = await h.audit.size('acme');
+    const without = (await (await h.call('POST', `${CHECK}?explain=false`, { key: KEYS.acmeChecker, body: PROD_WRITE })).json()) as { explanation?: unknown };
+    expect(without.explanation).toBeUndefined();
+    for (const q of ['explain=1', 'explain=TRUE', 'explain=', 'explain=true&explain=false']) {
+      for (const path of [CHECK, `${CHECK}/batch`]) {
+        const res = await h.call('POST', `${path}?${q}`, { key: KEYS.acmeChecker, body: path === CHECK ? PROD_WRITE : { requests: [PROD_WRITE] } });
+        expect(res.status, `${path}?${q}`).toBe(400);
+        expect((await problem(res)).detail).toContain('the query parameter `explain` is `true` or `false`, given once');
+      }
+    }
+    expect(await h.audit.size('acme')).toBe(size + 1); // only the explain=false check was logged
+  });
+
   it('keeps rate-limit buckets per tenant', async () => {
     const call = (key: string) => h.call('POST', CHECK, { key, body: { action: 'api.call', context: { agent_id: 'agent-1' } } });
     const acme = [];

@@ -75,6 +75,13 @@ describe('routing errors are problem+json', () => {
     expect(await problem(res)).toEqual({ type: 'urn:mge:problem:not-found', title: 'Not found', status: 404, detail: 'no route `GET /nope`', instance: '/nope' });
   });
 
+  it('names the path as sent, still percent-encoded, in `instance` (a URI reference, RFC 9457 §3.1.5)', async () => {
+    const res = await h.call('GET', '/api/v1/rules/a%20b%0D%0A%3Cx%3E', { key: KEYS.acmeChecker });
+    expect(res.status).toBe(404);
+    expect((await problem(res)).instance).toBe('/api/v1/rules/a%20b%0D%0A%3Cx%3E');
+    expect((await problem(await h.call('GET', '/n%20pe?x=%20'))).instance).toBe('/n%20pe');
+  });
+
   it('405 with Allow for a wrong method', async () => {
     const res = await h.call('GET', CHECK, { key: KEYS.acmeChecker });
     expect(res.status).toBe(405);

@@ -81,6 +81,18 @@ describe('PUT /api/v1/rules/:rule_id', () => {
     expect(metrics).toContain('mge_rule_reloads_total{source="api",result="rejected"} 1');
   });
 
+  it('refuses malformed JSON with 400 as every route does (SPEC §8), still with its diagnostics; YAML that does not read stays 422', async () => {
+    for (const raw of ['{"rule_id":', '']) {
+      const res = await h.call('PUT', '/api/v1/rules/t-bad', { key: KEYS.acmeAdmin, raw, type: 'application/json' });
+      expect(res.status, raw).toBe(400);
+      const p = await problem(res);
+      expect(p.detail).toMatch(/^malformed JSON: .* \(line 1, column \d+\)$/);
+      expect(p.diagnostics).toMatchObject([{ code: 'json-syntax', span: { line: 1 } }]);
+    }
+    expect((await h.call('PUT', '/api/v1/rules/t-bad', { key: KEYS.acmeAdmin, raw: 'rule_id: [', type: 'application/yaml' })).status).toBe(422);
+    expect((await h.call('GET', '/api/v1/rules/t-bad', { key: KEYS.acmeChecker })).status).toBe(404);
+  });
+
   it('refuses a body whose rule is not the one the path names (422)', async () => {
     const res = await h.call('PUT', '/api/v1/rules/other-id', { key: KEYS.acmeAdmin, raw: YAML, type: 'application/yaml' });
     expect(res.status).toBe(422);

@@ -1,7 +1,7 @@
 // POST /api/v1/governance/check and /check/batch (SPEC §8, role checker). 200 whether approved
 // or not; the tenant is always the caller's, never taken from the body.
 
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import type { Json } from '../../ir/types.js';
 import { readJson, type PreReadBody } from '../body.js';
 import type { Principal } from '../auth.js';
@@ -50,6 +50,19 @@ const BATCH_WRAPPER_DEPTH = 2;
 /** A fresh object per response: @hono/node-server adds Content-Length to the one it is given. */
 const jsonType = (): { 'content-type': string } => ({ 'content-type': 'application/json' });
 
+/**
+ * `?explain=true` (SPEC §4), or `false`; anything else, or the parameter twice, is a 400 rather
+ * than a silent no (`explain=1` used to answer without an explanation), as the audit routes'
+ * parameters are.
+ */
+function explainParam(c: Context<HttpEnv>): boolean {
+  if (!c.req.url.includes('?')) return false; // most checks: no query to parse
+  const all = c.req.queries('explain');
+  if (all === undefined) return false;
+  if (all.length === 1 && (all[0] === 'true' || all[0] === 'false')) return all[0] === 'true';
+  throw new BadRequest(`the query parameter \`explain\` is \`true\` or \`false\`, given once; got ${all.map((v) => `\`${v}\``).join(', ')}`);
+}
+
 export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   // A key of the tenant without the checker role: a check of that tenant not answered.
   const refused = (who: Principal): void => ctx.metrics.checkErrors.inc({ tenant: who.tenant, status: '403' });
@@ -57,7 +70,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   // Hono's middleware composition (with the app's response counter, ~3 µs a check in process).
   app.post('/api/v1/governance/check', async (c) => {
     const { tenant } = await authorize(c.req.raw, ctx, 'checker', refused);
-    const explain = c.req.query('explain') === 'true';
+    const explain = explainParam(c);
     const [recorded] = await measured(ctx, tenant, async () => {
       // Read before an in-flight slot is taken: a slow upload holds none (on Node the body is
       // read before the app runs at all).
@@ -73,7 +86,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
 
   app.post('/api/v1/governance/check/batch', async (c) => {
     const { tenant } = await authorize(c.req.raw, ctx, 'checker', refused);
-    const explain = c.req.query('explain') === 'true';
+    const explain = explainParam(c);
     const recorded = await measured(ctx, tenant, async () => {
       const body = await readBatch(c.req.raw, ctx, ctx.preReadBody(c.env)); // before a slot, as for a check
       return ctx.lifecycle.run(async () => {

@@ -8,6 +8,7 @@ import type { AppContext, HttpEnv } from '../deps.js';
 import { renderGauge, type GaugeSample } from '../metrics.js';
 import { openApiDocument } from '../openapi.js';
 import { problemResponse, StoreUnavailable } from '../problem.js';
+import { rawPath } from '../request-url.js';
 
 async function metricsText(ctx: AppContext): Promise<string> {
   const m = ctx.metrics;
@@ -48,8 +49,8 @@ export function opsRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.get('/readyz', (c) => {
-    if (ctx.lifecycle.isDraining) return problemResponse(new StoreUnavailable('the server is shutting down'), c.req.path);
-    if (!ctx.ready()) return problemResponse(new StoreUnavailable('a store is not ready'), c.req.path);
+    if (ctx.lifecycle.isDraining) return problemResponse(new StoreUnavailable('the server is shutting down'), rawPath(c.req.url));
+    if (!ctx.ready()) return problemResponse(new StoreUnavailable('a store is not ready'), rawPath(c.req.url));
     return c.json({ status: 'ready', policy_version: ctx.engine.policy('default').policyVersion });
   });
 

@@ -10,7 +10,7 @@ import { hasErrors, parseRuleText } from '../../rules/load.js';
 import { readBodyText } from '../body.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { guard } from '../guard.js';
-import { Conflict, InvalidRule, NotFound, StoreUnavailable } from '../problem.js';
+import { BadRequest, Conflict, InvalidRule, NotFound, StoreUnavailable } from '../problem.js';
 import { ruleChangeEntry } from '../rule-changes.js';
 import { ruleFormat } from '../rule-format.js';
 import type { RuleStore } from '../rule-store.js';
@@ -136,6 +136,10 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       // Parsed once here only to hold the body to the rule the path names, before any swap.
       const path = `api/tenants/${tenant}/${id}.${format}`;
       const parsed = parseRuleText(text, format, path);
+      // SPEC §8: malformed JSON is a 400 on every route; a rule that is JSON but not a valid
+      // rule, and YAML or MDC that does not read, are 422 (invalid rule).
+      const syntax = parsed.diagnostics.find((d) => d.code === 'json-syntax');
+      if (syntax !== undefined) throw new BadRequest(`malformed JSON: ${syntax.message} (line ${syntax.span.line}, column ${syntax.span.col})`, { diagnostics: parsed.diagnostics as unknown as Json[] });
       if (hasErrors(parsed.diagnostics)) throw invalid(parsed.diagnostics);
       const ids = parsed.rules.map((r) => r.rule_id);
       if (ids.length !== 1 || ids[0] !== id) throw mismatch(path, id, ids);

@@ -221,6 +221,11 @@ describe('every error status of SPEC §8, as problem+json', () => {
   it('415 content type', async () => {
     expect((await problem(await e.fetch(CHECK, { key: KEYS.acmeChecker, body: '{"action":"x"}', type: 'text/plain' }))).status).toBe(415);
   });
+  it('415 for a compressed body (the Node adapter passes Content-Encoding on), not "not valid UTF-8"', async () => {
+    const gz = await new Response(new Blob(['{"action":"x"}']).stream().pipeThrough(new CompressionStream('gzip'))).text();
+    const res = await e.fetch(CHECK, { key: KEYS.acmeChecker, body: gz, headers: { 'content-encoding': 'gzip' } });
+    expect(await problem(res)).toMatchObject({ status: 415, detail: 'Content-Encoding `gzip` is not supported: send the body uncompressed' });
+  });
   it('422 invalid rule', async () => {
     const res = await e.fetch('/api/v1/rules/bad', { method: 'PUT', key: KEYS.acmeAdmin, body: '{"rule_id":"bad","prohibited":[{"message":"m","when":"(("}]}' });
     expect((await problem(res)).status).toBe(422);

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { isCheckpoint, type Checkpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
 import { AuditStoreError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
+import { syncDir } from './node-new-file.js';
 
 /** `<data>/audit/<tenant>/log.jsonl`: each tenant's log. */
 export const AUDIT_DIR = 'audit';
@@ -70,15 +71,6 @@ export async function* scanLines(fh: FileHandle, start: number, end: number): As
     carry = Buffer.from(data.subarray(s));
   }
   if (carry.length > 0) yield { line: carry.toString('utf8'), offset: carryOffset, complete: false };
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
 }
 
 interface Waiter {

@@ -20,6 +20,16 @@ export async function readIfPresent(file: string): Promise<string | undefined> {
   }
 }
 
+/** Syncs a directory, so a file created or renamed in it survives a power cut. */
+export async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
+
 /** Writes `text` to `path` (created or truncated, mode `mode`) and syncs it before resolving. */
 export async function writeSynced(path: string, text: string, mode: number): Promise<void> {
   const fh = await open(path, 'w', mode);

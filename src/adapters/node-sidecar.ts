@@ -14,7 +14,7 @@ import type { Logger } from '../http/logger.js';
 import { ServerMetrics } from '../http/metrics.js';
 import { hs256VerificationKeys } from '../receipt/keys.js';
 import { createSigner, type Signer } from '../receipt/sign.js';
-import { MemoryNonceStore } from '../state/nonce-store.js';
+import { NodeNonceStore } from './node-nonce-store.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
@@ -104,7 +104,11 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const engine = await createEngine({ rules: await readRulesDir(cfg.rulesDir), crypto: nodeCryptoBackend });
   const ruleStore = nodeRuleStore(cfg.dataDir);
   await replayApiRules(engine, ruleStore, cfg.logger);
-  const audit = await cfg.openAudit(cfg.dataDir, signer);
+  const nonceStore = await NodeNonceStore.open(cfg.dataDir); // used nonces outlive a restart
+  const audit = await cfg.openAudit(cfg.dataDir, signer).catch(async (err: unknown) => {
+    await nonceStore.close();
+    throw err;
+  });
   // The logs already on disk are opened now rather than on their tenant's first check, so
   // /readyz can say whether they all opened: one that does not (damaged, or no longer matching
   // its newest checkpoint) is named in the log here, and its tenant's checks get 503.
@@ -114,7 +118,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const metrics = new ServerMetrics();
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
-    nonceStore: new MemoryNonceStore(), crypto: nodeCryptoBackend, version: cfg.version, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
+    nonceStore, crypto: nodeCryptoBackend, version: cfg.version, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
     ready: () => readiness.ready(),
   });
 
@@ -127,6 +131,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   } catch (err) {
     await readiness.settled();
     await audit.close();
+    await nonceStore.close();
     throw err;
   }
   const reloader = cfg.watch === false ? undefined : startRulesReloader({
@@ -145,6 +150,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       await readiness.settled();
       const uncheckpointed = await keepCheckpoints(audit, cfg.logger);
       await audit.close(); // flush
+      await nonceStore.close();
       await lock.release();
       return { uncheckpointed };
     })());

@@ -46,6 +46,11 @@ export class MemoryNonceStore implements NonceStore {
   evictExpired(nowMs: number): void {
     for (const t of this.tenants.values()) t.evictExpired(nowMs);
   }
+
+  /** Every nonce held, with its tenant and expiry (for a store that keeps them on disk). */
+  *entries(): IterableIterator<{ tenant: string; nonce: string; expiresAtMs: number }> {
+    for (const [tenant, t] of this.tenants) for (const [nonce, expiresAtMs] of t.entries()) yield { tenant, nonce, expiresAtMs };
+  }
 }
 
 /** One tenant's nonces with a min-heap of their expiries. */
@@ -60,6 +65,10 @@ class TenantNonces {
 
   has(nonce: string): boolean {
     return this.seen.has(nonce);
+  }
+
+  entries(): IterableIterator<[string, number]> {
+    return this.seen.entries();
   }
 
   add(nonce: string, expiresAtMs: number): void {

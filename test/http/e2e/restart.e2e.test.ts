@@ -18,6 +18,27 @@ import { startE2E, writeRules, type E2E } from './server.js';
 import { breakWrites } from '../../audit/break-writes.js';
 
 describe('restart on the same data directory', () => {
+  it('keeps the receipts already verified: one verified before the restart is `replayed` after it (SPEC §5)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-restart-nonce-'));
+    const dirs = { rulesDir: join(root, 'rules'), dataDir: join(root, 'data') };
+    writeRules(dirs.rulesDir);
+    const verify = async (e: E2E, decision: Decision) =>
+      (await (await e.fetch('/api/v1/receipts/verify', { key: KEYS.acmeChecker, body: JSON.stringify({ decision }) })).json()) as { valid: boolean; reason?: string };
+    const first = await startE2E(dirs);
+    const d = (await (await first.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"x"}' })).json()) as Decision;
+    const unused = (await (await first.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"y"}' })).json()) as Decision;
+    expect(await verify(first, d)).toEqual({ valid: true });
+    await first.stop();
+
+    const second = await startE2E(dirs);
+    try {
+      expect(await verify(second, d)).toEqual({ valid: false, reason: 'replayed' });
+      expect(await verify(second, unused)).toEqual({ valid: true }); // only what was used stays used
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('keeps the log, the secret and the API rules', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-restart-'));
     const dirs = { rulesDir: join(root, 'rules'), dataDir: join(root, 'data') };

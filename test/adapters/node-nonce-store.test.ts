@@ -1,0 +1,76 @@
+// `mge serve`'s used nonces on disk (src/adapters/node-nonce-store.ts): a nonce consumed before
+// a restart stays consumed after it, expired ones are dropped, the file is compacted, and a
+// write that fails refuses (fail closed) without freeing the nonce.
+
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NONCES_FILE, NodeNonceStore } from '../../src/adapters/node-nonce-store.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mge-nonces-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const lines = async () => (await readFile(join(dir, NONCES_FILE), 'utf8')).trimEnd().split('\n').filter((l) => l !== '');
+
+describe('NodeNonceStore', () => {
+  it('remembers a consumed nonce across a restart, per tenant, until it expires', async () => {
+    let now = 1_000_000;
+    const first = await NodeNonceStore.open(dir, { now: () => now });
+    expect(await first.consumeOnce('acme', 'n1', now + 65_000)).toBe('ok');
+    expect(await first.consumeOnce('acme', 'n2', now + 1_000)).toBe('ok');
+    expect(await first.consumeOnce('acme', 'n1', now + 65_000)).toBe('replayed');
+    await first.close();
+
+    now += 2_000; // n2 has expired, n1 has not
+    const second = await NodeNonceStore.open(dir, { now: () => now });
+    expect(await second.consumeOnce('acme', 'n1', now + 65_000)).toBe('replayed');
+    expect(await second.consumeOnce('globex', 'n1', now + 65_000)).toBe('ok'); // another tenant's
+    await second.close();
+    // The start kept only the live nonce; the appends after it follow.
+    expect((await lines()).map((l) => JSON.parse(l) as { t: string; n: string })).toEqual([
+      { e: 1_065_000, n: 'n1', t: 'acme' },
+      { e: 1_067_000, n: 'n1', t: 'globex' },
+    ]);
+  });
+
+  it('takes a torn last line (a crash mid-write: that verify was never answered) as absent', async () => {
+    await writeFile(join(dir, NONCES_FILE), `${JSON.stringify({ e: Date.now() + 60_000, n: 'kept', t: 'acme' })}\n{"e":17`);
+    const store = await NodeNonceStore.open(dir);
+    expect(await store.consumeOnce('acme', 'kept', Date.now() + 60_000)).toBe('replayed');
+    await store.close();
+  });
+
+  it('compacts the file once it holds far more lines than live nonces', async () => {
+    let now = 0;
+    const store = await NodeNonceStore.open(dir, { now: () => now });
+    for (let i = 0; i < 10_001; i++) expect(await store.consumeOnce('acme', `n${i}`, now + 10)).toBe('ok');
+    now = 100; // every one of them expired
+    expect(await store.consumeOnce('acme', 'last', now + 10)).toBe('ok'); // the 10 002nd line: past 10 000, compacted
+    await store.close();
+    expect(await lines()).toEqual([JSON.stringify({ e: 110, n: 'last', t: 'acme' })]);
+  });
+
+  it('refuses when the nonce cannot be written, and keeps it used (fail closed)', async () => {
+    const store = await NodeNonceStore.open(dir);
+    // A handle that fails every write stands in for a full or failing disk.
+    const failing = { appendFile: () => Promise.reject(new Error('ENOSPC: no space left on device')), datasync: () => Promise.resolve(), close: () => Promise.resolve() };
+    const real = (store as unknown as { fh: unknown }).fh;
+    (store as unknown as { fh: unknown }).fh = failing;
+    await expect(store.consumeOnce('acme', 'n1', Date.now() + 60_000)).rejects.toThrow('ENOSPC');
+    expect(await store.consumeOnce('acme', 'n1', Date.now() + 60_000)).toBe('replayed');
+    (store as unknown as { fh: unknown }).fh = real;
+    expect(await store.consumeOnce('acme', 'n2', Date.now() + 60_000)).toBe('ok'); // later writes go on
+    await store.close();
+  });
+
+  it('refuses to start on a nonces file it cannot read', async () => {
+    await mkdir(join(dir, NONCES_FILE)); // a directory where the file should be
+    await expect(NodeNonceStore.open(dir)).rejects.toThrow(/EISDIR/);
+  });
+});

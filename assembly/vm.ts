@@ -187,9 +187,9 @@ function globSubject(op: i32, s: usize): bool {
  * out) stays within GLOB_MAX_COST; if not, records the error. The oracle checks the same.
  */
 function globAffordable(op: i32, patternCps: u64): bool {
-  const cost = patternCps * <u64>cpCount(outPtr, outLen);
-  if (cost <= <u64>GLOB_MAX_COST) {
-    charge(cost);
+  const pathCps = <u64>cpCount(outPtr, outLen);
+  if (patternCps * pathCps <= <u64>GLOB_MAX_COST) {
+    charge(patternCps * (pathCps + 1));
     return true;
   }
   fail(EK_INVALID_ARGUMENT, op, 0, 0, 0, DETAIL_GLOB_COST);
@@ -197,8 +197,10 @@ function globAffordable(op: i32, patternCps: u64): bool {
 }
 
 /**
- * Counts glob matching against the check's budget (CHECK_GLOB_BUDGET), before the match;
- * over it the whole check stops (not one clause: the work is the rule set's, not a clause's).
+ * Counts glob matching against the check's budget (CHECK_GLOB_BUDGET), before the match, as
+ * pattern × (subject + 1) code points (the + 1 is compiling the pattern, which an empty
+ * subject, a path like `.`, does not make free); over it the whole check stops (not one
+ * clause: the work is the rule set's, not a clause's).
  * The oracle charges the same amounts at the same matches (src/ir/evaluate.ts GlobWork).
  */
 function charge(cost: u64): void {
@@ -208,7 +210,7 @@ function charge(cost: u64): void {
 
 /** Charge matching the rule's own patterns (a constant list) against the normalized path in out. */
 function chargeList(list: usize): void {
-  charge(patternsCost(list) * <u64>cpCount(outPtr, outLen));
+  charge(patternsCost(list) * (<u64>cpCount(outPtr, outLen) + 1));
 }
 
 /** The code points of every string of an encoded string list. */
@@ -490,7 +492,7 @@ function runRule(entry: u32): void {
           // Only a type that starts with the pattern's literal prefix can match; only that
           // is matched and charged (the host's rule index skips the rest the same way).
           if (slotType(a) == T_STR && startsWith(slotPtr(a), slotLen(a), pp, literalPrefix(pp, pl))) {
-            charge(<u64>cpCount(pp, pl) * <u64>cpCount(slotPtr(a), slotLen(a)));
+            charge(<u64>cpCount(pp, pl) * (<u64>cpCount(slotPtr(a), slotLen(a)) + 1));
             const m = globMatch(slotPtr(a), slotLen(a), pp, pl, false);
             if (m < 0) die(ST_BAD_CODE);
             r = m == 1;

@@ -179,10 +179,11 @@ export class AuditLog {
     // below it could only be cleared as new by reading entries back, one read per append.
     if (log.ids.lastId !== undefined) continueAfter(log.ids.lastId);
     await log.matchLatestCheckpoint(checkpoints, opts.checkCheckpoint);
-    if (log.uncheckpointed() > 0) opts.onUncovered?.(tenant, log.count, Math.max(0, log.lastCheckpointSize));
     if (opts.atLeast !== undefined && log.count < opts.atLeast) {
       throw new AuditStoreError(`tenant \`${tenant}\`: the log holds ${log.count} entries, but this server logged and answered ${opts.atLeast} before its store failed: entries were lost (a file restored from a backup, or cut short); the log is not opened`);
     }
+    // Said once the log is known to open (a refused one is reported as refused, not as this).
+    if (log.uncheckpointed() > 0) opts.onUncovered?.(tenant, log.count, Math.max(0, log.lastCheckpointSize));
     log.answered = log.count;
     return log;
   }

@@ -9,7 +9,7 @@ import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
 import { hasErrors, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
 import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
 import { decide, internalFailure, overBudget, type Verdict } from './decision.js';
-import { OverBudgetError } from '../ir/glob-work.js';
+import { EXPLAIN_GLOB_BUDGET, GlobWork, OverBudgetError } from '../ir/glob-work.js';
 import { newDecisionId } from './decision-id.js';
 import { IsoTimeCache } from '../receipt/iso-time.js';
 import type { ClauseOutcome } from './outcome.js';
@@ -198,9 +198,10 @@ export class Engine {
     if (request.audience !== undefined) decision.audience = request.audience;
     if (opts.explain) {
       const seen: ShownValues = new WeakMap(); // one large value read by many clauses is measured once
+      const explainEnv = { ...env, globWork: new GlobWork(EXPLAIN_GLOB_BUDGET) }; // one budget for the whole explanation
       decision.explanation = [...verdict.violations, ...verdict.warnings].flatMap((v) => {
         const rule = policy.rulesById.get(v.rule_id);
-        return rule ? [explainClause(rule, v.clause, request, env, seen)] : [];
+        return rule ? [explainClause(rule, v.clause, request, explainEnv, seen)] : [];
       });
     }
     return decision;

@@ -13,7 +13,7 @@ import { compileGlob, matchGlob, type CompiledGlob } from '../builtins/glob.js';
 import { normalizePath } from '../builtins/path.js';
 import { inCidr } from '../builtins/cidr.js';
 import { collectPaths } from '../expr/paths.js';
-import { GlobWork, literalPrefix } from './glob-work.js';
+import { GlobWork, literalPrefix, OverBudgetError } from './glob-work.js';
 
 export { collectPaths };
 
@@ -74,9 +74,10 @@ function globCall(op: 'glob' | 'globAny', s: Json, patterns: string[], arg: Json
   const norm = normalizePath(s as string);
   if (!norm.ok) return badArgument(op, norm.detail, s, arg);
   // Checked before any pattern is compiled, as the VM does.
-  const cost = patterns.reduce((sum, p) => sum + codePointLength(p), 0) * codePointLength(norm.path);
-  if (cost > GLOB_MAX_COST) return badArgument(op, GLOB_COST_DETAIL, s, arg);
-  env.globWork?.charge(cost);
+  const patternCps = patterns.reduce((sum, p) => sum + codePointLength(p), 0);
+  const pathCps = codePointLength(norm.path);
+  if (patternCps * pathCps > GLOB_MAX_COST) return badArgument(op, GLOB_COST_DETAIL, s, arg);
+  env.globWork?.charge(patternCps * (pathCps + 1)); // the check's budget counts compiling too, as the VM does
   const compiled: CompiledGlob[] = [];
   for (const p of patterns) {
     const g = compileGlob(p, 'path');
@@ -251,12 +252,12 @@ function applies(p: PreparedRule, req: CheckRequest, env: EvaluationEnv): { appl
  */
 function chargeAction(pattern: string, type: string, env: EvaluationEnv): void {
   if (env.globWork === undefined || !/[*?[]/.test(pattern) || /^[^*?[]*\*+$/.test(pattern)) return;
-  if (type.startsWith(literalPrefix(pattern))) env.globWork.charge(codePointLength(pattern) * codePointLength(type));
+  if (type.startsWith(literalPrefix(pattern))) env.globWork.charge(codePointLength(pattern) * (codePointLength(type) + 1));
 }
 
 /** Charges matching a rule's own patterns (all of them, as the VM does) against a normalized path. */
 function chargeList(patterns: readonly string[], path: string, env: EvaluationEnv): void {
-  env.globWork?.charge(patterns.reduce((sum, p) => sum + codePointLength(p), 0) * codePointLength(path));
+  env.globWork?.charge(patterns.reduce((sum, p) => sum + codePointLength(p), 0) * (codePointLength(path) + 1));
 }
 
 type ClauseResult = { code: string; message: string } | undefined;
@@ -475,7 +476,8 @@ function jsonLength(v: Json, max: number): number {
 /**
  * A clause's source text and the values of the paths it read (null when missing): for an
  * expression, those its evaluation reached (`a || b` with `a` true never reads `b`, and
- * request values may be personal data); for a typed condition, its fields.
+ * request values may be personal data), or every path it names once the explanation's glob
+ * budget (`env.globWork`) is spent; for a typed condition, its fields.
  * Throws UnknownClauseError when the rule has no such clause.
  *
  * @example explainClause(rule, 'prohibited[0]', req, env).values // { 'action.type': 'db.write' }
@@ -484,7 +486,17 @@ export function explainClause(rule: Rule, clause: string, req: CheckRequest, env
   const parts = clauseParts(rule, clause);
   if (!parts) throw new UnknownClauseError(rule.rule_id, clause);
   const read: PathRef[] = [...parts.paths];
-  if (parts.expr !== undefined) evaluateExpr(parts.expr, req, { tenant: env.tenant, time: env.time, onRead: (p) => read.push(p) });
+  if (parts.expr !== undefined) {
+    const at = read.length;
+    try {
+      evaluateExpr(parts.expr, req, { tenant: env.tenant, time: env.time, onRead: (p) => read.push(p), ...(env.globWork ? { globWork: env.globWork } : {}) });
+    } catch (err) {
+      if (!(err instanceof OverBudgetError)) throw err;
+      // Past the explanation's glob budget: every path the clause names, not just those its
+      // evaluation reached (the caller's own request values; never logged).
+      read.splice(at, read.length - at, ...collectPaths(parts.expr));
+    }
+  }
   const values: { [path: string]: Json } = {};
   for (const p of read) {
     const text = pathText(p);

@@ -36,11 +36,12 @@ async function both(rules: Rule[], req: CheckRequest): Promise<EvaluationOutcome
   return got;
 }
 
-// An 8 192-code-point path and a 512-code-point pattern: one glob() costs GLOB_MAX_COST, so
-// the budget holds exactly CHECK_GLOB_BUDGET / GLOB_MAX_COST of them.
-const PATH = 'p' + 'x'.repeat(8191);
+// An 8 191-code-point path and a 512-code-point pattern: one glob() is charged
+// 512 × (8 191 + 1) = GLOB_MAX_COST, so the budget holds exactly CHECK_GLOB_BUDGET /
+// GLOB_MAX_COST of them.
+const PATH = 'p' + 'x'.repeat(8190);
 const PATTERN = 'p*' + 'x'.repeat(510);
-const PER_CALL = PATTERN.length * PATH.length;
+const PER_CALL = PATTERN.length * (PATH.length + 1);
 const CALLS = CHECK_GLOB_BUDGET / GLOB_MAX_COST;
 const files = { root: 'action' as const, segments: ['path'] };
 
@@ -57,7 +58,7 @@ describe('the per-check glob budget', () => {
 
   it('sums across rules, and counts the rules\' own scope globs and allowed_paths', async () => {
     // Scope globs and allowed_paths are charged as a whole list; half the budget each.
-    const half = CHECK_GLOB_BUDGET / 2 / PATH.length; // code points of pattern per rule
+    const half = CHECK_GLOB_BUDGET / 2 / (PATH.length + 1); // code points of pattern per rule
     const scoped = (extra: number) => rule({ rule_id: 'scoped', globs: ['p**', 'p' + 'x'.repeat(half - 5 + extra) + '*'] });
     const allowed = rule({
       rule_id: 'allowed',
@@ -73,7 +74,7 @@ describe('the per-check glob budget', () => {
   it('charges an action pattern only when the type starts with its literal prefix', async () => {
     const type = 't' + 'a'.repeat(8191);
     const costly = '*a'.repeat(1023) + '*b'; // with a one-letter prefix: over the budget alone
-    expect((costly.length + 1) * type.length).toBeGreaterThan(CHECK_GLOB_BUDGET);
+    expect((costly.length + 1) * (type.length + 1)).toBeGreaterThan(CHECK_GLOB_BUDGET);
     const req = { action: { type }, context: {} };
     // `u…` cannot match `t…`: neither evaluator matches or charges it (the VM's rule index may
     // even skip the rule); `t*` is a prefix test, and a pattern without wildcards a comparison.
@@ -81,6 +82,19 @@ describe('the per-check glob budget', () => {
     expect(await both([ok], req)).toEqual({ applicable: ['actions'], violated: [] });
     expect(await both([rule({ rule_id: 'skipped', applies_to: { actions: ['u' + costly] } })], req)).toEqual({ applicable: [], violated: [] });
     expect(await both([rule({ rule_id: 'actions', applies_to: { actions: ['t' + costly, 't*'] } })], req)).toBe('over budget');
+  });
+});
+
+describe('the per-check glob budget on small subjects', () => {
+  it('charges compiling a pattern: a path that normalizes to nothing (`.`) is not free', async () => {
+    // 2 048 calls of an 8 192-code-point pattern against `.` (empty once normalized) cost
+    // 8 192 × (0 + 1) each: exactly the budget; one more call is over it.
+    const p = '[a]'.repeat(2730) + 'aa'; // 8 192 code points
+    const calls = (n: number) => rule({ rule_id: 'empty', required: Array.from({ length: n }, () => ({ message: 'm', check: src('!glob(action.path, context.p)'), span: SPAN })) });
+    const req = { action: { type: 't', path: '.' }, context: { p } };
+    expect(p.length * 2048).toBe(CHECK_GLOB_BUDGET);
+    expect(await both([calls(2048)], req)).toEqual({ applicable: ['empty'], violated: [] });
+    expect(await both([calls(2049)], req)).toBe('over budget');
   });
 });
 
@@ -99,7 +113,7 @@ describe('a check over the glob budget, through the engine', () => {
       expect(d.rule_ids).toEqual([]);
       expect(d.violations).toEqual([{
         rule_id: 'mge.engine', clause: 'engine', code: 'over_budget', effect: 'deny', severity: 'critical',
-        message: `glob matching over the check's budget (pattern × subject code points, summed over the check, over ${CHECK_GLOB_BUDGET}), denied (fail closed)`,
+        message: `glob matching over the check's budget (pattern × (subject + 1) code points, summed over the check, over ${CHECK_GLOB_BUDGET}), denied (fail closed)`,
       }]);
       expect(d.reasoning).toBe(`Denied by mge.engine: ${d.violations[0].message}`);
       expect(d.explanation).toEqual([]);
@@ -125,5 +139,23 @@ describe('a check over the glob budget, through the engine', () => {
     const d = await engine.evaluate({ action: { type: 't', path: PATH } });
     expect(d.violations.map((v) => v.code)).toEqual(['over_budget']);
     expect(taken).toEqual([]);
+  });
+});
+
+describe('explain under its own glob budget', () => {
+  it('explains clauses past it with every path they name, not just those their evaluation reached', async () => {
+    // Each clause: a within-budget glob (violated: no match), `|| context.other` never reached
+    // while the glob says false… unless the explanation's budget (an eighth) is spent.
+    const clause = `glob(action.path, "${PATTERN}") && context.reached`;
+    const rules = [{ path: 'x.yaml', text: ['rule_id: x', 'required:', ...Array.from({ length: 4 }, () => `  - { message: m, check: '${clause}' }`)].join('\n') }];
+    const engine = await createEngine({ rules });
+    const d = await engine.evaluate({ action: { type: 't', path: 'q' + PATH.slice(1) }, context: { reached: true } }, { explain: true });
+    expect(d.violations.map((v) => v.code)).toEqual(['required', 'required', 'required', 'required']);
+    // One clause costs GLOB_MAX_COST = 2^22; the explanation's budget is 2^21: the first
+    // clause already goes over it, so every clause shows both paths it names.
+    expect(d.explanation!.map((e) => Object.keys(e.values))).toEqual(Array(4).fill(['action.path', 'context.reached']));
+    // Within that budget only the reached path is shown.
+    const small = await engine.evaluate({ action: { type: 't', path: 'q' }, context: { reached: true } }, { explain: true });
+    expect(small.explanation!.map((e) => Object.keys(e.values))).toEqual(Array(4).fill(['action.path']));
   });
 });

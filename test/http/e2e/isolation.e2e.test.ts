@@ -59,3 +59,31 @@ describe('tenant isolation', () => {
     expect(await hit(KEYS.globexChecker)).toBe(true);
   });
 });
+
+describe('a batch of costly checks shares the event loop', () => {
+  it('lets another tenant\'s check through while it runs, instead of holding the loop to its end', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const rulesDir = mkdtempSync(join(tmpdir(), 'mge-batch-rules-'));
+    mkdirSync(rulesDir, { recursive: true });
+    // Each `heavy` check: 16 glob() calls that keep every state alive, within the budget (2 000 × 512 each).
+    const pattern = '*a'.repeat(255) + '*b';
+    writeFileSync(join(rulesDir, 'heavy.yaml'), ['rule_id: heavy', 'applies_to: { actions: [heavy] }', 'required:',
+      ...Array.from({ length: 16 }, () => `  - { message: m, check: 'glob(action.path, "${pattern}") || true' }`)].join('\n'));
+    const e = await startE2E({ rulesDir });
+    try {
+      const heavy = { action: { type: 'heavy', path: 'a'.repeat(2000) } };
+      const order: string[] = [];
+      const batch = e.fetch('/api/v1/governance/check/batch', { key: KEYS.acmeChecker, body: JSON.stringify({ requests: Array(24).fill(heavy) }) })
+        .then(async (r) => { expect(r.status).toBe(200); order.push('batch'); });
+      await new Promise((r) => setTimeout(r, 20)); // the batch is under way
+      const light = e.fetch('/api/v1/governance/check', { key: KEYS.globexChecker, body: '{"action":"light"}' })
+        .then(async (r) => { expect(r.status).toBe(200); order.push('light'); });
+      await Promise.all([batch, light]);
+      expect(order).toEqual(['light', 'batch']);
+    } finally {
+      await e.stop();
+    }
+  });
+});

@@ -13,6 +13,7 @@ import {
 import type { BinaryOp, Condition, Expr, Json, PathRef, Rule } from '../ir/types.js';
 import { compileGlob, type GlobMode } from '../builtins/glob.js';
 import { CompileError } from './errors.js';
+import { actionPatternKind } from '../ir/glob-work.js';
 import type { Emitter } from './emitter.js';
 import { ACTION_TYPE, type FieldTable } from './fields.js';
 
@@ -262,12 +263,12 @@ export class RuleLowering {
     if (actions !== undefined) {
       const ok = em.label();
       for (const p of actions) {
-        const prefix = /^([^*?[]*)\*+$/.exec(p);
-        if (prefix !== null) {
+        const how = actionPatternKind(p);
+        if (how.kind === 'prefix') {
           // `db.*`: in action globs a trailing star is any run, so this is a prefix test.
           em.op(Op.MatchPrefix);
-          em.u32(em.str(prefix[1]));
-        } else if (/[*?[]/.test(p)) {
+          em.u32(em.str(how.prefix));
+        } else if (how.kind === 'glob') {
           em.op(Op.MatchAction);
           em.u32(em.str(this.validGlob(p, 'action')));
         } else {

@@ -13,7 +13,7 @@ import { compileGlob, matchGlob, type CompiledGlob } from '../builtins/glob.js';
 import { normalizePath } from '../builtins/path.js';
 import { inCidr } from '../builtins/cidr.js';
 import { collectPaths } from '../expr/paths.js';
-import { GlobWork, literalPrefix, OverBudgetError } from './glob-work.js';
+import { actionPatternKind, GlobWork, literalPrefix, OverBudgetError } from './glob-work.js';
 
 export { collectPaths };
 
@@ -251,7 +251,7 @@ function applies(p: PreparedRule, req: CheckRequest, env: EvaluationEnv): { appl
  * and charged, only when the type starts with its literal prefix.
  */
 function chargeAction(pattern: string, type: string, env: EvaluationEnv): void {
-  if (env.globWork === undefined || !/[*?[]/.test(pattern) || /^[^*?[]*\*+$/.test(pattern)) return;
+  if (env.globWork === undefined || actionPatternKind(pattern).kind !== 'glob') return;
   if (type.startsWith(literalPrefix(pattern))) env.globWork.charge(codePointLength(pattern) * (codePointLength(type) + 1));
 }
 

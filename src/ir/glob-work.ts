@@ -27,6 +27,17 @@ export class GlobWork {
   }
 }
 
+/**
+ * How the compiler tests an action pattern: `equal` (no wildcard), `prefix` (a literal then
+ * only stars, `db.*`: a prefix test), or `glob` (matched, and charged to the glob budget). The
+ * oracle charges by the same answer (src/ir/evaluate.ts chargeAction).
+ */
+export function actionPatternKind(pattern: string): { kind: 'equal' } | { kind: 'prefix'; prefix: string } | { kind: 'glob' } {
+  const prefix = /^([^*?[]*)\*+$/.exec(pattern);
+  if (prefix !== null) return { kind: 'prefix', prefix: prefix[1] };
+  return /[*?[]/.test(pattern) ? { kind: 'glob' } : { kind: 'equal' };
+}
+
 /** The bytes of an action pattern before its first `*`, `?` or `[`: only types starting with it are matched (and charged). */
 export function literalPrefix(pattern: string): string {
   const m = /[*?[]/.exec(pattern);

@@ -4,29 +4,45 @@
 //
 // The memory store decides (atomically, per tenant, as before); each nonce it accepts is then
 // appended to `<data>/nonces.jsonl` and synced before the verification is answered, so an
-// answered "valid" is never forgotten by a crash. A write that fails rejects (the verify route
-// answers `nonce_store_unavailable`, fail closed) and the nonce stays used. At start the file's
-// unexpired nonces are loaded and the file is rewritten with only them; while running it is
-// rewritten the same way once it holds more lines than twice the live nonces (and 10 000).
+// answered "valid" is never forgotten by a crash. Appends queued while a sync runs share the
+// next write and sync (group commit), so one tenant's verifications do not queue every other
+// tenant's behind one sync each. A write that fails rejects those nonces (the verify route
+// answers `nonce_store_unavailable`, fail closed; they stay used) and the file is cut back to
+// its last synced length, so a torn fragment never glues onto the next line; if even that
+// fails, the store refuses every later nonce. At start the file's unexpired nonces are loaded
+// and the file is rewritten with only them; while running it is rewritten the same way once it
+// holds more lines than twice the live nonces (and 10 000). A rewrite that fails is dropped
+// (the file only stays longer): the handle moves to the new file only once it has its name.
 
-import { open, rename, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MemoryNonceStore, type NonceStore } from '../state/nonce-store.js';
-import { readIfPresent, syncDir, temporaryNameFor, writeSynced } from './node-new-file.js';
+import { readIfPresent, syncDir, temporaryNameFor } from './node-new-file.js';
 
 export const NONCES_FILE = 'nonces.jsonl';
 const COMPACT_AFTER = 10_000;
 
 const lineOf = (tenant: string, nonce: string, expiresAtMs: number): string => `${JSON.stringify({ e: expiresAtMs, n: nonce, t: tenant })}\n`;
 
+interface Waiter {
+  line: string;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 export class NodeNonceStore implements NonceStore {
-  private writes: Promise<unknown> = Promise.resolve();
+  private queue: Waiter[] = [];
+  private flushing: Promise<void> | undefined;
   private lines = 0;
+  /** Why the file can no longer be trusted to hold what was answered; every nonce is refused then. */
+  private broken: Error | undefined;
 
   private constructor(
     private readonly file: string,
     private readonly memory: MemoryNonceStore,
     private fh: FileHandle,
+    /** Bytes of the file known written and synced: a failed append is cut back to this. */
+    private size: number,
     private readonly now: () => number,
   ) {}
 
@@ -47,29 +63,60 @@ export class NodeNonceStore implements NonceStore {
       const { e, n, t: tenant } = (entry ?? {}) as { e?: unknown; n?: unknown; t?: unknown };
       if (typeof e === 'number' && typeof n === 'string' && typeof tenant === 'string' && e >= t) await memory.consumeOnce(tenant, n, e);
     }
-    const store = new NodeNonceStore(file, memory, await open(file, 'a', 0o600), now);
-    await store.compact();
+    // Rewrites a crash left half done are dropped: the file itself was never replaced by them.
+    for (const name of await readdir(dataDir)) {
+      if (name.startsWith(`${NONCES_FILE}.`) && name.endsWith('.tmp')) await unlink(join(dataDir, name)).catch(() => undefined);
+    }
+    const fh = await open(file, 'a', 0o600);
+    const store = new NodeNonceStore(file, memory, fh, (await fh.stat()).size, now);
+    store.lines = text.length === 0 ? 0 : text.split('\n').length;
+    await store.compact().catch(() => undefined); // a full disk keeps the longer file
     return store;
   }
 
   async consumeOnce(tenant: string, nonce: string, expiresAtMs: number): Promise<'ok' | 'replayed' | 'full'> {
+    if (this.broken !== undefined) throw this.broken;
     const r = await this.memory.consumeOnce(tenant, nonce, expiresAtMs);
     if (r !== 'ok') return r;
-    // Appends are chained, so a compaction never runs between another append's write and sync.
-    const written = this.writes.then(async () => {
-      await this.fh.appendFile(lineOf(tenant, nonce, expiresAtMs));
-      await this.fh.datasync();
-      if (++this.lines > COMPACT_AFTER) {
-        this.memory.evictExpired(this.now()); // a heap peek when nothing has expired
-        if (this.lines > 2 * this.memory.size) await this.compact();
-      }
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push({ line: lineOf(tenant, nonce, expiresAtMs), resolve, reject });
+      this.flushing ??= this.flush();
     });
-    this.writes = written.catch(() => undefined);
-    await written;
     return 'ok';
   }
 
-  /** Rewrites the file with the unexpired nonces only (aside, synced, then renamed over it). */
+  /** Writes and syncs everything queued, a group at a time, until the queue is empty. */
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0);
+      const text = group.map((w) => w.line).join('');
+      try {
+        if (this.broken !== undefined) throw this.broken;
+        await this.fh.appendFile(text);
+        await this.fh.datasync();
+      } catch (err) {
+        await this.fh.truncate(this.size).catch((cut: unknown) => {
+          this.broken = new Error(`the nonces file could not be written nor cut back (${String(cut)}); restart to use it again`);
+        });
+        for (const w of group) w.reject(err);
+        continue;
+      }
+      this.size += Buffer.byteLength(text);
+      this.lines += group.length;
+      for (const w of group) w.resolve();
+      if (this.lines > COMPACT_AFTER) {
+        this.memory.evictExpired(this.now()); // a heap peek when nothing has expired
+        if (this.lines > 2 * this.memory.size) await this.compact().catch(() => undefined);
+      }
+    }
+    this.flushing = undefined;
+  }
+
+  /**
+   * Rewrites the file with the unexpired nonces only: written and synced under a temporary
+   * name through the handle that then appends, so the handle is the named file's from the
+   * rename on, whatever fails after it.
+   */
   private async compact(): Promise<void> {
     this.memory.evictExpired(this.now());
     let text = '';
@@ -79,18 +126,28 @@ export class NodeNonceStore implements NonceStore {
       n++;
     }
     const tmp = temporaryNameFor(this.file);
-    await writeSynced(tmp, text, 0o600);
-    await rename(tmp, this.file);
-    await syncDir(dirname(this.file)); // else a power cut could bring back the old file, without later appends
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(tmp, 'a', 0o600);
+      await fh.appendFile(text);
+      await fh.datasync();
+      await rename(tmp, this.file);
+    } catch (err) {
+      await fh?.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
     const old = this.fh;
-    this.fh = await open(this.file, 'a', 0o600);
+    this.fh = fh;
+    this.size = Buffer.byteLength(text);
     this.lines = n;
-    await old.close();
+    await old.close().catch(() => undefined);
+    await syncDir(dirname(this.file)); // else a power cut could bring back the old file (a superset: safe)
   }
 
   /** Waits for the appends under way, then closes the file. */
   async close(): Promise<void> {
-    await this.writes;
+    while (this.flushing !== undefined) await this.flushing;
     await this.fh.close();
   }
 }

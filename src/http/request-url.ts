@@ -36,12 +36,15 @@ export function checkedUrl(req: Request): Request | HttpProblem {
 
 /**
  * The path of an absolute request URL as sent, still percent-encoded (a problem's `instance`
- * must be a URI reference, RFC 9457 §3.1.5; Hono's `c.req.path` is decoded).
+ * must be a URI reference, RFC 9457 §3.1.5; Hono's `c.req.path` is decoded); a path that
+ * begins `//` has its second `/` encoded, so it cannot name another host.
  * @example rawPath('http://h/api/v1/rules/a%20b?x=1') // '/api/v1/rules/a%20b'
  */
 export function rawPath(url: string): string {
   const start = url.indexOf('/', url.indexOf('//') + 2);
   if (start < 0) return '/';
   const end = url.slice(start).search(/[?#]/);
-  return end < 0 ? url.slice(start) : url.slice(start, start + end);
+  const path = end < 0 ? url.slice(start) : url.slice(start, start + end);
+  // `//host/x` would read as a reference to another host (a network-path reference).
+  return path.startsWith('//') ? `/%2F${path.slice(2)}` : path;
 }

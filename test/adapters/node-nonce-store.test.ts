@@ -2,7 +2,7 @@
 // a restart stays consumed after it, expired ones are dropped, the file is compacted, and a
 // write that fails refuses (fail closed) without freeing the nonce.
 
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,17 +56,58 @@ describe('NodeNonceStore', () => {
     expect(await lines()).toEqual([JSON.stringify({ e: 110, n: 'last', t: 'acme' })]);
   });
 
-  it('refuses when the nonce cannot be written, and keeps it used (fail closed)', async () => {
+  it('refuses when the nonce cannot be written, keeps it used (fail closed), and cuts a torn write back', async () => {
     const store = await NodeNonceStore.open(dir);
-    // A handle that fails every write stands in for a full or failing disk.
-    const failing = { appendFile: () => Promise.reject(new Error('ENOSPC: no space left on device')), datasync: () => Promise.resolve(), close: () => Promise.resolve() };
-    const real = (store as unknown as { fh: unknown }).fh;
-    (store as unknown as { fh: unknown }).fh = failing;
+    expect(await store.consumeOnce('acme', 'before', Date.now() + 60_000)).toBe('ok');
+    // A disk that takes part of the line, then fails: the fragment must not glue onto the next line.
+    const inner = store as unknown as { fh: { appendFile: (t: string) => Promise<void> } };
+    const real = inner.fh.appendFile.bind(inner.fh);
+    inner.fh.appendFile = async (t: string) => {
+      await real(t.slice(0, 10));
+      throw new Error('ENOSPC: no space left on device');
+    };
     await expect(store.consumeOnce('acme', 'n1', Date.now() + 60_000)).rejects.toThrow('ENOSPC');
     expect(await store.consumeOnce('acme', 'n1', Date.now() + 60_000)).toBe('replayed');
-    (store as unknown as { fh: unknown }).fh = real;
+    inner.fh.appendFile = real;
     expect(await store.consumeOnce('acme', 'n2', Date.now() + 60_000)).toBe('ok'); // later writes go on
+    // A crash now (no close): what was answered `ok` is there on the next start.
+    const again = await NodeNonceStore.open(dir);
+    expect(await again.consumeOnce('acme', 'before', Date.now() + 60_000)).toBe('replayed');
+    expect(await again.consumeOnce('acme', 'n2', Date.now() + 60_000)).toBe('replayed');
+    await again.close();
     await store.close();
+  });
+
+  it('writes the nonces queued while a sync runs with one write and one sync', async () => {
+    const store = await NodeNonceStore.open(dir);
+    const inner = store as unknown as { fh: { datasync: () => Promise<void> } };
+    const real = inner.fh.datasync.bind(inner.fh);
+    let syncs = 0;
+    inner.fh.datasync = () => (syncs++, real());
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => store.consumeOnce('acme', `n${i}`, Date.now() + 60_000)));
+    expect(answers).toEqual(Array(50).fill('ok'));
+    expect(syncs).toBeLessThanOrEqual(2); // the first alone, then the 49 queued behind it
+    await store.close();
+    expect(await lines()).toHaveLength(50);
+  });
+
+  it('answers a nonce whose line was synced even when the rewrite after it fails, and leaves no temporary file', async () => {
+    let now = 0;
+    const store = await NodeNonceStore.open(dir, { now: () => now });
+    for (let i = 0; i < 10_001; i++) await store.consumeOnce('acme', `n${i}`, now + 10);
+    now = 100;
+    const inner = store as unknown as { compact: () => Promise<void> };
+    const real = inner.compact.bind(store);
+    inner.compact = () => Promise.reject(new Error('EMFILE: too many open files'));
+    expect(await store.consumeOnce('acme', 'kept', now + 10)).toBe('ok');
+    inner.compact = real;
+    await store.close();
+    await writeFile(join(dir, `${NONCES_FILE}.1.abc.tmp`), 'left by a crash mid-rewrite');
+    const again = await NodeNonceStore.open(dir, { now: () => now });
+    expect(await again.consumeOnce('acme', 'kept', now + 10)).toBe('replayed');
+    await again.close();
+    expect((await readdir(dir)).sort()).toEqual([NONCES_FILE]);
+    expect(await lines()).toEqual([JSON.stringify({ e: 110, n: 'kept', t: 'acme' })]);
   });
 
   it('refuses to start on a nonces file it cannot read', async () => {

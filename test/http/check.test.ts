@@ -71,6 +71,9 @@ describe('POST /api/v1/governance/check', () => {
       }
     }
     expect(await h.audit.size('acme')).toBe(size + 1); // only the explain=false check was logged
+    const metrics = await (await h.call('GET', '/metrics')).text();
+    expect(metrics).toMatch(/mge_check_errors_total\{tenant="acme",status="400"\} (\d+)/);
+    expect(Number(/mge_check_errors_total\{tenant="acme",status="400"\} (\d+)/.exec(metrics)![1])).toBeGreaterThanOrEqual(8);
   });
 
   it('keeps rate-limit buckets per tenant', async () => {

@@ -80,6 +80,7 @@ describe('routing errors are problem+json', () => {
     expect(res.status).toBe(404);
     expect((await problem(res)).instance).toBe('/api/v1/rules/a%20b%0D%0A%3Cx%3E');
     expect((await problem(await h.call('GET', '/n%20pe?x=%20'))).instance).toBe('/n%20pe');
+    expect((await problem(await h.call('GET', '//evil.example/x'))).instance).toBe('/%2Fevil.example/x'); // not a network-path reference
   });
 
   it('405 with Allow for a wrong method', async () => {

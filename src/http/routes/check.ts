@@ -73,8 +73,8 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   // Hono's middleware composition (with the app's response counter, ~3 µs a check in process).
   app.post('/api/v1/governance/check', async (c) => {
     const { tenant } = await authorize(c.req.raw, ctx, 'checker', refused);
-    const explain = explainParam(c);
     const [recorded] = await measured(ctx, tenant, async () => {
+      const explain = explainParam(c); // inside: a bad value is counted as a check error
       // Read before an in-flight slot is taken: a slow upload holds none (on Node the body is
       // read before the app runs at all).
       const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
@@ -89,8 +89,8 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
 
   app.post('/api/v1/governance/check/batch', async (c) => {
     const { tenant } = await authorize(c.req.raw, ctx, 'checker', refused);
-    const explain = explainParam(c);
     const recorded = await measured(ctx, tenant, async () => {
+      const explain = explainParam(c);
       const body = await readBatch(c.req.raw, ctx, ctx.preReadBody(c.env)); // before a slot, as for a check
       return ctx.lifecycle.run(async () => {
         await ctx.checkTurn?.(); // at once unless the adapter defers (AppDeps.checkTurn)

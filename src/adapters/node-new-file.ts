@@ -12,8 +12,13 @@ export function temporaryNameFor(file: string): string {
 
 /** The text of `file`, or undefined when there is no such file (any other error is thrown). */
 export async function readIfPresent(file: string): Promise<string | undefined> {
+  return (await readBytesIfPresent(file))?.toString('utf8');
+}
+
+/** The bytes of `file`, or undefined when there is no such file (any other error is thrown). */
+export async function readBytesIfPresent(file: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

@@ -8,8 +8,9 @@
 // next write and sync (group commit), so one tenant's verifications do not queue every other
 // tenant's behind one sync each. A write that fails rejects those nonces (the verify route
 // answers `nonce_store_unavailable`, fail closed; they stay used) and the file is cut back to
-// its last synced length, so a torn fragment never glues onto the next line; if even that
-// fails, the store refuses every later nonce. At start the file's unexpired nonces are loaded
+// its last synced length, so a torn fragment never glues onto the next line (a torn last line
+// found at start is cut off the same way); if even that fails, the store refuses every later
+// nonce. At start the file's unexpired nonces are loaded
 // and the file is rewritten with only them; while running it is rewritten the same way once it
 // holds more lines than twice the live nonces (and 10 000). A rewrite that fails is dropped
 // (the file only stays longer): the handle moves to the new file only once it has its name.
@@ -17,7 +18,7 @@
 import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MemoryNonceStore, type NonceStore } from '../state/nonce-store.js';
-import { readIfPresent, syncDir, temporaryNameFor } from './node-new-file.js';
+import { readBytesIfPresent, syncDir, temporaryNameFor } from './node-new-file.js';
 
 export const NONCES_FILE = 'nonces.jsonl';
 const COMPACT_AFTER = 10_000;
@@ -34,6 +35,8 @@ export class NodeNonceStore implements NonceStore {
   private queue: Waiter[] = [];
   private flushing: Promise<void> | undefined;
   private lines = 0;
+  /** Lines past which a rewrite is considered (raised after one fails). */
+  private compactAfter: number;
   /** Why the file can no longer be trusted to hold what was answered; every nonce is refused then. */
   private broken: Error | undefined;
 
@@ -44,21 +47,34 @@ export class NodeNonceStore implements NonceStore {
     /** Bytes of the file known written and synced: a failed append is cut back to this. */
     private size: number,
     private readonly now: () => number,
-  ) {}
+    private readonly compactAt: number,
+  ) {
+    this.compactAfter = compactAt;
+  }
 
   /** Opens (or creates) `<dataDir>/nonces.jsonl`, keeping its unexpired nonces. */
-  static async open(dataDir: string, opts: { maxEntries?: number; now?: () => number } = {}): Promise<NodeNonceStore> {
+  /** `compactAfter`: lines before a rewrite is considered (default 10 000; smaller in tests). */
+  static async open(dataDir: string, opts: { maxEntries?: number; now?: () => number; compactAfter?: number } = {}): Promise<NodeNonceStore> {
     const now = opts.now ?? Date.now;
     const memory = new MemoryNonceStore(opts.maxEntries, now);
     const file = join(dataDir, NONCES_FILE);
-    const text = (await readIfPresent(file)) ?? '';
+    const bytes = (await readBytesIfPresent(file)) ?? Buffer.alloc(0);
+    // Only whole lines count: a last line without its newline is a write a crash (or a failed
+    // cut-back) left torn, whose verification was never answered. It is cut off below, before
+    // anything is appended, so no later line can be glued onto it.
+    const whole = bytes.lastIndexOf(0x0a) + 1;
     const t = now();
-    for (const line of text.split('\n')) {
+    let lines = 0;
+    for (let at = 0; at < whole; ) {
+      const end = bytes.indexOf(0x0a, at);
+      const line = bytes.toString('utf8', at, end); // one line at a time: no string of the whole file
+      at = end + 1;
+      lines++;
       let entry: unknown;
       try {
         entry = JSON.parse(line);
       } catch {
-        continue; // an empty line, or the torn last one of a crash mid-write (its verify was not answered)
+        continue; // an empty or damaged line
       }
       const { e, n, t: tenant } = (entry ?? {}) as { e?: unknown; n?: unknown; t?: unknown };
       if (typeof e === 'number' && typeof n === 'string' && typeof tenant === 'string' && e >= t) await memory.consumeOnce(tenant, n, e);
@@ -68,8 +84,14 @@ export class NodeNonceStore implements NonceStore {
       if (name.startsWith(`${NONCES_FILE}.`) && name.endsWith('.tmp')) await unlink(join(dataDir, name)).catch(() => undefined);
     }
     const fh = await open(file, 'a', 0o600);
-    const store = new NodeNonceStore(file, memory, fh, (await fh.stat()).size, now);
-    store.lines = text.length === 0 ? 0 : text.split('\n').length;
+    try {
+      if (whole < bytes.length) await fh.truncate(whole);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    const store = new NodeNonceStore(file, memory, fh, whole, now, opts.compactAfter ?? COMPACT_AFTER);
+    store.lines = lines;
     await store.compact().catch(() => undefined); // a full disk keeps the longer file
     return store;
   }
@@ -104,9 +126,13 @@ export class NodeNonceStore implements NonceStore {
       this.size += Buffer.byteLength(text);
       this.lines += group.length;
       for (const w of group) w.resolve();
-      if (this.lines > COMPACT_AFTER) {
+      if (this.lines > this.compactAfter) {
         this.memory.evictExpired(this.now()); // a heap peek when nothing has expired
-        if (this.lines > 2 * this.memory.size) await this.compact().catch(() => undefined);
+        if (this.lines > 2 * this.memory.size) {
+          // A rewrite that fails (a full disk) is tried again only once the file has doubled,
+          // not before every later group.
+          await this.compact().catch(() => void (this.compactAfter = 2 * this.lines));
+        }
       }
     }
     this.flushing = undefined;
@@ -141,6 +167,7 @@ export class NodeNonceStore implements NonceStore {
     this.fh = fh;
     this.size = Buffer.byteLength(text);
     this.lines = n;
+    this.compactAfter = this.compactAt;
     await old.close().catch(() => undefined);
     await syncDir(dirname(this.file)); // else a power cut could bring back the old file (a superset: safe)
   }

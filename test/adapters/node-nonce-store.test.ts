@@ -48,10 +48,10 @@ describe('NodeNonceStore', () => {
 
   it('compacts the file once it holds far more lines than live nonces', async () => {
     let now = 0;
-    const store = await NodeNonceStore.open(dir, { now: () => now });
-    for (let i = 0; i < 10_001; i++) expect(await store.consumeOnce('acme', `n${i}`, now + 10)).toBe('ok');
+    const store = await NodeNonceStore.open(dir, { now: () => now, compactAfter: 100 });
+    for (let i = 0; i < 101; i++) expect(await store.consumeOnce('acme', `n${i}`, now + 10)).toBe('ok');
     now = 100; // every one of them expired
-    expect(await store.consumeOnce('acme', 'last', now + 10)).toBe('ok'); // the 10 002nd line: past 10 000, compacted
+    expect(await store.consumeOnce('acme', 'last', now + 10)).toBe('ok'); // the 102nd line: past 100, compacted
     await store.close();
     expect(await lines()).toEqual([JSON.stringify({ e: 110, n: 'last', t: 'acme' })]);
   });
@@ -93,8 +93,8 @@ describe('NodeNonceStore', () => {
 
   it('answers a nonce whose line was synced even when the rewrite after it fails, and leaves no temporary file', async () => {
     let now = 0;
-    const store = await NodeNonceStore.open(dir, { now: () => now });
-    for (let i = 0; i < 10_001; i++) await store.consumeOnce('acme', `n${i}`, now + 10);
+    const store = await NodeNonceStore.open(dir, { now: () => now, compactAfter: 100 });
+    for (let i = 0; i < 101; i++) await store.consumeOnce('acme', `n${i}`, now + 10);
     now = 100;
     const inner = store as unknown as { compact: () => Promise<void> };
     const real = inner.compact.bind(store);
@@ -103,11 +103,46 @@ describe('NodeNonceStore', () => {
     inner.compact = real;
     await store.close();
     await writeFile(join(dir, `${NONCES_FILE}.1.abc.tmp`), 'left by a crash mid-rewrite');
-    const again = await NodeNonceStore.open(dir, { now: () => now });
+    const again = await NodeNonceStore.open(dir, { now: () => now, compactAfter: 100 });
     expect(await again.consumeOnce('acme', 'kept', now + 10)).toBe('replayed');
     await again.close();
     expect((await readdir(dir)).sort()).toEqual([NONCES_FILE]);
     expect(await lines()).toEqual([JSON.stringify({ e: 110, n: 'kept', t: 'acme' })]);
+  });
+
+  it('cuts off a torn last line at start even when the rewrite fails, so the next nonce is not glued onto it', async () => {
+    const exp = Date.now() + 60_000;
+    await writeFile(join(dir, NONCES_FILE), `${JSON.stringify({ e: exp, n: 'kept', t: 'acme' })}\n{"e":17`);
+    const proto = NodeNonceStore.prototype as unknown as { compact: () => Promise<void> };
+    const real = proto.compact;
+    proto.compact = () => Promise.reject(new Error('ENOSPC: no space left on device'));
+    let store: NodeNonceStore;
+    try {
+      store = await NodeNonceStore.open(dir);
+    } finally {
+      proto.compact = real;
+    }
+    expect(await store.consumeOnce('acme', 'victim', exp)).toBe('ok');
+    const again = await NodeNonceStore.open(dir); // a crash: no close
+    expect(await again.consumeOnce('acme', 'victim', exp)).toBe('replayed');
+    expect(await again.consumeOnce('acme', 'kept', exp)).toBe('replayed');
+    await again.close();
+    await store.close();
+  });
+
+  it('tries a failed rewrite again only once the file has doubled, not before every write', async () => {
+    let now = 0;
+    const store = await NodeNonceStore.open(dir, { now: () => now, compactAfter: 100 });
+    for (let i = 0; i < 101; i++) await store.consumeOnce('acme', `n${i}`, now + 10);
+    now = 100;
+    const inner = store as unknown as { compact: () => Promise<void> };
+    const real = inner.compact.bind(store);
+    let attempts = 0;
+    inner.compact = () => (attempts++, Promise.reject(new Error('ENOSPC: no space left on device')));
+    for (let i = 0; i < 100; i++) expect(await store.consumeOnce('acme', `m${i}`, now + 10)).toBe('ok');
+    expect(attempts).toBe(1);
+    inner.compact = real;
+    await store.close();
   });
 
   it('refuses to start on a nonces file it cannot read', async () => {

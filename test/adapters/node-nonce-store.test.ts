@@ -16,6 +16,19 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * A store whose file holds 101 nonces, all expired by now (the clock at 100), past a rewrite
+ * threshold of 100 lines: its next write considers a rewrite. `inner.compact` can be replaced.
+ */
+async function pastRewriteThreshold() {
+  const clock = { now: 0 };
+  const store = await NodeNonceStore.open(dir, { now: () => clock.now, compactAfter: 100 });
+  for (let i = 0; i < 101; i++) await store.consumeOnce('acme', `n${i}`, clock.now + 10);
+  clock.now = 100;
+  const inner = store as unknown as { compact: () => Promise<void> };
+  return { store, inner, real: inner.compact.bind(store), clock };
+}
+
 const lines = async () => (await readFile(join(dir, NONCES_FILE), 'utf8')).trimEnd().split('\n').filter((l) => l !== '');
 
 describe('NodeNonceStore', () => {
@@ -92,12 +105,8 @@ describe('NodeNonceStore', () => {
   });
 
   it('answers a nonce whose line was synced even when the rewrite after it fails, and leaves no temporary file', async () => {
-    let now = 0;
-    const store = await NodeNonceStore.open(dir, { now: () => now, compactAfter: 100 });
-    for (let i = 0; i < 101; i++) await store.consumeOnce('acme', `n${i}`, now + 10);
-    now = 100;
-    const inner = store as unknown as { compact: () => Promise<void> };
-    const real = inner.compact.bind(store);
+    const { store, inner, real, clock } = await pastRewriteThreshold();
+    const now = clock.now;
     inner.compact = () => Promise.reject(new Error('EMFILE: too many open files'));
     expect(await store.consumeOnce('acme', 'kept', now + 10)).toBe('ok');
     inner.compact = real;
@@ -131,12 +140,8 @@ describe('NodeNonceStore', () => {
   });
 
   it('tries a failed rewrite again only once the file has doubled, not before every write', async () => {
-    let now = 0;
-    const store = await NodeNonceStore.open(dir, { now: () => now, compactAfter: 100 });
-    for (let i = 0; i < 101; i++) await store.consumeOnce('acme', `n${i}`, now + 10);
-    now = 100;
-    const inner = store as unknown as { compact: () => Promise<void> };
-    const real = inner.compact.bind(store);
+    const { store, inner, real, clock } = await pastRewriteThreshold();
+    const now = clock.now;
     let attempts = 0;
     inner.compact = () => (attempts++, Promise.reject(new Error('ENOSPC: no space left on device')));
     for (let i = 0; i < 100; i++) expect(await store.consumeOnce('acme', `m${i}`, now + 10)).toBe('ok');

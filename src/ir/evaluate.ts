@@ -69,12 +69,15 @@ function binary(op: string, a: Json, b: Json): EvalResult {
   return finite(op, op === '-' ? a - b : op === '*' ? a * b : op === '/' ? a / b : a % b, a, b);
 }
 
+/** The code points of every pattern of a list: the pattern side of a glob's cost (the VM's patternsCost). */
+const codePointsOf = (patterns: readonly string[]): number => patterns.reduce((sum, p) => sum + codePointLength(p), 0);
+
 /** `glob(s, p)`: the subject is normalized first; an invalid subject or pattern is an error. */
 function globCall(op: 'glob' | 'globAny', s: Json, patterns: string[], arg: Json, env: EvaluationEnv): EvalResult {
   const norm = normalizePath(s as string);
   if (!norm.ok) return badArgument(op, norm.detail, s, arg);
   // Checked before any pattern is compiled, as the VM does.
-  const patternCps = patterns.reduce((sum, p) => sum + codePointLength(p), 0);
+  const patternCps = codePointsOf(patterns);
   const pathCps = codePointLength(norm.path);
   if (patternCps * pathCps > GLOB_MAX_COST) return badArgument(op, GLOB_COST_DETAIL, s, arg);
   env.globWork?.charge(patternCps * (pathCps + 1)); // the check's budget counts compiling too, as the VM does
@@ -257,7 +260,7 @@ function chargeAction(pattern: string, type: string, env: EvaluationEnv): void {
 
 /** Charges matching a rule's own patterns (all of them, as the VM does) against a normalized path. */
 function chargeList(patterns: readonly string[], path: string, env: EvaluationEnv): void {
-  env.globWork?.charge(patterns.reduce((sum, p) => sum + codePointLength(p), 0) * (codePointLength(path) + 1));
+  env.globWork?.charge(codePointsOf(patterns) * (codePointLength(path) + 1));
 }
 
 type ClauseResult = { code: string; message: string } | undefined;

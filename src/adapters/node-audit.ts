@@ -6,9 +6,11 @@ import { verifyCheckpointSignature } from '../audit/checkpoint.js';
 import { storedEntryProblem } from '../audit/verify.js';
 import { auditPort, CHECKPOINT_EVERY, type AuditPort } from '../http/audit-port.js';
 import type { Logger } from '../http/logger.js';
+import { KeyRing } from '../receipt/keys.js';
 import type { Signer } from '../receipt/sign.js';
 import { NodeAuditStoreFactory, type FsyncPolicy } from './node-audit-store.js';
 import { nodeCryptoBackend } from './node-crypto.js';
+import { dataDirVerificationKeys } from './node-data-dir-keys.js';
 
 /**
  * `fsync: 'always'` (default): an answered decision survives a power cut; `'never'`: it
@@ -22,15 +24,19 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsy
     // Said, not silent: an operator should know a write was cut short (a crash or a full disk).
     ...(logger ? { onTornTailCut: (cut: { dir: string; bytes: number }) => logger.warn('audit log ended in a torn entry, cut off at open (a write cut short by a crash or a full disk; nothing answered is lost)', cut) } : {}),
   });
+  // The log was signed by whichever key signed when each entry was made: after a switch of
+  // algorithm (HS256 to Ed25519 and back) that is also the data dir's other key, which the
+  // signer does not hold when it signs with neither (receipts it verifies stay its own).
+  const keys = new KeyRing([...signer.keys.values(), ...(await dataDirVerificationKeys(dataDir))]);
   const logs = new AuditLogs(factory, {
     backend: nodeCryptoBackend, ...(opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),
     // Entries past the latest checkpoint are checked as `mge audit verify` checks them, with
-    // the keys this server verifies receipts with (previous secrets included).
+    // the keys this server verifies receipts with (previous secrets included) and the data dir's.
     // A receipt signed by a key this server does not hold cannot be told from a forged one
     // (any kid can be written), so it refuses the log like any other problem, saying how to
     // give the server that key if it was rotated away.
     checkUncovered: async (line, tenant) => {
-      const problem = await storedEntryProblem(line, signer.keys, nodeCryptoBackend, tenant, (kid) =>
+      const problem = await storedEntryProblem(line, keys, nodeCryptoBackend, tenant, (kid) =>
         `its receipt is signed with key \`${kid}\`, which this server does not hold, so it cannot be told from a forged entry; `
         + 'if that key was rotated away, give it back for this start (the old secret in MGE_PREVIOUS_SECRET_KEYS, or the old ed25519.jwk), '
         + 'stop with SIGTERM so a checkpoint covers the log, then start with the new key');
@@ -54,12 +60,12 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsy
       if (warning !== undefined) logger?.warn(warning, { tenant, entries, covered });
     },
     checkCheckpoint: async (cp, kept) => {
-      const sig = await verifyCheckpointSignature(cp, signer.keys, nodeCryptoBackend);
+      const sig = await verifyCheckpointSignature(cp, keys, nodeCryptoBackend);
       if (sig === 'ok') return undefined;
       if (sig !== 'unknown_kid') return `does not carry a valid signature (${sig}): the checkpoints file was changed`;
       for (const earlier of kept) {
-        if (earlier !== cp && (await verifyCheckpointSignature(earlier, signer.keys, nodeCryptoBackend)) === 'ok') {
-          return `is signed with key \`${cp.kid}\`, which this server does not hold, after a checkpoint signed with one it holds (\`${earlier.kid}\`): no rotation leaves that, a forged checkpoint under a made-up kid does; if that key is real, give it to this server (MGE_PREVIOUS_SECRET_KEYS)`;
+        if (earlier !== cp && (await verifyCheckpointSignature(earlier, keys, nodeCryptoBackend)) === 'ok') {
+          return `is signed with key \`${cp.kid}\`, which this server does not hold, after a checkpoint signed with one it holds (\`${earlier.kid}\`): no rotation leaves that, a forged checkpoint under a made-up kid does; if that key is real, give it to this server (an old secret in MGE_PREVIOUS_SECRET_KEYS; the data directory's own \`secret.key\` and \`ed25519.jwk\` are held already)`;
         }
       }
       logger?.warn('audit log opened on a latest checkpoint signed by a key this server does not hold; not verified here (a rotation after a clean stop; `mge audit verify` with the old key checks it)', { tenant: cp.tenant, kid: cp.kid });

@@ -16,7 +16,7 @@ export async function readEd25519Jwk(file: string): Promise<Ed25519PrivateJwk | 
 }
 
 /** A private Ed25519 JWK from the text of `file` (named in the error when it is not one). */
-function parseEd25519Jwk(text: string, file: string): Ed25519PrivateJwk {
+export function parseEd25519Jwk(text: string, file: string): Ed25519PrivateJwk {
   let jwk: Ed25519PrivateJwk;
   try {
     jwk = JSON.parse(text) as Ed25519PrivateJwk;

@@ -10,13 +10,12 @@ import { existsSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodeCryptoBackend } from '../adapters/node-crypto.js';
-import { ED25519_FILE, readEd25519Jwk } from '../adapters/node-ed25519.js';
+import { dataDirVerificationKeys } from '../adapters/node-data-dir-keys.js';
 import { AUDIT_DIR, keptCheckpointLines, LOG_FILE, NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
 import { readIfPresent } from '../adapters/node-new-file.js';
-import { SECRET_FILE } from '../adapters/node-secret.js';
 import { isCheckpoint } from '../audit/checkpoint.js';
 import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
-import { KeyError, KeyRing, hs256VerificationKeys, importEd25519Public, importHs256Secret, importJwksKey } from '../receipt/keys.js';
+import { KeyError, KeyRing, hs256VerificationKeys, importHs256Secret, importJwksKey } from '../receipt/keys.js';
 import { UsageError, parseArgs, stringFlag } from './args.js';
 
 export interface CliIo {
@@ -30,15 +29,11 @@ export const AUDIT_USAGE = 'usage: mge audit verify --data DIR | --export FILE [
 
 async function keyRing(dataDir: string | undefined, jwksFile: string | undefined): Promise<KeyRing> {
   const ring = new KeyRing();
-  const secrets = [process.env.MGE_SECRET_KEY];
-  if (dataDir !== undefined) secrets.push((await readIfPresent(join(dataDir, SECRET_FILE)))?.trim());
-  for (const s of secrets) if (s !== undefined && s !== '') ring.add((await importHs256Secret(s)).verification);
+  const secret = process.env.MGE_SECRET_KEY;
+  if (secret !== undefined && secret !== '') ring.add((await importHs256Secret(secret)).verification);
   // Those of before a rotation, as `mge serve` takes them.
   for (const k of await hs256VerificationKeys(process.env.MGE_PREVIOUS_SECRET_KEYS)) ring.add(k);
-  if (dataDir !== undefined) {
-    const jwk = await readEd25519Jwk(join(dataDir, ED25519_FILE));
-    if (jwk !== undefined) ring.add(await importEd25519Public(jwk));
-  }
+  if (dataDir !== undefined) for (const k of await dataDirVerificationKeys(dataDir)) ring.add(k);
   if (jwksFile !== undefined) {
     const jwks = JSON.parse(await readFile(jwksFile, 'utf8')) as { keys?: JsonWebKey[] };
     for (const k of jwks.keys ?? []) {

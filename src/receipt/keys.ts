@@ -67,6 +67,10 @@ export class KeyRing {
     return this.byKid.size;
   }
 
+  values(): IterableIterator<VerificationKey> {
+    return this.byKid.values();
+  }
+
   /** Public keys only (Ed25519); HS256 secrets never leave the process. */
   jwks(): { keys: JsonWebKey[] } {
     const keys: JsonWebKey[] = [];

@@ -3,11 +3,13 @@
 // was down (or between checkpoints) refuses the tenant's log instead of being served in proofs
 // and signed into the next checkpoint. The port keeps a checkpoint every so many entries, so
 // that tail stays short.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNodeAudit, uncoveredWarning } from '../../src/adapters/node-audit.js';
+import { loadOrCreateEd25519Key } from '../../src/adapters/node-ed25519.js';
+import { loadOrCreateSecret } from '../../src/adapters/node-secret.js';
 import { AuditLogs } from '../../src/audit/logs.js';
 import { MemoryAuditStoreFactory } from '../../src/audit/memory-store.js';
 import { auditPort } from '../../src/http/audit-port.js';
@@ -185,5 +187,27 @@ describe('openNodeAudit: a gap no checkpoint covers, wider than the server leave
     expect(uncoveredWarning(20_000, 3_000)).toMatch(/^audit log: 17000 entries after the newest checkpoint, more than the 10000 this server leaves between two/);
     expect(uncoveredWarning(13_000, 3_000)).toBeUndefined();
     expect(uncoveredWarning(0, 0)).toBeUndefined();
+  });
+});
+
+describe('openNodeAudit: a data dir that switched receipt algorithms', () => {
+  it('opens after HS256 → Ed25519 → HS256, with checkpoints by both keys, and checks the tail under the key not signing now', async () => {
+    const dir = join(base, 'switched');
+    await mkdir(dir);
+    const hs = await createSigner({ hs256Secret: (await loadOrCreateSecret(undefined, dir)).secret, backend: nodeCryptoBackend });
+    const ed = await createSigner({ alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(dir) }, backend: nodeCryptoBackend });
+    const run = async (s: Signer, from: number, clean: boolean) => {
+      const audit = await openNodeAudit(dir, s);
+      for (let i = from; i < from + 2; i++) await audit.append('acme', [(await s.sign(decision(i))) as unknown as Json]);
+      if (clean) await audit.checkpoint('acme');
+      await audit.close();
+    };
+    await run(hs, 1, true);
+    await run(ed, 3, true); // its checkpoint is the newest, after one the HS256 key signed
+    expect(await opening(dir, hs)).toBe('size 4');
+    await run(hs, 5, false); // a crash: two HS256 entries after the Ed25519 checkpoint
+    await run(ed, 7, false); // and two Ed25519 ones after those
+    expect(await opening(dir, hs)).toBe('size 8');
+    expect(await opening(dir, ed)).toBe('size 8');
   });
 });

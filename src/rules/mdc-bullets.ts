@@ -1,9 +1,10 @@
 // One bullet of an MDC `## Prohibited` / `## Required` section (SPEC §3.3): if it ENDS with an
-// inline code span, that span is the expression and the text before it the message; otherwise
-// the bullet is an advisory clause. Kept apart from mdc.ts because the code-span rules
+// inline code span (which may wrap over its lines), that span is the expression and the text
+// before it the message; otherwise the bullet is an advisory clause. Kept apart from mdc.ts because the code-span rules
 // (backtick runs, the one stripped space) are fiddly and tested on their own.
 
 import type { Span } from '../ir/types.js';
+import type { TextPositions } from './text-positions.js';
 
 /** A bullet as found in the file: its text, line by line, with the column of each line's text. */
 export interface BulletLines {
@@ -11,7 +12,7 @@ export interface BulletLines {
 }
 
 export type BulletMeaning =
-  | { kind: 'checkable'; message: string; messageSpan: Span; expr: string; exprSpan: Span }
+  | { kind: 'checkable'; message: string; messageSpan: Span; expr: string; exprSpan: Span; exprAt: TextPositions }
   | { kind: 'advisory'; text: string; span: Span };
 
 /** Punctuation that joins a message to its expression (`Raw SQL: \`…\``, `No writes — \`…\``). */
@@ -26,25 +27,38 @@ function trimJoining(s: string): string {
 
 export function readBullet(bullet: BulletLines, file: string): BulletMeaning {
   const parts = bullet.parts;
-  const last = parts[parts.length - 1];
   const whole = parts.map((p) => p.text.trim()).join(' ').trim();
   const first: Span = { file, line: parts[0].line, col: parts[0].col };
-  const code = trailingCodeSpan(last.text.trimEnd());
+  // The bullet's lines as one text, each line break a space: a code span may wrap onto the next
+  // line (CommonMark reads the break in it as a space), and editors wrap long expressions.
+  const text = parts.map((p) => p.text).join(' ').trimEnd();
+  const code = trailingCodeSpan(text);
   if (!code) return { kind: 'advisory', text: whole, span: first };
 
-  const joined = [...parts.slice(0, -1).map((p) => p.text.trim()), last.text.slice(0, code.start).trim()]
-    .join(' ');
-  const before = trimJoining(joined).trim();
-  const exprSpan: Span = {
-    file,
-    line: last.line,
-    col: last.col + code.contentStart,
-    endLine: last.line,
-    endCol: last.col + code.contentStart + code.content.length,
+  /** Where character `i` of `text` is written: its line's part and the offset in that part. */
+  const partAt = (i: number): { k: number; offset: number } => {
+    let k = 0;
+    while (k < parts.length - 1 && i > parts[k].text.length) i -= parts[k++].text.length + 1;
+    return { k, offset: i };
   };
+  const pointAt = (i: number): { line: number; col: number } => {
+    const { k, offset } = partAt(i);
+    return { line: parts[k].line, col: parts[k].col + offset };
+  };
+  /** The expression's characters [start, end) as a span in the file. */
+  const exprAt = (start: number, end: number): Span => {
+    const a = pointAt(code.contentStart + start);
+    const b = pointAt(code.contentStart + Math.max(start, end - 1));
+    return { file, line: a.line, col: a.col, endLine: b.line, endCol: end > start ? b.col + 1 : b.col };
+  };
+
+  const opening = partAt(code.start);
+  const joined = [...parts.slice(0, opening.k).map((p) => p.text.trim()), parts[opening.k].text.slice(0, opening.offset).trim()].join(' ');
+  const before = trimJoining(joined).trim();
+  const exprSpan = exprAt(0, code.content.length);
   // A bullet that is only a code span still needs a message for decisions: the expression says it.
   const message = before === '' ? code.content : before;
-  return { kind: 'checkable', message, messageSpan: before === '' ? exprSpan : first, expr: code.content, exprSpan };
+  return { kind: 'checkable', message, messageSpan: before === '' ? exprSpan : first, expr: code.content, exprSpan, exprAt };
 }
 
 /**

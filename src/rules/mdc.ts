@@ -428,7 +428,7 @@ class MdcReader {
         {
           key: exprKey,
           keySpan: meaning.exprSpan,
-          value: { kind: 'string', value: meaning.expr, span: meaning.exprSpan, textStart: meaning.exprSpan },
+          value: { kind: 'string', value: meaning.expr, span: meaning.exprSpan, textStart: meaning.exprSpan, textAt: meaning.exprAt },
         },
       ],
     });

@@ -3,6 +3,8 @@ import { ADVISORY_HELP, readMdc } from '../../src/rules/mdc.js';
 import { readBullet, trailingCodeSpan } from '../../src/rules/mdc-bullets.js';
 import type { RawValue } from '../../src/rules/raw.js';
 import { readYaml } from '../../src/rules/yaml.js';
+import { parseRuleText } from '../../src/rules/load.js';
+import { createEngine } from '../../src/engine/engine.js';
 import { lines, plain } from './helpers.js';
 
 const EXAMPLE = `---
@@ -446,5 +448,36 @@ describe('readBullet', () => {
   it('trims joining punctuation from the message', () => {
     const b = readBullet({ parts: [{ text: 'No writes —  `x`', line: 1, col: 3 }] }, 'f.md');
     expect(b).toMatchObject({ kind: 'checkable', message: 'No writes' });
+  });
+});
+
+describe('readMdc: a code span wrapped onto the bullet\'s next line (CommonMark reads the break as a space)', () => {
+  const WRAPPED = '---\nrule_id: no-drop\n---\n# No drop\n\n## Prohibited\n- Never drop tables in production `action.type == "db.drop" &&\n  context.environment == "production"`\n- No raw SQL `action.query_kind == "raw_sql"`\n';
+
+  it('is the clause\'s expression, not an advisory clause', () => {
+    const r = parseRuleText(WRAPPED, 'mdc', 'no-drop.mdc');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.rules[0].prohibited.map((c) => c.message)).toEqual(['Never drop tables in production', 'No raw SQL']);
+    expect(r.rules[0].advisory).toEqual([]);
+  });
+
+  it('is enforced: the action it names is denied', async () => {
+    const engine = await createEngine({ rules: [{ path: 'no-drop.mdc', text: WRAPPED }] });
+    const d = await engine.evaluate({ action: { type: 'db.drop' }, context: { environment: 'production' } });
+    expect(d.approved).toBe(false);
+    expect(d.violations.map((v) => v.message)).toEqual(['Never drop tables in production']);
+  });
+
+  it('places an error in the wrapped part at its own line and column', () => {
+    // End of input: at the closing backtick, as on one line.
+    const r = parseRuleText('**Rule ID:** `t`\n## Prohibited\n- No a `action.a == 1 &&\n    action.b ==`\n- r `true`\n', 'mdc', 't.mdc');
+    expect(r.diagnostics.map((d) => `${d.span.line}:${d.span.col}`)).toEqual(['4:16']);
+    const s = parseRuleText('**Rule ID:** `t`\n## Prohibited\n- No a `action.a ==\n  )`\n', 'mdc', 't.mdc');
+    expect(s.diagnostics.map((d) => `${d.span.line}:${d.span.col}`)).toEqual(['4:3']);
+  });
+
+  it('still starts at the last span: an earlier line\'s code is message', () => {
+    const b = readBullet({ parts: [{ text: 'Use `a` and', line: 2, col: 3 }, { text: 'never `b ==', line: 3, col: 3 }, { text: '1`', line: 4, col: 3 }] }, 'f.md');
+    expect(b).toMatchObject({ kind: 'checkable', message: 'Use `a` and never', expr: 'b == 1', exprSpan: { line: 3, col: 10, endLine: 4, endCol: 4 } });
   });
 });

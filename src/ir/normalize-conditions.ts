@@ -63,7 +63,10 @@ export function normalizeCondition(r: FieldReader, raw: RawValue, label: string)
   const spec = PARAMETERS[ctype];
   r.unknownKeys(params, [...spec.required, ...spec.optional],
     (k) => `unknown parameter \`${k}\` for condition type \`${ctype}\``, 'unknown-parameter');
-  const p = new Params(r, present(params), ctype, paramsEntry?.keySpan ?? typeEntry.keySpan);
+  // Every parameter as written, `null` included: an empty `key_rotation_days:` or
+  // `allowed_paths:` would otherwise read as left out and switch its check off (SPEC §3.4: an
+  // ill-typed parameter is a load error); a rule's own fields still take `null` as absent.
+  const p = new Params(r, new Map(params.entries.map((e) => [e.key, e])), ctype, paramsEntry?.keySpan ?? typeEntry.keySpan);
   for (const name of spec.required) p.require(name);
   const cond = build(p, ctype, map.span);
   return r.errorCount() === before ? cond : undefined;

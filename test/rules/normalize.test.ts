@@ -201,6 +201,11 @@ describe('normalizeRule: conditions', () => {
       ['3:64 error invalid-parameter: `parameters.requests_per_minute` must be a finite number, got number']],
     ['bad key expression', '{type: rate_limit_check, parameters: {requests_per_minute: 5, key: "context."}}',
       ['3:81 error expr-syntax: expected a field name after `.`, found end of input']],
+    // An empty (null) parameter is ill-typed, not left out: it would switch its check off.
+    ['rotation days left empty', '{type: encryption_required, parameters: {algorithms: [a], key_rotation_days: null}}',
+      ['3:82 error invalid-parameter: `parameters.key_rotation_days` must be a finite number, got null']],
+    ['allowed paths left empty', '{type: file_access_control, parameters: {allowed_paths: ~}}',
+      ['3:61 error invalid-parameter: `parameters.allowed_paths` must be a list, got null']],
     ['negative rotation days', '{type: encryption_required, parameters: {algorithms: [a], key_rotation_days: -1}}',
       ['3:82 error invalid-parameter: parameter `key_rotation_days` must be 0 or more, got `-1`']],
     ['empty algorithms', '{type: encryption_required, parameters: {algorithms: []}}',

@@ -168,7 +168,7 @@ class MdcReader {
       // A clause heading inside a quote or a list item (`> ## Prohibited`, `- ## Required`) is a
       // heading to Markdown, but this reader takes sections only from headings at the margin:
       // read as text, its bullets would stay in the section above, enforced with the other sense.
-      const nested = htmlLine ? undefined : nestedClauseHeading(line, this.lines[i + 1]);
+      const nested = htmlLine ? undefined : nestedClauseHeading(line, this.lines[i + 1]) ?? (listItem ? undefined : indentedClauseHeading(line, itemIndent));
       if (nested !== undefined) {
         flush();
         this.error(this.at(i, 0, line.length), 'mdc-nested-heading',
@@ -728,6 +728,19 @@ function nestedClauseHeading(line: string, next: string | undefined): string | u
     if (/^[ \t]*-+[ \t]*$/.test(under) && indentOf(under) >= itemWidth && (itemWidth > 0 || under !== next)) title = rest.trim();
   }
   const clause = title === undefined ? undefined : clauseOf(title);
+  return clause && SECTION_NAME[clause];
+}
+
+/**
+ * A clause heading indented into the list item above (`- a …` then `  ## Prohibited`, a blank
+ * line between or not): to CommonMark it is inside that item.
+ */
+function indentedClauseHeading(line: string, itemIndent: number): string | undefined {
+  const past = indentOf(line) - itemIndent;
+  // Four columns or more past the item's text, a line is indented code, not a heading.
+  if (itemIndent === 0 || past < 0 || past >= 4) return undefined;
+  const h = headingOf(line.trimStart());
+  const clause = h && h.level >= 2 ? clauseOf(h.title) : undefined;
   return clause && SECTION_NAME[clause];
 }
 

@@ -188,10 +188,10 @@ describe('readMdc', () => {
   });
 
   it('in a clause section, takes a clause title over `---` only in its plain form; anything else there is an error', () => {
-    const plainForm = readMdc('# T\n## Required\n- TLS `context.tls == true`\n\nProhibited\n----------\n- No drops `action.type == "db.drop"`\n   ## Required\n- Audit `context.audited == true`\n', 't.mdc');
+    const plainForm = readMdc('# T\n## Required\n- TLS `context.tls == true`\n\nProhibited\n----------\n- No drops `action.type == "db.drop"`\n ## Required\n- Audit `context.audited == true`\n', 't.mdc');
     expect(plainForm.diagnostics).toEqual([]);
     expect(plain(entry(plainForm.values[0], 'prohibited'))).toEqual([{ message: 'No drops', when: 'action.type == "db.drop"' }]);
-    expect(plain(entry(plainForm.values[0], 'required'))).toHaveLength(2); // an ATX heading may be indented 3 spaces
+    expect(plain(entry(plainForm.values[0], 'required'))).toHaveLength(2); // an ATX heading may be indented (up to 3 spaces; from 2 here it would be in the item above)
     // Indented, the last line of a wrapped heading, or a clause title in (or lazily after) a
     // list item or quote: Markdown may read a heading there this reader cannot place; a wrong
     // guess would move or invert clauses, so it is refused.
@@ -346,6 +346,11 @@ describe('readMdc: what Markdown shows is what is enforced (or refused)', () => 
     expect(errors('## Required\n- r `r`\n\n> **Note**\n> ## Prohibited\n\n- No a `a`\n')).toEqual(['5 mdc-nested-heading']);
     expect(errors('## Required\n- r `r`\n\n- ## Prohibited\n  - No a `a`\n')).toEqual(['4 mdc-nested-heading']);
     expect(errors('## Required\n- r `r`\n- Prohibited\n  ---\n  - No a `a`\n')).toEqual(['3 mdc-nested-heading']);
+    // Indented into the item above, a blank line between or not (a review, 11-27: read as a
+    // section, it turned the bullets after it into prohibitions).
+    expect(errors('## Required\n- a `a`\n  ## Prohibited\n- b `b`\n')).toEqual(['3 mdc-nested-heading']);
+    expect(errors('## Required\n- a `a`\n\n   ## Prohibited\n- b `b`\n')).toEqual(['4 mdc-nested-heading']);
+    expect(errors('## Required\n- a `a`\n\n## Prohibited\n- b `b`\n')).toEqual([]);
     expect(errors('## Prohibited\n- p `p`\n\n<div>\n## Required\n</div>\n\n- No b `b`\n')).toEqual(['5 mdc-html-heading']);
     // Outside those, the same text is fine: a bullet named Prohibited over a rule line is no heading.
     expect(errors('## Prohibited\n- p `p`\n\n<div>note</div>\n\n## Required\n- r `r`\n')).toEqual([]);

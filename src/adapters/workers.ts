@@ -7,6 +7,7 @@ import type { RuleSource } from '../engine/engine.js';
 import { createStandaloneApp } from '../http/standalone.js';
 import { jsonLogger } from '../http/logger.js';
 import { problemResponse, StoreUnavailable } from '../http/problem.js';
+import { rawPath } from '../http/request-url.js';
 
 /** Bindings read from the worker's environment (secrets and vars). */
 export interface WorkerEnv {
@@ -42,7 +43,7 @@ export function createWorker(opts: { rules: RuleSource[]; wasm: WebAssembly.Modu
         fetch = await app;
       } catch (err) {
         // Fail closed, as problem+json: a misconfigured worker answers every request 503.
-        return problemResponse(new StoreUnavailable(`the worker is not configured: ${err instanceof Error ? err.message : String(err)}`));
+        return problemResponse(new StoreUnavailable(`the worker is not configured: ${err instanceof Error ? err.message : String(err)}`), rawPath(req.url));
       }
       return fetch(req);
     },

@@ -107,8 +107,10 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
     if (openMode) {
       const refused = openModeHostProblem(deps.requestHost?.(env) ?? request.headers.get('host'));
       if (refused !== undefined) {
-        ctx.logRepeated('open-mode-host', 'request refused', { method: request.method, status: 403, detail: refused.detail });
-        return counted(problemResponse(refused));
+        // A warning like every other 401/403, but one line per 10 s: a rebinding page may retry fast.
+        const path = rawPath(request.url);
+        ctx.logRepeated('open-mode-host', 'request refused', { method: request.method, path, status: 403, detail: refused.detail }, 'warn');
+        return counted(problemResponse(refused, path));
       }
     }
     let req = request;

@@ -43,8 +43,11 @@ export function jsonLogger(write: (line: string) => void, now: () => number = Da
   };
 }
 
-/** Logs an error that may repeat for every request: `key` names the kind, e.g. per tenant. */
-export type RepeatedError = (key: string, msg: string, fields: LogFields) => void;
+/**
+ * Logs an error (or, with `level`, a warning) that may repeat for every request: `key` names
+ * the kind, e.g. per tenant.
+ */
+export type RepeatedError = (key: string, msg: string, fields: LogFields, level?: 'warn' | 'error') => void;
 
 /**
  * The first error of a kind is logged at once, then at most one line per `everyMs` for that
@@ -53,7 +56,7 @@ export type RepeatedError = (key: string, msg: string, fields: LogFields) => voi
  */
 export function repeatLimited(logger: Logger, everyMs = 10_000, now: () => number = Date.now): RepeatedError {
   const last = new Map<string, { at: number; left: number }>();
-  return (key, msg, fields) => {
+  return (key, msg, fields, level = 'error') => {
     const t = now();
     const seen = last.get(key);
     if (seen !== undefined && t - seen.at < everyMs) {
@@ -61,7 +64,7 @@ export function repeatLimited(logger: Logger, everyMs = 10_000, now: () => numbe
       return;
     }
     last.set(key, { at: t, left: 0 });
-    logger.error(msg, seen !== undefined && seen.left > 0 ? { ...fields, left_out: seen.left, left_out_since: new Date(seen.at).toISOString() } : fields);
+    logger[level](msg, seen !== undefined && seen.left > 0 ? { ...fields, left_out: seen.left, left_out_since: new Date(seen.at).toISOString() } : fields);
   };
 }
 

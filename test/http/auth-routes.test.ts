@@ -68,7 +68,9 @@ describe('local open mode', () => {
   });
 
   it('answers only requests addressed to loopback: a page rebound to 127.0.0.1 sends its own Host (DNS rebinding)', async () => {
-    const open = await harness({ keySpec: '' });
+    const logged: Array<[string, string, Record<string, unknown>]> = [];
+    const record = (level: string) => (msg: string, fields: Record<string, unknown> = {}) => void logged.push([level, msg, fields]);
+    const open = await harness({ keySpec: '', logger: { info: record('info'), warn: record('warn'), error: record('error') } });
     for (const host of ['localhost', 'LOCALHOST:8080', '127.0.0.1:8080', '127.3.2.1', '[::1]:9']) {
       expect((await open.call('GET', '/api/v1/audit/checkpoint', { headers: { host } })).status, host).toBe(200);
     }
@@ -76,9 +78,13 @@ describe('local open mode', () => {
       for (const [method, path, body] of [['GET', '/api/v1/audit'], ['PUT', '/api/v1/rules/pwn', { rule_id: 'pwn' }], ['GET', '/metrics']] as const) {
         const res = await open.call(method, path, { headers: { host }, ...(body ? { body } : {}) });
         expect(res.status, `${method} ${path} Host ${host}`).toBe(403);
-        expect((await problem(res)).detail).toContain(`not Host \`${host}\``);
+        const p = await problem(res);
+        expect(p.detail).toContain(`not Host \`${host}\``);
+        expect(p.instance).toBe(path);
       }
     }
+    // Logged as every refusal is, a warning naming the path (once per 10 s: a page may retry fast).
+    expect(logged).toEqual([['warn', 'request refused', expect.objectContaining({ method: 'GET', path: '/api/v1/audit', status: 403 })]]);
     expect((await open.call('GET', '/api/v1/rules')).status).toBe(200); // nothing was added
     expect(await (await open.call('GET', '/api/v1/rules')).json()).not.toContainEqual(expect.objectContaining({ rule_id: 'pwn' }));
   });

@@ -32,7 +32,9 @@ describe('Workers adapter', () => {
     const res = await worker.fetch(check(), {});
     expect(res.status).toBe(503);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
-    expect(((await res.json()) as { detail: string }).detail).toContain('MGE_SECRET_KEY is not bound');
+    const body = (await res.json()) as { detail: string; instance: string };
+    expect(body.detail).toContain('MGE_SECRET_KEY is not bound');
+    expect(body.instance).toBe('/api/v1/governance/check');
   });
 });
 

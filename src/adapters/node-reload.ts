@@ -3,7 +3,7 @@
 // logged with its diagnostics and ignored; the rules already serving keep serving.
 
 import type { Engine, PoliciesAt } from '../engine/engine.js';
-import { formatDiagnostic } from '../diagnostics/format.js';
+import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import type { AuditPort } from '../http/audit-port.js';
 import type { Logger } from '../http/logger.js';
 import { ruleChangeEntry, ruleDiff } from '../http/rule-changes.js';
@@ -71,7 +71,7 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
       }
       metrics.reloads.inc({ source: 'files', result: 'rejected' });
       logger.warn('rules change ignored: the new rules have errors; the previous rules keep serving', {
-        dir, policy_version: before, diagnostics: result.diagnostics.map((d) => formatDiagnostic(d)),
+        dir, policy_version: before, diagnostics: result.diagnostics.map((d) => formatDiagnostic(underDir(dir, d))),
       });
       return 'rejected';
     } catch (err) {

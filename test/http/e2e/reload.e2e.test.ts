@@ -66,7 +66,7 @@ describe('hot reload', () => {
     await until('the rejection in the log', () => e.logs.some((l) => JSON.parse(l).level === 'warn'));
     const warn = JSON.parse(e.logs.find((l) => JSON.parse(l).level === 'warn')!) as { msg: string; diagnostics: string[] };
     expect(warn.msg).toContain('the previous rules keep serving');
-    expect(warn.diagnostics.join('\n')).toContain('no-friday.yaml:4');
+    expect(warn.diagnostics.join('\n')).toContain(`${e.rulesDir}/no-friday.yaml:4`); // named as at start and in `mge check`
     expect(await version()).toBe(before);
     expect(await approved('deploy.friday')).toBe(false);
     const metrics = await (await e.fetch('/metrics')).text();

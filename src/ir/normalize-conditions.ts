@@ -76,7 +76,7 @@ function build(p: Params, type: ConditionType, span: Span): Condition | undefine
   switch (type) {
     case 'expression': {
       const expr = p.expr('expr');
-      const message = p.string('message');
+      const message = p.message('message');
       return expr && { type, expr, ...(message !== undefined ? { message } : {}), span };
     }
     case 'encryption_required': {
@@ -142,6 +142,11 @@ class Params {
   string(name: string): string | undefined {
     const v = this.value(name);
     return v && this.r.string(v, `parameters.${name}`, 'invalid-parameter');
+  }
+
+  message(name: string): string | undefined {
+    const v = this.value(name);
+    return v && this.r.message(v, `parameters.${name}`, 'invalid-parameter');
   }
 
   strings(name: string): string[] | undefined {

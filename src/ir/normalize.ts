@@ -198,7 +198,7 @@ function readClause(r: FieldReader, v: RawValue, label: string, exprKey: 'when' 
     return undefined;
   }
   const msgEntry = f.get('message');
-  const message = msgEntry ? r.string(msgEntry.value, `${label}.message`) : undefined;
+  const message = msgEntry ? r.message(msgEntry.value, `${label}.message`) : undefined;
   const expr = r.expr(exprEntry.value, `${label}.${exprKey}`);
   if (!expr || (msgEntry && message === undefined)) return undefined;
   const text = message ?? expr.source;

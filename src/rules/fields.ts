@@ -39,6 +39,14 @@ export class FieldReader {
     return v.kind === 'string' ? v.value : this.typeError(v, label, 'a string', code);
   }
 
+  /** A clause's message: a string with something in it, as every violation must say why. */
+  message(v: RawValue, label: string, code = 'invalid-type'): string | undefined {
+    const text = this.string(v, label, code);
+    if (text === undefined || text.trim() !== '') return text;
+    this.error(v.span, 'invalid-value', `\`${label}\` is empty, so a denial would not say why`, 'write what the clause is about, or leave the message out to report the expression');
+    return undefined;
+  }
+
   boolean(v: RawValue, label: string, code = 'invalid-type'): boolean | undefined {
     return v.kind === 'boolean' ? v.value : this.typeError(v, label, 'a boolean (`true` or `false`)', code);
   }

@@ -23,6 +23,14 @@ describe('normalizeRule: defaults and values', () => {
     expect(r.source).toEqual({ file: 'r.yaml', span: { file: 'r.yaml', line: 1, col: 1, endLine: 3, endCol: 1 } });
   });
 
+  it('refuses an empty message (a denial must say why), in clauses and expression conditions', () => {
+    expect(errorsOf('rule_id: a\nprohibited: [{when: "true", message: ""}]\n')).toEqual([
+      '2:38 error invalid-value: `prohibited[0].message` is empty, so a denial would not say why | write what the clause is about, or leave the message out to report the expression',
+    ]);
+    expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "  "}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:37 error invalid-value: `required[0].message` is empty, so a denial would not say why']);
+    expect(errorsOf('rule_id: a\nconditions: [{type: expression, parameters: {expr: "true", message: ""}}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:69 error invalid-value: `parameters.message` is empty, so a denial would not say why']);
+  });
+
   it('keeps every field given, and takes `always_apply` as `alwaysApply`', () => {
     const { rules, diagnostics } = yaml(`rule_id: full.rule_1
 name: Full

@@ -16,8 +16,11 @@ const text = fc.oneof(
   fc.constantFrom('yes', 'no', 'null', 'true', '~', '0x1F', '1e3', '- a', '---', '...', '#x', ': x', '@a', '`a`', 'a:', 'x #', ' pad ', ''),
   fc.string({ unit: fc.constantFrom(...CHARS), maxLength: 12 }),
 );
-/** Messages Markdown keeps as they are (bullets), as often as tricky ones (front matter). */
-const message = fc.oneof(fc.stringMatching(/^[A-Za-z][A-Za-z0-9 ()'"`é#*_]{0,20}[A-Za-z0-9)`]$/), text);
+/**
+ * Messages Markdown keeps as they are (bullets), as often as tricky ones (front matter); never
+ * blank, which the loader refuses (a denial must say why).
+ */
+const message = fc.oneof(fc.stringMatching(/^[A-Za-z][A-Za-z0-9 ()'"`é#*_]{0,20}[A-Za-z0-9)`]$/), text.filter((s) => s.trim() !== ''));
 const lit = text.map((s) => JSON.stringify(s));
 const int = fc.integer({ min: -1000, max: 1000 });
 
@@ -37,7 +40,7 @@ const expr = fc.oneof(
 
 const some = <T>(xs: readonly T[]) => fc.subarray([...xs], { minLength: 1 });
 const condition = fc.oneof(
-  fc.record({ expr, message: text }, { requiredKeys: ['expr'] }).map((p) => ['expression', p] as const),
+  fc.record({ expr, message }, { requiredKeys: ['expr'] }).map((p) => ['expression', p] as const),
   fc.record(
     { algorithms: some(['AES-256-GCM', 'ChaCha20-Poly1305']), key_rotation_days: fc.integer({ min: 1, max: 365 }), field: fc.constant('context.enc') },
     { requiredKeys: ['algorithms'] },

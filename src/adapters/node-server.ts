@@ -17,6 +17,11 @@ export interface NodeServerOptions {
   graceMs?: number;
   /** Bodies are read up to this many bytes (+1) before the app sees them; default 64 KiB. */
   maxBodyBytes?: number;
+  /**
+   * How long a request may take to arrive whole, headers and body (default 30 s; its headers
+   * alone: 10 s at most). Past it the request is answered 408 and its connection closed.
+   */
+  requestTimeoutMs?: number;
   /** Hears the status of each answer the server gives without the app (no Host, bad framing), for the metrics. */
   answeredAlone?: (status: number) => void;
 }
@@ -46,7 +51,10 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
     return problemResponse(p);
   };
   const listener = withPreReadBody(getRequestListener(fetch, { errorHandler }), opts.maxBodyBytes ?? 64 * 1024);
-  const server = createServer({ requireHostHeader: false }, (req, res) => {
+  const requestTimeout = opts.requestTimeoutMs ?? 30_000;
+  // Node looks for requests past their time every `connectionsCheckingInterval` (30 s by
+  // default, so a stalled upload held its socket for up to a minute).
+  const server = createServer({ requireHostHeader: false, connectionsCheckingInterval: Math.min(5_000, requestTimeout) }, (req, res) => {
     if (req.headers.host === undefined) {
       alone(400);
       return answerProblem(res, new BadRequest('the request has no Host header'));
@@ -66,9 +74,9 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   // `httpAllowHalfOpen` is Node's own switch for that, not in its typings (test/http/e2e/
   // routes.e2e.test.ts fails if it stops working).
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-  // A request whose headers never finish must not hold a socket forever.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  // A request whose headers or body never finish must not hold a socket forever.
+  server.headersTimeout = Math.min(10_000, requestTimeout);
+  server.requestTimeout = requestTimeout;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const status = answerClientError(err, socket);
     if (status !== undefined) alone(status);
@@ -131,7 +139,9 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): number |
   }
   const p = err.code === 'HPE_HEADER_OVERFLOW'
     ? new HttpProblem(431, 'request-header-fields-too-large', 'Request header fields too large', 'the request headers are too large') // RFC 6585 §5
-    : new BadRequest('malformed HTTP request');
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new HttpProblem(408, 'request-timeout', 'Request timeout', 'the request did not arrive whole in time')
+      : new BadRequest('malformed HTTP request');
   const body = problemBody(p);
   const answer = (): void => {
     if (!socket.writable) return void socket.destroy();
@@ -142,8 +152,12 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): number |
   // (Node may have closed it by then). Written at once, it closed the connection before that
   // answer (a probe on 11-26). `_httpMessage` is the response Node
   // has attached to the socket, not in its typings (test/http/e2e/routes.e2e.test.ts).
+  // A response whose own request never arrived whole (a body cut off by the client's FIN, a bad
+  // chunk, a stalled upload) was never started, and never will be: waiting for it held the
+  // socket, and the body read so far, for good (a review on 11-27 stopped a server with 1 000
+  // such requests). That one is answered now.
   const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (pending && !pending.writableFinished) {
+  if (pending && !pending.writableFinished && (pending.headersSent || pending.req?.complete)) {
     pending.once('finish', answer);
     pending.once('close', () => {
       if (!socket.destroyed && socket.writable) answer();

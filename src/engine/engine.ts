@@ -150,6 +150,14 @@ export class Engine {
   }
 
   /**
+   * Throws the RequestError `evaluate` would throw for this request's shape, deciding nothing
+   * (no rate-limit token is taken): a batch checks every item before it evaluates any.
+   */
+  validate(value: unknown): void {
+    validateRequest(value, this.limits);
+  }
+
+  /**
    * Decides one request (SPEC §2 shape; throws RequestError otherwise). Never throws for
    * an internal failure: that is a denial (fail closed).
    */

@@ -15,9 +15,21 @@ export async function evaluate(ctx: AppContext, tenant: string, body: Json, expl
   try {
     return await ctx.engine.evaluate(body, { tenant, explain });
   } catch (err) {
-    if (err instanceof RequestError) throw new BadRequest(where === '' ? err.detail : `${where}: ${err.detail}`);
-    throw err;
+    throw badShape(err, where);
   }
+}
+
+/** Checks one request's shape only, as `evaluate` would: a 400, and nothing decided. */
+export function validate(ctx: AppContext, body: Json, where: string): void {
+  try {
+    ctx.engine.validate(body);
+  } catch (err) {
+    throw badShape(err, where);
+  }
+}
+
+function badShape(err: unknown, where: string): unknown {
+  return err instanceof RequestError ? new BadRequest(where === '' ? err.detail : `${where}: ${err.detail}`) : err;
 }
 
 /** A logged decision as answered: whether it approved (for the metrics), and its JSON text. */

@@ -117,6 +117,14 @@ describe('POST /api/v1/governance/check/batch', () => {
     expect(await h.audit.size('acme')).toBe(0);
   });
 
+  it('takes no rate-limit token for a batch it refuses (nothing of it is logged, so nothing of it may count)', async () => {
+    const limited = { action: 'api.call', context: { agent_id: 'agent-batch' } };
+    const res = await h.call('POST', `${CHECK}/batch`, { key: KEYS.acmeChecker, body: { requests: [limited, limited, { action: 7 }] } });
+    expect(res.status).toBe(400);
+    const after = await h.call('POST', `${CHECK}/batch`, { key: KEYS.acmeChecker, body: { requests: [limited, limited, limited] } });
+    expect(((await after.json()) as { decisions: Decision[] }).decisions.map((d) => d.approved)).toEqual([true, true, false]); // burst 2, untouched
+  });
+
   it('refuses anything but {requests: [...]}', async () => {
     for (const body of [[], { requests: {} }, { requests: [], extra: 1 }]) {
       const res = await h.call('POST', `${CHECK}/batch`, { key: KEYS.acmeChecker, body });

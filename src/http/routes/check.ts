@@ -8,7 +8,7 @@ import type { Principal } from '../auth.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { authorize } from '../guard.js';
 import { BadRequest, HttpProblem } from '../problem.js';
-import { evaluate, signAndRecord, type Recorded } from '../record.js';
+import { evaluate, signAndRecord, validate, type Recorded } from '../record.js';
 
 function isObject(v: Json): v is { [key: string]: Json } {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -97,8 +97,10 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         if (!isObject(body) || !Array.isArray(body.requests) || Object.keys(body).length !== 1) {
           throw new BadRequest('a batch is `{"requests": [...]}` and nothing else');
         }
-        // Every request is checked for shape before anything is signed or logged, so a bad
-        // item refuses the whole batch and no decision of it is half-answered.
+        // Every request is checked for shape before any is evaluated, so a bad item refuses
+        // the whole batch with nothing decided: no decision half-answered, and no rate-limit
+        // token taken by a batch that leaves no trace (a review drained a bucket that way).
+        for (const [i, request] of body.requests.entries()) validate(ctx, request, `requests[${i}]`);
         const evaluated = [];
         let since = performance.now();
         for (const [i, request] of body.requests.entries()) {

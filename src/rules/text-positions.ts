@@ -40,6 +40,9 @@ export function valueOffsets(src: string, from: number, to: number, value: strin
       const { width, gives } = escapeAt(src, p);
       for (let k = 0; k < gives && i < value.length; k++) out[i++] = p;
       p += width;
+      // An escaped line break drops the next line's indentation (YAML), which must not be
+      // matched to a value space that comes from an escape after it (`\⏎  \ x`).
+      if (gives === 0) while (src[p] === ' ' || src[p] === '\t') p++;
     } else if (quoting === 'single' && s === "'" && src[p + 1] === "'") {
       out[i++] = p;
       p += 2;

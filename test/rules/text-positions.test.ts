@@ -36,8 +36,11 @@ describe('expression errors inside YAML and JSON strings point at the character 
       '  - message: p', //                                                 20
       '    check: "action.e == 1 \\',
       '      && @"',
+      '  - message: q',
+      '    check: "action.f == 1\\', //                                      24
+      '      \\ && @"', // the indentation dropped, then an escaped space (a review, 11-27)
     ].join('\n');
-    expect(stumbles(text, 'yaml')).toEqual(['5:39', '7:35', '10:19', '15:21', '19:22', '22:10']);
+    expect(stumbles(text, 'yaml')).toEqual(['5:39', '7:35', '10:19', '15:21', '19:22', '22:10', '25:12']);
   });
 
   it('JSON: escapes before the error', () => {

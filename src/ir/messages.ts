@@ -57,7 +57,7 @@ export function conditionMessage(code: ConditionCode, cond: Condition, subject: 
       const alg = isObject(subject) ? subject['algorithm'] : undefined;
       return typeof alg === 'string'
         ? `encryption algorithm \`${shown(alg)}\` is not one of ${allowed}`
-        : `encryption algorithm \`${where}.algorithm\` is missing (expected one of ${allowed})`;
+        : `encryption algorithm \`${where}.algorithm\` is missing or not a string (expected one of ${allowed})`;
     }
     case 'encryption_key_age': {
       const days = cond.type === 'encryption_required' ? cond.key_rotation_days : undefined;

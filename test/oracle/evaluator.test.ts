@@ -139,7 +139,7 @@ describe('typed conditions', () => {
     ]);
     expect(check(enc, ctx({ algorithm: 'aes-256-gcm' }))[0].code).toBe('encryption_algorithm');
     expect(check(enc, request({ type: 'x' }))).toEqual([
-      { code: 'encryption_algorithm', message: 'encryption algorithm `context.encryption.algorithm` is missing (expected one of `AES-256-GCM`, `ChaCha20-Poly1305`)' },
+      { code: 'encryption_algorithm', message: 'encryption algorithm `context.encryption.algorithm` is missing or not a string (expected one of `AES-256-GCM`, `ChaCha20-Poly1305`)' },
     ]);
     expect(check(enc, ctx({ algorithm: 'AES-256-GCM', key_age_days: 91 }))).toEqual([
       { code: 'encryption_key_age', message: 'encryption key is 91 days old; keys must rotate within 90 days' },

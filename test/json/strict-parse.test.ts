@@ -124,6 +124,10 @@ describe('parseStrictJson', () => {
 describe('jsonLimits', () => {
   it('keeps defaults for undefined, and refuses a misspelt name or a limit that would not hold (NaN, 0, fractions)', () => {
     expect(jsonLimits({ maxDepth: 8, maxBytes: undefined })).toEqual({ ...DEFAULT_JSON_LIMITS, maxDepth: 8 });
+    // Its own result comes back as it is (checked once, not per body), frozen so it stays checked.
+    const made = jsonLimits({ maxDepth: 8 });
+    expect(jsonLimits(made)).toBe(made);
+    expect(Object.isFrozen(made)).toBe(true);
     expect(() => jsonLimits({ maxBodyBytes: 10 } as never)).toThrow('unknown JSON limit `maxBodyBytes`');
     for (const bad of [NaN, 0, -1, 1.5, Infinity, '10']) expect(() => jsonLimits({ maxBytes: bad as number }), String(bad)).toThrow('must be a whole number');
     // NaN would have switched the size limit off: every comparison with it is false.

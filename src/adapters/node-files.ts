@@ -3,8 +3,9 @@
 // any folder is documentation, not a rule. Symbolic links are followed, to files and to
 // directories (a rules tree assembled from shared folders is common); a link back into its own
 // ancestry is an error, not an endless walk. A name with a rule extension that is not a readable
-// file (a dangling link, a FIFO) is an error too: a rule the operator meant to deploy is never
-// skipped without a word.
+// file (a FIFO), and any link whose target cannot be read (dangling, or behind a folder this
+// process may not enter), are errors too: a rule the operator meant to deploy is never skipped
+// without a word.
 
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,13 +35,22 @@ async function walk(root: string, rel: string, out: RuleSource[], ancestry: stri
     if (e.name.startsWith('.')) continue;
     const path = rel === '' ? e.name : `${rel}/${e.name}`;
     const full = join(root, path);
-    const target = e.isSymbolicLink() ? await stat(full).catch(() => undefined) : e;
-    if (target?.isDirectory()) {
+    let target: { isDirectory(): boolean; isFile(): boolean } | undefined = e;
+    if (e.isSymbolicLink()) {
+      // A link whose target is gone or cannot be read may stand for a folder of rules as well
+      // as a file: either way rules meant to be deployed would be left out without a word
+      // (until 11-27 a link to a folder was skipped so, and a deploy that moved the folder
+      // away approved what its rules denied).
+      target = await stat(full).catch((err: NodeJS.ErrnoException) => {
+        throw new RulesDirError(`\`${full}\` is a link whose target cannot be read (${err.code ?? err.message}); a dangling link is an error, as the rules behind it would be left out`);
+      });
+    }
+    if (target.isDirectory()) {
       const real = await realpath(full);
       if (ancestry.includes(real)) throw new RulesDirError(`\`${full}\` links back to a directory it is in (a cycle)`);
       await walk(root, path, out, [...ancestry, real]);
     } else if (isRuleFile(e.name)) {
-      if (!target?.isFile()) throw new RulesDirError(`\`${full}\` has a rule file's name but is not a readable file${e.isSymbolicLink() ? ' (a dangling link?)' : ''}`);
+      if (!target.isFile()) throw new RulesDirError(`\`${full}\` has a rule file's name but is not a readable file`);
       out.push({ path, text: await readRuleFile(full) });
     }
   }

@@ -55,9 +55,19 @@ describe('readRulesDir', () => {
 
   it('refuses a rule name that is not a readable file: a dangling link, a FIFO', async () => {
     symlinkSync(join(base, 'gone.yaml'), join(rules, 'gone.yaml'));
-    await expect(readRulesDir(rules)).rejects.toThrow(/gone\.yaml` has a rule file's name but is not a readable file \(a dangling link\?\)/);
+    await expect(readRulesDir(rules)).rejects.toThrow(/gone\.yaml` is a link whose target cannot be read \(ENOENT\); a dangling link is an error/);
     rmSync(join(rules, 'gone.yaml'));
     execFileSync('mkfifo', [join(rules, 'pipe.yaml')]);
     await expect(readRulesDir(rules)).rejects.toThrow(/pipe\.yaml` has a rule file's name but is not a readable file$/);
+  });
+
+  it('refuses a link to a folder that is gone: the rules behind it would be left out without a word', async () => {
+    const shared = join(base, 'shared');
+    mkdirSync(shared);
+    writeFileSync(join(shared, 'x.yaml'), 'x');
+    symlinkSync(shared, join(rules, 'shared'));
+    expect(await paths()).toContain('shared/x.yaml');
+    rmSync(shared, { recursive: true });
+    await expect(readRulesDir(rules)).rejects.toThrow(/shared` is a link whose target cannot be read \(ENOENT\)/);
   });
 });

@@ -12,7 +12,7 @@
 // followed as the rules reader follows them.
 
 import { readdirSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export interface RulesWatcher {
   close(): void;
@@ -20,14 +20,27 @@ export interface RulesWatcher {
 
 /** While the rules directory is gone, how often to look for it again. */
 const ROOT_RETRY_MS = 1000;
+/** How often to look where the links on the way to and in the rules tree resolve to. */
+const LINK_POLL_MS = 1000;
+
+/** What a walk of the rules tree found to watch. */
+interface Tree {
+  /** `dir` and every directory below it, each with its inode (one removed and made again under the same name is another). */
+  dirs: Map<string, number>;
+  /** Each symbolic link in the tree (to a file or a directory), and where it resolves to. */
+  links: Map<string, string>;
+  /** Where the links to files resolve to: those files are edited outside the tree. */
+  linkedFiles: Set<string>;
+  /** Where the rules directory itself resolves to (a deploy may swap a link on its path). */
+  root: string | undefined;
+}
 
 /**
- * `dir` and every directory below it, each with its inode (a directory removed and made again
- * under the same name is another one). Symbolic links to directories are followed, each real
- * directory once; dot-directories are skipped, as the rules reader skips them.
+ * Walks the rules tree. Symbolic links to directories are followed, each real directory once;
+ * dot-directories are skipped, as the rules reader skips them.
  */
-function directoriesUnder(dir: string): Map<string, number> {
-  const found = new Map<string, number>();
+function walkTree(dir: string): Tree {
+  const tree: Tree = { dirs: new Map(), links: new Map(), linkedFiles: new Set(), root: realpathOrUndefined(dir) };
   const real = new Set<string>();
   const queue = [dir];
   for (let d = queue.shift(); d !== undefined; d = queue.shift()) {
@@ -36,21 +49,43 @@ function directoriesUnder(dir: string): Map<string, number> {
       const r = realpathSync(d);
       if (!st.isDirectory() || real.has(r)) continue;
       real.add(r);
-      found.set(d, st.ino);
+      tree.dirs.set(d, st.ino);
       for (const e of readdirSync(d, { withFileTypes: true })) {
-        if (!e.name.startsWith('.') && (e.isDirectory() || e.isSymbolicLink())) queue.push(join(d, e.name));
+        if (e.name.startsWith('.')) continue;
+        const path = join(d, e.name);
+        if (e.isSymbolicLink()) {
+          const target = realpathOrUndefined(path);
+          if (target !== undefined) tree.links.set(path, target);
+          if (target !== undefined && statSync(target).isFile()) tree.linkedFiles.add(target);
+        }
+        if (e.isDirectory() || e.isSymbolicLink()) queue.push(path);
       }
     } catch {
       continue; // removed meanwhile, or a dangling link: the reader reports what matters
     }
   }
-  return found;
+  return tree;
+}
+
+function realpathOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** @example const w = watchRules('./rules', () => reload(), { debounceMs: 150 }) */
 export function watchRules(dir: string, onChange: () => void, opts: { debounceMs?: number } = {}): RulesWatcher {
   const debounceMs = opts.debounceMs ?? 150;
   const watchers = new Map<string, { watcher: FSWatcher; ino: number }>();
+  /**
+   * A linked file's target is edited where it lives, outside the tree's watchers (until 11-27
+   * such an edit was never seen): its directory is watched for its name.
+   */
+  const targets = new Map<string, FSWatcher>();
+  /** What the links on the way resolved to at the last walk (see `poll`). */
+  let resolved: { root: string | undefined; links: Map<string, string> } = { root: undefined, links: new Map() };
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** The one pending look for a rules directory that is gone (every walk may ask for it). */
   let retry: ReturnType<typeof setTimeout> | undefined;
@@ -68,7 +103,29 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
 
   /** Watches every directory of the tree not watched yet; drops those gone or replaced. */
   function follow(): void {
-    const now = directoriesUnder(dir);
+    const tree = walkTree(dir);
+    resolved = { root: tree.root, links: tree.links };
+    const now = tree.dirs;
+    const files = tree.linkedFiles;
+    for (const [t, w] of targets) {
+      if (!files.has(t)) {
+        w.close();
+        targets.delete(t);
+      }
+    }
+    for (const t of files) {
+      if (targets.has(t)) continue;
+      try {
+        const name = basename(t);
+        const watcher = watch(dirname(t), { persistent: false }, (_event, changedName) => {
+          if (changedName === null || changedName === name) changed();
+        });
+        watcher.on('error', changed);
+        targets.set(t, watcher);
+      } catch {
+        // gone between the walk and here: the reload reports it
+      }
+    }
     for (const [d, w] of watchers) {
       if (now.get(d) !== w.ino) {
         w.watcher.close();
@@ -98,10 +155,23 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
     }
   }
 
+  /**
+   * A link swapped on the way to the rules directory (the `current -> release-42` deploy) or
+   * retargeted inside it changes no watched directory: nothing reports it. Where each resolves
+   * is looked at every second instead (until 11-27 a swapped `current` was never noticed).
+   */
+  const poll = setInterval(() => {
+    if (closed || timer !== undefined) return;
+    if (realpathOrUndefined(dir) !== resolved.root) return changed();
+    for (const [link, target] of resolved.links) if (realpathOrUndefined(link) !== target) return changed();
+  }, LINK_POLL_MS).unref();
+
   follow();
   if (!watchers.has(dir)) {
     closed = true;
+    clearInterval(poll);
     for (const w of watchers.values()) w.watcher.close();
+    for (const w of targets.values()) w.close();
     throw new Error(`cannot watch the rules directory \`${dir}\``);
   }
   return {
@@ -109,8 +179,11 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
       closed = true;
       if (timer !== undefined) clearTimeout(timer);
       if (retry !== undefined) clearTimeout(retry);
+      clearInterval(poll);
       for (const w of watchers.values()) w.watcher.close();
       watchers.clear();
+      for (const w of targets.values()) w.close();
+      targets.clear();
     },
   };
 }

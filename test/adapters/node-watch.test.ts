@@ -38,6 +38,16 @@ async function change(what: string, edit: () => void): Promise<void> {
   await new Promise((r) => setTimeout(r, 60)); // let the burst settle before the next step
 }
 
+/** Runs `fn` with a directory outside the rules tree, removed afterwards. */
+async function outside(prefix: string, fn: (path: string) => Promise<void>): Promise<void> {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    await fn(path);
+  } finally {
+    rmSync(path, { recursive: true, force: true });
+  }
+}
+
 const replace = (file: string, text: string) => {
   writeFileSync(`${file}.tmp`, text);
   renameSync(`${file}.tmp`, file);
@@ -83,14 +93,38 @@ describe('watchRules', () => {
   });
 
   it('follows a symbolic link to a directory, as the rules reader does', async () => {
-    const shared = mkdtempSync(join(tmpdir(), 'mge-watch-shared-'));
-    try {
+    await outside('mge-watch-shared-', async (shared) => {
       await change('a link to a shared directory', () => symlinkSync(shared, join(dir, 'security')));
       await change('an edit in the linked directory', () => writeFileSync(join(shared, 's.yaml'), 'a'));
       await change('another edit there', () => writeFileSync(join(shared, 's.yaml'), 'b'));
-    } finally {
-      rmSync(shared, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it('follows a linked file\'s target where it lives, edited in place or replaced (a review, 11-27: never seen)', async () => {
+    await outside('mge-watch-shared-', async (shared) => {
+      writeFileSync(join(shared, 'a.yaml'), 'a');
+      await change('a link to a file elsewhere', () => symlinkSync(join(shared, 'a.yaml'), join(dir, 'a.yaml')));
+      await change('the target edited in place', () => writeFileSync(join(shared, 'a.yaml'), 'b'));
+      await change('the target replaced by a rename', () => replace(join(shared, 'a.yaml'), 'c'));
+      await change('and edited again', () => writeFileSync(join(shared, 'a.yaml'), 'd'));
+    });
+  });
+
+  it('follows a link on the way to the rules directory swapped to another release (a review, 11-27: never seen)', async () => {
+    await outside('mge-watch-releases-', async (base) => {
+      for (const v of ['v1', 'v2']) {
+        mkdirSync(join(base, v));
+        writeFileSync(join(base, v, 'x.yaml'), v);
+      }
+      symlinkSync(join(base, 'v1'), join(base, 'current'));
+      watcher!.close();
+      watcher = watchRules(join(base, 'current'), () => seen++, { debounceMs: 20 });
+      await change('current swapped to v2 (ln -sfn, then mv -T)', () => {
+        symlinkSync(join(base, 'v2'), join(base, 'current.tmp'));
+        renameSync(join(base, 'current.tmp'), join(base, 'current'));
+      });
+      await change('an edit in v2, now the rules directory', () => writeFileSync(join(base, 'v2', 'x.yaml'), 'v2b'));
+    });
   });
 
   it('reports nothing after close', async () => {

@@ -47,6 +47,11 @@ function version(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  // A reader that goes away early (`mge check … | head -1`) fails the next write with EPIPE;
+  // unheard, that error ended the process with a stack trace and exit 1, "denied" to `check`
+  // (a review, 11-27). What was left to print is dropped; the exit code is still the answer.
+  // `serve` says so on stderr (its logs stop, checks go on).
+  if (name !== 'serve') process.stdout.on('error', () => {});
   // Asked for, the usage is the answer (stdout, 0); with no command it is a usage error.
   if (name === undefined) {
     process.stderr.write(USAGE);

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,18 @@ function mge(args: string[], input?: string | Buffer) {
 }
 
 describe('mge check (SPEC §9)', () => {
+  it('keeps its exit code when its reader goes away before the decision is printed (`| head -c 0`)', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/cli/mge.ts'), 'check', '--rules', 'rules', '--explain'], { cwd: root });
+    child.stdout.destroy(); // the pipe's reader is gone: the decision's write fails with EPIPE
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdin.end(JSON.stringify({ action: { type: 'file.read', path: '/workspace/notes.txt' } }));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0); // approved, not a crash read as "denied"
+  });
+
+
   it('prints the decision without a receipt and exits 0 when approved', () => {
     const r = mge(['check', '--rules', 'rules'], JSON.stringify({ action: { type: 'file.read', path: '/workspace/notes.txt' } }));
     expect(r.stderr).toBe('');

@@ -7,6 +7,7 @@
 // process may not enter), are errors too: a rule the operator meant to deploy is never skipped
 // without a word.
 
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeUtf8, firstInvalidUtf8 } from '../json/utf8.js';
@@ -15,26 +16,49 @@ import { formatOf, type RuleSource } from '../rules/load.js';
 /** A rules directory that cannot be read as intended; the message names the path. */
 export class RulesDirError extends Error {
   override readonly name = 'RulesDirError';
+  constructor(message: string, readonly file?: string, readonly at?: { line: number; col: number }) {
+    super(message);
+  }
 }
+
+/**
+ * Told of each file or folder that cannot be read, instead of stopping at the first (`mge lint`
+ * names them all, with the rest of its findings); without it the first one throws.
+ */
+export type UnreadableReport = (err: RulesDirError) => void;
 
 /**
  * All rule files under `dir`, recursively, sorted by path; `path` is relative to `dir` with `/`.
  *
  * @example await readRulesDir('./rules') // [{ path: 'db.mdc', text: '…' }, { path: 'tenants/acme/x.yaml', … }]
  */
-export async function readRulesDir(dir: string): Promise<RuleSource[]> {
+export async function readRulesDir(dir: string, report?: UnreadableReport): Promise<RuleSource[]> {
   const out: RuleSource[] = [];
-  await walk(dir, '', out, [await realpath(dir)]);
+  await walk(dir, '', out, [await realpath(dir)], report);
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** `ancestry`: the real paths of the directories from the root down to `rel`. */
-async function walk(root: string, rel: string, out: RuleSource[], ancestry: string[]): Promise<void> {
+async function walk(root: string, rel: string, out: RuleSource[], ancestry: string[], report?: UnreadableReport): Promise<void> {
   const entries = await readdir(join(root, rel), { withFileTypes: true });
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const path = rel === '' ? e.name : `${rel}/${e.name}`;
     const full = join(root, path);
+    if (report === undefined) {
+      await walkEntry(root, path, full, e, out, ancestry);
+      continue;
+    }
+    try {
+      await walkEntry(root, path, full, e, out, ancestry, report);
+    } catch (err) {
+      report(err instanceof RulesDirError ? err : new RulesDirError(`\`${full}\` cannot be read: ${(err as Error).message}`, full));
+    }
+  }
+}
+
+async function walkEntry(root: string, path: string, full: string, e: Dirent, out: RuleSource[], ancestry: string[], report?: UnreadableReport): Promise<void> {
+  {
     let target: { isDirectory(): boolean; isFile(): boolean } | undefined = e;
     if (e.isSymbolicLink()) {
       // A link whose target is gone or cannot be read may stand for a folder of rules as well
@@ -42,15 +66,15 @@ async function walk(root: string, rel: string, out: RuleSource[], ancestry: stri
       // (until 11-27 a link to a folder was skipped so, and a deploy that moved the folder
       // away approved what its rules denied).
       target = await stat(full).catch((err: NodeJS.ErrnoException) => {
-        throw new RulesDirError(`\`${full}\` is a link whose target cannot be read (${err.code ?? err.message}); a dangling link is an error, as the rules behind it would be left out`);
+        throw new RulesDirError(`\`${full}\` is a link whose target cannot be read (${err.code ?? err.message}); a dangling link is an error, as the rules behind it would be left out`, full);
       });
     }
     if (target.isDirectory()) {
       const real = await realpath(full);
-      if (ancestry.includes(real)) throw new RulesDirError(`\`${full}\` links back to a directory it is in (a cycle)`);
-      await walk(root, path, out, [...ancestry, real]);
+      if (ancestry.includes(real)) throw new RulesDirError(`\`${full}\` links back to a directory it is in (a cycle)`, full);
+      await walk(root, path, out, [...ancestry, real], report);
     } else if (isRuleFile(e.name)) {
-      if (!target.isFile()) throw new RulesDirError(`\`${full}\` has a rule file's name but is not a readable file`);
+      if (!target.isFile()) throw new RulesDirError(`\`${full}\` has a rule file's name but is not a readable file`, full);
       out.push({ path, text: await readRuleFile(full) });
     }
   }
@@ -62,12 +86,14 @@ async function walk(root: string, rel: string, out: RuleSource[], ancestry: stri
  * compare against another string and never match). A leading byte order mark is dropped.
  */
 export async function readRuleFile(file: string): Promise<string> {
+  // Named on the command line, a FIFO would block the read forever.
+  if (!(await stat(file)).isFile()) throw new RulesDirError(`\`${file}\` is not a regular file`, file);
   const bytes = await readFile(file);
   try {
     return decodeUtf8(bytes);
   } catch {
     const at = firstInvalidUtf8(bytes);
-    throw new RulesDirError(`\`${file}\` is not valid UTF-8${at ? ` (line ${at.line}, column ${at.col})` : ''}; rule files are UTF-8`);
+    throw new RulesDirError(`\`${file}\` is not valid UTF-8${at ? ` (line ${at.line}, column ${at.col})` : ''}; rule files are UTF-8`, file, at);
   }
 }
 

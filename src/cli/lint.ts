@@ -7,7 +7,7 @@
 
 import { stat } from 'node:fs/promises';
 import { sep } from 'node:path';
-import { readRuleFile, readRulesDir } from '../adapters/node-files.js';
+import { RulesDirError, readRuleFile, readRulesDir } from '../adapters/node-files.js';
 import { formatDiagnostic } from '../diagnostics/format.js';
 import type { Diagnostic } from '../ir/types.js';
 import { loadRuleSources, parseRuleFile, rootedPath } from '../rules/load.js';
@@ -80,10 +80,14 @@ function parseArgs(argv: string[]): LintOptions {
 
 async function lintPath(path: string): Promise<LintTarget> {
   if ((await stat(path)).isDirectory()) {
-    const sources = await readRulesDir(path);
+    // A file or folder that cannot be read is one finding among the others, not the end of
+    // the run (until 11-27 it was the only thing lint said, with exit 2).
+    const unreadable: Diagnostic[] = [];
+    const sources = await readRulesDir(path, (err) => unreadable.push(unreadableDiagnostic(err)));
     // File names as seen from where lint runs; tenancy is still read relative to the root.
     const root = path.split(sep).join('/');
     const loaded = loadRuleSources(sources, { root });
+    loaded.diagnostics.unshift(...unreadable.sort((a, b) => (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : 0)));
     // A rules directory with nothing to enforce approves every check: likely the wrong one.
     if (sources.length === 0) {
       loaded.diagnostics.push({
@@ -100,9 +104,23 @@ async function lintPath(path: string): Promise<LintTarget> {
       rules,
     };
   }
-  const text = await readRuleFile(path);
+  let text: string;
+  try {
+    text = await readRuleFile(path);
+  } catch (err) {
+    if (!(err instanceof RulesDirError)) throw err;
+    return { diagnostics: [unreadableDiagnostic(err)], texts: new Map(), files: 1, rules: 0 };
+  }
   const parsed = parseRuleFile({ path, text });
   return { diagnostics: parsed.diagnostics, texts: new Map([[path, text]]), files: 1, rules: parsed.rules.length };
+}
+
+/** A rule file or folder that cannot be read, as a finding: where it is bad when that is known. */
+function unreadableDiagnostic(err: RulesDirError): Diagnostic {
+  return {
+    severity: 'error', code: 'unreadable-file', message: err.message,
+    span: { file: err.file ?? '', line: err.at?.line ?? 1, col: err.at?.col ?? 1 },
+  };
 }
 
 function summary(errors: number, warnings: number, files: number, rules: number): string {

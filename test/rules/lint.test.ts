@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -87,6 +88,25 @@ describe('mge lint', () => {
     const missing = await run([`${FIX}/nope`]);
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/^mge lint: cannot read `test\/fixtures\/rules\/nope`: ENOENT/);
+  });
+
+  it('names every file it cannot read among its other findings (exit 1), and never blocks on a FIFO', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mge-lint-unreadable-'));
+    try {
+      writeFileSync(join(dir, 'a.yaml'), Buffer.concat([Buffer.from('rule_id: a\nprohibited: [{when: "true"}]\n# caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+      writeFileSync(join(dir, 'b.yaml'), 'rule_id: b\nprohibted: [{when: "true"}]\n');
+      symlinkSync(join(dir, 'gone'), join(dir, 'shared'));
+      execFileSync('mkfifo', [join(dir, 'f.yaml')]);
+      const r = await run([dir]);
+      expect(r.code).toBe(1);
+      const lines = r.out.split('\n').filter((l) => /^\S+:\d+:\d+: /.test(l));
+      expect(lines.map((l) => l.slice(dir.length + 1).split(': error: ')[0])).toEqual(['a.yaml:3:6', 'f.yaml:1:1', 'shared:1:1', 'b.yaml:1:10', 'b.yaml:2:1']);
+      const fifo = await run([join(dir, 'f.yaml')]); // named directly: refused, not read forever
+      expect(fifo.code).toBe(1);
+      expect(fifo.out).toContain('f.yaml` is not a regular file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   // `mge lint --help` is answered by the command line itself (test/cli/help.test.ts).

@@ -27,7 +27,8 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsy
   // The log was signed by whichever key signed when each entry was made: after a switch of
   // algorithm (HS256 to Ed25519 and back) that is also the data dir's other key, which the
   // signer does not hold when it signs with neither (receipts it verifies stay its own).
-  const keys = new KeyRing([...signer.keys.values(), ...(await dataDirVerificationKeys(dataDir))]);
+  const keys = new KeyRing([...signer.keys.values(), ...(await dataDirVerificationKeys(dataDir, (err) =>
+    logger?.warn('a key file in the data directory cannot be read; audit entries it signed cannot be checked at start', { error: err.message })))]);
   const logs = new AuditLogs(factory, {
     backend: nodeCryptoBackend, ...(opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),
     // Entries past the latest checkpoint are checked as `mge audit verify` checks them, with
@@ -63,8 +64,11 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsy
       const sig = await verifyCheckpointSignature(cp, keys, nodeCryptoBackend);
       if (sig === 'ok') return undefined;
       if (sig !== 'unknown_kid') return `does not carry a valid signature (${sig}): the checkpoints file was changed`;
+      // Only a key this server signs or verifies receipts with now counts as "moved on from":
+      // the data dir's other key may well be older than the newest checkpoint's (a rotation of
+      // MGE_SECRET_KEY after a run on the kept secret.key), which a review found refused.
       for (const earlier of kept) {
-        if (earlier !== cp && (await verifyCheckpointSignature(earlier, keys, nodeCryptoBackend)) === 'ok') {
+        if (earlier !== cp && (await verifyCheckpointSignature(earlier, signer.keys, nodeCryptoBackend)) === 'ok') {
           return `is signed with key \`${cp.kid}\`, which this server does not hold, after a checkpoint signed with one it holds (\`${earlier.kid}\`): no rotation leaves that, a forged checkpoint under a made-up kid does; if that key is real, give it to this server (an old secret in MGE_PREVIOUS_SECRET_KEYS; the data directory's own \`secret.key\` and \`ed25519.jwk\` are held already)`;
         }
       }

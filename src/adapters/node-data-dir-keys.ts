@@ -12,14 +12,28 @@ import { SECRET_FILE } from './node-secret.js';
 
 /**
  * An empty key file holds no key (the start that made it was cut short); one that is not a key
- * is an error naming it.
+ * is an error naming it, or, given `skipBad`, is told to it and left out.
  * @example for (const k of await dataDirVerificationKeys('./data')) ring.add(k) */
-export async function dataDirVerificationKeys(dataDir: string): Promise<VerificationKey[]> {
+export async function dataDirVerificationKeys(dataDir: string, skipBad?: (err: Error) => void): Promise<VerificationKey[]> {
   const keys: VerificationKey[] = [];
-  const secret = (await readIfPresent(join(dataDir, SECRET_FILE)))?.trim();
-  if (secret !== undefined && secret !== '') keys.push((await importHs256Secret(secret)).verification);
-  const jwkFile = join(dataDir, ED25519_FILE);
-  const jwk = (await readIfPresent(jwkFile))?.trim();
-  if (jwk !== undefined && jwk !== '') keys.push(await importEd25519Public(parseEd25519Jwk(jwk, jwkFile)));
+  const add = async (load: () => Promise<VerificationKey | undefined>): Promise<void> => {
+    try {
+      const key = await load();
+      if (key !== undefined) keys.push(key);
+    } catch (err) {
+      // `mge serve` signing with the other key goes on without this one (and says so).
+      if (skipBad === undefined || !(err instanceof Error)) throw err;
+      skipBad(err);
+    }
+  };
+  await add(async () => {
+    const secret = (await readIfPresent(join(dataDir, SECRET_FILE)))?.trim();
+    return secret === undefined || secret === '' ? undefined : (await importHs256Secret(secret)).verification;
+  });
+  await add(async () => {
+    const jwkFile = join(dataDir, ED25519_FILE);
+    const jwk = (await readIfPresent(jwkFile))?.trim();
+    return jwk === undefined || jwk === '' ? undefined : importEd25519Public(parseEd25519Jwk(jwk, jwkFile));
+  });
   return keys;
 }

@@ -210,4 +210,34 @@ describe('openNodeAudit: a data dir that switched receipt algorithms', () => {
     expect(await opening(dir, hs)).toBe('size 8');
     expect(await opening(dir, ed)).toBe('size 8');
   });
+
+  it('still opens after two rotations of MGE_SECRET_KEY that began on the kept secret.key (a review: refused as a forgery)', async () => {
+    const dir = join(base, 'rotated-twice');
+    await mkdir(dir);
+    const kept = await createSigner({ hs256Secret: (await loadOrCreateSecret(undefined, dir)).secret, backend: nodeCryptoBackend });
+    const first = await createSigner({ hs256Secret: 'first-rotation-secret-with-more-than-32-bytes', backend: nodeCryptoBackend });
+    const second = await createSigner({ hs256Secret: 'second-rotation-secret-with-more-than-32-bytes', backend: nodeCryptoBackend });
+    for (const [i, s] of [kept, first].entries()) {
+      const audit = await openNodeAudit(dir, s);
+      await audit.append('acme', [(await s.sign(decision(i + 1))) as unknown as Json]);
+      await audit.checkpoint('acme'); // a clean stop
+      await audit.close();
+    }
+    // The newest checkpoint is by `first`, which `second` does not hold; the older one by the
+    // kept secret.key verifies, but that key is older, not a key this server moved on from.
+    expect(await opening(dir, second)).toBe('size 2');
+  });
+
+  it('goes on without a data-dir key file that does not read, and says so', async () => {
+    const dir = join(base, 'bad-jwk');
+    await mkdir(dir);
+    await writeFile(join(dir, 'ed25519.jwk'), '{"kty":"OKP"');
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, error: () => undefined, warn: (msg: string) => void warnings.push(msg) };
+    const audit = await openNodeAudit(dir, signer, { logger });
+    await audit.append('acme', [await signed(decision(1))]);
+    expect(await audit.size('acme')).toBe(1);
+    await audit.close();
+    expect(warnings).toContain('a key file in the data directory cannot be read; audit entries it signed cannot be checked at start');
+  });
 });

@@ -132,10 +132,12 @@ class MdcReader {
       if (blank || !leavesParagraph(prev)) lazy = false; // nothing open to continue
       else if (listItem || QUOTED.test(line) || !leavesParagraph(line)) lazy = false; // a block of its own (quote, heading, fence…)
       else if ((itemIndentBefore > 0 && indentOf(line) < itemIndentBefore) || (QUOTED.test(prev!) && !QUOTED.test(line))) lazy = true;
-      if (!blank) {
+      // A lazy line leaves its item open (its paragraph goes on), however little it is indented.
+      if (!blank && !lazy) {
         const indent = indentOf(line);
         while (items.length > 0 && items[items.length - 1] > indent) items.pop();
-        if (listItem) items.push(line.length - listItem[3].length);
+        // In columns, as indentOf counts: `-<TAB>x` has its text at column 4, not 2.
+        if (listItem) items.push(columns(line.slice(0, line.length - listItem[3].length)));
       }
       // An HTML block (CommonMark types 1 and 6: a line opening a block-level tag, to the next
       // blank line, or `<pre>` … `</pre>`) is HTML to Markdown: a `## Required` or
@@ -296,6 +298,12 @@ class MdcReader {
       } else if (bullet && line.trim() !== '' && /^\s/.test(line)) {
         const lead = line.length - line.trimStart().length;
         bullet.parts.push({ text: line.trimStart(), line: i + 1, col: lead + 1 });
+      } else if (bullet && lazy && this.closesWrappedSpan(bullet, line, i)) {
+        // At the margin, the bullet's paragraph goes on lazily (CommonMark); taken here only
+        // when it closes the bullet's expression, which would otherwise go unenforced. Other
+        // lazy text still ends the bullet: read as its end it would turn the bullet into an
+        // advisory clause, and this reader errs stricter, never looser.
+        bullet.parts.push({ text: line, line: i + 1, col: 1 });
       } else {
         flush(); // prose between bullets ends the bullet and is not a clause
         this.proseInClauses(line, section, i);
@@ -403,6 +411,12 @@ class MdcReader {
       help: 'open the block with exactly ```yaml conditions',
       span: this.at(open, 0, this.lines[open].length),
     });
+  }
+
+  /** Whether lazy line `i` closes a code span the bullet opened, making it a checkable clause. */
+  private closesWrappedSpan(b: BulletLines, line: string, i: number): boolean {
+    if (readBullet(b, this.file).kind === 'checkable') return false;
+    return readBullet({ parts: [...b.parts, { text: line, line: i + 1, col: 1 }] }, this.file).kind === 'checkable';
   }
 
   private bullet(section: 'prohibited' | 'required', b: BulletLines): void {

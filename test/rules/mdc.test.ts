@@ -351,6 +351,9 @@ describe('readMdc: what Markdown shows is what is enforced (or refused)', () => 
     expect(errors('## Required\n- a `a`\n  ## Prohibited\n- b `b`\n')).toEqual(['3 mdc-nested-heading']);
     expect(errors('## Required\n- a `a`\n\n   ## Prohibited\n- b `b`\n')).toEqual(['4 mdc-nested-heading']);
     expect(errors('## Required\n- a `a`\n\n## Prohibited\n- b `b`\n')).toEqual([]);
+    // After a lazy line the item is still open; a tab after the marker puts its text at column 4.
+    expect(errors('## Required\n- a `a`\nlazy words\n  ## Prohibited\n- b `b`\n')).toEqual(['4 mdc-nested-heading']);
+    expect(errors('## Required\n-\ta `a`\n  ## Prohibited\n- b `b`\n')).toEqual([]);
     expect(errors('## Prohibited\n- p `p`\n\n<div>\n## Required\n</div>\n\n- No b `b`\n')).toEqual(['5 mdc-html-heading']);
     // Outside those, the same text is fine: a bullet named Prohibited over a rule line is no heading.
     expect(errors('## Prohibited\n- p `p`\n\n<div>note</div>\n\n## Required\n- r `r`\n')).toEqual([]);
@@ -479,6 +482,15 @@ describe('readMdc: a code span wrapped onto the bullet\'s next line (CommonMark 
     expect(r.diagnostics.map((d) => `${d.span.line}:${d.span.col}`)).toEqual(['4:16']);
     const s = parseRuleText('**Rule ID:** `t`\n## Prohibited\n- No a `action.a ==\n  )`\n', 'mdc', 't.mdc');
     expect(s.diagnostics.map((d) => `${d.span.line}:${d.span.col}`)).toEqual(['4:3']);
+  });
+
+  it('also when the wrapped part is at the margin (a lazy line), and only then', () => {
+    const lazy = parseRuleText('**Rule ID:** `t`\n## Prohibited\n- Never drop tables `action.type == "db.drop" &&\ncontext.environment == "production"`\n- No raw sql `action.type == "sql.raw"`\n', 'mdc', 't.mdc');
+    expect(lazy.diagnostics).toEqual([]);
+    expect(lazy.rules[0].prohibited.map((c) => c.when.source)).toEqual(['action.type == "db.drop" && context.environment == "production"', 'action.type == "sql.raw"']);
+    // Other text at the margin after a checkable bullet still ends it (never looser).
+    const prose = parseRuleText('**Rule ID:** `t`\n## Prohibited\n- No drop `action.type == "db.drop"`\nSee the runbook.\n', 'mdc', 't.mdc');
+    expect(prose.rules[0].prohibited.map((c) => c.message)).toEqual(['No drop']);
   });
 
   it('still starts at the last span: an earlier line\'s code is message', () => {

@@ -30,7 +30,9 @@ export function parseArgs(argv: string[], spec: { values?: string[]; booleans?: 
       flags.set(name, true);
     } else if (values.has(name)) {
       const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new UsageError(`\`--${name}\` needs a value`);
+      // An empty value (`--rules ""`, an unset shell variable) is no value: `resolve('')` would
+      // quietly make it the current directory.
+      if (value === undefined || value === '') throw new UsageError(`\`--${name}\` needs a value`);
       flags.set(name, value);
     } else {
       throw new UsageError(`unknown option \`--${name}\``);
@@ -42,4 +44,12 @@ export function parseArgs(argv: string[], spec: { values?: string[]; booleans?: 
 export function stringFlag(args: ParsedArgs, name: string): string | undefined {
   const v = args.flags.get(name);
   return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * An environment setting, or undefined when it is unset or empty (`MGE_RULES_DIR=` is not a
+ * directory; until 11-27 `mge serve` read it as the current one and `mge check` as nothing).
+ */
+export function envSetting(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
 }

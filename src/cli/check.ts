@@ -8,7 +8,7 @@ import { TENANT_PATTERN } from '../http/api-keys.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { parseStrictJson } from '../json/strict-parse.js';
 import { decodeUtf8 } from '../json/utf8.js';
-import { parseArgs, stringFlag, UsageError } from './args.js';
+import { envSetting, parseArgs, stringFlag, UsageError } from './args.js';
 
 export const CHECK_USAGE = 'usage: mge check [--rules DIR] [--tenant T] [--explain] [--request FILE|-]   (rules: $MGE_RULES_DIR or ./rules; request: stdin)';
 
@@ -17,7 +17,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv, { values: ['rules', 'tenant', 'request'], booleans: ['explain'] });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument \`${args.positionals[0]}\``);
-    rulesDir = stringFlag(args, 'rules') ?? process.env.MGE_RULES_DIR ?? './rules';
+    rulesDir = stringFlag(args, 'rules') ?? envSetting(process.env.MGE_RULES_DIR) ?? './rules';
     const tenant = stringFlag(args, 'tenant');
     if (tenant !== undefined && !TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant name \`${tenant}\` (1–64 letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit)`);
     const requestFile = stringFlag(args, 'request') ?? '-';
@@ -31,6 +31,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
     }
     const request = parseStrictJson(text);
     const engine = await createEngineFromDir(rulesDir);
+    // As `mge serve` and `mge lint` say: likely the wrong directory.
+    if (engine.ruleCount() === 0) process.stderr.write(`mge check: warning: no rules in \`${rulesDir}\`: every request is approved\n`);
     const decision = await engine.evaluate(request, {
       tenant,
       explain: args.flags.get('explain') === true,

@@ -12,7 +12,7 @@ import { RuleLoadError } from '../engine/engine.js';
 import { ApiKeySpecError } from '../http/api-keys.js';
 import { jsonLogger } from '../http/logger.js';
 import { KeyError } from '../receipt/keys.js';
-import { parseArgs, stringFlag, UsageError } from './args.js';
+import { envSetting, parseArgs, stringFlag, UsageError } from './args.js';
 
 function receiptAlg(text: string | undefined): 'HS256' | 'Ed25519' {
   if (text === undefined || text === '' || text === 'HS256') return 'HS256';
@@ -85,14 +85,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv, { values: ['rules', 'host', 'port', 'data'] });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument \`${args.positionals[0]}\``);
-    rulesDir = resolve(stringFlag(args, 'rules') ?? env.MGE_RULES_DIR ?? './rules');
-    dataDir = resolve(stringFlag(args, 'data') ?? env.MGE_DATA_DIR ?? './data');
+    rulesDir = resolve(stringFlag(args, 'rules') ?? envSetting(env.MGE_RULES_DIR) ?? './rules');
+    dataDir = resolve(stringFlag(args, 'data') ?? envSetting(env.MGE_DATA_DIR) ?? './data');
     const fsync = fsyncPolicy(env.MGE_AUDIT_FSYNC);
     const alg = receiptAlg(env.MGE_RECEIPT_ALG);
     sidecar = await startSidecar({
       rulesDir, dataDir,
-      host: stringFlag(args, 'host') ?? env.MGE_HOST ?? '127.0.0.1',
-      port: port(stringFlag(args, 'port') ?? env.MGE_PORT ?? '8080'),
+      host: stringFlag(args, 'host') ?? envSetting(env.MGE_HOST) ?? '127.0.0.1',
+      port: port(stringFlag(args, 'port') ?? envSetting(env.MGE_PORT) ?? '8080'),
       secret: env.MGE_SECRET_KEY, previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, apiKeys: env.MGE_API_KEYS,
       receiptAlg: alg,
       logger, openAudit: (dir, signer) => openNodeAudit(dir, signer, { fsync, logger }), version: env.npm_package_version,
@@ -101,9 +101,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     // as it reads that line, and without a listener Node would die at once, with no drain.
     stopped = stopSignal();
     const { engine } = sidecar;
-    // Each rule once: the baseline (in every policy), then each tenant's own.
-    const own = (tenant?: string): number => engine.policy(tenant).rules.filter((r) => r.source.tenant === tenant).length;
-    const ruleCount = own() + engine.tenants().reduce((n, t) => n + own(t), 0);
+    const ruleCount = engine.ruleCount();
     out(
       `mge: listening on ${sidecar.url}\n` +
         (sidecar.mode === 'open-local'

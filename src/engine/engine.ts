@@ -144,6 +144,12 @@ export class Engine {
     return [...this.policies.keys()].sort();
   }
 
+  /** How many rules are loaded, each once: the baseline (in every policy), then each tenant's own. */
+  ruleCount(): number {
+    const own = (tenant?: string): number => this.policy(tenant).rules.filter((r) => r.source.tenant === tenant).length;
+    return own() + this.tenants().reduce((n, t) => n + own(t), 0);
+  }
+
   /** Whether a rule of the tenant's effective set may be changed through the API. */
   isApiRule(tenant: string, ruleId: string): boolean {
     return this.apiRules.get(tenant)?.has(ruleId) ?? false;

@@ -17,6 +17,19 @@ function mge(args: string[], input?: string | Buffer) {
 }
 
 describe('mge check (SPEC §9)', () => {
+  it('refuses an empty --rules, reads an empty MGE_RULES_DIR as unset, and warns of a directory without rules', () => {
+    const empty = mge(['check', '--rules', ''], '{"action":"x"}');
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('`--rules` needs a value');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test/cli/mge.ts'), 'check'], { cwd: root, input: '{"action":"x"}', encoding: 'utf8', env: { ...process.env, MGE_RULES_DIR: '' } });
+    expect(r.status).toBe(0); // ./rules, the default
+    expect(r.stderr).toBe('');
+    const none = mge(['check', '--rules', mkdtempSync(join(tmpdir(), 'mge-check-none-'))], '{"action":"x"}');
+    expect(none.code).toBe(0);
+    expect(none.stderr).toMatch(/^mge check: warning: no rules in `.*`: every request is approved\n$/);
+  });
+
+
   it('keeps its exit code when its reader goes away before the decision is printed (`| head -c 0`)', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/cli/mge.ts'), 'check', '--rules', 'rules', '--explain'], { cwd: root });
     child.stdout.destroy(); // the pipe's reader is gone: the decision's write fails with EPIPE

@@ -1,7 +1,7 @@
 // Hot reload of the rules directory on a running `mge serve`: a good edit swaps the rules in,
 // a bad edit is logged with its diagnostics and ignored while the old rules keep serving.
 
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/ir/types.js';
@@ -108,5 +108,13 @@ describe('hot reload', () => {
     await until('the rejection', () => e.logs.filter((l) => JSON.parse(l).level === 'warn').length > warnings);
     expect(e.logs.filter((l) => JSON.parse(l).level === 'warn').at(-1)).toContain('no-monday.yaml:1:1: error: file is empty');
     expect(await approved('deploy.monday')).toBe(false);
+  });
+
+  // Last: it leaves the directory empty.
+  it('warns when a reload leaves no rule at all, as the start does (every check is approved)', async () => {
+    rmSync(e.rulesDir, { recursive: true });
+    mkdirSync(e.rulesDir);
+    await until('the warning', () => e.logs.some((l) => JSON.parse(l).msg === 'no rules loaded: every check is approved until rules are added'));
+    expect(await approved('deploy.monday')).toBe(true);
   });
 });

@@ -2,6 +2,7 @@
 // tenant's own rules (SPEC §7). Web-standard only: the caller supplies the texts (from disk via
 // src/adapters/node-files.ts, from an HTTP body, from a bundle).
 
+import { TENANT_PATTERN } from '../engine/request.js';
 import { normalizeRule, RULE_ID_HELP, RULE_ID_PATTERN } from '../ir/normalize.js';
 import type { Diagnostic, Rule, Span } from '../ir/types.js';
 import { readJson } from './json.js';
@@ -259,12 +260,14 @@ function tenantOf(path: string, file: string, diagnostics: Diagnostic[]): string
     });
     return null;
   }
-  if (RULE_ID_PATTERN.test(parts[1])) return parts[1];
+  // Also a name a tenant can have (API keys, `mge check --tenant`: at most 64 characters): a
+  // folder no key can reach holds rules nobody is checked against (a 70-letter one passed lint).
+  if (RULE_ID_PATTERN.test(parts[1]) && TENANT_PATTERN.test(parts[1])) return parts[1];
   diagnostics.push({
     severity: 'error',
     code: 'invalid-tenant',
     message: `invalid tenant name \`${parts[1]}\``,
-    help: RULE_ID_HELP.replace('a rule id', 'a tenant name'),
+    help: `${RULE_ID_HELP.replace('a rule id', 'a tenant name')}, at most 64 characters`,
     span,
   });
   return null;

@@ -173,10 +173,14 @@ describe('loadRuleSources', () => {
       { path: 'tenants/loose.yaml', text: rule('b') },
     ]);
     expect(lines(r.diagnostics)).toEqual([
-      '1:1 error invalid-tenant: invalid tenant name `Acme Corp` | a tenant name starts with a lowercase letter or digit, followed by lowercase letters, digits, `.`, `_` or `-`',
+      '1:1 error invalid-tenant: invalid tenant name `Acme Corp` | a tenant name starts with a lowercase letter or digit, followed by lowercase letters, digits, `.`, `_` or `-`, at most 64 characters',
       '1:1 error misplaced-file: rule file `tenants/loose.yaml` is not in a tenant folder | put tenant rules in `tenants/<tenant>/`, and global rules outside `tenants/`',
     ]);
     expect(r.global).toEqual([]);
     expect(r.tenants.size).toBe(0);
+    // At most 64 characters, as every tenant name (API keys, `mge check --tenant`): 65 no key could reach.
+    const named = loadRuleSources([{ path: `tenants/${'b'.repeat(64)}/a.yaml`, text: rule('a') }, { path: `tenants/${'c'.repeat(65)}/b.yaml`, text: rule('b') }]);
+    expect([...named.tenants.keys()]).toEqual(['b'.repeat(64)]);
+    expect(named.diagnostics.map((d) => d.code)).toEqual(['invalid-tenant']);
   });
 });

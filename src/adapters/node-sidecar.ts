@@ -76,7 +76,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     throw new SidecarConfigError((err as Error).message);
   }
   const rulesStat = await stat(cfg.rulesDir).catch(() => undefined);
-  if (!rulesStat?.isDirectory()) throw new SidecarConfigError(`rules directory \`${cfg.rulesDir}\` not found`);
+  if (!rulesStat?.isDirectory()) throw new SidecarConfigError(rulesStat ? `rules directory \`${cfg.rulesDir}\` is not a directory` : `rules directory \`${cfg.rulesDir}\` not found`);
   await mkdir(cfg.dataDir, { recursive: true });
   // One server per data directory: two would interleave their audit files.
   const lock = await lockDataDir(cfg.dataDir);

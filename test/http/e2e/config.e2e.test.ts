@@ -32,6 +32,8 @@ describe('start-up refusals', () => {
 
   it('refuses a missing rules directory, bad keys, a weak secret and rules with errors', async () => {
     await expect(startSidecar(config({ rulesDir: '/nonexistent/rules' }))).rejects.toThrow('rules directory `/nonexistent/rules` not found');
+    const file = new URL(import.meta.url).pathname; // this test, a file
+    await expect(startSidecar(config({ rulesDir: file }))).rejects.toThrow(`rules directory \`${file}\` is not a directory`);
     await expect(startSidecar(config({ apiKeys: 'acme:root:0123456789abcdef0123' }))).rejects.toThrow(ApiKeySpecError);
     await expect(startSidecar(config({ secret: 'short' }))).rejects.toThrow(WeakSecretError);
     const bad = mkdtempSync(join(tmpdir(), 'mge-bad-rules-'));

@@ -6,7 +6,7 @@ import { getRequestListener } from '@hono/node-server';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { BadRequest, HttpProblem, InternalError, problemBody, problemResponse } from '../http/problem.js';
+import { BadRequest, HttpProblem, InternalError, problemBody, problemResponse, RequestTimeout } from '../http/problem.js';
 import { rawHeader, withPreReadBody } from './node-body.js';
 
 export interface NodeServerOptions {
@@ -140,7 +140,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): number |
   const p = err.code === 'HPE_HEADER_OVERFLOW'
     ? new HttpProblem(431, 'request-header-fields-too-large', 'Request header fields too large', 'the request headers are too large') // RFC 6585 §5
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? new HttpProblem(408, 'request-timeout', 'Request timeout', 'the request did not arrive whole in time')
+      ? new RequestTimeout()
       : new BadRequest('malformed HTTP request');
   const body = problemBody(p);
   const answer = (): void => {

@@ -6,7 +6,7 @@
 import type { Json } from '../ir/types.js';
 import { JsonInputError, parseStrictJson, type JsonLimits } from '../json/strict-parse.js';
 import { decodeUtf8 } from '../json/utf8.js';
-import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from './problem.js';
+import { BadRequest, PayloadTooLarge, RequestTimeout, UnsupportedMediaType } from './problem.js';
 
 /**
  * A body the adapter already read (capped at the limit + 1), with the request's Content-Type,
@@ -60,7 +60,7 @@ function tooLarge(maxBytes: number): PayloadTooLarge {
  * The body as UTF-8 text, at most `maxBytes` bytes; 413 past that, 400 if it is not UTF-8.
  * @example const text = await readBodyText(c.req.raw, 64 * 1024)
  */
-export async function readBodyText(req: Request, maxBytes: number, preRead?: PreReadBody): Promise<string> {
+export async function readBodyText(req: Request, maxBytes: number, preRead?: PreReadBody, deadlineMs = BODY_DEADLINE_MS): Promise<string> {
   // Bytes the adapter already read (capped at the limit + 1; its server refused a malformed
   // Content-Length and left a declared size over the limit unread): no stream, no headers.
   if (preRead !== undefined) {
@@ -79,25 +79,43 @@ export async function readBodyText(req: Request, maxBytes: number, preRead?: Pre
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    let next: ReadableStreamReadResult<Uint8Array>;
-    try {
-      next = await reader.read();
-    } catch {
-      // The client went away mid-body (or sent a broken chunk): its fault, not ours.
-      throw new BadRequest('the body could not be read to its end');
+  // A body that stops coming holds its connection for as long as the client likes: Deno's
+  // server has no request timeout (200 stalled uploads were all still open after 43 s, 11-27).
+  // Past the deadline the read is given up: 408, and the runtime ends the connection.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RequestTimeout()), deadlineMs);
+  });
+  try {
+    for (;;) {
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await Promise.race([reader.read(), deadline]);
+      } catch (err) {
+        if (err instanceof RequestTimeout) {
+          void reader.cancel().catch(() => undefined);
+          throw err;
+        }
+        // The client went away mid-body (or sent a broken chunk): its fault, not ours.
+        throw new BadRequest('the body could not be read to its end');
+      }
+      const { done, value } = next;
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge(maxBytes);
+      }
+      chunks.push(value);
     }
-    const { done, value } = next;
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
+  } finally {
+    clearTimeout(timer);
   }
   return decode(chunks.length === 1 ? chunks[0] : concat(chunks, total));
 }
+
+/** How long a body read through the web Request (Bun, Deno, Workers) may take to arrive whole. */
+export const BODY_DEADLINE_MS = 30_000;
 
 function decode(bytes: Uint8Array): string {
   try {

@@ -58,6 +58,14 @@ export class Conflict extends HttpProblem {
   }
 }
 
+/** A request that did not arrive whole in time (a stalled upload holds a connection). */
+export class RequestTimeout extends HttpProblem {
+  constructor(detail = 'the request did not arrive whole in time') {
+    // The rest of the body may still come: the connection is not reused (RFC 9110 §15.5.9).
+    super(408, 'request-timeout', 'Request timeout', detail, {}, { connection: 'close' });
+  }
+}
+
 export class PayloadTooLarge extends HttpProblem {
   constructor(detail: string) {
     super(413, 'payload-too-large', 'Payload too large', detail);

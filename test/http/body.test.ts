@@ -42,6 +42,20 @@ describe('readBodyText', () => {
     expect(pulled).toBeLessThan(10);
   });
 
+  it('gives up a body that stops coming: 408 at the deadline, and the stream is cancelled', async () => {
+    let cancelled = false;
+    const stalled = new ReadableStream<Uint8Array>({
+      start(controller) { controller.enqueue(new TextEncoder().encode('{"action":')); }, // then nothing more
+      cancel() { cancelled = true; },
+    });
+    const req = new Request('http://x/', { method: 'POST', body: stalled, duplex: 'half' } as RequestInit);
+    expect(await status(readBodyText(req, 65536, undefined, 50))).toBe(408);
+    expect(cancelled).toBe(true);
+    // A body that arrives whole in time is read as ever.
+    const whole = new Request('http://x/', { method: 'POST', body: chunked([new TextEncoder().encode('{}')]), duplex: 'half' } as RequestInit);
+    expect(await readBodyText(whole, 65536, undefined, 50)).toBe('{}');
+  });
+
   it('reads exactly the limit, and refuses invalid UTF-8 with 400', async () => {
     const ok = new Request('http://x/', { method: 'POST', body: 'a'.repeat(4096) });
     expect((await readBodyText(ok, 4096)).length).toBe(4096);

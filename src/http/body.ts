@@ -86,6 +86,9 @@ export async function readBodyText(req: Request, maxBytes: number, preRead?: Pre
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new RequestTimeout()), deadlineMs);
   });
+  // Heard even while no read is racing it (a 413's cancel awaiting at the deadline): an
+  // unheard rejection would end the process.
+  deadline.catch(() => undefined);
   try {
     for (;;) {
       let next: ReadableStreamReadResult<Uint8Array>;

@@ -45,38 +45,33 @@ async function walk(root: string, rel: string, out: RuleSource[], ancestry: stri
     if (e.name.startsWith('.')) continue;
     const path = rel === '' ? e.name : `${rel}/${e.name}`;
     const full = join(root, path);
-    if (report === undefined) {
-      await walkEntry(root, path, full, e, out, ancestry);
-      continue;
-    }
     try {
       await walkEntry(root, path, full, e, out, ancestry, report);
     } catch (err) {
+      if (report === undefined) throw err;
       report(err instanceof RulesDirError ? err : new RulesDirError(`\`${full}\` cannot be read: ${(err as Error).message}`, full));
     }
   }
 }
 
 async function walkEntry(root: string, path: string, full: string, e: Dirent, out: RuleSource[], ancestry: string[], report?: UnreadableReport): Promise<void> {
-  {
-    let target: { isDirectory(): boolean; isFile(): boolean } | undefined = e;
-    if (e.isSymbolicLink()) {
-      // A link whose target is gone or cannot be read may stand for a folder of rules as well
-      // as a file: either way rules meant to be deployed would be left out without a word
-      // (until 11-27 a link to a folder was skipped so, and a deploy that moved the folder
-      // away approved what its rules denied).
-      target = await stat(full).catch((err: NodeJS.ErrnoException) => {
-        throw new RulesDirError(`\`${full}\` is a link whose target cannot be read (${err.code ?? err.message}); a dangling link is an error, as the rules behind it would be left out`, full);
-      });
-    }
-    if (target.isDirectory()) {
-      const real = await realpath(full);
-      if (ancestry.includes(real)) throw new RulesDirError(`\`${full}\` links back to a directory it is in (a cycle)`, full);
-      await walk(root, path, out, [...ancestry, real], report);
-    } else if (isRuleFile(e.name)) {
-      if (!target.isFile()) throw new RulesDirError(`\`${full}\` has a rule file's name but is not a readable file`, full);
-      out.push({ path, text: await readRuleFile(full) });
-    }
+  let target: { isDirectory(): boolean; isFile(): boolean } = e;
+  if (e.isSymbolicLink()) {
+    // A link whose target is gone or cannot be read may stand for a folder of rules as well
+    // as a file: either way rules meant to be deployed would be left out without a word
+    // (until 11-27 a link to a folder was skipped so, and a deploy that moved the folder
+    // away approved what its rules denied).
+    target = await stat(full).catch((err: NodeJS.ErrnoException) => {
+      throw new RulesDirError(`\`${full}\` is a link whose target cannot be read (${err.code ?? err.message}); a dangling link is an error, as the rules behind it would be left out`, full);
+    });
+  }
+  if (target.isDirectory()) {
+    const real = await realpath(full);
+    if (ancestry.includes(real)) throw new RulesDirError(`\`${full}\` links back to a directory it is in (a cycle)`, full);
+    await walk(root, path, out, [...ancestry, real], report);
+  } else if (isRuleFile(e.name)) {
+    if (!target.isFile()) throw new RulesDirError(`\`${full}\` has a rule file's name but is not a readable file`, full);
+    out.push({ path, text: await readRuleFile(full) });
   }
 }
 

@@ -64,7 +64,6 @@ export function jsonLimits(given: Partial<JsonLimits> = {}): JsonLimits {
   return limits;
 }
 
-
 /**
  * Parses `text` as one JSON value, refusing anything ambiguous.
  *

@@ -1,7 +1,8 @@
 // One bullet of an MDC `## Prohibited` / `## Required` section (SPEC §3.3): if it ENDS with an
 // inline code span (which may wrap over its lines), that span is the expression and the text
-// before it the message; otherwise the bullet is an advisory clause. Kept apart from mdc.ts because the code-span rules
-// (backtick runs, the one stripped space) are fiddly and tested on their own.
+// before it the message; otherwise the bullet is an advisory clause. Kept apart from mdc.ts
+// because the code-span rules (backtick runs, the one stripped space) are fiddly and tested on
+// their own.
 
 import type { Span } from '../ir/types.js';
 import type { TextPositions } from './text-positions.js';

@@ -55,8 +55,14 @@ function walkTree(dir: string): Tree {
         const path = join(d, e.name);
         if (e.isSymbolicLink()) {
           const target = realpathOrUndefined(path);
-          if (target !== undefined) tree.links.set(path, target);
-          if (target !== undefined && statSync(target).isFile()) tree.linkedFiles.add(target);
+          if (target === undefined) continue; // dangling: the reader reports it
+          tree.links.set(path, target);
+          // A file is watched where it lives; walked again as a directory it would be stat'ed
+          // twice. A throw here would have left the rest of this directory unwalked.
+          if (isFile(target)) {
+            tree.linkedFiles.add(target);
+            continue;
+          }
         }
         if (e.isDirectory() || e.isSymbolicLink()) queue.push(path);
       }
@@ -65,6 +71,14 @@ function walkTree(dir: string): Tree {
     }
   }
   return tree;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function realpathOrUndefined(path: string): string | undefined {
@@ -84,8 +98,8 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
    * such an edit was never seen): its directory is watched for its name.
    */
   const targets = new Map<string, FSWatcher>();
-  /** What the links on the way resolved to at the last walk (see `poll`). */
-  let resolved: { root: string | undefined; links: Map<string, string> } = { root: undefined, links: new Map() };
+  /** The last walk: where the links on the way resolved to then (see `poll`). */
+  let walked: Tree | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** The one pending look for a rules directory that is gone (every walk may ask for it). */
   let retry: ReturnType<typeof setTimeout> | undefined;
@@ -103,17 +117,15 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
 
   /** Watches every directory of the tree not watched yet; drops those gone or replaced. */
   function follow(): void {
-    const tree = walkTree(dir);
-    resolved = { root: tree.root, links: tree.links };
+    const tree = (walked = walkTree(dir));
     const now = tree.dirs;
-    const files = tree.linkedFiles;
     for (const [t, w] of targets) {
-      if (!files.has(t)) {
+      if (!tree.linkedFiles.has(t)) {
         w.close();
         targets.delete(t);
       }
     }
-    for (const t of files) {
+    for (const t of tree.linkedFiles) {
       if (targets.has(t)) continue;
       try {
         const name = basename(t);
@@ -161,9 +173,9 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
    * is looked at every second instead (until 11-27 a swapped `current` was never noticed).
    */
   const poll = setInterval(() => {
-    if (closed || timer !== undefined) return;
-    if (realpathOrUndefined(dir) !== resolved.root) return changed();
-    for (const [link, target] of resolved.links) if (realpathOrUndefined(link) !== target) return changed();
+    if (closed || timer !== undefined || walked === undefined) return;
+    if (realpathOrUndefined(dir) !== walked.root) return changed();
+    for (const [link, target] of walked.links) if (realpathOrUndefined(link) !== target) return changed();
   }, LINK_POLL_MS).unref();
 
   follow();

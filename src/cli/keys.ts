@@ -3,7 +3,7 @@
 // `mge keys ed25519 [--out FILE]`: an Ed25519 signing key pair as JWK.
 
 import { writeEd25519Jwk } from '../adapters/node-ed25519.js';
-import { ROLES, TENANT_PATTERN } from '../http/api-keys.js';
+import { rolesProblem, TENANT_PATTERN } from '../http/api-keys.js';
 import { base64urlEncode } from '../receipt/base64url.js';
 import { sha256Hex } from '../receipt/hash.js';
 import { generateEd25519Jwk, importEd25519Public } from '../receipt/keys.js';
@@ -30,9 +30,8 @@ async function create(argv: string[], io: CliIo): Promise<number> {
   const role = stringFlag(args, 'role');
   if (tenant === undefined || role === undefined || args.positionals.length > 0) throw new UsageError('`keys create` needs `--tenant T` and `--role R`');
   if (!TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant \`${tenant}\`: letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit`);
-  for (const r of role.split('+')) {
-    if (!(ROLES as readonly string[]).includes(r)) throw new UsageError(`unknown role \`${r}\` (roles: ${ROLES.join(', ')})`);
-  }
+  const problem = rolesProblem(role);
+  if (problem !== undefined) throw new UsageError(problem);
   const key = newApiKey();
   io.out(`api key (shown once, give it to the client): ${key}\n`);
   io.out(`MGE_API_KEYS entry (stores only its hash):   ${await hashedKeyEntry(tenant, role, key)}\n`);

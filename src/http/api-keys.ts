@@ -38,17 +38,29 @@ export function keyId(hash: Uint8Array): string {
   return `key-${hex(hash.subarray(0, 6))}`;
 }
 
-function parseRoles(text: string, entry: number): Role[] {
-  const roles = text.split('+');
-  for (const r of roles) {
+/**
+ * Why a `role[+role]` list is refused, or undefined when it is good: an unknown role, or one
+ * given twice (`admin+admin` says something its writer did not mean).
+ */
+export function rolesProblem(text: string): string | undefined {
+  const seen = new Set<string>();
+  for (const r of text.split('+')) {
     if (!(ROLES as readonly string[]).includes(r)) {
       // A word is quoted (a typo: `cheker`); anything else may be a key written where the role
       // goes, and is not.
       const named = /^[A-Za-z]{1,15}$/.test(r) ? ` \`${r}\`` : ''; // a plain key has 16 or more characters
-      throw new ApiKeySpecError(`MGE_API_KEYS entry ${entry}: unknown role${named} (roles: ${ROLES.join(', ')})`);
+      return `unknown role${named} (roles: ${ROLES.join(', ')})`;
     }
+    if (seen.has(r)) return `role \`${r}\` given twice`;
+    seen.add(r);
   }
-  return roles as Role[];
+  return undefined;
+}
+
+function parseRoles(text: string, entry: number): Role[] {
+  const problem = rolesProblem(text);
+  if (problem !== undefined) throw new ApiKeySpecError(`MGE_API_KEYS entry ${entry}: ${problem}`);
+  return text.split('+') as Role[];
 }
 
 /**

@@ -23,6 +23,7 @@ describe('parseApiKeys', () => {
     await expect(parseApiKeys(`acme:checker:${secret}`)).rejects.toThrow(ApiKeySpecError);
     await expect(parseApiKeys(`acme:checker:${secret}`)).rejects.not.toThrow(secret);
     await expect(parseApiKeys(`acme:root:${KEY_A}`)).rejects.toThrow('unknown role `root`');
+    await expect(parseApiKeys(`acme:checker+auditor+checker:${KEY_A}`)).rejects.toThrow('entry 1: role `checker` given twice');
     await expect(parseApiKeys(`../x:checker:${KEY_A}`)).rejects.toThrow('invalid tenant name');
     await expect(parseApiKeys(`acme:checker:sha256:abc`)).rejects.toThrow('64 hex digits');
     await expect(parseApiKeys(`acme-checker`)).rejects.toThrow('entry 1');

@@ -33,6 +33,7 @@ describe('mge keys create', () => {
   it('refuses bad tenants, roles and missing flags', async () => {
     expect(await run('create', '--tenant', '../x', '--role', 'admin')).toMatchObject({ code: 2 });
     expect((await run('create', '--tenant', 'acme', '--role', 'root')).err).toContain('unknown role `root` (roles: checker, auditor, admin)');
+    expect(await run('create', '--tenant', 'acme', '--role', 'admin+admin')).toMatchObject({ code: 2, err: expect.stringContaining('role `admin` given twice') });
     expect((await run('create', '--tenant', 'acme')).err).toContain('`keys create` needs `--tenant T` and `--role R`');
     expect((await run('nope')).err).toContain('unknown subcommand `nope`');
   });

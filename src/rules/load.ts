@@ -248,8 +248,22 @@ function where(s: Span): string {
 /** The tenant a file belongs to: undefined for the baseline, null (with a diagnostic) when misplaced. */
 function tenantOf(path: string, file: string, diagnostics: Diagnostic[]): string | undefined | null {
   const parts = path.split('/');
-  if (parts[0] !== 'tenants') return undefined;
   const span: Span = { file, line: 1, col: 1 };
+  if (parts[0] !== 'tenants') {
+    // `Tenants/acme/x.yaml` or `team/tenants/acme/x.yaml` reads as tenant rules to a person
+    // and is loaded as global ones: every tenant gets them. Loaded so, but said.
+    const folder = parts.slice(0, -1).find((p) => p.toLowerCase() === 'tenants');
+    if (folder !== undefined) {
+      diagnostics.push({
+        severity: 'warning',
+        code: 'not-a-tenant-folder',
+        message: `\`${file}\` is a global rule file for every tenant: only a folder named \`tenants\` at the top of the rules directory holds tenant rules`,
+        help: `move it to \`tenants/<tenant>/\` to make it one tenant's, or rename \`${folder}\` to say it is global`,
+        span,
+      });
+    }
+    return undefined;
+  }
   if (parts.length < 3) {
     diagnostics.push({
       severity: 'error',

@@ -167,6 +167,20 @@ describe('loadRuleSources', () => {
     expect(r.tenants.get('t')).toEqual([]);
   });
 
+  it('loads a `Tenants/` or nested `tenants/` folder as global rules, with a warning', () => {
+    const r = loadRuleSources([
+      { path: 'Tenants/acme/a.yaml', text: rule('a') },
+      { path: 'team/tenants/acme/b.yaml', text: rule('b') },
+      { path: 'tenants.yaml', text: rule('c') },
+    ]);
+    expect(r.global.map((x) => x.rule_id)).toEqual(['a', 'b', 'c']);
+    expect(r.tenants.size).toBe(0);
+    expect(lines(r.diagnostics)).toEqual([
+      '1:1 warning not-a-tenant-folder: `Tenants/acme/a.yaml` is a global rule file for every tenant: only a folder named `tenants` at the top of the rules directory holds tenant rules | move it to `tenants/<tenant>/` to make it one tenant\'s, or rename `Tenants` to say it is global',
+      '1:1 warning not-a-tenant-folder: `team/tenants/acme/b.yaml` is a global rule file for every tenant: only a folder named `tenants` at the top of the rules directory holds tenant rules | move it to `tenants/<tenant>/` to make it one tenant\'s, or rename `tenants` to say it is global',
+    ]);
+  });
+
   it('validates tenant names and refuses files directly under tenants/', () => {
     const r = loadRuleSources([
       { path: 'tenants/Acme Corp/a.yaml', text: rule('a') },

@@ -15,6 +15,9 @@ export function listWords(words: readonly string[]): string {
   return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
 }
 
+/** Nothing a reader sees: white space, format characters (U+200B, U+FEFF, U+00AD…), controls. */
+const INVISIBLE = /^[\p{White_Space}\p{Cf}\p{Cc}]*$/u;
+
 export class FieldReader {
   readonly diagnostics: Diagnostic[] = [];
 
@@ -39,10 +42,14 @@ export class FieldReader {
     return v.kind === 'string' ? v.value : this.typeError(v, label, 'a string', code);
   }
 
-  /** A clause's message: a string with something in it, as every violation must say why. */
+  /**
+   * A clause's message: a string with something in it, as every violation must say why. Only
+   * spaces and invisible characters (a zero-width space, a BOM, a soft hyphen) is empty too: a
+   * reader of the denial would see nothing.
+   */
   message(v: RawValue, label: string, code = 'invalid-type'): string | undefined {
     const text = this.string(v, label, code);
-    if (text === undefined || text.trim() !== '') return text;
+    if (text === undefined || !INVISIBLE.test(text)) return text;
     this.error(v.span, 'invalid-value', `\`${label}\` is empty, so a denial would not say why`, 'write what the clause is about, or leave the message out to report the expression');
     return undefined;
   }

@@ -28,6 +28,8 @@ describe('normalizeRule: defaults and values', () => {
       '2:38 error invalid-value: `prohibited[0].message` is empty, so a denial would not say why | write what the clause is about, or leave the message out to report the expression',
     ]);
     expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "  "}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:37 error invalid-value: `required[0].message` is empty, so a denial would not say why']);
+    expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "\\u200B\\u00AD\\t"}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:37 error invalid-value: `required[0].message` is empty, so a denial would not say why']);
+    expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "\\u200Bx"}]\n')).toEqual([]);
     expect(errorsOf('rule_id: a\nconditions: [{type: expression, parameters: {expr: "true", message: ""}}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:69 error invalid-value: `parameters.message` is empty, so a denial would not say why']);
   });
 

@@ -277,6 +277,7 @@ class MdcReader {
         this.ruleIdLine(id[1], i, line.indexOf('`') + 1);
         continue;
       }
+      if (!listItem) this.sectionLookalike(line, section, i);
       if (section === 'other') {
         this.description.push({ text: line, line: i });
         // A bullet of it, or a wrapped bullet's later line, that ends in a code span.
@@ -381,6 +382,31 @@ class MdcReader {
       span: this.at(i, 0, line.length),
     });
     return true;
+  }
+
+  /**
+   * A line that is not a heading but reads as a section title: `##Prohibited` (no space after
+   * the `#`s), `**Prohibited:**`, a bare `Prohibited`. The bullets after it stay in the section
+   * above: under the other clause section they would be enforced with the opposite sense
+   * (a review's `##Prohibited` under `## Required` required a `db.drop`), an error; elsewhere
+   * they are description, never enforced, a warning. The title of the section it is in, as a
+   * bold label, says nothing new and passes.
+   */
+  private sectionLookalike(line: string, section: Section, i: number): void {
+    const text = line.trim().replace(/^(?:>[ \t]*)*#*/, '');
+    if (text.length > MAX_DECORATED_TITLE) return;
+    const clause = clauseOf(text.replace(/[*_:\s]+/g, ' ').trim());
+    if (clause === undefined || clause === section) return;
+    const name = SECTION_NAME[clause];
+    const span = this.at(i, 0, line.length);
+    const help = `write the heading \`## ${name}\` on a line of its own (a space after the \`#\`s) to open that section`;
+    if (section === 'other') {
+      this.diagnostics.push({ severity: 'warning', code: 'mdc-section-heading',
+        message: `\`${line.trim()}\` is not a heading, so the bullets under it are description and never enforced`, help, span });
+      return;
+    }
+    this.error(span, 'mdc-section-heading',
+      `\`${line.trim()}\` is not a heading, so the bullets under it stay in \`## ${SECTION_NAME[section]}\` and would be enforced with the opposite sense`, help);
   }
 
   /**

@@ -156,6 +156,24 @@ describe('readMdc', () => {
     expect(r.diagnostics[0].message).toBe('heading `## Prohibited actions` is not `## Prohibited`, so the bullets under it are description and never enforced');
   });
 
+  it('refuses a line that reads as the other section but is not a heading: its bullets would be inverted', () => {
+    // `##Prohibited` is a paragraph in CommonMark: the bullets after it stay under Required.
+    for (const look of ['##Prohibited', '**Prohibited:**', 'Prohibited', '_Prohibited_']) {
+      const r = readMdc(`# T\n## Required\n- tls \`context.tls == true\`\n\n${look}\n- no drops \`action.type == "db.drop"\`\n`, 't.mdc');
+      expect(lines(r.diagnostics), look).toEqual([
+        `5:1 error mdc-section-heading: \`${look}\` is not a heading, so the bullets under it stay in \`## Required\` and would be enforced with the opposite sense | write the heading \`## Prohibited\` on a line of its own (a space after the \`#\`s) to open that section`,
+      ]);
+    }
+    // Outside a clause section the bullets are description: a warning, as for a near heading.
+    expect(lines(readMdc('# T\n**Required:**\n- tls `context.tls == true`\n', 't.mdc').diagnostics)).toEqual([
+      '2:1 warning mdc-section-heading: `**Required:**` is not a heading, so the bullets under it are description and never enforced | write the heading `## Required` on a line of its own (a space after the `#`s) to open that section',
+    ]);
+    // The section's own title as a bold label, and prose that merely starts with the word, pass.
+    for (const fine of ['**Required:**', 'Required for every deploy:']) {
+      expect(readMdc(`# T\n## Required\n${fine}\n- tls \`context.tls == true\`\n`, 't.mdc').diagnostics, fine).toEqual([]);
+    }
+  });
+
   it('reads setext headings: Prohibited/Required over `-` open a section, a title over `=` names the rule', () => {
     const text = 'Title\n=====\n**Rule ID:** `t`\n---\n\nProhibited\n----------\n- No drops `action.type == "db.drop"`\n\nRequired\n--------\n- TLS `context.tls == true`\n';
     const r = readMdc(text, 't.mdc');

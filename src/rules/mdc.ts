@@ -357,6 +357,12 @@ class MdcReader {
     this.diagnostics.push(...yaml.diagnostics);
     const v = yaml.values[0];
     if (!v) return;
+    // Only one list is read: conditions after a `---` would be left out without a word.
+    if (yaml.values.length > 1) {
+      this.error(yaml.values[1].span, 'invalid-type', 'a ```yaml conditions block holds one YAML document; the conditions after its `---` would not be read',
+        'put every condition in the one list, without `---` lines');
+      return;
+    }
     const inner = v.kind === 'map' ? rawGet(v, 'conditions')?.value : v;
     if (inner?.kind !== 'list' || (v.kind === 'map' && v.entries.length !== 1)) {
       this.error(v.span, 'invalid-type', 'a ```yaml conditions block must hold a list of conditions');

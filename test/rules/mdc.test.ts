@@ -156,6 +156,14 @@ describe('readMdc', () => {
     expect(r.diagnostics[0].message).toBe('heading `## Prohibited actions` is not `## Prohibited`, so the bullets under it are description and never enforced');
   });
 
+  it('refuses a conditions block of several YAML documents (the later ones would be dropped)', () => {
+    const text = '# T\n**Rule ID:** `k`\n\n```yaml conditions\n- type: file_access_control\n  parameters: {allowed_paths: ["/w/**"]}\n---\n- type: encryption_required\n  parameters: {algorithms: [AES-256-GCM]}\n```\n';
+    const r = readMdc(text, 't.mdc');
+    expect(lines(r.diagnostics)).toEqual([
+      '8:1 error invalid-type: a ```yaml conditions block holds one YAML document; the conditions after its `---` would not be read | put every condition in the one list, without `---` lines',
+    ]);
+  });
+
   it('refuses a line that reads as the other section but is not a heading: its bullets would be inverted', () => {
     // `##Prohibited` is a paragraph in CommonMark: the bullets after it stay under Required.
     for (const look of ['##Prohibited', '**Prohibited:**', 'Prohibited', '_Prohibited_']) {

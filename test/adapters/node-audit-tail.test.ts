@@ -79,6 +79,7 @@ describe('openNodeAudit: entries after the latest checkpoint', () => {
       ['copy-uncovered', (l) => [...l, l[3]], 'repeats decision `dec-0000000000000000000000000004` of entry 4'],
       ['other-tenant', async (l) => [...l, canonicalize(await signed(decision(9, 'globex')))], 'stored entry 7 (after the latest checkpoint): decision of tenant `globex` in the log of tenant `acme`'],
       ['flipped', (l) => [...l.slice(0, 4), canonicalize({ ...JSON.parse(l[4]), approved: true }), l[5]], 'stored entry 5 (after the latest checkpoint): decision was changed after signing'],
+      ['explained', (l) => [...l.slice(0, 4), canonicalize({ ...JSON.parse(l[4]), explanation: [{ note: 'approved by the CFO' }] }), l[5]], 'stored entry 5 (after the latest checkpoint): decision carries an `explanation`, which is never logged'],
       ['reordered', (l) => { const { approved, ...rest } = JSON.parse(l[4]); return [...l.slice(0, 4), JSON.stringify({ ...rest, approved }), l[5]]; }, 'stored entry 5 (after the latest checkpoint): not in canonical form'],
       ['rule-change', (l) => [...l.slice(0, 5), canonicalize({ ...JSON.parse(l[5]), note: 'x' })], 'stored entry 6 (after the latest checkpoint): rule change entry does not have exactly the SPEC §6 fields'],
     ];

@@ -200,8 +200,16 @@ describe('mge audit verify', () => {
     ['truncated', (l) => l.slice(0, 7), /checkpoint 2 \(tree_size 8\): covers 8 entries but the log has only 7: entries were removed or the log was truncated/],
     ['rewritten-non-canonical', (l) => l.map((x, i) => (i === 0 ? JSON.stringify(JSON.parse(x), null, 1).replace(/\n/g, '') : x)), /entry 1: not in canonical form \(RFC 8785\)/],
     ['forged-rule-change', (l) => l.map((x, i) => (i === 6 ? x.replace('"put"', '"delete"') : x)), /checkpoint 1 \(tree_size 7\): root_hash does not match/],
+    // decision_hash leaves `explanation` out, so only its presence shows it was written in.
+    ['explained', (l) => l.map((x, i) => (i === 8 ? canonicalize({ ...JSON.parse(x), explanation: { note: 'approved by the CFO' } }) : x)), /entry 9: decision carries an `explanation`, which is never logged/],
     ['garbage-line', (l) => [...l, '{"decision_id":"dec-'], /entry 11: not strict JSON/],
   ];
+  it('names a single entry after the last checkpoint as one', async () => {
+    const r = await run('verify', '--data', await tampered('one-after', (l) => l.slice(0, 9)));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('; entry 9 is after the last checkpoint (not covered');
+  });
+
   it.each(cases)('fails on a %s entry in a store, naming it', async (name, edit, message) => {
     const dir = await tampered(name, edit);
     const r = await run('verify', '--data', dir);

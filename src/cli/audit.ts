@@ -116,7 +116,8 @@ function report(io: CliIo, name: string, r: LogReport, unanchored: boolean): boo
     return true;
   }
   if (r.anchoredSize > 0) {
-    io.out(`${line}; entries ${r.anchoredSize + 1}–${r.size} are after the last checkpoint (not covered by a signed root: their removal, or an added rule change, would leave no trace)\n`);
+    const after = r.size === r.anchoredSize + 1 ? `entry ${r.size} is` : `entries ${r.anchoredSize + 1}–${r.size} are`;
+    io.out(`${line}; ${after} after the last checkpoint (not covered by a signed root: their removal, or an added rule change, would leave no trace)\n`);
     return true;
   }
   if (unanchored) {

@@ -17,10 +17,10 @@
 import { writeSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCheckpoint, type Checkpoint } from '../audit/checkpoint.js';
+import { isCheckpoint, tornCheckpointOf, type Checkpoint, type TornCheckpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
 import { AuditStoreError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
-import { syncDir } from './node-new-file.js';
+import { readIfPresent, syncDir } from './node-new-file.js';
 
 /** `<data>/audit/<tenant>/log.jsonl`: each tenant's log. */
 export const AUDIT_DIR = 'audit';
@@ -307,6 +307,11 @@ export class NodeAuditStore implements AuditStore {
 
   async checkpoints(): Promise<Checkpoint[]> {
     return readCheckpointFile(join(this.dir, CHECKPOINTS));
+  }
+
+  async tornCheckpoint(): Promise<TornCheckpoint | undefined> {
+    const text = await readIfPresent(join(this.dir, CHECKPOINTS));
+    return text === undefined ? undefined : tornCheckpointOf(text);
   }
 
   async close(): Promise<void> {

@@ -56,6 +56,9 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsy
     // Ed25519 key has no list of previous keys to give): opened, and said; unless an earlier
     // kept checkpoint verifies under a key it holds, which no rotation leaves (keys move on),
     // but a forger writing a made-up kid does.
+    onTornCheckpoint: (tenant, torn) => logger?.warn('audit log: the checkpoints file ends in a torn line (a crash while writing it), skipped and cut at the next checkpoint', {
+      tenant, characters: torn.length, ...(torn.tree_size !== undefined && torn.root_hash !== undefined ? { tree_size: torn.tree_size, matches_log: true } : { readable: false }),
+    }),
     onUncovered: (tenant, entries, covered) => {
       const warning = uncoveredWarning(entries, covered);
       if (warning !== undefined) logger?.warn(warning, { tenant, entries, covered });

@@ -34,6 +34,33 @@ export function isCheckpoint(v: unknown): v is Checkpoint {
     && typeof o.kid === 'string' && typeof o.signature === 'string';
 }
 
+/**
+ * What a torn last line of a kept checkpoints file still says: the tree size and root it was
+ * written for, where they survived the cut. Such a line is skipped as a crash's debris, but a
+ * root it names is the signer's word on the log: a log changed under it must not pass as if
+ * the line had never been (a review cut the newest line and reordered the entries it covered).
+ */
+export interface TornCheckpoint {
+  tree_size?: number;
+  root_hash?: string;
+  /** The torn line's length in characters. */
+  length: number;
+}
+
+/** The torn last line of a checkpoints file's text (after its last newline, not a whole checkpoint), or undefined. */
+export function tornCheckpointOf(text: string): TornCheckpoint | undefined {
+  const tail = text.slice(text.lastIndexOf('\n') + 1);
+  if (tail === '') return undefined;
+  try {
+    if (isCheckpoint(JSON.parse(tail))) return undefined;
+  } catch {
+    // torn: read what survived below
+  }
+  const size = /"tree_size":(\d{1,15})[,}]/.exec(tail);
+  const root = /"root_hash":"([0-9a-f]{64})"/.exec(tail);
+  return { ...(size ? { tree_size: Number(size[1]) } : {}), ...(root ? { root_hash: root[1] } : {}), length: tail.length };
+}
+
 /** Checks the signature of `cp` with the key its kid names. */
 export function verifyCheckpointSignature(cp: Checkpoint, keys: KeyRing, backend?: CryptoBackend): Promise<SignatureCheck> {
   return verifySignedObject(cp as unknown as Record<string, unknown>, keys, backend);

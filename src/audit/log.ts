@@ -6,7 +6,7 @@ import type { Json } from '../ir/types.js';
 import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
 import { toHex } from '../receipt/hash.js';
 import { canonicalize } from '../receipt/jcs.js';
-import type { Checkpoint } from './checkpoint.js';
+import type { Checkpoint, TornCheckpoint } from './checkpoint.js';
 import { continueAfter } from '../engine/decision-id.js';
 import { DecisionIndex } from './decision-index.js';
 import { leafHash, type Sha256 } from './merkle.js';
@@ -55,6 +55,8 @@ export interface AuditLogOptions {
    * server would sign over it. `mge serve` passes its keys.
    */
   checkCheckpoint?: (cp: Checkpoint, kept: readonly Checkpoint[]) => Promise<string | undefined>;
+  /** Told of a torn last checkpoint line that did not refuse the log (it is cut at the next checkpoint). */
+  onTornCheckpoint?: (tenant: string, torn: TornCheckpoint) => void;
   /**
    * The log must hold at least this many entries: on a reopen after a store failure, those
    * whose appends were answered before it (AuditLogs passes it). Fewer means a file restored
@@ -179,6 +181,11 @@ export class AuditLog {
     // below it could only be cleared as new by reading entries back, one read per append.
     if (log.ids.lastId !== undefined) continueAfter(log.ids.lastId);
     await log.matchLatestCheckpoint(checkpoints, opts.checkCheckpoint);
+    const torn = await store.tornCheckpoint?.();
+    if (torn !== undefined) {
+      await log.matchTornCheckpoint(torn);
+      opts.onTornCheckpoint?.(tenant, torn);
+    }
     if (opts.atLeast !== undefined && log.count < opts.atLeast) {
       throw new AuditStoreError(`tenant \`${tenant}\`: the log holds ${log.count} entries, but this server logged and answered ${opts.atLeast} before its store failed: entries were lost (a file restored from a backup, or cut short); the log is not opened`);
     }
@@ -227,6 +234,22 @@ export class AuditLog {
     }
     if (toHex(await this.tree.root(latest.tree_size)) !== latest.root_hash) {
       throw new AuditStoreError(`${where}: the first ${latest.tree_size} entries no longer hash to the root of the latest checkpoint: the log was changed (\`mge audit verify\` names the checkpoints it no longer matches)`);
+    }
+  }
+
+  /**
+   * A torn last checkpoint line (a crash while it was written) is debris, cut at the next
+   * checkpoint; but a size and root it still shows are the signer's word on the log, so a log
+   * that no longer matches them is refused, as under a whole checkpoint.
+   */
+  private async matchTornCheckpoint(torn: TornCheckpoint): Promise<void> {
+    if (torn.tree_size === undefined || torn.root_hash === undefined) return;
+    const where = `tenant \`${this.tenant}\`: the checkpoints file ends in a torn line (tree size ${torn.tree_size})`;
+    if (torn.tree_size > this.count) {
+      throw new AuditStoreError(`${where}, but the log holds only ${this.count} entries: entries were lost or removed; the log is not opened (\`mge audit verify\` tells more)`);
+    }
+    if (toHex(await this.tree.root(torn.tree_size)) !== torn.root_hash) {
+      throw new AuditStoreError(`${where} whose root the first ${torn.tree_size} entries no longer hash to: the log was changed; the log is not opened (\`mge audit verify\` tells more)`);
     }
   }
 

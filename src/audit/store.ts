@@ -2,7 +2,7 @@
 // proofs; a store only keeps lines. Implementations: memory (src/audit/memory-store.ts), the
 // embedded append-only file (src/adapters/node-audit-store.ts); later PostgreSQL.
 
-import type { Checkpoint } from './checkpoint.js';
+import type { Checkpoint, TornCheckpoint } from './checkpoint.js';
 
 /**
  * Entries are canonical JSON text (RFC 8785), one per entry, without a newline.
@@ -18,6 +18,8 @@ export interface AuditStore {
   read(from: number, count: number): AsyncIterable<string>;
   appendCheckpoint(cp: Checkpoint): Promise<void>;
   checkpoints(): Promise<Checkpoint[]>;
+  /** A store that can be cut mid-write (a file): what a torn last checkpoint line still says. */
+  tornCheckpoint?(): Promise<TornCheckpoint | undefined>;
   close(): Promise<void>;
 }
 

@@ -11,7 +11,7 @@ import { fromHex, toHex } from '../receipt/hash.js';
 import { canonicalize } from '../receipt/jcs.js';
 import type { KeyRing } from '../receipt/keys.js';
 import { verifySignedObject } from '../receipt/signed-object.js';
-import { isCheckpoint, verifyCheckpointSignature } from './checkpoint.js';
+import { isCheckpoint, verifyCheckpointSignature, type TornCheckpoint } from './checkpoint.js';
 import { verifyConsistency } from './merkle.js';
 import { MerkleTree } from './merkle-tree.js';
 
@@ -40,6 +40,8 @@ export interface VerifyLogInput {
   checkpoints: unknown[];
   /** Checkpoints the caller saved elsewhere: each checked on its own, at any size. */
   saved?: unknown[];
+  /** The kept checkpoints file's torn last line: the size and root it still shows must match the log. */
+  torn?: TornCheckpoint;
   keys: KeyRing;
   backend?: CryptoBackend;
 }
@@ -170,6 +172,12 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
       problems.push(`${label}: root_hash does not match the log's first ${cp.tree_size} entries: an entry was changed, removed, reordered or inserted`);
     }
     if (problems.length === before) anchoredSize = Math.max(anchoredSize, cp.tree_size);
+  }
+  const torn = input.torn;
+  if (torn?.tree_size !== undefined && torn.root_hash !== undefined) {
+    const label = `the checkpoints file's torn last line (tree_size ${torn.tree_size})`;
+    if (torn.tree_size > n) problems.push(`${label}: covers ${torn.tree_size} entries but the log has only ${n}: entries were removed or the log was truncated`);
+    else if (toHex(await tree.root(torn.tree_size)) !== torn.root_hash) problems.push(`${label}: root_hash does not match the log's first ${torn.tree_size} entries: an entry was changed, removed, reordered or inserted`);
   }
   return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: all.length, anchoredSize, problems };
 }

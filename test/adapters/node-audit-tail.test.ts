@@ -87,6 +87,35 @@ describe('openNodeAudit: entries after the latest checkpoint', () => {
   });
 });
 
+describe('openNodeAudit: a torn last checkpoint line', () => {
+  /** Keeps the one checkpoint (size 3) torn before its signature, as a crash while writing it would. */
+  async function tornCheckpoint(dir: string): Promise<void> {
+    const file = join(dir, 'audit', 'acme', 'checkpoints.jsonl');
+    const line = (await readFile(file, 'utf8')).trimEnd();
+    await writeFile(file, line.slice(0, line.indexOf('"signature"')));
+  }
+
+  it('opens when what it still shows matches the log, and says so', async () => {
+    const dir = await tampered('torn-cp', (l) => l);
+    await tornCheckpoint(dir);
+    const warnings: Array<[string, Record<string, unknown> | undefined]> = [];
+    const logger = { info: () => undefined, error: () => undefined, warn: (msg: string, f?: Record<string, unknown>) => void warnings.push([msg, f]) };
+    const audit = await openNodeAudit(dir, signer, { logger });
+    expect(await audit.size('acme')).toBe(6);
+    await audit.close();
+    expect(warnings).toContainEqual([expect.stringContaining('the checkpoints file ends in a torn line'), expect.objectContaining({ tenant: 'acme', tree_size: 3, matches_log: true })]);
+  });
+
+  it('refuses a log changed under the size and root it still shows', async () => {
+    const dir = await tampered('torn-cp-swapped', (l) => [l[1], l[0], ...l.slice(2)]);
+    await tornCheckpoint(dir);
+    expect(await opening(dir)).toContain('the checkpoints file ends in a torn line (tree size 3) whose root the first 3 entries no longer hash to: the log was changed');
+    const short = await tampered('torn-cp-short', (l) => l.slice(0, 2));
+    await tornCheckpoint(short);
+    expect(await opening(short)).toContain('the checkpoints file ends in a torn line (tree size 3), but the log holds only 2 entries');
+  });
+});
+
 describe('openNodeAudit: uncovered rule changes', () => {
   it('takes a well-formed one (unsigned: its own after a crash looks the same) and says so in the log', async () => {
     const warnings: Array<[string, Record<string, unknown> | undefined]> = [];

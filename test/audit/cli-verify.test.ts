@@ -291,6 +291,25 @@ describe('mge audit verify', () => {
     expect(whole.err).toContain('checkpoint 3 (tree_size 99)');
   });
 
+  it('checks the size and root a torn last checkpoint line still shows against the log', async () => {
+    const tornOf = async (dir: string): Promise<void> => {
+      const file = join(dir, 'audit', 'acme', 'checkpoints.jsonl');
+      const [first, second] = (await readFile(file, 'utf8')).trimEnd().split('\n');
+      await writeFile(file, `${first}\n${second.slice(0, second.indexOf('"signature"'))}`); // cut before its signature
+    };
+    // Entries 8 and 9 swapped: the whole checkpoint (size 7) still matches, the torn one (size 8) does not.
+    const swapped = await tampered('cp-torn-swapped', (l) => [...l.slice(0, 7), l[8], l[7], ...l.slice(9)]);
+    await tornOf(swapped);
+    const r = await run('verify', '--data', swapped);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('error: tenant `acme`: the checkpoints file\'s torn last line (tree_size 8): root_hash does not match the log\'s first 8 entries: an entry was changed, removed, reordered or inserted\n');
+    const asIs = await tampered('cp-torn', (l) => l);
+    await tornOf(asIs);
+    const ok = await run('verify', '--data', asIs);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('tenant `acme`: note: the checkpoints file ends in a torn line (a crash while writing it), not counted; its tree_size 8 and root_hash match the log\n');
+  });
+
   it('usage errors exit 2', async () => {
     expect((await run()).code).toBe(2);
     expect((await run('verify')).err).toContain('give exactly one of `--data DIR` or `--export FILE`');

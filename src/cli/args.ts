@@ -1,5 +1,5 @@
 // A small flag parser for the `mge` subcommands: `--name value`, `--name=value`, boolean
-// flags, and positionals. Unknown flags are usage errors (exit 2), never ignored.
+// flags, and positionals. Unknown or repeated flags are usage errors (exit 2), never ignored.
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -26,6 +26,8 @@ export function parseArgs(argv: string[], spec: { values?: string[]; booleans?: 
     }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
+    // Given twice, one would silently win (`--role admin --role checker` made a checker key).
+    if (flags.has(name)) throw new UsageError(`\`--${name}\` is given more than once`);
     if (booleans.has(name) && eq < 0) {
       flags.set(name, true);
     } else if (values.has(name)) {

@@ -21,6 +21,9 @@ describe('mge check (SPEC §9)', () => {
     const empty = mge(['check', '--rules', ''], '{"action":"x"}');
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('`--rules` needs a value');
+    const twice = mge(['check', '--explain', '--explain'], '{"action":"x"}');
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('`--explain` is given more than once');
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test/cli/mge.ts'), 'check'], { cwd: root, input: '{"action":"x"}', encoding: 'utf8', env: { ...process.env, MGE_RULES_DIR: '' } });
     expect(r.status).toBe(0); // ./rules, the default
     expect(r.stderr).toBe('');

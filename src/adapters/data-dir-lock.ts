@@ -4,6 +4,7 @@
 // taken over, as PostgreSQL does with postmaster.pid.
 
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { link, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -37,15 +38,30 @@ function parseOwner(text: string): Owner | undefined {
   }
 }
 
-/** Whether `pid` is a running process here (EPERM: it runs, as another user). */
+/**
+ * Whether `pid` is a running process here (EPERM: it runs, as another user). A zombie (killed,
+ * not yet reaped by its parent) answers signal 0 but holds nothing: on Linux its state in
+ * /proc says so (a review's kill -9 and restart was refused while the parent had not reaped).
+ */
 function isRunning(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false; // no /proc (macOS), or it just went: signal 0 said it ran
+  }
+  // `pid (comm) state …`: comm may hold spaces and parentheses, so the state follows the last `)`.
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
 }
 
 /**

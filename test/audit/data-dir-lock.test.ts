@@ -54,6 +54,21 @@ describe('lockDataDir', () => {
     await (await lockDataDir(dir)).release();
   });
 
+  it.skipIf(process.platform !== 'linux')('takes over a lock whose process was killed but not yet reaped (a zombie)', async () => {
+    // The shell starts `sleep 0.05` and becomes `sleep 5`, which never waits: the short sleep
+    // is left a zombie, which still answers signal 0.
+    const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 5']);
+    try {
+      const pid = Number(await new Promise<string>((r) => parent.stdout.once('data', (d: Buffer) => r(d.toString()))));
+      for (let i = 0; i < 100 && !(await readFile(`/proc/${pid}/stat`, 'utf8')).match(/\) Z /); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(() => process.kill(pid, 0)).not.toThrow();
+      await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid, host: hostname(), since: '2026-01-01T00:00:00.000Z' }));
+      await (await lockDataDir(dir)).release();
+    } finally {
+      parent.kill();
+    }
+  });
+
   it('taking over a stale lock never removes a fresh one another server put there since it was read', async () => {
     const stale = JSON.stringify({ pid: await deadPid(), host: hostname(), since: '2026-01-01T00:00:00.000Z' });
     const fresh = JSON.stringify({ pid: process.pid, host: hostname(), since: 'just now' });

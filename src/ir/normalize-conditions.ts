@@ -178,7 +178,9 @@ class Params {
   /**
    * Blocked extensions, lower-cased, each with its leading `.` (`EXE` and `.exe` both mean
    * `.exe`). An extension the path check could never see is refused: empty, containing a path
-   * separator, or ending in a dot or space (those are stripped from the file name first).
+   * separator, or ending in a dot or space (those are stripped from the file name first). So
+   * is one written as a pattern (`*.exe`, `.e?e`: extensions compare literally, so `*.exe`
+   * blocked nothing), or holding white space or a `:` (a stream name is checked apart).
    */
   extensions(name: string): string[] | undefined {
     const v = this.value(name);
@@ -187,9 +189,9 @@ class Params {
     let ok = true;
     const out = list.map(({ value, span }) => {
       const ext = (value.startsWith('.') ? value : '.' + value).toLowerCase();
-      if (ext === '.' || /[/\\\u0000-\u001f]/.test(ext) || /[. ]$/.test(ext)) {
+      if (ext === '.' || /[/\\\u0000-\u001f*?[\]{}:\s]/.test(ext) || /\.$/.test(ext)) {
         this.r.error(span, 'invalid-parameter', `invalid extension \`${value}\` in \`blocked_extensions\``,
-          'write an extension like `.exe`; it must not be empty, contain `/` or `\\`, or end in a dot or space');
+          'write an extension like `.exe`, compared literally: not empty, no pattern characters (`*?[]{}`), no `/`, `\\`, `:` or white space, not ending in a dot');
         ok = false;
       }
       return ext;

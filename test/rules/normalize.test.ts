@@ -228,11 +228,15 @@ describe('normalizeRule: conditions', () => {
       [`3:62 error invalid-glob: invalid glob pattern \`a/[b\` | ${GLOB_HELP}`]],
     ['allowed path glob no path can match', '{type: file_access_control, parameters: {allowed_paths: ["./ws/**"]}}',
       ['3:62 error unmatchable-glob: `./ws/**` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `ws/**`']],
-    ['bad extensions', '{type: file_access_control, parameters: {blocked_extensions: [".", "a/b", "exe.", ""]}}', [
-      '3:67 error invalid-parameter: invalid extension `.` in `blocked_extensions` | write an extension like `.exe`; it must not be empty, contain `/` or `\\`, or end in a dot or space',
-      '3:72 error invalid-parameter: invalid extension `a/b` in `blocked_extensions` | write an extension like `.exe`; it must not be empty, contain `/` or `\\`, or end in a dot or space',
-      '3:79 error invalid-parameter: invalid extension `exe.` in `blocked_extensions` | write an extension like `.exe`; it must not be empty, contain `/` or `\\`, or end in a dot or space',
-      '3:87 error invalid-parameter: invalid extension `` in `blocked_extensions` | write an extension like `.exe`; it must not be empty, contain `/` or `\\`, or end in a dot or space',
+    ['bad extensions', '{type: file_access_control, parameters: {blocked_extensions: [".", "a/b", "exe.", "", "*.exe", " .exe", ".e?e", "exe:x"]}}', [
+      '3:67 error invalid-parameter: invalid extension `.` in `blocked_extensions` | write an extension like `.exe`, compared literally: not empty, no pattern characters (`*?[]{}`), no `/`, `\\`, `:` or white space, not ending in a dot',
+      '3:72 error invalid-parameter: invalid extension `a/b` in `blocked_extensions` | write an extension like `.exe`, compared literally: not empty, no pattern characters (`*?[]{}`), no `/`, `\\`, `:` or white space, not ending in a dot',
+      '3:79 error invalid-parameter: invalid extension `exe.` in `blocked_extensions` | write an extension like `.exe`, compared literally: not empty, no pattern characters (`*?[]{}`), no `/`, `\\`, `:` or white space, not ending in a dot',
+      '3:87 error invalid-parameter: invalid extension `` in `blocked_extensions` | write an extension like `.exe`, compared literally: not empty, no pattern characters (`*?[]{}`), no `/`, `\\`, `:` or white space, not ending in a dot',
+      '3:91 error invalid-parameter: invalid extension `*.exe` in `blocked_extensions` | write an extension like `.exe`, compared literally: not empty, no pattern characters (`*?[]{}`), no `/`, `\\`, `:` or white space, not ending in a dot',
+      '3:100 error invalid-parameter: invalid extension ` .exe` in `blocked_extensions` | write an extension like `.exe`, compared literally: not empty, no pattern characters (`*?[]{}`), no `/`, `\\`, `:` or white space, not ending in a dot',
+      '3:109 error invalid-parameter: invalid extension `.e?e` in `blocked_extensions` | write an extension like `.exe`, compared literally: not empty, no pattern characters (`*?[]{}`), no `/`, `\\`, `:` or white space, not ending in a dot',
+      '3:117 error invalid-parameter: invalid extension `exe:x` in `blocked_extensions` | write an extension like `.exe`, compared literally: not empty, no pattern characters (`*?[]{}`), no `/`, `\\`, `:` or white space, not ending in a dot',
     ]],
     ['parameters that are not a map', '{type: expression, parameters: [x]}', [
       '3:36 error invalid-parameter: `conditions[0].parameters` must be a map, got list',

@@ -203,7 +203,8 @@ function rebuild(p: usize, n: u32): i32 {
 
 /**
  * Does the raw path's last segment (after `/` or `\`), without trailing dots and spaces and
- * lower-cased, end with one of the extensions in the encoded string list?
+ * lower-cased, end with one of the extensions in the encoded string list? So does the part of
+ * the segment before its first `:`, if any (an NTFS stream: `evil.exe::$DATA` is `evil.exe`).
  */
 export function extBlocked(p: usize, n: u32, list: usize): bool {
   let cut: u32 = 0;
@@ -211,9 +212,18 @@ export function extBlocked(p: usize, n: u32, list: usize): bool {
     const b = load<u8>(p + i);
     if (b == 0x2f || b == 0x5c) cut = i + 1;
   }
+  if (nameBlocked(p + cut, n - cut, list)) return true;
+  for (let i: u32 = cut; i < n; i++) {
+    if (load<u8>(p + i) == 0x3a) return nameBlocked(p + cut, i - cut, list);
+  }
+  return false;
+}
+
+/** Does the file name, without trailing dots and spaces and lower-cased, end with a listed extension? */
+function nameBlocked(p: usize, n: u32, list: usize): bool {
   let end = n;
-  while (end > cut && (load<u8>(p + end - 1) == 0x2e || load<u8>(p + end - 1) == 0x20)) end--;
-  caseMap(p + cut, end - cut, false);
+  while (end > 0 && (load<u8>(p + end - 1) == 0x2e || load<u8>(p + end - 1) == 0x20)) end--;
+  caseMap(p, end, false);
   const name = outPtr;
   const nl = outLen;
   const count = listCount(list);

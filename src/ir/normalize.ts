@@ -14,6 +14,11 @@ export const RULE_FIELDS = [
 ] as const;
 
 export const RULE_ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+/**
+ * Ids longer than this are refused (chosen; the SPEC sets no limit): an API rule is kept in a
+ * file named by its id, and a file name has at most 255 bytes (a 240-letter id was a 503).
+ */
+export const MAX_RULE_ID_LENGTH = 128;
 export const RULE_ID_HELP =
   'a rule id starts with a lowercase letter or digit, followed by lowercase letters, digits, `.`, `_` or `-`';
 
@@ -117,6 +122,10 @@ function readRuleId(r: FieldReader, e: RawEntry | undefined, mapSpan: Span): str
   if (id === undefined) return undefined;
   if (!RULE_ID_PATTERN.test(id)) {
     r.error(e.value.span, 'invalid-rule-id', `invalid rule id \`${id}\``, RULE_ID_HELP);
+    return undefined;
+  }
+  if (id.length > MAX_RULE_ID_LENGTH) {
+    r.error(e.value.span, 'invalid-rule-id', `rule id of ${id.length} characters; at most ${MAX_RULE_ID_LENGTH}`, 'an id names the rule in every decision and, added through the API, its file: shorten it');
     return undefined;
   }
   // A decision's `mge.engine` violation means MGE itself failed (fail closed); a rule of that

@@ -22,6 +22,7 @@ import { nodeCheckTurn } from './node-check-turn.js';
 import { loadOrCreateEd25519Key } from './node-ed25519.js';
 import { readRulesDir } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';
+import { mgePackageVersion } from './node-package-version.js';
 import { nodeRuleStore } from './node-rule-store.js';
 import { loadOrCreateSecret, type SecretSource } from './node-secret.js';
 import { startNodeServer } from './node-server.js';
@@ -48,6 +49,7 @@ export interface SidecarConfig {
   watch?: boolean;
   /** Concurrent checks before the server answers 429 (default 4096). */
   maxInflight?: number;
+  /** /openapi.json's `info.version`; default: this package's version (node-package-version.ts). */
   version?: string;
 }
 
@@ -118,7 +120,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const metrics = new ServerMetrics();
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
-    nonceStore, crypto: nodeCryptoBackend, version: cfg.version, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
+    nonceStore, crypto: nodeCryptoBackend, version: cfg.version ?? mgePackageVersion(), preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
     ready: () => readiness.ready(),
   });
 

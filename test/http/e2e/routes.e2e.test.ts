@@ -99,6 +99,9 @@ describe('every route over HTTP', () => {
 
   it('ops: healthz, readyz, metrics, openapi, keys', async () => {
     for (const path of ['/healthz', '/readyz', '/openapi.json', '/api/v1/keys']) await json(await e.fetch(path));
+    // The package's version, however the server was started (npm sets npm_package_version only for `npm start`).
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(((await json(await e.fetch('/openapi.json'))) as { info: { version: string } }).info.version).toBe(pkg.version);
     const metrics = await (await e.fetch('/metrics')).text();
     expect(metrics).toContain('mge_checks_total{tenant="acme",outcome="approved"}');
     for (const key of Object.values(KEYS)) expect(metrics).not.toContain(key);

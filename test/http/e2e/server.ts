@@ -84,7 +84,8 @@ export function spawnServe(opts: { rulesDir: string; dataDir: string; apiKeys?: 
   const entry = new URL('./serve-entry.ts', import.meta.url).pathname;
   const child = spawn(process.execPath, ['--import', 'tsx', entry, '--rules', opts.rulesDir, '--data', opts.dataDir, '--port', '0'], {
     cwd: new URL('../../../', import.meta.url).pathname,
-    env: { ...process.env, MGE_API_KEYS: opts.apiKeys ?? KEY_SPEC, MGE_SECRET_KEY: '', ...opts.env },
+    // Not `npm start`: npm's own variables (npm_package_version…) are not there.
+    env: { ...process.env, npm_package_version: undefined, MGE_API_KEYS: opts.apiKeys ?? KEY_SPEC, MGE_SECRET_KEY: '', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

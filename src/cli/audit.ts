@@ -6,7 +6,7 @@
 // Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS, the data dir's `secret.key` and
 // `ed25519.jwk`, and `--jwks FILE`.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodeCryptoBackend } from '../adapters/node-crypto.js';
@@ -112,8 +112,50 @@ async function verifyFile(file: string, input: Omit<VerifyLogInput, 'lines'>): P
  * removed, reordered or inserted; rule changes unchanged) up to the largest checkpoint that
  * verified: a log no checkpoint covers fails unless `--unanchored` accepts the entries alone.
  */
+/** Entries with the same problem named one by one up to this many; the rest as ranges in one line. */
+const SAME_PROBLEM_SHOWN = 3;
+
+/**
+ * Problems as `error:` lines. The same problem of many entries (every entry of a log checked
+ * under the wrong `--tenant`: 615 lines in a review) is named for the first few, then once
+ * with the ranges of the rest, so nothing is left out and the distinct problems stay visible.
+ */
+function problemLines(problems: readonly string[]): string[] {
+  const byText = new Map<string, number[]>();
+  const out: Array<string | { text: string }> = [];
+  for (const p of problems) {
+    const m = /^entry (\d+): (.*)$/s.exec(p);
+    if (m === null) {
+      out.push(p);
+      continue;
+    }
+    const entries = byText.get(m[2]);
+    if (entries === undefined) byText.set(m[2], [Number(m[1])]);
+    else entries.push(Number(m[1]));
+    if ((entries?.length ?? 1) <= SAME_PROBLEM_SHOWN) out.push(p);
+    else if (entries!.length === SAME_PROBLEM_SHOWN + 1) out.push({ text: m[2] });
+  }
+  return out.map((p) => {
+    if (typeof p === 'string') return p;
+    const rest = byText.get(p.text)!.slice(SAME_PROBLEM_SHOWN);
+    return `${count(rest.length, 'more entry', 'more entries')} (${ranges(rest)}): ${p.text}`;
+  });
+}
+
+/** `[4, 5, 6, 9]` → `4–6, 9`. */
+function ranges(ns: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < ns.length;) {
+    let j = i;
+    while (j + 1 < ns.length && ns[j + 1] === ns[j] + 1) j++;
+    parts.push(j === i ? String(ns[i]) : `${ns[i]}–${ns[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
+}
+
 function report(io: CliIo, name: string, r: LogReport, unanchored: boolean): boolean {
-  for (const p of r.problems) io.err(`error: ${name}: ${p}\n`);
+  for (const p of problemLines(r.problems)) io.err(`error: ${name}: ${p}\n`);
   if (!r.ok) return false;
   const line = `${name}: ok: ${count(r.size, 'entry', 'entries')}, root ${r.root_hash}, ${count(r.checkpoints, 'checkpoint', 'checkpoints')} verified`;
   if (r.size === 0 || r.anchoredSize === r.size) {
@@ -140,6 +182,10 @@ function tenantOf(cps: unknown[]): string | undefined {
   return t?.tenant;
 }
 
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+}
+
 async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, { values: ['data', 'export', 'checkpoint', 'jwks', 'tenant'], booleans: ['unanchored'] });
   const unanchored = args.flags.get('unanchored') === true;
@@ -152,7 +198,14 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   if (saved !== undefined && savedText === undefined) throw new UsageError(`checkpoint file \`${saved}\` does not exist`);
   const savedCps = savedText === undefined ? [] : parseCheckpoints(savedText);
   if (saved !== undefined && savedCps.length === 0) throw new UsageError(`checkpoint file \`${saved}\` holds no checkpoint`);
+  if (dataDir !== undefined && !isDirectory(dataDir)) throw new UsageError(`data directory \`${dataDir}\` does not exist or is not a directory`);
   const keys = await keyRing(dataDir, stringFlag(args, 'jwks'));
+  // Said before "no keys": a wrong --data (its `audit/` folder, say) has none either, and that
+  // message sent a review looking for a secret instead of the right directory.
+  if (dataDir !== undefined && !isDirectory(join(dataDir, AUDIT_DIR))) {
+    io.err(`error: no audit log under \`${join(dataDir, AUDIT_DIR)}\`: give the directory \`mge serve --data\` was given (it holds \`${AUDIT_DIR}/\`)\n`);
+    return 1;
+  }
   if (keys.size === 0) {
     io.err('error: no keys to verify signatures with: set MGE_SECRET_KEY, give `--jwks FILE`, or use a data dir that holds its keys\n');
     return 2;

@@ -204,6 +204,19 @@ describe('mge audit verify', () => {
     ['explained', (l) => l.map((x, i) => (i === 8 ? canonicalize({ ...JSON.parse(x), explanation: { note: 'approved by the CFO' } }) : x)), /entry 9: decision carries an `explanation`, which is never logged/],
     ['garbage-line', (l) => [...l, '{"decision_id":"dec-'], /entry 11: not strict JSON/],
   ];
+  it('names the same problem of many entries for the first three, then once with the ranges of the rest', async () => {
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      const r = await run('verify', '--export', exportFile, '--tenant', 'globex', '--unanchored');
+      expect(r.code).toBe(1);
+      const name = `export \`${exportFile}\``;
+      const problem = 'decision of tenant `acme` in the log of tenant `globex`';
+      expect(r.err).toBe([1, 2, 3].map((n) => `error: ${name}: entry ${n}: ${problem}\n`).join('') + `error: ${name}: 6 more entries (4–6, 8–10): ${problem}\n`);
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
+  });
+
   it('names a single entry after the last checkpoint as one', async () => {
     const r = await run('verify', '--data', await tampered('one-after', (l) => l.slice(0, 9)));
     expect(r.code).toBe(0);
@@ -252,6 +265,11 @@ describe('mge audit verify', () => {
     const none = await run('verify', '--export', exportFile);
     expect(none.code).toBe(2);
     expect(none.err).toContain('no keys to verify signatures with');
+    // A wrong --data is named as such, not as missing keys (it has none either).
+    const nowhere = await run('verify', '--data', join(base, 'no-such-dir'));
+    expect(nowhere).toMatchObject({ code: 2, err: expect.stringContaining(`data directory \`${join(base, 'no-such-dir')}\` does not exist or is not a directory`) });
+    const inner = await run('verify', '--data', join(clean, 'audit'));
+    expect(inner).toMatchObject({ code: 1, err: `error: no audit log under \`${join(clean, 'audit', 'audit')}\`: give the directory \`mge serve --data\` was given (it holds \`audit/\`)\n` });
     const ed = await createSigner({ ed25519: { privateJwk: ED_JWK } });
     const jwks = join(base, 'jwks.json');
     await writeFile(jwks, JSON.stringify(ed.jwks()));

@@ -179,9 +179,7 @@ function readScope(r: FieldReader, v: RawValue): { scope?: Scope } | undefined {
 
 /** `globs`: a list of path globs, or Cursor's comma-separated string (`"*.ts, src/**"`). */
 function readGlobs(r: FieldReader, v: RawValue): string[] | undefined {
-  const list = v.kind === 'string'
-    ? v.value.split(',').map((g) => ({ value: g.trim(), span: v.span })).filter((g) => g.value !== '')
-    : r.stringList(v, 'globs');
+  const list = v.kind === 'string' ? commaSeparated(v) : r.stringList(v, 'globs');
   if (!list) return undefined;
   if (list.length === 0) {
     r.error(v.span, 'never-applies', '`globs` is empty, so the rule never applies',
@@ -189,6 +187,27 @@ function readGlobs(r: FieldReader, v: RawValue): string[] | undefined {
     return undefined;
   }
   return checkGlobs(r, list, 'path') ? unique(list.map((g) => g.value)) : undefined;
+}
+
+/** The parts of a comma-separated string, each with the span it is written at (a bad glob is pointed at, not the whole string). */
+function commaSeparated(v: Extract<RawValue, { kind: 'string' }>): Array<{ value: string; span: Span }> {
+  const parts: Array<{ value: string; span: Span }> = [];
+  let start = 0;
+  for (const piece of v.value.split(',')) {
+    const lead = piece.length - piece.trimStart().length;
+    const value = piece.trim();
+    if (value !== '') parts.push({ value, span: partSpan(v, start + lead, start + lead + value.length) });
+    start += piece.length + 1;
+  }
+  return parts;
+}
+
+/** Where value characters `[from, to)` of a string are written: exact where the reader says, else from its first character on one line. */
+function partSpan(v: Extract<RawValue, { kind: 'string' }>, from: number, to: number): Span {
+  if (v.textAt) return v.textAt(from, to);
+  const s = v.textStart;
+  if (s === undefined || (v.span.endLine !== undefined && v.span.endLine !== s.line)) return v.span;
+  return { file: s.file, line: s.line, col: s.col + from, endLine: s.line, endCol: s.col + to };
 }
 
 /** A prohibited (`when`) or required (`check`) clause; the message defaults to the expression. */

@@ -147,6 +147,10 @@ describe('normalizeRule: diagnostics, whole message, help and place', () => {
       `2:24 error invalid-glob: invalid glob pattern \`db.[x\` | ${GLOB_HELP}`,
       `3:18 error invalid-glob: invalid glob pattern \`src/[z-a]\` | ${GLOB_HELP}`,
     ]],
+    ['a comma-separated globs string: each bad pattern pointed at where it is written', 'rule_id: a\nglobs: "src/**, ./lib/*.js,a//b"\nprohibited: [{when: "true"}]\n', [
+      '2:17 error unmatchable-glob: `./lib/*.js` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `lib/*.js`',
+      '2:28 error unmatchable-glob: `a//b` can never match: paths are normalized before matching (`\\` → `/`, no `.`, `..` or empty segments, no trailing `/`) | write `a/b`',
+    ]],
     ['a rule id MGE keeps for its own denials', 'rule_id: mge.engine\nprohibited: [{when: "true"}]\n',
       ["1:10 error reserved-rule-id: rule id `mge.engine` is reserved: ids starting with `mge.` name MGE's own denials (`mge.engine`: an internal failure) | choose another id"]],
     ['path globs that can never match a normalized path, and braces', 'rule_id: a\napplies_to: {actions: ["db.{read,write}"]}\nglobs: ["./src/**", "src//x", "src/**/", "", "../x/**", "src/**/*.{ts"]\nprohibited: [{when: "true"}]\n', [

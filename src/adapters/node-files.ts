@@ -16,14 +16,18 @@ import { formatOf, type RuleSource } from '../rules/load.js';
 /** A rules directory that cannot be read as intended; the message names the path. */
 export class RulesDirError extends Error {
   override readonly name = 'RulesDirError';
-  constructor(message: string, readonly file?: string, readonly at?: { line: number; col: number }) {
+  constructor(message: string, readonly file?: string, readonly at?: { line: number; col: number }, readonly severity: 'error' | 'warning' = 'error') {
     super(message);
   }
 }
 
+/** A rule id line or field, as an MDC or YAML rule begins: a README.md that has one was likely meant as a rule. */
+const READS_AS_RULE = /^\s*(?:\*\*Rule[ _-]?ID:?\*\*|rule_id\s*:)/im;
+
 /**
  * Told of each file or folder that cannot be read, instead of stopping at the first (`mge lint`
- * names them all, with the rest of its findings); without it the first one throws.
+ * names them all, with the rest of its findings); without it the first one throws. Also told,
+ * as a warning, of a folder's README.md that reads as a rule: it is skipped as documentation.
  */
 export type UnreadableReport = (err: RulesDirError) => void;
 
@@ -72,6 +76,8 @@ async function walkEntry(root: string, path: string, full: string, e: Dirent, ou
   } else if (isRuleFile(e.name)) {
     if (!target.isFile()) throw new RulesDirError(`\`${full}\` has a rule file's name but is not a readable file`, full);
     out.push({ path, text: await readRuleFile(full) });
+  } else if (report !== undefined && target.isFile() && e.name.toLowerCase() === 'readme.md' && READS_AS_RULE.test(await readFile(full, 'utf8').catch(() => ''))) {
+    report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but a folder's README.md is documentation and is never loaded`, full, undefined, 'warning'));
   }
 }
 

@@ -115,12 +115,13 @@ async function lintPath(path: string): Promise<LintTarget> {
   return { diagnostics: parsed.diagnostics, texts: new Map([[path, text]]), files: 1, rules: parsed.rules.length };
 }
 
-/** A rule file or folder that cannot be read, as a finding: where it is bad when that is known. */
+/** A rule file or folder that cannot be read (or a README.md that reads as a rule), as a finding: where it is bad when that is known. */
 function unreadableDiagnostic(err: RulesDirError): Diagnostic {
-  return {
-    severity: 'error', code: 'unreadable-file', message: err.message,
-    span: { file: err.file ?? '', line: err.at?.line ?? 1, col: err.at?.col ?? 1 },
-  };
+  const span = { file: err.file ?? '', line: err.at?.line ?? 1, col: err.at?.col ?? 1 };
+  if (err.severity === 'warning') {
+    return { severity: 'warning', code: 'readme-rule', message: err.message, help: 'give it another name (`db-access.md`) to have it loaded, or drop the rule id to keep it documentation', span };
+  }
+  return { severity: 'error', code: 'unreadable-file', message: err.message, span };
 }
 
 function summary(errors: number, warnings: number, files: number, rules: number): string {

@@ -80,6 +80,23 @@ describe('mge lint', () => {
     }
   });
 
+  it('warns of a README.md that reads as a rule: it is skipped as documentation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mge-readme-rule-'));
+    writeFileSync(join(dir, 'README.md'), '# No drops\n**Rule ID:** `no-drop`\n## Prohibited\n- no drops `action.type == "db.drop"`\n');
+    writeFileSync(join(dir, 'kept.yaml'), 'rule_id: kept\nprohibited: [{when: "true"}]\n');
+    try {
+      const r = await run([dir]);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`${join(dir, 'README.md')}:1:1: warning: \`${join(dir, 'README.md')}\` reads as a rule (it names a rule id), but a folder's README.md is documentation and is never loaded`);
+      expect(r.err).toBe('0 errors, 1 warning (1 file, 1 valid rule)\n');
+      // A README that is documentation says nothing.
+      writeFileSync(join(dir, 'README.md'), '# Rules here\nEach file holds one rule; see `rule_id` in the docs.\n');
+      expect(await run([dir])).toMatchObject({ code: 0, out: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 on usage errors, with the message on stderr', async () => {
     expect(await run([])).toEqual({ code: 2, out: '', err: 'mge lint: no PATH given\nusage: mge lint [--strict] PATH…\n' });
     expect(await run(['--strikt', FIX])).toEqual({

@@ -6,11 +6,13 @@
 
 /**
  * The deepest nesting the text could have: flow brackets (outside quotes and comments) plus,
- * per line, its indentation and its compact `- ` markers.
+ * per line, its indentation and its compact `- ` markers; and `tooDeepAt`, the offset where it
+ * first went past `limit` (-1 if it never did), for the diagnostic to point at.
  */
-export function estimateYamlDepth(text: string): number {
+export function estimateYamlDepth(text: string, limit = Infinity): { depth: number; tooDeepAt: number } {
   let flow = 0;
   let deepest = 0;
+  let tooDeepAt = -1;
   let lineStart = true;
   let block = 0;
   for (let i = 0; i < text.length; i++) {
@@ -30,8 +32,10 @@ export function estimateYamlDepth(text: string): number {
     else if (c === '[' || c === '{') flow++;
     else if ((c === ']' || c === '}') && flow > 0) flow--;
     deepest = Math.max(deepest, flow + block);
+    if (tooDeepAt < 0 && deepest > limit) tooDeepAt = i;
   }
-  return Math.max(deepest, flow + block);
+  const depth = Math.max(deepest, flow + block);
+  return { depth, tooDeepAt: tooDeepAt < 0 && depth > limit ? text.length : tooDeepAt };
 }
 
 function skipQuoted(text: string, at: number): number {

@@ -19,10 +19,10 @@ export function readYaml(text: string, file: string, firstLine = 1): ReadResult 
   const lines = new LineIndex(text, file, firstLine);
   const diagnostics: Diagnostic[] = [];
   const values: RawValue[] = [];
-  const depth = estimateYamlDepth(text);
-  if (depth > MAX_YAML_DEPTH) {
+  const { tooDeepAt } = estimateYamlDepth(text, MAX_YAML_DEPTH);
+  if (tooDeepAt >= 0) {
     const message = `nesting deeper than ${MAX_YAML_DEPTH} levels (indentation and brackets count)`;
-    return { values: [], diagnostics: [{ severity: 'error', code: 'yaml-syntax', message, span: lines.span(0) }] };
+    return { values: [], diagnostics: [{ severity: 'error', code: 'yaml-syntax', message, span: lines.span(tooDeepAt) }] };
   }
   // uniqueKeys off: the package compares every key with every earlier one (quadratic: 5000 keys
   // took seconds); the Converter finds duplicates with a set instead.

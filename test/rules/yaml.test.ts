@@ -94,10 +94,13 @@ describe('readYaml', () => {
   });
 
   it('refuses deep nesting before the yaml package recurses (repeated: a second overflow crashed Node)', () => {
-    const deep = ['['.repeat(5000), '- '.repeat(3000) + 'x', '{a: '.repeat(3000), '['.repeat(5000)];
-    for (const text of deep) {
+    // Pointed at where the nesting first goes past the limit (the 129th bracket; the content
+    // after 3 000 compact `- ` markers).
+    const deep: Array<[string, number]> = [['['.repeat(5000), 129], ['- '.repeat(3000) + 'x', 6001], ['{a: '.repeat(3000), 513], ['x:\n  ' + '['.repeat(5000), 129]];
+    for (const [text, col] of deep) {
+      const line = text.startsWith('x:') ? 2 : 1;
       expect(lines(readYaml(text, 'r.yaml').diagnostics)).toEqual([
-        `1:1 error yaml-syntax: nesting deeper than ${MAX_YAML_DEPTH} levels (indentation and brackets count)`,
+        `${line}:${col} error yaml-syntax: nesting deeper than ${MAX_YAML_DEPTH} levels (indentation and brackets count)`,
       ]);
     }
     const ok = '['.repeat(MAX_YAML_DEPTH) + ']'.repeat(MAX_YAML_DEPTH);

@@ -14,10 +14,10 @@ import type { Diagnostic } from '../ir/types.js';
  */
 export function formatDiagnostic(d: Diagnostic, sourceText?: string): string {
   const { file, line, col } = d.span;
-  const out = [`${file}:${line}:${col}: ${d.severity}: ${d.message}`];
+  const out = [`${file}:${line}:${col}: ${d.severity}: ${named(d.message)}`];
   const snippet = sourceText === undefined ? undefined : caretLines(d, sourceText);
   if (snippet) out.push(...snippet);
-  if (d.help) out.push(`  = help: ${d.help}`);
+  if (d.help) out.push(`  = help: ${named(d.help)}`);
   return out.join('\n');
 }
 
@@ -51,6 +51,15 @@ function caretLines(d: Diagnostic, text: string): string[] | undefined {
   // Keep tabs so the caret lines up under a tab-indented source line.
   const pad = src.slice(0, start).replace(/[^\t]/g, ' ');
   return [`  ${num} | ${visible(src)}`, `  ${gutter} | ${pad}${'^'.repeat(width)}`];
+}
+
+/**
+ * A message quotes what it refers to, which may hold control characters (a NUL or an ESC in an
+ * expression: an ESC sequence would be run by the terminal); each is shown as `U+001B`.
+ */
+function named(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
 }
 
 /** Control characters would garble a terminal; show them as `?`, keeping every column. */

@@ -29,4 +29,9 @@ describe('formatDiagnostic', () => {
     expect(formatDiagnostic(multi, 'x\n'.repeat(9) + 'abc\n')).toBe('f:10:2: error: unknown field `catgory`\n  10 | abc\n     |  ^');
     expect(formatDiagnostic({ ...point, span: { file: 'f', line: 9, col: 1 } }, 'one line')).toBe('f:9:1: error: unknown field `catgory`');
   });
+
+  it('shows control characters a message quotes by name, never raw (an ESC would reach the terminal)', () => {
+    const quoted = { ...d, message: 'unexpected character `\u001b`', help: 'a NUL `\u0000` or a C1 `\u009b` here' };
+    expect(formatDiagnostic(quoted)).toBe('rules/db.yaml:2:1: error: unexpected character `U+001B`\n  = help: a NUL `U+0000` or a C1 `U+009B` here');
+  });
 });

@@ -11,7 +11,7 @@ import {
   DETAIL_IP, DETAIL_NONE, EK_DIVISION_BY_ZERO, EK_INVALID_ARGUMENT, EK_NOT_BOOLEAN,
   EK_NOT_FINITE, EK_OPERAND_TYPE, I_CANDS, I_CAND_OFF, I_FIELDS, I_HEADER, RULE_ENTRY_SIZE,
   RULE_FLAG_ENABLED, R_APPLY, R_HEADER, R_STATUS, R_VIOL, R_VIOL_OFF, ST_BAD_CODE, ST_BAD_INPUT,
-  ST_NOT_LOADED, ST_OK, ST_OVER_BUDGET, ST_RESULT_FULL, ST_STACK, T_BOOL, T_LIST, T_NUM, T_STR,
+  ST_NOT_LOADED, ST_OK, ST_OVER_BUDGET, ST_RESULT_FULL, ST_STACK, T_BOOL, T_LIST, T_NULL, T_NUM, T_STR,
   VIOL_SIZE,
 } from './format';
 import { alloc, bytesCmp, die, growInPlace, resultPtr, scratchReset } from './mem';
@@ -520,16 +520,14 @@ function runRule(entry: u32): void {
         const list = constAt(u32op(pc));
         pc += 4;
         const a = slot(sp - 1);
-        let r = false;
-        if (slotType(a) == T_STR) {
-          // A path that cannot be normalized counts as matching: scopes err toward applying.
-          if (normPath(slotPtr(a), slotLen(a)) >= 0) r = true;
-          else {
-            chargeList(list);
-            const m = globAnyOf(outPtr, outLen, list);
-            if (m < 0) die(ST_BAD_CODE);
-            r = m == 1;
-          }
+        // No path (missing or null): the rule is not about files. Any other path that is not
+        // a string, or that cannot be normalized, counts as matching: scopes err toward applying.
+        let r = slotType(a) != T_NULL;
+        if (slotType(a) == T_STR && normPath(slotPtr(a), slotLen(a)) < 0) {
+          chargeList(list);
+          const m = globAnyOf(outPtr, outLen, list);
+          if (m < 0) die(ST_BAD_CODE);
+          r = m == 1;
         }
         setBool(a, r);
         break;

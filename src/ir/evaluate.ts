@@ -234,11 +234,12 @@ function applies(p: PreparedRule, req: CheckRequest, env: EvaluationEnv): { appl
   if (p.actions && !p.actions.some((a) => (chargeAction(a.pattern, type, env), scopeMatch(a.glob, type)))) return { applies: false };
   if (p.globs) {
     const path = req.action['path'];
-    if (typeof path !== 'string') return { applies: false };
-    const norm = normalizePath(path);
-    // A path that cannot be normalized counts as matching (docs/semantics.md "Scope").
-    if (norm.ok) chargeList(rule.globs!, norm.path, env);
-    if (norm.ok && !p.globs.some((g) => scopeMatch(g, norm.path))) return { applies: false };
+    // No path: the rule is not about files. A path that is not a string, or that cannot be
+    // normalized, counts as matching (docs/semantics.md "Scope": scopes err toward applying).
+    if (path === undefined || path === null) return { applies: false };
+    const norm = typeof path === 'string' ? normalizePath(path) : undefined;
+    if (norm?.ok) chargeList(rule.globs!, norm.path, env);
+    if (norm?.ok && !p.globs.some((g) => scopeMatch(g, norm.path))) return { applies: false };
   }
   if (when) {
     const r = evaluateClause(when.expr, req, env);

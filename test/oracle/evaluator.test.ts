@@ -33,9 +33,11 @@ describe('applicability', () => {
     expect(run([scoped(['src/**/*.ts'])], write).applicable).toEqual(['a']);
     expect(run([scoped(['src/**/*.ts'])], request({ type: 'x', path: 'src\\.\\app\\\\main.ts' })).applicable).toEqual(['a']);
     expect(run([scoped(['docs/**'])], write).applicable).toEqual([]);
-    // Missing or non-string path: no match. Not normalizable: counts as matching.
+    // Missing or null path: no match. Not a string, or not normalizable: counts as matching.
     expect(run([scoped(['**'])], request({ type: 'x' })).applicable).toEqual([]);
-    expect(run([scoped(['**'])], request({ type: 'x', path: 7 })).applicable).toEqual([]);
+    expect(run([scoped(['**'])], request({ type: 'x', path: null })).applicable).toEqual([]);
+    expect(run([scoped(['docs/**'])], request({ type: 'x', path: 7 })).applicable).toEqual(['a']);
+    expect(run([scoped(['docs/**'])], request({ type: 'x', path: ['docs/a'] })).applicable).toEqual(['a']);
     expect(run([scoped(['docs/**'])], request({ type: 'x', path: '../etc/passwd' })).applicable).toEqual(['a']);
     expect(run([scoped(['docs/**'])], request({ type: 'x', path: 'a\u0000' })).applicable).toEqual(['a']);
   });

@@ -228,7 +228,10 @@ export function unmatchableGlob(pattern: string, mode: GlobMode): UnmatchableGlo
       help: 'list each alternative as a pattern of its own, e.g. `src/**/*.ts` and `src/**/*.tsx`; a brace meant as a character is written as a class, `[{]`',
     };
   }
-  if (mode === 'action') return undefined;
+  if (mode === 'action') {
+    // Only `"type": ""` would match: a scope that reads as "every action" and is almost none.
+    return pattern === '' ? { message: 'an empty pattern matches only an empty action type', help: 'write an action type glob such as `db.*` (`*` for every action), or remove it' } : undefined;
+  }
   if (pattern === '') return { message: 'an empty pattern matches no path', help: 'write a pattern such as `src/**`, or remove it' };
   const normal = normalizePath(masked);
   if (!normal.ok) {

@@ -143,6 +143,9 @@ describe('normalizeRule: diagnostics, whole message, help and place', () => {
       ['2:8 error never-applies: `globs` is empty, so the rule never applies | list path globs like `src/**`, or remove `globs`']],
     ['unknown scope field', 'rule_id: a\napplies_to: {action: ["x"]}\nprohibited: [{when: "true"}]\n',
       ['2:14 error unknown-field: unknown field `action` in `applies_to` | did you mean `actions`?']],
+    ['an empty action pattern (it matches only `"type": ""`)', 'rule_id: a\napplies_to: {actions: ["db.*", ""]}\nprohibited: [{when: "true"}]\n', [
+      '2:32 error unmatchable-glob: an empty pattern matches only an empty action type | write an action type glob such as `db.*` (`*` for every action), or remove it',
+    ]],
     ['invalid globs, action and path mode', 'rule_id: a\napplies_to: {actions: ["db.[x"]}\nglobs: ["ok/**", "src/[z-a]"]\nprohibited: [{when: "true"}]\n', [
       `2:24 error invalid-glob: invalid glob pattern \`db.[x\` | ${GLOB_HELP}`,
       `3:18 error invalid-glob: invalid glob pattern \`src/[z-a]\` | ${GLOB_HELP}`,

@@ -74,7 +74,15 @@ class MdcReader {
    * it is not closed.
    */
   private frontMatter(): { map: RawEntry[] | null; bodyStart: number } | null {
-    if (this.lines[0]?.trimEnd() !== '---') return { map: [], bodyStart: 0 };
+    if (this.lines[0]?.trimEnd() !== '---') {
+      // Blank lines before it make a `---` block Markdown (a rule line), not front matter: its
+      // fields (rule_id…) would be missed with only "missing rule_id" to say why.
+      const first = this.lines.findIndex((l) => l.trim() !== '');
+      if (first > 0 && this.lines[first].trimEnd() === '---' && this.lines.some((l, i) => i > first && /^[A-Za-z_]+\s*:/.test(l))) {
+        this.diagnostics.push({ severity: 'warning', code: 'mdc-front-matter', message: 'this `---` is not front matter: front matter starts on the first line of the file', help: 'remove the blank lines above it', span: this.at(first, 0, 3) });
+      }
+      return { map: [], bodyStart: 0 };
+    }
     const end = this.lines.findIndex((l, i) => i > 0 && /^(---|\.\.\.)\s*$/.test(l));
     if (end < 0) {
       this.error(this.at(0, 0), 'mdc-front-matter', 'front matter is not closed', 'end it with a line `---`');
@@ -356,7 +364,13 @@ class MdcReader {
     const yaml = readYaml(this.lines.slice(open + 1, close).join('\n') + '\n', this.file, open + 2);
     this.diagnostics.push(...yaml.diagnostics);
     const v = yaml.values[0];
-    if (!v) return;
+    if (!v) {
+      // Likely conditions lost in an edit: the rule would load without them.
+      if (yaml.diagnostics.length === 0) {
+        this.diagnostics.push({ severity: 'warning', code: 'mdc-empty-conditions', message: 'this ```yaml conditions block holds no conditions', help: 'list conditions in it, or remove the block', span: keySpan });
+      }
+      return;
+    }
     // Only one list is read: conditions after a `---` would be left out without a word.
     if (yaml.values.length > 1) {
       this.error(yaml.values[1].span, 'invalid-type', 'a ```yaml conditions block holds one YAML document; the conditions after its `---` would not be read',

@@ -156,6 +156,16 @@ describe('readMdc', () => {
     expect(r.diagnostics[0].message).toBe('heading `## Prohibited actions` is not `## Prohibited`, so the bullets under it are description and never enforced');
   });
 
+  it('warns of a front matter block that does not start on the first line', () => {
+    const r = readMdc('\n---\nrule_id: fm\n---\n# T\n## Prohibited\n- x `true`\n', 't.mdc');
+    expect(lines(r.diagnostics)[0]).toBe('2:1 warning mdc-front-matter: this `---` is not front matter: front matter starts on the first line of the file | remove the blank lines above it');
+  });
+
+  it('warns of an empty conditions block', () => {
+    const r = readMdc('# T\n**Rule ID:** `k`\n## Required\n- tls `context.tls == true`\n\n```yaml conditions\n```\n', 't.mdc');
+    expect(lines(r.diagnostics)).toEqual(['6:1 warning mdc-empty-conditions: this ```yaml conditions block holds no conditions | list conditions in it, or remove the block']);
+  });
+
   it('refuses a conditions block of several YAML documents (the later ones would be dropped)', () => {
     const text = '# T\n**Rule ID:** `k`\n\n```yaml conditions\n- type: file_access_control\n  parameters: {allowed_paths: ["/w/**"]}\n---\n- type: encryption_required\n  parameters: {algorithms: [AES-256-GCM]}\n```\n';
     const r = readMdc(text, 't.mdc');

@@ -32,6 +32,11 @@ async function create(argv: string[], io: CliIo): Promise<number> {
   if (!TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant \`${tenant}\`: letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit`);
   const problem = rolesProblem(role);
   if (problem !== undefined) throw new UsageError(problem);
+  // Tenant folders (`rules/tenants/<tenant>/`) are lower case, so that a case-insensitive file
+  // system cannot mix two tenants up: such a tenant can have API rules, not file rules.
+  if (tenant !== tenant.toLowerCase()) {
+    io.err(`mge keys: note: tenant \`${tenant}\` has upper-case letters: it can have rules through the API, but not in a \`tenants/${tenant}/\` folder (tenant folders are lower case)\n`);
+  }
   const key = newApiKey();
   io.out(`api key (shown once, give it to the client): ${key}\n`);
   io.out(`MGE_API_KEYS entry (stores only its hash):   ${await hashedKeyEntry(tenant, role, key)}\n`);

@@ -277,11 +277,16 @@ function tenantOf(path: string, file: string, diagnostics: Diagnostic[]): string
   // Also a name a tenant can have (API keys, `mge check --tenant`: at most 64 characters): a
   // folder no key can reach holds rules nobody is checked against (a 70-letter one passed lint).
   if (RULE_ID_PATTERN.test(parts[1]) && TENANT_PATTERN.test(parts[1])) return parts[1];
+  // A key's tenant may have upper-case letters; its folder may not (a case-insensitive file
+  // system would mix `Acme` and `acme` up), so say how such a tenant gets rules.
+  const upper = TENANT_PATTERN.test(parts[1]) && RULE_ID_PATTERN.test(parts[1].toLowerCase());
   diagnostics.push({
     severity: 'error',
     code: 'invalid-tenant',
     message: `invalid tenant name \`${parts[1]}\``,
-    help: `${RULE_ID_HELP.replace('a rule id', 'a tenant name')}, at most 64 characters`,
+    help: upper
+      ? 'tenant folders are lower case, so that a case-insensitive file system cannot mix two tenants up; a tenant with upper-case letters can have rules through the API (PUT /api/v1/rules/:id), not in a folder'
+      : `${RULE_ID_HELP.replace('a rule id', 'a tenant name')}, at most 64 characters`,
     span,
   });
   return null;

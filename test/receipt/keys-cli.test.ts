@@ -30,6 +30,13 @@ describe('mge keys create', () => {
     expect(again.out).not.toContain(key);
   });
 
+  it('notes that a tenant with upper-case letters cannot have a rules folder', async () => {
+    const upper = await run('create', '--tenant', 'Acme', '--role', 'checker');
+    expect(upper.code).toBe(0);
+    expect(upper.err).toBe('mge keys: note: tenant `Acme` has upper-case letters: it can have rules through the API, but not in a `tenants/Acme/` folder (tenant folders are lower case)\n');
+    expect((await run('create', '--tenant', 'acme', '--role', 'checker')).err).toBe('');
+  });
+
   it('refuses bad tenants, roles and missing flags', async () => {
     expect(await run('create', '--tenant', '../x', '--role', 'admin')).toMatchObject({ code: 2 });
     expect((await run('create', '--tenant', 'acme', '--role', 'root')).err).toContain('unknown role `root` (roles: checker, auditor, admin)');

@@ -196,5 +196,9 @@ describe('loadRuleSources', () => {
     const named = loadRuleSources([{ path: `tenants/${'b'.repeat(64)}/a.yaml`, text: rule('a') }, { path: `tenants/${'c'.repeat(65)}/b.yaml`, text: rule('b') }]);
     expect([...named.tenants.keys()]).toEqual(['b'.repeat(64)]);
     expect(named.diagnostics.map((d) => d.code)).toEqual(['invalid-tenant']);
+    // A key may name tenant `Acme`; its folder cannot, and the help says how it gets rules.
+    expect(lines(loadRuleSources([{ path: 'tenants/Acme/a.yaml', text: rule('a') }]).diagnostics)).toEqual([
+      '1:1 error invalid-tenant: invalid tenant name `Acme` | tenant folders are lower case, so that a case-insensitive file system cannot mix two tenants up; a tenant with upper-case letters can have rules through the API (PUT /api/v1/rules/:id), not in a folder',
+    ]);
   });
 });

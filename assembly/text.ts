@@ -203,8 +203,8 @@ function rebuild(p: usize, n: u32): i32 {
 
 /**
  * Does the raw path's last segment (after `/` or `\`), without trailing dots and spaces and
- * lower-cased, end with one of the extensions in the encoded string list? So does the part of
- * the segment before its first `:`, if any (an NTFS stream: `evil.exe::$DATA` is `evil.exe`).
+ * lower-cased, end with one of the extensions in the encoded string list? So does each part of
+ * it between colons, if any (NTFS streams: `evil.exe::$DATA`, `C:evil.exe:s` write `evil.exe`).
  */
 export function extBlocked(p: usize, n: u32, list: usize): bool {
   let cut: u32 = 0;
@@ -213,8 +213,14 @@ export function extBlocked(p: usize, n: u32, list: usize): bool {
     if (b == 0x2f || b == 0x5c) cut = i + 1;
   }
   if (nameBlocked(p + cut, n - cut, list)) return true;
-  for (let i: u32 = cut; i < n; i++) {
-    if (load<u8>(p + i) == 0x3a) return nameBlocked(p + cut, i - cut, list);
+  let from = cut;
+  let colons = false;
+  for (let i: u32 = cut; i <= n; i++) {
+    if (i < n && load<u8>(p + i) != 0x3a) continue;
+    if (i == n && !colons) break;
+    colons = true;
+    if (nameBlocked(p + from, i - from, list)) return true;
+    from = i + 1;
   }
   return false;
 }

@@ -110,10 +110,10 @@ function hasControl(s: string): boolean {
 export function blockedExtension(path: string, blocked: readonly string[]): string | undefined {
   const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
   const segment = path.slice(cut + 1);
-  const name = segment.replace(/[. ]+$/, '').toLowerCase();
-  // On NTFS `evil.exe::$DATA` and `evil.exe:stream` write to `evil.exe`: the name before a
-  // colon is checked too (elsewhere such a name is merely blocked as well: the stricter side).
-  const colon = segment.indexOf(':');
-  const stream = colon < 0 ? undefined : segment.slice(0, colon).replace(/[. ]+$/, '').toLowerCase();
-  return blocked.find((ext) => name.endsWith(ext) || (stream !== undefined && stream.endsWith(ext)));
+  // On NTFS `evil.exe::$DATA`, `evil.exe:stream` and `C:evil.exe::$DATA` write to `evil.exe`:
+  // every part between colons is checked too (elsewhere such a name is merely blocked as
+  // well: the stricter side).
+  const names = segment.includes(':') ? [segment, ...segment.split(':')] : [segment];
+  const cleaned = names.map((n) => n.replace(/[. ]+$/, '').toLowerCase());
+  return blocked.find((ext) => cleaned.some((n) => n.endsWith(ext)));
 }

@@ -285,7 +285,7 @@ class MdcReader {
         this.ruleIdLine(id[1], i, line.indexOf('`') + 1);
         continue;
       }
-      if (!listItem) this.sectionLookalike(line, section, i);
+      if (!htmlLine) this.sectionLookalike(line, section, i, listItem);
       if (section === 'other') {
         this.description.push({ text: line, line: i });
         // A bullet of it, or a wrapped bullet's later line, that ends in a code span.
@@ -391,8 +391,7 @@ class MdcReader {
    * description: a typo must not silently disable clauses, so lint says so.
    */
   private nearClauseHeading(line: string, title: string, i: number): boolean {
-    const word = title.replace(/[*_:`]/g, '').trim().split(/\s+/)[0] ?? '';
-    const near = ['Prohibited', 'Required'].find((w) => word.toLowerCase().startsWith(w.slice(0, 7).toLowerCase()) || editDistance(word, w) <= 2);
+    const near = nearClauseName(title.replace(/[*_:`]/g, '').trim().split(/\s+/)[0] ?? '');
     if (near === undefined) return false;
     this.diagnostics.push({
       severity: 'warning',
@@ -405,28 +404,43 @@ class MdcReader {
   }
 
   /**
-   * A line that is not a heading but reads as a section title: `##Prohibited` (no space after
-   * the `#`s), `**Prohibited:**`, a bare `Prohibited`. The bullets after it stay in the section
-   * above: under the other clause section they would be enforced with the opposite sense
-   * (a review's `##Prohibited` under `## Required` required a `db.drop`), an error; elsewhere
-   * they are description, never enforced, a warning. The title of the section it is in, as a
-   * bold label, says nothing new and passes.
+   * A paragraph that is not a heading but reads as a section title, with bullets under it:
+   * `##Prohibited` (no space after the `#`s), `**Prohibited:**`, `Prohibited actions:`, a
+   * typo (`Prohibitted`), or a list item used as a label (`- **Prohibited:**` over nested
+   * bullets). The bullets stay in the section above: under the other clause section they
+   * would be enforced with the opposite sense (a review's `##Prohibited` under `## Required`
+   * required a `db.drop`), an error; elsewhere they are description, a warning. Only a short
+   * paragraph of its own counts (a wrapped line ending in "required" is prose), and the
+   * title of the section it is in, as a label, says nothing new.
    */
-  private sectionLookalike(line: string, section: Section, i: number): void {
-    const text = line.trim().replace(/^(?:>[ \t]*)*#*/, '');
-    if (text.length > MAX_DECORATED_TITLE) return;
-    const clause = clauseOf(text.replace(/[*_:\s]+/g, ' ').trim());
-    if (clause === undefined || clause === section) return;
-    const name = SECTION_NAME[clause];
-    const span = this.at(i, 0, line.length);
-    const help = `write the heading \`## ${name}\` on a line of its own (a space after the \`#\`s) to open that section`;
+  private sectionLookalike(line: string, section: Section, i: number, listItem: RegExpExecArray | null): void {
+    const prev = this.lines[i - 1];
+    if (prev !== undefined && prev.trim() !== '' && headingOf(prev) === undefined && !listItem) return; // inside a paragraph
+    if (!listItem && indentOf(line) >= 4) return; // indented code or a wrapped item line
+    // A title is short; a long line is prose, and is not scanned (the patterns below stay linear).
+    if (line.length > MAX_DECORATED_TITLE) return;
+    const text = (listItem ? listItem[3] : line.trim().replace(/^(?:>[ \t]*)*(?:\\?#)*/, ''))
+      .replace(/[\p{Cf}*_`\\#]/gu, '').replace(/[\s:.\-–—]+$/u, '').trim();
+    const words = text.split(/\s+/);
+    if (text === '' || words.length > 3) return;
+    const near = nearClauseName(words[0]);
+    if (near === undefined || near.toLowerCase() === section) return;
+    // Bullets must follow; a label item heads nested ones (any other item is a clause of its own).
+    let k = i + 1;
+    while (k < this.lines.length && this.lines[k].trim() === '') k++;
+    const next = this.lines[k];
+    if (next === undefined || !BULLET.test(next) || (listItem && indentOf(next) <= indentOf(line))) return;
+    const start = line.length - line.trimStart().length;
+    const span = this.at(i, start, line.length - start);
+    const shown = line.trim();
+    const help = `write the heading \`## ${near}\` on a line of its own (a space after the \`#\`s) to open that section`;
     if (section === 'other') {
       this.diagnostics.push({ severity: 'warning', code: 'mdc-section-heading',
-        message: `\`${line.trim()}\` is not a heading, so the bullets under it are description and never enforced`, help, span });
+        message: `\`${shown}\` is not a heading, so the bullets under it are description and never enforced`, help, span });
       return;
     }
     this.error(span, 'mdc-section-heading',
-      `\`${line.trim()}\` is not a heading, so the bullets under it stay in \`## ${SECTION_NAME[section]}\` and would be enforced with the opposite sense`, help);
+      `\`${shown}\` is not a heading, so the bullets under it stay in \`## ${SECTION_NAME[section]}\` and would be enforced with the opposite sense`, help);
   }
 
   /**
@@ -692,6 +706,11 @@ function htmlClauseHeading(line: string): string | undefined {
 }
 
 /** The clause section a heading's text names (`Prohibited`, `**Required**`, …) as it renders, if any. */
+/** The clause section a word reads as, typos and all (`Prohibitted`, `Requirements`), or undefined. */
+function nearClauseName(word: string): 'Prohibited' | 'Required' | undefined {
+  return (['Prohibited', 'Required'] as const).find((w) => word.toLowerCase().startsWith(w.slice(0, 7).toLowerCase()) || editDistance(word, w) <= 2);
+}
+
 function clauseOf(title: string): 'prohibited' | 'required' | undefined {
   const plain = plainTitle(title);
   return CLAUSE_TITLE.test(plain) ? (plain.toLowerCase() as 'prohibited' | 'required') : undefined;

@@ -192,6 +192,25 @@ describe('readMdc', () => {
     }
   });
 
+  it('catches the look-alike in its other forms, a label item over nested bullets among them', () => {
+    const under = (look: string): string[] => readMdc(`# T\n## Required\n- tls \`context.tls == true\`\n\n${look}\n  - no drops \`action.type == "db.drop"\`\n`, 't.mdc')
+      .diagnostics.filter((d) => d.severity === 'error').map((d) => d.code);
+    for (const look of ['- **Prohibited:**', '**Prohibited actions:**', 'Prohibited actions:', '**Prohibited** actions', 'Prohibited.', 'Prohibited -', '**Prohibitted:**', '#Prohibited#', '\\#\\#Prohibited', 'Prohibited\u200b']) {
+      expect(under(look), look).toEqual(['mdc-section-heading']);
+    }
+  });
+
+  it('leaves prose alone: a wrapped line, a paragraph\'s later line, a longer sentence, no bullets after, HTML', () => {
+    const texts = [
+      '# B\n## Prohibited\n- Restoring over production without the sign-off that is always\n  required\n- x `action.type == "x"`\n',
+      '# B\n## Prohibited\n- x `action.type == "x"`\n\nThe following is not\nrequired\n- y `action.type == "y"`\n',
+      '# B\n## Prohibited\n- x `action.type == "x"`\n\nRequired reading for every operator:\n- y `action.type == "y"`\n',
+      '# B\n## Prohibited\n- x `action.type == "x"`\n\nRequired\n\nMore prose.\n',
+      '# B\n## Prohibited\n- x `action.type == "x"`\n\n<div>\nRequired\n</div>\n\n- y `action.type == "y"`\n',
+    ];
+    for (const text of texts) expect(readMdc(text, 't.mdc').diagnostics.filter((d) => d.code === 'mdc-section-heading'), text).toEqual([]);
+  });
+
   it('reads setext headings: Prohibited/Required over `-` open a section, a title over `=` names the rule', () => {
     const text = 'Title\n=====\n**Rule ID:** `t`\n---\n\nProhibited\n----------\n- No drops `action.type == "db.drop"`\n\nRequired\n--------\n- TLS `context.tls == true`\n';
     const r = readMdc(text, 't.mdc');

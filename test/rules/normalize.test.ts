@@ -118,8 +118,8 @@ describe('normalizeRule: diagnostics, whole message, help and place', () => {
       ['1:1 error missing-field: missing required field `rule_id` | every rule needs a unique `rule_id`, like `db-access-control`']],
     ['bad rule id', 'rule_id: Db Access\nprohibited: [{when: "true"}]\n',
       ['1:10 error invalid-rule-id: invalid rule id `Db Access` | a rule id starts with a lowercase letter or digit, followed by lowercase letters, digits, `.`, `_` or `-`']],
-    ['rule id too long (an API rule is a file named by it)', `rule_id: ${'a'.repeat(129)}\nprohibited: [{when: "true"}]\n`,
-      ['1:10 error invalid-rule-id: rule id of 129 characters; at most 128 | an id names the rule in every decision and, added through the API, its file: shorten it']],
+    ['rule id too long (an API rule is a file named by it)', `rule_id: ${'a'.repeat(201)}\nprohibited: [{when: "true"}]\n`,
+      ['1:10 error invalid-rule-id: rule id of 201 characters; at most 200 | an id names the rule in every decision and, added through the API, its file: shorten it']],
     ['rule id of the wrong type', 'rule_id: 12\nprohibited: [{when: "true"}]\n',
       ['1:10 error invalid-type: `rule_id` must be a string, got number']],
     ['field types', 'rule_id: a\nname: [x]\nenabled: "yes"\nadvisory: [1]\nprohibited: [{when: "true"}]\n', [

@@ -230,9 +230,13 @@ export function unmatchableGlob(pattern: string, mode: GlobMode): UnmatchableGlo
   }
   if (mode === 'action') {
     // Only `"type": ""` would match: a scope that reads as "every action" and is almost none.
-    return pattern === '' ? { message: 'an empty pattern matches only an empty action type', help: 'write an action type glob such as `db.*` (`*` for every action), or remove it' } : undefined;
+    if (pattern === '') return { message: 'an empty pattern matches only an empty action type', help: 'write an action type glob such as `db.*` (`*` for every action), or remove it' };
+    // `"db.* "`: a typo that makes a deny rule apply to nothing (action types hold no such space).
+    if (pattern.trim() !== pattern) return { message: `\`${pattern}\` begins or ends with white space, which no action type does`, help: `write \`${pattern.trim()}\`` };
+    return undefined;
   }
   if (pattern === '') return { message: 'an empty pattern matches no path', help: 'write a pattern such as `src/**`, or remove it' };
+  if (pattern.trim() === '') return { message: 'a pattern of only white space matches no path anyone means', help: 'write a pattern such as `src/**`, or remove it' };
   const normal = normalizePath(masked);
   if (!normal.ok) {
     return {

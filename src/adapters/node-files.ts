@@ -21,8 +21,24 @@ export class RulesDirError extends Error {
   }
 }
 
-/** A rule id line or field, as an MDC or YAML rule begins: a README.md that has one was likely meant as a rule. */
-const READS_AS_RULE = /^\s*(?:\*\*Rule[ _-]?ID:?\*\*|rule_id\s*:)/im;
+/**
+ * The line (1-based) where a README.md names its rule id as a rule file would, or undefined:
+ * a `**Rule ID:**` line outside code blocks, or `rule_id:` in front matter on its first line.
+ * An example in a code block is documentation (a review's README showing the format warned).
+ */
+function ruleIdLineOf(text: string): number | undefined {
+  const lines = text.split(/\r?\n/);
+  if (lines[0]?.trim() === '---') {
+    for (let i = 1; i < lines.length && lines[i].trim() !== '---'; i++) if (/^rule_id\s*:/.test(lines[i])) return i + 1;
+  }
+  let fence: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const marker = /^ {0,3}(`{3,}|~{3,})/.exec(lines[i])?.[1];
+    if (marker !== undefined && (fence === undefined || marker.startsWith(fence))) fence = fence === undefined ? marker : undefined;
+    else if (fence === undefined && /^\s*\*\*Rule[ _-]?ID:?\*\*/i.test(lines[i])) return i + 1;
+  }
+  return undefined;
+}
 
 /**
  * Told of each file or folder that cannot be read, instead of stopping at the first (`mge lint`
@@ -76,8 +92,9 @@ async function walkEntry(root: string, path: string, full: string, e: Dirent, ou
   } else if (isRuleFile(e.name)) {
     if (!target.isFile()) throw new RulesDirError(`\`${full}\` has a rule file's name but is not a readable file`, full);
     out.push({ path, text: await readRuleFile(full) });
-  } else if (report !== undefined && target.isFile() && e.name.toLowerCase() === 'readme.md' && READS_AS_RULE.test(await readFile(full, 'utf8').catch(() => ''))) {
-    report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but a folder's README.md is documentation and is never loaded`, full, undefined, 'warning'));
+  } else if (report !== undefined && target.isFile() && e.name.toLowerCase() === 'readme.md') {
+    const line = ruleIdLineOf(await readFile(full, 'utf8').catch(() => ''));
+    if (line !== undefined) report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but a folder's README.md is documentation and is never loaded`, full, { line, col: 1 }, 'warning'));
   }
 }
 

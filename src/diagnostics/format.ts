@@ -54,12 +54,12 @@ function caretLines(d: Diagnostic, text: string): string[] | undefined {
 }
 
 /**
- * A message quotes what it refers to, which may hold control characters (a NUL or an ESC in an
- * expression: an ESC sequence would be run by the terminal); each is shown as `U+001B`.
+ * A message quotes what it refers to, which may hold control or format characters: an ESC
+ * sequence would be run by the terminal, a newline would start what reads as another
+ * diagnostic, a right-to-left override would reorder the line. Each is shown as `U+001B`.
  */
 function named(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+  return s.replace(/[\p{Cc}\p{Cf}]/gu, (c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
 }
 
 /** Control characters would garble a terminal; show them as `?`, keeping every column. */

@@ -33,5 +33,8 @@ describe('formatDiagnostic', () => {
   it('shows control characters a message quotes by name, never raw (an ESC would reach the terminal)', () => {
     const quoted = { ...d, message: 'unexpected character `\u001b`', help: 'a NUL `\u0000` or a C1 `\u009b` here' };
     expect(formatDiagnostic(quoted)).toBe('rules/db.yaml:2:1: error: unexpected character `U+001B`\n  = help: a NUL `U+0000` or a C1 `U+009B` here');
+    // A newline would start what reads as another diagnostic; a bidi override would reorder the line.
+    const key = { ...d, message: 'unknown field `bad\nrules/x.yaml:1:1: error: fake\u202e`', help: undefined };
+    expect(formatDiagnostic(key)).toBe('rules/db.yaml:2:1: error: unknown field `badU+000Arules/x.yaml:1:1: error: fakeU+202E`');
   });
 });

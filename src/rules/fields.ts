@@ -15,8 +15,11 @@ export function listWords(words: readonly string[]): string {
   return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
 }
 
-/** Nothing a reader sees: white space, format characters (U+200B, U+FEFF, U+00AD…), controls. */
-const INVISIBLE = /^[\p{White_Space}\p{Cf}\p{Cc}]*$/u;
+/**
+ * Nothing a reader sees: white space, format characters (U+200B, U+FEFF, U+00AD…), controls,
+ * default-ignorable code points (U+3164, U+115F, U+034F, U+FE0F…) and the blank braille cell.
+ */
+const INVISIBLE = /^[\p{White_Space}\p{Cf}\p{Cc}\p{Default_Ignorable_Code_Point}\u2800]*$/u;
 
 export class FieldReader {
   readonly diagnostics: Diagnostic[] = [];

@@ -29,6 +29,7 @@ describe('normalizeRule: defaults and values', () => {
     ]);
     expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "  "}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:37 error invalid-value: `required[0].message` is empty, so a denial would not say why']);
     expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "\\u200B\\u00AD\\t"}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:37 error invalid-value: `required[0].message` is empty, so a denial would not say why']);
+    expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "\\u3164\\u2800\\u115F\\u034F\\uFE0F"}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:37 error invalid-value: `required[0].message` is empty, so a denial would not say why']);
     expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "\\u200Bx"}]\n')).toEqual([]);
     expect(errorsOf('rule_id: a\nconditions: [{type: expression, parameters: {expr: "true", message: ""}}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:69 error invalid-value: `parameters.message` is empty, so a denial would not say why']);
   });

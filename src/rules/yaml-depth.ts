@@ -15,27 +15,38 @@ export function estimateYamlDepth(text: string, limit = Infinity): { depth: numb
   let tooDeepAt = -1;
   let lineStart = true;
   let block = 0;
+  let markers = false; // compact `- ` / `? ` / `: ` markers on this line, content or not
+  const count = (at: number): void => {
+    deepest = Math.max(deepest, flow + block);
+    if (tooDeepAt < 0 && deepest > limit) tooDeepAt = at;
+  };
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === '\n') {
+      // Markers alone on a line (`- - - -`) nest as deep as with content after them.
+      if (lineStart && markers) count(i);
       lineStart = true;
+      markers = false;
       block = 0;
       continue;
     }
     if (lineStart) {
       if (c === ' ' || c === '\t') { block++; continue; }
-      if ((c === '-' || c === '?' || c === ':') && (text[i + 1] === ' ' || text[i + 1] === '\t')) { block++; i++; continue; }
+      if (c === '\r') continue;
+      if ((c === '-' || c === '?' || c === ':') && (text[i + 1] === ' ' || text[i + 1] === '\t')) { block++; markers = true; i++; continue; }
       lineStart = false;
+      // A comment line is no content: its indentation nests nothing.
+      if (c === '#' && !markers) { i = skipToEol(text, i) - 1; continue; }
     }
+    const at = i;
     if (c === '"' || c === "'") i = skipQuoted(text, i);
-    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]))) i = skipToEol(text, i) - 1;
+    else if (c === '#' && /\s/.test(text[i - 1])) { i = skipToEol(text, i) - 1; continue; }
     else if (c === '[' || c === '{') flow++;
     else if ((c === ']' || c === '}') && flow > 0) flow--;
-    deepest = Math.max(deepest, flow + block);
-    if (tooDeepAt < 0 && deepest > limit) tooDeepAt = i;
+    count(at);
   }
-  const depth = Math.max(deepest, flow + block);
-  return { depth, tooDeepAt: tooDeepAt < 0 && depth > limit ? text.length : tooDeepAt };
+  if (lineStart && markers) count(text.length);
+  return { depth: deepest, tooDeepAt };
 }
 
 function skipQuoted(text: string, at: number): number {

@@ -107,6 +107,19 @@ describe('readYaml', () => {
     expect(readYaml(ok, 'r.yaml').diagnostics).toEqual([]);
   });
 
+  it('counts markers alone on a line, but not the indentation of comments or blank lines', () => {
+    // `- - - …` with nothing after is as deep as with content (the package recurses on it).
+    expect(lines(readYaml('a: 1\n' + '- '.repeat(200) + '\nb: 2\n', 'r.yaml').diagnostics)).toEqual([
+      `2:401 error yaml-syntax: nesting deeper than ${MAX_YAML_DEPTH} levels (indentation and brackets count)`,
+    ]);
+    const shallow = `a:\n${' '.repeat(300)}# a comment indented far\nb: 1\n${' '.repeat(300)}`;
+    expect(readYaml(shallow, 'r.yaml').diagnostics).toEqual([]);
+    // Pointed at the bracket that goes too deep, not at the end of a string after it.
+    expect(lines(readYaml('['.repeat(129) + '"abc"]', 'r.yaml').diagnostics)).toEqual([
+      `1:129 error yaml-syntax: nesting deeper than ${MAX_YAML_DEPTH} levels (indentation and brackets count)`,
+    ]);
+  });
+
   it('does not count brackets inside quotes or comments towards the depth', () => {
     const text = `a: "${'['.repeat(300)}"\nb: '${'{'.repeat(300)}'\n# ${'['.repeat(300)}\n`;
     expect(readYaml(text, 'r.yaml').diagnostics).toEqual([]);

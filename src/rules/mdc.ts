@@ -78,7 +78,9 @@ class MdcReader {
       // Blank lines before it make a `---` block Markdown (a rule line), not front matter: its
       // fields (rule_id…) would be missed with only "missing rule_id" to say why.
       const first = this.lines.findIndex((l) => l.trim() !== '');
-      if (first > 0 && this.lines[first].trimEnd() === '---' && this.lines.some((l, i) => i > first && /^[A-Za-z_]+\s*:/.test(l))) {
+      const close = first < 0 ? -1 : this.lines.findIndex((l, i) => i > first && l.trim() === '---');
+      const block = this.lines.slice(first + 1, close < 0 ? first + 1 : close);
+      if ((first > 0 || this.lines[0] !== '---') && this.lines[first]?.trim() === '---' && block.some((l) => /^\s*rule_id\s*:/.test(l))) {
         this.diagnostics.push({ severity: 'warning', code: 'mdc-front-matter', message: 'this `---` is not front matter: front matter starts on the first line of the file', help: 'remove the blank lines above it', span: this.at(first, 0, 3) });
       }
       return { map: [], bodyStart: 0 };

@@ -159,6 +159,10 @@ describe('readMdc', () => {
   it('warns of a front matter block that does not start on the first line', () => {
     const r = readMdc('\n---\nrule_id: fm\n---\n# T\n## Prohibited\n- x `true`\n', 't.mdc');
     expect(lines(r.diagnostics)[0]).toBe('2:1 warning mdc-front-matter: this `---` is not front matter: front matter starts on the first line of the file | remove the blank lines above it');
+    expect(lines(readMdc(' ---\nrule_id: fm\n---\n# T\n', 't.mdc').diagnostics)[0]).toContain('1:1 warning mdc-front-matter: this `---` is not front matter');
+    // A rule line after a blank line, over prose with a colon, is no front matter anyone meant.
+    const prose = readMdc('\n---\n# T\n**Rule ID:** `t`\nNote: prose.\n## Prohibited\n- x `true`\n', 't.mdc');
+    expect(prose.diagnostics.filter((d) => d.code === 'mdc-front-matter')).toEqual([]);
   });
 
   it('warns of an empty conditions block', () => {

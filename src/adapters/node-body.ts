@@ -8,9 +8,13 @@ import type { PreReadBody } from '../http/body.js';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
-/** @example createServer(withPreReadBody(getRequestListener(app.fetch), 64 * 1024)) */
-export function withPreReadBody(listener: Listener, maxBytes: number): Listener {
+/**
+ * `maxBytes`: the body limit of the request's route (the verify route takes a whole decision).
+ * @example createServer(withPreReadBody(getRequestListener(app.fetch), () => 64 * 1024))
+ */
+export function withPreReadBody(listener: Listener, maxBytesFor: (req: IncomingMessage) => number): Listener {
   return (req, res) => {
+    const maxBytes = maxBytesFor(req);
     const declared = Number(req.headers['content-length'] ?? NaN);
     // Nothing to read, or a declared size the app refuses from the header alone.
     if (req.method === 'GET' || req.method === 'HEAD' || declared > maxBytes || declared === 0) return listener(req, res);

@@ -7,6 +7,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BadRequest, HttpProblem, InternalError, problemBody, problemResponse, RequestTimeout } from '../http/problem.js';
+import { VERIFY_MAX_BYTES, VERIFY_PATH } from '../http/body.js';
+import { DEFAULT_JSON_LIMITS } from '../json/strict-parse.js';
 import { rawHeader, withPreReadBody } from './node-body.js';
 
 export interface NodeServerOptions {
@@ -50,7 +52,11 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
     alone(p.status);
     return problemResponse(p);
   };
-  const listener = withPreReadBody(getRequestListener(fetch, { errorHandler }), opts.maxBodyBytes ?? 64 * 1024);
+  // Each route's own limit: the app answers 413 past it, from the bytes kept here (limit + 1).
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_JSON_LIMITS.maxBytes;
+  const verifyMax = Math.max(maxBody, VERIFY_MAX_BYTES);
+  const bodyLimit = (req: { url?: string }): number => (req.url === VERIFY_PATH || req.url?.startsWith(`${VERIFY_PATH}?`) ? verifyMax : maxBody);
+  const listener = withPreReadBody(getRequestListener(fetch, { errorHandler }), bodyLimit);
   const requestTimeout = opts.requestTimeoutMs ?? 30_000;
   // Node looks for requests past their time every `connectionsCheckingInterval` (30 s by
   // default, so a stalled upload held its socket for up to a minute).

@@ -4,7 +4,7 @@
 // buffer more than the limit.
 
 import type { Json } from '../ir/types.js';
-import { JsonInputError, parseStrictJson, type JsonLimits } from '../json/strict-parse.js';
+import { JsonInputError, jsonLimits, parseStrictJson, type JsonLimits } from '../json/strict-parse.js';
 import { decodeUtf8 } from '../json/utf8.js';
 import { BadRequest, PayloadTooLarge, RequestTimeout, UnsupportedMediaType } from './problem.js';
 
@@ -137,6 +137,24 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
   }
   return out;
 }
+
+/** The verify route's path: its body holds a whole decision, with limits of its own (verifyLimits). */
+export const VERIFY_PATH = '/api/v1/receipts/verify';
+
+/**
+ * What `POST /api/v1/receipts/verify` reads. Its body holds a decision the server issued,
+ * which the check-request limits of SPEC §2 do not bound: a warning per applicable rule, a
+ * rule's long message (a review's approved decision with 1 100 warnings, 133 KB, was refused
+ * 413, and one with a 9 000-byte message 400, so the action it approved could never run).
+ * Up to 1 MiB in all, strings and lists as long as that; four more levels than a check (the
+ * decision's own, and an `explanation` of the request's values).
+ */
+export function verifyLimits(limits: JsonLimits): JsonLimits {
+  const maxBytes = Math.max(limits.maxBytes, VERIFY_MAX_BYTES);
+  return jsonLimits({ maxBytes, maxStringBytes: maxBytes, maxArrayItems: Math.max(limits.maxArrayItems, maxBytes), maxDepth: limits.maxDepth + 4 });
+}
+
+export const VERIFY_MAX_BYTES = 1024 * 1024;
 
 /**
  * A JSON body under every limit of SPEC §2: 415 unless JSON, 413 past `maxBytes`, 400 for

@@ -58,3 +58,17 @@ describe('startNodeServer: a request body that never arrives whole', () => {
     expect(r.answer.endsWith(body)).toBe(true);
   });
 });
+
+describe('startNodeServer: each route\'s body limit', () => {
+  it('keeps up to 1 MiB of a chunked body for the verify route (a whole decision), 64 KiB + 1 for the others', async () => {
+    const body = JSON.stringify({ pad: 'x'.repeat(300_000) });
+    // Chunked, so no declared length decides it: what the adapter keeps is what the app reads.
+    const kept = async (path: string): Promise<number> => {
+      const head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`;
+      const r = await exchange(`${head}${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`, true);
+      return Number(/content-length: (\d+)/i.exec(r.answer)?.[1]);
+    };
+    expect(await kept('/api/v1/receipts/verify')).toBe(body.length);
+    expect(await kept('/api/v1/governance/check')).toBe(64 * 1024 + 1); // the app answers 413 from these
+  });
+});

@@ -28,6 +28,18 @@ describe('POST /api/v1/receipts/verify', () => {
     expect(await verify(KEYS.acmeChecker, { decision: d, action: ACTION })).toEqual({ status: 200, json: { valid: false, reason: 'replayed' } });
   });
 
+  it('takes a whole decision, however many warnings and however long their messages: not a check request\'s limits', async () => {
+    const { receipt: _r, ...unsigned } = await decide(KEYS.acmeChecker);
+    // A warn rule's 9 000-byte message, and a warning for each of 1 100 rules (a review's decision of 133 KB).
+    const warnings = Array.from({ length: 1100 }, (_, i) => ({ rule_id: `w${String(i).padStart(4, '0')}`, clause: 'prohibited[0]', code: 'prohibited', message: i === 0 ? 'W'.repeat(9000) : 'warned' }));
+    const big = await h.deps.signer.sign({ ...unsigned, warnings } as unknown as Decision);
+    expect(JSON.stringify({ decision: big, action: ACTION }).length).toBeGreaterThan(64 * 1024);
+    expect(await verify(KEYS.acmeChecker, { decision: big, action: ACTION })).toEqual({ status: 200, json: { valid: true } });
+    // Its own limit still holds: past 1 MiB, 413.
+    const huge = await h.call('POST', VERIFY, { key: KEYS.acmeChecker, raw: JSON.stringify({ decision: big, action: ACTION, pad: 'x'.repeat(1024 * 1024) }) });
+    expect(huge.status).toBe(413);
+  });
+
   it('names each failure, without consuming the nonce', async () => {
     const d = await decide(KEYS.acmeChecker);
     const tampered = { ...d, approved: !d.approved };

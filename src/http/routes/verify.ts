@@ -5,7 +5,7 @@
 import type { Hono } from 'hono';
 import type { Json } from '../../ir/types.js';
 import { verifyReceipt, type VerifyOptions } from '../../receipt/verify.js';
-import { readJson } from '../body.js';
+import { readJson, VERIFY_PATH, verifyLimits } from '../body.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { guard } from '../guard.js';
 import { BadRequest, Forbidden, StoreUnavailable } from '../problem.js';
@@ -17,10 +17,11 @@ function isObject(v: Json | undefined): v is { [key: string]: Json } {
 }
 
 export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
-  app.post('/api/v1/receipts/verify', guard(ctx, 'checker'), async (c) => {
+  const limits = verifyLimits(ctx.limits); // a whole decision, not a check request (body.ts)
+  app.post(VERIFY_PATH, guard(ctx, 'checker'), async (c) => {
     const { tenant } = c.get('principal');
     // Read before an in-flight slot is taken, as for a check: a slow upload holds none.
-    const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
+    const body = await readJson(c.req.raw, limits, ctx.preReadBody(c.env));
     return ctx.lifecycle.run(async () => {
       // Like a check, a verification waits for its turn (AppDeps.checkTurn) before any work.
       await ctx.checkTurn?.();

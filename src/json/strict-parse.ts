@@ -201,6 +201,11 @@ class Parser {
     if (!Number.isFinite(v)) {
       throw new JsonInputError('number_out_of_range', `number \`${text}\` is beyond the range of a 64-bit float at offset ${this.pos}`);
     }
+    // `1e-400` reads as 0 here and as a small number to a reader with exact decimals: two
+    // parties would hash and compare different values, as past the top of the range.
+    if (v === 0 && /[1-9]/.test(text.split(/[eE]/)[0])) {
+      throw new JsonInputError('number_out_of_range', `number \`${text}\` is too small for a 64-bit float (it would read as 0) at offset ${this.pos}`);
+    }
     this.pos += text.length;
     return v;
   }

@@ -62,6 +62,11 @@ describe('parseStrictJson', () => {
     expect(parseStrictJson('1e20')).toBe(1e20); // a float literal: every parser reads it alike
     expect(errorOf('-1e400').message).toBe('number `-1e400` is beyond the range of a 64-bit float at offset 0');
     expect(reasonOf('-1e400')).toBe('number_out_of_range');
+    // Below the range too: `1e-400` would read as 0 here and as a small number elsewhere.
+    expect(errorOf('[1e-400]').message).toBe('number `1e-400` is too small for a 64-bit float (it would read as 0) at offset 1');
+    expect(reasonOf('-0.1e-330')).toBe('number_out_of_range');
+    for (const zero of ['0', '-0', '0.0', '0e-400', '0.000e5']) expect(Object.is(Math.abs(parseStrictJson(zero) as number), 0), zero).toBe(true);
+    expect(parseStrictJson('5e-324')).toBe(5e-324); // the smallest subnormal still reads
     expect(parseStrictJson('1.5')).toBe(1.5);
     expect(errorOf('[9007199254740993]').message).toBe('number `9007199254740993` is outside ±(2^53−1) at offset 1');
   });

@@ -30,6 +30,9 @@ describe('audit routes', () => {
     expect(page).toEqual({ tenant: 'acme', tree_size: 3, from: 1, entries: [ds[1]] });
     expect((await get<{ entries: unknown[] }>('/api/v1/audit?from=9')).entries).toEqual([]);
     for (const q of ['from=-1', 'limit=0', 'limit=x']) expect((await h.call('GET', `/api/v1/audit?${q}`, { key: KEYS.acmeAuditor })).status, q).toBe(400);
+    // 20 digits: refused, saying why (it is an integer; it has more than 15 digits).
+    const long = await h.call('GET', '/api/v1/audit?limit=99999999999999999999', { key: KEYS.acmeAuditor });
+    expect((await problem(long)).detail).toBe('`limit` must be an integer ≥ 1 of at most 15 digits, in decimal without leading zeros');
   });
 
   it('signs a checkpoint covering every answered decision', async () => {

@@ -17,7 +17,8 @@ function intParam(value: string | undefined, name: string, fallback: number | un
     return fallback;
   }
   // One spelling per number (no leading zeros, signs or exponents), as in the JSON we sign.
-  if (!/^(?:0|[1-9]\d{0,14})$/.test(value) || Number(value) < min) throw new BadRequest(`\`${name}\` must be an integer ≥ ${min}, in decimal without leading zeros`);
+  // At most 15 digits (said, so that a 20-digit value is not told it is not an integer).
+  if (!/^(?:0|[1-9]\d{0,14})$/.test(value) || Number(value) < min) throw new BadRequest(`\`${name}\` must be an integer ≥ ${min} of at most 15 digits, in decimal without leading zeros`);
   return Number(value);
 }
 

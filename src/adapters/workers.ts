@@ -22,17 +22,21 @@ export interface WorkerEnv {
  * import wasm from './mge.wasm';
  * export default createWorker({ rules, wasm });
  */
+/** A binding the worker needs is missing: named in the 503 (it tells nothing of any value). */
+class UnboundError extends Error {}
+
 export function createWorker(opts: { rules: RuleSource[]; wasm: WebAssembly.Module }) {
   let app: Promise<(req: Request) => Response | Promise<Response>> | undefined;
+  let reported = false;
   return {
     async fetch(req: Request, env: WorkerEnv): Promise<Response> {
       // Built on the first request: secrets are only available through `env` at request time.
       app ??= (async () => {
-        if (!env.MGE_SECRET_KEY) throw new Error('MGE_SECRET_KEY is not bound; refusing to start without a signing secret');
+        if (!env.MGE_SECRET_KEY) throw new UnboundError('MGE_SECRET_KEY is not bound; refusing to start without a signing secret');
         // A deployed worker is reachable from anywhere: no keys means open mode (every role)
         // only when the operator says the worker runs locally.
         if (!env.MGE_API_KEYS?.trim() && env.MGE_OPEN_MODE !== 'local') {
-          throw new Error('MGE_API_KEYS is not bound; a Worker is reachable from the network, so it does not serve the open mode (bind MGE_OPEN_MODE=local to allow it on your own machine)');
+          throw new UnboundError('MGE_API_KEYS is not bound; a Worker is reachable from the network, so it does not serve the open mode (bind MGE_OPEN_MODE=local to allow it on your own machine)');
         }
         const logger = jsonLogger((line) => console.log(line));
         const built = await createStandaloneApp({ rules: opts.rules, wasm: opts.wasm, secret: env.MGE_SECRET_KEY, apiKeys: env.MGE_API_KEYS, logger });
@@ -42,8 +46,14 @@ export function createWorker(opts: { rules: RuleSource[]; wasm: WebAssembly.Modu
       try {
         fetch = await app;
       } catch (err) {
-        // Fail closed, as problem+json: a misconfigured worker answers every request 503.
-        return problemResponse(new StoreUnavailable(`the worker is not configured: ${err instanceof Error ? err.message : String(err)}`), rawPath(req.url));
+        // Fail closed, as problem+json: a misconfigured worker answers every request 503. A
+        // missing binding is named; what a bound value holds (a key list, rules) is told to the
+        // worker's log only: every caller, authenticated or not, gets this answer.
+        const message = err instanceof Error ? err.message : String(err);
+        if (err instanceof UnboundError) return problemResponse(new StoreUnavailable(`the worker is not configured: ${message}`), rawPath(req.url));
+        if (!reported) console.error(`mge worker: the configuration does not load: ${message}`);
+        reported = true;
+        return problemResponse(new StoreUnavailable('the worker\'s configuration does not load; its log says why'), rawPath(req.url));
       }
       return fetch(req);
     },

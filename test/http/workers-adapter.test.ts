@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createWorker } from '../../src/adapters/workers.js';
 import { OpenModeError } from '../../src/http/open-mode.js';
 import { createStandaloneApp } from '../../src/http/standalone.js';
@@ -35,6 +35,25 @@ describe('Workers adapter', () => {
     const body = (await res.json()) as { detail: string; instance: string };
     expect(body.detail).toContain('MGE_SECRET_KEY is not bound');
     expect(body.instance).toBe('/api/v1/governance/check');
+  });
+});
+
+describe('Workers adapter: a bound value that does not load', () => {
+  it('answers 503 without repeating what the binding holds, and tells the log once', async () => {
+    const worker = createWorker({ rules: RULES, wasm });
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((line: string) => void logged.push(line));
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await worker.fetch(check(), { MGE_SECRET_KEY: SECRET, MGE_API_KEYS: 'acme:checker:short' });
+        expect(res.status).toBe(503);
+        expect(((await res.json()) as { detail: string }).detail).toBe('the worker\'s configuration does not load; its log says why');
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain('mge worker: the configuration does not load: MGE_API_KEYS entry 1');
   });
 });
 

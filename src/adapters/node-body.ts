@@ -53,7 +53,7 @@ type Incoming = Partial<Pick<IncomingMessage, 'headers' | 'rawHeaders'>> & { raw
 export function preReadBodyOf(env: unknown): PreReadBody | undefined {
   const incoming = (env as { incoming?: Incoming } | undefined)?.incoming;
   if (!(incoming?.rawBody instanceof Uint8Array)) return undefined;
-  return { bytes: incoming.rawBody, contentType: contentTypeOf(incoming), contentEncoding: incoming.headers?.['content-encoding'] };
+  return { bytes: incoming.rawBody, contentType: contentTypeOf(incoming), contentEncoding: incoming.headers?.['content-encoding'], transferEncoding: incoming.headers?.['transfer-encoding'] };
 }
 
 /**

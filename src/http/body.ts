@@ -16,6 +16,7 @@ export interface PreReadBody {
   bytes: Uint8Array;
   contentType: string | undefined;
   contentEncoding?: string | undefined;
+  transferEncoding?: string | undefined;
 }
 
 /** The media type without parameters, lower-cased: `application/json; charset=utf-8` → `application/json`. */
@@ -46,10 +47,19 @@ function requireJson(contentType: string | undefined): void {
  * body used to be refused as "not valid UTF-8" (400), which sends the client looking in the
  * wrong place. `identity` is no coding.
  */
-function requireIdentity(contentEncoding: string | undefined): void {
-  if (contentEncoding === undefined) return;
-  const codings = contentEncoding.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
-  if (codings.length > 0) throw new UnsupportedMediaType(`Content-Encoding \`${codings.join(', ')}\` is not supported: send the body uncompressed`);
+function requireIdentity(contentEncoding: string | undefined, transferEncoding: string | undefined): void {
+  const content = codingsOf(contentEncoding, 'identity');
+  if (content.length > 0) throw new UnsupportedMediaType(`Content-Encoding \`${content.join(', ')}\` is not supported: send the body uncompressed`);
+  // A transfer coding other than chunked (`gzip, chunked`): the servers undo the chunking
+  // only, so the bytes would be read as sent (Node, Deno and workerd evaluated them; Bun 400).
+  const transfer = codingsOf(transferEncoding, 'chunked');
+  if (transfer.length > 0) throw new UnsupportedMediaType(`Transfer-Encoding \`${transfer.join(', ')}\` is not supported: send the body uncompressed (chunked alone is fine)`);
+}
+
+/** The codings a header lists, lower-cased, but for the one that changes nothing here. */
+function codingsOf(header: string | undefined, neutral: string): string[] {
+  if (header === undefined) return [];
+  return header.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== neutral);
 }
 
 function tooLarge(maxBytes: number): PayloadTooLarge {
@@ -64,11 +74,11 @@ export async function readBodyText(req: Request, maxBytes: number, preRead?: Pre
   // Bytes the adapter already read (capped at the limit + 1; its server refused a malformed
   // Content-Length and left a declared size over the limit unread): no stream, no headers.
   if (preRead !== undefined) {
-    requireIdentity(preRead.contentEncoding);
+    requireIdentity(preRead.contentEncoding, preRead.transferEncoding);
     if (preRead.bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
     return decode(preRead.bytes);
   }
-  requireIdentity(req.headers.get('content-encoding') ?? undefined);
+  requireIdentity(req.headers.get('content-encoding') ?? undefined, req.headers.get('transfer-encoding') ?? undefined);
   const declared = req.headers.get('content-length');
   if (declared !== null) {
     if (!/^\d{1,15}$/.test(declared.trim())) throw new BadRequest('invalid Content-Length');

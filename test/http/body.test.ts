@@ -144,4 +144,15 @@ describe('a compressed body', () => {
       expect(await status(read('identity, br'))).toBe(415);
     }
   });
+
+  it('is refused with 415 for a transfer coding other than chunked (the servers only undo the chunking)', async () => {
+    const fromAdapter = (te?: string) => readJson(new Request('http://x/', { method: 'POST' }), DEFAULT_JSON_LIMITS, { bytes: json, contentType: 'application/json', transferEncoding: te });
+    expect(await fromAdapter('chunked')).toEqual({ a: 1 });
+    expect(await fromAdapter()).toEqual({ a: 1 });
+    const refused = await fromAdapter('gzip, chunked').then(() => undefined, (e: unknown) => e as HttpProblem);
+    expect([refused?.status, refused?.detail]).toEqual([415, 'Transfer-Encoding `gzip` is not supported: send the body uncompressed (chunked alone is fine)']);
+    // A web Request whose server left the header in place (Deno).
+    const req = new Request('http://x/', { method: 'POST', body: json, headers: { 'content-type': 'application/json', 'transfer-encoding': 'GZIP, chunked' } });
+    expect(await status(readJson(req, DEFAULT_JSON_LIMITS))).toBe(415);
+  });
 });

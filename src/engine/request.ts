@@ -170,7 +170,9 @@ function checkJson(v: unknown, limits: RequestLimits, depth: number, way: Way): 
     case 'number':
       if (!Number.isFinite(v)) refuse('non-finite number', way);
       if (Number.isInteger(v) && !Number.isSafeInteger(v)) {
-        throw new RequestError(`integer outside ±(2^53−1) at \`${wayText(way)}\`: two parties could read it differently`);
+        // Said of `1e300` too: every double that large is a whole number, which a reader with
+        // big integers or exact decimals may read otherwise (a review found "integer" puzzling).
+        throw new RequestError(`integer outside ±(2^53−1) at \`${wayText(way)}\`: two parties could read it differently (every number this large is whole, however written; send it as a string)`);
       }
       return;
     case 'boolean':

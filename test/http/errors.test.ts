@@ -17,7 +17,7 @@ describe('request limits and strict JSON (SPEC §2)', () => {
     ['an unsafe integer', '{"action":"x","context":{"n":9007199254740993}}', 400, '9007199254740993'],
     // by value, however written (docs/trust.md, Strict input)
     ['a whole number beyond 2^53 written as a float', '{"action":"x","context":{"n":1E30}}', 400, 'integer outside ±(2^53−1) at `request.context.n`'],
-    ['a large float (every double that large is whole)', '{"action":"x","context":{"n":-2.5e300}}', 400, 'integer outside ±(2^53−1)'],
+    ['a large float (every double that large is whole)', '{"action":"x","context":{"n":-2.5e300}}', 400, 'integer outside ±(2^53−1) at `request.context.n`: two parties could read it differently (every number this large is whole, however written; send it as a string)'],
     ['a number beyond a double', '{"action":"x","context":{"n":1e400}}', 400, 'beyond the range of a 64-bit float'],
     ['a lone surrogate', '{"action":"x","context":{"s":"\\udc00"}}', 400, 'surrogate'],
     ['malformed JSON', '{"action":', 400, 'malformed JSON'],

@@ -421,6 +421,7 @@ class MdcReader {
     if (!listItem && indentOf(line) >= 4) return; // indented code or a wrapped item line
     // A title is short; a long line is prose, and is not scanned (the patterns below stay linear).
     if (line.length > MAX_DECORATED_TITLE) return;
+    if (listItem && /`[^`]+`/.test(listItem[3])) return; // an item with an expression is a clause, not a label
     const text = (listItem ? listItem[3] : line.trim().replace(/^(?:>[ \t]*)*(?:\\?#)*/, ''))
       .replace(/[\p{Cf}*_`\\#]/gu, '').replace(/[\s:.\-–—]+$/u, '').trim();
     const words = text.split(/\s+/);

@@ -211,6 +211,7 @@ describe('readMdc', () => {
       '# B\n## Prohibited\n- x `action.type == "x"`\n\nRequired reading for every operator:\n- y `action.type == "y"`\n',
       '# B\n## Prohibited\n- x `action.type == "x"`\n\nRequired\n\nMore prose.\n',
       '# B\n## Prohibited\n- x `action.type == "x"`\n\n<div>\nRequired\n</div>\n\n- y `action.type == "y"`\n',
+      '# B\n## Prohibited\n- Required `tls`\n  - a note under the clause\n',
     ];
     for (const text of texts) expect(readMdc(text, 't.mdc').diagnostics.filter((d) => d.code === 'mdc-section-heading'), text).toEqual([]);
   });

@@ -16,38 +16,50 @@ export function estimateYamlDepth(text: string, limit = Infinity): { depth: numb
   let lineStart = true;
   let block = 0;
   let markers = false; // compact `- ` / `? ` / `: ` markers on this line, content or not
+  let before = ''; // the last character of this line's content so far, spaces aside
   const count = (at: number): void => {
     deepest = Math.max(deepest, flow + block);
     if (tooDeepAt < 0 && deepest > limit) tooDeepAt = at;
   };
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (c === '\n') {
+    if (c === '\r' && text[i + 1] === '\n') continue; // CRLF: the LF ends the line
+    if (c === '\n' || c === '\r') {
       // Markers alone on a line (`- - - -`) nest as deep as with content after them.
       if (lineStart && markers) count(i);
       lineStart = true;
       markers = false;
       block = 0;
+      before = '';
       continue;
     }
     if (lineStart) {
       if (c === ' ' || c === '\t') { block++; continue; }
-      if (c === '\r') continue;
       if ((c === '-' || c === '?' || c === ':') && (text[i + 1] === ' ' || text[i + 1] === '\t')) { block++; markers = true; i++; continue; }
       lineStart = false;
-      // A comment line is no content: its indentation nests nothing.
-      if (c === '#' && !markers) { i = skipToEol(text, i) - 1; continue; }
+      // A comment line is no content: its indentation nests nothing (markers before it do).
+      if (c === '#') {
+        if (markers) count(i);
+        i = skipToEol(text, i) - 1;
+        continue;
+      }
     }
     const at = i;
-    if (c === '"' || c === "'") i = skipQuoted(text, i);
-    else if (c === '#' && /\s/.test(text[i - 1])) { i = skipToEol(text, i) - 1; continue; }
+    // A quote opens a quoted scalar only where a scalar starts; in plain text (`don't`) it is
+    // a character, and skipping to the next one hid every bracket between (a review).
+    if ((c === '"' || c === "'") && SCALAR_START.includes(before)) i = skipQuoted(text, i);
+    else if (c === '#' && (text[i - 1] === ' ' || text[i - 1] === '\t')) { count(at); i = skipToEol(text, i) - 1; continue; }
     else if (c === '[' || c === '{') flow++;
     else if ((c === ']' || c === '}') && flow > 0) flow--;
+    if (c !== ' ' && c !== '\t') before = c;
     count(at);
   }
   if (lineStart && markers) count(text.length);
   return { depth: deepest, tooDeepAt };
 }
+
+/** What may come right before a quoted scalar: nothing on the line, or an indicator. */
+const SCALAR_START = ['', ':', '-', '?', '[', '{', ',', '!', '&'];
 
 function skipQuoted(text: string, at: number): number {
   const q = text[at];
@@ -61,7 +73,8 @@ function skipQuoted(text: string, at: number): number {
   return text.length;
 }
 
+/** Where the line of `at` ends: its LF or lone CR, or the end of the text. */
 function skipToEol(text: string, at: number): number {
-  const eol = text.indexOf('\n', at);
-  return eol < 0 ? text.length : eol;
+  for (let i = at; i < text.length; i++) if (text[i] === '\n' || text[i] === '\r') return i;
+  return text.length;
 }

@@ -120,6 +120,19 @@ describe('readYaml', () => {
     ]);
   });
 
+  it('is not fooled by apostrophes in plain text, a comment after markers, or lone CRs (a review got 30 000 levels past it)', () => {
+    const n = 300;
+    const texts = [
+      `rule_id: a\nnote: don't\nx: ${'['.repeat(n)}${']'.repeat(n)}\nwhy: it's\n`,
+      `${'- '.repeat(n)}#c\n`,
+      `a:\r${'- '.repeat(n)}x\r`,
+      `a: "it's"\nb: ${'{'.repeat(n)}`,
+    ];
+    for (const text of texts) {
+      expect(readYaml(text, 'r.yaml').diagnostics.map((d) => d.message), JSON.stringify(text.slice(0, 30))).toEqual([`nesting deeper than ${MAX_YAML_DEPTH} levels (indentation and brackets count)`]);
+    }
+  });
+
   it('does not count brackets inside quotes or comments towards the depth', () => {
     const text = `a: "${'['.repeat(300)}"\nb: '${'{'.repeat(300)}'\n# ${'['.repeat(300)}\n`;
     expect(readYaml(text, 'r.yaml').diagnostics).toEqual([]);

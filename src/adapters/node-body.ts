@@ -26,6 +26,7 @@ export function withPreReadBody(listener: Listener, maxBytesFor: (req: IncomingM
       handed = true;
       req.off('data', onData);
       (req as IncomingMessage & { rawBody?: Buffer }).rawBody = Buffer.concat(chunks, Math.min(size, maxBytes + 1));
+      if (size > maxBytes) (req as IncomingMessage & { rawBodyCutAt?: number }).rawBodyCutAt = maxBytes;
       void listener(req, res);
     };
     const onData = (chunk: Buffer): void => {
@@ -43,7 +44,7 @@ export function withPreReadBody(listener: Listener, maxBytesFor: (req: IncomingM
   };
 }
 
-type Incoming = Partial<Pick<IncomingMessage, 'headers' | 'rawHeaders'>> & { rawBody?: unknown };
+type Incoming = Partial<Pick<IncomingMessage, 'headers' | 'rawHeaders'>> & { rawBody?: unknown; rawBodyCutAt?: unknown };
 
 /**
  * The bytes withPreReadBody kept and the request's Content-Type (from Node's own header object,
@@ -53,7 +54,11 @@ type Incoming = Partial<Pick<IncomingMessage, 'headers' | 'rawHeaders'>> & { raw
 export function preReadBodyOf(env: unknown): PreReadBody | undefined {
   const incoming = (env as { incoming?: Incoming } | undefined)?.incoming;
   if (!(incoming?.rawBody instanceof Uint8Array)) return undefined;
-  return { bytes: incoming.rawBody, contentType: contentTypeOf(incoming), contentEncoding: incoming.headers?.['content-encoding'], transferEncoding: incoming.headers?.['transfer-encoding'] };
+  const cutAt = incoming.rawBodyCutAt;
+  return {
+    bytes: incoming.rawBody, contentType: contentTypeOf(incoming), contentEncoding: incoming.headers?.['content-encoding'],
+    transferEncoding: incoming.headers?.['transfer-encoding'], ...(typeof cutAt === 'number' ? { cutAt } : {}),
+  };
 }
 
 /**

@@ -17,6 +17,12 @@ export interface PreReadBody {
   contentType: string | undefined;
   contentEncoding?: string | undefined;
   transferEncoding?: string | undefined;
+  /**
+   * Set when the adapter stopped reading at this many bytes: the body was longer, whatever the
+   * route's own limit (a route spelled another way, `%76erify`, got the 64 KiB pre-read and
+   * then parsed its first 64 KiB as if they were the whole body: a review).
+   */
+  cutAt?: number;
 }
 
 /** The media type without parameters, lower-cased: `application/json; charset=utf-8` → `application/json`. */
@@ -75,6 +81,7 @@ export async function readBodyText(req: Request, maxBytes: number, preRead?: Pre
   // Content-Length and left a declared size over the limit unread): no stream, no headers.
   if (preRead !== undefined) {
     requireIdentity(preRead.contentEncoding, preRead.transferEncoding);
+    if (preRead.cutAt !== undefined) throw tooLarge(Math.min(maxBytes, preRead.cutAt));
     if (preRead.bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
     return decode(preRead.bytes);
   }

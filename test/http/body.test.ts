@@ -127,6 +127,16 @@ describe('bytes an adapter already read', () => {
   });
 });
 
+describe('a body the adapter cut short', () => {
+  it('is 413 even under a larger route limit: its first bytes are never parsed as the whole body', async () => {
+    // `{"a":1}` followed by spaces, cut where the adapter stopped: a valid prefix of an invalid body.
+    const bytes = new TextEncoder().encode('{"a":1}' + ' '.repeat(10));
+    const read = readJson(new Request('http://x/', { method: 'POST' }), { ...DEFAULT_JSON_LIMITS, maxBytes: 1 << 20 }, { bytes, contentType: 'application/json', cutAt: 16 });
+    const refused = await read.then(() => undefined, (e: unknown) => e as HttpProblem);
+    expect([refused?.status, refused?.detail]).toEqual([413, 'the body is larger than 16 bytes']);
+  });
+});
+
 describe('a compressed body', () => {
   const json = new TextEncoder().encode('{"a":1}');
   it('is refused with 415 naming the coding, from the Request or from the adapter; identity is no coding', async () => {

@@ -80,7 +80,10 @@ class MdcReader {
       const first = this.lines.findIndex((l) => l.trim() !== '');
       const close = first < 0 ? -1 : this.lines.findIndex((l, i) => i > first && l.trim() === '---');
       const block = this.lines.slice(first + 1, close < 0 ? first + 1 : close);
-      if ((first > 0 || this.lines[0] !== '---') && this.lines[first]?.trim() === '---' && block.some((l) => /^\s*rule_id\s*:/.test(l))) {
+      // A block of `key: value` lines (a Cursor header: description, globs, alwaysApply), or one
+      // naming a rule_id, was meant as front matter; a rule line over prose was not.
+      const yamlish = block.some((l) => /^[A-Za-z_][\w-]*\s*:/.test(l)) && block.every((l) => l.trim() === '' || /^[A-Za-z_][\w-]*\s*:|^\s+\S|^\s*-\s|^\s*#/.test(l));
+      if ((first > 0 || this.lines[0] !== '---') && this.lines[first]?.trim() === '---' && (yamlish || block.some((l) => /^\s*rule_id\s*:/.test(l)))) {
         this.diagnostics.push({ severity: 'warning', code: 'mdc-front-matter', message: 'this `---` is not front matter: front matter starts on the first line of the file', help: 'remove the blank lines above it', span: this.at(first, 0, 3) });
       }
       return { map: [], bodyStart: 0 };
@@ -287,7 +290,7 @@ class MdcReader {
         this.ruleIdLine(id[1], i, line.indexOf('`') + 1);
         continue;
       }
-      if (!htmlLine) this.sectionLookalike(line, section, i, listItem);
+      this.sectionLookalike(line, section, i, listItem, htmlLine);
       if (section === 'other') {
         this.description.push({ text: line, line: i });
         // A bullet of it, or a wrapped bullet's later line, that ends in a code span.
@@ -415,14 +418,19 @@ class MdcReader {
    * paragraph of its own counts (a wrapped line ending in "required" is prose), and the
    * title of the section it is in, as a label, says nothing new.
    */
-  private sectionLookalike(line: string, section: Section, i: number, listItem: RegExpExecArray | null): void {
+  private sectionLookalike(line: string, section: Section, i: number, listItem: RegExpExecArray | null, htmlLine: boolean): void {
     const prev = this.lines[i - 1];
-    if (prev !== undefined && prev.trim() !== '' && headingOf(prev) === undefined && !listItem) return; // inside a paragraph
+    // Inside a paragraph it is prose; but a line at the margin right after a list item's lines
+    // reads as a label to a person, whatever Markdown joins it to.
+    const afterItem = prev !== undefined && (BULLET.test(prev) || /^\s/.test(prev)) && indentOf(line) === 0;
+    if (prev !== undefined && prev.trim() !== '' && headingOf(prev) === undefined && !listItem && !afterItem) return;
     if (!listItem && indentOf(line) >= 4) return; // indented code or a wrapped item line
+    if (htmlLine && !line.trimStart().startsWith('<')) return; // text inside an HTML block
     // A title is short; a long line is prose, and is not scanned (the patterns below stay linear).
-    if (line.length > MAX_DECORATED_TITLE) return;
+    const trimmed = line.trim();
+    if (trimmed.length > MAX_DECORATED_TITLE) return;
     if (listItem && /`[^`]+`/.test(listItem[3])) return; // an item with an expression is a clause, not a label
-    const text = (listItem ? listItem[3] : line.trim().replace(/^(?:>[ \t]*)*(?:\\?#)*/, ''))
+    const text = (listItem ? listItem[3] : trimmed.replace(/<[^<>]*>/g, '').replace(/^(?:>[ \t]*)*(?:\\?#)*/, ''))
       .replace(/[\p{Cf}*_`\\#]/gu, '').replace(/[\s:.\-–—]+$/u, '').trim();
     const words = text.split(/\s+/);
     if (text === '' || words.length > 3) return;
@@ -433,6 +441,16 @@ class MdcReader {
     while (k < this.lines.length && this.lines[k].trim() === '') k++;
     const next = this.lines[k];
     if (next === undefined || !BULLET.test(next) || (listItem && indentOf(next) <= indentOf(line))) return;
+    // Only bullets that would be enforced matter: a label over plain links or notes changes
+    // nothing. Its bullets are those under it: nested under a label item, else the list that
+    // follows, to the first line that is neither a bullet nor indented.
+    let enforced = false;
+    for (let j = k; j < this.lines.length && !enforced; j++) {
+      const l = this.lines[j];
+      if (l.trim() === '' || (listItem ? indentOf(l) <= indentOf(line) : !BULLET.test(l) && !/^\s/.test(l))) break;
+      enforced = /`[^`]+`/.test(l);
+    }
+    if (!enforced) return;
     const start = line.length - line.trimStart().length;
     const span = this.at(i, start, line.length - start);
     const shown = line.trim();

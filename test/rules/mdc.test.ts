@@ -163,6 +163,9 @@ describe('readMdc', () => {
     // A rule line after a blank line, over prose with a colon, is no front matter anyone meant.
     const prose = readMdc('\n---\n# T\n**Rule ID:** `t`\nNote: prose.\n## Prohibited\n- x `true`\n', 't.mdc');
     expect(prose.diagnostics.filter((d) => d.code === 'mdc-front-matter')).toEqual([]);
+    // A Cursor header without rule_id (its `enabled: false` and globs would be dropped).
+    const cursor = readMdc('\n---\ndescription: db rules\nglobs: src/**\nenabled: false\n---\n# T\n**Rule ID:** `t`\n## Prohibited\n- x `true`\n', 't.mdc');
+    expect(cursor.diagnostics.map((d) => d.code)).toContain('mdc-front-matter');
   });
 
   it('warns of an empty conditions block', () => {
@@ -199,9 +202,27 @@ describe('readMdc', () => {
   it('catches the look-alike in its other forms, a label item over nested bullets among them', () => {
     const under = (look: string): string[] => readMdc(`# T\n## Required\n- tls \`context.tls == true\`\n\n${look}\n  - no drops \`action.type == "db.drop"\`\n`, 't.mdc')
       .diagnostics.filter((d) => d.severity === 'error').map((d) => d.code);
-    for (const look of ['- **Prohibited:**', '**Prohibited actions:**', 'Prohibited actions:', '**Prohibited** actions', 'Prohibited.', 'Prohibited -', '**Prohibitted:**', '#Prohibited#', '\\#\\#Prohibited', 'Prohibited\u200b']) {
+    for (const look of ['- **Prohibited:**', '**Prohibited actions:**', 'Prohibited actions:', '**Prohibited** actions', 'Prohibited.', 'Prohibited -', '**Prohibitted:**', '#Prohibited#', '\\#\\#Prohibited', 'Prohibited\u200b', '<b>Prohibited:</b>', '**Prohibited:**' + ' '.repeat(200)]) {
       expect(under(look), look).toEqual(['mdc-section-heading']);
     }
+    // Right after a bullet, at the margin, without a blank line: a label to anyone reading.
+    const glued = readMdc('# T\n## Prohibited\n- Drop `action.type == "db.drop"`\n**Required:**\n- TLS `context.tls == true`\n', 't.mdc');
+    expect(glued.diagnostics.map((d) => d.code)).toEqual(['mdc-section-heading']);
+  });
+
+  it('leaves a label over bullets that would not be enforced alone (links, notes)', () => {
+    for (const label of ['Required reading:', 'Retired:', 'Requires approval:']) {
+      const r = readMdc(`# T\n## Prohibited\n- Drop \`action.type == "db.drop"\`\n\n${label}\n- [the runbook](https://example.com/runbook)\n- ask the on-call\n`, 't.mdc');
+      expect(r.diagnostics.filter((d) => d.code === 'mdc-section-heading'), label).toEqual([]);
+    }
+  });
+
+  it('stays linear on many labels over long lists', () => {
+    const n = 20_000;
+    const text = '# T\n## Prohibited\n' + Array.from({ length: n }, () => 'Required\n- a').join('\n') + '\n' + '- Required\n' + '  - b\n'.repeat(n);
+    const t0 = performance.now();
+    readMdc(text, 't.mdc');
+    expect(performance.now() - t0).toBeLessThan(2000);
   });
 
   it('leaves prose alone: a wrapped line, a paragraph\'s later line, a longer sentence, no bullets after, HTML', () => {

@@ -59,11 +59,14 @@ function caretLines(d: Diagnostic, text: string): string[] | undefined {
  * diagnostic, a right-to-left override would reorder the line. Each is shown as `U+001B`.
  */
 function named(s: string): string {
-  return s.replace(/[\p{Cc}\p{Cf}]/gu, (c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+  return s.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
 }
 
-/** Control characters would garble a terminal; show them as `?`, keeping every column. */
+/**
+ * Control and format characters would garble a terminal (C1 `U+009B` acts as ESC `[` on some,
+ * a right-to-left override reorders the line); show them as `?`, keeping every column. Tabs
+ * stay, so the caret lines up.
+ */
 function visible(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?');
+  return s.replace(/[^\P{Cc}\t]|[\p{Cf}\p{Zl}\p{Zp}]/gu, '?');
 }

@@ -205,6 +205,9 @@ export interface UnmatchableGlob {
  * are no glob syntax here (Cursor's `*.{ts,tsx}` is two patterns). Such a scope never applies
  * and such an allow list never allows: a typo that silently disables a rule is an error.
  */
+/** White space, format and default-ignorable characters at either end of a pattern. */
+const EDGE_INVISIBLE = /^[\s\p{Cf}\p{Default_Ignorable_Code_Point}]+|[\s\p{Cf}\p{Default_Ignorable_Code_Point}]+$/gu;
+
 export function unmatchableGlob(pattern: string, mode: GlobMode): UnmatchableGlob | undefined {
   // A class matches one character (`[!\\]`, `[{]`): it stands in as one placeholder while the
   // text outside classes is judged. In path mode a class never matches `/`, and a normalized
@@ -231,12 +234,14 @@ export function unmatchableGlob(pattern: string, mode: GlobMode): UnmatchableGlo
   if (mode === 'action') {
     // Only `"type": ""` would match: a scope that reads as "every action" and is almost none.
     if (pattern === '') return { message: 'an empty pattern matches only an empty action type', help: 'write an action type glob such as `db.*` (`*` for every action), or remove it' };
-    // `"db.* "`: a typo that makes a deny rule apply to nothing (action types hold no such space).
-    if (pattern.trim() !== pattern) return { message: `\`${pattern}\` begins or ends with white space, which no action type does`, help: `write \`${pattern.trim()}\`` };
+    // `"db.* "` or a zero-width space pasted in: a typo that makes a deny rule apply to nothing
+    // (action types hold no such characters at their ends).
+    const bare = pattern.replace(EDGE_INVISIBLE, '');
+    if (bare !== pattern) return { message: `\`${pattern}\` begins or ends with white space or an invisible character, which no action type does`, help: `write \`${bare}\`` };
     return undefined;
   }
   if (pattern === '') return { message: 'an empty pattern matches no path', help: 'write a pattern such as `src/**`, or remove it' };
-  if (pattern.trim() === '') return { message: 'a pattern of only white space matches no path anyone means', help: 'write a pattern such as `src/**`, or remove it' };
+  if (pattern.replace(EDGE_INVISIBLE, '') === '') return { message: 'a pattern of only white space or invisible characters matches no path anyone means', help: 'write a pattern such as `src/**`, or remove it' };
   const normal = normalizePath(masked);
   if (!normal.ok) {
     return {

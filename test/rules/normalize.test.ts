@@ -144,10 +144,12 @@ describe('normalizeRule: diagnostics, whole message, help and place', () => {
       ['2:8 error never-applies: `globs` is empty, so the rule never applies | list path globs like `src/**`, or remove `globs`']],
     ['unknown scope field', 'rule_id: a\napplies_to: {action: ["x"]}\nprohibited: [{when: "true"}]\n',
       ['2:14 error unknown-field: unknown field `action` in `applies_to` | did you mean `actions`?']],
-    ['an empty action pattern (it matches only `"type": ""`), one with spaces around, a blank path glob', 'rule_id: a\napplies_to: {actions: ["db.*", "", "db.* "]}\nglobs: [" "]\nprohibited: [{when: "true"}]\n', [
+    ['an empty action pattern (it matches only `"type": ""`), one with spaces or a zero-width space around, a blank path glob', 'rule_id: a\napplies_to: {actions: ["db.*", "", "db.* ", "db.*\\u200b"]}\nglobs: [" ", "\\u3164"]\nprohibited: [{when: "true"}]\n', [
       '2:32 error unmatchable-glob: an empty pattern matches only an empty action type | write an action type glob such as `db.*` (`*` for every action), or remove it',
-      '2:36 error unmatchable-glob: `db.* ` begins or ends with white space, which no action type does | write `db.*`',
-      '3:9 error unmatchable-glob: a pattern of only white space matches no path anyone means | write a pattern such as `src/**`, or remove it',
+      '2:36 error unmatchable-glob: `db.* ` begins or ends with white space or an invisible character, which no action type does | write `db.*`',
+      '2:45 error unmatchable-glob: `db.*\u200b` begins or ends with white space or an invisible character, which no action type does | write `db.*`',
+      '3:9 error unmatchable-glob: a pattern of only white space or invisible characters matches no path anyone means | write a pattern such as `src/**`, or remove it',
+      '3:14 error unmatchable-glob: a pattern of only white space or invisible characters matches no path anyone means | write a pattern such as `src/**`, or remove it',
     ]],
     ['invalid globs, action and path mode', 'rule_id: a\napplies_to: {actions: ["db.[x"]}\nglobs: ["ok/**", "src/[z-a]"]\nprohibited: [{when: "true"}]\n', [
       `2:24 error invalid-glob: invalid glob pattern \`db.[x\` | ${GLOB_HELP}`,

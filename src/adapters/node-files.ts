@@ -33,9 +33,11 @@ function ruleIdLineOf(text: string): number | undefined {
   }
   let fence: string | undefined;
   for (let i = 0; i < lines.length; i++) {
-    const marker = /^ {0,3}(`{3,}|~{3,})/.exec(lines[i])?.[1];
-    if (marker !== undefined && (fence === undefined || marker.startsWith(fence))) fence = fence === undefined ? marker : undefined;
-    else if (fence === undefined && /^\s*\*\*Rule[ _-]?ID:?\*\*/i.test(lines[i])) return i + 1;
+    const m = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(lines[i]);
+    // A fence closes with the same character, at least as many, and nothing after them.
+    if (m !== null && fence === undefined) fence = m[1];
+    else if (m !== null && m[1][0] === fence![0] && m[1].length >= fence!.length && m[2].trim() === '') fence = undefined;
+    else if (fence === undefined && /^ {0,3}\*\*Rule[ _-]?ID:?\*\*/i.test(lines[i])) return i + 1;
   }
   return undefined;
 }

@@ -90,7 +90,7 @@ describe('mge lint', () => {
       expect(r.out).toContain(`${join(dir, 'README.md')}:2:1: warning: \`${join(dir, 'README.md')}\` reads as a rule (it names a rule id), but a folder's README.md is documentation and is never loaded`);
       expect(r.err).toBe('0 errors, 1 warning (1 file, 1 valid rule)\n');
       // A README that is documentation says nothing, examples in code blocks included.
-      writeFileSync(join(dir, 'README.md'), '# Rules here\nEach file holds one rule; see `rule_id` in the docs.\n\n```yaml\nrule_id: api-rate-limiting\n```\n\n````md\n**Rule ID:** `x`\n```\n````\n');
+      writeFileSync(join(dir, 'README.md'), '# Rules here\nEach file holds one rule; see `rule_id` in the docs.\n\n```yaml\nrule_id: api-rate-limiting\n```\n\n````md\n**Rule ID:** `x`\n```\n````\n\n```\n```md\n**Rule ID:** `y`\n```\n\n    **Rule ID:** `indented code`\n');
       expect(await run([dir])).toMatchObject({ code: 0, out: '' });
       writeFileSync(join(dir, 'README.md'), '---\nname: x\nrule_id: from-front-matter\n---\n# X\n');
       expect((await run([dir])).out).toContain(`${join(dir, 'README.md')}:3:1: warning:`);

@@ -17,14 +17,14 @@ export interface WorkerEnv {
   MGE_OPEN_MODE?: string;
 }
 
+/** A binding the worker needs is missing: named in the 503 (it tells nothing of any value). */
+class UnboundError extends Error {}
+
 /**
  * @example
  * import wasm from './mge.wasm';
  * export default createWorker({ rules, wasm });
  */
-/** A binding the worker needs is missing: named in the 503 (it tells nothing of any value). */
-class UnboundError extends Error {}
-
 export function createWorker(opts: { rules: RuleSource[]; wasm: WebAssembly.Module }) {
   let app: Promise<(req: Request) => Response | Promise<Response>> | undefined;
   let reported = false;

@@ -65,7 +65,9 @@ export function tokenize(text: string): Token[] {
         return out;
       }
       const value = Number(lexeme);
-      if (!Number.isFinite(value)) {
+      // Past either end of a double: `1e999` has no value, and `1e-400` would compare as 0 (a
+      // request's number that small is refused too, src/json/strict-parse.ts).
+      if (!Number.isFinite(value) || (value === 0 && /[1-9]/.test(lexeme.split(/[eE]/)[0]))) {
         out.push(err(`number \`${excerpt(lexeme)}\` is out of range`, start, i + lexeme.length));
         return out;
       }

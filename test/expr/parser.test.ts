@@ -140,6 +140,7 @@ describe('parseExpression: diagnostics', () => {
     expect(only('01')).toMatchObject({ message: 'invalid number `01`' });
     expect(only('1.')).toMatchObject({ message: 'invalid number `1.`' });
     expect(only('1e999')).toMatchObject({ message: 'number `1e999` is out of range' });
+    expect(only('1e-400')).toMatchObject({ message: 'number `1e-400` is out of range' }); // it would compare as 0
     // Words other languages use get the operator or literal meant here.
     expect(only('action.a == 1 and action.b == 2')).toMatchObject({ help: 'write `&&` for `and`' });
     expect(only('action.a OR action.b')).toMatchObject({ help: 'write `||` for `OR`' });

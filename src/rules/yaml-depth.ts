@@ -16,7 +16,7 @@ export function estimateYamlDepth(text: string, limit = Infinity): { depth: numb
   let lineStart = true;
   let block = 0;
   let markers = false; // compact `- ` / `? ` / `: ` markers on this line, content or not
-  let before = ''; // the last character of this line's content so far, spaces aside
+  let contentStart = 0; // where this line's content begins (after indentation and markers)
   const count = (at: number): void => {
     deepest = Math.max(deepest, flow + block);
     if (tooDeepAt < 0 && deepest > limit) tooDeepAt = at;
@@ -30,13 +30,13 @@ export function estimateYamlDepth(text: string, limit = Infinity): { depth: numb
       lineStart = true;
       markers = false;
       block = 0;
-      before = '';
       continue;
     }
     if (lineStart) {
       if (c === ' ' || c === '\t') { block++; continue; }
       if ((c === '-' || c === '?' || c === ':') && (text[i + 1] === ' ' || text[i + 1] === '\t')) { block++; markers = true; i++; continue; }
       lineStart = false;
+      contentStart = i;
       // A comment line is no content: its indentation nests nothing (markers before it do).
       if (c === '#') {
         if (markers) count(i);
@@ -45,26 +45,47 @@ export function estimateYamlDepth(text: string, limit = Infinity): { depth: numb
       }
     }
     const at = i;
-    // A quote opens a quoted scalar only where a scalar starts; in plain text (`don't`) it is
-    // a character, and skipping to the next one hid every bracket between (a review).
-    if ((c === '"' || c === "'") && SCALAR_START.includes(before)) i = skipQuoted(text, i);
+    // A quote opens a quoted scalar only where a scalar starts; in plain text (`don't`,
+    // `a:"`, `a - "`) it is a character, and skipping to the next one hid every bracket
+    // between (two reviews). And a skip never crosses a line break: what a quote could hide
+    // is the rest of its line, where a plain scalar holds no nesting.
+    if ((c === '"' || c === "'") && opensQuote(text, i, contentStart, flow > 0)) i = skipQuoted(text, i);
     else if (c === '#' && (text[i - 1] === ' ' || text[i - 1] === '\t')) { count(at); i = skipToEol(text, i) - 1; continue; }
     else if (c === '[' || c === '{') flow++;
     else if ((c === ']' || c === '}') && flow > 0) flow--;
-    if (c !== ' ' && c !== '\t') before = c;
     count(at);
   }
   if (lineStart && markers) count(text.length);
   return { depth: deepest, tooDeepAt };
 }
 
-/** What may come right before a quoted scalar: nothing on the line, or an indicator. */
-const SCALAR_START = ['', ':', '-', '?', '[', '{', ',', '!', '&'];
+/**
+ * Whether the quote at `at` starts a quoted scalar: the line's first content, right after a
+ * flow indicator (`[ { ,`), after `: `, or in block context after a `- ` or `? ` standing
+ * alone. Anywhere else it is a character of plain text; taken for a quote there, it would
+ * hide brackets the yaml package reads.
+ */
+function opensQuote(text: string, at: number, contentStart: number, inFlow: boolean): boolean {
+  let p = at - 1;
+  while (p >= contentStart && (text[p] === ' ' || text[p] === '\t')) p--;
+  if (p < contentStart) return true;
+  if (text[p] === '[' || text[p] === '{' || text[p] === ',') return true;
+  if (p === at - 1) return false; // `a:"`, `a-"`: part of a plain scalar
+  if (text[p] === ':') return true; // a value after its key
+  // `- ` and `? ` start a scalar only in block context (in a flow, `a - "x, [[` is plain text
+  // followed by nesting), and only standing alone.
+  return !inFlow && (text[p] === '-' || text[p] === '?') && (p === contentStart || text[p - 1] === ' ' || text[p - 1] === '\t');
+}
 
+/** The closing quote's index, or the end of the line (the skip never crosses a line break). */
 function skipQuoted(text: string, at: number): number {
   const q = text[at];
   for (let i = at + 1; i < text.length; i++) {
-    if (q === '"' && text[i] === '\\') i++;
+    if (text[i] === '\n' || text[i] === '\r') return i - 1;
+    if (q === '"' && text[i] === '\\') {
+      if (text[i + 1] === '\n' || text[i + 1] === '\r') return i; // an escaped line break ends the line too
+      i++;
+    }
     else if (text[i] === q) {
       if (q === "'" && text[i + 1] === "'") i++;
       else return i;

@@ -133,6 +133,18 @@ describe('readYaml', () => {
     }
   });
 
+  it('takes a quote for a quoted scalar only where one starts, and never past its line (a second review: 11 more ways past)', () => {
+    const deep = '['.repeat(300) + ']'.repeat(300);
+    const before = ['x: |\n  "\n', 'x: a:"\n', 'x: a-"\n', 'x: a - "\n', 'x: a,"\n', 'x: a?"\n', 'x: a!"\n', 'x: a&"\n', "x: >\n  'tis\n", 'x: b\n  "c\n', 'x: b\r"\n', 'x: "a\\\n'];
+    for (const pre of before) {
+      expect(readYaml(`rule_id: a\n${pre}y: ${deep}\n`, 'r.yaml').diagnostics.map((d) => d.message), JSON.stringify(pre)).toContain(`nesting deeper than ${MAX_YAML_DEPTH} levels (indentation and brackets count)`);
+    }
+    // In a flow, text before a quote on the same line may be plain, and nesting after it real.
+    for (const line of [`x: [a - "x, ${deep}`]) {
+      expect(readYaml(line, 'r.yaml').diagnostics.map((d) => d.message), line.slice(0, 14)).toEqual([`nesting deeper than ${MAX_YAML_DEPTH} levels (indentation and brackets count)`]);
+    }
+  });
+
   it('does not count brackets inside quotes or comments towards the depth', () => {
     const text = `a: "${'['.repeat(300)}"\nb: '${'{'.repeat(300)}'\n# ${'['.repeat(300)}\n`;
     expect(readYaml(text, 'r.yaml').diagnostics).toEqual([]);

@@ -195,6 +195,12 @@ describe('normalizeRule: diagnostics, whole message, help and place', () => {
   });
 });
 
+describe('normalizeRule: patterns', () => {
+  it('takes an emoji that ends in its presentation selector (U+FE0F) as a pattern like any other', () => {
+    expect(errorsOf('rule_id: a\napplies_to: {actions: ["react.\\u2764\\uFE0F"]}\nprohibited: [{when: "true"}]\n')).toEqual([]);
+  });
+});
+
 describe('normalizeRule: conditions', () => {
   const cond = (c: string) => errorsOf(`rule_id: a\nconditions:\n  - ${c}\n`);
 

@@ -455,9 +455,17 @@ class MdcReader {
     const span = this.at(i, start, line.length - start);
     const shown = line.trim();
     const help = `write the heading \`## ${near}\` on a line of its own (a space after the \`#\`s) to open that section`;
+    // Only the word itself is sure to be the other section's title; a longer label or a near
+    // word (`Prohibited actions:`, `Retired systems:`) may be meant as it reads: said, not refused.
+    const exact = words.length === 1 && words[0].toLowerCase() === near.toLowerCase();
     if (section === 'other') {
       this.diagnostics.push({ severity: 'warning', code: 'mdc-section-heading',
         message: `\`${shown}\` is not a heading, so the bullets under it are description and never enforced`, help, span });
+      return;
+    }
+    if (!exact) {
+      this.diagnostics.push({ severity: 'warning', code: 'mdc-section-heading',
+        message: `\`${shown}\` reads like \`## ${near}\` but is not a heading: the bullets under it stay in \`## ${SECTION_NAME[section]}\``, help, span });
       return;
     }
     this.error(span, 'mdc-section-heading',

@@ -201,10 +201,17 @@ describe('readMdc', () => {
 
   it('catches the look-alike in its other forms, a label item over nested bullets among them', () => {
     const under = (look: string): string[] => readMdc(`# T\n## Required\n- tls \`context.tls == true\`\n\n${look}\n  - no drops \`action.type == "db.drop"\`\n`, 't.mdc')
-      .diagnostics.filter((d) => d.severity === 'error').map((d) => d.code);
-    for (const look of ['- **Prohibited:**', '**Prohibited actions:**', 'Prohibited actions:', '**Prohibited** actions', 'Prohibited.', 'Prohibited -', '**Prohibitted:**', '#Prohibited#', '\\#\\#Prohibited', 'Prohibited\u200b', '<b>Prohibited:</b>', '**Prohibited:**' + ' '.repeat(200)]) {
-      expect(under(look), look).toEqual(['mdc-section-heading']);
+      .diagnostics.filter((d) => d.code === 'mdc-section-heading').map((d) => d.severity);
+    // The word itself: refused. A longer label or a near word: said (it may mean what it reads).
+    for (const look of ['- **Prohibited:**', 'Prohibited.', 'Prohibited -', '#Prohibited#', '\\#\\#Prohibited', 'Prohibited\u200b', '<b>Prohibited:</b>', '**Prohibited:**' + ' '.repeat(200)]) {
+      expect(under(look), look).toEqual(['error']);
     }
+    for (const look of ['**Prohibited actions:**', 'Prohibited actions:', '**Prohibited** actions', '**Prohibitted:**']) {
+      expect(under(look), look).toEqual(['warning']);
+    }
+    // A review's valid rule: `Retired systems:` under Prohibited names what is prohibited.
+    const retired = readMdc('# X\n**Rule ID:** `r`\n\n## Prohibited\n\nRetired systems:\n- Writes to the legacy database `action.target == "legacy-db"`\n', 't.mdc');
+    expect(retired.diagnostics.map((d) => `${d.severity} ${d.code}`)).toEqual(['warning mdc-section-heading']);
     // Right after a bullet, at the margin, without a blank line: a label to anyone reading.
     const glued = readMdc('# T\n## Prohibited\n- Drop `action.type == "db.drop"`\n**Required:**\n- TLS `context.tls == true`\n', 't.mdc');
     expect(glued.diagnostics.map((d) => d.code)).toEqual(['mdc-section-heading']);

@@ -199,18 +199,18 @@ export interface UnmatchableGlob {
 }
 
 /**
+ * White space, format characters and blank fillers (U+3164, U+115F, U+2800…) at either end of
+ * a pattern. Not every default-ignorable code point: U+FE0F ends emoji (`react.❤️`).
+ */
+const EDGE_INVISIBLE = /^[\s\p{Cf}\u115F\u1160\u2800\u3164\uFFA0]+|[\s\p{Cf}\u115F\u1160\u2800\u3164\uFFA0]+$/gu;
+
+/**
  * For load-time checks of rule-written patterns (scope globs, `allowed_paths`, literal
  * `glob()` patterns): a valid pattern that still cannot match. Paths are normalized before
  * matching (SPEC §3.7), so `./src/**` or `src//**` would never match `src/a.ts`, and braces
  * are no glob syntax here (Cursor's `*.{ts,tsx}` is two patterns). Such a scope never applies
  * and such an allow list never allows: a typo that silently disables a rule is an error.
  */
-/**
- * White space, format characters and blank fillers (U+3164, U+115F, U+2800…) at either end of
- * a pattern. Not every default-ignorable code point: U+FE0F ends emoji (`react.❤️`).
- */
-const EDGE_INVISIBLE = /^[\s\p{Cf}\u115F\u1160\u2800\u3164\uFFA0]+|[\s\p{Cf}\u115F\u1160\u2800\u3164\uFFA0]+$/gu;
-
 export function unmatchableGlob(pattern: string, mode: GlobMode): UnmatchableGlob | undefined {
   // A class matches one character (`[!\\]`, `[{]`): it stands in as one placeholder while the
   // text outside classes is judged. In path mode a class never matches `/`, and a normalized

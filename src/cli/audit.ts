@@ -107,11 +107,6 @@ async function verifyFile(file: string, input: Omit<VerifyLogInput, 'lines'>): P
   return r;
 }
 
-/**
- * Prints the outcome and says whether it passed. Entries are only vouched for as a whole (none
- * removed, reordered or inserted; rule changes unchanged) up to the largest checkpoint that
- * verified: a log no checkpoint covers fails unless `--unanchored` accepts the entries alone.
- */
 /** Entries with the same problem named one by one up to this many; the rest as ranges in one line. */
 const SAME_PROBLEM_SHOWN = 3;
 
@@ -154,6 +149,11 @@ function ranges(ns: readonly number[]): string {
   return parts.join(', ');
 }
 
+/**
+ * Prints the outcome and says whether it passed. Entries are only vouched for as a whole (none
+ * removed, reordered or inserted; rule changes unchanged) up to the largest checkpoint that
+ * verified: a log no checkpoint covers fails unless `--unanchored` accepts the entries alone.
+ */
 function report(io: CliIo, name: string, r: LogReport, unanchored: boolean): boolean {
   for (const p of problemLines(r.problems)) io.err(`error: ${name}: ${p}\n`);
   if (!r.ok) return false;

@@ -414,9 +414,10 @@ class MdcReader {
    * typo (`Prohibitted`), or a list item used as a label (`- **Prohibited:**` over nested
    * bullets). The bullets stay in the section above: under the other clause section they
    * would be enforced with the opposite sense (a review's `##Prohibited` under `## Required`
-   * required a `db.drop`), an error; elsewhere they are description, a warning. Only a short
-   * paragraph of its own counts (a wrapped line ending in "required" is prose), and the
-   * title of the section it is in, as a label, says nothing new.
+   * required a `db.drop`): an error when the label is the word itself, a warning when it is
+   * longer or a near word; elsewhere they are description, a warning. Only a short label of
+   * its own over bullets holding an expression counts (a wrapped line ending in "required" is
+   * prose), and the title of the section it is in, as a label, says nothing new.
    */
   private sectionLookalike(line: string, section: Section, i: number, listItem: RegExpExecArray | null, htmlLine: boolean): void {
     const prev = this.lines[i - 1];
@@ -734,12 +735,12 @@ function htmlClauseHeading(line: string): string | undefined {
   return clause && SECTION_NAME[clause];
 }
 
-/** The clause section a heading's text names (`Prohibited`, `**Required**`, …) as it renders, if any. */
 /** The clause section a word reads as, typos and all (`Prohibitted`, `Requirements`), or undefined. */
 function nearClauseName(word: string): 'Prohibited' | 'Required' | undefined {
   return (['Prohibited', 'Required'] as const).find((w) => word.toLowerCase().startsWith(w.slice(0, 7).toLowerCase()) || editDistance(word, w) <= 2);
 }
 
+/** The clause section a heading's text names (`Prohibited`, `**Required**`, …) as it renders, if any. */
 function clauseOf(title: string): 'prohibited' | 'required' | undefined {
   const plain = plainTitle(title);
   return CLAUSE_TITLE.test(plain) ? (plain.toLowerCase() as 'prohibited' | 'required') : undefined;

@@ -1,6 +1,6 @@
 // The `mge` command: one subcommand per file in this folder.
 
-import { readFileSync } from 'node:fs';
+import { mgePackageVersion } from '../adapters/node-package-version.js';
 import { AUDIT_USAGE, auditCommand } from './audit.js';
 import { CHECK_USAGE, checkCommand } from './check.js';
 import { KEYS_USAGE, keysCommand } from './keys.js';
@@ -32,17 +32,9 @@ const COMMANDS: Record<string, Command> = {
   keys: { run: keysCommand, usage: KEYS_USAGE },
 };
 
-/** This package's version: the nearest package.json above this file (src/cli or dist/src/cli). */
+/** This package's version: the nearest package.json of `mge` above this code (src/ or dist/src/). */
 function version(): string {
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'mge' && pkg.version) return pkg.version;
-    } catch {
-      // not this level
-    }
-  }
-  return 'unknown';
+  return mgePackageVersion() ?? 'unknown';
 }
 
 export async function main(argv: string[]): Promise<number> {

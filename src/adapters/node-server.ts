@@ -7,8 +7,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BadRequest, HttpProblem, InternalError, problemBody, problemResponse, RequestTimeout } from '../http/problem.js';
-import { VERIFY_MAX_BYTES, VERIFY_PATH } from '../http/body.js';
-import { DEFAULT_JSON_LIMITS } from '../json/strict-parse.js';
+import { VERIFY_PATH, verifyLimits } from '../http/body.js';
+import { DEFAULT_JSON_LIMITS, jsonLimits } from '../json/strict-parse.js';
 import { rawHeader, withPreReadBody } from './node-body.js';
 
 export interface NodeServerOptions {
@@ -54,7 +54,7 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   };
   // Each route's own limit: the app answers 413 past it, from the bytes kept here (limit + 1).
   const maxBody = opts.maxBodyBytes ?? DEFAULT_JSON_LIMITS.maxBytes;
-  const verifyMax = Math.max(maxBody, VERIFY_MAX_BYTES);
+  const verifyMax = verifyLimits(jsonLimits({ maxBytes: maxBody })).maxBytes; // what the verify route reads
   const bodyLimit = (req: { url?: string }): number => (req.url === VERIFY_PATH || req.url?.startsWith(`${VERIFY_PATH}?`) ? verifyMax : maxBody);
   const listener = withPreReadBody(getRequestListener(fetch, { errorHandler }), bodyLimit);
   const requestTimeout = opts.requestTimeoutMs ?? 30_000;

@@ -158,6 +158,8 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 /** The verify route's path: its body holds a whole decision, with limits of its own (verifyLimits). */
 export const VERIFY_PATH = '/api/v1/receipts/verify';
 
+const VERIFY_MAX_BYTES = 1024 * 1024;
+
 /**
  * What `POST /api/v1/receipts/verify` reads. Its body holds a decision the server issued,
  * which the check-request limits of SPEC §2 do not bound: a warning per applicable rule, a
@@ -170,8 +172,6 @@ export function verifyLimits(limits: JsonLimits): JsonLimits {
   const maxBytes = Math.max(limits.maxBytes, VERIFY_MAX_BYTES);
   return jsonLimits({ maxBytes, maxStringBytes: maxBytes, maxArrayItems: Math.max(limits.maxArrayItems, maxBytes), maxDepth: limits.maxDepth + 4 });
 }
-
-export const VERIFY_MAX_BYTES = 1024 * 1024;
 
 /**
  * A JSON body under every limit of SPEC §2: 415 unless JSON, 413 past `maxBytes`, 400 for

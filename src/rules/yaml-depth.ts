@@ -5,11 +5,11 @@
 // refused up front. The estimate may over-count (brackets in plain scalars), never under-count.
 
 /**
- * The deepest nesting the text could have: flow brackets (outside quotes and comments) plus,
- * per line, its indentation and its compact `- ` markers; and `tooDeepAt`, the offset where it
- * first went past `limit` (-1 if it never did), for the diagnostic to point at.
+ * Where the nesting the text could have first goes past `limit` (-1 if it never does), for the
+ * diagnostic to point at. Nesting: flow brackets (outside quotes and comments) plus, per line,
+ * its indentation and its compact `- ` markers.
  */
-export function estimateYamlDepth(text: string, limit = Infinity): { depth: number; tooDeepAt: number } {
+export function yamlTooDeepAt(text: string, limit: number): number {
   let flow = 0;
   let deepest = 0;
   let tooDeepAt = -1;
@@ -56,7 +56,7 @@ export function estimateYamlDepth(text: string, limit = Infinity): { depth: numb
     count(at);
   }
   if (lineStart && markers) count(text.length);
-  return { depth: deepest, tooDeepAt };
+  return tooDeepAt;
 }
 
 /**

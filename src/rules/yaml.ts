@@ -5,7 +5,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node, type YAMLError } from 'yaml';
 import { textPositions, type TextPositions } from './text-positions.js';
 import type { Diagnostic, Span } from '../ir/types.js';
-import { estimateYamlDepth } from './yaml-depth.js';
+import { yamlTooDeepAt } from './yaml-depth.js';
 import { LineIndex, type RawEntry, type RawValue, type ReadResult } from './raw.js';
 
 /** Deeper nesting is refused, like in JSON (see yaml-depth.ts for why it is checked first). */
@@ -19,7 +19,7 @@ export function readYaml(text: string, file: string, firstLine = 1): ReadResult 
   const lines = new LineIndex(text, file, firstLine);
   const diagnostics: Diagnostic[] = [];
   const values: RawValue[] = [];
-  const { tooDeepAt } = estimateYamlDepth(text, MAX_YAML_DEPTH);
+  const tooDeepAt = yamlTooDeepAt(text, MAX_YAML_DEPTH);
   if (tooDeepAt >= 0) {
     const message = `nesting deeper than ${MAX_YAML_DEPTH} levels (indentation and brackets count)`;
     return { values: [], diagnostics: [{ severity: 'error', code: 'yaml-syntax', message, span: lines.span(tooDeepAt) }] };

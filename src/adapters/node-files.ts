@@ -55,20 +55,45 @@ export type UnreadableReport = (err: RulesDirError) => void;
  * @example await readRulesDir('./rules') // [{ path: 'db.mdc', text: '…' }, { path: 'tenants/acme/x.yaml', … }]
  */
 export async function readRulesDir(dir: string, report?: UnreadableReport): Promise<RuleSource[]> {
-  const out: RuleSource[] = [];
-  await walk(dir, '', out, [await realpath(dir)], report);
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (let attempt = 1; ; attempt++) {
+    const real = await realpath(dir);
+    const out: RuleSource[] = [];
+    // Told only of the read that is kept (a retried one would repeat its findings).
+    const findings: RulesDirError[] = [];
+    // A link on the way to `dir` swapped during the read (a `current -> release` deploy): what
+    // was read is one whole release, but maybe not the one now in place (or the old one was
+    // removed while it was read); then the one now in place is read.
+    const moved = async () => attempt < MAX_READS && (await realpath(dir).catch(() => real)) !== real;
+    try {
+      await walk(dir, '', out, [real], report && ((e) => findings.push(e)));
+    } catch (err) {
+      if (await moved()) continue;
+      throw err;
+    }
+    if (await moved()) continue;
+    if (report !== undefined) for (const f of findings) report(f);
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
 }
 
-/** `ancestry`: the real paths of the directories from the root down to `rel`. */
+/** Reads of a rules directory whose link keeps moving before the last one is taken as it is. */
+const MAX_READS = 5;
+
+/**
+ * `ancestry`: the real paths of the directories from the root down to `rel`. Entries are read
+ * through the last of them, resolved once: read through the link path, a deploy that swapped
+ * `current -> release` mid-read mixed files of two releases into a rule set neither holds (a
+ * review had one approve what both releases deny).
+ */
 async function walk(root: string, rel: string, out: RuleSource[], ancestry: string[], report?: UnreadableReport): Promise<void> {
-  const entries = await readdir(join(root, rel), { withFileTypes: true });
+  const here = ancestry[ancestry.length - 1];
+  const entries = await readdir(here, { withFileTypes: true });
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const path = rel === '' ? e.name : `${rel}/${e.name}`;
     const full = join(root, path);
     try {
-      await walkEntry(root, path, full, e, out, ancestry, report);
+      await walkEntry(root, path, full, join(here, e.name), e, out, ancestry, report);
     } catch (err) {
       if (report === undefined) throw err;
       report(err instanceof RulesDirError ? err : new RulesDirError(`\`${full}\` cannot be read: ${(err as Error).message}`, full));
@@ -76,26 +101,27 @@ async function walk(root: string, rel: string, out: RuleSource[], ancestry: stri
   }
 }
 
-async function walkEntry(root: string, path: string, full: string, e: Dirent, out: RuleSource[], ancestry: string[], report?: UnreadableReport): Promise<void> {
+/** `full` names the entry in messages; `physical` is where it is read (see walk). */
+async function walkEntry(root: string, path: string, full: string, physical: string, e: Dirent, out: RuleSource[], ancestry: string[], report?: UnreadableReport): Promise<void> {
   let target: { isDirectory(): boolean; isFile(): boolean } = e;
   if (e.isSymbolicLink()) {
     // A link whose target is gone or cannot be read may stand for a folder of rules as well
     // as a file: either way rules meant to be deployed would be left out without a word
     // (until 11-27 a link to a folder was skipped so, and a deploy that moved the folder
     // away approved what its rules denied).
-    target = await stat(full).catch((err: NodeJS.ErrnoException) => {
+    target = await stat(physical).catch((err: NodeJS.ErrnoException) => {
       throw new RulesDirError(`\`${full}\` is a link whose target cannot be read (${err.code ?? err.message}); a dangling link is an error, as the rules behind it would be left out`, full);
     });
   }
   if (target.isDirectory()) {
-    const real = await realpath(full);
+    const real = await realpath(physical);
     if (ancestry.includes(real)) throw new RulesDirError(`\`${full}\` links back to a directory it is in (a cycle)`, full);
     await walk(root, path, out, [...ancestry, real], report);
   } else if (isRuleFile(e.name)) {
     if (!target.isFile()) throw new RulesDirError(`\`${full}\` has a rule file's name but is not a readable file`, full);
-    out.push({ path, text: await readRuleFile(full) });
+    out.push({ path, text: await readRuleFile(physical, full) });
   } else if (report !== undefined && target.isFile() && e.name.toLowerCase() === 'readme.md') {
-    const line = ruleIdLineOf(await readFile(full, 'utf8').catch(() => ''));
+    const line = ruleIdLineOf(await readFile(physical, 'utf8').catch(() => ''));
     if (line !== undefined) report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but a folder's README.md is documentation and is never loaded`, full, { line, col: 1 }, 'warning'));
   }
 }
@@ -105,15 +131,15 @@ async function walkEntry(root: string, path: string, full: string, e: Dirent, ou
  * than read with U+FFFD in place of its bytes (a rule comparing against `"jos\xe9"` would then
  * compare against another string and never match). A leading byte order mark is dropped.
  */
-export async function readRuleFile(file: string): Promise<string> {
+export async function readRuleFile(file: string, shownAs = file): Promise<string> {
   // Named on the command line, a FIFO would block the read forever.
-  if (!(await stat(file)).isFile()) throw new RulesDirError(`\`${file}\` is not a regular file`, file);
+  if (!(await stat(file)).isFile()) throw new RulesDirError(`\`${shownAs}\` is not a regular file`, shownAs);
   const bytes = await readFile(file);
   try {
     return decodeUtf8(bytes);
   } catch {
     const at = firstInvalidUtf8(bytes);
-    throw new RulesDirError(`\`${file}\` is not valid UTF-8${at ? ` (line ${at.line}, column ${at.col})` : ''}; rule files are UTF-8`, file, at);
+    throw new RulesDirError(`\`${shownAs}\` is not valid UTF-8${at ? ` (line ${at.line}, column ${at.col})` : ''}; rule files are UTF-8`, shownAs, at);
   }
 }
 

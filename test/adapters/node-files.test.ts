@@ -2,6 +2,7 @@
 // what is an error rather than a rule silently left out.
 
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rename, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -69,5 +70,34 @@ describe('readRulesDir', () => {
     expect(await paths()).toContain('shared/x.yaml');
     rmSync(shared, { recursive: true });
     await expect(readRulesDir(rules)).rejects.toThrow(/shared` is a link whose target cannot be read \(ENOENT\)/);
+  });
+  it('reads one whole release while a `current -> release` link is swapped under it', async () => {
+    // Each release's files all say its name; read through the link path, a swap mid-read
+    // mixed files of both (a review had such a mix approve what both releases deny).
+    for (const r of ['a', 'b']) {
+      mkdirSync(join(base, r));
+      for (let i = 0; i < 12; i++) writeFileSync(join(base, r, `f${i}.yaml`), r);
+    }
+    const current = join(base, 'current');
+    symlinkSync(join(base, 'a'), current);
+    let done = false;
+    const swapper = (async () => {
+      for (let n = 0; !done; n++) {
+        const tmp = join(base, `link-${n}`);
+        await symlink(join(base, n % 2 === 0 ? 'b' : 'a'), tmp);
+        await rename(tmp, current);
+      }
+    })();
+    const mixed: string[] = [];
+    try {
+      for (let i = 0; i < 60; i++) {
+        const texts = new Set((await readRulesDir(current)).map((s) => s.text));
+        if (texts.size !== 1) mixed.push([...texts].join('+'));
+      }
+    } finally {
+      done = true;
+      await swapper;
+    }
+    expect(mixed).toEqual([]);
   });
 });

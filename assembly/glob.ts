@@ -169,9 +169,30 @@ let count: i32 = 0;
  */
 export function globMatch(sp: usize, sn: u32, pp: usize, pn: u32, path: bool): i32 {
   const mark = scratchMark();
-  const r = run(sp, sn, pp, pn, path);
+  let r = run(sp, sn, pp, pn, path);
   scratchRelease(mark);
+  // Path mode: a pattern ending in `/**` groups also matches what the part before them does
+  // (`secrets/**` matches `secrets`), as src/builtins/glob.ts.
+  if (r == 0 && path) {
+    const cut = beforeTrailingGlobstars(pp, pn);
+    if (cut >= 0) {
+      r = run(sp, sn, pp, <u32>cut, path);
+      scratchRelease(mark);
+    }
+  }
   return r;
+}
+
+/** The length of `pattern` without its trailing `/**` groups (`a/**` → 1), or -1 if it has none or is only those. */
+function beforeTrailingGlobstars(pp: usize, pn: u32): i32 {
+  let e = <i32>pn;
+  for (;;) {
+    let s = e;
+    while (s > 0 && load<u8>(pp + <usize>(s - 1)) == 0x2a) s--;
+    if (e - s < 2 || s < 2 || load<u8>(pp + <usize>(s - 1)) != SLASH) break;
+    e = s - 1;
+  }
+  return e == <i32>pn ? -1 : e;
 }
 
 function run(sp: usize, sn: u32, pp: usize, pn: u32, path: bool): i32 {

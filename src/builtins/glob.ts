@@ -13,6 +13,9 @@
 // - Path mode: one `*` is any run without `/`; two or more are `**`, any run; a `**` that
 //   starts the pattern or follows a `/` and is followed by `/` (`**/`) matches nothing or any
 //   run ending in `/`, so `a/**/b` matches `a/b`.
+// - Path mode: a pattern ending in `/**` (one or more such groups) also matches what the part
+//   before them matches: `secrets/**` matches `secrets` itself ("also none", SPEC §3.7). Until
+//   11-27 it did not, and a deny rule scoped to `secrets/**` let `file.delete secrets` pass.
 // - Action mode: every run of `*` is any run; `.` and `/` are ordinary characters.
 
 import { normalizePath } from './path.js';
@@ -35,7 +38,12 @@ export interface CompiledGlob {
   readonly pattern: string;
   readonly mode: GlobMode;
   readonly tokens: readonly Token[];
+  /** Path mode, a pattern ending in `/**`: the part before those groups, also tried (the directory itself). */
+  readonly directory?: CompiledGlob;
 }
+
+/** Splits off trailing `/**` groups (`dir/**` → `dir`); no match when there are none or nothing is before them. */
+const TRAILING_GLOBSTARS = /^(.+?)((?:\/\*{2,})+)$/s;
 
 /**
  * Compile a glob pattern; `null` when it is invalid (an unclosed or empty class, a reversed range).
@@ -88,7 +96,9 @@ export function compileGlob(pattern: string, mode: GlobMode): CompiledGlob | nul
       i++;
     }
   }
-  return { pattern, mode, tokens };
+  const trailing = mode === 'path' ? TRAILING_GLOBSTARS.exec(pattern) : null;
+  const directory = trailing === null ? undefined : compileGlob(trailing[1], mode) ?? undefined;
+  return directory === undefined ? { pattern, mode, tokens } : { pattern, mode, tokens, directory };
 }
 
 function parseClass(cps: number[], start: number): { token: Token; next: number } | null {
@@ -179,7 +189,7 @@ export function matchGlob(g: CompiledGlob, input: string, counter?: { steps: num
     if (!any) break;
   }
   if (counter) counter.steps += steps;
-  return active[n] === 1;
+  return active[n] === 1 || (g.directory !== undefined && matchGlob(g.directory, input, counter));
 }
 
 /** Stars may match nothing, `optional2` may skip its group: ε-moves, all forward. */

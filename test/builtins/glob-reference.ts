@@ -38,7 +38,10 @@ export function referenceGlob(pattern: string, input: string, mode: 'path' | 'ac
     }
     return c === s[j] && match(i + 1, j + 1);
   };
-  return match(0, 0);
+  if (match(0, 0)) return true;
+  // A trailing `/**`, or several, also matches what comes before it: `a/**` matches `a`.
+  const m = path ? /^(.+?)(?:\/\*\*+)+$/s.exec(pattern) : null;
+  return m !== null && referenceGlob(m[1], input, mode) === true;
 }
 
 function readClass(p: string[], i: number): { negated: boolean; members: string[]; end: number } | null {

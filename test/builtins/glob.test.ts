@@ -33,6 +33,18 @@ describe('path globs', () => {
     expect(m('/**/x', '/x')).toBe(true);
   });
 
+  it('a trailing `/**` also matches the directory itself, and nothing longer', () => {
+    expect(m('secrets/**', 'secrets')).toBe(true);
+    expect(m('secrets/**', 'secrets/k')).toBe(true);
+    expect(m('secrets/**', 'secretsx')).toBe(false);
+    expect(m('a/**/**', 'a')).toBe(true);
+    expect(m('a/***', 'a')).toBe(true);
+    expect(m('a/b/**', 'a')).toBe(false);
+    expect(m('src/*/**', 'src/x')).toBe(true);
+    expect(m('/**', '')).toBe(false);
+    expect(m('a/**', 'a', 'action')).toBe(false);
+  });
+
   it('`**/**` merges into one `**` and keeps what follows it', () => {
     // Regression: the merge left a stale marker, and the next `**` swallowed the `aa`.
     expect(m('**/**aa**', 'xyz')).toBe(false);

@@ -32,7 +32,7 @@ function classAt(cps: string[], i: number, path: boolean): [string, number] {
 
 /**
  * "Globs". Path mode: `*` no `/`, `**` anything, `**` + `/` at a segment start also nothing, `?`
- * and classes never `/`. Action mode: `.` and `/` ordinary, every `*` run any run.
+ * and classes never `/`, a trailing `/**` also the directory itself. Action mode: `.` and `/` ordinary, every `*` run any run.
  */
 export function modelGlob(pattern: string, mode: 'path' | 'action'): RegExp {
   const path = mode === 'path';
@@ -57,5 +57,14 @@ export function modelGlob(pattern: string, mode: 'path' | 'action'): RegExp {
       i = close;
     } else re += escape(c);
   }
-  return new RegExp(`^${re}$`, 'su');
+  // A trailing `/**` (one or more such groups) also matches the directory itself: `a/**` ~ `a`.
+  const directory = path ? withoutTrailingGlobstars(pattern) : undefined;
+  return new RegExp(directory === undefined ? `^${re}$` : `^(?:${re})$|${modelGlob(directory, mode).source}`, 'su');
+}
+
+/** `pattern` with its trailing `/**` groups cut (`a/**` → `a`); undefined without any, or with nothing before them. */
+export function withoutTrailingGlobstars(pattern: string): string | undefined {
+  let q = pattern;
+  for (let m = /\/\*{2,}$/.exec(q); m !== null && m.index > 0; m = /\/\*{2,}$/.exec(q)) q = q.slice(0, m.index);
+  return q === pattern ? undefined : q;
 }

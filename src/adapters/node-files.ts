@@ -9,8 +9,9 @@
 
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { decodeUtf8, firstInvalidUtf8 } from '../json/utf8.js';
+import type { Diagnostic } from '../ir/types.js';
 import { formatOf, type RuleSource } from '../rules/load.js';
 
 /** A rules directory that cannot be read as intended; the message names the path. */
@@ -48,6 +49,30 @@ function ruleIdLineOf(text: string): number | undefined {
  * as a warning, of a folder's README.md that reads as a rule: it is skipped as documentation.
  */
 export type UnreadableReport = (err: RulesDirError) => void;
+
+/**
+ * The rule files under `dir` as readRulesDir reads them (the first file that cannot be read
+ * throws), and the warnings of the read (a README.md that reads as a rule), as diagnostics.
+ */
+export async function readRulesDirWarned(dir: string): Promise<{ sources: RuleSource[]; warnings: Diagnostic[] }> {
+  const warnings: Diagnostic[] = [];
+  const sources = await readRulesDir(dir, (err) => {
+    if (err.severity === 'error') throw err;
+    // Named relative to `dir`, as the load's own diagnostics are.
+    const d = rulesDirDiagnostic(err);
+    warnings.push({ ...d, span: { ...d.span, file: relative(dir, d.span.file).split(sep).join('/') } });
+  });
+  return { sources, warnings };
+}
+
+/** A rule file or folder that cannot be read (or a README.md that reads as a rule), as a finding: where it is bad when that is known. */
+export function rulesDirDiagnostic(err: RulesDirError): Diagnostic {
+  const span = { file: err.file ?? '', line: err.at?.line ?? 1, col: err.at?.col ?? 1 };
+  if (err.severity === 'warning') {
+    return { severity: 'warning', code: 'readme-rule', message: err.message, help: 'give it another name (`db-access.md`) to have it loaded, or drop the rule id to keep it documentation', span };
+  }
+  return { severity: 'error', code: 'unreadable-file', message: err.message, span };
+}
 
 /**
  * All rule files under `dir`, recursively, sorted by path; `path` is relative to `dir` with `/`.

@@ -8,7 +8,7 @@ import type { AuditPort } from '../http/audit-port.js';
 import type { Logger } from '../http/logger.js';
 import { ruleChangeEntry, ruleDiff } from '../http/rule-changes.js';
 import type { ServerMetrics } from '../http/metrics.js';
-import { readRulesDir } from './node-files.js';
+import { readRulesDirWarned } from './node-files.js';
 import { watchRules } from './node-watch.js';
 
 export type ReloadResult = 'ok' | 'rejected' | 'error';
@@ -63,10 +63,14 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
   async function once(): Promise<ReloadResult> {
     const before = engine.policy().policyVersion;
     try {
-      const result = await engine.reloadFiles(await readRulesDir(dir), record);
+      const read = await readRulesDirWarned(dir);
+      const result = await engine.reloadFiles(read.sources, record, read.warnings);
       if (result.ok) {
         metrics.reloads.inc({ source: 'files', result: 'ok' });
-        logger.info('rules reloaded', { dir, policy_version: engine.policy().policyVersion, previous: before });
+        const warnings = engine.loadWarnings.map((d) => formatDiagnostic(underDir(dir, d)));
+        // A warning is often a clause that is not enforced (an advisory bullet): said, not only by lint.
+        if (warnings.length > 0) logger.warn('rules reloaded, with warnings (`mge lint` tells more)', { dir, policy_version: engine.policy().policyVersion, previous: before, warnings });
+        else logger.info('rules reloaded', { dir, policy_version: engine.policy().policyVersion, previous: before });
         // As said at start: a directory emptied by a deploy gone wrong approves everything.
         if (engine.ruleCount() === 0) logger.warn('no rules loaded: every check is approved until rules are added', { dir });
         return 'ok';

@@ -20,7 +20,7 @@ import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
 import { loadOrCreateEd25519Key } from './node-ed25519.js';
-import { readRulesDir } from './node-files.js';
+import { readRulesDirWarned } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';
 import { mgePackageVersion } from './node-package-version.js';
 import { nodeRuleStore } from './node-rule-store.js';
@@ -103,7 +103,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     ...(ed25519 ? { alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(cfg.dataDir) } } : {}),
   });
   const source: SecretSource = hs?.source ?? 'data-dir';
-  const engine = await createEngine({ rules: await readRulesDir(cfg.rulesDir), crypto: nodeCryptoBackend });
+  const read = await readRulesDirWarned(cfg.rulesDir);
+  const engine = await createEngine({ rules: read.sources, sourceWarnings: read.warnings, crypto: nodeCryptoBackend });
   const ruleStore = nodeRuleStore(cfg.dataDir);
   await replayApiRules(engine, ruleStore, cfg.logger);
   const nonceStore = await NodeNonceStore.open(cfg.dataDir); // used nonces outlive a restart

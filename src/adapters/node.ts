@@ -2,7 +2,7 @@
 
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine.js';
 import { nodeCryptoBackend } from './node-crypto.js';
-import { readRulesDir } from './node-files.js';
+import { readRulesDirWarned } from './node-files.js';
 
 export * from '../index.js';
 export { readRulesDir } from './node-files.js';
@@ -13,5 +13,6 @@ export { readRulesDir } from './node-files.js';
  * @example const engine = await createEngineFromDir('./rules');
  */
 export async function createEngineFromDir(dir: string, opts: Omit<EngineOptions, 'rules'> = {}): Promise<Engine> {
-  return createEngine({ crypto: nodeCryptoBackend, ...opts, rules: await readRulesDir(dir) });
+  const { sources, warnings } = await readRulesDirWarned(dir);
+  return createEngine({ crypto: nodeCryptoBackend, ...opts, rules: sources, sourceWarnings: warnings });
 }

@@ -33,6 +33,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
     const engine = await createEngineFromDir(rulesDir);
     // As `mge serve` and `mge lint` say: likely the wrong directory.
     if (engine.ruleCount() === 0) process.stderr.write(`mge check: warning: no rules in \`${rulesDir}\`: every request is approved\n`);
+    // What lint would warn of (an advisory bullet is never enforced): said here too.
+    for (const d of engine.loadWarnings) process.stderr.write(formatDiagnostic(underDir(rulesDir, d)) + '\n');
     const decision = await engine.evaluate(request, {
       tenant,
       explain: args.flags.get('explain') === true,

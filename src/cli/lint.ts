@@ -7,7 +7,7 @@
 
 import { stat } from 'node:fs/promises';
 import { sep } from 'node:path';
-import { RulesDirError, readRuleFile, readRulesDir } from '../adapters/node-files.js';
+import { RulesDirError, readRuleFile, readRulesDir, rulesDirDiagnostic } from '../adapters/node-files.js';
 import { formatDiagnostic } from '../diagnostics/format.js';
 import type { Diagnostic } from '../ir/types.js';
 import { loadRuleSources, parseRuleFile, rootedPath } from '../rules/load.js';
@@ -83,7 +83,7 @@ async function lintPath(path: string): Promise<LintTarget> {
     // A file or folder that cannot be read is one finding among the others, not the end of
     // the run (until 11-27 it was the only thing lint said, with exit 2).
     const unreadable: Diagnostic[] = [];
-    const sources = await readRulesDir(path, (err) => unreadable.push(unreadableDiagnostic(err)));
+    const sources = await readRulesDir(path, (err) => unreadable.push(rulesDirDiagnostic(err)));
     // File names as seen from where lint runs; tenancy is still read relative to the root.
     const root = path.split(sep).join('/');
     const loaded = loadRuleSources(sources, { root });
@@ -109,19 +109,10 @@ async function lintPath(path: string): Promise<LintTarget> {
     text = await readRuleFile(path);
   } catch (err) {
     if (!(err instanceof RulesDirError)) throw err;
-    return { diagnostics: [unreadableDiagnostic(err)], texts: new Map(), files: 1, rules: 0 };
+    return { diagnostics: [rulesDirDiagnostic(err)], texts: new Map(), files: 1, rules: 0 };
   }
   const parsed = parseRuleFile({ path, text });
   return { diagnostics: parsed.diagnostics, texts: new Map([[path, text]]), files: 1, rules: parsed.rules.length };
-}
-
-/** A rule file or folder that cannot be read (or a README.md that reads as a rule), as a finding: where it is bad when that is known. */
-function unreadableDiagnostic(err: RulesDirError): Diagnostic {
-  const span = { file: err.file ?? '', line: err.at?.line ?? 1, col: err.at?.col ?? 1 };
-  if (err.severity === 'warning') {
-    return { severity: 'warning', code: 'readme-rule', message: err.message, help: 'give it another name (`db-access.md`) to have it loaded, or drop the rule id to keep it documentation', span };
-  }
-  return { severity: 'error', code: 'unreadable-file', message: err.message, span };
 }
 
 function summary(errors: number, warnings: number, files: number, rules: number): string {

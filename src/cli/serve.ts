@@ -102,12 +102,15 @@ export async function serveCommand(argv: string[]): Promise<number> {
     stopped = stopSignal();
     const { engine } = sidecar;
     const ruleCount = engine.ruleCount();
+    // What lint would warn of (an advisory bullet is never enforced): said at start too.
+    const warnings = engine.loadWarnings;
+    for (const d of warnings) process.stderr.write(formatDiagnostic(underDir(rulesDir, d)) + '\n');
     out(
       `mge: listening on ${sidecar.url}\n` +
         (sidecar.mode === 'open-local'
           ? 'mge: mode: open local (no API key configured: every request is tenant `default` with all roles; loopback only)\n'
           : 'mge: mode: API keys (MGE_API_KEYS)\n') +
-        `mge: rules: ${rulesDir} (${ruleCount} ${ruleCount === 1 ? 'rule' : 'rules'}; watched; a bad edit is logged and ignored)\n` +
+        `mge: rules: ${rulesDir} (${ruleCount} ${ruleCount === 1 ? 'rule' : 'rules'}${warnings.length === 0 ? '' : `, ${warnings.length} ${warnings.length === 1 ? 'warning' : 'warnings'} on stderr`}; watched; a bad edit is logged and ignored)\n` +
         (ruleCount === 0 ? 'mge: warning: no rules loaded: every check is approved until rules are added\n'
           : engine.policy().rules.length === 0 ? 'mge: warning: no global rules: tenant `default`, and any tenant without rules of its own, is checked against none (every check approved)\n' : '') +
         `mge: data: ${dataDir} (audit log${alg === 'Ed25519' ? ', Ed25519 signing key' : sidecar.secretSource === 'env' ? '' : ', receipt secret'})\n`,

@@ -38,7 +38,11 @@ export interface EngineOptions {
   limits?: Partial<RequestLimits>;
   /** Computes action_hash; WebCrypto by default. Node passes node:crypto (no thread-pool hop per check). */
   crypto?: CryptoBackend;
+  /** Warnings found while reading `rules` (a README.md that reads as a rule): kept with the load's own. */
+  sourceWarnings?: Diagnostic[];
 }
+
+const warningsOf = (diagnostics: readonly Diagnostic[]): Diagnostic[] => diagnostics.filter((d) => d.severity === 'warning');
 
 export interface EvaluateOptions {
   tenant?: string;
@@ -109,6 +113,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   const vm = (opts.evaluator ?? 'vm') === 'vm' ? await loadVm({ wasm: opts.wasm }) : undefined;
   const engine = new Engine(opts, { global: loaded.global, tenants: loaded.tenants }, vm);
   await engine.rebuildAll();
+  engine.loadWarnings = [...(opts.sourceWarnings ?? []), ...warningsOf(loaded.diagnostics)];
   return engine;
 }
 
@@ -125,6 +130,11 @@ export class Engine {
   private changes: Promise<unknown> = Promise.resolve();
   /** Decision timestamps: checks in the same millisecond share the ISO text. */
   private readonly timestamps = new IsoTimeCache();
+  /**
+   * The warnings of the rule files now serving (an advisory clause never enforced, a README
+   * that reads as a rule…): what `mge lint` says of them, for `check` and `serve` to say too.
+   */
+  loadWarnings: readonly Diagnostic[] = [];
 
   constructor(private readonly opts: EngineOptions, files: FileRules, private readonly vm?: Vm) {
     this.kind = opts.evaluator ?? 'vm';
@@ -281,6 +291,7 @@ export class Engine {
   reloadFiles(
     sources: RuleSource[],
     beforeSwap?: (before: PoliciesAt, after: PoliciesAt, tenantsAfter: string[]) => Promise<void>,
+    sourceWarnings: Diagnostic[] = [],
   ): Promise<{ ok: true; before: PoliciesAt; after: PoliciesAt } | { ok: false; diagnostics: Diagnostic[] }> {
     return this.serialize(async () => {
       const loaded = loadRuleSources(sources);
@@ -298,6 +309,7 @@ export class Engine {
       await beforeSwap?.(before, after, [...built.policies.keys()]);
       this.files = files;
       this.swapIn(built);
+      this.loadWarnings = [...sourceWarnings, ...warningsOf(loaded.diagnostics)];
       return { ok: true, before, after } as const;
     });
   }

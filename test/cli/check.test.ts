@@ -33,6 +33,18 @@ describe('mge check (SPEC §9)', () => {
   });
 
 
+  it('says on stderr what lint warns of: a clause never enforced, a README.md that reads as a rule', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mge-check-warn-'));
+    writeFileSync(join(dir, 'r.mdc'), '---\nrule_id: r\n---\n## Prohibited\n- No prod writes `context.environment == "production"`.\n- No drops `action.type == "db.drop"`\n');
+    writeFileSync(join(dir, 'README.md'), '---\nrule_id: zr\n---\n## Prohibited\n- m `true`\n');
+    const r = mge(['check', '--rules', dir], '{"action":"db.write","context":{"environment":"production"}}');
+    expect(r.code).toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.includes(': warning: '))).toEqual([
+      `${dir}/README.md:2:1: warning: \`${dir}/README.md\` reads as a rule (it names a rule id), but a folder's README.md is documentation and is never loaded`,
+      `${dir}/r.mdc:5:3: warning: clause \`No prod writes \`context.environment == "production"\`.\` has no expression and is never enforced`,
+    ]);
+  });
+
   it('keeps its exit code when its reader goes away before the decision is printed (`| head -c 0`)', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/cli/mge.ts'), 'check', '--rules', 'rules', '--explain'], { cwd: root });
     child.stdout.destroy(); // the pipe's reader is gone: the decision's write fails with EPIPE

@@ -124,4 +124,16 @@ describe('what `mge serve` says it keeps in the data dir', () => {
     expect(await served.exited).toBe(0);
     expect(served.out()).toContain(`mge: data: ${join(root, 'data')} (audit log, Ed25519 signing key)\n`);
   });
+
+  it('says at start what lint warns of (a clause never enforced), on stderr, and counts it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-warn-line-'));
+    writeRules(join(root, 'rules'));
+    writeFileSync(join(root, 'rules', 'dot.mdc'), '---\nrule_id: dot\n---\n## Prohibited\n- No prod writes `context.environment == "production"`.\n- No drops `action.type == "db.drop"`\n');
+    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '' });
+    await served.listening();
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+    expect(served.err()).toContain(`${join(root, 'rules')}/dot.mdc:5:3: warning: clause \`No prod writes`);
+    expect(served.out()).toMatch(/mge: rules: .* \(\d+ rules, 1 warning on stderr; watched;/);
+  });
 });

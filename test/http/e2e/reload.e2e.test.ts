@@ -110,6 +110,16 @@ describe('hot reload', () => {
     expect(await approved('deploy.monday')).toBe(false);
   });
 
+  it('logs the warnings of a good edit as lint would say them (a clause never enforced)', async () => {
+    rmSync(join(e.rulesDir, 'no-monday.yaml'), { force: true }); // left empty (an error) by the test before
+    writeFileSync(join(e.rulesDir, 'dot.mdc'), '---\nrule_id: dot\n---\n## Prohibited\n- No prod writes `context.environment == "production"`.\n- No drops `action.type == "db.drop"`\n');
+    await until('the warning', () => e.logs.some((l) => JSON.parse(l).msg === 'rules reloaded, with warnings (`mge lint` tells more)'));
+    const line = JSON.parse(e.logs.find((l) => JSON.parse(l).msg === 'rules reloaded, with warnings (`mge lint` tells more)')!) as { level: string; warnings: string[] };
+    expect(line.level).toBe('warn');
+    expect(line.warnings.join('\n')).toContain(`${e.rulesDir}/dot.mdc:5:3: warning: clause \`No prod writes`);
+    rmSync(join(e.rulesDir, 'dot.mdc'));
+  });
+
   // Last: it leaves the directory empty.
   it('warns when a reload leaves no rule at all, as the start does (every check is approved)', async () => {
     rmSync(e.rulesDir, { recursive: true });

@@ -32,7 +32,9 @@ export function readBullet(bullet: BulletLines, file: string): BulletMeaning {
   const first: Span = { file, line: parts[0].line, col: parts[0].col };
   // The bullet's lines as one text, each line break a space: a code span may wrap onto the next
   // line (CommonMark reads the break in it as a space), and editors wrap long expressions.
-  const text = parts.map((p) => p.text).join(' ').trimEnd();
+  // An HTML comment after the expression (`<!-- JIRA-123 -->`) is not rendered: the bullet as
+  // read ends with the code span (until 11-27 such a clause was advisory, never enforced).
+  const text = withoutTrailingHtmlComments(parts.map((p) => p.text).join(' '));
   const code = trailingCodeSpan(text);
   if (!code) return { kind: 'advisory', text: whole, span: first };
 
@@ -66,6 +68,17 @@ export function readBullet(bullet: BulletLines, file: string): BulletMeaning {
  * The inline code span that ends `s`, CommonMark-style: a run of N backticks closed by a run of
  * exactly N; one leading and one trailing space are stripped when both are there.
  */
+/** `s` without the HTML comments it ends with (and the white space around them), trimmed at its end. */
+export function withoutTrailingHtmlComments(s: string): string {
+  let t = s.trimEnd();
+  while (t.endsWith('-->')) {
+    const open = t.lastIndexOf('<!--', t.length - 3);
+    if (open < 0) break;
+    t = t.slice(0, open).trimEnd();
+  }
+  return t;
+}
+
 export function trailingCodeSpan(s: string): { start: number; contentStart: number; content: string } | undefined {
   let close = s.length;
   while (close > 0 && s[close - 1] === '`') close--;

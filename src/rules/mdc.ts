@@ -39,6 +39,12 @@ const CONDITION_ITEM = /^[ \t]*(?:-[ \t]*)?type[ \t]*:[ \t]*["']?(?:expression|e
 export const ADVISORY_HELP =
   'to enforce it, end the bullet with an expression in backticks, like: - Must use TLS `context.tls == true`';
 
+/** The help for a bullet whose expression is followed by a little text (`…\`expr\`.`): say what to move. */
+function afterCodeSpan(text: string): string | undefined {
+  const m = /`[^`]+`\s*([^\s`]{1,3})$/.exec(text);
+  return m === null ? undefined : `the bullet ends with \`${m[1]}\` after its expression, so it reads as advice; end the bullet with the expression (drop the \`${m[1]}\` or put it before the expression) to enforce it`;
+}
+
 /**
  * @example readMdc('# Title\n**Rule ID:** `t`\n## Prohibited\n- No `action.type == "x"`\n', 'r.mdc')
  */
@@ -518,7 +524,7 @@ class MdcReader {
         severity: 'warning',
         code: 'advisory-clause',
         message: `clause \`${meaning.text}\` has no expression and is never enforced`,
-        help: ADVISORY_HELP,
+        help: afterCodeSpan(meaning.text) ?? ADVISORY_HELP,
         span: meaning.span,
       });
       return;

@@ -547,6 +547,23 @@ describe('readBullet', () => {
   });
 });
 
+describe('readMdc: what follows a bullet\'s expression', () => {
+  it('an HTML comment after it is not rendered: the clause is enforced (it was advisory until 11-27)', async () => {
+    const text = '---\nrule_id: hc\n---\n## Prohibited\n- Never drop tables `action.type == "db.drop"` <!-- JIRA-123 -->\n- Never alter `action.type == "db.alter"`<!-- a --> <!-- b -->\n';
+    const r = parseRuleText(text, 'mdc', 'hc.mdc');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.rules[0].prohibited.map((c) => c.message)).toEqual(['Never drop tables', 'Never alter']);
+    const engine = await createEngine({ rules: [{ path: 'hc.mdc', text }] });
+    expect((await engine.evaluate({ action: 'db.drop' })).approved).toBe(false);
+  });
+
+  it('a `.` after it keeps the clause advisory, and the help says what to move', () => {
+    const r = parseRuleText('---\nrule_id: dot\n---\n## Prohibited\n- No prod writes `context.environment == "production"`.\n- ok `true`\n', 'mdc', 'dot.mdc');
+    expect(r.rules[0].advisory).toEqual(['No prod writes `context.environment == "production"`.']);
+    expect(r.diagnostics.map((d) => d.help)).toEqual(['the bullet ends with `.` after its expression, so it reads as advice; end the bullet with the expression (drop the `.` or put it before the expression) to enforce it']);
+  });
+});
+
 describe('readMdc: a code span wrapped onto the bullet\'s next line (CommonMark reads the break as a space)', () => {
   const WRAPPED = '---\nrule_id: no-drop\n---\n# No drop\n\n## Prohibited\n- Never drop tables in production `action.type == "db.drop" &&\n  context.environment == "production"`\n- No raw SQL `action.query_kind == "raw_sql"`\n';
 

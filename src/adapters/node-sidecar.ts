@@ -2,7 +2,8 @@
 // of the data dir, in-memory nonces and rate buckets, the file audit log, the HTTP app on a
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
@@ -56,6 +57,8 @@ export interface SidecarConfig {
 export interface Sidecar {
   url: string;
   mode: 'open-local' | 'keys';
+  /** How many keys MGE_API_KEYS gave, and their tenants (sorted); none in open mode. */
+  keys: { count: number; tenants: string[] };
   secretSource: SecretSource;
   engine: Engine;
   /**
@@ -79,6 +82,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   }
   const rulesStat = await stat(cfg.rulesDir).catch(() => undefined);
   if (!rulesStat?.isDirectory()) throw new SidecarConfigError(rulesStat ? `rules directory \`${cfg.rulesDir}\` is not a directory` : `rules directory \`${cfg.rulesDir}\` not found`);
+  await refuseDataInRules(cfg.dataDir, cfg.rulesDir);
   await mkdir(cfg.dataDir, { recursive: true });
   // One server per data directory: two would interleave their audit files.
   const lock = await lockDataDir(cfg.dataDir);
@@ -87,6 +91,31 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   } catch (err) {
     await lock.release();
     throw err;
+  }
+}
+
+/**
+ * A data directory in (or equal to) the rules directory is refused: the API rules it stores
+ * would load again as file rules (a review's `--rules . --data .` then refused every reload
+ * and its own restart), and each audit write would wake the rules watcher.
+ */
+async function refuseDataInRules(dataDir: string, rulesDir: string): Promise<void> {
+  const rules = await realpath(rulesDir);
+  // The data directory may not exist yet: its nearest existing ancestor is resolved.
+  let data = resolve(dataDir);
+  const rest: string[] = [];
+  for (;;) {
+    const real = await realpath(data).catch(() => undefined);
+    if (real !== undefined) {
+      data = join(real, ...rest.reverse());
+      break;
+    }
+    if (dirname(data) === data) break;
+    rest.push(basename(data));
+    data = dirname(data);
+  }
+  if (data === rules || data.startsWith(rules.endsWith(sep) ? rules : rules + sep)) {
+    throw new SidecarConfigError(`data directory \`${dataDir}\` is inside the rules directory \`${rulesDir}\`: the API rules and audit log kept there would be read as rules; put it elsewhere (\`--data ./data\` beside the rules)`);
   }
 }
 
@@ -158,7 +187,10 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       return { uncheckpointed };
     })());
 
-  return { url: server.url, mode: keys.length === 0 ? 'open-local' : 'keys', secretSource: source, engine, shutdown };
+  return {
+    url: server.url, mode: keys.length === 0 ? 'open-local' : 'keys', keys: { count: keys.length, tenants: keys.length === 0 ? [] : callerTenants(keys) },
+    secretSource: source, engine, shutdown,
+  };
 }
 
 /**

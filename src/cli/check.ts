@@ -6,6 +6,7 @@ import { createEngineFromDir } from '../adapters/node.js';
 import { RequestError, RuleLoadError } from '../engine/engine.js';
 import { TENANT_PATTERN } from '../http/api-keys.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
+import { tenantNameNote } from './tenant-note.js';
 import { parseStrictJson } from '../json/strict-parse.js';
 import { decodeUtf8 } from '../json/utf8.js';
 import { envSetting, parseArgs, stringFlag, UsageError } from './args.js';
@@ -33,6 +34,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
     const engine = await createEngineFromDir(rulesDir);
     // As `mge serve` and `mge lint` say: likely the wrong directory.
     if (engine.ruleCount() === 0) process.stderr.write(`mge check: warning: no rules in \`${rulesDir}\`: every request is approved\n`);
+    const tenantNote = tenant === undefined ? undefined : tenantNameNote(tenant, engine.tenants());
+    if (tenantNote !== undefined) process.stderr.write(`mge check: warning: ${tenantNote}\n`);
     // What lint would warn of (an advisory bullet is never enforced): said here too.
     for (const d of engine.loadWarnings) process.stderr.write(formatDiagnostic(underDir(rulesDir, d)) + '\n');
     const decision = await engine.evaluate(request, {

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { openNodeAudit } from '../adapters/node-audit.js';
 import { SidecarConfigError, startSidecar, type Sidecar } from '../adapters/node-sidecar.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
+import { tenantNameNote } from './tenant-note.js';
 import { RuleLoadError } from '../engine/engine.js';
 import { ApiKeySpecError } from '../http/api-keys.js';
 import { jsonLogger } from '../http/logger.js';
@@ -105,11 +106,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
     // What lint would warn of (an advisory bullet is never enforced): said at start too.
     const warnings = engine.loadWarnings;
     for (const d of warnings) process.stderr.write(formatDiagnostic(underDir(rulesDir, d)) + '\n');
+    for (const t of sidecar.keys.tenants) {
+      const note = tenantNameNote(t, engine.tenants());
+      if (note !== undefined) process.stderr.write(`mge: warning: MGE_API_KEYS: ${note}\n`);
+    }
+    const keys = sidecar.keys;
     out(
       `mge: listening on ${sidecar.url}\n` +
         (sidecar.mode === 'open-local'
           ? 'mge: mode: open local (no API key configured: every request is tenant `default` with all roles; loopback only)\n'
-          : 'mge: mode: API keys (MGE_API_KEYS)\n') +
+          : `mge: mode: API keys (MGE_API_KEYS: ${keys.count} ${keys.count === 1 ? 'key' : 'keys'}; ${keys.tenants.length === 1 ? 'tenant' : 'tenants'} ${keys.tenants.join(', ')})\n`) +
         `mge: rules: ${rulesDir} (${ruleCount} ${ruleCount === 1 ? 'rule' : 'rules'}${warnings.length === 0 ? '' : `, ${warnings.length} ${warnings.length === 1 ? 'warning' : 'warnings'} on stderr`}; watched; a bad edit is logged and ignored)\n` +
         (ruleCount === 0 ? 'mge: warning: no rules loaded: every check is approved until rules are added\n'
           : engine.policy().rules.length === 0 ? 'mge: warning: no global rules: tenant `default`, and any tenant without rules of its own, is checked against none (every check approved)\n' : '') +

@@ -63,16 +63,16 @@ function parseRoles(text: string, entry: number): Role[] {
   return text.split('+') as Role[];
 }
 
-/**
- * Parses a comma- or newline-separated key list. Error messages name the entry by position and
- * never echo key material.
- * @example await parseApiKeys('acme:checker+auditor:s3cr3t-key-material')
- */
 /** The tenants a caller can be: `default` in open mode (no key), else the keys' tenants, sorted. */
 export function callerTenants(keys: readonly ApiKey[]): string[] {
   return keys.length === 0 ? ['default'] : [...new Set(keys.map((k) => k.tenant))].sort();
 }
 
+/**
+ * Parses a comma- or newline-separated key list. Error messages name the entry by position and
+ * never echo key material.
+ * @example await parseApiKeys('acme:checker+auditor:s3cr3t-key-material')
+ */
 export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
   const entries = spec.split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== '');
   // Separators and nothing else is a list gone wrong, not a wish for the open mode.
@@ -101,6 +101,14 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
       // match. One with inner spaces can be sent as X-API-Key only (Bearer takes no space).
       if (!SENDABLE_KEY.test(material)) {
         throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: a key is printable ASCII, with no space at either end (a client could never send this one)`);
+      }
+      // `a:checker:k1;b:admin:k2` (or with a space) was one key, and neither meant key worked.
+      const glued = /[;\s|]\s*[A-Za-z0-9][A-Za-z0-9_.-]*:[a-z+]+:/.exec(material);
+      if (glued !== null) {
+        throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key holds \`${glued[0][0] === ';' || glued[0][0] === '|' ? glued[0][0] : 'a space'}\` and then what reads as another entry (\`tenant:role:…\`); separate entries with commas or newlines`);
+      }
+      if (/^(["'`]).*\1$/.test(material)) {
+        throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key is in quotes, which would be part of the key; write it without them`);
       }
       hash = await sha256(material);
     }

@@ -45,6 +45,19 @@ describe('mge check (SPEC §9)', () => {
     ]);
   });
 
+  it('warns of a --tenant named nearly as a tenant with rules (another case, a typo): its checks get the global rules only', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mge-check-tenant-'));
+    mkdirSync(join(dir, 'tenants', 'acme'), { recursive: true });
+    writeFileSync(join(dir, 'tenants', 'acme', 'r.yaml'), 'rule_id: r\nprohibited:\n  - message: m\n    when: action.type == "x"\n');
+    for (const tenant of ['Acme', 'acem']) {
+      const r = mge(['check', '--rules', dir, '--tenant', tenant], '{"action":"x"}');
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe(`mge check: warning: tenant \`${tenant}\` has no rules of its own, but tenant \`acme\` has: tenant names are exact (case too), so \`${tenant}\`'s checks get the global rules only\n`);
+    }
+    expect(mge(['check', '--rules', dir, '--tenant', 'acme'], '{"action":"x"}')).toMatchObject({ code: 1, stderr: '' });
+    expect(mge(['check', '--rules', dir, '--tenant', 'initech'], '{"action":"x"}')).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('keeps its exit code when its reader goes away before the decision is printed (`| head -c 0`)', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/cli/mge.ts'), 'check', '--rules', 'rules', '--explain'], { cwd: root });
     child.stdout.destroy(); // the pipe's reader is gone: the decision's write fails with EPIPE

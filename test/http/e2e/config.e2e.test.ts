@@ -1,6 +1,6 @@
 // `mge serve` refuses to start on a configuration it cannot serve safely, and says why.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,17 @@ describe('start-up refusals', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(bad, 'x.yaml'), 'rule_id: x\nprohibited:\n  - message: m\n    when: "(("\n');
     await expect(startSidecar(config({ rulesDir: bad }))).rejects.toThrow(RuleLoadError);
+  });
+
+  it('refuses a data directory inside the rules directory (its API rules would load as file rules), also one not made yet', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-data-in-rules-'));
+    writeRules(join(root, 'rules'));
+    for (const dataDir of [join(root, 'rules'), join(root, 'rules', 'data'), join(root, 'rules', 'new', 'data'), join(root, 'rules', '.', 'x', '..', 'data')]) {
+      await expect(startSidecar(config({ rulesDir: join(root, 'rules'), dataDir }))).rejects.toThrow(`data directory \`${dataDir}\` is inside the rules directory`);
+    }
+    expect(existsSync(join(root, 'rules', 'data'))).toBe(false); // refused before anything was made
+    const beside = await startSidecar(config({ rulesDir: join(root, 'rules'), dataDir: join(root, 'rules-data') }));
+    await beside.shutdown();
   });
 
   it('with Ed25519 receipts, trusts no HS256 secret but those listed as previous', async () => {
@@ -123,6 +134,18 @@ describe('what `mge serve` says it keeps in the data dir', () => {
     served.child.kill('SIGTERM');
     expect(await served.exited).toBe(0);
     expect(served.out()).toContain(`mge: data: ${join(root, 'data')} (audit log, Ed25519 signing key)\n`);
+  });
+
+  it('counts the keys and names their tenants, and warns of a key tenant named nearly as a rules tenant', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-keys-line-'));
+    writeRules(join(root, 'rules'));
+    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: 'Acme:checker:0123456789abcdef0123,globex:admin:abcdef0123456789abcd' });
+    await served.listening();
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+    expect(served.out()).toContain('mge: mode: API keys (MGE_API_KEYS: 2 keys; tenants Acme, globex)\n');
+    expect(served.err()).toContain("mge: warning: MGE_API_KEYS: tenant `Acme` has no rules of its own, but tenant `acme` has: tenant names are exact (case too), so `Acme`'s checks get the global rules only\n");
+    expect(served.err()).not.toContain('globex');
   });
 
   it('says at start what lint warns of (a clause never enforced), on stderr, and counts it', async () => {

@@ -158,7 +158,9 @@ function report(io: CliIo, name: string, r: LogReport, unanchored: boolean): boo
   for (const p of problemLines(r.problems)) io.err(`error: ${name}: ${p}\n`);
   if (!r.ok) return false;
   const line = `${name}: ok: ${count(r.size, 'entry', 'entries')}, root ${r.root_hash}, ${count(r.checkpoints, 'checkpoint', 'checkpoints')} verified`;
-  if (r.size === 0 || r.anchoredSize === r.size) {
+  // An empty log is anchored only by a checkpoint (of size 0): emptied with its checkpoints
+  // removed, a log looked like a fresh one and passed (a review's wiped log said ok).
+  if (r.anchoredSize === r.size && (r.size > 0 || r.checkpoints > 0)) {
     io.out(`${line}\n`);
     return true;
   }
@@ -170,6 +172,10 @@ function report(io: CliIo, name: string, r: LogReport, unanchored: boolean): boo
   if (unanchored) {
     io.out(`${line}; not anchored (--unanchored): each entry checked alone, not the log as a whole\n`);
     return true;
+  }
+  if (r.size === 0) {
+    io.err(`error: ${name}: not anchored: the log is empty and has no checkpoint, as a log emptied with its checkpoints removed would be; give \`--checkpoint FILE\` (saved from GET /api/v1/audit/checkpoint), or \`--unanchored\` to accept it\n`);
+    return false;
   }
   io.err(`error: ${name}: not anchored: no checkpoint covers this log, so a removed, reordered or inserted entry, or a changed rule change, would go unseen; give \`--checkpoint FILE\` (saved from GET /api/v1/audit/checkpoint), or \`--unanchored\` to check each entry alone\n`);
   return false;

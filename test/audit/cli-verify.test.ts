@@ -176,6 +176,27 @@ describe('mge audit verify', () => {
     }
   });
 
+  it('fails an empty log with no checkpoint as not anchored (a log emptied with its checkpoints removed passed as ok)', async () => {
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      const empty = join(base, 'empty.jsonl');
+      await writeFile(empty, '');
+      const alone = await run('verify', '--export', empty);
+      expect(alone.code).toBe(1);
+      expect(alone.err).toContain('not anchored: the log is empty and has no checkpoint, as a log emptied with its checkpoints removed would be');
+      expect(await run('verify', '--export', empty, '--unanchored')).toMatchObject({ code: 0, err: '' });
+      const wiped = join(base, 'wiped');
+      await cp(clean, wiped, { recursive: true });
+      await writeFile(join(wiped, 'audit', 'acme', 'log.jsonl'), '');
+      await rm(join(wiped, 'audit', 'acme', 'checkpoints.jsonl'));
+      const r = await run('verify', '--data', wiped, '--tenant', 'acme');
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('error: tenant `acme`: not anchored: the log is empty');
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
+  });
+
   it('refuses another tenant\'s decision in an export, the tenant known from its first decision', async () => {
     process.env.MGE_SECRET_KEY = SECRET;
     try {

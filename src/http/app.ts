@@ -82,7 +82,9 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
       return problemResponse(err, rawPath(c.req.url));
     }
     ctx.logger.error('request failed', { method: c.req.method, path: c.req.path, error: err });
-    return problemResponse(new InternalError(), rawPath(c.req.url));
+    // "nothing was approved" is what a failed check needs to hear; any other route, only the failure.
+    const detail = c.req.path.startsWith('/api/v1/governance/') ? undefined : 'internal error';
+    return problemResponse(new InternalError(detail), rawPath(c.req.url));
   });
   // 404 or 405 is decided here from ALLOWED rather than by catch-all routes: a catch-all for
   // `/api/v1/rules/validate` after `/api/v1/rules/:rule_id` is an order Hono's RegExpRouter

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeRuleStore } from '../../src/adapters/node-rule-store.js';
+import { AuditLogs } from '../../src/audit/logs.js';
+import { MemoryAuditStoreFactory } from '../../src/audit/memory-store.js';
 import { AuditStoreError } from '../../src/audit/store.js';
+import { auditPort } from '../../src/http/audit-port.js';
 import type { RuleStore } from '../../src/http/rule-store.js';
 import type { AuditPort } from '../../src/http/audit-port.js';
 import { Lifecycle } from '../../src/http/lifecycle.js';
@@ -183,6 +186,21 @@ describe('fail closed', () => {
     expect(text).not.toContain('mge_audit_entries{tenant="acme"}');
   });
 
+  it('answers 503, naming the damage, when the log changed under the running server no longer reads back as its tree', async () => {
+    const stores = new MemoryAuditStoreFactory();
+    const first = await harness({ audit: auditPort(new AuditLogs(stores), (await harness()).deps.signer) });
+    for (let i = 0; i < 300; i++) expect((await first.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'db.read' } })).status).toBe(200);
+    // A restart: the tree is rebuilt from the store and keeps no leaf of a full block.
+    const h = await harness({ audit: auditPort(new AuditLogs(stores), first.deps.signer) });
+    expect((await h.call('GET', '/api/v1/audit?limit=1', { key: KEYS.acmeAuditor })).status).toBe(200);
+    const lines = (await stores.open('acme')).lines;
+    const id = (JSON.parse(lines[20]) as { decision_id: string }).decision_id;
+    lines[20] = lines[20].replace(/"action_hash":"(.)/, (_m, c: string) => `"action_hash":"${c === '0' ? '1' : '0'}`);
+    const res = await h.call('GET', `/api/v1/audit/proof/${id}`, { key: KEYS.acmeAuditor });
+    expect(res.status).toBe(503);
+    expect((await problem(res)).detail).toBe('the audit log of this tenant does not read back as it was written (changed on disk?); no proof is given from it; `mge audit verify` tells more');
+  });
+
   it('answers 500 and gives no decision when signing fails', async () => {
     const base = await harness();
     const signer = Object.assign(Object.create(Object.getPrototypeOf(base.deps.signer) as object), base.deps.signer, {
@@ -206,7 +224,7 @@ describe('fail closed', () => {
     const h = await harness({ engine, logger: jsonLogger((l) => lines.push(l)) });
     const res = await h.call('GET', '/api/v1/rules', { key: KEYS.acmeChecker });
     expect(res.status).toBe(500);
-    await problem(res);
+    expect((await problem(res)).detail).toBe('internal error'); // "nothing was approved" is for checks
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0])).toMatchObject({ level: 'error', msg: 'request failed', error: { name: 'TypeError', message: 'boom' } });
     expect(lines[0]).not.toContain(KEYS.acmeChecker);

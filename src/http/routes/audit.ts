@@ -2,6 +2,7 @@
 // id from another tenant is simply not in it (404), whatever the caller guesses.
 
 import type { Context, Hono } from 'hono';
+import { LeafReadBackError } from '../../audit/merkle-tree.js';
 import { AuditStoreError } from '../../audit/store.js';
 import { AuditRangeError } from '../audit-port.js';
 import type { AppContext, HttpEnv } from '../deps.js';
@@ -38,7 +39,7 @@ function rangeErrors<T>(work: () => Promise<T>): Promise<T> {
 /** A store that failed or cannot be read (ENOSPC, EIO, a damaged log that will not open). */
 function isStoreFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof AuditStoreError || (typeof code === 'string' && /^E[A-Z]+$/.test(code));
+  return err instanceof AuditStoreError || err instanceof LeafReadBackError || (typeof code === 'string' && /^E[A-Z]+$/.test(code));
 }
 
 export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
@@ -51,6 +52,9 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     } catch (err) {
       if (err instanceof HttpProblem || !isStoreFailure(err)) throw err;
       ctx.logRepeated(`audit-read:${tenant}`, 'audit read failed', { tenant, error: err });
+      // Entries that no longer hash to the tree (the file changed under the running server):
+      // a proof from them would be wrong, so none is given (until 11-27: a 500 "nothing was approved").
+      if (err instanceof LeafReadBackError) throw new StoreUnavailable('the audit log of this tenant does not read back as it was written (changed on disk?); no proof is given from it; `mge audit verify` tells more');
       throw new StoreUnavailable('the audit log of this tenant is unavailable; try again later');
     }
   }

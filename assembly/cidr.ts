@@ -167,5 +167,13 @@ export function inCidr(ip: usize, ipLen: u32, cidr: usize, cidrLen: u32): i32 {
   const n4 = prefix >= 96 ? mapped(NET, nl) : 0;
   if (a4 != 0 && n4 != 0) return prefixMatches(a4, n4, prefix - 96) ? 1 : 0;
   if (a4 != 0 && nl == 4) return prefixMatches(a4, NET, prefix) ? 1 : 0;
+  if (al == 4 && nl == 16) {
+    // An IPv4 address is in the IPv6 ranges its mapped form `::ffff:a.b.c.d` is in.
+    for (let i = 3; i >= 0; i--) store<u8>(ADDR + 12 + <usize>i, load<u8>(ADDR + <usize>i));
+    memory.fill(ADDR, 0, 10);
+    store<u8>(ADDR + 10, 0xff);
+    store<u8>(ADDR + 11, 0xff);
+    return prefixMatches(ADDR, NET, prefix) ? 1 : 0;
+  }
   return 0;
 }

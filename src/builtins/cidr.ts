@@ -118,8 +118,8 @@ function prefixMatches(a: Uint8Array, b: Uint8Array, prefix: number): boolean {
 /**
  * Is `ip` inside `cidr`? Host bits of the network are ignored. An IPv4-mapped IPv6 address
  * (and a mapped network with a prefix of at least 96) is matched as IPv4, so `::ffff:10.1.2.3`
- * is in `10.0.0.0/8`; a mapped address is also still in the IPv6 ranges that cover it
- * (`::/0`). Other mixes of families do not match.
+ * is in `10.0.0.0/8`; an IPv4 address, in either spelling, is also in the IPv6 ranges its
+ * mapped form is in (`::/0`, `::ffff:0:0/96`).
  */
 export function inCidr(ip: string, cidr: string): boolean | 'invalid IP address' | 'invalid CIDR' {
   const addr = parseIp(ip);
@@ -131,5 +131,8 @@ export function inCidr(ip: string, cidr: string): boolean | 'invalid IP address'
   const net4 = net.prefix >= 96 ? mappedIpv4(net.bytes) : null;
   if (addr4 && net4) return prefixMatches(addr4, net4, net.prefix - 96);
   if (addr4 && net.family === 4) return prefixMatches(addr4, net.bytes, net.prefix);
+  // An IPv4 address is in the IPv6 ranges its mapped form `::ffff:a.b.c.d` is in (until 11-27
+  // only the mapped spelling was: `inCidr("10.1.2.3", "::/0")` was false).
+  if (addr.family === 4 && net.family === 6) return prefixMatches(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...addr.bytes), net.bytes, net.prefix);
   return false;
 }

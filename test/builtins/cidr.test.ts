@@ -79,9 +79,16 @@ describe('inCidr', () => {
     expect(inCidr('::10.1.2.3', '10.0.0.0/8')).toBe(false);
   });
 
+  it('matches an IPv4 address against IPv6 ranges as its mapped form, in either spelling', () => {
+    expect(inCidr('10.1.2.3', '::/0')).toBe(true);
+    expect(inCidr('10.1.2.3', '::ffff:0:0/95')).toBe(true);
+    expect(inCidr('10.1.2.3', '::/81')).toBe(false);
+    expect(inCidr('10.1.2.3', '64:ff9b::/96')).toBe(false);
+  });
+
   it('does not match across families otherwise', () => {
-    expect(inCidr('10.1.2.3', '::/0')).toBe(false);
     expect(inCidr('::1', '0.0.0.0/0')).toBe(false);
+    expect(inCidr('::ffff:10.1.2.3', '0.0.0.0/1')).toBe(true); // mapped: IPv4
   });
 
   it('reports which argument is invalid', () => {

@@ -65,7 +65,8 @@ const cidr = fc.oneof(
 );
 
 function modelInCidr(ip: Addr, net: Addr, prefix: number): boolean {
-  if (ip.mapped && net.family === 6) return modelInCidr({ family: 6, bits: (0xffffn << 32n) | ip.bits, text: ip.text }, net, prefix);
+  // An IPv4 address, in either spelling, is in the IPv6 ranges its mapped form is in.
+  if (ip.family === 4 && net.family === 6) return modelInCidr({ family: 6, bits: (0xffffn << 32n) | ip.bits, text: ip.text }, net, prefix);
   if (ip.family !== net.family) return false;
   const width = ip.family === 4 ? 32n : 128n;
   const shift = width - BigInt(prefix);

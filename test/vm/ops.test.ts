@@ -109,7 +109,7 @@ const CASES: [string, Result][] = [
   ['globAny(action.p, ["src/**", action.bad])', 'evaluation error: `globAny`: invalid glob pattern'],
   ['inCidr(action.ip, "10.0.0.0/8") && !inCidr(action.ip, "11.0.0.0/8")', true],
   ['inCidr("::ffff:10.1.2.3", "10.0.0.0/8") && inCidr("2001:db8::1", "2001:db8::/32")', true],
-  ['inCidr("1.2.3.4", "::/0")', false],
+  ['inCidr("1.2.3.4", "::/0")', true], // as its mapped form ::ffff:1.2.3.4
   ['inCidr("010.1.2.3", "10.0.0.0/8")', 'evaluation error: `inCidr`: invalid IP address'],
   ['inCidr("10.1.2.3", action.badCidr)', 'evaluation error: `inCidr`: invalid CIDR'],
   ['inCidr(1, "10.0.0.0/8")', 'evaluation error: `inCidr` expects two strings, got number and string'],

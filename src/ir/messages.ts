@@ -75,8 +75,10 @@ export function conditionMessage(code: ConditionCode, cond: Condition, subject: 
         : `path \`${shown(subject)}\` escapes its root`;
     }
     case 'path_not_allowed': {
-      const allowed = cond.type === 'file_access_control' ? quoted(cond.allowed_paths ?? []) : '';
-      return `path \`${shown(String(subject))}\` matches no allowed path (${allowed})`;
+      const allowed = cond.type === 'file_access_control' ? cond.allowed_paths ?? [] : [];
+      // `allowed_paths: []` allows no path at all: said so, not as an empty list `()`.
+      if (allowed.length === 0) return `path \`${shown(String(subject))}\` is not allowed: \`allowed_paths\` is empty, so no path is`;
+      return `path \`${shown(String(subject))}\` matches no allowed path (${quoted(allowed)})`;
     }
     case 'extension_blocked': {
       const ext = cond.type === 'file_access_control' && typeof subject === 'string'

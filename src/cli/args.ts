@@ -36,6 +36,8 @@ export function parseArgs(argv: string[], spec: { values?: string[]; booleans?: 
       // quietly make it the current directory.
       if (value === undefined || value === '') throw new UsageError(`\`--${name}\` needs a value`);
       flags.set(name, value);
+    } else if (booleans.has(name)) {
+      throw new UsageError(`\`--${name}\` takes no value (give \`--${name}\` alone, or leave it out)`);
     } else {
       throw new UsageError(`unknown option \`--${name}\``);
     }

@@ -1,13 +1,13 @@
 // `mge check --rules DIR [--tenant T] [--explain] [--request FILE|-]` (SPEC §9): prints the
 // decision (no receipt); exit 0 approved, 1 denied, 2 error (message on stderr).
 
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createEngineFromDir } from '../adapters/node.js';
 import { RequestError, RuleLoadError } from '../engine/engine.js';
 import { TENANT_PATTERN } from '../http/api-keys.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { tenantNameNote } from './tenant-note.js';
-import { parseStrictJson } from '../json/strict-parse.js';
+import { JsonInputError, parseStrictJson } from '../json/strict-parse.js';
 import { decodeUtf8 } from '../json/utf8.js';
 import { envSetting, parseArgs, stringFlag, UsageError } from './args.js';
 
@@ -22,15 +22,26 @@ export async function checkCommand(argv: string[]): Promise<number> {
     const tenant = stringFlag(args, 'tenant');
     if (tenant !== undefined && !TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant name \`${tenant}\` (1–64 letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit)`);
     const requestFile = stringFlag(args, 'request') ?? '-';
+    const source = `\`${requestFile === '-' ? 'stdin' : requestFile}\``;
+    // Waiting on a terminal nobody types into looked like a hang.
+    if (requestFile === '-' && process.stdin.isTTY === true) throw new UsageError('no request: give `--request FILE`, or pipe the request JSON on stdin');
     // Decoded as an HTTP body is: invalid UTF-8 refused, not replaced (it would change the hash).
-    const bytes = requestFile === '-' ? await readStdin() : await readFile(requestFile);
+    const bytes = requestFile === '-' ? await readStdin() : await readRequestFile(requestFile);
     let text: string;
     try {
       text = decodeUtf8(bytes);
     } catch {
-      throw new RequestError(`the request in \`${requestFile === '-' ? 'stdin' : requestFile}\` is not valid UTF-8`);
+      throw new RequestError(`the request in ${source} is not valid UTF-8`);
     }
-    const request = parseStrictJson(text);
+    if (text.trim() === '') throw new RequestError(`the request in ${source} is empty: give the check request JSON, e.g. {"action": "db.read"}`);
+    let request: unknown;
+    try {
+      request = parseStrictJson(text);
+    } catch (err) {
+      if (!(err instanceof JsonInputError)) throw err;
+      throw new RequestError(`the request in ${source} is not accepted JSON: ${withLineCol(err.message, text)}`);
+    }
+    await refuseMissingRulesDir(rulesDir);
     const engine = await createEngineFromDir(rulesDir);
     // As `mge serve` and `mge lint` say: likely the wrong directory.
     if (engine.ruleCount() === 0) process.stderr.write(`mge check: warning: no rules in \`${rulesDir}\`: every request is approved\n`);
@@ -56,6 +67,30 @@ export async function checkCommand(argv: string[]): Promise<number> {
     }
     return 2;
   }
+}
+
+/** A JSON error's `at offset N` also as line and column (a request file is written by hand). */
+function withLineCol(message: string, text: string): string {
+  const m = / at offset (\d+)/.exec(message);
+  if (m === null) return message;
+  const before = text.slice(0, Number(m[1])).split('\n');
+  return `${message} (line ${before.length}, column ${before[before.length - 1].length + 1})`;
+}
+
+/** The request file's bytes; a missing file or a directory said as such, not as ENOENT/EISDIR. */
+async function readRequestFile(file: string): Promise<Uint8Array> {
+  const st = await stat(file).catch(() => undefined);
+  if (st === undefined) throw new Error(`request file \`${file}\` not found`);
+  if (st.isDirectory()) throw new Error(`request file \`${file}\` is a directory; give the JSON file of one check request`);
+  return readFile(file);
+}
+
+/** A rules directory that is not there is said as `mge serve` says it, with where it came from. */
+async function refuseMissingRulesDir(dir: string): Promise<void> {
+  const st = await stat(dir).catch(() => undefined);
+  const windows = /\\/.test(dir) ? ' (`\\` is no path separator here: write `/`)' : '';
+  if (st === undefined) throw new Error(`rules directory \`${dir}\` not found${windows}; give \`--rules DIR\` or set MGE_RULES_DIR (the default is ./rules)`);
+  if (!st.isDirectory()) throw new Error(`rules directory \`${dir}\` is not a directory (\`mge lint FILE\` checks a single rule file)`);
 }
 
 async function readStdin(): Promise<Uint8Array> {

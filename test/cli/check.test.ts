@@ -58,6 +58,25 @@ describe('mge check (SPEC §9)', () => {
     expect(mge(['check', '--rules', dir, '--tenant', 'initech'], '{"action":"x"}')).toMatchObject({ code: 0, stderr: '' });
   });
 
+  it('names what is wrong with the rules directory and the request, not ENOENT or an offset alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mge-check-msg-'));
+    const cases: Array<[string[], string | undefined, string]> = [
+      [['--rules', join(dir, 'nope')], '{"action":"x"}', `mge check: rules directory \`${join(dir, 'nope')}\` not found; give \`--rules DIR\` or set MGE_RULES_DIR (the default is ./rules)\n`],
+      [['--rules', 'C:\\work\\rules'], '{"action":"x"}', 'mge check: rules directory `C:\\work\\rules` not found (`\\` is no path separator here: write `/`); give `--rules DIR` or set MGE_RULES_DIR (the default is ./rules)\n'],
+      [['--rules', 'rules/file-access.yaml'], '{"action":"x"}', 'mge check: rules directory `rules/file-access.yaml` is not a directory (`mge lint FILE` checks a single rule file)\n'],
+      [['--request', dir], undefined, `mge check: request file \`${dir}\` is a directory; give the JSON file of one check request\n`],
+      [['--request', join(dir, 'r.json')], undefined, `mge check: request file \`${join(dir, 'r.json')}\` not found\n`],
+      [[], '', 'mge check: the request in `stdin` is empty: give the check request JSON, e.g. {"action": "db.read"}\n'],
+      [[], '{"action":\n  nope}', 'mge check: the request in `stdin` is not accepted JSON: unexpected `n` at offset 13 (line 2, column 3)\n'],
+      [['--explain=false'], '{"action":"x"}', 'mge check: `--explain` takes no value (give `--explain` alone, or leave it out)\n'],
+    ];
+    for (const [args, input, stderr] of cases) {
+      const r = mge(['check', ...args], input);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.split('usage:')[0], args.join(' ')).toBe(stderr);
+    }
+  });
+
   it('keeps its exit code when its reader goes away before the decision is printed (`| head -c 0`)', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/cli/mge.ts'), 'check', '--rules', 'rules', '--explain'], { cwd: root });
     child.stdout.destroy(); // the pipe's reader is gone: the decision's write fails with EPIPE

@@ -13,7 +13,7 @@ import type { RuleStore } from '../http/rule-store.js';
 import { Lifecycle } from '../http/lifecycle.js';
 import type { Logger } from '../http/logger.js';
 import { ServerMetrics } from '../http/metrics.js';
-import { hs256VerificationKeys } from '../receipt/keys.js';
+import { hs256VerificationKeys, importHs256Secret, WeakSecretError } from '../receipt/keys.js';
 import { createSigner, type Signer } from '../receipt/sign.js';
 import { NodeNonceStore } from './node-nonce-store.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
@@ -126,6 +126,12 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // disagree, and would be a signing credential nobody knows is live.
   const ed25519 = cfg.receiptAlg === 'Ed25519';
   const hs = ed25519 ? undefined : await loadOrCreateSecret(cfg.secret, cfg.dataDir);
+  // Imported once here to name the variable of a short secret; createSigner would not name it.
+  if (hs?.source === 'env') {
+    await importHs256Secret(hs.secret).catch((err: unknown) => {
+      throw err instanceof WeakSecretError ? new WeakSecretError(`MGE_SECRET_KEY: ${err.message}`) : err;
+    });
+  }
   const signer = await createSigner({
     backend: nodeCryptoBackend, extraVerificationKeys: await hs256VerificationKeys(cfg.previousSecrets),
     ...(hs !== undefined ? { hs256Secret: hs.secret } : {}),

@@ -32,6 +32,16 @@ function port(text: string): number {
   return Number(text);
 }
 
+/**
+ * The address to bind: `[::1]` (an IPv6 address as URLs write it) is `::1`; a URL is refused
+ * (`http://127.0.0.1` reached the resolver and failed as ENOTFOUND).
+ */
+function host(text: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw new UsageError(`host \`${text}\` is a URL; give a host name or address, e.g. \`127.0.0.1\` or \`::1\``);
+  const bracketed = /^\[([0-9a-fA-F:.]+)\]$/.exec(text);
+  return bracketed === null ? text : bracketed[1];
+}
+
 /** Resolves on the first SIGTERM or SIGINT. */
 function stopSignal(): Promise<string> {
   return new Promise((done) => {
@@ -92,7 +102,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const alg = receiptAlg(env.MGE_RECEIPT_ALG);
     sidecar = await startSidecar({
       rulesDir, dataDir,
-      host: stringFlag(args, 'host') ?? envSetting(env.MGE_HOST) ?? '127.0.0.1',
+      host: host(stringFlag(args, 'host') ?? envSetting(env.MGE_HOST) ?? '127.0.0.1'),
       port: port(stringFlag(args, 'port') ?? envSetting(env.MGE_PORT) ?? '8080'),
       secret: env.MGE_SECRET_KEY, previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, apiKeys: env.MGE_API_KEYS,
       receiptAlg: alg,
@@ -129,6 +139,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
       process.stderr.write(`mge serve: ${err.message}\n${SERVE_USAGE}\n`);
     } else if (err instanceof SidecarConfigError || err instanceof ApiKeySpecError || err instanceof KeyError) {
       process.stderr.write(`mge serve: ${err.message}\n`);
+    } else if ((err as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE') {
+      process.stderr.write(`mge serve: ${(err as Error).message}: another process (another \`mge serve\`?) listens there; stop it, or give another port (\`--port N\` or MGE_PORT)\n`);
     } else {
       process.stderr.write(`mge serve: ${err instanceof Error ? err.message : String(err)}\n`);
     }

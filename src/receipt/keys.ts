@@ -86,7 +86,15 @@ export class KeyRing {
  */
 export async function hs256VerificationKeys(list: string | undefined): Promise<VerificationKey[]> {
   const secrets = (list ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  return Promise.all(secrets.map(async (s) => (await importHs256Secret(s)).verification));
+  return Promise.all(secrets.map(async (s, i) => {
+    try {
+      return (await importHs256Secret(s)).verification;
+    } catch (err) {
+      // Named, or the operator looks for the short secret in MGE_SECRET_KEY.
+      if (err instanceof WeakSecretError) throw new WeakSecretError(`MGE_PREVIOUS_SECRET_KEYS entry ${i + 1}: ${err.message}`);
+      throw err;
+    }
+  }));
 }
 
 /**
@@ -99,7 +107,7 @@ export async function hs256VerificationKeys(list: string | undefined): Promise<V
 export async function importHs256Secret(secret: string, kid?: string): Promise<{ signing: SigningKey; verification: VerificationKey }> {
   const raw = encoder.encode(secret);
   if (raw.length < MIN_SECRET_BYTES) {
-    throw new WeakSecretError(`HS256 secret has ${raw.length} bytes; at least ${MIN_SECRET_BYTES} are required`);
+    throw new WeakSecretError(`HS256 secret has ${raw.length} bytes; at least ${MIN_SECRET_BYTES} are required (make one: \`openssl rand -base64 48\`)`);
   }
   const id = kid ?? 'hs256-' + toHex(await sha256(encoder.encode('mge-hs256-kid:' + secret))).slice(0, 16);
   return importHmacRaw(raw, id);

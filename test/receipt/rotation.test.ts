@@ -38,6 +38,8 @@ describe('HS256 rotation', () => {
     expect((await verifyReceipt(old, { keys: after.keys })).valid).toBe(true);
     expect((await verifyReceipt(old, { keys: (await createSigner({ hs256Secret: NEW })).keys })).reason).toBe('unknown_kid');
     await expect(hs256VerificationKeys('too-short')).rejects.toThrow('at least 32 are required');
+    // Named, with the entry: the operator would look for the short secret in MGE_SECRET_KEY.
+    await expect(hs256VerificationKeys(`${'x'.repeat(40)},too-short`)).rejects.toThrow('MGE_PREVIOUS_SECRET_KEYS entry 2: HS256 secret has 9 bytes; at least 32 are required (make one: `openssl rand -base64 48`)');
   });
 
   it('mge audit verify takes the previous secrets from MGE_PREVIOUS_SECRET_KEYS', async () => {

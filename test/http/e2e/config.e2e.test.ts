@@ -1,10 +1,10 @@
 // `mge serve` refuses to start on a configuration it cannot serve safely, and says why.
 
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openNodeAudit } from '../../../src/adapters/node-audit.js';
 import { SidecarConfigError, startSidecar, type SidecarConfig } from '../../../src/adapters/node-sidecar.js';
 import { RuleLoadError } from '../../../src/engine/engine.js';
@@ -36,6 +36,7 @@ describe('start-up refusals', () => {
     await expect(startSidecar(config({ rulesDir: file }))).rejects.toThrow(`rules directory \`${file}\` is not a directory`);
     await expect(startSidecar(config({ apiKeys: 'acme:root:0123456789abcdef0123' }))).rejects.toThrow(ApiKeySpecError);
     await expect(startSidecar(config({ secret: 'short' }))).rejects.toThrow(WeakSecretError);
+    await expect(startSidecar(config({ secret: 'short' }))).rejects.toThrow('MGE_SECRET_KEY: HS256 secret has 5 bytes; at least 32 are required (make one: `openssl rand -base64 48`)');
     const bad = mkdtempSync(join(tmpdir(), 'mge-bad-rules-'));
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(bad, 'x.yaml'), 'rule_id: x\nprohibited:\n  - message: m\n    when: "(("\n');
@@ -122,6 +123,30 @@ describe('start-up refusals', () => {
   it('serve exits 2 on a usage error', async () => {
     expect(await serveCommand(['--port', 'eighty'])).toBe(2);
     expect(await serveCommand(['--bogus'])).toBe(2);
+  });
+
+  it('serve says what to do about a port in use and refuses a URL as host; `[::1]` is the address ::1', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-serve-msg-'));
+    writeRules(join(root, 'rules'));
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const taken = (busy.address() as { port: number }).port;
+    const errors: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (errors.push(String(chunk)), true));
+    try {
+      expect(await serveCommand(['--rules', join(root, 'rules'), '--data', join(root, 'data'), '--port', String(taken)])).toBe(2);
+      expect(await serveCommand(['--rules', join(root, 'rules'), '--data', join(root, 'data2'), '--host', 'http://127.0.0.1'])).toBe(2);
+    } finally {
+      write.mockRestore();
+      busy.close();
+    }
+    expect(errors.join('')).toContain(`address already in use 127.0.0.1:${taken}: another process (another \`mge serve\`?) listens there; stop it, or give another port (\`--port N\` or MGE_PORT)`);
+    expect(errors.join('')).toContain('mge serve: host `http://127.0.0.1` is a URL; give a host name or address, e.g. `127.0.0.1` or `::1`');
+    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data3'), apiKeys: '', args: ['--host', '[::1]'] });
+    const url = await served.listening();
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+    expect(url).toMatch(/^http:\/\/\[::1\]:\d+$/);
   });
 });
 

@@ -80,9 +80,9 @@ export interface ServeProcess {
  * `mge serve` as its own process (serve-entry.ts: the real signal path, the real exit) on a free
  * loopback port; `apiKeys` is its MGE_API_KEYS (default the test keys; '' for open mode).
  */
-export function spawnServe(opts: { rulesDir: string; dataDir: string; apiKeys?: string; env?: NodeJS.ProcessEnv }): ServeProcess {
+export function spawnServe(opts: { rulesDir: string; dataDir: string; apiKeys?: string; env?: NodeJS.ProcessEnv; args?: string[] }): ServeProcess {
   const entry = new URL('./serve-entry.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, '--rules', opts.rulesDir, '--data', opts.dataDir, '--port', '0'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, '--rules', opts.rulesDir, '--data', opts.dataDir, '--port', '0', ...(opts.args ?? [])], {
     cwd: new URL('../../../', import.meta.url).pathname,
     // Not `npm start`: npm's own variables (npm_package_version…) are not there.
     env: { ...process.env, npm_package_version: undefined, MGE_API_KEYS: opts.apiKeys ?? KEY_SPEC, MGE_SECRET_KEY: '', ...opts.env },
@@ -95,7 +95,7 @@ export function spawnServe(opts: { rulesDir: string; dataDir: string; apiKeys?: 
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const listening = () => new Promise<string>((resolve, reject) => {
     const t = setInterval(() => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const m = /listening on (http:\/\/(?:127\.0\.0\.1|\[::1\]):\d+)/.exec(out);
       if (m) {
         clearInterval(t);
         resolve(m[1]);

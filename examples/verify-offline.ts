@@ -5,7 +5,12 @@
 //   MGE_URL=http://127.0.0.1:8080 npx tsx examples/verify-offline.ts < requests.jsonl
 //
 // Each input line is what an agent hands over: {"decision": {...}, "action": ..., "context": ...},
-// the decision as received from MGE and the action it asks to have executed. Set EXECUTOR_ID to
+// the decision as received from MGE and the action it asks to have executed. To make a line:
+//
+//   curl -s localhost:8080/api/v1/governance/check -H 'content-type: application/json' \
+//     -d '{"action":{"type":"db.read"}}' | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d))
+//     .on("end", () => console.log(JSON.stringify({ decision: JSON.parse(s), action: { type: "db.read" } })))' > requests.jsonl
+// Set EXECUTOR_ID to
 // refuse receipts bound to another executor. A sidecar that signs with HS256 publishes no public
 // key; then set MGE_SECRET_KEY (the same trust domain: whoever verifies could also sign).
 //
@@ -19,6 +24,8 @@ let jwks: Jwks | undefined;
 if (!secret) {
   jwks = await new MGEClient(process.env.MGE_URL ?? 'http://127.0.0.1:8080').keys();
   console.log(`trusting ${jwks.keys.length} Ed25519 key(s): ${jwks.keys.map((k) => (k as { kid?: string }).kid).join(', ')}`);
+  // An HS256 sidecar publishes no key: every receipt would be refused as `unknown_kid`.
+  if (jwks.keys.length === 0) console.log('the sidecar publishes no public key (it signs with HS256): start it with MGE_RECEIPT_ALG=Ed25519, or set MGE_SECRET_KEY here');
 }
 // Seen nonces: each receipt authorizes one execution. Use a shared store with several executors.
 const nonceStore = new MemoryNonceStore();

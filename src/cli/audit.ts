@@ -27,6 +27,20 @@ const processIo: CliIo = { out: (s) => process.stdout.write(s), err: (s) => proc
 
 export const AUDIT_USAGE = 'usage: mge audit verify --data DIR | --export FILE [--checkpoint FILE] [--jwks FILE] [--tenant T] [--unanchored]';
 
+/** `mge audit verify --help`. */
+export const AUDIT_HELP = `${AUDIT_USAGE}
+
+Verifies audit logs: every entry and its receipt, the Merkle root, every checkpoint's
+signature, and that a checkpoint anchors the log (SPEC §6).
+  --data DIR          every tenant's log under DIR/audit/ (as \`mge serve --data DIR\` keeps it)
+  --export FILE       one export (GET /api/v1/audit/export, JSON Lines)
+  --checkpoint FILE   a checkpoint kept elsewhere (GET /api/v1/audit/checkpoint) the log must match
+  --jwks FILE         Ed25519 public keys (GET /api/v1/keys)
+  --tenant T          with --data: only tenant T's log
+  --unanchored        accept a log no checkpoint covers, each entry checked alone
+HS256 keys come from MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS and the data dir's secret.key.
+Exit: 0 everything verifies, 1 a problem (each named on stderr), 2 usage error.`;
+
 async function keyRing(dataDir: string | undefined, jwksFile: string | undefined): Promise<KeyRing> {
   const ring = new KeyRing();
   const secret = process.env.MGE_SECRET_KEY;

@@ -13,6 +13,17 @@ import { envSetting, parseArgs, stringFlag, UsageError } from './args.js';
 
 export const CHECK_USAGE = 'usage: mge check [--rules DIR] [--tenant T] [--explain] [--request FILE|-]   (rules: $MGE_RULES_DIR or ./rules; request: stdin)';
 
+/** `mge check --help`. */
+export const CHECK_HELP = `usage: mge check [--rules DIR] [--tenant T] [--explain] [--request FILE|-]
+
+Decides one check request (SPEC §2) against a rules directory; prints the decision (without a
+receipt) on stdout, and the rules' warnings (as \`mge lint\` gives them) on stderr.
+  --rules DIR       the rules directory (default: $MGE_RULES_DIR, else ./rules)
+  --tenant T        decide as tenant T: the global rules and tenants/T/ (default: \`default\`)
+  --explain         add \`explanation\`: each violated clause's source and the values it read
+  --request FILE    the request JSON; \`-\` or left out: stdin
+Exit: 0 approved, 1 denied, 2 error (the message on stderr).`;
+
 export async function checkCommand(argv: string[]): Promise<number> {
   let rulesDir = '';
   try {

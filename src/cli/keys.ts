@@ -14,6 +14,18 @@ const processIo: CliIo = { out: (s) => process.stdout.write(s), err: (s) => proc
 
 export const KEYS_USAGE = 'usage: mge keys create --tenant T --role R[+R] | mge keys ed25519 [--out FILE]';
 
+/** `mge keys --help`. */
+export const KEYS_HELP = `${KEYS_USAGE}
+
+  keys create     prints a new API key once, and its MGE_API_KEYS entry (which stores only
+                  the key's hash)
+    --tenant T    the key's tenant
+    --role R      checker, auditor or admin; several joined with \`+\` (checker+auditor)
+  keys ed25519    makes an Ed25519 signing key (a private JWK) and prints its public JWKS
+    --out FILE    write the private key to FILE (mode 0600; never over an existing file);
+                  without it the private key is printed
+Exit: 0 done, 2 usage error.`;
+
 /** 32 random bytes: far beyond guessing, and long enough for the 16-character minimum. */
 export function newApiKey(): string {
   return 'mge_' + base64urlEncode(crypto.getRandomValues(new Uint8Array(32)));

@@ -14,6 +14,15 @@ import { loadRuleSources, parseRuleFile, rootedPath } from '../rules/load.js';
 
 export const LINT_USAGE = 'usage: mge lint [--strict] PATH…';
 
+/** `mge lint --help`. */
+export const LINT_HELP = `usage: mge lint [--strict] PATH…
+
+Checks rule files and rules directories (each PATH). Prints one finding per line as
+\`file:line:col: error|warning: message\`, followed by the source line and a \`= help:\` line
+when there is one, on stdout; the summary goes to stderr.
+  --strict          warnings fail too
+Exit: 0 no errors, 1 errors (or warnings with --strict), 2 usage error.`;
+
 class LintUsageError extends Error {}
 
 interface LintTarget {

@@ -1,10 +1,10 @@
 // The `mge` command: one subcommand per file in this folder.
 
 import { mgePackageVersion } from '../adapters/node-package-version.js';
-import { AUDIT_USAGE, auditCommand } from './audit.js';
-import { CHECK_USAGE, checkCommand } from './check.js';
-import { KEYS_USAGE, keysCommand } from './keys.js';
-import { LINT_USAGE, lintCommand } from './lint.js';
+import { AUDIT_HELP, auditCommand } from './audit.js';
+import { CHECK_HELP, checkCommand } from './check.js';
+import { KEYS_HELP, keysCommand } from './keys.js';
+import { LINT_HELP, lintCommand } from './lint.js';
 import { SERVE_USAGE, serveCommand } from './serve.js';
 
 const USAGE = `usage: mge <command> [options]   (mge <command> --help: its options; mge --version)
@@ -21,15 +21,16 @@ commands:
 
 interface Command {
   run: (argv: string[]) => Promise<number>;
-  usage: string;
+  /** What `mge <command> --help` prints: its usage, options and exit codes. */
+  help: string;
 }
 
 const COMMANDS: Record<string, Command> = {
-  serve: { run: serveCommand, usage: SERVE_USAGE },
-  check: { run: checkCommand, usage: CHECK_USAGE },
-  lint: { run: lintCommand, usage: LINT_USAGE },
-  audit: { run: auditCommand, usage: AUDIT_USAGE },
-  keys: { run: keysCommand, usage: KEYS_USAGE },
+  serve: { run: serveCommand, help: SERVE_USAGE },
+  check: { run: checkCommand, help: CHECK_HELP },
+  lint: { run: lintCommand, help: LINT_HELP },
+  audit: { run: auditCommand, help: AUDIT_HELP },
+  keys: { run: keysCommand, help: KEYS_HELP },
 };
 
 /** This package's version: the nearest package.json of `mge` above this code (src/ or dist/src/). */
@@ -66,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
   // `mge lint -- -h` names a file).
   const options = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
   if (options.includes('--help') || options.includes('-h')) {
-    process.stdout.write(command.usage + '\n');
+    process.stdout.write(command.help + '\n');
     return 0;
   }
   return command.run(rest);

@@ -34,6 +34,17 @@ describe('mge help and version', () => {
     expect(r.stdout.startsWith(usage)).toBe(true);
   });
 
+  it.each([
+    ['check', ['--rules DIR', '--tenant T', '--explain', '--request FILE', 'Exit: 0 approved, 1 denied, 2 error']],
+    ['lint', ['--strict', 'file:line:col: error|warning: message', 'Exit: 0 no errors, 1 errors']],
+    ['audit', ['--data DIR', '--export FILE', '--checkpoint FILE', '--jwks FILE', '--tenant T', '--unanchored', 'MGE_PREVIOUS_SECRET_KEYS']],
+    ['keys', ['keys create', '--tenant T', '--role R', 'keys ed25519', '--out FILE']],
+  ])('mge %s --help explains each option and the exit codes, not only the usage line', async (command, words) => {
+    const { stdout } = await mge([command, '--help']);
+    for (const w of words) expect(stdout).toContain(w);
+    expect(stdout.split('\n').length).toBeGreaterThan(5);
+  });
+
   it('names the environment mge serve reads', async () => {
     const { stdout } = await mge(['serve', '--help']);
     for (const name of ['MGE_API_KEYS', 'MGE_SECRET_KEY', 'MGE_AUDIT_FSYNC', 'MGE_RECEIPT_ALG', 'MGE_RULES_DIR']) expect(stdout).toContain(name);

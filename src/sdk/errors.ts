@@ -109,8 +109,15 @@ export class MGETimeoutError extends MGEError {
 export class MGENetworkError extends MGEError {
   override name = 'MGENetworkError';
   constructor(readonly method: string, readonly url: string, override readonly cause: unknown) {
-    super(`${method} ${url}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(`${method} ${url}: ${networkDetail(cause)}`);
   }
+}
+
+/** `fetch failed: connect ECONNREFUSED 127.0.0.1:8080`: Node's fetch keeps the reason in `cause`, and "fetch failed" alone told nothing. */
+function networkDetail(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const inner = (cause as { cause?: unknown }).cause;
+  return inner instanceof Error && inner.message !== '' && inner.message !== cause.message ? `${cause.message}: ${inner.message}` : cause.message;
 }
 
 /** A success status whose body is not what the API promises (not JSON, wrong shape). */

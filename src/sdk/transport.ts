@@ -4,7 +4,7 @@
 // consumes its nonce, so sending either twice is not the same as sending it once.
 // Only web-standard APIs (fetch, AbortController, setTimeout), so it runs in every runtime.
 
-import { httpError, MGEError, MGENetworkError, MGEProtocolError, MGETimeoutError, type Problem } from './errors.js';
+import { httpError, MGEConfigError, MGEError, MGENetworkError, MGEProtocolError, MGETimeoutError, type Problem } from './errors.js';
 import type { Shape } from './shapes.js';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -38,6 +38,24 @@ export interface Call {
 /** Statuses worth another attempt: overload and gateway trouble, never a client error. */
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 
+/**
+ * A base URL is http(s) with its scheme, or a path on the page's own origin (`/mge`, in a
+ * browser). `localhost:8080` failed only at the first call, as "fetch failed" or "Failed to
+ * parse URL" (a new-user review).
+ */
+function refuseBadBaseUrl(baseUrl: string): void {
+  if (baseUrl === '' || baseUrl.startsWith('/')) return;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(baseUrl).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new MGEConfigError(`base URL \`${baseUrl}\` is not an http(s) URL: write it with its scheme, e.g. \`http://127.0.0.1:8080\``);
+  }
+}
+
 export class Transport {
   readonly baseUrl: string;
   private readonly fetchFn: FetchLike;
@@ -47,6 +65,7 @@ export class Transport {
   private readonly maxRetryDelayMs: number;
 
   constructor(baseUrl: string, private readonly opts: TransportOptions = {}) {
+    refuseBadBaseUrl(baseUrl);
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     // Bound, because a bare `fetch` called as a method throws "Illegal invocation" in browsers.
     this.fetchFn = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  MGEClient, MGEHttpError, MGEInvalidRule, MGENetworkError, MGENotFound, MGEOverloaded, MGEProtocolError, ReceiptRejected,
+  MGEClient, MGEConfigError, MGEHttpError, MGEInvalidRule, MGENetworkError, MGENotFound, MGEOverloaded, MGEProtocolError, ReceiptRejected,
   MGETimeoutError, MGEUnauthorized, RuleBuildError,
 } from '../../src/sdk/index.js';
 import { RULE_LISTING } from '../../src/sdk/shapes.js';
@@ -148,6 +148,21 @@ describe('typed errors', () => {
     const e = (await c.checkCompliance('x').catch((x: unknown) => x)) as MGENetworkError;
     expect(e).toBeInstanceOf(MGENetworkError);
     expect(e.message).toContain('ECONNREFUSED');
+  });
+
+  it('names the reason Node\'s fetch keeps in `cause` (its message is only "fetch failed")', async () => {
+    const refused = new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:1') });
+    const c = new MGEClient('http://127.0.0.1:1', { retries: 0, fetch: () => Promise.reject(refused) });
+    const e = (await c.checkCompliance('x').catch((x: unknown) => x)) as MGENetworkError;
+    expect(e.message).toBe('POST http://127.0.0.1:1/api/v1/governance/check: fetch failed: connect ECONNREFUSED 127.0.0.1:1');
+  });
+
+  it('refuses a base URL without an http(s) scheme when the client is made, not at its first call', () => {
+    for (const bad of ['localhost:8080', '127.0.0.1:8080', 'ftp://x', 'mge-service']) {
+      expect(() => new MGEClient(bad)).toThrow(MGEConfigError);
+      expect(() => new MGEClient(bad)).toThrow(`base URL \`${bad}\` is not an http(s) URL: write it with its scheme, e.g. \`http://127.0.0.1:8080\``);
+    }
+    for (const good of ['http://127.0.0.1:8080', 'https://mge.example/', '/mge', '']) expect(() => new MGEClient(good)).not.toThrow();
   });
 });
 

@@ -93,10 +93,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let dataDir: string;
   let stopped: Promise<string>;
   let rulesDir = '';
+  /** The rules directory as given: diagnostics name files from it, as `mge lint DIR` and `mge check` do. */
+  let rulesGiven = '';
   try {
     const args = parseArgs(argv, { values: ['rules', 'host', 'port', 'data'] });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument \`${args.positionals[0]}\``);
-    rulesDir = resolve(stringFlag(args, 'rules') ?? envSetting(env.MGE_RULES_DIR) ?? './rules');
+    rulesGiven = stringFlag(args, 'rules') ?? envSetting(env.MGE_RULES_DIR) ?? './rules';
+    rulesDir = resolve(rulesGiven);
     dataDir = resolve(stringFlag(args, 'data') ?? envSetting(env.MGE_DATA_DIR) ?? './data');
     const fsync = fsyncPolicy(env.MGE_AUDIT_FSYNC);
     const alg = receiptAlg(env.MGE_RECEIPT_ALG);
@@ -115,7 +118,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const ruleCount = engine.ruleCount();
     // What lint would warn of (an advisory bullet is never enforced): said at start too.
     const warnings = engine.loadWarnings;
-    for (const d of warnings) process.stderr.write(formatDiagnostic(underDir(rulesDir, d)) + '\n');
+    for (const d of warnings) process.stderr.write(formatDiagnostic(underDir(rulesGiven, d)) + '\n');
     for (const t of sidecar.keys.tenants) {
       const note = tenantNameNote(t, engine.tenants());
       if (note !== undefined) process.stderr.write(`mge: warning: MGE_API_KEYS: ${note}\n`);
@@ -133,7 +136,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     );
   } catch (err) {
     if (err instanceof RuleLoadError) {
-      for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(underDir(rulesDir, d)) + '\n');
+      for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(underDir(rulesGiven, d)) + '\n');
       process.stderr.write('mge serve: the rules have errors; not started\n');
     } else if (err instanceof UsageError) {
       process.stderr.write(`mge serve: ${err.message}\n${SERVE_USAGE}\n`);

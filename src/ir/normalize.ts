@@ -5,6 +5,7 @@
 
 import type { Diagnostic, Effect, ProhibitedClause, RequiredClause, Rule, Scope, Severity, Span } from './types.js';
 import { checkGlobs, normalizeCondition, unique } from './normalize-conditions.js';
+import { didYouMean } from '../diagnostics/did-you-mean.js';
 import { FieldReader, present, type RawMap } from '../rules/fields.js';
 import type { RawEntry, RawValue } from '../rules/raw.js';
 
@@ -12,6 +13,8 @@ export const RULE_FIELDS = [
   'rule_id', 'name', 'description', 'category', 'effect', 'severity', 'enabled',
   'alwaysApply', 'always_apply', 'applies_to', 'globs', 'conditions', 'prohibited', 'required', 'advisory',
 ] as const;
+
+const CLAUSE_FIELDS: readonly string[] = ['conditions', 'prohibited', 'required'];
 
 export const RULE_ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 /**
@@ -100,8 +103,10 @@ function checkWholeRule(
   always: { value: boolean; span: Span } | undefined, rawClauses: number, mapSpan: Span,
 ): void {
   const shown = ruleId === undefined ? 'the rule' : `rule \`${ruleId}\``;
-  // Counted on the raw clauses: a clause with its own error should not also trigger this one.
-  if (rawClauses === 0) {
+  // Counted on the raw clauses: a clause with its own error should not also trigger this one,
+  // nor a misspelled clause field (`prohibted:`), whose own error says what was meant.
+  const misspelledClause = [...f.keys()].some((k) => !(RULE_FIELDS as readonly string[]).includes(k) && CLAUSE_FIELDS.includes(didYouMean(k, RULE_FIELDS) ?? ''));
+  if (rawClauses === 0 && !misspelledClause) {
     r.error(f.get('rule_id')?.value.span ?? mapSpan, 'no-checkable-clause', `${shown} has no checkable clause`,
       'add a `prohibited`, `required` or `conditions` entry; `advisory` clauses are never enforced');
   }

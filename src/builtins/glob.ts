@@ -42,8 +42,21 @@ export interface CompiledGlob {
   readonly directory?: CompiledGlob;
 }
 
-/** Splits off trailing `/**` groups (`dir/**` → `dir`); no match when there are none or nothing is before them. */
-const TRAILING_GLOBSTARS = /^(.+?)((?:\/\*{2,})+)$/s;
+/**
+ * `pattern` without its trailing `/**` groups (`dir/**` → `dir`, several groups alike), or undefined
+ * when it has none or nothing is before them (`/**`). A scan from the end, linear (a regex
+ * here was quadratic in the pattern's length), the same as assembly/glob.ts.
+ */
+export function directoryForm(pattern: string): string | undefined {
+  let end = pattern.length;
+  for (;;) {
+    let start = end;
+    while (start > 0 && pattern.charCodeAt(start - 1) === 0x2a /* * */) start--;
+    if (end - start < 2 || start < 2 || pattern.charCodeAt(start - 1) !== SLASH) break;
+    end = start - 1;
+  }
+  return end === pattern.length ? undefined : pattern.slice(0, end);
+}
 
 /**
  * Compile a glob pattern; `null` when it is invalid (an unclosed or empty class, a reversed range).
@@ -96,8 +109,8 @@ export function compileGlob(pattern: string, mode: GlobMode): CompiledGlob | nul
       i++;
     }
   }
-  const trailing = mode === 'path' ? TRAILING_GLOBSTARS.exec(pattern) : null;
-  const directory = trailing === null ? undefined : compileGlob(trailing[1], mode) ?? undefined;
+  const dir = mode === 'path' ? directoryForm(pattern) : undefined;
+  const directory = dir === undefined ? undefined : compileGlob(dir, mode) ?? undefined;
   return directory === undefined ? { pattern, mode, tokens } : { pattern, mode, tokens, directory };
 }
 
@@ -263,6 +276,12 @@ export function unmatchableGlob(pattern: string, mode: GlobMode): UnmatchableGlo
     };
   }
   if (normal.path !== masked) {
+    // `//**` still matches `/` (its directory form, which is normal): said as it is.
+    const dir = directoryForm(masked);
+    const dirNormal = dir === undefined ? undefined : normalizePath(dir);
+    if (dir !== undefined && dirNormal?.ok === true && dirNormal.path === dir) {
+      return { message: `\`${pattern}\` can match only \`${dir}\` itself: paths are normalized before matching (no empty segments), so nothing below it`, help: `write \`${normal.path}\`` };
+    }
     let k = 0;
     const suggested = normal.path.replaceAll(CLASS, () => classes[k++]);
     return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compileGlob, matchGlob, unmatchableGlob, type GlobMode } from '../../src/builtins/glob.js';
+import { compileGlob, directoryForm, matchGlob, unmatchableGlob, type GlobMode } from '../../src/builtins/glob.js';
 import { referenceGlob } from './glob-reference.js';
 
 function m(pattern: string, input: string, mode: GlobMode = 'path'): boolean {
@@ -43,6 +43,12 @@ describe('path globs', () => {
     expect(m('src/*/**', 'src/x')).toBe(true);
     expect(m('/**', '')).toBe(false);
     expect(m('a/**', 'a', 'action')).toBe(false);
+  });
+
+  it('finds the directory form by a scan from the end (a regex there was quadratic in the pattern)', () => {
+    expect(['a/**', 'a/**/**', 'a/***', '**/**', '?**/**', '/**', 'x', '//**'].map(directoryForm)).toEqual(['a', 'a', 'a', '**', '?**', undefined, undefined, '/']);
+    expect(directoryForm('/**'.repeat(100_000) + 'x')).toBeUndefined();
+    expect(directoryForm('a' + '/**'.repeat(100_000))).toBe('a');
   });
 
   it('`**/**` merges into one `**` and keeps what follows it', () => {
@@ -174,5 +180,11 @@ describe('unmatchableGlob: rule-written patterns that cannot match', () => {
     }
     for (const fine of ['[!/]x', '[./]x', 'a[.]b', '[a-z]/x']) expect(unmatchableGlob(fine, 'path'), fine).toBeUndefined();
     expect(unmatchableGlob('a[/]b', 'action')).toBeUndefined(); // action types have no separator
+  });
+
+  it('says `//**` matches only `/` (its directory form), not that it never matches', () => {
+    expect(m('//**', '/')).toBe(true);
+    expect(unmatchableGlob('//**', 'path')).toEqual({ message: '`//**` can match only `/` itself: paths are normalized before matching (no empty segments), so nothing below it', help: 'write `/**`' });
+    expect(unmatchableGlob('src//**', 'path')?.message).toContain('can never match');
   });
 });

@@ -3,7 +3,7 @@
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
 import { mkdir, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
@@ -21,7 +21,7 @@ import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
 import { loadOrCreateEd25519Key } from './node-ed25519.js';
-import { readRulesDirWarned } from './node-files.js';
+import { readRulesDirWarned, rulesDirRealDirs } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';
 import { mgePackageVersion } from './node-package-version.js';
 import { nodeRuleStore } from './node-rule-store.js';
@@ -95,12 +95,13 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
 }
 
 /**
- * A data directory in (or equal to) the rules directory is refused: the API rules it stores
- * would load again as file rules (a review's `--rules . --data .` then refused every reload
- * and its own restart), and each audit write would wake the rules watcher.
+ * A data directory the rules reader would walk into is refused: the API rules it stores would
+ * load again as file rules (a review's `--rules . --data .` then refused every reload and its
+ * own restart), and each audit write would wake the rules watcher. "Walk into" is as the reader
+ * walks: through links (`rules/data -> ../elsewhere`), not into dot-directories (`rules/.data`
+ * is never read as rules).
  */
 async function refuseDataInRules(dataDir: string, rulesDir: string): Promise<void> {
-  const rules = await realpath(rulesDir);
   // The data directory may not exist yet: its nearest existing ancestor is resolved.
   let data = resolve(dataDir);
   const rest: string[] = [];
@@ -114,8 +115,12 @@ async function refuseDataInRules(dataDir: string, rulesDir: string): Promise<voi
     rest.push(basename(data));
     data = dirname(data);
   }
-  if (data === rules || data.startsWith(rules.endsWith(sep) ? rules : rules + sep)) {
-    throw new SidecarConfigError(`data directory \`${dataDir}\` is inside the rules directory \`${rulesDir}\`: the API rules and audit log kept there would be read as rules; put it elsewhere (\`--data ./data\` beside the rules)`);
+  for (const walked of await rulesDirRealDirs(rulesDir)) {
+    const below = relative(walked, data);
+    const inside = below === '' || (!below.startsWith('..') && !isAbsolute(below) && below.split(sep).every((part) => !part.startsWith('.')));
+    if (inside) {
+      throw new SidecarConfigError(`data directory \`${dataDir}\` is inside the rules directory \`${rulesDir}\`${walked === (await realpath(rulesDir)) ? '' : ` (through a link, at \`${walked}\`)`}: the API rules and audit log kept there would be read as rules; put it elsewhere (\`--data ./data\` beside the rules), or in a dot-directory, which the rules reader skips`);
+    }
   }
 }
 

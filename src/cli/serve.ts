@@ -104,7 +104,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const fsync = fsyncPolicy(env.MGE_AUDIT_FSYNC);
     const alg = receiptAlg(env.MGE_RECEIPT_ALG);
     sidecar = await startSidecar({
-      rulesDir, dataDir,
+      // As given: what the reader says of a file (a README read as a rule, a link cycle) names
+      // it from there, as check and lint do; the banner shows where that is.
+      rulesDir: rulesGiven, dataDir,
       host: host(stringFlag(args, 'host') ?? envSetting(env.MGE_HOST) ?? '127.0.0.1'),
       port: port(stringFlag(args, 'port') ?? envSetting(env.MGE_PORT) ?? '8080'),
       secret: env.MGE_SECRET_KEY, previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, apiKeys: env.MGE_API_KEYS,

@@ -1,6 +1,6 @@
 // `mge serve` refuses to start on a configuration it cannot serve safely, and says why.
 
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -50,8 +50,15 @@ describe('start-up refusals', () => {
       await expect(startSidecar(config({ rulesDir: join(root, 'rules'), dataDir }))).rejects.toThrow(`data directory \`${dataDir}\` is inside the rules directory`);
     }
     expect(existsSync(join(root, 'rules', 'data'))).toBe(false); // refused before anything was made
-    const beside = await startSidecar(config({ rulesDir: join(root, 'rules'), dataDir: join(root, 'rules-data') }));
-    await beside.shutdown();
+    // The reader follows links: a data dir a link in the rules leads to is read as rules too.
+    mkdirSync(join(root, 'elsewhere', 'data'), { recursive: true });
+    symlinkSync(join(root, 'elsewhere'), join(root, 'rules', 'linked'));
+    await expect(startSidecar(config({ rulesDir: join(root, 'rules'), dataDir: join(root, 'elsewhere', 'data') }))).rejects.toThrow(`(through a link, at \`${join(root, 'elsewhere')}\`)`);
+    // Beside the rules, or in a dot-directory the reader skips: fine.
+    for (const dataDir of [join(root, 'rules-data'), join(root, 'rules', '.data')]) {
+      const ok = await startSidecar(config({ rulesDir: join(root, 'rules'), dataDir }));
+      await ok.shutdown();
+    }
   });
 
   it('with Ed25519 receipts, trusts no HS256 secret but those listed as previous', async () => {
@@ -161,7 +168,7 @@ describe('what `mge serve` says it keeps in the data dir', () => {
     expect(served.out()).toContain(`mge: data: ${join(root, 'data')} (audit log, Ed25519 signing key)\n`);
   });
 
-  it('counts the keys and names their tenants, and warns of a key tenant named nearly as a rules tenant', async () => {
+  it('counts the keys and names their tenants, and warns of a key tenant named as a rules tenant in another case', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-keys-line-'));
     writeRules(join(root, 'rules'));
     const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: 'Acme:checker:0123456789abcdef0123,globex:admin:abcdef0123456789abcd' });
@@ -176,6 +183,7 @@ describe('what `mge serve` says it keeps in the data dir', () => {
   it('says at start what lint warns of (a clause never enforced), on stderr, and counts it', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-warn-line-'));
     writeRules(join(root, 'rules'));
+    writeFileSync(join(root, 'rules', 'README.md'), '---\nrule_id: zr\n---\n## Prohibited\n- m `true`\n');
     writeFileSync(join(root, 'rules', 'dot.mdc'), '---\nrule_id: dot\n---\n## Prohibited\n- No prod writes `context.environment == "production"`.\n- No drops `action.type == "db.drop"`\n');
     // Given relative (spawnServe runs in the repository), it is named as given, as lint names it.
     const given = relative(new URL('../../../', import.meta.url).pathname, join(root, 'rules'));
@@ -184,6 +192,8 @@ describe('what `mge serve` says it keeps in the data dir', () => {
     served.child.kill('SIGTERM');
     expect(await served.exited).toBe(0);
     expect(served.err().split('\n').filter((l) => l.includes('dot.mdc:5:3'))).toEqual([`${given}/dot.mdc:5:3: warning: clause \`No prod writes \`context.environment == "production"\`.\` has no expression and is never enforced`]);
-    expect(served.out()).toMatch(/mge: rules: .* \(\d+ rules, 1 warning on stderr; watched;/);
+    // The reader's own finding names the file from the directory as given too, not resolved.
+    expect(served.err()).toContain(`${given}/README.md:2:1: warning: \`${given}/README.md\` reads as a rule`);
+    expect(served.out()).toMatch(/mge: rules: .* \(\d+ rules, 2 warnings on stderr; watched;/);
   });
 });

@@ -21,7 +21,7 @@ receipt) on stdout, and the rules' warnings (as \`mge lint\` gives them) on stde
   --rules DIR       the rules directory (default: $MGE_RULES_DIR, else ./rules)
   --tenant T        decide as tenant T: the global rules and tenants/T/ (default: \`default\`)
   --explain         add \`explanation\`: each violated clause's source and the values it read
-  --request FILE    the request JSON; \`-\` or left out: stdin
+  --request FILE    the request JSON; \`-\` or left out: stdin (piped: a terminal is refused)
 Exit: 0 approved, 1 denied, 2 error (the message on stderr).`;
 
 export async function checkCommand(argv: string[]): Promise<number> {
@@ -82,7 +82,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
 
 /** A JSON error's `at offset N` also as line and column (a request file is written by hand). */
 function withLineCol(message: string, text: string): string {
-  const m = / at offset (\d+)/.exec(message);
+  // The parser's position ends the message; an earlier " at offset 3" may be the request's own text.
+  const m = / at offset (\d+)$/.exec(message);
   if (m === null) return message;
   const before = text.slice(0, Number(m[1])).split('\n');
   return `${message} (line ${before.length}, column ${before[before.length - 1].length + 1})`;

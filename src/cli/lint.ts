@@ -21,7 +21,7 @@ Checks rule files and rules directories (each PATH). Prints one finding per line
 \`file:line:col: error|warning: message\`, followed by the source line and a \`= help:\` line
 when there is one, on stdout; the summary goes to stderr.
   --strict          warnings fail too
-Exit: 0 no errors, 1 errors (or warnings with --strict), 2 usage error.`;
+Exit: 0 no errors, 1 errors (or warnings with --strict), 2 usage error or a PATH that cannot be read.`;
 
 class LintUsageError extends Error {}
 
@@ -81,6 +81,7 @@ function parseArgs(argv: string[]): LintOptions {
     if (optionsDone || !arg.startsWith('-') || arg === '-') paths.push(arg);
     else if (arg === '--') optionsDone = true;
     else if (arg === '--strict') strict = true;
+    else if (arg.startsWith('--strict=')) throw new LintUsageError('`--strict` takes no value (give `--strict` alone, or leave it out)');
     else throw new LintUsageError(`unknown option \`${arg}\``);
   }
   if (paths.length === 0) throw new LintUsageError('no PATH given');

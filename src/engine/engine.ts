@@ -109,7 +109,8 @@ function snapshotOf(global: TenantPolicy, policies: ReadonlyMap<string, TenantPo
  */
 export async function createEngine(opts: EngineOptions): Promise<Engine> {
   const loaded = loadRuleSources(opts.rules);
-  if (hasErrors(loaded.diagnostics)) throw new RuleLoadError(loaded.diagnostics);
+  // The reader's warnings (a README.md read as a rule) go with the errors too, as lint shows them.
+  if (hasErrors(loaded.diagnostics)) throw new RuleLoadError([...(opts.sourceWarnings ?? []), ...loaded.diagnostics]);
   const vm = (opts.evaluator ?? 'vm') === 'vm' ? await loadVm({ wasm: opts.wasm }) : undefined;
   const engine = new Engine(opts, { global: loaded.global, tenants: loaded.tenants }, vm);
   await engine.rebuildAll();

@@ -103,9 +103,11 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
         throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: a key is printable ASCII, with no space at either end (a client could never send this one)`);
       }
       // `a:checker:k1;b:admin:k2` (or with a space) was one key, and neither meant key worked.
-      const glued = /[;\s|]\s*[A-Za-z0-9][A-Za-z0-9_.-]*:[a-z+]+:/.exec(material);
+      // Only a role list of real roles reads as an entry: `Tok3n;v2:abc:…` is a key.
+      const glued = GLUED_ENTRY.exec(material);
       if (glued !== null) {
-        throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key holds \`${glued[0][0] === ';' || glued[0][0] === '|' ? glued[0][0] : 'a space'}\` and then what reads as another entry (\`tenant:role:…\`); separate entries with commas or newlines`);
+        const sep = /\s/.test(glued[1]) ? 'a space' : `\`${glued[1]}\``;
+        throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key holds ${sep} and then what reads as another entry (\`tenant:role:…\`); separate entries with commas or newlines`);
       }
       if (/^(["'`]).*\1$/.test(material)) {
         throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key is in quotes, which would be part of the key; write it without them`);
@@ -129,5 +131,8 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
   }
   return keys;
 }
+
+/** A separator (`;`, `|`, `&`, white space), then `tenant:role[+role]:` with real role names (any case). */
+const GLUED_ENTRY = /([;|&]|\s)\s*[A-Za-z0-9][A-Za-z0-9_.-]*:(?:checker|auditor|admin)(?:\+(?:checker|auditor|admin))*:/i;
 
 const SENDABLE_KEY = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;

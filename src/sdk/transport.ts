@@ -39,12 +39,12 @@ export interface Call {
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 
 /**
- * A base URL is http(s) with its scheme, or a path on the page's own origin (`/mge`, in a
- * browser). `localhost:8080` failed only at the first call, as "fetch failed" or "Failed to
+ * A base URL is http(s) with its scheme, or a path on the page's own origin (`/mge`, `./mge`,
+ * in a browser). `localhost:8080` failed only at the first call, as "fetch failed" or "Failed to
  * parse URL" (a new-user review).
  */
 function refuseBadBaseUrl(baseUrl: string): void {
-  if (baseUrl === '' || baseUrl.startsWith('/')) return;
+  if (baseUrl === '' || /^\.{0,2}\//.test(baseUrl)) return;
   let protocol: string | undefined;
   try {
     protocol = new URL(baseUrl).protocol;

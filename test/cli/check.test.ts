@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +38,12 @@ describe('mge check (SPEC §9)', () => {
     writeFileSync(join(dir, 'r.mdc'), '---\nrule_id: r\n---\n## Prohibited\n- No prod writes `context.environment == "production"`.\n- No drops `action.type == "db.drop"`\n');
     writeFileSync(join(dir, 'README.md'), '---\nrule_id: zr\n---\n## Prohibited\n- m `true`\n');
     const r = mge(['check', '--rules', dir], '{"action":"db.write","context":{"environment":"production"}}');
+    // With a rule in error the README warning is still said, beside the error.
+    writeFileSync(join(dir, 'bad.yaml'), 'rule_id: bad\nprohibited:\n  - message: m\n    when: "(("\n');
+    const failed = mge(['check', '--rules', dir], '{"action":"x"}');
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toContain(`${dir}/README.md:2:1: warning:`);
+    rmSync(join(dir, 'bad.yaml'));
     expect(r.code).toBe(0);
     expect(r.stderr.split('\n').filter((l) => l.includes(': warning: '))).toEqual([
       `${dir}/README.md:2:1: warning: \`${dir}/README.md\` reads as a rule (it names a rule id), but a folder's README.md is documentation and is never loaded`,
@@ -45,17 +51,19 @@ describe('mge check (SPEC §9)', () => {
     ]);
   });
 
-  it('warns of a --tenant named nearly as a tenant with rules (another case, a typo): its checks get the global rules only', () => {
+  it('warns of a --tenant named as a tenant with rules in another case: its checks get the global rules only', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mge-check-tenant-'));
     mkdirSync(join(dir, 'tenants', 'acme'), { recursive: true });
     writeFileSync(join(dir, 'tenants', 'acme', 'r.yaml'), 'rule_id: r\nprohibited:\n  - message: m\n    when: action.type == "x"\n');
-    for (const tenant of ['Acme', 'acem']) {
+    for (const tenant of ['Acme', 'ACME']) {
       const r = mge(['check', '--rules', dir, '--tenant', tenant], '{"action":"x"}');
       expect(r.code).toBe(0);
       expect(r.stderr).toBe(`mge check: warning: tenant \`${tenant}\` has no rules of its own, but tenant \`acme\` has: tenant names are exact (case too), so \`${tenant}\`'s checks get the global rules only\n`);
     }
     expect(mge(['check', '--rules', dir, '--tenant', 'acme'], '{"action":"x"}')).toMatchObject({ code: 1, stderr: '' });
     expect(mge(['check', '--rules', dir, '--tenant', 'initech'], '{"action":"x"}')).toMatchObject({ code: 0, stderr: '' });
+    // A letter apart is another tenant, usually meant (`team1`, `team2`): no warning.
+    expect(mge(['check', '--rules', dir, '--tenant', 'acmf'], '{"action":"x"}')).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('names what is wrong with the rules directory and the request, not ENOENT or an offset alone', () => {
@@ -69,6 +77,8 @@ describe('mge check (SPEC §9)', () => {
       [[], '', 'mge check: the request in `stdin` is empty: give the check request JSON, e.g. {"action": "db.read"}\n'],
       [[], '{"action":\n  nope}', 'mge check: the request in `stdin` is not accepted JSON: unexpected `n` at offset 13 (line 2, column 3)\n'],
       [['--explain=false'], '{"action":"x"}', 'mge check: `--explain` takes no value (give `--explain` alone, or leave it out)\n'],
+      // The position is the parser's (at the end), not an " at offset" in the request's own text.
+      [[], '{"k at offset 3": 1,\n"k at offset 3": 2}', 'mge check: the request in `stdin` is not accepted JSON: duplicate key `k at offset 3` at offset 21 (line 2, column 1)\n'],
     ];
     for (const [args, input, stderr] of cases) {
       const r = mge(['check', ...args], input);

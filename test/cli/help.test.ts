@@ -66,6 +66,12 @@ describe('mge help and version', () => {
     expect(r.stderr).toContain('cannot read `-h`');
   });
 
+  it('says a boolean flag takes no value, in lint as in the other commands', async () => {
+    const r = await mge(['lint', '--strict=1', 'rules']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('`--strict` takes no value');
+  });
+
   it('prints the usage with a usage error', async () => {
     const r = await mge(['check', '--nope']);
     expect(r.code).toBe(2);

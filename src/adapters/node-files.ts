@@ -82,23 +82,40 @@ export function rulesDirDiagnostic(err: RulesDirError): Diagnostic {
 export async function readRulesDir(dir: string, report?: UnreadableReport): Promise<RuleSource[]> {
   for (let attempt = 1; ; attempt++) {
     const real = await realpath(dir);
-    const out: RuleSource[] = [];
     // Told only of the read that is kept (a retried one would repeat its findings).
     const findings: RulesDirError[] = [];
-    // A link on the way to `dir` swapped during the read (a `current -> release` deploy): what
-    // was read is one whole release, but maybe not the one now in place (or the old one was
-    // removed while it was read); then the one now in place is read.
-    const moved = async () => attempt < MAX_READS && (await realpath(dir).catch(() => real)) !== real;
+    const read: Read = { root: dir, out: [], report: report && ((e) => findings.push(e)), links: new Map() };
+    // A link swapped during the read (`current -> release` on the way to `dir`, or a linked
+    // folder inside it): what was read is whole, but maybe not what is now in place (or the
+    // old release was removed while it was read); then what is now in place is read.
+    const moved = async (): Promise<boolean> => {
+      if ((await realpath(dir).catch(() => undefined)) !== real) return true;
+      for (const [link, target] of read.links) if ((await realpath(link).catch(() => undefined)) !== target) return true;
+      return false;
+    };
+    let failure: unknown;
     try {
-      await walk(dir, '', out, [real], report && ((e) => findings.push(e)));
+      await walk(read, '', [real]);
     } catch (err) {
-      if (await moved()) continue;
-      throw err;
+      failure = err;
     }
-    if (await moved()) continue;
+    if (await moved()) {
+      if (attempt < MAX_READS) continue;
+      // Still moving: no read can be trusted to be one whole release.
+      throw new RulesDirError(`the rules directory \`${dir}\` kept changing while it was read (${MAX_READS} reads; a link in it or on the way to it moved each time)`, dir);
+    }
+    if (failure !== undefined) throw failure;
     if (report !== undefined) for (const f of findings) report(f);
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return read.out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
+}
+
+/** One read of a rules directory: where its files go, and the directory links it went through (link → where it led). */
+interface Read {
+  root: string;
+  out: RuleSource[];
+  report?: UnreadableReport;
+  links: Map<string, string>;
 }
 
 /**
@@ -132,24 +149,24 @@ const MAX_READS = 5;
  * `current -> release` mid-read mixed files of two releases into a rule set neither holds (a
  * review had one approve what both releases deny).
  */
-async function walk(root: string, rel: string, out: RuleSource[], ancestry: string[], report?: UnreadableReport): Promise<void> {
+async function walk(read: Read, rel: string, ancestry: string[]): Promise<void> {
   const here = ancestry[ancestry.length - 1];
   const entries = await readdir(here, { withFileTypes: true });
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const path = rel === '' ? e.name : `${rel}/${e.name}`;
-    const full = join(root, path);
+    const full = join(read.root, path);
     try {
-      await walkEntry(root, path, full, join(here, e.name), e, out, ancestry, report);
+      await walkEntry(read, path, full, join(here, e.name), e, ancestry);
     } catch (err) {
-      if (report === undefined) throw err;
-      report(err instanceof RulesDirError ? err : new RulesDirError(`\`${full}\` cannot be read: ${(err as Error).message}`, full));
+      if (read.report === undefined) throw err;
+      read.report(err instanceof RulesDirError ? err : new RulesDirError(`\`${full}\` cannot be read: ${(err as Error).message}`, full));
     }
   }
 }
 
 /** `full` names the entry in messages; `physical` is where it is read (see walk). */
-async function walkEntry(root: string, path: string, full: string, physical: string, e: Dirent, out: RuleSource[], ancestry: string[], report?: UnreadableReport): Promise<void> {
+async function walkEntry(read: Read, path: string, full: string, physical: string, e: Dirent, ancestry: string[]): Promise<void> {
   let target: { isDirectory(): boolean; isFile(): boolean } = e;
   if (e.isSymbolicLink()) {
     // A link whose target is gone or cannot be read may stand for a folder of rules as well
@@ -163,13 +180,14 @@ async function walkEntry(root: string, path: string, full: string, physical: str
   if (target.isDirectory()) {
     const real = await realpath(physical);
     if (ancestry.includes(real)) throw new RulesDirError(`\`${full}\` links back to a directory it is in (a cycle)`, full);
-    await walk(root, path, out, [...ancestry, real], report);
+    if (e.isSymbolicLink()) read.links.set(physical, real);
+    await walk(read, path, [...ancestry, real]);
   } else if (isRuleFile(e.name)) {
     if (!target.isFile()) throw new RulesDirError(`\`${full}\` has a rule file's name but is not a readable file`, full);
-    out.push({ path, text: await readRuleFile(physical, full) });
-  } else if (report !== undefined && target.isFile() && e.name.toLowerCase() === 'readme.md') {
+    read.out.push({ path, text: await readRuleFile(physical, full) });
+  } else if (read.report !== undefined && target.isFile() && e.name.toLowerCase() === 'readme.md') {
     const line = ruleIdLineOf(await readFile(physical, 'utf8').catch(() => ''));
-    if (line !== undefined) report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but a folder's README.md is documentation and is never loaded`, full, { line, col: 1 }, 'warning'));
+    if (line !== undefined) read.report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but a folder's README.md is documentation and is never loaded`, full, { line, col: 1 }, 'warning'));
   }
 }
 

@@ -71,6 +71,33 @@ describe('readRulesDir', () => {
     rmSync(shared, { recursive: true });
     await expect(readRulesDir(rules)).rejects.toThrow(/shared` is a link whose target cannot be read \(ENOENT\)/);
   });
+  /** Reads `dir` 60 times while `swap(n)` runs between them; every read must be one whole release. */
+  async function readsWhileSwapping(dir: string, swap: (n: number) => Promise<void>): Promise<{ mixed: string[]; whole: number }> {
+    let done = false;
+    const swapper = (async () => {
+      for (let n = 0; !done; n++) await swap(n);
+    })();
+    const mixed: string[] = [];
+    let whole = 0;
+    try {
+      for (let i = 0; i < 60; i++) {
+        const read = await readRulesDir(dir).catch((e: unknown) => e as Error);
+        // Refused when the link moved during five reads in a row: never a mix.
+        if (read instanceof Error) {
+          expect(read.message).toContain('kept changing while it was read');
+          continue;
+        }
+        const texts = new Set(read.filter((s) => s.path !== 'fixed.yaml').map((s) => s.text));
+        if (texts.size === 1) whole++;
+        else mixed.push([...texts].join('+'));
+      }
+    } finally {
+      done = true;
+      await swapper;
+    }
+    return { mixed, whole };
+  }
+
   it('reads one whole release while a `current -> release` link is swapped under it', async () => {
     // Each release's files all say its name; read through the link path, a swap mid-read
     // mixed files of both (a review had such a mix approve what both releases deny).
@@ -80,24 +107,30 @@ describe('readRulesDir', () => {
     }
     const current = join(base, 'current');
     symlinkSync(join(base, 'a'), current);
-    let done = false;
-    const swapper = (async () => {
-      for (let n = 0; !done; n++) {
-        const tmp = join(base, `link-${n}`);
-        await symlink(join(base, n % 2 === 0 ? 'b' : 'a'), tmp);
-        await rename(tmp, current);
-      }
-    })();
-    const mixed: string[] = [];
-    try {
-      for (let i = 0; i < 60; i++) {
-        const texts = new Set((await readRulesDir(current)).map((s) => s.text));
-        if (texts.size !== 1) mixed.push([...texts].join('+'));
-      }
-    } finally {
-      done = true;
-      await swapper;
-    }
+    const { mixed, whole } = await readsWhileSwapping(current, async (n) => {
+      const tmp = join(base, `link-${n}`);
+      await symlink(join(base, n % 2 === 0 ? 'b' : 'a'), tmp);
+      await rename(tmp, current);
+    });
     expect(mixed).toEqual([]);
+    expect(whole).toBeGreaterThan(0);
+  });
+
+  it('reads a linked folder inside the rules whole while that link is swapped', async () => {
+    for (const r of ['a', 'b']) {
+      mkdirSync(join(base, r));
+      for (let i = 0; i < 12; i++) writeFileSync(join(base, r, `f${i}.yaml`), r);
+    }
+    writeFileSync(join(rules, 'fixed.yaml'), 'fixed');
+    rmSync(join(rules, 'a.yaml'));
+    rmSync(join(rules, 'tenants'), { recursive: true });
+    symlinkSync(join(base, 'a'), join(rules, 'shared'));
+    const { mixed, whole } = await readsWhileSwapping(rules, async (n) => {
+      const tmp = join(rules, `.link-${n}`);
+      await symlink(join(base, n % 2 === 0 ? 'b' : 'a'), tmp);
+      await rename(tmp, join(rules, 'shared'));
+    });
+    expect(mixed).toEqual([]);
+    expect(whole).toBeGreaterThan(0);
   });
 });

@@ -140,7 +140,7 @@ export async function rulesDirRealDirs(dir: string): Promise<string[]> {
   return [...seen];
 }
 
-/** Reads of a rules directory whose link keeps moving before the last one is taken as it is. */
+/** Reads of a rules directory whose links keep moving before the read is refused. */
 const MAX_READS = 5;
 
 /**

@@ -3,7 +3,7 @@
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
 import { mkdir, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
@@ -21,7 +21,7 @@ import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
 import { loadOrCreateEd25519Key } from './node-ed25519.js';
-import { readRulesDirWarned, rulesDirRealDirs } from './node-files.js';
+import { nearestReal, readRulesDirWarned, rulesDirRealDirs } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';
 import { mgePackageVersion } from './node-package-version.js';
 import { nodeRuleStore } from './node-rule-store.js';
@@ -103,24 +103,16 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
  */
 async function refuseDataInRules(dataDir: string, rulesDir: string): Promise<void> {
   // The data directory may not exist yet: its nearest existing ancestor is resolved.
-  let data = resolve(dataDir);
-  const rest: string[] = [];
-  for (;;) {
-    const real = await realpath(data).catch(() => undefined);
-    if (real !== undefined) {
-      data = join(real, ...rest.reverse());
-      break;
-    }
-    if (dirname(data) === data) break;
-    rest.push(basename(data));
-    data = dirname(data);
-  }
-  for (const walked of await rulesDirRealDirs(rulesDir)) {
-    const below = relative(walked, data);
-    const inside = below === '' || (!below.startsWith('..') && !isAbsolute(below) && below.split(sep).every((part) => !part.startsWith('.')));
-    if (inside) {
-      throw new SidecarConfigError(`data directory \`${dataDir}\` is inside the rules directory \`${rulesDir}\`${walked === (await realpath(rulesDir)) ? '' : ` (through a link, at \`${walked}\`)`}: the API rules and audit log kept there would be read as rules; put it elsewhere (\`--data ./data\` beside the rules), or in a dot-directory, which the rules reader skips`);
-    }
+  const data = await nearestReal(dataDir);
+  const root = await realpath(rulesDir);
+  const within = (dir: string): boolean => {
+    const below = relative(dir, data);
+    return below === '' || (!below.startsWith('..') && !isAbsolute(below) && below.split(sep).every((part) => !part.startsWith('.')));
+  };
+  // Under the root itself is known at once; elsewhere only a walk through the links can tell.
+  const walked = within(root) ? root : (await rulesDirRealDirs(rulesDir)).find(within);
+  if (walked !== undefined) {
+    throw new SidecarConfigError(`data directory \`${dataDir}\` is inside the rules directory \`${rulesDir}\`${walked === root ? '' : ` (through a link, at \`${walked}\`)`}: the API rules and audit log kept there would be read as rules; put it elsewhere (\`--data ./data\` beside the rules), or in a dot-directory, which the rules reader skips`);
   }
 }
 

@@ -1,6 +1,6 @@
 // `mge serve` refuses to start on a configuration it cannot serve safely, and says why.
 
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -54,6 +54,11 @@ describe('start-up refusals', () => {
     mkdirSync(join(root, 'elsewhere', 'data'), { recursive: true });
     symlinkSync(join(root, 'elsewhere'), join(root, 'rules', 'linked'));
     await expect(startSidecar(config({ rulesDir: join(root, 'rules'), dataDir: join(root, 'elsewhere', 'data') }))).rejects.toThrow(`(through a link, at \`${join(root, 'elsewhere')}\`)`);
+    // A link to a data dir not made yet (a first start): refused too, before it is made.
+    symlinkSync(join(root, 'later', 'data'), join(root, 'rules', 'pending'));
+    await expect(startSidecar(config({ rulesDir: join(root, 'rules'), dataDir: join(root, 'later', 'data') }))).rejects.toThrow('(through a link, at');
+    expect(existsSync(join(root, 'later'))).toBe(false);
+    rmSync(join(root, 'rules', 'pending'));
     // Beside the rules, or in a dot-directory the reader skips: fine.
     for (const dataDir of [join(root, 'rules-data'), join(root, 'rules', '.data')]) {
       const ok = await startSidecar(config({ rulesDir: join(root, 'rules'), dataDir }));

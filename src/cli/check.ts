@@ -82,9 +82,10 @@ export async function checkCommand(argv: string[]): Promise<number> {
 
 /** A JSON error's `at offset N` also as line and column (a request file is written by hand). */
 function withLineCol(message: string, text: string): string {
-  // The parser's position ends the message; an earlier " at offset 3" may be the request's own text.
-  const m = / at offset (\d+)$/.exec(message);
-  if (m === null) return message;
+  // The parser's position is the last one named; an earlier " at offset 3" may be the
+  // request's own text (a key), and a position need not end the message (`… is longer than …`).
+  const m = [...message.matchAll(/ at offset (\d+)/g)].pop();
+  if (m === undefined) return message;
   const before = text.slice(0, Number(m[1])).split('\n');
   return `${message} (line ${before.length}, column ${before[before.length - 1].length + 1})`;
 }

@@ -44,7 +44,7 @@ const RETRY_STATUS = new Set([429, 502, 503, 504]);
  * parse URL" (a new-user review).
  */
 function refuseBadBaseUrl(baseUrl: string): void {
-  if (baseUrl === '' || /^\.{0,2}\//.test(baseUrl)) return;
+  if (baseUrl === '' || /^\.{0,2}(\/|$)/.test(baseUrl)) return;
   let protocol: string | undefined;
   try {
     protocol = new URL(baseUrl).protocol;

@@ -77,7 +77,9 @@ describe('mge check (SPEC §9)', () => {
       [[], '', 'mge check: the request in `stdin` is empty: give the check request JSON, e.g. {"action": "db.read"}\n'],
       [[], '{"action":\n  nope}', 'mge check: the request in `stdin` is not accepted JSON: unexpected `n` at offset 13 (line 2, column 3)\n'],
       [['--explain=false'], '{"action":"x"}', 'mge check: `--explain` takes no value (give `--explain` alone, or leave it out)\n'],
-      // The position is the parser's (at the end), not an " at offset" in the request's own text.
+      // The position need not end the message.
+      [[], '{"action":"x",\n "s": "\\ud800"}', 'mge check: the request in `stdin` is not accepted JSON: string at offset 21 contains a lone UTF-16 surrogate (line 2, column 7)\n'],
+      // The position is the parser's (the last named), not an " at offset" in the request's own text.
       [[], '{"k at offset 3": 1,\n"k at offset 3": 2}', 'mge check: the request in `stdin` is not accepted JSON: duplicate key `k at offset 3` at offset 21 (line 2, column 1)\n'],
     ];
     for (const [args, input, stderr] of cases) {

@@ -162,7 +162,7 @@ describe('typed errors', () => {
       expect(() => new MGEClient(bad)).toThrow(MGEConfigError);
       expect(() => new MGEClient(bad)).toThrow(`base URL \`${bad}\` is not an http(s) URL: write it with its scheme, e.g. \`http://127.0.0.1:8080\``);
     }
-    for (const good of ['http://127.0.0.1:8080', 'https://mge.example/', '/mge', './mge', '../mge', '']) expect(() => new MGEClient(good)).not.toThrow();
+    for (const good of ['http://127.0.0.1:8080', 'https://mge.example/', '/mge', './mge', '../mge', '.', '..', '']) expect(() => new MGEClient(good)).not.toThrow();
   });
 });
 

@@ -8,8 +8,8 @@
 // without a word.
 
 import type { Dirent } from 'node:fs';
-import { readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { decodeUtf8, firstInvalidUtf8 } from '../json/utf8.js';
 import type { Diagnostic } from '../ir/types.js';
 import { formatOf, type RuleSource } from '../rules/load.js';
@@ -134,27 +134,10 @@ export async function rulesDirRealDirs(dir: string): Promise<string[]> {
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const path = join(real, e.name);
-      if (e.isDirectory()) queue.push(path);
-      else if (e.isSymbolicLink()) {
-        const st = await stat(path).catch(() => undefined);
-        if (st?.isDirectory() === true) queue.push(path);
-        // A dangling link: where it points may be made later (a data dir on its first start).
-        else if (st === undefined) seen.add(await nearestReal(resolve(real, await readlink(path))));
-      }
+      if (e.isDirectory() || (e.isSymbolicLink() && (await stat(path).then((st) => st.isDirectory(), () => false)))) queue.push(path);
     }
   }
   return [...seen];
-}
-
-/** `path` with its nearest existing ancestor resolved to its real path (the rest may not exist yet). */
-export async function nearestReal(path: string): Promise<string> {
-  const rest: string[] = [];
-  for (let p = resolve(path); ; p = dirname(p)) {
-    const real = await realpath(p).catch(() => undefined);
-    if (real !== undefined) return join(real, ...rest.reverse());
-    if (dirname(p) === p) return resolve(path);
-    rest.push(basename(p));
-  }
 }
 
 /** Reads of a rules directory whose links keep moving before the read is refused. */

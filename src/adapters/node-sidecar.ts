@@ -2,8 +2,8 @@
 // of the data dir, in-memory nonces and rate buckets, the file audit log, the HTTP app on a
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
-import { mkdir, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative, sep } from 'node:path';
+import { mkdir, realpath, rmdir, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
@@ -21,7 +21,7 @@ import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
 import { loadOrCreateEd25519Key } from './node-ed25519.js';
-import { nearestReal, readRulesDirWarned, rulesDirRealDirs } from './node-files.js';
+import { readRulesDirWarned, rulesDirRealDirs } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';
 import { mgePackageVersion } from './node-package-version.js';
 import { nodeRuleStore } from './node-rule-store.js';
@@ -82,8 +82,16 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   }
   const rulesStat = await stat(cfg.rulesDir).catch(() => undefined);
   if (!rulesStat?.isDirectory()) throw new SidecarConfigError(rulesStat ? `rules directory \`${cfg.rulesDir}\` is not a directory` : `rules directory \`${cfg.rulesDir}\` not found`);
-  await refuseDataInRules(cfg.dataDir, cfg.rulesDir);
-  await mkdir(cfg.dataDir, { recursive: true });
+  // Made first, so that links to it resolve as the rules reader will see them (a link in the
+  // rules to a data dir not made yet dangled at the check, and led into it after); taken away
+  // again when refused.
+  const made = await mkdir(cfg.dataDir, { recursive: true });
+  try {
+    await refuseDataInRules(cfg.dataDir, cfg.rulesDir);
+  } catch (err) {
+    if (made !== undefined) await removeMadeDirs(resolve(cfg.dataDir), made);
+    throw err;
+  }
   // One server per data directory: two would interleave their audit files.
   const lock = await lockDataDir(cfg.dataDir);
   try {
@@ -102,8 +110,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
  * is never read as rules).
  */
 async function refuseDataInRules(dataDir: string, rulesDir: string): Promise<void> {
-  // The data directory may not exist yet: its nearest existing ancestor is resolved.
-  const data = await nearestReal(dataDir);
+  const data = await realpath(dataDir);
   const root = await realpath(rulesDir);
   const within = (dir: string): boolean => {
     const below = relative(dir, data);
@@ -113,6 +120,14 @@ async function refuseDataInRules(dataDir: string, rulesDir: string): Promise<voi
   const walked = within(root) ? root : (await rulesDirRealDirs(rulesDir)).find(within);
   if (walked !== undefined) {
     throw new SidecarConfigError(`data directory \`${dataDir}\` is inside the rules directory \`${rulesDir}\`${walked === root ? '' : ` (through a link, at \`${walked}\`)`}: the API rules and audit log kept there would be read as rules; put it elsewhere (\`--data ./data\` beside the rules), or in a dot-directory, which the rules reader skips`);
+  }
+}
+
+/** Removes the empty directories `mkdir -p` made, from `dir` up to `first` (the first it made). */
+async function removeMadeDirs(dir: string, first: string): Promise<void> {
+  for (let d = dir; ; d = dirname(d)) {
+    await rmdir(d).catch(() => undefined);
+    if (d === first || dirname(d) === d) return;
   }
 }
 

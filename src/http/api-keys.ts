@@ -2,7 +2,6 @@
 // SHA-256 of its bytes. `MGE_API_KEYS` lists them as `tenant:role[+role]:key` or, so that no
 // plain key needs to sit in a config file, `tenant:role[+role]:sha256:<64 hex>`.
 
-import { didYouMean } from '../diagnostics/did-you-mean.js';
 import { TENANT_PATTERN } from '../engine/request.js';
 
 export { TENANT_PATTERN };
@@ -104,7 +103,7 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
         throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: a key is printable ASCII, with no space at either end (a client could never send this one)`);
       }
       // `a:checker:k1;b:admin:k2` (or with a space) was one key, and neither meant key worked.
-      // Only a role list of roles (or their misspellings: `checkers`) reads as an entry:
+      // Only a role list of roles (or their plurals: `checkers`) reads as an entry:
       // `Tok3n;v2:abc:…` is a key.
       const glued = [...material.matchAll(GLUED_ENTRY)].find((g) => g[2].split('+').every(readsAsRole));
       if (glued !== undefined) {
@@ -137,10 +136,13 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
 /** A separator (`;`, `|`, `&`, white space), then `tenant:words[+words]:`; the words are judged by readsAsRole. */
 const GLUED_ENTRY = /([;|&]|\s)\s*[A-Za-z0-9][A-Za-z0-9_.-]*:([A-Za-z]+(?:\+[A-Za-z]+)*):/g;
 
-/** A role, in any case, or a near miss of one (`checkers`, `admn`). */
+/**
+ * A role, in any case, or its plural (`checkers`). Not every near miss: `admit`, `checked` or
+ * `editor` after a `;` are as likely a key's own text (a review found such keys refused).
+ */
 function readsAsRole(word: string): boolean {
   const w = word.toLowerCase();
-  return (ROLES as readonly string[]).includes(w) || didYouMean(w, ROLES) !== undefined;
+  return (ROLES as readonly string[]).some((r) => w === r || w === r + 's');
 }
 
 const SENDABLE_KEY = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;

@@ -36,10 +36,11 @@ describe('parseApiKeys', () => {
     await expect(parseApiKeys(`acme:checker:"${KEY_A}"`)).rejects.toThrow('entry 1: its key is in quotes, which would be part of the key; write it without them');
     await expect(parseApiKeys(`acme:checker:${KEY_A};acme:admin:${KEY_B}`)).rejects.not.toThrow(KEY_A);
     await expect(parseApiKeys(`acme:checker:${KEY_A}&x:Admin:${KEY_B}`)).rejects.toThrow('its key holds `&` and then');
-    // A misspelled role after the separator still reads as a glued entry.
+    // A role's plural after the separator still reads as a glued entry.
     await expect(parseApiKeys(`acme:checker:${KEY_A};b:checkers:${KEY_B}`)).rejects.toThrow('its key holds `;` and then');
     // A `;` or a space alone is key material, and so is one followed by what is no role list.
-    for (const key of [`${KEY_A};x y`, 'Tok3n;v2:abc:0123456789', 'a|b:cd:0123456789abcdef', 'pass phrase:with:colons-x']) {
+    for (const key of [`${KEY_A};x y`, 'Tok3n;v2:abc:0123456789', 'a|b:cd:0123456789abcdef', 'pass phrase:with:colons-x',
+      'release train 7:checked:2026-11-27', 'ops;v2:editor:8f3a9c1d2e4b5a6f', 'q9;x:admit:ZZZZZZZZZZZZZZZZZZ']) {
       expect(await parseApiKeys(`acme:checker:${key}`), key).toHaveLength(1);
     }
   });

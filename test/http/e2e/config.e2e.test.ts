@@ -57,8 +57,14 @@ describe('start-up refusals', () => {
     // A link to a data dir not made yet (a first start): refused too, before it is made.
     symlinkSync(join(root, 'later', 'data'), join(root, 'rules', 'pending'));
     await expect(startSidecar(config({ rulesDir: join(root, 'rules'), dataDir: join(root, 'later', 'data') }))).rejects.toThrow('(through a link, at');
-    expect(existsSync(join(root, 'later'))).toBe(false);
+    expect(existsSync(join(root, 'later'))).toBe(false); // made for the check, taken away again
     rmSync(join(root, 'rules', 'pending'));
+    // Two hops, both dangling until the data dir is made: `rules/hop2 -> ../hop`, `hop -> far/data`.
+    symlinkSync(join(root, 'hop'), join(root, 'rules', 'hop2'));
+    symlinkSync(join(root, 'far', 'data'), join(root, 'hop'));
+    await expect(startSidecar(config({ rulesDir: join(root, 'rules'), dataDir: join(root, 'far', 'data') }))).rejects.toThrow('(through a link, at');
+    expect(existsSync(join(root, 'far'))).toBe(false);
+    rmSync(join(root, 'rules', 'hop2'));
     // Beside the rules, or in a dot-directory the reader skips: fine.
     for (const dataDir of [join(root, 'rules-data'), join(root, 'rules', '.data')]) {
       const ok = await startSidecar(config({ rulesDir: join(root, 'rules'), dataDir }));

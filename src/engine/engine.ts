@@ -296,7 +296,8 @@ export class Engine {
   ): Promise<{ ok: true; before: PoliciesAt; after: PoliciesAt } | { ok: false; diagnostics: Diagnostic[] }> {
     return this.serialize(async () => {
       const loaded = loadRuleSources(sources);
-      if (hasErrors(loaded.diagnostics)) return { ok: false, diagnostics: loaded.diagnostics } as const;
+      // The reader's warnings go with the errors, as at start (createEngine).
+      if (hasErrors(loaded.diagnostics)) return { ok: false, diagnostics: [...sourceWarnings, ...loaded.diagnostics] } as const;
       const files = { global: loaded.global, tenants: loaded.tenants };
       let built: Built;
       try {

@@ -21,6 +21,18 @@ describe('Engine.reloadFiles beside API changes', () => {
     expect(r.after('acme').rules.map((x) => x.rule_id).sort()).toEqual(['api-rule', 'base']);
   });
 
+  it('keeps loadWarnings of what serves, and returns the reader\'s warnings with a refused reload\'s errors', async () => {
+    const engine = await createEngine({ rules: FILES });
+    const readme = { severity: 'warning' as const, code: 'readme-rule', message: 'README.md reads as a rule', span: { file: 'README.md', line: 1, col: 1 } };
+    const bad = await engine.reloadFiles([...FILES, { path: 'bad.yaml', text: 'rule_id: bad\nprohibited:\n  - message: m\n    when: "(("\n' }], undefined, [readme]);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.diagnostics[0]).toEqual(readme);
+    expect(engine.loadWarnings).toEqual([]); // what serves is unchanged, and has none
+    const good = await engine.reloadFiles(FILES, undefined, [readme]);
+    expect(good.ok).toBe(true);
+    expect(engine.loadWarnings).toEqual([readme]);
+  });
+
   it('reports a file change against the policy it replaced', async () => {
     const engine = await createEngine({ rules: FILES });
     const r = await engine.reloadFiles([...FILES, { path: 'more.yaml', text: 'rule_id: more\nprohibited:\n  - message: m\n    when: "false"\n' }]);

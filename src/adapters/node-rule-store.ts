@@ -11,8 +11,11 @@ import { readIfPresent, temporaryNameFor, writeSynced } from './node-new-file.js
 const FORMATS: RuleFormat[] = ['json', 'yaml', 'mdc'];
 
 /** @example const store = nodeRuleStore('./data'); await store.list() */
+/** `<data>/api-rules/`: the API rules kept for the next start. */
+export const API_RULES_DIR = 'api-rules';
+
 export function nodeRuleStore(dataDir: string): RuleStore {
-  const root = join(dataDir, 'api-rules');
+  const root = join(dataDir, API_RULES_DIR);
   const dirOf = (tenant: string) => join(root, tenantDirName(tenant));
 
   async function removeAll(tenant: string, ruleId: string, keep?: RuleFormat): Promise<void> {

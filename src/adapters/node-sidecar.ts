@@ -3,7 +3,7 @@
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
 import { mkdir, realpath, rmdir, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
@@ -24,7 +24,7 @@ import { loadOrCreateEd25519Key } from './node-ed25519.js';
 import { readRulesDirWarned, rulesDirRealDirs } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';
 import { mgePackageVersion } from './node-package-version.js';
-import { nodeRuleStore } from './node-rule-store.js';
+import { API_RULES_DIR, nodeRuleStore } from './node-rule-store.js';
 import { loadOrCreateSecret, type SecretSource } from './node-secret.js';
 import { startNodeServer } from './node-server.js';
 
@@ -85,11 +85,14 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   // Made first, so that links to it resolve as the rules reader will see them (a link in the
   // rules to a data dir not made yet dangled at the check, and led into it after); taken away
   // again when refused.
-  const made = await mkdir(cfg.dataDir, { recursive: true });
+  // Resolved, so that what mkdir says it made compares with the path walked up (given as
+  // `a/b/` it answered `a`, and the walk up never met it).
+  const dataPath = resolve(cfg.dataDir);
+  const made = await mkdir(dataPath, { recursive: true });
   try {
     await refuseDataInRules(cfg.dataDir, cfg.rulesDir);
   } catch (err) {
-    if (made !== undefined) await removeMadeDirs(resolve(cfg.dataDir), made);
+    if (made !== undefined) await removeMadeDirs(dataPath, resolve(made));
     throw err;
   }
   // One server per data directory: two would interleave their audit files.
@@ -116,15 +119,22 @@ async function refuseDataInRules(dataDir: string, rulesDir: string): Promise<voi
     const below = relative(dir, data);
     return below === '' || (!below.startsWith('..') && !isAbsolute(below) && below.split(sep).every((part) => !part.startsWith('.')));
   };
-  // Under the root itself is known at once; elsewhere only a walk through the links can tell.
-  const walked = within(root) ? root : (await rulesDirRealDirs(rulesDir)).find(within);
+  // Under the root itself is known at once; elsewhere only a walk through the links can tell,
+  // which also finds a link that leads into the kept API rules (`rules/a -> ../data/api-rules`).
+  const apiRules = join(data, API_RULES_DIR);
+  const intoApiRules = (dir: string): boolean => dir === apiRules || dir.startsWith(apiRules + sep);
+  const walked = within(root) ? root : (await rulesDirRealDirs(rulesDir)).find((d) => within(d) || intoApiRules(d));
+  if (walked !== undefined && !within(walked)) {
+    throw new SidecarConfigError(`the rules directory \`${rulesDir}\` reaches into the data directory's API rules (through a link, at \`${walked}\`): they would load again as file rules; remove that link`);
+  }
   if (walked !== undefined) {
     throw new SidecarConfigError(`data directory \`${dataDir}\` is inside the rules directory \`${rulesDir}\`${walked === root ? '' : ` (through a link, at \`${walked}\`)`}: the API rules and audit log kept there would be read as rules; put it elsewhere (\`--data ./data\` beside the rules), or in a dot-directory, which the rules reader skips`);
   }
 }
 
-/** Removes the empty directories `mkdir -p` made, from `dir` up to `first` (the first it made). */
+/** Removes the empty directories `mkdir -p` made, from `dir` up to `first` (the first it made); never above it. */
 async function removeMadeDirs(dir: string, first: string): Promise<void> {
+  if (dir !== first && !dir.startsWith(first + sep)) return;
   for (let d = dir; ; d = dirname(d)) {
     await rmdir(d).catch(() => undefined);
     if (d === first || dirname(d) === d) return;

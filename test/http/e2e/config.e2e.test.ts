@@ -65,6 +65,22 @@ describe('start-up refusals', () => {
     await expect(startSidecar(config({ rulesDir: join(root, 'rules'), dataDir: join(root, 'far', 'data') }))).rejects.toThrow('(through a link, at');
     expect(existsSync(join(root, 'far'))).toBe(false);
     rmSync(join(root, 'rules', 'hop2'));
+    // A link from the rules into the data dir's API rules: refused too.
+    mkdirSync(join(root, 'kept', 'api-rules'), { recursive: true });
+    symlinkSync(join(root, 'kept', 'api-rules'), join(root, 'rules', 'into'));
+    await expect(startSidecar(config({ rulesDir: join(root, 'rules'), dataDir: join(root, 'kept') }))).rejects.toThrow("reaches into the data directory's API rules (through a link");
+    rmSync(join(root, 'rules', 'into'));
+    // Given relative and not normalized, only what was made is taken away again, never a parent.
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      mkdirSync(join(root, 'rules', 'keep'));
+      await expect(startSidecar(config({ rulesDir: 'rules', dataDir: 'rules/keep/new/data/' }))).rejects.toThrow('is inside the rules directory');
+      expect(existsSync(join(root, 'rules', 'keep'))).toBe(true);
+      expect(existsSync(join(root, 'rules', 'keep', 'new'))).toBe(false);
+    } finally {
+      process.chdir(cwd);
+    }
     // Beside the rules, or in a dot-directory the reader skips: fine.
     for (const dataDir of [join(root, 'rules-data'), join(root, 'rules', '.data')]) {
       const ok = await startSidecar(config({ rulesDir: join(root, 'rules'), dataDir }));

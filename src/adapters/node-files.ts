@@ -211,6 +211,18 @@ export async function readRuleFile(file: string, shownAs = file): Promise<string
   }
 }
 
+/**
+ * Why `dir` cannot be read as a rules directory (missing, or not a directory), said with what
+ * to do; undefined when it is a directory. `mge serve` and `mge check` refuse with it alike.
+ */
+export async function rulesDirProblem(dir: string): Promise<string | undefined> {
+  const st = await stat(dir).catch(() => undefined);
+  const windows = /\\/.test(dir) ? ' (`\\` is no path separator here: write `/`)' : '';
+  if (st === undefined) return `rules directory \`${dir}\` not found${windows}; give \`--rules DIR\` or set MGE_RULES_DIR (the default is ./rules)`;
+  if (!st.isDirectory()) return `rules directory \`${dir}\` is not a directory (\`mge lint FILE\` checks a single rule file)`;
+  return undefined;
+}
+
 /** A rule file by its name: a rule extension, and not a folder's README. */
 export function isRuleFile(name: string): boolean {
   return formatOf(name) !== undefined && name.toLowerCase() !== 'readme.md';

@@ -2,7 +2,7 @@
 // of the data dir, in-memory nonces and rate buckets, the file audit log, the HTTP app on a
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
-import { mkdir, realpath, rmdir, stat } from 'node:fs/promises';
+import { mkdir, realpath, rmdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
@@ -21,7 +21,7 @@ import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
 import { loadOrCreateEd25519Key } from './node-ed25519.js';
-import { readRulesDirWarned, rulesDirRealDirs } from './node-files.js';
+import { readRulesDirWarned, rulesDirProblem, rulesDirRealDirs } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';
 import { mgePackageVersion } from './node-package-version.js';
 import { API_RULES_DIR, nodeRuleStore } from './node-rule-store.js';
@@ -80,13 +80,12 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   } catch (err) {
     throw new SidecarConfigError((err as Error).message);
   }
-  const rulesStat = await stat(cfg.rulesDir).catch(() => undefined);
-  if (!rulesStat?.isDirectory()) throw new SidecarConfigError(rulesStat ? `rules directory \`${cfg.rulesDir}\` is not a directory` : `rules directory \`${cfg.rulesDir}\` not found`);
+  const rulesProblem = await rulesDirProblem(cfg.rulesDir);
+  if (rulesProblem !== undefined) throw new SidecarConfigError(rulesProblem);
   // Made first, so that links to it resolve as the rules reader will see them (a link in the
   // rules to a data dir not made yet dangled at the check, and led into it after); taken away
-  // again when refused.
-  // Resolved, so that what mkdir says it made compares with the path walked up (given as
-  // `a/b/` it answered `a`, and the walk up never met it).
+  // again when refused. Resolved, so that what mkdir says it made compares with the path walked
+  // up (given as `a/b/` it answered `a`, and the walk up never met it).
   const dataPath = resolve(cfg.dataDir);
   const made = await mkdir(dataPath, { recursive: true });
   try {

@@ -2,6 +2,7 @@
 // decision (no receipt); exit 0 approved, 1 denied, 2 error (message on stderr).
 
 import { readFile, stat } from 'node:fs/promises';
+import { rulesDirProblem } from '../adapters/node-files.js';
 import { createEngineFromDir } from '../adapters/node.js';
 import { RequestError, RuleLoadError } from '../engine/engine.js';
 import { TENANT_PATTERN } from '../http/api-keys.js';
@@ -52,7 +53,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
       if (!(err instanceof JsonInputError)) throw err;
       throw new RequestError(`the request in ${source} is not accepted JSON: ${withLineCol(err.message, text)}`);
     }
-    await refuseMissingRulesDir(rulesDir);
+    const problem = await rulesDirProblem(rulesDir);
+    if (problem !== undefined) throw new Error(problem);
     const engine = await createEngineFromDir(rulesDir);
     // As `mge serve` and `mge lint` say: likely the wrong directory.
     if (engine.ruleCount() === 0) process.stderr.write(`mge check: warning: no rules in \`${rulesDir}\`: every request is approved\n`);
@@ -96,14 +98,6 @@ async function readRequestFile(file: string): Promise<Uint8Array> {
   if (st === undefined) throw new Error(`request file \`${file}\` not found`);
   if (st.isDirectory()) throw new Error(`request file \`${file}\` is a directory; give the JSON file of one check request`);
   return readFile(file);
-}
-
-/** A rules directory that is not there is said as `mge serve` says it, with where it came from. */
-async function refuseMissingRulesDir(dir: string): Promise<void> {
-  const st = await stat(dir).catch(() => undefined);
-  const windows = /\\/.test(dir) ? ' (`\\` is no path separator here: write `/`)' : '';
-  if (st === undefined) throw new Error(`rules directory \`${dir}\` not found${windows}; give \`--rules DIR\` or set MGE_RULES_DIR (the default is ./rules)`);
-  if (!st.isDirectory()) throw new Error(`rules directory \`${dir}\` is not a directory (\`mge lint FILE\` checks a single rule file)`);
 }
 
 async function readStdin(): Promise<Uint8Array> {

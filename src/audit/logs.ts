@@ -73,6 +73,16 @@ export class AuditLogs {
     return entry;
   }
 
+  /**
+   * Milliseconds until the tenant's failed log is opened again (0: at the next call), or
+   * undefined while it has not failed: what a 503's Retry-After tells the client.
+   */
+  retryAfterMs(tenant: string): number | undefined {
+    const entry = this.entries.get(tenant);
+    const failedAt = entry === undefined ? undefined : failedAtOf(entry);
+    return failedAt === undefined ? undefined : Math.max(0, failedAt + this.reopenAfterMs - this.now());
+  }
+
   /** Whether no log is failed right now (one that did not open, or whose store failed). */
   usable(): boolean {
     for (const e of this.entries.values()) if (failedAtOf(e) !== undefined) return false;

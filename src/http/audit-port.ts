@@ -31,6 +31,8 @@ export interface AuditPort {
   consistency(tenant: string, first: number, second: number): Promise<ConsistencyProof>;
   /** Tenants with a log, for /metrics. */
   tenants(): Promise<string[]>;
+  /** Whole seconds (at least 1) until the tenant's failed log is tried again: a 503's Retry-After. */
+  retryAfterSeconds(tenant: string): number;
   /** False while a tenant's log is failed (it did not open, or its store failed): /readyz. */
   usable(): boolean;
   /** Waits for pending appends, then closes the stores (graceful shutdown). */
@@ -100,6 +102,7 @@ export function auditPort(logs: AuditLogs, signer: CheckpointSigner, opts: { che
       return ranged(log.consistency(first, second));
     },
     tenants: () => logs.tenants(),
+    retryAfterSeconds: (tenant) => Math.max(1, Math.ceil((logs.retryAfterMs(tenant) ?? 0) / 1000)),
     usable: () => logs.usable(),
     close: () => logs.close(),
   };

@@ -97,8 +97,9 @@ export class InternalError extends HttpProblem {
 }
 
 export class StoreUnavailable extends HttpProblem {
-  constructor(detail: string) {
-    super(503, 'store-unavailable', 'Store unavailable', detail, {}, { 'retry-after': '1' });
+  /** `retryAfterSeconds`: when the store is tried again (a failed audit log: its reopen). */
+  constructor(detail: string, retryAfterSeconds = 1) {
+    super(503, 'store-unavailable', 'Store unavailable', detail, {}, { 'retry-after': String(retryAfterSeconds) });
   }
 }
 

@@ -69,7 +69,7 @@ export async function signAndRecord(ctx: AppContext, tenant: string, decisions: 
     await ctx.audit.appendSigned(tenant, signed);
   } catch (err) {
     ctx.logRepeated(`audit:${tenant}`, 'audit append failed', { tenant, error: err });
-    throw new StoreUnavailable('the audit log is unavailable; the decision was not recorded and is not given');
+    throw new StoreUnavailable('the audit log is unavailable; the decision was not recorded and is not given', ctx.audit.retryAfterSeconds(tenant));
   }
   return signed.map((s, i) => {
     const explanation = explanations[i];

@@ -38,12 +38,15 @@ describe('AuditLogs reopens a log whose store failed', () => {
     const logs = new AuditLogs(factory, { backend: nodeCryptoBackend, now: () => clock, reopenAfterMs: 1000 });
     const first = await logs.get('t');
     await first.append(entry(1));
+    expect(logs.retryAfterMs('t')).toBeUndefined();
     failing = true;
     await expect(first.append(entry(2))).rejects.toThrow(AuditStoreError);
     failing = false;
     // Within the interval: the same failed log, which refuses every append.
     expect(await logs.get('t')).toBe(first);
+    expect(logs.retryAfterMs('t')).toBe(1000); // what a 503's Retry-After tells
     clock += 999;
+    expect(logs.retryAfterMs('t')).toBe(1);
     expect(await logs.get('t')).toBe(first);
     await expect(first.append(entry(3))).rejects.toThrow('unavailable after a store failure');
     // After it: opened again from the store, with what the store holds.

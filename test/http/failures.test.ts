@@ -29,10 +29,12 @@ async function withRuleStore(work: (store: RuleStore, dir: string) => Promise<vo
 describe('fail closed', () => {
   it('answers 503 and gives no decision when the audit log cannot append', async () => {
     const base = await harness();
-    const audit: AuditPort = { ...base.audit, appendSigned: () => Promise.reject(new Error('disk full')) };
+    // Retry-After: when the failed log is tried again (was 1 s while the log waited 10).
+    const audit: AuditPort = { ...base.audit, appendSigned: () => Promise.reject(new Error('disk full')), retryAfterSeconds: (t) => (t === 'acme' ? 7 : 1) };
     const h = await harness({ audit });
     const res = await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'db.read' } });
     expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('7');
     const p = await problem(res);
     expect(p.detail).toContain('not recorded');
     expect(JSON.stringify(p)).not.toContain('approved');
@@ -62,11 +64,12 @@ describe('fail closed', () => {
         throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
       },
     };
-    const h = await harness({ audit });
+    const h = await harness({ audit: { ...audit, retryAfterSeconds: () => 9 } });
     for (const path of ['/api/v1/audit', '/api/v1/audit/export', '/api/v1/audit/checkpoint', '/api/v1/audit/proof/dec-1', '/api/v1/audit/consistency?first=1&second=1']) {
       const res = await h.call('GET', path, { key: KEYS.acmeAuditor });
       expect(res.status, path).toBe(503);
       expect((await problem(res)).detail, path).toBe('the audit log of this tenant is unavailable; try again later');
+      expect(res.headers.get('retry-after'), path).toBe('9');
     }
   });
 

@@ -83,7 +83,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       } catch (err) {
         ctx.logger.error('rule change refused: the audit log cannot record it', { tenant, op, rule_ids: ruleIds, error: err });
         await change.undo().catch((e: unknown) => ctx.logger.error('the stored API rules now differ from those serving; the next start would load the refused change', { tenant, rule_ids: ruleIds, error: e }));
-        throw new StoreUnavailable('the audit log is unavailable, so the rule change was not made; the previous rules keep serving');
+        throw new StoreUnavailable('the audit log is unavailable, so the rule change was not made; the previous rules keep serving', ctx.audit.retryAfterSeconds(tenant));
       }
       try {
         await change.commit();

@@ -31,10 +31,11 @@ const HTML_COMMENT_START = /^ {0,3}<!--/;
 const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/;
 // A thematic break (`***`, `- - -`): a line of its own, never a heading's text.
 const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
-// A fence that was probably meant to open a conditions block: another info string, or a
-// plain YAML block that holds typed conditions.
-const NEAR_CONDITIONS_INFO = /^(?:ya?ml\s*)?conditions?$|^ya?ml$/i;
-const CONDITION_ITEM = /^[ \t]*(?:-[ \t]*)?type[ \t]*:[ \t]*["']?(?:expression|encryption_required|file_access_control|rate_limit_check)\b/m;
+// A fence that was probably meant to open a conditions block: its info string names conditions
+// (`yaml conditions:`, `yaml {conditions}`, `json conditions`), or it holds typed conditions
+// (until 11-27 only `yaml`, `conditions` and `yaml condition` were caught).
+const NEAR_CONDITIONS_INFO = /condition/i;
+const CONDITION_ITEM = /(?:^|[{,])[ \t]*(?:-[ \t]*)?["']?type["']?[ \t]*:[ \t]*["']?(?:expression|encryption_required|file_access_control|rate_limit_check)\b/m;
 
 export const ADVISORY_HELP =
   'to enforce it, end the bullet with an expression in backticks, like: - Must use TLS `context.tls == true`';
@@ -402,7 +403,7 @@ class MdcReader {
    * description: a typo must not silently disable clauses, so lint says so.
    */
   private nearClauseHeading(line: string, title: string, i: number): boolean {
-    const near = nearClauseName(title.replace(/[*_:`]/g, '').trim().split(/\s+/)[0] ?? '');
+    const near = nearClauseName(seenAs(title).replace(/[*_:`]/g, '').trim().split(/\s+/)[0] ?? '');
     if (near === undefined) return false;
     this.diagnostics.push({
       severity: 'warning',
@@ -437,8 +438,8 @@ class MdcReader {
     const trimmed = line.trim();
     if (trimmed.length > MAX_DECORATED_TITLE) return;
     if (listItem && /`[^`]+`/.test(listItem[3])) return; // an item with an expression is a clause, not a label
-    const text = (listItem ? listItem[3] : trimmed.replace(/<[^<>]*>/g, '').replace(/^(?:>[ \t]*)*(?:\\?#)*/, ''))
-      .replace(/[\p{Cf}*_`\\#]/gu, '').replace(/[\s:.\-–—]+$/u, '').trim();
+    const text = seenAs(listItem ? listItem[3] : trimmed.replace(/<[^<>]*>/g, '').replace(/^(?:>[ \t]*)*(?:\\?#)*/, ''))
+      .replace(/[*_`\\#]/gu, '').replace(/[\s:.\-–—]+$/u, '').trim();
     const words = text.split(/\s+/);
     if (text === '' || words.length > 3) return;
     const near = nearClauseName(words[0]);
@@ -497,9 +498,7 @@ class MdcReader {
 
   /** A fence that reads like a conditions block but is not one (its conditions would be description). */
   private nearConditionsFence(open: number, close: number, info: string): void {
-    if (!NEAR_CONDITIONS_INFO.test(info)) return;
-    const body = this.lines.slice(open + 1, close).join('\n');
-    if (!/conditions/i.test(info) && !CONDITION_ITEM.test(body)) return;
+    if (!NEAR_CONDITIONS_INFO.test(info) && !CONDITION_ITEM.test(this.lines.slice(open + 1, close).join('\n'))) return;
     this.diagnostics.push({
       severity: 'warning',
       code: 'mdc-conditions-fence',
@@ -761,14 +760,31 @@ function plainTitle(title: string): string {
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/<\/?[A-Za-z][^>]*>/g, '')
     .replace(/!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])?/g, '$1')
-    .replace(/&#(\d{1,7});/g, (_, d: string) => safeCodePoint(Number(d)))
-    .replace(/&#[xX]([0-9a-fA-F]{1,6});/g, (_, h: string) => safeCodePoint(parseInt(h, 16)))
-    .replace(/&(amp|lt|gt|quot|apos|nbsp);/g, (_, n: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' })[n] ?? '')
+    .replace(ENTITY, decodeEntity)
     .replace(/\\([!-/:-@[-`{-~])/g, '$1')
     .replace(/\s+/g, ' ')
     .trim()
     // Emphasis and code marks around the title (`**Required**`), not inside a word (`Re_quired`).
     .replace(/^[*_`~]+|[*_`~]+$/g, '');
+}
+
+const ENTITY = /&#(\d{1,7});|&#[xX]([0-9a-fA-F]{1,6});|&(amp|lt|gt|quot|apos|nbsp);/g;
+const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+function decodeEntity(_: string, dec: string | undefined, hex: string | undefined, name: string | undefined): string {
+  if (dec !== undefined) return safeCodePoint(Number(dec));
+  if (hex !== undefined) return safeCodePoint(parseInt(hex, 16));
+  return NAMED[name!] ?? '';
+}
+
+/**
+ * A word as a reader sees it, to tell a look-alike of `Prohibited` / `Required`: entities
+ * decoded, other named ones (`&shy;`, `&ZeroWidthSpace;`: mostly invisible) and invisible format
+ * characters dropped. Until 11-27 `**&#80;rohibited:**` under `## Required`, or a heading
+ * `## Prohi&shy;bited`, passed lint silently while its bullets were enforced inverted or never.
+ */
+function seenAs(text: string): string {
+  return text.replace(ENTITY, decodeEntity).replace(/&[A-Za-z][A-Za-z0-9]{1,31};/g, '').replace(/\p{Cf}/gu, '');
 }
 
 function safeCodePoint(n: number): string {

@@ -154,6 +154,11 @@ describe('readMdc', () => {
       '2 warning mdc-section-heading', '5 warning mdc-section-heading', '6 warning mdc-section-heading',
     ]);
     expect(r.diagnostics[0].message).toBe('heading `## Prohibited actions` is not `## Prohibited`, so the bullets under it are description and never enforced');
+    // An invisible character spelled as an entity is warned of as the character itself is.
+    for (const heading of ['## Prohi&shy;bited', '## Prohi&#173;bited', '## Pro&zwj;hibited', '## Proh&#8203;ibited', '## Requi\u00adred']) {
+      const near = readMdc(`# T\n## Required\n- ok \`true\`\n${heading}\n- a \`action.type == "db.drop"\`\n`, 't.mdc');
+      expect(near.diagnostics.map((d) => `${d.span.line} ${d.severity} ${d.code}`), heading).toEqual(['4 warning mdc-section-heading']);
+    }
   });
 
   it('warns of a front matter block that does not start on the first line', () => {
@@ -204,6 +209,10 @@ describe('readMdc', () => {
       .diagnostics.filter((d) => d.code === 'mdc-section-heading').map((d) => d.severity);
     // The word itself: refused. A longer label or a near word: said (it may mean what it reads).
     for (const look of ['- **Prohibited:**', 'Prohibited.', 'Prohibited -', '#Prohibited#', '\\#\\#Prohibited', 'Prohibited\u200b', '<b>Prohibited:</b>', '**Prohibited:**' + ' '.repeat(200)]) {
+      expect(under(look), look).toEqual(['error']);
+    }
+    // Spelled with entities, as it renders (a review: these passed lint, their bullets inverted).
+    for (const look of ['**&#80;rohibited:**', '**Prohi&shy;bited:**', 'Prohi&#173;bited:', '**Prohibited&#58;**', '##Prohi&shy;bited', '&#x50;rohibited']) {
       expect(under(look), look).toEqual(['error']);
     }
     for (const look of ['**Prohibited actions:**', 'Prohibited actions:', '**Prohibited** actions', '**Prohibitted:**']) {
@@ -341,6 +350,16 @@ describe('readMdc', () => {
     expect(r.diagnostics.map((d) => `${d.span.line} ${d.severity} ${d.code}`)).toEqual(['3 warning mdc-conditions-fence', '7 warning mdc-conditions-fence']);
     expect(r.diagnostics[0].message).toBe('a block opened with `\`\`\`yaml` is not a ```yaml conditions block, so the conditions in it are description and never enforced');
     expect(plain(entry(r.values[0], 'conditions'))).toEqual([{ type: 'expression', parameters: { expr: 'true' } }]);
+    // Any other info string that names conditions, or any block that holds them (a review found
+    // these silent: the conditions never enforced, lint quiet).
+    for (const info of ['yaml conditions:', 'yaml conditions extra', 'yaml {conditions}', 'yaml:conditions', 'yaml,conditions', 'json conditions', 'yaml title="conditions"', '', 'yml', 'text']) {
+      const near = readMdc(`# T\n## Required\n- tls \`context.tls == true\`\n\n\`\`\`${info}\n${cond}\`\`\`\n`, 't.mdc');
+      expect(near.diagnostics.map((d) => `${d.span.line} ${d.code}`), info).toEqual(['5 mdc-conditions-fence']);
+    }
+    const json = readMdc('# T\n## Required\n- tls `context.tls == true`\n\n```json\n[{"type": "expression", "parameters": {"expr": "false"}}]\n```\n', 't.mdc');
+    expect(json.diagnostics.map((d) => d.code)).toEqual(['mdc-conditions-fence']);
+    // A block that only shows a request, or data, is left alone.
+    expect(readMdc('# T\n## Required\n- tls `context.tls == true`\n\n```json\n{"action": {"type": "db.read"}}\n```\n', 't.mdc').diagnostics).toEqual([]);
   });
 
   it('adds Markdown clauses to clause lists of the front matter', () => {

@@ -39,12 +39,41 @@ function version(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name] = argv;
+  if (name === 'serve') return runCommand(argv); // `serve` says on stderr when stdout fails (its logs stop, checks go on)
   // A reader that goes away early (`mge check … | head -1`) fails the next write with EPIPE;
   // unheard, that error ended the process with a stack trace and exit 1, "denied" to `check`
   // (a review, 11-27). What was left to print is dropped; the exit code is still the answer.
-  // `serve` says so on stderr (its logs stop, checks go on).
-  if (name !== 'serve') process.stdout.on('error', () => {});
+  // Any other failed write (a full disk: `mge check … > out.json`) is an error, exit 2 (until
+  // 11-27 it was dropped as well, and `check` exited 0 with nothing written).
+  let failed: NodeJS.ErrnoException | undefined;
+  const heard = (err: NodeJS.ErrnoException): void => void (failed ??= err);
+  process.stdout.on('error', heard);
+  const code = await runCommand(argv);
+  await stdoutSettled();
+  process.stdout.off('error', heard);
+  if (failed === undefined || failed.code === 'EPIPE') return code;
+  process.stderr.write(`mge ${name}: the output could not be written: ${failed.message}\n`);
+  return 2;
+}
+
+/** Once what was written to stdout has left or failed: a failed write is reported a tick later. */
+async function stdoutSettled(): Promise<void> {
+  const out = process.stdout;
+  if (out.writableLength > 0 && !out.destroyed) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        for (const e of ['drain', 'error', 'close']) out.off(e, done);
+        resolve();
+      };
+      for (const e of ['drain', 'error', 'close']) out.once(e, done);
+    });
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+async function runCommand(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
   // Asked for, the usage is the answer (stdout, 0); with no command it is a usage error.
   if (name === undefined) {
     process.stderr.write(USAGE);

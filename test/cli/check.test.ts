@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -98,6 +99,22 @@ describe('mge check (SPEC §9)', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(stderr).toBe('');
     expect(code).toBe(0); // approved, not a crash read as "denied"
+  });
+
+  it('exits 2, saying why, when the decision cannot be written (`> /dev/full`)', async () => {
+    const full = await open('/dev/full', 'w').catch(() => undefined);
+    if (full === undefined) return; // no /dev/full here (not Linux)
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/cli/mge.ts'), 'check', '--rules', 'rules'], { cwd: root, stdio: ['pipe', full.fd, 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.stdin!.end(JSON.stringify({ action: { type: 'file.read', path: '/workspace/notes.txt' } }));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(stderr).toMatch(/^mge check: the output could not be written: .*ENOSPC/);
+      expect(code).toBe(2); // was 0: "approved", with nothing written
+    } finally {
+      await full.close();
+    }
   });
 
 

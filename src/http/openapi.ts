@@ -9,22 +9,31 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Obj) => ({ 'application/json': { schema } });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 
+/** A status a route can fail with, or one with the route's own description. */
+type Code = number | [number, string];
+
 /** The statuses a route can fail with (SPEC §8), as problem+json responses. */
-function errors(...codes: number[]): Obj {
+function errors(...codes: Code[]): Obj {
   const text: Record<number, string> = {
     400: 'malformed JSON or shape', 401: 'no or unknown API key', 403: 'role or tenant not allowed; in the open local mode, a Host that names no loopback address', 404: 'not found',
-    409: 'global (file) rule: read-only over HTTP', 413: 'body larger than the limit', 415: 'unsupported Content-Type',
+    408: 'the body did not arrive in time; the connection is closed', 409: 'global (file) rule: read-only over HTTP',
+    413: 'body larger than the limit', 415: 'unsupported Content-Type or Content-Encoding',
     422: 'invalid rule; `diagnostics` lists why', 429: 'server overloaded', 503: 'store unavailable or shutting down',
   };
   const out: Obj = { 500: problem('internal error (nothing approved)') };
-  for (const c of codes) out[c] = problem(text[c]);
+  for (const c of codes) {
+    if (typeof c === 'number') out[c] = problem(text[c]);
+    else out[c[0]] = problem(c[1]);
+  }
   return out;
 }
 
 const AUTHED = [401, 403, 429, 503];
-const BODY = [400, 413, 415];
+const BODY = [400, 408, 413, 415];
+/** The Content-Type of /metrics, as the route sends it. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-function op(summary: string, role: string | null, ok: Obj, extra: Obj = {}, codes: number[] = []): Obj {
+function op(summary: string, role: string | null, ok: Obj, extra: Obj = {}, codes: Code[] = []): Obj {
   return {
     summary: role ? `${summary} (role: ${role})` : summary,
     ...(role ? {} : { security: [] }),
@@ -55,19 +64,26 @@ const text = (type: string) => ({ 200: { description: 'OK', content: { [type]: {
 export function openApiDocument(version: string): Obj {
   return {
     openapi: '3.1.0',
-    info: { title: 'MGE governance API', version, description: 'Deterministic governance decisions for AI actions, signed and audited.' },
+    info: {
+      title: 'MGE governance API', version,
+      description: 'Deterministic governance decisions for AI actions, signed and audited. Every GET route also answers HEAD. '
+        + 'A method a path does not take is answered 405 (`MethodNotAllowed`, with `Allow`), an unknown path 404; both problem+json.',
+    },
     security: [{ bearer: [] }, { apiKey: [] }],
     paths: {
       '/api/v1/governance/check': { post: op('Check one action', 'checker', ok(ref('Decision'), 'the decision, approved or not'), { parameters: [explain], ...body(ref('CheckRequest')) }, BODY) },
       '/api/v1/governance/check/batch': { post: op('Check several actions', 'checker', ok(ref('BatchResponse')), { parameters: [explain], ...body(ref('BatchRequest')) }, BODY) },
       '/api/v1/receipts/verify': { post: op('Verify a receipt and consume its nonce', 'checker', ok(ref('VerifyResponse')), body(ref('VerifyRequest')), BODY) },
       '/api/v1/rules': { get: op("The tenant's effective rules", 'checker', ok(ref('RuleList'))) },
-      '/api/v1/rules/validate': { post: op('Validate rule text without loading it', 'admin', ok(ref('ValidateResult')), ruleText, [400, 413, 415]) },
+      '/api/v1/rules/validate': {
+        post: op('Validate rule text without loading it; rule text that does not parse (JSON too) is answered 200, `valid: false`, with its diagnostics', 'admin', ok(ref('ValidateResult')), ruleText,
+          [[400, 'the body is not readable text (not UTF-8, a bad Content-Length)'], 408, 413, 415]),
+      },
       '/api/v1/rules/{rule_id}': {
         get: op('One effective rule', 'checker', ok(ref('RuleView')), { parameters: [ruleId] }, [404]),
         put: op('Create (201) or replace (200) a tenant rule', 'admin', {
           ...ok(ref('RulePutResult'), 'replaced'), 201: { description: 'created', content: json(ref('RulePutResult')) },
-        }, { parameters: [ruleId], ...ruleText }, [400, 409, 413, 415, 422]),
+        }, { parameters: [ruleId], ...ruleText }, [[400, 'malformed JSON (a JSON rule that does not parse, with `diagnostics`), or a body that is not readable text'], 408, 409, 413, 415, 422]),
         delete: op('Delete a tenant rule', 'admin', { 204: { description: 'deleted' } }, { parameters: [ruleId] }, [404, 409]),
       },
       '/api/v1/audit': {
@@ -90,7 +106,7 @@ export function openApiDocument(version: string): Obj {
       '/api/v1/keys': { get: op('Public keys (JWKS) for offline receipt verification', null, ok(ref('Jwks'))) },
       '/healthz': { get: op('Liveness', null, ok({ type: 'object' })) },
       '/readyz': { get: op('Readiness: rules loaded, stores reachable, not draining', null, ok({ type: 'object' }), {}, [503]) },
-      '/metrics': { get: op('Prometheus metrics', null, text('text/plain; version=0.0.4')) },
+      '/metrics': { get: op('Prometheus metrics', null, text(METRICS_CONTENT_TYPE)) },
       '/openapi.json': { get: op('This document', null, ok({ type: 'object' })) },
     },
     components: {
@@ -99,6 +115,7 @@ export function openApiDocument(version: string): Obj {
         apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
       },
       schemas: SCHEMAS,
+      responses: { MethodNotAllowed: { ...problem('the path does not take this method; `Allow` lists those it takes'), headers: { Allow: { schema: { type: 'string' } } } } },
     },
   };
 }

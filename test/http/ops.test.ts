@@ -65,6 +65,16 @@ describe('operational routes', () => {
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, o] of Object.entries(ops)) expect(Object.keys((o as { responses: object }).responses), `${method} ${path}`).toContain('403');
     }
+    // What the routes really answer is described (an OpenAPI review found these missing).
+    type Op = { responses: Record<string, { description: string; content?: Record<string, unknown> }> };
+    const opOf = (path: string, method: string) => doc.paths[path][method] as Op;
+    for (const [path, method] of [['/api/v1/governance/check', 'post'], ['/api/v1/governance/check/batch', 'post'], ['/api/v1/receipts/verify', 'post'], ['/api/v1/rules/validate', 'post'], ['/api/v1/rules/{rule_id}', 'put']]) {
+      expect(Object.keys(opOf(path, method).responses), `${method} ${path}`).toContain('408');
+    }
+    const metrics = await h.call('GET', '/metrics');
+    expect(Object.keys(opOf('/metrics', 'get').responses[200].content!)).toEqual([metrics.headers.get('content-type')]);
+    expect(opOf('/api/v1/rules/validate', 'post').responses[400].description).toContain('not UTF-8');
+    expect((doc as unknown as { components: { responses: Record<string, unknown> } }).components.responses.MethodNotAllowed).toBeDefined();
   });
 
   it('/api/v1/keys publishes no HS256 secret', async () => {

@@ -6,7 +6,7 @@ import type { Hono } from 'hono';
 import { callerTenants } from '../api-keys.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { renderGauge, type GaugeSample } from '../metrics.js';
-import { openApiDocument } from '../openapi.js';
+import { METRICS_CONTENT_TYPE, openApiDocument } from '../openapi.js';
 import { problemResponse, StoreUnavailable } from '../problem.js';
 import { rawPath } from '../request-url.js';
 
@@ -54,7 +54,7 @@ export function opsRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     return c.json({ status: 'ready', policy_version: ctx.engine.policy('default').policyVersion });
   });
 
-  app.get('/metrics', async (c) => c.text(await metricsText(ctx), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  app.get('/metrics', async (c) => c.text(await metricsText(ctx), 200, { 'content-type': METRICS_CONTENT_TYPE }));
 
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
 

@@ -229,6 +229,15 @@ describe('every error status of SPEC §8, as problem+json', () => {
     const res = await e.fetch(CHECK, { key: KEYS.acmeChecker, body: gz, headers: { 'content-encoding': 'gzip' } });
     expect(await problem(res)).toMatchObject({ status: 415, detail: 'Content-Encoding `gzip` is not supported: send the body uncompressed' });
   });
+  it('415 naming the charset for a body that is not UTF-8 under another charset; ASCII under it reads', async () => {
+    const latin1 = new Uint8Array([...new TextEncoder().encode('{"action":"caf'), 0xe9, ...new TextEncoder().encode('"}')]);
+    const send = (body: Uint8Array, type: string) => fetch(e.url + CHECK, { method: 'POST', headers: { authorization: `Bearer ${KEYS.acmeChecker}`, 'content-type': type }, body });
+    expect(await problem(await send(latin1, 'application/json; charset=ISO-8859-1'))).toMatchObject({
+      status: 415, detail: 'the body is not UTF-8, and MGE reads bodies only as UTF-8: the Content-Type names charset `ISO-8859-1`; send UTF-8',
+    });
+    expect(await problem(await send(latin1, 'application/json; charset=utf-8'))).toMatchObject({ status: 400, detail: 'the body is not valid UTF-8' });
+    expect((await send(new TextEncoder().encode('{"action":"cafe"}'), 'application/json; charset=latin1')).status).toBe(200);
+  });
   it('422 invalid rule', async () => {
     const res = await e.fetch('/api/v1/rules/bad', { method: 'PUT', key: KEYS.acmeAdmin, body: '{"rule_id":"bad","prohibited":[{"message":"m","when":"(("}]}' });
     expect((await problem(res)).status).toBe(422);

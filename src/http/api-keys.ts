@@ -46,6 +46,10 @@ export function rolesProblem(text: string): string | undefined {
   const seen = new Set<string>();
   for (const r of text.split('+')) {
     if (!(ROLES as readonly string[]).includes(r)) {
+      const listed = r.split(/[,;|&\s]+/);
+      if (listed.length > 1 && listed.every((w) => (ROLES as readonly string[]).includes(w))) {
+        return `roles are joined with \`+\`: write \`${listed.join('+')}\``;
+      }
       // A word is quoted (a typo: `cheker`); anything else may be a key written where the role
       // goes, and is not.
       const named = /^[A-Za-z]{1,15}$/.test(r) ? ` \`${r}\`` : ''; // a plain key has 16 or more characters

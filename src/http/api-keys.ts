@@ -43,13 +43,14 @@ export function keyId(hash: Uint8Array): string {
  * given twice (`admin+admin` says something its writer did not mean).
  */
 export function rolesProblem(text: string): string | undefined {
+  // Real roles joined another way (`checker,auditor`): safe to name, and the fix is one character.
+  const listed = text.split(/[+,;|&\s]+/);
+  if (/[,;|&\s]/.test(text) && listed.every((w) => (ROLES as readonly string[]).includes(w)) && new Set(listed).size === listed.length) {
+    return `roles are joined with \`+\`: write \`${listed.join('+')}\``;
+  }
   const seen = new Set<string>();
   for (const r of text.split('+')) {
     if (!(ROLES as readonly string[]).includes(r)) {
-      const listed = r.split(/[,;|&\s]+/);
-      if (listed.length > 1 && listed.every((w) => (ROLES as readonly string[]).includes(w))) {
-        return `roles are joined with \`+\`: write \`${listed.join('+')}\``;
-      }
       // A word is quoted (a typo: `cheker`); anything else may be a key written where the role
       // goes, and is not.
       const named = /^[A-Za-z]{1,15}$/.test(r) ? ` \`${r}\`` : ''; // a plain key has 16 or more characters

@@ -146,12 +146,21 @@ function decode(bytes: Uint8Array, contentType: string | null | undefined): stri
   try {
     return decodeUtf8(bytes);
   } catch {
-    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1];
-    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    const charset = charsetOf(contentType ?? '');
+    if (charset !== undefined && charset !== '' && !/^(?:utf-?8|unicode-1-1-utf-8)$/i.test(charset)) {
       throw new UnsupportedMediaType(`the body is not UTF-8, and MGE reads bodies only as UTF-8: the Content-Type names charset \`${charset}\`; send UTF-8`);
     }
     throw new BadRequest('the body is not valid UTF-8');
   }
+}
+
+/** The `charset` parameter of a Content-Type (RFC 9110 §5.6.6: a token or a quoted string), if any. */
+function charsetOf(contentType: string): string | undefined {
+  const parameter = /;[ \t]*([!#$%&'*+.^`|~\w-]+)[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^;"]*))/g;
+  for (let m = parameter.exec(contentType); m !== null; m = parameter.exec(contentType)) {
+    if (m[1].toLowerCase() === 'charset') return (m[2]?.replace(/\\(.)/g, '$1') ?? m[3]).trim();
+  }
+  return undefined;
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

@@ -34,8 +34,10 @@ const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
 // A fence that was probably meant to open a conditions block: its info string names conditions
 // (`yaml conditions:`, `yaml {conditions}`, `json conditions`), or it holds typed conditions
 // (until 11-27 only `yaml`, `conditions` and `yaml condition` were caught).
-const NEAR_CONDITIONS_INFO = /condition/i;
+const NEAR_CONDITIONS_INFO = /\bconditions?\b/i;
+// A typed condition has parameters: a request example whose action type is `expression` has not.
 const CONDITION_ITEM = /(?:^|[{,])[ \t]*(?:-[ \t]*)?["']?type["']?[ \t]*:[ \t]*["']?(?:expression|encryption_required|file_access_control|rate_limit_check)\b/m;
+const CONDITION_PARAMETERS = /["']?parameters["']?[ \t]*:/;
 
 export const ADVISORY_HELP =
   'to enforce it, end the bullet with an expression in backticks, like: - Must use TLS `context.tls == true`';
@@ -498,7 +500,10 @@ class MdcReader {
 
   /** A fence that reads like a conditions block but is not one (its conditions would be description). */
   private nearConditionsFence(open: number, close: number, info: string): void {
-    if (!NEAR_CONDITIONS_INFO.test(info) && !CONDITION_ITEM.test(this.lines.slice(open + 1, close).join('\n'))) return;
+    if (!NEAR_CONDITIONS_INFO.test(info)) {
+      const body = this.lines.slice(open + 1, close).join('\n');
+      if (!CONDITION_ITEM.test(body) || !CONDITION_PARAMETERS.test(body)) return;
+    }
     this.diagnostics.push({
       severity: 'warning',
       code: 'mdc-conditions-fence',
@@ -769,8 +774,11 @@ function plainTitle(title: string): string {
 }
 
 const ENTITY = /&#(\d{1,7});|&#[xX]([0-9a-fA-F]{1,6});|&(amp|lt|gt|quot|apos|nbsp);/g;
+/** Any entity, named ones MGE does not decode included. */
+const ANY_ENTITY = /&#(\d{1,7});|&#[xX]([0-9a-fA-F]{1,6});|&([A-Za-z][A-Za-z0-9]{1,31});/g;
 const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 
+/** An entity's text; a named one not known here (`&shy;`, `&ZeroWidthSpace;`: mostly invisible) is dropped. */
 function decodeEntity(_: string, dec: string | undefined, hex: string | undefined, name: string | undefined): string {
   if (dec !== undefined) return safeCodePoint(Number(dec));
   if (hex !== undefined) return safeCodePoint(parseInt(hex, 16));
@@ -778,13 +786,19 @@ function decodeEntity(_: string, dec: string | undefined, hex: string | undefine
 }
 
 /**
- * A word as a reader sees it, to tell a look-alike of `Prohibited` / `Required`: entities
- * decoded, other named ones (`&shy;`, `&ZeroWidthSpace;`: mostly invisible) and invisible format
- * characters dropped. Until 11-27 `**&#80;rohibited:**` under `## Required`, or a heading
- * `## Prohi&shy;bited`, passed lint silently while its bullets were enforced inverted or never.
+ * A word as a reader sees it, to tell a look-alike of `Prohibited` / `Required`: link syntax
+ * dropped, entities decoded in one pass (`&amp;shy;` shows as `&shy;`), and what renders as
+ * nothing dropped (default-ignorable code points: format characters, the combining grapheme
+ * joiner, variation selectors, Hangul fillers). Until 11-27 `**&#80;rohibited:**` under
+ * `## Required`, or a heading `## Prohi&shy;bited`, passed lint silently while its bullets
+ * were enforced inverted or never. Only the start of a long text is read (the first words
+ * decide; the link pattern stays linear).
  */
 function seenAs(text: string): string {
-  return text.replace(ENTITY, decodeEntity).replace(/&[A-Za-z][A-Za-z0-9]{1,31};/g, '').replace(/\p{Cf}/gu, '');
+  return text.slice(0, MAX_DECORATED_TITLE)
+    .replace(/!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])?/g, '$1')
+    .replace(ANY_ENTITY, decodeEntity)
+    .replace(/\p{Default_Ignorable_Code_Point}/gu, '');
 }
 
 function safeCodePoint(n: number): string {

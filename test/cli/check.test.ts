@@ -199,6 +199,30 @@ describe('mge', () => {
     }
   });
 
+  it('keeps its exit code when the reader is slow to take a long output (lint --strict, 1)', async () => {
+    // ~72 KB of warnings: more than a pipe holds, the rest waiting in the stream. Waiting for
+    // 'drain' (never sent for that rest) let the process end with exit 0 (a review).
+    const dir = mkdtempSync(join(tmpdir(), 'mge-slow-reader-'));
+    try {
+      const bullets = Array.from({ length: 220 }, (_, i) => `- advice number ${i}, which reads as advice and is never enforced`).join('\n');
+      writeFileSync(join(dir, 'adv.mdc'), `---\nrule_id: adv\n---\n# Adv\n## Prohibited\n- drop \`action.type == "db.drop"\`\n${bullets}\n`);
+      // A shell pipe whose reader waits a second: a Node parent would take the output at once.
+      const lint = [process.execPath, '--import', 'tsx', join(root, 'test/cli/mge.ts'), 'lint', '--strict', dir].map((a) => `'${a}'`).join(' ');
+      const r = spawnSync('bash', ['-c', `${lint} 2>/dev/null | (sleep 1; wc -c); echo "exit \${PIPESTATUS[0]}"`], { cwd: root, encoding: 'utf8' });
+      const [bytes, exit] = r.stdout.trim().split('\n');
+      expect(Number(bytes)).toBeGreaterThan(64 * 1024);
+      expect(exit).toBe('exit 1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 2 when its error cannot be said either (`2>/dev/full`), not 1 from a crash', () => {
+    const cmd = [process.execPath, '--import', 'tsx', join(root, 'test/cli/mge.ts'), 'check', '--rules', 'no-such-dir'].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('bash', ['-c', `${cmd} </dev/null 2>/dev/full; echo "exit $?"`], { cwd: root, encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('exit 2');
+  });
+
   it('names an unknown command and exits 2', () => {
     const r = mge(['frobnicate']);
     expect(r.code).toBe(2);

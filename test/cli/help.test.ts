@@ -11,7 +11,13 @@ const root = join(import.meta.dirname, '..', '..');
 async function mge(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  // As a stream does, the callback runs once the chunk is written (main waits for it).
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk, ...rest: unknown[]) => {
+    stdout += String(chunk);
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    done?.();
+    return true;
+  });
   vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
   const code = await main(args);
   vi.restoreAllMocks();

@@ -41,6 +41,8 @@ describe('mge keys create', () => {
     expect(await run('create', '--tenant', '../x', '--role', 'admin')).toMatchObject({ code: 2 });
     expect((await run('create', '--tenant', 'acme', '--role', 'root')).err).toContain('unknown role `root` (roles: checker, auditor, admin)');
     expect((await run('create', '--tenant', 'acme', '--role', 'checker,auditor')).err).toContain('roles are joined with `+`: write `checker+auditor`');
+    expect((await run('create', '--tenant', 'acme', '--role', 'checker+auditor,admin')).err).toContain('write `checker+auditor+admin`');
+    expect((await run('create', '--tenant', 'acme', '--role', 'checker,checker')).err).not.toContain('write');
     // A flag given twice is refused, not settled by the last one (an admin key silently became a checker's).
     expect(await run('create', '--tenant', 'acme', '--role', 'admin', '--role', 'checker')).toMatchObject({ code: 2, err: expect.stringContaining('`--role` is given more than once') });
     expect(await run('create', '--tenant', 'a', '--tenant=b', '--role', 'admin')).toMatchObject({ code: 2, err: expect.stringContaining('`--tenant` is given more than once') });

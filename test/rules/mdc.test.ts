@@ -212,9 +212,13 @@ describe('readMdc', () => {
       expect(under(look), look).toEqual(['error']);
     }
     // Spelled with entities, as it renders (a review: these passed lint, their bullets inverted).
-    for (const look of ['**&#80;rohibited:**', '**Prohi&shy;bited:**', 'Prohi&#173;bited:', '**Prohibited&#58;**', '##Prohi&shy;bited', '&#x50;rohibited']) {
+    for (const look of ['**&#80;rohibited:**', '**Prohi&shy;bited:**', 'Prohi&#173;bited:', '**Prohibited&#58;**', '##Prohi&shy;bited', '&#x50;rohibited',
+      // What renders as nothing but is no format character, and a label written as a link.
+      '**Prohi\u034fbited:**', 'Prohibited\ufe0f', 'Prohi&#847;bited:', '**[Prohibited](#prohibited):**']) {
       expect(under(look), look).toEqual(['error']);
     }
+    // Decoded once, as Markdown does: `&amp;shy;` shows the text `&shy;`, no look-alike.
+    expect(under('**Prohi&amp;shy;bited:**')).toEqual([]);
     for (const look of ['**Prohibited actions:**', 'Prohibited actions:', '**Prohibited** actions', '**Prohibitted:**']) {
       expect(under(look), look).toEqual(['warning']);
     }
@@ -358,8 +362,11 @@ describe('readMdc', () => {
     }
     const json = readMdc('# T\n## Required\n- tls `context.tls == true`\n\n```json\n[{"type": "expression", "parameters": {"expr": "false"}}]\n```\n', 't.mdc');
     expect(json.diagnostics.map((d) => d.code)).toEqual(['mdc-conditions-fence']);
-    // A block that only shows a request, or data, is left alone.
-    expect(readMdc('# T\n## Required\n- tls `context.tls == true`\n\n```json\n{"action": {"type": "db.read"}}\n```\n', 't.mdc').diagnostics).toEqual([]);
+    // A block that only shows a request, or data, or whose info merely contains the letters, is left alone.
+    for (const block of ['```json\n{"action": {"type": "db.read"}}\n```', '```json\n{"action": {"type": "expression"}}\n```', '```yaml\naction:\n  type: rate_limit_check\n```',
+      '```python title="conditional.py"\nx = 1\n```', '```text preconditions\nnone\n```']) {
+      expect(readMdc(`# T\n## Required\n- tls \`context.tls == true\`\n\n${block}\n`, 't.mdc').diagnostics, block).toEqual([]);
+    }
   });
 
   it('adds Markdown clauses to clause lists of the front matter', () => {

@@ -231,11 +231,14 @@ describe('every error status of SPEC §8, as problem+json', () => {
   });
   it('415 naming the charset for a body that is not UTF-8 under another charset; ASCII under it reads', async () => {
     const latin1 = new Uint8Array([...new TextEncoder().encode('{"action":"caf'), 0xe9, ...new TextEncoder().encode('"}')]);
-    const send = (body: Uint8Array, type: string) => fetch(e.url + CHECK, { method: 'POST', headers: { authorization: `Bearer ${KEYS.acmeChecker}`, 'content-type': type }, body });
+    const send = (body: Uint8Array, type: string) => fetch(e.url + CHECK, { method: 'POST', headers: { authorization: `Bearer ${KEYS.acmeChecker}`, 'content-type': type }, body: new Blob([body as Uint8Array<ArrayBuffer>]) });
     expect(await problem(await send(latin1, 'application/json; charset=ISO-8859-1'))).toMatchObject({
       status: 415, detail: 'the body is not UTF-8, and MGE reads bodies only as UTF-8: the Content-Type names charset `ISO-8859-1`; send UTF-8',
     });
     expect(await problem(await send(latin1, 'application/json; charset=utf-8'))).toMatchObject({ status: 400, detail: 'the body is not valid UTF-8' });
+    // The parameter itself, not `charset=` inside another one's quoted value.
+    expect(await problem(await send(latin1, 'application/json; foo="a;charset=latin1"; charset=UTF8'))).toMatchObject({ status: 400 });
+    expect(await problem(await send(latin1, 'application/json; charset="latin1"; q=1'))).toMatchObject({ status: 415, detail: expect.stringContaining('charset `latin1`') });
     expect((await send(new TextEncoder().encode('{"action":"cafe"}'), 'application/json; charset=latin1')).status).toBe(200);
   });
   it('422 invalid rule', async () => {

@@ -38,6 +38,30 @@ export interface RunningServer {
 }
 
 /**
+ * Whether the app routes a request target to the verify route, as its router will read it:
+ * in absolute form (`http://h/api/…`), with `.`/`..` segments, percent-encoded
+ * (`%76erify`). Until 11-27 only the plain path got the verify route's limit here, so such a
+ * chunked decision over 64 KiB was cut and answered 413 (Bun, Deno and workerd read it).
+ */
+function routesToVerify(url: string): boolean {
+  if (url === VERIFY_PATH) return true;
+  const query = url.indexOf('?');
+  const path = query < 0 ? url : url.slice(0, query);
+  if (path.startsWith('/') && !/[%.]|\/\//.test(path)) return path === VERIFY_PATH; // the usual request, read at once
+  let routed: string;
+  try {
+    routed = new URL(url, 'http://h').pathname;
+  } catch {
+    return false;
+  }
+  try {
+    return decodeURI(routed) === VERIFY_PATH;
+  } catch {
+    return routed === VERIFY_PATH;
+  }
+}
+
+/**
  * @example const running = await startNodeServer(app.fetch, { host: '127.0.0.1', port: 8080 })
  */
 export function startNodeServer(fetch: (req: Request) => Response | Promise<Response>, opts: NodeServerOptions): Promise<RunningServer> {
@@ -55,7 +79,7 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   // Each route's own limit: the app answers 413 past it, from the bytes kept here (limit + 1).
   const maxBody = opts.maxBodyBytes ?? DEFAULT_JSON_LIMITS.maxBytes;
   const verifyMax = verifyLimits(jsonLimits({ maxBytes: maxBody })).maxBytes; // what the verify route reads
-  const bodyLimit = (req: { url?: string }): number => (req.url === VERIFY_PATH || req.url?.startsWith(`${VERIFY_PATH}?`) ? verifyMax : maxBody);
+  const bodyLimit = (req: { url?: string }): number => (routesToVerify(req.url ?? '') ? verifyMax : maxBody);
   const listener = withPreReadBody(getRequestListener(fetch, { errorHandler }), bodyLimit);
   const requestTimeout = opts.requestTimeoutMs ?? 30_000;
   // Node looks for requests past their time every `connectionsCheckingInterval` (30 s by

@@ -27,6 +27,13 @@ export async function loadOrCreateSecret(fromEnv: string | undefined, dataDir: s
       + 'restore it (or give it as MGE_SECRET_KEY); to sign with a new secret on purpose, give that one as MGE_SECRET_KEY (or write it to the file) '
       + 'and the old one in MGE_PREVIOUS_SECRET_KEYS'
     : undefined;
-  const { text, created } = await keptOrCreated(file, 'secret', 0o600, async () => randomBytes(32).toString('base64url') + '\n', refuseEmpty);
-  return { secret: text.trim(), source: created ? 'generated' : 'data-dir' };
+  try {
+    const { text, created } = await keptOrCreated(file, 'secret', 0o600, async () => randomBytes(32).toString('base64url') + '\n', refuseEmpty);
+    return { secret: text.trim(), source: created ? 'generated' : 'data-dir' };
+  } catch (err) {
+    // Node's read errors name no file (`EISDIR: illegal operation on a directory, read`).
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && typeof e.message === 'string' && !e.message.includes(file)) e.message = `${e.message} (reading \`${file}\`)`;
+    throw e;
+  }
 }

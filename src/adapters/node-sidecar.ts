@@ -2,7 +2,7 @@
 // of the data dir, in-memory nonces and rate buckets, the file audit log, the HTTP app on a
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
-import { mkdir, realpath, rmdir } from 'node:fs/promises';
+import { mkdir, realpath, rmdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
@@ -20,12 +20,12 @@ import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
-import { loadOrCreateEd25519Key } from './node-ed25519.js';
+import { ED25519_FILE, loadOrCreateEd25519Key } from './node-ed25519.js';
 import { readRulesDirWarned, rulesDirProblem, rulesDirRealDirs } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';
 import { mgePackageVersion } from './node-package-version.js';
 import { API_RULES_DIR, nodeRuleStore } from './node-rule-store.js';
-import { loadOrCreateSecret, type SecretSource } from './node-secret.js';
+import { loadOrCreateSecret, SECRET_FILE, type SecretSource } from './node-secret.js';
 import { startNodeServer } from './node-server.js';
 
 export interface SidecarConfig {
@@ -60,6 +60,8 @@ export interface Sidecar {
   /** How many keys MGE_API_KEYS gave, and their tenants (sorted); none in open mode. */
   keys: { count: number; tenants: string[] };
   secretSource: SecretSource;
+  /** Key files in the data dir that other users can read (said at start: the key is a signing credential). */
+  exposedKeyFiles: string[];
   engine: Engine;
   /**
    * Stops accepting, finishes checks in flight, keeps a checkpoint per tenant, flushes and
@@ -147,10 +149,11 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // disagree, and would be a signing credential nobody knows is live.
   const ed25519 = cfg.receiptAlg === 'Ed25519';
   const hs = ed25519 ? undefined : await loadOrCreateSecret(cfg.secret, cfg.dataDir);
-  // Imported once here to name the variable of a short secret; createSigner would not name it.
-  if (hs?.source === 'env') {
+  // Imported once here to name where a short secret came from; createSigner would not name it.
+  if (hs !== undefined) {
+    const where = hs.source === 'env' ? 'MGE_SECRET_KEY' : `\`${join(cfg.dataDir, SECRET_FILE)}\``;
     await importHs256Secret(hs.secret).catch((err: unknown) => {
-      throw err instanceof WeakSecretError ? new WeakSecretError(`MGE_SECRET_KEY: ${err.message}`) : err;
+      throw err instanceof WeakSecretError ? new WeakSecretError(`${where}: ${err.message}`) : err;
     });
   }
   const signer = await createSigner({
@@ -216,8 +219,20 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
 
   return {
     url: server.url, mode: keys.length === 0 ? 'open-local' : 'keys', keys: { count: keys.length, tenants: keys.length === 0 ? [] : callerTenants(keys) },
-    secretSource: source, engine, shutdown,
+    secretSource: source, exposedKeyFiles: await exposedKeyFiles(cfg.dataDir, ed25519 ? ED25519_FILE : hs?.source === 'env' ? undefined : SECRET_FILE), engine, shutdown,
   };
+}
+
+/**
+ * The signing key file, when group or others may read it (POSIX modes): MGE writes it 0600, but
+ * one put there by hand (`openssl rand … > data/secret.key` under umask 022) was used silently
+ * (a review). Said, not refused: mounted secrets are often 0644 in a single-user container.
+ */
+async function exposedKeyFiles(dataDir: string, name: string | undefined): Promise<string[]> {
+  if (name === undefined || process.platform === 'win32') return [];
+  const file = join(dataDir, name);
+  const mode = await stat(file).then((s) => s.mode, () => 0);
+  return (mode & 0o077) === 0 ? [] : [`\`${file}\` can be read by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); it signs receipts: \`chmod 600 ${file}\``];
 }
 
 /**

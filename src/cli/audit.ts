@@ -49,7 +49,14 @@ async function keyRing(dataDir: string | undefined, jwksFile: string | undefined
   for (const k of await hs256VerificationKeys(process.env.MGE_PREVIOUS_SECRET_KEYS)) ring.add(k);
   if (dataDir !== undefined) for (const k of await dataDirVerificationKeys(dataDir)) ring.add(k);
   if (jwksFile !== undefined) {
-    const jwks = JSON.parse(await readFile(jwksFile, 'utf8')) as { keys?: JsonWebKey[] };
+    let jwks: { keys?: JsonWebKey[] };
+    try {
+      jwks = JSON.parse(await readFile(jwksFile, 'utf8')) as { keys?: JsonWebKey[] };
+    } catch (err) {
+      // JSON.parse quotes the start of the text: pointed at a secret by mistake, it printed it.
+      if (!(err instanceof SyntaxError)) throw err;
+      throw new KeyError(`\`${jwksFile}\` is not JSON; --jwks takes a JWKS file, \`{"keys": [...]}\` (as GET /api/v1/keys serves it)`);
+    }
     for (const k of jwks.keys ?? []) {
       const key = await importJwksKey(k);
       // Two different keys under one kid: say so, rather than let one silently replace the other.

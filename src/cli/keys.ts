@@ -3,7 +3,7 @@
 // `mge keys ed25519 [--out FILE]`: an Ed25519 signing key pair as JWK.
 
 import { writeEd25519Jwk } from '../adapters/node-ed25519.js';
-import { rolesProblem, TENANT_PATTERN } from '../http/api-keys.js';
+import { looksLikeGeneratedKey, rolesProblem, TENANT_PATTERN } from '../http/api-keys.js';
 import { base64urlEncode } from '../receipt/base64url.js';
 import { sha256Hex } from '../receipt/hash.js';
 import { generateEd25519Jwk, importEd25519Public } from '../receipt/keys.js';
@@ -41,6 +41,7 @@ async function create(argv: string[], io: CliIo): Promise<number> {
   const tenant = stringFlag(args, 'tenant');
   const role = stringFlag(args, 'role');
   if (tenant === undefined || role === undefined || args.positionals.length > 0) throw new UsageError('`keys create` needs `--tenant T` and `--role R`');
+  if (looksLikeGeneratedKey(tenant)) throw new UsageError('`--tenant` holds what looks like an API key (`mge_…`), not a tenant name');
   if (!TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant \`${tenant}\`: letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit`);
   const problem = rolesProblem(role);
   if (problem !== undefined) throw new UsageError(problem);

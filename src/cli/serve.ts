@@ -121,6 +121,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     // What lint would warn of (an advisory bullet is never enforced): said at start too.
     const warnings = engine.loadWarnings;
     for (const d of warnings) process.stderr.write(formatDiagnostic(underDir(rulesGiven, d)) + '\n');
+    for (const w of sidecar.exposedKeyFiles) process.stderr.write(`mge: warning: ${w}\n`);
     for (const t of sidecar.keys.tenants) {
       const note = tenantNameNote(t, engine.tenants());
       if (note !== undefined) process.stderr.write(`mge: warning: MGE_API_KEYS: ${note}\n`);

@@ -78,6 +78,11 @@ export function callerTenants(keys: readonly ApiKey[]): string[] {
  * never echo key material.
  * @example await parseApiKeys('acme:checker+auditor:s3cr3t-key-material')
  */
+/** A key as `mge keys create` makes them: `mge_` and 32 random bytes, base64url. */
+export function looksLikeGeneratedKey(text: string): boolean {
+  return /^mge_[A-Za-z0-9_-]{40,}$/.test(text);
+}
+
 export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
   const entries = spec.split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== '');
   // Separators and nothing else is a list gone wrong, not a wish for the open mode.
@@ -91,6 +96,9 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
     if (second < 0) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: expected \`tenant:role[+role]:key\``);
     const tenant = entry.slice(0, first);
     if (!TENANT_PATTERN.test(tenant)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: invalid tenant name`);
+    // A generated key where the tenant goes (the fields swapped) would be printed in the banner
+    // and published as a /metrics label, and the tenant name would be the credential (a review).
+    if (looksLikeGeneratedKey(tenant)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: the tenant field holds what looks like an API key (\`mge_…\`); the order is \`tenant:role[+role]:key\``);
     const roles = parseRoles(entry.slice(first + 1, second), n);
     const material = entry.slice(second + 1);
     let hash: Uint8Array;

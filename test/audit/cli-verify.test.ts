@@ -301,6 +301,12 @@ describe('mge audit verify', () => {
     const oct = join(base, 'oct.json');
     await writeFile(oct, JSON.stringify({ keys: [{ kty: 'oct', k: 'AAAA', kid: 'x' }] }));
     expect(await run('verify', '--export', exportFile, '--jwks', oct)).toMatchObject({ code: 2, err: expect.stringMatching(/^mge audit: /) });
+    // A file that is not JSON (a secret, given by mistake) is named, none of its text quoted.
+    const secretFile = join(base, 'secret.key');
+    await writeFile(secretFile, '_nxG-gCUzKsecretsecretsecretsecret\n');
+    const notJson = await run('verify', '--export', exportFile, '--jwks', secretFile);
+    expect(notJson).toMatchObject({ code: 2, err: expect.stringContaining(`\`${secretFile}\` is not JSON; --jwks takes a JWKS file`) });
+    expect(notJson.err).not.toContain('_nxG');
     const edDir = join(base, 'ed-data');
     await mkdir(edDir);
     await writeFile(join(edDir, 'ed25519.jwk'), JSON.stringify(ED_JWK));

@@ -43,6 +43,10 @@ describe('mge keys create', () => {
     expect((await run('create', '--tenant', 'acme', '--role', 'checker,auditor')).err).toContain('roles are joined with `+`: write `checker+auditor`');
     expect((await run('create', '--tenant', 'acme', '--role', 'checker+auditor,admin')).err).toContain('write `checker+auditor+admin`');
     expect((await run('create', '--tenant', 'acme', '--role', 'checker,checker')).err).not.toContain('write');
+    const key = 'mge_' + 'Q'.repeat(43); // the key where the tenant goes: refused, not echoed
+    const swapped = await run('create', '--tenant', key, '--role', 'checker');
+    expect(swapped.err).toContain('`--tenant` holds what looks like an API key');
+    expect(swapped.err).not.toContain(key);
     // A flag given twice is refused, not settled by the last one (an admin key silently became a checker's).
     expect(await run('create', '--tenant', 'acme', '--role', 'admin', '--role', 'checker')).toMatchObject({ code: 2, err: expect.stringContaining('`--role` is given more than once') });
     expect(await run('create', '--tenant', 'a', '--tenant=b', '--role', 'admin')).toMatchObject({ code: 2, err: expect.stringContaining('`--tenant` is given more than once') });

@@ -1,6 +1,6 @@
 // `mge serve` refuses to start on a configuration it cannot serve safely, and says why.
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -37,8 +37,20 @@ describe('start-up refusals', () => {
     await expect(startSidecar(config({ apiKeys: 'acme:root:0123456789abcdef0123' }))).rejects.toThrow(ApiKeySpecError);
     await expect(startSidecar(config({ secret: 'short' }))).rejects.toThrow(WeakSecretError);
     await expect(startSidecar(config({ secret: 'short' }))).rejects.toThrow('MGE_SECRET_KEY: HS256 secret has 5 bytes; at least 32 are required (make one: `openssl rand -base64 48`)');
+    // The data dir's secret file is named too, whatever is wrong with it (a review: nothing said where).
+    const shortFile = config({});
+    mkdirSync(shortFile.dataDir, { recursive: true });
+    writeFileSync(join(shortFile.dataDir, 'secret.key'), 'short\n', { mode: 0o600 });
+    await expect(startSidecar(shortFile)).rejects.toThrow(`\`${join(shortFile.dataDir, 'secret.key')}\`: HS256 secret has 5 bytes`);
+    const dirSecret = config({});
+    mkdirSync(join(dirSecret.dataDir, 'secret.key'), { recursive: true });
+    await expect(startSidecar(dirSecret)).rejects.toThrow(`(reading \`${join(dirSecret.dataDir, 'secret.key')}\`)`);
+    // A generated key where the tenant goes: refused without printing it (it would be the banner's tenant and a /metrics label).
+    const key = 'mge_' + 'k'.repeat(43);
+    const swapped = startSidecar(config({ apiKeys: `${key}:checker:acme-production-eu` }));
+    await expect(swapped).rejects.toThrow('MGE_API_KEYS entry 1: the tenant field holds what looks like an API key');
+    await expect(swapped).rejects.not.toThrow(key);
     const bad = mkdtempSync(join(tmpdir(), 'mge-bad-rules-'));
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(join(bad, 'x.yaml'), 'rule_id: x\nprohibited:\n  - message: m\n    when: "(("\n');
     await expect(startSidecar(config({ rulesDir: bad }))).rejects.toThrow(RuleLoadError);
   });
@@ -193,6 +205,20 @@ describe('what `mge serve` says it keeps in the data dir', () => {
     served.child.kill('SIGTERM');
     expect(await served.exited).toBe(0);
     expect(served.out()).toContain(`mge: data: ${join(root, 'data')} (audit log, Ed25519 signing key)\n`);
+  });
+
+  it('warns of a signing secret file others can read (put there by hand under umask 022)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-open-secret-'));
+    writeRules(join(root, 'rules'));
+    mkdirSync(join(root, 'data'));
+    writeFileSync(join(root, 'data', 'secret.key'), 'x'.repeat(48) + '\n', { mode: 0o644 });
+    chmodSync(join(root, 'data', 'secret.key'), 0o644);
+    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '' });
+    await served.listening();
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+    const file = join(root, 'data', 'secret.key');
+    expect(served.err()).toContain(`mge: warning: \`${file}\` can be read by other users (mode 0644); it signs receipts: \`chmod 600 ${file}\`\n`);
   });
 
   it('counts the keys and names their tenants, and warns of a key tenant named as a rules tenant in another case', async () => {

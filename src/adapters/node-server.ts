@@ -45,12 +45,16 @@ export interface RunningServer {
  */
 function routesToVerify(url: string): boolean {
   if (url === VERIFY_PATH) return true;
-  const query = url.indexOf('?');
-  const path = query < 0 ? url : url.slice(0, query);
+  const end = url.search(/[?#]/);
+  const path = end < 0 ? url : url.slice(0, end);
   if (path.startsWith('/') && !/[%.]|\/\//.test(path)) return path === VERIFY_PATH; // the usual request, read at once
+  // As @hono/node-server makes the request's URL: an absolute form (lower-case scheme) as it
+  // is, any other target after a host (so `//x/…` is a path, not an authority).
+  const absolute = url.startsWith('http://') || url.startsWith('https://');
+  if (!absolute && !url.startsWith('/')) return false;
   let routed: string;
   try {
-    routed = new URL(url, 'http://h').pathname;
+    routed = new URL(absolute ? url : `http://h${url}`).pathname;
   } catch {
     return false;
   }

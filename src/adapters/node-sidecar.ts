@@ -232,7 +232,7 @@ async function exposedKeyFiles(dataDir: string, name: string | undefined): Promi
   if (name === undefined || process.platform === 'win32') return [];
   const file = join(dataDir, name);
   const mode = await stat(file).then((s) => s.mode, () => 0);
-  return (mode & 0o077) === 0 ? [] : [`\`${file}\` can be read by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); it signs receipts: \`chmod 600 ${file}\``];
+  return (mode & 0o077) === 0 ? [] : [`\`${file}\` is open to its group or other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); it signs receipts: \`chmod 600 ${file}\``];
 }
 
 /**

@@ -54,8 +54,8 @@ async function keyRing(dataDir: string | undefined, jwksFile: string | undefined
       jwks = JSON.parse(await readFile(jwksFile, 'utf8')) as { keys?: JsonWebKey[] };
     } catch (err) {
       // JSON.parse quotes the start of the text: pointed at a secret by mistake, it printed it.
-      if (!(err instanceof SyntaxError)) throw err;
-      throw new KeyError(`\`${jwksFile}\` is not JSON; --jwks takes a JWKS file, \`{"keys": [...]}\` (as GET /api/v1/keys serves it)`);
+      if (err instanceof SyntaxError) throw new KeyError(`\`${jwksFile}\` is not JSON; --jwks takes a JWKS file, \`{"keys": [...]}\` (as GET /api/v1/keys serves it)`);
+      throw new KeyError(`\`${jwksFile}\` cannot be read: ${(err as Error).message}`);
     }
     for (const k of jwks.keys ?? []) {
       const key = await importJwksKey(k);

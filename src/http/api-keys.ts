@@ -62,6 +62,14 @@ export function rolesProblem(text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A key as `mge keys create` makes them: `mge_` and 32 random bytes as 43 base64url characters
+ * (a tenant named `mge_platform-team-…`, of another length, is a name).
+ */
+export function looksLikeGeneratedKey(text: string): boolean {
+  return /^mge_[A-Za-z0-9_-]{43}$/.test(text);
+}
+
 function parseRoles(text: string, entry: number): Role[] {
   const problem = rolesProblem(text);
   if (problem !== undefined) throw new ApiKeySpecError(`MGE_API_KEYS entry ${entry}: ${problem}`);
@@ -78,11 +86,6 @@ export function callerTenants(keys: readonly ApiKey[]): string[] {
  * never echo key material.
  * @example await parseApiKeys('acme:checker+auditor:s3cr3t-key-material')
  */
-/** A key as `mge keys create` makes them: `mge_` and 32 random bytes, base64url. */
-export function looksLikeGeneratedKey(text: string): boolean {
-  return /^mge_[A-Za-z0-9_-]{40,}$/.test(text);
-}
-
 export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
   const entries = spec.split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== '');
   // Separators and nothing else is a list gone wrong, not a wish for the open mode.

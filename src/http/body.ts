@@ -148,7 +148,8 @@ function decode(bytes: Uint8Array, contentType: string | null | undefined): stri
   } catch {
     const charset = charsetOf(contentType ?? '');
     if (charset !== undefined && charset !== '' && !/^(?:utf-?8|unicode-1-1-utf-8)$/i.test(charset)) {
-      throw new UnsupportedMediaType(`the body is not UTF-8, and MGE reads bodies only as UTF-8: the Content-Type names charset \`${charset}\`; send UTF-8`);
+      const named = /^[\w.:+-]{1,40}$/.test(charset) ? `charset \`${charset}\`` : 'another charset';
+      throw new UnsupportedMediaType(`the body is not UTF-8, and MGE reads bodies only as UTF-8: the Content-Type names ${named}; send UTF-8`);
     }
     throw new BadRequest('the body is not valid UTF-8');
   }

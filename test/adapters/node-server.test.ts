@@ -71,10 +71,11 @@ describe('startNodeServer: each route\'s body limit', () => {
     expect(await kept('/api/v1/receipts/verify')).toBe(body.length);
     expect(await kept('/api/v1/governance/check')).toBe(64 * 1024 + 1); // the app answers 413 from these
     // The verify route as the app routes it, however the target is written (a review: 413s).
-    for (const path of ['http://127.0.0.1/api/v1/receipts/verify', '/api/v1/receipts/%76erify', '/api/v1/receipts/./verify', '/api/v1/x/../receipts/verify', '/api/v1/receipts/verify?x=1']) {
+    for (const path of ['http://127.0.0.1/api/v1/receipts/verify', '/api/v1/receipts/%76erify', '/api/v1/receipts/./verify', '/api/v1/x/../receipts/verify', '/api/v1/receipts/verify?x=1', '/api/v1/receipts/verify#x']) {
       expect(await kept(path), path).toBe(body.length);
     }
-    for (const path of ['/api/v1/receipts/verify/', '/api/v1/receipts/verifyx', 'http://127.0.0.1/api/v1/governance/check', '/api/v1/receipts/%zz']) {
+    // Targets the app does not route to verify (`//x/…` is a path there, not a host).
+    for (const path of ['/api/v1/receipts/verify/', '/api/v1/receipts/verifyx', 'http://127.0.0.1/api/v1/governance/check', '/api/v1/receipts/%zz', '//x/api/v1/receipts/verify']) {
       expect(await kept(path), path).toBe(64 * 1024 + 1);
     }
   });

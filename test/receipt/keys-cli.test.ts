@@ -47,6 +47,8 @@ describe('mge keys create', () => {
     const swapped = await run('create', '--tenant', key, '--role', 'checker');
     expect(swapped.err).toContain('`--tenant` holds what looks like an API key');
     expect(swapped.err).not.toContain(key);
+    // A tenant that merely starts with `mge_` is a name (a review: one of 48 characters was refused).
+    expect((await run('create', '--tenant', 'mge_platform-team-production-eu-west-1-cluster-a', '--role', 'checker')).err).not.toContain('looks like an API key');
     // A flag given twice is refused, not settled by the last one (an admin key silently became a checker's).
     expect(await run('create', '--tenant', 'acme', '--role', 'admin', '--role', 'checker')).toMatchObject({ code: 2, err: expect.stringContaining('`--role` is given more than once') });
     expect(await run('create', '--tenant', 'a', '--tenant=b', '--role', 'admin')).toMatchObject({ code: 2, err: expect.stringContaining('`--tenant` is given more than once') });

@@ -217,8 +217,10 @@ describe('readMdc', () => {
       '**Prohi\u034fbited:**', 'Prohibited\ufe0f', 'Prohi&#847;bited:', '**[Prohibited](#prohibited):**']) {
       expect(under(look), look).toEqual(['error']);
     }
-    // Decoded once, as Markdown does: `&amp;shy;` shows the text `&shy;`, no look-alike.
+    // Decoded once, as Markdown does: `&amp;shy;` shows the text `&shy;`, no look-alike; an
+    // image shows a picture, not its alt text (a review: a badge refused the rule).
     expect(under('**Prohi&amp;shy;bited:**')).toEqual([]);
+    expect(under('![Prohibited](https://img.shields.io/badge/x.svg)')).toEqual([]);
     for (const look of ['**Prohibited actions:**', 'Prohibited actions:', '**Prohibited** actions', '**Prohibitted:**']) {
       expect(under(look), look).toEqual(['warning']);
     }

@@ -218,7 +218,7 @@ describe('what `mge serve` says it keeps in the data dir', () => {
     served.child.kill('SIGTERM');
     expect(await served.exited).toBe(0);
     const file = join(root, 'data', 'secret.key');
-    expect(served.err()).toContain(`mge: warning: \`${file}\` can be read by other users (mode 0644); it signs receipts: \`chmod 600 ${file}\`\n`);
+    expect(served.err()).toContain(`mge: warning: \`${file}\` is open to its group or other users (mode 0644); it signs receipts: \`chmod 600 ${file}\`\n`);
   });
 
   it('counts the keys and names their tenants, and warns of a key tenant named as a rules tenant in another case', async () => {

@@ -8,8 +8,11 @@
 // the decision as received from MGE and the action it asks to have executed. To make a line:
 //
 //   curl -s localhost:8080/api/v1/governance/check -H 'content-type: application/json' \
-//     -d '{"action":{"type":"db.read"}}' | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d))
-//     .on("end", () => console.log(JSON.stringify({ decision: JSON.parse(s), action: { type: "db.read" } })))' > requests.jsonl
+//     -d '{"action":{"type":"file.read","path":"/workspace/notes.txt"}}' | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d))
+//     .on("end", () => console.log(JSON.stringify({ decision: JSON.parse(s), action: { type: "file.read", path: "/workspace/notes.txt" } })))' > requests.jsonl
+//
+// A line without its action is refused: a receipt checked against no action proves what MGE
+// decided, for whatever action was asked about.
 // Set EXECUTOR_ID to
 // refuse receipts bound to another executor. A sidecar that signs with HS256 publishes no public
 // key; then set MGE_SECRET_KEY (the same trust domain: whoever verifies could also sign).
@@ -24,15 +27,22 @@ let jwks: Jwks | undefined;
 if (!secret) {
   jwks = await new MGEClient(process.env.MGE_URL ?? 'http://127.0.0.1:8080').keys();
   console.log(`trusting ${jwks.keys.length} Ed25519 key(s): ${jwks.keys.map((k) => (k as { kid?: string }).kid).join(', ')}`);
-  // An HS256 sidecar publishes no key: every receipt would be refused as `unknown_kid`.
-  if (jwks.keys.length === 0) console.log('the sidecar publishes no public key (it signs with HS256): start it with MGE_RECEIPT_ALG=Ed25519, or set MGE_SECRET_KEY here');
+  // An HS256 sidecar publishes no key: nothing could be verified.
+  if (jwks.keys.length === 0) {
+    console.error('the sidecar publishes no public key (it signs with HS256): start it with MGE_RECEIPT_ALG=Ed25519, or set MGE_SECRET_KEY here');
+    process.exit(2);
+  }
 }
 // Seen nonces: each receipt authorizes one execution. Use a shared store with several executors.
 const nonceStore = new MemoryNonceStore();
 
 for await (const line of createInterface({ input: process.stdin })) {
   if (line.trim() === '') continue;
-  const { decision, action, context } = JSON.parse(line) as { decision: Decision; action: Action; context?: Context };
+  const { decision, action, context } = JSON.parse(line) as { decision: Decision; action?: Action; context?: Context };
+  if (action === undefined) {
+    console.log(`refused ${decision.decision_id}: the line names no action to check the receipt against`);
+    continue;
+  }
   const check = await verifyReceipt(decision, { secret, jwks, nonceStore, audience: process.env.EXECUTOR_ID, action, context });
   if (!check.valid) {
     console.log(`refused ${decision.decision_id}: receipt ${check.reason}`);

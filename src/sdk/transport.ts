@@ -56,23 +56,40 @@ function refuseBadBaseUrl(baseUrl: string): void {
   }
 }
 
+/**
+ * A numeric option as given, or its default when left out; NaN, infinite or negative values are
+ * refused here (`retries: Number(process.env.X)` with X unset made every read retry forever,
+ * and `timeoutMs: NaN` acted as a 1 ms timeout: a new-user review).
+ */
+function numberOption(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new MGEConfigError(`\`${name}\` must be a finite number of at least ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
 export class Transport {
   readonly baseUrl: string;
+  /** Private (#): `console.log(client)` and JSON.stringify used to show the key. */
+  readonly #apiKey: string | undefined;
   private readonly fetchFn: FetchLike;
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
 
-  constructor(baseUrl: string, private readonly opts: TransportOptions = {}) {
+  constructor(baseUrl: string, opts: TransportOptions = {}) {
     refuseBadBaseUrl(baseUrl);
     this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.#apiKey = opts.apiKey;
     // Bound, because a bare `fetch` called as a method throws "Illegal invocation" in browsers.
     this.fetchFn = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.retries = Math.max(0, opts.retries ?? 2);
-    this.retryDelayMs = opts.retryDelayMs ?? 200;
-    this.maxRetryDelayMs = opts.maxRetryDelayMs ?? 5_000;
+    this.timeoutMs = numberOption('timeoutMs', opts.timeoutMs, 10_000, 1);
+    // A negative count has meant "no retry" (one attempt) all along.
+    this.retries = Math.max(0, Math.floor(numberOption('retries', opts.retries, 2, -Infinity)));
+    this.retryDelayMs = numberOption('retryDelayMs', opts.retryDelayMs, 200, 0);
+    this.maxRetryDelayMs = numberOption('maxRetryDelayMs', opts.maxRetryDelayMs, 5_000, 0);
   }
 
   /** Sends `call` and parses the JSON answer, which must have `shape` (else MGEProtocolError). */
@@ -111,7 +128,7 @@ export class Transport {
 
   private init(call: Call, signal: AbortSignal): RequestInit {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
-    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
     let body: string | undefined;
     if (call.body !== undefined) {
       body = typeof call.body === 'string' ? call.body : JSON.stringify(call.body);

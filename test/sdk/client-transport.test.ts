@@ -2,6 +2,7 @@
 // and the retry policy (idempotent calls only, with backoff). The end-to-end suite runs the
 // same client against the real server.
 
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   MGEClient, MGEConfigError, MGEHttpError, MGEInvalidRule, MGENetworkError, MGENotFound, MGEOverloaded, MGEProtocolError, ReceiptRejected,
@@ -163,6 +164,21 @@ describe('typed errors', () => {
       expect(() => new MGEClient(bad)).toThrow(`base URL \`${bad}\` is not an http(s) URL: write it with its scheme, e.g. \`http://127.0.0.1:8080\``);
     }
     for (const good of ['http://127.0.0.1:8080', 'https://mge.example/', '/mge', './mge', '../mge', '.', '..', '']) expect(() => new MGEClient(good)).not.toThrow();
+  });
+
+  it('refuses NaN, infinite or negative timing options when the client is made (NaN retries retried forever)', () => {
+    const url = 'http://127.0.0.1:8080';
+    for (const [name, value] of [['retries', NaN], ['timeoutMs', NaN], ['timeoutMs', 0], ['retryDelayMs', -1], ['maxRetryDelayMs', Infinity]] as const) {
+      expect(() => new MGEClient(url, { [name]: value }), `${name} ${value}`).toThrow(MGEConfigError);
+    }
+    expect(() => new MGEClient(url, { retries: -1, timeoutMs: 1, retryDelayMs: 0 })).not.toThrow(); // -1: one attempt, as before
+  });
+
+  it('keeps its API key out of what the client shows (console.log, JSON.stringify)', () => {
+    const key = 'mge_secret-key-for-the-test-0123456789abcd';
+    const c = new MGEClient('http://127.0.0.1:8080', { apiKey: key });
+    expect(JSON.stringify(c)).not.toContain(key);
+    expect(inspect(c, { depth: 10 })).not.toContain(key);
   });
 });
 

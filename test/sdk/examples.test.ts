@@ -67,6 +67,7 @@ describe('examples', () => {
       { decision: { ...denied, approved: true, violations: [] }, action: { type: 'file.write', path: '/etc/passwd' }, context: { agent_id: 'agent-7' } },
       { decision: denied, action: { type: 'file.write', path: '/etc/passwd' }, context: { agent_id: 'agent-7' } },
       { decision: ok, action: { type: 'file.write', path: '/workspace/b.md' }, context: { agent_id: 'agent-7' } },
+      { decision: await client.checkCompliance(write, { agent_id: 'agent-7' }) }, // no action to check against (a review: executed)
     ];
     const out = (await tsx('examples/verify-offline.ts', lines.map((l) => JSON.stringify(l)).join('\n') + '\n')).trim().split('\n');
     expect(out[0]).toMatch(/^trusting 1 Ed25519 key\(s\): /);
@@ -76,6 +77,7 @@ describe('examples', () => {
       `refused ${denied.decision_id}: receipt decision_mismatch`,
       `refused ${denied.decision_id}: ${denied.reasoning}`,
       `refused ${ok.decision_id}: receipt action_mismatch`,
+      expect.stringMatching(/^refused dec-\w+: the line names no action to check the receipt against$/),
     ]);
   });
 });

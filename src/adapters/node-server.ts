@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BadRequest, HttpProblem, InternalError, problemBody, problemResponse, RequestTimeout } from '../http/problem.js';
 import { VERIFY_PATH, verifyLimits } from '../http/body.js';
+import { hostProblem } from '../http/request-url.js';
 import { DEFAULT_JSON_LIMITS, jsonLimits } from '../json/strict-parse.js';
 import { rawHeader, withPreReadBody } from './node-body.js';
 
@@ -98,6 +99,14 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
     if (rawHeader(req.rawHeaders, 'host').count > 1) {
       alone(400);
       return answerProblem(res, new BadRequest('the request has more than one Host header'));
+    }
+    // The app leaves the Host to this server (AppDeps.urlChecked). @hono/node-server's own
+    // check compares only lengths, and `é.é.é/api/v1/audit/checkpoint?x` (each `é.` grows by
+    // six as punycode) routed `GET /healthz` to the checkpoint (a review, 11-27).
+    const badHost = hostProblem(req.headers.host);
+    if (badHost !== undefined) {
+      alone(400);
+      return answerProblem(res, badHost);
     }
     if (req.method === 'DELETE') withoutTypeOn204(res); // the app's only 204s answer DELETE
     return listener(req, res);

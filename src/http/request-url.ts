@@ -13,10 +13,16 @@ const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::[0-9]*)?$/
 // A dot segment (`/.`, `/%2e`) somewhere in the URL: worth resolving.
 const UNRESOLVED = /\/(?:\.|%2e)/i;
 
+/** Why a Host header is refused (400, RFC 9112 §3.2), or undefined when it is `host[:port]`. */
+export function hostProblem(host: string): HttpProblem | undefined {
+  return HOST.test(host) ? undefined : new BadRequest('the Host header is not a host name or address, with an optional port');
+}
+
 /** The request to route (itself, or one at its resolved URL), or why it is refused. */
 export function checkedUrl(req: Request): Request | HttpProblem {
   const host = req.headers.get('host');
-  if (host !== null && !HOST.test(host)) return new BadRequest('the Host header is not a host name or address, with an optional port');
+  const refused = host === null ? undefined : hostProblem(host);
+  if (refused !== undefined) return refused;
   const url = req.url;
   // Bun hands an HTTP/1.0 request without Host a relative URL (`/x/api/v1/keys`), of which
   // Hono's router drops the first segment as if it were the host: a route that was not asked

@@ -23,8 +23,40 @@ export function tenantOfBucket(bucket: string): string {
 interface Bucket {
   tokens: number;
   updatedMs: number;
+  /** The parameters of its last take. */
   capacity: number;
   refillPerSecond: number;
+  /** Its rule's part of the name (`<tenant>\0<rule_id>\0<i>\0`), shared by the rule's buckets. */
+  rule: string;
+}
+
+interface Limits {
+  capacity: number;
+  refillPerSecond: number;
+}
+
+/**
+ * The rule's part of a bucket name: up to the third NUL. A name of another form (not the
+ * engine's) counts as one rule with every other such name: judged more strictly, never less.
+ */
+function ruleOf(name: string): string {
+  let at = -1;
+  for (let n = 0; n < 3; n++) {
+    at = name.indexOf('\u0000', at + 1);
+    if (at < 0) return '';
+  }
+  return name.slice(0, at + 1);
+}
+
+/** Whether `b` would hold `limits.capacity` tokens at `nowMs` under `limits`. */
+function fullUnder(b: Bucket, limits: Limits, nowMs: number): boolean {
+  return Math.min(b.tokens, limits.capacity) + ((nowMs - b.updatedMs) / 1000) * limits.refillPerSecond >= limits.capacity;
+}
+
+/** When `b` is full again under `limits` (Infinity if it never refills). */
+function fullAtUnder(b: Bucket, limits: Limits): number {
+  const missing = limits.capacity - Math.min(b.tokens, limits.capacity);
+  return missing <= 0 ? b.updatedMs : b.updatedMs + (missing / limits.refillPerSecond) * 1000;
 }
 
 const MIN_SWEEP = 10_000;
@@ -86,6 +118,13 @@ export class MemoryRateLimiter implements RateLimiter {
 class TenantBuckets {
   private readonly buckets = new Map<string, Bucket>();
   /**
+   * Each rule's parameters at its latest take. A sweep judges a bucket full under these as well
+   * as under its own last take's: until 11-27 a bucket idle since its rule's limit was lowered
+   * was swept as full under the old rate and came back full at the new burst (a review: five
+   * approvals at 1 rpm right after a burst was spent), though a rule edit never refills one.
+   */
+  private readonly rules = new Map<string, Limits>();
+  /**
    * Idle buckets are swept whenever the map has doubled since the last sweep (from 10 000 on),
    * not only at the cap: memory follows the keys still refilling, at O(1) amortized per take.
    */
@@ -116,14 +155,22 @@ class TenantBuckets {
         if (atCap) this.capSweptMs = nowMs;
       }
       if (this.buckets.size >= this.maxBuckets) throw new Error('rate limit store is full');
-      b = { tokens: capacity, updatedMs: nowMs, capacity, refillPerSecond };
+      b = { tokens: capacity, updatedMs: nowMs, capacity, refillPerSecond, rule: ruleOf(name) };
       this.buckets.set(bucket, b);
       // Full again once the token taken below has refilled (at once if none can be taken).
       this.nextFullMs = Math.min(this.nextFullMs, capacity < 1 ? nowMs : nowMs + 1000 / refillPerSecond);
-    } else if (nowMs > b.updatedMs) {
-      b.tokens = Math.min(capacity, b.tokens + ((nowMs - b.updatedMs) / 1000) * refillPerSecond);
-      b.updatedMs = nowMs;
+    } else {
+      if (nowMs > b.updatedMs) {
+        b.tokens += ((nowMs - b.updatedMs) / 1000) * refillPerSecond;
+        b.updatedMs = nowMs;
+      }
+      // A lowered burst caps what the bucket holds at once; the parameters are the latest.
+      if (b.tokens > capacity) b.tokens = capacity;
+      b.capacity = capacity;
+      b.refillPerSecond = refillPerSecond;
     }
+    const latest = this.rules.get(b.rule);
+    if (latest === undefined || latest.capacity !== capacity || latest.refillPerSecond !== refillPerSecond) this.rules.set(b.rule, { capacity, refillPerSecond });
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
@@ -136,11 +183,12 @@ class TenantBuckets {
   private evictFull(nowMs: number): number {
     let nextFullMs = Infinity;
     for (const [key, b] of this.buckets) {
-      if (b.tokens + ((nowMs - b.updatedMs) / 1000) * b.refillPerSecond >= b.capacity) {
+      const latest = this.rules.get(b.rule) ?? b;
+      if (fullUnder(b, b, nowMs) && fullUnder(b, latest, nowMs)) {
         this.buckets.delete(key);
       } else {
-        // Short of capacity here, so this is a number, or Infinity for a bucket that never refills.
-        const fullMs = b.updatedMs + ((b.capacity - b.tokens) / b.refillPerSecond) * 1000;
+        // Not full now, so a time to come, or Infinity for a bucket that never refills.
+        const fullMs = Math.max(fullAtUnder(b, b), fullAtUnder(b, latest));
         if (fullMs < nextFullMs) nextFullMs = fullMs;
       }
     }

@@ -87,7 +87,43 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
     }
   }
 
-  const reload = (): Promise<ReloadResult> => (chain = chain.then(once, once));
+  /**
+   * A refused reload is tried again once the rules serving change by the API: the refusal is
+   * often a file rule's id clashing with a tenant's API rule, and the way out the docs give is
+   * deleting that API rule. Until 11-27 nothing re-read the files then, and the new global rules
+   * stayed unloaded until some unrelated edit (a review: a new deny rule protected no tenant).
+   */
+  let retry: ReturnType<typeof setInterval> | undefined;
+  const serving = (): string => [engine.policy().policyVersion, ...engine.tenants().map((t) => `${t}:${engine.policy(t).policyVersion}`)].join(',');
+  const stopRetry = (): void => {
+    if (retry !== undefined) clearInterval(retry);
+    retry = undefined;
+  };
+  const retryOnApiChange = (): void => {
+    stopRetry();
+    const refusedUnder = serving();
+    retry = setInterval(() => {
+      if (serving() === refusedUnder) return;
+      stopRetry();
+      void reload();
+    }, RETRY_CHECK_MS);
+    retry.unref();
+  };
+
+  const reload = (): Promise<ReloadResult> => (chain = chain.then(once, once).then((result) => {
+    if (result === 'rejected') retryOnApiChange();
+    else if (result === 'ok') stopRetry();
+    return result;
+  }));
   const watcher = watchRules(dir, () => void reload(), { debounceMs: opts.debounceMs });
-  return { reload, close: () => watcher.close() };
+  return {
+    reload,
+    close: () => {
+      stopRetry();
+      watcher.close();
+    },
+  };
 }
+
+/** How often a refused reload looks whether the API changed the rules serving (a comparison of versions). */
+const RETRY_CHECK_MS = 500;

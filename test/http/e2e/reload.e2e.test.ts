@@ -128,3 +128,25 @@ describe('hot reload', () => {
     expect(await approved('deploy.monday')).toBe(true);
   });
 });
+
+describe('a reload refused for a clash with an API rule', () => {
+  it('is tried again once that API rule is deleted (the way out the docs give), not only at the next edit', async () => {
+    const own = await startE2E();
+    try {
+      const check = async (key: string) => ((await (await own.fetch('/api/v1/governance/check', { key, body: JSON.stringify({ action: 'deploy.clash' }) })).json()) as Decision).approved;
+      const put = await own.fetch('/api/v1/rules/clash-x', {
+        method: 'PUT', key: KEYS.acmeAdmin, body: JSON.stringify({ rule_id: 'clash-x', prohibited: [{ message: 'api', when: 'action.type == "never"' }] }),
+      });
+      expect(put.status).toBe(201);
+      writeFileSync(join(own.rulesDir, 'clash.yaml'), 'rule_id: clash-x\nprohibited:\n  - message: no clash deploys\n    when: action.type == "deploy.clash"\n');
+      await until('the refusal', () => own.logs.some((l) => JSON.parse(l).msg === 'rules change ignored: the new rules have errors; the previous rules keep serving'));
+      expect(await check(KEYS.globexChecker)).toBe(true); // the new global rule is not serving
+      expect((await own.fetch('/api/v1/rules/clash-x', { method: 'DELETE', key: KEYS.acmeAdmin })).status).toBe(204);
+      // Nothing in the rules directory changes now: the files are read again because the API did.
+      await until('the new global rule serving', async () => !(await check(KEYS.globexChecker)), 5_000);
+      expect(await check(KEYS.acmeChecker)).toBe(false);
+    } finally {
+      await own.stop();
+    }
+  });
+});

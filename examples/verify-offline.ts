@@ -26,19 +26,23 @@ const secret = process.env.MGE_SECRET_KEY;
 let jwks: Jwks | undefined;
 if (!secret) {
   jwks = await new MGEClient(process.env.MGE_URL ?? 'http://127.0.0.1:8080').keys();
-  console.log(`trusting ${jwks.keys.length} Ed25519 key(s): ${jwks.keys.map((k) => (k as { kid?: string }).kid).join(', ')}`);
   // An HS256 sidecar publishes no key: nothing could be verified.
   if (jwks.keys.length === 0) {
     console.error('the sidecar publishes no public key (it signs with HS256): start it with MGE_RECEIPT_ALG=Ed25519, or set MGE_SECRET_KEY here');
     process.exit(2);
   }
+  console.log(`trusting ${jwks.keys.length} Ed25519 key(s): ${jwks.keys.map((k) => (k as { kid?: string }).kid).join(', ')}`);
 }
 // Seen nonces: each receipt authorizes one execution. Use a shared store with several executors.
 const nonceStore = new MemoryNonceStore();
 
 for await (const line of createInterface({ input: process.stdin })) {
   if (line.trim() === '') continue;
-  const { decision, action, context } = JSON.parse(line) as { decision: Decision; action?: Action; context?: Context };
+  const { decision, action, context } = JSON.parse(line) as { decision?: Decision; action?: Action; context?: Context };
+  if (typeof decision !== 'object' || decision === null) {
+    console.log('refused: the line holds no decision');
+    continue;
+  }
   if (action === undefined) {
     console.log(`refused ${decision.decision_id}: the line names no action to check the receipt against`);
     continue;

@@ -55,7 +55,7 @@ async function keyRing(dataDir: string | undefined, jwksFile: string | undefined
     } catch (err) {
       // JSON.parse quotes the start of the text: pointed at a secret by mistake, it printed it.
       if (err instanceof SyntaxError) throw new KeyError(`\`${jwksFile}\` is not JSON; --jwks takes a JWKS file, \`{"keys": [...]}\` (as GET /api/v1/keys serves it)`);
-      throw new KeyError(`\`${jwksFile}\` cannot be read: ${(err as Error).message}`);
+      throw new KeyError(`\`${jwksFile}\` cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
     for (const k of jwks.keys ?? []) {
       const key = await importJwksKey(k);

@@ -787,7 +787,7 @@ function decodeEntity(_: string, dec: string | undefined, hex: string | undefine
 
 /**
  * A word as a reader sees it, to tell a look-alike of `Prohibited` / `Required`: link syntax
- * dropped (images whole), entities decoded in one pass (`&amp;shy;` shows as `&shy;`), and what renders as
+ * dropped (inline images whole), entities decoded in one pass (`&amp;shy;` shows as `&shy;`), and what renders as
  * nothing dropped (default-ignorable code points: format characters, the combining grapheme
  * joiner, variation selectors, Hangul fillers). Until 11-27 `**&#80;rohibited:**` under
  * `## Required`, or a heading `## Prohi&shy;bited`, passed lint silently while its bullets
@@ -796,8 +796,10 @@ function decodeEntity(_: string, dec: string | undefined, hex: string | undefine
  */
 function seenAs(text: string): string {
   return text.slice(0, MAX_DECORATED_TITLE)
-    .replace(/!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])?/g, '') // an image shows a picture, not its alt text
-    .replace(/\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])?/g, '$1')
+    // An inline image shows a picture, not its alt text (`![Required](badge.svg)`); `![x]`
+    // alone, a reference one (its definition may be missing) or an escaped `\!` shows text.
+    .replace(/(?<!\\)!\[[^\]]*\]\([^)]*\)/g, '')
+    .replace(/!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])?/g, '$1')
     .replace(ANY_ENTITY, decodeEntity)
     .replace(/\p{Default_Ignorable_Code_Point}/gu, '');
 }

@@ -47,8 +47,12 @@ function refuseBadBaseUrl(baseUrl: string): void {
   if (baseUrl === '' || /^\.{0,2}(\/|$)/.test(baseUrl)) return;
   let protocol: string | undefined;
   try {
-    protocol = new URL(baseUrl).protocol;
-  } catch {
+    const url = new URL(baseUrl);
+    // fetch refuses them at every call, quoting the URL; the message does not repeat them.
+    if (url.username !== '' || url.password !== '') throw new MGEConfigError('the base URL holds credentials (`user:password@`), which fetch does not send: give the key as `apiKey`');
+    protocol = url.protocol;
+  } catch (err) {
+    if (err instanceof MGEConfigError) throw err;
     protocol = undefined;
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
@@ -61,18 +65,25 @@ function refuseBadBaseUrl(baseUrl: string): void {
  * refused here (`retries: Number(process.env.X)` with X unset made every read retry forever,
  * and `timeoutMs: NaN` acted as a 1 ms timeout: a new-user review).
  */
-function numberOption(name: string, value: number | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new MGEConfigError(`\`${name}\` must be a finite number of at least ${min}, got ${String(value)}`);
+function numberOption(name: string, value: number | null | undefined, fallback: number, min?: number): number {
+  if (value === undefined || value === null) return fallback;
+  // Timers take at most 2^31 − 1 ms; Node runs a longer one after 1 ms.
+  if (typeof value !== 'number' || !Number.isFinite(value) || (min !== undefined && value < min) || value > MAX_TIMER_MS) {
+    const got = typeof value === 'string' ? `the string \`${value}\` (convert it with Number())` : String(value);
+    throw new MGEConfigError(`\`${name}\` must be a finite number${min === undefined ? '' : ` of at least ${min}`}, at most ${MAX_TIMER_MS}; got ${got}`);
   }
   return value;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class Transport {
   readonly baseUrl: string;
-  /** Private (#): `console.log(client)` and JSON.stringify used to show the key. */
-  readonly #apiKey: string | undefined;
+  /**
+   * Not enumerable: `console.log(client)` and JSON.stringify used to show the key. (Not a `#`
+   * field, which a deep Proxy, as Vue's `reactive` makes, cannot read.)
+   */
+  declare private readonly apiKey: string | undefined;
   private readonly fetchFn: FetchLike;
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -82,12 +93,12 @@ export class Transport {
   constructor(baseUrl: string, opts: TransportOptions = {}) {
     refuseBadBaseUrl(baseUrl);
     this.baseUrl = baseUrl.replace(/\/+$/, '');
-    this.#apiKey = opts.apiKey;
+    Object.defineProperty(this, 'apiKey', { value: opts.apiKey, enumerable: false });
     // Bound, because a bare `fetch` called as a method throws "Illegal invocation" in browsers.
     this.fetchFn = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.timeoutMs = numberOption('timeoutMs', opts.timeoutMs, 10_000, 1);
     // A negative count has meant "no retry" (one attempt) all along.
-    this.retries = Math.max(0, Math.floor(numberOption('retries', opts.retries, 2, -Infinity)));
+    this.retries = Math.max(0, Math.floor(numberOption('retries', opts.retries, 2)));
     this.retryDelayMs = numberOption('retryDelayMs', opts.retryDelayMs, 200, 0);
     this.maxRetryDelayMs = numberOption('maxRetryDelayMs', opts.maxRetryDelayMs, 5_000, 0);
   }
@@ -128,7 +139,7 @@ export class Transport {
 
   private init(call: Call, signal: AbortSignal): RequestInit {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
-    if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
+    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     let body: string | undefined;
     if (call.body !== undefined) {
       body = typeof call.body === 'string' ? call.body : JSON.stringify(call.body);

@@ -221,6 +221,8 @@ describe('readMdc', () => {
     // image shows a picture, not its alt text (a review: a badge refused the rule).
     expect(under('**Prohi&amp;shy;bited:**')).toEqual([]);
     expect(under('![Prohibited](https://img.shields.io/badge/x.svg)')).toEqual([]);
+    // … but `![x]` alone, a reference image and an escaped `!` show their text.
+    for (const look of ['![Prohibited]', '**![Prohibited]:**', '![Prohibited][1]', '\\![Prohibited](#p)']) expect(under(look), look).toEqual(['error']);
     for (const look of ['**Prohibited actions:**', 'Prohibited actions:', '**Prohibited** actions', '**Prohibitted:**']) {
       expect(under(look), look).toEqual(['warning']);
     }

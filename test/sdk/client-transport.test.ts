@@ -172,6 +172,24 @@ describe('typed errors', () => {
       expect(() => new MGEClient(url, { [name]: value }), `${name} ${value}`).toThrow(MGEConfigError);
     }
     expect(() => new MGEClient(url, { retries: -1, timeoutMs: 1, retryDelayMs: 0 })).not.toThrow(); // -1: one attempt, as before
+    // Past what a timer takes (Node fires it after 1 ms), and a string from the environment.
+    expect(() => new MGEClient(url, { timeoutMs: 2 ** 31 })).toThrow(MGEConfigError);
+    expect(() => new MGEClient(url, { retries: '3' as unknown as number })).toThrow('got the string `3` (convert it with Number())');
+    expect(() => new MGEClient(url, { retries: null as unknown as number, timeoutMs: null as unknown as number })).not.toThrow(); // null: the default, as before
+  });
+
+  it('refuses credentials in the base URL, without repeating them (fetch would refuse every call, quoting them)', () => {
+    const make = () => new MGEClient('http://user:s3cr3t-pass@127.0.0.1:8080');
+    expect(make).toThrow(MGEConfigError);
+    expect(make).toThrow('give the key as `apiKey`');
+    expect(make).not.toThrow('s3cr3t');
+  });
+
+  it('works through a deep Proxy (a reactive store wraps what it holds)', async () => {
+    const { c, calls } = client([{ status: 200, body: { keys: [] } }], { apiKey: 'a-key-of-sixteen-chars' });
+    const deep = <T extends object>(o: T): T => new Proxy(o, { get: (t, k) => { const v = Reflect.get(t, k); return typeof v === 'object' && v !== null ? deep(v) : v; } });
+    await deep(c).keys();
+    expect(calls[0].headers.get('authorization')).toBe('Bearer a-key-of-sixteen-chars');
   });
 
   it('keeps its API key out of what the client shows (console.log, JSON.stringify)', () => {

@@ -68,6 +68,7 @@ describe('examples', () => {
       { decision: denied, action: { type: 'file.write', path: '/etc/passwd' }, context: { agent_id: 'agent-7' } },
       { decision: ok, action: { type: 'file.write', path: '/workspace/b.md' }, context: { agent_id: 'agent-7' } },
       { decision: await client.checkCompliance(write, { agent_id: 'agent-7' }) }, // no action to check against (a review: executed)
+      { action: write }, // no decision (a review: a TypeError, exit 1)
     ];
     const out = (await tsx('examples/verify-offline.ts', lines.map((l) => JSON.stringify(l)).join('\n') + '\n')).trim().split('\n');
     expect(out[0]).toMatch(/^trusting 1 Ed25519 key\(s\): /);
@@ -78,6 +79,7 @@ describe('examples', () => {
       `refused ${denied.decision_id}: ${denied.reasoning}`,
       `refused ${ok.decision_id}: receipt action_mismatch`,
       expect.stringMatching(/^refused dec-\w+: the line names no action to check the receipt against$/),
+      'refused: the line holds no decision',
     ]);
   });
 });

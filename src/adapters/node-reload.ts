@@ -76,6 +76,7 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
         return 'ok';
       }
       metrics.reloads.inc({ source: 'files', result: 'rejected' });
+      clashedWithApi = result.diagnostics.some((d) => d.code === 'duplicate-rule-id' && d.message.includes('through the API'));
       logger.warn('rules change ignored: the new rules have errors; the previous rules keep serving', {
         dir, policy_version: before, diagnostics: result.diagnostics.map((d) => formatDiagnostic(underDir(dir, d))),
       });
@@ -88,12 +89,15 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
   }
 
   /**
-   * A refused reload is tried again once the rules serving change by the API: the refusal is
-   * often a file rule's id clashing with a tenant's API rule, and the way out the docs give is
-   * deleting that API rule. Until 11-27 nothing re-read the files then, and the new global rules
+   * A reload refused because a file rule's id is a tenant's API rule is tried again once the
+   * rules serving change by the API (other refusals wait for the next edit of the files): the
+   * way out the diagnostic gives is deleting that API rule. Until 11-27 nothing re-read the files then, and the new global rules
    * stayed unloaded until some unrelated edit (a review: a new deny rule protected no tenant).
    */
   let retry: ReturnType<typeof setInterval> | undefined;
+  /** Whether the last refusal was a file rule's id held by an API rule (the API can undo only that). */
+  let clashedWithApi = false;
+  let closed = false;
   const serving = (): string => [engine.policy().policyVersion, ...engine.tenants().map((t) => `${t}:${engine.policy(t).policyVersion}`)].join(',');
   const stopRetry = (): void => {
     if (retry !== undefined) clearInterval(retry);
@@ -111,14 +115,15 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
   };
 
   const reload = (): Promise<ReloadResult> => (chain = chain.then(once, once).then((result) => {
-    if (result === 'rejected') retryOnApiChange();
-    else if (result === 'ok') stopRetry();
+    if (result === 'rejected' && clashedWithApi && !closed) retryOnApiChange();
+    else if (result !== 'error') stopRetry();
     return result;
   }));
   const watcher = watchRules(dir, () => void reload(), { debounceMs: opts.debounceMs });
   return {
     reload,
     close: () => {
+      closed = true;
       stopRetry();
       watcher.close();
     },

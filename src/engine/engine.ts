@@ -14,7 +14,7 @@ import { newDecisionId } from './decision-id.js';
 import { IsoTimeCache } from '../receipt/iso-time.js';
 import type { ClauseOutcome } from './outcome.js';
 import { buildPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
-import { applyRateLimits, type RateLimitClause } from './rate-limit.js';
+import { applyRateLimits, limitsOf, type RateLimitClause } from './rate-limit.js';
 import { checkTenant, requestLimits, validateRequest, type RequestLimits } from './request.js';
 import { loadVm, type Vm } from './wasm.js';
 import { CompileError } from '../compile/errors.js';
@@ -260,6 +260,7 @@ export class Engine {
       await beforeSwap?.(policy.policyVersion, ruleIds);
       this.apiRules.set(tenant, next);
       this.policies.set(tenant, policy);
+      this.announceLimits();
       return { ok: true, ruleIds, policyVersion: policy.policyVersion } as const;
     });
   }
@@ -276,6 +277,7 @@ export class Engine {
       await beforeSwap?.(policy.policyVersion, [ruleId]);
       this.apiRules.set(tenant, next);
       this.policies.set(tenant, policy);
+      this.announceLimits();
       return 'deleted';
     });
   }
@@ -329,6 +331,12 @@ export class Engine {
   private swapIn(built: Built): void {
     this.globalPolicy = built.globalPolicy;
     this.policies = built.policies;
+    this.announceLimits();
+  }
+
+  /** Tells the rate limiter every rule's limits now (it must not drop a bucket a new limit would not call full). */
+  private announceLimits(): void {
+    this.limiter.limitsNow?.(limitsOf([this.globalPolicy, ...this.policies.values()]));
   }
 
   /** Every policy for these file rules and the API rules, compiled aside; nothing is swapped. */

@@ -12,7 +12,7 @@ import { GlobWork } from '../ir/glob-work.js';
 import { conditionMessage } from '../ir/messages.js';
 import type { CheckRequest, Condition, Rule } from '../ir/types.js';
 import { canonicalize } from '../receipt/jcs.js';
-import type { RateLimiter } from '../state/rate-limiter.js';
+import type { Limits, RateLimiter } from '../state/rate-limiter.js';
 import type { ClauseOutcome, EvaluationEnv } from './outcome.js';
 
 type RateLimitCondition = Extract<Condition, { type: 'rate_limit_check' }>;
@@ -71,7 +71,7 @@ export function applyRateLimits(
     }
     const bucket = env.tenant + c.bucketSuffix + canonicalize(key.value);
     try {
-      const taken = limiter.take(bucket, c.cond.burst_limit, c.cond.requests_per_minute / 60, nowMs);
+      const taken = limiter.take(bucket, c.cond.burst_limit, c.cond.requests_per_minute / 60, nowMs, c.bucketSuffix);
       if (typeof taken === 'boolean') {
         if (!taken) out.push(denial(c, 'rate_limited'));
       } else {
@@ -85,6 +85,22 @@ export function applyRateLimits(
     }
   });
   if (pending !== undefined) return Promise.all(pending).then(() => undefined);
+}
+
+/** Every rate-limited clause's limits in these policies, by its bucket suffix (RateLimiter.limitsNow). */
+export function limitsOf(policies: Iterable<{ rateLimited: ReadonlyMap<string, readonly RateLimitClause[]> }>): Map<string, Limits[]> {
+  const out = new Map<string, Limits[]>();
+  for (const policy of policies) {
+    for (const clauses of policy.rateLimited.values()) {
+      for (const c of clauses) {
+        const limits = { capacity: c.cond.burst_limit, refillPerSecond: c.cond.requests_per_minute / 60 };
+        const known = out.get(c.bucketSuffix);
+        if (known === undefined) out.set(c.bucketSuffix, [limits]);
+        else if (!known.some((l) => l.capacity === limits.capacity && l.refillPerSecond === limits.refillPerSecond)) known.push(limits);
+      }
+    }
+  }
+  return out;
 }
 
 function denial(c: RateLimitClause, code: 'rate_limited' | 'state_unavailable'): ClauseOutcome {

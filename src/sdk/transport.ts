@@ -44,15 +44,17 @@ const RETRY_STATUS = new Set([429, 502, 503, 504]);
  * parse URL" (a new-user review).
  */
 function refuseBadBaseUrl(baseUrl: string): void {
+  // `user:pass@` anywhere before the path, with a scheme or not: never echoed.
+  if (/^(?:[a-z][a-z0-9+.-]*:)?(?:\/\/)?[^/?#]*@/i.test(baseUrl)) {
+    throw new MGEConfigError('the base URL holds credentials (`user:password@`), which fetch does not send: give the key as `apiKey`');
+  }
+  // `//host` is another host, not a path on the page's own origin.
+  if (baseUrl.startsWith('//')) throw new MGEConfigError(`base URL \`${baseUrl}\` names a host without a scheme: write it with one, e.g. \`https:${baseUrl}\``);
   if (baseUrl === '' || /^\.{0,2}(\/|$)/.test(baseUrl)) return;
   let protocol: string | undefined;
   try {
-    const url = new URL(baseUrl);
-    // fetch refuses them at every call, quoting the URL; the message does not repeat them.
-    if (url.username !== '' || url.password !== '') throw new MGEConfigError('the base URL holds credentials (`user:password@`), which fetch does not send: give the key as `apiKey`');
-    protocol = url.protocol;
-  } catch (err) {
-    if (err instanceof MGEConfigError) throw err;
+    protocol = new URL(baseUrl).protocol;
+  } catch {
     protocol = undefined;
   }
   if (protocol !== 'http:' && protocol !== 'https:') {

@@ -7,7 +7,19 @@ export interface RateLimiter {
    * Returns false when the bucket is empty. Throws (or rejects) when the store is unreachable:
    * the caller then denies with `state_unavailable`.
    */
-  take(bucket: string, capacity: number, refillPerSecond: number, nowMs: number): boolean | Promise<boolean>;
+  take(bucket: string, capacity: number, refillPerSecond: number, nowMs: number, rule?: string): boolean | Promise<boolean>;
+  /**
+   * The limits every rule has now, by its part of the bucket name after the tenant (`rule` in
+   * take: `\0<rule_id>\0<i>\0`), told by the engine whenever rules are swapped in. A store that
+   * drops idle buckets must not drop one a changed limit would not call full.
+   */
+  limitsNow?(limits: ReadonlyMap<string, readonly Limits[]>): void;
+}
+
+/** A rule's token bucket parameters. */
+export interface Limits {
+  capacity: number;
+  refillPerSecond: number;
 }
 
 /**
@@ -26,27 +38,11 @@ interface Bucket {
   /** The parameters of its last take. */
   capacity: number;
   refillPerSecond: number;
-  /** Its rule's part of the name (`<tenant>\0<rule_id>\0<i>\0`), shared by the rule's buckets. */
+  /** Its rule (take's `rule`: the engine's string, shared by the rule's buckets), or ''. */
   rule: string;
 }
 
-interface Limits {
-  capacity: number;
-  refillPerSecond: number;
-}
-
-/**
- * The rule's part of a bucket name: up to the third NUL. A name of another form (not the
- * engine's) counts as one rule with every other such name: judged more strictly, never less.
- */
-function ruleOf(name: string): string {
-  let at = -1;
-  for (let n = 0; n < 3; n++) {
-    at = name.indexOf('\u0000', at + 1);
-    if (at < 0) return '';
-  }
-  return name.slice(0, at + 1);
-}
+const NONE: readonly Limits[] = [];
 
 /** Whether `b` would hold `limits.capacity` tokens at `nowMs` under `limits`. */
 function fullUnder(b: Bucket, limits: Limits, nowMs: number): boolean {
@@ -93,8 +89,13 @@ function digest(name: string): string {
  */
 export class MemoryRateLimiter implements RateLimiter {
   private readonly tenants = new Map<string, TenantBuckets>();
+  private limits: ReadonlyMap<string, readonly Limits[]> = new Map();
 
   constructor(private readonly maxBucketsPerTenant = 1_000_000) {}
+
+  limitsNow(limits: ReadonlyMap<string, readonly Limits[]>): void {
+    this.limits = limits;
+  }
 
   /** Buckets held now, every tenant's (for tests and metrics). */
   get size(): number {
@@ -103,27 +104,20 @@ export class MemoryRateLimiter implements RateLimiter {
     return n;
   }
 
-  take(name: string, capacity: number, refillPerSecond: number, nowMs: number): boolean {
+  take(name: string, capacity: number, refillPerSecond: number, nowMs: number, rule = ''): boolean {
     const tenant = tenantOfBucket(name);
     let store = this.tenants.get(tenant);
     if (store === undefined) {
-      store = new TenantBuckets(this.maxBucketsPerTenant);
+      store = new TenantBuckets(this.maxBucketsPerTenant, () => this.limits);
       this.tenants.set(tenant, store);
     }
-    return store.take(name, capacity, refillPerSecond, nowMs);
+    return store.take(name, capacity, refillPerSecond, nowMs, rule);
   }
 }
 
 /** One tenant's buckets. Idle full buckets are dropped so memory follows the active keys. */
 class TenantBuckets {
   private readonly buckets = new Map<string, Bucket>();
-  /**
-   * Each rule's parameters at its latest take. A sweep judges a bucket full under these as well
-   * as under its own last take's: until 11-27 a bucket idle since its rule's limit was lowered
-   * was swept as full under the old rate and came back full at the new burst (a review: five
-   * approvals at 1 rpm right after a burst was spent), though a rule edit never refills one.
-   */
-  private readonly rules = new Map<string, Limits>();
   /**
    * Idle buckets are swept whenever the map has doubled since the last sweep (from 10 000 on),
    * not only at the cap: memory follows the keys still refilling, at O(1) amortized per take.
@@ -138,13 +132,20 @@ class TenantBuckets {
   private capSweptMs = -Infinity;
   private nextFullMs = Infinity;
 
-  constructor(private readonly maxBuckets: number) {}
+  /**
+   * `limits`: every rule's limits now (limitsNow). A sweep drops a bucket only if it is full
+   * under its last take's parameters and under each of these for its rule: until 11-27 a
+   * bucket idle since its rule's limit was lowered was swept as full under the old rate and
+   * came back full at the new burst (a review: five approvals at 1 rpm right after a burst was
+   * spent), though a rule edit never refills one.
+   */
+  constructor(private readonly maxBuckets: number, private readonly limits: () => ReadonlyMap<string, readonly Limits[]>) {}
 
   get size(): number {
     return this.buckets.size;
   }
 
-  take(name: string, capacity: number, refillPerSecond: number, nowMs: number): boolean {
+  take(name: string, capacity: number, refillPerSecond: number, nowMs: number, rule: string): boolean {
     const bucket = name.length > LONG_NAME ? `\u0001${name.length}:${digest(name)}` : name;
     let b = this.buckets.get(bucket);
     if (b === undefined) {
@@ -155,7 +156,7 @@ class TenantBuckets {
         if (atCap) this.capSweptMs = nowMs;
       }
       if (this.buckets.size >= this.maxBuckets) throw new Error('rate limit store is full');
-      b = { tokens: capacity, updatedMs: nowMs, capacity, refillPerSecond, rule: ruleOf(name) };
+      b = { tokens: capacity, updatedMs: nowMs, capacity, refillPerSecond, rule };
       this.buckets.set(bucket, b);
       // Full again once the token taken below has refilled (at once if none can be taken).
       this.nextFullMs = Math.min(this.nextFullMs, capacity < 1 ? nowMs : nowMs + 1000 / refillPerSecond);
@@ -169,8 +170,6 @@ class TenantBuckets {
       b.capacity = capacity;
       b.refillPerSecond = refillPerSecond;
     }
-    const latest = this.rules.get(b.rule);
-    if (latest === undefined || latest.capacity !== capacity || latest.refillPerSecond !== refillPerSecond) this.rules.set(b.rule, { capacity, refillPerSecond });
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
@@ -182,13 +181,15 @@ class TenantBuckets {
    */
   private evictFull(nowMs: number): number {
     let nextFullMs = Infinity;
+    const limits = this.limits();
     for (const [key, b] of this.buckets) {
-      const latest = this.rules.get(b.rule) ?? b;
-      if (fullUnder(b, b, nowMs) && fullUnder(b, latest, nowMs)) {
+      const now = limits.get(b.rule) ?? NONE;
+      if (fullUnder(b, b, nowMs) && now.every((l) => fullUnder(b, l, nowMs))) {
         this.buckets.delete(key);
       } else {
         // Not full now, so a time to come, or Infinity for a bucket that never refills.
-        const fullMs = Math.max(fullAtUnder(b, b), fullAtUnder(b, latest));
+        let fullMs = fullAtUnder(b, b);
+        for (const l of now) fullMs = Math.max(fullMs, fullAtUnder(b, l));
         if (fullMs < nextFullMs) nextFullMs = fullMs;
       }
     }

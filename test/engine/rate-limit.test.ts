@@ -102,3 +102,19 @@ describe('rate_limit_check through the engine', () => {
     expect((await ask('beta', 'b1')).violations.map((v) => v.code)).toEqual(['rate_limited']);
   });
 });
+
+describe('rate limits across a rule change', () => {
+  it('the engine tells the limiter the limits it swaps in: a sweep cannot refill a bucket after an edit', async () => {
+    const rule = (rpm: number, burst: number) => JSON.stringify({ rule_id: 'lim', applies_to: { actions: ['api.*'] }, conditions: [{ type: 'rate_limit_check', parameters: { requests_per_minute: rpm, burst_limit: burst, key: 'context.agent_id' } }] });
+    const other = { path: 'other.yaml', text: 'rule_id: other\napplies_to: { actions: ["job.*"] }\nconditions:\n  - type: rate_limit_check\n    parameters: { requests_per_minute: 60, burst_limit: 5, key: context.agent_id }\n' };
+    let now = 1_000_000;
+    const engine = await createEngine({ rules: [other], now: () => now, rateLimiter: new MemoryRateLimiter() });
+    expect((await engine.putRule('acme', { text: rule(6000, 100), format: 'json' })).ok).toBe(true);
+    const check = async (type: string, agent: string) => (await engine.evaluate({ action: { type }, context: { agent_id: agent } }, { tenant: 'acme' })).approved;
+    for (let i = 0; i < 100; i++) expect(await check('api.call', 'bot')).toBe(true);
+    expect((await engine.putRule('acme', { text: rule(1, 5), format: 'json' })).ok).toBe(true); // lowered; `bot` idle
+    now += 2500;
+    for (let i = 0; i < 10_001; i++) await check('job.run', `agent-${i}`); // new buckets: a sweep
+    expect([await check('api.call', 'bot'), await check('api.call', 'bot')]).toEqual([false, false]);
+  });
+});

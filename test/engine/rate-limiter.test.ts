@@ -77,21 +77,25 @@ describe('MemoryRateLimiter', () => {
     expect(busy.size).toBe(30_000);
   });
 
-  it('a sweep never refills a bucket whose rule limit changed: it is judged by the latest limit too', () => {
+  it('a sweep never refills a bucket whose rule limit changed: it is judged by the limits told now too', () => {
     // A review: burst 100 spent at 6000 rpm, the rule lowered to 1 rpm, burst 5; 2.5 s later a
     // sweep judged the idle bucket full under the old rate and it came back with 5 tokens.
-    const name = (key: string) => `acme\u0000lim\u00000\u0000"${key}"`;
+    const LIM = '\u0000lim\u00000\u0000';
+    const OTHER = '\u0000other\u00000\u0000';
+    const name = (rule: string, key: string) => `acme${rule}"${key}"`;
     const rl = new MemoryRateLimiter();
-    for (let i = 0; i < 100; i++) expect(rl.take(name('bot'), 100, 100, 0)).toBe(true);
-    expect(rl.take(name('other'), 5, 1 / 60, 1)).toBe(true); // the lowered rule, seen on another key
-    for (let i = 0; i < 20_000; i++) rl.take(name(`k-${i}`), 5, 1 / 60, 2500); // enough new keys to sweep
-    expect([1, 2, 3].map(() => rl.take(name('bot'), 5, 1 / 60, 2500))).toEqual([false, false, false]);
+    rl.limitsNow(new Map([[LIM, [{ capacity: 100, refillPerSecond: 100 }]], [OTHER, [{ capacity: 5, refillPerSecond: 1 }]]]));
+    for (let i = 0; i < 100; i++) expect(rl.take(name(LIM, 'bot'), 100, 100, 0, LIM)).toBe(true);
+    rl.limitsNow(new Map([[LIM, [{ capacity: 5, refillPerSecond: 1 / 60 }]], [OTHER, [{ capacity: 5, refillPerSecond: 1 }]]])); // the edit; no key of `lim` checked since
+    for (let i = 0; i < 20_000; i++) rl.take(name(OTHER, `k-${i}`), 5, 1, 2500, OTHER); // enough new buckets to sweep
+    expect([1, 2, 3].map(() => rl.take(name(LIM, 'bot'), 5, 1 / 60, 2500, LIM))).toEqual([false, false, false]);
     // Raised from burst 5 to 100: a bucket full at 5 gets no more at once, sweep or not.
     const up = new MemoryRateLimiter();
-    up.take(name('bot'), 5, 1 / 60, 0); // 4 left; full (5) again a minute later
-    up.take(name('other'), 100, 1 / 60, 60_000);
-    for (let i = 0; i < 20_000; i++) up.take(name(`k-${i}`), 100, 1 / 60, 120_000);
+    up.limitsNow(new Map([[LIM, [{ capacity: 5, refillPerSecond: 1 / 60 }]]]));
+    up.take(name(LIM, 'bot'), 5, 1 / 60, 0, LIM); // 4 left; full (5) again a minute later
+    up.limitsNow(new Map([[LIM, [{ capacity: 100, refillPerSecond: 1 / 60 }]]]));
+    for (let i = 0; i < 20_000; i++) up.take(name(OTHER, `k-${i}`), 5, 1, 120_000, OTHER);
     // 4 + two minutes at 1/min: 6 tokens, not a new bucket's 100
-    expect(Array.from({ length: 8 }, () => up.take(name('bot'), 100, 1 / 60, 120_000))).toEqual([true, true, true, true, true, true, false, false]);
+    expect(Array.from({ length: 8 }, () => up.take(name(LIM, 'bot'), 100, 1 / 60, 120_000, LIM))).toEqual([true, true, true, true, true, true, false, false]);
   });
 });

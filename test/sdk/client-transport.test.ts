@@ -179,10 +179,14 @@ describe('typed errors', () => {
   });
 
   it('refuses credentials in the base URL, without repeating them (fetch would refuse every call, quoting them)', () => {
-    const make = () => new MGEClient('http://user:s3cr3t-pass@127.0.0.1:8080');
-    expect(make).toThrow(MGEConfigError);
-    expect(make).toThrow('give the key as `apiKey`');
-    expect(make).not.toThrow('s3cr3t');
+    for (const url of ['http://user:s3cr3t-pass@127.0.0.1:8080', 'admin:s3cr3t-pass@mge.internal:8080', 'http://user:s3cr3t-pass@exa mple.com', 'http://user:s3cr3t-pass@host:99999', '//user:s3cr3t-pass@host']) {
+      const make = () => new MGEClient(url);
+      expect(make, url).toThrow('give the key as `apiKey`');
+      expect(make, url).not.toThrow('s3cr3t');
+    }
+    // `//host` names another host: not a path on the page's own origin.
+    expect(() => new MGEClient('//mge.example')).toThrow('names a host without a scheme');
+    expect(() => new MGEClient('http://127.0.0.1:8080/path@v1')).not.toThrow(); // an `@` in the path is no credential
   });
 
   it('works through a deep Proxy (a reactive store wraps what it holds)', async () => {

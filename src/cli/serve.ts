@@ -42,17 +42,28 @@ function host(text: string): string {
   return bracketed === null ? text : bracketed[1];
 }
 
-/** Resolves on the first SIGTERM or SIGINT. */
-function stopSignal(): Promise<string> {
-  return new Promise((done) => {
-    const on = (signal: string) => {
-      process.off('SIGTERM', on);
-      process.off('SIGINT', on);
+/**
+ * Resolves on the first SIGTERM or SIGINT. Later ones are said while the server drains and
+ * ignored, up to the process's end (`stopped()`: the drain is over, nothing more to say):
+ * until 11-27 a second signal (a supervisor repeating its TERM, a second Ctrl-C) ended the
+ * process at once, exit 130, with checks in flight reset and no checkpoint kept. SIGKILL
+ * still stops it at once.
+ */
+function stopSignal(): { signal: Promise<string>; stopped: () => void } {
+  let first: string | undefined;
+  let over = false;
+  let done: (signal: string) => void = () => {};
+  const on = (signal: string): void => {
+    if (first === undefined) {
+      first = signal;
       done(signal);
-    };
-    process.on('SIGTERM', on);
-    process.on('SIGINT', on);
-  });
+    } else if (!over) {
+      process.stderr.write(`mge: ${signal}: already stopping (finishing checks in flight, flushing the audit log); SIGKILL stops at once\n`);
+    }
+  };
+  process.on('SIGTERM', on);
+  process.on('SIGINT', on);
+  return { signal: new Promise((resolve) => (done = resolve)), stopped: () => void (over = true) };
 }
 
 /**
@@ -91,7 +102,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const logger = jsonLogger((line) => out(line + '\n'));
   let sidecar: Sidecar;
   let dataDir: string;
-  let stopped: Promise<string>;
+  let stopped: ReturnType<typeof stopSignal>;
   let rulesDir = '';
   /** The rules directory as given: diagnostics name files from it, as `mge lint DIR` and `mge check` do. */
   let rulesGiven = '';
@@ -157,9 +168,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // here rather than taking down every other request with the process.
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: reason }));
 
-  const signal = await stopped;
+  const signal = await stopped.signal;
   logger.info('shutting down: no new requests; finishing checks in flight', { signal });
-  const { uncheckpointed } = await sidecar.shutdown();
+  let uncheckpointed: string[];
+  try {
+    ({ uncheckpointed } = await sidecar.shutdown());
+  } finally {
+    stopped.stopped();
+  }
   if (uncheckpointed.length === 0) logger.info('stopped; audit log flushed', { data: dataDir });
   else logger.warn('stopped; every decision this run answered is in its log, but these tenants have no checkpoint (their log failed or was refused; see above)', { data: dataDir, tenants: uncheckpointed });
   return 0;

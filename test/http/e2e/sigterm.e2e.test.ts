@@ -61,4 +61,20 @@ describe('graceful shutdown', () => {
     expect(verifyCode, verified).toBe(0);
     expect(verified).toMatch(/^tenant `acme`: ok: \d+ entr(y|ies), root [0-9a-f]{64}, [1-9]\d* checkpoints? verified\n$/);
   }, 60_000);
+
+  it('a second signal while it drains is said and ignored: exit 0, audit log flushed, checkpoint kept', async () => {
+    // Until 11-27 a repeated TERM or a second Ctrl-C ended it at once: exit 130, no checkpoint.
+    const root = mkdtempSync(join(tmpdir(), 'mge-sigterm2-'));
+    const { child, url, exited, out, err } = await startServe(root);
+    const res = await fetch(`${url}/api/v1/governance/check`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeChecker}` }, body: JSON.stringify({ action: 'x' }),
+    });
+    expect(res.status).toBe(200);
+    child.kill('SIGTERM');
+    child.kill('SIGINT');
+    child.kill('SIGTERM');
+    expect(await exited, out() + err()).toBe(0);
+    expect(out()).toContain('stopped; audit log flushed');
+    expect(readFileSync(join(root, 'data', 'audit', 'acme', 'checkpoints.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThan(0);
+  });
 });

@@ -207,6 +207,7 @@ describe('NodeAuditStore', () => {
     const s = await NodeAuditStore.open(dir, { fsync: 'never' });
     await s.append(['{"n":1}']);
     await rm(join(dir, 'log.jsonl'));
+    await new Promise((r) => setTimeout(r, 1100)); // looked for twice a second
     await expect(s.append(['{"n":2}'])).rejects.toThrow(/was removed while the server ran/);
     await s.close();
   });

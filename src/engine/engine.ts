@@ -7,7 +7,7 @@ import { explainClause, type ShownValues } from '../ir/evaluate.js';
 import { hashCanonicalText } from '../receipt/decision-hash.js';
 import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
 import { hasErrors, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
-import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
+import { MemoryRateLimiter, type Limits, type RateLimiter } from '../state/rate-limiter.js';
 import { decide, internalFailure, overBudget, type Verdict } from './decision.js';
 import { EXPLAIN_GLOB_BUDGET, GlobWork, OverBudgetError } from '../ir/glob-work.js';
 import { newDecisionId } from './decision-id.js';
@@ -140,6 +140,14 @@ export class Engine {
   constructor(private readonly opts: EngineOptions, files: FileRules, private readonly vm?: Vm) {
     this.kind = opts.evaluator ?? 'vm';
     this.limiter = opts.rateLimiter ?? new MemoryRateLimiter();
+    // The limiter reads each tenant's limits as they are at a sweep (a rule edit never refills a bucket).
+    this.limiter.limitsNow?.((tenant) => {
+      const policy = this.globalPolicy === undefined ? undefined : this.policy(tenant);
+      if (policy === undefined) return new Map();
+      let limits = limitsByPolicy.get(policy);
+      if (limits === undefined) limitsByPolicy.set(policy, (limits = limitsOf(policy.rateLimited)));
+      return limits;
+    });
     this.now = opts.now ?? Date.now;
     this.limits = requestLimits(opts.limits);
     this.files = files;
@@ -260,7 +268,6 @@ export class Engine {
       await beforeSwap?.(policy.policyVersion, ruleIds);
       this.apiRules.set(tenant, next);
       this.policies.set(tenant, policy);
-      this.announceLimits();
       return { ok: true, ruleIds, policyVersion: policy.policyVersion } as const;
     });
   }
@@ -277,7 +284,6 @@ export class Engine {
       await beforeSwap?.(policy.policyVersion, [ruleId]);
       this.apiRules.set(tenant, next);
       this.policies.set(tenant, policy);
-      this.announceLimits();
       return 'deleted';
     });
   }
@@ -331,12 +337,6 @@ export class Engine {
   private swapIn(built: Built): void {
     this.globalPolicy = built.globalPolicy;
     this.policies = built.policies;
-    this.announceLimits();
-  }
-
-  /** Tells the rate limiter every rule's limits now (it must not drop a bucket a new limit would not call full). */
-  private announceLimits(): void {
-    this.limiter.limitsNow?.(limitsOf([this.globalPolicy, ...this.policies.values()]));
   }
 
   /** Every policy for these file rules and the API rules, compiled aside; nothing is swapped. */
@@ -400,6 +400,9 @@ function compileDiagnostic(err: CompileError, file: string): Diagnostic {
 }
 
 /** The rate_limit_check clauses of the applicable rules, or undefined if there are none. */
+/** Each policy's rate limits by bucket suffix, worked out at the first sweep that asks. */
+const limitsByPolicy = new WeakMap<TenantPolicy, ReadonlyMap<string, Limits>>();
+
 function rateLimitClausesOf(policy: TenantPolicy, applicable: readonly string[]): readonly RateLimitClause[] | undefined {
   let found: readonly RateLimitClause[] | undefined;
   let merged: RateLimitClause[] | undefined;

@@ -87,18 +87,11 @@ export function applyRateLimits(
   if (pending !== undefined) return Promise.all(pending).then(() => undefined);
 }
 
-/** Every rate-limited clause's limits in these policies, by its bucket suffix (RateLimiter.limitsNow). */
-export function limitsOf(policies: Iterable<{ rateLimited: ReadonlyMap<string, readonly RateLimitClause[]> }>): Map<string, Limits[]> {
-  const out = new Map<string, Limits[]>();
-  for (const policy of policies) {
-    for (const clauses of policy.rateLimited.values()) {
-      for (const c of clauses) {
-        const limits = { capacity: c.cond.burst_limit, refillPerSecond: c.cond.requests_per_minute / 60 };
-        const known = out.get(c.bucketSuffix);
-        if (known === undefined) out.set(c.bucketSuffix, [limits]);
-        else if (!known.some((l) => l.capacity === limits.capacity && l.refillPerSecond === limits.refillPerSecond)) known.push(limits);
-      }
-    }
+/** Each rate-limited clause's limits in one tenant's policy, by its bucket suffix (RateLimiter.limitsNow). */
+export function limitsOf(rateLimited: ReadonlyMap<string, readonly RateLimitClause[]>): Map<string, Limits> {
+  const out = new Map<string, Limits>();
+  for (const clauses of rateLimited.values()) {
+    for (const c of clauses) out.set(c.bucketSuffix, { capacity: c.cond.burst_limit, refillPerSecond: c.cond.requests_per_minute / 60 });
   }
   return out;
 }

@@ -9,11 +9,12 @@ export interface RateLimiter {
    */
   take(bucket: string, capacity: number, refillPerSecond: number, nowMs: number, rule?: string): boolean | Promise<boolean>;
   /**
-   * The limits every rule has now, by its part of the bucket name after the tenant (`rule` in
-   * take: `\0<rule_id>\0<i>\0`), told by the engine whenever rules are swapped in. A store that
-   * drops idle buckets must not drop one a changed limit would not call full.
+   * How to look up the limits each of a tenant's rules has now, by its part of the bucket name
+   * after the tenant (`rule` in take: `\0<rule_id>\0<i>\0`); the engine gives it once, and it
+   * reads the rules serving at the time of each call. A store that drops idle buckets must not
+   * drop one a changed limit would not call full.
    */
-  limitsNow?(limits: ReadonlyMap<string, readonly Limits[]>): void;
+  limitsNow?(limitsOf: (tenant: string) => ReadonlyMap<string, Limits>): void;
 }
 
 /** A rule's token bucket parameters. */
@@ -42,7 +43,7 @@ interface Bucket {
   rule: string;
 }
 
-const NONE: readonly Limits[] = [];
+const NO_LIMITS: ReadonlyMap<string, Limits> = new Map();
 
 /** Whether `b` would hold `limits.capacity` tokens at `nowMs` under `limits`. */
 function fullUnder(b: Bucket, limits: Limits, nowMs: number): boolean {
@@ -89,12 +90,12 @@ function digest(name: string): string {
  */
 export class MemoryRateLimiter implements RateLimiter {
   private readonly tenants = new Map<string, TenantBuckets>();
-  private limits: ReadonlyMap<string, readonly Limits[]> = new Map();
+  private limitsOf: (tenant: string) => ReadonlyMap<string, Limits> = () => NO_LIMITS;
 
   constructor(private readonly maxBucketsPerTenant = 1_000_000) {}
 
-  limitsNow(limits: ReadonlyMap<string, readonly Limits[]>): void {
-    this.limits = limits;
+  limitsNow(limitsOf: (tenant: string) => ReadonlyMap<string, Limits>): void {
+    this.limitsOf = limitsOf;
   }
 
   /** Buckets held now, every tenant's (for tests and metrics). */
@@ -108,7 +109,7 @@ export class MemoryRateLimiter implements RateLimiter {
     const tenant = tenantOfBucket(name);
     let store = this.tenants.get(tenant);
     if (store === undefined) {
-      store = new TenantBuckets(this.maxBucketsPerTenant, () => this.limits);
+      store = new TenantBuckets(this.maxBucketsPerTenant, () => this.limitsOf(tenant));
       this.tenants.set(tenant, store);
     }
     return store.take(name, capacity, refillPerSecond, nowMs, rule);
@@ -133,13 +134,13 @@ class TenantBuckets {
   private nextFullMs = Infinity;
 
   /**
-   * `limits`: every rule's limits now (limitsNow). A sweep drops a bucket only if it is full
-   * under its last take's parameters and under each of these for its rule: until 11-27 a
-   * bucket idle since its rule's limit was lowered was swept as full under the old rate and
-   * came back full at the new burst (a review: five approvals at 1 rpm right after a burst was
-   * spent), though a rule edit never refills one.
+   * `limits`: this tenant's rules' limits now (limitsNow; another tenant's rules never count
+   * here). A sweep drops a bucket only if it is full under its last take's parameters and under
+   * its rule's limit now: until 11-27 a bucket idle since its rule's limit was lowered was
+   * swept as full under the old rate and came back full at the new burst (a review: five
+   * approvals at 1 rpm right after a burst was spent), though a rule edit never refills one.
    */
-  constructor(private readonly maxBuckets: number, private readonly limits: () => ReadonlyMap<string, readonly Limits[]>) {}
+  constructor(private readonly maxBuckets: number, private readonly limits: () => ReadonlyMap<string, Limits>) {}
 
   get size(): number {
     return this.buckets.size;
@@ -183,13 +184,12 @@ class TenantBuckets {
     let nextFullMs = Infinity;
     const limits = this.limits();
     for (const [key, b] of this.buckets) {
-      const now = limits.get(b.rule) ?? NONE;
-      if (fullUnder(b, b, nowMs) && now.every((l) => fullUnder(b, l, nowMs))) {
+      const now = limits.get(b.rule) ?? b;
+      if (fullUnder(b, b, nowMs) && fullUnder(b, now, nowMs)) {
         this.buckets.delete(key);
       } else {
         // Not full now, so a time to come, or Infinity for a bucket that never refills.
-        let fullMs = fullAtUnder(b, b);
-        for (const l of now) fullMs = Math.max(fullMs, fullAtUnder(b, l));
+        const fullMs = Math.max(fullAtUnder(b, b), fullAtUnder(b, now));
         if (fullMs < nextFullMs) nextFullMs = fullMs;
       }
     }

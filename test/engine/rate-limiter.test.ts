@@ -77,25 +77,39 @@ describe('MemoryRateLimiter', () => {
     expect(busy.size).toBe(30_000);
   });
 
-  it('a sweep never refills a bucket whose rule limit changed: it is judged by the limits told now too', () => {
+  it('a sweep never refills a bucket whose rule limit changed: it is judged by the limit its rule has now too', () => {
     // A review: burst 100 spent at 6000 rpm, the rule lowered to 1 rpm, burst 5; 2.5 s later a
     // sweep judged the idle bucket full under the old rate and it came back with 5 tokens.
     const LIM = '\u0000lim\u00000\u0000';
     const OTHER = '\u0000other\u00000\u0000';
     const name = (rule: string, key: string) => `acme${rule}"${key}"`;
+    const other = { capacity: 5, refillPerSecond: 1 };
+    let now = new Map([[LIM, { capacity: 100, refillPerSecond: 100 }], [OTHER, other]]);
     const rl = new MemoryRateLimiter();
-    rl.limitsNow(new Map([[LIM, [{ capacity: 100, refillPerSecond: 100 }]], [OTHER, [{ capacity: 5, refillPerSecond: 1 }]]]));
+    rl.limitsNow(() => now);
     for (let i = 0; i < 100; i++) expect(rl.take(name(LIM, 'bot'), 100, 100, 0, LIM)).toBe(true);
-    rl.limitsNow(new Map([[LIM, [{ capacity: 5, refillPerSecond: 1 / 60 }]], [OTHER, [{ capacity: 5, refillPerSecond: 1 }]]])); // the edit; no key of `lim` checked since
+    now = new Map([[LIM, { capacity: 5, refillPerSecond: 1 / 60 }], [OTHER, other]]); // the edit; no key of `lim` checked since
     for (let i = 0; i < 20_000; i++) rl.take(name(OTHER, `k-${i}`), 5, 1, 2500, OTHER); // enough new buckets to sweep
     expect([1, 2, 3].map(() => rl.take(name(LIM, 'bot'), 5, 1 / 60, 2500, LIM))).toEqual([false, false, false]);
     // Raised from burst 5 to 100: a bucket full at 5 gets no more at once, sweep or not.
     const up = new MemoryRateLimiter();
-    up.limitsNow(new Map([[LIM, [{ capacity: 5, refillPerSecond: 1 / 60 }]]]));
+    now = new Map([[LIM, { capacity: 5, refillPerSecond: 1 / 60 }], [OTHER, other]]);
+    up.limitsNow(() => now);
     up.take(name(LIM, 'bot'), 5, 1 / 60, 0, LIM); // 4 left; full (5) again a minute later
-    up.limitsNow(new Map([[LIM, [{ capacity: 100, refillPerSecond: 1 / 60 }]]]));
+    now = new Map([[LIM, { capacity: 100, refillPerSecond: 1 / 60 }], [OTHER, other]]);
     for (let i = 0; i < 20_000; i++) up.take(name(OTHER, `k-${i}`), 5, 1, 120_000, OTHER);
     // 4 + two minutes at 1/min: 6 tokens, not a new bucket's 100
     expect(Array.from({ length: 8 }, () => up.take(name(LIM, 'bot'), 100, 1 / 60, 120_000, LIM))).toEqual([true, true, true, true, true, true, false, false]);
+  });
+
+  it("judges a tenant's buckets by its own rules' limits only (another tenant's rule of that id never keeps them)", () => {
+    // A review: tenant alice's own rule `lim` at burst 1e15 kept bob's `lim` buckets from ever
+    // being dropped, and bob's store filled up: his checks denied `state_unavailable`.
+    const LIM = '\u0000lim\u00000\u0000';
+    const rl = new MemoryRateLimiter(200);
+    rl.limitsNow((tenant) => new Map([[LIM, tenant === 'alice' ? { capacity: 1e15, refillPerSecond: 1 / 60 } : { capacity: 1, refillPerSecond: 10 }]]));
+    let denied = 0;
+    for (let i = 0; i < 1000; i++) if (!rl.take(`bob${LIM}"t-${i}"`, 1, 10, i * 1000, LIM)) denied++;
+    expect(denied).toBe(0);
   });
 });

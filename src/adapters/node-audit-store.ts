@@ -14,13 +14,13 @@
 // `mge audit verify` names the line.
 // One process per data dir: two writers would each keep a tree the other does not see.
 
-import { fstatSync, writeSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { fstatSync, statSync, writeSync, type Stats } from 'node:fs';
+import { link, mkdir, open, readFile, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isCheckpoint, tornCheckpointOf, type Checkpoint, type TornCheckpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
 import { AuditStoreError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
-import { readIfPresent, syncDir } from './node-new-file.js';
+import { readIfPresent, syncDir, temporaryNameFor } from './node-new-file.js';
 
 /** `<data>/audit/<tenant>/log.jsonl`: each tenant's log. */
 export const AUDIT_DIR = 'audit';
@@ -109,6 +109,8 @@ export class NodeAuditStore implements AuditStore {
   /** Where the bytes answered so far end: written, and with `always` synced too. */
   private goodEnd = 0;
   private linkCheck: ReturnType<typeof setInterval> | undefined;
+  /** Writing a removed log's answered bytes back (watchLink); close waits for it. */
+  private restoring: Promise<void> | undefined;
   /** Lines dropped as torn when the store opened (for the start-up log). */
   droppedTornBytes = 0;
 
@@ -132,8 +134,13 @@ export class NodeAuditStore implements AuditStore {
       throw e;
     }
     store.goodEnd = store.end;
+    try {
+      await syncDir(dir);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
     store.watchLink();
-    await syncDir(dir);
     if (store.droppedTornBytes > 0) opts.onTornTailCut?.({ dir, bytes: store.droppedTornBytes });
     return store;
   }
@@ -292,27 +299,64 @@ export class NodeAuditStore implements AuditStore {
     });
   }
 
-  /** Whatever reached the file is cut off at the next open if torn; nothing more is accepted. */
   /**
-   * A log removed under the running server takes every entry written to it with it at the next
-   * start: looked for twice a second (a check per write cost ~1.5 µs a check) and then refused,
-   * not answered 200 until the restart (a review: 2 166 decisions lost). A decision answered in
-   * the half second before is lost with the file, as those before the removal are; the next
-   * start says entries were lost.
+   * A log file removed (or moved away) under the running server would take every entry with it
+   * at the next start (a review: 2 166 answered decisions lost, the next start silent). Looked
+   * for twice a second (a look per write cost ~1.5 µs a check): the store then refuses appends
+   * and writes what it answered, still readable through its open file, back to the log's path;
+   * the log reopened 10 s later goes on from there.
    */
   private watchLink(): void {
+    const path = join(this.dir, LOG_FILE);
     this.linkCheck = setInterval(() => {
       if (this.failure !== undefined) return;
-      let removed: boolean;
+      let gone: boolean;
       try {
-        removed = fstatSync(this.fh.fd).nlink === 0;
+        const open = fstatSync(this.fh.fd);
+        const named = statIfPresent(path);
+        gone = open.nlink === 0 || named === undefined || named.ino !== open.ino || named.dev !== open.dev;
       } catch {
         return; // closed meanwhile
       }
-      if (removed) this.failure = new AuditStoreError(`the audit log file in \`${this.dir}\` was removed while the server ran`);
+      if (!gone) return;
+      this.failure = new AuditStoreError(`the audit log file \`${path}\` was removed or replaced while the server ran; what it answered is written back there`);
+      this.restoring = this.restore(path).catch(() => undefined);
     }, LINK_CHECK_MS);
     this.linkCheck.unref();
   }
+
+  /**
+   * Writes the answered bytes (up to goodEnd, once no write or sync is in flight) to a new
+   * file at `path`, unless a file has that name again (then beside it, `.restored-<ms>`).
+   */
+  private async restore(path: string): Promise<void> {
+    while (this.flushQueued || this.syncing) await new Promise((r) => setImmediate(r));
+    const tmp = temporaryNameFor(path);
+    const out = await open(tmp, 'wx', 0o600);
+    try {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      for (let pos = 0; pos < this.goodEnd;) {
+        const { bytesRead } = await this.fh.read(buf, 0, Math.min(CHUNK, this.goodEnd - pos), pos);
+        if (bytesRead === 0) break;
+        await out.write(buf, 0, bytesRead);
+        pos += bytesRead;
+      }
+      await out.datasync();
+    } finally {
+      await out.close();
+    }
+    try {
+      await link(tmp, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      await link(tmp, `${path}.restored-${Date.now()}`);
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+    await syncDir(this.dir);
+  }
+
+  /** Whatever reached the file is cut off at the next open if torn; nothing more is accepted. */
 
   /** Where the answered bytes end; after a failure, where the file is to be cut before it is read again. */
   get answeredEnd(): number {
@@ -373,7 +417,17 @@ export class NodeAuditStore implements AuditStore {
   async close(): Promise<void> {
     clearInterval(this.linkCheck);
     while (this.flushQueued || this.syncing) await new Promise((r) => setImmediate(r));
+    await this.restoring;
     await this.fh.close();
+  }
+}
+
+function statIfPresent(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
 }
 

@@ -35,7 +35,7 @@ export interface NodeAuditStoreOptions {
    * file is cut to that length before it is read again (NodeAuditStore.open), since what a
    * failed write or sync left in the page cache reads back as if it were on disk.
    */
-  cutTo?: number;
+  cutTo?: { bytes: number; dev: number; ino: number };
   /** Told when opening cut a torn last record off (`mge serve` logs it as a warning). */
   onTornTailCut?: (cut: { dir: string; bytes: number }) => void;
 }
@@ -109,8 +109,14 @@ export class NodeAuditStore implements AuditStore {
   /** Where the bytes answered so far end: written, and with `always` synced too. */
   private goodEnd = 0;
   private linkCheck: ReturnType<typeof setInterval> | undefined;
-  /** Writing a removed log's answered bytes back (watchLink); close waits for it. */
+  /** Writing a removed log's answered bytes back (checkLink); close waits for it. */
   private restoring: Promise<void> | undefined;
+  /** The copy written back at the log's path (checkLink then watches it), and why the last try failed. */
+  private restoredAs: Stats | undefined;
+  private restoredBeside = false;
+  private restoreError: unknown;
+  /** The log file's identity when opened: only that file is cut after a failure (cutTo). */
+  identity: { dev: number; ino: number } | undefined;
   /** Lines dropped as torn when the store opened (for the start-up log). */
   droppedTornBytes = 0;
 
@@ -124,8 +130,11 @@ export class NodeAuditStore implements AuditStore {
       // After a failed write: only what was answered is kept (until 11-27 a reopened log read
       // back bytes whose write or sync had failed, appended after them, and a power cut then
       // took answered decisions with it: a review, on a device that failed its writes).
-      if (opts.cutTo !== undefined && (await fh.stat()).size > opts.cutTo) {
-        await fh.truncate(opts.cutTo);
+      const st = await fh.stat();
+      store.identity = { dev: st.dev, ino: st.ino };
+      const cut = opts.cutTo;
+      if (cut !== undefined && cut.dev === st.dev && cut.ino === st.ino && st.size > cut.bytes) {
+        await fh.truncate(cut.bytes);
         await fh.datasync();
       }
       await store.recover();
@@ -307,56 +316,79 @@ export class NodeAuditStore implements AuditStore {
    * the log reopened 10 s later goes on from there.
    */
   private watchLink(): void {
-    const path = join(this.dir, LOG_FILE);
-    this.linkCheck = setInterval(() => {
-      if (this.failure !== undefined) return;
-      let gone: boolean;
-      try {
-        const open = fstatSync(this.fh.fd);
-        const named = statIfPresent(path);
-        gone = open.nlink === 0 || named === undefined || named.ino !== open.ino || named.dev !== open.dev;
-      } catch {
-        return; // closed meanwhile
-      }
-      if (!gone) return;
-      this.failure = new AuditStoreError(`the audit log file \`${path}\` was removed or replaced while the server ran; what it answered is written back there`);
-      this.restoring = this.restore(path).catch(() => undefined);
-    }, LINK_CHECK_MS);
+    this.linkCheck = setInterval(() => void this.checkLink(), LINK_CHECK_MS);
     this.linkCheck.unref();
   }
 
   /**
-   * Writes the answered bytes (up to goodEnd, once no write or sync is in flight) to a new
-   * file at `path`, unless a file has that name again (then beside it, `.restored-<ms>`).
+   * Whether the file at the log's path is still the one this store writes (or, once written
+   * back, that copy); if not, refuses appends and writes the answered bytes back. Again on every
+   * look (and at close) until a copy stands: a directory removed too, a copy removed again, a
+   * failed write all get another try while the open file still holds the bytes.
    */
-  private async restore(path: string): Promise<void> {
-    while (this.flushQueued || this.syncing) await new Promise((r) => setImmediate(r));
-    const tmp = temporaryNameFor(path);
-    const out = await open(tmp, 'wx', 0o600);
+  private async checkLink(): Promise<void> {
+    if (this.restoring !== undefined || this.restoredBeside) return;
+    const path = join(this.dir, LOG_FILE);
+    let open: Stats;
+    let named: Stats | undefined;
     try {
-      const buf = Buffer.allocUnsafe(CHUNK);
-      for (let pos = 0; pos < this.goodEnd;) {
-        const { bytesRead } = await this.fh.read(buf, 0, Math.min(CHUNK, this.goodEnd - pos), pos);
-        if (bytesRead === 0) break;
-        await out.write(buf, 0, bytesRead);
-        pos += bytesRead;
-      }
-      await out.datasync();
-    } finally {
-      await out.close();
+      open = fstatSync(this.fh.fd);
+      named = statIfPresent(path);
+    } catch {
+      return; // closed meanwhile
     }
+    const expected = this.restoredAs ?? open;
+    const intact = open.nlink > 0 || this.restoredAs !== undefined;
+    if (intact && named !== undefined && named.ino === expected.ino && named.dev === expected.dev) return;
+    this.failure ??= new AuditStoreError(`the audit log file \`${path}\` was removed or replaced while the server ran; what it answered is written back there`);
+    this.restoring = this.restore(path).then(
+      (copy) => {
+        if (copy === undefined) this.restoredBeside = true; // a file took the name: the copy stands beside it
+        this.restoredAs = copy;
+        this.restoreError = undefined;
+      },
+      (err: unknown) => { this.restoreError = err; },
+    ).finally(() => { this.restoring = undefined; });
+    await this.restoring;
+  }
+
+  /**
+   * Writes the answered bytes (up to goodEnd, once no write or sync is in flight) to a new
+   * file at `path`, unless a file has that name again (then beside it, `.restored-<ms>`);
+   * resolves to the copy's stats when it is at `path`.
+   */
+  private async restore(path: string): Promise<Stats | undefined> {
+    while (this.flushQueued || this.syncing) await new Promise((r) => setImmediate(r));
+    await mkdir(this.dir, { recursive: true }); // the tenant's directory may be gone too
+    const tmp = temporaryNameFor(path);
     try {
-      await link(tmp, path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      await link(tmp, `${path}.restored-${Date.now()}`);
+      const out = await open(tmp, 'wx', 0o600);
+      try {
+        const buf = Buffer.allocUnsafe(CHUNK);
+        for (let pos = 0; pos < this.goodEnd;) {
+          const { bytesRead } = await this.fh.read(buf, 0, Math.min(CHUNK, this.goodEnd - pos), pos);
+          if (bytesRead === 0) throw new AuditStoreError(`the removed audit log \`${path}\` reads short (${pos} of ${this.goodEnd} bytes)`);
+          await out.write(buf, 0, bytesRead);
+          pos += bytesRead;
+        }
+        await out.datasync();
+      } finally {
+        await out.close();
+      }
+      let at = path;
+      try {
+        await link(tmp, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        at = `${path}.restored-${Date.now()}`;
+        await link(tmp, at);
+      }
+      await syncDir(this.dir);
+      return at === path ? statSync(path) : undefined;
     } finally {
       await unlink(tmp).catch(() => undefined);
     }
-    await syncDir(this.dir);
   }
-
-  /** Whatever reached the file is cut off at the next open if torn; nothing more is accepted. */
 
   /** Where the answered bytes end; after a failure, where the file is to be cut before it is read again. */
   get answeredEnd(): number {
@@ -368,6 +400,7 @@ export class NodeAuditStore implements AuditStore {
     return this.failure !== undefined;
   }
 
+  /** Whatever reached the file is cut off at the next open if torn; nothing more is accepted. */
   private fail(e: unknown, waiters: readonly Waiter[]): void {
     this.failure ??= new AuditStoreError(`audit file write failed in \`${this.dir}\`: ${String(e)}`);
     for (const w of waiters) w.reject(this.failure);
@@ -418,7 +451,13 @@ export class NodeAuditStore implements AuditStore {
     clearInterval(this.linkCheck);
     while (this.flushQueued || this.syncing) await new Promise((r) => setImmediate(r));
     await this.restoring;
+    // A removal in the last half second (`rm log.jsonl` then a restart) is looked for once more.
+    if (this.linkCheck !== undefined) await this.checkLink();
+    const lost = this.restoreError;
     await this.fh.close();
+    if (lost !== undefined) {
+      throw new AuditStoreError(`the audit log \`${join(this.dir, LOG_FILE)}\` was removed and could not be written back (${String(lost)}): the decisions it held are lost with it`);
+    }
   }
 }
 
@@ -490,7 +529,9 @@ export class NodeAuditStoreFactory implements AuditStoreFactory {
 
   async open(tenant: string): Promise<NodeAuditStore> {
     const previous = this.opened.get(tenant);
-    const cutTo = previous?.failed ? previous.answeredEnd : undefined;
+    // Only the failed store's own file: not one that took its name meanwhile (an editor's or a
+    // backup tool's rename, a copy written back).
+    const cutTo = previous?.failed && previous.identity !== undefined ? { bytes: previous.answeredEnd, ...previous.identity } : undefined;
     const store = await NodeAuditStore.open(join(this.dataDir, AUDIT_DIR, tenantDirName(tenant)), cutTo === undefined ? this.opts : { ...this.opts, cutTo });
     this.opened.set(tenant, store);
     return store;

@@ -223,6 +223,43 @@ describe('NodeAuditStore', () => {
     }
   });
 
+  it('writes a removed log back also when its directory went too, when removed again, or just before close', async () => {
+    const lines = ['{"n":1}', '{"n":2}'];
+    const cases: Array<[string, (file: string) => Promise<void>]> = [
+      ['directory removed', (f) => rm(join(f, '..'), { recursive: true })],
+      ['removed twice', async (f) => { await rm(f); await new Promise((r) => setTimeout(r, 1200)); await rm(f); }],
+      ['removed right before close', (f) => rm(f)],
+    ];
+    for (const [what, away] of cases) {
+      const base = await mkdtemp(join(dir, 'again-'));
+      const factory = new NodeAuditStoreFactory(base, { fsync: 'always' });
+      const s = await factory.open('t');
+      await s.append(lines);
+      const file = join(base, 'audit', 't', 'log.jsonl');
+      await away(file);
+      if (what !== 'removed right before close') await new Promise((r) => setTimeout(r, 1200));
+      await s.close();
+      expect(readFileSync(file, 'utf8'), what).toBe('{"n":1}\n{"n":2}\n');
+    }
+  });
+
+  it('after a failure, cuts only its own file: one that took the name meanwhile is left whole', async () => {
+    const factory = new NodeAuditStoreFactory(dir, { fsync: 'always' });
+    const first = await factory.open('t');
+    await first.append(['{"n":1}']);
+    const fh = (first as unknown as { fh: { datasync: () => Promise<void> } }).fh;
+    fh.datasync = () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    await expect(first.append(['{"n":2}'])).rejects.toThrow(/EIO/);
+    const file = join(dir, 'audit', 't', 'log.jsonl');
+    // An editor's save: a new file renamed over the log (no checkpoint covers it: read as it is).
+    await writeFile(`${file}.new`, '{"n":1}\n{"n":7}\n{"n":8}\n');
+    await rename(`${file}.new`, file);
+    await first.close();
+    const again = await factory.open('t');
+    expect(await all(again.load())).toEqual(['{"n":1}', '{"n":7}', '{"n":8}']);
+    await again.close();
+  });
+
   it('fsync=always: an append resolves only after a sync that started once its bytes were in the file; one sync per group', async () => {
     const s = await NodeAuditStore.open(dir);
     const file = join(dir, 'log.jsonl');

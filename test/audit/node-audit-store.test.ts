@@ -20,6 +20,11 @@ const entry = (i: number): Json => ({ decision_id: `dec-${i}`, tenant: 't', text
 /** A checkpoint of `n` entries, as a store keeps it (the signature is not the store's to check). */
 const cp = (n: number): Checkpoint => ({ tenant: 't', tree_size: n, root_hash: 'ab'.repeat(32), timestamp: '2026-11-26T00:00:00.000Z', alg: 'HS256', kid: 'k', signature: 'sig' });
 const all = async (it: AsyncIterable<string>) => { const out: string[] = []; for await (const x of it) out.push(x); return out; };
+/** Every fdatasync of `store` fails from now on, as on a device that fails its writes. */
+const failSyncs = (store: NodeAuditStore): void => {
+  const fh = (store as unknown as { fh: { datasync: () => Promise<void> } }).fh;
+  fh.datasync = () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+};
 
 describe('NodeAuditStore', () => {
   it('keeps lines across reopen; the file is the export', async () => {
@@ -189,8 +194,7 @@ describe('NodeAuditStore', () => {
     const factory = new NodeAuditStoreFactory(dir, { fsync: 'always' });
     const first = await factory.open('t');
     await first.append(['{"n":1}']);
-    const fh = (first as unknown as { fh: { datasync: () => Promise<void> } }).fh;
-    fh.datasync = () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    failSyncs(first);
     await expect(first.append(['{"n":2}', '{"n":3}'])).rejects.toThrow(/EIO/);
     await first.close();
     const file = join(dir, 'audit', 't', 'log.jsonl');
@@ -247,8 +251,7 @@ describe('NodeAuditStore', () => {
     const factory = new NodeAuditStoreFactory(dir, { fsync: 'always' });
     const first = await factory.open('t');
     await first.append(['{"n":1}']);
-    const fh = (first as unknown as { fh: { datasync: () => Promise<void> } }).fh;
-    fh.datasync = () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    failSyncs(first);
     await expect(first.append(['{"n":2}'])).rejects.toThrow(/EIO/);
     const file = join(dir, 'audit', 't', 'log.jsonl');
     // An editor's save: a new file renamed over the log (no checkpoint covers it: read as it is).

@@ -114,6 +114,8 @@ export class NodeAuditStore implements AuditStore {
   /** The copy written back at the log's path (checkLink then watches it), and why the last try failed. */
   private restoredAs: Stats | undefined;
   private restoredBeside = false;
+  /** close() was called while a write-back kept failing: closed once it succeeds. */
+  private closeOnceRestored = false;
   private restoreError: unknown;
   /** The log file's identity when opened: only that file is cut after a failure (cutTo). */
   identity: { dev: number; ino: number } | undefined;
@@ -346,6 +348,10 @@ export class NodeAuditStore implements AuditStore {
         if (copy === undefined) this.restoredBeside = true; // a file took the name: the copy stands beside it
         this.restoredAs = copy;
         this.restoreError = undefined;
+        if (this.closeOnceRestored) {
+          clearInterval(this.linkCheck);
+          void this.fh.close().catch(() => undefined);
+        }
       },
       (err: unknown) => { this.restoreError = err; },
     ).finally(() => { this.restoring = undefined; });
@@ -368,10 +374,18 @@ export class NodeAuditStore implements AuditStore {
         for (let pos = 0; pos < this.goodEnd;) {
           const { bytesRead } = await this.fh.read(buf, 0, Math.min(CHUNK, this.goodEnd - pos), pos);
           if (bytesRead === 0) throw new AuditStoreError(`the removed audit log \`${path}\` reads short (${pos} of ${this.goodEnd} bytes)`);
-          await out.write(buf, 0, bytesRead);
+          // A nearly full disk takes part of a write without an error: the rest is written (or
+          // the next write fails), never a short copy taken for the whole (a review).
+          for (let off = 0; off < bytesRead;) {
+            const { bytesWritten } = await out.write(buf, off, bytesRead - off, pos + off);
+            if (bytesWritten === 0) throw new AuditStoreError(`no room to write the removed audit log \`${path}\` back`);
+            off += bytesWritten;
+          }
           pos += bytesRead;
         }
         await out.datasync();
+        const size = (await out.stat()).size;
+        if (size !== this.goodEnd) throw new AuditStoreError(`the copy of the removed audit log \`${path}\` has ${size} of ${this.goodEnd} bytes`);
       } finally {
         await out.close();
       }
@@ -454,10 +468,17 @@ export class NodeAuditStore implements AuditStore {
     // A removal in the last half second (`rm log.jsonl` then a restart) is looked for once more.
     if (this.linkCheck !== undefined) await this.checkLink();
     const lost = this.restoreError;
-    await this.fh.close();
-    if (lost !== undefined) {
-      throw new AuditStoreError(`the audit log \`${join(this.dir, LOG_FILE)}\` was removed and could not be written back (${String(lost)}): the decisions it held are lost with it`);
-    }
+    if (lost === undefined) return this.fh.close();
+    // The open file holds the only copy (a removed file's space is not freed while it is
+    // open, so a full disk may take this): kept open and tried again until written back.
+    this.closeOnceRestored = true;
+    this.watchLink();
+    throw new AuditStoreError(`the audit log \`${join(this.dir, LOG_FILE)}\` was removed and cannot be written back yet (${String(lost)}); its open file is kept and the write-back tried again twice a second`);
+  }
+
+  /** Whether answered bytes live only in this store's open file (a removed log not written back yet). */
+  get unsaved(): boolean {
+    return this.restoreError !== undefined;
   }
 }
 
@@ -529,6 +550,8 @@ export class NodeAuditStoreFactory implements AuditStoreFactory {
 
   async open(tenant: string): Promise<NodeAuditStore> {
     const previous = this.opened.get(tenant);
+    // A new file at the path now would take the name the write-back needs.
+    if (previous?.unsaved) throw new AuditStoreError(`the audit log of tenant \`${tenant}\` was removed and is still being written back from the open file; not opened meanwhile`);
     // Only the failed store's own file: not one that took its name meanwhile (an editor's or a
     // backup tool's rename, a copy written back).
     const cutTo = previous?.failed && previous.identity !== undefined ? { bytes: previous.answeredEnd, ...previous.identity } : undefined;

@@ -211,9 +211,12 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       await closed;
       await readiness.settled();
       const uncheckpointed = await keepCheckpoints(audit, cfg.logger);
-      await audit.close(); // flush
+      // A log that could not be flushed (a removed one not written back) is said after the rest
+      // is closed: the nonces and the data dir's lock are released either way.
+      const notClosed = await audit.close().then(() => undefined, (err: unknown) => err); // flush
       await nonceStore.close();
       await lock.release();
+      if (notClosed !== undefined) throw notClosed;
       return { uncheckpointed };
     })());
 

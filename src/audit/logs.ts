@@ -98,5 +98,7 @@ export class AuditLogs {
     const logs = await Promise.allSettled([...this.entries.values()].map((e) => e.log));
     this.entries.clear();
     await Promise.all(logs.map((l) => (l.status === 'fulfilled' ? l.value.close() : undefined)));
+    // A store closed by a reopen whose close failed is not among these logs any more.
+    await this.factory.close?.();
   }
 }

@@ -27,6 +27,11 @@ export interface AuditStore {
 export interface AuditStoreFactory {
   open(tenant: string): Promise<AuditStore>;
   tenants(): Promise<string[]>;
+  /**
+   * At shutdown, once every log is closed: rejects if a store the logs let go of still holds
+   * answered entries nowhere else (the file store: a removed log not written back yet).
+   */
+  close?(): Promise<void>;
 }
 
 /** The store failed (disk full, I/O error, torn file in the middle): answer 503, fail closed. */

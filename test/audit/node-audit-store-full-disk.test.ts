@@ -44,6 +44,8 @@ it('never takes a short copy for the whole; while it cannot write back, keeps th
   await expect(s.close()).rejects.toThrow(/cannot be written back yet/);
   await expect(factory.open('t')).rejects.toThrow(/still being written back/);
   expect(existsSync(file)).toBe(false);
+  // A shutdown now says so (a review: it said every decision was in its log, exit 0).
+  await expect(factory.close()).rejects.toThrow(/removed audit log of `t` could not be written back/);
   room = 3; // a little room each write: written whole, in pieces
   await settle();
   expect(readFileSync(file, 'utf8')).toBe('{"n":1}\n{"n":2}\n');

@@ -140,12 +140,7 @@ export class NodeAuditStore implements AuditStore {
         await fh.datasync();
       }
       await store.recover();
-    } catch (e) {
-      await fh.close();
-      throw e;
-    }
-    store.goodEnd = store.end;
-    try {
+      store.goodEnd = store.end;
       await syncDir(dir);
     } catch (e) {
       await fh.close();
@@ -364,7 +359,7 @@ export class NodeAuditStore implements AuditStore {
    * resolves to the copy's stats when it is at `path`.
    */
   private async restore(path: string): Promise<Stats | undefined> {
-    while (this.flushQueued || this.syncing) await new Promise((r) => setImmediate(r));
+    await this.idle();
     await mkdir(this.dir, { recursive: true }); // the tenant's directory may be gone too
     const tmp = temporaryNameFor(path);
     try {
@@ -402,6 +397,11 @@ export class NodeAuditStore implements AuditStore {
     } finally {
       await unlink(tmp).catch(() => undefined);
     }
+  }
+
+  /** Once no write or sync is queued or in flight. */
+  private async idle(): Promise<void> {
+    while (this.flushQueued || this.syncing) await new Promise((r) => setImmediate(r));
   }
 
   /** Where the answered bytes end; after a failure, where the file is to be cut before it is read again. */
@@ -463,7 +463,7 @@ export class NodeAuditStore implements AuditStore {
 
   async close(): Promise<void> {
     clearInterval(this.linkCheck);
-    while (this.flushQueued || this.syncing) await new Promise((r) => setImmediate(r));
+    await this.idle();
     await this.restoring;
     // A removal in the last half second (`rm log.jsonl` then a restart) is looked for once more.
     if (this.linkCheck !== undefined) await this.checkLink();

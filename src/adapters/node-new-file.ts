@@ -35,6 +35,16 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * `err` with `file` named in its message: Node's read and write errors name none (`ENOSPC: no
+ * space left on device, write`, `EISDIR: illegal operation on a directory, read`).
+ */
+export function namingFile(err: unknown, file: string, doing: 'reading' | 'writing'): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.message === 'string' && !e.message.includes(file)) e.message = `${e.message} (${doing} \`${file}\`)`;
+  return e;
+}
+
 /** Writes `text` to `path` (created or truncated, mode `mode`) and syncs it before resolving. */
 export async function writeSynced(path: string, text: string, mode: number): Promise<void> {
   const fh = await open(path, 'w', mode);
@@ -42,10 +52,7 @@ export async function writeSynced(path: string, text: string, mode: number): Pro
     await fh.writeFile(text);
     await fh.sync();
   } catch (err) {
-    // Node's write errors name no file (`ENOSPC: no space left on device, write`): this one does.
-    const e = err as NodeJS.ErrnoException;
-    if (typeof e.message === 'string' && !e.message.includes(path)) e.message = `${e.message} (writing \`${path}\`)`;
-    throw e;
+    throw namingFile(err, path, 'writing');
   } finally {
     await fh.close();
   }

@@ -91,8 +91,9 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
   /**
    * A reload refused because a file rule's id is a tenant's API rule is tried again once the
    * rules serving change by the API (other refusals wait for the next edit of the files): the
-   * way out the diagnostic gives is deleting that API rule. Until 11-27 nothing re-read the files then, and the new global rules
-   * stayed unloaded until some unrelated edit (a review: a new deny rule protected no tenant).
+   * way out the diagnostic gives is deleting that API rule. Until 11-27 nothing re-read the
+   * files then, and the new global rules stayed unloaded until some unrelated edit (a review:
+   * a new deny rule protected no tenant).
    */
   let retry: ReturnType<typeof setInterval> | undefined;
   /** Whether the last refusal was a file rule's id held by an API rule (the API can undo only that). */

@@ -10,10 +10,10 @@ import { readIfPresent, temporaryNameFor, writeSynced } from './node-new-file.js
 
 const FORMATS: RuleFormat[] = ['json', 'yaml', 'mdc'];
 
-/** @example const store = nodeRuleStore('./data'); await store.list() */
 /** `<data>/api-rules/`: the API rules kept for the next start. */
 export const API_RULES_DIR = 'api-rules';
 
+/** @example const store = nodeRuleStore('./data'); await store.list() */
 export function nodeRuleStore(dataDir: string): RuleStore {
   const root = join(dataDir, API_RULES_DIR);
   const dirOf = (tenant: string) => join(root, tenantDirName(tenant));

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hasAuditEntries } from './node-audit-store.js';
-import { keptOrCreated } from './node-new-file.js';
+import { keptOrCreated, namingFile } from './node-new-file.js';
 
 export const SECRET_FILE = 'secret.key';
 
@@ -31,9 +31,7 @@ export async function loadOrCreateSecret(fromEnv: string | undefined, dataDir: s
     const { text, created } = await keptOrCreated(file, 'secret', 0o600, async () => randomBytes(32).toString('base64url') + '\n', refuseEmpty);
     return { secret: text.trim(), source: created ? 'generated' : 'data-dir' };
   } catch (err) {
-    // Node's read errors name no file (`EISDIR: illegal operation on a directory, read`).
-    const e = err as NodeJS.ErrnoException;
-    if (typeof e.code === 'string' && typeof e.message === 'string' && !e.message.includes(file)) e.message = `${e.message} (reading \`${file}\`)`;
-    throw e;
+    // A Node error, not one of keptOrCreated's own (which name the file): the file is named.
+    throw typeof (err as NodeJS.ErrnoException).code === 'string' ? namingFile(err, file, 'reading') : err;
   }
 }

@@ -7,14 +7,14 @@ import { explainClause, type ShownValues } from '../ir/evaluate.js';
 import { hashCanonicalText } from '../receipt/decision-hash.js';
 import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
 import { hasErrors, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
-import { MemoryRateLimiter, type Limits, type RateLimiter } from '../state/rate-limiter.js';
+import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
 import { decide, internalFailure, overBudget, type Verdict } from './decision.js';
 import { EXPLAIN_GLOB_BUDGET, GlobWork, OverBudgetError } from '../ir/glob-work.js';
 import { newDecisionId } from './decision-id.js';
 import { IsoTimeCache } from '../receipt/iso-time.js';
 import type { ClauseOutcome } from './outcome.js';
 import { buildPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
-import { applyRateLimits, limitsOf, type RateLimitClause } from './rate-limit.js';
+import { applyRateLimits, type RateLimitClause } from './rate-limit.js';
 import { checkTenant, requestLimits, validateRequest, type RequestLimits } from './request.js';
 import { loadVm, type Vm } from './wasm.js';
 import { CompileError } from '../compile/errors.js';
@@ -140,14 +140,9 @@ export class Engine {
   constructor(private readonly opts: EngineOptions, files: FileRules, private readonly vm?: Vm) {
     this.kind = opts.evaluator ?? 'vm';
     this.limiter = opts.rateLimiter ?? new MemoryRateLimiter();
-    // The limiter reads each tenant's limits as they are at a sweep (a rule edit never refills a bucket).
-    this.limiter.limitsNow?.((tenant) => {
-      const policy = this.globalPolicy === undefined ? undefined : this.policy(tenant);
-      if (policy === undefined) return new Map();
-      let limits = limitsByPolicy.get(policy);
-      if (limits === undefined) limitsByPolicy.set(policy, (limits = limitsOf(policy.rateLimited)));
-      return limits;
-    });
+    // The limiter reads each tenant's limits as they are at a sweep (a rule edit never refills a
+    // bucket); before the first policy is built there are none.
+    this.limiter.limitsNow?.((tenant) => (this.globalPolicy === undefined ? new Map() : this.policy(tenant).rateLimits));
     this.now = opts.now ?? Date.now;
     this.limits = requestLimits(opts.limits);
     this.files = files;
@@ -400,9 +395,6 @@ function compileDiagnostic(err: CompileError, file: string): Diagnostic {
 }
 
 /** The rate_limit_check clauses of the applicable rules, or undefined if there are none. */
-/** Each policy's rate limits by bucket suffix, worked out at the first sweep that asks. */
-const limitsByPolicy = new WeakMap<TenantPolicy, ReadonlyMap<string, Limits>>();
-
 function rateLimitClausesOf(policy: TenantPolicy, applicable: readonly string[]): readonly RateLimitClause[] | undefined {
   let found: readonly RateLimitClause[] | undefined;
   let merged: RateLimitClause[] | undefined;

@@ -6,7 +6,8 @@ import { createOracleEvaluator } from '../ir/evaluate.js';
 import type { Rule } from '../ir/types.js';
 import { sha256Hex } from '../receipt/hash.js';
 import type { Evaluator } from './outcome.js';
-import { rateLimitClauses, type RateLimitClause } from './rate-limit.js';
+import { limitsOf, rateLimitClauses, type RateLimitClause } from './rate-limit.js';
+import type { Limits } from '../state/rate-limiter.js';
 import { createBundleEvaluator } from './vm-evaluator.js';
 import type { Vm } from './wasm.js';
 
@@ -20,6 +21,8 @@ export interface TenantPolicy {
   readonly policyVersion: string;
   /** The rate_limit_check clauses of each rule that has any: the host takes those tokens after the VM. */
   readonly rateLimited: ReadonlyMap<string, readonly RateLimitClause[]>;
+  /** The same clauses' limits by bucket suffix: what the rate limiter judges idle buckets by. */
+  readonly rateLimits: ReadonlyMap<string, Limits>;
 }
 
 export interface PolicyBuildOptions {
@@ -41,5 +44,5 @@ export async function buildPolicy(tenant: string, rules: readonly Rule[], opts: 
     const clauses = rateLimitClauses(rule);
     if (clauses.length > 0) rateLimited.set(rule.rule_id, clauses);
   }
-  return { tenant, rules: bundle.rules, rulesById, evaluator, policyVersion, rateLimited };
+  return { tenant, rules: bundle.rules, rulesById, evaluator, policyVersion, rateLimited, rateLimits: limitsOf(rateLimited) };
 }

@@ -764,7 +764,7 @@ function plainTitle(title: string): string {
   return title
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/<\/?[A-Za-z][^>]*>/g, '')
-    .replace(/!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])?/g, '$1')
+    .replace(LINK, '$1')
     .replace(ENTITY, decodeEntity)
     .replace(/\\([!-/:-@[-`{-~])/g, '$1')
     .replace(/\s+/g, ' ')
@@ -773,6 +773,8 @@ function plainTitle(title: string): string {
     .replace(/^[*_`~]+|[*_`~]+$/g, '');
 }
 
+/** Link or image syntax (`[text](url)`, `[text][ref]`, `![alt](src)`), its text in group 1. */
+const LINK = /!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])?/g;
 const ENTITY = /&#(\d{1,7});|&#[xX]([0-9a-fA-F]{1,6});|&(amp|lt|gt|quot|apos|nbsp);/g;
 /** Any entity, named ones MGE does not decode included. */
 const ANY_ENTITY = /&#(\d{1,7});|&#[xX]([0-9a-fA-F]{1,6});|&([A-Za-z][A-Za-z0-9]{1,31});/g;
@@ -787,9 +789,9 @@ function decodeEntity(_: string, dec: string | undefined, hex: string | undefine
 
 /**
  * A word as a reader sees it, to tell a look-alike of `Prohibited` / `Required`: link syntax
- * dropped (inline images whole), entities decoded in one pass (`&amp;shy;` shows as `&shy;`), and what renders as
- * nothing dropped (default-ignorable code points: format characters, the combining grapheme
- * joiner, variation selectors, Hangul fillers). Until 11-27 `**&#80;rohibited:**` under
+ * dropped (inline images whole), entities decoded in one pass (`&amp;shy;` shows as `&shy;`),
+ * and what renders as nothing dropped (default-ignorable code points: format characters, the
+ * combining grapheme joiner, variation selectors, Hangul fillers). Until 11-27 `**&#80;rohibited:**` under
  * `## Required`, or a heading `## Prohi&shy;bited`, passed lint silently while its bullets
  * were enforced inverted or never. Only the start of a long text is read (the first words
  * decide; the link pattern stays linear).
@@ -799,7 +801,7 @@ function seenAs(text: string): string {
     // An inline image shows a picture, not its alt text (`![Required](badge.svg)`); `![x]`
     // alone, a reference one (its definition may be missing) or an escaped `\!` shows text.
     .replace(/(?<!\\)!\[[^\]]*\]\([^)]*\)/g, '')
-    .replace(/!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])?/g, '$1')
+    .replace(LINK, '$1')
     .replace(ANY_ENTITY, decodeEntity)
     .replace(/\p{Default_Ignorable_Code_Point}/gu, '');
 }

@@ -118,28 +118,6 @@ interface Read {
   links: Map<string, string>;
 }
 
-/**
- * The real paths of the directories the reader walks under `dir` (itself, its subdirectories,
- * and the directories its links lead to; dot-directories skipped, as the reader skips them):
- * whatever lies in one of them is read as rules.
- */
-export async function rulesDirRealDirs(dir: string): Promise<string[]> {
-  const seen = new Set<string>();
-  const queue = [dir];
-  for (let d = queue.shift(); d !== undefined; d = queue.shift()) {
-    const real = await realpath(d).catch(() => undefined);
-    if (real === undefined || seen.has(real)) continue;
-    seen.add(real);
-    const entries = await readdir(real, { withFileTypes: true }).catch(() => []);
-    for (const e of entries) {
-      if (e.name.startsWith('.')) continue;
-      const path = join(real, e.name);
-      if (e.isDirectory() || (e.isSymbolicLink() && (await stat(path).then((st) => st.isDirectory(), () => false)))) queue.push(path);
-    }
-  }
-  return [...seen];
-}
-
 /** Reads of a rules directory whose links keep moving before the read is refused. */
 const MAX_READS = 5;
 

@@ -21,7 +21,8 @@ import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
 import { ED25519_FILE, loadOrCreateEd25519Key } from './node-ed25519.js';
-import { readRulesDirWarned, rulesDirProblem, rulesDirRealDirs } from './node-files.js';
+import { readRulesDirWarned, rulesDirProblem } from './node-files.js';
+import { walkTree } from './node-rules-tree.js';
 import { startRulesReloader } from './node-reload.js';
 import { mgePackageVersion } from './node-package-version.js';
 import { API_RULES_DIR, nodeRuleStore } from './node-rule-store.js';
@@ -124,7 +125,7 @@ async function refuseDataInRules(dataDir: string, rulesDir: string): Promise<voi
   // which also finds a link that leads into the kept API rules (`rules/a -> ../data/api-rules`).
   const apiRules = join(data, API_RULES_DIR);
   const intoApiRules = (dir: string): boolean => dir === apiRules || dir.startsWith(apiRules + sep);
-  const walked = within(root) ? root : (await rulesDirRealDirs(rulesDir)).find((d) => within(d) || intoApiRules(d));
+  const walked = within(root) ? root : [...walkTree(rulesDir).realDirs].find((d) => within(d) || intoApiRules(d));
   if (walked !== undefined && !within(walked)) {
     throw new SidecarConfigError(`the rules directory \`${rulesDir}\` reaches into the data directory's API rules (through a link, at \`${walked}\`): they would load again as file rules; remove that link`);
   }

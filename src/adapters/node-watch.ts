@@ -11,8 +11,9 @@
 // directory itself included) are watched or dropped, and symbolic links to directories are
 // followed as the rules reader follows them.
 
-import { readdirSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { realpathOrUndefined, walkTree, type Tree } from './node-rules-tree.js';
 
 export interface RulesWatcher {
   close(): void;
@@ -22,72 +23,6 @@ export interface RulesWatcher {
 const ROOT_RETRY_MS = 1000;
 /** How often to look where the links on the way to and in the rules tree resolve to. */
 const LINK_POLL_MS = 1000;
-
-/** What a walk of the rules tree found to watch. */
-interface Tree {
-  /** `dir` and every directory below it, each with its inode (one removed and made again under the same name is another). */
-  dirs: Map<string, number>;
-  /** Each symbolic link in the tree (to a file or a directory), and where it resolves to. */
-  links: Map<string, string>;
-  /** Where the links to files resolve to: those files are edited outside the tree. */
-  linkedFiles: Set<string>;
-  /** Where the rules directory itself resolves to (a deploy may swap a link on its path). */
-  root: string | undefined;
-}
-
-/**
- * Walks the rules tree. Symbolic links to directories are followed, each real directory once;
- * dot-directories are skipped, as the rules reader skips them.
- */
-function walkTree(dir: string): Tree {
-  const tree: Tree = { dirs: new Map(), links: new Map(), linkedFiles: new Set(), root: realpathOrUndefined(dir) };
-  const real = new Set<string>();
-  const queue = [dir];
-  for (let d = queue.shift(); d !== undefined; d = queue.shift()) {
-    try {
-      const st = statSync(d);
-      const r = realpathSync(d);
-      if (!st.isDirectory() || real.has(r)) continue;
-      real.add(r);
-      tree.dirs.set(d, st.ino);
-      for (const e of readdirSync(d, { withFileTypes: true })) {
-        if (e.name.startsWith('.')) continue;
-        const path = join(d, e.name);
-        if (e.isSymbolicLink()) {
-          const target = realpathOrUndefined(path);
-          if (target === undefined) continue; // dangling: the reader reports it
-          tree.links.set(path, target);
-          // A file is watched where it lives; walked again as a directory it would be stat'ed
-          // twice. A throw here would have left the rest of this directory unwalked.
-          if (isFile(target)) {
-            tree.linkedFiles.add(target);
-            continue;
-          }
-        }
-        if (e.isDirectory() || e.isSymbolicLink()) queue.push(path);
-      }
-    } catch {
-      continue; // removed meanwhile, or a dangling link: the reader reports what matters
-    }
-  }
-  return tree;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function realpathOrUndefined(path: string): string | undefined {
-  try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
 /** @example const w = watchRules('./rules', () => reload(), { debounceMs: 150 }) */
 export function watchRules(dir: string, onChange: () => void, opts: { debounceMs?: number } = {}): RulesWatcher {

@@ -12,12 +12,23 @@ import { NodeAuditStoreFactory, type FsyncPolicy } from './node-audit-store.js';
 import { nodeCryptoBackend } from './node-crypto.js';
 import { dataDirVerificationKeys } from './node-data-dir-keys.js';
 
+export interface NodeAuditOptions {
+  fsync?: FsyncPolicy;
+  reopenAfterMs?: number;
+  logger?: Logger;
+  /**
+   * Whether the data dir's key files (`secret.key`, `ed25519.jwk`) also verify the log: only
+   * when the key the server signs with was itself read from the data dir (see below).
+   */
+  dataDirKeys?: boolean;
+}
+
 /**
  * `fsync: 'always'` (default): an answered decision survives a power cut; `'never'`: it
  * survives a process crash only (see node-audit-store.ts for group commit).
  * @example const audit = await openNodeAudit('./data', signer)
  */
-export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsync?: FsyncPolicy; reopenAfterMs?: number; logger?: Logger } = {}): Promise<AuditPort> {
+export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeAuditOptions = {}): Promise<AuditPort> {
   const { logger } = opts;
   const factory = new NodeAuditStoreFactory(dataDir, {
     fsync: opts.fsync ?? 'always',
@@ -26,9 +37,14 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: { fsy
   });
   // The log was signed by whichever key signed when each entry was made: after a switch of
   // algorithm (HS256 to Ed25519 and back) that is also the data dir's other key, which the
-  // signer does not hold when it signs with neither (receipts it verifies stay its own).
-  const keys = new KeyRing([...signer.keys.values(), ...(await dataDirVerificationKeys(dataDir, (err) =>
-    logger?.warn('a key file in the data directory cannot be read; audit entries it signed cannot be checked at start', { error: err.message })))]);
+  // signer does not hold when it signs with neither (receipts it verifies stay its own). That
+  // key is trusted only when the signing key lives in the data dir too: with MGE_SECRET_KEY
+  // kept elsewhere, a key file dropped into the data dir made a forged entry pass and the real
+  // key sign a checkpoint over it (a review, 11-27). Whoever can write a data dir that holds
+  // the signing key can sign with it anyway.
+  const fromDataDir = opts.dataDirKeys === true ? await dataDirVerificationKeys(dataDir, (err) =>
+    logger?.warn('a key file in the data directory cannot be read; audit entries it signed cannot be checked at start', { error: err.message })) : [];
+  const keys = new KeyRing([...signer.keys.values(), ...fromDataDir]);
   const logs = new AuditLogs(factory, {
     backend: nodeCryptoBackend, ...(opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),
     // Entries past the latest checkpoint are checked as `mge audit verify` checks them, with

@@ -46,8 +46,12 @@ export interface SidecarConfig {
   /** Receipt signatures: HS256 (default, one trust domain) or Ed25519 (key kept in the data dir, JWKS at /api/v1/keys). */
   receiptAlg?: 'HS256' | 'Ed25519';
   logger: Logger;
-  /** Opens the audit log; the file store in the data dir by default. */
-  openAudit: (dataDir: string, signer: Signer) => Promise<AuditPort>;
+  /**
+   * Opens the audit log; the file store in the data dir by default. `keysInDataDir`: the
+   * signing key was read from the data dir (no MGE_SECRET_KEY), so its other key file may be
+   * trusted to verify the log too (openNodeAudit's `dataDirKeys`).
+   */
+  openAudit: (dataDir: string, signer: Signer, opts: { keysInDataDir: boolean }) => Promise<AuditPort>;
   watch?: boolean;
   /** Concurrent checks before the server answers 429 (default 4096). */
   maxInflight?: number;
@@ -168,7 +172,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const ruleStore = nodeRuleStore(cfg.dataDir);
   await replayApiRules(engine, ruleStore, cfg.logger);
   const nonceStore = await NodeNonceStore.open(cfg.dataDir); // used nonces outlive a restart
-  const audit = await cfg.openAudit(cfg.dataDir, signer).catch(async (err: unknown) => {
+  const audit = await cfg.openAudit(cfg.dataDir, signer, { keysInDataDir: hs?.source !== 'env' }).catch(async (err: unknown) => {
     await nonceStore.close();
     throw err;
   });

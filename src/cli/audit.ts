@@ -3,8 +3,8 @@
 // checkpoint anchors the log; 1 when something does not, with one line per problem; 2 on usage
 // errors.
 //
-// Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS, the data dir's `secret.key` and
-// `ed25519.jwk`, and `--jwks FILE`.
+// Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS and `--jwks FILE`; the data dir's
+// `secret.key` and `ed25519.jwk` only when neither MGE_SECRET_KEY nor `--jwks` pins the keys.
 
 import { existsSync, statSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
@@ -38,16 +38,26 @@ signature, and that a checkpoint anchors the log (SPEC §6).
   --jwks FILE         Ed25519 public keys (GET /api/v1/keys)
   --tenant T          with --data: only tenant T's log
   --unanchored        accept a log no checkpoint covers, each entry checked alone
-HS256 keys come from MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS and the data dir's secret.key.
+Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS and --jwks; with neither MGE_SECRET_KEY nor
+--jwks, the data dir's own secret.key and ed25519.jwk (then the log is checked only against
+the keys kept beside it, which whoever can write it can replace).
 Exit: 0 everything verifies, 1 a problem (each named on stderr), 2 usage error.`;
 
-async function keyRing(dataDir: string | undefined, jwksFile: string | undefined): Promise<KeyRing> {
+/**
+ * The keys to verify with, and whether they were read from the data dir itself. Keys given by
+ * the caller (MGE_SECRET_KEY, `--jwks`) pin them: the data dir's key files are then not read,
+ * since a key file dropped there verified a forged entry, and a pinned JWKS checked nothing
+ * against a data dir swapped whole with its own key (a review, 11-27).
+ */
+async function keyRing(dataDir: string | undefined, jwksFile: string | undefined): Promise<{ ring: KeyRing; fromDataDir: boolean }> {
   const ring = new KeyRing();
   const secret = process.env.MGE_SECRET_KEY;
+  const pinned = (secret !== undefined && secret !== '') || jwksFile !== undefined;
   if (secret !== undefined && secret !== '') ring.add((await importHs256Secret(secret)).verification);
   // Those of before a rotation, as `mge serve` takes them.
   for (const k of await hs256VerificationKeys(process.env.MGE_PREVIOUS_SECRET_KEYS)) ring.add(k);
-  if (dataDir !== undefined) for (const k of await dataDirVerificationKeys(dataDir)) ring.add(k);
+  const fromDataDir = dataDir !== undefined && !pinned ? await dataDirVerificationKeys(dataDir) : [];
+  for (const k of fromDataDir) ring.add(k);
   if (jwksFile !== undefined) {
     let jwks: { keys?: JsonWebKey[] };
     try {
@@ -59,15 +69,10 @@ async function keyRing(dataDir: string | undefined, jwksFile: string | undefined
     }
     for (const k of jwks.keys ?? []) {
       const key = await importJwksKey(k);
-      // Two different keys under one kid: say so, rather than let one silently replace the other.
-      const known = ring.get(key.kid);
-      if (known !== undefined && known.publicJwk?.x !== key.publicJwk?.x) {
-        throw new KeyError(`\`${jwksFile}\` holds a key with kid \`${key.kid}\` that differs from the data directory's key of that kid`);
-      }
       ring.add(key);
     }
   }
-  return ring;
+  return { ring, fromDataDir: fromDataDir.length > 0 };
 }
 
 /**
@@ -226,7 +231,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const savedCps = savedText === undefined ? [] : parseCheckpoints(savedText);
   if (saved !== undefined && savedCps.length === 0) throw new UsageError(`checkpoint file \`${saved}\` holds no checkpoint`);
   if (dataDir !== undefined && !isDirectory(dataDir)) throw new UsageError(`data directory \`${dataDir}\` does not exist or is not a directory`);
-  const keys = await keyRing(dataDir, stringFlag(args, 'jwks'));
+  const { ring: keys, fromDataDir } = await keyRing(dataDir, stringFlag(args, 'jwks'));
   // Said before "no keys": a wrong --data (its `audit/` folder, say) has none either, and that
   // message sent a review looking for a secret instead of the right directory.
   if (dataDir !== undefined && !isDirectory(join(dataDir, AUDIT_DIR))) {
@@ -243,6 +248,9 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
     const tenant = stringFlag(args, 'tenant') ?? tenantOf(savedCps);
     const r = await verifyFile(exportFile, { tenant, checkpoints: savedCps, keys, backend });
     return report(io, `export \`${exportFile}\``, r, unanchored) ? 0 : 1;
+  }
+  if (fromDataDir) {
+    io.err(`note: signatures checked with the keys kept in \`${dataDir}\` itself (no MGE_SECRET_KEY or --jwks given): this shows the log agrees with them, not that they are yours\n`);
   }
   const factory = new NodeAuditStoreFactory(dataDir!);
   const only = stringFlag(args, 'tenant');

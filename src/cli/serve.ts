@@ -122,7 +122,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       port: port(stringFlag(args, 'port') ?? envSetting(env.MGE_PORT) ?? '8080'),
       secret: env.MGE_SECRET_KEY, previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, apiKeys: env.MGE_API_KEYS,
       receiptAlg: alg,
-      logger, openAudit: (dir, signer) => openNodeAudit(dir, signer, { fsync, logger }),
+      logger, openAudit: (dir, signer, { keysInDataDir }) => openNodeAudit(dir, signer, { fsync, logger, dataDirKeys: keysInDataDir }),
     });
     // Listen for the stop signal before saying we listen: a supervisor may send SIGTERM as soon
     // as it reads that line, and without a listener Node would die at once, with no drain.

@@ -57,8 +57,8 @@ async function tampered(name: string, edit: (lines: string[]) => Promise<string[
 }
 
 /** What opening the log says: its size, or why it refused. */
-async function opening(dir: string, withSigner: Signer = signer): Promise<string> {
-  const audit = await openNodeAudit(dir, withSigner);
+async function opening(dir: string, withSigner: Signer = signer, dataDirKeys = false): Promise<string> {
+  const audit = await openNodeAudit(dir, withSigner, { dataDirKeys });
   try {
     return `size ${await audit.size('acme')}`;
   } catch (err) {
@@ -227,18 +227,35 @@ describe('openNodeAudit: a data dir that switched receipt algorithms', () => {
     const hs = await createSigner({ hs256Secret: (await loadOrCreateSecret(undefined, dir)).secret, backend: nodeCryptoBackend });
     const ed = await createSigner({ alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(dir) }, backend: nodeCryptoBackend });
     const run = async (s: Signer, from: number, clean: boolean) => {
-      const audit = await openNodeAudit(dir, s);
+      const audit = await openNodeAudit(dir, s, { dataDirKeys: true });
       for (let i = from; i < from + 2; i++) await audit.append('acme', [(await s.sign(decision(i))) as unknown as Json]);
       if (clean) await audit.checkpoint('acme');
       await audit.close();
     };
     await run(hs, 1, true);
     await run(ed, 3, true); // its checkpoint is the newest, after one the HS256 key signed
-    expect(await opening(dir, hs)).toBe('size 4');
+    expect(await opening(dir, hs, true)).toBe('size 4');
     await run(hs, 5, false); // a crash: two HS256 entries after the Ed25519 checkpoint
     await run(ed, 7, false); // and two Ed25519 ones after those
-    expect(await opening(dir, hs)).toBe('size 8');
-    expect(await opening(dir, ed)).toBe('size 8');
+    expect(await opening(dir, hs, true)).toBe('size 8');
+    expect(await opening(dir, ed, true)).toBe('size 8');
+  });
+
+  // A review (11-27): with the signing secret kept outside the data dir (MGE_SECRET_KEY), a key
+  // file dropped into the data dir verified a forged approval appended to the log; the server
+  // opened it, proved it and signed a checkpoint over it with the real secret.
+  it.each([
+    ['secret.key', 'HS256'],
+    ['ed25519.jwk', 'Ed25519'],
+  ])('does not trust a %s dropped into a data dir whose signing key is kept elsewhere', async (file, alg) => {
+    const dir = await tampered(`planted-${file}`, async (lines) => {
+      const planted = alg === 'HS256'
+        ? await createSigner({ hs256Secret: (await loadOrCreateSecret(undefined, join(base, `planted-${file}`))).secret, backend: nodeCryptoBackend })
+        : await createSigner({ alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(join(base, `planted-${file}`)) }, backend: nodeCryptoBackend });
+      return [...lines, canonicalize((await planted.sign({ ...decision(7), approved: true })) as unknown as Json)];
+    });
+    expect(await opening(dir, signer, true)).toBe('size 7'); // as a data dir holding its own key would be read
+    expect(await opening(dir)).toMatch(/entry 7 .*signed with key `(hs256-[0-9a-f]{16}|[A-Za-z0-9_-]{43})`, which this server does not hold/);
   });
 
   it('still opens after two rotations of MGE_SECRET_KEY that began on the kept secret.key (a review: refused as a forgery)', async () => {
@@ -264,7 +281,7 @@ describe('openNodeAudit: a data dir that switched receipt algorithms', () => {
     await writeFile(join(dir, 'ed25519.jwk'), '{"kty":"OKP"');
     const warnings: string[] = [];
     const logger = { info: () => undefined, error: () => undefined, warn: (msg: string) => void warnings.push(msg) };
-    const audit = await openNodeAudit(dir, signer, { logger });
+    const audit = await openNodeAudit(dir, signer, { logger, dataDirKeys: true });
     await audit.append('acme', [await signed(decision(1))]);
     expect(await audit.size('acme')).toBe(1);
     await audit.close();

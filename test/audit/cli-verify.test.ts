@@ -1,7 +1,7 @@
 // `mge audit verify` must fail, naming the problem, when one entry of a store or export is
 // changed, removed, reordered or inserted, or the log is truncated below a saved checkpoint.
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,11 +22,13 @@ let exportFile: string;
 let savedCp: string;
 const SECRET = 'cli-verify-secret-with-more-than-32-bytes';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+/** `note`: the line saying the keys came from the data dir itself (not pinned), kept out of `err`. */
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string; note: string }> {
   let out = '';
   let err = '';
   const code = await auditCommand(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
-  return { code, out, err };
+  const note = /^note: signatures checked with the keys kept in `[^`]*` itself[^\n]*\n/.exec(err)?.[0] ?? '';
+  return { code, out, err: err.slice(note.length), note };
 }
 
 function decision(i: number): Decision {
@@ -307,15 +309,43 @@ describe('mge audit verify', () => {
     const notJson = await run('verify', '--export', exportFile, '--jwks', secretFile);
     expect(notJson).toMatchObject({ code: 2, err: expect.stringContaining(`\`${secretFile}\` is not JSON; --jwks takes a JWKS file`) });
     expect(notJson.err).not.toContain('_nxG');
-    const edDir = join(base, 'ed-data');
-    await mkdir(edDir);
-    await writeFile(join(edDir, 'ed25519.jwk'), JSON.stringify(ED_JWK));
-    const other = await createSigner({ ed25519: { privateJwk: { ...(await generateEd25519Jwk()), kid: (ed.jwks().keys[0] as { kid: string }).kid } } });
-    const clash = join(base, 'clash.json');
-    await writeFile(clash, JSON.stringify(other.jwks()));
-    const r = await run('verify', '--data', edDir, '--jwks', clash);
-    expect(r.code).toBe(2);
-    expect(r.err).toContain('that differs from the data directory\'s key of that kid');
+  });
+
+  // A review (11-27): a data dir swapped whole for another, self-consistent one with its own
+  // ed25519.jwk passed `--jwks PINNED`, the data dir's key taken beside the pinned one; and a
+  // secret.key dropped beside a log signed with MGE_SECRET_KEY verified a forged entry.
+  it('reads the data dir\'s key files only when no key is pinned, and says so', async () => {
+    const pinned = await createSigner({ ed25519: { privateJwk: ED_JWK } });
+    const jwks = join(base, 'pinned-jwks.json');
+    await writeFile(jwks, JSON.stringify(pinned.jwks()));
+    const swapped = join(base, 'swapped-data');
+    const forgerJwk = await generateEd25519Jwk();
+    const forger = await createSigner({ ed25519: { privateJwk: forgerJwk }, backend: nodeCryptoBackend });
+    const logs = new AuditLogs(new NodeAuditStoreFactory(swapped), { backend: nodeCryptoBackend });
+    const log = await logs.get('acme');
+    await log.append((await forger.sign(decision(1))) as unknown as Json);
+    await log.checkpoint(forger);
+    await logs.close();
+    await writeFile(join(swapped, 'ed25519.jwk'), JSON.stringify(forgerJwk));
+    const unpinned = await run('verify', '--data', swapped);
+    expect(unpinned).toMatchObject({ code: 0, err: '', note: `note: signatures checked with the keys kept in \`${swapped}\` itself (no MGE_SECRET_KEY or --jwks given): this shows the log agrees with them, not that they are yours\n` });
+    const r = await run('verify', '--data', swapped, '--jwks', jwks);
+    expect(r).toMatchObject({ code: 1, note: '' });
+    expect(r.err).toMatch(/entry 1: receipt key `[A-Za-z0-9_-]{43}` is unknown/);
+    // A secret.key dropped beside a log signed with the secret given in MGE_SECRET_KEY.
+    const planted = await tampered('planted-secret', (l) => l);
+    await writeFile(join(planted, 'secret.key'), 'a-secret-the-attacker-chose-and-wrote-there\n');
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      expect(await run('verify', '--data', planted)).toMatchObject({ code: 0, note: '' });
+      const forged = await (await createSigner({ hs256Secret: 'a-secret-the-attacker-chose-and-wrote-there' })).sign({ ...decision(11), approved: true });
+      await appendFile(join(planted, 'audit', 'acme', 'log.jsonl'), canonicalize(forged as unknown as Json) + '\n');
+      const caught = await run('verify', '--data', planted);
+      expect(caught.code).toBe(1);
+      expect(caught.err).toMatch(/entry 11: receipt key `hs256-[0-9a-f]{16}` is unknown/);
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
   });
 
   it('names a damaged kept checkpoint, ignores a torn last one', async () => {

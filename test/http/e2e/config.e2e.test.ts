@@ -1,6 +1,6 @@
 // `mge serve` refuses to start on a configuration it cannot serve safely, and says why.
 
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -12,6 +12,8 @@ import { ApiKeySpecError } from '../../../src/http/api-keys.js';
 import { jsonLogger, silentLogger } from '../../../src/http/logger.js';
 import { WeakSecretError } from '../../../src/receipt/keys.js';
 import { createSigner } from '../../../src/receipt/sign.js';
+import { canonicalize } from '../../../src/receipt/jcs.js';
+import type { Decision, Json } from '../../../src/ir/types.js';
 import { serveCommand } from '../../../src/cli/serve.js';
 import { spawnServe, writeRules } from './server.js';
 
@@ -20,7 +22,7 @@ function config(over: Partial<SidecarConfig>): SidecarConfig {
   writeRules(join(root, 'rules'));
   return {
     rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), host: '127.0.0.1', port: 0,
-    logger: silentLogger, openAudit: (d, s) => openNodeAudit(d, s), watch: false, ...over,
+    logger: silentLogger, openAudit: (d, s, { keysInDataDir }) => openNodeAudit(d, s, { dataDirKeys: keysInDataDir }), watch: false, ...over,
   };
 }
 
@@ -123,6 +125,35 @@ describe('start-up refusals', () => {
       expect(await verify(listed.url)).toEqual({ valid: true });
     } finally {
       await listed.shutdown();
+    }
+  });
+
+  // A review (11-27): with the secret in MGE_SECRET_KEY, a `secret.key` dropped into the data
+  // dir verified a forged approval appended to the log, which the server then proved and
+  // signed into its next checkpoint with the real secret.
+  it('with MGE_SECRET_KEY, trusts no key file dropped into the data dir to verify its log', async () => {
+    const cfg = config({ secret: 'the-real-secret-kept-outside-the-data-dir-00' });
+    const first = await startSidecar(cfg);
+    try {
+      const check = await fetch(`${first.url}/api/v1/governance/check`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: { type: 'db.write' }, context: { environment: 'production' } }),
+      });
+      expect(check.status).toBe(200);
+    } finally {
+      await first.shutdown(); // keeps a checkpoint over the one decision
+    }
+    const planted = 'a-secret-the-attacker-chose-and-wrote-there';
+    writeFileSync(join(cfg.dataDir, 'secret.key'), planted + '\n', { mode: 0o600 });
+    const log = join(cfg.dataDir, 'audit', 'default', 'log.jsonl');
+    const { receipt: _r, ...real } = JSON.parse(readFileSync(log, 'utf8').trimEnd().split('\n').at(-1)!) as Decision & { receipt: unknown };
+    const forged = await (await createSigner({ hs256Secret: planted })).sign({ ...real, approved: true, violations: [], decision_id: real.decision_id.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')) });
+    appendFileSync(log, canonicalize(forged as unknown as Json) + '\n');
+    const second = await startSidecar(cfg);
+    try {
+      expect((await fetch(`${second.url}/readyz`)).status).toBe(503);
+      expect((await fetch(`${second.url}/api/v1/audit/checkpoint`)).status).toBe(503);
+    } finally {
+      await second.shutdown();
     }
   });
 

@@ -42,7 +42,7 @@ export async function startE2E(opts: {
     rulesDir, dataDir, host: '127.0.0.1', port: 0,
     apiKeys: opts.apiKeys ?? KEY_SPEC,
     logger: jsonLogger((l) => logs.push(l)),
-    openAudit: opts.openAudit ?? ((dir, signer) => openNodeAudit(dir, signer, opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {})),
+    openAudit: opts.openAudit ?? ((dir, signer, { keysInDataDir }) => openNodeAudit(dir, signer, { dataDirKeys: keysInDataDir, ...(opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}) })),
     ...(opts.maxInflight !== undefined ? { maxInflight: opts.maxInflight } : {}),
   });
   return {

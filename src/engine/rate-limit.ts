@@ -75,8 +75,11 @@ export function applyRateLimits(
       if (typeof taken === 'boolean') {
         if (!taken) out.push(denial(c, 'rate_limited'));
       } else {
-        (pending ??= []).push(taken.then(
-          (allowed) => void (allowed || out.push(denial(c, 'rate_limited'))),
+        // Only `true` approves: a store's promise of `1` or `"false"`, or a thenable read as a
+        // promise without waiting for it, approved (a review). An answer that never comes is a
+        // store not reached.
+        (pending ??= []).push(withinDeadline(Promise.resolve(taken)).then(
+          (allowed) => void (allowed !== true && out.push(denial(c, allowed === false ? 'rate_limited' : 'state_unavailable'))),
           () => void out.push(denial(c, 'state_unavailable')),
         ));
       }
@@ -94,6 +97,17 @@ export function limitsOf(rateLimited: ReadonlyMap<string, readonly RateLimitClau
     for (const c of clauses) out.set(c.bucketSuffix, { capacity: c.cond.burst_limit, refillPerSecond: c.cond.requests_per_minute / 60 });
   }
   return out;
+}
+
+/** How long a rate-limit store may take to answer before the check is denied `state_unavailable`. */
+export const STORE_DEADLINE_MS = 1000;
+
+function withinDeadline<T>(answer: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${STORE_DEADLINE_MS} ms`)), STORE_DEADLINE_MS);
+  });
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }
 
 function denial(c: RateLimitClause, code: 'rate_limited' | 'state_unavailable'): ClauseOutcome {

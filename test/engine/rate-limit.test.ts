@@ -2,7 +2,8 @@
 // synchronously, with a promise, by throwing, by rejecting. A store that fails denies with
 // `state_unavailable` (fail closed); the bucket names keep tenants, rules and keys apart.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { STORE_DEADLINE_MS } from '../../src/engine/rate-limit.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { MemoryRateLimiter, type RateLimiter } from '../../src/state/rate-limiter.js';
 
@@ -52,7 +53,9 @@ describe('rate_limit_check through the engine', () => {
   });
 
   it('denies with rate_limited for the condition whose bucket is empty, sync or async', async () => {
-    for (const answer of [(b: string) => !b.includes('"t1"'), (b: string) => Promise.resolve(!b.includes('"t1"'))]) {
+    // The third: a thenable that is not a Promise, answering later (a review, 11-27: it was read as approved).
+    const later = (b: string) => ({ then: (ok: (v: boolean) => void) => void setTimeout(() => ok(!b.includes('"t1"')), 5) }) as unknown as Promise<boolean>;
+    for (const answer of [(b: string) => !b.includes('"t1"'), (b: string) => Promise.resolve(!b.includes('"t1"')), later]) {
       const engine = await createEngine({ rules: RULES, rateLimiter: store(answer) });
       const d = await engine.evaluate(REQUEST);
       expect(d.approved).toBe(false);
@@ -70,6 +73,8 @@ describe('rate_limit_check through the engine', () => {
       },
       () => Promise.reject(new Error('timeout')),
       () => undefined as unknown as boolean,
+      // A review (11-27): a promise of anything but a boolean approved.
+      ...[1, 'false', '0', {}, null].map((v) => () => Promise.resolve(v) as unknown as Promise<boolean>),
     ];
     for (const answer of failing) {
       const engine = await createEngine({ rules: RULES, rateLimiter: store(answer) });
@@ -79,6 +84,20 @@ describe('rate_limit_check through the engine', () => {
         ['conditions[1]', 'state_unavailable', 'rate limit store unavailable: denied (fail closed)'],
         ['conditions[2]', 'state_unavailable', 'rate limit store unavailable: denied (fail closed)'],
       ]);
+    }
+  });
+
+  it('denies with state_unavailable when the store does not answer within STORE_DEADLINE_MS', async () => {
+    vi.useFakeTimers();
+    try {
+      const engine = await createEngine({ rules: RULES, rateLimiter: store(() => new Promise<boolean>(() => undefined)) });
+      const decided = engine.evaluate(REQUEST);
+      await vi.advanceTimersByTimeAsync(STORE_DEADLINE_MS);
+      const d = await decided;
+      expect(d.approved).toBe(false);
+      expect(d.violations.map((v) => v.code)).toEqual(['state_unavailable', 'state_unavailable']);
+    } finally {
+      vi.useRealTimers();
     }
   });
 

@@ -35,6 +35,17 @@ describe('Engine.evaluate: tenant names', () => {
     expect(engine.tenants()).toEqual([]);
   });
 
+  // A review (11-27): a number passed the pattern as its text, found no policy of that name
+  // and was approved by the baseline alone, past the tenant's own deny rule.
+  it('refuses a name that is not a string, also one whose text fits the pattern', async () => {
+    const engine = await createEngine({ rules: [...RULES, { path: 'tenants/123/deny.yaml', text: 'rule_id: t-deny\nprohibited: [{message: m, when: \'action.type == "db.write"\'}]\n' }] });
+    expect((await engine.evaluate({ action: 'db.write' }, { tenant: '123' })).approved).toBe(false);
+    for (const tenant of [123, [123], { toString: () => '123' }]) {
+      await expect(engine.evaluate({ action: 'db.write' }, { tenant: tenant as never }), String(tenant)).rejects.toThrow(/^invalid tenant name: a (number|list|object), not a string$/);
+      await expect(engine.putRule(tenant as never, { format: 'yaml', text: 'rule_id: t\nprohibited: [{when: "true"}]\n' })).rejects.toThrow(RequestError);
+    }
+  });
+
   it('decides for any name that fits the pattern', async () => {
     const engine = await createEngine({ rules: RULES });
     for (const tenant of ['acme', 'a.b-c_1', '0', 'x'.repeat(64)]) {

@@ -80,3 +80,31 @@ describe('startNodeServer: each route\'s body limit', () => {
     }
   });
 });
+
+describe('startNodeServer: close()', () => {
+  // A review (11-27): past the 5 s grace every connection was cut, also one whose check the app
+  // was still signing and logging: the decision was logged and never answered.
+  it('answers a request the app is handling past the grace, and cuts a stalled upload there', async () => {
+    let release: () => void = () => undefined;
+    const slow = await startNodeServer(async (req) => {
+      await req.text();
+      await new Promise<void>((r) => (release = r));
+      return new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } });
+    }, { host: '127.0.0.1', port: 0, graceMs: 50 });
+    const inApp = fetch(`${slow.url}/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    await new Promise((r) => setTimeout(r, 50));
+    const stalled = new Promise<boolean>((resolve) => {
+      const s = connect(slow.port, '127.0.0.1', () => s.write(`${HEAD}Content-Length: 10\r\n\r\n{"a"`));
+      s.on('close', () => resolve(true));
+      s.on('error', () => undefined);
+    });
+    const closed = slow.close();
+    expect(await stalled).toBe(true); // cut at the grace
+    await new Promise((r) => setTimeout(r, 150)); // well past it
+    release();
+    const answer = await inApp;
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ ok: true });
+    await closed;
+  });
+});

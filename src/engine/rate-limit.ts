@@ -23,7 +23,11 @@ export interface RateLimitClause {
   /** `conditions[i]` */
   readonly clause: string;
   readonly cond: RateLimitCondition;
-  /** The bucket name after the tenant: `\0<rule_id>\0<i>\0`, then the key's canonical JSON. */
+  /**
+   * The bucket name after the tenant: `\0<rule_id>\0<n>\0`, then the key's canonical JSON; `n`
+   * counts the rule's rate_limit_check conditions only, so a condition of another type added
+   * before it does not start a new, full bucket (a review, 11-27: it did, by condition index).
+   */
   readonly bucketSuffix: string;
   readonly limitedMessage: string;
   readonly unavailableMessage: string;
@@ -38,7 +42,7 @@ export function rateLimitClauses(rule: Rule): RateLimitClause[] {
       ruleId: rule.rule_id,
       clause: `conditions[${i}]`,
       cond,
-      bucketSuffix: `\u0000${rule.rule_id}\u0000${i}\u0000`,
+      bucketSuffix: `\u0000${rule.rule_id}\u0000${clauses.length}\u0000`,
       limitedMessage: conditionMessage('rate_limited', cond, undefined),
       unavailableMessage: conditionMessage('state_unavailable', cond, undefined),
     });

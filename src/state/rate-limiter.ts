@@ -10,7 +10,7 @@ export interface RateLimiter {
   take(bucket: string, capacity: number, refillPerSecond: number, nowMs: number, rule?: string): boolean | Promise<boolean>;
   /**
    * How to look up the limits each of a tenant's rules has now, by its part of the bucket name
-   * after the tenant (`rule` in take: `\0<rule_id>\0<i>\0`); the engine gives it once, and it
+   * after the tenant (`rule` in take: `\0<rule_id>\0<n>\0`); the engine gives it once, and it
    * reads the rules serving at the time of each call. A store that drops idle buckets must not
    * drop one a changed limit would not call full.
    */
@@ -24,7 +24,7 @@ export interface Limits {
 }
 
 /**
- * The engine names a bucket `<tenant>\0<rule_id>\0<condition index>\0<key as canonical JSON>`
+ * The engine names a bucket `<tenant>\0<rule_id>\0<n>\0<key as canonical JSON>` (n: which of the rule's rate_limit_check conditions)
  * (src/engine/rate-limit.ts); tenant names hold no NUL, so the tenant is the part before the
  * first one. A name without a NUL is the tenant `""`'s.
  */

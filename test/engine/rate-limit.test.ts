@@ -44,12 +44,29 @@ describe('rate_limit_check through the engine', () => {
     const engine = await createEngine({ rules: RULES, rateLimiter: s });
     expect((await engine.evaluate(REQUEST, { tenant: 'acme' })).approved).toBe(true);
     expect((await engine.evaluate(REQUEST, { tenant: 'globex' })).approved).toBe(true);
+    // Named by which rate_limit_check of the rule it is (0, 1), not by its index among all conditions.
     expect(s.buckets).toEqual([
-      'acme\u0000rate\u00001\u0000"agent-7"',
-      'acme\u0000rate\u00002\u0000"t1"',
-      'globex\u0000rate\u00001\u0000"agent-7"',
-      'globex\u0000rate\u00002\u0000"t1"',
+      'acme\u0000rate\u00000\u0000"agent-7"',
+      'acme\u0000rate\u00001\u0000"t1"',
+      'globex\u0000rate\u00000\u0000"agent-7"',
+      'globex\u0000rate\u00001\u0000"t1"',
     ]);
+  });
+
+  // A review (11-27): a condition of another type added before a rate limit named a new bucket,
+  // which started full: three more approvals after the burst was spent.
+  it('keeps a bucket when a rule gains a condition of another type before its rate limit', async () => {
+    const limited = 'rule_id: rl\nconditions:\n  - type: rate_limit_check\n    parameters: { requests_per_minute: 1, burst_limit: 3 }\n';
+    const engine = await createEngine({ rules: [{ path: 'rl.yaml', text: limited }], now: () => 1_000_000 });
+    const approvals = async () => {
+      let n = 0;
+      for (let i = 0; i < 6; i++) if ((await engine.evaluate(REQUEST)).approved) n++;
+      return n;
+    };
+    expect(await approvals()).toBe(3);
+    const widened = limited.replace('conditions:\n', 'conditions:\n  - type: expression\n    parameters: { expr: "true" }\n');
+    await engine.reloadFiles([{ path: 'rl.yaml', text: widened }]);
+    expect(await approvals()).toBe(0);
   });
 
   it('denies with rate_limited for the condition whose bucket is empty, sync or async', async () => {

@@ -16,8 +16,8 @@ const PREFIX = 'dec-';
 /** Engine ids between two samples: a lookup reads at most this many entries (and any others logged among them). */
 export const IDS_PER_SAMPLE = 256;
 
-/** The position of the log entry among [from, to) whose decision id is `id`, if one is. */
-export type FindId = (id: string, from: number, to: number) => Promise<number | undefined>;
+/** The first log entry among [from, to) whose decision id is one of `ids`, and its position, if one is. */
+export type FindIds = (ids: ReadonlySet<string>, from: number, to: number) => Promise<{ id: string; position: number } | undefined>;
 
 export class DecisionIndex {
   /** Every IDS_PER_SAMPLE-th engine id, WORDS words each, and slot for slot its log position. */
@@ -34,7 +34,7 @@ export class DecisionIndex {
   /** The id `key` holds. */
   private parsedId: string | undefined;
 
-  constructor(private readonly findId: FindId) {}
+  constructor(private readonly findIds: FindIds) {}
 
   /** The last engine id recorded in order (the largest), written back from its key. */
   get lastId(): string | undefined {
@@ -62,7 +62,31 @@ export class DecisionIndex {
     if (other !== undefined) return other;
     if (!this.parse(id) || this.aboveLast()) return undefined;
     const [from, to] = this.range();
-    return from < to ? this.findId(id, from, to) : undefined;
+    return from < to ? (await this.findIds(new Set([id]), from, to))?.position : undefined;
+  }
+
+  /**
+   * One of `ids` that is recorded, if any, reading each range of entries back at most once: a
+   * batch whose ids fell below the last one (other checks logged while it was evaluated) read
+   * one range per id, up to 256 entries each, and every append of its tenant waited for that
+   * (a review: a 1 000-check batch beside 50 single checks took 10–25× its CPU).
+   */
+  async firstRecorded(ids: readonly string[]): Promise<string | undefined> {
+    const ranges = new Map<number, { to: number; ids: Set<string> }>();
+    for (const id of ids) {
+      if (this.others.has(id)) return id;
+      if (!this.parse(id) || this.aboveLast()) continue;
+      const [from, to] = this.range();
+      if (from >= to) continue;
+      let range = ranges.get(from); // ranges run from one sample to the next: `from` names one
+      if (range === undefined) ranges.set(from, (range = { to, ids: new Set() }));
+      range.ids.add(id);
+    }
+    for (const [from, range] of ranges) {
+      const found = await this.findIds(range.ids, from, range.to);
+      if (found !== undefined) return found.id;
+    }
+    return undefined;
   }
 
   /**

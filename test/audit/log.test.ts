@@ -169,6 +169,23 @@ describe('AuditLog', () => {
     expect(log.size()).toBe(602);
   });
 
+  it('clears a batch of engine ids below the last one with one read back per range, not per id', async () => {
+    const store = new MemoryAuditStore();
+    let reads = 0;
+    const read = store.read.bind(store);
+    store.read = (from, count) => (reads++, read(from, count));
+    const log = await AuditLog.open('acme', store);
+    let ms = 1_764_000_000_000;
+    const minted = Array.from({ length: 900 }, () => newDecisionId(++ms));
+    const batch = minted.filter((_, i) => i % 3 === 0); // held back while the others were logged
+    await Promise.all(minted.filter((_, i) => i % 3 !== 0).map((id) => log.append({ decision_id: id })));
+    const signed = (id: string) => ({ unsigned: { decision_id: id }, auditLine: canonicalize({ decision_id: id }), leafInput: '\0' + canonicalize({ decision_id: id }) });
+    expect(await log.appendSignedMany(batch.slice(0, 150).map(signed))).toBe(600); // as the batch route appends
+    expect(await log.appendMany(batch.slice(150).map((id) => ({ decision_id: id })))).toBe(750);
+    expect(reads).toBeLessThanOrEqual(6); // 600 logged ids: three ranges between samples, each read once a call
+    await expect(log.appendMany([{ decision_id: newDecisionId(++ms) }, { decision_id: batch[7] }])).rejects.toThrow(`decision \`${batch[7]}\` is already in the log`);
+  });
+
   it('will not open a log that no longer matches its latest checkpoint', async () => {
     const signer = await createSigner({ hs256Secret: SECRET, now: () => T0 });
     const store = new MemoryAuditStore();

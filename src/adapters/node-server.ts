@@ -72,6 +72,36 @@ function routesToVerify(url: string): boolean {
   }
 }
 
+/** Requests the app is handling, by connection, and what waits for them to be answered. */
+class RequestsInApp {
+  private readonly count = new Map<Duplex, number>();
+  private readonly waiting = new Map<Duplex, Array<() => void>>();
+
+  enter(socket: Duplex, res: ServerResponse): void {
+    this.count.set(socket, (this.count.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const n = (this.count.get(socket) ?? 1) - 1;
+      if (n > 0) return void this.count.set(socket, n);
+      this.count.delete(socket);
+      const then = this.waiting.get(socket);
+      this.waiting.delete(socket);
+      for (const f of then ?? []) f();
+    });
+  }
+
+  has(socket: Duplex): boolean {
+    return this.count.has(socket);
+  }
+
+  /** Runs `then` once every request of `socket` in the app is answered (or its connection gone); at once if none is. */
+  whenAnswered(socket: Duplex, then: () => void): void {
+    if (!this.count.has(socket)) return then();
+    const list = this.waiting.get(socket);
+    if (list === undefined) this.waiting.set(socket, [then]);
+    else list.push(then);
+  }
+}
+
 /**
  * @example const running = await startNodeServer(app.fetch, { host: '127.0.0.1', port: 8080 })
  */
@@ -94,16 +124,10 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   // Requests the app is handling, by connection: close() does not cut those at `graceMs`.
   // Cut there, a batch that took longer to sign and log was logged and never answered (a
   // review: 2 000 of 6 000 decisions after a SIGTERM under load).
-  const inApp = new Map<Duplex, number>();
+  const inApp = new RequestsInApp();
   const app = getRequestListener(fetch, { errorHandler });
   const tracked = (req: IncomingMessage, res: ServerResponse): unknown => {
-    const socket = req.socket;
-    inApp.set(socket, (inApp.get(socket) ?? 0) + 1);
-    res.once('close', () => {
-      const n = (inApp.get(socket) ?? 1) - 1;
-      if (n === 0) inApp.delete(socket);
-      else inApp.set(socket, n);
-    });
+    inApp.enter(req.socket, res);
     return app(req, res);
   };
   const listener = withPreReadBody(tracked, bodyLimit);
@@ -147,7 +171,7 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
     socket.once('close', () => sockets.delete(socket));
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    const status = answerClientError(err, socket);
+    const status = answerClientError(err, socket, inApp);
     if (status !== undefined) alone(status);
   });
   return new Promise((resolve, reject) => {
@@ -214,7 +238,7 @@ function answerProblem(res: ServerResponse, p: BadRequest): void {
  * Requests Node's parser refuses (bad framing, oversized headers) get problem+json too, then
  * the socket closes. Returns the status answered, if any.
  */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): number | undefined {
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, inApp: RequestsInApp): number | undefined {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return undefined;
@@ -229,23 +253,21 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): number |
     if (!socket.writable) return void socket.destroy();
     socket.end(`HTTP/1.1 ${p.status} ${p.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   };
-  // Bad bytes after a complete request on the same connection: that request's answer (a
-  // decision already logged) goes out first, then this one if the connection still takes it
-  // (Node may have closed it by then). Written at once, it closed the connection before that
-  // answer (a probe on 11-26). `_httpMessage` is the response Node
-  // has attached to the socket, not in its typings (test/http/e2e/routes.e2e.test.ts).
-  // A response whose own request never arrived whole (a body cut off by the client's FIN, a bad
-  // chunk, a stalled upload) was never started, and never will be: waiting for it held the
-  // socket, and the body read so far, for good (a review on 11-27 stopped a server with 1 000
-  // such requests). That one is answered now.
+  // Bad bytes after complete requests on the same connection: their answers (decisions
+  // already logged) go out first, then this one if the connection still takes it. Written at
+  // once, it closed the connection before them (a probe on 11-26); waiting for the first
+  // pipelined one only, the third and later were logged and never answered (a review, 11-27).
+  // A request whose body never arrived whole (cut off by the client's FIN, a bad chunk, a
+  // stalled upload) is not in the app and never will be: it is not waited for (waiting held
+  // the socket and the body read so far for good: a review on 11-27 stopped a server with
+  // 1 000 such requests).
+  // A whole request whose body's end Node has not delivered yet is not in the app yet either:
+  // the response Node attached to the socket (`_httpMessage`, not in its typings) tells of it.
+  const afterAll = (): void => inApp.whenAnswered(socket, () => {
+    if (!socket.destroyed && socket.writable) answer();
+  });
   const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (pending && !pending.writableFinished && (pending.headersSent || pending.req?.complete)) {
-    pending.once('finish', answer);
-    pending.once('close', () => {
-      if (!socket.destroyed && socket.writable) answer();
-    });
-  } else {
-    answer();
-  }
+  if (pending && !pending.writableFinished && (pending.headersSent || pending.req?.complete)) pending.once('close', afterAll);
+  else afterAll();
   return p.status;
 }

@@ -166,6 +166,15 @@ describe('every error status of SPEC §8, as problem+json', () => {
     // The decision comes first (a 400 may follow; this client also half-closed its side).
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(answer).toContain('"tenant":"acme"');
+    // Pipelined: every decision before the 400 (a review, 11-27: only the first two were
+    // answered, the third and later logged and never delivered).
+    const checks = [1, 2, 3, 4, 5].map((k) => {
+      const b = JSON.stringify({ action: 'db.read', context: { k } });
+      return `POST /api/v1/governance/check HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEYS.acmeChecker}\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n${b}`;
+    });
+    const pipelined = await raw(`${checks.join('')}GARBAGE\r\n\r\n`);
+    // This client half-closed its side too: Node may close the connection before the 400.
+    expect(pipelined.match(/HTTP\/1\.1 \d+/g)?.slice(0, checks.length)).toEqual(checks.map(() => 'HTTP/1.1 200'));
   });
   it('400 problem+json for two Host headers (RFC 9112 §3.2; Node alone would keep the first)', async () => {
     const answer = await raw(`POST /api/v1/governance/check HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: other.example\r\nAuthorization: Bearer ${KEYS.acmeChecker}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`);

@@ -50,13 +50,20 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
     // The logs on disk may not be listable (a failed store): the reload still goes live.
     const logged = await audit.tenants().catch((err: unknown) => (logger.error('rule reload: audit logs not listed', { error: err }), []));
     const tenants = [...new Set([...opts.callerTenants, ...engine.tenants(), ...tenantsAfter, ...logged])].sort();
+    changedTenants = [];
     for (const tenant of tenants) {
       const policy = after(tenant);
       const entries = ruleDiff(before(tenant).rules, policy.rules).map((c) => ruleChangeEntry(c.ruleId, c.op, policy.policyVersion, 'rules-dir', timestamp));
       if (entries.length === 0) continue;
+      changedTenants.push(tenant);
       await audit.append(tenant, entries).catch((err: unknown) => logger.error('rule reload not audited', { tenant, error: err }));
     }
   }
+  /**
+   * The tenants whose rules the last reload changed, for its log line: `policy_version` there
+   * is the global rules' (a review read a tenant-only edit's line as "no change").
+   */
+  let changedTenants: string[] = [];
   // One reload at a time, each reading the directory afresh, so an older read never lands last.
   let chain: Promise<ReloadResult> = Promise.resolve('ok');
 
@@ -69,8 +76,9 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
         metrics.reloads.inc({ source: 'files', result: 'ok' });
         const warnings = engine.loadWarnings.map((d) => formatDiagnostic(underDir(dir, d)));
         // A warning is often a clause that is not enforced (an advisory bullet): said, not only by lint.
-        if (warnings.length > 0) logger.warn('rules reloaded, with warnings (`mge lint` tells more)', { dir, policy_version: engine.policy().policyVersion, previous: before, warnings });
-        else logger.info('rules reloaded', { dir, policy_version: engine.policy().policyVersion, previous: before });
+        const fields = { dir, policy_version: engine.policy().policyVersion, previous: before, tenants_changed: changedTenants };
+        if (warnings.length > 0) logger.warn('rules reloaded, with warnings (`mge lint` tells more)', { ...fields, warnings });
+        else logger.info('rules reloaded', fields);
         // As said at start: a directory emptied by a deploy gone wrong approves everything.
         if (engine.ruleCount() === 0) logger.warn('no rules loaded: every check is approved until rules are added', { dir });
         return 'ok';

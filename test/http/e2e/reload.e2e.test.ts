@@ -49,6 +49,9 @@ describe('hot reload', () => {
     await until('the new policy', async () => (await version()) !== before);
     expect(await approved('deploy.friday')).toBe(false);
     await until('the reload in the log', () => e.logs.some((l) => JSON.parse(l).msg === 'rules reloaded'));
+    // It names the tenants whose rules changed: a global rule reaches every one.
+    const reloaded = JSON.parse(e.logs.find((l) => JSON.parse(l).msg === 'rules reloaded')!) as { tenants_changed: string[] };
+    expect(reloaded.tenants_changed).toEqual(expect.arrayContaining(['acme', 'globex']));
     // Audited in every tenant's log (a global rule reaches them all), before the new rules
     // serve: by the time a check sees them, every entry is there, ahead of that check's.
     for (const [auditor, checker] of [[KEYS.acmeAuditor, KEYS.acmeChecker], [KEYS.globexAdmin, KEYS.globexChecker]]) {

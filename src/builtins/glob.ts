@@ -227,6 +227,11 @@ export interface UnmatchableGlob {
  */
 const EDGE_INVISIBLE = /^[\s\p{Cf}\u115F\u1160\u2800\u3164\uFFA0]+|[\s\p{Cf}\u115F\u1160\u2800\u3164\uFFA0]+$/gu;
 
+/** `pattern` without white space or invisible characters at its ends (EDGE_INVISIBLE). */
+export function withoutEdgeInvisibles(pattern: string): string {
+  return pattern.replace(EDGE_INVISIBLE, '');
+}
+
 /**
  * For load-time checks of rule-written patterns (scope globs, `allowed_paths`, literal
  * `glob()` patterns): a valid pattern that still cannot match. Paths are normalized before
@@ -262,12 +267,12 @@ export function unmatchableGlob(pattern: string, mode: GlobMode): UnmatchableGlo
     if (pattern === '') return { message: 'an empty pattern matches only an empty action type', help: 'write an action type glob such as `db.*` (`*` for every action), or remove it' };
     // `"db.* "` or a zero-width space pasted in: a typo that makes a deny rule apply to nothing
     // (action types hold no such characters at their ends).
-    const bare = pattern.replace(EDGE_INVISIBLE, '');
+    const bare = withoutEdgeInvisibles(pattern);
     if (bare !== pattern) return { message: `\`${pattern}\` begins or ends with white space or an invisible character, which no action type does`, help: `write \`${bare}\`` };
     return undefined;
   }
   if (pattern === '') return { message: 'an empty pattern matches no path', help: 'write a pattern such as `src/**`, or remove it' };
-  if (pattern.replace(EDGE_INVISIBLE, '') === '') return { message: 'a pattern of only white space or invisible characters matches no path anyone means', help: 'write a pattern such as `src/**`, or remove it' };
+  if (withoutEdgeInvisibles(pattern) === '') return { message: 'a pattern of only white space or invisible characters matches no path anyone means', help: 'write a pattern such as `src/**`, or remove it' };
   const normal = normalizePath(masked);
   if (!normal.ok) {
     return {

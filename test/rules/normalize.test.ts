@@ -196,6 +196,17 @@ describe('normalizeRule: diagnostics, whole message, help and place', () => {
 });
 
 describe('normalizeRule: patterns', () => {
+  // A review (11-27): such a deny scope governed nothing and lint was quiet (a path may hold a
+  // space at its ends, so it is said, not refused).
+  it('warns of a path glob with white space or an invisible character at an end, and loads the rule', () => {
+    const r = yaml('rule_id: a\nglobs: [" secrets/**", "keys/**\\u00a0", "ok/**"]\nprohibited: [{when: "true"}]\n');
+    expect(lines(r.diagnostics)).toEqual([
+      '2:9 warning glob-edge-space: ` secrets/**` begins or ends with white space or an invisible character: it matches only paths that do too | write `secrets/**` unless that is meant',
+      '2:24 warning glob-edge-space: `keys/**\u00a0` begins or ends with white space or an invisible character: it matches only paths that do too | write `keys/**` unless that is meant',
+    ]);
+    expect(r.rules).toHaveLength(1);
+  });
+
   it('takes an emoji that ends in its presentation selector (U+FE0F) as a pattern like any other', () => {
     expect(errorsOf('rule_id: a\napplies_to: {actions: ["react.\\u2764\\uFE0F"]}\nprohibited: [{when: "true"}]\n')).toEqual([]);
   });
@@ -228,7 +239,11 @@ describe('normalizeRule: conditions', () => {
     ['rpm of the wrong type', '{type: rate_limit_check, parameters: {requests_per_minute: "10"}}',
       ['3:64 error invalid-parameter: `parameters.requests_per_minute` must be a finite number, got string']],
     ['rpm infinite', '{type: rate_limit_check, parameters: {requests_per_minute: .inf}}',
-      ['3:64 error invalid-parameter: `parameters.requests_per_minute` must be a finite number, got number']],
+      ['3:64 error invalid-parameter: `parameters.requests_per_minute` must be a finite number, got infinity']],
+    ['rpm NaN', '{type: rate_limit_check, parameters: {requests_per_minute: .nan}}',
+      ['3:64 error invalid-parameter: `parameters.requests_per_minute` must be a finite number, got NaN']],
+    ['rpm minus infinity', '{type: rate_limit_check, parameters: {requests_per_minute: -.inf}}',
+      ['3:64 error invalid-parameter: `parameters.requests_per_minute` must be a finite number, got minus infinity']],
     ['bad key expression', '{type: rate_limit_check, parameters: {requests_per_minute: 5, key: "context."}}',
       ['3:81 error expr-syntax: expected a field name after `.`, found end of input']],
     // An empty (null) parameter is ill-typed, not left out: it would switch its check off.

@@ -64,10 +64,6 @@ export function readBullet(bullet: BulletLines, file: string): BulletMeaning {
   return { kind: 'checkable', message, messageSpan: before === '' ? exprSpan : first, expr: code.content, exprSpan, exprAt };
 }
 
-/**
- * The inline code span that ends `s`, CommonMark-style: a run of N backticks closed by a run of
- * exactly N; one leading and one trailing space are stripped when both are there.
- */
 /** `s` without the HTML comments it ends with (and the white space around them), trimmed at its end. */
 export function withoutTrailingHtmlComments(s: string): string {
   let t = s.trimEnd();
@@ -79,28 +75,68 @@ export function withoutTrailingHtmlComments(s: string): string {
   return t;
 }
 
+/**
+ * The inline code span that ends `s`, CommonMark-style: a run of N backticks closed by a run of
+ * exactly N; one leading and one trailing space are stripped when both are there. Read left to
+ * right, as CommonMark reads it: a backslash-escaped backtick outside a span opens none (read
+ * from the end, `Quote it as \`a == 1`` was enforced as a clause whose message ended in a
+ * stray backslash; a review), and a run with no closing run is literal text.
+ */
 export function trailingCodeSpan(s: string): { start: number; contentStart: number; content: string } | undefined {
-  let close = s.length;
-  while (close > 0 && s[close - 1] === '`') close--;
-  const n = s.length - close;
-  if (n === 0) return undefined;
-  // Walk back to the opening run of exactly n backticks.
-  for (let i = close - 1; i >= 0; i--) {
-    if (s[i] !== '`') continue;
-    let j = i;
-    while (j > 0 && s[j - 1] === '`') j--;
-    const run = i - j + 1;
-    if (run === n) {
-      let contentStart = i + 1;
-      let content = s.slice(contentStart, close);
-      if (content.length >= 2 && content.startsWith(' ') && content.endsWith(' ') && content.trim() !== '') {
-        content = content.slice(1, -1);
-        contentStart++;
-      }
-      if (content.trim() === '') return undefined;
-      return { start: j, contentStart, content };
+  // As cmark does: once a search for a closing run has reached the end, where the last run of
+  // each length starts is known, and an opening run after it is text at once (searching again
+  // from each of many unclosed runs would take quadratic time on a crafted line).
+  let searchedToEnd = false;
+  const lastRun = new Map<number, number>();
+  let i = 0;
+  while (i < s.length) {
+    if (s[i] === '\\' && i + 1 < s.length && ASCII_PUNCTUATION.test(s[i + 1])) {
+      i += 2; // an escaped character is text, a backtick too
+      continue;
     }
-    i = j;
+    if (s[i] !== '`') {
+      i++;
+      continue;
+    }
+    const open = runEnd(s, i);
+    const n = open - i;
+    let close = searchedToEnd && (lastRun.get(n) ?? -1) < open ? s.length : open;
+    while (close < s.length) {
+      if (s[close] !== '`') {
+        close++;
+        continue;
+      }
+      const end = runEnd(s, close);
+      lastRun.set(end - close, close);
+      if (end - close === n) break;
+      close = end;
+    }
+    if (close >= s.length) {
+      searchedToEnd = true;
+      i = open; // no closing run: these backticks are text
+      continue;
+    }
+    if (close + n < s.length) {
+      i = close + n;
+      continue;
+    }
+    let contentStart = open;
+    let content = s.slice(open, close);
+    if (content.length >= 2 && content.startsWith(' ') && content.endsWith(' ') && content.trim() !== '') {
+      content = content.slice(1, -1);
+      contentStart++;
+    }
+    return content.trim() === '' ? undefined : { start: i, contentStart, content };
   }
   return undefined;
 }
+
+/** Where the run of backticks starting at `i` ends. */
+function runEnd(s: string, i: number): number {
+  let j = i;
+  while (j < s.length && s[j] === '`') j++;
+  return j;
+}
+
+/** What a backslash escapes in CommonMark (§2.4). */
+const ASCII_PUNCTUATION = /[!-/:-@[-`{-~]/;

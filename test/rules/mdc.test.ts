@@ -560,6 +560,13 @@ describe('trailingCodeSpan', () => {
     ['msg ``', undefined],
     ['msg ` `', undefined],
     ['msg `a``', undefined],
+    // A review (11-27): an escaped backtick opens no span (read from the end, the first of
+    // these was enforced as a clause whose message ended in a stray backslash).
+    ['Quote it as \\`a == 1`', undefined],
+    ['Never write a \\` character `a == 1`', { start: 27, contentStart: 28, content: 'a == 1' }],
+    ['msg `a\\`', { start: 4, contentStart: 5, content: 'a\\' }], // no escapes inside a span
+    ['`x` then `` y ``', { start: 9, contentStart: 12, content: 'y' }],
+    ['a ``` b ` c', undefined],
   ])('%j', (s, expected) => {
     expect(trailingCodeSpan(s)).toEqual(expected);
   });

@@ -47,7 +47,9 @@ function headingSafe(name: string): boolean {
 }
 
 function messageSafe(m: string): boolean {
-  return plainLine(m) && !JOINING_END.test(m);
+  // A backtick in the message pairs with the expression's opening one, as CommonMark reads
+  // left to right (`- A\` \`x\`` holds the span "` `"): such a clause goes in the front matter.
+  return plainLine(m) && !JOINING_END.test(m) && !m.includes('`');
 }
 
 /** An advisory bullet is one that does NOT end in a code span. */

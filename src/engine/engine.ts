@@ -18,6 +18,7 @@ import { applyRateLimits, type RateLimitClause } from './rate-limit.js';
 import { checkTenant, requestLimits, validateRequest, type RequestLimits } from './request.js';
 import { loadVm, type Vm } from './wasm.js';
 import { CompileError } from '../compile/errors.js';
+import { checkedTime, checkEngineOptions } from './engine-options.js';
 
 export type { RuleSource } from '../rules/load.js';
 export { RequestError, TENANT_PATTERN } from './request.js';
@@ -52,6 +53,7 @@ export interface EvaluateOptions {
 export type EngineDecision = Decision & { explanation?: ExplanationEntry[] };
 
 export type RuleFormat = 'json' | 'yaml' | 'mdc';
+const RULE_FORMATS: readonly unknown[] = ['json', 'yaml', 'mdc'] satisfies RuleFormat[];
 
 /** Each tenant's policy (rules and version) at one moment. */
 export type PoliciesAt = (tenant: string) => TenantPolicy;
@@ -108,6 +110,7 @@ function snapshotOf(global: TenantPolicy, policies: ReadonlyMap<string, TenantPo
  * const decision = await engine.evaluate({ action: { type: 'db.write' } });
  */
 export async function createEngine(opts: EngineOptions): Promise<Engine> {
+  checkEngineOptions(opts);
   const loaded = loadRuleSources(opts.rules);
   // The reader's warnings (a README.md read as a rule) go with the errors too, as lint shows them.
   if (hasErrors(loaded.diagnostics)) throw new RuleLoadError([...(opts.sourceWarnings ?? []), ...loaded.diagnostics]);
@@ -179,13 +182,14 @@ export class Engine {
 
   /**
    * Decides one request (SPEC §2 shape; throws RequestError otherwise). Never throws for
-   * an internal failure: that is a denial (fail closed).
+   * an internal failure: that is a denial (fail closed). A `now` option that gives no time is
+   * a TypeError (a decision needs its timestamp), never an approval.
    */
   async evaluate(value: unknown, opts: EvaluateOptions = {}): Promise<EngineDecision> {
     const tenant = opts.tenant ?? DEFAULT_TENANT;
     checkTenant(tenant);
     const { request, actionText } = validateRequest(value, this.limits);
-    const nowMs = this.now();
+    const nowMs = checkedTime(this.now());
     const timestamp = this.timestamps.format(nowMs);
     const policy = this.policy(tenant);
     const env = { tenant, time: timestamp };
@@ -243,6 +247,8 @@ export class Engine {
   putRule(tenant: string, source: { text: string; format: RuleFormat }, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
     return this.serialize(async () => {
       checkTenant(tenant); // the name becomes a directory name in rule stores
+      // Anything else reached the reader table as "reader is not a function", reported as a bug in MGE (a review).
+      if (!RULE_FORMATS.includes(source.format)) throw new TypeError(`a rule's format is ${RULE_FORMATS.map((f) => `\`${f}\``).join(', ')}; got \`${String(source.format)}\``);
       const path = `api/tenants/${tenant}/rules.${source.format === 'yaml' ? 'yaml' : source.format}`;
       const parsed = parseRuleText(source.text, source.format, path);
       if (hasErrors(parsed.diagnostics)) return { ok: false, diagnostics: parsed.diagnostics } as const;

@@ -92,7 +92,12 @@ export class MemoryRateLimiter implements RateLimiter {
   private readonly tenants = new Map<string, TenantBuckets>();
   private limitsOf: (tenant: string) => ReadonlyMap<string, Limits> = () => NO_LIMITS;
 
-  constructor(private readonly maxBucketsPerTenant = 1_000_000) {}
+  constructor(private readonly maxBucketsPerTenant = 1_000_000) {
+    // NaN compared false with every size: no cap at all (a review).
+    if (!(Number.isSafeInteger(maxBucketsPerTenant) && maxBucketsPerTenant > 0)) {
+      throw new TypeError(`MemoryRateLimiter's bucket cap must be a positive integer, got \`${String(maxBucketsPerTenant)}\``);
+    }
+  }
 
   limitsNow(limitsOf: (tenant: string) => ReadonlyMap<string, Limits>): void {
     this.limitsOf = limitsOf;

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createEngine, RequestError } from '../../src/engine/engine.js';
+import { MemoryRateLimiter } from '../../src/state/rate-limiter.js';
 
 const RULES = [{ path: 'r.yaml', text: 'rule_id: r\nprohibited:\n  - message: m\n    when: action.type == "x"\n' }];
 
@@ -51,5 +52,34 @@ describe('Engine.evaluate: tenant names', () => {
     for (const tenant of ['acme', 'a.b-c_1', '0', 'x'.repeat(64)]) {
       expect((await engine.evaluate({ action: 'y' }, { tenant })).tenant).toBe(tenant);
     }
+  });
+});
+
+// A review (11-27) of the library from plain JavaScript: a misspelt option was silently
+// ignored (`ratelimiter:` left a shared store unused), bad ones gave raw errors or a bug report.
+describe('createEngine: options checked', () => {
+  it('refuses an unknown option, naming the one meant, and options not of their type', async () => {
+    const take = () => true;
+    await expect(createEngine({ rules: RULES, ratelimiter: { take } } as never)).rejects.toThrow('unknown engine option `ratelimiter`: did you mean `rateLimiter`?');
+    await expect(createEngine({ rules: RULES, evaluator: 'bogus' } as never)).rejects.toThrow('engine option `evaluator` must be `vm` or `oracle`, got `bogus`');
+    await expect(createEngine({ rules: RULES, rateLimiter: {} } as never)).rejects.toThrow('engine option `rateLimiter` must have a `take(');
+    await expect(createEngine({ rules: RULES, now: 5 } as never)).rejects.toThrow('engine option `now` must be a function');
+    await expect(createEngine({} as never)).rejects.toThrow('engine option `rules` must be a list');
+    await expect(createEngine({ rules: [{ path: 'a.yaml' }] } as never)).rejects.toThrow('engine option `rules[0]` must be `{ path: string, text: string }`');
+    await expect(createEngine(undefined as never)).rejects.toThrow('createEngine takes an options object');
+    expect(await createEngine({ rules: RULES, rateLimiter: { take } })).toBeDefined();
+  });
+
+  it('a clock that gives no time is a TypeError naming it, never a decision', async () => {
+    for (const [now, got] of [[() => NaN, 'NaN'], [() => 1e20, '100000000000000000000'], [async () => Date.now(), 'no number (object)']] as const) {
+      const engine = await createEngine({ rules: RULES, now: now as () => number });
+      await expect(engine.evaluate({ action: 'x' })).rejects.toThrow(`the engine's clock (option \`now\`) gave ${got}, not milliseconds since the epoch`);
+    }
+  });
+
+  it('refuses a rule format it does not read, and a bucket cap that is no positive integer', async () => {
+    const engine = await createEngine({ rules: RULES });
+    await expect(engine.putRule('acme', { format: 'YAML' as never, text: 'rule_id: t\nprohibited: [{when: "true"}]\n' })).rejects.toThrow('a rule\'s format is `json`, `yaml`, `mdc`; got `YAML`');
+    for (const cap of [NaN, 0, -1, 1.5, 'x']) expect(() => new MemoryRateLimiter(cap as number), String(cap)).toThrow('MemoryRateLimiter\'s bucket cap must be a positive integer');
   });
 });

@@ -12,6 +12,7 @@ import { GlobWork } from '../ir/glob-work.js';
 import { conditionMessage } from '../ir/messages.js';
 import type { CheckRequest, Condition, Rule } from '../ir/types.js';
 import { canonicalize } from '../receipt/jcs.js';
+import { withinDeadline } from '../state/deadline.js';
 import type { Limits, RateLimiter } from '../state/rate-limiter.js';
 import type { ClauseOutcome, EvaluationEnv } from './outcome.js';
 
@@ -101,17 +102,6 @@ export function limitsOf(rateLimited: ReadonlyMap<string, readonly RateLimitClau
     for (const c of clauses) out.set(c.bucketSuffix, { capacity: c.cond.burst_limit, refillPerSecond: c.cond.requests_per_minute / 60 });
   }
   return out;
-}
-
-/** How long a rate-limit store may take to answer before the check is denied `state_unavailable`. */
-export const STORE_DEADLINE_MS = 1000;
-
-function withinDeadline<T>(answer: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${STORE_DEADLINE_MS} ms`)), STORE_DEADLINE_MS);
-  });
-  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }
 
 function denial(c: RateLimitClause, code: 'rate_limited' | 'state_unavailable'): ClauseOutcome {

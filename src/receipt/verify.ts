@@ -5,6 +5,7 @@
 
 import type { Json } from '../ir/types.js';
 import type { NonceStore } from '../state/nonce-store.js';
+import { withinDeadline } from '../state/deadline.js';
 import { webCryptoBackend, type CryptoBackend } from './backend.js';
 import { base64urlDecode } from './base64url.js';
 import { computeActionHash, computeDecisionHash } from './decision-hash.js';
@@ -155,7 +156,8 @@ export async function verifyReceipt(decision: unknown, opts: VerifyOptions): Pro
     const tenant = typeof p.decision.tenant === 'string' ? p.decision.tenant : (opts.tenant ?? '');
     let r: Awaited<ReturnType<NonceStore['consumeOnce']>>;
     try {
-      r = await opts.nonceStore.consumeOnce(tenant, p.nonce, p.expiresMs + skew);
+      // Promise.resolve follows a thenable; an answer that never comes is a store not reached.
+      r = await withinDeadline(Promise.resolve(opts.nonceStore.consumeOnce(tenant, p.nonce, p.expiresMs + skew)));
     } catch {
       return fail('nonce_store_unavailable', true); // fail closed
     }

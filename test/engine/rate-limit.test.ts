@@ -3,7 +3,7 @@
 // `state_unavailable` (fail closed); the bucket names keep tenants, rules and keys apart.
 
 import { describe, expect, it, vi } from 'vitest';
-import { STORE_DEADLINE_MS } from '../../src/engine/rate-limit.js';
+import { STORE_DEADLINE_MS } from '../../src/state/deadline.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { MemoryRateLimiter, type RateLimiter } from '../../src/state/rate-limiter.js';
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import type { Decision } from '../../src/ir/types.js';
 import { computeActionHash } from '../../src/receipt/decision-hash.js';
@@ -6,6 +6,7 @@ import { KeyRing, importHs256Secret } from '../../src/receipt/keys.js';
 import { createSigner, type Signer } from '../../src/receipt/sign.js';
 import { verifyReceipt } from '../../src/receipt/verify.js';
 import { MemoryNonceStore, type NonceStore } from '../../src/state/nonce-store.js';
+import { STORE_DEADLINE_MS } from '../../src/state/deadline.js';
 import { ACTION, CONTEXT, ED_JWK, SECRET, T0, counterBytes, decision } from './fixtures.js';
 
 async function signed(signer: Signer, overrides: Partial<Decision> = {}): Promise<Decision> {
@@ -118,6 +119,24 @@ describe.each([['HS256', hsSigner], ['Ed25519', edSigner]] as const)('verifyRece
     for (const answer of [undefined, 'maybe', true]) {
       const odd = { consumeOnce: async () => answer } as unknown as NonceStore;
       expect((await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: odd })).reason).toBe('nonce_store_unavailable');
+    }
+  });
+
+  // A review (11-27): a store whose answer never came held verifyReceipt for ever.
+  it('a nonce store that does not answer within STORE_DEADLINE_MS fails closed', async () => {
+    const s = await make();
+    const d = await signed(s);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const silent: NonceStore = { consumeOnce: () => new Promise(() => undefined) };
+      let settled = false;
+      const verified = verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: silent }).finally(() => (settled = true));
+      // The signature is checked first (WebCrypto, off this thread): time moves until it answers.
+      for (const until = Date.now() + 10_000; !settled && Date.now() < until;) await vi.advanceTimersByTimeAsync(100);
+      expect(settled).toBe(true);
+      expect((await verified).reason).toBe('nonce_store_unavailable');
+    } finally {
+      vi.useRealTimers();
     }
   });
 

@@ -1,0 +1,14 @@
+// How long MGE waits for a state store (rate limits, nonces) before it takes the store as not
+// reached: an answer that never comes held a check, or a verification, for ever (a review).
+
+/** How long a store may take to answer before the check or verification is refused. */
+export const STORE_DEADLINE_MS = 1000;
+
+/** `answer`, or a rejection once STORE_DEADLINE_MS has passed without one. */
+export function withinDeadline<T>(answer: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${STORE_DEADLINE_MS} ms`)), STORE_DEADLINE_MS);
+  });
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+}

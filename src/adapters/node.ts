@@ -6,6 +6,7 @@ import { readRulesDirWarned } from './node-files.js';
 
 export * from '../index.js';
 export { readRulesDir } from './node-files.js';
+export { NodeAuditStoreFactory } from './node-audit-store.js';
 
 /**
  * The engine over a rules directory; on Node, action hashes use node:crypto (byte-identical to

@@ -155,7 +155,8 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (sig !== 'ok') problems.push(`${label}: ${sig === 'unknown_kid' ? `key \`${cp.kid}\` is unknown` : 'signature does not verify'}`);
     if (kept) {
       // Kept checkpoints are appended as the log grows: a smaller one after a larger one is a rollback.
-      if (cp.tree_size < prevSize) problems.push(`${label}: smaller than an earlier checkpoint (${prevSize}): the log shrank`);
+      // Or an older line copied after a newer one (a review: "the log shrank" misled there).
+      if (cp.tree_size < prevSize) problems.push(`${label}: smaller than an earlier checkpoint (${prevSize}): kept checkpoints only grow, so the checkpoints file was changed (a line copied or moved) or the log rolled back`);
       prevSize = Math.max(prevSize, cp.tree_size);
     }
     if (cp.tree_size > n) {

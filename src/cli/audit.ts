@@ -143,23 +143,26 @@ const SAME_PROBLEM_SHOWN = 3;
  */
 function problemLines(problems: readonly string[]): string[] {
   const byText = new Map<string, number[]>();
-  const out: Array<string | { text: string }> = [];
+  const out: Array<string | { key: string; kind: string; text: string }> = [];
   for (const p of problems) {
-    const m = /^entry (\d+): (.*)$/s.exec(p);
+    // Checkpoints too: after a rotation verified without the old key, each of 87 had its line (a review).
+    const m = /^(entry|checkpoint) (\d+)(?: \(tree_size \d+\))?: (.*)$/s.exec(p);
     if (m === null) {
       out.push(p);
       continue;
     }
-    const entries = byText.get(m[2]);
-    if (entries === undefined) byText.set(m[2], [Number(m[1])]);
-    else entries.push(Number(m[1]));
-    if ((entries?.length ?? 1) <= SAME_PROBLEM_SHOWN) out.push(p);
-    else if (entries!.length === SAME_PROBLEM_SHOWN + 1) out.push({ text: m[2] });
+    const [, kind, n, text] = m;
+    const key = `${kind}\0${text}`;
+    const seen = byText.get(key);
+    if (seen === undefined) byText.set(key, [Number(n)]);
+    else seen.push(Number(n));
+    if ((seen?.length ?? 1) <= SAME_PROBLEM_SHOWN) out.push(p);
+    else if (seen!.length === SAME_PROBLEM_SHOWN + 1) out.push({ key, kind, text });
   }
   return out.map((p) => {
     if (typeof p === 'string') return p;
-    const rest = byText.get(p.text)!.slice(SAME_PROBLEM_SHOWN);
-    return `${count(rest.length, 'more entry', 'more entries')} (${ranges(rest)}): ${p.text}`;
+    const rest = byText.get(p.key)!.slice(SAME_PROBLEM_SHOWN);
+    return `${count(rest.length, `more ${p.kind}`, p.kind === 'entry' ? 'more entries' : 'more checkpoints')} (${ranges(rest)}): ${p.text}`;
   });
 }
 

@@ -109,6 +109,9 @@ export async function importHs256Secret(secret: string, kid?: string): Promise<{
   if (raw.length < MIN_SECRET_BYTES) {
     throw new WeakSecretError(`HS256 secret has ${raw.length} bytes; at least ${MIN_SECRET_BYTES} are required (make one: \`openssl rand -base64 48\`)`);
   }
+  // 38 spaces passed the length check (a review): a variable filled from an empty command
+  // substitution padded out, or a template left blank.
+  if (secret.trim() === '') throw new WeakSecretError('HS256 secret is only white space (make one: `openssl rand -base64 48`)');
   const id = kid ?? 'hs256-' + toHex(await sha256(encoder.encode('mge-hs256-kid:' + secret))).slice(0, 16);
   return importHmacRaw(raw, id);
 }

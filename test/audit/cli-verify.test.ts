@@ -178,6 +178,43 @@ describe('mge audit verify', () => {
     }
   });
 
+  // A review (11-27): after a rotation verified without the old key, each checkpoint had its
+  // own line (87 of them); an older checkpoint line copied after a newer one said "the log shrank".
+  it('groups the same problem of many checkpoints too, and names a checkpoint line copied out of order', async () => {
+    const dir = join(base, 'rotated');
+    const old = await createSigner({ hs256Secret: 'the-secret-before-the-rotation-000000000', backend: nodeCryptoBackend });
+    const logs = new AuditLogs(new NodeAuditStoreFactory(dir), { backend: nodeCryptoBackend });
+    const log = await logs.get('acme');
+    for (let i = 0; i < 6; i++) {
+      await log.append((await old.sign(decision(i))) as unknown as Json);
+      await log.checkpoint(old);
+    }
+    await logs.close();
+    process.env.MGE_SECRET_KEY = SECRET; // not the key that signed: every entry and checkpoint unknown
+    try {
+      const r = await run('verify', '--data', dir);
+      const lines = r.err.trimEnd().split('\n');
+      const kid = (await old.sign(decision(9))).receipt!.kid;
+      expect(lines.filter((l) => /: checkpoint \d/.test(l))).toEqual([1, 2, 3].map((n) => `error: tenant \`acme\`: checkpoint ${n} (tree_size ${n}): key \`${kid}\` is unknown`));
+      expect(lines).toContain(`error: tenant \`acme\`: 3 more checkpoints (4–6): key \`${kid}\` is unknown`);
+      expect(lines).toContain(`error: tenant \`acme\`: 3 more entries (4–6): receipt key \`${kid}\` is unknown (give its key with --jwks, MGE_SECRET_KEY or MGE_PREVIOUS_SECRET_KEYS)`);
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
+    const file = join(dir, 'audit', 'acme', 'checkpoints.jsonl');
+    const kept = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    await appendFile(file, kept[1] + '\n');
+    process.env.MGE_SECRET_KEY = 'the-secret-before-the-rotation-000000000';
+    let copied: Awaited<ReturnType<typeof run>>;
+    try {
+      copied = await run('verify', '--data', dir);
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
+    expect(copied.code).toBe(1);
+    expect(copied.err).toContain('checkpoint 7 (tree_size 2): smaller than an earlier checkpoint (6): kept checkpoints only grow, so the checkpoints file was changed (a line copied or moved) or the log rolled back');
+  });
+
   it('fails an empty log with no checkpoint as not anchored (a log emptied with its checkpoints removed passed as ok)', async () => {
     process.env.MGE_SECRET_KEY = SECRET;
     try {

@@ -17,6 +17,9 @@ describe('createSigner', () => {
     await expect(createSigner({ hs256Secret: 'x'.repeat(31) })).rejects.toThrow('HS256 secret has 31 bytes; at least 32 are required');
     await expect(createSigner({ hs256Secret: 'é'.repeat(16) })).resolves.toBeDefined(); // 32 bytes
     await expect(createSigner({})).rejects.toThrow(KeyError);
+    // Long enough, and no secret at all (a review: 38 spaces in MGE_SECRET_KEY were taken).
+    await expect(createSigner({ hs256Secret: ' '.repeat(38) })).rejects.toThrow('HS256 secret is only white space');
+    await expect(createSigner({ hs256Secret: '\t\n'.repeat(20) })).rejects.toThrow(WeakSecretError);
   });
 
   it('refuses a TTL outside 1 ms .. 1 h', async () => {

@@ -1,6 +1,7 @@
 // Serves the HTTP app on Node with @hono/node-server. Listening and closing are promises; close
-// stops accepting, lets requests in progress finish, then ends idle keep-alive connections and,
-// after `graceMs`, any connection still open.
+// stops accepting, lets requests in progress finish, then ends idle keep-alive connections;
+// after `graceMs` it cuts every connection with no request in the app, and after
+// `hardCloseMs` any connection still open.
 
 import { getRequestListener } from '@hono/node-server';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -108,3 +108,26 @@ describe('startNodeServer: close()', () => {
     await closed;
   });
 });
+
+describe('startNodeServer: close() and a slow reader', () => {
+  // A review (11-27): Node counts a connection idle once its response is ended, even with its
+  // bytes still queued for a client that reads late, and close() destroyed it: a logged
+  // decision never delivered.
+  it('delivers an answer still queued for a client that reads late, whole', async () => {
+    const big = 'x'.repeat(8 * 1024 * 1024);
+    const slow = await startNodeServer(async () => new Response(big, { headers: { 'content-type': 'text/plain' } }), { host: '127.0.0.1', port: 0, graceMs: 50 });
+    const received = new Promise<number>((resolve) => {
+      const s = connect(slow.port, '127.0.0.1', () => s.write('GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
+      let bytes = 0;
+      s.pause(); // reads nothing for a while: the answer waits in the server's socket
+      setTimeout(() => s.resume(), 400);
+      s.on('data', (c: Buffer) => (bytes += c.length));
+      s.on('close', () => resolve(bytes));
+      s.on('error', () => undefined);
+    });
+    await new Promise((r) => setTimeout(r, 100)); // the app has answered; the bytes are queued
+    const closed = slow.close();
+    expect(await received).toBeGreaterThan(big.length);
+    await closed;
+  });
+});

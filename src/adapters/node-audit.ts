@@ -55,8 +55,9 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
     checkUncovered: async (line, tenant) => {
       const problem = await storedEntryProblem(line, keys, nodeCryptoBackend, tenant, (kid) =>
         `its receipt is signed with key \`${kid}\`, which this server does not hold, so it cannot be told from a forged entry; `
-        + 'if that key was rotated away, give it back for this start (the old secret in MGE_PREVIOUS_SECRET_KEYS, or the old ed25519.jwk), '
-        + 'stop with SIGTERM so a checkpoint covers the log, then start with the new key');
+        + 'if that key was rotated away (or signed before a switch of MGE_RECEIPT_ALG), give it back for this start '
+        + '(an old secret in MGE_PREVIOUS_SECRET_KEYS, old Ed25519 public keys in a JWKS file named by MGE_PREVIOUS_JWKS), '
+        + 'stop with SIGTERM so a checkpoint under the key signing now covers the log, then start without it');
       // A rule change carries no signature, so one of the right shape written while the server
       // was down cannot be told from its own (a crash right after a change): taken, and said,
       // since the next checkpoint will cover it (known gap: docs/trust.md).
@@ -88,12 +89,17 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
       // MGE_SECRET_KEY after a run on the kept secret.key), which a review found refused.
       for (const earlier of kept) {
         if (earlier !== cp && (await verifyCheckpointSignature(earlier, signer.keys, nodeCryptoBackend)) === 'ok') {
-          return `is signed with key \`${cp.kid}\`, which this server does not hold, after a checkpoint signed with one it holds (\`${earlier.kid}\`): no rotation leaves that, a forged checkpoint under a made-up kid does; if that key is real, give it to this server (an old secret in MGE_PREVIOUS_SECRET_KEYS; the data directory's own \`secret.key\` and \`ed25519.jwk\` are held already)`;
+          return `is signed with key \`${cp.kid}\`, which this server does not hold, after a checkpoint signed with one it holds (\`${earlier.kid}\`): no rotation leaves that, a forged checkpoint under a made-up kid does; if that key is real (a switch of MGE_RECEIPT_ALG and back), give it to this server (an old secret in MGE_PREVIOUS_SECRET_KEYS, old Ed25519 public keys in a JWKS file named by MGE_PREVIOUS_JWKS)`;
         }
       }
-      logger?.warn('audit log opened on a latest checkpoint signed by a key this server does not hold; not verified here (a rotation after a clean stop; `mge audit verify` with the old key checks it)', { tenant: cp.tenant, kid: cp.kid });
+      logger?.warn('audit log: its latest checkpoint is signed by a key this server does not hold; the entries after the latest checkpoint it can verify were checked one by one instead', { tenant: cp.tenant, kid: cp.kid });
       return undefined;
     },
+    // Only a checkpoint this server can verify spares its entries the one-by-one check: one
+    // under a made-up kid, alone in a rewritten checkpoints file, let an edited decision open
+    // unchecked (a review, 11-27). After a rotation, the old key is given back for one start.
+    trusted: async (cp) => (await verifyCheckpointSignature(cp, keys, nodeCryptoBackend)) === 'ok',
+    ownKid: signer.kid,
   });
   return auditPort(logs, signer);
 }

@@ -23,6 +23,7 @@ import { nodeCheckTurn } from './node-check-turn.js';
 import { ED25519_FILE, loadOrCreateEd25519Key } from './node-ed25519.js';
 import { readRulesDirWarned, rulesDirProblem } from './node-files.js';
 import { walkTree } from './node-rules-tree.js';
+import { jwksFileKeys } from './node-jwks-file.js';
 import { startRulesReloader } from './node-reload.js';
 import { mgePackageVersion } from './node-package-version.js';
 import { API_RULES_DIR, nodeRuleStore } from './node-rule-store.js';
@@ -41,6 +42,11 @@ export interface SidecarConfig {
    * receipts and checkpoints still verify (SPEC §5: several keys accepted at once), none signs.
    */
   previousSecrets?: string;
+  /**
+   * MGE_PREVIOUS_JWKS: a JWKS file of Ed25519 public keys signed with before a rotation (or
+   * before a switch to HS256); what they signed still verifies, receipts and the log alike.
+   */
+  previousJwks?: string;
   /** MGE_API_KEYS; absent or empty: local open mode, loopback only. */
   apiKeys?: string;
   /** Receipt signatures: HS256 (default, one trust domain) or Ed25519 (key kept in the data dir, JWKS at /api/v1/keys). */
@@ -162,7 +168,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     });
   }
   const signer = await createSigner({
-    backend: nodeCryptoBackend, extraVerificationKeys: await hs256VerificationKeys(cfg.previousSecrets),
+    backend: nodeCryptoBackend,
+    extraVerificationKeys: [...await hs256VerificationKeys(cfg.previousSecrets), ...(cfg.previousJwks !== undefined ? await jwksFileKeys(cfg.previousJwks, 'MGE_PREVIOUS_JWKS') : [])],
     ...(hs !== undefined ? { hs256Secret: hs.secret } : {}),
     ...(ed25519 ? { alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(cfg.dataDir) } } : {}),
   });

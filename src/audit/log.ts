@@ -55,6 +55,15 @@ export interface AuditLogOptions {
    * server would sign over it. `mge serve` passes its keys.
    */
   checkCheckpoint?: (cp: Checkpoint, kept: readonly Checkpoint[]) => Promise<string | undefined>;
+  /**
+   * Whether a kept checkpoint's signature verifies under a key this server holds. Given, only
+   * entries such a checkpoint covers skip `checkUncovered`: a checkpoints file rewritten to one
+   * line under a made-up kid let an edited decision in unchecked (a review, 11-27). Without it
+   * the newest kept checkpoint covers, as before (a memory store has none to doubt).
+   */
+  trusted?: (cp: Checkpoint) => Promise<boolean>;
+  /** The kid this server signs checkpoints with: a newest kept checkpoint under another is kept again under it. */
+  ownKid?: string;
   /** Told of a torn last checkpoint line that did not refuse the log (it is cut at the next checkpoint). */
   onTornCheckpoint?: (tenant: string, torn: TornCheckpoint) => void;
   /**
@@ -113,6 +122,14 @@ function canonicalDecisionId(line: string): string | undefined {
   return DECISION_PREFIX.exec(line)?.[1];
 }
 
+/** The largest size a kept checkpoint covers that `trusted` vouches for (all of them without it). */
+async function trustedSize(checkpoints: readonly Checkpoint[], trusted: AuditLogOptions['trusted']): Promise<number> {
+  const bySize = [...checkpoints].sort((a, b) => b.tree_size - a.tree_size);
+  if (trusted === undefined) return bySize[0]?.tree_size ?? -1;
+  for (const cp of bySize) if (await trusted(cp)) return cp.tree_size;
+  return -1;
+}
+
 const ignore = () => undefined;
 const indexed = (index: number) => ({ index });
 const itself = (index: number) => index;
@@ -130,6 +147,8 @@ export class AuditLog {
   /** The size of the newest checkpoint decided (queued to be kept), and of the newest kept. */
   private lastCheckpointSize = -1;
   private keptCheckpointSize = -1;
+  /** Whether the newest kept checkpoint is under this server's key (AuditLogOptions.ownKid). */
+  private newestIsOwn = true;
   /** Appends waiting for a duplicate check that reads entries back; later appends queue behind. */
   private checking: Promise<void> | undefined;
   private checkpointWrites: Promise<void> = Promise.resolve();
@@ -165,13 +184,19 @@ export class AuditLog {
     const checkpoints = await store.checkpoints();
     for (const cp of checkpoints) log.lastCheckpointSize = Math.max(log.lastCheckpointSize, cp.tree_size);
     log.keptCheckpointSize = log.lastCheckpointSize;
+    const coveredSize = await trustedSize(checkpoints, opts.trusted);
+    // After a rotation its next checkpoint is kept even with no new entry, under its own key,
+    // so the following start needs the old key no more.
+    const newest = checkpoints.findLast((cp) => cp.tree_size === log.lastCheckpointSize);
+    log.newestIsOwn = opts.ownKid === undefined || newest === undefined || newest.kid === opts.ownKid;
     for await (const line of store.load()) {
       const index = log.count++;
       void log.tree.appendEntry(line);
-      // An entry the latest checkpoint covers is checked whole by its root below, so only
-      // its id is read, from the decision's canonical prefix when it has one (half the
-      // time of a restart went to parsing every line). Later entries are parsed whole.
-      const covered = index < log.lastCheckpointSize;
+      // An entry a trusted checkpoint covers is checked whole by the latest one's root below
+      // (which commits to it), so only its id is read, from the decision's canonical prefix when
+      // it has one (half the time of a restart went to parsing every line). Later entries are
+      // parsed whole and checked one by one.
+      const covered = index < coveredSize;
       const id = (covered ? canonicalDecisionId(line) : undefined) ?? idOfLine(tenant, line, index);
       if (!covered) await log.checkUncovered(line, index, id, opts.checkUncovered);
       if (id !== undefined) log.ids.set(id, index);
@@ -202,7 +227,7 @@ export class AuditLog {
    * edited after signing) would be served in proofs and signed into the next checkpoint.
    */
   private async checkUncovered(line: string, index: number, id: string | undefined, check: AuditLogOptions['checkUncovered']): Promise<void> {
-    const where = `tenant \`${this.tenant}\`: stored entry ${index + 1} (after the latest checkpoint)`;
+    const where = `tenant \`${this.tenant}\`: stored entry ${index + 1} (after the latest checkpoint this server can verify)`;
     if (id !== undefined) {
       const known = this.ids.known(id);
       const earlier = known === false ? undefined : await this.ids.get(id);
@@ -223,7 +248,8 @@ export class AuditLog {
    */
   private async matchLatestCheckpoint(checkpoints: readonly Checkpoint[], check: AuditLogOptions['checkCheckpoint']): Promise<void> {
     let latest: Checkpoint | undefined;
-    for (const cp of checkpoints) if (latest === undefined || cp.tree_size > latest.tree_size) latest = cp;
+    // The last of equal sizes: the one kept again under this server's key after a rotation.
+    for (const cp of checkpoints) if (latest === undefined || cp.tree_size >= latest.tree_size) latest = cp;
     if (latest === undefined) return;
     const where = `tenant \`${this.tenant}\``;
     const problem = await check?.(latest, checkpoints);
@@ -459,14 +485,20 @@ export class AuditLog {
     const cp = await signer.signCheckpoint({ tenant: this.tenant, tree_size, root_hash, timestamp: new Date(this.now()).toISOString() });
     // Decided and queued synchronously, so kept checkpoints are in increasing size order even
     // when concurrent requests finish signing out of order.
-    if (tree_size > this.lastCheckpointSize) {
+    if (tree_size > this.lastCheckpointSize || (!this.newestIsOwn && tree_size === this.lastCheckpointSize)) {
       this.lastCheckpointSize = tree_size;
+      const wasOwn = this.newestIsOwn;
+      this.newestIsOwn = true;
       const write = this.checkpointWrites.then(() => this.store.appendCheckpoint(cp));
       this.checkpointWrites = write.then(
         () => void (this.keptCheckpointSize = Math.max(this.keptCheckpointSize, tree_size)),
         // Not kept (a full disk): the next checkpoint of this size writes it again, and a
         // shutdown sees the entries uncovered, unless a larger one was decided meanwhile.
-        () => void (this.lastCheckpointSize === tree_size && (this.lastCheckpointSize = this.keptCheckpointSize)),
+        () => {
+          if (this.lastCheckpointSize !== tree_size) return;
+          this.lastCheckpointSize = this.keptCheckpointSize;
+          this.newestIsOwn = wasOwn;
+        },
       );
       await write;
     }

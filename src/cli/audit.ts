@@ -7,15 +7,16 @@
 // `secret.key` and `ed25519.jwk` only when neither MGE_SECRET_KEY nor `--jwks` pins the keys.
 
 import { existsSync, statSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodeCryptoBackend } from '../adapters/node-crypto.js';
 import { dataDirVerificationKeys } from '../adapters/node-data-dir-keys.js';
+import { jwksFileKeys } from '../adapters/node-jwks-file.js';
 import { AUDIT_DIR, keptCheckpointLines, LOG_FILE, NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
 import { readIfPresent } from '../adapters/node-new-file.js';
 import { isCheckpoint, tornCheckpointOf, type TornCheckpoint } from '../audit/checkpoint.js';
 import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
-import { KeyError, KeyRing, hs256VerificationKeys, importHs256Secret, importJwksKey } from '../receipt/keys.js';
+import { KeyError, KeyRing, hs256VerificationKeys, importHs256Secret } from '../receipt/keys.js';
 import { UsageError, parseArgs, stringFlag } from './args.js';
 
 export interface CliIo {
@@ -38,7 +39,8 @@ signature, and that a checkpoint anchors the log (SPEC §6).
   --jwks FILE         Ed25519 public keys (GET /api/v1/keys)
   --tenant T          with --data: only tenant T's log
   --unanchored        accept a log no checkpoint covers, each entry checked alone
-Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS and --jwks; with neither MGE_SECRET_KEY nor
+Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS, MGE_PREVIOUS_JWKS (a JWKS file) and --jwks;
+with neither MGE_SECRET_KEY nor
 --jwks, the data dir's own secret.key and ed25519.jwk (then the log is checked only against
 the keys kept beside it, which whoever can write it can replace).
 Exit: 0 everything verifies, 1 a problem (each named on stderr), 2 usage error.`;
@@ -54,24 +56,13 @@ async function keyRing(dataDir: string | undefined, jwksFile: string | undefined
   const secret = process.env.MGE_SECRET_KEY;
   const pinned = (secret !== undefined && secret !== '') || jwksFile !== undefined;
   if (secret !== undefined && secret !== '') ring.add((await importHs256Secret(secret)).verification);
-  // Those of before a rotation, as `mge serve` takes them.
+  // Those of before a rotation, as `mge serve` takes them (MGE_PREVIOUS_JWKS below).
   for (const k of await hs256VerificationKeys(process.env.MGE_PREVIOUS_SECRET_KEYS)) ring.add(k);
   const fromDataDir = dataDir !== undefined && !pinned ? await dataDirVerificationKeys(dataDir) : [];
   for (const k of fromDataDir) ring.add(k);
-  if (jwksFile !== undefined) {
-    let jwks: { keys?: JsonWebKey[] };
-    try {
-      jwks = JSON.parse(await readFile(jwksFile, 'utf8')) as { keys?: JsonWebKey[] };
-    } catch (err) {
-      // JSON.parse quotes the start of the text: pointed at a secret by mistake, it printed it.
-      if (err instanceof SyntaxError) throw new KeyError(`\`${jwksFile}\` is not JSON; --jwks takes a JWKS file, \`{"keys": [...]}\` (as GET /api/v1/keys serves it)`);
-      throw new KeyError(`\`${jwksFile}\` cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-    for (const k of jwks.keys ?? []) {
-      const key = await importJwksKey(k);
-      ring.add(key);
-    }
-  }
+  const previousJwks = process.env.MGE_PREVIOUS_JWKS;
+  if (previousJwks !== undefined && previousJwks !== '') for (const k of await jwksFileKeys(previousJwks, 'MGE_PREVIOUS_JWKS')) ring.add(k);
+  if (jwksFile !== undefined) for (const k of await jwksFileKeys(jwksFile, '--jwks')) ring.add(k);
   return { ring, fromDataDir: fromDataDir.length > 0 };
 }
 

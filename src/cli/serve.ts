@@ -90,6 +90,7 @@ export const SERVE_USAGE = `usage: mge serve [--rules DIR] [--host H] [--port N]
   MGE_API_KEYS               tenant:role[+role]:key,… (unset: open local mode, loopback only)
   MGE_SECRET_KEY             HS256 receipt secret (unset: generated once, kept in the data dir)
   MGE_PREVIOUS_SECRET_KEYS   secrets before a rotation, still accepted for verification
+  MGE_PREVIOUS_JWKS          a JWKS file of Ed25519 public keys before a rotation, likewise
   MGE_RECEIPT_ALG            HS256 (default) | Ed25519 (key kept in the data dir)
   MGE_AUDIT_FSYNC            always (default) | never`;
 
@@ -120,7 +121,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       rulesDir: rulesGiven, dataDir,
       host: host(stringFlag(args, 'host') ?? envSetting(env.MGE_HOST) ?? '127.0.0.1'),
       port: port(stringFlag(args, 'port') ?? envSetting(env.MGE_PORT) ?? '8080'),
-      secret: env.MGE_SECRET_KEY, previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, apiKeys: env.MGE_API_KEYS,
+      secret: env.MGE_SECRET_KEY, previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, previousJwks: envSetting(env.MGE_PREVIOUS_JWKS), apiKeys: env.MGE_API_KEYS,
       receiptAlg: alg,
       logger, openAudit: (dir, signer, { keysInDataDir }) => openNodeAudit(dir, signer, { fsync, logger, dataDirKeys: keysInDataDir }),
     });

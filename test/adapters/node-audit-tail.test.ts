@@ -75,13 +75,13 @@ describe('openNodeAudit: entries after the latest checkpoint', () => {
 
   it('refuses a repeated decision, another tenant\'s decision, a decision edited after signing, a non-canonical line and a rule change with another shape', async () => {
     const cases: Array<[string, (l: string[]) => Promise<string[]> | string[], string]> = [
-      ['copy', (l) => [...l, l[1]], 'stored entry 7 (after the latest checkpoint) repeats decision `dec-0000000000000000000000000002` of entry 2'],
+      ['copy', (l) => [...l, l[1]], 'stored entry 7 (after the latest checkpoint this server can verify) repeats decision `dec-0000000000000000000000000002` of entry 2'],
       ['copy-uncovered', (l) => [...l, l[3]], 'repeats decision `dec-0000000000000000000000000004` of entry 4'],
-      ['other-tenant', async (l) => [...l, canonicalize(await signed(decision(9, 'globex')))], 'stored entry 7 (after the latest checkpoint): decision of tenant `globex` in the log of tenant `acme`'],
-      ['flipped', (l) => [...l.slice(0, 4), canonicalize({ ...JSON.parse(l[4]), approved: true }), l[5]], 'stored entry 5 (after the latest checkpoint): decision was changed after signing'],
-      ['explained', (l) => [...l.slice(0, 4), canonicalize({ ...JSON.parse(l[4]), explanation: [{ note: 'approved by the CFO' }] }), l[5]], 'stored entry 5 (after the latest checkpoint): decision carries an `explanation`, which is never logged'],
-      ['reordered', (l) => { const { approved, ...rest } = JSON.parse(l[4]); return [...l.slice(0, 4), JSON.stringify({ ...rest, approved }), l[5]]; }, 'stored entry 5 (after the latest checkpoint): not in canonical form'],
-      ['rule-change', (l) => [...l.slice(0, 5), canonicalize({ ...JSON.parse(l[5]), note: 'x' })], 'stored entry 6 (after the latest checkpoint): rule change entry does not have exactly the SPEC §6 fields'],
+      ['other-tenant', async (l) => [...l, canonicalize(await signed(decision(9, 'globex')))], 'stored entry 7 (after the latest checkpoint this server can verify): decision of tenant `globex` in the log of tenant `acme`'],
+      ['flipped', (l) => [...l.slice(0, 4), canonicalize({ ...JSON.parse(l[4]), approved: true }), l[5]], 'stored entry 5 (after the latest checkpoint this server can verify): decision was changed after signing'],
+      ['explained', (l) => [...l.slice(0, 4), canonicalize({ ...JSON.parse(l[4]), explanation: [{ note: 'approved by the CFO' }] }), l[5]], 'stored entry 5 (after the latest checkpoint this server can verify): decision carries an `explanation`, which is never logged'],
+      ['reordered', (l) => { const { approved, ...rest } = JSON.parse(l[4]); return [...l.slice(0, 4), JSON.stringify({ ...rest, approved }), l[5]]; }, 'stored entry 5 (after the latest checkpoint this server can verify): not in canonical form'],
+      ['rule-change', (l) => [...l.slice(0, 5), canonicalize({ ...JSON.parse(l[5]), note: 'x' })], 'stored entry 6 (after the latest checkpoint this server can verify): rule change entry does not have exactly the SPEC §6 fields'],
     ];
     for (const [name, edit, expected] of cases) expect(await opening(await tampered(name, edit)), name).toContain(expected);
   });
@@ -132,7 +132,8 @@ describe('openNodeAudit: uncovered entries signed by a key the server does not h
     const rotated = await createSigner({ hs256Secret: 'another-secret-with-more-than-32-bytes-!!', backend: nodeCryptoBackend });
     const dir = await tampered('rotated', (l) => l);
     const refused = await opening(dir, rotated);
-    expect(refused).toContain(`stored entry 4 (after the latest checkpoint): its receipt is signed with key \`${signer.kid}\`, which this server does not hold`);
+    // Its checkpoint (covering 3) is the old key's too: every entry is checked, the first refused.
+    expect(refused).toContain(`stored entry 1 (after the latest checkpoint this server can verify): its receipt is signed with key \`${signer.kid}\`, which this server does not hold`);
     expect(refused).toContain('MGE_PREVIOUS_SECRET_KEYS');
     // With the old key given back (as MGE_PREVIOUS_SECRET_KEYS does), it opens.
     const both = await createSigner({ hs256Secret: 'another-secret-with-more-than-32-bytes-!!', backend: nodeCryptoBackend, extraVerificationKeys: [signer.keys.get(signer.kid)!] });
@@ -168,19 +169,32 @@ describe('openNodeAudit: the latest kept checkpoint', () => {
     expect(await opening(dir)).toContain('is signed with key `hs256-0123456789abcdef`, which this server does not hold, after a checkpoint signed with one it holds');
   });
 
-  it('opens on one signed by a key the server does not hold (a rotation after a clean stop), and says so', async () => {
+  // A review (11-27): a checkpoints file rewritten to one line under a made-up kid, over a log
+  // with an edited decision, opened with a warning; the entries it covered were not checked.
+  it('checks one by one the entries only a checkpoint it cannot verify covers: an edited one refuses the log', async () => {
+    const dir = await tampered('made-up-kid', (lines) => lines.map((l, i) => (i === 0 ? canonicalize({ ...JSON.parse(l), approved: true }) : l)));
+    const tree = new MerkleTree(nodeCryptoBackend.sha256);
+    for (const l of (await readFile(join(dir, 'audit', 'acme', 'log.jsonl'), 'utf8')).trimEnd().split('\n')) void tree.appendEntry(l);
+    const file = join(dir, 'audit', 'acme', 'checkpoints.jsonl');
+    const [real] = (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    await writeFile(file, canonicalize({ ...real, tree_size: 6, root_hash: toHex(await tree.root(6)), kid: 'hs256-0000000000000000', signature: 'AAAA' } as Json) + '\n');
+    expect(await opening(dir)).toContain('stored entry 1 (after the latest checkpoint this server can verify): decision was changed after signing');
+  });
+
+  it('after a rotation, opens with the old key given back for one start (and says its latest checkpoint is not its own)', async () => {
     const rotatedCleanly = join(base, 'rotated-clean');
     await cp(clean, rotatedCleanly, { recursive: true });
     const before = await openNodeAudit(rotatedCleanly, signer);
     await before.checkpoint('acme'); // covers all 6: a clean stop
     await before.close();
     const rotated = await createSigner({ hs256Secret: 'another-secret-with-more-than-32-bytes-!!', backend: nodeCryptoBackend });
-    const warnings: string[] = [];
-    const logger = { info: () => undefined, error: () => undefined, warn: (msg: string) => void warnings.push(msg) };
-    const audit = await openNodeAudit(rotatedCleanly, rotated, { logger });
+    expect(await opening(rotatedCleanly, rotated)).toContain('MGE_PREVIOUS_SECRET_KEYS'); // nothing it can verify
+    const withOld = await createSigner({ hs256Secret: 'another-secret-with-more-than-32-bytes-!!', backend: nodeCryptoBackend, extraVerificationKeys: [signer.keys.get(signer.kid)!] });
+    const audit = await openNodeAudit(rotatedCleanly, withOld);
     expect(await audit.size('acme')).toBe(6);
+    await audit.checkpoint('acme'); // under the new key: the next start needs the old one no more
     await audit.close();
-    expect(warnings.join()).toContain('signed by a key this server does not hold');
+    expect(await opening(rotatedCleanly, rotated)).toBe('size 6');
   });
 });
 
@@ -262,7 +276,8 @@ describe('openNodeAudit: a data dir that switched receipt algorithms', () => {
     const dir = join(base, 'rotated-twice');
     await mkdir(dir);
     const kept = await createSigner({ hs256Secret: (await loadOrCreateSecret(undefined, dir)).secret, backend: nodeCryptoBackend });
-    const first = await createSigner({ hs256Secret: 'first-rotation-secret-with-more-than-32-bytes', backend: nodeCryptoBackend });
+    // Each rotation gives the key before it back for its first start (MGE_PREVIOUS_SECRET_KEYS).
+    const first = await createSigner({ hs256Secret: 'first-rotation-secret-with-more-than-32-bytes', backend: nodeCryptoBackend, extraVerificationKeys: [kept.keys.get(kept.kid)!] });
     const second = await createSigner({ hs256Secret: 'second-rotation-secret-with-more-than-32-bytes', backend: nodeCryptoBackend });
     for (const [i, s] of [kept, first].entries()) {
       const audit = await openNodeAudit(dir, s);
@@ -270,9 +285,10 @@ describe('openNodeAudit: a data dir that switched receipt algorithms', () => {
       await audit.checkpoint('acme'); // a clean stop
       await audit.close();
     }
-    // The newest checkpoint is by `first`, which `second` does not hold; the older one by the
+    // The newest checkpoint is by `first`, given back as a previous key; the older one by the
     // kept secret.key verifies, but that key is older, not a key this server moved on from.
-    expect(await opening(dir, second)).toBe('size 2');
+    const secondWithFirst = await createSigner({ hs256Secret: 'second-rotation-secret-with-more-than-32-bytes', backend: nodeCryptoBackend, extraVerificationKeys: [first.keys.get(first.kid)!] });
+    expect(await opening(dir, secondWithFirst)).toBe('size 2');
   });
 
   it('goes on without a data-dir key file that does not read, and says so', async () => {

@@ -157,6 +157,35 @@ describe('start-up refusals', () => {
     }
   });
 
+  // A review (11-27): with MGE_SECRET_KEY, a switch to Ed25519 and back refused the log (its
+  // Ed25519 checkpoints under a key the server no longer trusts from the data dir) with no
+  // way out; MGE_PREVIOUS_JWKS gives the old public keys back.
+  it('with MGE_SECRET_KEY, opens after a switch to Ed25519 and back once MGE_PREVIOUS_JWKS names the old keys', async () => {
+    const hs = config({ secret: 'the-real-secret-kept-outside-the-data-dir-01' });
+    const check = async (url: string) => (await fetch(`${url}/api/v1/governance/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"action":"db.read"}' })).status;
+    const run = async (cfg: SidecarConfig, then?: (url: string) => Promise<void>) => {
+      const sidecar = await startSidecar(cfg);
+      try {
+        expect(await check(sidecar.url)).toBe(200);
+        await then?.(sidecar.url);
+      } finally {
+        await sidecar.shutdown();
+      }
+    };
+    await run(hs);
+    const jwks = join(hs.dataDir, '..', 'old-keys.json');
+    // The switch gives the HS256 secret back as a previous key for its first start.
+    await run({ ...hs, receiptAlg: 'Ed25519', previousSecrets: hs.secret }, async (url) => writeFileSync(jwks, await (await fetch(`${url}/api/v1/keys`)).text()));
+    const refused = await startSidecar(hs);
+    try {
+      expect((await fetch(`${refused.url}/readyz`)).status).toBe(503);
+    } finally {
+      await refused.shutdown();
+    }
+    await run({ ...hs, previousJwks: jwks });
+    await run(hs); // its checkpoint is its own now: the old keys are needed no more
+  });
+
   it('open mode over a real socket: a request for another Host (DNS rebinding) is refused before any route', async () => {
     const sidecar = await startSidecar(config({}));
     const rule = 'rule_id: pwn\nprohibited:\n  - message: m\n    when: "false"\n';

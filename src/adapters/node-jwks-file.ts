@@ -1,0 +1,20 @@
+// A JWKS file (`{"keys": [...]}`, as GET /api/v1/keys serves it) read as verification keys:
+// `mge audit verify --jwks FILE`, and MGE_PREVIOUS_JWKS for the Ed25519 keys signed with
+// before a rotation (for `mge serve` and `mge audit verify` alike).
+
+import { readFile } from 'node:fs/promises';
+import { KeyError, importJwksKey, type VerificationKey } from '../receipt/keys.js';
+
+/** `what` names where the file was given (`--jwks`, `MGE_PREVIOUS_JWKS`) in errors. */
+export async function jwksFileKeys(file: string, what: string): Promise<VerificationKey[]> {
+  let jwks: { keys?: unknown };
+  try {
+    jwks = JSON.parse(await readFile(file, 'utf8')) as { keys?: unknown };
+  } catch (err) {
+    // JSON.parse quotes the start of the text: pointed at a secret by mistake, it printed it.
+    if (err instanceof SyntaxError) throw new KeyError(`\`${file}\` is not JSON; ${what} takes a JWKS file, \`{"keys": [...]}\` (as GET /api/v1/keys serves it)`);
+    throw new KeyError(`\`${file}\` (${what}) cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys)) throw new KeyError(`\`${file}\` (${what}) is not a JWKS file, \`{"keys": [...]}\``);
+  return Promise.all((jwks.keys as JsonWebKey[]).map((k) => importJwksKey(k)));
+}

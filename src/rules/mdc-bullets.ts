@@ -107,7 +107,10 @@ export function trailingCodeSpan(s: string): { start: number; contentStart: numb
         continue;
       }
       const end = runEnd(s, close);
-      lastRun.set(end - close, close);
+      // Only ever later: a search that stopped at its closer saw no further, and an earlier
+      // position put back made a later opener of that length text (a review's differential
+      // test against commonmark.js: a real trailing span read as advisory, the rule unenforced).
+      if ((lastRun.get(end - close) ?? -1) < close) lastRun.set(end - close, close);
       if (end - close === n) break;
       close = end;
     }

@@ -567,6 +567,10 @@ describe('trailingCodeSpan', () => {
     ['msg `a\\`', { start: 4, contentStart: 5, content: 'a\\' }], // no escapes inside a span
     ['`x` then `` y ``', { start: 9, contentStart: 12, content: 'y' }],
     ['a ``` b ` c', undefined],
+    // The review of that scan: its memo of where runs start went backwards, and the last
+    // span here was read as text (commonmark.js reads it as the trailing span).
+    ['a `` b `c` `expr`', { start: 11, contentStart: 12, content: 'expr' }],
+    ['The ``` marker opens a fence, `x` is a name; never drop tables: `a == 1`', { start: 64, contentStart: 65, content: 'a == 1' }],
   ])('%j', (s, expected) => {
     expect(trailingCodeSpan(s)).toEqual(expected);
   });

@@ -33,11 +33,27 @@ export function checkEngineOptions(opts: unknown): void {
   if (sourceWarnings !== undefined && !Array.isArray(sourceWarnings)) throw new TypeError('engine option `sourceWarnings` must be a list of diagnostics');
 }
 
-/** The latest time a Date can hold, either side of the epoch (ECMAScript §21.4.1.22). */
-const MAX_TIME_MS = 8.64e15;
+/**
+ * evaluate's options (on every check: a loop over two keys at most). A misspelt `tennant:` or a
+ * bare tenant string was judged as tenant `default` (a review).
+ */
+export function checkEvaluateOptions(opts: unknown): void {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError('evaluate takes options `{ tenant?, explain? }`');
+  for (const name in opts) {
+    if (name !== 'tenant' && name !== 'explain') throw new TypeError(`unknown evaluate option \`${name}\` (the options are tenant, explain)`);
+  }
+}
+
+/**
+ * The times a decision's ISO timestamp can carry as SPEC §2 writes it (four-digit years,
+ * 0000–9999): past that, `request.time` reads `+058875-…`, which compares below "2026" as
+ * text (a review's microsecond clock approved what a time rule denies).
+ */
+const MIN_TIME_MS = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z (Date.UTC reads year 0 as 1900)
+const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** A clock reading a decision can carry; a TypeError naming the clock otherwise. */
 export function checkedTime(ms: unknown): number {
-  if (typeof ms === 'number' && Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS) return ms;
+  if (typeof ms === 'number' && ms >= MIN_TIME_MS && ms <= MAX_TIME_MS) return ms;
   throw new TypeError(`the engine's clock (option \`now\`) gave ${typeof ms === 'number' ? String(ms) : `no number (${typeof ms})`}, not milliseconds since the epoch`);
 }

@@ -18,7 +18,7 @@ import { applyRateLimits, type RateLimitClause } from './rate-limit.js';
 import { checkTenant, requestLimits, validateRequest, type RequestLimits } from './request.js';
 import { loadVm, type Vm } from './wasm.js';
 import { CompileError } from '../compile/errors.js';
-import { checkedTime, checkEngineOptions } from './engine-options.js';
+import { checkedTime, checkEngineOptions, checkEvaluateOptions } from './engine-options.js';
 
 export type { RuleSource } from '../rules/load.js';
 export { RequestError, TENANT_PATTERN } from './request.js';
@@ -186,7 +186,9 @@ export class Engine {
    * a TypeError (a decision needs its timestamp), never an approval.
    */
   async evaluate(value: unknown, opts: EvaluateOptions = {}): Promise<EngineDecision> {
-    const tenant = opts.tenant ?? DEFAULT_TENANT;
+    checkEvaluateOptions(opts);
+    // Only an absent tenant is the default one: `null` (a missing id from a database) is refused.
+    const tenant = opts.tenant === undefined ? DEFAULT_TENANT : opts.tenant;
     checkTenant(tenant);
     const { request, actionText } = validateRequest(value, this.limits);
     const nowMs = checkedTime(this.now());
@@ -248,6 +250,7 @@ export class Engine {
     return this.serialize(async () => {
       checkTenant(tenant); // the name becomes a directory name in rule stores
       // Anything else reached the reader table as "reader is not a function", reported as a bug in MGE (a review).
+      if (typeof source?.text !== 'string') throw new TypeError(`a rule's text must be a string; got ${source?.text === null ? 'null' : typeof source?.text}`);
       if (!RULE_FORMATS.includes(source.format)) throw new TypeError(`a rule's format is ${RULE_FORMATS.map((f) => `\`${f}\``).join(', ')}; got \`${String(source.format)}\``);
       const path = `api/tenants/${tenant}/rules.${source.format === 'yaml' ? 'yaml' : source.format}`;
       const parsed = parseRuleText(source.text, source.format, path);

@@ -59,7 +59,7 @@ export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export function checkTenant(tenant: string): void {
   // A number (a tenant id from a database, in plain JavaScript) passed the pattern as its
   // text, then found no policy of that name and was judged by the baseline alone (a review).
-  if (typeof tenant !== 'string') throw new RequestError(`invalid tenant name: a ${tenant === null ? 'null' : Array.isArray(tenant) ? 'list' : typeof tenant}, not a string`);
+  if (typeof tenant !== 'string') throw new RequestError(`invalid tenant name: not a string (got ${tenant === null ? 'null' : Array.isArray(tenant) ? 'a list' : typeof tenant})`);
   if (!TENANT_PATTERN.test(tenant)) throw new RequestError(`invalid tenant name \`${tenant}\` (1–64 letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit)`);
 }
 

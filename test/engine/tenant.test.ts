@@ -41,8 +41,8 @@ describe('Engine.evaluate: tenant names', () => {
   it('refuses a name that is not a string, also one whose text fits the pattern', async () => {
     const engine = await createEngine({ rules: [...RULES, { path: 'tenants/123/deny.yaml', text: 'rule_id: t-deny\nprohibited: [{message: m, when: \'action.type == "db.write"\'}]\n' }] });
     expect((await engine.evaluate({ action: 'db.write' }, { tenant: '123' })).approved).toBe(false);
-    for (const tenant of [123, [123], { toString: () => '123' }]) {
-      await expect(engine.evaluate({ action: 'db.write' }, { tenant: tenant as never }), String(tenant)).rejects.toThrow(/^invalid tenant name: a (number|list|object), not a string$/);
+    for (const tenant of [123, [123], { toString: () => '123' }, null]) {
+      await expect(engine.evaluate({ action: 'db.write' }, { tenant: tenant as never }), String(tenant)).rejects.toThrow(/^invalid tenant name: not a string \(got (number|a list|object|null)\)$/);
       await expect(engine.putRule(tenant as never, { format: 'yaml', text: 'rule_id: t\nprohibited: [{when: "true"}]\n' })).rejects.toThrow(RequestError);
     }
   });
@@ -70,8 +70,17 @@ describe('createEngine: options checked', () => {
     expect(await createEngine({ rules: RULES, rateLimiter: { take } })).toBeDefined();
   });
 
+  it('evaluate refuses an option it does not know, and options that are not an object', async () => {
+    const engine = await createEngine({ rules: RULES });
+    // A review (11-27): each was judged as tenant `default`.
+    await expect(engine.evaluate({ action: 'x' }, { tennant: 'acme' } as never)).rejects.toThrow('unknown evaluate option `tennant` (the options are tenant, explain)');
+    await expect(engine.evaluate({ action: 'x' }, 'acme' as never)).rejects.toThrow('evaluate takes options `{ tenant?, explain? }`');
+    expect((await engine.evaluate({ action: 'x' }, { tenant: undefined, explain: false })).tenant).toBe('default');
+  });
+
   it('a clock that gives no time is a TypeError naming it, never a decision', async () => {
-    for (const [now, got] of [[() => NaN, 'NaN'], [() => 1e20, '100000000000000000000'], [async () => Date.now(), 'no number (object)']] as const) {
+    // 1.76e15 is a microsecond clock: year 57741, `+057741-…`, which compares below "2026" as text.
+    for (const [now, got] of [[() => NaN, 'NaN'], [() => 1e20, '100000000000000000000'], [() => 1.76e15, '1760000000000000'], [async () => Date.now(), 'no number (object)']] as const) {
       const engine = await createEngine({ rules: RULES, now: now as () => number });
       await expect(engine.evaluate({ action: 'x' })).rejects.toThrow(`the engine's clock (option \`now\`) gave ${got}, not milliseconds since the epoch`);
     }
@@ -80,6 +89,7 @@ describe('createEngine: options checked', () => {
   it('refuses a rule format it does not read, and a bucket cap that is no positive integer', async () => {
     const engine = await createEngine({ rules: RULES });
     await expect(engine.putRule('acme', { format: 'YAML' as never, text: 'rule_id: t\nprohibited: [{when: "true"}]\n' })).rejects.toThrow('a rule\'s format is `json`, `yaml`, `mdc`; got `YAML`');
+    await expect(engine.putRule('acme', { format: 'yaml', text: 123 as never })).rejects.toThrow('a rule\'s text must be a string; got number');
     for (const cap of [NaN, 0, -1, 1.5, 'x']) expect(() => new MemoryRateLimiter(cap as number), String(cap)).toThrow('MemoryRateLimiter\'s bucket cap must be a positive integer');
   });
 });

@@ -228,8 +228,19 @@ export interface UnmatchableGlob {
 const EDGE_INVISIBLE = /^[\s\p{Cf}\u115F\u1160\u2800\u3164\uFFA0]+|[\s\p{Cf}\u115F\u1160\u2800\u3164\uFFA0]+$/gu;
 
 /** `pattern` without white space or invisible characters at its ends (EDGE_INVISIBLE). */
-export function withoutEdgeInvisibles(pattern: string): string {
+function withoutEdgeInvisibles(pattern: string): string {
   return pattern.replace(EDGE_INVISIBLE, '');
+}
+
+/**
+ * A path pattern with white space or an invisible character at an end: a path may hold one,
+ * so it is a warning, not an error; but `" secrets/**"` in a deny scope, pasted with its
+ * space, silently governs nothing (a review: lint was quiet).
+ */
+export function edgeSpacedGlob(pattern: string): { message: string; help: string } | undefined {
+  const bare = withoutEdgeInvisibles(pattern);
+  if (bare === pattern || bare === '') return undefined;
+  return { message: `\`${pattern}\` begins or ends with white space or an invisible character: it matches only paths that do too`, help: `write \`${bare}\` unless that is meant` };
 }
 
 /**

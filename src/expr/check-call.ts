@@ -3,7 +3,7 @@
 // that does not compile, a CIDR that does not parse, an `exists` of something not a path.
 
 import type { Diagnostic, Expr, FunctionName, Span } from '../ir/types.js';
-import { compileGlob, unmatchableGlob } from '../builtins/glob.js';
+import { compileGlob, edgeSpacedGlob, unmatchableGlob } from '../builtins/glob.js';
 import { parseCidr } from '../builtins/cidr.js';
 import { excerpt } from './lexer.js';
 
@@ -29,7 +29,9 @@ function checkGlob(pattern: Expr, spanOf: (e: Expr) => Span): Diagnostic[] {
   if (p === undefined) return [];
   if (!compileGlob(p, 'path')) return [error('invalid-glob', `invalid glob pattern \`${excerpt(p)}\``, spanOf(pattern), GLOB_HELP)];
   const never = unmatchableGlob(p, 'path');
-  return never === undefined ? [] : [error('unmatchable-glob', never.message, spanOf(pattern), never.help)];
+  if (never !== undefined) return [error('unmatchable-glob', never.message, spanOf(pattern), never.help)];
+  const spaced = edgeSpacedGlob(p); // as in scope globs (a review: said there, not here)
+  return spaced === undefined ? [] : [{ severity: 'warning', code: 'glob-edge-space', message: spaced.message, help: spaced.help, span: spanOf(pattern) }];
 }
 
 /** Diagnostics for one call of a known function; `spanOf` gives an argument's exact span. */

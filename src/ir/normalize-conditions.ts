@@ -2,7 +2,7 @@
 // typed and range-checked at load, so nothing ill-formed reaches the compiler or the VM.
 // Part of normalization (src/ir/normalize.ts), split out because each type has its own table.
 
-import { compileGlob, unmatchableGlob, withoutEdgeInvisibles, type GlobMode } from '../builtins/glob.js';
+import { compileGlob, edgeSpacedGlob, unmatchableGlob, type GlobMode } from '../builtins/glob.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
 import { parseExpression } from '../expr/parser.js';
 import type { Condition, ConditionType, PathRef, SourceExpr, Span } from './types.js';
@@ -35,12 +35,8 @@ export function checkGlobs(r: FieldReader, globs: { value: string; span: Span }[
       ok = false;
       continue;
     }
-    // A path may begin or end with a space, so this is no error; but `" secrets/**"` in a deny
-    // scope, pasted with its space, silently governs nothing (a review: lint was quiet).
-    const bare = mode === 'path' ? withoutEdgeInvisibles(g.value) : g.value;
-    if (bare !== g.value) {
-      r.warn(g.span, 'glob-edge-space', `\`${g.value}\` begins or ends with white space or an invisible character: it matches only paths that do too`, `write \`${bare}\` unless that is meant`);
-    }
+    const spaced = mode === 'path' ? edgeSpacedGlob(g.value) : undefined;
+    if (spaced !== undefined) r.warn(g.span, 'glob-edge-space', spaced.message, spaced.help);
   }
   return ok;
 }

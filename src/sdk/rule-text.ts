@@ -5,6 +5,7 @@
 // to the front matter instead, which holds any value.
 
 import { stringify } from 'yaml';
+import { withoutTrailingHtmlComments } from '../rules/mdc-bullets.js';
 import { orderedDraft, type RuleDraft } from './rule-draft.js';
 
 /** @example draftToJson({ rule_id: 'r', prohibited: [{ message: 'm', when: 'true' }] }) */
@@ -52,9 +53,12 @@ function messageSafe(m: string): boolean {
   return plainLine(m) && !JOINING_END.test(m) && !m.includes('`');
 }
 
-/** An advisory bullet is one that does NOT end in a code span. */
+/**
+ * An advisory bullet is one that does NOT end in a code span, as the reader sees its end: after
+ * the HTML comments it ends with are dropped (`… \`x\` <!-- see wiki -->` was enforced: a review).
+ */
 function advisorySafe(a: string): boolean {
-  return plainLine(a) && !a.endsWith('`');
+  return plainLine(a) && !withoutTrailingHtmlComments(a).endsWith('`');
 }
 
 function exprSafe(e: string): boolean {

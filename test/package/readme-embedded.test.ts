@@ -27,4 +27,16 @@ describe('README: Embedded', () => {
     expect(promised).toHaveLength(2);
     expect(printed).toEqual(promised);
   });
+
+  // The review of that example: it ran, but a strict TypeScript project refused it (`append`
+  // takes JSON, not a Decision).
+  it('type-checks in a strict TypeScript project against the package\'s declarations', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('**Embedded**')))![1];
+    const file = join(dir, 'embedded.mts'); // an ES module: top-level await
+    writeFileSync(file, block.replace("from 'mge'", `from '${new URL('dist/src/index.js', root).pathname}'`));
+    const tsc = new URL('node_modules/typescript/bin/tsc', root).pathname;
+    const args = [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--lib', 'es2022,dom', '--types', 'node', file];
+    expect(() => execFileSync(process.execPath, args, { encoding: 'utf8', stdio: 'pipe' })).not.toThrow();
+  }, 60_000);
 });

@@ -205,6 +205,13 @@ describe('normalizeRule: patterns', () => {
       '2:24 warning glob-edge-space: `keys/**\u00a0` begins or ends with white space or an invisible character: it matches only paths that do too | write `keys/**` unless that is meant',
     ]);
     expect(r.rules).toHaveLength(1);
+    // The same of a literal pattern in `glob()` / `globAny()` (the review of that warning).
+    const inExpr = yaml('rule_id: a\nprohibited: [{when: \'globAny(action.path, [" x/**"]) || glob(action.path, "y/** ")\'}]\n');
+    expect(lines(inExpr.diagnostics).map((l) => l.replace(/^\d+:\d+ /, ''))).toEqual([
+      'warning glob-edge-space: ` x/**` begins or ends with white space or an invisible character: it matches only paths that do too | write `x/**` unless that is meant',
+      'warning glob-edge-space: `y/** ` begins or ends with white space or an invisible character: it matches only paths that do too | write `y/**` unless that is meant',
+    ]);
+    expect(inExpr.rules).toHaveLength(1);
   });
 
   it('takes an emoji that ends in its presentation selector (U+FE0F) as a pattern like any other', () => {

@@ -70,6 +70,18 @@ describe('RuleBuilder', () => {
     expect(rule.required[0].check.source).toBe('context.connection.tls == true');
   });
 
+  // A review (11-27): the reader drops the HTML comments a bullet ends with, so this advisory,
+  // written as a bullet, was enforced as `context.tls == true`.
+  it('keeps an advisory that ends in a code span and an HTML comment advisory in MDC', () => {
+    const advisory = 'Connections use TLS `context.tls == true` <!-- see wiki -->';
+    const b = new RuleBuilder().createRule({ ruleId: 'tls', name: 'TLS' })
+      .addProhibited('tls', 'no drops', 'action.type == "db.drop"')
+      .addAdvisory('tls', advisory);
+    const rule = parseRuleText(b.toMdc('tls'), 'mdc', 'tls.mdc').rules[0];
+    expect(rule.advisory).toEqual([advisory]);
+    expect(rule.required).toEqual([]);
+  });
+
   it('fills in the loader defaults in toRule', () => {
     const rule = securityPolicy().toRule('my-security-policy');
     expect([rule.effect, rule.severity, rule.enabled, rule.description]).toEqual(['deny', 'high', true, '']);

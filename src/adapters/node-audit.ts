@@ -42,8 +42,9 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
   // kept elsewhere, a key file dropped into the data dir made a forged entry pass and the real
   // key sign a checkpoint over it (a review, 11-27). Whoever can write a data dir that holds
   // the signing key can sign with it anyway.
+  // Only files of this user that no one else may write (node-data-dir-keys.ts).
   const fromDataDir = opts.dataDirKeys === true ? await dataDirVerificationKeys(dataDir, (err) =>
-    logger?.warn('a key file in the data directory cannot be read; audit entries it signed cannot be checked at start', { error: err.message })) : [];
+    logger?.warn('a key file in the data directory cannot be read or is not trusted; audit entries it signed cannot be checked at start', { error: err.message }), true) : [];
   const keys = new KeyRing([...signer.keys.values(), ...fromDataDir]);
   const logs = new AuditLogs(factory, {
     backend: nodeCryptoBackend, ...(opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),

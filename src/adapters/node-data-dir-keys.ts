@@ -4,6 +4,7 @@
 // (`mge audit verify --data`, and `mge serve` opening it) needs both, not only the key that
 // signs now.
 
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { importEd25519Public, importHs256Secret, type VerificationKey } from '../receipt/keys.js';
 import { ED25519_FILE, parseEd25519Jwk } from './node-ed25519.js';
@@ -14,10 +15,11 @@ import { SECRET_FILE } from './node-secret.js';
  * An empty key file holds no key (the start that made it was cut short); one that is not a key
  * is an error naming it, or, given `skipBad`, is told to it and left out.
  * @example for (const k of await dataDirVerificationKeys('./data')) ring.add(k) */
-export async function dataDirVerificationKeys(dataDir: string, skipBad?: (err: Error) => void): Promise<VerificationKey[]> {
+export async function dataDirVerificationKeys(dataDir: string, skipBad?: (err: Error) => void, onlyOwnFiles = false): Promise<VerificationKey[]> {
   const keys: VerificationKey[] = [];
-  const add = async (load: () => Promise<VerificationKey | undefined>): Promise<void> => {
+  const add = async (load: () => Promise<VerificationKey | undefined>, file: string): Promise<void> => {
     try {
+      if (onlyOwnFiles) await ownFile(file);
       const key = await load();
       if (key !== undefined) keys.push(key);
     } catch (err) {
@@ -29,11 +31,28 @@ export async function dataDirVerificationKeys(dataDir: string, skipBad?: (err: E
   await add(async () => {
     const secret = (await readIfPresent(join(dataDir, SECRET_FILE)))?.trim();
     return secret === undefined || secret === '' ? undefined : (await importHs256Secret(secret)).verification;
-  });
+  }, join(dataDir, SECRET_FILE));
   await add(async () => {
     const jwkFile = join(dataDir, ED25519_FILE);
     const jwk = (await readIfPresent(jwkFile))?.trim();
     return jwk === undefined || jwk === '' ? undefined : importEd25519Public(parseEd25519Jwk(jwk, jwkFile));
-  });
+  }, join(dataDir, ED25519_FILE));
   return keys;
+}
+
+/**
+ * Throws unless `file` (if there) is a regular file of this process's user that no one else
+ * may write: a key another user dropped into a group-writable data dir, beside a signing key
+ * kept elsewhere behind a link, verified a forged entry (a review, 11-27).
+ */
+async function ownFile(file: string): Promise<void> {
+  const st = await lstat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (st === undefined) return;
+  const uid = process.getuid?.();
+  const why = st.isSymbolicLink() ? 'it is a link' : !st.isFile() ? 'it is not a regular file'
+    : uid !== undefined && st.uid !== uid ? 'another user owns it' : (st.mode & 0o022) !== 0 ? 'others may write it' : undefined;
+  if (why !== undefined) throw new Error(`\`${file}\` is not trusted to verify the audit log: ${why}`);
 }

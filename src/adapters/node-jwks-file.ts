@@ -16,5 +16,14 @@ export async function jwksFileKeys(file: string, what: string): Promise<Verifica
     throw new KeyError(`\`${file}\` (${what}) cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys)) throw new KeyError(`\`${file}\` (${what}) is not a JWKS file, \`{"keys": [...]}\``);
-  return Promise.all((jwks.keys as JsonWebKey[]).map((k) => importJwksKey(k)));
+  // Each key's own error names the file and its place (a review: `{"keys":[null]}` gave
+  // "Cannot read properties of null").
+  return Promise.all((jwks.keys as unknown[]).map(async (k, i) => {
+    if (typeof k !== 'object' || k === null) throw new KeyError(`\`${file}\` (${what}): keys[${i}] is not a JWK`);
+    try {
+      return await importJwksKey(k as JsonWebKey);
+    } catch (err) {
+      throw new KeyError(`\`${file}\` (${what}): keys[${i}]: ${(err as Error).message}`);
+    }
+  }));
 }

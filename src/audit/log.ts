@@ -123,11 +123,13 @@ function canonicalDecisionId(line: string): string | undefined {
 }
 
 /** The largest size a kept checkpoint covers that `trusted` vouches for (all of them without it). */
-async function trustedSize(checkpoints: readonly Checkpoint[], trusted: AuditLogOptions['trusted']): Promise<number> {
-  const bySize = [...checkpoints].sort((a, b) => b.tree_size - a.tree_size);
-  if (trusted === undefined) return bySize[0]?.tree_size ?? -1;
-  for (const cp of bySize) if (await trusted(cp)) return cp.tree_size;
-  return -1;
+/** The largest kept checkpoint `trusted` vouches for (the largest of all without it). */
+async function trustedCheckpoint(checkpoints: readonly Checkpoint[], trusted: AuditLogOptions['trusted']): Promise<Checkpoint | undefined> {
+  // The last of equal sizes first, as matchLatestCheckpoint takes it.
+  const bySize = [...checkpoints].reverse().sort((a, b) => b.tree_size - a.tree_size);
+  if (trusted === undefined) return bySize[0];
+  for (const cp of bySize) if (await trusted(cp)) return cp;
+  return undefined;
 }
 
 const ignore = () => undefined;
@@ -184,7 +186,12 @@ export class AuditLog {
     const checkpoints = await store.checkpoints();
     for (const cp of checkpoints) log.lastCheckpointSize = Math.max(log.lastCheckpointSize, cp.tree_size);
     log.keptCheckpointSize = log.lastCheckpointSize;
-    const coveredSize = await trustedSize(checkpoints, opts.trusted);
+    // Another tenant's checkpoint, validly signed, vouched for a log copied from that tenant (a
+    // review): a log's checkpoints are its own tenant's, or it is not opened.
+    const foreign = checkpoints.find((cp) => cp.tenant !== tenant);
+    if (foreign !== undefined) throw new AuditStoreError(`tenant \`${tenant}\`: its checkpoints file holds a checkpoint of tenant \`${foreign.tenant}\`: the log was changed; it is not opened (\`mge audit verify\` tells more)`);
+    const covering = await trustedCheckpoint(checkpoints, opts.trusted);
+    const coveredSize = covering?.tree_size ?? -1;
     // After a rotation its next checkpoint is kept even with no new entry, under its own key,
     // so the following start needs the old key no more.
     const newest = checkpoints.findLast((cp) => cp.tree_size === log.lastCheckpointSize);
@@ -206,6 +213,9 @@ export class AuditLog {
     // below it could only be cleared as new by reading entries back, one read per append.
     if (log.ids.lastId !== undefined) continueAfter(log.ids.lastId);
     await log.matchLatestCheckpoint(checkpoints, opts.checkCheckpoint);
+    // The checkpoint that spared its entries the one-by-one check must hold their root too when
+    // it is not the latest (a review edited entries under it, below a latest under a made-up kid).
+    if (covering !== undefined) await log.matchRoot(covering, 'the latest checkpoint it can verify');
     const torn = await store.tornCheckpoint?.();
     if (torn !== undefined) {
       await log.matchTornCheckpoint(torn);
@@ -258,8 +268,14 @@ export class AuditLog {
     if (latest.tree_size > this.count) {
       throw new AuditStoreError(`${where}: the log holds ${this.count} entries but its latest checkpoint covers ${latest.tree_size}: entries were lost or removed (\`mge audit verify\` tells more)`);
     }
-    if (toHex(await this.tree.root(latest.tree_size)) !== latest.root_hash) {
-      throw new AuditStoreError(`${where}: the first ${latest.tree_size} entries no longer hash to the root of the latest checkpoint: the log was changed (\`mge audit verify\` names the checkpoints it no longer matches)`);
+    await this.matchRoot(latest, 'the latest checkpoint');
+  }
+
+  /** Refuses the log unless its first `cp.tree_size` entries hash to `cp`'s root. */
+  private async matchRoot(cp: Checkpoint, which: string): Promise<void> {
+    if (cp.tree_size === 0 || cp.tree_size > this.count) return; // the latest's own checks say more
+    if (toHex(await this.tree.root(cp.tree_size)) !== cp.root_hash) {
+      throw new AuditStoreError(`tenant \`${this.tenant}\`: the first ${cp.tree_size} entries no longer hash to the root of ${which}: the log was changed (\`mge audit verify\` names the checkpoints it no longer matches)`);
     }
   }
 

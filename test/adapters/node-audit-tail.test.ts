@@ -3,7 +3,7 @@
 // was down (or between checkpoints) refuses the tenant's log instead of being served in proofs
 // and signed into the next checkpoint. The port keeps a checkpoint every so many entries, so
 // that tail stays short.
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { auditPort } from '../../src/http/audit-port.js';
 import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
 import type { Decision, Json } from '../../src/ir/types.js';
 import { MerkleTree } from '../../src/audit/merkle-tree.js';
+import type { Checkpoint } from '../../src/audit/checkpoint.js';
 import { toHex } from '../../src/receipt/hash.js';
 import { canonicalize } from '../../src/receipt/jcs.js';
 import { createSigner, type Signer } from '../../src/receipt/sign.js';
@@ -181,6 +182,28 @@ describe('openNodeAudit: the latest kept checkpoint', () => {
     expect(await opening(dir)).toContain('stored entry 1 (after the latest checkpoint this server can verify): decision was changed after signing');
   });
 
+  // The review of that rule (11-27): a checkpoint validly signed for another tenant covered a
+  // log copied from that tenant; and a trusted checkpoint below a latest one under a made-up kid
+  // spared edited entries their check while its own root was never compared.
+  it('refuses a checkpoint of another tenant, and matches the root of the checkpoint it trusts', async () => {
+    const dir = await tampered('other-tenant-cp', (l) => l);
+    const file = join(dir, 'audit', 'acme', 'checkpoints.jsonl');
+    const [real] = (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Checkpoint);
+    await appendFile(file, JSON.stringify(await signer.signCheckpoint({ tenant: 'beta', tree_size: real.tree_size, root_hash: real.root_hash, timestamp: real.timestamp })) + '\n');
+    expect(await opening(dir)).toContain('its checkpoints file holds a checkpoint of tenant `beta`');
+
+    const edited = await tampered('trusted-not-latest', (lines) => lines.map((l, i) => (i === 0 ? canonicalize({ ...JSON.parse(l), approved: true }) : l)));
+    const tree = new MerkleTree(nodeCryptoBackend.sha256);
+    for (const l of (await readFile(join(edited, 'audit', 'acme', 'log.jsonl'), 'utf8')).trimEnd().split('\n')) void tree.appendEntry(l);
+    // The real checkpoint (3) re-signed by the data dir's Ed25519 key (trusted: dataDirKeys), a
+    // latest (6) under a made-up kid over the edited log.
+    const ed = await createSigner({ alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(edited) }, backend: nodeCryptoBackend });
+    const byEd = await ed.signCheckpoint({ tenant: 'acme', tree_size: real.tree_size, root_hash: real.root_hash, timestamp: real.timestamp });
+    const madeUp = { ...real, tree_size: 6, root_hash: toHex(await tree.root(6)), kid: 'hs256-0000000000000000', signature: 'AAAA' };
+    await writeFile(join(edited, 'audit', 'acme', 'checkpoints.jsonl'), [byEd, madeUp].map((c) => canonicalize(c as unknown as Json) + '\n').join(''));
+    expect(await opening(edited, signer, true)).toContain('the first 3 entries no longer hash to the root of the latest checkpoint it can verify');
+  });
+
   it('after a rotation, opens with the old key given back for one start (and says its latest checkpoint is not its own)', async () => {
     const rotatedCleanly = join(base, 'rotated-clean');
     await cp(clean, rotatedCleanly, { recursive: true });
@@ -301,6 +324,26 @@ describe('openNodeAudit: a data dir that switched receipt algorithms', () => {
     await audit.append('acme', [await signed(decision(1))]);
     expect(await audit.size('acme')).toBe(1);
     await audit.close();
-    expect(warnings).toContain('a key file in the data directory cannot be read; audit entries it signed cannot be checked at start');
+    expect(warnings).toContain('a key file in the data directory cannot be read or is not trusted; audit entries it signed cannot be checked at start');
+  });
+
+  // A review (11-27): with the Ed25519 key kept elsewhere behind a link, a `secret.key` another
+  // user dropped into the group-writable data dir verified a forged entry.
+  it('trusts only a key file of this user that others may not write, not a link', async () => {
+    for (const how of ['link', 'writable'] as const) {
+      const dir = await tampered(`planted-${how}`, async (lines) => {
+        const away = join(base, `away-${how}`);
+        await mkdir(away, { recursive: true });
+        const forger = await createSigner({ alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(away) }, backend: nodeCryptoBackend });
+        return [...lines, canonicalize((await forger.sign({ ...decision(7), approved: true })) as unknown as Json)];
+      });
+      const key = join(dir, 'ed25519.jwk');
+      if (how === 'link') await symlink(join(base, `away-${how}`, 'ed25519.jwk'), key);
+      else {
+        await cp(join(base, `away-${how}`, 'ed25519.jwk'), key);
+        await chmod(key, 0o666);
+      }
+      expect(await opening(dir, signer, true), how).toMatch(/entry 7 .*which this server does not hold/);
+    }
   });
 });

@@ -1,0 +1,34 @@
+// MGE_PREVIOUS_JWKS and --jwks files (src/adapters/node-jwks-file.ts): every bad content is a
+// KeyError naming the file and the key's place, never a TypeError from inside.
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { jwksFileKeys } from '../../src/adapters/node-jwks-file.js';
+import { KeyError } from '../../src/receipt/keys.js';
+import { createSigner } from '../../src/receipt/sign.js';
+import { ED_JWK } from '../receipt/fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mge-jwks-'));
+const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+
+describe('jwksFileKeys', () => {
+  it('reads the keys of a JWKS file as /api/v1/keys serves it', async () => {
+    const jwks = (await createSigner({ ed25519: { privateJwk: ED_JWK } })).jwks();
+    expect(await jwksFileKeys(file('good.json', JSON.stringify(jwks)), 'MGE_PREVIOUS_JWKS')).toHaveLength(1);
+  });
+
+  it.each([
+    ['null.json', '{"keys":[null]}', 'keys[0] is not a JWK'],
+    ['oct.json', '{"keys":[{"kty":"oct","k":"AAAA","kid":"x"}]}', 'keys[0]: '],
+    ['text.json', 'not json', 'is not JSON; MGE_PREVIOUS_JWKS takes a JWKS file'],
+    ['list.json', '[]', 'is not a JWKS file'],
+  ])('%s: a KeyError naming the file', async (name, text, says) => {
+    const path = file(name, text);
+    const read = jwksFileKeys(path, 'MGE_PREVIOUS_JWKS');
+    await expect(read).rejects.toThrow(KeyError);
+    await expect(jwksFileKeys(path, 'MGE_PREVIOUS_JWKS')).rejects.toThrow(says);
+    await expect(jwksFileKeys(path, 'MGE_PREVIOUS_JWKS')).rejects.toThrow(path);
+  });
+});

@@ -23,7 +23,8 @@ export interface NodeServerOptions {
    * and logged) is kept until it is answered, up to `hardCloseMs`.
    */
   graceMs?: number;
-  /** When close() cuts every connection left, answered or not (default 60 s). */
+  /** When close() cuts every connection left, answered or not (default 25 s: below the 30 s a
+   * container orchestrator usually waits before SIGKILL, so the stop still keeps its checkpoint). */
   hardCloseMs?: number;
   /** Bodies are read up to this many bytes (+1) before the app sees them; default 64 KiB. */
   maxBodyBytes?: number;
@@ -138,6 +139,9 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   // Node looks for requests past their time every `connectionsCheckingInterval` (30 s by
   // default, so a stalled upload held its socket for up to a minute).
   const server = createServer({ requireHostHeader: false, connectionsCheckingInterval: Math.min(5_000, requestTimeout) }, (req, res) => {
+    // A request on a connection ended at shutdown (closeIdleGently) is neither answered nor
+    // run: an answer written there would fail, and the error would reset what is still queued.
+    if (req.socket.writableEnded) return void req.resume();
     if (req.headers.host === undefined) {
       alone(400);
       return answerProblem(res, new BadRequest('the request has no Host header'));
@@ -182,32 +186,45 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
       server.off('error', reject);
       const port = (server.address() as AddressInfo).port;
       const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+      const isIdle = closeIdleGently(server, inApp);
+      // At the grace: an idle connection is ended as above; one still uploading a request is cut.
       const cutIdle = (): void => {
-        for (const socket of sockets) if (!inApp.busy(socket)) socket.destroy();
+        for (const socket of sockets) {
+          if (inApp.busy(socket)) continue;
+          if (isIdle?.(socket) === true) {
+            if (!socket.writableEnded) socket.end();
+          } else {
+            socket.destroy();
+          }
+        }
       };
-      keepUnsentAnswers(server, inApp);
-      resolve({ url: `http://${host}:${port}`, port, server, close: () => closeServer(server, opts.graceMs ?? 5_000, cutIdle, opts.hardCloseMs ?? 60_000) });
+      resolve({ url: `http://${host}:${port}`, port, server, close: () => closeServer(server, opts.graceMs ?? 5_000, cutIdle, opts.hardCloseMs ?? 25_000) });
     });
   });
 }
 
 /**
- * Node counts a connection idle once its response is ended, even while its bytes still wait in
- * the socket for a slow reader, and `closeIdleConnections` (which `server.close()` calls too)
- * destroyed it: answers logged and never delivered (a review: 7 479 of 13 200 batch decisions
- * to a client that read late). Such a connection is left until its answer is out; the next
- * sweep closes it. Node's list of connections is internal: without it, Node's own method runs.
+ * Closes idle connections at shutdown without losing an answer. Node counts a connection idle
+ * once its response is ended, and `closeIdleConnections` (which `server.close()` calls too)
+ * destroyed it: an answer still queued in Node for a slow reader was lost (a review: 7 479 of
+ * 13 200 batch decisions), and so was one already in the kernel's send buffer when the client
+ * sent another byte, which a closed socket answers with a reset that discards it (the next
+ * review: a keep-alive client's next check after SIGTERM). So a connection with a request in
+ * the app or bytes queued is left alone, and an idle one is ended (FIN after what is queued),
+ * not destroyed: it closes when the client closes it, or at the hard close. Node's list of
+ * connections is internal: without it, Node's own method runs. Returns which sockets are idle.
  */
-function keepUnsentAnswers(server: Server, inApp: RequestsInApp): void {
+function closeIdleGently(server: Server, inApp: RequestsInApp): ((socket: Duplex) => boolean) | undefined {
   const kConnections = Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connections');
   const connections = kConnections === undefined ? undefined : (server as unknown as Record<symbol, { idle?: () => Array<{ socket: Duplex & { _httpMessage?: ServerResponse | null } }> }>)[kConnections];
-  if (typeof connections?.idle !== 'function') return;
+  if (typeof connections?.idle !== 'function') return undefined;
   server.closeIdleConnections = function closeIdleConnections(): void {
     for (const { socket } of connections.idle!()) {
       if (socket._httpMessage && !socket._httpMessage.writableEnded) continue; // Node's own rule
-      if (!inApp.busy(socket)) socket.destroy();
+      if (!inApp.busy(socket) && !socket.writableEnded) socket.end();
     }
   };
+  return (socket) => connections.idle!().some((c) => c.socket === socket);
 }
 
 function closeServer(server: Server, graceMs: number, cutIdle: () => void, hardCloseMs: number): Promise<void> {

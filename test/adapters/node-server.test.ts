@@ -130,4 +130,30 @@ describe('startNodeServer: close() and a slow reader', () => {
     expect(await received).toBeGreaterThan(big.length);
     await closed;
   });
+
+  // The next review (11-27): an answer already in the kernel's send buffer was lost when the
+  // client, on its keep-alive connection, sent its next request after the stop began: the
+  // socket had been destroyed, and the kernel answered the new bytes with a reset.
+  it('delivers an answer the client has not read yet when it sends another request after close()', async () => {
+    const answer = 'y'.repeat(600 * 1024);
+    const server = await startNodeServer(async () => new Response(answer, { headers: { 'content-type': 'text/plain' } }), { host: '127.0.0.1', port: 0, graceMs: 50, hardCloseMs: 3_000 });
+    const request = 'GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+    let bytes = 0;
+    let reset = false;
+    const s = connect(server.port, '127.0.0.1', () => s.write(request));
+    s.pause();
+    s.on('data', (c: Buffer) => (bytes += c.length));
+    s.on('error', () => (reset = true));
+    const ended = new Promise((r) => s.on('close', r));
+    await new Promise((r) => setTimeout(r, 150)); // answered; most of it waits in the kernel
+    const closed = server.close();
+    await new Promise((r) => setTimeout(r, 100));
+    s.write(request); // the next check on the same connection
+    await new Promise((r) => setTimeout(r, 100));
+    s.resume();
+    await ended;
+    expect(reset).toBe(false);
+    expect(bytes).toBeGreaterThan(answer.length);
+    await closed;
+  });
 });

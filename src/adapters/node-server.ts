@@ -186,12 +186,13 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
       server.off('error', reject);
       const port = (server.address() as AddressInfo).port;
       const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-      const isIdle = closeIdleGently(server, inApp);
+      const idleNow = closeIdleGently(server, inApp);
       // At the grace: an idle connection is ended as above; one still uploading a request is cut.
       const cutIdle = (): void => {
+        const idle = idleNow?.();
         for (const socket of sockets) {
           if (inApp.busy(socket)) continue;
-          if (isIdle?.(socket) === true) {
+          if (idle?.has(socket) === true) {
             if (!socket.writableEnded) socket.end();
           } else {
             socket.destroy();
@@ -212,9 +213,9 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
  * review: a keep-alive client's next check after SIGTERM). So a connection with a request in
  * the app or bytes queued is left alone, and an idle one is ended (FIN after what is queued),
  * not destroyed: it closes when the client closes it, or at the hard close. Node's list of
- * connections is internal: without it, Node's own method runs. Returns which sockets are idle.
+ * connections is internal: without it, Node's own method runs. Returns the idle sockets' lookup.
  */
-function closeIdleGently(server: Server, inApp: RequestsInApp): ((socket: Duplex) => boolean) | undefined {
+function closeIdleGently(server: Server, inApp: RequestsInApp): (() => Set<Duplex>) | undefined {
   const kConnections = Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connections');
   const connections = kConnections === undefined ? undefined : (server as unknown as Record<symbol, { idle?: () => Array<{ socket: Duplex & { _httpMessage?: ServerResponse | null } }> }>)[kConnections];
   if (typeof connections?.idle !== 'function') return undefined;
@@ -224,7 +225,7 @@ function closeIdleGently(server: Server, inApp: RequestsInApp): ((socket: Duplex
       if (!inApp.busy(socket) && !socket.writableEnded) socket.end();
     }
   };
-  return (socket) => connections.idle!().some((c) => c.socket === socket);
+  return () => new Set(connections.idle!().map((c) => c.socket));
 }
 
 function closeServer(server: Server, graceMs: number, cutIdle: () => void, hardCloseMs: number): Promise<void> {

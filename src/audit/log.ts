@@ -122,7 +122,6 @@ function canonicalDecisionId(line: string): string | undefined {
   return DECISION_PREFIX.exec(line)?.[1];
 }
 
-/** The largest size a kept checkpoint covers that `trusted` vouches for (all of them without it). */
 /** The largest kept checkpoint `trusted` vouches for (the largest of all without it). */
 async function trustedCheckpoint(checkpoints: readonly Checkpoint[], trusted: AuditLogOptions['trusted']): Promise<Checkpoint | undefined> {
   // The last of equal sizes first, as matchLatestCheckpoint takes it.
@@ -199,8 +198,8 @@ export class AuditLog {
     for await (const line of store.load()) {
       const index = log.count++;
       void log.tree.appendEntry(line);
-      // An entry a trusted checkpoint covers is checked whole by the latest one's root below
-      // (which commits to it), so only its id is read, from the decision's canonical prefix when
+      // An entry a trusted checkpoint covers is checked whole by that checkpoint's root below
+      // (and the latest's, which commits to it), so only its id is read, from the decision's canonical prefix when
       // it has one (half the time of a restart went to parsing every line). Later entries are
       // parsed whole and checked one by one.
       const covered = index < coveredSize;

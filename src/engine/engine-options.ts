@@ -14,7 +14,7 @@ export function checkEngineOptions(opts: unknown): void {
     const meant = OPTIONS.find((o) => o.toLowerCase() === name.toLowerCase());
     throw new TypeError(`unknown engine option \`${name}\`${meant ? `: did you mean \`${meant}\`?` : ''} (the options are ${OPTIONS.join(', ')})`);
   }
-  const { rules, evaluator, rateLimiter, now, crypto, sourceWarnings } = given;
+  const { rules, evaluator, rateLimiter, now, crypto, sourceWarnings, limits, wasm } = given;
   if (!Array.isArray(rules)) throw new TypeError('engine option `rules` must be a list of `{ path, text }` (an empty list for none)');
   rules.forEach((r: unknown, i) => {
     const file = r as { path?: unknown; text?: unknown } | null;
@@ -29,8 +29,13 @@ export function checkEngineOptions(opts: unknown): void {
     throw new TypeError('engine option `rateLimiter` must have a `take(bucket, capacity, refillPerSecond, nowMs)` method');
   }
   if (now !== undefined && typeof now !== 'function') throw new TypeError('engine option `now` must be a function giving milliseconds since the epoch');
-  if (crypto !== undefined && (typeof crypto !== 'object' || crypto === null)) throw new TypeError('engine option `crypto` must be a crypto backend');
-  if (sourceWarnings !== undefined && !Array.isArray(sourceWarnings)) throw new TypeError('engine option `sourceWarnings` must be a list of diagnostics');
+  if (crypto !== undefined && typeof (crypto as { sha256?: unknown } | null)?.sha256 !== 'function') throw new TypeError('engine option `crypto` must be a crypto backend (with `sha256`)');
+  if (sourceWarnings !== undefined && !(Array.isArray(sourceWarnings) && sourceWarnings.every((d) => typeof d === 'object' && d !== null))) {
+    throw new TypeError('engine option `sourceWarnings` must be a list of diagnostics');
+  }
+  // Raw errors otherwise (a review): "Cannot convert undefined or null to object", a WebAssembly one.
+  if (limits !== undefined && (typeof limits !== 'object' || limits === null || Array.isArray(limits))) throw new TypeError('engine option `limits` must be an object of request limits');
+  if (wasm !== undefined && !(typeof WebAssembly !== 'undefined' && wasm instanceof WebAssembly.Module)) throw new TypeError('engine option `wasm` must be a compiled WebAssembly.Module (the package\'s mge.wasm)');
 }
 
 /**
@@ -42,6 +47,8 @@ export function checkEvaluateOptions(opts: unknown): void {
   for (const name in opts) {
     if (name !== 'tenant' && name !== 'explain') throw new TypeError(`unknown evaluate option \`${name}\` (the options are tenant, explain)`);
   }
+  const explain = (opts as { explain?: unknown }).explain;
+  if (explain !== undefined && typeof explain !== 'boolean') throw new TypeError(`evaluate option \`explain\` must be true or false, got \`${String(explain)}\``);
 }
 
 /**

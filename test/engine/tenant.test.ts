@@ -67,6 +67,11 @@ describe('createEngine: options checked', () => {
     await expect(createEngine({} as never)).rejects.toThrow('engine option `rules` must be a list');
     await expect(createEngine({ rules: [{ path: 'a.yaml' }] } as never)).rejects.toThrow('engine option `rules[0]` must be `{ path: string, text: string }`');
     await expect(createEngine(undefined as never)).rejects.toThrow('createEngine takes an options object');
+    // The review of these checks: raw errors for these.
+    await expect(createEngine({ rules: RULES, limits: null } as never)).rejects.toThrow('engine option `limits` must be an object');
+    await expect(createEngine({ rules: RULES, crypto: {} } as never)).rejects.toThrow('engine option `crypto` must be a crypto backend');
+    await expect(createEngine({ rules: RULES, wasm: 42 } as never)).rejects.toThrow('engine option `wasm` must be a compiled WebAssembly.Module');
+    await expect(createEngine({ rules: RULES, sourceWarnings: [1] } as never)).rejects.toThrow('engine option `sourceWarnings` must be a list of diagnostics');
     expect(await createEngine({ rules: RULES, rateLimiter: { take } })).toBeDefined();
   });
 
@@ -75,6 +80,7 @@ describe('createEngine: options checked', () => {
     // A review (11-27): each was judged as tenant `default`.
     await expect(engine.evaluate({ action: 'x' }, { tennant: 'acme' } as never)).rejects.toThrow('unknown evaluate option `tennant` (the options are tenant, explain)');
     await expect(engine.evaluate({ action: 'x' }, 'acme' as never)).rejects.toThrow('evaluate takes options `{ tenant?, explain? }`');
+    await expect(engine.evaluate({ action: 'x' }, { explain: 'no' } as never)).rejects.toThrow('evaluate option `explain` must be true or false, got `no`');
     expect((await engine.evaluate({ action: 'x' }, { tenant: undefined, explain: false })).tenant).toBe('default');
   });
 

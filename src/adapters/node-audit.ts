@@ -38,11 +38,10 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
   // The log was signed by whichever key signed when each entry was made: after a switch of
   // algorithm (HS256 to Ed25519 and back) that is also the data dir's other key, which the
   // signer does not hold when it signs with neither (receipts it verifies stay its own). That
-  // key is trusted only when the signing key lives in the data dir too: with MGE_SECRET_KEY
-  // kept elsewhere, a key file dropped into the data dir made a forged entry pass and the real
-  // key sign a checkpoint over it (a review, 11-27). Whoever can write a data dir that holds
-  // the signing key can sign with it anyway.
-  // Only files of this user that no one else may write (node-data-dir-keys.ts).
+  // key is trusted only when the signing key lives in the data dir too, and only as a file of
+  // this user that no one else may write (node-data-dir-keys.ts): with MGE_SECRET_KEY kept
+  // elsewhere, a key file dropped into the data dir made a forged entry pass and the real key
+  // sign a checkpoint over it (a review, 11-27).
   const fromDataDir = opts.dataDirKeys === true ? await dataDirVerificationKeys(dataDir, (err) =>
     logger?.warn('a key file in the data directory cannot be read or is not trusted; audit entries it signed cannot be checked at start', { error: err.message }), true) : [];
   const keys = new KeyRing([...signer.keys.values(), ...fromDataDir]);

@@ -17,10 +17,10 @@ import { SECRET_FILE } from './node-secret.js';
  * @example for (const k of await dataDirVerificationKeys('./data')) ring.add(k) */
 export async function dataDirVerificationKeys(dataDir: string, skipBad?: (err: Error) => void, onlyOwnFiles = false): Promise<VerificationKey[]> {
   const keys: VerificationKey[] = [];
-  const add = async (load: () => Promise<VerificationKey | undefined>, file: string): Promise<void> => {
+  const add = async (file: string, load: (file: string) => Promise<VerificationKey | undefined>): Promise<void> => {
     try {
       if (onlyOwnFiles) await ownFile(file);
-      const key = await load();
+      const key = await load(file);
       if (key !== undefined) keys.push(key);
     } catch (err) {
       // `mge serve` signing with the other key goes on without this one (and says so).
@@ -28,15 +28,14 @@ export async function dataDirVerificationKeys(dataDir: string, skipBad?: (err: E
       skipBad(err);
     }
   };
-  await add(async () => {
-    const secret = (await readIfPresent(join(dataDir, SECRET_FILE)))?.trim();
+  await add(join(dataDir, SECRET_FILE), async (file) => {
+    const secret = (await readIfPresent(file))?.trim();
     return secret === undefined || secret === '' ? undefined : (await importHs256Secret(secret)).verification;
-  }, join(dataDir, SECRET_FILE));
-  await add(async () => {
-    const jwkFile = join(dataDir, ED25519_FILE);
-    const jwk = (await readIfPresent(jwkFile))?.trim();
-    return jwk === undefined || jwk === '' ? undefined : importEd25519Public(parseEd25519Jwk(jwk, jwkFile));
-  }, join(dataDir, ED25519_FILE));
+  });
+  await add(join(dataDir, ED25519_FILE), async (file) => {
+    const jwk = (await readIfPresent(file))?.trim();
+    return jwk === undefined || jwk === '' ? undefined : importEd25519Public(parseEd25519Jwk(jwk, file));
+  });
   return keys;
 }
 

@@ -122,11 +122,19 @@ function canonicalDecisionId(line: string): string | undefined {
   return DECISION_PREFIX.exec(line)?.[1];
 }
 
-/** The largest kept checkpoint `trusted` vouches for (the largest of all without it). */
-async function trustedCheckpoint(checkpoints: readonly Checkpoint[], trusted: AuditLogOptions['trusted']): Promise<Checkpoint | undefined> {
-  // The last of equal sizes first, as matchLatestCheckpoint takes it.
+/**
+ * The newest kept checkpoint: the largest, and the last of equal sizes (the one kept again
+ * under this server's key after a rotation).
+ */
+function newestOf(checkpoints: readonly Checkpoint[]): Checkpoint | undefined {
+  let newest: Checkpoint | undefined;
+  for (const cp of checkpoints) if (newest === undefined || cp.tree_size >= newest.tree_size) newest = cp;
+  return newest;
+}
+
+/** The largest kept checkpoint `trusted` vouches for, the last of equal sizes first (as newestOf). */
+async function trustedCheckpoint(checkpoints: readonly Checkpoint[], trusted: (cp: Checkpoint) => Promise<boolean>): Promise<Checkpoint | undefined> {
   const bySize = [...checkpoints].reverse().sort((a, b) => b.tree_size - a.tree_size);
-  if (trusted === undefined) return bySize[0];
   for (const cp of bySize) if (await trusted(cp)) return cp;
   return undefined;
 }
@@ -183,17 +191,17 @@ export class AuditLog {
     const backend = opts.backend ?? webCryptoBackend;
     const log = new AuditLog(tenant, store, backend.sha256, opts.now ?? Date.now);
     const checkpoints = await store.checkpoints();
-    for (const cp of checkpoints) log.lastCheckpointSize = Math.max(log.lastCheckpointSize, cp.tree_size);
+    const newest = newestOf(checkpoints);
+    log.lastCheckpointSize = newest?.tree_size ?? -1;
     log.keptCheckpointSize = log.lastCheckpointSize;
     // Another tenant's checkpoint, validly signed, vouched for a log copied from that tenant (a
     // review): a log's checkpoints are its own tenant's, or it is not opened.
     const foreign = checkpoints.find((cp) => cp.tenant !== tenant);
     if (foreign !== undefined) throw new AuditStoreError(`tenant \`${tenant}\`: its checkpoints file holds a checkpoint of tenant \`${foreign.tenant}\`: the log was changed; it is not opened (\`mge audit verify\` tells more)`);
-    const covering = await trustedCheckpoint(checkpoints, opts.trusted);
+    const covering = opts.trusted === undefined ? newest : await trustedCheckpoint(checkpoints, opts.trusted);
     const coveredSize = covering?.tree_size ?? -1;
     // After a rotation its next checkpoint is kept even with no new entry, under its own key,
     // so the following start needs the old key no more.
-    const newest = checkpoints.findLast((cp) => cp.tree_size === log.lastCheckpointSize);
     log.newestIsOwn = opts.ownKid === undefined || newest === undefined || newest.kid === opts.ownKid;
     for await (const line of store.load()) {
       const index = log.count++;
@@ -211,7 +219,7 @@ export class AuditLog {
     // New engine ids continue above the log's last one, even with the clock behind it: an id
     // below it could only be cleared as new by reading entries back, one read per append.
     if (log.ids.lastId !== undefined) continueAfter(log.ids.lastId);
-    await log.matchLatestCheckpoint(checkpoints, opts.checkCheckpoint);
+    await log.matchLatestCheckpoint(newest, checkpoints, opts.checkCheckpoint);
     // The checkpoint that spared its entries the one-by-one check must hold their root too when
     // it is not the latest (a review edited entries under it, below a latest under a made-up kid).
     if (covering !== undefined) await log.matchRoot(covering, 'the latest checkpoint it can verify');
@@ -255,10 +263,7 @@ export class AuditLog {
    * `mge audit verify` then names the checkpoints that fail. Its signature is checked by `check` (the log
    * does not hold the keys; `mge serve` passes them).
    */
-  private async matchLatestCheckpoint(checkpoints: readonly Checkpoint[], check: AuditLogOptions['checkCheckpoint']): Promise<void> {
-    let latest: Checkpoint | undefined;
-    // The last of equal sizes: the one kept again under this server's key after a rotation.
-    for (const cp of checkpoints) if (latest === undefined || cp.tree_size >= latest.tree_size) latest = cp;
+  private async matchLatestCheckpoint(latest: Checkpoint | undefined, checkpoints: readonly Checkpoint[], check: AuditLogOptions['checkCheckpoint']): Promise<void> {
     if (latest === undefined) return;
     const where = `tenant \`${this.tenant}\``;
     const problem = await check?.(latest, checkpoints);

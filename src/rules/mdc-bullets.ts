@@ -141,5 +141,6 @@ function runEnd(s: string, i: number): number {
   return j;
 }
 
-/** What a backslash escapes in CommonMark (§2.4). */
-const ASCII_PUNCTUATION = /[!-/:-@[-`{-~]/;
+/** What a backslash escapes in CommonMark (§2.4): the source of ASCII_PUNCTUATION and of mdc.ts's unescaping. */
+export const ASCII_PUNCTUATION_CLASS = '[!-/:-@[-`{-~]';
+const ASCII_PUNCTUATION = new RegExp(ASCII_PUNCTUATION_CLASS);

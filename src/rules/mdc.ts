@@ -9,7 +9,7 @@
 
 import type { Diagnostic, Span } from '../ir/types.js';
 import { editDistance } from '../diagnostics/did-you-mean.js';
-import { readBullet, trailingCodeSpan, type BulletLines } from './mdc-bullets.js';
+import { ASCII_PUNCTUATION_CLASS, readBullet, trailingCodeSpan, type BulletLines } from './mdc-bullets.js';
 import { rawGet, type RawEntry, type RawValue, type ReadResult } from './raw.js';
 import { readYaml } from './yaml.js';
 
@@ -766,13 +766,15 @@ function plainTitle(title: string): string {
     .replace(/<\/?[A-Za-z][^>]*>/g, '')
     .replace(LINK, '$1')
     .replace(ENTITY, decodeEntity)
-    .replace(/\\([!-/:-@[-`{-~])/g, '$1')
+    .replace(ESCAPED_PUNCTUATION, '$1')
     .replace(/\s+/g, ' ')
     .trim()
     // Emphasis and code marks around the title (`**Required**`), not inside a word (`Re_quired`).
     .replace(/^[*_`~]+|[*_`~]+$/g, '');
 }
 
+/** A backslash escape (CommonMark §2.4): the escaped character is kept. */
+const ESCAPED_PUNCTUATION = new RegExp(`\\\\(${ASCII_PUNCTUATION_CLASS})`, 'g');
 /** Link or image syntax (`[text](url)`, `[text][ref]`, `![alt](src)`), its text in group 1. */
 const LINK = /!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])?/g;
 const ENTITY = /&#(\d{1,7});|&#[xX]([0-9a-fA-F]{1,6});|&(amp|lt|gt|quot|apos|nbsp);/g;

@@ -35,6 +35,12 @@ export interface NodeServerOptions {
   requestTimeoutMs?: number;
   /** Hears the status of each answer the server gives without the app (no Host, bad framing), for the metrics. */
   answeredAlone?: (status: number) => void;
+  /**
+   * Hears, at the hard close, how many connections it cut with a request still in the app or
+   * an answer not yet sent (only when there were some): decisions that may be logged but not
+   * received, for the shutdown's log.
+   */
+  cutUnanswered?: (connections: number) => void;
 }
 
 export interface RunningServer {
@@ -199,7 +205,13 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
           }
         }
       };
-      resolve({ url: `http://${host}:${port}`, port, server, close: () => closeServer(server, opts.graceMs ?? 5_000, cutIdle, opts.hardCloseMs ?? 25_000) });
+      const cutAll = (): void => {
+        let unanswered = 0;
+        for (const socket of sockets) if (inApp.busy(socket)) unanswered++;
+        server.closeAllConnections();
+        if (unanswered > 0) opts.cutUnanswered?.(unanswered);
+      };
+      resolve({ url: `http://${host}:${port}`, port, server, close: () => closeServer(server, opts.graceMs ?? 5_000, cutIdle, opts.hardCloseMs ?? 25_000, cutAll) });
     });
   });
 }
@@ -228,14 +240,14 @@ function closeIdleGently(server: Server, inApp: RequestsInApp): (() => Set<Duple
   return () => new Set(connections.idle!().map((c) => c.socket));
 }
 
-function closeServer(server: Server, graceMs: number, cutIdle: () => void, hardCloseMs: number): Promise<void> {
+function closeServer(server: Server, graceMs: number, cutIdle: () => void, hardCloseMs: number, cutAll: () => void): Promise<void> {
   return new Promise((resolve) => {
     let pastGrace = false;
     const cut = setTimeout(() => {
       pastGrace = true;
       cutIdle();
     }, graceMs);
-    const hard = setTimeout(() => server.closeAllConnections(), Math.max(graceMs, hardCloseMs));
+    const hard = setTimeout(cutAll, Math.max(graceMs, hardCloseMs));
     // A keep-alive connection turns idle only once its last response is written; sweep until
     // every one has, rather than waiting for the client to hang up. Past the grace, one whose
     // request left the app (answered) is cut too, whatever it sends next.

@@ -107,6 +107,24 @@ describe('startNodeServer: close()', () => {
     expect(await answer.json()).toEqual({ ok: true });
     await closed;
   });
+
+  // The shutdown's log says when the hard close cut an answer (the last note's gap: it was silent).
+  it('at the hard close, reports the connections it cut with a request still in the app, not the idle ones', async () => {
+    const cut: number[] = [];
+    const stuck = await startNodeServer(async (req) => {
+      if (new URL(req.url).pathname === '/idle') return new Response('ok');
+      return new Promise<Response>(() => undefined); // never answered
+    }, { host: '127.0.0.1', port: 0, graceMs: 20, hardCloseMs: 200, cutUnanswered: (n) => cut.push(n) });
+    // A keep-alive connection of its own, answered and idle.
+    const idle = connect(stuck.port, '127.0.0.1', () => idle.write('GET /idle HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+    idle.on('error', () => undefined);
+    await new Promise((r) => idle.once('data', r));
+    const never = [1, 2].map(() => fetch(`${stuck.url}/x`).catch((err: unknown) => err));
+    await new Promise((r) => setTimeout(r, 50));
+    await stuck.close();
+    expect(cut).toEqual([2]);
+    for (const r of await Promise.all(never)) expect(r).toBeInstanceOf(Error);
+  });
 });
 
 describe('startNodeServer: close() and a slow reader', () => {

@@ -64,6 +64,8 @@ export const SCHEMAS = {
   BatchResponse: { type: 'object', required: ['decisions'], properties: { decisions: { type: 'array', items: ref('Decision') } } },
   VerifyRequest: {
     type: 'object', additionalProperties: false, required: ['decision'],
+    // The context is checked against an action: a context alone is a 400.
+    dependentRequired: { context: ['action'] },
     properties: {
       decision: ref('Decision'),
       action: { oneOf: [{ type: 'string' }, { type: 'object', required: ['type'], properties: { type: str } }] },

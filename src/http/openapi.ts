@@ -16,15 +16,31 @@ type Code = number | [number, string];
 function errors(...codes: Code[]): Obj {
   const text: Record<number, string> = {
     400: 'malformed JSON or shape', 401: 'no or unknown API key', 403: 'role or tenant not allowed; in the open local mode, a Host that names no loopback address', 404: 'not found',
-    408: 'the body did not arrive in time; the connection is closed', 409: 'global (file) rule: read-only over HTTP',
+    408: 'the request or its body did not arrive in time; the connection is closed', 409: 'global (file) rule: read-only over HTTP',
     413: 'body larger than the limit', 415: 'unsupported Content-Type or Content-Encoding',
     422: 'invalid rule; `diagnostics` lists why', 429: 'server overloaded', 503: 'store unavailable or shutting down',
   };
-  const out: Obj = { 500: problem('internal error (nothing approved)') };
+  // Any route: the Node server refuses a request it cannot read (no Host, two, or one that names
+  // no host; bad framing) with 400, one whose headers do not arrive in time with 408, headers
+  // over Node's limit with 431; a method the path does not take is 405.
+  const out: Obj = {
+    400: problem("the request cannot be read: its Host (none, two, or one that names no host), its URL or its framing"),
+    405: { $ref: '#/components/responses/MethodNotAllowed' },
+    408: problem('the request did not arrive in time; the connection is closed'),
+    431: problem('request header fields too large'),
+    500: problem('internal error (nothing approved)'),
+  };
   for (const c of codes) {
     if (typeof c === 'number') out[c] = problem(text[c]);
     else out[c[0]] = problem(c[1]);
   }
+  // The headers these statuses carry (RFC 9110 §11.6.1, §10.2.3).
+  const header = (status: number, name: string, description: string) => {
+    if (out[status] !== undefined) out[status] = { ...(out[status] as Obj), headers: { [name]: { description, schema: { type: 'string' } } } };
+  };
+  header(401, 'WWW-Authenticate', '`Bearer realm="mge"`');
+  header(429, 'Retry-After', 'seconds to wait');
+  header(503, 'Retry-After', 'seconds to wait');
   return out;
 }
 
@@ -46,6 +62,8 @@ function op(summary: string, role: string | null, ok: Obj, extra: Obj = {}, code
 const ok = (schema: Obj, description = 'OK') => ({ 200: { description, content: json(schema) } });
 const body = (schema: Obj) => ({ requestBody: { required: true, content: json(schema) } });
 const param = (name: string, where: 'path' | 'query', schema: Obj, required = where === 'path') => ({ name, in: where, required, schema });
+/** An integer query parameter: the audit routes read at most 15 digits (routes/audit.ts). */
+const queryInteger = (minimum: number) => ({ type: 'integer', minimum, maximum: 999_999_999_999_999 });
 const explain = param('explain', 'query', { type: 'boolean' });
 const ruleText = {
   requestBody: {
@@ -58,6 +76,20 @@ const ruleText = {
   },
 };
 const ruleId = param('rule_id', 'path', { type: 'string' });
+
+/**
+ * GET, PUT and DELETE of one rule. `/api/v1/rules/validate` takes them too, for the rule whose
+ * id is `validate` (a valid id): its path has no parameter.
+ */
+function oneRule(parameters: Obj[], whose = ''): Obj {
+  return {
+    get: op(`One effective rule${whose}`, 'checker', ok(ref('RuleView')), { parameters }, [404]),
+    put: op(`Create (201) or replace (200) a tenant rule${whose}`, 'admin', {
+      ...ok(ref('RulePutResult'), 'replaced'), 201: { description: 'created', content: json(ref('RulePutResult')) },
+    }, { parameters, ...ruleText }, [[400, 'malformed JSON (a JSON rule that does not parse, with `diagnostics`), or a body that is not readable text'], 408, 409, 413, 415, 422]),
+    delete: op(`Delete a tenant rule${whose}`, 'admin', { 204: { description: 'deleted' } }, { parameters }, [404, 409]),
+  };
+}
 const text = (type: string) => ({ 200: { description: 'OK', content: { [type]: { schema: { type: 'string' } } } } });
 
 /** @example app.get('/openapi.json', (c) => c.json(openApiDocument('0.1.0'))) */
@@ -78,29 +110,24 @@ export function openApiDocument(version: string): Obj {
       '/api/v1/rules/validate': {
         post: op('Validate rule text without loading it; rule text that does not parse (JSON too) is answered 200, `valid: false`, with its diagnostics', 'admin', ok(ref('ValidateResult')), ruleText,
           [[400, 'the body is not readable text (not UTF-8, a bad Content-Length)'], 408, 413, 415]),
+        ...oneRule([], ' (here: the rule whose id is `validate`)'),
       },
-      '/api/v1/rules/{rule_id}': {
-        get: op('One effective rule', 'checker', ok(ref('RuleView')), { parameters: [ruleId] }, [404]),
-        put: op('Create (201) or replace (200) a tenant rule', 'admin', {
-          ...ok(ref('RulePutResult'), 'replaced'), 201: { description: 'created', content: json(ref('RulePutResult')) },
-        }, { parameters: [ruleId], ...ruleText }, [[400, 'malformed JSON (a JSON rule that does not parse, with `diagnostics`), or a body that is not readable text'], 408, 409, 413, 415, 422]),
-        delete: op('Delete a tenant rule', 'admin', { 204: { description: 'deleted' } }, { parameters: [ruleId] }, [404, 409]),
-      },
+      '/api/v1/rules/{rule_id}': oneRule([ruleId]),
       '/api/v1/audit': {
         get: op("A page of the tenant's audit log", 'auditor', ok(ref('AuditPage')), {
-          parameters: [param('from', 'query', { type: 'integer', minimum: 0 }), param('limit', 'query', { type: 'integer', minimum: 1, default: 100, description: 'entries per page; a larger value is cut to 1000' })],
+          parameters: [param('from', 'query', queryInteger(0)), param('limit', 'query', { ...queryInteger(1), default: 100, description: 'entries per page; a larger value is cut to 1000' })],
         }, [400]),
       },
       '/api/v1/audit/export': { get: op('The whole log as JSON Lines, streamed', 'auditor', text('application/jsonl')) },
       '/api/v1/audit/checkpoint': { get: op('A signed checkpoint of the current tree', 'auditor', ok(ref('Checkpoint'))) },
       '/api/v1/audit/proof/{decision_id}': {
         get: op('Inclusion proof for a decision', 'auditor', ok(ref('InclusionProof')), {
-          parameters: [param('decision_id', 'path', { type: 'string' }), param('tree_size', 'query', { type: 'integer', minimum: 1 })],
+          parameters: [param('decision_id', 'path', { type: 'string' }), param('tree_size', 'query', queryInteger(1))],
         }, [400, 404]),
       },
       '/api/v1/audit/consistency': {
         get: op('Consistency proof between two tree sizes', 'auditor', ok(ref('ConsistencyProof')), {
-          parameters: [param('first', 'query', { type: 'integer', minimum: 1 }, true), param('second', 'query', { type: 'integer', minimum: 1 }, true)],
+          parameters: [param('first', 'query', queryInteger(1), true), param('second', 'query', queryInteger(1), true)],
         }, [400]),
       },
       '/api/v1/keys': { get: op('Public keys (JWKS) for offline receipt verification', null, ok(ref('Jwks'))) },

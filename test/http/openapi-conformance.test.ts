@@ -1,0 +1,152 @@
+// What the app really answers, held to its own /openapi.json: every status a route answers is
+// one its operation lists, every JSON body matches the schema listed for it, the headers those
+// statuses carry are described, and the request bodies the server takes are ones the request
+// schemas accept (a review, 11-27: the validate path took GET/PUT/DELETE its document and its
+// `Allow` header did not name, and several answered statuses and headers were undocumented).
+
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { harness, KEYS, type Harness } from './harness.js';
+
+type Obj = Record<string, unknown>;
+interface Operation {
+  requestBody?: { content: Record<string, { schema: Obj }> };
+  responses: Record<string, { $ref?: string; content?: Record<string, { schema: Obj }>; headers?: Record<string, unknown> }>;
+}
+
+let h: Harness;
+let doc: { paths: Record<string, Record<string, Operation>>; components: { schemas: Obj; responses: Record<string, Operation['responses'][string]> } };
+let ajv: Ajv2020;
+const compiled = new Map<Obj, ValidateFunction>();
+
+beforeAll(async () => {
+  h = await harness();
+  doc = (await (await h.call('GET', '/openapi.json')).json()) as typeof doc;
+  ajv = new Ajv2020({ strict: false });
+  // RFC 3339 date-time, as the receipts and decisions write it.
+  ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/);
+  ajv.addSchema({ $id: 'mge', components: { schemas: doc.components.schemas } });
+});
+
+/** A schema of the document, with its `#/components/…` references read against the document. */
+function validator(schema: Obj): ValidateFunction {
+  let v = compiled.get(schema);
+  if (v === undefined) {
+    v = ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"mge#/components/')) as Obj);
+    compiled.set(schema, v);
+  }
+  return v;
+}
+
+/** The operation that serves `method path`: a fixed path before a templated one, as OpenAPI reads them. */
+function operation(method: string, path: string): Operation {
+  const bare = path.split('?')[0];
+  const matches = Object.keys(doc.paths).filter((p) => new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare));
+  const fixed = matches.find((p) => !p.includes('{')) ?? matches[0];
+  // Every GET route answers HEAD too (the document's description says so).
+  const op = fixed === undefined ? undefined : doc.paths[fixed][method === 'HEAD' ? 'get' : method.toLowerCase()];
+  if (op === undefined) throw new Error(`${method} ${path}: no operation in /openapi.json`);
+  return op;
+}
+
+/** Sends the request, and holds request and response to the document. Returns the response. */
+async function conforms(method: string, path: string, opts: Parameters<Harness['call']>[2] = {}, accepted = true): Promise<Response> {
+  const op = operation(method, path);
+  if (opts.body !== undefined) {
+    const schema = op.requestBody?.content['application/json']?.schema;
+    expect(schema, `${method} ${path}: request schema`).toBeDefined();
+    const valid = validator(schema!)(opts.body);
+    expect(valid, `${method} ${path}: the request schema ${accepted ? 'accepts' : 'refuses'} ${JSON.stringify(opts.body)} ${JSON.stringify(validator(schema!).errors)}`).toBe(accepted);
+  }
+  const res = await h.call(method, path, opts);
+  let described = op.responses[String(res.status)];
+  expect(described, `${method} ${path}: status ${res.status} is not in the document`).toBeDefined();
+  if (described.$ref !== undefined) described = doc.components.responses[described.$ref.split('/').pop()!];
+  for (const name of ['allow', 'www-authenticate', 'retry-after']) {
+    if (res.headers.has(name)) {
+      expect(Object.keys(described.headers ?? {}).map((k) => k.toLowerCase()), `${method} ${path} ${res.status}: header ${name}`).toContain(name);
+    }
+  }
+  const header = res.headers.get('content-type') ?? '';
+  if (res.status !== 204 && method !== 'HEAD') {
+    // Listed as sent (`/metrics` names its parameters) or as the bare media type.
+    const type = [header, header.split(';')[0]].find((t) => described.content?.[t] !== undefined);
+    expect(type, `${method} ${path} ${res.status}: content type ${header} not in ${Object.keys(described.content ?? {})}`).toBeDefined();
+    const schema = described.content![type!].schema;
+    if (type!.endsWith('json')) {
+      const body: unknown = await res.clone().json();
+      const v = validator(schema);
+      expect(v(body), `${method} ${path} ${res.status}: ${JSON.stringify(v.errors)}\n${JSON.stringify(body)}`).toBe(true);
+    }
+  }
+  return res;
+}
+
+describe('/openapi.json describes what the app answers', () => {
+  const checker = { key: KEYS.acmeChecker };
+  const admin = { key: KEYS.acmeAdmin };
+  const auditor = { key: KEYS.acmeAuditor };
+
+  it('checks, batches and verification', async () => {
+    const denied = await conforms('POST', '/api/v1/governance/check', { ...checker, body: { action: 'db.write', context: { environment: 'production' } } });
+    const decision = (await denied.json()) as Obj;
+    await conforms('POST', '/api/v1/governance/check?explain=true', { ...checker, body: { action: { type: 'db.read', table: 't' }, audience: 'exec-1' } });
+    await conforms('POST', '/api/v1/governance/check', { ...checker, raw: '{"action":' });
+    await conforms('POST', '/api/v1/governance/check', { body: { action: 'db.read' } }); // 401
+    await conforms('POST', '/api/v1/governance/check', { ...auditor, body: { action: 'db.read' } }); // 403
+    await conforms('POST', '/api/v1/governance/check', { ...checker, raw: `{"action":"${'a'.repeat(70_000)}"}` }); // 413
+    await conforms('POST', '/api/v1/governance/check', { ...checker, raw: '{"action":"db.read"}', type: 'text/plain' }); // 415
+    await conforms('POST', '/api/v1/governance/check', { ...checker, body: { action: 'db.read', extra: 1 } }, false); // 400
+    await conforms('POST', '/api/v1/governance/check/batch', { ...checker, body: { requests: [{ action: 'db.read' }, { action: 'api.call' }] } });
+    await conforms('POST', '/api/v1/governance/check/batch', { ...checker, body: { requests: {} } }, false);
+    const action = 'db.write'; // as the check sent it: action_hash covers the action as given
+    const context = { environment: 'production' };
+    const verified = await conforms('POST', '/api/v1/receipts/verify', { ...checker, body: { decision, action, context } });
+    expect(await verified.json()).toEqual({ valid: true });
+    const replayed = await conforms('POST', '/api/v1/receipts/verify', { ...checker, body: { decision, action, context } });
+    expect(await replayed.json()).toMatchObject({ valid: false, reason: 'replayed' });
+    expect((await conforms('POST', '/api/v1/receipts/verify', { ...checker, body: { decision, context } }, false)).status).toBe(400);
+  });
+
+  it('rules, the rule whose id is `validate` included', async () => {
+    await conforms('GET', '/api/v1/rules', checker);
+    await conforms('GET', '/api/v1/rules/no-prod-writes', checker);
+    await conforms('GET', '/api/v1/rules/none-such', checker);
+    const rule = (id: string) => ({ rule_id: id, prohibited: [{ message: 'no z', when: 'action.type == "z"' }] });
+    expect((await conforms('PUT', '/api/v1/rules/mine', { ...admin, body: rule('mine') })).status).toBe(201);
+    expect((await conforms('PUT', '/api/v1/rules/mine', { ...admin, body: rule('mine') })).status).toBe(200);
+    expect((await conforms('PUT', '/api/v1/rules/mine', { ...admin, body: { rule_id: 'mine', prohibited: [{ message: 'm', when: 'action.' }] } })).status).toBe(422);
+    expect((await conforms('PUT', '/api/v1/rules/no-prod-writes', { ...admin, body: rule('no-prod-writes') })).status).toBe(409);
+    expect((await conforms('DELETE', '/api/v1/rules/mine', admin)).status).toBe(204);
+    expect((await conforms('DELETE', '/api/v1/rules/mine', admin)).status).toBe(404);
+    expect((await conforms('POST', '/api/v1/rules/validate', { ...admin, body: rule('v') })).status).toBe(200);
+    expect((await conforms('PUT', '/api/v1/rules/validate', { ...admin, body: rule('validate') })).status).toBe(201);
+    expect((await conforms('GET', '/api/v1/rules/validate', checker)).status).toBe(200);
+    expect((await conforms('DELETE', '/api/v1/rules/validate', admin)).status).toBe(204);
+    // A method the path does not take: 405, whose `Allow` names every method that reaches it.
+    const other = await h.call('PATCH', '/api/v1/rules/validate', admin);
+    expect(other.status).toBe(405);
+    expect(other.headers.get('allow')).toBe('GET, HEAD, PUT, DELETE, POST');
+    expect(Object.keys(doc.components.responses.MethodNotAllowed.headers ?? {})).toContain('Allow');
+  });
+
+  it('audit, keys and operations', async () => {
+    const checked = await h.call('POST', '/api/v1/governance/check', { ...checker, body: { action: 'db.read' } });
+    const { decision_id } = (await checked.json()) as { decision_id: string };
+    await conforms('GET', '/api/v1/audit?from=0&limit=2', auditor);
+    await conforms('GET', '/api/v1/audit?limit=zero', auditor);
+    await conforms('GET', '/api/v1/audit', checker); // 403
+    await conforms('GET', '/api/v1/audit/export', auditor);
+    await conforms('GET', '/api/v1/audit/checkpoint', auditor);
+    await conforms('GET', `/api/v1/audit/proof/${decision_id}`, auditor);
+    await conforms('GET', '/api/v1/audit/proof/dec_none', auditor);
+    await conforms('GET', '/api/v1/audit/consistency?first=1&second=2', auditor);
+    await conforms('GET', '/api/v1/audit/consistency?first=2', auditor);
+    for (const path of ['/api/v1/keys', '/healthz', '/readyz', '/metrics', '/openapi.json']) await conforms('GET', path);
+    await conforms('HEAD', '/healthz');
+    const notReady = await harness({ ready: () => false });
+    const res = await notReady.call('GET', '/readyz');
+    expect(res.status).toBe(503);
+    expect(Object.keys(operation('GET', '/readyz').responses['503'].headers ?? {})).toContain('Retry-After');
+  });
+});

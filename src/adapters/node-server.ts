@@ -80,6 +80,9 @@ function routesToVerify(url: string): boolean {
   }
 }
 
+/** An absolute-form target whose authority holds `@`. */
+const USERINFO_TARGET = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@/;
+
 /** Requests the app is handling, by connection, and what waits for them to be answered. */
 class RequestsInApp {
   private readonly count = new Map<Duplex, number>();
@@ -166,6 +169,13 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
       alone(400);
       return answerProblem(res, badHost);
     }
+    // RFC 9110 §4.2.4: user information in a target is an error. @hono/node-server kept
+    // `http://u@h/…` and failed on it once the body was read: a 500 and an error in the log
+    // (a review, 11-27); the other runtimes drop it.
+    if (USERINFO_TARGET.test(req.url ?? '')) {
+      alone(400);
+      return answerProblem(res, new BadRequest('the request target holds user information (`user@`), which HTTP refuses'));
+    }
     if (req.method === 'DELETE') withoutTypeOn204(res); // the app's only 204s answer DELETE
     return listener(req, res);
   });
@@ -181,6 +191,13 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   server.on('connection', (socket: Duplex) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+  });
+  // CONNECT (a proxy's method) is an event of its own, which Node answers by closing the
+  // connection without a word when nobody listens (a review, 11-27): a 400 problem, as for any
+  // method the server does not serve.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    alone(400);
+    answerOnSocket(socket, new BadRequest('CONNECT is not served here: MGE is not a proxy'));
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const status = answerClientError(err, socket, inApp);
@@ -286,6 +303,13 @@ function answerProblem(res: ServerResponse, p: BadRequest): void {
   res.writeHead(p.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
 }
 
+/** Answers `p` on a socket Node's HTTP machinery has let go of, and closes it. */
+function answerOnSocket(socket: Duplex, p: HttpProblem): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = problemBody(p);
+  socket.end(`HTTP/1.1 ${p.status} ${p.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
 /**
  * Requests Node's parser refuses (bad framing, oversized headers) get problem+json too, then
  * the socket closes. Returns the status answered, if any.
@@ -300,11 +324,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, inApp: Re
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? new RequestTimeout()
       : new BadRequest('malformed HTTP request');
-  const body = problemBody(p);
-  const answer = (): void => {
-    if (!socket.writable) return void socket.destroy();
-    socket.end(`HTTP/1.1 ${p.status} ${p.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-  };
+  const answer = (): void => answerOnSocket(socket, p);
   // Bad bytes after complete requests on the same connection: their answers (decisions
   // already logged) go out first, then this one if the connection still takes it. Written at
   // once, it closed the connection before them (a probe on 11-26); waiting for the first

@@ -50,7 +50,21 @@ export function rawPath(url: string): string {
   const start = url.indexOf('/', url.indexOf('//') + 2);
   if (start < 0) return '/';
   const end = url.slice(start).search(/[?#]/);
-  const path = end < 0 ? url.slice(start) : url.slice(start, start + end);
+  // Deno and workerd pass `"`, `{`, `^`… as sent, where Node and Bun encode them (a review,
+  // 11-27): what a URI path may not hold is encoded here, and a `%` that starts no escape.
+  const path = (end < 0 ? url.slice(start) : url.slice(start, start + end)).replace(NOT_IN_URI_PATH, encodeForPath);
   // `//host/x` would read as a reference to another host (a network-path reference).
   return path.startsWith('//') ? `/%2F${path.slice(2)}` : path;
+}
+
+// RFC 3986 §3.3: a path holds unreserved, sub-delims, `:`, `@`, `/` and percent escapes.
+const NOT_IN_URI_PATH = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]|%(?![0-9A-Fa-f]{2})/gu;
+
+function encodeForPath(c: string): string {
+  if (c === '%') return '%25';
+  try {
+    return encodeURIComponent(c);
+  } catch {
+    return '%EF%BF%BD'; // a lone surrogate: U+FFFD, as a URL parser writes it
+  }
 }

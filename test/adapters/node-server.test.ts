@@ -59,6 +59,28 @@ describe('startNodeServer: a request body that never arrives whole', () => {
   });
 });
 
+describe('startNodeServer: requests the app is not given', () => {
+  // A review (11-27): `POST http://u@h/…` failed inside @hono/node-server once the body was
+  // read (a 500 and an error logged); CONNECT was answered by closing the connection.
+  it('a target with user information: 400 problem+json, the app never called', async () => {
+    const before = handled;
+    const { answer } = await exchange(`POST http://u@h/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`, false, 1_000);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('application/problem+json');
+    expect(answer).toContain('user information');
+    expect(handled).toBe(before);
+    // An `@` after the authority is a path's own: served.
+    expect((await exchange(`POST http://h/x@y HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`, false)).answer).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('CONNECT: 400 problem+json, connection closed', async () => {
+    const { answer, closed } = await exchange('CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n', false);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('"detail":"CONNECT is not served here: MGE is not a proxy"');
+    expect(closed).toBe(true);
+  });
+});
+
 describe('startNodeServer: each route\'s body limit', () => {
   it('keeps up to 1 MiB of a chunked body for the verify route (a whole decision), 64 KiB + 1 for the others', async () => {
     const body = JSON.stringify({ pad: 'x'.repeat(300_000) });

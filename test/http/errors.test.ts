@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { rawPath } from '../../src/http/request-url.js';
 import { harness, KEYS, problem, type Harness } from './harness.js';
 
 let h: Harness;
@@ -81,6 +82,14 @@ describe('routing errors are problem+json', () => {
     expect((await problem(res)).instance).toBe('/api/v1/rules/a%20b%0D%0A%3Cx%3E');
     expect((await problem(await h.call('GET', '/n%20pe?x=%20'))).instance).toBe('/n%20pe');
     expect((await problem(await h.call('GET', '//evil.example/x'))).instance).toBe('/%2Fevil.example/x'); // not a network-path reference
+  });
+
+  // Deno and workerd hand the app `"`, `{`, `^`… as sent (a review, 11-27: `instance` was then
+  // no URI reference); Node and Bun encode them first.
+  it('encodes in `instance` what a URI path may not hold, as the runtime passed it', () => {
+    expect(rawPath('http://h/api/v1/rules/a"b{c}^d|e`f<g> h')).toBe('/api/v1/rules/a%22b%7Bc%7D%5Ed%7Ce%60f%3Cg%3E%20h');
+    expect(rawPath('http://h/r/%zz%4x%41/é/\ud800')).toBe('/r/%25zz%254x%41/%C3%A9/%EF%BF%BD');
+    expect(rawPath("http://h/r/a-b._~!$&'()*+,;=:@/%2F")).toBe("/r/a-b._~!$&'()*+,;=:@/%2F"); // already a path: kept
   });
 
   it('405 with Allow for a wrong method', async () => {

@@ -1,14 +1,16 @@
 // `mge check --rules DIR [--tenant T] [--explain] [--request FILE|-]` (SPEC §9): prints the
 // decision (no receipt); exit 0 approved, 1 denied, 2 error (message on stderr).
 
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { rulesDirProblem } from '../adapters/node-files.js';
 import { createEngineFromDir } from '../adapters/node.js';
 import { RequestError, RuleLoadError } from '../engine/engine.js';
 import { TENANT_PATTERN } from '../http/api-keys.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { tenantNameNote } from './tenant-note.js';
-import { JsonInputError, parseStrictJson } from '../json/strict-parse.js';
+import { DEFAULT_JSON_LIMITS, JsonInputError, parseStrictJson } from '../json/strict-parse.js';
 import { decodeUtf8 } from '../json/utf8.js';
 import { envSetting, parseArgs, stringFlag, UsageError } from './args.js';
 
@@ -38,7 +40,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     // Waiting on a terminal nobody types into looked like a hang.
     if (requestFile === '-' && process.stdin.isTTY === true) throw new UsageError('no request: give `--request FILE`, or pipe the request JSON on stdin');
     // Decoded as an HTTP body is: invalid UTF-8 refused, not replaced (it would change the hash).
-    const bytes = requestFile === '-' ? await readStdin() : await readRequestFile(requestFile);
+    const bytes = requestFile === '-' ? await readBounded(process.stdin, source) : await readRequestFile(requestFile, source);
     let text: string;
     try {
       text = decodeUtf8(bytes);
@@ -93,15 +95,29 @@ function withLineCol(message: string, text: string): string {
 }
 
 /** The request file's bytes; a missing file or a directory said as such, not as ENOENT/EISDIR. */
-async function readRequestFile(file: string): Promise<Uint8Array> {
+async function readRequestFile(file: string, source: string): Promise<Uint8Array> {
   const st = await stat(file).catch(() => undefined);
   if (st === undefined) throw new Error(`request file \`${file}\` not found`);
   if (st.isDirectory()) throw new Error(`request file \`${file}\` is a directory; give the JSON file of one check request`);
-  return readFile(file);
+  return readBounded(createReadStream(file), source);
 }
 
-async function readStdin(): Promise<Uint8Array> {
+/**
+ * The request's bytes, refused as soon as they pass the body limit an HTTP check has (SPEC §2):
+ * read whole first, `--request /dev/zero` or an endless pipe grew without bound (a review,
+ * 11-27: 1.4 GB after 8 s).
+ */
+async function readBounded(input: Readable, source: string): Promise<Uint8Array> {
+  const { maxBytes } = DEFAULT_JSON_LIMITS;
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of input) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      input.destroy();
+      throw new RequestError(`the request in ${source} is larger than ${maxBytes} bytes, the limit of a check request`);
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
 }

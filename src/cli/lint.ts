@@ -47,14 +47,17 @@ export async function lintCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const all: LintTarget = { diagnostics: [], texts: new Map(), files: 0, rules: 0 };
+  // A PATH that cannot be read is said, and the others are still linted (a review, 11-27: the
+  // findings of every other PATH were dropped); the exit is 2 all the same.
+  const unreadable: string[] = [];
   for (const path of options.paths) {
     let t: LintTarget;
     try {
       t = await lintPath(path);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      process.stderr.write(`mge lint: cannot read \`${path}\`: ${why}\n`);
-      return 2;
+      unreadable.push(`mge lint: cannot read \`${path}\`: ${why}`);
+      continue;
     }
     all.diagnostics.push(...t.diagnostics);
     for (const [k, v] of t.texts) all.texts.set(k, v);
@@ -64,7 +67,9 @@ export async function lintCommand(argv: string[]): Promise<number> {
   for (const d of all.diagnostics) process.stdout.write(formatDiagnostic(d, all.texts.get(d.span.file)) + '\n');
   const errors = all.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = all.diagnostics.length - errors;
-  process.stderr.write(summary(errors, warnings, all.files, all.rules) + '\n');
+  for (const line of unreadable) process.stderr.write(line + '\n');
+  if (unreadable.length < options.paths.length) process.stderr.write(summary(errors, warnings, all.files, all.rules) + '\n');
+  if (unreadable.length > 0) return 2;
   return errors > 0 || (options.strict && warnings > 0) ? 1 : 0;
 }
 
@@ -78,9 +83,15 @@ function parseArgs(argv: string[]): LintOptions {
   const paths: string[] = [];
   let optionsDone = false;
   for (const arg of argv) {
-    if (optionsDone || !arg.startsWith('-') || arg === '-') paths.push(arg);
-    else if (arg === '--') optionsDone = true;
-    else if (arg === '--strict') strict = true;
+    // A PATH named twice is linted once (its findings were printed twice).
+    if (optionsDone || !arg.startsWith('-') || arg === '-') {
+      if (!paths.includes(arg)) paths.push(arg);
+    } else if (arg === '--') optionsDone = true;
+    else if (arg === '--strict') {
+      // As every other command's flags (src/cli/args.ts).
+      if (strict) throw new LintUsageError('`--strict` is given more than once');
+      strict = true;
+    }
     else if (arg.startsWith('--strict=')) throw new LintUsageError('`--strict` takes no value (give `--strict` alone, or leave it out)');
     else throw new LintUsageError(`unknown option \`${arg}\``);
   }

@@ -185,6 +185,27 @@ describe('mge check (SPEC §9)', () => {
 });
 
 describe('mge', () => {
+  // A review (11-27): the whole input was read before its size was looked at; `--request
+  // /dev/zero` grew to 1.4 GB in 8 s.
+  it('stops reading a request past 64 KiB, from a file or an endless source, and exits 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mge-check-big-'));
+    const exact = `{"action":"x","context":{"pad":"${'p'.repeat(65_536 - 40)}"}}`.padEnd(65_536, ' ');
+    writeFileSync(join(dir, 'exact.json'), exact);
+    writeFileSync(join(dir, 'over.json'), exact + ' ');
+    // Within the limit: read and decided (its string is over the 8 KiB string limit: a 400-like refusal, not a size one).
+    const atLimit = mge(['check', '--request', join(dir, 'exact.json')]);
+    expect(atLimit.stderr).not.toContain('larger than');
+    const over = mge(['check', '--request', join(dir, 'over.json')]);
+    expect(over.code).toBe(2);
+    expect(over.stderr).toContain('is larger than 65536 bytes');
+    const endless = mge(['check', '--request', '/dev/zero']);
+    expect(endless.code).toBe(2);
+    expect(endless.stderr).toBe('mge check: the request in `/dev/zero` is larger than 65536 bytes, the limit of a check request\n');
+    const piped = mge(['check'], Buffer.alloc(200_000, 0x20));
+    expect(piped.code).toBe(2);
+    expect(piped.stderr).toContain('the request in `stdin` is larger than 65536 bytes');
+  });
+
   it('reads the request bytes as an HTTP body is read: BOM dropped, invalid UTF-8 refused', () => {
     const json = JSON.stringify({ action: { type: 'file.read', path: '/workspace/é.txt' } });
     const plain = mge(['check', '--rules', 'rules'], json);

@@ -106,7 +106,20 @@ describe('mge lint', () => {
     });
     const missing = await run([`${FIX}/nope`]);
     expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/^mge lint: cannot read `test\/fixtures\/rules\/nope`: ENOENT/);
+    expect(missing.err).toMatch(/^mge lint: cannot read `test\/fixtures\/rules\/nope`: ENOENT[^\n]*\n$/);
+    expect(await run(['--strict', '--strict', FIX])).toEqual({
+      code: 2, out: '', err: 'mge lint: `--strict` is given more than once\nusage: mge lint [--strict] PATH…\n',
+    });
+  });
+
+  // A review (11-27): one PATH that could not be read dropped every other PATH's findings.
+  it('lints the other PATHs when one cannot be read (exit 2), and a PATH named twice once', async () => {
+    const broken = `${FIX}/broken/bad.yaml`;
+    const alone = await run([broken]);
+    const r = await run([broken, `${FIX}/nope`, broken]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe(alone.out);
+    expect(r.err).toMatch(/^mge lint: cannot read `test\/fixtures\/rules\/nope`: ENOENT[^\n]*\n6 errors, 0 warnings \(1 file, 0 valid rules\)\n$/);
   });
 
   it('names every file it cannot read among its other findings (exit 1), and never blocks on a FIFO', async () => {

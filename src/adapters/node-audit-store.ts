@@ -58,6 +58,18 @@ export function tenantFromDirName(name: string): string {
   return name === '%' ? '' : decodeURIComponent(name);
 }
 
+/**
+ * Whether a folder under `audit/` is one tenantDirName writes: a stray one (`.hidden`, `a%zz`)
+ * is no tenant's log (it was read as tenant `.hidden`, whose folder is `%2Ehidden`).
+ */
+export function isTenantDirName(name: string): boolean {
+  try {
+    return tenantDirName(tenantFromDirName(name)) === name;
+  } catch {
+    return false; // a `%` that starts no escape
+  }
+}
+
 /** Complete lines of `fh` from `start` to `end` with their offsets; a tail without newline is reported apart. */
 export async function* scanLines(fh: FileHandle, start: number, end: number): AsyncGenerator<{ line: string; offset: number; complete: boolean }> {
   let pos = start;
@@ -581,7 +593,7 @@ export class NodeAuditStoreFactory implements AuditStoreFactory {
   async tenants(): Promise<string[]> {
     try {
       const entries = await readdir(join(this.dataDir, AUDIT_DIR), { withFileTypes: true });
-      return entries.filter((e) => e.isDirectory()).map((e) => tenantFromDirName(e.name)).sort();
+      return entries.filter((e) => e.isDirectory() && isTenantDirName(e.name)).map((e) => tenantFromDirName(e.name)).sort();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;

@@ -160,7 +160,10 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
       prevSize = Math.max(prevSize, cp.tree_size);
     }
     if (cp.tree_size > n) {
-      problems.push(`${label}: covers ${cp.tree_size} entries but the log has only ${n}: entries were removed or the log was truncated`);
+      // A saved checkpoint may simply be newer than the copy of the log (an export fetched
+      // before it, while checks went on): said, rather than tampering alone (a review, 11-27).
+      const newer = kept ? '' : ', or the checkpoint was taken after this copy of the log (fetch the checkpoint first, then the export)';
+      problems.push(`${label}: covers ${cp.tree_size} entries but the log has only ${n}: entries were removed or the log was truncated${newer}`);
       continue;
     }
     if (cp.tree_size === 0) {

@@ -6,17 +6,18 @@
 // Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS and `--jwks FILE`; the data dir's
 // `secret.key` and `ed25519.jwk` only when neither MGE_SECRET_KEY nor `--jwks` pins the keys.
 
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodeCryptoBackend } from '../adapters/node-crypto.js';
 import { dataDirVerificationKeys } from '../adapters/node-data-dir-keys.js';
 import { jwksFileKeys } from '../adapters/node-jwks-file.js';
-import { AUDIT_DIR, keptCheckpointLines, LOG_FILE, NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
+import { AUDIT_DIR, isTenantDirName, keptCheckpointLines, LOG_FILE, NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
 import { readIfPresent } from '../adapters/node-new-file.js';
 import { isCheckpoint, tornCheckpointOf, type TornCheckpoint } from '../audit/checkpoint.js';
 import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
 import { KeyError, KeyRing, hs256VerificationKeys, importHs256Secret } from '../receipt/keys.js';
+import { TENANT_PATTERN } from '../http/api-keys.js';
 import { UsageError, parseArgs, stringFlag } from './args.js';
 
 export interface CliIo {
@@ -218,6 +219,9 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const dataDir = stringFlag(args, 'data');
   const exportFile = stringFlag(args, 'export');
   if ((dataDir === undefined) === (exportFile === undefined) || args.positionals.length > 0) throw new UsageError('give exactly one of `--data DIR` or `--export FILE`');
+  const tenantFlag = stringFlag(args, 'tenant');
+  if (tenantFlag !== undefined && !TENANT_PATTERN.test(tenantFlag)) throw new UsageError(`invalid tenant name \`${tenantFlag}\` (1–64 letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit)`);
+  if (exportFile !== undefined && isDirectory(exportFile)) throw new UsageError(`export file \`${exportFile}\` is a directory; give the JSON Lines file of one export`);
   const saved = stringFlag(args, 'checkpoint');
   // Read once: the file may be a pipe (`--checkpoint <(curl …)`).
   const savedText = saved === undefined ? undefined : await readIfPresent(saved);
@@ -239,16 +243,22 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const backend = nodeCryptoBackend;
   let ok = true;
   if (exportFile !== undefined) {
-    const tenant = stringFlag(args, 'tenant') ?? tenantOf(savedCps);
-    const r = await verifyFile(exportFile, { tenant, checkpoints: savedCps, keys, backend });
+    const tenant = tenantFlag ?? tenantOf(savedCps);
+    // The export's checkpoints are saved ones (none is kept with an export): each checked on its own.
+    const r = await verifyFile(exportFile, { tenant, checkpoints: [], saved: savedCps, keys, backend });
     return report(io, `export \`${exportFile}\``, r, unanchored) ? 0 : 1;
   }
   if (fromDataDir) {
     io.err(`note: signatures checked with the keys kept in \`${dataDir}\` itself (no MGE_SECRET_KEY or --jwks given): this shows the log agrees with them, not that they are yours\n`);
   }
   const factory = new NodeAuditStoreFactory(dataDir!);
-  const only = stringFlag(args, 'tenant');
+  const only = tenantFlag;
   const tenants = only !== undefined ? [only] : await factory.tenants();
+  if (only === undefined) {
+    for (const name of readdirSync(join(dataDir!, AUDIT_DIR)).filter((n) => isDirectory(join(dataDir!, AUDIT_DIR, n)) && !isTenantDirName(n)).sort()) {
+      io.err(`note: \`${join(dataDir!, AUDIT_DIR, name)}\` is not a tenant's log folder (\`mge serve\` writes none of that name): not checked\n`);
+    }
+  }
   if (tenants.length === 0) {
     io.err(`error: no audit log under \`${join(dataDir!, AUDIT_DIR)}\`\n`);
     return 1;

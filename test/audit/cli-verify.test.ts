@@ -427,5 +427,38 @@ describe('mge audit verify', () => {
     expect((await run('verify')).err).toContain('give exactly one of `--data DIR` or `--export FILE`');
     expect((await run('verify', '--bogus', 'x')).err).toContain('unknown option `--bogus`');
     expect((await run('verify', '--data', clean, '--checkpoint', join(base, 'nope.json'))).err).toContain('checkpoint file `' + join(base, 'nope.json') + '` does not exist');
+    // A review (11-27): a tenant name that is no tenant's was escaped and looked for; an export
+    // path that is a folder said only EISDIR.
+    const badTenant = await run('verify', '--data', clean, '--tenant', '../clean/audit/acme');
+    expect(badTenant.code).toBe(2);
+    expect(badTenant.err).toContain('invalid tenant name `../clean/audit/acme`');
+    const folder = await run('verify', '--export', base);
+    expect(folder.code).toBe(2);
+    expect(folder.err).toContain(`export file \`${base}\` is a directory`);
+  });
+
+  it('notes a folder under audit/ that is no tenant\'s, and checks the tenants\' logs', async () => {
+    const dir = join(base, 'stray');
+    await cp(clean, dir, { recursive: true });
+    await mkdir(join(dir, 'audit', '.hidden'));
+    const r = await run('verify', '--data', dir);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe(`note: \`${join(dir, 'audit', '.hidden')}\` is not a tenant's log folder (\`mge serve\` writes none of that name): not checked\n`);
+    expect(r.out).toContain('tenant `acme`: ok: 10 entries');
+    expect(await new NodeAuditStoreFactory(dir).tenants()).toEqual(['acme']);
+  });
+
+  it('says a saved checkpoint larger than an export may simply be newer than it', async () => {
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      const lines = (await readFile(exportFile, 'utf8')).trimEnd().split('\n');
+      const older = join(base, 'export-older.jsonl');
+      await writeFile(older, lines.slice(0, 7).map((l) => l + '\n').join(''));
+      const r = await run('verify', '--export', older, '--checkpoint', savedCp);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('covers 8 entries but the log has only 7: entries were removed or the log was truncated, or the checkpoint was taken after this copy of the log (fetch the checkpoint first, then the export)');
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
   });
 });

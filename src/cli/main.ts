@@ -74,7 +74,9 @@ async function runCommand(argv: string[]): Promise<number> {
     return 2;
   }
   if (name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(USAGE);
+    // `mge help check`: that command's help, as `mge check --help` gives it.
+    const about = rest.length === 1 && name === 'help' ? COMMANDS[rest[0]] : undefined;
+    process.stdout.write(about !== undefined ? about.help + '\n' : USAGE);
     return 0;
   }
   if (name === '--version' || name === '-V') {
@@ -83,7 +85,7 @@ async function runCommand(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`mge: unknown command \`${name}\`\n${USAGE}`);
+    process.stderr.write(`mge: unknown ${name.startsWith('-') ? 'option' : 'command'} \`${name}\`\n${USAGE}`);
     return 2;
   }
   // `mge audit verify --help` too: help anywhere after the command, but not after `--` (where

@@ -59,6 +59,10 @@ describe('mge help and version', () => {
   it('prints its usage on stdout when asked, on stderr (exit 2) when no command is given', async () => {
     expect(await mge(['--help'])).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(/^usage: mge <command>/) });
     expect(await mge([])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^usage: mge <command>/) });
+    // A review (11-27): `mge help check` printed the top-level usage; `mge --foo` was an "unknown command".
+    expect(await mge(['help', 'check'])).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(/^usage: mge check [^\n]*\n\nDecides one check request/) });
+    expect(await mge(['--foo'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^mge: unknown option `--foo`\nusage: mge <command>/) });
+    expect(await mge(['frob'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mge: unknown command `frob`\n/) });
   });
 
   it('prints the version of package.json', async () => {

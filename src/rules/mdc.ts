@@ -20,6 +20,8 @@ type ClauseKey = 'prohibited' | 'required' | 'advisory' | 'conditions';
 // or repeated group followed by `\s*$`; trailing parts are trimmed by hand (see headingOf).
 const HEADING_START = /^ {0,3}(#{1,6})[ \t]+\S/;
 const RULE_ID_LINE = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*`([^`]*)`\s*$/i;
+/** A `**Rule ID:**` line whose id is not in a code span (the id in group 1). */
+const RULE_ID_WITHOUT_SPAN = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*([^\s`][^`]*?)\s*$/i;
 const BULLET = /^(\s*)(?:[-*+]|\d{1,9}[.)])(\s+)(\S.*)$/;
 const FENCE = /^(\s*)(`{3,}|~{3,})(.*)$/;
 const CONDITIONS_INFO = /^ya?ml\s+conditions$/i;
@@ -298,6 +300,14 @@ class MdcReader {
         flush();
         this.ruleIdLine(id[1], i, line.indexOf('`') + 1);
         continue;
+      }
+      // Without its backticks the line is description, and the only error was a missing
+      // `rule_id` at 1:1 (a review, 11-27): the line itself is named.
+      const bare = RULE_ID_WITHOUT_SPAN.exec(line);
+      if (bare) {
+        this.error(this.at(i, line.length - bare[1].length, bare[1].length), 'rule-id-line',
+          `the \`**Rule ID:**\` line gives its id without backticks, so it is read as description`,
+          `write the id as a code span: **Rule ID:** \`${bare[1].replace(/`/g, '')}\``);
       }
       this.sectionLookalike(line, section, i, listItem, htmlLine);
       if (section === 'other') {

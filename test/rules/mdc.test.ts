@@ -105,6 +105,15 @@ describe('readMdc', () => {
     ]);
   });
 
+  // A review (11-27): only "missing required field `rule_id`" at 1:1 was said.
+  it('names a `**Rule ID:**` line whose id is not in backticks', () => {
+    const r = readMdc('# T\n\n**Rule ID:** abc\n\n## Prohibited\n- m `true`\n', 't.mdc');
+    expect(lines(r.diagnostics)).toEqual([
+      '3:14 error rule-id-line: the `**Rule ID:**` line gives its id without backticks, so it is read as description | write the id as a code span: **Rule ID:** `abc`',
+    ]);
+    expect(lines(readMdc('```\n**Rule ID:** abc\n```\n**Rule ID:** `abc`\n', 't.mdc').diagnostics)).toEqual([]); // in a fence: text
+  });
+
   it('reports front matter that is not closed, and front matter that is not a map', () => {
     expect(lines(readMdc('---\nname: x\n', 't.mdc').diagnostics)).toEqual([
       '1:1 error mdc-front-matter: front matter is not closed | end it with a line `---`',

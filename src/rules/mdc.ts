@@ -20,6 +20,8 @@ type ClauseKey = 'prohibited' | 'required' | 'advisory' | 'conditions';
 // or repeated group followed by `\s*$`; trailing parts are trimmed by hand (see headingOf).
 const HEADING_START = /^ {0,3}(#{1,6})[ \t]+\S/;
 const RULE_ID_LINE = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*`([^`]*)`\s*$/i;
+/** A front matter `rule_id:` field line. */
+const FRONT_MATTER_RULE_ID = /^rule_id\s*:/;
 /** A `**Rule ID:**` line whose id is not in a code span (the id in group 1). */
 const RULE_ID_WITHOUT_SPAN = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*([^\s`][^`]*?)\s*$/i;
 const BULLET = /^(\s*)(?:[-*+]|\d{1,9}[.)])(\s+)(\S.*)$/;
@@ -303,6 +305,13 @@ class MdcReader {
       }
       // Without its backticks the line is description, and the only error was a missing
       // `rule_id` at 1:1 (a review, 11-27): the line itself is named.
+      // A second rule's front matter pasted below the first is a setext heading and text to
+      // Markdown: the rule was dropped without a word (a review, 11-27).
+      if (FRONT_MATTER_RULE_ID.test(line)) {
+        this.error(this.at(i, 0, line.length), 'mdc-second-front-matter',
+          'a `rule_id:` line in the body: front matter is only at the top of the file, so this reads as description',
+          'one file holds one rule: put the other rule in a file of its own');
+      }
       const bare = RULE_ID_WITHOUT_SPAN.exec(line);
       if (bare) {
         this.error(this.at(i, line.length - bare[1].length, bare[1].length), 'rule-id-line',

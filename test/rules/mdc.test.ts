@@ -114,6 +114,14 @@ describe('readMdc', () => {
     expect(lines(readMdc('```\n**Rule ID:** abc\n```\n**Rule ID:** `abc`\n', 't.mdc').diagnostics)).toEqual([]); // in a fence: text
   });
 
+  it('names a second rule\'s front matter pasted into the body (it would be description)', () => {
+    const r = readMdc('---\nrule_id: a\n---\n---\nrule_id: b\n---\n## Prohibited\n- m `true`\n', 't.mdc');
+    expect(lines(r.diagnostics)).toEqual([
+      '5:1 error mdc-second-front-matter: a `rule_id:` line in the body: front matter is only at the top of the file, so this reads as description | one file holds one rule: put the other rule in a file of its own',
+    ]);
+    expect(lines(readMdc('---\nrule_id: a\n---\n```yaml\nrule_id: b\n```\n', 't.mdc').diagnostics)).toEqual([]); // an example in a fence
+  });
+
   it('reports front matter that is not closed, and front matter that is not a map', () => {
     expect(lines(readMdc('---\nname: x\n', 't.mdc').diagnostics)).toEqual([
       '1:1 error mdc-front-matter: front matter is not closed | end it with a line `---`',

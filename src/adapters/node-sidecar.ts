@@ -9,7 +9,7 @@ import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
 import { refuseOpenModeOffLoopback } from '../http/open-mode.js';
 import type { AuditPort } from '../http/audit-port.js';
-import type { RuleStore } from '../http/rule-store.js';
+import { apiRulePath, type RuleStore } from '../http/rule-store.js';
 import { Lifecycle } from '../http/lifecycle.js';
 import type { Logger } from '../http/logger.js';
 import { ServerMetrics } from '../http/metrics.js';
@@ -328,7 +328,7 @@ async function openExistingLogs(audit: AuditPort, logger: Logger, reported: Map<
 async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger): Promise<void> {
   const failed: string[] = [];
   for (const r of await store.list()) {
-    const result = await engine.putRule(r.tenant, { text: r.text, format: r.format }).catch((err: unknown) => ({ ok: false as const, error: err }));
+    const result = await engine.putRule(r.tenant, { text: r.text, format: r.format, path: apiRulePath(r.tenant, r.ruleId, r.format) }).catch((err: unknown) => ({ ok: false as const, error: err }));
     if (result.ok) continue;
     const file = r.where ?? `${r.tenant}/${r.ruleId}.${r.format}`;
     const reason = 'conflict' in result

@@ -246,13 +246,14 @@ export class Engine {
    * once the new policy is compiled and before it serves, with its version: if it throws (the
    * audit log cannot record the change), nothing is swapped and the error is the caller's.
    */
-  putRule(tenant: string, source: { text: string; format: RuleFormat }, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
+  putRule(tenant: string, source: { text: string; format: RuleFormat; path?: string }, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
     return this.serialize(async () => {
       checkTenant(tenant); // the name becomes a directory name in rule stores
       // Anything else reached the reader table as "reader is not a function", reported as a bug in MGE (a review).
       if (typeof source?.text !== 'string') throw new TypeError(`a rule's text must be a string; got ${source?.text === null ? 'null' : typeof source?.text}`);
       if (!RULE_FORMATS.includes(source.format)) throw new TypeError(`a rule's format is ${RULE_FORMATS.map((f) => `\`${f}\``).join(', ')}; got \`${String(source.format)}\``);
-      const path = `api/tenants/${tenant}/rules.${source.format === 'yaml' ? 'yaml' : source.format}`;
+      // The name its diagnostics and `source.file` give it (the HTTP route names the rule's id).
+      const path = typeof source.path === 'string' ? source.path : `api/tenants/${tenant}/rules.${source.format}`;
       const parsed = parseRuleText(source.text, source.format, path);
       if (hasErrors(parsed.diagnostics)) return { ok: false, diagnostics: parsed.diagnostics } as const;
       const next = new Map(this.apiRules.get(tenant));

@@ -4,6 +4,14 @@
 
 import type { RuleFormat } from '../engine/engine.js';
 
+/**
+ * The name an API rule's diagnostics and `source.file` give it: `api/tenants/<tenant>/<rule_id>.<format>`
+ * (not a file: on Node the text is kept at `<data>/api-rules/<tenant>/<rule_id>.<format>`).
+ */
+export function apiRulePath(tenant: string, ruleId: string, format: RuleFormat): string {
+  return `api/tenants/${tenant}/${ruleId}.${format}`;
+}
+
 export interface StoredRule {
   tenant: string;
   ruleId: string;

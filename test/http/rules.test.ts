@@ -62,6 +62,12 @@ describe('PUT /api/v1/rules/:rule_id', () => {
     }
     const again = await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin, raw: YAML, type: 'application/yaml' });
     expect(again.status).toBe(200);
+    // Named as its diagnostics name it (a review, 11-27: `api/tenants/acme/rules.yaml` here,
+    // `…/no-deletes.yaml` in a 422).
+    const view = (await (await h.call('GET', '/api/v1/rules/no-exports', { key: KEYS.acmeChecker })).json()) as { origin: string; source: { file: string } };
+    expect(view).toMatchObject({ origin: 'tenant', source: { file: 'api/tenants/acme/no-exports.mdc' } });
+    const bad = await h.call('PUT', '/api/v1/rules/no-exports', { key: KEYS.acmeAdmin, raw: '---\nrule_id: no-exports\ncategroy: x\n---\n', type: 'text/markdown' });
+    expect(((await problem(bad)).diagnostics as Array<{ span: { file: string } }>)[0].span.file).toBe('api/tenants/acme/no-exports.mdc');
   });
 
   it('refuses an invalid rule with 422 and its diagnostics; the old rules keep serving', async () => {

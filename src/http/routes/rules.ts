@@ -13,7 +13,7 @@ import { guard } from '../guard.js';
 import { BadRequest, Conflict, InvalidRule, NotFound, StoreUnavailable } from '../problem.js';
 import { ruleChangeEntry } from '../rule-changes.js';
 import { ruleFormat } from '../rule-format.js';
-import type { RuleStore } from '../rule-store.js';
+import { apiRulePath, type RuleStore } from '../rule-store.js';
 import { ruleView } from '../rule-view.js';
 
 function invalid(diagnostics: readonly Diagnostic[]): InvalidRule {
@@ -134,7 +134,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       const format = ruleFormat(c.req.raw.headers);
       const text = await readBodyText(c.req.raw, ctx.limits.maxBytes, ctx.preReadBody(c.env));
       // Parsed once here only to hold the body to the rule the path names, before any swap.
-      const path = `api/tenants/${tenant}/${id}.${format}`;
+      const path = apiRulePath(tenant, id, format);
       const parsed = parseRuleText(text, format, path);
       // SPEC §8: malformed JSON is a 400 on every route; a rule that is JSON but not a valid
       // rule, and YAML or MDC that does not read, are 422 (invalid rule).
@@ -154,7 +154,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       };
       let result;
       try {
-        result = await ctx.engine.putRule(tenant, { text, format }, audited(tenant, keyId, 'put', store));
+        result = await ctx.engine.putRule(tenant, { text, format, path }, audited(tenant, keyId, 'put', store));
       } catch (err) {
         if (err instanceof RuleLoadError) throw invalid(err.diagnostics);
         throw err;

@@ -27,7 +27,11 @@ export function checkedUrl(req: Request): Request | HttpProblem {
   // Bun hands an HTTP/1.0 request without Host a relative URL (`/x/api/v1/keys`), of which
   // Hono's router drops the first segment as if it were the host: a route that was not asked
   // for. Every other runtime refuses such a request, or makes the URL absolute.
-  if (!url.startsWith('http://') && !url.startsWith('https://')) return new BadRequest('the request has no Host header');
+  if (!url.startsWith('http://') && !url.startsWith('https://')) {
+    // An absolute-form target of another scheme (or `HTTP://`, kept as sent by Deno) has a
+    // Host; said as such (a review, 11-27: "no Host header" misled).
+    return new BadRequest(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url) ? 'the request target is not an `http://` or `https://` URL' : 'the request has no Host header');
+  }
   const query = url.indexOf('?');
   if ((query < 0 ? url : url.slice(0, query)).includes('\\')) return new BadRequest('the request path holds a `\\`');
   if (!UNRESOLVED.test(url)) return req;

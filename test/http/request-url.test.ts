@@ -27,6 +27,10 @@ describe('checkedUrl', () => {
   it('refuses a relative URL (Bun: HTTP/1.0 without Host), which Hono would route without its first segment', () => {
     const relative = { url: '/anything/api/v1/keys', headers: new Headers(), method: 'GET' } as unknown as Request;
     expect((checkedUrl(relative) as HttpProblem).detail).toBe('the request has no Host header');
+    // An absolute-form target of another scheme, as Deno keeps it, has a Host: said as what it is.
+    for (const url of ['HTTP://mge.test/api/v1/rules', 'ftp://mge.test/api/v1/rules']) {
+      expect((checkedUrl(sent(url)) as HttpProblem).detail, url).toBe('the request target is not an `http://` or `https://` URL');
+    }
   });
 
   it('resolves dot segments as Node and Bun do, and leaves other URLs as they are', () => {

@@ -4,6 +4,10 @@
 //   MGE_RECEIPT_ALG=Ed25519 npm start       # a sidecar that signs receipts with Ed25519
 //   MGE_URL=http://127.0.0.1:8080 npx tsx examples/verify-offline.ts < requests.jsonl
 //
+// MGE_TENANT names the tenant whose decisions this executor accepts (default: `default`, the
+// open mode's): one sidecar's key signs every tenant's receipts, so another tenant's approval
+// would verify too.
+//
 // Each input line is what an agent hands over: {"decision": {...}, "action": ..., "context": ...},
 // the decision as received from MGE and the action it asks to have executed. To make a line:
 //
@@ -23,6 +27,7 @@ import { createInterface } from 'node:readline';
 import { MemoryNonceStore, MGEClient, verifyReceipt, type Action, type Context, type Decision, type Jwks } from '../src/sdk/index.js';
 
 const secret = process.env.MGE_SECRET_KEY;
+const tenant = process.env.MGE_TENANT || 'default';
 let jwks: Jwks | undefined;
 if (!secret) {
   jwks = await new MGEClient(process.env.MGE_URL ?? 'http://127.0.0.1:8080').keys();
@@ -47,7 +52,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     console.log(`refused ${decision.decision_id}: the line names no action to check the receipt against`);
     continue;
   }
-  const check = await verifyReceipt(decision, { secret, jwks, nonceStore, audience: process.env.EXECUTOR_ID, action, context });
+  const check = await verifyReceipt(decision, { tenant, secret, jwks, nonceStore, audience: process.env.EXECUTOR_ID, action, context });
   if (!check.valid) {
     console.log(`refused ${decision.decision_id}: receipt ${check.reason}`);
   } else if (!decision.approved) {

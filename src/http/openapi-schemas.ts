@@ -78,7 +78,7 @@ export const SCHEMAS = {
     properties: {
       valid: { type: 'boolean' },
       reason: {
-        enum: ['malformed', 'unknown_kid', 'bad_signature', 'decision_mismatch', 'action_mismatch', 'audience_mismatch', 'expired', 'replayed', 'nonce_store_full'],
+        enum: ['malformed', 'unknown_kid', 'bad_signature', 'decision_mismatch', 'tenant_mismatch', 'action_mismatch', 'audience_mismatch', 'expired', 'replayed', 'nonce_store_full'],
       },
     },
   },

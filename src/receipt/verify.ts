@@ -14,7 +14,7 @@ import { toKeyRing, type VerificationKeys } from './keys.js';
 import { verifySignedObject } from './signed-object.js';
 
 export type ReasonCode =
-  | 'malformed' | 'unknown_kid' | 'bad_signature' | 'decision_mismatch' | 'action_mismatch'
+  | 'malformed' | 'unknown_kid' | 'bad_signature' | 'decision_mismatch' | 'tenant_mismatch' | 'action_mismatch'
   | 'audience_mismatch' | 'expired' | 'replayed' | 'nonce_store_full' | 'nonce_store_unavailable';
 
 export interface VerifyResult {
@@ -33,7 +33,11 @@ export interface VerifyOptions {
   /** The verifier's own id; a receipt bound to another audience is refused. */
   audience?: string;
   nonceStore?: NonceStore;
-  /** Nonce namespace when the decision names no tenant. */
+  /**
+   * The tenant whose decisions the verifier accepts: a decision of another tenant, or naming
+   * none, fails as `tenant_mismatch`. One server's key signs every tenant's receipts, so
+   * without it an approval got under another tenant's rules verifies too (a review, 11-27).
+   */
   tenant?: string;
   /** Epoch ms; default Date.now(). */
   now?: number;
@@ -110,8 +114,8 @@ function parse(decision: unknown): Parsed | undefined {
 const fail = (reason: ReasonCode, singleUseChecked: boolean): VerifyResult => ({ valid: false, reason, singleUseChecked });
 
 /**
- * Order: malformed → unknown_kid → bad_signature → decision_mismatch → action_mismatch →
- * audience_mismatch → expired → replayed (the nonce is consumed only here).
+ * Order: malformed → unknown_kid → bad_signature → decision_mismatch → tenant_mismatch →
+ * action_mismatch → audience_mismatch → expired → replayed (the nonce is consumed only here).
  *
  * @example
  * const r = await verifyReceipt(decision, { keys: { secrets: [secret] }, action, context, nonceStore })
@@ -127,6 +131,7 @@ export async function verifyReceipt(decision: unknown, opts: VerifyOptions): Pro
   if (sig !== 'ok') return fail(sig, single);
 
   if ((await computeDecisionHash(p.decision, backend)) !== p.receipt.decision_hash) return fail('decision_mismatch', single);
+  if (opts.tenant !== undefined && p.decision.tenant !== opts.tenant) return fail('tenant_mismatch', single);
 
   // `context` alone cannot be checked (action_hash covers both): refused rather than ignored,
   // so a caller who meant to bind the context is never told it was checked.
@@ -153,7 +158,9 @@ export async function verifyReceipt(decision: unknown, opts: VerifyOptions): Pro
   if (!(now <= p.expiresMs + skew && now >= p.issuedMs - skew)) return fail('expired', single);
 
   if (opts.nonceStore !== undefined) {
-    const tenant = typeof p.decision.tenant === 'string' ? p.decision.tenant : (opts.tenant ?? '');
+    // The signed tenant (the one `tenant` asked for, when given): a receipt cannot be replayed
+    // once per namespace.
+    const tenant = typeof p.decision.tenant === 'string' ? p.decision.tenant : '';
     let r: Awaited<ReturnType<NonceStore['consumeOnce']>>;
     try {
       // Promise.resolve follows a thenable; an answer that never comes is a store not reached.

@@ -24,6 +24,12 @@ export interface VerifierKeys {
 }
 
 export interface VerifyReceiptOptions extends VerifierKeys {
+  /**
+   * The tenant whose decisions this executor accepts (`default` for a server in the open
+   * mode). Required: one server's key signs every tenant's receipts, so an approval got under
+   * another tenant's rules would verify too; a decision of another tenant is `tenant_mismatch`.
+   */
+  tenant: string;
   /** The action about to be executed, exactly as sent to the check (enables `action_mismatch`). */
   action?: Action;
   /** The check's context (absent: `{}`); only together with `action`. */
@@ -63,15 +69,16 @@ export async function importVerifierKeys(keys: VerifierKeys): Promise<KeyRing> {
 
 /**
  * Verifies a decision's receipt offline, with the same checks, order and reason codes as the
- * server: malformed → unknown_kid → bad_signature → decision_mismatch → action_mismatch →
- * audience_mismatch → expired → replayed.
+ * server: malformed → unknown_kid → bad_signature → decision_mismatch → tenant_mismatch →
+ * action_mismatch → audience_mismatch → expired → replayed.
  *
  * @example
  * const jwks = await client.keys()
- * const r = await verifyReceipt(decision, { jwks, action, context, nonceStore })
+ * const r = await verifyReceipt(decision, { jwks, tenant: 'acme', action, context, nonceStore })
  * if (!r.valid) throw new Error(`refusing to execute: ${r.reason}`)
  */
 export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOptions): Promise<VerifyResult> {
+  checkTenantOption('verifyReceipt', opts);
   if (opts.context !== undefined && opts.action === undefined) {
     throw new MGEConfigError('verifyReceipt: `context` needs `action` (the receipt binds the two together; a context alone cannot be checked)');
   }
@@ -81,6 +88,7 @@ export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOption
   const keys = opts.keyRing ?? (await importVerifierKeys(opts));
   return verifyWithKeys(decision, {
     keys,
+    tenant: opts.tenant,
     action: opts.action,
     context: opts.context,
     audience: opts.audience,
@@ -90,12 +98,20 @@ export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOption
   });
 }
 
+/** `tenant` is required, a non-empty string (VerifyReceiptOptions.tenant says why). */
+function checkTenantOption(fn: string, opts: { tenant?: unknown }): void {
+  if (typeof opts?.tenant !== 'string' || opts.tenant === '') {
+    throw new MGEConfigError(`${fn}: give \`tenant\`, the tenant whose decisions this executor accepts (\`default\` in the open mode): one server's key signs every tenant's receipts, so without it another tenant's approval would verify`);
+  }
+}
+
 /**
  * A receipt check for `client.guard(..., { verify })` that verifies locally, keys imported once.
- * @example client.guard(describe, run, { verify: offlineReceiptCheck({ jwks, nonceStore: new MemoryNonceStore() }) })
+ * @example client.guard(describe, run, { verify: offlineReceiptCheck({ jwks, tenant: 'acme', nonceStore: new MemoryNonceStore() }) })
  */
-export function offlineReceiptCheck(opts: VerifierKeys & { audience?: string; nonceStore?: NonceStore; skewMs?: number }): ReceiptCheck {
+export function offlineReceiptCheck(opts: VerifierKeys & { tenant: string; audience?: string; nonceStore?: NonceStore; skewMs?: number }): ReceiptCheck {
   // Refused when set up, not at the first receipt: a bad skew would otherwise fail every action.
+  checkTenantOption('offlineReceiptCheck', opts);
   const clock = badVerifyClock({ skewMs: opts.skewMs });
   if (clock !== undefined) throw new MGEConfigError(`offlineReceiptCheck: ${clock}`);
   let ring: Promise<KeyRing> | undefined;
@@ -103,6 +119,7 @@ export function offlineReceiptCheck(opts: VerifierKeys & { audience?: string; no
     ring ??= importVerifierKeys(opts);
     return verifyReceipt(decision, {
       keyRing: await ring,
+      tenant: opts.tenant,
       action: input.action,
       context: input.context,
       audience: opts.audience,

@@ -34,13 +34,13 @@ describe('Ed25519 receipts verified offline', () => {
     const d = await client.checkCompliance(action, context);
     expect(d.receipt?.alg).toBe('Ed25519');
     const nonceStore = new MemoryNonceStore();
-    await expect(verifyReceipt(d, { jwks, action, context, nonceStore })).resolves.toEqual({ valid: true, singleUseChecked: true });
-    await expect(verifyReceipt(d, { jwks, action, context, nonceStore })).resolves.toEqual({ valid: false, reason: 'replayed', singleUseChecked: true });
+    await expect(verifyReceipt(d, { tenant: 'default', jwks, action, context, nonceStore })).resolves.toEqual({ valid: true, singleUseChecked: true });
+    await expect(verifyReceipt(d, { tenant: 'default', jwks, action, context, nonceStore })).resolves.toEqual({ valid: false, reason: 'replayed', singleUseChecked: true });
   });
 
   it('names each failure with its SPEC reason code', async () => {
     const d = await client.checkCompliance(action, context, { audience: 'executor-1' });
-    const reason = (x: unknown, o: object = {}) => verifyReceipt(x, { jwks, ...o }).then((r) => r.reason);
+    const reason = (x: unknown, o: object = {}) => verifyReceipt(x, { tenant: 'default', jwks, ...o }).then((r) => r.reason);
     expect(await reason(d, { action: { ...action, table: 'users' }, context })).toBe('action_mismatch');
     expect(await reason({ ...d, approved: !d.approved })).toBe('decision_mismatch');
     expect(await reason({ ...d, receipt: { ...d.receipt!, signature: d.receipt!.signature.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) } })).toBe('bad_signature');
@@ -54,13 +54,13 @@ describe('Ed25519 receipts verified offline', () => {
   it('guards with an offline check: runs on approval, refuses a receipt bound elsewhere', async () => {
     const nonceStore = new MemoryNonceStore();
     const run = client.guard((table: string) => ({ action: { type: 'db.write', table }, context }), (t: string) => `ok ${t}`, {
-      verify: offlineReceiptCheck({ jwks, nonceStore }),
+      verify: offlineReceiptCheck({ tenant: 'default', jwks, nonceStore }),
     });
     await expect(run('orders')).resolves.toBe('ok orders');
     expect(nonceStore.size).toBe(1);
 
     const elsewhere = client.guard(() => ({ action, context, audience: 'executor-9' }), () => 'ran', {
-      verify: offlineReceiptCheck({ jwks, audience: 'executor-1' }),
+      verify: offlineReceiptCheck({ tenant: 'default', jwks, audience: 'executor-1' }),
     });
     const e = await elsewhere().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ReceiptRejected);

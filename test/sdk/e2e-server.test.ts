@@ -52,7 +52,7 @@ describe('decisions', () => {
     expect(d.explanation?.[0]).toMatchObject({ rule_id: 'db-access-control', clause: 'prohibited[0]' });
     expect(d.explanation?.[0].values).toMatchObject({ 'action.type': 'db.write', 'context.environment': 'production' });
     // The explanation is neither signed nor logged, so it changes neither check.
-    await expect(verifyReceipt(d, { secret: SECRET, action: write, context: prod })).resolves.toMatchObject({ valid: true });
+    await expect(verifyReceipt(d, { tenant: 'default', secret: SECRET, action: write, context: prod })).resolves.toMatchObject({ valid: true });
     await expect(verifyInclusionProof(d, await auditor.audit.proof(d.decision_id))).resolves.toBe(true);
   });
 
@@ -83,25 +83,25 @@ describe('receipts', () => {
     const d = await checker.checkCompliance(write, prod);
     const forged = { ...d, approved: true, violations: [], reasoning: 'All rules passed' };
     await expect(checker.verify(forged)).resolves.toEqual({ valid: false, reason: 'decision_mismatch' });
-    await expect(verifyReceipt(forged, { secret: SECRET })).resolves.toMatchObject({ valid: false, reason: 'decision_mismatch' });
+    await expect(verifyReceipt(forged, { tenant: 'default', secret: SECRET })).resolves.toMatchObject({ valid: false, reason: 'decision_mismatch' });
   });
 
   it('verifies offline with the HS256 secret; single use only with a nonce store', async () => {
     const ctx = { environment: 'staging' };
     const d = await checker.checkCompliance(write, ctx);
-    await expect(verifyReceipt(d, { secret: SECRET, action: write, context: ctx })).resolves.toEqual({ valid: true, singleUseChecked: false });
-    await expect(verifyReceipt(d, { secret: SECRET, action: { type: 'db.drop' }, context: ctx }))
+    await expect(verifyReceipt(d, { tenant: 'default', secret: SECRET, action: write, context: ctx })).resolves.toEqual({ valid: true, singleUseChecked: false });
+    await expect(verifyReceipt(d, { tenant: 'default', secret: SECRET, action: { type: 'db.drop' }, context: ctx }))
       .resolves.toEqual({ valid: false, reason: 'action_mismatch', singleUseChecked: false });
     const nonceStore = new MemoryNonceStore();
-    await expect(verifyReceipt(d, { secret: SECRET, action: write, context: ctx, nonceStore })).resolves.toEqual({ valid: true, singleUseChecked: true });
-    await expect(verifyReceipt(d, { secret: SECRET, action: write, context: ctx, nonceStore }))
+    await expect(verifyReceipt(d, { tenant: 'default', secret: SECRET, action: write, context: ctx, nonceStore })).resolves.toEqual({ valid: true, singleUseChecked: true });
+    await expect(verifyReceipt(d, { tenant: 'default', secret: SECRET, action: write, context: ctx, nonceStore }))
       .resolves.toEqual({ valid: false, reason: 'replayed', singleUseChecked: true });
   });
 
   it('hashes a string action exactly as sent', async () => {
     const d = await checker.checkCompliance('api.call');
-    await expect(verifyReceipt(d, { secret: SECRET, action: 'api.call' })).resolves.toMatchObject({ valid: true });
-    await expect(verifyReceipt(d, { secret: SECRET, action: { type: 'api.call' } })).resolves.toMatchObject({ reason: 'action_mismatch' });
+    await expect(verifyReceipt(d, { tenant: 'default', secret: SECRET, action: 'api.call' })).resolves.toMatchObject({ valid: true });
+    await expect(verifyReceipt(d, { tenant: 'default', secret: SECRET, action: { type: 'api.call' } })).resolves.toMatchObject({ reason: 'action_mismatch' });
   });
 });
 

@@ -24,7 +24,7 @@ async function decision(audience?: string): Promise<Decision> {
 describe('verifyReceipt (offline)', () => {
   it('accepts an HS256 receipt for the same action and says single use was not checked', async () => {
     const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
-    await expect(verifyReceipt(signed, { secret, action, context })).resolves.toEqual({ valid: true, singleUseChecked: false });
+    await expect(verifyReceipt(signed, { tenant: 'default', secret, action, context })).resolves.toEqual({ valid: true, singleUseChecked: false });
   });
 
   it('accepts an Ed25519 receipt with only the public JWKS', async () => {
@@ -32,13 +32,13 @@ describe('verifyReceipt (offline)', () => {
     const signed = await signer.sign(await decision());
     const jwks = signer.jwks();
     expect(JSON.stringify(jwks)).not.toContain('"d"');
-    await expect(verifyReceipt(signed, { jwks, action, context })).resolves.toEqual({ valid: true, singleUseChecked: false });
+    await expect(verifyReceipt(signed, { tenant: 'default', jwks, action, context })).resolves.toEqual({ valid: true, singleUseChecked: false });
   });
 
   it('refuses another action, a tampered decision, a wrong key, an expired receipt, a foreign audience', async () => {
     const signer = await createSigner({ hs256Secret: secret, ttlMs: 1000 });
     const signed = await signer.sign(await decision('executor-a'));
-    const v = (d: unknown, o: object) => verifyReceipt(d, { secret, ...o }).then((r) => r.reason);
+    const v = (d: unknown, o: object) => verifyReceipt(d, { tenant: 'default', secret, ...o }).then((r) => r.reason);
     expect(await v(signed, { action: { ...action, table: 'admins' }, context })).toBe('action_mismatch');
     expect(await v({ ...signed, approved: false }, {})).toBe('decision_mismatch');
     expect(await v(signed, { secret: 'another-secret-that-is-long-enough-0123456789' })).toBe('unknown_kid');
@@ -46,6 +46,24 @@ describe('verifyReceipt (offline)', () => {
     expect(await v(signed, { audience: 'executor-b' })).toBe('audience_mismatch');
     expect(await v(signed, { audience: 'executor-a', action, context })).toBeUndefined();
     expect(await v({ ...signed, receipt: { ...signed.receipt, nonce: 'x' } }, {})).toBe('malformed');
+  });
+
+  // A review (11-27): one server's key signs every tenant's receipts, and an approval got under
+  // another tenant's (laxer) rules verified for this tenant's executor, action and audience
+  // bound as asked. The tenant is now required and compared.
+  it('refuses a receipt of another tenant, and needs to be told the tenant', async () => {
+    const signer = await createSigner({ hs256Secret: secret });
+    const theirs = await signer.sign({ ...(await decision()), tenant: 'evil' });
+    expect((await verifyReceipt(theirs, { tenant: 'default', secret, action, context })).reason).toBe('tenant_mismatch');
+    expect((await verifyReceipt(theirs, { tenant: 'evil', secret, action, context })).valid).toBe(true);
+    const { tenant: _t, ...untenanted } = await decision();
+    expect((await verifyReceipt(await signer.sign(untenanted as Decision), { tenant: 'default', secret })).reason).toBe('tenant_mismatch');
+    for (const tenant of [undefined, '', 7]) {
+      await expect(verifyReceipt(theirs, { tenant, secret } as never), String(tenant)).rejects.toThrow(/give `tenant`, the tenant whose decisions this executor accepts/);
+      expect(() => offlineReceiptCheck({ tenant, secret } as never), String(tenant)).toThrow(MGEConfigError);
+    }
+    const check = offlineReceiptCheck({ tenant: 'default', secret });
+    expect((await check(theirs, { action, context })).reason).toBe('tenant_mismatch');
   });
 
   it('refuses a JWKS key that is private, or labelled for another use or algorithm', async () => {
@@ -56,56 +74,56 @@ describe('verifyReceipt (offline)', () => {
     for (const [bad, says] of [
       [{ ...pub, d: privateJwk.d }, 'holds a private key'], [{ ...pub, alg: 'HS256' }, '`alg` "HS256"'], [{ ...pub, use: 'enc' }, '`use` "enc"'], [{ ...pub, key_ops: ['sign'] }, 'key_ops'],
     ] as const) {
-      await expect(verifyReceipt(signed, { jwks: { keys: [bad as JsonWebKey] } }), says).rejects.toThrow(says);
+      await expect(verifyReceipt(signed, { tenant: 'default', jwks: { keys: [bad as JsonWebKey] } }), says).rejects.toThrow(says);
     }
-    await expect(verifyReceipt(signed, { jwks: { keys: [pub] } })).resolves.toMatchObject({ valid: true });
+    await expect(verifyReceipt(signed, { tenant: 'default', jwks: { keys: [pub] } })).resolves.toMatchObject({ valid: true });
   });
 
   it('refuses a `now` or `skewMs` it cannot use, so a NaN never switches the expiry check off', async () => {
     const signed = await (await createSigner({ hs256Secret: secret, ttlMs: 1000 })).sign(await decision());
     const late = Date.now() + 3_600_000;
     for (const bad of [{ now: new Date('bogus') }, { now: NaN }, { now: late, skewMs: Number(process.env.MGE_UNSET_SKEW) }, { now: late, skewMs: Infinity }, { now: late, skewMs: -5 }]) {
-      await expect(verifyReceipt(signed, { secret, ...bad }), String(bad.now)).rejects.toThrow(MGEConfigError);
+      await expect(verifyReceipt(signed, { tenant: 'default', secret, ...bad }), String(bad.now)).rejects.toThrow(MGEConfigError);
     }
-    expect(() => offlineReceiptCheck({ secret, skewMs: NaN })).toThrow(MGEConfigError);
-    expect((await verifyReceipt(signed, { secret, now: late, skewMs: 0 })).reason).toBe('expired');
+    expect(() => offlineReceiptCheck({ tenant: 'default', secret, skewMs: NaN })).toThrow(MGEConfigError);
+    expect((await verifyReceipt(signed, { tenant: 'default', secret, now: late, skewMs: 0 })).reason).toBe('expired');
   });
 
   it('refuses to check a context without its action (it cannot be checked alone)', async () => {
     const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
-    await expect(verifyReceipt(signed, { secret, context: { environment: 'production' } })).rejects.toThrow(MGEConfigError);
-    await expect(verifyReceipt(signed, { secret, context: { environment: 'production' } })).rejects.toThrow('`context` needs `action`');
+    await expect(verifyReceipt(signed, { tenant: 'default', secret, context: { environment: 'production' } })).rejects.toThrow(MGEConfigError);
+    await expect(verifyReceipt(signed, { tenant: 'default', secret, context: { environment: 'production' } })).rejects.toThrow('`context` needs `action`');
   });
 
   it('refuses the second use of a receipt when given a nonce store', async () => {
     const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
     const nonceStore = new MemoryNonceStore();
-    await expect(verifyReceipt(signed, { secret, nonceStore })).resolves.toEqual({ valid: true, singleUseChecked: true });
-    await expect(verifyReceipt(signed, { secret, nonceStore })).resolves.toEqual({ valid: false, reason: 'replayed', singleUseChecked: true });
+    await expect(verifyReceipt(signed, { tenant: 'default', secret, nonceStore })).resolves.toEqual({ valid: true, singleUseChecked: true });
+    await expect(verifyReceipt(signed, { tenant: 'default', secret, nonceStore })).resolves.toEqual({ valid: false, reason: 'replayed', singleUseChecked: true });
   });
 
   it('verifies with keys imported once', async () => {
     const signer = await createSigner({ ed25519: { privateJwk: await generateEd25519Jwk() } });
     const keyRing = await importVerifierKeys({ jwks: signer.jwks() });
     for (let i = 0; i < 3; i++) {
-      await expect(verifyReceipt(await signer.sign(await decision()), { keyRing, action, context })).resolves.toMatchObject({ valid: true });
+      await expect(verifyReceipt(await signer.sign(await decision()), { tenant: 'default', keyRing, action, context })).resolves.toMatchObject({ valid: true });
     }
     const other = await (await createSigner({ hs256Secret: secret })).sign(await decision());
-    await expect(verifyReceipt(other, { keyRing })).resolves.toMatchObject({ valid: false, reason: 'unknown_kid' });
+    await expect(verifyReceipt(other, { tenant: 'default', keyRing })).resolves.toMatchObject({ valid: false, reason: 'unknown_kid' });
   });
 
   it('refuses to run without keys', async () => {
     const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
-    await expect(verifyReceipt(signed, {})).rejects.toBeInstanceOf(MGEConfigError);
-    await expect(verifyReceipt(signed, { jwks: { keys: [] } })).rejects.toThrow(/needs keys/);
+    await expect(verifyReceipt(signed, { tenant: 'default' })).rejects.toBeInstanceOf(MGEConfigError);
+    await expect(verifyReceipt(signed, { tenant: 'default', jwks: { keys: [] } })).rejects.toThrow(/needs keys/);
   });
 
   it('reports keys it cannot use as MGEConfigError, like every SDK set-up error', async () => {
     const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
     const bad: Array<[string, Parameters<typeof verifyReceipt>[1]]> = [
-      ['a short secret', { secret: 'short' }],
-      ['a key that is not Ed25519', { jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] } }],
-      ['a JWKS that is not one', { jwks: 'nope' as never }],
+      ['a short secret', { tenant: 'default', secret: 'short' }],
+      ['a key that is not Ed25519', { tenant: 'default', jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] } }],
+      ['a JWKS that is not one', { tenant: 'default', jwks: 'nope' as never }],
     ];
     for (const [name, keys] of bad) {
       await expect(verifyReceipt(signed, keys), name).rejects.toBeInstanceOf(MGEConfigError);
@@ -115,7 +133,7 @@ describe('verifyReceipt (offline)', () => {
 
   it('offlineReceiptCheck passes the described action through', async () => {
     const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
-    const check = offlineReceiptCheck({ secret, nonceStore: new MemoryNonceStore() });
+    const check = offlineReceiptCheck({ tenant: 'default', secret, nonceStore: new MemoryNonceStore() });
     expect((await check(signed, { action: { ...action, table: 'x' }, context })).reason).toBe('action_mismatch');
     expect((await check(signed, { action, context })).valid).toBe(true);
     expect((await check(signed, { action, context })).reason).toBe('replayed');

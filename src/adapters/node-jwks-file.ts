@@ -3,7 +3,7 @@
 // before a rotation (for `mge serve` and `mge audit verify` alike).
 
 import { readFile } from 'node:fs/promises';
-import { KeyError, importJwksKey, type VerificationKey } from '../receipt/keys.js';
+import { KeyError, importJwks, type VerificationKey } from '../receipt/keys.js';
 
 /** `what` names where the file was given (`--jwks`, `MGE_PREVIOUS_JWKS`) in errors. */
 export async function jwksFileKeys(file: string, what: string): Promise<VerificationKey[]> {
@@ -17,13 +17,13 @@ export async function jwksFileKeys(file: string, what: string): Promise<Verifica
   }
   if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys)) throw new KeyError(`\`${file}\` (${what}) is not a JWKS file, \`{"keys": [...]}\``);
   // Each key's own error names the file and its place (a review: `{"keys":[null]}` gave
-  // "Cannot read properties of null").
-  return Promise.all((jwks.keys as unknown[]).map(async (k, i) => {
-    if (typeof k !== 'object' || k === null) throw new KeyError(`\`${file}\` (${what}): keys[${i}] is not a JWK`);
-    try {
-      return await importJwksKey(k as JsonWebKey);
-    } catch (err) {
-      throw new KeyError(`\`${file}\` (${what}): keys[${i}]: ${(err as Error).message}`);
-    }
-  }));
+  // "Cannot read properties of null"); keys of other types are skipped (importJwks).
+  let keys: VerificationKey[];
+  try {
+    keys = await importJwks(jwks.keys as unknown[]);
+  } catch (err) {
+    throw new KeyError(`\`${file}\` (${what}): ${(err as Error).message}`);
+  }
+  if (keys.length === 0) throw new KeyError(`\`${file}\` (${what}) holds no Ed25519 key (keys of other types are skipped)`);
+  return keys;
 }

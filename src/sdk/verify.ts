@@ -59,12 +59,15 @@ export async function importVerifierKeys(keys: VerifierKeys): Promise<KeyRing> {
   if (secrets.length === 0 && (jwks?.keys.length ?? 0) === 0) {
     throw new MGEConfigError('verification needs keys: a `secret` (HS256) or a `jwks` with at least one key (Ed25519; a server signing with HS256 publishes none)');
   }
+  let ring: KeyRing;
   try {
-    return await toKeyRing({ secrets, jwks });
+    ring = await toKeyRing({ secrets, jwks });
   } catch (err) {
-    // A short secret, a key that is not Ed25519: the caller's set-up, reported as the SDK's own error.
+    // A short secret, a broken Ed25519 key: the caller's set-up, reported as the SDK's own error.
     throw new MGEConfigError(`verification keys: ${(err as Error).message}`);
   }
+  if (ring.size === 0) throw new MGEConfigError('verification keys: the JWKS holds no Ed25519 key (keys of other types are skipped)');
+  return ring;
 }
 
 /**

@@ -21,7 +21,9 @@ describe('jwksFileKeys', () => {
 
   it.each([
     ['null.json', '{"keys":[null]}', 'keys[0] is not a JWK'],
-    ['oct.json', '{"keys":[{"kty":"oct","k":"AAAA","kid":"x"}]}', 'keys[0]: '],
+    // Keys of other types are skipped (RFC 7517 §5); a file left with none is refused.
+    ['oct.json', '{"keys":[{"kty":"oct","k":"AAAA","kid":"x"}]}', 'holds no Ed25519 key (keys of other types are skipped)'],
+    ['bad-x.json', '{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA"}]}', 'keys[0]: Ed25519 JWK `x` must be 32 bytes'],
     ['text.json', 'not json', 'is not JSON; MGE_PREVIOUS_JWKS takes a JWKS file'],
     ['list.json', '[]', 'is not a JWKS file'],
   ])('%s: a KeyError naming the file', async (name, text, says) => {

@@ -336,7 +336,7 @@ describe('mge audit verify', () => {
     const wrong = await run('verify', '--export', exportFile, '--jwks', jwks);
     expect(wrong.code).toBe(1);
     expect(wrong.err).toMatch(/entry 1: receipt key `hs256-[0-9a-f]{16}` is unknown/);
-    // a key that is not Ed25519, and two keys under one kid, are named (exit 2), not a stack trace
+    // a file with no Ed25519 key (others are skipped), and two keys under one kid, are named (exit 2), not a stack trace
     const oct = join(base, 'oct.json');
     await writeFile(oct, JSON.stringify({ keys: [{ kty: 'oct', k: 'AAAA', kid: 'x' }] }));
     expect(await run('verify', '--export', exportFile, '--jwks', oct)).toMatchObject({ code: 2, err: expect.stringMatching(/^mge audit: /) });

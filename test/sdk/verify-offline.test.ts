@@ -131,6 +131,26 @@ describe('verifyReceipt (offline)', () => {
     }
   });
 
+  // A review (11-27): two keys under one kid were "last one wins" (the order of a merged JWKS
+  // decided which receipts verified); one RSA key beside the real one stopped all verification.
+  it('refuses two different keys under one kid, skips keys of other types, names a key that is no JWK', async () => {
+    const jwk = await generateEd25519Jwk();
+    const signed = await (await createSigner({ ed25519: { privateJwk: jwk } })).sign(await decision());
+    const pub = { kty: 'OKP', crv: 'Ed25519', x: jwk.x, kid: jwk.kid };
+    const other = { ...pub, x: (await generateEd25519Jwk()).x };
+    for (const keys of [[pub, other], [other, pub]]) {
+      await expect(verifyReceipt(signed, { tenant: 'default', jwks: { keys } })).rejects.toThrow(`kid \`${jwk.kid}\` names two different keys`);
+    }
+    await expect(verifyReceipt(signed, { tenant: 'default', jwks: { keys: [pub, { ...pub }] } })).resolves.toMatchObject({ valid: true }); // the same key twice
+    const mixed = [{ kty: 'RSA', n: 'x', e: 'AQAB', kid: 'r1' }, { kty: 'OKP', crv: 'X25519', x: jwk.x }, pub];
+    await expect(verifyReceipt(signed, { tenant: 'default', jwks: { keys: mixed } })).resolves.toMatchObject({ valid: true });
+    await expect(verifyReceipt(signed, { tenant: 'default', jwks: { keys: [null as never, pub] } })).rejects.toThrow('keys[0] is not a JWK');
+    const a = 'first-secret-that-is-long-enough-0123456789';
+    const b = 'other-secret-that-is-long-enough-0123456789';
+    await expect(importVerifierKeys({ secret: [{ secret: a, kid: 'k' }, { secret: b, kid: 'k' }] })).rejects.toThrow('kid `k` names two different keys');
+    await expect(importVerifierKeys({ secret: [{ secret: a, kid: 'k' }, { secret: a, kid: 'k' }] })).resolves.toBeDefined();
+  });
+
   it('offlineReceiptCheck passes the described action through', async () => {
     const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
     const check = offlineReceiptCheck({ tenant: 'default', secret, nonceStore: new MemoryNonceStore() });

@@ -2,7 +2,7 @@
 // receipt → run. The function runs only after both the decision and its receipt hold, so an
 // agent cannot act on a forged, replayed or mismatched approval.
 
-import { ActionDenied, ReceiptRejected } from './errors.js';
+import { ActionDenied, MGEConfigError, ReceiptRejected } from './errors.js';
 import type { Action, CheckInput, CheckResult, Context, Decision } from './types.js';
 
 /** Says, for one call's arguments, what action it is about to perform. */
@@ -10,11 +10,15 @@ export type Describe<A extends unknown[]> = (...args: A) => CheckInput | Promise
 
 export type GuardedFn<A extends unknown[], R> = (...args: A) => Promise<R>;
 
-/** Checks a receipt for the action about to run; `{valid: false, reason}` refuses it. */
-export type ReceiptCheck = (
+/**
+ * Checks a receipt for the action about to run; `{valid: false, reason}` refuses it. An
+ * `audience` on the check (offlineReceiptCheck's) is the one the guard asks MGE to bind the
+ * receipt to, when the description names none.
+ */
+export type ReceiptCheck = ((
   decision: Decision,
   input: { action: Action; context?: Context; audience?: string },
-) => Promise<{ valid: boolean; reason?: string }>;
+) => Promise<{ valid: boolean; reason?: string }>) & { audience?: string };
 
 export interface GuardOptions {
   /**
@@ -46,7 +50,11 @@ export function guard<A extends unknown[], R>(
       ? (d, input) => client.verify(d, { action: input.action, context: input.context, audience: input.audience })
       : opts.verify;
   return async (...args: A): Promise<R> => {
-    const input = await describe(...args);
+    const described = await describe(...args);
+    // The receipt is asked for the audience the check verifies (a review, 11-27: an offline
+    // check with its own audience refused every receipt of a description naming none), and
+    // checked against the action as the server is sent it (below).
+    const input = { ...asSent(described), audience: described.audience ?? check.audience };
     const decision = await client.checkCompliance(input.action, input.context, { explain: opts.explain, audience: input.audience });
     if (!decision.approved) throw new ActionDenied(decision);
     const result = await check(decision, input);
@@ -54,4 +62,21 @@ export function guard<A extends unknown[], R>(
     if (result?.valid !== true) throw new ReceiptRejected(result?.reason ?? 'invalid', decision);
     return fn(...args);
   };
+}
+
+/**
+ * The action and context as the check sends them (JSON text), so an offline receipt check
+ * hashes what the server hashed: a `Date` in the description was judged as its ISO string but
+ * hashed offline as a Date, and refused (a review, 11-27); an undefined member is dropped as
+ * JSON drops it. A number JSON cannot hold (NaN, Infinity: sent as `null`, so MGE would judge
+ * another value than `fn` gets) is refused before anything is asked.
+ */
+function asSent(described: CheckInput): Pick<CheckInput, 'action' | 'context'> {
+  const text = JSON.stringify({ action: described.action, context: described.context }, (_key, value: unknown) => {
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      throw new MGEConfigError(`guard: the description holds ${value}, which JSON cannot carry (it would be sent as null); describe the action with finite numbers`);
+    }
+    return value;
+  });
+  return JSON.parse(text) as Pick<CheckInput, 'action' | 'context'>;
 }

@@ -118,7 +118,7 @@ export function offlineReceiptCheck(opts: VerifierKeys & { tenant: string; audie
   const clock = badVerifyClock({ skewMs: opts.skewMs });
   if (clock !== undefined) throw new MGEConfigError(`offlineReceiptCheck: ${clock}`);
   let ring: Promise<KeyRing> | undefined;
-  return async (decision, input) => {
+  const check: ReceiptCheck = async (decision, input) => {
     ring ??= importVerifierKeys(opts);
     return verifyReceipt(decision, {
       keyRing: await ring,
@@ -130,4 +130,7 @@ export function offlineReceiptCheck(opts: VerifierKeys & { tenant: string; audie
       skewMs: opts.skewMs,
     });
   };
+  // The guard asks MGE for a receipt bound to this audience (GuardOptions.verify).
+  if (opts.audience !== undefined) check.audience = opts.audience;
+  return check;
 }

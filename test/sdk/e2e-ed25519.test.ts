@@ -66,4 +66,21 @@ describe('Ed25519 receipts verified offline', () => {
     expect(e).toBeInstanceOf(ReceiptRejected);
     expect((e as ReceiptRejected).reason).toBe('audience_mismatch');
   });
+
+  // A review (11-27): an offline check with its own audience refused every receipt of a
+  // description naming none (the guard asked for none), and a Date in the context was judged
+  // as its ISO string by the server but hashed as a Date offline (action_mismatch).
+  it('guards offline: asks for the check\'s audience, and checks the action as it was sent', async () => {
+    const when = new Date('2026-11-27T12:00:00.000Z');
+    const ran: unknown[] = [];
+    const run = client.guard((table: string) => ({ action: { type: 'db.write', table, schema: undefined }, context: { ...context, when } }), (t: string) => (ran.push(t), 'ran'), {
+      verify: offlineReceiptCheck({ tenant: 'default', jwks, audience: 'executor-1', nonceStore: new MemoryNonceStore() }),
+    });
+    await expect(run('orders')).resolves.toBe('ran');
+    const nan = client.guard(() => ({ action: { type: 'db.write', rows: NaN } }), () => ran.push('nan'), {
+      verify: offlineReceiptCheck({ tenant: 'default', jwks }),
+    });
+    await expect(nan()).rejects.toThrow(/holds NaN, which JSON cannot carry/);
+    expect(ran).toEqual(['orders']);
+  });
 });

@@ -26,8 +26,9 @@ export const DECISION = shape('a decision', (o) =>
 export const batchOf = (n: number): Shape => shape(`{"decisions": [...]} with ${n} decisions`, (o) =>
   arr(o.decisions) && o.decisions.length === n && o.decisions.every((d) => DECISION.is(d)));
 
-export const VERIFY_RESULT = shape('{"valid": true|false, "reason"?}', (o) =>
-  typeof o.valid === 'boolean' && (o.reason === undefined || str(o.reason)) && (o.valid || str(o.reason)));
+// A valid answer has no reason; an invalid one has one (`{"valid":true,"reason":"expired"}` is no answer).
+export const VERIFY_RESULT = shape('{"valid": true} or {"valid": false, "reason"}', (o) =>
+  (o.valid === true && o.reason === undefined) || (o.valid === false && str(o.reason)));
 
 export const JWKS = shape('a JWKS ({"keys": [...]})', (o) => arr(o.keys) && o.keys.every(isObj));
 

@@ -147,7 +147,9 @@ export class Transport {
       body = typeof call.body === 'string' ? call.body : JSON.stringify(call.body);
       headers['content-type'] = call.contentType ?? 'application/json';
     }
-    return { method: call.method, headers, body, signal };
+    // A redirect is not followed (a review, 11-27: a 302 turned a check into a GET, and the
+    // JWKS was fetched from wherever it pointed): MGE's API never redirects.
+    return { method: call.method, headers, body, signal, redirect: 'manual' };
   }
 
   /** Runs attempts until one succeeds, a non-retryable failure happens, or retries run out. */
@@ -169,6 +171,11 @@ export class Transport {
       let retryAfter: number | undefined;
       try {
         const res = await this.fetchFn(url, this.init(call, ctl.signal));
+        if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) {
+          await res.body?.cancel();
+          const to = res.headers.get('location');
+          throw new MGEProtocolError(call.method, url, `the server answered with a redirect${to ? ` to \`${to.slice(0, 200)}\`` : ''}, which is not followed: MGE's API does not redirect; give the client the final address`);
+        }
         if (res.ok) return await read(res, url);
         const problem = await readProblem(res);
         if (last || !RETRY_STATUS.has(res.status)) throw httpError(problem, call.method, url);

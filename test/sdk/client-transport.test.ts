@@ -100,6 +100,20 @@ describe('typed errors', () => {
     expect([e.status, e.detail]).toEqual([404, 'no such thing']);
   });
 
+  // A review (11-27): a 302 turned a check into a GET to wherever it pointed, and the JWKS was
+  // fetched from there.
+  it('follows no redirect: a 3xx is a protocol error naming where it pointed, not retried', async () => {
+    const { c, calls } = client([{ status: 302, headers: { location: 'http://evil.test/keys' } }]);
+    const e = await c.keys().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(MGEProtocolError);
+    expect(String((e as Error).message)).toContain('redirect to `http://evil.test/keys`, which is not followed');
+    expect(calls).toHaveLength(1);
+    expect(calls[0].redirect).toBe('manual');
+    // As a browser hands a manual redirect over: an opaque response, status 0.
+    const opaque = new MGEClient('http://mge.test', { fetch: async () => Object.defineProperty(new Response(null, { status: 200 }), 'type', { value: 'opaqueredirect' }) });
+    await expect(opaque.checkCompliance('x')).rejects.toThrow('the server answered with a redirect, which is not followed');
+  });
+
   it('refuses a success response that is not JSON', async () => {
     const { c } = client([{ status: 200, body: '<html>' }]);
     await expect(c.checkCompliance('x')).rejects.toBeInstanceOf(MGEProtocolError);
@@ -114,6 +128,8 @@ describe('typed errors', () => {
       ['batch, too few decisions', (c) => c.checkBatch([{ action: 'a' }, { action: 'b' }]), { decisions: [decision] }],
       ['verify {}', (c) => c.verify(decision as never), {}],
       ['verify, valid not a boolean', (c) => c.verify(decision as never), { valid: 'yes' }],
+      ['verify, valid with a reason', (c) => c.verify(decision as never), { valid: true, reason: 'expired' }],
+      ['verify, invalid without one', (c) => c.verify(decision as never), { valid: false }],
       ['keys {}', (c) => c.keys(), {}],
       ['keys, keys not a list', (c) => c.keys(), { keys: 'x' }],
       ['rules list {}', (c) => c.rules.list(), {}],

@@ -73,7 +73,9 @@ describe('Ed25519 receipts verified offline', () => {
   it('guards offline: asks for the check\'s audience, and checks the action as it was sent', async () => {
     const when = new Date('2026-11-27T12:00:00.000Z');
     const ran: unknown[] = [];
-    const run = client.guard((table: string) => ({ action: { type: 'db.write', table, schema: undefined }, context: { ...context, when } }), (t: string) => (ran.push(t), 'ran'), {
+    // As JavaScript callers write it (the types allow neither a Date nor an undefined member).
+    const describe = (table: string) => ({ action: { type: 'db.write', table, schema: undefined }, context: { ...context, when } }) as never;
+    const run = client.guard(describe, (t: string) => (ran.push(t), 'ran'), {
       verify: offlineReceiptCheck({ tenant: 'default', jwks, audience: 'executor-1', nonceStore: new MemoryNonceStore() }),
     });
     await expect(run('orders')).resolves.toBe('ran');

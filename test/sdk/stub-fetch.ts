@@ -11,13 +11,14 @@ export interface RecordedCall {
   method: string;
   headers: Headers;
   body: string | undefined;
+  redirect: RequestRedirect | undefined;
 }
 
 export function stubFetch(script: Scripted[]): { fetch: (u: string, init: RequestInit) => Promise<Response>; calls: RecordedCall[] } {
   const calls: RecordedCall[] = [];
   let next = 0;
   const fetch = (url: string, init: RequestInit): Promise<Response> => {
-    calls.push({ url, method: init.method ?? 'GET', headers: new Headers(init.headers), body: init.body as string | undefined });
+    calls.push({ url, method: init.method ?? 'GET', headers: new Headers(init.headers), body: init.body as string | undefined, redirect: init.redirect });
     const step = script[Math.min(next++, script.length - 1)];
     if ('hang' in step) {
       return new Promise((_, reject) => {

@@ -113,6 +113,8 @@ export async function hs256VerificationKeys(list: string | undefined): Promise<V
  * @example const { signing, verification } = await importHs256Secret(process.env.MGE_SECRET_KEY!)
  */
 export async function importHs256Secret(secret: string, kid?: string): Promise<{ signing: SigningKey; verification: VerificationKey }> {
+  // A number or object was encoded as text of its own ("has 0 bytes" for some; a review).
+  if (typeof secret !== 'string') throw new KeyError(`HS256 secret must be a string, got ${secret === null ? 'null' : typeof secret}`);
   const raw = encoder.encode(secret);
   if (raw.length < MIN_SECRET_BYTES) {
     throw new WeakSecretError(`HS256 secret has ${raw.length} bytes; at least ${MIN_SECRET_BYTES} are required (make one: \`openssl rand -base64 48\`)`);
@@ -244,7 +246,7 @@ export async function toKeyRing(keys: VerificationKeys): Promise<KeyRing> {
   if (keys instanceof KeyRing) return keys;
   const ring = new KeyRing();
   for (const s of keys.secrets ?? []) {
-    const { verification } = typeof s === 'string' ? await importHs256Secret(s) : await importHs256Secret(s.secret, s.kid);
+    const { verification } = typeof s === 'object' && s !== null ? await importHs256Secret(s.secret, s.kid) : await importHs256Secret(s);
     ring.add(verification);
   }
   for (const key of await importJwks(keys.jwks?.keys ?? [])) ring.add(key);

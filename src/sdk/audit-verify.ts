@@ -2,7 +2,7 @@
 // is in the log exactly as received (RFC 9162 inclusion), and that a checkpoint was signed by
 // the server's key. With both, a client can later prove the server did not drop or rewrite it.
 
-import { verifyCheckpointSignature } from '../audit/checkpoint.js';
+import { isCheckpoint, verifyCheckpointSignature } from '../audit/checkpoint.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../audit/merkle.js';
 import { fromHex, HexError, sha256, toHex } from '../receipt/hash.js';
 import { canonicalBytes } from '../receipt/jcs.js';
@@ -23,7 +23,9 @@ export async function decisionLeafHash(decision: Decision & { explanation?: unkn
 
 /**
  * True when `proof` shows `decision` — byte for byte as received — in the tree it names; with a
- * `checkpoint`, also that the tree is the one the signed checkpoint covers.
+ * `checkpoint`, also that the tree is the one the checkpoint covers (the same size, root and
+ * tenant). The checkpoint's signature is not checked here: `verifyCheckpoint` does that, and
+ * without it a proof only shows the decision is in some tree, which anyone can make.
  *
  * @example
  * const proof = await client.audit.proof(decision.decision_id)
@@ -31,7 +33,7 @@ export async function decisionLeafHash(decision: Decision & { explanation?: unkn
  */
 export async function verifyInclusionProof(decision: Decision, proof: InclusionProof, checkpoint?: Checkpoint): Promise<boolean> {
   if (proof.decision_id !== decision.decision_id) return false;
-  if (checkpoint && (checkpoint.tree_size !== proof.tree_size || checkpoint.root_hash !== proof.root_hash)) return false;
+  if (checkpoint && (checkpoint.tree_size !== proof.tree_size || checkpoint.root_hash !== proof.root_hash || checkpoint.tenant !== decision.tenant)) return false;
   const leaf = await decisionLeafHash(decision);
   if (leaf !== proof.leaf_hash) return false;
   try {
@@ -62,9 +64,12 @@ export async function verifyConsistencyProof(older: Checkpoint, newer: Checkpoin
 }
 
 /**
- * Checks a checkpoint's signature with the server's keys (the HS256 secret or the JWKS).
+ * Checks a checkpoint's signature with the server's keys (the HS256 secret or the JWKS). Any
+ * other signed object, a receipt say, is `malformed`: it would verify, and it is no checkpoint
+ * (a review, 11-27).
  * @example await verifyCheckpoint(await client.audit.checkpoint(), { jwks }) // 'ok'
  */
 export async function verifyCheckpoint(checkpoint: Checkpoint, keys: VerifierKeys): Promise<SignatureCheck> {
-  return verifyCheckpointSignature(checkpoint, await importVerifierKeys(keys));
+  const ring = await importVerifierKeys(keys);
+  return isCheckpoint(checkpoint) ? verifyCheckpointSignature(checkpoint, ring) : 'malformed';
 }

@@ -81,7 +81,7 @@ export async function importVerifierKeys(keys: VerifierKeys): Promise<KeyRing> {
  * if (!r.valid) throw new Error(`refusing to execute: ${r.reason}`)
  */
 export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOptions): Promise<VerifyResult> {
-  checkTenantOption('verifyReceipt', opts);
+  checkOptions('verifyReceipt', opts);
   if (opts.context !== undefined && opts.action === undefined) {
     throw new MGEConfigError('verifyReceipt: `context` needs `action` (the receipt binds the two together; a context alone cannot be checked)');
   }
@@ -101,10 +101,21 @@ export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOption
   });
 }
 
-/** `tenant` is required, a non-empty string (VerifyReceiptOptions.tenant says why). */
-function checkTenantOption(fn: string, opts: { tenant?: unknown }): void {
+/**
+ * The options every verification needs right, checked where they are given: `tenant` is
+ * required (VerifyReceiptOptions.tenant says why); an empty `audience` or a `nonceStore` that
+ * is none (`null`) would refuse every receipt with a reason that hides the set-up mistake.
+ */
+function checkOptions(fn: string, opts: { tenant?: unknown; audience?: unknown; nonceStore?: unknown }): void {
   if (typeof opts?.tenant !== 'string' || opts.tenant === '') {
     throw new MGEConfigError(`${fn}: give \`tenant\`, the tenant whose decisions this executor accepts (\`default\` in the open mode): one server's key signs every tenant's receipts, so without it another tenant's approval would verify`);
+  }
+  if (opts.audience !== undefined && (typeof opts.audience !== 'string' || opts.audience === '')) {
+    throw new MGEConfigError(`${fn}: \`audience\` is this executor's id, a non-empty string; leave it out to accept any`);
+  }
+  const store = opts.nonceStore as { consumeOnce?: unknown } | null | undefined;
+  if (store !== undefined && typeof store?.consumeOnce !== 'function') {
+    throw new MGEConfigError(`${fn}: \`nonceStore\` must have a \`consumeOnce\` method (a MemoryNonceStore, or a shared store); leave it out to skip the replay check`);
   }
 }
 
@@ -112,14 +123,17 @@ function checkTenantOption(fn: string, opts: { tenant?: unknown }): void {
  * A receipt check for `client.guard(..., { verify })` that verifies locally, keys imported once.
  * @example client.guard(describe, run, { verify: offlineReceiptCheck({ jwks, tenant: 'acme', nonceStore: new MemoryNonceStore() }) })
  */
-export function offlineReceiptCheck(opts: VerifierKeys & { tenant: string; audience?: string; nonceStore?: NonceStore; skewMs?: number }): ReceiptCheck {
+export function offlineReceiptCheck(opts: VerifierKeys & { tenant: string; audience?: string; nonceStore?: NonceStore; skewMs?: number; keyRing?: KeyRing }): ReceiptCheck {
   // Refused when set up, not at the first receipt: a bad skew would otherwise fail every action.
-  checkTenantOption('offlineReceiptCheck', opts);
+  checkOptions('offlineReceiptCheck', opts);
+  if (opts.secret === undefined && opts.keyRing === undefined && opts.jwks === undefined) {
+    throw new MGEConfigError('offlineReceiptCheck: verification needs keys: a `secret` (HS256) or a `jwks` (Ed25519)');
+  }
   const clock = badVerifyClock({ skewMs: opts.skewMs });
   if (clock !== undefined) throw new MGEConfigError(`offlineReceiptCheck: ${clock}`);
   let ring: Promise<KeyRing> | undefined;
   const check: ReceiptCheck = async (decision, input) => {
-    ring ??= importVerifierKeys(opts);
+    ring ??= opts.keyRing !== undefined ? Promise.resolve(opts.keyRing) : importVerifierKeys(opts);
     return verifyReceipt(decision, {
       keyRing: await ring,
       tenant: opts.tenant,

@@ -170,6 +170,10 @@ describe('audit', () => {
     const atCp = await auditor.audit.proof(d.decision_id, cp.tree_size);
     expect(await verifyInclusionProof(d, atCp, cp)).toBe(true);
     expect(await verifyInclusionProof(d, atCp, { ...cp, root_hash: '00'.repeat(32) })).toBe(false);
+    // A review (11-27): a receipt (any signed object) verified as a checkpoint, and a checkpoint
+    // of another tenant covered the proof.
+    await expect(verifyCheckpoint(d.receipt as never, { secret: SECRET })).resolves.toBe('malformed');
+    expect(await verifyInclusionProof(d, atCp, { ...cp, tenant: 'other' })).toBe(false);
   });
 
   it('proves the log only grew between two checkpoints', async () => {

@@ -66,6 +66,21 @@ describe('verifyReceipt (offline)', () => {
     expect((await check(theirs, { action, context })).reason).toBe('tenant_mismatch');
   });
 
+  // The same review: these refused every receipt later, with a reason that hid the mistake.
+  it('refuses set-up mistakes where they are made', async () => {
+    const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
+    const bad: Array<[string, object, RegExp]> = [
+      ['an empty audience', { audience: '' }, /`audience` is this executor's id/],
+      ['a null nonce store', { nonceStore: null }, /`nonceStore` must have a `consumeOnce` method/],
+      ['a numeric secret', { secret: 12345 }, /HS256 secret must be a string, got number/],
+    ];
+    for (const [name, o, says] of bad) {
+      await expect(verifyReceipt(signed, { tenant: 'default', secret, ...o } as never), name).rejects.toThrow(says);
+      if (name !== 'a numeric secret') expect(() => offlineReceiptCheck({ tenant: 'default', secret, ...o } as never), name).toThrow(says);
+    }
+    expect(() => offlineReceiptCheck({ tenant: 'default' })).toThrow(/needs keys/);
+  });
+
   it('refuses a JWKS key that is private, or labelled for another use or algorithm', async () => {
     const privateJwk = await generateEd25519Jwk();
     const signer = await createSigner({ ed25519: { privateJwk } });

@@ -132,13 +132,18 @@ function safeRead(reader: (text: string, file: string) => ReadResult, text: stri
     return reader(text, file);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
+    // Deno refuses the YAML parser (its Node build) the environment variables it reads for its
+    // own debugging, unless allowed: not a bug in MGE nor in the file (a review, 11-27).
+    const refused = e instanceof Error && (e.name === 'NotCapable' || e.name === 'PermissionDenied');
     return {
       values: [],
       diagnostics: [{
         severity: 'error',
-        code: 'reader-failure',
-        message: `could not read the file: ${why}`,
-        help: 'this is a bug in MGE; please report it with the file',
+        code: refused ? 'runtime-permission' : 'reader-failure',
+        message: refused ? `the runtime refused the rule reader: ${why}` : `could not read the file: ${why}`,
+        help: refused
+          ? 'on Deno, allow what it names: the YAML parser reads LOG_TOKENS and LOG_STREAM (`deno run --allow-env=LOG_TOKENS,LOG_STREAM …`)'
+          : 'this is a bug in MGE; please report it with the file',
         span: { file, line: 1, col: 1 },
       }],
     };

@@ -16,7 +16,7 @@ import { ServerMetrics } from '../http/metrics.js';
 import { hs256VerificationKeys, importHs256Secret, WeakSecretError } from '../receipt/keys.js';
 import { createSigner, type Signer } from '../receipt/sign.js';
 import { NodeNonceStore } from './node-nonce-store.js';
-import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { lockDataDir, type DataDirLock } from './node-data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';

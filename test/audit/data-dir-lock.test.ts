@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataDirLockedError, LOCK_FILE, lockDataDir, removeStaleLock } from '../../src/adapters/data-dir-lock.js';
+import { DataDirLockedError, LOCK_FILE, lockDataDir, removeStaleLock } from '../../src/adapters/node-data-dir-lock.js';
 
 let dir: string;
 beforeEach(async () => {

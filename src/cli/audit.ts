@@ -41,9 +41,9 @@ signature, and that a checkpoint anchors the log (SPEC §6).
   --tenant T          with --data: only tenant T's log
   --unanchored        accept a log no checkpoint covers, each entry checked alone
 Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS, MGE_PREVIOUS_JWKS (a JWKS file) and --jwks;
-with neither MGE_SECRET_KEY nor
---jwks, the data dir's own secret.key and ed25519.jwk (then the log is checked only against
-the keys kept beside it, which whoever can write it can replace).
+with neither MGE_SECRET_KEY nor --jwks, the data dir's own secret.key and ed25519.jwk (then
+the log is checked only against the keys kept beside it, which whoever can write it can
+replace).
 Exit: 0 everything verifies, 1 a problem (each named on stderr), 2 usage error.`;
 
 /**

@@ -1,6 +1,8 @@
 // Single-use nonces for receipts (SPEC §5). The verify endpoint consumes a receipt's nonce
 // atomically; a shared store (Redis SET NX PX) can replace the in-memory one behind this interface.
 
+import { detached } from './detached.js';
+
 export interface NonceStore {
   /**
    * Records `nonce` for `tenant` until `expiresAtMs` (the receipt's expiry plus skew).
@@ -33,12 +35,15 @@ export class MemoryNonceStore implements NonceStore {
     let store = this.tenants.get(tenant);
     if (store === undefined) {
       store = new TenantNonces();
-      this.tenants.set(tenant, store);
+      this.tenants.set(detached(tenant), store); // kept for good: not a view of a request body
     }
     if (store.has(nonce)) return 'replayed';
-    if (store.size >= this.maxEntries) store.evictExpired(this.now());
+    // Expired nonces go as soon as they can (a heap peek when none has): until 11-27 only a
+    // full store or the file's compaction dropped them, so up to 10 000 stayed held after
+    // verifications slowed down (a review).
+    store.evictExpired(this.now());
     if (store.size >= this.maxEntries) return 'full';
-    store.add(nonce, expiresAtMs);
+    store.add(detached(nonce), expiresAtMs); // the verify body it was parsed from is let go (detached.ts)
     return 'ok';
   }
 

@@ -1,6 +1,8 @@
 // Token buckets for `rate_limit_check` (SPEC §3.4), behind a small interface so a shared store
 // (Redis) can replace the in-memory one. A store may answer synchronously or with a promise.
 
+import { detached } from './detached.js';
+
 export interface RateLimiter {
   /**
    * Takes one token from `bucket` (capacity `capacity`, refilled at `refillPerSecond`).
@@ -115,7 +117,7 @@ export class MemoryRateLimiter implements RateLimiter {
     let store = this.tenants.get(tenant);
     if (store === undefined) {
       store = new TenantBuckets(this.maxBucketsPerTenant, () => this.limitsOf(tenant));
-      this.tenants.set(tenant, store);
+      this.tenants.set(detached(tenant), store);
     }
     return store.take(name, capacity, refillPerSecond, nowMs, rule);
   }
@@ -163,7 +165,8 @@ class TenantBuckets {
       }
       if (this.buckets.size >= this.maxBuckets) throw new Error('rate limit store is full');
       b = { tokens: capacity, updatedMs: nowMs, capacity, refillPerSecond, rule };
-      this.buckets.set(bucket, b);
+      // Kept while it refills: a copy, so no check request's body is held with it (detached.ts).
+      this.buckets.set(detached(bucket), b);
       // Full again once the token taken below has refilled (at once if none can be taken).
       this.nextFullMs = Math.min(this.nextFullMs, capacity < 1 ? nowMs : nowMs + 1000 / refillPerSecond);
     } else {

@@ -65,6 +65,8 @@ class MdcReader {
   private readonly clauses = new Map<ClauseKey, { keySpan: Span; items: RawValue[] }>();
   private heading?: { text: string; span: Span };
   private ruleId?: { text: string; span: Span };
+  /** The first `**Rule ID:** x` line without backticks: named only if the rule has no id at all. */
+  private bareRuleId?: { id: string; span: Span };
   private readonly description: { text: string; line: number }[] = [];
 
   constructor(text: string, private readonly file: string) {
@@ -305,19 +307,16 @@ class MdcReader {
       }
       // Without its backticks the line is description, and the only error was a missing
       // `rule_id` at 1:1 (a review, 11-27): the line itself is named.
-      // A second rule's front matter pasted below the first is a setext heading and text to
-      // Markdown: the rule was dropped without a word (a review, 11-27).
-      if (FRONT_MATTER_RULE_ID.test(line)) {
+      // A second rule's front matter pasted below the first (`---` then `rule_id:`) is a rule
+      // line and text to Markdown: that rule was dropped without a word (a review, 11-27). Only
+      // right under a `---`, outside HTML: a description may well mention `rule_id:`.
+      if (!htmlLine && this.lines[i - 1]?.trim() === '---' && FRONT_MATTER_RULE_ID.test(line)) {
         this.error(this.at(i, 0, line.length), 'mdc-second-front-matter',
-          'a `rule_id:` line in the body: front matter is only at the top of the file, so this reads as description',
+          'a `rule_id:` line under `---` in the body: front matter is only at the top of the file, so this reads as description',
           'one file holds one rule: put the other rule in a file of its own');
       }
-      const bare = RULE_ID_WITHOUT_SPAN.exec(line);
-      if (bare) {
-        this.error(this.at(i, line.length - bare[1].length, bare[1].length), 'rule-id-line',
-          `the \`**Rule ID:**\` line gives its id without backticks, so it is read as description`,
-          `write the id as a code span: **Rule ID:** \`${bare[1].replace(/`/g, '')}\``);
-      }
+      const bare = htmlLine || lazy || indentOf(line) >= 4 ? null : RULE_ID_WITHOUT_SPAN.exec(line);
+      if (bare && this.bareRuleId === undefined) this.bareRuleId = { id: bare[1], span: this.at(i, line.length - bare[1].length, bare[1].length) };
       this.sectionLookalike(line, section, i, listItem, htmlLine);
       if (section === 'other') {
         this.description.push({ text: line, line: i });
@@ -588,6 +587,13 @@ class MdcReader {
     const entries = [...front];
     const fm = (key: string): RawEntry | undefined => entries.find((e) => e.key === key);
     const fmId = fm('rule_id');
+    // The id meant, not in backticks: said where it is, beside the missing rule_id (a review,
+    // 11-27: only "missing required field" at 1:1 was said).
+    if (!fmId && !this.ruleId && this.bareRuleId) {
+      const { id, span } = this.bareRuleId;
+      this.error(span, 'rule-id-line', 'the `**Rule ID:**` line gives its id without backticks, so it is read as description',
+        `write the id as a code span: **Rule ID:** \`${id.replace(/`/g, '')}\``);
+    }
     if (this.ruleId) {
       if (!fmId) entries.push(stringEntry('rule_id', this.ruleId.text, this.ruleId.span));
       else if (fmId.value.kind === 'string' && fmId.value.value !== this.ruleId.text) {

@@ -117,9 +117,27 @@ describe('readMdc', () => {
   it('names a second rule\'s front matter pasted into the body (it would be description)', () => {
     const r = readMdc('---\nrule_id: a\n---\n---\nrule_id: b\n---\n## Prohibited\n- m `true`\n', 't.mdc');
     expect(lines(r.diagnostics)).toEqual([
-      '5:1 error mdc-second-front-matter: a `rule_id:` line in the body: front matter is only at the top of the file, so this reads as description | one file holds one rule: put the other rule in a file of its own',
+      '5:1 error mdc-second-front-matter: a `rule_id:` line under `---` in the body: front matter is only at the top of the file, so this reads as description | one file holds one rule: put the other rule in a file of its own',
     ]);
     expect(lines(readMdc('---\nrule_id: a\n---\n```yaml\nrule_id: b\n```\n', 't.mdc').diagnostics)).toEqual([]); // an example in a fence
+  });
+
+  // The review of those two checks (11-27): they fired on text Markdown shows as HTML, code or
+  // a paragraph, and `mge serve` refused to start on a valid rule file.
+  it('leaves `rule_id:` and `**Rule ID:**` lines in HTML, code, paragraphs and list items alone', () => {
+    const rule = (description: string) => `---\nrule_id: r1\n---\n# R\n\n${description}\n\n## Prohibited\n- No x \`action.type == "x"\`\n`;
+    for (const description of [
+      '<pre>\nrule_id: x\n</pre>',
+      '<div>\nrule_id: x\n</div>',
+      'Every rule has an id, given as\nrule_id: it must be unique.',
+      '- an item\nrule_id: a lazy continuation',
+      '    **Rule ID:** foo',
+      '- item\n\n    **Rule ID:** foo',
+      '<div>\n**Rule ID:** foo\n</div>',
+      '**Rule ID:** see above', // the rule has an id: this line is description
+    ]) {
+      expect(lines(readMdc(rule(description), 't.mdc').diagnostics), description).toEqual([]);
+    }
   });
 
   it('reports front matter that is not closed, and front matter that is not a map', () => {

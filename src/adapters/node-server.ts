@@ -4,7 +4,7 @@
 // `hardCloseMs` any connection still open.
 
 import { getRequestListener } from '@hono/node-server';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BadRequest, HttpProblem, InternalError, problemBody, problemResponse, RequestTimeout } from '../http/problem.js';
@@ -307,7 +307,7 @@ function answerProblem(res: ServerResponse, p: BadRequest): void {
 function answerOnSocket(socket: Duplex, p: HttpProblem): void {
   if (!socket.writable) return void socket.destroy();
   const body = problemBody(p);
-  socket.end(`HTTP/1.1 ${p.status} ${p.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? p.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 /**

@@ -6,7 +6,7 @@
 // a file named on its own is linted alone, by its extension.
 
 import { stat } from 'node:fs/promises';
-import { sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { RulesDirError, readRuleFile, readRulesDir, rulesDirDiagnostic } from '../adapters/node-files.js';
 import { formatDiagnostic } from '../diagnostics/format.js';
 import type { Diagnostic } from '../ir/types.js';
@@ -83,9 +83,9 @@ function parseArgs(argv: string[]): LintOptions {
   const paths: string[] = [];
   let optionsDone = false;
   for (const arg of argv) {
-    // A PATH named twice is linted once (its findings were printed twice).
+    // A PATH named twice (`rules`, `./rules/`) is linted once (its findings were printed twice).
     if (optionsDone || !arg.startsWith('-') || arg === '-') {
-      if (!paths.includes(arg)) paths.push(arg);
+      if (!paths.some((p) => resolve(p) === resolve(arg))) paths.push(arg);
     } else if (arg === '--') optionsDone = true;
     else if (arg === '--strict') {
       // As every other command's flags (src/cli/args.ts).

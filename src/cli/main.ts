@@ -75,7 +75,7 @@ async function runCommand(argv: string[]): Promise<number> {
   }
   if (name === 'help' || name === '--help' || name === '-h') {
     // `mge help check`: that command's help, as `mge check --help` gives it.
-    const about = rest.length === 1 && name === 'help' ? COMMANDS[rest[0]] : undefined;
+    const about = rest.length === 1 && name === 'help' && Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]] : undefined;
     process.stdout.write(about !== undefined ? about.help + '\n' : USAGE);
     return 0;
   }
@@ -83,7 +83,8 @@ async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(`mge ${version()}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
+  // Own names only: `mge constructor` found Object's and crashed (a review).
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     process.stderr.write(`mge: unknown ${name.startsWith('-') ? 'option' : 'command'} \`${name}\`\n${USAGE}`);
     return 2;

@@ -81,7 +81,7 @@ export class MGEClient {
   /**
    * The server's public receipt keys (Ed25519), for offline `verifyReceipt`; HS256 secrets are
    * never published, so a server that signs only with HS256 returns an empty set.
-   * @example const r = await verifyReceipt(decision, { jwks: await client.keys(), action })
+   * @example const r = await verifyReceipt(decision, { jwks: await client.keys(), tenant: 'acme', action })
    */
   keys(): Promise<Jwks> {
     return this.t.json<Jwks>({ method: 'GET', path: '/api/v1/keys', idempotent: true }, JWKS);

@@ -23,7 +23,7 @@ export type ReceiptCheck = ((
 export interface GuardOptions {
   /**
    * How the receipt is checked before `fn` runs. Default `'server'`: `POST /receipts/verify`,
-   * which also consumes the nonce. Pass `offlineReceiptCheck({ jwks })` to verify locally.
+   * which also consumes the nonce. Pass `offlineReceiptCheck({ jwks, tenant })` to verify locally.
    */
   verify?: 'server' | ReceiptCheck;
   explain?: boolean;

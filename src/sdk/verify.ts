@@ -126,8 +126,10 @@ function checkOptions(fn: string, opts: { tenant?: unknown; audience?: unknown; 
 export function offlineReceiptCheck(opts: VerifierKeys & { tenant: string; audience?: string; nonceStore?: NonceStore; skewMs?: number; keyRing?: KeyRing }): ReceiptCheck {
   // Refused when set up, not at the first receipt: a bad skew would otherwise fail every action.
   checkOptions('offlineReceiptCheck', opts);
-  if (opts.secret === undefined && opts.keyRing === undefined && opts.jwks === undefined) {
-    throw new MGEConfigError('offlineReceiptCheck: verification needs keys: a `secret` (HS256) or a `jwks` (Ed25519)');
+  // A JWKS with no key is what `client.keys()` gives for an HS256 server: refused here too.
+  const jwksKeys = Array.isArray(opts.jwks?.keys) ? opts.jwks.keys.length : 0;
+  if (opts.secret === undefined && opts.keyRing === undefined && jwksKeys === 0) {
+    throw new MGEConfigError('offlineReceiptCheck: verification needs keys: a `secret` (HS256) or a `jwks` with a key (Ed25519; a server signing with HS256 publishes none)');
   }
   const clock = badVerifyClock({ skewMs: opts.skewMs });
   if (clock !== undefined) throw new MGEConfigError(`offlineReceiptCheck: ${clock}`);

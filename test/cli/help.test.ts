@@ -63,6 +63,9 @@ describe('mge help and version', () => {
     expect(await mge(['help', 'check'])).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(/^usage: mge check [^\n]*\n\nDecides one check request/) });
     expect(await mge(['--foo'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^mge: unknown option `--foo`\nusage: mge <command>/) });
     expect(await mge(['frob'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mge: unknown command `frob`\n/) });
+    // Object's own names are no commands (`mge constructor` crashed; `mge help constructor` printed "undefined").
+    expect(await mge(['constructor'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mge: unknown command `constructor`\n/) });
+    expect(await mge(['help', '__proto__'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^usage: mge <command>/) });
   });
 
   it('prints the version of package.json', async () => {

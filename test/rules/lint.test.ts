@@ -116,7 +116,7 @@ describe('mge lint', () => {
   it('lints the other PATHs when one cannot be read (exit 2), and a PATH named twice once', async () => {
     const broken = `${FIX}/broken/bad.yaml`;
     const alone = await run([broken]);
-    const r = await run([broken, `${FIX}/nope`, broken]);
+    const r = await run([broken, `${FIX}/nope`, `./${broken}`]);
     expect(r.code).toBe(2);
     expect(r.out).toBe(alone.out);
     expect(r.err).toMatch(/^mge lint: cannot read `test\/fixtures\/rules\/nope`: ENOENT[^\n]*\n6 errors, 0 warnings \(1 file, 0 valid rules\)\n$/);

@@ -79,6 +79,7 @@ describe('verifyReceipt (offline)', () => {
       if (name !== 'a numeric secret') expect(() => offlineReceiptCheck({ tenant: 'default', secret, ...o } as never), name).toThrow(says);
     }
     expect(() => offlineReceiptCheck({ tenant: 'default' })).toThrow(/needs keys/);
+    expect(() => offlineReceiptCheck({ tenant: 'default', jwks: { keys: [] } })).toThrow(/needs keys/); // client.keys() of an HS256 server
   });
 
   it('refuses a JWKS key that is private, or labelled for another use or algorithm', async () => {

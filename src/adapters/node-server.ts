@@ -33,6 +33,12 @@ export interface NodeServerOptions {
    * alone: 10 s at most). Past it the request is answered 408 and its connection closed.
    */
   requestTimeoutMs?: number;
+  /**
+   * A connection on which nothing moves for this long, either way, is closed (default 120 s):
+   * a client that stops reading a streamed audit export held its connection and a 1 MiB read
+   * buffer for good (a review, 11-27). Idle keep-alive connections close sooner (Node's 5 s).
+   */
+  stalledMs?: number;
   /** Hears the status of each answer the server gives without the app (no Host, bad framing), for the metrics. */
   answeredAlone?: (status: number) => void;
   /**
@@ -188,6 +194,8 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   // A request whose headers or body never finish must not hold a socket forever.
   server.headersTimeout = Math.min(10_000, requestTimeout);
   server.requestTimeout = requestTimeout;
+  // Node destroys a socket on which nothing was read or written for this long.
+  server.timeout = opts.stalledMs ?? 120_000;
   server.on('connection', (socket: Duplex) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));

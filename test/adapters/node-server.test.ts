@@ -1,7 +1,7 @@
 // The Node server around the app (src/adapters/node-server.ts): requests whose body never
 // arrives whole are answered and their connections closed, rather than held with the bytes
 // read so far (a review on 11-27 stopped `mge serve` from accepting with ~1 000 of them).
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeServer, type RunningServer } from '../../src/adapters/node-server.js';
 
@@ -146,6 +146,27 @@ describe('startNodeServer: close()', () => {
     await stuck.close();
     expect(cut).toEqual([2]);
     for (const r of await Promise.all(never)) expect(r).toBeInstanceOf(Error);
+  });
+});
+
+describe('startNodeServer: a reader that stops', () => {
+  // A review (11-27): a client that stopped reading a streamed export held its connection (and
+  // the server its read buffer) for good.
+  it('closes a connection on which nothing has moved for `stalledMs`', async () => {
+    let pulled = 0;
+    const endless = new ReadableStream({ pull: (c) => void (pulled++, c.enqueue(new Uint8Array(64 * 1024))) });
+    const server = await startNodeServer(async () => new Response(endless, { headers: { 'content-type': 'application/jsonl' } }), { host: '127.0.0.1', port: 0, stalledMs: 300 });
+    const started = Date.now();
+    // Seen from the server: a client that never reads would not see its own side close.
+    const closedAfter = new Promise<number>((resolve) => server.server.once('connection', (socket: Socket) => socket.once('close', () => resolve(Date.now() - started))));
+    const s = connect(server.port, '127.0.0.1', () => s.write('GET /api/v1/audit/export HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+    s.pause(); // never reads
+    s.on('error', () => undefined);
+    expect(await closedAfter).toBeGreaterThanOrEqual(300);
+    expect(await closedAfter).toBeLessThan(5_000);
+    expect(pulled).toBeLessThan(1_000); // back-pressure held the stream, then it was let go
+    s.destroy();
+    await server.close();
   });
 });
 

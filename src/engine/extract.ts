@@ -11,7 +11,8 @@ import type { EvaluationEnv } from './outcome.js';
 import { readPath } from '../ir/evaluate.js';
 import { EncodeError, encodeJson } from '../compile/encode.js';
 import { ByteWriter } from '../compile/writer.js';
-import { MEMO_LIMIT, type RuleIndex } from './rule-index.js';
+import { BoundedMemo } from './bounded-memo.js';
+import type { RuleIndex } from './rule-index.js';
 import { VmError, type VmInstance } from './wasm.js';
 
 /** One check's input may not exceed this many bytes (requests are capped at 64 KiB). */
@@ -56,7 +57,8 @@ export class Extractor {
   private readonly w: MemoryWriter;
   private readonly ids = new Map<string, number>();
   private readonly intern = (s: string): number | undefined => this.ids.get(s);
-  private readonly plans = new Map<string, Plan>();
+  /** Per action type; bounded by types and by the fields and rules the plans hold (bounded-memo.ts). */
+  private readonly plans = new BoundedMemo<Plan>();
   /** The fields whose offsets the last check wrote (all others are 0). */
   private written: Uint16Array = new Uint16Array(0);
   private u8: Uint8Array;
@@ -87,8 +89,7 @@ export class Extractor {
       const read = new Set<number>();
       for (const r of rules) for (const f of this.ruleFields[r] ?? this.fields.keys()) read.add(f);
       p = { rules, fields: Uint16Array.from([...read].sort((a, b) => a - b)), type, typeId: this.ids.get(type) };
-      if (this.plans.size >= MEMO_LIMIT) this.plans.clear();
-      this.plans.set(type, p);
+      this.plans.set(type, p, p.rules.length + p.fields.length);
     }
     return p;
   }

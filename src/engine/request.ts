@@ -6,6 +6,7 @@ import type { CheckRequest, Json } from '../ir/types.js';
 import { actionText } from '../receipt/decision-hash.js';
 import { overUtf8Bytes } from '../json/utf8.js';
 import { CanonicalizationError, canonicalizeWithin } from '../receipt/jcs.js';
+import { MAX_VALUE_DEPTH } from '../compile/encode.js';
 
 /**
  * SPEC §2's limits on a request's values, counted as the strict parser counts them
@@ -43,6 +44,9 @@ export function requestLimits(given: Partial<RequestLimits> = {}): RequestLimits
     // `undefined` keeps the default (it must never switch a limit off).
     if (value === undefined) continue;
     if (!(Number.isSafeInteger(value) && value > 0)) throw new TypeError(`request limit \`${name}\` must be a positive integer, got \`${String(value)}\``);
+    // Deeper than the VM's encoder reads, a request was denied by the VM and approved by the
+    // oracle, and far deeper it overflowed the stack of the canonical writer (a review, 11-27).
+    if (name === 'maxDepth' && value > MAX_VALUE_DEPTH) throw new TypeError(`request limit \`maxDepth\` is at most ${MAX_VALUE_DEPTH} (the depth the VM reads values to), got \`${value}\``);
     limits[name as keyof RequestLimits] = value;
   }
   return limits;

@@ -5,16 +5,13 @@
 
 import type { Rule } from '../ir/types.js';
 import { literalPrefix } from '../ir/glob-work.js';
-
-
-/** Distinct action types remembered; beyond that the memo is cleared (bounded memory). */
-export const MEMO_LIMIT = 4096;
+import { BoundedMemo } from './bounded-memo.js';
 
 export class RuleIndex {
   private readonly always: number[] = [];
   private readonly exact = new Map<string, number[]>();
   private readonly prefixed: { prefix: string; rule: number }[] = [];
-  private readonly memo = new Map<string, Uint32Array>();
+  private readonly memo = new BoundedMemo<Uint32Array>();
 
   /** `rules` in bundle order (sorted by rule_id): candidates are indices into it. */
   constructor(rules: readonly Rule[]) {
@@ -46,8 +43,7 @@ export class RuleIndex {
     for (const i of this.exact.get(actionType) ?? []) set.add(i);
     for (const p of this.prefixed) if (actionType.startsWith(p.prefix)) set.add(p.rule);
     c = Uint32Array.from(set).sort();
-    if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
-    this.memo.set(actionType, c);
+    this.memo.set(actionType, c, c.length);
     return c;
   }
 }

@@ -190,3 +190,27 @@ function isPlainRecord(v: unknown): boolean {
   const p = Object.getPrototypeOf(v);
   return p === Object.prototype || p === null;
 }
+
+// A review (11-27): `limits.maxDepth` above what the VM's encoder reads let the VM deny (an
+// internal error) what the oracle approved, and at 20 000 the canonical writer overflowed the
+// stack with a raw RangeError.
+describe('limits.maxDepth', () => {
+  const rules = [{ path: 'r.yaml', text: 'rule_id: r\nrequired:\n  - message: m\n    check: len(action.l) >= 0\n' }];
+  const deep = (n: number): unknown => {
+    let v: unknown = 1;
+    for (let i = 0; i < n; i++) v = [v];
+    return v;
+  };
+
+  it('is at most the depth the VM reads, and there the VM and the oracle agree', async () => {
+    const { createEngine } = await import('../../src/engine/engine.js');
+    await expect(createEngine({ rules, limits: { maxDepth: 129 } })).rejects.toThrow('request limit `maxDepth` is at most 128');
+    // The request is level 1, `action` 2, `action.l` 3: 126 arrays there reach level 128.
+    const request = { action: { type: 'x', l: deep(126) } };
+    for (const evaluator of ['vm', 'oracle'] as const) {
+      const engine = await createEngine({ rules, evaluator, limits: { maxDepth: 128 } });
+      expect((await engine.evaluate(request)).approved, evaluator).toBe(true);
+      await expect(engine.evaluate({ action: { type: 'x', l: deep(127) } }), evaluator).rejects.toThrow(/nesting deeper than 128/);
+    }
+  });
+});

@@ -205,7 +205,13 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   // method the server does not serve.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     alone(400);
-    answerOnSocket(socket, new BadRequest('CONNECT is not served here: MGE is not a proxy'));
+    answerAfterPending(socket, new BadRequest('CONNECT is not served here: MGE is not a proxy'), inApp);
+  });
+  // An `Expect` other than 100-continue: Node's own answer is a bare 417 with no body (a
+  // fuzzing review, 11-27); the same status as problem+json, and the connection closed.
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    alone(417);
+    answerProblem(res, new HttpProblem(417, 'expectation-failed', 'Expectation failed', 'the only expectation this server meets is `Expect: 100-continue`'));
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const status = answerClientError(err, socket, inApp);
@@ -234,6 +240,10 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
         let unanswered = 0;
         for (const socket of sockets) if (inApp.busy(socket)) unanswered++;
         server.closeAllConnections();
+        // Also those Node's HTTP server no longer tracks (one it handed to the 'connect'
+        // handler, left half open by its client): server.close() waited for them for good, and
+        // the stop never ended (a fuzzing review, 11-27).
+        for (const socket of sockets) socket.destroy();
         if (unanswered > 0) opts.cutUnanswered?.(unanswered);
       };
       resolve({ url: `http://${host}:${port}`, port, server, close: () => closeServer(server, opts.graceMs ?? 5_000, cutIdle, opts.hardCloseMs ?? 25_000, cutAll) });
@@ -306,7 +316,7 @@ function withoutTypeOn204(res: ServerResponse): void {
   } as ServerResponse['writeHead'];
 }
 
-function answerProblem(res: ServerResponse, p: BadRequest): void {
+function answerProblem(res: ServerResponse, p: HttpProblem): void {
   const body = problemBody(p);
   res.writeHead(p.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
 }
@@ -332,22 +342,27 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, inApp: Re
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? new RequestTimeout()
       : new BadRequest('malformed HTTP request');
-  const answer = (): void => answerOnSocket(socket, p);
-  // Bad bytes after complete requests on the same connection: their answers (decisions
-  // already logged) go out first, then this one if the connection still takes it. Written at
-  // once, it closed the connection before them (a probe on 11-26); waiting for the first
-  // pipelined one only, the third and later were logged and never answered (a review, 11-27).
-  // A request whose body never arrived whole (cut off by the client's FIN, a bad chunk, a
-  // stalled upload) is not in the app and never will be: it is not waited for (waiting held
-  // the socket and the body read so far for good: a review on 11-27 stopped a server with
-  // 1 000 such requests).
-  // A whole request whose body's end Node has not delivered yet is not in the app yet either:
-  // the response Node attached to the socket (`_httpMessage`, not in its typings) tells of it.
+  answerAfterPending(socket, p, inApp);
+  return p.status;
+}
+
+/**
+ * Answers `p` on `socket` once every request before it on the connection is answered (bad
+ * bytes, or a CONNECT, after complete requests): their answers (decisions already logged) go
+ * out first, then this one if the connection still takes it. Written at once, it closed the
+ * connection before them (a probe on 11-26; a CONNECT so, a review on 11-27); waiting for the
+ * first pipelined one only, the third and later were logged and never answered (a review,
+ * 11-27). A request whose body never arrived whole (cut off by the client's FIN, a bad chunk, a
+ * stalled upload) is not in the app and never will be: it is not waited for (waiting held the
+ * socket and the body read so far for good: a review on 11-27 stopped a server with 1 000 such
+ * requests). A whole request whose body's end Node has not delivered yet is not in the app yet
+ * either: the response Node attached to the socket (`_httpMessage`, not in its typings) tells.
+ */
+function answerAfterPending(socket: Duplex, p: HttpProblem, inApp: RequestsInApp): void {
   const afterAll = (): void => inApp.whenAnswered(socket, () => {
-    if (!socket.destroyed && socket.writable) answer();
+    if (!socket.destroyed && socket.writable) answerOnSocket(socket, p);
   });
   const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (pending && !pending.writableFinished && (pending.headersSent || pending.req?.complete)) pending.once('close', afterAll);
   else afterAll();
-  return p.status;
 }

@@ -21,12 +21,13 @@ function errors(...codes: Code[]): Obj {
     422: 'invalid rule; `diagnostics` lists why', 429: 'server overloaded', 503: 'store unavailable or shutting down',
   };
   // Any route: the Node server refuses a request it cannot read (no Host, two, or one that names
-  // no host; bad framing) with 400, one whose headers do not arrive in time with 408, headers
-  // over Node's limit with 431; a method the path does not take is 405.
+  // no host; bad framing) with 400, one whose headers do not arrive in time with 408, an
+  // unknown `Expect` with 417, headers over Node's limit with 431; a wrong method is 405.
   const out: Obj = {
     400: problem("the request cannot be read: its Host (none, two, or one that names no host), its URL or its framing"),
     405: { $ref: '#/components/responses/MethodNotAllowed' },
     408: problem('the request did not arrive in time; the connection is closed'),
+    417: problem('an `Expect` other than `100-continue`'),
     431: problem('request header fields too large'),
     500: problem('internal error (nothing approved)'),
   };

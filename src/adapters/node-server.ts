@@ -86,6 +86,9 @@ function routesToVerify(url: string): boolean {
   }
 }
 
+/** NodeServerOptions.stalledMs by default. */
+const STALLED_MS = 120_000;
+
 /** An absolute-form target whose authority holds `@`. */
 const USERINFO_TARGET = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@/;
 
@@ -195,7 +198,7 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   server.headersTimeout = Math.min(10_000, requestTimeout);
   server.requestTimeout = requestTimeout;
   // Node destroys a socket on which nothing was read or written for this long.
-  server.timeout = opts.stalledMs ?? 120_000;
+  server.timeout = opts.stalledMs ?? STALLED_MS;
   server.on('connection', (socket: Duplex) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -203,7 +206,12 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   // CONNECT (a proxy's method) is an event of its own, which Node answers by closing the
   // connection without a word when nobody listens (a review, 11-27): a 400 problem, as for any
   // method the server does not serve.
-  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+  // Node hands the socket over without its own 'error' and timeout handling: a client's reset
+  // was an unhandled 'error' that ended the process (a review, 11-27), and such a connection
+  // never timed out. Both are given back here.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex & { setTimeout(ms: number, cb: () => void): unknown }) => {
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(opts.stalledMs ?? STALLED_MS, () => socket.destroy());
     alone(400);
     answerAfterPending(socket, new BadRequest('CONNECT is not served here: MGE is not a proxy'), inApp);
   });

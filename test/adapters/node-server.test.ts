@@ -114,6 +114,28 @@ describe('startNodeServer: requests the app is not given', () => {
     expect(handled).toBe(before);
   });
 
+  // The review of the CONNECT fixes (11-27): Node hands the socket over without its 'error'
+  // and timeout handling, so a client's reset ended the process, and such a connection never
+  // timed out.
+  it('a CONNECT connection: a reset by its client is no crash, and it times out when stalled', async () => {
+    const server = await startNodeServer(async () => new Response('{"ok":true}'), { host: '127.0.0.1', port: 0, stalledMs: 300 });
+    const serverSide = new Promise<number>((resolve) => server.server.once('connection', (socket: Socket) => {
+      const at = Date.now();
+      socket.once('close', () => resolve(Date.now() - at));
+    }));
+    const kept = connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true }, () => kept.write('CONNECT e:443 HTTP/1.1\r\nHost: e:443\r\n\r\n'));
+    kept.on('error', () => undefined);
+    expect(await serverSide).toBeLessThan(3_000); // the client never closes: the timeout does
+    const reset = connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true }, () => reset.write('CONNECT e:443 HTTP/1.1\r\nHost: e:443\r\n\r\n'));
+    reset.on('error', () => undefined);
+    await new Promise((r) => reset.once('data', r));
+    reset.resetAndDestroy();
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await fetch(`${server.url}/x`)).status).toBe(200); // still serving
+    kept.destroy();
+    await server.close();
+  });
+
   it('CONNECT: 400 problem+json, connection closed', async () => {
     const { answer, closed } = await exchange('CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n', false);
     expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/); // the reason phrase the app's answers have

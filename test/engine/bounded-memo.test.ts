@@ -17,7 +17,7 @@ describe('BoundedMemo', () => {
     expect(byCount.get('one more')).toBe(1);
 
     const byUnits = new BoundedMemo<string>();
-    const big = MEMO_UNITS / 4;
+    const big = MEMO_UNITS / 4 - 2; // and two for each key's characters
     for (let i = 0; i < 4; i++) byUnits.set(`t${i}`, 'x', big);
     expect(byUnits.get('t0')).toBe('x');
     byUnits.set('t4', 'y', 1); // 4 Mi + 1 elements: over

@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-describe('nonce store and rate buckets', () => {
+describe('nonce store, rate buckets and the per-type memos', () => {
   it('hold their strings, not the 1 MiB bodies those were parsed from', () => {
     const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'retained-child.ts')], { encoding: 'utf8', timeout: 60_000 });
-    // 100 bodies of 1 MiB each were parsed; holding them would be ~100 MB (200 with both stores).
+    // 100 bodies of 1 MiB each were parsed; holding them would be ~100 MB per store that does.
     expect(Number(out.trim())).toBeLessThan(10);
   });
 });

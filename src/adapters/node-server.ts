@@ -89,6 +89,9 @@ function routesToVerify(url: string): boolean {
 /** NodeServerOptions.stalledMs by default. */
 const STALLED_MS = 120_000;
 
+/** An absolute-form target's authority (group 1). */
+const ABSOLUTE_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
+
 /** An absolute-form target whose authority holds `@`. */
 const USERINFO_TARGET = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@/;
 
@@ -184,6 +187,14 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
     if (USERINFO_TARGET.test(req.url ?? '')) {
       alone(400);
       return answerProblem(res, new BadRequest('the request target holds user information (`user@`), which HTTP refuses'));
+    }
+    // An absolute-form target names its host itself, and RFC 9112 §3.2.2 has a server go by it,
+    // not by Host; the open mode's loopback check reads Host. The two must agree (a review,
+    // 11-27: `GET http://evil.example/… ` with `Host: localhost` was served as loopback).
+    const authority = ABSOLUTE_AUTHORITY.exec(req.url ?? '')?.[1];
+    if (authority !== undefined && authority.toLowerCase() !== req.headers.host.toLowerCase()) {
+      alone(400);
+      return answerProblem(res, new BadRequest('the request target names another host than its Host header'));
     }
     if (req.method === 'DELETE') withoutTypeOn204(res); // the app's only 204s answer DELETE
     return listener(req, res);

@@ -70,12 +70,20 @@ describe('startNodeServer: requests the app is not given', () => {
     expect(answer).toContain('user information');
     expect(handled).toBe(before);
     // An `@` after the authority is a path's own: served.
-    expect((await exchange(`POST http://h/x@y HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`, false)).answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect((await exchange(`POST http://127.0.0.1/x@y HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`, false)).answer).toMatch(/^HTTP\/1\.1 200 /);
   });
 
   // The fuzzing review (11-27): a CONNECT pipelined after a check was answered at once and the
   // connection ended, so the check (logged) was never answered; and a CONNECT connection its
   // client left half open kept server.close() from ever ending.
+  it('an absolute-form target: served when it names the Host, 400 when it names another', async () => {
+    const same = await exchange(`POST http://127.0.0.1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`, false);
+    expect(same.answer).toMatch(/^HTTP\/1\.1 200 /);
+    const other = await exchange(`POST http://evil.example/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`, false, 1_000);
+    expect(other.answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(other.answer).toContain('the request target names another host than its Host header');
+  });
+
   it('CONNECT after a request: that request is answered first', async () => {
     const slow = await startNodeServer(async (req) => {
       await new Promise((r) => setTimeout(r, 100));

@@ -223,6 +223,12 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   server.on('connect', (_req: IncomingMessage, socket: Duplex & { setTimeout(ms: number, cb: () => void): unknown }) => {
     socket.on('error', () => socket.destroy());
     socket.setTimeout(opts.stalledMs ?? STALLED_MS, () => socket.destroy());
+    // Node also takes away its 'drain' relay: a streamed answer still being written before the
+    // CONNECT (an export) waited for a 'drain' that never came (the same review).
+    socket.on('drain', () => {
+      const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (pending && !pending.writableFinished) pending.emit('drain');
+    });
     alone(400);
     answerAfterPending(socket, new BadRequest('CONNECT is not served here: MGE is not a proxy'), inApp);
   });

@@ -101,6 +101,23 @@ describe('startNodeServer: requests the app is not given', () => {
     await slow.close();
   });
 
+  it('CONNECT after a streamed answer: the answer is written whole, then the 400', async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(120);
+    let left = 64; // 4 MiB, far more than the socket buffers at once
+    const server = await startNodeServer(async () => new Response(new ReadableStream({ pull: (c) => (left-- > 0 ? c.enqueue(chunk) : c.close()) }), { headers: { 'content-type': 'application/jsonl' } }), { host: '127.0.0.1', port: 0 });
+    const received = await new Promise<Buffer>((resolve) => {
+      const s = connect(server.port, '127.0.0.1', () => s.write('GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nCONNECT e:443 HTTP/1.1\r\nHost: e:443\r\n\r\n'));
+      const parts: Buffer[] = [];
+      s.on('data', (c: Buffer) => parts.push(c));
+      s.on('end', () => resolve(Buffer.concat(parts)));
+      s.on('error', () => resolve(Buffer.concat(parts)));
+      setTimeout(() => (s.destroy(), resolve(Buffer.concat(parts))), 8_000);
+    });
+    expect(received.length).toBeGreaterThan(64 * 64 * 1024);
+    expect(received.toString('latin1')).toContain('HTTP/1.1 400 Bad Request');
+    await server.close();
+  });
+
   it('a connection Node handed over for a CONNECT does not hold the stop past the hard close', async () => {
     // A request still in the app when the stop begins, a CONNECT behind it, and a client that
     // keeps its side open: Node's HTTP server no longer tracks that socket.

@@ -46,6 +46,9 @@ export interface VerifyReceiptOptions extends VerifierKeys {
   keyRing?: KeyRing;
 }
 
+/** Why verification cannot start without keys (importVerifierKeys, and offlineReceiptCheck where it is set up). */
+const NEEDS_KEYS = 'needs keys: a `secret` (HS256) or a `jwks` with at least one key (Ed25519; a server signing with HS256 publishes none)';
+
 /**
  * Imports the keys once; importing is the slow part of verification.
  * @example const keyRing = await importVerifierKeys({ jwks: await client.keys() })
@@ -56,9 +59,7 @@ export async function importVerifierKeys(keys: VerifierKeys): Promise<KeyRing> {
   if (jwks !== undefined && (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys))) {
     throw new MGEConfigError('verification keys: `jwks` must be a JWKS, `{"keys": [...]}` (as GET /api/v1/keys serves it)');
   }
-  if (secrets.length === 0 && (jwks?.keys.length ?? 0) === 0) {
-    throw new MGEConfigError('verification needs keys: a `secret` (HS256) or a `jwks` with at least one key (Ed25519; a server signing with HS256 publishes none)');
-  }
+  if (secrets.length === 0 && (jwks?.keys.length ?? 0) === 0) throw new MGEConfigError(`verification ${NEEDS_KEYS}`);
   let ring: KeyRing;
   try {
     ring = await toKeyRing({ secrets, jwks });
@@ -128,9 +129,7 @@ export function offlineReceiptCheck(opts: VerifierKeys & { tenant: string; audie
   checkOptions('offlineReceiptCheck', opts);
   // A JWKS with no key is what `client.keys()` gives for an HS256 server: refused here too.
   const jwksKeys = Array.isArray(opts.jwks?.keys) ? opts.jwks.keys.length : 0;
-  if (opts.secret === undefined && opts.keyRing === undefined && jwksKeys === 0) {
-    throw new MGEConfigError('offlineReceiptCheck: verification needs keys: a `secret` (HS256) or a `jwks` with a key (Ed25519; a server signing with HS256 publishes none)');
-  }
+  if (opts.secret === undefined && opts.keyRing === undefined && jwksKeys === 0) throw new MGEConfigError(`offlineReceiptCheck: verification ${NEEDS_KEYS}`);
   const clock = badVerifyClock({ skewMs: opts.skewMs });
   if (clock !== undefined) throw new MGEConfigError(`offlineReceiptCheck: ${clock}`);
   let ring: Promise<KeyRing> | undefined;

@@ -75,7 +75,7 @@ export class RequestError extends Error {
   }
 }
 
-/** A valid request, plus the raw `action`/`context` exactly as received (for `action_hash`). */
+/** A valid request, plus `action`/`context` as read once and hashed (for `action_hash`). */
 export interface ValidatedRequest {
   request: CheckRequest;
   rawAction: Json;
@@ -92,17 +92,24 @@ const TOP_LEVEL_KEYS = new Set(['action', 'context', 'audience']);
  */
 export function validateRequest(value: unknown, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): ValidatedRequest {
   if (!isPlainObject(value)) throw new RequestError('the request must be a JSON object');
+  // Each member is read once, and what is evaluated is parsed back from the canonical text that
+  // action_hash hashes: an object whose getters (or a Proxy) answer differently on each read
+  // was hashed as one action and evaluated as another, and its receipt approved the first (a
+  // review, 11-27: `db.drop` refused alone, approved behind a getter).
+  const members: Record<string, unknown> = {};
   let undefinedMember = false;
   for (const key of Object.keys(value)) {
     if (!TOP_LEVEL_KEYS.has(key)) {
       throw new RequestError(`unknown top-level field \`${key}\`; a request has \`action\`, \`context\` and \`audience\``);
     }
-    if (value[key] === undefined) undefinedMember = true;
+    const member = (members[key] = value[key]);
+    if (member === undefined) undefinedMember = true;
   }
-  const rawAction = value['action'] as Json | undefined;
-  const rawContext = value['context'] as Json | undefined;
-  const audience = value['audience'];
-  const actionText = checkedActionText(value, undefinedMember, limits);
+  const actionText = checkedActionText(members, undefinedMember, limits);
+  const read = JSON.parse(actionText) as { action?: Json; context: Json };
+  const rawAction = read.action;
+  const rawContext = read.context;
+  const audience = members['audience'];
 
   let action: CheckRequest['action'];
   if (typeof rawAction === 'string') {
@@ -113,13 +120,12 @@ export function validateRequest(value: unknown, limits: RequestLimits = DEFAULT_
   } else {
     throw new RequestError('`action` must be an object with a string `type`, or a string');
   }
-  if (rawContext !== undefined && !isPlainObject(rawContext)) {
-    throw new RequestError('`context` must be an object');
-  }
+  // `null` was written as the absent context's `{}`: refused as it was sent.
+  if (members['context'] === null || !isPlainObject(rawContext)) throw new RequestError('`context` must be an object');
   if (audience !== undefined && (typeof audience !== 'string' || audience === '')) {
     throw new RequestError('`audience` must be a non-empty string: the id of the executor the receipt is for');
   }
-  const request: CheckRequest = { action, context: (rawContext ?? {}) as CheckRequest['context'] };
+  const request: CheckRequest = { action, context: rawContext as CheckRequest['context'] };
   if (audience !== undefined) request.audience = audience;
   return { request, rawAction: rawAction as Json, rawContext, actionText };
 }

@@ -20,7 +20,7 @@ describe('validateRequest (SPEC §2)', () => {
     expect(v.request.action).toEqual({ type: 'db.write' });
     expect(v.request.context).toEqual({});
     expect(v.rawAction).toBe('db.write');
-    expect(v.rawContext).toBeUndefined();
+    expect(v.rawContext).toEqual({}); // as hashed: an absent context is `{}`
   });
 
   it('keeps audience and context', () => {
@@ -212,5 +212,49 @@ describe('limits.maxDepth', () => {
       expect((await engine.evaluate(request)).approved, evaluator).toBe(true);
       await expect(engine.evaluate({ action: { type: 'x', l: deep(127) } }), evaluator).rejects.toThrow(/nesting deeper than 128/);
     }
+  });
+});
+
+// A review (11-27): the request was read three times (hashed, checked, evaluated). An object
+// whose getter answered `db.drop` first and `api.call` after was hashed as the drop and
+// evaluated as the call: approved, with a receipt binding the drop.
+describe('a request is read once', () => {
+  const rules = [{ path: 'r.yaml', text: 'rule_id: no-drop\nprohibited:\n  - message: no drops\n    when: action.type == "db.drop"\n' }];
+  /** A value that answers `first` on its first read and `later` on every other. */
+  const changing = (first: string, later: string) => {
+    let reads = 0;
+    return { get type() { return reads++ === 0 ? first : later; } };
+  };
+
+  it('decides the action it hashes, whatever getters or proxies answer later', async () => {
+    const { createEngine } = await import('../../src/engine/engine.js');
+    const { computeActionHash } = await import('../../src/receipt/decision-hash.js');
+    const engine = await createEngine({ rules });
+    const drop = await engine.evaluate({ action: { type: 'db.drop' } });
+    expect(drop.approved).toBe(false);
+
+    const viaGetter = await engine.evaluate({ action: changing('db.drop', 'api.call') });
+    expect(viaGetter.approved).toBe(false);
+    expect(viaGetter.action_hash).toBe(drop.action_hash);
+
+    let reads = 0;
+    const proxy = new Proxy({ action: { type: 'api.call' } }, {
+      get: (target, key) => (key === 'action' && reads++ > 0 ? { type: 'db.drop' } : Reflect.get(target, key)),
+    });
+    const viaProxy = await engine.evaluate(proxy);
+    expect(viaProxy.approved).toBe(true);
+    expect(viaProxy.action_hash).toBe(await computeActionHash({ type: 'api.call' }, undefined));
+
+    // Every later read of a getter: the request as first read is what is checked and hashed.
+    let contextReads = 0;
+    const context = { get agent() { return contextReads++ === 0 ? 'a' : 'b'; } };
+    const v = validateRequest({ action: 'x', context });
+    expect(v.request.context).toEqual({ agent: 'a' });
+    expect(v.actionText).toBe('{"action":"x","context":{"agent":"a"}}');
+  });
+
+  it('still refuses a null context (an absent one is `{}`)', () => {
+    expect(reason({ action: 'x', context: null })).toBe('`context` must be an object');
+    expect(validateRequest({ action: 'x' }).request.context).toEqual({});
   });
 });

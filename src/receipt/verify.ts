@@ -90,7 +90,16 @@ interface Parsed {
   nonce: string;
 }
 
-function parse(decision: unknown): Parsed | undefined {
+function parse(given: unknown): Parsed | undefined {
+  // Judged on one reading: a copy made from its canonical text. Read field by field, an object
+  // whose getters (or a Proxy) answered one tenant or action_hash to the hash and another to the
+  // comparisons passed as the other (a review, 11-27).
+  let decision: unknown;
+  try {
+    decision = JSON.parse(canonicalize(given as Json)); // no lone surrogates, no non-JSON values
+  } catch {
+    return undefined; // CanonicalizationError, or a getter that threw: not a receipt we can judge
+  }
   if (!isObject(decision) || !isObject(decision.receipt)) return undefined;
   const r = decision.receipt;
   if (Object.keys(r).sort().join() !== RECEIPT_FIELDS) return undefined;
@@ -104,9 +113,8 @@ function parse(decision: unknown): Parsed | undefined {
   if (issuedMs === undefined || expiresMs === undefined || expiresMs < issuedMs) return undefined;
   try {
     if (base64urlDecode(r.nonce).length !== 16) return undefined;
-    canonicalize(decision as Json); // no lone surrogates, no non-JSON values
   } catch {
-    return undefined; // Base64UrlError or CanonicalizationError: not a receipt we can judge
+    return undefined; // Base64UrlError: not a receipt we can judge
   }
   return { decision, receipt: r, issuedMs, expiresMs, nonce: r.nonce };
 }

@@ -210,3 +210,34 @@ describe('any single-byte change of a signed decision fails verification', () =>
     }), { numRuns: 1000 });
   });
 });
+
+// A review (11-27): the decision was read field by field (for its hash, then for each
+// comparison), so a getter could show the signed value to the hash and another to the check.
+describe('verifyReceipt reads the decision once', () => {
+  /** `d` with `key` answering its signed value on the first read and `later` after. */
+  function changing(d: Decision, key: 'tenant' | 'action_hash' | 'audience', later: string): Decision {
+    const copy: Record<string, unknown> = { ...d };
+    let reads = 0;
+    Object.defineProperty(copy, key, { enumerable: true, get: () => (reads++ === 0 ? d[key] : later) });
+    return copy as unknown as Decision;
+  }
+
+  it('refuses another tenant, action or audience behind a getter', async () => {
+    const s = await hsSigner();
+    const other = { type: 'db.drop' };
+    const theirs = await signed(s, { tenant: 'evil', audience: 'exec-x' });
+    const keys = s.keys;
+    expect((await verifyReceipt(changing(theirs, 'tenant', 'acme'), { keys, now: T0, tenant: 'acme' })).reason).toBe('tenant_mismatch');
+    expect((await verifyReceipt(changing(theirs, 'action_hash', await computeActionHash(other, CONTEXT)), { keys, now: T0, action: other, context: CONTEXT })).reason).toBe('action_mismatch');
+    expect((await verifyReceipt(changing(theirs, 'audience', 'exec-1'), { keys, now: T0, audience: 'exec-1' })).reason).toBe('audience_mismatch');
+    // The signed values themselves still verify through the same getters.
+    expect((await verifyReceipt(changing(theirs, 'tenant', 'acme'), { keys, now: T0, tenant: 'evil' })).valid).toBe(true);
+  });
+
+  it('a getter that throws is a malformed receipt, not an exception', async () => {
+    const s = await hsSigner();
+    const d: Record<string, unknown> = { ...(await signed(s)) };
+    Object.defineProperty(d, 'tenant', { enumerable: true, get: () => { throw new Error('boom'); } });
+    expect(await verifyReceipt(d, { keys: s.keys, now: T0 })).toEqual({ valid: false, reason: 'malformed', singleUseChecked: false });
+  });
+});

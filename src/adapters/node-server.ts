@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BadRequest, HttpProblem, InternalError, problemBody, problemResponse, RequestTimeout } from '../http/problem.js';
 import { VERIFY_PATH, verifyLimits } from '../http/body.js';
-import { hostProblem } from '../http/request-url.js';
+import { ABSOLUTE_TARGET, hostProblem } from '../http/request-url.js';
 import { DEFAULT_JSON_LIMITS, jsonLimits } from '../json/strict-parse.js';
 import { rawHeader, withPreReadBody } from './node-body.js';
 
@@ -88,9 +88,6 @@ function routesToVerify(url: string): boolean {
 
 /** NodeServerOptions.stalledMs by default. */
 const STALLED_MS = 120_000;
-
-/** An absolute-form target's authority (group 1). */
-const ABSOLUTE_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
 
 /** Requests the app is handling, by connection, and what waits for them to be answered. */
 class RequestsInApp {
@@ -181,7 +178,7 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
     // RFC 9110 §4.2.4: user information in a target is an error. @hono/node-server kept
     // `http://u@h/…` and failed on it once the body was read: a 500 and an error in the log
     // (a review, 11-27); the other runtimes drop it.
-    const authority = ABSOLUTE_AUTHORITY.exec(req.url ?? '')?.[1];
+    const authority = ABSOLUTE_TARGET.exec(req.url ?? '')?.[1];
     if (authority?.includes('@')) {
       alone(400);
       return answerProblem(res, new BadRequest('the request target holds user information (`user@`), which HTTP refuses'));

@@ -18,6 +18,9 @@ export function hostProblem(host: string): HttpProblem | undefined {
   return HOST.test(host) ? undefined : new BadRequest('the Host header is not a host name or address, with an optional port');
 }
 
+/** An absolute-form request target (`scheme://authority…`, RFC 3986 §3.1); group 1 is the authority. */
+export const ABSOLUTE_TARGET = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
+
 /** The request to route (itself, or one at its resolved URL), or why it is refused. */
 export function checkedUrl(req: Request): Request | HttpProblem {
   const host = req.headers.get('host');
@@ -30,7 +33,7 @@ export function checkedUrl(req: Request): Request | HttpProblem {
   if (!url.startsWith('http://') && !url.startsWith('https://')) {
     // An absolute-form target of another scheme (or `HTTP://`, kept as sent by Deno) has a
     // Host; said as such (a review, 11-27: "no Host header" misled).
-    return new BadRequest(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url) ? 'the request target is not an `http://` or `https://` URL' : 'the request has no Host header');
+    return new BadRequest(ABSOLUTE_TARGET.test(url) ? 'the request target is not an `http://` or `https://` URL' : 'the request has no Host header');
   }
   const query = url.indexOf('?');
   if ((query < 0 ? url : url.slice(0, query)).includes('\\')) return new BadRequest('the request path holds a `\\`');

@@ -92,6 +92,15 @@ function duplicate(id: string): AuditEntryError {
   return new AuditEntryError(`decision \`${id}\` is already in the log`);
 }
 
+/**
+ * The decision id of a line about to be appended, read from the line itself: the entry object
+ * is read once (by auditLine), so a getter cannot give the index another id than the line
+ * holds (a review, 11-27: one decision logged twice, under a second id).
+ */
+function idOfAuditLine(line: string): string | undefined {
+  return canonicalDecisionId(line) ?? decisionIdOf(JSON.parse(line) as Json);
+}
+
 function decisionIdOf(entry: Json): string | undefined {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined;
   const id = entry.decision_id;
@@ -306,7 +315,7 @@ export class AuditLog {
   private async findIds(ids: ReadonlySet<string>, from: number, to: number): Promise<{ id: string; position: number } | undefined> {
     let at = from;
     for await (const line of this.storedLines(from, to - from)) {
-      const id = canonicalDecisionId(line) ?? decisionIdOf(JSON.parse(line) as Json);
+      const id = idOfAuditLine(line);
       if (id !== undefined && ids.has(id)) return { id, position: at };
       at++;
     }
@@ -339,7 +348,8 @@ export class AuditLog {
 
   /** Appends one entry; resolves with its index once it is durable. */
   async append(entry: Json): Promise<{ index: number }> {
-    return this.appendLines([auditLine(entry)], [decisionIdOf(entry)], undefined, indexed);
+    const line = auditLine(entry);
+    return this.appendLines([line], [idOfAuditLine(line)], undefined, indexed);
   }
 
   /** Appends a decision from Signer.signAudited without canonicalizing it again. */
@@ -360,7 +370,8 @@ export class AuditLog {
   /** Appends entries in order; resolves with the first one's index once all are durable. */
   appendMany(entries: readonly Json[]): Promise<number> {
     try {
-      return this.appendLines(entries.map(auditLine), entries.map(decisionIdOf), undefined, itself);
+      const lines = entries.map(auditLine);
+      return this.appendLines(lines, lines.map(idOfAuditLine), undefined, itself);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -249,12 +249,13 @@ export class Engine {
   putRule(tenant: string, source: { text: string; format: RuleFormat; path?: string }, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
     return this.serialize(async () => {
       checkTenant(tenant); // the name becomes a directory name in rule stores
+      const { text, format, path: named } = source ?? {}; // read once: what is checked is what is parsed
       // Anything else reached the reader table as "reader is not a function", reported as a bug in MGE (a review).
-      if (typeof source?.text !== 'string') throw new TypeError(`a rule's text must be a string; got ${source?.text === null ? 'null' : typeof source?.text}`);
-      if (!RULE_FORMATS.includes(source.format)) throw new TypeError(`a rule's format is ${RULE_FORMATS.map((f) => `\`${f}\``).join(', ')}; got \`${String(source.format)}\``);
+      if (typeof text !== 'string') throw new TypeError(`a rule's text must be a string; got ${text === null ? 'null' : typeof text}`);
+      if (!RULE_FORMATS.includes(format)) throw new TypeError(`a rule's format is ${RULE_FORMATS.map((f) => `\`${f}\``).join(', ')}; got \`${String(format)}\``);
       // The name its diagnostics and `source.file` give it (the HTTP route names the rule's id).
-      const path = typeof source.path === 'string' ? source.path : `api/tenants/${tenant}/rules.${source.format}`;
-      const parsed = parseRuleText(source.text, source.format, path);
+      const path = typeof named === 'string' ? named : `api/tenants/${tenant}/rules.${format}`;
+      const parsed = parseRuleText(text, format, path);
       if (hasErrors(parsed.diagnostics)) return { ok: false, diagnostics: parsed.diagnostics } as const;
       const next = new Map(this.apiRules.get(tenant));
       for (const rule of parsed.rules) {

@@ -24,6 +24,7 @@ export class HexError extends Error {
 
 /** Strict lower-case hex: one spelling per byte string. */
 export function fromHex(hex: string): Uint8Array {
+  if (typeof hex !== 'string') throw new HexError(`a ${typeof hex} is not lower-case hex`);
   if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/.test(hex)) throw new HexError(`\`${hex.slice(0, 80)}\` is not lower-case hex`);
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);

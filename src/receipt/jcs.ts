@@ -25,6 +25,21 @@ export function canonicalize(value: Json): string {
 
 const encoder = new TextEncoder();
 
+/**
+ * A plain copy of `value` made from its canonical text, or undefined when it is no JSON value
+ * (or reading it threw). Verifiers judge the copy: every field of the original is read once,
+ * so a getter or a Proxy cannot show one value to a hash and another to a comparison.
+ * @example jsonCopy({ get a() { return Math.random(); } }) // { a: 0.42… }, fixed from here on
+ */
+export function jsonCopy(value: unknown): Json | undefined {
+  try {
+    return JSON.parse(canonicalize(value as Json)) as Json;
+  } catch {
+    return undefined;
+  }
+}
+
+
 /** UTF-8 bytes of `canonicalize(value)`. */
 export function canonicalBytes(value: Json): Uint8Array {
   return encoder.encode(canonicalize(value));

@@ -9,7 +9,7 @@ import { withinDeadline } from '../state/deadline.js';
 import { webCryptoBackend, type CryptoBackend } from './backend.js';
 import { base64urlDecode } from './base64url.js';
 import { computeActionHash, computeDecisionHash } from './decision-hash.js';
-import { CanonicalizationError, canonicalize } from './jcs.js';
+import { CanonicalizationError, jsonCopy } from './jcs.js';
 import { toKeyRing, type VerificationKeys } from './keys.js';
 import { verifySignedObject } from './signed-object.js';
 
@@ -94,12 +94,7 @@ function parse(given: unknown): Parsed | undefined {
   // Judged on one reading: a copy made from its canonical text. Read field by field, an object
   // whose getters (or a Proxy) answered one tenant or action_hash to the hash and another to the
   // comparisons passed as the other (a review, 11-27).
-  let decision: unknown;
-  try {
-    decision = JSON.parse(canonicalize(given as Json)); // no lone surrogates, no non-JSON values
-  } catch {
-    return undefined; // CanonicalizationError, or a getter that threw: not a receipt we can judge
-  }
+  const decision = jsonCopy(given); // undefined: a non-JSON value, or a getter that threw
   if (!isObject(decision) || !isObject(decision.receipt)) return undefined;
   const r = decision.receipt;
   if (Object.keys(r).sort().join() !== RECEIPT_FIELDS) return undefined;

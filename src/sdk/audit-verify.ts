@@ -5,7 +5,7 @@
 import { isCheckpoint, verifyCheckpointSignature } from '../audit/checkpoint.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../audit/merkle.js';
 import { fromHex, HexError, sha256, toHex } from '../receipt/hash.js';
-import { canonicalBytes } from '../receipt/jcs.js';
+import { canonicalBytes, jsonCopy } from '../receipt/jcs.js';
 import type { Json } from '../ir/types.js';
 import type { SignatureCheck } from '../receipt/signed-object.js';
 import { importVerifierKeys, type VerifierKeys } from './verify.js';
@@ -21,23 +21,42 @@ export async function decisionLeafHash(decision: Decision & { explanation?: unkn
   return toHex(await leafHash(sha256, canonicalBytes(logged as unknown as Json)));
 }
 
+/** A record of the copy, or undefined. */
+function record(v: Json | undefined): Record<string, Json> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : undefined;
+}
+
+/** The hashes of a path, or undefined unless it is a list of strings (fromHex checks them). */
+function hashes(path: Json | undefined): Uint8Array[] | undefined {
+  return Array.isArray(path) && path.every((h) => typeof h === 'string') ? (path as string[]).map(fromHex) : undefined;
+}
+
 /**
  * True when `proof` shows `decision` — byte for byte as received — in the tree it names; with a
  * `checkpoint`, also that the tree is the one the checkpoint covers (the same size, root and
  * tenant). The checkpoint's signature is not checked here: `verifyCheckpoint` does that, and
- * without it a proof only shows the decision is in some tree, which anyone can make.
+ * without it a proof only shows the decision is in some tree, which anyone can make. Anything
+ * that is not such a proof is false, not an exception.
  *
  * @example
  * const proof = await client.audit.proof(decision.decision_id)
  * await verifyInclusionProof(decision, proof, await client.audit.checkpoint()) // true
  */
 export async function verifyInclusionProof(decision: Decision, proof: InclusionProof, checkpoint?: Checkpoint): Promise<boolean> {
-  if (proof.decision_id !== decision.decision_id) return false;
-  if (checkpoint && (checkpoint.tree_size !== proof.tree_size || checkpoint.root_hash !== proof.root_hash || checkpoint.tenant !== decision.tenant)) return false;
-  const leaf = await decisionLeafHash(decision);
-  if (leaf !== proof.leaf_hash) return false;
+  // Each argument is judged on one reading, a copy (jsonCopy): read field by field, a getter
+  // showed the checkpoint's size and root to the comparison and another tree's to the Merkle
+  // check, and a decision outside the checkpointed tree passed (a review, 11-27).
+  const d = record(jsonCopy(decision));
+  const p = record(jsonCopy(proof));
+  const cp = checkpoint === undefined || checkpoint === null ? undefined : record(jsonCopy(checkpoint));
+  if (d === undefined || p === undefined || (checkpoint != null && cp === undefined)) return false;
+  if (typeof p.decision_id !== 'string' || p.decision_id !== d.decision_id) return false;
+  if (cp && (cp.tree_size !== p.tree_size || cp.root_hash !== p.root_hash || cp.tenant !== d.tenant)) return false;
+  const leaf = await decisionLeafHash(d as unknown as Decision);
+  if (leaf !== p.leaf_hash || typeof p.leaf_index !== 'number' || typeof p.tree_size !== 'number' || typeof p.root_hash !== 'string') return false;
   try {
-    return await verifyInclusion(sha256, proof.leaf_index, proof.tree_size, fromHex(leaf), proof.audit_path.map(fromHex), fromHex(proof.root_hash));
+    const path = hashes(p.audit_path);
+    return path !== undefined && await verifyInclusion(sha256, p.leaf_index, p.tree_size, fromHex(leaf), path, fromHex(p.root_hash));
   } catch (e) {
     if (e instanceof HexError) return false;
     throw e;
@@ -47,16 +66,21 @@ export async function verifyInclusionProof(decision: Decision, proof: InclusionP
 /**
  * True when `proof` shows that the log at `newer` extends the log at `older` (RFC 9162
  * §2.1.4.2): nothing the older checkpoint covered was changed, removed or reordered. Check both
- * checkpoints' signatures with `verifyCheckpoint` first.
+ * checkpoints' signatures with `verifyCheckpoint` first. Anything that is not such a proof is
+ * false, not an exception.
  *
  * @example
  * const proof = await client.audit.consistency(kept.tree_size, now.tree_size)
  * await verifyConsistencyProof(kept, now, proof) // true
  */
 export async function verifyConsistencyProof(older: Checkpoint, newer: Checkpoint, proof: ConsistencyProof): Promise<boolean> {
-  if (older.tenant !== newer.tenant || proof.first !== older.tree_size || proof.second !== newer.tree_size) return false;
+  const [a, b, p] = [record(jsonCopy(older)), record(jsonCopy(newer)), record(jsonCopy(proof))]; // one reading each
+  if (a === undefined || b === undefined || p === undefined) return false;
+  if (a.tenant !== b.tenant || p.first !== a.tree_size || p.second !== b.tree_size) return false;
+  if (typeof a.tree_size !== 'number' || typeof b.tree_size !== 'number' || typeof a.root_hash !== 'string' || typeof b.root_hash !== 'string') return false;
   try {
-    return await verifyConsistency(sha256, older.tree_size, newer.tree_size, fromHex(older.root_hash), fromHex(newer.root_hash), proof.proof.map(fromHex));
+    const path = hashes(p.proof);
+    return path !== undefined && await verifyConsistency(sha256, a.tree_size, b.tree_size, fromHex(a.root_hash), fromHex(b.root_hash), path);
   } catch (e) {
     if (e instanceof HexError) return false;
     throw e;
@@ -66,10 +90,11 @@ export async function verifyConsistencyProof(older: Checkpoint, newer: Checkpoin
 /**
  * Checks a checkpoint's signature with the server's keys (the HS256 secret or the JWKS). Any
  * other signed object, a receipt say, is `malformed`: it would verify, and it is no checkpoint
- * (a review, 11-27).
+ * (a review, 11-27). The shape and the signature are checked on one reading of it (a copy).
  * @example await verifyCheckpoint(await client.audit.checkpoint(), { jwks }) // 'ok'
  */
 export async function verifyCheckpoint(checkpoint: Checkpoint, keys: VerifierKeys): Promise<SignatureCheck> {
   const ring = await importVerifierKeys(keys);
-  return isCheckpoint(checkpoint) ? verifyCheckpointSignature(checkpoint, ring) : 'malformed';
+  const copy = jsonCopy(checkpoint);
+  return isCheckpoint(copy) ? verifyCheckpointSignature(copy, ring) : 'malformed';
 }

@@ -36,7 +36,10 @@ export interface GuardClient {
 }
 
 /**
- * `client.guard(...)` as a free function.
+ * `client.guard(...)` as a free function. What is checked is the description of the call's
+ * arguments when it is made; `fn` then gets the same arguments, read again. Pass values that
+ * do not change while the check is in flight (plain data, not objects another task mutates or
+ * with getters): the receipt binds the description, not what `fn` later reads.
  * @example const send = guard(client, (to: string) => ({ action: { type: 'email.send', to } }), sendMail)
  */
 export function guard<A extends unknown[], R>(
@@ -45,17 +48,24 @@ export function guard<A extends unknown[], R>(
   fn: (...args: A) => R | Promise<R>,
   opts: GuardOptions = {},
 ): GuardedFn<A, R> {
+  const verify = opts?.verify;
+  const explain = opts?.explain;
+  // Checked here, not after the server approved: `{ verify: 'offline' }` failed every call
+  // with a raw "check is not a function" (a review, 11-27).
+  if (verify !== undefined && verify !== 'server' && typeof verify !== 'function') {
+    throw new MGEConfigError("guard: `verify` is 'server' (the default) or a receipt check such as offlineReceiptCheck({ jwks, tenant })");
+  }
   const check: ReceiptCheck =
-    opts.verify === undefined || opts.verify === 'server'
+    verify === undefined || verify === 'server'
       ? (d, input) => client.verify(d, { action: input.action, context: input.context, audience: input.audience })
-      : opts.verify;
+      : verify;
   return async (...args: A): Promise<R> => {
     const described = await describe(...args);
     // The receipt is asked for the audience the check verifies (a review, 11-27: an offline
     // check with its own audience refused every receipt of a description naming none), and
     // checked against the action as the server is sent it (below).
     const input = { ...asSent(described), audience: described.audience ?? check.audience };
-    const decision = await client.checkCompliance(input.action, input.context, { explain: opts.explain, audience: input.audience });
+    const decision = await client.checkCompliance(input.action, input.context, { explain, audience: input.audience });
     if (!decision.approved) throw new ActionDenied(decision);
     const result = await check(decision, input);
     // Only a literal `true` runs fn: a custom check answering anything else refuses (fail closed).

@@ -82,24 +82,18 @@ export async function importVerifierKeys(keys: VerifierKeys): Promise<KeyRing> {
  * if (!r.valid) throw new Error(`refusing to execute: ${r.reason}`)
  */
 export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOptions): Promise<VerifyResult> {
-  checkOptions('verifyReceipt', opts);
-  if (opts.context !== undefined && opts.action === undefined) {
+  // Read once: what is checked here is what the verification uses (a getter on `tenant` that
+  // answered once and then undefined switched the tenant check off; a review, 11-27).
+  const { secret, jwks, tenant, action, context, audience, nonceStore, now: at, skewMs, keyRing } = opts ?? ({} as VerifyReceiptOptions);
+  checkOptions('verifyReceipt', { tenant, audience, nonceStore });
+  if (context !== undefined && action === undefined) {
     throw new MGEConfigError('verifyReceipt: `context` needs `action` (the receipt binds the two together; a context alone cannot be checked)');
   }
-  const now = opts.now instanceof Date ? opts.now.getTime() : opts.now;
-  const clock = badVerifyClock({ now, skewMs: opts.skewMs });
+  const now = at instanceof Date ? at.getTime() : at;
+  const clock = badVerifyClock({ now, skewMs });
   if (clock !== undefined) throw new MGEConfigError(`verifyReceipt: ${clock}`);
-  const keys = opts.keyRing ?? (await importVerifierKeys(opts));
-  return verifyWithKeys(decision, {
-    keys,
-    tenant: opts.tenant,
-    action: opts.action,
-    context: opts.context,
-    audience: opts.audience,
-    nonceStore: opts.nonceStore,
-    now,
-    skewMs: opts.skewMs,
-  });
+  const keys = keyRing ?? (await importVerifierKeys({ secret, jwks }));
+  return verifyWithKeys(decision, { keys, tenant, action, context, audience, nonceStore, now, skewMs });
 }
 
 /**
@@ -125,27 +119,18 @@ function checkOptions(fn: string, opts: { tenant?: unknown; audience?: unknown; 
  * @example client.guard(describe, run, { verify: offlineReceiptCheck({ jwks, tenant: 'acme', nonceStore: new MemoryNonceStore() }) })
  */
 export function offlineReceiptCheck(opts: VerifierKeys & { tenant: string; audience?: string; nonceStore?: NonceStore; skewMs?: number; keyRing?: KeyRing }): ReceiptCheck {
-  // Refused when set up, not at the first receipt: a bad skew would otherwise fail every action.
-  checkOptions('offlineReceiptCheck', opts);
-  // A JWKS with no key is what `client.keys()` gives for an HS256 server: refused here too.
-  const jwksKeys = Array.isArray(opts.jwks?.keys) ? opts.jwks.keys.length : 0;
-  if (opts.secret === undefined && opts.keyRing === undefined && jwksKeys === 0) throw new MGEConfigError(`offlineReceiptCheck: verification ${NEEDS_KEYS}`);
-  const clock = badVerifyClock({ skewMs: opts.skewMs });
+  // Read once, at set-up: every check uses what was checked here.
+  const { secret, jwks, tenant, audience, nonceStore, skewMs, keyRing } = opts ?? ({} as typeof opts);
+  checkOptions('offlineReceiptCheck', { tenant, audience, nonceStore });
+  const jwksKeys = Array.isArray(jwks?.keys) ? jwks.keys.length : 0;
+  if (secret === undefined && keyRing === undefined && jwksKeys === 0) throw new MGEConfigError(`offlineReceiptCheck: verification ${NEEDS_KEYS}`);
+  const clock = badVerifyClock({ skewMs });
   if (clock !== undefined) throw new MGEConfigError(`offlineReceiptCheck: ${clock}`);
   let ring: Promise<KeyRing> | undefined;
   const check: ReceiptCheck = async (decision, input) => {
-    ring ??= opts.keyRing !== undefined ? Promise.resolve(opts.keyRing) : importVerifierKeys(opts);
-    return verifyReceipt(decision, {
-      keyRing: await ring,
-      tenant: opts.tenant,
-      action: input.action,
-      context: input.context,
-      audience: opts.audience,
-      nonceStore: opts.nonceStore,
-      skewMs: opts.skewMs,
-    });
+    ring ??= keyRing !== undefined ? Promise.resolve(keyRing) : importVerifierKeys({ secret, jwks });
+    return verifyReceipt(decision, { keyRing: await ring, tenant, action: input.action, context: input.context, audience, nonceStore, skewMs });
   };
-  // The guard asks MGE for a receipt bound to this audience (GuardOptions.verify).
-  if (opts.audience !== undefined) check.audience = opts.audience;
+  if (audience !== undefined) check.audience = audience;
   return check;
 }

@@ -22,7 +22,10 @@ export interface NonceStore {
 export class MemoryNonceStore implements NonceStore {
   private readonly tenants = new Map<string, TenantNonces>();
 
-  constructor(readonly maxEntries = 1_000_000, private readonly now: () => number = Date.now) {}
+  constructor(readonly maxEntries = 1_000_000, private readonly now: () => number = Date.now) {
+    // A NaN cap never filled (every comparison with it is false).
+    if (!(Number.isSafeInteger(maxEntries) && maxEntries > 0)) throw new TypeError(`MemoryNonceStore's cap must be a positive integer, got \`${String(maxEntries)}\``);
+  }
 
   /** Nonces held now, every tenant's. */
   get size(): number {
@@ -32,6 +35,11 @@ export class MemoryNonceStore implements NonceStore {
   }
 
   async consumeOnce(tenant: string, nonce: string, expiresAtMs: number): Promise<'ok' | 'replayed' | 'full'> {
+    // A `new String('acme')` is a Map key of its own: a fresh store, where every nonce is new
+    // (a review, 11-27). A rejection is a store not reached: the verification is refused.
+    if (typeof tenant !== 'string' || typeof nonce !== 'string' || Number.isNaN(expiresAtMs) || typeof expiresAtMs !== 'number') {
+      throw new TypeError(`MemoryNonceStore.consumeOnce takes a tenant and a nonce (strings) and an expiry (epoch ms); got ${typeof tenant}, ${typeof nonce}, ${typeof expiresAtMs}`);
+    }
     let store = this.tenants.get(tenant);
     if (store === undefined) {
       store = new TenantNonces();

@@ -113,6 +113,11 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   take(name: string, capacity: number, refillPerSecond: number, nowMs: number, rule = ''): boolean {
+    // Every comparison with NaN is false, so a NaN capacity or rate never ran out: a token
+    // taken every time (a review, 11-27; the engine only passes checked numbers).
+    if (typeof name !== 'string' || !(capacity >= 0) || !(refillPerSecond >= 0) || !Number.isFinite(nowMs)) {
+      throw new TypeError(`rate limit: a bucket name and non-negative capacity and refill rate, at a finite time; got ${typeof name}, ${capacity}, ${refillPerSecond}, ${nowMs}`);
+    }
     const tenant = tenantOfBucket(name);
     let store = this.tenants.get(tenant);
     if (store === undefined) {

@@ -235,7 +235,7 @@ console.log(`                                  against bare Hono with MGE's body
 console.log(`                                against bare Hono served like mge serve: fsync=always ${pct(ratios.alwaysVsAsMge)}, fsync=never ${pct(ratios.neverVsAsMge)}`);
 console.log(`server CPU per request: bare ${bare1.cpuUs.toFixed(1)} µs, bare with MGE's body path ${bare2.cpuUs.toFixed(1)} µs, served like mge serve ${bare3.cpuUs.toFixed(1)} µs, mge fsync=always ${always.cpuUs.toFixed(1)} µs, fsync=never ${never.cpuUs.toFixed(1)} µs`);
 console.log(`p99 at ${RATE}/s (goal ≤ 1 ms at 5000/s): fsync=always ${always5k.p99.toFixed(3)} ms, fsync=never ${never5k.p99.toFixed(3)} ms (bare endpoints: ${bare2Paced.p99.toFixed(3)} ms, served like mge serve ${bare3Paced.p99.toFixed(3)} ms)`);
-const diskLine = `fdatasync on the data directory's disk (3 KB appends, back to back, ${disk!.n} times): p50 ${disk!.p50.toFixed(3)} ms, p99 ${disk!.p99.toFixed(3)} ms, max ${disk!.max.toFixed(3)} ms; with fsync=always every check waits for at least one`;
+const diskLine = `fdatasync on the data directory's disk (3 KB appends, back to back, ${disk!.n} times): p50 ${disk!.p50.toFixed(3)} ms, p99 ${disk!.p99.toFixed(3)} ms, max ${disk!.max.toFixed(3)} ms, ${disk!.cpuUs.toFixed(0)} µs of CPU each; with fsync=always every check waits for at least one`;
 console.log(diskLine);
 console.log(JSON.stringify({ bench: 'http', disk: disk!, connections: CONNECTIONS, seconds: SECONDS, slices: SLICES, rate: RATE, results, slicesRps: slices!, ratios }));
 

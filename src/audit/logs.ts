@@ -50,6 +50,9 @@ export class AuditLogs {
    * not until a restart, and a damaged log is not re-read for every check that arrives.
    */
   get(tenant: string): Promise<AuditLog> {
+    // A `new String('acme')` is a key of its own here but the same directory to the store: two
+    // writers on one file, and a log that then refused to reopen (a review, 11-27).
+    if (typeof tenant !== 'string') return Promise.reject(new TypeError(`an audit log's tenant is a string; got ${tenant === null ? 'null' : typeof tenant}`));
     let entry = this.entries.get(tenant);
     // Usually nothing failed: then no clock is read on the way to every append.
     const failedAt = entry === undefined ? undefined : failedAtOf(entry);

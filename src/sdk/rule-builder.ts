@@ -7,7 +7,7 @@ import type { Diagnostic, Rule } from '../ir/types.js';
 import { listWords } from '../rules/fields.js';
 import { parseRuleText } from '../rules/load.js';
 import { RuleBuildError } from './errors.js';
-import { draftOf, withoutUndefined, type DraftCondition, type ParametersOf, type RuleDraft, type RuleHeader } from './rule-draft.js';
+import { draftOf, SelfHoldingValueError, withoutUndefined, type DraftCondition, type ParametersOf, type RuleDraft, type RuleHeader } from './rule-draft.js';
 import { draftToJson, draftToMdc, draftToYaml } from './rule-text.js';
 
 /** createRule's option names; anything else is a typo that would silently drop a setting. */
@@ -25,6 +25,16 @@ function builderError(code: string, message: string, ruleId: string, help?: stri
   return new RuleBuildError([d]);
 }
 
+/** `make()`, with a value no rule format can write refused as a RuleBuildError (not a stack overflow). */
+function writable<T>(make: () => T, ruleId: string): T {
+  try {
+    return make();
+  } catch (err) {
+    if (err instanceof SelfHoldingValueError) throw builderError('bad-value', err.message, ruleId);
+    throw err;
+  }
+}
+
 /** While a rule is being built, only the absence of clauses is forgiven; exports require one. */
 const stillBuilding = (d: Diagnostic): boolean => d.code !== 'no-checkable-clause';
 
@@ -37,6 +47,9 @@ export class RuleBuilder {
    * new RuleBuilder().createRule({ ruleId: 'no-prod-writes', name: 'No production writes', category: 'data_governance' })
    */
   createRule(header: RuleHeader): this {
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+      throw builderError('bad-header', `createRule takes the rule's header, an object ({ ruleId, name, … }); got ${header === null ? 'null' : Array.isArray(header) ? 'a list' : typeof header}`, 'rule');
+    }
     if (this.drafts.has(header.ruleId)) {
       throw builderError('duplicate-rule-id', `duplicate rule id \`${header.ruleId}\``, header.ruleId, 'rule ids must be unique');
     }
@@ -52,7 +65,7 @@ export class RuleBuilder {
         };
       }));
     }
-    const draft = draftOf(header);
+    const draft = writable(() => draftOf(header), header.ruleId);
     this.check(draft, stillBuilding);
     this.drafts.set(header.ruleId, draft);
     return this;
@@ -64,7 +77,7 @@ export class RuleBuilder {
    * builder.addCondition('files', 'file_access_control', { allowed_paths: ['/safe/**'], blocked_extensions: ['.exe'] })
    */
   addCondition<T extends string>(ruleId: string, type: T, parameters: ParametersOf<T>): this {
-    const c: DraftCondition = { type, parameters: withoutUndefined(parameters) as DraftCondition['parameters'] };
+    const c: DraftCondition = { type, parameters: writable(() => withoutUndefined(parameters), ruleId) as DraftCondition['parameters'] };
     return this.change(ruleId, (d) => ({ ...d, conditions: [...(d.conditions ?? []), c] }));
   }
 

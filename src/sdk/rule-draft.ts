@@ -69,7 +69,9 @@ export function draftOf(h: RuleHeader): RuleDraft {
   if (h.enabled !== undefined) d.enabled = h.enabled;
   if (h.alwaysApply !== undefined) d.alwaysApply = h.alwaysApply;
   if (h.appliesTo !== undefined) d.applies_to = withoutUndefined(h.appliesTo) as RuleDraft['applies_to'];
-  if (h.globs !== undefined) d.globs = [...h.globs];
+  // A string is kept as it is, for the loader to read as it reads one in a file: spread, it
+  // was one glob per character (`src/**` became `s`, `r`, `c`, …; a review, 11-27).
+  if (h.globs !== undefined) d.globs = Array.isArray(h.globs) ? [...h.globs] : h.globs;
   return d;
 }
 
@@ -85,15 +87,31 @@ export function orderedDraft(d: RuleDraft): { [key: string]: Json } {
 
 /**
  * A copy without `undefined` members, which no rule format can hold (`{burst_limit: undefined}`
- * means "not given"). Other values are kept as they are, so the loader judges them.
+ * means "not given"). Other values are kept as they are, so the loader judges them; a
+ * `__proto__` key stays a key (the loader refuses it as unknown). A value that holds itself,
+ * which no format can write, throws SelfHoldingValueError.
  * @example withoutUndefined({ a: 1, b: undefined }) // { a: 1 }
  */
-export function withoutUndefined<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(withoutUndefined) as T;
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = withoutUndefined(x);
-    return out as T;
+export function withoutUndefined<T>(v: T, holding: Set<object> = new Set()): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (holding.has(v)) throw new SelfHoldingValueError();
+  holding.add(v);
+  let out: unknown;
+  if (Array.isArray(v)) out = v.map((x) => withoutUndefined(x, holding));
+  else {
+    const copy: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (x !== undefined) Object.defineProperty(copy, k, { value: withoutUndefined(x, holding), enumerable: true, writable: true, configurable: true });
+    }
+    out = copy;
   }
-  return v;
+  holding.delete(v);
+  return out as T;
+}
+
+export class SelfHoldingValueError extends Error {
+  override readonly name = 'SelfHoldingValueError';
+  constructor() {
+    super('a value that holds itself, which no rule format can write');
+  }
 }

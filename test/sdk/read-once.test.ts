@@ -148,3 +148,41 @@ describe('stores and the audit log', () => {
     expect(result.ok).toBe(true);
   });
 });
+
+describe('RuleBuilder and AuditLogs take only what a rule file or a tenant name can be', () => {
+  it('a string `globs` is one glob, as in a rule file, not one per character', async () => {
+    const { RuleBuilder } = await import('../../src/sdk/rule-builder.js');
+    const built = new RuleBuilder()
+      .createRule({ ruleId: 'no-src-writes', name: 'N', category: 'c', globs: 'src/**' as unknown as string[] })
+      .addProhibited('no-src-writes', 'no writes under src', 'action.type == "file.write"');
+    const yaml = built.toYaml('no-src-writes');
+    expect(yaml).toContain('globs: src/**');
+    const engine = await createEngine({ rules: [{ path: 'built.yaml', text: yaml }] });
+    const asFile = await createEngine({ rules: [{ path: 'file.yaml', text: 'rule_id: no-src-writes\nname: N\ncategory: c\nglobs: src/**\nprohibited:\n  - message: no writes under src\n    when: action.type == "file.write"\n' }] });
+    for (const path of ['src/a.ts', 'src/deep/b.ts', 'README']) {
+      const request = { action: { type: 'file.write', path } };
+      expect((await engine.evaluate(request)).approved).toBe((await asFile.evaluate(request)).approved);
+    }
+    expect((await engine.evaluate({ action: { type: 'file.write', path: 'src/a.ts' } })).approved).toBe(false);
+  });
+
+  it('a header that is no object, or parameters that hold themselves, are RuleBuildErrors; `__proto__` stays a key', async () => {
+    const { RuleBuilder } = await import('../../src/sdk/rule-builder.js');
+    const { RuleBuildError } = await import('../../src/sdk/errors.js');
+    expect(() => new RuleBuilder().createRule(null as never)).toThrow(RuleBuildError);
+    const loop: Record<string, unknown> = { expr: 'true' };
+    loop.self = loop;
+    const b = new RuleBuilder().createRule({ ruleId: 'r', name: 'R' });
+    expect(() => b.addCondition('r', 'expression', loop as never)).toThrow(RuleBuildError);
+    const withProto = JSON.parse('{"expr":"true","__proto__":{"x":1}}');
+    expect(() => new RuleBuilder().createRule({ ruleId: 'p', name: 'P' }).addCondition('p', 'expression', withProto)).toThrow(/__proto__/);
+  });
+
+  it('an audit log is opened for a tenant name, never for a String object', async () => {
+    const { AuditLogs } = await import('../../src/audit/logs.js');
+    const { MemoryAuditStoreFactory } = await import('../../src/audit/memory-store.js');
+    const logs = new AuditLogs(new MemoryAuditStoreFactory());
+    await expect(logs.get(new String('acme') as unknown as string)).rejects.toThrow(TypeError);
+    expect(await logs.tenants()).toEqual([]);
+  });
+});

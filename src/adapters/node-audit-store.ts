@@ -70,27 +70,35 @@ export function isTenantDirName(name: string): boolean {
   }
 }
 
-/** Complete lines of `fh` from `start` to `end` with their offsets; a tail without newline is reported apart. */
-export async function* scanLines(fh: FileHandle, start: number, end: number): AsyncGenerator<{ line: string; offset: number; complete: boolean }> {
+/**
+ * Complete lines of `fh` from `start` to `end` with their offsets; a tail without newline is
+ * reported apart. One buffer serves the whole scan: a line cut by a read is moved to its front
+ * and the next read lands after it (a fresh 1 MiB buffer and a copy per read, as before 11-27,
+ * cost a restart ~1.2 µs a line in page faults here: 0.7 s of 3.8 s for 586 000 entries).
+ * `chunk` is the read size (tests make it small to cut lines anywhere).
+ */
+export async function* scanLines(fh: FileHandle, start: number, end: number, chunk = CHUNK): AsyncGenerator<{ line: string; offset: number; complete: boolean }> {
+  let buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunk, end - start)));
   let pos = start;
-  let carry = Buffer.alloc(0);
-  let carryOffset = start;
+  let held = 0; // bytes at the front of buf: the start of a line not yet ended
+  let heldOffset = start; // where they are in the file
   while (pos < end) {
-    const buf = Buffer.allocUnsafe(Math.min(CHUNK, end - pos));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+    // A line longer than the buffer: a larger one, the held bytes carried over.
+    if (held === buf.length) buf = Buffer.concat([buf], 2 * buf.length);
+    const { bytesRead } = await fh.read(buf, held, Math.min(buf.length - held, end - pos), pos);
     if (bytesRead === 0) break;
     pos += bytesRead;
-    let data = buf.subarray(0, bytesRead);
-    if (carry.length > 0) data = Buffer.concat([carry, data]);
+    const data = buf.subarray(0, held + bytesRead);
     let s = 0;
-    for (let i = data.indexOf(NL); i >= 0; i = data.indexOf(NL, s)) {
-      yield { line: data.toString('utf8', s, i), offset: carryOffset + s, complete: true };
+    for (let i = data.indexOf(NL, held); i >= 0; i = data.indexOf(NL, s)) {
+      yield { line: data.toString('utf8', s, i), offset: heldOffset + s, complete: true };
       s = i + 1;
     }
-    carryOffset += s;
-    carry = Buffer.from(data.subarray(s));
+    heldOffset += s;
+    held = data.length - s;
+    buf.copyWithin(0, s, data.length);
   }
-  if (carry.length > 0) yield { line: carry.toString('utf8'), offset: carryOffset, complete: false };
+  if (held > 0) yield { line: buf.toString('utf8', 0, held), offset: heldOffset, complete: false };
 }
 
 interface Waiter {

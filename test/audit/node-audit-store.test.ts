@@ -331,3 +331,32 @@ describe('NodeAuditStore', () => {
     expect(await new NodeAuditStoreFactory(dir).tenants()).toEqual(['../evil', 'acme']);
   });
 });
+
+describe('scanLines', () => {
+  it('yields every line with its offset, and a tail without newline apart, whatever the read size', async () => {
+    const { open } = await import('node:fs/promises');
+    const { scanLines } = await import('../../src/adapters/node-audit-store.js');
+    const text = fc.stringMatching(/^[a-zé€😀 ]{0,40}$/u);
+    await fc.assert(fc.asyncProperty(fc.array(text, { maxLength: 12 }), fc.option(text, { nil: undefined }), fc.integer({ min: 1, max: 64 }), async (lines, tail, chunk) => {
+      const file = join(dir, 'scan.jsonl');
+      const body = lines.map((l) => `${l}\n`).join('') + (tail ?? '');
+      await writeFile(file, body);
+      const bytes = Buffer.from(body);
+      const fh = await open(file, 'r');
+      try {
+        const seen = [];
+        for await (const l of scanLines(fh, 0, bytes.length, chunk)) seen.push(l);
+        const expected: { line: string; offset: number; complete: boolean }[] = [];
+        let offset = 0;
+        for (const l of lines) {
+          expected.push({ line: l, offset, complete: true });
+          offset += Buffer.byteLength(l) + 1;
+        }
+        if (tail) expected.push({ line: tail, offset, complete: false });
+        expect(seen).toEqual(expected);
+      } finally {
+        await fh.close();
+      }
+    }), { numRuns: 300 });
+  });
+});

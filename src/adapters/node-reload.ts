@@ -16,7 +16,11 @@ export type ReloadResult = 'ok' | 'rejected' | 'error';
 export interface RulesReloader {
   /** Reloads now (also what a file change triggers); runs after any reload in progress. */
   reload(): Promise<ReloadResult>;
-  close(): void;
+  /**
+   * Stops watching; resolves once the reload in progress, if any, is done (its rule-change
+   * entries are in the log before the shutdown keeps its checkpoints).
+   */
+  close(): Promise<void>;
 }
 
 export interface ReloaderOptions {
@@ -135,6 +139,7 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
       closed = true;
       stopRetry();
       watcher.close();
+      return chain.then(() => undefined, () => undefined);
     },
   };
 }

@@ -217,11 +217,15 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   let closing: Promise<{ uncheckpointed: string[] }> | undefined;
   const shutdown = (): Promise<{ uncheckpointed: string[] }> =>
     (closing ??= (async () => {
-      reloader?.close();
+      // A reload in progress is waited for: it logs its rule changes, which the checkpoints
+      // below must cover (a review, 11-27: a reload that ended after the stop logged them past
+      // the last checkpoint, or opened a tenant's log anew, after the data dir's lock was let go).
+      const reloaded = reloader?.close();
       const drained = lifecycle.drained(); // new work gets 503 from here on
       const closed = server.close(); // no new connections
       await drained; // every check already started is signed, logged and answered
       await closed;
+      await reloaded;
       await readiness.settled();
       const uncheckpointed = await keepCheckpoints(audit, cfg.logger);
       // A log that could not be flushed (a removed one not written back) is said after the rest

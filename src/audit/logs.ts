@@ -2,7 +2,7 @@
 // log is its own; nothing here crosses tenants).
 
 import { AuditLog, type AuditLogOptions } from './log.js';
-import type { AuditStoreFactory } from './store.js';
+import { AuditStoreError, type AuditStoreFactory } from './store.js';
 
 /**
  * How long a log that failed (its opening, or a write to its store) is answered from memory
@@ -53,6 +53,8 @@ export class AuditLogs {
     // A `new String('acme')` is a key of its own here but the same directory to the store: two
     // writers on one file, and a log that then refused to reopen (a review, 11-27).
     if (typeof tenant !== 'string') return Promise.reject(new TypeError(`an audit log's tenant is a string; got ${tenant === null ? 'null' : typeof tenant}`));
+    // Closed is closed: a late caller would open the log again, unflushed and uncheckpointed.
+    if (this.closed) return Promise.reject(new AuditStoreError(`the audit logs are closed (the server is stopping); tenant \`${tenant}\`'s entry was not written`));
     let entry = this.entries.get(tenant);
     // Usually nothing failed: then no clock is read on the way to every append.
     const failedAt = entry === undefined ? undefined : failedAtOf(entry);
@@ -97,7 +99,10 @@ export class AuditLogs {
     return [...new Set([...(await this.factory.tenants()), ...this.entries.keys()])].sort();
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
+    this.closed = true;
     const logs = await Promise.allSettled([...this.entries.values()].map((e) => e.log));
     this.entries.clear();
     await Promise.all(logs.map((l) => (l.status === 'fulfilled' ? l.value.close() : undefined)));

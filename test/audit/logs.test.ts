@@ -98,3 +98,16 @@ describe('AuditLogs reopens a log whose store failed', () => {
   });
 });
 
+
+// A review (11-27): a rules reload that ended after the shutdown closed the logs opened its
+// tenants' logs again and wrote past the last checkpoint, after the data dir's lock was let go.
+describe('AuditLogs once closed', () => {
+  it('opens no log again: a late append is refused, not written', async () => {
+    const { MemoryAuditStoreFactory } = await import('../../src/audit/memory-store.js');
+    const logs = new AuditLogs(new MemoryAuditStoreFactory());
+    await (await logs.get('acme')).append(entry(1));
+    await logs.close();
+    await expect(logs.get('acme')).rejects.toThrow(AuditStoreError);
+    await expect(logs.get('beta')).rejects.toThrow(/closed/);
+  });
+});

@@ -1,0 +1,50 @@
+// The rules reloader's close (the shutdown's first step) waits for a reload in progress: its
+// rule-change entries must be logged before the shutdown keeps its checkpoints (a review,
+// 11-27: a reload that ended after the stop wrote them past the last checkpoint).
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readRulesDir } from '../../src/adapters/node-files.js';
+import { startRulesReloader } from '../../src/adapters/node-reload.js';
+import { createEngine } from '../../src/engine/engine.js';
+import type { AuditPort } from '../../src/http/audit-port.js';
+import { silentLogger } from '../../src/http/logger.js';
+import { ServerMetrics } from '../../src/http/metrics.js';
+
+const rule = (id: string) => `rule_id: ${id}\nprohibited:\n  - message: no\n    when: action.type == "${id}"\n`;
+let dir: string;
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('startRulesReloader', () => {
+  it('close() resolves only once the reload in progress has logged its changes', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mge-reload-'));
+    writeFileSync(join(dir, 'a.yaml'), rule('a'));
+    const engine = await createEngine({ rules: await readRulesDir(dir) });
+    let appending!: () => void;
+    const appendStarted = new Promise<void>((r) => (appending = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const appended: string[] = [];
+    const audit = {
+      tenants: async () => [],
+      append: async (tenant: string) => {
+        appending();
+        await released; // a slow log: the reload is in progress until it answers
+        appended.push(tenant);
+      },
+    } as unknown as AuditPort;
+    const reloader = startRulesReloader({ dir, engine, metrics: new ServerMetrics(), logger: silentLogger, audit, callerTenants: ['default'], debounceMs: 60_000 });
+    writeFileSync(join(dir, 'b.yaml'), rule('b'));
+    const reloaded = reloader.reload();
+    await appendStarted;
+    const closing = reloader.close();
+    const first = await Promise.race([closing.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting'), 100))]);
+    expect(first).toBe('still waiting');
+    release();
+    await closing;
+    expect(appended).toEqual(['default']);
+    expect(await reloaded).toBe('ok');
+  });
+});

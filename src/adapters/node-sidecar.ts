@@ -201,7 +201,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     server = await startNodeServer(app.fetch, {
       host: cfg.host, port: cfg.port,
       answeredAlone: (status) => metrics.responses.inc({ status: String(status) }),
-      cutUnanswered: (connections) => cfg.logger.warn('shutdown cut connections at its hard close with a request in progress or an answer unsent: their decisions may be in the log without their clients having them', { connections }),
+      cutUnanswered: (connections) => cfg.logger.warn('shutdown cut connections at its hard close with a request in progress or an answer unsent (an export, say, or a check whose decision may then be in the log without its client having it)', { connections }),
     });
   } catch (err) {
     await readiness.settled();

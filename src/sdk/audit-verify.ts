@@ -48,7 +48,7 @@ export async function verifyInclusionProof(decision: Decision, proof: InclusionP
   // check, and a decision outside the checkpointed tree passed (a review, 11-27).
   const d = record(jsonCopy(decision));
   const p = record(jsonCopy(proof));
-  const cp = checkpoint === undefined || checkpoint === null ? undefined : record(jsonCopy(checkpoint));
+  const cp = checkpoint == null ? undefined : record(jsonCopy(checkpoint)); // none given: no checkpoint to match
   if (d === undefined || p === undefined || (checkpoint != null && cp === undefined)) return false;
   if (typeof p.decision_id !== 'string' || p.decision_id !== d.decision_id) return false;
   if (cp && (cp.tree_size !== p.tree_size || cp.root_hash !== p.root_hash || cp.tenant !== d.tenant)) return false;

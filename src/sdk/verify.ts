@@ -121,7 +121,9 @@ function checkOptions(fn: string, opts: { tenant?: unknown; audience?: unknown; 
 export function offlineReceiptCheck(opts: VerifierKeys & { tenant: string; audience?: string; nonceStore?: NonceStore; skewMs?: number; keyRing?: KeyRing }): ReceiptCheck {
   // Read once, at set-up: every check uses what was checked here.
   const { secret, jwks, tenant, audience, nonceStore, skewMs, keyRing } = opts ?? ({} as typeof opts);
+  // Refused when set up, not at the first receipt: a bad skew would otherwise fail every action.
   checkOptions('offlineReceiptCheck', { tenant, audience, nonceStore });
+  // A JWKS with no key is what `client.keys()` gives for an HS256 server: refused here too.
   const jwksKeys = Array.isArray(jwks?.keys) ? jwks.keys.length : 0;
   if (secret === undefined && keyRing === undefined && jwksKeys === 0) throw new MGEConfigError(`offlineReceiptCheck: verification ${NEEDS_KEYS}`);
   const clock = badVerifyClock({ skewMs });

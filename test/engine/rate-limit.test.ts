@@ -104,6 +104,24 @@ describe('rate_limit_check through the engine', () => {
     }
   });
 
+  // A review (11-27): under a warn rule the store's failure was a warning, and the check was
+  // approved ("All rules passed") with a warning saying "denied (fail closed)".
+  it('denies when the store fails under a warn rule too; an empty bucket there stays a warning', async () => {
+    const warnRules = [{ path: 'w.yaml', text: RULES[0].text.replace('severity: high', 'severity: high\neffect: warn') }];
+    for (const evaluator of ['vm', 'oracle'] as const) {
+      const failing = await createEngine({ rules: warnRules, evaluator, rateLimiter: store(() => { throw new Error('down'); }) });
+      const d = await failing.evaluate(REQUEST);
+      expect(d.approved).toBe(false);
+      expect(d.reasoning).toBe('Denied by rate: rate limit store unavailable: denied (fail closed) (and 1 more violation)');
+      expect(d.violations.map((v) => [v.code, v.effect])).toEqual([['state_unavailable', 'deny'], ['state_unavailable', 'deny']]);
+      expect(d.warnings).toEqual([]);
+      const empty = await createEngine({ rules: warnRules, evaluator, rateLimiter: store(() => false) });
+      const limited = await empty.evaluate(REQUEST);
+      expect(limited.approved).toBe(true);
+      expect(limited.warnings.map((v) => [v.code, v.effect])).toEqual([['rate_limited', 'warn'], ['rate_limited', 'warn']]);
+    }
+  });
+
   it('denies with state_unavailable when the store does not answer within STORE_DEADLINE_MS', async () => {
     vi.useFakeTimers();
     try {

@@ -21,6 +21,22 @@ export function listWords(words: readonly string[]): string {
  */
 const INVISIBLE = /^[\p{White_Space}\p{Cf}\p{Cc}\p{Default_Ignorable_Code_Point}\u2800]*$/u;
 
+/**
+ * What can split a message or make it read as something else where a denial is shown: controls
+ * (NUL, ESC, …; tab and line breaks are text) and bidirectional formatting (U+202E turns what
+ * follows around on screen, U+2066–U+2069, the marks U+200E, U+200F, U+061C).
+ */
+const DISGUISING = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+const TEXT_CONTROLS = new Set(['\t', '\n', '\r']);
+
+function disguisingCharacter(text: string): string | undefined {
+  if (!DISGUISING.test(text)) return undefined;
+  for (const ch of text) {
+    if (DISGUISING.test(ch) && !TEXT_CONTROLS.has(ch)) return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  }
+  return undefined;
+}
+
 export class FieldReader {
   readonly diagnostics: Diagnostic[] = [];
 
@@ -52,9 +68,17 @@ export class FieldReader {
    */
   message(v: RawValue, label: string, code = 'invalid-type'): string | undefined {
     const text = this.string(v, label, code);
-    if (text === undefined || !INVISIBLE.test(text)) return text;
-    this.error(v.span, 'invalid-value', `\`${label}\` is empty, so a denial would not say why`, 'write what the clause is about, or leave the message out to report the expression');
-    return undefined;
+    if (text === undefined) return text;
+    if (INVISIBLE.test(text)) {
+      this.error(v.span, 'invalid-value', `\`${label}\` is empty, so a denial would not say why`, 'write what the clause is about, or leave the message out to report the expression');
+      return undefined;
+    }
+    const hidden = disguisingCharacter(text);
+    if (hidden !== undefined) {
+      // Loaded as written (JSON answers and logs escape it), but said: a reviewer reads the file.
+      this.warn(v.span, 'message-control-character', `\`${label}\` holds ${hidden}, a control or bidirectional-formatting character: where the denial is shown it can cut the text or make it read otherwise`, 'write the message in plain text');
+    }
+    return text;
   }
 
   boolean(v: RawValue, label: string, code = 'invalid-type'): boolean | undefined {

@@ -34,6 +34,18 @@ describe('normalizeRule: defaults and values', () => {
     expect(errorsOf('rule_id: a\nconditions: [{type: expression, parameters: {expr: "true", message: ""}}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:69 error invalid-value: `parameters.message` is empty, so a denial would not say why']);
   });
 
+  // A review (11-27): a message holding NUL or U+202E loaded without a word from lint.
+  it('warns of a message holding a control or bidirectional-formatting character, and keeps it', () => {
+    const { rules, diagnostics } = yaml('rule_id: a\nprohibited: [{when: "true", message: "pay \\u202Eexe.txt"}]\n');
+    expect(lines(diagnostics).map((l) => l.split(' | ')[0])).toEqual([
+      '2:38 warning message-control-character: `prohibited[0].message` holds U+202E, a control or bidirectional-formatting character: where the denial is shown it can cut the text or make it read otherwise',
+    ]);
+    expect(rules[0].prohibited[0].message).toBe('pay \u202Eexe.txt');
+    expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "a\\u0000b"}]\n').map((l) => l.split(' ')[1])).toEqual(['warning']);
+    // Line breaks and tabs are text (a YAML block scalar ends in one), as is a zero-width joiner.
+    expect(errorsOf('rule_id: a\nrequired:\n  - check: "true"\n    message: |\n      two\n      lines\tand \u200d\n')).toEqual([]);
+  });
+
   it('keeps every field given, and takes `always_apply` as `alwaysApply`', () => {
     const { rules, diagnostics } = yaml(`rule_id: full.rule_1
 name: Full

@@ -357,7 +357,9 @@ async function keepCheckpoints(audit: AuditPort, logger: Logger): Promise<string
   const tenants = await audit.tenants().catch(() => [] as string[]);
   const missed: string[] = [];
   for (const tenant of tenants) {
-    await audit.checkpoint(tenant).catch((err: unknown) => {
+    // A log that failed is tried once more now: a disk that came back a moment ago (a review,
+    // 11-27: a tenant whose first write hit a full disk was left empty and unanchored).
+    await audit.checkpoint(tenant, { reopenFailedNow: true }).catch((err: unknown) => {
       missed.push(tenant);
       logger.warn('no checkpoint kept at shutdown', { tenant, error: err });
     });

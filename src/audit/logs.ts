@@ -48,8 +48,9 @@ export class AuditLogs {
    * recovers the store (a torn last record is cut) and checks it against its newest
    * checkpoint. So a full disk or a store that comes back costs its tenant 503s for a while,
    * not until a restart, and a damaged log is not re-read for every check that arrives.
+   * `reopenFailedNow` does not wait out the interval (the shutdown's last checkpoints).
    */
-  get(tenant: string): Promise<AuditLog> {
+  get(tenant: string, opts: { reopenFailedNow?: boolean } = {}): Promise<AuditLog> {
     // A `new String('acme')` is a key of its own here but the same directory to the store: two
     // writers on one file, and a log that then refused to reopen (a review, 11-27).
     if (typeof tenant !== 'string') return Promise.reject(new TypeError(`an audit log's tenant is a string; got ${tenant === null ? 'null' : typeof tenant}`));
@@ -58,7 +59,7 @@ export class AuditLogs {
     let entry = this.entries.get(tenant);
     // Usually nothing failed: then no clock is read on the way to every append.
     const failedAt = entry === undefined ? undefined : failedAtOf(entry);
-    if (entry !== undefined && failedAt !== undefined && this.now() - failedAt >= this.reopenAfterMs) {
+    if (entry !== undefined && failedAt !== undefined && (opts.reopenFailedNow === true || this.now() - failedAt >= this.reopenAfterMs)) {
       this.entries.delete(tenant);
       // The failed log closes first: its store must be done before the file is read again.
       const closed = entry.opened === undefined ? Promise.resolve() : entry.opened.close().catch(ignore);

@@ -24,8 +24,11 @@ export interface AuditPort {
   entries(tenant: string, from: number, limit: number): Promise<Json[]>;
   /** JSON Lines (each line ends in `\n`), in log order; streamed, never held whole. */
   export(tenant: string): AsyncIterable<string>;
-  /** A signed checkpoint covering every entry appended so far. */
-  checkpoint(tenant: string): Promise<Checkpoint>;
+  /**
+   * A signed checkpoint covering every entry appended so far. `reopenFailedNow`: a log that
+   * failed is tried again at once rather than after its interval (the shutdown's last chance).
+   */
+  checkpoint(tenant: string, opts?: { reopenFailedNow?: boolean }): Promise<Checkpoint>;
   /** undefined: no decision with that id in this tenant's log (or not within `treeSize`). */
   proof(tenant: string, decisionId: string, treeSize?: number): Promise<InclusionProof | undefined>;
   consistency(tenant: string, first: number, second: number): Promise<ConsistencyProof>;
@@ -86,8 +89,8 @@ export function auditPort(logs: AuditLogs, signer: CheckpointSigner, opts: { che
     async *export(tenant) {
       yield* (await logs.get(tenant)).export();
     },
-    async checkpoint(tenant) {
-      return (await logs.get(tenant)).checkpoint(signer);
+    async checkpoint(tenant, opts) {
+      return (await logs.get(tenant, opts)).checkpoint(signer);
     },
     async proof(tenant, decisionId, treeSize) {
       const log = await logs.get(tenant);

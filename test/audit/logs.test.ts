@@ -57,6 +57,14 @@ describe('AuditLogs reopens a log whose store failed', () => {
     await second.append(entry(4));
     expect(await second.durableSize()).toBe(2);
     expect((await second.entries(0, 2)).map((e) => (e as { n: number }).n)).toEqual([1, 4]);
+    // `reopenFailedNow` (the shutdown's last checkpoints) does not wait out the interval.
+    failing = true;
+    await expect(second.append(entry(5))).rejects.toThrow(AuditStoreError);
+    failing = false;
+    expect(await logs.get('t')).toBe(second);
+    const third = await logs.get('t', { reopenFailedNow: true });
+    expect(third).not.toBe(second);
+    expect(await third.durableSize()).toBe(2);
     await logs.close();
   });
 

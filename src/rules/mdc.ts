@@ -98,8 +98,17 @@ class MdcReader {
       // A block of `key: value` lines (a Cursor header: description, globs, alwaysApply), or one
       // naming a rule_id, was meant as front matter; a rule line over prose was not.
       const yamlish = block.some((l) => /^[A-Za-z_][\w-]*\s*:/.test(l)) && block.every((l) => l.trim() === '' || /^[A-Za-z_][\w-]*\s*:|^\s+\S|^\s*-\s|^\s*#/.test(l));
-      if ((first > 0 || this.lines[0] !== '---') && this.lines[first]?.trim() === '---' && (yamlish || block.some((l) => /^\s*rule_id\s*:/.test(l)))) {
-        this.diagnostics.push({ severity: 'warning', code: 'mdc-front-matter', message: 'this `---` is not front matter: front matter starts on the first line of the file', help: 'remove the blank lines above it', span: this.at(first, 0, 3) });
+      // An opener other than a bare `---` (`--- # config`, `---yaml`, `----`) is no front
+      // matter either (a review, 11-27: its conditions were dropped with no word).
+      const opener = this.lines[first]?.trim() ?? '';
+      if (/^-{3,}/.test(opener) && close > 0 && (yamlish || block.some((l) => /^\s*rule_id\s*:/.test(l)))) {
+        const where = opener === '---'
+          ? { message: 'this `---` is not front matter: front matter opens with `---` at the very start of the file', help: 'remove what is above it (blank lines, spaces)' }
+          : { message: `\`${opener}\` does not open front matter: only a line of exactly \`---\` does`, help: 'write the first line as `---` alone' };
+        // Rule fields lost with it (a scope, conditions, clauses) change what the rule enforces:
+        // an error; a Cursor header of description only, a warning.
+        const lost = block.some((l) => /^(?!description\s*:)[A-Za-z_][\w-]*\s*:/.test(l));
+        this.diagnostics.push({ severity: lost ? 'error' : 'warning', code: 'mdc-front-matter', ...where, span: this.at(first, 0, opener.length) });
       }
       return { map: [], bodyStart: 0 };
     }
@@ -148,7 +157,10 @@ class MdcReader {
     /** The level of the clause section's heading. */
     let sectionLevel = 0;
     /** A subsection heading that ended a clause section, until a heading ends it in turn. */
-    let subsection: { title: string; section: 'prohibited' | 'required'; warned: boolean } | undefined;
+    // A heading whose bullets are description though they may read as clauses: one deeper
+    // than the clause section it ends, or one naming a clause word past its first word
+    // (`## 1. Prohibited`, `## 🚫 Prohibited`): warned of at its first bullet with an expression.
+    let subsection: { title: string; section: 'prohibited' | 'required'; warned: boolean; named?: boolean } | undefined;
     for (let i = from; i < this.lines.length; i++) {
       const line = this.lines[i];
       const blank = line.trim() === '';
@@ -292,7 +304,9 @@ class MdcReader {
         if (section === 'other') {
           this.description.push({ text: line, line: i });
           const near = this.nearClauseHeading(line, title, i);
+          const named = near ? undefined : clauseWordIn(title);
           if (deeper && !near) subsection = { title: line.trim(), section: from as 'prohibited' | 'required', warned: false };
+          else if (named) subsection = { title: line.trim(), section: named, warned: false, named: true };
         } else {
           sectionLevel = h.level;
           this.clause(section, this.at(i, 0, line.length));
@@ -323,12 +337,20 @@ class MdcReader {
         // A bullet of it, or a wrapped bullet's later line, that ends in a code span.
         if (subsection && !subsection.warned && (listItem || /^\s/.test(line)) && trailingCodeSpan(line.trimEnd()) !== undefined) {
           subsection.warned = true;
-          this.diagnostics.push({
-            severity: 'warning', code: 'mdc-subsection',
-            message: `heading \`${subsection.title}\` ends the \`## ${SECTION_NAME[subsection.section]}\` section, so the bullets under it are description and never enforced`,
-            help: `to have them checked, put them under \`## ${SECTION_NAME[subsection.section]}\` itself (a bold line, not a heading, can group them)`,
-            span: this.at(i, 0, line.length),
-          });
+          const name = SECTION_NAME[subsection.section];
+          this.diagnostics.push(subsection.named
+            ? {
+              severity: 'warning', code: 'mdc-section-heading',
+              message: `heading \`${subsection.title}\` is not \`## ${name}\`, so the bullets under it are description and never enforced`,
+              help: `to have them checked, write the heading exactly \`## ${name}\` (any case, level 2 or deeper)`,
+              span: this.at(i, 0, line.length),
+            }
+            : {
+              severity: 'warning', code: 'mdc-subsection',
+              message: `heading \`${subsection.title}\` ends the \`## ${name}\` section, so the bullets under it are description and never enforced`,
+              help: `to have them checked, put them under \`## ${name}\` itself (a bold line, not a heading, can group them)`,
+              span: this.at(i, 0, line.length),
+            });
         }
         continue;
       }
@@ -771,6 +793,15 @@ function htmlClauseHeading(line: string): string | undefined {
 }
 
 /** The clause section a word reads as, typos and all (`Prohibitted`, `Requirements`), or undefined. */
+/** The clause a heading names as a word of its own anywhere in it (`1. Prohibited`, `Don'ts (prohibited)`). */
+function clauseWordIn(title: string): 'prohibited' | 'required' | undefined {
+  for (const word of seenAs(title).split(/[^\p{L}]+/u)) {
+    const lower = word.toLowerCase();
+    if (lower === 'prohibited' || lower === 'required') return lower;
+  }
+  return undefined;
+}
+
 function nearClauseName(word: string): 'Prohibited' | 'Required' | undefined {
   return (['Prohibited', 'Required'] as const).find((w) => word.toLowerCase().startsWith(w.slice(0, 7).toLowerCase()) || editDistance(word, w) <= 2);
 }

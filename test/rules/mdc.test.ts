@@ -182,6 +182,20 @@ describe('readMdc', () => {
     expect(() => entry(r.values[0], 'required')).toThrow();
   });
 
+  // A review (11-27): only the heading's first word was compared, so `## 1. Prohibited` made
+  // its clauses description without a word, and a check they forbid was approved.
+  it('warns when a heading names a clause past its first word and a bullet under it holds an expression', () => {
+    for (const heading of ['## 1. Prohibited', '## 🚫 Prohibited', "## Don'ts (prohibited)", '## Also required']) {
+      const r = readMdc(`# T\n**Rule ID:** \`x\`\n## Required\n- tls \`context.tls == true\`\n${heading}\n- no drops \`action.type == "db.drop"\`\n`, 't.mdc');
+      const name = heading.toLowerCase().includes('prohibited') ? 'Prohibited' : 'Required';
+      expect(lines(r.diagnostics), heading).toEqual([
+        `6:1 warning mdc-section-heading: heading \`${heading}\` is not \`## ${name}\`, so the bullets under it are description and never enforced | to have them checked, write the heading exactly \`## ${name}\` (any case, level 2 or deeper)`,
+      ]);
+    }
+    // Prose under such a heading is no clause: nothing to say.
+    expect(readMdc('# T\n**Rule ID:** `x`\n## Required\n- tls `context.tls == true`\n## Why some things are prohibited\n- history\n', 't.mdc').diagnostics).toEqual([]);
+  });
+
   it('warns about a heading that reads like Prohibited or Required but is not one', () => {
     const text = '# Title\n## Prohibited actions\n- a `x == 1`\n## **Required**\n## Prohibitted\n# Required\n## Notes\n- run `npm test`\n## required\n';
     const r = readMdc(text, 't.mdc');
@@ -196,10 +210,18 @@ describe('readMdc', () => {
     }
   });
 
-  it('warns of a front matter block that does not start on the first line', () => {
+  // A review (11-27): its fields (conditions, a scope) were dropped with only a warning, and
+  // an opener such as `--- # config`, `---yaml` or `----` was read as description silently.
+  it('refuses a front matter block that does not open the file with a bare `---` (a header of description only: a warning)', () => {
     const r = readMdc('\n---\nrule_id: fm\n---\n# T\n## Prohibited\n- x `true`\n', 't.mdc');
-    expect(lines(r.diagnostics)[0]).toBe('2:1 warning mdc-front-matter: this `---` is not front matter: front matter starts on the first line of the file | remove the blank lines above it');
-    expect(lines(readMdc(' ---\nrule_id: fm\n---\n# T\n', 't.mdc').diagnostics)[0]).toContain('1:1 warning mdc-front-matter: this `---` is not front matter');
+    expect(lines(r.diagnostics)[0]).toBe('2:1 error mdc-front-matter: this `---` is not front matter: front matter opens with `---` at the very start of the file | remove what is above it (blank lines, spaces)');
+    expect(lines(readMdc(' ---\nrule_id: fm\n---\n# T\n', 't.mdc').diagnostics)[0]).toContain('1:1 error mdc-front-matter: this `---` is not front matter');
+    const body = '# T\n**Rule ID:** `x`\n## Prohibited\n- no drops `action.type == "db.drop"`\n';
+    for (const opener of ['--- # config', '---yaml', '----']) {
+      const read = readMdc(`${opener}\nconditions:\n  - type: rate_limit_check\n    parameters: {requests_per_minute: 1, burst_limit: 1}\n---\n${body}`, 't.mdc');
+      expect(lines(read.diagnostics)[0]).toBe(`1:1 error mdc-front-matter: \`${opener}\` does not open front matter: only a line of exactly \`---\` does | write the first line as \`---\` alone`);
+    }
+    expect(lines(readMdc(`\n---\ndescription: db rules\n---\n${body}`, 't.mdc').diagnostics)[0]).toMatch(/^2:1 warning mdc-front-matter/);
     // A rule line after a blank line, over prose with a colon, is no front matter anyone meant.
     const prose = readMdc('\n---\n# T\n**Rule ID:** `t`\nNote: prose.\n## Prohibited\n- x `true`\n', 't.mdc');
     expect(prose.diagnostics.filter((d) => d.code === 'mdc-front-matter')).toEqual([]);

@@ -540,12 +540,14 @@ class MdcReader {
 
   /** A fence that reads like a conditions block but is not one (its conditions would be description). */
   private nearConditionsFence(open: number, close: number, info: string): void {
-    if (!NEAR_CONDITIONS_INFO.test(info)) {
-      const body = this.lines.slice(open + 1, close).join('\n');
-      if (!CONDITION_ITEM.test(body) || !CONDITION_PARAMETERS.test(body)) return;
-    }
+    // Read as written inside a quote too (`> - type: …`).
+    const body = this.lines.slice(open + 1, close).map((l) => l.replace(/^\s*(?:>\s?)+/, '')).join('\n');
+    const holdsConditions = CONDITION_ITEM.test(body) && CONDITION_PARAMETERS.test(body);
+    if (!NEAR_CONDITIONS_INFO.test(info) && !holdsConditions) return;
     this.diagnostics.push({
-      severity: 'warning',
+      // Conditions written and not enforced (a rate limit, say) change what the rule does: an
+      // error (a review, 11-27: a quoted block loaded with a warning, and its limit never held).
+      severity: holdsConditions ? 'error' : 'warning',
       code: 'mdc-conditions-fence',
       message: `a block opened with \`${this.lines[open].trim()}\` is not a \`\`\`yaml conditions block, so the conditions in it are description and never enforced`,
       help: 'open the block with exactly ```yaml conditions',

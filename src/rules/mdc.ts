@@ -543,11 +543,14 @@ class MdcReader {
     // Read as written inside a quote too (`> - type: …`).
     const body = this.lines.slice(open + 1, close).map((l) => l.replace(/^\s*(?:>\s?)+/, '')).join('\n');
     const holdsConditions = CONDITION_ITEM.test(body) && CONDITION_PARAMETERS.test(body);
-    if (!NEAR_CONDITIONS_INFO.test(info) && !holdsConditions) return;
+    const namesConditions = NEAR_CONDITIONS_INFO.test(info);
+    if (!namesConditions && !holdsConditions) return;
     this.diagnostics.push({
-      // Conditions written and not enforced (a rate limit, say) change what the rule does: an
-      // error (a review, 11-27: a quoted block loaded with a warning, and its limit never held).
-      severity: holdsConditions ? 'error' : 'warning',
+      // A block meant as the conditions (its info string names them) that holds some would
+      // leave them unenforced (a rate limit, say): an error (a review, 11-27: a quoted block
+      // loaded with a warning, and its limit never held). A plain ```yaml holding conditions
+      // may be an example in the description: a warning.
+      severity: namesConditions && holdsConditions ? 'error' : 'warning',
       code: 'mdc-conditions-fence',
       message: `a block opened with \`${this.lines[open].trim()}\` is not a \`\`\`yaml conditions block, so the conditions in it are description and never enforced`,
       help: 'open the block with exactly ```yaml conditions',

@@ -32,6 +32,8 @@ const failedAtOf = (e: Entry): number | undefined => e.failedAt ?? e.opened?.fai
 export class AuditLogs {
   private readonly entries = new Map<string, Entry>();
   private readonly reopenAfterMs: number;
+  /** Set by close(): no log is opened again after it. */
+  private closed = false;
 
   constructor(private readonly factory: AuditStoreFactory, private readonly opts: AuditLogsOptions = {}) {
     this.reopenAfterMs = opts.reopenAfterMs ?? REOPEN_AFTER_MS;
@@ -99,8 +101,6 @@ export class AuditLogs {
   async tenants(): Promise<string[]> {
     return [...new Set([...(await this.factory.tenants()), ...this.entries.keys()])].sort();
   }
-
-  private closed = false;
 
   async close(): Promise<void> {
     this.closed = true;

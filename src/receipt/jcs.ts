@@ -39,7 +39,6 @@ export function jsonCopy(value: unknown): Json | undefined {
   }
 }
 
-
 /** UTF-8 bytes of `canonicalize(value)`. */
 export function canonicalBytes(value: Json): Uint8Array {
   return encoder.encode(canonicalize(value));

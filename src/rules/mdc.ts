@@ -338,19 +338,16 @@ class MdcReader {
         if (subsection && !subsection.warned && (listItem || /^\s/.test(line)) && trailingCodeSpan(line.trimEnd()) !== undefined) {
           subsection.warned = true;
           const name = SECTION_NAME[subsection.section];
-          this.diagnostics.push(subsection.named
-            ? {
-              severity: 'warning', code: 'mdc-section-heading',
-              message: `heading \`${subsection.title}\` is not \`## ${name}\`, so the bullets under it are description and never enforced`,
-              help: `to have them checked, write the heading exactly \`## ${name}\` (any case, level 2 or deeper)`,
-              span: this.at(i, 0, line.length),
-            }
-            : {
+          const span = this.at(i, 0, line.length);
+          if (subsection.named) this.notClauseHeading(subsection.title, name, span);
+          else {
+            this.diagnostics.push({
               severity: 'warning', code: 'mdc-subsection',
               message: `heading \`${subsection.title}\` ends the \`## ${name}\` section, so the bullets under it are description and never enforced`,
               help: `to have them checked, put them under \`## ${name}\` itself (a bold line, not a heading, can group them)`,
-              span: this.at(i, 0, line.length),
+              span,
             });
+          }
         }
         continue;
       }
@@ -447,14 +444,19 @@ class MdcReader {
   private nearClauseHeading(line: string, title: string, i: number): boolean {
     const near = nearClauseName(seenAs(title).replace(/[*_:`]/g, '').trim().split(/\s+/)[0] ?? '');
     if (near === undefined) return false;
+    this.notClauseHeading(line.trim(), near, this.at(i, 0, line.length));
+    return true;
+  }
+
+  /** `mdc-section-heading`: heading `shown` is not `## name`, so its bullets are never enforced. */
+  private notClauseHeading(shown: string, name: string, span: Span): void {
     this.diagnostics.push({
       severity: 'warning',
       code: 'mdc-section-heading',
-      message: `heading \`${line.trim()}\` is not \`## ${near}\`, so the bullets under it are description and never enforced`,
-      help: `to have them checked, write the heading exactly \`## ${near}\` (any case, level 2 or deeper)`,
-      span: this.at(i, 0, line.length),
+      message: `heading \`${shown}\` is not \`## ${name}\`, so the bullets under it are description and never enforced`,
+      help: `to have them checked, write the heading exactly \`## ${name}\` (any case, level 2 or deeper)`,
+      span,
     });
-    return true;
   }
 
   /**
@@ -797,7 +799,6 @@ function htmlClauseHeading(line: string): string | undefined {
   return clause && SECTION_NAME[clause];
 }
 
-/** The clause section a word reads as, typos and all (`Prohibitted`, `Requirements`), or undefined. */
 /** The clause a heading names as a word of its own anywhere in it (`1. Prohibited`, `Don'ts (prohibited)`). */
 function clauseWordIn(title: string): 'prohibited' | 'required' | undefined {
   for (const word of seenAs(title).split(/[^\p{L}]+/u)) {
@@ -807,6 +808,7 @@ function clauseWordIn(title: string): 'prohibited' | 'required' | undefined {
   return undefined;
 }
 
+/** The clause section a word reads as, typos and all (`Prohibitted`, `Requirements`), or undefined. */
 function nearClauseName(word: string): 'Prohibited' | 'Required' | undefined {
   return (['Prohibited', 'Required'] as const).find((w) => word.toLowerCase().startsWith(w.slice(0, 7).toLowerCase()) || editDistance(word, w) <= 2);
 }

@@ -13,6 +13,18 @@ const FORMATS: RuleFormat[] = ['json', 'yaml', 'mdc'];
 /** `<data>/api-rules/`: the API rules kept for the next start. */
 export const API_RULES_DIR = 'api-rules';
 
+/**
+ * Removes `name` when it is the temporary file of a PUT that another process began and never
+ * committed (it was killed before the rename: the data-dir lock says that process is gone).
+ * This process's own are left alone: one may be staged while `list` runs.
+ */
+async function removedIfLeftover(dir: string, name: string): Promise<boolean> {
+  const m = /^.+\.(?:json|yaml|mdc)\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name);
+  if (!m) return false;
+  if (Number(m[1]) !== process.pid) await rm(join(dir, name), { force: true });
+  return true;
+}
+
 /** @example const store = nodeRuleStore('./data'); await store.list() */
 export function nodeRuleStore(dataDir: string): RuleStore {
   const root = join(dataDir, API_RULES_DIR);
@@ -66,7 +78,8 @@ export function nodeRuleStore(dataDir: string): RuleStore {
       });
       for (const t of tenants.filter((d) => d.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
         for (const name of (await readdir(join(root, t.name))).sort()) {
-          const m = /^(.+)\.(json|yaml|mdc)$/.exec(name); // a leftover `….tmp` of a crash is not one
+          if (await removedIfLeftover(join(root, t.name), name)) continue;
+          const m = /^(.+)\.(json|yaml|mdc)$/.exec(name);
           if (!m) continue;
           let tenant: string;
           try {

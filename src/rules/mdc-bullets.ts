@@ -16,14 +16,24 @@ export type BulletMeaning =
   | { kind: 'checkable'; message: string; messageSpan: Span; expr: string; exprSpan: Span; exprAt: TextPositions }
   | { kind: 'advisory'; text: string; span: Span };
 
-/** Punctuation that joins a message to its expression (`Raw SQL: \`…\``, `No writes — \`…\``). */
-const JOINING = new Set([':', ';', ',', '—', '–', '-']);
-
-/** Trims trailing whitespace and joining punctuation; by hand, as a `[…]+$` regex is quadratic. */
+/**
+ * The message before a bullet's expression, without the one mark that joins it to the
+ * expression (`Raw SQL: \`…\``, `No writes — \`…\``, `Careful, \`…\``): one `:`, `,` or `;`
+ * (not the `;` of an entity such as `&lt;`), or a dash run: `—`/`–`, or `-` after a space (a
+ * hyphen ending a word stays). Until 11-27 every trailing mark went, `&lt;` losing its `;`.
+ * By hand: a `[…]+$` regex is quadratic.
+ */
 function trimJoining(s: string): string {
-  let end = s.length;
-  while (end > 0 && (JOINING.has(s[end - 1]) || /\s/.test(s[end - 1]))) end--;
-  return s.slice(0, end);
+  const t = s.trimEnd();
+  const last = t[t.length - 1];
+  if (last === ':' || last === ',') return t.slice(0, -1).trimEnd();
+  if (last === ';') return /&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);$/.test(t.slice(-40)) ? t : t.slice(0, -1).trimEnd();
+  let start = t.length;
+  while (start > 0 && (t[start - 1] === '-' || t[start - 1] === '—' || t[start - 1] === '–')) start--;
+  if (start === t.length) return t;
+  const run = t.slice(start);
+  const spaced = start === 0 || /\s/.test(t[start - 1]);
+  return run.includes('—') || run.includes('–') || spaced ? t.slice(0, start).trimEnd() : t;
 }
 
 export function readBullet(bullet: BulletLines, file: string): BulletMeaning {

@@ -649,6 +649,15 @@ describe('readBullet', () => {
     const b = readBullet({ parts: [{ text: 'No writes —  `x`', line: 1, col: 3 }] }, 'f.md');
     expect(b).toMatchObject({ kind: 'checkable', message: 'No writes' });
   });
+
+  it('trims the one mark that joins the message to its expression, and no more', () => {
+    const message = (text: string) => (readBullet({ parts: [{ text, line: 1, col: 3 }] }, 'f.md') as { message: string }).message;
+    expect(['Raw SQL: `x`', 'Careful, `x`', 'Stop; `x`', 'No writes—`x`', 'No writes -- `x`', 'No writes – `x`'].map(message))
+      .toEqual(['Raw SQL', 'Careful', 'Stop', 'No writes', 'No writes', 'No writes']);
+    // Until 11-27 every trailing mark went: `&lt;` lost its `;`, `re-` its hyphen, `…::` both colons.
+    expect(['Never use &lt; `x`', 'Use &#60; `x`', 'Retry, then re- `x`', 'Scope:: `x`', 'Ends with ;, `x`'].map(message))
+      .toEqual(['Never use &lt;', 'Use &#60;', 'Retry, then re-', 'Scope:', 'Ends with ;']);
+  });
 });
 
 describe('readMdc: what follows a bullet\'s expression', () => {

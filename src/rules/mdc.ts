@@ -199,6 +199,16 @@ class MdcReader {
             `end the HTML block with a blank line before \`## ${inside}\`, or move the heading out of it`);
           continue;
         }
+        // Likewise a conditions block opened right under `<details>`: HTML, so its conditions
+        // (a rate limit, say) would never hold (a review, 11-27: it loaded with no word).
+        const fenced = fenceIn(line, items.length > 0 ? items[items.length - 1] : 0, listItem);
+        if (fenced !== undefined && NEAR_CONDITIONS_INFO.test(fenced.info)) {
+          flush();
+          this.error(this.at(i, 0, line.length), 'mdc-conditions-fence',
+            `\`${line.trim()}\` inside an HTML block is HTML to Markdown, not a code block, so the conditions in it are never enforced`,
+            'end the HTML block with a blank line before the conditions block (after `<details>` or `<summary>…</summary>`), or move the block out of it');
+          continue;
+        }
       }
       const itemIndent = items.length > 0 ? items[items.length - 1] : 0;
       const fence = htmlLine ? undefined : fenceIn(line, itemIndent, listItem);

@@ -436,6 +436,17 @@ describe('readMdc', () => {
     }
   });
 
+  it('refuses a conditions block inside an HTML block (right under `<details>`): Markdown shows it as HTML', () => {
+    const block = '```yaml conditions\n- type: rate_limit_check\n  parameters: {requests_per_minute: 1, burst_limit: 1}\n```\n</details>\n';
+    const r = readMdc(`# T\n<details>\n${block}\n## Prohibited\n- no drops \`action.type == "db.drop"\`\n`, 't.mdc');
+    expect(r.diagnostics.map((d) => `${d.span.line} ${d.severity} ${d.code}`)).toEqual(['3 error mdc-conditions-fence']);
+    expect(r.diagnostics[0].help).toContain('blank line before the conditions block');
+    // After a blank line the block is Markdown again, and its conditions are read.
+    const apart = readMdc(`# T\n<details>\n\n${block}`, 't.mdc');
+    expect(apart.diagnostics).toEqual([]);
+    expect(plain(entry(apart.values[0], 'conditions'))).toEqual([{ type: 'rate_limit_check', parameters: { requests_per_minute: 1, burst_limit: 1 } }]);
+  });
+
   it('adds Markdown clauses to clause lists of the front matter', () => {
     const text = '---\nprohibited: [{when: "a"}]\n---\n## Prohibited\n- b `c`\n';
     expect(plain(entry(readMdc(text, 't.mdc').values[0], 'prohibited'))).toEqual([{ when: 'a' }, { message: 'b', when: 'c' }]);

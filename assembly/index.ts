@@ -6,7 +6,7 @@
 import { ABI_VERSION } from './format';
 import { scratchReset, resultPtr } from './mem';
 import { inputBase, loadBundle, reserve as reserveBundle } from './state';
-import { evaluate as run } from './vm';
+import { currentRule, evaluate as run } from './vm';
 
 export function abi_version(): i32 {
   return ABI_VERSION;
@@ -33,6 +33,11 @@ export function result_ptr(): usize {
 /** Evaluate the request in the input region (`len` bytes); 0 on success. */
 export function evaluate(len: u32): i32 {
   return run(len);
+}
+
+/** After a trap in evaluate(): the index of the rule it was evaluating, or 0xffffffff for none. */
+export function current_rule(): u32 {
+  return currentRule();
 }
 
 /** Forget the previous evaluation's scratch (evaluate() also does this on entry). */

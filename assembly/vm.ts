@@ -36,7 +36,9 @@ const MAX_INSN: u32 = 9;
 
 /** Set by fail(): the dispatch loop continues at the clause's handler, with an empty stack. */
 let failed = false;
-let rule: u32 = 0;
+/** No rule is being evaluated (before the first, after the last). */
+const NO_RULE: u32 = 0xffffffff;
+let rule: u32 = NO_RULE;
 let clauseKind: i32 = 0;
 let clauseIndex: i32 = 0;
 let handler: u32 = 0;
@@ -652,6 +654,11 @@ function globAnyOf(sp_: usize, sl: u32, list: usize): i32 {
   return result;
 }
 
+/** The rule being evaluated: after a trap, the one that trapped (or NO_RULE). */
+export function currentRule(): u32 {
+  return rule;
+}
+
 /** Evaluate the candidates the host wrote into the input region. */
 export function evaluate(len: u32): i32 {
   if (!loaded) return ST_NOT_LOADED;
@@ -666,6 +673,7 @@ export function evaluate(len: u32): i32 {
   nApply = 0;
   nViol = 0;
   globWork = 0;
+  rule = NO_RULE;
   violBase = resultPtr + R_HEADER + <usize>nRules * 4;
   for (let i: u32 = 0; i < nc; i++) {
     const r = load<u32>(inputBase + co + <usize>i * 4);
@@ -681,6 +689,7 @@ export function evaluate(len: u32): i32 {
     forgetNormPath();
     runRule(load<u32>(e));
   }
+  rule = NO_RULE;
   store<u32>(resultPtr + R_APPLY, nApply);
   store<u32>(resultPtr + R_VIOL, nViol);
   store<u32>(resultPtr + R_VIOL_OFF, <u32>(violBase - resultPtr));

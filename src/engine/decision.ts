@@ -88,14 +88,18 @@ function reasoningFor(violations: readonly Violation[]): string {
   return `Denied by ${first.rule_id}: ${first.message}${tail}`;
 }
 
-/** The verdict when the engine itself failed: never an approval. */
-export function internalFailure(detail: string): Verdict {
-  return engineDenial('internal_error', `internal error, denied (fail closed): ${detail}`);
+/**
+ * The verdict when the engine itself failed: never an approval. `ruleId`, when known, is the
+ * rule being evaluated (a VM trap): named so an operator can find it; the denial is still
+ * the whole check's, not that rule's (its effect may be `warn`).
+ */
+export function internalFailure(detail: string, ruleId?: string): Verdict {
+  return engineDenial('internal_error', `internal error, denied (fail closed): ${detail}${ruleId === undefined ? '' : ` (in rule \`${ruleId}\`)`}`);
 }
 
 /** The verdict for a check whose rules needed more glob matching than one check may do. */
 export function overBudget(err: OverBudgetError): Verdict {
-  return engineDenial('over_budget', `${err.message}, denied (fail closed)`);
+  return engineDenial('over_budget', `${err.message}${err.ruleId === undefined ? '' : `, reached in rule \`${err.ruleId}\``}, denied (fail closed)`);
 }
 
 function engineDenial(code: string, message: string): Verdict {

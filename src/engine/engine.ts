@@ -16,7 +16,7 @@ import type { ClauseOutcome } from './outcome.js';
 import { buildPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
 import { applyRateLimits, type RateLimitClause } from './rate-limit.js';
 import { checkTenant, requestLimits, validateRequest, type RequestLimits } from './request.js';
-import { loadVm, type Vm } from './wasm.js';
+import { loadVm, VmError, type Vm } from './wasm.js';
 import { CompileError } from '../compile/errors.js';
 import { checkedTime, checkEngineOptions, checkEvaluateOptions } from './engine-options.js';
 
@@ -213,7 +213,7 @@ export class Engine {
       }
       verdict = decide(outcome.applicable, violated, policy.rulesById);
     } catch (err) {
-      verdict = err instanceof OverBudgetError ? overBudget(err) : internalFailure(err instanceof Error ? err.message : String(err));
+      verdict = err instanceof OverBudgetError ? overBudget(err) : internalFailure(err instanceof Error ? err.message : String(err), err instanceof VmError ? err.ruleId : undefined);
     }
 
     const actionHashed = hashCanonicalText(actionText, this.opts.crypto ?? webCryptoBackend);

@@ -8,7 +8,7 @@
 
 import { formatEvalError } from '../ir/eval-errors.js';
 import { evaluateExpr } from '../ir/evaluate.js';
-import { GlobWork } from '../ir/glob-work.js';
+import { GlobWork, OverBudgetError } from '../ir/glob-work.js';
 import { conditionMessage } from '../ir/messages.js';
 import type { CheckRequest, Condition, Rule } from '../ir/types.js';
 import { canonicalize } from '../receipt/jcs.js';
@@ -66,7 +66,14 @@ export function applyRateLimits(
   // Every key first, under one glob budget (docs/semantics.md "Cost"): a check that goes over
   // it is denied as a whole (OverBudgetError), and must not have taken any token before.
   const keyEnv = { ...env, globWork: new GlobWork() };
-  const keys = clauses.map((c) => evaluateExpr(c.cond.key.expr, request, keyEnv));
+  const keys = clauses.map((c) => {
+    try {
+      return evaluateExpr(c.cond.key.expr, request, keyEnv);
+    } catch (err) {
+      if (err instanceof OverBudgetError) err.ruleId ??= c.ruleId;
+      throw err;
+    }
+  });
   let pending: Promise<void>[] | undefined;
   clauses.forEach((c, i) => {
     const key = keys[i];

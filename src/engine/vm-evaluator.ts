@@ -8,7 +8,8 @@ import { Extractor } from './extract.js';
 import { RuleIndex } from './rule-index.js';
 import { ruleFields } from './rule-fields.js';
 import { readOutcome } from './vm-results.js';
-import { loadVm, type Vm } from './wasm.js';
+import { loadVm, VmError, type Vm } from './wasm.js';
+import { OverBudgetError } from '../ir/glob-work.js';
 
 export interface VmEvaluator extends Evaluator {
   readonly bundle: CompiledBundle;
@@ -49,7 +50,13 @@ export async function createBundleEvaluator(bundle: CompiledBundle, opts: VmEval
     evaluate(req: CheckRequest, env: EvaluationEnv): EvaluationOutcome {
       const type = req.action.type;
       const len = extractor.write(req, env, extractor.plan(typeof type === 'string' ? type : ''));
-      inst.evaluate(len);
+      try {
+        inst.evaluate(len);
+      } catch (err) {
+        // Name the rule that trapped or went over the budget, for the denial's message.
+        if ((err instanceof VmError || err instanceof OverBudgetError) && err.ruleIndex !== undefined) err.ruleId = ids[err.ruleIndex];
+        throw err;
+      }
       return readOutcome(inst.view(), inst.resultPtr, bundle.rules, ids, req, env);
     },
   };

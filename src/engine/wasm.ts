@@ -13,9 +13,13 @@ import { WASM_BASE64 } from './wasm-embedded.js';
 /** The VM cannot be trusted with this check: trap, ABI or bundle mismatch, bad result. */
 export class VmError extends Error {
   override readonly name = 'VmError';
+  /** The id of the rule the VM was evaluating when it trapped, when one was (set by the evaluator). */
+  ruleId?: string;
   constructor(
     message: string,
     readonly status?: number,
+    /** The index (in the bundle) of the rule being evaluated at the trap. */
+    readonly ruleIndex?: number,
   ) {
     super(message);
   }
@@ -50,6 +54,8 @@ interface VmExports {
   result_ptr(): number;
   evaluate(len: number): number;
   reset(): void;
+  /** Absent from a VM built before 11-27 (a precompiled module a Worker imports): no rule is named then. */
+  current_rule?(): number;
 }
 
 function isVmExports(e: WebAssembly.Exports): boolean {
@@ -72,6 +78,9 @@ function embeddedModule(): Promise<WebAssembly.Module> {
   embedded ??= WebAssembly.compile(decodeBase64(WASM_BASE64) as BufferSource);
   return embedded;
 }
+
+/** current_rule() when no rule was being evaluated. */
+const NO_RULE = 0xffffffff;
 
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
@@ -127,9 +136,11 @@ export class VmInstance {
       status = this.exp.evaluate(len);
     } catch (e) {
       const st = this.view().getUint32(this.resultPtr, true);
+      const at = this.exp.current_rule?.();
+      const ruleIndex = at === undefined || at === NO_RULE ? undefined : at;
       this.exp.reset();
-      if (st === ST_OVER_BUDGET) throw new OverBudgetError(); // the rules' fault, not the VM's
-      throw new VmError(`VM trapped: ${st !== 0 ? statusText(st) : String(e)}`, st || undefined);
+      if (st === ST_OVER_BUDGET) throw new OverBudgetError(ruleIndex); // the rules' fault, not the VM's
+      throw new VmError(`VM trapped: ${st !== 0 ? statusText(st) : String(e)}`, st || undefined, ruleIndex);
     }
     if (status !== ST_OK) throw new VmError(`VM refused the check: ${statusText(status)}`, status);
   }

@@ -337,10 +337,15 @@ export function createOracleEvaluator(rules: readonly Rule[]): Evaluator {
       const applicable: string[] = [];
       const violated: ClauseOutcome[] = [];
       for (const p of prepared) {
-        const a = applies(p, req, env);
-        if (!a.applies) continue;
-        applicable.push(p.rule.rule_id);
-        violated.push(...evaluateRule(p, req, env, a.whenError));
+        try {
+          const a = applies(p, req, env);
+          if (!a.applies) continue;
+          applicable.push(p.rule.rule_id);
+          violated.push(...evaluateRule(p, req, env, a.whenError));
+        } catch (err) {
+          if (err instanceof OverBudgetError) err.ruleId ??= p.rule.rule_id; // named as the VM names it
+          throw err;
+        }
       }
       return { applicable, violated };
     },

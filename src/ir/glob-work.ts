@@ -9,7 +9,12 @@ import { CHECK_GLOB_BUDGET } from '../../assembly/format.js';
 /** A check needed more glob matching than CHECK_GLOB_BUDGET allows. */
 export class OverBudgetError extends Error {
   override readonly name = 'OverBudgetError';
-  constructor() {
+  /** The rule whose matching went over the budget (every rule before it spent some too). */
+  ruleId?: string;
+  constructor(
+    /** In the VM: the index in the bundle of that rule (the evaluator names it). */
+    readonly ruleIndex?: number,
+  ) {
     super(`glob matching over the check's budget (pattern × (subject + 1) code points, summed over the check, over ${CHECK_GLOB_BUDGET})`);
   }
 }

@@ -20,13 +20,13 @@ beforeAll(async () => {
   vm = await loadVm();
 });
 
-/** The outcome both evaluators agree on, or 'over budget' when both refuse the check. */
-async function both(rules: Rule[], req: CheckRequest): Promise<EvaluationOutcome | 'over budget'> {
+/** The outcome both evaluators agree on, or 'over budget in <rule>' when both refuse the check, naming the same rule. */
+async function both(rules: Rule[], req: CheckRequest): Promise<EvaluationOutcome | string> {
   const outcome = async (evaluate: () => EvaluationOutcome | Promise<EvaluationOutcome>) => {
     try {
       return await evaluate();
     } catch (err) {
-      if (err instanceof OverBudgetError) return 'over budget' as const;
+      if (err instanceof OverBudgetError) return `over budget in ${err.ruleId}`;
       throw err;
     }
   };
@@ -53,7 +53,7 @@ describe('the per-check glob budget', () => {
     expect(PER_CALL).toBe(GLOB_MAX_COST);
     const req = { action: { type: 't', path: PATH }, context: {} };
     expect(await both([globClauses(CALLS)], req)).toEqual({ applicable: ['many-globs'], violated: [] });
-    expect(await both([globClauses(CALLS + 1)], req)).toBe('over budget');
+    expect(await both([globClauses(CALLS + 1)], req)).toBe('over budget in many-globs');
   });
 
   it('sums across rules, and counts the rules\' own scope globs and allowed_paths', async () => {
@@ -66,7 +66,7 @@ describe('the per-check glob budget', () => {
     });
     const req = { action: { type: 't', path: PATH }, context: {} };
     expect(await both([allowed, scoped(0)], req)).toEqual({ applicable: ['allowed', 'scoped'], violated: [] });
-    expect(await both([allowed, scoped(1)], req)).toBe('over budget');
+    expect(await both([allowed, scoped(1)], req)).toBe('over budget in scoped'); // the rule that crossed it
     // Either alone is within it: the budget is the check's, not a rule's.
     expect(await both([scoped(1)], req)).toEqual({ applicable: ['scoped'], violated: [] });
   });
@@ -81,7 +81,7 @@ describe('the per-check glob budget', () => {
     const ok = rule({ rule_id: 'actions', applies_to: { actions: ['u' + costly, type, 't*'] } });
     expect(await both([ok], req)).toEqual({ applicable: ['actions'], violated: [] });
     expect(await both([rule({ rule_id: 'skipped', applies_to: { actions: ['u' + costly] } })], req)).toEqual({ applicable: [], violated: [] });
-    expect(await both([rule({ rule_id: 'actions', applies_to: { actions: ['t' + costly, 't*'] } })], req)).toBe('over budget');
+    expect(await both([rule({ rule_id: 'actions', applies_to: { actions: ['t' + costly, 't*'] } })], req)).toBe('over budget in actions');
   });
 });
 
@@ -94,7 +94,7 @@ describe('the per-check glob budget on small subjects', () => {
     const req = { action: { type: 't', path: '.' }, context: { p } };
     expect(p.length * 2048).toBe(CHECK_GLOB_BUDGET);
     expect(await both([calls(2048)], req)).toEqual({ applicable: ['empty'], violated: [] });
-    expect(await both([calls(2049)], req)).toBe('over budget');
+    expect(await both([calls(2049)], req)).toBe('over budget in empty');
   });
 });
 
@@ -113,7 +113,7 @@ describe('a check over the glob budget, through the engine', () => {
       expect(d.rule_ids).toEqual([]);
       expect(d.violations).toEqual([{
         rule_id: 'mge.engine', clause: 'engine', code: 'over_budget', effect: 'deny', severity: 'critical',
-        message: `glob matching over the check's budget (pattern × (subject + 1) code points, summed over the check, over ${CHECK_GLOB_BUDGET}), denied (fail closed)`,
+        message: `glob matching over the check's budget (pattern × (subject + 1) code points, summed over the check, over ${CHECK_GLOB_BUDGET}), reached in rule \`heavy\`, denied (fail closed)`,
       }]);
       expect(d.reasoning).toBe(`Denied by mge.engine: ${d.violations[0].message}`);
       expect(d.explanation).toEqual([]);
@@ -138,6 +138,7 @@ describe('a check over the glob budget, through the engine', () => {
     const engine = await createEngine({ rules, rateLimiter: { take: (b, burst, rate, now) => (taken.push(b), limiter.take(b, burst, rate, now)) } });
     const d = await engine.evaluate({ action: { type: 't', path: PATH } });
     expect(d.violations.map((v) => v.code)).toEqual(['over_budget']);
+    expect(d.violations[0].message).toContain('reached in rule `keys`');
     expect(taken).toEqual([]);
   });
 });

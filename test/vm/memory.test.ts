@@ -58,3 +58,23 @@ describe('memory growth', () => {
     expect(() => ev.evaluate({ action: { type: 't' }, context: { big: huge, n: 0 } }, ENV)).toThrow(VmError);
   });
 });
+
+describe('a trap in a rule, through the engine', () => {
+  it('denies the whole check as mge.engine, naming the rule it trapped in (even a warn rule)', async () => {
+    const { createEngine } = await import('../../src/engine/engine.js');
+    // The 8 000-character string doubled 14 times, `((s + s) + (s + s))…`: 125 MiB, past the
+    // 64 MiB scratch.
+    let nested = 'context.s';
+    for (let i = 0; i < 14; i++) nested = `(${nested} + ${nested})`;
+    const text = `rule_id: hog\neffect: warn\nrequired:\n  - { message: m, check: 'len(${nested}) > 0' }\n`;
+    const engine = await createEngine({ rules: [{ path: 'hog.yaml', text }, { path: 'ok.yaml', text: 'rule_id: ok\nprohibited:\n  - { message: no, when: \'action.type == "x"\' }\n' }] });
+    const d = await engine.evaluate({ action: { type: 't' }, context: { s: 'a'.repeat(8000) } });
+    expect(d.approved).toBe(false);
+    expect(d.rule_ids).toEqual([]);
+    expect(d.violations).toHaveLength(1);
+    expect(d.violations[0]).toMatchObject({ rule_id: 'mge.engine', code: 'internal_error' });
+    expect(d.violations[0].message).toMatch(/^internal error, denied \(fail closed\): VM trapped: .* \(in rule `hog`\)$/);
+    // The next check starts clean, and names no rule when none trapped.
+    expect((await engine.evaluate({ action: { type: 't' }, context: { s: 'a' } })).approved).toBe(true);
+  });
+});

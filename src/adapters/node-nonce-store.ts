@@ -46,17 +46,27 @@ export class NodeNonceStore implements NonceStore {
     private fh: FileHandle,
     /** Bytes of the file known written and synced: a failed append is cut back to this. */
     private size: number,
+    /** The clock expired nonces are evicted by. */
     private readonly now: () => number,
     private readonly compactAt: number,
   ) {
     this.compactAfter = compactAt;
   }
 
-  /** Opens (or creates) `<dataDir>/nonces.jsonl`, keeping its unexpired nonces. */
-  /** `compactAfter`: lines before a rewrite is considered (default 10 000; smaller in tests). */
-  static async open(dataDir: string, opts: { maxEntries?: number; now?: () => number; compactAfter?: number } = {}): Promise<NodeNonceStore> {
+  /**
+   * Opens (or creates) `<dataDir>/nonces.jsonl`, keeping its unexpired nonces.
+   * `compactAfter`: lines before a rewrite is considered (default 10 000; smaller in tests).
+   * `skewMs`: the clock skew this server allows. Every nonce is kept that much longer than its
+   * line says: the run that wrote it may have allowed less (MGE_CLOCK_SKEW_SECONDS raised
+   * across a restart), and a nonce forgotten while its receipt still verifies is a replay.
+   * Lines keep what they say (a rewrite writes no longer expiry, so restarts do not add up).
+   */
+  static async open(dataDir: string, opts: { maxEntries?: number; now?: () => number; compactAfter?: number; skewMs?: number } = {}): Promise<NodeNonceStore> {
     const now = opts.now ?? Date.now;
-    const memory = new MemoryNonceStore(opts.maxEntries, now);
+    const skew = opts.skewMs ?? 0;
+    // A nonce is evicted only once its expiry is `skew` in the past (see above).
+    const evictionClock = () => now() - skew;
+    const memory = new MemoryNonceStore(opts.maxEntries, evictionClock);
     const file = join(dataDir, NONCES_FILE);
     const bytes = (await readBytesIfPresent(file)) ?? Buffer.alloc(0);
     // Only whole lines count: a last line without its newline is a write a crash (or a failed
@@ -77,7 +87,7 @@ export class NodeNonceStore implements NonceStore {
         continue; // an empty or damaged line
       }
       const { e, n, t: tenant } = (entry ?? {}) as { e?: unknown; n?: unknown; t?: unknown };
-      if (typeof e === 'number' && typeof n === 'string' && typeof tenant === 'string' && e >= t) await memory.consumeOnce(tenant, n, e);
+      if (typeof e === 'number' && typeof n === 'string' && typeof tenant === 'string' && e + skew >= t) await memory.consumeOnce(tenant, n, e);
     }
     // Rewrites a crash left half done are dropped: the file itself was never replaced by them.
     for (const name of await readdir(dataDir)) {
@@ -90,7 +100,7 @@ export class NodeNonceStore implements NonceStore {
       await fh.close();
       throw err;
     }
-    const store = new NodeNonceStore(file, memory, fh, whole, now, opts.compactAfter ?? COMPACT_AFTER);
+    const store = new NodeNonceStore(file, memory, fh, whole, evictionClock, opts.compactAfter ?? COMPACT_AFTER);
     store.lines = lines;
     await store.compact().catch(() => undefined); // a full disk keeps the longer file
     return store;

@@ -15,6 +15,7 @@ import type { Logger } from '../http/logger.js';
 import { ServerMetrics } from '../http/metrics.js';
 import { hs256VerificationKeys, importHs256Secret, WeakSecretError } from '../receipt/keys.js';
 import { createSigner, type Signer } from '../receipt/sign.js';
+import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
 import { NodeNonceStore } from './node-nonce-store.js';
 import { lockDataDir, type DataDirLock } from './node-data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
@@ -51,6 +52,10 @@ export interface SidecarConfig {
   apiKeys?: string;
   /** Receipt signatures: HS256 (default, one trust domain) or Ed25519 (key kept in the data dir, JWKS at /api/v1/keys). */
   receiptAlg?: 'HS256' | 'Ed25519';
+  /** MGE_RECEIPT_TTL_SECONDS: how long a receipt is valid, in ms (default 60 000; SPEC §5). */
+  receiptTtlMs?: number;
+  /** MGE_CLOCK_SKEW_SECONDS: the clock skew /receipts/verify allows, in ms (default 5 000; SPEC §5). */
+  skewMs?: number;
   logger: Logger;
   /**
    * Opens the audit log; the file store in the data dir by default. `keysInDataDir`: the
@@ -169,6 +174,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   }
   const signer = await createSigner({
     backend: nodeCryptoBackend,
+    ...(cfg.receiptTtlMs !== undefined ? { ttlMs: cfg.receiptTtlMs } : {}),
     extraVerificationKeys: [...await hs256VerificationKeys(cfg.previousSecrets), ...(cfg.previousJwks !== undefined ? await jwksFileKeys(cfg.previousJwks, 'MGE_PREVIOUS_JWKS') : [])],
     ...(hs !== undefined ? { hs256Secret: hs.secret } : {}),
     ...(ed25519 ? { alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(cfg.dataDir) } } : {}),
@@ -178,7 +184,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const engine = await createEngine({ rules: read.sources, sourceWarnings: read.warnings, crypto: nodeCryptoBackend });
   const ruleStore = nodeRuleStore(cfg.dataDir);
   await replayApiRules(engine, ruleStore, cfg.logger);
-  const nonceStore = await NodeNonceStore.open(cfg.dataDir); // used nonces outlive a restart
+  const nonceStore = await NodeNonceStore.open(cfg.dataDir, { skewMs: cfg.skewMs ?? DEFAULT_SKEW_MS }); // used nonces outlive a restart
   const audit = await cfg.openAudit(cfg.dataDir, signer, { keysInDataDir: hs?.source !== 'env' }).catch(async (err: unknown) => {
     await nonceStore.close();
     throw err;
@@ -192,7 +198,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const metrics = new ServerMetrics();
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
-    nonceStore, crypto: nodeCryptoBackend, version: cfg.version ?? mgePackageVersion(), preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
+    nonceStore, crypto: nodeCryptoBackend, version: cfg.version ?? mgePackageVersion(), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
     ready: () => readiness.ready(),
   });
 

@@ -1,7 +1,8 @@
 // `mge serve [--rules DIR] [--host H] [--port N] [--data DIR]` (SPEC §9). Flags win over the
 // environment (MGE_RULES_DIR, MGE_HOST, MGE_PORT, MGE_DATA_DIR, MGE_SECRET_KEY, MGE_API_KEYS;
 // beyond SPEC §9: MGE_RECEIPT_ALG = HS256 | Ed25519, MGE_AUDIT_FSYNC = always | never,
-// MGE_PREVIOUS_SECRET_KEYS = secrets before a rotation).
+// MGE_PREVIOUS_SECRET_KEYS = secrets before a rotation, MGE_RECEIPT_TTL_SECONDS and
+// MGE_CLOCK_SKEW_SECONDS = SPEC §5's receipt TTL and skew allowance).
 // Runs until SIGTERM or SIGINT, then shuts down gracefully and returns 0.
 
 import { resolve } from 'node:path';
@@ -13,6 +14,8 @@ import { RuleLoadError } from '../engine/engine.js';
 import { ApiKeySpecError } from '../http/api-keys.js';
 import { jsonLogger } from '../http/logger.js';
 import { KeyError } from '../receipt/keys.js';
+import { DEFAULT_TTL_MS, MAX_TTL_MS } from '../receipt/sign.js';
+import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
 import { envSetting, parseArgs, stringFlag, UsageError } from './args.js';
 
 function receiptAlg(text: string | undefined): 'HS256' | 'Ed25519' {
@@ -25,6 +28,19 @@ function fsyncPolicy(text: string | undefined): 'always' | 'never' {
   if (text === undefined || text === '' || text === 'always') return 'always';
   if (text === 'never') return 'never';
   throw new UsageError(`MGE_AUDIT_FSYNC \`${text}\` is not always or never`);
+}
+
+/**
+ * A number of seconds (whole, or to the millisecond: `0.5`) as milliseconds, from `min` to
+ * `max` ms; `fallback` when unset. Anything else is a usage error, never a default in its place.
+ */
+function seconds(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  const given = envSetting(text);
+  if (given === undefined) return fallback;
+  const m = /^(\d{1,7})(?:\.(\d{1,3}))?$/.exec(given.trim());
+  const ms = m === null ? NaN : Number(m[1]) * 1000 + Number((m[2] ?? '').padEnd(3, '0'));
+  if (!(ms >= min && ms <= max)) throw new UsageError(`${name} \`${given}\` is not a number of seconds from ${min / 1000} to ${max / 1000}`);
+  return ms;
 }
 
 function port(text: string): number {
@@ -92,7 +108,9 @@ export const SERVE_USAGE = `usage: mge serve [--rules DIR] [--host H] [--port N]
   MGE_PREVIOUS_SECRET_KEYS   secrets before a rotation, still accepted for verification
   MGE_PREVIOUS_JWKS          a JWKS file of Ed25519 public keys before a rotation, likewise
   MGE_RECEIPT_ALG            HS256 (default) | Ed25519 (key kept in the data dir)
-  MGE_AUDIT_FSYNC            always (default) | never`;
+  MGE_AUDIT_FSYNC            always (default) | never
+  MGE_RECEIPT_TTL_SECONDS    how long a receipt is valid (default 60; at most 3600)
+  MGE_CLOCK_SKEW_SECONDS     clock skew allowed when verifying receipts (default 5)`;
 
 /** Made once per process: tests call serveCommand more than once. */
 let stdout: ((text: string) => void) | undefined;
@@ -115,6 +133,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     dataDir = resolve(stringFlag(args, 'data') ?? envSetting(env.MGE_DATA_DIR) ?? './data');
     const fsync = fsyncPolicy(env.MGE_AUDIT_FSYNC);
     const alg = receiptAlg(env.MGE_RECEIPT_ALG);
+    const receiptTtlMs = seconds('MGE_RECEIPT_TTL_SECONDS', env.MGE_RECEIPT_TTL_SECONDS, DEFAULT_TTL_MS, 1, MAX_TTL_MS);
+    const skewMs = seconds('MGE_CLOCK_SKEW_SECONDS', env.MGE_CLOCK_SKEW_SECONDS, DEFAULT_SKEW_MS, 0, MAX_TTL_MS);
     sidecar = await startSidecar({
       // As given: what the reader says of a file (a README read as a rule, a link cycle) names
       // it from there, as check and lint do; the banner shows where that is.
@@ -122,7 +142,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       host: host(stringFlag(args, 'host') ?? envSetting(env.MGE_HOST) ?? '127.0.0.1'),
       port: port(stringFlag(args, 'port') ?? envSetting(env.MGE_PORT) ?? '8080'),
       secret: env.MGE_SECRET_KEY, previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, previousJwks: envSetting(env.MGE_PREVIOUS_JWKS), apiKeys: env.MGE_API_KEYS,
-      receiptAlg: alg,
+      receiptAlg: alg, receiptTtlMs, skewMs,
       logger, openAudit: (dir, signer, { keysInDataDir }) => openNodeAudit(dir, signer, { fsync, logger, dataDirKeys: keysInDataDir }),
     });
     // Listen for the stop signal before saying we listen: a supervisor may send SIGTERM as soon

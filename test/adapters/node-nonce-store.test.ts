@@ -52,6 +52,21 @@ describe('NodeNonceStore', () => {
     ]);
   });
 
+  it('keeps a nonce read back for the skew it is opened with longer (a restart that allows more skew is no replay window)', async () => {
+    let now = 1_000_000;
+    const first = await NodeNonceStore.open(dir, { now: () => now, skewMs: 0 });
+    expect(await first.consumeOnce('acme', 'n1', now + 1_000)).toBe('ok'); // kept until its receipt's expiry + 0 s of skew
+    await first.close();
+    now += 3_000; // past what the first run kept it for; within a 5 s skew of that expiry
+    const wider = await NodeNonceStore.open(dir, { now: () => now, skewMs: 5_000 });
+    expect(await wider.consumeOnce('acme', 'n1', now + 5_000)).toBe('replayed');
+    await wider.close();
+    now += 3_001; // past that skew too (1 s + 5 s after the first check): forgotten, the line written once
+    const later = await NodeNonceStore.open(dir, { now: () => now, skewMs: 5_000 });
+    expect(await later.consumeOnce('acme', 'n1', now + 1_000)).toBe('ok');
+    await later.close();
+  });
+
   it('takes a torn last line (a crash mid-write: that verify was never answered) as absent', async () => {
     await writeFile(join(dir, NONCES_FILE), `${JSON.stringify({ e: Date.now() + 60_000, n: 'kept', t: 'acme' })}\n{"e":17`);
     const store = await NodeNonceStore.open(dir);

@@ -256,6 +256,37 @@ describe('start-up refusals', () => {
   });
 });
 
+describe('receipt TTL and clock skew (SPEC §5: configurable)', () => {
+  it('MGE_RECEIPT_TTL_SECONDS sets how long a receipt is valid, MGE_CLOCK_SKEW_SECONDS what verify allows past it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-ttl-'));
+    writeRules(join(root, 'rules'));
+    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', env: { MGE_RECEIPT_TTL_SECONDS: '1.5', MGE_CLOCK_SKEW_SECONDS: '0' } });
+    try {
+      const url = await served.listening();
+      const res = await fetch(`${url}/api/v1/governance/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: { type: 'db.read' } }) });
+      const d = (await res.json()) as Decision & { receipt: { issued_at: string; expires_at: string } };
+      expect(Date.parse(d.receipt.expires_at) - Date.parse(d.receipt.issued_at)).toBe(1500);
+      // Past its expiry with no skew allowed (the default 5 s would still take it).
+      await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(d.receipt.expires_at) + 50 - Date.now())));
+      const verify = await fetch(`${url}/api/v1/receipts/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ decision: d }) });
+      expect(await verify.json()).toMatchObject({ valid: false, reason: 'expired' });
+    } finally {
+      served.child.kill('SIGTERM');
+      await served.exited;
+    }
+  });
+
+  it('refuses a TTL or skew that is not a number of seconds in range, naming it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-ttl-bad-'));
+    writeRules(join(root, 'rules'));
+    for (const [name, value] of [['MGE_RECEIPT_TTL_SECONDS', '0'], ['MGE_RECEIPT_TTL_SECONDS', '3601'], ['MGE_RECEIPT_TTL_SECONDS', '1m'], ['MGE_CLOCK_SKEW_SECONDS', '-1'], ['MGE_CLOCK_SKEW_SECONDS', '0.0001']]) {
+      const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', env: { [name]: value } });
+      expect(await served.exited, `${name}=${value}`).toBe(2);
+      expect(served.err()).toContain(`mge serve: ${name} \`${value}\` is not a number of seconds from`);
+    }
+  });
+});
+
 describe('what `mge serve` says it keeps in the data dir', () => {
   it('names the Ed25519 signing key, not a receipt secret, with MGE_RECEIPT_ALG=Ed25519', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-ed-line-'));

@@ -10,6 +10,7 @@ import { ruleChangeEntry, ruleDiff } from '../http/rule-changes.js';
 import type { ServerMetrics } from '../http/metrics.js';
 import { readRulesDirWarned } from './node-files.js';
 import { watchRules } from './node-watch.js';
+import { rulesInForce, writeRulesInForce } from './node-rules-in-force.js';
 
 export type ReloadResult = 'ok' | 'rejected' | 'error';
 
@@ -32,6 +33,8 @@ export interface ReloaderOptions {
   audit: AuditPort;
   /** The tenants a caller can be: the API keys' tenants, or `default` in open mode. */
   callerTenants: readonly string[];
+  /** Where the record of the file rules in force is kept for the next start (node-rules-in-force.ts); none: not kept. */
+  dataDir?: string;
   now?: () => number;
   debounceMs?: number;
 }
@@ -55,12 +58,22 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
     const logged = await audit.tenants().catch((err: unknown) => (logger.error('rule reload: audit logs not listed', { error: err }), []));
     const tenants = [...new Set([...opts.callerTenants, ...engine.tenants(), ...tenantsAfter, ...logged])].sort();
     changedTenants = [];
+    const notLogged = new Set<string>();
     for (const tenant of tenants) {
       const policy = after(tenant);
       const entries = ruleDiff(before(tenant).rules, policy.rules).map((c) => ruleChangeEntry(c.ruleId, c.op, policy.policyVersion, 'rules-dir', timestamp));
       if (entries.length === 0) continue;
       changedTenants.push(tenant);
-      await audit.append(tenant, entries).catch((err: unknown) => logger.error('rule reload not audited', { tenant, error: err }));
+      await audit.append(tenant, entries).catch((err: unknown) => {
+        notLogged.add(tenant);
+        logger.error('rule reload not audited', { tenant, error: err });
+      });
+    }
+    // The record the next start compares with; a tenant whose log refused the entries keeps
+    // its old rules there, so that start logs the change after all.
+    if (opts.dataDir !== undefined && changedTenants.length > 0) {
+      const record = rulesInForce(engine, (t) => (notLogged.has(t) ? before(t) : after(t)), tenants);
+      await writeRulesInForce(opts.dataDir, record).catch((err: unknown) => logger.error('the record of the rules in force was not kept; the next start may log this reload\'s changes again', { error: err }));
     }
   }
   /**

@@ -17,6 +17,7 @@ import { hs256VerificationKeys, importHs256Secret, WeakSecretError } from '../re
 import { createSigner, type Signer } from '../receipt/sign.js';
 import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
 import { NodeNonceStore } from './node-nonce-store.js';
+import { logChangesWhileStopped } from './node-rules-in-force.js';
 import { lockDataDir, type DataDirLock } from './node-data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
@@ -204,6 +205,12 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
 
   let server;
   try {
+    // Rule files changed while the server was stopped are logged before the first check.
+    const logged = await audit.tenants().catch(() => []);
+    await logChangesWhileStopped({
+      dataDir: cfg.dataDir, engine, audit, logger: cfg.logger, now: Date.now,
+      tenants: [...new Set([...callerTenants(keys), ...engine.tenants(), ...logged])].sort(),
+    });
     server = await startNodeServer(app.fetch, {
       host: cfg.host, port: cfg.port,
       answeredAlone: (status) => metrics.responses.inc({ status: String(status) }),
@@ -216,7 +223,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     throw err;
   }
   const reloader = cfg.watch === false ? undefined : startRulesReloader({
-    dir: cfg.rulesDir, engine, metrics, logger: cfg.logger, audit,
+    dir: cfg.rulesDir, engine, metrics, logger: cfg.logger, audit, dataDir: cfg.dataDir,
     callerTenants: callerTenants(keys),
   });
 

@@ -18,9 +18,17 @@ export function ruleChangeEntry(ruleId: string, op: RuleChangeOp, policyVersion:
  * @example ruleDiff(before.rules, after.rules) // [{ ruleId: 'no-friday', op: 'put' }]
  */
 export function ruleDiff(before: readonly Rule[], after: readonly Rule[]): Array<{ ruleId: string; op: RuleChangeOp }> {
-  const text = (rules: readonly Rule[]) => new Map(rules.map((r) => [r.rule_id, JSON.stringify(ruleJson(r))]));
-  const old = text(before);
-  const now = text(after);
+  const text = (rules: readonly Rule[]) => new Map(rules.map((r) => [r.rule_id, ruleText(r)]));
+  return contentDiff(text(before), text(after));
+}
+
+/** A rule's normalized content as text: equal texts, the same rule (source positions aside). */
+export function ruleText(rule: Rule): string {
+  return JSON.stringify(ruleJson(rule));
+}
+
+/** ruleDiff over rule id → content (or any fingerprint of it). */
+export function contentDiff(old: ReadonlyMap<string, string>, now: ReadonlyMap<string, string>): Array<{ ruleId: string; op: RuleChangeOp }> {
   const out: Array<{ ruleId: string; op: RuleChangeOp }> = [];
   for (const [id, t] of now) if (old.get(id) !== t) out.push({ ruleId: id, op: 'put' });
   for (const id of old.keys()) if (!now.has(id)) out.push({ ruleId: id, op: 'delete' });

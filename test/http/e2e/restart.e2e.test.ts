@@ -2,7 +2,7 @@
 // (old decisions still provable), the receipt secret is the same, and rules added over HTTP
 // are back.
 
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -197,3 +197,53 @@ async function until(condition: () => Promise<boolean>, ms = 10_000): Promise<vo
   }
 }
 
+
+describe('rule files changed while the server was stopped (SPEC §6: every rule change is logged)', () => {
+  it('are logged at the next start, by `rules-dir`, before its first check; a restart without changes logs none', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-restart-rules-'));
+    const dirs = { rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '' };
+    const rule = (id: string, message: string) => `rule_id: ${id}\nprohibited:\n  - { message: ${message}, when: 'action.type == "${id}"' }\n`;
+    mkdirSync(dirs.rulesDir);
+    writeFileSync(join(dirs.rulesDir, 'a.yaml'), rule('a', 'no a'));
+    writeFileSync(join(dirs.rulesDir, 'b.yaml'), rule('b', 'no b'));
+    const entries = () => readFileSync(join(dirs.dataDir, 'audit', 'default', 'log.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const check = async (e: E2E) => (await (await e.fetch('/api/v1/governance/check', { body: '{"action":"x"}' })).json()) as Decision;
+
+    const first = await startE2E(dirs); // a first start: nothing to compare with, nothing logged
+    await check(first);
+    await first.stop();
+    const second = await startE2E(dirs); // nothing changed
+    await check(second);
+    await second.stop();
+    expect(entries().map((e) => e.kind ?? 'decision')).toEqual(['decision', 'decision']);
+
+    writeFileSync(join(dirs.rulesDir, 'a.yaml'), rule('a', 'never a')); // changed
+    rmSync(join(dirs.rulesDir, 'b.yaml')); // removed
+    writeFileSync(join(dirs.rulesDir, 'c.yaml'), rule('c', 'no c')); // added
+    writeFileSync(join(dirs.rulesDir, 'd.yaml'), rule('d', 'no d').replace('rule_id: d', '# moved\nrule_id: d')); // new too
+    const third = await startE2E(dirs);
+    const d = await check(third);
+    await third.stop();
+    const changes = entries().slice(2, -1);
+    expect(changes.map(({ rule_id, op, by, policy_version }) => ({ rule_id, op, by, policy_version }))).toEqual([
+      { rule_id: 'a', op: 'put', by: 'rules-dir', policy_version: d.policy_version },
+      { rule_id: 'b', op: 'delete', by: 'rules-dir', policy_version: d.policy_version },
+      { rule_id: 'c', op: 'put', by: 'rules-dir', policy_version: d.policy_version },
+      { rule_id: 'd', op: 'put', by: 'rules-dir', policy_version: d.policy_version },
+    ]);
+    expect(entries().at(-1)!.decision_id).toBe(d.decision_id); // logged before the first check
+
+    const fourth = await startE2E(dirs); // and not again
+    await fourth.stop();
+    expect(entries()).toHaveLength(7);
+
+    // A change reloaded while the server runs is logged then, and not again at the next start.
+    const fifth = await startE2E(dirs);
+    writeFileSync(join(dirs.rulesDir, 'a.yaml'), rule('a', 'not a'));
+    while (entries().length === 7) await new Promise((r) => setTimeout(r, 50));
+    await fifth.stop();
+    const sixth = await startE2E(dirs);
+    await sixth.stop();
+    expect(entries().slice(7).map(({ rule_id, op, by }) => ({ rule_id, op, by }))).toEqual([{ rule_id: 'a', op: 'put', by: 'rules-dir' }]);
+  });
+});

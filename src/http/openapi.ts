@@ -13,9 +13,14 @@ const problem = (description: string) => ({ description, content: { 'application
 type Code = number | [number, string];
 
 /** The statuses a route can fail with (SPEC §8), as problem+json responses. */
+/** Why any route may answer 400 (the Node server, before the app). */
+const UNREADABLE = 'the request cannot be read: its Host (none, two, or one that names no host), its URL or its framing';
+/** A 400 of the route's own, with the reason any route has. */
+const badRequest = (why: string): Code => [400, `${why}; or ${UNREADABLE}`];
+
 function errors(...codes: Code[]): Obj {
   const text: Record<number, string> = {
-    400: 'malformed JSON or shape', 401: 'no or unknown API key', 403: 'role or tenant not allowed; in the open local mode, a Host that names no loopback address', 404: 'not found',
+    400: `malformed JSON, or a body of the wrong shape or past the limits (SPEC §2); or ${UNREADABLE}`, 401: 'no or unknown API key', 403: 'role or tenant not allowed; in the open local mode, a Host that names no loopback address', 404: 'not found',
     408: 'the request or its body did not arrive in time; the connection is closed', 409: 'global (file) rule: read-only over HTTP',
     413: 'body larger than the limit', 415: 'unsupported Content-Type or Content-Encoding',
     422: 'invalid rule; `diagnostics` lists why', 429: 'server overloaded', 503: 'store unavailable or shutting down',
@@ -24,7 +29,7 @@ function errors(...codes: Code[]): Obj {
   // no host; bad framing) with 400, one whose headers do not arrive in time with 408, an
   // unknown `Expect` with 417, headers over Node's limit with 431; a wrong method is 405.
   const out: Obj = {
-    400: problem("the request cannot be read: its Host (none, two, or one that names no host), its URL or its framing"),
+    400: problem(UNREADABLE),
     405: { $ref: '#/components/responses/MethodNotAllowed' },
     408: problem('the request did not arrive in time; the connection is closed'),
     417: problem('an `Expect` other than `100-continue`'),
@@ -47,6 +52,10 @@ function errors(...codes: Code[]): Obj {
 
 const AUTHED = [401, 403, 429, 503];
 const BODY = [400, 408, 413, 415];
+/** The check routes also read `explain`. */
+const CHECK_BODY = [badRequest('malformed JSON, a body of the wrong shape or past the limits (SPEC §2), or an `explain` other than `true` or `false`, or given twice'), 408, 413, 415];
+/** The audit routes' query parameters. */
+const AUDIT_QUERY = badRequest('a query parameter missing, given twice, or not an integer in range (a tree size past the log, `first` above `second`)');
 /** The Content-Type of /metrics, as the route sends it. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -87,7 +96,7 @@ function oneRule(parameters: Obj[], whose = ''): Obj {
     get: op(`One effective rule${whose}`, 'checker', ok(ref('RuleView')), { parameters }, [404]),
     put: op(`Create (201) or replace (200) a tenant rule${whose}`, 'admin', {
       ...ok(ref('RulePutResult'), 'replaced'), 201: { description: 'created', content: json(ref('RulePutResult')) },
-    }, { parameters, ...ruleText }, [[400, 'malformed JSON (a JSON rule that does not parse, with `diagnostics`), or a body that is not readable text'], 408, 409, 413, 415, 422]),
+    }, { parameters, ...ruleText }, [badRequest('malformed JSON (a JSON rule that does not parse, with `diagnostics`), or a body that is not readable text'), 408, 409, 413, 415, 422]),
     delete: op(`Delete a tenant rule${whose}`, 'admin', { 204: { description: 'deleted' } }, { parameters }, [404, 409]),
   };
 }
@@ -104,32 +113,32 @@ export function openApiDocument(version: string): Obj {
     },
     security: [{ bearer: [] }, { apiKey: [] }],
     paths: {
-      '/api/v1/governance/check': { post: op('Check one action', 'checker', ok(ref('Decision'), 'the decision, approved or not'), { parameters: [explain], ...body(ref('CheckRequest')) }, BODY) },
-      '/api/v1/governance/check/batch': { post: op('Check several actions', 'checker', ok(ref('BatchResponse')), { parameters: [explain], ...body(ref('BatchRequest')) }, BODY) },
+      '/api/v1/governance/check': { post: op('Check one action', 'checker', ok(ref('Decision'), 'the decision, approved or not'), { parameters: [explain], ...body(ref('CheckRequest')) }, CHECK_BODY) },
+      '/api/v1/governance/check/batch': { post: op('Check several actions', 'checker', ok(ref('BatchResponse')), { parameters: [explain], ...body(ref('BatchRequest')) }, CHECK_BODY) },
       '/api/v1/receipts/verify': { post: op('Verify a receipt and consume its nonce', 'checker', ok(ref('VerifyResponse')), body(ref('VerifyRequest')), BODY) },
       '/api/v1/rules': { get: op("The tenant's effective rules", 'checker', ok(ref('RuleList'))) },
       '/api/v1/rules/validate': {
         post: op('Validate rule text without loading it; rule text that does not parse (JSON too) is answered 200, `valid: false`, with its diagnostics', 'admin', ok(ref('ValidateResult')), ruleText,
-          [[400, 'the body is not readable text (not UTF-8, a bad Content-Length)'], 408, 413, 415]),
+          [badRequest('the body is not readable text (not UTF-8, a bad Content-Length)'), 408, 413, 415]),
         ...oneRule([], ' (here: the rule whose id is `validate`)'),
       },
       '/api/v1/rules/{rule_id}': oneRule([ruleId]),
       '/api/v1/audit': {
         get: op("A page of the tenant's audit log", 'auditor', ok(ref('AuditPage')), {
           parameters: [param('from', 'query', queryInteger(0)), param('limit', 'query', { ...queryInteger(1), default: 100, description: 'entries per page; a larger value is cut to 1000' })],
-        }, [400]),
+        }, [AUDIT_QUERY]),
       },
       '/api/v1/audit/export': { get: op('The whole log as JSON Lines, streamed', 'auditor', text('application/jsonl')) },
       '/api/v1/audit/checkpoint': { get: op('A signed checkpoint of the current tree', 'auditor', ok(ref('Checkpoint'))) },
       '/api/v1/audit/proof/{decision_id}': {
         get: op('Inclusion proof for a decision', 'auditor', ok(ref('InclusionProof')), {
           parameters: [param('decision_id', 'path', { type: 'string' }), param('tree_size', 'query', queryInteger(1))],
-        }, [400, 404]),
+        }, [AUDIT_QUERY, 404]),
       },
       '/api/v1/audit/consistency': {
         get: op('Consistency proof between two tree sizes', 'auditor', ok(ref('ConsistencyProof')), {
           parameters: [param('first', 'query', queryInteger(1), true), param('second', 'query', queryInteger(1), true)],
-        }, [400]),
+        }, [AUDIT_QUERY]),
       },
       '/api/v1/keys': { get: op('Public keys (JWKS) for offline receipt verification', null, ok(ref('Jwks'))) },
       '/healthz': { get: op('Liveness', null, ok({ type: 'object' })) },

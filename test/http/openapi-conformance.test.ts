@@ -149,4 +149,20 @@ describe('/openapi.json describes what the app answers', () => {
     expect(res.status).toBe(503);
     expect(Object.keys(operation('GET', '/readyz').responses['503'].headers ?? {})).toContain('Retry-After');
   });
+
+  it('says why each route answers 400: its query parameters, its body, `explain` (a review: the audit routes, which take no body, said "malformed JSON")', () => {
+    const why = (method: string, path: string) => (operation(method, path).responses['400'] as { description: string }).description;
+    for (const path of ['/api/v1/audit', '/api/v1/audit/proof/{decision_id}', '/api/v1/audit/consistency']) {
+      expect(why('GET', path), path).toContain('query parameter');
+      expect(why('GET', path), path).not.toContain('JSON');
+    }
+    for (const path of ['/api/v1/governance/check', '/api/v1/governance/check/batch']) expect(why('POST', path), path).toContain('`explain`');
+    // Every 400 keeps the reason any route has (the Node server's, before the app).
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const r = op.responses['400'] as { description: string } | undefined;
+        if (r !== undefined) expect(r.description, `${method} ${path}`).toContain('its URL or its framing');
+      }
+    }
+  });
 });

@@ -16,6 +16,7 @@ import { ServerMetrics } from '../http/metrics.js';
 import { hs256VerificationKeys, importHs256Secret, WeakSecretError } from '../receipt/keys.js';
 import { createSigner, type Signer } from '../receipt/sign.js';
 import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
+import { jsonLimits, type JsonLimits } from '../json/strict-parse.js';
 import { NodeNonceStore } from './node-nonce-store.js';
 import { logChangesWhileStopped } from './node-rules-in-force.js';
 import { lockDataDir, type DataDirLock } from './node-data-dir-lock.js';
@@ -57,6 +58,8 @@ export interface SidecarConfig {
   receiptTtlMs?: number;
   /** MGE_CLOCK_SKEW_SECONDS: the clock skew /receipts/verify allows, in ms (default 5 000; SPEC §5). */
   skewMs?: number;
+  /** SPEC §2's request limits (MGE_MAX_BODY_BYTES…): the HTTP body and the engine alike. */
+  limits?: Partial<JsonLimits>;
   logger: Logger;
   /**
    * Opens the audit log; the file store in the data dir by default. `keysInDataDir`: the
@@ -182,7 +185,11 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   });
   const source: SecretSource = hs?.source ?? 'data-dir';
   const read = await readRulesDirWarned(cfg.rulesDir);
-  const engine = await createEngine({ rules: read.sources, sourceWarnings: read.warnings, crypto: nodeCryptoBackend });
+  const limits = jsonLimits(cfg.limits); // one set, so the HTTP parser and the engine never disagree
+  const engine = await createEngine({
+    rules: read.sources, sourceWarnings: read.warnings, crypto: nodeCryptoBackend,
+    limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems },
+  });
   const ruleStore = nodeRuleStore(cfg.dataDir);
   await replayApiRules(engine, ruleStore, cfg.logger);
   const nonceStore = await NodeNonceStore.open(cfg.dataDir, { skewMs: cfg.skewMs ?? DEFAULT_SKEW_MS }); // used nonces outlive a restart
@@ -199,7 +206,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const metrics = new ServerMetrics();
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
-    nonceStore, crypto: nodeCryptoBackend, version: cfg.version ?? mgePackageVersion(), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
+    nonceStore, crypto: nodeCryptoBackend, version: cfg.version ?? mgePackageVersion(), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), limits, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
     ready: () => readiness.ready(),
   });
 
@@ -212,7 +219,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       tenants: [...new Set([...callerTenants(keys), ...engine.tenants(), ...logged])].sort(),
     });
     server = await startNodeServer(app.fetch, {
-      host: cfg.host, port: cfg.port,
+      host: cfg.host, port: cfg.port, maxBodyBytes: limits.maxBytes,
       answeredAlone: (status) => metrics.responses.inc({ status: String(status) }),
       cutUnanswered: (connections) => cfg.logger.warn('shutdown cut connections at its hard close with a request in progress or an answer unsent (an export, say, or a check whose decision may then be in the log without its client having it)', { connections }),
     });

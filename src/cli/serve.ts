@@ -2,7 +2,8 @@
 // environment (MGE_RULES_DIR, MGE_HOST, MGE_PORT, MGE_DATA_DIR, MGE_SECRET_KEY, MGE_API_KEYS;
 // beyond SPEC §9: MGE_RECEIPT_ALG = HS256 | Ed25519, MGE_AUDIT_FSYNC = always | never,
 // MGE_PREVIOUS_SECRET_KEYS = secrets before a rotation, MGE_RECEIPT_TTL_SECONDS and
-// MGE_CLOCK_SKEW_SECONDS = SPEC §5's receipt TTL and skew allowance).
+// MGE_CLOCK_SKEW_SECONDS = SPEC §5's receipt TTL and skew allowance, MGE_MAX_BODY_BYTES,
+// MGE_MAX_DEPTH, MGE_MAX_STRING_BYTES, MGE_MAX_ARRAY_ITEMS = SPEC §2's request limits).
 // Runs until SIGTERM or SIGINT, then shuts down gracefully and returns 0.
 
 import { resolve } from 'node:path';
@@ -16,6 +17,8 @@ import { jsonLogger } from '../http/logger.js';
 import { KeyError } from '../receipt/keys.js';
 import { DEFAULT_TTL_MS, MAX_TTL_MS } from '../receipt/sign.js';
 import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
+import { MAX_VALUE_DEPTH } from '../compile/encode.js';
+import type { JsonLimits } from '../json/strict-parse.js';
 import { envSetting, parseArgs, stringFlag, UsageError } from './args.js';
 
 function receiptAlg(text: string | undefined): 'HS256' | 'Ed25519' {
@@ -42,6 +45,29 @@ function seconds(name: string, text: string | undefined, fallback: number, min: 
   if (!(ms >= min && ms <= max)) throw new UsageError(`${name} \`${given}\` is not a number of seconds from ${min / 1000} to ${max / 1000}`);
   return ms;
 }
+
+/** A whole number from `min` to `max`; undefined when unset (the default holds). */
+function count(name: string, text: string | undefined, min: number, max: number): number | undefined {
+  const given = envSetting(text);
+  if (given === undefined) return undefined;
+  const n = /^\d{1,9}$/.test(given.trim()) ? Number(given.trim()) : NaN;
+  if (!(n >= min && n <= max)) throw new UsageError(`${name} \`${given}\` is not a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** SPEC §2's request limits, from the environment (each unset one keeps its default). */
+function requestLimitsFrom(env: NodeJS.ProcessEnv): Partial<JsonLimits> {
+  const limits = {
+    maxBytes: count('MGE_MAX_BODY_BYTES', env.MGE_MAX_BODY_BYTES, 1024, MAX_BODY_BYTES),
+    maxDepth: count('MGE_MAX_DEPTH', env.MGE_MAX_DEPTH, 1, MAX_VALUE_DEPTH),
+    maxStringBytes: count('MGE_MAX_STRING_BYTES', env.MGE_MAX_STRING_BYTES, 1, MAX_BODY_BYTES),
+    maxArrayItems: count('MGE_MAX_ARRAY_ITEMS', env.MGE_MAX_ARRAY_ITEMS, 1, MAX_BODY_BYTES),
+  };
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
+}
+
+/** The largest body MGE_MAX_BODY_BYTES may allow: 16 MiB (a check is a few hundred bytes). */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 function port(text: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`port \`${text}\` is not a number from 0 to 65535`);
@@ -110,7 +136,9 @@ export const SERVE_USAGE = `usage: mge serve [--rules DIR] [--host H] [--port N]
   MGE_RECEIPT_ALG            HS256 (default) | Ed25519 (key kept in the data dir)
   MGE_AUDIT_FSYNC            always (default) | never
   MGE_RECEIPT_TTL_SECONDS    how long a receipt is valid (default 60; at most 3600)
-  MGE_CLOCK_SKEW_SECONDS     clock skew allowed when verifying receipts (default 5)`;
+  MGE_CLOCK_SKEW_SECONDS     clock skew allowed when verifying receipts (default 5)
+  MGE_MAX_BODY_BYTES, MGE_MAX_DEPTH, MGE_MAX_STRING_BYTES, MGE_MAX_ARRAY_ITEMS
+                             request limits (defaults 65536, 32, 8192, 1024)`;
 
 /** Made once per process: tests call serveCommand more than once. */
 let stdout: ((text: string) => void) | undefined;
@@ -135,6 +163,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const alg = receiptAlg(env.MGE_RECEIPT_ALG);
     const receiptTtlMs = seconds('MGE_RECEIPT_TTL_SECONDS', env.MGE_RECEIPT_TTL_SECONDS, DEFAULT_TTL_MS, 1, MAX_TTL_MS);
     const skewMs = seconds('MGE_CLOCK_SKEW_SECONDS', env.MGE_CLOCK_SKEW_SECONDS, DEFAULT_SKEW_MS, 0, MAX_TTL_MS);
+    const limits = requestLimitsFrom(env);
     sidecar = await startSidecar({
       // As given: what the reader says of a file (a README read as a rule, a link cycle) names
       // it from there, as check and lint do; the banner shows where that is.
@@ -142,7 +171,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       host: host(stringFlag(args, 'host') ?? envSetting(env.MGE_HOST) ?? '127.0.0.1'),
       port: port(stringFlag(args, 'port') ?? envSetting(env.MGE_PORT) ?? '8080'),
       secret: env.MGE_SECRET_KEY, previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, previousJwks: envSetting(env.MGE_PREVIOUS_JWKS), apiKeys: env.MGE_API_KEYS,
-      receiptAlg: alg, receiptTtlMs, skewMs,
+      receiptAlg: alg, receiptTtlMs, skewMs, limits,
       logger, openAudit: (dir, signer, { keysInDataDir }) => openNodeAudit(dir, signer, { fsync, logger, dataDirKeys: keysInDataDir }),
     });
     // Listen for the stop signal before saying we listen: a supervisor may send SIGTERM as soon

@@ -256,6 +256,17 @@ describe('start-up refusals', () => {
   });
 });
 
+/** `mge serve` with each `[variable, value]` set exits 2, saying `<variable> \`<value>\` <why>`. */
+async function refusedAtStart(cases: Array<[string, string]>, why: string): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'mge-refused-'));
+  writeRules(join(root, 'rules'));
+  for (const [name, value] of cases) {
+    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', env: { [name]: value } });
+    expect(await served.exited, `${name}=${value}`).toBe(2);
+    expect(served.err()).toContain(`mge serve: ${name} \`${value}\` ${why}`);
+  }
+}
+
 describe('receipt TTL and clock skew (SPEC §5: configurable)', () => {
   it('MGE_RECEIPT_TTL_SECONDS sets how long a receipt is valid, MGE_CLOCK_SKEW_SECONDS what verify allows past it', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-ttl-'));
@@ -277,13 +288,38 @@ describe('receipt TTL and clock skew (SPEC §5: configurable)', () => {
   });
 
   it('refuses a TTL or skew that is not a number of seconds in range, naming it', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mge-ttl-bad-'));
+    await refusedAtStart([['MGE_RECEIPT_TTL_SECONDS', '0'], ['MGE_RECEIPT_TTL_SECONDS', '3601'], ['MGE_RECEIPT_TTL_SECONDS', '1m'], ['MGE_CLOCK_SKEW_SECONDS', '-1'], ['MGE_CLOCK_SKEW_SECONDS', '0.0001']], 'is not a number of seconds from');
+  });
+});
+
+describe('request limits (SPEC §2: configurable)', () => {
+  it('MGE_MAX_BODY_BYTES, MGE_MAX_DEPTH, MGE_MAX_STRING_BYTES and MGE_MAX_ARRAY_ITEMS hold the HTTP body and the request alike', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-limits-'));
     writeRules(join(root, 'rules'));
-    for (const [name, value] of [['MGE_RECEIPT_TTL_SECONDS', '0'], ['MGE_RECEIPT_TTL_SECONDS', '3601'], ['MGE_RECEIPT_TTL_SECONDS', '1m'], ['MGE_CLOCK_SKEW_SECONDS', '-1'], ['MGE_CLOCK_SKEW_SECONDS', '0.0001']]) {
-      const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', env: { [name]: value } });
-      expect(await served.exited, `${name}=${value}`).toBe(2);
-      expect(served.err()).toContain(`mge serve: ${name} \`${value}\` is not a number of seconds from`);
+    const env = { MGE_MAX_BODY_BYTES: '131072', MGE_MAX_DEPTH: '4', MGE_MAX_STRING_BYTES: '16', MGE_MAX_ARRAY_ITEMS: '300' };
+    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', env });
+    try {
+      const url = await served.listening();
+      const check = async (body: unknown) => {
+        const res = await fetch(`${url}/api/v1/governance/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        return { status: res.status, text: await res.text() };
+      };
+      // 300 items of 15 bytes: ~100 KB, past the default 64 KiB body, within this one.
+      const wide = { action: { type: 'db.read' }, context: { items: Array.from({ length: 300 }, () => ({ k: 'x'.repeat(15), pad: 'y'.repeat(15), more: 'z'.repeat(15), n: 'w'.repeat(15), m: 'v'.repeat(15), o: 'u'.repeat(15), p: 't'.repeat(15), q: 's'.repeat(15), r: 'q'.repeat(15), s: 'p'.repeat(15) })) } };
+      expect(JSON.stringify(wide).length).toBeGreaterThan(64 * 1024);
+      expect((await check(wide)).status).toBe(200);
+      expect(await check({ action: { type: 'db.read' }, context: { s: 'x'.repeat(17) } })).toMatchObject({ status: 400, text: expect.stringContaining('16') });
+      expect((await check({ action: { type: 'db.read' }, context: { a: { b: { c: {} } } } })).status).toBe(400); // depth 5: the top level is 1
+      expect((await check({ action: { type: 'db.read' }, context: { a: Array(301).fill(1) } })).status).toBe(400);
+      expect((await check({ action: { type: 'db.read' }, context: { s: Array.from({ length: 9000 }, () => 'abcdefghijklmno') } })).status).toBe(413);
+    } finally {
+      served.child.kill('SIGTERM');
+      await served.exited;
     }
+  });
+
+  it('refuses a limit that is not a whole number in range, naming it', async () => {
+    await refusedAtStart([['MGE_MAX_BODY_BYTES', '100'], ['MGE_MAX_BODY_BYTES', '64k'], ['MGE_MAX_DEPTH', '129'], ['MGE_MAX_STRING_BYTES', '0'], ['MGE_MAX_ARRAY_ITEMS', '1.5']], 'is not a whole number from');
   });
 });
 

@@ -59,10 +59,11 @@ const RULE_FORMATS: readonly unknown[] = ['json', 'yaml', 'mdc'] satisfies RuleF
 export type PoliciesAt = (tenant: string) => TenantPolicy;
 
 /** Runs between compiling a rule change and serving it (the audit entry is written here). */
-export type BeforeSwap = (policyVersion: string, ruleIds: string[]) => Promise<void>;
+/** Runs before a change serves: `ruleIds` put (or, for deleteRule, deleted), `removed` the API rules a replacement drops. */
+export type BeforeSwap = (policyVersion: string, ruleIds: string[], removed: string[]) => Promise<void>;
 
 export type PutRuleResult =
-  | { ok: true; ruleIds: string[]; policyVersion: string }
+  | { ok: true; ruleIds: string[]; policyVersion: string; removed: string[] }
   | { ok: false; diagnostics: Diagnostic[] }
   | { ok: false; conflict: string };
 
@@ -247,18 +248,38 @@ export class Engine {
    * audit log cannot record the change), nothing is swapped and the error is the caller's.
    */
   putRule(tenant: string, source: { text: string; format: RuleFormat; path?: string }, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
+    return this.changeApiRules(tenant, source, false, beforeSwap);
+  }
+
+  /**
+   * Replaces all of a tenant's API rules with the rules of one text, or with none when
+   * `source` is undefined (SPEC §8 PUT and DELETE of /rules): one compile, one swap, so no check
+   * runs on half the new set. `removed` (in the result and for `beforeSwap`) names the API
+   * rules the new set drops. File rules are untouched, and one named in the text is a conflict.
+   */
+  replaceApiRules(tenant: string, source: { text: string; format: RuleFormat; path?: string } | undefined, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
+    return this.changeApiRules(tenant, source, true, beforeSwap);
+  }
+
+  private changeApiRules(tenant: string, source: { text: string; format: RuleFormat; path?: string } | undefined, replace: boolean, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
     return this.serialize(async () => {
       checkTenant(tenant); // the name becomes a directory name in rule stores
-      const { text, format, path: named } = source ?? {}; // read once: what is checked is what is parsed
-      // Anything else reached the reader table as "reader is not a function", reported as a bug in MGE (a review).
-      if (typeof text !== 'string') throw new TypeError(`a rule's text must be a string; got ${text === null ? 'null' : typeof text}`);
-      if (!RULE_FORMATS.includes(format)) throw new TypeError(`a rule's format is ${RULE_FORMATS.map((f) => `\`${f}\``).join(', ')}; got \`${String(format)}\``);
-      // The name its diagnostics and `source.file` give it (the HTTP route names the rule's id).
-      const path = typeof named === 'string' ? named : `api/tenants/${tenant}/rules.${format}`;
-      const parsed = parseRuleText(text, format, path);
-      if (hasErrors(parsed.diagnostics)) return { ok: false, diagnostics: parsed.diagnostics } as const;
-      const next = new Map(this.apiRules.get(tenant));
-      for (const rule of parsed.rules) {
+      let rules: Rule[] = [];
+      let path = `api/tenants/${tenant}/rules.json`;
+      if (source !== undefined || !replace) {
+        const { text, format, path: named } = source ?? {}; // read once: what is checked is what is parsed
+        // Anything else reached the reader table as "reader is not a function", reported as a bug in MGE (a review).
+        if (typeof text !== 'string') throw new TypeError(`a rule's text must be a string; got ${text === null ? 'null' : typeof text}`);
+        if (format === undefined || !RULE_FORMATS.includes(format)) throw new TypeError(`a rule's format is ${RULE_FORMATS.map((f) => `\`${f}\``).join(', ')}; got \`${String(format)}\``);
+        // The name its diagnostics and `source.file` give it (the HTTP route names the rule's id).
+        path = typeof named === 'string' ? named : `api/tenants/${tenant}/rules.${format}`;
+        const parsed = parseRuleText(text, format, path);
+        if (hasErrors(parsed.diagnostics)) return { ok: false, diagnostics: parsed.diagnostics } as const;
+        rules = parsed.rules;
+      }
+      const current = this.apiRules.get(tenant) ?? new Map<string, Rule>();
+      const next = replace ? new Map<string, Rule>() : new Map(current);
+      for (const rule of rules) {
         const owner = this.fileRuleOwner(tenant, rule.rule_id);
         if (owner) return { ok: false, conflict: `rule \`${rule.rule_id}\` comes from \`${owner}\` and is read-only here` } as const;
         next.set(rule.rule_id, { ...rule, source: { ...rule.source, tenant } });
@@ -270,11 +291,12 @@ export class Engine {
         if (!(err instanceof CompileError)) throw err;
         return { ok: false, diagnostics: [compileDiagnostic(err, path)] } as const;
       }
-      const ruleIds = parsed.rules.map((r) => r.rule_id);
-      await beforeSwap?.(policy.policyVersion, ruleIds);
+      const ruleIds = rules.map((r) => r.rule_id);
+      const removed = [...current.keys()].filter((id) => !next.has(id)).sort();
+      await beforeSwap?.(policy.policyVersion, ruleIds, removed);
       this.apiRules.set(tenant, next);
       this.policies.set(tenant, policy);
-      return { ok: true, ruleIds, policyVersion: policy.policyVersion } as const;
+      return { ok: true, ruleIds, policyVersion: policy.policyVersion, removed } as const;
     });
   }
 
@@ -287,7 +309,7 @@ export class Engine {
       const next = new Map(current);
       next.delete(ruleId);
       const policy = await this.buildTenant(tenant, next);
-      await beforeSwap?.(policy.policyVersion, [ruleId]);
+      await beforeSwap?.(policy.policyVersion, [ruleId], []);
       this.apiRules.set(tenant, next);
       this.policies.set(tenant, policy);
       return 'deleted';

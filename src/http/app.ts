@@ -49,7 +49,7 @@ const ALLOWED: Array<[string, string]> = [
   ['/api/v1/receipts/verify', 'POST'],
   // Also the path of the rule whose id is `validate` (a valid id): GET, PUT and DELETE reach it.
   ['/api/v1/rules/validate', 'GET, PUT, DELETE, POST'],
-  ['/api/v1/rules', 'GET'],
+  ['/api/v1/rules', 'GET, PUT, DELETE'],
   ['/api/v1/rules/:rule_id', 'GET, PUT, DELETE'],
   ['/api/v1/audit', 'GET'],
   ['/api/v1/audit/export', 'GET'],

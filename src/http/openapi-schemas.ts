@@ -105,6 +105,14 @@ export const SCHEMAS = {
     type: 'object', required: ['rule_ids', 'policy_version'],
     properties: { rule_ids: { type: 'array', items: str }, policy_version: str },
   },
+  RuleSetPutResult: {
+    type: 'object', required: ['rule_ids', 'removed', 'policy_version'],
+    properties: {
+      rule_ids: { type: 'array', items: str, description: 'the API rules now in force: those the body holds' },
+      removed: { type: 'array', items: str, description: 'API rules the body left out, deleted' },
+      policy_version: str,
+    },
+  },
   ValidateResult: {
     type: 'object', required: ['valid', 'diagnostics'],
     properties: { valid: { type: 'boolean' }, rule_ids: { type: 'array', items: str }, diagnostics: { type: 'array', items: ref('Diagnostic') } },

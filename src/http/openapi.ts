@@ -85,6 +85,8 @@ const ruleText = {
     },
   },
 };
+/** A whole set: JSON as a list of rules, `{"rules": [...]}` or one rule; YAML or MDC as for one. */
+const ruleSetText = { requestBody: { ...ruleText.requestBody, content: { ...ruleText.requestBody.content, 'application/json': { schema: { type: ['array', 'object'] } } } } };
 const ruleId = param('rule_id', 'path', { type: 'string' });
 
 /**
@@ -116,7 +118,13 @@ export function openApiDocument(version: string): Obj {
       '/api/v1/governance/check': { post: op('Check one action', 'checker', ok(ref('Decision'), 'the decision, approved or not'), { parameters: [explain], ...body(ref('CheckRequest')) }, CHECK_BODY) },
       '/api/v1/governance/check/batch': { post: op('Check several actions', 'checker', ok(ref('BatchResponse')), { parameters: [explain], ...body(ref('BatchRequest')) }, CHECK_BODY) },
       '/api/v1/receipts/verify': { post: op('Verify a receipt and consume its nonce', 'checker', ok(ref('VerifyResponse')), body(ref('VerifyRequest')), BODY) },
-      '/api/v1/rules': { get: op("The tenant's effective rules", 'checker', ok(ref('RuleList'))) },
+      '/api/v1/rules': {
+        get: op("The tenant's effective rules", 'checker', ok(ref('RuleList'))),
+        put: op("Replace all of the tenant's API rules with the rules of the body (one or more; none empties the set), in one swap; file rules stay", 'admin',
+          ok(ref('RuleSetPutResult'), 'replaced'), ruleSetText,
+          [badRequest('malformed JSON (a JSON body that does not parse, with `diagnostics`), or a body that is not readable text'), 408, 409, 413, 415, 422]),
+        delete: op("Delete all of the tenant's API rules (file rules stay); 204 also when there were none", 'admin', { 204: { description: 'deleted' } }),
+      },
       '/api/v1/rules/validate': {
         post: op('Validate rule text without loading it; rule text that does not parse (JSON too) is answered 200, `valid: false`, with its diagnostics', 'admin', ok(ref('ValidateResult')), ruleText,
           [badRequest('the body is not readable text (not UTF-8, a bad Content-Length)'), 408, 413, 415]),

@@ -5,7 +5,7 @@ export { MGEClient, type MGEClientOptions } from './client.js';
 export { guard, type Describe, type GuardClient, type GuardedFn, type GuardOptions, type ReceiptCheck } from './guard.js';
 export {
   RulesApi, RULE_CONTENT_TYPES,
-  type RuleFormat, type RuleContentType, type ValidateResult, type RuleListing, type RuleView, type PutRuleResult,
+  type RuleFormat, type RuleContentType, type ValidateResult, type RuleListing, type RuleView, type PutRuleResult, type ReplaceRulesResult,
 } from './rules-api.js';
 export { AuditApi, type ExportOptions } from './audit-api.js';
 export {

@@ -5,7 +5,7 @@
 import type { RuleView } from '../http/rule-view.js';
 import type { Diagnostic } from '../ir/types.js';
 import { RuleBuildError } from './errors.js';
-import { PUT_RULE_RESULT, RULE_LISTING, RULE_VIEW, VALIDATE_RESULT } from './shapes.js';
+import { PUT_RULE_RESULT, REPLACE_RULES_RESULT, RULE_LISTING, RULE_VIEW, VALIDATE_RESULT } from './shapes.js';
 import type { Transport } from './transport.js';
 
 export type { RuleView };
@@ -21,6 +21,11 @@ export interface RuleListing {
 export interface PutRuleResult {
   rule_ids: string[];
   policy_version: string;
+}
+
+/** What a successful PUT of the whole set answers: `removed`, the API rules it left out. */
+export interface ReplaceRulesResult extends PutRuleResult {
+  removed: string[];
 }
 
 /** Rule text formats and the Content-Type each is sent with. */
@@ -114,6 +119,26 @@ export class RulesApi {
    */
   async delete(ruleId: string): Promise<void> {
     await this.t.empty({ method: 'DELETE', path: `/api/v1/rules/${encodeURIComponent(ruleId)}`, idempotent: true });
+  }
+
+  /**
+   * Replaces all of the tenant's API rules with the rules `text` holds (one or more; none
+   * empties the set), in one swap: no check runs on half the new set. File rules stay (one
+   * named in the text is `MGEConflict`); invalid text is `MGEInvalidRule` and nothing changes.
+   * @example const { removed } = await client.rules.replaceAll(yamlOfEveryRule, 'yaml')
+   */
+  replaceAll(text: string, contentType: RuleContentType): Promise<ReplaceRulesResult> {
+    return this.t.json<ReplaceRulesResult>({
+      method: 'PUT', path: '/api/v1/rules', body: text, contentType: contentTypeOf(contentType), idempotent: true,
+    }, REPLACE_RULES_RESULT);
+  }
+
+  /**
+   * Removes all of the tenant's API rules (file rules stay); nothing to remove is no error.
+   * @example await client.rules.deleteAll()
+   */
+  async deleteAll(): Promise<void> {
+    await this.t.empty({ method: 'DELETE', path: '/api/v1/rules', idempotent: true });
   }
 
   /**

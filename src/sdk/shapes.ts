@@ -35,6 +35,7 @@ export const JWKS = shape('a JWKS ({"keys": [...]})', (o) => arr(o.keys) && o.ke
 export const RULE_LISTING = shape('a rule listing', (o) => str(o.tenant) && str(o.policy_version) && arr(o.rules));
 export const RULE_VIEW = shape('a rule ({"rule", "origin", "source"})', (o) => isObj(o.rule) && str(o.rule.rule_id) && str(o.origin));
 export const PUT_RULE_RESULT = shape('{"rule_ids", "policy_version"}', (o) => arr(o.rule_ids) && str(o.policy_version));
+export const REPLACE_RULES_RESULT = shape('{"rule_ids", "removed", "policy_version"}', (o) => arr(o.rule_ids) && arr(o.removed) && str(o.policy_version));
 export const VALIDATE_RESULT = shape('{"valid", "rule_ids", "diagnostics"}', (o) => typeof o.valid === 'boolean' && arr(o.rule_ids) && arr(o.diagnostics));
 
 export const CHECKPOINT: Shape = { what: 'a checkpoint (SPEC §6)', is: isCheckpoint };

@@ -147,6 +147,12 @@ describe('fail closed', () => {
       expect((await h.call('DELETE', '/api/v1/rules/kept', { key: KEYS.acmeAdmin })).status).toBe(503);
       expect((await ruleStore.get('acme', 'kept'))?.text).toBe(rule('v1')); // a deleted one restored
       expect((await readdir(join(dir, 'api-rules', 'acme'))).sort()).toEqual(['kept.yaml']);
+      // The whole set at once: nothing staged stays, nothing removed stays removed.
+      expect((await h.call('PUT', '/api/v1/rules', { key: KEYS.acmeAdmin, raw: rule('v3').replace('kept', 'fresh'), type: 'application/yaml' })).status).toBe(503);
+      expect((await h.call('DELETE', '/api/v1/rules', { key: KEYS.acmeAdmin })).status).toBe(503);
+      expect((await readdir(join(dir, 'api-rules', 'acme'))).sort()).toEqual(['kept.yaml']);
+      expect((await ruleStore.get('acme', 'kept'))?.text).toBe(rule('v1'));
+      expect(((await (await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'x' } })).json()) as { violations: Array<{ message: string }> }).violations.map((v) => v.message)).toContain('v1');
     });
   });
 

@@ -123,6 +123,12 @@ describe('/openapi.json describes what the app answers', () => {
     expect((await conforms('PUT', '/api/v1/rules/validate', { ...admin, body: rule('validate') })).status).toBe(201);
     expect((await conforms('GET', '/api/v1/rules/validate', checker)).status).toBe(200);
     expect((await conforms('DELETE', '/api/v1/rules/validate', admin)).status).toBe(204);
+    // The whole set at once.
+    expect((await conforms('PUT', '/api/v1/rules', { ...admin, body: [rule('one'), rule('two')] })).status).toBe(200);
+    expect((await conforms('PUT', '/api/v1/rules', { ...admin, body: [rule('one'), rule('no-prod-writes')] })).status).toBe(409);
+    expect((await conforms('PUT', '/api/v1/rules', { ...admin, body: [{ rule_id: 'x', prohibited: [{ message: 'm', when: 'action.' }] }] })).status).toBe(422);
+    expect((await conforms('DELETE', '/api/v1/rules', admin)).status).toBe(204);
+    expect((await h.call('PATCH', '/api/v1/rules', admin)).headers.get('allow')).toBe('GET, HEAD, PUT, DELETE');
     // A method the path does not take: 405, whose `Allow` names every method that reaches it.
     const other = await h.call('PATCH', '/api/v1/rules/validate', admin);
     expect(other.status).toBe(405);

@@ -55,7 +55,7 @@ describe('operational routes', () => {
       'GET /api/v1/audit/export', 'GET /api/v1/audit/proof/{decision_id}', 'GET /api/v1/keys', 'GET /api/v1/rules',
       'GET /api/v1/rules/{rule_id}', 'GET /healthz', 'GET /metrics', 'GET /openapi.json', 'GET /readyz',
       'POST /api/v1/governance/check', 'POST /api/v1/governance/check/batch', 'POST /api/v1/receipts/verify',
-      'POST /api/v1/rules/validate', 'PUT /api/v1/rules/{rule_id}',
+      'POST /api/v1/rules/validate', 'PUT /api/v1/rules/{rule_id}', 'PUT /api/v1/rules', 'DELETE /api/v1/rules',
       // The path of the rule whose id is `validate` (a valid id) too: GET, PUT and DELETE reach it.
       'DELETE /api/v1/rules/validate', 'GET /api/v1/rules/validate', 'PUT /api/v1/rules/validate',
     ].sort());

@@ -138,6 +138,52 @@ describe('DELETE /api/v1/rules/:rule_id', () => {
   });
 });
 
+describe('PUT and DELETE /api/v1/rules: the whole set of API rules at once (SPEC §8)', () => {
+  const SET = `${YAML}---\n${'rule_id: no-exports\nprohibited:\n  - { message: no exports, when: \'action.type == "data.export"\' }\n'}`;
+  const changes = async () => ((await h.audit.entries('acme', 0, 100)) as Array<Record<string, unknown>>).filter((e) => e.kind === 'rule_change');
+  const ruleIds = async (key: string) => ((await (await h.call('GET', '/api/v1/rules', { key })).json()) as { rules: Array<{ rule: { rule_id: string }; origin: string }> }).rules.filter((r) => r.origin === 'tenant').map((r) => r.rule.rule_id);
+
+  it('replaces them in one swap: the new set serves, rules it leaves out are deleted, file rules stay; every change is logged', async () => {
+    await h.call('PUT', '/api/v1/rules/no-drops', { key: KEYS.acmeAdmin, body: JSON_RULE });
+    const res = await h.call('PUT', '/api/v1/rules', { key: KEYS.acmeAdmin, raw: SET, type: 'application/yaml' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { rule_ids: string[]; removed: string[]; policy_version: string };
+    expect(body).toMatchObject({ rule_ids: ['no-deletes', 'no-exports'], removed: ['no-drops'] });
+    expect(await ruleIds(KEYS.acmeChecker)).toEqual(expect.arrayContaining(['no-deletes', 'no-exports']));
+    expect(await ruleIds(KEYS.acmeChecker)).not.toContain('no-drops');
+    expect(await approved(KEYS.acmeChecker, 'db.delete')).toBe(false);
+    expect(await approved(KEYS.acmeChecker, 'data.export')).toBe(false);
+    expect(await approved(KEYS.acmeChecker, 'db.drop')).toBe(true); // left out: deleted
+    expect(await approved(KEYS.acmeChecker, 'db.write')).toBe(await approved(KEYS.globexChecker, 'db.write')); // the baseline serves on
+    expect((await changes()).slice(1).map((e) => [e.rule_id, e.op, e.policy_version])).toEqual([
+      ['no-deletes', 'put', body.policy_version], ['no-exports', 'put', body.policy_version], ['no-drops', 'delete', body.policy_version],
+    ]);
+    expect(await approved(KEYS.globexChecker, 'db.delete')).toBe(true); // another tenant's set is its own
+  });
+
+  it('refuses an invalid set (422), a file rule in it (409) and malformed JSON (400), changing nothing', async () => {
+    await h.call('PUT', '/api/v1/rules', { key: KEYS.acmeAdmin, raw: SET, type: 'application/yaml' });
+    const before = await h.audit.size('acme');
+    expect((await h.call('PUT', '/api/v1/rules', { key: KEYS.acmeAdmin, raw: `${YAML}---\nrule_id: bad\nprohibited:\n  - { message: m, when: 'action.type ==' }\n`, type: 'application/yaml' })).status).toBe(422);
+    expect((await h.call('PUT', '/api/v1/rules', { key: KEYS.acmeAdmin, raw: `${YAML}---\n${YAML.replace('no-deletes', 'no-prod-writes')}`, type: 'application/yaml' })).status).toBe(409);
+    expect((await h.call('PUT', '/api/v1/rules', { key: KEYS.acmeAdmin, raw: '[{"rule_id": "x"', type: 'application/json' })).status).toBe(400);
+    expect((await h.call('PUT', '/api/v1/rules', { key: KEYS.acmeChecker, raw: YAML, type: 'application/yaml' })).status).toBe(403);
+    expect(await h.audit.size('acme')).toBe(before);
+    expect(await approved(KEYS.acmeChecker, 'data.export')).toBe(false);
+  });
+
+  it('DELETE removes every API rule of the tenant (204), logged; again, it changes and logs nothing', async () => {
+    await h.call('PUT', '/api/v1/rules', { key: KEYS.acmeAdmin, raw: SET, type: 'application/yaml' });
+    expect((await h.call('DELETE', '/api/v1/rules', { key: KEYS.acmeAdmin })).status).toBe(204);
+    expect(await approved(KEYS.acmeChecker, 'db.delete')).toBe(true);
+    expect(await approved(KEYS.acmeChecker, 'data.export')).toBe(true);
+    expect((await changes()).slice(2).map((e) => [e.rule_id, e.op])).toEqual([['no-deletes', 'delete'], ['no-exports', 'delete']]);
+    expect((await h.call('DELETE', '/api/v1/rules', { key: KEYS.acmeAdmin })).status).toBe(204);
+    expect(await changes()).toHaveLength(4);
+    expect(((await h.call('PUT', '/api/v1/rules/x', { key: KEYS.acmeAdmin, raw: YAML, type: 'application/yaml' }))).status).toBe(422); // the single-rule route is unchanged
+  });
+});
+
 describe('rule changes are audited', () => {
   it('appends who, when and what to the tenant log, with the key id and never the key', async () => {
     await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin, raw: YAML, type: 'application/yaml' });

@@ -150,6 +150,19 @@ describe('rules', () => {
     expect((e as MGEInvalidRule).diagnostics[0]).toMatchObject({ code: 'expr-syntax' });
     await expect(admin.rules.delete('no-exe')).rejects.toBeInstanceOf(MGEConflict);
   });
+
+  it('replaces the whole set of API rules at once, and deletes it', async () => {
+    const b = new RuleBuilder();
+    for (const id of ['one', 'two']) b.createRule({ ruleId: id, name: id }).addProhibited(id, `no ${id}`, `action.type == "${id}"`);
+    await admin.rules.put(b.toYaml('one'), 'yaml');
+    const text = `${b.toYaml('two')}---\n${b.toYaml('one').replaceAll('one', 'three')}`;
+    await expect(admin.rules.replaceAll(text, 'yaml')).resolves.toMatchObject({ rule_ids: ['two', 'three'], removed: ['one'] });
+    expect((await checker.checkCompliance({ type: 'one' })).approved).toBe(true);
+    expect((await checker.checkCompliance({ type: 'three' })).approved).toBe(false);
+    await expect(admin.rules.replaceAll(text.replace('two', 'no-exe'), 'yaml')).rejects.toBeInstanceOf(MGEConflict);
+    await admin.rules.deleteAll();
+    expect((await checker.rules.list()).rules.map((r) => r.rule.rule_id).sort()).toEqual(['db-access-control', 'no-exe']);
+  });
 });
 
 describe('audit', () => {

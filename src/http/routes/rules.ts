@@ -1,10 +1,10 @@
 // Rule management per tenant (SPEC §8): GET the effective rules (checker), PUT/DELETE the
-// tenant's own API rules and POST /validate (admin). A change is compiled aside by the engine
+// tenant's own API rules, one by id or the whole set at once, and POST /validate (admin). A change is compiled aside by the engine
 // and swapped in atomically; an invalid one is 422 and the old rules keep serving. Global
 // (file) rules are read-only here: 409. Every change is appended to the tenant's audit log.
 
 import type { Hono } from 'hono';
-import { RuleLoadError, type BeforeSwap } from '../../engine/engine.js';
+import { RuleLoadError, type BeforeSwap, type PutRuleResult, type RuleFormat } from '../../engine/engine.js';
 import type { Diagnostic, Json } from '../../ir/types.js';
 import { hasErrors, parseRuleText } from '../../rules/load.js';
 import { readBodyText } from '../body.js';
@@ -13,8 +13,8 @@ import { guard } from '../guard.js';
 import { BadRequest, Conflict, InvalidRule, NotFound, StoreUnavailable } from '../problem.js';
 import { ruleChangeEntry } from '../rule-changes.js';
 import { ruleFormat } from '../rule-format.js';
-import { apiRulePath, type RuleStore } from '../rule-store.js';
-import { ruleView } from '../rule-view.js';
+import { apiRulePath, type RuleStore, type StagedRule, type StoredRule } from '../rule-store.js';
+import { ruleJson, ruleView } from '../rule-view.js';
 
 function invalid(diagnostics: readonly Diagnostic[]): InvalidRule {
   const errors = diagnostics.filter((d) => d.severity === 'error');
@@ -27,6 +27,34 @@ function mismatch(path: string, pathId: string, ids: string[]): InvalidRule {
     message: `the body defines ${ids.length === 0 ? 'no rule' : ids.map((i) => `\`${i}\``).join(', ')}; the path names \`${pathId}\``,
     help: 'PUT /api/v1/rules/<rule_id> takes exactly the rule it names',
   }]);
+}
+
+/**
+ * A PUT's body read as rules, before any swap. SPEC §8: malformed JSON is a 400 on every
+ * route; a rule that is JSON but not a valid rule, and YAML or MDC that does not read, are 422.
+ */
+function parsedBody(text: string, format: RuleFormat, path: string): ReturnType<typeof parseRuleText> {
+  const parsed = parseRuleText(text, format, path);
+  const syntax = parsed.diagnostics.find((d) => d.code === 'json-syntax');
+  if (syntax !== undefined) throw new BadRequest(`malformed JSON: ${syntax.message} (line ${syntax.span.line}, column ${syntax.span.col})`, { diagnostics: parsed.diagnostics as unknown as Json[] });
+  if (hasErrors(parsed.diagnostics)) throw invalid(parsed.diagnostics);
+  return parsed;
+}
+
+/** The engine's answer to a change, as the routes give it: a file rule's id 409, invalid rules 422. */
+async function made(change: Promise<PutRuleResult>): Promise<Extract<PutRuleResult, { ok: true }>> {
+  let result;
+  try {
+    result = await change;
+  } catch (err) {
+    if (err instanceof RuleLoadError) throw invalid(err.diagnostics);
+    throw err;
+  }
+  if (!result.ok) {
+    if ('conflict' in result) throw new Conflict(result.conflict);
+    throw invalid(result.diagnostics);
+  }
+  return result;
 }
 
 /** A change written to the rule store: finished once logged, or taken back. */
@@ -73,15 +101,19 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
    * take it, the change is not made (503) and is taken off the disk again: a rule change is
    * never live without its record (SPEC §6), nor kept for the next start without it.
    */
-  function audited(tenant: string, by: string, op: 'put' | 'delete', kept: () => Promise<KeptChange>): BeforeSwap {
-    return async (policyVersion, ruleIds) => {
-      const change = await kept();
+  function audited(tenant: string, by: string, op: 'put' | 'delete', kept: (ruleIds: string[], removed: string[]) => Promise<KeptChange>): BeforeSwap {
+    return async (policyVersion, ruleIds, removed) => {
+      const change = await kept(ruleIds, removed);
       const timestamp = new Date(ctx.now()).toISOString();
-      const entries = ruleIds.map((id) => ruleChangeEntry(id, op, policyVersion, by, timestamp));
+      const entries = [
+        ...ruleIds.map((id) => ruleChangeEntry(id, op, policyVersion, by, timestamp)),
+        ...removed.map((id) => ruleChangeEntry(id, 'delete', policyVersion, by, timestamp)),
+      ];
+      if (entries.length === 0) return; // a DELETE of a set already empty changes nothing
       try {
         await ctx.audit.append(tenant, entries);
       } catch (err) {
-        ctx.logger.error('rule change refused: the audit log cannot record it', { tenant, op, rule_ids: ruleIds, error: err });
+        ctx.logger.error('rule change refused: the audit log cannot record it', { tenant, op, rule_ids: ruleIds, removed, error: err });
         await change.undo().catch((e: unknown) => ctx.logger.error('the stored API rules now differ from those serving; the next start would load the refused change', { tenant, rule_ids: ruleIds, error: e }));
         throw new StoreUnavailable('the audit log is unavailable, so the rule change was not made; the previous rules keep serving', ctx.audit.retryAfterSeconds(tenant));
       }
@@ -89,17 +121,71 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         await change.commit();
       } catch (err) {
         await change.undo().catch(() => undefined); // no staged text left behind
-        ctx.logger.error('rule change logged but not stored; not made (the log records a change that did not take effect)', { tenant, op, rule_ids: ruleIds, error: err });
+        ctx.logger.error('rule change logged but not stored; not made (the log records a change that did not take effect)', { tenant, op, rule_ids: ruleIds, removed, error: err });
         throw new StoreUnavailable('the rule change was logged but could not be stored, so it was not made; the previous rules keep serving');
       }
       ctx.metrics.reloads.inc({ source: 'api', result: 'ok' });
-      ctx.logger.info('rule change', { tenant, op, rule_ids: ruleIds, policy_version: policyVersion, by });
+      ctx.logger.info('rule change', { tenant, op, rule_ids: ruleIds, ...(removed.length > 0 ? { removed } : {}), policy_version: policyVersion, by });
     };
   }
 
   app.get('/api/v1/rules', guard(ctx, 'checker'), (c) => {
     const policy = ctx.engine.policy(c.get('principal').tenant);
     return c.json({ tenant: c.get('principal').tenant, policy_version: policy.policyVersion, rules: policy.rules.map(ruleView) });
+  });
+
+  /**
+   * Keeps a replacement of the tenant's API rules: each new rule staged as the JSON of its
+   * normalized form (one text may hold many rules, and the store keeps one file a rule; GET
+   * shows the same JSON, which loads back to the same policy), then the dropped rules removed
+   * before the entry, as a DELETE does; undone whole if any step fails.
+   */
+  const keptReplacement = (tenant: string, texts: ReadonlyMap<string, string>) => (ruleIds: string[], removed: string[]) =>
+    keep(tenant, [...ruleIds, ...removed].join(', '), async (store) => {
+      const previous: StoredRule[] = [];
+      for (const id of removed) {
+        const p = await store.get(tenant, id);
+        if (p !== undefined) previous.push(p);
+      }
+      const staged: StagedRule[] = [];
+      const undo = async (): Promise<void> => {
+        for (const st of staged) await st.discard();
+        for (const p of previous) await store.save(p);
+      };
+      try {
+        for (const id of ruleIds) staged.push(await store.stage({ tenant, ruleId: id, text: texts.get(id)!, format: 'json' }));
+        for (const id of removed) await store.remove(tenant, id);
+      } catch (err) {
+        await undo().catch(() => undefined);
+        throw err;
+      }
+      return { commit: async () => { for (const st of staged) await st.commit(); }, undo };
+    });
+
+  /** Replaces the tenant's API rules (all of them: none with `source` undefined); what PUT and DELETE /rules answer. */
+  const replaceAll = (tenant: string, keyId: string, source: { text: string; format: RuleFormat; path: string } | undefined, texts: ReadonlyMap<string, string>) =>
+    made(ctx.engine.replaceApiRules(tenant, source, audited(tenant, keyId, 'put', keptReplacement(tenant, texts))));
+
+  // The whole set at once (SPEC §8: PUT/DELETE /api/v1/rules): one swap, so no check runs on half of it.
+  app.put('/api/v1/rules', guard(ctx, 'admin'), (c) => {
+    const { tenant, keyId } = c.get('principal');
+    return ctx.lifecycle.run(() => countRejected(async () => {
+      const format = ruleFormat(c.req.raw.headers);
+      const text = await readBodyText(c.req.raw, ctx.limits.maxBytes, ctx.preReadBody(c.env));
+      const path = `api/tenants/${tenant}/rules.${format}`;
+      const parsed = parsedBody(text, format, path);
+      const texts = new Map(parsed.rules.map((r) => [r.rule_id, JSON.stringify(ruleJson(r), null, 2) + '\n']));
+      const result = await replaceAll(tenant, keyId, { text, format, path }, texts);
+      return c.json({ rule_ids: result.ruleIds, removed: result.removed, policy_version: result.policyVersion }, 200);
+    }));
+  });
+
+  app.delete('/api/v1/rules', guard(ctx, 'admin'), (c) => {
+    const { tenant, keyId } = c.get('principal');
+    return ctx.lifecycle.run(() => countRejected(async () => {
+      await replaceAll(tenant, keyId, undefined, new Map());
+      return c.body(null, 204);
+    }));
   });
 
   app.post('/api/v1/rules/validate', guard(ctx, 'admin'), async (c) => {
@@ -135,12 +221,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       const text = await readBodyText(c.req.raw, ctx.limits.maxBytes, ctx.preReadBody(c.env));
       // Parsed once here only to hold the body to the rule the path names, before any swap.
       const path = apiRulePath(tenant, id, format);
-      const parsed = parseRuleText(text, format, path);
-      // SPEC §8: malformed JSON is a 400 on every route; a rule that is JSON but not a valid
-      // rule, and YAML or MDC that does not read, are 422 (invalid rule).
-      const syntax = parsed.diagnostics.find((d) => d.code === 'json-syntax');
-      if (syntax !== undefined) throw new BadRequest(`malformed JSON: ${syntax.message} (line ${syntax.span.line}, column ${syntax.span.col})`, { diagnostics: parsed.diagnostics as unknown as Json[] });
-      if (hasErrors(parsed.diagnostics)) throw invalid(parsed.diagnostics);
+      const parsed = parsedBody(text, format, path);
       const ids = parsed.rules.map((r) => r.rule_id);
       if (ids.length !== 1 || ids[0] !== id) throw mismatch(path, id, ids);
       // Decided inside the serialized change, so concurrent PUTs of one rule see each other.
@@ -152,17 +233,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
           return { commit: staged.commit, undo: staged.discard };
         });
       };
-      let result;
-      try {
-        result = await ctx.engine.putRule(tenant, { text, format, path }, audited(tenant, keyId, 'put', store));
-      } catch (err) {
-        if (err instanceof RuleLoadError) throw invalid(err.diagnostics);
-        throw err;
-      }
-      if (!result.ok) {
-        if ('conflict' in result) throw new Conflict(result.conflict);
-        throw invalid(result.diagnostics);
-      }
+      const result = await made(ctx.engine.putRule(tenant, { text, format, path }, audited(tenant, keyId, 'put', store)));
       return c.json({ rule_ids: result.ruleIds, policy_version: result.policyVersion }, existed ? 200 : 201);
     }));
   });

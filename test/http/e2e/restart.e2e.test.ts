@@ -2,7 +2,7 @@
 // (old decisions still provable), the receipt secret is the same, and rules added over HTTP
 // are back.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -197,6 +197,37 @@ async function until(condition: () => Promise<boolean>, ms = 10_000): Promise<vo
   }
 }
 
+
+describe('a whole set of API rules put at once (PUT /api/v1/rules)', () => {
+  it('is kept, one JSON file a rule, and serves the same policy after a restart; DELETE /api/v1/rules empties it for good', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-restart-set-'));
+    const dirs = { rulesDir: join(root, 'rules'), dataDir: join(root, 'data') };
+    writeRules(dirs.rulesDir);
+    const rule = (id: string) => `---\nrule_id: ${id}\n---\n## Prohibited\n- No ${id} \`action.type == "${id}"\`\n`;
+    const denied = async (e: E2E, action: string) => !((await (await e.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: JSON.stringify({ action }) })).json()) as Decision).approved;
+
+    const first = await startE2E(dirs);
+    await first.fetch('/api/v1/rules/old', { method: 'PUT', key: KEYS.acmeAdmin, body: rule('old'), type: 'text/markdown' });
+    const put = await first.fetch('/api/v1/rules', { method: 'PUT', key: KEYS.acmeAdmin, body: 'rules:\n  - { rule_id: one, prohibited: [{ message: no one, when: \'action.type == "one"\' }] }\n  - { rule_id: two, prohibited: [{ message: no two, when: \'action.type == "two"\' }] }\n', type: 'application/yaml' });
+    const { policy_version } = (await put.json()) as { policy_version: string };
+    await first.stop();
+    const folder = join(dirs.dataDir, 'api-rules', readdirSync(join(dirs.dataDir, 'api-rules'))[0]);
+    expect(readdirSync(folder).sort()).toEqual(['one.json', 'two.json']);
+
+    const second = await startE2E(dirs);
+    try {
+      expect(await denied(second, 'one')).toBe(true);
+      expect(await denied(second, 'two')).toBe(true);
+      expect(await denied(second, 'old')).toBe(false);
+      const after = (await (await second.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"x"}' })).json()) as Decision;
+      expect(after.policy_version).toBe(policy_version); // the JSON kept loads back to the same policy
+      expect((await second.fetch('/api/v1/rules', { method: 'DELETE', key: KEYS.acmeAdmin })).status).toBe(204);
+    } finally {
+      await second.stop();
+    }
+    expect(readdirSync(folder)).toEqual([]);
+  });
+});
 
 describe('rule files changed while the server was stopped (SPEC §6: every rule change is logged)', () => {
   it('are logged at the next start, by `rules-dir`, before its first check; a restart without changes logs none', async () => {

@@ -1,7 +1,8 @@
 // Rule management per tenant (SPEC §8): GET the effective rules (checker), PUT/DELETE the
-// tenant's own API rules, one by id or the whole set at once, and POST /validate (admin). A change is compiled aside by the engine
-// and swapped in atomically; an invalid one is 422 and the old rules keep serving. Global
-// (file) rules are read-only here: 409. Every change is appended to the tenant's audit log.
+// tenant's own API rules, one by id or the whole set at once, and POST /validate (admin). A
+// change is compiled aside by the engine and swapped in atomically; an invalid one is 422 and
+// the old rules keep serving. Global (file) rules are read-only here: 409. Every change is
+// appended to the tenant's audit log.
 
 import type { Hono } from 'hono';
 import { RuleLoadError, type BeforeSwap, type PutRuleResult, type RuleFormat } from '../../engine/engine.js';

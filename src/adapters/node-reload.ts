@@ -88,6 +88,15 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
     const before = engine.policy().policyVersion;
     try {
       const read = await readRulesDirWarned(dir);
+      // A directory emptied of rule files is what a deploy that removes the old files before
+      // copying the new ones (`rm rules/*; cp new/* rules/`, `mv rules old; mkdir rules`) shows
+      // in between: loaded, every check was approved until the copy landed (a review, 11-27). It
+      // is refused like an emptied file; to drop every rule, leave a file saying `rules: []`.
+      if (read.sources.length === 0 && engine.hasFileRules()) {
+        metrics.reloads.inc({ source: 'files', result: 'rejected' });
+        logger.warn('rules change ignored: the rules directory holds no rule file; the previous rules keep serving (to remove every rule, leave a file holding `rules: []`)', { dir, policy_version: before });
+        return 'rejected';
+      }
       const result = await engine.reloadFiles(read.sources, record, read.warnings);
       if (result.ok) {
         metrics.reloads.inc({ source: 'files', result: 'ok' });

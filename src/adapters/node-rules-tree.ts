@@ -6,8 +6,12 @@ import { join } from 'node:path';
 
 /** What a walk of the rules tree found to watch. */
 export interface Tree {
-  /** `dir` and every directory below it, each with its inode (one removed and made again under the same name is another). */
-  dirs: Map<string, number>;
+  /**
+   * `dir` and every directory below it, each with its identity: inode and birth time, so one
+   * removed and made again under the same name is another (the file system may give it the
+   * same inode at once: `rm -r rules; mkdir rules` kept its dead watcher, a review, 11-27).
+   */
+  dirs: Map<string, string>;
   /** Each symbolic link in the tree (to a file or a directory), and where it resolves to. */
   links: Map<string, string>;
   /** Where the links to files resolve to: those files are edited outside the tree. */
@@ -32,7 +36,7 @@ export function walkTree(dir: string): Tree {
       const r = realpathSync(d);
       if (!st.isDirectory() || real.has(r)) continue;
       real.add(r);
-      tree.dirs.set(d, st.ino);
+      tree.dirs.set(d, `${st.ino}:${st.birthtimeMs}`);
       for (const e of readdirSync(d, { withFileTypes: true })) {
         if (e.name.startsWith('.')) continue;
         const path = join(d, e.name);

@@ -27,7 +27,7 @@ const LINK_POLL_MS = 1000;
 /** @example const w = watchRules('./rules', () => reload(), { debounceMs: 150 }) */
 export function watchRules(dir: string, onChange: () => void, opts: { debounceMs?: number } = {}): RulesWatcher {
   const debounceMs = opts.debounceMs ?? 150;
-  const watchers = new Map<string, { watcher: FSWatcher; ino: number }>();
+  const watchers = new Map<string, { watcher: FSWatcher; id: string }>();
   /**
    * A linked file's target is edited where it lives, outside the tree's watchers (until 11-27
    * such an edit was never seen): its directory is watched for its name.
@@ -74,18 +74,18 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
       }
     }
     for (const [d, w] of watchers) {
-      if (now.get(d) !== w.ino) {
+      if (now.get(d) !== w.id) {
         w.watcher.close();
         watchers.delete(d);
       }
     }
-    for (const [d, ino] of now) {
+    for (const [d, id] of now) {
       if (watchers.has(d)) continue;
       try {
         const watcher = watch(d, { persistent: false }, changed);
         // A directory's watcher fails when it is removed; the next walk sees what is there.
         watcher.on('error', changed);
-        watchers.set(d, { watcher, ino });
+        watchers.set(d, { watcher, id });
       } catch {
         // removed between the walk and here: the next event or retry walks again
       }

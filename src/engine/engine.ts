@@ -168,6 +168,11 @@ export class Engine {
     return own() + this.tenants().reduce((n, t) => n + own(t), 0);
   }
 
+  /** Whether any rule file (global or a tenant's) is loaded: a reload to none drops them all. */
+  hasFileRules(): boolean {
+    return this.files.global.length > 0 || [...this.files.tenants.values()].some((rules) => rules.length > 0);
+  }
+
   /** Whether a rule of the tenant's effective set may be changed through the API. */
   isApiRule(tenant: string, ruleId: string): boolean {
     return this.apiRules.get(tenant)?.has(ruleId) ?? false;

@@ -123,10 +123,16 @@ describe('hot reload', () => {
     rmSync(join(e.rulesDir, 'dot.mdc'));
   });
 
-  // Last: it leaves the directory empty.
-  it('warns when a reload leaves no rule at all, as the start does (every check is approved)', async () => {
+  // Last: it leaves the directory without rules.
+  it('refuses a directory emptied of rule files (a deploy between `rm` and `cp`); a `rules: []` file drops every rule, with a warning', async () => {
+    const denied = await approved('deploy.monday');
     rmSync(e.rulesDir, { recursive: true });
     mkdirSync(e.rulesDir);
+    await until('the refusal', () => e.logs.some((l) => JSON.parse(l).msg.startsWith('rules change ignored: the rules directory holds no rule file')));
+    expect(await approved('deploy.monday')).toBe(denied); // until 11-27 every check was approved here
+    // A file written into the directory made again is seen (until 11-27 its watcher was the
+    // removed directory's: the file system gave the new one the same inode).
+    writeFileSync(join(e.rulesDir, 'none.yaml'), 'rules: []\n');
     await until('the warning', () => e.logs.some((l) => JSON.parse(l).msg === 'no rules loaded: every check is approved until rules are added'));
     expect(await approved('deploy.monday')).toBe(true);
   });

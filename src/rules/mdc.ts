@@ -152,6 +152,8 @@ class MdcReader {
     const items: number[] = [];
     /** Inside an HTML block: to the next blank line, or (`<pre>`, `<script>`…) to its closing tag. */
     let html: HtmlBlockEnd | undefined;
+    /** The content column of the list item the HTML block opened in (0: none). */
+    let htmlContainer = 0;
     /** The line continues a paragraph of an item or quote lazily (see below). */
     let lazy = false;
     /** The level of the clause section's heading. */
@@ -185,33 +187,40 @@ class MdcReader {
       // A clause heading in one is an error: read as text, or as a heading, one of the two
       // would flip the sense of the bullets after the block.
       let htmlLine = false;
+      // A block that ends at a blank line also ends with the list item it is in (a line indented
+      // less than the item's content): CommonMark closes the item, and the block with it.
+      if (html === 'blank' && !blank && indentOf(line) < htmlContainer) html = undefined;
       if (html === 'blank' && blank) html = undefined;
-      else if (html !== undefined || (html = htmlBlockStart(line, i === from || !paragraphBefore(this.lines[i - 1]))) !== undefined) {
-        htmlLine = true;
-        const next = this.lines[i + 1];
-        const lastLine = html === 'blank' ? next === undefined || next.trim() === '' : html.test(line);
-        const inside = htmlClauseHeading(line) ?? nestedClauseHeading(`> ${line.trimStart()}`, next === undefined || lastLine ? undefined : `> ${next}`);
-        if (html !== 'blank' && lastLine) html = undefined;
-        if (inside !== undefined) {
-          flush();
-          this.error(this.at(i, 0, line.length), 'mdc-html-heading',
-            `\`${inside}\` heading inside an HTML block: Markdown shows it as HTML, not as a section of this rule`,
-            `end the HTML block with a blank line before \`## ${inside}\`, or move the heading out of it`);
-          continue;
-        }
-        // Likewise a conditions block opened right under `<details>`: HTML, so its conditions
-        // (a rate limit, say) would never hold (a review, 11-27: it loaded with no word).
-        const fenced = fenceIn(line, items.length > 0 ? items[items.length - 1] : 0, listItem);
-        if (fenced !== undefined && NEAR_CONDITIONS_INFO.test(fenced.info)) {
-          flush();
-          this.error(this.at(i, 0, line.length), 'mdc-conditions-fence',
-            `\`${line.trim()}\` inside an HTML block is HTML to Markdown, not a code block, so the conditions in it are never enforced`,
-            'end the HTML block with a blank line before the conditions block (after `<details>` or `<summary>…</summary>`), or move the block out of it');
-          continue;
+      else {
+        const opening = html === undefined;
+        if (opening) html = htmlBlockStart(line, i === from || !paragraphBefore(this.lines[i - 1]));
+        if (html !== undefined) {
+          if (opening) htmlContainer = items.length > 0 ? items[items.length - 1] : 0;
+          htmlLine = true;
+          const kind = html;
+          const next = this.lines[i + 1];
+          const lastLine = html === 'blank' ? next === undefined || next.trim() === '' : html.test(line);
+          const inside = htmlClauseHeading(line) ?? nestedClauseHeading(`> ${line.trimStart()}`, next === undefined || lastLine ? undefined : `> ${next}`);
+          if (html !== 'blank' && lastLine) html = undefined;
+          if (inside !== undefined) {
+            flush();
+            this.error(this.at(i, 0, line.length), 'mdc-html-heading',
+              `\`${inside}\` heading inside an HTML block: Markdown shows it as HTML, not as a section of this rule`,
+              `end the HTML block with a blank line before \`## ${inside}\`, or move the heading out of it`);
+            continue;
+          }
+          // Likewise a conditions block under `<details>` with no blank line between, at any
+          // indent: HTML, so its conditions (a rate limit, say) never hold (a review, 11-27: it
+          // loaded with no word). In `<pre>`, `<script>`… it is an example, shown as written.
+          if (kind === 'blank') this.conditionsFenceNotRead(i, 'inside an HTML block is HTML to Markdown', 'end the HTML block with a blank line before the conditions block (after `<details>` or `<summary>…</summary>`), or move the block out of it');
         }
       }
       const itemIndent = items.length > 0 ? items[items.length - 1] : 0;
       const fence = htmlLine ? undefined : fenceIn(line, itemIndent, listItem);
+      // Indented 4 columns past its container, a ``` line is code, not a fence (CommonMark).
+      if (!htmlLine && fence === undefined && !lazy && indentOf(line) >= itemIndent + 4) {
+        this.conditionsFenceNotRead(i, `indented ${indentOf(line) - itemIndent} columns is an indented code block to Markdown`, 'indent the fence at most 3 columns');
+      }
       if (fence) {
         flush();
         i = this.fence(i, fence, section);
@@ -567,6 +576,31 @@ class MdcReader {
       message: `a block opened with \`${this.lines[open].trim()}\` is not a \`\`\`yaml conditions block, so the conditions in it are description and never enforced`,
       help: 'open the block with exactly ```yaml conditions',
       span: this.at(open, 0, this.lines[open].length),
+    });
+  }
+
+  /**
+   * A ``` or ~~~ line at `i` that opens no fence (inside an HTML block that ends at a blank
+   * line, or indented 4 columns or more: `why`). One whose info names conditions and whose
+   * lines hold some is an error, one or the other a warning, as for a fence that is not a
+   * conditions block (nearConditionsFence).
+   */
+  private conditionsFenceNotRead(i: number, why: string, help: string): void {
+    const opened = /^[ \t]*(`{3,}|~{3,})[ \t]*([^`]*)$/.exec(this.lines[i]);
+    if (opened === null) return;
+    const marker = opened[1];
+    let end = i + 1;
+    while (end < this.lines.length && this.lines[end].trim() !== '' && !this.lines[end].trim().startsWith(marker)) end++;
+    const body = this.lines.slice(i + 1, end).join('\n');
+    const holdsConditions = CONDITION_ITEM.test(body) && CONDITION_PARAMETERS.test(body);
+    const namesConditions = NEAR_CONDITIONS_INFO.test(opened[2]);
+    if (!namesConditions && !holdsConditions) return;
+    this.diagnostics.push({
+      severity: namesConditions && holdsConditions ? 'error' : 'warning',
+      code: 'mdc-conditions-fence',
+      message: `\`${this.lines[i].trim()}\` ${why}, not a fenced block, so the conditions in it are never enforced`,
+      help,
+      span: this.at(i, 0, this.lines[i].length),
     });
   }
 

@@ -447,6 +447,25 @@ describe('readMdc', () => {
     expect(plain(entry(apart.values[0], 'conditions'))).toEqual([{ type: 'rate_limit_check', parameters: { requests_per_minute: 1, burst_limit: 1 } }]);
   });
 
+  it('reads a fence inside `<details>` at any indent as HTML, and an item ending closes the HTML block in it (a review)', () => {
+    const cond = '- type: expression\n  parameters: { expr: "true" }\n';
+    const indented = (pad: string) => `# T\n<details>\n${pad}<summary>why</summary>\n${pad}\`\`\`yaml conditions\n${cond.replace(/^(?=.)/gm, pad)}${pad}\`\`\`\n</details>\n`;
+    for (const pad of ['    ', '\t']) {
+      expect(readMdc(indented(pad), 't.mdc').diagnostics.map((d) => `${d.span.line} ${d.severity} ${d.code}`), JSON.stringify(pad)).toEqual(['4 error mdc-conditions-fence']);
+    }
+    // Plain yaml holding conditions, or a block named so holding none: a warning, as outside HTML.
+    expect(readMdc(`# T\n<details>\n\`\`\`yaml\n${cond}\`\`\`\n</details>\n`, 't.mdc').diagnostics.map((d) => d.severity)).toEqual(['warning']);
+    expect(readMdc('# T\n<details>\n```json condition-example\n{"action": {"type": "x"}}\n```\n</details>\n', 't.mdc').diagnostics.map((d) => d.severity)).toEqual(['warning']);
+    // Outside HTML, 4 columns in is an indented code block: not read either.
+    expect(readMdc(`# T\n\n    \`\`\`yaml conditions\n${cond.replace(/^(?=.)/gm, '    ')}    \`\`\`\n`, 't.mdc').diagnostics.map((d) => `${d.span.line} ${d.severity} ${d.code}`)).toEqual(['3 error mdc-conditions-fence']);
+    // In `<pre>` it is an example, shown as written.
+    expect(readMdc(`# T\n<pre>\n\`\`\`yaml conditions\n${cond}\`\`\`\n</pre>\n`, 't.mdc').diagnostics).toEqual([]);
+    // An HTML block in a list item ends with the item: the fence at the margin is a real conditions block.
+    const r = readMdc(`# T\n- See the runbook\n  <details><summary>why</summary>Bursts.</details>\n\`\`\`yaml conditions\n${cond}\`\`\`\n`, 't.mdc');
+    expect(r.diagnostics).toEqual([]);
+    expect(plain(entry(r.values[0], 'conditions'))).toEqual([{ type: 'expression', parameters: { expr: 'true' } }]);
+  });
+
   it('adds Markdown clauses to clause lists of the front matter', () => {
     const text = '---\nprohibited: [{when: "a"}]\n---\n## Prohibited\n- b `c`\n';
     expect(plain(entry(readMdc(text, 't.mdc').values[0], 'prohibited'))).toEqual([{ when: 'a' }, { message: 'b', when: 'c' }]);

@@ -10,7 +10,7 @@ import { ruleChangeEntry, ruleDiff } from '../http/rule-changes.js';
 import type { ServerMetrics } from '../http/metrics.js';
 import { readRulesDirWarned } from './node-files.js';
 import { watchRules } from './node-watch.js';
-import { rulesInForce, writeRulesInForce } from './node-rules-in-force.js';
+import type { RulesRecord } from './node-rules-in-force.js';
 
 export type ReloadResult = 'ok' | 'rejected' | 'error';
 
@@ -33,8 +33,8 @@ export interface ReloaderOptions {
   audit: AuditPort;
   /** The tenants a caller can be: the API keys' tenants, or `default` in open mode. */
   callerTenants: readonly string[];
-  /** Where the record of the file rules in force is kept for the next start (node-rules-in-force.ts); none: not kept. */
-  dataDir?: string;
+  /** The record of the rules in force, kept after each reload for the next start (node-rules-in-force.ts). */
+  rulesRecord?: RulesRecord;
   now?: () => number;
   debounceMs?: number;
 }
@@ -69,13 +69,10 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
         logger.error('rule reload not audited', { tenant, error: err });
       });
     }
-    // The record the next start compares with; a tenant whose log refused the entries keeps
-    // its old rules there, so that start logs the change after all.
-    if (opts.dataDir !== undefined && changedTenants.length > 0) {
-      const record = rulesInForce(engine, (t) => (notLogged.has(t) ? before(t) : after(t)), tenants);
-      await writeRulesInForce(opts.dataDir, record).catch((err: unknown) => logger.error('the record of the rules in force was not kept; the next start may log this reload\'s changes again', { error: err }));
-    }
+    lastRecorded.value = { tenants, notLogged };
   }
+  /** What the last reload's entries reached, for the record kept once it serves. */
+  const lastRecorded: { value?: { tenants: string[]; notLogged: Set<string> } } = {};
   /**
    * The tenants whose rules the last reload changed, for its log line: `policy_version` there
    * is the global rules' (a review read a tenant-only edit's line as "no change").
@@ -97,8 +94,13 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
         logger.warn('rules change ignored: the rules directory holds no rule file; the previous rules keep serving (to remove every rule, leave a file holding `rules: []`)', { dir, policy_version: before });
         return 'rejected';
       }
+      lastRecorded.value = undefined;
       const result = await engine.reloadFiles(read.sources, record, read.warnings);
       if (result.ok) {
+        // Kept once the new rules serve; a tenant whose log refused its entries keeps its old
+        // record, so the next start logs the change after all.
+        const recorded = lastRecorded.value as { tenants: string[]; notLogged: Set<string> } | undefined; // set by `record`, during the call
+        if (recorded !== undefined) await opts.rulesRecord?.note(recorded.tenants, recorded.notLogged);
         metrics.reloads.inc({ source: 'files', result: 'ok' });
         const warnings = engine.loadWarnings.map((d) => formatDiagnostic(underDir(dir, d)));
         // A warning is often a clause that is not enforced (an advisory bullet): said, not only by lint.

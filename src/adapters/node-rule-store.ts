@@ -1,28 +1,27 @@
-// API rules on disk: `<data>/api-rules/<tenant>/<rule_id>.<json|yaml|mdc>`, written to a
-// temporary file and renamed, so a crash leaves the old text or the new one, never half.
+// API rules on disk: `<data>/api-rules/<tenant>/<rule_id>.<json|yaml|mdc>`. A change (one rule
+// or a whole set) is written aside with a note of what it does (`.pending`), then logged, then
+// applied by renames and removals; a start after a crash finishes a noted change, so the rules
+// a restart serves are never half of one.
 
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { RuleFormat } from '../engine/engine.js';
-import type { RuleStore, StagedRule, StoredRule } from '../http/rule-store.js';
+import type { RuleStore, StagedChange, StoredRule } from '../http/rule-store.js';
 import { tenantDirName, tenantFromDirName } from './node-audit-store.js';
-import { readIfPresent, temporaryNameFor, writeSynced } from './node-new-file.js';
+import { readIfPresent, syncDir, temporaryNameFor, writeSynced } from './node-new-file.js';
 
 const FORMATS: RuleFormat[] = ['json', 'yaml', 'mdc'];
 
 /** `<data>/api-rules/`: the API rules kept for the next start. */
 export const API_RULES_DIR = 'api-rules';
 
-/**
- * Removes `name` when it is the temporary file of a PUT that another process began and never
- * committed (it was killed before the rename: the data-dir lock says that process is gone).
- * This process's own are left alone: one may be staged while `list` runs.
- */
-async function removedIfLeftover(dir: string, name: string): Promise<boolean> {
-  const m = /^.+\.(?:json|yaml|mdc)\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name);
-  if (!m) return false;
-  if (Number(m[1]) !== process.pid) await rm(join(dir, name), { force: true });
-  return true;
+/** A staged change's note in its tenant's folder (no rule file name: `list` never reads it). */
+const PENDING = '.pending';
+
+/** What `.pending` holds: the renames (temporary name → rule file name) and the ids removed. */
+interface Pending {
+  renames: Array<[string, string]>;
+  removed: string[];
 }
 
 /** @example const store = nodeRuleStore('./data'); await store.list() */
@@ -30,68 +29,123 @@ export function nodeRuleStore(dataDir: string): RuleStore {
   const root = join(dataDir, API_RULES_DIR);
   const dirOf = (tenant: string) => join(root, tenantDirName(tenant));
 
-  async function removeAll(tenant: string, ruleId: string, keep?: RuleFormat): Promise<void> {
-    for (const f of FORMATS) if (f !== keep) await rm(join(dirOf(tenant), `${ruleId}.${f}`), { force: true });
+  async function removeAll(dir: string, ruleId: string, keep?: RuleFormat): Promise<void> {
+    for (const f of FORMATS) if (f !== keep) await rm(join(dir, `${ruleId}.${f}`), { force: true });
   }
 
-  // Synced under a temporary name of its own (two writes of one rule must not share one; `list`
-  // skips `….tmp`), then renamed: the text is durable once staged, and in place once committed.
-  async function stage(rule: StoredRule): Promise<StagedRule> {
-    const dir = dirOf(rule.tenant);
+  /** Applies a noted change: each rename (a PUT in another format replaces the old file), each removal, then drops the note. */
+  async function apply(dir: string, change: Pending): Promise<void> {
+    for (const [tmp, file] of change.renames) {
+      const m = /^(.+)\.(json|yaml|mdc)$/.exec(file)!;
+      // Already renamed by the run a crash cut short: its temporary file is gone.
+      if (await exists(join(dir, tmp))) await rename(join(dir, tmp), join(dir, file));
+      await removeAll(dir, m[1], m[2] as RuleFormat);
+    }
+    for (const id of change.removed) await removeAll(dir, id);
+    await rm(join(dir, PENDING), { force: true });
+    await syncDir(dir);
+  }
+
+  async function get(tenant: string, ruleId: string): Promise<StoredRule | undefined> {
+    for (const format of FORMATS) {
+      const where = join(dirOf(tenant), `${ruleId}.${format}`);
+      const text = await readIfPresent(where);
+      if (text !== undefined) return { tenant, ruleId, text, format, where };
+    }
+    return undefined;
+  }
+
+  async function stageChange(tenant: string, put: StoredRule[], removed: string[]): Promise<StagedChange> {
+    const dir = dirOf(tenant);
     await mkdir(dir, { recursive: true });
-    const file = join(dir, `${rule.ruleId}.${rule.format}`);
-    const tmp = temporaryNameFor(file);
+    // What the change replaces, to put back if a commit is cut short and the change discarded.
+    const previous = new Map<string, StoredRule | undefined>();
+    for (const id of [...put.map((r) => r.ruleId), ...removed]) previous.set(id, await get(tenant, id));
+    const renames: Array<[string, string]> = [];
+    const dropTemporaries = async (): Promise<void> => {
+      for (const [tmp] of renames) await rm(join(dir, tmp), { force: true });
+      await rm(join(dir, PENDING), { force: true });
+    };
     try {
-      await writeSynced(tmp, rule.text, 0o600);
+      for (const r of put) {
+        const file = `${r.ruleId}.${r.format}`;
+        const tmp = basename(temporaryNameFor(join(dir, file)));
+        renames.push([tmp, file]);
+        await writeSynced(join(dir, tmp), r.text, 0o600);
+      }
+      // Durable before the change is logged: a start after the entry finishes it.
+      await writeSynced(join(dir, PENDING), JSON.stringify({ renames, removed } satisfies Pending), 0o600);
+      await syncDir(dir);
     } catch (err) {
-      await rm(tmp, { force: true }); // a full disk leaves no empty temporary file behind
+      await dropTemporaries(); // a full disk leaves no temporary file behind
       throw err;
     }
     return {
-      async commit() {
-        await rename(tmp, file);
-        await removeAll(rule.tenant, rule.ruleId, rule.format); // a PUT in another format replaces the old file
+      commit: () => apply(dir, { renames, removed }),
+      async discard() {
+        await dropTemporaries();
+        for (const [id, was] of previous) {
+          if (was === undefined) await removeAll(dir, id);
+          else if ((await get(tenant, id))?.text !== was.text) await save(was);
+        }
       },
-      discard: () => rm(tmp, { force: true }),
     };
   }
 
+  async function save(rule: StoredRule): Promise<void> {
+    await (await stageChange(rule.tenant, [rule], [])).commit();
+  }
+
+  async function tenantDirs(): Promise<string[]> {
+    const entries = await readdir(root, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return [];
+      throw e;
+    });
+    return entries.filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  }
+
   return {
-    stage,
-    async save(rule: StoredRule) {
-      await (await stage(rule)).commit();
-    },
-    remove: (tenant, ruleId) => removeAll(tenant, ruleId),
-    async get(tenant, ruleId) {
-      for (const format of FORMATS) {
-        const where = join(dirOf(tenant), `${ruleId}.${format}`);
-        const text = await readIfPresent(where);
-        if (text !== undefined) return { tenant, ruleId, text, format, where };
+    stageChange,
+    save,
+    remove: (tenant, ruleId) => removeAll(dirOf(tenant), ruleId),
+    get,
+    async recover() {
+      for (const t of await tenantDirs()) {
+        const dir = join(root, t);
+        const note = await readIfPresent(join(dir, PENDING));
+        let change: Pending | undefined;
+        try {
+          change = note === undefined ? undefined : (JSON.parse(note) as Pending);
+        } catch {
+          change = undefined; // torn: the crash came before the change was logged
+        }
+        if (change !== undefined && Array.isArray(change.renames) && Array.isArray(change.removed)) await apply(dir, change);
+        await rm(join(dir, PENDING), { force: true });
+        // Temporary files of a change cut short before its note was written.
+        for (const name of await readdir(dir)) if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
       }
-      return undefined;
     },
     async list() {
       const out: StoredRule[] = [];
-      const tenants = await readdir(root, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return [];
-        throw e;
-      });
-      for (const t of tenants.filter((d) => d.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-        for (const name of (await readdir(join(root, t.name))).sort()) {
-          if (await removedIfLeftover(join(root, t.name), name)) continue;
-          const m = /^(.+)\.(json|yaml|mdc)$/.exec(name);
+      for (const t of await tenantDirs()) {
+        for (const name of (await readdir(join(root, t))).sort()) {
+          const m = /^(.+)\.(json|yaml|mdc)$/.exec(name); // a `….tmp` or the `.pending` note is not one
           if (!m) continue;
           let tenant: string;
           try {
-            tenant = tenantFromDirName(t.name);
+            tenant = tenantFromDirName(t);
           } catch {
-            throw new Error(`\`${join(root, t.name)}\` is not a tenant folder MGE wrote (its name does not decode); move it away`);
+            throw new Error(`\`${join(root, t)}\` is not a tenant folder MGE wrote (its name does not decode); move it away`);
           }
-          const where = join(root, t.name, name);
+          const where = join(root, t, name);
           out.push({ tenant, ruleId: m[1], format: m[2] as RuleFormat, text: await readFile(where, 'utf8'), where });
         }
       }
       return out;
     },
   };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
 }

@@ -1,12 +1,11 @@
-// The file rules in force when `mge serve` last ran, per tenant, kept in
-// `<data>/rules-in-force.json`, so a start logs the rule changes made while it was stopped
-// (SPEC §6: rule changes are logged; until 11-27 a rule file edited between two runs took
-// effect with no entry, and an auditor saw the policy version change with nothing saying why).
-// API rules are left out: each of their changes is logged as it is made, and they are replayed
-// from the data dir as they were.
+// The rules in force when `mge serve` last ran, per tenant, kept in `<data>/rules-in-force.json`
+// after every change it logged, so a start logs what differs from it (SPEC §6: rule changes are
+// logged). Until 11-27 a rule file edited between two runs took effect with no entry, and so
+// did an API rule file changed by hand, or one a crash left half changed. File rules found
+// changed are logged `by: "rules-dir"`, API rules `by: "restart"`.
 
 import { createHash } from 'node:crypto';
-import { rename } from 'node:fs/promises';
+import { rename, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Engine, PoliciesAt } from '../engine/engine.js';
 import type { AuditPort } from '../http/audit-port.js';
@@ -16,8 +15,10 @@ import { readIfPresent, temporaryNameFor, writeSynced } from './node-new-file.js
 
 export const RULES_IN_FORCE_FILE = 'rules-in-force.json';
 
-/** Tenant → rule id → SHA-256 of the rule's normalized content. */
+/** Tenant → rule id → `f:` (a file rule) or `a:` (an API rule) and the SHA-256 of its normalized content. */
 export type RulesInForce = Record<string, Record<string, string>>;
+const FILE = 'f:';
+const API = 'a:';
 
 /** The file rules each of `tenants` is checked against under `policies`. */
 export function rulesInForce(engine: Engine, policies: PoliciesAt, tenants: readonly string[]): RulesInForce {
@@ -25,7 +26,7 @@ export function rulesInForce(engine: Engine, policies: PoliciesAt, tenants: read
   for (const tenant of tenants) {
     const rules: Record<string, string> = {};
     for (const r of policies(tenant).rules) {
-      if (!engine.isApiRule(tenant, r.rule_id)) rules[r.rule_id] = createHash('sha256').update(ruleText(r)).digest('hex');
+      rules[r.rule_id] = `${engine.isApiRule(tenant, r.rule_id) ? API : FILE}${createHash('sha256').update(ruleText(r)).digest('hex')}`;
     }
     out[tenant] = rules;
   }
@@ -70,38 +71,90 @@ export interface StartRecordOptions {
 }
 
 /**
- * At start, before the first check: appends to each tenant's log the file rule changes since
- * the last run kept its record (`by: "rules-dir"`, as a reload's), then keeps the record of
- * the rules in force now. A log that cannot take them is named in the server log (its checks
- * are refused anyway while it fails); a first start, with no record, logs nothing.
+ * At start, before the first check: appends to each tenant's log the changes since the last
+ * record (a first start, with none, logs nothing), then keeps the record of the rules in force
+ * now. A log that cannot take them is named in the server log and keeps its old record, so a
+ * later start logs them after all. Returns the record, to be kept after each later change.
  */
-export async function logChangesWhileStopped(opts: StartRecordOptions): Promise<void> {
+export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesRecord> {
   const { dataDir, engine, audit, tenants, logger } = opts;
   const now = rulesInForce(engine, (t) => engine.policy(t), tenants);
+  const record = new RulesRecord(dataDir, engine, logger, {});
+  // A rewrite a crash cut short leaves its temporary file: dropped.
+  for (const name of await readdir(dataDir).catch(() => [])) {
+    if (name.startsWith(`${RULES_IN_FORCE_FILE}.`) && name.endsWith('.tmp')) await rm(join(dataDir, name), { force: true });
+  }
   let before: RulesInForce | undefined;
   try {
     before = await readRulesInForce(dataDir);
   } catch (err) {
     // Kept as it is (not replaced): a later start that can read it still logs what changed.
-    logger.error('the record of the rules in force does not read; rule files changed while the server was stopped are not logged', { error: err });
-    return;
+    logger.error('the record of the rules in force does not read; rules changed while the server was stopped are not logged', { error: err });
+    record.frozen = true;
+    return record;
   }
+  const held = new Set<string>();
   if (before !== undefined) {
     const timestamp = new Date(opts.now()).toISOString();
     for (const tenant of tenants) {
       const changes = changedSince(before, now, tenant);
       if (changes.length === 0) continue;
       const version = engine.policy(tenant).policyVersion;
-      const entries = changes.map((c) => ruleChangeEntry(c.ruleId, c.op, version, 'rules-dir', timestamp));
+      const was = before[tenant];
+      const by = (id: string): string => (engine.isApiRule(tenant, id) || was[id]?.startsWith(API) ? 'restart' : 'rules-dir');
+      const entries = changes.map((c) => ruleChangeEntry(c.ruleId, c.op, version, by(c.ruleId), timestamp));
       try {
         await audit.append(tenant, entries);
-        logger.info('rule files changed while the server was stopped; logged', { tenant, rule_ids: changes.map((c) => c.ruleId), policy_version: version });
+        logger.info('rules found changed at start (since the last run recorded them); logged', { tenant, changes: changes.map((c) => `${c.op} ${c.ruleId}`), policy_version: version });
       } catch (err) {
-        // Kept as it was for this tenant, so the next start tries to log these changes again.
-        now[tenant] = before[tenant];
-        logger.error('rule files changed while the server was stopped; not logged', { tenant, error: err });
+        held.add(tenant);
+        logger.error('rules found changed at start; not logged', { tenant, error: err });
       }
     }
   }
-  await writeRulesInForce(dataDir, now).catch((err: unknown) => logger.error('the record of the rules in force was not kept; the next start cannot log what changes meanwhile', { error: err }));
+  record.seed(before ?? {});
+  await record.note([...tenants], held);
+  return record;
+}
+
+/**
+ * The record of the rules in force, rewritten after each change this run logged (a reload, an
+ * API change): a crash between the entry and the rewrite only makes the next start log the
+ * change again. A tenant whose entries a log refused keeps its last record, so the next start
+ * logs them.
+ */
+export class RulesRecord {
+  /** True when the record on disk did not read: it is left alone. */
+  frozen = false;
+  private readonly held = new Set<string>();
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly engine: Engine,
+    private readonly logger: Logger,
+    private kept: RulesInForce,
+  ) {}
+
+  /** What the record said before this run (the start compares with it). */
+  seed(kept: RulesInForce): void {
+    this.kept = kept;
+  }
+
+  /** Keeps the rules in force now, for `tenants` and every tenant kept before; `held` tenants keep their last record. */
+  note(tenants: readonly string[] = [], held: ReadonlySet<string> = new Set()): Promise<void> {
+    for (const t of held) this.held.add(t);
+    this.writing = this.writing.then(async () => {
+      if (this.frozen) return;
+      const all = [...new Set([...tenants, ...this.engine.tenants(), ...Object.keys(this.kept)])];
+      const now = rulesInForce(this.engine, (t) => this.engine.policy(t), all);
+      for (const t of this.held) {
+        if (Object.hasOwn(this.kept, t)) now[t] = this.kept[t];
+        else delete now[t];
+      }
+      await writeRulesInForce(this.dataDir, now);
+      this.kept = now;
+    }).catch((err: unknown) => this.logger.error('the record of the rules in force was not kept; the next start may log changes of this run again', { error: err }));
+    return this.writing;
+  }
 }

@@ -62,6 +62,13 @@ export type PoliciesAt = (tenant: string) => TenantPolicy;
 /** Runs before a change serves: `ruleIds` put (or, for deleteRule, deleted), `removed` the API rules a replacement drops. */
 export type BeforeSwap = (policyVersion: string, ruleIds: string[], removed: string[]) => Promise<void>;
 
+/** One rule text for the API rules: `path` is the name its diagnostics and `source.file` give it. */
+export interface RuleText {
+  text: string;
+  format: RuleFormat;
+  path?: string;
+}
+
 export type PutRuleResult =
   | { ok: true; ruleIds: string[]; policyVersion: string; removed: string[] }
   | { ok: false; diagnostics: Diagnostic[] }
@@ -252,8 +259,8 @@ export class Engine {
    * once the new policy is compiled and before it serves, with its version: if it throws (the
    * audit log cannot record the change), nothing is swapped and the error is the caller's.
    */
-  putRule(tenant: string, source: { text: string; format: RuleFormat; path?: string }, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
-    return this.changeApiRules(tenant, source, false, beforeSwap);
+  putRule(tenant: string, source: RuleText, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
+    return this.changeApiRules(tenant, [source], false, beforeSwap);
   }
 
   /**
@@ -262,26 +269,34 @@ export class Engine {
    * runs on half the new set. `removed` (in the result and for `beforeSwap`) names the API
    * rules the new set drops. File rules are untouched, and one named in the text is a conflict.
    */
-  replaceApiRules(tenant: string, source: { text: string; format: RuleFormat; path?: string } | undefined, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
-    return this.changeApiRules(tenant, source, true, beforeSwap);
+  replaceApiRules(tenant: string, source: RuleText | RuleText[] | undefined, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
+    return this.changeApiRules(tenant, source === undefined ? [] : Array.isArray(source) ? source : [source], true, beforeSwap);
   }
 
-  private changeApiRules(tenant: string, source: { text: string; format: RuleFormat; path?: string } | undefined, replace: boolean, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
+  private changeApiRules(tenant: string, sources: Array<RuleText | undefined>, replace: boolean, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
     return this.serialize(async () => {
       checkTenant(tenant); // the name becomes a directory name in rule stores
-      let rules: Rule[] = [];
+      const rules: Rule[] = [];
+      const byId = new Map<string, Rule>();
+      const diagnostics: Diagnostic[] = [];
       let path = `api/tenants/${tenant}/rules.json`;
-      if (source !== undefined || !replace) {
-        const { text, format, path: named } = source ?? {}; // read once: what is checked is what is parsed
+      // Several texts (a restart's replay) are compiled once, together: one build per tenant.
+      for (const source of sources) {
+        const { text, format, path: named } = source ?? ({} as Partial<RuleText>); // read once: what is checked is what is parsed
         // Anything else reached the reader table as "reader is not a function", reported as a bug in MGE (a review).
         if (typeof text !== 'string') throw new TypeError(`a rule's text must be a string; got ${text === null ? 'null' : typeof text}`);
         if (format === undefined || !RULE_FORMATS.includes(format)) throw new TypeError(`a rule's format is ${RULE_FORMATS.map((f) => `\`${f}\``).join(', ')}; got \`${String(format)}\``);
         // The name its diagnostics and `source.file` give it (the HTTP route names the rule's id).
         path = typeof named === 'string' ? named : `api/tenants/${tenant}/rules.${format}`;
         const parsed = parseRuleText(text, format, path);
-        if (hasErrors(parsed.diagnostics)) return { ok: false, diagnostics: parsed.diagnostics } as const;
-        rules = parsed.rules;
+        diagnostics.push(...parsed.diagnostics);
+        for (const rule of parsed.rules) {
+          const twin = byId.get(rule.rule_id);
+          if (twin !== undefined) diagnostics.push({ severity: 'error', code: 'duplicate-rule-id', span: rule.source.span, message: `rule id \`${rule.rule_id}\` is also defined in \`${twin.source.file}\`` });
+          else rules.push(rule), byId.set(rule.rule_id, rule);
+        }
       }
+      if (hasErrors(diagnostics)) return { ok: false, diagnostics } as const;
       const current = this.apiRules.get(tenant) ?? new Map<string, Rule>();
       const next = replace ? new Map<string, Rule>() : new Map(current);
       for (const rule of rules) {

@@ -35,6 +35,7 @@ function resolve(deps: AppDeps): AppContext {
     limits: jsonLimits(deps.limits),
     skewMs: deps.skewMs,
     ruleStore: deps.ruleStore,
+    rulesChanged: deps.rulesChanged,
     version: deps.version ?? '0.0.0',
     ready: deps.ready ?? (() => true),
     preReadBody: deps.preReadBody ?? (() => undefined),

@@ -22,6 +22,8 @@ export interface AppDeps {
   audit: AuditPort;
   /** Keeps rules added over HTTP across restarts; without one they live in memory only. */
   ruleStore?: RuleStore;
+  /** Told once a tenant's API rule change is logged and serving (the Node sidecar keeps its record of the rules in force). */
+  rulesChanged?: (tenant: string) => Promise<void> | void;
   /** Configured API keys; empty means local open mode (SPEC §7). */
   keys: readonly ApiKey[];
   logger?: Logger;
@@ -64,8 +66,9 @@ export interface AppDeps {
 }
 
 /** The resolved dependencies the routes see: every optional one filled in. */
-export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore' | 'checkTurn' | 'urlChecked' | 'requestHost'>> {
+export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore' | 'checkTurn' | 'urlChecked' | 'requestHost' | 'rulesChanged'>> {
   checkTurn: AppDeps['checkTurn'];
+  rulesChanged: AppDeps['rulesChanged'];
   /** For errors every request may hit (a failed audit store): a line per kind per 10 s. */
   logRepeated: RepeatedError;
   limits: JsonLimits;

@@ -21,8 +21,11 @@ export interface StoredRule {
   where?: string;
 }
 
-/** A rule written aside, not yet in the store's view: `commit` puts it there, `discard` drops it. */
-export interface StagedRule {
+/**
+ * A change written aside, not yet in the store's view: `commit` makes it so, `discard` drops
+ * it (and puts back what a commit cut short had already changed).
+ */
+export interface StagedChange {
   commit(): Promise<void>;
   discard(): Promise<void>;
 }
@@ -31,13 +34,20 @@ export interface RuleStore {
   /** Resolves once the rule text is durable. */
   save(rule: StoredRule): Promise<void>;
   /**
-   * Writes the rule's text durably aside; `list` sees it only after `commit`. A PUT stages,
-   * logs, then commits: a crash between leaves no rule that the log does not record.
+   * Writes one change of a tenant's API rules aside, durably: the rules `put` and the ids
+   * `removed`; `list` sees it only after `commit`. A change is staged, logged, then committed;
+   * a start after a crash between the two finishes it (`recover`), so what the next start
+   * serves is what the log records (it may record it twice: the start logs what differs).
    */
-  stage(rule: StoredRule): Promise<StagedRule>;
+  stageChange(tenant: string, put: StoredRule[], removed: string[]): Promise<StagedChange>;
   remove(tenant: string, ruleId: string): Promise<void>;
-  /** The stored rule of that id, if any (to put it back when a change is undone). */
+  /** The stored rule of that id, if any. */
   get(tenant: string, ruleId: string): Promise<StoredRule | undefined>;
   /** Every stored rule, for replay at start. */
   list(): Promise<StoredRule[]>;
+  /**
+   * At start, before `list`, with no change in progress (the data dir is locked): finishes the
+   * change a crash left staged, and drops temporary files left by one cut short before that.
+   */
+  recover?(): Promise<void>;
 }

@@ -100,7 +100,7 @@ describe('fail closed', () => {
   it('makes no rule change it cannot store for the next start: 503, no audit entry, the previous rules keep serving', async () => {
     await withRuleStore(async (disk) => {
       let full = false;
-      const ruleStore: RuleStore = { ...disk, stage: (r) => (full ? Promise.reject(new Error('ENOSPC: no space left on device')) : disk.stage(r)) };
+      const ruleStore: RuleStore = { ...disk, stageChange: (t, put, removed) => (full ? Promise.reject(new Error('ENOSPC: no space left on device')) : disk.stageChange(t, put, removed)) };
       const h = await harness({ ruleStore });
       const rule = (msg: string) => `rule_id: no-deletes\nprohibited:\n  - message: ${msg}\n    when: action.type == "db.delete"\n`;
       const entries = async () => (await h.audit.entries('acme', 0, 100)).length;

@@ -14,7 +14,7 @@ import { guard } from '../guard.js';
 import { BadRequest, Conflict, InvalidRule, NotFound, StoreUnavailable } from '../problem.js';
 import { ruleChangeEntry } from '../rule-changes.js';
 import { ruleFormat } from '../rule-format.js';
-import { apiRulePath, type RuleStore, type StagedRule, type StoredRule } from '../rule-store.js';
+import { apiRulePath, type RuleStore, type StagedChange } from '../rule-store.js';
 import { ruleJson, ruleView } from '../rule-view.js';
 
 function invalid(diagnostics: readonly Diagnostic[]): InvalidRule {
@@ -42,8 +42,11 @@ function parsedBody(text: string, format: RuleFormat, path: string): ReturnType<
   return parsed;
 }
 
-/** The engine's answer to a change, as the routes give it: a file rule's id 409, invalid rules 422. */
-async function made(change: Promise<PutRuleResult>): Promise<Extract<PutRuleResult, { ok: true }>> {
+/**
+ * The engine's answer to a change, as the routes give it: a file rule's id 409, invalid rules
+ * 422; `then` runs once it serves (AppDeps.rulesChanged).
+ */
+async function made(change: Promise<PutRuleResult>, then: () => unknown): Promise<Extract<PutRuleResult, { ok: true }>> {
   let result;
   try {
     result = await change;
@@ -55,6 +58,7 @@ async function made(change: Promise<PutRuleResult>): Promise<Extract<PutRuleResu
     if ('conflict' in result) throw new Conflict(result.conflict);
     throw invalid(result.diagnostics);
   }
+  await then();
   return result;
 }
 
@@ -64,16 +68,22 @@ interface KeptChange {
   undo(): Promise<void>;
 }
 
+/** A store's staged change as the routes keep it. */
+async function staged(change: Promise<StagedChange>): Promise<KeptChange> {
+  const c = await change;
+  return { commit: () => c.commit(), undo: () => c.discard() };
+}
+
 export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   /**
    * Writes a change to the store (files on Node) as the first step of the engine's serialized
    * change, before its audit entry and the swap: a change that cannot be stored is not made
    * (503, no entry, the previous rules keep serving; until 11-26 it went live, unrecorded at
    * the next start). `commit` finishes it once the entry is logged, `undo` takes it back if
-   * the log refuses it. Each step is ordered so that a crash between two leaves the log
-   * recording at most a change that did not take effect, never a rule in force it does not
-   * record: a PUT's text is staged aside and committed after its entry; a DELETE removes the
-   * file before its entry.
+   * the log refuses it. The store stages the whole change (texts and removals) durably before
+   * the entry and applies it after; a start after a crash between finishes it, then logs what
+   * differs from the rules last recorded (the Node sidecar), so the log ends up recording the
+   * rules in force.
    */
   async function keep(tenant: string, ruleId: string, work: (store: RuleStore) => Promise<KeptChange>): Promise<KeptChange> {
     const store = ctx.ruleStore;
@@ -136,36 +146,17 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   });
 
   /**
-   * Keeps a replacement of the tenant's API rules: each new rule staged as the JSON of its
-   * normalized form (one text may hold many rules, and the store keeps one file a rule; GET
-   * shows the same JSON, which loads back to the same policy), then the dropped rules removed
-   * before the entry, as a DELETE does; undone whole if any step fails.
+   * Keeps a replacement of the tenant's API rules: each new rule as the JSON of its normalized
+   * form (one text may hold many rules, and the store keeps one file a rule; GET shows the same
+   * JSON, which loads back to the same policy), the rules left out removed, as one change.
    */
   const keptReplacement = (tenant: string, texts: ReadonlyMap<string, string>) => (ruleIds: string[], removed: string[]) =>
-    keep(tenant, [...ruleIds, ...removed].join(', '), async (store) => {
-      const previous: StoredRule[] = [];
-      for (const id of removed) {
-        const p = await store.get(tenant, id);
-        if (p !== undefined) previous.push(p);
-      }
-      const staged: StagedRule[] = [];
-      const undo = async (): Promise<void> => {
-        for (const st of staged) await st.discard();
-        for (const p of previous) await store.save(p);
-      };
-      try {
-        for (const id of ruleIds) staged.push(await store.stage({ tenant, ruleId: id, text: texts.get(id)!, format: 'json' }));
-        for (const id of removed) await store.remove(tenant, id);
-      } catch (err) {
-        await undo().catch(() => undefined);
-        throw err;
-      }
-      return { commit: async () => { for (const st of staged) await st.commit(); }, undo };
-    });
+    keep(tenant, [...ruleIds, ...removed].join(', '), (store) =>
+      staged(store.stageChange(tenant, ruleIds.map((id) => ({ tenant, ruleId: id, text: texts.get(id)!, format: 'json' as const })), removed)));
 
   /** Replaces the tenant's API rules (all of them: none with `source` undefined); what PUT and DELETE /rules answer. */
   const replaceAll = (tenant: string, keyId: string, source: { text: string; format: RuleFormat; path: string } | undefined, texts: ReadonlyMap<string, string>) =>
-    made(ctx.engine.replaceApiRules(tenant, source, audited(tenant, keyId, 'put', keptReplacement(tenant, texts))));
+    made(ctx.engine.replaceApiRules(tenant, source, audited(tenant, keyId, 'put', keptReplacement(tenant, texts))), () => ctx.rulesChanged?.(tenant));
 
   // The whole set at once (SPEC §8: PUT/DELETE /api/v1/rules): one swap, so no check runs on half of it.
   app.put('/api/v1/rules', guard(ctx, 'admin'), (c) => {
@@ -229,12 +220,9 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       let existed = false;
       const store = () => {
         existed = ctx.engine.isApiRule(tenant, id);
-        return keep(tenant, id, async (rules) => {
-          const staged = await rules.stage({ tenant, ruleId: id, text, format });
-          return { commit: staged.commit, undo: staged.discard };
-        });
+        return keep(tenant, id, (rules) => staged(rules.stageChange(tenant, [{ tenant, ruleId: id, text, format }], [])));
       };
-      const result = await made(ctx.engine.putRule(tenant, { text, format, path }, audited(tenant, keyId, 'put', store)));
+      const result = await made(ctx.engine.putRule(tenant, { text, format, path }, audited(tenant, keyId, 'put', store)), () => ctx.rulesChanged?.(tenant));
       return c.json({ rule_ids: result.ruleIds, policy_version: result.policyVersion }, existed ? 200 : 201);
     }));
   });
@@ -243,14 +231,11 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const { tenant, keyId } = c.get('principal');
     const id = c.req.param('rule_id');
     return ctx.lifecycle.run(() => countRejected(async () => {
-      const store = () => keep(tenant, id, async (rules) => {
-        const previous = await rules.get(tenant, id);
-        await rules.remove(tenant, id);
-        return { commit: async () => undefined, undo: async () => void (previous && (await rules.save(previous))) };
-      });
+      const store = () => keep(tenant, id, (rules) => staged(rules.stageChange(tenant, [], [id])));
       const outcome = await ctx.engine.deleteRule(tenant, id, audited(tenant, keyId, 'delete', store));
       if (outcome === 'not_found') throw new NotFound(`no rule \`${id}\``);
       if (outcome === 'global') throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
+      await ctx.rulesChanged?.(tenant);
       return c.body(null, 204);
     }));
   });

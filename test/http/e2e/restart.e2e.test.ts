@@ -16,6 +16,7 @@ import { auditPort } from '../../../src/http/audit-port.js';
 import type { Signer } from '../../../src/receipt/sign.js';
 import { startE2E, writeRules, type E2E } from './server.js';
 import { breakWrites } from '../../audit/break-writes.js';
+import { nodeRuleStore } from '../../../src/adapters/node-rule-store.js';
 
 describe('restart on the same data directory', () => {
   it('keeps the receipts already verified: one verified before the restart is `replayed` after it (SPEC §5)', async () => {
@@ -226,6 +227,40 @@ describe('a whole set of API rules put at once (PUT /api/v1/rules)', () => {
       await second.stop();
     }
     expect(readdirSync(folder)).toEqual([]);
+  });
+});
+
+describe('API rules at a restart: what serves is what the log records', () => {
+  it('logs API rule files changed by hand or left half changed by a crash (by `restart`), and nothing after a clean change', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-restart-api-'));
+    const dirs = { rulesDir: join(root, 'rules'), dataDir: join(root, 'data') };
+    writeRules(dirs.rulesDir);
+    const yaml = (id: string, message = `no ${id}`) => `rule_id: ${id}\nprohibited:\n  - { message: ${message}, when: 'action.type == "${id}"' }\n`;
+    const changes = (e: E2E) => e.fetch('/api/v1/audit?limit=1000', { key: KEYS.acmeAuditor }).then(async (r) => ((await r.json()) as { entries: Array<Record<string, unknown>> }).entries.filter((x) => x.kind === 'rule_change').map((x) => `${x.op} ${x.rule_id} ${x.by}`));
+    const first = await startE2E(dirs);
+    await first.fetch('/api/v1/rules', { method: 'PUT', key: KEYS.acmeAdmin, body: yaml('a') + '---\n' + yaml('b'), type: 'application/yaml' });
+    await first.stop();
+
+    const second = await startE2E(dirs); // a clean change: nothing more at the start
+    expect((await changes(second)).filter((c) => c.endsWith('restart'))).toEqual([]);
+    await second.stop();
+
+    // By hand while stopped: one changed, one removed, one added.
+    const store = nodeRuleStore(dirs.dataDir);
+    await store.save({ tenant: 'acme', ruleId: 'a', text: yaml('a', 'changed by hand'), format: 'yaml' });
+    await store.remove('acme', 'b');
+    await store.save({ tenant: 'acme', ruleId: 'hand', text: yaml('hand'), format: 'yaml' });
+    // And a set change staged (logged or not) when the process died: the start finishes it.
+    await store.stageChange('acme', [{ tenant: 'acme', ruleId: 'c', text: yaml('c'), format: 'yaml' }], ['hand']);
+    const third = await startE2E(dirs);
+    try {
+      expect((await changes(third)).filter((c) => c.endsWith('restart'))).toEqual(['put a restart', 'delete b restart', 'put c restart']);
+      const rules = ((await (await third.fetch('/api/v1/rules', { key: KEYS.acmeChecker })).json()) as { rules: Array<{ rule: { rule_id: string }; origin: string }> }).rules;
+      expect(rules.filter((r) => r.origin === 'tenant').map((r) => r.rule.rule_id).sort()).toEqual(expect.arrayContaining(['a', 'c']));
+      expect(rules.map((r) => r.rule.rule_id)).not.toContain('hand');
+    } finally {
+      await third.stop();
+    }
   });
 });
 

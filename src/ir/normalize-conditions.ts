@@ -163,7 +163,10 @@ class Params {
     const v = this.value(name);
     const n = v && this.r.number(v, `parameters.${name}`, 'invalid-parameter');
     if (n === undefined) return undefined;
-    if (ok(n)) return n;
+    // `-0` is `0`: a rule is kept and shown as JSON, which writes `-0` as `0`, and the same
+    // rule must compile to the same policy either way (a review: a set PUT with
+    // `key_rotation_days: -0` served another policy version after a restart).
+    if (ok(n)) return n === 0 ? 0 : n;
     this.invalid(name, `${rule}, got \`${n}\``);
     return undefined;
   }

@@ -46,4 +46,11 @@ describe('a rule shown as JSON (GET, and the file a set PUT keeps)', () => {
     }
     expect(compared).toBeGreaterThan(150);
   });
+
+  it('keeps the policy version of a parameter written `-0` (JSON writes it `0`)', async () => {
+    const yaml = 'rule_id: z\nconditions:\n  - { type: encryption_required, parameters: { algorithms: [AES-256], key_rotation_days: -0 } }\n';
+    const original = await createEngine({ rules: [{ path: 'z.yaml', text: yaml }] });
+    const shown = JSON.stringify(parseRuleText(yaml, 'yaml', 'z.yaml').rules.map(ruleJson));
+    expect((await createEngine({ rules: [{ path: 'z.json', text: shown }] })).policy().policyVersion).toBe(original.policy().policyVersion);
+  });
 });

@@ -80,6 +80,8 @@ export interface Sidecar {
   /** How many keys MGE_API_KEYS gave, and their tenants (sorted); none in open mode. */
   keys: { count: number; tenants: string[] };
   secretSource: SecretSource;
+  /** The key id receipts and checkpoints are signed under (said at start: two replicas must show the same). */
+  receiptKid: string;
   /** Key files in the data dir that other users can read (said at start: the key is a signing credential). */
   exposedKeyFiles: string[];
   engine: Engine;
@@ -262,7 +264,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
 
   return {
     url: server.url, mode: keys.length === 0 ? 'open-local' : 'keys', keys: { count: keys.length, tenants: keys.length === 0 ? [] : callerTenants(keys) },
-    secretSource: source, exposedKeyFiles: await exposedKeyFiles(cfg.dataDir, ed25519 ? ED25519_FILE : hs?.source === 'env' ? undefined : SECRET_FILE), engine, shutdown,
+    secretSource: source, receiptKid: signer.kid, exposedKeyFiles: await exposedKeyFiles(cfg.dataDir, ed25519 ? ED25519_FILE : hs?.source === 'env' ? undefined : SECRET_FILE), engine, shutdown,
   };
 }
 

@@ -66,6 +66,12 @@ function requestLimitsFrom(env: NodeJS.ProcessEnv): Partial<JsonLimits> {
   return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
 }
 
+/** The limits set, as the start line says them. */
+function limitsText(limits: Partial<JsonLimits>): string {
+  const names: Record<keyof JsonLimits, string> = { maxBytes: 'body bytes', maxDepth: 'depth', maxStringBytes: 'string bytes', maxArrayItems: 'array items' };
+  return Object.entries(limits).map(([k, v]) => `${names[k as keyof JsonLimits]} ${v}`).join(', ');
+}
+
 /** The largest body MGE_MAX_BODY_BYTES may allow: 16 MiB (a check is a few hundred bytes). */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -153,6 +159,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let rulesDir = '';
   /** The rules directory as given: diagnostics name files from it, as `mge lint DIR` and `mge check` do. */
   let rulesGiven = '';
+  let fsyncNever = false;
   try {
     const args = parseArgs(argv, { values: ['rules', 'host', 'port', 'data'] });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument \`${args.positionals[0]}\``);
@@ -160,6 +167,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     rulesDir = resolve(rulesGiven);
     dataDir = resolve(stringFlag(args, 'data') ?? envSetting(env.MGE_DATA_DIR) ?? './data');
     const fsync = fsyncPolicy(env.MGE_AUDIT_FSYNC);
+    fsyncNever = fsync === 'never';
     const alg = receiptAlg(env.MGE_RECEIPT_ALG);
     const receiptTtlMs = seconds('MGE_RECEIPT_TTL_SECONDS', env.MGE_RECEIPT_TTL_SECONDS, DEFAULT_TTL_MS, 1, MAX_TTL_MS);
     const skewMs = seconds('MGE_CLOCK_SKEW_SECONDS', env.MGE_CLOCK_SKEW_SECONDS, DEFAULT_SKEW_MS, 0, MAX_TTL_MS);
@@ -196,8 +204,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
         `mge: rules: ${rulesDir} (${ruleCount} ${ruleCount === 1 ? 'rule' : 'rules'}${warnings.length === 0 ? '' : `, ${warnings.length} ${warnings.length === 1 ? 'warning' : 'warnings'} on stderr`}; watched; a bad edit is logged and ignored)\n` +
         (ruleCount === 0 ? 'mge: warning: no rules loaded: every check is approved until rules are added\n'
           : engine.policy().rules.length === 0 ? 'mge: warning: no global rules: tenant `default`, and any tenant without rules of its own, is checked against none (every check approved)\n' : '') +
-        `mge: data: ${dataDir} (audit log${alg === 'Ed25519' ? ', Ed25519 signing key' : sidecar.secretSource === 'env' ? '' : ', receipt secret'})\n`,
+        `mge: data: ${dataDir} (audit log${alg === 'Ed25519' ? ', Ed25519 signing key' : sidecar.secretSource === 'env' ? '' : ', receipt secret'})\n` +
+        // What an operator tuned, and what a replica beside this one must show alike (a review:
+        // none of it was visible, and a secret with a trailing newline signed under another kid).
+        `mge: receipts: ${alg}, key id ${sidecar.receiptKid}, valid ${receiptTtlMs / 1000} s, verify skew ${skewMs / 1000} s; audit log fsync: ${fsync}` +
+        `${Object.keys(limits).length === 0 ? '' : `; request limits: ${limitsText(limits)}`}\n`,
     );
+    const secret = env.MGE_SECRET_KEY;
+    if (alg === 'HS256' && secret !== undefined && secret !== '' && secret !== secret.trim()) {
+      process.stderr.write('mge: warning: MGE_SECRET_KEY begins or ends with white space (a newline from a mounted file?); it is used byte for byte, so another replica given it trimmed signs under another key id\n');
+    }
   } catch (err) {
     if (err instanceof RuleLoadError) {
       for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(underDir(rulesGiven, d)) + '\n');
@@ -226,7 +242,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   } finally {
     stopped.stopped();
   }
-  if (uncheckpointed.length === 0) logger.info('stopped; audit log flushed', { data: dataDir });
+  if (uncheckpointed.length === 0) logger.info(fsyncNever ? 'stopped; audit log written (MGE_AUDIT_FSYNC=never: not synced to the disk)' : 'stopped; audit log flushed', { data: dataDir });
   else logger.warn('stopped; every decision this run answered is in its log, but these tenants have no checkpoint (their log failed or was refused; see above)', { data: dataDir, tenants: uncheckpointed });
   return 0;
 }

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/ir/types.js';
 import { harness, KEYS, problem, type Harness } from './harness.js';
+import { jsonLogger } from '../../src/http/logger.js';
 
 const VERIFY = '/api/v1/receipts/verify';
 const ACTION = { type: 'db.read', table: 'users' };
@@ -56,6 +57,16 @@ describe('POST /api/v1/receipts/verify', () => {
     expect(res.status).toBe(400);
     expect((await problem(res)).detail).toContain('`context` needs `action`');
     expect((await verify(KEYS.acmeChecker, { decision: d, action: ACTION, context: { environment: 'staging' } })).json).toEqual({ valid: true });
+  });
+
+  it('answers 503 when the nonce store fails, and logs why (a review: nothing was logged)', async () => {
+    const lines: string[] = [];
+    const failing = await harness({ now: () => now, nonceStore: { consumeOnce: () => Promise.reject(new Error('EROFS: read-only file system')) }, logger: jsonLogger((l) => lines.push(l)) });
+    const d = (await (await failing.call('POST', '/api/v1/governance/check', { key: KEYS.acmeChecker, body: { action: ACTION } })).json()) as Decision;
+    const res = await failing.call('POST', VERIFY, { key: KEYS.acmeChecker, body: { decision: d, action: ACTION } });
+    expect(res.status).toBe(503);
+    const logged = lines.map((l) => JSON.parse(l) as { msg: string; error?: unknown }).find((l) => l.msg.startsWith('nonce store unavailable'));
+    expect(JSON.stringify(logged?.error)).toContain('EROFS');
   });
 
   it('refuses an expired receipt', async () => {

@@ -44,8 +44,17 @@ export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       if (typeof decision.tenant === 'string' && decision.tenant !== tenant) {
         throw new Forbidden('the receipt belongs to another tenant');
       }
+      // The store's own error, for the log line if it fails (the result names only the reason).
+      let storeError: unknown = 'no answer in time';
+      const store = ctx.nonceStore;
+      const nonceStore: typeof store = {
+        consumeOnce: (t, n, e) => Promise.resolve(store.consumeOnce(t, n, e)).catch((err: unknown) => {
+          storeError = err;
+          throw err;
+        }),
+      };
       const opts: VerifyOptions = {
-        keys: ctx.signer.keys, nonceStore: ctx.nonceStore, tenant, now: ctx.now(), backend: ctx.crypto,
+        keys: ctx.signer.keys, nonceStore, tenant, now: ctx.now(), backend: ctx.crypto,
         ...(ctx.skewMs !== undefined ? { skewMs: ctx.skewMs } : {}),
         ...(action !== undefined ? { action } : {}),
         ...(context !== undefined ? { context } : {}),
@@ -53,7 +62,10 @@ export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       };
       const result = await verifyReceipt(decision, opts);
       ctx.metrics.verifications.inc({ tenant, result: result.valid ? 'valid' : (result.reason ?? 'invalid') });
-      if (result.reason === 'nonce_store_unavailable') throw new StoreUnavailable('the nonce store is unavailable; the receipt was not accepted');
+      if (result.reason === 'nonce_store_unavailable') {
+        ctx.logRepeated('nonce-store', 'nonce store unavailable: receipts are not accepted', { tenant, error: storeError });
+        throw new StoreUnavailable('the nonce store is unavailable; the receipt was not accepted');
+      }
       return c.json(result.valid ? { valid: true } : { valid: false, reason: result.reason });
     });
   });

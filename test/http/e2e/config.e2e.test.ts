@@ -275,7 +275,9 @@ describe('receipt TTL and clock skew (SPEC §5: configurable)', () => {
     try {
       const url = await served.listening();
       const res = await fetch(`${url}/api/v1/governance/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: { type: 'db.read' } }) });
-      const d = (await res.json()) as Decision & { receipt: { issued_at: string; expires_at: string } };
+      const d = (await res.json()) as Decision & { receipt: { issued_at: string; expires_at: string; kid: string } };
+      // The start line says what was tuned, and the key id a replica beside it must show too.
+      expect(served.out()).toContain(`mge: receipts: HS256, key id ${d.receipt.kid}, valid 1.5 s, verify skew 0 s; audit log fsync: always\n`);
       expect(Date.parse(d.receipt.expires_at) - Date.parse(d.receipt.issued_at)).toBe(1500);
       // Past its expiry with no skew allowed (the default 5 s would still take it).
       await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(d.receipt.expires_at) + 50 - Date.now())));
@@ -296,10 +298,12 @@ describe('request limits (SPEC §2: configurable)', () => {
   it('MGE_MAX_BODY_BYTES, MGE_MAX_DEPTH, MGE_MAX_STRING_BYTES and MGE_MAX_ARRAY_ITEMS hold the HTTP body and the request alike', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-limits-'));
     writeRules(join(root, 'rules'));
-    const env = { MGE_MAX_BODY_BYTES: '131072', MGE_MAX_DEPTH: '4', MGE_MAX_STRING_BYTES: '16', MGE_MAX_ARRAY_ITEMS: '300' };
+    const env = { MGE_MAX_BODY_BYTES: '131072', MGE_MAX_DEPTH: '4', MGE_MAX_STRING_BYTES: '16', MGE_MAX_ARRAY_ITEMS: '300', MGE_AUDIT_FSYNC: 'never', MGE_SECRET_KEY: 'a-secret-of-more-than-32-bytes-for-the-test\n' };
     const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', env });
     try {
       const url = await served.listening();
+      expect(served.out()).toMatch(/; audit log fsync: never; request limits: body bytes 131072, depth 4, string bytes 16, array items 300\n/);
+      expect(served.err()).toContain('mge: warning: MGE_SECRET_KEY begins or ends with white space');
       const check = async (body: unknown) => {
         const res = await fetch(`${url}/api/v1/governance/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
         return { status: res.status, text: await res.text() };

@@ -152,6 +152,8 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
   };
 
   const reload = (): Promise<ReloadResult> => (chain = chain.then(once, once).then((result) => {
+    // Said in /metrics too: a refused edit leaves /readyz ready, serving the rules before it.
+    metrics.rulesDirRefused = result === 'ok' ? 0 : 1;
     if (result === 'rejected' && clashedWithApi && !closed) retryOnApiChange();
     else if (result !== 'error') stopRetry();
     return result;

@@ -89,4 +89,6 @@ export class ServerMetrics {
   readonly verifications = new Counter('mge_receipt_verifications_total', 'Receipts verified, by tenant and result (valid or the reason code).');
   readonly reloads = new Counter('mge_rule_reloads_total', 'Rule set swaps, by source (files, api) and result (ok, rejected).');
   readonly responses = new Counter('mge_http_responses_total', 'HTTP responses, by status code.');
+  /** 1 while the rules directory's last reload was refused (set by the Node reloader). */
+  rulesDirRefused = 0;
 }

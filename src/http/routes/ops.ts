@@ -39,6 +39,7 @@ async function metricsText(ctx: AppContext): Promise<string> {
     renderGauge('mge_audit_entries', 'Entries in each tenant\'s audit log.', sizes),
     renderGauge('mge_audit_log_unavailable', '1 while a tenant\'s audit log has failed (damaged, or its store failed): its checks get 503.', unavailable),
     renderGauge('mge_rule_set_info', 'The policy version (hash of the compiled rule set) each tenant is checked against.', policies),
+    renderGauge('mge_rules_dir_refused', '1 while the last edit of the rules directory was refused: the rule files on disk are not the rules in force (the server log says why).', [{ labels: {}, value: m.rulesDirRefused }]),
     renderGauge('mge_checks_in_flight', 'Requests being evaluated, signed or logged right now.', [{ labels: {}, value: ctx.lifecycle.inFlight }]),
   ].join('');
 }

@@ -130,11 +130,13 @@ describe('hot reload', () => {
     mkdirSync(e.rulesDir);
     await until('the refusal', () => e.logs.some((l) => JSON.parse(l).msg.startsWith('rules change ignored: the rules directory holds no rule file')));
     expect(await approved('deploy.monday')).toBe(denied); // until 11-27 every check was approved here
+    expect(await (await e.fetch('/metrics')).text()).toContain('\nmge_rules_dir_refused 1\n');
     // A file written into the directory made again is seen (until 11-27 its watcher was the
     // removed directory's: the file system gave the new one the same inode).
     writeFileSync(join(e.rulesDir, 'none.yaml'), 'rules: []\n');
     await until('the warning', () => e.logs.some((l) => JSON.parse(l).msg === 'no rules loaded: every check is approved until rules are added'));
     expect(await approved('deploy.monday')).toBe(true);
+    expect(await (await e.fetch('/metrics')).text()).toContain('\nmge_rules_dir_refused 0\n');
   });
 });
 

@@ -40,16 +40,24 @@ export function changedSince(before: RulesInForce, now: RulesInForce, tenant: st
   return contentDiff(new Map(Object.entries(was)), new Map(Object.entries(now[tenant] ?? {})));
 }
 
-/** The record kept by the last run; undefined when there is none (a first start) or it does not read. */
+/** The record kept by the last run; undefined when there is none (a first start). Throws when it does not parse. */
 export async function readRulesInForce(dataDir: string): Promise<RulesInForce | undefined> {
   const text = await readIfPresent(join(dataDir, RULES_IN_FORCE_FILE));
   if (text === undefined) return undefined;
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as RulesInForce) : undefined;
+    value = JSON.parse(text);
   } catch {
-    return undefined;
+    value = undefined;
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`\`${join(dataDir, RULES_IN_FORCE_FILE)}\` is not a record of rules MGE wrote (changed by hand?)`);
+  return value as RulesInForce;
+}
+
+/** Whether the last run served file rules, by its record (a start finding none refuses to drop them unasked). */
+export async function hadFileRules(dataDir: string): Promise<boolean> {
+  const before = await readRulesInForce(dataDir).catch(() => undefined);
+  return before !== undefined && Object.values(before).some((rules) => typeof rules === 'object' && rules !== null && Object.values(rules).some((v) => String(v).startsWith(FILE)));
 }
 
 /** Replaces the record whole (written aside, synced, renamed). */
@@ -88,10 +96,9 @@ export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesR
   try {
     before = await readRulesInForce(dataDir);
   } catch (err) {
-    // Kept as it is (not replaced): a later start that can read it still logs what changed.
-    logger.error('the record of the rules in force does not read; rules changed while the server was stopped are not logged', { error: err });
-    record.frozen = true;
-    return record;
+    // Replaced by the rules in force now: what changed since the last run cannot be told.
+    logger.error('the record of the rules in force does not read; it is replaced, and rules changed while the server was stopped are not logged', { error: err });
+    before = undefined;
   }
   const held = new Set<string>();
   if (before !== undefined) {
@@ -124,8 +131,6 @@ export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesR
  * logs them.
  */
 export class RulesRecord {
-  /** True when the record on disk did not read: it is left alone. */
-  frozen = false;
   private readonly held = new Set<string>();
   private writing: Promise<void> = Promise.resolve();
 
@@ -145,7 +150,6 @@ export class RulesRecord {
   note(tenants: readonly string[] = [], held: ReadonlySet<string> = new Set()): Promise<void> {
     for (const t of held) this.held.add(t);
     this.writing = this.writing.then(async () => {
-      if (this.frozen) return;
       const all = [...new Set([...tenants, ...this.engine.tenants(), ...Object.keys(this.kept)])];
       const now = rulesInForce(this.engine, (t) => this.engine.policy(t), all);
       for (const t of this.held) {

@@ -2,7 +2,7 @@
 // (old decisions still provable), the receipt secret is the same, and rules added over HTTP
 // are back.
 
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -302,6 +302,14 @@ describe('rule files changed while the server was stopped (SPEC §6: every rule 
     const fourth = await startE2E(dirs); // and not again
     await fourth.stop();
     expect(entries()).toHaveLength(7);
+
+    // Stopped between the two steps of a deploy (`rm rules/*; cp new/* rules/`): no rule file.
+    // Started, it approved every check until the copy landed; refused, as a reload is.
+    const moved = join(root, 'moved');
+    mkdirSync(moved);
+    for (const f of ['a.yaml', 'c.yaml', 'd.yaml']) renameSync(join(dirs.rulesDir, f), join(moved, f));
+    await expect(startE2E(dirs)).rejects.toThrow(/holds no rule file, but the last run served rule files/);
+    for (const f of ['a.yaml', 'c.yaml', 'd.yaml']) renameSync(join(moved, f), join(dirs.rulesDir, f));
 
     // A change reloaded while the server runs is logged then, and not again at the next start.
     const fifth = await startE2E(dirs);

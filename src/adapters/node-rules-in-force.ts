@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { rename, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Engine, PoliciesAt } from '../engine/engine.js';
+import { DEFAULT_TENANT, type Engine, type PoliciesAt } from '../engine/engine.js';
+import type { Rule } from '../ir/types.js';
 import type { AuditPort } from '../http/audit-port.js';
 import type { Logger } from '../http/logger.js';
 import { contentDiff, ruleChangeEntry, ruleText, type RuleChangeOp } from '../http/rule-changes.js';
@@ -15,32 +16,58 @@ import { readIfPresent, temporaryNameFor, writeSynced } from './node-new-file.js
 
 export const RULES_IN_FORCE_FILE = 'rules-in-force.json';
 
-/** Tenant → rule id → `f:` (a file rule) or `a:` (an API rule) and the SHA-256 of its normalized content. */
-export type RulesInForce = Record<string, Record<string, string>>;
+/** Rule id → `f:` (a file rule) or `a:` (an API rule) and the SHA-256 of its normalized content. */
+export type Fingerprints = Record<string, string>;
+
+/**
+ * The global rules once, each known tenant's own (an empty object for one with none: it is
+ * compared at the next start too), and, for a tenant whose log refused a change's entries,
+ * the whole set it was last logged with (`held`).
+ */
+export interface RulesInForce {
+  global: Fingerprints;
+  tenants: Record<string, Fingerprints>;
+  held?: Record<string, Fingerprints>;
+}
 const FILE = 'f:';
 const API = 'a:';
 
-/** The file rules each of `tenants` is checked against under `policies`. */
+/** Hashed once per rule object: the global rules are the same objects in every tenant's policy. */
+const fingerprintOf = new WeakMap<Rule, string>();
+
+function fingerprint(rule: Rule, api: boolean): string {
+  let hash = fingerprintOf.get(rule);
+  if (hash === undefined) fingerprintOf.set(rule, (hash = createHash('sha256').update(ruleText(rule)).digest('hex')));
+  return `${api ? API : FILE}${hash}`;
+}
+
+/** The rules each of `tenants` is checked against under `policies`: the global ones once, then each tenant's own. */
 export function rulesInForce(engine: Engine, policies: PoliciesAt, tenants: readonly string[]): RulesInForce {
-  const out: RulesInForce = {};
+  const out: RulesInForce = { global: {}, tenants: {} };
+  for (const r of policies(DEFAULT_TENANT).rules) if (r.source.tenant === undefined) out.global[r.rule_id] = fingerprint(r, false);
   for (const tenant of tenants) {
-    const rules: Record<string, string> = {};
-    for (const r of policies(tenant).rules) {
-      rules[r.rule_id] = `${engine.isApiRule(tenant, r.rule_id) ? API : FILE}${createHash('sha256').update(ruleText(r)).digest('hex')}`;
-    }
-    out[tenant] = rules;
+    const own: Fingerprints = {};
+    for (const r of policies(tenant).rules) if (r.source.tenant === tenant) own[r.rule_id] = fingerprint(r, engine.isApiRule(tenant, r.rule_id));
+    out.tenants[tenant] = own;
   }
   return out;
 }
 
-/** What changed for `tenant` since `before` was kept; nothing for a tenant it did not know. */
-export function changedSince(before: RulesInForce, now: RulesInForce, tenant: string): Array<{ ruleId: string; op: RuleChangeOp }> {
-  const was = Object.hasOwn(before, tenant) ? before[tenant] : undefined;
-  if (typeof was !== 'object' || was === null) return [];
-  return contentDiff(new Map(Object.entries(was)), new Map(Object.entries(now[tenant] ?? {})));
+/** A tenant's whole set in a record, or undefined for a tenant the record does not know. */
+function effective(record: RulesInForce, tenant: string): Fingerprints | undefined {
+  if (record.held !== undefined && Object.hasOwn(record.held, tenant)) return record.held[tenant];
+  if (!Object.hasOwn(record.tenants, tenant)) return undefined;
+  return { ...record.global, ...record.tenants[tenant] };
 }
 
-/** The record kept by the last run; undefined when there is none (a first start). Throws when it does not parse. */
+/** What changed for `tenant` since `before` was kept; nothing for a tenant it did not know. */
+export function changedSince(before: RulesInForce, now: RulesInForce, tenant: string): Array<{ ruleId: string; op: RuleChangeOp }> {
+  const was = effective(before, tenant);
+  if (was === undefined) return [];
+  return contentDiff(new Map(Object.entries(was)), new Map(Object.entries(effective(now, tenant) ?? {})));
+}
+
+/** The record kept by the last run; undefined when there is none (a first start). Throws when it is not one MGE wrote. */
 export async function readRulesInForce(dataDir: string): Promise<RulesInForce | undefined> {
   const text = await readIfPresent(join(dataDir, RULES_IN_FORCE_FILE));
   if (text === undefined) return undefined;
@@ -50,14 +77,20 @@ export async function readRulesInForce(dataDir: string): Promise<RulesInForce | 
   } catch {
     value = undefined;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`\`${join(dataDir, RULES_IN_FORCE_FILE)}\` is not a record of rules MGE wrote (changed by hand?)`);
-  return value as RulesInForce;
+  const record = value as Partial<RulesInForce> | undefined;
+  const table = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+  const tables = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(table);
+  if (record === undefined || record === null || !table(record.global) || !tables(record.tenants) || (record.held !== undefined && !tables(record.held))) {
+    throw new Error(`\`${join(dataDir, RULES_IN_FORCE_FILE)}\` is not a record of rules MGE wrote (changed by hand?)`);
+  }
+  return record as RulesInForce;
 }
 
-/** Whether the last run served file rules, by its record (a start finding none refuses to drop them unasked). */
+/** Whether the last run served rule files, by its record (a start finding none refuses to drop them unasked). */
 export async function hadFileRules(dataDir: string): Promise<boolean> {
   const before = await readRulesInForce(dataDir).catch(() => undefined);
-  return before !== undefined && Object.values(before).some((rules) => typeof rules === 'object' && rules !== null && Object.values(rules).some((v) => String(v).startsWith(FILE)));
+  if (before === undefined) return false;
+  return Object.keys(before.global).length > 0 || Object.values(before.tenants).some((own) => Object.values(own).some((v) => v.startsWith(FILE)));
 }
 
 /** Replaces the record whole (written aside, synced, renamed). */
@@ -87,7 +120,7 @@ export interface StartRecordOptions {
 export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesRecord> {
   const { dataDir, engine, audit, tenants, logger } = opts;
   const now = rulesInForce(engine, (t) => engine.policy(t), tenants);
-  const record = new RulesRecord(dataDir, engine, logger, {});
+  const record = new RulesRecord(dataDir, engine, logger, { global: {}, tenants: {} });
   // A rewrite a crash cut short leaves its temporary file: dropped.
   for (const name of await readdir(dataDir).catch(() => [])) {
     if (name.startsWith(`${RULES_IN_FORCE_FILE}.`) && name.endsWith('.tmp')) await rm(join(dataDir, name), { force: true });
@@ -107,8 +140,8 @@ export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesR
       const changes = changedSince(before, now, tenant);
       if (changes.length === 0) continue;
       const version = engine.policy(tenant).policyVersion;
-      const was = before[tenant];
-      const by = (id: string): string => (engine.isApiRule(tenant, id) || was[id]?.startsWith(API) ? 'restart' : 'rules-dir');
+      const was = effective(before, tenant) ?? {};
+      const by = (id: string): string => (engine.isApiRule(tenant, id) || (Object.hasOwn(was, id) && was[id].startsWith(API)) ? 'restart' : 'rules-dir');
       const entries = changes.map((c) => ruleChangeEntry(c.ruleId, c.op, version, by(c.ruleId), timestamp));
       try {
         await audit.append(tenant, entries);
@@ -119,7 +152,7 @@ export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesR
       }
     }
   }
-  record.seed(before ?? {});
+  record.seed(before ?? { global: {}, tenants: {} });
   await record.note([...tenants], held);
   return record;
 }
@@ -150,11 +183,12 @@ export class RulesRecord {
   note(tenants: readonly string[] = [], held: ReadonlySet<string> = new Set()): Promise<void> {
     for (const t of held) this.held.add(t);
     this.writing = this.writing.then(async () => {
-      const all = [...new Set([...tenants, ...this.engine.tenants(), ...Object.keys(this.kept)])];
+      const all = [...new Set([...tenants, ...this.engine.tenants(), ...Object.keys(this.kept.tenants)])];
       const now = rulesInForce(this.engine, (t) => this.engine.policy(t), all);
       for (const t of this.held) {
-        if (Object.hasOwn(this.kept, t)) now[t] = this.kept[t];
-        else delete now[t];
+        const was = effective(this.kept, t);
+        if (was === undefined) delete now.tenants[t];
+        else (now.held ??= {})[t] = was;
       }
       await writeRulesInForce(this.dataDir, now);
       this.kept = now;

@@ -25,7 +25,32 @@ describe('the record of the rules in force', () => {
     await startRulesRecord({ dataDir: dir, engine, audit, tenants: ['default'], logger: jsonLogger((l) => lines.push(l)), now: Date.now });
     expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['the record of the rules in force does not read; it is replaced, and rules changed while the server was stopped are not logged']);
     expect(appended).toEqual([]);
-    expect(Object.keys((JSON.parse(await readFile(join(dir, RULES_IN_FORCE_FILE), 'utf8')) as { default: object }).default)).toEqual(['a']);
+    expect(JSON.parse(await readFile(join(dir, RULES_IN_FORCE_FILE), 'utf8'))).toMatchObject({ global: { a: expect.stringMatching(/^f:[0-9a-f]{64}$/) }, tenants: { default: {} } });
     expect(await hadFileRules(dir)).toBe(true);
+  });
+
+  it('keeps the global rules once, not once a tenant (10 000 rules and 100 tenants made a 70 MB record per change)', async () => {
+    const audit = { append: async () => undefined } as unknown as AuditPort;
+    const engine = await createEngine({ rules: [RULE, { path: 'tenants/acme/own.yaml', text: 'rule_id: own\nprohibited:\n  - { message: no, when: \'action.type == "own"\' }\n' }] });
+    const tenants = Array.from({ length: 100 }, (_, i) => `t${i}`);
+    await startRulesRecord({ dataDir: dir, engine, audit, tenants: [...tenants, 'acme'], logger: jsonLogger(() => undefined), now: Date.now });
+    const kept = JSON.parse(await readFile(join(dir, RULES_IN_FORCE_FILE), 'utf8')) as { global: object; tenants: Record<string, object> };
+    expect(Object.keys(kept.global)).toEqual(['a']);
+    expect(kept.tenants.t7).toEqual({});
+    expect(Object.keys(kept.tenants.acme)).toEqual(['own']);
+  });
+
+  it('logs at a later start the changes a refused log could not take (the tenant keeps its old record)', async () => {
+    const logger = jsonLogger(() => undefined);
+    const start = async (text: string, append: AuditPort['append']) =>
+      startRulesRecord({ dataDir: dir, engine: await createEngine({ rules: [{ path: 'a.yaml', text }] }), audit: { append } as AuditPort, tenants: ['acme', 'globex'], logger, now: Date.now });
+    const logged: Array<[string, unknown[]]> = [];
+    const works: AuditPort['append'] = async (t, e) => void logged.push([t, e as unknown[]]);
+    await start(RULE.text, works);
+    const changed = RULE.text.replace('no,', 'never,');
+    await start(changed, async (t, e) => (t === 'acme' ? Promise.reject(new Error('ENOSPC')) : works(t, e)));
+    expect(logged.map(([t]) => t)).toEqual(['globex']);
+    await start(changed, works);
+    expect(logged.map(([t, e]) => `${t}: ${(e as Array<{ op: string; rule_id: string }>).map((x) => `${x.op} ${x.rule_id}`).join()}`)).toEqual(['globex: put a', 'acme: put a']);
   });
 });

@@ -264,9 +264,9 @@ export class Engine {
   }
 
   /**
-   * Replaces all of a tenant's API rules with the rules of one text, or with none when
-   * `source` is undefined (SPEC §8 PUT and DELETE of /rules): one compile, one swap, so no check
-   * runs on half the new set. `removed` (in the result and for `beforeSwap`) names the API
+   * Replaces all of a tenant's API rules with the rules of one text (or of several: a
+   * restart's replay), or with none when `source` is undefined (SPEC §8 PUT and DELETE of
+   * /rules): one compile, one swap, so no check runs on half the new set. `removed` (in the result and for `beforeSwap`) names the API
    * rules the new set drops. File rules are untouched, and one named in the text is a conflict.
    */
   replaceApiRules(tenant: string, source: RuleText | RuleText[] | undefined, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
@@ -292,8 +292,12 @@ export class Engine {
         diagnostics.push(...parsed.diagnostics);
         for (const rule of parsed.rules) {
           const twin = byId.get(rule.rule_id);
-          if (twin !== undefined) diagnostics.push({ severity: 'error', code: 'duplicate-rule-id', span: rule.source.span, message: `rule id \`${rule.rule_id}\` is also defined in \`${twin.source.file}\`` });
-          else rules.push(rule), byId.set(rule.rule_id, rule);
+          if (twin !== undefined) {
+            diagnostics.push({ severity: 'error', code: 'duplicate-rule-id', span: rule.source.span, message: `rule id \`${rule.rule_id}\` is also defined in \`${twin.source.file}\`` });
+          } else {
+            rules.push(rule);
+            byId.set(rule.rule_id, rule);
+          }
         }
       }
       if (hasErrors(diagnostics)) return { ok: false, diagnostics } as const;

@@ -156,6 +156,26 @@ describe('fail closed', () => {
     });
   });
 
+  it('a change logged whose files cannot be finished now still serves, and the next start finishes its files', async () => {
+    await withRuleStore(async (disk) => {
+      const ruleStore: RuleStore = {
+        ...disk,
+        stageChange: async (t, put, removed) => {
+          const change = await disk.stageChange(t, put, removed);
+          return { commit: () => Promise.reject(new Error('EIO: i/o error, rename')), discard: () => change.discard() };
+        },
+      };
+      const h = await harness({ ruleStore });
+      const yaml = 'rule_id: late\nprohibited:\n  - message: no late\n    when: action.type == "late"\n';
+      expect((await h.call('PUT', '/api/v1/rules/late', { key: KEYS.acmeAdmin, raw: yaml, type: 'application/yaml' })).status).toBe(201);
+      expect(((await (await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'late' } })).json()) as { approved: boolean }).approved).toBe(false);
+      expect((await h.audit.entries('acme', 0, 10)).map((e) => (e as { rule_id?: string }).rule_id)).toContain('late');
+      expect(await disk.get('acme', 'late')).toBeUndefined(); // not in place yet
+      await disk.recover!(); // the next start
+      expect((await disk.get('acme', 'late'))?.text).toBe(yaml);
+    });
+  });
+
   it('a PUT\'s text reaches what a restart loads only after its audit entry is logged (a crash between leaves no unrecorded rule)', async () => {
     await withRuleStore(async (ruleStore) => {
       const base = await harness();

@@ -131,9 +131,10 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       try {
         await change.commit();
       } catch (err) {
-        await change.undo().catch(() => undefined); // no staged text left behind
-        ctx.logger.error('rule change logged but not stored; not made (the log records a change that did not take effect)', { tenant, op, rule_ids: ruleIds, removed, error: err });
-        throw new StoreUnavailable('the rule change was logged but could not be stored, so it was not made; the previous rules keep serving');
+        // Logged is made: the change serves, as its entries say, and its staged files (durable
+        // before the entries) are finished by the next start. Taken back here, the log would
+        // keep entries for a change that never took effect, with nothing correcting them.
+        ctx.logger.error('rule change logged and serving, but its files could not be finished now; the next start finishes them', { tenant, op, rule_ids: ruleIds, removed, error: err });
       }
       ctx.metrics.reloads.inc({ source: 'api', result: 'ok' });
       ctx.logger.info('rule change', { tenant, op, rule_ids: ruleIds, ...(removed.length > 0 ? { removed } : {}), policy_version: policyVersion, by });

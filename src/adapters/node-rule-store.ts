@@ -15,6 +15,9 @@ const FORMATS: RuleFormat[] = ['json', 'yaml', 'mdc'];
 /** `<data>/api-rules/`: the API rules kept for the next start. */
 export const API_RULES_DIR = 'api-rules';
 
+/** A rule's file name: `<rule_id>.<format>`. */
+const RULE_FILE = /^(.+)\.(json|yaml|mdc)$/;
+
 /** A staged change's note in its tenant's folder (no rule file name: `list` never reads it). */
 const PENDING = '.pending';
 
@@ -36,7 +39,7 @@ export function nodeRuleStore(dataDir: string): RuleStore {
   /** Applies a noted change: each rename (a PUT in another format replaces the old file), each removal, then drops the note. */
   async function apply(dir: string, change: Pending): Promise<void> {
     for (const [tmp, file] of change.renames) {
-      const m = /^(.+)\.(json|yaml|mdc)$/.exec(file)!;
+      const m = RULE_FILE.exec(file)!;
       // Already renamed by the run a crash cut short: its temporary file is gone.
       if (await exists(join(dir, tmp))) await rename(join(dir, tmp), join(dir, file));
       await removeAll(dir, m[1], m[2] as RuleFormat);
@@ -107,7 +110,6 @@ export function nodeRuleStore(dataDir: string): RuleStore {
   return {
     stageChange,
     save,
-    remove: (tenant, ruleId) => removeAll(dirOf(tenant), ruleId),
     get,
     async recover() {
       for (const t of await tenantDirs()) {
@@ -129,7 +131,7 @@ export function nodeRuleStore(dataDir: string): RuleStore {
       const out: StoredRule[] = [];
       for (const t of await tenantDirs()) {
         for (const name of (await readdir(join(root, t))).sort()) {
-          const m = /^(.+)\.(json|yaml|mdc)$/.exec(name); // a `….tmp` or the `.pending` note is not one
+          const m = RULE_FILE.exec(name); // a `….tmp` or the `.pending` note is not one
           if (!m) continue;
           let tenant: string;
           try {

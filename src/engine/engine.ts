@@ -58,8 +58,10 @@ const RULE_FORMATS: readonly unknown[] = ['json', 'yaml', 'mdc'] satisfies RuleF
 /** Each tenant's policy (rules and version) at one moment. */
 export type PoliciesAt = (tenant: string) => TenantPolicy;
 
-/** Runs between compiling a rule change and serving it (the audit entry is written here). */
-/** Runs before a change serves: `ruleIds` put (or, for deleteRule, deleted), `removed` the API rules a replacement drops. */
+/**
+ * Runs between compiling a rule change and serving it (the audit entry is written here):
+ * `ruleIds` put (or, for deleteRule, deleted), `removed` the API rules a replacement drops.
+ */
 export type BeforeSwap = (policyVersion: string, ruleIds: string[], removed: string[]) => Promise<void>;
 
 /** One rule text for the API rules: `path` is the name its diagnostics and `source.file` give it. */
@@ -266,8 +268,9 @@ export class Engine {
   /**
    * Replaces all of a tenant's API rules with the rules of one text (or of several: a
    * restart's replay), or with none when `source` is undefined (SPEC §8 PUT and DELETE of
-   * /rules): one compile, one swap, so no check runs on half the new set. `removed` (in the result and for `beforeSwap`) names the API
-   * rules the new set drops. File rules are untouched, and one named in the text is a conflict.
+   * /rules): one compile, one swap, so no check runs on half the new set. `removed` (in the
+   * result and for `beforeSwap`) names the API rules the new set drops. File rules are
+   * untouched, and one named in the text is a conflict.
    */
   replaceApiRules(tenant: string, source: RuleText | RuleText[] | undefined, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
     return this.changeApiRules(tenant, source === undefined ? [] : Array.isArray(source) ? source : [source], true, beforeSwap);

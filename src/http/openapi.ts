@@ -12,12 +12,12 @@ const problem = (description: string) => ({ description, content: { 'application
 /** A status a route can fail with, or one with the route's own description. */
 type Code = number | [number, string];
 
-/** The statuses a route can fail with (SPEC §8), as problem+json responses. */
 /** Why any route may answer 400 (the Node server, before the app). */
 const UNREADABLE = 'the request cannot be read: its Host (none, two, or one that names no host), its URL or its framing';
 /** A 400 of the route's own, with the reason any route has. */
 const badRequest = (why: string): Code => [400, `${why}; or ${UNREADABLE}`];
 
+/** The statuses a route can fail with (SPEC §8), as problem+json responses. */
 function errors(...codes: Code[]): Obj {
   const text: Record<number, string> = {
     400: `malformed JSON, or a body of the wrong shape or past the limits (SPEC §2); or ${UNREADABLE}`, 401: 'no or unknown API key', 403: 'role or tenant not allowed; in the open local mode, a Host that names no loopback address', 404: 'not found',

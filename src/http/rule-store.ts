@@ -40,7 +40,6 @@ export interface RuleStore {
    * serves is what the log records (it may record it twice: the start logs what differs).
    */
   stageChange(tenant: string, put: StoredRule[], removed: string[]): Promise<StagedChange>;
-  remove(tenant: string, ruleId: string): Promise<void>;
   /** The stored rule of that id, if any. */
   get(tenant: string, ruleId: string): Promise<StoredRule | undefined>;
   /** Every stored rule, for replay at start. */

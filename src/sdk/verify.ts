@@ -133,6 +133,7 @@ export function offlineReceiptCheck(opts: VerifierKeys & { tenant: string; audie
     ring ??= keyRing !== undefined ? Promise.resolve(keyRing) : importVerifierKeys({ secret, jwks });
     return verifyReceipt(decision, { keyRing: await ring, tenant, action: input.action, context: input.context, audience, nonceStore, skewMs });
   };
+  // The guard asks MGE for a receipt bound to this audience (GuardOptions.verify).
   if (audience !== undefined) check.audience = audience;
   return check;
 }

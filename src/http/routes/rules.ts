@@ -62,32 +62,21 @@ async function made(change: Promise<PutRuleResult>, then: () => unknown): Promis
   return result;
 }
 
-/** A change written to the rule store: finished once logged, or taken back. */
-interface KeptChange {
-  commit(): Promise<void>;
-  undo(): Promise<void>;
-}
-
-/** A store's staged change as the routes keep it. */
-async function staged(change: Promise<StagedChange>): Promise<KeptChange> {
-  const c = await change;
-  return { commit: () => c.commit(), undo: () => c.discard() };
-}
 
 export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   /**
    * Writes a change to the store (files on Node) as the first step of the engine's serialized
    * change, before its audit entry and the swap: a change that cannot be stored is not made
    * (503, no entry, the previous rules keep serving; until 11-26 it went live, unrecorded at
-   * the next start). `commit` finishes it once the entry is logged, `undo` takes it back if
+   * the next start). `commit` finishes it once the entry is logged, `discard` takes it back if
    * the log refuses it. The store stages the whole change (texts and removals) durably before
    * the entry and applies it after; a start after a crash between finishes it, then logs what
    * differs from the rules last recorded (the Node sidecar), so the log ends up recording the
    * rules in force.
    */
-  async function keep(tenant: string, ruleId: string, work: (store: RuleStore) => Promise<KeptChange>): Promise<KeptChange> {
+  async function keep(tenant: string, ruleId: string, work: (store: RuleStore) => Promise<StagedChange>): Promise<StagedChange> {
     const store = ctx.ruleStore;
-    if (store === undefined) return { commit: async () => undefined, undo: async () => undefined };
+    if (store === undefined) return { commit: async () => undefined, discard: async () => undefined };
     try {
       return await work(store);
     } catch (err) {
@@ -112,7 +101,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
    * take it, the change is not made (503) and is taken off the disk again: a rule change is
    * never live without its record (SPEC §6), nor kept for the next start without it.
    */
-  function audited(tenant: string, by: string, op: 'put' | 'delete', kept: (ruleIds: string[], removed: string[]) => Promise<KeptChange>): BeforeSwap {
+  function audited(tenant: string, by: string, op: 'put' | 'delete', kept: (ruleIds: string[], removed: string[]) => Promise<StagedChange>): BeforeSwap {
     return async (policyVersion, ruleIds, removed) => {
       const change = await kept(ruleIds, removed);
       const timestamp = new Date(ctx.now()).toISOString();
@@ -125,7 +114,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         await ctx.audit.append(tenant, entries);
       } catch (err) {
         ctx.logger.error('rule change refused: the audit log cannot record it', { tenant, op, rule_ids: ruleIds, removed, error: err });
-        await change.undo().catch((e: unknown) => ctx.logger.error('the stored API rules now differ from those serving; the next start would load the refused change', { tenant, rule_ids: ruleIds, error: e }));
+        await change.discard().catch((e: unknown) => ctx.logger.error('the stored API rules now differ from those serving; the next start would load the refused change', { tenant, rule_ids: ruleIds, error: e }));
         throw new StoreUnavailable('the audit log is unavailable, so the rule change was not made; the previous rules keep serving', ctx.audit.retryAfterSeconds(tenant));
       }
       try {
@@ -153,7 +142,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
    */
   const keptReplacement = (tenant: string, texts: ReadonlyMap<string, string>) => (ruleIds: string[], removed: string[]) =>
     keep(tenant, [...ruleIds, ...removed].join(', '), (store) =>
-      staged(store.stageChange(tenant, ruleIds.map((id) => ({ tenant, ruleId: id, text: texts.get(id)!, format: 'json' as const })), removed)));
+      store.stageChange(tenant, ruleIds.map((id) => ({ tenant, ruleId: id, text: texts.get(id)!, format: 'json' as const })), removed));
 
   /** Replaces the tenant's API rules (all of them: none with `source` undefined); what PUT and DELETE /rules answer. */
   const replaceAll = (tenant: string, keyId: string, source: { text: string; format: RuleFormat; path: string } | undefined, texts: ReadonlyMap<string, string>) =>
@@ -221,7 +210,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       let existed = false;
       const store = () => {
         existed = ctx.engine.isApiRule(tenant, id);
-        return keep(tenant, id, (rules) => staged(rules.stageChange(tenant, [{ tenant, ruleId: id, text, format }], [])));
+        return keep(tenant, id, (rules) => rules.stageChange(tenant, [{ tenant, ruleId: id, text, format }], []));
       };
       const result = await made(ctx.engine.putRule(tenant, { text, format, path }, audited(tenant, keyId, 'put', store)), () => ctx.rulesChanged?.(tenant));
       return c.json({ rule_ids: result.ruleIds, policy_version: result.policyVersion }, existed ? 200 : 201);
@@ -232,7 +221,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const { tenant, keyId } = c.get('principal');
     const id = c.req.param('rule_id');
     return ctx.lifecycle.run(() => countRejected(async () => {
-      const store = () => keep(tenant, id, (rules) => staged(rules.stageChange(tenant, [], [id])));
+      const store = () => keep(tenant, id, (rules) => rules.stageChange(tenant, [], [id]));
       const outcome = await ctx.engine.deleteRule(tenant, id, audited(tenant, keyId, 'delete', store));
       if (outcome === 'not_found') throw new NotFound(`no rule \`${id}\``);
       if (outcome === 'global') throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);

@@ -248,7 +248,7 @@ describe('API rules at a restart: what serves is what the log records', () => {
     // By hand while stopped: one changed, one removed, one added.
     const store = nodeRuleStore(dirs.dataDir);
     await store.save({ tenant: 'acme', ruleId: 'a', text: yaml('a', 'changed by hand'), format: 'yaml' });
-    await store.remove('acme', 'b');
+    await (await store.stageChange('acme', [], ['b'])).commit();
     await store.save({ tenant: 'acme', ruleId: 'hand', text: yaml('hand'), format: 'yaml' });
     // And a set change staged (logged or not) when the process died: the start finishes it.
     await store.stageChange('acme', [{ tenant: 'acme', ruleId: 'c', text: yaml('c'), format: 'yaml' }], ['hand']);

@@ -563,27 +563,14 @@ class MdcReader {
   private nearConditionsFence(open: number, close: number, info: string): void {
     // Read as written inside a quote too (`> - type: …`).
     const body = this.lines.slice(open + 1, close).map((l) => l.replace(/^\s*(?:>\s?)+/, '')).join('\n');
-    const holdsConditions = CONDITION_ITEM.test(body) && CONDITION_PARAMETERS.test(body);
-    const namesConditions = NEAR_CONDITIONS_INFO.test(info);
-    if (!namesConditions && !holdsConditions) return;
-    this.diagnostics.push({
-      // A block meant as the conditions (its info string names them) that holds some would
-      // leave them unenforced (a rate limit, say): an error (a review, 11-27: a quoted block
-      // loaded with a warning, and its limit never held). A plain ```yaml holding conditions
-      // may be an example in the description: a warning.
-      severity: namesConditions && holdsConditions ? 'error' : 'warning',
-      code: 'mdc-conditions-fence',
-      message: `a block opened with \`${this.lines[open].trim()}\` is not a \`\`\`yaml conditions block, so the conditions in it are description and never enforced`,
-      help: 'open the block with exactly ```yaml conditions',
-      span: this.at(open, 0, this.lines[open].length),
-    });
+    this.conditionsNotRead(open, info, body,
+      `a block opened with \`${this.lines[open].trim()}\` is not a \`\`\`yaml conditions block, so the conditions in it are description and never enforced`,
+      'open the block with exactly ```yaml conditions');
   }
 
   /**
    * A ``` or ~~~ line at `i` that opens no fence (inside an HTML block that ends at a blank
-   * line, or indented 4 columns or more: `why`). One whose info names conditions and whose
-   * lines hold some is an error, one or the other a warning, as for a fence that is not a
-   * conditions block (nearConditionsFence).
+   * line, or indented 4 columns or more: `why`), read as nearConditionsFence reads a fence.
    */
   private conditionsFenceNotRead(i: number, why: string, help: string): void {
     const opened = /^[ \t]*(`{3,}|~{3,})[ \t]*([^`]*)$/.exec(this.lines[i]);
@@ -591,16 +578,26 @@ class MdcReader {
     const marker = opened[1];
     let end = i + 1;
     while (end < this.lines.length && this.lines[end].trim() !== '' && !this.lines[end].trim().startsWith(marker)) end++;
-    const body = this.lines.slice(i + 1, end).join('\n');
+    this.conditionsNotRead(i, opened[2], this.lines.slice(i + 1, end).join('\n'),
+      `\`${this.lines[i].trim()}\` ${why}, not a fenced block, so the conditions in it are never enforced`, help);
+  }
+
+  /**
+   * `mdc-conditions-fence` for a block opened at `open` that is not a conditions block: an
+   * error when its info string names conditions and its `body` holds some (they would be
+   * unenforced: a review, 11-27, had a quoted block's rate limit never hold), a warning for one
+   * of the two (a plain ```yaml holding conditions may be an example in the description).
+   */
+  private conditionsNotRead(open: number, info: string, body: string, message: string, help: string): void {
     const holdsConditions = CONDITION_ITEM.test(body) && CONDITION_PARAMETERS.test(body);
-    const namesConditions = NEAR_CONDITIONS_INFO.test(opened[2]);
+    const namesConditions = NEAR_CONDITIONS_INFO.test(info);
     if (!namesConditions && !holdsConditions) return;
     this.diagnostics.push({
       severity: namesConditions && holdsConditions ? 'error' : 'warning',
       code: 'mdc-conditions-fence',
-      message: `\`${this.lines[i].trim()}\` ${why}, not a fenced block, so the conditions in it are never enforced`,
+      message,
       help,
-      span: this.at(i, 0, this.lines[i].length),
+      span: this.at(open, 0, this.lines[open].length),
     });
   }
 

@@ -14,6 +14,19 @@ import type { RulesRecord } from './node-rules-in-force.js';
 
 export type ReloadResult = 'ok' | 'rejected' | 'error';
 
+/** What one reload's entries reached. */
+interface Recorded {
+  /** Every tenant whose log was looked at. */
+  tenants: string[];
+  /**
+   * Those whose rules it changed, for its log line: `policy_version` there is the global
+   * rules' (a review read a tenant-only edit's line as "no change").
+   */
+  changed: string[];
+  /** Those whose log refused the entries. */
+  notLogged: Set<string>;
+}
+
 export interface RulesReloader {
   /** Reloads now (also what a file change triggers); runs after any reload in progress. */
   reload(): Promise<ReloadResult>;
@@ -50,34 +63,26 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
    * reaches all of them, so each auditor sees it, even one whose tenant has made no check yet.
    * Runs before the swap, so no decision under the new rules precedes its entry in a log; a
    * tenant whose log cannot take the entry is named in the server log (the others' rules are
-   * not held back by it).
+   * not held back by it). What the entries reached is written into `into`, for the reload's log
+   * line and for the record of the rules in force kept once the new rules serve.
    */
-  async function record(before: PoliciesAt, after: PoliciesAt, tenantsAfter: string[]): Promise<void> {
+  async function record(before: PoliciesAt, after: PoliciesAt, tenantsAfter: string[], into: Recorded): Promise<void> {
     const timestamp = new Date(now()).toISOString();
     // The logs on disk may not be listable (a failed store): the reload still goes live.
     const logged = await audit.tenants().catch((err: unknown) => (logger.error('rule reload: audit logs not listed', { error: err }), []));
     const tenants = [...new Set([...opts.callerTenants, ...engine.tenants(), ...tenantsAfter, ...logged])].sort();
-    changedTenants = [];
-    const notLogged = new Set<string>();
+    into.tenants = tenants;
     for (const tenant of tenants) {
       const policy = after(tenant);
       const entries = ruleDiff(before(tenant).rules, policy.rules).map((c) => ruleChangeEntry(c.ruleId, c.op, policy.policyVersion, 'rules-dir', timestamp));
       if (entries.length === 0) continue;
-      changedTenants.push(tenant);
+      into.changed.push(tenant);
       await audit.append(tenant, entries).catch((err: unknown) => {
-        notLogged.add(tenant);
+        into.notLogged.add(tenant);
         logger.error('rule reload not audited', { tenant, error: err });
       });
     }
-    lastRecorded.value = { tenants, notLogged };
   }
-  /** What the last reload's entries reached, for the record kept once it serves. */
-  const lastRecorded: { value?: { tenants: string[]; notLogged: Set<string> } } = {};
-  /**
-   * The tenants whose rules the last reload changed, for its log line: `policy_version` there
-   * is the global rules' (a review read a tenant-only edit's line as "no change").
-   */
-  let changedTenants: string[] = [];
   // One reload at a time, each reading the directory afresh, so an older read never lands last.
   let chain: Promise<ReloadResult> = Promise.resolve('ok');
 
@@ -94,17 +99,16 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
         logger.warn('rules change ignored: the rules directory holds no rule file; the previous rules keep serving (to remove every rule, leave a file holding `rules: []`)', { dir, policy_version: before });
         return 'rejected';
       }
-      lastRecorded.value = undefined;
-      const result = await engine.reloadFiles(read.sources, record, read.warnings);
+      const recorded: Recorded = { tenants: [], changed: [], notLogged: new Set() };
+      const result = await engine.reloadFiles(read.sources, (b, a, t) => record(b, a, t, recorded), read.warnings);
       if (result.ok) {
         // Kept once the new rules serve; a tenant whose log refused its entries keeps its old
         // record, so the next start logs the change after all.
-        const recorded = lastRecorded.value as { tenants: string[]; notLogged: Set<string> } | undefined; // set by `record`, during the call
-        if (recorded !== undefined) await opts.rulesRecord?.note(recorded.tenants, recorded.notLogged);
+        await opts.rulesRecord?.note(recorded.tenants, recorded.notLogged);
         metrics.reloads.inc({ source: 'files', result: 'ok' });
         const warnings = engine.loadWarnings.map((d) => formatDiagnostic(underDir(dir, d)));
         // A warning is often a clause that is not enforced (an advisory bullet): said, not only by lint.
-        const fields = { dir, policy_version: engine.policy().policyVersion, previous: before, tenants_changed: changedTenants };
+        const fields = { dir, policy_version: engine.policy().policyVersion, previous: before, tenants_changed: recorded.changed };
         if (warnings.length > 0) logger.warn('rules reloaded, with warnings (`mge lint` tells more)', { ...fields, warnings });
         else logger.info('rules reloaded', fields);
         // As said at start: a directory emptied by a deploy gone wrong approves everything.

@@ -3,11 +3,24 @@
 // only then take the name (by a link, which fails if the name exists, or by a rename).
 
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, unlink } from 'node:fs/promises';
+import { link, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 /** A temporary name beside `file`, unique per call: two writers in one process must not share one. */
 export function temporaryNameFor(file: string): string {
   return `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+}
+
+/**
+ * Removes the temporary files `temporaryNameFor(file)` named that a crash left: a rewrite cut
+ * short never replaced `file`, so they hold nothing it needs.
+ */
+export async function removeTemporariesOf(file: string): Promise<void> {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.`;
+  for (const name of await readdir(dir)) {
+    if (name.startsWith(prefix) && name.endsWith('.tmp')) await unlink(join(dir, name)).catch(() => undefined);
+  }
 }
 
 /** The text of `file`, or undefined when there is no such file (any other error is thrown). */

@@ -15,10 +15,10 @@
 // holds more lines than twice the live nonces (and 10 000). A rewrite that fails is dropped
 // (the file only stays longer): the handle moves to the new file only once it has its name.
 
-import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MemoryNonceStore, type NonceStore } from '../state/nonce-store.js';
-import { readBytesIfPresent, syncDir, temporaryNameFor } from './node-new-file.js';
+import { readBytesIfPresent, removeTemporariesOf, syncDir, temporaryNameFor } from './node-new-file.js';
 
 export const NONCES_FILE = 'nonces.jsonl';
 const COMPACT_AFTER = 10_000;
@@ -90,9 +90,7 @@ export class NodeNonceStore implements NonceStore {
       if (typeof e === 'number' && typeof n === 'string' && typeof tenant === 'string' && e + skew >= t) await memory.consumeOnce(tenant, n, e);
     }
     // Rewrites a crash left half done are dropped: the file itself was never replaced by them.
-    for (const name of await readdir(dataDir)) {
-      if (name.startsWith(`${NONCES_FILE}.`) && name.endsWith('.tmp')) await unlink(join(dataDir, name)).catch(() => undefined);
-    }
+    await removeTemporariesOf(file);
     const fh = await open(file, 'a', 0o600);
     try {
       if (whole < bytes.length) await fh.truncate(whole);

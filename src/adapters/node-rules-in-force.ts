@@ -5,14 +5,14 @@
 // changed are logged `by: "rules-dir"`, API rules `by: "restart"`.
 
 import { createHash } from 'node:crypto';
-import { rename, readdir, rm } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_TENANT, type Engine, type PoliciesAt } from '../engine/engine.js';
 import type { Rule } from '../ir/types.js';
 import type { AuditPort } from '../http/audit-port.js';
 import type { Logger } from '../http/logger.js';
 import { contentDiff, ruleChangeEntry, ruleText, type RuleChangeOp } from '../http/rule-changes.js';
-import { readIfPresent, temporaryNameFor, writeSynced } from './node-new-file.js';
+import { readIfPresent, removeTemporariesOf, temporaryNameFor, writeSynced } from './node-new-file.js';
 
 export const RULES_IN_FORCE_FILE = 'rules-in-force.json';
 
@@ -86,9 +86,24 @@ export async function readRulesInForce(dataDir: string): Promise<RulesInForce | 
   return record as RulesInForce;
 }
 
+/**
+ * The record the last run kept, read once at start (undefined: a first start, or a record
+ * that does not read, said in the log and replaced by the start).
+ */
+export async function lastRulesInForce(dataDir: string, logger: Logger): Promise<RulesInForce | undefined> {
+  // A rewrite a crash cut short leaves its temporary file: dropped.
+  await removeTemporariesOf(join(dataDir, RULES_IN_FORCE_FILE)).catch(() => undefined);
+  try {
+    return await readRulesInForce(dataDir);
+  } catch (err) {
+    // Replaced by the rules in force now: what changed since the last run cannot be told.
+    logger.error('the record of the rules in force does not read; it is replaced, and rules changed while the server was stopped are not logged', { error: err });
+    return undefined;
+  }
+}
+
 /** Whether the last run served rule files, by its record (a start finding none refuses to drop them unasked). */
-export async function hadFileRules(dataDir: string): Promise<boolean> {
-  const before = await readRulesInForce(dataDir).catch(() => undefined);
+export function hadFileRules(before: RulesInForce | undefined): boolean {
   if (before === undefined) return false;
   return Object.keys(before.global).length > 0 || Object.values(before.tenants).some((own) => Object.values(own).some((v) => v.startsWith(FILE)));
 }
@@ -103,6 +118,8 @@ export async function writeRulesInForce(dataDir: string, rules: RulesInForce): P
 
 export interface StartRecordOptions {
   dataDir: string;
+  /** The record the last run kept (lastRulesInForce). */
+  before: RulesInForce | undefined;
   engine: Engine;
   audit: AuditPort;
   /** Every tenant a caller can be or that has rules or a log (as a reload records). */
@@ -118,21 +135,9 @@ export interface StartRecordOptions {
  * later start logs them after all. Returns the record, to be kept after each later change.
  */
 export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesRecord> {
-  const { dataDir, engine, audit, tenants, logger } = opts;
+  const { dataDir, engine, audit, tenants, logger, before } = opts;
   const now = rulesInForce(engine, (t) => engine.policy(t), tenants);
-  const record = new RulesRecord(dataDir, engine, logger, { global: {}, tenants: {} });
-  // A rewrite a crash cut short leaves its temporary file: dropped.
-  for (const name of await readdir(dataDir).catch(() => [])) {
-    if (name.startsWith(`${RULES_IN_FORCE_FILE}.`) && name.endsWith('.tmp')) await rm(join(dataDir, name), { force: true });
-  }
-  let before: RulesInForce | undefined;
-  try {
-    before = await readRulesInForce(dataDir);
-  } catch (err) {
-    // Replaced by the rules in force now: what changed since the last run cannot be told.
-    logger.error('the record of the rules in force does not read; it is replaced, and rules changed while the server was stopped are not logged', { error: err });
-    before = undefined;
-  }
+  const record = new RulesRecord(dataDir, engine, logger, before ?? { global: {}, tenants: {} });
   const held = new Set<string>();
   if (before !== undefined) {
     const timestamp = new Date(opts.now()).toISOString();
@@ -152,7 +157,6 @@ export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesR
       }
     }
   }
-  record.seed(before ?? { global: {}, tenants: {} });
   await record.note([...tenants], held);
   return record;
 }
@@ -173,11 +177,6 @@ export class RulesRecord {
     private readonly logger: Logger,
     private kept: RulesInForce,
   ) {}
-
-  /** What the record said before this run (the start compares with it). */
-  seed(kept: RulesInForce): void {
-    this.kept = kept;
-  }
 
   /** Keeps the rules in force now, for `tenants` and every tenant kept before; `held` tenants keep their last record. */
   note(tenants: readonly string[] = [], held: ReadonlySet<string> = new Set()): Promise<void> {

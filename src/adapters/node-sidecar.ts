@@ -18,7 +18,7 @@ import { createSigner, type Signer } from '../receipt/sign.js';
 import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
 import { jsonLimits, type JsonLimits } from '../json/strict-parse.js';
 import { NodeNonceStore } from './node-nonce-store.js';
-import { hadFileRules, startRulesRecord, type RulesRecord } from './node-rules-in-force.js';
+import { hadFileRules, lastRulesInForce, startRulesRecord, type RulesRecord } from './node-rules-in-force.js';
 import { lockDataDir, type DataDirLock } from './node-data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
@@ -189,7 +189,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const read = await readRulesDirWarned(cfg.rulesDir);
   // A start between the two steps of a deploy (`rm rules/*; cp new/* rules/`) finds no rule file;
   // started, it approved every check until the copy landed (a review, 11-27): refused, as a reload is.
-  if (read.sources.length === 0 && (await hadFileRules(cfg.dataDir))) {
+  const lastRecord = await lastRulesInForce(cfg.dataDir, cfg.logger); // read once: checked here, compared below
+  if (read.sources.length === 0 && hadFileRules(lastRecord)) {
     throw new SidecarConfigError(`the rules directory \`${cfg.rulesDir}\` holds no rule file, but the last run served rule files (a deploy caught between removing and copying them?); to start with no rules, leave a file holding \`rules: []\``);
   }
   const limits = jsonLimits(cfg.limits); // one set, so the HTTP parser and the engine never disagree
@@ -225,7 +226,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     // Rules changed since the last run recorded them are logged before the first check.
     const logged = await audit.tenants().catch(() => []);
     rulesRecord = await startRulesRecord({
-      dataDir: cfg.dataDir, engine, audit, logger: cfg.logger, now: Date.now,
+      dataDir: cfg.dataDir, before: lastRecord, engine, audit, logger: cfg.logger, now: Date.now,
       tenants: [...new Set([...callerTenants(keys), ...engine.tenants(), ...logged])].sort(),
     });
     server = await startNodeServer(app.fetch, {

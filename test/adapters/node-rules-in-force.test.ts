@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RULES_IN_FORCE_FILE, hadFileRules, startRulesRecord } from '../../src/adapters/node-rules-in-force.js';
+import { RULES_IN_FORCE_FILE, hadFileRules, lastRulesInForce, readRulesInForce, startRulesRecord } from '../../src/adapters/node-rules-in-force.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { AuditPort } from '../../src/http/audit-port.js';
 import { jsonLogger } from '../../src/http/logger.js';
@@ -22,18 +22,20 @@ describe('the record of the rules in force', () => {
     const appended: unknown[] = [];
     const audit = { append: async (_t: string, e: unknown[]) => void appended.push(...e) } as unknown as AuditPort;
     const engine = await createEngine({ rules: [RULE] });
-    await startRulesRecord({ dataDir: dir, engine, audit, tenants: ['default'], logger: jsonLogger((l) => lines.push(l)), now: Date.now });
+    const logger = jsonLogger((l) => lines.push(l));
+    await startRulesRecord({ dataDir: dir, before: await lastRulesInForce(dir, logger), engine, audit, tenants: ['default'], logger, now: Date.now });
     expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['the record of the rules in force does not read; it is replaced, and rules changed while the server was stopped are not logged']);
     expect(appended).toEqual([]);
     expect(JSON.parse(await readFile(join(dir, RULES_IN_FORCE_FILE), 'utf8'))).toMatchObject({ global: { a: expect.stringMatching(/^f:[0-9a-f]{64}$/) }, tenants: { default: {} } });
-    expect(await hadFileRules(dir)).toBe(true);
+    expect(hadFileRules(await readRulesInForce(dir))).toBe(true);
   });
 
   it('keeps the global rules once, not once a tenant (10 000 rules and 100 tenants made a 70 MB record per change)', async () => {
     const audit = { append: async () => undefined } as unknown as AuditPort;
     const engine = await createEngine({ rules: [RULE, { path: 'tenants/acme/own.yaml', text: 'rule_id: own\nprohibited:\n  - { message: no, when: \'action.type == "own"\' }\n' }] });
     const tenants = Array.from({ length: 100 }, (_, i) => `t${i}`);
-    await startRulesRecord({ dataDir: dir, engine, audit, tenants: [...tenants, 'acme'], logger: jsonLogger(() => undefined), now: Date.now });
+    const logger = jsonLogger(() => undefined);
+    await startRulesRecord({ dataDir: dir, before: await lastRulesInForce(dir, logger), engine, audit, tenants: [...tenants, 'acme'], logger, now: Date.now });
     const kept = JSON.parse(await readFile(join(dir, RULES_IN_FORCE_FILE), 'utf8')) as { global: object; tenants: Record<string, object> };
     expect(Object.keys(kept.global)).toEqual(['a']);
     expect(kept.tenants.t7).toEqual({});
@@ -43,7 +45,7 @@ describe('the record of the rules in force', () => {
   it('logs at a later start the changes a refused log could not take (the tenant keeps its old record)', async () => {
     const logger = jsonLogger(() => undefined);
     const start = async (text: string, append: AuditPort['append']) =>
-      startRulesRecord({ dataDir: dir, engine: await createEngine({ rules: [{ path: 'a.yaml', text }] }), audit: { append } as AuditPort, tenants: ['acme', 'globex'], logger, now: Date.now });
+      startRulesRecord({ dataDir: dir, before: await lastRulesInForce(dir, logger), engine: await createEngine({ rules: [{ path: 'a.yaml', text }] }), audit: { append } as AuditPort, tenants: ['acme', 'globex'], logger, now: Date.now });
     const logged: Array<[string, unknown[]]> = [];
     const works: AuditPort['append'] = async (t, e) => void logged.push([t, e as unknown[]]);
     await start(RULE.text, works);

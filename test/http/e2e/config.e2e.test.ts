@@ -15,7 +15,7 @@ import { createSigner } from '../../../src/receipt/sign.js';
 import { canonicalize } from '../../../src/receipt/jcs.js';
 import type { Decision, Json } from '../../../src/ir/types.js';
 import { serveCommand } from '../../../src/cli/serve.js';
-import { spawnServe, writeRules } from './server.js';
+import { spawnServe, writeRules, type ServeProcess } from './server.js';
 
 function config(over: Partial<SidecarConfig>): SidecarConfig {
   const root = mkdtempSync(join(tmpdir(), 'mge-config-'));
@@ -256,6 +256,19 @@ describe('start-up refusals', () => {
   });
 });
 
+/** `mge serve` in open mode over fresh rules and data with `env` set, stopped (SIGTERM) after `work`. */
+async function withServe(env: NodeJS.ProcessEnv, work: (url: string, served: ServeProcess) => Promise<void>): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'mge-serve-env-'));
+  writeRules(join(root, 'rules'));
+  const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', env });
+  try {
+    await work(await served.listening(), served);
+  } finally {
+    served.child.kill('SIGTERM');
+    await served.exited;
+  }
+}
+
 /** `mge serve` with each `[variable, value]` set exits 2, saying `<variable> \`<value>\` <why>`. */
 async function refusedAtStart(cases: Array<[string, string]>, why: string): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'mge-refused-'));
@@ -269,11 +282,7 @@ async function refusedAtStart(cases: Array<[string, string]>, why: string): Prom
 
 describe('receipt TTL and clock skew (SPEC §5: configurable)', () => {
   it('MGE_RECEIPT_TTL_SECONDS sets how long a receipt is valid, MGE_CLOCK_SKEW_SECONDS what verify allows past it', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mge-ttl-'));
-    writeRules(join(root, 'rules'));
-    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', env: { MGE_RECEIPT_TTL_SECONDS: '1.5', MGE_CLOCK_SKEW_SECONDS: '0' } });
-    try {
-      const url = await served.listening();
+    await withServe({ MGE_RECEIPT_TTL_SECONDS: '1.5', MGE_CLOCK_SKEW_SECONDS: '0' }, async (url, served) => {
       const res = await fetch(`${url}/api/v1/governance/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: { type: 'db.read' } }) });
       const d = (await res.json()) as Decision & { receipt: { issued_at: string; expires_at: string; kid: string } };
       // The start line says what was tuned, and the key id a replica beside it must show too.
@@ -283,10 +292,7 @@ describe('receipt TTL and clock skew (SPEC §5: configurable)', () => {
       await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(d.receipt.expires_at) + 50 - Date.now())));
       const verify = await fetch(`${url}/api/v1/receipts/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ decision: d }) });
       expect(await verify.json()).toMatchObject({ valid: false, reason: 'expired' });
-    } finally {
-      served.child.kill('SIGTERM');
-      await served.exited;
-    }
+    });
   });
 
   it('refuses a TTL or skew that is not a number of seconds in range, naming it', async () => {
@@ -296,12 +302,8 @@ describe('receipt TTL and clock skew (SPEC §5: configurable)', () => {
 
 describe('request limits (SPEC §2: configurable)', () => {
   it('MGE_MAX_BODY_BYTES, MGE_MAX_DEPTH, MGE_MAX_STRING_BYTES and MGE_MAX_ARRAY_ITEMS hold the HTTP body and the request alike', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mge-limits-'));
-    writeRules(join(root, 'rules'));
     const env = { MGE_MAX_BODY_BYTES: '131072', MGE_MAX_DEPTH: '4', MGE_MAX_STRING_BYTES: '16', MGE_MAX_ARRAY_ITEMS: '300', MGE_AUDIT_FSYNC: 'never', MGE_SECRET_KEY: 'a-secret-of-more-than-32-bytes-for-the-test\n' };
-    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', env });
-    try {
-      const url = await served.listening();
+    await withServe(env, async (url, served) => {
       expect(served.out()).toMatch(/; audit log fsync: never; request limits: body bytes 131072, depth 4, string bytes 16, array items 300\n/);
       expect(served.err()).toContain('mge: warning: MGE_SECRET_KEY begins or ends with white space');
       const check = async (body: unknown) => {
@@ -316,10 +318,7 @@ describe('request limits (SPEC §2: configurable)', () => {
       expect((await check({ action: { type: 'db.read' }, context: { a: { b: { c: {} } } } })).status).toBe(400); // depth 5: the top level is 1
       expect((await check({ action: { type: 'db.read' }, context: { a: Array(301).fill(1) } })).status).toBe(400);
       expect((await check({ action: { type: 'db.read' }, context: { s: Array.from({ length: 9000 }, () => 'abcdefghijklmno') } })).status).toBe(413);
-    } finally {
-      served.child.kill('SIGTERM');
-      await served.exited;
-    }
+    });
   });
 
   it('refuses a limit that is not a whole number in range, naming it', async () => {

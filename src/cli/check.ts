@@ -10,9 +10,10 @@ import { RequestError, RuleLoadError } from '../engine/engine.js';
 import { TENANT_PATTERN } from '../http/api-keys.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { tenantNameNote } from './tenant-note.js';
-import { DEFAULT_JSON_LIMITS, JsonInputError, parseStrictJson } from '../json/strict-parse.js';
+import { JsonInputError, jsonLimits, parseStrictJson } from '../json/strict-parse.js';
 import { decodeUtf8 } from '../json/utf8.js';
 import { envSetting, parseArgs, stringFlag, UsageError } from './args.js';
+import { requestLimitsFrom } from './request-limits.js';
 
 export const CHECK_USAGE = 'usage: mge check [--rules DIR] [--tenant T] [--explain] [--request FILE|-]   (rules: $MGE_RULES_DIR or ./rules; request: stdin)';
 
@@ -35,12 +36,14 @@ export async function checkCommand(argv: string[]): Promise<number> {
     rulesDir = stringFlag(args, 'rules') ?? envSetting(process.env.MGE_RULES_DIR) ?? './rules';
     const tenant = stringFlag(args, 'tenant');
     if (tenant !== undefined && !TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant name \`${tenant}\` (1–64 letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit)`);
+    // The server's limits, so a request it takes is one this takes, and the other way round.
+    const limits = jsonLimits(requestLimitsFrom(process.env));
     const requestFile = stringFlag(args, 'request') ?? '-';
     const source = `\`${requestFile === '-' ? 'stdin' : requestFile}\``;
     // Waiting on a terminal nobody types into looked like a hang.
     if (requestFile === '-' && process.stdin.isTTY === true) throw new UsageError('no request: give `--request FILE`, or pipe the request JSON on stdin');
     // Decoded as an HTTP body is: invalid UTF-8 refused, not replaced (it would change the hash).
-    const bytes = requestFile === '-' ? await readBounded(process.stdin, source) : await readRequestFile(requestFile, source);
+    const bytes = requestFile === '-' ? await readBounded(process.stdin, source, limits.maxBytes) : await readRequestFile(requestFile, source, limits.maxBytes);
     let text: string;
     try {
       text = decodeUtf8(bytes);
@@ -50,14 +53,14 @@ export async function checkCommand(argv: string[]): Promise<number> {
     if (text.trim() === '') throw new RequestError(`the request in ${source} is empty: give the check request JSON, e.g. {"action": "db.read"}`);
     let request: unknown;
     try {
-      request = parseStrictJson(text);
+      request = parseStrictJson(text, limits);
     } catch (err) {
       if (!(err instanceof JsonInputError)) throw err;
       throw new RequestError(`the request in ${source} is not accepted JSON: ${withLineCol(err.message, text)}`);
     }
     const problem = await rulesDirProblem(rulesDir);
     if (problem !== undefined) throw new Error(problem);
-    const engine = await createEngineFromDir(rulesDir);
+    const engine = await createEngineFromDir(rulesDir, { limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems } });
     // As `mge serve` and `mge lint` say: likely the wrong directory.
     if (engine.ruleCount() === 0) process.stderr.write(`mge check: warning: no rules in \`${rulesDir}\`: every request is approved\n`);
     const tenantNote = tenant === undefined ? undefined : tenantNameNote(tenant, engine.tenants());
@@ -95,11 +98,11 @@ function withLineCol(message: string, text: string): string {
 }
 
 /** The request file's bytes; a missing file or a directory said as such, not as ENOENT/EISDIR. */
-async function readRequestFile(file: string, source: string): Promise<Uint8Array> {
+async function readRequestFile(file: string, source: string, maxBytes: number): Promise<Uint8Array> {
   const st = await stat(file).catch(() => undefined);
   if (st === undefined) throw new Error(`request file \`${file}\` not found`);
   if (st.isDirectory()) throw new Error(`request file \`${file}\` is a directory; give the JSON file of one check request`);
-  return readBounded(createReadStream(file), source);
+  return readBounded(createReadStream(file), source, maxBytes);
 }
 
 /**
@@ -107,8 +110,7 @@ async function readRequestFile(file: string, source: string): Promise<Uint8Array
  * read whole first, `--request /dev/zero` or an endless pipe grew without bound (a review,
  * 11-27: 1.4 GB after 8 s).
  */
-async function readBounded(input: Readable, source: string): Promise<Uint8Array> {
-  const { maxBytes } = DEFAULT_JSON_LIMITS;
+async function readBounded(input: Readable, source: string, maxBytes: number): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of input) {

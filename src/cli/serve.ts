@@ -17,9 +17,8 @@ import { jsonLogger } from '../http/logger.js';
 import { KeyError } from '../receipt/keys.js';
 import { DEFAULT_TTL_MS, MAX_TTL_MS } from '../receipt/sign.js';
 import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
-import { MAX_VALUE_DEPTH } from '../compile/encode.js';
-import type { JsonLimits } from '../json/strict-parse.js';
 import { envSetting, parseArgs, stringFlag, UsageError } from './args.js';
+import { limitsText, requestLimitsFrom } from './request-limits.js';
 
 function receiptAlg(text: string | undefined): 'HS256' | 'Ed25519' {
   if (text === undefined || text === '' || text === 'HS256') return 'HS256';
@@ -45,35 +44,6 @@ function seconds(name: string, text: string | undefined, fallback: number, min: 
   if (!(ms >= min && ms <= max)) throw new UsageError(`${name} \`${given}\` is not a number of seconds from ${min / 1000} to ${max / 1000}`);
   return ms;
 }
-
-/** A whole number from `min` to `max`; undefined when unset (the default holds). */
-function count(name: string, text: string | undefined, min: number, max: number): number | undefined {
-  const given = envSetting(text);
-  if (given === undefined) return undefined;
-  const n = /^\d{1,9}$/.test(given.trim()) ? Number(given.trim()) : NaN;
-  if (!(n >= min && n <= max)) throw new UsageError(`${name} \`${given}\` is not a whole number from ${min} to ${max}`);
-  return n;
-}
-
-/** SPEC §2's request limits, from the environment (each unset one keeps its default). */
-function requestLimitsFrom(env: NodeJS.ProcessEnv): Partial<JsonLimits> {
-  const limits = {
-    maxBytes: count('MGE_MAX_BODY_BYTES', env.MGE_MAX_BODY_BYTES, 1024, MAX_BODY_BYTES),
-    maxDepth: count('MGE_MAX_DEPTH', env.MGE_MAX_DEPTH, 1, MAX_VALUE_DEPTH),
-    maxStringBytes: count('MGE_MAX_STRING_BYTES', env.MGE_MAX_STRING_BYTES, 1, MAX_BODY_BYTES),
-    maxArrayItems: count('MGE_MAX_ARRAY_ITEMS', env.MGE_MAX_ARRAY_ITEMS, 1, MAX_BODY_BYTES),
-  };
-  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
-}
-
-/** The limits set, as the start line says them. */
-function limitsText(limits: Partial<JsonLimits>): string {
-  const names: Record<keyof JsonLimits, string> = { maxBytes: 'body bytes', maxDepth: 'depth', maxStringBytes: 'string bytes', maxArrayItems: 'array items' };
-  return Object.entries(limits).map(([k, v]) => `${names[k as keyof JsonLimits]} ${v}`).join(', ');
-}
-
-/** The largest body MGE_MAX_BODY_BYTES may allow: 16 MiB (a check is a few hundred bytes). */
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 function port(text: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`port \`${text}\` is not a number from 0 to 65535`);

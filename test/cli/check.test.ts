@@ -206,6 +206,28 @@ describe('mge', () => {
     expect(piped.stderr).toContain('the request in `stdin` is larger than 65536 bytes');
   });
 
+  it('holds a request to the limits `mge serve` has from MGE_MAX_*: the same request, the same answer', () => {
+    const run = (env: Record<string, string>, input: string) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test/cli/mge.ts'), 'check', '--rules', 'rules'], { cwd: root, input, encoding: 'utf8', env: { ...process.env, ...env } });
+      return { code: r.status, stderr: r.stderr };
+    };
+    // Decided (0 approved, 1 denied by the example rules), not refused (2).
+    const decided = (r: { code: number | null }) => expect([0, 1]).toContain(r.code);
+    const deep = JSON.stringify({ action: 'db.read', context: { a: { b: { c: {} } } } }); // depth 5
+    decided(run({}, deep));
+    expect(run({ MGE_MAX_DEPTH: '4' }, deep)).toMatchObject({ code: 2, stderr: expect.stringContaining('deeper than 4') });
+    const long = JSON.stringify({ action: 'db.read', context: { s: 'x'.repeat(17) } });
+    decided(run({}, long));
+    expect(run({ MGE_MAX_STRING_BYTES: '16' }, long).code).toBe(2);
+    const wide = JSON.stringify({ action: 'db.read', context: { a: Array(301).fill(1) } });
+    decided(run({ MGE_MAX_ARRAY_ITEMS: '301' }, wide));
+    expect(run({ MGE_MAX_ARRAY_ITEMS: '300' }, wide).code).toBe(2);
+    const big = JSON.stringify({ action: 'db.read', context: { s: Array.from({ length: 300 }, () => 'y'.repeat(300)) } }); // ~92 KB
+    expect(run({}, big).stderr).toContain('is larger than 65536 bytes');
+    decided(run({ MGE_MAX_BODY_BYTES: '131072', MGE_MAX_STRING_BYTES: '1000' }, big));
+    expect(run({ MGE_MAX_DEPTH: 'deep' }, deep)).toMatchObject({ code: 2, stderr: expect.stringContaining('MGE_MAX_DEPTH `deep` is not a whole number from 1 to') });
+  });
+
   it('reads the request bytes as an HTTP body is read: BOM dropped, invalid UTF-8 refused', () => {
     const json = JSON.stringify({ action: { type: 'file.read', path: '/workspace/é.txt' } });
     const plain = mge(['check', '--rules', 'rules'], json);

@@ -55,8 +55,8 @@ for await (const line of createInterface({ input: process.stdin })) {
   const check = await verifyReceipt(decision, { tenant, secret, jwks, nonceStore, audience: process.env.EXECUTOR_ID, action, context });
   if (!check.valid) {
     console.log(`refused ${decision.decision_id}: receipt ${check.reason}`);
-  } else if (!decision.approved) {
-    // A genuine receipt of a denial is still a denial.
+  } else if (check.approved !== true) {
+    // A genuine receipt of a denial is still a denial (as read from the copy that was verified).
     console.log(`refused ${decision.decision_id}: ${decision.reasoning}`);
   } else {
     console.log(`executing ${decision.decision_id}: ${JSON.stringify(action)}`);

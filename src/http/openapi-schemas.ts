@@ -77,6 +77,7 @@ export const SCHEMAS = {
     type: 'object', required: ['valid'],
     properties: {
       valid: { type: 'boolean' },
+      approved: { type: 'boolean', description: 'With `valid: true`: whether the verified decision approved the action. A denial\'s receipt is genuine too; run the action only when both are true.' },
       reason: {
         enum: ['malformed', 'unknown_kid', 'bad_signature', 'decision_mismatch', 'tenant_mismatch', 'action_mismatch', 'audience_mismatch', 'expired', 'replayed', 'nonce_store_full'],
       },

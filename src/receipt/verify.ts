@@ -20,6 +20,12 @@ export type ReasonCode =
 export interface VerifyResult {
   valid: boolean;
   reason?: ReasonCode;
+  /**
+   * With `valid`: the verified decision's `approved`. A denial's receipt is genuine too (it
+   * proves the denial), so an executor runs the action only when `valid && approved`; read
+   * here, from the copy that was verified, not again from the object passed in.
+   */
+  approved?: boolean;
   /** True only when a nonce store was given: without one, a receipt could be replayed. */
   singleUseChecked: boolean;
 }
@@ -176,5 +182,5 @@ export async function verifyReceipt(decision: unknown, opts: VerifyOptions): Pro
     // Anything but a clear 'ok' (a custom store's bug) is no proof of first use: fail closed.
     if (r !== 'ok') return fail('nonce_store_unavailable', true);
   }
-  return { valid: true, singleUseChecked: single };
+  return { valid: true, approved: p.decision.approved === true, singleUseChecked: single };
 }

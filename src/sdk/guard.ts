@@ -11,14 +11,15 @@ export type Describe<A extends unknown[]> = (...args: A) => CheckInput | Promise
 export type GuardedFn<A extends unknown[], R> = (...args: A) => Promise<R>;
 
 /**
- * Checks a receipt for the action about to run; `{valid: false, reason}` refuses it. An
+ * Checks a receipt for the action about to run; `{valid: false, reason}` refuses it, and so
+ * does `approved: false` (the verified decision was a denial). An
  * `audience` on the check (offlineReceiptCheck's) is the one the guard asks MGE to bind the
  * receipt to, when the description names none.
  */
 export type ReceiptCheck = ((
   decision: Decision,
   input: { action: Action; context?: Context; audience?: string },
-) => Promise<{ valid: boolean; reason?: string }>) & { audience?: string };
+) => Promise<{ valid: boolean; reason?: string; approved?: boolean }>) & { audience?: string };
 
 export interface GuardOptions {
   /**
@@ -70,6 +71,8 @@ export function guard<A extends unknown[], R>(
     const result = await check(decision, input);
     // Only a literal `true` runs fn: a custom check answering anything else refuses (fail closed).
     if (result?.valid !== true) throw new ReceiptRejected(result?.reason ?? 'invalid', decision);
+    // What the verifier read from the decision it verified: a denial there is a denial.
+    if (result.approved === false) throw new ActionDenied(decision);
     return fn(...args);
   };
 }

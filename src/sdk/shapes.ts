@@ -27,8 +27,8 @@ export const batchOf = (n: number): Shape => shape(`{"decisions": [...]} with ${
   arr(o.decisions) && o.decisions.length === n && o.decisions.every((d) => DECISION.is(d)));
 
 // A valid answer has no reason; an invalid one has one (`{"valid":true,"reason":"expired"}` is no answer).
-export const VERIFY_RESULT = shape('{"valid": true} or {"valid": false, "reason"}', (o) =>
-  (o.valid === true && o.reason === undefined) || (o.valid === false && str(o.reason)));
+export const VERIFY_RESULT = shape('{"valid": true, "approved"} or {"valid": false, "reason"}', (o) =>
+  (o.valid === true && o.reason === undefined && typeof o.approved === 'boolean') || (o.valid === false && str(o.reason) && o.approved === undefined));
 
 export const JWKS = shape('a JWKS ({"keys": [...]})', (o) => arr(o.keys) && o.keys.every(isObj));
 

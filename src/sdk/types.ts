@@ -40,6 +40,8 @@ export type VerifyReason = ReasonCode;
 export interface ServerVerifyResult {
   valid: boolean;
   reason?: VerifyReason;
+  /** With `valid: true`: the verified decision's `approved` (a denial's receipt is valid too); act only when both are true. */
+  approved?: boolean;
 }
 
 /** A rule change as logged (SPEC §6). */

@@ -49,7 +49,7 @@ describe('checkTurn', () => {
     const held = h.call('POST', '/api/v1/receipts/verify', { key: KEYS.acmeChecker, body });
     expect(await asked(g, 1)).toBe(1);
     // Not consumed yet: the app that does not wait still finds the nonce fresh.
-    expect(await (await plain.call('POST', '/api/v1/receipts/verify', { key: KEYS.acmeChecker, body })).json()).toEqual({ valid: true });
+    expect(await (await plain.call('POST', '/api/v1/receipts/verify', { key: KEYS.acmeChecker, body })).json()).toEqual({ valid: true, approved: true });
     g.open();
     expect(await (await held).json()).toEqual({ valid: false, reason: 'replayed' });
   });

@@ -102,7 +102,7 @@ describe('/openapi.json describes what the app answers', () => {
     const action = 'db.write'; // as the check sent it: action_hash covers the action as given
     const context = { environment: 'production' };
     const verified = await conforms('POST', '/api/v1/receipts/verify', { ...checker, body: { decision, action, context } });
-    expect(await verified.json()).toEqual({ valid: true });
+    expect(await verified.json()).toEqual({ valid: true, approved: false });
     const replayed = await conforms('POST', '/api/v1/receipts/verify', { ...checker, body: { decision, action, context } });
     expect(await replayed.json()).toMatchObject({ valid: false, reason: 'replayed' });
     expect((await conforms('POST', '/api/v1/receipts/verify', { ...checker, body: { decision, context } }, false)).status).toBe(400);

@@ -25,7 +25,7 @@ beforeEach(async () => {
 describe('POST /api/v1/receipts/verify', () => {
   it('accepts a fresh receipt once, then refuses the replay', async () => {
     const d = await decide(KEYS.acmeChecker);
-    expect(await verify(KEYS.acmeChecker, { decision: d, action: ACTION })).toEqual({ status: 200, json: { valid: true } });
+    expect(await verify(KEYS.acmeChecker, { decision: d, action: ACTION })).toEqual({ status: 200, json: { valid: true, approved: true } });
     expect(await verify(KEYS.acmeChecker, { decision: d, action: ACTION })).toEqual({ status: 200, json: { valid: false, reason: 'replayed' } });
   });
 
@@ -35,7 +35,7 @@ describe('POST /api/v1/receipts/verify', () => {
     const warnings = Array.from({ length: 1100 }, (_, i) => ({ rule_id: `w${String(i).padStart(4, '0')}`, clause: 'prohibited[0]', code: 'prohibited', message: i === 0 ? 'W'.repeat(9000) : 'warned' }));
     const big = await h.deps.signer.sign({ ...unsigned, warnings } as unknown as Decision);
     expect(JSON.stringify({ decision: big, action: ACTION }).length).toBeGreaterThan(64 * 1024);
-    expect(await verify(KEYS.acmeChecker, { decision: big, action: ACTION })).toEqual({ status: 200, json: { valid: true } });
+    expect(await verify(KEYS.acmeChecker, { decision: big, action: ACTION })).toEqual({ status: 200, json: { valid: true, approved: true } });
     // Its own limit still holds: past 1 MiB, 413.
     const huge = await h.call('POST', VERIFY, { key: KEYS.acmeChecker, raw: JSON.stringify({ decision: big, action: ACTION, pad: 'x'.repeat(1024 * 1024) }) });
     expect(huge.status).toBe(413);
@@ -48,7 +48,7 @@ describe('POST /api/v1/receipts/verify', () => {
     expect((await verify(KEYS.acmeChecker, { decision: d, action: { type: 'db.drop' } })).json).toEqual({ valid: false, reason: 'action_mismatch' });
     expect((await verify(KEYS.acmeChecker, { decision: { ...d, receipt: { ...d.receipt, kid: 'nope' } } })).json).toEqual({ valid: false, reason: 'unknown_kid' });
     expect((await verify(KEYS.acmeChecker, { decision: { approved: true } })).json).toEqual({ valid: false, reason: 'malformed' });
-    expect((await verify(KEYS.acmeChecker, { decision: d })).json).toEqual({ valid: true });
+    expect((await verify(KEYS.acmeChecker, { decision: d })).json).toEqual({ valid: true, approved: true });
   });
 
   it('refuses a context without its action with 400, and leaves the nonce unspent', async () => {
@@ -56,7 +56,7 @@ describe('POST /api/v1/receipts/verify', () => {
     const res = await h.call('POST', VERIFY, { key: KEYS.acmeChecker, body: { decision: d, context: { environment: 'production' } } });
     expect(res.status).toBe(400);
     expect((await problem(res)).detail).toContain('`context` needs `action`');
-    expect((await verify(KEYS.acmeChecker, { decision: d, action: ACTION, context: { environment: 'staging' } })).json).toEqual({ valid: true });
+    expect((await verify(KEYS.acmeChecker, { decision: d, action: ACTION, context: { environment: 'staging' } })).json).toEqual({ valid: true, approved: true });
   });
 
   it('answers 503 when the nonce store fails, and logs why (a review: nothing was logged)', async () => {
@@ -80,7 +80,7 @@ describe('POST /api/v1/receipts/verify', () => {
     const res = await h.call('POST', VERIFY, { key: KEYS.globexChecker, body: { decision: d } });
     expect(res.status).toBe(403);
     expect((await problem(res)).detail).toBe('the receipt belongs to another tenant');
-    expect((await verify(KEYS.acmeChecker, { decision: d })).json).toEqual({ valid: true });
+    expect((await verify(KEYS.acmeChecker, { decision: d })).json).toEqual({ valid: true, approved: true });
   });
 
   it('refuses a body of the wrong shape with 400', async () => {
@@ -99,7 +99,7 @@ describe('POST /api/v1/receipts/verify', () => {
   it('binds to an audience when the verifier states one', async () => {
     const d = await decide(KEYS.acmeChecker, { action: ACTION, audience: 'executor-a' });
     expect((await verify(KEYS.acmeChecker, { decision: d, audience: 'executor-b' })).json).toEqual({ valid: false, reason: 'audience_mismatch' });
-    expect((await verify(KEYS.acmeChecker, { decision: d, audience: 'executor-a' })).json).toEqual({ valid: true });
+    expect((await verify(KEYS.acmeChecker, { decision: d, audience: 'executor-a' })).json).toEqual({ valid: true, approved: true });
   });
 
   it('refuses at construction a skew allowance that would switch expiry off (NaN, Infinity, negative)', async () => {

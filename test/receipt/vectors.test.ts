@@ -42,6 +42,6 @@ describe('receipt vectors', () => {
     }
     const keys = c.key.alg === 'HS256' ? { secrets: [{ secret: c.key.secret_utf8, kid: c.key.kid }] } : { jwks: { keys: [c.key.public_jwk] } };
     const opts = { keys, now: Date.parse(c.now), action: c.action, context: c.context };
-    expect(await verifyReceipt(c.signed_decision, opts)).toEqual({ valid: true, singleUseChecked: false });
+    expect(await verifyReceipt(c.signed_decision, opts)).toEqual({ valid: true, approved: (c.signed_decision as { approved: boolean }).approved, singleUseChecked: false });
   });
 });

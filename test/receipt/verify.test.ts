@@ -21,9 +21,25 @@ describe.each([['HS256', hsSigner], ['Ed25519', edSigner]] as const)('verifyRece
     const s = await make();
     const d = await signed(s);
     expect(d.receipt!.alg).toBe(alg);
-    expect(await verifyReceipt(d, { keys: s.keys, now: T0 })).toEqual({ valid: true, singleUseChecked: false });
+    expect(d.approved).toBe(false);
+    expect(await verifyReceipt(d, { keys: s.keys, now: T0 })).toEqual({ valid: true, approved: false, singleUseChecked: false });
     expect(await verifyReceipt(d, { keys: s.keys, now: T0, action: ACTION, context: CONTEXT, nonceStore: new MemoryNonceStore() }))
-      .toEqual({ valid: true, singleUseChecked: true });
+      .toEqual({ valid: true, approved: false, singleUseChecked: true });
+  });
+
+  // A denial's receipt is genuine (it proves the denial): an executor must not read `valid`
+  // alone as leave to act (a review, 11-27), so the result says what the verified copy says.
+  it('says whether the verified decision approved, read from the copy it verified', async () => {
+    const s = await make();
+    const approved = await signed(s, { approved: true, violations: [] });
+    expect(await verifyReceipt(approved, { keys: s.keys, now: T0 })).toMatchObject({ valid: true, approved: true });
+    // A Proxy answering `approved: false` to the verifier's one reading and `true` after.
+    const denied = await signed(s);
+    let reads = 0;
+    const shifty = new Proxy(denied, { get: (t, k, r) => (k === 'approved' ? reads++ > 0 : Reflect.get(t, k, r)) });
+    const r = await verifyReceipt(shifty, { keys: s.keys, now: T0 });
+    expect(r).toMatchObject({ valid: true, approved: false });
+    expect(shifty.approved).toBe(true); // what reading the object again would have told
   });
 
   it('bad_signature: a changed signature or a changed receipt field', async () => {

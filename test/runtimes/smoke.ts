@@ -73,7 +73,7 @@ export function runtimeSmoke(runtime: string, start: () => Promise<Started>, ski
     it('verifies a receipt once, then refuses the replay', async () => {
       const d = await check({ action: 'db.read' });
       const verify = async () => (await post('/api/v1/receipts/verify', JSON.stringify({ decision: d, action: 'db.read' }))).json();
-      expect(await verify()).toEqual({ valid: true });
+      expect(await verify()).toEqual({ valid: true, approved: true });
       expect(await verify()).toEqual({ valid: false, reason: 'replayed' });
     });
 

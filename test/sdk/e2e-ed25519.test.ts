@@ -34,7 +34,7 @@ describe('Ed25519 receipts verified offline', () => {
     const d = await client.checkCompliance(action, context);
     expect(d.receipt?.alg).toBe('Ed25519');
     const nonceStore = new MemoryNonceStore();
-    await expect(verifyReceipt(d, { tenant: 'default', jwks, action, context, nonceStore })).resolves.toEqual({ valid: true, singleUseChecked: true });
+    await expect(verifyReceipt(d, { tenant: 'default', jwks, action, context, nonceStore })).resolves.toEqual({ valid: true, approved: true, singleUseChecked: true });
     await expect(verifyReceipt(d, { tenant: 'default', jwks, action, context, nonceStore })).resolves.toEqual({ valid: false, reason: 'replayed', singleUseChecked: true });
   });
 

@@ -68,7 +68,7 @@ describe('decisions', () => {
 describe('receipts', () => {
   it('verifies server-side once, then refuses the replay', async () => {
     const d = await checker.checkCompliance(write, { environment: 'staging' });
-    await expect(checker.verify(d, { action: write, context: { environment: 'staging' } })).resolves.toEqual({ valid: true });
+    await expect(checker.verify(d, { action: write, context: { environment: 'staging' } })).resolves.toEqual({ valid: true, approved: true });
     await expect(checker.verify(d, { action: write, context: { environment: 'staging' } })).resolves.toEqual({ valid: false, reason: 'replayed' });
   });
 
@@ -76,7 +76,7 @@ describe('receipts', () => {
     const d = await checker.checkCompliance(write, { environment: 'staging' });
     await expect(checker.verify(d, { action: { ...write, table: 'admins' }, context: { environment: 'staging' } }))
       .resolves.toEqual({ valid: false, reason: 'action_mismatch' });
-    await expect(checker.verify(d, { action: write, context: { environment: 'staging' } })).resolves.toEqual({ valid: true });
+    await expect(checker.verify(d, { action: write, context: { environment: 'staging' } })).resolves.toEqual({ valid: true, approved: true });
   });
 
   it('refuses a tampered decision, server-side and offline', async () => {
@@ -89,11 +89,11 @@ describe('receipts', () => {
   it('verifies offline with the HS256 secret; single use only with a nonce store', async () => {
     const ctx = { environment: 'staging' };
     const d = await checker.checkCompliance(write, ctx);
-    await expect(verifyReceipt(d, { tenant: 'default', secret: SECRET, action: write, context: ctx })).resolves.toEqual({ valid: true, singleUseChecked: false });
+    await expect(verifyReceipt(d, { tenant: 'default', secret: SECRET, action: write, context: ctx })).resolves.toEqual({ valid: true, approved: true, singleUseChecked: false });
     await expect(verifyReceipt(d, { tenant: 'default', secret: SECRET, action: { type: 'db.drop' }, context: ctx }))
       .resolves.toEqual({ valid: false, reason: 'action_mismatch', singleUseChecked: false });
     const nonceStore = new MemoryNonceStore();
-    await expect(verifyReceipt(d, { tenant: 'default', secret: SECRET, action: write, context: ctx, nonceStore })).resolves.toEqual({ valid: true, singleUseChecked: true });
+    await expect(verifyReceipt(d, { tenant: 'default', secret: SECRET, action: write, context: ctx, nonceStore })).resolves.toEqual({ valid: true, approved: true, singleUseChecked: true });
     await expect(verifyReceipt(d, { tenant: 'default', secret: SECRET, action: write, context: ctx, nonceStore }))
       .resolves.toEqual({ valid: false, reason: 'replayed', singleUseChecked: true });
   });

@@ -14,7 +14,7 @@ function decisionOf(approved: boolean): Decision {
   };
 }
 
-function recordingClient(approved: boolean, verdict: { valid: boolean; reason?: string }) {
+function recordingClient(approved: boolean, verdict: { valid: boolean; reason?: string; approved?: boolean }) {
   const log: string[] = [];
   const client: GuardClient = {
     async checkCompliance(action, context, opts) {
@@ -63,6 +63,13 @@ describe('guard', () => {
     const e = (await run('tmp').catch((x: unknown) => x)) as ReceiptRejected;
     expect(e).toBeInstanceOf(ReceiptRejected);
     expect(e.reason).toBe('replayed');
+    expect(log.some((l) => l.startsWith('run'))).toBe(false);
+  });
+
+  it('throws ActionDenied when the verifier read a denial in the decision it verified', async () => {
+    const { client, log } = recordingClient(true, { valid: true, approved: false });
+    const run = guard(client, describeDrop, (table: string) => log.push(`run ${table}`));
+    expect(await run('tmp').catch((x: unknown) => x)).toBeInstanceOf(ActionDenied);
     expect(log.some((l) => l.startsWith('run'))).toBe(false);
   });
 

@@ -24,7 +24,7 @@ async function decision(audience?: string): Promise<Decision> {
 describe('verifyReceipt (offline)', () => {
   it('accepts an HS256 receipt for the same action and says single use was not checked', async () => {
     const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
-    await expect(verifyReceipt(signed, { tenant: 'default', secret, action, context })).resolves.toEqual({ valid: true, singleUseChecked: false });
+    await expect(verifyReceipt(signed, { tenant: 'default', secret, action, context })).resolves.toEqual({ valid: true, approved: true, singleUseChecked: false });
   });
 
   it('accepts an Ed25519 receipt with only the public JWKS', async () => {
@@ -32,7 +32,7 @@ describe('verifyReceipt (offline)', () => {
     const signed = await signer.sign(await decision());
     const jwks = signer.jwks();
     expect(JSON.stringify(jwks)).not.toContain('"d"');
-    await expect(verifyReceipt(signed, { tenant: 'default', jwks, action, context })).resolves.toEqual({ valid: true, singleUseChecked: false });
+    await expect(verifyReceipt(signed, { tenant: 'default', jwks, action, context })).resolves.toEqual({ valid: true, approved: true, singleUseChecked: false });
   });
 
   it('refuses another action, a tampered decision, a wrong key, an expired receipt, a foreign audience', async () => {
@@ -114,7 +114,7 @@ describe('verifyReceipt (offline)', () => {
   it('refuses the second use of a receipt when given a nonce store', async () => {
     const signed = await (await createSigner({ hs256Secret: secret })).sign(await decision());
     const nonceStore = new MemoryNonceStore();
-    await expect(verifyReceipt(signed, { tenant: 'default', secret, nonceStore })).resolves.toEqual({ valid: true, singleUseChecked: true });
+    await expect(verifyReceipt(signed, { tenant: 'default', secret, nonceStore })).resolves.toEqual({ valid: true, approved: true, singleUseChecked: true });
     await expect(verifyReceipt(signed, { tenant: 'default', secret, nonceStore })).resolves.toEqual({ valid: false, reason: 'replayed', singleUseChecked: true });
   });
 

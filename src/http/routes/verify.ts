@@ -66,7 +66,7 @@ export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         ctx.logRepeated('nonce-store', 'nonce store unavailable: receipts are not accepted', { tenant, error: storeError });
         throw new StoreUnavailable('the nonce store is unavailable; the receipt was not accepted');
       }
-      return c.json(result.valid ? { valid: true } : { valid: false, reason: result.reason });
+      return c.json(result.valid ? { valid: true, approved: result.approved === true } : { valid: false, reason: result.reason });
     });
   });
 }

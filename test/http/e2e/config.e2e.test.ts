@@ -113,7 +113,7 @@ describe('start-up refusals', () => {
     });
     const verify = async (url: string) => (await (await fetch(`${url}/api/v1/receipts/verify`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ decision: hsReceipt }),
-    })).json()) as { valid: boolean; reason?: string };
+    })).json()) as { valid: boolean; reason?: string; approved?: boolean };
     const sidecar = await startSidecar(cfg);
     try {
       expect(await verify(sidecar.url)).toEqual({ valid: false, reason: 'unknown_kid' });
@@ -122,7 +122,7 @@ describe('start-up refusals', () => {
     }
     const listed = await startSidecar({ ...cfg, previousSecrets: hidden });
     try {
-      expect(await verify(listed.url)).toEqual({ valid: true });
+      expect(await verify(listed.url)).toEqual({ valid: true, approved: true });
     } finally {
       await listed.shutdown();
     }

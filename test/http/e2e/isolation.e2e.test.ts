@@ -49,7 +49,7 @@ describe('tenant isolation', () => {
   it('receipts: another tenant cannot verify (and so burn) a receipt', async () => {
     const body = JSON.stringify({ decision: acmeDecision });
     expect((await e.fetch('/api/v1/receipts/verify', { key: KEYS.globexChecker, body })).status).toBe(403);
-    expect(await (await e.fetch('/api/v1/receipts/verify', { key: KEYS.acmeChecker, body })).json()).toEqual({ valid: true });
+    expect(await (await e.fetch('/api/v1/receipts/verify', { key: KEYS.acmeChecker, body })).json()).toEqual({ valid: true, approved: acmeDecision.approved });
   });
 
   it('rate-limit buckets are per tenant', async () => {

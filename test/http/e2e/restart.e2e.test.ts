@@ -24,17 +24,17 @@ describe('restart on the same data directory', () => {
     const dirs = { rulesDir: join(root, 'rules'), dataDir: join(root, 'data') };
     writeRules(dirs.rulesDir);
     const verify = async (e: E2E, decision: Decision) =>
-      (await (await e.fetch('/api/v1/receipts/verify', { key: KEYS.acmeChecker, body: JSON.stringify({ decision }) })).json()) as { valid: boolean; reason?: string };
+      (await (await e.fetch('/api/v1/receipts/verify', { key: KEYS.acmeChecker, body: JSON.stringify({ decision }) })).json()) as { valid: boolean; reason?: string; approved?: boolean };
     const first = await startE2E(dirs);
     const d = (await (await first.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"x"}' })).json()) as Decision;
     const unused = (await (await first.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"y"}' })).json()) as Decision;
-    expect(await verify(first, d)).toEqual({ valid: true });
+    expect(await verify(first, d)).toEqual({ valid: true, approved: true });
     await first.stop();
 
     const second = await startE2E(dirs);
     try {
       expect(await verify(second, d)).toEqual({ valid: false, reason: 'replayed' });
-      expect(await verify(second, unused)).toEqual({ valid: true }); // only what was used stays used
+      expect(await verify(second, unused)).toEqual({ valid: true, approved: true }); // only what was used stays used
     } finally {
       await second.stop();
     }
@@ -62,7 +62,7 @@ describe('restart on the same data directory', () => {
       expect(proof.status).toBe(200);
       const cp = (await (await second.fetch('/api/v1/audit/checkpoint', { key: KEYS.acmeAuditor })).json()) as { tree_size: number };
       expect(cp.tree_size).toBe(3); // rule_change, first decision, second decision
-      expect(await (await second.fetch('/api/v1/receipts/verify', { key: KEYS.acmeChecker, body: JSON.stringify({ decision: d }) })).json()).toEqual({ valid: true });
+      expect(await (await second.fetch('/api/v1/receipts/verify', { key: KEYS.acmeChecker, body: JSON.stringify({ decision: d }) })).json()).toEqual({ valid: true, approved: false });
       expect((await second.fetch('/api/v1/rules/kept', { method: 'DELETE', key: KEYS.acmeAdmin })).status).toBe(204);
     } finally {
       await second.stop();

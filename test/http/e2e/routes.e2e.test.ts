@@ -68,7 +68,7 @@ describe('every route over HTTP', () => {
     const batch = await json<{ decisions: Decision[] }>(await e.fetch(`${CHECK}/batch`, { key: KEYS.acmeChecker, body: '{"requests":[{"action":"a"},{"action":"b"}]}' }));
     expect(batch.decisions).toHaveLength(2);
     const verify = () => e.fetch('/api/v1/receipts/verify', { key: KEYS.acmeChecker, body: JSON.stringify({ decision: d, action: 'db.read' }) });
-    expect(await json(await verify())).toEqual({ valid: true });
+    expect(await json(await verify())).toEqual({ valid: true, approved: true });
     expect(await json(await verify())).toEqual({ valid: false, reason: 'replayed' });
   });
 

@@ -53,6 +53,20 @@ function afterCodeSpan(text: string): string | undefined {
 }
 
 /**
+ * A code span in a clause's message that reads as a condition (a comparison, `&&`, `||`, or a
+ * path into the request): only the span that ends a bullet is evaluated, so
+ * ``- Either `a` or `b` `` enforces `b` alone and says "Either `a` or" (a review, 11-27: lint was
+ * silent and `a` approved).
+ */
+function conditionInMessage(message: string): string | undefined {
+  for (const m of message.matchAll(/(`+)(?!`)([\s\S]*?[^`])\1(?!`)/g)) {
+    const content = m[2].trim();
+    if (/==|!=|<=|>=|&&|\|\||^!?(?:action|context|request)\.[A-Za-z_]/.test(content)) return content;
+  }
+  return undefined;
+}
+
+/**
  * @example readMdc('# Title\n**Rule ID:** `t`\n## Prohibited\n- No `action.type == "x"`\n', 'r.mdc')
  */
 export function readMdc(text: string, file: string): ReadResult {
@@ -620,6 +634,16 @@ class MdcReader {
         span: meaning.span,
       });
       return;
+    }
+    const unread = conditionInMessage(meaning.message === meaning.expr ? '' : meaning.message);
+    if (unread !== undefined) {
+      this.diagnostics.push({
+        severity: 'warning',
+        code: 'mdc-condition-in-message',
+        message: `only the code span that ends a bullet is its expression: \`${unread}\` before it is message text and is never evaluated`,
+        help: `join the conditions into the one expression that ends the bullet (\`${unread} || …\`, or \`&&\`), or give each its own bullet`,
+        span: meaning.messageSpan,
+      });
     }
     const exprKey = section === 'prohibited' ? 'when' : 'check';
     clause.items.push({

@@ -55,6 +55,20 @@ describe('readMdc', () => {
     ]);
   });
 
+  // A review (11-27): `db.a` was approved, lint said "no problems", the message kept the first span.
+  it('warns of a condition written in a bullet's message: only the span that ends it is evaluated', () => {
+    const text = '---\nrule_id: o1\n---\n# O1\n## Prohibited\n' +
+      '- Either `action.type == "db.a"` or `action.type == "db.b"`\n' +
+      '- No `context.env` checks here `action.type == "c"`\n' +
+      '- Writes to the `users` table, or `rm -rf` `action.table == "users"`\n' +
+      '- `action.type == "d"`\n';
+    const r = readMdc(text, 'o1.mdc');
+    expect(lines(r.diagnostics)).toEqual([
+      '6:3 warning mdc-condition-in-message: only the code span that ends a bullet is its expression: `action.type == "db.a"` before it is message text and is never evaluated | join the conditions into the one expression that ends the bullet (`action.type == "db.a" || …`, or `&&`), or give each its own bullet',
+      '7:3 warning mdc-condition-in-message: only the code span that ends a bullet is its expression: `context.env` before it is message text and is never evaluated | join the conditions into the one expression that ends the bullet (`context.env || …`, or `&&`), or give each its own bullet',
+    ]);
+  });
+
   it('points expressions at their column inside the bullet, and front matter at its file line', () => {
     const r = readMdc(EXAMPLE, 'db.mdc');
     const when = entry(entry(r.values[0], 'prohibited').kind === 'list' ? (entry(r.values[0], 'prohibited') as { items: RawValue[] }).items[1] : r.values[0], 'when');

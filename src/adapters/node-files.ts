@@ -17,9 +17,54 @@ import { formatOf, type RuleSource } from '../rules/load.js';
 /** A rules directory that cannot be read as intended; the message names the path. */
 export class RulesDirError extends Error {
   override readonly name = 'RulesDirError';
-  constructor(message: string, readonly file?: string, readonly at?: { line: number; col: number }, readonly severity: 'error' | 'warning' = 'error') {
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly at?: { line: number; col: number },
+    readonly severity: 'error' | 'warning' = 'error',
+    /** A warning's kind: a README.md that reads as a rule, or a rule file under a misspelled extension. */
+    readonly warning: 'readme-rule' | 'misnamed-rule-file' = 'readme-rule',
+  ) {
     super(message);
   }
+}
+
+const RULE_EXTENSIONS = ['mdc', 'md', 'yaml', 'yml', 'json'];
+const WARNING_HELP = {
+  'readme-rule': 'give it another name (`db-access.md`) to have it loaded, or drop the rule id to keep it documentation',
+  'misnamed-rule-file': `rule files end in ${RULE_EXTENSIONS.map((x) => `.${x}`).join(', ')}: rename it to have it loaded`,
+};
+
+/**
+ * Whether `name`'s extension is one edit (a letter changed, added, dropped, or two swapped)
+ * from a rule file's: `deny.ymal`, `x.mcd`, `r.jsn` (a review, 11-27: skipped without a word,
+ * and the check it was meant to deny approved). `x.yaml.disabled` and an editor's backup
+ * `x.yaml~` are not: those are set aside on purpose.
+ */
+function nearRuleExtension(name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  if (dot <= 0 || name.endsWith('~')) return false;
+  const ext = name.slice(dot + 1).toLowerCase();
+  return !RULE_EXTENSIONS.includes(ext) && RULE_EXTENSIONS.some((r) => oneEditApart(ext, r));
+}
+
+function oneEditApart(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1 || a === b) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) {
+    // One letter changed, or two neighbours swapped.
+    return a.slice(i + 1) === b.slice(i + 1) || (a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2));
+  }
+  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+}
+
+/** The line (1-based) where a file of any format names a rule id (`rule_id:`, `"rule_id":`, `**Rule ID:**`). */
+function anyRuleIdLineOf(text: string): number | undefined {
+  const md = ruleIdLineOf(text);
+  if (md !== undefined) return md;
+  const i = text.split(/\r?\n/).findIndex((l) => /^\s*(?:rule_id\s*:|"rule_id"\s*:)/.test(l) || /[{,]\s*"rule_id"\s*:/.test(l));
+  return i < 0 ? undefined : i + 1;
 }
 
 /**
@@ -46,7 +91,8 @@ function ruleIdLineOf(text: string): number | undefined {
 /**
  * Told of each file or folder that cannot be read, instead of stopping at the first (`mge lint`
  * names them all, with the rest of its findings); without it the first one throws. Also told,
- * as a warning, of a folder's README.md that reads as a rule: it is skipped as documentation.
+ * as a warning, of a folder's README.md that reads as a rule (it is skipped as documentation)
+ * and of a file that reads as a rule under a misspelled extension (`deny.ymal`: skipped).
  */
 export type UnreadableReport = (err: RulesDirError) => void;
 
@@ -68,9 +114,7 @@ export async function readRulesDirWarned(dir: string): Promise<{ sources: RuleSo
 /** A rule file or folder that cannot be read (or a README.md that reads as a rule), as a finding: where it is bad when that is known. */
 export function rulesDirDiagnostic(err: RulesDirError): Diagnostic {
   const span = { file: err.file ?? '', line: err.at?.line ?? 1, col: err.at?.col ?? 1 };
-  if (err.severity === 'warning') {
-    return { severity: 'warning', code: 'readme-rule', message: err.message, help: 'give it another name (`db-access.md`) to have it loaded, or drop the rule id to keep it documentation', span };
-  }
+  if (err.severity === 'warning') return { severity: 'warning', code: err.warning, message: err.message, help: WARNING_HELP[err.warning], span };
   return { severity: 'error', code: 'unreadable-file', message: err.message, span };
 }
 
@@ -169,6 +213,9 @@ async function walkEntry(read: Read, path: string, full: string, physical: strin
   } else if (read.report !== undefined && target.isFile() && e.name.toLowerCase() === 'readme.md') {
     const line = ruleIdLineOf(await readFile(physical, 'utf8').catch(() => ''));
     if (line !== undefined) read.report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but a folder's README.md is documentation and is never loaded`, full, { line, col: 1 }, 'warning'));
+  } else if (read.report !== undefined && target.isFile() && nearRuleExtension(e.name)) {
+    const line = anyRuleIdLineOf(await readFile(physical, 'utf8').catch(() => ''));
+    if (line !== undefined) read.report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but its name does not end in a rule file's extension, so it is never loaded`, full, { line, col: 1 }, 'warning', 'misnamed-rule-file'));
   }
 }
 

@@ -99,6 +99,33 @@ describe('mge lint', () => {
     }
   });
 
+  // A review (11-27): `deny-prod.ymal` was skipped without a word, and what it denied was approved.
+  it('warns of a file that reads as a rule under a misspelled extension: it is never loaded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mge-misnamed-'));
+    const yaml = 'rule_id: deny-prod\nprohibited:\n  - message: m\n    when: action.type == "typo"\n';
+    writeFileSync(join(dir, 'deny-prod.ymal'), yaml);
+    writeFileSync(join(dir, 'x.mcd'), '---\nrule_id: x\n---\n# X\n## Prohibited\n- x `action.type == "y"`\n');
+    writeFileSync(join(dir, 'j.jsn'), '{"rule_id": "j", "prohibited": [{"when": "true"}]}');
+    // Set aside on purpose, or not a rule: nothing said.
+    writeFileSync(join(dir, 'off.yaml.disabled'), yaml);
+    writeFileSync(join(dir, 'off.yaml~'), yaml);
+    writeFileSync(join(dir, 'notes.yml1'), 'just notes\n');
+    writeFileSync(join(dir, 'kept.yaml'), 'rule_id: kept\nprohibited: [{when: "true"}]\n');
+    try {
+      const r = await run([dir]);
+      expect(r.code).toBe(0);
+      const warned = r.out.split('\n').filter((l) => l.includes(': warning: '));
+      expect(warned).toEqual(['deny-prod.ymal:1:1', 'j.jsn:1:1', 'x.mcd:2:1'].map((at) => {
+        const file = join(dir, at.split(':')[0]);
+        return `${join(dir, at)}: warning: \`${file}\` reads as a rule (it names a rule id), but its name does not end in a rule file's extension, so it is never loaded`;
+      }));
+      expect(r.out).toContain('= help: rule files end in .mdc, .md, .yaml, .yml, .json: rename it to have it loaded');
+      expect((await run(['--strict', dir])).code).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 on usage errors, with the message on stderr', async () => {
     expect(await run([])).toEqual({ code: 2, out: '', err: 'mge lint: no PATH given\nusage: mge lint [--strict] PATH…\n' });
     expect(await run(['--strikt', FIX])).toEqual({

@@ -56,7 +56,7 @@ describe('readMdc', () => {
   });
 
   // A review (11-27): `db.a` was approved, lint said "no problems", the message kept the first span.
-  it('warns of a condition written in a bullet's message: only the span that ends it is evaluated', () => {
+  it("warns of a condition written in a bullet's message: only the span that ends it is evaluated", () => {
     const text = '---\nrule_id: o1\n---\n# O1\n## Prohibited\n' +
       '- Either `action.type == "db.a"` or `action.type == "db.b"`\n' +
       '- No `context.env` checks here `action.type == "c"`\n' +

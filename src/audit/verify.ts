@@ -104,6 +104,36 @@ function readEntry(line: string): { entry?: { [k: string]: Json }; problem?: str
 }
 
 /**
+ * The order keys sign a log in. Keys move forward in a rotation: once a key has taken over
+ * from another, the older one signing again (an entry, or a checkpoint covering entries past
+ * the hand-over) is a forgery with a retired key, which its signature alone cannot show (an
+ * auditor's review, 11-27: a rotated-out key re-signed a flipped decision and a checkpoint
+ * over it, and the log verified), or a server started with its old key again.
+ */
+class KeyOrder {
+  private current?: string;
+  /** Each retired key: the entry at which its successor first signed, and the successor. */
+  private readonly retired = new Map<string, { at: number; by: string }>();
+
+  /** Notes entry `at`'s receipt key; a problem when that key was retired earlier in the log. */
+  entry(kid: string, at: number): string | undefined {
+    const gone = this.retired.get(kid);
+    // The current key stays current: one forged entry is named once, not every later entry.
+    if (gone !== undefined) return `receipt key \`${kid}\` signs again after key \`${gone.by}\` took over from it at entry ${gone.at}: a retired key signing (a forgery with a rotated-out key, or a server started with its old key again)`;
+    if (this.current !== undefined && this.current !== kid) this.retired.set(this.current, { at, by: kid });
+    this.current = kid;
+    return undefined;
+  }
+
+  /** A problem when a checkpoint of `size` entries is signed by a key retired at or before them. */
+  checkpoint(kid: string, size: number): string | undefined {
+    const gone = this.retired.get(kid);
+    if (gone === undefined || size < gone.at) return undefined;
+    return `signed with key \`${kid}\`, which key \`${gone.by}\` took over from at entry ${gone.at}: a retired key cannot sign a checkpoint covering that entry (a forgery with a rotated-out key, or a server started with its old key again)`;
+  }
+}
+
+/**
  * A copy of `s` that does not keep the line it came from alive: a parsed string may be a view
  * into its line, so keeping the id would keep the whole line (a kilobyte per entry).
  */
@@ -116,6 +146,7 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
   const problems: string[] = [];
   const tree = new MerkleTree(backend.sha256);
   const seen = new Map<string, number>();
+  const keyOrder = new KeyOrder();
   let tenant = input.tenant;
   let n = 0;
   for await (const line of input.lines) {
@@ -131,7 +162,7 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
       else seen.set(own(id), at);
     }
     if (tenant === undefined && id !== undefined && typeof e.tenant === 'string') tenant = own(e.tenant);
-    const problem = await checkEntry(e, input.keys, backend, tenant);
+    const problem = await checkEntry(e, input.keys, backend, tenant) ?? (id === undefined ? undefined : keyOrder.entry(own(String(asObject(e.receipt!)!.kid)), at));
     if (problem !== undefined) problems.push(`entry ${at}: ${problem}`);
   }
   await tree.settled();
@@ -153,6 +184,8 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (tenant !== undefined && cp.tenant !== tenant) problems.push(`${label}: of tenant \`${cp.tenant}\`, not \`${tenant}\``);
     const sig = await verifyCheckpointSignature(cp, input.keys, backend);
     if (sig !== 'ok') problems.push(`${label}: ${sig === 'unknown_kid' ? `key \`${cp.kid}\` is unknown` : 'signature does not verify'}`);
+    const retired = sig === 'ok' ? keyOrder.checkpoint(cp.kid, cp.tree_size) : undefined;
+    if (retired !== undefined) problems.push(`${label}: ${retired}`);
     if (kept) {
       // Kept checkpoints are appended as the log grows: a smaller one after a larger one is a rollback.
       // Or an older line copied after a newer one (a review: "the log shrank" misled there).

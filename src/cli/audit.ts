@@ -36,14 +36,19 @@ Verifies audit logs: every entry and its receipt, the Merkle root, every checkpo
 signature, and that a checkpoint anchors the log (SPEC §6).
   --data DIR          every tenant's log under DIR/audit/ (as \`mge serve --data DIR\` keeps it)
   --export FILE       one export (GET /api/v1/audit/export, JSON Lines)
-  --checkpoint FILE   a checkpoint kept elsewhere (GET /api/v1/audit/checkpoint) the log must match
-  --jwks FILE         Ed25519 public keys (GET /api/v1/keys)
-  --tenant T          with --data: only tenant T's log
+  --checkpoint FILE   checkpoints kept elsewhere (GET /api/v1/audit/checkpoint; one, or one per
+                      line) the log must match
+  --jwks FILE         Ed25519 public keys (GET /api/v1/keys; after a rotation, one file
+                      holding the old keys and the new)
+  --tenant T          the tenant the log must be of (with --data: only its log); give it with
+                      --export too, or an export of another tenant verifies as itself
   --unanchored        accept a log no checkpoint covers, each entry checked alone
-Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS, MGE_PREVIOUS_JWKS (a JWKS file) and --jwks;
-with neither MGE_SECRET_KEY nor --jwks, the data dir's own secret.key and ed25519.jwk (then
-the log is checked only against the keys kept beside it, which whoever can write it can
-replace).
+Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS, MGE_PREVIOUS_JWKS (a JWKS file) and --jwks.
+Only MGE_SECRET_KEY and --jwks pin them: with neither, the data dir's own secret.key and
+ed25519.jwk are used too, MGE_PREVIOUS_* only adding the keys of before a rotation (then the
+log is checked only against keys kept beside it, which whoever can write it can replace; an
+auditor gives --jwks). A key that signs again after another took over in a log is refused
+(a retired key signing is a forgery, or a server started with its old key again).
 Exit: 0 everything verifies, 1 a problem (each named on stderr), 2 usage error.`;
 
 /**

@@ -178,6 +178,45 @@ describe('mge audit verify', () => {
     }
   });
 
+  // An auditor's review (11-27): the key rotated out re-signed a flipped decision after the new
+  // key took over, and a checkpoint over it; with both keys given the log verified.
+  it('passes a rotation, and refuses a retired key signing again: an entry, or a checkpoint past the hand-over', async () => {
+    const dir = join(base, 'retired');
+    const OLD = 'the-secret-rotated-out-of-service-0000000';
+    const old = await createSigner({ hs256Secret: OLD, backend: nodeCryptoBackend });
+    const now = await createSigner({ hs256Secret: SECRET, backend: nodeCryptoBackend });
+    const logs = new AuditLogs(new NodeAuditStoreFactory(dir), { backend: nodeCryptoBackend });
+    const log = await logs.get('acme');
+    for (let i = 0; i < 3; i++) await log.append((await old.sign(decision(i))) as unknown as Json);
+    await log.checkpoint(old);
+    for (let i = 3; i < 5; i++) await log.append((await now.sign(decision(i))) as unknown as Json);
+    await log.checkpoint(now);
+    await logs.close();
+    process.env.MGE_SECRET_KEY = SECRET;
+    process.env.MGE_PREVIOUS_SECRET_KEYS = OLD;
+    try {
+      expect(await run('verify', '--data', dir)).toMatchObject({ code: 0, err: '' });
+      const again = new AuditLogs(new NodeAuditStoreFactory(dir), { backend: nodeCryptoBackend });
+      const reopened = await again.get('acme');
+      await reopened.append((await old.sign({ ...decision(5), approved: true })) as unknown as Json);
+      await reopened.append((await now.sign(decision(6))) as unknown as Json);
+      await reopened.checkpoint(old);
+      await again.close();
+      const r = await run('verify', '--data', dir);
+      expect(r.code).toBe(1);
+      const oldKid = (await old.sign(decision(9))).receipt!.kid;
+      const newKid = (await now.sign(decision(9))).receipt!.kid;
+      const lines = r.err.trimEnd().split('\n');
+      expect(lines).toContain(`error: tenant \`acme\`: entry 6: receipt key \`${oldKid}\` signs again after key \`${newKid}\` took over from it at entry 4: a retired key signing (a forgery with a rotated-out key, or a server started with its old key again)`);
+      expect(lines).toContain(`error: tenant \`acme\`: checkpoint 3 (tree_size 7): signed with key \`${oldKid}\`, which key \`${newKid}\` took over from at entry 4: a retired key cannot sign a checkpoint covering that entry (a forgery with a rotated-out key, or a server started with its old key again)`);
+      // Entry 7, signed by the key in service, is not blamed for the forgery before it.
+      expect(lines.filter((l) => l.includes('entry 7'))).toEqual([]);
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+      delete process.env.MGE_PREVIOUS_SECRET_KEYS;
+    }
+  });
+
   // A review (11-27): after a rotation verified without the old key, each checkpoint had its
   // own line (87 of them); an older checkpoint line copied after a newer one said "the log shrank".
   it('groups the same problem of many checkpoints too, and names a checkpoint line copied out of order', async () => {

@@ -5,6 +5,9 @@ const hex = { type: 'string', pattern: '^[0-9a-f]{64}$' };
 const str = { type: 'string' };
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
+/** The rules' warnings in a PUT's answer, present only when there are some (as `mge lint` gives them). */
+const RULE_WARNINGS = { type: 'array', items: ref('Diagnostic'), description: 'the rules\' warnings (an advisory clause never enforced, …); present only when there are some' };
+
 export const SCHEMAS = {
   Problem: {
     type: 'object',
@@ -104,7 +107,7 @@ export const SCHEMAS = {
   },
   RulePutResult: {
     type: 'object', required: ['rule_ids', 'policy_version'],
-    properties: { rule_ids: { type: 'array', items: str }, policy_version: str },
+    properties: { rule_ids: { type: 'array', items: str }, policy_version: str, warnings: RULE_WARNINGS },
   },
   RuleSetPutResult: {
     type: 'object', required: ['rule_ids', 'removed', 'policy_version'],
@@ -112,6 +115,7 @@ export const SCHEMAS = {
       rule_ids: { type: 'array', items: str, description: 'the API rules now in force: those the body holds' },
       removed: { type: 'array', items: str, description: 'API rules the body left out, deleted' },
       policy_version: str,
+      warnings: RULE_WARNINGS,
     },
   },
   ValidateResult: {

@@ -62,6 +62,13 @@ describe('PUT /api/v1/rules/:rule_id', () => {
     }
     const again = await h.call('PUT', '/api/v1/rules/no-deletes', { key: KEYS.acmeAdmin, raw: YAML, type: 'application/yaml' });
     expect(again.status).toBe(200);
+    expect(await again.json()).not.toHaveProperty('warnings');
+    // A rule author review (11-27): a clause never enforced was told only by /rules/validate.
+    const advisory = await h.call('PUT', '/api/v1/rules/api-w', { key: KEYS.acmeAdmin, raw: '---\nrule_id: api-w\n---\n# W\n## Prohibited\n- x `action.type == "w"` .\n- v `action.type == "v"`\n', type: 'text/markdown' });
+    expect(advisory.status).toBe(201);
+    expect(((await advisory.json()) as { warnings: Array<{ code: string; severity: string }> }).warnings).toEqual([expect.objectContaining({ severity: 'warning', code: 'advisory-clause' })]);
+    const set = await h.call('PUT', '/api/v1/rules', { key: KEYS.globexAdmin, raw: 'rule_id: s\nprohibited:\n  - message: m\n    when: action.type == "s"\nadvisory: [be nice]\n', type: 'application/yaml' });
+    expect(((await set.json()) as { warnings?: unknown[] }).warnings).toEqual(undefined);
     // Named as its diagnostics name it (a review, 11-27: `api/tenants/acme/rules.yaml` here,
     // `…/no-deletes.yaml` in a 422).
     const view = (await (await h.call('GET', '/api/v1/rules/no-exports', { key: KEYS.acmeChecker })).json()) as { origin: string; source: { file: string } };

@@ -6,6 +6,7 @@
 
 import type { Hono } from 'hono';
 import { RuleLoadError, type BeforeSwap, type PutRuleResult, type RuleFormat } from '../../engine/engine.js';
+import { formatDiagnostic } from '../../diagnostics/format.js';
 import type { Diagnostic, Json } from '../../ir/types.js';
 import { hasErrors, parseRuleText } from '../../rules/load.js';
 import { readBodyText } from '../body.js';
@@ -40,6 +41,18 @@ function parsedBody(text: string, format: RuleFormat, path: string): ReturnType<
   if (syntax !== undefined) throw new BadRequest(`malformed JSON: ${syntax.message} (line ${syntax.span.line}, column ${syntax.span.col})`, { diagnostics: parsed.diagnostics as unknown as Json[] });
   if (hasErrors(parsed.diagnostics)) throw invalid(parsed.diagnostics);
   return parsed;
+}
+
+/**
+ * A PUT's answer, with the rules' warnings when there are any (an advisory clause never
+ * enforced, a condition left in a message), as lint and a reload say them; said in the server
+ * log too. Until 11-27 only `POST /rules/validate` told them (a rule author review).
+ */
+function answered<T extends Record<string, Json>>(ctx: AppContext, tenant: string, body: T, diagnostics: readonly Diagnostic[]): T | (T & { warnings: Json[] }) {
+  const warnings = diagnostics.filter((d) => d.severity === 'warning');
+  if (warnings.length === 0) return body;
+  ctx.logger.warn('rule change has warnings (`mge lint` tells more)', { tenant, rule_ids: body.rule_ids, warnings: warnings.map((d) => formatDiagnostic(d)) });
+  return { ...body, warnings: warnings as unknown as Json[] };
 }
 
 /**
@@ -158,7 +171,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       const parsed = parsedBody(text, format, path);
       const texts = new Map(parsed.rules.map((r) => [r.rule_id, JSON.stringify(ruleJson(r), null, 2) + '\n']));
       const result = await replaceAll(tenant, keyId, { text, format, path }, texts);
-      return c.json({ rule_ids: result.ruleIds, removed: result.removed, policy_version: result.policyVersion }, 200);
+      return c.json(answered(ctx, tenant, { rule_ids: result.ruleIds, removed: result.removed, policy_version: result.policyVersion }, parsed.diagnostics), 200);
     }));
   });
 
@@ -213,7 +226,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         return keep(tenant, id, (rules) => rules.stageChange(tenant, [{ tenant, ruleId: id, text, format }], []));
       };
       const result = await made(ctx.engine.putRule(tenant, { text, format, path }, audited(tenant, keyId, 'put', store)), () => ctx.rulesChanged?.(tenant));
-      return c.json({ rule_ids: result.ruleIds, policy_version: result.policyVersion }, existed ? 200 : 201);
+      return c.json(answered(ctx, tenant, { rule_ids: result.ruleIds, policy_version: result.policyVersion }, parsed.diagnostics), existed ? 200 : 201);
     }));
   });
 

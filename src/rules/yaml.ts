@@ -145,7 +145,17 @@ class Converter {
   private scalar(value: unknown, type: string | undefined, range: Node['range'], span: Span): RawValue | undefined {
     if (value === null || value === undefined) return { kind: 'null', span };
     if (typeof value === 'boolean') return { kind: 'boolean', value, span };
-    if (typeof value === 'number') return { kind: 'number', value, span };
+    if (typeof value === 'number') {
+      // `0755` is 755 to a YAML 1.2 reader (this one) and 493 to a YAML 1.1 one (octal), `0o755`
+      // 493 and a string: a limit two readers of the rule disagree on (a review, 11-27: it
+      // loaded silently). Hex (`0x10`) reads the same in both.
+      const source = type === 'PLAIN' && range ? this.text.slice(range[0], range[1]) : '';
+      // Kept as read as well, so the field it sets is not also reported missing.
+      if (/^[-+]?0(?:[0-9]+|o[0-7]+)$/i.test(source)) {
+        this.error(span, 'yaml-ambiguous-number', `\`${source}\` reads as ${value} here and as another number or a string to a YAML 1.1 reader (a leading zero is octal there)`, `write it in decimal without a leading zero (\`${value}\`), or quote it if it is text`);
+      }
+      return { kind: 'number', value, span };
+    }
     if (typeof value === 'string') return { kind: 'string', value, span, textStart: this.textStart(type, range, span), ...this.textAt(value, type, range) };
     return this.error(span, 'invalid-type', 'unsupported YAML value; rules use strings, numbers, booleans, null, lists and maps');
   }

@@ -14,6 +14,17 @@ describe('readYaml', () => {
     ]);
   });
 
+  // A rule author review (11-27): `requests_per_minute: 0755` loaded as 755; a YAML 1.1 reader says 493.
+  it('refuses a number with a leading zero or 0o: YAML 1.1 and 1.2 readers disagree on it; hex, 0, 0.5 and quoted text pass', () => {
+    const r = readYaml('a: 0755\nb: -012\nc: 0o17\nd: 0x10\ne: 0\nf: 0.5\ng: "0755"\nh: 00\n', 'n.yaml');
+    expect(lines(r.diagnostics)).toEqual([
+      '1:4 error yaml-ambiguous-number: `0755` reads as 755 here and as another number or a string to a YAML 1.1 reader (a leading zero is octal there) | write it in decimal without a leading zero (`755`), or quote it if it is text',
+      '2:4 error yaml-ambiguous-number: `-012` reads as -12 here and as another number or a string to a YAML 1.1 reader (a leading zero is octal there) | write it in decimal without a leading zero (`-12`), or quote it if it is text',
+      '3:4 error yaml-ambiguous-number: `0o17` reads as 15 here and as another number or a string to a YAML 1.1 reader (a leading zero is octal there) | write it in decimal without a leading zero (`15`), or quote it if it is text',
+      '8:4 error yaml-ambiguous-number: `00` reads as 0 here and as another number or a string to a YAML 1.1 reader (a leading zero is octal there) | write it in decimal without a leading zero (`0`), or quote it if it is text',
+    ]);
+  });
+
   it('puts the text start of quoted and block strings where the text begins', () => {
     const r = readYaml('a: "x"\nb: \'y\'\nc: |\n\n    z == 1\nd: plain\n', 'r.yaml');
     const m = r.values[0];

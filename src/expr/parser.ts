@@ -38,6 +38,11 @@ export const MAX_EXPR_DEPTH = 64;
 const ROOTS: readonly PathRoot[] = ['action', 'context', 'request'];
 const REQUEST_FIELDS = ['time', 'tenant'];
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', 'in']);
+/**
+ * How `request.time` is always written (Date.prototype.toISOString for years 0000–9999), or a
+ * leading part of that (`"2027"`, `"2026-12-01"`: a prefix compares as the start of its period).
+ */
+const REQUEST_TIME_FORM = /^\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,3}|\.\d{3}Z)?)?)?)?)?)?$/;
 
 /** A syntax error: unwinds the descent to parseExpression, which turns it into a diagnostic. */
 class ParseAbort extends Error {
@@ -208,7 +213,28 @@ class Parser {
       this.fail('an operator other than a comparison', this.peek(),
         `comparisons do not chain; join them with \`&&\`, e.g. \`a < b && b < c\``);
     }
+    if (op !== 'in') this.timeCompared(left, right) ?? this.timeCompared(right, left);
     return this.binary(op as BinaryOp, left, right);
+  }
+
+  /**
+   * Warns when `request.time` is compared with a string not written as it always is
+   * (`2026-12-01T00:00:00.000Z`): strings compare by code point, and `.000Z` sorts before
+   * `Z`, so `request.time >= "2026-12-01T00:00:00Z"` is false for the whole first second (a
+   * rule author review, 11-27: a change freeze approved deploys for it).
+   */
+  private timeCompared(time: Expr, other: Expr): true | undefined {
+    if (time.kind !== 'path' || time.path.root !== 'request' || time.path.segments.length !== 1 || time.path.segments[0] !== 'time') return undefined;
+    if (other.kind !== 'literal' || typeof other.value !== 'string' || REQUEST_TIME_FORM.test(other.value)) return undefined;
+    // Written otherwise (`…:00Z`, an offset, a space for `T`), it compares wrongly near its time.
+    this.diagnostics.push({
+      severity: 'warning',
+      code: 'request-time-format',
+      message: `\`request.time\` is compared with \`"${excerpt(other.value)}"\`, which is not written as it is (\`YYYY-MM-DDTHH:MM:SS.sssZ\`, UTC, milliseconds always): strings compare character by character, so the comparison is off near that time`,
+      help: 'write the time in full, e.g. `"2026-12-01T00:00:00.000Z"`',
+      span: other.span,
+    });
+    return true;
   }
 
   private parseAdd(): Expr {

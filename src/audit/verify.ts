@@ -27,6 +27,8 @@ export interface LogReport {
   anchoredSize: number;
   /** One line per problem, naming the entry or checkpoint (1-based positions, as in the file). */
   problems: string[];
+  /** The tenant the log was checked as (given, or its first decision's); undefined for a log with none. */
+  tenant?: string;
 }
 
 export interface VerifyLogInput {
@@ -216,5 +218,5 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (torn.tree_size > n) problems.push(`${label}: covers ${torn.tree_size} entries but the log has only ${n}: entries were removed or the log was truncated`);
     else if (toHex(await tree.root(torn.tree_size)) !== torn.root_hash) problems.push(`${label}: root_hash does not match the log's first ${torn.tree_size} entries: an entry was changed, removed, reordered or inserted`);
   }
-  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: all.length, anchoredSize, problems };
+  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: all.length, anchoredSize, problems, ...(tenant !== undefined ? { tenant } : {}) };
 }

@@ -251,7 +251,10 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
     const tenant = tenantFlag ?? tenantOf(savedCps);
     // The export's checkpoints are saved ones (none is kept with an export): each checked on its own.
     const r = await verifyFile(exportFile, { tenant, checkpoints: [], saved: savedCps, keys, backend });
-    return report(io, `export \`${exportFile}\``, r, unanchored) ? 0 : 1;
+    // Named with the tenant it was checked as: "acme's export" that is another's passes as that
+    // other's unless `--tenant` is given (an auditor's review, 11-27), so the line says whose.
+    const whose = r.tenant === undefined ? '' : ` (tenant \`${r.tenant}\`${tenantFlag === undefined ? ', from its content: give --tenant to require one' : ''})`;
+    return report(io, `export \`${exportFile}\`${whose}`, r, unanchored) ? 0 : 1;
   }
   if (fromDataDir) {
     io.err(`note: signatures checked with the keys kept in \`${dataDir}\` itself (no MGE_SECRET_KEY or --jwks given): this shows the log agrees with them, not that they are yours\n`);

@@ -91,10 +91,15 @@ export async function verifyConsistencyProof(older: Checkpoint, newer: Checkpoin
  * Checks a checkpoint's signature with the server's keys (the HS256 secret or the JWKS). Any
  * other signed object, a receipt say, is `malformed`: it would verify, and it is no checkpoint
  * (a review, 11-27). The shape and the signature are checked on one reading of it (a copy).
- * @example await verifyCheckpoint(await client.audit.checkpoint(), { jwks }) // 'ok'
+ * With `tenant`, a checkpoint of another tenant's log is `tenant_mismatch`: one server key
+ * signs every tenant's checkpoints, so another's verifies too (an auditor's review, 11-27).
+ * @example await verifyCheckpoint(await client.audit.checkpoint(), { jwks, tenant: 'acme' }) // 'ok'
  */
-export async function verifyCheckpoint(checkpoint: Checkpoint, keys: VerifierKeys): Promise<SignatureCheck> {
+export async function verifyCheckpoint(checkpoint: Checkpoint, keys: VerifierKeys & { tenant?: string }): Promise<SignatureCheck | 'tenant_mismatch'> {
+  const tenant = keys?.tenant;
   const ring = await importVerifierKeys(keys);
   const copy = jsonCopy(checkpoint);
-  return isCheckpoint(copy) ? verifyCheckpointSignature(copy, ring) : 'malformed';
+  if (!isCheckpoint(copy)) return 'malformed';
+  const sig = await verifyCheckpointSignature(copy, ring);
+  return sig === 'ok' && tenant !== undefined && copy.tenant !== tenant ? 'tenant_mismatch' : sig;
 }

@@ -88,7 +88,9 @@ describe('mge audit verify', () => {
     try {
       const x = await run('verify', '--export', exportFile, '--checkpoint', savedCp);
       expect(x).toMatchObject({ code: 0, err: '' });
-      expect(x.out).toContain('ok: 10 entries');
+      expect(x.out).toContain(`export \`${exportFile}\` (tenant \`acme\`, from its content: give --tenant to require one): ok: 10 entries`);
+      const pinned = await run('verify', '--export', exportFile, '--checkpoint', savedCp, '--tenant', 'acme');
+      expect(pinned.out).toContain(`export \`${exportFile}\` (tenant \`acme\`): ok: 10 entries`);
     } finally {
       delete process.env.MGE_SECRET_KEY;
     }
@@ -308,7 +310,7 @@ describe('mge audit verify', () => {
     try {
       const r = await run('verify', '--export', exportFile, '--tenant', 'globex', '--unanchored');
       expect(r.code).toBe(1);
-      const name = `export \`${exportFile}\``;
+      const name = `export \`${exportFile}\` (tenant \`globex\`)`;
       const problem = 'decision of tenant `acme` in the log of tenant `globex`';
       expect(r.err).toBe([1, 2, 3].map((n) => `error: ${name}: entry ${n}: ${problem}\n`).join('') + `error: ${name}: 6 more entries (4–6, 8–10): ${problem}\n`);
     } finally {

@@ -180,6 +180,9 @@ describe('audit', () => {
     expect(cp).toMatchObject({ tenant: 'default', alg: 'HS256' });
     await expect(verifyCheckpoint(cp, { secret: SECRET })).resolves.toBe('ok');
     await expect(verifyCheckpoint({ ...cp, tree_size: cp.tree_size + 1 }, { secret: SECRET })).resolves.toBe('bad_signature');
+    // An auditor's review (11-27): one key signs every tenant's checkpoints; the tenant says whose.
+    await expect(verifyCheckpoint(cp, { secret: SECRET, tenant: 'default' })).resolves.toBe('ok');
+    await expect(verifyCheckpoint(cp, { secret: SECRET, tenant: 'acme' })).resolves.toBe('tenant_mismatch');
     const atCp = await auditor.audit.proof(d.decision_id, cp.tree_size);
     expect(await verifyInclusionProof(d, atCp, cp)).toBe(true);
     expect(await verifyInclusionProof(d, atCp, { ...cp, root_hash: '00'.repeat(32) })).toBe(false);

@@ -4,7 +4,7 @@
 // `hardCloseMs` any connection still open.
 
 import { getRequestListener } from '@hono/node-server';
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BadRequest, HttpProblem, InternalError, problemBody, problemResponse, RequestTimeout } from '../http/problem.js';
@@ -28,6 +28,14 @@ export interface NodeServerOptions {
   hardCloseMs?: number;
   /** Bodies are read up to this many bytes (+1) before the app sees them; default 64 KiB. */
   maxBodyBytes?: number;
+  /**
+   * Whether a request's headers name a configured API key (absent: no keys, the open mode).
+   * The verify route reads a body of up to 1 MiB; without a known key it is held to
+   * `maxBodyBytes` like any other, so a client with no key cannot make the server keep 1 MiB a
+   * connection (a pen-test, 11-27: 300 keyless stalled uploads, +240 MB for 30 s). The app
+   * answers such a request 401 before it reads anything.
+   */
+  keyKnown?: (headers: IncomingHttpHeaders) => boolean;
   /**
    * How long a request may take to arrive whole, headers and body (default 30 s; its headers
    * alone: 10 s at most). Past it the request is answered 408 and its connection closed.
@@ -138,7 +146,8 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   // Each route's own limit: the app answers 413 past it, from the bytes kept here (limit + 1).
   const maxBody = opts.maxBodyBytes ?? DEFAULT_JSON_LIMITS.maxBytes;
   const verifyMax = verifyLimits(jsonLimits({ maxBytes: maxBody })).maxBytes; // what the verify route reads
-  const bodyLimit = (req: { url?: string }): number => (routesToVerify(req.url ?? '') ? verifyMax : maxBody);
+  const keyKnown = opts.keyKnown ?? (() => true);
+  const bodyLimit = (req: IncomingMessage): number => (routesToVerify(req.url ?? '') && keyKnown(req.headers) ? verifyMax : maxBody);
   // Requests the app is handling, by connection: close() does not cut those at `graceMs`.
   // Cut there, a batch that took longer to sign and log was logged and never answered (a
   // review: 2 000 of 6 000 decisions after a SIGTERM under load).

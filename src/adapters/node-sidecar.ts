@@ -2,11 +2,14 @@
 // of the data dir, in-memory nonces and rate buckets, the file audit log, the HTTP app on a
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
+import { createHash } from 'node:crypto';
 import { mkdir, realpath, rmdir, stat } from 'node:fs/promises';
+import type { IncomingHttpHeaders } from 'node:http';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
+import { keyOfHash, presentedKey } from '../http/auth.js';
 import { refuseOpenModeOffLoopback } from '../http/open-mode.js';
 import type { AuditPort } from '../http/audit-port.js';
 import { apiRulePath, type RuleStore, type StoredRule } from '../http/rule-store.js';
@@ -230,7 +233,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       tenants: [...new Set([...callerTenants(keys), ...engine.tenants(), ...logged])].sort(),
     });
     server = await startNodeServer(app.fetch, {
-      host: cfg.host, port: cfg.port, maxBodyBytes: limits.maxBytes,
+      host: cfg.host, port: cfg.port, maxBodyBytes: limits.maxBytes, ...(keys.length > 0 ? { keyKnown: knownKeyOf(keys) } : {}),
       answeredAlone: (status) => metrics.responses.inc({ status: String(status) }),
       cutUnanswered: (connections) => cfg.logger.warn('shutdown cut connections at its hard close with a request in progress or an answer unsent (an export, say, or a check whose decision may then be in the log without its client having it)', { connections }),
     });
@@ -415,4 +418,23 @@ async function keepCheckpoints(audit: AuditPort, logger: Logger): Promise<string
     });
   }
   return missed;
+}
+
+/**
+ * Whether a request's headers name one of `keys` (node-server's `keyKnown`): the presented key
+ * read and hashed as the app's authentication does, synchronously, from Node's own headers.
+ */
+function knownKeyOf(keys: readonly ApiKey[]): (headers: IncomingHttpHeaders) => boolean {
+  return (headers) => {
+    const get = (name: string): string | null => {
+      const v = headers[name];
+      return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+    };
+    try {
+      const key = presentedKey({ get });
+      return key !== undefined && key !== '' && keyOfHash(keys, createHash('sha256').update(key, 'utf8').digest()) !== undefined;
+    } catch {
+      return false; // malformed: the app answers 401
+    }
+  };
 }

@@ -25,8 +25,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-/** The presented key: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
-function presentedKey(headers: Headers): string | undefined {
+/** The presented key: `Authorization: Bearer <key>` or `X-API-Key: <key>`; Unauthorized when they are malformed or disagree. */
+export function presentedKey(headers: Pick<Headers, 'get'>): string | undefined {
   const auth = headers.get('authorization');
   const header = headers.get('x-api-key') ?? undefined;
   if (auth !== null) {
@@ -52,13 +52,18 @@ export async function authenticate(
   if (keys.length === 0) return OPEN_PRINCIPAL;
   const key = presentedKey(request.headers);
   if (key === undefined || key === '') throw new Unauthorized('an API key is required (Authorization: Bearer <key> or X-API-Key)');
-  const hash = await backend.sha256(encoder.encode(key));
+  const found = keyOfHash(keys, await backend.sha256(encoder.encode(key)));
+  if (found === undefined) throw new Unauthorized('unknown API key');
+  return { tenant: found.tenant, roles: found.roles, keyId: found.id };
+}
+
+/** The configured key whose hash this is, every hash compared (no early exit); undefined when none. */
+export function keyOfHash(keys: readonly ApiKey[], hash: Uint8Array): ApiKey | undefined {
   let found: ApiKey | undefined;
   for (const k of keys) {
     if (sameBytes(k.hash, hash) && found === undefined) found = k;
   }
-  if (found === undefined) throw new Unauthorized('unknown API key');
-  return { tenant: found.tenant, roles: found.roles, keyId: found.id };
+  return found;
 }
 
 /** `admin` holds every role within its tenant (SPEC §7). */

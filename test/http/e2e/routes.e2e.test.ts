@@ -207,6 +207,20 @@ describe('every error status of SPEC §8, as problem+json', () => {
       expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 415, detail: `Content-Type \`application/json, ${second}\` is not application/json` });
     }
   });
+  // A pen-test (11-27): the verify route's 1 MiB body was read before the key was looked at, so
+  // 300 keyless stalled uploads held +240 MB for 30 s. Without a known key it is held to 64 KiB.
+  it('reads a verify body past 64 KiB only for a known key: without one, 401 before the body', async () => {
+    const head = (auth: string, length: string) => `POST /api/v1/receipts/verify HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nConnection: close\r\n${length}\r\n`;
+    for (const auth of ['', 'X-API-Key: not-a-key-of-this-server\r\n', 'Authorization: Basic eDp5\r\n']) {
+      // Declared 1 MB, a few bytes sent: answered at once, not waited on.
+      const answer = await raw(`${head(auth, 'Content-Length: 1000000\r\n')}{"decision":`);
+      expect(answer, auth).toMatch(/^HTTP\/1\.1 401 /);
+    }
+    const big = JSON.stringify({ decision: {}, pad: 'x'.repeat(300_000) });
+    const chunked = (auth: string) => `${head(auth, 'Transfer-Encoding: chunked\r\n')}${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`;
+    expect(await raw(chunked(`X-API-Key: ${KEYS.acmeChecker}\r\n`))).toMatch(/^HTTP\/1\.1 400 [^]*unknown field `pad`/);
+    expect(await raw(chunked(`X-API-Key: nope\r\n`))).toMatch(/^HTTP\/1\.1 401 /);
+  });
   it('431 problem+json for headers larger than Node accepts', async () => {
     const answer = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);

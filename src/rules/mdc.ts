@@ -53,17 +53,57 @@ function afterCodeSpan(text: string): string | undefined {
 }
 
 /**
- * A code span in a clause's message that reads as a condition (a comparison, `&&`, `||`, or a
- * path into the request): only the span that ends a bullet is evaluated, so
- * ``- Either `a` or `b` `` enforces `b` alone and says "Either `a` or" (a review, 11-27: lint was
- * silent and `a` approved).
+ * A code span in a clause's message that reads as a condition: a path into the request used
+ * with an operator or in a call (`action.type == "x"`, `10 < action.size`,
+ * `exists(context.sudo)`). Only the span that ends a bullet is evaluated, so
+ * ``- Either `a == 1` or `b == 2` `` enforces `b == 2` alone and says "Either `a == 1` or" (a
+ * review, 11-27: lint was silent and `a` approved). A field named alone (`action.table`) or
+ * shell text (`a && b`) is message text as meant.
  */
 function conditionInMessage(message: string): string | undefined {
-  for (const m of message.matchAll(/(`+)(?!`)([\s\S]*?[^`])\1(?!`)/g)) {
-    const content = m[2].trim();
-    if (/==|!=|<=|>=|&&|\|\||^!?(?:action|context|request)\.[A-Za-z_]/.test(content)) return content;
+  for (const content of codeSpans(message)) {
+    const text = content.trim();
+    if (/\b(?:action|context|request)\.[A-Za-z_]/.test(text) && /==|!=|<|>|&&|\|\||\bin\b|^!|[A-Za-z_]\w*\s*\(/.test(text)) return text;
   }
   return undefined;
+}
+
+/**
+ * The contents of the inline code spans in `s`, CommonMark-style (a run of N backticks closed by
+ * the next run of exactly N; a run never closed is literal). Linear: each run's closer is found
+ * through the next run of its length, where a regex backtracked quadratically over long runs
+ * (a review: a 64 KB rule PUT held the server 9 s).
+ */
+function codeSpans(s: string): string[] {
+  const runs: { at: number; n: number }[] = [];
+  for (let i = 0; i < s.length;) {
+    if (s[i] !== '`') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < s.length && s[j] === '`') j++;
+    runs.push({ at: i, n: j - i });
+    i = j;
+  }
+  // The next run of the same length after each run, from the end.
+  const next = new Array<number>(runs.length).fill(-1);
+  const lastOfLength = new Map<number, number>();
+  for (let k = runs.length - 1; k >= 0; k--) {
+    next[k] = lastOfLength.get(runs[k].n) ?? -1;
+    lastOfLength.set(runs[k].n, k);
+  }
+  const spans: string[] = [];
+  for (let k = 0; k < runs.length;) {
+    const close = next[k];
+    if (close < 0) {
+      k++;
+      continue;
+    }
+    spans.push(s.slice(runs[k].at + runs[k].n, runs[close].at));
+    k = close + 1;
+  }
+  return spans;
 }
 
 /**

@@ -59,14 +59,20 @@ describe('readMdc', () => {
   it("warns of a condition written in a bullet's message: only the span that ends it is evaluated", () => {
     const text = '---\nrule_id: o1\n---\n# O1\n## Prohibited\n' +
       '- Either `action.type == "db.a"` or `action.type == "db.b"`\n' +
-      '- No `context.env` checks here `action.type == "c"`\n' +
+      '- No `exists(context.sudo)` checks here `action.type == "c"`\n' +
+      '- Shell `a && b`, the `action.table` field, `<=` in prose `action.type == "e"`\n' +
       '- Writes to the `users` table, or `rm -rf` `action.table == "users"`\n' +
       '- `action.type == "d"`\n';
     const r = readMdc(text, 'o1.mdc');
     expect(lines(r.diagnostics)).toEqual([
       '6:3 warning mdc-condition-in-message: only the code span that ends a bullet is its expression: `action.type == "db.a"` before it is message text and is never evaluated | join the conditions into the one expression that ends the bullet (`action.type == "db.a" || …`, or `&&`), or give each its own bullet',
-      '7:3 warning mdc-condition-in-message: only the code span that ends a bullet is its expression: `context.env` before it is message text and is never evaluated | join the conditions into the one expression that ends the bullet (`context.env || …`, or `&&`), or give each its own bullet',
+      '7:3 warning mdc-condition-in-message: only the code span that ends a bullet is its expression: `exists(context.sudo)` before it is message text and is never evaluated | join the conditions into the one expression that ends the bullet (`exists(context.sudo) || …`, or `&&`), or give each its own bullet',
     ]);
+    // Linear in a bullet of long backtick runs (a regex took seconds on 64 KB).
+    const long = '---\nrule_id: l\n---\n# L\n## Prohibited\n- ' + '`'.repeat(100_000) + ' no ' + Array.from({ length: 400 }, (_, i) => '`'.repeat(i + 1) + 'a').join('') + ' `action.type == "x"`\n';
+    const started = performance.now();
+    readMdc(long, 'l.mdc');
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('points expressions at their column inside the bullet, and front matter at its file line', () => {

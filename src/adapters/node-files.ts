@@ -45,8 +45,22 @@ function nearRuleExtension(name: string): boolean {
   const dot = name.lastIndexOf('.');
   if (dot <= 0 || name.endsWith('~')) return false;
   const ext = name.slice(dot + 1).toLowerCase();
-  return !RULE_EXTENSIONS.includes(ext) && RULE_EXTENSIONS.some((r) => oneEditApart(ext, r));
+  return !RULE_EXTENSIONS.includes(ext) && !OTHER_FORMATS.includes(ext) && RULE_EXTENSIONS.some((r) => oneEditApart(ext, r));
 }
+
+/** Formats of their own one edit from a rule file's: an audit export (`.jsonl`), MDX pages, databases. */
+const OTHER_FORMATS = ['jsonl', 'mdx', 'mdb', 'mdf'];
+
+/**
+ * A file's text for a warning about it, or '' when it is larger than any rule file is likely to
+ * be: read whole, a 200 MB file beside the rules ran `mge serve` out of memory (a review, 11-27).
+ */
+async function smallTextOf(file: string): Promise<string> {
+  const size = (await stat(file).catch(() => undefined))?.size ?? Infinity;
+  return size > SMALL_TEXT_BYTES ? '' : readFile(file, 'utf8').catch(() => '');
+}
+
+const SMALL_TEXT_BYTES = 1024 * 1024;
 
 function oneEditApart(a: string, b: string): boolean {
   if (Math.abs(a.length - b.length) > 1 || a === b) return false;
@@ -63,8 +77,13 @@ function oneEditApart(a: string, b: string): boolean {
 function anyRuleIdLineOf(text: string): number | undefined {
   const md = ruleIdLineOf(text);
   if (md !== undefined) return md;
-  const i = text.split(/\r?\n/).findIndex((l) => /^\s*(?:rule_id\s*:|"rule_id"\s*:)/.test(l) || /[{,]\s*"rule_id"\s*:/.test(l));
-  return i < 0 ? undefined : i + 1;
+  // `rule_id:` as a key in any of YAML's and JSON's forms: at a line's start, in a list item
+  // (`- rule_id:`), in a flow map (`{ rule_id: …}`), quoted (`"rule_id":`, `'rule_id':`).
+  const m = /(?:^|[\s{,\-])(['"]?)rule_id\1\s*:/m.exec(text);
+  if (m === null) return undefined;
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < m.index; i = text.indexOf('\n', i + 1)) line++;
+  return line;
 }
 
 /**
@@ -211,10 +230,10 @@ async function walkEntry(read: Read, path: string, full: string, physical: strin
     if (e.isSymbolicLink()) read.links.set(physical, await realpath(physical));
     read.out.push({ path, text: await readRuleFile(read.links.get(physical) ?? physical, full) });
   } else if (read.report !== undefined && target.isFile() && e.name.toLowerCase() === 'readme.md') {
-    const line = ruleIdLineOf(await readFile(physical, 'utf8').catch(() => ''));
+    const line = ruleIdLineOf(await smallTextOf(physical));
     if (line !== undefined) read.report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but a folder's README.md is documentation and is never loaded`, full, { line, col: 1 }, 'warning'));
   } else if (read.report !== undefined && target.isFile() && nearRuleExtension(e.name)) {
-    const line = anyRuleIdLineOf(await readFile(physical, 'utf8').catch(() => ''));
+    const line = anyRuleIdLineOf(await smallTextOf(physical));
     if (line !== undefined) read.report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but its name does not end in a rule file's extension, so it is never loaded`, full, { line, col: 1 }, 'warning', 'misnamed-rule-file'));
   }
 }

@@ -106,6 +106,15 @@ describe('mge lint', () => {
     writeFileSync(join(dir, 'deny-prod.ymal'), yaml);
     writeFileSync(join(dir, 'x.mcd'), '---\nrule_id: x\n---\n# X\n## Prohibited\n- x `action.type == "y"`\n');
     writeFileSync(join(dir, 'j.jsn'), '{"rule_id": "j", "prohibited": [{"when": "true"}]}');
+    // SPEC §3.2's other forms: a list, `rules:`, a flow map, a quoted key.
+    writeFileSync(join(dir, 'l.yam'), '# rules\n- rule_id: l\n  prohibited: [{when: "true"}]\n');
+    writeFileSync(join(dir, 'r.ymal'), 'rules:\n  - rule_id: r\n');
+    writeFileSync(join(dir, 'f.ymal'), "{ 'rule_id': f }\n");
+    // Formats of their own, and a file larger than a rule (read whole, one ran serve out of memory).
+    writeFileSync(join(dir, 'export.jsonl'), '{"kind":"rule_change","rule_id":"x"}\n');
+    writeFileSync(join(dir, 'page.mdx'), '**Rule ID:** `x`\n');
+    writeFileSync(join(dir, 'big.mdb'), 'rule_id: x\n' + '\n'.repeat(2 * 1024 * 1024));
+    writeFileSync(join(dir, 'big.ymal'), 'rule_id: x\n' + '\n'.repeat(2 * 1024 * 1024));
     // Set aside on purpose, or not a rule: nothing said.
     writeFileSync(join(dir, 'off.yaml.disabled'), yaml);
     writeFileSync(join(dir, 'off.yaml~'), yaml);
@@ -115,7 +124,7 @@ describe('mge lint', () => {
       const r = await run([dir]);
       expect(r.code).toBe(0);
       const warned = r.out.split('\n').filter((l) => l.includes(': warning: '));
-      expect(warned).toEqual(['deny-prod.ymal:1:1', 'j.jsn:1:1', 'x.mcd:2:1'].map((at) => {
+      expect(warned).toEqual(['deny-prod.ymal:1:1', 'f.ymal:1:1', 'j.jsn:1:1', 'l.yam:2:1', 'r.ymal:2:1', 'x.mcd:2:1'].map((at) => {
         const file = join(dir, at.split(':')[0]);
         return `${join(dir, at)}: warning: \`${file}\` reads as a rule (it names a rule id), but its name does not end in a rule file's extension, so it is never loaded`;
       }));

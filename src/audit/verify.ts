@@ -29,6 +29,11 @@ export interface LogReport {
   problems: string[];
   /** The tenant the log was checked as (given, or its first decision's); undefined for a log with none. */
   tenant?: string;
+  /**
+   * What verifies but an auditor should look at, named like problems: a key signing again
+   * after another took over (a switch back to an earlier key, or a forgery with a retired one).
+   */
+  warnings: string[];
 }
 
 export interface VerifyLogInput {
@@ -110,7 +115,8 @@ function readEntry(line: string): { entry?: { [k: string]: Json }; problem?: str
  * from another, the older one signing again (an entry, or a checkpoint covering entries past
  * the hand-over) is a forgery with a retired key, which its signature alone cannot show (an
  * auditor's review, 11-27: a rotated-out key re-signed a flipped decision and a checkpoint
- * over it, and the log verified), or a server started with its old key again.
+ * over it, and the log verified), or a server started with its old key again, which is
+ * allowed (HS256 to Ed25519 and back reuses the secret). So it is a warning, not a failure.
  */
 class KeyOrder {
   private current?: string;
@@ -121,7 +127,7 @@ class KeyOrder {
   entry(kid: string, at: number): string | undefined {
     const gone = this.retired.get(kid);
     // The current key stays current: one forged entry is named once, not every later entry.
-    if (gone !== undefined) return `receipt key \`${kid}\` signs again after key \`${gone.by}\` took over from it at entry ${gone.at}: a retired key signing (a forgery with a rotated-out key, or a server started with its old key again)`;
+    if (gone !== undefined) return `receipt key \`${kid}\` signs again after key \`${gone.by}\` took over from it at entry ${gone.at}: a server started with its earlier key again, or a forgery with a retired key (check with a checkpoint kept outside the data dir)`;
     if (this.current !== undefined && this.current !== kid) this.retired.set(this.current, { at, by: kid });
     this.current = kid;
     return undefined;
@@ -131,7 +137,7 @@ class KeyOrder {
   checkpoint(kid: string, size: number): string | undefined {
     const gone = this.retired.get(kid);
     if (gone === undefined || size < gone.at) return undefined;
-    return `signed with key \`${kid}\`, which key \`${gone.by}\` took over from at entry ${gone.at}: a retired key cannot sign a checkpoint covering that entry (a forgery with a rotated-out key, or a server started with its old key again)`;
+    return `signed with key \`${kid}\`, which key \`${gone.by}\` took over from at entry ${gone.at}: a server started with its earlier key again, or a forgery with a retired key (check with a checkpoint kept outside the data dir)`;
   }
 }
 
@@ -149,6 +155,7 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
   const tree = new MerkleTree(backend.sha256);
   const seen = new Map<string, number>();
   const keyOrder = new KeyOrder();
+  const warnings: string[] = [];
   let tenant = input.tenant;
   let n = 0;
   for await (const line of input.lines) {
@@ -164,8 +171,10 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
       else seen.set(own(id), at);
     }
     if (tenant === undefined && id !== undefined && typeof e.tenant === 'string') tenant = own(e.tenant);
-    const problem = await checkEntry(e, input.keys, backend, tenant) ?? (id === undefined ? undefined : keyOrder.entry(own(String(asObject(e.receipt!)!.kid)), at));
+    const problem = await checkEntry(e, input.keys, backend, tenant);
     if (problem !== undefined) problems.push(`entry ${at}: ${problem}`);
+    const returned = problem === undefined && id !== undefined ? keyOrder.entry(own(String(asObject(e.receipt!)!.kid)), at) : undefined;
+    if (returned !== undefined) warnings.push(`entry ${at}: ${returned}`);
   }
   await tree.settled();
   const root = await tree.root(n);
@@ -187,7 +196,7 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     const sig = await verifyCheckpointSignature(cp, input.keys, backend);
     if (sig !== 'ok') problems.push(`${label}: ${sig === 'unknown_kid' ? `key \`${cp.kid}\` is unknown` : 'signature does not verify'}`);
     const retired = sig === 'ok' ? keyOrder.checkpoint(cp.kid, cp.tree_size) : undefined;
-    if (retired !== undefined) problems.push(`${label}: ${retired}`);
+    if (retired !== undefined) warnings.push(`${label}: ${retired}`);
     if (kept) {
       // Kept checkpoints are appended as the log grows: a smaller one after a larger one is a rollback.
       // Or an older line copied after a newer one (a review: "the log shrank" misled there).
@@ -218,5 +227,5 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (torn.tree_size > n) problems.push(`${label}: covers ${torn.tree_size} entries but the log has only ${n}: entries were removed or the log was truncated`);
     else if (toHex(await tree.root(torn.tree_size)) !== torn.root_hash) problems.push(`${label}: root_hash does not match the log's first ${torn.tree_size} entries: an entry was changed, removed, reordered or inserted`);
   }
-  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: all.length, anchoredSize, problems, ...(tenant !== undefined ? { tenant } : {}) };
+  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: all.length, anchoredSize, problems, warnings, ...(tenant !== undefined ? { tenant } : {}) };
 }

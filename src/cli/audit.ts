@@ -47,8 +47,8 @@ Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS, MGE_PREVIOUS_JWKS (a JWKS file) 
 Only MGE_SECRET_KEY and --jwks pin them: with neither, the data dir's own secret.key and
 ed25519.jwk are used too, MGE_PREVIOUS_* only adding the keys of before a rotation (then the
 log is checked only against keys kept beside it, which whoever can write it can replace; an
-auditor gives --jwks). A key that signs again after another took over in a log is refused
-(a retired key signing is a forgery, or a server started with its old key again).
+auditor gives --jwks). A key that signs again after another took over in a log is a warning
+(a server started with its earlier key again, or a forgery with a retired key).
 Exit: 0 everything verifies, 1 a problem (each named on stderr), 2 usage error.`;
 
 /**
@@ -182,6 +182,7 @@ function ranges(ns: readonly number[]): string {
  */
 function report(io: CliIo, name: string, r: LogReport, unanchored: boolean): boolean {
   for (const p of problemLines(r.problems)) io.err(`error: ${name}: ${p}\n`);
+  for (const w of problemLines(r.warnings)) io.err(`warning: ${name}: ${w}\n`);
   if (!r.ok) return false;
   const line = `${name}: ok: ${count(r.size, 'entry', 'entries')}, root ${r.root_hash}, ${count(r.checkpoints, 'checkpoint', 'checkpoints')} verified`;
   // An empty log is anchored only by a checkpoint (of size 0): emptied with its checkpoints

@@ -38,11 +38,21 @@ export const MAX_EXPR_DEPTH = 64;
 const ROOTS: readonly PathRoot[] = ['action', 'context', 'request'];
 const REQUEST_FIELDS = ['time', 'tenant'];
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', 'in']);
+/** How `request.time` is always written (Date.prototype.toISOString for years 0000–9999); `d` a digit. */
+const REQUEST_TIME_FORM = 'dddd-dd-ddTdd:dd:dd.dddZ';
+
 /**
- * How `request.time` is always written (Date.prototype.toISOString for years 0000–9999), or a
- * leading part of that (`"2027"`, `"2026-12-01"`: a prefix compares as the start of its period).
+ * Whether `s` is written as `request.time` is, or (`whole` false) is a leading part of that
+ * (`"2027"`, `"2026-12-01"`, `"2026-12-01T10:"`: it compares as the start of its period).
  */
-const REQUEST_TIME_FORM = /^\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,3}|\.\d{3}Z)?)?)?)?)?)?$/;
+function inRequestTimeForm(s: string, whole: boolean): boolean {
+  if (s.length > REQUEST_TIME_FORM.length || (whole && s.length !== REQUEST_TIME_FORM.length)) return false;
+  for (let i = 0; i < s.length; i++) {
+    const want = REQUEST_TIME_FORM[i];
+    if (want === 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] !== want) return false;
+  }
+  return s.length > 0;
+}
 
 /** A syntax error: unwinds the descent to parseExpression, which turns it into a diagnostic. */
 class ParseAbort extends Error {
@@ -213,7 +223,7 @@ class Parser {
       this.fail('an operator other than a comparison', this.peek(),
         `comparisons do not chain; join them with \`&&\`, e.g. \`a < b && b < c\``);
     }
-    if (op !== 'in') this.timeCompared(left, right) ?? this.timeCompared(right, left);
+    if (op !== 'in') this.timeCompared(op, left, right) ?? this.timeCompared(op, right, left);
     return this.binary(op as BinaryOp, left, right);
   }
 
@@ -223,15 +233,19 @@ class Parser {
    * `Z`, so `request.time >= "2026-12-01T00:00:00Z"` is false for the whole first second (a
    * rule author review, 11-27: a change freeze approved deploys for it).
    */
-  private timeCompared(time: Expr, other: Expr): true | undefined {
+  private timeCompared(op: string, time: Expr, other: Expr): true | undefined {
     if (time.kind !== 'path' || time.path.root !== 'request' || time.path.segments.length !== 1 || time.path.segments[0] !== 'time') return undefined;
-    if (other.kind !== 'literal' || typeof other.value !== 'string' || REQUEST_TIME_FORM.test(other.value)) return undefined;
-    // Written otherwise (`…:00Z`, an offset, a space for `T`), it compares wrongly near its time.
+    // Written otherwise (`…:00Z`, an offset, a space for `T`), it compares wrongly near its time;
+    // with `==`/`!=` only the whole form can ever be equal (`== "2026-11-27"` never is).
+    const whole = op === '==' || op === '!=';
+    if (other.kind !== 'literal' || typeof other.value !== 'string' || inRequestTimeForm(other.value, whole)) return undefined;
     this.diagnostics.push({
       severity: 'warning',
       code: 'request-time-format',
       message: `\`request.time\` is compared with \`"${excerpt(other.value)}"\`, which is not written as it is (\`YYYY-MM-DDTHH:MM:SS.sssZ\`, UTC, milliseconds always): strings compare character by character, so the comparison is off near that time`,
-      help: 'write the time in full, e.g. `"2026-12-01T00:00:00.000Z"`',
+      help: whole
+        ? 'write the time in full, e.g. `"2026-12-01T00:00:00.000Z"`; for a whole day, compare a range: `request.time >= "2026-11-27" && request.time < "2026-11-28"`'
+        : 'write the time in full, e.g. `"2026-12-01T00:00:00.000Z"`, or a leading part of it (`"2026-12-01"`)',
       span: other.span,
     });
     return true;

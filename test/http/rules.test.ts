@@ -69,6 +69,8 @@ describe('PUT /api/v1/rules/:rule_id', () => {
     expect(((await advisory.json()) as { warnings: Array<{ code: string; severity: string }> }).warnings).toEqual([expect.objectContaining({ severity: 'warning', code: 'advisory-clause' })]);
     const set = await h.call('PUT', '/api/v1/rules', { key: KEYS.globexAdmin, raw: 'rule_id: s\nprohibited:\n  - message: m\n    when: action.type == "s"\nadvisory: [be nice]\n', type: 'application/yaml' });
     expect(((await set.json()) as { warnings?: unknown[] }).warnings).toEqual(undefined);
+    const emptied = await h.call('PUT', '/api/v1/rules', { key: KEYS.globexAdmin, raw: 'rules: []\n', type: 'application/yaml' });
+    expect(await emptied.json()).not.toHaveProperty('warnings'); // on purpose, not a file left empty
     // Named as its diagnostics name it (a review, 11-27: `api/tenants/acme/rules.yaml` here,
     // `…/no-deletes.yaml` in a 422).
     const view = (await (await h.call('GET', '/api/v1/rules/no-exports', { key: KEYS.acmeChecker })).json()) as { origin: string; source: { file: string } };

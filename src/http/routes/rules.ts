@@ -49,7 +49,8 @@ function parsedBody(text: string, format: RuleFormat, path: string): ReturnType<
  * log too. Until 11-27 only `POST /rules/validate` told them (a rule author review).
  */
 function answered<T extends Record<string, Json>>(ctx: AppContext, tenant: string, body: T, diagnostics: readonly Diagnostic[]): T | (T & { warnings: Json[] }) {
-  const warnings = diagnostics.filter((d) => d.severity === 'warning');
+  // `no-rules` is a file's warning: a PUT of `rules: []` empties the set on purpose.
+  const warnings = diagnostics.filter((d) => d.severity === 'warning' && d.code !== 'no-rules');
   if (warnings.length === 0) return body;
   ctx.logger.warn('rule change has warnings (`mge lint` tells more)', { tenant, rule_ids: body.rule_ids, warnings: warnings.map((d) => formatDiagnostic(d)) });
   return { ...body, warnings: warnings as unknown as Json[] };

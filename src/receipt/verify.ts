@@ -129,6 +129,7 @@ const fail = (reason: ReasonCode, singleUseChecked: boolean): VerifyResult => ({
  * @example
  * const r = await verifyReceipt(decision, { keys: { secrets: [secret] }, action, context, nonceStore })
  * if (!r.valid) throw new Error(`receipt refused: ${r.reason}`)
+ * if (!r.approved) throw new Error('denied') // a denial's receipt is valid too
  */
 export async function verifyReceipt(decision: unknown, opts: VerifyOptions): Promise<VerifyResult> {
   const single = opts.nonceStore !== undefined;

@@ -66,7 +66,8 @@ export class MGEClient {
    * executor's own id as `audience` to refuse receipts meant for another.
    *
    * @example
-   * const { valid, reason } = await client.verify(decision, { action, context })
+   * const { valid, approved, reason } = await client.verify(decision, { action, context })
+   * if (!(valid && approved)) throw new Error(`refusing to execute: ${reason ?? 'denied'}`)
    */
   verify(decision: Decision, opts: { action?: Action; context?: Context; audience?: string; signal?: AbortSignal } = {}): Promise<ServerVerifyResult> {
     return this.t.json<ServerVerifyResult>({

@@ -80,6 +80,7 @@ export async function importVerifierKeys(keys: VerifierKeys): Promise<KeyRing> {
  * const jwks = await client.keys()
  * const r = await verifyReceipt(decision, { jwks, tenant: 'acme', action, context, nonceStore })
  * if (!r.valid) throw new Error(`refusing to execute: ${r.reason}`)
+ * if (!r.approved) throw new Error('refusing to execute: MGE denied it') // a denial's receipt is valid too
  */
 export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOptions): Promise<VerifyResult> {
   // Read once: what is checked here is what the verification uses (a getter on `tenant` that

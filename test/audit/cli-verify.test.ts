@@ -88,7 +88,9 @@ describe('mge audit verify', () => {
     try {
       const x = await run('verify', '--export', exportFile, '--checkpoint', savedCp);
       expect(x).toMatchObject({ code: 0, err: '' });
-      expect(x.out).toContain(`export \`${exportFile}\` (tenant \`acme\`, from its content: give --tenant to require one): ok: 10 entries`);
+      expect(x.out).toContain(`export \`${exportFile}\` (tenant \`acme\`, from the checkpoint: give --tenant to require one): ok: 10 entries`);
+      const alone = await run('verify', '--export', exportFile, '--unanchored');
+      expect(alone.out).toContain(`export \`${exportFile}\` (tenant \`acme\`, from its content: give --tenant to require one): ok: 10 entries`);
       const pinned = await run('verify', '--export', exportFile, '--checkpoint', savedCp, '--tenant', 'acme');
       expect(pinned.out).toContain(`export \`${exportFile}\` (tenant \`acme\`): ok: 10 entries`);
     } finally {

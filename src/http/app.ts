@@ -64,6 +64,13 @@ const ALLOWED: Array<[string, string]> = [
   ['/openapi.json', 'GET'],
 ];
 
+/** Logged paths past this many characters are cut: a keyless client sent 16 KB paths and grew the log 10 MB a second (a pen-test, 11-27). */
+const LOGGED_PATH_CHARS = 256;
+
+function loggedPath(path: string): string {
+  return path.length <= LOGGED_PATH_CHARS ? path : `${path.slice(0, LOGGED_PATH_CHARS)}… (${path.length - LOGGED_PATH_CHARS} more characters)`;
+}
+
 /**
  * Builds the app from injected engine, signer and stores.
  * @example
@@ -79,11 +86,11 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
       // Refused credentials are what a security team looks for in the logs; the detail never
       // holds the key (src/http/auth.ts).
       if (err.status === 401 || err.status === 403) {
-        ctx.logger.warn('request refused', { method: c.req.method, path: c.req.path, status: err.status, detail: err.detail });
+        ctx.logger.warn('request refused', { method: c.req.method, path: loggedPath(c.req.path), status: err.status, detail: err.detail });
       }
       return problemResponse(err, rawPath(c.req.url));
     }
-    ctx.logger.error('request failed', { method: c.req.method, path: c.req.path, error: err });
+    ctx.logger.error('request failed', { method: c.req.method, path: loggedPath(c.req.path), error: err });
     // "nothing was approved" is what a failed check needs to hear; any other route, only the failure.
     const detail = c.req.path.startsWith('/api/v1/governance/') ? undefined : 'internal error';
     return problemResponse(new InternalError(detail), rawPath(c.req.url));
@@ -113,7 +120,7 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
       if (refused !== undefined) {
         // A warning like every other 401/403, but one line per 10 s: a rebinding page may retry fast.
         const path = rawPath(request.url);
-        ctx.logRepeated('open-mode-host', 'request refused', { method: request.method, path, status: 403, detail: refused.detail }, 'warn');
+        ctx.logRepeated('open-mode-host', 'request refused', { method: request.method, path: loggedPath(path), status: 403, detail: refused.detail }, 'warn');
         return counted(problemResponse(refused, path));
       }
     }

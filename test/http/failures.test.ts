@@ -273,6 +273,11 @@ describe('fail closed', () => {
     ]);
     expect(lines.join('\n')).not.toContain(wrong);
     expect(lines.join('\n')).not.toContain(KEYS.acmeAuditor);
+    // A pen-test (11-27): keyless 16 KB paths grew the log 10 MB a second; the path is cut.
+    lines.length = 0;
+    expect((await h.call('GET', `/api/v1/audit/proof/${'x'.repeat(16_000)}`)).status).toBe(401);
+    expect(JSON.parse(lines[0])).toMatchObject({ msg: 'request refused', path: `/api/v1/audit/proof/${'x'.repeat(256 - 20)}… (15764 more characters)` });
+    expect(lines[0].length).toBeLessThan(1_000);
   });
 
   it('holds no in-flight slot while a body is still arriving (Bun, Deno and Workers read it in the app)', async () => {

@@ -31,7 +31,6 @@ import { readRulesDirWarned, rulesDirProblem } from './node-files.js';
 import { walkTree } from './node-rules-tree.js';
 import { jwksFileKeys } from './node-jwks-file.js';
 import { startRulesReloader } from './node-reload.js';
-import { mgePackageVersion } from './node-package-version.js';
 import { API_RULES_DIR, nodeRuleStore } from './node-rule-store.js';
 import { loadOrCreateSecret, SECRET_FILE, type SecretSource } from './node-secret.js';
 import { startNodeServer } from './node-server.js';
@@ -73,7 +72,7 @@ export interface SidecarConfig {
   watch?: boolean;
   /** Concurrent checks before the server answers 429 (default 4096). */
   maxInflight?: number;
-  /** /openapi.json's `info.version`; default: this package's version (node-package-version.ts). */
+  /** /openapi.json's `info.version`; default: this package's version (src/version.ts). */
   version?: string;
 }
 
@@ -219,7 +218,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   let rulesRecord: RulesRecord | undefined;
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
-    nonceStore, crypto: nodeCryptoBackend, version: cfg.version ?? mgePackageVersion(), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), limits, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
+    nonceStore, crypto: nodeCryptoBackend, ...(cfg.version !== undefined ? { version: cfg.version } : {}), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), limits, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
     ready: () => readiness.ready(),
     rulesChanged: () => rulesRecord?.note(),
   });

@@ -1,6 +1,6 @@
 // The `mge` command: one subcommand per file in this folder.
 
-import { mgePackageVersion } from '../adapters/node-package-version.js';
+import { MGE_VERSION } from '../version.js';
 import { AUDIT_HELP, auditCommand } from './audit.js';
 import { CHECK_HELP, checkCommand } from './check.js';
 import { KEYS_HELP, keysCommand } from './keys.js';
@@ -33,9 +33,9 @@ const COMMANDS: Record<string, Command> = {
   keys: { run: keysCommand, help: KEYS_HELP },
 };
 
-/** This package's version: the nearest package.json of `mge` above this code (src/ or dist/src/). */
+/** This package's version (src/version.ts, kept equal to package.json's). */
 function version(): string {
-  return mgePackageVersion() ?? 'unknown';
+  return MGE_VERSION;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import { jsonLimits } from '../json/strict-parse.js';
 import { webCryptoBackend } from '../receipt/backend.js';
 import { badVerifyClock } from '../receipt/verify.js';
+import { MGE_VERSION } from '../version.js';
 import type { AppContext, AppDeps, HttpEnv } from './deps.js';
 import { Lifecycle } from './lifecycle.js';
 import { repeatLimited, silentLogger } from './logger.js';
@@ -36,7 +37,7 @@ function resolve(deps: AppDeps): AppContext {
     skewMs: deps.skewMs,
     ruleStore: deps.ruleStore,
     rulesChanged: deps.rulesChanged,
-    version: deps.version ?? '0.0.0',
+    version: deps.version ?? MGE_VERSION,
     ready: deps.ready ?? (() => true),
     preReadBody: deps.preReadBody ?? (() => undefined),
     checkTurn: deps.checkTurn,

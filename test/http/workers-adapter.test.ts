@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { createWorker } from '../../src/adapters/workers.js';
 import { OpenModeError } from '../../src/http/open-mode.js';
@@ -32,9 +33,22 @@ describe('Workers adapter', () => {
     const res = await worker.fetch(check(), {});
     expect(res.status).toBe(503);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
-    const body = (await res.json()) as { detail: string; instance: string };
+    const body = (await res.json()) as { detail: string; instance: string; type: string };
     expect(body.detail).toContain('MGE_SECRET_KEY is not bound');
+    // Not a store outage to retry in a second (an embedding review, 11-27): nothing changes until redeployed.
+    expect(body.type).toBe('urn:mge:problem:not-configured');
+    expect(res.headers.get('retry-after')).toBe(null);
     expect(body.instance).toBe('/api/v1/governance/check');
+  });
+});
+
+describe('Workers adapter: /openapi.json', () => {
+  // An embedding review (11-27): 0.0.0 on Bun, Deno and Workers (no package.json to read there).
+  it('names the package version, as mge serve does', async () => {
+    const worker = createWorker({ rules: RULES, wasm });
+    const res = await worker.fetch(new Request('http://127.0.0.1/openapi.json'), { MGE_SECRET_KEY: SECRET, MGE_OPEN_MODE: 'local' });
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(((await res.json()) as { info: { version: string } }).info.version).toBe(version);
   });
 });
 

@@ -6,7 +6,7 @@
 import type { RuleSource } from '../engine/engine.js';
 import { createStandaloneApp } from '../http/standalone.js';
 import { jsonLogger } from '../http/logger.js';
-import { problemResponse, StoreUnavailable } from '../http/problem.js';
+import { NotConfigured, problemResponse } from '../http/problem.js';
 import { rawPath } from '../http/request-url.js';
 
 /** Bindings read from the worker's environment (secrets and vars). */
@@ -50,10 +50,10 @@ export function createWorker(opts: { rules: RuleSource[]; wasm: WebAssembly.Modu
         // missing binding is named; what a bound value holds (a key list, rules) is told to the
         // worker's log only: every caller, authenticated or not, gets this answer.
         const message = err instanceof Error ? err.message : String(err);
-        if (err instanceof UnboundError) return problemResponse(new StoreUnavailable(`the worker is not configured: ${message}`), rawPath(req.url));
+        if (err instanceof UnboundError) return problemResponse(new NotConfigured(`the worker is not configured: ${message}`), rawPath(req.url));
         if (!reported) console.error(`mge worker: the configuration does not load: ${message}`);
         reported = true;
-        return problemResponse(new StoreUnavailable('the worker\'s configuration does not load; its log says why'), rawPath(req.url));
+        return problemResponse(new NotConfigured('the worker\'s configuration does not load; its log says why'), rawPath(req.url));
       }
       return fetch(req);
     },

@@ -103,6 +103,16 @@ export class StoreUnavailable extends HttpProblem {
   }
 }
 
+/**
+ * The server cannot serve as deployed (a Worker with a binding missing or not loading): 503,
+ * with no Retry-After, since retrying soon changes nothing until it is deployed again.
+ */
+export class NotConfigured extends HttpProblem {
+  constructor(detail: string) {
+    super(503, 'not-configured', 'Not configured', detail);
+  }
+}
+
 export class ShuttingDown extends HttpProblem {
   constructor() {
     super(503, 'shutting-down', 'Shutting down', 'the server is shutting down; retry on another instance', {}, { 'retry-after': '1', connection: 'close' });

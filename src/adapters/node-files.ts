@@ -30,6 +30,10 @@ export class RulesDirError extends Error {
 }
 
 const RULE_EXTENSIONS = ['mdc', 'md', 'yaml', 'yml', 'json'];
+/** Formats of their own one edit from a rule file's: an audit export (`.jsonl`), MDX pages, databases. */
+const OTHER_FORMATS = ['jsonl', 'mdx', 'mdb', 'mdf'];
+/** Files read for a warning about them are read up to this size (see smallTextOf). */
+const SMALL_TEXT_BYTES = 1024 * 1024;
 const WARNING_HELP = {
   'readme-rule': 'give it another name (`db-access.md`) to have it loaded, or drop the rule id to keep it documentation',
   'misnamed-rule-file': `rule files end in ${RULE_EXTENSIONS.map((x) => `.${x}`).join(', ')}: rename it to have it loaded`,
@@ -48,9 +52,6 @@ function nearRuleExtension(name: string): boolean {
   return !RULE_EXTENSIONS.includes(ext) && !OTHER_FORMATS.includes(ext) && RULE_EXTENSIONS.some((r) => oneEditApart(ext, r));
 }
 
-/** Formats of their own one edit from a rule file's: an audit export (`.jsonl`), MDX pages, databases. */
-const OTHER_FORMATS = ['jsonl', 'mdx', 'mdb', 'mdf'];
-
 /**
  * A file's text for a warning about it, or '' when it is larger than any rule file is likely to
  * be: read whole, a 200 MB file beside the rules ran `mge serve` out of memory (a review, 11-27).
@@ -59,8 +60,6 @@ async function smallTextOf(file: string): Promise<string> {
   const size = (await stat(file).catch(() => undefined))?.size ?? Infinity;
   return size > SMALL_TEXT_BYTES ? '' : readFile(file, 'utf8').catch(() => '');
 }
-
-const SMALL_TEXT_BYTES = 1024 * 1024;
 
 function oneEditApart(a: string, b: string): boolean {
   if (Math.abs(a.length - b.length) > 1 || a === b) return false;

@@ -123,23 +123,25 @@ class KeyOrder {
   /** Each retired key: the entry at which its successor first signed, and the successor. */
   private readonly retired = new Map<string, { at: number; by: string }>();
 
-  /** Notes entry `at`'s receipt key; a problem when that key was retired earlier in the log. */
+  /** Notes entry `at`'s receipt key; a warning when that key was retired earlier in the log. */
   entry(kid: string, at: number): string | undefined {
     const gone = this.retired.get(kid);
     // The current key stays current: one forged entry is named once, not every later entry.
-    if (gone !== undefined) return `receipt key \`${kid}\` signs again after key \`${gone.by}\` took over from it at entry ${gone.at}: a server started with its earlier key again, or a forgery with a retired key (check with a checkpoint kept outside the data dir)`;
+    if (gone !== undefined) return `receipt key \`${kid}\` signs again after key \`${gone.by}\` took over from it at entry ${gone.at}: ${KEY_RETURNED}`;
     if (this.current !== undefined && this.current !== kid) this.retired.set(this.current, { at, by: kid });
     this.current = kid;
     return undefined;
   }
 
-  /** A problem when a checkpoint of `size` entries is signed by a key retired at or before them. */
+  /** A warning when a checkpoint of `size` entries is signed by a key retired at or before them. */
   checkpoint(kid: string, size: number): string | undefined {
     const gone = this.retired.get(kid);
     if (gone === undefined || size < gone.at) return undefined;
-    return `signed with key \`${kid}\`, which key \`${gone.by}\` took over from at entry ${gone.at}: a server started with its earlier key again, or a forgery with a retired key (check with a checkpoint kept outside the data dir)`;
+    return `signed with key \`${kid}\`, which key \`${gone.by}\` took over from at entry ${gone.at}: ${KEY_RETURNED}`;
   }
 }
+
+const KEY_RETURNED = 'a server started with its earlier key again, or a forgery with a retired key (check with a checkpoint kept outside the data dir)';
 
 /**
  * A copy of `s` that does not keep the line it came from alive: a parsed string may be a view

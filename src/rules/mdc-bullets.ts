@@ -87,33 +87,40 @@ export function withoutTrailingHtmlComments(s: string): string {
 
 /**
  * The contents of the inline code spans in `s`, CommonMark-style (a run of N backticks closed by
- * the next run of exactly N; a run never closed is literal). Linear: each run's closer is found
- * through the next run of its length, where a regex backtracked quadratically over long runs
- * (a review: a 64 KB rule PUT held the server 9 s).
+ * the next run of exactly N; a run never closed is literal; outside a span a backslash escapes
+ * a backtick, so `\`` opens nothing and `\``` opens with one, while inside a span a backslash
+ * is text and a run after it closes). Linear: each run's closer is found through the next run
+ * of its length, where a regex backtracked quadratically over long runs (a review: a 64 KB
+ * rule PUT held the server 9 s).
  */
 export function codeSpans(s: string): string[] {
-  const runs: { at: number; n: number }[] = [];
+  // Each run whole (what closes a span) and as an opener (its escaped first backtick left out).
+  const runs: { at: number; n: number; escaped: boolean }[] = [];
+  let backslashes = 0;
   for (let i = 0; i < s.length;) {
     if (s[i] !== '`') {
+      backslashes = s[i] === '\\' ? backslashes + 1 : 0;
       i++;
       continue;
     }
     let j = i;
     while (j < s.length && s[j] === '`') j++;
-    runs.push({ at: i, n: j - i });
+    runs.push({ at: i, n: j - i, escaped: backslashes % 2 === 1 });
+    backslashes = 0;
     i = j;
   }
-  // The next run of the same length after each run, from the end.
+  const opens = (k: number): number => runs[k].n - (runs[k].escaped ? 1 : 0);
+  // The next run whose whole length is this run's opening length, from the end.
   const next = new Array<number>(runs.length).fill(-1);
   const lastOfLength = new Map<number, number>();
   for (let k = runs.length - 1; k >= 0; k--) {
-    next[k] = lastOfLength.get(runs[k].n) ?? -1;
+    next[k] = lastOfLength.get(opens(k)) ?? -1;
     lastOfLength.set(runs[k].n, k);
   }
   const spans: string[] = [];
   for (let k = 0; k < runs.length;) {
     const close = next[k];
-    if (close < 0) {
+    if (opens(k) === 0 || close < 0) {
       k++;
       continue;
     }

@@ -7,7 +7,8 @@
 // loaded, which the web-standard core cannot carry to Workers and browsers, and it parses with
 // js-yaml, which keeps no source positions. Splitting at the `---` lines takes a few lines here.
 
-import type { Diagnostic, Span } from '../ir/types.js';
+import type { Diagnostic, Expr, Span } from '../ir/types.js';
+import { parseExpression } from '../expr/parser.js';
 import { editDistance } from '../diagnostics/did-you-mean.js';
 import { ASCII_PUNCTUATION_CLASS, codeSpans, readBullet, trailingCodeSpan, type BulletLines } from './mdc-bullets.js';
 import { rawGet, type RawEntry, type RawValue, type ReadResult } from './raw.js';
@@ -53,19 +54,35 @@ function afterCodeSpan(text: string): string | undefined {
 }
 
 /**
- * A code span in a clause's message that reads as a condition: a path into the request used
- * with an operator or in a call (`action.type == "x"`, `10 < action.size`,
+ * A code span in a clause's message that reads as a condition: it parses as an expression that
+ * reads the request and is more than a path (`action.type == "x"`, `10 < action.size`,
  * `exists(context.sudo)`). Only the span that ends a bullet is evaluated, so
  * ``- Either `a == 1` or `b == 2` `` enforces `b == 2` alone and says "Either `a == 1` or" (a
  * review, 11-27: lint was silent and `a` approved). A field named alone (`action.table`) or
- * shell text (`a && b`) is message text as meant.
+ * shell text (`tail request.log > out`) is message text as meant. Parsed rather than matched
+ * with patterns: a regex for it was quadratic on long words (a re-review).
  */
 function conditionInMessage(message: string): string | undefined {
+  const nowhere = (): Span => ({ file: '', line: 1, col: 1 });
   for (const content of codeSpans(message)) {
     const text = content.trim();
-    if (/\b(?:action|context|request)\.[A-Za-z_]/.test(text) && /==|!=|<|>|&&|\|\||\bin\b|^!|[A-Za-z_]\w*\s*\(/.test(text)) return text;
+    if (!/\b(?:action|context|request)\./.test(text)) continue; // most spans: not worth a parse
+    const { expr, diagnostics } = parseExpression(text, nowhere);
+    if (expr !== undefined && expr.kind !== 'path' && !diagnostics.some((d) => d.severity === 'error') && readsRequest(expr)) return text;
   }
   return undefined;
+}
+
+/** Whether `e` reads a path of the request anywhere in it. */
+function readsRequest(e: Expr): boolean {
+  switch (e.kind) {
+    case 'path': return true;
+    case 'literal': return false;
+    case 'list': return e.items.some(readsRequest);
+    case 'unary': return readsRequest(e.operand);
+    case 'binary': return readsRequest(e.left) || readsRequest(e.right);
+    case 'call': return e.args.some(readsRequest);
+  }
 }
 
 /**

@@ -61,13 +61,22 @@ describe('readMdc', () => {
       '- Either `action.type == "db.a"` or `action.type == "db.b"`\n' +
       '- No `exists(context.sudo)` checks here `action.type == "c"`\n' +
       '- Shell `a && b`, the `action.table` field, `<=` in prose `action.type == "e"`\n' +
+      '- Never run `tail -f request.log > /tmp/out` or `cp action.yaml /etc && sync` `action.type == "f"`\n' +
+      '- Write \\`action.x == 1\\` literally `action.type == "g"`\n' +
+      '- Either \\``action.type == "h"` or `action.type == "i"`\n' +
       '- Writes to the `users` table, or `rm -rf` `action.table == "users"`\n' +
       '- `action.type == "d"`\n';
     const r = readMdc(text, 'o1.mdc');
     expect(lines(r.diagnostics)).toEqual([
       '6:3 warning mdc-condition-in-message: only the code span that ends a bullet is its expression: `action.type == "db.a"` before it is message text and is never evaluated | join the conditions into the one expression that ends the bullet (`action.type == "db.a" || …`, or `&&`), or give each its own bullet',
       '7:3 warning mdc-condition-in-message: only the code span that ends a bullet is its expression: `exists(context.sudo)` before it is message text and is never evaluated | join the conditions into the one expression that ends the bullet (`exists(context.sudo) || …`, or `&&`), or give each its own bullet',
+      '11:3 warning mdc-condition-in-message: only the code span that ends a bullet is its expression: `action.type == "h"` before it is message text and is never evaluated | join the conditions into the one expression that ends the bullet (`action.type == "h" || …`, or `&&`), or give each its own bullet',
     ]);
+    // Linear on a long word in a span that reads the request (a regex for calls was quadratic).
+    const word = '---\nrule_id: w\n---\n# W\n## Prohibited\n- No `action.x ' + 'a'.repeat(100_000) + '` here `action.type == "x"`\n';
+    const t0 = performance.now();
+    expect(readMdc(word, 'w.mdc').diagnostics).toEqual([]);
+    expect(performance.now() - t0).toBeLessThan(2000);
     // Linear in a bullet of long backtick runs (a regex took seconds on 64 KB).
     const long = '---\nrule_id: l\n---\n# L\n## Prohibited\n- ' + '`'.repeat(100_000) + ' no ' + Array.from({ length: 400 }, (_, i) => '`'.repeat(i + 1) + 'a').join('') + ' `action.type == "x"`\n';
     const started = performance.now();

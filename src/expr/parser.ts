@@ -41,6 +41,9 @@ const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', 'in']);
 /** How `request.time` is always written (Date.prototype.toISOString for years 0000–9999); `d` a digit. */
 const REQUEST_TIME_FORM = 'dddd-dd-ddTdd:dd:dd.dddZ';
 
+/** `a op b` is `b FLIPPED[op] a`. */
+const FLIPPED: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=' };
+
 /**
  * Whether `s` is written as `request.time` is, or (`whole` false) is a leading part of that
  * (`"2027"`, `"2026-12-01"`, `"2026-12-01T10:"`: it compares as the start of its period).
@@ -223,7 +226,7 @@ class Parser {
       this.fail('an operator other than a comparison', this.peek(),
         `comparisons do not chain; join them with \`&&\`, e.g. \`a < b && b < c\``);
     }
-    if (op !== 'in') this.timeCompared(op, left, right) ?? this.timeCompared(op, right, left);
+    this.timeCompared(op, left, right) ?? (op === 'in' ? undefined : this.timeCompared(FLIPPED[op] ?? op, right, left));
     return this.binary(op as BinaryOp, left, right);
   }
 
@@ -235,16 +238,22 @@ class Parser {
    */
   private timeCompared(op: string, time: Expr, other: Expr): true | undefined {
     if (time.kind !== 'path' || time.path.root !== 'request' || time.path.segments.length !== 1 || time.path.segments[0] !== 'time') return undefined;
-    // Written otherwise (`…:00Z`, an offset, a space for `T`), it compares wrongly near its time;
-    // with `==`/`!=` only the whole form can ever be equal (`== "2026-11-27"` never is).
-    const whole = op === '==' || op === '!=';
+    // Written otherwise (`…:00Z`, an offset, a space for `T`), it compares wrongly near its time.
+    // A leading part is the start of its period only for `request.time <` and `>=`: with `<=`
+    // or `>` the whole period falls on the other side, and `==`, `!=`, `in` need the whole
+    // form (`== "2026-11-27"` is never true).
+    const whole = op !== '<' && op !== '>=';
+    if (op === 'in') {
+      if (other.kind === 'list') for (const item of other.items) this.timeCompared('==', time, item);
+      return undefined;
+    }
     if (other.kind !== 'literal' || typeof other.value !== 'string' || inRequestTimeForm(other.value, whole)) return undefined;
     this.diagnostics.push({
       severity: 'warning',
       code: 'request-time-format',
-      message: `\`request.time\` is compared with \`"${excerpt(other.value)}"\`, which is not written as it is (\`YYYY-MM-DDTHH:MM:SS.sssZ\`, UTC, milliseconds always): strings compare character by character, so the comparison is off near that time`,
+      message: `\`request.time\` is compared with \`"${excerpt(other.value)}"\`, which is not written as it is (\`YYYY-MM-DDTHH:MM:SS.sssZ\`, UTC, milliseconds always): strings compare character by character, so the comparison ${op === '==' ? 'never holds' : op === '!=' ? 'always holds' : 'is off near that time'}`,
       help: whole
-        ? 'write the time in full, e.g. `"2026-12-01T00:00:00.000Z"`; for a whole day, compare a range: `request.time >= "2026-11-27" && request.time < "2026-11-28"`'
+        ? 'write the time in full, e.g. `"2026-12-01T00:00:00.000Z"`; for a period, compare its start with `>=` and the next one\'s with `<`: `request.time >= "2026-11-27" && request.time < "2026-11-28"`'
         : 'write the time in full, e.g. `"2026-12-01T00:00:00.000Z"`, or a leading part of it (`"2026-12-01"`)',
       span: other.span,
     });

@@ -30,8 +30,8 @@ export class RulesDirError extends Error {
 }
 
 const RULE_EXTENSIONS = ['mdc', 'md', 'yaml', 'yml', 'json'];
-/** Formats of their own one edit from a rule file's: an audit export (`.jsonl`), MDX pages, databases. */
-const OTHER_FORMATS = ['jsonl', 'mdx', 'mdb', 'mdf'];
+/** Formats of their own one edit from a rule file's: an audit export (`.jsonl`), MDX pages, databases, XML, makefiles. */
+const OTHER_FORMATS = ['jsonl', 'mdx', 'mdb', 'mdf', 'xml', 'mk'];
 /** Files read for a warning about them are read up to this size (see smallTextOf). */
 const SMALL_TEXT_BYTES = 1024 * 1024;
 const WARNING_HELP = {
@@ -49,7 +49,8 @@ function nearRuleExtension(name: string): boolean {
   const dot = name.lastIndexOf('.');
   if (dot <= 0 || name.endsWith('~')) return false;
   const ext = name.slice(dot + 1).toLowerCase();
-  return !RULE_EXTENSIONS.includes(ext) && !OTHER_FORMATS.includes(ext) && RULE_EXTENSIONS.some((r) => oneEditApart(ext, r));
+  // One letter (`.m`, `.d`) is another language's, not a rule file's typo.
+  return ext.length >= 2 && !RULE_EXTENSIONS.includes(ext) && !OTHER_FORMATS.includes(ext) && RULE_EXTENSIONS.some((r) => oneEditApart(ext, r));
 }
 
 /**

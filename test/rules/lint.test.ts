@@ -113,6 +113,9 @@ describe('mge lint', () => {
     // Formats of their own, and a file larger than a rule (read whole, one ran serve out of memory).
     writeFileSync(join(dir, 'export.jsonl'), '{"kind":"rule_change","rule_id":"x"}\n');
     writeFileSync(join(dir, 'page.mdx'), '**Rule ID:** `x`\n');
+    writeFileSync(join(dir, 'c.xml'), '  rule_id: foo\n');
+    writeFileSync(join(dir, 'Makefile.mk'), 'rule_id: deps\n');
+    writeFileSync(join(dir, 'x.m'), 'rule_id: x\n');
     writeFileSync(join(dir, 'big.mdb'), 'rule_id: x\n' + '\n'.repeat(2 * 1024 * 1024));
     writeFileSync(join(dir, 'big.ymal'), 'rule_id: x\n' + '\n'.repeat(2 * 1024 * 1024));
     // Set aside on purpose, or not a rule: nothing said.

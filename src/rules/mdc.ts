@@ -8,6 +8,7 @@
 // js-yaml, which keeps no source positions. Splitting at the `---` lines takes a few lines here.
 
 import type { Diagnostic, Expr, Span } from '../ir/types.js';
+import { excerpt } from '../expr/lexer.js';
 import { parseExpression } from '../expr/parser.js';
 import { editDistance } from '../diagnostics/did-you-mean.js';
 import { ASCII_PUNCTUATION_CLASS, codeSpans, readBullet, trailingCodeSpan, type BulletLines } from './mdc-bullets.js';
@@ -55,22 +56,30 @@ function afterCodeSpan(text: string): string | undefined {
 
 /**
  * A code span in a clause's message that reads as a condition: it parses as an expression that
- * reads the request and is more than a path (`action.type == "x"`, `10 < action.size`,
- * `exists(context.sudo)`). Only the span that ends a bullet is evaluated, so
+ * reads the request and is true or false (a comparison, `in`, `&&`, `||`, `!`, or a test such
+ * as `exists(context.sudo)`). Only the span that ends a bullet is evaluated, so
  * ``- Either `a == 1` or `b == 2` `` enforces `b == 2` alone and says "Either `a == 1` or" (a
- * review, 11-27: lint was silent and `a` approved). A field named alone (`action.table`) or
- * shell text (`tail request.log > out`) is message text as meant. Parsed rather than matched
- * with patterns: a regex for it was quadratic on long words (a re-review).
+ * review, 11-27: lint was silent and `a` approved). A field named alone (`action.table`), a
+ * value (`action.cost * 1.2`) or shell text (`tail request.log > out`) is message text as
+ * meant. Parsed rather than matched with patterns: a regex for it was quadratic on long words.
  */
 function conditionInMessage(message: string): string | undefined {
   const nowhere = (): Span => ({ file: '', line: 1, col: 1 });
   for (const content of codeSpans(message)) {
     const text = content.trim();
-    if (!/\b(?:action|context|request)\./.test(text)) continue; // most spans: not worth a parse
+    if (!/\b(?:action|context|request)\s*[.[]/.test(text)) continue; // most spans: not worth a parse
     const { expr, diagnostics } = parseExpression(text, nowhere);
-    if (expr !== undefined && expr.kind !== 'path' && !diagnostics.some((d) => d.severity === 'error') && readsRequest(expr)) return text;
+    if (expr !== undefined && isTest(expr) && !diagnostics.some((d) => d.severity === 'error') && readsRequest(expr)) return text;
   }
   return undefined;
+}
+
+const TESTS = new Set<string>(['==', '!=', '<', '<=', '>', '>=', 'in', '&&', '||']);
+const TEST_CALLS = new Set<string>(['startsWith', 'endsWith', 'contains', 'exists', 'glob', 'globAny', 'inCidr']);
+
+/** Whether `e` is true or false by its form: what a clause's expression is. */
+function isTest(e: Expr): boolean {
+  return (e.kind === 'binary' && TESTS.has(e.op)) || e.kind === 'unary' && e.op === '!' || (e.kind === 'call' && TEST_CALLS.has(e.fn));
 }
 
 /** Whether `e` reads a path of the request anywhere in it. */
@@ -659,8 +668,8 @@ class MdcReader {
       this.diagnostics.push({
         severity: 'warning',
         code: 'mdc-condition-in-message',
-        message: `only the code span that ends a bullet is its expression: \`${unread}\` before it is message text and is never evaluated`,
-        help: `join the conditions into the one expression that ends the bullet (\`${unread} || …\`, or \`&&\`), or give each its own bullet`,
+        message: `only the code span that ends a bullet is its expression: \`${excerpt(unread)}\` before it is message text and is never evaluated`,
+        help: `join the conditions into the one expression that ends the bullet (\`${excerpt(unread)} || …\`, or \`&&\`), or give each its own bullet`,
         span: meaning.messageSpan,
       });
     }

@@ -64,6 +64,8 @@ describe('readMdc', () => {
       '- Never run `tail -f request.log > /tmp/out` or `cp action.yaml /etc && sync` `action.type == "f"`\n' +
       '- Write \\`action.x == 1\\` literally `action.type == "g"`\n' +
       '- Either \\``action.type == "h"` or `action.type == "i"`\n' +
+      '- Over budget (`action.cost * 1.2`, `-action.amount`, `[action.a, action.b]`, `len(action.items)`) `action.cost * 1.2 > context.budget`\n' +
+      '- Either `action["file-path"] == "a"` or `action.type == "j"`\n' +
       '- Writes to the `users` table, or `rm -rf` `action.table == "users"`\n' +
       '- `action.type == "d"`\n';
     const r = readMdc(text, 'o1.mdc');
@@ -71,6 +73,7 @@ describe('readMdc', () => {
       '6:3 warning mdc-condition-in-message: only the code span that ends a bullet is its expression: `action.type == "db.a"` before it is message text and is never evaluated | join the conditions into the one expression that ends the bullet (`action.type == "db.a" || …`, or `&&`), or give each its own bullet',
       '7:3 warning mdc-condition-in-message: only the code span that ends a bullet is its expression: `exists(context.sudo)` before it is message text and is never evaluated | join the conditions into the one expression that ends the bullet (`exists(context.sudo) || …`, or `&&`), or give each its own bullet',
       '11:3 warning mdc-condition-in-message: only the code span that ends a bullet is its expression: `action.type == "h"` before it is message text and is never evaluated | join the conditions into the one expression that ends the bullet (`action.type == "h" || …`, or `&&`), or give each its own bullet',
+      '13:3 warning mdc-condition-in-message: only the code span that ends a bullet is its expression: `action["file-path"] == "a"` before it is message text and is never evaluated | join the conditions into the one expression that ends the bullet (`action["file-path"] == "a" || …`, or `&&`), or give each its own bullet',
     ]);
     // Linear on a long word in a span that reads the request (a regex for calls was quadratic).
     const word = '---\nrule_id: w\n---\n# W\n## Prohibited\n- No `action.x ' + 'a'.repeat(100_000) + '` here `action.type == "x"`\n';

@@ -12,7 +12,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { decodeUtf8, firstInvalidUtf8 } from '../json/utf8.js';
 import type { Diagnostic } from '../ir/types.js';
-import { formatOf, type RuleSource } from '../rules/load.js';
+import { formatOf, parseRuleText, type RuleSource } from '../rules/load.js';
 
 /** A rules directory that cannot be read as intended; the message names the path. */
 export class RulesDirError extends Error {
@@ -45,12 +45,22 @@ const WARNING_HELP = {
  * and the check it was meant to deny approved). `x.yaml.disabled` and an editor's backup
  * `x.yaml~` are not: those are set aside on purpose.
  */
-function nearRuleExtension(name: string): boolean {
+function nearRuleExtension(name: string): string | undefined {
   const dot = name.lastIndexOf('.');
-  if (dot <= 0 || name.endsWith('~')) return false;
+  if (dot <= 0 || name.endsWith('~')) return undefined;
   const ext = name.slice(dot + 1).toLowerCase();
   // One letter (`.m`, `.d`) is another language's, not a rule file's typo.
-  return ext.length >= 2 && !RULE_EXTENSIONS.includes(ext) && !OTHER_FORMATS.includes(ext) && RULE_EXTENSIONS.some((r) => oneEditApart(ext, r));
+  if (ext.length < 2 || RULE_EXTENSIONS.includes(ext) || OTHER_FORMATS.includes(ext)) return undefined;
+  return RULE_EXTENSIONS.find((r) => oneEditApart(ext, r));
+}
+
+/**
+ * Whether `text` read as a rule file of extension `ext` holds a rule: so an OCaml `types.ml`
+ * or a QML file that merely says `rule_id:` stays quiet (a re-review), and `deny.ymal` warns.
+ */
+function readsAsRuleFile(text: string, ext: string): boolean {
+  const format = formatOf(`x.${ext}`);
+  return format !== undefined && parseRuleText(text, format, `x.${ext}`).rules.length > 0;
 }
 
 /**
@@ -232,9 +242,10 @@ async function walkEntry(read: Read, path: string, full: string, physical: strin
   } else if (read.report !== undefined && target.isFile() && e.name.toLowerCase() === 'readme.md') {
     const line = ruleIdLineOf(await smallTextOf(physical));
     if (line !== undefined) read.report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but a folder's README.md is documentation and is never loaded`, full, { line, col: 1 }, 'warning'));
-  } else if (read.report !== undefined && target.isFile() && nearRuleExtension(e.name)) {
-    const line = anyRuleIdLineOf(await smallTextOf(physical));
-    if (line !== undefined) read.report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but its name does not end in a rule file's extension, so it is never loaded`, full, { line, col: 1 }, 'warning', 'misnamed-rule-file'));
+  } else if (read.report !== undefined && target.isFile() && nearRuleExtension(e.name) !== undefined) {
+    const text = await smallTextOf(physical);
+    const line = anyRuleIdLineOf(text);
+    if (line !== undefined && readsAsRuleFile(text, nearRuleExtension(e.name)!)) read.report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but its name does not end in a rule file's extension, so it is never loaded`, full, { line, col: 1 }, 'warning', 'misnamed-rule-file'));
   }
 }
 

@@ -108,8 +108,11 @@ describe('mge lint', () => {
     writeFileSync(join(dir, 'j.jsn'), '{"rule_id": "j", "prohibited": [{"when": "true"}]}');
     // SPEC §3.2's other forms: a list, `rules:`, a flow map, a quoted key.
     writeFileSync(join(dir, 'l.yam'), '# rules\n- rule_id: l\n  prohibited: [{when: "true"}]\n');
-    writeFileSync(join(dir, 'r.ymal'), 'rules:\n  - rule_id: r\n');
-    writeFileSync(join(dir, 'f.ymal'), "{ 'rule_id': f }\n");
+    writeFileSync(join(dir, 'r.ymal'), 'rules:\n  - rule_id: r\n    prohibited: [{when: "true"}]\n');
+    writeFileSync(join(dir, 'f.ymal'), "{ 'rule_id': f, prohibited: [{when: 'true'}] }\n");
+    // Other languages that merely say `rule_id:` (a re-review): they do not read as rules.
+    writeFileSync(join(dir, 'types.ml'), 'type rule = { rule_id : string; name : string }\n');
+    writeFileSync(join(dir, 'Main.qml'), 'Item {\n  property int rule_id: 3\n}\n');
     // Formats of their own, and a file larger than a rule (read whole, one ran serve out of memory).
     writeFileSync(join(dir, 'export.jsonl'), '{"kind":"rule_change","rule_id":"x"}\n');
     writeFileSync(join(dir, 'page.mdx'), '**Rule ID:** `x`\n');

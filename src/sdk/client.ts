@@ -1,7 +1,10 @@
 // MGEClient: the agent side of SPEC §8. Checks and receipt verifications are sent once (they
 // have effects: an audit entry, rate-limit tokens, a consumed nonce); reads are retried.
 
+import type { Json } from '../ir/types.js';
+import { computeActionHash } from '../receipt/decision-hash.js';
 import { AuditApi } from './audit-api.js';
+import { MGEProtocolError } from './errors.js';
 import { guard, type GuardedFn, type GuardOptions, type Describe } from './guard.js';
 import { RulesApi } from './rules-api.js';
 import { batchOf, DECISION, JWKS, VERIFY_RESULT } from './shapes.js';
@@ -9,6 +12,8 @@ import { Transport, type TransportOptions } from './transport.js';
 import type { Action, CheckInput, CheckOptions, CheckResult, Context, Decision, Jwks, ServerVerifyResult } from './types.js';
 
 export type MGEClientOptions = TransportOptions;
+
+const BATCH_PATH = '/api/v1/governance/check/batch';
 
 export class MGEClient {
   readonly rules: RulesApi;
@@ -45,18 +50,27 @@ export class MGEClient {
   }
 
   /**
-   * Several checks in one round trip; decisions come back in request order.
+   * Several checks in one round trip; decisions come back in request order, each checked to be
+   * the decision of its request (its `action_hash` is that of the request as sent): a proxy or
+   * server that answered them in another order was believed (an executor review, 11-27).
    * @example const [a, b] = await client.checkBatch([{ action: 'file.read' }, { action: 'db.drop' }])
    */
   async checkBatch(requests: CheckInput[], opts: { explain?: boolean; signal?: AbortSignal } = {}): Promise<CheckResult[]> {
     const body = await this.t.json<{ decisions: CheckResult[] }>({
       method: 'POST',
-      path: '/api/v1/governance/check/batch',
+      path: BATCH_PATH,
       query: { explain: opts.explain ? 'true' : undefined },
       body: { requests },
       idempotent: false,
       signal: opts.signal,
     }, batchOf(requests.length));
+    // As the server read them: the JSON text sent (an undefined member dropped, a Date a string).
+    const sent = JSON.parse(JSON.stringify(requests)) as Array<{ action: Json; context?: Json }>;
+    for (const [i, d] of body.decisions.entries()) {
+      if (d.action_hash !== (await computeActionHash(sent[i].action, sent[i].context))) {
+        throw new MGEProtocolError('POST', BATCH_PATH, `decision ${i} is not the decision of request ${i} (its action_hash is another action's): the batch is refused, not matched up`);
+      }
+    }
     return body.decisions;
   }
 

@@ -6,8 +6,9 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   MGEClient, MGEConfigError, MGEHttpError, MGEInvalidRule, MGENetworkError, MGENotFound, MGEOverloaded, MGEProtocolError, ReceiptRejected,
-  MGETimeoutError, MGEUnauthorized, RuleBuildError,
+  MGETimeoutError, MGEUnauthorized, RuleBuildError, type CheckInput,
 } from '../../src/sdk/index.js';
+import { computeActionHash } from '../../src/receipt/decision-hash.js';
 import { RULE_LISTING } from '../../src/sdk/shapes.js';
 import { Transport } from '../../src/sdk/transport.js';
 import { stubFetch, type Scripted } from './stub-fetch.js';
@@ -119,6 +120,17 @@ describe('typed errors', () => {
     await expect(c.checkCompliance('x')).rejects.toBeInstanceOf(MGEProtocolError);
   });
 
+  // An executor review (11-27): a batch answered in another order was believed.
+  it('takes a batch only when each decision is its own request\'s (action_hash of the request as sent)', async () => {
+    // A Date and an undefined member, as plain JavaScript may hold them (not in CheckInput's types).
+    const requests = [{ action: 'db.read' }, { action: { type: 'db.write', at: new Date(0) }, context: { env: 'prod', gone: undefined } }] as unknown as CheckInput[];
+    const hashes = [await computeActionHash('db.read', undefined), await computeActionHash({ type: 'db.write', at: '1970-01-01T00:00:00.000Z' }, { env: 'prod' })];
+    const [a, b] = hashes.map((h, i) => ({ ...decision, decision_id: `dec-${i}`, action_hash: h }));
+    expect((await client([{ status: 200, body: { decisions: [a, b] } }]).c.checkBatch(requests)).map((d) => d.decision_id)).toEqual(['dec-0', 'dec-1']);
+    const swapped = client([{ status: 200, body: { decisions: [b, a] } }], { retries: 0 }).c.checkBatch(requests);
+    await expect(swapped).rejects.toThrow('decision 0 is not the decision of request 0');
+  });
+
   it('refuses a success response whose JSON is not what the API promises', async () => {
     const cases: Array<[string, (c: MGEClient) => Promise<unknown>, unknown]> = [
       ['check {}', (c) => c.checkCompliance('x'), {}],
@@ -126,6 +138,8 @@ describe('typed errors', () => {
       ['check, approved not a boolean', (c) => c.checkCompliance('x'), { ...decision, approved: 'yes' }],
       ['batch {}', (c) => c.checkBatch([{ action: 'a' }]), {}],
       ['batch, too few decisions', (c) => c.checkBatch([{ action: 'a' }, { action: 'b' }]), { decisions: [decision] }],
+      // Decisions whose action_hash is not their request's (the fixture's is no request's).
+      ['batch, a decision of another request', (c) => c.checkBatch([{ action: 'a' }]), { decisions: [decision] }],
       ['verify {}', (c) => c.verify(decision as never), {}],
       ['verify, valid not a boolean', (c) => c.verify(decision as never), { valid: 'yes' }],
       ['verify, valid with a reason', (c) => c.verify(decision as never), { valid: true, reason: 'expired' }],

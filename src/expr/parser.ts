@@ -226,7 +226,9 @@ class Parser {
       this.fail('an operator other than a comparison', this.peek(),
         `comparisons do not chain; join them with \`&&\`, e.g. \`a < b && b < c\``);
     }
-    this.timeCompared(op, left, right) ?? (op === 'in' ? undefined : this.timeCompared(FLIPPED[op] ?? op, right, left));
+    if (op !== 'in') this.timeCompared(op, left, right) ?? this.timeCompared(FLIPPED[op] ?? op, right, left);
+    // `x in [..]` is `x == ` one of them: request.time against each string, or a string against request.time.
+    else if (right.kind === 'list') for (const item of right.items) this.timeCompared('==', left, item) ?? this.timeCompared('==', item, left);
     return this.binary(op as BinaryOp, left, right);
   }
 
@@ -243,10 +245,6 @@ class Parser {
     // or `>` the whole period falls on the other side, and `==`, `!=`, `in` need the whole
     // form (`== "2026-11-27"` is never true).
     const whole = op !== '<' && op !== '>=';
-    if (op === 'in') {
-      if (other.kind === 'list') for (const item of other.items) this.timeCompared('==', time, item);
-      return undefined;
-    }
     if (other.kind !== 'literal' || typeof other.value !== 'string' || inRequestTimeForm(other.value, whole)) return undefined;
     this.diagnostics.push({
       severity: 'warning',

@@ -197,7 +197,7 @@ describe('parseExpression: diagnostics', () => {
   // A rule author review (11-27): `>= "2026-12-01T00:00:00Z"` was false for the whole first second.
   it('warns when request.time is compared with a time not written as it is; its leading parts pass', () => {
     const codes = (src: string) => parseExpression(src, ORIGIN).diagnostics.map((d) => d.code);
-    for (const bad of ['request.time >= "2026-12-01T00:00:00Z"', '"2026-12-01 10:00" < request.time', 'request.time == "2026-12-01T00:00:00+00:00"', 'request.time <= "2026-12-01t00"', 'request.time == "2026-11-27"', '"2026" != request.time', 'request.time < ""', 'request.time <= "2026-11-30"', 'request.time > "2026-12-01T10:00"', '"2026-12-01" < request.time', 'request.time in ["2026-11-27"]']) {
+    for (const bad of ['request.time >= "2026-12-01T00:00:00Z"', '"2026-12-01 10:00" < request.time', 'request.time == "2026-12-01T00:00:00+00:00"', 'request.time <= "2026-12-01t00"', 'request.time == "2026-11-27"', '"2026" != request.time', 'request.time < ""', 'request.time <= "2026-11-30"', 'request.time > "2026-12-01T10:00"', '"2026-12-01" < request.time', 'request.time in ["2026-11-27"]', '"2026-11-27" in [request.time]']) {
       expect(codes(bad), bad).toEqual(['request-time-format']);
     }
     for (const good of ['request.time >= "2026-12-01T00:00:00.000Z"', 'request.time < "2027"', 'request.time >= "2026-12-01"', '"2026-12-01" > request.time', '"2027" <= request.time', 'request.time >= "2026-"', 'request.time < "2026-12-01T"', 'request.time < "2026-12-01T10:"', 'request.time == "2026-12-01T00:00:00.000Z"', 'request.time in ["2026-12-01T00:00:00.000Z"]', '"2026" in request.tenant', 'action.at >= "2026-12-01T00:00:00Z"']) {

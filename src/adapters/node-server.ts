@@ -4,7 +4,7 @@
 // `hardCloseMs` any connection still open.
 
 import { getRequestListener } from '@hono/node-server';
-import { createServer, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BadRequest, HttpProblem, InternalError, problemBody, problemResponse, RequestTimeout } from '../http/problem.js';
@@ -35,7 +35,7 @@ export interface NodeServerOptions {
    * connection (a pen-test, 11-27: 300 keyless stalled uploads, +240 MB for 30 s). The app
    * answers such a request 401 before it reads anything.
    */
-  keyKnown?: (headers: IncomingHttpHeaders) => boolean;
+  keyKnown?: (headers: NodeJS.Dict<string[]>) => boolean;
   /**
    * How long a request may take to arrive whole, headers and body (default 30 s; its headers
    * alone: 10 s at most). Past it the request is answered 408 and its connection closed.
@@ -147,7 +147,9 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   const maxBody = opts.maxBodyBytes ?? DEFAULT_JSON_LIMITS.maxBytes;
   const verifyMax = verifyLimits(jsonLimits({ maxBytes: maxBody })).maxBytes; // what the verify route reads
   const keyKnown = opts.keyKnown ?? (() => true);
-  const bodyLimit = (req: IncomingMessage): number => (routesToVerify(req.url ?? '') && keyKnown(req.headers) ? verifyMax : maxBody);
+  // Every value of each header (headersDistinct), as the app's web Headers sees them: Node's
+  // `headers` keeps only the first `Authorization`, which the app joins with a second one.
+  const bodyLimit = (req: IncomingMessage): number => (routesToVerify(req.url ?? '') && keyKnown(req.headersDistinct) ? verifyMax : maxBody);
   // Requests the app is handling, by connection: close() does not cut those at `graceMs`.
   // Cut there, a batch that took longer to sign and log was logged and never answered (a
   // review: 2 000 of 6 000 decisions after a SIGTERM under load).

@@ -4,7 +4,6 @@
 
 import { createHash } from 'node:crypto';
 import { mkdir, realpath, rmdir, stat } from 'node:fs/promises';
-import type { IncomingHttpHeaders } from 'node:http';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
@@ -423,12 +422,9 @@ async function keepCheckpoints(audit: AuditPort, logger: Logger): Promise<string
  * Whether a request's headers name one of `keys` (node-server's `keyKnown`): the presented key
  * read and hashed as the app's authentication does, synchronously, from Node's own headers.
  */
-function knownKeyOf(keys: readonly ApiKey[]): (headers: IncomingHttpHeaders) => boolean {
+function knownKeyOf(keys: readonly ApiKey[]): (headers: NodeJS.Dict<string[]>) => boolean {
   return (headers) => {
-    const get = (name: string): string | null => {
-      const v = headers[name];
-      return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
-    };
+    const get = (name: string): string | null => headers[name]?.join(', ') ?? null;
     try {
       const key = presentedKey({ get });
       return key !== undefined && key !== '' && keyOfHash(keys, createHash('sha256').update(key, 'utf8').digest()) !== undefined;

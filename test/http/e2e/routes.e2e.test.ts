@@ -211,7 +211,9 @@ describe('every error status of SPEC §8, as problem+json', () => {
   // 300 keyless stalled uploads held +240 MB for 30 s. Without a known key it is held to 64 KiB.
   it('reads a verify body past 64 KiB only for a known key: without one, 401 before the body', async () => {
     const head = (auth: string, length: string) => `POST /api/v1/receipts/verify HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nConnection: close\r\n${length}\r\n`;
-    for (const auth of ['', 'X-API-Key: not-a-key-of-this-server\r\n', 'Authorization: Basic eDp5\r\n']) {
+    // A good key followed by a second Authorization: Node keeps the first, the app joins both (401).
+    const twice = `Authorization: Bearer ${KEYS.acmeChecker}\r\nAuthorization: Bearer junk\r\n`;
+    for (const auth of ['', 'X-API-Key: not-a-key-of-this-server\r\n', 'Authorization: Basic eDp5\r\n', twice]) {
       // Declared 1 MB, a few bytes sent: answered at once, not waited on.
       const answer = await raw(`${head(auth, 'Content-Length: 1000000\r\n')}{"decision":`);
       expect(answer, auth).toMatch(/^HTTP\/1\.1 401 /);

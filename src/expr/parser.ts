@@ -37,7 +37,8 @@ export const MAX_EXPR_DEPTH = 64;
 
 const ROOTS: readonly PathRoot[] = ['action', 'context', 'request'];
 const REQUEST_FIELDS = ['time', 'tenant'];
-const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', 'in']);
+/** The comparison operators (one per expression level: they do not chain). */
+export const COMPARISONS: ReadonlySet<string> = new Set(['==', '!=', '<', '<=', '>', '>=', 'in']);
 /** How `request.time` is always written (Date.prototype.toISOString for years 0000–9999); `d` a digit. */
 const REQUEST_TIME_FORM = 'dddd-dd-ddTdd:dd:dd.dddZ';
 

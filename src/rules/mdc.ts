@@ -9,7 +9,8 @@
 
 import type { Diagnostic, Expr, Span } from '../ir/types.js';
 import { excerpt } from '../expr/lexer.js';
-import { parseExpression } from '../expr/parser.js';
+import { COMPARISONS, parseExpression } from '../expr/parser.js';
+import { collectPaths } from '../expr/paths.js';
 import { editDistance } from '../diagnostics/did-you-mean.js';
 import { ASCII_PUNCTUATION_CLASS, codeSpans, readBullet, trailingCodeSpan, type BulletLines } from './mdc-bullets.js';
 import { rawGet, type RawEntry, type RawValue, type ReadResult } from './raw.js';
@@ -69,29 +70,17 @@ function conditionInMessage(message: string): string | undefined {
     const text = content.trim();
     if (!/\b(?:action|context|request)\s*[.[]/.test(text)) continue; // most spans: not worth a parse
     const { expr, diagnostics } = parseExpression(text, nowhere);
-    if (expr !== undefined && isTest(expr) && !diagnostics.some((d) => d.severity === 'error') && readsRequest(expr)) return text;
+    if (expr !== undefined && isTest(expr) && !diagnostics.some((d) => d.severity === 'error') && collectPaths(expr).length > 0) return text;
   }
   return undefined;
 }
 
-const TESTS = new Set<string>(['==', '!=', '<', '<=', '>', '>=', 'in', '&&', '||']);
+const TESTS = new Set<string>([...COMPARISONS, '&&', '||']);
 const TEST_CALLS = new Set<string>(['startsWith', 'endsWith', 'contains', 'exists', 'glob', 'globAny', 'inCidr']);
 
 /** Whether `e` is true or false by its form: what a clause's expression is. */
 function isTest(e: Expr): boolean {
   return (e.kind === 'binary' && TESTS.has(e.op)) || e.kind === 'unary' && e.op === '!' || (e.kind === 'call' && TEST_CALLS.has(e.fn));
-}
-
-/** Whether `e` reads a path of the request anywhere in it. */
-function readsRequest(e: Expr): boolean {
-  switch (e.kind) {
-    case 'path': return true;
-    case 'literal': return false;
-    case 'list': return e.items.some(readsRequest);
-    case 'unary': return readsRequest(e.operand);
-    case 'binary': return readsRequest(e.left) || readsRequest(e.right);
-    case 'call': return e.args.some(readsRequest);
-  }
 }
 
 /**

@@ -76,7 +76,6 @@ async function made(change: Promise<PutRuleResult>, then: () => unknown): Promis
   return result;
 }
 
-
 export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   /**
    * Writes a change to the store (files on Node) as the first step of the engine's serialized

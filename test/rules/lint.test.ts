@@ -103,29 +103,32 @@ describe('mge lint', () => {
   it('warns of a file that reads as a rule under a misspelled extension: it is never loaded', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mge-misnamed-'));
     const yaml = 'rule_id: deny-prod\nprohibited:\n  - message: m\n    when: action.type == "typo"\n';
-    writeFileSync(join(dir, 'deny-prod.ymal'), yaml);
-    writeFileSync(join(dir, 'x.mcd'), '---\nrule_id: x\n---\n# X\n## Prohibited\n- x `action.type == "y"`\n');
-    writeFileSync(join(dir, 'j.jsn'), '{"rule_id": "j", "prohibited": [{"when": "true"}]}');
-    // SPEC §3.2's other forms: a list, `rules:`, a flow map, a quoted key.
-    writeFileSync(join(dir, 'l.yam'), '# rules\n- rule_id: l\n  prohibited: [{when: "true"}]\n');
-    writeFileSync(join(dir, 'r.ymal'), 'rules:\n  - rule_id: r\n    prohibited: [{when: "true"}]\n');
-    writeFileSync(join(dir, 'f.ymal'), "{ 'rule_id': f, prohibited: [{when: 'true'}] }\n");
-    // Other languages that merely say `rule_id:` (a re-review): they do not read as rules.
-    writeFileSync(join(dir, 'types.ml'), 'type rule = { rule_id : string; name : string }\n');
-    writeFileSync(join(dir, 'Main.qml'), 'Item {\n  property int rule_id: 3\n}\n');
-    // Formats of their own, and a file larger than a rule (read whole, one ran serve out of memory).
-    writeFileSync(join(dir, 'export.jsonl'), '{"kind":"rule_change","rule_id":"x"}\n');
-    writeFileSync(join(dir, 'page.mdx'), '**Rule ID:** `x`\n');
-    writeFileSync(join(dir, 'c.xml'), '  rule_id: foo\n');
-    writeFileSync(join(dir, 'Makefile.mk'), 'rule_id: deps\n');
-    writeFileSync(join(dir, 'x.m'), 'rule_id: x\n');
-    writeFileSync(join(dir, 'big.mdb'), 'rule_id: x\n' + '\n'.repeat(2 * 1024 * 1024));
-    writeFileSync(join(dir, 'big.ymal'), 'rule_id: x\n' + '\n'.repeat(2 * 1024 * 1024));
-    // Set aside on purpose, or not a rule: nothing said.
-    writeFileSync(join(dir, 'off.yaml.disabled'), yaml);
-    writeFileSync(join(dir, 'off.yaml~'), yaml);
-    writeFileSync(join(dir, 'notes.yml1'), 'just notes\n');
-    writeFileSync(join(dir, 'kept.yaml'), 'rule_id: kept\nprohibited: [{when: "true"}]\n');
+    const files: Record<string, string> = {
+      'deny-prod.ymal': yaml,
+      'x.mcd': '---\nrule_id: x\n---\n# X\n## Prohibited\n- x `action.type == "y"`\n',
+      'j.jsn': '{"rule_id": "j", "prohibited": [{"when": "true"}]}',
+      // SPEC §3.2's other forms: a list, `rules:`, a flow map, a quoted key.
+      'l.yam': '# rules\n- rule_id: l\n  prohibited: [{when: "true"}]\n',
+      'r.ymal': 'rules:\n  - rule_id: r\n    prohibited: [{when: "true"}]\n',
+      'f.ymal': "{ 'rule_id': f, prohibited: [{when: 'true'}] }\n",
+      // Other languages that merely say `rule_id:` (a re-review): they do not read as rules.
+      'types.ml': 'type rule = { rule_id : string; name : string }\n',
+      'Main.qml': 'Item {\n  property int rule_id: 3\n}\n',
+      // Formats of their own, and a file larger than a rule (read whole, one ran serve out of memory).
+      'export.jsonl': '{"kind":"rule_change","rule_id":"x"}\n',
+      'page.mdx': '**Rule ID:** `x`\n',
+      'c.xml': '  rule_id: foo\n',
+      'Makefile.mk': 'rule_id: deps\n',
+      'x.m': 'rule_id: x\n',
+      'big.mdb': 'rule_id: x\n' + '\n'.repeat(2 * 1024 * 1024),
+      'big.ymal': 'rule_id: x\n' + '\n'.repeat(2 * 1024 * 1024),
+      // Set aside on purpose, or not a rule: nothing said.
+      'off.yaml.disabled': yaml,
+      'off.yaml~': yaml,
+      'notes.yml1': 'just notes\n',
+      'kept.yaml': 'rule_id: kept\nprohibited: [{when: "true"}]\n',
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
     try {
       const r = await run([dir]);
       expect(r.code).toBe(0);

@@ -21,6 +21,8 @@ export interface RuleListing {
 export interface PutRuleResult {
   rule_ids: string[];
   policy_version: string;
+  /** The rules' warnings (an advisory clause never enforced, …), present only when there are some. */
+  warnings?: Diagnostic[];
 }
 
 /** What a successful PUT of the whole set answers: `removed`, the API rules it left out. */

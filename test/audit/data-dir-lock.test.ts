@@ -87,6 +87,41 @@ describe('lockDataDir', () => {
     await expect(lockDataDir(dir)).rejects.toThrow(DataDirLockedError);
   });
 
+  it("takes over a lock naming this process's pid that this process did not take (a restarted container)", async () => {
+    // `mge serve` as a container's pid 1, killed and restarted: the lock names pid 1, which
+    // runs (it is the new server itself). Until 11-28 every restart refused, forever.
+    for (const lock of [{ start: 'another-boot/1' }, {}]) {
+      await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z', ...lock }));
+      await (await lockDataDir(dir)).release();
+    }
+    // A lock this process did take is held, under whatever name the directory is given.
+    const held = await lockDataDir(dir);
+    await expect(lockDataDir(join(dir, '.'))).rejects.toThrow(`is in use by process ${process.pid}`);
+    await held.release();
+  });
+
+  it.skipIf(process.platform !== 'linux')('tells a process that now has the owner\'s pid from the owner by when the kernel started it', async () => {
+    const child = spawn('sleep', ['5']);
+    try {
+      await new Promise((r) => child.once('spawn', r));
+      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+      const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+      const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+      const lockOf = (start?: string) => JSON.stringify({ pid: child.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z', ...(start === undefined ? {} : { start }) });
+      await writeFile(join(dir, LOCK_FILE), lockOf(`${boot}/${ticks}`)); // the owner itself runs
+      await expect(lockDataDir(dir)).rejects.toThrow(`is in use by process ${child.pid}`);
+      await writeFile(join(dir, LOCK_FILE), lockOf()); // a lock that does not say: the pid decides
+      await expect(lockDataDir(dir)).rejects.toThrow(DataDirLockedError);
+      await writeFile(join(dir, LOCK_FILE), lockOf(`${boot}/${ticks - 1}`)); // an earlier process had this pid
+      const lock = await lockDataDir(dir);
+      const owner = JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8'));
+      expect(owner.start).toMatch(new RegExp(`^${boot}/\\d+$`)); // and the new lock says when its owner started
+      await lock.release();
+    } finally {
+      child.kill();
+    }
+  });
+
   it('release leaves a lock that is no longer ours alone', async () => {
     const lock = await lockDataDir(dir);
     const other = JSON.stringify({ pid: process.pid, host: hostname(), since: 'later' });

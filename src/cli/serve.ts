@@ -61,7 +61,9 @@ function host(text: string): string {
 }
 
 /**
- * Resolves on the first SIGTERM or SIGINT. Later ones are said while the server drains and
+ * Resolves on the first SIGTERM, SIGINT or SIGHUP (a closed terminal or SSH session: Node's
+ * default for it ended the process at once, checks in flight reset and no checkpoint kept; a
+ * review). Later ones are said while the server drains and
  * ignored, up to the process's end (`stopped()`: the drain is over, nothing more to say):
  * until 11-27 a second signal (a supervisor repeating its TERM, a second Ctrl-C) ended the
  * process at once, exit 130, with checks in flight reset and no checkpoint kept. SIGKILL
@@ -81,6 +83,7 @@ function stopSignal(): { signal: Promise<string>; stopped: () => void } {
   };
   process.on('SIGTERM', on);
   process.on('SIGINT', on);
+  process.on('SIGHUP', on);
   return { signal: new Promise((resolve) => (done = resolve)), stopped: () => void (over = true) };
 }
 

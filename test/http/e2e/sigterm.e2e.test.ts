@@ -1,7 +1,7 @@
 // SIGTERM with checks in flight: `mge serve` stops accepting, finishes what it started, flushes
 // the audit log and exits 0 — and every decision a client received is in the log on disk.
 
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -78,5 +78,21 @@ describe('graceful shutdown', () => {
     expect(await exited, out() + err()).toBe(0);
     expect(out()).toContain('stopped; audit log flushed');
     expect(readFileSync(join(root, 'data', 'audit', 'acme', 'checkpoints.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThan(0);
+  });
+
+  it('SIGHUP (a closed terminal) stops it as SIGTERM does', async () => {
+    // Until 11-28 Node's default for SIGHUP ended it at once: no drain, no checkpoint, the lock left.
+    const root = mkdtempSync(join(tmpdir(), 'mge-sighup-'));
+    const { child, url, exited, out, err } = await startServe(root);
+    const res = await fetch(`${url}/api/v1/governance/check`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeChecker}` }, body: JSON.stringify({ action: 'x' }),
+    });
+    expect(res.status).toBe(200);
+    child.kill('SIGHUP');
+    expect(await exited, out() + err()).toBe(0);
+    expect(out()).toContain('"signal":"SIGHUP"');
+    expect(out()).toContain('stopped; audit log flushed');
+    expect(readFileSync(join(root, 'data', 'audit', 'acme', 'checkpoints.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThan(0);
+    expect(existsSync(join(root, 'data', 'mge.lock'))).toBe(false);
   });
 });

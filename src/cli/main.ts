@@ -38,9 +38,20 @@ function version(): string {
   return MGE_VERSION;
 }
 
+/** How long a stopped `mge serve` waits for its last log lines to be read before it exits anyway. */
+const SERVE_EXIT_GRACE_MS = 3000;
+
 export async function main(argv: string[]): Promise<number> {
   const [name] = argv;
-  if (name === 'serve') return runCommand(argv); // `serve` says on stderr when stdout fails (its logs stop, checks go on)
+  if (name === 'serve') {
+    // `serve` says on stderr when stdout fails (its logs stop, checks go on).
+    const code = await runCommand(argv);
+    // Stopped, audit log closed: log lines still queued for a stdout nobody reads would keep
+    // the process alive for ever (a review: still running 80 s after SIGTERM). They get a
+    // moment to leave, then the process ends anyway.
+    setTimeout(() => process.exit(code), SERVE_EXIT_GRACE_MS).unref();
+    return code;
+  }
   // A reader that goes away early (`mge check … | head -1`) fails the next write with EPIPE;
   // unheard, that error ended the process with a stack trace and exit 1, "denied" to `check`
   // (a review, 11-27). What was left to print is dropped; the exit code is still the answer.

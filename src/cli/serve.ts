@@ -92,9 +92,20 @@ function stopSignal(): { signal: Promise<string>; stopped: () => void } {
  * Without an 'error' listener the failed write would end the process in the middle of whatever
  * request logged. These logs are the operator's; the audit log keeps every decision, so the
  * checks go on, and stderr says once that the logs stopped.
+ * A reader that stops reading without closing (a stalled log shipper) is met likewise: past
+ * STDOUT_BACKLOG_BYTES queued, lines are dropped and counted, and once the queue drains a line
+ * says how many (a review: 100 000 refused requests grew the queue, and the process, by
+ * 140 MB and counting).
  */
 function stdoutWriter(): (text: string) => void {
   let closed = false;
+  let dropped = 0;
+  process.stdout.on('drain', () => {
+    if (dropped === 0 || closed) return;
+    const line = { time: new Date().toISOString(), level: 'warn', msg: 'log lines dropped: stdout was not read fast enough', dropped };
+    dropped = 0;
+    process.stdout.write(JSON.stringify(line) + '\n');
+  });
   process.stderr.on('error', () => {}); // nowhere left to say anything
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (closed) return;
@@ -102,9 +113,14 @@ function stdoutWriter(): (text: string) => void {
     process.stderr.write(`mge: stdout is closed (${err.code ?? err.message}); structured logs are dropped from now on, checks go on\n`);
   });
   return (text) => {
-    if (!closed) process.stdout.write(text);
+    if (closed) return;
+    if (process.stdout.writableLength > STDOUT_BACKLOG_BYTES) dropped++;
+    else process.stdout.write(text);
   };
 }
+
+/** Log text held for a slow stdout reader, at most (a few thousand lines). */
+const STDOUT_BACKLOG_BYTES = 1 << 20;
 
 export const SERVE_USAGE = `usage: mge serve [--rules DIR] [--host H] [--port N] [--data DIR]
   defaults: ./rules, 127.0.0.1, 8080, ./data (or MGE_RULES_DIR, MGE_HOST, MGE_PORT, MGE_DATA_DIR)

@@ -1,4 +1,5 @@
-// `mge serve` as its own process, for the SIGTERM test (the real signal path, the real exit).
-import { serveCommand } from '../../../src/cli/serve.js';
+// `mge serve` as its own process, for the SIGTERM tests (the real signal path, the real exit):
+// through `main`, as bin/mge.js runs it.
+import { main } from '../../../src/cli/main.js';
 
-process.exitCode = await serveCommand(process.argv.slice(2));
+process.exitCode = await main(['serve', ...process.argv.slice(2)]);

@@ -162,7 +162,7 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
     else if (result !== 'error') stopRetry();
     return result;
   }));
-  const watcher = watchRules(dir, () => void reload(), { debounceMs: opts.debounceMs });
+  const watcher = watchRules(dir, () => void reload(), { debounceMs: opts.debounceMs, onWarning: (msg) => logger.warn(msg, { dir }) });
   return {
     reload,
     close: () => {

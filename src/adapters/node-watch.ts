@@ -10,8 +10,12 @@
 // the tree is walked again, so directories created, removed or replaced since (the rules
 // directory itself included) are watched or dropped, and symbolic links to directories are
 // followed as the rules reader follows them.
+//
+// A directory the system will not watch (ENOSPC: the inotify watch limit, shared by every
+// process of the user, is reached; EMFILE) is looked at every second instead, and said once:
+// until 11-28 such a directory was passed over in silence and edits there never loaded.
 
-import { statSync, watch, type FSWatcher } from 'node:fs';
+import { readdirSync, statSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { realpathOrUndefined, walkTree, type Tree } from './node-rules-tree.js';
 
@@ -24,10 +28,47 @@ const ROOT_RETRY_MS = 1000;
 /** How often to look where the links on the way to and in the rules tree resolve to. */
 const LINK_POLL_MS = 1000;
 
+export interface WatchOptions {
+  debounceMs?: number;
+  /** Said once per directory the system will not watch (looked at every second instead). */
+  onWarning?: (message: string) => void;
+  /** `fs.watch`, or a stand-in (tests make it fail as a full inotify table does). */
+  watch?: typeof fsWatch;
+}
+
+/**
+ * What a look at a directory sees: each entry's name, inode, size and change time (links
+ * followed); '' once it cannot be read. Two looks differ when anything in it was written,
+ * replaced, added or removed.
+ */
+function lookAt(path: string, isDir: boolean): string {
+  const entry = (p: string): string => {
+    try {
+      const s = statSync(p);
+      return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+    } catch {
+      return '-';
+    }
+  };
+  if (!isDir) return entry(path);
+  try {
+    return readdirSync(path).sort().map((name) => `${name}/${entry(join(path, name))}`).join('\n');
+  } catch {
+    return '';
+  }
+}
+
 /** @example const w = watchRules('./rules', () => reload(), { debounceMs: 150 }) */
-export function watchRules(dir: string, onChange: () => void, opts: { debounceMs?: number } = {}): RulesWatcher {
+export function watchRules(dir: string, onChange: () => void, opts: WatchOptions = {}): RulesWatcher {
   const debounceMs = opts.debounceMs ?? 150;
+  const watch = opts.watch ?? fsWatch;
   const watchers = new Map<string, { watcher: FSWatcher; id: string }>();
+  /**
+   * Directories (and linked files) the system would not watch, with what the last look saw;
+   * each walk tries to watch them again.
+   */
+  const polled = new Map<string, { id: string; seen: string; isDir: boolean }>();
+  const warned = new Set<string>();
   /**
    * A linked file's target is edited where it lives, outside the tree's watchers (until 11-27
    * such an edit was never seen): its directory is watched for its name.
@@ -60,6 +101,10 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
         targets.delete(t);
       }
     }
+    for (const [p, at] of polled) {
+      if (at.isDir ? now.get(p) !== at.id : !tree.linkedFiles.has(p)) polled.delete(p);
+      else at.seen = lookAt(p, at.isDir); // as the reload after this walk reads it
+    }
     for (const t of tree.linkedFiles) {
       if (targets.has(t)) continue;
       try {
@@ -69,8 +114,10 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
         });
         watcher.on('error', changed);
         targets.set(t, watcher);
-      } catch {
-        // gone between the walk and here: the reload reports it
+        polled.delete(t);
+      } catch (err) {
+        // Gone between the walk and here (the reload reports it), or not watchable.
+        if (existsAt(t, false)) lookEverySecond(t, t, false, err);
       }
     }
     for (const [d, w] of watchers) {
@@ -86,20 +133,42 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
         // A directory's watcher fails when it is removed; the next walk sees what is there.
         watcher.on('error', changed);
         watchers.set(d, { watcher, id });
-      } catch {
-        // removed between the walk and here: the next event or retry walks again
+        polled.delete(d);
+      } catch (err) {
+        // Removed between the walk and here (the next event or retry walks again), or not watchable.
+        if (existsAt(d, true)) lookEverySecond(d, id, true, err);
       }
     }
     // The rules directory itself gone (removed, or being replaced): nothing reports its return,
     // so look again until it is back; then its files are read (the reload after this walk).
-    if (!watchers.has(dir) && !closed && retry === undefined) {
+    if (!watched(dir) && !closed && retry === undefined) {
       retry = setTimeout(() => {
         retry = undefined;
-        if (closed || watchers.has(dir)) return;
+        if (closed || watched(dir)) return;
         follow();
-        if (watchers.has(dir)) onChange();
+        if (watched(dir)) onChange();
       }, ROOT_RETRY_MS).unref();
     }
+  }
+
+  const watched = (d: string): boolean => watchers.has(d) || polled.has(d);
+
+  function existsAt(path: string, isDir: boolean): boolean {
+    try {
+      return statSync(path).isDirectory() === isDir;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Looks at `path` every second from now on (until a walk can watch it), said once. */
+  function lookEverySecond(path: string, id: string, isDir: boolean, err: unknown): void {
+    if (!polled.has(path)) polled.set(path, { id, seen: lookAt(path, isDir), isDir });
+    if (warned.has(path)) return;
+    warned.add(path);
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    const why = code === 'ENOSPC' ? 'ENOSPC: the inotify watch limit, fs.inotify.max_user_watches, is reached' : code;
+    opts.onWarning?.(`rules ${isDir ? 'directory' : 'file'} \`${path}\` cannot be watched (${why}); it is looked at every second instead`);
   }
 
   /**
@@ -109,12 +178,13 @@ export function watchRules(dir: string, onChange: () => void, opts: { debounceMs
    */
   const poll = setInterval(() => {
     if (closed || timer !== undefined || walked === undefined) return;
+    for (const [p, at] of polled) if (lookAt(p, at.isDir) !== at.seen) return changed();
     if (realpathOrUndefined(dir) !== walked.root) return changed();
     for (const [link, target] of walked.links) if (realpathOrUndefined(link) !== target) return changed();
   }, LINK_POLL_MS).unref();
 
   follow();
-  if (!watchers.has(dir)) {
+  if (!watched(dir)) {
     closed = true;
     clearInterval(poll);
     for (const w of watchers.values()) w.watcher.close();

@@ -3,7 +3,7 @@
 // directories created or removed while it runs. Each step must be seen on its own.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -54,6 +54,36 @@ const replace = (file: string, text: string) => {
 };
 
 describe('watchRules', () => {
+  it('looks every second at a directory the system will not watch (inotify limit reached), and says so once', async () => {
+    // Until 11-28 the ENOSPC of a full inotify table was taken for "removed meanwhile": the
+    // directory went unwatched in silence and a tenant's new deny rule never loaded (a review).
+    watcher?.close();
+    const acme = join(dir, 'tenants', 'acme');
+    const warnings: string[] = [];
+    const full = ((path: string, ...rest: unknown[]) => {
+      if (path === acme || path === dir) throw Object.assign(new Error(`ENOSPC: System limit for number of file watchers reached, watch '${path}'`), { code: 'ENOSPC' });
+      return (watch as (...a: unknown[]) => FSWatcher)(path, ...rest);
+    }) as typeof watch;
+    watcher = watchRules(dir, () => seen++, { debounceMs: 20, watch: full, onWarning: (m) => warnings.push(m) });
+    expect(warnings).toEqual([
+      `rules directory \`${dir}\` cannot be watched (ENOSPC: the inotify watch limit, fs.inotify.max_user_watches, is reached); it is looked at every second instead`,
+      `rules directory \`${acme}\` cannot be watched (ENOSPC: the inotify watch limit, fs.inotify.max_user_watches, is reached); it is looked at every second instead`,
+    ]);
+    await change('an edit in the unwatched tenant directory', () => writeFileSync(join(acme, 'acme.yaml'), 'a'));
+    await change('a replace by rename there', () => replace(join(acme, 'acme.yaml'), 'b'));
+    await change('a new file in the unwatched rules directory', () => writeFileSync(join(dir, 'y.yaml'), 'a'));
+    await change('a file in a new, watchable directory', () => {
+      mkdirSync(join(dir, 'tenants', 'beta'));
+      writeFileSync(join(dir, 'tenants', 'beta', 'b.yaml'), 'a');
+    });
+    await change('an edit there', () => writeFileSync(join(dir, 'tenants', 'beta', 'b.yaml'), 'b'));
+    // Nothing more changes: nothing more is reported (each look starts from what was read).
+    const settled = seen;
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(seen).toBe(settled);
+    expect(warnings).toHaveLength(2);
+  });
+
   it('keeps seeing a file after it was replaced by a rename', async () => {
     const x = join(dir, 'x.yaml');
     await change('an edit in place', () => writeFileSync(x, 'b'));

@@ -21,6 +21,8 @@ export class DataDirLockedError extends Error {
 
 export interface DataDirLock {
   readonly path: string;
+  /** What the lock file holds (written back if it is removed while the server runs). */
+  readonly text: string;
   /** Removes the lock file (only if it is still ours). */
   release(): Promise<void>;
 }
@@ -116,7 +118,7 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
     // that does not parse was not written by a server, and no writer is ever mistaken for gone.
     if (await writeNewFile(path, text, 0o644)) {
       heldHere.add(resolve(path));
-      return { path, release: () => { heldHere.delete(resolve(path)); return releaseIfOurs(path, text); } };
+      return { path, text, release: () => { heldHere.delete(resolve(path)); return releaseIfOurs(path, text); } };
     }
     let held: string;
     try {

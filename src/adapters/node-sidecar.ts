@@ -26,6 +26,7 @@ import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
 import { ED25519_FILE, loadOrCreateEd25519Key } from './node-ed25519.js';
+import { keepFiles } from './node-kept-files.js';
 import { readRulesDirWarned, rulesDirProblem } from './node-files.js';
 import { walkTree } from './node-rules-tree.js';
 import { jwksFileKeys } from './node-jwks-file.js';
@@ -172,6 +173,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // disagree, and would be a signing credential nobody knows is live.
   const ed25519 = cfg.receiptAlg === 'Ed25519';
   const hs = ed25519 ? undefined : await loadOrCreateSecret(cfg.secret, cfg.dataDir);
+  const ed25519Key = ed25519 ? await loadOrCreateEd25519Key(cfg.dataDir) : undefined;
   // Imported once here to name where a short secret came from; createSigner would not name it.
   if (hs !== undefined) {
     const where = hs.source === 'env' ? 'MGE_SECRET_KEY' : `\`${join(cfg.dataDir, SECRET_FILE)}\``;
@@ -184,7 +186,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     ...(cfg.receiptTtlMs !== undefined ? { ttlMs: cfg.receiptTtlMs } : {}),
     extraVerificationKeys: [...await hs256VerificationKeys(cfg.previousSecrets), ...(cfg.previousJwks !== undefined ? await jwksFileKeys(cfg.previousJwks, 'MGE_PREVIOUS_JWKS') : [])],
     ...(hs !== undefined ? { hs256Secret: hs.secret } : {}),
-    ...(ed25519 ? { alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(cfg.dataDir) } } : {}),
+    ...(ed25519Key !== undefined ? { alg: 'Ed25519', ed25519: { privateJwk: ed25519Key } } : {}),
   });
   const source: SecretSource = hs?.source ?? 'data-dir';
   const read = await readRulesDirWarned(cfg.rulesDir);
@@ -241,6 +243,11 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     await nonceStore.close();
     throw err;
   }
+  const kept = keepFiles([
+    { path: lock.path, what: 'the data directory\'s lock', text: lock.text, mode: 0o644 },
+    ...(hs !== undefined && hs.source !== 'env' ? [{ path: join(cfg.dataDir, SECRET_FILE), what: 'the receipt secret', text: hs.secret + '\n', mode: 0o600 }] : []),
+    ...(ed25519Key !== undefined ? [{ path: join(cfg.dataDir, ED25519_FILE), what: 'the Ed25519 signing key', text: JSON.stringify(ed25519Key) + '\n', mode: 0o600 }] : []),
+  ], cfg.logger);
   const reloader = cfg.watch === false ? undefined : startRulesReloader({
     dir: cfg.rulesDir, engine, metrics, logger: cfg.logger, audit, rulesRecord,
     callerTenants: callerTenants(keys),
@@ -264,6 +271,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       // is closed: the nonces and the data dir's lock are released either way.
       const notClosed = await audit.close().then(() => undefined, (err: unknown) => err); // flush
       await nonceStore.close();
+      await kept.stop();
       await lock.release();
       if (notClosed !== undefined) throw notClosed;
       return { uncheckpointed };

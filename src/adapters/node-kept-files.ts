@@ -1,0 +1,55 @@
+// Files of the data directory that matter at the next start, not to the running server: the
+// signing key it made and the lock. Removed while the server runs (`rm -rf data` by mistake, a
+// volume remounted), they were gone for good: the key existed only in this process's memory, so
+// the next start made a new one and refused every log signed with the old (a review, 11-28),
+// and without the lock a second server could start on the same directory. The audit logs are
+// written back by their own store (node-audit-store.ts); these are looked for every second and
+// written back whole, said in a `warn` line.
+
+import { stat, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Logger } from '../http/logger.js';
+import { writeNewFile } from './node-new-file.js';
+
+export interface KeptFile {
+  path: string;
+  /** What it is, for the log line: `the receipt secret`. */
+  what: string;
+  text: string;
+  mode: number;
+}
+
+const LOOK_EVERY_MS = 1000;
+
+/** @example const kept = keepFiles([{ path: 'data/secret.key', what: 'the receipt secret', text, mode: 0o600 }], logger); … await kept.stop() */
+export function keepFiles(files: readonly KeptFile[], logger: Logger, everyMs = LOOK_EVERY_MS): { stop(): Promise<void> } {
+  let looking: Promise<void> = Promise.resolve();
+  /** Files whose write-back failed, said once until one succeeds. */
+  const failing = new Set<string>();
+  const look = async (): Promise<void> => {
+    for (const f of files) {
+      const gone = await stat(f.path).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
+      if (!gone) continue;
+      try {
+        await mkdir(dirname(f.path), { recursive: true });
+        // Never over a file put there meanwhile (another server's lock, a key given by hand).
+        if (await writeNewFile(f.path, f.text, f.mode)) logger.warn(`${f.what} was removed from the data directory while the server ran; written back`, { file: f.path });
+        failing.delete(f.path);
+      } catch (err) {
+        if (failing.has(f.path)) continue;
+        failing.add(f.path);
+        logger.error(`${f.what} was removed from the data directory while the server ran and could not be written back`, { file: f.path, error: err });
+      }
+    }
+  };
+  const timer = setInterval(() => {
+    looking = looking.then(look);
+  }, everyMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await looking;
+    },
+  };
+}

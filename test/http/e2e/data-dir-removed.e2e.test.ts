@@ -1,0 +1,47 @@
+// The data directory removed under a running `mge serve` (`rm -rf data` by mistake): the audit
+// log is written back by its store, the generated receipt secret and the lock by the server
+// (src/adapters/node-kept-files.ts). Until 11-28 the secret was lost with the directory, the
+// next start made a new one, and every check of the tenant got 503 for good: its log was
+// signed with a key nobody held any more (a review).
+
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KEYS } from '../harness.js';
+import { spawnServe, startServe } from './server.js';
+
+const check = (url: string) => fetch(`${url}/api/v1/governance/check`, {
+  method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeChecker}` }, body: JSON.stringify({ action: 'x' }),
+});
+
+describe('a data directory removed while the server runs', () => {
+  it('gets its secret and lock back, and the next start opens the log it left', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-rmdata-'));
+    const data = join(root, 'data');
+    const first = await startServe(root);
+    expect((await check(first.url)).status).toBe(200);
+    const secret = readFileSync(join(data, 'secret.key'), 'utf8');
+    const lock = readFileSync(join(data, 'mge.lock'), 'utf8');
+    rmSync(data, { recursive: true, force: true });
+    for (const end = Date.now() + 5000; !(existsSync(join(data, 'secret.key')) && existsSync(join(data, 'mge.lock'))); await new Promise((r) => setTimeout(r, 50))) {
+      if (Date.now() > end) throw new Error(`not written back:\n${first.out()}`);
+    }
+    expect(readFileSync(join(data, 'secret.key'), 'utf8')).toBe(secret);
+    expect(readFileSync(join(data, 'mge.lock'), 'utf8')).toBe(lock);
+    expect(first.out()).toContain('"msg":"the receipt secret was removed from the data directory while the server ran; written back"');
+    first.child.kill('SIGTERM');
+    expect(await first.exited, first.out() + first.err()).toBe(0);
+
+    const second = spawnServe({ rulesDir: join(root, 'rules'), dataDir: data });
+    try {
+      const url = await second.listening();
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      expect((await check(url)).status).toBe(200);
+      expect(second.out()).not.toContain('does not hold');
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  }, 60_000);
+});

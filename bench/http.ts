@@ -196,7 +196,7 @@ try {
   for (const fsync of ['always', 'never'] as const) {
     const dir = mkdtempSync(join(data, `${fsync}-`));
     mge.push(await up(`mge /check fsync=${fsync}`, 'bin/mge.js', ['serve', '--rules', 'rules', '--port', '0', '--data', dir], '/api/v1/governance/check',
-      { MGE_API_KEYS: '', MGE_SECRET_KEY: '', MGE_AUDIT_FSYNC: fsync }));
+      { MGE_API_KEYS: undefined, MGE_SECRET_KEY: undefined, MGE_AUDIT_FSYNC: fsync }));
   }
   const full = await interleaved([bare, bareNode, bareAsMge, ...mge]);
   slices = full.slices;

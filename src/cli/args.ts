@@ -57,3 +57,15 @@ export function stringFlag(args: ParsedArgs, name: string): string | undefined {
 export function envSetting(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
+
+/**
+ * A credential setting whose absence chooses something weaker (open local mode, a generated
+ * secret): set but empty, it is refused rather than read as unset. A secret reference that did
+ * not resolve (an optional Kubernetes Secret, `${MGE_API_KEYS}` unset in a compose file) gives
+ * exactly that, and until 11-28 `MGE_API_KEYS=` started a server open to every local caller as
+ * admin (a review). `unsetMeans` says what leaving it unset does.
+ */
+export function credentialSetting(name: string, value: string | undefined, unsetMeans: string): string | undefined {
+  if (value !== undefined && value.trim() === '') throw new UsageError(`${name} is set but empty (a secret or variable that did not resolve?); unset, it means ${unsetMeans}`);
+  return value;
+}

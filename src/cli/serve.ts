@@ -17,7 +17,7 @@ import { jsonLogger } from '../http/logger.js';
 import { KeyError } from '../receipt/keys.js';
 import { DEFAULT_TTL_MS, MAX_TTL_MS } from '../receipt/sign.js';
 import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
-import { envSetting, parseArgs, stringFlag, UsageError } from './args.js';
+import { credentialSetting, envSetting, parseArgs, stringFlag, UsageError } from './args.js';
 import { limitsText, requestLimitsFrom } from './request-limits.js';
 
 function receiptAlg(text: string | undefined): 'HS256' | 'Ed25519' {
@@ -167,7 +167,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
       rulesDir: rulesGiven, dataDir,
       host: host(stringFlag(args, 'host') ?? envSetting(env.MGE_HOST) ?? '127.0.0.1'),
       port: port(stringFlag(args, 'port') ?? envSetting(env.MGE_PORT) ?? '8080'),
-      secret: env.MGE_SECRET_KEY, previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, previousJwks: envSetting(env.MGE_PREVIOUS_JWKS), apiKeys: env.MGE_API_KEYS,
+      secret: credentialSetting('MGE_SECRET_KEY', env.MGE_SECRET_KEY, 'the secret kept in the data directory (made at the first start)'),
+      previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, previousJwks: envSetting(env.MGE_PREVIOUS_JWKS),
+      apiKeys: credentialSetting('MGE_API_KEYS', env.MGE_API_KEYS, 'the open local mode (every local caller is tenant `default` with all roles)'),
       receiptAlg: alg, receiptTtlMs, skewMs, limits,
       logger, openAudit: (dir, signer, { keysInDataDir }) => openNodeAudit(dir, signer, { fsync, logger, dataDirKeys: keysInDataDir }),
     });

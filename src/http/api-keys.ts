@@ -89,7 +89,7 @@ export function callerTenants(keys: readonly ApiKey[]): string[] {
 export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
   const entries = spec.split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== '');
   // Separators and nothing else is a list gone wrong, not a wish for the open mode.
-  if (entries.length === 0 && spec.trim() !== '') throw new ApiKeySpecError('MGE_API_KEYS lists no key; leave it empty or unset for the open local mode');
+  if (entries.length === 0 && spec.trim() !== '') throw new ApiKeySpecError('MGE_API_KEYS lists no key; unset it for the open local mode');
   const keys: ApiKey[] = [];
   const entryOfKey = new Map<string, number>();
   for (const [i, entry] of entries.entries()) {

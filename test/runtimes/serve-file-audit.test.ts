@@ -32,7 +32,7 @@ interface Running {
 function serve(bin: string, args: string[], rules: string, data: string): Promise<Running> {
   const child = spawn(bin, [...args, '--rules', rules, '--data', data, '--port', '0'], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, MGE_API_KEYS: `files:checker+auditor:${KEY}`, MGE_SECRET_KEY: '', MGE_AUDIT_FSYNC: 'always' },
+    env: { ...process.env, MGE_API_KEYS: `files:checker+auditor:${KEY}`, MGE_SECRET_KEY: undefined, MGE_AUDIT_FSYNC: 'always' },
   });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));

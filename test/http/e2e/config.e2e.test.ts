@@ -280,6 +280,21 @@ async function refusedAtStart(cases: Array<[string, string]>, why: string): Prom
   }
 }
 
+describe('credentials set but empty', () => {
+  it('MGE_API_KEYS or MGE_SECRET_KEY set but empty is refused, not read as unset (open mode, a generated secret)', async () => {
+    // A secret reference that did not resolve gives an empty variable: until 11-28 that
+    // started the open local mode, every local caller tenant `default` with all roles.
+    const root = mkdtempSync(join(tmpdir(), 'mge-empty-'));
+    writeRules(join(root, 'rules'));
+    for (const [name, value, means] of [['MGE_API_KEYS', '', 'the open local mode'], ['MGE_API_KEYS', ' ', 'the open local mode'], ['MGE_SECRET_KEY', '', 'the secret kept in the data directory']]) {
+      const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), env: { [name]: value } });
+      expect(await served.exited, `${name}=${value}`).toBe(2);
+      expect(served.err()).toContain(`mge serve: ${name} is set but empty (a secret or variable that did not resolve?); unset, it means ${means}`);
+      expect(served.out()).not.toContain('listening');
+    }
+  });
+});
+
 describe('receipt TTL and clock skew (SPEC §5: configurable)', () => {
   it('MGE_RECEIPT_TTL_SECONDS sets how long a receipt is valid, MGE_CLOCK_SKEW_SECONDS what verify allows past it', async () => {
     await withServe({ MGE_RECEIPT_TTL_SECONDS: '1.5', MGE_CLOCK_SKEW_SECONDS: '0' }, async (url, served) => {

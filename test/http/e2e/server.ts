@@ -85,7 +85,8 @@ export function spawnServe(opts: { rulesDir: string; dataDir: string; apiKeys?: 
   const child = spawn(process.execPath, ['--import', 'tsx', entry, '--rules', opts.rulesDir, '--data', opts.dataDir, '--port', '0', ...(opts.args ?? [])], {
     cwd: new URL('../../../', import.meta.url).pathname,
     // Not `npm start`: npm's own variables (npm_package_version…) are not there.
-    env: { ...process.env, npm_package_version: undefined, MGE_API_KEYS: opts.apiKeys ?? KEY_SPEC, MGE_SECRET_KEY: '', ...opts.env },
+    // `apiKeys: ''` is the open mode: MGE_API_KEYS unset (set but empty, it is refused).
+    env: { ...process.env, npm_package_version: undefined, MGE_API_KEYS: opts.apiKeys === '' ? undefined : opts.apiKeys ?? KEY_SPEC, MGE_SECRET_KEY: undefined, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

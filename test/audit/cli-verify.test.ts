@@ -471,6 +471,36 @@ describe('mge audit verify', () => {
     expect(ok.out).toContain('tenant `acme`: note: the checkpoints file ends in a torn line (a crash while writing it), not counted; its tree_size 8 and root_hash match the log\n');
   });
 
+  it('notes a torn last log line no checkpoint covers (a crash mid-write), fails one a checkpoint covers, and a torn export', async () => {
+    // Until 11-28 the first failed the verify: a "verify after a crash" step raised a false alarm.
+    const crashed = await tampered('log-torn', (l) => l);
+    const file = join(crashed, 'audit', 'acme', 'log.jsonl');
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    await writeFile(file, lines.map((l) => l + '\n').join('') + lines[9].slice(0, 80));
+    const r = await run('verify', '--data', crashed);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('tenant `acme`: ok: 10 entries');
+    expect(r.out).toContain('tenant `acme`: note: entry 11, the last line, has no newline: a write cut by a crash, never answered and covered by no checkpoint; not counted (the store drops it when it next opens)\n');
+    // The checkpoints cover 8 entries: the 8th cut is an acknowledged entry damaged.
+    const damaged = await tampered('log-torn-covered', (l) => l);
+    await writeFile(join(damaged, 'audit', 'acme', 'log.jsonl'), lines.slice(0, 7).map((l) => l + '\n').join('') + lines[7].slice(0, 80));
+    const bad = await run('verify', '--data', damaged);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('entry 8: last line has no newline, and a checkpoint covers it (an acknowledged entry was damaged)');
+    // An export cut short is a problem whatever covers it.
+    const cut = join(base, 'export-cut.jsonl');
+    const text = await readFile(exportFile, 'utf8');
+    await writeFile(cut, text.slice(0, text.length - 40));
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      const exp = await run('verify', '--export', cut, '--tenant', 'acme', '--unanchored');
+      expect(exp.code, exp.err).toBe(1);
+      expect(exp.err).toContain('last line has no newline (a torn write');
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
+  });
+
   it('usage errors exit 2', async () => {
     expect((await run()).code).toBe(2);
     expect((await run('verify')).err).toContain('give exactly one of `--data DIR` or `--export FILE`');

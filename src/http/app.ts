@@ -14,7 +14,7 @@ import { repeatLimited, silentLogger } from './logger.js';
 import { openModeHostProblem } from './open-mode.js';
 import { checkedUrl, rawPath } from './request-url.js';
 import { ServerMetrics } from './metrics.js';
-import { HttpProblem, InternalError, MethodNotAllowed, NotFound, problemResponse } from './problem.js';
+import { Forbidden, HttpProblem, InternalError, MethodNotAllowed, NotFound, problemResponse } from './problem.js';
 import { auditRoutes } from './routes/audit.js';
 import { checkRoutes } from './routes/check.js';
 import { opsRoutes } from './routes/ops.js';
@@ -87,7 +87,9 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
       // Refused credentials are what a security team looks for in the logs; the detail never
       // holds the key (src/http/auth.ts).
       if (err.status === 401 || err.status === 403) {
-        ctx.logger.warn('request refused', { method: c.req.method, path: loggedPath(c.req.path), status: err.status, detail: err.detail });
+        // A 403's key is named by its id (a review could not tell which client to fix).
+        const by = err instanceof Forbidden && err.by !== undefined ? { tenant: err.by.tenant, by: err.by.keyId } : {};
+        ctx.logger.warn('request refused', { method: c.req.method, path: loggedPath(c.req.path), status: err.status, detail: err.detail, ...by });
       }
       return problemResponse(err, rawPath(c.req.url));
     }

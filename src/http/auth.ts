@@ -73,5 +73,5 @@ export function hasRole(who: Principal, role: Role): boolean {
 
 /** @example requireRole(who, 'auditor') // throws Forbidden unless the key has it */
 export function requireRole(who: Principal, role: Role): void {
-  if (!hasRole(who, role)) throw new Forbidden(`this key lacks the \`${role}\` role`);
+  if (!hasRole(who, role)) throw new Forbidden(`this key lacks the \`${role}\` role`, who);
 }

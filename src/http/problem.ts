@@ -35,7 +35,11 @@ export class Unauthorized extends HttpProblem {
 }
 
 export class Forbidden extends HttpProblem {
-  constructor(detail: string) {
+  constructor(
+    detail: string,
+    /** The key refused, for the server's log line (never in the answer): which client to fix. */
+    readonly by?: { tenant: string; keyId: string },
+  ) {
     super(403, 'forbidden', 'Forbidden', detail);
   }
 }

@@ -268,7 +268,7 @@ describe('fail closed', () => {
     expect((await h.call('POST', CHECK, { body: { action: 'x' } })).status).toBe(401);
     expect(lines.map((l) => JSON.parse(l) as object)).toEqual([
       expect.objectContaining({ level: 'warn', msg: 'request refused', method: 'POST', path: CHECK, status: 401, detail: 'unknown API key' }),
-      expect.objectContaining({ level: 'warn', status: 403, detail: 'this key lacks the `checker` role' }),
+      expect.objectContaining({ level: 'warn', status: 403, detail: 'this key lacks the `checker` role', tenant: 'acme', by: expect.stringMatching(/^key-[0-9a-f]{12}$/) }),
       expect.objectContaining({ level: 'warn', status: 401, detail: expect.stringContaining('an API key is required') }),
     ]);
     expect(lines.join('\n')).not.toContain(wrong);

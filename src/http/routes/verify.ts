@@ -19,7 +19,8 @@ function isObject(v: Json | undefined): v is { [key: string]: Json } {
 export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   const limits = verifyLimits(ctx.limits); // a whole decision, not a check request (body.ts)
   app.post(VERIFY_PATH, guard(ctx, 'checker'), async (c) => {
-    const { tenant } = c.get('principal');
+    const who = c.get('principal');
+    const { tenant } = who;
     // Read before an in-flight slot is taken, as for a check: a slow upload holds none.
     const body = await readJson(c.req.raw, limits, ctx.preReadBody(c.env));
     return ctx.lifecycle.run(async () => {
@@ -42,7 +43,7 @@ export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         throw new BadRequest('`context` needs `action`: the receipt binds the two together (action_hash), so a context alone cannot be checked');
       }
       if (typeof decision.tenant === 'string' && decision.tenant !== tenant) {
-        throw new Forbidden('the receipt belongs to another tenant');
+        throw new Forbidden('the receipt belongs to another tenant', who);
       }
       // The store's own error, for the log line if it fails (the result names only the reason).
       let storeError: unknown = 'no answer in time';

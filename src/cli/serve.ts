@@ -7,6 +7,7 @@
 // Runs until SIGTERM or SIGINT, then shuts down gracefully and returns 0.
 
 import { resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 import { openNodeAudit } from '../adapters/node-audit.js';
 import { SidecarConfigError, startSidecar, type Sidecar } from '../adapters/node-sidecar.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
@@ -95,31 +96,33 @@ function stopSignal(): { signal: Promise<string>; stopped: () => void } {
  * A reader that stops reading without closing (a stalled log shipper) is met likewise: past
  * STDOUT_BACKLOG_BYTES queued, lines are dropped and counted, and once the queue drains a line
  * says how many (a review: 100 000 refused requests grew the queue, and the process, by
- * 140 MB and counting).
+ * 140 MB and counting). `out` and `backlogBytes` are for tests.
  */
-function stdoutWriter(): (text: string) => void {
+export function stdoutWriter(out: Writable = process.stdout, backlogBytes = STDOUT_BACKLOG_BYTES): (text: string) => void {
   let closed = false;
   let dropped = 0;
-  process.stdout.on('drain', () => {
+  out.on('drain', () => {
     if (dropped === 0 || closed) return;
     const line = { time: new Date().toISOString(), level: 'warn', msg: 'log lines dropped: stdout was not read fast enough', dropped };
     dropped = 0;
-    process.stdout.write(JSON.stringify(line) + '\n');
+    out.write(JSON.stringify(line) + '\n');
   });
-  process.stderr.on('error', () => {}); // nowhere left to say anything
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (!process.stderr.listeners('error').includes(ignore)) process.stderr.on('error', ignore); // nowhere left to say anything
+  out.on('error', (err: NodeJS.ErrnoException) => {
     if (closed) return;
     closed = true;
     process.stderr.write(`mge: stdout is closed (${err.code ?? err.message}); structured logs are dropped from now on, checks go on\n`);
   });
   return (text) => {
     if (closed) return;
-    if (process.stdout.writableLength > STDOUT_BACKLOG_BYTES) dropped++;
-    else process.stdout.write(text);
+    if (out.writableLength > backlogBytes) dropped++;
+    else out.write(text);
   };
 }
 
-/** Log text held for a slow stdout reader, at most (a few thousand lines). */
+const ignore = (): void => {};
+
+/** Log text held for a slow stdout reader, at most (a few thousand lines at the most a server logs). */
 const STDOUT_BACKLOG_BYTES = 1 << 20;
 
 export const SERVE_USAGE = `usage: mge serve [--rules DIR] [--host H] [--port N] [--data DIR]

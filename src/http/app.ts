@@ -10,7 +10,7 @@ import { badVerifyClock } from '../receipt/verify.js';
 import { MGE_VERSION } from '../version.js';
 import type { AppContext, AppDeps, HttpEnv } from './deps.js';
 import { Lifecycle } from './lifecycle.js';
-import { repeatLimited, silentLogger } from './logger.js';
+import { rateLimitedWarn, repeatLimited, silentLogger } from './logger.js';
 import { openModeHostProblem } from './open-mode.js';
 import { checkedUrl, rawPath } from './request-url.js';
 import { ServerMetrics } from './metrics.js';
@@ -21,6 +21,10 @@ import { opsRoutes } from './routes/ops.js';
 import { rulesRoutes } from './routes/rules.js';
 import { verifyRoutes } from './routes/verify.js';
 
+/** Refused credentials logged one by one: 200 at once, 50 a second on average; the rest counted. */
+const REFUSED_LINES_BURST = 200;
+const REFUSED_LINES_PER_SECOND = 50;
+
 function resolve(deps: AppDeps): AppContext {
   const clock = badVerifyClock({ skewMs: deps.skewMs });
   if (clock !== undefined) throw new RangeError(`createApp: ${clock}`);
@@ -29,6 +33,7 @@ function resolve(deps: AppDeps): AppContext {
     ...deps,
     logger,
     logRepeated: repeatLimited(logger, 10_000, deps.now ?? Date.now),
+    logRefused: rateLimitedWarn(logger, REFUSED_LINES_PER_SECOND, REFUSED_LINES_BURST, deps.now ?? Date.now),
     crypto: deps.crypto ?? webCryptoBackend,
     now: deps.now ?? Date.now,
     lifecycle: deps.lifecycle ?? new Lifecycle(),
@@ -89,7 +94,7 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
       if (err.status === 401 || err.status === 403) {
         // A 403's key is named by its id (a review could not tell which client to fix).
         const by = err instanceof Forbidden && err.by !== undefined ? { tenant: err.by.tenant, by: err.by.keyId } : {};
-        ctx.logger.warn('request refused', { method: c.req.method, path: loggedPath(c.req.path), status: err.status, detail: err.detail, ...by });
+        ctx.logRefused('request refused', { method: c.req.method, path: loggedPath(c.req.path), status: err.status, detail: err.detail, ...by });
       }
       return problemResponse(err, rawPath(c.req.url));
     }

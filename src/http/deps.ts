@@ -11,7 +11,7 @@ import type { AuditPort } from './audit-port.js';
 import type { PreReadBody } from './body.js';
 import type { Principal } from './auth.js';
 import type { Lifecycle } from './lifecycle.js';
-import type { Logger, RepeatedError } from './logger.js';
+import type { Logger, LogFields, RepeatedError } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import type { RuleStore } from './rule-store.js';
 
@@ -71,6 +71,8 @@ export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' |
   rulesChanged: AppDeps['rulesChanged'];
   /** For errors every request may hit (a failed audit store): a line per kind per 10 s. */
   logRepeated: RepeatedError;
+  /** For refused credentials (401, 403): a line each, up to a rate (logger.ts rateLimitedWarn). */
+  logRefused: (msg: string, fields: LogFields) => void;
   limits: JsonLimits;
   skewMs: number | undefined;
   ruleStore: RuleStore | undefined;

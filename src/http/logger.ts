@@ -68,5 +68,30 @@ export function repeatLimited(logger: Logger, everyMs = 10_000, now: () => numbe
   };
 }
 
+/**
+ * Warnings any client can cause as fast as it can send (a refused credential): up to `burst`
+ * lines at once and `perSecond` on average (a token bucket); past that, lines are counted, and
+ * the next line let through carries how many were left out (`left_out`) since when. A flood of
+ * requests with no key logged a line each, ~10 000 a second (a review).
+ */
+export function rateLimitedWarn(logger: Logger, perSecond: number, burst: number, now: () => number = Date.now): (msg: string, fields: LogFields) => void {
+  let tokens = burst;
+  let at = now();
+  let left = 0;
+  let leftSince = 0;
+  return (msg, fields) => {
+    const t = now();
+    tokens = Math.min(burst, tokens + ((t - at) / 1000) * perSecond);
+    at = t;
+    if (tokens < 1) {
+      if (left++ === 0) leftSince = t;
+      return;
+    }
+    tokens -= 1;
+    logger.warn(msg, left === 0 ? fields : { ...fields, left_out: left, left_out_since: new Date(leftSince).toISOString() });
+    left = 0;
+  };
+}
+
 /** Discards everything; for tests and embedders that log elsewhere. */
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

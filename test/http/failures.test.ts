@@ -259,6 +259,19 @@ describe('fail closed', () => {
     expect(lines[0]).not.toContain(KEYS.acmeChecker);
   });
 
+  it('logs a flood of refused credentials up to a rate, counting the rest into the next line', async () => {
+    // Until 11-28 every keyless request logged a line: ~10 000 a second under a flood (a review).
+    let t = Date.parse('2026-11-28T00:00:00.000Z');
+    const lines: string[] = [];
+    const h = await harness({ logger: jsonLogger((l) => lines.push(l), () => t), now: () => t });
+    for (let i = 0; i < 260; i++) expect((await h.call('POST', CHECK, { body: { action: 'x' } })).status).toBe(401);
+    expect(lines).toHaveLength(200);
+    t += 1000;
+    expect((await h.call('POST', CHECK, { key: KEYS.acmeAuditor, body: { action: 'x' } })).status).toBe(403);
+    expect(JSON.parse(lines[200])).toMatchObject({ msg: 'request refused', status: 403, left_out: 60, left_out_since: '2026-11-28T00:00:00.000Z' });
+    expect(h.metrics.responses.render()).toContain('mge_http_responses_total{status="401"} 260'); // every one counted
+  });
+
   it('logs refused credentials (401, 403) as warnings, without the key', async () => {
     const lines: string[] = [];
     const h = await harness({ logger: jsonLogger((l) => lines.push(l)) });

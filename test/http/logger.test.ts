@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonLogger, redact } from '../../src/http/logger.js';
+import { jsonLogger, rateLimitedWarn, redact, type LogFields } from '../../src/http/logger.js';
 
 describe('structured logs', () => {
   it('writes one JSON object per line with time, level and message', () => {
@@ -21,5 +21,23 @@ describe('structured logs', () => {
       throw new Error('stdout closed');
     });
     expect(() => log.error('x', { cyclic })).not.toThrow();
+  });
+
+  it('lets refused-request lines through up to a burst and a rate, and says how many it left out', () => {
+    let t = Date.parse('2026-11-28T00:00:00.000Z');
+    const lines: LogFields[] = [];
+    const warn = rateLimitedWarn({ info() {}, error() {}, warn: (msg, fields) => lines.push({ msg, ...fields }) }, 10, 5, () => t);
+    for (let i = 0; i < 8; i++) warn('request refused', { n: i });
+    expect(lines.map((l) => l.n)).toEqual([0, 1, 2, 3, 4]); // the burst
+    t += 250; // 2.5 lines' worth of time: two more
+    for (let i = 8; i < 12; i++) warn('request refused', { n: i });
+    expect(lines.slice(5)).toEqual([
+      { msg: 'request refused', n: 8, left_out: 3, left_out_since: '2026-11-28T00:00:00.000Z' },
+      { msg: 'request refused', n: 9 },
+    ]);
+    t += 60_000; // a quiet minute fills the bucket to its burst, not beyond
+    for (let i = 12; i < 20; i++) warn('request refused', { n: i });
+    expect(lines.slice(7).map((l) => l.n)).toEqual([12, 13, 14, 15, 16]);
+    expect(lines[7]).toMatchObject({ left_out: 2, left_out_since: '2026-11-28T00:00:00.250Z' });
   });
 });

@@ -79,7 +79,7 @@ export function normalizeCondition(r: FieldReader, raw: RawValue, label: string)
 function build(p: Params, type: ConditionType, span: Span): Condition | undefined {
   switch (type) {
     case 'expression': {
-      const expr = p.expr('expr');
+      const expr = p.test('expr');
       const message = p.message('message');
       return expr && { type, expr, ...(message !== undefined ? { message } : {}), span };
     }
@@ -174,6 +174,12 @@ class Params {
   expr(name: string): SourceExpr | undefined {
     const v = this.value(name);
     return v && this.r.expr(v, `parameters.${name}`, 'invalid-parameter');
+  }
+
+  /** An expression that must be true or false (FieldReader.test). */
+  test(name: string): SourceExpr | undefined {
+    const v = this.value(name);
+    return v && this.r.test(v, `parameters.${name}`, 'invalid-parameter');
   }
 
   globs(name: string): string[] | undefined {

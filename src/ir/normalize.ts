@@ -178,7 +178,7 @@ function readScope(r: FieldReader, v: RawValue): { scope?: Scope } | undefined {
   }
   const when = f.get('when');
   if (when) {
-    const expr = r.expr(when.value, 'applies_to.when');
+    const expr = r.test(when.value, 'applies_to.when');
     if (expr) scope.when = expr;
   }
   return scope.actions || scope.when ? { scope } : {};
@@ -234,7 +234,7 @@ function readClause(r: FieldReader, v: RawValue, label: string, exprKey: 'when' 
   }
   const msgEntry = f.get('message');
   const message = msgEntry ? r.message(msgEntry.value, `${label}.message`) : undefined;
-  const expr = r.expr(exprEntry.value, `${label}.${exprKey}`);
+  const expr = r.test(exprEntry.value, `${label}.${exprKey}`);
   if (!expr || (msgEntry && message === undefined)) return undefined;
   const text = message ?? expr.source;
   return exprKey === 'when'

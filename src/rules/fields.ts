@@ -4,6 +4,7 @@
 
 import { didYouMean } from '../diagnostics/did-you-mean.js';
 import { parseExpression } from '../expr/parser.js';
+import { neverBoolean } from '../expr/yields.js';
 import type { Diagnostic, SourceExpr, Span } from '../ir/types.js';
 import { rawTypeName, type RawEntry, type RawValue } from './raw.js';
 
@@ -141,6 +142,21 @@ export class FieldReader {
     const parsed = parseExpression(text.trimEnd(), v.textAt ?? v.textStart ?? v.span);
     this.diagnostics.push(...parsed.diagnostics);
     return parsed.expr ? { source: text.trim(), expr: parsed.expr } : undefined;
+  }
+
+  /**
+   * An expression that must be true or false (a clause, a scope, an `expression` condition).
+   * One whose form says it never is (`action.cost * 2`, `len(x)`, `"yes"`) is refused here: it
+   * errored on every request it was evaluated for, so every check in its scope was denied, and
+   * lint said nothing (a known gap until 11-28).
+   */
+  test(v: RawValue, label: string, code?: string): SourceExpr | undefined {
+    const e = this.expr(v, label, code);
+    const yields = e && neverBoolean(e.expr);
+    if (yields === undefined) return e;
+    this.error(e!.expr.span, 'not-a-test', `\`${label}\` is ${yields}, never true or false: every check it is evaluated for would be denied with an evaluation error`,
+      'compare it (`action.cost * 2 > 100`), or name a boolean field alone (`context.approved`)');
+    return undefined;
   }
 }
 

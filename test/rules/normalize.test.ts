@@ -34,6 +34,26 @@ describe('normalizeRule: defaults and values', () => {
     expect(errorsOf('rule_id: a\nconditions: [{type: expression, parameters: {expr: "true", message: ""}}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:69 error invalid-value: `parameters.message` is empty, so a denial would not say why']);
   });
 
+  // A known gap until 11-28: each of these errored on every request, every check in scope
+  // denied with an evaluation error, and lint said nothing.
+  it('refuses a clause, scope or expression condition that by its form is never true or false', () => {
+    const head = (text: string) => errorsOf(text).map((l) => l.split(' | ')[0]);
+    expect(head('rule_id: a\nprohibited: [{when: "action.cost * 2"}]\n')).toEqual(['2:22 error not-a-test: `prohibited[0].when` is a number, never true or false: every check it is evaluated for would be denied with an evaluation error']);
+    expect(head('rule_id: a\nrequired: [{check: "action.type"}]\n')).toEqual(['2:21 error not-a-test: `required[0].check` is a string, never true or false: every check it is evaluated for would be denied with an evaluation error']);
+    expect(head('rule_id: a\napplies_to: {when: "len(context.tags)"}\nprohibited: [{when: "true"}]\n')).toEqual(['2:21 error not-a-test: `applies_to.when` is a number, never true or false: every check it is evaluated for would be denied with an evaluation error']);
+    expect(head('rule_id: a\nconditions: [{type: expression, parameters: {expr: "lower(action.x)"}}]\n')).toEqual(['2:53 error not-a-test: `parameters.expr` is a string, never true or false: every check it is evaluated for would be denied with an evaluation error']);
+    for (const e of ['"yes"', '1', 'null', '[true]', '-context.n', 'action.a + action.b', 'request.time']) {
+      expect(head(`rule_id: a\nprohibited: [{when: '${e}'}]\n`), e).toEqual([expect.stringContaining('error not-a-test')]);
+    }
+    // A test, or what may be one (a field alone may hold a boolean), loads.
+    for (const e of ['context.approved', 'true', '!context.x', 'action.cost * 2 > 100', 'exists(context.x)', 'contains(context.tags, "a")', '(action.a)']) {
+      expect(errorsOf(`rule_id: a\nprohibited: [{when: '${e}'}]\n`), e).toEqual([]);
+    }
+    // The MDC form too.
+    const mdc = parseRuleText('# T\n**Rule ID:** `t`\n## Prohibited\n- cost `action.cost * 2`\n', 'mdc', 'r.mdc');
+    expect(lines(mdc.diagnostics).map((l) => l.split(' | ')[0])).toEqual([expect.stringMatching(/^4:\d+ error not-a-test: `prohibited\[0\]\.when` is a number/)]);
+  });
+
   // A review (11-27): a message holding NUL or U+202E loaded without a word from lint.
   it('warns of a message holding a control or bidirectional-formatting character, and keeps it', () => {
     const { rules, diagnostics } = yaml('rule_id: a\nprohibited: [{when: "true", message: "pay \\u202Eexe.txt"}]\n');

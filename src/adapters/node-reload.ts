@@ -113,10 +113,10 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
         else logger.info('rules reloaded', fields);
         // As said at start: a directory emptied by a deploy gone wrong approves everything.
         if (engine.ruleCount() === 0) logger.warn('no rules loaded: every check is approved until rules are added', { dir });
+        logRefusedTenants(engine, logger);
         return 'ok';
       }
       metrics.reloads.inc({ source: 'files', result: 'rejected' });
-      clashedWithApi = result.diagnostics.some((d) => d.code === 'duplicate-rule-id' && d.message.includes('through the API'));
       logger.warn('rules change ignored: the new rules have errors; the previous rules keep serving', {
         dir, policy_version: before, diagnostics: result.diagnostics.map((d) => formatDiagnostic(underDir(dir, d))),
       });
@@ -128,51 +128,22 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
     }
   }
 
-  /**
-   * A reload refused because a file rule's id is a tenant's API rule is tried again once the
-   * rules serving change by the API (other refusals wait for the next edit of the files): the
-   * way out the diagnostic gives is deleting that API rule. Until 11-27 nothing re-read the
-   * files then, and the new global rules stayed unloaded until some unrelated edit (a review:
-   * a new deny rule protected no tenant).
-   */
-  let retry: ReturnType<typeof setInterval> | undefined;
-  /** Whether the last refusal was a file rule's id held by an API rule (the API can undo only that). */
-  let clashedWithApi = false;
-  let closed = false;
-  const serving = (): string => [engine.policy().policyVersion, ...engine.tenants().map((t) => `${t}:${engine.policy(t).policyVersion}`)].join(',');
-  const stopRetry = (): void => {
-    if (retry !== undefined) clearInterval(retry);
-    retry = undefined;
-  };
-  const retryOnApiChange = (): void => {
-    stopRetry();
-    const refusedUnder = serving();
-    retry = setInterval(() => {
-      if (serving() === refusedUnder) return;
-      stopRetry();
-      void reload();
-    }, RETRY_CHECK_MS);
-    retry.unref();
-  };
-
   const reload = (): Promise<ReloadResult> => (chain = chain.then(once, once).then((result) => {
     // Said in /metrics too: a refused edit leaves /readyz ready, serving the rules before it.
     metrics.rulesDirRefused = result === 'ok' ? 0 : 1;
-    if (result === 'rejected' && clashedWithApi && !closed) retryOnApiChange();
-    else if (result !== 'error') stopRetry();
     return result;
   }));
   const watcher = watchRules(dir, () => void reload(), { debounceMs: opts.debounceMs, onWarning: (msg) => logger.warn(msg, { dir }) });
   return {
     reload,
     close: () => {
-      closed = true;
-      stopRetry();
       watcher.close();
       return chain.then(() => undefined, () => undefined);
     },
   };
 }
 
-/** How often a refused reload looks whether the API changed the rules serving (a comparison of versions). */
-const RETRY_CHECK_MS = 500;
+/** Each tenant whose every check is denied because its rules cannot stand (an API rule's id taken by a file rule). */
+export function logRefusedTenants(engine: Engine, logger: Logger): void {
+  for (const { tenant, refusal } of engine.refusedTenants()) logger.error('every check of this tenant is denied until its rules are fixed', { tenant, reason: refusal });
+}

@@ -30,7 +30,7 @@ import { keepFiles } from './node-kept-files.js';
 import { readRulesDirWarned, rulesDirProblem } from './node-files.js';
 import { walkTree } from './node-rules-tree.js';
 import { jwksFileKeys } from './node-jwks-file.js';
-import { startRulesReloader } from './node-reload.js';
+import { logRefusedTenants, startRulesReloader } from './node-reload.js';
 import { API_RULES_DIR, nodeRuleStore } from './node-rule-store.js';
 import { loadOrCreateSecret, SECRET_FILE, type SecretSource } from './node-secret.js';
 import { startNodeServer } from './node-server.js';
@@ -368,7 +368,10 @@ async function openExistingLogs(audit: AuditPort, logger: Logger, reported: Map<
   return ok;
 }
 
-/** Loads the rules added over HTTP before the restart; one that no longer loads stops the start. */
+/**
+ * Loads the rules added over HTTP before the restart; one that no longer loads stops the start.
+ * One whose id a file rule took meanwhile loads, and its tenant's checks are denied (said).
+ */
 async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger): Promise<void> {
   await store.recover?.(); // a change a crash cut short after its entry is finished first
   const byTenant = new Map<string, StoredRule[]>();
@@ -381,7 +384,7 @@ async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger):
   for (const [tenant, rules] of byTenant) {
     // One build per tenant (one per rule made a restart quadratic: 1 600 rules took 26 s).
     const sources = rules.map((r) => ({ text: r.text, format: r.format, path: apiRulePath(tenant, r.ruleId, r.format) }));
-    const all = await engine.replaceApiRules(tenant, sources).catch((err: unknown) => ({ ok: false as const, error: err }));
+    const all = await engine.replayApiRules(tenant, sources).catch((err: unknown) => ({ ok: false as const, error: err }));
     if (!all.ok) failed.push(...await replayOneByOne(engine, rules, logger));
   }
   // Serving without it would drop a rule an admin put in place (a deny that no longer denies):
@@ -389,7 +392,9 @@ async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger):
   if (failed.length > 0) {
     throw new SidecarConfigError(`${failed.length === 1 ? 'a stored API rule no longer loads' : `${failed.length} stored API rules no longer load`}: ${failed.join(' | ')}; then start again`);
   }
+  logRefusedTenants(engine, logger);
 }
+
 
 /** A tenant's stored rules one at a time, to name each that no longer loads (the start stops then). */
 async function replayOneByOne(engine: Engine, rules: StoredRule[], logger: Logger): Promise<string[]> {

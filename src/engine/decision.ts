@@ -102,6 +102,11 @@ export function overBudget(err: OverBudgetError): Verdict {
   return engineDenial('over_budget', `${err.message}${err.ruleId === undefined ? '' : `, reached in rule \`${err.ruleId}\``}, denied (fail closed)`);
 }
 
+/** The verdict for every check of a tenant whose rules cannot stand as they are (TenantPolicy.refusal). */
+export function refusedPolicyDenial(refusal: string): Verdict {
+  return engineDenial('rules_refused', `${refusal}; denied (fail closed)`);
+}
+
 function engineDenial(code: string, message: string): Verdict {
   const v: Violation = { rule_id: ENGINE_RULE_ID, clause: 'engine', code, message, effect: 'deny', severity: 'critical' };
   return { approved: false, reasoning: `Denied by ${ENGINE_RULE_ID}: ${message}`, rule_ids: [], violations: [v], warnings: [] };

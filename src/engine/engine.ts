@@ -8,12 +8,12 @@ import { hashCanonicalText } from '../receipt/decision-hash.js';
 import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
 import { hasErrors, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
 import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
-import { decide, internalFailure, overBudget, type Verdict } from './decision.js';
+import { decide, internalFailure, overBudget, refusedPolicyDenial, type Verdict } from './decision.js';
 import { EXPLAIN_GLOB_BUDGET, GlobWork, OverBudgetError } from '../ir/glob-work.js';
 import { newDecisionId } from './decision-id.js';
 import { IsoTimeCache } from '../receipt/iso-time.js';
 import type { ClauseOutcome } from './outcome.js';
-import { buildPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
+import { buildPolicy, refusedPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
 import { applyRateLimits, type RateLimitClause } from './rate-limit.js';
 import { checkTenant, requestLimits, validateRequest, type RequestLimits } from './request.js';
 import { loadVm, VmError, type Vm } from './wasm.js';
@@ -212,7 +212,8 @@ export class Engine {
     const env = { tenant, time: timestamp };
 
     let verdict: Verdict;
-    try {
+    if (policy.refusal !== undefined) verdict = refusedPolicyDenial(policy.refusal);
+    else try {
       const outcome = policy.evaluator.evaluate(request, env);
       let violated: readonly ClauseOutcome[] = outcome.violated;
       if (policy.rateLimited.size > 0) {
@@ -276,7 +277,16 @@ export class Engine {
     return this.changeApiRules(tenant, source === undefined ? [] : Array.isArray(source) ? source : [source], true, beforeSwap);
   }
 
-  private changeApiRules(tenant: string, sources: Array<RuleText | undefined>, replace: boolean, beforeSwap?: BeforeSwap): Promise<PutRuleResult> {
+  /**
+   * A restart's replay of a tenant's stored API rules (replaceApiRules of them all). One whose
+   * id a file rule took while the server was down is kept, and the tenant's checks are denied
+   * until it is deleted (buildTenant); any other error refuses them as replaceApiRules does.
+   */
+  replayApiRules(tenant: string, sources: RuleText[]): Promise<PutRuleResult> {
+    return this.changeApiRules(tenant, sources, true, undefined, true);
+  }
+
+  private changeApiRules(tenant: string, sources: Array<RuleText | undefined>, replace: boolean, beforeSwap?: BeforeSwap, keepClashes = false): Promise<PutRuleResult> {
     return this.serialize(async () => {
       checkTenant(tenant); // the name becomes a directory name in rule stores
       const rules: Rule[] = [];
@@ -307,7 +317,7 @@ export class Engine {
       const current = this.apiRules.get(tenant) ?? new Map<string, Rule>();
       const next = replace ? new Map<string, Rule>() : new Map(current);
       for (const rule of rules) {
-        const owner = this.fileRuleOwner(tenant, rule.rule_id);
+        const owner = keepClashes ? undefined : this.fileRuleOwner(tenant, rule.rule_id);
         if (owner) return { ok: false, conflict: `rule \`${rule.rule_id}\` comes from \`${owner}\` and is read-only here` } as const;
         next.set(rule.rule_id, { ...rule, source: { ...rule.source, tenant } });
       }
@@ -397,20 +407,6 @@ export class Engine {
   /** Every policy for these file rules and the API rules, compiled aside; nothing is swapped. */
   private async buildAll(files: FileRules): Promise<Built> {
     const tenants = new Set([...files.tenants.keys(), ...this.apiRules.keys()]);
-    const conflicts: Diagnostic[] = [];
-    for (const [tenant, rules] of this.apiRules) {
-      for (const rule of rules.values()) {
-        const owner = fileRuleOwnerIn(files, tenant, rule.rule_id);
-        if (owner) {
-          conflicts.push({
-            severity: 'error', code: 'duplicate-rule-id', span: { file: owner, line: 1, col: 1 },
-            message: `rule \`${rule.rule_id}\` is also defined through the API for tenant \`${tenant}\``,
-            help: 'delete the API rule first, or give the file rule another rule_id',
-          });
-        }
-      }
-    }
-    if (conflicts.length > 0) throw new RuleLoadError(conflicts);
     const policies = new Map<string, TenantPolicy>();
     try {
       const globalPolicy = await buildPolicy(DEFAULT_TENANT, files.global, this.buildOptions());
@@ -422,9 +418,30 @@ export class Engine {
     }
   }
 
-  private buildTenant(tenant: string, api: ReadonlyMap<string, Rule> | undefined, files: FileRules = this.files): Promise<TenantPolicy> {
-    const rules = [...files.global, ...(files.tenants.get(tenant) ?? []), ...(api?.values() ?? [])];
-    return buildPolicy(tenant, rules, this.buildOptions());
+  /**
+   * A tenant's policy: the global and its own file rules, then its API rules. An API rule whose
+   * id a file rule took since it was put (a new global rule, a reload or a restart later) is
+   * left out, and every check of the tenant is denied until one of the two goes (fail closed,
+   * and only for that tenant). Until 11-28 the clash refused the reload, or the restart, for
+   * every tenant: a tenant's admin could hold back every global rule by naming an API rule
+   * after it in advance.
+   */
+  private async buildTenant(tenant: string, api: ReadonlyMap<string, Rule> | undefined, files: FileRules = this.files): Promise<TenantPolicy> {
+    const own: Rule[] = [];
+    const clashes: string[] = [];
+    for (const rule of api?.values() ?? []) {
+      const owner = fileRuleOwnerIn(files, tenant, rule.rule_id);
+      if (owner === undefined) own.push(rule);
+      else clashes.push(`\`${rule.rule_id}\` (also the file rule in \`${owner}\`)`);
+    }
+    const policy = await buildPolicy(tenant, [...files.global, ...(files.tenants.get(tenant) ?? []), ...own], this.buildOptions());
+    if (clashes.length === 0) return policy;
+    return refusedPolicy(policy, `tenant \`${tenant}\`'s API rule${clashes.length === 1 ? '' : 's'} ${clashes.join(', ')} ${clashes.length === 1 ? 'has' : 'have'} the id of a file rule, and a rule id belongs to one rule: delete the API rule, or give the file rule another rule_id`);
+  }
+
+  /** The tenants whose every check is denied because their rules cannot stand (TenantPolicy.refusal), and why. */
+  refusedTenants(): Array<{ tenant: string; refusal: string }> {
+    return [...this.policies].flatMap(([tenant, p]) => (p.refusal === undefined ? [] : [{ tenant, refusal: p.refusal }]));
   }
 
   private buildOptions() {

@@ -23,6 +23,19 @@ export interface TenantPolicy {
   readonly rateLimited: ReadonlyMap<string, readonly RateLimitClause[]>;
   /** The same clauses' limits by bucket suffix: what the rate limiter judges idle buckets by. */
   readonly rateLimits: ReadonlyMap<string, Limits>;
+  /**
+   * Why every check of this tenant is denied, when its rules cannot stand as they are (an API
+   * rule whose id a file rule took since: engine.ts buildTenant). Its rules are then the others.
+   */
+  readonly refusal?: string;
+}
+
+/**
+ * `policy` with every check refused for `refusal`; its version is another (the refusal is part
+ * of what decides), so decisions under it never share a version with the policy as it was.
+ */
+export async function refusedPolicy(policy: TenantPolicy, refusal: string): Promise<TenantPolicy> {
+  return { ...policy, refusal, policyVersion: 'sha256:' + (await sha256Hex(new TextEncoder().encode(`${policy.policyVersion}\nrefused: ${refusal}`))) };
 }
 
 export interface PolicyBuildOptions {

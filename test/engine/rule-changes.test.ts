@@ -33,6 +33,30 @@ describe('Engine.reloadFiles beside API changes', () => {
     expect(engine.loadWarnings).toEqual([readme]);
   });
 
+  it('a file rule taking an API rule\'s id reloads; that tenant alone is denied, under a version of its own, until one goes', async () => {
+    const engine = await createEngine({ rules: FILES });
+    expect((await engine.putRule('acme', API)).ok).toBe(true);
+    const clash = { path: 'clash.yaml', text: 'rule_id: api-rule\nprohibited:\n  - message: file\n    when: action.type == "y"\n' };
+    const r = await engine.reloadFiles([...FILES, clash]);
+    expect(r.ok).toBe(true); // until 11-28: refused for every tenant
+    const acme = await engine.evaluate({ action: 'z' }, { tenant: 'acme' });
+    expect(acme).toMatchObject({ approved: false, violations: [{ rule_id: 'mge.engine', code: 'rules_refused' }] });
+    expect(acme.violations[0].message).toBe("tenant `acme`'s API rule `api-rule` (also the file rule in `clash.yaml`) has the id of a file rule, and a rule id belongs to one rule: delete the API rule, or give the file rule another rule_id; denied (fail closed)");
+    expect(engine.refusedTenants().map((t) => t.tenant)).toEqual(['acme']);
+    expect((await engine.evaluate({ action: 'y' }, { tenant: 'globex' })).approved).toBe(false); // the file rule serves the others
+    // Its rules are the others (the file rule's, not the API rule's), under a version that is not theirs.
+    const rules = engine.policy('acme').rules;
+    expect(rules.find((x) => x.rule_id === 'api-rule')?.source.file).toBe('clash.yaml');
+    const refusedVersion = engine.policy('acme').policyVersion;
+    expect(await engine.deleteRule('acme', 'api-rule')).toBe('deleted');
+    expect(engine.refusedTenants()).toEqual([]);
+    expect(engine.policy('acme').policyVersion).not.toBe(refusedVersion);
+    expect(engine.policy('acme').policyVersion).toBe(engine.policy('globex').policyVersion);
+    expect((await engine.evaluate({ action: 'z' }, { tenant: 'acme' })).approved).toBe(true);
+    // A PUT naming a file rule's id is still a conflict.
+    expect(await engine.putRule('acme', API)).toMatchObject({ ok: false, conflict: 'rule `api-rule` comes from `clash.yaml` and is read-only here' });
+  });
+
   it('reports a file change against the policy it replaced', async () => {
     const engine = await createEngine({ rules: FILES });
     const r = await engine.reloadFiles([...FILES, { path: 'more.yaml', text: 'rule_id: more\nprohibited:\n  - message: m\n    when: "false"\n' }]);

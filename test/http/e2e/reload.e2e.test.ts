@@ -140,22 +140,29 @@ describe('hot reload', () => {
   });
 });
 
-describe('a reload refused for a clash with an API rule', () => {
-  it('is tried again once that API rule is deleted (the way out the docs give), not only at the next edit', async () => {
+describe('a file rule that takes the id of a tenant\'s API rule', () => {
+  // Until 11-28 the clash refused the reload for every tenant: one tenant's admin could hold
+  // back every new global rule by naming an API rule after it first.
+  it('reloads for every tenant; that tenant alone is denied, saying why, until the API rule is deleted', async () => {
     const own = await startE2E();
     try {
-      const check = async (key: string) => ((await (await own.fetch('/api/v1/governance/check', { key, body: JSON.stringify({ action: 'deploy.clash' }) })).json()) as Decision).approved;
+      const check = async (key: string, action = 'deploy.clash') => (await (await own.fetch('/api/v1/governance/check', { key, body: JSON.stringify({ action }) })).json()) as Decision;
       const put = await own.fetch('/api/v1/rules/clash-x', {
         method: 'PUT', key: KEYS.acmeAdmin, body: JSON.stringify({ rule_id: 'clash-x', prohibited: [{ message: 'api', when: 'action.type == "never"' }] }),
       });
       expect(put.status).toBe(201);
       writeFileSync(join(own.rulesDir, 'clash.yaml'), 'rule_id: clash-x\nprohibited:\n  - message: no clash deploys\n    when: action.type == "deploy.clash"\n');
-      await until('the refusal', () => own.logs.some((l) => JSON.parse(l).msg === 'rules change ignored: the new rules have errors; the previous rules keep serving'));
-      expect(await check(KEYS.globexChecker)).toBe(true); // the new global rule is not serving
+      await until('the new global rule serving', async () => !(await check(KEYS.globexChecker)).approved);
+      const refused = await check(KEYS.acmeChecker, 'anything.else');
+      expect(refused).toMatchObject({ approved: false, rule_ids: [], violations: [{ rule_id: 'mge.engine', code: 'rules_refused', effect: 'deny' }] });
+      expect(refused.violations[0].message).toContain("tenant `acme`'s API rule `clash-x` (also the file rule in `clash.yaml`) has the id of a file rule");
+      const logged = own.logs.map((l) => JSON.parse(l) as { msg: string; tenant?: string });
+      expect(logged.some((l) => l.msg === 'every check of this tenant is denied until its rules are fixed' && l.tenant === 'acme')).toBe(true);
+      expect(await (await own.fetch('/metrics')).text()).toContain('\nmge_rules_dir_refused 0\n');
+      // The way out: the API rule deleted, the tenant gets the global rule like every other.
       expect((await own.fetch('/api/v1/rules/clash-x', { method: 'DELETE', key: KEYS.acmeAdmin })).status).toBe(204);
-      // Nothing in the rules directory changes now: the files are read again because the API did.
-      await until('the new global rule serving', async () => !(await check(KEYS.globexChecker)), 5_000);
-      expect(await check(KEYS.acmeChecker)).toBe(false);
+      expect(await check(KEYS.acmeChecker, 'anything.else')).toMatchObject({ approved: true });
+      expect((await check(KEYS.acmeChecker)).violations.map((v) => v.rule_id)).toEqual(['clash-x']);
     } finally {
       await own.stop();
     }

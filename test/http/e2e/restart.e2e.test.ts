@@ -157,7 +157,7 @@ describe('an audit store that fails while the server runs', () => {
     }
   });
 
-  it('does not start without a stored API rule that no longer loads', async () => {
+  it('does not start without a stored API rule that no longer loads; one whose id a file rule took denies its tenant', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-restart-'));
     const dirs = { rulesDir: join(root, 'rules'), dataDir: join(root, 'data') };
     writeRules(dirs.rulesDir);
@@ -170,10 +170,19 @@ describe('an audit store that fails while the server runs', () => {
     writeFileSync(stored, readFileSync(stored, 'utf8').replace('"src/**"', '"src/**", "./lib/**"'));
     // Serving without it would silently drop a deny rule an admin put in place.
     await expect(startE2E(dirs)).rejects.toThrow(/^a stored API rule no longer loads: tenant `acme` rule `guard`: 2:\d+: `\.\/lib\/\*\*` can never match.* \(fix or remove `.*api-rules\/acme\/guard\.yaml`\); then start again$/);
-    // A file rule that now has its id: both fixes, and the file rule named.
+    // A file rule that now has its id: the server starts (until 11-28 it did not, for any
+    // tenant); that tenant alone is denied, saying why, until its API rule is deleted.
     writeFileSync(stored, yaml);
-    writeFileSync(join(dirs.rulesDir, 'guard.yaml'), yaml);
-    await expect(startE2E(dirs)).rejects.toThrow(/tenant `acme` rule `guard`: a file rule now has its id \(rule `guard` comes from `guard\.yaml`; fix: give the file rule another rule_id, or remove `.*api-rules\/acme\/guard\.yaml`\)/);
+    writeFileSync(join(dirs.rulesDir, 'guard.yaml'), yaml.replace('"true"', 'action.type == "guarded"'));
+    const second = await startE2E(dirs);
+    try {
+      const check = async (key: string) => (await (await second.fetch('/api/v1/governance/check', { key, body: '{"action":"db.read"}' })).json()) as Decision;
+      expect((await check(KEYS.acmeChecker)).violations).toEqual([expect.objectContaining({ rule_id: 'mge.engine', code: 'rules_refused', message: expect.stringContaining("tenant `acme`'s API rule `guard` (also the file rule in `guard.yaml`)") })]);
+      expect((await check(KEYS.globexChecker)).approved).toBe(true);
+      expect(second.logs.some((l) => JSON.parse(l).msg === 'every check of this tenant is denied until its rules are fixed')).toBe(true);
+    } finally {
+      await second.stop();
+    }
   });
 
   it('names at shutdown the tenants whose log could not be checkpointed', async () => {

@@ -2,12 +2,16 @@
 // interleave their lines and each rebuild a different tree. The lock is a file holding the
 // owner's pid, created exclusively; a lock whose process no longer runs (a crash, SIGKILL) is
 // taken over, as PostgreSQL does with postmaster.pid. Beside the pid the lock names when the
-// kernel started that process: a restarted container numbers its processes as before, and
-// `mge serve` as pid 1 found "pid 1" running (itself) and refused to start, forever (a review).
+// kernel started that process and its pid namespace: a restarted container numbers its
+// processes as before, and `mge serve` as pid 1 found "pid 1" running (itself) and refused to
+// start, forever (a review). A pid from another namespace (another container sharing the
+// volume and the host name) means nothing here, so the holder also touches the lock every
+// second: one not touched for STALE_MS is taken over, one that is, never (a re-review: two
+// containers, each mge as pid 1, took one data directory).
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { link, readFile, rename, unlink } from 'node:fs/promises';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { link, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeNewFile } from './node-new-file.js';
@@ -33,7 +37,13 @@ interface Owner {
   since: string;
   /** When the kernel started the owner (`startOf`); absent where there is no /proc. */
   start?: string;
+  /** The owner's pid namespace (`/proc/self/ns/pid`); absent where there is no /proc, and in locks before 11-28. */
+  pidns?: string;
 }
+
+/** How often a holder touches its lock, and how long untouched makes it stale (when its pid cannot be looked at). */
+const HEARTBEAT_MS = 1000;
+export const STALE_MS = 10_000;
 
 /** Locks this process holds (by path): its own pid in a lock it does not hold is a previous life's. */
 const heldHere = new Set<string>();
@@ -41,7 +51,8 @@ const heldHere = new Set<string>();
 function parseOwner(text: string): Owner | undefined {
   try {
     const o = JSON.parse(text) as Partial<Owner>;
-    return typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.since === 'string' && (o.start === undefined || typeof o.start === 'string') ? (o as Owner) : undefined;
+    const optional = (v: unknown) => v === undefined || typeof v === 'string';
+    return typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.since === 'string' && optional(o.start) && optional(o.pidns) ? (o as Owner) : undefined;
   } catch {
     return undefined;
   }
@@ -89,17 +100,42 @@ function startOf(pid: number): string | undefined {
   }
 }
 
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Whether the lock at `path` still belongs to a running owner: one on another host always
- * does (its pid means nothing here); our own pid only if this process took that lock; another
- * pid if a process runs under it that started when the owner did (when the lock says).
+ * Whether the lock at `path` still belongs to a running owner. One on another host always
+ * does. In our pid namespace: our own pid only if this process took that lock; another pid if
+ * a process runs under it that started when the owner did (when the lock says). In another
+ * namespace: if the lock is still being touched. A lock from before 11-28 (no namespace
+ * named): if a process runs under its pid, as then.
  */
-function isHeld(path: string, owner: Owner, host: string): boolean {
-  if (owner.host !== host) return true;
+async function isHeld(path: string, owner: Owner, me: Owner): Promise<boolean> {
+  if (owner.host !== me.host) return true;
+  if (owner.pidns === undefined && me.pidns !== undefined) return isRunning(owner.pid);
+  if (owner.pidns !== me.pidns) return !(await untouched(path));
   if (owner.pid === process.pid) return heldHere.has(resolve(path));
   if (!isRunning(owner.pid)) return false;
   const now = owner.start === undefined ? undefined : startOf(owner.pid);
   return now === undefined || now === owner.start;
+}
+
+/** Whether the lock at `path` goes untouched for STALE_MS (its holder beats every HEARTBEAT_MS); at most that long. */
+async function untouched(path: string): Promise<boolean> {
+  const touched = async (): Promise<number | undefined> => (await stat(path).catch(() => undefined))?.mtimeMs;
+  const first = await touched();
+  for (;;) {
+    const now = await touched();
+    if (now === undefined) return true; // released meanwhile
+    if (now !== first) return false;
+    if (Date.now() - now > STALE_MS) return true;
+    await new Promise((r) => setTimeout(r, HEARTBEAT_MS / 2));
+  }
 }
 
 /**
@@ -111,14 +147,28 @@ function isHeld(path: string, owner: Owner, host: string): boolean {
 export async function lockDataDir(dir: string): Promise<DataDirLock> {
   const path = join(dir, LOCK_FILE);
   const start = startOf(process.pid);
-  const me: Owner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), ...(start === undefined ? {} : { start }) };
+  const pidns = pidNamespace();
+  const me: Owner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), ...(start === undefined ? {} : { start }), ...(pidns === undefined ? {} : { pidns }) };
   const text = JSON.stringify(me) + '\n';
   for (let attempt = 0; attempt < 3; attempt++) {
     // Linked in whole (node-new-file.ts): a lock is never seen empty or half written, so one
     // that does not parse was not written by a server, and no writer is ever mistaken for gone.
     if (await writeNewFile(path, text, 0o644)) {
       heldHere.add(resolve(path));
-      return { path, text, release: () => { heldHere.delete(resolve(path)); return releaseIfOurs(path, text); } };
+      // Touched while held: a server in another pid namespace tells a live holder by it.
+      const beat = setInterval(() => {
+        const t = new Date();
+        utimes(path, t, t).catch(() => undefined); // removed: written back by the server (node-kept-files.ts)
+      }, HEARTBEAT_MS);
+      beat.unref();
+      return {
+        path, text,
+        release: () => {
+          clearInterval(beat);
+          heldHere.delete(resolve(path));
+          return releaseIfOurs(path, text);
+        },
+      };
     }
     let held: string;
     try {
@@ -128,9 +178,10 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
       throw err;
     }
     const owner = parseOwner(held);
-    if (owner !== undefined && isHeld(path, owner, me.host)) {
+    if (owner !== undefined && (await isHeld(path, owner, me))) {
+      const where = owner.pidns !== undefined && owner.pidns !== me.pidns ? ' in another pid namespace (another container?), which keeps its lock fresh' : '';
       throw new DataDirLockedError(
-        `data directory \`${dir}\` is in use by process ${owner.pid} on \`${owner.host}\` (since ${owner.since}); run one mge serve per data directory, or remove \`${path}\` if that process is gone`,
+        `data directory \`${dir}\` is in use by process ${owner.pid} on \`${owner.host}\`${where} (since ${owner.since}); run one mge serve per data directory, or remove \`${path}\` if that process is gone`,
       );
     }
     // The owner is gone (or the file is not a lock we wrote): take it over.

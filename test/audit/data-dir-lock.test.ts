@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readlinkSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataDirLockedError, LOCK_FILE, lockDataDir, removeStaleLock } from '../../src/adapters/node-data-dir-lock.js';
+import { DataDirLockedError, LOCK_FILE, lockDataDir, removeStaleLock, STALE_MS } from '../../src/adapters/node-data-dir-lock.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -12,6 +13,15 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+/** This process's pid namespace, as a lock names it (none without /proc). */
+const ours = (() => {
+  try {
+    return { pidns: readlinkSync('/proc/self/ns/pid') };
+  } catch {
+    return {};
+  }
+})();
 
 /** A pid that ran and has exited (so nothing runs under it, barring reuse in the meantime). */
 async function deadPid(): Promise<number> {
@@ -90,10 +100,8 @@ describe('lockDataDir', () => {
   it("takes over a lock naming this process's pid that this process did not take (a restarted container)", async () => {
     // `mge serve` as a container's pid 1, killed and restarted: the lock names pid 1, which
     // runs (it is the new server itself). Until 11-28 every restart refused, forever.
-    for (const lock of [{ start: 'another-boot/1' }, {}]) {
-      await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z', ...lock }));
-      await (await lockDataDir(dir)).release();
-    }
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z', start: 'another-boot/1', ...ours }));
+    await (await lockDataDir(dir)).release();
     // A lock this process did take is held, under whatever name the directory is given.
     const held = await lockDataDir(dir);
     await expect(lockDataDir(join(dir, '.'))).rejects.toThrow(`is in use by process ${process.pid}`);
@@ -107,7 +115,7 @@ describe('lockDataDir', () => {
       const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
       const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
       const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
-      const lockOf = (start?: string) => JSON.stringify({ pid: child.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z', ...(start === undefined ? {} : { start }) });
+      const lockOf = (start?: string) => JSON.stringify({ pid: child.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z', ...(start === undefined ? {} : { start }), ...ours });
       await writeFile(join(dir, LOCK_FILE), lockOf(`${boot}/${ticks}`)); // the owner itself runs
       await expect(lockDataDir(dir)).rejects.toThrow(`is in use by process ${child.pid}`);
       await writeFile(join(dir, LOCK_FILE), lockOf()); // a lock that does not say: the pid decides
@@ -120,6 +128,34 @@ describe('lockDataDir', () => {
     } finally {
       child.kill();
     }
+  });
+
+  it('in another pid namespace (another container, same host name), a lock is held while it is touched, stale once it is not', async () => {
+    // A re-review (11-28): two containers sharing the volume and host name, each mge as pid 1:
+    // the second took the first's lock (its "pid 1" was itself).
+    const other = JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z', pidns: 'pid:[1]' });
+    const file = join(dir, LOCK_FILE);
+    await writeFile(file, other);
+    const beat = setInterval(() => void utimes(file, new Date(), new Date()).catch(() => undefined), 200);
+    try {
+      await expect(lockDataDir(dir)).rejects.toThrow('in another pid namespace (another container?), which keeps its lock fresh');
+    } finally {
+      clearInterval(beat);
+    }
+    const old = new Date(Date.now() - STALE_MS - 5000);
+    await utimes(file, old, old);
+    const lock = await lockDataDir(dir); // untouched past STALE_MS: its holder is gone
+    const before = (await stat(file)).mtimeMs;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await stat(file)).mtimeMs).toBeGreaterThan(before); // and the new holder touches it
+    await lock.release();
+  });
+
+  it('a lock from before 11-28 (no pid namespace named) is held while a process runs under its pid, as then', async () => {
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z' }));
+    await expect(lockDataDir(dir)).rejects.toThrow(DataDirLockedError);
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: await deadPid(), host: hostname(), since: '2026-01-01T00:00:00.000Z' }));
+    await (await lockDataDir(dir)).release();
   });
 
   it('release leaves a lock that is no longer ours alone', async () => {

@@ -107,9 +107,9 @@ function parseCheckpoints(text: string): unknown[] {
 
 /**
  * Lines split on `\n` only. A last line without its newline is recorded in `torn`, and verified
- * too unless `holdTorn` (a store's file: see verifyFile).
+ * too, unless `holdTorn` (a store's file: see verifyFile) and it is not JSON (a fragment).
  */
-async function* fileLines(file: string, torn: { last?: number }, holdTorn: boolean): AsyncIterable<string> {
+async function* fileLines(file: string, torn: { last?: number; whole?: boolean }, holdTorn: boolean): AsyncIterable<string> {
   const fh = await open(file, 'r');
   try {
     let n = 0;
@@ -117,7 +117,8 @@ async function* fileLines(file: string, torn: { last?: number }, holdTorn: boole
       n++;
       if (!l.complete) {
         torn.last = n;
-        if (holdTorn) return;
+        torn.whole = isJson(l.line);
+        if (holdTorn && !torn.whole) return;
       }
       yield l.line;
     }
@@ -130,21 +131,32 @@ async function* fileLines(file: string, torn: { last?: number }, holdTorn: boole
  * Verifies a log file. An export's last line without its newline is a problem (a cut
  * download). In a store's own file (`store`) it is what a crash in the middle of a write leaves,
  * never answered (an answer waits for the whole line), and the store cuts it when it next
- * opens: then it is not counted, and `tornTail` names it for a note, unless a checkpoint
- * covers it (an acknowledged entry damaged: a problem). Until 11-28 it failed the verify, and a
- * "verify after a crash" runbook step raised a false alarm (a review).
+ * opens; unless a checkpoint covers it (an acknowledged entry damaged: a problem), `tornTail`
+ * names it for a note: a fragment (not JSON) is not counted, a whole entry is verified and
+ * counted (a re-review appended a forged entry without its newline, and it passed unread).
+ * Until 11-28 any torn tail failed the verify, and a "verify after a crash" runbook step raised
+ * a false alarm (a review).
  */
-async function verifyFile(file: string, input: Omit<VerifyLogInput, 'lines'>, store = false): Promise<LogReport & { tornTail?: number }> {
-  const torn: { last?: number } = {};
+async function verifyFile(file: string, input: Omit<VerifyLogInput, 'lines'>, store = false): Promise<LogReport & { tornTail?: { entry: number; whole: boolean } }> {
+  const torn: { last?: number; whole?: boolean } = {};
   const r = await verifyLog({ ...input, lines: fileLines(file, torn, store) });
   if (torn.last === undefined) return r;
   const sizes = [...input.checkpoints, ...(input.saved ?? []), input.torn].filter(isCheckpointLike).map((c) => c.tree_size);
-  if (store && torn.last > Math.max(0, ...sizes)) return { ...r, tornTail: torn.last };
+  if (store && torn.last > Math.max(0, ...sizes)) return { ...r, tornTail: { entry: torn.last, whole: torn.whole === true } };
   r.problems.push(store
     ? `entry ${torn.last}: last line has no newline, and a checkpoint covers it (an acknowledged entry was damaged)`
     : `entry ${torn.last}: last line has no newline (a torn write; the store drops it when it next opens)`);
   r.ok = false;
   return r;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Anything with a numeric tree_size (a checkpoint as kept, saved or torn, before it is checked). */
@@ -319,7 +331,10 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
     const r = await verifyFile(join(dir, LOG_FILE), { tenant, checkpoints: kept, saved: extra, keys, backend, ...(torn ? { torn } : {}) }, true);
     ok = report(io, `tenant \`${tenant}\``, r, unanchored) && ok;
     if (r.tornTail !== undefined) {
-      io.out(`tenant \`${tenant}\`: note: entry ${r.tornTail}, the last line, has no newline: a write cut by a crash, never answered and covered by no checkpoint; not counted (the store drops it when it next opens)\n`);
+      const { entry, whole } = r.tornTail;
+      io.out(whole
+        ? `tenant \`${tenant}\`: note: entry ${entry}, the last line, has no newline: whole and checked, covered by no checkpoint; the store drops it when it next opens (a write cut by a crash just before its newline, never answered)\n`
+        : `tenant \`${tenant}\`: note: entry ${entry}, the last line, has no newline: a write cut by a crash, never answered and covered by no checkpoint; not counted (the store drops it when it next opens)\n`);
     }
     if (torn !== undefined && r.ok) {
       const shown = torn.tree_size !== undefined && torn.root_hash !== undefined ? `its tree_size ${torn.tree_size} and root_hash match the log` : 'no tree size and root are left in it to check';

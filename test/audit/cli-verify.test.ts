@@ -481,6 +481,19 @@ describe('mge audit verify', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('tenant `acme`: ok: 10 entries');
     expect(r.out).toContain('tenant `acme`: note: entry 11, the last line, has no newline: a write cut by a crash, never answered and covered by no checkpoint; not counted (the store drops it when it next opens)\n');
+    // A whole entry without its newline is checked (a re-review appended a forged approval so,
+    // and it passed unread): genuine, it is counted with a note; forged, it fails.
+    const whole = await tampered('log-torn-whole', (l) => l);
+    const wholeFile = join(whole, 'audit', 'acme', 'log.jsonl');
+    await writeFile(wholeFile, lines.slice(0, 9).map((l) => l + '\n').join('') + lines[9]);
+    const genuine = await run('verify', '--data', whole);
+    expect(genuine.code, genuine.err).toBe(0);
+    expect(genuine.out).toContain('tenant `acme`: ok: 10 entries');
+    expect(genuine.out).toContain('tenant `acme`: note: entry 10, the last line, has no newline: whole and checked, covered by no checkpoint');
+    await writeFile(wholeFile, lines.slice(0, 9).map((l) => l + '\n').join('') + changeEntry(lines[9]));
+    const forged = await run('verify', '--data', whole);
+    expect(forged.code).toBe(1);
+    expect(forged.err).toContain('entry 10');
     // The checkpoints cover 8 entries: the 8th cut is an acknowledged entry damaged.
     const damaged = await tampered('log-torn-covered', (l) => l);
     await writeFile(join(damaged, 'audit', 'acme', 'log.jsonl'), lines.slice(0, 7).map((l) => l + '\n').join('') + lines[7].slice(0, 80));

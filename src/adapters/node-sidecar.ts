@@ -243,16 +243,17 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     await nonceStore.close();
     throw err;
   }
-  const kept = keepFiles([
-    { path: lock.path, what: 'the data directory\'s lock', text: lock.text, mode: 0o644 },
-    ...(hs !== undefined && hs.source !== 'env' ? [{ path: join(cfg.dataDir, SECRET_FILE), what: 'the receipt secret', text: hs.secret + '\n', mode: 0o600 }] : []),
-    ...(ed25519Key !== undefined ? [{ path: join(cfg.dataDir, ED25519_FILE), what: 'the Ed25519 signing key', text: JSON.stringify(ed25519Key) + '\n', mode: 0o600 }] : []),
-  ], cfg.logger);
   const reloader = cfg.watch === false ? undefined : startRulesReloader({
     dir: cfg.rulesDir, engine, metrics, logger: cfg.logger, audit, rulesRecord,
     callerTenants: callerTenants(keys),
   });
 
+  // Started last: nothing after it can fail the start and leave it writing the lock back.
+  const kept = keepFiles([
+    { path: lock.path, what: 'the data directory\'s lock', text: lock.text, mode: 0o644 },
+    ...(hs !== undefined && hs.source !== 'env' ? [{ path: join(cfg.dataDir, SECRET_FILE), what: 'the receipt secret', text: hs.secret + '\n', mode: 0o600 }] : []),
+    ...(ed25519Key !== undefined ? [{ path: join(cfg.dataDir, ED25519_FILE), what: 'the Ed25519 signing key', text: JSON.stringify(ed25519Key) + '\n', mode: 0o600 }] : []),
+  ], cfg.logger);
   let closing: Promise<{ uncheckpointed: string[] }> | undefined;
   const shutdown = (): Promise<{ uncheckpointed: string[] }> =>
     (closing ??= (async () => {

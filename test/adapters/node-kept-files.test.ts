@@ -34,9 +34,12 @@ describe('keepFiles', () => {
       await new Promise((r) => setTimeout(r, 100));
       expect(readFileSync(key, 'utf8')).toBe('given by hand\n');
       expect(lines).toHaveLength(1);
+      // Removed just before the stop: the stop's last look writes it back.
+      unlinkSync(key);
     } finally {
       await kept.stop();
     }
+    expect(readFileSync(key, 'utf8')).toBe('abc\n');
     unlinkSync(key);
     await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(key)).toBe(false); // stopped: nothing more is written

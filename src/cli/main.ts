@@ -45,12 +45,15 @@ export async function main(argv: string[]): Promise<number> {
   const [name] = argv;
   if (name === 'serve') {
     // `serve` says on stderr when stdout fails (its logs stop, checks go on).
-    const code = await runCommand(argv);
-    // Stopped, audit log closed: log lines still queued for a stdout nobody reads would keep
-    // the process alive for ever (a review: still running 80 s after SIGTERM). They get a
-    // moment to leave, then the process ends anyway.
-    setTimeout(() => process.exit(code), SERVE_EXIT_GRACE_MS).unref();
-    return code;
+    let code = 2;
+    try {
+      return (code = await runCommand(argv));
+    } finally {
+      // Stopped (a failed stop too: a re-review), audit log closed: log lines still queued for
+      // a stdout nobody reads would keep the process alive for ever (a review: still running
+      // 80 s after SIGTERM). They get a moment to leave, then the process ends anyway.
+      setTimeout(() => process.exit(code), SERVE_EXIT_GRACE_MS).unref();
+    }
   }
   // A reader that goes away early (`mge check … | head -1`) fails the next write with EPIPE;
   // unheard, that error ended the process with a stack trace and exit 1, "denied" to `check`

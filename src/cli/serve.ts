@@ -170,7 +170,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
       rulesDir: rulesGiven, dataDir,
       host: host(stringFlag(args, 'host') ?? envSetting(env.MGE_HOST) ?? '127.0.0.1'),
       port: port(stringFlag(args, 'port') ?? envSetting(env.MGE_PORT) ?? '8080'),
-      secret: credentialSetting('MGE_SECRET_KEY', env.MGE_SECRET_KEY, 'the secret kept in the data directory (made at the first start)'),
+      // Read for HS256 only: Ed25519 signs with the data dir's key and ignores it, set or not (a re-review).
+      secret: alg === 'HS256' ? credentialSetting('MGE_SECRET_KEY', env.MGE_SECRET_KEY, 'the secret kept in the data directory (made at the first start)') : undefined,
       previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, previousJwks: envSetting(env.MGE_PREVIOUS_JWKS),
       apiKeys: credentialSetting('MGE_API_KEYS', env.MGE_API_KEYS, 'the open local mode (every local caller is tenant `default` with all roles)'),
       receiptAlg: alg, receiptTtlMs, skewMs, limits,

@@ -292,6 +292,10 @@ describe('credentials set but empty', () => {
       expect(served.err()).toContain(`mge serve: ${name} is set but empty (a secret or variable that did not resolve?); unset, it means ${means}`);
       expect(served.out()).not.toContain('listening');
     }
+    // With Ed25519 receipts MGE_SECRET_KEY is not read, empty or not.
+    await withServe({ MGE_RECEIPT_ALG: 'Ed25519', MGE_SECRET_KEY: '' }, async (url) => {
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    });
   });
 });
 

@@ -39,7 +39,9 @@ export function createWorker(opts: { rules: RuleSource[]; wasm: WebAssembly.Modu
           throw new UnboundError('MGE_API_KEYS is not bound; a Worker is reachable from the network, so it does not serve the open mode (bind MGE_OPEN_MODE=local to allow it on your own machine)');
         }
         const logger = jsonLogger((line) => console.log(line));
-        const built = await createStandaloneApp({ rules: opts.rules, wasm: opts.wasm, secret: env.MGE_SECRET_KEY, apiKeys: env.MGE_API_KEYS, logger });
+        // Open mode allowed above (MGE_OPEN_MODE=local): a blank binding is no keys.
+        const apiKeys = env.MGE_API_KEYS?.trim() ? env.MGE_API_KEYS : undefined;
+        const built = await createStandaloneApp({ rules: opts.rules, wasm: opts.wasm, secret: env.MGE_SECRET_KEY, ...(apiKeys !== undefined ? { apiKeys } : {}), logger });
         return built.app.fetch;
       })();
       let fetch: (req: Request) => Response | Promise<Response>;

@@ -7,7 +7,7 @@ import { MemoryAuditStoreFactory } from '../audit/memory-store.js';
 import { createEngine, type Engine, type RuleSource } from '../engine/engine.js';
 import { createSigner } from '../receipt/sign.js';
 import { MemoryNonceStore } from '../state/nonce-store.js';
-import { parseApiKeys } from './api-keys.js';
+import { ApiKeySpecError, parseApiKeys } from './api-keys.js';
 import { createApp } from './app.js';
 import { auditPort } from './audit-port.js';
 import { refuseOpenModeOffLoopback } from './open-mode.js';
@@ -21,7 +21,11 @@ export interface StandaloneOptions {
   rules: RuleSource[];
   /** HS256 secret, at least 32 bytes. */
   secret: string;
-  /** `tenant:role[+role]:key,…`; absent or empty: open mode (tenant `default`, every role). */
+  /**
+   * `tenant:role[+role]:key,…`; absent (undefined): open mode (tenant `default`, every role).
+   * Blank is refused, not read as absent: `process.env.MGE_API_KEYS` from a secret that did not
+   * resolve opened every route to every local caller (a review, 11-28), as in `mge serve`.
+   */
   apiKeys?: string;
   /** A precompiled VM module (Workers cannot compile wasm from bytes). */
   wasm?: WebAssembly.Module;
@@ -33,7 +37,10 @@ export async function createStandaloneApp(opts: StandaloneOptions): Promise<{ ap
   const engine = await createEngine({ rules: opts.rules, ...(opts.wasm ? { wasm: opts.wasm } : {}) });
   const signer = await createSigner({ hs256Secret: opts.secret });
   const audit = auditPort(new AuditLogs(new MemoryAuditStoreFactory()), signer);
-  const keys = opts.apiKeys ? await parseApiKeys(opts.apiKeys) : [];
+  if (opts.apiKeys !== undefined && opts.apiKeys.trim() === '') {
+    throw new ApiKeySpecError('apiKeys (MGE_API_KEYS?) is set but empty (a secret or variable that did not resolve?); leave it undefined for the open mode');
+  }
+  const keys = opts.apiKeys !== undefined ? await parseApiKeys(opts.apiKeys) : [];
   if (opts.host !== undefined) refuseOpenModeOffLoopback(keys.length, opts.host);
   const app = createApp({ engine, signer, audit, keys, nonceStore: new MemoryNonceStore(), ...(opts.logger ? { logger: opts.logger } : {}) });
   return { app, engine };

@@ -79,4 +79,15 @@ describe('open mode off loopback (Bun, Deno and any host given to createStandalo
     for (const host of ['127.0.0.1', '::1', 'localhost']) await createStandaloneApp({ rules: RULES, secret: SECRET, host });
     await createStandaloneApp({ rules: RULES, secret: SECRET, host: '0.0.0.0', apiKeys: 'acme:checker:acme-key-0000000000000' });
   });
+
+  it('refuses keys set but blank (a secret that did not resolve), on loopback too; only undefined is the open mode', async () => {
+    // Until 11-28 `apiKeys: process.env.MGE_API_KEYS` holding '' served the open mode (a review:
+    // a keyless DELETE of every rule answered 204 on Bun).
+    for (const apiKeys of ['', ' ', '\n']) {
+      await expect(createStandaloneApp({ rules: RULES, secret: SECRET, host: '127.0.0.1', apiKeys }), JSON.stringify(apiKeys)).rejects.toThrow('apiKeys (MGE_API_KEYS?) is set but empty');
+    }
+    // A Worker told it runs locally still serves the open mode with a blank binding.
+    const worker = createWorker({ rules: RULES, wasm });
+    expect((await worker.fetch(check(), { MGE_SECRET_KEY: SECRET, MGE_API_KEYS: '', MGE_OPEN_MODE: 'local' })).status).toBe(200);
+  });
 });

@@ -191,10 +191,13 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const source: SecretSource = hs?.source ?? 'data-dir';
   const read = await readRulesDirWarned(cfg.rulesDir);
   // A start between the two steps of a deploy (`rm rules/*; cp new/* rules/`) finds no rule file;
-  // started, it approved every check until the copy landed (a review, 11-27): refused, as a reload is.
+  // started, it approved every check until the copy landed (a review, 11-27): refused, as a reload
+  // is. So is a first start on an empty directory (a volume that was not mounted, a wrong path:
+  // a review, 11-28, started one on a fresh data dir and every check was approved).
   const lastRecord = await lastRulesInForce(cfg.dataDir, cfg.logger); // read once: checked here, compared below
-  if (read.sources.length === 0 && hadFileRules(lastRecord)) {
-    throw new SidecarConfigError(`the rules directory \`${cfg.rulesDir}\` holds no rule file, but the last run served rule files (a deploy caught between removing and copying them?); to start with no rules, leave a file holding \`rules: []\``);
+  if (read.sources.length === 0) {
+    const why = hadFileRules(lastRecord) ? 'but the last run served rule files (a deploy caught between removing and copying them?)' : 'so every check would be approved (a volume not mounted, a wrong path?)';
+    throw new SidecarConfigError(`the rules directory \`${cfg.rulesDir}\` holds no rule file, ${why}; to start with no rules, leave a file holding \`rules: []\``);
   }
   const limits = jsonLimits(cfg.limits); // one set, so the HTTP parser and the engine never disagree
   const engine = await createEngine({

@@ -45,9 +45,15 @@ describe('mge serve and its data directory', () => {
       return served.out();
     };
     mkdirSync(join(root, 'empty'));
+    // No rule file at all is refused, on a first start too (a volume not mounted, say).
+    const refused = spawnServe({ rulesDir: join(root, 'empty'), dataDir: join(root, 'data-empty'), apiKeys: '' });
+    expect(await refused.exited).toBe(2);
+    expect(refused.err()).toContain('holds no rule file, so every check would be approved (a volume not mounted, a wrong path?); to start with no rules, leave a file holding `rules: []`');
+    writeFileSync(join(root, 'empty', 'none.yaml'), 'rules: []\n');
     const bare = await startAndStop();
-    expect(bare).toContain('(0 rules; watched;');
+    expect(bare).toContain('(0 rules, 1 warning on stderr; watched;'); // the file holds no rules: said, as lint says it
     expect(bare).toContain('mge: warning: no rules loaded: every check is approved until rules are added\n');
+    rmSync(join(root, 'empty', 'none.yaml'));
     // Rules for one tenant only: the others, `default` among them, get none.
     mkdirSync(join(root, 'empty', 'tenants', 'acme'), { recursive: true });
     writeFileSync(join(root, 'empty', 'tenants', 'acme', 'a.yaml'), 'rule_id: a\nprohibited: [{when: "true"}]\n');

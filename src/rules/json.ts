@@ -150,8 +150,13 @@ export function readJson(text: string, file: string): ReadResult {
       const bad = /^[-+0-9.eE]*/.exec(text.slice(i, i + 40))?.[0] || text[i];
       fail(`invalid number \`${bad}\``);
     }
+    // Refused as the request parser refuses them (src/json/strict-parse.ts), not rounded: a
+    // `requests_per_minute` of 9007199254740993 loaded as …992 (a newcomer review, 11-28).
+    const value = Number(m![0]);
+    if (!Number.isFinite(value)) fail(`number \`${m![0]}\` overflows a double`);
+    if (m![2] === undefined && m![3] === undefined && !Number.isSafeInteger(value)) fail(`integer \`${m![0]}\` is beyond ±(2^53−1): a double rounds it`);
     i += m![0].length;
-    return { kind: 'number', value: Number(m![0]), span: lines.span(start, i) };
+    return { kind: 'number', value, span: lines.span(start, i) };
   };
 
   try {

@@ -154,6 +154,13 @@ class Converter {
       if (/^[-+]?0(?:[0-9]+|o[0-7]+)$/i.test(source)) {
         this.error(span, 'yaml-ambiguous-number', `\`${source}\` reads as ${value} here and as another number or a string to a YAML 1.1 reader (a leading zero is octal there)`, `write it in decimal without a leading zero (\`${value}\`), or quote it if it is text`);
       }
+      // As JSON rules and requests refuse them (a whole number a double rounds, one that
+      // overflows it); `.inf` is written on purpose and left to the field's own check.
+      if (/^[-+]?[0-9]+$/.test(source) && !Number.isSafeInteger(value)) {
+        this.error(span, 'invalid-number', `integer \`${source}\` is beyond ±(2^53−1): a double rounds it to ${value}`);
+      } else if (/^[-+]?(?:[0-9]|\.[0-9])/.test(source) && !Number.isFinite(value)) {
+        this.error(span, 'invalid-number', `number \`${source}\` overflows a double`);
+      }
       return { kind: 'number', value, span };
     }
     if (typeof value === 'string') return { kind: 'string', value, span, textStart: this.textStart(type, range, span), ...this.textAt(value, type, range) };

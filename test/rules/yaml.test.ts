@@ -25,6 +25,14 @@ describe('readYaml', () => {
     ]);
   });
 
+  it('refuses a whole number a double rounds and a number that overflows it (as JSON rules and requests)', () => {
+    const r = readYaml('a: 9007199254740993\nb: -1e400\nc: .inf\nd: 9007199254740991\ne: 1e300\n', 'n.yaml');
+    expect(lines(r.diagnostics)).toEqual([
+      '1:4 error invalid-number: integer `9007199254740993` is beyond ±(2^53−1): a double rounds it to 9007199254740992',
+      '2:4 error invalid-number: number `-1e400` overflows a double',
+    ]);
+  });
+
   it('puts the text start of quoted and block strings where the text begins', () => {
     const r = readYaml('a: "x"\nb: \'y\'\nc: |\n\n    z == 1\nd: plain\n', 'r.yaml');
     const m = r.values[0];

@@ -152,11 +152,14 @@ export function readJson(text: string, file: string): ReadResult {
     }
     // Refused as the request parser refuses them (src/json/strict-parse.ts), not rounded: a
     // `requests_per_minute` of 9007199254740993 loaded as …992 (a newcomer review, 11-28).
+    // Valid JSON all the same: the text reads on, and the value is kept as read.
     const value = Number(m![0]);
-    if (!Number.isFinite(value)) fail(`number \`${m![0]}\` overflows a double`);
-    if (m![2] === undefined && m![3] === undefined && !Number.isSafeInteger(value)) fail(`integer \`${m![0]}\` is beyond ±(2^53−1): a double rounds it`);
     i += m![0].length;
-    return { kind: 'number', value, span: lines.span(start, i) };
+    const span = lines.span(start, i);
+    const unsafe = !Number.isFinite(value) ? `number \`${m![0]}\` overflows a double`
+      : m![2] === undefined && m![3] === undefined && !Number.isSafeInteger(value) ? `integer \`${m![0]}\` is beyond ±(2^53−1): a double rounds it to ${value}` : undefined;
+    if (unsafe !== undefined) diagnostics.push({ severity: 'error', code: 'invalid-number', message: unsafe, span });
+    return { kind: 'number', value, span };
   };
 
   try {

@@ -31,8 +31,8 @@ describe('readJson', () => {
 
   // A newcomer review (11-28): 9007199254740993 loaded as …992, and 1e400 as infinity.
   it('refuses a whole number a double rounds and a number that overflows it, as the request parser does', () => {
-    expect(lines(readJson('{"a": 9007199254740993}', 'r.json').diagnostics)).toEqual([expect.stringMatching(/^1:7 error .*integer `9007199254740993` is beyond ±\(2\^53−1\): a double rounds it$/)]);
-    expect(lines(readJson('{"a": -1e400}', 'r.json').diagnostics)).toEqual([expect.stringMatching(/^1:7 error .*number `-1e400` overflows a double$/)]);
+    expect(lines(readJson('{"a": 9007199254740993}', 'r.json').diagnostics)).toEqual(['1:7 error invalid-number: integer `9007199254740993` is beyond ±(2^53−1): a double rounds it to 9007199254740992']);
+    expect(lines(readJson('{"a": -1e400}', 'r.json').diagnostics)).toEqual(['1:7 error invalid-number: number `-1e400` overflows a double']);
     expect(readJson('[9007199254740991, -9007199254740991, 1e300, 1.5, 9007199254740993.5]', 'r.json').diagnostics).toEqual([]);
   });
 

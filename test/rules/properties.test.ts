@@ -86,7 +86,8 @@ describe('readJson agrees with JSON.parse', () => {
   it('reads any JSON value exactly as JSON.parse does', () => {
     fc.assert(fc.property(fc.json({ maxDepth: 6 }), (text) => {
       const r = readJson(text, 'r.json');
-      expect(r.diagnostics).toEqual([]);
+      // Whole numbers a double rounds are refused for rules (invalid-number), and still read as JSON.parse reads them.
+      expect(r.diagnostics.filter((d) => d.code !== 'invalid-number')).toEqual([]);
       expect(plain(r.values[0])).toEqual(JSON.parse(text));
     }), { numRuns: 1000 });
   });

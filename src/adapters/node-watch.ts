@@ -152,7 +152,11 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
         retry = undefined;
         if (closed || watched(dir)) return;
         follow();
-        if (watched(dir)) void lookAgain().then(() => onChange());
+        if (watched(dir)) {
+          void lookAgain().then(() => {
+            if (!closed) onChange(); // closed meanwhile: no reload after the reloader's close
+          });
+        }
       }, ROOT_RETRY_MS).unref();
     }
   }

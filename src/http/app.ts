@@ -92,9 +92,13 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
       // Refused credentials are what a security team looks for in the logs; the detail never
       // holds the key (src/http/auth.ts).
       if (err.status === 401 || err.status === 403) {
-        // A 403's key is named by its id (a review could not tell which client to fix).
-        const by = err instanceof Forbidden && err.by !== undefined ? { tenant: err.by.tenant, by: err.by.keyId } : {};
-        ctx.logRefused('request refused', { method: c.req.method, path: loggedPath(c.req.path), status: err.status, detail: err.detail, ...by });
+        // A 403's key is named by its id (a review could not tell which client to fix). Only a
+        // 401 (no key, or an unknown one: anyone can send those) is held to a rate; a 403 comes
+        // from a configured key, and a keyless flood must not hide it (a re-review).
+        const fields = { method: c.req.method, path: loggedPath(c.req.path), status: err.status, detail: err.detail };
+        if (err instanceof Forbidden && err.by !== undefined) ctx.logger.warn('request refused', { ...fields, tenant: err.by.tenant, by: err.by.keyId });
+        else if (err.status === 403) ctx.logger.warn('request refused', fields);
+        else ctx.logRefused('request refused', fields);
       }
       return problemResponse(err, rawPath(c.req.url));
     }

@@ -323,7 +323,8 @@ export class Engine {
       }
       let policy: TenantPolicy;
       try {
-        policy = await this.buildTenant(tenant, next);
+        // A PUT past a compiler limit is refused (422); a restart's replay keeps what was put.
+        policy = await this.buildTenant(tenant, next, this.files, keepClashes);
       } catch (err) {
         if (!(err instanceof CompileError)) throw err;
         return { ok: false, diagnostics: [compileDiagnostic(err, path)] } as const;
@@ -424,9 +425,12 @@ export class Engine {
    * left out, and every check of the tenant is denied until one of the two goes (fail closed,
    * and only for that tenant). Until 11-28 the clash refused the reload, or the restart, for
    * every tenant: a tenant's admin could hold back every global rule by naming an API rule
-   * after it in advance.
+   * after it in advance. Likewise, when `tolerant` (a reload, a restart's replay, a delete),
+   * API rules that no longer compile beside the file rules (a compiler limit the new file
+   * rules cross: a re-review filled one with API rules first) are left out and the tenant is
+   * denied; a PUT that would cross it is refused instead (422).
    */
-  private async buildTenant(tenant: string, api: ReadonlyMap<string, Rule> | undefined, files: FileRules = this.files): Promise<TenantPolicy> {
+  private async buildTenant(tenant: string, api: ReadonlyMap<string, Rule> | undefined, files: FileRules = this.files, tolerant = true): Promise<TenantPolicy> {
     const own: Rule[] = [];
     const clashes: string[] = [];
     for (const rule of api?.values() ?? []) {
@@ -434,7 +438,16 @@ export class Engine {
       if (owner === undefined) own.push(rule);
       else clashes.push(`\`${rule.rule_id}\` (also the file rule in \`${owner}\`)`);
     }
-    const policy = await buildPolicy(tenant, [...files.global, ...(files.tenants.get(tenant) ?? []), ...own], this.buildOptions());
+    const fileRules = [...files.global, ...(files.tenants.get(tenant) ?? [])];
+    let policy: TenantPolicy;
+    try {
+      policy = await buildPolicy(tenant, [...fileRules, ...own], this.buildOptions());
+    } catch (err) {
+      if (!(err instanceof CompileError) || !tolerant || own.length === 0) throw err;
+      // Without them: if the file rules alone fail too, the reload fails (the operator's files).
+      policy = await buildPolicy(tenant, fileRules, this.buildOptions());
+      return refusedPolicy(policy, `tenant \`${tenant}\`'s API rules no longer compile beside the file rules (${err.message}), so none of them is in force: delete some of them`);
+    }
     if (clashes.length === 0) return policy;
     return refusedPolicy(policy, `tenant \`${tenant}\`'s API rule${clashes.length === 1 ? '' : 's'} ${clashes.join(', ')} ${clashes.length === 1 ? 'has' : 'have'} the id of a file rule, and a rule id belongs to one rule: delete the API rule, or give the file rule another rule_id`);
   }

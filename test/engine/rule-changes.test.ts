@@ -57,6 +57,26 @@ describe('Engine.reloadFiles beside API changes', () => {
     expect(await engine.putRule('acme', API)).toMatchObject({ ok: false, conflict: 'rule `api-rule` comes from `clash.yaml` and is read-only here' });
   });
 
+  it('a file rule pushing a tenant\'s API rules past a compiler limit reloads; that tenant alone is denied (a re-review)', async () => {
+    // 65 530 distinct paths through the API, then a global rule with 8 more: past the 65 535 a
+    // bundle holds. Until 11-28 the reload failed for every tenant, and a restart did not start.
+    const engine = await createEngine({ rules: FILES });
+    const clauses = Array.from({ length: 65_530 }, (_, i) => ({ message: 'm', when: `context.f${i}` }));
+    expect((await engine.putRule('acme', { format: 'json', text: JSON.stringify({ rule_id: 'fill', prohibited: clauses }) })).ok).toBe(true);
+    const more = { path: 'more.yaml', text: `rule_id: more\nprohibited:\n${Array.from({ length: 8 }, (_, i) => `  - when: action.params.g${i} == 1\n`).join('')}` };
+    const r = await engine.reloadFiles([...FILES, more]);
+    expect(r.ok).toBe(true);
+    expect(engine.refusedTenants()).toEqual([{ tenant: 'acme', refusal: expect.stringContaining("tenant `acme`'s API rules no longer compile beside the file rules (too many distinct paths") }]);
+    expect((await engine.evaluate({ action: 'z' }, { tenant: 'acme' })).violations).toEqual([expect.objectContaining({ code: 'rules_refused' })]);
+    expect((await engine.evaluate({ action: { type: 'x', params: { g1: 1 } } }, { tenant: 'globex' })).approved).toBe(false); // the new rule serves the others
+    // A PUT past the limit is refused, not taken in and refused later.
+    const put = await engine.putRule('globex', { format: 'json', text: JSON.stringify({ rule_id: 'fill', prohibited: clauses }) });
+    expect(put).toMatchObject({ ok: false, diagnostics: [expect.objectContaining({ code: 'compile-error' })] });
+    // The way out: fewer API rules.
+    expect(await engine.deleteRule('acme', 'fill')).toBe('deleted');
+    expect(engine.refusedTenants()).toEqual([]);
+  }, 60_000);
+
   it('reports a file change against the policy it replaced', async () => {
     const engine = await createEngine({ rules: FILES });
     const r = await engine.reloadFiles([...FILES, { path: 'more.yaml', text: 'rule_id: more\nprohibited:\n  - message: m\n    when: "false"\n' }]);

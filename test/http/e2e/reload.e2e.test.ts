@@ -156,8 +156,8 @@ describe('a file rule that takes the id of a tenant\'s API rule', () => {
       const refused = await check(KEYS.acmeChecker, 'anything.else');
       expect(refused).toMatchObject({ approved: false, rule_ids: [], violations: [{ rule_id: 'mge.engine', code: 'rules_refused', effect: 'deny' }] });
       expect(refused.violations[0].message).toContain("tenant `acme`'s API rule `clash-x` (also the file rule in `clash.yaml`) has the id of a file rule");
-      const logged = own.logs.map((l) => JSON.parse(l) as { msg: string; tenant?: string });
-      expect(logged.some((l) => l.msg === 'every check of this tenant is denied until its rules are fixed' && l.tenant === 'acme')).toBe(true);
+      // Said once the reload's entries are logged (a moment after the new rules serve).
+      await until('the error line', () => own.logs.some((l) => JSON.parse(l).msg === 'every check of this tenant is denied until its rules are fixed' && JSON.parse(l).tenant === 'acme'));
       expect(await (await own.fetch('/metrics')).text()).toContain('\nmge_rules_dir_refused 0\n');
       // The way out: the API rule deleted, the tenant gets the global rule like every other.
       expect((await own.fetch('/api/v1/rules/clash-x', { method: 'DELETE', key: KEYS.acmeAdmin })).status).toBe(204);

@@ -6,8 +6,10 @@
 // processes as before, and `mge serve` as pid 1 found "pid 1" running (itself) and refused to
 // start, forever (a review). A pid from another namespace (another container sharing the
 // volume and the host name) means nothing here, so the holder also touches the lock every
-// second: one not touched for STALE_MS is taken over, one that is, never (a re-review: two
-// containers, each mge as pid 1, took one data directory).
+// second: one not touched while a contender watches it for STALE_MS (a monotonic clock; the
+// file's own times are only compared with each other) is taken over, one that is, never (a
+// re-review: two containers, each mge as pid 1, took one data directory). A holder that was
+// paused that long finds, at its next beat, another's lock in its place and is told (`onLost`).
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
@@ -21,6 +23,13 @@ export const LOCK_FILE = 'mge.lock';
 /** The data directory is held by another running process. */
 export class DataDirLockedError extends Error {
   override readonly name = 'DataDirLockedError';
+}
+
+export interface DataDirLockOptions {
+  /** Called once if another process's lock is found in this one's place (it took it over while this one was paused). */
+  onLost?: (holder: string) => void;
+  /** How long a lock from another pid namespace is watched for a beat before it is taken over (tests shorten it). */
+  staleMs?: number;
 }
 
 export interface DataDirLock {
@@ -115,27 +124,34 @@ function pidNamespace(): string | undefined {
  * namespace: if the lock is still being touched. A lock from before 11-28 (no namespace
  * named): if a process runs under its pid, as then.
  */
-async function isHeld(path: string, owner: Owner, me: Owner): Promise<boolean> {
+async function isHeld(path: string, owner: Owner, me: Owner, staleMs: number): Promise<boolean> {
   if (owner.host !== me.host) return true;
-  if (owner.pidns === undefined && me.pidns !== undefined) return isRunning(owner.pid);
-  if (owner.pidns !== me.pidns) return !(await untouched(path));
+  // Before 11-28 no lock named its namespace; one naming its start (written earlier on 11-28)
+  // is judged as this namespace's, as it was then.
+  if (owner.pidns === undefined && owner.start === undefined && me.pidns !== undefined) return isRunning(owner.pid);
+  if (owner.pidns !== undefined && owner.pidns !== me.pidns) return !(await untouched(path, staleMs));
   if (owner.pid === process.pid) return heldHere.has(resolve(path));
   if (!isRunning(owner.pid)) return false;
   const now = owner.start === undefined ? undefined : startOf(owner.pid);
   return now === undefined || now === owner.start;
 }
 
-/** Whether the lock at `path` goes untouched for STALE_MS (its holder beats every HEARTBEAT_MS); at most that long. */
-async function untouched(path: string): Promise<boolean> {
+/**
+ * Whether the lock at `path` goes untouched while watched for `staleMs` (its holder beats every
+ * HEARTBEAT_MS). The whole time, by the monotonic clock: a lock's time far in the past or the
+ * future says nothing about its holder (a re-review took a live lock set back 30 s at once,
+ * and waited an hour on one set forward).
+ */
+async function untouched(path: string, staleMs: number): Promise<boolean> {
   const touched = async (): Promise<number | undefined> => (await stat(path).catch(() => undefined))?.mtimeMs;
   const first = await touched();
-  for (;;) {
+  for (const start = performance.now(); performance.now() - start < staleMs;) {
+    await new Promise((r) => setTimeout(r, Math.min(HEARTBEAT_MS / 2, staleMs)));
     const now = await touched();
     if (now === undefined) return true; // released meanwhile
     if (now !== first) return false;
-    if (Date.now() - now > STALE_MS) return true;
-    await new Promise((r) => setTimeout(r, HEARTBEAT_MS / 2));
   }
+  return true;
 }
 
 /**
@@ -144,7 +160,8 @@ async function untouched(path: string): Promise<boolean> {
  *
  * @example const lock = await lockDataDir('./data'); … await lock.release()
  */
-export async function lockDataDir(dir: string): Promise<DataDirLock> {
+export async function lockDataDir(dir: string, opts: DataDirLockOptions = {}): Promise<DataDirLock> {
+  const staleMs = opts.staleMs ?? STALE_MS;
   const path = join(dir, LOCK_FILE);
   const start = startOf(process.pid);
   const pidns = pidNamespace();
@@ -155,10 +172,21 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
     // that does not parse was not written by a server, and no writer is ever mistaken for gone.
     if (await writeNewFile(path, text, 0o644)) {
       heldHere.add(resolve(path));
-      // Touched while held: a server in another pid namespace tells a live holder by it.
+      // Touched while held: a server in another pid namespace tells a live holder by it. Read
+      // first: another's lock in its place means this one was taken for gone (paused too long).
+      let lost = false;
       const beat = setInterval(() => {
-        const t = new Date();
-        utimes(path, t, t).catch(() => undefined); // removed: written back by the server (node-kept-files.ts)
+        void readFile(path, 'utf8').then((now) => {
+          if (lost) return;
+          if (now !== text) {
+            lost = true;
+            clearInterval(beat);
+            opts.onLost?.(now);
+            return;
+          }
+          const t = new Date();
+          return utimes(path, t, t);
+        }).catch(() => undefined); // removed: written back by the server (node-kept-files.ts)
       }, HEARTBEAT_MS);
       beat.unref();
       return {
@@ -178,7 +206,7 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
       throw err;
     }
     const owner = parseOwner(held);
-    if (owner !== undefined && (await isHeld(path, owner, me))) {
+    if (owner !== undefined && (await isHeld(path, owner, me, staleMs))) {
       const where = owner.pidns !== undefined && owner.pidns !== me.pidns ? ' in another pid namespace (another container?), which keeps its lock fresh' : '';
       throw new DataDirLockedError(
         `data directory \`${dir}\` is in use by process ${owner.pid} on \`${owner.host}\`${where} (since ${owner.since}); run one mge serve per data directory, or remove \`${path}\` if that process is gone`,

@@ -121,9 +121,10 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     throw err;
   }
   // One server per data directory: two would interleave their audit files.
-  const lock = await lockDataDir(cfg.dataDir);
+  const lost: LockLost = {};
+  const lock = await lockDataDir(cfg.dataDir, { onLost: (holder) => lost.handle?.(holder) });
   try {
-    return await serveHoldingLock(cfg, keys, lock);
+    return await serveHoldingLock(cfg, keys, lock, lost);
   } catch (err) {
     await lock.release();
     throw err;
@@ -166,7 +167,12 @@ async function removeMadeDirs(dir: string, first: string): Promise<void> {
   }
 }
 
-async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDirLock): Promise<Sidecar> {
+/** What the server does if its lock is taken over (set once it serves). */
+interface LockLost {
+  handle?: (holder: string) => void;
+}
+
+async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDirLock, lost: LockLost): Promise<Sidecar> {
 
   // With Ed25519 receipts no HS256 secret is trusted but those listed as previous: a secret.key
   // that verified receipts no published key can would make the server and offline verifiers
@@ -217,13 +223,15 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const reported = new Map<string, string>();
   const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger, reported), () => audit.usable(), cfg.logger);
   const lifecycle = new Lifecycle(cfg.maxInflight);
+  /** Another process holds the data directory now: nothing more is written, every check is refused. */
+  let lockLost = false;
   const metrics = new ServerMetrics();
   /** Kept after every rule change this run logs (set before the server listens). */
   let rulesRecord: RulesRecord | undefined;
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
     nonceStore, crypto: nodeCryptoBackend, ...(cfg.version !== undefined ? { version: cfg.version } : {}), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), limits, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
-    ready: () => readiness.ready(),
+    ready: () => !lockLost && readiness.ready(),
     rulesChanged: () => rulesRecord?.note(),
   });
 
@@ -257,6 +265,14 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     ...(hs !== undefined && hs.source !== 'env' ? [{ path: join(cfg.dataDir, SECRET_FILE), what: 'the receipt secret', text: hs.secret + '\n', mode: 0o600 }] : []),
     ...(ed25519Key !== undefined ? [{ path: join(cfg.dataDir, ED25519_FILE), what: 'the Ed25519 signing key', text: JSON.stringify(ed25519Key) + '\n', mode: 0o600 }] : []),
   ], cfg.logger);
+  // A server paused past the lock's staleness finds another's lock in its place when it runs
+  // again (a re-review ran two that way on one log): it stops writing at once, fail closed.
+  lost.handle = (holder) => {
+    lockLost = true;
+    cfg.logger.error('another process took this server\'s data directory lock (was this one paused or stalled for 10 s or more?); every request that would write is refused from now on (503): restart this server', { lock: lock.path, holder: holder.trim() });
+    void lifecycle.drained();
+    void reloader?.close();
+  };
   let closing: Promise<{ uncheckpointed: string[] }> | undefined;
   const shutdown = (): Promise<{ uncheckpointed: string[] }> =>
     (closing ??= (async () => {
@@ -270,7 +286,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       await closed;
       await reloaded;
       await readiness.settled();
-      const uncheckpointed = await keepCheckpoints(audit, cfg.logger);
+      // With the lock lost, the logs are another server's to checkpoint.
+      const uncheckpointed = lockLost ? await audit.tenants().catch(() => []) : await keepCheckpoints(audit, cfg.logger);
       // A log that could not be flushed (a removed one not written back) is said after the rest
       // is closed: the nonces and the data dir's lock are released either way.
       const notClosed = await audit.close().then(() => undefined, (err: unknown) => err); // flush

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataDirLockedError, LOCK_FILE, lockDataDir, removeStaleLock, STALE_MS } from '../../src/adapters/node-data-dir-lock.js';
+import { DataDirLockedError, LOCK_FILE, lockDataDir, removeStaleLock } from '../../src/adapters/node-data-dir-lock.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -138,17 +138,42 @@ describe('lockDataDir', () => {
     await writeFile(file, other);
     const beat = setInterval(() => void utimes(file, new Date(), new Date()).catch(() => undefined), 200);
     try {
-      await expect(lockDataDir(dir)).rejects.toThrow('in another pid namespace (another container?), which keeps its lock fresh');
+      await expect(lockDataDir(dir, { staleMs: 1500 })).rejects.toThrow('in another pid namespace (another container?), which keeps its lock fresh');
     } finally {
       clearInterval(beat);
     }
-    const old = new Date(Date.now() - STALE_MS - 5000);
-    await utimes(file, old, old);
-    const lock = await lockDataDir(dir); // untouched past STALE_MS: its holder is gone
+    // Untouched while watched: stale, whatever time the file shows (an hour ahead here: a
+    // re-review's start waited for it; 30 s back took a live lock at once).
+    const ahead = new Date(Date.now() + 3_600_000);
+    await utimes(file, ahead, ahead);
+    const started = performance.now();
+    const lock = await lockDataDir(dir, { staleMs: 600 });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(550); // watched the whole time
     const before = (await stat(file)).mtimeMs;
     await new Promise((r) => setTimeout(r, 1500));
     expect((await stat(file)).mtimeMs).toBeGreaterThan(before); // and the new holder touches it
     await lock.release();
+  });
+
+  it('a holder that finds another\'s lock in its place is told, and stops touching it', async () => {
+    // A server paused past the staleness (docker pause, a VM suspended) and run again.
+    const lost: string[] = [];
+    const lock = await lockDataDir(dir, { onLost: (holder) => lost.push(holder) });
+    const theirs = JSON.stringify({ pid: 1, host: hostname(), since: 'later', pidns: 'pid:[1]' });
+    await writeFile(join(dir, LOCK_FILE), theirs);
+    const old = new Date(Date.now() - 60_000);
+    await utimes(join(dir, LOCK_FILE), old, old);
+    for (const end = Date.now() + 3000; lost.length === 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+    expect(lost).toEqual([theirs]);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(Math.abs((await stat(join(dir, LOCK_FILE))).mtimeMs - old.getTime())).toBeLessThan(1); // theirs, untouched by us
+    await lock.release();
+    expect(await readFile(join(dir, LOCK_FILE), 'utf8')).toBe(theirs); // and left alone
+  });
+
+  it('a lock naming a start but no namespace (written earlier on 11-28) is judged as this namespace\'s', async () => {
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z', start: 'another-boot/1' }));
+    await (await lockDataDir(dir)).release(); // our own pid, not taken by us: a previous life's
   });
 
   it('a lock from before 11-28 (no pid namespace named) is held while a process runs under its pid, as then', async () => {

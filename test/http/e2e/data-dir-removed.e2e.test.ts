@@ -4,12 +4,12 @@
 // next start made a new one, and every check of the tenant got 503 for good: its log was
 // signed with a key nobody held any more (a review).
 
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KEYS } from '../harness.js';
-import { spawnServe, startServe } from './server.js';
+import { spawnServe, startE2E, startServe } from './server.js';
 
 const check = (url: string) => fetch(`${url}/api/v1/governance/check`, {
   method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeChecker}` }, body: JSON.stringify({ action: 'x' }),
@@ -61,5 +61,29 @@ describe('a data directory removed while the server runs', () => {
     expect(readFileSync(join(data, 'secret.key'), 'utf8')).toBe(secret);
     expect(existsSync(join(data, 'audit', 'acme', 'log.jsonl'))).toBe(true);
     expect(existsSync(join(data, 'mge.lock'))).toBe(false); // released after the last look
+  }, 60_000);
+
+  it('a server whose lock another process took refuses every write from then on, and keeps no checkpoint', async () => {
+    // What a server paused past the lock's staleness meets when it runs again (a re-review:
+    // both served one log, and verify found it broken).
+    const e = await startE2E();
+    try {
+      const checkNow = () => e.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"x"}' });
+      expect((await checkNow()).status).toBe(200);
+      const cps = join(e.dataDir, 'audit', 'acme', 'checkpoints.jsonl');
+      const kept = existsSync(cps) ? readFileSync(cps, 'utf8') : '';
+      writeFileSync(join(e.dataDir, 'mge.lock'), JSON.stringify({ pid: 1, host: 'elsewhere', since: 'now' }) + '\n');
+      for (const end = Date.now() + 5000; !e.logs.some((l) => JSON.parse(l).msg.startsWith('another process took this server')); await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() > end) throw new Error('not told');
+      }
+      expect((await checkNow()).status).toBe(503);
+      expect((await e.fetch('/readyz')).status).toBe(503);
+      expect((await e.fetch('/api/v1/rules/x', { method: 'PUT', key: KEYS.acmeAdmin, body: '{"rule_id":"x","prohibited":[{"when":"true"}]}' })).status).toBe(503);
+      await e.sidecar.shutdown();
+      expect(existsSync(cps) ? readFileSync(cps, 'utf8') : '').toBe(kept); // the log is the other's to checkpoint
+      expect(readFileSync(join(e.dataDir, 'mge.lock'), 'utf8')).toContain('elsewhere'); // and its lock left alone
+    } finally {
+      await e.stop();
+    }
   }, 60_000);
 });

@@ -36,6 +36,15 @@ export interface DataDirLock {
   readonly path: string;
   /** What the lock file holds (written back if it is removed while the server runs). */
   readonly text: string;
+  /**
+   * Whether this process may write to the data directory now: its lock read back as its own
+   * within LEASE_MS (monotonic). A server paused long enough for another to take the lock over
+   * writes nothing when it runs again, not even the requests that waited for it (a re-review:
+   * two of them reached the other's log before the next beat found the lock gone).
+   */
+  fresh(): boolean;
+  /** The lock found in this one's place, once it was (onLost was called then). */
+  lostTo(): string | undefined;
   /** Removes the lock file (only if it is still ours). */
   release(): Promise<void>;
 }
@@ -53,6 +62,8 @@ interface Owner {
 /** How often a holder touches its lock, and how long untouched makes it stale (when its pid cannot be looked at). */
 const HEARTBEAT_MS = 1000;
 export const STALE_MS = 10_000;
+/** How long after its last read-back of its own lock a holder still writes: well under STALE_MS. */
+const LEASE_MS = STALE_MS / 2;
 
 /** Locks this process holds (by path): its own pid in a lock it does not hold is a previous life's. */
 const heldHere = new Set<string>();
@@ -174,16 +185,18 @@ export async function lockDataDir(dir: string, opts: DataDirLockOptions = {}): P
       heldHere.add(resolve(path));
       // Touched while held: a server in another pid namespace tells a live holder by it. Read
       // first: another's lock in its place means this one was taken for gone (paused too long).
-      let lost = false;
+      let lost: string | undefined;
+      let confirmed = performance.now();
       const beat = setInterval(() => {
         void readFile(path, 'utf8').then((now) => {
-          if (lost) return;
+          if (lost !== undefined) return;
           if (now !== text) {
-            lost = true;
+            lost = now;
             clearInterval(beat);
             opts.onLost?.(now);
             return;
           }
+          confirmed = performance.now();
           const t = new Date();
           return utimes(path, t, t);
         }).catch(() => undefined); // removed: written back by the server (node-kept-files.ts)
@@ -191,6 +204,8 @@ export async function lockDataDir(dir: string, opts: DataDirLockOptions = {}): P
       beat.unref();
       return {
         path, text,
+        fresh: () => lost === undefined && performance.now() - confirmed < LEASE_MS,
+        lostTo: () => lost,
         release: () => {
           clearInterval(beat);
           heldHere.delete(resolve(path));

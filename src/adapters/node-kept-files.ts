@@ -22,12 +22,14 @@ export interface KeptFile {
 const LOOK_EVERY_MS = 1000;
 
 /** @example const kept = keepFiles([{ path: 'data/secret.key', what: 'the receipt secret', text, mode: 0o600 }], logger); … await kept.stop() */
-export function keepFiles(files: readonly KeptFile[], logger: Logger, everyMs = LOOK_EVERY_MS): { stop(): Promise<void> } {
+export function keepFiles(files: readonly KeptFile[], logger: Logger, everyMs = LOOK_EVERY_MS): { stop(): Promise<void>; cancel(): void } {
   let looking: Promise<void> = Promise.resolve();
+  let cancelled = false;
   /** Files whose write-back failed, said once until one succeeds. */
   const failing = new Set<string>();
   const look = async (): Promise<void> => {
     for (const f of files) {
+      if (cancelled) return;
       const gone = await stat(f.path).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
       if (!gone) continue;
       try {
@@ -51,7 +53,13 @@ export function keepFiles(files: readonly KeptFile[], logger: Logger, everyMs = 
     // written back as the audit log is at close (a re-review: the log came back, its key not).
     stop: async () => {
       clearInterval(timer);
+      if (cancelled) return;
       await (looking = looking.then(look));
+    },
+    // No more looks, not even the stop's (the data directory is another server's now).
+    cancel: () => {
+      cancelled = true;
+      clearInterval(timer);
     },
   };
 }

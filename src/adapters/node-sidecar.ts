@@ -21,6 +21,7 @@ import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
 import { jsonLimits, type JsonLimits } from '../json/strict-parse.js';
 import { NodeNonceStore } from './node-nonce-store.js';
 import { hadFileRules, lastRulesInForce, startRulesRecord, type RulesRecord } from './node-rules-in-force.js';
+import { AuditStoreError } from '../audit/store.js';
 import { lockDataDir, type DataDirLock } from './node-data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
@@ -91,7 +92,31 @@ export interface Sidecar {
    * Stops accepting, finishes checks in flight, keeps a checkpoint per tenant, flushes and
    * closes the audit log; resolves to the tenants no checkpoint could be kept for (a failed log).
    */
-  shutdown(): Promise<{ uncheckpointed: string[] }>;
+  shutdown(): Promise<{ uncheckpointed: string[]; lockLost?: true }>;
+}
+
+/**
+ * The audit port, writing only while the data directory's lock is fresh (DataDirLock.fresh):
+ * appends and checkpoints are refused as a failed store's are (503), reads go through.
+ */
+function fenced(audit: AuditPort, lock: DataDirLock): AuditPort {
+  const fence = (): void => {
+    if (!lock.fresh()) throw new AuditStoreError('this server has not read its data directory lock back as its own for seconds (paused, or another process took it): nothing is written to the audit log');
+  };
+  return {
+    append: async (tenant, entries) => (fence(), audit.append(tenant, entries)),
+    appendSigned: async (tenant, signed) => (fence(), audit.appendSigned(tenant, signed)),
+    checkpoint: async (tenant, opts) => (fence(), audit.checkpoint(tenant, opts)),
+    size: (tenant) => audit.size(tenant),
+    entries: (tenant, from, limit) => audit.entries(tenant, from, limit),
+    export: (tenant) => audit.export(tenant),
+    proof: (tenant, id, treeSize) => audit.proof(tenant, id, treeSize),
+    consistency: (tenant, first, second) => audit.consistency(tenant, first, second),
+    tenants: () => audit.tenants(),
+    retryAfterSeconds: (tenant) => audit.retryAfterSeconds(tenant),
+    usable: () => audit.usable(),
+    close: () => audit.close(),
+  };
 }
 
 export class SidecarConfigError extends Error {
@@ -201,8 +226,10 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // is. So is a first start on an empty directory (a volume that was not mounted, a wrong path:
   // a review, 11-28, started one on a fresh data dir and every check was approved).
   const lastRecord = await lastRulesInForce(cfg.dataDir, cfg.logger); // read once: checked here, compared below
-  if (read.sources.length === 0) {
-    const why = hadFileRules(lastRecord) ? 'but the last run served rule files (a deploy caught between removing and copying them?)' : 'so every check would be approved (a volume not mounted, a wrong path?)';
+  // Rules kept through the API alone are a deployment of their own (a re-review: such a one no
+  // longer restarted, told that every check would be approved, which was untrue).
+  if (read.sources.length === 0 && (hadFileRules(lastRecord) || (await nodeRuleStore(cfg.dataDir).list()).length === 0)) {
+    const why = hadFileRules(lastRecord) ? 'but the last run served rule files (a deploy caught between removing and copying them?)' : 'and the data directory keeps no API rule, so every check would be approved (a volume not mounted, a wrong path?)';
     throw new SidecarConfigError(`the rules directory \`${cfg.rulesDir}\` holds no rule file, ${why}; to start with no rules, leave a file holding \`rules: []\``);
   }
   const limits = jsonLimits(cfg.limits); // one set, so the HTTP parser and the engine never disagree
@@ -213,10 +240,10 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const ruleStore = nodeRuleStore(cfg.dataDir);
   await replayApiRules(engine, ruleStore, cfg.logger);
   const nonceStore = await NodeNonceStore.open(cfg.dataDir, { skewMs: cfg.skewMs ?? DEFAULT_SKEW_MS }); // used nonces outlive a restart
-  const audit = await cfg.openAudit(cfg.dataDir, signer, { keysInDataDir: hs?.source !== 'env' }).catch(async (err: unknown) => {
+  const audit = fenced(await cfg.openAudit(cfg.dataDir, signer, { keysInDataDir: hs?.source !== 'env' }).catch(async (err: unknown) => {
     await nonceStore.close();
     throw err;
-  });
+  }), lock);
   // The logs already on disk are opened now rather than on their tenant's first check, so
   // /readyz can say whether they all opened: one that does not (damaged, or no longer matching
   // its newest checkpoint) is named in the log here, and its tenant's checks get 503.
@@ -266,13 +293,18 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     ...(ed25519Key !== undefined ? [{ path: join(cfg.dataDir, ED25519_FILE), what: 'the Ed25519 signing key', text: JSON.stringify(ed25519Key) + '\n', mode: 0o600 }] : []),
   ], cfg.logger);
   // A server paused past the lock's staleness finds another's lock in its place when it runs
-  // again (a re-review ran two that way on one log): it stops writing at once, fail closed.
+  // again (a re-review ran two that way on one log): it stops writing at once, fail closed (its
+  // log appends were already refused: `fenced`). Lost before this point (while it started), it
+  // is told now (a re-review: a server paused while starting served beside its successor).
   lost.handle = (holder) => {
     lockLost = true;
     cfg.logger.error('another process took this server\'s data directory lock (was this one paused or stalled for 10 s or more?); every request that would write is refused from now on (503): restart this server', { lock: lock.path, holder: holder.trim() });
     void lifecycle.drained();
     void reloader?.close();
+    kept.cancel(); // the data directory is the other's: nothing written back
   };
+  const lostAlready = lock.lostTo();
+  if (lostAlready !== undefined) lost.handle(lostAlready);
   let closing: Promise<{ uncheckpointed: string[] }> | undefined;
   const shutdown = (): Promise<{ uncheckpointed: string[] }> =>
     (closing ??= (async () => {
@@ -295,7 +327,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       await kept.stop();
       await lock.release();
       if (notClosed !== undefined) throw notClosed;
-      return { uncheckpointed };
+      return { uncheckpointed, ...(lockLost ? { lockLost } : {}) };
     })());
 
   return {

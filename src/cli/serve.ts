@@ -232,12 +232,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const signal = await stopped.signal;
   logger.info('shutting down: no new requests; finishing checks in flight', { signal });
   let uncheckpointed: string[];
+  let lockLost: true | undefined;
   try {
-    ({ uncheckpointed } = await sidecar.shutdown());
+    ({ uncheckpointed, lockLost } = await sidecar.shutdown());
   } finally {
     stopped.stopped();
   }
-  if (uncheckpointed.length === 0) logger.info(fsyncNever ? 'stopped; audit log written (MGE_AUDIT_FSYNC=never: not synced to the disk)' : 'stopped; audit log flushed', { data: dataDir });
+  if (lockLost) logger.warn('stopped; another process holds the data directory now (see above), so no checkpoint was kept and nothing more written', { data: dataDir });
+  else if (uncheckpointed.length === 0) logger.info(fsyncNever ? 'stopped; audit log written (MGE_AUDIT_FSYNC=never: not synced to the disk)' : 'stopped; audit log flushed', { data: dataDir });
   else logger.warn('stopped; every decision this run answered is in its log, but these tenants have no checkpoint (their log failed or was refused; see above)', { data: dataDir, tenants: uncheckpointed });
   return 0;
 }

@@ -171,6 +171,25 @@ describe('lockDataDir', () => {
     expect(await readFile(join(dir, LOCK_FILE), 'utf8')).toBe(theirs); // and left alone
   });
 
+  it('is fresh only while read back as its own within the lease: a holder that stalled writes nothing until its next beat', async () => {
+    // A re-review (11-28): requests that waited while the holder was paused reached the other
+    // server's log before the holder's next beat found the lock gone.
+    const lock = await lockDataDir(dir);
+    try {
+      expect(lock.fresh()).toBe(true);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5_500); // stalled past the lease
+      expect(lock.fresh()).toBe(false);
+      for (const end = Date.now() + 3000; !lock.fresh() && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+      expect(lock.fresh()).toBe(true); // its beat read it back as its own
+      await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: 'elsewhere', since: 'now' }));
+      for (const end = Date.now() + 3000; lock.lostTo() === undefined && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+      expect(lock.lostTo()).toContain('elsewhere');
+      expect(lock.fresh()).toBe(false);
+    } finally {
+      await lock.release();
+    }
+  }, 20_000);
+
   it('a lock naming a start but no namespace (written earlier on 11-28) is judged as this namespace\'s', async () => {
     await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z', start: 'another-boot/1' }));
     await (await lockDataDir(dir)).release(); // our own pid, not taken by us: a previous life's

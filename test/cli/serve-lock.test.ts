@@ -48,7 +48,7 @@ describe('mge serve and its data directory', () => {
     // No rule file at all is refused, on a first start too (a volume not mounted, say).
     const refused = spawnServe({ rulesDir: join(root, 'empty'), dataDir: join(root, 'data-empty'), apiKeys: '' });
     expect(await refused.exited).toBe(2);
-    expect(refused.err()).toContain('holds no rule file, so every check would be approved (a volume not mounted, a wrong path?); to start with no rules, leave a file holding `rules: []`');
+    expect(refused.err()).toContain('holds no rule file, and the data directory keeps no API rule, so every check would be approved (a volume not mounted, a wrong path?); to start with no rules, leave a file holding `rules: []`');
     writeFileSync(join(root, 'empty', 'none.yaml'), 'rules: []\n');
     const bare = await startAndStop();
     expect(bare).toContain('(0 rules, 1 warning on stderr; watched;'); // the file holds no rules: said, as lint says it

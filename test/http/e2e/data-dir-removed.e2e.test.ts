@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openNodeAudit } from '../../../src/adapters/node-audit.js';
 import { KEYS } from '../harness.js';
 import { spawnServe, startE2E, startServe } from './server.js';
 
@@ -79,9 +80,30 @@ describe('a data directory removed while the server runs', () => {
       expect((await checkNow()).status).toBe(503);
       expect((await e.fetch('/readyz')).status).toBe(503);
       expect((await e.fetch('/api/v1/rules/x', { method: 'PUT', key: KEYS.acmeAdmin, body: '{"rule_id":"x","prohibited":[{"when":"true"}]}' })).status).toBe(503);
+      expect((await e.fetch('/api/v1/audit/checkpoint', { key: KEYS.acmeAuditor })).status).toBe(503); // no checkpoint line either
       await e.sidecar.shutdown();
       expect(existsSync(cps) ? readFileSync(cps, 'utf8') : '').toBe(kept); // the log is the other's to checkpoint
       expect(readFileSync(join(e.dataDir, 'mge.lock'), 'utf8')).toContain('elsewhere'); // and its lock left alone
+    } finally {
+      await e.stop();
+    }
+  }, 60_000);
+
+  it('a lock taken while the server was still starting is told once it serves (a re-review)', async () => {
+    let dataDir = '';
+    const e = await startE2E({
+      openAudit: async (dir, signer, { keysInDataDir }) => {
+        dataDir = dir;
+        writeFileSync(join(dir, 'mge.lock'), JSON.stringify({ pid: 1, host: 'elsewhere', since: 'now' }) + '\n');
+        await new Promise((r) => setTimeout(r, 1500)); // a beat finds it, before the handler is there
+        return openNodeAudit(dir, signer, { dataDirKeys: keysInDataDir });
+      },
+    });
+    try {
+      expect(e.logs.some((l) => JSON.parse(l).msg.startsWith('another process took this server'))).toBe(true);
+      expect((await e.fetch('/readyz')).status).toBe(503);
+      expect((await e.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"x"}' })).status).toBe(503);
+      expect(readFileSync(join(dataDir, 'mge.lock'), 'utf8')).toContain('elsewhere');
     } finally {
       await e.stop();
     }

@@ -185,6 +185,26 @@ describe('an audit store that fails while the server runs', () => {
     }
   });
 
+  it('starts with no rule file when the data directory keeps API rules (a deployment of API rules alone)', async () => {
+    // A re-review (11-28): refusing every empty rules directory stopped such a deployment's
+    // restart, saying every check would be approved, which its API rules made untrue.
+    const root = mkdtempSync(join(tmpdir(), 'mge-restart-api-only-'));
+    const dirs = { rulesDir: join(root, 'rules'), dataDir: join(root, 'data') };
+    mkdirSync(dirs.rulesDir);
+    writeFileSync(join(dirs.rulesDir, 'none.yaml'), 'rules: []\n');
+    const first = await startE2E(dirs);
+    const yaml = 'rule_id: guard\nprohibited:\n  - when: action.type == "db.drop"\n';
+    expect((await first.fetch('/api/v1/rules/guard', { method: 'PUT', key: KEYS.acmeAdmin, body: yaml, type: 'application/yaml' })).status).toBe(201);
+    await first.stop();
+    rmSync(join(dirs.rulesDir, 'none.yaml'));
+    const second = await startE2E(dirs);
+    try {
+      expect(((await (await second.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"db.drop"}' })).json()) as Decision).approved).toBe(false);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('names at shutdown the tenants whose log could not be checkpointed', async () => {
     const e = await startE2E();
     try {

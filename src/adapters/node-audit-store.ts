@@ -38,6 +38,13 @@ export interface NodeAuditStoreOptions {
   cutTo?: { bytes: number; dev: number; ino: number };
   /** Told when opening cut a torn last record off (`mge serve` logs it as a warning). */
   onTornTailCut?: (cut: { dir: string; bytes: number }) => void;
+  /**
+   * Asked right before each write: false refuses it as a failed write (the data dir's lock
+   * lease has lapsed: node-data-dir-lock.ts). Checked here and not only when a line is queued,
+   * since lines wait while a sync is in flight (a re-review stalled one 15 s, and lines queued
+   * before the lapse landed in the log of the server that took over).
+   */
+  mayWrite?: () => boolean;
 }
 
 const NL = 0x0a;
@@ -142,12 +149,12 @@ export class NodeAuditStore implements AuditStore {
   /** Lines dropped as torn when the store opened (for the start-up log). */
   droppedTornBytes = 0;
 
-  private constructor(readonly dir: string, private readonly fh: FileHandle, private readonly fsync: FsyncPolicy) {}
+  private constructor(readonly dir: string, private readonly fh: FileHandle, private readonly fsync: FsyncPolicy, private readonly mayWrite?: () => boolean) {}
 
   static async open(dir: string, opts: NodeAuditStoreOptions = {}): Promise<NodeAuditStore> {
     await mkdir(dir, { recursive: true });
     const fh = await open(join(dir, LOG_FILE), 'a+', 0o600);
-    const store = new NodeAuditStore(dir, fh, opts.fsync ?? 'always');
+    const store = new NodeAuditStore(dir, fh, opts.fsync ?? 'always', opts.mayWrite);
     try {
       // After a failed write: only what was answered is kept (until 11-27 a reopened log read
       // back bytes whose write or sync had failed, appended after them, and a power cut then
@@ -294,6 +301,7 @@ export class NodeAuditStore implements AuditStore {
     this.waiters = [];
     try {
       if (this.failure !== undefined) throw this.failure;
+      if (this.mayWrite?.() === false) throw new AuditStoreError('not written: this server has not read its data directory lock back as its own for seconds (paused, or another process took it)');
       const text = lines.join('\n') + '\n';
       const written = writeSync(this.fh.fd, text);
       // A short write (rare on a regular file) goes on from the byte where it stopped.

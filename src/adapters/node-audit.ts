@@ -21,6 +21,8 @@ export interface NodeAuditOptions {
    * when the key the server signs with was itself read from the data dir (see below).
    */
   dataDirKeys?: boolean;
+  /** Asked right before each write to a log (NodeAuditStoreOptions.mayWrite). */
+  mayWrite?: () => boolean;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
   const { logger } = opts;
   const factory = new NodeAuditStoreFactory(dataDir, {
     fsync: opts.fsync ?? 'always',
+    ...(opts.mayWrite ? { mayWrite: opts.mayWrite } : {}),
     // Said, not silent: an operator should know a write was cut short (a crash or a full disk).
     ...(logger ? { onTornTailCut: (cut: { dir: string; bytes: number }) => logger.warn('audit log ended in a torn entry, cut off at open (a write cut short by a crash or a full disk; nothing answered is lost)', cut) } : {}),
   });

@@ -12,8 +12,8 @@
 // paused that long finds, at its next beat, another's lock in its place and is told (`onLost`).
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
-import { link, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { readFileSync, readlinkSync, utimesSync } from 'node:fs';
+import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeNewFile } from './node-new-file.js';
@@ -185,21 +185,37 @@ export async function lockDataDir(dir: string, opts: DataDirLockOptions = {}): P
       heldHere.add(resolve(path));
       // Touched while held: a server in another pid namespace tells a live holder by it. Read
       // first: another's lock in its place means this one was taken for gone (paused too long).
+      // Read and touched with synchronous calls: a few microseconds on a file this small, and
+      // never queued behind the thread pool's fdatasyncs (a re-review's slow disk delayed the
+      // beat past the lease, and a lone server refused checks).
       let lost: string | undefined;
       let confirmed = performance.now();
+      const lose = (holder: string): void => {
+        lost = holder;
+        clearInterval(beat);
+        opts.onLost?.(holder);
+      };
       const beat = setInterval(() => {
-        void readFile(path, 'utf8').then((now) => {
-          if (lost !== undefined) return;
-          if (now !== text) {
-            lost = now;
-            clearInterval(beat);
-            opts.onLost?.(now);
-            return;
-          }
-          confirmed = performance.now();
+        if (lost !== undefined) return;
+        const asked = performance.now();
+        let now: string;
+        try {
+          now = readFileSync(path, 'utf8');
+        } catch {
+          // Gone. Within the lease it was removed (written back by the server: node-kept-files.ts);
+          // after it, another server may have held it meanwhile and released it (a re-review:
+          // the paused holder wrote its lock back and went on, on a log it no longer knew).
+          if (asked - confirmed >= LEASE_MS) lose('(the lock was gone when this server ran again)');
+          return;
+        }
+        if (now !== text) return lose(now);
+        try {
           const t = new Date();
-          return utimes(path, t, t);
-        }).catch(() => undefined); // removed: written back by the server (node-kept-files.ts)
+          utimesSync(path, t, t);
+          confirmed = asked; // touched: the lease runs from when it was read
+        } catch {
+          // not touched: the lease is not renewed
+        }
       }, HEARTBEAT_MS);
       beat.unref();
       return {

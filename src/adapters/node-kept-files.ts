@@ -17,6 +17,8 @@ export interface KeptFile {
   what: string;
   text: string;
   mode: number;
+  /** Written back only while this holds (the lock: only while its lease is fresh). */
+  when?: () => boolean;
 }
 
 const LOOK_EVERY_MS = 1000;
@@ -30,6 +32,7 @@ export function keepFiles(files: readonly KeptFile[], logger: Logger, everyMs = 
   const look = async (): Promise<void> => {
     for (const f of files) {
       if (cancelled) return;
+      if (f.when?.() === false) continue;
       const gone = await stat(f.path).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
       if (!gone) continue;
       try {

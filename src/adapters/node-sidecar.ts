@@ -69,7 +69,7 @@ export interface SidecarConfig {
    * signing key was read from the data dir (no MGE_SECRET_KEY), so its other key file may be
    * trusted to verify the log too (openNodeAudit's `dataDirKeys`).
    */
-  openAudit: (dataDir: string, signer: Signer, opts: { keysInDataDir: boolean }) => Promise<AuditPort>;
+  openAudit: (dataDir: string, signer: Signer, opts: { keysInDataDir: boolean; mayWrite: () => boolean }) => Promise<AuditPort>;
   watch?: boolean;
   /** Concurrent checks before the server answers 429 (default 4096). */
   maxInflight?: number;
@@ -239,7 +239,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const ruleStore = nodeRuleStore(cfg.dataDir);
   await replayApiRules(engine, ruleStore, cfg.logger);
   const nonceStore = await NodeNonceStore.open(cfg.dataDir, { skewMs: cfg.skewMs ?? DEFAULT_SKEW_MS }); // used nonces outlive a restart
-  const audit = fenced(await cfg.openAudit(cfg.dataDir, signer, { keysInDataDir: hs?.source !== 'env' }).catch(async (err: unknown) => {
+  const audit = fenced(await cfg.openAudit(cfg.dataDir, signer, { keysInDataDir: hs?.source !== 'env', mayWrite: () => lock.fresh() }).catch(async (err: unknown) => {
     await nonceStore.close();
     throw err;
   }), lock);
@@ -248,7 +248,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // its newest checkpoint) is named in the log here, and its tenant's checks get 503.
   const reported = new Map<string, string>();
   const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger, reported), () => audit.usable(), cfg.logger);
-  const lifecycle = new Lifecycle(cfg.maxInflight);
+  const lifecycle = new Lifecycle(cfg.maxInflight, () => lock.fresh());
   /** Another process holds the data directory now: nothing more is written, every check is refused. */
   let lockLost = false;
   const metrics = new ServerMetrics();
@@ -257,7 +257,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
     nonceStore, crypto: nodeCryptoBackend, ...(cfg.version !== undefined ? { version: cfg.version } : {}), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), limits, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
-    ready: () => !lockLost && readiness.ready(),
+    ready: () => !lockLost && lock.fresh() && readiness.ready(),
     rulesChanged: () => rulesRecord?.note(),
   });
 
@@ -287,7 +287,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
 
   // Started last: nothing after it can fail the start and leave it writing the lock back.
   const kept = keepFiles([
-    { path: lock.path, what: 'the data directory\'s lock', text: lock.text, mode: 0o644 },
+    // Only while its lease holds: once lapsed, another server may have held it (a re-review).
+    { path: lock.path, what: 'the data directory\'s lock', text: lock.text, mode: 0o644, when: () => lock.fresh() },
     ...(hs !== undefined && hs.source !== 'env' ? [{ path: join(cfg.dataDir, SECRET_FILE), what: 'the receipt secret', text: hs.secret + '\n', mode: 0o600 }] : []),
     ...(ed25519Key !== undefined ? [{ path: join(cfg.dataDir, ED25519_FILE), what: 'the Ed25519 signing key', text: JSON.stringify(ed25519Key) + '\n', mode: 0o600 }] : []),
   ], cfg.logger);

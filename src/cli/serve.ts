@@ -175,7 +175,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, previousJwks: envSetting(env.MGE_PREVIOUS_JWKS),
       apiKeys: credentialSetting('MGE_API_KEYS', env.MGE_API_KEYS, 'the open local mode (every local caller is tenant `default` with all roles)'),
       receiptAlg: alg, receiptTtlMs, skewMs, limits,
-      logger, openAudit: (dir, signer, { keysInDataDir }) => openNodeAudit(dir, signer, { fsync, logger, dataDirKeys: keysInDataDir }),
+      logger, openAudit: (dir, signer, { keysInDataDir, mayWrite }) => openNodeAudit(dir, signer, { fsync, logger, dataDirKeys: keysInDataDir, mayWrite }),
     });
     // Listen for the stop signal before saying we listen: a supervisor may send SIGTERM as soon
     // as it reads that line, and without a listener Node would die at once, with no drain.

@@ -3,14 +3,19 @@
 // bound, and once draining starts new work gets 503 while `drained()` waits for the rest, so
 // SIGTERM never drops a decision that was already being answered.
 
-import { Overloaded, ShuttingDown } from './problem.js';
+import { Overloaded, ShuttingDown, StoreUnavailable } from './problem.js';
 
 export class Lifecycle {
   private inflight = 0;
   private draining = false;
   private readonly idleWaiters: Array<() => void> = [];
 
-  constructor(readonly maxInflight = 4096) {}
+  /**
+   * `writable`, when given, is asked before each unit of work: false answers 503 (the Node
+   * sidecar: its data directory lock not read back as its own for seconds, so no log, nonce or
+   * rule file is written: a re-review's paused server answered a receipt its successor had used).
+   */
+  constructor(readonly maxInflight = 4096, private readonly writable?: () => boolean) {}
 
   get inFlight(): number {
     return this.inflight;
@@ -26,6 +31,7 @@ export class Lifecycle {
    */
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.draining) throw new ShuttingDown();
+    if (this.writable?.() === false) throw new StoreUnavailable('this server has not read its data directory lock back as its own for seconds; nothing is written meanwhile', 1);
     if (this.inflight >= this.maxInflight) throw new Overloaded(`more than ${this.maxInflight} requests in flight`);
     this.inflight++;
     try {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { readlinkSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,10 +181,29 @@ describe('lockDataDir', () => {
       expect(lock.fresh()).toBe(false);
       for (const end = Date.now() + 3000; !lock.fresh() && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
       expect(lock.fresh()).toBe(true); // its beat read it back as its own
+      // Removed within the lease, it is not lost (the server writes it back: node-kept-files.ts).
+      rmSync(join(dir, LOCK_FILE));
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(lock.lostTo()).toBeUndefined();
+      await writeFile(join(dir, LOCK_FILE), lock.text);
       await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: 'elsewhere', since: 'now' }));
       for (const end = Date.now() + 3000; lock.lostTo() === undefined && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
       expect(lock.lostTo()).toContain('elsewhere');
       expect(lock.fresh()).toBe(false);
+    } finally {
+      await lock.release();
+    }
+  }, 20_000);
+
+  it('a lock gone when its holder runs again after the lease is lost: another may have held it meanwhile', async () => {
+    // A re-review: the successor stopped cleanly (its lock released) before the paused holder
+    // woke; the holder wrote its own lock back and went on, on a log it no longer knew.
+    const lock = await lockDataDir(dir);
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5_500);
+      rmSync(join(dir, LOCK_FILE));
+      for (const end = Date.now() + 3000; lock.lostTo() === undefined && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+      expect(lock.lostTo()).toBe('(the lock was gone when this server ran again)');
     } finally {
       await lock.release();
     }

@@ -51,6 +51,9 @@ const NL = 0x0a;
 const CHUNK = 1 << 20;
 /** Signed checkpoints, one JSON line each, beside the log. */
 const CHECKPOINTS = 'checkpoints.jsonl';
+/** How long queued lines wait for a lapsed lease to come back before the store fails, and how often they look. */
+const LEASE_WAIT_MS = 3000;
+const LEASE_RETRY_MS = 50;
 /** How often an open log looks whether its file was removed. */
 const LINK_CHECK_MS = 500;
 
@@ -130,6 +133,8 @@ export class NodeAuditStore implements AuditStore {
   private pendingBytes = 0;
   private waiters: Waiter[] = [];
   private flushQueued = false;
+  /** When a write first waited for the lock's lease (performance.now()), while it waits. */
+  private leaseWaitSince: number | undefined;
   /** An fdatasync is in flight; lines appended meanwhile wait for it to end. */
   private syncing = false;
   private failure: unknown;
@@ -292,6 +297,19 @@ export class NodeAuditStore implements AuditStore {
   /** Writes every queued line at once; with fsync=always, then one fdatasync for all of them. */
   private flush(): void {
     this.flushQueued = false;
+    // The lease lapsed (a pause): the lines wait for the next beat rather than failing the
+    // store, which a reopen would then take ~10 s to clear (a re-review: a lone server paused
+    // 6 s refused checks for 10 s more). They fail below if the lease stays out LEASE_WAIT_MS.
+    if (this.failure === undefined && this.mayWrite?.() === false) {
+      this.leaseWaitSince ??= performance.now();
+      if (performance.now() - this.leaseWaitSince < LEASE_WAIT_MS) {
+        this.flushQueued = true;
+        setTimeout(() => this.flush(), LEASE_RETRY_MS);
+        return;
+      }
+    } else {
+      this.leaseWaitSince = undefined;
+    }
     const upTo = this.end;
     const lines = this.pending;
     const bytes = this.pendingBytes;

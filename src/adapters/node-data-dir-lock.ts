@@ -61,7 +61,7 @@ interface Owner {
 
 /** How often a holder touches its lock, and how long untouched makes it stale (when its pid cannot be looked at). */
 const HEARTBEAT_MS = 1000;
-export const STALE_MS = 10_000;
+const STALE_MS = 10_000;
 /** How long after its last read-back of its own lock a holder still writes: well under STALE_MS. */
 const LEASE_MS = STALE_MS / 2;
 

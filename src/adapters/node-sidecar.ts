@@ -227,8 +227,10 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const lastRecord = await lastRulesInForce(cfg.dataDir, cfg.logger); // read once: checked here, compared below
   // Rules kept through the API alone are a deployment of their own (a re-review: such a one no
   // longer restarted, told that every check would be approved, which was untrue).
-  if (read.sources.length === 0 && (hadFileRules(lastRecord) || (await nodeRuleStore(cfg.dataDir).list()).length === 0)) {
-    const why = hadFileRules(lastRecord) ? 'but the last run served rule files (a deploy caught between removing and copying them?)' : 'and the data directory keeps no API rule, so every check would be approved (a volume not mounted, a wrong path?)';
+  const ruleStore = nodeRuleStore(cfg.dataDir);
+  const midDeploy = hadFileRules(lastRecord);
+  if (read.sources.length === 0 && (midDeploy || (await ruleStore.list()).length === 0)) {
+    const why = midDeploy ? 'but the last run served rule files (a deploy caught between removing and copying them?)' : 'and the data directory keeps no API rule, so every check would be approved (a volume not mounted, a wrong path?)';
     throw new SidecarConfigError(`the rules directory \`${cfg.rulesDir}\` holds no rule file, ${why}; to start with no rules, leave a file holding \`rules: []\``);
   }
   const limits = jsonLimits(cfg.limits); // one set, so the HTTP parser and the engine never disagree
@@ -236,7 +238,6 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     rules: read.sources, sourceWarnings: read.warnings, crypto: nodeCryptoBackend,
     limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems },
   });
-  const ruleStore = nodeRuleStore(cfg.dataDir);
   await replayApiRules(engine, ruleStore, cfg.logger);
   const nonceStore = await NodeNonceStore.open(cfg.dataDir, { skewMs: cfg.skewMs ?? DEFAULT_SKEW_MS }); // used nonces outlive a restart
   const audit = fenced(await cfg.openAudit(cfg.dataDir, signer, { keysInDataDir: hs?.source !== 'env', mayWrite: () => lock.fresh() }).catch(async (err: unknown) => {
@@ -249,15 +250,13 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const reported = new Map<string, string>();
   const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger, reported), () => audit.usable(), cfg.logger);
   const lifecycle = new Lifecycle(cfg.maxInflight, () => lock.fresh());
-  /** Another process holds the data directory now: nothing more is written, every check is refused. */
-  let lockLost = false;
   const metrics = new ServerMetrics();
   /** Kept after every rule change this run logs (set before the server listens). */
   let rulesRecord: RulesRecord | undefined;
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
     nonceStore, crypto: nodeCryptoBackend, ...(cfg.version !== undefined ? { version: cfg.version } : {}), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), limits, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
-    ready: () => !lockLost && lock.fresh() && readiness.ready(),
+    ready: () => lock.fresh() && readiness.ready(), // false once the lock is lost, too
     rulesChanged: () => rulesRecord?.note(),
   });
 
@@ -297,7 +296,6 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // log appends were already refused: `fenced`). Lost before this point (while it started), it
   // is told now (a re-review: a server paused while starting served beside its successor).
   lost.handle = (holder) => {
-    lockLost = true;
     cfg.logger.error('another process took this server\'s data directory lock (was this one paused or stalled for 10 s or more?); every request that would write is refused from now on (503): restart this server', { lock: lock.path, holder: holder.trim() });
     void lifecycle.drained();
     void reloader?.close();
@@ -319,6 +317,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       await reloaded;
       await readiness.settled();
       // With the lock lost, the logs are another server's to checkpoint.
+      // Another process holds the data directory now (lost.handle): nothing more is written.
+      const lockLost = lock.lostTo() !== undefined;
       const uncheckpointed = lockLost ? await audit.tenants().catch(() => []) : await keepCheckpoints(audit, cfg.logger);
       // A log that could not be flushed (a removed one not written back) is said after the rest
       // is closed: the nonces and the data dir's lock are released either way.
@@ -327,7 +327,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       await kept.stop();
       await lock.release();
       if (notClosed !== undefined) throw notClosed;
-      return { uncheckpointed, ...(lockLost ? { lockLost } : {}) };
+      return { uncheckpointed, ...(lockLost ? { lockLost: true as const } : {}) };
     })());
 
   return {

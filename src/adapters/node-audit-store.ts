@@ -15,12 +15,12 @@
 // One process per data dir: two writers would each keep a tree the other does not see.
 
 import { fstatSync, statSync, writeSync, type Stats } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, open, readFile, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isCheckpoint, tornCheckpointOf, type Checkpoint, type TornCheckpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
 import { AuditStoreError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
-import { readIfPresent, syncDir, temporaryNameFor } from './node-new-file.js';
+import { makeDirDurably, readIfPresent, refuseWithoutLease, syncDir, temporaryNameFor } from './node-new-file.js';
 
 /** `<data>/audit/<tenant>/log.jsonl`: each tenant's log. */
 export const AUDIT_DIR = 'audit';
@@ -157,7 +157,10 @@ export class NodeAuditStore implements AuditStore {
   private constructor(readonly dir: string, private readonly fh: FileHandle, private readonly fsync: FsyncPolicy, private readonly mayWrite?: () => boolean) {}
 
   static async open(dir: string, opts: NodeAuditStoreOptions = {}): Promise<NodeAuditStore> {
-    await mkdir(dir, { recursive: true });
+    // A tenant's first log is made here: not by a server whose lease lapsed, and its directory
+    // durable before the first answered line is.
+    refuseWithoutLease(opts.mayWrite, join(dir, LOG_FILE), AuditStoreError);
+    await makeDirDurably(dir);
     const fh = await open(join(dir, LOG_FILE), 'a+', 0o600);
     const store = new NodeAuditStore(dir, fh, opts.fsync ?? 'always', opts.mayWrite);
     try {
@@ -319,7 +322,7 @@ export class NodeAuditStore implements AuditStore {
     this.waiters = [];
     try {
       if (this.failure !== undefined) throw this.failure;
-      if (this.mayWrite?.() === false) throw new AuditStoreError('not written: this server has not read its data directory lock back as its own for seconds (paused, or another process took it)');
+      if (this.mayWrite?.() === false) refuseWithoutLease(this.mayWrite, join(this.dir, LOG_FILE), AuditStoreError); // the path joined only then
       const text = lines.join('\n') + '\n';
       const written = writeSync(this.fh.fd, text);
       // A short write (rare on a regular file) goes on from the byte where it stopped.
@@ -406,7 +409,9 @@ export class NodeAuditStore implements AuditStore {
    */
   private async restore(path: string): Promise<Stats | undefined> {
     await this.idle();
-    await mkdir(this.dir, { recursive: true }); // the tenant's directory may be gone too
+    // Not into a data directory another server holds now (it may have made a log there).
+    refuseWithoutLease(this.mayWrite, path, AuditStoreError);
+    await makeDirDurably(this.dir); // the tenant's directory may be gone too
     const tmp = temporaryNameFor(path);
     try {
       const out = await open(tmp, 'wx', 0o600);
@@ -431,6 +436,7 @@ export class NodeAuditStore implements AuditStore {
         await out.close();
       }
       let at = path;
+      refuseWithoutLease(this.mayWrite, path, AuditStoreError);
       try {
         await link(tmp, path);
       } catch (err) {
@@ -473,7 +479,9 @@ export class NodeAuditStore implements AuditStore {
    * only once all of it is in the file.
    */
   async appendCheckpoint(cp: Checkpoint): Promise<void> {
-    const fh = await open(join(this.dir, CHECKPOINTS), 'a+', 0o600);
+    const file = join(this.dir, CHECKPOINTS);
+    refuseWithoutLease(this.mayWrite, file, AuditStoreError);
+    const fh = await open(file, 'a+', 0o600);
     try {
       const size = (await fh.stat()).size;
       const whole = await endOfLastLine(fh, size);
@@ -484,9 +492,13 @@ export class NodeAuditStore implements AuditStore {
         const rest = Buffer.alloc(size - whole);
         await fh.read(rest, 0, rest.length, whole);
         if (isCheckpoint(parseOrUndefined(rest.toString('utf8')))) tail = '\n';
-        else await fh.truncate(whole);
+        else {
+          refuseWithoutLease(this.mayWrite, file, AuditStoreError);
+          await fh.truncate(whole);
+        }
       }
       const bytes = Buffer.from(tail + JSON.stringify(cp) + '\n', 'utf8');
+      refuseWithoutLease(this.mayWrite, file, AuditStoreError); // still, after the reads above
       for (let off = 0; off < bytes.length;) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
       if (this.fsync === 'always') {
         await fh.datasync();

@@ -3,8 +3,43 @@
 // only then take the name (by a link, which fails if the name exists, or by a rename).
 
 import { randomBytes } from 'node:crypto';
-import { link, open, readdir, readFile, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+
+/**
+ * The data directory's write lease (DataDirLock.fresh), asked right before each write into it:
+ * a server paused until another took its lock over writes nothing when it runs again.
+ */
+export type MayWrite = () => boolean;
+
+/** Thrown instead of a write the lease no longer allows: nothing was written. */
+export class LeaseLapsedError extends Error {
+  override readonly name = 'LeaseLapsedError';
+}
+
+/** Throws (a LeaseLapsedError unless `as` says what), naming `file`, unless the lease allows a write now. */
+export function refuseWithoutLease(mayWrite: MayWrite | undefined, file: string, as: new (message: string) => Error = LeaseLapsedError): void {
+  if (mayWrite !== undefined && !mayWrite()) {
+    throw new as(`not written to \`${file}\`: this server has not read its data directory lock back as its own for seconds (paused, or another process took it)`);
+  }
+}
+
+/**
+ * Makes `dir` and any missing parent, and syncs each directory that gained an entry, so what is
+ * then written and synced inside survives a power cut with its path (syncing a new file's own
+ * directory is the caller's: until 11-28 a new tenant's audit directory could vanish with the
+ * decisions it had answered). `sync` is for tests.
+ */
+export async function makeDirDurably(dir: string, sync: (dir: string) => Promise<void> = syncDir): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  // Each directory made, from `first` down to `dir`, is an entry in its parent.
+  const top = resolve(first);
+  for (let made = resolve(dir); ; made = dirname(made)) {
+    await sync(dirname(made));
+    if (made === top || dirname(made) === made) return;
+  }
+}
 
 /** A temporary name beside `file`, unique per call: two writers in one process must not share one. */
 export function temporaryNameFor(file: string): string {

@@ -18,7 +18,7 @@
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MemoryNonceStore, type NonceStore } from '../state/nonce-store.js';
-import { readBytesIfPresent, removeTemporariesOf, syncDir, temporaryNameFor } from './node-new-file.js';
+import { readBytesIfPresent, refuseWithoutLease, removeTemporariesOf, syncDir, temporaryNameFor, type MayWrite } from './node-new-file.js';
 
 export const NONCES_FILE = 'nonces.jsonl';
 const COMPACT_AFTER = 10_000;
@@ -49,6 +49,7 @@ export class NodeNonceStore implements NonceStore {
     /** The clock expired nonces are evicted by. */
     private readonly now: () => number,
     private readonly compactAt: number,
+    private readonly mayWrite: MayWrite | undefined,
   ) {
     this.compactAfter = compactAt;
   }
@@ -60,8 +61,10 @@ export class NodeNonceStore implements NonceStore {
    * line says: the run that wrote it may have allowed less (MGE_CLOCK_SKEW_SECONDS raised
    * across a restart), and a nonce forgotten while its receipt still verifies is a replay.
    * Lines keep what they say (a rewrite writes no longer expiry, so restarts do not add up).
+   * `mayWrite`: the data directory's lease, asked before each append and rewrite; refused, the
+   * nonces are not written (and stay used here: fail closed).
    */
-  static async open(dataDir: string, opts: { maxEntries?: number; now?: () => number; compactAfter?: number; skewMs?: number } = {}): Promise<NodeNonceStore> {
+  static async open(dataDir: string, opts: { maxEntries?: number; now?: () => number; compactAfter?: number; skewMs?: number; mayWrite?: MayWrite } = {}): Promise<NodeNonceStore> {
     const now = opts.now ?? Date.now;
     const skew = opts.skewMs ?? 0;
     // A nonce is evicted only once its expiry is `skew` in the past (see above).
@@ -98,7 +101,7 @@ export class NodeNonceStore implements NonceStore {
       await fh.close();
       throw err;
     }
-    const store = new NodeNonceStore(file, memory, fh, whole, evictionClock, opts.compactAfter ?? COMPACT_AFTER);
+    const store = new NodeNonceStore(file, memory, fh, whole, evictionClock, opts.compactAfter ?? COMPACT_AFTER, opts.mayWrite);
     store.lines = lines;
     await store.compact().catch(() => undefined); // a full disk keeps the longer file
     return store;
@@ -110,7 +113,10 @@ export class NodeNonceStore implements NonceStore {
     if (r !== 'ok') return r;
     await new Promise<void>((resolve, reject) => {
       this.queue.push({ line: lineOf(tenant, nonce, expiresAtMs), resolve, reject });
-      this.flushing ??= this.flush();
+      // Started a microtask later, so `flushing` is set before it runs: a flush that ends
+      // without an await (every group refused) would otherwise clear it first, and then be
+      // kept as in flight forever.
+      this.flushing ??= Promise.resolve().then(() => this.flush());
     });
     return 'ok';
   }
@@ -120,6 +126,13 @@ export class NodeNonceStore implements NonceStore {
     while (this.queue.length > 0) {
       const group = this.queue.splice(0);
       const text = group.map((w) => w.line).join('');
+      try {
+        // Refused before the write, the file is not cut back either: it may be another's now.
+        refuseWithoutLease(this.mayWrite, this.file);
+      } catch (err) {
+        for (const w of group) w.reject(err);
+        continue;
+      }
       try {
         if (this.broken !== undefined) throw this.broken;
         await this.fh.appendFile(text);
@@ -162,9 +175,11 @@ export class NodeNonceStore implements NonceStore {
     const tmp = temporaryNameFor(this.file);
     let fh: FileHandle | undefined;
     try {
+      refuseWithoutLease(this.mayWrite, this.file);
       fh = await open(tmp, 'a', 0o600);
       await fh.appendFile(text);
       await fh.datasync();
+      refuseWithoutLease(this.mayWrite, this.file);
       await rename(tmp, this.file);
     } catch (err) {
       await fh?.close().catch(() => undefined);

@@ -3,12 +3,12 @@
 // applied by renames and removals; a start after a crash finishes a noted change, so the rules
 // a restart serves are never half of one.
 
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { RuleFormat } from '../engine/engine.js';
 import type { RuleStore, StagedChange, StoredRule } from '../http/rule-store.js';
 import { tenantDirName, tenantFromDirName } from './node-audit-store.js';
-import { readIfPresent, syncDir, temporaryNameFor, writeSynced } from './node-new-file.js';
+import { makeDirDurably, readIfPresent, refuseWithoutLease, syncDir, temporaryNameFor, writeSynced, type MayWrite } from './node-new-file.js';
 
 const FORMATS: RuleFormat[] = ['json', 'yaml', 'mdc'];
 
@@ -27,13 +27,22 @@ interface Pending {
   removed: string[];
 }
 
-/** @example const store = nodeRuleStore('./data'); await store.list() */
-export function nodeRuleStore(dataDir: string): RuleStore {
+/**
+ * `mayWrite`: the data directory's lease, asked before each file is written, renamed or removed
+ * (a server woken after another took its lock must not change that one's rules).
+ * @example const store = nodeRuleStore('./data'); await store.list()
+ */
+export function nodeRuleStore(dataDir: string, opts: { mayWrite?: MayWrite } = {}): RuleStore {
   const root = join(dataDir, API_RULES_DIR);
   const dirOf = (tenant: string) => join(root, tenantDirName(tenant));
+  const leased = (file: string): string => {
+    refuseWithoutLease(opts.mayWrite, file);
+    return file;
+  };
+  const remove = (file: string) => rm(leased(file), { force: true });
 
   async function removeAll(dir: string, ruleId: string, keep?: RuleFormat): Promise<void> {
-    for (const f of FORMATS) if (f !== keep) await rm(join(dir, `${ruleId}.${f}`), { force: true });
+    for (const f of FORMATS) if (f !== keep) await remove(join(dir, `${ruleId}.${f}`));
   }
 
   /** Applies a noted change: each rename (a PUT in another format replaces the old file), each removal, then drops the note. */
@@ -41,11 +50,11 @@ export function nodeRuleStore(dataDir: string): RuleStore {
     for (const [tmp, file] of change.renames) {
       const m = RULE_FILE.exec(file)!;
       // Already renamed by the run a crash cut short: its temporary file is gone.
-      if (await exists(join(dir, tmp))) await rename(join(dir, tmp), join(dir, file));
+      if (await exists(join(dir, tmp))) await rename(join(dir, tmp), leased(join(dir, file)));
       await removeAll(dir, m[1], m[2] as RuleFormat);
     }
     for (const id of change.removed) await removeAll(dir, id);
-    await rm(join(dir, PENDING), { force: true });
+    await remove(join(dir, PENDING));
     await syncDir(dir);
   }
 
@@ -60,24 +69,24 @@ export function nodeRuleStore(dataDir: string): RuleStore {
 
   async function stageChange(tenant: string, put: StoredRule[], removed: string[]): Promise<StagedChange> {
     const dir = dirOf(tenant);
-    await mkdir(dir, { recursive: true });
+    await makeDirDurably(leased(dir));
     // What the change replaces, to put back if a commit is cut short and the change discarded.
     const previous = new Map<string, StoredRule | undefined>();
     for (const id of [...put.map((r) => r.ruleId), ...removed]) previous.set(id, await get(tenant, id));
     const renames: Array<[string, string]> = [];
     const dropTemporaries = async (): Promise<void> => {
-      for (const [tmp] of renames) await rm(join(dir, tmp), { force: true });
-      await rm(join(dir, PENDING), { force: true });
+      for (const [tmp] of renames) await remove(join(dir, tmp));
+      await remove(join(dir, PENDING));
     };
     try {
       for (const r of put) {
         const file = `${r.ruleId}.${r.format}`;
         const tmp = basename(temporaryNameFor(join(dir, file)));
         renames.push([tmp, file]);
-        await writeSynced(join(dir, tmp), r.text, 0o600);
+        await writeSynced(leased(join(dir, tmp)), r.text, 0o600);
       }
       // Durable before the change is logged: a start after the entry finishes it.
-      await writeSynced(join(dir, PENDING), JSON.stringify({ renames, removed } satisfies Pending), 0o600);
+      await writeSynced(leased(join(dir, PENDING)), JSON.stringify({ renames, removed } satisfies Pending), 0o600);
       await syncDir(dir);
     } catch (err) {
       await dropTemporaries(); // a full disk leaves no temporary file behind
@@ -122,9 +131,9 @@ export function nodeRuleStore(dataDir: string): RuleStore {
           change = undefined; // torn: the crash came before the change was logged
         }
         if (change !== undefined && Array.isArray(change.renames) && Array.isArray(change.removed)) await apply(dir, change);
-        await rm(join(dir, PENDING), { force: true });
+        await remove(join(dir, PENDING));
         // Temporary files of a change cut short before its note was written.
-        for (const name of await readdir(dir)) if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
+        for (const name of await readdir(dir)) if (name.endsWith('.tmp')) await remove(join(dir, name));
       }
     },
     async list() {

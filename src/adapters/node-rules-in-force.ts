@@ -5,14 +5,14 @@
 // changed are logged `by: "rules-dir"`, API rules `by: "restart"`.
 
 import { createHash } from 'node:crypto';
-import { rename } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_TENANT, type Engine, type PoliciesAt } from '../engine/engine.js';
 import type { Rule } from '../ir/types.js';
 import type { AuditPort } from '../http/audit-port.js';
 import type { Logger } from '../http/logger.js';
 import { contentDiff, ruleChangeEntry, ruleText, type RuleChangeOp } from '../http/rule-changes.js';
-import { readIfPresent, removeTemporariesOf, temporaryNameFor, writeSynced } from './node-new-file.js';
+import { readIfPresent, refuseWithoutLease, removeTemporariesOf, temporaryNameFor, writeSynced, type MayWrite } from './node-new-file.js';
 
 export const RULES_IN_FORCE_FILE = 'rules-in-force.json';
 
@@ -108,11 +108,20 @@ export function hadFileRules(before: RulesInForce | undefined): boolean {
   return Object.keys(before.global).length > 0 || Object.values(before.tenants).some((own) => Object.values(own).some((v) => v.startsWith(FILE)));
 }
 
-/** Replaces the record whole (written aside, synced, renamed). */
-export async function writeRulesInForce(dataDir: string, rules: RulesInForce): Promise<void> {
+/** Replaces the record whole (written aside, synced, renamed), each step only while `mayWrite` allows. */
+export async function writeRulesInForce(dataDir: string, rules: RulesInForce, mayWrite?: MayWrite): Promise<void> {
   const file = join(dataDir, RULES_IN_FORCE_FILE);
   const tmp = temporaryNameFor(file);
+  refuseWithoutLease(mayWrite, file);
   await writeSynced(tmp, JSON.stringify(rules) + '\n', 0o600);
+  try {
+    // A reload that ran on while the lease lapsed (a re-review) must not replace the record
+    // another server now keeps.
+    refuseWithoutLease(mayWrite, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
   await rename(tmp, file);
 }
 
@@ -126,6 +135,8 @@ export interface StartRecordOptions {
   tenants: readonly string[];
   logger: Logger;
   now: () => number;
+  /** The data directory's lease, asked before the record is written (writeRulesInForce). */
+  mayWrite?: MayWrite;
 }
 
 /**
@@ -137,7 +148,7 @@ export interface StartRecordOptions {
 export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesRecord> {
   const { dataDir, engine, audit, tenants, logger, before } = opts;
   const now = rulesInForce(engine, (t) => engine.policy(t), tenants);
-  const record = new RulesRecord(dataDir, engine, logger, before ?? { global: {}, tenants: {} });
+  const record = new RulesRecord(dataDir, engine, logger, before ?? { global: {}, tenants: {} }, opts.mayWrite);
   const held = new Set<string>();
   if (before !== undefined) {
     const timestamp = new Date(opts.now()).toISOString();
@@ -176,6 +187,7 @@ export class RulesRecord {
     private readonly engine: Engine,
     private readonly logger: Logger,
     private kept: RulesInForce,
+    private readonly mayWrite?: MayWrite,
   ) {}
 
   /** Keeps the rules in force now, for `tenants` and every tenant kept before; `held` tenants keep their last record. */
@@ -189,7 +201,7 @@ export class RulesRecord {
         if (was === undefined) delete now.tenants[t];
         else (now.held ??= {})[t] = was;
       }
-      await writeRulesInForce(this.dataDir, now);
+      await writeRulesInForce(this.dataDir, now, this.mayWrite);
       this.kept = now;
     }).catch((err: unknown) => this.logger.error('the record of the rules in force was not kept; the next start may log changes of this run again', { error: err }));
     return this.writing;

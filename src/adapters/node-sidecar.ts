@@ -197,6 +197,10 @@ interface LockLost {
 }
 
 async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDirLock, lost: LockLost): Promise<Sidecar> {
+  // Asked right before every write into the data directory: the audit log's, checkpoints',
+  // nonces', API rules' and the rules-in-force record's (a re-review: a server woken after
+  // another took its lock finished a reload and replaced the other's record).
+  const mayWrite = (): boolean => lock.fresh();
 
   // With Ed25519 receipts no HS256 secret is trusted but those listed as previous: a secret.key
   // that verified receipts no published key can would make the server and offline verifiers
@@ -227,7 +231,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const lastRecord = await lastRulesInForce(cfg.dataDir, cfg.logger); // read once: checked here, compared below
   // Rules kept through the API alone are a deployment of their own (a re-review: such a one no
   // longer restarted, told that every check would be approved, which was untrue).
-  const ruleStore = nodeRuleStore(cfg.dataDir);
+  const ruleStore = nodeRuleStore(cfg.dataDir, { mayWrite });
   const midDeploy = hadFileRules(lastRecord);
   if (read.sources.length === 0 && (midDeploy || (await ruleStore.list()).length === 0)) {
     const why = midDeploy ? 'but the last run served rule files (a deploy caught between removing and copying them?)' : 'and the data directory keeps no API rule, so every check would be approved (a volume not mounted, a wrong path?)';
@@ -239,8 +243,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems },
   });
   await replayApiRules(engine, ruleStore, cfg.logger);
-  const nonceStore = await NodeNonceStore.open(cfg.dataDir, { skewMs: cfg.skewMs ?? DEFAULT_SKEW_MS }); // used nonces outlive a restart
-  const audit = fenced(await cfg.openAudit(cfg.dataDir, signer, { keysInDataDir: hs?.source !== 'env', mayWrite: () => lock.fresh() }).catch(async (err: unknown) => {
+  const nonceStore = await NodeNonceStore.open(cfg.dataDir, { skewMs: cfg.skewMs ?? DEFAULT_SKEW_MS, mayWrite }); // used nonces outlive a restart
+  const audit = fenced(await cfg.openAudit(cfg.dataDir, signer, { keysInDataDir: hs?.source !== 'env', mayWrite }).catch(async (err: unknown) => {
     await nonceStore.close();
     throw err;
   }), lock);
@@ -249,7 +253,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // its newest checkpoint) is named in the log here, and its tenant's checks get 503.
   const reported = new Map<string, string>();
   const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger, reported), () => audit.usable(), cfg.logger);
-  const lifecycle = new Lifecycle(cfg.maxInflight, () => lock.fresh());
+  const lifecycle = new Lifecycle(cfg.maxInflight, mayWrite);
   const metrics = new ServerMetrics();
   /** Kept after every rule change this run logs (set before the server listens). */
   let rulesRecord: RulesRecord | undefined;
@@ -265,7 +269,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     // Rules changed since the last run recorded them are logged before the first check.
     const logged = await audit.tenants().catch(() => []);
     rulesRecord = await startRulesRecord({
-      dataDir: cfg.dataDir, before: lastRecord, engine, audit, logger: cfg.logger, now: Date.now,
+      dataDir: cfg.dataDir, before: lastRecord, engine, audit, logger: cfg.logger, now: Date.now, mayWrite,
       tenants: [...new Set([...callerTenants(keys), ...engine.tenants(), ...logged])].sort(),
     });
     server = await startNodeServer(app.fetch, {
@@ -287,9 +291,9 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // Started last: nothing after it can fail the start and leave it writing the lock back.
   const kept = keepFiles([
     // Only while its lease holds: once lapsed, another server may have held it (a re-review).
-    { path: lock.path, what: 'the data directory\'s lock', text: lock.text, mode: 0o644, when: () => lock.fresh() },
-    ...(hs !== undefined && hs.source !== 'env' ? [{ path: join(cfg.dataDir, SECRET_FILE), what: 'the receipt secret', text: hs.secret + '\n', mode: 0o600 }] : []),
-    ...(ed25519Key !== undefined ? [{ path: join(cfg.dataDir, ED25519_FILE), what: 'the Ed25519 signing key', text: JSON.stringify(ed25519Key) + '\n', mode: 0o600 }] : []),
+    { path: lock.path, what: 'the data directory\'s lock', text: lock.text, mode: 0o644, when: mayWrite },
+    ...(hs !== undefined && hs.source !== 'env' ? [{ path: join(cfg.dataDir, SECRET_FILE), what: 'the receipt secret', text: hs.secret + '\n', mode: 0o600, when: mayWrite }] : []),
+    ...(ed25519Key !== undefined ? [{ path: join(cfg.dataDir, ED25519_FILE), what: 'the Ed25519 signing key', text: JSON.stringify(ed25519Key) + '\n', mode: 0o600, when: mayWrite }] : []),
   ], cfg.logger);
   // A server paused past the lock's staleness finds another's lock in its place when it runs
   // again (a re-review ran two that way on one log): it stops writing at once, fail closed (its

@@ -19,7 +19,7 @@ import { link, open, readFile, readdir, stat, unlink, type FileHandle } from 'no
 import { join } from 'node:path';
 import { isCheckpoint, tornCheckpointOf, type Checkpoint, type TornCheckpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
-import { AuditStoreError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
+import { AuditStoreError, AuditStorePausedError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
 import { makeDirDurably, readIfPresent, refuseWithoutLease, syncDir, temporaryNameFor } from './node-new-file.js';
 
 /** `<data>/audit/<tenant>/log.jsonl`: each tenant's log. */
@@ -159,7 +159,7 @@ export class NodeAuditStore implements AuditStore {
   static async open(dir: string, opts: NodeAuditStoreOptions = {}): Promise<NodeAuditStore> {
     // A tenant's first log is made here: not by a server whose lease lapsed, and its directory
     // durable before the first answered line is.
-    refuseWithoutLease(opts.mayWrite, join(dir, LOG_FILE), AuditStoreError);
+    refuseWithoutLease(opts.mayWrite, join(dir, LOG_FILE), AuditStorePausedError);
     await makeDirDurably(dir);
     const fh = await open(join(dir, LOG_FILE), 'a+', 0o600);
     const store = new NodeAuditStore(dir, fh, opts.fsync ?? 'always', opts.mayWrite);
@@ -171,6 +171,7 @@ export class NodeAuditStore implements AuditStore {
       store.identity = { dev: st.dev, ino: st.ino };
       const cut = opts.cutTo;
       if (cut !== undefined && cut.dev === st.dev && cut.ino === st.ino && st.size > cut.bytes) {
+        refuseWithoutLease(opts.mayWrite, join(dir, LOG_FILE), AuditStorePausedError); // asked again: the steps above wait
         await fh.truncate(cut.bytes);
         await fh.datasync();
       }
@@ -247,6 +248,7 @@ export class NodeAuditStore implements AuditStore {
       if (this.count < covered) {
         throw new AuditStoreError(`audit log in \`${this.dir}\` ends in a torn entry, but its latest checkpoint covers ${covered} entries and only ${this.count} are whole: acknowledged entries were damaged; the file is left as it is (\`mge audit verify\` tells more)`);
       }
+      refuseWithoutLease(this.mayWrite, join(this.dir, LOG_FILE), AuditStorePausedError);
       this.droppedTornBytes = size - goodEnd;
       await this.fh.truncate(goodEnd);
       await this.fh.datasync();
@@ -410,7 +412,7 @@ export class NodeAuditStore implements AuditStore {
   private async restore(path: string): Promise<Stats | undefined> {
     await this.idle();
     // Not into a data directory another server holds now (it may have made a log there).
-    refuseWithoutLease(this.mayWrite, path, AuditStoreError);
+    refuseWithoutLease(this.mayWrite, path, AuditStorePausedError);
     await makeDirDurably(this.dir); // the tenant's directory may be gone too
     const tmp = temporaryNameFor(path);
     try {
@@ -436,7 +438,7 @@ export class NodeAuditStore implements AuditStore {
         await out.close();
       }
       let at = path;
-      refuseWithoutLease(this.mayWrite, path, AuditStoreError);
+      refuseWithoutLease(this.mayWrite, path, AuditStorePausedError);
       try {
         await link(tmp, path);
       } catch (err) {
@@ -480,7 +482,7 @@ export class NodeAuditStore implements AuditStore {
    */
   async appendCheckpoint(cp: Checkpoint): Promise<void> {
     const file = join(this.dir, CHECKPOINTS);
-    refuseWithoutLease(this.mayWrite, file, AuditStoreError);
+    refuseWithoutLease(this.mayWrite, file, AuditStorePausedError);
     const fh = await open(file, 'a+', 0o600);
     try {
       const size = (await fh.stat()).size;
@@ -493,12 +495,12 @@ export class NodeAuditStore implements AuditStore {
         await fh.read(rest, 0, rest.length, whole);
         if (isCheckpoint(parseOrUndefined(rest.toString('utf8')))) tail = '\n';
         else {
-          refuseWithoutLease(this.mayWrite, file, AuditStoreError);
+          refuseWithoutLease(this.mayWrite, file, AuditStorePausedError);
           await fh.truncate(whole);
         }
       }
       const bytes = Buffer.from(tail + JSON.stringify(cp) + '\n', 'utf8');
-      refuseWithoutLease(this.mayWrite, file, AuditStoreError); // still, after the reads above
+      refuseWithoutLease(this.mayWrite, file, AuditStorePausedError); // still, after the reads above
       for (let off = 0; off < bytes.length;) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
       if (this.fsync === 'always') {
         await fh.datasync();
@@ -605,10 +607,18 @@ export async function readCheckpointFile(file: string): Promise<Checkpoint[]> {
 export class NodeAuditStoreFactory implements AuditStoreFactory {
   /** Each tenant's store last opened: one that failed is cut to its answered bytes when opened again. */
   private readonly opened = new Map<string, NodeAuditStore>();
+  private root: Promise<void> | undefined;
 
   constructor(readonly dataDir: string, private readonly opts: NodeAuditStoreOptions = {}) {}
 
   async open(tenant: string): Promise<NodeAuditStore> {
+    // `audit/` made (and synced into the data directory) once, before any tenant's directory:
+    // two tenants' first logs at once must both wait for that sync.
+    refuseWithoutLease(this.opts.mayWrite, join(this.dataDir, AUDIT_DIR), AuditStorePausedError);
+    await (this.root ??= makeDirDurably(join(this.dataDir, AUDIT_DIR)).catch((err: unknown) => {
+      this.root = undefined;
+      throw err;
+    }));
     const previous = this.opened.get(tenant);
     // A new file at the path now would take the name the write-back needs.
     if (previous?.unsaved) throw new AuditStoreError(`the audit log of tenant \`${tenant}\` was removed and is still being written back from the open file; not opened meanwhile`);

@@ -6,10 +6,10 @@
 // written back by their own store (node-audit-store.ts); these are looked for every second and
 // written back whole, said in a `warn` line.
 
-import { stat, mkdir } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../http/logger.js';
-import { writeNewFile } from './node-new-file.js';
+import { makeDirDurably, writeNewFile } from './node-new-file.js';
 
 export interface KeptFile {
   path: string;
@@ -36,7 +36,9 @@ export function keepFiles(files: readonly KeptFile[], logger: Logger, everyMs = 
       const gone = await stat(f.path).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
       if (!gone) continue;
       try {
-        await mkdir(dirname(f.path), { recursive: true });
+        await makeDirDurably(dirname(f.path)); // the whole data directory may be gone
+        // Asked again right before: the look above waits on the disk.
+        if (f.when?.() === false) continue;
         // Never over a file put there meanwhile (another server's lock, a key given by hand).
         if (await writeNewFile(f.path, f.text, f.mode)) logger.warn(`${f.what} was removed from the data directory while the server ran; written back`, { file: f.path });
         failing.delete(f.path);

@@ -25,15 +25,19 @@ export function refuseWithoutLease(mayWrite: MayWrite | undefined, file: string,
 }
 
 /**
- * Makes `dir` and any missing parent, and syncs each directory that gained an entry, so what is
+ * Makes `dir` and any missing parent, and syncs the parent of each directory made, so what is
  * then written and synced inside survives a power cut with its path (syncing a new file's own
  * directory is the caller's: until 11-28 a new tenant's audit directory could vanish with the
- * decisions it had answered). `sync` is for tests.
+ * decisions it had answered). `dir`'s parent is synced even when `dir` was there: another call
+ * may have made it and still be syncing. `sync` is for tests.
  */
 export async function makeDirDurably(dir: string, sync: (dir: string) => Promise<void> = syncDir): Promise<void> {
   const first = await mkdir(dir, { recursive: true });
-  if (first === undefined) return;
-  // Each directory made, from `first` down to `dir`, is an entry in its parent.
+  await syncMadeDirs(dir, first ?? dir, sync);
+}
+
+/** Syncs the parent of each directory from `dir` up to `first` (what `mkdir -p dir` said it made first). */
+export async function syncMadeDirs(dir: string, first: string, sync: (dir: string) => Promise<void> = syncDir): Promise<void> {
   const top = resolve(first);
   for (let made = resolve(dir); ; made = dirname(made)) {
     await sync(dirname(made));

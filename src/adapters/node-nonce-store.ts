@@ -37,6 +37,8 @@ export class NodeNonceStore implements NonceStore {
   private lines = 0;
   /** Lines past which a rewrite is considered (raised after one fails). */
   private compactAfter: number;
+  /** A failed write left bytes past `size` that are still to be cut (the lease refused it then). */
+  private cutPending = false;
   /** Why the file can no longer be trusted to hold what was answered; every nonce is refused then. */
   private broken: Error | undefined;
 
@@ -135,12 +137,18 @@ export class NodeNonceStore implements NonceStore {
       }
       try {
         if (this.broken !== undefined) throw this.broken;
+        // A failed write's cut-back the lease refused then is made before anything is appended.
+        if (this.cutPending) await this.fh.truncate(this.size);
+        this.cutPending = false;
         await this.fh.appendFile(text);
         await this.fh.datasync();
       } catch (err) {
-        await this.fh.truncate(this.size).catch((cut: unknown) => {
-          this.broken = new Error(`the nonces file could not be written nor cut back (${String(cut)}); restart to use it again`);
-        });
+        if (this.mayWrite !== undefined && !this.mayWrite()) this.cutPending = true;
+        else {
+          await this.fh.truncate(this.size).catch((cut: unknown) => {
+            this.broken = new Error(`the nonces file could not be written nor cut back (${String(cut)}); restart to use it again`);
+          });
+        }
         for (const w of group) w.reject(err);
         continue;
       }
@@ -189,6 +197,7 @@ export class NodeNonceStore implements NonceStore {
     const old = this.fh;
     this.fh = fh;
     this.size = Buffer.byteLength(text);
+    this.cutPending = false; // a new file: nothing past its end
     this.lines = n;
     this.compactAfter = this.compactAt;
     await old.close().catch(() => undefined);

@@ -74,9 +74,16 @@ export function nodeRuleStore(dataDir: string, opts: { mayWrite?: MayWrite } = {
     const previous = new Map<string, StoredRule | undefined>();
     for (const id of [...put.map((r) => r.ruleId), ...removed]) previous.set(id, await get(tenant, id));
     const renames: Array<[string, string]> = [];
-    const dropTemporaries = async (): Promise<void> => {
-      for (const [tmp] of renames) await remove(join(dir, tmp));
-      await remove(join(dir, PENDING));
+    let note: string | undefined;
+    /**
+     * This change's own files: its temporaries (names no other writer uses) and its note, while
+     * the note is still this change's. Not asked of the lease: removing them undoes only this
+     * change, and refused, a change answered "not made" stayed staged and the next start made
+     * it (a re-review, 11-28).
+     */
+    const dropOwnStaging = async (): Promise<void> => {
+      for (const [tmp] of renames) await rm(join(dir, tmp), { force: true });
+      if (note !== undefined && (await readIfPresent(join(dir, PENDING))) === note) await rm(join(dir, PENDING), { force: true });
     };
     try {
       for (const r of put) {
@@ -86,19 +93,25 @@ export function nodeRuleStore(dataDir: string, opts: { mayWrite?: MayWrite } = {
         await writeSynced(leased(join(dir, tmp)), r.text, 0o600);
       }
       // Durable before the change is logged: a start after the entry finishes it.
-      await writeSynced(leased(join(dir, PENDING)), JSON.stringify({ renames, removed } satisfies Pending), 0o600);
+      note = JSON.stringify({ renames, removed } satisfies Pending);
+      await writeSynced(leased(join(dir, PENDING)), note, 0o600);
       await syncDir(dir);
     } catch (err) {
-      await dropTemporaries(); // a full disk leaves no temporary file behind
+      // A full disk leaves no temporary file behind; a torn note is dropped by the next start.
+      await dropOwnStaging().catch(() => undefined);
       throw err;
     }
     return {
       commit: () => apply(dir, { renames, removed }),
       async discard() {
-        await dropTemporaries();
+        await dropOwnStaging();
+        // Files a commit cut short changed are put back (asked of the lease: they are rules).
         for (const [id, was] of previous) {
-          if (was === undefined) await removeAll(dir, id);
-          else if ((await get(tenant, id))?.text !== was.text) await save(was);
+          const now = await get(tenant, id);
+          if (was === undefined ? now !== undefined : now?.text !== was.text) {
+            if (was === undefined) await removeAll(dir, id);
+            else await save(was);
+          }
         }
       },
     };

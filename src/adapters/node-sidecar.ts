@@ -28,6 +28,7 @@ import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
 import { ED25519_FILE, loadOrCreateEd25519Key } from './node-ed25519.js';
 import { keepFiles } from './node-kept-files.js';
+import { syncMadeDirs } from './node-new-file.js';
 import { readRulesDirWarned, rulesDirProblem } from './node-files.js';
 import { walkTree } from './node-rules-tree.js';
 import { jwksFileKeys } from './node-jwks-file.js';
@@ -148,6 +149,8 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   const lost: LockLost = {};
   const lock = await lockDataDir(cfg.dataDir, { onLost: (holder) => lost.handle?.(holder) });
   try {
+    // A data directory made now survives a power cut with what is answered into it.
+    if (made !== undefined) await syncMadeDirs(dataPath, made);
     return await serveHoldingLock(cfg, keys, lock, lost);
   } catch (err) {
     await lock.release();

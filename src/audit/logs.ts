@@ -2,7 +2,7 @@
 // log is its own; nothing here crosses tenants).
 
 import { AuditLog, type AuditLogOptions } from './log.js';
-import { AuditStoreError, type AuditStoreFactory } from './store.js';
+import { AuditStoreError, AuditStorePausedError, type AuditStoreFactory } from './store.js';
 
 /**
  * How long a log that failed (its opening, or a write to its store) is answered from memory
@@ -22,6 +22,8 @@ interface Entry {
   failedAt?: number;
   /** Entries a reopened log must hold: what was answered before a failure (across failed reopens). */
   atLeast?: number;
+  /** Its opening was refused for now (AuditStorePausedError): opened again at the next call, failed or not. */
+  paused?: true;
 }
 
 const ignore = () => undefined;
@@ -61,7 +63,7 @@ export class AuditLogs {
     let entry = this.entries.get(tenant);
     // Usually nothing failed: then no clock is read on the way to every append.
     const failedAt = entry === undefined ? undefined : failedAtOf(entry);
-    if (entry !== undefined && failedAt !== undefined && (opts.reopenFailedNow === true || this.now() - failedAt >= this.reopenAfterMs)) {
+    if (entry !== undefined && (entry.paused === true || (failedAt !== undefined && (opts.reopenFailedNow === true || this.now() - failedAt >= this.reopenAfterMs)))) {
       this.entries.delete(tenant);
       // The failed log closes first: its store must be done before the file is read again.
       const closed = entry.opened === undefined ? Promise.resolve() : entry.opened.close().catch(ignore);
@@ -76,7 +78,11 @@ export class AuditLogs {
   private open(tenant: string, after: Promise<unknown>, atLeast?: number): Entry {
     const opts = atLeast === undefined ? this.opts : { ...this.opts, atLeast };
     const entry: Entry = { log: after.then(() => this.factory.open(tenant)).then((store) => AuditLog.open(tenant, store, opts)), ...(atLeast === undefined ? {} : { atLeast }) };
-    entry.log.then((l) => { entry.opened = l; }, () => { entry.failedAt = this.now(); });
+    entry.log.then((l) => { entry.opened = l; }, (err: unknown) => {
+      // Refused for now, not failed: the next call opens it again (what it must hold kept).
+      if (err instanceof AuditStorePausedError) entry.paused = true;
+      else entry.failedAt = this.now();
+    });
     this.entries.set(tenant, entry);
     return entry;
   }

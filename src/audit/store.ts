@@ -36,7 +36,17 @@ export interface AuditStoreFactory {
 
 /** The store failed (disk full, I/O error, torn file in the middle): answer 503, fail closed. */
 export class AuditStoreError extends Error {
-  override readonly name = 'AuditStoreError';
+  override readonly name: string = 'AuditStoreError';
+}
+
+/**
+ * A store that may not write for now (a server whose data-directory lease lapsed: a pause, a
+ * stalled disk) refused before writing anything: nothing failed, and the next call tries again
+ * (AuditLogs does not hold the log as failed for REOPEN_AFTER_MS, a re-review's 10 s of 503s
+ * after a one-second lapse).
+ */
+export class AuditStorePausedError extends AuditStoreError {
+  override readonly name: string = 'AuditStorePausedError';
 }
 
 /** The one check a store makes of its lines: each is one entry, so none holds a newline. */

@@ -60,10 +60,13 @@ function effective(record: RulesInForce, tenant: string): Fingerprints | undefin
   return { ...record.global, ...record.tenants[tenant] };
 }
 
-/** What changed for `tenant` since `before` was kept; nothing for a tenant it did not know. */
-export function changedSince(before: RulesInForce, now: RulesInForce, tenant: string): Array<{ ruleId: string; op: RuleChangeOp }> {
-  const was = effective(before, tenant);
-  if (was === undefined) return [];
+/**
+ * What changed for `tenant` since `before` was kept; undefined for a tenant it did not know
+ * (every rule in force then, for a tenant whose log is still empty: startRulesRecord).
+ */
+export function changedSince(before: RulesInForce | undefined, now: RulesInForce, tenant: string): Array<{ ruleId: string; op: RuleChangeOp }> | undefined {
+  const was = before === undefined ? undefined : effective(before, tenant);
+  if (was === undefined) return undefined;
   return contentDiff(new Map(Object.entries(was)), new Map(Object.entries(effective(now, tenant) ?? {})));
 }
 
@@ -141,31 +144,41 @@ export interface StartRecordOptions {
 
 /**
  * At start, before the first check: appends to each tenant's log the changes since the last
- * record (a first start, with none, logs nothing), then keeps the record of the rules in force
- * now. A log that cannot take them is named in the server log and keeps its old record, so a
- * later start logs them after all. Returns the record, to be kept after each later change.
+ * record, then keeps the record of the rules in force now. A tenant the record does not know
+ * (a first start, a tenant new since the last run) whose log is still empty gets every rule in
+ * force for it, as `put`s: its log then names the rules its first decisions were made under
+ * (until 11-28 a first start logged none, and an auditor saw decisions under a policy_version
+ * no entry explained). A log that cannot take them is named in the server log and keeps its old
+ * record, so a later start logs them after all. Returns the record, to be kept after each later
+ * change.
  */
 export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesRecord> {
   const { dataDir, engine, audit, tenants, logger, before } = opts;
   const now = rulesInForce(engine, (t) => engine.policy(t), tenants);
   const record = new RulesRecord(dataDir, engine, logger, before ?? { global: {}, tenants: {} }, opts.mayWrite);
   const held = new Set<string>();
-  if (before !== undefined) {
-    const timestamp = new Date(opts.now()).toISOString();
-    for (const tenant of tenants) {
-      const changes = changedSince(before, now, tenant);
-      if (changes.length === 0) continue;
-      const version = engine.policy(tenant).policyVersion;
-      const was = effective(before, tenant) ?? {};
-      const by = (id: string): string => (engine.isApiRule(tenant, id) || (Object.hasOwn(was, id) && was[id].startsWith(API)) ? 'restart' : 'rules-dir');
-      const entries = changes.map((c) => ruleChangeEntry(c.ruleId, c.op, version, by(c.ruleId), timestamp));
-      try {
-        await audit.append(tenant, entries);
-        logger.info('rules found changed at start (since the last run recorded them); logged', { tenant, changes: changes.map((c) => `${c.op} ${c.ruleId}`), policy_version: version });
-      } catch (err) {
-        held.add(tenant);
-        logger.error('rules found changed at start; not logged', { tenant, error: err });
-      }
+  const timestamp = new Date(opts.now()).toISOString();
+  for (const tenant of tenants) {
+    const since = changedSince(before, now, tenant);
+    const first = since === undefined;
+    const changes = since ?? contentDiff(new Map(), new Map(Object.entries(effective(now, tenant) ?? {})));
+    if (first) {
+      // A log with entries that the record does not know (a record that did not read) cannot
+      // be told what changed: nothing is logged, as the start's error line says.
+      if (changes.length > 0 && (await audit.size(tenant).catch(() => 0)) > 0) continue;
+    }
+    if (changes.length === 0) continue;
+    const version = engine.policy(tenant).policyVersion;
+    const was = (before === undefined ? undefined : effective(before, tenant)) ?? {};
+    const by = (id: string): string => (engine.isApiRule(tenant, id) || (Object.hasOwn(was, id) && was[id].startsWith(API)) ? 'restart' : 'rules-dir');
+    const entries = changes.map((c) => ruleChangeEntry(c.ruleId, c.op, version, by(c.ruleId), timestamp));
+    try {
+      await audit.append(tenant, entries);
+      if (first) logger.info('rules in force logged at start (a log with none yet)', { tenant, rules: entries.length, policy_version: version });
+      else logger.info('rules found changed at start (since the last run recorded them); logged', { tenant, changes: changes.map((c) => `${c.op} ${c.ruleId}`), policy_version: version });
+    } catch (err) {
+      held.add(tenant);
+      logger.error(`rules ${first ? 'in force' : 'found changed'} at start; not logged`, { tenant, error: err });
     }
   }
   await record.note([...tenants], held);

@@ -20,7 +20,8 @@ describe('the record of the rules in force', () => {
     await writeFile(join(dir, RULES_IN_FORCE_FILE), '{"default": {"a": "f:');
     const lines: string[] = [];
     const appended: unknown[] = [];
-    const audit = { append: async (_t: string, e: unknown[]) => void appended.push(...e) } as unknown as AuditPort;
+    // The log holds entries the unreadable record knew of: what changed since cannot be told.
+    const audit = { append: async (_t: string, e: unknown[]) => void appended.push(...e), size: async () => 3 } as unknown as AuditPort;
     const engine = await createEngine({ rules: [RULE] });
     const logger = jsonLogger((l) => lines.push(l));
     await startRulesRecord({ dataDir: dir, before: await lastRulesInForce(dir, logger), engine, audit, tenants: ['default'], logger, now: Date.now });
@@ -31,7 +32,7 @@ describe('the record of the rules in force', () => {
   });
 
   it('keeps the global rules once, not once a tenant (10 000 rules and 100 tenants made a 70 MB record per change)', async () => {
-    const audit = { append: async () => undefined } as unknown as AuditPort;
+    const audit = { append: async () => undefined, size: async () => 0 } as unknown as AuditPort;
     const engine = await createEngine({ rules: [RULE, { path: 'tenants/acme/own.yaml', text: 'rule_id: own\nprohibited:\n  - { message: no, when: \'action.type == "own"\' }\n' }] });
     const tenants = Array.from({ length: 100 }, (_, i) => `t${i}`);
     const logger = jsonLogger(() => undefined);
@@ -45,14 +46,34 @@ describe('the record of the rules in force', () => {
   it('logs at a later start the changes a refused log could not take (the tenant keeps its old record)', async () => {
     const logger = jsonLogger(() => undefined);
     const start = async (text: string, append: AuditPort['append']) =>
-      startRulesRecord({ dataDir: dir, before: await lastRulesInForce(dir, logger), engine: await createEngine({ rules: [{ path: 'a.yaml', text }] }), audit: { append } as AuditPort, tenants: ['acme', 'globex'], logger, now: Date.now });
+      startRulesRecord({ dataDir: dir, before: await lastRulesInForce(dir, logger), engine: await createEngine({ rules: [{ path: 'a.yaml', text }] }), audit: { append, size: async () => 0 } as unknown as AuditPort, tenants: ['acme', 'globex'], logger, now: Date.now });
     const logged: Array<[string, unknown[]]> = [];
     const works: AuditPort['append'] = async (t, e) => void logged.push([t, e as unknown[]]);
-    await start(RULE.text, works);
+    await start(RULE.text, works); // a first start: the rules in force, into each empty log
+    expect(logged.map(([t]) => t)).toEqual(['acme', 'globex']);
+    logged.length = 0;
     const changed = RULE.text.replace('no,', 'never,');
     await start(changed, async (t, e) => (t === 'acme' ? Promise.reject(new Error('ENOSPC')) : works(t, e)));
     expect(logged.map(([t]) => t)).toEqual(['globex']);
     await start(changed, works);
     expect(logged.map(([t, e]) => `${t}: ${(e as Array<{ op: string; rule_id: string }>).map((x) => `${x.op} ${x.rule_id}`).join()}`)).toEqual(['globex: put a', 'acme: put a']);
+  });
+
+  it('a tenant the record does not know (a first start, a tenant new since) gets the rules in force in its empty log, by who put them', async () => {
+    const logger = jsonLogger(() => undefined);
+    const logged = new Map<string, Array<{ op: string; rule_id: string; by: string; policy_version: string }>>();
+    const sizes: Record<string, number> = { old: 4 }; // a log the record never knew (its record lost)
+    const audit = { append: async (t: string, e: never[]) => void logged.set(t, e), size: async (t: string) => sizes[t] ?? 0 } as unknown as AuditPort;
+    const engine = await createEngine({ rules: [RULE, { path: 'tenants/acme/own.yaml', text: 'rule_id: own\nprohibited:\n  - { message: no, when: \'action.type == "own"\' }\n' }] });
+    await engine.putRule('acme', { text: 'rule_id: viaapi\nprohibited:\n  - { message: no, when: \'action.type == "x"\' }\n', format: 'yaml' });
+    await startRulesRecord({ dataDir: dir, before: undefined, engine, audit, tenants: ['acme', 'old'], logger, now: Date.now });
+    expect(logged.get('acme')?.map((e) => `${e.op} ${e.rule_id} by ${e.by}`)).toEqual(['put a by rules-dir', 'put own by rules-dir', 'put viaapi by restart']);
+    expect(logged.get('acme')?.[0].policy_version).toBe(engine.policy('acme').policyVersion);
+    expect(logged.has('old')).toBe(false);
+    // A tenant new since the last record: its empty log gets them too; known ones log only changes.
+    logged.clear();
+    await startRulesRecord({ dataDir: dir, before: await readRulesInForce(dir), engine, audit, tenants: ['acme', 'globex'], logger, now: Date.now });
+    expect([...logged.keys()]).toEqual(['globex']);
+    expect(logged.get('globex')?.map((e) => `${e.op} ${e.rule_id}`)).toEqual(['put a']);
   });
 });

@@ -4,7 +4,7 @@
 
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/ir/types.js';
 import { KEYS } from '../harness.js';
@@ -47,6 +47,9 @@ describe('restart on the same data directory', () => {
     const yaml = 'rule_id: kept\nprohibited:\n  - message: kept across restarts\n    when: action.type == "kept"\n';
 
     const first = await startE2E(dirs);
+    const treeSize = async (e: E2E) => ((await (await e.fetch('/api/v1/audit/checkpoint', { key: KEYS.acmeAuditor })).json()) as { tree_size: number }).tree_size;
+    const atStart = await treeSize(first); // the rules in force, logged by the first start
+    expect(atStart).toBeGreaterThan(0);
     const put = await first.fetch('/api/v1/rules/kept', { method: 'PUT', key: KEYS.acmeAdmin, body: yaml, type: 'application/yaml' });
     expect(put.status).toBe(201);
     const d = (await (await first.fetch('/api/v1/governance/check', { key: KEYS.acmeChecker, body: '{"action":"kept"}' })).json()) as Decision;
@@ -60,8 +63,7 @@ describe('restart on the same data directory', () => {
       expect(again.receipt?.kid).toBe(d.receipt?.kid);
       const proof = await second.fetch(`/api/v1/audit/proof/${d.decision_id}`, { key: KEYS.acmeAuditor });
       expect(proof.status).toBe(200);
-      const cp = (await (await second.fetch('/api/v1/audit/checkpoint', { key: KEYS.acmeAuditor })).json()) as { tree_size: number };
-      expect(cp.tree_size).toBe(3); // rule_change, first decision, second decision
+      expect(await treeSize(second)).toBe(atStart + 3); // rule_change, first decision, second decision
       expect(await (await second.fetch('/api/v1/receipts/verify', { key: KEYS.acmeChecker, body: JSON.stringify({ decision: d }) })).json()).toEqual({ valid: true, approved: false });
       expect((await second.fetch('/api/v1/rules/kept', { method: 'DELETE', key: KEYS.acmeAdmin })).status).toBe(204);
     } finally {
@@ -97,7 +99,8 @@ describe('restart on the same data directory', () => {
     const file = join(dirs.dataDir, 'audit', 'acme', 'log.jsonl');
     const original = readFileSync(file, 'utf8');
     const lines = original.split('\n');
-    lines[0] = lines[0].replace('"tenant":"acme"', '"tenant":"acmf"');
+    const firstDecision = lines.findIndex((l) => l.includes('"tenant":"acme"')); // after the rules logged at the first start
+    lines[firstDecision] = lines[firstDecision].replace('"tenant":"acme"', '"tenant":"acmf"');
     writeFileSync(file, lines.join('\n'));
     const second = await startE2E({ ...dirs, reopenAfterMs: 300 });
     try {
@@ -114,7 +117,7 @@ describe('restart on the same data directory', () => {
       expect(second.logs.some((l) => l.includes('every audit log is open now; ready'))).toBe(true);
       expect((await check(second)).status).toBe(200);
       const cp = (await (await second.fetch('/api/v1/audit/checkpoint', { key: KEYS.acmeAuditor })).json()) as { tree_size: number };
-      expect(cp.tree_size).toBe(3);
+      expect(cp.tree_size).toBe(firstDecision + 3);
     } finally {
       await second.stop();
     }
@@ -142,7 +145,8 @@ describe('an audit store that fails while the server runs', () => {
       expect((await check()).status).toBe(200);
       await until(async () => (await e.fetch('/readyz')).status === 200);
       // The acme log's next write fails (EBADF), as on a failing disk.
-      const acme = opened.at(-1)!;
+      const acme = opened.filter((s) => s.dir.endsWith(`${sep}acme`)).at(-1)!;
+      const before = ((await (await e.fetch('/api/v1/audit/checkpoint', { key: KEYS.acmeAuditor })).json()) as { tree_size: number }).tree_size;
       breakWrites(acme);
       expect((await check()).status).toBe(503);
       expect((await e.fetch('/readyz')).status).toBe(503);
@@ -151,7 +155,7 @@ describe('an audit store that fails while the server runs', () => {
       await until(async () => (await e.fetch('/readyz')).status === 200);
       expect((await check()).status).toBe(200);
       const cp = (await (await e.fetch('/api/v1/audit/checkpoint', { key: KEYS.acmeAuditor })).json()) as { tree_size: number };
-      expect(cp.tree_size).toBe(2);
+      expect(cp.tree_size).toBe(before + 1); // the rules the start logged, the check above, and this one
     } finally {
       await e.stop();
     }
@@ -304,13 +308,13 @@ describe('rule files changed while the server was stopped (SPEC §6: every rule 
     const entries = () => readFileSync(join(dirs.dataDir, 'audit', 'default', 'log.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const check = async (e: E2E) => (await (await e.fetch('/api/v1/governance/check', { body: '{"action":"x"}' })).json()) as Decision;
 
-    const first = await startE2E(dirs); // a first start: nothing to compare with, nothing logged
+    const first = await startE2E(dirs); // a first start: the rules in force, before its first check
     await check(first);
     await first.stop();
     const second = await startE2E(dirs); // nothing changed
     await check(second);
     await second.stop();
-    expect(entries().map((e) => e.kind ?? 'decision')).toEqual(['decision', 'decision']);
+    expect(entries().map((e) => (e.kind === 'rule_change' ? `${e.op} ${e.rule_id} by ${e.by}` : 'decision'))).toEqual(['put a by rules-dir', 'put b by rules-dir', 'decision', 'decision']);
 
     writeFileSync(join(dirs.rulesDir, 'a.yaml'), rule('a', 'never a')); // changed
     rmSync(join(dirs.rulesDir, 'b.yaml')); // removed
@@ -319,7 +323,7 @@ describe('rule files changed while the server was stopped (SPEC §6: every rule 
     const third = await startE2E(dirs);
     const d = await check(third);
     await third.stop();
-    const changes = entries().slice(2, -1);
+    const changes = entries().slice(4, -1);
     expect(changes.map(({ rule_id, op, by, policy_version }) => ({ rule_id, op, by, policy_version }))).toEqual([
       { rule_id: 'a', op: 'put', by: 'rules-dir', policy_version: d.policy_version },
       { rule_id: 'b', op: 'delete', by: 'rules-dir', policy_version: d.policy_version },
@@ -330,7 +334,7 @@ describe('rule files changed while the server was stopped (SPEC §6: every rule 
 
     const fourth = await startE2E(dirs); // and not again
     await fourth.stop();
-    expect(entries()).toHaveLength(7);
+    expect(entries()).toHaveLength(9);
 
     // Stopped between the two steps of a deploy (`rm rules/*; cp new/* rules/`): no rule file.
     // Started, it approved every check until the copy landed; refused, as a reload is.
@@ -343,10 +347,10 @@ describe('rule files changed while the server was stopped (SPEC §6: every rule 
     // A change reloaded while the server runs is logged then, and not again at the next start.
     const fifth = await startE2E(dirs);
     writeFileSync(join(dirs.rulesDir, 'a.yaml'), rule('a', 'not a'));
-    while (entries().length === 7) await new Promise((r) => setTimeout(r, 50));
+    while (entries().length === 9) await new Promise((r) => setTimeout(r, 50));
     await fifth.stop();
     const sixth = await startE2E(dirs);
     await sixth.stop();
-    expect(entries().slice(7).map(({ rule_id, op, by }) => ({ rule_id, op, by }))).toEqual([{ rule_id: 'a', op: 'put', by: 'rules-dir' }]);
+    expect(entries().slice(9).map(({ rule_id, op, by }) => ({ rule_id, op, by }))).toEqual([{ rule_id: 'a', op: 'put', by: 'rules-dir' }]);
   });
 });

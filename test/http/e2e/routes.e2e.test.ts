@@ -1,10 +1,11 @@
 // Every route and every error status of SPEC §8 over real HTTP, against the full `mge serve`
 // stack on a loopback port (file audit log, node:crypto, watcher).
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../../src/audit/checkpoint.js';
 import type { Decision } from '../../../src/ir/types.js';
@@ -301,14 +302,22 @@ describe('every error status of SPEC §8, as problem+json', () => {
     }
   });
   it('503 store unavailable', async () => {
-    // globex's log directory is a plain file: its audit store cannot open.
-    mkdirSync(join(e.dataDir, 'audit'), { recursive: true });
-    writeFileSync(join(e.dataDir, 'audit', 'globex'), 'not a directory');
-    const res = await e.fetch(CHECK, { key: KEYS.globexChecker, body: '{"action":"x"}' });
-    const p = await problem(res);
-    expect(p.status).toBe(503);
-    expect(JSON.stringify(p)).not.toContain('decision_id');
-    // acme is unaffected.
-    expect((await e.fetch(CHECK, { key: KEYS.acmeChecker, body: '{"action":"x"}' })).status).toBe(200);
+    // globex's log directory is a plain file: its audit store cannot open. Made before the
+    // start (which logs the rules in force into every tenant's log, so opens them all).
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'mge-e2e-503-')), 'data');
+    mkdirSync(join(dataDir, 'audit'), { recursive: true });
+    writeFileSync(join(dataDir, 'audit', 'globex'), 'not a directory');
+    const broken = await startE2E({ dataDir });
+    try {
+      const res = await broken.fetch(CHECK, { key: KEYS.globexChecker, body: '{"action":"x"}' });
+      const p = await problem(res);
+      expect(p.status).toBe(503);
+      expect(JSON.stringify(p)).not.toContain('decision_id');
+      // acme is unaffected.
+      expect((await broken.fetch(CHECK, { key: KEYS.acmeChecker, body: '{"action":"x"}' })).status).toBe(200);
+    } finally {
+      await broken.stop();
+      rmSync(dirname(dataDir), { recursive: true, force: true });
+    }
   });
 });

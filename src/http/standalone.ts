@@ -1,16 +1,18 @@
 // The app with every store in memory: engine from bundled rule sources, HS256 signer, memory
-// nonces, memory rate buckets and a memory audit log. This is what the Bun, Deno and Workers
-// adapters serve; nothing here outlives the process (or the Workers isolate).
+// nonces, memory rate buckets and a memory audit log, each tenant's starting with the rules in
+// force. This is what the Bun, Deno and Workers adapters serve; nothing here outlives the
+// process (or the Workers isolate).
 
 import { AuditLogs } from '../audit/logs.js';
 import { MemoryAuditStoreFactory } from '../audit/memory-store.js';
 import { createEngine, type Engine, type RuleSource } from '../engine/engine.js';
 import { createSigner } from '../receipt/sign.js';
 import { MemoryNonceStore } from '../state/nonce-store.js';
-import { ApiKeySpecError, parseApiKeys } from './api-keys.js';
+import { ApiKeySpecError, callerTenants, parseApiKeys } from './api-keys.js';
 import { createApp } from './app.js';
 import { auditPort } from './audit-port.js';
 import { refuseOpenModeOffLoopback } from './open-mode.js';
+import { ruleChangeEntry } from './rule-changes.js';
 import type { HttpEnv } from './deps.js';
 import type { Logger } from './logger.js';
 import type { Hono } from 'hono';
@@ -42,6 +44,14 @@ export async function createStandaloneApp(opts: StandaloneOptions): Promise<{ ap
   }
   const keys = opts.apiKeys !== undefined ? await parseApiKeys(opts.apiKeys) : [];
   if (opts.host !== undefined) refuseOpenModeOffLoopback(keys.length, opts.host);
+  // Each log starts empty here: it starts with the rules in force, as `mge serve`'s does at a
+  // first start, so an export names the rules its decisions were made under.
+  const timestamp = new Date().toISOString();
+  for (const tenant of [...new Set([...callerTenants(keys), ...engine.tenants()])].sort()) {
+    const policy = engine.policy(tenant);
+    const ids = policy.rules.map((r) => r.rule_id).sort();
+    if (ids.length > 0) await audit.append(tenant, ids.map((id) => ruleChangeEntry(id, 'put', policy.policyVersion, 'rules-dir', timestamp)));
+  }
   const app = createApp({ engine, signer, audit, keys, nonceStore: new MemoryNonceStore(), ...(opts.logger ? { logger: opts.logger } : {}) });
   return { app, engine };
 }

@@ -91,3 +91,19 @@ describe('open mode off loopback (Bun, Deno and any host given to createStandalo
     expect((await worker.fetch(check(), { MGE_SECRET_KEY: SECRET, MGE_API_KEYS: '', MGE_OPEN_MODE: 'local' })).status).toBe(200);
   });
 });
+
+describe('the in-memory logs of createStandaloneApp (Bun, Deno, Workers)', () => {
+  it("start with the rules in force, each tenant's own with its own, before any decision", async () => {
+    const { app, engine } = await createStandaloneApp({ rules: RULES, secret: SECRET, apiKeys: 'acme:checker+auditor:acme-key-0000000000000,globex:auditor:globex-key-000000000000' });
+    const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+    await app.request('/api/v1/governance/check', { method: 'POST', body: '{"action":"db.read"}', headers: { 'content-type': 'application/json', ...auth('acme-key-0000000000000') } });
+    for (const [tenant, key] of [['acme', 'acme-key-0000000000000'], ['globex', 'globex-key-000000000000']]) {
+      const { entries } = (await (await app.request('/api/v1/audit?limit=1000', { headers: auth(key) })).json()) as { entries: Array<Record<string, unknown>> };
+      const policy = engine.policy(tenant);
+      const puts = entries.filter((e) => e.kind === 'rule_change');
+      expect(puts.map((e) => e.rule_id), tenant).toEqual(policy.rules.map((r) => r.rule_id).sort());
+      expect(puts.every((e) => e.op === 'put' && e.policy_version === policy.policyVersion && e.by === 'rules-dir')).toBe(true);
+      expect(entries.slice(0, puts.length)).toEqual(puts); // before any decision
+    }
+  });
+});

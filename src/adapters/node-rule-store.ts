@@ -3,6 +3,7 @@
 // applied by renames and removals; a start after a crash finishes a noted change, so the rules
 // a restart serves are never half of one.
 
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { RuleFormat } from '../engine/engine.js';
@@ -25,6 +26,8 @@ const PENDING = '.pending';
 interface Pending {
   renames: Array<[string, string]>;
   removed: string[];
+  /** Random: tells this change's note from another's with the same renames and removals. */
+  change?: string;
 }
 
 /**
@@ -93,7 +96,7 @@ export function nodeRuleStore(dataDir: string, opts: { mayWrite?: MayWrite } = {
         await writeSynced(leased(join(dir, tmp)), r.text, 0o600);
       }
       // Durable before the change is logged: a start after the entry finishes it.
-      note = JSON.stringify({ renames, removed } satisfies Pending);
+      note = JSON.stringify({ renames, removed, change: randomBytes(8).toString('hex') } satisfies Pending);
       await writeSynced(leased(join(dir, PENDING)), note, 0o600);
       await syncDir(dir);
     } catch (err) {

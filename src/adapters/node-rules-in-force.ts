@@ -148,26 +148,44 @@ export interface StartRecordOptions {
  * (a first start, a tenant new since the last run) whose log is still empty gets every rule in
  * force for it, as `put`s: its log then names the rules its first decisions were made under
  * (until 11-28 a first start logged none, and an auditor saw decisions under a policy_version
- * no entry explained). A log that cannot take them is named in the server log and keeps its old
- * record, so a later start logs them after all. Returns the record, to be kept after each later
- * change.
+ * no entry explained). Such a tenant is first recorded as logged with no rule, so a start cut
+ * short, or a log that refuses the entries, has the next start log them all (twice rather than
+ * never). A log that cannot take its entries is named in the server log and keeps its old
+ * record, so a later start logs them after all. Returns the record, to be kept after each
+ * later change.
  */
 export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesRecord> {
   const { dataDir, engine, audit, tenants, logger, before } = opts;
   const now = rulesInForce(engine, (t) => engine.policy(t), tenants);
   const record = new RulesRecord(dataDir, engine, logger, before ?? { global: {}, tenants: {} }, opts.mayWrite);
   const held = new Set<string>();
-  const timestamp = new Date(opts.now()).toISOString();
+  const plans: Array<{ tenant: string; first: boolean; changes: Array<{ ruleId: string; op: RuleChangeOp }> }> = [];
   for (const tenant of tenants) {
     const since = changedSince(before, now, tenant);
-    const first = since === undefined;
     const changes = since ?? contentDiff(new Map(), new Map(Object.entries(effective(now, tenant) ?? {})));
-    if (first) {
-      // A log with entries that the record does not know (a record that did not read) cannot
-      // be told what changed: nothing is logged, as the start's error line says.
-      if (changes.length > 0 && (await audit.size(tenant).catch(() => 0)) > 0) continue;
-    }
     if (changes.length === 0) continue;
+    if (since === undefined) {
+      const size = await audit.size(tenant).catch(() => undefined);
+      if (size === undefined) {
+        held.add(tenant); // its log did not open: the next start logs them
+        logger.error('rules in force at start; not logged (the log does not open)', { tenant });
+        continue;
+      }
+      if (size > 0) {
+        logger.warn('rules in force at start not logged: the log has entries the record of the rules in force does not know (the record lost or replaced), so what changed cannot be told', { tenant, entries: size });
+        continue;
+      }
+    }
+    plans.push({ tenant, first: since === undefined, changes });
+  }
+  const firsts = plans.filter((p) => p.first).map((p) => p.tenant);
+  if (firsts.length > 0) {
+    // Kept before their entries: a start cut short between the two logs them again.
+    const pre: RulesInForce = { ...(before ?? { global: {}, tenants: {} }), held: { ...before?.held, ...Object.fromEntries(firsts.map((t) => [t, {}])) } };
+    await writeRulesInForce(dataDir, pre, opts.mayWrite).catch((err: unknown) => logger.error('the record of the rules in force was not kept; a start cut short now may not log the rules in force', { error: err }));
+  }
+  const timestamp = new Date(opts.now()).toISOString();
+  for (const { tenant, first, changes } of plans) {
     const version = engine.policy(tenant).policyVersion;
     const was = (before === undefined ? undefined : effective(before, tenant)) ?? {};
     const by = (id: string): string => (engine.isApiRule(tenant, id) || (Object.hasOwn(was, id) && was[id].startsWith(API)) ? 'restart' : 'rules-dir');
@@ -209,11 +227,8 @@ export class RulesRecord {
     this.writing = this.writing.then(async () => {
       const all = [...new Set([...tenants, ...this.engine.tenants(), ...Object.keys(this.kept.tenants)])];
       const now = rulesInForce(this.engine, (t) => this.engine.policy(t), all);
-      for (const t of this.held) {
-        const was = effective(this.kept, t);
-        if (was === undefined) delete now.tenants[t];
-        else (now.held ??= {})[t] = was;
-      }
+      // A held tenant the record did not know was logged no rule yet (startRulesRecord).
+      for (const t of this.held) (now.held ??= {})[t] = effective(this.kept, t) ?? {};
       await writeRulesInForce(this.dataDir, now, this.mayWrite);
       this.kept = now;
     }).catch((err: unknown) => this.logger.error('the record of the rules in force was not kept; the next start may log changes of this run again', { error: err }));

@@ -52,4 +52,12 @@ describe('node rule store', () => {
     expect(await ids()).toEqual(['kept']);
     expect(await readdir(folder)).toEqual(['kept.yaml']);
   });
+
+  it("a discarded change removes only its own note, never another's that reads the same", async () => {
+    await store.save(rule('x'));
+    const mine = await store.stageChange('acme', [], ['x']);
+    await nodeRuleStore(dir).stageChange('acme', [], ['x']); // another writer's note, same removal, in its place
+    await mine.discard();
+    expect(await readdir(folder)).toContain('.pending');
+  });
 });

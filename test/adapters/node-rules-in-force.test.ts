@@ -25,7 +25,10 @@ describe('the record of the rules in force', () => {
     const engine = await createEngine({ rules: [RULE] });
     const logger = jsonLogger((l) => lines.push(l));
     await startRulesRecord({ dataDir: dir, before: await lastRulesInForce(dir, logger), engine, audit, tenants: ['default'], logger, now: Date.now });
-    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['the record of the rules in force does not read; it is replaced, and rules changed while the server was stopped are not logged']);
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual([
+      'the record of the rules in force does not read; it is replaced, and rules changed while the server was stopped are not logged',
+      'rules in force at start not logged: the log has entries the record of the rules in force does not know (the record lost or replaced), so what changed cannot be told',
+    ]);
     expect(appended).toEqual([]);
     expect(JSON.parse(await readFile(join(dir, RULES_IN_FORCE_FILE), 'utf8'))).toMatchObject({ global: { a: expect.stringMatching(/^f:[0-9a-f]{64}$/) }, tenants: { default: {} } });
     expect(hadFileRules(await readRulesInForce(dir))).toBe(true);
@@ -75,5 +78,49 @@ describe('the record of the rules in force', () => {
     await startRulesRecord({ dataDir: dir, before: await readRulesInForce(dir), engine, audit, tenants: ['acme', 'globex'], logger, now: Date.now });
     expect([...logged.keys()]).toEqual(['globex']);
     expect(logged.get('globex')?.map((e) => `${e.op} ${e.rule_id}`)).toEqual(['put a']);
+  });
+
+  it('a first-start tenant whose log refused its entries, or did not open, gets them at the next start, entries or not', async () => {
+    const logger = jsonLogger(() => undefined);
+    const engine = await createEngine({ rules: [RULE] });
+    const logged: Array<[string, string[]]> = [];
+    const sizes: Record<string, number> = {};
+    const audit = (refuse: (t: string) => boolean) => ({
+      append: async (t: string, e: Array<{ op: string; rule_id: string }>) => {
+        if (refuse(t)) throw new Error('ENOSPC');
+        logged.push([t, e.map((x) => `${x.op} ${x.rule_id}`)]);
+        sizes[t] = (sizes[t] ?? 0) + e.length;
+      },
+      size: async (t: string) => {
+        if (t === 'shut') throw new Error('EACCES');
+        return sizes[t] ?? 0;
+      },
+    }) as unknown as AuditPort;
+    await startRulesRecord({ dataDir: dir, before: undefined, engine, audit: audit((t) => t === 'full'), tenants: ['full', 'shut', 'fine'], logger, now: Date.now });
+    expect(logged).toEqual([['fine', ['put a']]]);
+    sizes.full = 7; // decisions logged once the log came back, during that run
+    sizes.shut = 3;
+    logged.length = 0;
+    const second = audit(() => false);
+    (second as unknown as { size: () => Promise<number> }).size = async () => 3;
+    await startRulesRecord({ dataDir: dir, before: await readRulesInForce(dir), engine, audit: second, tenants: ['full', 'shut', 'fine'], logger, now: Date.now });
+    expect(logged).toEqual([['full', ['put a']], ['shut', ['put a']]]);
+  });
+
+  it('records a first-start tenant as logged no rule before its entries: a start cut short between logs them again', async () => {
+    const logger = jsonLogger(() => undefined);
+    const engine = await createEngine({ rules: [RULE] });
+    let entries = 0;
+    // The entries reach the file, and the process dies before the record is rewritten: an
+    // append that never returns, and the record read as the next start would find it.
+    const dying = { append: () => { entries++; return new Promise(() => undefined); }, size: async () => entries } as unknown as AuditPort;
+    void startRulesRecord({ dataDir: dir, before: undefined, engine, audit: dying, tenants: ['acme'], logger, now: Date.now });
+    while (entries === 0) await new Promise((r) => setTimeout(r, 5));
+    const kept = await readRulesInForce(dir);
+    expect(kept?.held).toEqual({ acme: {} });
+    const logged: string[] = [];
+    const next = { append: async (_t: string, e: Array<{ rule_id: string }>) => void logged.push(...e.map((x) => x.rule_id)), size: async () => entries } as unknown as AuditPort;
+    await startRulesRecord({ dataDir: dir, before: kept, engine, audit: next, tenants: ['acme'], logger, now: Date.now });
+    expect(logged).toEqual(['a']);
   });
 });

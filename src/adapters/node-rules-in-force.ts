@@ -157,7 +157,7 @@ export interface StartRecordOptions {
 export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesRecord> {
   const { dataDir, engine, audit, tenants, logger, before } = opts;
   const now = rulesInForce(engine, (t) => engine.policy(t), tenants);
-  const record = new RulesRecord(dataDir, engine, logger, before ?? { global: {}, tenants: {} }, opts.mayWrite);
+  const record = new RulesRecord(dataDir, engine, logger, before ?? { global: {}, tenants: {} }, new Set(tenants), opts.mayWrite);
   const held = new Set<string>();
   const plans: Array<{ tenant: string; first: boolean; changes: Array<{ ruleId: string; op: RuleChangeOp }> }> = [];
   for (const tenant of tenants) {
@@ -218,6 +218,8 @@ export class RulesRecord {
     private readonly engine: Engine,
     private readonly logger: Logger,
     private kept: RulesInForce,
+    /** The tenants this start compared: another's hold is kept as it was (a tenant whose key is gone for a run). */
+    private readonly compared: ReadonlySet<string>,
     private readonly mayWrite?: MayWrite,
   ) {}
 
@@ -229,6 +231,9 @@ export class RulesRecord {
       const now = rulesInForce(this.engine, (t) => this.engine.policy(t), all);
       // A held tenant the record did not know was logged no rule yet (startRulesRecord).
       for (const t of this.held) (now.held ??= {})[t] = effective(this.kept, t) ?? {};
+      // Not compared this run, its hold stands: dropped, the tenant stayed known, and its next
+      // log (made anew) never got the rules in force (a re-review).
+      for (const [t, was] of Object.entries(this.kept.held ?? {})) if (!this.compared.has(t) && !this.held.has(t)) (now.held ??= {})[t] = was;
       await writeRulesInForce(this.dataDir, now, this.mayWrite);
       this.kept = now;
     }).catch((err: unknown) => this.logger.error('the record of the rules in force was not kept; the next start may log changes of this run again', { error: err }));

@@ -123,4 +123,24 @@ describe('the record of the rules in force', () => {
     await startRulesRecord({ dataDir: dir, before: kept, engine, audit: next, tenants: ['acme'], logger, now: Date.now });
     expect(logged).toEqual(['a']);
   });
+
+  it('keeps a hold across a start that does not compare its tenant (its key removed for a while)', async () => {
+    const logger = jsonLogger(() => undefined);
+    const engine = await createEngine({ rules: [RULE] });
+    const logged: string[] = [];
+    const audit = (refuse: string) => ({
+      append: async (t: string) => {
+        if (t === refuse) throw new Error('ENOSPC');
+        logged.push(t);
+      },
+      size: async () => 0,
+    }) as unknown as AuditPort;
+    await startRulesRecord({ dataDir: dir, before: undefined, engine, audit: audit('initech'), tenants: ['acme', 'initech'], logger, now: Date.now });
+    await startRulesRecord({ dataDir: dir, before: await readRulesInForce(dir), engine, audit: audit(''), tenants: ['acme'], logger, now: Date.now });
+    expect((await readRulesInForce(dir))?.held).toEqual({ initech: {} });
+    logged.length = 0;
+    await startRulesRecord({ dataDir: dir, before: await readRulesInForce(dir), engine, audit: audit(''), tenants: ['acme', 'initech'], logger, now: Date.now });
+    expect(logged).toEqual(['initech']);
+    expect((await readRulesInForce(dir))?.held).toBeUndefined();
+  });
 });

@@ -143,24 +143,14 @@ export interface StartRecordOptions {
 }
 
 /**
- * At start, before the first check: appends to each tenant's log the changes since the last
- * record, then keeps the record of the rules in force now. A tenant the record does not know
- * (a first start, a tenant new since the last run) whose log is still empty gets every rule in
- * force for it, as `put`s: its log then names the rules its first decisions were made under
- * (until 11-28 a first start logged none, and an auditor saw decisions under a policy_version
- * no entry explained). Such a tenant is first recorded as logged with no rule, so a start cut
- * short, or a log that refuses the entries, has the next start log them all (twice rather than
- * never). A log that cannot take its entries is named in the server log and keeps its old
- * record, so a later start logs them after all. Returns the record, to be kept after each
- * later change.
+ * Per tenant, the changes a start logs: since the record, or every rule in force for a tenant
+ * it does not know whose log is empty (`first`). `held`: tenants whose log did not open.
  */
-export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesRecord> {
-  const { dataDir, engine, audit, tenants, logger, before } = opts;
-  const now = rulesInForce(engine, (t) => engine.policy(t), tenants);
-  const record = new RulesRecord(dataDir, engine, logger, before ?? { global: {}, tenants: {} }, new Set(tenants), opts.mayWrite);
+async function entriesDue(opts: StartRecordOptions, now: RulesInForce): Promise<{ plans: Array<{ tenant: string; first: boolean; changes: Array<{ ruleId: string; op: RuleChangeOp }> }>; held: Set<string> }> {
+  const { before, audit, logger } = opts;
   const held = new Set<string>();
-  const plans: Array<{ tenant: string; first: boolean; changes: Array<{ ruleId: string; op: RuleChangeOp }> }> = [];
-  for (const tenant of tenants) {
+  const plans = [];
+  for (const tenant of opts.tenants) {
     const since = changedSince(before, now, tenant);
     const changes = since ?? contentDiff(new Map(), new Map(Object.entries(effective(now, tenant) ?? {})));
     if (changes.length === 0) continue;
@@ -178,6 +168,26 @@ export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesR
     }
     plans.push({ tenant, first: since === undefined, changes });
   }
+  return { plans, held };
+}
+
+/**
+ * At start, before the first check: appends to each tenant's log the changes since the last
+ * record, then keeps the record of the rules in force now. A tenant the record does not know
+ * (a first start, a tenant new since the last run) whose log is still empty gets every rule in
+ * force for it, as `put`s: its log then names the rules its first decisions were made under
+ * (until 11-28 a first start logged none, and an auditor saw decisions under a policy_version
+ * no entry explained). Such a tenant is first recorded as logged with no rule, so a start cut
+ * short, or a log that refuses the entries, has the next start log them all (twice rather than
+ * never). A log that cannot take its entries is named in the server log and keeps its old
+ * record, so a later start logs them after all. Returns the record, to be kept after each
+ * later change.
+ */
+export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesRecord> {
+  const { dataDir, engine, audit, tenants, logger, before } = opts;
+  const now = rulesInForce(engine, (t) => engine.policy(t), tenants);
+  const record = new RulesRecord(dataDir, engine, logger, before ?? { global: {}, tenants: {} }, new Set(tenants), opts.mayWrite);
+  const { plans, held } = await entriesDue(opts, now);
   const firsts = plans.filter((p) => p.first).map((p) => p.tenant);
   if (firsts.length > 0) {
     // Kept before their entries: a start cut short between the two logs them again.

@@ -5,7 +5,7 @@
 
 import { textPositions } from './text-positions.js';
 import type { Diagnostic } from '../ir/types.js';
-import { LineIndex, type RawEntry, type RawValue, type ReadResult } from './raw.js';
+import { LineIndex, unsafeNumber, type RawEntry, type RawValue, type ReadResult } from './raw.js';
 
 /** Deeper nesting is refused rather than risking the call stack on hostile input. */
 export const MAX_JSON_DEPTH = 128;
@@ -156,8 +156,7 @@ export function readJson(text: string, file: string): ReadResult {
     const value = Number(m![0]);
     i += m![0].length;
     const span = lines.span(start, i);
-    const unsafe = !Number.isFinite(value) ? `number \`${m![0]}\` overflows a double`
-      : m![2] === undefined && m![3] === undefined && !Number.isSafeInteger(value) ? `integer \`${m![0]}\` is beyond ±(2^53−1): a double rounds it to ${value}` : undefined;
+    const unsafe = unsafeNumber(m![0], value, m![2] === undefined && m![3] === undefined);
     if (unsafe !== undefined) diagnostics.push({ severity: 'error', code: 'invalid-number', message: unsafe, span });
     return { kind: 'number', value, span };
   };

@@ -47,6 +47,17 @@ export function rawTypeName(v: RawValue): string {
   return v.kind === 'map' ? 'map' : v.kind;
 }
 
+/**
+ * Why a number written as `source` cannot be kept as read (`invalid-number`): it overflows a
+ * double, or it is whole and a double rounds it. One wording for the JSON and YAML readers, as
+ * requests are refused (src/json/strict-parse.ts).
+ */
+export function unsafeNumber(source: string, value: number, whole: boolean): string | undefined {
+  if (!Number.isFinite(value)) return `number \`${source}\` overflows a double`;
+  if (whole && !Number.isSafeInteger(value)) return `integer \`${source}\` is beyond ±(2^53−1): a double rounds it to ${value}`;
+  return undefined;
+}
+
 /** The entry for `key` in a raw map, if any (readers reject duplicate keys, so it is unique). */
 export function rawGet(map: { entries: RawEntry[] }, key: string): RawEntry | undefined {
   return map.entries.find((e) => e.key === key);

@@ -6,7 +6,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node, 
 import { textPositions, type TextPositions } from './text-positions.js';
 import type { Diagnostic, Span } from '../ir/types.js';
 import { yamlTooDeepAt } from './yaml-depth.js';
-import { LineIndex, type RawEntry, type RawValue, type ReadResult } from './raw.js';
+import { LineIndex, unsafeNumber, type RawEntry, type RawValue, type ReadResult } from './raw.js';
 
 /** Deeper nesting is refused, like in JSON (see yaml-depth.ts for why it is checked first). */
 export const MAX_YAML_DEPTH = 128;
@@ -156,11 +156,8 @@ class Converter {
       }
       // As JSON rules and requests refuse them (a whole number a double rounds, one that
       // overflows it); `.inf` is written on purpose and left to the field's own check.
-      if (/^[-+]?[0-9]+$/.test(source) && !Number.isSafeInteger(value)) {
-        this.error(span, 'invalid-number', `integer \`${source}\` is beyond ±(2^53−1): a double rounds it to ${value}`);
-      } else if (/^[-+]?(?:[0-9]|\.[0-9])/.test(source) && !Number.isFinite(value)) {
-        this.error(span, 'invalid-number', `number \`${source}\` overflows a double`);
-      }
+      const unsafe = /^[-+]?(?:[0-9]|\.[0-9])/.test(source) ? unsafeNumber(source, value, /^[-+]?[0-9]+$/.test(source)) : undefined;
+      if (unsafe !== undefined) this.error(span, 'invalid-number', unsafe);
       return { kind: 'number', value, span };
     }
     if (typeof value === 'string') return { kind: 'string', value, span, textStart: this.textStart(type, range, span), ...this.textAt(value, type, range) };

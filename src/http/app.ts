@@ -96,8 +96,8 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
         // 401 (no key, or an unknown one: anyone can send those) is held to a rate; a 403 comes
         // from a configured key, and a keyless flood must not hide it (a re-review).
         const fields = { method: c.req.method, path: loggedPath(c.req.path), status: err.status, detail: err.detail };
-        if (err instanceof Forbidden && err.by !== undefined) ctx.logger.warn('request refused', { ...fields, tenant: err.by.tenant, by: err.by.keyId });
-        else if (err.status === 403) ctx.logger.warn('request refused', fields);
+        const by = err instanceof Forbidden && err.by !== undefined ? { tenant: err.by.tenant, by: err.by.keyId } : {};
+        if (err.status === 403) ctx.logger.warn('request refused', { ...fields, ...by });
         else ctx.logRefused('request refused', fields);
       }
       return problemResponse(err, rawPath(c.req.url));

@@ -97,16 +97,18 @@ export interface Sidecar {
 }
 
 /**
- * The audit port, writing only while the data directory's lock is fresh (DataDirLock.fresh):
- * appends and checkpoints are refused as a failed store's are (503), reads go through.
+ * The audit port, writing only while `mayWrite` (the data directory's lock is fresh:
+ * DataDirLock.fresh): appends and checkpoints are refused as a failed store's are (503), reads
+ * go through. Refused here, a lapse fails no store (the file store's own check, at the write,
+ * holds queued lines for a while and then fails the store).
  */
-function fenced(audit: AuditPort, lock: DataDirLock): AuditPort {
+function fenced(audit: AuditPort, mayWrite: () => boolean): AuditPort {
   // Not async: on the check path each extra promise turn is a visible share of a check.
   const refused = (): Promise<never> => Promise.reject(new AuditStoreError('this server has not read its data directory lock back as its own for seconds (paused, or another process took it): nothing is written to the audit log'));
   return {
-    append: (tenant, entries) => (lock.fresh() ? audit.append(tenant, entries) : refused()),
-    appendSigned: (tenant, signed) => (lock.fresh() ? audit.appendSigned(tenant, signed) : refused()),
-    checkpoint: (tenant, opts) => (lock.fresh() ? audit.checkpoint(tenant, opts) : refused()),
+    append: (tenant, entries) => (mayWrite() ? audit.append(tenant, entries) : refused()),
+    appendSigned: (tenant, signed) => (mayWrite() ? audit.appendSigned(tenant, signed) : refused()),
+    checkpoint: (tenant, opts) => (mayWrite() ? audit.checkpoint(tenant, opts) : refused()),
     size: (tenant) => audit.size(tenant),
     entries: (tenant, from, limit) => audit.entries(tenant, from, limit),
     export: (tenant) => audit.export(tenant),
@@ -250,7 +252,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const audit = fenced(await cfg.openAudit(cfg.dataDir, signer, { keysInDataDir: hs?.source !== 'env', mayWrite }).catch(async (err: unknown) => {
     await nonceStore.close();
     throw err;
-  }), lock);
+  }), mayWrite);
   // The logs already on disk are opened now rather than on their tenant's first check, so
   // /readyz can say whether they all opened: one that does not (damaged, or no longer matching
   // its newest checkpoint) is named in the log here, and its tenant's checks get 503.
@@ -263,7 +265,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
     nonceStore, crypto: nodeCryptoBackend, ...(cfg.version !== undefined ? { version: cfg.version } : {}), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), limits, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
-    ready: () => lock.fresh() && readiness.ready(), // false once the lock is lost, too
+    ready: () => mayWrite() && readiness.ready(), // false once the lock is lost, too
     rulesChanged: () => rulesRecord?.note(),
   });
 
@@ -323,8 +325,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       await closed;
       await reloaded;
       await readiness.settled();
-      // With the lock lost, the logs are another server's to checkpoint.
-      // Another process holds the data directory now (lost.handle): nothing more is written.
+      // Another process holds the data directory now (lost.handle): its logs are that one's to
+      // checkpoint, and nothing more is written.
       const lockLost = lock.lostTo() !== undefined;
       const uncheckpointed = lockLost ? await audit.tenants().catch(() => []) : await keepCheckpoints(audit, cfg.logger);
       // A log that could not be flushed (a removed one not written back) is said after the rest

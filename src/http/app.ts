@@ -10,7 +10,7 @@ import { badVerifyClock } from '../receipt/verify.js';
 import { MGE_VERSION } from '../version.js';
 import type { AppContext, AppDeps, HttpEnv } from './deps.js';
 import { Lifecycle } from './lifecycle.js';
-import { rateLimitedWarn, repeatLimited, silentLogger } from './logger.js';
+import { rateLimitedWarnEach, repeatLimited, silentLogger } from './logger.js';
 import { openModeHostProblem } from './open-mode.js';
 import { checkedUrl, rawPath } from './request-url.js';
 import { ServerMetrics } from './metrics.js';
@@ -21,7 +21,10 @@ import { opsRoutes } from './routes/ops.js';
 import { rulesRoutes } from './routes/rules.js';
 import { verifyRoutes } from './routes/verify.js';
 
-/** Refused credentials logged one by one: 200 at once, 50 a second on average; the rest counted. */
+/**
+ * Refused credentials logged one by one: 200 at once, 50 a second on average; the rest counted.
+ * Keyless and unknown credentials share one such allowance; each configured key has its own.
+ */
 const REFUSED_LINES_BURST = 200;
 const REFUSED_LINES_PER_SECOND = 50;
 
@@ -33,7 +36,7 @@ function resolve(deps: AppDeps): AppContext {
     ...deps,
     logger,
     logRepeated: repeatLimited(logger, 10_000, deps.now ?? Date.now),
-    logRefused: rateLimitedWarn(logger, REFUSED_LINES_PER_SECOND, REFUSED_LINES_BURST, deps.now ?? Date.now),
+    logRefused: rateLimitedWarnEach(logger, REFUSED_LINES_PER_SECOND, REFUSED_LINES_BURST, deps.now ?? Date.now),
     crypto: deps.crypto ?? webCryptoBackend,
     now: deps.now ?? Date.now,
     lifecycle: deps.lifecycle ?? new Lifecycle(),
@@ -92,13 +95,13 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
       // Refused credentials are what a security team looks for in the logs; the detail never
       // holds the key (src/http/auth.ts).
       if (err.status === 401 || err.status === 403) {
-        // A 403's key is named by its id (a review could not tell which client to fix). Only a
-        // 401 (no key, or an unknown one: anyone can send those) is held to a rate; a 403 comes
-        // from a configured key, and a keyless flood must not hide it (a re-review).
+        // A 403's key is named by its id (a review could not tell which client to fix). Lines
+        // are held to a rate per sender: all 401s (no key, or an unknown one: anyone can send
+        // those) share one, and each configured key has its own, so neither a keyless flood
+        // (a re-review) nor another key's hides a key's refusals.
         const fields = { method: c.req.method, path: loggedPath(c.req.path), status: err.status, detail: err.detail };
         const by = err instanceof Forbidden && err.by !== undefined ? { tenant: err.by.tenant, by: err.by.keyId } : {};
-        if (err.status === 403) ctx.logger.warn('request refused', { ...fields, ...by });
-        else ctx.logRefused('request refused', fields);
+        ctx.logRefused(by.by === undefined ? '' : `key:${by.by}`, 'request refused', { ...fields, ...by });
       }
       return problemResponse(err, rawPath(c.req.url));
     }

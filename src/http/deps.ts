@@ -71,8 +71,11 @@ export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' |
   rulesChanged: AppDeps['rulesChanged'];
   /** For errors every request may hit (a failed audit store): a line per kind per 10 s. */
   logRepeated: RepeatedError;
-  /** For refused credentials (401, 403): a line each, up to a rate (logger.ts rateLimitedWarn). */
-  logRefused: (msg: string, fields: LogFields) => void;
+  /**
+   * For refused credentials (401, 403): a line each, up to a rate per `key` (logger.ts
+   * rateLimitedWarnEach): every 401 shares one, each refused key id has its own.
+   */
+  logRefused: (key: string, msg: string, fields: LogFields) => void;
   limits: JsonLimits;
   skewMs: number | undefined;
   ruleStore: RuleStore | undefined;

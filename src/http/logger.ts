@@ -93,5 +93,19 @@ export function rateLimitedWarn(logger: Logger, perSecond: number, burst: number
   };
 }
 
+/**
+ * rateLimitedWarn with a bucket of its own per `key`: one client's flood hides no other
+ * client's lines. Keys must come from a bounded set (here: one for every keyless or unknown
+ * credential, one per configured key id), or the map grows with them.
+ */
+export function rateLimitedWarnEach(logger: Logger, perSecond: number, burst: number, now: () => number = Date.now): (key: string, msg: string, fields: LogFields) => void {
+  const buckets = new Map<string, (msg: string, fields: LogFields) => void>();
+  return (key, msg, fields) => {
+    let warn = buckets.get(key);
+    if (warn === undefined) buckets.set(key, (warn = rateLimitedWarn(logger, perSecond, burst, now)));
+    warn(msg, fields);
+  };
+}
+
 /** Discards everything; for tests and embedders that log elsewhere. */
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

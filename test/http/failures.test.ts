@@ -276,6 +276,26 @@ describe('fail closed', () => {
     expect(h.metrics.responses.render()).toContain('mge_http_responses_total{status="401"} 261'); // every one counted
   });
 
+  it('holds each refused key to a rate of its own: one flood hides no other sender', async () => {
+    // Until 11-28 (a session's own gap list) a 403 logged a line each, whatever the rate: a
+    // client holding any configured key could write the log as fast as it could send.
+    let t = Date.parse('2026-11-28T00:00:00.000Z');
+    const lines: string[] = [];
+    const h = await harness({ logger: jsonLogger((l) => lines.push(l), () => t), now: () => t });
+    for (let i = 0; i < 260; i++) expect((await h.call('POST', CHECK, { key: KEYS.acmeAuditor, body: { action: 'x' } })).status).toBe(403);
+    expect(lines).toHaveLength(200);
+    expect((await h.call('GET', '/api/v1/audit/checkpoint', { key: KEYS.globexChecker })).status).toBe(403);
+    expect((await h.call('POST', CHECK, { body: { action: 'x' } })).status).toBe(401);
+    expect(lines.slice(200).map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ msg: 'request refused', status: 403, tenant: 'globex' }),
+      expect.objectContaining({ msg: 'request refused', status: 401 }),
+    ]);
+    t += 1000;
+    expect((await h.call('POST', CHECK, { key: KEYS.acmeAuditor, body: { action: 'x' } })).status).toBe(403);
+    expect(JSON.parse(lines[202])).toMatchObject({ status: 403, tenant: 'acme', left_out: 60, left_out_since: '2026-11-28T00:00:00.000Z' });
+    expect(lines.join('\n')).not.toContain(KEYS.acmeAuditor);
+  });
+
   it('logs refused credentials (401, 403) as warnings, without the key', async () => {
     const lines: string[] = [];
     const h = await harness({ logger: jsonLogger((l) => lines.push(l)) });

@@ -673,6 +673,34 @@ describe('hostile lines', () => {
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(r.values).toHaveLength(1);
   });
+
+  it('stays linear on a bare Rule ID line ending in spaces, and on many `globs:` lines', () => {
+    // A review (11-28): a lazy id before `\s*$` took 2 s on 60 000 spaces (here it would take
+    // ~20 s), and each `globs:` line searched every front matter line for its anchor (0.7 s at
+    // 6 000 lines). The bound only catches a return of the square; both run in milliseconds.
+    const spaces = ' '.repeat(200_000);
+    let t0 = performance.now();
+    readMdc(`# T\n\n**Rule ID:** my${spaces}rule\n\n## Prohibited\n- p \`p\`\n`, 'bare.mdc');
+    expect(performance.now() - t0).toBeLessThan(2000);
+    const bare = readMdc(`# T\n\n**Rule ID:** my-rule   \n\n## Prohibited\n- p \`p\`\n`, 'bare.mdc');
+    const found = bare.diagnostics.find((d) => d.code === 'rule-id-line');
+    expect(found?.span).toMatchObject({ line: 3, col: 14, endLine: 3, endCol: 21 }); // the id itself, not its trailing spaces
+    expect(found?.help).toBe('write the id as a code span: **Rule ID:** `my-rule`');
+    const front = `---\nrule_id: g\n${'globs: *a\n'.repeat(20_000)}---\n# T\n\n## Prohibited\n- p \`p\`\n`;
+    t0 = performance.now();
+    readMdc(front, 'globs.mdc');
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
+  it('reads U+2028 and U+2029 inside a line as ordinary characters: the bullet stays a clause', () => {
+    // A review (11-28): `.` stops at them, so this bullet was not a bullet, its clause dropped
+    // (a PUT answered 201 with a wrong `mdc-not-a-bullet` warning).
+    for (const sep of ['\u2028', '\u2029']) {
+      const r = readMdc(`# T\n\n## Prohibited\n- first \`action.type == "a"\`\n- second${sep}bad \`action.type == "b"\`\n`, 'sep.mdc');
+      expect(r.diagnostics.map((d) => d.code)).toEqual([]);
+      expect((plain(r.values[0]) as { prohibited: unknown[] }).prohibited).toHaveLength(2);
+    }
+  });
 });
 
 describe('trailingCodeSpan', () => {

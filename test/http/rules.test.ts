@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/ir/types.js';
+import { jsonLogger } from '../../src/http/logger.js';
 import { harness, KEYS, problem, type Harness } from './harness.js';
 
 let h: Harness;
@@ -190,6 +191,18 @@ describe('PUT and DELETE /api/v1/rules: the whole set of API rules at once (SPEC
     expect((await h.call('DELETE', '/api/v1/rules', { key: KEYS.acmeAdmin })).status).toBe(204);
     expect(await changes()).toHaveLength(4);
     expect(((await h.call('PUT', '/api/v1/rules/x', { key: KEYS.acmeAdmin, raw: YAML, type: 'application/yaml' }))).status).toBe(422); // the single-rule route is unchanged
+  });
+
+  it('logs a DELETE of the set as a delete, a PUT of it as a put', async () => {
+    // Until 11-28 the server's `rule change` line said `op: put` for a DELETE (a review).
+    const lines: Array<Record<string, unknown>> = [];
+    const logged = await harness({ logger: jsonLogger((l) => lines.push(JSON.parse(l))) });
+    await logged.call('PUT', '/api/v1/rules', { key: KEYS.acmeAdmin, raw: SET, type: 'application/yaml' });
+    expect((await logged.call('DELETE', '/api/v1/rules', { key: KEYS.acmeAdmin })).status).toBe(204);
+    expect(lines.filter((l) => l.msg === 'rule change').map((l) => [l.op, l.rule_ids, l.removed])).toEqual([
+      ['put', ['no-deletes', 'no-exports'], undefined],
+      ['delete', [], ['no-deletes', 'no-exports']],
+    ]);
   });
 });
 

@@ -159,7 +159,8 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
 
   /** Replaces the tenant's API rules (all of them: none with `source` undefined); what PUT and DELETE /rules answer. */
   const replaceAll = (tenant: string, keyId: string, source: { text: string; format: RuleFormat; path: string } | undefined, texts: ReadonlyMap<string, string>) =>
-    made(ctx.engine.replaceApiRules(tenant, source, audited(tenant, keyId, 'put', keptReplacement(tenant, texts))), () => ctx.rulesChanged?.(tenant));
+    // DELETE (no source) is logged as one: its line said `put` (a review, 11-28); its entries were right.
+    made(ctx.engine.replaceApiRules(tenant, source, audited(tenant, keyId, source === undefined ? 'delete' : 'put', keptReplacement(tenant, texts))), () => ctx.rulesChanged?.(tenant));
 
   // The whole set at once (SPEC §8: PUT/DELETE /api/v1/rules): one swap, so no check runs on half of it.
   app.put('/api/v1/rules', guard(ctx, 'admin'), (c) => {

@@ -137,12 +137,24 @@ export async function readBodyText(req: Request, maxBytes: number, preRead?: Pre
 /** How long a body read through the web Request (Bun, Deno, Workers) may take to arrive whole. */
 export const BODY_DEADLINE_MS = 30_000;
 
+/** Charsets whose text is never UTF-8 (ASCII in them holds NUL bytes): refused as named. */
+const WIDE_CHARSET = /^(?:utf-?(?:16|32)(?:le|be)?|ucs-?[24]|iso-10646-ucs-[24]|unicode|csunicode)$/i;
+
 /**
  * The body as text: always UTF-8 (RFC 8259 §8.1), whatever charset the Content-Type names, so
  * ASCII sent as `charset=iso-8859-1` still reads. Bytes that are not UTF-8 under another charset
- * are 415 naming it (until 11-27 a 400 "not valid UTF-8" left the client guessing why).
+ * are 415 naming it (until 11-27 a 400 "not valid UTF-8" left the client guessing why), and so
+ * is any body under UTF-16 or UTF-32: its ASCII is valid UTF-8 full of NULs, which was answered
+ * `found \u0000` (400) or, for a rule, "got string" (422), sending the client the wrong way
+ * (a review, 11-28).
  */
 function decode(bytes: Uint8Array, contentType: string | null | undefined): string {
+  if (contentType != null && contentType.includes(';')) { // parameters: most checks have none
+    const charset = charsetOf(contentType);
+    if (charset !== undefined && WIDE_CHARSET.test(charset)) {
+      throw new UnsupportedMediaType(`MGE reads bodies only as UTF-8: the Content-Type names charset \`${charset}\`; send UTF-8`);
+    }
+  }
   try {
     return decodeUtf8(bytes);
   } catch {

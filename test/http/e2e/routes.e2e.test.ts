@@ -282,6 +282,17 @@ describe('every error status of SPEC §8, as problem+json', () => {
     expect(await problem(await send(latin1, 'application/json; foo="a;charset=latin1"; charset=UTF8'))).toMatchObject({ status: 400 });
     expect(await problem(await send(latin1, 'application/json; charset="latin1"; q=1'))).toMatchObject({ status: 415, detail: expect.stringContaining('charset `latin1`') });
     expect((await send(new TextEncoder().encode('{"action":"cafe"}'), 'application/json; charset=latin1')).status).toBe(200);
+    // UTF-16 and UTF-32 are refused whatever the bytes: their ASCII reads as UTF-8 with NULs,
+    // which was a 400 about `\u0000` (a review, 11-28). A rule too.
+    const utf16le = new Uint8Array([...'{"action":"x"}'].flatMap((ch) => [ch.charCodeAt(0), 0]));
+    for (const charset of ['utf-16le', 'UTF-16', 'utf-32be', '"ucs-2"']) {
+      expect(await problem(await send(utf16le, `application/json; charset=${charset}`))).toMatchObject({
+        status: 415, detail: `MGE reads bodies only as UTF-8: the Content-Type names charset \`${charset.replace(/"/g, '')}\`; send UTF-8`,
+      });
+    }
+    const yaml16 = new Uint8Array([...'rule_id: u16\n'].flatMap((ch) => [ch.charCodeAt(0), 0]));
+    const rule = await fetch(e.url + '/api/v1/rules/u16', { method: 'PUT', headers: { authorization: `Bearer ${KEYS.acmeAdmin}`, 'content-type': 'application/yaml; charset=utf-16le' }, body: new Blob([yaml16]) });
+    expect((await problem(rule)).status).toBe(415);
   });
   it('422 invalid rule', async () => {
     const res = await e.fetch('/api/v1/rules/bad', { method: 'PUT', key: KEYS.acmeAdmin, body: '{"rule_id":"bad","prohibited":[{"message":"m","when":"(("}]}' });

@@ -108,7 +108,8 @@ function ruleIdLineOf(text: string): number | undefined {
   }
   let fence: string | undefined;
   for (let i = 0; i < lines.length; i++) {
-    const m = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(lines[i]);
+    // `s`: `.` reaches the end past a \r or U+2028 (without it, quadratic on a run of backticks).
+    const m = /^ {0,3}(`{3,}|~{3,})(.*)$/s.exec(lines[i]);
     // A fence closes with the same character, at least as many, and nothing after them.
     if (m !== null && fence === undefined) fence = m[1];
     else if (m !== null && m[1][0] === fence![0] && m[1].length >= fence!.length && m[2].trim() === '') fence = undefined;

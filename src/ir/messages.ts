@@ -116,6 +116,8 @@ export function blockedExtension(path: string, blocked: readonly string[]): stri
   // every part between colons is checked too (elsewhere such a name is merely blocked as
   // well: the stricter side).
   const names = segment.includes(':') ? [segment, ...segment.split(':')] : [segment];
-  const cleaned = names.map((n) => n.replace(/[. ]+$/, '').toLowerCase());
+  // The run starts after the last other character: unanchored, `[. ]+$` was tried from every
+  // dot of `a....a.exe` (quadratic; 36 ms a check at 8 000 dots, a review 11-28).
+  const cleaned = names.map((n) => n.replace(/(?<![. ])[. ]+$/, '').toLowerCase());
   return blocked.find((ext) => cleaned.some((n) => n.endsWith(ext)));
 }

@@ -94,7 +94,7 @@ export class Transport {
 
   constructor(baseUrl: string, opts: TransportOptions = {}) {
     refuseBadBaseUrl(baseUrl);
-    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.baseUrl = baseUrl.replace(/(?<!\/)\/+$/, ''); // from the run's start: linear
     Object.defineProperty(this, 'apiKey', { value: opts.apiKey, enumerable: false });
     // Bound, because a bare `fetch` called as a method throws "Illegal invocation" in browsers.
     this.fetchFn = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));

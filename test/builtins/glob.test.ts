@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compileGlob, directoryForm, matchGlob, unmatchableGlob, type GlobMode } from '../../src/builtins/glob.js';
+import { compileGlob, directoryForm, edgeSpacedGlob, matchGlob, unmatchableGlob, type GlobMode } from '../../src/builtins/glob.js';
 import { referenceGlob } from './glob-reference.js';
 
 function m(pattern: string, input: string, mode: GlobMode = 'path'): boolean {
@@ -180,6 +180,19 @@ describe('unmatchableGlob: rule-written patterns that cannot match', () => {
     }
     for (const fine of ['[!/]x', '[./]x', 'a[.]b', '[a-z]/x']) expect(unmatchableGlob(fine, 'path'), fine).toBeUndefined();
     expect(unmatchableGlob('a[/]b', 'action')).toBeUndefined(); // action types have no separator
+  });
+
+  it('stays linear on a long inner run of spaces, and still sees spaces at the ends', () => {
+    // A review (11-28): the trailing-run pattern was tried from every space of an inner run,
+    // 1.3 s for `a<60 000 spaces>a` in a rule (here it would take ~15 s). The bound only catches the square.
+    const inner = `a${' '.repeat(200_000)}a`;
+    const t0 = performance.now();
+    expect(unmatchableGlob(inner, 'path')).toBeUndefined();
+    expect(edgeSpacedGlob(inner)).toBeUndefined();
+    expect(edgeSpacedGlob(`${inner} `)).toBeDefined();
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(edgeSpacedGlob(' secrets/**')).toBeDefined();
+    expect(edgeSpacedGlob('secrets/**\u200b')).toBeDefined();
   });
 
   it('says `//**` matches only `/` (its directory form), not that it never matches', () => {

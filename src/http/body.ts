@@ -149,16 +149,14 @@ const WIDE_CHARSET = /^(?:utf-?(?:16|32)(?:le|be)?|ucs-?[24]|iso-10646-ucs-[24]|
  * (a review, 11-28).
  */
 function decode(bytes: Uint8Array, contentType: string | null | undefined): string {
-  if (contentType != null && contentType.includes(';')) { // parameters: most checks have none
-    const charset = charsetOf(contentType);
-    if (charset !== undefined && WIDE_CHARSET.test(charset)) {
-      throw new UnsupportedMediaType(`MGE reads bodies only as UTF-8: the Content-Type names charset \`${charset}\`; send UTF-8`);
-    }
+  // Read once. Only a Content-Type with parameters (`;`) can name a charset; most checks send none.
+  const charset = contentType != null && contentType.includes(';') ? charsetOf(contentType) : undefined;
+  if (charset !== undefined && WIDE_CHARSET.test(charset)) {
+    throw new UnsupportedMediaType(`MGE reads bodies only as UTF-8: the Content-Type names charset \`${charset}\`; send UTF-8`);
   }
   try {
     return decodeUtf8(bytes);
   } catch {
-    const charset = charsetOf(contentType ?? '');
     if (charset !== undefined && charset !== '' && !/^(?:utf-?8|unicode-1-1-utf-8)$/i.test(charset)) {
       const named = /^[\w.:+-]{1,40}$/.test(charset) ? `charset \`${charset}\`` : 'another charset';
       throw new UnsupportedMediaType(`the body is not UTF-8, and MGE reads bodies only as UTF-8: the Content-Type names ${named}; send UTF-8`);

@@ -186,18 +186,19 @@ async function entriesDue(opts: StartRecordOptions, now: RulesInForce): Promise<
 export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesRecord> {
   const { dataDir, engine, audit, tenants, logger, before } = opts;
   const now = rulesInForce(engine, (t) => engine.policy(t), tenants);
-  const record = new RulesRecord(dataDir, engine, logger, before ?? { global: {}, tenants: {} }, new Set(tenants), opts.mayWrite);
+  const kept: RulesInForce = before ?? { global: {}, tenants: {} }; // a first start: a record that knows no tenant
+  const record = new RulesRecord(dataDir, engine, logger, kept, new Set(tenants), opts.mayWrite);
   const { plans, held } = await entriesDue(opts, now);
   const firsts = plans.filter((p) => p.first).map((p) => p.tenant);
   if (firsts.length > 0) {
     // Kept before their entries: a start cut short between the two logs them again.
-    const pre: RulesInForce = { ...(before ?? { global: {}, tenants: {} }), held: { ...before?.held, ...Object.fromEntries(firsts.map((t) => [t, {}])) } };
+    const pre: RulesInForce = { ...kept, held: { ...kept.held, ...Object.fromEntries(firsts.map((t) => [t, {}])) } };
     await writeRulesInForce(dataDir, pre, opts.mayWrite).catch((err: unknown) => logger.error('the record of the rules in force was not kept; a start cut short now may not log the rules in force', { error: err }));
   }
   const timestamp = new Date(opts.now()).toISOString();
   for (const { tenant, first, changes } of plans) {
     const version = engine.policy(tenant).policyVersion;
-    const was = (before === undefined ? undefined : effective(before, tenant)) ?? {};
+    const was = effective(kept, tenant) ?? {};
     const by = (id: string): string => (engine.isApiRule(tenant, id) || (Object.hasOwn(was, id) && was[id].startsWith(API)) ? 'restart' : 'rules-dir');
     const entries = changes.map((c) => ruleChangeEntry(c.ruleId, c.op, version, by(c.ruleId), timestamp));
     try {

@@ -123,7 +123,8 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
       // `Tok3n;v2:abc:…` is a key.
       const glued = [...material.matchAll(GLUED_ENTRY)].find((g) => g[2].split('+').every(readsAsRole));
       if (glued !== undefined) {
-        const sep = /\s/.test(glued[1]) ? 'a space' : `\`${glued[1]}\``;
+        const mark = /[;|&]/.exec(glued[1]);
+        const sep = mark === null ? 'a space' : `\`${mark[0]}\``;
         throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key holds ${sep} and then what reads as another entry (\`tenant:role:…\`); separate entries with commas or newlines`);
       }
       if (/^(["'`]).*\1$/.test(material)) {
@@ -149,8 +150,12 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
   return keys;
 }
 
-/** A separator (`;`, `|`, `&`, white space), then `tenant:words[+words]:`; the words are judged by readsAsRole. */
-const GLUED_ENTRY = /([;|&]|\s)\s*[A-Za-z0-9][A-Za-z0-9_.-]*:([A-Za-z]+(?:\+[A-Za-z]+)*):/g;
+/**
+ * A run of separators (`;`, `|`, `&`, white space), then `tenant:words[+words]:`; the words are
+ * judged by readsAsRole. A match starts only where a run starts: `(\s)\s*` started at every
+ * space of a run and was quadratic in it (0.37 s for 16 000 spaces, a fuzz pass 11-28).
+ */
+const GLUED_ENTRY = /(?<![;|&\s])([;|&\s]+)[A-Za-z0-9][A-Za-z0-9_.-]*:([A-Za-z]+(?:\+[A-Za-z]+)*):/g;
 
 /**
  * A role, in any case, or its plural (`checkers`). Not every near miss: `admit`, `checked` or

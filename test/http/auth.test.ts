@@ -43,6 +43,16 @@ describe('parseApiKeys', () => {
       'release train 7:checked:2026-11-27', 'ops;v2:editor:8f3a9c1d2e4b5a6f', 'q9;x:admit:ZZZZZZZZZZZZZZZZZZ']) {
       expect(await parseApiKeys(`acme:checker:${key}`), key).toHaveLength(1);
     }
+    await expect(parseApiKeys(`acme:checker:${KEY_A};   x:checker:${KEY_B}`)).rejects.toThrow('its key holds `;` and then');
+    await expect(parseApiKeys(`acme:checker:${KEY_A} ;x:checker:${KEY_B}`)).rejects.toThrow('its key holds `;` and then');
+  });
+
+  it('reads a key with a long run of spaces or separators in linear time', async () => {
+    const start = performance.now();
+    for (const inner of [' '.repeat(60_000), '; '.repeat(30_000), ' x'.repeat(30_000)]) {
+      expect(await parseApiKeys(`acme:checker:k${inner}k-0123456789abcdef`)).toHaveLength(1);
+    }
+    expect(performance.now() - start).toBeLessThan(2_000);
   });
 
   it('refuses one key listed twice, plain or hashed, whatever the tenants (a key has one tenant)', async () => {

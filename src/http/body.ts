@@ -146,7 +146,9 @@ const WIDE_CHARSET = /^(?:utf-?(?:16|32)(?:le|be)?|ucs-?[24]|iso-10646-ucs-[24]|
  * are 415 naming it (until 11-27 a 400 "not valid UTF-8" left the client guessing why), and so
  * is any body under UTF-16 or UTF-32: its ASCII is valid UTF-8 full of NULs, which was answered
  * `found \u0000` (400) or, for a rule, "got string" (422), sending the client the wrong way
- * (a review, 11-28).
+ * (a review, 11-28). Under any other charset only ASCII reads the same both ways: a byte past
+ * 0x7F is 415 even where it is valid UTF-8 (`Ã©` in Latin-1 is the UTF-8 of `é`: the client and
+ * MGE would each hash and act on a different text; a review, 11-28).
  */
 function decode(bytes: Uint8Array, contentType: string | null | undefined): string {
   // Read once. Only a Content-Type with parameters (`;`) can name a charset; most checks send none.
@@ -154,13 +156,14 @@ function decode(bytes: Uint8Array, contentType: string | null | undefined): stri
   if (charset !== undefined && WIDE_CHARSET.test(charset)) {
     throw new UnsupportedMediaType(`MGE reads bodies only as UTF-8: the Content-Type names charset \`${charset}\`; send UTF-8`);
   }
+  const other = charset !== undefined && charset !== '' && !/^(?:utf-?8|unicode-1-1-utf-8)$/i.test(charset);
+  if (other && !bytes.every((b) => b < 0x80)) {
+    const named = /^[\w.:+-]{1,40}$/.test(charset) ? `charset \`${charset}\`` : 'another charset';
+    throw new UnsupportedMediaType(`MGE reads bodies only as UTF-8, and under the ${named} the Content-Type names only ASCII reads the same; send UTF-8`);
+  }
   try {
     return decodeUtf8(bytes);
   } catch {
-    if (charset !== undefined && charset !== '' && !/^(?:utf-?8|unicode-1-1-utf-8)$/i.test(charset)) {
-      const named = /^[\w.:+-]{1,40}$/.test(charset) ? `charset \`${charset}\`` : 'another charset';
-      throw new UnsupportedMediaType(`the body is not UTF-8, and MGE reads bodies only as UTF-8: the Content-Type names ${named}; send UTF-8`);
-    }
     throw new BadRequest('the body is not valid UTF-8');
   }
 }

@@ -39,10 +39,12 @@ interface Case {
   request?: Req;
   repeat?: number;
   requests?: (Req | Step)[];
+  /** `expect` applies to every request's decision, not only the last one's. */
+  each?: boolean;
   expect: Expectation;
 }
 
-const CASE_KEYS = new Set(['note', 'rules', 'tenant', 'now', 'request', 'repeat', 'requests', 'expect']);
+const CASE_KEYS = new Set(['note', 'rules', 'tenant', 'now', 'request', 'repeat', 'requests', 'each', 'expect']);
 const EXPECT_KEYS = new Set([
   'approved', 'rule_ids', 'violations', 'warnings', 'reasoning', 'tenant', 'timestamp', 'audience',
   'load_error', 'request_error',
@@ -176,6 +178,7 @@ async function runCase(c: Case): Promise<void> {
     expect.soft(v, `step ${i}: vm decision differs from the oracle's`).toEqual(o);
     last = [oracle, vm];
     lastRequest = step.request;
+    if (c.each === true && i < plan.length - 1) last.forEach((d, k) => checkDecision(d, e, c, step.request, `${EVALUATORS[k]}, request ${i}`));
   }
   last.forEach((d, k) => checkDecision(d, e, c, lastRequest, EVALUATORS[k]));
 }

@@ -225,13 +225,26 @@ export function extBlocked(p: usize, n: u32, list: usize): bool {
   return false;
 }
 
-/** Does the file name, without trailing dots and spaces and lower-cased, end with a listed extension? */
+/**
+ * Does the file name, without trailing dots and spaces, lower-cased or (if not ASCII) case
+ * folded — lower, upper, lower: `ſ` → `s`, as a file system's upcase table sees it — end with
+ * a listed extension? The host lists each extension in both forms.
+ */
 function nameBlocked(p: usize, n: u32, list: usize): bool {
   let end = n;
   while (end > 0 && (load<u8>(p + end - 1) == 0x2e || load<u8>(p + end - 1) == 0x20)) end--;
   caseMap(p, end, false);
-  const name = outPtr;
-  const nl = outLen;
+  if (endsWithListed(outPtr, outLen, list)) return true;
+  let ascii = true;
+  for (let i: u32 = 0; i < end; i++) if (load<u8>(p + i) >= 0x80) ascii = false;
+  if (ascii) return false;
+  caseMap(outPtr, outLen, true);
+  caseMap(outPtr, outLen, false);
+  return endsWithListed(outPtr, outLen, list);
+}
+
+/** Does the text end with one of the strings in the encoded list? */
+function endsWithListed(name: usize, nl: u32, list: usize): bool {
   const count = listCount(list);
   let q = listFirst(list);
   for (let i: u32 = 0; i < count; i++) {

@@ -14,6 +14,7 @@ import type { BinaryOp, Condition, Expr, Json, PathRef, Rule } from '../ir/types
 import { compileGlob, type GlobMode } from '../builtins/glob.js';
 import { CompileError } from './errors.js';
 import { actionPatternKind } from '../ir/glob-work.js';
+import { foldCase } from '../ir/messages.js';
 import type { Emitter } from './emitter.js';
 import { ACTION_TYPE, type FieldTable } from './fields.js';
 
@@ -238,7 +239,9 @@ export class RuleLowering {
           this.path(c.field);
           em.op(Op.NormPathOrNull);
           em.op(Op.ExtBlocked);
-          em.u32(em.constant(c.blocked_extensions));
+          // Each extension as written (lower-cased) and case folded: the VM tries both forms of
+          // the name against all of them, as blockedExtension does.
+          em.u32(em.constant([...new Set([...c.blocked_extensions, ...c.blocked_extensions.map(foldCase)])]));
           this.failUnless(Op.JumpIfFalse, CC_EXTENSION_BLOCKED);
         }
         return;

@@ -106,8 +106,8 @@ function hasControl(s: string): boolean {
 
 /**
  * The first blocked extension the path's last segment ends with, or undefined.
- * The segment is lower-cased and loses trailing dots and spaces first (Windows drops them, so
- * `run.EXE. ` would still run as `run.exe`).
+ * The segment loses trailing dots and spaces first (Windows drops them, so `run.EXE. ` would
+ * still run as `run.exe`), and is compared lower-cased and, if not ASCII, case folded too.
  */
 export function blockedExtension(path: string, blocked: readonly string[]): string | undefined {
   const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
@@ -118,6 +118,21 @@ export function blockedExtension(path: string, blocked: readonly string[]): stri
   const names = segment.includes(':') ? [segment, ...segment.split(':')] : [segment];
   // The run starts after the last other character: unanchored, `[. ]+$` was tried from every
   // dot of `a....a.exe` (quadratic; 36 ms a check at 8 000 dots, a review 11-28).
-  const cleaned = names.map((n) => n.replace(/(?<![. ])[. ]+$/, '').toLowerCase());
-  return blocked.find((ext) => cleaned.some((n) => n.endsWith(ext)));
+  const cleaned = names.map((n) => n.replace(/(?<![. ])[. ]+$/, ''));
+  const forms = [...cleaned.map((n) => n.toLowerCase()), ...cleaned.filter(notAscii).map(foldCase)];
+  return blocked.find((ext) => forms.some((n) => n.endsWith(ext) || n.endsWith(foldCase(ext))));
+}
+
+/**
+ * Case folded the way a file system's upcase table sees names: lower, upper, lower again.
+ * Lower-casing alone left `ſ` (U+017F, whose upper case is `S`) and so `run.pſ1`, the same file
+ * as `run.PS1` on NTFS, got past a blocked `.ps1` (a review, 11-28); `ẞ` and `ß` fold to `ss`,
+ * which blocks more, the stricter side. The VM's extBlocked folds the same way.
+ */
+export function foldCase(s: string): string {
+  return s.toLowerCase().toUpperCase().toLowerCase();
+}
+
+function notAscii(s: string): boolean {
+  return /[^\u0000-\u007f]/.test(s);
 }

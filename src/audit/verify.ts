@@ -42,7 +42,12 @@ export interface VerifyLogInput {
    * Unknown (an export), it is the first decision's: a log never holds two tenants' decisions.
    */
   tenant?: string;
-  lines: AsyncIterable<string> | Iterable<string>;
+  /**
+   * The log's lines. A line given as bytes (one that is not valid UTF-8, as read from a file) is
+   * hashed as it is and reported: text decoded with U+FFFD in its place would re-encode to other
+   * bytes, or, where the entry held a U+FFFD, to the same ones, hiding the change.
+   */
+  lines: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
   /** Checkpoints kept with the log, in the order kept (each at least as large as the one before); unknown shapes are reported. */
   checkpoints: unknown[];
   /** Checkpoints the caller saved elsewhere: each checked on its own, at any size. */
@@ -162,6 +167,11 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
   let n = 0;
   for await (const line of input.lines) {
     const at = ++n;
+    if (typeof line !== 'string') {
+      void tree.appendEntry(line.slice());
+      problems.push(`entry ${at}: not valid UTF-8, so not the text that was logged: its bytes were changed or damaged after it was written`);
+      continue;
+    }
     void tree.appendEntry(encoder.encode(line));
     const { entry: e, problem: unread } = readEntry(line);
     if (unread !== undefined) problems.push(`entry ${at}: ${unread}`);

@@ -109,7 +109,7 @@ function parseCheckpoints(text: string): unknown[] {
  * Lines split on `\n` only. A last line without its newline is recorded in `torn`, and verified
  * too, unless `holdTorn` (a store's file: see verifyFile) and it is not JSON (a fragment).
  */
-async function* fileLines(file: string, torn: { last?: number; whole?: boolean }, holdTorn: boolean): AsyncIterable<string> {
+async function* fileLines(file: string, torn: { last?: number; whole?: boolean }, holdTorn: boolean): AsyncIterable<string | Uint8Array> {
   const fh = await open(file, 'r');
   try {
     let n = 0;
@@ -120,7 +120,8 @@ async function* fileLines(file: string, torn: { last?: number; whole?: boolean }
         torn.whole = isJson(l.line);
         if (holdTorn && !torn.whole) return;
       }
-      yield l.line;
+      // Not UTF-8: its bytes, which verifyLog hashes as they are and reports.
+      yield l.utf8 ? l.line : l.bytes;
     }
   } finally {
     await fh.close();

@@ -347,3 +347,19 @@ describe('openNodeAudit: a data dir that switched receipt algorithms', () => {
     }
   });
 });
+
+describe('openNodeAudit: bytes that are not UTF-8', () => {
+  it('refuses a log line whose bad byte stands where a U+FFFD was logged (it decodes to the same text)', async () => {
+    const dir = join(base, 'fffd');
+    const audit = await openNodeAudit(dir, signer);
+    for (let i = 1; i <= 2; i++) await audit.append('acme', [await signed({ ...decision(i), audience: 'exec-\ufffd' })]);
+    await audit.checkpoint('acme');
+    await audit.close();
+    expect(await opening(dir)).toBe('size 2');
+    const file = join(dir, 'audit', 'acme', 'log.jsonl');
+    const bytes = await readFile(file);
+    const at = bytes.indexOf(Buffer.from('\ufffd'));
+    await writeFile(file, Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff]), bytes.subarray(at + 3)]));
+    expect(await opening(dir)).toContain('line 1 of the audit log `' + file + '` is not valid UTF-8, so not the text that was logged');
+  });
+});

@@ -553,4 +553,40 @@ describe('mge audit verify', () => {
       delete process.env.MGE_SECRET_KEY;
     }
   });
+
+  it('fails a line whose bytes are not UTF-8, though they decode to the text logged (U+FFFD swapped for a bad byte)', async () => {
+    // A client's audience can put U+FFFD (EF BF BD) in an entry; a bad byte read with U+FFFD in
+    // its place gave the same text, the same re-encoded leaf and an "ok" (a review, 11-28).
+    const dir = join(base, 'fffd');
+    const signer = await createSigner({ hs256Secret: SECRET, backend: nodeCryptoBackend });
+    const logs = new AuditLogs(new NodeAuditStoreFactory(dir), { backend: nodeCryptoBackend });
+    const log = await logs.get('acme');
+    for (let i = 0; i < 3; i++) await log.append((await signer.sign({ ...decision(i), audience: 'exec-\ufffd' })) as unknown as Json);
+    await log.checkpoint(signer);
+    let text = '';
+    for await (const l of log.export()) text += l;
+    await logs.close();
+    await writeFile(join(dir, 'secret.key'), SECRET + '\n');
+    expect((await run('verify', '--data', dir)).code).toBe(0);
+    const file = join(dir, 'audit', 'acme', 'log.jsonl');
+    const bytes = await readFile(file);
+    const at = bytes.indexOf(Buffer.from('\ufffd'), bytes.indexOf(0x0a) + 1); // in entry 2
+    await writeFile(file, Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff]), bytes.subarray(at + 3)]));
+    const r = await run('verify', '--data', dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('entry 2: not valid UTF-8, so not the text that was logged');
+    expect(r.err).toContain('root_hash does not match');
+    const exported = join(base, 'fffd-export.jsonl');
+    const raw = Buffer.from(text);
+    const x = raw.indexOf(Buffer.from('\ufffd'));
+    await writeFile(exported, Buffer.concat([raw.subarray(0, x), Buffer.from([0xff]), raw.subarray(x + 3)]));
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      const e = await run('verify', '--export', exported, '--unanchored');
+      expect(e.code).toBe(1);
+      expect(e.err).toContain('entry 1: not valid UTF-8');
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
+  });
 });

@@ -197,8 +197,9 @@ export class Engine {
 
   /**
    * Decides one request (SPEC §2 shape; throws RequestError otherwise). Never throws for
-   * an internal failure: that is a denial (fail closed). A `now` option that gives no time is
-   * a TypeError (a decision needs its timestamp), never an approval.
+   * an internal failure of evaluation: that is a denial (fail closed). A `now` option that
+   * gives no time is a TypeError (a decision needs its timestamp), and a `crypto` backend that
+   * fails rejects with its error (a decision needs its action_hash): never an approval.
    */
   async evaluate(value: unknown, opts: EvaluateOptions = {}): Promise<EngineDecision> {
     checkEvaluateOptions(opts);

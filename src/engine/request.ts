@@ -91,6 +91,17 @@ const TOP_LEVEL_KEYS = new Set(['action', 'context', 'audience']);
  * @example validateRequest({ action: 'db.write' }).request.action // { type: 'db.write' }
  */
 export function validateRequest(value: unknown, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): ValidatedRequest {
+  try {
+    return readRequest(value, limits);
+  } catch (err) {
+    // A library caller's getter or Proxy that throws: the request could not be read, and the
+    // caller is told so as for any other bad request (a review, 11-28: its own Error came back).
+    if (err instanceof RequestError) throw err;
+    throw new RequestError(`the request could not be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function readRequest(value: unknown, limits: RequestLimits): ValidatedRequest {
   if (!isPlainObject(value)) throw new RequestError('the request must be a JSON object');
   // Each member is read once, and what is evaluated is parsed back from the canonical text that
   // action_hash hashes: an object whose getters (or a Proxy) answer differently on each read

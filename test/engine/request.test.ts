@@ -253,6 +253,17 @@ describe('a request is read once', () => {
     expect(v.actionText).toBe('{"action":"x","context":{"agent":"a"}}');
   });
 
+  it('refuses a request whose getter or proxy throws as a RequestError, naming the cause', async () => {
+    const { createEngine, RequestError } = await import('../../src/engine/engine.js');
+    const engine = await createEngine({ rules });
+    const throwing = { action: { type: 'x', get n(): never { throw new Error('boom'); } } };
+    const err = await engine.evaluate(throwing).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RequestError);
+    expect((err as Error).message).toBe('the request could not be read: boom');
+    const trap = new Proxy({}, { ownKeys: () => { throw new TypeError('no keys'); } });
+    expect(() => validateRequest(trap)).toThrow(RequestError);
+  });
+
   it('still refuses a null context (an absent one is `{}`)', () => {
     expect(reason({ action: 'x', context: null })).toBe('`context` must be an object');
     expect(validateRequest({ action: 'x' }).request.context).toEqual({});

@@ -6,7 +6,7 @@ import type { Decision, Diagnostic, ExplanationEntry, Rule } from '../ir/types.j
 import { explainClause, type ShownValues } from '../ir/evaluate.js';
 import { hashCanonicalText } from '../receipt/decision-hash.js';
 import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
-import { hasErrors, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
+import { hasErrors, idSpanOf, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
 import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
 import { decide, internalFailure, overBudget, refusedPolicyDenial, type Verdict } from './decision.js';
 import { EXPLAIN_GLOB_BUDGET, GlobWork, OverBudgetError } from '../ir/glob-work.js';
@@ -307,7 +307,7 @@ export class Engine {
         for (const rule of parsed.rules) {
           const twin = byId.get(rule.rule_id);
           if (twin !== undefined) {
-            diagnostics.push({ severity: 'error', code: 'duplicate-rule-id', span: rule.source.span, message: `rule id \`${rule.rule_id}\` is also defined in \`${twin.source.file}\`` });
+            diagnostics.push({ severity: 'error', code: 'duplicate-rule-id', span: idSpanOf(rule), message: `rule id \`${rule.rule_id}\` is also defined in \`${twin.source.file}\`` });
           } else {
             rules.push(rule);
             byId.set(rule.rule_id, rule);

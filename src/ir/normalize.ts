@@ -89,7 +89,7 @@ function normalizeWith(r: FieldReader, raw: RawValue, file: string): Rule | unde
     prohibited: prohibited.filter((c): c is ProhibitedClause => c !== undefined && 'when' in c),
     required: required.filter((c): c is RequiredClause => c !== undefined && 'check' in c),
     advisory,
-    source: { file, span: map.span },
+    source: { file, span: map.span, idSpan: f.get('rule_id')?.value.span },
   };
   if (always) rule.alwaysApply = always.value;
   if (appliesTo?.scope) rule.applies_to = appliesTo.scope;

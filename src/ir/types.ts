@@ -125,8 +125,11 @@ export interface Rule {
   prohibited: ProhibitedClause[];
   required: RequiredClause[];
   advisory: string[];
-  /** Where the rule came from; `tenant` is undefined for global baseline rules. */
-  source: { file: string; span: Span; tenant?: string };
+  /**
+   * Where the rule came from: `span` its start, `idSpan` its `rule_id` value (what a duplicate
+   * id points at); `tenant` is undefined for global baseline rules.
+   */
+  source: { file: string; span: Span; idSpan?: Span; tenant?: string };
 }
 
 /** The rules one tenant sees: the global baseline plus its own (SPEC §7). */

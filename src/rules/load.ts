@@ -239,11 +239,16 @@ function duplicate(rule: Rule, first: Rule | undefined, diagnostics: Diagnostic[
       ? `duplicate rule id \`${rule.rule_id}\``
       : `rule id \`${rule.rule_id}\` of tenant \`${rule.source.tenant}\` is already a global rule`,
     help: what === 'defined'
-      ? `first defined at ${where(first.source.span)}; rule ids must be unique`
-      : `the global rule is at ${where(first.source.span)}; a tenant can add rules but not replace global ones, so rename it`,
-    span: rule.source.span,
+      ? `first defined at ${where(idSpanOf(first))}; rule ids must be unique`
+      : `the global rule is at ${where(idSpanOf(first))}; a tenant can add rules but not replace global ones, so rename it`,
+    span: idSpanOf(rule),
   });
   return true;
+}
+
+/** Where a rule's id is written (a review, 11-28: a duplicate pointed at the rule's `{` or `---`). */
+export function idSpanOf(rule: Rule): Span {
+  return rule.source.idSpan ?? rule.source.span;
 }
 
 function where(s: Span): string {

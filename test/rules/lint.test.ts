@@ -49,13 +49,13 @@ describe('mge lint', () => {
       `${FIX}/broken/bad.yaml:7:11: error: unknown condition type \`rate_limit\``,
       `${FIX}/broken/bad.yaml:9:40: error: parameter \`requests_per_minute\` must be greater than 0, got \`0\``,
       `${FIX}/broken/bad.yaml:12:39: error: expected an expression, found end of input`,
-      `${FIX}/broken/shared.yaml:1:1: error: duplicate rule id \`shared\``,
+      `${FIX}/broken/shared.yaml:1:10: error: duplicate rule id \`shared\``,
       `${FIX}/broken/tenants/Bad_Tenant/x.yaml:1:1: error: invalid tenant name \`Bad_Tenant\``,
-      `${FIX}/broken/tenants/acme/shared.yaml:1:1: error: rule id \`shared\` of tenant \`acme\` is already a global rule`,
+      `${FIX}/broken/tenants/acme/shared.yaml:1:10: error: rule id \`shared\` of tenant \`acme\` is already a global rule`,
     ]);
     expect(r.out).toContain('  12 |     when: action.type == "db.write" &&\n     |                                       ^\n');
     expect(r.err).toBe('9 errors, 0 warnings (5 files, 1 valid rule)\n');
-    expect(r.out).toContain(`  = help: first defined at ${FIX}/broken/dup.json:1:1; rule ids must be unique\n`);
+    expect(r.out).toContain(`  = help: first defined at ${FIX}/broken/dup.json:1:14; rule ids must be unique\n`);
   });
 
   it('lints single files by extension', async () => {

@@ -17,7 +17,7 @@ describe('parseRuleFile', () => {
   it('refuses a rule id given twice in one file, read alone or in a tree (reported once)', () => {
     const text = '[{"rule_id": "j10", "required": [{"check": "true"}]},\n {"rule_id": "j10", "required": [{"check": "true"}]}]';
     const alone = lines(parseRuleFile({ path: 'd.json', text }).diagnostics);
-    expect(alone).toEqual(['2:2 error duplicate-rule-id: duplicate rule id `j10` | first defined at d.json:1:2; rule ids must be unique']);
+    expect(alone).toEqual(['2:14 error duplicate-rule-id: duplicate rule id `j10` | first defined at d.json:1:14; rule ids must be unique']);
     expect(lines(loadRuleSources([{ path: 'd.json', text }]).diagnostics)).toEqual(alone);
   });
 
@@ -137,9 +137,23 @@ describe('loadRuleSources', () => {
   it('reports duplicate rule ids in the baseline, pointing at both places', () => {
     const r = loadRuleSources([{ path: 'a.yaml', text: rule('x') }, { path: 'b.yaml', text: `# c\n${rule('x')}` }]);
     expect(r.diagnostics.map((d) => `${d.span.file}:${d.span.line}:${d.span.col} ${d.code}: ${d.message} | ${d.help}`)).toEqual([
-      'b.yaml:2:1 duplicate-rule-id: duplicate rule id `x` | first defined at a.yaml:1:1; rule ids must be unique',
+      'b.yaml:2:10 duplicate-rule-id: duplicate rule id `x` | first defined at a.yaml:1:10; rule ids must be unique',
     ]);
     expect(r.global.map((x) => x.source.file)).toEqual(['a.yaml']);
+  });
+
+  it('points a duplicate id at the id as written, in every format (a review, 11-28: at the rule\'s `{` or `---`)', () => {
+    const r = loadRuleSources([
+      { path: 'a.yaml', text: '# c\n\nrule_id: dup\nprohibited: [{message: x, when: "true"}]\n' },
+      { path: 'b.json', text: '{\n  "name": "n",\n  "rule_id": "dup",\n  "prohibited": [{"message": "x", "when": "true"}]\n}\n' },
+      { path: 'c.mdc', text: '---\ndescription: d\nrule_id: dup\n---\n# T\n## Prohibited\n- x `true`\n' },
+      { path: 'e.mdc', text: '# T\n\n**Rule ID:** `dup`\n\n## Prohibited\n- x `true`\n' },
+    ]);
+    expect(r.diagnostics.map((d) => `${d.span.file}:${d.span.line}:${d.span.col} | ${d.help}`)).toEqual([
+      'b.json:3:14 | first defined at a.yaml:3:10; rule ids must be unique',
+      'c.mdc:3:10 | first defined at a.yaml:3:10; rule ids must be unique',
+      'e.mdc:3:15 | first defined at a.yaml:3:10; rule ids must be unique',
+    ]);
   });
 
   it('reports a tenant rule that reuses a global id, and duplicates within a tenant', () => {
@@ -151,8 +165,8 @@ describe('loadRuleSources', () => {
       { path: 'tenants/beta/own.yaml', text: rule('own') },
     ]);
     expect(r.diagnostics.map((d) => `${d.span.file}: ${d.message} | ${d.help}`)).toEqual([
-      'tenants/acme/c.yaml: duplicate rule id `own` | first defined at tenants/acme/b.yaml:1:1; rule ids must be unique',
-      'tenants/acme/a.yaml: rule id `shared` of tenant `acme` is already a global rule | the global rule is at g.yaml:1:1; a tenant can add rules but not replace global ones, so rename it',
+      'tenants/acme/c.yaml: duplicate rule id `own` | first defined at tenants/acme/b.yaml:1:10; rule ids must be unique',
+      'tenants/acme/a.yaml: rule id `shared` of tenant `acme` is already a global rule | the global rule is at g.yaml:1:10; a tenant can add rules but not replace global ones, so rename it',
     ]);
     expect(r.tenants.get('acme')?.map((x) => x.rule_id)).toEqual(['own']);
     expect(r.tenants.get('beta')?.map((x) => x.rule_id)).toEqual(['own']);
@@ -161,7 +175,7 @@ describe('loadRuleSources', () => {
   it('prefixes file names with the root when given, reading tenancy below it', () => {
     const r = loadRuleSources([{ path: 'a.yaml', text: rule('x') }, { path: 'tenants/t/b.yaml', text: rule('x') }], { root: 'rules/' });
     expect(r.diagnostics.map((d) => `${d.span.file}: ${d.help}`)).toEqual([
-      'rules/tenants/t/b.yaml: the global rule is at rules/a.yaml:1:1; a tenant can add rules but not replace global ones, so rename it',
+      'rules/tenants/t/b.yaml: the global rule is at rules/a.yaml:1:10; a tenant can add rules but not replace global ones, so rename it',
     ]);
     expect(r.global[0].source.file).toBe('rules/a.yaml');
     expect(r.tenants.get('t')).toEqual([]);

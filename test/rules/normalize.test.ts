@@ -20,7 +20,7 @@ describe('normalizeRule: defaults and values', () => {
     expect(r.applies_to).toBeUndefined();
     expect(r.prohibited[0].message).toBe('true');
     expect(r.prohibited[0].when.source).toBe('true');
-    expect(r.source).toEqual({ file: 'r.yaml', span: { file: 'r.yaml', line: 1, col: 1, endLine: 3, endCol: 1 } });
+    expect(r.source).toEqual({ file: 'r.yaml', span: { file: 'r.yaml', line: 1, col: 1, endLine: 3, endCol: 1 }, idSpan: { file: 'r.yaml', line: 1, col: 10, endLine: 1, endCol: 11 } });
   });
 
   it('refuses an empty message (a denial must say why), in clauses and expression conditions', () => {

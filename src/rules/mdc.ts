@@ -457,7 +457,7 @@ class MdcReader {
     }
     if (!closed && end >= this.lines.length) {
       this.error(this.at(i, 0, this.lines[i].length), 'mdc-fence', 'this code fence is never closed, so everything after it would be code, not rules',
-        `end it with a line \`${m.marker}\``);
+        `end it with a line ${m.marker}`); // bare: wrapped in backticks it printed five (a review)
     }
     this.nearConditionsFence(i, end, m.info);
     if (section === 'other') {

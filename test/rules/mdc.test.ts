@@ -583,6 +583,8 @@ describe('readMdc: what Markdown shows is what is enforced (or refused)', () => 
 
   it('refuses a fence never closed: everything after it would be code, not rules', () => {
     expect(errors('## Prohibited\n- No a `a`\n```sh\n- No b `b`\n')).toEqual(['3 mdc-fence']);
+    // The marker bare in the help: in backticks it read as five.
+    expect(readMdc('## Prohibited\n- No a `a`\n~~~~\n', 't.mdc').diagnostics.find((d) => d.code === 'mdc-fence')?.help).toBe('end it with a line ~~~~');
   });
 
   it('refuses a clause heading inside a quote, a list item or an HTML block (its sense would flip)', () => {

@@ -3,7 +3,7 @@
 // source position, every glob compiled once to prove it valid. All problems of a rule are
 // reported together; a rule with any error is not returned (fail closed: it never half-loads).
 
-import type { Diagnostic, Effect, ProhibitedClause, RequiredClause, Rule, Scope, Severity, Span } from './types.js';
+import type { Diagnostic, Effect, Expr, ProhibitedClause, RequiredClause, Rule, Scope, Severity, Span } from './types.js';
 import { checkGlobs, normalizeCondition, unique } from './normalize-conditions.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
 import { FieldReader, present, type RawMap } from '../rules/fields.js';
@@ -180,6 +180,10 @@ function readScope(r: FieldReader, v: RawValue): { scope?: Scope } | undefined {
   if (when) {
     const expr = r.test(when.value, 'applies_to.when');
     if (expr) scope.when = expr;
+    if (expr && isLiteral(expr.expr, false)) {
+      r.warn(expr.expr.span, 'constant-test', '`applies_to.when` is always false, so the rule never applies',
+        'write the condition the rule applies under, or remove the rule (`enabled: false` keeps it off on purpose)');
+    }
   }
   return scope.actions || scope.when ? { scope } : {};
 }
@@ -235,11 +239,22 @@ function readClause(r: FieldReader, v: RawValue, label: string, exprKey: 'when' 
   const msgEntry = f.get('message');
   const message = msgEntry ? r.message(msgEntry.value, `${label}.message`) : undefined;
   const expr = r.test(exprEntry.value, `${label}.${exprKey}`);
+  // `when: false` or `check: true` never denies: a placeholder left in, or a clause turned off
+  // by hand; `applies_to: []` is refused for the same reason (a review, 11-28).
+  if (expr && isLiteral(expr.expr, exprKey === 'check')) {
+    r.warn(expr.expr.span, 'constant-test', `\`${label}.${exprKey}\` is always ${exprKey === 'check'}, so this clause never denies`,
+      'write the condition it should test, or remove the clause');
+  }
   if (!expr || (msgEntry && message === undefined)) return undefined;
   const text = message ?? expr.source;
   return exprKey === 'when'
     ? { message: text, when: expr, span: map.span }
     : { message: text, check: expr, span: map.span };
+}
+
+/** Whether `e` is the literal `value` (`true`, `false`), not an expression that may yield it. */
+function isLiteral(e: Expr, value: boolean): boolean {
+  return e.kind === 'literal' && e.value === value;
 }
 
 /** Whether a scope is written at all (judged on the raw text, so a typo inside it is not also "never applies"). */

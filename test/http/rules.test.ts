@@ -116,7 +116,7 @@ describe('PUT /api/v1/rules/:rule_id', () => {
   });
 
   it('refuses to replace a global (file) rule: 409', async () => {
-    const text = 'rule_id: no-prod-writes\nprohibited:\n  - message: m\n    when: "false"\n';
+    const text = 'rule_id: no-prod-writes\nprohibited:\n  - message: m\n    when: "1 > 2"\n';
     const res = await h.call('PUT', '/api/v1/rules/no-prod-writes', { key: KEYS.acmeAdmin, raw: text, type: 'application/yaml' });
     expect(res.status).toBe(409);
     expect((await problem(res)).detail).toContain('read-only');
@@ -229,7 +229,7 @@ describe('POST /api/v1/rules/validate', () => {
     expect(bad.status).toBe(200);
     expect(body.valid).toBe(false);
     expect(body.diagnostics.some((d) => d.severity === 'error')).toBe(true);
-    const global = await h.call('POST', '/api/v1/rules/validate', { key: KEYS.acmeAdmin, raw: 'rule_id: no-prod-writes\nprohibited:\n  - message: m\n    when: "false"\n', type: 'application/yaml' });
+    const global = await h.call('POST', '/api/v1/rules/validate', { key: KEYS.acmeAdmin, raw: 'rule_id: no-prod-writes\nprohibited:\n  - message: m\n    when: "1 > 2"\n', type: 'application/yaml' });
     expect(((await global.json()) as { diagnostics: Array<{ code: string }> }).diagnostics.map((d) => d.code)).toEqual(['read-only-rule']);
   });
 });

@@ -6,16 +6,16 @@ const rule = (id: string) => `rule_id: ${id}\nprohibited: [{when: "true"}]\n`;
 
 describe('parseRuleFile', () => {
   it('reads one rule, a list, and {rules: [...]} in JSON', () => {
-    const one = parseRuleFile({ path: 'a.json', text: '{"rule_id": "a", "required": [{"check": "true"}]}' });
-    const list = parseRuleFile({ path: 'b.json', text: '[{"rule_id": "a", "required": [{"check": "true"}]}, {"rule_id": "b", "required": [{"check": "true"}]}]' });
-    const wrapped = parseRuleFile({ path: 'c.json', text: '{"rules": [{"rule_id": "c", "required": [{"check": "true"}]}]}' });
+    const one = parseRuleFile({ path: 'a.json', text: '{"rule_id": "a", "required": [{"check": "1==1"}]}' });
+    const list = parseRuleFile({ path: 'b.json', text: '[{"rule_id": "a", "required": [{"check": "1==1"}]}, {"rule_id": "b", "required": [{"check": "1==1"}]}]' });
+    const wrapped = parseRuleFile({ path: 'c.json', text: '{"rules": [{"rule_id": "c", "required": [{"check": "1==1"}]}]}' });
     expect([one, list, wrapped].map((r) => [r.rules.map((x) => x.rule_id), r.diagnostics])).toEqual([
       [['a'], []], [['a', 'b'], []], [['c'], []],
     ]);
   });
 
   it('refuses a rule id given twice in one file, read alone or in a tree (reported once)', () => {
-    const text = '[{"rule_id": "j10", "required": [{"check": "true"}]},\n {"rule_id": "j10", "required": [{"check": "true"}]}]';
+    const text = '[{"rule_id": "j10", "required": [{"check": "1==1"}]},\n {"rule_id": "j10", "required": [{"check": "1==1"}]}]';
     const alone = lines(parseRuleFile({ path: 'd.json', text }).diagnostics);
     expect(alone).toEqual(['2:14 error duplicate-rule-id: duplicate rule id `j10` | first defined at d.json:1:14; rule ids must be unique']);
     expect(lines(loadRuleSources([{ path: 'd.json', text }]).diagnostics)).toEqual(alone);
@@ -30,7 +30,7 @@ describe('parseRuleFile', () => {
   });
 
   it('reads past a byte order mark: columns on line 1 are the same as without it', () => {
-    for (const [path, text] of [['a.json', '{"rule_id": "J2", "required": [{"check": "true"}]}'], ['a.yaml', 'rule_id: P7b\nrequired: [{check: "true"}]\n']]) {
+    for (const [path, text] of [['a.json', '{"rule_id": "J2", "required": [{"check": "1==1"}]}'], ['a.yaml', 'rule_id: P7b\nrequired: [{check: "1==1"}]\n']]) {
       const plain = lines(parseRuleFile({ path, text }).diagnostics);
       expect(plain[0]).toMatch(/^1:1[03] error invalid-rule-id/);
       expect(lines(parseRuleFile({ path, text: '\uFEFF' + text }).diagnostics)).toEqual(plain);
@@ -97,7 +97,7 @@ describe('parseRuleFile', () => {
   });
 
   it('loads no rule from a file with a reader error, but still checks its rules', () => {
-    const r = parseRuleFile({ path: 'a.json', text: '[{"rule_id": "a", "rule_id": "b", "required": [{"check": "true"}]}, {"rule_id": "C"}]' });
+    const r = parseRuleFile({ path: 'a.json', text: '[{"rule_id": "a", "rule_id": "b", "required": [{"check": "1==1"}]}, {"rule_id": "C"}]' });
     expect(r.rules).toEqual([]);
     expect(r.diagnostics.map((d) => d.code)).toEqual(['duplicate-key', 'invalid-rule-id', 'no-checkable-clause']);
   });
@@ -111,7 +111,7 @@ describe('parseRuleFile', () => {
 
 describe('parseRuleText', () => {
   it('parses each format as told, whatever the path says', () => {
-    expect(parseRuleText('{"rule_id": "j", "required": [{"check": "true"}]}', 'json', 'body').rules[0].rule_id).toBe('j');
+    expect(parseRuleText('{"rule_id": "j", "required": [{"check": "1==1"}]}', 'json', 'body').rules[0].rule_id).toBe('j');
     expect(parseRuleText(rule('y'), 'yaml', 'body').rules[0].rule_id).toBe('y');
     expect(parseRuleText('**Rule ID:** `m`\n## Required\n- ok `true`\n', 'mdc', 'body').rules[0].rule_id).toBe('m');
   });

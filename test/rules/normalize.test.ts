@@ -27,10 +27,10 @@ describe('normalizeRule: defaults and values', () => {
     expect(errorsOf('rule_id: a\nprohibited: [{when: "true", message: ""}]\n')).toEqual([
       '2:38 error invalid-value: `prohibited[0].message` is empty, so a denial would not say why | write what the clause is about, or leave the message out to report the expression',
     ]);
-    expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "  "}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:37 error invalid-value: `required[0].message` is empty, so a denial would not say why']);
-    expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "\\u200B\\u00AD\\t"}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:37 error invalid-value: `required[0].message` is empty, so a denial would not say why']);
-    expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "\\u3164\\u2800\\u115F\\u034F\\uFE0F"}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:37 error invalid-value: `required[0].message` is empty, so a denial would not say why']);
-    expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "\\u200Bx"}]\n')).toEqual([]);
+    expect(errorsOf('rule_id: a\nrequired: [{check: "1==1", message: "  "}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:37 error invalid-value: `required[0].message` is empty, so a denial would not say why']);
+    expect(errorsOf('rule_id: a\nrequired: [{check: "1==1", message: "\\u200B\\u00AD\\t"}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:37 error invalid-value: `required[0].message` is empty, so a denial would not say why']);
+    expect(errorsOf('rule_id: a\nrequired: [{check: "1==1", message: "\\u3164\\u2800\\u115F\\u034F\\uFE0F"}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:37 error invalid-value: `required[0].message` is empty, so a denial would not say why']);
+    expect(errorsOf('rule_id: a\nrequired: [{check: "1==1", message: "\\u200Bx"}]\n')).toEqual([]);
     expect(errorsOf('rule_id: a\nconditions: [{type: expression, parameters: {expr: "true", message: ""}}]\n').map((l) => l.split(' | ')[0])).toEqual(['2:69 error invalid-value: `parameters.message` is empty, so a denial would not say why']);
   });
 
@@ -55,15 +55,30 @@ describe('normalizeRule: defaults and values', () => {
   });
 
   // A review (11-27): a message holding NUL or U+202E loaded without a word from lint.
+  it('warns of a clause or scope written as a constant that never denies, and still loads the rule', () => {
+    expect(errorsOf('rule_id: a\napplies_to: {when: "false"}\nprohibited: [{message: m, when: "true"}]\n')).toEqual([
+      '2:21 warning constant-test: `applies_to.when` is always false, so the rule never applies | write the condition the rule applies under, or remove the rule (`enabled: false` keeps it off on purpose)',
+    ]);
+    expect(errorsOf('rule_id: a\nprohibited: [{message: m, when: "false"}]\nrequired: [{message: n, check: "true"}]\n').map((l) => l.split(' | ')[0])).toEqual([
+      '2:34 warning constant-test: `prohibited[0].when` is always false, so this clause never denies',
+      '3:33 warning constant-test: `required[0].check` is always true, so this clause never denies',
+    ]);
+    expect(yaml('rule_id: a\nprohibited: [{message: m, when: "false"}]\n').rules).toHaveLength(1);
+    // What denies, or may: no warning.
+    expect(errorsOf('rule_id: a\napplies_to: {when: "true"}\nprohibited: [{message: m, when: "true"}]\nrequired: [{message: n, check: "false"}, {message: o, check: "1 > 2"}]\n')).toEqual([]);
+    const mdc = parseRuleText('---\nrule_id: md\n---\n# T\n## Prohibited\n- Never `false`\n## Required\n- Always `true`\n', 'mdc', 'md.mdc').diagnostics;
+    expect(mdc.map((d) => `${d.span.line}:${d.span.col} ${d.code}`)).toEqual(['6:10 constant-test', '8:11 constant-test']);
+  });
+
   it('warns of a message holding a control or bidirectional-formatting character, and keeps it', () => {
     const { rules, diagnostics } = yaml('rule_id: a\nprohibited: [{when: "true", message: "pay \\u202Eexe.txt"}]\n');
     expect(lines(diagnostics).map((l) => l.split(' | ')[0])).toEqual([
       '2:38 warning message-control-character: `prohibited[0].message` holds U+202E, a control or bidirectional-formatting character: where the denial is shown it can cut the text or make it read otherwise',
     ]);
     expect(rules[0].prohibited[0].message).toBe('pay \u202Eexe.txt');
-    expect(errorsOf('rule_id: a\nrequired: [{check: "true", message: "a\\u0000b"}]\n').map((l) => l.split(' ')[1])).toEqual(['warning']);
+    expect(errorsOf('rule_id: a\nrequired: [{check: "1==1", message: "a\\u0000b"}]\n').map((l) => l.split(' ')[1])).toEqual(['warning']);
     // Line breaks and tabs are text (a YAML block scalar ends in one), as is a zero-width joiner.
-    expect(errorsOf('rule_id: a\nrequired:\n  - check: "true"\n    message: |\n      two\n      lines\tand \u200d\n')).toEqual([]);
+    expect(errorsOf('rule_id: a\nrequired:\n  - check: "1==1"\n    message: |\n      two\n      lines\tand \u200d\n')).toEqual([]);
   });
 
   it('keeps every field given, and takes `always_apply` as `alwaysApply`', () => {

@@ -40,7 +40,8 @@ async function create(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, { values: ['tenant', 'role'] });
   const tenant = stringFlag(args, 'tenant');
   const role = stringFlag(args, 'role');
-  if (tenant === undefined || role === undefined || args.positionals.length > 0) throw new UsageError('`keys create` needs `--tenant T` and `--role R`');
+  if (args.positionals.length > 0) throw new UsageError(`\`keys create\` takes no argument \`${args.positionals[0]}\`; it needs \`--tenant T\` and \`--role R\` only`);
+  if (tenant === undefined || role === undefined) throw new UsageError('`keys create` needs `--tenant T` and `--role R`');
   if (looksLikeGeneratedKey(tenant)) throw new UsageError('`--tenant` holds what looks like an API key (`mge_…`), not a tenant name');
   if (!TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant \`${tenant}\`: letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit`);
   const problem = rolesProblem(role);

@@ -54,6 +54,8 @@ describe('mge keys create', () => {
     expect(await run('create', '--tenant', 'a', '--tenant=b', '--role', 'admin')).toMatchObject({ code: 2, err: expect.stringContaining('`--tenant` is given more than once') });
     expect(await run('create', '--tenant', 'acme', '--role', 'admin+admin')).toMatchObject({ code: 2, err: expect.stringContaining('role `admin` given twice') });
     expect((await run('create', '--tenant', 'acme')).err).toContain('`keys create` needs `--tenant T` and `--role R`');
+    // Both given, and a stray word: that word is what is wrong (a review, 11-28).
+    expect((await run('create', '--tenant', 'acme', '--role', 'checker', 'extra')).err).toContain('`keys create` takes no argument `extra`');
     expect((await run('nope')).err).toContain('unknown subcommand `nope`');
   });
 });

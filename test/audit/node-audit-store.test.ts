@@ -345,7 +345,12 @@ describe('scanLines', () => {
       const fh = await open(file, 'r');
       try {
         const seen = [];
-        for await (const l of scanLines(fh, 0, bytes.length, chunk)) seen.push(l);
+        for await (const l of scanLines(fh, 0, bytes.length, chunk)) {
+          // `bytes` are a view that the next line reuses: checked while they are current.
+          expect(Buffer.from(l.bytes).toString('utf8')).toBe(l.line);
+          expect(l.utf8).toBe(true);
+          seen.push({ line: l.line, offset: l.offset, complete: l.complete });
+        }
         const expected: { line: string; offset: number; complete: boolean }[] = [];
         let offset = 0;
         for (const l of lines) {

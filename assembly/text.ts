@@ -240,6 +240,11 @@ function nameBlocked(p: usize, n: u32, list: usize): bool {
   if (ascii) return false;
   caseMap(outPtr, outLen, true);
   caseMap(outPtr, outLen, false);
+  // A final sigma `ς` (CF 82) is `σ` (CF 83), as foldCase has it: lower-casing picks `ς` after
+  // a cased letter, and NTFS upper-cases both to `Σ`.
+  for (let i: u32 = 0; i + 1 < outLen; i++) {
+    if (load<u8>(outPtr + i) == 0xcf && load<u8>(outPtr + i + 1) == 0x82) store<u8>(outPtr + i + 1, 0x83);
+  }
   return endsWithListed(outPtr, outLen, list);
 }
 

@@ -127,10 +127,12 @@ export function blockedExtension(path: string, blocked: readonly string[]): stri
  * Case folded the way a file system's upcase table sees names: lower, upper, lower again.
  * Lower-casing alone left `ſ` (U+017F, whose upper case is `S`) and so `run.pſ1`, the same file
  * as `run.PS1` on NTFS, got past a blocked `.ps1` (a review, 11-28); `ẞ` and `ß` fold to `ss`,
- * which blocks more, the stricter side. The VM's extBlocked folds the same way.
+ * which blocks more, the stricter side; a final `ς` is `σ`. The VM's extBlocked folds the same way.
  */
 export function foldCase(s: string): string {
-  return s.toLowerCase().toUpperCase().toLowerCase();
+  // `ς` too: lower-casing gives it after a cased letter (`a.Σ` → `a.ς`, `.Σ` alone → `.σ`), and
+  // the round trip keeps it; NTFS upper-cases both to `Σ` (a re-review, 11-28).
+  return s.toLowerCase().toUpperCase().toLowerCase().replaceAll('ς', 'σ');
 }
 
 function notAscii(s: string): boolean {

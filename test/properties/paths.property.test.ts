@@ -10,7 +10,7 @@ import { decideFiles, RUNS, TIMEOUT, withoutId } from './helpers.js';
 import { modelNormalize } from './models.js';
 import { stringify } from './policy-gen.js';
 
-const SEGMENTS = ['src', 'a', '..', '.', '', 'run.EXE', 'run.exe.', 'x.sh ', 'b.Sh. .', 'é', '😀', 'a\u0000', 'x.ſh', 'y.ẞ', 'tab\t', 'del\u007f', 'c1\u0085', 'docs', 'x.md', '*', '[a]'];
+const SEGMENTS = ['src', 'a', '..', '.', '', 'run.EXE', 'run.exe.', 'x.sh ', 'b.Sh. .', 'é', '😀', 'a\u0000', 'x.ſh', 'y.ẞ', 'z.Σ', 'z.ς', 'tab\t', 'del\u007f', 'c1\u0085', 'docs', 'x.md', '*', '[a]'];
 const path = fc.tuple(fc.boolean(), fc.array(fc.tuple(fc.constantFrom(...SEGMENTS), fc.constantFrom('/', '\\', '//')), { maxLength: 5 }))
   .map(([rooted, parts]) => (rooted ? '/' : '') + parts.map(([s, sep], i) => (i === 0 ? s : sep + s)).join(''));
 const GLOBS = ['**', 'src/**', '*', '*/*', 'src/*.exe', '**/*.md', 'a/**/b', '/src/**', '?', '[!s]*', 'é/**', '😀'];
@@ -18,7 +18,7 @@ const GLOBS = ['**', 'src/**', '*', '*/*', 'src/*.exe', '**/*.md', 'a/**/b', '/s
 const rule = fc.record({
   globs: fc.option(fc.subarray(GLOBS, { minLength: 1 }), { nil: undefined }),
   allowed_paths: fc.option(fc.subarray(GLOBS, { minLength: 1 }), { nil: undefined }),
-  blocked_extensions: fc.subarray(['.exe', '.sh', '.md', '.EXE', '.ss'], { minLength: 1 }),
+  blocked_extensions: fc.subarray(['.exe', '.sh', '.md', '.EXE', '.ss', '.σ'], { minLength: 1 }),
   pattern: fc.constantFrom(...GLOBS),
 }).map(({ globs, allowed_paths, blocked_extensions, pattern }) => ({
   rule_id: 'paths',
@@ -49,8 +49,8 @@ function modelCode(p: string | undefined, blocked: string[]): string | undefined
   if (p === undefined) return 'path_invalid';
   const norm = modelNormalize(p);
   if (norm === null) return 'path_invalid';
-  // Compared lower-cased and case folded (lower, upper, lower: `ſ` is `s`, `ẞ` is `ss`).
-  const fold = (s: string) => s.toLowerCase().toUpperCase().toLowerCase();
+  // Compared lower-cased and case folded (lower, upper, lower: `ſ` is `s`, `ẞ` is `ss`, `ς` is `σ`).
+  const fold = (s: string) => s.toLowerCase().toUpperCase().toLowerCase().replaceAll('ς', 'σ');
   const last = norm.slice(norm.lastIndexOf('/') + 1).replace(/[. ]+$/, '');
   return blocked.some((ext) => last.toLowerCase().endsWith(ext.toLowerCase()) || fold(last).endsWith(fold(ext))) ? 'extension_blocked' : undefined;
 }
@@ -58,7 +58,7 @@ function modelCode(p: string | undefined, blocked: string[]): string | undefined
 describe('file_access_control on generated paths', () => {
   it('reports the code the semantics predict', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.subarray(['.exe', '.sh', '.md', '.EXE', '.ss'], { minLength: 1 }), fc.option(path, { nil: undefined }), async (blocked, target) => {
+      fc.asyncProperty(fc.subarray(['.exe', '.sh', '.md', '.EXE', '.ss', '.σ'], { minLength: 1 }), fc.option(path, { nil: undefined }), async (blocked, target) => {
         const rule = { rule_id: 'fac', conditions: [{ type: 'file_access_control', parameters: { blocked_extensions: blocked, field: 'context.target' } }] };
         const req = { action: 't', context: target === undefined ? {} : { target } };
         const d = await decideFiles([{ path: 'fac.yaml', text: stringify(rule) }], 'vm', req, 'default');

@@ -137,6 +137,9 @@ export async function readBodyText(req: Request, maxBytes: number, preRead?: Pre
 /** How long a body read through the web Request (Bun, Deno, Workers) may take to arrive whole. */
 export const BODY_DEADLINE_MS = 30_000;
 
+/** UTF-8's names: WHATWG's labels and IANA's `csUTF8` (a re-review found the rarer ones refused). */
+const UTF8_LABEL = /^(?:utf-?8|unicode-1-1-utf-8|unicode(?:11|20)utf8|x-unicode20utf8|csutf8)$/i;
+
 /** Charsets whose text is never UTF-8 (ASCII in them holds NUL bytes): refused as named. */
 const WIDE_CHARSET = /^(?:utf-?(?:16|32)(?:le|be)?|ucs-?[24]|iso-10646-ucs-[24]|unicode|csunicode)$/i;
 
@@ -156,7 +159,7 @@ function decode(bytes: Uint8Array, contentType: string | null | undefined): stri
   if (charset !== undefined && WIDE_CHARSET.test(charset)) {
     throw new UnsupportedMediaType(`MGE reads bodies only as UTF-8: the Content-Type names charset \`${charset}\`; send UTF-8`);
   }
-  const other = charset !== undefined && charset !== '' && !/^(?:utf-?8|unicode-1-1-utf-8)$/i.test(charset);
+  const other = charset !== undefined && charset !== '' && !UTF8_LABEL.test(charset);
   if (other && !bytes.every((b) => b < 0x80)) {
     const named = /^[\w.:+-]{1,40}$/.test(charset) ? `charset \`${charset}\`` : 'another charset';
     throw new UnsupportedMediaType(`MGE reads bodies only as UTF-8, and under the ${named} the Content-Type names only ASCII reads the same; send UTF-8`);
@@ -168,13 +171,23 @@ function decode(bytes: Uint8Array, contentType: string | null | undefined): stri
   }
 }
 
-/** The `charset` parameter of a Content-Type (RFC 9110 §5.6.6: a token or a quoted string), if any. */
+/**
+ * The `charset` parameter of a Content-Type (RFC 9110 §5.6.6: a token or a quoted string), if
+ * any. Two that differ are 415: a client reading the last and MGE the first would each read
+ * the body as another text (a re-review, 11-28).
+ */
 function charsetOf(contentType: string): string | undefined {
   const parameter = /;[ \t]*([!#$%&'*+.^`|~\w-]+)[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^;"]*))/g;
+  let charset: string | undefined;
   for (let m = parameter.exec(contentType); m !== null; m = parameter.exec(contentType)) {
-    if (m[1].toLowerCase() === 'charset') return (m[2]?.replace(/\\(.)/g, '$1') ?? m[3]).trim();
+    if (m[1].toLowerCase() !== 'charset') continue;
+    const value = (m[2]?.replace(/\\(.)/g, '$1') ?? m[3]).trim();
+    if (charset !== undefined && charset.toLowerCase() !== value.toLowerCase()) {
+      throw new UnsupportedMediaType('the Content-Type names two charsets; send UTF-8, named once or not at all');
+    }
+    charset = value;
   }
-  return undefined;
+  return charset;
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

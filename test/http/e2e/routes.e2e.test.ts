@@ -281,6 +281,12 @@ describe('every error status of SPEC §8, as problem+json', () => {
     const both = new Uint8Array([...new TextEncoder().encode('{"action":"caf'), 0xc3, 0xa9, ...new TextEncoder().encode('"}')]);
     expect(await problem(await send(both, 'application/json; charset=windows-1252'))).toMatchObject({ status: 415, detail: expect.stringContaining('charset `windows-1252`') });
     expect((await send(both, 'application/json; charset=utf-8')).status).toBe(200);
+    // UTF-8's rarer names read as UTF-8; two charsets that differ are refused (a re-review, 11-28).
+    for (const label of ['csUTF8', 'unicode11utf8', 'x-unicode20utf8']) expect((await send(both, `application/json; charset=${label}`)).status, label).toBe(200);
+    for (const type of ['application/json; charset=UTF-8; charset=latin1', 'application/json; charset=latin1; charset=utf-8']) {
+      expect(await problem(await send(both, type))).toMatchObject({ status: 415, detail: 'the Content-Type names two charsets; send UTF-8, named once or not at all' });
+    }
+    expect((await send(both, 'application/json; charset=utf-8; charset=UTF-8')).status).toBe(200);
     expect(await problem(await send(latin1, 'application/json; charset=utf-8'))).toMatchObject({ status: 400, detail: 'the body is not valid UTF-8' });
     // The parameter itself, not `charset=` inside another one's quoted value.
     expect(await problem(await send(latin1, 'application/json; foo="a;charset=latin1"; charset=UTF8'))).toMatchObject({ status: 400 });

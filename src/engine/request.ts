@@ -97,7 +97,16 @@ export function validateRequest(value: unknown, limits: RequestLimits = DEFAULT_
     // A library caller's getter or Proxy that throws: the request could not be read, and the
     // caller is told so as for any other bad request (a review, 11-28: its own Error came back).
     if (err instanceof RequestError) throw err;
-    throw new RequestError(`the request could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    throw new RequestError(`the request could not be read: ${shown(err)}`);
+  }
+}
+
+/** What was thrown, as text; a value that cannot be shown (its `message` or `toString` throws) is said so. */
+function shown(err: unknown): string {
+  try {
+    return err instanceof Error ? String(err.message) : String(err);
+  } catch {
+    return 'it threw a value that cannot be shown';
   }
 }
 

@@ -262,6 +262,9 @@ describe('a request is read once', () => {
     expect((err as Error).message).toBe('the request could not be read: boom');
     const trap = new Proxy({}, { ownKeys: () => { throw new TypeError('no keys'); } });
     expect(() => validateRequest(trap)).toThrow(RequestError);
+    // A thrown value that cannot be shown either (a re-review, 11-28).
+    const bare = new Proxy({}, { ownKeys: () => { throw Object.create(null); } });
+    expect(() => validateRequest(bare)).toThrow('the request could not be read: it threw a value that cannot be shown');
   });
 
   it('still refuses a null context (an absent one is `{}`)', () => {

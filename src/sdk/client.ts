@@ -13,7 +13,8 @@ import type { Action, CheckInput, CheckOptions, CheckResult, Context, Decision, 
 
 export type MGEClientOptions = TransportOptions;
 
-const BATCH_PATH = '/api/v1/governance/check/batch';
+const CHECK_PATH = '/api/v1/governance/check';
+const BATCH_PATH = `${CHECK_PATH}/batch`;
 
 export class MGEClient {
   readonly rules: RulesApi;
@@ -32,21 +33,27 @@ export class MGEClient {
 
   /**
    * Asks whether `action` may run. Resolves with the decision whether approved or not; throws
-   * only when there is no decision (typed HTTP, timeout or network errors).
+   * when there is no decision (typed HTTP, timeout or network errors), or when the decision is
+   * not this request's (its `action_hash` or `audience` another's: MGEProtocolError).
    *
    * @example
    * const d = await client.checkCompliance({ type: 'db.write', table: 'users' }, { environment: 'production' })
    * if (!d.approved) console.log(d.reasoning, d.violations)
    */
-  checkCompliance(action: Action, context?: Context, opts: CheckOptions = {}): Promise<CheckResult> {
-    return this.t.json<CheckResult>({
+  async checkCompliance(action: Action, context?: Context, opts: CheckOptions = {}): Promise<CheckResult> {
+    const request = { action, context, audience: opts.audience };
+    const decision = await this.t.json<CheckResult>({
       method: 'POST',
-      path: '/api/v1/governance/check',
+      path: CHECK_PATH,
       query: { explain: opts.explain ? 'true' : undefined },
-      body: { action, context, audience: opts.audience },
+      body: request,
       idempotent: false,
       signal: opts.signal,
     }, DECISION);
+    // A caching or misrouted proxy's answer for another action was believed (a review, 11-28).
+    const problem = await notTheDecisionOf(decision, request);
+    if (problem !== undefined) throw new MGEProtocolError('POST', CHECK_PATH, `the decision is not this request's (${problem}): refused`);
+    return decision;
   }
 
   /**
@@ -64,11 +71,10 @@ export class MGEClient {
       idempotent: false,
       signal: opts.signal,
     }, batchOf(requests.length));
-    // As the server read them: the JSON text sent (an undefined member dropped, a Date a string).
-    const sent = JSON.parse(JSON.stringify(requests)) as Array<{ action: Json; context?: Json }>;
     for (const [i, d] of body.decisions.entries()) {
-      if (d.action_hash !== (await computeActionHash(sent[i].action, sent[i].context))) {
-        throw new MGEProtocolError('POST', BATCH_PATH, `decision ${i} is not the decision of request ${i} (its action_hash is another action's): the batch is refused, not matched up`);
+      const problem = await notTheDecisionOf(d, requests[i]);
+      if (problem !== undefined) {
+        throw new MGEProtocolError('POST', BATCH_PATH, `decision ${i} is not the decision of request ${i} (${problem}): the batch is refused, not matched up`);
       }
     }
     return body.decisions;
@@ -113,4 +119,17 @@ export class MGEClient {
   guard<A extends unknown[], R>(describe: Describe<A>, fn: (...args: A) => R | Promise<R>, opts: GuardOptions = {}): GuardedFn<A, R> {
     return guard(this, describe, fn, opts);
   }
+}
+
+/**
+ * Why `decision` is not the decision of `request`, or undefined when it is: its `action_hash`
+ * must be that of the request as the server read it (the JSON text sent: an undefined member
+ * dropped, a Date a string), and its `audience` the one asked for (action_hash does not cover
+ * it: a batch of one action for two executors swapped its receipts; a review, 11-28).
+ */
+async function notTheDecisionOf(decision: CheckResult, request: object): Promise<string | undefined> {
+  const sent = JSON.parse(JSON.stringify(request)) as { action: Json; context?: Json; audience?: string };
+  if (decision.action_hash !== (await computeActionHash(sent.action, sent.context))) return "its action_hash is another action's";
+  if (decision.audience !== sent.audience) return `its audience is ${decision.audience === undefined ? 'none' : `\`${decision.audience}\``}, not ${sent.audience === undefined ? 'none' : `\`${sent.audience}\``}`;
+  return undefined;
 }

@@ -28,9 +28,10 @@ function client(script: Scripted[], opts: { retries?: number; timeoutMs?: number
 
 describe('requests', () => {
   it('sends the check body, the bearer key and explain as a query parameter', async () => {
-    const { c, calls } = client([{ status: 200, body: decision }], { apiKey: 'k-123' });
+    const own = { ...decision, action_hash: await computeActionHash({ type: 'db.write', table: 'users' }, { environment: 'prod' }), audience: 'exec-1' };
+    const { c, calls } = client([{ status: 200, body: own }], { apiKey: 'k-123' });
     const d = await c.checkCompliance({ type: 'db.write', table: 'users' }, { environment: 'prod' }, { explain: true, audience: 'exec-1' });
-    expect(d).toEqual(decision);
+    expect(d).toEqual(own);
     expect(calls).toHaveLength(1);
     expect(calls[0].method).toBe('POST');
     expect(calls[0].url).toBe('http://mge.test/api/v1/governance/check?explain=true');
@@ -42,7 +43,7 @@ describe('requests', () => {
   });
 
   it('leaves out context and the explain parameter when not given', async () => {
-    const { c, calls } = client([{ status: 200, body: decision }]);
+    const { c, calls } = client([{ status: 200, body: { ...decision, action_hash: await computeActionHash('file.read', undefined) } }]);
     await c.checkCompliance('file.read');
     expect(calls[0].url).toBe('http://mge.test/api/v1/governance/check');
     expect(JSON.parse(calls[0].body!)).toEqual({ action: 'file.read' });
@@ -129,6 +130,21 @@ describe('typed errors', () => {
     expect((await client([{ status: 200, body: { decisions: [a, b] } }]).c.checkBatch(requests)).map((d) => d.decision_id)).toEqual(['dec-0', 'dec-1']);
     const swapped = client([{ status: 200, body: { decisions: [b, a] } }], { retries: 0 }).c.checkBatch(requests);
     await expect(swapped).rejects.toThrow('decision 0 is not the decision of request 0');
+    // One action for two executors: action_hash alike, the audiences tell them apart (a review, 11-28).
+    const forTwo = [{ action: 'db.read', audience: 'exec-1' }, { action: 'db.read', audience: 'exec-2' }];
+    const [one, two] = forTwo.map((r, i) => ({ ...a, decision_id: `dec-${i}`, audience: r.audience }));
+    expect((await client([{ status: 200, body: { decisions: [one, two] } }]).c.checkBatch(forTwo)).map((d) => d.audience)).toEqual(['exec-1', 'exec-2']);
+    await expect(client([{ status: 200, body: { decisions: [two, one] } }], { retries: 0 }).c.checkBatch(forTwo)).rejects.toThrow('decision 0 is not the decision of request 0 (its audience is `exec-2`, not `exec-1`)');
+  });
+
+  it('takes a single check\'s decision only when it is that request\'s (a proxy\'s answer for another action was believed)', async () => {
+    const forRead = { ...decision, action_hash: await computeActionHash({ type: 'file.read', path: 'a.md' }, undefined) };
+    const e = await client([{ status: 200, body: forRead }], { retries: 0 }).c.checkCompliance({ type: 'db.drop' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(MGEProtocolError);
+    expect(String((e as Error).message)).toContain("the decision is not this request's (its action_hash is another action's)");
+    const dropHash = await computeActionHash({ type: 'db.drop' }, undefined);
+    const noAudience = client([{ status: 200, body: { ...decision, action_hash: dropHash } }], { retries: 0 }).c.checkCompliance({ type: 'db.drop' }, undefined, { audience: 'exec-1' });
+    await expect(noAudience).rejects.toThrow('its audience is none, not `exec-1`');
   });
 
   it('refuses a success response whose JSON is not what the API promises', async () => {
@@ -157,10 +173,11 @@ describe('typed errors', () => {
 
   it('guard: runs the action only on a verdict of literally true', async () => {
     let ran = 0;
-    const { c } = client([{ status: 200, body: { ...decision, receipt: {} } }, { status: 200, body: { valid: 'yes' } }], { retries: 0 });
+    const forX = { ...decision, action_hash: await computeActionHash('x', undefined), receipt: {} };
+    const { c } = client([{ status: 200, body: forX }, { status: 200, body: { valid: 'yes' } }], { retries: 0 });
     const guarded = c.guard(() => ({ action: 'x' }), () => ++ran);
     await expect(guarded()).rejects.toBeInstanceOf(MGEProtocolError);
-    const custom = client([{ status: 200, body: { ...decision, receipt: {} } }], { retries: 0 }).c;
+    const custom = client([{ status: 200, body: forX }], { retries: 0 }).c;
     const odd = custom.guard(() => ({ action: 'x' }), () => ++ran, { verify: async () => ({ valid: 'yes' }) as never });
     await expect(odd()).rejects.toBeInstanceOf(ReceiptRejected);
     expect(ran).toBe(0);

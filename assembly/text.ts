@@ -56,14 +56,7 @@ export function endsWith(s: usize, sn: u32, p: usize, pn: u32): bool {
 
 /** lower()/upper() into outPtr/outLen. ASCII is mapped here; anything else by the host. */
 export function caseMap(p: usize, n: u32, upper: bool): void {
-  let ascii = true;
-  for (let i: u32 = 0; i < n; i++) {
-    if (load<u8>(p + i) >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) {
+  if (isAscii(p, n)) {
     const out = alloc(<usize>n);
     for (let i: u32 = 0; i < n; i++) {
       let c = load<u8>(p + i);
@@ -201,6 +194,14 @@ function rebuild(p: usize, n: u32): i32 {
   return -1;
 }
 
+/** Are the n bytes at p all ASCII? */
+function isAscii(p: usize, n: u32): bool {
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u8>(p + i) >= 0x80) return false;
+  }
+  return true;
+}
+
 /**
  * Does the raw path's last segment (after `/` or `\`), without trailing dots and spaces and
  * lower-cased, end with one of the extensions in the encoded string list? So does each part of
@@ -235,9 +236,7 @@ function nameBlocked(p: usize, n: u32, list: usize): bool {
   while (end > 0 && (load<u8>(p + end - 1) == 0x2e || load<u8>(p + end - 1) == 0x20)) end--;
   caseMap(p, end, false);
   if (endsWithListed(outPtr, outLen, list)) return true;
-  let ascii = true;
-  for (let i: u32 = 0; i < end; i++) if (load<u8>(p + i) >= 0x80) ascii = false;
-  if (ascii) return false;
+  if (isAscii(p, end)) return false;
   caseMap(outPtr, outLen, true);
   caseMap(outPtr, outLen, false);
   // A final sigma `ς` (CF 82) is `σ` (CF 83), as foldCase has it: lower-casing picks `ς` after

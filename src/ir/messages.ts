@@ -120,7 +120,10 @@ export function blockedExtension(path: string, blocked: readonly string[]): stri
   // dot of `a....a.exe` (quadratic; 36 ms a check at 8 000 dots, a review 11-28).
   const cleaned = names.map((n) => n.replace(/(?<![. ])[. ]+$/, ''));
   const forms = [...cleaned.map((n) => n.toLowerCase()), ...cleaned.filter(notAscii).map(foldCase)];
-  return blocked.find((ext) => forms.some((n) => n.endsWith(ext) || n.endsWith(foldCase(ext))));
+  return blocked.find((ext) => {
+    const folded = foldCase(ext);
+    return forms.some((n) => n.endsWith(ext) || n.endsWith(folded));
+  });
 }
 
 /**

@@ -34,6 +34,12 @@ export function readJson(text: string, file: string): ReadResult {
   };
   const unexpected = (): never =>
     i >= text.length ? fail('unexpected end of input') : fail(`unexpected character \`${shownChar(text, i)}\``);
+  // JSON has no trailing comma; JavaScript and YAML flow lists do, so it is named as such.
+  const noTrailingComma = (close: string): void => {
+    const comma = i - 1;
+    skipWs();
+    if (text[i] === close) fail(`trailing comma before \`${close}\`: JSON allows none`, comma);
+  };
   const expect = (ch: string, what: string): void => {
     skipWs();
     if (text[i] !== ch) fail(`expected ${what}, found ${i >= text.length ? 'end of input' : '`' + shownChar(text, i) + '`'}`);
@@ -96,7 +102,7 @@ export function readJson(text: string, file: string): ReadResult {
         entries.push(entry);
       }
       skipWs();
-      if (text[i] === ',') { i++; continue; }
+      if (text[i] === ',') { i++; noTrailingComma('}'); continue; }
       if (text[i] === '}') { i++; break; }
       fail(i >= text.length ? 'unexpected end of input' : `expected \`,\` or \`}\`, found \`${shownChar(text, i)}\``);
     }
@@ -114,7 +120,7 @@ export function readJson(text: string, file: string): ReadResult {
     for (;;) {
       items.push(value(depth + 1));
       skipWs();
-      if (text[i] === ',') { i++; continue; }
+      if (text[i] === ',') { i++; noTrailingComma(']'); continue; }
       if (text[i] === ']') { i++; break; }
       fail(i >= text.length ? 'unexpected end of input' : `expected \`,\` or \`]\`, found \`${shownChar(text, i)}\``);
     }

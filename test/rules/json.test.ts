@@ -56,6 +56,10 @@ describe('readJson', () => {
     ['[01]', '1:2 error json-syntax: invalid number `01`'],
     ['{} x', '1:4 error json-syntax: unexpected `x` after the end of the JSON value'],
     ['{1: 2}', '1:2 error json-syntax: expected a string key, found `1`'],
+    // A trailing comma is named and pointed at, not reported as what follows it.
+    ['{"a": 1,\n}', '1:8 error json-syntax: trailing comma before `}`: JSON allows none'],
+    ['[1, 2 , ]', '1:7 error json-syntax: trailing comma before `]`: JSON allows none'],
+    ['{"a": 1, ,}', '1:10 error json-syntax: expected a string key, found `,`'],
     ['"a\tb"', '1:3 error json-syntax: control character in string; write it as an escape'],
     ['', '1:1 error json-syntax: unexpected end of input'],
   ])('reports the syntax error in %j at its line and column', (text, expected) => {

@@ -7,7 +7,7 @@ import type { Diagnostic, Effect, Expr, ProhibitedClause, RequiredClause, Rule, 
 import { checkGlobs, normalizeCondition, unique } from './normalize-conditions.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
 import { FieldReader, present, type RawMap } from '../rules/fields.js';
-import type { RawEntry, RawValue } from '../rules/raw.js';
+import { rawTypeName, type RawEntry, type RawValue } from '../rules/raw.js';
 
 export const RULE_FIELDS = [
   'rule_id', 'name', 'description', 'category', 'effect', 'severity', 'enabled',
@@ -40,8 +40,12 @@ export function normalizeRule(raw: RawValue, file: string): { rule?: Rule; diagn
 }
 
 function normalizeWith(r: FieldReader, raw: RawValue, file: string): Rule | undefined {
-  const map = r.map(raw, 'rule');
-  if (!map) return undefined;
+  if (raw.kind !== 'map') {
+    // Not "`rule` must be a map": no field is named `rule` (a YAML list of scalars said so).
+    r.error(raw.span, 'invalid-type', `a rule must be a map of its fields (\`rule_id\`, \`conditions\`, …), got ${rawTypeName(raw)}`);
+    return undefined;
+  }
+  const map = raw;
   r.unknownKeys(map, RULE_FIELDS, (k) => `unknown field \`${k}\``);
   const f = present(map);
   const str = (key: string): string | undefined => {

@@ -157,7 +157,7 @@ conditions:
 
 describe('normalizeRule: diagnostics, whole message, help and place', () => {
   it.each<[string, string, string[]]>([
-    ['a rule that is not a map', '- 3\n', ['1:3 error invalid-type: `rule` must be a map, got number']],
+    ['a rule that is not a map', '- 3\n', ['1:3 error invalid-type: a rule must be a map of its fields (`rule_id`, `conditions`, …), got number']],
     ['unknown field with a suggestion', 'rule_id: a\ncatgory: x\nprohibited: [{when: "true"}]\n',
       ['2:1 error unknown-field: unknown field `catgory` | did you mean `category`?']],
     ['unknown field without a suggestion', 'rule_id: a\nzzzzzz: x\nprohibited: [{when: "true"}]\n',

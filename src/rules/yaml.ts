@@ -24,6 +24,14 @@ export function readYaml(text: string, file: string, firstLine = 1): ReadResult 
     const message = `nesting deeper than ${MAX_YAML_DEPTH} levels (indentation and brackets count)`;
     return { values: [], diagnostics: [{ severity: 'error', code: 'yaml-syntax', message, span: lines.span(tooDeepAt) }] };
   }
+  // YAML 1.2 counts a lone CR as a line break, the `yaml` package reads it as part of a line
+  // (`rule_id: a⏎` gave the id `a\r`; two lines became one): the file is refused, plainly.
+  const loneCr = text.search(/\r(?!\n)/);
+  if (loneCr >= 0) {
+    const message = 'a lone carriage return (CR) ends a line here: MGE reads YAML lines ended by LF or CR LF';
+    const help = 'save the file with LF (Unix) or CR LF (Windows) line endings; in a quoted string write `\\r`';
+    return { values: [], diagnostics: [{ severity: 'error', code: 'line-endings', message, help, span: lines.span(loneCr) }] };
+  }
   // uniqueKeys off: the package compares every key with every earlier one (quadratic: 5000 keys
   // took seconds); the Converter finds duplicates with a set instead.
   const docs = withoutStackTraces(() => parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, schema: 'core' }));

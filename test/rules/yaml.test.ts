@@ -46,6 +46,18 @@ describe('readYaml', () => {
     ]);
   });
 
+  it('refuses a lone CR, which the package read as part of a line (`rule_id: a\\r` was an id); CR LF passes', () => {
+    for (const [text, line, col] of [['rule_id: a\r', 1, 11], ['rule_id: a\nname: b\rnote: c\n', 2, 8], ['a: "x\ry"\n', 1, 6]] as const) {
+      const r = readYaml(text, 'r.yaml');
+      expect(r.values, JSON.stringify(text)).toEqual([]);
+      expect(r.diagnostics.map((d) => [d.code, d.span.line, d.span.col])).toEqual([['line-endings', line, col]]);
+      expect(r.diagnostics[0].message).toContain('lone carriage return');
+    }
+    const crlf = readYaml('rule_id: a\r\nname: b\r\n', 'r.yaml');
+    expect(crlf.diagnostics).toEqual([]);
+    expect(crlf.values[0]).toMatchObject({ kind: 'map', entries: [{ key: 'rule_id', value: { value: 'a' } }, { key: 'name', value: { value: 'b' } }] });
+  });
+
   it('reports syntax errors at their line and column, and skips that document', () => {
     const r = readYaml('rule_id: a\n---\nkey: [1, 2\nother: 3\n', 'r.yaml');
     expect(r.values).toHaveLength(1);

@@ -29,7 +29,9 @@ export function actionHash(rawAction: Json, rawContext: Json | undefined, backen
  * check passes one that also enforces the request limits (src/engine/request.ts).
  */
 export function actionText(rawAction: Json | undefined, rawContext: Json | undefined, write: (v: Json) => string = canonicalize): string {
-  const context = write(rawContext ?? {});
+  // The absent (or null) context's `{}` is not the caller's value: it is written, not checked against
+  // the request limits (at maxDepth 1 it was refused as "nested too deeply").
+  const context = rawContext == null ? '{}' : write(rawContext);
   return rawAction === undefined ? `{"context":${context}}` : `{"action":${write(rawAction)},"context":${context}}`;
 }
 

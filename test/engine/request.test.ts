@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { RequestError, validateRequest } from '../../src/engine/request.js';
+import { DEFAULT_REQUEST_LIMITS, RequestError, validateRequest } from '../../src/engine/request.js';
 import { JsonInputError, parseStrictJson } from '../../src/json/strict-parse.js';
 import { actionText } from '../../src/receipt/decision-hash.js';
 
@@ -81,6 +81,13 @@ describe('validateRequest (SPEC §2)', () => {
     expect(reason({ action: 'a', context: { v: '€'.repeat(2730) } })).toBe('accepted'); // 8 190 bytes
     expect(reason({ action: 'a', context: { v: '€'.repeat(2731) } })).toBe('string longer than 8192 bytes at `request.context.v`');
     expect(reason({ action: 'a', context: { ['€'.repeat(2731)]: 1 } })).toBe('string longer than 8192 bytes at `request.context`');
+  });
+
+  it('does not count the absent context\'s `{}` against maxDepth (at 1 it was "nested too deeply")', () => {
+    const one = { ...DEFAULT_REQUEST_LIMITS, maxDepth: 1 };
+    expect(validateRequest({ action: 'db.read' }, one).actionText).toBe('{"action":"db.read","context":{}}');
+    expect(() => validateRequest({ action: 'db.read', context: {} }, one)).toThrow('nesting deeper than 1 at `request.context`');
+    expect(() => validateRequest({ action: { type: 'db.read' } }, one)).toThrow('nesting deeper than 1 at `request.action`');
   });
 
   it('accepts exactly what the strict parser accepts in the same request as text', () => {

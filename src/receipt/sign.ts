@@ -155,6 +155,17 @@ export class Signer {
     return { ...unsigned, signature };
   }
 
+  /**
+   * A keyed fingerprint of `text` (32 hex digits): the SHA-256 of this key's signature over it,
+   * in a domain no receipt or checkpoint takes (theirs are JSON objects). HMAC and Ed25519 sign
+   * deterministically, so one key gives one fingerprint; without the key none can be computed,
+   * so a published fingerprint confirms no guess of `text` (`/metrics` shows rule sets so).
+   */
+  async fingerprint(text: string): Promise<string> {
+    const signature = await this.signText(`mge fingerprint\n${text}`);
+    return (await hashCanonicalText(signature, this.backend)).slice(0, 32);
+  }
+
   /** Public keys for `GET /api/v1/keys`. */
   jwks(): { keys: JsonWebKey[] } {
     return this.keys.jwks();

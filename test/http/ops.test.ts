@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
+import { createSigner } from '../../src/receipt/sign.js';
 import { harness, KEYS, RULES, type Harness } from './harness.js';
 
 let h: Harness;
@@ -24,10 +25,38 @@ describe('operational routes', () => {
     expect(await infoTenants(await harness({ engine, keys: [] }))).toEqual(['default']); // open mode
   });
 
-  it('/healthz and /readyz', async () => {
+  it('/healthz and /readyz (policy_version only in the open mode, where any caller may read the rules)', async () => {
     expect(await (await h.call('GET', '/healthz')).json()).toEqual({ status: 'ok' });
-    const ready = (await (await h.call('GET', '/readyz')).json()) as { status: string; policy_version: string };
-    expect(ready.status).toBe('ready');
+    expect(await (await h.call('GET', '/readyz')).json()).toEqual({ status: 'ready' });
+    const open = await harness({ keys: [] });
+    expect(await (await open.call('GET', '/readyz')).json()).toEqual({ status: 'ready', policy_version: open.deps.engine.policy('default').policyVersion });
+  });
+
+  // A review (11-28): /metrics showed each tenant's policy_version, a plain hash of its rules,
+  // so anyone could confirm guesses of another tenant's rules offline.
+  it('/metrics shows no policy_version, only a fingerprint keyed by the receipt key, per tenant', async () => {
+    const fingerprints = async (x: Harness): Promise<Record<string, string>> =>
+      Object.fromEntries([...(await (await x.call('GET', '/metrics')).text()).matchAll(/mge_rule_set_info\{tenant="([^"]*)",fingerprint="([0-9a-f]{32})"\} 1/g)].map((m) => [m[1], m[2]]));
+    const text = await (await h.call('GET', '/metrics')).text();
+    for (const tenant of ['acme', 'globex']) expect(text).not.toContain(h.deps.engine.policy(tenant).policyVersion.slice(7, 23));
+    const first = await fingerprints(h);
+    // Two tenants checked against the same rules (the global ones) show different values.
+    const same = await harness({ engine: await createEngine({ rules: RULES.filter((r) => !r.path.startsWith('tenants/')) }) });
+    expect(same.deps.engine.policy('acme').policyVersion).toBe(same.deps.engine.policy('globex').policyVersion);
+    const sameFingerprints = await fingerprints(same);
+    expect(sameFingerprints.acme).not.toBe(sameFingerprints.globex);
+    // A replica with the same key shows the same; another key, other values.
+    expect(await fingerprints(await harness())).toEqual(first);
+    const otherKey = await createSigner({ hs256Secret: 'another-secret-another-secret-another-0123' });
+    const other = await fingerprints(await harness({ signer: otherKey }));
+    expect(other.acme).not.toBe(first.acme);
+    // A rule change changes it.
+    const x = await harness();
+    const put = await x.call('PUT', '/api/v1/rules/extra', { key: KEYS.acmeAdmin, body: { rule_id: 'extra', prohibited: [{ message: 'm', when: 'action.type == "z.z"' }] } });
+    expect(put.status, await put.clone().text()).toBe(201);
+    const changed = await fingerprints(x);
+    expect(changed.acme).not.toBe(first.acme);
+    expect(changed.globex).toBe(first.globex);
   });
 
   it('/metrics: checks by outcome and tenant, latency, audit size, rule-set version, reloads', async () => {
@@ -40,7 +69,7 @@ describe('operational routes', () => {
     expect(text).toContain('mge_check_errors_total{tenant="acme",status="403"} 1\n');
     expect(text).toContain('mge_check_duration_seconds_count 2\n');
     expect(text).toContain('mge_audit_entries{tenant="acme"} 2\n');
-    expect(text).toMatch(/mge_rule_set_info\{tenant="acme",policy_version="sha256:[0-9a-f]{64}"\} 1\n/);
+    expect(text).toMatch(/mge_rule_set_info\{tenant="acme",fingerprint="[0-9a-f]{32}"\} 1\n/);
     expect(text).toMatch(/mge_rule_set_info\{tenant="globex",/); // a tenant of a key, with no check yet
     expect(text).toContain('# TYPE mge_rule_reloads_total counter');
     expect(text).not.toContain(KEYS.acmeChecker);

@@ -1,6 +1,8 @@
 // Unauthenticated operational routes (SPEC §8): liveness, readiness, Prometheus metrics, the
 // OpenAPI document and the JWKS of public receipt keys. None of them reveals a tenant's data
-// beyond counts and policy versions.
+// beyond counts: a rule set is shown by a keyed fingerprint, not its policy_version, which is
+// a plain hash of the compiled rules (a review, 11-28: from /metrics alone anyone could test
+// guesses of another tenant's rules offline, `burst_limit` 1…50 in 58 ms).
 
 import type { Hono } from 'hono';
 import { callerTenants } from '../api-keys.js';
@@ -10,13 +12,29 @@ import { METRICS_CONTENT_TYPE, openApiDocument } from '../openapi.js';
 import { problemResponse, StoreUnavailable } from '../problem.js';
 import { rawPath } from '../request-url.js';
 
-async function metricsText(ctx: AppContext): Promise<string> {
+/** Each tenant's rule-set fingerprint, signed again only when its policy_version changes. */
+function ruleSetFingerprints(ctx: AppContext): (tenant: string) => Promise<string> {
+  const known = new Map<string, { policyVersion: string; fingerprint: string }>();
+  return async (tenant) => {
+    const policyVersion = ctx.engine.policy(tenant).policyVersion;
+    const seen = known.get(tenant);
+    if (seen?.policyVersion === policyVersion) return seen.fingerprint;
+    // The tenant is in the signed text: two tenants with the same rules show different values,
+    // so one tenant's admin cannot PUT guesses and compare its own value with another's.
+    const fingerprint = await ctx.signer.fingerprint(`rule set\n${tenant}\n${policyVersion}`);
+    known.set(tenant, { policyVersion, fingerprint });
+    return fingerprint;
+  };
+}
+
+async function metricsText(ctx: AppContext, fingerprintOf: (tenant: string) => Promise<string>): Promise<string> {
   const m = ctx.metrics;
   const logged = await ctx.audit.tenants();
   // The rule sets checks can meet: those of the tenants a caller can be, not of every tenant
   // with a rules folder or a log.
   const tenants = callerTenants(ctx.keys);
-  const policies: GaugeSample[] = tenants.map((tenant) => ({ labels: { tenant, policy_version: ctx.engine.policy(tenant).policyVersion }, value: 1 }));
+  const policies: GaugeSample[] = [];
+  for (const tenant of tenants) policies.push({ labels: { tenant, fingerprint: await fingerprintOf(tenant) }, value: 1 });
   // A log that failed (damaged, disk full) has no size to give; metrics must still answer then,
   // since that is when an operator needs them: it is counted as unavailable instead.
   const sizes: GaugeSample[] = [];
@@ -38,7 +56,7 @@ async function metricsText(ctx: AppContext): Promise<string> {
     m.responses.render(),
     renderGauge('mge_audit_entries', 'Entries in each tenant\'s audit log.', sizes),
     renderGauge('mge_audit_log_unavailable', '1 while a tenant\'s audit log has failed (damaged, or its store failed): its checks get 503.', unavailable),
-    renderGauge('mge_rule_set_info', 'The policy version (hash of the compiled rule set) each tenant is checked against.', policies),
+    renderGauge('mge_rule_set_info', 'A fingerprint of the rule set each tenant is checked against, keyed by the receipt key: it changes when the policy_version does (GET /api/v1/rules gives that).', policies),
     renderGauge('mge_rules_dir_refused', '1 while the last edit of the rules directory was refused: the rule files on disk are not the rules in force (the server log says why).', [{ labels: {}, value: m.rulesDirRefused }]),
     renderGauge('mge_checks_in_flight', 'Requests being evaluated, signed or logged right now.', [{ labels: {}, value: ctx.lifecycle.inFlight }]),
   ].join('');
@@ -52,10 +70,13 @@ export function opsRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   app.get('/readyz', (c) => {
     if (ctx.lifecycle.isDraining) return problemResponse(new StoreUnavailable('the server is shutting down'), rawPath(c.req.url));
     if (!ctx.ready()) return problemResponse(new StoreUnavailable('a store is not ready'), rawPath(c.req.url));
-    return c.json({ status: 'ready', policy_version: ctx.engine.policy('default').policyVersion });
+    // Only in the open mode, where every caller may read the rules: with keys, `default` can
+    // be a tenant whose rules are its own (see the top of this file).
+    return c.json(ctx.keys.length === 0 ? { status: 'ready', policy_version: ctx.engine.policy('default').policyVersion } : { status: 'ready' });
   });
 
-  app.get('/metrics', async (c) => c.text(await metricsText(ctx), 200, { 'content-type': METRICS_CONTENT_TYPE }));
+  const fingerprintOf = ruleSetFingerprints(ctx);
+  app.get('/metrics', async (c) => c.text(await metricsText(ctx, fingerprintOf), 200, { 'content-type': METRICS_CONTENT_TYPE }));
 
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
 

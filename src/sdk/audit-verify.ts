@@ -9,6 +9,7 @@ import { canonicalBytes, jsonCopy } from '../receipt/jcs.js';
 import type { Json } from '../ir/types.js';
 import type { SignatureCheck } from '../receipt/signed-object.js';
 import { importVerifierKeys, type VerifierKeys } from './verify.js';
+import { MGEConfigError } from './errors.js';
 import type { Checkpoint, ConsistencyProof, Decision, InclusionProof } from './types.js';
 
 /**
@@ -91,15 +92,19 @@ export async function verifyConsistencyProof(older: Checkpoint, newer: Checkpoin
  * Checks a checkpoint's signature with the server's keys (the HS256 secret or the JWKS). Any
  * other signed object, a receipt say, is `malformed`: it would verify, and it is no checkpoint
  * (a review, 11-27). The shape and the signature are checked on one reading of it (a copy).
- * With `tenant`, a checkpoint of another tenant's log is `tenant_mismatch`: one server key
- * signs every tenant's checkpoints, so another's verifies too (an auditor's review, 11-27).
+ * `tenant` is required, as for verifyReceipt: one server key signs every tenant's checkpoints,
+ * so another tenant's verifies too; it is `tenant_mismatch` (an auditor's review, 11-27;
+ * optional until 11-28, when a review pinned another tenant's tree without it).
  * @example await verifyCheckpoint(await client.audit.checkpoint(), { jwks, tenant: 'acme' }) // 'ok'
  */
-export async function verifyCheckpoint(checkpoint: Checkpoint, keys: VerifierKeys & { tenant?: string }): Promise<SignatureCheck | 'tenant_mismatch'> {
+export async function verifyCheckpoint(checkpoint: Checkpoint, keys: VerifierKeys & { tenant: string }): Promise<SignatureCheck | 'tenant_mismatch'> {
   const tenant = keys?.tenant;
+  if (typeof tenant !== 'string' || tenant === '') {
+    throw new MGEConfigError('verifyCheckpoint: give `tenant`, the tenant whose log this is (`default` in the open mode): one server\'s key signs every tenant\'s checkpoints, so without it another tenant\'s would verify');
+  }
   const ring = await importVerifierKeys(keys);
   const copy = jsonCopy(checkpoint);
   if (!isCheckpoint(copy)) return 'malformed';
   const sig = await verifyCheckpointSignature(copy, ring);
-  return sig === 'ok' && tenant !== undefined && copy.tenant !== tenant ? 'tenant_mismatch' : sig;
+  return sig === 'ok' && copy.tenant !== tenant ? 'tenant_mismatch' : sig;
 }

@@ -24,7 +24,7 @@ const context = { environment: 'staging' };
 describe('Ed25519 receipts verified offline', () => {
   it('publishes only public keys, which also verify checkpoints', async () => {
     await client.checkCompliance('api.call');
-    await expect(verifyCheckpoint(await client.audit.checkpoint(), { jwks })).resolves.toBe('ok');
+    await expect(verifyCheckpoint(await client.audit.checkpoint(), { jwks, tenant: 'default' })).resolves.toBe('ok');
     expect(jwks.keys).toHaveLength(1);
     expect(jwks.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'Ed25519' });
     expect(jwks.keys[0]).not.toHaveProperty('d');

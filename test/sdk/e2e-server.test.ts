@@ -178,17 +178,20 @@ describe('audit', () => {
 
     const cp = await auditor.audit.checkpoint();
     expect(cp).toMatchObject({ tenant: 'default', alg: 'HS256' });
-    await expect(verifyCheckpoint(cp, { secret: SECRET })).resolves.toBe('ok');
-    await expect(verifyCheckpoint({ ...cp, tree_size: cp.tree_size + 1 }, { secret: SECRET })).resolves.toBe('bad_signature');
-    // An auditor's review (11-27): one key signs every tenant's checkpoints; the tenant says whose.
     await expect(verifyCheckpoint(cp, { secret: SECRET, tenant: 'default' })).resolves.toBe('ok');
+    await expect(verifyCheckpoint({ ...cp, tree_size: cp.tree_size + 1 }, { secret: SECRET, tenant: 'default' })).resolves.toBe('bad_signature');
+    // An auditor's review (11-27): one key signs every tenant's checkpoints; the tenant says
+    // whose, and since 11-28 (a review pinned another tenant's tree) it must be given.
     await expect(verifyCheckpoint(cp, { secret: SECRET, tenant: 'acme' })).resolves.toBe('tenant_mismatch');
+    for (const tenant of [undefined, '', 7]) {
+      await expect(verifyCheckpoint(cp, { secret: SECRET, tenant } as never)).rejects.toThrow(/verifyCheckpoint: give `tenant`/);
+    }
     const atCp = await auditor.audit.proof(d.decision_id, cp.tree_size);
     expect(await verifyInclusionProof(d, atCp, cp)).toBe(true);
     expect(await verifyInclusionProof(d, atCp, { ...cp, root_hash: '00'.repeat(32) })).toBe(false);
     // A review (11-27): a receipt (any signed object) verified as a checkpoint, and a checkpoint
     // of another tenant covered the proof.
-    await expect(verifyCheckpoint(d.receipt as never, { secret: SECRET })).resolves.toBe('malformed');
+    await expect(verifyCheckpoint(d.receipt as never, { secret: SECRET, tenant: 'default' })).resolves.toBe('malformed');
     expect(await verifyInclusionProof(d, atCp, { ...cp, tenant: 'other' })).toBe(false);
   });
 

@@ -39,7 +39,7 @@ describe('audit proofs and checkpoints are judged on one reading', () => {
     const { decision, signer } = await signedOf('acme');
     // A genuine checkpoint of a 10-entry tree the decision is not in.
     const cp = (await signer.signCheckpoint({ tenant: 'acme', tree_size: 10, root_hash: 'ab'.repeat(32), timestamp: new Date().toISOString() })) as Checkpoint;
-    expect(await verifyCheckpoint(cp, { secret: SECRET })).toBe('ok');
+    expect(await verifyCheckpoint(cp, { secret: SECRET, tenant: 'acme' })).toBe('ok');
     const leaf = await decisionLeafHash(decision);
     const alone: InclusionProof = { decision_id: decision.decision_id, leaf_index: 0, tree_size: 1, leaf_hash: leaf, audit_path: [], root_hash: leaf };
     expect(await verifyInclusionProof(decision, alone)).toBe(true); // in a one-leaf tree of its own
@@ -63,7 +63,7 @@ describe('audit proofs and checkpoints are judged on one reading', () => {
   it('a Proxy that shows a checkpoint to the shape check and a receipt to the signature check is malformed', async () => {
     const { decision } = await signedOf('acme');
     const receipt = decision.receipt as unknown as Record<string, unknown>;
-    expect(await verifyCheckpoint(receipt as unknown as Checkpoint, { secret: SECRET })).toBe('malformed');
+    expect(await verifyCheckpoint(receipt as unknown as Checkpoint, { secret: SECRET, tenant: 'acme' })).toBe('malformed');
     const fake: Record<string, unknown> = { alg: receipt.alg, kid: receipt.kid, signature: receipt.signature, tenant: 'acme', tree_size: 999, root_hash: 'cd'.repeat(32), timestamp: 't' };
     let keysCalls = 0;
     const now = (): Record<string, unknown> => (keysCalls >= 2 ? receipt : fake);
@@ -73,7 +73,7 @@ describe('audit proofs and checkpoints are judged on one reading', () => {
       get: (_t, k) => now()[k as string],
       getPrototypeOf: () => Object.prototype,
     });
-    expect(await verifyCheckpoint(proxy as Checkpoint, { secret: SECRET })).not.toBe('ok');
+    expect(await verifyCheckpoint(proxy as Checkpoint, { secret: SECRET, tenant: 'acme' })).not.toBe('ok');
   });
 
   it('a proof of the wrong shape is false, not an exception', async () => {

@@ -85,6 +85,12 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
   }
   // One reload at a time, each reading the directory afresh, so an older read never lands last.
   let chain: Promise<ReloadResult> = Promise.resolve('ok');
+  /**
+   * The rule files of the last reload that went live: a burst that changed none of them (a file
+   * the reader skips, written every 50 ms, is cut into a reload a second by the watcher's
+   * longest wait) is passed over without compiling or logging again.
+   */
+  let applied: string | undefined;
 
   async function once(): Promise<ReloadResult> {
     const before = engine.policy().policyVersion;
@@ -99,9 +105,13 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
         logger.warn('rules change ignored: the rules directory holds no rule file; the previous rules keep serving (to remove every rule, leave a file holding `rules: []`)', { dir, policy_version: before });
         return 'rejected';
       }
+      // JSON, so no text can make two different sets read alike.
+      const files = JSON.stringify(read.sources.map((s) => [s.path, s.text]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+      if (files === applied) return 'ok';
       const recorded: Recorded = { tenants: [], changed: [], notLogged: new Set() };
       const result = await engine.reloadFiles(read.sources, (b, a, t) => record(b, a, t, recorded), read.warnings);
       if (result.ok) {
+        applied = files;
         // Kept once the new rules serve; a tenant whose log refused its entries keeps its old
         // record, so the next start logs the change after all.
         await opts.rulesRecord?.note(recorded.tenants, recorded.notLogged);

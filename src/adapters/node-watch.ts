@@ -33,6 +33,8 @@ const SAID = 3;
 
 export interface WatchOptions {
   debounceMs?: number;
+  /** The longest a burst may hold a reload back, counted from its first event (default 1 000 ms). */
+  maxWaitMs?: number;
   /** Said once per directory the system will not watch (looked at every second instead). */
   onWarning?: (message: string) => void;
   /** `fs.watch`, or a stand-in (tests make it fail as a full inotify table does). */
@@ -61,6 +63,7 @@ async function lookAt(path: string, isDir: boolean): Promise<string> {
 /** @example const w = watchRules('./rules', () => reload(), { debounceMs: 150 }) */
 export function watchRules(dir: string, onChange: () => void, opts: WatchOptions = {}): RulesWatcher {
   const debounceMs = opts.debounceMs ?? 150;
+  const maxWaitMs = opts.maxWaitMs ?? 1000;
   const watch = opts.watch ?? fsWatch;
   const watchers = new Map<string, { watcher: FSWatcher; id: string }>();
   /**
@@ -79,21 +82,30 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
   /** The last walk: where the links on the way resolved to then (see `poll`). */
   let walked: Tree | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the burst the timer waits out began. */
+  let burstStart: number | undefined;
   /** The one pending look for a rules directory that is gone (every walk may ask for it). */
   let retry: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
   const changed = (): void => {
+    // Each event waits the debounce again, but never past maxWaitMs from the burst's first: a
+    // file written every 50 ms in the tree (a heartbeat, a log, even a dotfile the reader skips)
+    // held every rule edit back for as long as it ran (a review, 11-28: a new deny rule unseen).
+    const now = performance.now();
+    burstStart ??= now;
+    const wait = Math.max(0, Math.min(debounceMs, burstStart + maxWaitMs - now));
     if (timer !== undefined) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
+      burstStart = undefined;
       if (closed) return;
       follow();
       // The polled are looked at before the reload reads them: an edit after that is seen.
       void lookAgain().then(() => {
         if (!closed) onChange();
       });
-    }, debounceMs);
+    }, wait);
   };
 
   /** Watches every directory of the tree not watched yet; drops those gone or replaced. */

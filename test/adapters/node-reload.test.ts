@@ -47,4 +47,35 @@ describe('startRulesReloader', () => {
     expect(appended).toEqual(['default']);
     expect(await reloaded).toBe('ok');
   });
+
+  // A review (11-28): a file written every 50 ms in the tree held every edit back; the watcher
+  // now cuts a burst after its longest wait, so a reload a second comes while such a writer runs,
+  // and one that changed no rule file must not compile and log again each time.
+  it('passes over a reload that changed no rule file, and takes the next real edit', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mge-reload-'));
+    writeFileSync(join(dir, 'a.yaml'), rule('a'));
+    const engine = await createEngine({ rules: await readRulesDir(dir) });
+    const lines: string[] = [];
+    const logger = { ...silentLogger, info: (msg: string) => void lines.push(msg), warn: (msg: string) => void lines.push(msg) };
+    const metrics = new ServerMetrics();
+    const audit = { tenants: async () => [], append: async () => undefined } as unknown as AuditPort;
+    const reloader = startRulesReloader({ dir, engine, metrics, logger, audit, callerTenants: ['default'], debounceMs: 60_000 });
+    try {
+      writeFileSync(join(dir, 'b.yaml'), rule('b'));
+      expect(await reloader.reload()).toBe('ok');
+      const version = engine.policy().policyVersion;
+      writeFileSync(join(dir, '.heartbeat'), String(Date.now())); // skipped by the reader
+      expect(await reloader.reload()).toBe('ok');
+      expect(await reloader.reload()).toBe('ok');
+      expect(lines).toEqual(['rules reloaded']);
+      expect(metrics.reloads.render()).toContain('result="ok"} 1\n');
+      expect(engine.policy().policyVersion).toBe(version);
+      writeFileSync(join(dir, 'b.yaml'), rule('c').replace('rule_id: c', 'rule_id: b'));
+      expect(await reloader.reload()).toBe('ok');
+      expect(lines).toEqual(['rules reloaded', 'rules reloaded']);
+      expect(engine.policy().policyVersion).not.toBe(version);
+    } finally {
+      await reloader.close();
+    }
+  });
 });

@@ -85,6 +85,23 @@ describe('watchRules', () => {
     expect(warnings).toHaveLength(1);
   });
 
+  // A review (11-28): each event waited the debounce again, so a file written every 50 ms (even
+  // a dotfile the reader skips) held a new deny rule back for as long as it was written.
+  it('reports a change within its longest wait while another file keeps being written', async () => {
+    watcher?.close();
+    let reports = 0;
+    watcher = watchRules(dir, () => reports++, { debounceMs: 150, maxWaitMs: 400 });
+    const beat = setInterval(() => writeFileSync(join(dir, '.heartbeat'), String(Date.now())), 20);
+    try {
+      const started = Date.now();
+      writeFileSync(join(dir, 'x.yaml'), 'b');
+      while (reports === 0 && Date.now() - started < 3000) await new Promise((r) => setTimeout(r, 20));
+      expect(reports).toBeGreaterThan(0); // before the writer stops
+    } finally {
+      clearInterval(beat);
+    }
+  });
+
   it('keeps seeing a file after it was replaced by a rename', async () => {
     const x = join(dir, 'x.yaml');
     await change('an edit in place', () => writeFileSync(x, 'b'));

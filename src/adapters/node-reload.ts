@@ -74,7 +74,7 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
     into.tenants = tenants;
     for (const tenant of tenants) {
       const policy = after(tenant);
-      const entries = ruleDiff(before(tenant).rules, policy.rules).map((c) => ruleChangeEntry(c.ruleId, c.op, policy.policyVersion, 'rules-dir', timestamp));
+      const entries = ruleDiff(before(tenant).rules, policy.rules, (r) => engine.isFromApi(tenant, r)).map((c) => ruleChangeEntry(c.ruleId, c.op, policy.policyVersion, 'rules-dir', timestamp));
       if (entries.length === 0) continue;
       into.changed.push(tenant);
       await audit.append(tenant, entries).catch((err: unknown) => {

@@ -47,7 +47,7 @@ export function rulesInForce(engine: Engine, policies: PoliciesAt, tenants: read
   for (const r of policies(DEFAULT_TENANT).rules) if (r.source.tenant === undefined) out.global[r.rule_id] = fingerprint(r, false);
   for (const tenant of tenants) {
     const own: Fingerprints = {};
-    for (const r of policies(tenant).rules) if (r.source.tenant === tenant) own[r.rule_id] = fingerprint(r, engine.isApiRule(tenant, r.rule_id));
+    for (const r of policies(tenant).rules) if (r.source.tenant === tenant) own[r.rule_id] = fingerprint(r, engine.isFromApi(tenant, r));
     out.tenants[tenant] = own;
   }
   return out;
@@ -199,7 +199,10 @@ export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesR
   for (const { tenant, first, changes } of plans) {
     const version = engine.policy(tenant).policyVersion;
     const was = effective(kept, tenant) ?? {};
-    const by = (id: string): string => (engine.isApiRule(tenant, id) || (Object.hasOwn(was, id) && was[id].startsWith(API)) ? 'restart' : 'rules-dir');
+    const is = effective(now, tenant) ?? {};
+    // Whose rule the entry is about: the one in force now, else the one gone (a file rule that
+    // took an API rule's id is the rules directory's change; a review, 11-28: `restart`).
+    const by = (id: string): string => ((Object.hasOwn(is, id) ? is[id] : was[id] ?? '').startsWith(API) ? 'restart' : 'rules-dir');
     const entries = changes.map((c) => ruleChangeEntry(c.ruleId, c.op, version, by(c.ruleId), timestamp));
     try {
       await audit.append(tenant, entries);

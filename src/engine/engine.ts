@@ -188,6 +188,14 @@ export class Engine {
   }
 
   /**
+   * Whether `rule`, of one of the tenant's policies, is its API rule, not a file rule of the
+   * same id (which leaves the API rule out of force while both stand: buildTenant).
+   */
+  isFromApi(tenant: string, rule: Rule): boolean {
+    return this.apiRules.get(tenant)?.get(rule.rule_id) === rule;
+  }
+
+  /**
    * Throws the RequestError `evaluate` would throw for this request's shape, deciding nothing
    * (no rate-limit token is taken): a batch checks every item before it evaluates any.
    */

@@ -14,11 +14,14 @@ export function ruleChangeEntry(ruleId: string, op: RuleChangeOp, policyVersion:
 
 /**
  * What differs between two effective rule sets, by rule id (sorted): a rule whose normalized
- * content changed is a `put`, one that is gone a `delete`; moving a rule within its file is no change.
- * @example ruleDiff(before.rules, after.rules) // [{ ruleId: 'no-friday', op: 'put' }]
+ * content or origin (`fromApi`) changed is a `put`, one that is gone a `delete`; moving a rule
+ * within its file is no change. An API rule whose id a file rule took is such a `put`, even
+ * when both say the same (a review, 11-28: that reload changed the tenant's policy_version,
+ * its checks all denied, with no entry).
+ * @example ruleDiff(before.rules, after.rules, (r) => engine.isFromApi(tenant, r)) // [{ ruleId: 'no-friday', op: 'put' }]
  */
-export function ruleDiff(before: readonly Rule[], after: readonly Rule[]): Array<{ ruleId: string; op: RuleChangeOp }> {
-  const text = (rules: readonly Rule[]) => new Map(rules.map((r) => [r.rule_id, ruleText(r)]));
+export function ruleDiff(before: readonly Rule[], after: readonly Rule[], fromApi: (rule: Rule) => boolean): Array<{ ruleId: string; op: RuleChangeOp }> {
+  const text = (rules: readonly Rule[]) => new Map(rules.map((r) => [r.rule_id, (fromApi(r) ? 'a:' : 'f:') + ruleText(r)]));
   return contentDiff(text(before), text(after));
 }
 

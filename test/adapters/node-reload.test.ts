@@ -78,4 +78,31 @@ describe('startRulesReloader', () => {
       await reloader.close();
     }
   });
+
+  // A review (11-28): a file rule that took an API rule's id, saying the same, refused the
+  // tenant (its checks all denied under a new policy_version) and the reload logged nothing;
+  // removing the file again was unlogged too.
+  it('logs a file rule that takes an API rule\'s id, and its removal, under the versions they make', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mge-reload-'));
+    writeFileSync(join(dir, 'a.yaml'), rule('a'));
+    const engine = await createEngine({ rules: await readRulesDir(dir) });
+    expect((await engine.putRule('default', { text: rule('promo'), format: 'yaml' })).ok).toBe(true);
+    const entries: Array<{ rule_id: string; op: string; by: string; policy_version: string }> = [];
+    const audit = { tenants: async () => ['default'], append: async (_t: string, e: never[]) => void entries.push(...e) } as unknown as AuditPort;
+    const reloader = startRulesReloader({ dir, engine, metrics: new ServerMetrics(), logger: silentLogger, audit, callerTenants: ['default'], debounceMs: 60_000 });
+    try {
+      const apiVersion = engine.policy('default').policyVersion;
+      writeFileSync(join(dir, 'promo.yaml'), rule('promo'));
+      expect(await reloader.reload()).toBe('ok');
+      const refused = engine.policy('default');
+      expect(refused.refusal).toBeDefined();
+      expect(entries).toEqual([expect.objectContaining({ rule_id: 'promo', op: 'put', by: 'rules-dir', policy_version: refused.policyVersion })]);
+      rmSync(join(dir, 'promo.yaml'));
+      expect(await reloader.reload()).toBe('ok');
+      expect(engine.policy('default').policyVersion).toBe(apiVersion);
+      expect(entries.slice(1)).toEqual([expect.objectContaining({ rule_id: 'promo', op: 'put', by: 'rules-dir', policy_version: apiVersion })]);
+    } finally {
+      await reloader.close();
+    }
+  });
 });

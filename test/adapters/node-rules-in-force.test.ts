@@ -80,6 +80,23 @@ describe('the record of the rules in force', () => {
     expect(logged.get('globex')?.map((e) => `${e.op} ${e.rule_id}`)).toEqual(['put a']);
   });
 
+  it('logs a file rule that took an API rule\'s id while stopped by the rules directory, not `restart` (a review, 11-28)', async () => {
+    const logger = jsonLogger(() => undefined);
+    const logged: Array<{ op: string; rule_id: string; by: string }> = [];
+    const audit = { append: async (_t: string, e: never[]) => void logged.push(...e), size: async () => 1 } as unknown as AuditPort;
+    const promo = 'rule_id: promo\nprohibited:\n  - { message: no, when: \'action.type == "promo"\' }\n';
+    const first = await createEngine({ rules: [RULE] });
+    await first.putRule('acme', { text: promo, format: 'yaml' });
+    await startRulesRecord({ dataDir: dir, before: undefined, engine: first, audit, tenants: ['acme'], logger, now: Date.now });
+    logged.length = 0;
+    // The next run: the same text now also a file rule of acme's; the stored API rule is replayed.
+    const second = await createEngine({ rules: [RULE, { path: 'tenants/acme/promo.yaml', text: promo }] });
+    expect((await second.replayApiRules('acme', [{ text: promo, format: 'yaml' }])).ok).toBe(true);
+    expect(second.policy('acme').refusal).toBeDefined();
+    await startRulesRecord({ dataDir: dir, before: await readRulesInForce(dir), engine: second, audit, tenants: ['acme'], logger, now: Date.now });
+    expect(logged.map((e) => `${e.op} ${e.rule_id} by ${e.by}`)).toEqual(['put promo by rules-dir']);
+  });
+
   it('a first-start tenant whose log refused its entries, or did not open, gets them at the next start, entries or not', async () => {
     const logger = jsonLogger(() => undefined);
     const engine = await createEngine({ rules: [RULE] });

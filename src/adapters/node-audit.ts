@@ -12,6 +12,9 @@ import { NodeAuditStoreFactory, type FsyncPolicy } from './node-audit-store.js';
 import { nodeCryptoBackend } from './node-crypto.js';
 import { dataDirVerificationKeys } from './node-data-dir-keys.js';
 
+/** Uncovered rule changes said one by one at an open, per tenant; the rest are counted. */
+const RULE_CHANGES_SAID = 5;
+
 export interface NodeAuditOptions {
   fsync?: FsyncPolicy;
   reopenAfterMs?: number;
@@ -48,6 +51,8 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
   const fromDataDir = opts.dataDirKeys === true ? await dataDirVerificationKeys(dataDir, (err) =>
     logger?.warn('a key file in the data directory cannot be read or is not trusted; audit entries it signed cannot be checked at start', { error: err.message }), true) : [];
   const keys = new KeyRing([...signer.keys.values(), ...fromDataDir]);
+  /** Uncovered rule changes taken at this open of each tenant's log: the first few said one by one. */
+  const taken = new Map<string, { count: number; last: number }>();
   const logs = new AuditLogs(factory, {
     backend: nodeCryptoBackend, ...(opts.reopenAfterMs !== undefined ? { reopenAfterMs: opts.reopenAfterMs } : {}),
     // Entries past the latest checkpoint are checked as `mge audit verify` checks them, with
@@ -55,7 +60,7 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
     // A receipt signed by a key this server does not hold cannot be told from a forged one
     // (any kid can be written), so it refuses the log like any other problem, saying how to
     // give the server that key if it was rotated away.
-    checkUncovered: async (line, tenant) => {
+    checkUncovered: async (line, tenant, index) => {
       const problem = await storedEntryProblem(line, keys, nodeCryptoBackend, tenant, (kid) =>
         `its receipt is signed with key \`${kid}\`, which this server does not hold, so it cannot be told from a forged entry; `
         + 'if that key was rotated away (or signed before a switch of MGE_RECEIPT_ALG), give it back for this start '
@@ -65,8 +70,16 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
       // was down cannot be told from its own (a crash right after a change): taken, and said,
       // since the next checkpoint will cover it (known gap: docs/trust.md).
       if (problem === undefined && line.includes('"kind":"rule_change"')) {
-        const { rule_id, op, by, timestamp } = JSON.parse(line) as Record<string, string>;
-        logger?.warn('audit log: a rule change after the latest checkpoint is taken as written (rule changes carry no signature); check it against your change records', { tenant, rule_id, op, by, timestamp });
+        let seen = taken.get(tenant);
+        // An index not past the last one seen: the log is being opened again (after a failure).
+        if (seen === undefined || index <= seen.last) taken.set(tenant, (seen = { count: 0, last: -1 }));
+        seen.last = index;
+        // One line each for the first few; a busy API before a crash left thousands, each said
+        // at every start until a checkpoint (a review, 11-28): the rest are counted (onUncovered).
+        if (++seen.count <= RULE_CHANGES_SAID) {
+          const { rule_id, op, by, timestamp } = JSON.parse(line) as Record<string, string>;
+          logger?.warn('audit log: a rule change after the latest checkpoint is taken as written (rule changes carry no signature); check it against your change records', { tenant, rule_id, op, by, timestamp });
+        }
       }
       return problem;
     },
@@ -82,6 +95,11 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
     onUncovered: (tenant, entries, covered) => {
       const warning = uncoveredWarning(entries, covered);
       if (warning !== undefined) logger?.warn(warning, { tenant, entries, covered });
+      const ruleChanges = taken.get(tenant)?.count ?? 0;
+      taken.delete(tenant);
+      if (ruleChanges > RULE_CHANGES_SAID) {
+        logger?.warn(`audit log: ${ruleChanges - RULE_CHANGES_SAID} more rule changes after the latest checkpoint were taken as written (rule changes carry no signature); check them against your change records`, { tenant, rule_changes: ruleChanges });
+      }
     },
     checkCheckpoint: async (cp, kept) => {
       const sig = await verifyCheckpointSignature(cp, keys, nodeCryptoBackend);

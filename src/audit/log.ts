@@ -47,7 +47,7 @@ export interface AuditLogOptions {
    * as `mge audit verify` would (`storedEntryProblem`); a problem refuses the log. Without it
    * those entries are only parsed. A memory store has none; `mge serve` passes its keys.
    */
-  checkUncovered?: (line: string, tenant: string) => Promise<string | undefined>;
+  checkUncovered?: (line: string, tenant: string, index: number) => Promise<string | undefined>;
   /**
    * Checks, on opening, the newest kept checkpoint (its signature, with the server's keys);
    * a problem refuses the log. Without it a checkpoints file written while the server was down
@@ -261,7 +261,7 @@ export class AuditLog {
         throw new AuditStoreError(`${where} repeats decision \`${id}\`${earlier !== undefined ? ` of entry ${earlier + 1}` : ''}: the log was changed (\`mge audit verify\` tells more)`);
       }
     }
-    const problem = await check?.(line, this.tenant);
+    const problem = await check?.(line, this.tenant, index);
     if (problem !== undefined) throw new AuditStoreError(`${where}: ${problem}; the log is not opened (\`mge audit verify\` tells more)`);
   }
 

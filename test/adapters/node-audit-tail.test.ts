@@ -126,6 +126,19 @@ describe('openNodeAudit: uncovered rule changes', () => {
     await audit.close();
     expect(warnings).toEqual([[expect.stringContaining('a rule change after the latest checkpoint is taken as written'), expect.objectContaining({ tenant: 'acme', rule_id: 'r1', op: 'put', by: 'key-abc' })]]);
   });
+
+  // A review (11-28): after a crash amid API changes, every start said each of thousands.
+  it('says the first five one by one and counts the rest in one line', async () => {
+    const change = (i: number) => canonicalize({ kind: 'rule_change', rule_id: `r${i}`, op: 'put', policy_version: 'sha256:01', by: 'key-abc', timestamp: '2026-11-26T10:31:00.000Z' });
+    const warnings: Array<[string, Record<string, unknown> | undefined]> = [];
+    const logger = { info: () => undefined, error: () => undefined, warn: (msg: string, f?: Record<string, unknown>) => void warnings.push([msg, f]) };
+    const audit = await openNodeAudit(await tampered('rule-change-many', (l) => [...l, ...Array.from({ length: 40 }, (_, i) => change(i + 2))]), signer, { logger });
+    expect(await audit.size('acme')).toBe(46);
+    await audit.close();
+    const said = warnings.filter(([m]) => m.includes('taken as written'));
+    expect(said.map(([, f]) => f?.rule_id ?? f?.rule_changes)).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 41]);
+    expect(said[5][0]).toContain('36 more rule changes after the latest checkpoint were taken as written');
+  });
 });
 
 describe('openNodeAudit: uncovered entries signed by a key the server does not hold', () => {

@@ -4,14 +4,20 @@
 import type { Json } from '../ir/types.js';
 import { computeActionHash } from '../receipt/decision-hash.js';
 import { AuditApi } from './audit-api.js';
-import { MGEProtocolError } from './errors.js';
+import { MGEConfigError, MGEProtocolError } from './errors.js';
 import { guard, type GuardedFn, type GuardOptions, type Describe } from './guard.js';
 import { RulesApi } from './rules-api.js';
 import { batchOf, DECISION, JWKS, VERIFY_RESULT } from './shapes.js';
 import { Transport, type TransportOptions } from './transport.js';
 import type { Action, CheckInput, CheckOptions, CheckResult, Context, Decision, Jwks, ServerVerifyResult } from './types.js';
 
-export type MGEClientOptions = TransportOptions;
+export interface MGEClientOptions extends TransportOptions {
+  /**
+   * The tenant this client's key belongs to: given, a decision of another tenant (a proxy that
+   * routed the check with another key) is refused like one of another action (a review, 11-28).
+   */
+  tenant?: string;
+}
 
 const CHECK_PATH = '/api/v1/governance/check';
 const BATCH_PATH = `${CHECK_PATH}/batch`;
@@ -20,6 +26,7 @@ export class MGEClient {
   readonly rules: RulesApi;
   readonly audit: AuditApi;
   private readonly t: Transport;
+  private readonly tenant: string | undefined;
 
   /**
    * @example
@@ -27,6 +34,10 @@ export class MGEClient {
    */
   constructor(baseUrl: string, opts: MGEClientOptions = {}) {
     this.t = new Transport(baseUrl, opts);
+    if (opts.tenant !== undefined && (typeof opts.tenant !== 'string' || opts.tenant === '')) {
+      throw new MGEConfigError('MGEClient: `tenant` is the tenant of the client\'s key, a non-empty string; leave it out to accept any');
+    }
+    this.tenant = opts.tenant;
     this.rules = new RulesApi(this.t);
     this.audit = new AuditApi(this.t);
   }
@@ -51,7 +62,7 @@ export class MGEClient {
       signal: opts.signal,
     }, DECISION);
     // A caching or misrouted proxy's answer for another action was believed (a review, 11-28).
-    const problem = await notTheDecisionOf(decision, request);
+    const problem = await notTheDecisionOf(decision, request, this.tenant);
     if (problem !== undefined) throw new MGEProtocolError('POST', CHECK_PATH, `the decision is not this request's (${problem}): refused`);
     return decision;
   }
@@ -72,7 +83,7 @@ export class MGEClient {
       signal: opts.signal,
     }, batchOf(requests.length));
     for (const [i, d] of body.decisions.entries()) {
-      const problem = await notTheDecisionOf(d, requests[i]);
+      const problem = await notTheDecisionOf(d, requests[i], this.tenant);
       if (problem !== undefined) {
         throw new MGEProtocolError('POST', BATCH_PATH, `decision ${i} is not the decision of request ${i} (${problem}): the batch is refused, not matched up`);
       }
@@ -125,10 +136,12 @@ export class MGEClient {
  * Why `decision` is not the decision of `request`, or undefined when it is: its `action_hash`
  * must be that of the request as the server read it (the JSON text sent: an undefined member
  * dropped, a Date a string), and its `audience` the one asked for (action_hash does not cover
- * it: a batch of one action for two executors swapped its receipts; a review, 11-28).
+ * it: a batch of one action for two executors swapped its receipts; a review, 11-28), and its
+ * tenant the client's when the client was told it.
  */
-async function notTheDecisionOf(decision: CheckResult, request: object): Promise<string | undefined> {
+async function notTheDecisionOf(decision: CheckResult, request: object, tenant: string | undefined): Promise<string | undefined> {
   const sent = JSON.parse(JSON.stringify(request)) as { action: Json; context?: Json; audience?: string };
+  if (tenant !== undefined && decision.tenant !== tenant) return `it is tenant \`${decision.tenant}\`'s, not \`${tenant}\`'s`;
   if (decision.action_hash !== (await computeActionHash(sent.action, sent.context))) return "its action_hash is another action's";
   if (decision.audience !== sent.audience) return `its audience is ${decision.audience === undefined ? 'none' : `\`${decision.audience}\``}, not ${sent.audience === undefined ? 'none' : `\`${sent.audience}\``}`;
   return undefined;

@@ -20,7 +20,7 @@ const decision = {
 
 const LISTING = { tenant: 'default', policy_version: 'sha256:00', rules: [] };
 
-function client(script: Scripted[], opts: { retries?: number; timeoutMs?: number; apiKey?: string } = {}) {
+function client(script: Scripted[], opts: { retries?: number; timeoutMs?: number; apiKey?: string; tenant?: string } = {}) {
   const stub = stubFetch(script);
   const c = new MGEClient('http://mge.test/', { retryDelayMs: 1, maxRetryDelayMs: 5, fetch: stub.fetch, ...opts });
   return { c, calls: stub.calls };
@@ -145,6 +145,19 @@ describe('typed errors', () => {
     const dropHash = await computeActionHash({ type: 'db.drop' }, undefined);
     const noAudience = client([{ status: 200, body: { ...decision, action_hash: dropHash } }], { retries: 0 }).c.checkCompliance({ type: 'db.drop' }, undefined, { audience: 'exec-1' });
     await expect(noAudience).rejects.toThrow('its audience is none, not `exec-1`');
+  });
+
+  // A review (11-28): a proxy holding another tenant's key could answer with that tenant's
+  // decision for the same action; a client told its tenant refuses it.
+  it('refuses a decision of another tenant when told its own, in a check and a batch', async () => {
+    const own = { ...decision, action_hash: await computeActionHash({ type: 'db.drop' }, undefined) };
+    expect((await client([{ status: 200, body: own }], { tenant: 'default' }).c.checkCompliance({ type: 'db.drop' })).tenant).toBe('default');
+    const other = { ...own, tenant: 'globex' };
+    await expect(client([{ status: 200, body: other }], { retries: 0, tenant: 'default' }).c.checkCompliance({ type: 'db.drop' })).rejects.toThrow("the decision is not this request's (it is tenant `globex`'s, not `default`'s)");
+    await expect(client([{ status: 200, body: { decisions: [other] } }], { retries: 0, tenant: 'default' }).c.checkBatch([{ action: { type: 'db.drop' } }])).rejects.toThrow("decision 0 is not the decision of request 0 (it is tenant `globex`'s");
+    // Not told: any tenant's, as before.
+    expect((await client([{ status: 200, body: other }]).c.checkCompliance({ type: 'db.drop' })).tenant).toBe('globex');
+    for (const tenant of ['', 7]) expect(() => new MGEClient('http://mge.test/', { tenant } as never)).toThrow(MGEConfigError);
   });
 
   it('refuses a success response whose JSON is not what the API promises', async () => {

@@ -190,6 +190,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
       const note = tenantNameNote(t, engine.tenants());
       if (note !== undefined) process.stderr.write(`mge: warning: MGE_API_KEYS: ${note}\n`);
     }
+    // Before the lines on stdout, as the other warnings: a reader that waits for `listening on`
+    // has them all then (a test read stderr as soon as it saw that line, and once missed this).
+    const secret = env.MGE_SECRET_KEY;
+    if (alg === 'HS256' && secret !== undefined && secret !== '' && secret !== secret.trim()) {
+      process.stderr.write('mge: warning: MGE_SECRET_KEY begins or ends with white space (a newline from a mounted file?); it is used byte for byte, so another replica given it trimmed signs under another key id\n');
+    }
     const keys = sidecar.keys;
     out(
       `mge: listening on ${sidecar.url}\n` +
@@ -205,10 +211,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
         `mge: receipts: ${alg}, key id ${sidecar.receiptKid}, valid ${receiptTtlMs / 1000} s, verify skew ${skewMs / 1000} s; audit log fsync: ${fsync}` +
         `${Object.keys(limits).length === 0 ? '' : `; request limits: ${limitsText(limits)}`}\n`,
     );
-    const secret = env.MGE_SECRET_KEY;
-    if (alg === 'HS256' && secret !== undefined && secret !== '' && secret !== secret.trim()) {
-      process.stderr.write('mge: warning: MGE_SECRET_KEY begins or ends with white space (a newline from a mounted file?); it is used byte for byte, so another replica given it trimmed signs under another key id\n');
-    }
   } catch (err) {
     if (err instanceof RuleLoadError) {
       for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(underDir(rulesGiven, d)) + '\n');

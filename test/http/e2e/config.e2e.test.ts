@@ -324,6 +324,8 @@ describe('request limits (SPEC §2: configurable)', () => {
     const env = { MGE_MAX_BODY_BYTES: '131072', MGE_MAX_DEPTH: '4', MGE_MAX_STRING_BYTES: '16', MGE_MAX_ARRAY_ITEMS: '300', MGE_AUDIT_FSYNC: 'never', MGE_SECRET_KEY: 'a-secret-of-more-than-32-bytes-for-the-test\n' };
     await withServe(env, async (url, served) => {
       expect(served.out()).toMatch(/; audit log fsync: never; request limits: body bytes 131072, depth 4, string bytes 16, array items 300\n/);
+      // stderr is its own pipe: its lines may be read a moment after stdout's `listening on`.
+      for (let waited = 0; !served.err().includes('MGE_SECRET_KEY begins') && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
       expect(served.err()).toContain('mge: warning: MGE_SECRET_KEY begins or ends with white space');
       const check = async (body: unknown) => {
         const res = await fetch(`${url}/api/v1/governance/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -86,9 +86,12 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
   // One reload at a time, each reading the directory afresh, so an older read never lands last.
   let chain: Promise<ReloadResult> = Promise.resolve('ok');
   /**
-   * The rule files of the last reload that went live: a burst that changed none of them (a file
-   * the reader skips, written every 50 ms, is cut into a reload a second by the watcher's
-   * longest wait) is passed over without compiling or logging again.
+   * The rule files (and the reader's warnings) of the last reload, when it went live: a burst
+   * that changed none of them (a file the reader skips, written every 50 ms, is cut into a
+   * reload a second by the watcher's longest wait) is passed over without compiling or logging
+   * again. A misnamed rule file added (`deny.ymal`) is a new warning, so it is said (a
+   * re-review, 11-28); after a refused reload nothing is passed over, so going back to the
+   * files in force is said too.
    */
   let applied: string | undefined;
 
@@ -96,6 +99,13 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
     const before = engine.policy().policyVersion;
     try {
       const read = await readRulesDirWarned(dir);
+      // JSON, so no text can make two different sets read alike.
+      const files = JSON.stringify([
+        read.sources.map((s) => [s.path, s.text]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+        read.warnings.map((d) => formatDiagnostic(d)),
+      ]);
+      if (files === applied) return 'ok';
+      applied = undefined; // until this reload goes live
       // A directory emptied of rule files is what a deploy that removes the old files before
       // copying the new ones (`rm rules/*; cp new/* rules/`, `mv rules old; mkdir rules`) shows
       // in between: loaded, every check was approved until the copy landed (a review, 11-27). It
@@ -105,9 +115,6 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
         logger.warn('rules change ignored: the rules directory holds no rule file; the previous rules keep serving (to remove every rule, leave a file holding `rules: []`)', { dir, policy_version: before });
         return 'rejected';
       }
-      // JSON, so no text can make two different sets read alike.
-      const files = JSON.stringify(read.sources.map((s) => [s.path, s.text]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
-      if (files === applied) return 'ok';
       const recorded: Recorded = { tenants: [], changed: [], notLogged: new Set() };
       const result = await engine.reloadFiles(read.sources, (b, a, t) => record(b, a, t, recorded), read.warnings);
       if (result.ok) {
@@ -132,6 +139,7 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
       });
       return 'rejected';
     } catch (err) {
+      applied = undefined;
       metrics.reloads.inc({ source: 'files', result: 'error' });
       logger.error('rules reload failed; the previous rules keep serving', { dir, error: err });
       return 'error';

@@ -16,8 +16,13 @@ import { readIfPresent, refuseWithoutLease, removeTemporariesOf, temporaryNameFo
 
 export const RULES_IN_FORCE_FILE = 'rules-in-force.json';
 
-/** Rule id → `f:` (a file rule) or `a:` (an API rule) and the SHA-256 of its normalized content. */
+/**
+ * Rule id → `f:` (a file rule) or `a:` (an API rule) and the SHA-256 of its normalized content;
+ * `<rule id>!` → `a:…` for an API rule held out of force (its id a file rule's: every check of
+ * the tenant denied), so a start sees such a clash come or go (`!` is in no rule id).
+ */
 export type Fingerprints = Record<string, string>;
+const HELD = '!';
 
 /**
  * The global rules once, each known tenant's own (an empty object for one with none: it is
@@ -47,7 +52,9 @@ export function rulesInForce(engine: Engine, policies: PoliciesAt, tenants: read
   for (const r of policies(DEFAULT_TENANT).rules) if (r.source.tenant === undefined) out.global[r.rule_id] = fingerprint(r, false);
   for (const tenant of tenants) {
     const own: Fingerprints = {};
-    for (const r of policies(tenant).rules) if (r.source.tenant === tenant) own[r.rule_id] = fingerprint(r, engine.isFromApi(tenant, r));
+    const policy = policies(tenant);
+    for (const r of policy.rules) if (r.source.tenant === tenant) own[r.rule_id] = fingerprint(r, engine.isFromApi(tenant, r));
+    for (const r of policy.heldOut ?? []) own[r.rule_id + HELD] = fingerprint(r, true);
     out.tenants[tenant] = own;
   }
   return out;
@@ -64,10 +71,31 @@ function effective(record: RulesInForce, tenant: string): Fingerprints | undefin
  * What changed for `tenant` since `before` was kept; undefined for a tenant it did not know
  * (every rule in force then, for a tenant whose log is still empty: startRulesRecord).
  */
-export function changedSince(before: RulesInForce | undefined, now: RulesInForce, tenant: string): Array<{ ruleId: string; op: RuleChangeOp }> | undefined {
+export function changedSince(before: RulesInForce | undefined, now: RulesInForce, tenant: string): RuleChange[] | undefined {
   const was = before === undefined ? undefined : effective(before, tenant);
   if (was === undefined) return undefined;
-  return contentDiff(new Map(Object.entries(was)), new Map(Object.entries(effective(now, tenant) ?? {})));
+  return asRuleChanges(contentDiff(new Map(Object.entries(was)), new Map(Object.entries(effective(now, tenant) ?? {}))));
+}
+
+/** A change to log; `held`: only an API rule held out of force under that id came or went. */
+type RuleChange = { ruleId: string; op: RuleChangeOp; held?: true };
+
+/**
+ * Held-out entries (`id!`) as changes of their rule id: a `put` (the rule in force under that
+ * id is what it was, but the tenant's refusal came, went or changed), once per id.
+ */
+function asRuleChanges(diff: ReadonlyArray<{ ruleId: string; op: RuleChangeOp }>): RuleChange[] {
+  const plain = diff.filter((c) => !c.ruleId.endsWith(HELD));
+  const named = new Set(plain.map((c) => c.ruleId));
+  const held: RuleChange[] = [];
+  for (const c of diff) {
+    const ruleId = c.ruleId.slice(0, -HELD.length);
+    if (c.ruleId.endsWith(HELD) && !named.has(ruleId)) {
+      named.add(ruleId);
+      held.push({ ruleId, op: 'put', held: true });
+    }
+  }
+  return [...plain, ...held].sort((a, b) => (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0));
 }
 
 /** The record kept by the last run; undefined when there is none (a first start). Throws when it is not one MGE wrote. */
@@ -152,7 +180,7 @@ async function entriesDue(opts: StartRecordOptions, now: RulesInForce): Promise<
   const plans = [];
   for (const tenant of opts.tenants) {
     const since = changedSince(before, now, tenant);
-    const changes = since ?? contentDiff(new Map(), new Map(Object.entries(effective(now, tenant) ?? {})));
+    const changes = since ?? asRuleChanges(contentDiff(new Map(), new Map(Object.entries(effective(now, tenant) ?? {}))));
     if (changes.length === 0) continue;
     if (since === undefined) {
       const size = await audit.size(tenant).catch(() => undefined);
@@ -202,8 +230,9 @@ export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesR
     const is = effective(now, tenant) ?? {};
     // Whose rule the entry is about: the one in force now, else the one gone (a file rule that
     // took an API rule's id is the rules directory's change; a review, 11-28: `restart`).
-    const by = (id: string): string => ((Object.hasOwn(is, id) ? is[id] : was[id] ?? '').startsWith(API) ? 'restart' : 'rules-dir');
-    const entries = changes.map((c) => ruleChangeEntry(c.ruleId, c.op, version, by(c.ruleId), timestamp));
+    // Only a held-out API rule that came or went: the API rules changed while stopped.
+    const by = (c: RuleChange): string => (c.held || (Object.hasOwn(is, c.ruleId) ? is[c.ruleId] : was[c.ruleId] ?? '').startsWith(API) ? 'restart' : 'rules-dir');
+    const entries = changes.map((c) => ruleChangeEntry(c.ruleId, c.op, version, by(c), timestamp));
     try {
       await audit.append(tenant, entries);
       if (first) logger.info('rules in force logged at start (a log with none yet)', { tenant, rules: entries.length, policy_version: version });

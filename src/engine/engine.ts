@@ -441,11 +441,10 @@ export class Engine {
    */
   private async buildTenant(tenant: string, api: ReadonlyMap<string, Rule> | undefined, files: FileRules = this.files, tolerant = true): Promise<TenantPolicy> {
     const own: Rule[] = [];
-    const clashes: string[] = [];
+    const clashing: Rule[] = [];
     for (const rule of api?.values() ?? []) {
-      const owner = fileRuleOwnerIn(files, tenant, rule.rule_id);
-      if (owner === undefined) own.push(rule);
-      else clashes.push(`\`${rule.rule_id}\` (also the file rule in \`${owner}\`)`);
+      if (fileRuleOwnerIn(files, tenant, rule.rule_id) === undefined) own.push(rule);
+      else clashing.push(rule);
     }
     const fileRules = [...files.global, ...(files.tenants.get(tenant) ?? [])];
     let policy: TenantPolicy;
@@ -455,10 +454,14 @@ export class Engine {
       if (!(err instanceof CompileError) || !tolerant || own.length === 0) throw err;
       // Without them: if the file rules alone fail too, the reload fails (the operator's files).
       policy = await buildPolicy(tenant, fileRules, this.buildOptions());
-      return refusedPolicy(policy, `tenant \`${tenant}\`'s API rules no longer compile beside the file rules (${err.message}), so none of them is in force: delete some of them`);
+      return refusedPolicy(policy, `tenant \`${tenant}\`'s API rules no longer compile beside the file rules (${err.message}), so none of them is in force: delete some of them`, [...own, ...clashing]);
     }
-    if (clashes.length === 0) return policy;
-    return refusedPolicy(policy, `tenant \`${tenant}\`'s API rule${clashes.length === 1 ? '' : 's'} ${clashes.join(', ')} ${clashes.length === 1 ? 'has' : 'have'} the id of a file rule, and a rule id belongs to one rule: delete the API rule, or give the file rule another rule_id`);
+    if (clashing.length === 0) return policy;
+    // Named in id order, without the files' paths: what a decision says depends on the rules
+    // only, as its policy_version does (a re-review, 11-28: the order of PUTs, or a file's
+    // rename, changed both, with no entry in the log).
+    const ids = clashing.map((r) => `\`${r.rule_id}\``).sort();
+    return refusedPolicy(policy, `tenant \`${tenant}\`'s API rule${ids.length === 1 ? '' : 's'} ${ids.join(', ')} ${ids.length === 1 ? 'has' : 'have'} the id of a file rule, and a rule id belongs to one rule: delete the API rule, or give the file rule another rule_id (GET /api/v1/rules shows the file rule in force)`, clashing);
   }
 
   /** The tenants whose every check is denied because their rules cannot stand (TenantPolicy.refusal), and why. */

@@ -3,6 +3,7 @@
 
 import { compileBundle } from '../compile/bundle.js';
 import { createOracleEvaluator } from '../ir/evaluate.js';
+import { ruleJson } from '../http/rule-view.js';
 import type { Rule } from '../ir/types.js';
 import { sha256Hex } from '../receipt/hash.js';
 import type { Evaluator } from './outcome.js';
@@ -28,14 +29,20 @@ export interface TenantPolicy {
    * rule whose id a file rule took since: engine.ts buildTenant). Its rules are then the others.
    */
   readonly refusal?: string;
+  /** With `refusal`: the tenant's API rules held out of force (their ids, or their compile, clash). */
+  readonly heldOut?: readonly Rule[];
 }
 
 /**
- * `policy` with every check refused for `refusal`; its version is another (the refusal is part
- * of what decides), so decisions under it never share a version with the policy as it was.
+ * `policy` with every check refused for `refusal`, `heldOut` the API rules left out; its
+ * version is another, a hash of the policy's and of the rules held out (in id order, each as
+ * its normalized content), so decisions under it never share a version with the policy as it
+ * was, and the same rules give the same version whatever the order they came in.
  */
-export async function refusedPolicy(policy: TenantPolicy, refusal: string): Promise<TenantPolicy> {
-  return { ...policy, refusal, policyVersion: 'sha256:' + (await sha256Hex(new TextEncoder().encode(`${policy.policyVersion}\nrefused: ${refusal}`))) };
+export async function refusedPolicy(policy: TenantPolicy, refusal: string, heldOut: readonly Rule[]): Promise<TenantPolicy> {
+  const held = [...heldOut].sort((a, b) => (a.rule_id < b.rule_id ? -1 : a.rule_id > b.rule_id ? 1 : 0));
+  const text = `${policy.policyVersion}\nrefused, held out: ${JSON.stringify(held.map(ruleJson))}`;
+  return { ...policy, refusal, heldOut: held, policyVersion: 'sha256:' + (await sha256Hex(new TextEncoder().encode(text))) };
 }
 
 export interface PolicyBuildOptions {

@@ -74,6 +74,20 @@ describe('startRulesReloader', () => {
       expect(await reloader.reload()).toBe('ok');
       expect(lines).toEqual(['rules reloaded', 'rules reloaded']);
       expect(engine.policy().policyVersion).not.toBe(version);
+      // A re-review (11-28): a misnamed rule file added is a warning to say, not a change to skip…
+      lines.length = 0;
+      writeFileSync(join(dir, 'deny.ymal'), rule('d'));
+      expect(await reloader.reload()).toBe('ok');
+      expect(lines).toEqual(['rules reloaded, with warnings (`mge lint` tells more)']);
+      rmSync(join(dir, 'deny.ymal'));
+      expect(await reloader.reload()).toBe('ok');
+      // …and going back to the files in force after a refused edit is said, not skipped.
+      lines.length = 0;
+      writeFileSync(join(dir, 'b.yaml'), 'rule_id: b\nprohibited: [');
+      expect(await reloader.reload()).toBe('rejected');
+      writeFileSync(join(dir, 'b.yaml'), rule('c').replace('rule_id: c', 'rule_id: b'));
+      expect(await reloader.reload()).toBe('ok');
+      expect(lines).toEqual([expect.stringContaining('rules change ignored'), 'rules reloaded']);
     } finally {
       await reloader.close();
     }

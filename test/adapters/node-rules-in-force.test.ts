@@ -97,6 +97,32 @@ describe('the record of the rules in force', () => {
     expect(logged.map((e) => `${e.op} ${e.rule_id} by ${e.by}`)).toEqual(['put promo by rules-dir']);
   });
 
+  // A re-review (11-28): removing `api-rules/acme/promo.json` by hand while its file rule held
+  // the id lifted the refusal at the next start, checks approved, with no entry.
+  it('logs an API rule held out of force (its id a file rule\'s) that came or went while stopped, by `restart`', async () => {
+    const logger = jsonLogger(() => undefined);
+    const logged: Array<{ op: string; rule_id: string; by: string; policy_version: string }> = [];
+    const audit = { append: async (_t: string, e: never[]) => void logged.push(...e), size: async () => 1 } as unknown as AuditPort;
+    const promo = 'rule_id: promo\nprohibited:\n  - { message: no, when: \'action.type == "promo"\' }\n';
+    const files = [RULE, { path: 'tenants/acme/promo.yaml', text: promo }];
+    const run = async (withApiRule: boolean) => {
+      const engine = await createEngine({ rules: files });
+      if (withApiRule) expect((await engine.replayApiRules('acme', [{ text: promo, format: 'yaml' }])).ok).toBe(true);
+      expect(engine.policy('acme').refusal !== undefined).toBe(withApiRule);
+      logged.length = 0;
+      await startRulesRecord({ dataDir: dir, before: await readRulesInForce(dir), engine, audit, tenants: ['acme'], logger, now: Date.now });
+      return { version: engine.policy('acme').policyVersion, said: logged.map((e) => `${e.op} ${e.rule_id} by ${e.by}`), versions: logged.map((e) => e.policy_version) };
+    };
+    await run(true); // the first start: every rule in force logged
+    expect((await run(true)).said).toEqual([]); // nothing changed
+    const lifted = await run(false);
+    expect(lifted.said).toEqual(['put promo by restart']);
+    expect(lifted.versions).toEqual([lifted.version]);
+    const imposed = await run(true);
+    expect(imposed.said).toEqual(['put promo by restart']);
+    expect(imposed.versions).toEqual([imposed.version]);
+  });
+
   it('a first-start tenant whose log refused its entries, or did not open, gets them at the next start, entries or not', async () => {
     const logger = jsonLogger(() => undefined);
     const engine = await createEngine({ rules: [RULE] });

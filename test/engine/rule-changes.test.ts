@@ -41,7 +41,7 @@ describe('Engine.reloadFiles beside API changes', () => {
     expect(r.ok).toBe(true); // until 11-28: refused for every tenant
     const acme = await engine.evaluate({ action: 'z' }, { tenant: 'acme' });
     expect(acme).toMatchObject({ approved: false, violations: [{ rule_id: 'mge.engine', code: 'rules_refused' }] });
-    expect(acme.violations[0].message).toBe("tenant `acme`'s API rule `api-rule` (also the file rule in `clash.yaml`) has the id of a file rule, and a rule id belongs to one rule: delete the API rule, or give the file rule another rule_id; denied (fail closed)");
+    expect(acme.violations[0].message).toBe("tenant `acme`'s API rule `api-rule` has the id of a file rule, and a rule id belongs to one rule: delete the API rule, or give the file rule another rule_id (GET /api/v1/rules shows the file rule in force); denied (fail closed)");
     expect(engine.refusedTenants().map((t) => t.tenant)).toEqual(['acme']);
     expect((await engine.evaluate({ action: 'y' }, { tenant: 'globex' })).approved).toBe(false); // the file rule serves the others
     // Its rules are the others (the file rule's, not the API rule's), under a version that is not theirs.
@@ -55,6 +55,32 @@ describe('Engine.reloadFiles beside API changes', () => {
     expect((await engine.evaluate({ action: 'z' }, { tenant: 'acme' })).approved).toBe(true);
     // A PUT naming a file rule's id is still a conflict.
     expect(await engine.putRule('acme', API)).toMatchObject({ ok: false, conflict: 'rule `api-rule` comes from `clash.yaml` and is read-only here' });
+  });
+
+  // A re-review (11-28): the refused version hashed the refusal text, which listed the clashes
+  // in PUT order and named the files: the same rules gave another version after a restart
+  // (replay order) or a rename, and the log had no entry for it.
+  it('a refused tenant\'s version and reason depend on its rules only, not on PUT order or file names', async () => {
+    const rule = (id: string) => ({ format: 'json' as const, text: JSON.stringify({ rule_id: id, prohibited: [{ message: 'm', when: `action.type == "${id}"` }] }) });
+    const file = (path: string, id: string) => ({ path, text: `rule_id: ${id}\nprohibited:\n  - message: file\n    when: action.type == "f"\n` });
+    const refusedWith = async (order: string[], files: Array<{ path: string; text: string }>) => {
+      const engine = await createEngine({ rules: FILES });
+      for (const id of order) expect((await engine.putRule('acme', rule(id))).ok).toBe(true);
+      expect((await engine.reloadFiles([...FILES, ...files])).ok).toBe(true);
+      const p = engine.policy('acme');
+      expect(p.refusal).toBeDefined();
+      return { version: p.policyVersion, reason: (await engine.evaluate({ action: 'z' }, { tenant: 'acme' })).violations[0].message };
+    };
+    const ab = await refusedWith(['ra', 'rb'], [file('ra.yaml', 'ra'), file('rb.yaml', 'rb')]);
+    expect(ab.reason).toContain('API rules `ra`, `rb` have the id of a file rule');
+    expect(await refusedWith(['rb', 'ra'], [file('ra.yaml', 'ra'), file('rb.yaml', 'rb')])).toEqual(ab);
+    expect(await refusedWith(['ra', 'rb'], [file('tenants/acme/x.yaml', 'ra'), file('y.yaml', 'rb')])).toEqual(ab);
+    // Another API rule held out under the same id is another version.
+    const engine = await createEngine({ rules: FILES });
+    expect((await engine.putRule('acme', { format: 'json', text: JSON.stringify({ rule_id: 'ra', prohibited: [{ message: 'other', when: 'action.type == "q"' }] }) })).ok).toBe(true);
+    expect((await engine.putRule('acme', rule('rb'))).ok).toBe(true);
+    expect((await engine.reloadFiles([...FILES, file('ra.yaml', 'ra'), file('rb.yaml', 'rb')])).ok).toBe(true);
+    expect(engine.policy('acme').policyVersion).not.toBe(ab.version);
   });
 
   it('a file rule pushing a tenant\'s API rules past a compiler limit reloads; that tenant alone is denied (a re-review)', async () => {

@@ -160,7 +160,7 @@ describe('a file rule that takes the id of a tenant\'s API rule', () => {
       await until('the new global rule serving', async () => !(await check(KEYS.globexChecker)).approved);
       const refused = await check(KEYS.acmeChecker, 'anything.else');
       expect(refused).toMatchObject({ approved: false, rule_ids: [], violations: [{ rule_id: 'mge.engine', code: 'rules_refused', effect: 'deny' }] });
-      expect(refused.violations[0].message).toContain("tenant `acme`'s API rule `clash-x` (also the file rule in `clash.yaml`) has the id of a file rule");
+      expect(refused.violations[0].message).toContain("tenant `acme`'s API rule `clash-x` has the id of a file rule");
       // Said once the reload's entries are logged (a moment after the new rules serve).
       await until('the error line', () => own.logs.some((l) => JSON.parse(l).msg === 'every check of this tenant is denied until its rules are fixed' && JSON.parse(l).tenant === 'acme'));
       expect(await (await own.fetch('/metrics')).text()).toContain('\nmge_rules_dir_refused 0\n');

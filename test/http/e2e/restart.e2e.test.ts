@@ -181,7 +181,7 @@ describe('an audit store that fails while the server runs', () => {
     const second = await startE2E(dirs);
     try {
       const check = async (key: string) => (await (await second.fetch('/api/v1/governance/check', { key, body: '{"action":"db.read"}' })).json()) as Decision;
-      expect((await check(KEYS.acmeChecker)).violations).toEqual([expect.objectContaining({ rule_id: 'mge.engine', code: 'rules_refused', message: expect.stringContaining("tenant `acme`'s API rule `guard` (also the file rule in `guard.yaml`)") })]);
+      expect((await check(KEYS.acmeChecker)).violations).toEqual([expect.objectContaining({ rule_id: 'mge.engine', code: 'rules_refused', message: expect.stringContaining("tenant `acme`'s API rule `guard` has the id of a file rule") })]);
       expect((await check(KEYS.globexChecker)).approved).toBe(true);
       expect(second.logs.some((l) => JSON.parse(l).msg === 'every check of this tenant is denied until its rules are fixed')).toBe(true);
     } finally {

@@ -66,11 +66,18 @@ const FULL_SWEEP_GAP_MS = 1_000;
  * Bucket names longer than this are kept under a 64-bit digest of themselves. V8 hashes a
  * string longer than 16 383 characters by its length alone, so long names of one length all
  * collide in a Map and every lookup scanned them (a probe measured 22 ms a check after 4 000
- * 16 KB keys); a digest also keeps a bucket small whatever its key. Two names with one digest
- * (about 1 in 10^7 at a million buckets) would share a bucket: more denials, never more
- * approvals than the limit allows.
+ * 16 KB keys); a digest also keeps a bucket small whatever its key. The rule's part of the
+ * name (take's `rule`) stays in the clear: FNV is no cryptographic hash, so a caller can make
+ * two long keys collide, and names of two rules with one digest shared a bucket whose looser
+ * rule refilled the stricter's (a review, 11-28). Two keys of one rule condition with one
+ * digest share its bucket: more denials, never more approvals than its limit allows.
  */
 const LONG_NAME = 256;
+
+/** The Map key of bucket `name` of rule condition `rule` (take's): a long name by its rule and digest. */
+export function bucketKey(name: string, rule: string): string {
+  return name.length > LONG_NAME ? `\u0001${rule}${name.length}:${digest(name)}` : name;
+}
 
 /** Two 32-bit FNV-1a lanes with different offsets, over UTF-16 code units, as 16 hex digits. */
 function digest(name: string): string {
@@ -159,7 +166,7 @@ class TenantBuckets {
   }
 
   take(name: string, capacity: number, refillPerSecond: number, nowMs: number, rule: string): boolean {
-    const bucket = name.length > LONG_NAME ? `\u0001${name.length}:${digest(name)}` : name;
+    const bucket = bucketKey(name, rule);
     let b = this.buckets.get(bucket);
     if (b === undefined) {
       const atCap = this.buckets.size >= this.maxBuckets;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryRateLimiter, tenantOfBucket } from '../../src/state/rate-limiter.js';
+import { bucketKey, MemoryRateLimiter, tenantOfBucket } from '../../src/state/rate-limiter.js';
 
 describe('MemoryRateLimiter', () => {
   it('allows a burst, then refills at the given rate', () => {
@@ -64,6 +64,18 @@ describe('MemoryRateLimiter', () => {
     for (let i = 0; i < 2_000; i++) expect(rl.take(`${head}${String(i).padStart(4, '0')}`, 1, 0, 0)).toBe(true);
     for (let i = 0; i < 2_000; i += 97) expect(rl.take(`${head}${String(i).padStart(4, '0')}`, 1, 0, 0)).toBe(false);
     expect(rl.size).toBe(2_000);
+  });
+
+  // A review (11-28): the digest (FNV, which a caller can make collide) covered the rule too, so
+  // long names of two rules could share one bucket and the looser rule refill the stricter's.
+  it('keeps a long name\'s rule condition in the clear: only keys of one condition can share a digest', () => {
+    const A = '\u0000a\u00000\u0000';
+    const B = '\u0000b\u00000\u0000';
+    const long = (rule: string, key: string) => `acme${rule}"${key.repeat(300)}"`;
+    expect(bucketKey(long(A, 'k'), A).startsWith(`\u0001${A}`)).toBe(true);
+    expect(bucketKey(long(B, 'k'), B).startsWith(`\u0001${B}`)).toBe(true);
+    expect(bucketKey(long(A, 'k'), A)).not.toBe(bucketKey(long(A, 'j'), A));
+    expect(bucketKey(`acme${A}"short"`, A)).toBe(`acme${A}"short"`);
   });
 
   it('sweeps idle buckets as the map doubles, long before the cap: memory follows the active keys', () => {

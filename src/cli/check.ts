@@ -21,7 +21,8 @@ export const CHECK_USAGE = 'usage: mge check [--rules DIR] [--tenant T] [--expla
 export const CHECK_HELP = `usage: mge check [--rules DIR] [--tenant T] [--explain] [--request FILE|-]
 
 Decides one check request (SPEC §2) against a rules directory; prints the decision (without a
-receipt) on stdout, and the rules' warnings (as \`mge lint\` gives them) on stderr.
+receipt) on stdout, and the rules' warnings (as \`mge lint\` gives them) on stderr. Each run
+starts with full rate buckets, so a \`rate_limit_check\` never denies here.
   --rules DIR       the rules directory (default: $MGE_RULES_DIR, else ./rules)
   --tenant T        decide as tenant T: the global rules and tenants/T/ (default: \`default\`)
   --explain         add \`explanation\`: each violated clause's source and the values it read

@@ -61,6 +61,8 @@ describe('mge help and version', () => {
     expect(await mge([])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^usage: mge <command>/) });
     // A review (11-27): `mge help check` printed the top-level usage; `mge --foo` was an "unknown command".
     expect(await mge(['help', 'check'])).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(/^usage: mge check [^\n]*\n\nDecides one check request/) });
+    // A review (11-28): exit 0 read as "within the rate limit"; only the README said otherwise.
+    expect((await mge(['help', 'check'])).stdout).toContain('a `rate_limit_check` never denies here');
     expect(await mge(['--foo'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^mge: unknown option `--foo`\nusage: mge <command>/) });
     expect(await mge(['frob'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mge: unknown command `frob`\n/) });
     // Object's own names are no commands (`mge constructor` crashed; `mge help constructor` printed "undefined").

@@ -18,7 +18,7 @@
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MemoryNonceStore, type NonceStore } from '../state/nonce-store.js';
-import { readBytesIfPresent, refuseWithoutLease, removeTemporariesOf, syncDir, temporaryNameFor, type MayWrite } from './node-new-file.js';
+import { makeDirDurably, readBytesIfPresent, refuseWithoutLease, removeTemporariesOf, syncDir, temporaryNameFor, type MayWrite } from './node-new-file.js';
 
 export const NONCES_FILE = 'nonces.jsonl';
 const COMPACT_AFTER = 10_000;
@@ -142,6 +142,11 @@ export class NodeNonceStore implements NonceStore {
         this.cutPending = false;
         await this.fh.appendFile(text);
         await this.fh.datasync();
+        // The file removed under the server (`rm -rf data`): these nonces went into a file no
+        // name reaches, lost at the next start, so a receipt verified now verified again then
+        // (a review, 11-28). The live nonces are written back, these included, before any of
+        // them is answered.
+        if ((await this.fh.stat()).nlink === 0) await this.compact();
       } catch (err) {
         if (this.mayWrite !== undefined && !this.mayWrite()) this.cutPending = true;
         else {
@@ -184,6 +189,7 @@ export class NodeNonceStore implements NonceStore {
     let fh: FileHandle | undefined;
     try {
       refuseWithoutLease(this.mayWrite, this.file);
+      await makeDirDurably(dirname(this.file)); // the whole data directory may be gone
       fh = await open(tmp, 'a', 0o600);
       await fh.appendFile(text);
       await fh.datasync();
@@ -204,9 +210,13 @@ export class NodeNonceStore implements NonceStore {
     await syncDir(dirname(this.file)); // else a power cut could bring back the old file (a superset: safe)
   }
 
-  /** Waits for the appends under way, then closes the file. */
+  /** Waits for the appends under way, then closes the file (written back first if it was removed). */
   async close(): Promise<void> {
     while (this.flushing !== undefined) await this.flushing;
+    const removed = await this.fh.stat().then((s) => s.nlink === 0, () => false);
+    if (removed && this.broken === undefined) {
+      await this.compact().catch(() => undefined); // the lease lost, a full disk: kept as it is
+    }
     await this.fh.close();
   }
 }

@@ -52,6 +52,25 @@ describe('NodeNonceStore', () => {
     ]);
   });
 
+  // A review (11-28): after `rm nonces.jsonl` (or `rm -rf data`) the store kept appending to the
+  // removed file, and every receipt verified until the restart verified again after it.
+  it('writes its live nonces back when its file (or the whole data directory) is removed under it', async () => {
+    const now = 1_000_000;
+    const data = join(dir, 'data');
+    await mkdir(data);
+    const first = await NodeNonceStore.open(data, { now: () => now });
+    expect(await first.consumeOnce('acme', 'before', now + 65_000)).toBe('ok');
+    await rm(join(data, NONCES_FILE));
+    expect(await first.consumeOnce('acme', 'after-file', now + 65_000)).toBe('ok');
+    await rm(data, { recursive: true });
+    expect(await first.consumeOnce('acme', 'after-dir', now + 65_000)).toBe('ok');
+    await rm(data, { recursive: true }); // and removed again, with no verify before the stop
+    await first.close();
+    const second = await NodeNonceStore.open(data, { now: () => now });
+    for (const n of ['before', 'after-file', 'after-dir']) expect(await second.consumeOnce('acme', n, now + 65_000), n).toBe('replayed');
+    await second.close();
+  });
+
   it('keeps a nonce read back for the skew it is opened with longer (a restart that allows more skew is no replay window)', async () => {
     let now = 1_000_000;
     const first = await NodeNonceStore.open(dir, { now: () => now, skewMs: 0 });

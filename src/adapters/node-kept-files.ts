@@ -15,7 +15,8 @@ export interface KeptFile {
   path: string;
   /** What it is, for the log line: `the receipt secret`. */
   what: string;
-  text: string;
+  /** Its text, or how to get it when it is written back (a record rewritten as the server runs). */
+  text: string | (() => string);
   mode: number;
   /** Written back only while this holds (the lock: only while its lease is fresh). */
   when?: () => boolean;
@@ -23,14 +24,19 @@ export interface KeptFile {
 
 const LOOK_EVERY_MS = 1000;
 
-/** @example const kept = keepFiles([{ path: 'data/secret.key', what: 'the receipt secret', text, mode: 0o600 }], logger); … await kept.stop() */
-export function keepFiles(files: readonly KeptFile[], logger: Logger, everyMs = LOOK_EVERY_MS): { stop(): Promise<void>; cancel(): void } {
+/**
+ * `more`: files to keep found at each look (the API rules of a tenant whose folder is gone).
+ * @example const kept = keepFiles([{ path: 'data/secret.key', what: 'the receipt secret', text, mode: 0o600 }], logger); … await kept.stop()
+ */
+export function keepFiles(files: readonly KeptFile[], logger: Logger, everyMs = LOOK_EVERY_MS, more?: () => Promise<readonly KeptFile[]>): { stop(): Promise<void>; cancel(): void } {
   let looking: Promise<void> = Promise.resolve();
   let cancelled = false;
   /** Files whose write-back failed, said once until one succeeds. */
   const failing = new Set<string>();
   const look = async (): Promise<void> => {
-    for (const f of files) {
+    // A look that throws would end the chain of looks: what `more` cannot tell is left for the next.
+    const found = more === undefined ? [] : await more().catch(() => []);
+    for (const f of [...files, ...found]) {
       if (cancelled) return;
       if (f.when?.() === false) continue;
       const gone = await stat(f.path).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
@@ -40,7 +46,7 @@ export function keepFiles(files: readonly KeptFile[], logger: Logger, everyMs = 
         // Asked again right before: the look above waits on the disk.
         if (f.when?.() === false) continue;
         // Never over a file put there meanwhile (another server's lock, a key given by hand).
-        if (await writeNewFile(f.path, f.text, f.mode)) logger.warn(`${f.what} was removed from the data directory while the server ran; written back`, { file: f.path });
+        if (await writeNewFile(f.path, typeof f.text === 'string' ? f.text : f.text(), f.mode)) logger.warn(`${f.what} was removed from the data directory while the server ran; written back`, { file: f.path });
         failing.delete(f.path);
       } catch (err) {
         if (failing.has(f.path)) continue;

@@ -266,6 +266,11 @@ export class RulesRecord {
     private readonly mayWrite?: MayWrite,
   ) {}
 
+  /** The record as last kept, as its file holds it (written back if the file is removed: node-kept-files.ts). */
+  text(): string {
+    return JSON.stringify(this.kept) + '\n';
+  }
+
   /** Keeps the rules in force now, for `tenants` and every tenant kept before; `held` tenants keep their last record. */
   note(tenants: readonly string[] = [], held: ReadonlySet<string> = new Set()): Promise<void> {
     for (const t of held) this.held.add(t);

@@ -12,6 +12,7 @@ import { keyOfHash, presentedKey } from '../http/auth.js';
 import { refuseOpenModeOffLoopback } from '../http/open-mode.js';
 import type { AuditPort } from '../http/audit-port.js';
 import { apiRulePath, type RuleStore, type StoredRule } from '../http/rule-store.js';
+import { ruleJson } from '../http/rule-view.js';
 import { Lifecycle } from '../http/lifecycle.js';
 import type { Logger } from '../http/logger.js';
 import { ServerMetrics } from '../http/metrics.js';
@@ -20,14 +21,15 @@ import { createSigner, type Signer } from '../receipt/sign.js';
 import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
 import { jsonLimits, type JsonLimits } from '../json/strict-parse.js';
 import { NodeNonceStore } from './node-nonce-store.js';
-import { hadFileRules, lastRulesInForce, startRulesRecord, type RulesRecord } from './node-rules-in-force.js';
+import { hadFileRules, lastRulesInForce, RULES_IN_FORCE_FILE, startRulesRecord, type RulesRecord } from './node-rules-in-force.js';
 import { AuditStoreError } from '../audit/store.js';
 import { lockDataDir, type DataDirLock } from './node-data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
 import { ED25519_FILE, loadOrCreateEd25519Key } from './node-ed25519.js';
-import { keepFiles } from './node-kept-files.js';
+import { keepFiles, type KeptFile } from './node-kept-files.js';
+import { tenantDirName } from './node-audit-store.js';
 import { syncMadeDirs } from './node-new-file.js';
 import { readRulesDirWarned, rulesDirProblem } from './node-files.js';
 import { walkTree } from './node-rules-tree.js';
@@ -294,12 +296,15 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   });
 
   // Started last: nothing after it can fail the start and leave it writing the lock back.
+  const record = rulesRecord;
   const kept = keepFiles([
     // Only while its lease holds: once lapsed, another server may have held it (a re-review).
     { path: lock.path, what: 'the data directory\'s lock', text: lock.text, mode: 0o644, when: mayWrite },
     ...(hs !== undefined && hs.source !== 'env' ? [{ path: join(cfg.dataDir, SECRET_FILE), what: 'the receipt secret', text: hs.secret + '\n', mode: 0o600, when: mayWrite }] : []),
     ...(ed25519Key !== undefined ? [{ path: join(cfg.dataDir, ED25519_FILE), what: 'the Ed25519 signing key', text: JSON.stringify(ed25519Key) + '\n', mode: 0o600, when: mayWrite }] : []),
-  ], cfg.logger);
+    // Without it the next start cannot tell what changed while the server was stopped.
+    { path: join(cfg.dataDir, RULES_IN_FORCE_FILE), what: 'the record of the rules in force', text: () => record.text(), mode: 0o600, when: mayWrite },
+  ], cfg.logger, undefined, () => removedApiRules(cfg.dataDir, engine, mayWrite));
   // A server paused past the lock's staleness finds another's lock in its place when it runs
   // again (a re-review ran two that way on one log): it stops writing at once, fail closed (its
   // log appends were already refused: `fenced`). Lost before this point (while it started), it
@@ -434,6 +439,24 @@ async function openExistingLogs(audit: AuditPort, logger: Logger, reported: Map<
  * Loads the rules added over HTTP before the restart; one that no longer loads stops the start.
  * One whose id a file rule took meanwhile loads, and its tenant's checks are denied (said).
  */
+/**
+ * The API rules of each tenant whose folder under `api-rules/` is gone, as files to write back
+ * (as a set PUT keeps them: the JSON of the normalized rule). A DELETE removes a rule's file,
+ * never the folder, so only a removal from outside (`rm -rf data`) makes one go: until 11-28
+ * the next start then served without the tenant's API rules, and said nothing (a review).
+ */
+async function removedApiRules(dataDir: string, engine: Engine, mayWrite: () => boolean): Promise<KeptFile[]> {
+  const out: KeptFile[] = [];
+  for (const [tenant, rules] of engine.apiRuleSets()) {
+    const dir = join(dataDir, API_RULES_DIR, tenantDirName(tenant));
+    if (rules.length === 0 || (await stat(dir).then(() => true, () => false))) continue;
+    for (const rule of rules) {
+      out.push({ path: join(dir, `${rule.rule_id}.json`), what: `API rule \`${rule.rule_id}\` of tenant \`${tenant}\``, text: JSON.stringify(ruleJson(rule), null, 2) + '\n', mode: 0o600, when: mayWrite });
+    }
+  }
+  return out;
+}
+
 async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger): Promise<void> {
   await store.recover?.(); // a change a crash cut short after its entry is finished first
   const byTenant = new Map<string, StoredRule[]>();

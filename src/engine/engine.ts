@@ -187,6 +187,11 @@ export class Engine {
     return this.apiRules.get(tenant)?.has(ruleId) ?? false;
   }
 
+  /** Each tenant's API rules, in force or held out (`mge serve` writes them back to a removed data directory). */
+  apiRuleSets(): Array<[tenant: string, rules: readonly Rule[]]> {
+    return [...this.apiRules].map(([tenant, rules]) => [tenant, [...rules.values()]]);
+  }
+
   /**
    * Whether `rule`, of one of the tenant's policies, is its API rule, not a file rule of the
    * same id (which leaves the API rule out of force while both stand: buildTenant).

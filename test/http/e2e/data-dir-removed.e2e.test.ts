@@ -50,6 +50,46 @@ describe('a data directory removed while the server runs', () => {
     }
   }, 60_000);
 
+  // A review (11-28): `api-rules/` and the record of the rules in force were not written back,
+  // so the next start served without the tenant's API rule (a denied check approved) and could
+  // not tell, and the log still named the rule in force.
+  it('gets the API rules and the record of the rules in force back: the next start serves them as before', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-rmdata-rules-'));
+    const data = join(root, 'data');
+    const first = await startServe(root);
+    const put = await fetch(`${first.url}/api/v1/rules/no-x`, {
+      method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeAdmin}` },
+      body: JSON.stringify({ rule_id: 'no-x', prohibited: [{ message: 'no x', when: 'action.type == "x"' }] }),
+    });
+    expect(put.status).toBe(201);
+    const decided = async (url: string) => ((await (await check(url)).json()) as { approved: boolean; policy_version: string });
+    const before = await decided(first.url);
+    expect(before.approved).toBe(false);
+    rmSync(data, { recursive: true, force: true });
+    const files = [join(data, 'api-rules', 'acme', 'no-x.json'), join(data, 'rules-in-force.json')];
+    for (const end = Date.now() + 5000; !files.every((f) => existsSync(f)); await new Promise((r) => setTimeout(r, 50))) {
+      if (Date.now() > end) throw new Error(`not written back:\n${first.out()}`);
+    }
+    expect(first.out()).toContain('"msg":"API rule `no-x` of tenant `acme` was removed from the data directory while the server ran; written back"');
+    first.child.kill('SIGTERM');
+    expect(await first.exited, first.out() + first.err()).toBe(0);
+
+    const second = spawnServe({ rulesDir: join(root, 'rules'), dataDir: data });
+    try {
+      const url = await second.listening();
+      for (const end = Date.now() + 5000; (await fetch(`${url}/readyz`)).status !== 200;) {
+        if (Date.now() > end) throw new Error(`not ready:\n${second.out()}${second.err()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await decided(url)).toMatchObject({ approved: false, policy_version: before.policy_version });
+      expect(second.out()).not.toContain('rules in force at start not logged');
+      expect(second.out()).not.toContain('rules found changed at start');
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  }, 60_000);
+
   it('removed just before a stop, the secret is written back by the stop itself (a re-review: the log came back, its key not)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-rmdata-stop-'));
     const data = join(root, 'data');

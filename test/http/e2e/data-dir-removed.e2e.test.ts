@@ -16,6 +16,30 @@ const check = (url: string) => fetch(`${url}/api/v1/governance/check`, {
   method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeChecker}` }, body: JSON.stringify({ action: 'x' }),
 });
 
+/** Waits until `files` exist (written back by `server`), failing after 5 s. */
+async function writtenBack(files: string[], server: { out(): string }): Promise<void> {
+  for (const end = Date.now() + 5000; !files.every((f) => existsSync(f)); await new Promise((r) => setTimeout(r, 50))) {
+    if (Date.now() > end) throw new Error(`not written back:\n${server.out()}`);
+  }
+}
+
+/** Starts `mge serve` again on `<root>/rules` and `data`, runs `work` once it is ready (its logs open), then stops it. */
+async function restarted(root: string, data: string, work: (url: string, out: () => string) => Promise<void>): Promise<void> {
+  const second = spawnServe({ rulesDir: join(root, 'rules'), dataDir: data });
+  try {
+    const url = await second.listening();
+    // Ready once its logs are open (they open after it listens): the log signed with the kept key.
+    for (const end = Date.now() + 5000; (await fetch(`${url}/readyz`)).status !== 200;) {
+      if (Date.now() > end) throw new Error(`not ready:\n${second.out()}${second.err()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await work(url, second.out);
+  } finally {
+    second.child.kill('SIGTERM');
+    await second.exited;
+  }
+}
+
 describe('a data directory removed while the server runs', () => {
   it('gets its secret and lock back, and the next start opens the log it left', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-rmdata-'));
@@ -25,29 +49,17 @@ describe('a data directory removed while the server runs', () => {
     const secret = readFileSync(join(data, 'secret.key'), 'utf8');
     const lock = readFileSync(join(data, 'mge.lock'), 'utf8');
     rmSync(data, { recursive: true, force: true });
-    for (const end = Date.now() + 5000; !(existsSync(join(data, 'secret.key')) && existsSync(join(data, 'mge.lock'))); await new Promise((r) => setTimeout(r, 50))) {
-      if (Date.now() > end) throw new Error(`not written back:\n${first.out()}`);
-    }
+    await writtenBack([join(data, 'secret.key'), join(data, 'mge.lock')], first);
     expect(readFileSync(join(data, 'secret.key'), 'utf8')).toBe(secret);
     expect(readFileSync(join(data, 'mge.lock'), 'utf8')).toBe(lock);
     expect(first.out()).toContain('"msg":"the receipt secret was removed from the data directory while the server ran; written back"');
     first.child.kill('SIGTERM');
     expect(await first.exited, first.out() + first.err()).toBe(0);
 
-    const second = spawnServe({ rulesDir: join(root, 'rules'), dataDir: data });
-    try {
-      const url = await second.listening();
-      // Ready once its logs are open (they open after it listens): the log signed with the kept key.
-      for (const end = Date.now() + 5000; (await fetch(`${url}/readyz`)).status !== 200;) {
-        if (Date.now() > end) throw new Error(`not ready:\n${second.out()}${second.err()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    await restarted(root, data, async (url, out) => {
       expect((await check(url)).status).toBe(200);
-      expect(second.out()).not.toContain('does not hold');
-    } finally {
-      second.child.kill('SIGTERM');
-      await second.exited;
-    }
+      expect(out()).not.toContain('does not hold');
+    });
   }, 60_000);
 
   // A review (11-28): `api-rules/` and the record of the rules in force were not written back,
@@ -66,28 +78,16 @@ describe('a data directory removed while the server runs', () => {
     const before = await decided(first.url);
     expect(before.approved).toBe(false);
     rmSync(data, { recursive: true, force: true });
-    const files = [join(data, 'api-rules', 'acme', 'no-x.json'), join(data, 'rules-in-force.json')];
-    for (const end = Date.now() + 5000; !files.every((f) => existsSync(f)); await new Promise((r) => setTimeout(r, 50))) {
-      if (Date.now() > end) throw new Error(`not written back:\n${first.out()}`);
-    }
+    await writtenBack([join(data, 'api-rules', 'acme', 'no-x.json'), join(data, 'rules-in-force.json')], first);
     expect(first.out()).toContain('"msg":"API rule `no-x` of tenant `acme` was removed from the data directory while the server ran; written back"');
     first.child.kill('SIGTERM');
     expect(await first.exited, first.out() + first.err()).toBe(0);
 
-    const second = spawnServe({ rulesDir: join(root, 'rules'), dataDir: data });
-    try {
-      const url = await second.listening();
-      for (const end = Date.now() + 5000; (await fetch(`${url}/readyz`)).status !== 200;) {
-        if (Date.now() > end) throw new Error(`not ready:\n${second.out()}${second.err()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    await restarted(root, data, async (url, out) => {
       expect(await decided(url)).toMatchObject({ approved: false, policy_version: before.policy_version });
-      expect(second.out()).not.toContain('rules in force at start not logged');
-      expect(second.out()).not.toContain('rules found changed at start');
-    } finally {
-      second.child.kill('SIGTERM');
-      await second.exited;
-    }
+      expect(out()).not.toContain('rules in force at start not logged');
+      expect(out()).not.toContain('rules found changed at start');
+    });
   }, 60_000);
 
   it('removed just before a stop, the secret is written back by the stop itself (a re-review: the log came back, its key not)', async () => {

@@ -146,7 +146,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const out = (stdout ??= stdoutWriter());
   const logger = jsonLogger((line) => out(line + '\n'));
   let sidecar: Sidecar;
-  let dataDir: string;
+  let dataDir: string | undefined;
   let stopped: ReturnType<typeof stopSignal>;
   let rulesDir = '';
   /** The rules directory as given: diagnostics name files from it, as `mge lint DIR` and `mge check` do. */
@@ -219,6 +219,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
       process.stderr.write(`mge serve: ${err.message}\n${SERVE_USAGE}\n`);
     } else if (err instanceof SidecarConfigError || err instanceof ApiKeySpecError || err instanceof KeyError) {
       process.stderr.write(`mge serve: ${err.message}\n`);
+    } else if (unwritableData(err, dataDir)) {
+      // A raw `EROFS … mge.lock.<pid>.<hex>.tmp` named a file the user never made (a review).
+      process.stderr.write(`mge serve: the data directory \`${dataDir}\` cannot be written (${(err as Error).message}); it keeps the audit log, the used nonces and the receipt key, so it must be writable by this user (a read-only volume, a mount without write permission?)\n`);
     } else if ((err as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE') {
       process.stderr.write(`mge serve: ${(err as Error).message}: another process (another \`mge serve\`?) listens there; stop it, or give another port (\`--port N\` or MGE_PORT)\n`);
     } else {
@@ -244,4 +247,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   else if (uncheckpointed.length === 0) logger.info(fsyncNever ? 'stopped; audit log written (MGE_AUDIT_FSYNC=never: not synced to the disk)' : 'stopped; audit log flushed', { data: dataDir });
   else logger.warn('stopped; every decision this run answered is in its log, but these tenants have no checkpoint (their log failed or was refused; see above)', { data: dataDir, tenants: uncheckpointed });
   return 0;
+}
+
+/** Whether `err` is the data directory refusing a write (read-only, or not this user's). */
+function unwritableData(err: unknown, dataDir: string | undefined): boolean {
+  const e = err as NodeJS.ErrnoException | null;
+  return dataDir !== undefined && ['EROFS', 'EACCES', 'EPERM'].includes(e?.code ?? '') && typeof e?.path === 'string' && e.path.startsWith(dataDir);
 }

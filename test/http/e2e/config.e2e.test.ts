@@ -342,6 +342,16 @@ describe('request limits (SPEC §2: configurable)', () => {
     });
   });
 
+  // A review (11-28): a read-only data directory printed a raw `EROFS … mge.lock.<pid>.<hex>.tmp`.
+  it('names a data directory it cannot write, and why it must be writable', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-unwritable-'));
+    writeRules(join(root, 'rules'));
+    // Not even root may make a directory in /sys/kernel (sysfs): EPERM, as a read-only volume gives EROFS.
+    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: '/sys/kernel/mge-data', apiKeys: '' });
+    expect(await served.exited).toBe(2);
+    expect(served.err()).toContain("mge serve: the data directory `/sys/kernel/mge-data` cannot be written (EPERM: operation not permitted, mkdir '/sys/kernel/mge-data'); it keeps the audit log");
+  });
+
   it('refuses a limit that is not a whole number in range, naming it', async () => {
     await refusedAtStart([['MGE_MAX_BODY_BYTES', '100'], ['MGE_MAX_BODY_BYTES', '64k'], ['MGE_MAX_DEPTH', '129'], ['MGE_MAX_STRING_BYTES', '0'], ['MGE_MAX_ARRAY_ITEMS', '1.5']], 'is not a whole number from');
   });

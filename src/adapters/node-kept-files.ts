@@ -24,36 +24,39 @@ export interface KeptFile {
 
 const LOOK_EVERY_MS = 1000;
 
+/** Writes `f` back if it is gone (`gone`: whether it is, by default no file at its path). */
+export type KeepFile = (f: KeptFile, gone?: () => Promise<boolean>) => Promise<void>;
+
 /**
- * `more`: files to keep found at each look (the API rules of a tenant whose folder is gone).
+ * `more`: called at each look with the function that keeps one file, for files found then (the
+ * API rules, which it writes back while no rule change is under way).
  * @example const kept = keepFiles([{ path: 'data/secret.key', what: 'the receipt secret', text, mode: 0o600 }], logger); … await kept.stop()
  */
-export function keepFiles(files: readonly KeptFile[], logger: Logger, everyMs = LOOK_EVERY_MS, more?: () => Promise<readonly KeptFile[]>): { stop(): Promise<void>; cancel(): void } {
+export function keepFiles(files: readonly KeptFile[], logger: Logger, everyMs = LOOK_EVERY_MS, more?: (keep: KeepFile) => Promise<void>): { stop(): Promise<void>; cancel(): void } {
   let looking: Promise<void> = Promise.resolve();
   let cancelled = false;
   /** Files whose write-back failed, said once until one succeeds. */
   const failing = new Set<string>();
-  const look = async (): Promise<void> => {
-    // A look that throws would end the chain of looks: what `more` cannot tell is left for the next.
-    const found = more === undefined ? [] : await more().catch(() => []);
-    for (const f of [...files, ...found]) {
-      if (cancelled) return;
-      if (f.when?.() === false) continue;
-      const gone = await stat(f.path).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
-      if (!gone) continue;
-      try {
-        await makeDirDurably(dirname(f.path)); // the whole data directory may be gone
-        // Asked again right before: the look above waits on the disk.
-        if (f.when?.() === false) continue;
-        // Never over a file put there meanwhile (another server's lock, a key given by hand).
-        if (await writeNewFile(f.path, typeof f.text === 'string' ? f.text : f.text(), f.mode)) logger.warn(`${f.what} was removed from the data directory while the server ran; written back`, { file: f.path });
-        failing.delete(f.path);
-      } catch (err) {
-        if (failing.has(f.path)) continue;
-        failing.add(f.path);
-        logger.error(`${f.what} was removed from the data directory while the server ran and could not be written back`, { file: f.path, error: err });
-      }
+  const missing = (path: string) => stat(path).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
+  const keep: KeepFile = async (f, gone = () => missing(f.path)) => {
+    if (cancelled || f.when?.() === false || !(await gone())) return;
+    try {
+      await makeDirDurably(dirname(f.path)); // the whole data directory may be gone
+      // Asked again right before: the look above waits on the disk.
+      if (cancelled || f.when?.() === false) return;
+      // Never over a file put there meanwhile (another server's lock, a key given by hand).
+      if (await writeNewFile(f.path, typeof f.text === 'string' ? f.text : f.text(), f.mode)) logger.warn(`${f.what} was removed from the data directory while the server ran; written back`, { file: f.path });
+      failing.delete(f.path);
+    } catch (err) {
+      if (failing.has(f.path)) return;
+      failing.add(f.path);
+      logger.error(`${f.what} was removed from the data directory while the server ran and could not be written back`, { file: f.path, error: err });
     }
+  };
+  const look = async (): Promise<void> => {
+    for (const f of files) await keep(f);
+    // A look that throws would end the chain of looks: what `more` cannot do is left for the next.
+    await more?.(keep).catch((err: unknown) => logger.error('the data directory could not be looked at for removed API rules', { error: err }));
   };
   const timer = setInterval(() => {
     looking = looking.then(look);

@@ -3,7 +3,7 @@
 // loopback-or-chosen address, hot reload of the rules directory, and a graceful shutdown.
 
 import { createHash } from 'node:crypto';
-import { mkdir, realpath, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rmdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
@@ -20,7 +20,7 @@ import { hs256VerificationKeys, importHs256Secret, WeakSecretError } from '../re
 import { createSigner, type Signer } from '../receipt/sign.js';
 import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
 import { jsonLimits, type JsonLimits } from '../json/strict-parse.js';
-import { NodeNonceStore } from './node-nonce-store.js';
+import { NodeNonceStore, NONCES_FILE } from './node-nonce-store.js';
 import { hadFileRules, lastRulesInForce, RULES_IN_FORCE_FILE, startRulesRecord, type RulesRecord } from './node-rules-in-force.js';
 import { AuditStoreError } from '../audit/store.js';
 import { lockDataDir, type DataDirLock } from './node-data-dir-lock.js';
@@ -28,7 +28,7 @@ import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
 import { ED25519_FILE, loadOrCreateEd25519Key } from './node-ed25519.js';
-import { keepFiles, type KeptFile } from './node-kept-files.js';
+import { keepFiles, type KeepFile } from './node-kept-files.js';
 import { tenantDirName } from './node-audit-store.js';
 import { syncMadeDirs } from './node-new-file.js';
 import { readRulesDirWarned, rulesDirProblem } from './node-files.js';
@@ -304,7 +304,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     ...(ed25519Key !== undefined ? [{ path: join(cfg.dataDir, ED25519_FILE), what: 'the Ed25519 signing key', text: JSON.stringify(ed25519Key) + '\n', mode: 0o600, when: mayWrite }] : []),
     // Without it the next start cannot tell what changed while the server was stopped.
     { path: join(cfg.dataDir, RULES_IN_FORCE_FILE), what: 'the record of the rules in force', text: () => record.text(), mode: 0o600, when: mayWrite },
-  ], cfg.logger, undefined, () => removedApiRules(cfg.dataDir, engine, mayWrite));
+  ], cfg.logger, undefined, (keep) => writeBackApiRules(cfg.dataDir, engine, mayWrite, keep));
   // A server paused past the lock's staleness finds another's lock in its place when it runs
   // again (a re-review ran two that way on one log): it stops writing at once, fail closed (its
   // log appends were already refused: `fenced`). Lost before this point (while it started), it
@@ -337,7 +337,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       // A log that could not be flushed (a removed one not written back) is said after the rest
       // is closed: the nonces and the data dir's lock are released either way.
       const notClosed = await audit.close().then(() => undefined, (err: unknown) => err); // flush
-      await nonceStore.close();
+      await nonceStore.close((err) => cfg.logger.error('the used nonces could not be written back to the data directory at the stop (their file was removed or moved away): receipts verified since the start may verify again after the next one, within their TTL', { file: join(cfg.dataDir, NONCES_FILE), error: err }));
       await kept.stop();
       await lock.release();
       if (notClosed !== undefined) throw notClosed;
@@ -440,21 +440,26 @@ async function openExistingLogs(audit: AuditPort, logger: Logger, reported: Map<
  * One whose id a file rule took meanwhile loads, and its tenant's checks are denied (said).
  */
 /**
- * The API rules of each tenant whose folder under `api-rules/` is gone, as files to write back
- * (as a set PUT keeps them: the JSON of the normalized rule). A DELETE removes a rule's file,
- * never the folder, so only a removal from outside (`rm -rf data`) makes one go: until 11-28
- * the next start then served without the tenant's API rules, and said nothing (a review).
+ * Writes back each API rule whose file is gone (as a set PUT keeps it: the JSON of the normalized
+ * rule), while no rule change is under way: a PUT or DELETE changes the files and the rules
+ * serving in one step of the engine's, so a rule with no file of any format then was removed
+ * from outside (`rm -rf data`). Until 11-28 the next start then served without the tenant's API
+ * rules and said nothing (a review); a first version looked only for a tenant's folder, which
+ * a PUT made again, and raced a DELETE (a re-review).
  */
-async function removedApiRules(dataDir: string, engine: Engine, mayWrite: () => boolean): Promise<KeptFile[]> {
-  const out: KeptFile[] = [];
-  for (const [tenant, rules] of engine.apiRuleSets()) {
-    const dir = join(dataDir, API_RULES_DIR, tenantDirName(tenant));
-    if (rules.length === 0 || (await stat(dir).then(() => true, () => false))) continue;
-    for (const rule of rules) {
-      out.push({ path: join(dir, `${rule.rule_id}.json`), what: `API rule \`${rule.rule_id}\` of tenant \`${tenant}\``, text: JSON.stringify(ruleJson(rule), null, 2) + '\n', mode: 0o600, when: mayWrite });
+async function writeBackApiRules(dataDir: string, engine: Engine, mayWrite: () => boolean, keep: KeepFile): Promise<void> {
+  await engine.whileUnchanged(async () => {
+    for (const [tenant, rules] of engine.apiRuleSets()) {
+      const dir = join(dataDir, API_RULES_DIR, tenantDirName(tenant));
+      // One listing a tenant a second, not a look at each rule's file in each format.
+      const names = new Set(await readdir(dir).catch(() => []));
+      for (const rule of rules) {
+        const gone = async () => !['json', 'yaml', 'mdc'].some((f) => names.has(`${rule.rule_id}.${f}`));
+        const text = JSON.stringify(ruleJson(rule), null, 2) + '\n';
+        await keep({ path: join(dir, `${rule.rule_id}.json`), what: `API rule \`${rule.rule_id}\` of tenant \`${tenant}\``, text, mode: 0o600, when: mayWrite }, gone);
+      }
     }
-  }
-  return out;
+  });
 }
 
 async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger): Promise<void> {

@@ -187,6 +187,11 @@ export class Engine {
     return this.apiRules.get(tenant)?.has(ruleId) ?? false;
   }
 
+  /** Runs `work` while no rule change is under way (none starts until it ends). */
+  whileUnchanged<T>(work: () => Promise<T>): Promise<T> {
+    return this.serialize(work);
+  }
+
   /** Each tenant's API rules, in force or held out (`mge serve` writes them back to a removed data directory). */
   apiRuleSets(): Array<[tenant: string, rules: readonly Rule[]]> {
     return [...this.apiRules].map(([tenant, rules]) => [tenant, [...rules.values()]]);

@@ -90,6 +90,29 @@ describe('a data directory removed while the server runs', () => {
     });
   }, 60_000);
 
+  // A re-review (11-28): a PUT right after `api-rules/` was removed made the tenant's folder
+  // again, and the write-back, which then looked for the folder only, wrote nothing back.
+  it('writes back the API rules a PUT just after their removal did not put again', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-rmdata-put-'));
+    const data = join(root, 'data');
+    const first = await startServe(root);
+    const put = (id: string) => fetch(`${first.url}/api/v1/rules/${id}`, {
+      method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeAdmin}` },
+      body: JSON.stringify({ rule_id: id, prohibited: [{ message: id, when: `action.type == "${id}"` }] }),
+    });
+    expect((await put('no-x')).status).toBe(201);
+    rmSync(join(data, 'api-rules'), { recursive: true, force: true });
+    expect((await put('no-y')).status).toBe(201);
+    await writtenBack([join(data, 'api-rules', 'acme', 'no-x.json'), join(data, 'api-rules', 'acme', 'no-y.json')], first);
+    first.child.kill('SIGTERM');
+    expect(await first.exited, first.out() + first.err()).toBe(0);
+    await restarted(root, data, async (url, out) => {
+      const listed = (await (await fetch(`${url}/api/v1/rules`, { headers: { authorization: `Bearer ${KEYS.acmeAdmin}` } })).json()) as { rules: Array<{ rule: { rule_id: string } }> };
+      expect(listed.rules.map((r) => r.rule.rule_id)).toEqual(expect.arrayContaining(['no-x', 'no-y']));
+      expect(out()).not.toContain('rules found changed at start');
+    });
+  }, 60_000);
+
   it('removed just before a stop, the secret is written back by the stop itself (a re-review: the log came back, its key not)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-rmdata-stop-'));
     const data = join(root, 'data');

@@ -15,7 +15,7 @@
 // holds more lines than twice the live nonces (and 10 000). A rewrite that fails is dropped
 // (the file only stays longer): the handle moves to the new file only once it has its name.
 
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MemoryNonceStore, type NonceStore } from '../state/nonce-store.js';
 import { makeDirDurably, readBytesIfPresent, refuseWithoutLease, removeTemporariesOf, syncDir, temporaryNameFor, type MayWrite } from './node-new-file.js';
@@ -142,11 +142,11 @@ export class NodeNonceStore implements NonceStore {
         this.cutPending = false;
         await this.fh.appendFile(text);
         await this.fh.datasync();
-        // The file removed under the server (`rm -rf data`): these nonces went into a file no
-        // name reaches, lost at the next start, so a receipt verified now verified again then
-        // (a review, 11-28). The live nonces are written back, these included, before any of
-        // them is answered.
-        if ((await this.fh.stat()).nlink === 0) await this.compact();
+        // The file removed or moved away under the server (`rm -rf data`, `mv`): these nonces
+        // went into a file the next start does not read, so a receipt verified now verified
+        // again then (a review, 11-28). The live nonces are written back, these included,
+        // before any of them is answered.
+        if (await this.fileGone()) await this.compact();
       } catch (err) {
         if (this.mayWrite !== undefined && !this.mayWrite()) this.cutPending = true;
         else {
@@ -210,12 +210,22 @@ export class NodeNonceStore implements NonceStore {
     await syncDir(dirname(this.file)); // else a power cut could bring back the old file (a superset: safe)
   }
 
-  /** Waits for the appends under way, then closes the file (written back first if it was removed). */
-  async close(): Promise<void> {
+  /** Whether the open file is no longer the one at its name (removed, moved away, replaced). */
+  private async fileGone(): Promise<boolean> {
+    const open = await this.fh.stat();
+    const named = await stat(this.file).catch(() => undefined);
+    return open.nlink === 0 || named === undefined || named.ino !== open.ino || named.dev !== open.dev;
+  }
+
+  /**
+   * Waits for the appends under way, then closes the file, written back first if it is gone;
+   * a write-back that fails then is told to `onLost` (the receipts verified since may verify
+   * again after the next start), since nothing else would say so.
+   */
+  async close(onLost?: (err: unknown) => void): Promise<void> {
     while (this.flushing !== undefined) await this.flushing;
-    const removed = await this.fh.stat().then((s) => s.nlink === 0, () => false);
-    if (removed && this.broken === undefined) {
-      await this.compact().catch(() => undefined); // the lease lost, a full disk: kept as it is
+    if (this.broken === undefined && (await this.fileGone().catch(() => false))) {
+      await this.compact().catch((err: unknown) => onLost?.(err));
     }
     await this.fh.close();
   }

@@ -230,8 +230,11 @@ export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesR
     const is = effective(now, tenant) ?? {};
     // Whose rule the entry is about: the one in force now, else the one gone (a file rule that
     // took an API rule's id is the rules directory's change; a review, 11-28: `restart`).
-    // Only a held-out API rule that came or went: the API rules changed while stopped.
-    const by = (c: RuleChange): string => (c.held || (Object.hasOwn(is, c.ruleId) ? is[c.ruleId] : was[c.ruleId] ?? '').startsWith(API) ? 'restart' : 'rules-dir');
+    // A file rule on either side: the rules directory's change, as a reload logs it (a file rule
+    // that took an API rule's id, or left it to it again); only API rules, or only a held-out
+    // API rule that came or went: the API rules changed while stopped (a re-review, 11-28).
+    const fileRule = (id: string): boolean => [is, was].some((side) => Object.hasOwn(side, id) && side[id].startsWith(FILE));
+    const by = (c: RuleChange): string => (!c.held && fileRule(c.ruleId) ? 'rules-dir' : 'restart');
     const entries = changes.map((c) => ruleChangeEntry(c.ruleId, c.op, version, by(c), timestamp));
     try {
       await audit.append(tenant, entries);

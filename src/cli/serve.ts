@@ -252,5 +252,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
 /** Whether `err` is the data directory refusing a write (read-only, or not this user's). */
 function unwritableData(err: unknown, dataDir: string | undefined): boolean {
   const e = err as NodeJS.ErrnoException | null;
-  return dataDir !== undefined && ['EROFS', 'EACCES', 'EPERM'].includes(e?.code ?? '') && typeof e?.path === 'string' && e.path.startsWith(dataDir);
+  // A recursive mkdir under a read-only mount says ENOENT, not EROFS (a re-review).
+  const refused = ['EROFS', 'EACCES', 'EPERM'].includes(e?.code ?? '') || (e?.code === 'ENOENT' && e.syscall === 'mkdir');
+  return dataDir !== undefined && refused && typeof e?.path === 'string' && e.path.startsWith(dataDir);
 }

@@ -2,7 +2,7 @@
 // a restart stays consumed after it, expired ones are dropped, the file is compacted, and a
 // write that fails refuses (fail closed) without freeing the nonce.
 
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -64,11 +64,18 @@ describe('NodeNonceStore', () => {
     expect(await first.consumeOnce('acme', 'after-file', now + 65_000)).toBe('ok');
     await rm(data, { recursive: true });
     expect(await first.consumeOnce('acme', 'after-dir', now + 65_000)).toBe('ok');
+    await rename(join(data, NONCES_FILE), join(data, 'nonces.moved')); // moved away: a re-review
+    expect(await first.consumeOnce('acme', 'after-move', now + 65_000)).toBe('ok');
     await rm(data, { recursive: true }); // and removed again, with no verify before the stop
     await first.close();
     const second = await NodeNonceStore.open(data, { now: () => now });
-    for (const n of ['before', 'after-file', 'after-dir']) expect(await second.consumeOnce('acme', n, now + 65_000), n).toBe('replayed');
-    await second.close();
+    for (const n of ['before', 'after-file', 'after-dir', 'after-move']) expect(await second.consumeOnce('acme', n, now + 65_000), n).toBe('replayed');
+    // A write-back that fails at the stop is told, not dropped in silence (a re-review).
+    await rm(join(data, NONCES_FILE));
+    (second as unknown as { compact: () => Promise<void> }).compact = () => Promise.reject(new Error('disk full'));
+    const lost: unknown[] = [];
+    await second.close((err) => lost.push(err));
+    expect(lost).toEqual([new Error('disk full')]);
   });
 
   it('keeps a nonce read back for the skew it is opened with longer (a restart that allows more skew is no replay window)', async () => {

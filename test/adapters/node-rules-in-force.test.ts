@@ -105,10 +105,10 @@ describe('the record of the rules in force', () => {
     const audit = { append: async (_t: string, e: never[]) => void logged.push(...e), size: async () => 1 } as unknown as AuditPort;
     const promo = 'rule_id: promo\nprohibited:\n  - { message: no, when: \'action.type == "promo"\' }\n';
     const files = [RULE, { path: 'tenants/acme/promo.yaml', text: promo }];
-    const run = async (withApiRule: boolean) => {
+    const run = async (withApiRule: boolean, refused = withApiRule) => {
       const engine = await createEngine({ rules: files });
       if (withApiRule) expect((await engine.replayApiRules('acme', [{ text: promo, format: 'yaml' }])).ok).toBe(true);
-      expect(engine.policy('acme').refusal !== undefined).toBe(withApiRule);
+      expect(engine.policy('acme').refusal !== undefined).toBe(refused);
       logged.length = 0;
       await startRulesRecord({ dataDir: dir, before: await readRulesInForce(dir), engine, audit, tenants: ['acme'], logger, now: Date.now });
       return { version: engine.policy('acme').policyVersion, said: logged.map((e) => `${e.op} ${e.rule_id} by ${e.by}`), versions: logged.map((e) => e.policy_version) };
@@ -121,6 +121,11 @@ describe('the record of the rules in force', () => {
     const imposed = await run(true);
     expect(imposed.said).toEqual(['put promo by restart']);
     expect(imposed.versions).toEqual([imposed.version]);
+    // The file rule gone while stopped, the API rule in force again: the rules directory's
+    // change, `by: "rules-dir"` as a reload logs it (a re-review: `restart`).
+    files.pop();
+    const fileGone = await run(true, false);
+    expect(fileGone.said).toEqual(['put promo by rules-dir']);
   });
 
   it('a first-start tenant whose log refused its entries, or did not open, gets them at the next start, entries or not', async () => {

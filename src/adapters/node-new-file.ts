@@ -111,21 +111,24 @@ export async function writeSynced(path: string, text: string, mode: number): Pro
 }
 
 /**
- * Writes `text` to `file` only if no file has that name. False if the name was taken.
+ * Writes `text` to `file` only if no file has that name. False if the name was taken. Made, its
+ * folder is synced, so the new name survives a power cut (a re-review, 11-28: a key or API rule
+ * written back and said so could be lost by one).
  * @example if (!(await writeNewFile('data/mge.lock', owner, 0o644))) … // someone holds it
  */
-export async function writeNewFile(file: string, text: string, mode: number): Promise<boolean> {
+export async function writeNewFile(file: string, text: string, mode: number, sync: (dir: string) => Promise<void> = syncDir): Promise<boolean> {
   const tmp = temporaryNameFor(file);
   try {
     await writeSynced(tmp, text, mode);
     await link(tmp, file);
-    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
+  await sync(dirname(file));
+  return true;
 }
 
 /**

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ED25519_FILE, loadOrCreateEd25519Key } from '../../src/adapters/node-ed25519.js';
-import { writeSynced } from '../../src/adapters/node-new-file.js';
+import { writeNewFile, writeSynced } from '../../src/adapters/node-new-file.js';
 import { loadOrCreateSecret, SECRET_FILE } from '../../src/adapters/node-secret.js';
 
 let dir: string;
@@ -80,6 +80,19 @@ describe('loadOrCreateEd25519Key', () => {
   it('names a damaged key file instead of a bare JSON error', async () => {
     writeFileSync(join(dir, ED25519_FILE), '{"kty":"OKP","crv":');
     await expect(loadOrCreateEd25519Key(dir)).rejects.toThrow(`\`${join(dir, ED25519_FILE)}\` is not a private Ed25519 JWK (not JSON)`);
+  });
+});
+
+describe('writeNewFile', () => {
+  it('syncs the folder once it made the file, so the new name survives a power cut; a taken name is left alone', async () => {
+    const synced: string[] = [];
+    const file = join(dir, 'kept.txt');
+    expect(await writeNewFile(file, 'a\n', 0o600, async (d) => void synced.push(d))).toBe(true);
+    expect(synced).toEqual([dir]);
+    expect(await writeNewFile(file, 'b\n', 0o600, async (d) => void synced.push(d))).toBe(false);
+    expect(synced).toEqual([dir]);
+    expect(readFileSync(file, 'utf8')).toBe('a\n');
+    expect(readdirSync(dir)).toEqual(['kept.txt']); // no temporary left
   });
 });
 

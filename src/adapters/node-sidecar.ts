@@ -448,18 +448,20 @@ async function openExistingLogs(audit: AuditPort, logger: Logger, reported: Map<
  * a PUT made again, and raced a DELETE (a re-review).
  */
 async function writeBackApiRules(dataDir: string, engine: Engine, mayWrite: () => boolean, keep: KeepFile): Promise<void> {
-  await engine.whileUnchanged(async () => {
-    for (const [tenant, rules] of engine.apiRuleSets()) {
+  // A tenant at a time, so a write-back of many rules (an fsync each) holds other tenants'
+  // rule changes no longer than its own (a re-review: 900 rules held a PUT 1.7 s).
+  for (const tenant of engine.apiRuleTenants()) {
+    await engine.whileUnchanged(async () => {
       const dir = join(dataDir, API_RULES_DIR, tenantDirName(tenant));
       // One listing a tenant a second, not a look at each rule's file in each format.
       const names = new Set(await readdir(dir).catch(() => []));
-      for (const rule of rules) {
+      for (const rule of engine.apiRulesOf(tenant)) {
         const gone = async () => !['json', 'yaml', 'mdc'].some((f) => names.has(`${rule.rule_id}.${f}`));
         const text = JSON.stringify(ruleJson(rule), null, 2) + '\n';
         await keep({ path: join(dir, `${rule.rule_id}.json`), what: `API rule \`${rule.rule_id}\` of tenant \`${tenant}\``, text, mode: 0o600, when: mayWrite }, gone);
       }
-    }
-  });
+    });
+  }
 }
 
 async function replayApiRules(engine: Engine, store: RuleStore, logger: Logger): Promise<void> {

@@ -192,9 +192,14 @@ export class Engine {
     return this.serialize(work);
   }
 
-  /** Each tenant's API rules, in force or held out (`mge serve` writes them back to a removed data directory). */
-  apiRuleSets(): Array<[tenant: string, rules: readonly Rule[]]> {
-    return [...this.apiRules].map(([tenant, rules]) => [tenant, [...rules.values()]]);
+  /** The tenants with API rules (`mge serve` writes them back to a removed data directory). */
+  apiRuleTenants(): string[] {
+    return [...this.apiRules.keys()];
+  }
+
+  /** A tenant's API rules, in force or held out. */
+  apiRulesOf(tenant: string): Rule[] {
+    return [...(this.apiRules.get(tenant)?.values() ?? [])];
   }
 
   /**

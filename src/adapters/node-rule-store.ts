@@ -11,7 +11,8 @@ import type { RuleStore, StagedChange, StoredRule } from '../http/rule-store.js'
 import { tenantDirName, tenantFromDirName } from './node-audit-store.js';
 import { makeDirDurably, readIfPresent, refuseWithoutLease, syncDir, temporaryNameFor, writeSynced, type MayWrite } from './node-new-file.js';
 
-const FORMATS: RuleFormat[] = ['json', 'yaml', 'mdc'];
+/** The formats an API rule's file may have: `<rule_id>.<format>`. */
+export const API_RULE_FORMATS: readonly RuleFormat[] = ['json', 'yaml', 'mdc'];
 
 /** `<data>/api-rules/`: the API rules kept for the next start. */
 export const API_RULES_DIR = 'api-rules';
@@ -45,7 +46,7 @@ export function nodeRuleStore(dataDir: string, opts: { mayWrite?: MayWrite } = {
   const remove = (file: string) => rm(leased(file), { force: true });
 
   async function removeAll(dir: string, ruleId: string, keep?: RuleFormat): Promise<void> {
-    for (const f of FORMATS) if (f !== keep) await remove(join(dir, `${ruleId}.${f}`));
+    for (const f of API_RULE_FORMATS) if (f !== keep) await remove(join(dir, `${ruleId}.${f}`));
   }
 
   /** Applies a noted change: each rename (a PUT in another format replaces the old file), each removal, then drops the note. */
@@ -62,7 +63,7 @@ export function nodeRuleStore(dataDir: string, opts: { mayWrite?: MayWrite } = {
   }
 
   async function get(tenant: string, ruleId: string): Promise<StoredRule | undefined> {
-    for (const format of FORMATS) {
+    for (const format of API_RULE_FORMATS) {
       const where = join(dirOf(tenant), `${ruleId}.${format}`);
       const text = await readIfPresent(where);
       if (text !== undefined) return { tenant, ruleId, text, format, where };

@@ -12,7 +12,7 @@ import { keyOfHash, presentedKey } from '../http/auth.js';
 import { refuseOpenModeOffLoopback } from '../http/open-mode.js';
 import type { AuditPort } from '../http/audit-port.js';
 import { apiRulePath, type RuleStore, type StoredRule } from '../http/rule-store.js';
-import { ruleJson } from '../http/rule-view.js';
+import { storedRuleText } from '../http/rule-view.js';
 import { Lifecycle } from '../http/lifecycle.js';
 import type { Logger } from '../http/logger.js';
 import { ServerMetrics } from '../http/metrics.js';
@@ -35,7 +35,7 @@ import { readRulesDirWarned, rulesDirProblem } from './node-files.js';
 import { walkTree } from './node-rules-tree.js';
 import { jwksFileKeys } from './node-jwks-file.js';
 import { logRefusedTenants, startRulesReloader } from './node-reload.js';
-import { API_RULES_DIR, nodeRuleStore } from './node-rule-store.js';
+import { API_RULE_FORMATS, API_RULES_DIR, nodeRuleStore } from './node-rule-store.js';
 import { loadOrCreateSecret, SECRET_FILE, type SecretSource } from './node-secret.js';
 import { startNodeServer } from './node-server.js';
 
@@ -456,9 +456,8 @@ async function writeBackApiRules(dataDir: string, engine: Engine, mayWrite: () =
       // One listing a tenant a second, not a look at each rule's file in each format.
       const names = new Set(await readdir(dir).catch(() => []));
       for (const rule of engine.apiRulesOf(tenant)) {
-        const gone = async () => !['json', 'yaml', 'mdc'].some((f) => names.has(`${rule.rule_id}.${f}`));
-        const text = JSON.stringify(ruleJson(rule), null, 2) + '\n';
-        await keep({ path: join(dir, `${rule.rule_id}.json`), what: `API rule \`${rule.rule_id}\` of tenant \`${tenant}\``, text, mode: 0o600, when: mayWrite }, gone);
+        const gone = async () => !API_RULE_FORMATS.some((f) => names.has(`${rule.rule_id}.${f}`));
+        await keep({ path: join(dir, `${rule.rule_id}.json`), what: `API rule \`${rule.rule_id}\` of tenant \`${tenant}\``, text: storedRuleText(rule), mode: 0o600, when: mayWrite }, gone);
       }
     });
   }

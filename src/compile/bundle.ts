@@ -40,7 +40,8 @@ export function checksum(bytes: Uint8Array, from: number): number {
   return h >>> 0;
 }
 
-function byRuleId(a: Rule, b: Rule): number {
+/** Orders rules by id, as a bundle holds them. */
+export function byRuleId(a: Rule, b: Rule): number {
   return a.rule_id < b.rule_id ? -1 : a.rule_id > b.rule_id ? 1 : 0;
 }
 

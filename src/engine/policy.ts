@@ -1,7 +1,7 @@
 // A tenant's compiled policy: its effective rules, the evaluator over them, and the version
 // (hash of the compiled bundle). Immutable: a rule change builds a new one aside and swaps it in.
 
-import { compileBundle } from '../compile/bundle.js';
+import { byRuleId, compileBundle } from '../compile/bundle.js';
 import { createOracleEvaluator } from '../ir/evaluate.js';
 import { ruleJson } from '../http/rule-view.js';
 import type { Rule } from '../ir/types.js';
@@ -40,7 +40,7 @@ export interface TenantPolicy {
  * was, and the same rules give the same version whatever the order they came in.
  */
 export async function refusedPolicy(policy: TenantPolicy, refusal: string, heldOut: readonly Rule[]): Promise<TenantPolicy> {
-  const held = [...heldOut].sort((a, b) => (a.rule_id < b.rule_id ? -1 : a.rule_id > b.rule_id ? 1 : 0));
+  const held = [...heldOut].sort(byRuleId);
   const text = `${policy.policyVersion}\nrefused, held out: ${JSON.stringify(held.map(ruleJson))}`;
   return { ...policy, refusal, heldOut: held, policyVersion: 'sha256:' + (await sha256Hex(new TextEncoder().encode(text))) };
 }

@@ -42,6 +42,14 @@ function conditionJson(c: Condition): { [key: string]: Json } {
   }
 }
 
+/**
+ * The text an API rule is kept as when it has no text of its own (one of a set PUT, or written
+ * back to a removed data directory): its JSON form, which loads back to the same policy.
+ */
+export function storedRuleText(r: Rule): string {
+  return JSON.stringify(ruleJson(r), null, 2) + '\n';
+}
+
 /** The JSON form of one normalized rule. */
 export function ruleJson(r: Rule): { [key: string]: Json } {
   const out: { [key: string]: Json } = {

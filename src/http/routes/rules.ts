@@ -16,7 +16,7 @@ import { BadRequest, Conflict, InvalidRule, NotFound, StoreUnavailable } from '.
 import { ruleChangeEntry } from '../rule-changes.js';
 import { ruleFormat } from '../rule-format.js';
 import { apiRulePath, type RuleStore, type StagedChange } from '../rule-store.js';
-import { ruleJson, ruleView } from '../rule-view.js';
+import { ruleView, storedRuleText } from '../rule-view.js';
 
 function invalid(diagnostics: readonly Diagnostic[]): InvalidRule {
   const errors = diagnostics.filter((d) => d.severity === 'error');
@@ -170,7 +170,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       const text = await readBodyText(c.req.raw, ctx.limits.maxBytes, ctx.preReadBody(c.env));
       const path = `api/tenants/${tenant}/rules.${format}`;
       const parsed = parsedBody(text, format, path);
-      const texts = new Map(parsed.rules.map((r) => [r.rule_id, JSON.stringify(ruleJson(r), null, 2) + '\n']));
+      const texts = new Map(parsed.rules.map((r) => [r.rule_id, storedRuleText(r)]));
       const result = await replaceAll(tenant, keyId, { text, format, path }, texts);
       return c.json(answered(ctx, tenant, { rule_ids: result.ruleIds, removed: result.removed, policy_version: result.policyVersion }, parsed.diagnostics), 200);
     }));

@@ -16,6 +16,12 @@ const check = (url: string) => fetch(`${url}/api/v1/governance/check`, {
   method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeChecker}` }, body: JSON.stringify({ action: 'x' }),
 });
 
+/** PUTs acme's API rule `id`, which denies actions of type `type`. */
+const putRule = (url: string, id: string, type = id) => fetch(`${url}/api/v1/rules/${id}`, {
+  method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeAdmin}` },
+  body: JSON.stringify({ rule_id: id, prohibited: [{ message: `no ${type}`, when: `action.type == "${type}"` }] }),
+});
+
 /** Waits until `files` exist (written back by `server`), failing after 5 s. */
 async function writtenBack(files: string[], server: { out(): string }): Promise<void> {
   for (const end = Date.now() + 5000; !files.every((f) => existsSync(f)); await new Promise((r) => setTimeout(r, 50))) {
@@ -69,11 +75,7 @@ describe('a data directory removed while the server runs', () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-rmdata-rules-'));
     const data = join(root, 'data');
     const first = await startServe(root);
-    const put = await fetch(`${first.url}/api/v1/rules/no-x`, {
-      method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeAdmin}` },
-      body: JSON.stringify({ rule_id: 'no-x', prohibited: [{ message: 'no x', when: 'action.type == "x"' }] }),
-    });
-    expect(put.status).toBe(201);
+    expect((await putRule(first.url, 'no-x', 'x')).status).toBe(201);
     const decided = async (url: string) => ((await (await check(url)).json()) as { approved: boolean; policy_version: string });
     const before = await decided(first.url);
     expect(before.approved).toBe(false);
@@ -96,13 +98,9 @@ describe('a data directory removed while the server runs', () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-rmdata-put-'));
     const data = join(root, 'data');
     const first = await startServe(root);
-    const put = (id: string) => fetch(`${first.url}/api/v1/rules/${id}`, {
-      method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeAdmin}` },
-      body: JSON.stringify({ rule_id: id, prohibited: [{ message: id, when: `action.type == "${id}"` }] }),
-    });
-    expect((await put('no-x')).status).toBe(201);
+    expect((await putRule(first.url, 'no-x')).status).toBe(201);
     rmSync(join(data, 'api-rules'), { recursive: true, force: true });
-    expect((await put('no-y')).status).toBe(201);
+    expect((await putRule(first.url, 'no-y')).status).toBe(201);
     await writtenBack([join(data, 'api-rules', 'acme', 'no-x.json'), join(data, 'api-rules', 'acme', 'no-y.json')], first);
     first.child.kill('SIGTERM');
     expect(await first.exited, first.out() + first.err()).toBe(0);

@@ -284,12 +284,13 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const backend = nodeCryptoBackend;
   let ok = true;
   if (exportFile !== undefined) {
-    const tenant = tenantFlag ?? tenantOf(savedCps);
+    const checkpointTenant = tenantOf(savedCps);
+    const tenant = tenantFlag ?? checkpointTenant;
     // The export's checkpoints are saved ones (none is kept with an export): each checked on its own.
     const r = await verifyFile(exportFile, { tenant, checkpoints: [], saved: savedCps, keys, backend });
     // Named with the tenant it was checked as: "acme's export" that is another's passes as that
     // other's unless `--tenant` is given (an auditor's review, 11-27), so the line says whose.
-    const whose = r.tenant === undefined ? '' : ` (tenant \`${r.tenant}\`${tenantFlag === undefined ? `, from ${savedCps.length > 0 ? 'the checkpoint' : 'its content'}: give --tenant to require one` : ''})`;
+    const whose = r.tenant === undefined ? '' : ` (tenant \`${r.tenant}\`${tenantFlag === undefined ? `, from ${checkpointTenant !== undefined ? 'the checkpoint' : 'its content'}: give --tenant to require one` : ''})`;
     return report(io, `export \`${exportFile}\`${whose}`, r, unanchored) ? 0 : 1;
   }
   if (fromDataDir) {

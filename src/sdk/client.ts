@@ -32,7 +32,7 @@ export class MGEClient {
    * @example
    * const client = new MGEClient('http://127.0.0.1:8080', { apiKey: process.env.MGE_API_KEY })
    */
-  constructor(baseUrl: string, opts: MGEClientOptions = {}) {
+  constructor(baseUrl: string | URL, opts: MGEClientOptions = {}) {
     this.t = new Transport(baseUrl, opts);
     if (opts.tenant !== undefined && (typeof opts.tenant !== 'string' || opts.tenant === '')) {
       throw new MGEConfigError('MGEClient: `tenant` is the tenant of the client\'s key, a non-empty string; leave it out to accept any');

@@ -44,6 +44,10 @@ const RETRY_STATUS = new Set([429, 502, 503, 504]);
  * parse URL" (a new-user review).
  */
 function refuseBadBaseUrl(baseUrl: string): void {
+  // From plain JavaScript: `new MGEClient({ baseUrl })` failed as "baseUrl.startsWith is not a function".
+  if (typeof baseUrl !== 'string') {
+    throw new MGEConfigError(`the base URL is the first argument, a string or a URL (got ${baseUrl === null ? 'null' : typeof baseUrl}): new MGEClient('http://127.0.0.1:8080', { apiKey })`);
+  }
   // `user:pass@` anywhere before the path, with a scheme or not: never echoed.
   if (/^(?:[a-z][a-z0-9+.-]*:)?(?:\/\/)?[^/?#]*@/i.test(baseUrl)) {
     throw new MGEConfigError('the base URL holds credentials (`user:password@`), which fetch does not send: give the key as `apiKey`');
@@ -92,7 +96,8 @@ export class Transport {
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
 
-  constructor(baseUrl: string, opts: TransportOptions = {}) {
+  constructor(baseUrl: string | URL, opts: TransportOptions = {}) {
+    if (baseUrl instanceof URL) baseUrl = baseUrl.href; // what fetch itself takes
     refuseBadBaseUrl(baseUrl);
     this.baseUrl = baseUrl.replace(/(?<!\/)\/+$/, ''); // from the run's start: linear
     Object.defineProperty(this, 'apiKey', { value: opts.apiKey, enumerable: false });

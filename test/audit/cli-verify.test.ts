@@ -91,6 +91,12 @@ describe('mge audit verify', () => {
       expect(x.out).toContain(`export \`${exportFile}\` (tenant \`acme\`, from the checkpoint: give --tenant to require one): ok: 10 entries`);
       const alone = await run('verify', '--export', exportFile, '--unanchored');
       expect(alone.out).toContain(`export \`${exportFile}\` (tenant \`acme\`, from its content: give --tenant to require one): ok: 10 entries`);
+      // A checkpoint file holding none: the tenant came from the export (a review, 11-28).
+      const garbage = join(base, 'garbage-checkpoint.json');
+      await writeFile(garbage, 'garbage\n');
+      const bad = await run('verify', '--export', exportFile, '--checkpoint', garbage);
+      expect(bad.code).toBe(1);
+      expect(bad.out + bad.err).toContain(`export \`${exportFile}\` (tenant \`acme\`, from its content: give --tenant to require one)`);
       const pinned = await run('verify', '--export', exportFile, '--checkpoint', savedCp, '--tenant', 'acme');
       expect(pinned.out).toContain(`export \`${exportFile}\` (tenant \`acme\`): ok: 10 entries`);
     } finally {

@@ -226,6 +226,21 @@ describe('typed errors', () => {
     for (const good of ['http://127.0.0.1:8080', 'https://mge.example/', '/mge', './mge', '../mge', '.', '..', '']) expect(() => new MGEClient(good)).not.toThrow();
   });
 
+  it('takes a URL object as fetch does, and says what the first argument is when it is neither (plain JavaScript)', async () => {
+    const urls: string[] = [];
+    const fetch = async (input: RequestInfo | URL) => {
+      urls.push(String(input));
+      return new Response('{"keys":[]}', { headers: { 'content-type': 'application/json' } });
+    };
+    await new MGEClient(new URL('http://127.0.0.1:8080/mge/'), { fetch }).keys();
+    expect(urls).toEqual(['http://127.0.0.1:8080/mge/api/v1/keys']);
+    for (const bad of [{ baseUrl: 'http://127.0.0.1:8080' }, undefined, null, 8080]) {
+      const make = () => new MGEClient(bad as unknown as string);
+      expect(make).toThrow(MGEConfigError);
+      expect(make).toThrow('the base URL is the first argument, a string or a URL');
+    }
+  });
+
   it('refuses NaN, infinite or negative timing options when the client is made (NaN retries retried forever)', () => {
     const url = 'http://127.0.0.1:8080';
     for (const [name, value] of [['retries', NaN], ['timeoutMs', NaN], ['timeoutMs', 0], ['retryDelayMs', -1], ['maxRetryDelayMs', Infinity]] as const) {

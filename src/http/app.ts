@@ -44,6 +44,7 @@ function resolve(deps: AppDeps): AppContext {
     limits: jsonLimits(deps.limits),
     skewMs: deps.skewMs,
     ruleStore: deps.ruleStore,
+    rulesReadOnly: deps.rulesReadOnly,
     rulesChanged: deps.rulesChanged,
     version: deps.version ?? MGE_VERSION,
     ready: deps.ready ?? (() => true),

@@ -22,6 +22,11 @@ export interface AppDeps {
   audit: AuditPort;
   /** Keeps rules added over HTTP across restarts; without one they live in memory only. */
   ruleStore?: RuleStore;
+  /**
+   * Why no rule can be changed over HTTP on this server, if none can: PUT and DELETE of rules
+   * then answer 409 with it (the standalone app of Bun, Deno and Workers: src/http/standalone.ts).
+   */
+  rulesReadOnly?: string;
   /** Told once a tenant's API rule change is logged and serving (the Node sidecar keeps its record of the rules in force). */
   rulesChanged?: (tenant: string) => Promise<void> | void;
   /** Configured API keys; empty means local open mode (SPEC §7). */
@@ -66,7 +71,8 @@ export interface AppDeps {
 }
 
 /** The resolved dependencies the routes see: every optional one filled in. */
-export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore' | 'checkTurn' | 'urlChecked' | 'requestHost' | 'rulesChanged'>> {
+export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore' | 'checkTurn' | 'urlChecked' | 'requestHost' | 'rulesChanged' | 'rulesReadOnly'>> {
+  rulesReadOnly: AppDeps['rulesReadOnly'];
   checkTurn: AppDeps['checkTurn'];
   rulesChanged: AppDeps['rulesChanged'];
   /** For errors every request may hit (a failed audit store): a line per kind per 10 s. */

@@ -21,7 +21,7 @@ const badRequest = (why: string): Code => [400, `${why}; or ${UNREADABLE}`];
 function errors(...codes: Code[]): Obj {
   const text: Record<number, string> = {
     400: `malformed JSON, or a body of the wrong shape or past the limits (SPEC §2); or ${UNREADABLE}`, 401: 'no or unknown API key', 403: 'role or tenant not allowed; in the open local mode, a Host that names no loopback address', 404: 'not found',
-    408: 'the request or its body did not arrive in time; the connection is closed', 409: 'global (file) rule: read-only over HTTP',
+    408: 'the request or its body did not arrive in time; the connection is closed', 409: 'global (file) rule: read-only over HTTP; or every rule is (the in-memory servers of Bun, Deno and Workers)',
     413: 'body larger than the limit', 415: 'unsupported Content-Type or Content-Encoding',
     422: 'invalid rule; `diagnostics` lists why', 429: 'server overloaded', 503: 'store unavailable or shutting down',
   };
@@ -123,7 +123,7 @@ export function openApiDocument(version: string): Obj {
         put: op("Replace all of the tenant's API rules with the rules of the body (one or more; none empties the set), in one swap; file rules stay", 'admin',
           ok(ref('RuleSetPutResult'), 'replaced'), ruleSetText,
           [badRequest('malformed JSON (a JSON body that does not parse, with `diagnostics`), or a body that is not readable text'), 408, 409, 413, 415, 422]),
-        delete: op("Delete all of the tenant's API rules (file rules stay); 204 also when there were none", 'admin', { 204: { description: 'deleted' } }),
+        delete: op("Delete all of the tenant's API rules (file rules stay); 204 also when there were none", 'admin', { 204: { description: 'deleted' } }, {}, [409]),
       },
       '/api/v1/rules/validate': {
         post: op('Validate rule text without loading it; rule text that does not parse (JSON too) is answered 200, `valid: false`, with its diagnostics', 'admin', ok(ref('ValidateResult')), ruleText,

@@ -34,6 +34,14 @@ export interface StandaloneOptions {
   logger?: Logger;
 }
 
+/**
+ * Rules changed over HTTP would live in this process's memory only: gone at a restart (a
+ * denied check approved, its rule change's entry gone with the memory log) and, on Workers,
+ * held by the one isolate of many that took the PUT (a review, 11-28). So they are refused;
+ * the rules are those bundled with the app.
+ */
+const RULES_READ_ONLY = 'rules are read-only over HTTP on this server: it keeps everything in memory (Bun, Deno, Workers), so a rule changed here would be lost at a restart and, on Workers, held by one isolate of many; change the rules bundled with the app and deploy it';
+
 /** @example const { app } = await createStandaloneApp({ rules, secret }); export default { fetch: app.fetch } */
 export async function createStandaloneApp(opts: StandaloneOptions): Promise<{ app: Hono<HttpEnv>; engine: Engine }> {
   const engine = await createEngine({ rules: opts.rules, ...(opts.wasm ? { wasm: opts.wasm } : {}) });
@@ -52,6 +60,6 @@ export async function createStandaloneApp(opts: StandaloneOptions): Promise<{ ap
     const ids = policy.rules.map((r) => r.rule_id).sort();
     if (ids.length > 0) await audit.append(tenant, ids.map((id) => ruleChangeEntry(id, 'put', policy.policyVersion, 'rules-dir', timestamp)));
   }
-  const app = createApp({ engine, signer, audit, keys, nonceStore: new MemoryNonceStore(), ...(opts.logger ? { logger: opts.logger } : {}) });
+  const app = createApp({ engine, signer, audit, keys, nonceStore: new MemoryNonceStore(), rulesReadOnly: RULES_READ_ONLY, ...(opts.logger ? { logger: opts.logger } : {}) });
   return { app, engine };
 }

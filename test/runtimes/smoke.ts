@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/ir/types.js';
 import { verifyReceipt } from '../../src/receipt/verify.js';
-import { SMOKE_KEY, SMOKE_SECRET } from './fixtures/app-config.js';
+import { SMOKE_ADMIN_KEY, SMOKE_KEY, SMOKE_SECRET } from './fixtures/app-config.js';
 import type { Started } from './launch.js';
 
 /**
@@ -89,6 +89,26 @@ export function runtimeSmoke(runtime: string, start: () => Promise<Started>, ski
       const encoded = await ask('/api/v1/rules/%2e%2e', '127.0.0.1');
       expect(encoded.status).toBe(404);
       expect(JSON.parse(encoded.body)).toMatchObject({ detail: 'no route `GET /api/v1/`' });
+    });
+
+    it('refuses rule changes: they would live in one process (one isolate) only, lost at a restart', async () => {
+      const admin = { authorization: `Bearer ${SMOKE_ADMIN_KEY}` };
+      const rule = 'rule_id: no-transfers\nprohibited:\n  - message: no transfers\n    when: action.type == "payments.transfer"\n';
+      const changes = [
+        fetch(server.url + '/api/v1/rules/no-transfers', { method: 'PUT', body: rule, headers: { 'content-type': 'application/yaml', ...admin } }),
+        fetch(server.url + '/api/v1/rules', { method: 'PUT', body: rule, headers: { 'content-type': 'application/yaml', ...admin } }),
+        fetch(server.url + '/api/v1/rules/no-prod-writes', { method: 'DELETE', headers: admin }),
+        fetch(server.url + '/api/v1/rules', { method: 'DELETE', headers: admin }),
+      ];
+      for (const res of await Promise.all(changes)) {
+        expect(res.status).toBe(409);
+        expect(res.headers.get('content-type')).toBe('application/problem+json');
+        expect(((await res.json()) as { detail: string }).detail).toContain('rules are read-only over HTTP on this server');
+      }
+      expect((await check({ action: 'payments.transfer' })).approved).toBe(true);
+      expect((await check({ action: 'db.write', context: { environment: 'production' } })).approved).toBe(false);
+      const validate = await fetch(server.url + '/api/v1/rules/validate', { method: 'POST', body: rule, headers: { 'content-type': 'application/yaml', ...admin } });
+      expect(await validate.json()).toMatchObject({ valid: true, rule_ids: ['no-transfers'] });
     });
 
     it('answers failures as problem+json', async () => {

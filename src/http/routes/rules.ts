@@ -4,7 +4,7 @@
 // the old rules keep serving. Global (file) rules are read-only here: 409. Every change is
 // appended to the tenant's audit log.
 
-import type { Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { RuleLoadError, type BeforeSwap, type PutRuleResult, type RuleFormat } from '../../engine/engine.js';
 import { formatDiagnostic } from '../../diagnostics/format.js';
 import type { Diagnostic, Json } from '../../ir/types.js';
@@ -143,6 +143,12 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     };
   }
 
+  /** Before a change: a server whose rules cannot be changed over HTTP says why (409). */
+  const writable: MiddlewareHandler<HttpEnv> = async (_c, next) => {
+    if (ctx.rulesReadOnly !== undefined) throw new Conflict(ctx.rulesReadOnly);
+    await next();
+  };
+
   app.get('/api/v1/rules', guard(ctx, 'checker'), (c) => {
     const policy = ctx.engine.policy(c.get('principal').tenant);
     return c.json({ tenant: c.get('principal').tenant, policy_version: policy.policyVersion, rules: policy.rules.map(ruleView) });
@@ -163,7 +169,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     made(ctx.engine.replaceApiRules(tenant, source, audited(tenant, keyId, source === undefined ? 'delete' : 'put', keptReplacement(tenant, texts))), () => ctx.rulesChanged?.(tenant));
 
   // The whole set at once (SPEC §8: PUT/DELETE /api/v1/rules): one swap, so no check runs on half of it.
-  app.put('/api/v1/rules', guard(ctx, 'admin'), (c) => {
+  app.put('/api/v1/rules', guard(ctx, 'admin'), writable, (c) => {
     const { tenant, keyId } = c.get('principal');
     return ctx.lifecycle.run(() => countRejected(async () => {
       const format = ruleFormat(c.req.raw.headers);
@@ -176,7 +182,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     }));
   });
 
-  app.delete('/api/v1/rules', guard(ctx, 'admin'), (c) => {
+  app.delete('/api/v1/rules', guard(ctx, 'admin'), writable, (c) => {
     const { tenant, keyId } = c.get('principal');
     return ctx.lifecycle.run(() => countRejected(async () => {
       await replaceAll(tenant, keyId, undefined, new Map());
@@ -209,7 +215,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     return c.json(ruleView(rule));
   });
 
-  app.put('/api/v1/rules/:rule_id', guard(ctx, 'admin'), (c) => {
+  app.put('/api/v1/rules/:rule_id', guard(ctx, 'admin'), writable, (c) => {
     const { tenant, keyId } = c.get('principal');
     const id = c.req.param('rule_id');
     return ctx.lifecycle.run(() => countRejected(async () => {
@@ -231,7 +237,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     }));
   });
 
-  app.delete('/api/v1/rules/:rule_id', guard(ctx, 'admin'), (c) => {
+  app.delete('/api/v1/rules/:rule_id', guard(ctx, 'admin'), writable, (c) => {
     const { tenant, keyId } = c.get('principal');
     const id = c.req.param('rule_id');
     return ctx.lifecycle.run(() => countRejected(async () => {

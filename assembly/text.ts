@@ -151,9 +151,11 @@ function segmentKept(p: usize, start: u32, end: u32, n: u32): bool {
 
 /** Normalize a path with no control character into scratch (normalize's general case). */
 function rebuild(p: usize, n: u32): i32 {
-  // Segments as (start, length) pairs; `..` pops, empty and `.` are dropped.
+  // Segments as (start, length) pairs; `..` pops, empty and `.` are dropped. A leading drive
+  // (`C:`) is a root, as a leading `/` is: `..` cannot pop it (src/builtins/path.ts).
   const segs = alloc(<usize>(n / 2 + 1) * 8);
   let ns: u32 = 0;
+  let floor: u32 = 0;
   let start: u32 = 0;
   for (let i: u32 = 0; i <= n; i++) {
     if (i < n) {
@@ -164,9 +166,10 @@ function rebuild(p: usize, n: u32): i32 {
     if (len == 0 || (len == 1 && load<u8>(p + start) == 0x2e)) {
       // empty or `.`
     } else if (len == 2 && load<u8>(p + start) == 0x2e && load<u8>(p + start + 1) == 0x2e) {
-      if (ns == 0) return DETAIL_ESCAPES;
+      if (ns == floor) return DETAIL_ESCAPES;
       ns--;
     } else {
+      if (start == 0 && len == 2 && load<u8>(p + 1) == 0x3a && ((load<u8>(p) | 0x20) >= 0x61 && (load<u8>(p) | 0x20) <= 0x7a)) floor = 1;
       store<u32>(segs + <usize>ns * 8, start);
       store<u32>(segs + <usize>ns * 8, len, 4);
       ns++;

@@ -27,6 +27,13 @@ describe('normalizePath', () => {
     expect(normalizePath('/..')).toEqual({ ok: false, detail: 'path escapes its root' });
     expect(normalizePath('src\\..\\..\\secrets')).toEqual({ ok: false, detail: 'path escapes its root' });
     expect(normalizePath('a/..')).toEqual(ok(''));
+    // A Windows drive is a root: `C:\..\Windows` is not `Windows` (a review, 11-28).
+    expect(normalizePath('C:\\..\\Windows\\x.dll')).toEqual({ ok: false, detail: 'path escapes its root' });
+    expect(normalizePath('c:/..')).toEqual({ ok: false, detail: 'path escapes its root' });
+    expect(normalizePath('C:\\Windows\\..\\Windows\\x.dll')).toEqual(ok('C:/Windows/x.dll'));
+    expect(normalizePath('C:/x/..')).toEqual(ok('C:'));
+    expect(normalizePath('a/C:/..')).toEqual(ok('a')); // only a first segment is a drive
+    expect(normalizePath('/C:/..')).toEqual(ok('/'));
     expect(normalizePath('...')).toEqual(ok('...'));
   });
 

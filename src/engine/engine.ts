@@ -8,7 +8,7 @@ import { hashCanonicalText } from '../receipt/decision-hash.js';
 import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
 import { hasErrors, idSpanOf, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
 import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
-import { decide, internalFailure, overBudget, refusedPolicyDenial, type Verdict } from './decision.js';
+import { ENGINE_RULE_ID, decide, internalFailure, overBudget, refusedPolicyDenial, type Verdict } from './decision.js';
 import { EXPLAIN_GLOB_BUDGET, GlobWork, OverBudgetError } from '../ir/glob-work.js';
 import { newDecisionId } from './decision-id.js';
 import { IsoTimeCache } from '../receipt/iso-time.js';
@@ -274,6 +274,9 @@ export class Engine {
       const seen: ShownValues = new WeakMap(); // one large value read by many clauses is measured once
       const explainEnv = { ...env, globWork: new GlobWork(EXPLAIN_GLOB_BUDGET) }; // one budget for the whole explanation
       decision.explanation = [...verdict.violations, ...verdict.warnings].flatMap((v) => {
+        // The engine's own denial (over budget, internal error, refused rules) has no clause to
+        // show: its message is the explanation (it was left out: a review, 11-28).
+        if (v.rule_id === ENGINE_RULE_ID) return [{ rule_id: v.rule_id, clause: v.clause, source: v.message, values: {} }];
         const rule = policy.rulesById.get(v.rule_id);
         return rule ? [explainClause(rule, v.clause, request, explainEnv, seen)] : [];
       });

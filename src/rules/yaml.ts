@@ -162,6 +162,11 @@ class Converter {
       if (/^[-+]?0(?:[0-9]+|o[0-7]+)$/i.test(source)) {
         this.error(span, 'yaml-ambiguous-number', `\`${source}\` reads as ${value} here and as another number or a string to a YAML 1.1 reader (a leading zero is octal there)`, `write it in decimal without a leading zero (\`${value}\`), or quote it if it is text`);
       }
+      // YAML 1.1 floats need a dot and a signed exponent: `3e1` or `1.5e3` is a string there
+      // (PyYAML), 30 or 1500 here (a review, 11-28).
+      if (/^[-+]?(?:[0-9]|\.[0-9])[0-9.]*e/i.test(source) && !/\..*e[-+]/i.test(source)) {
+        this.error(span, 'yaml-ambiguous-number', `\`${source}\` reads as ${value} here and as a string to a YAML 1.1 reader (its floats need a dot and a signed exponent)`, `write it as \`${yaml11Float(value)}\`, or quote it if it is text`);
+      }
       // As JSON rules and requests refuse them (a whole number a double rounds, one that
       // overflows it); `.inf` is written on purpose and left to the field's own check.
       const unsafe = /^[-+]?(?:[0-9]|\.[0-9])/.test(source) ? unsafeNumber(source, value, /^[-+]?[0-9]+$/.test(source)) : undefined;
@@ -219,4 +224,13 @@ class Converter {
     this.diagnostics.push({ severity: 'error', code, message, span, ...(help ? { help } : {}) });
     return undefined;
   }
+}
+
+/** A number as both YAML 1.1 and 1.2 read it: `30`, `1.0e+300`. */
+function yaml11Float(value: number): string {
+  const text = String(value);
+  const e = text.indexOf('e');
+  if (e < 0) return text;
+  const mantissa = text.slice(0, e);
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}${text.slice(e)}`;
 }

@@ -26,10 +26,23 @@ describe('readYaml', () => {
   });
 
   it('refuses a whole number a double rounds and a number that overflows it (as JSON rules and requests)', () => {
-    const r = readYaml('a: 9007199254740993\nb: -1e400\nc: .inf\nd: 9007199254740991\ne: 1e300\n', 'n.yaml');
+    const r = readYaml('a: 9007199254740993\nb: -1.0e+400\nc: .inf\nd: 9007199254740991\ne: 1.0e+300\n', 'n.yaml');
     expect(lines(r.diagnostics)).toEqual([
       '1:4 error invalid-number: integer `9007199254740993` is beyond ±(2^53−1): a double rounds it to 9007199254740992',
-      '2:4 error invalid-number: number `-1e400` overflows a double',
+      '2:4 error invalid-number: number `-1.0e+400` overflows a double',
+    ]);
+  });
+
+  // A review (11-28): `key_rotation_days: 3e1` enforced 30; PyYAML (YAML 1.1) reads the string `3e1`.
+  it('refuses an exponent YAML 1.1 reads as a string (no dot, or an unsigned exponent); 1.0e+3 and text pass', () => {
+    const r = readYaml('a: 3e1\nb: 1E3\nc: .5e2\nd: 1.5e3\ne: -2e-1\nf: 1.0e+3\ng: "3e1"\nh: 1e300\ni: 5e\n', 'n.yaml');
+    expect(lines(r.diagnostics)).toEqual([
+      '1:4 error yaml-ambiguous-number: `3e1` reads as 30 here and as a string to a YAML 1.1 reader (its floats need a dot and a signed exponent) | write it as `30`, or quote it if it is text',
+      '2:4 error yaml-ambiguous-number: `1E3` reads as 1000 here and as a string to a YAML 1.1 reader (its floats need a dot and a signed exponent) | write it as `1000`, or quote it if it is text',
+      '3:4 error yaml-ambiguous-number: `.5e2` reads as 50 here and as a string to a YAML 1.1 reader (its floats need a dot and a signed exponent) | write it as `50`, or quote it if it is text',
+      '4:4 error yaml-ambiguous-number: `1.5e3` reads as 1500 here and as a string to a YAML 1.1 reader (its floats need a dot and a signed exponent) | write it as `1500`, or quote it if it is text',
+      '5:4 error yaml-ambiguous-number: `-2e-1` reads as -0.2 here and as a string to a YAML 1.1 reader (its floats need a dot and a signed exponent) | write it as `-0.2`, or quote it if it is text',
+      '8:4 error yaml-ambiguous-number: `1e300` reads as 1e+300 here and as a string to a YAML 1.1 reader (its floats need a dot and a signed exponent) | write it as `1.0e+300`, or quote it if it is text',
     ]);
   });
 

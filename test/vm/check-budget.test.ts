@@ -116,7 +116,8 @@ describe('a check over the glob budget, through the engine', () => {
         message: `glob matching over the check's budget (pattern × (subject + 1) code points, summed over the check, over ${CHECK_GLOB_BUDGET}), reached in rule \`heavy\`, denied (fail closed)`,
       }]);
       expect(d.reasoning).toBe(`Denied by mge.engine: ${d.violations[0].message}`);
-      expect(d.explanation).toEqual([]);
+      // The engine's denial explains itself: it has no clause to show (it was `[]`: a review, 11-28).
+      expect(d.explanation).toEqual([{ rule_id: 'mge.engine', clause: 'engine', source: d.violations[0].message, values: {} }]);
       // Within the budget the same rules are evaluated as usual.
       const small = await createEngine({ rules: [{ path: 'heavy.yaml', text: yaml(CALLS) }], evaluator });
       expect((await small.evaluate({ action: { type: 't', path: PATH } })).approved).toBe(true);

@@ -111,7 +111,7 @@ class Converter {
     if (isAlias(node)) {
       return this.error(span, 'yaml-alias', `alias \`*${node.source}\` is not supported in rule files`, 'write the value out in full');
     }
-    if (isScalar(node)) return this.scalar(node.value, node.type, node.range, span);
+    if (isScalar(node)) return this.scalar(node.value, node.type, node.range, span, node.tag);
     if (isSeq(node)) {
       const items: RawValue[] = [];
       for (const item of node.items) {
@@ -150,7 +150,7 @@ class Converter {
     return this.error(span, 'invalid-type', 'unsupported YAML value');
   }
 
-  private scalar(value: unknown, type: string | undefined, range: Node['range'], span: Span): RawValue | undefined {
+  private scalar(value: unknown, type: string | undefined, range: Node['range'], span: Span, tag: string | undefined): RawValue | undefined {
     if (value === null || value === undefined) return { kind: 'null', span };
     if (typeof value === 'boolean') return { kind: 'boolean', value, span };
     if (typeof value === 'number') {
@@ -162,10 +162,12 @@ class Converter {
       if (/^[-+]?0(?:[0-9]+|o[0-7]+)$/i.test(source)) {
         this.error(span, 'yaml-ambiguous-number', `\`${source}\` reads as ${value} here and as another number or a string to a YAML 1.1 reader (a leading zero is octal there)`, `write it in decimal without a leading zero (\`${value}\`), or quote it if it is text`);
       }
-      // YAML 1.1 floats need a dot and a signed exponent: `3e1` or `1.5e3` is a string there
-      // (PyYAML), 30 or 1500 here (a review, 11-28).
-      if (/^[-+]?(?:[0-9]|\.[0-9])[0-9.]*e/i.test(source) && !/\..*e[-+]/i.test(source)) {
-        this.error(span, 'yaml-ambiguous-number', `\`${source}\` reads as ${value} here and as a string to a YAML 1.1 reader (its floats need a dot and a signed exponent)`, `write it as \`${yaml11Float(value)}\`, or quote it if it is text`);
+      // Plain floats YAML 1.1 (PyYAML) reads as strings: `3e1` or `1.5e3` (its floats need a
+      // dot and a signed exponent), `-.5` (a sign needs a digit after it); 30, 1500 and -0.5
+      // here (a review, 11-28). `!!float 3e1` is a float to both.
+      const disagrees = tag === FLOAT_TAG ? undefined : yaml11Disagreement(source);
+      if (disagrees !== undefined) {
+        this.error(span, 'yaml-ambiguous-number', `\`${source}\` reads as ${value} here and as a string to a YAML 1.1 reader (${disagrees})`, `write it as \`${yaml11Float(value)}\`, or quote it if it is text`);
       }
       // As JSON rules and requests refuse them (a whole number a double rounds, one that
       // overflows it); `.inf` is written on purpose and left to the field's own check.
@@ -226,8 +228,17 @@ class Converter {
   }
 }
 
-/** A number as both YAML 1.1 and 1.2 read it: `30`, `1.0e+300`. */
-function yaml11Float(value: number): string {
+const FLOAT_TAG = 'tag:yaml.org,2002:float';
+
+/** Why YAML 1.1 (PyYAML's resolver) reads a plain number of YAML 1.2's as a string, if it does. */
+function yaml11Disagreement(source: string): string | undefined {
+  if (/^[-+]?(?:[0-9]|\.[0-9])[0-9.]*e/i.test(source) && !/\..*e[-+]/i.test(source)) return 'its floats need a dot and a signed exponent';
+  if (/^[-+]\.[0-9]/.test(source)) return 'a sign before the dot needs a digit between them';
+  return undefined;
+}
+
+/** A number as both YAML 1.1 and 1.2 read it: `30`, `1.0e+300` (the SDK writes numbers so). */
+export function yaml11Float(value: number): string {
   const text = String(value);
   const e = text.indexOf('e');
   if (e < 0) return text;

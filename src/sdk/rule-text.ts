@@ -4,8 +4,9 @@
 // or expression that Markdown would change (a newline, a trailing `:`) sends that clause list
 // to the front matter instead, which holds any value.
 
-import { stringify } from 'yaml';
+import { stringify, type ScalarTag } from 'yaml';
 import { withoutTrailingHtmlComments } from '../rules/mdc-bullets.js';
+import { yaml11Float } from '../rules/yaml.js';
 import { orderedDraft, type RuleDraft } from './rule-draft.js';
 
 /** @example draftToJson({ rule_id: 'r', prohibited: [{ message: 'm', when: 'true' }] }) */
@@ -24,8 +25,21 @@ export function draftToYaml(d: RuleDraft): string {
 // the MDC front matter reaches the YAML reader without its last line break, which a `|+`
 // scalar at the end would lose.
 function yaml(v: unknown): string {
-  return stringify(v, { lineWidth: 0, blockQuote: false });
+  return stringify(v, { lineWidth: 0, blockQuote: false, customTags: (tags) => [exponentNumber, ...tags] });
 }
+
+/**
+ * A number `yaml` would write with an exponent (`1e-7`, `1e+21`), written with a dot and a
+ * signed one (`1.0e-7`): the rule loader refuses the former (YAML 1.1 reads it as a string).
+ */
+const exponentNumber: ScalarTag = {
+  tag: 'tag:yaml.org,2002:float',
+  default: true,
+  identify: (value) => typeof value === 'number' && Number.isFinite(value) && String(value).includes('e'),
+  test: /^(?!)/, // writing only: reading is the core schema's
+  resolve: (text) => Number(text),
+  stringify: ({ value }) => yaml11Float(value as number),
+};
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** What the MDC reader strips between a message and its expression (src/rules/mdc-bullets.ts). */

@@ -35,7 +35,7 @@ describe('readYaml', () => {
 
   // A review (11-28): `key_rotation_days: 3e1` enforced 30; PyYAML (YAML 1.1) reads the string `3e1`.
   it('refuses an exponent YAML 1.1 reads as a string (no dot, or an unsigned exponent); 1.0e+3 and text pass', () => {
-    const r = readYaml('a: 3e1\nb: 1E3\nc: .5e2\nd: 1.5e3\ne: -2e-1\nf: 1.0e+3\ng: "3e1"\nh: 1e300\ni: 5e\n', 'n.yaml');
+    const r = readYaml('a: 3e1\nb: 1E3\nc: .5e2\nd: 1.5e3\ne: -2e-1\nf: 1.0e+3\ng: "3e1"\nh: 1e300\ni: 5e\nj: !!float 3e1\nk: -.5\nl: +.5e+2\nm: .5\nn: -0.5\n', 'n.yaml');
     expect(lines(r.diagnostics)).toEqual([
       '1:4 error yaml-ambiguous-number: `3e1` reads as 30 here and as a string to a YAML 1.1 reader (its floats need a dot and a signed exponent) | write it as `30`, or quote it if it is text',
       '2:4 error yaml-ambiguous-number: `1E3` reads as 1000 here and as a string to a YAML 1.1 reader (its floats need a dot and a signed exponent) | write it as `1000`, or quote it if it is text',
@@ -43,6 +43,8 @@ describe('readYaml', () => {
       '4:4 error yaml-ambiguous-number: `1.5e3` reads as 1500 here and as a string to a YAML 1.1 reader (its floats need a dot and a signed exponent) | write it as `1500`, or quote it if it is text',
       '5:4 error yaml-ambiguous-number: `-2e-1` reads as -0.2 here and as a string to a YAML 1.1 reader (its floats need a dot and a signed exponent) | write it as `-0.2`, or quote it if it is text',
       '8:4 error yaml-ambiguous-number: `1e300` reads as 1e+300 here and as a string to a YAML 1.1 reader (its floats need a dot and a signed exponent) | write it as `1.0e+300`, or quote it if it is text',
+      '11:4 error yaml-ambiguous-number: `-.5` reads as -0.5 here and as a string to a YAML 1.1 reader (a sign before the dot needs a digit between them) | write it as `-0.5`, or quote it if it is text',
+      '12:4 error yaml-ambiguous-number: `+.5e+2` reads as 50 here and as a string to a YAML 1.1 reader (a sign before the dot needs a digit between them) | write it as `50`, or quote it if it is text',
     ]);
   });
 

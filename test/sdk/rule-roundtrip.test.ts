@@ -42,7 +42,8 @@ const some = <T>(xs: readonly T[]) => fc.subarray([...xs], { minLength: 1 });
 const condition = fc.oneof(
   fc.record({ expr, message }, { requiredKeys: ['expr'] }).map((p) => ['expression', p] as const),
   fc.record(
-    { algorithms: some(['AES-256-GCM', 'ChaCha20-Poly1305']), key_rotation_days: fc.integer({ min: 1, max: 365 }), field: fc.constant('context.enc') },
+    // Numbers `yaml` writes with an exponent too (`1e-7`): the loader refuses that spelling (11-28).
+    { algorithms: some(['AES-256-GCM', 'ChaCha20-Poly1305']), key_rotation_days: fc.oneof(fc.integer({ min: 1, max: 365 }), fc.constantFrom(1e-7, 2.5e-3, 1e21, 1.5e300)), field: fc.constant('context.enc') },
     { requiredKeys: ['algorithms'] },
   ).map((p) => ['encryption_required', p] as const),
   fc.record(

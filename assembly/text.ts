@@ -149,13 +149,25 @@ function segmentKept(p: usize, start: u32, end: u32, n: u32): bool {
   return len > 2 || (len == 2 && load<u8>(p + start + 1) != 0x2e);
 }
 
+const isSeparator = (b: u8): bool => b == 0x2f || b == 0x5c;
+
+/** How many leading segments are the path's root: 2 for `\\server\share` (or `//`), 1 for `C:`, else 0. */
+function rootSegments(p: usize, n: u32): u32 {
+  if (n < 2) return 0;
+  if (isSeparator(load<u8>(p)) && isSeparator(load<u8>(p + 1))) return 2;
+  const letter = load<u8>(p) | 0x20;
+  const drive = letter >= 0x61 && letter <= 0x7a && load<u8>(p + 1) == 0x3a && (n == 2 || isSeparator(load<u8>(p + 2)));
+  return drive ? 1 : 0;
+}
+
 /** Normalize a path with no control character into scratch (normalize's general case). */
 function rebuild(p: usize, n: u32): i32 {
-  // Segments as (start, length) pairs; `..` pops, empty and `.` are dropped. A leading drive
-  // (`C:`) is a root, as a leading `/` is: `..` cannot pop it (src/builtins/path.ts).
+  // Segments as (start, length) pairs; `..` pops, empty and `.` are dropped. The root's
+  // segments cannot be popped: a UNC path's server and share, a leading drive (`C:`), as in
+  // src/builtins/path.ts.
   const segs = alloc(<usize>(n / 2 + 1) * 8);
   let ns: u32 = 0;
-  let floor: u32 = 0;
+  const root = rootSegments(p, n);
   let start: u32 = 0;
   for (let i: u32 = 0; i <= n; i++) {
     if (i < n) {
@@ -166,10 +178,9 @@ function rebuild(p: usize, n: u32): i32 {
     if (len == 0 || (len == 1 && load<u8>(p + start) == 0x2e)) {
       // empty or `.`
     } else if (len == 2 && load<u8>(p + start) == 0x2e && load<u8>(p + start + 1) == 0x2e) {
-      if (ns == floor) return DETAIL_ESCAPES;
+      if (ns <= root) return DETAIL_ESCAPES;
       ns--;
     } else {
-      if (start == 0 && len == 2 && load<u8>(p + 1) == 0x3a && ((load<u8>(p) | 0x20) >= 0x61 && (load<u8>(p) | 0x20) <= 0x7a)) floor = 1;
       store<u32>(segs + <usize>ns * 8, start);
       store<u32>(segs + <usize>ns * 8, len, 4);
       ns++;

@@ -14,9 +14,19 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const DRIVE = /^[A-Za-z]:$/;
 
 /**
+ * How many leading segments are the path's root, which `..` cannot remove: a UNC path's
+ * server and share (`\\server\share`, also `//`), a drive (`C:`), else none.
+ */
+function rootSegments(slashed: string, first: string): number {
+  if (slashed.startsWith('//')) return 2;
+  return DRIVE.test(first) ? 1 : 0;
+}
+
+/**
  * Normalize a file path: `\` → `/`, empty and `.` segments dropped, `..` resolved; a leading
- * `/` is kept, a trailing one dropped. A leading drive (`C:\`) is a root too: `..` past it
- * escapes (`C:\..\Windows` was `Windows`, out of a `C:/Windows/**` scope: a review, 11-28).
+ * `/` is kept, a trailing one dropped. A leading drive (`C:\`) and a UNC share
+ * (`\\server\share`) are roots too: `..` past them escapes (`C:\..\Windows` was `Windows`,
+ * out of a `C:/Windows/**` scope, and `\\srv\share\..\x` was `/srv/x`: reviews, 11-28).
  *
  * @example normalizePath('a\\.\\b//c/../d') // { ok: true, path: 'a/b/d' }
  */
@@ -25,11 +35,11 @@ export function normalizePath(p: string): NormalizedPath {
   const slashed = p.replaceAll('\\', '/');
   const out: string[] = [];
   const segments = slashed.split('/');
-  const drive = DRIVE.test(segments[0]) ? 1 : 0;
+  const root = rootSegments(slashed, segments[0]);
   for (const seg of segments) {
     if (seg === '' || seg === '.') continue;
     if (seg === '..') {
-      if (out.length === drive) return { ok: false, detail: 'path escapes its root' };
+      if (out.length <= root) return { ok: false, detail: 'path escapes its root' };
       out.pop();
       continue;
     }

@@ -34,6 +34,11 @@ describe('normalizePath', () => {
     expect(normalizePath('C:/x/..')).toEqual(ok('C:'));
     expect(normalizePath('a/C:/..')).toEqual(ok('a')); // only a first segment is a drive
     expect(normalizePath('/C:/..')).toEqual(ok('/'));
+    // So is a UNC share, server and share: `\\srv\share\..\x` is not `/srv/x` (a re-review, 11-28).
+    expect(normalizePath('\\\\srv\\share\\..\\secret.txt')).toEqual({ ok: false, detail: 'path escapes its root' });
+    expect(normalizePath('//srv/..')).toEqual({ ok: false, detail: 'path escapes its root' });
+    expect(normalizePath('\\\\srv\\share\\a\\..\\b')).toEqual(ok('/srv/share/b'));
+    expect(normalizePath('\\\\?\\C:\\..\\x')).toEqual({ ok: false, detail: 'path escapes its root' });
     expect(normalizePath('...')).toEqual(ok('...'));
   });
 

@@ -76,9 +76,9 @@ describe('VM builtins ≡ TS builtins', () => {
 
   it('path normalization: a path matches its normalized form as a literal pattern (1000 runs)', async () => {
     const [ev, oracle] = await pair('glob(context.s, context.p)');
-    // With a leading drive often: a root `..` cannot pop (`C:\\..\\x` escapes).
+    // With a leading drive or UNC prefix often: `..` cannot pop a root (`C:\\..\\x` escapes).
     const segments = chars(['a', 'b', '/', '/', '.', '..', '\\', 'é', 'x.y', '\u0085', 'C:', ':'], 10);
-    const path = fc.oneof(segments, segments.map((p) => `C:${p}`), segments.map((p) => `z:/..${p}`));
+    const path = fc.oneof(segments, segments.map((p) => `C:${p}`), segments.map((p) => `z:/..${p}`), segments.map((p) => `\\\\${p}`));
     fc.assert(
       fc.property(path, path, (s, other) => {
         const n = normalizePath(s);

@@ -8,10 +8,13 @@ export function modelNormalize(p: string): string | null {
   if (/[\u0000-\u001f\u007f-\u009f]/.test(p)) return null;
   const slashed = p.replaceAll('\\', '/');
   const out: string[] = [];
-  for (const seg of slashed.split('/')) {
+  const segments = slashed.split('/');
+  // A UNC `//server/share` or a drive `C:` first: a root `..` cannot climb out of.
+  const root = slashed.startsWith('//') ? 2 : /^[a-z]:$/i.test(segments[0]) ? 1 : 0;
+  for (const seg of segments) {
     if (seg === '' || seg === '.') continue;
     if (seg === '..') {
-      if (out.length === 0) return null;
+      if (out.length <= root) return null;
       out.pop();
     } else out.push(seg);
   }

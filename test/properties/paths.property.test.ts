@@ -10,7 +10,7 @@ import { decideFiles, RUNS, TIMEOUT, withoutId } from './helpers.js';
 import { modelNormalize } from './models.js';
 import { stringify } from './policy-gen.js';
 
-const SEGMENTS = ['src', 'a', '..', '.', '', 'run.EXE', 'run.exe.', 'x.sh ', 'b.Sh. .', 'é', '😀', 'a\u0000', 'x.ſh', 'y.ẞ', 'z.Σ', 'z.ς', 'tab\t', 'del\u007f', 'c1\u0085', 'docs', 'x.md', '*', '[a]'];
+const SEGMENTS = ['src', 'a', '..', '.', '', 'run.EXE', 'run.exe.', 'x.sh ', 'b.Sh. .', 'é', '😀', 'a\u0000', 'x.ſh', 'y.ẞ', 'z.Σ', 'z.ς', 'tab\t', 'del\u007f', 'c1\u0085', 'docs', 'x.md', '*', '[a]', 'C:', 'c:'];
 const path = fc.tuple(fc.boolean(), fc.array(fc.tuple(fc.constantFrom(...SEGMENTS), fc.constantFrom('/', '\\', '//')), { maxLength: 5 }))
   .map(([rooted, parts]) => (rooted ? '/' : '') + parts.map(([s, sep], i) => (i === 0 ? s : sep + s)).join(''));
 const GLOBS = ['**', 'src/**', '*', '*/*', 'src/*.exe', '**/*.md', 'a/**/b', '/src/**', '?', '[!s]*', 'é/**', '😀'];

@@ -118,6 +118,7 @@ function fenced(audit: AuditPort, mayWrite: () => boolean): AuditPort {
     consistency: (tenant, first, second) => audit.consistency(tenant, first, second),
     tenants: () => audit.tenants(),
     retryAfterSeconds: (tenant) => audit.retryAfterSeconds(tenant),
+    failing: (tenant) => !mayWrite() || audit.failing(tenant),
     usable: () => audit.usable(),
     close: () => audit.close(),
   };

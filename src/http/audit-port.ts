@@ -36,6 +36,12 @@ export interface AuditPort {
   tenants(): Promise<string[]>;
   /** Whole seconds (at least 1) until the tenant's failed log is tried again: a 503's Retry-After. */
   retryAfterSeconds(tenant: string): number;
+  /**
+   * True while the tenant's log has failed and is not yet due to be tried again: a check is
+   * then refused before it is evaluated, so it takes no rate-limit token for an answer that
+   * cannot be given.
+   */
+  failing(tenant: string): boolean;
   /** False while a tenant's log is failed (it did not open, or its store failed): /readyz. */
   usable(): boolean;
   /** Waits for pending appends, then closes the stores (graceful shutdown). */
@@ -107,6 +113,7 @@ export function auditPort(logs: AuditLogs, signer: CheckpointSigner, opts: { che
     },
     tenants: () => logs.tenants(),
     retryAfterSeconds: (tenant) => Math.max(1, Math.ceil((logs.retryAfterMs(tenant) ?? 0) / 1000)),
+    failing: (tenant) => (logs.retryAfterMs(tenant) ?? 0) > 0,
     usable: () => logs.usable(),
     close: () => logs.close(),
   };

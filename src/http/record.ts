@@ -42,6 +42,19 @@ export interface Recorded {
   json: string;
 }
 
+const logUnavailable = (ctx: AppContext, tenant: string): StoreUnavailable =>
+  new StoreUnavailable('the audit log is unavailable; the decision was not recorded and is not given', ctx.audit.retryAfterSeconds(tenant));
+
+/**
+ * Before a check is evaluated: while the tenant's log is failed (and not yet due to be tried
+ * again) the check is refused at once, as its append would be. Evaluated, it took rate-limit
+ * tokens for a 503, so an agent retrying through an outage was denied `rate_limited` once the
+ * log was back (a review, 11-28).
+ */
+export function refuseWhileLogFailing(ctx: AppContext, tenant: string): void {
+  if (ctx.audit.failing(tenant)) throw logUnavailable(ctx, tenant);
+}
+
 /**
  * Signs and logs decisions, in order, and returns the answers. If signing or the log fails
  * nothing is answered: a 500 or 503 problem, never an unlogged decision.
@@ -69,7 +82,7 @@ export async function signAndRecord(ctx: AppContext, tenant: string, decisions: 
     await ctx.audit.appendSigned(tenant, signed);
   } catch (err) {
     ctx.logRepeated(`audit:${tenant}`, 'audit append failed', { tenant, error: err });
-    throw new StoreUnavailable('the audit log is unavailable; the decision was not recorded and is not given', ctx.audit.retryAfterSeconds(tenant));
+    throw logUnavailable(ctx, tenant);
   }
   return signed.map((s, i) => {
     const explanation = explanations[i];

@@ -40,6 +40,32 @@ describe('fail closed', () => {
     expect(JSON.stringify(p)).not.toContain('approved');
   });
 
+  it('refuses checks while the log is failed before evaluating them: no rate-limit token taken for a 503', async () => {
+    let now = Date.parse('2026-11-28T12:00:00Z');
+    let broken = true;
+    const factory = new MemoryAuditStoreFactory();
+    const open = factory.open.bind(factory);
+    factory.open = async (tenant) => {
+      const store = await open(tenant);
+      const append = store.append.bind(store);
+      store.append = (lines) => (broken ? Promise.reject(new AuditStoreError('audit file write failed: ENOSPC')) : append(lines));
+      return store;
+    };
+    const base = await harness({ now: () => now });
+    const audit = auditPort(new AuditLogs(factory, { now: () => now, reopenAfterMs: 100 }), base.deps.signer);
+    const h = await harness({ audit, now: () => now });
+    const call = () => h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'api.call' } });
+    // The first check finds the store failed (its token spent: the failure shows only at the
+    // append); the retries of an agent through the outage are refused before evaluation.
+    const batch = () => h.call('POST', `${CHECK}/batch`, { key: KEYS.acmeChecker, body: { requests: [{ action: 'api.call' }, { action: 'api.call' }] } });
+    for (let i = 0; i < 6; i++) expect((await (i % 2 === 0 ? call() : batch())).status).toBe(503);
+    broken = false;
+    now += 100; // the log is tried again; the bucket (burst 2, 1 a second) refilled 0.1
+    const d = (await (await call()).json()) as { approved: boolean; violations: Array<{ code: string }> };
+    expect(d.violations).toEqual([]);
+    expect(d.approved).toBe(true);
+  });
+
   it('logs a failing audit store once per 10 s per tenant, not once per refused check', async () => {
     const base = await harness();
     const audit: AuditPort = { ...base.audit, appendSigned: () => Promise.reject(new Error('disk full')) };

@@ -8,7 +8,7 @@ import type { Principal } from '../auth.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { authorize } from '../guard.js';
 import { BadRequest, HttpProblem } from '../problem.js';
-import { evaluate, signAndRecord, validate, type Recorded } from '../record.js';
+import { evaluate, refuseWhileLogFailing, signAndRecord, validate, type Recorded } from '../record.js';
 
 function isObject(v: Json): v is { [key: string]: Json } {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -80,6 +80,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
       return ctx.lifecycle.run(async () => {
         await ctx.checkTurn?.(); // at once unless the adapter defers (AppDeps.checkTurn)
+        refuseWhileLogFailing(ctx, tenant);
         const decision = await evaluate(ctx, tenant, body, explain);
         return signAndRecord(ctx, tenant, [decision]);
       });
@@ -101,6 +102,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         // the whole batch with nothing decided: no decision half-answered, and no rate-limit
         // token taken by a batch that leaves no trace (a review drained a bucket that way).
         for (const [i, request] of body.requests.entries()) validate(ctx, request, `requests[${i}]`);
+        refuseWhileLogFailing(ctx, tenant);
         const evaluated = [];
         let since = performance.now();
         for (const [i, request] of body.requests.entries()) {

@@ -35,6 +35,33 @@ export interface Call {
   signal?: AbortSignal;
 }
 
+/**
+ * A key fetch cannot put in a header (a line break, a NUL, a space, non-ASCII) failed every
+ * call with fetch's own message, which quotes the header, key and all (a review, 11-28: two
+ * keys joined by a newline in a variable, printed in the logs). Never repeated here.
+ */
+function refuseBadApiKey(apiKey: unknown): void {
+  if (apiKey === undefined || apiKey === null) return;
+  if (typeof apiKey !== 'string') throw new MGEConfigError(`\`apiKey\` is a string (got ${typeof apiKey})`);
+  if (!/^[\x21-\x7e]*$/.test(apiKey)) {
+    throw new MGEConfigError('`apiKey` holds a character an HTTP header cannot carry (a line break, a space, a NUL or non-ASCII; read from a file or a variable, trim it); the key is not repeated here');
+  }
+}
+
+/**
+ * `work`, or a rejection as soon as `signal` aborts: a `fetch` given in the options that ignores
+ * its signal must not hold a call past its timeout (a review, 11-28: it hung for ever).
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => signal.removeEventListener('abort', onAbort);
+    work.then((v) => (done(), resolve(v)), (e: unknown) => (done(), reject(e)));
+  });
+}
+
 /** Statuses worth another attempt: overload and gateway trouble, never a client error. */
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 
@@ -100,6 +127,7 @@ export class Transport {
     if (baseUrl instanceof URL) baseUrl = baseUrl.href; // what fetch itself takes
     refuseBadBaseUrl(baseUrl);
     this.baseUrl = baseUrl.replace(/(?<!\/)\/+$/, ''); // from the run's start: linear
+    refuseBadApiKey(opts.apiKey);
     Object.defineProperty(this, 'apiKey', { value: opts.apiKey, enumerable: false });
     // Bound, because a bare `fetch` called as a method throws "Illegal invocation" in browsers.
     this.fetchFn = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -175,14 +203,14 @@ export class Transport {
       cancel?.addEventListener('abort', onCancel);
       let retryAfter: number | undefined;
       try {
-        const res = await this.fetchFn(url, this.init(call, ctl.signal));
+        const res = await untilAborted(this.fetchFn(url, this.init(call, ctl.signal)), ctl.signal);
         if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) {
           await res.body?.cancel();
           const to = res.headers.get('location');
           throw new MGEProtocolError(call.method, url, `the server answered with a redirect${to ? ` to \`${to.slice(0, 200)}\`` : ''}, which is not followed: MGE's API does not redirect; give the client the final address`);
         }
-        if (res.ok) return await read(res, url);
-        const problem = await readProblem(res);
+        if (res.ok) return await untilAborted(read(res, url), ctl.signal);
+        const problem = await untilAborted(readProblem(res), ctl.signal);
         if (last || !RETRY_STATUS.has(res.status)) throw httpError(problem, call.method, url);
         retryAfter = parseRetryAfter(res.headers.get('retry-after'));
       } catch (e) {

@@ -253,6 +253,27 @@ describe('typed errors', () => {
     expect(() => new MGEClient(url, { retries: null as unknown as number, timeoutMs: null as unknown as number })).not.toThrow(); // null: the default, as before
   });
 
+  it('refuses an API key a header cannot carry, without repeating it (fetch\'s own error quoted it)', () => {
+    for (const apiKey of ['mge_s3cr3t-key\nmge_other', 'mge_s3cr3t-key\r\nX: 1', 'mge_s3cr3t\u0000', 'mge_s3cr3t key', 'mge_s3cr3t\u00e9']) {
+      const make = () => new MGEClient('http://127.0.0.1:8080', { apiKey });
+      expect(make, JSON.stringify(apiKey)).toThrow(MGEConfigError);
+      expect(make, JSON.stringify(apiKey)).toThrow('an HTTP header cannot carry');
+      expect(make, JSON.stringify(apiKey)).not.toThrow('s3cr3t');
+    }
+    expect(() => new MGEClient('http://127.0.0.1:8080', { apiKey: 42 as unknown as string })).toThrow('`apiKey` is a string');
+    for (const apiKey of ['mge_AbC-_09', '', undefined]) expect(() => new MGEClient('http://127.0.0.1:8080', { apiKey })).not.toThrow();
+  });
+
+  it('times out a call whose fetch (given in the options) ignores its abort signal', async () => {
+    const never = (): Promise<Response> => new Promise(() => undefined);
+    const c = new MGEClient('http://127.0.0.1:8080', { fetch: never, timeoutMs: 30, retries: 0 });
+    await expect(c.keys()).rejects.toBeInstanceOf(MGETimeoutError);
+    // A body that never ends is cut off by the same timeout.
+    const stalled = async (): Promise<Response> => new Response(new ReadableStream({ start: () => undefined }), { headers: { 'content-type': 'application/json' } });
+    const s = new MGEClient('http://127.0.0.1:8080', { fetch: stalled, timeoutMs: 30, retries: 0 });
+    await expect(s.keys()).rejects.toBeInstanceOf(MGETimeoutError);
+  });
+
   it('refuses credentials in the base URL, without repeating them (fetch would refuse every call, quoting them)', () => {
     for (const url of ['http://user:s3cr3t-pass@127.0.0.1:8080', 'admin:s3cr3t-pass@mge.internal:8080', 'http://user:s3cr3t-pass@exa mple.com', 'http://user:s3cr3t-pass@host:99999', '//user:s3cr3t-pass@host']) {
       const make = () => new MGEClient(url);

@@ -3,7 +3,7 @@
 // HS256 secret in node-secret.ts.
 
 import { join } from 'node:path';
-import { KeyError, generateEd25519Jwk, type Ed25519PrivateJwk } from '../receipt/keys.js';
+import { KeyError, generateEd25519Jwk, importEd25519Private, type Ed25519PrivateJwk } from '../receipt/keys.js';
 import { keptOrCreated, readIfPresent, writeNewFile } from './node-new-file.js';
 import { hasAuditEntries } from './node-audit-store.js';
 
@@ -44,5 +44,10 @@ export async function loadOrCreateEd25519Key(dataDir: string): Promise<Ed25519Pr
     ? `\`${file}\` is empty but the data directory holds audit logs it may have signed; restore the key (a new one would leave earlier entries unverifiable)`
     : undefined;
   const { text } = await keptOrCreated(file, 'Ed25519 key', 0o600, async () => JSON.stringify(await generateEd25519Jwk()) + '\n', refuseEmpty);
-  return parseEd25519Jwk(text, file);
+  const jwk = parseEd25519Jwk(text, file);
+  // Imported here to name the file: the signer's import said only what is wrong.
+  await importEd25519Private(jwk).catch((err: unknown) => {
+    throw new KeyError(`\`${file}\`: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  return jwk;
 }

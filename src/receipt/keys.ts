@@ -176,9 +176,30 @@ export async function generateEd25519Jwk(): Promise<Ed25519PrivateJwk> {
   return { kty: 'OKP', crv: 'Ed25519', x: jwk.x, d: jwk.d, kid: await ed25519Thumbprint(jwk.x) };
 }
 
+/** The field prime of Ed25519, 2^255 − 19. */
+const P = 2n ** 255n - 19n;
+/** The y of an order-8 point (the other is P − Y8); 0, 1 and P − 1 are the points of order 4, 1 and 2. */
+const Y8 = 0x7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7n;
+const SMALL_ORDER_Y = new Set([0n, 1n, P - 1n, Y8, P - Y8]);
+
+/**
+ * Why a public key's encoding is refused, if it is: a point of small order (a signature with
+ * R the identity and S 0 verifies under it for any message) or a y not below p (a second
+ * encoding of a point). A review (11-28) had a JWKS with such an `x` verify a forged receipt.
+ */
+function weakPublicKey(x: Uint8Array): string | undefined {
+  let y = 0n;
+  for (let i = 31; i >= 0; i--) y = (y << 8n) | BigInt(i === 31 ? x[i] & 0x7f : x[i]);
+  if (y >= P) return 'is not canonically encoded (its y is not below 2^255 − 19)';
+  if (SMALL_ORDER_Y.has(y)) return 'is a point of small order, under which forged signatures verify';
+  return undefined;
+}
+
 function checkOkp(jwk: JsonWebKey, needPrivate: boolean): { x: string; d?: string } {
   if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') throw new KeyError('JWK is not an Ed25519 key (`kty` OKP, `crv` Ed25519)');
   if (typeof jwk.x !== 'string' || base64urlDecode(jwk.x).length !== 32) throw new KeyError('Ed25519 JWK `x` must be 32 bytes base64url');
+  const weak = weakPublicKey(base64urlDecode(jwk.x));
+  if (weak !== undefined) throw new KeyError(`Ed25519 JWK \`x\` ${weak}`);
   if (needPrivate && (typeof jwk.d !== 'string' || base64urlDecode(jwk.d).length !== 32)) {
     throw new KeyError('Ed25519 JWK `d` must be 32 bytes base64url');
   }
@@ -234,7 +255,14 @@ export async function importEd25519Private(jwk: Ed25519PrivateJwk, kid?: string)
   const { x, d } = checkOkp(jwk, true);
   const verification = await importEd25519Public(jwk, kid);
   const priv = { kty: 'OKP', crv: 'Ed25519', x, d };
-  const key = imported(await subtle().importKey('jwk', priv, { name: 'Ed25519' }, false, ['sign']), { jwk: priv });
+  let raw: CryptoKey;
+  try {
+    raw = await subtle().importKey('jwk', priv, { name: 'Ed25519' }, false, ['sign']);
+  } catch {
+    // The runtime's own text ("Invalid keyData") named neither the key nor why (a review, 11-28).
+    throw new KeyError('Ed25519 JWK does not import as a private key: its `x` is not the public key of its `d`');
+  }
+  const key = imported(raw, { jwk: priv });
   return { signing: { kid: verification.kid, alg: 'Ed25519', key }, verification };
 }
 

@@ -3,7 +3,7 @@ import { base64urlDecode, base64urlEncode, Base64UrlError } from '../../src/rece
 import { computeDecisionHash } from '../../src/receipt/decision-hash.js';
 import { auditLine } from '../../src/audit/log.js';
 import type { Json } from '../../src/ir/types.js';
-import { KeyError, WeakSecretError, generateEd25519Jwk, importEd25519Private } from '../../src/receipt/keys.js';
+import { KeyError, WeakSecretError, generateEd25519Jwk, importEd25519Private, importJwksKey } from '../../src/receipt/keys.js';
 import { MAX_TTL_MS, TtlError, createSigner } from '../../src/receipt/sign.js';
 import { verifyReceipt } from '../../src/receipt/verify.js';
 import { canonicalize } from '../../src/receipt/jcs.js';
@@ -116,5 +116,35 @@ describe('base64url', () => {
     }
     expect(base64urlEncode(new Uint8Array([0xfb, 0xff]))).toBe('-_8');
     for (const bad of ['-_9', 'AA==', 'A', 'AB+/', 'ä']) expect(() => base64urlDecode(bad), bad).toThrow(Base64UrlError);
+  });
+});
+
+describe('Ed25519 public keys', () => {
+  // The small-order points' encodings (as libsodium's blocklist), with the sign bit set too,
+  // and a y not below p: each refused, as a key under which a forged signature could verify.
+  const hex = (h: string) => base64urlEncode(Uint8Array.from(h.match(/../g)!.map((b) => parseInt(b, 16))));
+  const weak = [
+    '0100000000000000000000000000000000000000000000000000000000000000',
+    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+    '0000000000000000000000000000000000000000000000000000000000000000',
+    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+    '0100000000000000000000000000000000000000000000000000000000000080',
+  ];
+
+  it('refuses a point of small order and a non-canonical y (a review, 11-28)', async () => {
+    for (const h of weak) {
+      await expect(importJwksKey({ kty: 'OKP', crv: 'Ed25519', x: hex(h) }), h).rejects.toThrow('is a point of small order');
+    }
+    await expect(importJwksKey({ kty: 'OKP', crv: 'Ed25519', x: hex('eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f') })).rejects.toThrow('is not canonically encoded');
+    const good = await generateEd25519Jwk();
+    await expect(importJwksKey({ kty: 'OKP', crv: 'Ed25519', x: good.x })).resolves.toMatchObject({ alg: 'Ed25519' });
+  });
+
+  it('says why a private JWK does not import (its x another key\'s), not "Invalid keyData"', async () => {
+    const [a, b] = [await generateEd25519Jwk(), await generateEd25519Jwk()];
+    await expect(importEd25519Private({ ...a, x: b.x })).rejects.toThrow('its `x` is not the public key of its `d`');
   });
 });

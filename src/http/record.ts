@@ -42,8 +42,10 @@ export interface Recorded {
   json: string;
 }
 
+// "May": a write that failed part way can still reach the disk, and after a crash the next
+// start keeps what it finds whole (a review, 11-28); a later reopen without one trims it.
 const logUnavailable = (ctx: AppContext, tenant: string): StoreUnavailable =>
-  new StoreUnavailable('the audit log is unavailable; the decision was not recorded and is not given', ctx.audit.retryAfterSeconds(tenant));
+  new StoreUnavailable('the audit log is unavailable; the decision is not given (and may not be recorded)', ctx.audit.retryAfterSeconds(tenant));
 
 /**
  * Before a check is evaluated: while the tenant's log is failed (and not yet due to be tried

@@ -36,7 +36,7 @@ describe('fail closed', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('7');
     const p = await problem(res);
-    expect(p.detail).toContain('not recorded');
+    expect(p.detail).toBe('the audit log is unavailable; the decision is not given (and may not be recorded)');
     expect(JSON.stringify(p)).not.toContain('approved');
   });
 

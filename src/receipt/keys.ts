@@ -209,6 +209,8 @@ function checkOkp(jwk: JsonWebKey, needPrivate: boolean): { x: string; d?: strin
 /** A verification key from a public (or private: `d` is ignored) Ed25519 JWK. */
 export async function importEd25519Public(jwk: JsonWebKey & { kid?: string }, kid?: string): Promise<VerificationKey> {
   const { x } = checkOkp(jwk, false);
+  // A number or an empty string signed every receipt with a kid no verifier matches (a review, 11-28).
+  if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || jwk.kid === '')) throw new KeyError(`Ed25519 JWK \`kid\` is a non-empty string (got ${JSON.stringify(jwk.kid)})`);
   const id = kid ?? jwk.kid ?? (await ed25519Thumbprint(x));
   const pub = { kty: 'OKP', crv: 'Ed25519', x };
   const key = imported(await subtle().importKey('jwk', pub, { name: 'Ed25519' }, false, ['verify']), { jwk: pub });

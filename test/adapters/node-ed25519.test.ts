@@ -32,3 +32,17 @@ describe('loadOrCreateEd25519Key', () => {
     }
   });
 });
+
+describe('the key file\'s kid', () => {
+  it('is refused when not a non-empty string, naming the file (its receipts never verified)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mge-ed25519-'));
+    try {
+      for (const kid of [5, '', null]) {
+        await writeFile(join(dir, ED25519_FILE), JSON.stringify({ ...(await generateEd25519Jwk()), kid }), { mode: 0o600 });
+        await expect(loadOrCreateEd25519Key(dir), JSON.stringify(kid)).rejects.toThrow(`\`${join(dir, ED25519_FILE)}\`: Ed25519 JWK \`kid\` is a non-empty string (got ${JSON.stringify(kid)})`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

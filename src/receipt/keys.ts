@@ -197,13 +197,15 @@ function weakPublicKey(x: Uint8Array): string | undefined {
 
 function checkOkp(jwk: JsonWebKey, needPrivate: boolean): { x: string; d?: string } {
   if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') throw new KeyError('JWK is not an Ed25519 key (`kty` OKP, `crv` Ed25519)');
-  if (typeof jwk.x !== 'string' || base64urlDecode(jwk.x).length !== 32) throw new KeyError('Ed25519 JWK `x` must be 32 bytes base64url');
-  const weak = weakPublicKey(base64urlDecode(jwk.x));
+  const x = typeof jwk.x === 'string' ? jwk.x : ''; // none decodes to no bytes: refused below
+  const xBytes = base64urlDecode(x);
+  if (xBytes.length !== 32) throw new KeyError('Ed25519 JWK `x` must be 32 bytes base64url');
+  const weak = weakPublicKey(xBytes);
   if (weak !== undefined) throw new KeyError(`Ed25519 JWK \`x\` ${weak}`);
   if (needPrivate && (typeof jwk.d !== 'string' || base64urlDecode(jwk.d).length !== 32)) {
     throw new KeyError('Ed25519 JWK `d` must be 32 bytes base64url');
   }
-  return { x: jwk.x, d: jwk.d };
+  return { x, d: jwk.d };
 }
 
 /** A verification key from a public (or private: `d` is ignored) Ed25519 JWK. */

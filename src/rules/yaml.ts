@@ -228,7 +228,8 @@ class Converter {
   }
 }
 
-const FLOAT_TAG = 'tag:yaml.org,2002:float';
+/** YAML's float tag (`!!float`): the SDK's YAML writer tags its numbers with it too. */
+export const FLOAT_TAG = 'tag:yaml.org,2002:float';
 
 /** Why YAML 1.1 (PyYAML's resolver) reads a plain number of YAML 1.2's as a string, if it does. */
 function yaml11Disagreement(source: string): string | undefined {

@@ -6,7 +6,7 @@
 
 import { stringify, type ScalarTag } from 'yaml';
 import { withoutTrailingHtmlComments } from '../rules/mdc-bullets.js';
-import { yaml11Float } from '../rules/yaml.js';
+import { FLOAT_TAG, yaml11Float } from '../rules/yaml.js';
 import { orderedDraft, type RuleDraft } from './rule-draft.js';
 
 /** @example draftToJson({ rule_id: 'r', prohibited: [{ message: 'm', when: 'true' }] }) */
@@ -33,7 +33,7 @@ function yaml(v: unknown): string {
  * signed one (`1.0e-7`): the rule loader refuses the former (YAML 1.1 reads it as a string).
  */
 const exponentNumber: ScalarTag = {
-  tag: 'tag:yaml.org,2002:float',
+  tag: FLOAT_TAG,
   default: true,
   identify: (value) => typeof value === 'number' && Number.isFinite(value) && String(value).includes('e'),
   test: /^(?!)/, // writing only: reading is the core schema's

@@ -8,7 +8,8 @@
 // without a word.
 
 import type { Dirent } from 'node:fs';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { decodeUtf8, firstInvalidUtf8 } from '../json/utf8.js';
 import type { Diagnostic } from '../ir/types.js';
@@ -68,8 +69,26 @@ function readsAsRuleFile(text: string, ext: string): boolean {
  * be: read whole, a 200 MB file beside the rules ran `mge serve` out of memory (a review, 11-27).
  */
 async function smallTextOf(file: string): Promise<string> {
-  const size = (await stat(file).catch(() => undefined))?.size ?? Infinity;
-  return size > SMALL_TEXT_BYTES ? '' : readFile(file, 'utf8').catch(() => '');
+  const bytes = await readRegularFile(file, SMALL_TEXT_BYTES).catch(() => undefined);
+  return bytes === undefined || bytes === 'too large' ? '' : new TextDecoder().decode(bytes);
+}
+
+/**
+ * A regular file's bytes; undefined when `file` is not a regular file, 'too large' past
+ * `maxBytes`. Opened without blocking and checked through the open handle: checked by name and
+ * then read, a file swapped for a FIFO in between blocked the read forever, which hung `mge
+ * check` and stopped every later reload of `mge serve` (a review, 11-28).
+ */
+async function readRegularFile(file: string, maxBytes = Infinity): Promise<Uint8Array | undefined | 'too large'> {
+  // O_NONBLOCK is not defined on Windows, which has no FIFOs in the file system.
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) return undefined;
+    return st.size > maxBytes ? 'too large' : await handle.readFile();
+  } finally {
+    await handle.close();
+  }
 }
 
 function oneEditApart(a: string, b: string): boolean {
@@ -256,9 +275,8 @@ async function walkEntry(read: Read, path: string, full: string, physical: strin
  * compare against another string and never match). A leading byte order mark is dropped.
  */
 export async function readRuleFile(file: string, shownAs = file): Promise<string> {
-  // Named on the command line, a FIFO would block the read forever.
-  if (!(await stat(file)).isFile()) throw new RulesDirError(`\`${shownAs}\` is not a regular file`, shownAs);
-  const bytes = await readFile(file);
+  const bytes = await readRegularFile(file);
+  if (!(bytes instanceof Uint8Array)) throw new RulesDirError(`\`${shownAs}\` is not a regular file`, shownAs);
   try {
     return decodeUtf8(bytes);
   } catch {

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
 
-/** Called before each file read of the rules reader (the swap happens there). */
+/** Called as the rules reader opens each file (the swap happens there). */
 let beforeRead: ((file: string) => void) | undefined;
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>();
-  return { ...fs, readFile: ((file: string, ...rest: unknown[]) => (beforeRead?.(String(file)), (fs.readFile as (...a: unknown[]) => unknown)(file, ...rest))) as typeof fs.readFile };
+  return { ...fs, open: ((file: string, ...rest: unknown[]) => (beforeRead?.(String(file)), (fs.open as (...a: unknown[]) => unknown)(file, ...rest))) as typeof fs.open };
 });
 const { readRulesDir } = await import('../../src/adapters/node-files.js');
 

@@ -2,6 +2,7 @@
 // SHA-256 of its bytes. `MGE_API_KEYS` lists them as `tenant:role[+role]:key` or, so that no
 // plain key needs to sit in a config file, `tenant:role[+role]:sha256:<64 hex>`.
 
+import { looksLikeKey } from '../diagnostics/looks-like-key.js';
 import { TENANT_PATTERN } from '../engine/request.js';
 
 export { TENANT_PATTERN };
@@ -104,6 +105,9 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
     if (looksLikeGeneratedKey(tenant)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: the tenant field holds what looks like an API key (\`mge_…\`); the order is \`tenant:role[+role]:key\``);
     const roles = parseRoles(entry.slice(first + 1, second), n);
     const material = entry.slice(second + 1);
+    // Any other key swapped with a long tenant name (`<key>:checker:acme-production-eu`) too:
+    // both fields must read the wrong way round, so a name that reads as a key is still taken.
+    if (looksLikeKey(tenant) && !material.startsWith('sha256:') && !looksLikeKey(material)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: the tenant field reads as a key and the key field as a name (neither shown); the order is \`tenant:role[+role]:key\``);
     let hash: Uint8Array;
     const hashed = /^sha256:([0-9a-fA-F]{64})$/.exec(material);
     if (hashed) {

@@ -88,6 +88,17 @@ describe('parseApiKeys', () => {
     expect(await parseApiKeys(`Beta:admin:${KEY_A},Beta:checker:${KEY_B}`)).toHaveLength(2);
   });
 
+  it('refuses any key swapped with a long tenant name, without printing either; takes names that only read as keys', async () => {
+    for (const key of ['q8V2xY0pL3mN7bR1tK9wZ5cHd4Fj', 'f'.repeat(20) + '0123456789abcdef0123456789']) {
+      const swapped = parseApiKeys(`${key}:checker:acme-production-eu`);
+      await expect(swapped).rejects.toThrow('MGE_API_KEYS entry 1: the tenant field reads as a key and the key field as a name (neither shown)');
+      await expect(parseApiKeys(`${key}:checker:acme-production-eu`)).rejects.not.toThrow(key);
+    }
+    // A tenant named like a key, given a key that reads as one, or a hash: taken as written.
+    expect((await parseApiKeys('Prod2024EuWest1Cluster7:checker:q8V2xY0pL3mN7bR1tK9wZ5cHd4Fj'))[0].tenant).toBe('Prod2024EuWest1Cluster7');
+    expect(await parseApiKeys(`Prod2024EuWest1Cluster7:checker:sha256:${'ab'.repeat(32)}`)).toHaveLength(1);
+  });
+
   it('refuses a list of separators only, and reads an empty one as no keys', async () => {
     await expect(parseApiKeys(' , ')).rejects.toThrow('lists no key');
     expect(await parseApiKeys('')).toEqual([]);

@@ -3,6 +3,7 @@
 // before a rotation (for `mge serve` and `mge audit verify` alike).
 
 import { readFile } from 'node:fs/promises';
+import { looksLikeKey } from '../diagnostics/looks-like-key.js';
 import { KeyError, importJwks, type VerificationKey } from '../receipt/keys.js';
 
 /** `what` names where the file was given (`--jwks`, `MGE_PREVIOUS_JWKS`) in errors. */
@@ -13,7 +14,12 @@ export async function jwksFileKeys(file: string, what: string): Promise<Verifica
   } catch (err) {
     // JSON.parse quotes the start of the text: pointed at a secret by mistake, it printed it.
     if (err instanceof SyntaxError) throw new KeyError(`\`${file}\` is not JSON; ${what} takes a JWKS file, \`{"keys": [...]}\` (as GET /api/v1/keys serves it)`);
-    throw new KeyError(`\`${file}\` (${what}) cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    // A key or a JWK given in place of the file's name (as MGE_PREVIOUS_SECRET_KEYS takes its
+    // secrets) is not printed back.
+    const given = /^\s*[{[]/.test(file) ? `the value given (${file.length} characters, not shown: it holds JSON, not a file name)`
+      : looksLikeKey(file) ? `the value given (${file.length} characters, not shown: it reads as a key, not a file name)`
+      : `\`${file}\``;
+    throw new KeyError(`${given} (${what}) cannot be read as a file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ${what} takes the path of a JWKS file`);
   }
   if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys)) throw new KeyError(`\`${file}\` (${what}) is not a JWKS file, \`{"keys": [...]}\``);
   // Each key's own error names the file and its place (a review: `{"keys":[null]}` gave

@@ -34,3 +34,16 @@ describe('jwksFileKeys', () => {
     await expect(jwksFileKeys(path, 'MGE_PREVIOUS_JWKS')).rejects.toThrow(path);
   });
 });
+
+describe('jwksFileKeys given something else than a file name', () => {
+  it('does not print back a key or a JWK given in place of the name, and names an unreadable path', async () => {
+    const secret = 'q8V2xY0pL3mN7bR1tK9wZ5cHd4Fj';
+    const jwk = JSON.stringify(ED_JWK);
+    for (const [given, says] of [[secret, 'it reads as a key, not a file name'], [jwk, 'it holds JSON, not a file name']]) {
+      const read = jwksFileKeys(given, 'MGE_PREVIOUS_JWKS');
+      await expect(read).rejects.toThrow(`the value given (${given.length} characters, not shown: ${says}) (MGE_PREVIOUS_JWKS) cannot be read as a file (ENOENT); MGE_PREVIOUS_JWKS takes the path of a JWKS file`);
+      await expect(jwksFileKeys(given, 'MGE_PREVIOUS_JWKS')).rejects.not.toThrow(given.slice(4, 20));
+    }
+    await expect(jwksFileKeys(join(dir, 'absent.json'), '--jwks')).rejects.toThrow(`\`${join(dir, 'absent.json')}\` (--jwks) cannot be read as a file (ENOENT)`);
+  });
+});

@@ -95,6 +95,12 @@ export class KeyRing {
 export async function hs256VerificationKeys(list: string | undefined): Promise<VerificationKey[]> {
   const secrets = (list ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   return Promise.all(secrets.map(async (s, i) => {
+    // Two secrets joined another way (`;`, a space, a newline) were one secret nobody signed
+    // with, and what the old ones signed stopped verifying, without a word (a review, 11-28).
+    const parts = s.split(/[;|\s]+/);
+    if (parts.length > 1 && parts.every((p) => encoder.encode(p).length >= MIN_SECRET_BYTES)) {
+      throw new KeyError(`MGE_PREVIOUS_SECRET_KEYS entry ${i + 1} reads as ${parts.length} secrets joined by ${/\n/.test(s) ? 'a newline' : /[;|]/.test(s) ? `\`${/[;|]/.exec(s)![0]}\`` : 'a space'}; separate secrets with commas`);
+    }
     try {
       return (await importHs256Secret(s)).verification;
     } catch (err) {

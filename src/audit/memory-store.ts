@@ -9,7 +9,7 @@ export class MemoryAuditStore implements AuditStore {
   private readonly cps: Checkpoint[] = [];
 
   constructor(initial: readonly string[] = []) {
-    this.lines.push(...initial);
+    for (const line of initial) this.lines.push(line);
   }
 
   async *load(): AsyncIterable<string> {

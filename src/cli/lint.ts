@@ -56,10 +56,12 @@ export async function lintCommand(argv: string[]): Promise<number> {
       t = await lintPath(path);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      unreadable.push(`mge lint: cannot read \`${path}\`: ${why}`);
+      // Only a file system error is "cannot read"; anything else is a fault of lint's own.
+      const io = e instanceof RulesDirError || typeof (e as NodeJS.ErrnoException | undefined)?.code === 'string';
+      unreadable.push(io ? `mge lint: cannot read \`${path}\`: ${why}` : `mge lint: \`${path}\` could not be linted (an error in mge lint, please report it): ${why}`);
       continue;
     }
-    all.diagnostics.push(...t.diagnostics);
+    for (const d of t.diagnostics) all.diagnostics.push(d);
     for (const [k, v] of t.texts) all.texts.set(k, v);
     all.files += t.files;
     all.rules += t.rules;
@@ -108,7 +110,7 @@ async function lintPath(path: string): Promise<LintTarget> {
     // File names as seen from where lint runs; tenancy is still read relative to the root.
     const root = path.split(sep).join('/');
     const loaded = loadRuleSources(sources, { root });
-    loaded.diagnostics.unshift(...unreadable.sort((a, b) => (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : 0)));
+    loaded.diagnostics = [...unreadable.sort((a, b) => (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : 0)), ...loaded.diagnostics];
     // A rules directory with nothing to enforce approves every check: likely the wrong one.
     if (sources.length === 0) {
       loaded.diagnostics.push({

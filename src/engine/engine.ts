@@ -329,7 +329,7 @@ export class Engine {
         // The name its diagnostics and `source.file` give it (the HTTP route names the rule's id).
         path = typeof named === 'string' ? named : `api/tenants/${tenant}/rules.${format}`;
         const parsed = parseRuleText(text, format, path);
-        diagnostics.push(...parsed.diagnostics);
+        for (const d of parsed.diagnostics) diagnostics.push(d);
         for (const rule of parsed.rules) {
           const twin = byId.get(rule.rule_id);
           if (twin !== undefined) {

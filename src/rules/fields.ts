@@ -140,7 +140,7 @@ export class FieldReader {
     if (text === undefined || v.kind !== 'string') return undefined;
     // Trailing whitespace only moves "end of input" onto the next line (YAML block scalars end in \n).
     const parsed = parseExpression(text.trimEnd(), v.textAt ?? v.textStart ?? v.span);
-    this.diagnostics.push(...parsed.diagnostics);
+    for (const d of parsed.diagnostics) this.diagnostics.push(d);
     return parsed.expr ? { source: text.trim(), expr: parsed.expr } : undefined;
   }
 

@@ -81,7 +81,7 @@ export function parseRuleText(text: string, format: RuleFormat, path: string): P
   const ids = new Map<string, Rule>();
   for (const raw of raws) {
     const { rule, diagnostics: found } = normalizeRule(raw, path);
-    diagnostics.push(...found);
+    for (const d of found) diagnostics.push(d);
     if (!rule || duplicate(rule, ids.get(rule.rule_id), diagnostics, 'defined')) continue;
     ids.set(rule.rule_id, rule);
     if (!readerFailed) rules.push(rule);
@@ -196,7 +196,7 @@ export function loadRuleSources(sources: readonly RuleSource[], options: { root?
     const tenant = tenantOf(source.path, shown(source.path), diagnostics);
     if (tenant === null) continue;
     const parsed = parseRuleFile({ path: shown(source.path), text: source.text });
-    diagnostics.push(...parsed.diagnostics);
+    for (const d of parsed.diagnostics) diagnostics.push(d);
     for (const rule of parsed.rules) {
       if (tenant === undefined) {
         if (duplicate(rule, globalIds.get(rule.rule_id), diagnostics, 'defined')) continue;

@@ -169,7 +169,7 @@ class MdcReader {
       return m && !anchored(m[2]) ? `${m[1]}${JSON.stringify(m[2].trimEnd())}` : l;
     });
     const yaml = readYaml(lines.join('\n') + '\n', this.file, 2);
-    this.diagnostics.push(...yaml.diagnostics);
+    for (const d of yaml.diagnostics) this.diagnostics.push(d);
     const value = yaml.values[0];
     if (value === undefined && yaml.diagnostics.some((d) => d.severity === 'error')) return { map: null, bodyStart: end + 1 };
     if (value && value.kind !== 'map') {
@@ -473,7 +473,7 @@ class MdcReader {
       return;
     }
     const yaml = readYaml(this.lines.slice(open + 1, close).join('\n') + '\n', this.file, open + 2);
-    this.diagnostics.push(...yaml.diagnostics);
+    for (const d of yaml.diagnostics) this.diagnostics.push(d);
     const v = yaml.values[0];
     if (!v) {
       // Likely conditions lost in an edit: the rule would load without them.

@@ -14,7 +14,8 @@ import type { Diagnostic } from '../ir/types.js';
  */
 export function formatDiagnostic(d: Diagnostic, sourceText?: string): string {
   const { file, line, col } = d.span;
-  const out = [`${file}:${line}:${col}: ${d.severity}: ${named(d.message)}`];
+  // A file's name may hold them too (a newline in a name forged a second diagnostic line).
+  const out = [`${named(file)}:${line}:${col}: ${d.severity}: ${named(d.message)}`];
   const snippet = sourceText === undefined ? undefined : caretLines(d, sourceText);
   if (snippet) out.push(...snippet);
   if (d.help) out.push(`  = help: ${named(d.help)}`);

@@ -36,6 +36,8 @@ describe('formatDiagnostic', () => {
     // A newline would start what reads as another diagnostic; a bidi override would reorder the line.
     const key = { ...d, message: 'unknown field `bad\nrules/x.yaml:1:1: error: fake\u202e`', help: undefined };
     expect(formatDiagnostic(key)).toBe('rules/db.yaml:2:1: error: unknown field `badU+000Arules/x.yaml:1:1: error: fakeU+202E`');
+    // The file's name too: a name can hold a newline.
+    expect(formatDiagnostic({ ...key, message: 'm', span: { file: 'rules/a\nrules/b.yaml:1:1: error: fake.yaml', line: 1, col: 1 } })).toBe('rules/aU+000Arules/b.yaml:1:1: error: fake.yaml:1:1: error: m');
     // The source line under it too: C0, C1, bidi and line separators as `?`, tabs kept.
     const point = { ...d, help: undefined, span: { file: 'f', line: 1, col: 1 } };
     expect(formatDiagnostic(point, 'a\u202eb\u009bc\u2028d\te\u0000')).toBe('f:1:1: error: unknown field `catgory`\n  1 | a?b?c?d\te?\n    | ^');

@@ -130,7 +130,7 @@ export class SidecarConfigError extends Error {
 
 /** @example const sidecar = await startSidecar({ rulesDir: './rules', dataDir: './data', host: '127.0.0.1', port: 8080, logger, openAudit }) */
 export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
-  const keys: ApiKey[] = cfg.apiKeys ? await parseApiKeys(cfg.apiKeys) : [];
+  const keys: ApiKey[] = cfg.apiKeys ? await parseApiKeys(cfg.apiKeys, (message) => cfg.logger.warn(message)) : [];
   try {
     refuseOpenModeOffLoopback(keys.length, cfg.host);
   } catch (err) {

@@ -84,10 +84,10 @@ export function callerTenants(keys: readonly ApiKey[]): string[] {
 
 /**
  * Parses a comma- or newline-separated key list. Error messages name the entry by position and
- * never echo key material.
+ * never echo key material. `onWarning` hears of entries taken as written that may not mean it.
  * @example await parseApiKeys('acme:checker+auditor:s3cr3t-key-material')
  */
-export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
+export async function parseApiKeys(spec: string, onWarning?: (message: string) => void): Promise<ApiKey[]> {
   const entries = spec.split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== '');
   // Separators and nothing else is a list gone wrong, not a wish for the open mode.
   if (entries.length === 0 && spec.trim() !== '') throw new ApiKeySpecError('MGE_API_KEYS lists no key; unset it for the open local mode');
@@ -114,7 +114,11 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
       hash = new Uint8Array(hashed[1].match(/../g)!.map((h) => parseInt(h, 16)));
     } else if (material.startsWith('sha256:')) {
       throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: \`sha256:\` must be followed by 64 hex digits`);
+    } else if (/^sha-?256:/i.test(material)) {
+      // Read as a plain key, the hash itself would be the credential (a review, 11-28).
+      throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: a hashed key starts \`sha256:\`, in lower case (as written, the hash would be the key)`);
     } else {
+      if (/^[0-9a-fA-F]{64}$/.test(material)) onWarning?.(`MGE_API_KEYS entry ${n}: its key is 64 hex digits, taken as the key itself (as \`openssl rand -hex 32\` makes); if it is a key's SHA-256, write \`sha256:\` before it, or the hash is the credential`);
       if (material.length < 16) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: key shorter than 16 characters`);
       // What a client can send in a header: a key with a control or a non-ASCII character, or
       // with a space at either end (trimmed from a header value), would be configured and never
@@ -126,8 +130,15 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
       // Only a role list of roles (or their plurals: `checkers`) reads as an entry:
       // `Tok3n;v2:abc:…` is a key.
       const glued = [...material.matchAll(GLUED_ENTRY)].find((g) => g[2].split('+').every(readsAsRole));
+      // Joined by a colon (`acme:checker:beta:admin:k2`): the key starts as an entry does.
+      const colonJoined = LEADING_ENTRY.exec(material);
+      if (colonJoined !== null && colonJoined[1].split('+').every(readsAsRole)) {
+        throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key starts with what reads as another entry (\`tenant:role:…\`); separate entries with commas or newlines`);
+      }
+      // A shell or .env comment is not one here: it would be part of the key.
+      if (/\s#/.test(material)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key holds \` #\`, read as part of the key (comments are not read here); remove the comment`);
       if (glued !== undefined) {
-        const mark = /[;|&]/.exec(glued[1]);
+        const mark = /[;|&#]/.exec(glued[1]);
         const sep = mark === null ? 'a space' : `\`${mark[0]}\``;
         throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key holds ${sep} and then what reads as another entry (\`tenant:role:…\`); separate entries with commas or newlines`);
       }
@@ -155,11 +166,15 @@ export async function parseApiKeys(spec: string): Promise<ApiKey[]> {
 }
 
 /**
- * A run of separators (`;`, `|`, `&`, white space), then `tenant:words[+words]:`; the words are
+ * A run of separators (`;`, `|`, `&`, `#`, white space), then `tenant:words[+words]:` (spaces
+ * around the colons too); the words are
  * judged by readsAsRole. A match starts only where a run starts: `(\s)\s*` started at every
  * space of a run and was quadratic in it (0.37 s for 16 000 spaces, a fuzz pass 11-28).
  */
-const GLUED_ENTRY = /(?<![;|&\s])([;|&\s]+)[A-Za-z0-9][A-Za-z0-9_.-]*:([A-Za-z]+(?:\+[A-Za-z]+)*):/g;
+const GLUED_ENTRY = /(?<![;|&#\s])([;|&#\s]+)[A-Za-z0-9][A-Za-z0-9_.-]*\s*:\s*([A-Za-z]+(?:\+[A-Za-z]+)*)\s*:/g;
+
+/** `tenant:roles:` at a key's start (judged by readsAsRole too). */
+const LEADING_ENTRY = /^[A-Za-z0-9][A-Za-z0-9_.-]*:([A-Za-z]+(?:\+[A-Za-z]+)*):/;
 
 /**
  * A role, in any case, or its plural (`checkers`). Not every near miss: `admit`, `checked` or

@@ -45,6 +45,24 @@ describe('parseApiKeys', () => {
     }
     await expect(parseApiKeys(`acme:checker:${KEY_A};   x:checker:${KEY_B}`)).rejects.toThrow('its key holds `;` and then');
     await expect(parseApiKeys(`acme:checker:${KEY_A} ;x:checker:${KEY_B}`)).rejects.toThrow('its key holds `;` and then');
+    // Spaces around the colons, `#` as the separator, a colon as the separator, a comment (a review, 11-28).
+    await expect(parseApiKeys(`acme:checker:${KEY_A}; beta : admin : ${KEY_B}`)).rejects.toThrow('its key holds `;` and then');
+    await expect(parseApiKeys(`acme:checker:${KEY_A}#beta:admin:${KEY_B}`)).rejects.toThrow('its key holds `#` and then');
+    await expect(parseApiKeys(`acme:checker:beta:admin:${KEY_B}`)).rejects.toThrow('entry 1: its key starts with what reads as another entry (`tenant:role:…`)');
+    await expect(parseApiKeys(`acme:checker:${KEY_A} # the CI key`)).rejects.toThrow('entry 1: its key holds ` #`, read as part of the key (comments are not read here); remove the comment');
+    await expect(parseApiKeys(`acme:checker:${KEY_A} # the CI key`)).rejects.not.toThrow(KEY_A);
+  });
+
+  it('refuses a hash prefix in another spelling, and warns of a key of 64 hex digits (it may be a hash pasted without its prefix)', async () => {
+    const hash = await hashedHex(KEY_A);
+    for (const prefix of ['SHA256:', 'Sha256:', 'sha-256:', 'SHA-256:']) {
+      await expect(parseApiKeys(`acme:admin:${prefix}${hash}`)).rejects.toThrow('entry 1: a hashed key starts `sha256:`, in lower case (as written, the hash would be the key)');
+    }
+    const warnings: string[] = [];
+    expect(await parseApiKeys(`acme:admin:${hash}`, (m) => warnings.push(m))).toHaveLength(1);
+    expect(warnings).toEqual(['MGE_API_KEYS entry 1: its key is 64 hex digits, taken as the key itself (as `openssl rand -hex 32` makes); if it is a key\'s SHA-256, write `sha256:` before it, or the hash is the credential']);
+    await parseApiKeys(`acme:admin:sha256:${hash},b:checker:${KEY_B}`, (m) => warnings.push(m));
+    expect(warnings).toHaveLength(1);
   });
 
   it('reads a key with a long run of spaces or separators in linear time', async () => {

@@ -226,6 +226,14 @@ describe('start-up refusals', () => {
     expect(lines.filter((l) => l.includes('audit log does not open'))).toHaveLength(1);
   });
 
+  it('logs a warning for an API key of 64 hex digits (a hash pasted without `sha256:` would be the credential)', async () => {
+    const lines: string[] = [];
+    const sidecar = await startSidecar(config({ logger: jsonLogger((l) => lines.push(l)), apiKeys: `acme:checker:${'0f'.repeat(32)}` }));
+    await sidecar.shutdown();
+    expect(lines.filter((l) => l.includes('"level":"warn"') && l.includes('its key is 64 hex digits'))).toHaveLength(1);
+    expect(lines.join('\n')).not.toContain('0f'.repeat(32));
+  });
+
   it('serve exits 2 on a usage error', async () => {
     expect(await serveCommand(['--port', 'eighty'])).toBe(2);
     expect(await serveCommand(['--bogus'])).toBe(2);

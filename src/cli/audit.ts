@@ -17,7 +17,7 @@ import { readIfPresent } from '../adapters/node-new-file.js';
 import { isCheckpoint, tornCheckpointOf, type TornCheckpoint } from '../audit/checkpoint.js';
 import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
 import { KeyError, KeyRing, hs256VerificationKeys, importHs256Secret } from '../receipt/keys.js';
-import { TENANT_PATTERN } from '../http/api-keys.js';
+import { TENANT_NAME_RULE, TENANT_PATTERN } from '../http/api-keys.js';
 import { UsageError, parseArgs, stringFlag } from './args.js';
 
 export interface CliIo {
@@ -261,7 +261,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const exportFile = stringFlag(args, 'export');
   if ((dataDir === undefined) === (exportFile === undefined) || args.positionals.length > 0) throw new UsageError('give exactly one of `--data DIR` or `--export FILE`');
   const tenantFlag = stringFlag(args, 'tenant');
-  if (tenantFlag !== undefined && !TENANT_PATTERN.test(tenantFlag)) throw new UsageError(`invalid tenant name \`${tenantFlag}\` (1–64 letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit)`);
+  if (tenantFlag !== undefined && !TENANT_PATTERN.test(tenantFlag)) throw new UsageError(`invalid tenant name \`${tenantFlag}\` (${TENANT_NAME_RULE})`);
   if (exportFile !== undefined && isDirectory(exportFile)) throw new UsageError(`export file \`${exportFile}\` is a directory; give the JSON Lines file of one export`);
   const saved = stringFlag(args, 'checkpoint');
   // Read once: the file may be a pipe (`--checkpoint <(curl …)`).

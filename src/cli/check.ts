@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { rulesDirProblem } from '../adapters/node-files.js';
 import { createEngineFromDir } from '../adapters/node.js';
 import { RequestError, RuleLoadError } from '../engine/engine.js';
-import { TENANT_PATTERN } from '../http/api-keys.js';
+import { TENANT_NAME_RULE, TENANT_PATTERN } from '../http/api-keys.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { tenantNameNote } from './tenant-note.js';
 import { JsonInputError, jsonLimits, parseStrictJson } from '../json/strict-parse.js';
@@ -36,7 +36,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument \`${args.positionals[0]}\``);
     rulesDir = stringFlag(args, 'rules') ?? envSetting(process.env.MGE_RULES_DIR) ?? './rules';
     const tenant = stringFlag(args, 'tenant');
-    if (tenant !== undefined && !TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant name \`${tenant}\` (1–64 letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit)`);
+    if (tenant !== undefined && !TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant name \`${tenant}\` (${TENANT_NAME_RULE})`);
     // The server's limits, so a request it takes is one this takes, and the other way round.
     const limits = jsonLimits(requestLimitsFrom(process.env));
     const requestFile = stringFlag(args, 'request') ?? '-';

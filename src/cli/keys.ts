@@ -3,7 +3,7 @@
 // `mge keys ed25519 [--out FILE]`: an Ed25519 signing key pair as JWK.
 
 import { writeEd25519Jwk } from '../adapters/node-ed25519.js';
-import { looksLikeGeneratedKey, rolesProblem, TENANT_PATTERN } from '../http/api-keys.js';
+import { looksLikeGeneratedKey, rolesProblem, TENANT_NAME_RULE, TENANT_PATTERN } from '../http/api-keys.js';
 import { base64urlEncode } from '../receipt/base64url.js';
 import { sha256Hex } from '../receipt/hash.js';
 import { generateEd25519Jwk, importEd25519Public } from '../receipt/keys.js';
@@ -43,7 +43,7 @@ async function create(argv: string[], io: CliIo): Promise<number> {
   if (args.positionals.length > 0) throw new UsageError(`\`keys create\` takes no argument \`${args.positionals[0]}\`; it needs \`--tenant T\` and \`--role R\` only`);
   if (tenant === undefined || role === undefined) throw new UsageError('`keys create` needs `--tenant T` and `--role R`');
   if (looksLikeGeneratedKey(tenant)) throw new UsageError('`--tenant` holds what looks like an API key (`mge_…`), not a tenant name');
-  if (!TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant \`${tenant}\`: letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit`);
+  if (!TENANT_PATTERN.test(tenant)) throw new UsageError(`invalid tenant \`${tenant}\`: ${TENANT_NAME_RULE}`);
   const problem = rolesProblem(role);
   if (problem !== undefined) throw new UsageError(problem);
   // Tenant folders (`rules/tenants/<tenant>/`) are lower case, so that a case-insensitive file

@@ -55,16 +55,20 @@ export function requestLimits(given: Partial<RequestLimits> = {}): RequestLimits
 /**
  * What a tenant may be called, wherever it comes from (API keys, `mge check --tenant`, a
  * library caller): names are used as directory names (`rules/tenants/<t>`), so no separators
- * or dots-only.
+ * or dots-only, and no `.` at the end, which Windows drops from a folder's name (`acme.` and
+ * `acme` would share one log).
  */
-export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const TENANT_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_-])?$/;
+
+/** TENANT_PATTERN in words, for messages. */
+export const TENANT_NAME_RULE = '1–64 letters, digits, `_`, `.`, `-`, starting with a letter or digit, not ending in `.`';
 
 /** Throws RequestError unless `tenant` fits TENANT_PATTERN. */
 export function checkTenant(tenant: string): void {
   // A number (a tenant id from a database, in plain JavaScript) passed the pattern as its
   // text, then found no policy of that name and was judged by the baseline alone (a review).
   if (typeof tenant !== 'string') throw new RequestError(`invalid tenant name: not a string (got ${tenant === null ? 'null' : Array.isArray(tenant) ? 'a list' : typeof tenant})`);
-  if (!TENANT_PATTERN.test(tenant)) throw new RequestError(`invalid tenant name \`${tenant}\` (1–64 letters, digits, \`_\`, \`.\`, \`-\`, starting with a letter or digit)`);
+  if (!TENANT_PATTERN.test(tenant)) throw new RequestError(`invalid tenant name \`${tenant}\` (${TENANT_NAME_RULE})`);
 }
 
 /** A request that is not of the SPEC §2 shape; HTTP answers 400 with `detail`. */

@@ -3,9 +3,9 @@
 // plain key needs to sit in a config file, `tenant:role[+role]:sha256:<64 hex>`.
 
 import { looksLikeKey } from '../diagnostics/looks-like-key.js';
-import { TENANT_PATTERN } from '../engine/request.js';
+import { TENANT_NAME_RULE, TENANT_PATTERN } from '../engine/request.js';
 
-export { TENANT_PATTERN };
+export { TENANT_NAME_RULE, TENANT_PATTERN };
 
 export const ROLES = ['checker', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -99,7 +99,7 @@ export async function parseApiKeys(spec: string, onWarning?: (message: string) =
     const second = first < 0 ? -1 : entry.indexOf(':', first + 1);
     if (second < 0) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: expected \`tenant:role[+role]:key\``);
     const tenant = entry.slice(0, first);
-    if (!TENANT_PATTERN.test(tenant)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: invalid tenant name`);
+    if (!TENANT_PATTERN.test(tenant)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: invalid tenant name (${TENANT_NAME_RULE})`);
     // A generated key where the tenant goes (the fields swapped) would be printed in the banner
     // and published as a /metrics label, and the tenant name would be the credential (a review).
     if (looksLikeGeneratedKey(tenant)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: the tenant field holds what looks like an API key (\`mge_…\`); the order is \`tenant:role[+role]:key\``);

@@ -296,7 +296,7 @@ function tenantOf(path: string, file: string, diagnostics: Diagnostic[]): string
     message: `invalid tenant name \`${parts[1]}\``,
     help: upper
       ? 'tenant folders are lower case, so that a case-insensitive file system cannot mix two tenants up; a tenant with upper-case letters can have rules through the API (PUT /api/v1/rules/:id), not in a folder'
-      : `${RULE_ID_HELP.replace('a rule id', 'a tenant name')}, at most 64 characters`,
+      : `${RULE_ID_HELP.replace('a rule id', 'a tenant name')}, at most 64 characters, not ending in \`.\``,
     span,
   });
   return null;

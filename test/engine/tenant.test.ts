@@ -23,7 +23,7 @@ describe('createEngine: request limits', () => {
 describe('Engine.evaluate: tenant names', () => {
   it('refuses a name no API key could carry', async () => {
     const engine = await createEngine({ rules: RULES });
-    for (const tenant of ['', 'Bad Tenant!', '../x', '.hidden', 'a/b', 'x'.repeat(65)]) {
+    for (const tenant of ['', 'Bad Tenant!', '../x', '.hidden', 'a/b', 'x'.repeat(65), 'acme.', 'a..']) {
       await expect(engine.evaluate({ action: 'y' }, { tenant }), tenant).rejects.toThrow(RequestError);
     }
   });

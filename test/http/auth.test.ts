@@ -25,6 +25,7 @@ describe('parseApiKeys', () => {
     await expect(parseApiKeys(`acme:root:${KEY_A}`)).rejects.toThrow('unknown role `root`');
     await expect(parseApiKeys(`acme:checker+auditor+checker:${KEY_A}`)).rejects.toThrow('entry 1: role `checker` given twice');
     await expect(parseApiKeys(`../x:checker:${KEY_A}`)).rejects.toThrow('invalid tenant name');
+    await expect(parseApiKeys(`acme.:checker:${KEY_A}`)).rejects.toThrow('entry 1: invalid tenant name (1–64 letters, digits, `_`, `.`, `-`, starting with a letter or digit, not ending in `.`)');
     await expect(parseApiKeys(`acme:checker:sha256:abc`)).rejects.toThrow('64 hex digits');
     await expect(parseApiKeys(`acme-checker`)).rejects.toThrow('entry 1');
   });

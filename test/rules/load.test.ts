@@ -201,7 +201,7 @@ describe('loadRuleSources', () => {
       { path: 'tenants/loose.yaml', text: rule('b') },
     ]);
     expect(lines(r.diagnostics)).toEqual([
-      '1:1 error invalid-tenant: invalid tenant name `Acme Corp` | a tenant name starts with a lowercase letter or digit, followed by lowercase letters, digits, `.`, `_` or `-`, at most 64 characters',
+      '1:1 error invalid-tenant: invalid tenant name `Acme Corp` | a tenant name starts with a lowercase letter or digit, followed by lowercase letters, digits, `.`, `_` or `-`, at most 64 characters, not ending in `.`',
       '1:1 error misplaced-file: rule file `tenants/loose.yaml` is not in a tenant folder | put tenant rules in `tenants/<tenant>/`, and global rules outside `tenants/`',
     ]);
     expect(r.global).toEqual([]);
@@ -210,6 +210,10 @@ describe('loadRuleSources', () => {
     const named = loadRuleSources([{ path: `tenants/${'b'.repeat(64)}/a.yaml`, text: rule('a') }, { path: `tenants/${'c'.repeat(65)}/b.yaml`, text: rule('b') }]);
     expect([...named.tenants.keys()]).toEqual(['b'.repeat(64)]);
     expect(named.diagnostics.map((d) => d.code)).toEqual(['invalid-tenant']);
+    // Not ending in `.`: Windows drops it from a folder's name, so `acme.` would be `acme`.
+    const dotted = loadRuleSources([{ path: 'tenants/acme./a.yaml', text: rule('a') }, { path: 'tenants/acme.eu/b.yaml', text: rule('b') }]);
+    expect([...dotted.tenants.keys()]).toEqual(['acme.eu']);
+    expect(dotted.diagnostics.map((d) => d.message)).toEqual(['invalid tenant name `acme.`']);
     // A key may name tenant `Acme`; its folder cannot, and the help says how it gets rules.
     expect(lines(loadRuleSources([{ path: 'tenants/Acme/a.yaml', text: rule('a') }]).diagnostics)).toEqual([
       '1:1 error invalid-tenant: invalid tenant name `Acme` | tenant folders are lower case, so that a case-insensitive file system cannot mix two tenants up; a tenant with upper-case letters can have rules through the API (PUT /api/v1/rules/:id), not in a folder',

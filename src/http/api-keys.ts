@@ -2,7 +2,7 @@
 // SHA-256 of its bytes. `MGE_API_KEYS` lists them as `tenant:role[+role]:key` or, so that no
 // plain key needs to sit in a config file, `tenant:role[+role]:sha256:<64 hex>`.
 
-import { looksLikeKey } from '../diagnostics/looks-like-key.js';
+import { looksLikeKey, readsAsName } from '../diagnostics/looks-like-key.js';
 import { TENANT_NAME_RULE, TENANT_PATTERN } from '../engine/request.js';
 
 export { TENANT_NAME_RULE, TENANT_PATTERN };
@@ -106,8 +106,9 @@ export async function parseApiKeys(spec: string, onWarning?: (message: string) =
     const roles = parseRoles(entry.slice(first + 1, second), n);
     const material = entry.slice(second + 1);
     // Any other key swapped with a long tenant name (`<key>:checker:acme-production-eu`) too:
-    // both fields must read the wrong way round, so a name that reads as a key is still taken.
-    if (looksLikeKey(tenant) && !material.startsWith('sha256:') && !looksLikeKey(material)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: the tenant field reads as a key and the key field as a name (neither shown); the order is \`tenant:role[+role]:key\``);
+    // both fields must read the wrong way round, so a name that reads as a key is still taken
+    // beside a key that does not read as a name (or a `sha256:` hash, the way out).
+    if (looksLikeKey(tenant) && readsAsName(material)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: the tenant field reads as a key and the key field as a name (neither shown); the order is \`tenant:role[+role]:key\`${AS_HASH}`);
     let hash: Uint8Array;
     const hashed = /^sha256:([0-9a-fA-F]{64})$/.exec(material);
     if (hashed) {
@@ -133,14 +134,14 @@ export async function parseApiKeys(spec: string, onWarning?: (message: string) =
       // Joined by a colon (`acme:checker:beta:admin:k2`): the key starts as an entry does.
       const colonJoined = LEADING_ENTRY.exec(material);
       if (colonJoined !== null && colonJoined[1].split('+').every(readsAsRole)) {
-        throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key starts with what reads as another entry (\`tenant:role:…\`); separate entries with commas or newlines`);
+        throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key starts with what reads as another entry (\`tenant:role:…\`); separate entries with commas or newlines${AS_HASH}`);
       }
       // A shell or .env comment is not one here: it would be part of the key.
-      if (/\s#/.test(material)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key holds \` #\`, read as part of the key (comments are not read here); remove the comment`);
+      if (/\s#/.test(material)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key holds \` #\`, read as part of the key (comments are not read here); remove the comment${AS_HASH}`);
       if (glued !== undefined) {
-        const mark = /[;|&#]/.exec(glued[1]);
+        const mark = /[;|&#:]/.exec(glued[1]);
         const sep = mark === null ? 'a space' : `\`${mark[0]}\``;
-        throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key holds ${sep} and then what reads as another entry (\`tenant:role:…\`); separate entries with commas or newlines`);
+        throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key holds ${sep} and then what reads as another entry (\`tenant:role:…\`); separate entries with commas or newlines${AS_HASH}`);
       }
       if (/^(["'`]).*\1$/.test(material)) {
         throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: its key is in quotes, which would be part of the key; write it without them`);
@@ -166,15 +167,18 @@ export async function parseApiKeys(spec: string, onWarning?: (message: string) =
 }
 
 /**
- * A run of separators (`;`, `|`, `&`, `#`, white space), then `tenant:words[+words]:` (spaces
+ * A run of separators (`;`, `|`, `&`, `#`, `:`, white space), then `tenant:words[+words]:` (spaces
  * around the colons too); the words are
  * judged by readsAsRole. A match starts only where a run starts: `(\s)\s*` started at every
  * space of a run and was quadratic in it (0.37 s for 16 000 spaces, a fuzz pass 11-28).
  */
-const GLUED_ENTRY = /(?<![;|&#\s])([;|&#\s]+)[A-Za-z0-9][A-Za-z0-9_.-]*\s*:\s*([A-Za-z]+(?:\+[A-Za-z]+)*)\s*:/g;
+const GLUED_ENTRY = /(?<![;|&#:\s])([;|&#:\s]+)[A-Za-z0-9][A-Za-z0-9_.-]*\s*:\s*([A-Za-z]+(?:\+[A-Za-z]+)*)\s*:/g;
 
 /** `tenant:roles:` at a key's start (judged by readsAsRole too). */
-const LEADING_ENTRY = /^[A-Za-z0-9][A-Za-z0-9_.-]*:([A-Za-z]+(?:\+[A-Za-z]+)*):/;
+const LEADING_ENTRY = /^[A-Za-z0-9][A-Za-z0-9_.-]*\s*:\s*([A-Za-z]+(?:\+[A-Za-z]+)*)\s*:/;
+
+/** The way out of a guess that refused a key meant as written: its hash is never read as anything else. */
+const AS_HASH = ' (a key meant so can be listed as `sha256:` and its SHA-256 in hex)';
 
 /**
  * A role, in any case, or its plural (`checkers`). Not every near miss: `admit`, `checked` or

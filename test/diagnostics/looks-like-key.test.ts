@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { looksLikeKey } from '../../src/diagnostics/looks-like-key.js';
+import { looksLikeKey, readsAsName } from '../../src/diagnostics/looks-like-key.js';
 
 /** 1 000 fixed pseudo-random 32-byte keys (SHA-256 of a counter), so the count is the same every run. */
 const keys = Array.from({ length: 1000 }, (_, i) => createHash('sha256').update(String(i)).digest());
@@ -23,5 +23,15 @@ describe('looksLikeKey', () => {
     'a1'.repeat(9), // too short to tell
   ])('reads %s as a name', (name) => {
     expect(looksLikeKey(name)).toBe(false);
+  });
+
+  it('reads hex ids (UUIDs, object ids, 32 hex digits) as ids, not keys', () => {
+    const ids = keys.flatMap((k) => [k.toString('hex').slice(0, 24), k.toString('hex').slice(0, 32), k.toString('hex').slice(0, 32).replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-')]);
+    expect(ids.filter(looksLikeKey)).toEqual([]);
+  });
+
+  it('reads words joined by `-`, `_` or `.` as a name, and no key', () => {
+    for (const name of ['acme', 'acme-production-eu', 'tenant-eu-west-1', 'Acme_Corp.prod']) expect(readsAsName(name), name).toBe(true);
+    for (const text of ['team42-eu', '2024-acme', 'acme--eu', ...keys.slice(0, 100).map((k) => k.toString('base64url'))]) expect(readsAsName(text), text).toBe(false);
   });
 });

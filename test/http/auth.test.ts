@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ApiKeySpecError, parseApiKeys, sha256 } from '../../src/http/api-keys.js';
 import { authenticate, hasRole, OPEN_PRINCIPAL } from '../../src/http/auth.js';
@@ -50,6 +51,9 @@ describe('parseApiKeys', () => {
     await expect(parseApiKeys(`acme:checker:${KEY_A}; beta : admin : ${KEY_B}`)).rejects.toThrow('its key holds `;` and then');
     await expect(parseApiKeys(`acme:checker:${KEY_A}#beta:admin:${KEY_B}`)).rejects.toThrow('its key holds `#` and then');
     await expect(parseApiKeys(`acme:checker:beta:admin:${KEY_B}`)).rejects.toThrow('entry 1: its key starts with what reads as another entry (`tenant:role:…`)');
+    await expect(parseApiKeys(`acme:checker:beta : admin : ${KEY_B}`)).rejects.toThrow('entry 1: its key starts with what reads as another entry');
+    // Two whole entries joined by a colon (a re-review, 11-28); the refusal says the way out.
+    await expect(parseApiKeys(`acme:checker:${KEY_A}:beta:admin:${KEY_B}`)).rejects.toThrow('entry 1: its key holds `:` and then what reads as another entry (`tenant:role:…`); separate entries with commas or newlines (a key meant so can be listed as `sha256:` and its SHA-256 in hex)');
     await expect(parseApiKeys(`acme:checker:${KEY_A} # the CI key`)).rejects.toThrow('entry 1: its key holds ` #`, read as part of the key (comments are not read here); remove the comment');
     await expect(parseApiKeys(`acme:checker:${KEY_A} # the CI key`)).rejects.not.toThrow(KEY_A);
   });
@@ -115,7 +119,13 @@ describe('parseApiKeys', () => {
     }
     // A tenant named like a key, given a key that reads as one, or a hash: taken as written.
     expect((await parseApiKeys('Prod2024EuWest1Cluster7:checker:q8V2xY0pL3mN7bR1tK9wZ5cHd4Fj'))[0].tenant).toBe('Prod2024EuWest1Cluster7');
+    expect((await parseApiKeys('Prod2024EuWest1Cluster7:checker:team42-passphrase-key'))[0].tenant).toBe('Prod2024EuWest1Cluster7');
     expect(await parseApiKeys(`Prod2024EuWest1Cluster7:checker:sha256:${'ab'.repeat(32)}`)).toHaveLength(1);
+    // UUIDs and object ids are ids, not keys, whatever the other field (a re-review, 11-28: one in five refused).
+    for (let i = 0; i < 200; i++) {
+      expect(await parseApiKeys(`${randomUUID()}:checker:${randomUUID()}`)).toHaveLength(1);
+      expect(await parseApiKeys(`${randomBytes(12).toString('hex')}:checker:correct-horse-battery-staple`)).toHaveLength(1);
+    }
   });
 
   it('refuses a list of separators only, and reads an empty one as no keys', async () => {

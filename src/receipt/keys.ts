@@ -92,14 +92,20 @@ export class KeyRing {
  * those used before a rotation; none may contain a comma), each held to the signing minimum.
  * @example for (const k of await hs256VerificationKeys(process.env.MGE_PREVIOUS_SECRET_KEYS)) ring.add(k)
  */
+/** A secret as `openssl rand -base64|-hex` or the data dir's secret.key write it: base64(url) or hex, of signing length. */
+const GENERATED_SECRET = new RegExp(`^[A-Za-z0-9+/_-]{${MIN_SECRET_BYTES},}={0,2}$`);
+
 export async function hs256VerificationKeys(list: string | undefined): Promise<VerificationKey[]> {
   const secrets = (list ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   return Promise.all(secrets.map(async (s, i) => {
     // Two secrets joined another way (`;`, a space, a newline) were one secret nobody signed
     // with, and what the old ones signed stopped verifying, without a word (a review, 11-28).
-    const parts = s.split(/[;|\s]+/);
-    if (parts.length > 1 && parts.every((p) => encoder.encode(p).length >= MIN_SECRET_BYTES)) {
-      throw new KeyError(`MGE_PREVIOUS_SECRET_KEYS entry ${i + 1} reads as ${parts.length} secrets joined by ${/\n/.test(s) ? 'a newline' : /[;|]/.test(s) ? `\`${/[;|]/.exec(s)![0]}\`` : 'a space'}; separate secrets with commas`);
+    // Only generated secrets (base64 or hex, as `openssl rand` and secret.key are) are told
+    // apart: a secret of any printable text, as MGE_SECRET_KEY takes, is one secret.
+    const parts = s.split(/[;|:\s]+/);
+    if (parts.length > 1 && parts.every((p) => GENERATED_SECRET.test(p))) {
+      const mark = /[;|:]/.exec(s);
+      throw new KeyError(`MGE_PREVIOUS_SECRET_KEYS entry ${i + 1} reads as ${parts.length} secrets joined by ${mark !== null ? `\`${mark[0]}\`` : /\n/.test(s) ? 'a newline' : 'white space'}; separate secrets with commas`);
     }
     try {
       return (await importHs256Secret(s)).verification;

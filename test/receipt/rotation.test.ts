@@ -39,13 +39,16 @@ describe('HS256 rotation', () => {
     expect((await verifyReceipt(old, { keys: (await createSigner({ hs256Secret: NEW })).keys })).reason).toBe('unknown_kid');
     await expect(hs256VerificationKeys('too-short')).rejects.toThrow('at least 32 are required');
     // Named, with the entry: the operator would look for the short secret in MGE_SECRET_KEY.
-    for (const [sep, named] of [[';', '`;`'], [' ', 'a space'], ['\n', 'a newline'], ['|', '`|`']]) {
+    for (const [sep, named] of [[';', '`;`'], [' ', 'white space'], ['\t', 'white space'], ['\n', 'a newline'], ['|', '`|`'], [':', '`:`']]) {
       const glued = hs256VerificationKeys(`${'x'.repeat(40)},${OLD}${sep}${NEW}`);
       await expect(glued).rejects.toThrow(`MGE_PREVIOUS_SECRET_KEYS entry 2 reads as 2 secrets joined by ${named}; separate secrets with commas`);
       await expect(hs256VerificationKeys(`${OLD}${sep}${NEW}`)).rejects.not.toThrow(OLD);
     }
-    // A passphrase with spaces between short words is one secret.
+    // A passphrase with spaces between short words is one secret, and so is any secret of
+    // printable text MGE_SECRET_KEY takes (a re-review, 11-28: `|` between two long runs of symbols).
     expect(await hs256VerificationKeys('correct horse battery staple and more words')).toHaveLength(1);
+    const symbols = `${'!@#$%^&*()'.repeat(7)}|${'<>?~[]{}'.repeat(6)}`;
+    expect(await hs256VerificationKeys(symbols)).toHaveLength(1);
     await expect(hs256VerificationKeys(`${'x'.repeat(40)},too-short`)).rejects.toThrow('MGE_PREVIOUS_SECRET_KEYS entry 2: HS256 secret has 9 bytes; at least 32 are required (make one: `openssl rand -base64 48`)');
   });
 

@@ -14,11 +14,9 @@ export async function jwksFileKeys(file: string, what: string): Promise<Verifica
   } catch (err) {
     // JSON.parse quotes the start of the text: pointed at a secret by mistake, it printed it.
     if (err instanceof SyntaxError) throw new KeyError(`\`${file}\` is not JSON; ${what} takes a JWKS file, \`{"keys": [...]}\` (as GET /api/v1/keys serves it)`);
-    // A key or a JWK given in place of the file's name (as MGE_PREVIOUS_SECRET_KEYS takes its
-    // secrets) is not printed back.
-    const given = /^\s*[{[]/.test(file) ? `the value given (${file.length} characters, not shown: it holds JSON, not a file name)`
-      : looksLikeKey(file) ? `the value given (${file.length} characters, not shown: it reads as a key, not a file name)`
-      : `\`${file}\``;
+    // A key, a PEM or a JWK given in place of the file's name (as MGE_PREVIOUS_SECRET_KEYS
+    // takes its secrets) is not printed back: only what reads as a path is.
+    const given = readsAsPath(file) ? `\`${file}\`` : `the value given (${file.length} characters, not shown: it does not read as a file's path)`;
     throw new KeyError(`${given} (${what}) cannot be read as a file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ${what} takes the path of a JWKS file`);
   }
   if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys)) throw new KeyError(`\`${file}\` (${what}) is not a JWKS file, \`{"keys": [...]}\``);
@@ -32,4 +30,16 @@ export async function jwksFileKeys(file: string, what: string): Promise<Verifica
   }
   if (keys.length === 0) throw new KeyError(`\`${file}\` (${what}) holds no Ed25519 key (keys of other types are skipped)`);
   return keys;
+}
+
+/**
+ * A value shown in a message as a file's path: one with a separator or an extension, and
+ * none of what keys are written with (newlines, quotes, braces, a PEM's dashes, base64 or
+ * key-like text). A re-review (11-28) had a PEM, a secret with its newline and a quoted JWK
+ * printed whole. A path written only in base64's letters (`/etc/mge/jwks`) is not shown either.
+ */
+function readsAsPath(value: string): boolean {
+  if (/[\p{Cc}{}[\]"'`]/u.test(value) || /^\s*-----/.test(value) || looksLikeKey(value)) return false;
+  if (/^[A-Za-z0-9+/=_-]*$/.test(value)) return false;
+  return /[/\\]/.test(value) || (/\.[A-Za-z0-9]{1,10}$/.test(value) && !/\s/.test(value));
 }

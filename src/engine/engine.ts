@@ -522,7 +522,7 @@ function rateLimitClausesOf(policy: TenantPolicy, applicable: readonly string[])
     const clauses = policy.rateLimited.get(id);
     if (clauses === undefined) continue;
     if (found === undefined) found = clauses;
-    else (merged ??= found.slice()).push(...clauses);
+    else for (const c of clauses) (merged ??= found.slice()).push(c);
   }
   return merged ?? found;
 }

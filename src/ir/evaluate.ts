@@ -341,7 +341,7 @@ export function createOracleEvaluator(rules: readonly Rule[]): Evaluator {
           const a = applies(p, req, env);
           if (!a.applies) continue;
           applicable.push(p.rule.rule_id);
-          violated.push(...evaluateRule(p, req, env, a.whenError));
+          for (const v of evaluateRule(p, req, env, a.whenError)) violated.push(v);
         } catch (err) {
           if (err instanceof OverBudgetError) err.ruleId ??= p.rule.rule_id; // named as the VM names it
           throw err;

@@ -119,17 +119,19 @@ export function draftToMdc(d: RuleDraft): string {
   const advisoryInBody = advisory.length > 0 && advisory.every(advisorySafe);
   if (prohibitedInBody) {
     delete front.prohibited;
-    body.push('## Prohibited', ...prohibited.map((c) => `- ${c.message} ${codeSpan(c.when)}`), '');
+    body.push('## Prohibited');
+    for (const c of prohibited) body.push(`- ${c.message} ${codeSpan(c.when)}`);
+    body.push('');
   }
   if (requiredInBody || advisoryInBody) {
     body.push('## Required');
     if (requiredInBody) {
       delete front.required;
-      body.push(...required.map((c) => `- ${c.message} ${codeSpan(c.check)}`));
+      for (const c of required) body.push(`- ${c.message} ${codeSpan(c.check)}`);
     }
     if (advisoryInBody) {
       delete front.advisory;
-      body.push(...advisory.map((a) => `- ${a}`));
+      for (const a of advisory) body.push(`- ${a}`);
     }
     body.push('');
   }

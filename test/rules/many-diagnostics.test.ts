@@ -21,6 +21,9 @@ describe('150 000 diagnostics', () => {
     expect(loaded.diagnostics.filter((d) => d.severity === 'error')).toHaveLength(N);
     const mdc = parseRuleText(`---\nrule_id: x\n${'a: 1\n'.repeat(N)}---\n- body\n`, 'mdc', 'x.mdc');
     expect(mdc.diagnostics.filter((d) => d.code === 'duplicate-key')).toHaveLength(N - 1);
+    // A ```yaml conditions block of as many items (a re-review, 11-28): one diagnostic each.
+    const block = parseRuleText(`# T\n\n**Rule ID:** \`t\`\n\n\`\`\`yaml conditions\n${'- 1\n'.repeat(N)}\`\`\`\n`, 'mdc', 't.md');
+    expect(block.diagnostics.filter((d) => d.severity === 'error')).toHaveLength(N);
   });
 
   it('are all printed by mge lint, which exits 1', async () => {

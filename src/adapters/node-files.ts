@@ -35,6 +35,13 @@ const RULE_EXTENSIONS = ['mdc', 'md', 'yaml', 'yml', 'json'];
 const OTHER_FORMATS = ['jsonl', 'mdx', 'mdb', 'mdf', 'xml', 'mk'];
 /** Files read for a warning about them are read up to this size (see smallTextOf). */
 const SMALL_TEXT_BYTES = 1024 * 1024;
+
+/**
+ * A rule file's size limit. Read whole, a 600 MB file blocked `mge serve`'s event loop for
+ * minutes (checks and /healthz timed out, SIGTERM unanswered) and then failed as "not valid
+ * UTF-8" at V8's longest string (a review, 11-28). The largest rule sets seen are kilobytes.
+ */
+export const MAX_RULE_FILE_BYTES = 16 * 1024 * 1024;
 const WARNING_HELP = {
   'readme-rule': 'give it another name (`db-access.md`) to have it loaded, or drop the rule id to keep it documentation',
   'misnamed-rule-file': `rule files end in ${RULE_EXTENSIONS.map((x) => `.${x}`).join(', ')}: rename it to have it loaded`,
@@ -80,8 +87,13 @@ async function smallTextOf(file: string): Promise<string> {
  * check` and stopped every later reload of `mge serve` (a review, 11-28).
  */
 async function readRegularFile(file: string, maxBytes = Infinity): Promise<Uint8Array | undefined | 'too large'> {
-  // O_NONBLOCK is not defined on Windows, which has no FIFOs in the file system.
-  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  // O_NONBLOCK is not defined on Windows, which has no FIFOs in the file system. A socket
+  // cannot be opened at all (ENXIO): it is not a regular file either.
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENXIO') return undefined;
+    throw err;
+  });
+  if (handle === undefined) return undefined;
   try {
     const st = await handle.stat();
     if (!st.isFile()) return undefined;
@@ -275,8 +287,9 @@ async function walkEntry(read: Read, path: string, full: string, physical: strin
  * compare against another string and never match). A leading byte order mark is dropped.
  */
 export async function readRuleFile(file: string, shownAs = file): Promise<string> {
-  const bytes = await readRegularFile(file);
-  if (!(bytes instanceof Uint8Array)) throw new RulesDirError(`\`${shownAs}\` is not a regular file`, shownAs);
+  const bytes = await readRegularFile(file, MAX_RULE_FILE_BYTES);
+  if (bytes === 'too large') throw new RulesDirError(`\`${shownAs}\` is larger than ${MAX_RULE_FILE_BYTES / 1024 / 1024} MiB, more than any rule file; it is not read`, shownAs);
+  if (bytes === undefined) throw new RulesDirError(`\`${shownAs}\` is not a regular file`, shownAs);
   try {
     return decodeUtf8(bytes);
   } catch {

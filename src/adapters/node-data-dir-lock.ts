@@ -201,7 +201,22 @@ export async function lockDataDir(dir: string, opts: DataDirLockOptions = {}): P
         let now: string;
         try {
           now = readFileSync(path, 'utf8');
-        } catch {
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+            // Not read (out of file descriptors under a burst of connections, an I/O error):
+            // not lost, which is final; until 11-28 a few seconds of EMFILE stopped the server
+            // for good (a review). Touched (no descriptor needed), the lease runs on unless the
+            // holder was paused past it: takers in this pid namespace look at the holder's pid,
+            // others at this time, so nobody can have taken the lock while it is touched.
+            try {
+              const t = new Date();
+              utimesSync(path, t, t);
+              if (asked - confirmed < LEASE_MS) confirmed = asked;
+            } catch {
+              // not touched: the lease is not renewed, and the next beat asks again
+            }
+            return;
+          }
           // Gone. Within the lease it was removed (written back by the server: node-kept-files.ts);
           // after it, another server may have held it meanwhile and released it (a re-review:
           // the paused holder wrote its lock back and went on, on a log it no longer knew).

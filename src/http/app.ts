@@ -48,6 +48,7 @@ function resolve(deps: AppDeps): AppContext {
     rulesChanged: deps.rulesChanged,
     version: deps.version ?? MGE_VERSION,
     ready: deps.ready ?? (() => true),
+    dead: deps.dead,
     preReadBody: deps.preReadBody ?? (() => undefined),
     checkTurn: deps.checkTurn,
   };

@@ -57,6 +57,12 @@ export interface AppDeps {
   /** Extra readiness condition (e.g. the audit store opened); /readyz also fails while draining. */
   ready?: () => boolean;
   /**
+   * Why this server can serve no more until it is restarted (its data directory's lock taken
+   * by another process), or undefined while it can: /healthz fails then, so a liveness probe
+   * restarts it instead of leaving it answering 503 for good.
+   */
+  dead?: () => string | undefined;
+  /**
    * Resolves when a check or a receipt verification may start its work. Absent, at once. The
    * Node adapter defers them to the end of the event loop's I/O phase, so those of one turn
    * run back to back and their answers leave together (src/adapters/node-check-turn.ts).
@@ -71,8 +77,9 @@ export interface AppDeps {
 }
 
 /** The resolved dependencies the routes see: every optional one filled in. */
-export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore' | 'checkTurn' | 'urlChecked' | 'requestHost' | 'rulesChanged' | 'rulesReadOnly'>> {
+export interface AppContext extends Required<Omit<AppDeps, 'limits' | 'skewMs' | 'ruleStore' | 'checkTurn' | 'urlChecked' | 'requestHost' | 'rulesChanged' | 'rulesReadOnly' | 'dead'>> {
   rulesReadOnly: AppDeps['rulesReadOnly'];
+  dead: AppDeps['dead'];
   checkTurn: AppDeps['checkTurn'];
   rulesChanged: AppDeps['rulesChanged'];
   /** For errors every request may hit (a failed audit store): a line per kind per 10 s. */

@@ -65,7 +65,10 @@ async function metricsText(ctx: AppContext, fingerprintOf: (tenant: string) => P
 export function opsRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   const openapi = JSON.stringify(openApiDocument(ctx.version));
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/healthz', (c) => {
+    const dead = ctx.dead?.();
+    return dead === undefined ? c.json({ status: 'ok' }) : problemResponse(new StoreUnavailable(dead), rawPath(c.req.url));
+  });
 
   app.get('/readyz', (c) => {
     if (ctx.lifecycle.isDraining) return problemResponse(new StoreUnavailable('the server is shutting down'), rawPath(c.req.url));

@@ -1,0 +1,46 @@
+// A holder that cannot read its lock back for a while (out of file descriptors under a burst
+// of connections) keeps it: until 11-28 five seconds of EMFILE lost the lock for good, and
+// every check was 503 "shutting down" while /healthz said 200 (a review).
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+
+/** While set, reading the lock fails as a process out of descriptors does. */
+let outOfDescriptors = false;
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const readFileSync = ((...args: unknown[]) => {
+    if (outOfDescriptors) throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+    return (fs.readFileSync as (...a: unknown[]) => unknown)(...args);
+  }) as typeof fs.readFileSync;
+  return { ...fs, readFileSync, default: { ...fs, readFileSync } };
+});
+const { lockDataDir } = await import('../../src/adapters/node-data-dir-lock.js');
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mge-lock-emfile-'));
+});
+afterEach(async () => {
+  outOfDescriptors = false;
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('keeps its lock, fresh, through seven seconds of EMFILE (longer than the lease)', async () => {
+  const lost: string[] = [];
+  const lock = await lockDataDir(dir, { onLost: (holder) => lost.push(holder) });
+  try {
+    outOfDescriptors = true;
+    await new Promise((r) => setTimeout(r, 7_000));
+    expect(lost).toEqual([]);
+    expect(lock.fresh()).toBe(true); // touched each beat, so the lease ran on
+    outOfDescriptors = false;
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(lost).toEqual([]);
+    expect(lock.fresh()).toBe(true);
+  } finally {
+    await lock.release();
+  }
+}, 20_000);

@@ -12,8 +12,12 @@ export interface Tree {
    * same inode at once: `rm -r rules; mkdir rules` kept its dead watcher, a review, 11-27).
    */
   dirs: Map<string, string>;
-  /** Each symbolic link in the tree (to a file or a directory), and where it resolves to. */
-  links: Map<string, string>;
+  /**
+   * Each symbolic link in the tree (to a file or a directory), and where it resolves to;
+   * undefined for a dangling one, so its target appearing later is seen too (a review, 11-28:
+   * the rule behind it never went live until another file changed).
+   */
+  links: Map<string, string | undefined>;
   /** Where the links to files resolve to: those files are edited outside the tree. */
   linkedFiles: Set<string>;
   /** Where the rules directory itself resolves to (a deploy may swap a link on its path). */
@@ -42,8 +46,8 @@ export function walkTree(dir: string): Tree {
         const path = join(d, e.name);
         if (e.isSymbolicLink()) {
           const target = realpathOrUndefined(path);
-          if (target === undefined) continue; // dangling: the reader reports it
           tree.links.set(path, target);
+          if (target === undefined) continue; // dangling: the reader reports it
           // A file is watched where it lives; walked again as a directory it would be stat'ed
           // twice. A throw here would have left the rest of this directory unwalked.
           if (isFile(target)) {

@@ -158,6 +158,13 @@ describe('watchRules', () => {
     });
   });
 
+  it('sees the target of a dangling link appear (a review, 11-28: the rule behind it never went live)', async () => {
+    await outside('mge-watch-shared-', async (shared) => {
+      await change('a link to a file not there yet', () => symlinkSync(join(shared, 'deny.yaml'), join(dir, 'deny.yaml')));
+      await change('the file written where the link points', () => writeFileSync(join(shared, 'deny.yaml'), 'a'));
+    });
+  });
+
   it('follows a link on the way to the rules directory swapped to another release (a review, 11-27: never seen)', async () => {
     await outside('mge-watch-releases-', async (base) => {
       for (const v of ['v1', 'v2']) {

@@ -172,6 +172,23 @@ async function untouched(path: string, staleMs: number): Promise<boolean> {
  * @example const lock = await lockDataDir('./data'); … await lock.release()
  */
 export async function lockDataDir(dir: string, opts: DataDirLockOptions = {}): Promise<DataDirLock> {
+  // One taker at a time per lock in this process: a taker that read this process's pid in
+  // a lock another taker here had just linked in, before it was noted as held here, took it
+  // for a previous life's and took it over too (20 takers at once: two won, one run in four).
+  const key = resolve(join(dir, LOCK_FILE));
+  const mine = (taking.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => takeLock(dir, opts));
+  taking.set(key, mine);
+  try {
+    return await mine;
+  } finally {
+    if (taking.get(key) === mine) taking.delete(key);
+  }
+}
+
+/** The taker of each lock in this process now (by path), the next waits for. */
+const taking = new Map<string, Promise<unknown>>();
+
+async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirLock> {
   const staleMs = opts.staleMs ?? STALE_MS;
   const path = join(dir, LOCK_FILE);
   const start = startOf(process.pid);

@@ -33,6 +33,7 @@ import { tenantDirName } from './node-audit-store.js';
 import { syncMadeDirs } from './node-new-file.js';
 import { readRulesDirWarned, rulesDirProblem } from './node-files.js';
 import { walkTree } from './node-rules-tree.js';
+import { linkedState } from './node-data-dir-links.js';
 import { jwksFileKeys } from './node-jwks-file.js';
 import { logRefusedTenants, startRulesReloader } from './node-reload.js';
 import { API_RULE_FORMATS, API_RULES_DIR, nodeRuleStore } from './node-rule-store.js';
@@ -156,6 +157,8 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   try {
     // A data directory made now survives a power cut with what is answered into it.
     if (made !== undefined) await syncMadeDirs(dataPath, made);
+    const linked = await linkedState(cfg.dataDir);
+    if (linked !== undefined) throw new SidecarConfigError(`\`${linked}\` is a symbolic link: the audit logs, used nonces and API rules must be the data directory's own, which its lock guards (through a link, two servers could write one log); to keep them elsewhere, give that place as the data directory (--data)`);
     return await serveHoldingLock(cfg, keys, lock, lost);
   } catch (err) {
     await lock.release();

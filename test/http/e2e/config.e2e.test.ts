@@ -57,6 +57,22 @@ describe('start-up refusals', () => {
     await expect(startSidecar(config({ rulesDir: bad }))).rejects.toThrow(RuleLoadError);
   });
 
+  it('refuses a link where the server keeps what it writes (two servers could write one log), not a linked key', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'mge-shared-audit-'));
+    for (const [link, target] of [['audit', shared], [join('audit', 'acme'), shared], [join('audit', 'acme', 'log.jsonl'), join(shared, 'log.jsonl')], ['nonces.jsonl', join(shared, 'n')]] as const) {
+      const cfg = config({});
+      mkdirSync(join(cfg.dataDir, link, '..'), { recursive: true });
+      symlinkSync(target, join(cfg.dataDir, link));
+      await expect(startSidecar(cfg)).rejects.toThrow(`\`${join(cfg.dataDir, link)}\` is a symbolic link: the audit logs, used nonces and API rules must be the data directory's own`);
+      expect(existsSync(join(cfg.dataDir, 'mge.lock'))).toBe(false); // released
+    }
+    const cfg = config({});
+    mkdirSync(cfg.dataDir);
+    writeFileSync(join(shared, 'secret.key'), 'a-secret-mounted-elsewhere-0123456789', { mode: 0o600 });
+    symlinkSync(join(shared, 'secret.key'), join(cfg.dataDir, 'secret.key'));
+    await (await startSidecar(cfg)).shutdown();
+  });
+
   it('refuses a data directory inside the rules directory (its API rules would load as file rules), also one not made yet', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-data-in-rules-'));
     writeRules(join(root, 'rules'));

@@ -222,15 +222,14 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
             // Not read (out of file descriptors under a burst of connections, an I/O error):
             // not lost, which is final; until 11-28 a few seconds of EMFILE stopped the server
-            // for good (a review). Touched (no descriptor needed), the lease runs on unless the
-            // holder was paused past it: takers in this pid namespace look at the holder's pid,
-            // others at this time, so nobody can have taken the lock while it is touched.
+            // for good (a review). Not renewed either, as what it holds was not seen: past the
+            // lease writes wait, until a beat reads it back as this server's again. Touched (no
+            // descriptor needed), so a taker in another pid namespace does not find it stale.
             try {
               const t = new Date();
               utimesSync(path, t, t);
-              if (asked - confirmed < LEASE_MS) confirmed = asked;
             } catch {
-              // not touched: the lease is not renewed, and the next beat asks again
+              // the next beat asks again
             }
             return;
           }

@@ -145,8 +145,8 @@ export class NodeNonceStore implements NonceStore {
         // The file removed or moved away under the server (`rm -rf data`, `mv`): these nonces
         // went into a file the next start does not read, so a receipt verified now verified
         // again then (a review, 11-28). The live nonces are written back, these included,
-        // before any of them is answered.
-        if (await this.fileGone()) await this.compact();
+        // before any of them is answered. So are they when it was emptied in place (`: >`).
+        if (await this.fileGone(this.size + Buffer.byteLength(text))) await this.compact();
       } catch (err) {
         if (this.mayWrite !== undefined && !this.mayWrite()) this.cutPending = true;
         else {
@@ -210,11 +210,15 @@ export class NodeNonceStore implements NonceStore {
     await syncDir(dirname(this.file)); // else a power cut could bring back the old file (a superset: safe)
   }
 
-  /** Whether the open file is no longer the one at its name (removed, moved away, replaced). */
-  private async fileGone(): Promise<boolean> {
+  /**
+   * Whether the open file no longer holds what was written (removed, moved away, replaced),
+   * or is shorter than the `written` bytes (cut in place: `: > nonces.jsonl`; until 11-28 the
+   * receipts verified before it verified again after the next start).
+   */
+  private async fileGone(written: number): Promise<boolean> {
     const open = await this.fh.stat();
     const named = await stat(this.file).catch(() => undefined);
-    return open.nlink === 0 || named === undefined || named.ino !== open.ino || named.dev !== open.dev;
+    return open.nlink === 0 || named === undefined || named.ino !== open.ino || named.dev !== open.dev || open.size < written;
   }
 
   /**
@@ -224,7 +228,7 @@ export class NodeNonceStore implements NonceStore {
    */
   async close(onLost?: (err: unknown) => void): Promise<void> {
     while (this.flushing !== undefined) await this.flushing;
-    if (this.broken === undefined && (await this.fileGone().catch(() => false))) {
+    if (this.broken === undefined && (await this.fileGone(this.size).catch(() => false))) {
       await this.compact().catch((err: unknown) => onLost?.(err));
     }
     await this.fh.close();

@@ -2,7 +2,7 @@
 // a restart stays consumed after it, expired ones are dropped, the file is compacted, and a
 // write that fails refuses (fail closed) without freeing the nonce.
 
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -76,6 +76,18 @@ describe('NodeNonceStore', () => {
     const lost: unknown[] = [];
     await second.close((err) => lost.push(err));
     expect(lost).toEqual([new Error('disk full')]);
+  });
+
+  it('writes its live nonces back when its file is emptied in place (`: > nonces.jsonl`)', async () => {
+    const now = 1_000_000;
+    const first = await NodeNonceStore.open(dir, { now: () => now });
+    expect(await first.consumeOnce('acme', 'before', now + 65_000)).toBe('ok');
+    await truncate(join(dir, NONCES_FILE), 0);
+    expect(await first.consumeOnce('acme', 'after-cut', now + 65_000)).toBe('ok');
+    await first.close();
+    const second = await NodeNonceStore.open(dir, { now: () => now });
+    for (const n of ['before', 'after-cut']) expect(await second.consumeOnce('acme', n, now + 65_000), n).toBe('replayed');
+    await second.close();
   });
 
   it('keeps a nonce read back for the skew it is opened with longer (a restart that allows more skew is no replay window)', async () => {

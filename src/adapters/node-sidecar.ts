@@ -158,7 +158,10 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     // A data directory made now survives a power cut with what is answered into it.
     if (made !== undefined) await syncMadeDirs(dataPath, made);
     const linked = await linkedState(cfg.dataDir);
-    if (linked !== undefined) throw new SidecarConfigError(`\`${linked}\` is a symbolic link: the audit logs, used nonces and API rules must be the data directory's own, which its lock guards (through a link, two servers could write one log); to keep them elsewhere, give that place as the data directory (--data)`);
+    if (linked !== undefined) {
+      const what = linked.kind === 'symbolic' ? 'is a symbolic link' : 'has another name outside its folder (a hard link, or a data directory copied with `cp -al`?)';
+      throw new SidecarConfigError(`\`${linked.path}\` ${what}: the audit logs, used nonces and API rules must be the data directory's own, which its lock guards (through a link, two servers could write one log); to keep them elsewhere, give that place as the data directory (--data)`);
+    }
     return await serveHoldingLock(cfg, keys, lock, lost);
   } catch (err) {
     await lock.release();

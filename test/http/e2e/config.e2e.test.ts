@@ -1,6 +1,7 @@
 // `mge serve` refuses to start on a configuration it cannot serve safely, and says why.
 
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -71,6 +72,34 @@ describe('start-up refusals', () => {
     writeFileSync(join(shared, 'secret.key'), 'a-secret-mounted-elsewhere-0123456789', { mode: 0o600 });
     symlinkSync(join(shared, 'secret.key'), join(cfg.dataDir, 'secret.key'));
     await (await startSidecar(cfg)).shutdown();
+  });
+
+  it('refuses a hard link there too (`ln`, a data directory cloned with `cp -al`), not a second name in the same folder, nor links in dot-entries', async () => {
+    // A re-review (11-28): `ln dA/audit/default/log.jsonl dB/audit/default/` gave two servers one log.
+    const first = config({});
+    await (await startSidecar(first)).shutdown();
+    const log = join(first.dataDir, 'audit', 'default', 'log.jsonl');
+    expect(existsSync(log)).toBe(true);
+    for (const name of [join('audit', 'default', 'log.jsonl'), 'nonces.jsonl']) {
+      const cfg = config({});
+      mkdirSync(join(cfg.dataDir, name, '..'), { recursive: true });
+      const original = join(first.dataDir, name);
+      if (!existsSync(original)) writeFileSync(original, '');
+      linkSync(original, join(cfg.dataDir, name));
+      await expect(startSidecar(cfg)).rejects.toThrow(`\`${join(cfg.dataDir, name)}\` has another name outside its folder (a hard link, or a data directory copied with \`cp -al\`?): the audit logs`);
+      expect(existsSync(join(cfg.dataDir, 'mge.lock'))).toBe(false); // released
+      rmSync(join(cfg.dataDir, name));
+    }
+    const clone = join(first.dataDir, '..', 'clone');
+    execFileSync('cp', ['-al', first.dataDir, clone]);
+    await expect(startSidecar({ ...first, dataDir: clone })).rejects.toThrow('has another name outside its folder');
+    await expect(startSidecar(first)).rejects.toThrow('has another name outside its folder'); // the original as well
+    rmSync(clone, { recursive: true });
+    // A restore cut short leaves the log's temporary second name beside it: the log's own.
+    linkSync(log, `${log}.123.abcdef.tmp`);
+    // A dot-entry under audit/ is no tenant's: what it is, the store does not care.
+    symlinkSync(tmpdir(), join(first.dataDir, 'audit', '.notes'));
+    await (await startSidecar(first)).shutdown();
   });
 
   it('refuses a data directory inside the rules directory (its API rules would load as file rules), also one not made yet', async () => {

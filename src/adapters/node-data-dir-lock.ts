@@ -12,8 +12,8 @@
 // paused that long finds, at its next beat, another's lock in its place and is told (`onLost`).
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readlinkSync, utimesSync } from 'node:fs';
-import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readlinkSync, utimesSync } from 'node:fs';
+import { link, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeNewFile } from './node-new-file.js';
@@ -67,6 +67,31 @@ const LEASE_MS = STALE_MS / 2;
 
 /** Locks this process holds (by path): its own pid in a lock it does not hold is a previous life's. */
 const heldHere = new Set<string>();
+
+/** Something other than a file is where the lock belongs (a directory, a FIFO, a socket). */
+class NotALockFile extends Error {}
+
+/**
+ * The lock's text. Opened without waiting and read only when it is a file: a FIFO put in its
+ * place blocked the read, and with it the whole server; a directory was taken for a lock not
+ * read, kept as held and never renewed (a re-review, 11-28).
+ */
+function readLock(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENXIO') throw new NotALockFile(`\`${path}\` is a socket, not a lock file`);
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new NotALockFile(`\`${path}\` is ${st.isDirectory() ? 'a directory' : 'not a file'}, not a lock file`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function parseOwner(text: string): Owner | undefined {
   try {
@@ -217,8 +242,10 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
         const asked = performance.now();
         let now: string;
         try {
-          now = readFileSync(path, 'utf8');
+          now = readLock(path);
         } catch (err) {
+          // Nothing can be written back over it, and no server could take it: final.
+          if (err instanceof NotALockFile) return lose(`(${err.message})`);
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
             // Not read (out of file descriptors under a burst of connections, an I/O error):
             // not lost, which is final; until 11-28 a few seconds of EMFILE stopped the server
@@ -262,8 +289,9 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
     }
     let held: string;
     try {
-      held = await readFile(path, 'utf8');
+      held = readLock(path);
     } catch (err) {
+      if (err instanceof NotALockFile) throw new DataDirLockedError(`data directory \`${dir}\`: ${err.message}; remove it`);
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
       throw err;
     }
@@ -294,7 +322,12 @@ export async function removeStaleLock(path: string, stale: string): Promise<bool
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // taken away meanwhile
     throw err;
   }
-  const moved = await readFile(aside, 'utf8').catch(() => undefined);
+  let moved: string | undefined;
+  try {
+    moved = readLock(aside);
+  } catch {
+    moved = undefined;
+  }
   if (moved !== stale) {
     // Another server's fresh lock: back where it was (unless a third took the name meanwhile).
     await link(aside, path).catch(() => undefined);
@@ -305,8 +338,9 @@ export async function removeStaleLock(path: string, stale: string): Promise<bool
 
 async function releaseIfOurs(path: string, text: string): Promise<void> {
   try {
-    if ((await readFile(path, 'utf8')) === text) await unlink(path);
+    if (readLock(path) === text) await unlink(path);
   } catch (err) {
+    if (err instanceof NotALockFile) return; // not ours to remove
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }

@@ -130,7 +130,9 @@ export function nodeRuleStore(dataDir: string, opts: { mayWrite?: MayWrite } = {
       if (e.code === 'ENOENT') return [];
       throw e;
     });
-    return entries.filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    // A dot-folder is no tenant's (tenantDirName never starts one with a dot): left alone, as
+    // the start's link check leaves it (node-data-dir-links.ts).
+    return entries.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
   }
 
   return {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -51,6 +51,15 @@ describe('node rule store', () => {
     await nodeRuleStore(dir).recover!();
     expect(await ids()).toEqual(['kept']);
     expect(await readdir(folder)).toEqual(['kept.yaml']);
+  });
+
+  it('leaves a dot-folder under api-rules/ alone: no tenant\'s folder starts with a dot', async () => {
+    // A re-review (11-28): `.x` was read as tenant `.x`'s rules, while the start's link check skipped it.
+    await store.save(rule('kept'));
+    await mkdir(join(dir, 'api-rules', '.x'));
+    await writeFile(join(dir, 'api-rules', '.x', 'stray.yaml'), 'rule_id: stray\n');
+    await nodeRuleStore(dir).recover!();
+    expect((await store.list()).map((r) => [r.tenant, r.ruleId])).toEqual([['acme', 'kept']]);
   });
 
   it("a discarded change removes only its own note, never another's that reads the same", async () => {

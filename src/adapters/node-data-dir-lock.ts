@@ -68,20 +68,24 @@ const LEASE_MS = STALE_MS / 2;
 /** Locks this process holds (by path): its own pid in a lock it does not hold is a previous life's. */
 const heldHere = new Set<string>();
 
-/** Something other than a file is where the lock belongs (a directory, a FIFO, a socket). */
+/** Something other than a file is where the lock belongs (a directory, a FIFO, a socket, a link). */
 class NotALockFile extends Error {}
 
 /**
  * The lock's text. Opened without waiting and read only when it is a file: a FIFO put in its
  * place blocked the read, and with it the whole server; a directory was taken for a lock not
- * read, kept as held and never renewed (a re-review, 11-28).
+ * read, kept as held and never renewed (a re-review, 11-28). Not through a symbolic link: a
+ * lock is linked in as a file (writeNewFile), so a link there is none of ours (a dangling one
+ * read as "released" and refused a second server with "another process keeps taking it").
  */
 function readLock(path: string): string {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENXIO') throw new NotALockFile(`\`${path}\` is a socket, not a lock file`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENXIO') throw new NotALockFile(`\`${path}\` is a socket, not a lock file`);
+    if (code === 'ELOOP') throw new NotALockFile(`\`${path}\` is a symbolic link, not a lock file`);
     throw err;
   }
   try {

@@ -170,6 +170,16 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
 }
 
 /**
+ * Why the lock was lost, from what `onLost` was given: another server's lock, or what the lock
+ * module found instead, in parentheses (gone after the lease, something other than a file).
+ */
+function lockLostBecause(holder: string): string {
+  return holder.startsWith('(') && holder.endsWith(')')
+    ? `this server lost its data directory lock ${holder}`
+    : 'another process took this server\'s data directory lock (was this one paused or stalled for 10 s or more?)';
+}
+
+/**
  * A data directory the rules reader would walk into is refused: the API rules it stores would
  * load again as file rules (a review's `--rules . --data .` then refused every reload and its
  * own restart), and each audit write would wake the rules watcher. "Walk into" is as the reader
@@ -275,7 +285,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
     nonceStore, crypto: nodeCryptoBackend, ...(cfg.version !== undefined ? { version: cfg.version } : {}), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), limits, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
     ready: () => mayWrite() && readiness.ready(), // false once the lock is lost, too
-    dead: () => (lock.lostTo() === undefined ? undefined : 'another process took this server\'s data directory lock: restart this server'),
+    dead: () => (lock.lostTo() === undefined ? undefined : `${lockLostBecause(lock.lostTo()!)}: restart this server`),
     rulesChanged: () => rulesRecord?.note(),
   });
 
@@ -318,7 +328,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // log appends were already refused: `fenced`). Lost before this point (while it started), it
   // is told now (a re-review: a server paused while starting served beside its successor).
   lost.handle = (holder) => {
-    cfg.logger.error('another process took this server\'s data directory lock (was this one paused or stalled for 10 s or more?); every request that would write is refused from now on (503): restart this server', { lock: lock.path, holder: holder.trim() });
+    cfg.logger.error(`${lockLostBecause(holder)}; every request that would write is refused from now on (503): restart this server`, { lock: lock.path, holder: holder.trim() });
     void lifecycle.drained();
     void reloader?.close();
     kept.cancel(); // the data directory is the other's: nothing written back

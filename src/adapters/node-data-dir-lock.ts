@@ -90,7 +90,7 @@ function readLock(path: string): string {
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new NotALockFile(`\`${path}\` is ${st.isDirectory() ? 'a directory' : 'not a file'}, not a lock file`);
+    if (!st.isFile()) throw new NotALockFile(`\`${path}\` is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a device'}, not a lock file`);
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);

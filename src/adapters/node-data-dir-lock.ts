@@ -68,6 +68,9 @@ const LEASE_MS = STALE_MS / 2;
 /** Locks this process holds (by path): its own pid in a lock it does not hold is a previous life's. */
 const heldHere = new Set<string>();
 
+/** A lock is a line of JSON of ~200 bytes; anything much larger is not one. */
+const MAX_LOCK_BYTES = 4096;
+
 /** Something other than a file is where the lock belongs (a directory, a FIFO, a socket, a link). */
 class NotALockFile extends Error {}
 
@@ -91,6 +94,9 @@ function readLock(path: string): string {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new NotALockFile(`\`${path}\` is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a device'}, not a lock file`);
+    // A lock is one line of JSON: a huge file there, read whole, blocked the server for seconds
+    // and then failed as "not read" for good (a re-review put 3 GB there).
+    if (st.size > MAX_LOCK_BYTES) throw new NotALockFile(`\`${path}\` is a file of ${st.size} bytes, not a lock file`);
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);

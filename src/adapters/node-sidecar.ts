@@ -160,7 +160,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     const linked = await linkedState(cfg.dataDir);
     if (linked !== undefined) {
       const what = linked.kind === 'symbolic' ? 'is a symbolic link' : 'has another name outside its folder (a hard link, or a data directory copied with `cp -al`?)';
-      throw new SidecarConfigError(`\`${linked.path}\` ${what}: the audit logs, used nonces and API rules must be the data directory's own, which its lock guards (through a link, two servers could write one log); to keep them elsewhere, give that place as the data directory (--data)`);
+      throw new SidecarConfigError(`\`${linked.path}\` ${what}: the audit logs, used nonces, API rules and record of the rules in force must be the data directory's own, which its lock guards (through a link, two servers could write one log); to keep them elsewhere, give that place as the data directory (--data)`);
     }
     return await serveHoldingLock(cfg, keys, lock, lost);
   } catch (err) {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -226,17 +226,17 @@ describe('lockDataDir', () => {
     // a FIFO there blocked the beat's read, and with it the whole server.
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
-    const makers = [(p: string) => mkdirSync(p), (p: string) => execFileSync('mkfifo', [p]), (p: string) => symlinkSync(fifo, p), (p: string) => symlinkSync(join(dir, 'nowhere'), p), (p: string) => symlinkSync(LOCK_FILE, p)];
+    const makers = [(p: string) => mkdirSync(p), (p: string) => execFileSync('mkfifo', [p]), (p: string) => symlinkSync(fifo, p), (p: string) => symlinkSync(join(dir, 'nowhere'), p), (p: string) => symlinkSync(LOCK_FILE, p), (p: string) => writeFileSync(p, 'x'.repeat(5000))];
     for (const make of makers) {
       const lost: string[] = [];
       const lock = await lockDataDir(dir, { onLost: (holder) => lost.push(holder) });
       rmSync(join(dir, LOCK_FILE));
       make(join(dir, LOCK_FILE));
       for (const end = Date.now() + 3000; lost.length === 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
-      expect(lost).toEqual([expect.stringMatching(/^\(`.*mge\.lock` is (a directory|a FIFO|a symbolic link), not a lock file\)$/)]);
+      expect(lost).toEqual([expect.stringMatching(/^\(`.*mge\.lock` is (a directory|a FIFO|a symbolic link|a file of 5000 bytes), not a lock file\)$/)]);
       expect(lock.fresh()).toBe(false);
       await lock.release(); // leaves what is there alone
-      await expect(lockDataDir(dir)).rejects.toThrow(/^data directory `.*`: `.*mge\.lock` is (a directory|a FIFO|a symbolic link), not a lock file; remove it$/);
+      await expect(lockDataDir(dir)).rejects.toThrow(/^data directory `.*`: `.*mge\.lock` is (a directory|a FIFO|a symbolic link|a file of 5000 bytes), not a lock file; remove it$/);
       rmSync(join(dir, LOCK_FILE), { recursive: true });
     }
   });

@@ -64,7 +64,7 @@ describe('start-up refusals', () => {
       const cfg = config({});
       mkdirSync(join(cfg.dataDir, link, '..'), { recursive: true });
       symlinkSync(target, join(cfg.dataDir, link));
-      await expect(startSidecar(cfg)).rejects.toThrow(`\`${join(cfg.dataDir, link)}\` is a symbolic link: the audit logs, used nonces and API rules must be the data directory's own`);
+      await expect(startSidecar(cfg)).rejects.toThrow(`\`${join(cfg.dataDir, link)}\` is a symbolic link: the audit logs, used nonces, API rules and record of the rules in force must be the data directory's own`);
       expect(existsSync(join(cfg.dataDir, 'mge.lock'))).toBe(false); // released
     }
     const cfg = config({});

@@ -42,8 +42,20 @@ export interface StandaloneOptions {
  */
 const RULES_READ_ONLY = 'rules are read-only over HTTP on this server: it keeps everything in memory (Bun, Deno, Workers), so a rule changed here would be lost at a restart and, on Workers, held by one isolate of many; change the rules bundled with the app and deploy it';
 
+/**
+ * No rule source at all: every check would be approved. `mge serve` refuses such a start; so
+ * does this (a review, 11-28: `readRulesDir('./rules')` of a folder not mounted or empty served
+ * an approve-everything server on Bun and Deno).
+ */
+export class NoRulesError extends Error {
+  override readonly name = 'NoRulesError';
+}
+
 /** @example const { app } = await createStandaloneApp({ rules, secret }); export default { fetch: app.fetch } */
 export async function createStandaloneApp(opts: StandaloneOptions): Promise<{ app: Hono<HttpEnv>; engine: Engine }> {
+  if (opts.rules.length === 0) {
+    throw new NoRulesError('no rule source given (an empty rules folder, a volume not mounted, a bundle built without its rules?): every check would be approved; to serve no rules, give one source holding `rules: []`');
+  }
   const engine = await createEngine({ rules: opts.rules, ...(opts.wasm ? { wasm: opts.wasm } : {}) });
   const signer = await createSigner({ hs256Secret: opts.secret });
   const audit = auditPort(new AuditLogs(new MemoryAuditStoreFactory()), signer);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { createWorker } from '../../src/adapters/workers.js';
 import { OpenModeError } from '../../src/http/open-mode.js';
-import { createStandaloneApp } from '../../src/http/standalone.js';
+import { createStandaloneApp, NoRulesError } from '../../src/http/standalone.js';
 import { WASM_BASE64 } from '../../src/engine/wasm-embedded.js';
 import { RULES, SECRET } from './harness.js';
 
@@ -89,6 +89,24 @@ describe('open mode off loopback (Bun, Deno and any host given to createStandalo
     // A Worker told it runs locally still serves the open mode with a blank binding.
     const worker = createWorker({ rules: RULES, wasm });
     expect((await worker.fetch(check(), { MGE_SECRET_KEY: SECRET, MGE_API_KEYS: '', MGE_OPEN_MODE: 'local' })).status).toBe(200);
+  });
+});
+
+describe('no rule source (Bun, Deno, Workers)', () => {
+  it('is refused, as `mge serve` refuses an empty rules directory: every check would be approved', async () => {
+    // A review (11-28): `readRulesDir('./rules')` of an empty folder served approve-everything on Bun and Deno.
+    await expect(createStandaloneApp({ rules: [], secret: SECRET })).rejects.toThrow(NoRulesError);
+    await expect(createStandaloneApp({ rules: [], secret: SECRET })).rejects.toThrow('no rule source given (an empty rules folder, a volume not mounted, a bundle built without its rules?): every check would be approved');
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const res = await createWorker({ rules: [], wasm }).fetch(check(), { MGE_SECRET_KEY: SECRET, MGE_OPEN_MODE: 'local' });
+      expect(res.status).toBe(503);
+    } finally {
+      spy.mockRestore();
+    }
+    // Serving no rules on purpose: one source saying so.
+    const { app } = await createStandaloneApp({ rules: [{ path: 'none.yaml', text: 'rules: []\n' }], secret: SECRET });
+    expect(await (await app.request(check())).json()).toMatchObject({ approved: true });
   });
 });
 

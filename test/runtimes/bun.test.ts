@@ -2,9 +2,10 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMOKE_KEY } from './fixtures/app-config.js';
 import { BIN, runtimeMissing, startBun, type Started } from './launch.js';
-import { runtimeSmoke } from './smoke.js';
+import { logsByDefault, runtimeSmoke } from './smoke.js';
 
 runtimeSmoke('Bun', startBun, runtimeMissing(BIN.bun));
+logsByDefault('Bun', startBun, runtimeMissing(BIN.bun));
 
 // Bun.serve cuts a request off after `idleTimeout` (10 s by default) even while its body is
 // still arriving, with no answer; serveOnBun sets it past the app's 30 s body deadline.

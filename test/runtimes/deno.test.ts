@@ -1,4 +1,5 @@
 import { BIN, runtimeMissing, startDeno } from './launch.js';
-import { runtimeSmoke } from './smoke.js';
+import { logsByDefault, runtimeSmoke } from './smoke.js';
 
 runtimeSmoke('Deno', startDeno, runtimeMissing(BIN.deno));
+logsByDefault('Deno', startDeno, runtimeMissing(BIN.deno));

@@ -14,6 +14,8 @@ import { workerdConfig } from './fixtures/workerd.capnp.js';
 export interface Started {
   url: string;
   stop(): Promise<void>;
+  /** What the server printed so far (stdout and stderr), where it is a child of ours. */
+  output?(): string;
 }
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -42,33 +44,39 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
-/** Waits for `listening on http://…` on stdout. */
-function listening(child: ChildProcess, what: string, timeoutMs = 60_000): Promise<string> {
+/** Collects what `child` prints. */
+function printed(child: ChildProcess): () => string {
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  return () => out;
+}
+
+/** Waits for `listening on http://…` in what it prints. */
+function listening(child: ChildProcess, output: () => string, what: string, timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start within ${timeoutMs} ms:\n${out}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within ${timeoutMs} ms:\n${output()}`)), timeoutMs);
+    const onData = () => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output());
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
       }
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code}:\n${out}`));
+      reject(new Error(`${what} exited with ${code}:\n${output()}`));
     });
   });
 }
 
 async function run(what: string, cmd: string, args: string[]): Promise<Started> {
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = printed(child);
   const stop = stopper(child);
   try {
-    return { url: await listening(child, what), stop };
+    return { url: await listening(child, output, what), stop, output };
   } catch (err) {
     await stop();
     throw err;

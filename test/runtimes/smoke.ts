@@ -127,3 +127,20 @@ export function runtimeSmoke(runtime: string, start: () => Promise<Started>, ski
     });
   });
 }
+
+// Bun and Deno adapters log by default, as `mge serve` and a Worker do (until 11-28 they
+// dropped refused keys and failures unless a logger was passed: a review).
+export function logsByDefault(runtime: string, start: () => Promise<Started>, skipReason?: string): void {
+  describe.skipIf(skipReason !== undefined)(`${runtime}: logs by default`, () => {
+    let server: Started;
+    beforeAll(async () => { server = await start(); }, 120_000);
+    afterAll(() => server?.stop());
+
+    it('a refused key is a `request refused` line', async () => {
+      const res = await fetch(`${server.url}/api/v1/governance/check`, { method: 'POST', body: '{"action":"db.read"}', headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-key-of-this-server-000' } });
+      expect(res.status).toBe(401);
+      for (const end = Date.now() + 5000; !server.output!().includes('"msg":"request refused"') && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+      expect(server.output!()).toContain('"msg":"request refused"');
+    });
+  });
+}

@@ -10,6 +10,7 @@ import { callerTenants, parseApiKeys, type ApiKey } from '../http/api-keys.js';
 import { createApp } from '../http/app.js';
 import { keyOfHash, presentedKey } from '../http/auth.js';
 import { refuseOpenModeOffLoopback } from '../http/open-mode.js';
+import { StoreUnavailable } from '../http/problem.js';
 import type { AuditPort } from '../http/audit-port.js';
 import { apiRulePath, type RuleStore, type StoredRule } from '../http/rule-store.js';
 import { storedRuleText } from '../http/rule-view.js';
@@ -329,7 +330,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // is told now (a re-review: a server paused while starting served beside its successor).
   lost.handle = (holder) => {
     cfg.logger.error(`${lockLostBecause(holder)}; every request that would write is refused from now on (503): restart this server`, { lock: lock.path, holder: holder.trim() });
-    void lifecycle.drained();
+    // Not "shutting down": the server runs on, refusing, until it is restarted (a review).
+    void lifecycle.drained(() => new StoreUnavailable(`${lockLostBecause(holder)}: restart this server`));
     void reloader?.close();
     kept.cancel(); // the data directory is the other's: nothing written back
   };

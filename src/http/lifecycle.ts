@@ -8,6 +8,8 @@ import { Overloaded, ShuttingDown, StoreUnavailable } from './problem.js';
 export class Lifecycle {
   private inflight = 0;
   private draining = false;
+  /** Why new work is refused, when not because the server is stopping (its data directory lock lost). */
+  private refusal: (() => Error) | undefined;
   private readonly idleWaiters: Array<() => void> = [];
 
   /**
@@ -30,7 +32,7 @@ export class Lifecycle {
    * @example return lifecycle.run(() => answerCheck(c))
    */
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.draining) throw new ShuttingDown();
+    if (this.draining) throw this.refusal?.() ?? new ShuttingDown();
     if (this.writable?.() === false) throw new StoreUnavailable('this server has not read its data directory lock back as its own for seconds; nothing is written meanwhile', 1);
     if (this.inflight >= this.maxInflight) throw new Overloaded(`more than ${this.maxInflight} requests in flight`);
     this.inflight++;
@@ -42,9 +44,14 @@ export class Lifecycle {
     }
   }
 
-  /** Refuses new work from now on and resolves once all started work has finished. */
-  drained(): Promise<void> {
+  /**
+   * Refuses new work from now on and resolves once all started work has finished. `refusal`:
+   * what new work is answered instead of "shutting down", when the server is not stopping but
+   * can serve no more (the first one given stays).
+   */
+  drained(refusal?: () => Error): Promise<void> {
     this.draining = true;
+    this.refusal ??= refusal;
     if (this.inflight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }

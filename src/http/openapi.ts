@@ -149,7 +149,7 @@ export function openApiDocument(version: string): Obj {
         }, [AUDIT_QUERY]),
       },
       '/api/v1/keys': { get: op('Public keys (JWKS) for offline receipt verification', null, ok(ref('Jwks'))) },
-      '/healthz': { get: op('Liveness', null, ok({ type: 'object' })) },
+      '/healthz': { get: op('Liveness: 503 once the server can serve no more (its data directory lock lost: restart it)', null, ok({ type: 'object' }), {}, [503]) },
       '/readyz': { get: op('Readiness: rules loaded, stores reachable, not draining', null, ok({ type: 'object' }), {}, [503]) },
       '/metrics': { get: op('Prometheus metrics', null, text(METRICS_CONTENT_TYPE)) },
       '/openapi.json': { get: op('This document', null, ok({ type: 'object' })) },

@@ -71,6 +71,8 @@ export function opsRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   });
 
   app.get('/readyz', (c) => {
+    const dead = ctx.dead?.();
+    if (dead !== undefined) return problemResponse(new StoreUnavailable(dead), rawPath(c.req.url));
     if (ctx.lifecycle.isDraining) return problemResponse(new StoreUnavailable('the server is shutting down'), rawPath(c.req.url));
     if (!ctx.ready()) return problemResponse(new StoreUnavailable('a store is not ready'), rawPath(c.req.url));
     // Only in the open mode, where every caller may read the rules: with keys, `default` can

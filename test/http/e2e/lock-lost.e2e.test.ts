@@ -40,7 +40,13 @@ it('answers /healthz 503 problem+json once another process holds its lock', asyn
     const answer = await healthOnceDead(sidecar.url);
     expect(answer.status).toBe(503);
     expect(answer.headers.get('content-type')).toContain('application/problem+json');
-    expect((await answer.json()).detail).toMatch(/^another process took this server's data directory lock \(.*\): restart this server$/);
+    const detail = ((await answer.json()) as { detail: string }).detail;
+    expect(detail).toMatch(/^another process took this server's data directory lock \(.*\): restart this server$/);
+    // Checks and /readyz say the same, not "shutting down": the server runs on, refusing (a review).
+    for (const res of [await fetch(`${sidecar.url}/readyz`), await fetch(`${sidecar.url}/api/v1/governance/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"action":"db.read"}' })]) {
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ type: 'urn:mge:problem:store-unavailable', detail });
+    }
   } finally {
     await sidecar.shutdown();
   }

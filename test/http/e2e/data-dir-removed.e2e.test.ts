@@ -22,9 +22,13 @@ const putRule = (url: string, id: string, type = id) => fetch(`${url}/api/v1/rul
   body: JSON.stringify({ rule_id: id, prohibited: [{ message: `no ${type}`, when: `action.type == "${type}"` }] }),
 });
 
-/** Waits until `files` exist (written back by `server`), failing after 5 s. */
-async function writtenBack(files: string[], server: { out(): string }): Promise<void> {
-  for (const end = Date.now() + 5000; !files.every((f) => existsSync(f)); await new Promise((r) => setTimeout(r, 50))) {
+/**
+ * Waits until `files` exist (written back by `server`) and its output holds each of `said`,
+ * failing after 5 s. The log line follows the file: read from a pipe, it may come a beat later.
+ */
+async function writtenBack(files: string[], server: { out(): string }, said: string[] = []): Promise<void> {
+  const done = () => files.every((f) => existsSync(f)) && said.every((s) => server.out().includes(s));
+  for (const end = Date.now() + 5000; !done(); await new Promise((r) => setTimeout(r, 50))) {
     if (Date.now() > end) throw new Error(`not written back:\n${server.out()}`);
   }
 }
@@ -55,10 +59,11 @@ describe('a data directory removed while the server runs', () => {
     const secret = readFileSync(join(data, 'secret.key'), 'utf8');
     const lock = readFileSync(join(data, 'mge.lock'), 'utf8');
     rmSync(data, { recursive: true, force: true });
-    await writtenBack([join(data, 'secret.key'), join(data, 'mge.lock')], first);
+    const said = '"msg":"the receipt secret was removed from the data directory while the server ran; written back"';
+    await writtenBack([join(data, 'secret.key'), join(data, 'mge.lock')], first, [said]);
     expect(readFileSync(join(data, 'secret.key'), 'utf8')).toBe(secret);
     expect(readFileSync(join(data, 'mge.lock'), 'utf8')).toBe(lock);
-    expect(first.out()).toContain('"msg":"the receipt secret was removed from the data directory while the server ran; written back"');
+    expect(first.out()).toContain(said);
     first.child.kill('SIGTERM');
     expect(await first.exited, first.out() + first.err()).toBe(0);
 
@@ -80,8 +85,9 @@ describe('a data directory removed while the server runs', () => {
     const before = await decided(first.url);
     expect(before.approved).toBe(false);
     rmSync(data, { recursive: true, force: true });
-    await writtenBack([join(data, 'api-rules', 'acme', 'no-x.json'), join(data, 'rules-in-force.json')], first);
-    expect(first.out()).toContain('"msg":"API rule `no-x` of tenant `acme` was removed from the data directory while the server ran; written back"');
+    const said = '"msg":"API rule `no-x` of tenant `acme` was removed from the data directory while the server ran; written back"';
+    await writtenBack([join(data, 'api-rules', 'acme', 'no-x.json'), join(data, 'rules-in-force.json')], first, [said]);
+    expect(first.out()).toContain(said);
     first.child.kill('SIGTERM');
     expect(await first.exited, first.out() + first.err()).toBe(0);
 

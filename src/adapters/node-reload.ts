@@ -9,6 +9,7 @@ import type { Logger } from '../http/logger.js';
 import { ruleChangeEntry, ruleDiff } from '../http/rule-changes.js';
 import type { ServerMetrics } from '../http/metrics.js';
 import { readRulesDirWarned } from './node-files.js';
+import { isTenantSource } from '../rules/load.js';
 import { watchRules } from './node-watch.js';
 import type { RulesRecord } from './node-rules-in-force.js';
 
@@ -110,9 +111,17 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
       // copying the new ones (`rm rules/*; cp new/* rules/`, `mv rules old; mkdir rules`) shows
       // in between: loaded, every check was approved until the copy landed (a review, 11-27). It
       // is refused like an emptied file; to drop every rule, leave a file saying `rules: []`.
-      if (read.sources.length === 0 && engine.hasFileRules()) {
+      // So is a baseline emptied while tenant folders stay (`rm rules/*` leaves `tenants/`):
+      // every tenant lost its global rules, one with none of its own approved every check (a
+      // review, 11-28).
+      const emptied = read.sources.length === 0 && engine.hasFileRules()
+        ? 'the rules directory holds no rule file'
+        : !read.sources.some((s) => !isTenantSource(s.path)) && engine.hasGlobalFileRules()
+          ? 'the rules directory holds no global rule file (only `tenants/`), while global rules serve'
+          : undefined;
+      if (emptied !== undefined) {
         metrics.reloads.inc({ source: 'files', result: 'rejected' });
-        logger.warn('rules change ignored: the rules directory holds no rule file; the previous rules keep serving (to remove every rule, leave a file holding `rules: []`)', { dir, policy_version: before });
+        logger.warn(`rules change ignored: ${emptied}; the previous rules keep serving (to remove them, leave a file holding \`rules: []\` at the top of the rules directory)`, { dir, policy_version: before });
         return 'rejected';
       }
       const recorded: Recorded = { tenants: [], changed: [], notLogged: new Set() };

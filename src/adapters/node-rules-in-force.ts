@@ -134,9 +134,14 @@ export async function lastRulesInForce(dataDir: string, logger: Logger): Promise
 }
 
 /** Whether the last run served rule files, by its record (a start finding none refuses to drop them unasked). */
+/** Whether the record names global (baseline) file rules. */
+export function hadGlobalFileRules(before: RulesInForce | undefined): boolean {
+  return before !== undefined && Object.keys(before.global).length > 0;
+}
+
 export function hadFileRules(before: RulesInForce | undefined): boolean {
   if (before === undefined) return false;
-  return Object.keys(before.global).length > 0 || Object.values(before.tenants).some((own) => Object.values(own).some((v) => v.startsWith(FILE)));
+  return hadGlobalFileRules(before) || Object.values(before.tenants).some((own) => Object.values(own).some((v) => v.startsWith(FILE)));
 }
 
 /** Replaces the record whole (written aside, synced, renamed), each step only while `mayWrite` allows. */

@@ -22,7 +22,8 @@ import { createSigner, type Signer } from '../receipt/sign.js';
 import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
 import { jsonLimits, type JsonLimits } from '../json/strict-parse.js';
 import { NodeNonceStore, NONCES_FILE } from './node-nonce-store.js';
-import { hadFileRules, lastRulesInForce, RULES_IN_FORCE_FILE, startRulesRecord, type RulesRecord } from './node-rules-in-force.js';
+import { hadFileRules, hadGlobalFileRules, lastRulesInForce, RULES_IN_FORCE_FILE, startRulesRecord, type RulesRecord } from './node-rules-in-force.js';
+import { isTenantSource } from '../rules/load.js';
 import { AuditStoreError } from '../audit/store.js';
 import { lockDataDir, type DataDirLock } from './node-data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
@@ -261,6 +262,11 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   if (read.sources.length === 0 && (midDeploy || (await ruleStore.list()).length === 0)) {
     const why = midDeploy ? 'but the last run served rule files (a deploy caught between removing and copying them?)' : 'and the data directory keeps no API rule, so every check would be approved (a volume not mounted, a wrong path?)';
     throw new SidecarConfigError(`the rules directory \`${cfg.rulesDir}\` holds no rule file, ${why}; to start with no rules, leave a file holding \`rules: []\``);
+  }
+  // The baseline alone gone, tenant folders left (`rm rules/*` keeps `tenants/`): every tenant
+  // would lose its global rules (a review, 11-28).
+  if (read.sources.length > 0 && !read.sources.some((s) => !isTenantSource(s.path)) && hadGlobalFileRules(lastRecord)) {
+    throw new SidecarConfigError(`the rules directory \`${cfg.rulesDir}\` holds no global rule file (only \`tenants/\`), but the last run served global rules (a deploy caught between removing and copying them?); to start without them, leave a file holding \`rules: []\` at its top`);
   }
   const limits = jsonLimits(cfg.limits); // one set, so the HTTP parser and the engine never disagree
   const engine = await createEngine({

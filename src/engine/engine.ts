@@ -179,7 +179,12 @@ export class Engine {
 
   /** Whether any rule file (global or a tenant's) is loaded: a reload to none drops them all. */
   hasFileRules(): boolean {
-    return this.files.global.length > 0 || [...this.files.tenants.values()].some((rules) => rules.length > 0);
+    return this.hasGlobalFileRules() || [...this.files.tenants.values()].some((rules) => rules.length > 0);
+  }
+
+  /** Whether rule files give every tenant a baseline (files outside `tenants/`). */
+  hasGlobalFileRules(): boolean {
+    return this.files.global.length > 0;
   }
 
   /** Whether a rule of the tenant's effective set may be changed through the API. */

@@ -255,11 +255,16 @@ function where(s: Span): string {
   return `${s.file}:${s.line}:${s.col}`;
 }
 
+/** Whether a rule source (its path in the rules directory) is one tenant's, not the global baseline. */
+export function isTenantSource(path: string): boolean {
+  return path.split('/')[0] === 'tenants';
+}
+
 /** The tenant a file belongs to: undefined for the baseline, null (with a diagnostic) when misplaced. */
 function tenantOf(path: string, file: string, diagnostics: Diagnostic[]): string | undefined | null {
   const parts = path.split('/');
   const span: Span = { file, line: 1, col: 1 };
-  if (parts[0] !== 'tenants') {
+  if (!isTenantSource(path)) {
     // `Tenants/acme/x.yaml` or `team/tenants/acme/x.yaml` reads as tenant rules to a person
     // and is loaded as global ones: every tenant gets them. Loaded so, but said.
     const folder = parts.slice(0, -1).find((p) => p.toLowerCase() === 'tenants');

@@ -1,7 +1,7 @@
 // Hot reload of the rules directory on a running `mge serve`: a good edit swaps the rules in,
 // a bad edit is logged with its diagnostics and ignored while the old rules keep serving.
 
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/ir/types.js';
@@ -131,6 +131,16 @@ describe('hot reload', () => {
   // Last: it leaves the directory without rules.
   it('refuses a directory emptied of rule files (a deploy between `rm` and `cp`); a `rules: []` file drops every rule, with a warning', async () => {
     const denied = await approved('deploy.monday');
+    // The global files removed, a tenant's folder left (`rm rules/*` keeps `tenants/`): refused
+    // too, or every tenant lost the global rules (a review, 11-28).
+    mkdirSync(join(e.rulesDir, 'tenants', 'acme'), { recursive: true });
+    writeFileSync(join(e.rulesDir, 'tenants', 'acme', 'own.yaml'), 'rule_id: own\nprohibited:\n  - when: \'action.type == "own"\'\n    message: m\n');
+    const reloads = () => e.logs.filter((l) => JSON.parse(l).msg.startsWith('rules reloaded')).length;
+    const before = reloads();
+    await until('the tenant rule', () => reloads() > before);
+    for (const f of readdirSync(e.rulesDir)) if (f !== 'tenants') rmSync(join(e.rulesDir, f), { recursive: true });
+    await until('the refusal', () => e.logs.some((l) => JSON.parse(l).msg.startsWith('rules change ignored: the rules directory holds no global rule file (only `tenants/`)')));
+    expect(await approved('deploy.monday')).toBe(denied);
     rmSync(e.rulesDir, { recursive: true });
     mkdirSync(e.rulesDir);
     await until('the refusal', () => e.logs.some((l) => JSON.parse(l).msg.startsWith('rules change ignored: the rules directory holds no rule file')));

@@ -342,6 +342,12 @@ describe('rule files changed while the server was stopped (SPEC §6: every rule 
     mkdirSync(moved);
     for (const f of ['a.yaml', 'c.yaml', 'd.yaml']) renameSync(join(dirs.rulesDir, f), join(moved, f));
     await expect(startE2E(dirs)).rejects.toThrow(/holds no rule file, but the last run served rule files/);
+    // The same with a tenant's folder left (`rm rules/*` keeps `tenants/`): every tenant would
+    // lose the global rules (a review, 11-28: started, a tenant with none of its own approved all).
+    mkdirSync(join(dirs.rulesDir, 'tenants', 'acme'), { recursive: true });
+    writeFileSync(join(dirs.rulesDir, 'tenants', 'acme', 't.yaml'), rule('t', 't'));
+    await expect(startE2E(dirs)).rejects.toThrow(/holds no global rule file \(only `tenants\/`\), but the last run served global rules/);
+    rmSync(join(dirs.rulesDir, 'tenants'), { recursive: true });
     for (const f of ['a.yaml', 'c.yaml', 'd.yaml']) renameSync(join(moved, f), join(dirs.rulesDir, f));
 
     // A change reloaded while the server runs is logged then, and not again at the next start.

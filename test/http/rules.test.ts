@@ -120,6 +120,10 @@ describe('PUT /api/v1/rules/:rule_id', () => {
     const res = await h.call('PUT', '/api/v1/rules/no-prod-writes', { key: KEYS.acmeAdmin, raw: text, type: 'application/yaml' });
     expect(res.status).toBe(409);
     expect((await problem(res)).detail).toContain('read-only');
+    // Whatever the body holds: 409, not 422 for a body it could never put (a review, 11-28).
+    const invalid = await h.call('PUT', '/api/v1/rules/no-prod-writes', { key: KEYS.acmeAdmin, raw: 'rule_id: no-prod-writes\n', type: 'application/yaml' });
+    expect(invalid.status).toBe(409);
+    expect((await problem(invalid)).detail).toBe('rule `no-prod-writes` is a file rule and read-only over HTTP');
   });
 
   it('refuses other content types with 415', async () => {

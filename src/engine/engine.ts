@@ -497,7 +497,7 @@ export class Engine {
   }
 
   /** The file a global or tenant file rule with this id comes from, if any. */
-  private fileRuleOwner(tenant: string, ruleId: string): string | undefined {
+  fileRuleOwner(tenant: string, ruleId: string): string | undefined {
     return fileRuleOwnerIn(this.files, tenant, ruleId);
   }
 

@@ -223,7 +223,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       const text = await readBodyText(c.req.raw, ctx.limits.maxBytes, ctx.preReadBody(c.env));
       // A file rule's id is 409 whatever the body holds: a client told to fix a body it could
       // never put was misled (a review, 11-28). The swap checks again (a file may take it later).
-      if (ctx.engine.policy(tenant).rulesById.has(id) && !ctx.engine.isApiRule(tenant, id)) throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
+      if (ctx.engine.fileRuleOwner(tenant, id) !== undefined) throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
       // Parsed once here only to hold the body to the rule the path names, before any swap.
       const path = apiRulePath(tenant, id, format);
       const parsed = parsedBody(text, format, path);

@@ -9,7 +9,7 @@ import type { Logger } from '../http/logger.js';
 import { ruleChangeEntry, ruleDiff } from '../http/rule-changes.js';
 import type { ServerMetrics } from '../http/metrics.js';
 import { readRulesDirWarned } from './node-files.js';
-import { isTenantSource } from '../rules/load.js';
+import { hasGlobalSource } from '../rules/load.js';
 import { watchRules } from './node-watch.js';
 import type { RulesRecord } from './node-rules-in-force.js';
 
@@ -116,7 +116,7 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
       // review, 11-28).
       const emptied = read.sources.length === 0 && engine.hasFileRules()
         ? 'the rules directory holds no rule file'
-        : !read.sources.some((s) => !isTenantSource(s.path)) && engine.hasGlobalFileRules()
+        : !hasGlobalSource(read.sources) && engine.hasGlobalFileRules()
           ? 'the rules directory holds no global rule file (only `tenants/`), while global rules serve'
           : undefined;
       if (emptied !== undefined) {

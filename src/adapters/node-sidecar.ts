@@ -23,7 +23,7 @@ import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
 import { jsonLimits, type JsonLimits } from '../json/strict-parse.js';
 import { NodeNonceStore, NONCES_FILE } from './node-nonce-store.js';
 import { hadFileRules, hadGlobalFileRules, lastRulesInForce, RULES_IN_FORCE_FILE, startRulesRecord, type RulesRecord } from './node-rules-in-force.js';
-import { isTenantSource } from '../rules/load.js';
+import { hasGlobalSource } from '../rules/load.js';
 import { AuditStoreError } from '../audit/store.js';
 import { lockDataDir, type DataDirLock } from './node-data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
@@ -264,8 +264,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     throw new SidecarConfigError(`the rules directory \`${cfg.rulesDir}\` holds no rule file, ${why}; to start with no rules, leave a file holding \`rules: []\``);
   }
   // The baseline alone gone, tenant folders left (`rm rules/*` keeps `tenants/`): every tenant
-  // would lose its global rules (a review, 11-28).
-  if (read.sources.length > 0 && !read.sources.some((s) => !isTenantSource(s.path)) && hadGlobalFileRules(lastRecord)) {
+  // would lose its global rules (a review, 11-28). No source at all was refused just above.
+  if (!hasGlobalSource(read.sources) && hadGlobalFileRules(lastRecord)) {
     throw new SidecarConfigError(`the rules directory \`${cfg.rulesDir}\` holds no global rule file (only \`tenants/\`), but the last run served global rules (a deploy caught between removing and copying them?); to start without them, leave a file holding \`rules: []\` at its top`);
   }
   const limits = jsonLimits(cfg.limits); // one set, so the HTTP parser and the engine never disagree

@@ -256,8 +256,13 @@ function where(s: Span): string {
 }
 
 /** Whether a rule source (its path in the rules directory) is one tenant's, not the global baseline. */
-export function isTenantSource(path: string): boolean {
+function isTenantSource(path: string): boolean {
   return path.split('/')[0] === 'tenants';
+}
+
+/** Whether any of `sources` gives every tenant rules (a file outside `tenants/`). */
+export function hasGlobalSource(sources: readonly RuleSource[]): boolean {
+  return sources.some((s) => !isTenantSource(s.path));
 }
 
 /** The tenant a file belongs to: undefined for the baseline, null (with a diagnostic) when misplaced. */

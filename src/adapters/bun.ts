@@ -2,7 +2,7 @@
 // store in memory (nonces, rate buckets, audit log) so it behaves like the other web runtimes;
 // use `mge serve` on Node for the durable file audit log.
 
-import { jsonLogger } from '../http/logger.js';
+import { consoleLogger } from '../http/logger.js';
 import { createStandaloneApp, type StandaloneOptions } from '../http/standalone.js';
 
 interface BunServer {
@@ -20,9 +20,7 @@ const IDLE_TIMEOUT_S = 35;
 
 /** @example const { url } = await serveOnBun({ rules, secret, host: '127.0.0.1', port: 8080 }) */
 export async function serveOnBun(opts: StandaloneOptions & { host: string; port: number }): Promise<{ url: string; stop(): Promise<void> }> {
-  // A server logs by default, as `mge serve` and a Worker do: refused keys, failed stores and
-  // unexpected errors were dropped unless a logger was passed (a review, 11-28).
-  const { app } = await createStandaloneApp({ ...opts, logger: opts.logger ?? jsonLogger((line) => console.log(line)) });
+  const { app } = await createStandaloneApp({ ...opts, logger: opts.logger ?? consoleLogger() });
   const server = Bun.serve({ fetch: app.fetch, hostname: opts.host, port: opts.port, idleTimeout: IDLE_TIMEOUT_S });
   return { url: `http://${opts.host}:${server.port}`, stop: async () => void (await server.stop()) };
 }

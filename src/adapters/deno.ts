@@ -1,7 +1,7 @@
 // Deno: the same app, served by Deno.serve, with every store in memory (nonces, rate buckets,
 // audit log); use `mge serve` on Node for the durable file audit log.
 
-import { jsonLogger } from '../http/logger.js';
+import { consoleLogger } from '../http/logger.js';
 import { createStandaloneApp, type StandaloneOptions } from '../http/standalone.js';
 
 interface DenoServer {
@@ -14,9 +14,7 @@ declare const Deno: {
 
 /** @example const { url } = await serveOnDeno({ rules, secret, host: '127.0.0.1', port: 8080 }) */
 export async function serveOnDeno(opts: StandaloneOptions & { host: string; port: number }): Promise<{ url: string; stop(): Promise<void> }> {
-  // A server logs by default, as `mge serve` and a Worker do: refused keys, failed stores and
-  // unexpected errors were dropped unless a logger was passed (a review, 11-28).
-  const { app } = await createStandaloneApp({ ...opts, logger: opts.logger ?? jsonLogger((line) => console.log(line)) });
+  const { app } = await createStandaloneApp({ ...opts, logger: opts.logger ?? consoleLogger() });
   const server = Deno.serve({ hostname: opts.host, port: opts.port, onListen: () => {} }, app.fetch);
   return { url: `http://${opts.host}:${server.addr.port}`, stop: () => server.shutdown() };
 }

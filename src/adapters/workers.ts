@@ -5,7 +5,7 @@
 
 import type { RuleSource } from '../engine/engine.js';
 import { createStandaloneApp } from '../http/standalone.js';
-import { jsonLogger } from '../http/logger.js';
+import { consoleLogger } from '../http/logger.js';
 import { NotConfigured, problemResponse } from '../http/problem.js';
 import { rawPath } from '../http/request-url.js';
 
@@ -38,7 +38,7 @@ export function createWorker(opts: { rules: RuleSource[]; wasm: WebAssembly.Modu
         if (!env.MGE_API_KEYS?.trim() && env.MGE_OPEN_MODE !== 'local') {
           throw new UnboundError('MGE_API_KEYS is not bound; a Worker is reachable from the network, so it does not serve the open mode (bind MGE_OPEN_MODE=local to allow it on your own machine)');
         }
-        const logger = jsonLogger((line) => console.log(line));
+        const logger = consoleLogger();
         // Open mode allowed above (MGE_OPEN_MODE=local): a blank binding is no keys.
         const apiKeys = env.MGE_API_KEYS?.trim() ? env.MGE_API_KEYS : undefined;
         const built = await createStandaloneApp({ rules: opts.rules, wasm: opts.wasm, secret: env.MGE_SECRET_KEY, ...(apiKeys !== undefined ? { apiKeys } : {}), logger });

@@ -108,4 +108,12 @@ export function rateLimitedWarnEach(logger: Logger, perSecond: number, burst: nu
 }
 
 /** Discards everything; for tests and embedders that log elsewhere. */
+/**
+ * JSON lines through `console.log`: what the Bun, Deno and Workers adapters log to when given no
+ * logger (until 11-28 Bun and Deno dropped refused keys, failed stores and 500s: a review).
+ */
+export function consoleLogger(): Logger {
+  return jsonLogger((line) => console.log(line));
+}
+
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

@@ -13,6 +13,9 @@ import { NONCES_FILE } from './node-nonce-store.js';
 import { API_RULES_DIR } from './node-rule-store.js';
 import { RULES_IN_FORCE_FILE } from './node-rules-in-force.js';
 
+/** Where the server keeps what it writes, at the top of the data directory. */
+const STATE = [AUDIT_DIR, NONCES_FILE, API_RULES_DIR, RULES_IN_FORCE_FILE];
+
 export interface LinkedState {
   path: string;
   /** `symbolic`: the name leads elsewhere; `hard`: the file has a name outside its folder too. */
@@ -29,15 +32,12 @@ export interface LinkedState {
  */
 export async function linkedState(dataDir: string): Promise<LinkedState | undefined> {
   const top = await entries(dataDir);
-  for (const name of [AUDIT_DIR, NONCES_FILE, API_RULES_DIR, RULES_IN_FORCE_FILE]) {
-    const entry = top.find((e) => e.name === name);
-    if (entry === undefined) continue;
-    if (!entry.isDirectory()) {
-      const found = await linkAmong(dataDir, [entry], top);
-      if (found !== undefined) return found;
-      continue;
-    }
-    const path = join(dataDir, name);
+  const state = top.filter((e) => STATE.includes(e.name));
+  // What is not a folder (a file, or a link in a folder's place), in one look at the top.
+  const atTop = await linkAmong(dataDir, state.filter((e) => !e.isDirectory()), top);
+  if (atTop !== undefined) return atTop;
+  for (const folder of state.filter((e) => e.isDirectory())) {
+    const path = join(dataDir, folder.name);
     const tenants = (await entries(path)).filter((e) => !e.name.startsWith('.'));
     const found = await linkAmong(path, tenants, tenants);
     if (found !== undefined) return found;

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { isCheckpoint, tornCheckpointOf, type Checkpoint, type TornCheckpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
 import { AuditStoreError, AuditStorePausedError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
-import { makeDirDurably, readIfPresent, refuseWithoutLease, syncDir, temporaryNameFor } from './node-new-file.js';
+import { makeDirDurably, readIfPresent, refuseWithoutLease, removeTemporariesOf, syncDir, temporaryNameFor } from './node-new-file.js';
 
 /** `<data>/audit/<tenant>/log.jsonl`: each tenant's log. */
 export const AUDIT_DIR = 'audit';
@@ -644,7 +644,12 @@ export class NodeAuditStoreFactory implements AuditStoreFactory {
     // Only the failed store's own file: not one that took its name meanwhile (an editor's or a
     // backup tool's rename, a copy written back).
     const cutTo = previous?.failed && previous.identity !== undefined ? { bytes: previous.answeredEnd, ...previous.identity } : undefined;
-    const store = await NodeAuditStore.open(join(this.dataDir, AUDIT_DIR, tenantDirName(tenant)), cutTo === undefined ? this.opts : { ...this.opts, cutTo });
+    const dir = join(this.dataDir, AUDIT_DIR, tenantDirName(tenant));
+    // A write-back cut short by a crash left its copy beside the log, as large as the log: gone
+    // on the first open (the data directory's lock is held, and no write-back of this process
+    // has begun). Not one of this process's: in a container every life may have one pid.
+    if (previous === undefined) await removeTemporariesOf(join(dir, LOG_FILE)).catch(() => undefined);
+    const store = await NodeAuditStore.open(dir, cutTo === undefined ? this.opts : { ...this.opts, cutTo });
     this.opened.set(tenant, store);
     return store;
   }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { appendFile, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -225,6 +225,20 @@ describe('NodeAuditStore', () => {
       expect(await all(again.load())).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
       await again.close();
     }
+  });
+
+  it("a write-back's copy a crash left beside the log is removed when the log is first opened, nothing else", async () => {
+    const tenantDir = join(dir, 'audit', 't');
+    await mkdir(tenantDir, { recursive: true });
+    await writeFile(join(tenantDir, 'log.jsonl'), '{"n":1}\n');
+    const left = ['log.jsonl.1.0a1b2c3d4e5f.tmp', `log.jsonl.${process.pid}.abcdefabcdef.tmp`];
+    for (const name of left) await writeFile(join(tenantDir, name), '{"n":1}\n'.repeat(1000));
+    await writeFile(join(tenantDir, 'notes.tmp'), 'mine');
+    const factory = new NodeAuditStoreFactory(dir, { fsync: 'always' });
+    const s = await factory.open('t');
+    expect((await readdir(tenantDir)).sort()).toEqual(['log.jsonl', 'notes.tmp']);
+    expect(await all(s.load())).toEqual(['{"n":1}']);
+    await s.close();
   });
 
   it('writes a removed log back also when its directory went too, when removed again, or just before close', async () => {

@@ -237,6 +237,14 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
     alone(400);
     answerAfterPending(socket, new BadRequest('CONNECT is not served here: MGE is not a proxy'), inApp);
   });
+  // `Expect: 100-continue`: by default Node says "continue" to every such request, and a client
+  // then sent a body the app refuses from its declared size alone (413). That request gets no
+  // "continue"; its connection closes after the answer, as the client may still send the body.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers['content-length']) > bodyLimit(req)) res.shouldKeepAlive = false;
+    else res.writeContinue();
+    server.emit('request', req, res);
+  });
   // An `Expect` other than 100-continue: Node's own answer is a bare 417 with no body (a
   // fuzzing review, 11-27); the same status as problem+json, and the connection closed.
   server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {

@@ -130,6 +130,31 @@ describe('startNodeServer: requests the app is not given', () => {
     s.destroy();
   });
 
+  it('Expect: 100-continue: "continue" for a body within the limit, none for one the app refuses by its size', async () => {
+    const server = await startNodeServer(async (req) => (Number(req.headers.get('content-length')) > 64 * 1024
+      ? new Response('{"status":413}', { status: 413 })
+      : new Response(await req.text())), { host: '127.0.0.1', port: 0, maxBodyBytes: 64 * 1024 });
+    /** Sends the head, waits 300 ms, then (as curl does after its wait) the body; reads until closed or 1.5 s. */
+    const talk = (length: number) => new Promise<{ answer: string; closed: boolean }>((resolve) => {
+      let answer = '';
+      const s = connect(server.port, '127.0.0.1', () => s.write(`${HEAD}Expect: 100-continue\r\nContent-Length: ${length}\r\n\r\n`));
+      const body = setTimeout(() => s.write('x'.repeat(length)), 300);
+      const timer = setTimeout(() => { s.destroy(); resolve({ answer, closed: false }); }, 1_500);
+      s.on('data', (c: Buffer) => (answer += c.toString()));
+      s.on('error', () => undefined);
+      s.on('close', () => { clearTimeout(body); clearTimeout(timer); resolve({ answer, closed: true }); });
+    });
+    const big = await talk(1_000_000);
+    expect(big.answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(big.answer).not.toContain('100 Continue');
+    expect(big.answer).toContain('Connection: close');
+    expect(big.closed).toBe(true);
+    const small = await talk(2);
+    expect(small.answer).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect(small.answer.endsWith('xx')).toBe(true);
+    await server.close();
+  });
+
   it('an Expect other than 100-continue: 417 problem+json, the app never called', async () => {
     const before = handled;
     const { answer } = await exchange(`${HEAD}Expect: bogus\r\nContent-Length: 2\r\n\r\n{}`, false, 1_000);

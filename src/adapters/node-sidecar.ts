@@ -162,7 +162,11 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     const linked = await linkedState(cfg.dataDir);
     if (linked !== undefined) {
       const what = linked.kind === 'symbolic' ? 'is a symbolic link' : 'has another name outside its folder (a hard link, or a data directory copied with `cp -al`?)';
-      throw new SidecarConfigError(`\`${linked.path}\` ${what}: the audit logs, used nonces, API rules and record of the rules in force must be the data directory's own, which its lock guards (through a link, two servers could write one log); to keep them elsewhere, give that place as the data directory (--data)`);
+      // A hard link is mostly a copy made with links: the file needs a copy of its own, not a move.
+      const fix = linked.kind === 'symbolic'
+        ? 'to keep them elsewhere, give that place as the data directory (--data)'
+        : `give it a copy of its own (\`cp -p F F.own && mv F.own F\` for F = \`${linked.path}\`), or remove the other name`;
+      throw new SidecarConfigError(`\`${linked.path}\` ${what}: the audit logs, used nonces, API rules and record of the rules in force must be the data directory's own, which its lock guards (through a link, two servers could write one log); ${fix}`);
     }
     return await serveHoldingLock(cfg, keys, lock, lost);
   } catch (err) {

@@ -86,9 +86,12 @@ describe('start-up refusals', () => {
       const original = join(first.dataDir, name);
       if (!existsSync(original)) writeFileSync(original, '');
       linkSync(original, join(cfg.dataDir, name));
-      await expect(startSidecar(cfg)).rejects.toThrow(`\`${join(cfg.dataDir, name)}\` has another name outside its folder (a hard link, or a data directory copied with \`cp -al\`?): the audit logs`);
+      const linked = join(cfg.dataDir, name);
+      await expect(startSidecar(cfg)).rejects.toThrow(`\`${linked}\` has another name outside its folder (a hard link, or a data directory copied with \`cp -al\`?): the audit logs`);
+      await expect(startSidecar(cfg)).rejects.toThrow('give it a copy of its own (`cp -p F F.own && mv F.own F`');
       expect(existsSync(join(cfg.dataDir, 'mge.lock'))).toBe(false); // released
-      rmSync(join(cfg.dataDir, name));
+      execFileSync('sh', ['-c', 'cp -p "$1" "$1.own" && mv "$1.own" "$1"', 'sh', linked]); // the fix the message gives
+      await (await startSidecar(cfg)).shutdown();
     }
     const clone = join(first.dataDir, '..', 'clone');
     execFileSync('cp', ['-al', first.dataDir, clone]);

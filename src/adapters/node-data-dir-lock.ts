@@ -25,9 +25,17 @@ export class DataDirLockedError extends Error {
   override readonly name = 'DataDirLockedError';
 }
 
+/** Why a holder lost its lock, once it did. */
+export interface LockLoss {
+  /** A sentence for the log, /healthz and every refused write ("another process took …"). */
+  because: string;
+  /** The lock found in this one's place, when another process's. */
+  holder?: string;
+}
+
 export interface DataDirLockOptions {
-  /** Called once if another process's lock is found in this one's place (it took it over while this one was paused). */
-  onLost?: (holder: string) => void;
+  /** Called once when the lock is lost: another process's lock found in its place (taken over while this one was paused), or none that can be held again. */
+  onLost?: (loss: LockLoss) => void;
   /** How long a lock from another pid namespace is watched for a beat before it is taken over (tests shorten it). */
   staleMs?: number;
 }
@@ -43,8 +51,8 @@ export interface DataDirLock {
    * two of them reached the other's log before the next beat found the lock gone).
    */
   fresh(): boolean;
-  /** The lock found in this one's place, once it was (onLost was called then). */
-  lostTo(): string | undefined;
+  /** Why the lock was lost, once it was (onLost was called then). */
+  lost(): LockLoss | undefined;
   /** Removes the lock file (only if it is still ours). */
   release(): Promise<void>;
 }
@@ -240,13 +248,14 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
       // Read and touched with synchronous calls: a few microseconds on a file this small, and
       // never queued behind the thread pool's fdatasyncs (a re-review's slow disk delayed the
       // beat past the lease, and a lone server refused checks).
-      let lost: string | undefined;
+      let lost: LockLoss | undefined;
       let confirmed = performance.now();
-      const lose = (holder: string): void => {
-        lost = holder;
+      const lose = (loss: LockLoss): void => {
+        lost = loss;
         clearInterval(beat);
-        opts.onLost?.(holder);
+        opts.onLost?.(loss);
       };
+      const gone = (what: string): void => lose({ because: `this server lost its data directory lock (${what})` });
       const beat = setInterval(() => {
         if (lost !== undefined) return;
         const asked = performance.now();
@@ -255,7 +264,7 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
           now = readLock(path);
         } catch (err) {
           // Nothing can be written back over it, and no server could take it: final.
-          if (err instanceof NotALockFile) return lose(`(${err.message})`);
+          if (err instanceof NotALockFile) return gone(err.message);
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
             // Not read (out of file descriptors under a burst of connections, an I/O error):
             // not lost, which is final; until 11-28 a few seconds of EMFILE stopped the server
@@ -273,10 +282,10 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
           // Gone. Within the lease it was removed (written back by the server: node-kept-files.ts);
           // after it, another server may have held it meanwhile and released it (a re-review:
           // the paused holder wrote its lock back and went on, on a log it no longer knew).
-          if (asked - confirmed >= LEASE_MS) lose('(the lock was gone when this server ran again)');
+          if (asked - confirmed >= LEASE_MS) gone('the lock was gone when this server ran again');
           return;
         }
-        if (now !== text) return lose(now);
+        if (now !== text) return lose({ because: 'another process took this server\'s data directory lock (was this one paused or stalled for 10 s or more?)', holder: now });
         try {
           const t = new Date();
           utimesSync(path, t, t);
@@ -289,7 +298,7 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
       return {
         path, text,
         fresh: () => lost === undefined && performance.now() - confirmed < LEASE_MS,
-        lostTo: () => lost,
+        lost: () => lost,
         release: () => {
           clearInterval(beat);
           heldHere.delete(resolve(path));

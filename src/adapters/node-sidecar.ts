@@ -25,7 +25,7 @@ import { NodeNonceStore, NONCES_FILE } from './node-nonce-store.js';
 import { hadFileRules, hadGlobalFileRules, lastRulesInForce, RULES_IN_FORCE_FILE, startRulesRecord, type RulesRecord } from './node-rules-in-force.js';
 import { hasGlobalSource } from '../rules/load.js';
 import { AuditStoreError } from '../audit/store.js';
-import { lockDataDir, type DataDirLock } from './node-data-dir-lock.js';
+import { lockDataDir, type DataDirLock, type LockLoss } from './node-data-dir-lock.js';
 import { nodeCryptoBackend } from './node-crypto.js';
 import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
@@ -155,7 +155,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   }
   // One server per data directory: two would interleave their audit files.
   const lost: LockLost = {};
-  const lock = await lockDataDir(cfg.dataDir, { onLost: (holder) => lost.handle?.(holder) });
+  const lock = await lockDataDir(cfg.dataDir, { onLost: (loss) => lost.handle?.(loss) });
   try {
     // A data directory made now survives a power cut with what is answered into it.
     if (made !== undefined) await syncMadeDirs(dataPath, made);
@@ -173,16 +173,6 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     await lock.release();
     throw err;
   }
-}
-
-/**
- * Why the lock was lost, from what `onLost` was given: another server's lock, or what the lock
- * module found instead, in parentheses (gone after the lease, something other than a file).
- */
-function lockLostBecause(holder: string): string {
-  return holder.startsWith('(') && holder.endsWith(')')
-    ? `this server lost its data directory lock ${holder}`
-    : 'another process took this server\'s data directory lock (was this one paused or stalled for 10 s or more?)';
 }
 
 /**
@@ -221,9 +211,9 @@ async function removeMadeDirs(dir: string, first: string): Promise<void> {
   }
 }
 
-/** What the server does if its lock is taken over (set once it serves). */
+/** What the server does if it loses its lock (set once it serves). */
 interface LockLost {
-  handle?: (holder: string) => void;
+  handle?: (loss: LockLoss) => void;
 }
 
 async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDirLock, lost: LockLost): Promise<Sidecar> {
@@ -296,7 +286,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
     nonceStore, crypto: nodeCryptoBackend, ...(cfg.version !== undefined ? { version: cfg.version } : {}), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), limits, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
     ready: () => mayWrite() && readiness.ready(), // false once the lock is lost, too
-    dead: () => (lock.lostTo() === undefined ? undefined : `${lockLostBecause(lock.lostTo()!)}: restart this server`),
+    dead: () => (lock.lost() === undefined ? undefined : `${lock.lost()!.because}: restart this server`),
     rulesChanged: () => rulesRecord?.note(),
   });
 
@@ -338,14 +328,14 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // again (a re-review ran two that way on one log): it stops writing at once, fail closed (its
   // log appends were already refused: `fenced`). Lost before this point (while it started), it
   // is told now (a re-review: a server paused while starting served beside its successor).
-  lost.handle = (holder) => {
-    cfg.logger.error(`${lockLostBecause(holder)}; every request that would write is refused from now on (503): restart this server`, { lock: lock.path, holder: holder.trim() });
+  lost.handle = ({ because, holder }) => {
+    cfg.logger.error(`${because}; every request that would write is refused from now on (503): restart this server`, { lock: lock.path, ...(holder === undefined ? {} : { holder: holder.trim() }) });
     // Not "shutting down": the server runs on, refusing, until it is restarted (a review).
-    void lifecycle.drained(() => new StoreUnavailable(`${lockLostBecause(holder)}: restart this server`));
+    void lifecycle.drained(() => new StoreUnavailable(`${because}: restart this server`));
     void reloader?.close();
     kept.cancel(); // the data directory is the other's: nothing written back
   };
-  const lostAlready = lock.lostTo();
+  const lostAlready = lock.lost();
   if (lostAlready !== undefined) lost.handle(lostAlready);
   let closing: Promise<{ uncheckpointed: string[] }> | undefined;
   const shutdown = (): Promise<{ uncheckpointed: string[] }> =>
@@ -362,7 +352,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       await readiness.settled();
       // Another process holds the data directory now (lost.handle): its logs are that one's to
       // checkpoint, and nothing more is written.
-      const lockLost = lock.lostTo() !== undefined;
+      const lockLost = lock.lost() !== undefined;
       const uncheckpointed = lockLost ? await audit.tenants().catch(() => []) : await keepCheckpoints(audit, cfg.logger);
       // A log that could not be flushed (a removed one not written back) is said after the rest
       // is closed: the nonces and the data dir's lock are released either way.

@@ -18,6 +18,7 @@ vi.mock('node:fs', async (importOriginal) => {
   return { ...fs, readFileSync, default: { ...fs, readFileSync } };
 });
 const { lockDataDir } = await import('../../src/adapters/node-data-dir-lock.js');
+type LockLoss = import('../../src/adapters/node-data-dir-lock.js').LockLoss;
 
 let dir: string;
 beforeEach(async () => {
@@ -29,8 +30,8 @@ afterEach(async () => {
 });
 
 it('keeps its lock through seven seconds of EMFILE (longer than the lease), fresh again once read back', async () => {
-  const lost: string[] = [];
-  const lock = await lockDataDir(dir, { onLost: (holder) => lost.push(holder) });
+  const lost: LockLoss[] = [];
+  const lock = await lockDataDir(dir, { onLost: (loss) => lost.push(loss) });
   try {
     outOfDescriptors = true;
     await new Promise((r) => setTimeout(r, 7_000));

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataDirLockedError, LOCK_FILE, lockDataDir, removeStaleLock } from '../../src/adapters/node-data-dir-lock.js';
+import { DataDirLockedError, LOCK_FILE, lockDataDir, removeStaleLock, type LockLoss } from '../../src/adapters/node-data-dir-lock.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -157,14 +157,14 @@ describe('lockDataDir', () => {
 
   it('a holder that finds another\'s lock in its place is told, and stops touching it', async () => {
     // A server paused past the staleness (docker pause, a VM suspended) and run again.
-    const lost: string[] = [];
-    const lock = await lockDataDir(dir, { onLost: (holder) => lost.push(holder) });
+    const lost: LockLoss[] = [];
+    const lock = await lockDataDir(dir, { onLost: (loss) => lost.push(loss) });
     const theirs = JSON.stringify({ pid: 1, host: hostname(), since: 'later', pidns: 'pid:[1]' });
     await writeFile(join(dir, LOCK_FILE), theirs);
     const old = new Date(Date.now() - 60_000);
     await utimes(join(dir, LOCK_FILE), old, old);
     for (const end = Date.now() + 3000; lost.length === 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
-    expect(lost).toEqual([theirs]);
+    expect(lost).toEqual([{ because: "another process took this server's data directory lock (was this one paused or stalled for 10 s or more?)", holder: theirs }]);
     await new Promise((r) => setTimeout(r, 1200));
     expect(Math.abs((await stat(join(dir, LOCK_FILE))).mtimeMs - old.getTime())).toBeLessThan(1); // theirs, untouched by us
     await lock.release();
@@ -184,11 +184,11 @@ describe('lockDataDir', () => {
       // Removed within the lease, it is not lost (the server writes it back: node-kept-files.ts).
       rmSync(join(dir, LOCK_FILE));
       await new Promise((r) => setTimeout(r, 1200));
-      expect(lock.lostTo()).toBeUndefined();
+      expect(lock.lost()).toBeUndefined();
       await writeFile(join(dir, LOCK_FILE), lock.text);
       await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: 'elsewhere', since: 'now' }));
-      for (const end = Date.now() + 3000; lock.lostTo() === undefined && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
-      expect(lock.lostTo()).toContain('elsewhere');
+      for (const end = Date.now() + 3000; lock.lost() === undefined && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+      expect(lock.lost()?.holder).toContain('elsewhere');
       expect(lock.fresh()).toBe(false);
     } finally {
       await lock.release();
@@ -202,8 +202,8 @@ describe('lockDataDir', () => {
     try {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5_500);
       rmSync(join(dir, LOCK_FILE));
-      for (const end = Date.now() + 3000; lock.lostTo() === undefined && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
-      expect(lock.lostTo()).toBe('(the lock was gone when this server ran again)');
+      for (const end = Date.now() + 3000; lock.lost() === undefined && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+      expect(lock.lost()).toEqual({ because: 'this server lost its data directory lock (the lock was gone when this server ran again)' });
     } finally {
       await lock.release();
     }
@@ -228,12 +228,12 @@ describe('lockDataDir', () => {
     execFileSync('mkfifo', [fifo]);
     const makers = [(p: string) => mkdirSync(p), (p: string) => execFileSync('mkfifo', [p]), (p: string) => symlinkSync(fifo, p), (p: string) => symlinkSync(join(dir, 'nowhere'), p), (p: string) => symlinkSync(LOCK_FILE, p), (p: string) => writeFileSync(p, 'x'.repeat(5000))];
     for (const make of makers) {
-      const lost: string[] = [];
-      const lock = await lockDataDir(dir, { onLost: (holder) => lost.push(holder) });
+      const lost: LockLoss[] = [];
+      const lock = await lockDataDir(dir, { onLost: (loss) => lost.push(loss) });
       rmSync(join(dir, LOCK_FILE));
       make(join(dir, LOCK_FILE));
       for (const end = Date.now() + 3000; lost.length === 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
-      expect(lost).toEqual([expect.stringMatching(/^\(`.*mge\.lock` is (a directory|a FIFO|a symbolic link|a file of 5000 bytes), not a lock file\)$/)]);
+      expect(lost).toEqual([{ because: expect.stringMatching(/^this server lost its data directory lock \(`.*mge\.lock` is (a directory|a FIFO|a symbolic link|a file of 5000 bytes), not a lock file\)$/) }]);
       expect(lock.fresh()).toBe(false);
       await lock.release(); // leaves what is there alone
       await expect(lockDataDir(dir)).rejects.toThrow(/^data directory `.*`: `.*mge\.lock` is (a directory|a FIFO|a symbolic link|a file of 5000 bytes), not a lock file; remove it$/);

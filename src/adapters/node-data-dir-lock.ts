@@ -79,8 +79,8 @@ const heldHere = new Set<string>();
 /** A lock is a line of JSON of ~200 bytes; anything much larger is not one. */
 const MAX_LOCK_BYTES = 4096;
 
-/** Something other than a file is where the lock belongs (a directory, a FIFO, a socket, a link). */
-class NotALockFile extends Error {}
+/** What is where the lock belongs can be no server's lock: not a file (a directory, a FIFO, a socket, a link), or one this process may not read. */
+class UnusableLock extends Error {}
 
 /**
  * The lock's text. Opened without waiting and read only when it is a file: a FIFO put in its
@@ -95,16 +95,19 @@ function readLock(path: string): string {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENXIO') throw new NotALockFile(`\`${path}\` is a socket, not a lock file`);
-    if (code === 'ELOOP') throw new NotALockFile(`\`${path}\` is a symbolic link, not a lock file`);
+    if (code === 'ENXIO') throw new UnusableLock(`\`${path}\` is a socket, not a lock file`);
+    if (code === 'ELOOP') throw new UnusableLock(`\`${path}\` is a symbolic link, not a lock file`);
+    // Its mode changed under the server (chmod 000, as another user): until 11-29 the holder
+    // kept it as "not read for now", refused every write and said healthy, for good.
+    if (code === 'EACCES' || code === 'EPERM') throw new UnusableLock(`\`${path}\` may not be read by this process (permission denied)`);
     throw err;
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new NotALockFile(`\`${path}\` is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a device'}, not a lock file`);
+    if (!st.isFile()) throw new UnusableLock(`\`${path}\` is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a device'}, not a lock file`);
     // A lock is one line of JSON: a huge file there, read whole, blocked the server for seconds
     // and then failed as "not read" for good (a re-review put 3 GB there).
-    if (st.size > MAX_LOCK_BYTES) throw new NotALockFile(`\`${path}\` is a file of ${st.size} bytes, not a lock file`);
+    if (st.size > MAX_LOCK_BYTES) throw new UnusableLock(`\`${path}\` is a file of ${st.size} bytes, not a lock file`);
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);
@@ -264,7 +267,7 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
           now = readLock(path);
         } catch (err) {
           // Nothing can be written back over it, and no server could take it: final.
-          if (err instanceof NotALockFile) return gone(err.message);
+          if (err instanceof UnusableLock) return gone(err.message);
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
             // Not read (out of file descriptors under a burst of connections, an I/O error):
             // not lost, which is final; until 11-28 a few seconds of EMFILE stopped the server
@@ -310,7 +313,7 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
     try {
       held = readLock(path);
     } catch (err) {
-      if (err instanceof NotALockFile) throw new DataDirLockedError(`data directory \`${dir}\`: ${err.message}; remove it`);
+      if (err instanceof UnusableLock) throw new DataDirLockedError(`data directory \`${dir}\`: ${err.message}; remove it`);
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
       throw err;
     }
@@ -359,7 +362,7 @@ async function releaseIfOurs(path: string, text: string): Promise<void> {
   try {
     if (readLock(path) === text) await unlink(path);
   } catch (err) {
-    if (err instanceof NotALockFile) return; // not ours to remove
+    if (err instanceof UnusableLock) return; // not ours to remove
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }

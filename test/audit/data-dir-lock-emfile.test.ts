@@ -9,15 +9,21 @@ import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 
 /** While set, reading the lock fails as a process out of descriptors does. */
 let outOfDescriptors = false;
+/** While set, opening the lock fails as for a process its mode now excludes (tests run as root, which no mode stops). */
+let denied = false;
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
   const readFileSync = ((...args: unknown[]) => {
     if (outOfDescriptors) throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
     return (fs.readFileSync as (...a: unknown[]) => unknown)(...args);
   }) as typeof fs.readFileSync;
-  return { ...fs, readFileSync, default: { ...fs, readFileSync } };
+  const openSync = ((...args: unknown[]) => {
+    if (denied && String(args[0]).endsWith('mge.lock')) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    return (fs.openSync as (...a: unknown[]) => unknown)(...args);
+  }) as typeof fs.openSync;
+  return { ...fs, readFileSync, openSync, default: { ...fs, readFileSync, openSync } };
 });
-const { lockDataDir } = await import('../../src/adapters/node-data-dir-lock.js');
+const { DataDirLockedError, lockDataDir } = await import('../../src/adapters/node-data-dir-lock.js');
 type LockLoss = import('../../src/adapters/node-data-dir-lock.js').LockLoss;
 
 let dir: string;
@@ -26,6 +32,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   outOfDescriptors = false;
+  denied = false;
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -46,3 +53,19 @@ it('keeps its lock through seven seconds of EMFILE (longer than the lease), fres
     await lock.release();
   }
 }, 20_000);
+
+it('a lock its holder may no longer read (its mode changed) is lost at once, and a second server is told why', async () => {
+  const lost: LockLoss[] = [];
+  const lock = await lockDataDir(dir, { onLost: (loss) => lost.push(loss) });
+  try {
+    denied = true;
+    for (const end = Date.now() + 3000; lost.length === 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+    expect(lost).toEqual([{ because: expect.stringMatching(/^this server lost its data directory lock \(`.*mge\.lock` may not be read by this process \(permission denied\)\)$/) }]);
+    expect(lock.fresh()).toBe(false);
+    await expect(lockDataDir(dir)).rejects.toThrow(DataDirLockedError);
+    await expect(lockDataDir(dir)).rejects.toThrow(/: `.*mge\.lock` may not be read by this process \(permission denied\); remove it$/);
+  } finally {
+    denied = false;
+    await lock.release();
+  }
+});

@@ -121,15 +121,16 @@ function readRequest(value: unknown, limits: RequestLimits): ValidatedRequest {
   // was hashed as one action and evaluated as another, and its receipt approved the first (a
   // review, 11-27: `db.drop` refused alone, approved behind a getter).
   const members: Record<string, unknown> = {};
-  let undefinedMember = false;
   for (const key of Object.keys(value)) {
     if (!TOP_LEVEL_KEYS.has(key)) {
       throw new RequestError(`unknown top-level field \`${key}\`; a request has \`action\`, \`context\` and \`audience\``);
     }
-    const member = (members[key] = value[key]);
-    if (member === undefined) undefinedMember = true;
+    // `{ action, context: maybe }` with nothing in `maybe` is a request without a context, as
+    // its JSON (and the SDK's) is: until 11-29 it was refused here alone (a review).
+    const member = value[key];
+    if (member !== undefined) members[key] = member;
   }
-  const actionText = checkedActionText(members, undefinedMember, limits);
+  const actionText = checkedActionText(members, limits);
   const read = JSON.parse(actionText) as { action?: Json; context: Json };
   const rawAction = read.action;
   const rawContext = read.context;
@@ -161,10 +162,8 @@ function readRequest(value: unknown, limits: RequestLimits): ValidatedRequest {
  * it refused; then checkJson walks again to say where (test/engine/request.test.ts holds both
  * to the same answers).
  */
-function checkedActionText(request: Record<string, unknown>, undefinedMember: boolean, limits: RequestLimits): string {
+function checkedActionText(request: Record<string, unknown>, limits: RequestLimits): string {
   try {
-    // A member present but undefined is no JSON value: checkJson names it.
-    if (undefinedMember) throw new CanonicalizationError('a member is undefined');
     const { action, context, audience } = request;
     if (audience !== undefined) canonicalizeWithin(audience, limits, 1);
     return actionText(action as Json | undefined, context as Json | undefined, (v) => canonicalizeWithin(v, limits, 1));
@@ -238,7 +237,9 @@ function checkJson(v: unknown, limits: RequestLimits, depth: number, way: Way): 
       }
       return;
     default:
-      refuse('a value that is not JSON', way);
+      // Below the top level an undefined member is refused, not dropped: what was evaluated
+      // and hashed must be what the caller holds (drop it before asking).
+      refuse(v === undefined ? 'an undefined value (JSON has none: leave the member out)' : 'a value that is not JSON', way);
   }
 }
 

@@ -61,7 +61,7 @@ describe('validateRequest (SPEC §2)', () => {
   it('refuses bad keys and non-JSON leaves as well (the fast walk must never accept them)', () => {
     expect(reason({ action: 'a', context: { ['k\udc00']: 1 } })).toBe('lone UTF-16 surrogate in a string at `request.context`');
     expect(reason({ action: 'a', context: { ['k'.repeat(8193)]: 1 } })).toBe('string longer than 8192 bytes at `request.context`');
-    expect(reason({ action: 'a', context: { u: undefined } })).toBe('a value that is not JSON at `request.context.u`');
+    expect(reason({ action: 'a', context: { u: undefined } })).toBe('an undefined value (JSON has none: leave the member out) at `request.context.u`');
     expect(reason({ action: 'a', context: { b: 1n } })).toBe('a value that is not JSON at `request.context.b`');
     expect(reason({ action: 'a', context: { l: [1, [Symbol('s')]] } })).toBe('a value that is not JSON at `request.context.l[1][0]`');
     expect(reason({ action: { type: 'a', m: new Map() } })).toBe('a value that is not JSON at `request.action.m`');
@@ -172,7 +172,8 @@ describe('validateRequest: one walk checks and writes the action_hash text', () 
   it('accepts exactly what SPEC §2 accepts, says where it refused, and writes C({action, context})', () => {
     fc.assert(fc.property(fc.oneof(value, fc.dictionary(fc.string(), fc.oneof(value, numbers))), fc.oneof(value, fc.constant(undefined)), (ctx, extra) => {
       const request: Record<string, unknown> = { action: { type: 'a', extra }, context: ctx };
-      const expected = isPlainRecord(ctx) && acceptable(request.action, 1) && acceptable(ctx, 1) && extra !== undefined;
+      // An undefined context is an absent one (as in JSON); an undefined member below is refused.
+      const expected = (ctx === undefined || (isPlainRecord(ctx) && acceptable(ctx, 1))) && acceptable(request.action, 1) && extra !== undefined;
       let outcome: string;
       try {
         const v = validateRequest(request, limits);
@@ -277,5 +278,14 @@ describe('a request is read once', () => {
   it('still refuses a null context (an absent one is `{}`)', () => {
     expect(reason({ action: 'x', context: null })).toBe('`context` must be an object');
     expect(validateRequest({ action: 'x' }).request.context).toEqual({});
+  });
+
+  it('reads an undefined context or audience as absent, as JSON and the SDK do, and hashes it so', () => {
+    // `{ action, context: opts.context }` was refused in process alone (a review, 11-29).
+    const absent = validateRequest({ action: 'x' });
+    const undef = validateRequest({ action: 'x', context: undefined, audience: undefined });
+    expect(undef).toEqual(absent);
+    expect(undef.request).not.toHaveProperty('audience');
+    expect(reason({ action: undefined })).toBe('`action` must be an object with a string `type`, or a string');
   });
 });

@@ -42,7 +42,7 @@ beforeAll(async () => {
   for (let i = 1; i <= 3; i++) await audit.append('acme', [await signed(decision(i))]);
   await audit.checkpoint('acme'); // covers 3
   for (let i = 4; i <= 5; i++) await audit.append('acme', [await signed(decision(i))]);
-  await audit.append('acme', [{ kind: 'rule_change', rule_id: 'r1', op: 'put', policy_version: 'sha256:01', by: 'key-abc', timestamp: '2026-11-26T10:31:00.000Z' }]);
+  await audit.append('acme', [{ kind: 'rule_change', rule_id: 'r1', op: 'put', policy_version: 'sha256:' + '01'.repeat(32), by: 'key-abc', timestamp: '2026-11-26T10:31:00.000Z' }]);
   await audit.close();
 });
 afterAll(async () => { await rm(base, { recursive: true, force: true }); });
@@ -83,6 +83,13 @@ describe('openNodeAudit: entries after the latest checkpoint', () => {
       ['explained', (l) => [...l.slice(0, 4), canonicalize({ ...JSON.parse(l[4]), explanation: [{ note: 'approved by the CFO' }] }), l[5]], 'stored entry 5 (after the latest checkpoint this server can verify): decision carries an `explanation`, which is never logged'],
       ['reordered', (l) => { const { approved, ...rest } = JSON.parse(l[4]); return [...l.slice(0, 4), JSON.stringify({ ...rest, approved }), l[5]]; }, 'stored entry 5 (after the latest checkpoint this server can verify): not in canonical form'],
       ['rule-change', (l) => [...l.slice(0, 5), canonicalize({ ...JSON.parse(l[5]), note: 'x' })], 'stored entry 6 (after the latest checkpoint this server can verify): rule change entry does not have exactly the SPEC §6 fields'],
+      // The right members with values the server never writes (a review, 11-29: these verified, and were checkpointed).
+      ['rule-change-op', (l) => [...l, canonicalize({ ...JSON.parse(l[5]), op: 'pat' })], 'stored entry 7 (after the latest checkpoint this server can verify): rule change `op` is neither `put` nor `delete`'],
+      ['rule-change-id', (l) => [...l, canonicalize({ ...JSON.parse(l[5]), rule_id: ['a'] })], 'rule change `rule_id` is not a rule id'],
+      ['rule-change-by', (l) => [...l, canonicalize({ ...JSON.parse(l[5]), by: 5 })], 'rule change `by` names no one'],
+      ['rule-change-version', (l) => [...l, canonicalize({ ...JSON.parse(l[5]), policy_version: null })], 'rule change `policy_version` is not `sha256:` and 64 hex digits'],
+      ['rule-change-time', (l) => [...l, canonicalize({ ...JSON.parse(l[5]), timestamp: {} })], 'rule change `timestamp` is not a time as the server writes it'],
+      ['rule-change-date', (l) => [...l, canonicalize({ ...JSON.parse(l[5]), timestamp: '2026-02-30T00:00:00.000Z' })], 'rule change `timestamp` is not a time as the server writes it'],
     ];
     for (const [name, edit, expected] of cases) expect(await opening(await tampered(name, edit)), name).toContain(expected);
   });
@@ -129,7 +136,7 @@ describe('openNodeAudit: uncovered rule changes', () => {
 
   // A review (11-28): after a crash amid API changes, every start said each of thousands.
   it('says the first five one by one and counts the rest in one line', async () => {
-    const change = (i: number) => canonicalize({ kind: 'rule_change', rule_id: `r${i}`, op: 'put', policy_version: 'sha256:01', by: 'key-abc', timestamp: '2026-11-26T10:31:00.000Z' });
+    const change = (i: number) => canonicalize({ kind: 'rule_change', rule_id: `r${i}`, op: 'put', policy_version: 'sha256:' + '01'.repeat(32), by: 'key-abc', timestamp: '2026-11-26T10:31:00.000Z' });
     const warnings: Array<[string, Record<string, unknown> | undefined]> = [];
     const logger = { info: () => undefined, error: () => undefined, warn: (msg: string, f?: Record<string, unknown>) => void warnings.push([msg, f]) };
     const audit = await openNodeAudit(await tampered('rule-change-many', (l) => [...l, ...Array.from({ length: 40 }, (_, i) => change(i + 2))]), signer, { logger });
@@ -239,7 +246,7 @@ describe('auditPort: a checkpoint every `checkpointEvery` entries', () => {
     const factory = new MemoryAuditStoreFactory();
     const port = auditPort(new AuditLogs(factory), signer, { checkpointEvery: 5 });
     for (let i = 1; i <= 12; i++) await port.appendSigned('acme', [await signer.signAudited(decision(i))]);
-    await port.append('acme', [{ kind: 'rule_change', rule_id: 'r1', op: 'put', policy_version: 'sha256:01', by: 'key-abc', timestamp: '2026-11-26T10:31:00.000Z' }]);
+    await port.append('acme', [{ kind: 'rule_change', rule_id: 'r1', op: 'put', policy_version: 'sha256:' + '01'.repeat(32), by: 'key-abc', timestamp: '2026-11-26T10:31:00.000Z' }]);
     await port.close(); // waits for a checkpoint still being kept
     const kept = (await factory.stores.get('acme')!.checkpoints()).map((c) => c.tree_size);
     expect(kept).toEqual([5, 10]);

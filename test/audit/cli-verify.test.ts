@@ -46,7 +46,7 @@ beforeAll(async () => {
   const logs = new AuditLogs(new NodeAuditStoreFactory(clean), { backend: nodeCryptoBackend });
   const log = await logs.get('acme');
   for (let i = 0; i < 6; i++) await log.append((await signer.sign(decision(i))) as unknown as Json);
-  await log.append({ kind: 'rule_change', rule_id: 'r1', op: 'put', policy_version: 'sha256:01', by: 'key-abc', timestamp: '2026-11-24T10:31:00.000Z' });
+  await log.append({ kind: 'rule_change', rule_id: 'r1', op: 'put', policy_version: 'sha256:' + '01'.repeat(32), by: 'key-abc', timestamp: '2026-11-24T10:31:00.000Z' });
   await log.checkpoint(signer);
   const cp8 = (await log.append((await signer.sign(decision(7))) as unknown as Json), await log.checkpoint(signer));
   for (let i = 8; i < 10; i++) await log.append((await signer.sign(decision(i))) as unknown as Json);

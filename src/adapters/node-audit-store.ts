@@ -22,6 +22,8 @@ import { isCheckpoint, tornCheckpointOf, type Checkpoint, type TornCheckpoint } 
 import { PagedArray } from '../audit/paged-array.js';
 import { AuditStoreError, AuditStorePausedError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
 import { makeDirDurably, readIfPresent, refuseWithoutLease, removeTemporariesOf, syncDir, temporaryNameFor } from './node-new-file.js';
+import { parseStrictJson } from '../json/strict-parse.js';
+import { notACheckpoint } from '../audit/verify.js';
 
 /** `<data>/audit/<tenant>/log.jsonl`: each tenant's log. */
 export const AUDIT_DIR = 'audit';
@@ -600,7 +602,7 @@ export function keptCheckpointLines(text: string): string[] {
 
 function parseOrUndefined(line: string): unknown {
   try {
-    return JSON.parse(line);
+    return parseStrictJson(line, { maxBytes: 1 << 30 }); // strict as the log's lines: one reading only
   } catch {
     return undefined;
   }
@@ -617,7 +619,7 @@ export async function readCheckpointFile(file: string): Promise<Checkpoint[]> {
   }
   return keptCheckpointLines(text).map((l, i) => {
     const cp = parseOrUndefined(l);
-    if (!isCheckpoint(cp)) throw new AuditStoreError(`\`${file}\` line ${i + 1} is not a checkpoint (SPEC §6 fields)`);
+    if (!isCheckpoint(cp)) throw new AuditStoreError(`\`${file}\` line ${i + 1}: ${notACheckpoint(cp ?? l)}`);
     return cp;
   });
 }

@@ -89,6 +89,21 @@ async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: Cryp
 }
 
 /**
+ * Why `cp` (as parsed, or its line's text where it did not parse strictly) is no checkpoint.
+ * @example notACheckpoint('{"a":1,"a":2}') // 'not strict JSON: duplicate key "a" …'
+ */
+export function notACheckpoint(cp: unknown): string {
+  if (typeof cp === 'string') {
+    try {
+      parseStrictJson(cp, WIDE);
+    } catch (err) {
+      return `not strict JSON: ${(err as Error).message}`;
+    }
+  }
+  return 'not a checkpoint (SPEC §6 fields)';
+}
+
+/**
  * A rule change is not signed, so its fields are held to what the server writes (ruleChangeEntry):
  * until 11-29 `{"op":"pat","rule_id":["a"],"timestamp":{}, …}` verified, and a server signed
  * a checkpoint over it (a review). A forged change of the right shape still passes (trust.md).
@@ -220,7 +235,7 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
   ];
   for (const { cp, name, kept } of all) {
     if (!isCheckpoint(cp)) {
-      problems.push(`${name}: not a checkpoint (SPEC §6 fields)`);
+      problems.push(`${name}: ${notACheckpoint(cp)}`);
       continue;
     }
     const label = `${name} (tree_size ${cp.tree_size})`;

@@ -15,7 +15,8 @@ import { jwksFileKeys } from '../adapters/node-jwks-file.js';
 import { AUDIT_DIR, isTenantDirName, keptCheckpointLines, LOG_FILE, NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
 import { readIfPresent } from '../adapters/node-new-file.js';
 import { isCheckpoint, tornCheckpointOf, type TornCheckpoint } from '../audit/checkpoint.js';
-import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
+import { notACheckpoint, verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
+import { parseStrictJson } from '../json/strict-parse.js';
 import { KeyError, KeyRing, hs256VerificationKeys, importHs256Secret } from '../receipt/keys.js';
 import { TENANT_NAME_RULE, TENANT_PATTERN } from '../http/api-keys.js';
 import { UsageError, parseArgs, stringFlag } from './args.js';
@@ -83,13 +84,21 @@ async function readCheckpoints(file: string): Promise<{ kept: unknown[]; torn?: 
   return { kept: keptCheckpointLines(text).map(parseOrLine), ...(torn ? { torn } : {}) };
 }
 
+/**
+ * Strict, as log lines and requests are read: a checkpoint with a member twice (`"tenant":"beta"`
+ * before the signed `"tenant":"acme"`) verified, though a reader keeping the first member saw
+ * another tenant or size (a review, 11-29).
+ */
 function parseOrLine(line: string): unknown {
   try {
-    return JSON.parse(line) as unknown;
+    return parseStrictJson(line, CHECKPOINT_TEXT);
   } catch {
     return line;
   }
 }
+
+/** No body limit: a file of checkpoints is as long as the caller kept it. */
+const CHECKPOINT_TEXT = { maxBytes: 1 << 30 };
 
 /**
  * A checkpoint file saved by the caller: one JSON object (possibly pretty-printed), or JSON
@@ -98,7 +107,7 @@ function parseOrLine(line: string): unknown {
  */
 function parseCheckpoints(text: string): unknown[] {
   try {
-    return [JSON.parse(text) as unknown];
+    return [parseStrictJson(text, CHECKPOINT_TEXT)];
   } catch {
     // The last line too when its newline is missing: a file the caller named must not pass unread.
     return text.split('\n').filter((l) => l.trim() !== '').map(parseOrLine);
@@ -312,7 +321,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   // tenant's log is gone (removed whole) is the very case it was saved to catch.
   savedCps.forEach((cp, i) => {
     const name = `saved checkpoint ${i + 1} (\`${saved}\`)`;
-    if (!isCheckpoint(cp)) io.err(`error: ${name}: not a checkpoint (SPEC §6 fields)\n`);
+    if (!isCheckpoint(cp)) io.err(`error: ${name}: ${notACheckpoint(cp)}\n`);
     else if (only !== undefined && cp.tenant !== only) io.err(`error: ${name}: of tenant \`${cp.tenant}\`, not \`${only}\` (give that tenant's checkpoint, or drop --tenant)\n`);
     else if (!tenants.includes(cp.tenant)) io.err(`error: ${name}: tenant \`${cp.tenant}\` has no audit log under \`${join(dataDir!, AUDIT_DIR)}\`: the log it covered was removed\n`);
     else return;

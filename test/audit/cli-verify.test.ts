@@ -117,18 +117,21 @@ describe('mge audit verify', () => {
   it('fails on a saved checkpoint it cannot check: not one, another tenant\'s, or one whose log was removed', async () => {
     const cp = JSON.parse(await readFile(savedCp, 'utf8')) as Checkpoint;
     const file = join(base, 'unmatched-checkpoints.jsonl');
-    await writeFile(file, `${JSON.stringify(cp)}\n{"garbage":1}\nhello world\n${JSON.stringify({ ...cp, tenant: 'globex' })}`);
+    // A member twice: read strictly (a reader keeping the first would see tenant globex; a review, 11-29).
+    const twice = `{"tenant":"globex",${JSON.stringify(cp).slice(1)}`;
+    await writeFile(file, `${JSON.stringify(cp)}\n{"garbage":1}\nhello world\n${twice}\n${JSON.stringify({ ...cp, tenant: 'globex' })}`);
     const r = await run('verify', '--data', clean, '--checkpoint', file);
     expect(r.code).toBe(1);
     expect(r.err).toBe([
       `error: saved checkpoint 2 (\`${file}\`): not a checkpoint (SPEC §6 fields)`,
-      `error: saved checkpoint 3 (\`${file}\`): not a checkpoint (SPEC §6 fields)`,
-      `error: saved checkpoint 4 (\`${file}\`): tenant \`globex\` has no audit log under \`${join(clean, 'audit')}\`: the log it covered was removed`,
+      `error: saved checkpoint 3 (\`${file}\`): not strict JSON: unexpected \`h\` at offset 0`,
+      `error: saved checkpoint 4 (\`${file}\`): not strict JSON: duplicate key \`tenant\` at offset 19`,
+      `error: saved checkpoint 5 (\`${file}\`): tenant \`globex\` has no audit log under \`${join(clean, 'audit')}\`: the log it covered was removed`,
       '',
     ].join('\n'));
     // The last line counts although its newline is missing; --tenant names the log to check.
     const other = await run('verify', '--data', clean, '--tenant', 'acme', '--checkpoint', file);
-    expect(other.err).toContain('saved checkpoint 4 (`' + file + '`): of tenant `globex`, not `acme`');
+    expect(other.err).toContain('saved checkpoint 5 (`' + file + '`): of tenant `globex`, not `acme`');
     // A whole tenant's log removed: its saved checkpoint is what says so.
     const dir = await tampered('log-removed', (l) => l);
     await rm(join(dir, 'audit', 'acme'), { recursive: true });
@@ -447,7 +450,7 @@ describe('mge audit verify', () => {
     await writeFile(file, `${first.slice(0, 20)}\n${second}\n`);
     const r = await run('verify', '--data', dir);
     expect(r.code).toBe(1);
-    expect(r.err).toBe('error: tenant `acme`: checkpoint 1: not a checkpoint (SPEC §6 fields)\n');
+    expect(r.err).toBe('error: tenant `acme`: checkpoint 1: not strict JSON: unterminated string at offset 20\n');
     await writeFile(file, `${first}\n${second}\n${second.slice(0, 30)}`);
     expect((await run('verify', '--data', dir)).code).toBe(0);
     // A whole checkpoint without its newline is no torn line: it is checked (here: it covers

@@ -133,7 +133,10 @@ describe('NodeAuditStore', () => {
     const cps = join(dir, 'checkpoints.jsonl');
     await writeFile(cps, '{"tenant":"t","tree_size":"1"}\n');
     const s2 = await NodeAuditStore.open(dir);
-    await expect(s2.checkpoints()).rejects.toThrow(`\`${cps}\` line 1 is not a checkpoint (SPEC §6 fields)`);
+    await expect(s2.checkpoints()).rejects.toThrow(`\`${cps}\` line 1: not a checkpoint (SPEC §6 fields)`);
+    // A member twice is read strictly, as the log's lines are (a review, 11-29).
+    await writeFile(cps, `{"tenant":"x",${JSON.stringify(cp(1)).slice(1)}\n`);
+    await expect(s2.checkpoints()).rejects.toThrow(`\`${cps}\` line 1: not strict JSON: duplicate key \`tenant\``);
     await s2.close();
     await writeFile(cps, 'garbage\n');
     await appendFile(join(dir, 'log.jsonl'), '{"a":2');

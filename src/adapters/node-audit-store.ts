@@ -16,7 +16,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { fstatSync, statSync, writeSync, type Stats } from 'node:fs';
-import { link, open, readFile, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isCheckpoint, tornCheckpointOf, type Checkpoint, type TornCheckpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
@@ -186,6 +186,8 @@ export class NodeAuditStore implements AuditStore {
       // back bytes whose write or sync had failed, appended after them, and a power cut then
       // took answered decisions with it: a review, on a device that failed its writes).
       const st = await fh.stat();
+      // A FIFO there opened (read and write) and failed its first write with a bare EINVAL.
+      if (!st.isFile()) throw new AuditStoreError(`\`${join(dir, LOG_FILE)}\` is ${st.isFIFO() ? 'a FIFO' : 'a device'}, not a file; remove it`);
       store.identity = { dev: st.dev, ino: st.ino };
       const cut = opts.cutTo;
       if (cut !== undefined && cut.dev === st.dev && cut.ino === st.ino && st.size > cut.bytes) {
@@ -610,13 +612,8 @@ function parseOrUndefined(line: string): unknown {
 
 /** Checkpoints kept beside a log (see keptCheckpointLines for its last line). */
 export async function readCheckpointFile(file: string): Promise<Checkpoint[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  const text = await readIfPresent(file);
+  if (text === undefined) return [];
   return keptCheckpointLines(text).map((l, i) => {
     const cp = parseOrUndefined(l);
     if (!isCheckpoint(cp)) throw new AuditStoreError(`\`${file}\` line ${i + 1}: ${notACheckpoint(cp ?? l)}`);

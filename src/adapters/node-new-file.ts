@@ -3,6 +3,7 @@
 // only then take the name (by a link, which fails if the name exists, or by a rename).
 
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -63,16 +64,37 @@ export async function removeTemporariesOf(file: string): Promise<void> {
 }
 
 /** The text of `file`, or undefined when there is no such file (any other error is thrown). */
-export async function readIfPresent(file: string): Promise<string | undefined> {
-  return (await readBytesIfPresent(file))?.toString('utf8');
+export async function readIfPresent(file: string, opts: ReadOptions = {}): Promise<string | undefined> {
+  return (await readBytesIfPresent(file, opts))?.toString('utf8');
 }
 
-/** The bytes of `file`, or undefined when there is no such file (any other error is thrown). */
-export async function readBytesIfPresent(file: string): Promise<Buffer | undefined> {
+export interface ReadOptions {
+  /** A FIFO (`--checkpoint <(curl …)`) is read too; by default only a regular file is. */
+  pipes?: boolean;
+}
+
+/**
+ * The bytes of `file`, or undefined when there is no such file (any other error is thrown).
+ * Only a regular file, unless `pipes`: the data directory's files are read at start, and a
+ * FIFO put in place of `secret.key` or `nonces.jsonl` hung the start without a word (as one
+ * in the lock's place did: node-data-dir-lock.ts). Opened without blocking, checked through
+ * the handle.
+ */
+export async function readBytesIfPresent(file: string, opts: ReadOptions = {}): Promise<Buffer | undefined> {
   try {
-    return await readFile(file);
+    if (opts.pipes) return await readFile(file);
+    const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) throw new Error(`\`${file}\` is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a device'}, not a file; remove it`);
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ENXIO') throw new Error(`\`${file}\` is a socket, not a file; remove it`);
     throw err;
   }
 }

@@ -4,7 +4,7 @@
 // a restart serves are never half of one.
 
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { RuleFormat } from '../engine/engine.js';
 import type { RuleStore, StagedChange, StoredRule } from '../http/rule-store.js';
@@ -168,7 +168,8 @@ export function nodeRuleStore(dataDir: string, opts: { mayWrite?: MayWrite } = {
             throw new Error(`\`${join(root, t)}\` is not a tenant folder MGE wrote (its name does not decode); move it away`);
           }
           const where = join(root, t, name);
-          out.push({ tenant, ruleId: m[1], format: m[2] as RuleFormat, text: await readFile(where, 'utf8'), where });
+          const text = await readIfPresent(where);
+          if (text !== undefined) out.push({ tenant, ruleId: m[1], format: m[2] as RuleFormat, text, where }); // gone since listed: not kept
         }
       }
       return out;

@@ -274,7 +274,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   if (exportFile !== undefined && isDirectory(exportFile)) throw new UsageError(`export file \`${exportFile}\` is a directory; give the JSON Lines file of one export`);
   const saved = stringFlag(args, 'checkpoint');
   // Read once: the file may be a pipe (`--checkpoint <(curl …)`).
-  const savedText = saved === undefined ? undefined : await readIfPresent(saved);
+  const savedText = saved === undefined ? undefined : await readIfPresent(saved, { pipes: true });
   if (saved !== undefined && savedText === undefined) throw new UsageError(`checkpoint file \`${saved}\` does not exist`);
   const savedCps = savedText === undefined ? [] : parseCheckpoints(savedText);
   if (saved !== undefined && savedCps.length === 0) throw new UsageError(`checkpoint file \`${saved}\` holds no checkpoint`);

@@ -205,6 +205,6 @@ describe('NodeNonceStore', () => {
 
   it('refuses to start on a nonces file it cannot read', async () => {
     await mkdir(join(dir, NONCES_FILE)); // a directory where the file should be
-    await expect(NodeNonceStore.open(dir)).rejects.toThrow(/EISDIR/);
+    await expect(NodeNonceStore.open(dir)).rejects.toThrow(`\`${join(dir, NONCES_FILE)}\` is a directory, not a file; remove it`);
   });
 });

@@ -47,7 +47,7 @@ describe('start-up refusals', () => {
     await expect(startSidecar(shortFile)).rejects.toThrow(`\`${join(shortFile.dataDir, 'secret.key')}\`: HS256 secret has 5 bytes`);
     const dirSecret = config({});
     mkdirSync(join(dirSecret.dataDir, 'secret.key'), { recursive: true });
-    await expect(startSidecar(dirSecret)).rejects.toThrow(`(reading \`${join(dirSecret.dataDir, 'secret.key')}\`)`);
+    await expect(startSidecar(dirSecret)).rejects.toThrow(`\`${join(dirSecret.dataDir, 'secret.key')}\` is a directory, not a file; remove it`);
     // A generated key where the tenant goes: refused without printing it (it would be the banner's tenant and a /metrics label).
     const key = 'mge_' + 'k'.repeat(43);
     const swapped = startSidecar(config({ apiKeys: `${key}:checker:acme-production-eu` }));
@@ -272,6 +272,30 @@ describe('start-up refusals', () => {
       await sidecar.shutdown();
     }
     expect(lines.filter((l) => l.includes('audit log does not open'))).toHaveLength(1);
+  });
+
+  it('a FIFO in place of a file the start reads refuses the start or that tenant\'s log, naming it, instead of hanging', async () => {
+    // Until 11-29 one at `secret.key` or `nonces.jsonl` hung the start without a word.
+    for (const name of ['secret.key', 'nonces.jsonl', join('api-rules', 'default', 'x.json')]) {
+      const cfg = config({});
+      mkdirSync(join(cfg.dataDir, name, '..'), { recursive: true });
+      execFileSync('mkfifo', [join(cfg.dataDir, name)]);
+      await expect(startSidecar(cfg), name).rejects.toThrow(`\`${join(cfg.dataDir, name)}\` is a FIFO, not a file; remove it`);
+    }
+    for (const name of ['log.jsonl', 'checkpoints.jsonl']) {
+      const lines: string[] = [];
+      const cfg = config({ logger: jsonLogger((l) => lines.push(l)) });
+      mkdirSync(join(cfg.dataDir, 'audit', 'default'), { recursive: true });
+      execFileSync('mkfifo', [join(cfg.dataDir, 'audit', 'default', name)]);
+      const sidecar = await startSidecar(cfg);
+      try {
+        const r = await fetch(`${sidecar.url}/api/v1/governance/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"action":"x"}' });
+        expect(r.status, name).toBe(503);
+      } finally {
+        await sidecar.shutdown();
+      }
+      expect(lines.join('\n'), name).toContain(`\`${join(cfg.dataDir, 'audit', 'default', name)}\` is a FIFO, not a file; remove it`);
+    }
   });
 
   it('logs a warning for an API key of 64 hex digits (a hash pasted without `sha256:` would be the credential)', async () => {

@@ -21,14 +21,17 @@ import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
 import { credentialSetting, envSetting, parseArgs, stringFlag, UsageError } from './args.js';
 import { limitsText, requestLimitsFrom } from './request-limits.js';
 
-function receiptAlg(text: string | undefined): 'HS256' | 'Ed25519' {
-  if (text === undefined || text === '' || text === 'HS256') return 'HS256';
+// Unset, empty or blank is the default, as for every setting but the credentials (envSetting).
+function receiptAlg(value: string | undefined): 'HS256' | 'Ed25519' {
+  const text = envSetting(value);
+  if (text === undefined || text === 'HS256') return 'HS256';
   if (text === 'Ed25519') return 'Ed25519';
   throw new UsageError(`MGE_RECEIPT_ALG \`${text}\` is not HS256 or Ed25519`);
 }
 
-function fsyncPolicy(text: string | undefined): 'always' | 'never' {
-  if (text === undefined || text === '' || text === 'always') return 'always';
+function fsyncPolicy(value: string | undefined): 'always' | 'never' {
+  const text = envSetting(value);
+  if (text === undefined || text === 'always') return 'always';
   if (text === 'never') return 'never';
   throw new UsageError(`MGE_AUDIT_FSYNC \`${text}\` is not always or never`);
 }

@@ -377,6 +377,15 @@ describe('credentials set but empty', () => {
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
     });
   });
+
+  it('any other setting empty or blank is its default (until 11-29 a blank MGE_RECEIPT_ALG or MGE_AUDIT_FSYNC stopped the start); a typo stops it', async () => {
+    await withServe({ MGE_RECEIPT_ALG: '  ', MGE_AUDIT_FSYNC: ' ', MGE_RECEIPT_TTL_SECONDS: ' ', MGE_CLOCK_SKEW_SECONDS: '' }, async (url, served) => {
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect(served.out()).toMatch(/mge: receipts: HS256, key id \S+, valid 60 s, verify skew 5 s; audit log fsync: always\n/);
+    });
+    await refusedAtStart([['MGE_RECEIPT_ALG', 'ed25519']], 'is not HS256 or Ed25519');
+    await refusedAtStart([['MGE_AUDIT_FSYNC', 'Never']], 'is not always or never');
+  });
 });
 
 describe('receipt TTL and clock skew (SPEC §5: configurable)', () => {

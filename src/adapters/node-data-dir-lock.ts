@@ -12,10 +12,10 @@
 // paused that long finds, at its next beat, another's lock in its place and is told (`onLost`).
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readFileSync, readlinkSync, utimesSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readlinkSync, utimesSync } from 'node:fs';
 import { link, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { writeNewFile } from './node-new-file.js';
 
 export const LOCK_FILE = 'mge.lock';
@@ -79,8 +79,15 @@ const heldHere = new Set<string>();
 /** A lock is a line of JSON of ~200 bytes; anything much larger is not one. */
 const MAX_LOCK_BYTES = 4096;
 
-/** What is where the lock belongs can be no server's lock: not a file (a directory, a FIFO, a socket, a link), or one this process may not read. */
-class UnusableLock extends Error {}
+/**
+ * What is where the lock belongs can be no server's lock: not a file (a directory, a FIFO, a
+ * socket, a link), or one this process may not read. `fix` is what a second server is told.
+ */
+class UnusableLock extends Error {
+  constructor(message: string, readonly fix = 'remove it') {
+    super(message);
+  }
+}
 
 /**
  * The lock's text. Opened without waiting and read only when it is a file: a FIFO put in its
@@ -89,6 +96,15 @@ class UnusableLock extends Error {}
  * lock is linked in as a file (writeNewFile), so a link there is none of ours (a dangling one
  * read as "released" and refused a second server with "another process keeps taking it").
  */
+function searchable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function readLock(path: string): string {
   let fd: number;
   try {
@@ -97,9 +113,14 @@ function readLock(path: string): string {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENXIO') throw new UnusableLock(`\`${path}\` is a socket, not a lock file`);
     if (code === 'ELOOP') throw new UnusableLock(`\`${path}\` is a symbolic link, not a lock file`);
-    // Its mode changed under the server (chmod 000, as another user): until 11-29 the holder
-    // kept it as "not read for now", refused every write and said healthy, for good.
-    if (code === 'EACCES' || code === 'EPERM') throw new UnusableLock(`\`${path}\` may not be read by this process (permission denied)`);
+    // The lock file's mode bars this process (chmod 000 under its holder; until 11-29 the holder
+    // kept it as "not read for now", refused every write and said healthy, for good). A
+    // directory this process may not search is not the lock's doing: passing, as EMFILE is.
+    // Told to a second server, it may be a live server's of another user (umask 077): not
+    // "remove it" alone (a re-review: following that, the live one loses its lock).
+    if ((code === 'EACCES' || code === 'EPERM') && searchable(dirname(path))) {
+      throw new UnusableLock(`\`${path}\` may not be read by this process (permission denied)`, 'a server of another user may hold it: run `mge serve` as that user, or remove it once no server runs on this data directory');
+    }
     throw err;
   }
   try {
@@ -313,7 +334,7 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
     try {
       held = readLock(path);
     } catch (err) {
-      if (err instanceof UnusableLock) throw new DataDirLockedError(`data directory \`${dir}\`: ${err.message}; remove it`);
+      if (err instanceof UnusableLock) throw new DataDirLockedError(`data directory \`${dir}\`: ${err.message}; ${err.fix}`);
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
       throw err;
     }

@@ -11,6 +11,8 @@ import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 let outOfDescriptors = false;
 /** While set, opening the lock fails as for a process its mode now excludes (tests run as root, which no mode stops). */
 let denied = false;
+/** While set, the data directory may not be searched (so neither may its lock be opened). */
+let unsearchable = false;
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
   const readFileSync = ((...args: unknown[]) => {
@@ -18,10 +20,14 @@ vi.mock('node:fs', async (importOriginal) => {
     return (fs.readFileSync as (...a: unknown[]) => unknown)(...args);
   }) as typeof fs.readFileSync;
   const openSync = ((...args: unknown[]) => {
-    if (denied && String(args[0]).endsWith('mge.lock')) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    if ((denied || unsearchable) && String(args[0]).endsWith('mge.lock')) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
     return (fs.openSync as (...a: unknown[]) => unknown)(...args);
   }) as typeof fs.openSync;
-  return { ...fs, readFileSync, openSync, default: { ...fs, readFileSync, openSync } };
+  const accessSync = ((...args: unknown[]) => {
+    if (unsearchable) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    return (fs.accessSync as (...a: unknown[]) => unknown)(...args);
+  }) as typeof fs.accessSync;
+  return { ...fs, readFileSync, openSync, accessSync, default: { ...fs, readFileSync, openSync, accessSync } };
 });
 const { DataDirLockedError, lockDataDir } = await import('../../src/adapters/node-data-dir-lock.js');
 type LockLoss = import('../../src/adapters/node-data-dir-lock.js').LockLoss;
@@ -33,6 +39,7 @@ beforeEach(async () => {
 afterEach(async () => {
   outOfDescriptors = false;
   denied = false;
+  unsearchable = false;
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -63,9 +70,26 @@ it('a lock its holder may no longer read (its mode changed) is lost at once, and
     expect(lost).toEqual([{ because: expect.stringMatching(/^this server lost its data directory lock \(`.*mge\.lock` may not be read by this process \(permission denied\)\)$/) }]);
     expect(lock.fresh()).toBe(false);
     await expect(lockDataDir(dir)).rejects.toThrow(DataDirLockedError);
-    await expect(lockDataDir(dir)).rejects.toThrow(/: `.*mge\.lock` may not be read by this process \(permission denied\); remove it$/);
+    // Perhaps a live server's of another user (its lock 0600 under umask 077): not "remove it" alone.
+    await expect(lockDataDir(dir)).rejects.toThrow(/: `.*mge\.lock` may not be read by this process \(permission denied\); a server of another user may hold it: run `mge serve` as that user, or remove it once no server runs on this data directory$/);
   } finally {
     denied = false;
     await lock.release();
   }
 });
+
+it('a data directory it may not search for a while is passing, as EMFILE is: the lock is kept', async () => {
+  const lost: LockLoss[] = [];
+  const lock = await lockDataDir(dir, { onLost: (loss) => lost.push(loss) });
+  try {
+    unsearchable = true;
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(lost).toEqual([]);
+    unsearchable = false;
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(lost).toEqual([]);
+    expect(lock.fresh()).toBe(true);
+  } finally {
+    await lock.release();
+  }
+}, 20_000);

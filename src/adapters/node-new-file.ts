@@ -59,9 +59,13 @@ export async function removeTemporariesOf(file: string): Promise<void> {
   const dir = dirname(file);
   const prefix = `${basename(file)}.`;
   for (const name of await readdir(dir)) {
-    if (name.startsWith(prefix) && name.endsWith('.tmp')) await unlink(join(dir, name)).catch(() => undefined);
+    // Only the names temporaryNameFor makes: a user's `log.jsonl.backup.tmp` is not ours (a re-review).
+    if (name.startsWith(prefix) && TEMPORARY_SUFFIX.test(name.slice(prefix.length))) await unlink(join(dir, name)).catch(() => undefined);
   }
 }
+
+/** What temporaryNameFor adds after `<file>.`: the pid and 12 hex digits. */
+const TEMPORARY_SUFFIX = /^\d+\.[0-9a-f]{12}\.tmp$/;
 
 /** The text of `file`, or undefined when there is no such file (any other error is thrown). */
 export async function readIfPresent(file: string, opts: ReadOptions = {}): Promise<string | undefined> {

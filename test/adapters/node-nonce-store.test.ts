@@ -164,7 +164,7 @@ describe('NodeNonceStore', () => {
     expect(await store.consumeOnce('acme', 'kept', now + 10)).toBe('ok');
     inner.compact = real;
     await store.close();
-    await writeFile(join(dir, `${NONCES_FILE}.1.abc.tmp`), 'left by a crash mid-rewrite');
+    await writeFile(join(dir, `${NONCES_FILE}.1.0a1b2c3d4e5f.tmp`), 'left by a crash mid-rewrite');
     const again = await NodeNonceStore.open(dir, { now: () => now, compactAfter: 100 });
     expect(await again.consumeOnce('acme', 'kept', now + 10)).toBe('replayed');
     await again.close();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, readdir, readFile, rename, rm, symlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -176,11 +176,19 @@ describe('NodeAuditStore', () => {
   });
 
   it.skipIf(!existsSync('/dev/full'))('fails closed when a write fails', async () => {
-    // A log that is /dev/full: every write(2) fails with ENOSPC, as on a full disk.
-    await symlink('/dev/full', join(dir, 'log.jsonl'));
+    // The log's open file swapped for /dev/full: every write(2) fails with ENOSPC, as on a full disk.
     const s = await NodeAuditStore.open(dir);
+    const inner = s as unknown as { fh: FileHandle };
+    await inner.fh.close();
+    inner.fh = await open('/dev/full', 'a+');
     await expect(s.append(['{"a":1}'])).rejects.toThrow(/audit file write failed in .*ENOSPC/);
     await expect(s.append(['{"a":2}'])).rejects.toThrow(/ENOSPC/);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('refuses a log that is no file (a device, a FIFO) when it opens', async () => {
+    // A FIFO there opened and failed its first write with a bare EINVAL (11-29).
+    await symlink('/dev/full', join(dir, 'log.jsonl'));
+    await expect(NodeAuditStore.open(dir)).rejects.toThrow(`\`${join(dir, 'log.jsonl')}\` is a device, not a file; remove it`);
   });
 
   it('fails closed when fdatasync fails, and accepts nothing after', async () => {
@@ -236,10 +244,11 @@ describe('NodeAuditStore', () => {
     await writeFile(join(tenantDir, 'log.jsonl'), '{"n":1}\n');
     const left = ['log.jsonl.1.0a1b2c3d4e5f.tmp', `log.jsonl.${process.pid}.abcdefabcdef.tmp`];
     for (const name of left) await writeFile(join(tenantDir, name), '{"n":1}\n'.repeat(1000));
-    await writeFile(join(tenantDir, 'notes.tmp'), 'mine');
+    const mine = ['notes.tmp', 'log.jsonl.backup.tmp', 'log.jsonl.1.abc.tmp'];
+    for (const name of mine) await writeFile(join(tenantDir, name), 'mine');
     const factory = new NodeAuditStoreFactory(dir, { fsync: 'always' });
     const s = await factory.open('t');
-    expect((await readdir(tenantDir)).sort()).toEqual(['log.jsonl', 'notes.tmp']);
+    expect((await readdir(tenantDir)).sort()).toEqual(['log.jsonl', ...mine].sort());
     expect(await all(s.load())).toEqual(['{"n":1}']);
     await s.close();
   });

@@ -165,7 +165,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
       // A hard link is mostly a copy made with links: the file needs a copy of its own, not a move.
       const fix = linked.kind === 'symbolic'
         ? 'to keep them elsewhere, give that place as the data directory (--data)'
-        : `give it a copy of its own (\`cp -p F F.own && mv F.own F\` for F = \`${linked.path}\`), or remove the other name`;
+        : `give it a copy of its own (\`cp -p F F.own && mv F.own F\` for F = \`${linked.path}\`), or remove the other name; a data directory copied with \`cp -al\` has every file so: copy it again with \`cp -a\``;
       throw new SidecarConfigError(`\`${linked.path}\` ${what}: the audit logs, used nonces, API rules and record of the rules in force must be the data directory's own, which its lock guards (through a link, two servers could write one log); ${fix}`);
     }
     return await serveHoldingLock(cfg, keys, lock, lost);

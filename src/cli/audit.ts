@@ -105,7 +105,9 @@ const CHECKPOINT_TEXT = { maxBytes: 1 << 30 };
  * Lines of them, every line counting. A line that is not JSON is kept as text, so the verifier
  * names it instead of the CLI crashing.
  */
-function parseCheckpoints(text: string): unknown[] {
+function parseCheckpoints(withBom: string): unknown[] {
+  // A leading byte order mark (an editor's save) is dropped, as an HTTP body's is.
+  const text = withBom.startsWith('\uFEFF') ? withBom.slice(1) : withBom;
   try {
     return [parseStrictJson(text, CHECKPOINT_TEXT)];
   } catch {

@@ -160,6 +160,10 @@ describe('mge audit verify', () => {
       await writing;
       expect(r).toMatchObject({ code: 0, err: '' });
       expect(r.out).toContain('ok: 10 entries');
+      // Pretty-printed by an editor that saves a byte order mark first (a re-review, 11-29).
+      const bom = join(base, 'bom-checkpoint.json');
+      await writeFile(bom, `\uFEFF${JSON.stringify(JSON.parse(await readFile(savedCp, 'utf8')), null, 2)}\r\n`);
+      expect(await run('verify', '--export', exportFile, '--checkpoint', bom)).toMatchObject({ code: 0, err: '' });
       const empty = join(base, 'empty-checkpoint.json');
       await writeFile(empty, '\n');
       const e = await run('verify', '--export', exportFile, '--checkpoint', empty);

@@ -89,6 +89,7 @@ describe('start-up refusals', () => {
       const linked = join(cfg.dataDir, name);
       await expect(startSidecar(cfg)).rejects.toThrow(`\`${linked}\` has another name outside its folder (a hard link, or a data directory copied with \`cp -al\`?): the audit logs`);
       await expect(startSidecar(cfg)).rejects.toThrow('give it a copy of its own (`cp -p F F.own && mv F.own F`');
+      await expect(startSidecar(cfg)).rejects.toThrow('a data directory copied with `cp -al` has every file so: copy it again with `cp -a`');
       expect(existsSync(join(cfg.dataDir, 'mge.lock'))).toBe(false); // released
       execFileSync('sh', ['-c', 'cp -p "$1" "$1.own" && mv "$1.own" "$1"', 'sh', linked]); // the fix the message gives
       await (await startSidecar(cfg)).shutdown();

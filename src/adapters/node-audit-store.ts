@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { isCheckpoint, tornCheckpointOf, type Checkpoint, type TornCheckpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
 import { AuditStoreError, AuditStorePausedError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
-import { makeDirDurably, readIfPresent, refuseWithoutLease, removeTemporariesOf, syncDir, temporaryNameFor } from './node-new-file.js';
+import { makeDirDurably, readIfPresent, refuseWithoutLease, removeTemporariesOf, syncDir, temporaryNameFor, whatIsThere } from './node-new-file.js';
 import { parseStrictJson } from '../json/strict-parse.js';
 import { notACheckpoint } from '../audit/verify.js';
 
@@ -187,7 +187,7 @@ export class NodeAuditStore implements AuditStore {
       // took answered decisions with it: a review, on a device that failed its writes).
       const st = await fh.stat();
       // A FIFO there opened (read and write) and failed its first write with a bare EINVAL.
-      if (!st.isFile()) throw new AuditStoreError(`\`${join(dir, LOG_FILE)}\` is ${st.isFIFO() ? 'a FIFO' : 'a device'}, not a file; remove it`);
+      if (!st.isFile()) throw new AuditStoreError(`\`${join(dir, LOG_FILE)}\` is ${whatIsThere(st)}, not a file; remove it`);
       store.identity = { dev: st.dev, ino: st.ino };
       const cut = opts.cutTo;
       if (cut !== undefined && cut.dev === st.dev && cut.ino === st.ino && st.size > cut.bytes) {

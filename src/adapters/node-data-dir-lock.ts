@@ -16,7 +16,7 @@ import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, re
 import { link, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { writeNewFile } from './node-new-file.js';
+import { whatIsThere, writeNewFile } from './node-new-file.js';
 
 export const LOCK_FILE = 'mge.lock';
 
@@ -96,15 +96,6 @@ class UnusableLock extends Error {
  * lock is linked in as a file (writeNewFile), so a link there is none of ours (a dangling one
  * read as "released" and refused a second server with "another process keeps taking it").
  */
-function searchable(dir: string): boolean {
-  try {
-    accessSync(dir, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function readLock(path: string): string {
   let fd: number;
   try {
@@ -125,13 +116,23 @@ function readLock(path: string): string {
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new UnusableLock(`\`${path}\` is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a device'}, not a lock file`);
+    if (!st.isFile()) throw new UnusableLock(`\`${path}\` is ${whatIsThere(st)}, not a lock file`);
     // A lock is one line of JSON: a huge file there, read whole, blocked the server for seconds
     // and then failed as "not read" for good (a re-review put 3 GB there).
     if (st.size > MAX_LOCK_BYTES) throw new UnusableLock(`\`${path}\` is a file of ${st.size} bytes, not a lock file`);
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Whether this process may look into `dir` (its x bit): a lock it cannot open there says nothing of the lock. */
+function searchable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 

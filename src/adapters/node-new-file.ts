@@ -3,7 +3,7 @@
 // only then take the name (by a link, which fails if the name exists, or by a rename).
 
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -72,6 +72,11 @@ export async function readIfPresent(file: string, opts: ReadOptions = {}): Promi
   return (await readBytesIfPresent(file, opts))?.toString('utf8');
 }
 
+/** What a file system entry that is not a regular file is, for a message ("… is a FIFO, not a file"). */
+export function whatIsThere(st: Pick<Stats, 'isDirectory' | 'isFIFO' | 'isSocket'>): string {
+  return st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device';
+}
+
 export interface ReadOptions {
   /** A FIFO (`--checkpoint <(curl …)`) is read too; by default only a regular file is. */
   pipes?: boolean;
@@ -90,7 +95,7 @@ export async function readBytesIfPresent(file: string, opts: ReadOptions = {}): 
     const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     try {
       const st = await handle.stat();
-      if (!st.isFile()) throw new Error(`\`${file}\` is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a device'}, not a file; remove it`);
+      if (!st.isFile()) throw new Error(`\`${file}\` is ${whatIsThere(st)}, not a file; remove it`);
       return await handle.readFile();
     } finally {
       await handle.close();

@@ -18,11 +18,10 @@ import { isUtf8 } from 'node:buffer';
 import { fstatSync, statSync, writeSync, type Stats } from 'node:fs';
 import { link, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCheckpoint, tornCheckpointOf, type Checkpoint, type TornCheckpoint } from '../audit/checkpoint.js';
+import { isCheckpoint, readCheckpointText, tornCheckpointOf, type Checkpoint, type TornCheckpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
 import { AuditStoreError, AuditStorePausedError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
 import { makeDirDurably, readIfPresent, refuseWithoutLease, removeTemporariesOf, syncDir, temporaryNameFor, whatIsThere } from './node-new-file.js';
-import { parseStrictJson } from '../json/strict-parse.js';
 import { notACheckpoint } from '../audit/verify.js';
 
 /** `<data>/audit/<tenant>/log.jsonl`: each tenant's log. */
@@ -516,7 +515,7 @@ export class NodeAuditStore implements AuditStore {
       if (whole < size) {
         const rest = Buffer.alloc(size - whole);
         await fh.read(rest, 0, rest.length, whole);
-        if (isCheckpoint(parseOrUndefined(rest.toString('utf8')))) tail = '\n';
+        if (isCheckpoint(readCheckpointText(rest.toString('utf8')))) tail = '\n';
         else {
           refuseWithoutLease(this.mayWrite, file, AuditStorePausedError);
           await fh.truncate(whole);
@@ -598,16 +597,8 @@ async function endOfLastLine(fh: FileHandle, size: number): Promise<number> {
 export function keptCheckpointLines(text: string): string[] {
   const lines = text.split('\n');
   const tail = lines.pop()!;
-  if (tail !== '' && isCheckpoint(parseOrUndefined(tail))) lines.push(tail);
+  if (tail !== '' && isCheckpoint(readCheckpointText(tail))) lines.push(tail);
   return lines;
-}
-
-function parseOrUndefined(line: string): unknown {
-  try {
-    return parseStrictJson(line, { maxBytes: 1 << 30 }); // strict as the log's lines: one reading only
-  } catch {
-    return undefined;
-  }
 }
 
 /** Checkpoints kept beside a log (see keptCheckpointLines for its last line). */
@@ -615,8 +606,8 @@ export async function readCheckpointFile(file: string): Promise<Checkpoint[]> {
   const text = await readIfPresent(file);
   if (text === undefined) return [];
   return keptCheckpointLines(text).map((l, i) => {
-    const cp = parseOrUndefined(l);
-    if (!isCheckpoint(cp)) throw new AuditStoreError(`\`${file}\` line ${i + 1}: ${notACheckpoint(cp ?? l)}`);
+    const cp = readCheckpointText(l);
+    if (!isCheckpoint(cp)) throw new AuditStoreError(`\`${file}\` line ${i + 1}: ${notACheckpoint(cp)}`);
     return cp;
   });
 }

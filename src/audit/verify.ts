@@ -90,7 +90,7 @@ async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: Cryp
 
 /**
  * Why `cp` (as parsed, or its line's text where it did not parse strictly) is no checkpoint.
- * @example notACheckpoint('{"a":1,"a":2}') // 'not strict JSON: duplicate key "a" …'
+ * @example notACheckpoint('{"a":1,"a":2}') // 'not strict JSON: duplicate key `a` at offset 7'
  */
 export function notACheckpoint(cp: unknown): string {
   if (typeof cp === 'string') {

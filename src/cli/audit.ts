@@ -14,9 +14,8 @@ import { dataDirVerificationKeys } from '../adapters/node-data-dir-keys.js';
 import { jwksFileKeys } from '../adapters/node-jwks-file.js';
 import { AUDIT_DIR, isTenantDirName, keptCheckpointLines, LOG_FILE, NodeAuditStoreFactory, scanLines, tenantDirName } from '../adapters/node-audit-store.js';
 import { readIfPresent } from '../adapters/node-new-file.js';
-import { isCheckpoint, tornCheckpointOf, type TornCheckpoint } from '../audit/checkpoint.js';
+import { isCheckpoint, readCheckpointText, tornCheckpointOf, type TornCheckpoint } from '../audit/checkpoint.js';
 import { notACheckpoint, verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
-import { parseStrictJson } from '../json/strict-parse.js';
 import { KeyError, KeyRing, hs256VerificationKeys, importHs256Secret } from '../receipt/keys.js';
 import { TENANT_NAME_RULE, TENANT_PATTERN } from '../http/api-keys.js';
 import { UsageError, parseArgs, stringFlag } from './args.js';
@@ -81,24 +80,8 @@ async function readCheckpoints(file: string): Promise<{ kept: unknown[]; torn?: 
   const text = await readIfPresent(file);
   if (text === undefined) return { kept: [] };
   const torn = tornCheckpointOf(text);
-  return { kept: keptCheckpointLines(text).map(parseOrLine), ...(torn ? { torn } : {}) };
+  return { kept: keptCheckpointLines(text).map(readCheckpointText), ...(torn ? { torn } : {}) };
 }
-
-/**
- * Strict, as log lines and requests are read: a checkpoint with a member twice (`"tenant":"beta"`
- * before the signed `"tenant":"acme"`) verified, though a reader keeping the first member saw
- * another tenant or size (a review, 11-29).
- */
-function parseOrLine(line: string): unknown {
-  try {
-    return parseStrictJson(line, CHECKPOINT_TEXT);
-  } catch {
-    return line;
-  }
-}
-
-/** No body limit: a file of checkpoints is as long as the caller kept it. */
-const CHECKPOINT_TEXT = { maxBytes: 1 << 30 };
 
 /**
  * A checkpoint file saved by the caller: one JSON object (possibly pretty-printed), or JSON
@@ -108,12 +91,10 @@ const CHECKPOINT_TEXT = { maxBytes: 1 << 30 };
 function parseCheckpoints(withBom: string): unknown[] {
   // A leading byte order mark (an editor's save) is dropped, as an HTTP body's is.
   const text = withBom.startsWith('\uFEFF') ? withBom.slice(1) : withBom;
-  try {
-    return [parseStrictJson(text, CHECKPOINT_TEXT)];
-  } catch {
-    // The last line too when its newline is missing: a file the caller named must not pass unread.
-    return text.split('\n').filter((l) => l.trim() !== '').map(parseOrLine);
-  }
+  const whole = readCheckpointText(text);
+  if (typeof whole !== 'string') return [whole];
+  // The last line too when its newline is missing: a file the caller named must not pass unread.
+  return text.split('\n').filter((l) => l.trim() !== '').map(readCheckpointText);
 }
 
 /**

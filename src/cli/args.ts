@@ -51,11 +51,14 @@ export function stringFlag(args: ParsedArgs, name: string): string | undefined {
 }
 
 /**
- * An environment setting, or undefined when it is unset or empty (`MGE_RULES_DIR=` is not a
- * directory; until 11-27 `mge serve` read it as the current one and `mge check` as nothing).
+ * An environment setting without white space at either end, or undefined when it is unset or
+ * blank (`MGE_RULES_DIR=` is not a directory; until 11-27 `mge serve` read it as the current
+ * one and `mge check` as nothing). Trimmed for every setting alike: until 11-29 `" 30 "` was
+ * read as 30 where `"never "` and `" 19512 "` were refused (an operator's review).
  */
 export function envSetting(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
+  const text = value?.trim();
+  return text === undefined || text === '' ? undefined : text;
 }
 
 /**

@@ -61,7 +61,11 @@ function port(text: string): number {
 function host(text: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw new UsageError(`host \`${text}\` is a URL; give a host name or address, e.g. \`127.0.0.1\` or \`::1\``);
   const bracketed = /^\[([0-9a-fA-F:.]+)\]$/.exec(text);
-  return bracketed === null ? text : bracketed[1];
+  if (bracketed !== null) return bracketed[1];
+  // `127.0.0.1:8080` or `localhost:8080` reached the resolver and failed as a bare ENOTFOUND (a review).
+  if (/^[^:]+:\d+$/.test(text) || /^\[.*\]:\d+$/.test(text)) throw new UsageError(`host \`${text}\` holds a port; give the port with --port or MGE_PORT`);
+  if (/[\s[\]/]/.test(text)) throw new UsageError(`host \`${text}\` is not a host name or address, e.g. \`127.0.0.1\`, \`::1\` or \`[::1]\``);
+  return text;
 }
 
 /**
@@ -227,6 +231,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
       process.stderr.write(`mge serve: the data directory \`${dataDir}\` cannot be written (${(err as Error).message}); it keeps the audit log, the used nonces and the receipt key, so it must be writable by this user (a read-only volume, a mount without write permission?)\n`);
     } else if ((err as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE') {
       process.stderr.write(`mge serve: ${(err as Error).message}: another process (another \`mge serve\`?) listens there; stop it, or give another port (\`--port N\` or MGE_PORT)\n`);
+    } else if (['ENOTFOUND', 'EAI_AGAIN'].includes((err as NodeJS.ErrnoException | null)?.code ?? '')) {
+      process.stderr.write(`mge serve: ${(err as Error).message}: the host (\`--host\` or MGE_HOST) does not resolve to an address of this machine; give an address, e.g. \`127.0.0.1\`\n`);
+    } else if (dataPathIsFile(err, dataDir)) {
+      // A bare `EEXIST: file already exists, mkdir …` until 11-29 (an operator's review).
+      process.stderr.write(`mge serve: the data directory \`${dataDir}\`, or a folder on its way, is a file, not a directory (\`--data\` or MGE_DATA_DIR)\n`);
     } else {
       process.stderr.write(`mge serve: ${err instanceof Error ? err.message : String(err)}\n`);
     }
@@ -250,6 +259,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   else if (uncheckpointed.length === 0) logger.info(fsyncNever ? 'stopped; audit log written (MGE_AUDIT_FSYNC=never: not synced to the disk)' : 'stopped; audit log flushed', { data: dataDir });
   else logger.warn('stopped; every decision this run answered is in its log, but these tenants have no checkpoint (their log failed or was refused; see above)', { data: dataDir, tenants: uncheckpointed });
   return 0;
+}
+
+/** Whether `err` is making the data directory failing because it, or a folder on its way, is a file. */
+function dataPathIsFile(err: unknown, dataDir: string | undefined): boolean {
+  const e = err as NodeJS.ErrnoException | null;
+  return dataDir !== undefined && e?.syscall === 'mkdir' && (e.code === 'EEXIST' || e.code === 'ENOTDIR') && e.path === dataDir;
 }
 
 /** Whether `err` is the data directory refusing a write (read-only, or not this user's). */

@@ -342,12 +342,23 @@ describe('start-up refusals', () => {
     try {
       expect(await serveCommand(['--rules', join(root, 'rules'), '--data', join(root, 'data'), '--port', String(taken)])).toBe(2);
       expect(await serveCommand(['--rules', join(root, 'rules'), '--data', join(root, 'data2'), '--host', 'http://127.0.0.1'])).toBe(2);
+      // Raw errors until 11-29 (an operator's review): ENOTFOUND for a host with its port, EEXIST for a file as --data.
+      expect(await serveCommand(['--rules', join(root, 'rules'), '--data', join(root, 'data2'), '--host', '127.0.0.1:8080'])).toBe(2);
+      expect(await serveCommand(['--rules', join(root, 'rules'), '--data', join(root, 'data2'), '--host', '[::1'])).toBe(2);
+      writeFileSync(join(root, 'a-file'), '');
+      expect(await serveCommand(['--rules', join(root, 'rules'), '--data', join(root, 'a-file'), '--port', '0'])).toBe(2);
+      expect(await serveCommand(['--rules', join(root, 'rules'), '--data', join(root, 'a-file', 'sub'), '--port', '0'])).toBe(2);
     } finally {
       write.mockRestore();
       busy.close();
     }
     expect(errors.join('')).toContain(`address already in use 127.0.0.1:${taken}: another process (another \`mge serve\`?) listens there; stop it, or give another port (\`--port N\` or MGE_PORT)`);
     expect(errors.join('')).toContain('mge serve: host `http://127.0.0.1` is a URL; give a host name or address, e.g. `127.0.0.1` or `::1`');
+    expect(errors.join('')).toContain('mge serve: host `127.0.0.1:8080` holds a port; give the port with --port or MGE_PORT');
+    expect(errors.join('')).toContain('mge serve: host `[::1` is not a host name or address');
+    for (const data of [join(root, 'a-file'), join(root, 'a-file', 'sub')]) {
+      expect(errors.join('')).toContain(`mge serve: the data directory \`${data}\`, or a folder on its way, is a file, not a directory`);
+    }
     const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data3'), apiKeys: '', args: ['--host', '[::1]'] });
     const url = await served.listening();
     served.child.kill('SIGTERM');
@@ -402,6 +413,11 @@ describe('credentials set but empty', () => {
     await withServe({ MGE_RECEIPT_ALG: '  ', MGE_AUDIT_FSYNC: ' ', MGE_RECEIPT_TTL_SECONDS: ' ', MGE_CLOCK_SKEW_SECONDS: '' }, async (url, served) => {
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       expect(served.out()).toMatch(/mge: receipts: HS256, key id \S+, valid 60 s, verify skew 5 s; audit log fsync: always\n/);
+    });
+    // White space around a value is dropped for every setting alike (until 11-29 `" 30 "` was read, `"never "` refused).
+    await withServe({ MGE_RECEIPT_ALG: 'Ed25519 ', MGE_AUDIT_FSYNC: ' never', MGE_RECEIPT_TTL_SECONDS: ' 30 ', MGE_HOST: ' 127.0.0.1 ' }, async (url, served) => {
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect(served.out()).toMatch(/mge: receipts: Ed25519, key id \S+, valid 30 s, verify skew 5 s; audit log fsync: never\n/);
     });
     await refusedAtStart([['MGE_RECEIPT_ALG', 'ed25519']], 'is not HS256 or Ed25519');
     await refusedAtStart([['MGE_AUDIT_FSYNC', 'Never']], 'is not always or never');

@@ -201,6 +201,8 @@ class MdcReader {
     // than the clause section it ends, or one naming a clause word past its first word
     // (`## 1. Prohibited`, `## 🚫 Prohibited`): warned of at its first bullet with an expression.
     let subsection: { title: string; section: 'prohibited' | 'required'; warned: boolean; named?: boolean } | undefined;
+    /** A section of its own under another name (`## Never allowed`): description, which a clause-like bullet may not know. */
+    let otherSection: { title: string; warned: boolean } | undefined;
     for (let i = from; i < this.lines.length; i++) {
       const line = this.lines[i];
       const blank = line.trim() === '';
@@ -358,12 +360,14 @@ class MdcReader {
         const from = section;
         section = clause ?? 'other';
         subsection = undefined;
+        otherSection = undefined;
         if (section === 'other') {
           this.description.push({ text: line, line: i });
           const near = this.nearClauseHeading(line, title, i);
           const named = near ? undefined : clauseWordIn(title);
           if (deeper && !near) subsection = { title: line.trim(), section: from as 'prohibited' | 'required', warned: false };
           else if (named) subsection = { title: line.trim(), section: named, warned: false, named: true };
+          else if (!near) otherSection = { title: line.trim(), warned: false };
         } else {
           sectionLevel = h.level;
           this.clause(section, this.at(i, 0, line.length));
@@ -394,6 +398,19 @@ class MdcReader {
       this.sectionLookalike(line, section, i, listItem, htmlLine);
       if (section === 'other') {
         this.description.push({ text: line, line: i });
+        // `## Never allowed` with `- drop tables \`action.type == "db.drop"\``: a rule author's
+        // deny that no tool named, approved (a review, 11-29). Only a bullet whose code span reads
+        // as a test of the request: `- run \`npm test\`` is description as meant.
+        const test = otherSection && !otherSection.warned && listItem ? conditionInMessage(line) : undefined;
+        if (otherSection && test !== undefined) {
+          otherSection.warned = true;
+          this.diagnostics.push({
+            severity: 'warning', code: 'mdc-unenforced-section',
+            message: `\`${otherSection.title}\` is description (only \`## Prohibited\` and \`## Required\` hold clauses, SPEC §3.3), so \`${test}\` under it is never enforced`,
+            help: 'to have it checked, put the bullet under `## Prohibited` (denied when true) or `## Required` (denied when false)',
+            span: this.at(i, 0, line.length),
+          });
+        }
         // A bullet of it, or a wrapped bullet's later line, that ends in a code span.
         if (subsection && !subsection.warned && (listItem || /^\s/.test(line)) && trailingCodeSpan(line.trimEnd()) !== undefined) {
           subsection.warned = true;

@@ -560,6 +560,18 @@ describe('readMdc: what Markdown shows is what is enforced (or refused)', () => 
     }
   });
 
+  it('warns once of a section under another name whose bullet reads as a clause (`## Never allowed`), not of description', () => {
+    // A review (11-29): such a deny enforced nothing, and `lint --strict` said "no problems".
+    const codes = (body: string) => readMdc(`## Required\n- r \`r\`\n\n${body}`, 't.mdc').diagnostics.map((d) => `${d.span?.line} ${d.code}`);
+    expect(codes('## Never allowed\n- drop `action.type == "db.drop"`\n- rm `action.cmd == "rm"`\n')).toEqual(['5 mdc-unenforced-section']);
+    const d = readMdc('## Never allowed\n- drop `action.type == "db.drop"`\n', 't.mdc').diagnostics[0];
+    expect(d.message).toBe('`## Never allowed` is description (only `## Prohibited` and `## Required` hold clauses, SPEC §3.3), so `action.type == "db.drop"` under it is never enforced');
+    // Description as meant: shell text, a field named alone, a value, prose.
+    expect(codes('## Notes\n- run `npm test` first\n- the field `action.table` names the table\n- costs `action.cost * 1.2`\n- be careful\n')).toEqual([]);
+    // Under a clause section's own subsection the warning is `mdc-subsection`, as before.
+    expect(codes('### Never allowed\n- drop `action.type == "db.drop"`\n')).toEqual(['5 mdc-subsection']);
+  });
+
   it('reads Cursor\'s unquoted `globs: *.ts,*.tsx` front matter as the string it is', () => {
     const v = readMdc('---\nglobs: *.tsx,*.ts\nrule_id: g\n---\n## Prohibited\n- p `x`\n', 't.mdc');
     expect(v.diagnostics).toEqual([]);

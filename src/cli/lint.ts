@@ -70,7 +70,7 @@ export async function lintCommand(argv: string[]): Promise<number> {
   const errors = all.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = all.diagnostics.length - errors;
   for (const line of unreadable) process.stderr.write(line + '\n');
-  if (unreadable.length < options.paths.length) process.stderr.write(summary(errors, warnings, all.files, all.rules) + '\n');
+  if (unreadable.length < options.paths.length) process.stderr.write(summary(errors, warnings, all.files, all.rules, unreadable.length) + '\n');
   if (unreadable.length > 0) return 2;
   return errors > 0 || (options.strict && warnings > 0) ? 1 : 0;
 }
@@ -138,8 +138,10 @@ async function lintPath(path: string): Promise<LintTarget> {
   return { diagnostics: parsed.diagnostics, texts: new Map([[path, text]]), files: 1, rules: parsed.rules.length };
 }
 
-function summary(errors: number, warnings: number, files: number, rules: number): string {
+/** `unread`: PATHs that could not be read, said first (a review: "no problems" beside exit 2). */
+function summary(errors: number, warnings: number, files: number, rules: number, unread = 0): string {
   const n = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
   const checked = `${n(files, 'file')}, ${n(rules, 'valid rule')}`;
-  return errors + warnings === 0 ? `no problems (${checked})` : `${n(errors, 'error')}, ${n(warnings, 'warning')} (${checked})`;
+  const found = errors + warnings === 0 ? `no problems (${checked})` : `${n(errors, 'error')}, ${n(warnings, 'warning')} (${checked})`;
+  return unread === 0 ? found : `${n(unread, 'path')} not read; in the rest, ${found}`;
 }

@@ -164,7 +164,11 @@ describe('mge lint', () => {
     const r = await run([broken, `${FIX}/nope`, `./${broken}`]);
     expect(r.code).toBe(2);
     expect(r.out).toBe(alone.out);
-    expect(r.err).toMatch(/^mge lint: cannot read `test\/fixtures\/rules\/nope`: ENOENT[^\n]*\n6 errors, 0 warnings \(1 file, 0 valid rules\)\n$/);
+    expect(r.err).toMatch(/^mge lint: cannot read `test\/fixtures\/rules\/nope`: ENOENT[^\n]*\n1 path not read; in the rest, 6 errors, 0 warnings \(1 file, 0 valid rules\)\n$/);
+    // Not "no problems" beside exit 2 (an operator's review, 11-29).
+    const clean = await run(['rules', `${FIX}/nope`]);
+    expect(clean.code).toBe(2);
+    expect(clean.err).toMatch(/\n1 path not read; in the rest, no problems \(\d+ files, \d+ valid rules\)\n$/);
   });
 
   it('names every file it cannot read among its other findings (exit 1), and never blocks on a FIFO', async () => {

@@ -46,13 +46,21 @@ function caretLines(d: Diagnostic, text: string): string[] | undefined {
   const start = Math.min(Math.max(col - 1, 0), src.length);
   // Underline to the span's end on the same line, else to the end of the line (at least one caret).
   const end = endLine === line && endCol !== undefined ? Math.min(endCol - 1, src.length) : start + 1;
-  const width = Math.max(1, end - start);
+  // A long line (a minified JSON rule file) is shown around the span, not whole: a review's
+  // 200 KB line was printed whole, with a caret line as long.
+  const from = src.length > 3 * CONTEXT ? Math.max(0, start - CONTEXT) : 0;
+  const to = src.length > 3 * CONTEXT ? Math.min(src.length, start + 2 * CONTEXT) : src.length;
+  const width = Math.max(1, Math.min(end, to) - start);
   const num = String(line);
   const gutter = ' '.repeat(num.length);
+  const lead = from > 0 ? '…' : '';
   // Keep tabs so the caret lines up under a tab-indented source line.
-  const pad = src.slice(0, start).replace(/[^\t]/g, ' ');
-  return [`  ${num} | ${visible(src)}`, `  ${gutter} | ${pad}${'^'.repeat(width)}`];
+  const pad = ' '.repeat(lead.length) + src.slice(from, start).replace(/[^\t]/g, ' ');
+  return [`  ${num} | ${lead}${visible(src.slice(from, to))}${to < src.length ? '…' : ''}`, `  ${gutter} | ${pad}${'^'.repeat(width)}`];
 }
+
+/** Characters of a long line shown before a span's start (and twice as many from it). */
+const CONTEXT = 80;
 
 /**
  * A message quotes what it refers to, which may hold control or format characters: an ESC

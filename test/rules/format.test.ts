@@ -30,6 +30,17 @@ describe('formatDiagnostic', () => {
     expect(formatDiagnostic({ ...point, span: { file: 'f', line: 9, col: 1 } }, 'one line')).toBe('f:9:1: error: unknown field `catgory`');
   });
 
+  it('shows a long line around the span, not whole (a minified JSON rule file)', () => {
+    // A review (11-29): a 200 KB one-line rule file was printed whole, with a caret line as long.
+    const line = `{"a":"${'x'.repeat(100_000)}","bad":1,"b":"${'y'.repeat(100_000)}"}`;
+    const at = line.indexOf('"bad"') + 1;
+    const out = formatDiagnostic({ ...d, help: undefined, span: { file: 'f.json', line: 1, col: at, endLine: 1, endCol: at + 5 } }, line).split('\n');
+    expect(out[1]).toBe(`  1 | …${'x'.repeat(78)}","bad":1,"b":"${'y'.repeat(147)}…`); // 80 before the span, 160 from it
+    expect(out[2]).toBe(`    | ${' '.repeat(81)}^^^^^`);
+    // A short line stays whole.
+    expect(formatDiagnostic({ ...d, help: undefined, span: { file: 'f', line: 1, col: 3 } }, 'x'.repeat(240)).split('\n')[1]).toBe(`  1 | ${'x'.repeat(240)}`);
+  });
+
   it('shows control characters a message quotes by name, never raw (an ESC would reach the terminal)', () => {
     const quoted = { ...d, message: 'unexpected character `\u001b`', help: 'a NUL `\u0000` or a C1 `\u009b` here' };
     expect(formatDiagnostic(quoted)).toBe('rules/db.yaml:2:1: error: unexpected character `U+001B`\n  = help: a NUL `U+0000` or a C1 `U+009B` here');

@@ -29,7 +29,14 @@ export function formatDiagnostic(d: Diagnostic, sourceText?: string): string {
 export function underDir(dir: string, d: Diagnostic): Diagnostic {
   let root = dir.replaceAll('\\', '/');
   while (root.endsWith('/')) root = root.slice(0, -1);
-  return root === '' || root === '.' ? d : { ...d, span: { ...d.span, file: `${root}/${d.span.file}` } };
+  if (root === '' || root === '.') return d;
+  const moved = { ...d, span: { ...d.span, file: `${root}/${d.span.file}` } };
+  // The place the help names moves too (a review: `mge check --rules e` said `e/dup2.json: …
+  // first defined at dup1.yaml:1:10`, a path that opens from nowhere).
+  const rel = d.related;
+  if (rel === undefined) return moved;
+  const at = (file: string): string => `${file}:${rel.line}:${rel.col}`;
+  return { ...moved, related: { ...rel, file: `${root}/${rel.file}` }, ...(d.help === undefined ? {} : { help: d.help.replace(at(rel.file), at(`${root}/${rel.file}`)) }) };
 }
 
 /** The last text split into lines: a file's diagnostics are formatted one after another, and splitting it for each made lint quadratic in their number. */

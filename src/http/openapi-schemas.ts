@@ -91,6 +91,7 @@ export const SCHEMAS = {
     properties: {
       severity: { enum: ['error', 'warning'] }, code: str, message: str, help: str,
       span: { type: 'object', properties: { file: str, line: { type: 'integer' }, col: { type: 'integer' } } },
+      related: { type: 'object', description: 'another place the help names (the first rule with the same id)', properties: { file: str, line: { type: 'integer' }, col: { type: 'integer' } } },
     },
   },
   RuleView: {

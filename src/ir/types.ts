@@ -151,6 +151,8 @@ export interface Diagnostic {
   /** Extra advice, e.g. "did you mean `category`?". */
   help?: string;
   span: Span;
+  /** Another place the help names as `file:line:col` (the first of two rules with one id). */
+  related?: Span;
 }
 
 // ---------------------------------------------------------------------------------------------

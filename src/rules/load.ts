@@ -242,6 +242,7 @@ function duplicate(rule: Rule, first: Rule | undefined, diagnostics: Diagnostic[
       ? `first defined at ${where(idSpanOf(first))}; rule ids must be unique`
       : `the global rule is at ${where(idSpanOf(first))}; a tenant can add rules but not replace global ones, so rename it`,
     span: idSpanOf(rule),
+    related: idSpanOf(first),
   });
   return true;
 }

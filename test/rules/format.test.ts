@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostic } from '../../src/diagnostics/format.js';
+import { formatDiagnostic, underDir } from '../../src/diagnostics/format.js';
+import { loadRuleSources } from '../../src/rules/load.js';
 import type { Diagnostic } from '../../src/ir/types.js';
 
 const d: Diagnostic = {
@@ -52,5 +53,17 @@ describe('formatDiagnostic', () => {
     // The source line under it too: C0, C1, bidi and line separators as `?`, tabs kept.
     const point = { ...d, help: undefined, span: { file: 'f', line: 1, col: 1 } };
     expect(formatDiagnostic(point, 'a\u202eb\u009bc\u2028d\te\u0000')).toBe('f:1:1: error: unknown field `catgory`\n  1 | a?b?c?d\te?\n    | ^');
+  });
+});
+
+describe('underDir', () => {
+  it('moves the place a duplicate id\'s help names along with the diagnostic (`mge check --rules e`, a review, 11-29)', () => {
+    const rule = (id: string) => `rule_id: ${id}\nprohibited:\n  - message: m\n    when: action.type == "x"\n`;
+    const [d] = loadRuleSources([{ path: 'dup1.yaml', text: rule('dup') }, { path: 'dup2.yaml', text: rule('dup') }]).diagnostics;
+    expect(d.help).toBe('first defined at dup1.yaml:1:10; rule ids must be unique');
+    const moved = underDir('e/', d);
+    expect(moved.span.file).toBe('e/dup2.yaml');
+    expect(moved.help).toBe('first defined at e/dup1.yaml:1:10; rule ids must be unique');
+    expect(underDir('.', d)).toBe(d);
   });
 });

@@ -8,10 +8,10 @@
 // without a word.
 
 import type { Dirent } from 'node:fs';
-import { constants } from 'node:fs';
-import { open, readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { decodeUtf8, firstInvalidUtf8 } from '../json/utf8.js';
+import { readRegularFile } from './node-new-file.js';
 import type { Diagnostic } from '../ir/types.js';
 import { formatOf, parseRuleText, type RuleSource } from '../rules/load.js';
 
@@ -77,30 +77,7 @@ function readsAsRuleFile(text: string, ext: string): boolean {
  */
 async function smallTextOf(file: string): Promise<string> {
   const bytes = await readRegularFile(file, SMALL_TEXT_BYTES).catch(() => undefined);
-  return bytes === undefined || bytes === 'too large' ? '' : new TextDecoder().decode(bytes);
-}
-
-/**
- * A regular file's bytes; undefined when `file` is not a regular file, 'too large' past
- * `maxBytes`. Opened without blocking and checked through the open handle: checked by name and
- * then read, a file swapped for a FIFO in between blocked the read forever, which hung `mge
- * check` and stopped every later reload of `mge serve` (a review, 11-28).
- */
-async function readRegularFile(file: string, maxBytes = Infinity): Promise<Uint8Array | undefined | 'too large'> {
-  // O_NONBLOCK is not defined on Windows, which has no FIFOs in the file system. A socket
-  // cannot be opened at all (ENXIO): it is not a regular file either.
-  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENXIO') return undefined;
-    throw err;
-  });
-  if (handle === undefined) return undefined;
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) return undefined;
-    return st.size > maxBytes ? 'too large' : await handle.readFile();
-  } finally {
-    await handle.close();
-  }
+  return bytes instanceof Uint8Array ? new TextDecoder().decode(bytes) : '';
 }
 
 function oneEditApart(a: string, b: string): boolean {
@@ -289,7 +266,7 @@ async function walkEntry(read: Read, path: string, full: string, physical: strin
 export async function readRuleFile(file: string, shownAs = file): Promise<string> {
   const bytes = await readRegularFile(file, MAX_RULE_FILE_BYTES);
   if (bytes === 'too large') throw new RulesDirError(`\`${shownAs}\` is larger than ${MAX_RULE_FILE_BYTES / 1024 / 1024} MiB, more than any rule file; it is not read`, shownAs);
-  if (bytes === undefined) throw new RulesDirError(`\`${shownAs}\` is not a regular file`, shownAs);
+  if (!(bytes instanceof Uint8Array)) throw new RulesDirError(`\`${shownAs}\` is not a regular file`, shownAs);
   try {
     return decodeUtf8(bytes);
   } catch {

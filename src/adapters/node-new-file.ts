@@ -90,21 +90,39 @@ export interface ReadOptions {
  * the handle.
  */
 export async function readBytesIfPresent(file: string, opts: ReadOptions = {}): Promise<Buffer | undefined> {
+  let bytes: Awaited<ReturnType<typeof readRegularFile>>;
   try {
     if (opts.pipes) return await readFile(file);
-    const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-    try {
-      const st = await handle.stat();
-      if (!st.isFile()) throw new Error(`\`${file}\` is ${whatIsThere(st)}, not a file; remove it`);
-      return await handle.readFile();
-    } finally {
-      await handle.close();
-    }
+    bytes = await readRegularFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ENXIO') throw new Error(`\`${file}\` is a socket, not a file; remove it`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+  if (!(bytes instanceof Uint8Array)) throw new Error(`\`${file}\` is ${bytes === 'too large' ? 'too large' : bytes.notAFile}, not a file; remove it`);
+  return bytes;
+}
+
+/**
+ * A regular file's bytes; what is there instead when `file` is not a regular file (a FIFO, a
+ * directory, a socket: whatIsThere), 'too large' past `maxBytes`. Opened without blocking and
+ * checked through the open handle: checked by name and then read, a file swapped for a FIFO in
+ * between blocked the read forever, which hung `mge check` and stopped every later reload of
+ * `mge serve` (a review, 11-28). Any other error (ENOENT) is thrown.
+ */
+export async function readRegularFile(file: string, maxBytes = Infinity): Promise<Buffer | 'too large' | { notAFile: string }> {
+  // O_NONBLOCK is not defined on Windows, which has no FIFOs in the file system. A socket
+  // cannot be opened at all (ENXIO): it is not a regular file either.
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENXIO') return undefined;
+    throw err;
+  });
+  if (handle === undefined) return { notAFile: 'a socket' };
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) return { notAFile: whatIsThere(st) };
+    return st.size > maxBytes ? 'too large' : await handle.readFile();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -18,11 +18,10 @@ import { isUtf8 } from 'node:buffer';
 import { fstatSync, statSync, writeSync, type Stats } from 'node:fs';
 import { link, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCheckpoint, readCheckpointText, tornCheckpointOf, type Checkpoint, type TornCheckpoint } from '../audit/checkpoint.js';
+import { isCheckpoint, notACheckpoint, readCheckpointText, tornCheckpointOf, type Checkpoint, type TornCheckpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
 import { AuditStoreError, AuditStorePausedError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
 import { makeDirDurably, readIfPresent, refuseWithoutLease, removeTemporariesOf, syncDir, temporaryNameFor, whatIsThere } from './node-new-file.js';
-import { notACheckpoint } from '../audit/verify.js';
 
 /** `<data>/audit/<tenant>/log.jsonl`: each tenant's log. */
 export const AUDIT_DIR = 'audit';

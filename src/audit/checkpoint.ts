@@ -74,8 +74,26 @@ export function verifyCheckpointSignature(cp: Checkpoint, keys: KeyRing, backend
  */
 export function readCheckpointText(text: string): unknown {
   try {
-    return parseStrictJson(text, { maxBytes: 1 << 30 }); // as long as the caller kept it
+    return parseStrictJson(text, CHECKPOINT_TEXT);
   } catch {
     return text;
   }
+}
+
+/** A file of checkpoints is as long as the caller kept it. */
+const CHECKPOINT_TEXT = { maxBytes: 1 << 30 };
+
+/**
+ * Why `cp` (as readCheckpointText gave it: parsed, or the text that did not read) is no checkpoint.
+ * @example notACheckpoint('{"a":1,"a":2}') // 'not strict JSON: duplicate key `a` at offset 7'
+ */
+export function notACheckpoint(cp: unknown): string {
+  if (typeof cp === 'string') {
+    try {
+      parseStrictJson(cp, CHECKPOINT_TEXT);
+    } catch (err) {
+      return `not strict JSON: ${(err as Error).message}`;
+    }
+  }
+  return 'not a checkpoint (SPEC §6 fields)';
 }

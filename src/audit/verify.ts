@@ -11,7 +11,7 @@ import { fromHex, toHex } from '../receipt/hash.js';
 import { canonicalize } from '../receipt/jcs.js';
 import type { KeyRing } from '../receipt/keys.js';
 import { verifySignedObject } from '../receipt/signed-object.js';
-import { isCheckpoint, verifyCheckpointSignature, type TornCheckpoint } from './checkpoint.js';
+import { isCheckpoint, notACheckpoint, verifyCheckpointSignature, type TornCheckpoint } from './checkpoint.js';
 import { verifyConsistency } from './merkle.js';
 import { MerkleTree } from './merkle-tree.js';
 
@@ -86,21 +86,6 @@ async function checkEntry(e: { [k: string]: Json }, keys: KeyRing, backend: Cryp
   if (sig !== 'ok') return sig === 'malformed' ? 'receipt is malformed' : 'receipt signature does not verify';
   if ((await computeDecisionHash(e, backend)) !== receipt.decision_hash) return 'decision was changed after signing (decision_hash does not match)';
   return undefined;
-}
-
-/**
- * Why `cp` (as parsed, or its line's text where it did not parse strictly) is no checkpoint.
- * @example notACheckpoint('{"a":1,"a":2}') // 'not strict JSON: duplicate key `a` at offset 7'
- */
-export function notACheckpoint(cp: unknown): string {
-  if (typeof cp === 'string') {
-    try {
-      parseStrictJson(cp, WIDE);
-    } catch (err) {
-      return `not strict JSON: ${(err as Error).message}`;
-    }
-  }
-  return 'not a checkpoint (SPEC §6 fields)';
 }
 
 /**

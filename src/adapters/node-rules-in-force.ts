@@ -133,12 +133,12 @@ export async function lastRulesInForce(dataDir: string, logger: Logger): Promise
   }
 }
 
-/** Whether the last run served rule files, by its record (a start finding none refuses to drop them unasked). */
 /** Whether the record names global (baseline) file rules. */
 export function hadGlobalFileRules(before: RulesInForce | undefined): boolean {
   return before !== undefined && Object.keys(before.global).length > 0;
 }
 
+/** Whether the last run served rule files, by its record (a start finding none refuses to drop them unasked). */
 export function hadFileRules(before: RulesInForce | undefined): boolean {
   if (before === undefined) return false;
   return hadGlobalFileRules(before) || Object.values(before.tenants).some((own) => Object.values(own).some((v) => v.startsWith(FILE)));

@@ -286,7 +286,10 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
     nonceStore, crypto: nodeCryptoBackend, ...(cfg.version !== undefined ? { version: cfg.version } : {}), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), limits, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
     ready: () => mayWrite() && readiness.ready(), // false once the lock is lost, too
-    dead: () => (lock.lost() === undefined ? undefined : `${lock.lost()!.because}: restart this server`),
+    dead: () => {
+      const loss = lock.lost();
+      return loss === undefined ? undefined : `${loss.because}: restart this server`;
+    },
     rulesChanged: () => rulesRecord?.note(),
   });
 

@@ -107,7 +107,6 @@ export function rateLimitedWarnEach(logger: Logger, perSecond: number, burst: nu
   };
 }
 
-/** Discards everything; for tests and embedders that log elsewhere. */
 /**
  * JSON lines through `console.log`: what the Bun, Deno and Workers adapters log to when given no
  * logger (until 11-28 Bun and Deno dropped refused keys, failed stores and 500s: a review).
@@ -116,4 +115,5 @@ export function consoleLogger(): Logger {
   return jsonLogger((line) => console.log(line));
 }
 
+/** Discards everything; for tests and embedders that log elsewhere. */
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

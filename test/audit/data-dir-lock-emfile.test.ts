@@ -43,22 +43,31 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-it('keeps its lock through seven seconds of EMFILE (longer than the lease), fresh again once read back', async () => {
+/**
+ * Holds a lock while `failing(true)` makes its reads fail for `ms`, then `failing(false)`: never
+ * lost, and fresh again after a beat. Resolves to whether it was fresh at the end of the failure.
+ */
+async function keptThrough(failing: (on: boolean) => void, ms: number): Promise<boolean> {
   const lost: LockLoss[] = [];
   const lock = await lockDataDir(dir, { onLost: (loss) => lost.push(loss) });
   try {
-    outOfDescriptors = true;
-    await new Promise((r) => setTimeout(r, 7_000));
+    failing(true);
+    await new Promise((r) => setTimeout(r, ms));
     expect(lost).toEqual([]);
-    // Not seen for longer than the lease: writes wait (it may have been replaced meanwhile).
-    expect(lock.fresh()).toBe(false);
-    outOfDescriptors = false;
+    const freshThen = lock.fresh();
+    failing(false);
     await new Promise((r) => setTimeout(r, 1_200));
     expect(lost).toEqual([]);
     expect(lock.fresh()).toBe(true);
+    return freshThen;
   } finally {
     await lock.release();
   }
+}
+
+it('keeps its lock through seven seconds of EMFILE (longer than the lease), fresh again once read back', async () => {
+  // Not seen for longer than the lease: writes wait (it may have been replaced meanwhile).
+  expect(await keptThrough((on) => (outOfDescriptors = on), 7_000)).toBe(false);
 }, 20_000);
 
 it('a lock its holder may no longer read (its mode changed) is lost at once, and a second server is told why', async () => {
@@ -79,17 +88,5 @@ it('a lock its holder may no longer read (its mode changed) is lost at once, and
 });
 
 it('a data directory it may not search for a while is passing, as EMFILE is: the lock is kept', async () => {
-  const lost: LockLoss[] = [];
-  const lock = await lockDataDir(dir, { onLost: (loss) => lost.push(loss) });
-  try {
-    unsearchable = true;
-    await new Promise((r) => setTimeout(r, 2_500));
-    expect(lost).toEqual([]);
-    unsearchable = false;
-    await new Promise((r) => setTimeout(r, 1_200));
-    expect(lost).toEqual([]);
-    expect(lock.fresh()).toBe(true);
-  } finally {
-    await lock.release();
-  }
+  await keptThrough((on) => (unsearchable = on), 2_500);
 }, 20_000);

@@ -261,7 +261,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Whether `err` is making the data directory failing because it, or a folder on its way, is a file. */
+/** Whether `err` is the data directory failing to be made because it, or a folder on its way, is a file. */
 function dataPathIsFile(err: unknown, dataDir: string | undefined): boolean {
   const e = err as NodeJS.ErrnoException | null;
   return dataDir !== undefined && e?.syscall === 'mkdir' && (e.code === 'EEXIST' || e.code === 'ENOTDIR') && e.path === dataDir;

@@ -40,7 +40,7 @@ function within(off: u32, size: u64, len: u32): bool {
   return <u64>off + size <= <u64>len;
 }
 
-/** FNV-1a 32; the compiler computes the same (src/compile/checksum.ts). */
+/** FNV-1a 32; the compiler computes the same (src/compile/bundle.ts checksum). */
 function fnv1a(p: usize, n: usize): u32 {
   let h: u32 = 0x811c9dc5;
   for (let i: usize = 0; i < n; i++) {

@@ -27,7 +27,7 @@ import { caseMap, contains, endsWith, extBlocked, forgetNormPath, normPath, outL
 import { globMatch } from './glob';
 import { inCidr } from './cidr';
 
-/** The compiler refuses expressions deeper than this (src/compile/limits.ts). */
+/** The compiler refuses expressions deeper than this (src/compile/lower.ts MAX_STACK). */
 const STACK_SLOTS = 256;
 const STACK: usize = memory.data(STACK_SLOTS * SLOT, 16);
 /** The longest instruction (PushNum); the emitter pads the code with this many zero bytes, so
@@ -203,7 +203,7 @@ function globAffordable(op: i32, patternCps: u64): bool {
  * pattern × (subject + 1) code points (the + 1 is compiling the pattern, which an empty
  * subject, a path like `.`, does not make free); over it the whole check stops (not one
  * clause: the work is the rule set's, not a clause's).
- * The oracle charges the same amounts at the same matches (src/ir/evaluate.ts GlobWork).
+ * The oracle charges the same amounts at the same matches (src/ir/glob-work.ts GlobWork).
  */
 function charge(cost: u64): void {
   globWork += cost;

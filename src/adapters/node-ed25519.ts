@@ -4,16 +4,10 @@
 
 import { join } from 'node:path';
 import { KeyError, generateEd25519Jwk, importEd25519Private, type Ed25519PrivateJwk } from '../receipt/keys.js';
-import { keptOrCreated, readIfPresent, writeNewFile } from './node-new-file.js';
+import { keptOrCreated, writeNewFile } from './node-new-file.js';
 import { hasAuditEntries } from './node-audit-store.js';
 
 export const ED25519_FILE = 'ed25519.jwk';
-
-/** Reads a private Ed25519 JWK file; undefined when it does not exist. */
-export async function readEd25519Jwk(file: string): Promise<Ed25519PrivateJwk | undefined> {
-  const text = await readIfPresent(file);
-  return text === undefined ? undefined : parseEd25519Jwk(text, file);
-}
 
 /** A private Ed25519 JWK from the text of `file` (named in the error when it is not one). */
 export function parseEd25519Jwk(text: string, file: string): Ed25519PrivateJwk {

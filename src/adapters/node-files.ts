@@ -288,6 +288,6 @@ export async function rulesDirProblem(dir: string): Promise<string | undefined> 
 }
 
 /** A rule file by its name: a rule extension, and not a folder's README. */
-export function isRuleFile(name: string): boolean {
+function isRuleFile(name: string): boolean {
   return formatOf(name) !== undefined && name.toLowerCase() !== 'readme.md';
 }

@@ -16,7 +16,7 @@ import { PagedArray } from './paged-array.js';
 export const PAGE_HASHES = 2048;
 
 /** Default block: 2^8 = 256 leaves, so a proof into an old block rehashes at most 511 nodes. */
-export const BLOCK_LEVELS = 8;
+const BLOCK_LEVELS = 8;
 
 /** How many recomputed blocks stay cached (16 KiB each at 256 leaves). */
 const CACHED_BLOCKS = 4;

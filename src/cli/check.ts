@@ -15,7 +15,7 @@ import { decodeUtf8 } from '../json/utf8.js';
 import { envSetting, parseArgs, stringFlag, UsageError } from './args.js';
 import { requestLimitsFrom } from './request-limits.js';
 
-export const CHECK_USAGE = 'usage: mge check [--rules DIR] [--tenant T] [--explain] [--request FILE|-]   (rules: $MGE_RULES_DIR or ./rules; request: stdin)';
+const CHECK_USAGE = 'usage: mge check [--rules DIR] [--tenant T] [--explain] [--request FILE|-]   (rules: $MGE_RULES_DIR or ./rules; request: stdin)';
 
 /** `mge check --help`. */
 export const CHECK_HELP = `usage: mge check [--rules DIR] [--tenant T] [--explain] [--request FILE|-]

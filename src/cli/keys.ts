@@ -12,7 +12,7 @@ import type { CliIo } from './audit.js';
 
 const processIo: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
-export const KEYS_USAGE = 'usage: mge keys create --tenant T --role R[+R] | mge keys ed25519 [--out FILE]';
+const KEYS_USAGE = 'usage: mge keys create --tenant T --role R[+R] | mge keys ed25519 [--out FILE]';
 
 /** `mge keys --help`. */
 export const KEYS_HELP = `${KEYS_USAGE}
@@ -27,12 +27,12 @@ export const KEYS_HELP = `${KEYS_USAGE}
 Exit: 0 done, 2 usage error.`;
 
 /** 32 random bytes: far beyond guessing, and long enough for the 16-character minimum. */
-export function newApiKey(): string {
+function newApiKey(): string {
   return 'mge_' + base64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 /** The `MGE_API_KEYS` entry holding only the key's SHA-256. */
-export async function hashedKeyEntry(tenant: string, roles: string, key: string): Promise<string> {
+async function hashedKeyEntry(tenant: string, roles: string, key: string): Promise<string> {
   return `${tenant}:${roles}:sha256:${await sha256Hex(new TextEncoder().encode(key))}`;
 }
 

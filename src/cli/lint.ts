@@ -12,7 +12,7 @@ import { formatDiagnostic } from '../diagnostics/format.js';
 import type { Diagnostic } from '../ir/types.js';
 import { loadRuleSources, parseRuleFile, rootedPath } from '../rules/load.js';
 
-export const LINT_USAGE = 'usage: mge lint [--strict] PATH…';
+const LINT_USAGE = 'usage: mge lint [--strict] PATH…';
 
 /** `mge lint --help`. */
 export const LINT_HELP = `usage: mge lint [--strict] PATH…

@@ -19,7 +19,7 @@ import type { Emitter } from './emitter.js';
 import { ACTION_TYPE, type FieldTable } from './fields.js';
 
 /** The VM's stack has 256 slots (assembly/vm.ts STACK_SLOTS). */
-export const MAX_STACK = 256;
+const MAX_STACK = 256;
 
 const BINARY: Partial<Record<BinaryOp, Op>> = {
   '==': Op.Eq, '!=': Op.Ne, '<': Op.Lt, '<=': Op.Le, '>': Op.Gt, '>=': Op.Ge, in: Op.In,
@@ -52,7 +52,7 @@ function constantValue(e: Expr): Json | undefined {
 }
 
 /** The stack slots an expression needs (an upper bound). */
-export function stackDepth(e: Expr): number {
+function stackDepth(e: Expr): number {
   switch (e.kind) {
     case 'literal':
     case 'path': return 1;

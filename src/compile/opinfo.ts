@@ -87,8 +87,3 @@ export const ERR_OP_NAME: Record<ErrOp, string> = {
 export function opInfo(byte: number): OpInfo | undefined {
   return (OP_INFO as Record<number, OpInfo | undefined>)[byte];
 }
-
-/** The byte length of the instruction starting with `info` (opcode included). */
-export function insnSize(info: OpInfo): number {
-  return 1 + info.operands.reduce((n, o) => n + OPERAND_SIZE[o], 0);
-}

@@ -6,7 +6,7 @@ import type { Rule, Violation } from '../ir/types.js';
 import type { ClauseOutcome } from './outcome.js';
 import type { OverBudgetError } from '../ir/glob-work.js';
 
-export const APPROVED_REASONING = 'All rules passed';
+const APPROVED_REASONING = 'All rules passed';
 
 /** The pseudo-rule that internal failures are charged to (a fail-closed denial). */
 export const ENGINE_RULE_ID = 'mge.engine';

@@ -16,7 +16,7 @@ import type { RuleIndex } from './rule-index.js';
 import { VmError, type VmInstance } from './wasm.js';
 
 /** One check's input may not exceed this many bytes (requests are capped at 64 KiB). */
-export const MAX_INPUT_BYTES = 16 << 20;
+const MAX_INPUT_BYTES = 16 << 20;
 
 /** What a check with a given candidate set writes: the candidates and the fields they read. */
 export interface Plan {

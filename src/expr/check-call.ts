@@ -7,7 +7,7 @@ import { compileGlob, edgeSpacedGlob, unmatchableGlob } from '../builtins/glob.j
 import { parseCidr } from '../builtins/cidr.js';
 import { excerpt } from './lexer.js';
 
-export const ARITY: Readonly<Record<FunctionName, number>> = {
+const ARITY: Readonly<Record<FunctionName, number>> = {
   startsWith: 2, endsWith: 2, contains: 2, lower: 1, upper: 1,
   len: 1, exists: 1, glob: 2, globAny: 2, inCidr: 2,
 };

@@ -135,7 +135,7 @@ export async function readBodyText(req: Request, maxBytes: number, preRead?: Pre
 }
 
 /** How long a body read through the web Request (Bun, Deno, Workers) may take to arrive whole. */
-export const BODY_DEADLINE_MS = 30_000;
+const BODY_DEADLINE_MS = 30_000;
 
 /** UTF-8's names: WHATWG's labels and IANA's `csUTF8` (a re-review found the rarer ones refused). */
 const UTF8_LABEL = /^(?:utf-?8|unicode-1-1-utf-8|unicode(?:11|20)utf8|x-unicode20utf8|csutf8)$/i;

@@ -9,7 +9,7 @@ import { didYouMean } from '../diagnostics/did-you-mean.js';
 import { FieldReader, present, type RawMap } from '../rules/fields.js';
 import { rawTypeName, type RawEntry, type RawValue } from '../rules/raw.js';
 
-export const RULE_FIELDS = [
+const RULE_FIELDS = [
   'rule_id', 'name', 'description', 'category', 'effect', 'severity', 'enabled',
   'alwaysApply', 'always_apply', 'applies_to', 'globs', 'conditions', 'prohibited', 'required', 'advisory',
 ] as const;
@@ -23,7 +23,7 @@ export const RULE_ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
  * 200 leaves room for the extension and a temporary name's suffix, and keeps every id the
  * store could hold before the limit but the few of 201–225 characters.
  */
-export const MAX_RULE_ID_LENGTH = 200;
+const MAX_RULE_ID_LENGTH = 200;
 export const RULE_ID_HELP =
   'a rule id starts with a lowercase letter or digit, followed by lowercase letters, digits, `.`, `_` or `-`';
 

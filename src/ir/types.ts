@@ -132,12 +132,6 @@ export interface Rule {
   source: { file: string; span: Span; idSpan?: Span; tenant?: string };
 }
 
-/** The rules one tenant sees: the global baseline plus its own (SPEC §7). */
-export interface RuleSet {
-  tenant: string;
-  rules: Rule[];
-}
-
 // ---------------------------------------------------------------------------------------------
 // Diagnostics
 // ---------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ export function firstInvalidUtf8(bytes: Uint8Array): { line: number; col: number
 }
 
 /** UTF-8 length without allocating; lone surrogates count 3 like their U+FFFD replacement. */
-export function utf8Length(s: string): number {
+function utf8Length(s: string): number {
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

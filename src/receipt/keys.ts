@@ -42,7 +42,7 @@ export class KeyError extends Error {
 }
 
 /** HS256 secrets below this many UTF-8 bytes are refused at start-up (SPEC §5). */
-export const MIN_SECRET_BYTES = 32;
+const MIN_SECRET_BYTES = 32;
 
 export class WeakSecretError extends KeyError {
   override readonly name = 'WeakSecretError';
@@ -175,7 +175,7 @@ export async function importHmacRaw(raw: Uint8Array, kid: string): Promise<{ sig
 }
 
 /** RFC 7638 thumbprint of an Ed25519 public key, used as its default kid. */
-export async function ed25519Thumbprint(x: string): Promise<string> {
+async function ed25519Thumbprint(x: string): Promise<string> {
   const c = canonicalize({ crv: 'Ed25519', kty: 'OKP', x });
   return base64urlEncode(await sha256(encoder.encode(c)));
 }

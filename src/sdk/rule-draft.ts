@@ -51,7 +51,7 @@ export interface RuleHeader extends SharedHeader {
 }
 
 /** Field order of every serialized rule: identity, then scope, then clauses. */
-export const DRAFT_FIELD_ORDER: readonly (keyof RuleDraft)[] = [
+const DRAFT_FIELD_ORDER: readonly (keyof RuleDraft)[] = [
   'rule_id', 'name', 'description', 'category', 'effect', 'severity', 'enabled', 'alwaysApply',
   'applies_to', 'globs', 'conditions', 'prohibited', 'required', 'advisory',
 ];

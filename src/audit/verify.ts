@@ -14,6 +14,7 @@ import { verifySignedObject } from '../receipt/signed-object.js';
 import { isCheckpoint, notACheckpoint, verifyCheckpointSignature, type TornCheckpoint } from './checkpoint.js';
 import { verifyConsistency } from './merkle.js';
 import { MerkleTree } from './merkle-tree.js';
+import { isObject } from '../json/is-object.js';
 
 export interface LogReport {
   ok: boolean;
@@ -64,7 +65,7 @@ const RULE_CHANGE_FIELDS = ['by', 'kind', 'op', 'policy_version', 'rule_id', 'ti
 const encoder = new TextEncoder();
 
 function asObject(v: Json): { [k: string]: Json } | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : undefined;
+  return isObject(v) ? v : undefined;
 }
 
 /** How the verifier words a receipt signed by a key it was not given. */

@@ -3,17 +3,14 @@
 // (SPEC §2), so every lookup asks for OWN properties and never walks a prototype.
 
 import type { Json } from '../ir/types.js';
-
-export function isJsonObject(v: Json | undefined): v is { [key: string]: Json } {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+import { isObject } from '../json/is-object.js';
 
 /** The value under an object's own key, or a list's index; `null` for anything else. */
 export function child(v: Json | undefined, seg: string | number): Json {
   if (typeof seg === 'number') {
     return Array.isArray(v) && seg < v.length ? (v[seg] ?? null) : null;
   }
-  if (isJsonObject(v) && Object.prototype.hasOwnProperty.call(v, seg)) return v[seg] ?? null;
+  if (isObject(v) && Object.prototype.hasOwnProperty.call(v, seg)) return v[seg] ?? null;
   return null;
 }
 
@@ -28,8 +25,8 @@ export function jsonEqual(a: Json, b: Json): boolean {
     if (!Array.isArray(b) || a.length !== b.length) return false;
     return a.every((x, i) => jsonEqual(x, b[i]));
   }
-  if (isJsonObject(a)) {
-    if (!isJsonObject(b)) return false;
+  if (isObject(a)) {
+    if (!isObject(b)) return false;
     const ka = Object.keys(a);
     if (ka.length !== Object.keys(b).length) return false;
     return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]));

@@ -3,6 +3,7 @@
 // the two paths give the same text.
 
 import type { Condition, Json, PathRef } from './types.js';
+import { isObject } from '../json/is-object.js';
 
 export type ConditionCode =
   | 'expression'
@@ -95,9 +96,6 @@ export function conditionMessage(code: ConditionCode, cond: Condition, subject: 
   }
 }
 
-function isObject(v: Json | undefined): v is { [key: string]: Json } {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function hasControl(s: string): boolean {
   // eslint-disable-next-line no-control-regex

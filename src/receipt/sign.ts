@@ -1,7 +1,7 @@
 // Signing decisions (receipts, SPEC §5) and checkpoints (SPEC §6). Both sign
 // C(object without "signature") with the one active key; the result carries that key's alg/kid.
 
-import type { Decision, Json, Receipt } from '../ir/types.js';
+import type { Decision, Receipt } from '../ir/types.js';
 import type { Checkpoint, UnsignedCheckpoint } from '../audit/checkpoint.js';
 import { webCryptoBackend, type CryptoBackend, type MaybePromise } from './backend.js';
 import { base64urlEncode } from './base64url.js';

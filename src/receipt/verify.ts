@@ -12,6 +12,7 @@ import { computeActionHash, computeDecisionHash } from './decision-hash.js';
 import { CanonicalizationError, jsonCopy } from './jcs.js';
 import { toKeyRing, type VerificationKeys } from './keys.js';
 import { verifySignedObject } from './signed-object.js';
+import { isObject } from '../json/is-object.js';
 
 export type ReasonCode =
   | 'malformed' | 'unknown_kid' | 'bad_signature' | 'decision_mismatch' | 'tenant_mismatch' | 'action_mismatch'
@@ -84,9 +85,6 @@ function parseTime(s: unknown): number | undefined {
   return Number.isFinite(t) && new Date(t).toISOString() === s ? t : undefined;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 interface Parsed {
   decision: Record<string, unknown>;

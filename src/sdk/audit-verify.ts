@@ -11,6 +11,7 @@ import type { SignatureCheck } from '../receipt/signed-object.js';
 import { importVerifierKeys, type VerifierKeys } from './verify.js';
 import { MGEConfigError } from './errors.js';
 import type { Checkpoint, ConsistencyProof, Decision, InclusionProof } from './types.js';
+import { isObject } from '../json/is-object.js';
 
 /**
  * The audit leaf hash of a decision as received: SHA-256(0x00 || C(decision)), without
@@ -24,7 +25,7 @@ export async function decisionLeafHash(decision: Decision & { explanation?: unkn
 
 /** A record of the copy, or undefined. */
 function record(v: Json | undefined): Record<string, Json> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : undefined;
+  return isObject(v) ? v : undefined;
 }
 
 /** The hashes of a path, or undefined unless it is a list of strings (fromHex checks them). */

@@ -4,6 +4,7 @@
 // decision or a verdict.
 
 import { isCheckpoint } from '../audit/checkpoint.js';
+import { isObject } from '../json/is-object.js';
 
 /** A name for error messages and a test. */
 export interface Shape {
@@ -12,12 +13,11 @@ export interface Shape {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown) => typeof v === 'string';
 const num = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const arr = Array.isArray;
 
-const shape = (what: string, is: (o: Obj) => boolean): Shape => ({ what, is: (v) => isObj(v) && is(v) });
+const shape = (what: string, is: (o: Obj) => boolean): Shape => ({ what, is: (v) => isObject(v) && is(v) });
 
 export const DECISION = shape('a decision', (o) =>
   typeof o.approved === 'boolean' && str(o.decision_id) && str(o.reasoning) && arr(o.rule_ids) && arr(o.violations) && arr(o.warnings));
@@ -30,10 +30,10 @@ export const batchOf = (n: number): Shape => shape(`{"decisions": [...]} with ${
 export const VERIFY_RESULT = shape('{"valid": true, "approved"} or {"valid": false, "reason"}', (o) =>
   (o.valid === true && o.reason === undefined && typeof o.approved === 'boolean') || (o.valid === false && str(o.reason) && o.approved === undefined));
 
-export const JWKS = shape('a JWKS ({"keys": [...]})', (o) => arr(o.keys) && o.keys.every(isObj));
+export const JWKS = shape('a JWKS ({"keys": [...]})', (o) => arr(o.keys) && o.keys.every(isObject));
 
 export const RULE_LISTING = shape('a rule listing', (o) => str(o.tenant) && str(o.policy_version) && arr(o.rules));
-export const RULE_VIEW = shape('a rule ({"rule", "origin", "source"})', (o) => isObj(o.rule) && str(o.rule.rule_id) && str(o.origin));
+export const RULE_VIEW = shape('a rule ({"rule", "origin", "source"})', (o) => isObject(o.rule) && str(o.rule.rule_id) && str(o.origin));
 export const PUT_RULE_RESULT = shape('{"rule_ids", "policy_version"}', (o) => arr(o.rule_ids) && str(o.policy_version));
 export const REPLACE_RULES_RESULT = shape('{"rule_ids", "removed", "policy_version"}', (o) => arr(o.rule_ids) && arr(o.removed) && str(o.policy_version));
 export const VALIDATE_RESULT = shape('{"valid", "rule_ids", "diagnostics"}', (o) => typeof o.valid === 'boolean' && arr(o.rule_ids) && arr(o.diagnostics));

@@ -321,7 +321,6 @@ describe('openNodeAudit: a data dir that switched receipt algorithms', () => {
     const kept = await createSigner({ hs256Secret: (await loadOrCreateSecret(undefined, dir)).secret, backend: nodeCryptoBackend });
     // Each rotation gives the key before it back for its first start (MGE_PREVIOUS_SECRET_KEYS).
     const first = await createSigner({ hs256Secret: 'first-rotation-secret-with-more-than-32-bytes', backend: nodeCryptoBackend, extraVerificationKeys: [kept.keys.get(kept.kid)!] });
-    const second = await createSigner({ hs256Secret: 'second-rotation-secret-with-more-than-32-bytes', backend: nodeCryptoBackend });
     for (const [i, s] of [kept, first].entries()) {
       const audit = await openNodeAudit(dir, s);
       await audit.append('acme', [(await s.sign(decision(i + 1))) as unknown as Json]);

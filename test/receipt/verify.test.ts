@@ -6,7 +6,6 @@ import { KeyRing, importHs256Secret } from '../../src/receipt/keys.js';
 import { createSigner, type Signer } from '../../src/receipt/sign.js';
 import { verifyReceipt } from '../../src/receipt/verify.js';
 import { MemoryNonceStore, type NonceStore } from '../../src/state/nonce-store.js';
-import { STORE_DEADLINE_MS } from '../../src/state/deadline.js';
 import { ACTION, CONTEXT, ED_JWK, SECRET, T0, counterBytes, decision } from './fixtures.js';
 
 async function signed(signer: Signer, overrides: Partial<Decision> = {}): Promise<Decision> {

@@ -9,10 +9,8 @@ import type { AppContext, HttpEnv } from '../deps.js';
 import { authorize } from '../guard.js';
 import { BadRequest, HttpProblem } from '../problem.js';
 import { evaluate, refuseWhileLogFailing, signAndRecord, validate, type Recorded } from '../record.js';
+import { isObject } from '../../json/is-object.js';
 
-function isObject(v: Json): v is { [key: string]: Json } {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Counts every check in the metrics, answered or refused. */
 async function measured(ctx: AppContext, tenant: string, work: () => Promise<Recorded[]>): Promise<Recorded[]> {

@@ -3,18 +3,15 @@
 // before anything is checked, so one tenant can never burn another's nonces.
 
 import type { Hono } from 'hono';
-import type { Json } from '../../ir/types.js';
 import { verifyReceipt, type VerifyOptions } from '../../receipt/verify.js';
 import { readJson, VERIFY_PATH, verifyLimits } from '../body.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { guard } from '../guard.js';
 import { BadRequest, Forbidden, StoreUnavailable } from '../problem.js';
+import { isObject } from '../../json/is-object.js';
 
 const FIELDS = new Set(['decision', 'action', 'context', 'audience']);
 
-function isObject(v: Json | undefined): v is { [key: string]: Json } {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   const limits = verifyLimits(ctx.limits); // a whole decision, not a check request (body.ts)

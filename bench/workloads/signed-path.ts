@@ -1,5 +1,5 @@
 // The signed path: evaluate + receipt + audit append to the memory store, the work of one
-// `POST /api/v1/governance/check` minus HTTP (src/http/record.ts does the same three steps).
+// `POST /api/v1/governance/check` minus HTTP (src/http/check-pipeline.ts does the same three steps).
 // Timed for both crypto backends: WebCrypto (portable; a thread-pool hop per call on Node) and
 // node:crypto (the Node adapter's synchronous path).
 

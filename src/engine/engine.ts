@@ -3,10 +3,10 @@
 // finish on the old one and an invalid change never replaces a valid one.
 
 import type { Decision, Diagnostic, ExplanationEntry, Rule } from '../ir/types.js';
-import { explainClause, type ShownValues } from '../ir/evaluate.js';
+import { explainClause, type ShownValues } from '../ir/explain.js';
 import { hashCanonicalText } from '../receipt/decision-hash.js';
 import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
-import { hasErrors, idSpanOf, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
+import { RULE_FORMATS, hasErrors, idSpanOf, loadRuleSources, parseRuleText, type RuleFormat, type RuleSource } from '../rules/load.js';
 import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
 import { ENGINE_RULE_ID, decide, internalFailure, overBudget, refusedPolicyDenial, type Verdict } from './decision.js';
 import { EXPLAIN_GLOB_BUDGET, GlobWork, OverBudgetError } from '../ir/glob-work.js';
@@ -52,8 +52,7 @@ export interface EvaluateOptions {
 
 export type EngineDecision = Decision & { explanation?: ExplanationEntry[] };
 
-export type RuleFormat = 'json' | 'yaml' | 'mdc';
-const RULE_FORMATS: readonly unknown[] = ['json', 'yaml', 'mdc'] satisfies RuleFormat[];
+export type { RuleFormat };
 
 /** Each tenant's policy (rules and version) at one moment. */
 export type PoliciesAt = (tenant: string) => TenantPolicy;
@@ -330,7 +329,7 @@ export class Engine {
         const { text, format, path: named } = source ?? ({} as Partial<RuleText>); // read once: what is checked is what is parsed
         // Anything else reached the reader table as "reader is not a function", reported as a bug in MGE (a review).
         if (typeof text !== 'string') throw new TypeError(`a rule's text must be a string; got ${text === null ? 'null' : typeof text}`);
-        if (format === undefined || !RULE_FORMATS.includes(format)) throw new TypeError(`a rule's format is ${RULE_FORMATS.map((f) => `\`${f}\``).join(', ')}; got \`${String(format)}\``);
+        if (format === undefined || !(RULE_FORMATS as readonly unknown[]).includes(format)) throw new TypeError(`a rule's format is ${RULE_FORMATS.map((f) => `\`${f}\``).join(', ')}; got \`${String(format)}\``);
         // The name its diagnostics and `source.file` give it (the HTTP route names the rule's id).
         path = typeof named === 'string' ? named : `api/tenants/${tenant}/rules.${format}`;
         const parsed = parseRuleText(text, format, path);

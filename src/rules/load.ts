@@ -17,6 +17,8 @@ export interface RuleSource {
 }
 
 export type RuleFormat = 'json' | 'yaml' | 'mdc';
+/** Every rule format, as a list (an API rule's file is `<rule_id>.<format>`). */
+export const RULE_FORMATS: readonly RuleFormat[] = ['json', 'yaml', 'mdc'];
 
 export interface ParsedRules {
   rules: Rule[];

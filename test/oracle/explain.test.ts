@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { collectPaths, explainClause, UnknownClauseError } from '../../src/ir/evaluate.js';
+import { collectPaths } from '../../src/ir/evaluate.js';
+import { explainClause, UnknownClauseError } from '../../src/ir/explain.js';
 import { pathText } from '../../src/ir/messages.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { Json } from '../../src/ir/types.js';

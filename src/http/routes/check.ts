@@ -8,7 +8,7 @@ import type { Principal } from '../auth.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { authorize } from '../guard.js';
 import { BadRequest, HttpProblem } from '../problem.js';
-import { evaluate, refuseWhileLogFailing, signAndRecord, validate, type Recorded } from '../record.js';
+import { evaluate, refuseWhileLogFailing, signAndRecord, validate, type Recorded } from '../check-pipeline.js';
 import { isObject } from '../../json/is-object.js';
 
 

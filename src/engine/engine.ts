@@ -2,115 +2,32 @@
 // tenant; a rule change compiles a new policy aside and swaps the pointer, so in-flight checks
 // finish on the old one and an invalid change never replaces a valid one.
 
-import type { Decision, Diagnostic, ExplanationEntry, Rule } from '../ir/types.js';
+import type { Diagnostic, Rule } from '../ir/types.js';
 import { explainClause, type ShownValues } from '../ir/explain.js';
 import { hashCanonicalText } from '../receipt/decision-hash.js';
-import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
-import { RULE_FORMATS, hasErrors, idSpanOf, loadRuleSources, parseRuleText, type RuleFormat, type RuleSource } from '../rules/load.js';
+import { webCryptoBackend } from '../receipt/backend.js';
+import { RULE_FORMATS, hasErrors, idSpanOf, loadRuleSources, parseRuleText, type RuleSource } from '../rules/load.js';
 import { MemoryRateLimiter, type RateLimiter } from '../state/rate-limiter.js';
 import { ENGINE_RULE_ID, decide, internalFailure, overBudget, refusedPolicyDenial, type Verdict } from './decision.js';
 import { EXPLAIN_GLOB_BUDGET, GlobWork, OverBudgetError } from '../ir/glob-work.js';
 import { newDecisionId } from './decision-id.js';
 import { IsoTimeCache } from '../receipt/iso-time.js';
 import type { ClauseOutcome } from './outcome.js';
-import { buildPolicy, refusedPolicy, type EvaluatorKind, type TenantPolicy } from './policy.js';
-import { applyRateLimits, type RateLimitClause } from './rate-limit.js';
+import type { EvaluatorKind, PolicyBuildOptions, TenantPolicy } from './policy.js';
+import { applyRateLimits, rateLimitClausesOf } from './rate-limit.js';
 import { checkTenant, requestLimits, validateRequest, type RequestLimits } from './request.js';
 import { loadVm, VmError, type Vm } from './wasm.js';
 import { CompileError } from '../compile/errors.js';
 import { checkedTime, checkEngineOptions, checkEvaluateOptions } from './engine-options.js';
+import { DEFAULT_TENANT, RuleLoadError, type BeforeSwap, type EngineDecision, type EngineOptions, type EvaluateOptions, type PoliciesAt, type PutRuleResult, type RuleText } from './engine-types.js';
+import { buildAllPolicies, buildTenantPolicy, compileDiagnostic, fileRuleOwnerIn, snapshotOf, type Built, type FileRules } from './tenant-policies.js';
 
-export type { RuleSource } from '../rules/load.js';
+export type { RuleFormat, RuleSource } from '../rules/load.js';
 export { RequestError, TENANT_PATTERN } from './request.js';
-
-export const DEFAULT_TENANT = 'default';
-
-export interface EngineOptions {
-  /** The files of a rules directory; paths relative to it, `tenants/<t>/…` for tenant rules. */
-  rules: RuleSource[];
-  /** `vm` (default) is the production path; `oracle` walks the IR (the reference). */
-  evaluator?: EvaluatorKind;
-  /** Token buckets for rate_limit_check; in-memory by default. */
-  rateLimiter?: RateLimiter;
-  /** Clock in milliseconds since the epoch. */
-  now?: () => number;
-  /** A precompiled VM module, for runtimes that refuse to compile wasm from bytes (Workers). */
-  wasm?: WebAssembly.Module;
-  limits?: Partial<RequestLimits>;
-  /** Computes action_hash; WebCrypto by default. Node passes node:crypto (no thread-pool hop per check). */
-  crypto?: CryptoBackend;
-  /** Warnings found while reading `rules` (a README.md that reads as a rule): kept with the load's own. */
-  sourceWarnings?: Diagnostic[];
-}
+export { DEFAULT_TENANT, RuleLoadError } from './engine-types.js';
+export type { BeforeSwap, EngineDecision, EngineOptions, EvaluateOptions, PoliciesAt, PutRuleResult, RuleText } from './engine-types.js';
 
 const warningsOf = (diagnostics: readonly Diagnostic[]): Diagnostic[] => diagnostics.filter((d) => d.severity === 'warning');
-
-export interface EvaluateOptions {
-  tenant?: string;
-  explain?: boolean;
-}
-
-export type EngineDecision = Decision & { explanation?: ExplanationEntry[] };
-
-export type { RuleFormat };
-
-/** Each tenant's policy (rules and version) at one moment. */
-export type PoliciesAt = (tenant: string) => TenantPolicy;
-
-/**
- * Runs between compiling a rule change and serving it (the audit entry is written here):
- * `ruleIds` put (or, for deleteRule, deleted), `removed` the API rules a replacement drops.
- */
-export type BeforeSwap = (policyVersion: string, ruleIds: string[], removed: string[]) => Promise<void>;
-
-/** One rule text for the API rules: `path` is the name its diagnostics and `source.file` give it. */
-export interface RuleText {
-  text: string;
-  format: RuleFormat;
-  path?: string;
-}
-
-export type PutRuleResult =
-  | { ok: true; ruleIds: string[]; policyVersion: string; removed: string[] }
-  | { ok: false; diagnostics: Diagnostic[] }
-  | { ok: false; conflict: string };
-
-/** Rule files (or an API change) with errors; nothing was swapped in. */
-export class RuleLoadError extends Error {
-  override readonly name = 'RuleLoadError';
-  constructor(readonly diagnostics: Diagnostic[]) {
-    const errors = diagnostics.filter((d) => d.severity === 'error');
-    const first = errors[0];
-    super(
-      first
-        ? `${errors.length} error(s) in rules; first: ${first.span.file}:${first.span.line}:${first.span.col}: ${first.message}`
-        : 'rules have errors',
-    );
-  }
-}
-
-interface FileRules {
-  global: Rule[];
-  tenants: Map<string, Rule[]>;
-}
-
-/** Every policy of a rule set, compiled and not yet serving. */
-interface Built {
-  globalPolicy: TenantPolicy;
-  policies: Map<string, TenantPolicy>;
-}
-
-/** The file a global or tenant file rule with this id comes from, if any. */
-function fileRuleOwnerIn(files: FileRules, tenant: string, ruleId: string): string | undefined {
-  const rule = files.global.find((r) => r.rule_id === ruleId) ?? files.tenants.get(tenant)?.find((r) => r.rule_id === ruleId);
-  return rule?.source.file;
-}
-
-/** Each tenant's policy among these (policies are immutable once built); the global one for any other. */
-function snapshotOf(global: TenantPolicy, policies: ReadonlyMap<string, TenantPolicy>): PoliciesAt {
-  const own = new Map(policies);
-  return (tenant) => own.get(tenant) ?? global;
-}
 
 /**
  * Loads and compiles rules, then evaluates requests against them.
@@ -245,7 +162,7 @@ export class Engine {
       const outcome = policy.evaluator.evaluate(request, env);
       let violated: readonly ClauseOutcome[] = outcome.violated;
       if (policy.rateLimited.size > 0) {
-        const limited = rateLimitClausesOf(policy, outcome.applicable);
+        const limited = rateLimitClausesOf(policy.rateLimited, outcome.applicable);
         if (limited !== undefined) {
           // Only a rate limit adds violations; copy then, so the evaluator's list stays its own.
           const all = outcome.violated.slice();
@@ -355,7 +272,7 @@ export class Engine {
       let policy: TenantPolicy;
       try {
         // A PUT past a compiler limit is refused (422); a restart's replay keeps what was put.
-        policy = await this.buildTenant(tenant, next, this.files, keepClashes);
+        policy = await buildTenantPolicy(tenant, next, this.files, this.buildOptions(), keepClashes);
       } catch (err) {
         if (!(err instanceof CompileError)) throw err;
         return { ok: false, diagnostics: [compileDiagnostic(err, path)] } as const;
@@ -377,7 +294,7 @@ export class Engine {
       if (!current?.has(ruleId)) return this.fileRuleOwner(tenant, ruleId) ? 'global' : 'not_found';
       const next = new Map(current);
       next.delete(ruleId);
-      const policy = await this.buildTenant(tenant, next);
+      const policy = await buildTenantPolicy(tenant, next, this.files, this.buildOptions());
       await beforeSwap?.(policy.policyVersion, [ruleId], []);
       this.apiRules.set(tenant, next);
       this.policies.set(tenant, policy);
@@ -406,7 +323,7 @@ export class Engine {
       const files = { global: loaded.global, tenants: loaded.tenants };
       let built: Built;
       try {
-        built = await this.buildAll(files);
+        built = await buildAllPolicies(files, this.apiRules, this.buildOptions());
       } catch (err) {
         if (err instanceof RuleLoadError) return { ok: false, diagnostics: err.diagnostics } as const;
         throw err;
@@ -428,7 +345,7 @@ export class Engine {
 
   /** Compiles every policy aside, then swaps them all at once. */
   async rebuildAll(): Promise<void> {
-    this.swapIn(await this.buildAll(this.files));
+    this.swapIn(await buildAllPolicies(this.files, this.apiRules, this.buildOptions()));
   }
 
   private swapIn(built: Built): void {
@@ -436,62 +353,12 @@ export class Engine {
     this.policies = built.policies;
   }
 
-  /** Every policy for these file rules and the API rules, compiled aside; nothing is swapped. */
-  private async buildAll(files: FileRules): Promise<Built> {
-    const tenants = new Set([...files.tenants.keys(), ...this.apiRules.keys()]);
-    const policies = new Map<string, TenantPolicy>();
-    try {
-      const globalPolicy = await buildPolicy(DEFAULT_TENANT, files.global, this.buildOptions());
-      for (const tenant of tenants) policies.set(tenant, await this.buildTenant(tenant, this.apiRules.get(tenant), files));
-      return { globalPolicy, policies };
-    } catch (err) {
-      if (err instanceof CompileError) throw new RuleLoadError([compileDiagnostic(err, 'rules')]);
-      throw err;
-    }
-  }
-
-  /**
-   * A tenant's policy: the global and its own file rules, then its API rules. An API rule whose
-   * id a file rule took since it was put (a new global rule, a reload or a restart later) is
-   * left out, and every check of the tenant is denied until one of the two goes (fail closed,
-   * and only for that tenant). Until 11-28 the clash refused the reload, or the restart, for
-   * every tenant: a tenant's admin could hold back every global rule by naming an API rule
-   * after it in advance. Likewise, when `tolerant` (a reload, a restart's replay, a delete),
-   * API rules that no longer compile beside the file rules (a compiler limit the new file
-   * rules cross: a re-review filled one with API rules first) are left out and the tenant is
-   * denied; a PUT that would cross it is refused instead (422).
-   */
-  private async buildTenant(tenant: string, api: ReadonlyMap<string, Rule> | undefined, files: FileRules = this.files, tolerant = true): Promise<TenantPolicy> {
-    const own: Rule[] = [];
-    const clashing: Rule[] = [];
-    for (const rule of api?.values() ?? []) {
-      if (fileRuleOwnerIn(files, tenant, rule.rule_id) === undefined) own.push(rule);
-      else clashing.push(rule);
-    }
-    const fileRules = [...files.global, ...(files.tenants.get(tenant) ?? [])];
-    let policy: TenantPolicy;
-    try {
-      policy = await buildPolicy(tenant, [...fileRules, ...own], this.buildOptions());
-    } catch (err) {
-      if (!(err instanceof CompileError) || !tolerant || own.length === 0) throw err;
-      // Without them: if the file rules alone fail too, the reload fails (the operator's files).
-      policy = await buildPolicy(tenant, fileRules, this.buildOptions());
-      return refusedPolicy(policy, `tenant \`${tenant}\`'s API rules no longer compile beside the file rules (${err.message}), so none of them is in force: delete some of them`, [...own, ...clashing]);
-    }
-    if (clashing.length === 0) return policy;
-    // Named in id order, without the files' paths: what a decision says depends on the rules
-    // only, as its policy_version does (a re-review, 11-28: the order of PUTs, or a file's
-    // rename, changed both, with no entry in the log).
-    const ids = clashing.map((r) => `\`${r.rule_id}\``).sort();
-    return refusedPolicy(policy, `tenant \`${tenant}\`'s API rule${ids.length === 1 ? '' : 's'} ${ids.join(', ')} ${ids.length === 1 ? 'has' : 'have'} the id of a file rule, and a rule id belongs to one rule: delete the API rule, or give the file rule another rule_id (GET /api/v1/rules shows the file rule in force)`, clashing);
-  }
-
   /** The tenants whose every check is denied because their rules cannot stand (TenantPolicy.refusal), and why. */
   refusedTenants(): Array<{ tenant: string; refusal: string }> {
     return [...this.policies].flatMap(([tenant, p]) => (p.refusal === undefined ? [] : [{ tenant, refusal: p.refusal }]));
   }
 
-  private buildOptions() {
+  private buildOptions(): PolicyBuildOptions {
     return { evaluator: this.kind, vm: this.vm };
   }
 
@@ -505,28 +372,4 @@ export class Engine {
     this.changes = run.catch(() => undefined);
     return run;
   }
-}
-
-/** A compiler limit (too many constants, say) reported like any other rule error. */
-function compileDiagnostic(err: CompileError, file: string): Diagnostic {
-  return {
-    severity: 'error',
-    code: 'compile-error',
-    message: err.message,
-    span: { file, line: 1, col: 1 },
-    ...(err.ruleId ? { help: `in rule \`${err.ruleId}\`` } : {}),
-  };
-}
-
-/** The rate_limit_check clauses of the applicable rules, or undefined if there are none. */
-function rateLimitClausesOf(policy: TenantPolicy, applicable: readonly string[]): readonly RateLimitClause[] | undefined {
-  let found: readonly RateLimitClause[] | undefined;
-  let merged: RateLimitClause[] | undefined;
-  for (const id of applicable) {
-    const clauses = policy.rateLimited.get(id);
-    if (clauses === undefined) continue;
-    if (found === undefined) found = clauses;
-    else for (const c of clauses) (merged ??= found.slice()).push(c);
-  }
-  return merged ?? found;
 }

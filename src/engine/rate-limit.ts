@@ -114,3 +114,16 @@ export function limitsOf(rateLimited: ReadonlyMap<string, readonly RateLimitClau
 function denial(c: RateLimitClause, code: 'rate_limited' | 'state_unavailable'): ClauseOutcome {
   return { rule_id: c.ruleId, clause: c.clause, code, message: code === 'rate_limited' ? c.limitedMessage : c.unavailableMessage };
 }
+
+/** The rate_limit_check clauses of the applicable rules, or undefined if there are none. */
+export function rateLimitClausesOf(rateLimited: ReadonlyMap<string, readonly RateLimitClause[]>, applicable: readonly string[]): readonly RateLimitClause[] | undefined {
+  let found: readonly RateLimitClause[] | undefined;
+  let merged: RateLimitClause[] | undefined;
+  for (const id of applicable) {
+    const clauses = rateLimited.get(id);
+    if (clauses === undefined) continue;
+    if (found === undefined) found = clauses;
+    else for (const c of clauses) (merged ??= found.slice()).push(c);
+  }
+  return merged ?? found;
+}

@@ -17,7 +17,7 @@ import { readIfPresent } from '../adapters/node-new-file.js';
 import { isCheckpoint, notACheckpoint, readCheckpointText, tornCheckpointOf, type TornCheckpoint } from '../audit/checkpoint.js';
 import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
 import { KeyError, KeyRing, hs256VerificationKeys, importHs256Secret } from '../receipt/keys.js';
-import { TENANT_NAME_RULE, TENANT_PATTERN } from '../http/api-keys.js';
+import { TENANT_NAME_RULE, TENANT_PATTERN } from '../ir/tenant-name.js';
 import { UsageError, parseArgs, stringFlag } from './args.js';
 
 export interface CliIo {

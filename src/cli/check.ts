@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { rulesDirProblem } from '../adapters/node-files.js';
 import { createEngineFromDir } from '../adapters/node.js';
 import { RequestError, RuleLoadError } from '../engine/engine.js';
-import { TENANT_NAME_RULE, TENANT_PATTERN } from '../http/api-keys.js';
+import { TENANT_NAME_RULE, TENANT_PATTERN } from '../ir/tenant-name.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { tenantNameNote } from './tenant-note.js';
 import { JsonInputError, jsonLimits, parseStrictJson } from '../json/strict-parse.js';

@@ -3,7 +3,8 @@
 // `mge keys ed25519 [--out FILE]`: an Ed25519 signing key pair as JWK.
 
 import { writeEd25519Jwk } from '../adapters/node-ed25519.js';
-import { looksLikeGeneratedKey, rolesProblem, TENANT_NAME_RULE, TENANT_PATTERN } from '../http/api-keys.js';
+import { looksLikeGeneratedKey, rolesProblem } from '../http/api-keys.js';
+import { TENANT_NAME_RULE, TENANT_PATTERN } from '../ir/tenant-name.js';
 import { base64urlEncode } from '../receipt/base64url.js';
 import { sha256Hex } from '../receipt/hash.js';
 import { generateEd25519Jwk, importEd25519Public } from '../receipt/keys.js';

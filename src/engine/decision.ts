@@ -3,7 +3,7 @@
 // severity, and words the reasoning.
 
 import type { Rule, Violation } from '../ir/types.js';
-import type { ClauseOutcome } from './outcome.js';
+import type { ClauseOutcome } from '../ir/outcome.js';
 import type { OverBudgetError } from '../ir/glob-work.js';
 
 const APPROVED_REASONING = 'All rules passed';

@@ -12,7 +12,7 @@ import { ENGINE_RULE_ID, decide, internalFailure, overBudget, refusedPolicyDenia
 import { EXPLAIN_GLOB_BUDGET, GlobWork, OverBudgetError } from '../ir/glob-work.js';
 import { newDecisionId } from './decision-id.js';
 import { IsoTimeCache } from '../receipt/iso-time.js';
-import type { ClauseOutcome } from './outcome.js';
+import type { ClauseOutcome } from '../ir/outcome.js';
 import type { EvaluatorKind, PolicyBuildOptions, TenantPolicy } from './policy.js';
 import { applyRateLimits, rateLimitClausesOf } from './rate-limit.js';
 import { checkTenant, requestLimits, validateRequest, type RequestLimits } from './request.js';
@@ -23,7 +23,7 @@ import { DEFAULT_TENANT, RuleLoadError, type BeforeSwap, type EngineDecision, ty
 import { buildAllPolicies, buildTenantPolicy, compileDiagnostic, fileRuleOwnerIn, snapshotOf, type Built, type FileRules } from './tenant-policies.js';
 
 export type { RuleFormat, RuleSource } from '../rules/load.js';
-export { RequestError, TENANT_PATTERN } from './request.js';
+export { RequestError } from './request.js';
 export { DEFAULT_TENANT, RuleLoadError } from './engine-types.js';
 export type { BeforeSwap, EngineDecision, EngineOptions, EvaluateOptions, PoliciesAt, PutRuleResult, RuleText } from './engine-types.js';
 

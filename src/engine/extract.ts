@@ -6,7 +6,7 @@
 
 import { E_FALSE, E_NUM, E_STR, E_STRID, E_TRUE, I_CANDS, I_CAND_OFF, I_FIELDS, I_HEADER } from '../../assembly/format.js';
 import type { CheckRequest, Json, PathRef } from '../ir/types.js';
-import type { EvaluationEnv } from './outcome.js';
+import type { EvaluationEnv } from '../ir/outcome.js';
 // The one definition of what a path reads (docs/semantics.md "Paths"), shared with the oracle.
 import { readPath } from '../ir/evaluate.js';
 import { EncodeError, encodeJson } from '../compile/encode.js';

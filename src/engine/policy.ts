@@ -6,7 +6,7 @@ import { createOracleEvaluator } from '../ir/evaluate.js';
 import { ruleJson } from '../http/rule-view.js';
 import type { Rule } from '../ir/types.js';
 import { sha256Hex } from '../receipt/hash.js';
-import type { Evaluator } from './outcome.js';
+import type { Evaluator } from '../ir/outcome.js';
 import { limitsOf, rateLimitClauses, type RateLimitClause } from './rate-limit.js';
 import type { Limits } from '../state/rate-limiter.js';
 import { createBundleEvaluator } from './vm-evaluator.js';

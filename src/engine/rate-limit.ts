@@ -14,7 +14,7 @@ import type { CheckRequest, Condition, Rule } from '../ir/types.js';
 import { canonicalize } from '../receipt/jcs.js';
 import { withinDeadline } from '../state/deadline.js';
 import type { Limits, RateLimiter } from '../state/rate-limiter.js';
-import type { ClauseOutcome, EvaluationEnv } from './outcome.js';
+import type { ClauseOutcome, EvaluationEnv } from '../ir/outcome.js';
 
 type RateLimitCondition = Extract<Condition, { type: 'rate_limit_check' }>;
 

@@ -7,6 +7,7 @@ import { actionText } from '../receipt/decision-hash.js';
 import { overUtf8Bytes } from '../json/utf8.js';
 import { CanonicalizationError, canonicalizeWithin } from '../receipt/jcs.js';
 import { MAX_VALUE_DEPTH } from '../compile/encode.js';
+import { TENANT_NAME_RULE, TENANT_PATTERN } from '../ir/tenant-name.js';
 
 /**
  * SPEC §2's limits on a request's values, counted as the strict parser counts them
@@ -51,17 +52,6 @@ export function requestLimits(given: Partial<RequestLimits> = {}): RequestLimits
   }
   return limits;
 }
-
-/**
- * What a tenant may be called, wherever it comes from (API keys, `mge check --tenant`, a
- * library caller): names are used as directory names (`rules/tenants/<t>`), so no separators
- * or dots-only, and no `.` at the end, which Windows drops from a folder's name (`acme.` and
- * `acme` would share one log).
- */
-export const TENANT_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_-])?$/;
-
-/** TENANT_PATTERN in words, for messages. */
-export const TENANT_NAME_RULE = '1–64 letters, digits, `_`, `.`, `-`, starting with a letter or digit, not ending in `.`';
 
 /** Throws RequestError unless `tenant` fits TENANT_PATTERN. */
 export function checkTenant(tenant: string): void {

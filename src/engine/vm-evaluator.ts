@@ -3,7 +3,7 @@
 
 import type { CheckRequest, Rule } from '../ir/types.js';
 import { compileBundle, type CompiledBundle } from '../compile/bundle.js';
-import type { EvaluationEnv, EvaluationOutcome, Evaluator } from './outcome.js';
+import type { EvaluationEnv, EvaluationOutcome, Evaluator } from '../ir/outcome.js';
 import { Extractor } from './extract.js';
 import { RuleIndex } from './rule-index.js';
 import { ruleFields } from './rule-fields.js';

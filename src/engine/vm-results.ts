@@ -13,7 +13,7 @@ import { CONDITION_CODE_IDS, conditionMessage } from '../ir/messages.js';
 import type { CheckRequest, Json, Rule } from '../ir/types.js';
 import { normalizePath } from '../builtins/path.js';
 import { ERR_OP_NAME } from '../compile/opinfo.js';
-import type { ClauseOutcome, EvaluationEnv, EvaluationOutcome } from './outcome.js';
+import type { ClauseOutcome, EvaluationEnv, EvaluationOutcome } from '../ir/outcome.js';
 import { readPath } from '../ir/evaluate.js';
 import { VmError } from './wasm.js';
 

@@ -3,9 +3,8 @@
 // plain key needs to sit in a config file, `tenant:role[+role]:sha256:<64 hex>`.
 
 import { looksLikeKey, readsAsName } from '../diagnostics/looks-like-key.js';
-import { TENANT_NAME_RULE, TENANT_PATTERN } from '../engine/request.js';
+import { TENANT_NAME_RULE, TENANT_PATTERN } from '../ir/tenant-name.js';
 
-export { TENANT_NAME_RULE, TENANT_PATTERN };
 
 export const ROLES = ['checker', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

@@ -6,7 +6,7 @@
 import type { CheckRequest, Condition, Expr, Json, PathRef, Rule } from './types.js';
 import { GLOB_COST_DETAIL, formatEvalError, typeOf, type EvalError, type InvalidArgumentDetail } from './eval-errors.js';
 import { blockedExtension, conditionMessage, type ConditionCode } from './messages.js';
-import type { ClauseOutcome, EvaluationEnv, EvaluationOutcome, Evaluator } from '../engine/outcome.js';
+import type { ClauseOutcome, EvaluationEnv, EvaluationOutcome, Evaluator } from './outcome.js';
 import { child, jsonEqual } from '../builtins/json-values.js';
 import { GLOB_MAX_COST } from '../../assembly/format.js';
 import { codePointLength, compareCodePoints } from '../builtins/text.js';

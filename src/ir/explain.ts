@@ -5,7 +5,7 @@
 
 import type { CheckRequest, Condition, Expr, ExplanationEntry, Json, PathRef, Rule } from './types.js';
 import { pathText } from './messages.js';
-import type { EvaluationEnv } from '../engine/outcome.js';
+import type { EvaluationEnv } from './outcome.js';
 import { codePointLength } from '../builtins/text.js';
 import { collectPaths } from '../expr/paths.js';
 import { evaluateExpr, readPath } from './evaluate.js';

@@ -7,7 +7,7 @@ import { didYouMean } from '../diagnostics/did-you-mean.js';
 import { parseExpression } from '../expr/parser.js';
 import type { Condition, ConditionType, PathRef, SourceExpr, Span } from './types.js';
 import { CONDITION_TYPES } from './types.js';
-import { FieldReader, listWords, present, type RawMap } from '../rules/fields.js';
+import { FieldReader, listWords, present, type RawMap } from './normalize-reads.js';
 import type { RawEntry, RawValue } from '../rules/raw.js';
 
 /** Parameters each condition type accepts; the first ones listed are required. */

@@ -6,7 +6,7 @@
 import type { Diagnostic, Effect, Expr, ProhibitedClause, RequiredClause, Rule, Scope, Severity, Span } from './types.js';
 import { checkGlobs, normalizeCondition, unique } from './normalize-conditions.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
-import { FieldReader, present, type RawMap } from '../rules/fields.js';
+import { FieldReader, present, type RawMap } from './normalize-reads.js';
 import { rawTypeName, type RawEntry, type RawValue } from '../rules/raw.js';
 
 const RULE_FIELDS = [

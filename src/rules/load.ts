@@ -2,7 +2,7 @@
 // tenant's own rules (SPEC §7). Web-standard only: the caller supplies the texts (from disk via
 // src/adapters/node-files.ts, from an HTTP body, from a bundle).
 
-import { TENANT_PATTERN } from '../engine/request.js';
+import { TENANT_PATTERN } from '../ir/tenant-name.js';
 import { normalizeRule, RULE_ID_HELP, RULE_ID_PATTERN } from '../ir/normalize.js';
 import type { Diagnostic, Rule, Span } from '../ir/types.js';
 import { readJson } from './json.js';

@@ -4,7 +4,7 @@
 
 import { didYouMean } from '../diagnostics/did-you-mean.js';
 import type { Diagnostic, Rule } from '../ir/types.js';
-import { listWords } from '../rules/fields.js';
+import { listWords } from '../ir/normalize-reads.js';
 import { parseRuleText } from '../rules/load.js';
 import { RuleBuildError } from './errors.js';
 import { draftOf, SelfHoldingValueError, withoutUndefined, type DraftCondition, type ParametersOf, type RuleDraft, type RuleHeader } from './rule-draft.js';

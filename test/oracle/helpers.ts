@@ -2,7 +2,7 @@
 
 import { parseExpression } from '../../src/expr/parser.js';
 import type { CheckRequest, Expr, Json, Rule, SourceExpr, Span } from '../../src/ir/types.js';
-import type { EvaluationEnv } from '../../src/engine/outcome.js';
+import type { EvaluationEnv } from '../../src/ir/outcome.js';
 
 export const SPAN: Span = { file: 'test.yaml', line: 1, col: 1 };
 export const ENV: EvaluationEnv = { tenant: 'acme', time: '2026-11-25T10:00:00.000Z' };

@@ -7,7 +7,7 @@ import { createVmEvaluator, type VmEvaluator } from '../../src/engine/vm-evaluat
 import { loadVm, type Vm } from '../../src/engine/wasm.js';
 import { createOracleEvaluator } from '../../src/ir/evaluate.js';
 import { normalizePath } from '../../src/builtins/path.js';
-import type { Evaluator } from '../../src/engine/outcome.js';
+import type { Evaluator } from '../../src/ir/outcome.js';
 import type { Rule } from '../../src/ir/types.js';
 import { ENV, SPAN, rule, src } from '../oracle/helpers.js';
 import { sorted } from './helpers.js';

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_GLOB_BUDGET, GLOB_MAX_COST } from '../../assembly/format.js';
 import { createEngine } from '../../src/engine/engine.js';
-import type { EvaluationOutcome } from '../../src/engine/outcome.js';
+import type { EvaluationOutcome } from '../../src/ir/outcome.js';
 import { createVmEvaluator } from '../../src/engine/vm-evaluator.js';
 import { loadVm, type Vm } from '../../src/engine/wasm.js';
 import { createOracleEvaluator } from '../../src/ir/evaluate.js';

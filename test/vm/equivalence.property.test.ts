@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createVmEvaluator } from '../../src/engine/vm-evaluator.js';
 import { loadVm } from '../../src/engine/wasm.js';
 import { createOracleEvaluator } from '../../src/ir/evaluate.js';
-import type { EvaluationEnv } from '../../src/engine/outcome.js';
+import type { EvaluationEnv } from '../../src/ir/outcome.js';
 import { request, rules } from './arbitraries.js';
 import { sorted } from './helpers.js';
 

@@ -1,6 +1,6 @@
 // Shared by the VM tests: outcomes in a canonical order (evaluators may report in any order).
 
-import type { EvaluationOutcome } from '../../src/engine/outcome.js';
+import type { EvaluationOutcome } from '../../src/ir/outcome.js';
 
 export function sorted(o: EvaluationOutcome): EvaluationOutcome {
   const key = (v: { rule_id: string; clause: string }): string => `${v.rule_id}\u0000${v.clause}`;

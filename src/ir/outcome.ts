@@ -2,8 +2,8 @@
 // adds stateful checks (rate limits), effects, ordering, ids, hashes and signatures.
 // Both evaluators implement `Evaluator`; src/engine/decision.ts turns an outcome into a decision.
 
-import type { CheckRequest, PathRef, Rule } from '../ir/types.js';
-import type { GlobWork } from '../ir/glob-work.js';
+import type { CheckRequest, PathRef, Rule } from './types.js';
+import type { GlobWork } from './glob-work.js';
 
 /** One violated clause. `clause` is `conditions[i]`, `prohibited[i]`, `required[i]` or `applies_to.when`. */
 export interface ClauseOutcome {

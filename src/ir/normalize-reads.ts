@@ -5,8 +5,8 @@
 import { didYouMean } from '../diagnostics/did-you-mean.js';
 import { parseExpression } from '../expr/parser.js';
 import { neverBoolean } from '../expr/yields.js';
-import type { Diagnostic, SourceExpr, Span } from '../ir/types.js';
-import { rawTypeName, type RawEntry, type RawValue } from './raw.js';
+import type { Diagnostic, SourceExpr, Span } from './types.js';
+import { rawTypeName, type RawEntry, type RawValue } from '../rules/raw.js';
 
 export type RawMap = Extract<RawValue, { kind: 'map' }>;
 

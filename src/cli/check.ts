@@ -4,9 +4,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { rulesDirProblem } from '../adapters/node-files.js';
-import { createEngineFromDir } from '../adapters/node.js';
-import { RequestError, RuleLoadError } from '../engine/engine.js';
+import { nodeCryptoBackend } from '../adapters/node-crypto.js';
+import { readRulesDirWarned, rulesDirProblem } from '../adapters/node-files.js';
+import { RequestError, RuleLoadError, createEngine } from '../engine/engine.js';
 import { TENANT_NAME_RULE, TENANT_PATTERN } from '../ir/tenant-name.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { tenantNameNote } from './tenant-note.js';
@@ -61,8 +61,12 @@ export async function checkCommand(argv: string[]): Promise<number> {
     }
     const problem = await rulesDirProblem(rulesDir);
     if (problem !== undefined) throw new Error(problem);
-    const engine = await createEngineFromDir(rulesDir, { limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems } });
-    // As `mge serve` and `mge lint` say: likely the wrong directory.
+    const { sources, warnings } = await readRulesDirWarned(rulesDir);
+    // Refused as `mge serve` refuses to start on it: a CI gate pointed at a wrong path or an
+    // unmounted volume would otherwise pass every request, with a warning nobody reads.
+    if (sources.length === 0) throw new Error(`the rules directory \`${rulesDir}\` holds no rule file, so every request would be approved (a wrong path, a volume not mounted?); to check against no rules, leave a file holding \`rules: []\``);
+    const engine = await createEngine({ crypto: nodeCryptoBackend, rules: sources, sourceWarnings: warnings, limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems } });
+    // Rule files that hold no rule (`rules: []`): said, as `mge serve` and `mge lint` say it.
     if (engine.ruleCount() === 0) process.stderr.write(`mge check: warning: no rules in \`${rulesDir}\`: every request is approved\n`);
     const tenantNote = tenant === undefined ? undefined : tenantNameNote(tenant, engine.tenants());
     if (tenantNote !== undefined) process.stderr.write(`mge check: warning: ${tenantNote}\n`);

@@ -18,7 +18,7 @@ function mge(args: string[], input?: string | Buffer) {
 }
 
 describe('mge check (SPEC §9)', () => {
-  it('refuses an empty --rules, reads an empty MGE_RULES_DIR as unset, and warns of a directory without rules', () => {
+  it('refuses an empty --rules and a directory without rule files, reads an empty MGE_RULES_DIR as unset, and warns of rule files without rules', () => {
     const empty = mge(['check', '--rules', ''], '{"action":"x"}');
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('`--rules` needs a value');
@@ -28,9 +28,16 @@ describe('mge check (SPEC §9)', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test/cli/mge.ts'), 'check'], { cwd: root, input: '{"action":"x"}', encoding: 'utf8', env: { ...process.env, MGE_RULES_DIR: '' } });
     expect(r.status).toBe(0); // ./rules, the default
     expect(r.stderr).toBe('');
-    const none = mge(['check', '--rules', mkdtempSync(join(tmpdir(), 'mge-check-none-'))], '{"action":"x"}');
-    expect(none.code).toBe(0);
-    expect(none.stderr).toMatch(/^mge check: warning: no rules in `.*`: every request is approved\n$/);
+    // A CI gate on a wrong path or an unmounted volume: refused, as `mge serve` refuses to start.
+    const noFiles = mkdtempSync(join(tmpdir(), 'mge-check-none-'));
+    const none = mge(['check', '--rules', noFiles], '{"action":"x"}');
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain(`the rules directory \`${noFiles}\` holds no rule file, so every request would be approved (a wrong path, a volume not mounted?); to check against no rules, leave a file holding \`rules: []\``);
+    writeFileSync(join(noFiles, 'none.yaml'), 'rules: []\n');
+    const empty2 = mge(['check', '--rules', noFiles], '{"action":"x"}');
+    expect(empty2.code).toBe(0);
+    expect(empty2.stderr).toBe(`mge check: warning: no rules in \`${noFiles}\`: every request is approved\n${noFiles}/none.yaml:1:1: warning: file holds no rules\n`);
   });
 
 

@@ -3,9 +3,7 @@
 // parts become synthesized raw entries whose spans point at the heading, the `**Rule ID:**`
 // line, or the exact column of each bullet's expression.
 //
-// The design named gray-matter for the front matter. It is not used: it `require`s `fs` when
-// loaded, which the web-standard core cannot carry to Workers and browsers, and it parses with
-// js-yaml, which keeps no source positions. Splitting at the `---` lines takes a few lines here.
+// The front matter is read in mdc-front-matter.ts; what each Markdown line is, in markdown-lines.ts.
 
 import type { Diagnostic, Expr, Span } from '../ir/types.js';
 import { excerpt } from '../expr/lexer.js';
@@ -14,6 +12,8 @@ import { collectPaths } from '../expr/paths.js';
 import { codeSpans, readBullet, trailingCodeSpan, type BulletLines } from './mdc-bullets.js';
 import { MAX_DECORATED_TITLE, SECTION_NAME, clauseOf, clauseWordIn, htmlClauseHeading, indentedClauseHeading, nearClauseName, nestedClauseHeading, seenAs, type Section } from './mdc-clause-titles.js';
 import { BULLET, HTML_COMMENT_START, QUOTED, closesFence, columns, fenceIn, headingOf, htmlBlockStart, indentOf, leavesParagraph, paragraphBefore, setextHeading, underlineInContainer, unquoted, type Fence, type HtmlBlockEnd } from './markdown-lines.js';
+import { readFrontMatter } from './mdc-front-matter.js';
+import { addError, lineSpan } from './mdc-report.js';
 import { rawGet, type RawEntry, type RawValue, type ReadResult } from './raw.js';
 import { readYaml } from './yaml.js';
 
@@ -99,70 +99,13 @@ class MdcReader {
   }
 
   read(): ReadResult {
-    const front = this.frontMatter();
+    const front = readFrontMatter(this.lines, this.file, this.diagnostics);
     if (front === null) return { values: [], diagnostics: this.diagnostics };
     this.body(front.bodyStart);
     // Front matter YAML that does not parse: its error and the body's are reported, but no
     // rule is assembled, which would add "missing rule_id" for fields that are there.
     if (front.map === null) return { values: [], diagnostics: this.diagnostics };
     return { values: [this.assemble(front.map)], diagnostics: this.diagnostics };
-  }
-
-  /**
-   * The front matter map (empty when absent; null when its YAML does not parse), or null when
-   * it is not closed.
-   */
-  private frontMatter(): { map: RawEntry[] | null; bodyStart: number } | null {
-    if (this.lines[0]?.trimEnd() !== '---') {
-      // Blank lines before it make a `---` block Markdown (a rule line), not front matter: its
-      // fields (rule_id…) would be missed with only "missing rule_id" to say why.
-      const first = this.lines.findIndex((l) => l.trim() !== '');
-      const close = first < 0 ? -1 : this.lines.findIndex((l, i) => i > first && l.trim() === '---');
-      const block = this.lines.slice(first + 1, close < 0 ? first + 1 : close);
-      // A block of `key: value` lines (a Cursor header: description, globs, alwaysApply), or one
-      // naming a rule_id, was meant as front matter; a rule line over prose was not.
-      const yamlish = block.some((l) => /^[A-Za-z_][\w-]*\s*:/.test(l)) && block.every((l) => l.trim() === '' || /^[A-Za-z_][\w-]*\s*:|^\s+\S|^\s*-\s|^\s*#/.test(l));
-      // An opener other than a bare `---` (`--- # config`, `---yaml`, `----`) is no front
-      // matter either (a review, 11-27: its conditions were dropped with no word).
-      const opener = this.lines[first]?.trim() ?? '';
-      if (/^-{3,}/.test(opener) && close > 0 && (yamlish || block.some((l) => /^\s*rule_id\s*:/.test(l)))) {
-        const where = opener === '---'
-          ? { message: 'this `---` is not front matter: front matter opens with `---` at the very start of the file', help: 'remove what is above it (blank lines, spaces)' }
-          : { message: `\`${opener}\` does not open front matter: only a line of exactly \`---\` does`, help: 'write the first line as `---` alone' };
-        // Rule fields lost with it (a scope, conditions, clauses) change what the rule enforces:
-        // an error; a Cursor header of description only, a warning.
-        const lost = block.some((l) => /^(?!description\s*:)[A-Za-z_][\w-]*\s*:/.test(l));
-        this.diagnostics.push({ severity: lost ? 'error' : 'warning', code: 'mdc-front-matter', ...where, span: this.at(first, 0, opener.length) });
-      }
-      return { map: [], bodyStart: 0 };
-    }
-    const end = this.lines.findIndex((l, i) => i > 0 && /^(---|\.\.\.)\s*$/.test(l));
-    if (end < 0) {
-      this.error(this.at(0, 0), 'mdc-front-matter', 'front matter is not closed', 'end it with a line `---`');
-      return null;
-    }
-    // Each front matter line ends in a newline in the file (a `|+` scalar keeps the last one).
-    // Cursor writes `globs: *.ts,*.tsx` unquoted, which YAML reads as an alias: such a value is
-    // read as the string it is (quoted here, so its columns move by one).
-    // Not when the front matter defines an anchor of that name: then it is a real alias.
-    const fm = this.lines.slice(1, end);
-    // Collected once: a search of every line for each `globs:` line was quadratic (0.7 s for
-    // 6 000 of them, a review 11-28).
-    const anchors = new Set(Array.from(fm.join('\n').matchAll(/&([^\s,[\]{}]+)/g), (m) => m[1]));
-    const anchored = (value: string): boolean => anchors.has(/^\*([^\s,[\]{}]*)/.exec(value)![1]);
-    const lines = fm.map((l) => {
-      const m = CURSOR_GLOBS.exec(l);
-      return m && !anchored(m[2]) ? `${m[1]}${JSON.stringify(m[2].trimEnd())}` : l;
-    });
-    const yaml = readYaml(lines.join('\n') + '\n', this.file, 2);
-    for (const d of yaml.diagnostics) this.diagnostics.push(d);
-    const value = yaml.values[0];
-    if (value === undefined && yaml.diagnostics.some((d) => d.severity === 'error')) return { map: null, bodyStart: end + 1 };
-    if (value && value.kind !== 'map') {
-      this.error(value.span, 'invalid-shape', 'front matter must be a map of rule fields');
-      return { map: [], bodyStart: end + 1 };
-    }
-    return { map: value?.entries ?? [], bodyStart: end + 1 };
   }
 
   private body(from: number): void {
@@ -758,21 +701,13 @@ class MdcReader {
 
   /** Span at 0-based line index and 0-based column offset. */
   private at(line: number, col: number, length?: number): Span {
-    const s: Span = { file: this.file, line: line + 1, col: col + 1 };
-    if (length !== undefined) {
-      s.endLine = line + 1;
-      s.endCol = col + 1 + length;
-    }
-    return s;
+    return lineSpan(this.file, line, col, length);
   }
 
   private error(span: Span, code: string, message: string, help?: string): void {
-    this.diagnostics.push({ severity: 'error', code, message, span, ...(help ? { help } : {}) });
+    addError(this.diagnostics, span, code, message, help);
   }
 }
-
-/** A top-level `globs:` whose plain value starts with `*`, as Cursor writes it. */
-const CURSOR_GLOBS = /^(globs:[ \t]+)(\*[^#]*)$/;
 
 /**
  * Drops headings left with nothing under them (a `## Conditions` heading whose only content was

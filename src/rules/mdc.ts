@@ -3,16 +3,15 @@
 // parts become synthesized raw entries whose spans point at the heading, the `**Rule ID:**`
 // line, or the exact column of each bullet's expression.
 //
-// The front matter is read in mdc-front-matter.ts; what each Markdown line is, in markdown-lines.ts.
+// The front matter is read in mdc-front-matter.ts; what each Markdown line is, in markdown-lines.ts;
+// the warnings for text that reads as a clause but is none, in mdc-lint.ts.
 
-import type { Diagnostic, Expr, Span } from '../ir/types.js';
-import { excerpt } from '../expr/lexer.js';
-import { COMPARISONS, parseExpression } from '../expr/parser.js';
-import { collectPaths } from '../expr/paths.js';
-import { codeSpans, readBullet, trailingCodeSpan, type BulletLines } from './mdc-bullets.js';
-import { MAX_DECORATED_TITLE, SECTION_NAME, clauseOf, clauseWordIn, htmlClauseHeading, indentedClauseHeading, nearClauseName, nestedClauseHeading, seenAs, type Section } from './mdc-clause-titles.js';
+import type { Diagnostic, Span } from '../ir/types.js';
+import { readBullet, trailingCodeSpan, type BulletLines } from './mdc-bullets.js';
+import { SECTION_NAME, clauseOf, clauseWordIn, htmlClauseHeading, indentedClauseHeading, nestedClauseHeading, type Section } from './mdc-clause-titles.js';
 import { BULLET, HTML_COMMENT_START, QUOTED, closesFence, columns, fenceIn, headingOf, htmlBlockStart, indentOf, leavesParagraph, paragraphBefore, setextHeading, underlineInContainer, unquoted, type Fence, type HtmlBlockEnd } from './markdown-lines.js';
 import { readFrontMatter } from './mdc-front-matter.js';
+import { MdcLint } from './mdc-lint.js';
 import { addError, lineSpan } from './mdc-report.js';
 import { rawGet, type RawEntry, type RawValue, type ReadResult } from './raw.js';
 import { readYaml } from './yaml.js';
@@ -31,50 +30,9 @@ const FRONT_MATTER_RULE_ID = /^rule_id\s*:/;
  */
 const RULE_ID_WITHOUT_SPAN = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*([^\s`][^`]*)$/i;
 const CONDITIONS_INFO = /^ya?ml\s+conditions$/i;
-// A fence that was probably meant to open a conditions block: its info string names conditions
-// (`yaml conditions:`, `yaml {conditions}`, `json conditions`), or it holds typed conditions
-// (until 11-27 only `yaml`, `conditions` and `yaml condition` were caught).
-const NEAR_CONDITIONS_INFO = /\bconditions?\b/i;
-// A typed condition has parameters: a request example whose action type is `expression` has not.
-const CONDITION_ITEM = /(?:^|[{,])[ \t]*(?:-[ \t]*)?["']?type["']?[ \t]*:[ \t]*["']?(?:expression|encryption_required|file_access_control|rate_limit_check)\b/m;
-const CONDITION_PARAMETERS = /["']?parameters["']?[ \t]*:/;
 
-export const ADVISORY_HELP =
-  'to enforce it, end the bullet with an expression in backticks, like: - Must use TLS `context.tls == true`';
-
-/** The help for a bullet whose expression is followed by a little text (`…\`expr\`.`): say what to move. */
-function afterCodeSpan(text: string): string | undefined {
-  const m = /`[^`]+`\s*([^\s`]{1,3})$/.exec(text);
-  return m === null ? undefined : `the bullet ends with \`${m[1]}\` after its expression, so it reads as advice; end the bullet with the expression (drop the \`${m[1]}\` or put it before the expression) to enforce it`;
-}
-
-/**
- * A code span in a clause's message that reads as a condition: it parses as an expression that
- * reads the request and is true or false (a comparison, `in`, `&&`, `||`, `!`, or a test such
- * as `exists(context.sudo)`). Only the span that ends a bullet is evaluated, so
- * ``- Either `a == 1` or `b == 2` `` enforces `b == 2` alone and says "Either `a == 1` or" (a
- * review, 11-27: lint was silent and `a` approved). A field named alone (`action.table`), a
- * value (`action.cost * 1.2`) or shell text (`tail request.log > out`) is message text as
- * meant. Parsed rather than matched with patterns: a regex for it was quadratic on long words.
- */
-function conditionInMessage(message: string): string | undefined {
-  const nowhere = (): Span => ({ file: '', line: 1, col: 1 });
-  for (const content of codeSpans(message)) {
-    const text = content.trim();
-    if (!/\b(?:action|context|request)\s*[.[]/.test(text)) continue; // most spans: not worth a parse
-    const { expr, diagnostics } = parseExpression(text, nowhere);
-    if (expr !== undefined && isTest(expr) && !diagnostics.some((d) => d.severity === 'error') && collectPaths(expr).length > 0) return text;
-  }
-  return undefined;
-}
-
-const TESTS = new Set<string>([...COMPARISONS, '&&', '||']);
-const TEST_CALLS = new Set<string>(['startsWith', 'endsWith', 'contains', 'exists', 'glob', 'globAny', 'inCidr']);
-
-/** Whether `e` is true or false by its form: what a clause's expression is. */
-function isTest(e: Expr): boolean {
-  return (e.kind === 'binary' && TESTS.has(e.op)) || e.kind === 'unary' && e.op === '!' || (e.kind === 'call' && TEST_CALLS.has(e.fn));
-}
+// Where its importers have always found it; the lint that gives it lives in mdc-lint.ts.
+export { ADVISORY_HELP } from './mdc-lint.js';
 
 /**
  * @example readMdc('# Title\n**Rule ID:** `t`\n## Prohibited\n- No `action.type == "x"`\n', 'r.mdc')
@@ -93,9 +51,12 @@ class MdcReader {
   private bareRuleId?: { id: string; span: Span };
   private readonly description: { text: string; line: number }[] = [];
 
+  private readonly lint: MdcLint;
+
   constructor(text: string, private readonly file: string) {
     // Markdown ends a line at LF, CRLF or a lone CR; read as one line, a lone CR hid the bullets after it.
     this.lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
+    this.lint = new MdcLint(this.lines, file, this.diagnostics);
   }
 
   read(): ReadResult {
@@ -181,14 +142,14 @@ class MdcReader {
           // Likewise a conditions block under `<details>` with no blank line between, at any
           // indent: HTML, so its conditions (a rate limit, say) never hold (a review, 11-27: it
           // loaded with no word). In `<pre>`, `<script>`… it is an example, shown as written.
-          if (kind === 'blank') this.conditionsFenceNotRead(i, 'inside an HTML block is HTML to Markdown', 'end the HTML block with a blank line before the conditions block (after `<details>` or `<summary>…</summary>`), or move the block out of it');
+          if (kind === 'blank') this.lint.conditionsFenceNotRead(i, 'inside an HTML block is HTML to Markdown', 'end the HTML block with a blank line before the conditions block (after `<details>` or `<summary>…</summary>`), or move the block out of it');
         }
       }
       const itemIndent = items.length > 0 ? items[items.length - 1] : 0;
       const fence = htmlLine ? undefined : fenceIn(line, itemIndent, listItem);
       // Indented 4 columns past its container, a ``` line is code, not a fence (CommonMark).
       if (!htmlLine && fence === undefined && !lazy && indentOf(line) >= itemIndent + 4) {
-        this.conditionsFenceNotRead(i, `indented ${indentOf(line) - itemIndent} columns is an indented code block to Markdown`, 'indent the fence at most 3 columns');
+        this.lint.conditionsFenceNotRead(i, `indented ${indentOf(line) - itemIndent} columns is an indented code block to Markdown`, 'indent the fence at most 3 columns');
       }
       if (fence) {
         flush();
@@ -258,7 +219,7 @@ class MdcReader {
       }
       if (setext?.level === 1 && !this.heading && section === 'other') {
         this.heading = { text: setext.title, span: this.at(i, setext.col, setext.title.length) };
-        this.nearClauseHeading(line, setext.title, i); // `Prohibited` as the title: its bullets are description
+        this.lint.nearClauseHeading(line, setext.title, i); // `Prohibited` as the title: its bullets are description
         i++;
         continue;
       }
@@ -270,14 +231,14 @@ class MdcReader {
         i++;
         continue;
       }
-      if (setext) this.nearClauseHeading(line, setext.title, i);
+      if (setext) this.lint.nearClauseHeading(line, setext.title, i);
       if (h) {
         flush();
         const title = h.title;
         // The title only before any clause section: a `# …` after one ends it, as any heading does.
         if (h.level === 1 && !this.heading && section === 'other') {
           this.heading = { text: title, span: this.at(i, h.col, title.length) };
-          this.nearClauseHeading(line, title, i); // `# Prohibited` as the title: its bullets are description
+          this.lint.nearClauseHeading(line, title, i); // `# Prohibited` as the title: its bullets are description
           continue;
         }
         const clause = h.level >= 2 ? clauseOf(title) : undefined;
@@ -292,7 +253,7 @@ class MdcReader {
         otherSection = undefined;
         if (section === 'other') {
           this.description.push({ text: line, line: i });
-          const near = this.nearClauseHeading(line, title, i);
+          const near = this.lint.nearClauseHeading(line, title, i);
           const named = near ? undefined : clauseWordIn(title);
           if (deeper && !near) subsection = { title: line.trim(), section: from as 'prohibited' | 'required', warned: false };
           else if (named) subsection = { title: line.trim(), section: named, warned: false, named: true };
@@ -324,36 +285,15 @@ class MdcReader {
         const id = bare[1].trimEnd();
         this.bareRuleId = { id, span: this.at(i, line.length - bare[1].length, id.length) };
       }
-      this.sectionLookalike(line, section, i, listItem, htmlLine);
+      this.lint.sectionLookalike(line, section, i, listItem, htmlLine);
       if (section === 'other') {
         this.description.push({ text: line, line: i });
-        // `## Never allowed` with `- drop tables \`action.type == "db.drop"\``: a rule author's
-        // deny that no tool named, approved (a review, 11-29). Only a bullet whose code span reads
-        // as a test of the request: `- run \`npm test\`` is description as meant.
-        const test = otherSection && !otherSection.warned && listItem ? conditionInMessage(line) : undefined;
-        if (otherSection && test !== undefined) {
-          otherSection.warned = true;
-          this.diagnostics.push({
-            severity: 'warning', code: 'mdc-unenforced-section',
-            message: `\`${otherSection.title}\` is description (only \`## Prohibited\` and \`## Required\` hold clauses, SPEC §3.3), so \`${test}\` under it is never enforced`,
-            help: 'to have it checked, put the bullet under `## Prohibited` (denied when true) or `## Required` (denied when false)',
-            span: this.at(i, 0, line.length),
-          });
-        }
+        // A bullet of a section under another name (`## Never allowed`): said once a section.
+        if (otherSection && !otherSection.warned && listItem) otherSection.warned = this.lint.unenforcedSection(otherSection.title, i);
         // A bullet of it, or a wrapped bullet's later line, that ends in a code span.
         if (subsection && !subsection.warned && (listItem || /^\s/.test(line)) && trailingCodeSpan(line.trimEnd()) !== undefined) {
           subsection.warned = true;
-          const name = SECTION_NAME[subsection.section];
-          const span = this.at(i, 0, line.length);
-          if (subsection.named) this.notClauseHeading(subsection.title, name, span);
-          else {
-            this.diagnostics.push({
-              severity: 'warning', code: 'mdc-subsection',
-              message: `heading \`${subsection.title}\` ends the \`## ${name}\` section, so the bullets under it are description and never enforced`,
-              help: `to have them checked, put them under \`## ${name}\` itself (a bold line, not a heading, can group them)`,
-              span,
-            });
-          }
+          this.lint.subsectionBullet(subsection, i);
         }
         continue;
       }
@@ -372,7 +312,7 @@ class MdcReader {
         bullet.parts.push({ text: line, line: i + 1, col: 1 });
       } else {
         flush(); // prose between bullets ends the bullet and is not a clause
-        this.proseInClauses(line, section, i);
+        this.lint.proseInClauses(line, section, i);
       }
     }
     flush();
@@ -405,7 +345,7 @@ class MdcReader {
       this.error(this.at(i, 0, this.lines[i].length), 'mdc-fence', 'this code fence is never closed, so everything after it would be code, not rules',
         `end it with a line ${m.marker}`); // bare: wrapped in backticks it printed five (a review)
     }
-    this.nearConditionsFence(i, end, m.info);
+    this.lint.nearConditionsFence(i, end, m.info);
     if (section === 'other') {
       for (let k = i; k <= Math.min(last, this.lines.length - 1); k++) this.description.push({ text: this.lines[k], line: k });
     }
@@ -444,155 +384,6 @@ class MdcReader {
     for (const item of inner.items) items.push(item);
   }
 
-  /**
-   * A heading that reads like `## Prohibited` / `## Required` but is not one (`Prohibited
-   * actions`, `**Required**`, `Prohibitted`, a level-1 `# Prohibited`) makes its bullets
-   * description: a typo must not silently disable clauses, so lint says so.
-   */
-  private nearClauseHeading(line: string, title: string, i: number): boolean {
-    const near = nearClauseName(seenAs(title).replace(/[*_:`]/g, '').trim().split(/\s+/)[0] ?? '');
-    if (near === undefined) return false;
-    this.notClauseHeading(line.trim(), near, this.at(i, 0, line.length));
-    return true;
-  }
-
-  /** `mdc-section-heading`: heading `shown` is not `## name`, so its bullets are never enforced. */
-  private notClauseHeading(shown: string, name: string, span: Span): void {
-    this.diagnostics.push({
-      severity: 'warning',
-      code: 'mdc-section-heading',
-      message: `heading \`${shown}\` is not \`## ${name}\`, so the bullets under it are description and never enforced`,
-      help: `to have them checked, write the heading exactly \`## ${name}\` (any case, level 2 or deeper)`,
-      span,
-    });
-  }
-
-  /**
-   * A paragraph that is not a heading but reads as a section title, with bullets under it:
-   * `##Prohibited` (no space after the `#`s), `**Prohibited:**`, `Prohibited actions:`, a
-   * typo (`Prohibitted`), or a list item used as a label (`- **Prohibited:**` over nested
-   * bullets). The bullets stay in the section above: under the other clause section they
-   * would be enforced with the opposite sense (a review's `##Prohibited` under `## Required`
-   * required a `db.drop`): an error when the label is the word itself, a warning when it is
-   * longer or a near word; elsewhere they are description, a warning. Only a short label of
-   * its own over bullets holding an expression counts (a wrapped line ending in "required" is
-   * prose), and the title of the section it is in, as a label, says nothing new.
-   */
-  private sectionLookalike(line: string, section: Section, i: number, listItem: RegExpExecArray | null, htmlLine: boolean): void {
-    const prev = this.lines[i - 1];
-    // Inside a paragraph it is prose; but a line at the margin right after a list item's lines
-    // reads as a label to a person, whatever Markdown joins it to.
-    const afterItem = prev !== undefined && (BULLET.test(prev) || /^\s/.test(prev)) && indentOf(line) === 0;
-    if (prev !== undefined && prev.trim() !== '' && headingOf(prev) === undefined && !listItem && !afterItem) return;
-    if (!listItem && indentOf(line) >= 4) return; // indented code or a wrapped item line
-    if (htmlLine && !line.trimStart().startsWith('<')) return; // text inside an HTML block
-    // A title is short; a long line is prose, and is not scanned (the patterns below stay linear).
-    const trimmed = line.trim();
-    if (trimmed.length > MAX_DECORATED_TITLE) return;
-    if (listItem && /`[^`]+`/.test(listItem[3])) return; // an item with an expression is a clause, not a label
-    const text = seenAs(listItem ? listItem[3] : trimmed.replace(/<[^<>]*>/g, '').replace(/^(?:>[ \t]*)*(?:\\?#)*/, ''))
-      .replace(/[*_`\\#]/gu, '').replace(/(?<![\s:.\-–—])[\s:.\-–—]+$/u, '').trim();
-    const words = text.split(/\s+/);
-    if (text === '' || words.length > 3) return;
-    const near = nearClauseName(words[0]);
-    if (near === undefined || near.toLowerCase() === section) return;
-    // Bullets must follow; a label item heads nested ones (any other item is a clause of its own).
-    let k = i + 1;
-    while (k < this.lines.length && this.lines[k].trim() === '') k++;
-    const next = this.lines[k];
-    if (next === undefined || !BULLET.test(next) || (listItem && indentOf(next) <= indentOf(line))) return;
-    // Only bullets that would be enforced matter: a label over plain links or notes changes
-    // nothing. Its bullets are those under it: nested under a label item, else the list that
-    // follows, to the first line that is neither a bullet nor indented.
-    let enforced = false;
-    for (let j = k; j < this.lines.length && !enforced; j++) {
-      const l = this.lines[j];
-      if (l.trim() === '' || (listItem ? indentOf(l) <= indentOf(line) : !BULLET.test(l) && !/^\s/.test(l))) break;
-      enforced = /`[^`]+`/.test(l);
-    }
-    if (!enforced) return;
-    const start = line.length - line.trimStart().length;
-    const span = this.at(i, start, line.length - start);
-    const shown = line.trim();
-    const help = `write the heading \`## ${near}\` on a line of its own (a space after the \`#\`s) to open that section`;
-    // Only the word itself is sure to be the other section's title; a longer label or a near
-    // word (`Prohibited actions:`, `Retired systems:`) may be meant as it reads: said, not refused.
-    const exact = words.length === 1 && words[0].toLowerCase() === near.toLowerCase();
-    if (section === 'other') {
-      this.diagnostics.push({ severity: 'warning', code: 'mdc-section-heading',
-        message: `\`${shown}\` is not a heading, so the bullets under it are description and never enforced`, help, span });
-      return;
-    }
-    if (!exact) {
-      this.diagnostics.push({ severity: 'warning', code: 'mdc-section-heading',
-        message: `\`${shown}\` reads like \`## ${near}\` but is not a heading: the bullets under it stay in \`## ${SECTION_NAME[section]}\``, help, span });
-      return;
-    }
-    this.error(span, 'mdc-section-heading',
-      `\`${shown}\` is not a heading, so the bullets under it stay in \`## ${SECTION_NAME[section]}\` and would be enforced with the opposite sense`, help);
-  }
-
-  /**
-   * A line of a `## Prohibited` / `## Required` section that is not a bullet is never a clause;
-   * one that holds an expression in backticks (a bullet without its `- `, a quoted `> - …`)
-   * was surely meant as one, so lint says it is not enforced.
-   */
-  private proseInClauses(line: string, section: Section, i: number): void {
-    if (section === 'other' || !/`[^`]+`/.test(line)) return;
-    this.diagnostics.push({
-      severity: 'warning',
-      code: 'mdc-not-a-bullet',
-      message: `this line of \`## ${SECTION_NAME[section]}\` is not a bullet, so its expression is never enforced`,
-      help: 'start the line with `- ` to make it a clause, like: - No drops `action.type == "db.drop"`',
-      span: this.at(i, 0, line.length),
-    });
-  }
-
-  /** A fence that reads like a conditions block but is not one (its conditions would be description). */
-  private nearConditionsFence(open: number, close: number, info: string): void {
-    // Read as written inside a quote too (`> - type: …`).
-    const body = this.lines.slice(open + 1, close).map((l) => l.replace(/^\s*(?:>\s?)+/, '')).join('\n');
-    this.conditionsNotRead(open, info, body,
-      `a block opened with \`${this.lines[open].trim()}\` is not a \`\`\`yaml conditions block, so the conditions in it are description and never enforced`,
-      'open the block with exactly ```yaml conditions');
-  }
-
-  /**
-   * A ``` or ~~~ line at `i` that opens no fence (inside an HTML block that ends at a blank
-   * line, or indented 4 columns or more: `why`), read as nearConditionsFence reads a fence.
-   */
-  private conditionsFenceNotRead(i: number, why: string, help: string): void {
-    // No `[ \t]*` between marker and info: beside `[^`]*` it was quadratic on a run of spaces
-    // ending in a backtick (1.3 s at 60 000, a review 11-28).
-    const opened = /^[ \t]*(`{3,}|~{3,})([^`]*)$/.exec(this.lines[i]);
-    if (opened === null) return;
-    const marker = opened[1];
-    const info = opened[2].replace(/^[ \t]+/, '');
-    let end = i + 1;
-    while (end < this.lines.length && this.lines[end].trim() !== '' && !this.lines[end].trim().startsWith(marker)) end++;
-    this.conditionsNotRead(i, info, this.lines.slice(i + 1, end).join('\n'),
-      `\`${this.lines[i].trim()}\` ${why}, not a fenced block, so the conditions in it are never enforced`, help);
-  }
-
-  /**
-   * `mdc-conditions-fence` for a block opened at `open` that is not a conditions block: an
-   * error when its info string names conditions and its `body` holds some (they would be
-   * unenforced: a review, 11-27, had a quoted block's rate limit never hold), a warning for one
-   * of the two (a plain ```yaml holding conditions may be an example in the description).
-   */
-  private conditionsNotRead(open: number, info: string, body: string, message: string, help: string): void {
-    const holdsConditions = CONDITION_ITEM.test(body) && CONDITION_PARAMETERS.test(body);
-    const namesConditions = NEAR_CONDITIONS_INFO.test(info);
-    if (!namesConditions && !holdsConditions) return;
-    this.diagnostics.push({
-      severity: namesConditions && holdsConditions ? 'error' : 'warning',
-      code: 'mdc-conditions-fence',
-      message,
-      help,
-      span: this.at(open, 0, this.lines[open].length),
-    });
-  }
-
   /** Whether lazy line `i` closes a code span the bullet opened, making it a checkable clause. */
   private closesWrappedSpan(b: BulletLines, line: string, i: number): boolean {
     if (readBullet(b, this.file).kind === 'checkable') return false;
@@ -604,25 +395,10 @@ class MdcReader {
     const clause = this.clause(section, undefined);
     if (meaning.kind === 'advisory') {
       this.clause('advisory', clause.keySpan).items.push({ kind: 'string', value: meaning.text, span: meaning.span });
-      this.diagnostics.push({
-        severity: 'warning',
-        code: 'advisory-clause',
-        message: `clause \`${meaning.text}\` has no expression and is never enforced`,
-        help: afterCodeSpan(meaning.text) ?? ADVISORY_HELP,
-        span: meaning.span,
-      });
+      this.lint.advisoryClause(meaning);
       return;
     }
-    const unread = conditionInMessage(meaning.message === meaning.expr ? '' : meaning.message);
-    if (unread !== undefined) {
-      this.diagnostics.push({
-        severity: 'warning',
-        code: 'mdc-condition-in-message',
-        message: `only the code span that ends a bullet is its expression: \`${excerpt(unread)}\` before it is message text and is never evaluated`,
-        help: `join the conditions into the one expression that ends the bullet (\`${excerpt(unread)} || …\`, or \`&&\`), or give each its own bullet`,
-        span: meaning.messageSpan,
-      });
-    }
+    this.lint.conditionInMessage(meaning);
     const exprKey = section === 'prohibited' ? 'when' : 'check';
     clause.items.push({
       kind: 'map',

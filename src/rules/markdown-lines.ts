@@ -9,7 +9,14 @@
 // bullet holding one was not a bullet, its clause dropped with a wrong warning (a review, 11-28).
 
 const HEADING_START = /^ {0,3}(#{1,6})[ \t]+\S/;
-export const BULLET = /^(\s*)(?:[-*+]|\d{1,9}[.)])(\s+)(\S.*)$/s;
+// A list item's marker, spelled once for the patterns that find one: a bullet character, or an
+// ordinal of up to 9 digits with `.` or `)` (CommonMark). Before it in a container, up to 3
+// spaces, and after it the spaces and tabs that end it; a quote level is a `>` so indented.
+const ITEM_MARKER = String.raw`(?:[-*+]|\d{1,9}[.)])`;
+const ITEM_PREFIX = String.raw` {0,3}${ITEM_MARKER}[ \t]+`;
+const QUOTE_PREFIX = String.raw` {0,3}>[ \t]?`;
+/** A bullet or ordered item at any indent (a wrapped clause may be indented), its text in group 3. */
+export const BULLET = new RegExp(String.raw`^(\s*)${ITEM_MARKER}(\s+)(\S.*)$`, 's');
 const FENCE = /^(\s*)(`{3,}|~{3,})(.*)$/s;
 export const HTML_COMMENT_START = /^ {0,3}<!--/;
 // A setext heading's underline (CommonMark: up to 3 spaces of indent, a run of `=` or `-`).
@@ -20,7 +27,11 @@ const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
 export const MAX_CONTAINER_DEPTH = 16;
 
 // Container markers before a line's content: a quote's `>`, a list item's `-`, `*`, `+`, `1.`.
-export const CONTAINER_PREFIX = /^ {0,3}(?:>[ \t]?|(?:[-*+]|\d{1,9}[.)])[ \t]+)/;
+export const CONTAINER_PREFIX = new RegExp(String.raw`^ {0,3}(?:>[ \t]?|${ITEM_MARKER}[ \t]+)`);
+/** Every quote level's `>` at the start of a line. */
+export const QUOTE_MARKERS = new RegExp(`^(?:${QUOTE_PREFIX})+`);
+/** The `>`s of a quote, maybe inside a list item (`- > `). */
+const QUOTE_IN_ITEM = new RegExp(`^(?:${ITEM_PREFIX})?(?:${QUOTE_PREFIX})+`);
 
 /** An ATX heading: its level, its title without a closing `#` run, and the title's column (0-based). */
 export function headingOf(line: string): { level: number; title: string; col: number } | undefined {
@@ -96,7 +107,7 @@ export function fenceIn(line: string, itemIndent: number, item: RegExpExecArray 
   }
   // In a quote, maybe with list items inside or around it (`> ```, `> - ```, `- > ```): the
   // lines are read with their `>` taken off; list markers after the quote set the container.
-  const quote = /^(?: {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?: {0,3}>[ \t]?)+/.exec(line);
+  const quote = QUOTE_IN_ITEM.exec(line);
   if (quote) {
     let rest = line.slice(quote[0].length);
     let container = 0;
@@ -125,7 +136,7 @@ export function leavesParagraph(prev: string | undefined): boolean {
   if (t === '' || t.startsWith('|') || htmlBlockStart(t, true) !== undefined) return false;
   return FENCE.exec(t) === null && !THEMATIC_BREAK.test(t) && headingOf(t) === undefined && !SETEXT_UNDERLINE.test(t);
 }
-const LIST_MARKER = /^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+/;
+const LIST_MARKER = new RegExp(`^${ITEM_PREFIX}`);
 
 function fenceOpening(line: string, itemIndent: number): { marker: string; info: string } | undefined {
   const m = FENCE.exec(line);

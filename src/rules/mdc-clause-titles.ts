@@ -5,7 +5,7 @@
 
 import { editDistance } from '../diagnostics/did-you-mean.js';
 import { ASCII_PUNCTUATION_CLASS } from './mdc-bullets.js';
-import { CONTAINER_PREFIX, MAX_CONTAINER_DEPTH, headingOf, indentOf } from './markdown-lines.js';
+import { CONTAINER_PREFIX, MAX_CONTAINER_DEPTH, QUOTE_MARKERS, headingOf, indentOf } from './markdown-lines.js';
 
 /** A clause section of an MDC body. */
 export type Clause = 'prohibited' | 'required';
@@ -129,7 +129,7 @@ export function nestedClauseHeading(line: string, next: string | undefined): str
   let title = h && h.level >= 2 ? h.title : undefined;
   if (title === undefined && next !== undefined && rest.trim() !== '') {
     // Its underline is in the same container: after the quote's `>`, indented into the item.
-    const under = next.replace(/^(?: {0,3}>[ \t]?)+/, '');
+    const under = next.replace(QUOTE_MARKERS, '');
     if (/^[ \t]*-+[ \t]*$/.test(under) && indentOf(under) >= itemWidth && (itemWidth > 0 || under !== next)) title = rest.trim();
   }
   const clause = title === undefined ? undefined : clauseOf(title);

@@ -4,7 +4,7 @@
 // or an error where it would be enforced with the opposite sense. The reader decides where a
 // line stands; this file only says what is wrong with it.
 
-import type { Diagnostic, Expr, FunctionName, Span } from '../ir/types.js';
+import { CONDITION_TYPES, type Diagnostic, type Expr, type FunctionName, type Span } from '../ir/types.js';
 import { excerpt } from '../expr/lexer.js';
 import { COMPARISONS, parseExpression } from '../expr/parser.js';
 import { collectPaths } from '../expr/paths.js';
@@ -18,7 +18,7 @@ import { BULLET, headingOf, indentOf } from './markdown-lines.js';
 // (until 11-27 only `yaml`, `conditions` and `yaml condition` were caught).
 const NEAR_CONDITIONS_INFO = /\bconditions?\b/i;
 // A typed condition has parameters: a request example whose action type is `expression` has not.
-const CONDITION_ITEM = /(?:^|[{,])[ \t]*(?:-[ \t]*)?["']?type["']?[ \t]*:[ \t]*["']?(?:expression|encryption_required|file_access_control|rate_limit_check)\b/m;
+const CONDITION_ITEM = new RegExp(String.raw`(?:^|[{,])[ \t]*(?:-[ \t]*)?["']?type["']?[ \t]*:[ \t]*["']?(?:${CONDITION_TYPES.join('|')})\b`, 'm');
 const CONDITION_PARAMETERS = /["']?parameters["']?[ \t]*:/;
 
 export const ADVISORY_HELP =

@@ -8,7 +8,7 @@
 
 import type { Diagnostic, Span } from '../ir/types.js';
 import { readBullet, trailingCodeSpan, type BulletLines } from './mdc-bullets.js';
-import { SECTION_NAME, clauseOf, clauseWordIn, htmlClauseHeading, indentedClauseHeading, nestedClauseHeading, type Section } from './mdc-clause-titles.js';
+import { SECTION_NAME, clauseOf, clauseWordIn, htmlClauseHeading, indentedClauseHeading, nestedClauseHeading, type Clause, type Section } from './mdc-clause-titles.js';
 import { BULLET, HTML_COMMENT_START, QUOTED, closesFence, columns, fenceIn, headingOf, htmlBlockStart, indentOf, leavesParagraph, paragraphBefore, setextHeading, underlineInContainer, unquoted, type Fence, type HtmlBlockEnd } from './markdown-lines.js';
 import { readFrontMatter } from './mdc-front-matter.js';
 import { MdcLint } from './mdc-lint.js';
@@ -33,6 +33,22 @@ const CONDITIONS_INFO = /^ya?ml\s+conditions$/i;
 
 // Where its importers have always found it; the lint that gives it lives in mdc-lint.ts.
 export { ADVISORY_HELP } from './mdc-lint.js';
+
+/** What body() carries from one line to the next, beside the containers it tracks itself. */
+interface BodyState {
+  section: Section;
+  /** The level of the clause section's heading. */
+  sectionLevel: number;
+  /** The bullet being read, line by line, until a line ends it. */
+  bullet?: BulletLines;
+  /** A subsection heading that ended a clause section, until a heading ends it in turn. */
+  // A heading whose bullets are description though they may read as clauses: one deeper
+  // than the clause section it ends, or one naming a clause word past its first word
+  // (`## 1. Prohibited`, `## 🚫 Prohibited`): warned of at its first bullet with an expression.
+  subsection?: { title: string; section: Clause; warned: boolean; named?: boolean };
+  /** A section of its own under another name (`## Never allowed`): description, which a clause-like bullet may not know. */
+  otherSection?: { title: string; warned: boolean };
+}
 
 /**
  * @example readMdc('# Title\n**Rule ID:** `t`\n## Prohibited\n- No `action.type == "x"`\n', 'r.mdc')
@@ -70,12 +86,8 @@ class MdcReader {
   }
 
   private body(from: number): void {
-    let section: Section = 'other';
-    let bullet: BulletLines | undefined;
-    const flush = (): void => {
-      if (bullet && section !== 'other') this.bullet(section, bullet);
-      bullet = undefined;
-    };
+    const st: BodyState = { section: 'other', sectionLevel: 0 };
+    const flush = (): void => this.flush(st);
     /** Content columns of the list items the lines are in (CommonMark containers; a blank line keeps them). */
     const items: number[] = [];
     /** Inside an HTML block: to the next blank line, or (`<pre>`, `<script>`…) to its closing tag. */
@@ -84,15 +96,6 @@ class MdcReader {
     let htmlContainer = 0;
     /** The line continues a paragraph of an item or quote lazily (see below). */
     let lazy = false;
-    /** The level of the clause section's heading. */
-    let sectionLevel = 0;
-    /** A subsection heading that ended a clause section, until a heading ends it in turn. */
-    // A heading whose bullets are description though they may read as clauses: one deeper
-    // than the clause section it ends, or one naming a clause word past its first word
-    // (`## 1. Prohibited`, `## 🚫 Prohibited`): warned of at its first bullet with an expression.
-    let subsection: { title: string; section: 'prohibited' | 'required'; warned: boolean; named?: boolean } | undefined;
-    /** A section of its own under another name (`## Never allowed`): description, which a clause-like bullet may not know. */
-    let otherSection: { title: string; warned: boolean } | undefined;
     for (let i = from; i < this.lines.length; i++) {
       const line = this.lines[i];
       const blank = line.trim() === '';
@@ -153,7 +156,7 @@ class MdcReader {
       }
       if (fence) {
         flush();
-        i = this.fence(i, fence, section);
+        i = this.fence(i, fence, st.section);
         continue;
       }
       // A clause heading inside a quote or a list item (`> ## Prohibited`, `- ## Required`) is a
@@ -171,16 +174,7 @@ class MdcReader {
       const comment = HTML_COMMENT_START.exec(line);
       if (comment) {
         flush();
-        let end = i;
-        // From the comment's own `--`, so `<!-->` and `<!--->` close where they open.
-        let from = comment[0].length - 2;
-        while (end < this.lines.length && !this.lines[end].includes('-->', from)) {
-          end++;
-          from = 0;
-        }
-        // Unclosed, it would hide every clause after it: refused, as an unclosed fence is.
-        if (end >= this.lines.length) this.error(this.at(i, 0, line.length), 'mdc-comment', 'the HTML comment is not closed, so everything after it would be hidden', 'end it with `-->`');
-        i = end;
+        i = this.htmlComment(i, comment[0].length);
         continue;
       }
       // Text over a line of `-` or `=` is a heading in Markdown (setext). `Prohibited` /
@@ -207,61 +201,13 @@ class MdcReader {
       const setext = underlined && (underlinedClause !== undefined || (!lazy && underlineInContainer(line, this.lines[i + 1], itemIndent)))
         ? underlined : undefined;
       const plainForm = setext !== undefined && !/^\s/.test(line) && (i === from || this.lines[i - 1].trim() === '' || headingOf(this.lines[i - 1]) !== undefined);
-      if (setext?.level === 2 && underlinedClause !== undefined && (section === 'other' || plainForm)) {
-        flush();
-        const clause = underlinedClause;
-        section = clause;
-        sectionLevel = 2;
-        subsection = undefined;
-        this.clause(clause, this.at(i, 0, line.length));
+      if (setext && this.setextHeading(st, i, setext, underlinedClause, plainForm)) {
         i++; // the underline belongs to the heading
         continue;
       }
-      if (setext?.level === 1 && !this.heading && section === 'other') {
-        this.heading = { text: setext.title, span: this.at(i, setext.col, setext.title.length) };
-        this.lint.nearClauseHeading(line, setext.title, i); // `Prohibited` as the title: its bullets are description
-        i++;
-        continue;
-      }
-      if (setext && section !== 'other') {
-        flush();
-        this.error(this.at(i, 0, line.length), 'mdc-setext-heading',
-          `\`${setext.title}\` over a line of \`${this.lines[i + 1].trim()[0]}\` is a heading in Markdown, inside the \`${SECTION_NAME[section]}\` section`,
-          'write it as `## Prohibited` / `## Required` to open that section, as `## Title` to end the section, or remove the underline to keep it text (a blank line before the underline makes it a rule line)');
-        i++;
-        continue;
-      }
-      if (setext) this.lint.nearClauseHeading(line, setext.title, i);
       if (h) {
         flush();
-        const title = h.title;
-        // The title only before any clause section: a `# …` after one ends it, as any heading does.
-        if (h.level === 1 && !this.heading && section === 'other') {
-          this.heading = { text: title, span: this.at(i, h.col, title.length) };
-          this.lint.nearClauseHeading(line, title, i); // `# Prohibited` as the title: its bullets are description
-          continue;
-        }
-        const clause = h.level >= 2 ? clauseOf(title) : undefined;
-        const clauseTitle = clause !== undefined;
-        // Any other heading ends a clause section (SPEC §3.3: the bullets of `## Prohibited`),
-        // a subsection too: its bullets are often examples. One that holds what reads as clauses
-        // is warned about below (`mdc-subsection`).
-        const deeper = !clauseTitle && section !== 'other' && h.level > sectionLevel;
-        const from = section;
-        section = clause ?? 'other';
-        subsection = undefined;
-        otherSection = undefined;
-        if (section === 'other') {
-          this.description.push({ text: line, line: i });
-          const near = this.lint.nearClauseHeading(line, title, i);
-          const named = near ? undefined : clauseWordIn(title);
-          if (deeper && !near) subsection = { title: line.trim(), section: from as 'prohibited' | 'required', warned: false };
-          else if (named) subsection = { title: line.trim(), section: named, warned: false, named: true };
-          else if (!near) otherSection = { title: line.trim(), warned: false };
-        } else {
-          sectionLevel = h.level;
-          this.clause(section, this.at(i, 0, line.length));
-        }
+        this.atxHeading(st, i, h);
         continue;
       }
       const id = RULE_ID_LINE.exec(line);
@@ -285,37 +231,127 @@ class MdcReader {
         const id = bare[1].trimEnd();
         this.bareRuleId = { id, span: this.at(i, line.length - bare[1].length, id.length) };
       }
-      this.lint.sectionLookalike(line, section, i, listItem, htmlLine);
-      if (section === 'other') {
-        this.description.push({ text: line, line: i });
-        // A bullet of a section under another name (`## Never allowed`): said once a section.
-        if (otherSection && !otherSection.warned && listItem) otherSection.warned = this.lint.unenforcedSection(otherSection.title, i);
-        // A bullet of it, or a wrapped bullet's later line, that ends in a code span.
-        if (subsection && !subsection.warned && (listItem || /^\s/.test(line)) && trailingCodeSpan(line.trimEnd()) !== undefined) {
-          subsection.warned = true;
-          this.lint.subsectionBullet(subsection, i);
-        }
-        continue;
-      }
-      const b = listItem;
-      if (b) {
-        flush();
-        bullet = { parts: [{ text: b[3], line: i + 1, col: line.length - b[3].length + 1 }] };
-      } else if (bullet && line.trim() !== '' && /^\s/.test(line)) {
-        const lead = line.length - line.trimStart().length;
-        bullet.parts.push({ text: line.trimStart(), line: i + 1, col: lead + 1 });
-      } else if (bullet && lazy && this.closesWrappedSpan(bullet, line, i)) {
-        // At the margin, the bullet's paragraph goes on lazily (CommonMark); taken here only
-        // when it closes the bullet's expression, which would otherwise go unenforced. Other
-        // lazy text still ends the bullet: read as its end it would turn the bullet into an
-        // advisory clause, and this reader errs stricter, never looser.
-        bullet.parts.push({ text: line, line: i + 1, col: 1 });
-      } else {
-        flush(); // prose between bullets ends the bullet and is not a clause
-        this.lint.proseInClauses(line, section, i);
-      }
+      this.lint.sectionLookalike(line, st.section, i, listItem, htmlLine);
+      if (st.section === 'other') this.descriptionLine(st, i, listItem);
+      else this.clauseLine(st, i, listItem, lazy);
     }
     flush();
+  }
+
+  /** Adds the bullet read so far to its clause section, if it is in one, and ends it. */
+  private flush(st: BodyState): void {
+    if (st.bullet && st.section !== 'other') this.bullet(st.section, st.bullet);
+    st.bullet = undefined;
+  }
+
+  /** An HTML comment opened on line `i` (its `<!--` ending at column `opened`); returns its last line. */
+  private htmlComment(i: number, opened: number): number {
+    let end = i;
+    // From the comment's own `--`, so `<!-->` and `<!--->` close where they open.
+    let from = opened - 2;
+    while (end < this.lines.length && !this.lines[end].includes('-->', from)) {
+      end++;
+      from = 0;
+    }
+    // Unclosed, it would hide every clause after it: refused, as an unclosed fence is.
+    if (end >= this.lines.length) this.error(this.at(i, 0, this.lines[i].length), 'mdc-comment', 'the HTML comment is not closed, so everything after it would be hidden', 'end it with `-->`');
+    return end;
+  }
+
+  /**
+   * Text over an underline at line `i`: a clause section, the title, or an error inside a clause
+   * section. Whether it took the line and its underline; otherwise the text is read on as text.
+   */
+  private setextHeading(st: BodyState, i: number, setext: { level: number; title: string; col: number }, clause: Clause | undefined, plainForm: boolean): boolean {
+    const line = this.lines[i];
+    if (setext.level === 2 && clause !== undefined && (st.section === 'other' || plainForm)) {
+      this.flush(st);
+      st.section = clause;
+      st.sectionLevel = 2;
+      st.subsection = undefined;
+      this.clause(clause, this.at(i, 0, line.length));
+      return true;
+    }
+    if (setext.level === 1 && !this.heading && st.section === 'other') {
+      this.heading = { text: setext.title, span: this.at(i, setext.col, setext.title.length) };
+      this.lint.nearClauseHeading(line, setext.title, i); // `Prohibited` as the title: its bullets are description
+      return true;
+    }
+    if (st.section !== 'other') {
+      this.flush(st);
+      this.error(this.at(i, 0, line.length), 'mdc-setext-heading',
+        `\`${setext.title}\` over a line of \`${this.lines[i + 1].trim()[0]}\` is a heading in Markdown, inside the \`${SECTION_NAME[st.section]}\` section`,
+        'write it as `## Prohibited` / `## Required` to open that section, as `## Title` to end the section, or remove the underline to keep it text (a blank line before the underline makes it a rule line)');
+      return true;
+    }
+    this.lint.nearClauseHeading(line, setext.title, i);
+    return false;
+  }
+
+  /** An ATX heading at line `i`: the title, a clause section, or a heading that ends one. */
+  private atxHeading(st: BodyState, i: number, h: { level: number; title: string; col: number }): void {
+    const line = this.lines[i];
+    const title = h.title;
+    // The title only before any clause section: a `# …` after one ends it, as any heading does.
+    if (h.level === 1 && !this.heading && st.section === 'other') {
+      this.heading = { text: title, span: this.at(i, h.col, title.length) };
+      this.lint.nearClauseHeading(line, title, i); // `# Prohibited` as the title: its bullets are description
+      return;
+    }
+    const clause = h.level >= 2 ? clauseOf(title) : undefined;
+    // Any other heading ends a clause section (SPEC §3.3: the bullets of `## Prohibited`),
+    // a subsection too: its bullets are often examples. One that holds what reads as clauses
+    // is warned about below (`mdc-subsection`).
+    const ended = st.section;
+    const deeper = clause === undefined && ended !== 'other' && h.level > st.sectionLevel;
+    st.section = clause ?? 'other';
+    st.subsection = undefined;
+    st.otherSection = undefined;
+    if (clause !== undefined) {
+      st.sectionLevel = h.level;
+      this.clause(clause, this.at(i, 0, line.length));
+      return;
+    }
+    this.description.push({ text: line, line: i });
+    const near = this.lint.nearClauseHeading(line, title, i);
+    const named = near ? undefined : clauseWordIn(title);
+    if (deeper && !near) st.subsection = { title: line.trim(), section: ended as Clause, warned: false };
+    else if (named) st.subsection = { title: line.trim(), section: named, warned: false, named: true };
+    else if (!near) st.otherSection = { title: line.trim(), warned: false };
+  }
+
+  /** Line `i` of description (outside the clause sections), warned of once where it reads as a clause. */
+  private descriptionLine(st: BodyState, i: number, listItem: RegExpExecArray | null): void {
+    const line = this.lines[i];
+    this.description.push({ text: line, line: i });
+    // A bullet of a section under another name (`## Never allowed`): said once a section.
+    if (st.otherSection && !st.otherSection.warned && listItem) st.otherSection.warned = this.lint.unenforcedSection(st.otherSection.title, i);
+    // A bullet of it, or a wrapped bullet's later line, that ends in a code span.
+    if (st.subsection && !st.subsection.warned && (listItem || /^\s/.test(line)) && trailingCodeSpan(line.trimEnd()) !== undefined) {
+      st.subsection.warned = true;
+      this.lint.subsectionBullet(st.subsection, i);
+    }
+  }
+
+  /** Line `i` of a clause section: a bullet, a line of one, or prose that ends it. */
+  private clauseLine(st: BodyState, i: number, listItem: RegExpExecArray | null, lazy: boolean): void {
+    const line = this.lines[i];
+    if (listItem) {
+      this.flush(st);
+      st.bullet = { parts: [{ text: listItem[3], line: i + 1, col: line.length - listItem[3].length + 1 }] };
+    } else if (st.bullet && line.trim() !== '' && /^\s/.test(line)) {
+      const lead = line.length - line.trimStart().length;
+      st.bullet.parts.push({ text: line.trimStart(), line: i + 1, col: lead + 1 });
+    } else if (st.bullet && lazy && this.closesWrappedSpan(st.bullet, line, i)) {
+      // At the margin, the bullet's paragraph goes on lazily (CommonMark); taken here only
+      // when it closes the bullet's expression, which would otherwise go unenforced. Other
+      // lazy text still ends the bullet: read as its end it would turn the bullet into an
+      // advisory clause, and this reader errs stricter, never looser.
+      st.bullet.parts.push({ text: line, line: i + 1, col: 1 });
+    } else {
+      this.flush(st); // prose between bullets ends the bullet and is not a clause
+      this.lint.proseInClauses(line, st.section, i);
+    }
   }
 
   /**

@@ -196,6 +196,6 @@ function runEnd(s: string, i: number): number {
   return j;
 }
 
-/** What a backslash escapes in CommonMark (§2.4): the source of ASCII_PUNCTUATION and of mdc.ts's unescaping. */
+/** What a backslash escapes in CommonMark (§2.4): the source of ASCII_PUNCTUATION and of mdc-clause-titles.ts's unescaping. */
 export const ASCII_PUNCTUATION_CLASS = '[!-/:-@[-`{-~]';
 const ASCII_PUNCTUATION = new RegExp(ASCII_PUNCTUATION_CLASS);

@@ -3,28 +3,23 @@
 // parts become synthesized raw entries whose spans point at the heading, the `**Rule ID:**`
 // line, or the exact column of each bullet's expression.
 //
-// The design named gray-matter for the front matter. It is not used: it `require`s `fs` when
-// loaded, which the web-standard core cannot carry to Workers and browsers, and it parses with
-// js-yaml, which keeps no source positions. Splitting at the `---` lines takes a few lines here.
+// The front matter is read in mdc-front-matter.ts; what each Markdown line is, in markdown-lines.ts;
+// the warnings for text that reads as a clause but is none, in mdc-lint.ts.
 
-import type { Diagnostic, Expr, Span } from '../ir/types.js';
-import { excerpt } from '../expr/lexer.js';
-import { COMPARISONS, parseExpression } from '../expr/parser.js';
-import { collectPaths } from '../expr/paths.js';
-import { editDistance } from '../diagnostics/did-you-mean.js';
-import { ASCII_PUNCTUATION_CLASS, codeSpans, readBullet, trailingCodeSpan, type BulletLines } from './mdc-bullets.js';
+import type { Diagnostic, Span } from '../ir/types.js';
+import { readBullet, trailingCodeSpan, type BulletLines } from './mdc-bullets.js';
+import { SECTION_NAME, clauseOf, clauseWordIn, htmlClauseHeading, indentedClauseHeading, nestedClauseHeading, type Clause, type Section } from './mdc-clause-titles.js';
+import { BULLET, HTML_COMMENT_START, QUOTED, closesFence, columns, fenceIn, headingOf, htmlBlockStart, indentOf, leavesParagraph, paragraphBefore, setextHeading, underlineInContainer, unquoted, type Fence, type HtmlBlockEnd } from './markdown-lines.js';
+import { readFrontMatter } from './mdc-front-matter.js';
+import { MdcLint } from './mdc-lint.js';
+import { addError, lineSpan } from './mdc-report.js';
 import { rawGet, type RawEntry, type RawValue, type ReadResult } from './raw.js';
 import { readYaml } from './yaml.js';
 
-type Section = 'prohibited' | 'required' | 'other';
 type ClauseKey = 'prohibited' | 'required' | 'advisory' | 'conditions';
 
 // Regexes here stay linear on hostile lines (a rule can arrive by HTTP PUT): no pattern has a lazy
-// or repeated group followed by `\s*$`; trailing parts are trimmed by hand (see headingOf).
-// A `.` that must reach the end of a line takes the `s` flag: lines are split at \n and \r only,
-// so U+2028 and U+2029 are ordinary characters inside one (CommonMark), and without the flag a
-// bullet holding one was not a bullet, its clause dropped with a wrong warning (a review, 11-28).
-const HEADING_START = /^ {0,3}(#{1,6})[ \t]+\S/;
+// or repeated group followed by `\s*$`; trailing parts are trimmed by hand (see markdown-lines.ts).
 const RULE_ID_LINE = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*`([^`]*)`\s*$/i;
 /** A front matter `rule_id:` field line. */
 const FRONT_MATTER_RULE_ID = /^rule_id\s*:/;
@@ -34,60 +29,25 @@ const FRONT_MATTER_RULE_ID = /^rule_id\s*:/;
  * a line of 60 000 spaces, a review 11-28).
  */
 const RULE_ID_WITHOUT_SPAN = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*([^\s`][^`]*)$/i;
-const BULLET = /^(\s*)(?:[-*+]|\d{1,9}[.)])(\s+)(\S.*)$/s;
-const FENCE = /^(\s*)(`{3,}|~{3,})(.*)$/s;
 const CONDITIONS_INFO = /^ya?ml\s+conditions$/i;
-// The titles of the two clause sections, in any case.
-const CLAUSE_TITLE = /^(prohibited|required)$/i;
-const SECTION_NAME = { prohibited: 'Prohibited', required: 'Required' } as const;
-const HTML_COMMENT_START = /^ {0,3}<!--/;
-// A setext heading's underline (CommonMark: up to 3 spaces of indent, a run of `=` or `-`).
-const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/;
-// A thematic break (`***`, `- - -`): a line of its own, never a heading's text.
-const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
-// A fence that was probably meant to open a conditions block: its info string names conditions
-// (`yaml conditions:`, `yaml {conditions}`, `json conditions`), or it holds typed conditions
-// (until 11-27 only `yaml`, `conditions` and `yaml condition` were caught).
-const NEAR_CONDITIONS_INFO = /\bconditions?\b/i;
-// A typed condition has parameters: a request example whose action type is `expression` has not.
-const CONDITION_ITEM = /(?:^|[{,])[ \t]*(?:-[ \t]*)?["']?type["']?[ \t]*:[ \t]*["']?(?:expression|encryption_required|file_access_control|rate_limit_check)\b/m;
-const CONDITION_PARAMETERS = /["']?parameters["']?[ \t]*:/;
 
-export const ADVISORY_HELP =
-  'to enforce it, end the bullet with an expression in backticks, like: - Must use TLS `context.tls == true`';
+// Where its importers have always found it; the lint that gives it lives in mdc-lint.ts.
+export { ADVISORY_HELP } from './mdc-lint.js';
 
-/** The help for a bullet whose expression is followed by a little text (`…\`expr\`.`): say what to move. */
-function afterCodeSpan(text: string): string | undefined {
-  const m = /`[^`]+`\s*([^\s`]{1,3})$/.exec(text);
-  return m === null ? undefined : `the bullet ends with \`${m[1]}\` after its expression, so it reads as advice; end the bullet with the expression (drop the \`${m[1]}\` or put it before the expression) to enforce it`;
-}
-
-/**
- * A code span in a clause's message that reads as a condition: it parses as an expression that
- * reads the request and is true or false (a comparison, `in`, `&&`, `||`, `!`, or a test such
- * as `exists(context.sudo)`). Only the span that ends a bullet is evaluated, so
- * ``- Either `a == 1` or `b == 2` `` enforces `b == 2` alone and says "Either `a == 1` or" (a
- * review, 11-27: lint was silent and `a` approved). A field named alone (`action.table`), a
- * value (`action.cost * 1.2`) or shell text (`tail request.log > out`) is message text as
- * meant. Parsed rather than matched with patterns: a regex for it was quadratic on long words.
- */
-function conditionInMessage(message: string): string | undefined {
-  const nowhere = (): Span => ({ file: '', line: 1, col: 1 });
-  for (const content of codeSpans(message)) {
-    const text = content.trim();
-    if (!/\b(?:action|context|request)\s*[.[]/.test(text)) continue; // most spans: not worth a parse
-    const { expr, diagnostics } = parseExpression(text, nowhere);
-    if (expr !== undefined && isTest(expr) && !diagnostics.some((d) => d.severity === 'error') && collectPaths(expr).length > 0) return text;
-  }
-  return undefined;
-}
-
-const TESTS = new Set<string>([...COMPARISONS, '&&', '||']);
-const TEST_CALLS = new Set<string>(['startsWith', 'endsWith', 'contains', 'exists', 'glob', 'globAny', 'inCidr']);
-
-/** Whether `e` is true or false by its form: what a clause's expression is. */
-function isTest(e: Expr): boolean {
-  return (e.kind === 'binary' && TESTS.has(e.op)) || e.kind === 'unary' && e.op === '!' || (e.kind === 'call' && TEST_CALLS.has(e.fn));
+/** What body() carries from one line to the next, beside the containers it tracks itself. */
+interface BodyState {
+  section: Section;
+  /** The level of the clause section's heading. */
+  sectionLevel: number;
+  /** The bullet being read, line by line, until a line ends it. */
+  bullet?: BulletLines;
+  /** A subsection heading that ended a clause section, until a heading ends it in turn. */
+  // A heading whose bullets are description though they may read as clauses: one deeper
+  // than the clause section it ends, or one naming a clause word past its first word
+  // (`## 1. Prohibited`, `## 🚫 Prohibited`): warned of at its first bullet with an expression.
+  subsection?: { title: string; section: Clause; warned: boolean; named?: boolean };
+  /** A section of its own under another name (`## Never allowed`): description, which a clause-like bullet may not know. */
+  otherSection?: { title: string; warned: boolean };
 }
 
 /**
@@ -107,13 +67,16 @@ class MdcReader {
   private bareRuleId?: { id: string; span: Span };
   private readonly description: { text: string; line: number }[] = [];
 
+  private readonly lint: MdcLint;
+
   constructor(text: string, private readonly file: string) {
     // Markdown ends a line at LF, CRLF or a lone CR; read as one line, a lone CR hid the bullets after it.
     this.lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
+    this.lint = new MdcLint(this.lines, file, this.diagnostics);
   }
 
   read(): ReadResult {
-    const front = this.frontMatter();
+    const front = readFrontMatter(this.lines, this.file, this.diagnostics);
     if (front === null) return { values: [], diagnostics: this.diagnostics };
     this.body(front.bodyStart);
     // Front matter YAML that does not parse: its error and the body's are reported, but no
@@ -122,70 +85,9 @@ class MdcReader {
     return { values: [this.assemble(front.map)], diagnostics: this.diagnostics };
   }
 
-  /**
-   * The front matter map (empty when absent; null when its YAML does not parse), or null when
-   * it is not closed.
-   */
-  private frontMatter(): { map: RawEntry[] | null; bodyStart: number } | null {
-    if (this.lines[0]?.trimEnd() !== '---') {
-      // Blank lines before it make a `---` block Markdown (a rule line), not front matter: its
-      // fields (rule_id…) would be missed with only "missing rule_id" to say why.
-      const first = this.lines.findIndex((l) => l.trim() !== '');
-      const close = first < 0 ? -1 : this.lines.findIndex((l, i) => i > first && l.trim() === '---');
-      const block = this.lines.slice(first + 1, close < 0 ? first + 1 : close);
-      // A block of `key: value` lines (a Cursor header: description, globs, alwaysApply), or one
-      // naming a rule_id, was meant as front matter; a rule line over prose was not.
-      const yamlish = block.some((l) => /^[A-Za-z_][\w-]*\s*:/.test(l)) && block.every((l) => l.trim() === '' || /^[A-Za-z_][\w-]*\s*:|^\s+\S|^\s*-\s|^\s*#/.test(l));
-      // An opener other than a bare `---` (`--- # config`, `---yaml`, `----`) is no front
-      // matter either (a review, 11-27: its conditions were dropped with no word).
-      const opener = this.lines[first]?.trim() ?? '';
-      if (/^-{3,}/.test(opener) && close > 0 && (yamlish || block.some((l) => /^\s*rule_id\s*:/.test(l)))) {
-        const where = opener === '---'
-          ? { message: 'this `---` is not front matter: front matter opens with `---` at the very start of the file', help: 'remove what is above it (blank lines, spaces)' }
-          : { message: `\`${opener}\` does not open front matter: only a line of exactly \`---\` does`, help: 'write the first line as `---` alone' };
-        // Rule fields lost with it (a scope, conditions, clauses) change what the rule enforces:
-        // an error; a Cursor header of description only, a warning.
-        const lost = block.some((l) => /^(?!description\s*:)[A-Za-z_][\w-]*\s*:/.test(l));
-        this.diagnostics.push({ severity: lost ? 'error' : 'warning', code: 'mdc-front-matter', ...where, span: this.at(first, 0, opener.length) });
-      }
-      return { map: [], bodyStart: 0 };
-    }
-    const end = this.lines.findIndex((l, i) => i > 0 && /^(---|\.\.\.)\s*$/.test(l));
-    if (end < 0) {
-      this.error(this.at(0, 0), 'mdc-front-matter', 'front matter is not closed', 'end it with a line `---`');
-      return null;
-    }
-    // Each front matter line ends in a newline in the file (a `|+` scalar keeps the last one).
-    // Cursor writes `globs: *.ts,*.tsx` unquoted, which YAML reads as an alias: such a value is
-    // read as the string it is (quoted here, so its columns move by one).
-    // Not when the front matter defines an anchor of that name: then it is a real alias.
-    const fm = this.lines.slice(1, end);
-    // Collected once: a search of every line for each `globs:` line was quadratic (0.7 s for
-    // 6 000 of them, a review 11-28).
-    const anchors = new Set(Array.from(fm.join('\n').matchAll(/&([^\s,[\]{}]+)/g), (m) => m[1]));
-    const anchored = (value: string): boolean => anchors.has(/^\*([^\s,[\]{}]*)/.exec(value)![1]);
-    const lines = fm.map((l) => {
-      const m = CURSOR_GLOBS.exec(l);
-      return m && !anchored(m[2]) ? `${m[1]}${JSON.stringify(m[2].trimEnd())}` : l;
-    });
-    const yaml = readYaml(lines.join('\n') + '\n', this.file, 2);
-    for (const d of yaml.diagnostics) this.diagnostics.push(d);
-    const value = yaml.values[0];
-    if (value === undefined && yaml.diagnostics.some((d) => d.severity === 'error')) return { map: null, bodyStart: end + 1 };
-    if (value && value.kind !== 'map') {
-      this.error(value.span, 'invalid-shape', 'front matter must be a map of rule fields');
-      return { map: [], bodyStart: end + 1 };
-    }
-    return { map: value?.entries ?? [], bodyStart: end + 1 };
-  }
-
   private body(from: number): void {
-    let section: Section = 'other';
-    let bullet: BulletLines | undefined;
-    const flush = (): void => {
-      if (bullet && section !== 'other') this.bullet(section, bullet);
-      bullet = undefined;
-    };
+    const st: BodyState = { section: 'other', sectionLevel: 0 };
+    const flush = (): void => this.flush(st);
     /** Content columns of the list items the lines are in (CommonMark containers; a blank line keeps them). */
     const items: number[] = [];
     /** Inside an HTML block: to the next blank line, or (`<pre>`, `<script>`…) to its closing tag. */
@@ -194,15 +96,6 @@ class MdcReader {
     let htmlContainer = 0;
     /** The line continues a paragraph of an item or quote lazily (see below). */
     let lazy = false;
-    /** The level of the clause section's heading. */
-    let sectionLevel = 0;
-    /** A subsection heading that ended a clause section, until a heading ends it in turn. */
-    // A heading whose bullets are description though they may read as clauses: one deeper
-    // than the clause section it ends, or one naming a clause word past its first word
-    // (`## 1. Prohibited`, `## 🚫 Prohibited`): warned of at its first bullet with an expression.
-    let subsection: { title: string; section: 'prohibited' | 'required'; warned: boolean; named?: boolean } | undefined;
-    /** A section of its own under another name (`## Never allowed`): description, which a clause-like bullet may not know. */
-    let otherSection: { title: string; warned: boolean } | undefined;
     for (let i = from; i < this.lines.length; i++) {
       const line = this.lines[i];
       const blank = line.trim() === '';
@@ -252,18 +145,18 @@ class MdcReader {
           // Likewise a conditions block under `<details>` with no blank line between, at any
           // indent: HTML, so its conditions (a rate limit, say) never hold (a review, 11-27: it
           // loaded with no word). In `<pre>`, `<script>`… it is an example, shown as written.
-          if (kind === 'blank') this.conditionsFenceNotRead(i, 'inside an HTML block is HTML to Markdown', 'end the HTML block with a blank line before the conditions block (after `<details>` or `<summary>…</summary>`), or move the block out of it');
+          if (kind === 'blank') this.lint.conditionsFenceNotRead(i, 'inside an HTML block is HTML to Markdown', 'end the HTML block with a blank line before the conditions block (after `<details>` or `<summary>…</summary>`), or move the block out of it');
         }
       }
       const itemIndent = items.length > 0 ? items[items.length - 1] : 0;
       const fence = htmlLine ? undefined : fenceIn(line, itemIndent, listItem);
       // Indented 4 columns past its container, a ``` line is code, not a fence (CommonMark).
       if (!htmlLine && fence === undefined && !lazy && indentOf(line) >= itemIndent + 4) {
-        this.conditionsFenceNotRead(i, `indented ${indentOf(line) - itemIndent} columns is an indented code block to Markdown`, 'indent the fence at most 3 columns');
+        this.lint.conditionsFenceNotRead(i, `indented ${indentOf(line) - itemIndent} columns is an indented code block to Markdown`, 'indent the fence at most 3 columns');
       }
       if (fence) {
         flush();
-        i = this.fence(i, fence, section);
+        i = this.fence(i, fence, st.section);
         continue;
       }
       // A clause heading inside a quote or a list item (`> ## Prohibited`, `- ## Required`) is a
@@ -281,16 +174,7 @@ class MdcReader {
       const comment = HTML_COMMENT_START.exec(line);
       if (comment) {
         flush();
-        let end = i;
-        // From the comment's own `--`, so `<!-->` and `<!--->` close where they open.
-        let from = comment[0].length - 2;
-        while (end < this.lines.length && !this.lines[end].includes('-->', from)) {
-          end++;
-          from = 0;
-        }
-        // Unclosed, it would hide every clause after it: refused, as an unclosed fence is.
-        if (end >= this.lines.length) this.error(this.at(i, 0, line.length), 'mdc-comment', 'the HTML comment is not closed, so everything after it would be hidden', 'end it with `-->`');
-        i = end;
+        i = this.htmlComment(i, comment[0].length);
         continue;
       }
       // Text over a line of `-` or `=` is a heading in Markdown (setext). `Prohibited` /
@@ -317,61 +201,13 @@ class MdcReader {
       const setext = underlined && (underlinedClause !== undefined || (!lazy && underlineInContainer(line, this.lines[i + 1], itemIndent)))
         ? underlined : undefined;
       const plainForm = setext !== undefined && !/^\s/.test(line) && (i === from || this.lines[i - 1].trim() === '' || headingOf(this.lines[i - 1]) !== undefined);
-      if (setext?.level === 2 && underlinedClause !== undefined && (section === 'other' || plainForm)) {
-        flush();
-        const clause = underlinedClause;
-        section = clause;
-        sectionLevel = 2;
-        subsection = undefined;
-        this.clause(clause, this.at(i, 0, line.length));
+      if (setext && this.setextHeading(st, i, setext, underlinedClause, plainForm)) {
         i++; // the underline belongs to the heading
         continue;
       }
-      if (setext?.level === 1 && !this.heading && section === 'other') {
-        this.heading = { text: setext.title, span: this.at(i, setext.col, setext.title.length) };
-        this.nearClauseHeading(line, setext.title, i); // `Prohibited` as the title: its bullets are description
-        i++;
-        continue;
-      }
-      if (setext && section !== 'other') {
-        flush();
-        this.error(this.at(i, 0, line.length), 'mdc-setext-heading',
-          `\`${setext.title}\` over a line of \`${this.lines[i + 1].trim()[0]}\` is a heading in Markdown, inside the \`${SECTION_NAME[section]}\` section`,
-          'write it as `## Prohibited` / `## Required` to open that section, as `## Title` to end the section, or remove the underline to keep it text (a blank line before the underline makes it a rule line)');
-        i++;
-        continue;
-      }
-      if (setext) this.nearClauseHeading(line, setext.title, i);
       if (h) {
         flush();
-        const title = h.title;
-        // The title only before any clause section: a `# …` after one ends it, as any heading does.
-        if (h.level === 1 && !this.heading && section === 'other') {
-          this.heading = { text: title, span: this.at(i, h.col, title.length) };
-          this.nearClauseHeading(line, title, i); // `# Prohibited` as the title: its bullets are description
-          continue;
-        }
-        const clause = h.level >= 2 ? clauseOf(title) : undefined;
-        const clauseTitle = clause !== undefined;
-        // Any other heading ends a clause section (SPEC §3.3: the bullets of `## Prohibited`),
-        // a subsection too: its bullets are often examples. One that holds what reads as clauses
-        // is warned about below (`mdc-subsection`).
-        const deeper = !clauseTitle && section !== 'other' && h.level > sectionLevel;
-        const from = section;
-        section = clause ?? 'other';
-        subsection = undefined;
-        otherSection = undefined;
-        if (section === 'other') {
-          this.description.push({ text: line, line: i });
-          const near = this.nearClauseHeading(line, title, i);
-          const named = near ? undefined : clauseWordIn(title);
-          if (deeper && !near) subsection = { title: line.trim(), section: from as 'prohibited' | 'required', warned: false };
-          else if (named) subsection = { title: line.trim(), section: named, warned: false, named: true };
-          else if (!near) otherSection = { title: line.trim(), warned: false };
-        } else {
-          sectionLevel = h.level;
-          this.clause(section, this.at(i, 0, line.length));
-        }
+        this.atxHeading(st, i, h);
         continue;
       }
       const id = RULE_ID_LINE.exec(line);
@@ -395,58 +231,127 @@ class MdcReader {
         const id = bare[1].trimEnd();
         this.bareRuleId = { id, span: this.at(i, line.length - bare[1].length, id.length) };
       }
-      this.sectionLookalike(line, section, i, listItem, htmlLine);
-      if (section === 'other') {
-        this.description.push({ text: line, line: i });
-        // `## Never allowed` with `- drop tables \`action.type == "db.drop"\``: a rule author's
-        // deny that no tool named, approved (a review, 11-29). Only a bullet whose code span reads
-        // as a test of the request: `- run \`npm test\`` is description as meant.
-        const test = otherSection && !otherSection.warned && listItem ? conditionInMessage(line) : undefined;
-        if (otherSection && test !== undefined) {
-          otherSection.warned = true;
-          this.diagnostics.push({
-            severity: 'warning', code: 'mdc-unenforced-section',
-            message: `\`${otherSection.title}\` is description (only \`## Prohibited\` and \`## Required\` hold clauses, SPEC §3.3), so \`${test}\` under it is never enforced`,
-            help: 'to have it checked, put the bullet under `## Prohibited` (denied when true) or `## Required` (denied when false)',
-            span: this.at(i, 0, line.length),
-          });
-        }
-        // A bullet of it, or a wrapped bullet's later line, that ends in a code span.
-        if (subsection && !subsection.warned && (listItem || /^\s/.test(line)) && trailingCodeSpan(line.trimEnd()) !== undefined) {
-          subsection.warned = true;
-          const name = SECTION_NAME[subsection.section];
-          const span = this.at(i, 0, line.length);
-          if (subsection.named) this.notClauseHeading(subsection.title, name, span);
-          else {
-            this.diagnostics.push({
-              severity: 'warning', code: 'mdc-subsection',
-              message: `heading \`${subsection.title}\` ends the \`## ${name}\` section, so the bullets under it are description and never enforced`,
-              help: `to have them checked, put them under \`## ${name}\` itself (a bold line, not a heading, can group them)`,
-              span,
-            });
-          }
-        }
-        continue;
-      }
-      const b = listItem;
-      if (b) {
-        flush();
-        bullet = { parts: [{ text: b[3], line: i + 1, col: line.length - b[3].length + 1 }] };
-      } else if (bullet && line.trim() !== '' && /^\s/.test(line)) {
-        const lead = line.length - line.trimStart().length;
-        bullet.parts.push({ text: line.trimStart(), line: i + 1, col: lead + 1 });
-      } else if (bullet && lazy && this.closesWrappedSpan(bullet, line, i)) {
-        // At the margin, the bullet's paragraph goes on lazily (CommonMark); taken here only
-        // when it closes the bullet's expression, which would otherwise go unenforced. Other
-        // lazy text still ends the bullet: read as its end it would turn the bullet into an
-        // advisory clause, and this reader errs stricter, never looser.
-        bullet.parts.push({ text: line, line: i + 1, col: 1 });
-      } else {
-        flush(); // prose between bullets ends the bullet and is not a clause
-        this.proseInClauses(line, section, i);
-      }
+      this.lint.sectionLookalike(line, st.section, i, listItem, htmlLine);
+      if (st.section === 'other') this.descriptionLine(st, i, listItem);
+      else this.clauseLine(st, i, listItem, lazy);
     }
     flush();
+  }
+
+  /** Adds the bullet read so far to its clause section, if it is in one, and ends it. */
+  private flush(st: BodyState): void {
+    if (st.bullet && st.section !== 'other') this.bullet(st.section, st.bullet);
+    st.bullet = undefined;
+  }
+
+  /** An HTML comment opened on line `i` (its `<!--` ending at column `opened`); returns its last line. */
+  private htmlComment(i: number, opened: number): number {
+    let end = i;
+    // From the comment's own `--`, so `<!-->` and `<!--->` close where they open.
+    let from = opened - 2;
+    while (end < this.lines.length && !this.lines[end].includes('-->', from)) {
+      end++;
+      from = 0;
+    }
+    // Unclosed, it would hide every clause after it: refused, as an unclosed fence is.
+    if (end >= this.lines.length) this.error(this.at(i, 0, this.lines[i].length), 'mdc-comment', 'the HTML comment is not closed, so everything after it would be hidden', 'end it with `-->`');
+    return end;
+  }
+
+  /**
+   * Text over an underline at line `i`: a clause section, the title, or an error inside a clause
+   * section. Whether it took the line and its underline; otherwise the text is read on as text.
+   */
+  private setextHeading(st: BodyState, i: number, setext: { level: number; title: string; col: number }, clause: Clause | undefined, plainForm: boolean): boolean {
+    const line = this.lines[i];
+    if (setext.level === 2 && clause !== undefined && (st.section === 'other' || plainForm)) {
+      this.flush(st);
+      st.section = clause;
+      st.sectionLevel = 2;
+      st.subsection = undefined;
+      this.clause(clause, this.at(i, 0, line.length));
+      return true;
+    }
+    if (setext.level === 1 && !this.heading && st.section === 'other') {
+      this.heading = { text: setext.title, span: this.at(i, setext.col, setext.title.length) };
+      this.lint.nearClauseHeading(line, setext.title, i); // `Prohibited` as the title: its bullets are description
+      return true;
+    }
+    if (st.section !== 'other') {
+      this.flush(st);
+      this.error(this.at(i, 0, line.length), 'mdc-setext-heading',
+        `\`${setext.title}\` over a line of \`${this.lines[i + 1].trim()[0]}\` is a heading in Markdown, inside the \`${SECTION_NAME[st.section]}\` section`,
+        'write it as `## Prohibited` / `## Required` to open that section, as `## Title` to end the section, or remove the underline to keep it text (a blank line before the underline makes it a rule line)');
+      return true;
+    }
+    this.lint.nearClauseHeading(line, setext.title, i);
+    return false;
+  }
+
+  /** An ATX heading at line `i`: the title, a clause section, or a heading that ends one. */
+  private atxHeading(st: BodyState, i: number, h: { level: number; title: string; col: number }): void {
+    const line = this.lines[i];
+    const title = h.title;
+    // The title only before any clause section: a `# …` after one ends it, as any heading does.
+    if (h.level === 1 && !this.heading && st.section === 'other') {
+      this.heading = { text: title, span: this.at(i, h.col, title.length) };
+      this.lint.nearClauseHeading(line, title, i); // `# Prohibited` as the title: its bullets are description
+      return;
+    }
+    const clause = h.level >= 2 ? clauseOf(title) : undefined;
+    // Any other heading ends a clause section (SPEC §3.3: the bullets of `## Prohibited`),
+    // a subsection too: its bullets are often examples. One that holds what reads as clauses
+    // is warned about below (`mdc-subsection`).
+    const ended = st.section;
+    const deeper = clause === undefined && ended !== 'other' && h.level > st.sectionLevel;
+    st.section = clause ?? 'other';
+    st.subsection = undefined;
+    st.otherSection = undefined;
+    if (clause !== undefined) {
+      st.sectionLevel = h.level;
+      this.clause(clause, this.at(i, 0, line.length));
+      return;
+    }
+    this.description.push({ text: line, line: i });
+    const near = this.lint.nearClauseHeading(line, title, i);
+    const named = near ? undefined : clauseWordIn(title);
+    if (deeper && !near) st.subsection = { title: line.trim(), section: ended as Clause, warned: false };
+    else if (named) st.subsection = { title: line.trim(), section: named, warned: false, named: true };
+    else if (!near) st.otherSection = { title: line.trim(), warned: false };
+  }
+
+  /** Line `i` of description (outside the clause sections), warned of once where it reads as a clause. */
+  private descriptionLine(st: BodyState, i: number, listItem: RegExpExecArray | null): void {
+    const line = this.lines[i];
+    this.description.push({ text: line, line: i });
+    // A bullet of a section under another name (`## Never allowed`): said once a section.
+    if (st.otherSection && !st.otherSection.warned && listItem) st.otherSection.warned = this.lint.unenforcedSection(st.otherSection.title, i);
+    // A bullet of it, or a wrapped bullet's later line, that ends in a code span.
+    if (st.subsection && !st.subsection.warned && (listItem || /^\s/.test(line)) && trailingCodeSpan(line.trimEnd()) !== undefined) {
+      st.subsection.warned = true;
+      this.lint.subsectionBullet(st.subsection, i);
+    }
+  }
+
+  /** Line `i` of a clause section: a bullet, a line of one, or prose that ends it. */
+  private clauseLine(st: BodyState, i: number, listItem: RegExpExecArray | null, lazy: boolean): void {
+    const line = this.lines[i];
+    if (listItem) {
+      this.flush(st);
+      st.bullet = { parts: [{ text: listItem[3], line: i + 1, col: line.length - listItem[3].length + 1 }] };
+    } else if (st.bullet && line.trim() !== '' && /^\s/.test(line)) {
+      const lead = line.length - line.trimStart().length;
+      st.bullet.parts.push({ text: line.trimStart(), line: i + 1, col: lead + 1 });
+    } else if (st.bullet && lazy && this.closesWrappedSpan(st.bullet, line, i)) {
+      // At the margin, the bullet's paragraph goes on lazily (CommonMark); taken here only
+      // when it closes the bullet's expression, which would otherwise go unenforced. Other
+      // lazy text still ends the bullet: read as its end it would turn the bullet into an
+      // advisory clause, and this reader errs stricter, never looser.
+      st.bullet.parts.push({ text: line, line: i + 1, col: 1 });
+    } else {
+      this.flush(st); // prose between bullets ends the bullet and is not a clause
+      this.lint.proseInClauses(line, st.section, i);
+    }
   }
 
   /**
@@ -476,7 +381,7 @@ class MdcReader {
       this.error(this.at(i, 0, this.lines[i].length), 'mdc-fence', 'this code fence is never closed, so everything after it would be code, not rules',
         `end it with a line ${m.marker}`); // bare: wrapped in backticks it printed five (a review)
     }
-    this.nearConditionsFence(i, end, m.info);
+    this.lint.nearConditionsFence(i, end, m.info);
     if (section === 'other') {
       for (let k = i; k <= Math.min(last, this.lines.length - 1); k++) this.description.push({ text: this.lines[k], line: k });
     }
@@ -515,155 +420,6 @@ class MdcReader {
     for (const item of inner.items) items.push(item);
   }
 
-  /**
-   * A heading that reads like `## Prohibited` / `## Required` but is not one (`Prohibited
-   * actions`, `**Required**`, `Prohibitted`, a level-1 `# Prohibited`) makes its bullets
-   * description: a typo must not silently disable clauses, so lint says so.
-   */
-  private nearClauseHeading(line: string, title: string, i: number): boolean {
-    const near = nearClauseName(seenAs(title).replace(/[*_:`]/g, '').trim().split(/\s+/)[0] ?? '');
-    if (near === undefined) return false;
-    this.notClauseHeading(line.trim(), near, this.at(i, 0, line.length));
-    return true;
-  }
-
-  /** `mdc-section-heading`: heading `shown` is not `## name`, so its bullets are never enforced. */
-  private notClauseHeading(shown: string, name: string, span: Span): void {
-    this.diagnostics.push({
-      severity: 'warning',
-      code: 'mdc-section-heading',
-      message: `heading \`${shown}\` is not \`## ${name}\`, so the bullets under it are description and never enforced`,
-      help: `to have them checked, write the heading exactly \`## ${name}\` (any case, level 2 or deeper)`,
-      span,
-    });
-  }
-
-  /**
-   * A paragraph that is not a heading but reads as a section title, with bullets under it:
-   * `##Prohibited` (no space after the `#`s), `**Prohibited:**`, `Prohibited actions:`, a
-   * typo (`Prohibitted`), or a list item used as a label (`- **Prohibited:**` over nested
-   * bullets). The bullets stay in the section above: under the other clause section they
-   * would be enforced with the opposite sense (a review's `##Prohibited` under `## Required`
-   * required a `db.drop`): an error when the label is the word itself, a warning when it is
-   * longer or a near word; elsewhere they are description, a warning. Only a short label of
-   * its own over bullets holding an expression counts (a wrapped line ending in "required" is
-   * prose), and the title of the section it is in, as a label, says nothing new.
-   */
-  private sectionLookalike(line: string, section: Section, i: number, listItem: RegExpExecArray | null, htmlLine: boolean): void {
-    const prev = this.lines[i - 1];
-    // Inside a paragraph it is prose; but a line at the margin right after a list item's lines
-    // reads as a label to a person, whatever Markdown joins it to.
-    const afterItem = prev !== undefined && (BULLET.test(prev) || /^\s/.test(prev)) && indentOf(line) === 0;
-    if (prev !== undefined && prev.trim() !== '' && headingOf(prev) === undefined && !listItem && !afterItem) return;
-    if (!listItem && indentOf(line) >= 4) return; // indented code or a wrapped item line
-    if (htmlLine && !line.trimStart().startsWith('<')) return; // text inside an HTML block
-    // A title is short; a long line is prose, and is not scanned (the patterns below stay linear).
-    const trimmed = line.trim();
-    if (trimmed.length > MAX_DECORATED_TITLE) return;
-    if (listItem && /`[^`]+`/.test(listItem[3])) return; // an item with an expression is a clause, not a label
-    const text = seenAs(listItem ? listItem[3] : trimmed.replace(/<[^<>]*>/g, '').replace(/^(?:>[ \t]*)*(?:\\?#)*/, ''))
-      .replace(/[*_`\\#]/gu, '').replace(/(?<![\s:.\-–—])[\s:.\-–—]+$/u, '').trim();
-    const words = text.split(/\s+/);
-    if (text === '' || words.length > 3) return;
-    const near = nearClauseName(words[0]);
-    if (near === undefined || near.toLowerCase() === section) return;
-    // Bullets must follow; a label item heads nested ones (any other item is a clause of its own).
-    let k = i + 1;
-    while (k < this.lines.length && this.lines[k].trim() === '') k++;
-    const next = this.lines[k];
-    if (next === undefined || !BULLET.test(next) || (listItem && indentOf(next) <= indentOf(line))) return;
-    // Only bullets that would be enforced matter: a label over plain links or notes changes
-    // nothing. Its bullets are those under it: nested under a label item, else the list that
-    // follows, to the first line that is neither a bullet nor indented.
-    let enforced = false;
-    for (let j = k; j < this.lines.length && !enforced; j++) {
-      const l = this.lines[j];
-      if (l.trim() === '' || (listItem ? indentOf(l) <= indentOf(line) : !BULLET.test(l) && !/^\s/.test(l))) break;
-      enforced = /`[^`]+`/.test(l);
-    }
-    if (!enforced) return;
-    const start = line.length - line.trimStart().length;
-    const span = this.at(i, start, line.length - start);
-    const shown = line.trim();
-    const help = `write the heading \`## ${near}\` on a line of its own (a space after the \`#\`s) to open that section`;
-    // Only the word itself is sure to be the other section's title; a longer label or a near
-    // word (`Prohibited actions:`, `Retired systems:`) may be meant as it reads: said, not refused.
-    const exact = words.length === 1 && words[0].toLowerCase() === near.toLowerCase();
-    if (section === 'other') {
-      this.diagnostics.push({ severity: 'warning', code: 'mdc-section-heading',
-        message: `\`${shown}\` is not a heading, so the bullets under it are description and never enforced`, help, span });
-      return;
-    }
-    if (!exact) {
-      this.diagnostics.push({ severity: 'warning', code: 'mdc-section-heading',
-        message: `\`${shown}\` reads like \`## ${near}\` but is not a heading: the bullets under it stay in \`## ${SECTION_NAME[section]}\``, help, span });
-      return;
-    }
-    this.error(span, 'mdc-section-heading',
-      `\`${shown}\` is not a heading, so the bullets under it stay in \`## ${SECTION_NAME[section]}\` and would be enforced with the opposite sense`, help);
-  }
-
-  /**
-   * A line of a `## Prohibited` / `## Required` section that is not a bullet is never a clause;
-   * one that holds an expression in backticks (a bullet without its `- `, a quoted `> - …`)
-   * was surely meant as one, so lint says it is not enforced.
-   */
-  private proseInClauses(line: string, section: Section, i: number): void {
-    if (section === 'other' || !/`[^`]+`/.test(line)) return;
-    this.diagnostics.push({
-      severity: 'warning',
-      code: 'mdc-not-a-bullet',
-      message: `this line of \`## ${SECTION_NAME[section]}\` is not a bullet, so its expression is never enforced`,
-      help: 'start the line with `- ` to make it a clause, like: - No drops `action.type == "db.drop"`',
-      span: this.at(i, 0, line.length),
-    });
-  }
-
-  /** A fence that reads like a conditions block but is not one (its conditions would be description). */
-  private nearConditionsFence(open: number, close: number, info: string): void {
-    // Read as written inside a quote too (`> - type: …`).
-    const body = this.lines.slice(open + 1, close).map((l) => l.replace(/^\s*(?:>\s?)+/, '')).join('\n');
-    this.conditionsNotRead(open, info, body,
-      `a block opened with \`${this.lines[open].trim()}\` is not a \`\`\`yaml conditions block, so the conditions in it are description and never enforced`,
-      'open the block with exactly ```yaml conditions');
-  }
-
-  /**
-   * A ``` or ~~~ line at `i` that opens no fence (inside an HTML block that ends at a blank
-   * line, or indented 4 columns or more: `why`), read as nearConditionsFence reads a fence.
-   */
-  private conditionsFenceNotRead(i: number, why: string, help: string): void {
-    // No `[ \t]*` between marker and info: beside `[^`]*` it was quadratic on a run of spaces
-    // ending in a backtick (1.3 s at 60 000, a review 11-28).
-    const opened = /^[ \t]*(`{3,}|~{3,})([^`]*)$/.exec(this.lines[i]);
-    if (opened === null) return;
-    const marker = opened[1];
-    const info = opened[2].replace(/^[ \t]+/, '');
-    let end = i + 1;
-    while (end < this.lines.length && this.lines[end].trim() !== '' && !this.lines[end].trim().startsWith(marker)) end++;
-    this.conditionsNotRead(i, info, this.lines.slice(i + 1, end).join('\n'),
-      `\`${this.lines[i].trim()}\` ${why}, not a fenced block, so the conditions in it are never enforced`, help);
-  }
-
-  /**
-   * `mdc-conditions-fence` for a block opened at `open` that is not a conditions block: an
-   * error when its info string names conditions and its `body` holds some (they would be
-   * unenforced: a review, 11-27, had a quoted block's rate limit never hold), a warning for one
-   * of the two (a plain ```yaml holding conditions may be an example in the description).
-   */
-  private conditionsNotRead(open: number, info: string, body: string, message: string, help: string): void {
-    const holdsConditions = CONDITION_ITEM.test(body) && CONDITION_PARAMETERS.test(body);
-    const namesConditions = NEAR_CONDITIONS_INFO.test(info);
-    if (!namesConditions && !holdsConditions) return;
-    this.diagnostics.push({
-      severity: namesConditions && holdsConditions ? 'error' : 'warning',
-      code: 'mdc-conditions-fence',
-      message,
-      help,
-      span: this.at(open, 0, this.lines[open].length),
-    });
-  }
-
   /** Whether lazy line `i` closes a code span the bullet opened, making it a checkable clause. */
   private closesWrappedSpan(b: BulletLines, line: string, i: number): boolean {
     if (readBullet(b, this.file).kind === 'checkable') return false;
@@ -675,25 +431,10 @@ class MdcReader {
     const clause = this.clause(section, undefined);
     if (meaning.kind === 'advisory') {
       this.clause('advisory', clause.keySpan).items.push({ kind: 'string', value: meaning.text, span: meaning.span });
-      this.diagnostics.push({
-        severity: 'warning',
-        code: 'advisory-clause',
-        message: `clause \`${meaning.text}\` has no expression and is never enforced`,
-        help: afterCodeSpan(meaning.text) ?? ADVISORY_HELP,
-        span: meaning.span,
-      });
+      this.lint.advisoryClause(meaning);
       return;
     }
-    const unread = conditionInMessage(meaning.message === meaning.expr ? '' : meaning.message);
-    if (unread !== undefined) {
-      this.diagnostics.push({
-        severity: 'warning',
-        code: 'mdc-condition-in-message',
-        message: `only the code span that ends a bullet is its expression: \`${excerpt(unread)}\` before it is message text and is never evaluated`,
-        help: `join the conditions into the one expression that ends the bullet (\`${excerpt(unread)} || …\`, or \`&&\`), or give each its own bullet`,
-        span: meaning.messageSpan,
-      });
-    }
+    this.lint.conditionInMessage(meaning);
     const exprKey = section === 'prohibited' ? 'when' : 'check';
     clause.items.push({
       kind: 'map',
@@ -772,314 +513,12 @@ class MdcReader {
 
   /** Span at 0-based line index and 0-based column offset. */
   private at(line: number, col: number, length?: number): Span {
-    const s: Span = { file: this.file, line: line + 1, col: col + 1 };
-    if (length !== undefined) {
-      s.endLine = line + 1;
-      s.endCol = col + 1 + length;
-    }
-    return s;
+    return lineSpan(this.file, line, col, length);
   }
 
   private error(span: Span, code: string, message: string, help?: string): void {
-    this.diagnostics.push({ severity: 'error', code, message, span, ...(help ? { help } : {}) });
+    addError(this.diagnostics, span, code, message, help);
   }
-}
-
-/** An ATX heading: its level, its title without a closing `#` run, and the title's column (0-based). */
-function headingOf(line: string): { level: number; title: string; col: number } | undefined {
-  const m = HEADING_START.exec(line);
-  if (!m) return undefined;
-  const col = m[0].length - 1;
-  let title = line.slice(col).trimEnd();
-  let cut = title.length;
-  while (cut > 0 && title[cut - 1] === '#') cut--;
-  if (cut < title.length && cut > 0 && /\s/.test(title[cut - 1])) title = title.slice(0, cut).trimEnd();
-  return { level: m[1].length, title, col };
-}
-
-/**
- * Whether a `-`/`=` line under `line` is in the same container (CommonMark: a setext underline
- * is never a lazy line; a lazy paragraph line is the caller's to rule out). Under text of a
- * list item, a `---` indented less than the item's content is a thematic break; under a quote
- * line, one without `>` is too. Either way no heading, so nothing for the section rules to decide.
- */
-function underlineInContainer(line: string, next: string | undefined, itemIndent: number): boolean {
-  if (next === undefined) return false;
-  if (QUOTED.test(line) && !QUOTED.test(next)) return false;
-  // Text in a list item (indented to its content) over a `---` indented less: a rule line.
-  if (itemIndent > 0 && indentOf(line) >= itemIndent && indentOf(next) < itemIndent) return false;
-  return true;
-}
-
-/**
- * A setext heading: a line of text (not a bullet, a rule line or a table row) over an
- * underline of `=` (level 1) or `-` (level 2); `col` is where its text starts (0-based).
- */
-function setextHeading(line: string, next: string | undefined, previous: string | undefined): { level: number; title: string; col: number } | undefined {
-  if (next === undefined || !SETEXT_UNDERLINE.test(next)) return undefined;
-  // Text (any indent: see the caller), not a bullet, a rule line, or a row of a table (a row
-  // under another row); the `---` then is a rule line.
-  const tableRow = line.includes('|') && previous !== undefined && previous.includes('|');
-  if (line.trim() === '' || BULLET.test(line) || THEMATIC_BREAK.test(line) || tableRow) return undefined;
-  return { level: next.trim()[0] === '=' ? 1 : 2, title: line.trim(), col: line.length - line.trimStart().length };
-}
-
-function indentOf(line: string): number {
-  return columns(line.slice(0, line.length - line.trimStart().length));
-}
-
-/** The width of leading whitespace, a tab reaching the next multiple of 4 (CommonMark). */
-function columns(space: string): number {
-  let col = 0;
-  for (const ch of space) col = ch === '\t' ? col + 4 - (col % 4) : col + 1;
-  return col;
-}
-
-/** A code fence: its marker and info, the column its container's lines start at, whether it is in a quote. */
-interface Fence {
-  marker: string;
-  info: string;
-  container: number;
-  quoted: boolean;
-}
-
-/**
- * A code fence opening (CommonMark) on this line: ``` or ~~~ indented at most 3 columns past
- * the list item the line is in (`itemIndent`, 0 outside one), for backticks with no backtick in
- * its info string; also one that opens a list item's content (`- ```sh`) or sits in a quote
- * (`> ```). Deeper, it is an indented code block or a bullet's text; with a backtick in its info
- * (```` ```rm -rf /``` ````) it is a code span.
- */
-function fenceIn(line: string, itemIndent: number, item: RegExpExecArray | null): Fence | undefined {
-  const plain = fenceOpening(line, itemIndent);
-  if (plain) return { ...plain, container: itemIndent, quoted: false };
-  if (item) {
-    const inItem = fenceOpening(item[3], 0);
-    if (inItem) return { ...inItem, container: line.length - item[3].length, quoted: false };
-  }
-  // In a quote, maybe with list items inside or around it (`> ```, `> - ```, `- > ```): the
-  // lines are read with their `>` taken off; list markers after the quote set the container.
-  const quote = /^(?: {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?: {0,3}>[ \t]?)+/.exec(line);
-  if (quote) {
-    let rest = line.slice(quote[0].length);
-    let container = 0;
-    for (let m = LIST_MARKER.exec(rest), depth = 0; m && depth < MAX_CONTAINER_DEPTH; m = LIST_MARKER.exec(rest), depth++) {
-      container += m[0].length;
-      rest = rest.slice(m[0].length);
-    }
-    const inQuote = fenceOpening(' '.repeat(container) + rest, container);
-    if (inQuote) return { ...inQuote, container, quoted: true };
-  }
-  return undefined;
-}
-
-const QUOTED = /^ {0,3}>/;
-
-/**
- * Whether `prev` (in its item or quote) is paragraph text a lazy line could continue: not a
- * fence line, rule line, heading, underline, table row or HTML line, which leave none open.
- */
-function leavesParagraph(prev: string | undefined): boolean {
-  if (prev === undefined) return false;
-  let t = unquoted(prev) ?? prev;
-  const item = LIST_MARKER.exec(t);
-  if (item) t = t.slice(item[0].length);
-  t = t.trim();
-  if (t === '' || t.startsWith('|') || htmlBlockStart(t, true) !== undefined) return false;
-  return FENCE.exec(t) === null && !THEMATIC_BREAK.test(t) && headingOf(t) === undefined && !SETEXT_UNDERLINE.test(t);
-}
-/** A top-level `globs:` whose plain value starts with `*`, as Cursor writes it. */
-const CURSOR_GLOBS = /^(globs:[ \t]+)(\*[^#]*)$/;
-const LIST_MARKER = /^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+/;
-
-function fenceOpening(line: string, itemIndent: number): { marker: string; info: string } | undefined {
-  const m = FENCE.exec(line);
-  if (!m) return undefined;
-  if (columns(m[1]) > itemIndent + 3 || (m[2][0] === '`' && m[3].includes('`'))) return undefined;
-  return { marker: m[2], info: m[3].trim() };
-}
-
-/** A quote line's content (every `>` level taken off), or undefined for a line that is no quote line (a blank one ends the quote). */
-function unquoted(line: string): string | undefined {
-  const m = /^(?:[ \t]*>[ \t]?)+/.exec(line);
-  return m ? line.slice(m[0].length) : undefined;
-}
-
-/** The clause title of an HTML heading element on the line (`<h2>Required</h2>`), if any. */
-function htmlClauseHeading(line: string): string | undefined {
-  if (line.length > MAX_DECORATED_TITLE + 40) return undefined;
-  const m = /^\s*<h[1-6]\b[^>]*>(.*)<\/h[1-6]>\s*$/is.exec(line);
-  const clause = m ? clauseOf(m[1]) : undefined;
-  return clause && SECTION_NAME[clause];
-}
-
-/** The clause a heading names as a word of its own anywhere in it (`1. Prohibited`, `Don'ts (prohibited)`). */
-function clauseWordIn(title: string): 'prohibited' | 'required' | undefined {
-  for (const word of seenAs(title).split(/[^\p{L}]+/u)) {
-    const lower = word.toLowerCase();
-    if (lower === 'prohibited' || lower === 'required') return lower;
-  }
-  return undefined;
-}
-
-/** The clause section a word reads as, typos and all (`Prohibitted`, `Requirements`), or undefined. */
-function nearClauseName(word: string): 'Prohibited' | 'Required' | undefined {
-  return (['Prohibited', 'Required'] as const).find((w) => word.toLowerCase().startsWith(w.slice(0, 7).toLowerCase()) || editDistance(word, w) <= 2);
-}
-
-/** The clause section a heading's text names (`Prohibited`, `**Required**`, …) as it renders, if any. */
-function clauseOf(title: string): 'prohibited' | 'required' | undefined {
-  const plain = plainTitle(title);
-  return CLAUSE_TITLE.test(plain) ? (plain.toLowerCase() as 'prohibited' | 'required') : undefined;
-}
-
-/** A heading's text as it renders: inline HTML and comments, link syntax, emphasis and code marks dropped, entities decoded. */
-function plainTitle(title: string): string {
-  // A title that could read as a clause title is short; a long one is left as it is, which also
-  // keeps the patterns below (each scans ahead from every `<` or `[`) linear on hostile lines.
-  if (title.length > MAX_DECORATED_TITLE) return title;
-  return title
-    .replace(/<!--[\s\S]*?-->/g, '')
-    .replace(/<\/?[A-Za-z][^>]*>/g, '')
-    .replace(LINK, '$1')
-    .replace(ENTITY, decodeEntity)
-    .replace(ESCAPED_PUNCTUATION, '$1')
-    .replace(/\s+/g, ' ')
-    .trim()
-    // Emphasis and code marks around the title (`**Required**`), not inside a word (`Re_quired`).
-    .replace(/^[*_`~]+|[*_`~]+$/g, '');
-}
-
-/** A backslash escape (CommonMark §2.4): the escaped character is kept. */
-const ESCAPED_PUNCTUATION = new RegExp(`\\\\(${ASCII_PUNCTUATION_CLASS})`, 'g');
-/** Link or image syntax (`[text](url)`, `[text][ref]`, `![alt](src)`), its text in group 1. */
-const LINK = /!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])?/g;
-const ENTITY = /&#(\d{1,7});|&#[xX]([0-9a-fA-F]{1,6});|&(amp|lt|gt|quot|apos|nbsp);/g;
-/** Any entity, named ones MGE does not decode included. */
-const ANY_ENTITY = /&#(\d{1,7});|&#[xX]([0-9a-fA-F]{1,6});|&([A-Za-z][A-Za-z0-9]{1,31});/g;
-const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
-
-/** An entity's text; a named one not known here (`&shy;`, `&ZeroWidthSpace;`: mostly invisible) is dropped. */
-function decodeEntity(_: string, dec: string | undefined, hex: string | undefined, name: string | undefined): string {
-  if (dec !== undefined) return safeCodePoint(Number(dec));
-  if (hex !== undefined) return safeCodePoint(parseInt(hex, 16));
-  return NAMED[name!] ?? '';
-}
-
-/**
- * A word as a reader sees it, to tell a look-alike of `Prohibited` / `Required`: link syntax
- * dropped (inline images whole), entities decoded in one pass (`&amp;shy;` shows as `&shy;`),
- * and what renders as nothing dropped (default-ignorable code points: format characters, the
- * combining grapheme joiner, variation selectors, Hangul fillers). Until 11-27 `**&#80;rohibited:**` under
- * `## Required`, or a heading `## Prohi&shy;bited`, passed lint silently while its bullets
- * were enforced inverted or never. Only the start of a long text is read (the first words
- * decide; the link pattern stays linear).
- */
-function seenAs(text: string): string {
-  return text.slice(0, MAX_DECORATED_TITLE)
-    // An inline image shows a picture, not its alt text (`![Required](badge.svg)`); `![x]`
-    // alone, a reference one (its definition may be missing) or an escaped `\!` shows text.
-    .replace(/(?<!\\)!\[[^\]]*\]\([^)]*\)/g, '')
-    .replace(LINK, '$1')
-    .replace(ANY_ENTITY, decodeEntity)
-    .replace(/\p{Default_Ignorable_Code_Point}/gu, '');
-}
-
-function safeCodePoint(n: number): string {
-  return n > 0 && n <= 0x10ffff && !(n >= 0xd800 && n <= 0xdfff) ? String.fromCodePoint(n) : '\ufffd';
-}
-
-/** What ends an HTML block: a blank line (types 6, 7), or a marker on a line of its own (1, 3–5), blank lines and all. */
-type HtmlBlockEnd = 'blank' | RegExp;
-/** CommonMark types 1, 3, 4 and 5: how each opens, and the text on the line that ends it. */
-const HTML_TO_MARKER: Array<[RegExp, RegExp]> = [
-  [/^ {0,3}<(?:script|pre|style|textarea)(?:[\s>]|$)/i, /<\/(?:script|pre|style|textarea)>/i],
-  [/^ {0,3}<\?/, /\?>/],
-  [/^ {0,3}<![A-Za-z]/, />/],
-  [/^ {0,3}<!\[CDATA\[/, /\]\]>/],
-];
-const HTML_BLOCK_TAG = /^ {0,3}<\/?(?:address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|hr|html|iframe|legend|li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)(?:[\s>]|\/>|$)/i;
-
-// CommonMark type 7: a line of one complete open or closing tag, any name (`<my-note>`,
-// `<span id="x">`), attributes as CommonMark spells them (`<your name here!>` is text).
-const HTML_ATTRIBUTE = String.raw`\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s"'=<>\x60]+|'[^']*'|"[^"]*"))?`;
-const HTML_LONE_TAG = new RegExp(String.raw`^ {0,3}(?:<[A-Za-z][A-Za-z0-9-]*(?:${HTML_ATTRIBUTE})*\s*\/?>|<\/[A-Za-z][A-Za-z0-9-]*\s*>)\s*$`);
-
-/** Whether the line before leaves a paragraph open (a type 7 HTML block cannot interrupt one). */
-function paragraphBefore(prev: string | undefined): boolean {
-  return prev !== undefined && prev.trim() !== '' && headingOf(prev) === undefined && !THEMATIC_BREAK.test(prev) && FENCE.exec(prev) === null;
-}
-
-/**
- * Whether `line` opens an HTML block (CommonMark types 1 and 3–7), and what ends it. Type 7
- * cannot interrupt a paragraph, so it opens one only where none is open (`noParagraph`).
- */
-function htmlBlockStart(line: string, noParagraph: boolean): HtmlBlockEnd | undefined {
-  for (const [start, end] of HTML_TO_MARKER) if (start.test(line)) return end;
-  if (HTML_BLOCK_TAG.test(line)) return 'blank';
-  return noParagraph && line.length <= 1000 && HTML_LONE_TAG.test(line) ? 'blank' : undefined;
-}
-
-const MAX_DECORATED_TITLE = 200;
-/** Quotes and list items nested deeper than this are not looked into (each level copies the line). */
-const MAX_CONTAINER_DEPTH = 16;
-
-// Container markers before a line's content: a quote's `>`, a list item's `-`, `*`, `+`, `1.`.
-const CONTAINER_PREFIX = /^ {0,3}(?:>[ \t]?|(?:[-*+]|\d{1,9}[.)])[ \t]+)/;
-
-/**
- * The clause title (`Prohibited` / `Required`) of a heading that sits inside a quote or a list
- * item: `> ## Prohibited`, `- ## Required`, or such text over `---` in one. Undefined otherwise.
- */
-function nestedClauseHeading(line: string, next: string | undefined): string | undefined {
-  let rest = line;
-  let nested = false;
-  let itemWidth = 0; // columns a list item's continuation lines are indented by
-  let depth = 0;
-  for (let m = CONTAINER_PREFIX.exec(rest); m; m = CONTAINER_PREFIX.exec(rest)) {
-    // Nested deeper than anyone writes by hand: not looked into further (each level copies the
-    // line), and a clause title anywhere in it is taken as such a heading, not passed over.
-    if (++depth > MAX_CONTAINER_DEPTH) {
-      const word = /\b(prohibited|required)\b/i.exec(rest);
-      return word ? SECTION_NAME[word[1].toLowerCase() as 'prohibited' | 'required'] : undefined;
-    }
-    rest = rest.slice(m[0].length);
-    nested = true;
-    if (!m[0].trimStart().startsWith('>')) itemWidth += m[0].length;
-  }
-  if (!nested) return undefined;
-  // Four columns or more past its container's marker, a line is indented code, not a heading.
-  const h = indentOf(rest) >= 4 ? undefined : headingOf(rest);
-  let title = h && h.level >= 2 ? h.title : undefined;
-  if (title === undefined && next !== undefined && rest.trim() !== '') {
-    // Its underline is in the same container: after the quote's `>`, indented into the item.
-    const under = next.replace(/^(?: {0,3}>[ \t]?)+/, '');
-    if (/^[ \t]*-+[ \t]*$/.test(under) && indentOf(under) >= itemWidth && (itemWidth > 0 || under !== next)) title = rest.trim();
-  }
-  const clause = title === undefined ? undefined : clauseOf(title);
-  return clause && SECTION_NAME[clause];
-}
-
-/**
- * A clause heading indented into the list item above (`- a …` then `  ## Prohibited`, a blank
- * line between or not): to CommonMark it is inside that item.
- */
-function indentedClauseHeading(line: string, itemIndent: number): string | undefined {
-  const past = indentOf(line) - itemIndent;
-  // Four columns or more past the item's text, a line is indented code, not a heading.
-  if (itemIndent === 0 || past < 0 || past >= 4) return undefined;
-  const h = headingOf(line.trimStart());
-  const clause = h && h.level >= 2 ? clauseOf(h.title) : undefined;
-  return clause && SECTION_NAME[clause];
-}
-
-/** A line of only the fence's character, at least as many as opened it, indented at most 3 columns past its container. */
-function closesFence(line: string, marker: string, container = 0): boolean {
-  if (indentOf(line) > container + 3) return false;
-  const t = line.trim();
-  if (t.length < marker.length) return false;
-  for (const ch of t) if (ch !== marker[0]) return false;
-  return true;
 }
 
 /**

@@ -31,7 +31,7 @@ import { preReadBodyOf, requestHostOf } from './node-body.js';
 import { nodeCheckTurn } from './node-check-turn.js';
 import { ED25519_FILE, loadOrCreateEd25519Key } from './node-ed25519.js';
 import { keepFiles, type KeepFile } from './node-kept-files.js';
-import { tenantDirName } from './node-audit-store.js';
+import { tenantDirName } from './node-tenant-dirs.js';
 import { syncMadeDirs } from './node-new-file.js';
 import { readRulesDirWarned, rulesDirProblem } from './node-files.js';
 import { walkTree } from './node-rules-tree.js';

@@ -14,14 +14,17 @@
 // `mge audit verify` names the line.
 // One process per data dir: two writers would each keep a tree the other does not see.
 
-import { isUtf8 } from 'node:buffer';
-import { fstatSync, statSync, writeSync, type Stats } from 'node:fs';
-import { link, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { writeSync } from 'node:fs';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCheckpoint, notACheckpoint, readCheckpointText, tornCheckpointOf, type Checkpoint, type TornCheckpoint } from '../audit/checkpoint.js';
+import type { Checkpoint, TornCheckpoint } from '../audit/checkpoint.js';
 import { PagedArray } from '../audit/paged-array.js';
 import { AuditStoreError, AuditStorePausedError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../audit/store.js';
-import { makeDirDurably, readIfPresent, refuseWithoutLease, removeTemporariesOf, syncDir, temporaryNameFor, whatIsThere } from './node-new-file.js';
+import { appendCheckpointLine, CHECKPOINTS, readCheckpointFile, readTornCheckpoint } from './node-checkpoint-file.js';
+import { CHUNK, NL, scanLines } from './node-line-scan.js';
+import { LogWriteBack } from './node-log-write-back.js';
+import { makeDirDurably, refuseWithoutLease, removeTemporariesOf, syncDir, whatIsThere } from './node-new-file.js';
+import { isTenantDirName, tenantDirName, tenantFromDirName } from './node-tenant-dirs.js';
 
 /** `<data>/audit/<tenant>/log.jsonl`: each tenant's log. */
 export const AUDIT_DIR = 'audit';
@@ -48,84 +51,9 @@ export interface NodeAuditStoreOptions {
   mayWrite?: () => boolean;
 }
 
-const NL = 0x0a;
-const CHUNK = 1 << 20;
-/** Signed checkpoints, one JSON line each, beside the log. */
-const CHECKPOINTS = 'checkpoints.jsonl';
 /** How long queued lines wait for a lapsed lease to come back before the store fails, and how often they look. */
 const LEASE_WAIT_MS = 3000;
 const LEASE_RETRY_MS = 50;
-/** How often an open log looks whether its file was removed. */
-const LINK_CHECK_MS = 500;
-
-/** Tenant → directory name: a reversible escape, so no tenant name can reach `..` or `/`. */
-export function tenantDirName(tenant: string): string {
-  return Array.from(new TextEncoder().encode(tenant), (b, i) =>
-    (/[A-Za-z0-9_-]/.test(String.fromCharCode(b)) || (b === 0x2e && i > 0)) ? String.fromCharCode(b) : '%' + b.toString(16).padStart(2, '0').toUpperCase(),
-  ).join('') || '%';
-}
-
-export function tenantFromDirName(name: string): string {
-  return name === '%' ? '' : decodeURIComponent(name);
-}
-
-/**
- * Whether a folder under `audit/` is one tenantDirName writes: a stray one (`.hidden`, `a%zz`)
- * is no tenant's log (it was read as tenant `.hidden`, whose folder is `%2Ehidden`).
- */
-export function isTenantDirName(name: string): boolean {
-  try {
-    return tenantDirName(tenantFromDirName(name)) === name;
-  } catch {
-    return false; // a `%` that starts no escape
-  }
-}
-
-/**
- * Complete lines of `fh` from `start` to `end` with their offsets; a tail without newline is
- * reported apart. One buffer serves the whole scan: a line cut by a read is moved to its front
- * and the next read lands after it (a fresh 1 MiB buffer and a copy per read, as before 11-27,
- * cost a restart ~1.2 µs a line in page faults here: 0.7 s of 3.8 s for 586 000 entries).
- * `chunk` is the read size (tests make it small to cut lines anywhere). `utf8` says whether the
- * line's bytes are valid UTF-8: `line` is decoded with U+FFFD for bad bytes, so bytes `FF` put
- * in place of a logged U+FFFD read back as the same text (a review, 11-28); `bytes` are the
- * line's own, valid until the next line is asked for.
- */
-export async function* scanLines(fh: FileHandle, start: number, end: number, chunk = CHUNK): AsyncGenerator<ScannedLine> {
-  let buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunk, end - start)));
-  let pos = start;
-  let held = 0; // bytes at the front of buf: the start of a line not yet ended
-  let heldOffset = start; // where they are in the file
-  while (pos < end) {
-    // A line longer than the buffer: a larger one, the held bytes carried over.
-    if (held === buf.length) buf = Buffer.concat([buf], 2 * buf.length);
-    const { bytesRead } = await fh.read(buf, held, Math.min(buf.length - held, end - pos), pos);
-    if (bytesRead === 0) break;
-    pos += bytesRead;
-    const data = buf.subarray(0, held + bytesRead);
-    let s = 0;
-    for (let i = data.indexOf(NL, held); i >= 0; i = data.indexOf(NL, s)) {
-      const bytes = data.subarray(s, i);
-      yield { line: data.toString('utf8', s, i), bytes, utf8: isUtf8(bytes), offset: heldOffset + s, complete: true };
-      s = i + 1;
-    }
-    heldOffset += s;
-    held = data.length - s;
-    buf.copyWithin(0, s, data.length);
-  }
-  if (held > 0) {
-    const bytes = buf.subarray(0, held);
-    yield { line: buf.toString('utf8', 0, held), bytes, utf8: isUtf8(bytes), offset: heldOffset, complete: false };
-  }
-}
-
-export interface ScannedLine {
-  line: string;
-  bytes: Uint8Array;
-  utf8: boolean;
-  offset: number;
-  complete: boolean;
-}
 
 interface Waiter {
   resolve: () => void;
@@ -156,21 +84,21 @@ export class NodeAuditStore implements AuditStore {
   private failure: unknown;
   /** Where the bytes answered so far end: written, and with `always` synced too. */
   private goodEnd = 0;
-  private linkCheck: ReturnType<typeof setInterval> | undefined;
-  /** Writing a removed log's answered bytes back (checkLink); close waits for it. */
-  private restoring: Promise<void> | undefined;
-  /** The copy written back at the log's path (checkLink then watches it), and why the last try failed. */
-  private restoredAs: Stats | undefined;
-  private restoredBeside = false;
-  /** close() was called while a write-back kept failing: closed once it succeeds. */
-  private closeOnceRestored = false;
-  private restoreError: unknown;
   /** The log file's identity when opened: only that file is cut after a failure (cutTo). */
   identity: { dev: number; ino: number } | undefined;
   /** Lines dropped as torn when the store opened (for the start-up log). */
   droppedTornBytes = 0;
+  /** Watches the log's path; writes the answered bytes back there if the file is removed. */
+  private readonly writeBack: LogWriteBack;
 
-  private constructor(readonly dir: string, private readonly fh: FileHandle, private readonly fsync: FsyncPolicy, private readonly mayWrite?: () => boolean) {}
+  private constructor(readonly dir: string, private readonly fh: FileHandle, private readonly fsync: FsyncPolicy, private readonly mayWrite?: () => boolean) {
+    this.writeBack = new LogWriteBack({
+      dir, path: join(dir, LOG_FILE), fh, mayWrite,
+      answeredEnd: () => this.goodEnd,
+      idle: () => this.idle(),
+      refuseAppends: (err) => { this.failure ??= err; },
+    });
+  }
 
   static async open(dir: string, opts: NodeAuditStoreOptions = {}): Promise<NodeAuditStore> {
     // A tenant's first log is made here: not by a server whose lease lapsed, and its directory
@@ -200,7 +128,7 @@ export class NodeAuditStore implements AuditStore {
       await fh.close();
       throw e;
     }
-    store.watchLink();
+    store.writeBack.watch();
     if (store.droppedTornBytes > 0) opts.onTornTailCut?.({ dir, bytes: store.droppedTornBytes });
     return store;
   }
@@ -377,103 +305,6 @@ export class NodeAuditStore implements AuditStore {
     });
   }
 
-  /**
-   * A log file removed (or moved away) under the running server would take every entry with it
-   * at the next start (a review: 2 166 answered decisions lost, the next start silent). Looked
-   * for twice a second (a look per write cost ~1.5 µs a check): the store then refuses appends
-   * and writes what it answered, still readable through its open file, back to the log's path;
-   * the log reopened 10 s later goes on from there.
-   */
-  private watchLink(): void {
-    this.linkCheck = setInterval(() => void this.checkLink(), LINK_CHECK_MS);
-    this.linkCheck.unref();
-  }
-
-  /**
-   * Whether the file at the log's path is still the one this store writes (or, once written
-   * back, that copy); if not, refuses appends and writes the answered bytes back. Again on every
-   * look (and at close) until a copy stands: a directory removed too, a copy removed again, a
-   * failed write all get another try while the open file still holds the bytes.
-   */
-  private async checkLink(): Promise<void> {
-    if (this.restoring !== undefined || this.restoredBeside) return;
-    const path = join(this.dir, LOG_FILE);
-    let open: Stats;
-    let named: Stats | undefined;
-    try {
-      open = fstatSync(this.fh.fd);
-      named = statIfPresent(path);
-    } catch {
-      return; // closed meanwhile
-    }
-    const expected = this.restoredAs ?? open;
-    const intact = open.nlink > 0 || this.restoredAs !== undefined;
-    if (intact && named !== undefined && named.ino === expected.ino && named.dev === expected.dev) return;
-    this.failure ??= new AuditStoreError(`the audit log file \`${path}\` was removed or replaced while the server ran; what it answered is written back there`);
-    this.restoring = this.restore(path).then(
-      (copy) => {
-        if (copy === undefined) this.restoredBeside = true; // a file took the name: the copy stands beside it
-        this.restoredAs = copy;
-        this.restoreError = undefined;
-        if (this.closeOnceRestored) {
-          clearInterval(this.linkCheck);
-          void this.fh.close().catch(() => undefined);
-        }
-      },
-      (err: unknown) => { this.restoreError = err; },
-    ).finally(() => { this.restoring = undefined; });
-    await this.restoring;
-  }
-
-  /**
-   * Writes the answered bytes (up to goodEnd, once no write or sync is in flight) to a new
-   * file at `path`, unless a file has that name again (then beside it, `.restored-<ms>`);
-   * resolves to the copy's stats when it is at `path`.
-   */
-  private async restore(path: string): Promise<Stats | undefined> {
-    await this.idle();
-    // Not into a data directory another server holds now (it may have made a log there).
-    refuseWithoutLease(this.mayWrite, path, AuditStorePausedError);
-    await makeDirDurably(this.dir); // the tenant's directory may be gone too
-    const tmp = temporaryNameFor(path);
-    try {
-      const out = await open(tmp, 'wx', 0o600);
-      try {
-        const buf = Buffer.allocUnsafe(CHUNK);
-        for (let pos = 0; pos < this.goodEnd;) {
-          const { bytesRead } = await this.fh.read(buf, 0, Math.min(CHUNK, this.goodEnd - pos), pos);
-          if (bytesRead === 0) throw new AuditStoreError(`the removed audit log \`${path}\` reads short (${pos} of ${this.goodEnd} bytes)`);
-          // A nearly full disk takes part of a write without an error: the rest is written (or
-          // the next write fails), never a short copy taken for the whole (a review).
-          for (let off = 0; off < bytesRead;) {
-            const { bytesWritten } = await out.write(buf, off, bytesRead - off, pos + off);
-            if (bytesWritten === 0) throw new AuditStoreError(`no room to write the removed audit log \`${path}\` back`);
-            off += bytesWritten;
-          }
-          pos += bytesRead;
-        }
-        await out.datasync();
-        const size = (await out.stat()).size;
-        if (size !== this.goodEnd) throw new AuditStoreError(`the copy of the removed audit log \`${path}\` has ${size} of ${this.goodEnd} bytes`);
-      } finally {
-        await out.close();
-      }
-      let at = path;
-      refuseWithoutLease(this.mayWrite, path, AuditStorePausedError);
-      try {
-        await link(tmp, path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        at = `${path}.restored-${Date.now()}`;
-        await link(tmp, at);
-      }
-      await syncDir(this.dir);
-      return at === path ? statSync(path) : undefined;
-    } finally {
-      await unlink(tmp).catch(() => undefined);
-    }
-  }
-
   /** Once no write or sync is queued or in flight. */
   private async idle(): Promise<void> {
     while (this.flushQueued || this.syncing) await new Promise((r) => setImmediate(r));
@@ -495,120 +326,34 @@ export class NodeAuditStore implements AuditStore {
     for (const w of waiters) w.reject(this.failure);
   }
 
-  /**
-   * Appends one checkpoint line, whole or not at all as far as readers go: a line torn by a
-   * crash or a full disk is cut before the next one is written (else the two would be glued
-   * into one line no reader accepts), and a short write throws, so a checkpoint is answered
-   * only once all of it is in the file.
-   */
-  async appendCheckpoint(cp: Checkpoint): Promise<void> {
-    const file = join(this.dir, CHECKPOINTS);
-    refuseWithoutLease(this.mayWrite, file, AuditStorePausedError);
-    const fh = await open(file, 'a+', 0o600);
-    try {
-      const size = (await fh.stat()).size;
-      const whole = await endOfLastLine(fh, size);
-      // After the last newline: a whole checkpoint that only lacks its newline gets it; a torn
-      // one is cut (glued to the next, neither would read as a checkpoint).
-      let tail = '';
-      if (whole < size) {
-        const rest = Buffer.alloc(size - whole);
-        await fh.read(rest, 0, rest.length, whole);
-        if (isCheckpoint(readCheckpointText(rest.toString('utf8')))) tail = '\n';
-        else {
-          refuseWithoutLease(this.mayWrite, file, AuditStorePausedError);
-          await fh.truncate(whole);
-        }
-      }
-      const bytes = Buffer.from(tail + JSON.stringify(cp) + '\n', 'utf8');
-      refuseWithoutLease(this.mayWrite, file, AuditStorePausedError); // still, after the reads above
-      for (let off = 0; off < bytes.length;) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
-      if (this.fsync === 'always') {
-        await fh.datasync();
-        // A new file's name must survive a power cut too.
-        if (size === 0) await syncDir(this.dir);
-      }
-    } finally {
-      await fh.close();
-    }
+  /** Appends one checkpoint line beside the log, whole or not at all (appendCheckpointLine). */
+  appendCheckpoint(cp: Checkpoint): Promise<void> {
+    return appendCheckpointLine(this.dir, cp, this.fsync === 'always', this.mayWrite);
   }
 
   async checkpoints(): Promise<Checkpoint[]> {
     return readCheckpointFile(join(this.dir, CHECKPOINTS));
   }
 
-  async tornCheckpoint(): Promise<TornCheckpoint | undefined> {
-    const text = await readIfPresent(join(this.dir, CHECKPOINTS));
-    return text === undefined ? undefined : tornCheckpointOf(text);
+  tornCheckpoint(): Promise<TornCheckpoint | undefined> {
+    return readTornCheckpoint(this.dir);
   }
 
   async close(): Promise<void> {
-    clearInterval(this.linkCheck);
+    this.writeBack.stop();
     await this.idle();
-    await this.restoring;
-    // A removal in the last half second (`rm log.jsonl` then a restart) is looked for once more.
-    if (this.linkCheck !== undefined) await this.checkLink();
-    const lost = this.restoreError;
+    const lost = await this.writeBack.lastLook();
     if (lost === undefined) return this.fh.close();
     // The open file holds the only copy (a removed file's space is not freed while it is
     // open, so a full disk may take this): kept open and tried again until written back.
-    this.closeOnceRestored = true;
-    this.watchLink();
+    this.writeBack.closeWhenRestored();
     throw new AuditStoreError(`the audit log \`${join(this.dir, LOG_FILE)}\` was removed and cannot be written back yet (${String(lost)}); its open file is kept and the write-back tried again twice a second`);
   }
 
   /** Whether answered bytes live only in this store's open file (a removed log not written back yet). */
   get unsaved(): boolean {
-    return this.restoreError !== undefined;
+    return this.writeBack.unsaved;
   }
-}
-
-/** The file at `path`, or undefined when there is none (also when its directory became a file). */
-function statIfPresent(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
-  }
-}
-
-/** Where the last complete line of `fh` ends (0 if there is none): a torn tail starts there. */
-async function endOfLastLine(fh: FileHandle, size: number): Promise<number> {
-  const buf = Buffer.allocUnsafe(4096);
-  for (let end = size; end > 0;) {
-    const start = Math.max(0, end - buf.length);
-    const { bytesRead } = await fh.read(buf, 0, end - start, start);
-    const nl = buf.subarray(0, bytesRead).lastIndexOf(NL);
-    if (nl >= 0) return start + nl + 1;
-    end = start;
-  }
-  return 0;
-}
-
-/**
- * The lines of a kept checkpoints file to read. After the last newline is either nothing, a
- * line torn by a crash while writing it (ignored), or a whole checkpoint whose newline alone
- * is missing: that one was signed and written, so it is kept (ignoring it would let the log
- * it covers be changed unseen).
- */
-export function keptCheckpointLines(text: string): string[] {
-  const lines = text.split('\n');
-  const tail = lines.pop()!;
-  if (tail !== '' && isCheckpoint(readCheckpointText(tail))) lines.push(tail);
-  return lines;
-}
-
-/** Checkpoints kept beside a log (see keptCheckpointLines for its last line). */
-export async function readCheckpointFile(file: string): Promise<Checkpoint[]> {
-  const text = await readIfPresent(file);
-  if (text === undefined) return [];
-  return keptCheckpointLines(text).map((l, i) => {
-    const cp = readCheckpointText(l);
-    if (!isCheckpoint(cp)) throw new AuditStoreError(`\`${file}\` line ${i + 1}: ${notACheckpoint(cp)}`);
-    return cp;
-  });
 }
 
 /** One file store per tenant under `<dataDir>/audit/`. */

@@ -1,8 +1,10 @@
 // The audit log `mge serve` uses: the trust layer's file store under `<data>/audit/`, hashed
-// with node:crypto, behind the HTTP app's audit port.
+// with node:crypto, behind the HTTP app's audit port; and how the server holds it: writes fenced
+// by the data dir's lock, readiness while every log opens, checkpoints kept at a stop.
 
 import { AuditLogs } from '../audit/logs.js';
 import { verifyCheckpointSignature } from '../audit/checkpoint.js';
+import { AuditStoreError } from '../audit/store.js';
 import { storedEntryProblem } from '../audit/verify.js';
 import { auditPort, CHECKPOINT_EVERY, type AuditPort } from '../http/audit-port.js';
 import type { Logger } from '../http/logger.js';
@@ -141,4 +143,122 @@ export function uncoveredWarning(entries: number, covered: number): string | und
     return `audit log: ${entries - covered} entries after the newest checkpoint, more than the ${CHECKPOINT_EVERY} this server leaves between two (checkpoints removed from the file, or earlier runs could not keep them); ${compare}`;
   }
   return undefined;
+}
+
+/**
+ * The audit port, writing only while `mayWrite` (the data directory's lock is fresh:
+ * DataDirLock.fresh): appends and checkpoints are refused as a failed store's are (503), reads
+ * go through. Refused here, a lapse fails no store (the file store's own check, at the write,
+ * holds queued lines for a while and then fails the store).
+ */
+export function fenced(audit: AuditPort, mayWrite: () => boolean): AuditPort {
+  // Not async: on the check path each extra promise turn is a visible share of a check.
+  const refused = (): Promise<never> => Promise.reject(new AuditStoreError('this server has not read its data directory lock back as its own for seconds (paused, or another process took it): nothing is written to the audit log'));
+  return {
+    append: (tenant, entries) => (mayWrite() ? audit.append(tenant, entries) : refused()),
+    appendSigned: (tenant, signed) => (mayWrite() ? audit.appendSigned(tenant, signed) : refused()),
+    checkpoint: (tenant, opts) => (mayWrite() ? audit.checkpoint(tenant, opts) : refused()),
+    size: (tenant) => audit.size(tenant),
+    entries: (tenant, from, limit) => audit.entries(tenant, from, limit),
+    export: (tenant) => audit.export(tenant),
+    proof: (tenant, id, treeSize) => audit.proof(tenant, id, treeSize),
+    consistency: (tenant, first, second) => audit.consistency(tenant, first, second),
+    tenants: () => audit.tenants(),
+    retryAfterSeconds: (tenant) => audit.retryAfterSeconds(tenant),
+    failing: (tenant) => !mayWrite() || audit.failing(tenant),
+    usable: () => audit.usable(),
+    close: () => audit.close(),
+  };
+}
+
+/**
+ * Whether every log on disk has opened and none has failed since (a store that failed after
+ * start-up: a full disk, an I/O error). While one is not usable, each ask starts a try in the
+ * background (unless one is running), and the answer is the last one known. Trying opens the
+ * logs, which reopens a failed one once the audit logs' own reopen interval has passed
+ * (src/audit/logs.ts: until then its failure is answered from memory, its file is not read), so a
+ * store that comes back (a disk with room again, a file restored whole) makes the sidecar ready
+ * without a restart.
+ */
+export class AuditReadiness {
+  private ok = false;
+  private running = true;
+  private trying: Promise<void>;
+
+  constructor(
+    private readonly attempt: () => Promise<boolean>,
+    private readonly usable: () => boolean,
+    private readonly logger: Logger,
+  ) {
+    this.trying = this.run(false);
+  }
+
+  ready(): boolean {
+    if (this.ok && !this.usable()) {
+      this.ok = false;
+      this.logger.error('an audit log failed; not ready until it opens again');
+    }
+    if (!this.ok && !this.running) {
+      this.running = true;
+      this.trying = this.run(true);
+    }
+    return this.ok;
+  }
+
+  /** Resolves when no try is running (shutdown waits for it before closing the logs). */
+  settled(): Promise<void> {
+    return this.trying;
+  }
+
+  private async run(again: boolean): Promise<void> {
+    this.ok = (await this.attempt().catch(() => false)) && this.usable();
+    this.running = false;
+    if (this.ok && again) this.logger.info('every audit log is open now; ready');
+  }
+}
+
+/**
+ * Opens every tenant's log found on disk; false if one does not open. Each failure is logged
+ * once, not on every try: a probe polling /readyz must not fill the log (`reported` keeps the
+ * last failure logged per tenant, forgotten once that log opens).
+ */
+export async function openExistingLogs(audit: AuditPort, logger: Logger, reported: Map<string, string>): Promise<boolean> {
+  let ok = true;
+  try {
+    for (const tenant of await audit.tenants()) {
+      try {
+        await audit.size(tenant);
+        reported.delete(tenant);
+      } catch (err) {
+        ok = false;
+        const why = String(err);
+        if (reported.get(tenant) === why) continue;
+        reported.set(tenant, why);
+        logger.error('audit log does not open; its checks are refused until it is repaired', { tenant, error: err });
+      }
+    }
+  } catch (err) {
+    ok = false;
+    logger.error('audit logs could not be listed', { error: err });
+  }
+  return ok;
+}
+
+/**
+ * A signed checkpoint for every tenant whose log grew since its last one, kept beside the log,
+ * so `mge audit verify --data` after a stop vouches for every entry as a whole. A log that
+ * cannot give one (it failed) is logged and skipped: the shutdown goes on. Returns those tenants.
+ */
+export async function keepCheckpoints(audit: AuditPort, logger: Logger): Promise<string[]> {
+  const tenants = await audit.tenants().catch(() => [] as string[]);
+  const missed: string[] = [];
+  for (const tenant of tenants) {
+    // A log that failed is tried once more now: a disk that came back a moment ago (else a
+    // tenant whose first write hit a full disk was left empty and unanchored).
+    await audit.checkpoint(tenant, { reopenFailedNow: true }).catch((err: unknown) => {
+      missed.push(tenant);
+      logger.warn('no checkpoint kept at shutdown', { tenant, error: err });
+    });
+  }
+  return missed;
 }

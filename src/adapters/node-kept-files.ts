@@ -3,7 +3,7 @@
 // volume remounted), they were gone for good: the key existed only in this process's memory, so
 // the next start made a new one and refused every log signed with the old (a review, 11-28),
 // and without the lock a second server could start on the same directory. The audit logs are
-// written back by their own store (node-audit-store.ts); these are looked for every second and
+// written back by their own store (node-log-write-back.ts); these are looked for every second and
 // written back whole, said in a `warn` line.
 
 import { stat } from 'node:fs/promises';

@@ -8,7 +8,7 @@ import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { RuleFormat } from '../engine/engine.js';
 import type { RuleStore, StagedChange, StoredRule } from '../http/rule-store.js';
-import { tenantDirName, tenantFromDirName } from './node-audit-store.js';
+import { tenantDirName, tenantFromDirName } from './node-tenant-dirs.js';
 import { makeDirDurably, readIfPresent, refuseWithoutLease, syncDir, temporaryNameFor, writeSynced, type MayWrite } from './node-new-file.js';
 
 /** The formats an API rule's file may have: `<rule_id>.<format>`. */

@@ -3,149 +3,24 @@
 // only once the store made the entry durable, so a decision the client received is never lost.
 
 import type { Json } from '../ir/types.js';
-import { webCryptoBackend, type CryptoBackend } from '../receipt/backend.js';
+import { webCryptoBackend } from '../receipt/backend.js';
 import { toHex } from '../receipt/hash.js';
-import { canonicalize } from '../receipt/jcs.js';
-import type { Checkpoint, TornCheckpoint } from './checkpoint.js';
+import type { Checkpoint } from './checkpoint.js';
 import { continueAfter } from '../engine/decision-id.js';
+import { auditLine, canonicalDecisionId, idOfAuditLine, idOfLine } from './audit-line.js';
 import { DecisionIndex } from './decision-index.js';
+import { checkUncovered, matchLatestCheckpoint, matchRoot, matchTornCheckpoint, newestOf, trustedCheckpoint, type OpeningLog } from './log-opening-checks.js';
+import { AuditEntryError, type AuditLogOptions, type CheckpointSigner, type ConsistencyProof, type InclusionProof, type SignedEntry } from './log-types.js';
 import { leafHash, type Sha256 } from './merkle.js';
 import { MerkleTree } from './merkle-tree.js';
 import { AuditStoreError, type AuditStore } from './store.js';
 
-/** Anything that signs checkpoints (the receipt Signer does). */
-export interface CheckpointSigner {
-  signCheckpoint(cp: { tenant: string; tree_size: number; root_hash: string; timestamp: string }): Promise<Checkpoint>;
-}
-
-export interface InclusionProof {
-  decision_id: string;
-  leaf_index: number;
-  tree_size: number;
-  leaf_hash: string;
-  audit_path: string[];
-  root_hash: string;
-}
-
-export interface ConsistencyProof {
-  first: number;
-  second: number;
-  proof: string[];
-}
-
-/** An entry the log refuses: not canonicalizable, or a decision_id already logged. */
-export class AuditEntryError extends Error {
-  override readonly name = 'AuditEntryError';
-}
-
-export interface AuditLogOptions {
-  backend?: CryptoBackend;
-  now?: () => number;
-  /**
-   * Checks, on opening, each stored entry the latest kept checkpoint does not cover (written
-   * after it: a crash before the next checkpoint, or lines added while the server was down),
-   * as `mge audit verify` would (`storedEntryProblem`); a problem refuses the log. Without it
-   * those entries are only parsed. A memory store has none; `mge serve` passes its keys.
-   */
-  checkUncovered?: (line: string, tenant: string, index: number) => Promise<string | undefined>;
-  /**
-   * Checks, on opening, the newest kept checkpoint (its signature, with the server's keys);
-   * a problem refuses the log. Without it a checkpoints file written while the server was down
-   * (a forged entry and a checkpoint with its root) would be taken as the log's anchor and the
-   * server would sign over it. `mge serve` passes its keys.
-   */
-  checkCheckpoint?: (cp: Checkpoint, kept: readonly Checkpoint[]) => Promise<string | undefined>;
-  /**
-   * Whether a kept checkpoint's signature verifies under a key this server holds. Given, only
-   * entries such a checkpoint covers skip `checkUncovered`: a checkpoints file rewritten to one
-   * line under a made-up kid let an edited decision in unchecked (a review, 11-27). Without it
-   * the newest kept checkpoint covers, as before (a memory store has none to doubt).
-   */
-  trusted?: (cp: Checkpoint) => Promise<boolean>;
-  /** The kid this server signs checkpoints with: a newest kept checkpoint under another is kept again under it. */
-  ownKid?: string;
-  /** Told of a torn last checkpoint line that did not refuse the log (it is cut at the next checkpoint). */
-  onTornCheckpoint?: (tenant: string, torn: TornCheckpoint) => void;
-  /**
-   * The log must hold at least this many entries: on a reopen after a store failure, those
-   * whose appends were answered before it (AuditLogs passes it). Fewer means a file restored
-   * from a backup or cut short underneath the server, and answered decisions gone.
-   */
-  atLeast?: number;
-  /**
-   * Told, on opening, how many entries the log holds and how many its newest kept checkpoint
-   * covers, when some are not covered. Only an earlier checkpoint kept elsewhere can show
-   * that a checkpoint was removed from the file (and the log rewritten under it); `mge serve`
-   * says when the gap is wider than it ever leaves one.
-   */
-  onUncovered?: (tenant: string, entries: number, covered: number) => void;
-}
-
-/** The leaf form of an entry: top-level `explanation` is request data and never logged. */
-export function auditLine(entry: Json): string {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new AuditEntryError('an audit entry must be a JSON object');
-  const { explanation: _e, ...rest } = entry;
-  return canonicalize(rest);
-}
+// The log's public types and its line form, for importers of the log.
+export { AuditEntryError, type AuditLogOptions, type CheckpointSigner, type ConsistencyProof, type InclusionProof, type SignedEntry } from './log-types.js';
+export { auditLine } from './audit-line.js';
 
 function duplicate(id: string): AuditEntryError {
   return new AuditEntryError(`decision \`${id}\` is already in the log`);
-}
-
-/**
- * The decision id of a line about to be appended, read from the line itself: the entry object
- * is read once (by auditLine), so a getter cannot give the index another id than the line
- * holds (a review, 11-27: one decision logged twice, under a second id).
- */
-function idOfAuditLine(line: string): string | undefined {
-  return canonicalDecisionId(line) ?? decisionIdOf(JSON.parse(line) as Json);
-}
-
-function decisionIdOf(entry: Json): string | undefined {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined;
-  const id = entry.decision_id;
-  return typeof id === 'string' ? id : undefined;
-}
-
-/**
- * The decision id of a stored line, parsed whole; a line that is not JSON refuses the log. The
- * message counts entries from 1, as `mge audit verify` does, so both name the same line.
- */
-function idOfLine(tenant: string, line: string, index: number): string | undefined {
-  let entry: Json;
-  try {
-    entry = JSON.parse(line) as Json;
-  } catch {
-    throw new AuditStoreError(`tenant \`${tenant}\`: stored entry ${index + 1} (line ${index + 1} of its log) is not JSON`);
-  }
-  return decisionIdOf(entry);
-}
-
-/**
- * A decision as MGE logs it is canonical JSON whose first members are `action_hash`,
- * `approved` and `decision_id`: its id is read from that prefix (an id with no escapes).
- * Undefined for any other line, which is then parsed whole.
- */
-const DECISION_PREFIX = /^\{"action_hash":"[0-9a-f]{64}","approved":(?:true|false),"decision_id":"([^"\\]*)"[,}]/;
-function canonicalDecisionId(line: string): string | undefined {
-  return DECISION_PREFIX.exec(line)?.[1];
-}
-
-/**
- * The newest kept checkpoint: the largest, and the last of equal sizes (the one kept again
- * under this server's key after a rotation).
- */
-function newestOf(checkpoints: readonly Checkpoint[]): Checkpoint | undefined {
-  let newest: Checkpoint | undefined;
-  for (const cp of checkpoints) if (newest === undefined || cp.tree_size >= newest.tree_size) newest = cp;
-  return newest;
-}
-
-/** The largest kept checkpoint `trusted` vouches for, the last of equal sizes first (as newestOf). */
-async function trustedCheckpoint(checkpoints: readonly Checkpoint[], trusted: (cp: Checkpoint) => Promise<boolean>): Promise<Checkpoint | undefined> {
-  const bySize = [...checkpoints].reverse().sort((a, b) => b.tree_size - a.tree_size);
-  for (const cp of bySize) if (await trusted(cp)) return cp;
-  return undefined;
 }
 
 const ignore = () => undefined;
@@ -212,6 +87,7 @@ export class AuditLog {
     // After a rotation its next checkpoint is kept even with no new entry, under its own key,
     // so the following start needs the old key no more.
     log.newestIsOwn = opts.ownKid === undefined || newest === undefined || newest.kid === opts.ownKid;
+    const loading = { tenant, ids: log.ids };
     for await (const line of store.load()) {
       const index = log.count++;
       void log.tree.appendEntry(line);
@@ -221,20 +97,21 @@ export class AuditLog {
       // parsed whole and checked one by one.
       const covered = index < coveredSize;
       const id = (covered ? canonicalDecisionId(line) : undefined) ?? idOfLine(tenant, line, index);
-      if (!covered) await log.checkUncovered(line, index, id, opts.checkUncovered);
+      if (!covered) await checkUncovered(loading, line, index, id, opts.checkUncovered);
       if (id !== undefined) log.ids.set(id, index);
     }
     await log.tree.settled();
     // New engine ids continue above the log's last one, even with the clock behind it: an id
     // below it could only be cleared as new by reading entries back, one read per append.
     if (log.ids.lastId !== undefined) continueAfter(log.ids.lastId);
-    await log.matchLatestCheckpoint(newest, checkpoints, opts.checkCheckpoint);
+    const loaded: OpeningLog = { tenant, count: log.count, tree: log.tree, ids: log.ids };
+    await matchLatestCheckpoint(loaded, newest, checkpoints, opts.checkCheckpoint);
     // The checkpoint that spared its entries the one-by-one check must hold their root too when
     // it is not the latest (a review edited entries under it, below a latest under a made-up kid).
-    if (covering !== undefined) await log.matchRoot(covering, 'the latest checkpoint it can verify');
+    if (covering !== undefined) await matchRoot(loaded, covering, 'the latest checkpoint it can verify');
     const torn = await store.tornCheckpoint?.();
     if (torn !== undefined) {
-      await log.matchTornCheckpoint(torn);
+      await matchTornCheckpoint(loaded, torn);
       opts.onTornCheckpoint?.(tenant, torn);
     }
     if (opts.atLeast !== undefined && log.count < opts.atLeast) {
@@ -246,67 +123,6 @@ export class AuditLog {
     return log;
   }
 
-  /**
-   * An entry no checkpoint covers yet is held to what an append would have accepted: its id
-   * not already logged, and (with `check`) the checks of `mge audit verify`. Otherwise a line
-   * added to the file while the server was down (a copied decision, another tenant's, one
-   * edited after signing) would be served in proofs and signed into the next checkpoint.
-   */
-  private async checkUncovered(line: string, index: number, id: string | undefined, check: AuditLogOptions['checkUncovered']): Promise<void> {
-    const where = `tenant \`${this.tenant}\`: stored entry ${index + 1} (after the latest checkpoint this server can verify)`;
-    if (id !== undefined) {
-      const known = this.ids.known(id);
-      const earlier = known === false ? undefined : await this.ids.get(id);
-      if (known === true || earlier !== undefined) {
-        throw new AuditStoreError(`${where} repeats decision \`${id}\`${earlier !== undefined ? ` of entry ${earlier + 1}` : ''}: the log was changed (\`mge audit verify\` tells more)`);
-      }
-    }
-    const problem = await check?.(line, this.tenant, index);
-    if (problem !== undefined) throw new AuditStoreError(`${where}: ${problem}; the log is not opened (\`mge audit verify\` tells more)`);
-  }
-
-  /**
-   * The newest kept checkpoint must still describe the log: every entry it covers present, and
-   * their root its root. One root, so opening stays cheap; the newest root commits to every
-   * entry before it. A mismatch refuses the log (fail closed), as a damaged line does;
-   * `mge audit verify` then names the checkpoints that fail. Its signature is checked by `check` (the log
-   * does not hold the keys; `mge serve` passes them).
-   */
-  private async matchLatestCheckpoint(latest: Checkpoint | undefined, checkpoints: readonly Checkpoint[], check: AuditLogOptions['checkCheckpoint']): Promise<void> {
-    if (latest === undefined) return;
-    const where = `tenant \`${this.tenant}\``;
-    const problem = await check?.(latest, checkpoints);
-    if (problem !== undefined) throw new AuditStoreError(`${where}: its latest checkpoint (tree size ${latest.tree_size}) ${problem}; the log is not opened (\`mge audit verify\` tells more)`);
-    if (latest.tree_size === 0) return;
-    if (latest.tree_size > this.count) {
-      throw new AuditStoreError(`${where}: the log holds ${this.count} entries but its latest checkpoint covers ${latest.tree_size}: entries were lost or removed (\`mge audit verify\` tells more)`);
-    }
-    await this.matchRoot(latest, 'the latest checkpoint');
-  }
-
-  /** Refuses the log unless its first `cp.tree_size` entries hash to `cp`'s root. */
-  private async matchRoot(cp: Checkpoint, which: string): Promise<void> {
-    if (cp.tree_size === 0 || cp.tree_size > this.count) return; // the latest's own checks say more
-    if (toHex(await this.tree.root(cp.tree_size)) !== cp.root_hash) {
-      throw new AuditStoreError(`tenant \`${this.tenant}\`: the first ${cp.tree_size} entries no longer hash to the root of ${which}: the log was changed (\`mge audit verify\` names the checkpoints it no longer matches)`);
-    }
-  }
-
-  /**
-   * A torn last checkpoint line (a crash while it was written) is debris, cut at the next
-   * checkpoint; but a size and root it still shows are the signer's word on the log, so a log
-   * that no longer matches them is refused, as under a whole checkpoint.
-   */
-  private async matchTornCheckpoint(torn: TornCheckpoint): Promise<void> {
-    if (torn.tree_size === undefined || torn.root_hash === undefined) return;
-    const where = `tenant \`${this.tenant}\`: the checkpoints file ends in a torn line (tree size ${torn.tree_size})`;
-    if (torn.tree_size > this.count) {
-      throw new AuditStoreError(`${where}, but the log holds only ${this.count} entries: entries were lost or removed; the log is not opened (\`mge audit verify\` tells more)`);
-    }
-    if (toHex(await this.tree.root(torn.tree_size)) !== torn.root_hash) {
-      throw new AuditStoreError(`${where} whose root the first ${torn.tree_size} entries no longer hash to: the log was changed; the log is not opened (\`mge audit verify\` tells more)`);
-    }
-  }
 
   /**
    * The first of entries [from, to), appended earlier, whose decision id is one of `ids` (for
@@ -353,7 +169,7 @@ export class AuditLog {
   }
 
   /** Appends a decision from Signer.signAudited without canonicalizing it again. */
-  appendSigned(signed: { unsigned: { decision_id: string }; auditLine: string; leafInput: string }): Promise<{ index: number }> {
+  appendSigned(signed: SignedEntry): Promise<{ index: number }> {
     // Not `async`: on the hot path each extra promise turn is a visible share of a check.
     return this.appendLines([signed.auditLine], [signed.unsigned.decision_id], [signed.leafInput], indexed);
   }
@@ -363,7 +179,7 @@ export class AuditLog {
    * ids fell below the last one reads each range of entries back once (appended one by one,
    * each id read its range again: a review's 1 000-check batch beside 50 single checks).
    */
-  appendSignedMany(signed: readonly { unsigned: { decision_id: string }; auditLine: string; leafInput: string }[]): Promise<number> {
+  appendSignedMany(signed: readonly SignedEntry[]): Promise<number> {
     return this.appendLines(signed.map((s) => s.auditLine), signed.map((s) => s.unsigned.decision_id), signed.map((s) => s.leafInput), itself);
   }
 

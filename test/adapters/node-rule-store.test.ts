@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nodeRuleStore } from '../../src/adapters/node-rule-store.js';
-import { tenantDirName } from '../../src/adapters/node-audit-store.js';
+import { tenantDirName } from '../../src/adapters/node-tenant-dirs.js';
 import type { RuleStore } from '../../src/http/rule-store.js';
 
 let dir: string;

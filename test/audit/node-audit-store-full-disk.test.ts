@@ -1,4 +1,4 @@
-// A removed audit log written back on a nearly full disk (src/adapters/node-audit-store.ts):
+// A removed audit log written back on a nearly full disk (src/adapters/node-log-write-back.ts):
 // the write-back's file writes are cut short here, as a file system with little room does.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';

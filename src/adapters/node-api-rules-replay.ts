@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../http/logger.js';
 import { apiRulePath, type RuleStore, type StoredRule } from '../http/rule-store.js';
-import { storedRuleText } from '../http/rule-view.js';
+import { storedRuleText } from '../ir/rule-json.js';
 import type { KeepFile } from './node-kept-files.js';
 import { logRefusedTenants } from './node-reload.js';
-import { API_RULE_FORMATS, API_RULES_DIR } from './node-rule-store.js';
+import { API_RULES_DIR } from './node-rule-store.js';
+import { RULE_FORMATS } from '../rules/load.js';
 import { SidecarConfigError } from './node-sidecar-config-error.js';
 import { tenantDirName } from './node-tenant-dirs.js';
 
@@ -31,7 +32,7 @@ export async function writeBackApiRules(dataDir: string, engine: Engine, mayWrit
       // One listing a tenant a second, not a look at each rule's file in each format.
       const names = new Set(await readdir(dir).catch(() => []));
       for (const rule of engine.apiRulesOf(tenant)) {
-        const gone = async () => !API_RULE_FORMATS.some((f) => names.has(`${rule.rule_id}.${f}`));
+        const gone = async () => !RULE_FORMATS.some((f) => names.has(`${rule.rule_id}.${f}`));
         await keep({ path: join(dir, `${rule.rule_id}.json`), what: `API rule \`${rule.rule_id}\` of tenant \`${tenant}\``, text: storedRuleText(rule), mode: 0o600, when: mayWrite }, gone);
       }
     });

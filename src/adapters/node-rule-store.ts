@@ -6,13 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { RuleFormat } from '../engine/engine.js';
+import { RULE_FORMATS, type RuleFormat } from '../rules/load.js';
 import type { RuleStore, StagedChange, StoredRule } from '../http/rule-store.js';
 import { tenantDirName, tenantFromDirName } from './node-tenant-dirs.js';
 import { makeDirDurably, readIfPresent, refuseWithoutLease, syncDir, temporaryNameFor, writeSynced, type MayWrite } from './node-new-file.js';
-
-/** The formats an API rule's file may have: `<rule_id>.<format>`. */
-export const API_RULE_FORMATS: readonly RuleFormat[] = ['json', 'yaml', 'mdc'];
 
 /** `<data>/api-rules/`: the API rules kept for the next start. */
 export const API_RULES_DIR = 'api-rules';
@@ -46,7 +43,7 @@ export function nodeRuleStore(dataDir: string, opts: { mayWrite?: MayWrite } = {
   const remove = (file: string) => rm(leased(file), { force: true });
 
   async function removeAll(dir: string, ruleId: string, keep?: RuleFormat): Promise<void> {
-    for (const f of API_RULE_FORMATS) if (f !== keep) await remove(join(dir, `${ruleId}.${f}`));
+    for (const f of RULE_FORMATS) if (f !== keep) await remove(join(dir, `${ruleId}.${f}`));
   }
 
   /** Applies a noted change: each rename (a PUT in another format replaces the old file), each removal, then drops the note. */
@@ -63,7 +60,7 @@ export function nodeRuleStore(dataDir: string, opts: { mayWrite?: MayWrite } = {
   }
 
   async function get(tenant: string, ruleId: string): Promise<StoredRule | undefined> {
-    for (const format of API_RULE_FORMATS) {
+    for (const format of RULE_FORMATS) {
       const where = join(dirOf(tenant), `${ruleId}.${format}`);
       const text = await readIfPresent(where);
       if (text !== undefined) return { tenant, ruleId, text, format, where };

@@ -11,7 +11,8 @@ import { DEFAULT_TENANT, type Engine, type PoliciesAt } from '../engine/engine.j
 import type { Rule } from '../ir/types.js';
 import type { AuditPort } from '../http/audit-port.js';
 import type { Logger } from '../http/logger.js';
-import { contentDiff, ruleChangeEntry, ruleText, type RuleChangeOp } from '../http/rule-changes.js';
+import { contentDiff, ruleText } from '../http/rule-changes.js';
+import { ruleChangeEntry, type RuleChangeOp } from '../audit/rule-change.js';
 import { readIfPresent, refuseWithoutLease, removeTemporariesOf, temporaryNameFor, writeSynced, type MayWrite } from './node-new-file.js';
 
 export const RULES_IN_FORCE_FILE = 'rules-in-force.json';

@@ -14,7 +14,7 @@ import { FieldTable } from './fields.js';
 import { RuleLowering } from './lower.js';
 // The rule's canonical JSON form (the GET /rules view): names, messages, effects, parameters and
 // expression texts, so two rule sets that would report differently never share a policy version.
-import { ruleJson } from '../http/rule-view.js';
+import { ruleJson } from '../ir/rule-json.js';
 import { ByteWriter, utf8Bytes } from './writer.js';
 
 export interface CompiledBundle {

@@ -3,7 +3,7 @@
 
 import { byRuleId, compileBundle } from '../compile/bundle.js';
 import { createOracleEvaluator } from '../ir/evaluate.js';
-import { ruleJson } from '../http/rule-view.js';
+import { ruleJson } from '../ir/rule-json.js';
 import type { Rule } from '../ir/types.js';
 import { sha256Hex } from '../receipt/hash.js';
 import type { Evaluator } from '../ir/outcome.js';

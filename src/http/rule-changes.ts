@@ -1,16 +1,10 @@
-// Rule changes as audit entries (SPEC §6): `{kind: "rule_change", rule_id, op, policy_version,
-// by, timestamp}`. The API logs the rule it was asked to change; a file reload logs, per tenant,
-// every rule that appeared, changed or disappeared between the two policies.
+// Which rules a change changed, for its audit entries (audit/rule-change.ts): the API logs the
+// rule it was asked to change; a file reload logs, per tenant, every rule that appeared,
+// changed or disappeared between the two policies.
 
-import type { Json, Rule } from '../ir/types.js';
-import { ruleJson } from './rule-view.js';
-
-export type RuleChangeOp = 'put' | 'delete';
-
-/** `by` is a key id for API changes, or `rules-dir` for a reload; never a key. */
-export function ruleChangeEntry(ruleId: string, op: RuleChangeOp, policyVersion: string, by: string, timestamp: string): Json {
-  return { kind: 'rule_change', rule_id: ruleId, op, policy_version: policyVersion, by, timestamp };
-}
+import type { Rule } from '../ir/types.js';
+import { ruleJson } from '../ir/rule-json.js';
+import type { RuleChangeOp } from '../audit/rule-change.js';
 
 /**
  * What differs between two effective rule sets, by rule id (sorted): a rule whose normalized

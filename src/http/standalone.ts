@@ -12,7 +12,7 @@ import { ApiKeySpecError, callerTenants, parseApiKeys } from './api-keys.js';
 import { createApp } from './app.js';
 import { auditPort } from './audit-port.js';
 import { refuseOpenModeOffLoopback } from './open-mode.js';
-import { ruleChangeEntry } from './rule-changes.js';
+import { ruleChangeEntry } from '../audit/rule-change.js';
 import type { HttpEnv } from './deps.js';
 import type { Logger } from './logger.js';
 import type { Hono } from 'hono';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { createEngine, type RuleFormat } from '../../src/engine/engine.js';
-import { ruleJson } from '../../src/http/rule-view.js';
+import { ruleJson } from '../../src/ir/rule-json.js';
 import { hasErrors, parseRuleText } from '../../src/rules/load.js';
 
 const CORPUS = new URL('../corpus/', import.meta.url).pathname;

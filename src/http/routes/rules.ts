@@ -13,10 +13,11 @@ import { readBodyText } from '../body.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { guard } from '../guard.js';
 import { BadRequest, Conflict, InvalidRule, NotFound, StoreUnavailable } from '../problem.js';
-import { ruleChangeEntry } from '../rule-changes.js';
+import { ruleChangeEntry } from '../../audit/rule-change.js';
 import { ruleFormat } from '../rule-format.js';
 import { apiRulePath, type RuleStore, type StagedChange } from '../rule-store.js';
-import { ruleView, storedRuleText } from '../rule-view.js';
+import { ruleView } from '../rule-view.js';
+import { storedRuleText } from '../../ir/rule-json.js';
 
 function invalid(diagnostics: readonly Diagnostic[]): InvalidRule {
   const errors = diagnostics.filter((d) => d.severity === 'error');

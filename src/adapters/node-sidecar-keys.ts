@@ -12,13 +12,24 @@ import { jwksFileKeys } from './node-jwks-file.js';
 import type { KeptFile } from './node-kept-files.js';
 import { loadOrCreateSecret, SECRET_FILE, type SecretSource } from './node-secret.js';
 
-/** What the signer is made from: these fields of SidecarConfig (node-sidecar.ts), documented there. */
+/** What the signer is made from (part of SidecarConfig, node-sidecar.ts). */
 export interface SidecarKeyConfig {
   dataDir: string;
+  /** MGE_SECRET_KEY; generated and kept in the data dir when absent. */
   secret?: string;
+  /**
+   * MGE_PREVIOUS_SECRET_KEYS: secrets signed with before a rotation, comma-separated; their
+   * receipts and checkpoints still verify (SPEC §5: several keys accepted at once), none signs.
+   */
   previousSecrets?: string;
+  /**
+   * MGE_PREVIOUS_JWKS: a JWKS file of Ed25519 public keys signed with before a rotation (or
+   * before a switch to HS256); what they signed still verifies, receipts and the log alike.
+   */
   previousJwks?: string;
+  /** Receipt signatures: HS256 (default, one trust domain) or Ed25519 (key kept in the data dir, JWKS at /api/v1/keys). */
   receiptAlg?: 'HS256' | 'Ed25519';
+  /** MGE_RECEIPT_TTL_SECONDS: how long a receipt is valid, in ms (default 60 000; SPEC §5). */
   receiptTtlMs?: number;
 }
 

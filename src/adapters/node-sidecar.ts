@@ -39,34 +39,18 @@ import { AuditReadiness, fenced, keepCheckpoints, openExistingLogs } from './nod
 import { replayApiRules, writeBackApiRules } from './node-api-rules-replay.js';
 import { refuseDataInRules, refuseLinkedDataDir, removeMadeDirs } from './node-data-dir-checks.js';
 import { SidecarConfigError } from './node-sidecar-config-error.js';
-import { createSidecarSigner, exposedKeyFiles, keptKeyFiles } from './node-sidecar-keys.js';
+import { createSidecarSigner, exposedKeyFiles, keptKeyFiles, type SidecarKeyConfig } from './node-sidecar-keys.js';
 
 // What a refused start throws, for its callers to tell (cli/serve.ts).
 export { SidecarConfigError } from './node-sidecar-config-error.js';
 
-export interface SidecarConfig {
+/** The receipt and key settings are SidecarKeyConfig's (node-sidecar-keys.ts), documented there. */
+export interface SidecarConfig extends SidecarKeyConfig {
   rulesDir: string;
-  dataDir: string;
   host: string;
   port: number;
-  /** MGE_SECRET_KEY; generated and kept in the data dir when absent. */
-  secret?: string;
-  /**
-   * MGE_PREVIOUS_SECRET_KEYS: secrets signed with before a rotation, comma-separated; their
-   * receipts and checkpoints still verify (SPEC §5: several keys accepted at once), none signs.
-   */
-  previousSecrets?: string;
-  /**
-   * MGE_PREVIOUS_JWKS: a JWKS file of Ed25519 public keys signed with before a rotation (or
-   * before a switch to HS256); what they signed still verifies, receipts and the log alike.
-   */
-  previousJwks?: string;
   /** MGE_API_KEYS; absent or empty: local open mode, loopback only. */
   apiKeys?: string;
-  /** Receipt signatures: HS256 (default, one trust domain) or Ed25519 (key kept in the data dir, JWKS at /api/v1/keys). */
-  receiptAlg?: 'HS256' | 'Ed25519';
-  /** MGE_RECEIPT_TTL_SECONDS: how long a receipt is valid, in ms (default 60 000; SPEC §5). */
-  receiptTtlMs?: number;
   /** MGE_CLOCK_SKEW_SECONDS: the clock skew /receipts/verify allows, in ms (default 5 000; SPEC §5). */
   skewMs?: number;
   /** SPEC §2's request limits (MGE_MAX_BODY_BYTES…): the HTTP body and the engine alike. */

@@ -123,7 +123,6 @@ export class AuditLog {
     return log;
   }
 
-
   /**
    * The first of entries [from, to), appended earlier, whose decision id is one of `ids` (for
    * the index). A decision's id is read from its canonical prefix; only another line is parsed.

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { nodeCryptoBackend } from '../adapters/node-crypto.js';
 import { readRulesDirWarned, rulesDirProblem } from '../adapters/node-files.js';
-import { RequestError, RuleLoadError, createEngine } from '../engine/engine.js';
+import { DEFAULT_TENANT, RequestError, RuleLoadError, createEngine } from '../engine/engine.js';
 import { TENANT_NAME_RULE, TENANT_PATTERN } from '../ir/tenant-name.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { tenantNameNote } from './tenant-note.js';
@@ -67,9 +67,12 @@ export async function checkCommand(argv: string[]): Promise<number> {
     if (sources.length === 0) throw new Error(`the rules directory \`${rulesDir}\` holds no rule file, so every request would be approved (a wrong path, a volume not mounted?); to check against no rules, leave a file holding \`rules: []\``);
     const engine = await createEngine({ crypto: nodeCryptoBackend, rules: sources, sourceWarnings: warnings, limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems } });
     // Rule files that hold no rule (`rules: []`): said, as `mge serve` and `mge lint` say it.
-    if (engine.ruleCount() === 0) process.stderr.write(`mge check: warning: no rules in \`${rulesDir}\`: every request is approved\n`);
     const tenantNote = tenant === undefined ? undefined : tenantNameNote(tenant, engine.tenants());
-    if (tenantNote !== undefined) process.stderr.write(`mge check: warning: ${tenantNote}\n`);
+    if (engine.ruleCount() === 0) process.stderr.write(`mge check: warning: no rules in \`${rulesDir}\`: every request is approved\n`);
+    else if (tenantNote !== undefined) process.stderr.write(`mge check: warning: ${tenantNote}\n`);
+    // Rules only in tenants' folders and no `--tenant`: a gate that left the flag out approves
+    // everything, so it is said (a tenant named on purpose may rightly have no rules).
+    else if (tenant === undefined && engine.policy().rules.length === 0) process.stderr.write(`mge check: warning: no rule in \`${rulesDir}\` applies to tenant \`${DEFAULT_TENANT}\` (only ${engine.tenants().map((t) => `\`${t}\``).join(', ')} ${engine.tenants().length === 1 ? 'has' : 'have'} rules; give \`--tenant\`?): every request is approved\n`);
     // What lint would warn of (an advisory bullet is never enforced): said here too.
     for (const d of engine.loadWarnings) process.stderr.write(formatDiagnostic(underDir(rulesDir, d)) + '\n');
     const decision = await engine.evaluate(request, {

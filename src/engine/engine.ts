@@ -125,7 +125,7 @@ export class Engine {
 
   /**
    * Whether `rule`, of one of the tenant's policies, is its API rule, not a file rule of the
-   * same id (which leaves the API rule out of force while both stand: buildTenant).
+   * same id (which leaves the API rule out of force while both stand: buildTenantPolicy).
    */
   isFromApi(tenant: string, rule: Rule): boolean {
     return this.apiRules.get(tenant)?.get(rule.rule_id) === rule;
@@ -228,7 +228,7 @@ export class Engine {
   /**
    * A restart's replay of a tenant's stored API rules (replaceApiRules of them all). One whose
    * id a file rule took while the server was down is kept, and the tenant's checks are denied
-   * until it is deleted (buildTenant); any other error refuses them as replaceApiRules does.
+   * until it is deleted (buildTenantPolicy); any other error refuses them as replaceApiRules does.
    */
   replayApiRules(tenant: string, sources: RuleText[]): Promise<PutRuleResult> {
     return this.changeApiRules(tenant, sources, true, undefined, true);

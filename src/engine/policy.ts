@@ -26,7 +26,7 @@ export interface TenantPolicy {
   readonly rateLimits: ReadonlyMap<string, Limits>;
   /**
    * Why every check of this tenant is denied, when its rules cannot stand as they are (an API
-   * rule whose id a file rule took since: engine.ts buildTenant). Its rules are then the others.
+   * rule whose id a file rule took since: tenant-policies.ts buildTenantPolicy). Its rules are then the others.
    */
   readonly refusal?: string;
   /** With `refusal`: the tenant's API rules held out of force (their ids, or their compile, clash). */

@@ -5,7 +5,6 @@
 import { looksLikeKey, readsAsName } from '../diagnostics/looks-like-key.js';
 import { TENANT_NAME_RULE, TENANT_PATTERN } from '../ir/tenant-name.js';
 
-
 export const ROLES = ['checker', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 

@@ -1,7 +1,8 @@
 // The reference evaluator (the oracle, ARCHITECTURE.md): walks the IR directly, one small case
-// per operator and function of docs/semantics.md. It does not decide checks (the WASM VM does,
-// and must agree with it exactly on every test and generated case, so clarity beats speed
-// here); explain.ts runs it again over a violated clause to say which values it read.
+// per operator and function of docs/semantics.md. The WASM VM decides checks (this one only when
+// an embedder asks for `evaluator: 'oracle'`), and the two must agree exactly on every test and
+// generated case, so clarity beats speed here; explain.ts runs this one again over a violated
+// clause to say which values it read.
 
 import type { CheckRequest, Condition, Expr, Json, PathRef, Rule } from './types.js';
 import { GLOB_COST_DETAIL, formatEvalError, typeOf, type EvalError, type InvalidArgumentDetail } from './eval-errors.js';
@@ -191,7 +192,6 @@ export function evaluateClause(e: Expr, req: CheckRequest, env: EvaluationEnv): 
   if (typeof r.value === 'boolean') return { ok: true, value: r.value };
   return { ok: false, error: { kind: 'not_boolean', op: 'clause', types: [typeOf(r.value)] } };
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Rules: applicability (SPEC §3.5) and clauses (SPEC §3.4, §4)

@@ -1,7 +1,8 @@
 // Explanations (SPEC §4, `explain: true`): for each violated clause, its source and the request
 // values it read. The clause is evaluated again by the reference evaluator (evaluate.ts) with a
 // read hook, since only a walk of the IR can say which paths `a || b` actually reached; the VM
-// decided the outcome, this only shows what it looked at.
+// (or, with `evaluator: 'oracle'`, the oracle) decided the outcome; this only shows what
+// it looked at.
 
 import type { CheckRequest, Condition, Expr, ExplanationEntry, Json, PathRef, Rule } from './types.js';
 import { pathText } from './messages.js';

@@ -96,7 +96,6 @@ export function conditionMessage(code: ConditionCode, cond: Condition, subject: 
   }
 }
 
-
 function hasControl(s: string): boolean {
   // eslint-disable-next-line no-control-regex
   return /[\u0000-\u001f\u007f-\u009f]/.test(s);

@@ -85,7 +85,6 @@ function parseTime(s: unknown): number | undefined {
   return Number.isFinite(t) && new Date(t).toISOString() === s ? t : undefined;
 }
 
-
 interface Parsed {
   decision: Record<string, unknown>;
   receipt: Record<string, unknown>;

@@ -1,6 +1,6 @@
 // The front matter of an MDC rule file: the YAML between a first line `---` and the next `---`
 // (or `...`), read in place so its spans point into the file, and the `---` blocks that look
-// like front matter but are not (too late in the file, or opened by another line), which lint names.
+// like front matter but are not (too late in the file, or opened by another line), which it warns of.
 //
 // The design named gray-matter for the front matter. It is not used: it `require`s `fs` when
 // loaded, which the web-standard core cannot carry to Workers and browsers, and it parses with

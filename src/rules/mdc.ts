@@ -31,9 +31,6 @@ const FRONT_MATTER_RULE_ID = /^rule_id\s*:/;
 const RULE_ID_WITHOUT_SPAN = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*([^\s`][^`]*)$/i;
 const CONDITIONS_INFO = /^ya?ml\s+conditions$/i;
 
-// Where its importers have always found it; the lint that gives it lives in mdc-lint.ts.
-export { ADVISORY_HELP } from './mdc-lint.js';
-
 /** What body() carries from one line to the next, beside the containers it tracks itself. */
 interface BodyState {
   section: Section;

@@ -38,6 +38,16 @@ describe('mge check (SPEC §9)', () => {
     const empty2 = mge(['check', '--rules', noFiles], '{"action":"x"}');
     expect(empty2.code).toBe(0);
     expect(empty2.stderr).toBe(`mge check: warning: no rules in \`${noFiles}\`: every request is approved\n${noFiles}/none.yaml:1:1: warning: file holds no rules\n`);
+    // Rules in a tenant's folder only: the default tenant gets none, and that is said.
+    const tenantsOnly = mkdtempSync(join(tmpdir(), 'mge-check-tenants-'));
+    mkdirSync(join(tenantsOnly, 'tenants', 'acme'), { recursive: true });
+    writeFileSync(join(tenantsOnly, 'tenants', 'acme', 'r.yaml'), 'rule_id: no-drop\nprohibited:\n  - message: no drops\n    when: action.type == "db.drop"\n');
+    const asDefault = mge(['check', '--rules', tenantsOnly], '{"action":"db.drop"}');
+    expect(asDefault.code).toBe(0);
+    expect(asDefault.stderr).toBe(`mge check: warning: no rule in \`${tenantsOnly}\` applies to tenant \`default\` (only \`acme\` has rules; give \`--tenant\`?): every request is approved\n`);
+    const asAcme = mge(['check', '--rules', tenantsOnly, '--tenant', 'acme'], '{"action":"db.drop"}');
+    expect(asAcme.code).toBe(1);
+    expect(asAcme.stderr).toBe('');
   });
 
 

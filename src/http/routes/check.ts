@@ -11,7 +11,6 @@ import { BadRequest, HttpProblem } from '../problem.js';
 import { evaluate, refuseWhileLogFailing, signAndRecord, validate, type Recorded } from '../check-pipeline.js';
 import { isObject } from '../../json/is-object.js';
 
-
 /** Counts every check in the metrics, answered or refused. */
 async function measured(ctx: AppContext, tenant: string, work: () => Promise<Recorded[]>): Promise<Recorded[]> {
   const started = performance.now();

@@ -12,7 +12,6 @@ import { isObject } from '../../json/is-object.js';
 
 const FIELDS = new Set(['decision', 'action', 'context', 'audience']);
 
-
 export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   const limits = verifyLimits(ctx.limits); // a whole decision, not a check request (body.ts)
   app.post(VERIFY_PATH, guard(ctx, 'checker'), async (c) => {

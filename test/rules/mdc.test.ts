@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ADVISORY_HELP, readMdc } from '../../src/rules/mdc.js';
+import { readMdc } from '../../src/rules/mdc.js';
+import { ADVISORY_HELP } from '../../src/rules/mdc-lint.js';
 import { readBullet, trailingCodeSpan } from '../../src/rules/mdc-bullets.js';
 import type { RawValue } from '../../src/rules/raw.js';
 import { readYaml } from '../../src/rules/yaml.js';

@@ -3,7 +3,7 @@
 // installed, and every import and `npx mge` failed.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -36,6 +36,13 @@ describe('npm pack', () => {
     for (const f of ['dist/src/engine/wasm-embedded.js', 'dist/assembly/format.js', 'rules/db-access-control.mdc', 'LICENSE']) {
       expect(files.has(f), f).toBe(true);
     }
+  });
+
+  it('packs no built file whose source is gone (a moved or removed module)', () => {
+    const orphans = [...files]
+      .filter((f) => /^dist\/(src|assembly)\/.*\.js$/.test(f))
+      .filter((f) => !existsSync(join(root, f.replace(/^dist\//, '').replace(/\.js$/, '.ts'))));
+    expect(orphans).toEqual([]);
   });
 
   it('leaves out tests, benches and local data', () => {

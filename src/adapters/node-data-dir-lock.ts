@@ -4,11 +4,11 @@
 // taken over, as PostgreSQL does with postmaster.pid. Beside the pid the lock names when the
 // kernel started that process and its pid namespace: a restarted container numbers its
 // processes as before, and `mge serve` as pid 1 found "pid 1" running (itself) and refused to
-// start, forever (a review). A pid from another namespace (another container sharing the
+// start, forever. A pid from another namespace (another container sharing the
 // volume and the host name) means nothing here, so the holder also touches the lock every
 // second: one not touched while a contender watches it for STALE_MS (a monotonic clock; the
-// file's own times are only compared with each other) is taken over, one that is, never (a
-// re-review: two containers, each mge as pid 1, took one data directory). A holder that was
+// file's own times are only compared with each other) is taken over, one that is, never (without
+// this, two containers, each mge as pid 1, took one data directory). A holder that was
 // paused that long finds, at its next beat, another's lock in its place and is told (`onLost`).
 
 import { randomBytes } from 'node:crypto';
@@ -47,8 +47,8 @@ export interface DataDirLock {
   /**
    * Whether this process may write to the data directory now: its lock read back as its own
    * within LEASE_MS (monotonic). A server paused long enough for another to take the lock over
-   * writes nothing when it runs again, not even the requests that waited for it (a re-review:
-   * two of them reached the other's log before the next beat found the lock gone).
+   * writes nothing when it runs again, not even the requests that waited for it (else
+   * they reach the other's log before the next beat finds the lock gone).
    */
   fresh(): boolean;
   /** Why the lock was lost, once it was (onLost was called then). */
@@ -63,7 +63,7 @@ interface Owner {
   since: string;
   /** When the kernel started the owner (`startOf`); absent where there is no /proc. */
   start?: string;
-  /** The owner's pid namespace (`/proc/self/ns/pid`); absent where there is no /proc, and in locks before 11-28. */
+  /** The owner's pid namespace (`/proc/self/ns/pid`); absent where there is no /proc, and in locks of older versions. */
   pidns?: string;
 }
 
@@ -92,7 +92,7 @@ class UnusableLock extends Error {
 /**
  * The lock's text. Opened without waiting and read only when it is a file: a FIFO put in its
  * place blocked the read, and with it the whole server; a directory was taken for a lock not
- * read, kept as held and never renewed (a re-review, 11-28). Not through a symbolic link: a
+ * read, kept as held and never renewed. Not through a symbolic link: a
  * lock is linked in as a file (writeNewFile), so a link there is none of ours (a dangling one
  * read as "released" and refused a second server with "another process keeps taking it").
  */
@@ -104,11 +104,11 @@ function readLock(path: string): string {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENXIO') throw new UnusableLock(`\`${path}\` is a socket, not a lock file`);
     if (code === 'ELOOP') throw new UnusableLock(`\`${path}\` is a symbolic link, not a lock file`);
-    // The lock file's mode bars this process (chmod 000 under its holder; until 11-29 the holder
-    // kept it as "not read for now", refused every write and said healthy, for good). A
+    // The lock file's mode bars this process (chmod 000 under its holder; kept as "not read for
+    // now", the holder would refuse every write and say healthy, for good). A
     // directory this process may not search is not the lock's doing: passing, as EMFILE is.
     // Told to a second server, it may be a live server's of another user (umask 077): not
-    // "remove it" alone (a re-review: following that, the live one loses its lock).
+    // "remove it" alone (following that, the live one loses its lock).
     if ((code === 'EACCES' || code === 'EPERM') && searchable(dirname(path))) {
       throw new UnusableLock(`\`${path}\` may not be read by this process (permission denied)`, 'a server of another user may hold it: run `mge serve` as that user, or remove it once no server runs on this data directory');
     }
@@ -118,7 +118,7 @@ function readLock(path: string): string {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new UnusableLock(`\`${path}\` is ${whatIsThere(st)}, not a lock file`);
     // A lock is one line of JSON: a huge file there, read whole, blocked the server for seconds
-    // and then failed as "not read" for good (a re-review put 3 GB there).
+    // and then failed as "not read" for good (3 GB there did).
     if (st.size > MAX_LOCK_BYTES) throw new UnusableLock(`\`${path}\` is a file of ${st.size} bytes, not a lock file`);
     return readFileSync(fd, 'utf8');
   } finally {
@@ -149,7 +149,7 @@ function parseOwner(text: string): Owner | undefined {
 /**
  * Whether `pid` is a running process here (EPERM: it runs, as another user). A zombie (killed,
  * not yet reaped by its parent) answers signal 0 but holds nothing: on Linux its state in
- * /proc says so (a review's kill -9 and restart was refused while the parent had not reaped).
+ * /proc says so (else a kill -9 and restart is refused while the parent has not reaped).
  */
 function isRunning(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
@@ -200,13 +200,13 @@ function pidNamespace(): string | undefined {
  * Whether the lock at `path` still belongs to a running owner. One on another host always
  * does. In our pid namespace: our own pid only if this process took that lock; another pid if
  * a process runs under it that started when the owner did (when the lock says). In another
- * namespace: if the lock is still being touched. A lock from before 11-28 (no namespace
- * named): if a process runs under its pid, as then.
+ * namespace: if the lock is still being touched. A lock from an older version (no namespace
+ * named): if a process runs under its pid, as that version judged it.
  */
 async function isHeld(path: string, owner: Owner, me: Owner, staleMs: number): Promise<boolean> {
   if (owner.host !== me.host) return true;
-  // Before 11-28 no lock named its namespace; one naming its start (written earlier on 11-28)
-  // is judged as this namespace's, as it was then.
+  // Older versions named no namespace in a lock; one naming only its start (from a version
+  // between) is judged as this namespace's, as that version did.
   if (owner.pidns === undefined && owner.start === undefined && me.pidns !== undefined) return isRunning(owner.pid);
   if (owner.pidns !== undefined && owner.pidns !== me.pidns) return !(await untouched(path, staleMs));
   if (owner.pid === process.pid) return heldHere.has(resolve(path));
@@ -218,8 +218,8 @@ async function isHeld(path: string, owner: Owner, me: Owner, staleMs: number): P
 /**
  * Whether the lock at `path` goes untouched while watched for `staleMs` (its holder beats every
  * HEARTBEAT_MS). The whole time, by the monotonic clock: a lock's time far in the past or the
- * future says nothing about its holder (a re-review took a live lock set back 30 s at once,
- * and waited an hour on one set forward).
+ * future says nothing about its holder (by its times, a live lock set back 30 s is taken at
+ * once, and one set forward is waited on for an hour).
  */
 async function untouched(path: string, staleMs: number): Promise<boolean> {
   const touched = async (): Promise<number | undefined> => (await stat(path).catch(() => undefined))?.mtimeMs;
@@ -271,8 +271,8 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
       // Touched while held: a server in another pid namespace tells a live holder by it. Read
       // first: another's lock in its place means this one was taken for gone (paused too long).
       // Read and touched with synchronous calls: a few microseconds on a file this small, and
-      // never queued behind the thread pool's fdatasyncs (a re-review's slow disk delayed the
-      // beat past the lease, and a lone server refused checks).
+      // never queued behind the thread pool's fdatasyncs (a slow disk would delay the beat past
+      // the lease, and a lone server would refuse checks).
       let lost: LockLoss | undefined;
       let confirmed = performance.now();
       const lose = (loss: LockLoss): void => {
@@ -292,8 +292,8 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
           if (err instanceof UnusableLock) return gone(err.message);
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
             // Not read (out of file descriptors under a burst of connections, an I/O error):
-            // not lost, which is final; until 11-28 a few seconds of EMFILE stopped the server
-            // for good (a review). Not renewed either, as what it holds was not seen: past the
+            // not lost, which is final (else a few seconds of EMFILE stop the server for
+            // good). Not renewed either, as what it holds was not seen: past the
             // lease writes wait, until a beat reads it back as this server's again. Touched (no
             // descriptor needed), so a taker in another pid namespace does not find it stale.
             try {
@@ -305,8 +305,8 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
             return;
           }
           // Gone. Within the lease it was removed (written back by the server: node-kept-files.ts);
-          // after it, another server may have held it meanwhile and released it (a re-review:
-          // the paused holder wrote its lock back and went on, on a log it no longer knew).
+          // after it, another server may have held it meanwhile and released it (else
+          // the paused holder writes its lock back and goes on, on a log it no longer knows).
           if (asked - confirmed >= LEASE_MS) gone('the lock was gone when this server ran again');
           return;
         }

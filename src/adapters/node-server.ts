@@ -32,7 +32,7 @@ export interface NodeServerOptions {
    * Whether a request's headers name a configured API key (absent: no keys, the open mode).
    * The verify route reads a body of up to 1 MiB; without a known key it is held to
    * `maxBodyBytes` like any other, so a client with no key cannot make the server keep 1 MiB a
-   * connection (a pen-test, 11-27: 300 keyless stalled uploads, +240 MB for 30 s). The app
+   * connection (300 keyless stalled uploads: +240 MB for 30 s). The app
    * answers such a request 401 before it reads anything.
    */
   keyKnown?: (headers: NodeJS.Dict<string[]>) => boolean;
@@ -44,7 +44,7 @@ export interface NodeServerOptions {
   /**
    * A connection on which nothing moves for this long, either way, is closed (default 120 s):
    * a client that stops reading a streamed audit export held its connection and a 1 MiB read
-   * buffer for good (a review, 11-27). Idle keep-alive connections close sooner (Node's 5 s).
+   * buffer for good. Idle keep-alive connections close sooner (Node's 5 s).
    */
   stalledMs?: number;
   /** Hears the status of each answer the server gives without the app (no Host, bad framing), for the metrics. */
@@ -69,8 +69,8 @@ export interface RunningServer {
 /**
  * Whether the app routes a request target to the verify route, as its router will read it:
  * in absolute form (`http://h/api/…`), with `.`/`..` segments, percent-encoded
- * (`%76erify`). Until 11-27 only the plain path got the verify route's limit here, so such a
- * chunked decision over 64 KiB was cut and answered 413 (Bun, Deno and workerd read it).
+ * (`%76erify`). Were only the plain path given the verify route's limit here, such a chunked
+ * decision over 64 KiB would be cut and answered 413 (Bun, Deno and workerd read it).
  */
 function routesToVerify(url: string): boolean {
   if (url === VERIFY_PATH) return true;
@@ -151,8 +151,8 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   // `headers` keeps only the first `Authorization`, which the app joins with a second one.
   const bodyLimit = (req: IncomingMessage): number => (routesToVerify(req.url ?? '') && keyKnown(req.headersDistinct) ? verifyMax : maxBody);
   // Requests the app is handling, by connection: close() does not cut those at `graceMs`.
-  // Cut there, a batch that took longer to sign and log was logged and never answered (a
-  // review: 2 000 of 6 000 decisions after a SIGTERM under load).
+  // Cut there, a batch that took longer to sign and log was logged and never answered (2 000
+  // of 6 000 decisions after a SIGTERM under load).
   const inApp = new RequestsInApp();
   const app = getRequestListener(fetch, { errorHandler });
   const tracked = (req: IncomingMessage, res: ServerResponse): unknown => {
@@ -180,23 +180,23 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
     }
     // The app leaves the Host to this server (AppDeps.urlChecked). @hono/node-server's own
     // check compares only lengths, and `é.é.é/api/v1/audit/checkpoint?x` (each `é.` grows by
-    // six as punycode) routed `GET /healthz` to the checkpoint (a review, 11-27).
+    // six as punycode) routed `GET /healthz` to the checkpoint.
     const badHost = hostProblem(req.headers.host);
     if (badHost !== undefined) {
       alone(400);
       return answerProblem(res, badHost);
     }
     // RFC 9110 §4.2.4: user information in a target is an error. @hono/node-server kept
-    // `http://u@h/…` and failed on it once the body was read: a 500 and an error in the log
-    // (a review, 11-27); the other runtimes drop it.
+    // `http://u@h/…` and failed on it once the body was read: a 500 and an error in the log;
+    // the other runtimes drop it.
     const authority = ABSOLUTE_TARGET.exec(req.url ?? '')?.[1];
     if (authority?.includes('@')) {
       alone(400);
       return answerProblem(res, new BadRequest('the request target holds user information (`user@`), which HTTP refuses'));
     }
     // An absolute-form target names its host itself, and RFC 9112 §3.2.2 has a server go by it,
-    // not by Host; the open mode's loopback check reads Host. The two must agree (a review,
-    // 11-27: `GET http://evil.example/… ` with `Host: localhost` was served as loopback).
+    // not by Host; the open mode's loopback check reads Host. The two must agree (else
+    // `GET http://evil.example/… ` with `Host: localhost` is served as loopback).
     if (authority !== undefined && authority.toLowerCase() !== req.headers.host.toLowerCase()) {
       alone(400);
       return answerProblem(res, new BadRequest('the request target names another host than its Host header'));
@@ -206,7 +206,7 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   });
   // A client that half-closes its side once its request is sent (some HTTP/1.0 clients,
   // `nc -N`) still gets its answer: by default Node aborts the requests in progress when the
-  // client's side ends, and a decision already logged was never delivered (a probe on 11-26).
+  // client's side ends, and a decision already logged was never delivered.
   // `httpAllowHalfOpen` is Node's own switch for that, not in its typings (test/http/e2e/
   // routes.e2e.test.ts fails if it stops working).
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
@@ -220,16 +220,16 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
     socket.once('close', () => sockets.delete(socket));
   });
   // CONNECT (a proxy's method) is an event of its own, which Node answers by closing the
-  // connection without a word when nobody listens (a review, 11-27): a 400 problem, as for any
+  // connection without a word when nobody listens: a 400 problem, as for any
   // method the server does not serve.
   // Node hands the socket over without its own 'error' and timeout handling: a client's reset
-  // was an unhandled 'error' that ended the process (a review, 11-27), and such a connection
+  // was an unhandled 'error' that ended the process, and such a connection
   // never timed out. Both are given back here.
   server.on('connect', (_req: IncomingMessage, socket: Duplex & { setTimeout(ms: number, cb: () => void): unknown }) => {
     socket.on('error', () => socket.destroy());
     socket.setTimeout(opts.stalledMs ?? STALLED_MS, () => socket.destroy());
     // Node also takes away its 'drain' relay: a streamed answer still being written before the
-    // CONNECT (an export) waited for a 'drain' that never came (the same review).
+    // CONNECT (an export) waited for a 'drain' that never came.
     socket.on('drain', () => {
       const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
       if (pending && !pending.writableFinished) pending.emit('drain');
@@ -245,8 +245,8 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
     else res.writeContinue();
     server.emit('request', req, res);
   });
-  // An `Expect` other than 100-continue: Node's own answer is a bare 417 with no body (a
-  // fuzzing review, 11-27); the same status as problem+json, and the connection closed.
+  // An `Expect` other than 100-continue: Node's own answer is a bare 417 with no body;
+  // the same status as problem+json, and the connection closed.
   server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
     alone(417);
     answerProblem(res, new HttpProblem(417, 'expectation-failed', 'Expectation failed', 'the only expectation this server meets is `Expect: 100-continue`'));
@@ -280,7 +280,7 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
         server.closeAllConnections();
         // Also those Node's HTTP server no longer tracks (one it handed to the 'connect'
         // handler, left half open by its client): server.close() waited for them for good, and
-        // the stop never ended (a fuzzing review, 11-27).
+        // the stop never ended.
         for (const socket of sockets) socket.destroy();
         if (unanswered > 0) opts.cutUnanswered?.(unanswered);
       };
@@ -292,10 +292,10 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
 /**
  * Closes idle connections at shutdown without losing an answer. Node counts a connection idle
  * once its response is ended, and `closeIdleConnections` (which `server.close()` calls too)
- * destroyed it: an answer still queued in Node for a slow reader was lost (a review: 7 479 of
- * 13 200 batch decisions), and so was one already in the kernel's send buffer when the client
- * sent another byte, which a closed socket answers with a reset that discards it (the next
- * review: a keep-alive client's next check after SIGTERM). So a connection with a request in
+ * destroyed it: an answer still queued in Node for a slow reader was lost (7 479 of 13 200
+ * batch decisions once), and so was one already in the kernel's send buffer when the client
+ * sent another byte, which a closed socket answers with a reset that discards it (a keep-alive
+ * client's next check after SIGTERM). So a connection with a request in
  * the app or bytes queued is left alone, and an idle one is ended (FIN after what is queued),
  * not destroyed: it closes when the client closes it, or at the hard close. Node's list of
  * connections is internal: without it, Node's own method runs. Returns the idle sockets' lookup.
@@ -388,12 +388,10 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, inApp: Re
  * Answers `p` on `socket` once every request before it on the connection is answered (bad
  * bytes, or a CONNECT, after complete requests): their answers (decisions already logged) go
  * out first, then this one if the connection still takes it. Written at once, it closed the
- * connection before them (a probe on 11-26; a CONNECT so, a review on 11-27); waiting for the
- * first pipelined one only, the third and later were logged and never answered (a review,
- * 11-27). A request whose body never arrived whole (cut off by the client's FIN, a bad chunk, a
+ * connection before them; waiting for the first pipelined one only, the third and later were
+ * logged and never answered. A request whose body never arrived whole (cut off by the client's FIN, a bad chunk, a
  * stalled upload) is not in the app and never will be: it is not waited for (waiting held the
- * socket and the body read so far for good: a review on 11-27 stopped a server with 1 000 such
- * requests). A whole request whose body's end Node has not delivered yet is not in the app yet
+ * socket and the body read so far for good: 1 000 such requests stopped a server). A whole request whose body's end Node has not delivered yet is not in the app yet
  * either: the response Node attached to the socket (`_httpMessage`, not in its typings) tells.
  */
 function answerAfterPending(socket: Duplex, p: HttpProblem, inApp: RequestsInApp): void {

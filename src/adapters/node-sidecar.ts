@@ -130,8 +130,8 @@ interface LockLost {
 
 async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDirLock, lost: LockLost): Promise<Sidecar> {
   // Asked right before every write into the data directory: the audit log's, checkpoints',
-  // nonces', API rules' and the rules-in-force record's (a re-review: a server woken after
-  // another took its lock finished a reload and replaced the other's record).
+  // nonces', API rules' and the rules-in-force record's (else a server woken after another
+  // took its lock finishes a reload and replaces the other's record).
   const mayWrite = (): boolean => lock.fresh();
 
   const signingKeys = await createSidecarSigner(cfg);
@@ -188,7 +188,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     await readiness.settled();
     // What the start logged (the rules in force) is checkpointed, as at a stop: a start that
     // failed to bind (a port in use, a host that does not resolve) left it uncovered, and the
-    // next start warned of each entry as a rule change to check (a review, 11-29).
+    // next start warned of each entry as a rule change to check .
     if (rulesRecord !== undefined) await keepCheckpoints(audit, cfg.logger);
     await audit.close();
     await nonceStore.close();
@@ -202,19 +202,19 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   // Started last: nothing after it can fail the start and leave it writing the lock back.
   const record = rulesRecord;
   const kept = keepFiles([
-    // Only while its lease holds: once lapsed, another server may have held it (a re-review).
+    // Only while its lease holds: once lapsed, another server may have held it.
     { path: lock.path, what: 'the data directory\'s lock', text: lock.text, mode: 0o644, when: mayWrite },
     ...keptKeyFiles(cfg.dataDir, signingKeys, mayWrite),
     // Without it the next start cannot tell what changed while the server was stopped.
     { path: join(cfg.dataDir, RULES_IN_FORCE_FILE), what: 'the record of the rules in force', text: () => record.text(), mode: 0o600, when: mayWrite },
   ], cfg.logger, undefined, (keep) => writeBackApiRules(cfg.dataDir, engine, mayWrite, keep));
   // A server paused past the lock's staleness finds another's lock in its place when it runs
-  // again (a re-review ran two that way on one log): it stops writing at once, fail closed (its
+  // again (two on one log otherwise): it stops writing at once, fail closed (its
   // log appends were already refused: `fenced`). Lost before this point (while it started), it
-  // is told now (a re-review: a server paused while starting served beside its successor).
+  // is told now (else a server paused while starting serves beside its successor).
   lost.handle = ({ because, holder }) => {
     cfg.logger.error(`${because}; every request that would write is refused from now on (503): restart this server`, { lock: lock.path, ...(holder === undefined ? {} : { holder: holder.trim() }) });
-    // Not "shutting down": the server runs on, refusing, until it is restarted (a review).
+    // Not "shutting down": the server runs on, refusing, until it is restarted.
     void lifecycle.drained(() => new StoreUnavailable(`${because}: restart this server`));
     void reloader?.close();
     kept.cancel(); // the data directory is the other's: nothing written back
@@ -225,8 +225,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const shutdown = (): Promise<{ uncheckpointed: string[] }> =>
     (closing ??= (async () => {
       // A reload in progress is waited for: it logs its rule changes, which the checkpoints
-      // below must cover (a review, 11-27: a reload that ended after the stop logged them past
-      // the last checkpoint, or opened a tenant's log anew, after the data dir's lock was let go).
+      // below must cover (else a reload that ends after the stop logs them past the last
+      // checkpoint, or opens a tenant's log anew, after the data dir's lock was let go).
       const reloaded = reloader?.close();
       const drained = lifecycle.drained(); // new work gets 503 from here on
       const closed = server.close(); // no new connections
@@ -261,8 +261,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
  * directory (a volume that was not mounted, a wrong path: every check would be approved).
  */
 async function refuseRulesGone(rulesDir: string, sources: readonly RuleSource[], lastRecord: RulesInForce | undefined, ruleStore: RuleStore): Promise<void> {
-  // Rules kept through the API alone are a deployment of their own (a re-review: such a one no
-  // longer restarted, told that every check would be approved, which was untrue).
+  // Rules kept through the API alone are a deployment of their own (else such a one does not
+  // restart, told that every check would be approved, which is untrue).
   const midDeploy = hadFileRules(lastRecord);
   if (sources.length === 0 && (midDeploy || (await ruleStore.list()).length === 0)) {
     const why = midDeploy ? 'but the last run served rule files (a deploy caught between removing and copying them?)' : 'and the data directory keeps no API rule, so every check would be approved (a volume not mounted, a wrong path?)';

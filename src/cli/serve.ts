@@ -62,7 +62,7 @@ function host(text: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw new UsageError(`host \`${text}\` is a URL; give a host name or address, e.g. \`127.0.0.1\` or \`::1\``);
   const bracketed = /^\[([0-9a-fA-F:.]+)\]$/.exec(text);
   if (bracketed !== null) return bracketed[1];
-  // `127.0.0.1:8080` or `localhost:8080` reached the resolver and failed as a bare ENOTFOUND (a review).
+  // `127.0.0.1:8080` or `localhost:8080` reached the resolver and failed as a bare ENOTFOUND.
   if (/^[^:]+:\d+$/.test(text) || /^\[.*\]:\d+$/.test(text)) throw new UsageError(`host \`${text}\` holds a port; give the port with --port or MGE_PORT`);
   if (/[\s[\]/]/.test(text)) throw new UsageError(`host \`${text}\` is not a host name or address, e.g. \`127.0.0.1\`, \`::1\` or \`[::1]\``);
   return text;
@@ -70,11 +70,10 @@ function host(text: string): string {
 
 /**
  * Resolves on the first SIGTERM, SIGINT or SIGHUP (a closed terminal or SSH session: Node's
- * default for it ended the process at once, checks in flight reset and no checkpoint kept; a
- * review). Later ones are said while the server drains and
- * ignored, up to the process's end (`stopped()`: the drain is over, nothing more to say):
- * until 11-27 a second signal (a supervisor repeating its TERM, a second Ctrl-C) ended the
- * process at once, exit 130, with checks in flight reset and no checkpoint kept. SIGKILL
+ * default for it ended the process at once, checks in flight reset and no checkpoint kept).
+ * Later ones are said while the server drains and ignored, up to the process's end
+ * (`stopped()`: the drain is over, nothing more to say): otherwise a second signal (a
+ * supervisor repeating its TERM, a second Ctrl-C) would end the process at once, exit 130, with checks in flight reset and no checkpoint kept. SIGKILL
  * still stops it at once.
  */
 function stopSignal(): { signal: Promise<string>; stopped: () => void } {
@@ -102,8 +101,8 @@ function stopSignal(): { signal: Promise<string>; stopped: () => void } {
  * checks go on, and stderr says once that the logs stopped.
  * A reader that stops reading without closing (a stalled log shipper) is met likewise: past
  * STDOUT_BACKLOG_BYTES queued, lines are dropped and counted, and once the queue drains a line
- * says how many (a review: 100 000 refused requests grew the queue, and the process, by
- * 140 MB and counting). `out` and `backlogBytes` are for tests.
+ * says how many (100 000 refused requests grew the queue, and the process, by 140 MB and
+ * counting). `out` and `backlogBytes` are for tests.
  */
 export function stdoutWriter(out: Writable = process.stdout, backlogBytes = STDOUT_BACKLOG_BYTES): (text: string) => void {
   let closed = false;
@@ -177,7 +176,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       rulesDir: rulesGiven, dataDir,
       host: host(stringFlag(args, 'host') ?? envSetting(env.MGE_HOST) ?? '127.0.0.1'),
       port: port(stringFlag(args, 'port') ?? envSetting(env.MGE_PORT) ?? '8080'),
-      // Read for HS256 only: Ed25519 signs with the data dir's key and ignores it, set or not (a re-review).
+      // Read for HS256 only: Ed25519 signs with the data dir's key and ignores it, set or not.
       secret: alg === 'HS256' ? credentialSetting('MGE_SECRET_KEY', env.MGE_SECRET_KEY, 'the secret kept in the data directory (made at the first start)') : undefined,
       previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, previousJwks: envSetting(env.MGE_PREVIOUS_JWKS),
       apiKeys: credentialSetting('MGE_API_KEYS', env.MGE_API_KEYS, 'the open local mode (every local caller is tenant `default` with all roles)'),
@@ -213,8 +212,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
         (ruleCount === 0 ? 'mge: warning: no rules loaded: every check is approved until rules are added\n'
           : engine.policy().rules.length === 0 ? 'mge: warning: no global rules: tenant `default`, and any tenant without rules of its own, is checked against none (every check approved)\n' : '') +
         `mge: data: ${dataDir} (audit log${alg === 'Ed25519' ? ', Ed25519 signing key' : sidecar.secretSource === 'env' ? '' : ', receipt secret'})\n` +
-        // What an operator tuned, and what a replica beside this one must show alike (a review:
-        // none of it was visible, and a secret with a trailing newline signed under another kid).
+        // What an operator tuned, and what a replica beside this one must show alike (hidden,
+        // a secret with a trailing newline signed under another kid unnoticed).
         `mge: receipts: ${alg}, key id ${sidecar.receiptKid}, valid ${receiptTtlMs / 1000} s, verify skew ${skewMs / 1000} s; audit log fsync: ${fsync}` +
         `${Object.keys(limits).length === 0 ? '' : `; request limits: ${limitsText(limits)}`}\n`,
     );
@@ -227,14 +226,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
     } else if (err instanceof SidecarConfigError || err instanceof ApiKeySpecError || err instanceof KeyError) {
       process.stderr.write(`mge serve: ${err.message}\n`);
     } else if (unwritableData(err, dataDir)) {
-      // A raw `EROFS … mge.lock.<pid>.<hex>.tmp` named a file the user never made (a review).
+      // A raw `EROFS … mge.lock.<pid>.<hex>.tmp` named a file the user never made.
       process.stderr.write(`mge serve: the data directory \`${dataDir}\` cannot be written (${(err as Error).message}); it keeps the audit log, the used nonces and the receipt key, so it must be writable by this user (a read-only volume, a mount without write permission?)\n`);
     } else if ((err as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE') {
       process.stderr.write(`mge serve: ${(err as Error).message}: another process (another \`mge serve\`?) listens there; stop it, or give another port (\`--port N\` or MGE_PORT)\n`);
     } else if (['ENOTFOUND', 'EAI_AGAIN'].includes((err as NodeJS.ErrnoException | null)?.code ?? '')) {
       process.stderr.write(`mge serve: ${(err as Error).message}: the host (\`--host\` or MGE_HOST) does not resolve to an address of this machine; give an address, e.g. \`127.0.0.1\`\n`);
     } else if (dataPathIsFile(err, dataDir)) {
-      // A bare `EEXIST: file already exists, mkdir …` until 11-29 (an operator's review).
+      // Plainer than a bare `EEXIST: file already exists, mkdir …`.
       process.stderr.write(`mge serve: the data directory \`${dataDir}\`, or a folder on its way, is a file, not a directory (\`--data\` or MGE_DATA_DIR)\n`);
     } else {
       process.stderr.write(`mge serve: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -270,7 +269,7 @@ function dataPathIsFile(err: unknown, dataDir: string | undefined): boolean {
 /** Whether `err` is the data directory refusing a write (read-only, or not this user's). */
 function unwritableData(err: unknown, dataDir: string | undefined): boolean {
   const e = err as NodeJS.ErrnoException | null;
-  // A recursive mkdir under a read-only mount says ENOENT, not EROFS (a re-review).
+  // A recursive mkdir under a read-only mount says ENOENT, not EROFS.
   const refused = ['EROFS', 'EACCES', 'EPERM'].includes(e?.code ?? '') || (e?.code === 'ENOENT' && e.syscall === 'mkdir');
   return dataDir !== undefined && refused && typeof e?.path === 'string' && e.path.startsWith(dataDir);
 }

@@ -26,7 +26,7 @@ const FRONT_MATTER_RULE_ID = /^rule_id\s*:/;
 /**
  * A `**Rule ID:**` line whose id is not in a code span (the id in group 1, with the line's
  * trailing spaces: trimmed by hand, as a lazy group before `\s*$` took 2 s of the event loop on
- * a line of 60 000 spaces, a review 11-28).
+ * a line of 60 000 spaces).
  */
 const RULE_ID_WITHOUT_SPAN = /^\s*\*\*Rule[ _-]?ID:?\*\*:?\s*([^\s`][^`]*)$/i;
 const CONDITIONS_INFO = /^ya?ml\s+conditions$/i;
@@ -140,8 +140,8 @@ class MdcReader {
             continue;
           }
           // Likewise a conditions block under `<details>` with no blank line between, at any
-          // indent: HTML, so its conditions (a rate limit, say) never hold (a review, 11-27: it
-          // loaded with no word). In `<pre>`, `<script>`… it is an example, shown as written.
+          // indent: HTML, so its conditions (a rate limit, say) never hold, and it
+          // loaded with no word. In `<pre>`, `<script>`… it is an example, shown as written.
           if (kind === 'blank') this.lint.conditionsFenceNotRead(i, 'inside an HTML block is HTML to Markdown', 'end the HTML block with a blank line before the conditions block (after `<details>` or `<summary>…</summary>`), or move the block out of it');
         }
       }
@@ -214,9 +214,9 @@ class MdcReader {
         continue;
       }
       // Without its backticks the line is description, and the only error was a missing
-      // `rule_id` at 1:1 (a review, 11-27): the line itself is named.
+      // `rule_id` at 1:1: the line itself is named.
       // A second rule's front matter pasted below the first (`---` then `rule_id:`) is a rule
-      // line and text to Markdown: that rule was dropped without a word (a review, 11-27). Only
+      // line and text to Markdown: that rule was dropped without a word. Only
       // right under a `---`, outside HTML: a description may well mention `rule_id:`.
       if (!htmlLine && this.lines[i - 1]?.trim() === '---' && FRONT_MATTER_RULE_ID.test(line)) {
         this.error(this.at(i, 0, line.length), 'mdc-second-front-matter',
@@ -376,7 +376,7 @@ class MdcReader {
     }
     if (!closed && end >= this.lines.length) {
       this.error(this.at(i, 0, this.lines[i].length), 'mdc-fence', 'this code fence is never closed, so everything after it would be code, not rules',
-        `end it with a line ${m.marker}`); // bare: wrapped in backticks it printed five (a review)
+        `end it with a line ${m.marker}`); // bare: wrapped in backticks it printed five
     }
     this.lint.nearConditionsFence(i, end, m.info);
     if (section === 'other') {
@@ -412,7 +412,7 @@ class MdcReader {
       this.error(v.span, 'invalid-type', 'a ```yaml conditions block must hold a list of conditions');
       return;
     }
-    // One by one: a spread of 200 000 items overflowed the call stack (a re-review, 11-28).
+    // One by one: a spread of 200 000 items overflowed the call stack.
     const items = this.clause('conditions', keySpan).items;
     for (const item of inner.items) items.push(item);
   }
@@ -468,8 +468,8 @@ class MdcReader {
     const entries = [...front];
     const fm = (key: string): RawEntry | undefined => entries.find((e) => e.key === key);
     const fmId = fm('rule_id');
-    // The id meant, not in backticks: said where it is, beside the missing rule_id (a review,
-    // 11-27: only "missing required field" at 1:1 was said).
+    // The id meant, not in backticks: said where it is, beside the missing rule_id (not
+    // only "missing required field" at 1:1).
     if (!fmId && !this.ruleId && this.bareRuleId) {
       const { id, span } = this.bareRuleId;
       this.error(span, 'rule-id-line', 'the `**Rule ID:**` line gives its id without backticks, so it is read as description',

@@ -39,7 +39,7 @@ const SMALL_TEXT_BYTES = 1024 * 1024;
 /**
  * A rule file's size limit. Read whole, a 600 MB file blocked `mge serve`'s event loop for
  * minutes (checks and /healthz timed out, SIGTERM unanswered) and then failed as "not valid
- * UTF-8" at V8's longest string (a review, 11-28). The largest rule sets seen are kilobytes.
+ * UTF-8" at V8's longest string. The largest rule sets seen are kilobytes.
  */
 export const MAX_RULE_FILE_BYTES = 16 * 1024 * 1024;
 const WARNING_HELP = {
@@ -49,8 +49,8 @@ const WARNING_HELP = {
 
 /**
  * Whether `name`'s extension is one edit (a letter changed, added, dropped, or two swapped)
- * from a rule file's: `deny.ymal`, `x.mcd`, `r.jsn` (a review, 11-27: skipped without a word,
- * and the check it was meant to deny approved). `x.yaml.disabled` and an editor's backup
+ * from a rule file's: `deny.ymal`, `x.mcd`, `r.jsn` (skipped without a word, the check it was
+ * meant to deny would be approved). `x.yaml.disabled` and an editor's backup
  * `x.yaml~` are not: those are set aside on purpose.
  */
 function nearRuleExtension(name: string): string | undefined {
@@ -64,7 +64,7 @@ function nearRuleExtension(name: string): string | undefined {
 
 /**
  * Whether `text` read as a rule file of extension `ext` holds a rule: so an OCaml `types.ml`
- * or a QML file that merely says `rule_id:` stays quiet (a re-review), and `deny.ymal` warns.
+ * or a QML file that merely says `rule_id:` stays quiet, and `deny.ymal` warns.
  */
 function readsAsRuleFile(text: string, ext: string): boolean {
   const format = formatOf(`x.${ext}`);
@@ -73,7 +73,7 @@ function readsAsRuleFile(text: string, ext: string): boolean {
 
 /**
  * A file's text for a warning about it, or '' when it is larger than any rule file is likely to
- * be: read whole, a 200 MB file beside the rules ran `mge serve` out of memory (a review, 11-27).
+ * be: read whole, a 200 MB file beside the rules ran `mge serve` out of memory.
  */
 async function smallTextOf(file: string): Promise<string> {
   const bytes = await readRegularFile(file, SMALL_TEXT_BYTES).catch(() => undefined);
@@ -107,7 +107,7 @@ function anyRuleIdLineOf(text: string): number | undefined {
 /**
  * The line (1-based) where a README.md names its rule id as a rule file would, or undefined:
  * a `**Rule ID:**` line outside code blocks, or `rule_id:` in front matter on its first line.
- * An example in a code block is documentation (a review's README showing the format warned).
+ * An example in a code block is documentation (else a README showing the format warns).
  */
 function ruleIdLineOf(text: string): number | undefined {
   const lines = text.split(/\r?\n/);
@@ -206,8 +206,8 @@ const MAX_READS = 5;
 /**
  * `ancestry`: the real paths of the directories from the root down to `rel`. Entries are read
  * through the last of them, resolved once: read through the link path, a deploy that swapped
- * `current -> release` mid-read mixed files of two releases into a rule set neither holds (a
- * review had one approve what both releases deny).
+ * `current -> release` mid-read mixed files of two releases into a rule set neither holds (one
+ * that approves what both releases deny).
  */
 async function walk(read: Read, rel: string, ancestry: string[]): Promise<void> {
   const here = ancestry[ancestry.length - 1];
@@ -231,8 +231,8 @@ async function walkEntry(read: Read, path: string, full: string, physical: strin
   if (e.isSymbolicLink()) {
     // A link whose target is gone or cannot be read may stand for a folder of rules as well
     // as a file: either way rules meant to be deployed would be left out without a word
-    // (until 11-27 a link to a folder was skipped so, and a deploy that moved the folder
-    // away approved what its rules denied).
+    // (a link to a folder skipped so, a deploy that moved the folder away would approve
+    // what its rules denied).
     target = await stat(physical).catch((err: NodeJS.ErrnoException) => {
       throw new RulesDirError(`\`${full}\` is a link whose target cannot be read (${err.code ?? err.message}); a dangling link is an error, as the rules behind it would be left out`, full);
     });

@@ -13,7 +13,7 @@
 //
 // A directory the system will not watch (ENOSPC: the inotify watch limit, shared by every
 // process of the user, is reached; EMFILE) is looked at every second instead, and said once:
-// until 11-28 such a directory was passed over in silence and edits there never loaded.
+// passed over in silence, edits there would never load.
 
 import { statSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -44,8 +44,8 @@ export interface WatchOptions {
 /**
  * What a look at a directory sees: each entry's name, inode, size and change time (links
  * followed); '' once it cannot be read. Two looks differ when anything in it was written,
- * replaced, added or removed. Off the main thread (a re-review: 10 000 files looked at with
- * sync calls stalled the server up to 69 ms a second).
+ * replaced, added or removed. Off the main thread (10 000 files looked at with sync calls
+ * stalled the server up to 69 ms a second).
  */
 async function lookAt(path: string, isDir: boolean): Promise<string> {
   const entry = async (p: string): Promise<string> => {
@@ -75,8 +75,8 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
   /** A poll's looks in progress (one at a time). */
   let looking = false;
   /**
-   * A linked file's target is edited where it lives, outside the tree's watchers (until 11-27
-   * such an edit was never seen): its directory is watched for its name.
+   * A linked file's target is edited where it lives, outside the tree's watchers (such an
+   * edit would never be seen): its directory is watched for its name.
    */
   const targets = new Map<string, FSWatcher>();
   /** The last walk: where the links on the way resolved to then (see `poll`). */
@@ -91,7 +91,7 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
   const changed = (): void => {
     // Each event waits the debounce again, but never past maxWaitMs from the burst's first: a
     // file written every 50 ms in the tree (a heartbeat, a log, even a dotfile the reader skips)
-    // held every rule edit back for as long as it ran (a review, 11-28: a new deny rule unseen).
+    // held every rule edit back for as long as it ran (a new deny rule unseen).
     const now = performance.now();
     burstStart ??= now;
     const wait = Math.max(0, Math.min(debounceMs, burstStart + maxWaitMs - now));
@@ -185,7 +185,7 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
 
   /**
    * Looks at these every second from now on (until a walk can watch them); those not said
-   * before are said in one warning (a re-review: a line per directory of a large tree).
+   * before are said in one warning (not a line per directory of a large tree).
    */
   function lookEverySecond(unwatchable: ReadonlyArray<{ path: string; isDir: boolean; err: unknown }>): void {
     for (const u of unwatchable) if (!polled.has(u.path)) polled.set(u.path, { id: u.isDir ? (walked?.dirs.get(u.path) ?? u.path) : u.path, seen: undefined, isDir: u.isDir });
@@ -207,7 +207,7 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
   /**
    * A link swapped on the way to the rules directory (the `current -> release-42` deploy) or
    * retargeted inside it changes no watched directory: nothing reports it. Where each resolves
-   * is looked at every second instead (until 11-27 a swapped `current` was never noticed).
+   * is looked at every second instead (else a swapped `current` is never noticed).
    */
   const poll = setInterval(() => {
     if (closed || timer !== undefined || walked === undefined) return;

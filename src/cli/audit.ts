@@ -58,7 +58,7 @@ Exit: 0 everything verifies, 1 a problem (each named on stderr), 2 usage error.`
  * The keys to verify with, and whether they were read from the data dir itself. Keys given by
  * the caller (MGE_SECRET_KEY, `--jwks`) pin them: the data dir's key files are then not read,
  * since a key file dropped there verified a forged entry, and a pinned JWKS checked nothing
- * against a data dir swapped whole with its own key (a review, 11-27).
+ * against a data dir swapped whole with its own key.
  */
 async function keyRing(dataDir: string | undefined, jwksFile: string | undefined): Promise<{ ring: KeyRing; fromDataDir: boolean }> {
   const ring = new KeyRing();
@@ -129,9 +129,8 @@ async function* fileLines(file: string, torn: { last?: number; whole?: boolean }
  * never answered (an answer waits for the whole line), and the store cuts it when it next
  * opens; unless a checkpoint covers it (an acknowledged entry damaged: a problem), `tornTail`
  * names it for a note: a fragment (not JSON) is not counted, a whole entry is verified and
- * counted (a re-review appended a forged entry without its newline, and it passed unread).
- * Until 11-28 any torn tail failed the verify, and a "verify after a crash" runbook step raised
- * a false alarm (a review).
+ * counted (else a forged entry appended without its newline passes unread). Failing the verify on
+ * any torn tail would make a "verify after a crash" runbook step raise a false alarm.
  */
 async function verifyFile(file: string, input: Omit<VerifyLogInput, 'lines'>, store = false): Promise<LogReport & { tornTail?: { entry: number; whole: boolean } }> {
   const torn: { last?: number; whole?: boolean } = {};
@@ -165,14 +164,14 @@ const SAME_PROBLEM_SHOWN = 3;
 
 /**
  * Problems as `error:` lines. The same problem of many entries (every entry of a log checked
- * under the wrong `--tenant`: 615 lines in a review) is named for the first few, then once
+ * under the wrong `--tenant`: 615 lines for one log) is named for the first few, then once
  * with the ranges of the rest, so nothing is left out and the distinct problems stay visible.
  */
 function problemLines(problems: readonly string[]): string[] {
   const byText = new Map<string, number[]>();
   const out: Array<string | { key: string; kind: string; text: string }> = [];
   for (const p of problems) {
-    // Checkpoints too: after a rotation verified without the old key, each of 87 had its line (a review).
+    // Checkpoints too: after a rotation verified without the old key, each of 87 had its line.
     const m = /^(entry|checkpoint) (\d+)(?: \(tree_size \d+\))?: (.*)$/s.exec(p);
     if (m === null) {
       out.push(p);
@@ -216,7 +215,7 @@ function report(io: CliIo, name: string, r: LogReport, unanchored: boolean): boo
   if (!r.ok) return false;
   const line = `${name}: ok: ${count(r.size, 'entry', 'entries')}, root ${r.root_hash}, ${count(r.checkpoints, 'checkpoint', 'checkpoints')} verified`;
   // An empty log is anchored only by a checkpoint (of size 0): emptied with its checkpoints
-  // removed, a log looked like a fresh one and passed (a review's wiped log said ok).
+  // removed, a log looked like a fresh one and passed (a wiped log said ok).
   if (r.anchoredSize === r.size && (r.size > 0 || r.checkpoints > 0)) {
     io.out(`${line}\n`);
     return true;
@@ -267,7 +266,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   if (dataDir !== undefined && !isDirectory(dataDir)) throw new UsageError(`data directory \`${dataDir}\` does not exist or is not a directory`);
   const { ring: keys, fromDataDir } = await keyRing(dataDir, stringFlag(args, 'jwks'));
   // Said before "no keys": a wrong --data (its `audit/` folder, say) has none either, and that
-  // message sent a review looking for a secret instead of the right directory.
+  // message sent the user looking for a secret instead of the right directory.
   if (dataDir !== undefined && !isDirectory(join(dataDir, AUDIT_DIR))) {
     io.err(`error: no audit log under \`${join(dataDir, AUDIT_DIR)}\`: give the directory \`mge serve --data\` was given (it holds \`${AUDIT_DIR}/\`)\n`);
     return 1;
@@ -284,7 +283,7 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
     // The export's checkpoints are saved ones (none is kept with an export): each checked on its own.
     const r = await verifyFile(exportFile, { tenant, checkpoints: [], saved: savedCps, keys, backend });
     // Named with the tenant it was checked as: "acme's export" that is another's passes as that
-    // other's unless `--tenant` is given (an auditor's review, 11-27), so the line says whose.
+    // other's unless `--tenant` is given, so the line says whose.
     const whose = r.tenant === undefined ? '' : ` (tenant \`${r.tenant}\`${tenantFlag === undefined ? `, from ${checkpointTenant !== undefined ? 'the checkpoint' : 'its content'}: give --tenant to require one` : ''})`;
     return report(io, `export \`${exportFile}\`${whose}`, r, unanchored) ? 0 : 1;
   }

@@ -20,7 +20,7 @@ export interface PreReadBody {
   /**
    * Set when the adapter stopped reading at this many bytes: the body was longer, whatever the
    * route's own limit (a route spelled another way, `%76erify`, got the 64 KiB pre-read and
-   * then parsed its first 64 KiB as if they were the whole body: a review).
+   * then parsed its first 64 KiB as if they were the whole body).
    */
   cutAt?: number;
 }
@@ -97,7 +97,7 @@ export async function readBodyText(req: Request, maxBytes: number, preRead?: Pre
   const chunks: Uint8Array[] = [];
   let total = 0;
   // A body that stops coming holds its connection for as long as the client likes: Deno's
-  // server has no request timeout (200 stalled uploads were all still open after 43 s, 11-27).
+  // server has no request timeout (200 stalled uploads were all still open after 43 s).
   // Past the deadline the read is given up: 408, and the runtime ends the connection.
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -137,7 +137,7 @@ export async function readBodyText(req: Request, maxBytes: number, preRead?: Pre
 /** How long a body read through the web Request (Bun, Deno, Workers) may take to arrive whole. */
 const BODY_DEADLINE_MS = 30_000;
 
-/** UTF-8's names: WHATWG's labels and IANA's `csUTF8` (a re-review found the rarer ones refused). */
+/** UTF-8's names: WHATWG's labels and IANA's `csUTF8`, the rarer ones too. */
 const UTF8_LABEL = /^(?:utf-?8|unicode-1-1-utf-8|unicode(?:11|20)utf8|x-unicode20utf8|csutf8)$/i;
 
 /** Charsets whose text is never UTF-8 (ASCII in them holds NUL bytes): refused as named. */
@@ -146,12 +146,12 @@ const WIDE_CHARSET = /^(?:utf-?(?:16|32)(?:le|be)?|ucs-?[24]|iso-10646-ucs-[24]|
 /**
  * The body as text: always UTF-8 (RFC 8259 §8.1), whatever charset the Content-Type names, so
  * ASCII sent as `charset=iso-8859-1` still reads. Bytes that are not UTF-8 under another charset
- * are 415 naming it (until 11-27 a 400 "not valid UTF-8" left the client guessing why), and so
+ * are 415 naming it (a 400 "not valid UTF-8" would leave the client guessing why), and so
  * is any body under UTF-16 or UTF-32: its ASCII is valid UTF-8 full of NULs, which was answered
- * `found \u0000` (400) or, for a rule, "got string" (422), sending the client the wrong way
- * (a review, 11-28). Under any other charset only ASCII reads the same both ways: a byte past
+ * `found \u0000` (400) or, for a rule, "got string" (422), sending the client the wrong way.
+ * Under any other charset only ASCII reads the same both ways: a byte past
  * 0x7F is 415 even where it is valid UTF-8 (`Ã©` in Latin-1 is the UTF-8 of `é`: the client and
- * MGE would each hash and act on a different text; a review, 11-28).
+ * MGE would each hash and act on a different text).
  */
 function decode(bytes: Uint8Array, contentType: string | null | undefined): string {
   // Read once. Only a Content-Type with parameters (`;`) can name a charset; most checks send none.
@@ -174,7 +174,7 @@ function decode(bytes: Uint8Array, contentType: string | null | undefined): stri
 /**
  * The `charset` parameter of a Content-Type (RFC 9110 §5.6.6: a token or a quoted string), if
  * any. Two that differ are 415: a client reading the last and MGE the first would each read
- * the body as another text (a re-review, 11-28).
+ * the body as another text.
  */
 function charsetOf(contentType: string): string | undefined {
   const parameter = /;[ \t]*([!#$%&'*+.^`|~\w-]+)[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^;"]*))/g;
@@ -208,7 +208,7 @@ const VERIFY_MAX_BYTES = 1024 * 1024;
 /**
  * What `POST /api/v1/receipts/verify` reads. Its body holds a decision the server issued,
  * which the check-request limits of SPEC §2 do not bound: a warning per applicable rule, a
- * rule's long message (a review's approved decision with 1 100 warnings, 133 KB, was refused
+ * rule's long message (an approved decision with 1 100 warnings, 133 KB, was refused
  * 413, and one with a 9 000-byte message 400, so the action it approved could never run).
  * Up to 1 MiB in all, strings and lists as long as that; four more levels than a check (the
  * decision's own, and an `explanation` of the request's values).

@@ -62,7 +62,7 @@ export class KeyRing {
     const old = this.byKid.get(key.kid);
     if (old !== undefined && old.alg !== key.alg) throw new KeyError(`kid \`${key.kid}\` names two keys of different algorithms`);
     // The second quietly replaced the first, so the order keys were given in decided which
-    // receipts verified (a review, 11-27: merged JWKS files). The same key twice is fine.
+    // receipts verified (merged JWKS files, say). The same key twice is fine.
     if (old !== undefined && old.fingerprint !== key.fingerprint) throw new KeyError(`kid \`${key.kid}\` names two different keys`);
     this.byKid.set(key.kid, key);
   }
@@ -99,7 +99,7 @@ export async function hs256VerificationKeys(list: string | undefined): Promise<V
   const secrets = (list ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   return Promise.all(secrets.map(async (s, i) => {
     // Two secrets joined another way (`;`, a space, a newline) were one secret nobody signed
-    // with, and what the old ones signed stopped verifying, without a word (a review, 11-28).
+    // with, and what the old ones signed stopped verifying, without a word.
     // Only generated secrets (base64 or hex, as `openssl rand` and secret.key are) are told
     // apart: a secret of any printable text, as MGE_SECRET_KEY takes, is one secret.
     const parts = s.split(/[;|:\s]+/);
@@ -125,13 +125,13 @@ export async function hs256VerificationKeys(list: string | undefined): Promise<V
  * @example const { signing, verification } = await importHs256Secret(process.env.MGE_SECRET_KEY!)
  */
 export async function importHs256Secret(secret: string, kid?: string): Promise<{ signing: SigningKey; verification: VerificationKey }> {
-  // A number or object was encoded as text of its own ("has 0 bytes" for some; a review).
+  // A number or object was encoded as text of its own ("has 0 bytes" for some).
   if (typeof secret !== 'string') throw new KeyError(`HS256 secret must be a string, got ${secret === null ? 'null' : typeof secret}`);
   const raw = encoder.encode(secret);
   if (raw.length < MIN_SECRET_BYTES) {
     throw new WeakSecretError(`HS256 secret has ${raw.length} bytes; at least ${MIN_SECRET_BYTES} are required (make one: \`openssl rand -base64 48\`)`);
   }
-  // 38 spaces passed the length check (a review): a variable filled from an empty command
+  // 38 spaces would pass the length check: a variable filled from an empty command
   // substitution padded out, or a template left blank.
   if (secret.trim() === '') throw new WeakSecretError('HS256 secret is only white space (make one: `openssl rand -base64 48`)');
   const id = kid ?? 'hs256-' + toHex(await sha256(encoder.encode('mge-hs256-kid:' + secret))).slice(0, 16);
@@ -197,7 +197,7 @@ const SMALL_ORDER_Y = new Set([0n, 1n, P - 1n, Y8, P - Y8]);
 /**
  * Why a public key's encoding is refused, if it is: a point of small order (a signature with
  * R the identity and S 0 verifies under it for any message) or a y not below p (a second
- * encoding of a point). A review (11-28) had a JWKS with such an `x` verify a forged receipt.
+ * encoding of a point). A JWKS with such an `x` would verify a forged receipt.
  */
 function weakPublicKey(x: Uint8Array): string | undefined {
   let y = 0n;
@@ -223,7 +223,7 @@ function checkOkp(jwk: JsonWebKey, needPrivate: boolean): { x: string; d?: strin
 /** A verification key from a public (or private: `d` is ignored) Ed25519 JWK. */
 export async function importEd25519Public(jwk: JsonWebKey & { kid?: string }, kid?: string): Promise<VerificationKey> {
   const { x } = checkOkp(jwk, false);
-  // A number or an empty string signed every receipt with a kid no verifier matches (a review, 11-28).
+  // A number or an empty string signed every receipt with a kid no verifier matches.
   if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || jwk.kid === '')) throw new KeyError(`Ed25519 JWK \`kid\` is a non-empty string (got ${JSON.stringify(jwk.kid)})`);
   const id = kid ?? jwk.kid ?? (await ed25519Thumbprint(x));
   const pub = { kty: 'OKP', crv: 'Ed25519', x };
@@ -233,8 +233,8 @@ export async function importEd25519Public(jwk: JsonWebKey & { kid?: string }, ki
 
 /**
  * The Ed25519 verification keys of a JWKS's `keys`. A key of another type (`kty` other than
- * OKP, or another OKP curve) is skipped, as RFC 7517 §5 asks (until 11-27 one RSA key beside
- * the real one stopped all verification; a review); anything else wrong is an error that
+ * OKP, or another OKP curve) is skipped, as RFC 7517 §5 asks (else one RSA key beside the
+ * real one stops all verification); anything else wrong is an error that
  * names the key (`keys[i]`).
  */
 export async function importJwks(keys: readonly unknown[]): Promise<VerificationKey[]> {
@@ -275,7 +275,7 @@ export async function importEd25519Private(jwk: Ed25519PrivateJwk, kid?: string)
   try {
     raw = await subtle().importKey('jwk', priv, { name: 'Ed25519' }, false, ['sign']);
   } catch {
-    // The runtime's own text ("Invalid keyData") named neither the key nor why (a review, 11-28).
+    // The runtime's own text ("Invalid keyData") named neither the key nor why.
     throw new KeyError('Ed25519 JWK does not import as a private key: its `x` is not the public key of its `d`');
   }
   const key = imported(raw, { jwk: priv });

@@ -1,7 +1,7 @@
 // The rules in force when `mge serve` last ran, per tenant, kept in `<data>/rules-in-force.json`
 // after every change it logged, so a start logs what differs from it (SPEC §6: rule changes are
-// logged). Until 11-27 a rule file edited between two runs took effect with no entry, and so
-// did an API rule file changed by hand, or one a crash left half changed. File rules found
+// logged). Without it a rule file edited between two runs takes effect with no entry, and so
+// does an API rule file changed by hand, or one a crash left half changed. File rules found
 // changed are logged `by: "rules-dir"`, API rules `by: "restart"`.
 
 import { createHash } from 'node:crypto';
@@ -152,7 +152,7 @@ export async function writeRulesInForce(dataDir: string, rules: RulesInForce, ma
   refuseWithoutLease(mayWrite, file);
   await writeSynced(tmp, JSON.stringify(rules) + '\n', 0o600);
   try {
-    // A reload that ran on while the lease lapsed (a re-review) must not replace the record
+    // A reload that ran on while the lease lapsed must not replace the record
     // another server now keeps.
     refuseWithoutLease(mayWrite, file);
   } catch (err) {
@@ -210,8 +210,8 @@ async function entriesDue(opts: StartRecordOptions, now: RulesInForce): Promise<
  * record, then keeps the record of the rules in force now. A tenant the record does not know
  * (a first start, a tenant new since the last run) whose log is still empty gets every rule in
  * force for it, as `put`s: its log then names the rules its first decisions were made under
- * (until 11-28 a first start logged none, and an auditor saw decisions under a policy_version
- * no entry explained). Such a tenant is first recorded as logged with no rule, so a start cut
+ * (logging none, an auditor would see decisions under a policy_version no entry
+ * explains). Such a tenant is first recorded as logged with no rule, so a start cut
  * short, or a log that refuses the entries, has the next start log them all (twice rather than
  * never). A log that cannot take its entries is named in the server log and keeps its old
  * record, so a later start logs them after all. Returns the record, to be kept after each
@@ -235,10 +235,10 @@ export async function startRulesRecord(opts: StartRecordOptions): Promise<RulesR
     const was = effective(kept, tenant) ?? {};
     const is = effective(now, tenant) ?? {};
     // Whose rule the entry is about: the one in force now, else the one gone (a file rule that
-    // took an API rule's id is the rules directory's change; a review, 11-28: `restart`).
+    // took an API rule's id is the rules directory's change, not `restart`).
     // A file rule on either side: the rules directory's change, as a reload logs it (a file rule
     // that took an API rule's id, or left it to it again); only API rules, or only a held-out
-    // API rule that came or went: the API rules changed while stopped (a re-review, 11-28).
+    // API rule that came or went: the API rules changed while stopped.
     const fileRule = (id: string): boolean => [is, was].some((side) => Object.hasOwn(side, id) && side[id].startsWith(FILE));
     const by = (c: RuleChange): string => (!c.held && fileRule(c.ruleId) ? 'rules-dir' : 'restart');
     const entries = changes.map((c) => ruleChangeEntry(c.ruleId, c.op, version, by(c), timestamp));
@@ -289,7 +289,7 @@ export class RulesRecord {
       // A held tenant the record did not know was logged no rule yet (startRulesRecord).
       for (const t of this.held) (now.held ??= {})[t] = effective(this.kept, t) ?? {};
       // Not compared this run, its hold stands: dropped, the tenant stayed known, and its next
-      // log (made anew) never got the rules in force (a re-review).
+      // log (made anew) never got the rules in force.
       for (const [t, was] of Object.entries(this.kept.held ?? {})) if (!this.compared.has(t) && !this.held.has(t)) (now.held ??= {})[t] = was;
       await writeRulesInForce(this.dataDir, now, this.mayWrite);
       this.kept = now;

@@ -49,17 +49,16 @@ export async function main(argv: string[]): Promise<number> {
     try {
       return (code = await runCommand(argv));
     } finally {
-      // Stopped (a failed stop too: a re-review), audit log closed: log lines still queued for
-      // a stdout nobody reads would keep the process alive for ever (a review: still running
-      // 80 s after SIGTERM). They get a moment to leave, then the process ends anyway.
+      // Stopped (a failed stop too), audit log closed: log lines still queued for a stdout
+      // nobody reads would keep the process alive for ever (still running 80 s after SIGTERM). They get a moment to leave, then the process ends anyway.
       setTimeout(() => process.exit(code), SERVE_EXIT_GRACE_MS).unref();
     }
   }
   // A reader that goes away early (`mge check … | head -1`) fails the next write with EPIPE;
-  // unheard, that error ended the process with a stack trace and exit 1, "denied" to `check`
-  // (a review, 11-27). What was left to print is dropped; the exit code is still the answer.
-  // Any other failed write (a full disk: `mge check … > out.json`) is an error, exit 2 (until
-  // 11-27 it was dropped as well, and `check` exited 0 with nothing written).
+  // unheard, that error ended the process with a stack trace and exit 1, "denied" to `check`.
+  // What was left to print is dropped; the exit code is still the answer.
+  // Any other failed write (a full disk: `mge check … > out.json`) is an error, exit 2 (dropped
+  // as well, `check` would exit 0 with nothing written).
   let failed: NodeJS.ErrnoException | undefined;
   const heard = (err: NodeJS.ErrnoException): void => void (failed ??= err);
   process.stdout.on('error', heard);
@@ -70,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
   // An empty write's callback runs once every earlier write has left or failed (a slow pipe
   // holds them; a failed one is reported a tick later). Waiting on 'drain' instead, which
   // comes only after a write that filled the buffer, let the process end with no exit code
-  // set: 0, for a denied `check` (a review).
+  // set: 0, for a denied `check`.
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.stdout.off('error', heard);
   if (failed === undefined || failed.code === 'EPIPE') return code;
@@ -97,7 +96,7 @@ async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(`mge ${version()}\n`);
     return 0;
   }
-  // Own names only: `mge constructor` found Object's and crashed (a review).
+  // Own names only: `mge constructor` found Object's and crashed.
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     process.stderr.write(`mge: unknown ${name.startsWith('-') ? 'option' : 'command'} \`${name}\`\n${USAGE}`);

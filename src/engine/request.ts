@@ -27,7 +27,7 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
   maxArrayItems: 1024,
 };
 
-/** Names these limits had before 11-26, when they counted UTF-16 units. */
+/** Names these limits had in older versions, when they counted UTF-16 units. */
 const RENAMED: Readonly<Record<string, string>> = { maxStringLength: 'maxStringBytes (UTF-8 bytes)', maxArrayLength: 'maxArrayItems' };
 
 /**
@@ -46,7 +46,7 @@ export function requestLimits(given: Partial<RequestLimits> = {}): RequestLimits
     if (value === undefined) continue;
     if (!(Number.isSafeInteger(value) && value > 0)) throw new TypeError(`request limit \`${name}\` must be a positive integer, got \`${String(value)}\``);
     // Deeper than the VM's encoder reads, a request was denied by the VM and approved by the
-    // oracle, and far deeper it overflowed the stack of the canonical writer (a review, 11-27).
+    // oracle, and far deeper it overflowed the stack of the canonical writer.
     if (name === 'maxDepth' && value > MAX_VALUE_DEPTH) throw new TypeError(`request limit \`maxDepth\` is at most ${MAX_VALUE_DEPTH} (the depth the VM reads values to), got \`${value}\``);
     limits[name as keyof RequestLimits] = value;
   }
@@ -56,7 +56,7 @@ export function requestLimits(given: Partial<RequestLimits> = {}): RequestLimits
 /** Throws RequestError unless `tenant` fits TENANT_PATTERN. */
 export function checkTenant(tenant: string): void {
   // A number (a tenant id from a database, in plain JavaScript) passed the pattern as its
-  // text, then found no policy of that name and was judged by the baseline alone (a review).
+  // text, then found no policy of that name and was judged by the baseline alone.
   if (typeof tenant !== 'string') throw new RequestError(`invalid tenant name: not a string (got ${tenant === null ? 'null' : Array.isArray(tenant) ? 'a list' : typeof tenant})`);
   if (!TENANT_PATTERN.test(tenant)) throw new RequestError(`invalid tenant name \`${tenant}\` (${TENANT_NAME_RULE})`);
 }
@@ -89,7 +89,7 @@ export function validateRequest(value: unknown, limits: RequestLimits = DEFAULT_
     return readRequest(value, limits);
   } catch (err) {
     // A library caller's getter or Proxy that throws: the request could not be read, and the
-    // caller is told so as for any other bad request (a review, 11-28: its own Error came back).
+    // caller is told so as for any other bad request (not with its own Error thrown back).
     if (err instanceof RequestError) throw err;
     throw new RequestError(`the request could not be read: ${shown(err)}`);
   }
@@ -108,15 +108,15 @@ function readRequest(value: unknown, limits: RequestLimits): ValidatedRequest {
   if (!isPlainObject(value)) throw new RequestError('the request must be a JSON object');
   // Each member is read once, and what is evaluated is parsed back from the canonical text that
   // action_hash hashes: an object whose getters (or a Proxy) answer differently on each read
-  // was hashed as one action and evaluated as another, and its receipt approved the first (a
-  // review, 11-27: `db.drop` refused alone, approved behind a getter).
+  // was hashed as one action and evaluated as another, and its receipt approved the first
+  // (`db.drop` refused alone, approved behind a getter).
   const members: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     if (!TOP_LEVEL_KEYS.has(key)) {
       throw new RequestError(`unknown top-level field \`${key}\`; a request has \`action\`, \`context\` and \`audience\``);
     }
     // `{ action, context: maybe }` with nothing in `maybe` is a request without a context, as
-    // its JSON (and the SDK's) is: until 11-29 it was refused here alone (a review).
+    // its JSON (and the SDK's) is, not refused here alone.
     const member = value[key];
     if (member !== undefined) members[key] = member;
   }
@@ -197,7 +197,7 @@ function checkJson(v: unknown, limits: RequestLimits, depth: number, way: Way): 
       if (!Number.isFinite(v)) refuse('non-finite number', way);
       if (Number.isInteger(v) && !Number.isSafeInteger(v)) {
         // Said of `1e300` too: every double that large is a whole number, which a reader with
-        // big integers or exact decimals may read otherwise (a review found "integer" puzzling).
+        // big integers or exact decimals may read otherwise ("integer" alone puzzles).
         throw new RequestError(`integer outside ±(2^53−1) at \`${wayText(way)}\`: two parties could read it differently (every number this large is whole, however written; send it as a string)`);
       }
       return;

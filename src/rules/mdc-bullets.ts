@@ -20,7 +20,7 @@ export type BulletMeaning =
  * The message before a bullet's expression, without the one mark that joins it to the
  * expression (`Raw SQL: \`…\``, `No writes — \`…\``, `Careful, \`…\``): one `:`, `,` or `;`
  * (not the `;` of an entity such as `&lt;`), or a dash run: `—`/`–`, or `-` after a space (a
- * hyphen ending a word stays). Until 11-27 every trailing mark went, `&lt;` losing its `;`.
+ * hyphen ending a word stays), not every trailing mark: `&lt;` keeps its `;`.
  * By hand: a `[…]+$` regex is quadratic.
  */
 function trimJoining(s: string): string {
@@ -43,7 +43,7 @@ export function readBullet(bullet: BulletLines, file: string): BulletMeaning {
   // The bullet's lines as one text, each line break a space: a code span may wrap onto the next
   // line (CommonMark reads the break in it as a space), and editors wrap long expressions.
   // An HTML comment after the expression (`<!-- JIRA-123 -->`) is not rendered: the bullet as
-  // read ends with the code span (until 11-27 such a clause was advisory, never enforced).
+  // read ends with the code span (else such a clause is advisory, never enforced).
   const text = withoutTrailingHtmlComments(parts.map((p) => p.text).join(' '));
   const code = trailingCodeSpan(text);
   if (!code) return { kind: 'advisory', text: whole, span: first };
@@ -90,7 +90,7 @@ export function withoutTrailingHtmlComments(s: string): string {
  * the next run of exactly N; a run never closed is literal; outside a span a backslash escapes
  * a backtick, so `\`` opens nothing and `\``` opens with one, while inside a span a backslash
  * is text and a run after it closes). Linear: each run's closer is found through the next run
- * of its length, where a regex backtracked quadratically over long runs (a review: a 64 KB
+ * of its length, where a regex backtracked quadratically over long runs (a 64 KB
  * rule PUT held the server 9 s).
  */
 export function codeSpans(s: string): string[] {
@@ -135,7 +135,7 @@ export function codeSpans(s: string): string[] {
  * exactly N; one leading and one trailing space are stripped when both are there. Read left to
  * right, as CommonMark reads it: a backslash-escaped backtick outside a span opens none (read
  * from the end, `Quote it as \`a == 1`` was enforced as a clause whose message ended in a
- * stray backslash; a review), and a run with no closing run is literal text.
+ * stray backslash), and a run with no closing run is literal text.
  */
 export function trailingCodeSpan(s: string): { start: number; contentStart: number; content: string } | undefined {
   // As cmark does: once a search for a closing run has reached the end, where the last run of
@@ -163,8 +163,8 @@ export function trailingCodeSpan(s: string): { start: number; contentStart: numb
       }
       const end = runEnd(s, close);
       // Only ever later: a search that stopped at its closer saw no further, and an earlier
-      // position put back made a later opener of that length text (a review's differential
-      // test against commonmark.js: a real trailing span read as advisory, the rule unenforced).
+      // position put back made a later opener of that length text (a real trailing
+      // span read as advisory, the rule unenforced, unlike commonmark.js).
       if ((lastRun.get(end - close) ?? -1) < close) lastRun.set(end - close, close);
       if (end - close === n) break;
       close = end;

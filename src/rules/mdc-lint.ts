@@ -15,7 +15,7 @@ import { BULLET, headingOf, indentOf } from './markdown-lines.js';
 
 // A fence that was probably meant to open a conditions block: its info string names conditions
 // (`yaml conditions:`, `yaml {conditions}`, `json conditions`), or it holds typed conditions
-// (until 11-27 only `yaml`, `conditions` and `yaml condition` were caught).
+// (not only `yaml`, `conditions` and `yaml condition`).
 const NEAR_CONDITIONS_INFO = /\bconditions?\b/i;
 // A typed condition has parameters: a request example whose action type is `expression` has not.
 const CONDITION_ITEM = new RegExp(String.raw`(?:^|[{,])[ \t]*(?:-[ \t]*)?["']?type["']?[ \t]*:[ \t]*["']?(?:${CONDITION_TYPES.join('|')})\b`, 'm');
@@ -34,8 +34,8 @@ function afterCodeSpan(text: string): string | undefined {
  * A code span in a clause's message that reads as a condition: it parses as an expression that
  * reads the request and is true or false (a comparison, `in`, `&&`, `||`, `!`, or a test such
  * as `exists(context.sudo)`). Only the span that ends a bullet is evaluated, so
- * ``- Either `a == 1` or `b == 2` `` enforces `b == 2` alone and says "Either `a == 1` or" (a
- * review, 11-27: lint was silent and `a` approved). A field named alone (`action.table`), a
+ * ``- Either `a == 1` or `b == 2` `` enforces `b == 2` alone and says "Either `a == 1` or"
+ * (with lint silent, `a` approved). A field named alone (`action.table`), a
  * value (`action.cost * 1.2`) or shell text (`tail request.log > out`) is message text as
  * meant. Parsed rather than matched with patterns: a regex for it was quadratic on long words.
  */
@@ -64,7 +64,7 @@ export class MdcLint {
 
   /**
    * A bullet under a section of another name (`## Never allowed`) whose code span reads as a test
-   * of the request: a rule author's deny that no tool named, approved (a review, 11-29). Only such
+   * of the request: a rule author's deny that no tool named, approved. Only such
    * a span: `- run \`npm test\`` is description as meant. Whether it warned.
    */
   unenforcedSection(title: string, i: number): boolean {
@@ -147,7 +147,7 @@ export class MdcLint {
    * `##Prohibited` (no space after the `#`s), `**Prohibited:**`, `Prohibited actions:`, a
    * typo (`Prohibitted`), or a list item used as a label (`- **Prohibited:**` over nested
    * bullets). The bullets stay in the section above: under the other clause section they
-   * would be enforced with the opposite sense (a review's `##Prohibited` under `## Required`
+   * would be enforced with the opposite sense (a `##Prohibited` under `## Required`
    * required a `db.drop`): an error when the label is the word itself, a warning when it is
    * longer or a near word; elsewhere they are description, a warning. Only a short label of
    * its own over bullets holding an expression counts (a wrapped line ending in "required" is
@@ -238,7 +238,7 @@ export class MdcLint {
    */
   conditionsFenceNotRead(i: number, why: string, help: string): void {
     // No `[ \t]*` between marker and info: beside `[^`]*` it was quadratic on a run of spaces
-    // ending in a backtick (1.3 s at 60 000, a review 11-28).
+    // ending in a backtick (1.3 s at 60 000).
     const opened = /^[ \t]*(`{3,}|~{3,})([^`]*)$/.exec(this.lines[i]);
     if (opened === null) return;
     const marker = opened[1];
@@ -252,7 +252,7 @@ export class MdcLint {
   /**
    * `mdc-conditions-fence` for a block opened at `open` that is not a conditions block: an
    * error when its info string names conditions and its `body` holds some (they would be
-   * unenforced: a review, 11-27, had a quoted block's rate limit never hold), a warning for one
+   * unenforced: a quoted block's rate limit never holds), a warning for one
    * of the two (a plain ```yaml holding conditions may be an example in the description).
    */
   private conditionsNotRead(open: number, info: string, body: string, message: string, help: string): void {

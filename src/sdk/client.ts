@@ -14,7 +14,7 @@ import type { Action, CheckInput, CheckOptions, CheckResult, Context, Decision, 
 export interface MGEClientOptions extends TransportOptions {
   /**
    * The tenant this client's key belongs to: given, a decision of another tenant (a proxy that
-   * routed the check with another key) is refused like one of another action (a review, 11-28).
+   * routed the check with another key) is refused like one of another action.
    */
   tenant?: string;
 }
@@ -61,7 +61,7 @@ export class MGEClient {
       idempotent: false,
       signal: opts.signal,
     }, DECISION);
-    // A caching or misrouted proxy's answer for another action was believed (a review, 11-28).
+    // A caching or misrouted proxy's answer for another action would be believed.
     const problem = await notTheDecisionOf(decision, request, this.tenant);
     if (problem !== undefined) throw new MGEProtocolError('POST', CHECK_PATH, `the decision is not this request's (${problem}): refused`);
     return decision;
@@ -70,7 +70,7 @@ export class MGEClient {
   /**
    * Several checks in one round trip; decisions come back in request order, each checked to be
    * the decision of its request (its `action_hash` is that of the request as sent): a proxy or
-   * server that answered them in another order was believed (an executor review, 11-27).
+   * server that answered them in another order would be believed.
    * @example const [a, b] = await client.checkBatch([{ action: 'file.read' }, { action: 'db.drop' }])
    */
   async checkBatch(requests: CheckInput[], opts: { explain?: boolean; signal?: AbortSignal } = {}): Promise<CheckResult[]> {
@@ -136,7 +136,7 @@ export class MGEClient {
  * Why `decision` is not the decision of `request`, or undefined when it is: its `action_hash`
  * must be that of the request as the server read it (the JSON text sent: an undefined member
  * dropped, a Date a string), and its `audience` the one asked for (action_hash does not cover
- * it: a batch of one action for two executors swapped its receipts; a review, 11-28), and its
+ * it: a batch of one action for two executors swapped its receipts), and its
  * tenant the client's when the client was told it.
  */
 async function notTheDecisionOf(decision: CheckResult, request: object, tenant: string | undefined): Promise<string | undefined> {

@@ -69,7 +69,7 @@ const FULL_SWEEP_GAP_MS = 1_000;
  * 16 KB keys); a digest also keeps a bucket small whatever its key. The rule's part of the
  * name (take's `rule`) stays in the clear: FNV is no cryptographic hash, so a caller can make
  * two long keys collide, and names of two rules with one digest shared a bucket whose looser
- * rule refilled the stricter's (a review, 11-28). Two keys of one rule condition with one
+ * rule refilled the stricter's. Two keys of one rule condition with one
  * digest share its bucket: more denials, never more approvals than its limit allows.
  */
 const LONG_NAME = 256;
@@ -102,7 +102,7 @@ export class MemoryRateLimiter implements RateLimiter {
   private limitsOf: (tenant: string) => ReadonlyMap<string, Limits> = () => NO_LIMITS;
 
   constructor(private readonly maxBucketsPerTenant = 1_000_000) {
-    // NaN compared false with every size: no cap at all (a review).
+    // NaN compared false with every size: no cap at all.
     if (!(Number.isSafeInteger(maxBucketsPerTenant) && maxBucketsPerTenant > 0)) {
       throw new TypeError(`MemoryRateLimiter's bucket cap must be a positive integer, got \`${String(maxBucketsPerTenant)}\``);
     }
@@ -121,7 +121,7 @@ export class MemoryRateLimiter implements RateLimiter {
 
   take(name: string, capacity: number, refillPerSecond: number, nowMs: number, rule = ''): boolean {
     // Every comparison with NaN is false, so a NaN capacity or rate never ran out: a token
-    // taken every time (a review, 11-27; the engine only passes checked numbers).
+    // taken every time (the engine only passes checked numbers).
     if (typeof name !== 'string' || !(capacity >= 0) || !(refillPerSecond >= 0) || !Number.isFinite(nowMs)) {
       throw new TypeError(`rate limit: a bucket name and non-negative capacity and refill rate, at a finite time; got ${typeof name}, ${capacity}, ${refillPerSecond}, ${nowMs}`);
     }
@@ -155,9 +155,9 @@ class TenantBuckets {
   /**
    * `limits`: this tenant's rules' limits now (limitsNow; another tenant's rules never count
    * here). A sweep drops a bucket only if it is full under its last take's parameters and under
-   * its rule's limit now: until 11-27 a bucket idle since its rule's limit was lowered was
-   * swept as full under the old rate and came back full at the new burst (a review: five
-   * approvals at 1 rpm right after a burst was spent), though a rule edit never refills one.
+   * its rule's limit now: else a bucket idle since its rule's limit was lowered is swept as
+   * full under the old rate and comes back full at the new burst (five approvals at 1 rpm
+   * right after a burst was spent), though a rule edit never refills one.
    */
   constructor(private readonly maxBuckets: number, private readonly limits: () => ReadonlyMap<string, Limits>) {}
 

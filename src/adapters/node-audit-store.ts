@@ -45,8 +45,8 @@ export interface NodeAuditStoreOptions {
   /**
    * Asked right before each write: false refuses it as a failed write (the data dir's lock
    * lease has lapsed: node-data-dir-lock.ts). Checked here and not only when a line is queued,
-   * since lines wait while a sync is in flight (a re-review stalled one 15 s, and lines queued
-   * before the lapse landed in the log of the server that took over).
+   * since lines wait while a sync is in flight (one stalled 15 s, and lines queued before the
+   * lapse landed in the log of the server that took over).
    */
   mayWrite?: () => boolean;
 }
@@ -108,9 +108,9 @@ export class NodeAuditStore implements AuditStore {
     const fh = await open(join(dir, LOG_FILE), 'a+', 0o600);
     const store = new NodeAuditStore(dir, fh, opts.fsync ?? 'always', opts.mayWrite);
     try {
-      // After a failed write: only what was answered is kept (until 11-27 a reopened log read
-      // back bytes whose write or sync had failed, appended after them, and a power cut then
-      // took answered decisions with it: a review, on a device that failed its writes).
+      // After a failed write: only what was answered is kept (else a reopened log reads back
+      // bytes whose write or sync had failed, appends after them, and a power cut then takes
+      // answered decisions with it, on a device that fails its writes).
       const st = await fh.stat();
       // A FIFO there opened (read and write) and failed its first write with a bare EINVAL.
       if (!st.isFile()) throw new AuditStoreError(`\`${join(dir, LOG_FILE)}\` is ${whatIsThere(st)}, not a file; remove it`);
@@ -252,8 +252,8 @@ export class NodeAuditStore implements AuditStore {
   private flush(): void {
     this.flushQueued = false;
     // The lease lapsed (a pause): the lines wait for the next beat rather than failing the
-    // store, which a reopen would then take ~10 s to clear (a re-review: a lone server paused
-    // 6 s refused checks for 10 s more). They fail below if the lease stays out LEASE_WAIT_MS.
+    // store, which a reopen would then take ~10 s to clear (a lone server paused 6 s
+    // would refuse checks for 10 s more). They fail below if the lease stays out LEASE_WAIT_MS.
     if (this.failure === undefined && this.mayWrite?.() === false) {
       this.leaseWaitSince ??= performance.now();
       if (performance.now() - this.leaseWaitSince < LEASE_WAIT_MS) {
@@ -391,8 +391,8 @@ export class NodeAuditStoreFactory implements AuditStoreFactory {
   /**
    * Tries once more to write back every removed log still held only by its open file (a reopen
    * closed its store, whose close failed); rejects naming the tenants whose write-back still
-   * fails: their answered decisions end with this process (a review: such a shutdown said
-   * everything was in its log and exited 0).
+   * fails: their answered decisions end with this process (else such a shutdown says
+   * everything is in its log and exits 0).
    */
   async close(): Promise<void> {
     const lost: string[] = [];

@@ -28,7 +28,7 @@ export function refuseWithoutLease(mayWrite: MayWrite | undefined, file: string,
 /**
  * Makes `dir` and any missing parent, and syncs the parent of each directory made, so what is
  * then written and synced inside survives a power cut with its path (syncing a new file's own
- * directory is the caller's: until 11-28 a new tenant's audit directory could vanish with the
+ * directory is the caller's: unsynced, a new tenant's audit directory could vanish with the
  * decisions it had answered). `dir`'s parent is synced even when `dir` was there: another call
  * may have made it and still be syncing. `sync` is for tests.
  */
@@ -59,7 +59,7 @@ export async function removeTemporariesOf(file: string): Promise<void> {
   const dir = dirname(file);
   const prefix = `${basename(file)}.`;
   for (const name of await readdir(dir)) {
-    // Only the names temporaryNameFor makes: a user's `log.jsonl.backup.tmp` is not ours (a re-review).
+    // Only the names temporaryNameFor makes: a user's `log.jsonl.backup.tmp` is not ours.
     if (name.startsWith(prefix) && TEMPORARY_SUFFIX.test(name.slice(prefix.length))) await unlink(join(dir, name)).catch(() => undefined);
   }
 }
@@ -107,7 +107,7 @@ export async function readBytesIfPresent(file: string, opts: ReadOptions = {}): 
  * directory, a socket: whatIsThere), 'too large' past `maxBytes`. Opened without blocking and
  * checked through the open handle: checked by name and then read, a file swapped for a FIFO in
  * between blocked the read forever, which hung `mge check` and stopped every later reload of
- * `mge serve` (a review, 11-28). Any other error (ENOENT) is thrown.
+ * `mge serve` . Any other error (ENOENT) is thrown.
  */
 export async function readRegularFile(file: string, maxBytes = Infinity): Promise<Buffer | 'too large' | { notAFile: string }> {
   // O_NONBLOCK is not defined on Windows, which has no FIFOs in the file system. A socket
@@ -161,7 +161,7 @@ export async function writeSynced(path: string, text: string, mode: number): Pro
 
 /**
  * Writes `text` to `file` only if no file has that name. False if the name was taken. Made, its
- * folder is synced, so the new name survives a power cut (a re-review, 11-28: a key or API rule
+ * folder is synced, so the new name survives a power cut (else a key or API rule
  * written back and said so could be lost by one).
  * @example if (!(await writeNewFile('data/mge.lock', owner, 0o644))) … // someone holds it
  */

@@ -22,7 +22,7 @@ interface Recorded {
   tenants: string[];
   /**
    * Those whose rules it changed, for its log line: `policy_version` there is the global
-   * rules' (a review read a tenant-only edit's line as "no change").
+   * rules' (a tenant-only edit's line reads as "no change" without this).
    */
   changed: string[];
   /** Those whose log refused the entries. */
@@ -91,8 +91,8 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
    * The rule files (and the reader's warnings) of the last reload, when it went live: a burst
    * that changed none of them (a file the reader skips, written every 50 ms, is cut into a
    * reload a second by the watcher's longest wait) is passed over without compiling or logging
-   * again. A misnamed rule file added (`deny.ymal`) is a new warning, so it is said (a
-   * re-review, 11-28); after a refused reload nothing is passed over, so going back to the
+   * again. A misnamed rule file added (`deny.ymal`) is a new warning, so it is said;
+   * after a refused reload nothing is passed over, so going back to the
    * files in force is said too.
    */
   let applied: string | undefined;
@@ -110,11 +110,10 @@ export function startRulesReloader(opts: ReloaderOptions): RulesReloader {
       applied = undefined; // until this reload goes live
       // A directory emptied of rule files is what a deploy that removes the old files before
       // copying the new ones (`rm rules/*; cp new/* rules/`, `mv rules old; mkdir rules`) shows
-      // in between: loaded, every check was approved until the copy landed (a review, 11-27). It
+      // in between: loaded, every check was approved until the copy landed. It
       // is refused like an emptied file; to drop every rule, leave a file saying `rules: []`.
       // So is a baseline emptied while tenant folders stay (`rm rules/*` leaves `tenants/`):
-      // every tenant lost its global rules, one with none of its own approved every check (a
-      // review, 11-28).
+      // every tenant lost its global rules, one with none of its own approved every check.
       const emptied = read.sources.length === 0 && engine.hasFileRules()
         ? 'the rules directory holds no rule file'
         : !hasGlobalSource(read.sources) && engine.hasGlobalFileRules()

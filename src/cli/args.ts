@@ -52,9 +52,9 @@ export function stringFlag(args: ParsedArgs, name: string): string | undefined {
 
 /**
  * An environment setting without white space at either end, or undefined when it is unset or
- * blank (`MGE_RULES_DIR=` is not a directory; until 11-27 `mge serve` read it as the current
- * one and `mge check` as nothing). Trimmed for every setting alike: until 11-29 `" 30 "` was
- * read as 30 where `"never "` and `" 19512 "` were refused (an operator's review).
+ * blank (`MGE_RULES_DIR=` is not a directory; else `mge serve` reads it as the current one and
+ * `mge check` as nothing). Trimmed for every setting alike, so `" 30 "`, `"never "` and
+ * `" 19512 "` are all read, not some read and some refused.
  */
 export function envSetting(value: string | undefined): string | undefined {
   const text = value?.trim();
@@ -65,8 +65,8 @@ export function envSetting(value: string | undefined): string | undefined {
  * A credential setting whose absence chooses something weaker (open local mode, a generated
  * secret): set but empty, it is refused rather than read as unset. A secret reference that did
  * not resolve (an optional Kubernetes Secret, `${MGE_API_KEYS}` unset in a compose file) gives
- * exactly that, and until 11-28 `MGE_API_KEYS=` started a server open to every local caller as
- * admin (a review). `unsetMeans` says what leaving it unset does.
+ * exactly that, and read as unset, `MGE_API_KEYS=` would start a server open to every local
+ * caller as admin. `unsetMeans` says what leaving it unset does.
  */
 export function credentialSetting(name: string, value: string | undefined, unsetMeans: string): string | undefined {
   if (value !== undefined && value.trim() === '') throw new UsageError(`${name} is set but empty (a secret or variable that did not resolve?); unset, it means ${unsetMeans}`);

@@ -1,5 +1,5 @@
 // createEngine's options, checked before anything is built: plain JavaScript callers get no type
-// checking, and a misspelt option is an option not applied (a review's `ratelimiter:` left a
+// checking, and a misspelt option is an option not applied (a `ratelimiter:` left a
 // shared rate-limit store unused, each instance limiting on its own, without a word).
 
 /** The option names createEngine takes (EngineOptions). */
@@ -33,14 +33,14 @@ export function checkEngineOptions(opts: unknown): void {
   if (sourceWarnings !== undefined && !(Array.isArray(sourceWarnings) && sourceWarnings.every((d) => typeof d === 'object' && d !== null))) {
     throw new TypeError('engine option `sourceWarnings` must be a list of diagnostics');
   }
-  // Raw errors otherwise (a review): "Cannot convert undefined or null to object", a WebAssembly one.
+  // Raw errors otherwise: "Cannot convert undefined or null to object", a WebAssembly one.
   if (limits !== undefined && (typeof limits !== 'object' || limits === null || Array.isArray(limits))) throw new TypeError('engine option `limits` must be an object of request limits');
   if (wasm !== undefined && !(typeof WebAssembly !== 'undefined' && wasm instanceof WebAssembly.Module)) throw new TypeError('engine option `wasm` must be a compiled WebAssembly.Module (the package\'s mge.wasm)');
 }
 
 /**
  * evaluate's options (on every check: a loop over two keys at most). A misspelt `tennant:` or a
- * bare tenant string was judged as tenant `default` (a review).
+ * bare tenant string was judged as tenant `default`.
  */
 export function checkEvaluateOptions(opts: unknown): void {
   if (typeof opts !== 'object' || opts === null) throw new TypeError('evaluate takes options `{ tenant?, explain? }`');
@@ -54,7 +54,7 @@ export function checkEvaluateOptions(opts: unknown): void {
 /**
  * The times a decision's ISO timestamp can carry as SPEC §2 writes it (four-digit years,
  * 0000–9999): past that, `request.time` reads `+058875-…`, which compares below "2026" as
- * text (a review's microsecond clock approved what a time rule denies).
+ * text (a microsecond clock approved what a time rule denies).
  */
 const MIN_TIME_MS = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z (Date.UTC reads year 0 as 1900)
 const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);

@@ -99,7 +99,7 @@ export async function parseApiKeys(spec: string, onWarning?: (message: string) =
     const tenant = entry.slice(0, first);
     if (!TENANT_PATTERN.test(tenant)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: invalid tenant name (${TENANT_NAME_RULE})`);
     // A generated key where the tenant goes (the fields swapped) would be printed in the banner
-    // and published as a /metrics label, and the tenant name would be the credential (a review).
+    // and published as a /metrics label, and the tenant name would be the credential.
     if (looksLikeGeneratedKey(tenant)) throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: the tenant field holds what looks like an API key (\`mge_…\`); the order is \`tenant:role[+role]:key\``);
     const roles = parseRoles(entry.slice(first + 1, second), n);
     const material = entry.slice(second + 1);
@@ -114,7 +114,7 @@ export async function parseApiKeys(spec: string, onWarning?: (message: string) =
     } else if (material.startsWith('sha256:')) {
       throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: \`sha256:\` must be followed by 64 hex digits`);
     } else if (/^sha-?256:/i.test(material)) {
-      // Read as a plain key, the hash itself would be the credential (a review, 11-28).
+      // Read as a plain key, the hash itself would be the credential.
       throw new ApiKeySpecError(`MGE_API_KEYS entry ${n}: a hashed key starts \`sha256:\`, in lower case (as written, the hash would be the key)`);
     } else {
       if (/^[0-9a-fA-F]{64}$/.test(material)) onWarning?.(`MGE_API_KEYS entry ${n}: its key is 64 hex digits, taken as the key itself (as \`openssl rand -hex 32\` makes); if it is a key's SHA-256, write \`sha256:\` before it, or the hash is the credential`);
@@ -168,7 +168,7 @@ export async function parseApiKeys(spec: string, onWarning?: (message: string) =
  * A run of separators (`;`, `|`, `&`, `#`, `:`, white space), then `tenant:words[+words]:` (spaces
  * around the colons too); the words are
  * judged by readsAsRole. A match starts only where a run starts: `(\s)\s*` started at every
- * space of a run and was quadratic in it (0.37 s for 16 000 spaces, a fuzz pass 11-28).
+ * space of a run and was quadratic in it (0.37 s for 16 000 spaces).
  */
 const GLUED_ENTRY = /(?<![;|&#:\s])([;|&#:\s]+)[A-Za-z0-9][A-Za-z0-9_.-]*\s*:\s*([A-Za-z]+(?:\+[A-Za-z]+)*)\s*:/g;
 
@@ -180,7 +180,7 @@ const AS_HASH = ' (a key meant so can be listed as `sha256:` and its SHA-256 in 
 
 /**
  * A role, in any case, or its plural (`checkers`). Not every near miss: `admit`, `checked` or
- * `editor` after a `;` are as likely a key's own text (a review found such keys refused).
+ * `editor` after a `;` are as likely a key's own text (such keys would be refused).
  */
 function readsAsRole(word: string): boolean {
   const w = word.toLowerCase();

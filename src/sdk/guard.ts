@@ -52,7 +52,7 @@ export function guard<A extends unknown[], R>(
   const verify = opts?.verify;
   const explain = opts?.explain;
   // Checked here, not after the server approved: `{ verify: 'offline' }` failed every call
-  // with a raw "check is not a function" (a review, 11-27).
+  // with a raw "check is not a function".
   if (verify !== undefined && verify !== 'server' && typeof verify !== 'function') {
     throw new MGEConfigError("guard: `verify` is 'server' (the default) or a receipt check such as offlineReceiptCheck({ jwks, tenant })");
   }
@@ -62,8 +62,8 @@ export function guard<A extends unknown[], R>(
       : verify;
   return async (...args: A): Promise<R> => {
     const described = await describe(...args);
-    // The receipt is asked for the audience the check verifies (a review, 11-27: an offline
-    // check with its own audience refused every receipt of a description naming none), and
+    // The receipt is asked for the audience the check verifies (else an offline
+    // check with its own audience refuses every receipt of a description naming none), and
     // checked against the action as the server is sent it (below).
     const input = { ...asSent(described), audience: described.audience ?? check.audience };
     const decision = await client.checkCompliance(input.action, input.context, { explain, audience: input.audience });
@@ -80,7 +80,7 @@ export function guard<A extends unknown[], R>(
 /**
  * The action and context as the check sends them (JSON text), so an offline receipt check
  * hashes what the server hashed: a `Date` in the description was judged as its ISO string but
- * hashed offline as a Date, and refused (a review, 11-27); an undefined member is dropped as
+ * hashed offline as a Date, and refused; an undefined member is dropped as
  * JSON drops it. A number JSON cannot hold (NaN, Infinity: sent as `null`, so MGE would judge
  * another value than `fn` gets) is refused before anything is asked.
  */

@@ -37,7 +37,7 @@ export interface Call {
 
 /**
  * A key fetch cannot put in a header (a line break, a NUL, a space, non-ASCII) failed every
- * call with fetch's own message, which quotes the header, key and all (a review, 11-28: two
+ * call with fetch's own message, which quotes the header, key and all (two
  * keys joined by a newline in a variable, printed in the logs). Never repeated here.
  */
 function refuseBadApiKey(apiKey: unknown): void {
@@ -50,7 +50,7 @@ function refuseBadApiKey(apiKey: unknown): void {
 
 /**
  * `work`, or a rejection as soon as `signal` aborts: a `fetch` given in the options that ignores
- * its signal must not hold a call past its timeout (a review, 11-28: it hung for ever).
+ * its signal must not hold a call past its timeout (it would hang for ever).
  */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -68,7 +68,7 @@ const RETRY_STATUS = new Set([429, 502, 503, 504]);
 /**
  * A base URL is http(s) with its scheme, or a path on the page's own origin (`/mge`, `./mge`,
  * in a browser). `localhost:8080` failed only at the first call, as "fetch failed" or "Failed to
- * parse URL" (a new-user review).
+ * parse URL".
  */
 function refuseBadBaseUrl(baseUrl: string): void {
   // From plain JavaScript: `new MGEClient({ baseUrl })` failed as "baseUrl.startsWith is not a function".
@@ -96,7 +96,7 @@ function refuseBadBaseUrl(baseUrl: string): void {
 /**
  * A numeric option as given, or its default when left out; NaN, infinite or negative values are
  * refused here (`retries: Number(process.env.X)` with X unset made every read retry forever,
- * and `timeoutMs: NaN` acted as a 1 ms timeout: a new-user review).
+ * and `timeoutMs: NaN` acted as a 1 ms timeout).
  */
 function numberOption(name: string, value: number | null | undefined, fallback: number, min?: number): number {
   if (value === undefined || value === null) return fallback;
@@ -180,8 +180,8 @@ export class Transport {
       body = typeof call.body === 'string' ? call.body : JSON.stringify(call.body);
       headers['content-type'] = call.contentType ?? 'application/json';
     }
-    // A redirect is not followed (a review, 11-27: a 302 turned a check into a GET, and the
-    // JWKS was fetched from wherever it pointed): MGE's API never redirects.
+    // A redirect is not followed (a 302 turned a check into a GET, and the JWKS would
+    // be fetched from wherever it pointed): MGE's API never redirects.
     return { method: call.method, headers, body, signal, redirect: 'manual' };
   }
 

@@ -35,8 +35,8 @@ export class MemoryNonceStore implements NonceStore {
   }
 
   async consumeOnce(tenant: string, nonce: string, expiresAtMs: number): Promise<'ok' | 'replayed' | 'full'> {
-    // A `new String('acme')` is a Map key of its own: a fresh store, where every nonce is new
-    // (a review, 11-27). A rejection is a store not reached: the verification is refused.
+    // A `new String('acme')` is a Map key of its own: a fresh store, where every nonce is new.
+    // A rejection is a store not reached: the verification is refused.
     if (typeof tenant !== 'string' || typeof nonce !== 'string' || Number.isNaN(expiresAtMs) || typeof expiresAtMs !== 'number') {
       throw new TypeError(`MemoryNonceStore.consumeOnce takes a tenant and a nonce (strings) and an expiry (epoch ms); got ${typeof tenant}, ${typeof nonce}, ${typeof expiresAtMs}`);
     }
@@ -46,9 +46,9 @@ export class MemoryNonceStore implements NonceStore {
       this.tenants.set(detached(tenant), store); // kept for good: not a view of a request body
     }
     if (store.has(nonce)) return 'replayed';
-    // Expired nonces go as soon as they can (a heap peek when none has): until 11-27 only a
-    // full store or the file's compaction dropped them, so up to 10 000 stayed held after
-    // verifications slowed down (a review).
+    // Expired nonces go as soon as they can (a heap peek when none has): dropped only by a
+    // full store or the file's compaction, up to 10 000 stayed held after verifications
+    // slowed down.
     store.evictExpired(this.now());
     if (store.size >= this.maxEntries) return 'full';
     store.add(detached(nonce), expiresAtMs); // the verify body it was parsed from is let go (detached.ts)

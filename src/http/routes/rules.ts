@@ -47,7 +47,7 @@ function parsedBody(text: string, format: RuleFormat, path: string): ReturnType<
 /**
  * A PUT's answer, with the rules' warnings when there are any (an advisory clause never
  * enforced, a condition left in a message), as lint and a reload say them; said in the server
- * log too. Until 11-27 only `POST /rules/validate` told them (a rule author review).
+ * log too, not only by `POST /rules/validate`.
  */
 function answered<T extends Record<string, Json>>(ctx: AppContext, tenant: string, body: T, diagnostics: readonly Diagnostic[]): T | (T & { warnings: Json[] }) {
   // `no-rules` is a file's warning: a PUT of `rules: []` empties the set on purpose.
@@ -81,8 +81,8 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   /**
    * Writes a change to the store (files on Node) as the first step of the engine's serialized
    * change, before its audit entry and the swap: a change that cannot be stored is not made
-   * (503, no entry, the previous rules keep serving; until 11-26 it went live, unrecorded at
-   * the next start). `commit` finishes it once the entry is logged, `discard` takes it back if
+   * (503, no entry, the previous rules keep serving; else it goes live, unrecorded at the
+   * next start). `commit` finishes it once the entry is logged, `discard` takes it back if
    * the log refuses it. The store stages the whole change (texts and removals) durably before
    * the entry and applies it after; a start after a crash between finishes it, then logs what
    * differs from the rules last recorded (the Node sidecar), so the log ends up recording the
@@ -166,7 +166,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
 
   /** Replaces the tenant's API rules (all of them: none with `source` undefined); what PUT and DELETE /rules answer. */
   const replaceAll = (tenant: string, keyId: string, source: { text: string; format: RuleFormat; path: string } | undefined, texts: ReadonlyMap<string, string>) =>
-    // DELETE (no source) is logged as one: its line said `put` (a review, 11-28); its entries were right.
+    // DELETE (no source) is logged as one: not with a line saying `put`.
     made(ctx.engine.replaceApiRules(tenant, source, audited(tenant, keyId, source === undefined ? 'delete' : 'put', keptReplacement(tenant, texts))), () => ctx.rulesChanged?.(tenant));
 
   // The whole set at once (SPEC §8: PUT/DELETE /api/v1/rules): one swap, so no check runs on half of it.
@@ -223,7 +223,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       const format = ruleFormat(c.req.raw.headers);
       const text = await readBodyText(c.req.raw, ctx.limits.maxBytes, ctx.preReadBody(c.env));
       // A file rule's id is 409 whatever the body holds: a client told to fix a body it could
-      // never put was misled (a review, 11-28). The swap checks again (a file may take it later).
+      // never put is misled. The swap checks again (a file may take it later).
       if (ctx.engine.fileRuleOwner(tenant, id) !== undefined) throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
       // Parsed once here only to hold the body to the rule the path names, before any swap.
       const path = apiRulePath(tenant, id, format);

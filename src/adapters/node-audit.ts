@@ -49,7 +49,7 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
   // key is trusted only when the signing key lives in the data dir too, and only as a file of
   // this user that no one else may write (node-data-dir-keys.ts): with MGE_SECRET_KEY kept
   // elsewhere, a key file dropped into the data dir made a forged entry pass and the real key
-  // sign a checkpoint over it (a review, 11-27).
+  // sign a checkpoint over it.
   const fromDataDir = opts.dataDirKeys === true ? await dataDirVerificationKeys(dataDir, (err) =>
     logger?.warn('a key file in the data directory cannot be read or is not trusted; audit entries it signed cannot be checked at start', { error: err.message }), true) : [];
   const keys = new KeyRing([...signer.keys.values(), ...fromDataDir]);
@@ -77,7 +77,7 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
         if (seen === undefined || index <= seen.last) taken.set(tenant, (seen = { count: 0, last: -1 }));
         seen.last = index;
         // One line each for the first few; a busy API before a crash left thousands, each said
-        // at every start until a checkpoint (a review, 11-28): the rest are counted (onUncovered).
+        // at every start until a checkpoint: the rest are counted (onUncovered).
         if (++seen.count <= RULE_CHANGES_SAID) {
           const { rule_id, op, by, timestamp } = JSON.parse(line) as Record<string, string>;
           logger?.warn('audit log: a rule change after the latest checkpoint is taken as written (rule changes carry no signature); check it against your change records', { tenant, rule_id, op, by, timestamp });
@@ -109,7 +109,7 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
       if (sig !== 'unknown_kid') return `does not carry a valid signature (${sig}): the checkpoints file was changed`;
       // Only a key this server signs or verifies receipts with now counts as "moved on from":
       // the data dir's other key may well be older than the newest checkpoint's (a rotation of
-      // MGE_SECRET_KEY after a run on the kept secret.key), which a review found refused.
+      // MGE_SECRET_KEY after a run on the kept secret.key), and must not be refused.
       for (const earlier of kept) {
         if (earlier !== cp && (await verifyCheckpointSignature(earlier, signer.keys, nodeCryptoBackend)) === 'ok') {
           return `is signed with key \`${cp.kid}\`, which this server does not hold, after a checkpoint signed with one it holds (\`${earlier.kid}\`): no rotation leaves that, a forged checkpoint under a made-up kid does; if that key is real (a switch of MGE_RECEIPT_ALG and back), give it to this server (an old secret in MGE_PREVIOUS_SECRET_KEYS, old Ed25519 public keys in a JWKS file named by MGE_PREVIOUS_JWKS)`;
@@ -120,7 +120,7 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
     },
     // Only a checkpoint this server can verify spares its entries the one-by-one check: one
     // under a made-up kid, alone in a rewritten checkpoints file, let an edited decision open
-    // unchecked (a review, 11-27). After a rotation, the old key is given back for one start.
+    // unchecked. After a rotation, the old key is given back for one start.
     trusted: async (cp) => (await verifyCheckpointSignature(cp, keys, nodeCryptoBackend)) === 'ok',
     ownKid: signer.kid,
   });

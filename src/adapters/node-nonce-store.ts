@@ -1,6 +1,6 @@
 // `mge serve`'s used nonces, kept in the data dir so a restart does not forget them (SPEC §5:
-// a receipt verifies once). Until 11-26 they were in memory only, and a receipt verified just
-// before a restart verified again after it, until it expired.
+// a receipt verifies once). In memory only, a receipt verified just before a restart would
+// verify again after it, until it expired.
 //
 // The memory store decides (atomically, per tenant, as before); each nonce it accepts is then
 // appended to `<data>/nonces.jsonl` and synced before the verification is answered, so an
@@ -144,7 +144,7 @@ export class NodeNonceStore implements NonceStore {
         await this.fh.datasync();
         // The file removed or moved away under the server (`rm -rf data`, `mv`): these nonces
         // went into a file the next start does not read, so a receipt verified now verified
-        // again then (a review, 11-28). The live nonces are written back, these included,
+        // again then. The live nonces are written back, these included,
         // before any of them is answered. So are they when it was emptied in place (`: >`).
         if (await this.fileGone(this.size + Buffer.byteLength(text))) await this.compact();
       } catch (err) {
@@ -212,8 +212,8 @@ export class NodeNonceStore implements NonceStore {
 
   /**
    * Whether the open file no longer holds what was written (removed, moved away, replaced),
-   * or is shorter than the `written` bytes (cut in place: `: > nonces.jsonl`; until 11-28 the
-   * receipts verified before it verified again after the next start).
+   * or is shorter than the `written` bytes (cut in place: `: > nonces.jsonl`; else the receipts
+   * verified before it verify again after the next start).
    */
   private async fileGone(written: number): Promise<boolean> {
     const open = await this.fh.stat();

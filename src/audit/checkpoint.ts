@@ -39,7 +39,7 @@ export function isCheckpoint(v: unknown): v is Checkpoint {
  * What a torn last line of a kept checkpoints file still says: the tree size and root it was
  * written for, where they survived the cut. Such a line is skipped as a crash's debris, but a
  * root it names is the signer's word on the log: a log changed under it must not pass as if
- * the line had never been (a review cut the newest line and reordered the entries it covered).
+ * the line had never been (the newest line cut, the entries it covered reordered).
  */
 export interface TornCheckpoint {
   tree_size?: number;
@@ -69,8 +69,8 @@ export function verifyCheckpointSignature(cp: Checkpoint, keys: KeyRing, backend
 
 /**
  * A checkpoint line (or file) read strictly, as log lines are: a member twice (`"tenant":"beta"`
- * before the signed `"tenant":"acme"`) verified until 11-29, though a reader keeping the first
- * saw another tenant (a review). Where it does not read so, its text: notACheckpoint says why.
+ * before the signed `"tenant":"acme"`) would verify, though a reader keeping the first
+ * sees another tenant. Where it does not read so, its text: notACheckpoint says why.
  */
 export function readCheckpointText(text: string): unknown {
   try {

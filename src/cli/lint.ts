@@ -47,8 +47,8 @@ export async function lintCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const all: LintTarget = { diagnostics: [], texts: new Map(), files: 0, rules: 0 };
-  // A PATH that cannot be read is said, and the others are still linted (a review, 11-27: the
-  // findings of every other PATH were dropped); the exit is 2 all the same.
+  // A PATH that cannot be read is said, and the others are still linted (not dropping the
+  // findings of every other PATH); the exit is 2 all the same.
   const unreadable: string[] = [];
   for (const path of options.paths) {
     let t: LintTarget;
@@ -104,7 +104,7 @@ function parseArgs(argv: string[]): LintOptions {
 async function lintPath(path: string): Promise<LintTarget> {
   if ((await stat(path)).isDirectory()) {
     // A file or folder that cannot be read is one finding among the others, not the end of
-    // the run (until 11-27 it was the only thing lint said, with exit 2).
+    // the run (not the only thing lint says, with exit 2).
     const unreadable: Diagnostic[] = [];
     const sources = await readRulesDir(path, (err) => unreadable.push(rulesDirDiagnostic(err)));
     // File names as seen from where lint runs; tenancy is still read relative to the root.
@@ -138,7 +138,7 @@ async function lintPath(path: string): Promise<LintTarget> {
   return { diagnostics: parsed.diagnostics, texts: new Map([[path, text]]), files: 1, rules: parsed.rules.length };
 }
 
-/** `unread`: PATHs that could not be read, said first (a review: "no problems" beside exit 2). */
+/** `unread`: PATHs that could not be read, said first (not "no problems" beside exit 2). */
 function summary(errors: number, warnings: number, files: number, rules: number, unread = 0): string {
   const n = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
   const checked = `${n(files, 'file')}, ${n(rules, 'valid rule')}`;

@@ -75,7 +75,7 @@ const ALLOWED: Array<[string, string]> = [
   ['/openapi.json', 'GET'],
 ];
 
-/** Logged paths past this many characters are cut: a keyless client sent 16 KB paths and grew the log 10 MB a second (a pen-test, 11-27). */
+/** Logged paths past this many characters are cut: a keyless client sent 16 KB paths and grew the log 10 MB a second. */
 const LOGGED_PATH_CHARS = 256;
 
 function loggedPath(path: string): string {
@@ -97,10 +97,10 @@ export function createApp(deps: AppDeps): Hono<HttpEnv> {
       // Refused credentials are what a security team looks for in the logs; the detail never
       // holds the key (src/http/auth.ts).
       if (err.status === 401 || err.status === 403) {
-        // A 403's key is named by its id (a review could not tell which client to fix). Lines
+        // A 403's key is named by its id (else nobody can tell which client to fix). Lines
         // are held to a rate per sender: all 401s (no key, or an unknown one: anyone can send
         // those) share one, and each configured key has its own, so neither a keyless flood
-        // (a re-review) nor another key's hides a key's refusals.
+        // nor another key's hides a key's refusals.
         const fields = { method: c.req.method, path: loggedPath(c.req.path), status: err.status, detail: err.detail };
         const by = err instanceof Forbidden && err.by !== undefined ? { tenant: err.by.tenant, by: err.by.keyId } : {};
         ctx.logRefused(by.by === undefined ? '' : `key:${by.by}`, 'request refused', { ...fields, ...by });

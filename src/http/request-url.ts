@@ -32,7 +32,7 @@ export function checkedUrl(req: Request): Request | HttpProblem {
   // for. Every other runtime refuses such a request, or makes the URL absolute.
   if (!url.startsWith('http://') && !url.startsWith('https://')) {
     // An absolute-form target of another scheme (or `HTTP://`, kept as sent by Deno) has a
-    // Host; said as such (a review, 11-27: "no Host header" misled).
+    // Host; said as such ("no Host header" misleads).
     return new BadRequest(ABSOLUTE_TARGET.test(url) ? 'the request target is not an `http://` or `https://` URL' : 'the request has no Host header');
   }
   const query = url.indexOf('?');
@@ -57,8 +57,8 @@ export function rawPath(url: string): string {
   const start = url.indexOf('/', url.indexOf('//') + 2);
   if (start < 0) return '/';
   const end = url.slice(start).search(/[?#]/);
-  // Deno and workerd pass `"`, `{`, `^`… as sent, where Node and Bun encode them (a review,
-  // 11-27): what a URI path may not hold is encoded here, and a `%` that starts no escape.
+  // Deno and workerd pass `"`, `{`, `^`… as sent, where Node and Bun encode them:
+  // what a URI path may not hold is encoded here, and a `%` that starts no escape.
   const path = (end < 0 ? url.slice(start) : url.slice(start, start + end)).replace(NOT_IN_URI_PATH, encodeForPath);
   // `//host/x` would read as a reference to another host (a network-path reference).
   return path.startsWith('//') ? `/%2F${path.slice(2)}` : path;

@@ -26,7 +26,7 @@ export interface StandaloneOptions {
   /**
    * `tenant:role[+role]:key,…`; absent (undefined): open mode (tenant `default`, every role).
    * Blank is refused, not read as absent: `process.env.MGE_API_KEYS` from a secret that did not
-   * resolve opened every route to every local caller (a review, 11-28), as in `mge serve`.
+   * resolve opened every route to every local caller, as in `mge serve`.
    */
   apiKeys?: string;
   /** A precompiled VM module (Workers cannot compile wasm from bytes). */
@@ -37,15 +37,15 @@ export interface StandaloneOptions {
 /**
  * Rules changed over HTTP would live in this process's memory only: gone at a restart (a
  * denied check approved, its rule change's entry gone with the memory log) and, on Workers,
- * held by the one isolate of many that took the PUT (a review, 11-28). So they are refused;
+ * held by the one isolate of many that took the PUT. So they are refused;
  * the rules are those bundled with the app.
  */
 const RULES_READ_ONLY = 'rules are read-only over HTTP on this server: it keeps everything in memory (Bun, Deno, Workers), so a rule changed here would be lost at a restart and, on Workers, held by one isolate of many; change the rules bundled with the app and deploy it';
 
 /**
  * No rule source at all: every check would be approved. `mge serve` refuses such a start; so
- * does this (a review, 11-28: `readRulesDir('./rules')` of a folder not mounted or empty served
- * an approve-everything server on Bun and Deno).
+ * does this (`readRulesDir('./rules')` of a folder not mounted or empty would serve an
+ * approve-everything server on Bun and Deno).
  */
 export class NoRulesError extends Error {
   override readonly name = 'NoRulesError';

@@ -114,7 +114,7 @@ export function blockedExtension(path: string, blocked: readonly string[]): stri
   // well: the stricter side).
   const names = segment.includes(':') ? [segment, ...segment.split(':')] : [segment];
   // The run starts after the last other character: unanchored, `[. ]+$` was tried from every
-  // dot of `a....a.exe` (quadratic; 36 ms a check at 8 000 dots, a review 11-28).
+  // dot of `a....a.exe` (quadratic; 36 ms a check at 8 000 dots).
   const cleaned = names.map((n) => n.replace(/(?<![. ])[. ]+$/, ''));
   const forms = [...cleaned.map((n) => n.toLowerCase()), ...cleaned.filter(notAscii).map(foldCase)];
   return blocked.find((ext) => {
@@ -126,12 +126,12 @@ export function blockedExtension(path: string, blocked: readonly string[]): stri
 /**
  * Case folded the way a file system's upcase table sees names: lower, upper, lower again.
  * Lower-casing alone left `ſ` (U+017F, whose upper case is `S`) and so `run.pſ1`, the same file
- * as `run.PS1` on NTFS, got past a blocked `.ps1` (a review, 11-28); `ẞ` and `ß` fold to `ss`,
+ * as `run.PS1` on NTFS, got past a blocked `.ps1`; `ẞ` and `ß` fold to `ss`,
  * which blocks more, the stricter side; a final `ς` is `σ`. The VM's extBlocked folds the same way.
  */
 export function foldCase(s: string): string {
   // `ς` too: lower-casing gives it after a cased letter (`a.Σ` → `a.ς`, `.Σ` alone → `.σ`), and
-  // the round trip keeps it; NTFS upper-cases both to `Σ` (a re-review, 11-28).
+  // the round trip keeps it; NTFS upper-cases both to `Σ`.
   return s.toLowerCase().toUpperCase().toLowerCase().replaceAll('ς', 'σ');
 }
 

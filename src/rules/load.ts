@@ -135,7 +135,7 @@ function safeRead(reader: (text: string, file: string) => ReadResult, text: stri
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     // Deno refuses the YAML parser (its Node build) the environment variables it reads for its
-    // own debugging, unless allowed: not a bug in MGE nor in the file (a review, 11-27).
+    // own debugging, unless allowed: not a bug in MGE nor in the file.
     const refused = e instanceof Error && (e.name === 'NotCapable' || e.name === 'PermissionDenied');
     return {
       values: [],
@@ -249,7 +249,7 @@ function duplicate(rule: Rule, first: Rule | undefined, diagnostics: Diagnostic[
   return true;
 }
 
-/** Where a rule's id is written (a review, 11-28: a duplicate pointed at the rule's `{` or `---`). */
+/** Where a rule's id is written (not the rule's `{` or `---`, for a duplicate). */
 export function idSpanOf(rule: Rule): Span {
   return rule.source.idSpan ?? rule.source.span;
 }

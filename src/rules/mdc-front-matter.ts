@@ -35,7 +35,7 @@ export function readFrontMatter(lines: string[], file: string, diagnostics: Diag
     // naming a rule_id, was meant as front matter; a rule line over prose was not.
     const yamlish = block.some((l) => /^[A-Za-z_][\w-]*\s*:/.test(l)) && block.every((l) => l.trim() === '' || /^[A-Za-z_][\w-]*\s*:|^\s+\S|^\s*-\s|^\s*#/.test(l));
     // An opener other than a bare `---` (`--- # config`, `---yaml`, `----`) is no front
-    // matter either (a review, 11-27: its conditions were dropped with no word).
+    // matter either (else its conditions are dropped with no word).
     const opener = lines[first]?.trim() ?? '';
     if (/^-{3,}/.test(opener) && close > 0 && (yamlish || block.some((l) => /^\s*rule_id\s*:/.test(l)))) {
       const where = opener === '---'
@@ -59,7 +59,7 @@ export function readFrontMatter(lines: string[], file: string, diagnostics: Diag
   // Not when the front matter defines an anchor of that name: then it is a real alias.
   const fm = lines.slice(1, end);
   // Collected once: a search of every line for each `globs:` line was quadratic (0.7 s for
-  // 6 000 of them, a review 11-28).
+  // 6 000 of them).
   const anchors = new Set(Array.from(fm.join('\n').matchAll(/&([^\s,[\]{}]+)/g), (m) => m[1]));
   const anchored = (value: string): boolean => anchors.has(/^\*([^\s,[\]{}]*)/.exec(value)![1]);
   const yamlLines = fm.map((l) => {

@@ -155,8 +155,8 @@ class Converter {
     if (typeof value === 'boolean') return { kind: 'boolean', value, span };
     if (typeof value === 'number') {
       // `0755` is 755 to a YAML 1.2 reader (this one) and 493 to a YAML 1.1 one (octal), `0o755`
-      // 493 and a string: a limit two readers of the rule disagree on (a review, 11-27: it
-      // loaded silently). Hex (`0x10`) reads the same in both.
+      // 493 and a string: a limit two readers of the rule disagree on (it
+      // would load silently). Hex (`0x10`) reads the same in both.
       const source = type === 'PLAIN' && range ? this.text.slice(range[0], range[1]) : '';
       // Kept as read as well, so the field it sets is not also reported missing.
       if (/^[-+]?0(?:[0-9]+|o[0-7]+)$/i.test(source)) {
@@ -164,7 +164,7 @@ class Converter {
       }
       // Plain floats YAML 1.1 (PyYAML) reads as strings: `3e1` or `1.5e3` (its floats need a
       // dot and a signed exponent), `-.5` (a sign needs a digit after it); 30, 1500 and -0.5
-      // here (a review, 11-28). `!!float 3e1` is a float to both.
+      // here. `!!float 3e1` is a float to both.
       const disagrees = tag === FLOAT_TAG ? undefined : yaml11Disagreement(source);
       if (disagrees !== undefined) {
         this.error(span, 'yaml-ambiguous-number', `\`${source}\` reads as ${value} here and as a string to a YAML 1.1 reader (${disagrees})`, `write it as \`${yaml11Float(value)}\`, or quote it if it is text`);

@@ -47,7 +47,7 @@ function hashes(path: Json | undefined): Uint8Array[] | undefined {
 export async function verifyInclusionProof(decision: Decision, proof: InclusionProof, checkpoint?: Checkpoint): Promise<boolean> {
   // Each argument is judged on one reading, a copy (jsonCopy): read field by field, a getter
   // showed the checkpoint's size and root to the comparison and another tree's to the Merkle
-  // check, and a decision outside the checkpointed tree passed (a review, 11-27).
+  // check, and a decision outside the checkpointed tree passed.
   const d = record(jsonCopy(decision));
   const p = record(jsonCopy(proof));
   const cp = checkpoint == null ? undefined : record(jsonCopy(checkpoint)); // none given: no checkpoint to match
@@ -91,11 +91,11 @@ export async function verifyConsistencyProof(older: Checkpoint, newer: Checkpoin
 
 /**
  * Checks a checkpoint's signature with the server's keys (the HS256 secret or the JWKS). Any
- * other signed object, a receipt say, is `malformed`: it would verify, and it is no checkpoint
- * (a review, 11-27). The shape and the signature are checked on one reading of it (a copy).
+ * other signed object, a receipt say, is `malformed`: it would verify, and it is no checkpoint.
+ * The shape and the signature are checked on one reading of it (a copy).
  * `tenant` is required, as for verifyReceipt: one server key signs every tenant's checkpoints,
- * so another tenant's verifies too; it is `tenant_mismatch` (an auditor's review, 11-27;
- * optional until 11-28, when a review pinned another tenant's tree without it).
+ * so another tenant's verifies too; it is `tenant_mismatch` (optional,
+ * another tenant's tree could be pinned without it).
  * @example await verifyCheckpoint(await client.audit.checkpoint(), { jwks, tenant: 'acme' }) // 'ok'
  */
 export async function verifyCheckpoint(checkpoint: Checkpoint, keys: VerifierKeys & { tenant: string }): Promise<SignatureCheck | 'tenant_mismatch'> {

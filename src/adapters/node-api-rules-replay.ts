@@ -25,7 +25,7 @@ import { tenantDirName } from './node-tenant-dirs.js';
  */
 export async function writeBackApiRules(dataDir: string, engine: Engine, mayWrite: () => boolean, keep: KeepFile): Promise<void> {
   // A tenant at a time, so a write-back of many rules (an fsync each) holds other tenants'
-  // rule changes no longer than its own (a re-review: 900 rules held a PUT 1.7 s).
+  // rule changes no longer than its own (900 rules held a PUT 1.7 s).
   for (const tenant of engine.apiRuleTenants()) {
     await engine.whileUnchanged(async () => {
       const dir = join(dataDir, API_RULES_DIR, tenantDirName(tenant));

@@ -27,7 +27,7 @@ export async function refuseLinkedDataDir(dataDir: string): Promise<void> {
 
 /**
  * A data directory the rules reader would walk into is refused: the API rules it stores would
- * load again as file rules (a review's `--rules . --data .` then refused every reload and its
+ * load again as file rules (`--rules . --data .` then refused every reload and its
  * own restart), and each audit write would wake the rules watcher. "Walk into" is as the reader
  * walks: through links (`rules/data -> ../elsewhere`), not into dot-directories (`rules/.data`
  * is never read as rules).

@@ -42,7 +42,7 @@ export async function dataDirVerificationKeys(dataDir: string, skipBad?: (err: E
 /**
  * Throws unless `file` (if there) is a regular file of this process's user that no one else
  * may write: a key another user dropped into a group-writable data dir, beside a signing key
- * kept elsewhere behind a link, verified a forged entry (a review, 11-27).
+ * kept elsewhere behind a link, verified a forged entry.
  */
 async function ownFile(file: string): Promise<void> {
   const st = await lstat(file).catch((err: NodeJS.ErrnoException) => {

@@ -1,8 +1,8 @@
 // What a server writes in its data directory must be the directory's own: one lock guards it.
 // A link there to another data directory's audit log let two servers, each holding its own
-// lock, write one log: two trees interleaved, and the next start refused it (a review, 11-28).
+// lock, write one log: two trees interleaved, and the next start refused it.
 // A hard link did the same (`ln dA/audit/t/log.jsonl dB/audit/t/`, or a data directory cloned
-// with `cp -al`: a re-review). Keys may be links (a secret mounted elsewhere): they are read,
+// with `cp -al`). Keys may be links (a secret mounted elsewhere): they are read,
 // never appended to. A bind mount of `audit` is not seen here (docs/trust.md).
 
 import type { Dirent } from 'node:fs';

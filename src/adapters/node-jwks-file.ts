@@ -20,7 +20,7 @@ export async function jwksFileKeys(file: string, what: string): Promise<Verifica
     throw new KeyError(`${given} (${what}) cannot be read as a file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ${what} takes the path of a JWKS file`);
   }
   if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys)) throw new KeyError(`\`${file}\` (${what}) is not a JWKS file, \`{"keys": [...]}\``);
-  // Each key's own error names the file and its place (a review: `{"keys":[null]}` gave
+  // Each key's own error names the file and its place (`{"keys":[null]}` gave
   // "Cannot read properties of null"); keys of other types are skipped (importJwks).
   let keys: VerificationKey[];
   try {
@@ -35,8 +35,8 @@ export async function jwksFileKeys(file: string, what: string): Promise<Verifica
 /**
  * A value shown in a message as a file's path: one with a separator or an extension, and
  * none of what keys are written with (newlines, quotes, braces, a PEM's dashes, base64 or
- * key-like text). A re-review (11-28) had a PEM, a secret with its newline and a quoted JWK
- * printed whole. A path written only in base64's letters (`/etc/mge/jwks`) is not shown either.
+ * key-like text), so a PEM, a secret with its newline or a quoted JWK is never printed
+ * whole. A path written only in base64's letters (`/etc/mge/jwks`) is not shown either.
  */
 function readsAsPath(value: string): boolean {
   if (/[\p{Cc}{}[\]"'`]/u.test(value) || /^\s*-----/.test(value) || looksLikeKey(value)) return false;

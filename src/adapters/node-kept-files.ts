@@ -1,7 +1,7 @@
 // Files of the data directory that matter at the next start, not to the running server: the
 // signing key it made and the lock. Removed while the server runs (`rm -rf data` by mistake, a
 // volume remounted), they were gone for good: the key existed only in this process's memory, so
-// the next start made a new one and refused every log signed with the old (a review, 11-28),
+// the next start made a new one and refused every log signed with the old,
 // and without the lock a second server could start on the same directory. The audit logs are
 // written back by their own store (node-log-write-back.ts); these are looked for every second and
 // written back whole, said in a `warn` line.
@@ -64,7 +64,7 @@ export function keepFiles(files: readonly KeptFile[], logger: Logger, everyMs = 
   timer.unref();
   return {
     // A last look: a file removed just before the stop (`rm -rf data`, then a restart) is
-    // written back as the audit log is at close (a re-review: the log came back, its key not).
+    // written back as the audit log is at close (else the log comes back, its key not).
     stop: async () => {
       clearInterval(timer);
       if (cancelled) return;

@@ -41,7 +41,7 @@ export class LogWriteBack {
 
   /**
    * A log file removed (or moved away) under the running server would take every entry with it
-   * at the next start (a review: 2 166 answered decisions lost, the next start silent). Looked
+   * at the next start (2 166 answered decisions lost, the next start silent). Looked
    * for twice a second (a look per write cost ~1.5 µs a check): the store then refuses appends
    * and writes what it answered, still readable through its open file, back to the log's path;
    * the log reopened 10 s later goes on from there.
@@ -136,7 +136,7 @@ export class LogWriteBack {
           const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, goodEnd - pos), pos);
           if (bytesRead === 0) throw new AuditStoreError(`the removed audit log \`${path}\` reads short (${pos} of ${goodEnd} bytes)`);
           // A nearly full disk takes part of a write without an error: the rest is written (or
-          // the next write fails), never a short copy taken for the whole (a review).
+          // the next write fails), never a short copy taken for the whole.
           for (let off = 0; off < bytesRead;) {
             const { bytesWritten } = await out.write(buf, off, bytesRead - off, pos + off);
             if (bytesWritten === 0) throw new AuditStoreError(`no room to write the removed audit log \`${path}\` back`);

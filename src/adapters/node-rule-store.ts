@@ -80,7 +80,7 @@ export function nodeRuleStore(dataDir: string, opts: { mayWrite?: MayWrite } = {
      * This change's own files: its temporaries (names no other writer uses) and its note, while
      * the note is still this change's. Not asked of the lease: removing them undoes only this
      * change, and refused, a change answered "not made" stayed staged and the next start made
-     * it (a re-review, 11-28).
+     * it.
      */
     const dropOwnStaging = async (): Promise<void> => {
       for (const [tmp] of renames) await rm(join(dir, tmp), { force: true });

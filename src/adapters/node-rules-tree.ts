@@ -9,13 +9,13 @@ export interface Tree {
   /**
    * `dir` and every directory below it, each with its identity: inode and birth time, so one
    * removed and made again under the same name is another (the file system may give it the
-   * same inode at once: `rm -r rules; mkdir rules` kept its dead watcher, a review, 11-27).
+   * same inode at once: `rm -r rules; mkdir rules` kept its dead watcher).
    */
   dirs: Map<string, string>;
   /**
    * Each symbolic link in the tree (to a file or a directory), and where it resolves to;
-   * undefined for a dangling one, so its target appearing later is seen too (a review, 11-28:
-   * the rule behind it never went live until another file changed).
+   * undefined for a dangling one, so its target appearing later is seen too (else
+   * the rule behind it never goes live until another file changes).
    */
   links: Map<string, string | undefined>;
   /** Where the links to files resolve to: those files are edited outside the tree. */

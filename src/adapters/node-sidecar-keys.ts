@@ -81,8 +81,8 @@ export function keptKeyFiles(dataDir: string, keys: SidecarKeys, mayWrite: () =>
 
 /**
  * The signing key file, when group or others may read it (POSIX modes): MGE writes it 0600, but
- * one put there by hand (`openssl rand … > data/secret.key` under umask 022) was used silently
- * (a review). Said, not refused: mounted secrets are often 0644 in a single-user container.
+ * one put there by hand (`openssl rand … > data/secret.key` under umask 022) was used silently.
+ * Said, not refused: mounted secrets are often 0644 in a single-user container.
  */
 export async function exposedKeyFiles(dataDir: string, keys: SidecarKeys): Promise<string[]> {
   const name = signingKeyFile(keys);

@@ -69,7 +69,7 @@ export class DecisionIndex {
    * One of `ids` that is recorded, if any, reading each range of entries back at most once: a
    * batch whose ids fell below the last one (other checks logged while it was evaluated) read
    * one range per id, up to 256 entries each, and every append of its tenant waited for that
-   * (a review: a 1 000-check batch beside 50 single checks took 10–25× its CPU).
+   * (a 1 000-check batch beside 50 single checks took 10–25× its CPU).
    */
   async firstRecorded(ids: readonly string[]): Promise<string | undefined> {
     const ranges = new Map<number, { to: number; ids: Set<string> }>();

@@ -107,7 +107,7 @@ export class AuditLog {
     const loaded: OpeningLog = { tenant, count: log.count, tree: log.tree, ids: log.ids };
     await matchLatestCheckpoint(loaded, newest, checkpoints, opts.checkCheckpoint);
     // The checkpoint that spared its entries the one-by-one check must hold their root too when
-    // it is not the latest (a review edited entries under it, below a latest under a made-up kid).
+    // it is not the latest (entries edited under it, below a latest under a made-up kid).
     if (covering !== undefined) await matchRoot(loaded, covering, 'the latest checkpoint it can verify');
     const torn = await store.tornCheckpoint?.();
     if (torn !== undefined) {

@@ -56,7 +56,7 @@ export class AuditLogs {
    */
   get(tenant: string, opts: { reopenFailedNow?: boolean } = {}): Promise<AuditLog> {
     // A `new String('acme')` is a key of its own here but the same directory to the store: two
-    // writers on one file, and a log that then refused to reopen (a review, 11-27).
+    // writers on one file, and a log that then refused to reopen.
     if (typeof tenant !== 'string') return Promise.reject(new TypeError(`an audit log's tenant is a string; got ${tenant === null ? 'null' : typeof tenant}`));
     // Closed is closed: a late caller would open the log again, unflushed and uncheckpointed.
     if (this.closed) return Promise.reject(new AuditStoreError(`the audit logs are closed (the server is stopping); tenant \`${tenant}\`'s entry was not written`));

@@ -42,7 +42,7 @@ export class AuditStoreError extends Error {
 /**
  * A store that may not write for now (a server whose data-directory lease lapsed: a pause, a
  * stalled disk) refused before writing anything: nothing failed, and the next call tries again
- * (AuditLogs does not hold the log as failed for REOPEN_AFTER_MS, a re-review's 10 s of 503s
+ * (AuditLogs does not hold the log as failed for REOPEN_AFTER_MS, 10 s of 503s
  * after a one-second lapse).
  */
 export class AuditStorePausedError extends AuditStoreError {

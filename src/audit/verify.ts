@@ -210,13 +210,13 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (retired !== undefined) warnings.push(`${label}: ${retired}`);
     if (kept) {
       // Kept checkpoints are appended as the log grows: a smaller one after a larger one is a rollback.
-      // Or an older line copied after a newer one (a review: "the log shrank" misled there).
+      // Or an older line copied after a newer one ("the log shrank" would mislead there).
       if (cp.tree_size < prevSize) problems.push(`${label}: smaller than an earlier checkpoint (${prevSize}): kept checkpoints only grow, so the checkpoints file was changed (a line copied or moved) or the log rolled back`);
       prevSize = Math.max(prevSize, cp.tree_size);
     }
     if (cp.tree_size > n) {
       // A saved checkpoint may simply be newer than the copy of the log (an export fetched
-      // before it, while checks went on): said, rather than tampering alone (a review, 11-27).
+      // before it, while checks went on): said, rather than tampering alone.
       const newer = kept ? '' : ', or the checkpoint was taken after this copy of the log (fetch the checkpoint first, then the export)';
       problems.push(`${label}: covers ${cp.tree_size} entries but the log has only ${n}: entries were removed or the log was truncated${newer}`);
       continue;

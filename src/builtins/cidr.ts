@@ -131,8 +131,8 @@ export function inCidr(ip: string, cidr: string): boolean | 'invalid IP address'
   const net4 = net.prefix >= 96 ? mappedIpv4(net.bytes) : null;
   if (addr4 && net4) return prefixMatches(addr4, net4, net.prefix - 96);
   if (addr4 && net.family === 4) return prefixMatches(addr4, net.bytes, net.prefix);
-  // An IPv4 address is in the IPv6 ranges its mapped form `::ffff:a.b.c.d` is in (until 11-27
-  // only the mapped spelling was: `inCidr("10.1.2.3", "::/0")` was false).
+  // An IPv4 address is in the IPv6 ranges its mapped form `::ffff:a.b.c.d` is in (not only the
+  // mapped spelling: else `inCidr("10.1.2.3", "::/0")` is false).
   if (addr.family === 4 && net.family === 6) return prefixMatches(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...addr.bytes), net.bytes, net.prefix);
   return false;
 }

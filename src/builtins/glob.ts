@@ -226,7 +226,7 @@ export interface UnmatchableGlob {
  * a pattern. Not every default-ignorable code point: U+FE0F ends emoji (`react.❤️`).
  */
 // The trailing run starts where no such character precedes it: tried from every position of a
-// long inner run, it was quadratic (1.3 s for `a<60 000 spaces>a` in a rule, a review 11-28).
+// long inner run, it was quadratic (1.3 s for `a<60 000 spaces>a` in a rule).
 const EDGE_INVISIBLE = /^[\s\p{Cf}\u115F\u1160\u2800\u3164\uFFA0]+|(?<![\s\p{Cf}\u115F\u1160\u2800\u3164\uFFA0])[\s\p{Cf}\u115F\u1160\u2800\u3164\uFFA0]+$/gu;
 
 /** `pattern` without white space or invisible characters at its ends (EDGE_INVISIBLE). */
@@ -237,7 +237,7 @@ function withoutEdgeInvisibles(pattern: string): string {
 /**
  * A path pattern with white space or an invisible character at an end: a path may hold one,
  * so it is a warning, not an error; but `" secrets/**"` in a deny scope, pasted with its
- * space, silently governs nothing (a review: lint was quiet).
+ * space, silently governs nothing (lint quiet).
  */
 export function edgeSpacedGlob(pattern: string): { message: string; help: string } | undefined {
   const bare = withoutEdgeInvisibles(pattern);

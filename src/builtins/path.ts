@@ -26,7 +26,7 @@ function rootSegments(slashed: string, first: string): number {
  * Normalize a file path: `\` → `/`, empty and `.` segments dropped, `..` resolved; a leading
  * `/` is kept, a trailing one dropped. A leading drive (`C:\`) and a UNC share
  * (`\\server\share`) are roots too: `..` past them escapes (`C:\..\Windows` was `Windows`,
- * out of a `C:/Windows/**` scope, and `\\srv\share\..\x` was `/srv/x`: reviews, 11-28).
+ * out of a `C:/Windows/**` scope, and `\\srv\share\..\x` was `/srv/x`).
  *
  * @example normalizePath('a\\.\\b//c/../d') // { ok: true, path: 'a/b/d' }
  */

@@ -115,8 +115,8 @@ async function readRequestFile(file: string, source: string, maxBytes: number): 
 
 /**
  * The request's bytes, refused as soon as they pass the body limit an HTTP check has (SPEC §2):
- * read whole first, `--request /dev/zero` or an endless pipe grew without bound (a review,
- * 11-27: 1.4 GB after 8 s).
+ * read whole first, `--request /dev/zero` or an endless pipe grew without bound (1.4 GB
+ * after 8 s).
  */
 async function readBounded(input: Readable, source: string, maxBytes: number): Promise<Uint8Array> {
   const chunks: Buffer[] = [];

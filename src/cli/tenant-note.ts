@@ -1,8 +1,8 @@
 // A tenant named where its rules are not, by case: `MGE_API_KEYS='Acme:…'` next to
 // `tenants/acme/`, or `mge check --tenant Acme`. Its checks then get the global rules only, and
-// nothing said so (a review's new user saw a tenant rule silently not apply). Only case: tenants
+// nothing said so (a tenant rule silently not applied). Only case: tenants
 // a letter apart (`team1`, `team2`, `eu`, `us`) are usually meant, and a warning at every start
-// would be noise (a review of the first version).
+// would be noise.
 
 /**
  * A warning for `tenant` when it has no rules of its own but a tenant with rules has its name

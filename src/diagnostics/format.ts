@@ -31,7 +31,7 @@ export function underDir(dir: string, d: Diagnostic): Diagnostic {
   while (root.endsWith('/')) root = root.slice(0, -1);
   if (root === '' || root === '.') return d;
   const moved = { ...d, span: { ...d.span, file: `${root}/${d.span.file}` } };
-  // The place the help names moves too (a review: `mge check --rules e` said `e/dup2.json: …
+  // The place the help names moves too (else `mge check --rules e` says `e/dup2.json: …
   // first defined at dup1.yaml:1:10`, a path that opens from nowhere).
   const rel = d.related;
   if (rel === undefined) return moved;

@@ -1,8 +1,8 @@
 // A memo per action type with two bounds: how many types it remembers, and how many elements
 // their arrays (and their keys' characters) hold together. The count alone let memory grow
 // with the rule set: with 10 000 unscoped rules every type's candidate list held all of them,
-// and a caller sending new action types filled 4 096 such entries (~660 MB for one policy; a
-// review, 11-27). Past either bound the memo starts again empty.
+// and a caller sending new action types filled 4 096 such entries (~660 MB for one policy).
+// Past either bound the memo starts again empty.
 
 import { detached } from '../state/detached.js';
 
@@ -22,7 +22,7 @@ export class BoundedMemo<V> {
   /**
    * `units`: how many array elements `value` holds. The key is kept as a copy: an action type
    * is a view of the check body it was parsed from, and 4 096 of them held ~268 MB of bodies
-   * (a review, 11-27; src/state/detached.ts).
+   * (src/state/detached.ts).
    */
   set(key: string, value: V, units: number): void {
     const total = units + key.length;

@@ -196,7 +196,7 @@ export class Engine {
       const explainEnv = { ...env, globWork: new GlobWork(EXPLAIN_GLOB_BUDGET) }; // one budget for the whole explanation
       decision.explanation = [...verdict.violations, ...verdict.warnings].flatMap((v) => {
         // The engine's own denial (over budget, internal error, refused rules) has no clause to
-        // show: its message is the explanation (it was left out: a review, 11-28).
+        // show: its message is the explanation (not left out).
         if (v.rule_id === ENGINE_RULE_ID) return [{ rule_id: v.rule_id, clause: v.clause, source: v.message, values: {} }];
         const rule = policy.rulesById.get(v.rule_id);
         return rule ? [explainClause(rule, v.clause, request, explainEnv, seen)] : [];
@@ -244,7 +244,7 @@ export class Engine {
       // Several texts (a restart's replay) are compiled once, together: one build per tenant.
       for (const source of sources) {
         const { text, format, path: named } = source ?? ({} as Partial<RuleText>); // read once: what is checked is what is parsed
-        // Anything else reached the reader table as "reader is not a function", reported as a bug in MGE (a review).
+        // Anything else reached the reader table as "reader is not a function", reported as a bug in MGE.
         if (typeof text !== 'string') throw new TypeError(`a rule's text must be a string; got ${text === null ? 'null' : typeof text}`);
         if (format === undefined || !(RULE_FORMATS as readonly unknown[]).includes(format)) throw new TypeError(`a rule's format is ${RULE_FORMATS.map((f) => `\`${f}\``).join(', ')}; got \`${String(format)}\``);
         // The name its diagnostics and `source.file` give it (the HTTP route names the rule's id).

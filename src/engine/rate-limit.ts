@@ -27,7 +27,7 @@ export interface RateLimitClause {
   /**
    * The bucket name after the tenant: `\0<rule_id>\0<n>\0`, then the key's canonical JSON; `n`
    * counts the rule's rate_limit_check conditions only, so a condition of another type added
-   * before it does not start a new, full bucket (a review, 11-27: it did, by condition index).
+   * before it does not start a new, full bucket (as it would by condition index).
    */
   readonly bucketSuffix: string;
   readonly limitedMessage: string;
@@ -88,7 +88,7 @@ export function applyRateLimits(
         if (!taken) out.push(denial(c, 'rate_limited'));
       } else {
         // Only `true` approves: a store's promise of `1` or `"false"`, or a thenable read as a
-        // promise without waiting for it, approved (a review). An answer that never comes is a
+        // promise without waiting for it, approved. An answer that never comes is a
         // store not reached.
         (pending ??= []).push(withinDeadline(Promise.resolve(taken)).then(
           (allowed) => void (allowed !== true && out.push(denial(c, allowed === false ? 'rate_limited' : 'state_unavailable'))),

@@ -54,7 +54,7 @@ interface VmExports {
   result_ptr(): number;
   evaluate(len: number): number;
   reset(): void;
-  /** Absent from a VM built before 11-27 (a precompiled module a Worker imports): no rule is named then. */
+  /** Absent from a VM of an older build (a precompiled module a Worker imports): no rule is named then. */
   current_rule?(): number;
 }
 

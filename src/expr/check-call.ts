@@ -30,7 +30,7 @@ function checkGlob(pattern: Expr, spanOf: (e: Expr) => Span): Diagnostic[] {
   if (!compileGlob(p, 'path')) return [error('invalid-glob', `invalid glob pattern \`${excerpt(p)}\``, spanOf(pattern), GLOB_HELP)];
   const never = unmatchableGlob(p, 'path');
   if (never !== undefined) return [error('unmatchable-glob', never.message, spanOf(pattern), never.help)];
-  const spaced = edgeSpacedGlob(p); // as in scope globs (a review: said there, not here)
+  const spaced = edgeSpacedGlob(p); // as in scope globs, said here too
   return spaced === undefined ? [] : [{ severity: 'warning', code: 'glob-edge-space', message: spaced.message, help: spaced.help, span: spanOf(pattern) }];
 }
 

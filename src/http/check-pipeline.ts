@@ -43,7 +43,7 @@ export interface Recorded {
 }
 
 // "May": a write that failed part way can still reach the disk, and after a crash the next
-// start keeps what it finds whole (a review, 11-28); a later reopen without one trims it.
+// start keeps what it finds whole; a later reopen without one trims it.
 const logUnavailable = (ctx: AppContext, tenant: string): StoreUnavailable =>
   new StoreUnavailable('the audit log is unavailable; the decision is not given (and may not be recorded)', ctx.audit.retryAfterSeconds(tenant));
 
@@ -51,7 +51,7 @@ const logUnavailable = (ctx: AppContext, tenant: string): StoreUnavailable =>
  * Before a check is evaluated: while the tenant's log is failed (and not yet due to be tried
  * again) the check is refused at once, as its append would be. Evaluated, it took rate-limit
  * tokens for a 503, so an agent retrying through an outage was denied `rate_limited` once the
- * log was back (a review, 11-28).
+ * log was back.
  */
 export function refuseWhileLogFailing(ctx: AppContext, tenant: string): void {
   if (ctx.audit.failing(tenant)) throw logUnavailable(ctx, tenant);

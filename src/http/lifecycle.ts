@@ -15,7 +15,7 @@ export class Lifecycle {
   /**
    * `writable`, when given, is asked before each unit of work: false answers 503 (the Node
    * sidecar: its data directory lock not read back as its own for seconds, so no log, nonce or
-   * rule file is written: a re-review's paused server answered a receipt its successor had used).
+   * rule file is written: else a paused server answers a receipt its successor has used).
    */
   constructor(readonly maxInflight = 4096, private readonly writable?: () => boolean) {}
 

@@ -72,7 +72,7 @@ export function repeatLimited(logger: Logger, everyMs = 10_000, now: () => numbe
  * Warnings any client can cause as fast as it can send (a refused credential): up to `burst`
  * lines at once and `perSecond` on average (a token bucket); past that, lines are counted, and
  * the next line let through carries how many were left out (`left_out`) since when. A flood of
- * requests with no key logged a line each, ~10 000 a second (a review).
+ * requests with no key logged a line each, ~10 000 a second.
  */
 export function rateLimitedWarn(logger: Logger, perSecond: number, burst: number, now: () => number = Date.now): (msg: string, fields: LogFields) => void {
   let tokens = burst;
@@ -109,7 +109,7 @@ export function rateLimitedWarnEach(logger: Logger, perSecond: number, burst: nu
 
 /**
  * JSON lines through `console.log`: what the Bun, Deno and Workers adapters log to when given no
- * logger (until 11-28 Bun and Deno dropped refused keys, failed stores and 500s: a review).
+ * logger (else Bun and Deno drop refused keys, failed stores and 500s).
  */
 export function consoleLogger(): Logger {
   return jsonLogger((line) => console.log(line));

@@ -8,7 +8,7 @@
 
 import { Forbidden } from './problem.js';
 
-/** An octet of a dotted IPv4 address, 0–255 (`127.0.0.256` names no address; a review, 11-27). */
+/** An octet of a dotted IPv4 address, 0–255 (`127.0.0.256` names no address). */
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 /** Loopback addresses a server may bind in the open mode. */
 const LOOPBACK = new RegExp(`^(?:127(?:\\.${OCTET}){3}|::1|localhost)$`);

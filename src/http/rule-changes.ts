@@ -10,8 +10,8 @@ import type { RuleChangeOp } from '../audit/rule-change.js';
  * What differs between two effective rule sets, by rule id (sorted): a rule whose normalized
  * content or origin (`fromApi`) changed is a `put`, one that is gone a `delete`; moving a rule
  * within its file is no change. An API rule whose id a file rule took is such a `put`, even
- * when both say the same (a review, 11-28: that reload changed the tenant's policy_version,
- * its checks all denied, with no entry).
+ * when both say the same (else a reload that changes the tenant's policy_version, its checks
+ * all denied, leaves no entry).
  * @example ruleDiff(before.rules, after.rules, (r) => engine.isFromApi(tenant, r)) // [{ ruleId: 'no-friday', op: 'put' }]
  */
 export function ruleDiff(before: readonly Rule[], after: readonly Rule[], fromApi: (rule: Rule) => boolean): Array<{ ruleId: string; op: RuleChangeOp }> {

@@ -164,7 +164,7 @@ class Params {
     const n = v && this.r.number(v, `parameters.${name}`, 'invalid-parameter');
     if (n === undefined) return undefined;
     // `-0` is `0`: a rule is kept and shown as JSON, which writes `-0` as `0`, and the same
-    // rule must compile to the same policy either way (a review: a set PUT with
+    // rule must compile to the same policy either way (a set PUT with
     // `key_rotation_days: -0` served another policy version after a restart).
     if (ok(n)) return n === 0 ? 0 : n;
     this.invalid(name, `${rule}, got \`${n}\``);

@@ -148,7 +148,7 @@ export class FieldReader {
    * An expression that must be true or false (a clause, a scope, an `expression` condition).
    * One whose form says it never is (`action.cost * 2`, `len(x)`, `"yes"`) is refused here: it
    * errored on every request it was evaluated for, so every check in its scope was denied, and
-   * lint said nothing (a known gap until 11-28).
+   * lint said nothing.
    */
   test(v: RawValue, label: string, code?: string): SourceExpr | undefined {
     const e = this.expr(v, label, code);

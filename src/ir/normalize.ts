@@ -244,7 +244,7 @@ function readClause(r: FieldReader, v: RawValue, label: string, exprKey: 'when' 
   const message = msgEntry ? r.message(msgEntry.value, `${label}.message`) : undefined;
   const expr = r.test(exprEntry.value, `${label}.${exprKey}`);
   // `when: false` or `check: true` never denies: a placeholder left in, or a clause turned off
-  // by hand; `applies_to: []` is refused for the same reason (a review, 11-28).
+  // by hand; `applies_to: []` is refused for the same reason.
   if (expr && isLiteral(expr.expr, exprKey === 'check')) {
     r.warn(expr.expr.span, 'constant-test', `\`${label}.${exprKey}\` is always ${exprKey === 'check'}, so this clause never denies`,
       'write the condition it should test, or remove the clause');

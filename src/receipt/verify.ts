@@ -43,7 +43,7 @@ export interface VerifyOptions {
   /**
    * The tenant whose decisions the verifier accepts: a decision of another tenant, or naming
    * none, fails as `tenant_mismatch`. One server's key signs every tenant's receipts, so
-   * without it an approval got under another tenant's rules verifies too (a review, 11-27).
+   * without it an approval got under another tenant's rules verifies too.
    */
   tenant?: string;
   /** Epoch ms; default Date.now(). */
@@ -96,7 +96,7 @@ interface Parsed {
 function parse(given: unknown): Parsed | undefined {
   // Judged on one reading: a copy made from its canonical text. Read field by field, an object
   // whose getters (or a Proxy) answered one tenant or action_hash to the hash and another to the
-  // comparisons passed as the other (a review, 11-27).
+  // comparisons passed as the other.
   const decision = jsonCopy(given); // undefined: a non-JSON value, or a getter that threw
   if (!isObject(decision) || !isObject(decision.receipt)) return undefined;
   const r = decision.receipt;

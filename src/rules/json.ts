@@ -157,7 +157,7 @@ export function readJson(text: string, file: string): ReadResult {
       fail(`invalid number \`${bad}\``);
     }
     // Refused as the request parser refuses them (src/json/strict-parse.ts), not rounded: a
-    // `requests_per_minute` of 9007199254740993 loaded as …992 (a newcomer review, 11-28).
+    // `requests_per_minute` of 9007199254740993 loaded as …992.
     // Valid JSON all the same: the text reads on, and the value is kept as read.
     const value = Number(m![0]);
     i += m![0].length;

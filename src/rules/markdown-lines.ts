@@ -6,7 +6,7 @@
 // or repeated group followed by `\s*$`; trailing parts are trimmed by hand (see headingOf).
 // A `.` that must reach the end of a line takes the `s` flag: lines are split at \n and \r only,
 // so U+2028 and U+2029 are ordinary characters inside one (CommonMark), and without the flag a
-// bullet holding one was not a bullet, its clause dropped with a wrong warning (a review, 11-28).
+// bullet holding one was not a bullet, its clause dropped with a wrong warning.
 
 const HEADING_START = /^ {0,3}(#{1,6})[ \t]+\S/;
 // A list item's marker, spelled once for the patterns that find one: a bullet character, or an

@@ -84,9 +84,9 @@ function decodeEntity(_: string, dec: string | undefined, hex: string | undefine
  * A word as a reader sees it, to tell a look-alike of `Prohibited` / `Required`: link syntax
  * dropped (inline images whole), entities decoded in one pass (`&amp;shy;` shows as `&shy;`),
  * and what renders as nothing dropped (default-ignorable code points: format characters, the
- * combining grapheme joiner, variation selectors, Hangul fillers). Until 11-27 `**&#80;rohibited:**` under
- * `## Required`, or a heading `## Prohi&shy;bited`, passed lint silently while its bullets
- * were enforced inverted or never. Only the start of a long text is read (the first words
+ * combining grapheme joiner, variation selectors, Hangul fillers). Else `**&#80;rohibited:**` under
+ * `## Required`, or a heading `## Prohi&shy;bited`, passes lint silently while its bullets
+ * are enforced inverted or never. Only the start of a long text is read (the first words
  * decide; the link pattern stays linear).
  */
 export function seenAs(text: string): string {

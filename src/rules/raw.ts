@@ -42,7 +42,7 @@ export interface ReadResult {
 
 /** A raw value's type as named in messages (`expected a string, got list`). */
 export function rawTypeName(v: RawValue): string {
-  // "must be a finite number, got number" said nothing of YAML's `.inf` or `.nan` (a review).
+  // "must be a finite number, got number" said nothing of YAML's `.inf` or `.nan`.
   if (v.kind === 'number' && !Number.isFinite(v.value)) return Number.isNaN(v.value) ? 'NaN' : `${v.value < 0 ? 'minus ' : ''}infinity`;
   return v.kind === 'map' ? 'map' : v.kind;
 }

@@ -70,7 +70,7 @@ export function draftOf(h: RuleHeader): RuleDraft {
   if (h.alwaysApply !== undefined) d.alwaysApply = h.alwaysApply;
   if (h.appliesTo !== undefined) d.applies_to = withoutUndefined(h.appliesTo) as RuleDraft['applies_to'];
   // A string is kept as it is, for the loader to read as it reads one in a file: spread, it
-  // was one glob per character (`src/**` became `s`, `r`, `c`, …; a review, 11-27).
+  // was one glob per character (`src/**` became `s`, `r`, `c`, …).
   if (h.globs !== undefined) d.globs = Array.isArray(h.globs) ? [...h.globs] : h.globs;
   return d;
 }

@@ -84,7 +84,7 @@ export async function importVerifierKeys(keys: VerifierKeys): Promise<KeyRing> {
  */
 export async function verifyReceipt(decision: unknown, opts: VerifyReceiptOptions): Promise<VerifyResult> {
   // Read once: what is checked here is what the verification uses (a getter on `tenant` that
-  // answered once and then undefined switched the tenant check off; a review, 11-27).
+  // answered once and then undefined switched the tenant check off).
   const { secret, jwks, tenant, action, context, audience, nonceStore, now: at, skewMs, keyRing } = opts ?? ({} as VerifyReceiptOptions);
   checkOptions('verifyReceipt', { tenant, audience, nonceStore });
   if (context !== undefined && action === undefined) {

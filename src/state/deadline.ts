@@ -1,5 +1,5 @@
 // How long MGE waits for a state store (rate limits, nonces) before it takes the store as not
-// reached: an answer that never comes held a check, or a verification, for ever (a review).
+// reached: an answer that never comes held a check, or a verification, for ever.
 
 /** How long a store may take to answer before the check or verification is refused. */
 export const STORE_DEADLINE_MS = 1000;

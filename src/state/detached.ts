@@ -1,8 +1,8 @@
 // A copy of a string that shares no memory with it. V8 keeps a substring of 13 or more
 // characters as a view into its source, and the strict JSON parser's strings are such views of
 // the whole request body: a nonce the verify route kept held its whole body (up to 1 MiB) for
-// as long as the nonce was remembered (a review, 11-27, ran `mge serve` out of memory that
-// way). Stores that keep a string from a request past the request keep a detached copy.
+// as long as the nonce was remembered (enough to run `mge serve` out of memory).
+// Stores that keep a string from a request past the request keep a detached copy.
 
 /** Code units copied per String.fromCharCode call (well under any engine's argument limit). */
 const CHUNK = 4096;

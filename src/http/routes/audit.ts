@@ -53,7 +53,7 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       if (err instanceof HttpProblem || !isStoreFailure(err)) throw err;
       ctx.logRepeated(`audit-read:${tenant}`, 'audit read failed', { tenant, error: err });
       // Entries that no longer hash to the tree (the file changed under the running server):
-      // a proof from them would be wrong, so none is given (until 11-27: a 500 "nothing was approved").
+      // a proof from them would be wrong, so none is given (not a 500 "nothing was approved").
       const retryAfter = ctx.audit.retryAfterSeconds(tenant);
       if (err instanceof LeafReadBackError) throw new StoreUnavailable('the audit log of this tenant does not read back as it was written (changed on disk?); no proof is given from it; `mge audit verify` tells more', retryAfter);
       throw new StoreUnavailable('the audit log of this tenant is unavailable; try again later', retryAfter);

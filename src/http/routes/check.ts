@@ -97,7 +97,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         }
         // Every request is checked for shape before any is evaluated, so a bad item refuses
         // the whole batch with nothing decided: no decision half-answered, and no rate-limit
-        // token taken by a batch that leaves no trace (a review drained a bucket that way).
+        // token taken by a batch that leaves no trace (a bucket could be drained that way).
         for (const [i, request] of body.requests.entries()) validate(ctx, request, `requests[${i}]`);
         refuseWhileLogFailing(ctx, tenant);
         const evaluated = [];

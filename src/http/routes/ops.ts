@@ -1,7 +1,7 @@
 // Unauthenticated operational routes (SPEC §8): liveness, readiness, Prometheus metrics, the
 // OpenAPI document and the JWKS of public receipt keys. None of them reveals a tenant's data
 // beyond counts: a rule set is shown by a keyed fingerprint, not its policy_version, which is
-// a plain hash of the compiled rules (a review, 11-28: from /metrics alone anyone could test
+// a plain hash of the compiled rules (from /metrics alone anyone could test
 // guesses of another tenant's rules offline, `burst_limit` 1…50 in 58 ms).
 
 import type { Hono } from 'hono';

@@ -13,7 +13,7 @@ declare const Bun: { serve(opts: { fetch: (req: Request) => Response | Promise<R
 
 /**
  * Seconds Bun lets a request take without finishing (its default, 10, cut off a slow upload
- * still arriving, with no answer: a review): past the app's own 30 s body deadline, so the
+ * still arriving, with no answer): past the app's own 30 s body deadline, so the
  * app answers 408 first. Idle keep-alive connections are held as long.
  */
 const IDLE_TIMEOUT_S = 35;

@@ -355,8 +355,8 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
 /**
  * Removes the lock at `path` if it still holds `stale`. Moved aside and read there, not removed
  * by name: another server may have taken the stale lock over since it was read, and removing
- * its fresh lock would let two servers run on one data dir (a probe widened that window with
- * strace). A lock that is not the stale one is put back. Returns whether the stale one went.
+ * its fresh lock would let two servers run on one data dir (strace widens that window
+ * enough). A lock that is not the stale one is put back. Returns whether the stale one went.
  */
 export async function removeStaleLock(path: string, stale: string): Promise<boolean> {
   const aside = `${path}.stale.${process.pid}.${randomBytes(6).toString('hex')}`;

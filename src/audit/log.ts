@@ -78,8 +78,8 @@ export class AuditLog {
     const newest = newestOf(checkpoints);
     log.lastCheckpointSize = newest?.tree_size ?? -1;
     log.keptCheckpointSize = log.lastCheckpointSize;
-    // Another tenant's checkpoint, validly signed, vouched for a log copied from that tenant (a
-    // review): a log's checkpoints are its own tenant's, or it is not opened.
+    // Another tenant's checkpoint, validly signed, vouched for a log copied from that tenant:
+    // a log's checkpoints are its own tenant's, or it is not opened.
     const foreign = checkpoints.find((cp) => cp.tenant !== tenant);
     if (foreign !== undefined) throw new AuditStoreError(`tenant \`${tenant}\`: its checkpoints file holds a checkpoint of tenant \`${foreign.tenant}\`: the log was changed; it is not opened (\`mge audit verify\` tells more)`);
     const covering = opts.trusted === undefined ? newest : await trustedCheckpoint(checkpoints, opts.trusted);
@@ -176,7 +176,7 @@ export class AuditLog {
   /**
    * Signed decisions in order, as one append: their ids are checked together, so a batch whose
    * ids fell below the last one reads each range of entries back once (appended one by one,
-   * each id read its range again: a review's 1 000-check batch beside 50 single checks).
+   * each id read its range again: a 1 000-check batch beside 50 single checks).
    */
   appendSignedMany(signed: readonly SignedEntry[]): Promise<number> {
     return this.appendLines(signed.map((s) => s.auditLine), signed.map((s) => s.unsigned.decision_id), signed.map((s) => s.leafInput), itself);

@@ -117,8 +117,8 @@ function readEntry(line: string): { entry?: { [k: string]: Json }; problem?: str
 /**
  * The order keys sign a log in. Keys move forward in a rotation: once a key has taken over
  * from another, the older one signing again (an entry, or a checkpoint covering entries past
- * the hand-over) is a forgery with a retired key, which its signature alone cannot show (an
- * auditor's review, 11-27: a rotated-out key re-signed a flipped decision and a checkpoint
+ * the hand-over) is a forgery with a retired key, which its signature alone cannot show (a
+ * rotated-out key re-signed a flipped decision and a checkpoint
  * over it, and the log verified), or a server started with its old key again, which is
  * allowed (HS256 to Ed25519 and back reuses the secret). So it is a warning, not a failure.
  */

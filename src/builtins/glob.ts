@@ -14,8 +14,8 @@
 //   starts the pattern or follows a `/` and is followed by `/` (`**/`) matches nothing or any
 //   run ending in `/`, so `a/**/b` matches `a/b`.
 // - Path mode: a pattern ending in `/**` (one or more such groups) also matches what the part
-//   before them matches: `secrets/**` matches `secrets` itself ("also none", SPEC §3.7). Until
-//   11-27 it did not, and a deny rule scoped to `secrets/**` let `file.delete secrets` pass.
+//   before them matches: `secrets/**` matches `secrets` itself ("also none", SPEC §3.7).
+//   Else a deny rule scoped to `secrets/**` lets `file.delete secrets` pass.
 // - Action mode: every run of `*` is any run; `.` and `/` are ordinary characters.
 
 import { normalizePath } from './path.js';

@@ -53,7 +53,7 @@ function caretLines(d: Diagnostic, text: string): string[] | undefined {
   const start = Math.min(Math.max(col - 1, 0), src.length);
   // Underline to the span's end on the same line, else to the end of the line (at least one caret).
   const end = endLine === line && endCol !== undefined ? Math.min(endCol - 1, src.length) : start + 1;
-  // A long line (a minified JSON rule file) is shown around the span, not whole: a review's
+  // A long line (a minified JSON rule file) is shown around the span, not whole: a
   // 200 KB line was printed whole, with a caret line as long.
   const from = src.length > 3 * CONTEXT ? Math.max(0, start - CONTEXT) : 0;
   const to = src.length > 3 * CONTEXT ? Math.min(src.length, start + 2 * CONTEXT) : src.length;

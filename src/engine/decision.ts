@@ -55,7 +55,7 @@ export function decide(
     const rule = rulesById.get(c.rule_id);
     // An outcome naming no known rule is an engine fault: charge it as a deny (fail closed).
     // So is a store that could not be asked, whatever the rule's effect (SPEC §4: an
-    // unreachable store is never an approval; a review, 11-27, got one through a warn rule).
+    // unreachable store is never an approval, not even through a warn rule).
     const effect = c.code === 'state_unavailable' ? 'deny' : rule?.effect ?? 'deny';
     const v: Violation = {
       rule_id: c.rule_id,

@@ -237,7 +237,7 @@ class Parser {
    * Warns when `request.time` is compared with a string not written as it always is
    * (`2026-12-01T00:00:00.000Z`): strings compare by code point, and `.000Z` sorts before
    * `Z`, so `request.time >= "2026-12-01T00:00:00Z"` is false for the whole first second (a
-   * rule author review, 11-27: a change freeze approved deploys for it).
+   * change freeze approved deploys for it).
    */
   private timeCompared(op: string, time: Expr, other: Expr): true | undefined {
     if (time.kind !== 'path' || time.path.root !== 'request' || time.path.segments.length !== 1 || time.path.segments[0] !== 'time') return undefined;

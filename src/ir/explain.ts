@@ -118,7 +118,7 @@ export type ShownValues = WeakMap<object, Json>;
 /**
  * The length of `v` as JSON, counted only until it passes `max` (then some number over it):
  * every violated clause that reads a large value asks, so serializing it whole each time made
- * explaining cost clauses × request size (a probe: 91 ms for 100 clauses over 40 KiB).
+ * explaining cost clauses × request size (91 ms for 100 clauses over 40 KiB).
  */
 function jsonLength(v: Json, max: number): number {
   if (typeof v === 'string') return v.length > max ? v.length : JSON.stringify(v).length;

@@ -47,7 +47,7 @@ export function yamlTooDeepAt(text: string, limit: number): number {
     const at = i;
     // A quote opens a quoted scalar only where a scalar starts; in plain text (`don't`,
     // `a:"`, `a - "`) it is a character, and skipping to the next one hid every bracket
-    // between (two reviews). And a skip never crosses a line break: what a quote could hide
+    // between. And a skip never crosses a line break: what a quote could hide
     // is the rest of its line, where a plain scalar holds no nesting.
     if ((c === '"' || c === "'") && opensQuote(text, i, contentStart, flow > 0)) i = skipQuoted(text, i);
     else if (c === '#' && (text[i - 1] === ' ' || text[i - 1] === '\t')) { count(at); i = skipToEol(text, i) - 1; continue; }

@@ -69,7 +69,7 @@ function messageSafe(m: string): boolean {
 
 /**
  * An advisory bullet is one that does NOT end in a code span, as the reader sees its end: after
- * the HTML comments it ends with are dropped (`… \`x\` <!-- see wiki -->` was enforced: a review).
+ * the HTML comments it ends with are dropped (`… \`x\` <!-- see wiki -->` is enforced).
  */
 function advisorySafe(a: string): boolean {
   return plainLine(a) && !withoutTrailingHtmlComments(a).endsWith('`');

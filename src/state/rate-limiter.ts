@@ -65,8 +65,8 @@ const FULL_SWEEP_GAP_MS = 1_000;
 /**
  * Bucket names longer than this are kept under a 64-bit digest of themselves. V8 hashes a
  * string longer than 16 383 characters by its length alone, so long names of one length all
- * collide in a Map and every lookup scanned them (a probe measured 22 ms a check after 4 000
- * 16 KB keys); a digest also keeps a bucket small whatever its key. The rule's part of the
+ * collide in a Map and every lookup scanned them (22 ms a check after 4 000 16 KB
+ * keys); a digest also keeps a bucket small whatever its key. The rule's part of the
  * name (take's `rule`) stays in the clear: FNV is no cryptographic hash, so a caller can make
  * two long keys collide, and names of two rules with one digest shared a bucket whose looser
  * rule refilled the stricter's. Two keys of one rule condition with one
@@ -147,7 +147,7 @@ class TenantBuckets {
    * At the cap a new name is refused without a sweep until the later of a second after the
    * last sweep there and `nextFullMs`, the earliest a bucket can be full again (a lower bound:
    * set by each sweep and each new bucket; a take only puts a bucket's moment later). Without
-   * this every new name scanned the whole map (a probe: 20 ms a check once filled).
+   * this every new name scanned the whole map (20 ms a check once filled).
    */
   private capSweptMs = -Infinity;
   private nextFullMs = Infinity;

@@ -107,7 +107,7 @@ export async function readBytesIfPresent(file: string, opts: ReadOptions = {}): 
  * directory, a socket: whatIsThere), 'too large' past `maxBytes`. Opened without blocking and
  * checked through the open handle: checked by name and then read, a file swapped for a FIFO in
  * between blocked the read forever, which hung `mge check` and stopped every later reload of
- * `mge serve` . Any other error (ENOENT) is thrown.
+ * `mge serve`. Any other error (ENOENT) is thrown.
  */
 export async function readRegularFile(file: string, maxBytes = Infinity): Promise<Buffer | 'too large' | { notAFile: string }> {
   // O_NONBLOCK is not defined on Windows, which has no FIFOs in the file system. A socket

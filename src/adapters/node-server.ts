@@ -389,10 +389,11 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, inApp: Re
  * bytes, or a CONNECT, after complete requests): their answers (decisions already logged) go
  * out first, then this one if the connection still takes it. Written at once, it closed the
  * connection before them; waiting for the first pipelined one only, the third and later were
- * logged and never answered. A request whose body never arrived whole (cut off by the client's FIN, a bad chunk, a
- * stalled upload) is not in the app and never will be: it is not waited for (waiting held the
- * socket and the body read so far for good: 1 000 such requests stopped a server). A whole request whose body's end Node has not delivered yet is not in the app yet
- * either: the response Node attached to the socket (`_httpMessage`, not in its typings) tells.
+ * logged and never answered. A request whose body never arrived whole (cut off by the
+ * client's FIN, a bad chunk, a stalled upload) is not in the app and never will be: it is not
+ * waited for (waiting held the socket and the body read so far for good: 1 000 such requests
+ * stopped a server). A whole request whose body's end Node has not delivered yet is not in the
+ * app yet either: the response Node attached to the socket (`_httpMessage`, not in its typings) tells.
  */
 function answerAfterPending(socket: Duplex, p: HttpProblem, inApp: RequestsInApp): void {
   const afterAll = (): void => inApp.whenAnswered(socket, () => {

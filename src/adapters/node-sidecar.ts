@@ -188,7 +188,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     await readiness.settled();
     // What the start logged (the rules in force) is checkpointed, as at a stop: a start that
     // failed to bind (a port in use, a host that does not resolve) left it uncovered, and the
-    // next start warned of each entry as a rule change to check .
+    // next start warned of each entry as a rule change to check.
     if (rulesRecord !== undefined) await keepCheckpoints(audit, cfg.logger);
     await audit.close();
     await nonceStore.close();

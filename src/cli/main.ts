@@ -50,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
       return (code = await runCommand(argv));
     } finally {
       // Stopped (a failed stop too), audit log closed: log lines still queued for a stdout
-      // nobody reads would keep the process alive for ever (still running 80 s after SIGTERM). They get a moment to leave, then the process ends anyway.
+      // nobody reads would keep the process alive for ever (still running 80 s after SIGTERM).
+      // They get a moment to leave, then the process ends anyway.
       setTimeout(() => process.exit(code), SERVE_EXIT_GRACE_MS).unref();
     }
   }

@@ -73,8 +73,8 @@ function host(text: string): string {
  * default for it ended the process at once, checks in flight reset and no checkpoint kept).
  * Later ones are said while the server drains and ignored, up to the process's end
  * (`stopped()`: the drain is over, nothing more to say): otherwise a second signal (a
- * supervisor repeating its TERM, a second Ctrl-C) would end the process at once, exit 130, with checks in flight reset and no checkpoint kept. SIGKILL
- * still stops it at once.
+ * supervisor repeating its TERM, a second Ctrl-C) would end the process at once, exit 130,
+ * with checks in flight reset and no checkpoint kept. SIGKILL still stops it at once.
  */
 function stopSignal(): { signal: Promise<string>; stopped: () => void } {
   let first: string | undefined;

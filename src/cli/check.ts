@@ -66,8 +66,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
     // unmounted volume would otherwise pass every request, with a warning nobody reads.
     if (sources.length === 0) throw new Error(`the rules directory \`${rulesDir}\` holds no rule file, so every request would be approved (a wrong path, a volume not mounted?); to check against no rules, leave a file holding \`rules: []\``);
     const engine = await createEngine({ crypto: nodeCryptoBackend, rules: sources, sourceWarnings: warnings, limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems } });
-    // Rule files that hold no rule (`rules: []`): said, as `mge serve` and `mge lint` say it.
     const tenantNote = tenant === undefined ? undefined : tenantNameNote(tenant, engine.tenants());
+    // Rule files that hold no rule (`rules: []`): said, as `mge serve` and `mge lint` say it.
     if (engine.ruleCount() === 0) process.stderr.write(`mge check: warning: no rules in \`${rulesDir}\`: every request is approved\n`);
     else if (tenantNote !== undefined) process.stderr.write(`mge check: warning: ${tenantNote}\n`);
     // Rules only in tenants' folders and no `--tenant`: a gate that left the flag out approves

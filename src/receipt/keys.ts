@@ -1,6 +1,7 @@
-// Key ring for receipts and checkpoints (SPEC §5, brief: keys imported once as
-// non-extractable CryptoKeys, one usage each). The algorithm belongs to the key a `kid` names;
-// a receipt's own `alg` field is only ever compared with it, never trusted.
+// Key ring for receipts and checkpoints (SPEC §5): keys imported once as non-extractable
+// CryptoKeys, one usage each (on Node, node-crypto.ts keeps a KeyObject beside each, from the
+// same material: docs/trust.md). The algorithm belongs to the key a `kid` names; a receipt's
+// own `alg` field is only ever compared with it, never trusted.
 
 import { base64urlDecode, base64urlEncode } from './base64url.js';
 import { canonicalize } from './jcs.js';

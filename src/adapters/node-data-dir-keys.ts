@@ -7,9 +7,9 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { importEd25519Public, importHs256Secret, type VerificationKey } from '../receipt/keys.js';
-import { ED25519_FILE, parseEd25519Jwk } from './node-ed25519.js';
+import { ED25519_FILE, parseEd25519Jwk } from './node-ed25519-key.js';
 import { readIfPresent } from './node-new-file.js';
-import { SECRET_FILE } from './node-secret.js';
+import { SECRET_FILE } from './node-hs256-secret.js';
 
 /**
  * An empty key file holds no key (the start that made it was cut short); one that is not a key

@@ -1,6 +1,6 @@
 // The Ed25519 signing key for `mge serve` when receipts are to be publicly verifiable: given
 // as a JWK file, or generated on first start and kept in the data dir (mode 0600), like the
-// HS256 secret in node-secret.ts.
+// HS256 secret in node-hs256-secret.ts.
 
 import { join } from 'node:path';
 import { KeyError, generateEd25519Jwk, importEd25519Private, type Ed25519PrivateJwk } from '../receipt/keys.js';

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { hs256VerificationKeys, importHs256Secret, WeakSecretError, type Ed25519PrivateJwk } from '../receipt/keys.js';
 import { createSigner, type Signer } from '../receipt/sign.js';
 import { nodeCryptoBackend } from './node-crypto.js';
-import { ED25519_FILE, loadOrCreateEd25519Key } from './node-ed25519.js';
+import { ED25519_FILE, loadOrCreateEd25519Key } from './node-ed25519-key.js';
 import { jwksFileKeys } from './node-jwks-file.js';
 import type { KeptFile } from './node-kept-files.js';
-import { loadOrCreateSecret, SECRET_FILE, type SecretSource } from './node-secret.js';
+import { loadOrCreateSecret, SECRET_FILE, type SecretSource } from './node-hs256-secret.js';
 
 /** What the signer is made from (part of SidecarConfig, node-sidecar.ts). */
 export interface SidecarKeyConfig {

@@ -33,7 +33,7 @@ import { syncMadeDirs } from './node-new-file.js';
 import { readRulesDirWarned, rulesDirProblem } from './node-files.js';
 import { startRulesReloader } from './node-reload.js';
 import { nodeRuleStore } from './node-rule-store.js';
-import type { SecretSource } from './node-secret.js';
+import type { SecretSource } from './node-hs256-secret.js';
 import { startNodeServer } from './node-server.js';
 import { AuditReadiness, fenced, keepCheckpoints, openExistingLogs } from './node-audit.js';
 import { replayApiRules, writeBackApiRules } from './node-api-rules-replay.js';

@@ -221,9 +221,9 @@ export function verifyLimits(limits: JsonLimits): JsonLimits {
 /**
  * A JSON body under every limit of SPEC §2: 415 unless JSON, 413 past `maxBytes`, 400 for
  * anything the strict parser refuses (duplicate keys, depth, unsafe integers, …).
- * @example const body = await readJson(c.req.raw, DEFAULT_JSON_LIMITS)
+ * @example const body = await readJsonBody(c.req.raw, DEFAULT_JSON_LIMITS)
  */
-export async function readJson(req: Request, limits: JsonLimits, preRead?: PreReadBody): Promise<Json> {
+export async function readJsonBody(req: Request, limits: JsonLimits, preRead?: PreReadBody): Promise<Json> {
   requireJson(preRead !== undefined ? preRead.contentType : req.headers.get('content-type') ?? undefined);
   const text = await readBodyText(req, limits.maxBytes, preRead);
   try {

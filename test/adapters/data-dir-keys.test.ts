@@ -1,13 +1,13 @@
-// The keys `mge serve` keeps in its data directory: the HS256 secret (src/adapters/node-secret.ts)
-// and the Ed25519 key (src/adapters/node-ed25519.ts).
+// The keys `mge serve` keeps in its data directory: the HS256 secret (src/adapters/node-hs256-secret.ts)
+// and the Ed25519 key (src/adapters/node-ed25519-key.ts).
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ED25519_FILE, loadOrCreateEd25519Key } from '../../src/adapters/node-ed25519.js';
+import { ED25519_FILE, loadOrCreateEd25519Key } from '../../src/adapters/node-ed25519-key.js';
 import { writeNewFile, writeSynced } from '../../src/adapters/node-new-file.js';
-import { loadOrCreateSecret, SECRET_FILE } from '../../src/adapters/node-secret.js';
+import { loadOrCreateSecret, SECRET_FILE } from '../../src/adapters/node-hs256-secret.js';
 
 let dir: string;
 beforeEach(() => {

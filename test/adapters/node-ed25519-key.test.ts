@@ -1,11 +1,11 @@
-// The Ed25519 key file of `mge serve` (src/adapters/node-ed25519.ts): a key that does not
+// The Ed25519 key file of `mge serve` (src/adapters/node-ed25519-key.ts): a key that does not
 // import is refused at start naming the file and why, not with the runtime's "Invalid keyData".
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ED25519_FILE, loadOrCreateEd25519Key } from '../../src/adapters/node-ed25519.js';
+import { ED25519_FILE, loadOrCreateEd25519Key } from '../../src/adapters/node-ed25519-key.js';
 import { KeyError, generateEd25519Jwk } from '../../src/receipt/keys.js';
 
 describe('loadOrCreateEd25519Key', () => {

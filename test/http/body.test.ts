@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_JSON_LIMITS } from '../../src/json/strict-parse.js';
-import { readBodyText, readJson } from '../../src/http/body.js';
+import { readBodyText, readJsonBody } from '../../src/http/body.js';
 import { HttpProblem } from '../../src/http/problem.js';
 
 const json = { 'content-type': 'application/json' };
@@ -64,7 +64,7 @@ describe('readBodyText', () => {
   });
 });
 
-describe('readJson', () => {
+describe('readJsonBody', () => {
   const cases: Array<[string, string | undefined, string, number | string]> = [
     ['plain object', 'application/json', '{"action":"x"}', 'ok'],
     ['+json suffix with charset', 'application/problem+json; charset=utf-8', '{}', 'ok'],
@@ -82,13 +82,13 @@ describe('readJson', () => {
   for (const [name, type, body, expected] of cases) {
     it(name, async () => {
       const req = new Request('http://x/', { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
-      expect(await status(readJson(req, DEFAULT_JSON_LIMITS))).toBe(expected);
+      expect(await status(readJsonBody(req, DEFAULT_JSON_LIMITS))).toBe(expected);
     });
   }
 
   it('keeps __proto__ as plain data', async () => {
     const req = new Request('http://x/', { method: 'POST', body: '{"__proto__":{"polluted":true}}', headers: json });
-    const v = (await readJson(req, DEFAULT_JSON_LIMITS)) as Record<string, unknown>;
+    const v = (await readJsonBody(req, DEFAULT_JSON_LIMITS)) as Record<string, unknown>;
     expect(Object.keys(v)).toEqual(['__proto__']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -121,9 +121,9 @@ describe('bytes an adapter already read', () => {
     const req = new Request('http://x/', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     Object.defineProperty(req, 'headers', { get: () => { throw new Error('headers read'); } });
     const bytes = new TextEncoder().encode('{"a":1}');
-    expect(await readJson(req, DEFAULT_JSON_LIMITS, { bytes, contentType: 'application/json; charset=utf-8' })).toEqual({ a: 1 });
-    expect(await status(readJson(req, DEFAULT_JSON_LIMITS, { bytes, contentType: 'text/plain' }))).toBe(415);
-    expect(await status(readJson(req, DEFAULT_JSON_LIMITS, { bytes, contentType: undefined }))).toBe(415);
+    expect(await readJsonBody(req, DEFAULT_JSON_LIMITS, { bytes, contentType: 'application/json; charset=utf-8' })).toEqual({ a: 1 });
+    expect(await status(readJsonBody(req, DEFAULT_JSON_LIMITS, { bytes, contentType: 'text/plain' }))).toBe(415);
+    expect(await status(readJsonBody(req, DEFAULT_JSON_LIMITS, { bytes, contentType: undefined }))).toBe(415);
   });
 });
 
@@ -131,7 +131,7 @@ describe('a body the adapter cut short', () => {
   it('is 413 even under a larger route limit: its first bytes are never parsed as the whole body', async () => {
     // `{"a":1}` followed by spaces, cut where the adapter stopped: a valid prefix of an invalid body.
     const bytes = new TextEncoder().encode('{"a":1}' + ' '.repeat(10));
-    const read = readJson(new Request('http://x/', { method: 'POST' }), { ...DEFAULT_JSON_LIMITS, maxBytes: 1 << 20 }, { bytes, contentType: 'application/json', cutAt: 16 });
+    const read = readJsonBody(new Request('http://x/', { method: 'POST' }), { ...DEFAULT_JSON_LIMITS, maxBytes: 1 << 20 }, { bytes, contentType: 'application/json', cutAt: 16 });
     const refused = await read.then(() => undefined, (e: unknown) => e as HttpProblem);
     expect([refused?.status, refused?.detail]).toEqual([413, 'the body is larger than 16 bytes']);
   });
@@ -144,8 +144,8 @@ describe('a compressed body', () => {
       method: 'POST', body: json, headers: { 'content-type': 'application/json', ...(encoding === undefined ? {} : { 'content-encoding': encoding }) },
     });
     for (const read of [
-      (enc?: string) => readJson(req(enc), DEFAULT_JSON_LIMITS),
-      (enc?: string) => readJson(req(), DEFAULT_JSON_LIMITS, { bytes: json, contentType: 'application/json', contentEncoding: enc }),
+      (enc?: string) => readJsonBody(req(enc), DEFAULT_JSON_LIMITS),
+      (enc?: string) => readJsonBody(req(), DEFAULT_JSON_LIMITS, { bytes: json, contentType: 'application/json', contentEncoding: enc }),
     ]) {
       expect(await read('identity')).toEqual({ a: 1 });
       expect(await read()).toEqual({ a: 1 });
@@ -156,13 +156,13 @@ describe('a compressed body', () => {
   });
 
   it('is refused with 415 for a transfer coding other than chunked (the servers only undo the chunking)', async () => {
-    const fromAdapter = (te?: string) => readJson(new Request('http://x/', { method: 'POST' }), DEFAULT_JSON_LIMITS, { bytes: json, contentType: 'application/json', transferEncoding: te });
+    const fromAdapter = (te?: string) => readJsonBody(new Request('http://x/', { method: 'POST' }), DEFAULT_JSON_LIMITS, { bytes: json, contentType: 'application/json', transferEncoding: te });
     expect(await fromAdapter('chunked')).toEqual({ a: 1 });
     expect(await fromAdapter()).toEqual({ a: 1 });
     const refused = await fromAdapter('gzip, chunked').then(() => undefined, (e: unknown) => e as HttpProblem);
     expect([refused?.status, refused?.detail]).toEqual([415, 'Transfer-Encoding `gzip` is not supported: send the body uncompressed (chunked alone is fine)']);
     // A web Request whose server left the header in place (Deno).
     const req = new Request('http://x/', { method: 'POST', body: json, headers: { 'content-type': 'application/json', 'transfer-encoding': 'GZIP, chunked' } });
-    expect(await status(readJson(req, DEFAULT_JSON_LIMITS))).toBe(415);
+    expect(await status(readJsonBody(req, DEFAULT_JSON_LIMITS))).toBe(415);
   });
 });

@@ -3,7 +3,7 @@
 
 import type { Context, Hono } from 'hono';
 import type { Json } from '../../ir/types.js';
-import { readJson, type PreReadBody } from '../body.js';
+import { readJsonBody, type PreReadBody } from '../body.js';
 import type { Principal } from '../auth.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { authorize } from '../guard.js';
@@ -33,7 +33,7 @@ async function measured(ctx: AppContext, tenant: string, work: () => Promise<Rec
 async function readBatch(req: Request, ctx: AppContext, preRead: PreReadBody | undefined): Promise<Json> {
   const { maxDepth } = ctx.limits;
   try {
-    return await readJson(req, { ...ctx.limits, maxDepth: maxDepth + BATCH_WRAPPER_DEPTH }, preRead);
+    return await readJsonBody(req, { ...ctx.limits, maxDepth: maxDepth + BATCH_WRAPPER_DEPTH }, preRead);
   } catch (err) {
     if (err instanceof BadRequest && err.extensions.reason === 'too_deep') {
       throw new BadRequest(`malformed JSON: a request in the batch is nested deeper than ${maxDepth}`, err.extensions);
@@ -74,7 +74,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       const explain = explainParam(c); // inside: a bad value is counted as a check error
       // Read before an in-flight slot is taken: a slow upload holds none (on Node the body is
       // read before the app runs at all).
-      const body = await readJson(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
+      const body = await readJsonBody(c.req.raw, ctx.limits, ctx.preReadBody(c.env));
       return ctx.lifecycle.run(async () => {
         await ctx.checkTurn?.(); // at once unless the adapter defers (AppDeps.checkTurn)
         refuseWhileLogFailing(ctx, tenant);

@@ -4,7 +4,7 @@
 
 import type { Hono } from 'hono';
 import { verifyReceipt, type VerifyOptions } from '../../receipt/verify.js';
-import { readJson, VERIFY_PATH, verifyLimits } from '../body.js';
+import { readJsonBody, VERIFY_PATH, verifyLimits } from '../body.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { guard } from '../guard.js';
 import { BadRequest, Forbidden, StoreUnavailable } from '../problem.js';
@@ -18,7 +18,7 @@ export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const who = c.get('principal');
     const { tenant } = who;
     // Read before an in-flight slot is taken, as for a check: a slow upload holds none.
-    const body = await readJson(c.req.raw, limits, ctx.preReadBody(c.env));
+    const body = await readJsonBody(c.req.raw, limits, ctx.preReadBody(c.env));
     return ctx.lifecycle.run(async () => {
       // Like a check, a verification waits for its turn (AppDeps.checkTurn) before any work.
       await ctx.checkTurn?.();

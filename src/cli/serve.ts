@@ -22,18 +22,13 @@ import { credentialSetting, envSetting, parseArgs, stringFlag, UsageError } from
 import { limitsText, requestLimitsFrom } from './request-limits.js';
 
 // Unset, empty or blank is the default, as for every setting but the credentials (envSetting).
-function receiptAlg(value: string | undefined): 'HS256' | 'Ed25519' {
+/** The setting `name` as one of `choices`; the first when it is unset or blank. */
+function oneOf<T extends string>(name: string, value: string | undefined, choices: readonly [T, ...T[]]): T {
   const text = envSetting(value);
-  if (text === undefined || text === 'HS256') return 'HS256';
-  if (text === 'Ed25519') return 'Ed25519';
-  throw new UsageError(`MGE_RECEIPT_ALG \`${text}\` is not HS256 or Ed25519`);
-}
-
-function fsyncPolicy(value: string | undefined): 'always' | 'never' {
-  const text = envSetting(value);
-  if (text === undefined || text === 'always') return 'always';
-  if (text === 'never') return 'never';
-  throw new UsageError(`MGE_AUDIT_FSYNC \`${text}\` is not always or never`);
+  if (text === undefined) return choices[0];
+  const chosen = choices.find((c) => c === text);
+  if (chosen === undefined) throw new UsageError(`${name} \`${text}\` is not ${choices.join(' or ')}`);
+  return chosen;
 }
 
 /**
@@ -164,9 +159,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     rulesGiven = stringFlag(args, 'rules') ?? envSetting(env.MGE_RULES_DIR) ?? './rules';
     rulesDir = resolve(rulesGiven);
     dataDir = resolve(stringFlag(args, 'data') ?? envSetting(env.MGE_DATA_DIR) ?? './data');
-    const fsync = fsyncPolicy(env.MGE_AUDIT_FSYNC);
+    const fsync = oneOf('MGE_AUDIT_FSYNC', env.MGE_AUDIT_FSYNC, ['always', 'never']);
     fsyncNever = fsync === 'never';
-    const alg = receiptAlg(env.MGE_RECEIPT_ALG);
+    const alg = oneOf('MGE_RECEIPT_ALG', env.MGE_RECEIPT_ALG, ['HS256', 'Ed25519']);
     const receiptTtlMs = seconds('MGE_RECEIPT_TTL_SECONDS', env.MGE_RECEIPT_TTL_SECONDS, DEFAULT_TTL_MS, 1, MAX_TTL_MS);
     const skewMs = seconds('MGE_CLOCK_SKEW_SECONDS', env.MGE_CLOCK_SKEW_SECONDS, DEFAULT_SKEW_MS, 0, MAX_TTL_MS);
     const limits = requestLimitsFrom(env);

@@ -14,7 +14,7 @@ import { verifySignedObject } from '../receipt/signed-object.js';
 import { isCheckpoint, notACheckpoint, verifyCheckpointSignature, type TornCheckpoint } from './checkpoint.js';
 import { verifyConsistency } from './merkle.js';
 import { MerkleTree } from './merkle-tree.js';
-import { isObject } from '../json/is-object.js';
+import { asObject } from '../json/is-object.js';
 import { ruleChangeProblem } from './rule-change.js';
 
 export interface LogReport {
@@ -63,10 +63,6 @@ export interface VerifyLogInput {
 // An entry is a whole decision, possibly larger than a request body; no structural limits.
 const WIDE = { maxBytes: 1 << 30, maxDepth: 256, maxStringBytes: 1 << 30, maxArrayItems: 1 << 30 };
 const encoder = new TextEncoder();
-
-function asObject(v: Json): { [k: string]: Json } | undefined {
-  return isObject(v) ? v : undefined;
-}
 
 /** How the verifier words a receipt signed by a key it was not given. */
 const unknownKeyProblem = (kid: string): string => `receipt key \`${kid}\` is unknown (give its key with --jwks, MGE_SECRET_KEY or MGE_PREVIOUS_SECRET_KEYS)`;

@@ -10,3 +10,8 @@ export function isObject(v: unknown): v is Record<string, unknown>;
 export function isObject(v: unknown): boolean {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/** `v` when it is a JSON object, else undefined: for reading a member that should be one. */
+export function asObject(v: Json | undefined): { [key: string]: Json } | undefined {
+  return isObject(v) ? v : undefined;
+}

@@ -11,7 +11,7 @@ import type { SignatureCheck } from '../receipt/signed-object.js';
 import { importVerifierKeys, type VerifierKeys } from './verify.js';
 import { MGEConfigError } from './errors.js';
 import type { Checkpoint, ConsistencyProof, Decision, InclusionProof } from './types.js';
-import { isObject } from '../json/is-object.js';
+import { asObject } from '../json/is-object.js';
 
 /**
  * The audit leaf hash of a decision as received: SHA-256(0x00 || C(decision)), without
@@ -21,11 +21,6 @@ import { isObject } from '../json/is-object.js';
 export async function decisionLeafHash(decision: Decision & { explanation?: unknown }): Promise<string> {
   const { explanation: _explanation, ...logged } = decision;
   return toHex(await leafHash(sha256, canonicalBytes(logged as unknown as Json)));
-}
-
-/** A record of the copy, or undefined. */
-function record(v: Json | undefined): Record<string, Json> | undefined {
-  return isObject(v) ? v : undefined;
 }
 
 /** The hashes of a path, or undefined unless it is a list of strings (fromHex checks them). */
@@ -48,9 +43,9 @@ export async function verifyInclusionProof(decision: Decision, proof: InclusionP
   // Each argument is judged on one reading, a copy (jsonCopy): read field by field, a getter
   // showed the checkpoint's size and root to the comparison and another tree's to the Merkle
   // check, and a decision outside the checkpointed tree passed.
-  const d = record(jsonCopy(decision));
-  const p = record(jsonCopy(proof));
-  const cp = checkpoint == null ? undefined : record(jsonCopy(checkpoint)); // none given: no checkpoint to match
+  const d = asObject(jsonCopy(decision));
+  const p = asObject(jsonCopy(proof));
+  const cp = checkpoint == null ? undefined : asObject(jsonCopy(checkpoint)); // none given: no checkpoint to match
   if (d === undefined || p === undefined || (checkpoint != null && cp === undefined)) return false;
   if (typeof p.decision_id !== 'string' || p.decision_id !== d.decision_id) return false;
   if (cp && (cp.tree_size !== p.tree_size || cp.root_hash !== p.root_hash || cp.tenant !== d.tenant)) return false;
@@ -76,7 +71,7 @@ export async function verifyInclusionProof(decision: Decision, proof: InclusionP
  * await verifyConsistencyProof(kept, now, proof) // true
  */
 export async function verifyConsistencyProof(older: Checkpoint, newer: Checkpoint, proof: ConsistencyProof): Promise<boolean> {
-  const [a, b, p] = [record(jsonCopy(older)), record(jsonCopy(newer)), record(jsonCopy(proof))]; // one reading each
+  const [a, b, p] = [asObject(jsonCopy(older)), asObject(jsonCopy(newer)), asObject(jsonCopy(proof))]; // one reading each
   if (a === undefined || b === undefined || p === undefined) return false;
   if (a.tenant !== b.tenant || p.first !== a.tree_size || p.second !== b.tree_size) return false;
   if (typeof a.tree_size !== 'number' || typeof b.tree_size !== 'number' || typeof a.root_hash !== 'string' || typeof b.root_hash !== 'string') return false;

@@ -9,9 +9,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngineFromDir } from '../dist/src/adapters/node.js';
-import { NodeAuditStore } from '../dist/src/adapters/node-audit-store.js';
-import { nodeCryptoBackend } from '../dist/src/adapters/node-crypto.js';
+import { createEngineFromDir } from '../dist/src/adapters/node/index.js';
+import { NodeAuditStore } from '../dist/src/adapters/node/audit-store.js';
+import { nodeCryptoBackend } from '../dist/src/adapters/node/crypto.js';
 import { AuditLog } from '../dist/src/audit/log.js';
 import { MemoryAuditStore } from '../dist/src/audit/memory-store.js';
 import type { AuditStore } from '../dist/src/audit/store.js';

@@ -5,7 +5,7 @@
 //   engine     — Engine.evaluate(): shape check, evaluator, decision, action_hash (SHA-256), id.
 // Usage: npm run bench:engine [-- --quick]. Prints a table and writes its section of RESULTS.md.
 
-import { nodeCryptoBackend } from '../dist/src/adapters/node-crypto.js';
+import { nodeCryptoBackend } from '../dist/src/adapters/node/crypto.js';
 import { decide } from '../dist/src/engine/decision.js';
 import { newDecisionId } from '../dist/src/engine/decision-id.js';
 import { IsoTimeCache } from '../dist/src/receipt/iso-time.js';

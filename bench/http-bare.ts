@@ -7,17 +7,17 @@
 //                 Node's stream reads the body first, the handler takes the bytes from the
 //                 bindings), so the only difference left to MGE is its own per-request work.
 //   --as-mge      that, and each request waits for the check phase of the event loop's turn
-//                 as `mge serve`'s checks do (src/adapters/node-check-turn.ts): the same server
+//                 as `mge serve`'s checks do (src/adapters/node/check-turn.ts): the same server
 //                 machinery as mge serve, around an echo.
 
 import { serve } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { nodeCheckTurn } from '../dist/src/adapters/node-check-turn.js';
-import { preReadBodyOf } from '../dist/src/adapters/node-body.js';
-import { startNodeServer } from '../dist/src/adapters/node-server.js';
+import { nodeCheckTurn } from '../dist/src/adapters/node/check-turn.js';
+import { preReadBodyOf } from '../dist/src/adapters/node/body.js';
+import { startNodeServer } from '../dist/src/adapters/node/server.js';
 
 const preRead = process.argv.includes('--pre-read') || process.argv.includes('--as-mge');
-// --as-mge: also wait for the turn's check phase as `mge serve` does (src/adapters/node-check-turn.ts).
+// --as-mge: also wait for the turn's check phase as `mge serve` does (src/adapters/node/check-turn.ts).
 const turn = process.argv.includes('--as-mge') ? nodeCheckTurn() : undefined;
 const decoder = new TextDecoder();
 const app = new Hono();

@@ -8,11 +8,11 @@
 //   --upto audit      + append to an in-memory audit log (AuditLog.appendSigned)
 
 import { Hono } from 'hono';
-import { nodeCheckTurn } from '../dist/src/adapters/node-check-turn.js';
-import { nodeCryptoBackend } from '../dist/src/adapters/node-crypto.js';
-import { readRulesDir } from '../dist/src/adapters/node-files.js';
-import { preReadBodyOf } from '../dist/src/adapters/node-body.js';
-import { startNodeServer } from '../dist/src/adapters/node-server.js';
+import { nodeCheckTurn } from '../dist/src/adapters/node/check-turn.js';
+import { nodeCryptoBackend } from '../dist/src/adapters/node/crypto.js';
+import { readRulesDir } from '../dist/src/adapters/node/files.js';
+import { preReadBodyOf } from '../dist/src/adapters/node/body.js';
+import { startNodeServer } from '../dist/src/adapters/node/server.js';
 import { AuditLog } from '../dist/src/audit/log.js';
 import { MemoryAuditStore } from '../dist/src/audit/memory-store.js';
 import { createEngine } from '../dist/src/engine/engine.js';

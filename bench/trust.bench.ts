@@ -8,9 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bench, do_not_optimize, group, run } from 'mitata';
-import { NodeAuditStore } from '../dist/src/adapters/node-audit-store.js';
-import { nodeCryptoBackend } from '../dist/src/adapters/node-crypto.js';
-import { HmacPads } from '../dist/src/adapters/node-hmac.js';
+import { NodeAuditStore } from '../dist/src/adapters/node/audit-store.js';
+import { nodeCryptoBackend } from '../dist/src/adapters/node/crypto.js';
+import { HmacPads } from '../dist/src/adapters/node/hmac.js';
 import { AuditLog } from '../dist/src/audit/log.js';
 import { MemoryAuditStore } from '../dist/src/audit/memory-store.js';
 import type { Decision, Json } from '../dist/src/ir/types.js';
@@ -294,7 +294,7 @@ specs.push(spec(`same, node:crypto + file log (fdatasync/group), ${BATCH} concur
   const nodeInput = new Uint8Array(65);
   const pads = new HmacPads(key);
   specs.push(spec('HMAC of a receipt alone: createHmac (an Hmac object per call)', 20_000, 1, () => createHmac('sha256', key).update(signingText).digest('base64url')));
-  specs.push(spec('HMAC of a receipt alone: key pads + 2 crypto.hash (node-hmac.ts)', 20_000, 1, () => pads.base64url(signingText)));
+  specs.push(spec('HMAC of a receipt alone: key pads + 2 crypto.hash (node/hmac.ts)', 20_000, 1, () => pads.base64url(signingText)));
   specs.push(spec('FLOOR: the 5 SHA-256/HMAC calls of a check alone (node:crypto)', 20_000, 1, () => {
     nodeHash('sha256', actionText, 'hex');
     nodeHash('sha256', decisionText, 'hex');

@@ -2,7 +2,7 @@
 // exactly as `mge serve` loads a rules directory, with the crypto backend `mge serve` uses on
 // Node (node:crypto for action_hash; WebCrypto would add a thread-pool hop per check).
 
-import { nodeCryptoBackend } from '../../dist/src/adapters/node-crypto.js';
+import { nodeCryptoBackend } from '../../dist/src/adapters/node/crypto.js';
 import { createEngine, type Engine } from '../../dist/src/engine/engine.js';
 import type { CryptoBackend } from '../../dist/src/receipt/backend.js';
 import type { BenchEngine, EngineFactory } from './engine.js';

@@ -3,7 +3,7 @@
 // Timed for both crypto backends: WebCrypto (portable; a thread-pool hop per call on Node) and
 // node:crypto (the Node adapter's synchronous path).
 
-import { nodeCryptoBackend } from '../../dist/src/adapters/node-crypto.js';
+import { nodeCryptoBackend } from '../../dist/src/adapters/node/crypto.js';
 import { AuditLog } from '../../dist/src/audit/log.js';
 import { MemoryAuditStore } from '../../dist/src/audit/memory-store.js';
 import type { Json } from '../../dist/src/ir/types.js';

@@ -1,6 +1,6 @@
 // Where one tenant's audit log lives (SPEC §6). The log (src/audit/log.ts) owns hashing and
 // proofs; a store only keeps lines. Implementations: memory (src/audit/memory-store.ts), the
-// embedded append-only file (src/adapters/node-audit-store.ts). A shared one (PostgreSQL) is not
+// embedded append-only file (src/adapters/node/audit-store.ts). A shared one (PostgreSQL) is not
 // built (docs/ARCHITECTURE.md, Scaling out).
 
 import type { Checkpoint, TornCheckpoint } from './checkpoint.js';

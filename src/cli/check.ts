@@ -4,8 +4,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { nodeCryptoBackend } from '../adapters/node-crypto.js';
-import { readRulesDirWarned, rulesDirProblem } from '../adapters/node-files.js';
+import { nodeCryptoBackend } from '../adapters/node/crypto.js';
+import { readRulesDirWarned, rulesDirProblem } from '../adapters/node/files.js';
 import { DEFAULT_TENANT, RequestError, RuleLoadError, createEngine } from '../engine/engine.js';
 import { TENANT_NAME_RULE, TENANT_PATTERN } from '../ir/tenant-name.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';

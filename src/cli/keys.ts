@@ -2,7 +2,7 @@
 // and the hashed `MGE_API_KEYS` entry to configure, so the server never stores the key itself.
 // `mge keys ed25519 [--out FILE]`: an Ed25519 signing key pair as JWK.
 
-import { writeEd25519Jwk } from '../adapters/node-ed25519-key.js';
+import { writeEd25519Jwk } from '../adapters/node/ed25519-key.js';
 import { looksLikeGeneratedKey, rolesProblem } from '../http/api-keys.js';
 import { TENANT_NAME_RULE, TENANT_PATTERN } from '../ir/tenant-name.js';
 import { base64urlEncode } from '../receipt/base64url.js';

@@ -7,7 +7,7 @@
 
 import { stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
-import { RulesDirError, readRuleFile, readRulesDir, rulesDirDiagnostic } from '../adapters/node-files.js';
+import { RulesDirError, readRuleFile, readRulesDir, rulesDirDiagnostic } from '../adapters/node/files.js';
 import { formatDiagnostic } from '../diagnostics/format.js';
 import type { Diagnostic } from '../ir/types.js';
 import { loadRuleSources, parseRuleFile, rootedPath } from '../rules/load.js';

@@ -8,8 +8,8 @@
 
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { openNodeAudit } from '../adapters/node-audit.js';
-import { SidecarConfigError, startSidecar, type Sidecar } from '../adapters/node-sidecar.js';
+import { openNodeAudit } from '../adapters/node/audit.js';
+import { SidecarConfigError, startSidecar, type Sidecar } from '../adapters/node/sidecar.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { tenantNameNote } from './tenant-note.js';
 import { RuleLoadError } from '../engine/engine.js';

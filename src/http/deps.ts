@@ -65,7 +65,7 @@ export interface AppDeps {
   /**
    * Resolves when a check or a receipt verification may start its work. Absent, at once. The
    * Node adapter defers them to the end of the event loop's I/O phase, so those of one turn
-   * run back to back and their answers leave together (src/adapters/node-check-turn.ts).
+   * run back to back and their answers leave together (src/adapters/node/check-turn.ts).
    */
   checkTurn?: () => Promise<void> | undefined;
   /**

@@ -1,5 +1,5 @@
 // The few primitives receipts and the audit log need, behind one small interface so the Node
-// adapter can supply a synchronous `node:crypto` path (src/adapters/node-crypto.ts) while the
+// adapter can supply a synchronous `node:crypto` path (src/adapters/node/crypto.ts) while the
 // WebCrypto one stays the portable default. Both must give byte-identical results.
 
 import type { SigningKey, VerificationKey } from './keys.js';

@@ -1,5 +1,5 @@
 // Key ring for receipts and checkpoints (SPEC §5): keys imported once as non-extractable
-// CryptoKeys, one usage each (on Node, node-crypto.ts keeps a KeyObject beside each, from the
+// CryptoKeys, one usage each (on Node, node/crypto.ts keeps a KeyObject beside each, from the
 // same material: docs/trust.md). The algorithm belongs to the key a `kid` names; a receipt's
 // own `alg` field is only ever compared with it, never trusted.
 
@@ -146,7 +146,7 @@ const importObservers: Array<(key: CryptoKey, material: KeyMaterial) => void> = 
 
 /**
  * Hears each key as it is imported, with its material, so a backend can keep a handle of its
- * own: node-crypto.ts makes a KeyObject here, since Node deprecates making one from a
+ * own: node/crypto.ts makes a KeyObject here, since Node deprecates making one from a
  * non-extractable CryptoKey (DEP0204, a runtime warning from Node 26, an error later). The
  * CryptoKeys stay non-extractable.
  */

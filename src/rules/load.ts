@@ -1,6 +1,6 @@
 // Rule files → normalized rules, and a whole rules directory → the global baseline plus each
 // tenant's own rules (SPEC §7). Web-standard only: the caller supplies the texts (from disk via
-// src/adapters/node-files.ts, from an HTTP body, from a bundle).
+// src/adapters/node/files.ts, from an HTTP body, from a bundle).
 
 import { TENANT_PATTERN } from '../ir/tenant-name.js';
 import { normalizeRule, RULE_ID_HELP, RULE_ID_PATTERN } from '../ir/normalize.js';

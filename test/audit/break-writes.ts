@@ -1,6 +1,6 @@
 // Test helper: makes a file store's writes fail as a failing disk would.
 
-import type { NodeAuditStore } from '../../src/adapters/node-audit-store.js';
+import type { NodeAuditStore } from '../../src/adapters/node/audit-store.js';
 
 /**
  * Makes the store's next write fail (EBADF): its file handle is swapped for one with a

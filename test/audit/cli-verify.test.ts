@@ -5,8 +5,8 @@ import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeAuditStoreFactory } from '../../src/adapters/node-audit-store.js';
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { NodeAuditStoreFactory } from '../../src/adapters/node/audit-store.js';
+import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
 import { AuditLogs } from '../../src/audit/logs.js';
 import type { Checkpoint } from '../../src/audit/checkpoint.js';
 import { auditCommand } from '../../src/cli/audit.js';

@@ -3,8 +3,8 @@
 // The parent SIGKILLs it mid-stream. Usage: node --import tsx crash-child.ts DATA_DIR RUN
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NodeAuditStoreFactory } from '../../src/adapters/node-audit-store.js';
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { NodeAuditStoreFactory } from '../../src/adapters/node/audit-store.js';
+import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
 import { AuditLogs } from '../../src/audit/logs.js';
 import type { Decision } from '../../src/ir/types.js';
 import { createSigner } from '../../src/receipt/sign.js';

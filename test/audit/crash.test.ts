@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NodeAuditStoreFactory } from '../../src/adapters/node-audit-store.js';
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { NodeAuditStoreFactory } from '../../src/adapters/node/audit-store.js';
+import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
 import { AuditLogs } from '../../src/audit/logs.js';
 import { auditCommand } from '../../src/cli/audit.js';
 

@@ -29,8 +29,8 @@ vi.mock('node:fs', async (importOriginal) => {
   }) as typeof fs.accessSync;
   return { ...fs, readFileSync, openSync, accessSync, default: { ...fs, readFileSync, openSync, accessSync } };
 });
-const { DataDirLockedError, lockDataDir } = await import('../../src/adapters/node-data-dir-lock.js');
-type LockLoss = import('../../src/adapters/node-data-dir-lock.js').LockLoss;
+const { DataDirLockedError, lockDataDir } = await import('../../src/adapters/node/data-dir-lock.js');
+type LockLoss = import('../../src/adapters/node/data-dir-lock.js').LockLoss;
 
 let dir: string;
 beforeEach(async () => {

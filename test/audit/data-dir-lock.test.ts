@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataDirLockedError, LOCK_FILE, lockDataDir, removeStaleLock, type LockLoss } from '../../src/adapters/node-data-dir-lock.js';
+import { DataDirLockedError, LOCK_FILE, lockDataDir, removeStaleLock, type LockLoss } from '../../src/adapters/node/data-dir-lock.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -181,7 +181,7 @@ describe('lockDataDir', () => {
       expect(lock.fresh()).toBe(false);
       for (const end = Date.now() + 3000; !lock.fresh() && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
       expect(lock.fresh()).toBe(true); // its beat read it back as its own
-      // Removed within the lease, it is not lost (the server writes it back: node-kept-files.ts).
+      // Removed within the lease, it is not lost (the server writes it back: node/kept-files.ts).
       rmSync(join(dir, LOCK_FILE));
       await new Promise((r) => setTimeout(r, 1200));
       expect(lock.lost()).toBeUndefined();

@@ -2,7 +2,7 @@
 // answer exactly what a tree keeping every hash answers, and refuse leaves read back wrong.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
 import { webCryptoBackend } from '../../src/receipt/backend.js';
 import { leafHash, verifyInclusion, type Sha256 } from '../../src/audit/merkle.js';
 import { LeafReadBackError, MerkleTree } from '../../src/audit/merkle-tree.js';

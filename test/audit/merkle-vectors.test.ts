@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
 import { verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
 import { MerkleTree } from '../../src/audit/merkle-tree.js';
 import { fromHex, toHex } from '../../src/receipt/hash.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
 import { webCryptoBackend } from '../../src/receipt/backend.js';
 import { leafHash, nodeHash, verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
 import { MerkleTree, PAGE_HASHES, TreeSizeError } from '../../src/audit/merkle-tree.js';

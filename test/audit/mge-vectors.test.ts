@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
 import { verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
 import { fromHex } from '../../src/receipt/hash.js';
 import { buildMgeMerkleVectors } from '../vectors/merkle/build-mge.js';

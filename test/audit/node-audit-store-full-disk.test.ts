@@ -1,4 +1,4 @@
-// A removed audit log written back on a nearly full disk (src/adapters/node-log-write-back.ts):
+// A removed audit log written back on a nearly full disk (src/adapters/node/log-write-back.ts):
 // the write-back's file writes are cut short here, as a file system with little room does.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,7 +19,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   }) as typeof fs.open;
   return { ...fs, open };
 });
-const { NodeAuditStoreFactory } = await import('../../src/adapters/node-audit-store.js');
+const { NodeAuditStoreFactory } = await import('../../src/adapters/node/audit-store.js');
 
 let dir: string | undefined;
 afterEach(async () => {

@@ -4,9 +4,9 @@ import { appendFile, mkdir, mkdtemp, open, readdir, readFile, rename, rm, symlin
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NodeAuditStore, NodeAuditStoreFactory } from '../../src/adapters/node-audit-store.js';
-import { tenantDirName, tenantFromDirName } from '../../src/adapters/node-tenant-dirs.js';
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { NodeAuditStore, NodeAuditStoreFactory } from '../../src/adapters/node/audit-store.js';
+import { tenantDirName, tenantFromDirName } from '../../src/adapters/node/tenant-dirs.js';
+import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
 import { AuditLog } from '../../src/audit/log.js';
 import { AuditLogs } from '../../src/audit/logs.js';
 import { MemoryAuditStore } from '../../src/audit/memory-store.js';
@@ -362,7 +362,7 @@ describe('NodeAuditStore', () => {
 describe('scanLines', () => {
   it('yields every line with its offset, and a tail without newline apart, whatever the read size', async () => {
     const { open } = await import('node:fs/promises');
-    const { scanLines } = await import('../../src/adapters/node-line-scan.js');
+    const { scanLines } = await import('../../src/adapters/node/line-scan.js');
     const text = fc.stringMatching(/^[a-zé€😀 ]{0,40}$/u);
     await fc.assert(fc.asyncProperty(fc.array(text, { maxLength: 12 }), fc.option(text, { nil: undefined }), fc.integer({ min: 1, max: 64 }), async (lines, tail, chunk) => {
       const file = join(dir, 'scan.jsonl');

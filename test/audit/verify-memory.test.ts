@@ -3,7 +3,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
 import { verifyLog } from '../../src/audit/verify.js';
 import { createSigner } from '../../src/receipt/sign.js';
 import { SECRET, decision } from '../receipt/fixtures.js';

@@ -1,11 +1,11 @@
-// One `mge serve` per data directory (src/adapters/node-data-dir-lock.ts): a second server on the
+// One `mge serve` per data directory (src/adapters/node/data-dir-lock.ts): a second server on the
 // same directory refuses to start, naming the first; after a crash the next one takes over.
 
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LOCK_FILE } from '../../src/adapters/node-data-dir-lock.js';
+import { LOCK_FILE } from '../../src/adapters/node/data-dir-lock.js';
 import { spawnServe, writeRules } from '../http/e2e/server.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mge-lock-serve-'));

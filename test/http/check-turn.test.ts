@@ -1,7 +1,7 @@
 // Checks wait for their turn (AppDeps.checkTurn) before any work, and the Node adapter's turn
 // is one setImmediate shared by every check read in the same event-loop turn.
 import { describe, expect, it } from 'vitest';
-import { nodeCheckTurn } from '../../src/adapters/node-check-turn.js';
+import { nodeCheckTurn } from '../../src/adapters/node/check-turn.js';
 import { harness, KEYS } from './harness.js';
 
 const CHECK = '/api/v1/governance/check';

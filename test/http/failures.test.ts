@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeRuleStore } from '../../src/adapters/node-rule-store.js';
+import { nodeRuleStore } from '../../src/adapters/node/rule-store.js';
 import { AuditLogs } from '../../src/audit/logs.js';
 import { MemoryAuditStoreFactory } from '../../src/audit/memory-store.js';
 import { AuditStoreError } from '../../src/audit/store.js';

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nodeRuleStore } from '../../src/adapters/node-rule-store.js';
+import { nodeRuleStore } from '../../src/adapters/node/rule-store.js';
 import type { RuleStore } from '../../src/http/rule-store.js';
 import { harness, KEYS, type Harness } from './harness.js';
 

@@ -3,7 +3,7 @@
 import { KeyObject, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
 import { webCryptoBackend, type CryptoBackend } from '../../src/receipt/backend.js';
 import { base64urlEncode } from '../../src/receipt/base64url.js';
 import { fromHex, toHex } from '../../src/receipt/hash.js';

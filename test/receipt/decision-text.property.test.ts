@@ -8,7 +8,7 @@ import { signedBody } from './fixtures.js';
 import { decisionText, hasKnownShape, joinDecisionText } from '../../src/receipt/decision-text.js';
 import { CanonicalizationError, canonicalize } from '../../src/receipt/jcs.js';
 import { createSigner } from '../../src/receipt/sign.js';
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
 import { auditLine } from '../../src/audit/log.js';
 import type { Decision } from '../../src/ir/types.js';
 

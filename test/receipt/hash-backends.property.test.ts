@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
 import type { Json } from '../../src/ir/types.js';
 import { webCryptoBackend } from '../../src/receipt/backend.js';
 import { actionText, computeActionHash, computeDecisionHash } from '../../src/receipt/decision-hash.js';

@@ -1,9 +1,9 @@
-// The receipt MAC from the key's pads (src/adapters/node-hmac.ts) against Node's own HMAC, for
+// The receipt MAC from the key's pads (src/adapters/node/hmac.ts) against Node's own HMAC, for
 // keys shorter than, equal to and longer than the block, and any text (non-ASCII, long).
 import { createHmac, createSecretKey } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HmacPads } from '../../src/adapters/node-hmac.js';
+import { HmacPads } from '../../src/adapters/node/hmac.js';
 
 const reference = (key: Uint8Array, text: string) => createHmac('sha256', key).update(text, 'utf8').digest('base64url');
 

@@ -8,7 +8,7 @@ import { MAX_TTL_MS, TtlError, createSigner } from '../../src/receipt/sign.js';
 import { verifyReceipt } from '../../src/receipt/verify.js';
 import { canonicalize } from '../../src/receipt/jcs.js';
 import { webCryptoBackend } from '../../src/receipt/backend.js';
-import { nodeCryptoBackend } from '../../src/adapters/node-crypto.js';
+import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
 import { ED_JWK, SECRET, T0, decision, signedBody } from './fixtures.js';
 
 describe('createSigner', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lintCommand } from '../../src/cli/lint.js';
-import { readRulesDir } from '../../src/adapters/node-files.js';
+import { readRulesDir } from '../../src/adapters/node/files.js';
 
 const FIX = 'test/fixtures/rules';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRulesDir } from '../../src/adapters/node-files.js';
+import { readRulesDir } from '../../src/adapters/node/files.js';
 import { parseRuleText } from '../../src/rules/load.js';
 import { startLiveServer, type LiveServer } from './live-server.js';
 

@@ -4,7 +4,7 @@
 
 import { AuditLogs } from '../../src/audit/logs.js';
 import { MemoryAuditStoreFactory } from '../../src/audit/memory-store.js';
-import { startNodeServer } from '../../src/adapters/node-server.js';
+import { startNodeServer } from '../../src/adapters/node/server.js';
 import { createEngine, type RuleSource } from '../../src/engine/engine.js';
 import { parseApiKeys } from '../../src/http/api-keys.js';
 import { createApp } from '../../src/http/app.js';

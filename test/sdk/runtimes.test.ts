@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRulesDir } from '../../src/adapters/node-files.js';
+import { readRulesDir } from '../../src/adapters/node/files.js';
 import { MGEClient } from '../../src/sdk/index.js';
 import { startLiveServer, type LiveServer } from './live-server.js';
 

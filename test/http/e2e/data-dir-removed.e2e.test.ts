@@ -1,6 +1,6 @@
 // The data directory removed under a running `mge serve` (`rm -rf data` by mistake): the audit
 // log is written back by its store, the generated receipt secret and the lock by the server
-// (src/adapters/node-kept-files.ts). Until 11-28 the secret was lost with the directory, the
+// (src/adapters/node/kept-files.ts). Until 11-28 the secret was lost with the directory, the
 // next start made a new one, and every check of the tenant got 503 for good: its log was
 // signed with a key nobody held any more (a review).
 
@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openNodeAudit } from '../../../src/adapters/node-audit.js';
+import { openNodeAudit } from '../../../src/adapters/node/audit.js';
 import { KEYS } from '../harness.js';
 import { spawnServe, startE2E, startServe } from './server.js';
 

@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { LOCK_FILE } from '../../../src/adapters/node-data-dir-lock.js';
-import { openNodeAudit } from '../../../src/adapters/node-audit.js';
-import { startSidecar } from '../../../src/adapters/node-sidecar.js';
+import { LOCK_FILE } from '../../../src/adapters/node/data-dir-lock.js';
+import { openNodeAudit } from '../../../src/adapters/node/audit.js';
+import { startSidecar } from '../../../src/adapters/node/sidecar.js';
 import { silentLogger } from '../../../src/http/logger.js';
 import { writeRules } from './server.js';
 

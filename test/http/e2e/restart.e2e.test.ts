@@ -8,15 +8,15 @@ import { join, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/ir/types.js';
 import { KEYS } from '../harness.js';
-import { NodeAuditStoreFactory, type NodeAuditStore } from '../../../src/adapters/node-audit-store.js';
-import { nodeCryptoBackend } from '../../../src/adapters/node-crypto.js';
+import { NodeAuditStoreFactory, type NodeAuditStore } from '../../../src/adapters/node/audit-store.js';
+import { nodeCryptoBackend } from '../../../src/adapters/node/crypto.js';
 import { AuditLogs } from '../../../src/audit/logs.js';
 import type { AuditStoreFactory } from '../../../src/audit/store.js';
 import { auditPort } from '../../../src/http/audit-port.js';
 import type { Signer } from '../../../src/receipt/sign.js';
 import { startE2E, writeRules, type E2E } from './server.js';
 import { breakWrites } from '../../audit/break-writes.js';
-import { nodeRuleStore } from '../../../src/adapters/node-rule-store.js';
+import { nodeRuleStore } from '../../../src/adapters/node/rule-store.js';
 
 describe('restart on the same data directory', () => {
   it('keeps the receipts already verified: one verified before the restart is `replayed` after it (SPEC §5)', async () => {

@@ -6,8 +6,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { openNodeAudit } from '../../../src/adapters/node-audit.js';
-import { startSidecar, type Sidecar, type SidecarConfig } from '../../../src/adapters/node-sidecar.js';
+import { openNodeAudit } from '../../../src/adapters/node/audit.js';
+import { startSidecar, type Sidecar, type SidecarConfig } from '../../../src/adapters/node/sidecar.js';
 import { jsonLogger } from '../../../src/http/logger.js';
 import { KEY_SPEC, RULES } from '../harness.js';
 

@@ -3,7 +3,7 @@
 // extra or missing node, empty proof, flipped bytes) must fail RFC 9162 verification.
 // `npx tsx test/vectors/merkle/generate-mge.ts` writes mge-proofs.json; a test recomputes it.
 
-import { nodeCryptoBackend } from '../../../src/adapters/node-crypto.js';
+import { nodeCryptoBackend } from '../../../src/adapters/node/crypto.js';
 import { verifyConsistency, verifyInclusion } from '../../../src/audit/merkle.js';
 import { MerkleTree } from '../../../src/audit/merkle-tree.js';
 import type { Json } from '../../../src/ir/types.js';

@@ -1,0 +1,179 @@
+// Watches an open audit log's file at its path and, when it is removed or replaced under the
+// running server, writes what the store answered (still readable through its open file) back.
+
+import { fstatSync, statSync, type Stats } from 'node:fs';
+import { link, open, unlink, type FileHandle } from 'node:fs/promises';
+import { AuditStoreError, AuditStorePausedError } from '../../audit/store.js';
+import { CHUNK } from './line-scan.js';
+import { makeDirDurably, refuseWithoutLease, syncDir, temporaryNameFor } from './new-file.js';
+
+/** How often an open log looks whether its file was removed. */
+const LINK_CHECK_MS = 500;
+
+/** What the write-back needs of the store whose file it watches. */
+export interface WatchedLog {
+  /** The tenant's directory, and the log's path in it. */
+  readonly dir: string;
+  readonly path: string;
+  /** The store's open file: the answered bytes are read from it, and it is closed once they are written back after the store's close. */
+  readonly fh: FileHandle;
+  readonly mayWrite: (() => boolean) | undefined;
+  /** Where the bytes answered so far end: written, and with `always` synced too. */
+  answeredEnd(): number;
+  /** Once no write or sync is queued or in flight. */
+  idle(): Promise<void>;
+  /** Makes the store refuse every append from now on (an earlier failure stays the one it reports). */
+  refuseAppends(err: AuditStoreError): void;
+}
+
+export class LogWriteBack {
+  private linkCheck: ReturnType<typeof setInterval> | undefined;
+  /** Writing a removed log's answered bytes back (check); lastLook waits for it. */
+  private restoring: Promise<void> | undefined;
+  /** The copy written back at the log's path (check then watches it), and why the last try failed. */
+  private restoredAs: Stats | undefined;
+  private restoredBeside = false;
+  /** The store's close was called while a write-back kept failing: its file is closed once it succeeds. */
+  private closeOnceRestored = false;
+  private restoreError: unknown;
+
+  constructor(private readonly log: WatchedLog) {}
+
+  /**
+   * A log file removed (or moved away) under the running server would take every entry with it
+   * at the next start (2 166 answered decisions lost, the next start silent). Looked
+   * for twice a second (a look per write cost ~1.5 µs a check): the store then refuses appends
+   * and writes what it answered, still readable through its open file, back to the log's path;
+   * the log reopened 10 s later goes on from there.
+   */
+  watch(): void {
+    this.linkCheck = setInterval(() => void this.check(), LINK_CHECK_MS);
+    this.linkCheck.unref();
+  }
+
+  /** Stops looking twice a second (the store is closing). */
+  stop(): void {
+    clearInterval(this.linkCheck);
+  }
+
+  /**
+   * Waits for a write-back under way, then looks once more: a removal in the last half second
+   * (`rm log.jsonl` then a restart). Resolves to why the answered bytes could not be written
+   * back, if they could not (then they live only in the open file).
+   */
+  async lastLook(): Promise<unknown> {
+    await this.restoring;
+    if (this.linkCheck !== undefined) await this.check();
+    return this.restoreError;
+  }
+
+  /** Keeps trying to write back after the store's close, and closes its file once a copy stands. */
+  closeWhenRestored(): void {
+    this.closeOnceRestored = true;
+    this.watch();
+  }
+
+  /** Whether answered bytes live only in the store's open file (a removed log not written back yet). */
+  get unsaved(): boolean {
+    return this.restoreError !== undefined;
+  }
+
+  /**
+   * Whether the file at the log's path is still the one the store writes (or, once written
+   * back, that copy); if not, refuses appends and writes the answered bytes back. Again on every
+   * look (and at close) until a copy stands: a directory removed too, a copy removed again, a
+   * failed write all get another try while the open file still holds the bytes.
+   */
+  private async check(): Promise<void> {
+    if (this.restoring !== undefined || this.restoredBeside) return;
+    const path = this.log.path;
+    let open: Stats;
+    let named: Stats | undefined;
+    try {
+      open = fstatSync(this.log.fh.fd);
+      named = statIfPresent(path);
+    } catch {
+      return; // closed meanwhile
+    }
+    const expected = this.restoredAs ?? open;
+    const intact = open.nlink > 0 || this.restoredAs !== undefined;
+    if (intact && named !== undefined && named.ino === expected.ino && named.dev === expected.dev) return;
+    this.log.refuseAppends(new AuditStoreError(`the audit log file \`${path}\` was removed or replaced while the server ran; what it answered is written back there`));
+    this.restoring = this.restore(path).then(
+      (copy) => {
+        if (copy === undefined) this.restoredBeside = true; // a file took the name: the copy stands beside it
+        this.restoredAs = copy;
+        this.restoreError = undefined;
+        if (this.closeOnceRestored) {
+          clearInterval(this.linkCheck);
+          void this.log.fh.close().catch(() => undefined);
+        }
+      },
+      (err: unknown) => { this.restoreError = err; },
+    ).finally(() => { this.restoring = undefined; });
+    await this.restoring;
+  }
+
+  /**
+   * Writes the answered bytes (up to answeredEnd, once no write or sync is in flight) to a new
+   * file at `path`, unless a file has that name again (then beside it, `.restored-<ms>`);
+   * resolves to the copy's stats when it is at `path`.
+   */
+  private async restore(path: string): Promise<Stats | undefined> {
+    const { dir, fh, mayWrite } = this.log;
+    await this.log.idle();
+    // Read once: appends are refused by now and nothing is in flight, so it no longer moves.
+    const goodEnd = this.log.answeredEnd();
+    // Not into a data directory another server holds now (it may have made a log there).
+    refuseWithoutLease(mayWrite, path, AuditStorePausedError);
+    await makeDirDurably(dir); // the tenant's directory may be gone too
+    const tmp = temporaryNameFor(path);
+    try {
+      const out = await open(tmp, 'wx', 0o600);
+      try {
+        const buf = Buffer.allocUnsafe(CHUNK);
+        for (let pos = 0; pos < goodEnd;) {
+          const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, goodEnd - pos), pos);
+          if (bytesRead === 0) throw new AuditStoreError(`the removed audit log \`${path}\` reads short (${pos} of ${goodEnd} bytes)`);
+          // A nearly full disk takes part of a write without an error: the rest is written (or
+          // the next write fails), never a short copy taken for the whole.
+          for (let off = 0; off < bytesRead;) {
+            const { bytesWritten } = await out.write(buf, off, bytesRead - off, pos + off);
+            if (bytesWritten === 0) throw new AuditStoreError(`no room to write the removed audit log \`${path}\` back`);
+            off += bytesWritten;
+          }
+          pos += bytesRead;
+        }
+        await out.datasync();
+        const size = (await out.stat()).size;
+        if (size !== goodEnd) throw new AuditStoreError(`the copy of the removed audit log \`${path}\` has ${size} of ${goodEnd} bytes`);
+      } finally {
+        await out.close();
+      }
+      let at = path;
+      refuseWithoutLease(mayWrite, path, AuditStorePausedError);
+      try {
+        await link(tmp, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        at = `${path}.restored-${Date.now()}`;
+        await link(tmp, at);
+      }
+      await syncDir(dir);
+      return at === path ? statSync(path) : undefined;
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+}
+
+/** The file at `path`, or undefined when there is none (also when its directory became a file). */
+function statIfPresent(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,292 @@
+// `mge serve` assembled on Node, under the data directory's lock: the engine from the rules
+// directory and the API rules kept in the data dir, a receipt signer (HS256 or Ed25519, its key
+// given or kept in the data dir), used nonces kept on disk, rate buckets in memory, the file
+// audit log, the HTTP app on a loopback-or-chosen address, hot reload of the rules directory,
+// and a graceful shutdown.
+
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createEngine, type Engine } from '../../engine/engine.js';
+import { callerTenants, parseApiKeys, type ApiKey } from '../../http/api-keys.js';
+import { createApp } from '../../http/app.js';
+import { keyOfHash, presentedKey } from '../../http/auth.js';
+import { refuseOpenModeOffLoopback } from '../../http/open-mode.js';
+import { StoreUnavailable } from '../../http/problem.js';
+import type { AuditPort } from '../../http/audit-port.js';
+import type { RuleStore } from '../../http/rule-store.js';
+import { Lifecycle } from '../../http/lifecycle.js';
+import type { Logger } from '../../http/logger.js';
+import { ServerMetrics } from '../../http/metrics.js';
+import type { Signer } from '../../receipt/sign.js';
+import { DEFAULT_SKEW_MS } from '../../receipt/verify.js';
+import { jsonLimits, type JsonLimits } from '../../json/strict-parse.js';
+import { NodeNonceStore, NONCES_FILE } from './nonce-store.js';
+import { hadFileRules, hadGlobalFileRules, lastRulesInForce, RULES_IN_FORCE_FILE, startRulesRecord, type RulesInForce, type RulesRecord } from './rules-in-force.js';
+import { hasGlobalSource, type RuleSource } from '../../rules/load.js';
+import { lockDataDir, type DataDirLock, type LockLoss } from './data-dir-lock.js';
+import { nodeCryptoBackend } from './crypto.js';
+import { preReadBodyOf, requestHostOf } from './body.js';
+import { nodeCheckTurn } from './check-turn.js';
+import { keepFiles } from './kept-files.js';
+import { syncMadeDirs } from './new-file.js';
+import { readRulesDirWarned, rulesDirProblem } from './files.js';
+import { startRulesReloader } from './reload.js';
+import { nodeRuleStore } from './rule-store.js';
+import type { SecretSource } from './hs256-secret.js';
+import { startNodeServer } from './server.js';
+import { AuditReadiness, fenced, keepCheckpoints, openExistingLogs } from './audit.js';
+import { replayApiRules, writeBackApiRules } from './api-rules-replay.js';
+import { refuseDataInRules, refuseLinkedDataDir, removeMadeDirs } from './data-dir-checks.js';
+import { SidecarConfigError } from './sidecar-config-error.js';
+import { createSidecarSigner, exposedKeyFiles, keptKeyFiles, type SidecarKeyConfig } from './sidecar-keys.js';
+
+// What a refused start throws, for its callers to tell (cli/serve.ts).
+export { SidecarConfigError } from './sidecar-config-error.js';
+
+/** The receipt and key settings are SidecarKeyConfig's (node/sidecar-keys.ts), documented there. */
+export interface SidecarConfig extends SidecarKeyConfig {
+  rulesDir: string;
+  host: string;
+  port: number;
+  /** MGE_API_KEYS; absent or empty: local open mode, loopback only. */
+  apiKeys?: string;
+  /** MGE_CLOCK_SKEW_SECONDS: the clock skew /receipts/verify allows, in ms (default 5 000; SPEC §5). */
+  skewMs?: number;
+  /** SPEC §2's request limits (MGE_MAX_BODY_BYTES…): the HTTP body and the engine alike. */
+  limits?: Partial<JsonLimits>;
+  logger: Logger;
+  /**
+   * Opens the audit log; the file store in the data dir by default. `keysInDataDir`: the
+   * signing key was read from the data dir (no MGE_SECRET_KEY), so its other key file may be
+   * trusted to verify the log too (openNodeAudit's `dataDirKeys`).
+   */
+  openAudit: (dataDir: string, signer: Signer, opts: { keysInDataDir: boolean; mayWrite: () => boolean }) => Promise<AuditPort>;
+  watch?: boolean;
+  /** Concurrent checks before the server answers 429 (default 4096). */
+  maxInflight?: number;
+  /** /openapi.json's `info.version`; default: this package's version (src/version.ts). */
+  version?: string;
+}
+
+export interface Sidecar {
+  url: string;
+  mode: 'open-local' | 'keys';
+  /** How many keys MGE_API_KEYS gave, and their tenants (sorted); none in open mode. */
+  keys: { count: number; tenants: string[] };
+  secretSource: SecretSource;
+  /** The key id receipts and checkpoints are signed under (said at start: two replicas must show the same). */
+  receiptKid: string;
+  /** Key files in the data dir that other users can read (said at start: the key is a signing credential). */
+  exposedKeyFiles: string[];
+  engine: Engine;
+  /**
+   * Stops accepting, finishes checks in flight, keeps a checkpoint per tenant, flushes and
+   * closes the audit log; resolves to the tenants no checkpoint could be kept for (a failed log).
+   */
+  shutdown(): Promise<{ uncheckpointed: string[]; lockLost?: true }>;
+}
+
+/** @example const sidecar = await startSidecar({ rulesDir: './rules', dataDir: './data', host: '127.0.0.1', port: 8080, logger, openAudit }) */
+export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
+  const keys: ApiKey[] = cfg.apiKeys ? await parseApiKeys(cfg.apiKeys, (message) => cfg.logger.warn(message)) : [];
+  try {
+    refuseOpenModeOffLoopback(keys.length, cfg.host);
+  } catch (err) {
+    throw new SidecarConfigError((err as Error).message);
+  }
+  const rulesProblem = await rulesDirProblem(cfg.rulesDir);
+  if (rulesProblem !== undefined) throw new SidecarConfigError(rulesProblem);
+  // Made first, so that links to it resolve as the rules reader will see them (a link in the
+  // rules to a data dir not made yet dangled at the check, and led into it after); taken away
+  // again when refused. Resolved, so that what mkdir says it made compares with the path walked
+  // up (given as `a/b/` it answered `a`, and the walk up never met it).
+  const dataPath = resolve(cfg.dataDir);
+  const made = await mkdir(dataPath, { recursive: true });
+  try {
+    await refuseDataInRules(cfg.dataDir, cfg.rulesDir);
+  } catch (err) {
+    if (made !== undefined) await removeMadeDirs(dataPath, resolve(made));
+    throw err;
+  }
+  // One server per data directory: two would interleave their audit files.
+  const lost: LockLost = {};
+  const lock = await lockDataDir(cfg.dataDir, { onLost: (loss) => lost.handle?.(loss) });
+  try {
+    // A data directory made now survives a power cut with what is answered into it.
+    if (made !== undefined) await syncMadeDirs(dataPath, made);
+    await refuseLinkedDataDir(cfg.dataDir);
+    return await serveHoldingLock(cfg, keys, lock, lost);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+/** What the server does if it loses its lock (set once it serves). */
+interface LockLost {
+  handle?: (loss: LockLoss) => void;
+}
+
+async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDirLock, lost: LockLost): Promise<Sidecar> {
+  // Asked right before every write into the data directory: the audit log's, checkpoints',
+  // nonces', API rules' and the rules-in-force record's (else a server woken after another
+  // took its lock finishes a reload and replaces the other's record).
+  const mayWrite = (): boolean => lock.fresh();
+
+  const signingKeys = await createSidecarSigner(cfg);
+  const { signer, hs } = signingKeys;
+  const read = await readRulesDirWarned(cfg.rulesDir);
+  const lastRecord = await lastRulesInForce(cfg.dataDir, cfg.logger); // read once: checked here, compared below
+  const ruleStore = nodeRuleStore(cfg.dataDir, { mayWrite });
+  await refuseRulesGone(cfg.rulesDir, read.sources, lastRecord, ruleStore);
+  const limits = jsonLimits(cfg.limits); // one set, so the HTTP parser and the engine never disagree
+  const engine = await createEngine({
+    rules: read.sources, sourceWarnings: read.warnings, crypto: nodeCryptoBackend,
+    limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems },
+  });
+  await replayApiRules(engine, ruleStore, cfg.logger);
+  const nonceStore = await NodeNonceStore.open(cfg.dataDir, { skewMs: cfg.skewMs ?? DEFAULT_SKEW_MS, mayWrite }); // used nonces outlive a restart
+  const audit = fenced(await cfg.openAudit(cfg.dataDir, signer, { keysInDataDir: hs?.source !== 'env', mayWrite }).catch(async (err: unknown) => {
+    await nonceStore.close();
+    throw err;
+  }), mayWrite);
+  // The logs already on disk are opened now rather than on their tenant's first check, so
+  // /readyz can say whether they all opened: one that does not (damaged, or no longer matching
+  // its newest checkpoint) is named in the log here, and its tenant's checks get 503.
+  const reported = new Map<string, string>();
+  const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger, reported), () => audit.usable(), cfg.logger);
+  const lifecycle = new Lifecycle(cfg.maxInflight, mayWrite);
+  const metrics = new ServerMetrics();
+  /** Kept after every rule change this run logs (set before the server listens). */
+  let rulesRecord: RulesRecord | undefined;
+  const app = createApp({
+    engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
+    nonceStore, crypto: nodeCryptoBackend, ...(cfg.version !== undefined ? { version: cfg.version } : {}), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), limits, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
+    ready: () => mayWrite() && readiness.ready(), // false once the lock is lost, too
+    dead: () => {
+      const loss = lock.lost();
+      return loss === undefined ? undefined : `${loss.because}: restart this server`;
+    },
+    rulesChanged: () => rulesRecord?.note(),
+  });
+
+  let server;
+  try {
+    // Rules changed since the last run recorded them are logged before the first check.
+    const logged = await audit.tenants().catch(() => []);
+    rulesRecord = await startRulesRecord({
+      dataDir: cfg.dataDir, before: lastRecord, engine, audit, logger: cfg.logger, now: Date.now, mayWrite,
+      tenants: [...new Set([...callerTenants(keys), ...engine.tenants(), ...logged])].sort(),
+    });
+    server = await startNodeServer(app.fetch, {
+      host: cfg.host, port: cfg.port, maxBodyBytes: limits.maxBytes, ...(keys.length > 0 ? { keyKnown: knownKeyOf(keys) } : {}),
+      answeredAlone: (status) => metrics.responses.inc({ status: String(status) }),
+      cutUnanswered: (connections) => cfg.logger.warn('shutdown cut connections at its hard close with a request in progress or an answer unsent (an export, say, or a check whose decision may then be in the log without its client having it)', { connections }),
+    });
+  } catch (err) {
+    await readiness.settled();
+    // What the start logged (the rules in force) is checkpointed, as at a stop: a start that
+    // failed to bind (a port in use, a host that does not resolve) left it uncovered, and the
+    // next start warned of each entry as a rule change to check.
+    if (rulesRecord !== undefined) await keepCheckpoints(audit, cfg.logger);
+    await audit.close();
+    await nonceStore.close();
+    throw err;
+  }
+  const reloader = cfg.watch === false ? undefined : startRulesReloader({
+    dir: cfg.rulesDir, engine, metrics, logger: cfg.logger, audit, rulesRecord,
+    callerTenants: callerTenants(keys),
+  });
+
+  // Started last: nothing after it can fail the start and leave it writing the lock back.
+  const record = rulesRecord;
+  const kept = keepFiles([
+    // Only while its lease holds: once lapsed, another server may have held it.
+    { path: lock.path, what: 'the data directory\'s lock', text: lock.text, mode: 0o644, when: mayWrite },
+    ...keptKeyFiles(cfg.dataDir, signingKeys, mayWrite),
+    // Without it the next start cannot tell what changed while the server was stopped.
+    { path: join(cfg.dataDir, RULES_IN_FORCE_FILE), what: 'the record of the rules in force', text: () => record.text(), mode: 0o600, when: mayWrite },
+  ], cfg.logger, undefined, (keep) => writeBackApiRules(cfg.dataDir, engine, mayWrite, keep));
+  // A server paused past the lock's staleness finds another's lock in its place when it runs
+  // again (two on one log otherwise): it stops writing at once, fail closed (its
+  // log appends were already refused: `fenced`). Lost before this point (while it started), it
+  // is told now (else a server paused while starting serves beside its successor).
+  lost.handle = ({ because, holder }) => {
+    cfg.logger.error(`${because}; every request that would write is refused from now on (503): restart this server`, { lock: lock.path, ...(holder === undefined ? {} : { holder: holder.trim() }) });
+    // Not "shutting down": the server runs on, refusing, until it is restarted.
+    void lifecycle.drained(() => new StoreUnavailable(`${because}: restart this server`));
+    void reloader?.close();
+    kept.cancel(); // the data directory is the other's: nothing written back
+  };
+  const lostAlready = lock.lost();
+  if (lostAlready !== undefined) lost.handle(lostAlready);
+  let closing: Promise<{ uncheckpointed: string[] }> | undefined;
+  const shutdown = (): Promise<{ uncheckpointed: string[] }> =>
+    (closing ??= (async () => {
+      // A reload in progress is waited for: it logs its rule changes, which the checkpoints
+      // below must cover (else a reload that ends after the stop logs them past the last
+      // checkpoint, or opens a tenant's log anew, after the data dir's lock was let go).
+      const reloaded = reloader?.close();
+      const drained = lifecycle.drained(); // new work gets 503 from here on
+      const closed = server.close(); // no new connections
+      await drained; // every check already started is signed, logged and answered
+      await closed;
+      await reloaded;
+      await readiness.settled();
+      // Another process holds the data directory now (lost.handle): its logs are that one's to
+      // checkpoint, and nothing more is written.
+      const lockLost = lock.lost() !== undefined;
+      const uncheckpointed = lockLost ? await audit.tenants().catch(() => []) : await keepCheckpoints(audit, cfg.logger);
+      // A log that could not be flushed (a removed one not written back) is said after the rest
+      // is closed: the nonces and the data dir's lock are released either way.
+      const notClosed = await audit.close().then(() => undefined, (err: unknown) => err); // flush
+      await nonceStore.close((err) => cfg.logger.error('the used nonces could not be written back to the data directory at the stop (their file was removed or moved away): receipts verified since the start may verify again after the next one, within their TTL', { file: join(cfg.dataDir, NONCES_FILE), error: err }));
+      await kept.stop();
+      await lock.release();
+      if (notClosed !== undefined) throw notClosed;
+      return { uncheckpointed, ...(lockLost ? { lockLost: true as const } : {}) };
+    })());
+
+  return {
+    url: server.url, mode: keys.length === 0 ? 'open-local' : 'keys', keys: { count: keys.length, tenants: keys.length === 0 ? [] : callerTenants(keys) },
+    secretSource: hs?.source ?? 'data-dir', receiptKid: signer.kid, exposedKeyFiles: await exposedKeyFiles(cfg.dataDir, signingKeys), engine, shutdown,
+  };
+}
+
+/**
+ * Refuses a start whose rules directory lost rules the last run served. A start between the two
+ * steps of a deploy (`rm rules/*; cp new/* rules/`) finds no rule file; started, it approved
+ * every check until the copy landed: refused, as a reload is. So is a first start on an empty
+ * directory (a volume that was not mounted, a wrong path: every check would be approved).
+ */
+async function refuseRulesGone(rulesDir: string, sources: readonly RuleSource[], lastRecord: RulesInForce | undefined, ruleStore: RuleStore): Promise<void> {
+  // Rules kept through the API alone are a deployment of their own (else such a one does not
+  // restart, told that every check would be approved, which is untrue).
+  const midDeploy = hadFileRules(lastRecord);
+  if (sources.length === 0 && (midDeploy || (await ruleStore.list()).length === 0)) {
+    const why = midDeploy ? 'but the last run served rule files (a deploy caught between removing and copying them?)' : 'and the data directory keeps no API rule, so every check would be approved (a volume not mounted, a wrong path?)';
+    throw new SidecarConfigError(`the rules directory \`${rulesDir}\` holds no rule file, ${why}; to start with no rules, leave a file holding \`rules: []\``);
+  }
+  // The baseline alone gone, tenant folders left (`rm rules/*` keeps `tenants/`): every tenant
+  // would lose its global rules. No source at all was refused just above.
+  if (!hasGlobalSource(sources) && hadGlobalFileRules(lastRecord)) {
+    throw new SidecarConfigError(`the rules directory \`${rulesDir}\` holds no global rule file (only \`tenants/\`), but the last run served global rules (a deploy caught between removing and copying them?); to start without them, leave a file holding \`rules: []\` at its top`);
+  }
+}
+
+/**
+ * Whether a request's headers name one of `keys` (server.ts's `keyKnown`): the presented key
+ * read and hashed as the app's authentication does, synchronously, from Node's own headers.
+ */
+function knownKeyOf(keys: readonly ApiKey[]): (headers: NodeJS.Dict<string[]>) => boolean {
+  return (headers) => {
+    const get = (name: string): string | null => headers[name]?.join(', ') ?? null;
+    try {
+      const key = presentedKey({ get });
+      return key !== undefined && key !== '' && keyOfHash(keys, createHash('sha256').update(key, 'utf8').digest()) !== undefined;
+    } catch {
+      return false; // malformed: the app answers 401
+    }
+  };
+}

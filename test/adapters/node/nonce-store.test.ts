@@ -1,0 +1,210 @@
+// `mge serve`'s used nonces on disk (src/adapters/node/nonce-store.ts): a nonce consumed before
+// a restart stays consumed after it, expired ones are dropped, the file is compacted, and a
+// write that fails refuses (fail closed) without freeing the nonce.
+
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NONCES_FILE, NodeNonceStore } from '../../../src/adapters/node/nonce-store.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mge-nonces-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * A store whose file holds 101 nonces, all expired by now (the clock at 100), past a rewrite
+ * threshold of 100 lines: its next write considers a rewrite. `inner.compact` can be replaced.
+ */
+async function pastRewriteThreshold() {
+  const clock = { now: 0 };
+  const store = await NodeNonceStore.open(dir, { now: () => clock.now, compactAfter: 100 });
+  for (let i = 0; i < 101; i++) await store.consumeOnce('acme', `n${i}`, clock.now + 10);
+  clock.now = 100;
+  const inner = store as unknown as { compact: () => Promise<void> };
+  return { store, inner, real: inner.compact.bind(store), clock };
+}
+
+const lines = async () => (await readFile(join(dir, NONCES_FILE), 'utf8')).trimEnd().split('\n').filter((l) => l !== '');
+
+describe('NodeNonceStore', () => {
+  it('remembers a consumed nonce across a restart, per tenant, until it expires', async () => {
+    let now = 1_000_000;
+    const first = await NodeNonceStore.open(dir, { now: () => now });
+    expect(await first.consumeOnce('acme', 'n1', now + 65_000)).toBe('ok');
+    expect(await first.consumeOnce('acme', 'n2', now + 1_000)).toBe('ok');
+    expect(await first.consumeOnce('acme', 'n1', now + 65_000)).toBe('replayed');
+    await first.close();
+
+    now += 2_000; // n2 has expired, n1 has not
+    const second = await NodeNonceStore.open(dir, { now: () => now });
+    expect(await second.consumeOnce('acme', 'n1', now + 65_000)).toBe('replayed');
+    expect(await second.consumeOnce('globex', 'n1', now + 65_000)).toBe('ok'); // another tenant's
+    await second.close();
+    // The start kept only the live nonce; the appends after it follow.
+    expect((await lines()).map((l) => JSON.parse(l) as { t: string; n: string })).toEqual([
+      { e: 1_065_000, n: 'n1', t: 'acme' },
+      { e: 1_067_000, n: 'n1', t: 'globex' },
+    ]);
+  });
+
+  // A review (11-28): after `rm nonces.jsonl` (or `rm -rf data`) the store kept appending to the
+  // removed file, and every receipt verified until the restart verified again after it.
+  it('writes its live nonces back when its file (or the whole data directory) is removed under it', async () => {
+    const now = 1_000_000;
+    const data = join(dir, 'data');
+    await mkdir(data);
+    const first = await NodeNonceStore.open(data, { now: () => now });
+    expect(await first.consumeOnce('acme', 'before', now + 65_000)).toBe('ok');
+    await rm(join(data, NONCES_FILE));
+    expect(await first.consumeOnce('acme', 'after-file', now + 65_000)).toBe('ok');
+    await rm(data, { recursive: true });
+    expect(await first.consumeOnce('acme', 'after-dir', now + 65_000)).toBe('ok');
+    await rename(join(data, NONCES_FILE), join(data, 'nonces.moved')); // moved away: a re-review
+    expect(await first.consumeOnce('acme', 'after-move', now + 65_000)).toBe('ok');
+    await rm(data, { recursive: true }); // and removed again, with no verify before the stop
+    await first.close();
+    const second = await NodeNonceStore.open(data, { now: () => now });
+    for (const n of ['before', 'after-file', 'after-dir', 'after-move']) expect(await second.consumeOnce('acme', n, now + 65_000), n).toBe('replayed');
+    // A write-back that fails at the stop is told, not dropped in silence (a re-review).
+    await rm(join(data, NONCES_FILE));
+    (second as unknown as { compact: () => Promise<void> }).compact = () => Promise.reject(new Error('disk full'));
+    const lost: unknown[] = [];
+    await second.close((err) => lost.push(err));
+    expect(lost).toEqual([new Error('disk full')]);
+  });
+
+  it('writes its live nonces back when its file is emptied in place (`: > nonces.jsonl`)', async () => {
+    const now = 1_000_000;
+    const first = await NodeNonceStore.open(dir, { now: () => now });
+    expect(await first.consumeOnce('acme', 'before', now + 65_000)).toBe('ok');
+    await truncate(join(dir, NONCES_FILE), 0);
+    expect(await first.consumeOnce('acme', 'after-cut', now + 65_000)).toBe('ok');
+    await first.close();
+    const second = await NodeNonceStore.open(dir, { now: () => now });
+    for (const n of ['before', 'after-cut']) expect(await second.consumeOnce('acme', n, now + 65_000), n).toBe('replayed');
+    await second.close();
+  });
+
+  it('keeps a nonce read back for the skew it is opened with longer (a restart that allows more skew is no replay window)', async () => {
+    let now = 1_000_000;
+    const first = await NodeNonceStore.open(dir, { now: () => now, skewMs: 0 });
+    expect(await first.consumeOnce('acme', 'n1', now + 1_000)).toBe('ok'); // kept until its receipt's expiry + 0 s of skew
+    await first.close();
+    now += 3_000; // past what the first run kept it for; within a 5 s skew of that expiry
+    const wider = await NodeNonceStore.open(dir, { now: () => now, skewMs: 5_000 });
+    expect(await wider.consumeOnce('acme', 'n1', now + 5_000)).toBe('replayed');
+    await wider.close();
+    now += 3_001; // past that skew too (1 s + 5 s after the first check): forgotten, the line written once
+    const later = await NodeNonceStore.open(dir, { now: () => now, skewMs: 5_000 });
+    expect(await later.consumeOnce('acme', 'n1', now + 1_000)).toBe('ok');
+    await later.close();
+  });
+
+  it('takes a torn last line (a crash mid-write: that verify was never answered) as absent', async () => {
+    await writeFile(join(dir, NONCES_FILE), `${JSON.stringify({ e: Date.now() + 60_000, n: 'kept', t: 'acme' })}\n{"e":17`);
+    const store = await NodeNonceStore.open(dir);
+    expect(await store.consumeOnce('acme', 'kept', Date.now() + 60_000)).toBe('replayed');
+    await store.close();
+  });
+
+  it('compacts the file once it holds far more lines than live nonces', async () => {
+    let now = 0;
+    const store = await NodeNonceStore.open(dir, { now: () => now, compactAfter: 100 });
+    for (let i = 0; i < 101; i++) expect(await store.consumeOnce('acme', `n${i}`, now + 10)).toBe('ok');
+    now = 100; // every one of them expired
+    expect(await store.consumeOnce('acme', 'last', now + 10)).toBe('ok'); // the 102nd line: past 100, compacted
+    await store.close();
+    expect(await lines()).toEqual([JSON.stringify({ e: 110, n: 'last', t: 'acme' })]);
+  });
+
+  it('refuses when the nonce cannot be written, keeps it used (fail closed), and cuts a torn write back', async () => {
+    const store = await NodeNonceStore.open(dir);
+    expect(await store.consumeOnce('acme', 'before', Date.now() + 60_000)).toBe('ok');
+    // A disk that takes part of the line, then fails: the fragment must not glue onto the next line.
+    const inner = store as unknown as { fh: { appendFile: (t: string) => Promise<void> } };
+    const real = inner.fh.appendFile.bind(inner.fh);
+    inner.fh.appendFile = async (t: string) => {
+      await real(t.slice(0, 10));
+      throw new Error('ENOSPC: no space left on device');
+    };
+    await expect(store.consumeOnce('acme', 'n1', Date.now() + 60_000)).rejects.toThrow('ENOSPC');
+    expect(await store.consumeOnce('acme', 'n1', Date.now() + 60_000)).toBe('replayed');
+    inner.fh.appendFile = real;
+    expect(await store.consumeOnce('acme', 'n2', Date.now() + 60_000)).toBe('ok'); // later writes go on
+    // A crash now (no close): what was answered `ok` is there on the next start.
+    const again = await NodeNonceStore.open(dir);
+    expect(await again.consumeOnce('acme', 'before', Date.now() + 60_000)).toBe('replayed');
+    expect(await again.consumeOnce('acme', 'n2', Date.now() + 60_000)).toBe('replayed');
+    await again.close();
+    await store.close();
+  });
+
+  it('writes the nonces queued while a sync runs with one write and one sync', async () => {
+    const store = await NodeNonceStore.open(dir);
+    const inner = store as unknown as { fh: { datasync: () => Promise<void> } };
+    const real = inner.fh.datasync.bind(inner.fh);
+    let syncs = 0;
+    inner.fh.datasync = () => (syncs++, real());
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => store.consumeOnce('acme', `n${i}`, Date.now() + 60_000)));
+    expect(answers).toEqual(Array(50).fill('ok'));
+    expect(syncs).toBeLessThanOrEqual(2); // the first alone, then the 49 queued behind it
+    await store.close();
+    expect(await lines()).toHaveLength(50);
+  });
+
+  it('answers a nonce whose line was synced even when the rewrite after it fails, and leaves no temporary file', async () => {
+    const { store, inner, real, clock } = await pastRewriteThreshold();
+    const now = clock.now;
+    inner.compact = () => Promise.reject(new Error('EMFILE: too many open files'));
+    expect(await store.consumeOnce('acme', 'kept', now + 10)).toBe('ok');
+    inner.compact = real;
+    await store.close();
+    await writeFile(join(dir, `${NONCES_FILE}.1.0a1b2c3d4e5f.tmp`), 'left by a crash mid-rewrite');
+    const again = await NodeNonceStore.open(dir, { now: () => now, compactAfter: 100 });
+    expect(await again.consumeOnce('acme', 'kept', now + 10)).toBe('replayed');
+    await again.close();
+    expect((await readdir(dir)).sort()).toEqual([NONCES_FILE]);
+    expect(await lines()).toEqual([JSON.stringify({ e: 110, n: 'kept', t: 'acme' })]);
+  });
+
+  it('cuts off a torn last line at start even when the rewrite fails, so the next nonce is not glued onto it', async () => {
+    const exp = Date.now() + 60_000;
+    await writeFile(join(dir, NONCES_FILE), `${JSON.stringify({ e: exp, n: 'kept', t: 'acme' })}\n{"e":17`);
+    const proto = NodeNonceStore.prototype as unknown as { compact: () => Promise<void> };
+    const real = proto.compact;
+    proto.compact = () => Promise.reject(new Error('ENOSPC: no space left on device'));
+    let store: NodeNonceStore;
+    try {
+      store = await NodeNonceStore.open(dir);
+    } finally {
+      proto.compact = real;
+    }
+    expect(await store.consumeOnce('acme', 'victim', exp)).toBe('ok');
+    const again = await NodeNonceStore.open(dir); // a crash: no close
+    expect(await again.consumeOnce('acme', 'victim', exp)).toBe('replayed');
+    expect(await again.consumeOnce('acme', 'kept', exp)).toBe('replayed');
+    await again.close();
+    await store.close();
+  });
+
+  it('tries a failed rewrite again only once the file has doubled, not before every write', async () => {
+    const { store, inner, real, clock } = await pastRewriteThreshold();
+    const now = clock.now;
+    let attempts = 0;
+    inner.compact = () => (attempts++, Promise.reject(new Error('ENOSPC: no space left on device')));
+    for (let i = 0; i < 100; i++) expect(await store.consumeOnce('acme', `m${i}`, now + 10)).toBe('ok');
+    expect(attempts).toBe(1);
+    inner.compact = real;
+    await store.close();
+  });
+
+  it('refuses to start on a nonces file it cannot read', async () => {
+    await mkdir(join(dir, NONCES_FILE)); // a directory where the file should be
+    await expect(NodeNonceStore.open(dir)).rejects.toThrow(`\`${join(dir, NONCES_FILE)}\` is a directory, not a file; remove it`);
+  });
+});

@@ -24,7 +24,9 @@ describe('keepFiles', () => {
     const key = join(dir, 'data', 'secret.key');
     const kept = keepFiles([{ path: key, what: 'the receipt secret', text: 'abc\n', mode: 0o600 }], logger, 20);
     try {
-      await until('written back', () => existsSync(key)); // the whole directory was gone
+      // The whole directory was gone. The line is said once the file is synced, a moment after
+      // it appears: waited for too (under load the test once looked in between).
+      await until('written back and said', () => existsSync(key) && lines.length > 0);
       expect(readFileSync(key, 'utf8')).toBe('abc\n');
       expect(statSync(key).mode & 0o777).toBe(0o600);
       expect(lines).toEqual([{ level: 'warn', msg: 'the receipt secret was removed from the data directory while the server ran; written back', fields: { file: key } }]);

@@ -134,6 +134,8 @@ export const SERVE_USAGE = `usage: mge serve [--rules DIR] [--host H] [--port N]
   MGE_PREVIOUS_JWKS          a JWKS file of Ed25519 public keys before a rotation, likewise
   MGE_RECEIPT_ALG            HS256 (default) | Ed25519 (key kept in the data dir)
   MGE_AUDIT_FSYNC            always (default) | never
+  MGE_REDIS_URL              redis://[user:password@]host[:port][/db]: rate limits and used
+                             nonces shared with other instances (unset: this instance's own)
   MGE_RECEIPT_TTL_SECONDS    how long a receipt is valid (default 60; at most 3600)
   MGE_CLOCK_SKEW_SECONDS     clock skew allowed when verifying receipts (default 5)
   MGE_MAX_BODY_BYTES, MGE_MAX_DEPTH, MGE_MAX_STRING_BYTES, MGE_MAX_ARRAY_ITEMS
@@ -176,6 +178,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, previousJwks: envSetting(env.MGE_PREVIOUS_JWKS),
       apiKeys: credentialSetting('MGE_API_KEYS', env.MGE_API_KEYS, 'the open local mode (every local caller is tenant `default` with all roles)'),
       receiptAlg: alg, receiptTtlMs, skewMs, limits,
+      redisUrl: credentialSetting('MGE_REDIS_URL', env.MGE_REDIS_URL, 'rate limits and used nonces kept by this instance alone'),
       logger, openAudit: (dir, signer, { keysInDataDir, mayWrite }) => openNodeAudit(dir, signer, { fsync, logger, dataDirKeys: keysInDataDir, mayWrite }),
     });
     // Listen for the stop signal before saying we listen: a supervisor may send SIGTERM as soon
@@ -206,6 +209,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         `mge: rules: ${rulesDir} (${ruleCount} ${ruleCount === 1 ? 'rule' : 'rules'}${warnings.length === 0 ? '' : `, ${warnings.length} ${warnings.length === 1 ? 'warning' : 'warnings'} on stderr`}; watched; a bad edit is logged and ignored)\n` +
         (ruleCount === 0 ? 'mge: warning: no rules loaded: every check is approved until rules are added\n'
           : engine.policy().rules.length === 0 ? 'mge: warning: no global rules: tenant `default`, and any tenant without rules of its own, is checked against none (every check approved)\n' : '') +
+        (sidecar.redis === undefined ? '' : `mge: shared state: rate limits and used nonces in Redis at ${sidecar.redis} (MGE_REDIS_URL)\n`) +
         `mge: data: ${dataDir} (audit log${alg === 'Ed25519' ? ', Ed25519 signing key' : sidecar.secretSource === 'env' ? '' : ', receipt secret'})\n` +
         // What an operator tuned, and what a replica beside this one must show alike (hidden,
         // a secret with a trailing newline signed under another kid unnoticed).

@@ -1,7 +1,8 @@
 // `mge serve` assembled on Node, under the data directory's lock: the engine from the rules
 // directory and the API rules kept in the data dir, a receipt signer (HS256 or Ed25519, its key
-// given or kept in the data dir), used nonces kept on disk, rate buckets in memory, the file
-// audit log, the HTTP app on a loopback-or-chosen address, hot reload of the rules directory,
+// given or kept in the data dir), used nonces kept on disk and rate buckets in memory (or both
+// in Redis, shared with other instances: MGE_REDIS_URL), the file audit log, the HTTP app on a
+// loopback-or-chosen address, hot reload of the rules directory,
 // and a graceful shutdown.
 
 import { createHash } from 'node:crypto';
@@ -22,6 +23,8 @@ import type { Signer } from '../../receipt/sign.js';
 import { DEFAULT_SKEW_MS } from '../../receipt/verify.js';
 import { jsonLimits, type JsonLimits } from '../../json/strict-parse.js';
 import { NodeNonceStore, NONCES_FILE } from './nonce-store.js';
+import type { NonceStore } from '../../state/nonce-store.js';
+import type { RedisState } from './redis-state.js';
 import { hadFileRules, hadGlobalFileRules, lastRulesInForce, RULES_IN_FORCE_FILE, startRulesRecord, type RulesInForce, type RulesRecord } from './rules-in-force.js';
 import { hasGlobalSource, type RuleSource } from '../../rules/load.js';
 import { lockDataDir, type DataDirLock, type LockLoss } from './data-dir-lock.js';
@@ -67,6 +70,8 @@ export interface SidecarConfig extends SidecarKeyConfig {
   maxInflight?: number;
   /** /openapi.json's `info.version`; default: this package's version (src/version.ts). */
   version?: string;
+  /** MGE_REDIS_URL: rate buckets and used nonces in this Redis, shared with other instances (node/redis-state.ts). */
+  redisUrl?: string;
 }
 
 export interface Sidecar {
@@ -79,6 +84,8 @@ export interface Sidecar {
   receiptKid: string;
   /** Key files in the data dir that other users can read (said at start: the key is a signing credential). */
   exposedKeyFiles: string[];
+  /** Where the shared rate buckets and nonces are (MGE_REDIS_URL without its credentials), if anywhere. */
+  redis?: string;
   engine: Engine;
   /**
    * Stops accepting, finishes checks in flight, keeps a checkpoint per tenant, flushes and
@@ -116,7 +123,14 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     // A data directory made now survives a power cut with what is answered into it.
     if (made !== undefined) await syncMadeDirs(dataPath, made);
     await refuseLinkedDataDir(cfg.dataDir);
-    return await serveHoldingLock(cfg, keys, lock, lost);
+    // Loaded only when asked for: a server without it never loads the Redis client.
+    const shared = cfg.redisUrl === undefined ? undefined : await (await import('./redis-state.js')).connectRedisState(cfg.redisUrl);
+    try {
+      return await serveHoldingLock(cfg, keys, lock, lost, shared);
+    } catch (err) {
+      await shared?.close();
+      throw err;
+    }
   } catch (err) {
     await lock.release();
     throw err;
@@ -128,7 +142,7 @@ interface LockLost {
   handle?: (loss: LockLoss) => void;
 }
 
-async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDirLock, lost: LockLost): Promise<Sidecar> {
+async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDirLock, lost: LockLost, shared: RedisState | undefined): Promise<Sidecar> {
   // Asked right before every write into the data directory: the audit log's, checkpoints',
   // nonces', API rules' and the rules-in-force record's (else a server woken after another
   // took its lock finishes a reload and replaces the other's record).
@@ -142,13 +156,15 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   await refuseRulesGone(cfg.rulesDir, read.sources, lastRecord, ruleStore);
   const limits = jsonLimits(cfg.limits); // one set, so the HTTP parser and the engine never disagree
   const engine = await createEngine({
-    rules: read.sources, sourceWarnings: read.warnings, crypto: nodeCryptoBackend,
+    rules: read.sources, sourceWarnings: read.warnings, crypto: nodeCryptoBackend, ...(shared === undefined ? {} : { rateLimiter: shared.rateLimiter }),
     limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems },
   });
   await replayApiRules(engine, ruleStore, cfg.logger);
-  const nonceStore = await NodeNonceStore.open(cfg.dataDir, { skewMs: cfg.skewMs ?? DEFAULT_SKEW_MS, mayWrite }); // used nonces outlive a restart
+  // Used nonces outlive a restart: in the data dir, or in Redis.
+  const nonceFile = shared === undefined ? await NodeNonceStore.open(cfg.dataDir, { skewMs: cfg.skewMs ?? DEFAULT_SKEW_MS, mayWrite }) : undefined;
+  const nonceStore: NonceStore = shared?.nonceStore ?? nonceFile!;
   const audit = fenced(await cfg.openAudit(cfg.dataDir, signer, { keysInDataDir: hs?.source !== 'env', mayWrite }).catch(async (err: unknown) => {
-    await nonceStore.close();
+    await nonceFile?.close();
     throw err;
   }), mayWrite);
   // The logs already on disk are opened now rather than on their tenant's first check, so
@@ -163,7 +179,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const app = createApp({
     engine, signer, audit, keys, lifecycle, metrics, ruleStore, logger: cfg.logger,
     nonceStore, crypto: nodeCryptoBackend, ...(cfg.version !== undefined ? { version: cfg.version } : {}), ...(cfg.skewMs !== undefined ? { skewMs: cfg.skewMs } : {}), limits, preReadBody: preReadBodyOf, requestHost: requestHostOf, checkTurn: nodeCheckTurn(), urlChecked: true,
-    ready: () => mayWrite() && readiness.ready(), // false once the lock is lost, too
+    ready: () => mayWrite() && readiness.ready() && (shared?.ready() ?? true), // false once the lock is lost, too
     dead: () => {
       const loss = lock.lost();
       return loss === undefined ? undefined : `${loss.because}: restart this server`;
@@ -191,7 +207,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     // next start warned of each entry as a rule change to check.
     if (rulesRecord !== undefined) await keepCheckpoints(audit, cfg.logger);
     await audit.close();
-    await nonceStore.close();
+    await nonceFile?.close();
     throw err;
   }
   const reloader = cfg.watch === false ? undefined : startRulesReloader({
@@ -241,7 +257,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       // A log that could not be flushed (a removed one not written back) is said after the rest
       // is closed: the nonces and the data dir's lock are released either way.
       const notClosed = await audit.close().then(() => undefined, (err: unknown) => err); // flush
-      await nonceStore.close((err) => cfg.logger.error('the used nonces could not be written back to the data directory at the stop (their file was removed or moved away): receipts verified since the start may verify again after the next one, within their TTL', { file: join(cfg.dataDir, NONCES_FILE), error: err }));
+      await nonceFile?.close((err) => cfg.logger.error('the used nonces could not be written back to the data directory at the stop (their file was removed or moved away): receipts verified since the start may verify again after the next one, within their TTL', { file: join(cfg.dataDir, NONCES_FILE), error: err }));
+      await shared?.close();
       await kept.stop();
       await lock.release();
       if (notClosed !== undefined) throw notClosed;
@@ -251,6 +268,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   return {
     url: server.url, mode: keys.length === 0 ? 'open-local' : 'keys', keys: { count: keys.length, tenants: keys.length === 0 ? [] : callerTenants(keys) },
     secretSource: hs?.source ?? 'data-dir', receiptKid: signer.kid, exposedKeyFiles: await exposedKeyFiles(cfg.dataDir, signingKeys), engine, shutdown,
+    ...(shared === undefined ? {} : { redis: shared.location }),
   };
 }
 

@@ -1,7 +1,7 @@
 // The public API of MGE's core. Web standards only: runs unchanged on Node, Deno, Bun,
 // Cloudflare Workers and in browsers. The Node-only helpers are in `mge/node`.
 
-export { createEngine, Engine, RuleLoadError, RequestError, DEFAULT_TENANT } from './engine/engine.js';
+export { createEngine, Engine, NoRulesError, RuleLoadError, RequestError, DEFAULT_TENANT } from './engine/engine.js';
 export type { EngineOptions, EvaluateOptions, EngineDecision, PutRuleResult, RuleFormat, RuleSource } from './engine/engine.js';
 export type { TenantPolicy } from './engine/policy.js';
 export { MemoryRateLimiter } from './state/rate-limiter.js';

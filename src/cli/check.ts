@@ -4,9 +4,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { nodeCryptoBackend } from '../adapters/node/crypto.js';
-import { readRulesDirWarned, rulesDirProblem } from '../adapters/node/files.js';
-import { DEFAULT_TENANT, RequestError, RuleLoadError, createEngine } from '../engine/engine.js';
+import { createEngineFromDir } from '../adapters/node/index.js';
+import { DEFAULT_TENANT, RequestError, RuleLoadError } from '../engine/engine.js';
 import { TENANT_NAME_RULE, TENANT_PATTERN } from '../ir/tenant-name.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { tenantNameNote } from './tenant-note.js';
@@ -59,13 +58,10 @@ export async function checkCommand(argv: string[]): Promise<number> {
       if (!(err instanceof JsonInputError)) throw err;
       throw new RequestError(`the request in ${source} is not accepted JSON: ${withLineCol(err.message, text)}`);
     }
-    const problem = await rulesDirProblem(rulesDir);
-    if (problem !== undefined) throw new Error(problem);
-    const { sources, warnings } = await readRulesDirWarned(rulesDir);
-    // Refused as `mge serve` refuses to start on it: a CI gate pointed at a wrong path or an
-    // unmounted volume would otherwise pass every request, with a warning nobody reads.
-    if (sources.length === 0) throw new Error(`the rules directory \`${rulesDir}\` holds no rule file, so every request would be approved (a wrong path, a volume not mounted?); to check against no rules, leave a file holding \`rules: []\``);
-    const engine = await createEngine({ crypto: nodeCryptoBackend, rules: sources, sourceWarnings: warnings, limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems } });
+    // A directory not there or with no rule file is refused (NoRulesError), as `mge serve`
+    // refuses to start on it: a CI gate pointed at a wrong path or an unmounted volume would
+    // otherwise pass every request, with a warning nobody reads.
+    const engine = await createEngineFromDir(rulesDir, { limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems } });
     const tenantNote = tenant === undefined ? undefined : tenantNameNote(tenant, engine.tenants());
     // Rule files that hold no rule (`rules: []`): said, as `mge serve` and `mge lint` say it.
     if (engine.ruleCount() === 0) process.stderr.write(`mge check: warning: no rules in \`${rulesDir}\`: every request is approved\n`);

@@ -56,6 +56,16 @@ export type PutRuleResult =
   | { ok: false; diagnostics: Diagnostic[] }
   | { ok: false; conflict: string };
 
+/**
+ * No rule source at all, where a folder or bundle of rules was meant: every check would be
+ * approved. Refused by createEngineFromDir (a rules directory empty or not there), the
+ * standalone app and `mge check`; `mge serve` refuses such a start too. To decide against no
+ * rules on purpose, give a source holding `rules: []`.
+ */
+export class NoRulesError extends Error {
+  override readonly name = 'NoRulesError';
+}
+
 /** Rule files (or an API change) with errors; nothing was swapped in. */
 export class RuleLoadError extends Error {
   override readonly name = 'RuleLoadError';

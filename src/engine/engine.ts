@@ -24,7 +24,7 @@ import { buildAllPolicies, buildTenantPolicy, compileDiagnostic, fileRuleOwnerIn
 
 export type { RuleFormat, RuleSource } from '../rules/load.js';
 export { RequestError } from './request.js';
-export { DEFAULT_TENANT, RuleLoadError } from './engine-types.js';
+export { DEFAULT_TENANT, NoRulesError, RuleLoadError } from './engine-types.js';
 export type { BeforeSwap, EngineDecision, EngineOptions, EvaluateOptions, PoliciesAt, PutRuleResult, RuleText } from './engine-types.js';
 
 const warningsOf = (diagnostics: readonly Diagnostic[]): Diagnostic[] => diagnostics.filter((d) => d.severity === 'warning');

@@ -42,14 +42,10 @@ export interface StandaloneOptions {
  */
 const RULES_READ_ONLY = 'rules are read-only over HTTP on this server: it keeps everything in memory (Bun, Deno, Workers), so a rule changed here would be lost at a restart and, on Workers, held by one isolate of many; change the rules bundled with the app and deploy it';
 
-/**
- * No rule source at all: every check would be approved. `mge serve` refuses such a start; so
- * does this (`readRulesDir('./rules')` of a folder not mounted or empty would serve an
- * approve-everything server on Bun and Deno).
- */
-export class NoRulesError extends Error {
-  override readonly name = 'NoRulesError';
-}
+// No rule source at all is refused (NoRulesError): `readRulesDir('./rules')` of a folder not
+// mounted or empty would serve an approve-everything server on Bun and Deno.
+import { NoRulesError } from '../engine/engine-types.js';
+export { NoRulesError };
 
 /** @example const { app } = await createStandaloneApp({ rules, secret }); export default { fetch: app.fetch } */
 export async function createStandaloneApp(opts: StandaloneOptions): Promise<{ app: Hono<HttpEnv>; engine: Engine }> {

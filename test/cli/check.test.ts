@@ -33,7 +33,7 @@ describe('mge check (SPEC §9)', () => {
     const none = mge(['check', '--rules', noFiles], '{"action":"x"}');
     expect(none.code).toBe(2);
     expect(none.stdout).toBe('');
-    expect(none.stderr).toContain(`the rules directory \`${noFiles}\` holds no rule file, so every request would be approved (a wrong path, a volume not mounted?); to check against no rules, leave a file holding \`rules: []\``);
+    expect(none.stderr).toContain(`the rules directory \`${noFiles}\` holds no rule file, so every request would be approved (a wrong path, a volume not mounted?); to decide against no rules, leave a file holding \`rules: []\``);
     writeFileSync(join(noFiles, 'none.yaml'), 'rules: []\n');
     const empty2 = mge(['check', '--rules', noFiles], '{"action":"x"}');
     expect(empty2.code).toBe(0);

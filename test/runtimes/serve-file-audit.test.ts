@@ -3,7 +3,8 @@
 // the generated secret and the watched rules directory, as on Node. The Bun.serve and
 // Deno.serve adapters (smoke suites) keep memory stores. Here, per runtime: checks are
 // answered and logged, a good rule edit reloads, SIGTERM flushes, Node's `mge audit verify`
-// accepts the log, and a restart on the same data dir serves proofs of the earlier decisions.
+// accepts the log, and a restart on the same data dir serves proofs of the earlier decisions;
+// with MGE_REDIS_URL, rate buckets and used nonces are in Redis (ioredis through the runtime).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,10 +14,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { auditCommand } from '../../src/cli/audit.js';
 import type { Decision } from '../../src/ir/types.js';
 import { BIN, runtimeMissing } from './launch.js';
+import { redisServerMissing, startRedis } from '../adapters/node/redis-server.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SERVE = join(ROOT, 'test/sdk/mge-serve.ts'); // `mge serve` from source
 const KEY = 'file-audit-checker-key-0000000001';
+const redisMissing = redisServerMissing();
 
 const RUNTIMES: Array<{ name: string; bin: string; args: string[] }> = [
   { name: 'Bun', bin: BIN.bun, args: [SERVE] },
@@ -29,10 +32,10 @@ interface Running {
   output: () => string;
 }
 
-function serve(bin: string, args: string[], rules: string, data: string): Promise<Running> {
+function serve(bin: string, args: string[], rules: string, data: string, env: NodeJS.ProcessEnv = {}): Promise<Running> {
   const child = spawn(bin, [...args, '--rules', rules, '--data', data, '--port', '0'], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, MGE_API_KEYS: `files:checker+auditor:${KEY}`, MGE_SECRET_KEY: undefined, MGE_AUDIT_FSYNC: 'always' },
+    env: { ...process.env, MGE_API_KEYS: `files:checker+auditor:${KEY}`, MGE_SECRET_KEY: undefined, MGE_AUDIT_FSYNC: 'always', ...env },
   });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -128,5 +131,28 @@ for (const rt of RUNTIMES) {
       expect(again.code).toBe(0);
       expect(readFileSync(join(data, 'audit/files/log.jsonl'), 'utf8')).toContain(`"decision_id":"${after.decision_id}"`);
     }, 180_000);
+
+    // The Redis client runs through the runtime's Node compatibility too.
+    it.skipIf(redisMissing !== undefined)('keeps rate buckets and used nonces in Redis with MGE_REDIS_URL, and stops cleanly', async () => {
+      const redis = await startRedis();
+      try {
+        const limited = join(dir, 'limited');
+        mkdirSync(limited);
+        writeFileSync(join(limited, 'rate.yaml'), 'rule_id: one-call\nconditions:\n  - type: rate_limit_check\n    parameters: { requests_per_minute: 1, burst_limit: 1 }\n');
+        const r = await serve(rt.bin, rt.args, limited, join(dir, 'data-redis'), { MGE_REDIS_URL: redis.url });
+        running.push(r);
+        expect(r.output()).toContain(`shared state: rate limits and used nonces in Redis at ${redis.url}`);
+        const first = await check(r, { action: 'api.call', context: { agent_id: 'a' } });
+        expect(first.approved).toBe(true);
+        const second = await check(r, { action: 'api.call', context: { agent_id: 'a' } });
+        expect(second.violations.map((v) => v.code)).toEqual(['rate_limited']);
+        const verify = async () => (await ask(r, '/api/v1/receipts/verify', { decision: first })).json();
+        expect(await verify()).toEqual({ valid: true, approved: true });
+        expect(await verify()).toEqual({ valid: false, reason: 'replayed' });
+        expect(await terminate(r)).toBe(0); // the Redis connection does not hold the process
+      } finally {
+        await redis.stop();
+      }
+    }, 120_000);
   });
 }

@@ -91,4 +91,6 @@ export class ServerMetrics {
   readonly responses = new Counter('mge_http_responses_total', 'HTTP responses, by status code.');
   /** 1 while the rules directory's last reload was refused (set by the Node reloader). */
   rulesDirRefused = 0;
+  /** Whether the shared state store (MGE_REDIS_URL) is connected; absent without one. */
+  sharedStateUp: (() => boolean) | undefined;
 }

@@ -174,6 +174,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger, reported), () => audit.usable(), cfg.logger);
   const lifecycle = new Lifecycle(cfg.maxInflight, mayWrite);
   const metrics = new ServerMetrics();
+  if (shared !== undefined) metrics.sharedStateUp = () => shared.ready();
   /** Kept after every rule change this run logs (set before the server listens). */
   let rulesRecord: RulesRecord | undefined;
   const app = createApp({

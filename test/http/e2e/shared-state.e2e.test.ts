@@ -75,6 +75,8 @@ describe.skipIf(missing !== undefined)('two instances sharing Redis', () => {
   });
 
   it('fails closed when Redis goes away: rate-limited checks denied, receipts refused, not ready', async () => {
+    const up = async () => /^mge_shared_state_up (\d)$/m.exec(await (await fetch(a.url + '/metrics')).text())?.[1];
+    expect(await up()).toBe('1');
     await redis.stop();
     const denied = await (await post(a.url, CHECK, JSON.stringify({ action: { type: 'api.call' }, context: { agent_id: 'fresh' } }))).json();
     expect(denied.approved).toBe(false);
@@ -86,6 +88,7 @@ describe.skipIf(missing !== undefined)('two instances sharing Redis', () => {
     expect(verify.status).toBe(503);
     expect(verify.headers.get('content-type')).toBe('application/problem+json');
     expect((await fetch(a.url + '/readyz')).status).toBe(503);
+    expect(await up()).toBe('0');
     expect((await fetch(a.url + '/healthz')).status).toBe(200);
   });
 

@@ -171,7 +171,7 @@ export async function verifyReceipt(decision: unknown, opts: VerifyOptions): Pro
     let r: Awaited<ReturnType<NonceStore['consumeOnce']>>;
     try {
       // Promise.resolve follows a thenable; an answer that never comes is a store not reached.
-      r = await withinDeadline(Promise.resolve(opts.nonceStore.consumeOnce(tenant, p.nonce, p.expiresMs + skew)));
+      r = await withinDeadline(Promise.resolve(opts.nonceStore.consumeOnce(tenant, p.nonce, p.expiresMs + skew, p.issuedMs - skew)));
     } catch {
       return fail('nonce_store_unavailable', true); // fail closed
     }

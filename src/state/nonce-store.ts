@@ -8,8 +8,11 @@ export interface NonceStore {
    * Records `nonce` for `tenant` until `expiresAtMs` (the receipt's expiry plus skew).
    * 'ok': first use; 'replayed': seen before; 'full': no room without evicting a live nonce
    * (the caller must refuse). Rejects when the store is unreachable.
+   * `validFromMs`: the earliest moment the receipt could verify (its issue time less the skew).
+   * A store that may have forgotten nonces recorded before some moment (a shared store that
+   * restarted empty) rejects a receipt valid from before then: it may have been used already.
    */
-  consumeOnce(tenant: string, nonce: string, expiresAtMs: number): Promise<'ok' | 'replayed' | 'full'>;
+  consumeOnce(tenant: string, nonce: string, expiresAtMs: number, validFromMs?: number): Promise<'ok' | 'replayed' | 'full'>;
 }
 
 /**

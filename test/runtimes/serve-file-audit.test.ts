@@ -139,7 +139,7 @@ for (const rt of RUNTIMES) {
         const limited = join(dir, 'limited');
         mkdirSync(limited);
         writeFileSync(join(limited, 'rate.yaml'), 'rule_id: one-call\nconditions:\n  - type: rate_limit_check\n    parameters: { requests_per_minute: 1, burst_limit: 1 }\n');
-        const r = await serve(rt.bin, rt.args, limited, join(dir, 'data-redis'), { MGE_REDIS_URL: redis.url });
+        const r = await serve(rt.bin, rt.args, limited, join(dir, 'data-redis'), { MGE_REDIS_URL: redis.url, MGE_CLOCK_SKEW_SECONDS: '0' });
         running.push(r);
         expect(r.output()).toContain(`shared state: rate limits and used nonces in Redis at ${redis.url}`);
         const first = await check(r, { action: 'api.call', context: { agent_id: 'a' } });

@@ -6,15 +6,32 @@
 // Fail closed: a command that fails or is not answered in time (no offline queue, a command
 // timeout) rejects, and the engine denies with `state_unavailable`, the verify route answers
 // 503 `nonce_store_unavailable`. Never an approval for want of an answer.
+//
+// Redis can forget: a restart without persistence, a failover to a replica that lagged, a
+// FLUSHALL. The store therefore vouches for used nonces only since its *epoch* began: a key
+// (`mge:epoch`) naming when, and which server run (`run_id`) it was written on. An instance that
+// finds it gone, or written on another run than the server's now, begins a new epoch, and
+// receipts that could have been verified before it are refused (they may have been used).
+// Each instance looks after every reconnect (before any command is trusted) and every second.
 
 import { Redis } from 'ioredis';
-import { bucketKey, type RateLimiter } from '../../state/rate-limiter.js';
+import { bucketKey, tenantOfBucket, type RateLimiter } from '../../state/rate-limiter.js';
 import type { NonceStore } from '../../state/nonce-store.js';
 import { STORE_DEADLINE_MS } from '../../state/deadline.js';
+import type { Logger } from '../../http/logger.js';
 import { SidecarConfigError } from './sidecar-config-error.js';
 
 /** Every key MGE writes starts with this. */
 export const REDIS_KEY_PREFIX = 'mge:';
+const EPOCH_KEY = `${REDIS_KEY_PREFIX}epoch`;
+/**
+ * How much longer than its receipt can verify here a used nonce is kept: another instance whose
+ * clock is behind this one's, or whose MGE_CLOCK_SKEW_SECONDS is larger, by up to this much
+ * still finds it.
+ */
+export const NONCE_MARGIN_MS = 60_000;
+/** How often each instance looks at the server (its epoch, run and eviction policy). */
+const LOOK_EVERY_MS = 1000;
 
 /**
  * One token bucket, taken atomically: the same arithmetic as MemoryRateLimiter's (in doubles,
@@ -59,23 +76,70 @@ end
 return taken
 `;
 
-type MgeRedis = Redis & { mgeTakeToken(key: string, capacity: string, rate: string, now: string): Promise<number> };
+/**
+ * The epoch, kept or begun, atomically: `<run_id> <ms>`. ARGV[1] is the server's run now,
+ * ARGV[2] a new epoch on it. The one there is kept if it was written on this run (whoever wrote
+ * it: instances that notice one restart agree on the first new epoch); a new one is written if
+ * there is none, if it was written on another run (a restart or failover since), or if
+ * ARGV[3] is '1' and the one there is still ARGV[4] (the instance saw the server able to evict).
+ */
+const KEEP_EPOCH = `
+local held = redis.call('GET', KEYS[1])
+local forced = ARGV[3] == '1' and held == ARGV[4]
+if held and not forced and string.sub(held, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ' ' then
+  return held
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return ARGV[2]
+`;
+
+type MgeRedis = Redis & {
+  mgeTakeToken(key: string, capacity: string, rate: string, now: string): Promise<number>;
+  mgeKeepEpoch(key: string, run: string, fresh: string, force: '0' | '1', held: string): Promise<string>;
+};
+
+/** When an epoch (`<run_id> <ms>`) began, by its writer's clock; undefined if it is not one. */
+function epochStart(text: string): number | undefined {
+  const m = /^\S+ (\d{1,16})$/.exec(text);
+  return m === null ? undefined : Number(m[1]);
+}
+
+export interface RedisStateOptions {
+  now?: () => number;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  /** Told when the connection goes and comes back, and when the store began a new epoch. */
+  logger?: Logger;
+}
 
 /** The Redis connection the two stores share. */
 export class RedisState {
   /** Where it is, without credentials (redisLocation). */
   readonly location: string;
+  /** Why no command is trusted now (the connection down, not yet looked at again, …), if so. */
+  private problem: string | undefined;
+  /** The epoch this instance holds (its text as stored), and when it began. */
+  private epochText = '';
+  private epochAt = Infinity;
+  /** The server was seen able to evict: once it is not, a new epoch begins (nonces may be gone). */
+  private evicting = false;
+  private looking: Promise<void> | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
 
-  private constructor(private readonly client: MgeRedis, url: string, private readonly now: () => number) {
+  private constructor(private readonly client: MgeRedis, url: string, private readonly now: () => number, private readonly logger?: Logger) {
     this.location = redisLocation(url);
   }
 
   /**
-   * Connects (within `connectTimeoutMs`) and checks the server keeps what MGE writes: its
-   * `maxmemory-policy` must be `noeviction`, since an evicted nonce is a receipt that verifies
-   * twice and an evicted bucket a limit refilled at once. Rejects, saying why, otherwise.
+   * Connects (within `connectTimeoutMs`), checks the server keeps what MGE writes (its
+   * `maxmemory-policy` must be `noeviction`: an evicted nonce is a receipt that verifies twice,
+   * an evicted bucket a limit refilled at once), takes up or begins the epoch, and tries each
+   * command MGE uses (a user whose ACL forbids one is refused now, not at every check).
+   * Rejects, saying why, otherwise.
    */
-  static async connect(url: string, opts: { now?: () => number; connectTimeoutMs?: number; commandTimeoutMs?: number } = {}): Promise<RedisState> {
+  static async connect(url: string, opts: RedisStateOptions = {}): Promise<RedisState> {
+    const db = dbOf(url);
     const client = new Redis(url, {
       lazyConnect: true,
       // A command while the connection is down fails at once (fail closed), rather than
@@ -84,16 +148,18 @@ export class RedisState {
       maxRetriesPerRequest: 0,
       commandTimeout: opts.commandTimeoutMs ?? STORE_DEADLINE_MS,
       connectTimeout: opts.connectTimeoutMs ?? 5000,
-      // The ready check (an INFO) is the one below, under the same deadline.
+      // The ready check (an INFO) is the look below, under the same deadline.
       enableReadyCheck: false,
       // Reconnects in the background, forever, at most a second apart.
       retryStrategy: (times) => Math.min(times * 100, 1000),
     }) as MgeRedis;
     client.defineCommand('mgeTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
+    client.defineCommand('mgeKeepEpoch', { numberOfKeys: 1, lua: KEEP_EPOCH });
     // An 'error' event without a listener would end the process; each failed command says it.
     // The first one is kept for the start's message ("Connection is closed." alone says little).
     let firstError: Error | undefined;
     client.on('error', (err: Error) => void (firstError ??= err));
+    const state = new RedisState(client, url, opts.now ?? Date.now, opts.logger);
     const waitMs = opts.connectTimeoutMs ?? 5000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     // A server that takes the connection and never answers (paused, a wrong port) is refused
@@ -102,13 +168,15 @@ export class RedisState {
       timer = setTimeout(() => reject(new Error(`no answer within ${waitMs / 1000} s`)), waitMs);
     });
     try {
-      const policy = await Promise.race([late, (async () => {
+      await Promise.race([late, (async () => {
         await client.connect();
-        return /^maxmemory_policy:(\S+)/m.exec(await client.info('memory'))?.[1];
+        // Its own SELECT, awaited: one the server refuses (a db past its `databases`) refuses the start.
+        if (db !== 0) await client.select(db);
+        await state.look();
+        if (state.problem !== undefined) throw new Error(state.problem);
+        await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '1', String(state.now()));
+        await client.set(`${REDIS_KEY_PREFIX}probe-nonce`, '1', 'PX', 1000);
       })()]);
-      if (policy !== 'noeviction') {
-        throw new Error(`the Redis server's maxmemory-policy is \`${policy ?? 'not reported'}\`: it may evict a used nonce before its receipt expires (the receipt would verify again) or a rate bucket (its limit refilled at once); set \`maxmemory-policy noeviction\``);
-      }
     } catch (err) {
       client.disconnect();
       const said = [firstError?.message, err instanceof Error ? err.message : String(err)].filter((m) => m !== undefined);
@@ -116,12 +184,68 @@ export class RedisState {
     } finally {
       clearTimeout(timer);
     }
-    return new RedisState(client, url, opts.now ?? Date.now);
+    state.watch();
+    return state;
   }
 
-  /** Whether the connection is up (for /readyz). */
+  /** Looks again at every reconnect, before any command is trusted, and every second. */
+  private watch(): void {
+    this.client.on('close', () => {
+      if (this.closed) return;
+      if (this.problem === undefined) this.logger?.error('shared state (Redis) connection lost: rate-limited checks are denied and receipts refused until it is back', { redis: this.location });
+      this.problem = 'the connection to Redis is down';
+    });
+    this.client.on('ready', () => void this.lookNow());
+    this.timer = setInterval(() => void this.lookNow(), LOOK_EVERY_MS);
+    this.timer.unref();
+  }
+
+  private lookNow(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return (this.looking ??= this.look().finally(() => (this.looking = undefined)));
+  }
+
+  /**
+   * Reads the server's eviction policy and run, and keeps or begins the epoch. Sets `problem`
+   * when the server cannot be trusted now; clears it otherwise.
+   */
+  private async look(): Promise<void> {
+    const was = this.problem;
+    try {
+      const info = await this.client.info();
+      const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+      const run = /^run_id:(\S+)/m.exec(info)?.[1] ?? '';
+      if (policy !== 'noeviction') {
+        this.evicting = true;
+        this.problem = `the Redis server's maxmemory-policy is \`${policy ?? 'not reported'}\`: it may evict a used nonce before its receipt expires (the receipt would verify again) or a rate bucket (its limit refilled at once); set \`maxmemory-policy noeviction\``;
+        if (was !== this.problem) this.logger?.error(`shared state (Redis) not used: ${this.problem}`, { redis: this.location });
+        return;
+      }
+      if (run === '') throw new Error('INFO gives no run_id');
+      const text = await this.client.mgeKeepEpoch(EPOCH_KEY, run, `${run} ${Math.floor(this.now())}`, this.evicting ? '1' : '0', this.epochText);
+      const at = epochStart(text);
+      if (at === undefined) throw new Error(`\`${EPOCH_KEY}\` holds \`${text.slice(0, 100)}\`, not an epoch MGE wrote`);
+      if (this.epochText !== '' && text !== this.epochText) {
+        this.logger?.warn('shared state (Redis) may have lost used nonces (the server restarted, failed over, was emptied or could evict): receipts that could verify before its new epoch are refused at verification, and rate buckets start full', { redis: this.location, epoch: new Date(at).toISOString() });
+      }
+      this.epochText = text;
+      this.epochAt = at;
+      this.evicting = false;
+      this.problem = undefined;
+      if (was !== undefined && this.timer !== undefined) this.logger?.info('shared state (Redis) usable again', { redis: this.location });
+    } catch (err) {
+      this.problem = `Redis did not answer as it should: ${err instanceof Error ? err.message : String(err)}`;
+      if (was === undefined && this.timer !== undefined) this.logger?.error(`shared state (Redis) not used: ${this.problem}; rate-limited checks are denied and receipts refused until it answers`, { redis: this.location });
+    }
+  }
+
+  private usable(): void {
+    if (this.problem !== undefined) throw new Error(this.problem);
+  }
+
+  /** Whether the connection is up and the server was found fit at the last look (for /readyz). */
   ready(): boolean {
-    return this.client.status === 'ready';
+    return this.client.status === 'ready' && this.problem === undefined;
   }
 
   readonly rateLimiter: RateLimiter = {
@@ -129,21 +253,28 @@ export class RedisState {
       if (typeof name !== 'string' || !(capacity >= 0) || !(refillPerSecond >= 0) || !Number.isFinite(nowMs)) {
         throw new TypeError(`rate limit: a bucket name and non-negative capacity and refill rate, at a finite time; got ${typeof name}, ${capacity}, ${refillPerSecond}, ${nowMs}`);
       }
-      // Long names by their rule and digest, as in memory: a key's size is bounded whatever the caller's key.
-      const taken = await this.client.mgeTakeToken(`${REDIS_KEY_PREFIX}rl:${bucketKey(name, rule)}`, String(capacity), String(refillPerSecond), String(nowMs));
+      this.usable();
+      const taken = await this.client.mgeTakeToken(`${REDIS_KEY_PREFIX}rl:${redisBucketKey(name, rule)}`, String(capacity), String(refillPerSecond), String(nowMs));
       if (taken !== 0 && taken !== 1) throw new Error(`the Redis rate-limit script answered \`${String(taken)}\``);
       return taken === 1;
     },
   };
 
   readonly nonceStore: NonceStore = {
-    consumeOnce: async (tenant, nonce, expiresAtMs) => {
+    consumeOnce: async (tenant, nonce, expiresAtMs, validFromMs) => {
       if (typeof tenant !== 'string' || typeof nonce !== 'string' || typeof expiresAtMs !== 'number' || Number.isNaN(expiresAtMs)) {
         throw new TypeError(`the nonce store takes a tenant and a nonce (strings) and an expiry (epoch ms); got ${typeof tenant}, ${typeof nonce}, ${typeof expiresAtMs}`);
       }
-      // Kept for as long as the receipt could verify, counted from this instance's clock (PX,
-      // not PXAT: the Redis server's clock may differ). Tenant names hold no NUL.
-      const ttl = Math.max(1, Math.ceil(expiresAtMs - this.now()));
+      this.usable();
+      // Without its validity start (a caller of the interface that gives none), a receipt is
+      // taken as valid from any time: refused, unless the epoch began at the dawn of time.
+      if (!((validFromMs ?? -Infinity) > this.epochAt)) {
+        throw new Error(`the shared store vouches for used nonces only since ${new Date(this.epochAt).toISOString()} (its epoch: Redis began it, or restarted, failed over or was emptied, then); a receipt that could verify before then may have been used, and is refused`);
+      }
+      // Kept for as long as the receipt could verify at any instance, counted from this
+      // instance's clock (PX, not PXAT: the Redis server's clock may differ). Tenant names hold
+      // no NUL.
+      const ttl = Math.max(1, Math.ceil(expiresAtMs - this.now() + NONCE_MARGIN_MS));
       const set = await this.client.set(`${REDIS_KEY_PREFIX}nonce:${tenant}\u0000${nonce}`, '1', 'PX', ttl, 'NX');
       return set === 'OK' ? 'ok' : 'replayed';
     },
@@ -151,8 +282,27 @@ export class RedisState {
 
   /** Closes the connection (commands in flight are answered first). */
   async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
     await this.client.quit().catch(() => this.client.disconnect());
   }
+}
+
+/**
+ * A bucket's key: its name, which begins with its tenant; a long name by its tenant, rule and
+ * digest (bucketKey), so that a digest two keys were made to share can at worst join two
+ * buckets of one tenant's rule (more denials), never another tenant's.
+ */
+function redisBucketKey(name: string, rule: string): string {
+  const key = bucketKey(name, rule);
+  return key === name ? name : `${tenantOfBucket(name)}\u0000${key}`;
+}
+
+/** The database a Redis URL names (`/N`), 0 if none; anything else is no Redis URL. */
+function dbOf(url: string): number {
+  const path = new URL(url).pathname;
+  if (!/^\/?\d{0,5}$/.test(path)) throw new SidecarConfigError(`MGE_REDIS_URL names database \`${path.slice(1)}\`: a database is a number (\`redis://host:6379/2\`)`);
+  return path.length > 1 ? Number(path.slice(1)) : 0;
 }
 
 /** Where a Redis URL points, without its user name or password (for the banner and errors). */
@@ -162,16 +312,17 @@ export function redisLocation(url: string): string {
 }
 
 /** `mge serve`'s connection for MGE_REDIS_URL; a start is refused, saying why, when it cannot be used. */
-export async function connectRedisState(url: string): Promise<RedisState> {
+export async function connectRedisState(url: string, logger?: Logger): Promise<RedisState> {
   let where: string;
   try {
     if (!/^rediss?:$/.test(new URL(url).protocol)) throw new Error('not redis:');
     where = redisLocation(url);
   } catch {
-    throw new SidecarConfigError('MGE_REDIS_URL is not a Redis URL (`redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS)');
+    throw new SidecarConfigError('MGE_REDIS_URL is not a Redis URL (`redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS; a password with `%`, `@`, `:` or `/` percent-encoded)');
   }
+  dbOf(url);
   try {
-    return await RedisState.connect(url);
+    return await RedisState.connect(url, logger === undefined ? {} : { logger });
   } catch (err) {
     throw new SidecarConfigError(`MGE_REDIS_URL: the Redis server at ${where} cannot keep the rate limits and used nonces: ${err instanceof Error ? err.message : String(err)}`);
   }

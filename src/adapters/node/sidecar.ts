@@ -124,7 +124,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     if (made !== undefined) await syncMadeDirs(dataPath, made);
     await refuseLinkedDataDir(cfg.dataDir);
     // Loaded only when asked for: a server without it never loads the Redis client.
-    const shared = cfg.redisUrl === undefined ? undefined : await (await import('./redis-state.js')).connectRedisState(cfg.redisUrl);
+    const shared = cfg.redisUrl === undefined ? undefined : await (await import('./redis-state.js')).connectRedisState(cfg.redisUrl, cfg.logger);
     try {
       return await serveHoldingLock(cfg, keys, lock, lost, shared);
     } catch (err) {

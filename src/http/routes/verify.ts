@@ -45,7 +45,7 @@ export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       let storeError: unknown = 'no answer in time';
       const store = ctx.nonceStore;
       const nonceStore: typeof store = {
-        consumeOnce: (t, n, e) => Promise.resolve(store.consumeOnce(t, n, e)).catch((err: unknown) => {
+        consumeOnce: (t, n, e, from) => Promise.resolve(store.consumeOnce(t, n, e, from)).catch((err: unknown) => {
           storeError = err;
           throw err;
         }),

@@ -14,7 +14,10 @@ export function redisServerMissing(): string | undefined {
 export interface PrivateRedis {
   url: string;
   port: number;
+  /** The server process now (a restart makes a new one). */
   child: ChildProcess;
+  /** Stops the server and starts an empty one on the same port (a restart without persistence). */
+  restart(): Promise<void>;
   /** Pauses the server (SIGSTOP): connected, but no answer ever comes. */
   pause(): void;
   resume(): void;
@@ -29,9 +32,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** @example const redis = await startRedis(); … await redis.stop() */
-export async function startRedis(policy = 'noeviction'): Promise<PrivateRedis> {
-  const port = await freePort();
+async function spawnRedis(port: number, policy: string): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', policy], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   await new Promise<void>((resolve, reject) => {
@@ -47,16 +48,29 @@ export async function startRedis(policy = 'noeviction'): Promise<PrivateRedis> {
   });
   child.stdout!.resume();
   child.stderr!.resume();
-  return {
-    url: `redis://127.0.0.1:${port}`, port, child,
-    pause: () => void child.kill('SIGSTOP'),
-    resume: () => void child.kill('SIGCONT'),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGCONT');
-      child.kill('SIGKILL');
-      await exited;
+  return child;
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGCONT');
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** @example const redis = await startRedis(); … await redis.stop() */
+export async function startRedis(policy = 'noeviction'): Promise<PrivateRedis> {
+  const port = await freePort();
+  const redis: PrivateRedis = {
+    url: `redis://127.0.0.1:${port}`, port, child: await spawnRedis(port, policy),
+    restart: async () => {
+      await kill(redis.child);
+      redis.child = await spawnRedis(port, policy);
     },
+    pause: () => void redis.child.kill('SIGSTOP'),
+    resume: () => void redis.child.kill('SIGCONT'),
+    stop: () => kill(redis.child),
   };
+  return redis;
 }

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedisState, RedisState } from '../../../src/adapters/node/redis-state.js';
+import { connectRedisState, NONCE_MARGIN_MS, RedisState } from '../../../src/adapters/node/redis-state.js';
 import { SidecarConfigError } from '../../../src/adapters/node/sidecar-config-error.js';
 import { createEngine } from '../../../src/engine/engine.js';
 import { MemoryRateLimiter } from '../../../src/state/rate-limiter.js';
@@ -83,15 +83,32 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
     expect((await two.evaluate(request, { tenant: 'other-tenant' })).approved).toBe(true);
   });
 
-  it('consumes a nonce once across instances, per tenant, until it expires', async () => {
+  it('consumes a nonce once across instances, per tenant, kept a margin past its expiry', async () => {
     const exp = Date.now() + 60_000;
-    expect(await a.nonceStore.consumeOnce('acme', 'n-1', exp)).toBe('ok');
-    expect(await b.nonceStore.consumeOnce('acme', 'n-1', exp)).toBe('replayed');
-    expect(await a.nonceStore.consumeOnce('acme', 'n-1', exp)).toBe('replayed');
-    expect(await b.nonceStore.consumeOnce('beta', 'n-1', exp)).toBe('ok'); // another tenant's namespace
-    expect(await a.nonceStore.consumeOnce('acme', 'n-2', Date.now() + 150)).toBe('ok');
-    await new Promise((r) => setTimeout(r, 400));
-    expect(await b.nonceStore.consumeOnce('acme', 'n-2', Date.now() + 150)).toBe('ok'); // expired, so forgotten
+    const from = Date.now();
+    expect(await a.nonceStore.consumeOnce('acme', 'n-1', exp, from)).toBe('ok');
+    expect(await b.nonceStore.consumeOnce('acme', 'n-1', exp, from)).toBe('replayed');
+    expect(await a.nonceStore.consumeOnce('acme', 'n-1', exp, from)).toBe('replayed');
+    expect(await b.nonceStore.consumeOnce('beta', 'n-1', exp, from)).toBe('ok'); // another tenant's namespace
+    // Kept until the receipt's expiry (skew included by the caller) plus NONCE_MARGIN_MS, for
+    // an instance whose clock is behind this one's or whose skew is larger.
+    const client = new Redis(redis.url);
+    const pttl = await client.pttl('mge:nonce:acme\u0000n-1').finally(() => client.disconnect());
+    expect(pttl).toBeGreaterThan(60_000 + NONCE_MARGIN_MS - 5_000);
+    expect(pttl).toBeLessThanOrEqual(60_000 + NONCE_MARGIN_MS);
+  });
+
+  it('refuses a receipt that could verify before the store\'s epoch began, and one that names no start', async () => {
+    await expect(a.nonceStore.consumeOnce('acme', 'old', Date.now() + 60_000, Date.now() - 3_600_000)).rejects.toThrow(/vouches for used nonces only since/);
+    await expect(a.nonceStore.consumeOnce('acme', 'none', Date.now() + 60_000)).rejects.toThrow(/vouches for used nonces only since/);
+  });
+
+  it('keeps the tenant in a long bucket name\'s key, so no digest reaches another tenant', async () => {
+    const long = 'k'.repeat(400);
+    expect(await a.rateLimiter.take(`t1\u0000r\u00000\u0000"${long}"`, 1, 0, 1_000, '\u0000r\u00000\u0000')).toBe(true);
+    const client = new Redis(redis.url);
+    const keys = await client.keys('mge:rl:t1\u0000\u0001*').finally(() => client.disconnect());
+    expect(keys).toHaveLength(1);
   });
 
   it('refuses a server that may evict what it keeps', async () => {
@@ -103,6 +120,19 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
     } finally {
       await lru.stop();
     }
+  });
+
+  it('refuses a database that is no number, or one the server does not have', async () => {
+    await expect(connectRedisState(`${redis.url}/abc`)).rejects.toThrow(/MGE_REDIS_URL names database `abc`: a database is a number/);
+    await expect(connectRedisState(`${redis.url}/99`)).rejects.toThrow(/cannot keep the rate limits and used nonces: .*DB index is out of range/);
+    const two = await connectRedisState(`${redis.url}/2`);
+    await two.close();
+  });
+
+  it('refuses a user whose ACL forbids a command MGE needs', async () => {
+    const client = new Redis(redis.url);
+    await client.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw-noscripts', '~*', '+@all', '-evalsha', '-eval').finally(() => client.disconnect());
+    await expect(connectRedisState(`redis://noscripts:pw-noscripts@127.0.0.1:${redis.port}`)).rejects.toThrow(/NOPERM|no permissions/i);
   });
 
   it('refuses a URL that is not Redis, and a server not there, without naming the password', async () => {
@@ -128,6 +158,91 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
     }
   });
 
+  describe('a server that forgets (restart, FLUSHALL, eviction)', () => {
+    const until = async (what: string, done: () => boolean): Promise<void> => {
+      for (const end = Date.now() + 5000; !done(); await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() > end) throw new Error(`not within 5 s: ${what}`);
+      }
+    };
+
+    it('begins a new epoch after a restart: receipts that could verify before it are refused, later ones are not', async () => {
+      const own = await startRedis();
+      const one = await RedisState.connect(own.url);
+      const two = await RedisState.connect(own.url);
+      try {
+        const before = Date.now();
+        expect(await one.nonceStore.consumeOnce('acme', 'used', before + 60_000, before)).toBe('ok');
+        await own.restart(); // empty: the used nonce is gone
+        await until('both reconnected', () => one.ready() && two.ready());
+        // Valid from before the new epoch: it may have been used (it was), so it is refused.
+        await expect(two.nonceStore.consumeOnce('acme', 'used', before + 60_000, before)).rejects.toThrow(/vouches for used nonces only since/);
+        await expect(one.nonceStore.consumeOnce('acme', 'used', before + 60_000, before)).rejects.toThrow(/vouches for used nonces only since/);
+        const after = Date.now() + 1;
+        expect(await one.nonceStore.consumeOnce('acme', 'new', after + 60_000, after)).toBe('ok');
+        expect(await two.nonceStore.consumeOnce('acme', 'new', after + 60_000, after)).toBe('replayed');
+      } finally {
+        await one.close();
+        await two.close();
+        await own.stop();
+      }
+    });
+
+    it('begins a new epoch when the keys go without a restart (FLUSHALL), within a second or so', async () => {
+      const own = await RedisState.connect(redis.url);
+      try {
+        const before = Date.now();
+        expect(await own.nonceStore.consumeOnce('acme', 'flushed', before + 60_000, before)).toBe('ok');
+        const client = new Redis(redis.url);
+        await client.flushall().finally(() => client.disconnect());
+        let refused = false;
+        await until('the new epoch', () => {
+          void own.nonceStore.consumeOnce('acme', 'probe-' + Math.random(), before + 60_000, before).then(() => undefined, () => (refused = true));
+          return refused;
+        });
+      } finally {
+        await own.close();
+      }
+    });
+
+    it('is not ready while the server may evict, and begins a new epoch once it may not', async () => {
+      const own = await startRedis();
+      const state = await RedisState.connect(own.url);
+      const client = new Redis(own.url);
+      try {
+        const before = Date.now();
+        expect(await state.nonceStore.consumeOnce('acme', 'kept', before + 60_000, before)).toBe('ok');
+        await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+        await until('not ready', () => !state.ready());
+        await expect(state.nonceStore.consumeOnce('acme', 'y', before + 60_000, Date.now())).rejects.toThrow(/maxmemory-policy is `allkeys-lru`/);
+        await client.config('SET', 'maxmemory-policy', 'noeviction');
+        await until('ready again', () => state.ready());
+        // What it held while it could evict may be gone: receipts from before are refused.
+        await expect(state.nonceStore.consumeOnce('acme', 'kept', before + 60_000, before)).rejects.toThrow(/vouches for used nonces only since/);
+      } finally {
+        client.disconnect();
+        await state.close();
+        await own.stop();
+      }
+    });
+
+    it('takes up a new instance on a server that restarted while no instance watched', async () => {
+      const own = await startRedis();
+      const client = new Redis(own.url);
+      try {
+        await client.set('mge:epoch', 'an-earlier-run 1000');
+        const late = await RedisState.connect(own.url);
+        const from = Date.now() - 60_000; // before its own start, after 1000
+        await expect(late.nonceStore.consumeOnce('acme', 'x', Date.now() + 60_000, from)).rejects.toThrow(/vouches for used nonces only since/);
+        expect(await client.get('mge:epoch')).toMatch(/^\S+ \d+$/);
+        expect(await client.get('mge:epoch')).not.toBe('an-earlier-run 1000');
+        await late.close();
+      } finally {
+        client.disconnect();
+        await own.stop();
+      }
+    });
+  });
+
   describe('fail closed', () => {
     it('denies a rate-limited check and refuses a nonce while the server is paused, then serves again', async () => {
       const own = await startRedis();
@@ -139,12 +254,18 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
         const paused = await engine.evaluate(request);
         expect(paused.approved).toBe(false);
         expect(paused.violations.map((v) => v.code)).toEqual(['state_unavailable']);
-        await expect(state.nonceStore.consumeOnce('acme', 'n', Date.now() + 60_000)).rejects.toThrow();
+        await expect(state.nonceStore.consumeOnce('acme', 'n', Date.now() + 60_000, Date.now())).rejects.toThrow();
+        // Not ready while it does not answer (the look each second times out).
+        for (let i = 0; i < 150 && state.ready(); i++) await new Promise((r) => setTimeout(r, 20));
+        expect(state.ready()).toBe(false);
         own.resume();
-        // The paused take ran once the server woke: the check denied for want of an answer
-        // still spent its token (more denials, never more approvals), so the burst of 2 is gone.
+        for (let i = 0; i < 150 && !state.ready(); i++) await new Promise((r) => setTimeout(r, 20));
+        expect(state.ready()).toBe(true);
+        // Decided by the store again. The paused take may have run once the server woke (then
+        // the check denied for want of an answer spent its token, and the burst of 2 is gone):
+        // more denials, never more approvals.
         const after = await engine.evaluate(request);
-        expect(after.violations.map((v) => v.code)).toEqual(['rate_limited']);
+        expect(after.violations.map((v) => v.code)).toEqual(after.approved ? [] : ['rate_limited']);
         expect((await engine.evaluate({ ...request, context: { agent_id: 'a2' } })).approved).toBe(true);
       } finally {
         await state.close();
@@ -166,7 +287,7 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
         expect(down.approved).toBe(false);
         expect(down.violations.map((v) => v.code)).toEqual(['state_unavailable']);
         expect(performance.now() - started).toBeLessThan(900); // not held for the command timeout
-        await expect(state.nonceStore.consumeOnce('acme', 'n', Date.now() + 60_000)).rejects.toThrow();
+        await expect(state.nonceStore.consumeOnce('acme', 'n', Date.now() + 60_000, Date.now())).rejects.toThrow(/connection to Redis is down/);
       } finally {
         await state.close();
       }

@@ -36,7 +36,9 @@ describe.skipIf(missing !== undefined)('two instances sharing Redis', () => {
     root = mkdtempSync(join(tmpdir(), 'mge-shared-'));
     writeRules(join(root, 'rules'));
     // One secret, as replicas behind a load balancer have: a receipt of one verifies at the other.
-    const env = { MGE_SECRET_KEY: SECRET, MGE_REDIS_URL: `redis://127.0.0.1:${redis.port}` };
+    // Skew 0: a receipt verifies only once the store's epoch began before it could (skew
+    // earlier than its issue), and the tests verify right after the start.
+    const env = { MGE_SECRET_KEY: SECRET, MGE_REDIS_URL: `redis://127.0.0.1:${redis.port}`, MGE_CLOCK_SKEW_SECONDS: '0' };
     const spawnOne = async (name: string) => {
       const p = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, name), env });
       return { ...p, url: await p.listening() };
@@ -72,6 +74,24 @@ describe.skipIf(missing !== undefined)('two instances sharing Redis', () => {
     expect(await (await post(b.url, '/api/v1/receipts/verify', verify)).json()).toEqual({ valid: true, approved: true });
     expect(await (await post(a.url, '/api/v1/receipts/verify', verify)).json()).toEqual({ valid: false, reason: 'replayed' });
     expect(await (await post(b.url, '/api/v1/receipts/verify', verify)).json()).toEqual({ valid: false, reason: 'replayed' });
+  });
+
+  it('refuses, after Redis restarts empty, a receipt the other instance verified before', async () => {
+    const decision = await (await post(a.url, CHECK, JSON.stringify({ action: { type: 'db.read' } }))).json();
+    const verify = JSON.stringify({ decision });
+    expect(await (await post(a.url, '/api/v1/receipts/verify', verify)).json()).toEqual({ valid: true, approved: true });
+    await redis.restart(); // no persistence: the used nonce is gone
+    // Until b has reconnected and looked at the server again (ready), then no longer.
+    for (let i = 0; i < 100 && (await fetch(b.url + '/readyz')).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await fetch(b.url + '/readyz')).status).toBe(200);
+    const answer = await post(b.url, '/api/v1/receipts/verify', verify);
+    expect(answer.status).toBe(503);
+    expect(await answer.json()).toMatchObject({ detail: 'the nonce store is unavailable; the receipt was not accepted' });
+    expect(b.out()).toMatch(/shared state \(Redis\) may have lost used nonces/);
+    // A receipt issued after the new epoch began verifies once, as before.
+    const fresh = await (await post(a.url, CHECK, JSON.stringify({ action: { type: 'db.read' } }))).json();
+    expect(await (await post(b.url, '/api/v1/receipts/verify', JSON.stringify({ decision: fresh }))).json()).toEqual({ valid: true, approved: true });
+    expect(await (await post(a.url, '/api/v1/receipts/verify', JSON.stringify({ decision: fresh }))).json()).toEqual({ valid: false, reason: 'replayed' });
   });
 
   it('fails closed when Redis goes away: rate-limited checks denied, receipts refused, not ready', async () => {

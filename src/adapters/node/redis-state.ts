@@ -77,25 +77,44 @@ return taken
 `;
 
 /**
- * The epoch, kept or begun, atomically: `<run_id> <ms>`. ARGV[1] is the server's run now,
- * ARGV[2] a new epoch on it. The one there is kept if it was written on this run (whoever wrote
- * it: instances that notice one restart agree on the first new epoch); a new one is written if
- * there is none, if it was written on another run (a restart or failover since), or if
- * ARGV[3] is '1' and the one there is still ARGV[4] (the instance saw the server able to evict).
+ * The epoch, kept or begun, atomically: `<run_id> <ms>`, the time the server's own clock (TIME),
+ * so no instance's clock can date it. ARGV[1] is the server's run now. The one there is kept if
+ * it was written on this run and does not begin in the future (whoever wrote it: instances that
+ * notice one restart agree on the first new epoch); a new one is written if there is none, if
+ * it is not one (a key written by hand), if it was written on another run (a restart or
+ * failover since), or if ARGV[2] is '1' and the one there is still ARGV[3] (the instance saw
+ * keys evicted, or the server able to evict). Returns the epoch and the server's time.
  */
 const KEEP_EPOCH = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local held = redis.call('GET', KEYS[1])
-local forced = ARGV[3] == '1' and held == ARGV[4]
-if held and not forced and string.sub(held, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ' ' then
-  return held
+local run, at
+if held then run, at = string.match(held, '^(%S+) (%d+)$') end
+local forced = ARGV[2] == '1' and held == ARGV[3]
+if run == ARGV[1] and tonumber(at) <= now and not forced then
+  return {held, tostring(now)}
 end
-redis.call('SET', KEYS[1], ARGV[2])
-return ARGV[2]
+local fresh = ARGV[1] .. ' ' .. tostring(now)
+redis.call('SET', KEYS[1], fresh)
+return {fresh, tostring(now)}
+`;
+
+/**
+ * A used nonce, recorded only while the epoch is still the one the instance holds (KEYS[1],
+ * ARGV[1]): keys emptied without a restart (FLUSHALL) are seen at the very next verification,
+ * not at the next look. -1: another epoch; 1: first use; 0: used before.
+ */
+const CONSUME_NONCE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+if redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return 1 end
+return 0
 `;
 
 type MgeRedis = Redis & {
   mgeTakeToken(key: string, capacity: string, rate: string, now: string): Promise<number>;
-  mgeKeepEpoch(key: string, run: string, fresh: string, force: '0' | '1', held: string): Promise<string>;
+  mgeKeepEpoch(key: string, run: string, force: '0' | '1', held: string): Promise<[string, string]>;
+  mgeConsumeNonce(epochKey: string, nonceKey: string, held: string, ttlMs: string): Promise<number>;
 };
 
 /** When an epoch (`<run_id> <ms>`) began, by its writer's clock; undefined if it is not one. */
@@ -118,11 +137,19 @@ export class RedisState {
   readonly location: string;
   /** Why no command is trusted now (the connection down, not yet looked at again, …), if so. */
   private problem: string | undefined;
-  /** The epoch this instance holds (its text as stored), and when it began. */
+  /**
+   * The epoch this instance holds (its text as stored), and when it began by this instance's
+   * clock (the server's time of it, moved by how far this clock is from the server's, measured
+   * at each look, and taken late by the look's round trip).
+   */
   private epochText = '';
   private epochAt = Infinity;
-  /** The server was seen able to evict: once it is not, a new epoch begins (nonces may be gone). */
+  /**
+   * The server was seen able to evict, or its count of evicted keys moved: a new epoch begins
+   * (nonces may be gone; the epoch key has no expiry, so it can outlive them).
+   */
   private evicting = false;
+  private evictedKeys: string | undefined;
   private looking: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
@@ -155,6 +182,7 @@ export class RedisState {
     }) as MgeRedis;
     client.defineCommand('mgeTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
     client.defineCommand('mgeKeepEpoch', { numberOfKeys: 1, lua: KEEP_EPOCH });
+    client.defineCommand('mgeConsumeNonce', { numberOfKeys: 2, lua: CONSUME_NONCE });
     // An 'error' event without a listener would end the process; each failed command says it.
     // The first one is kept for the start's message ("Connection is closed." alone says little).
     let firstError: Error | undefined;
@@ -174,8 +202,10 @@ export class RedisState {
         if (db !== 0) await client.select(db);
         await state.look();
         if (state.problem !== undefined) throw new Error(state.problem);
+        // Both branches of the bucket script (a rate of 0 keeps the key: PERSIST; then PEXPIRE).
+        await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '0', String(state.now()));
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '1', String(state.now()));
-        await client.set(`${REDIS_KEY_PREFIX}probe-nonce`, '1', 'PX', 1000);
+        await client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}probe-nonce`, state.epochText, '1000');
       })()]);
     } catch (err) {
       client.disconnect();
@@ -215,6 +245,9 @@ export class RedisState {
       const info = await this.client.info();
       const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
       const run = /^run_id:(\S+)/m.exec(info)?.[1] ?? '';
+      const evicted = /^evicted_keys:(\d+)/m.exec(info)?.[1];
+      if (this.evictedKeys !== undefined && evicted !== this.evictedKeys) this.evicting = true;
+      this.evictedKeys = evicted;
       if (policy !== 'noeviction') {
         this.evicting = true;
         this.problem = `the Redis server's maxmemory-policy is \`${policy ?? 'not reported'}\`: it may evict a used nonce before its receipt expires (the receipt would verify again) or a rate bucket (its limit refilled at once); set \`maxmemory-policy noeviction\``;
@@ -222,9 +255,12 @@ export class RedisState {
         return;
       }
       if (run === '') throw new Error('INFO gives no run_id');
-      const text = await this.client.mgeKeepEpoch(EPOCH_KEY, run, `${run} ${Math.floor(this.now())}`, this.evicting ? '1' : '0', this.epochText);
-      const at = epochStart(text);
-      if (at === undefined) throw new Error(`\`${EPOCH_KEY}\` holds \`${text.slice(0, 100)}\`, not an epoch MGE wrote`);
+      const [text, serverNow] = await this.client.mgeKeepEpoch(EPOCH_KEY, run, this.evicting ? '1' : '0', this.epochText);
+      const back = this.now();
+      const atServer = epochStart(text);
+      if (atServer === undefined) throw new Error(`\`${EPOCH_KEY}\` holds \`${text.slice(0, 100)}\`, not an epoch MGE wrote`);
+      // The server's clock read `serverNow` between `sent` and `back` of this one: at its latest.
+      const at = atServer + (back - Number(serverNow));
       if (this.epochText !== '' && text !== this.epochText) {
         this.logger?.warn('shared state (Redis) may have lost used nonces (the server restarted, failed over, was emptied or could evict): receipts that could verify before its new epoch are refused at verification, and rate buckets start full', { redis: this.location, epoch: new Date(at).toISOString() });
       }
@@ -275,8 +311,13 @@ export class RedisState {
       // instance's clock (PX, not PXAT: the Redis server's clock may differ). Tenant names hold
       // no NUL.
       const ttl = Math.max(1, Math.ceil(expiresAtMs - this.now() + NONCE_MARGIN_MS));
-      const set = await this.client.set(`${REDIS_KEY_PREFIX}nonce:${tenant}\u0000${nonce}`, '1', 'PX', ttl, 'NX');
-      return set === 'OK' ? 'ok' : 'replayed';
+      const r = await this.client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}nonce:${tenant}\u0000${nonce}`, this.epochText, String(ttl));
+      if (r === -1) {
+        void this.lookNow();
+        throw new Error('the shared store\'s epoch changed (its keys were emptied, or it restarted); looking at it again');
+      }
+      if (r !== 0 && r !== 1) throw new Error(`the Redis nonce script answered \`${String(r)}\``);
+      return r === 1 ? 'ok' : 'replayed';
     },
   };
 
@@ -284,7 +325,10 @@ export class RedisState {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    await this.client.quit().catch(() => this.client.disconnect());
+    // QUIT only over a live connection: with the server gone it fails, and the client's
+    // fallback holds the process for two seconds more.
+    if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
+    else this.client.disconnect();
   }
 }
 

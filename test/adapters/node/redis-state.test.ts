@@ -131,8 +131,11 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
 
   it('refuses a user whose ACL forbids a command MGE needs', async () => {
     const client = new Redis(redis.url);
-    await client.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw-noscripts', '~*', '+@all', '-evalsha', '-eval').finally(() => client.disconnect());
+    await client.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw-noscripts', '~*', '+@all', '-evalsha', '-eval');
+    await client.call('ACL', 'SETUSER', 'nopersist', 'on', '>pw-nopersist', '~*', '+@all', '-persist').finally(() => client.disconnect());
     await expect(connectRedisState(`redis://noscripts:pw-noscripts@127.0.0.1:${redis.port}`)).rejects.toThrow(/NOPERM|no permissions/i);
+    // PERSIST only runs for a bucket that never refills: tried at start all the same.
+    await expect(connectRedisState(`redis://nopersist:pw-nopersist@127.0.0.1:${redis.port}`)).rejects.toThrow(/NOPERM|no permissions|can't run this command/i);
   });
 
   it('refuses a URL that is not Redis, and a server not there, without naming the password', async () => {
@@ -194,13 +197,74 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
         expect(await own.nonceStore.consumeOnce('acme', 'flushed', before + 60_000, before)).toBe('ok');
         const client = new Redis(redis.url);
         await client.flushall().finally(() => client.disconnect());
+        // At once, not at the next look: the nonce is recorded only under the epoch it holds.
+        await expect(own.nonceStore.consumeOnce('acme', 'flushed', before + 60_000, before)).rejects.toThrow(/epoch changed/);
         let refused = false;
         await until('the new epoch', () => {
-          void own.nonceStore.consumeOnce('acme', 'probe-' + Math.random(), before + 60_000, before).then(() => undefined, () => (refused = true));
+          void own.nonceStore.consumeOnce('acme', 'flushed', before + 60_000, before).then(() => undefined, (e: Error) => (refused = /vouches for used nonces only since/.test(e.message)));
+          return refused;
+        });
+        const after = Date.now() + 1;
+        expect(await own.nonceStore.consumeOnce('acme', 'later', after + 60_000, after)).toBe('ok');
+      } finally {
+        await own.close();
+      }
+    });
+
+    it('dates the epoch by the server\'s clock, so an instance whose clock is behind cannot date it back', async () => {
+      const own = await startRedis();
+      try {
+        const slow = await RedisState.connect(own.url, { now: () => Date.now() - 30_000 }); // writes the epoch
+        const right = await RedisState.connect(own.url);
+        // Valid from a second ago, by a right clock: before the epoch, so it may have been used.
+        await expect(right.nonceStore.consumeOnce('acme', 'x', Date.now() + 60_000, Date.now() - 1000)).rejects.toThrow(/vouches for used nonces only since/);
+        // The slow instance reads the epoch on its own clock: its receipts from after it verify.
+        const slowNow = Date.now() - 30_000 + 50;
+        expect(await slow.nonceStore.consumeOnce('acme', 'y', slowNow + 60_000, slowNow)).toBe('ok');
+        await slow.close();
+        await right.close();
+      } finally {
+        await own.stop();
+      }
+    });
+
+    it('rewrites an epoch that begins in the future (a clock far ahead, a key written by hand)', async () => {
+      const own = await startRedis();
+      const client = new Redis(own.url);
+      try {
+        const run = /^run_id:(\S+)/m.exec(await client.info('server'))![1];
+        await client.set('mge:epoch', `${run} 9999999999999999`);
+        const state = await RedisState.connect(own.url);
+        expect(await client.get('mge:epoch')).not.toBe(`${run} 9999999999999999`);
+        const from = Date.now() + 1;
+        expect(await state.nonceStore.consumeOnce('acme', 'z', from + 60_000, from)).toBe('ok');
+        await state.close();
+      } finally {
+        client.disconnect();
+        await own.stop();
+      }
+    });
+
+    it('begins a new epoch when keys were evicted, even for a moment', async () => {
+      const own = await startRedis();
+      const state = await RedisState.connect(own.url);
+      const client = new Redis(own.url);
+      try {
+        const before = Date.now();
+        expect(await state.nonceStore.consumeOnce('acme', 'evicted', before + 60_000, before)).toBe('ok');
+        // Evicting, and back, between two looks: only the count of evicted keys tells.
+        await client.pipeline().config('SET', 'maxmemory-policy', 'volatile-random').config('SET', 'maxmemory', '1').set('filler', 'x', 'PX', 100_000)
+          .config('SET', 'maxmemory', '0').config('SET', 'maxmemory-policy', 'noeviction').exec();
+        expect(Number(/^evicted_keys:(\d+)/m.exec(await client.info('stats'))![1])).toBeGreaterThan(0);
+        let refused = false;
+        await until('the new epoch', () => {
+          void state.nonceStore.consumeOnce('acme', 'evicted', before + 60_000, before).then(() => undefined, (e: Error) => (refused = /vouches for used nonces only since/.test(e.message)));
           return refused;
         });
       } finally {
-        await own.close();
+        client.disconnect();
+        await state.close();
+        await own.stop();
       }
     });
 

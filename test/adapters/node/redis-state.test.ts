@@ -167,6 +167,27 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
         if (Date.now() > end) throw new Error(`not within 5 s: ${what}`);
       }
     };
+    /** Until a receipt valid from `from` is refused as possibly used before the store's epoch. */
+    const untilRefusedBeforeEpoch = (state: RedisState, nonce: string, from: number): Promise<void> => {
+      let refused = false;
+      return until('the new epoch', () => {
+        void state.nonceStore.consumeOnce('acme', nonce, from + 60_000, from).then(() => undefined, (e: Error) => (refused = /vouches for used nonces only since/.test(e.message)));
+        return refused;
+      });
+    };
+    /** A private server, an instance on it and a plain client, all stopped after `test`. */
+    const withOwnRedis = async (test: (own: PrivateRedis, state: RedisState, client: Redis) => Promise<void>): Promise<void> => {
+      const own = await startRedis();
+      const state = await RedisState.connect(own.url);
+      const client = new Redis(own.url);
+      try {
+        await test(own, state, client);
+      } finally {
+        client.disconnect();
+        await state.close();
+        await own.stop();
+      }
+    };
 
     it('begins a new epoch after a restart: receipts that could verify before it are refused, later ones are not', async () => {
       const own = await startRedis();
@@ -199,11 +220,7 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
         await client.flushall().finally(() => client.disconnect());
         // At once, not at the next look: the nonce is recorded only under the epoch it holds.
         await expect(own.nonceStore.consumeOnce('acme', 'flushed', before + 60_000, before)).rejects.toThrow(/epoch changed/);
-        let refused = false;
-        await until('the new epoch', () => {
-          void own.nonceStore.consumeOnce('acme', 'flushed', before + 60_000, before).then(() => undefined, (e: Error) => (refused = /vouches for used nonces only since/.test(e.message)));
-          return refused;
-        });
+        await untilRefusedBeforeEpoch(own, 'flushed', before);
         const after = Date.now() + 1;
         expect(await own.nonceStore.consumeOnce('acme', 'later', after + 60_000, after)).toBe('ok');
       } finally {
@@ -245,34 +262,19 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
       }
     });
 
-    it('begins a new epoch when keys were evicted, even for a moment', async () => {
-      const own = await startRedis();
-      const state = await RedisState.connect(own.url);
-      const client = new Redis(own.url);
-      try {
+    it('begins a new epoch when keys were evicted, even for a moment', () =>
+      withOwnRedis(async (_own, state, client) => {
         const before = Date.now();
         expect(await state.nonceStore.consumeOnce('acme', 'evicted', before + 60_000, before)).toBe('ok');
         // Evicting, and back, between two looks: only the count of evicted keys tells.
         await client.pipeline().config('SET', 'maxmemory-policy', 'volatile-random').config('SET', 'maxmemory', '1').set('filler', 'x', 'PX', 100_000)
           .config('SET', 'maxmemory', '0').config('SET', 'maxmemory-policy', 'noeviction').exec();
         expect(Number(/^evicted_keys:(\d+)/m.exec(await client.info('stats'))![1])).toBeGreaterThan(0);
-        let refused = false;
-        await until('the new epoch', () => {
-          void state.nonceStore.consumeOnce('acme', 'evicted', before + 60_000, before).then(() => undefined, (e: Error) => (refused = /vouches for used nonces only since/.test(e.message)));
-          return refused;
-        });
-      } finally {
-        client.disconnect();
-        await state.close();
-        await own.stop();
-      }
-    });
+        await untilRefusedBeforeEpoch(state, 'evicted', before);
+      }));
 
-    it('is not ready while the server may evict, and begins a new epoch once it may not', async () => {
-      const own = await startRedis();
-      const state = await RedisState.connect(own.url);
-      const client = new Redis(own.url);
-      try {
+    it('is not ready while the server may evict, and begins a new epoch once it may not', () =>
+      withOwnRedis(async (_own, state, client) => {
         const before = Date.now();
         expect(await state.nonceStore.consumeOnce('acme', 'kept', before + 60_000, before)).toBe('ok');
         await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
@@ -282,12 +284,7 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
         await until('ready again', () => state.ready());
         // What it held while it could evict may be gone: receipts from before are refused.
         await expect(state.nonceStore.consumeOnce('acme', 'kept', before + 60_000, before)).rejects.toThrow(/vouches for used nonces only since/);
-      } finally {
-        client.disconnect();
-        await state.close();
-        await own.stop();
-      }
-    });
+      }));
 
     it('takes up a new instance on a server that restarted while no instance watched', async () => {
       const own = await startRedis();

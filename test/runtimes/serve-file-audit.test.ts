@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { auditCommand } from '../../src/cli/audit.js';
 import type { Decision } from '../../src/ir/types.js';
 import { BIN, runtimeMissing } from './launch.js';
-import { redisServerMissing, startRedis } from '../adapters/node/redis-server.js';
+import { ageEpoch, redisServerMissing, startRedis } from '../adapters/node/redis-server.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SERVE = join(ROOT, 'test/sdk/mge-serve.ts'); // `mge serve` from source
@@ -135,11 +135,12 @@ for (const rt of RUNTIMES) {
     // The Redis client runs through the runtime's Node compatibility too.
     it.skipIf(redisMissing !== undefined)('keeps rate buckets and used nonces in Redis with MGE_REDIS_URL, and stops cleanly', async () => {
       const redis = await startRedis();
+      await ageEpoch(redis.port); // a store up for a while: receipts verify at once
       try {
         const limited = join(dir, 'limited');
         mkdirSync(limited);
         writeFileSync(join(limited, 'rate.yaml'), 'rule_id: one-call\nconditions:\n  - type: rate_limit_check\n    parameters: { requests_per_minute: 1, burst_limit: 1 }\n');
-        const r = await serve(rt.bin, rt.args, limited, join(dir, 'data-redis'), { MGE_REDIS_URL: redis.url, MGE_CLOCK_SKEW_SECONDS: '0' });
+        const r = await serve(rt.bin, rt.args, limited, join(dir, 'data-redis'), { MGE_REDIS_URL: redis.url });
         running.push(r);
         expect(r.output()).toContain(`shared state: rate limits and used nonces in Redis at ${redis.url}`);
         const first = await check(r, { action: 'api.call', context: { agent_id: 'a' } });

@@ -25,9 +25,10 @@ import { SidecarConfigError } from './sidecar-config-error.js';
 export const REDIS_KEY_PREFIX = 'mge:';
 const EPOCH_KEY = `${REDIS_KEY_PREFIX}epoch`;
 /**
- * How much longer than its receipt can verify here a used nonce is kept: another instance whose
- * clock is behind this one's, or whose MGE_CLOCK_SKEW_SECONDS is larger, by up to this much
- * still finds it.
+ * How far instances' clocks (or their MGE_CLOCK_SKEW_SECONDS) may differ, or one step: a used
+ * nonce is kept this much longer than its receipt can verify here, so another instance still
+ * finds it; and a receipt that could verify less than this after the store's epoch began is
+ * refused, as one that could have been used before it.
  */
 export const NONCE_MARGIN_MS = 60_000;
 /** How often each instance looks at the server (its epoch, run and eviction policy). */
@@ -77,49 +78,61 @@ return taken
 `;
 
 /**
- * The epoch, kept or begun, atomically: `<run_id> <ms>`, the time the server's own clock (TIME),
- * so no instance's clock can date it. ARGV[1] is the server's run now. The one there is kept if
- * it was written on this run and does not begin in the future (whoever wrote it: instances that
- * notice one restart agree on the first new epoch); a new one is written if there is none, if
- * it is not one (a key written by hand), if it was written on another run (a restart or
- * failover since), or if ARGV[2] is '1' and the one there is still ARGV[3] (the instance saw
- * keys evicted, or the server able to evict). Returns the epoch and the server's time.
+ * The server's run, its count of evicted keys and its eviction policy, read inside a script
+ * (INFO), so that what a script decides holds for the server as it is at that moment.
  */
-const KEEP_EPOCH = `
+const SERVER_NOW = `
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
+local evicted = string.match(redis.call('INFO', 'stats'), 'evicted_keys:(%d+)')
+local policy = string.match(redis.call('INFO', 'memory'), 'maxmemory_policy:([%w-]+)')
+`;
+
+/**
+ * The epoch, kept or begun, atomically: `<run_id> <ms> <evicted_keys>`, its start by the
+ * server's own clock (TIME), so no instance's clock can date it. The one there is kept if it
+ * was written on this run of the server, no key has been evicted since, and it does not begin
+ * in the future (whoever wrote it: instances that notice one restart agree on the first new
+ * epoch); else a new one is written (none, not an epoch, a restart or failover since, an
+ * eviction since, even one no instance saw happen). Returns the epoch and the server's time.
+ */
+const KEEP_EPOCH = `${SERVER_NOW}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local held = redis.call('GET', KEYS[1])
-local run, at
-if held then run, at = string.match(held, '^(%S+) (%d+)$') end
-local forced = ARGV[2] == '1' and held == ARGV[3]
-if run == ARGV[1] and tonumber(at) <= now and not forced then
+local hrun, hat, hevicted
+if held then hrun, hat, hevicted = string.match(held, '^(%S+) (%d+) (%d+)$') end
+if hrun == run and hevicted == evicted and tonumber(hat) <= now then
   return {held, tostring(now)}
 end
-local fresh = ARGV[1] .. ' ' .. tostring(now)
+local fresh = run .. ' ' .. tostring(now) .. ' ' .. evicted
 redis.call('SET', KEYS[1], fresh)
 return {fresh, tostring(now)}
 `;
 
 /**
- * A used nonce, recorded only while the epoch is still the one the instance holds (KEYS[1],
- * ARGV[1]): keys emptied without a restart (FLUSHALL) are seen at the very next verification,
- * not at the next look. -1: another epoch; 1: first use; 0: used before.
+ * A used nonce, recorded only while the epoch is still the one the instance holds (ARGV[1]) and
+ * still true of the server (same run, no eviction since, no eviction possible): keys emptied or
+ * evicted, or a failover behind a proxy that kept the connection, are seen at the very next
+ * verification, not at the next look. -1: another epoch; 1: first use; 0: used before.
  */
-const CONSUME_NONCE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+const CONSUME_NONCE = `${SERVER_NOW}
+local held = redis.call('GET', KEYS[1])
+if held ~= ARGV[1] or policy ~= 'noeviction' then return -1 end
+local hrun, hat, hevicted = string.match(held, '^(%S+) (%d+) (%d+)$')
+if hrun ~= run or hevicted ~= evicted then return -1 end
 if redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return 1 end
 return 0
 `;
 
 type MgeRedis = Redis & {
   mgeTakeToken(key: string, capacity: string, rate: string, now: string): Promise<number>;
-  mgeKeepEpoch(key: string, run: string, force: '0' | '1', held: string): Promise<[string, string]>;
+  mgeKeepEpoch(key: string): Promise<[string, string]>;
   mgeConsumeNonce(epochKey: string, nonceKey: string, held: string, ttlMs: string): Promise<number>;
 };
 
-/** When an epoch (`<run_id> <ms>`) began, by its writer's clock; undefined if it is not one. */
+/** When an epoch (`<run_id> <ms> <evicted_keys>`) began, by the server's clock; undefined if it is not one. */
 function epochStart(text: string): number | undefined {
-  const m = /^\S+ (\d{1,16})$/.exec(text);
+  const m = /^\S+ (\d{1,16}) \d+$/.exec(text);
   return m === null ? undefined : Number(m[1]);
 }
 
@@ -129,6 +142,8 @@ export interface RedisStateOptions {
   commandTimeoutMs?: number;
   /** Told when the connection goes and comes back, and when the store began a new epoch. */
   logger?: Logger;
+  /** NONCE_MARGIN_MS by default (tests that do not wait a minute after an epoch begins give less). */
+  marginMs?: number;
 }
 
 /** The Redis connection the two stores share. */
@@ -144,17 +159,12 @@ export class RedisState {
    */
   private epochText = '';
   private epochAt = Infinity;
-  /**
-   * The server was seen able to evict, or its count of evicted keys moved: a new epoch begins
-   * (nonces may be gone; the epoch key has no expiry, so it can outlive them).
-   */
-  private evicting = false;
-  private evictedKeys: string | undefined;
+
   private looking: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
-  private constructor(private readonly client: MgeRedis, url: string, private readonly now: () => number, private readonly logger?: Logger) {
+  private constructor(private readonly client: MgeRedis, url: string, private readonly now: () => number, private readonly marginMs: number, private readonly logger?: Logger) {
     this.location = redisLocation(url);
   }
 
@@ -177,6 +187,9 @@ export class RedisState {
       connectTimeout: opts.connectTimeoutMs ?? 5000,
       // The ready check (an INFO) is the look below, under the same deadline.
       enableReadyCheck: false,
+      // A socket not closed this soon after a disconnect (a paused server) is destroyed: it
+      // held a stopping process for two seconds.
+      disconnectTimeout: 100,
       // Reconnects in the background, forever, at most a second apart.
       retryStrategy: (times) => Math.min(times * 100, 1000),
     }) as MgeRedis;
@@ -187,7 +200,7 @@ export class RedisState {
     // The first one is kept for the start's message ("Connection is closed." alone says little).
     let firstError: Error | undefined;
     client.on('error', (err: Error) => void (firstError ??= err));
-    const state = new RedisState(client, url, opts.now ?? Date.now, opts.logger);
+    const state = new RedisState(client, url, opts.now ?? Date.now, opts.marginMs ?? NONCE_MARGIN_MS, opts.logger);
     const waitMs = opts.connectTimeoutMs ?? 5000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     // A server that takes the connection and never answers (paused, a wrong port) is refused
@@ -242,31 +255,25 @@ export class RedisState {
   private async look(): Promise<void> {
     const was = this.problem;
     try {
-      const info = await this.client.info();
-      const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
-      const run = /^run_id:(\S+)/m.exec(info)?.[1] ?? '';
-      const evicted = /^evicted_keys:(\d+)/m.exec(info)?.[1];
-      if (this.evictedKeys !== undefined && evicted !== this.evictedKeys) this.evicting = true;
-      this.evictedKeys = evicted;
+      const policy = /^maxmemory_policy:(\S+)/m.exec(await this.client.info('memory'))?.[1];
       if (policy !== 'noeviction') {
-        this.evicting = true;
         this.problem = `the Redis server's maxmemory-policy is \`${policy ?? 'not reported'}\`: it may evict a used nonce before its receipt expires (the receipt would verify again) or a rate bucket (its limit refilled at once); set \`maxmemory-policy noeviction\``;
         if (was !== this.problem) this.logger?.error(`shared state (Redis) not used: ${this.problem}`, { redis: this.location });
         return;
       }
-      if (run === '') throw new Error('INFO gives no run_id');
-      const [text, serverNow] = await this.client.mgeKeepEpoch(EPOCH_KEY, run, this.evicting ? '1' : '0', this.epochText);
+      const [text, serverNow] = await this.client.mgeKeepEpoch(EPOCH_KEY);
       const back = this.now();
       const atServer = epochStart(text);
       if (atServer === undefined) throw new Error(`\`${EPOCH_KEY}\` holds \`${text.slice(0, 100)}\`, not an epoch MGE wrote`);
-      // The server's clock read `serverNow` between `sent` and `back` of this one: at its latest.
+      // The server's clock read `serverNow` before `back` of this one: taken at its latest.
       const at = atServer + (back - Number(serverNow));
       if (this.epochText !== '' && text !== this.epochText) {
-        this.logger?.warn('shared state (Redis) may have lost used nonces (the server restarted, failed over, was emptied or could evict): receipts that could verify before its new epoch are refused at verification, and rate buckets start full', { redis: this.location, epoch: new Date(at).toISOString() });
+        this.logger?.warn('shared state (Redis) may have lost used nonces (the server restarted, failed over, was emptied or evicted keys): receipts that could verify before its new epoch began, or within a minute after, are refused at verification, and rate buckets start full', { redis: this.location, epoch: new Date(at).toISOString() });
       }
+      // The same epoch never moves earlier: a step of the server's clock between two looks
+      // would otherwise move it by the whole step.
+      this.epochAt = text === this.epochText ? Math.max(this.epochAt, at) : at;
       this.epochText = text;
-      this.epochAt = at;
-      this.evicting = false;
       this.problem = undefined;
       if (was !== undefined && this.timer !== undefined) this.logger?.info('shared state (Redis) usable again', { redis: this.location });
     } catch (err) {
@@ -304,13 +311,14 @@ export class RedisState {
       this.usable();
       // Without its validity start (a caller of the interface that gives none), a receipt is
       // taken as valid from any time: refused, unless the epoch began at the dawn of time.
-      if (!((validFromMs ?? -Infinity) > this.epochAt)) {
-        throw new Error(`the shared store vouches for used nonces only since ${new Date(this.epochAt).toISOString()} (its epoch: Redis began it, or restarted, failed over or was emptied, then); a receipt that could verify before then may have been used, and is refused`);
+      // A minute's margin (NONCE_MARGIN_MS), for instances whose clocks differ (or one stepped).
+      if (!((validFromMs ?? -Infinity) > this.epochAt + this.marginMs)) {
+        throw new Error(`the shared store vouches for used nonces only since ${new Date(this.epochAt).toISOString()} (its epoch: Redis began it, or restarted, failed over, was emptied or evicted keys, then), with a minute's margin for clocks; a receipt that could verify before then may have been used, and is refused`);
       }
       // Kept for as long as the receipt could verify at any instance, counted from this
       // instance's clock (PX, not PXAT: the Redis server's clock may differ). Tenant names hold
       // no NUL.
-      const ttl = Math.max(1, Math.ceil(expiresAtMs - this.now() + NONCE_MARGIN_MS));
+      const ttl = Math.max(1, Math.ceil(expiresAtMs - this.now() + this.marginMs));
       const r = await this.client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}nonce:${tenant}\u0000${nonce}`, this.epochText, String(ttl));
       if (r === -1) {
         void this.lookNow();

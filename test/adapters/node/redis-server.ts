@@ -74,3 +74,19 @@ export async function startRedis(policy = 'noeviction'): Promise<PrivateRedis> {
   };
   return redis;
 }
+
+/**
+ * Makes the store's epoch (node/redis-state.ts) look `byMs` old, as if the store had been up
+ * that long: receipts then verify at once, not only a minute (the clock margin) after it began.
+ */
+export async function ageEpoch(port: number, byMs = 120_000): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(port, '127.0.0.1');
+  try {
+    const run = /^run_id:(\S+)/m.exec(await client.info('server'))![1];
+    const evicted = /^evicted_keys:(\d+)/m.exec(await client.info('stats'))![1];
+    await client.set('mge:epoch', `${run} ${Date.now() - byMs} ${evicted}`);
+  } finally {
+    client.disconnect();
+  }
+}

@@ -16,6 +16,8 @@ if (missing !== undefined) console.warn(`\n!!! Redis shared-state tests SKIPPED:
 
 const RULE = { path: 'limit.yaml', text: 'rule_id: per-agent\nconditions:\n  - type: rate_limit_check\n    parameters:\n      requests_per_minute: 60\n      burst_limit: 2\n' };
 const request = { action: { type: 'api.call' }, context: { agent_id: 'a1' } };
+/** Receipts here verify right after the epoch began; the margin itself has a test of its own. */
+const NO_MARGIN = { marginMs: 0 };
 
 describe.skipIf(missing !== undefined)('Redis shared state', () => {
   let redis: PrivateRedis;
@@ -23,8 +25,8 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
   let b: RedisState;
   beforeAll(async () => {
     redis = await startRedis();
-    a = await RedisState.connect(redis.url);
-    b = await RedisState.connect(redis.url);
+    a = await RedisState.connect(redis.url, NO_MARGIN);
+    b = await RedisState.connect(redis.url, NO_MARGIN);
   });
   afterAll(async () => {
     await a?.close();
@@ -83,19 +85,30 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
     expect((await two.evaluate(request, { tenant: 'other-tenant' })).approved).toBe(true);
   });
 
-  it('consumes a nonce once across instances, per tenant, kept a margin past its expiry', async () => {
+  it('consumes a nonce once across instances, per tenant', async () => {
     const exp = Date.now() + 60_000;
     const from = Date.now();
     expect(await a.nonceStore.consumeOnce('acme', 'n-1', exp, from)).toBe('ok');
     expect(await b.nonceStore.consumeOnce('acme', 'n-1', exp, from)).toBe('replayed');
     expect(await a.nonceStore.consumeOnce('acme', 'n-1', exp, from)).toBe('replayed');
     expect(await b.nonceStore.consumeOnce('beta', 'n-1', exp, from)).toBe('ok'); // another tenant's namespace
-    // Kept until the receipt's expiry (skew included by the caller) plus NONCE_MARGIN_MS, for
-    // an instance whose clock is behind this one's or whose skew is larger.
-    const client = new Redis(redis.url);
-    const pttl = await client.pttl('mge:nonce:acme\u0000n-1').finally(() => client.disconnect());
-    expect(pttl).toBeGreaterThan(60_000 + NONCE_MARGIN_MS - 5_000);
-    expect(pttl).toBeLessThanOrEqual(60_000 + NONCE_MARGIN_MS);
+  });
+
+  it('keeps a minute\'s margin for clocks: nonces a minute past expiry, receipts a minute past the epoch', async () => {
+    const state = await RedisState.connect(redis.url);
+    try {
+      // The epoch began moments ago: a receipt valid from 30 s on may still predate it on some clock.
+      await expect(state.nonceStore.consumeOnce('acme', 'm-1', Date.now() + 90_000, Date.now() + 30_000)).rejects.toThrow(/vouches for used nonces only since/);
+      const from = Date.now() + NONCE_MARGIN_MS + 1_000;
+      expect(await state.nonceStore.consumeOnce('acme', 'm-2', from + 60_000, from)).toBe('ok');
+      const client = new Redis(redis.url);
+      const pttl = await client.pttl('mge:nonce:acme\u0000m-2').finally(() => client.disconnect());
+      const expected = from + 60_000 - Date.now() + NONCE_MARGIN_MS;
+      expect(pttl).toBeGreaterThan(expected - 5_000);
+      expect(pttl).toBeLessThanOrEqual(expected + 50);
+    } finally {
+      await state.close();
+    }
   });
 
   it('refuses a receipt that could verify before the store\'s epoch began, and one that names no start', async () => {
@@ -178,7 +191,7 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
     /** A private server, an instance on it and a plain client, all stopped after `test`. */
     const withOwnRedis = async (test: (own: PrivateRedis, state: RedisState, client: Redis) => Promise<void>): Promise<void> => {
       const own = await startRedis();
-      const state = await RedisState.connect(own.url);
+      const state = await RedisState.connect(own.url, NO_MARGIN);
       const client = new Redis(own.url);
       try {
         await test(own, state, client);
@@ -191,8 +204,8 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
 
     it('begins a new epoch after a restart: receipts that could verify before it are refused, later ones are not', async () => {
       const own = await startRedis();
-      const one = await RedisState.connect(own.url);
-      const two = await RedisState.connect(own.url);
+      const one = await RedisState.connect(own.url, NO_MARGIN);
+      const two = await RedisState.connect(own.url, NO_MARGIN);
       try {
         const before = Date.now();
         expect(await one.nonceStore.consumeOnce('acme', 'used', before + 60_000, before)).toBe('ok');
@@ -212,7 +225,7 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
     });
 
     it('begins a new epoch when the keys go without a restart (FLUSHALL), within a second or so', async () => {
-      const own = await RedisState.connect(redis.url);
+      const own = await RedisState.connect(redis.url, NO_MARGIN);
       try {
         const before = Date.now();
         expect(await own.nonceStore.consumeOnce('acme', 'flushed', before + 60_000, before)).toBe('ok');
@@ -231,8 +244,8 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
     it('dates the epoch by the server\'s clock, so an instance whose clock is behind cannot date it back', async () => {
       const own = await startRedis();
       try {
-        const slow = await RedisState.connect(own.url, { now: () => Date.now() - 30_000 }); // writes the epoch
-        const right = await RedisState.connect(own.url);
+        const slow = await RedisState.connect(own.url, { ...NO_MARGIN, now: () => Date.now() - 30_000 }); // writes the epoch
+        const right = await RedisState.connect(own.url, NO_MARGIN);
         // Valid from a second ago, by a right clock: before the epoch, so it may have been used.
         await expect(right.nonceStore.consumeOnce('acme', 'x', Date.now() + 60_000, Date.now() - 1000)).rejects.toThrow(/vouches for used nonces only since/);
         // The slow instance reads the epoch on its own clock: its receipts from after it verify.
@@ -250,9 +263,9 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
       const client = new Redis(own.url);
       try {
         const run = /^run_id:(\S+)/m.exec(await client.info('server'))![1];
-        await client.set('mge:epoch', `${run} 9999999999999999`);
-        const state = await RedisState.connect(own.url);
-        expect(await client.get('mge:epoch')).not.toBe(`${run} 9999999999999999`);
+        await client.set('mge:epoch', `${run} 9999999999999999 0`);
+        const state = await RedisState.connect(own.url, NO_MARGIN);
+        expect(await client.get('mge:epoch')).not.toBe(`${run} 9999999999999999 0`);
         const from = Date.now() + 1;
         expect(await state.nonceStore.consumeOnce('acme', 'z', from + 60_000, from)).toBe('ok');
         await state.close();
@@ -270,10 +283,27 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
         await client.pipeline().config('SET', 'maxmemory-policy', 'volatile-random').config('SET', 'maxmemory', '1').set('filler', 'x', 'PX', 100_000)
           .config('SET', 'maxmemory', '0').config('SET', 'maxmemory-policy', 'noeviction').exec();
         expect(Number(/^evicted_keys:(\d+)/m.exec(await client.info('stats'))![1])).toBeGreaterThan(0);
+        // At the very next verification, not the next look: the nonce script reads the count.
+        await expect(state.nonceStore.consumeOnce('acme', 'evicted', before + 60_000, before)).rejects.toThrow(/epoch changed/);
         await untilRefusedBeforeEpoch(state, 'evicted', before);
       }));
 
-    it('is not ready while the server may evict, and begins a new epoch once it may not', () =>
+    it('begins a new epoch at start when keys were evicted while no instance ran', () =>
+      withOwnRedis(async (own, state, client) => {
+        await state.close();
+        const run = /^run_id:(\S+)/m.exec(await client.info('server'))![1];
+        await client.pipeline().config('SET', 'maxmemory-policy', 'volatile-random').config('SET', 'maxmemory', '1').set('filler', 'x', 'PX', 100_000)
+          .config('SET', 'maxmemory', '0').config('SET', 'maxmemory-policy', 'noeviction').exec();
+        const evicted = /^evicted_keys:(\d+)/m.exec(await client.info('stats'))![1];
+        expect(Number(evicted)).toBeGreaterThan(0);
+        await client.set('mge:epoch', `${run} ${Date.now() - 120_000} 0`); // written before the eviction
+        const late = await RedisState.connect(own.url, NO_MARGIN);
+        expect(await client.get('mge:epoch')).toMatch(new RegExp(`^${run} \\d+ ${evicted}$`));
+        await expect(late.nonceStore.consumeOnce('acme', 'x', Date.now() + 60_000, Date.now() - 60_000)).rejects.toThrow(/vouches for used nonces only since/);
+        await late.close();
+      }));
+
+    it('is not ready while the server may evict; with nothing evicted meanwhile, its epoch stands', () =>
       withOwnRedis(async (_own, state, client) => {
         const before = Date.now();
         expect(await state.nonceStore.consumeOnce('acme', 'kept', before + 60_000, before)).toBe('ok');
@@ -282,8 +312,8 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
         await expect(state.nonceStore.consumeOnce('acme', 'y', before + 60_000, Date.now())).rejects.toThrow(/maxmemory-policy is `allkeys-lru`/);
         await client.config('SET', 'maxmemory-policy', 'noeviction');
         await until('ready again', () => state.ready());
-        // What it held while it could evict may be gone: receipts from before are refused.
-        await expect(state.nonceStore.consumeOnce('acme', 'kept', before + 60_000, before)).rejects.toThrow(/vouches for used nonces only since/);
+        // Nothing was evicted (its count did not move): what it held is there, and still used.
+        expect(await state.nonceStore.consumeOnce('acme', 'kept', before + 60_000, before)).toBe('replayed');
       }));
 
     it('takes up a new instance on a server that restarted while no instance watched', async () => {
@@ -291,10 +321,10 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
       const client = new Redis(own.url);
       try {
         await client.set('mge:epoch', 'an-earlier-run 1000');
-        const late = await RedisState.connect(own.url);
+        const late = await RedisState.connect(own.url, NO_MARGIN);
         const from = Date.now() - 60_000; // before its own start, after 1000
         await expect(late.nonceStore.consumeOnce('acme', 'x', Date.now() + 60_000, from)).rejects.toThrow(/vouches for used nonces only since/);
-        expect(await client.get('mge:epoch')).toMatch(/^\S+ \d+$/);
+        expect(await client.get('mge:epoch')).toMatch(/^\S+ \d+ \d+$/);
         expect(await client.get('mge:epoch')).not.toBe('an-earlier-run 1000');
         await late.close();
       } finally {
@@ -307,7 +337,7 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
   describe('fail closed', () => {
     it('denies a rate-limited check and refuses a nonce while the server is paused, then serves again', async () => {
       const own = await startRedis();
-      const state = await RedisState.connect(own.url, { commandTimeoutMs: 300 });
+      const state = await RedisState.connect(own.url, { ...NO_MARGIN, commandTimeoutMs: 300 });
       try {
         const engine = await createEngine({ rules: [RULE], rateLimiter: state.rateLimiter });
         expect((await engine.evaluate(request)).approved).toBe(true);
@@ -336,7 +366,7 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
 
     it('denies at once while the server is down, and says it is not ready', async () => {
       const own = await startRedis();
-      const state = await RedisState.connect(own.url);
+      const state = await RedisState.connect(own.url, NO_MARGIN);
       try {
         const engine = await createEngine({ rules: [RULE], rateLimiter: state.rateLimiter });
         expect(state.ready()).toBe(true);

@@ -93,7 +93,8 @@ local policy = string.match(redis.call('INFO', 'memory'), 'maxmemory_policy:([%w
  * was written on this run of the server, no key has been evicted since, and it does not begin
  * in the future (whoever wrote it: instances that notice one restart agree on the first new
  * epoch); else a new one is written (none, not an epoch, a restart or failover since, an
- * eviction since, even one no instance saw happen). Returns the epoch and the server's time.
+ * eviction since, even one no instance saw happen), or if it is still ARGV[1], an epoch the
+ * instance refused (one older than the one it held). Returns the epoch and the server's time.
  */
 const KEEP_EPOCH = `${SERVER_NOW}
 local t = redis.call('TIME')
@@ -101,7 +102,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local held = redis.call('GET', KEYS[1])
 local hrun, hat, hevicted
 if held then hrun, hat, hevicted = string.match(held, '^(%S+) (%d+) (%d+)$') end
-if hrun == run and hevicted == evicted and tonumber(hat) <= now then
+if hrun == run and hevicted == evicted and tonumber(hat) <= now and held ~= ARGV[1] then
   return {held, tostring(now)}
 end
 local fresh = run .. ' ' .. tostring(now) .. ' ' .. evicted
@@ -126,7 +127,7 @@ return 0
 
 type MgeRedis = Redis & {
   mgeTakeToken(key: string, capacity: string, rate: string, now: string): Promise<number>;
-  mgeKeepEpoch(key: string): Promise<[string, string]>;
+  mgeKeepEpoch(key: string, refused: string): Promise<[string, string]>;
   mgeConsumeNonce(epochKey: string, nonceKey: string, held: string, ttlMs: string): Promise<number>;
 };
 
@@ -261,12 +262,15 @@ export class RedisState {
         if (was !== this.problem) this.logger?.error(`shared state (Redis) not used: ${this.problem}`, { redis: this.location });
         return;
       }
-      const [text, serverNow] = await this.client.mgeKeepEpoch(EPOCH_KEY);
-      const back = this.now();
-      const atServer = epochStart(text);
-      if (atServer === undefined) throw new Error(`\`${EPOCH_KEY}\` holds \`${text.slice(0, 100)}\`, not an epoch MGE wrote`);
-      // The server's clock read `serverNow` before `back` of this one: taken at its latest.
-      const at = atServer + (back - Number(serverNow));
+      let [text, serverNow] = await this.client.mgeKeepEpoch(EPOCH_KEY, '');
+      let at = this.epochAtOf(text, serverNow);
+      // Another epoch that began before the one held: a server that did not see what was
+      // recorded since (a failback to the old master, which kept its own older epoch). Its
+      // nonces are not all there: a new epoch begins, unless another instance began one already.
+      if (this.epochText !== '' && text !== this.epochText && at < this.epochAt) {
+        [text, serverNow] = await this.client.mgeKeepEpoch(EPOCH_KEY, text);
+        at = this.epochAtOf(text, serverNow);
+      }
       if (this.epochText !== '' && text !== this.epochText) {
         this.logger?.warn('shared state (Redis) may have lost used nonces (the server restarted, failed over, was emptied or evicted keys): receipts that could verify before its new epoch began, or within a minute after, are refused at verification, and rate buckets start full', { redis: this.location, epoch: new Date(at).toISOString() });
       }
@@ -280,6 +284,13 @@ export class RedisState {
       this.problem = `Redis did not answer as it should: ${err instanceof Error ? err.message : String(err)}`;
       if (was === undefined && this.timer !== undefined) this.logger?.error(`shared state (Redis) not used: ${this.problem}; rate-limited checks are denied and receipts refused until it answers`, { redis: this.location });
     }
+  }
+
+  /** When epoch `text` began by this instance's clock: the server's `serverNow` read, at the latest, now. */
+  private epochAtOf(text: string, serverNow: string): number {
+    const atServer = epochStart(text);
+    if (atServer === undefined) throw new Error(`\`${EPOCH_KEY}\` holds \`${text.slice(0, 100)}\`, not an epoch MGE wrote`);
+    return atServer + (this.now() - Number(serverNow));
   }
 
   private usable(): void {
@@ -333,10 +344,14 @@ export class RedisState {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    // QUIT only over a live connection: with the server gone it fails, and the client's
-    // fallback holds the process for two seconds more.
-    if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
-    else this.client.disconnect();
+    // QUIT only over a connection that answers, and not for long: a server gone or paused held
+    // a stopping process for the command timeout and the client's disconnect wait.
+    if (this.client.status === 'ready' && this.problem === undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.client.quit().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 200)))]);
+      clearTimeout(timer);
+    }
+    this.client.disconnect();
   }
 }
 

@@ -258,6 +258,23 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
       }
     });
 
+    it('begins a new epoch when the one there turns out older than the one held (a failback to the old master)', () =>
+      withOwnRedis(async (_own, state, client) => {
+        const held = (await client.get('mge:epoch'))!;
+        const [run, at, evicted] = held.split(' ');
+        const older = `${run} ${Number(at) - 600_000} ${evicted}`; // that server's own older epoch
+        await client.set('mge:epoch', older);
+        let now: string | null = older;
+        for (let i = 0; i < 250 && (now === older || now === held); i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          now = await client.get('mge:epoch');
+        }
+        expect(now).not.toBe(older);
+        expect(Number(now!.split(' ')[1])).toBeGreaterThanOrEqual(Number(at));
+        // A receipt valid from under the held epoch is not vouched for by the older one.
+        await expect(state.nonceStore.consumeOnce('acme', 'fb', Date.now() + 60_000, Number(at) + 1)).rejects.toThrow(/vouches for used nonces only since|epoch changed/);
+      }));
+
     it('rewrites an epoch that begins in the future (a clock far ahead, a key written by hand)', async () => {
       const own = await startRedis();
       const client = new Redis(own.url);

@@ -87,16 +87,9 @@ describe.skipIf(missing !== undefined)('two instances sharing Redis', () => {
     expect(answer.status).toBe(503);
     expect(await answer.json()).toMatchObject({ detail: 'the nonce store is unavailable; the receipt was not accepted' });
     expect(b.out()).toMatch(/shared state \(Redis\) may have lost used nonces/);
-    // Once the new epoch is older than the clock margin (aged here, rather than waited for), a
-    // receipt verifies once, as before.
-    await ageEpoch(redis.port);
+    // So is a fresh one, for the clock margin (a minute; redis-state.test.ts has the rest).
     const fresh = await (await post(a.url, CHECK, JSON.stringify({ action: { type: 'db.read' } }))).json();
-    let first: Response | undefined;
-    for (let i = 0; i < 100 && (first = await post(b.url, '/api/v1/receipts/verify', JSON.stringify({ decision: fresh }))).status === 503; i++) {
-      await new Promise((r) => setTimeout(r, 50)); // until b has taken up the aged epoch
-    }
-    expect(await first!.json()).toEqual({ valid: true, approved: true });
-    expect(await (await post(a.url, '/api/v1/receipts/verify', JSON.stringify({ decision: fresh }))).json()).toEqual({ valid: false, reason: 'replayed' });
+    expect((await post(b.url, '/api/v1/receipts/verify', JSON.stringify({ decision: fresh }))).status).toBe(503);
   });
 
   it('fails closed when Redis goes away: rate-limited checks denied, receipts refused, not ready', async () => {

@@ -1,0 +1,99 @@
+// The Lua scripts of the Redis shared state (node/redis-state.ts): each runs atomically on the
+// server, so what it reads and what it writes cannot be split by another instance's command.
+
+/**
+ * One token bucket, taken atomically: the same arithmetic as MemoryRateLimiter's (in doubles,
+ * stored with 17 significant digits, so a bucket reads back exactly as it was written). A bucket
+ * left idle expires once it would be full again, which is what an absent bucket is. Times are
+ * the instance's (its clock stamps the decision too); the key's lifetime is relative, so the
+ * Redis server's clock does not matter, and a bucket stamped later by another instance's clock
+ * does not refill until time passes it.
+ */
+export const TAKE_TOKEN = `
+local cap = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local held = redis.call('HMGET', KEYS[1], 't', 'u')
+local tokens, updated
+if held[1] then
+  tokens = tonumber(held[1])
+  updated = tonumber(held[2])
+  if now > updated then
+    tokens = tokens + ((now - updated) / 1000) * rate
+    updated = now
+  end
+  if tokens > cap then tokens = cap end
+else
+  tokens = cap
+  updated = now
+end
+local taken = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  taken = 1
+end
+redis.call('HSET', KEYS[1], 't', string.format('%.17g', tokens), 'u', string.format('%.17g', updated))
+-- Never full again (no refill, or not within 30 000 years): kept.
+local ttl = 0
+if rate > 0 then ttl = math.ceil(updated - now + ((cap - tokens) / rate) * 1000) + 1000 end
+if ttl > 0 and ttl < 1e15 then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+else
+  redis.call('PERSIST', KEYS[1])
+end
+return taken
+`;
+
+/**
+ * The server's run, its count of evicted keys and its eviction policy, read inside a script
+ * (INFO), so that what a script decides holds for the server as it is at that moment.
+ */
+const SERVER_NOW = `
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
+local evicted = string.match(redis.call('INFO', 'stats'), 'evicted_keys:(%d+)')
+local policy = string.match(redis.call('INFO', 'memory'), 'maxmemory_policy:([%w-]+)')
+`;
+
+/**
+ * The epoch, kept or begun, atomically: `<run_id> <ms> <evicted_keys>`, its start by the
+ * server's own clock (TIME), so no instance's clock can date it. The one there is kept if it
+ * was written on this run of the server, no key has been evicted since, and it does not begin
+ * in the future (whoever wrote it: instances that notice one restart agree on the first new
+ * epoch); else a new one is written (none, not an epoch, a restart or failover since, an
+ * eviction since, even one no instance saw happen), or if it is still ARGV[1], an epoch the
+ * instance refused (one older than the one it held). Returns the epoch and the server's time.
+ */
+export const KEEP_EPOCH = `${SERVER_NOW}
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local held = redis.call('GET', KEYS[1])
+local hrun, hat, hevicted
+if held then hrun, hat, hevicted = string.match(held, '^(%S+) (%d+) (%d+)$') end
+if hrun == run and hevicted == evicted and tonumber(hat) <= now and held ~= ARGV[1] then
+  return {held, tostring(now)}
+end
+local fresh = run .. ' ' .. tostring(now) .. ' ' .. evicted
+redis.call('SET', KEYS[1], fresh)
+return {fresh, tostring(now)}
+`;
+
+/**
+ * A used nonce, recorded only while the epoch is still the one the instance holds (ARGV[1]) and
+ * still true of the server (same run, no eviction since, no eviction possible): keys emptied or
+ * evicted, or a failover behind a proxy that kept the connection, are seen at the very next
+ * verification, not at the next look. -1: another epoch; 1: first use; 0: used before.
+ */
+export const CONSUME_NONCE = `${SERVER_NOW}
+local held = redis.call('GET', KEYS[1])
+if held ~= ARGV[1] or policy ~= 'noeviction' then return -1 end
+local hrun, hat, hevicted = string.match(held, '^(%S+) (%d+) (%d+)$')
+if hrun ~= run or hevicted ~= evicted then return -1 end
+if redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return 1 end
+return 0
+`;
+
+/** When an epoch (`<run_id> <ms> <evicted_keys>`) began, by the server's clock; undefined if it is not one. */
+export function epochStart(text: string): number | undefined {
+  const m = /^\S+ (\d{1,16}) \d+$/.exec(text);
+  return m === null ? undefined : Number(m[1]);
+}

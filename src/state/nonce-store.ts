@@ -15,6 +15,13 @@ export interface NonceStore {
   consumeOnce(tenant: string, nonce: string, expiresAtMs: number, validFromMs?: number): Promise<'ok' | 'replayed' | 'full'>;
 }
 
+/** Throws unless consumeOnce's arguments are a tenant and a nonce (strings) and an expiry (a number). */
+export function checkConsumeArguments(store: string, tenant: unknown, nonce: unknown, expiresAtMs: unknown): void {
+  if (typeof tenant !== 'string' || typeof nonce !== 'string' || typeof expiresAtMs !== 'number' || Number.isNaN(expiresAtMs)) {
+    throw new TypeError(`${store} takes a tenant and a nonce (strings) and an expiry (epoch ms); got ${typeof tenant}, ${typeof nonce}, ${typeof expiresAtMs}`);
+  }
+}
+
 /**
  * One process's nonces, kept per tenant: each tenant has a store of its own with its own cap of
  * `maxEntries`, so one tenant verifying receipts by the million fills only its own store and
@@ -40,9 +47,7 @@ export class MemoryNonceStore implements NonceStore {
   async consumeOnce(tenant: string, nonce: string, expiresAtMs: number): Promise<'ok' | 'replayed' | 'full'> {
     // A `new String('acme')` is a Map key of its own: a fresh store, where every nonce is new.
     // A rejection is a store not reached: the verification is refused.
-    if (typeof tenant !== 'string' || typeof nonce !== 'string' || Number.isNaN(expiresAtMs) || typeof expiresAtMs !== 'number') {
-      throw new TypeError(`MemoryNonceStore.consumeOnce takes a tenant and a nonce (strings) and an expiry (epoch ms); got ${typeof tenant}, ${typeof nonce}, ${typeof expiresAtMs}`);
-    }
+    checkConsumeArguments('MemoryNonceStore.consumeOnce', tenant, nonce, expiresAtMs);
     let store = this.tenants.get(tenant);
     if (store === undefined) {
       store = new TenantNonces();

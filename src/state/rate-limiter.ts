@@ -92,6 +92,17 @@ function digest(name: string): string {
 }
 
 /**
+ * Throws unless take's arguments are a bucket name and numbers a bucket can use. Every
+ * comparison with NaN is false, so a NaN capacity or rate never ran out: a token taken every
+ * time (the engine only passes checked numbers).
+ */
+export function checkTakeArguments(name: unknown, capacity: number, refillPerSecond: number, nowMs: number): void {
+  if (typeof name !== 'string' || !(capacity >= 0) || !(refillPerSecond >= 0) || !Number.isFinite(nowMs)) {
+    throw new TypeError(`rate limit: a bucket name and non-negative capacity and refill rate, at a finite time; got ${typeof name}, ${capacity}, ${refillPerSecond}, ${nowMs}`);
+  }
+}
+
+/**
  * One process's buckets, kept per tenant: each tenant has a store of its own, with its own cap
  * of `maxBucketsPerTenant`, so one tenant's keys (a rule that refills slowly, keyed on values
  * its callers choose) can fill only its own store and never make another tenant's checks fail
@@ -120,11 +131,7 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   take(name: string, capacity: number, refillPerSecond: number, nowMs: number, rule = ''): boolean {
-    // Every comparison with NaN is false, so a NaN capacity or rate never ran out: a token
-    // taken every time (the engine only passes checked numbers).
-    if (typeof name !== 'string' || !(capacity >= 0) || !(refillPerSecond >= 0) || !Number.isFinite(nowMs)) {
-      throw new TypeError(`rate limit: a bucket name and non-negative capacity and refill rate, at a finite time; got ${typeof name}, ${capacity}, ${refillPerSecond}, ${nowMs}`);
-    }
+    checkTakeArguments(name, capacity, refillPerSecond, nowMs);
     const tenant = tenantOfBucket(name);
     let store = this.tenants.get(tenant);
     if (store === undefined) {

@@ -61,20 +61,22 @@ local policy = string.match(redis.call('INFO', 'memory'), 'maxmemory_policy:([%w
  * in the future (whoever wrote it: instances that notice one restart agree on the first new
  * epoch); else a new one is written (none, not an epoch, a restart or failover since, an
  * eviction since, even one no instance saw happen), or if it is still ARGV[1], an epoch the
- * instance refused (one older than the one it held). Returns the epoch and the server's time.
+ * instance refused (one older than the one it held). Returns the epoch, the server's time and
+ * its eviction policy; a server that may evict is given no epoch (returns only its policy).
  */
 export const KEEP_EPOCH = `${SERVER_NOW}
+if policy ~= 'noeviction' then return {'', '', policy or ''} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local held = redis.call('GET', KEYS[1])
 local hrun, hat, hevicted
 if held then hrun, hat, hevicted = string.match(held, '^(%S+) (%d+) (%d+)$') end
 if hrun == run and hevicted == evicted and tonumber(hat) <= now and held ~= ARGV[1] then
-  return {held, tostring(now)}
+  return {held, tostring(now), policy}
 end
 local fresh = run .. ' ' .. tostring(now) .. ' ' .. evicted
 redis.call('SET', KEYS[1], fresh)
-return {fresh, tostring(now)}
+return {fresh, tostring(now), policy}
 `;
 
 /**

@@ -18,9 +18,9 @@
 // (the scripts, with why each decides as it does, are in node/redis-scripts.ts).
 
 import { Redis } from 'ioredis';
-import { bucketKey, tenantOfBucket, type RateLimiter } from '../../state/rate-limiter.js';
-import type { NonceStore } from '../../state/nonce-store.js';
-import { STORE_DEADLINE_MS } from '../../state/deadline.js';
+import { bucketKey, checkTakeArguments, tenantOfBucket, type RateLimiter } from '../../state/rate-limiter.js';
+import { checkConsumeArguments, type NonceStore } from '../../state/nonce-store.js';
+import { STORE_DEADLINE_MS, withinDeadline } from '../../state/deadline.js';
 import type { Logger } from '../../http/logger.js';
 import { SidecarConfigError } from './sidecar-config-error.js';
 import { CONSUME_NONCE, epochStart, KEEP_EPOCH, TAKE_TOKEN } from './redis-scripts.js';
@@ -40,7 +40,7 @@ const LOOK_EVERY_MS = 1000;
 
 type MgeRedis = Redis & {
   mgeTakeToken(key: string, capacity: string, rate: string, now: string): Promise<number>;
-  mgeKeepEpoch(key: string, refused: string): Promise<[string, string]>;
+  mgeKeepEpoch(key: string, refused: string): Promise<[string, string, string]>;
   mgeConsumeNonce(epochKey: string, nonceKey: string, held: string, ttlMs: string): Promise<number>;
 };
 
@@ -85,6 +85,7 @@ export class RedisState {
    */
   static async connect(url: string, opts: RedisStateOptions = {}): Promise<RedisState> {
     const db = dbOf(url);
+    const waitMs = opts.connectTimeoutMs ?? 5000;
     const client = new Redis(url, {
       lazyConnect: true,
       // A command while the connection is down fails at once (fail closed), rather than
@@ -92,7 +93,7 @@ export class RedisState {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: opts.commandTimeoutMs ?? STORE_DEADLINE_MS,
-      connectTimeout: opts.connectTimeoutMs ?? 5000,
+      connectTimeout: waitMs,
       // The ready check (an INFO) is the look below, under the same deadline.
       enableReadyCheck: false,
       // A socket not closed this soon after a disconnect (a paused server) is destroyed: it
@@ -109,15 +110,10 @@ export class RedisState {
     let firstError: Error | undefined;
     client.on('error', (err: Error) => void (firstError ??= err));
     const state = new RedisState(client, url, opts.now ?? Date.now, opts.marginMs ?? NONCE_MARGIN_MS, opts.logger);
-    const waitMs = opts.connectTimeoutMs ?? 5000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    // A server that takes the connection and never answers (paused, a wrong port) is refused
-    // in this time too, with a reason that says so.
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${waitMs / 1000} s`)), waitMs);
-    });
     try {
-      await Promise.race([late, (async () => {
+      // A server that takes the connection and never answers (paused, a wrong port) is refused
+      // in this time too, with a reason that says so.
+      await withinDeadline((async () => {
         await client.connect();
         // Its own SELECT, awaited: one the server refuses (a db past its `databases`) refuses the start.
         if (db !== 0) await client.select(db);
@@ -127,13 +123,11 @@ export class RedisState {
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '0', String(state.now()));
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '1', String(state.now()));
         await client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}probe-nonce`, state.epochText, '1000');
-      })()]);
+      })(), waitMs);
     } catch (err) {
       client.disconnect();
       const said = [firstError?.message, err instanceof Error ? err.message : String(err)].filter((m) => m !== undefined);
       throw new Error([...new Set(said)].join('; then: '));
-    } finally {
-      clearTimeout(timer);
     }
     state.watch();
     return state;
@@ -163,21 +157,19 @@ export class RedisState {
   private async look(): Promise<void> {
     const was = this.problem;
     try {
-      const policy = /^maxmemory_policy:(\S+)/m.exec(await this.client.info('memory'))?.[1];
-      if (policy !== 'noeviction') {
-        this.problem = `the Redis server's maxmemory-policy is \`${policy ?? 'not reported'}\`: it may evict a used nonce before its receipt expires (the receipt would verify again) or a rate bucket (its limit refilled at once); set \`maxmemory-policy noeviction\``;
-        if (was !== this.problem) this.logger?.error(`shared state (Redis) not used: ${this.problem}`, { redis: this.location });
-        return;
-      }
-      let [text, serverNow] = await this.client.mgeKeepEpoch(EPOCH_KEY, '');
-      let at = this.epochAtOf(text, serverNow);
+      let [text, serverNow, policy] = await this.client.mgeKeepEpoch(EPOCH_KEY, '');
       // Another epoch that began before the one held: a server that did not see what was
       // recorded since (a failback to the old master, which kept its own older epoch). Its
       // nonces are not all there: a new epoch begins, unless another instance began one already.
-      if (this.epochText !== '' && text !== this.epochText && at < this.epochAt) {
-        [text, serverNow] = await this.client.mgeKeepEpoch(EPOCH_KEY, text);
-        at = this.epochAtOf(text, serverNow);
+      if (policy === 'noeviction' && this.epochText !== '' && text !== this.epochText && this.epochAtOf(text, serverNow) < this.epochAt) {
+        [text, serverNow, policy] = await this.client.mgeKeepEpoch(EPOCH_KEY, text);
       }
+      if (policy !== 'noeviction') {
+        this.problem = `the Redis server's maxmemory-policy is \`${policy || 'not reported'}\`: it may evict a used nonce before its receipt expires (the receipt would verify again) or a rate bucket (its limit refilled at once); set \`maxmemory-policy noeviction\``;
+        if (was !== this.problem) this.logger?.error(`shared state (Redis) not used: ${this.problem}`, { redis: this.location });
+        return;
+      }
+      const at = this.epochAtOf(text, serverNow);
       if (this.epochText !== '' && text !== this.epochText) {
         this.logger?.warn('shared state (Redis) may have lost used nonces (the server restarted, failed over, was emptied or evicted keys): receipts that could verify before its new epoch began, or within a minute after, are refused at verification, and rate buckets start full', { redis: this.location, epoch: new Date(at).toISOString() });
       }
@@ -211,9 +203,7 @@ export class RedisState {
 
   readonly rateLimiter: RateLimiter = {
     take: async (name, capacity, refillPerSecond, nowMs, rule = ''): Promise<boolean> => {
-      if (typeof name !== 'string' || !(capacity >= 0) || !(refillPerSecond >= 0) || !Number.isFinite(nowMs)) {
-        throw new TypeError(`rate limit: a bucket name and non-negative capacity and refill rate, at a finite time; got ${typeof name}, ${capacity}, ${refillPerSecond}, ${nowMs}`);
-      }
+      checkTakeArguments(name, capacity, refillPerSecond, nowMs);
       this.usable();
       const taken = await this.client.mgeTakeToken(`${REDIS_KEY_PREFIX}rl:${redisBucketKey(name, rule)}`, String(capacity), String(refillPerSecond), String(nowMs));
       if (taken !== 0 && taken !== 1) throw new Error(`the Redis rate-limit script answered \`${String(taken)}\``);
@@ -223,9 +213,7 @@ export class RedisState {
 
   readonly nonceStore: NonceStore = {
     consumeOnce: async (tenant, nonce, expiresAtMs, validFromMs) => {
-      if (typeof tenant !== 'string' || typeof nonce !== 'string' || typeof expiresAtMs !== 'number' || Number.isNaN(expiresAtMs)) {
-        throw new TypeError(`the nonce store takes a tenant and a nonce (strings) and an expiry (epoch ms); got ${typeof tenant}, ${typeof nonce}, ${typeof expiresAtMs}`);
-      }
+      checkConsumeArguments('the nonce store', tenant, nonce, expiresAtMs);
       this.usable();
       // Without its validity start (a caller of the interface that gives none), a receipt is
       // taken as valid from any time: refused, unless the epoch began at the dawn of time.
@@ -254,9 +242,7 @@ export class RedisState {
     // QUIT only over a connection that answers, and not for long: a server gone or paused held
     // a stopping process for the command timeout and the client's disconnect wait.
     if (this.client.status === 'ready' && this.problem === undefined) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([this.client.quit().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 200)))]);
-      clearTimeout(timer);
+      await withinDeadline(this.client.quit(), 200).catch(() => undefined);
     }
     this.client.disconnect();
   }

@@ -9,8 +9,8 @@ import { envSetting, UsageError } from './args.js';
 /** The largest body MGE_MAX_BODY_BYTES may allow: 16 MiB (a check is a few hundred bytes). */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** A whole number from `min` to `max`; undefined when unset (the default holds). */
-function count(name: string, text: string | undefined, min: number, max: number): number | undefined {
+/** The setting `name` as a whole number from `min` to `max`; undefined when unset (the default holds). */
+export function wholeNumberSetting(name: string, text: string | undefined, min: number, max: number): number | undefined {
   const given = envSetting(text);
   if (given === undefined) return undefined;
   const n = /^\d{1,9}$/.test(given.trim()) ? Number(given.trim()) : NaN;
@@ -21,10 +21,10 @@ function count(name: string, text: string | undefined, min: number, max: number)
 /** The limits the environment sets (each unset one keeps its default); a bad value is a UsageError. */
 export function requestLimitsFrom(env: NodeJS.ProcessEnv): Partial<JsonLimits> {
   const limits = {
-    maxBytes: count('MGE_MAX_BODY_BYTES', env.MGE_MAX_BODY_BYTES, 1024, MAX_BODY_BYTES),
-    maxDepth: count('MGE_MAX_DEPTH', env.MGE_MAX_DEPTH, 1, MAX_VALUE_DEPTH),
-    maxStringBytes: count('MGE_MAX_STRING_BYTES', env.MGE_MAX_STRING_BYTES, 1, MAX_BODY_BYTES),
-    maxArrayItems: count('MGE_MAX_ARRAY_ITEMS', env.MGE_MAX_ARRAY_ITEMS, 1, MAX_BODY_BYTES),
+    maxBytes: wholeNumberSetting('MGE_MAX_BODY_BYTES', env.MGE_MAX_BODY_BYTES, 1024, MAX_BODY_BYTES),
+    maxDepth: wholeNumberSetting('MGE_MAX_DEPTH', env.MGE_MAX_DEPTH, 1, MAX_VALUE_DEPTH),
+    maxStringBytes: wholeNumberSetting('MGE_MAX_STRING_BYTES', env.MGE_MAX_STRING_BYTES, 1, MAX_BODY_BYTES),
+    maxArrayItems: wholeNumberSetting('MGE_MAX_ARRAY_ITEMS', env.MGE_MAX_ARRAY_ITEMS, 1, MAX_BODY_BYTES),
   };
   return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
 }

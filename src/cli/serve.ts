@@ -19,7 +19,7 @@ import { KeyError } from '../receipt/keys.js';
 import { DEFAULT_TTL_MS, MAX_TTL_MS } from '../receipt/sign.js';
 import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
 import { credentialSetting, envSetting, parseArgs, stringFlag, UsageError } from './args.js';
-import { limitsText, requestLimitsFrom } from './request-limits.js';
+import { limitsText, requestLimitsFrom, wholeNumberSetting } from './request-limits.js';
 
 // Unset, empty or blank is the default, as for every setting but the credentials (envSetting).
 /** The setting `name` as one of `choices`; the first when it is unset or blank. */
@@ -139,7 +139,12 @@ export const SERVE_USAGE = `usage: mge serve [--rules DIR] [--host H] [--port N]
   MGE_RECEIPT_TTL_SECONDS    how long a receipt is valid (default 60; at most 3600)
   MGE_CLOCK_SKEW_SECONDS     clock skew allowed when verifying receipts (default 5)
   MGE_MAX_BODY_BYTES, MGE_MAX_DEPTH, MGE_MAX_STRING_BYTES, MGE_MAX_ARRAY_ITEMS
-                             request limits (defaults 65536, 32, 8192, 1024)`;
+                             request limits (defaults 65536, 32, 8192, 1024)
+  MGE_MAX_CONNECTIONS        connections held at once; more are closed as they arrive
+                             (default: half the open-file limit)`;
+
+/** The most MGE_MAX_CONNECTIONS may say: more than any open-file limit a system gives a process. */
+const MAX_CONNECTIONS = 1 << 24;
 
 /** Made once per process: tests call serveCommand more than once. */
 let stdout: ((text: string) => void) | undefined;
@@ -167,6 +172,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const receiptTtlMs = seconds('MGE_RECEIPT_TTL_SECONDS', env.MGE_RECEIPT_TTL_SECONDS, DEFAULT_TTL_MS, 1, MAX_TTL_MS);
     const skewMs = seconds('MGE_CLOCK_SKEW_SECONDS', env.MGE_CLOCK_SKEW_SECONDS, DEFAULT_SKEW_MS, 0, MAX_TTL_MS);
     const limits = requestLimitsFrom(env);
+    const maxConnections = wholeNumberSetting('MGE_MAX_CONNECTIONS', env.MGE_MAX_CONNECTIONS, 1, MAX_CONNECTIONS);
     sidecar = await startSidecar({
       // As given: what the reader says of a file (a README read as a rule, a link cycle) names
       // it from there, as check and lint do; the banner shows where that is.
@@ -177,7 +183,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       secret: alg === 'HS256' ? credentialSetting('MGE_SECRET_KEY', env.MGE_SECRET_KEY, 'the secret kept in the data directory (made at the first start)') : undefined,
       previousSecrets: env.MGE_PREVIOUS_SECRET_KEYS, previousJwks: envSetting(env.MGE_PREVIOUS_JWKS),
       apiKeys: credentialSetting('MGE_API_KEYS', env.MGE_API_KEYS, 'the open local mode (every local caller is tenant `default` with all roles)'),
-      receiptAlg: alg, receiptTtlMs, skewMs, limits,
+      receiptAlg: alg, receiptTtlMs, skewMs, limits, ...(maxConnections === undefined ? {} : { maxConnections }),
       redisUrl: credentialSetting('MGE_REDIS_URL', env.MGE_REDIS_URL, 'rate limits and used nonces kept by this instance alone'),
       logger, openAudit: (dir, signer, { keysInDataDir, mayWrite }) => openNodeAudit(dir, signer, { fsync, logger, dataDirKeys: keysInDataDir, mayWrite }),
     });
@@ -214,7 +220,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
         // What an operator tuned, and what a replica beside this one must show alike (hidden,
         // a secret with a trailing newline signed under another kid unnoticed).
         `mge: receipts: ${alg}, key id ${sidecar.receiptKid}, valid ${receiptTtlMs / 1000} s, verify skew ${skewMs / 1000} s; audit log fsync: ${fsync}` +
-        `${Object.keys(limits).length === 0 ? '' : `; request limits: ${limitsText(limits)}`}\n`,
+        `${Object.keys(limits).length === 0 ? '' : `; request limits: ${limitsText(limits)}`}\n` +
+        `mge: connections: at most ${sidecar.maxConnections} at once (${maxConnections === undefined ? 'half the open-file limit; ' : ''}MGE_MAX_CONNECTIONS)\n`,
     );
   } catch (err) {
     if (err instanceof RuleLoadError) {

@@ -89,6 +89,9 @@ export class ServerMetrics {
   readonly verifications = new Counter('mge_receipt_verifications_total', 'Receipts verified, by tenant and result (valid or the reason code).');
   readonly reloads = new Counter('mge_rule_reloads_total', 'Rule set swaps, by source (files, api) and result (ok, rejected).');
   readonly responses = new Counter('mge_http_responses_total', 'HTTP responses, by status code.');
+  readonly connectionsRefused = new Counter('mge_connections_refused_total', 'Connections closed as they arrived: the server held as many as it may (MGE_MAX_CONNECTIONS).');
+  /** Connections open now; set by a server that counts them (the Node adapter). */
+  connectionsOpen: (() => number) | undefined;
   /** 1 while the rules directory's last reload was refused (set by the Node reloader). */
   rulesDirRefused = 0;
   /** Whether the shared state store (MGE_REDIS_URL) is connected; absent without one. */

@@ -47,6 +47,12 @@ export interface NodeServerOptions {
    * buffer for good. Idle keep-alive connections close sooner (Node's 5 s).
    */
   stalledMs?: number;
+  /**
+   * Connections held at once (node/connection-cap.ts); one past it is closed as it arrives,
+   * and `refused` hears of it. Default: no cap (Node's).
+   */
+  maxConnections?: number;
+  refused?: () => void;
   /** Hears the status of each answer the server gives without the app (no Host, bad framing), for the metrics. */
   answeredAlone?: (status: number) => void;
   /**
@@ -62,6 +68,8 @@ export interface RunningServer {
   url: string;
   port: number;
   server: Server;
+  /** Connections open now. */
+  connections(): number;
   /** Stops accepting now; resolves once every connection has ended. */
   close(): Promise<void>;
 }
@@ -215,6 +223,8 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   server.requestTimeout = requestTimeout;
   // Node destroys a socket on which nothing was read or written for this long.
   server.timeout = opts.stalledMs ?? STALLED_MS;
+  if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
+  if (opts.refused !== undefined) server.on('drop', opts.refused);
   server.on('connection', (socket: Duplex) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -284,7 +294,7 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
         for (const socket of sockets) socket.destroy();
         if (unanswered > 0) opts.cutUnanswered?.(unanswered);
       };
-      resolve({ url: `http://${host}:${port}`, port, server, close: () => closeServer(server, opts.graceMs ?? 5_000, cutIdle, opts.hardCloseMs ?? 25_000, cutAll) });
+      resolve({ url: `http://${host}:${port}`, port, server, connections: () => sockets.size, close: () => closeServer(server, opts.graceMs ?? 5_000, cutIdle, opts.hardCloseMs ?? 25_000, cutAll) });
     });
   });
 }

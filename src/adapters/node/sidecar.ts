@@ -38,6 +38,7 @@ import { startRulesReloader } from './reload.js';
 import { nodeRuleStore } from './rule-store.js';
 import type { SecretSource } from './hs256-secret.js';
 import { startNodeServer } from './server.js';
+import { defaultMaxConnections, openFileLimit } from './connection-cap.js';
 import { AuditReadiness, fenced, keepCheckpoints, openExistingLogs } from './audit.js';
 import { replayApiRules, writeBackApiRules } from './api-rules-replay.js';
 import { refuseDataInRules, refuseLinkedDataDir, removeMadeDirs } from './data-dir-checks.js';
@@ -72,6 +73,8 @@ export interface SidecarConfig extends SidecarKeyConfig {
   version?: string;
   /** MGE_REDIS_URL: rate buckets and used nonces in this Redis, shared with other instances (node/redis-state.ts). */
   redisUrl?: string;
+  /** MGE_MAX_CONNECTIONS: connections held at once (default: half the open-file limit, node/connection-cap.ts). */
+  maxConnections?: number;
 }
 
 export interface Sidecar {
@@ -86,6 +89,8 @@ export interface Sidecar {
   exposedKeyFiles: string[];
   /** Where the shared rate buckets and nonces are (MGE_REDIS_URL without its credentials), if anywhere. */
   redis?: string;
+  /** Connections held at once; one past them is closed as it arrives. */
+  maxConnections: number;
   engine: Engine;
   /**
    * Stops accepting, finishes checks in flight, keeps a checkpoint per tenant, flushes and
@@ -174,6 +179,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger, reported), () => audit.usable(), cfg.logger);
   const lifecycle = new Lifecycle(cfg.maxInflight, mayWrite);
   const metrics = new ServerMetrics();
+  const maxConnections = cfg.maxConnections ?? defaultMaxConnections(openFileLimit());
   if (shared !== undefined) metrics.sharedStateUp = () => shared.ready();
   /** Kept after every rule change this run logs (set before the server listens). */
   let rulesRecord: RulesRecord | undefined;
@@ -196,9 +202,11 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       dataDir: cfg.dataDir, before: lastRecord, engine, audit, logger: cfg.logger, now: Date.now, mayWrite,
       tenants: [...new Set([...callerTenants(keys), ...engine.tenants(), ...logged])].sort(),
     });
+    metrics.connectionsRefused.inc({}, 0); // a series from the start, at 0
     server = await startNodeServer(app.fetch, {
       host: cfg.host, port: cfg.port, maxBodyBytes: limits.maxBytes, ...(keys.length > 0 ? { keyKnown: knownKeyOf(keys) } : {}),
       answeredAlone: (status) => metrics.responses.inc({ status: String(status) }),
+      maxConnections, refused: refusedConnections(metrics, cfg.logger, maxConnections),
       cutUnanswered: (connections) => cfg.logger.warn('shutdown cut connections at its hard close with a request in progress or an answer unsent (an export, say, or a check whose decision may then be in the log without its client having it)', { connections }),
     });
   } catch (err) {
@@ -211,6 +219,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
     await nonceFile?.close();
     throw err;
   }
+  metrics.connectionsOpen = server.connections;
   const reloader = cfg.watch === false ? undefined : startRulesReloader({
     dir: cfg.rulesDir, engine, metrics, logger: cfg.logger, audit, rulesRecord,
     callerTenants: callerTenants(keys),
@@ -268,8 +277,32 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
 
   return {
     url: server.url, mode: keys.length === 0 ? 'open-local' : 'keys', keys: { count: keys.length, tenants: keys.length === 0 ? [] : callerTenants(keys) },
-    secretSource: hs?.source ?? 'data-dir', receiptKid: signer.kid, exposedKeyFiles: await exposedKeyFiles(cfg.dataDir, signingKeys), engine, shutdown,
+    secretSource: hs?.source ?? 'data-dir', receiptKid: signer.kid, exposedKeyFiles: await exposedKeyFiles(cfg.dataDir, signingKeys), engine, shutdown, maxConnections,
     ...(shared === undefined ? {} : { redis: shared.location }),
+  };
+}
+
+/** How long the log keeps quiet about refused connections after saying so (one line, not one a connection). */
+const REFUSED_NOTE_EVERY_MS = 10_000;
+
+/**
+ * Counts each connection refused at the cap, and says so in the log: at once after a quiet
+ * spell, then every 10 s while more are refused, with how many since the last line.
+ */
+function refusedConnections(metrics: ServerMetrics, logger: Logger, max: number): () => void {
+  let unsaid = 0;
+  let quiet: ReturnType<typeof setTimeout> | undefined;
+  const say = (): void => {
+    if (unsaid === 0) return void (quiet = undefined);
+    logger.warn('connections refused: this server holds as many as it may (MGE_MAX_CONNECTIONS); a client that opens many and keeps them, or too low a cap for the callers', { max_connections: max, refused: unsaid });
+    unsaid = 0;
+    quiet = setTimeout(say, REFUSED_NOTE_EVERY_MS);
+    quiet.unref();
+  };
+  return () => {
+    metrics.connectionsRefused.inc();
+    unsaid++;
+    if (quiet === undefined) say();
   };
 }
 

@@ -54,6 +54,8 @@ async function metricsText(ctx: AppContext, fingerprintOf: (tenant: string) => P
     m.verifications.render(),
     m.reloads.render(),
     m.responses.render(),
+    m.connectionsRefused.render(),
+    m.connectionsOpen === undefined ? '' : renderGauge('mge_connections_open', 'HTTP connections open now; past MGE_MAX_CONNECTIONS new ones are refused.', [{ labels: {}, value: m.connectionsOpen() }]),
     renderGauge('mge_audit_entries', 'Entries in each tenant\'s audit log.', sizes),
     renderGauge('mge_audit_log_unavailable', '1 while a tenant\'s audit log has failed (damaged, or its store failed): its checks get 503.', unavailable),
     renderGauge('mge_rule_set_info', 'A fingerprint of the rule set each tenant is checked against, keyed by the receipt key: it changes when the policy_version does (GET /api/v1/rules gives that).', policies),

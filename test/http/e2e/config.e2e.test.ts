@@ -478,7 +478,7 @@ describe('request limits (SPEC §2: configurable)', () => {
   });
 
   it('refuses a limit that is not a whole number in range, naming it', async () => {
-    await refusedAtStart([['MGE_MAX_BODY_BYTES', '100'], ['MGE_MAX_BODY_BYTES', '64k'], ['MGE_MAX_DEPTH', '129'], ['MGE_MAX_STRING_BYTES', '0'], ['MGE_MAX_ARRAY_ITEMS', '1.5']], 'is not a whole number from');
+    await refusedAtStart([['MGE_MAX_BODY_BYTES', '100'], ['MGE_MAX_BODY_BYTES', '64k'], ['MGE_MAX_DEPTH', '129'], ['MGE_MAX_STRING_BYTES', '0'], ['MGE_MAX_ARRAY_ITEMS', '1.5'], ['MGE_MAX_CONNECTIONS', '0'], ['MGE_MAX_CONNECTIONS', '10k']], 'is not a whole number from');
   });
 });
 

@@ -1,0 +1,27 @@
+// The default connection cap: half the open-file limit Linux reports, a fixed one where unknown.
+
+import { describe, expect, it } from 'vitest';
+import { defaultMaxConnections, openFileLimit } from '../../../src/adapters/node/connection-cap.js';
+
+const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
+Max cpu time              unlimited            unlimited            seconds
+Max open files            20000                20000                files
+Max locked memory         8388608              8388608              bytes
+`;
+
+describe('connection cap', () => {
+  it('reads the soft open-file limit from /proc/self/limits', () => {
+    expect(openFileLimit(() => LIMITS)).toBe(20000);
+    expect(openFileLimit(() => LIMITS.replace('20000                20000', '1024                 524288'))).toBe(1024);
+    expect(openFileLimit(() => LIMITS.replace('20000                20000', 'unlimited            unlimited'))).toBeUndefined();
+    expect(openFileLimit(() => { throw new Error('ENOENT'); })).toBeUndefined();
+    if (process.platform === 'linux') expect(openFileLimit()).toBeGreaterThan(0);
+  });
+
+  it('is half the limit, at least one, or 4 096 where the limit is unknown', () => {
+    expect(defaultMaxConnections(20000)).toBe(10000);
+    expect(defaultMaxConnections(1025)).toBe(512);
+    expect(defaultMaxConnections(1)).toBe(1);
+    expect(defaultMaxConnections(undefined)).toBe(4096);
+  });
+});

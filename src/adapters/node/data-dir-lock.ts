@@ -36,6 +36,11 @@ export interface LockLoss {
 export interface DataDirLockOptions {
   /** Called once when the lock is lost: another process's lock found in its place (taken over while this one was paused), or none that can be held again. */
   onLost?: (loss: LockLoss) => void;
+  /**
+   * Told when the lock stops reading back (out of file descriptors, an I/O error: writes wait
+   * once the lease runs out) with the error, and when it reads back again, with none.
+   */
+  onUnreadable?: (err: NodeJS.ErrnoException | undefined) => void;
   /** How long a lock from another pid namespace is watched for a beat before it is taken over (tests shorten it). */
   staleMs?: number;
 }
@@ -274,6 +279,7 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
       // never queued behind the thread pool's fdatasyncs (a slow disk would delay the beat past
       // the lease, and a lone server would refuse checks).
       let lost: LockLoss | undefined;
+      let unreadable = false;
       let confirmed = performance.now();
       const lose = (loss: LockLoss): void => {
         lost = loss;
@@ -296,6 +302,8 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
             // good). Not renewed either, as what it holds was not seen: past the
             // lease writes wait, until a beat reads it back as this server's again. Touched (no
             // descriptor needed), so a taker in another pid namespace does not find it stale.
+            if (!unreadable) opts.onUnreadable?.(err as NodeJS.ErrnoException);
+            unreadable = true;
             try {
               const t = new Date();
               utimesSync(path, t, t);
@@ -310,6 +318,8 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
           if (asked - confirmed >= LEASE_MS) gone('the lock was gone when this server ran again');
           return;
         }
+        if (unreadable) opts.onUnreadable?.(undefined);
+        unreadable = false;
         if (now !== text) return lose({ because: 'another process took this server\'s data directory lock (was this one paused or stalled for 10 s or more?)', holder: now });
         try {
           const t = new Date();

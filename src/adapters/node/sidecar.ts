@@ -123,7 +123,14 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
   }
   // One server per data directory: two would interleave their audit files.
   const lost: LockLost = {};
-  const lock = await lockDataDir(cfg.dataDir, { onLost: (loss) => lost.handle?.(loss) });
+  const lock = await lockDataDir(cfg.dataDir, {
+    onLost: (loss) => lost.handle?.(loss),
+    // Said, since every write waits once the lease runs out: until 11-29 a server out of file
+    // descriptors answered every check 503 with nothing in its log.
+    onUnreadable: (err) => err === undefined
+      ? cfg.logger.info('the data directory\'s lock reads back again: writes go on', { dir: cfg.dataDir })
+      : cfg.logger.error('the data directory\'s lock cannot be read back; 5 s on, every write waits (checks, verifications and rule changes 503) until it can', { dir: cfg.dataDir, code: err.code, error: err.message }),
+  });
   try {
     // A data directory made now survives a power cut with what is answered into it.
     if (made !== undefined) await syncMadeDirs(dataPath, made);

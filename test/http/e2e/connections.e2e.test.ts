@@ -72,6 +72,57 @@ describe('MGE_MAX_CONNECTIONS', () => {
     }
   });
 
+  // The flood of 11-29 in small: 100 descriptors, 150 connections kept open and silent.
+  it('under a flood of connections kept open, checks on a connection already open are still served past the lock\'s lease', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-conn-flood-'));
+    writeRules(join(root, 'rules'));
+    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', openFileLimit: 100 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const idle: Socket[] = [];
+    try {
+      const url = await served.listening();
+      expect(served.out()).toContain('mge: connections: at most 50 at once (half the open-file limit; MGE_MAX_CONNECTIONS)\n');
+      expect((await send(agent, url, '/api/v1/governance/check', CHECK)).status).toBe(200);
+      const opened = await Promise.all(Array.from({ length: 150 }, () => held(Number(new URL(url).port), 300)));
+      idle.push(...opened.map((o) => o.socket));
+      // The lease is 5 s: a lock that cannot be read back for that long stops every write.
+      for (let i = 0; i < 7; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        expect((await send(agent, url, '/api/v1/governance/check', CHECK)).status).toBe(200);
+      }
+      expect(served.out()).not.toContain('cannot be read back');
+    } finally {
+      for (const s of idle) s.destroy();
+      agent.destroy();
+      served.child.kill('SIGTERM');
+      await served.exited;
+    }
+  });
+
+  it('a cap above what the descriptors allow: the lock that cannot be read back is said in the log, and when it reads again', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-conn-over-'));
+    writeRules(join(root, 'rules'));
+    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', openFileLimit: 100, env: { MGE_MAX_CONNECTIONS: '1000' } });
+    const idle: Socket[] = [];
+    const logged = async (text: string): Promise<boolean> => {
+      for (let waited = 0; !served.out().includes(text) && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      return served.out().includes(text);
+    };
+    try {
+      const url = await served.listening();
+      const opened = await Promise.all(Array.from({ length: 150 }, () => held(Number(new URL(url).port), 300)));
+      idle.push(...opened.map((o) => o.socket));
+      expect(await logged('"level":"error","msg":"the data directory\'s lock cannot be read back; 5 s on, every write waits')).toBe(true);
+      expect(served.out()).toContain('"code":"EMFILE"');
+      for (const s of idle) s.destroy();
+      expect(await logged('"level":"info","msg":"the data directory\'s lock reads back again: writes go on"')).toBe(true);
+    } finally {
+      for (const s of idle) s.destroy();
+      served.child.kill('SIGTERM');
+      await served.exited;
+    }
+  });
+
   it('is half the open-file limit by default', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-conn-default-'));
     writeRules(join(root, 'rules'));

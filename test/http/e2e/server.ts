@@ -80,9 +80,12 @@ export interface ServeProcess {
  * `mge serve` as its own process (serve-entry.ts: the real signal path, the real exit) on a free
  * loopback port; `apiKeys` is its MGE_API_KEYS (default the test keys; '' for open mode).
  */
-export function spawnServe(opts: { rulesDir: string; dataDir: string; apiKeys?: string; env?: NodeJS.ProcessEnv; args?: string[] }): ServeProcess {
+export function spawnServe(opts: { rulesDir: string; dataDir: string; apiKeys?: string; env?: NodeJS.ProcessEnv; args?: string[]; openFileLimit?: number }): ServeProcess {
   const entry = new URL('./serve-entry.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, '--rules', opts.rulesDir, '--data', opts.dataDir, '--port', '0', ...(opts.args ?? [])], {
+  const command = [process.execPath, '--import', 'tsx', entry, '--rules', opts.rulesDir, '--data', opts.dataDir, '--port', '0', ...(opts.args ?? [])];
+  // `openFileLimit`: run under that many file descriptors (`ulimit -n`, soft and hard).
+  const [file, ...args] = opts.openFileLimit === undefined ? command : ['/bin/sh', '-c', `ulimit -n ${opts.openFileLimit} && exec "$@"`, 'sh', ...command];
+  const child = spawn(file, args, {
     cwd: new URL('../../../', import.meta.url).pathname,
     // Not `npm start`: npm's own variables (npm_package_version…) are not there.
     // `apiKeys: ''` is the open mode: MGE_API_KEYS unset (set but empty, it is refused).

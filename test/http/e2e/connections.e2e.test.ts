@@ -39,102 +39,93 @@ function held(port: number, ms: number): Promise<{ socket: Socket; kept: boolean
 
 const CHECK = JSON.stringify({ action: { type: 'db.read' } });
 
+interface Served {
+  url: string;
+  port: number;
+  out(): string;
+  /** A keep-alive connection of its own (one socket), for requests made while the others are held. */
+  agent: Agent;
+  /** Sockets the test holds open; destroyed at the end. */
+  idle: Socket[];
+}
+
+/** `mge serve` in open mode over the test rules, with `env` and `openFileLimit`; stopped after `work`. */
+async function withServe(opts: { env?: NodeJS.ProcessEnv; openFileLimit?: number }, work: (s: Served) => Promise<void>): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'mge-conn-'));
+  writeRules(join(root, 'rules'));
+  const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', ...opts });
+  const s = { agent: new Agent({ keepAlive: true, maxSockets: 1 }), idle: [] as Socket[], out: served.out };
+  try {
+    const url = await served.listening();
+    await work({ ...s, url, port: Number(new URL(url).port) });
+  } finally {
+    for (const socket of s.idle) socket.destroy();
+    s.agent.destroy();
+    served.child.kill('SIGTERM');
+    await served.exited;
+  }
+}
+
+/** Opens `n` connections at once and keeps them; how many the server kept open. */
+async function flood(s: Served, n: number, ms: number): Promise<number> {
+  const opened = await Promise.all(Array.from({ length: n }, () => held(s.port, ms)));
+  s.idle.push(...opened.map((o) => o.socket));
+  return opened.filter((o) => o.kept).length;
+}
+
 describe('MGE_MAX_CONNECTIONS', () => {
   it('closes connections past the cap as they arrive; those it holds are served; said in the log and the metrics', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mge-conn-cap-'));
-    writeRules(join(root, 'rules'));
-    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', env: { MGE_MAX_CONNECTIONS: '6' } });
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const idle: Socket[] = [];
-    try {
-      const url = await served.listening();
-      const port = Number(new URL(url).port);
-      expect(served.out()).toContain('mge: connections: at most 6 at once (MGE_MAX_CONNECTIONS)\n');
-      expect((await send(agent, url, '/api/v1/governance/check', CHECK)).status).toBe(200); // the agent's connection: one of 6
-      const opened = await Promise.all(Array.from({ length: 12 }, () => held(port, 500)));
-      idle.push(...opened.map((o) => o.socket));
-      expect(opened.filter((o) => o.kept)).toHaveLength(5);
+    await withServe({ env: { MGE_MAX_CONNECTIONS: '6' } }, async (s) => {
+      expect(s.out()).toContain('mge: connections: at most 6 at once (MGE_MAX_CONNECTIONS)\n');
+      expect((await send(s.agent, s.url, '/api/v1/governance/check', CHECK)).status).toBe(200); // the agent's connection: one of 6
+      expect(await flood(s, 12, 500)).toBe(5);
       // The connections held keep being served, checks and all.
-      for (let i = 0; i < 3; i++) expect((await send(agent, url, '/api/v1/governance/check', CHECK)).status).toBe(200);
-      const metrics = (await send(agent, url, '/metrics')).text;
+      for (let i = 0; i < 3; i++) expect((await send(s.agent, s.url, '/api/v1/governance/check', CHECK)).status).toBe(200);
+      const metrics = (await send(s.agent, s.url, '/metrics')).text;
       expect(metrics).toContain('mge_connections_refused_total 7\n');
       expect(metrics).toContain('mge_connections_open 6\n');
-      expect(served.out()).toMatch(/"level":"warn","msg":"connections refused: this server holds as many as it may \(MGE_MAX_CONNECTIONS\)[^"]*","max_connections":6,"refused":1\}/);
+      expect(s.out()).toMatch(/"level":"warn","msg":"connections refused: this server holds as many as it may \(MGE_MAX_CONNECTIONS\)[^"]*","max_connections":6,"refused":1\}/);
       // Let go, the slots are free again.
-      for (const s of idle) s.destroy();
+      for (const socket of s.idle.splice(0)) socket.destroy();
       await new Promise((r) => setTimeout(r, 200));
-      expect((await held(port, 300)).kept).toBe(true);
-    } finally {
-      for (const s of idle) s.destroy();
-      agent.destroy();
-      served.child.kill('SIGTERM');
-      await served.exited;
-    }
+      expect(await flood(s, 1, 300)).toBe(1);
+    });
   });
 
   // The flood of 11-29 in small: 100 descriptors, 150 connections kept open and silent.
   it('under a flood of connections kept open, checks on a connection already open are still served past the lock\'s lease', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mge-conn-flood-'));
-    writeRules(join(root, 'rules'));
-    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', openFileLimit: 100 });
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const idle: Socket[] = [];
-    try {
-      const url = await served.listening();
-      expect(served.out()).toContain('mge: connections: at most 50 at once (half the open-file limit; MGE_MAX_CONNECTIONS)\n');
-      expect((await send(agent, url, '/api/v1/governance/check', CHECK)).status).toBe(200);
-      const opened = await Promise.all(Array.from({ length: 150 }, () => held(Number(new URL(url).port), 300)));
-      idle.push(...opened.map((o) => o.socket));
+    await withServe({ openFileLimit: 100 }, async (s) => {
+      expect(s.out()).toContain('mge: connections: at most 50 at once (half the open-file limit; MGE_MAX_CONNECTIONS)\n');
+      expect((await send(s.agent, s.url, '/api/v1/governance/check', CHECK)).status).toBe(200);
+      await flood(s, 150, 300);
       // The lease is 5 s: a lock that cannot be read back for that long stops every write.
       for (let i = 0; i < 7; i++) {
         await new Promise((r) => setTimeout(r, 1000));
-        expect((await send(agent, url, '/api/v1/governance/check', CHECK)).status).toBe(200);
+        expect((await send(s.agent, s.url, '/api/v1/governance/check', CHECK)).status).toBe(200);
       }
-      expect(served.out()).not.toContain('cannot be read back');
-    } finally {
-      for (const s of idle) s.destroy();
-      agent.destroy();
-      served.child.kill('SIGTERM');
-      await served.exited;
-    }
+      expect(s.out()).not.toContain('cannot be read back');
+    });
   });
 
   it('a cap above what the descriptors allow: the lock that cannot be read back is said in the log, and when it reads again', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mge-conn-over-'));
-    writeRules(join(root, 'rules'));
-    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '', openFileLimit: 100, env: { MGE_MAX_CONNECTIONS: '1000' } });
-    const idle: Socket[] = [];
-    const logged = async (text: string): Promise<boolean> => {
-      for (let waited = 0; !served.out().includes(text) && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
-      return served.out().includes(text);
-    };
-    try {
-      const url = await served.listening();
-      const opened = await Promise.all(Array.from({ length: 150 }, () => held(Number(new URL(url).port), 300)));
-      idle.push(...opened.map((o) => o.socket));
+    await withServe({ openFileLimit: 100, env: { MGE_MAX_CONNECTIONS: '1000' } }, async (s) => {
+      const logged = async (text: string): Promise<boolean> => {
+        for (let waited = 0; !s.out().includes(text) && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+        return s.out().includes(text);
+      };
+      await flood(s, 150, 300);
       expect(await logged('"level":"error","msg":"the data directory\'s lock cannot be read back; 5 s on, every write waits')).toBe(true);
-      expect(served.out()).toContain('"code":"EMFILE"');
-      for (const s of idle) s.destroy();
+      expect(s.out()).toContain('"code":"EMFILE"');
+      for (const socket of s.idle.splice(0)) socket.destroy();
       expect(await logged('"level":"info","msg":"the data directory\'s lock reads back again: writes go on"')).toBe(true);
-    } finally {
-      for (const s of idle) s.destroy();
-      served.child.kill('SIGTERM');
-      await served.exited;
-    }
+    });
   });
 
   it('is half the open-file limit by default', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mge-conn-default-'));
-    writeRules(join(root, 'rules'));
-    const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), apiKeys: '' });
-    try {
-      await served.listening();
+    await withServe({}, async (s) => {
       // The server is Node too, which raises its soft limit to the hard one as this process did.
       const limit = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1]);
-      expect(served.out()).toContain(`mge: connections: at most ${Math.floor(limit / 2)} at once (half the open-file limit; MGE_MAX_CONNECTIONS)\n`);
-    } finally {
-      served.child.kill('SIGTERM');
-      await served.exited;
-    }
+      expect(s.out()).toContain(`mge: connections: at most ${Math.floor(limit / 2)} at once (half the open-file limit; MGE_MAX_CONNECTIONS)\n`);
+    });
   });
 });

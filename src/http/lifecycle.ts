@@ -1,12 +1,17 @@
 // In-flight work and shutdown. Every request that evaluates, signs or logs passes through
-// `run`: past `maxInflight` concurrent ones the server answers 429 instead of queueing without
-// bound, and once draining starts new work gets 503 while `drained()` waits for the rest, so
-// SIGTERM never drops a decision that was already being answered.
+// `run`: past `maxInflight` concurrent checks the server answers 429 instead of queueing without
+// bound (a batch counts each of its requests), and once draining starts new work gets 503
+// while `drained()` waits for the rest, so SIGTERM never drops a decision that was already
+// being answered.
 
 import { Overloaded, ShuttingDown, StoreUnavailable } from './problem.js';
 
 export class Lifecycle {
   private inflight = 0;
+  /** In-flight units by tenant, for work run on a tenant's behalf. */
+  private readonly byTenant = new Map<string, number>();
+  /** The most one tenant may hold: a quarter of the limit is always left to the others. */
+  private readonly tenantMax: number;
   private draining = false;
   /** Why new work is refused, when not because the server is stopping (its data directory lock lost). */
   private refusal: (() => Error) | undefined;
@@ -17,7 +22,9 @@ export class Lifecycle {
    * sidecar: its data directory lock not read back as its own for seconds, so no log, nonce or
    * rule file is written: else a paused server answers a receipt its successor has used).
    */
-  constructor(readonly maxInflight = 4096, private readonly writable?: () => boolean) {}
+  constructor(readonly maxInflight = 4096, private readonly writable?: () => boolean) {
+    this.tenantMax = maxInflight - Math.floor(maxInflight / 4);
+  }
 
   get inFlight(): number {
     return this.inflight;
@@ -28,18 +35,33 @@ export class Lifecycle {
   }
 
   /**
-   * Runs `work` as one unit of in-flight work.
-   * @example return lifecycle.run(() => answerCheck(c))
+   * Runs `work` as `weight` units of in-flight work (a batch: its number of requests), on
+   * behalf of `tenant` when given: one tenant holds at most three quarters of the limit, so
+   * a flood from one key leaves the others room (a batch larger than that takes that much,
+   * and runs once its tenant has nothing else in flight). Until 11-29 a batch was one unit,
+   * and no tenant was held back: a thousand batches of 1 024 requests from one checker key
+   * ran at once, holding their decisions (2 GB) and the event loop (seconds a turn), and
+   * every tenant's checks waited or got 503.
+   * @example return lifecycle.run(() => answerCheck(c), 1, tenant)
    */
-  async run<T>(work: () => Promise<T>): Promise<T> {
+  async run<T>(work: () => Promise<T>, weight = 1, tenant?: string): Promise<T> {
     if (this.draining) throw this.refusal?.() ?? new ShuttingDown();
     if (this.writable?.() === false) throw new StoreUnavailable('this server has not read its data directory lock back as its own for seconds; nothing is written meanwhile', 1);
-    if (this.inflight >= this.maxInflight) throw new Overloaded(`more than ${this.maxInflight} requests in flight`);
-    this.inflight++;
+    const units = Math.min(Math.max(1, weight), this.tenantMax);
+    if (this.inflight + units > this.maxInflight) throw new Overloaded(`more than ${this.maxInflight} checks in flight (a batch counts each of its requests)`);
+    const held = tenant === undefined ? 0 : this.byTenant.get(tenant) ?? 0;
+    if (tenant !== undefined && held + units > this.tenantMax) throw new Overloaded(`more than ${this.tenantMax} checks of this tenant in flight (a batch counts each of its requests)`);
+    this.inflight += units;
+    if (tenant !== undefined) this.byTenant.set(tenant, held + units);
     try {
       return await work();
     } finally {
-      this.inflight--;
+      this.inflight -= units;
+      if (tenant !== undefined) {
+        const left = this.byTenant.get(tenant)! - units;
+        if (left === 0) this.byTenant.delete(tenant);
+        else this.byTenant.set(tenant, left);
+      }
       if (this.inflight === 0) this.wakeIdle();
     }
   }

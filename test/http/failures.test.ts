@@ -366,6 +366,42 @@ describe('fail closed', () => {
     expect((await uploading).status).toBe(200);
   });
 
+  // A review (11-29): a batch was one slot, and a thousand batches of 1 024 from one key ran at
+  // once: 2 GB of decisions held, seconds a turn of the event loop, every tenant's checks 503.
+  it('counts each request of a batch against the in-flight limit, and leaves a quarter of it to the other tenants', async () => {
+    const lifecycle = new Lifecycle(8); // one tenant holds at most 6
+    const h = await harness({ lifecycle });
+    const batch = (n: number, key = KEYS.acmeChecker) => h.call('POST', '/api/v1/governance/check/batch', { key, body: { requests: Array.from({ length: n }, () => ({ action: 'db.read' })) } });
+    const hold = (units: number, tenant?: string) => {
+      let release!: () => void;
+      const done = lifecycle.run(() => new Promise<void>((r) => (release = r)), units, tenant);
+      return async () => (release(), await done);
+    };
+    let release = hold(5);
+    expect((await batch(3)).status).toBe(200);
+    const busy = await batch(4);
+    expect(busy.status).toBe(429);
+    expect((await problem(busy)).detail).toBe('more than 8 checks in flight (a batch counts each of its requests)');
+    await release();
+    // A batch larger than a tenant may hold takes that much, and runs once the tenant holds nothing else.
+    const whole = await batch(20);
+    expect(whole.status).toBe(200);
+    expect(((await whole.json()) as { decisions: unknown[] }).decisions).toHaveLength(20);
+    release = hold(1, 'acme');
+    expect((await batch(20)).status).toBe(429);
+    expect((await batch(5)).status).toBe(200);
+    await release();
+    // A flood of one tenant's work leaves the others room.
+    release = hold(6, 'acme');
+    const acme = await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'db.read' } });
+    expect(acme.status).toBe(429);
+    expect((await problem(acme)).detail).toBe('more than 6 checks of this tenant in flight (a batch counts each of its requests)');
+    expect((await h.call('POST', CHECK, { key: KEYS.globexChecker, body: { action: 'db.read' } })).status).toBe(200);
+    expect((await batch(2, KEYS.globexChecker)).status).toBe(200);
+    await release();
+    expect(lifecycle.inFlight).toBe(0);
+  });
+
   it('answers 429 past the in-flight limit and 503 while draining', async () => {
     const lifecycle = new Lifecycle(1);
     const h = await harness({ lifecycle });

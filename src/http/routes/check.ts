@@ -80,7 +80,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         refuseWhileLogFailing(ctx, tenant);
         const decision = await evaluate(ctx, tenant, body, explain);
         return signAndRecord(ctx, tenant, [decision]);
-      });
+      }, 1, tenant);
     });
     return c.body(recorded.json, 200, jsonType());
   });
@@ -90,6 +90,9 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const recorded = await measured(ctx, tenant, async () => {
       const explain = explainParam(c);
       const body = await readBatch(c.req.raw, ctx, ctx.preReadBody(c.env)); // before a slot, as for a check
+      // A slot for each request: a batch's decisions are held, and its work shares the event
+      // loop, until all are answered (Lifecycle.run).
+      const size = isObject(body) && Array.isArray(body.requests) ? body.requests.length : 1;
       return ctx.lifecycle.run(async () => {
         await ctx.checkTurn?.(); // at once unless the adapter defers (AppDeps.checkTurn)
         if (!isObject(body) || !Array.isArray(body.requests) || Object.keys(body).length !== 1) {
@@ -114,7 +117,7 @@ export function checkRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
           }
         }
         return signAndRecord(ctx, tenant, evaluated);
-      });
+      }, size, tenant);
     });
     return c.body(`{"decisions":[${recorded.map((r) => r.json).join(',')}]}`, 200, jsonType());
   });

@@ -60,7 +60,7 @@ async function metricsText(ctx: AppContext, fingerprintOf: (tenant: string) => P
     renderGauge('mge_audit_log_unavailable', '1 while a tenant\'s audit log has failed (damaged, or its store failed): its checks get 503.', unavailable),
     renderGauge('mge_rule_set_info', 'A fingerprint of the rule set each tenant is checked against, keyed by the receipt key: it changes when the policy_version does (GET /api/v1/rules gives that).', policies),
     renderGauge('mge_rules_dir_refused', '1 while the last edit of the rules directory was refused: the rule files on disk are not the rules in force (the server log says why).', [{ labels: {}, value: m.rulesDirRefused }]),
-    renderGauge('mge_checks_in_flight', 'Requests being evaluated, signed or logged right now.', [{ labels: {}, value: ctx.lifecycle.inFlight }]),
+    renderGauge('mge_checks_in_flight', 'Checks being evaluated, signed or logged right now (a batch counts each of its requests); past the limit (4096 by default) new ones get 429.', [{ labels: {}, value: ctx.lifecycle.inFlight }]),
     m.sharedStateUp === undefined ? '' : renderGauge('mge_shared_state_up', '1 while the shared store of rate buckets and used nonces (MGE_REDIS_URL) is connected; 0: rate-limited checks are denied and receipts refused.', [{ labels: {}, value: m.sharedStateUp() ? 1 : 0 }]),
   ].join('');
 }

@@ -180,7 +180,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       const texts = new Map(parsed.rules.map((r) => [r.rule_id, storedRuleText(r)]));
       const result = await replaceAll(tenant, keyId, { text, format, path }, texts);
       return c.json(answered(ctx, tenant, { rule_ids: result.ruleIds, removed: result.removed, policy_version: result.policyVersion }, parsed.diagnostics), 200);
-    }));
+    }), 1, tenant);
   });
 
   app.delete('/api/v1/rules', guard(ctx, 'admin'), writable, (c) => {
@@ -188,7 +188,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     return ctx.lifecycle.run(() => countRejected(async () => {
       await replaceAll(tenant, keyId, undefined, new Map());
       return c.body(null, 204);
-    }));
+    }), 1, tenant);
   });
 
   app.post('/api/v1/rules/validate', guard(ctx, 'admin'), async (c) => {
@@ -238,7 +238,7 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       };
       const result = await made(ctx.engine.putRule(tenant, { text, format, path }, audited(tenant, keyId, 'put', store)), () => ctx.rulesChanged?.(tenant));
       return c.json(answered(ctx, tenant, { rule_ids: result.ruleIds, policy_version: result.policyVersion }, parsed.diagnostics), existed ? 200 : 201);
-    }));
+    }), 1, tenant);
   });
 
   app.delete('/api/v1/rules/:rule_id', guard(ctx, 'admin'), writable, (c) => {
@@ -251,6 +251,6 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       if (outcome === 'global') throw new Conflict(`rule \`${id}\` is a file rule and read-only over HTTP`);
       await ctx.rulesChanged?.(tenant);
       return c.body(null, 204);
-    }));
+    }), 1, tenant);
   });
 }

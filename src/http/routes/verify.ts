@@ -64,6 +64,6 @@ export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         throw new StoreUnavailable('the nonce store is unavailable; the receipt was not accepted');
       }
       return c.json(result.valid ? { valid: true, approved: result.approved === true } : { valid: false, reason: result.reason });
-    });
+    }, 1, tenant);
   });
 }

@@ -6,9 +6,12 @@
 // Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS and `--jwks FILE`; the data dir's
 // `secret.key` and `ed25519.jwk` only when neither MGE_SECRET_KEY nor `--jwks` pins the keys.
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { nodeCryptoBackend } from '../adapters/node/crypto.js';
 import { dataDirVerificationKeys } from '../adapters/node/data-dir-keys.js';
 import { jwksFileKeys } from '../adapters/node/jwks-file.js';
@@ -38,7 +41,8 @@ export const AUDIT_HELP = `${AUDIT_USAGE}
 Verifies audit logs: every entry and its receipt, the Merkle root, every checkpoint's
 signature, and that a checkpoint anchors the log (SPEC §6).
   --data DIR          every tenant's log under DIR/audit/ (as \`mge serve --data DIR\` keeps it)
-  --export FILE       one export (GET /api/v1/audit/export, JSON Lines)
+  --export FILE       one export (GET /api/v1/audit/export, JSON Lines); \`-\` reads it from
+                      stdin (\`curl … | mge audit verify --export - …\`), as does a pipe
   --checkpoint FILE   checkpoints kept elsewhere (GET /api/v1/audit/checkpoint; one, or one per
                       line) the log must match
   --jwks FILE         Ed25519 public keys (GET /api/v1/keys; after a rotation, one file
@@ -244,6 +248,36 @@ function tenantOf(cps: unknown[]): string | undefined {
   return t?.tenant;
 }
 
+/**
+ * The export as a regular file, which the verifier reads by offset: `-` (stdin), a pipe or a
+ * FIFO (`--export <(curl …)`) is first copied to a temporary file, removed by `done`. Until
+ * 11-29 such an export was read as its size, 0 bytes: anything piped in "verified" as an empty
+ * log, and a real export failed against its saved checkpoint (a review).
+ */
+async function exportAsFile(given: string): Promise<{ path: string; done: () => Promise<void> }> {
+  // `/dev/stdin` is read as stdin: opened by name, a socket there (a parent process's pipe) is ENXIO.
+  const stdin = given === '-' || given === '/dev/stdin';
+  if (!stdin && statSync(given).isFile()) return { path: given, done: async () => undefined };
+  const dir = await mkdtemp(join(tmpdir(), 'mge-export-'));
+  const done = () => rm(dir, { recursive: true, force: true });
+  try {
+    const from: Readable = stdin ? process.stdin : createReadStream(given);
+    await pipeline(from, createWriteStream(join(dir, 'export.jsonl'), { mode: 0o600 }));
+  } catch (err) {
+    await done();
+    throw err;
+  }
+  return { path: join(dir, 'export.jsonl'), done };
+}
+
+/** Refuses, before anything is read, an export that is not there or is a folder. */
+function refuseExportPath(given: string): void {
+  if (given === '-') return;
+  const stat = statSync(given, { throwIfNoEntry: false });
+  if (stat === undefined) throw new UsageError(`export file \`${given}\` does not exist`);
+  if (stat.isDirectory()) throw new UsageError(`export file \`${given}\` is a directory; give the JSON Lines file of one export`);
+}
+
 function isDirectory(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 }
@@ -256,8 +290,9 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   if ((dataDir === undefined) === (exportFile === undefined) || args.positionals.length > 0) throw new UsageError('give exactly one of `--data DIR` or `--export FILE`');
   const tenantFlag = stringFlag(args, 'tenant');
   if (tenantFlag !== undefined && !TENANT_PATTERN.test(tenantFlag)) throw new UsageError(`invalid tenant name \`${tenantFlag}\` (${TENANT_NAME_RULE})`);
-  if (exportFile !== undefined && isDirectory(exportFile)) throw new UsageError(`export file \`${exportFile}\` is a directory; give the JSON Lines file of one export`);
+  if (exportFile !== undefined) refuseExportPath(exportFile);
   const saved = stringFlag(args, 'checkpoint');
+  if (saved !== undefined && isDirectory(saved)) throw new UsageError(`checkpoint file \`${saved}\` is a directory; give the file a checkpoint was saved to`);
   // Read once: the file may be a pipe (`--checkpoint <(curl …)`).
   const savedText = saved === undefined ? undefined : await readIfPresent(saved, { pipes: true });
   if (saved !== undefined && savedText === undefined) throw new UsageError(`checkpoint file \`${saved}\` does not exist`);
@@ -281,7 +316,8 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
     const checkpointTenant = tenantOf(savedCps);
     const tenant = tenantFlag ?? checkpointTenant;
     // The export's checkpoints are saved ones (none is kept with an export): each checked on its own.
-    const r = await verifyFile(exportFile, { tenant, checkpoints: [], saved: savedCps, keys, backend });
+    const file = await exportAsFile(exportFile);
+    const r = await verifyFile(file.path, { tenant, checkpoints: [], saved: savedCps, keys, backend }).finally(file.done);
     // Named with the tenant it was checked as: "acme's export" that is another's passes as that
     // other's unless `--tenant` is given, so the line says whose.
     const whose = r.tenant === undefined ? '' : ` (tenant \`${r.tenant}\`${tenantFlag === undefined ? `, from ${checkpointTenant !== undefined ? 'the checkpoint' : 'its content'}: give --tenant to require one` : ''})`;

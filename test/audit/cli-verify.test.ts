@@ -1,6 +1,6 @@
 // `mge audit verify` must fail, naming the problem, when one entry of a store or export is
 // changed, removed, reordered or inserted, or the log is truncated below a saved checkpoint.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -540,6 +540,40 @@ describe('mge audit verify', () => {
     const folder = await run('verify', '--export', base);
     expect(folder.code).toBe(2);
     expect(folder.err).toContain(`export file \`${base}\` is a directory`);
+    // A review (11-29): these said only `ENOENT … open 'nope.jsonl'` and `EISDIR … read`.
+    const missing = await run('verify', '--export', join(base, 'nope.jsonl'));
+    expect(missing).toMatchObject({ code: 2, err: expect.stringContaining(`export file \`${join(base, 'nope.jsonl')}\` does not exist`) });
+    const cpFolder = await run('verify', '--export', exportFile, '--checkpoint', base);
+    expect(cpFolder).toMatchObject({ code: 2, err: expect.stringContaining(`checkpoint file \`${base}\` is a directory`) });
+  });
+
+  // A review (11-29): an export from a pipe was read as its size, 0 bytes: garbage piped in
+  // passed as an empty log, and a real export failed against its saved checkpoint.
+  it('reads an export from a pipe or from stdin (`-`) whole', async () => {
+    const mge = (args: string[], input: string) => spawnSync(process.execPath, ['--import', 'tsx', 'test/cli/mge.ts', 'audit', 'verify', ...args], { input, encoding: 'utf8', env: { ...process.env, MGE_SECRET_KEY: SECRET } });
+    const text = await readFile(exportFile, 'utf8');
+    const piped = mge(['--export', '-', '--checkpoint', savedCp], text);
+    expect(piped.stderr).toBe('');
+    expect(piped.stdout).toContain('ok: 10 entries');
+    expect(piped.status).toBe(0);
+    expect(mge(['--export', '/dev/stdin', '--checkpoint', savedCp], text).status).toBe(0);
+    const garbage = mge(['--export', '-', '--unanchored'], 'garbage that is not an audit log\n');
+    expect(garbage.status).toBe(1);
+    const changed = text.split('\n');
+    changed[2] = changeEntry(changed[2]);
+    expect(mge(['--export', '-', '--checkpoint', savedCp], changed.join('\n')).status).toBe(1);
+    const fifo = join(base, 'export.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writing = writeFile(fifo, text);
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      const r = await run('verify', '--export', fifo, '--checkpoint', savedCp);
+      await writing;
+      expect(r).toMatchObject({ code: 0, err: '' });
+      expect(r.out).toContain('ok: 10 entries');
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
   });
 
   it('notes a folder under audit/ that is no tenant\'s, and checks the tenants\' logs', async () => {

@@ -88,8 +88,14 @@ async function runCommand(argv: string[]): Promise<number> {
     return 2;
   }
   if (name === 'help' || name === '--help' || name === '-h') {
-    // `mge help check`: that command's help, as `mge check --help` gives it.
-    const about = rest.length === 1 && name === 'help' && Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]] : undefined;
+    // `mge help check`: that command's help, as `mge check --help` gives it. Anything else
+    // after `help` is a usage error, as after any command (until 11-29 it printed the usage, exit 0).
+    const [topic, ...extra] = name === 'help' ? rest : [];
+    const about = topic !== undefined && Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
+    if (topic !== undefined && (about === undefined || extra.length > 0)) {
+      process.stderr.write(`mge help: ${about === undefined ? `unknown command \`${topic}\`` : `unexpected argument \`${extra[0]}\``}\n${USAGE}`);
+      return 2;
+    }
     process.stdout.write(about !== undefined ? about.help + '\n' : USAGE);
     return 0;
   }

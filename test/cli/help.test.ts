@@ -67,7 +67,11 @@ describe('mge help and version', () => {
     expect(await mge(['frob'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mge: unknown command `frob`\n/) });
     // Object's own names are no commands (`mge constructor` crashed; `mge help constructor` printed "undefined").
     expect(await mge(['constructor'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mge: unknown command `constructor`\n/) });
-    expect(await mge(['help', '__proto__'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^usage: mge <command>/) });
+    // A review (11-29): `mge help nosuch` and `mge help check extra` printed the usage, exit 0.
+    expect(await mge(['help', '__proto__'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^mge help: unknown command `__proto__`\nusage: mge <command>/) });
+    expect(await mge(['help', 'nosuch'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^mge help: unknown command `nosuch`\n/) });
+    expect(await mge(['help', 'check', 'extra'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^mge help: unexpected argument `extra`\n/) });
+    expect(await mge(['help'])).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(/^usage: mge <command>/) });
   });
 
   it('prints the version of package.json', async () => {

@@ -55,8 +55,9 @@ function caretLines(d: Diagnostic, text: string): string[] | undefined {
   const end = endLine === line && endCol !== undefined ? Math.min(endCol - 1, src.length) : start + 1;
   // A long line (a minified JSON rule file) is shown around the span, not whole: a
   // 200 KB line was printed whole, with a caret line as long.
-  const from = src.length > 3 * CONTEXT ? Math.max(0, start - CONTEXT) : 0;
-  const to = src.length > 3 * CONTEXT ? Math.min(src.length, start + 2 * CONTEXT) : src.length;
+  // Never between the two halves of a character outside the BMP (an emoji): a lone half prints as U+FFFD.
+  const from = src.length > 3 * CONTEXT ? pairStart(src, Math.max(0, start - CONTEXT)) : 0;
+  const to = src.length > 3 * CONTEXT ? pairStart(src, Math.min(src.length, start + 2 * CONTEXT)) : src.length;
   const width = Math.max(1, Math.min(end, to) - start);
   const num = String(line);
   const gutter = ' '.repeat(num.length);
@@ -64,6 +65,13 @@ function caretLines(d: Diagnostic, text: string): string[] | undefined {
   // Keep tabs so the caret lines up under a tab-indented source line.
   const pad = ' '.repeat(lead.length) + src.slice(from, start).replace(/[^\t]/g, ' ');
   return [`  ${num} | ${lead}${visible(src.slice(from, to))}${to < src.length ? '…' : ''}`, `  ${gutter} | ${pad}${'^'.repeat(width)}`];
+}
+
+/** `i`, or one less where `i` would cut a surrogate pair of `s` in two. */
+function pairStart(s: string, i: number): number {
+  const low = s.charCodeAt(i);
+  const high = s.charCodeAt(i - 1);
+  return low >= 0xdc00 && low <= 0xdfff && high >= 0xd800 && high <= 0xdbff ? i - 1 : i;
 }
 
 /** Characters of a long line shown before a span's start (and twice as many from it). */

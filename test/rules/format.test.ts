@@ -38,6 +38,16 @@ describe('formatDiagnostic', () => {
     const out = formatDiagnostic({ ...d, help: undefined, span: { file: 'f.json', line: 1, col: at, endLine: 1, endCol: at + 5 } }, line).split('\n');
     expect(out[1]).toBe(`  1 | …${'x'.repeat(78)}","bad":1,"b":"${'y'.repeat(147)}…`); // 80 before the span, 160 from it
     expect(out[2]).toBe(`    | ${' '.repeat(81)}^^^^^`);
+    // Cut around the span, never inside an emoji (its lone half printed as U+FFFD; a review, 11-29).
+    const emoji = '\u{1F600}';
+    for (const before of [emoji.repeat(150), `x${emoji.repeat(150)}`]) {
+      const text = `${before}\`action.type == )\`${emoji.repeat(150)}`;
+      const col = before.length + 2;
+      const shown = formatDiagnostic({ ...d, help: undefined, span: { file: 'f.mdc', line: 1, col } }, text).split('\n')[1];
+      expect(shown.isWellFormed()).toBe(true);
+      expect(shown).toContain(`…${emoji}`);
+      expect(shown).toMatch(new RegExp(`${emoji}…$`, 'u'));
+    }
     // A short line stays whole.
     expect(formatDiagnostic({ ...d, help: undefined, span: { file: 'f', line: 1, col: 3 } }, 'x'.repeat(240)).split('\n')[1]).toBe(`  1 | ${'x'.repeat(240)}`);
   });

@@ -229,10 +229,11 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (problems.length === before) anchoredSize = Math.max(anchoredSize, cp.tree_size);
   }
   const torn = input.torn;
-  if (torn?.tree_size !== undefined && torn.root_hash !== undefined) {
+  // Its size alone shows entries gone (a review, 11-29: with the root cut off, it was not looked at).
+  if (torn?.tree_size !== undefined) {
     const label = `the checkpoints file's torn last line (tree_size ${torn.tree_size})`;
     if (torn.tree_size > n) problems.push(`${label}: covers ${torn.tree_size} entries but the log has only ${n}: entries were removed or the log was truncated`);
-    else if (toHex(await tree.root(torn.tree_size)) !== torn.root_hash) problems.push(`${label}: root_hash does not match the log's first ${torn.tree_size} entries: an entry was changed, removed, reordered or inserted`);
+    else if (torn.root_hash !== undefined && toHex(await tree.root(torn.tree_size)) !== torn.root_hash) problems.push(`${label}: root_hash does not match the log's first ${torn.tree_size} entries: an entry was changed, removed, reordered or inserted`);
   }
   return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: all.length, anchoredSize, problems, warnings, ...(tenant !== undefined ? { tenant } : {}) };
 }

@@ -482,6 +482,13 @@ describe('mge audit verify', () => {
     const ok = await run('verify', '--data', asIs);
     expect(ok.code).toBe(0);
     expect(ok.out).toContain('tenant `acme`: note: the checkpoints file ends in a torn line (a crash while writing it), not counted; its tree_size 8 and root_hash match the log\n');
+    // A size past the log's is entries gone, root or not (a review, 11-29: without its root it was not looked at).
+    const sizeOnly = await tampered('cp-torn-size', (l) => l);
+    const file = join(sizeOnly, 'audit', 'acme', 'checkpoints.jsonl');
+    await writeFile(file, `${(await readFile(file, 'utf8')).split('\n')[0]}\n{"tree_size":100,"root_ha`);
+    const gone = await run('verify', '--data', sizeOnly);
+    expect(gone.code).toBe(1);
+    expect(gone.err).toContain('the checkpoints file\'s torn last line (tree_size 100): covers 100 entries but the log has only 10');
   });
 
   it('notes a torn last log line no checkpoint covers (a crash mid-write), fails one a checkpoint covers, and a torn export', async () => {

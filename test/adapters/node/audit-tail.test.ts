@@ -121,6 +121,10 @@ describe('openNodeAudit: a torn last checkpoint line', () => {
     const short = await tampered('torn-cp-short', (l) => l.slice(0, 2));
     await tornCheckpoint(short);
     expect(await opening(short)).toContain('the checkpoints file ends in a torn line (tree size 3), but the log holds only 2 entries');
+    // Its size alone, the root cut off (a review, 11-29: not looked at then).
+    const sizeOnly = await tampered('torn-cp-size-only', (l) => l.slice(0, 2));
+    await writeFile(join(sizeOnly, 'audit', 'acme', 'checkpoints.jsonl'), '{"tree_size":3,"root_ha');
+    expect(await opening(sizeOnly)).toContain('the checkpoints file ends in a torn line (tree size 3), but the log holds only 2 entries');
   });
 });
 

@@ -8,6 +8,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -131,6 +132,31 @@ for (const rt of RUNTIMES) {
       expect(again.code).toBe(0);
       expect(readFileSync(join(data, 'audit/files/log.jsonl'), 'utf8')).toContain(`"decision_id":"${after.decision_id}"`);
     }, 180_000);
+
+    // Bun emits Node's 'drop' event but leaves the connection open, Deno closes it without the
+    // event: the server counts connections itself (node/server.ts).
+    it('holds at most MGE_MAX_CONNECTIONS connections: the others get no answer, and are counted', async () => {
+      const capped = join(dir, 'capped');
+      mkdirSync(capped);
+      writeFileSync(join(capped, 'any.yaml'), 'rule_id: any\nprohibited:\n  - message: no\n    when: action.type == "never"\n');
+      const r = await serve(rt.bin, rt.args, capped, join(dir, 'data-capped'), { MGE_MAX_CONNECTIONS: '3' });
+      running.push(r);
+      expect(r.output()).toContain('mge: connections: at most 3 at once (MGE_MAX_CONNECTIONS)');
+      const port = Number(new URL(r.url).port);
+      // Six at once, each asking once it is open; three are answered.
+      const answers = await Promise.all(Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        let got = '';
+        socket.on('data', (c: Buffer) => (got += c.toString()));
+        socket.on('error', () => undefined);
+        setTimeout(() => socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'), 300);
+        setTimeout(() => (socket.destroy(), resolve(got.slice(0, 15))), 1500);
+      })));
+      expect(answers.filter((a) => a === 'HTTP/1.1 200 OK')).toHaveLength(3);
+      expect(answers.filter((a) => a === '')).toHaveLength(3);
+      expect(await (await ask(r, '/metrics')).text()).toContain('mge_connections_refused_total 3\n');
+      expect(await terminate(r)).toBe(0);
+    }, 120_000);
 
     // The Redis client runs through the runtime's Node compatibility too.
     it.skipIf(redisMissing !== undefined)('keeps rate buckets and used nonces in Redis with MGE_REDIS_URL, and stops cleanly', async () => {

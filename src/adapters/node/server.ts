@@ -223,9 +223,14 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   server.requestTimeout = requestTimeout;
   // Node destroys a socket on which nothing was read or written for this long.
   server.timeout = opts.stalledMs ?? STALLED_MS;
-  if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
-  if (opts.refused !== undefined) server.on('drop', opts.refused);
+  // Counted here rather than by Node's `server.maxConnections`: Bun emits its 'drop' and leaves
+  // the connection open, and Deno closes it without the event.
+  const maxConnections = opts.maxConnections ?? Infinity;
   server.on('connection', (socket: Duplex) => {
+    if (sockets.size >= maxConnections) {
+      socket.destroy();
+      return opts.refused?.();
+    }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });

@@ -160,14 +160,34 @@ function rootSegments(p: usize, n: u32): u32 {
   return drive ? 1 : 0;
 }
 
+/**
+ * The length of a `\\?\` or `\\.\` prefix to drop (either separator): 4 before a drive (`C:`),
+ * 8 with `UNC\` (what follows is a share); else 0. As src/builtins/path.ts withoutWin32Namespace.
+ */
+function win32Namespace(p: usize, n: u32): u32 {
+  if (n < 6 || !isSeparator(load<u8>(p)) || !isSeparator(load<u8>(p + 1)) || !isSeparator(load<u8>(p + 3))) return 0;
+  const mark = load<u8>(p + 2);
+  if (mark != 0x3f && mark != 0x2e) return 0;
+  const letter = load<u8>(p + 4) | 0x20;
+  if (letter >= 0x61 && letter <= 0x7a && load<u8>(p + 5) == 0x3a && (n == 6 || isSeparator(load<u8>(p + 6)))) return 4;
+  const unc = n >= 8 && letter == 0x75 && (load<u8>(p + 5) | 0x20) == 0x6e && (load<u8>(p + 6) | 0x20) == 0x63 && isSeparator(load<u8>(p + 7));
+  return unc ? 8 : 0;
+}
+
 /** Normalize a path with no control character into scratch (normalize's general case). */
 function rebuild(p: usize, n: u32): i32 {
+  const skip = win32Namespace(p, n);
+  return segmentsOf(p + skip, n - skip, skip == 8);
+}
+
+/** `rebuild` of a path whose Win32 namespace prefix is gone; `share`: it was `\\?\UNC\` (a share follows). */
+function segmentsOf(p: usize, n: u32, share: bool): i32 {
   // Segments as (start, length) pairs; `..` pops, empty and `.` are dropped. The root's
   // segments cannot be popped: a UNC path's server and share, a leading drive (`C:`), as in
   // src/builtins/path.ts.
   const segs = alloc(<usize>(n / 2 + 1) * 8);
   let ns: u32 = 0;
-  const root = rootSegments(p, n);
+  const root: u32 = share ? 2 : rootSegments(p, n);
   let start: u32 = 0;
   for (let i: u32 = 0; i <= n; i++) {
     if (i < n) {
@@ -189,7 +209,7 @@ function rebuild(p: usize, n: u32): i32 {
   }
   const out = alloc(<usize>n + 1);
   let w: u32 = 0;
-  if (n > 0 && (load<u8>(p) == 0x2f || load<u8>(p) == 0x5c)) {
+  if (share || (n > 0 && (load<u8>(p) == 0x2f || load<u8>(p) == 0x5c))) {
     store<u8>(out, 0x2f);
     w = 1;
   }

@@ -14,6 +14,20 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const DRIVE = /^[A-Za-z]:$/;
 
 /**
+ * The Win32 file and device namespaces, `\\?\` and `\\.\` (slashes already turned): before a drive
+ * they name the drive's path (`\\?\C:\Windows\x.dll` is `C:\Windows\x.dll`), and `\\?\UNC\` names
+ * a share (`\\?\UNC\srv\share\x` is `\\srv\share\x`). Until 11-29 the prefix was kept as segments
+ * (`/?/C:/Windows/x.dll`), outside a `C:/Windows/**` deny scope (a review).
+ */
+const WIN32_NAMESPACE = /^\/\/[?.]\/(?:[A-Za-z]:(?=\/|$)|(UNC\/))/i;
+
+function withoutWin32Namespace(slashed: string): string {
+  const m = WIN32_NAMESPACE.exec(slashed);
+  if (m === null) return slashed;
+  return m[1] === undefined ? slashed.slice(4) : '//' + slashed.slice(8);
+}
+
+/**
  * How many leading segments are the path's root, which `..` cannot remove: a UNC path's
  * server and share (`\\server\share`, also `//`), a drive (`C:`), else none.
  */
@@ -24,7 +38,8 @@ function rootSegments(slashed: string, first: string): number {
 
 /**
  * Normalize a file path: `\` → `/`, empty and `.` segments dropped, `..` resolved; a leading
- * `/` is kept, a trailing one dropped. A leading drive (`C:\`) and a UNC share
+ * `/` is kept, a trailing one dropped; a `\\?\` or `\\.\` prefix before a drive or `UNC\` is
+ * dropped (withoutWin32Namespace). A leading drive (`C:\`) and a UNC share
  * (`\\server\share`) are roots too: `..` past them escapes (`C:\..\Windows` was `Windows`,
  * out of a `C:/Windows/**` scope, and `\\srv\share\..\x` was `/srv/x`).
  *
@@ -32,7 +47,7 @@ function rootSegments(slashed: string, first: string): number {
  */
 export function normalizePath(p: string): NormalizedPath {
   if (CONTROL.test(p)) return { ok: false, detail: 'path contains a control character' };
-  const slashed = p.replaceAll('\\', '/');
+  const slashed = withoutWin32Namespace(p.replaceAll('\\', '/'));
   const out: string[] = [];
   const segments = slashed.split('/');
   const root = rootSegments(slashed, segments[0]);

@@ -14,6 +14,20 @@ describe('normalizePath', () => {
     expect(normalizePath('.')).toEqual(ok(''));
   });
 
+  // A review (11-29): `\\?\C:\Windows\x.dll` was `/?/C:/Windows/x.dll`, outside a `C:/Windows/**` deny scope.
+  it('drops a Win32 namespace prefix (`\\\\?\\`, `\\\\.\\`) before a drive or `UNC\\`', () => {
+    expect(normalizePath('\\\\?\\C:\\Windows\\x.dll')).toEqual(ok('C:/Windows/x.dll'));
+    expect(normalizePath('\\\\.\\C:\\Windows\\x.dll')).toEqual(ok('C:/Windows/x.dll'));
+    expect(normalizePath('//?/C:/Windows/x.dll')).toEqual(ok('C:/Windows/x.dll'));
+    expect(normalizePath('\\\\?\\C:')).toEqual(ok('C:'));
+    expect(normalizePath('\\\\?\\UNC\\srv\\share\\x')).toEqual(ok('/srv/share/x'));
+    expect(normalizePath('\\\\?\\unc\\srv\\share\\x')).toEqual(ok('/srv/share/x'));
+    // Other names in those namespaces (volumes, devices) are matched as written.
+    expect(normalizePath('\\\\?\\Volume{1}\\x')).toEqual(ok('/?/Volume{1}/x'));
+    expect(normalizePath('\\\\.\\PhysicalDrive0')).toEqual(ok('/PhysicalDrive0'));
+    expect(normalizePath('\\\\?\\C:x')).toEqual(ok('/?/C:x'));
+  });
+
   it('keeps a leading slash', () => {
     expect(normalizePath('/etc//passwd')).toEqual(ok('/etc/passwd'));
     expect(normalizePath('\\\\server\\share')).toEqual(ok('/server/share'));
@@ -39,6 +53,7 @@ describe('normalizePath', () => {
     expect(normalizePath('//srv/..')).toEqual({ ok: false, detail: 'path escapes its root' });
     expect(normalizePath('\\\\srv\\share\\a\\..\\b')).toEqual(ok('/srv/share/b'));
     expect(normalizePath('\\\\?\\C:\\..\\x')).toEqual({ ok: false, detail: 'path escapes its root' });
+    expect(normalizePath('\\\\?\\UNC\\srv\\share\\..\\x')).toEqual({ ok: false, detail: 'path escapes its root' });
     expect(normalizePath('...')).toEqual(ok('...'));
   });
 

@@ -78,7 +78,9 @@ describe('VM builtins ≡ TS builtins', () => {
     const [ev, oracle] = await pair('glob(context.s, context.p)');
     // With a leading drive or UNC prefix often: `..` cannot pop a root (`C:\\..\\x` escapes).
     const segments = chars(['a', 'b', '/', '/', '.', '..', '\\', 'é', 'x.y', '\u0085', 'C:', ':'], 10);
-    const path = fc.oneof(segments, segments.map((p) => `C:${p}`), segments.map((p) => `z:/..${p}`), segments.map((p) => `\\\\${p}`));
+    // And the Win32 namespace prefixes (`\\?\C:`, `//./UNC/`, near misses), which are dropped.
+    const namespace = fc.tuple(fc.constantFrom('\\\\?\\', '//./', '\\/?/', '//?', '\\\\:\\'), fc.constantFrom('C:', 'z:', 'UNC', 'unc', 'UN', 'C', ''), segments).map(([a, b, c]) => a + b + c);
+    const path = fc.oneof(segments, segments.map((p) => `C:${p}`), segments.map((p) => `z:/..${p}`), segments.map((p) => `\\\\${p}`), namespace);
     fc.assert(
       fc.property(path, path, (s, other) => {
         const n = normalizePath(s);

@@ -119,6 +119,7 @@ function parse(given: unknown): Parsed | undefined {
 
 const fail = (reason: ReasonCode, singleUseChecked: boolean): VerifyResult => ({ valid: false, reason, singleUseChecked });
 
+
 /**
  * Order: malformed → unknown_kid → bad_signature → decision_mismatch → tenant_mismatch →
  * action_mismatch → audience_mismatch → expired → replayed (the nonce is consumed only here).
@@ -165,6 +166,18 @@ export async function verifyReceipt(decision: unknown, opts: VerifyOptions): Pro
   if (!(now <= p.expiresMs + skew && now >= p.issuedMs - skew)) return fail('expired', single);
 
   if (opts.nonceStore !== undefined) {
+    // The store forgets a nonce once its receipt has expired by the store's clock: judged at an
+    // earlier `now` (a job's queue time), a receipt past that could be used once more after
+    // any other verification let the store drop it (a review, 11-29). Single use is checked
+    // only while the store still remembers.
+    let forgets: number;
+    try {
+      forgets = typeof opts.nonceStore.forgetClock === 'function' ? opts.nonceStore.forgetClock() : Date.now();
+    } catch {
+      return fail('nonce_store_unavailable', true);
+    }
+    if (!Number.isFinite(forgets)) return fail('nonce_store_unavailable', true);
+    if (forgets > p.expiresMs + skew) return fail('expired', true);
     // The signed tenant (the one `tenant` asked for, when given): a receipt cannot be replayed
     // once per namespace.
     const tenant = typeof p.decision.tenant === 'string' ? p.decision.tenant : '';

@@ -13,6 +13,12 @@ export interface NonceStore {
    * restarted empty) rejects a receipt valid from before then: it may have been used already.
    */
   consumeOnce(tenant: string, nonce: string, expiresAtMs: number, validFromMs?: number): Promise<'ok' | 'replayed' | 'full'>;
+  /**
+   * The clock (epoch ms) this store forgets nonces by: one is kept at least until this passes
+   * its `expiresAtMs`. `verifyReceipt` refuses a receipt past that (its nonce may be forgotten
+   * already) whatever time it is judged at. Absent: the system clock.
+   */
+  forgetClock?(): number;
 }
 
 /** Throws unless consumeOnce's arguments are a tenant and a nonce (strings) and an expiry (a number). */
@@ -35,6 +41,10 @@ export class MemoryNonceStore implements NonceStore {
   constructor(readonly maxEntries = 1_000_000, private readonly now: () => number = Date.now) {
     // A NaN cap never filled (every comparison with it is false).
     if (!(Number.isSafeInteger(maxEntries) && maxEntries > 0)) throw new TypeError(`MemoryNonceStore's cap must be a positive integer, got \`${String(maxEntries)}\``);
+  }
+
+  forgetClock(): number {
+    return this.now();
   }
 
   /** Nonces held now, every tenant's. */

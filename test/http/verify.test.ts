@@ -61,7 +61,7 @@ describe('POST /api/v1/receipts/verify', () => {
 
   it('answers 503 when the nonce store fails, and logs why (a review: nothing was logged)', async () => {
     const lines: string[] = [];
-    const failing = await harness({ now: () => now, nonceStore: { consumeOnce: () => Promise.reject(new Error('EROFS: read-only file system')) }, logger: jsonLogger((l) => lines.push(l)) });
+    const failing = await harness({ now: () => now, nonceStore: { consumeOnce: () => Promise.reject(new Error('EROFS: read-only file system')), forgetClock: () => now }, logger: jsonLogger((l) => lines.push(l)) });
     const d = (await (await failing.call('POST', '/api/v1/governance/check', { key: KEYS.acmeChecker, body: { action: ACTION } })).json()) as Decision;
     const res = await failing.call('POST', VERIFY, { key: KEYS.acmeChecker, body: { decision: d, action: ACTION } });
     expect(res.status).toBe(503);

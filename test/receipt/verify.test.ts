@@ -22,7 +22,7 @@ describe.each([['HS256', hsSigner], ['Ed25519', edSigner]] as const)('verifyRece
     expect(d.receipt!.alg).toBe(alg);
     expect(d.approved).toBe(false);
     expect(await verifyReceipt(d, { keys: s.keys, now: T0 })).toEqual({ valid: true, approved: false, singleUseChecked: false });
-    expect(await verifyReceipt(d, { keys: s.keys, now: T0, action: ACTION, context: CONTEXT, nonceStore: new MemoryNonceStore() }))
+    expect(await verifyReceipt(d, { keys: s.keys, now: T0, action: ACTION, context: CONTEXT, nonceStore: new MemoryNonceStore(undefined, () => T0) }))
       .toEqual({ valid: true, approved: false, singleUseChecked: true });
   });
 
@@ -114,7 +114,7 @@ describe.each([['HS256', hsSigner], ['Ed25519', edSigner]] as const)('verifyRece
   it('replayed: the nonce is consumed once, and only after every other check passed', async () => {
     const s = await make();
     const d = await signed(s);
-    const store = new MemoryNonceStore();
+    const store = new MemoryNonceStore(undefined, () => T0); // its clock is the verifier's
     expect((await verifyReceipt({ ...d, approved: true }, { keys: s.keys, now: T0, nonceStore: store })).reason).toBe('decision_mismatch');
     expect((await verifyReceipt(d, { keys: s.keys, now: T0 + 70_000, nonceStore: store })).reason).toBe('expired');
     expect(store.size).toBe(0);
@@ -128,22 +128,43 @@ describe.each([['HS256', hsSigner], ['Ed25519', edSigner]] as const)('verifyRece
     await full.consumeOnce('default', 'someone-else', T0 + 1_000_000);
     const d = await signed(s);
     expect((await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: full })).reason).toBe('nonce_store_full');
-    const down: NonceStore = { consumeOnce: () => Promise.reject(new Error('connection refused')) };
+    const down: NonceStore = { consumeOnce: () => Promise.reject(new Error('connection refused')), forgetClock: () => T0 };
     expect((await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: down })).reason).toBe('nonce_store_unavailable');
     // a custom store answering anything but 'ok' gives no proof of first use
     for (const answer of [undefined, 'maybe', true]) {
-      const odd = { consumeOnce: async () => answer } as unknown as NonceStore;
+      const odd = { consumeOnce: async () => answer, forgetClock: () => T0 } as unknown as NonceStore;
       expect((await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: odd })).reason).toBe('nonce_store_unavailable');
     }
   });
 
   // A review (11-27): a store whose answer never came held verifyReceipt for ever.
+  // A review (11-29): judged at a past `now` (a job's queue time), a receipt verified again once
+  // the store had dropped its nonce by its own clock passed a second time.
+  it('refuses a receipt past its expiry by the nonce store\'s clock, whatever `now` it is judged at', async () => {
+    const s = await make();
+    const d = await signed(s);
+    let clock = T0;
+    const store = new MemoryNonceStore(1000, () => clock);
+    expect(await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: store })).toMatchObject({ valid: true });
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: store })).reason).toBe('replayed');
+    clock = T0 + 70_000; // past its expiry (60 s) and the skew (5 s): the store forgets it
+    await store.consumeOnce(d.tenant, 'another receipt', clock + 60_000);
+    expect(await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: store })).toEqual({ valid: false, reason: 'expired', singleUseChecked: true });
+    // A store that names no clock forgets by the system's; one whose clock fails refuses.
+    const plain: NonceStore = { consumeOnce: async () => 'ok' };
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: plain })).reason).toBe('expired');
+    const broken: NonceStore = { consumeOnce: async () => 'ok', forgetClock: () => { throw new Error('no clock'); } };
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: broken })).reason).toBe('nonce_store_unavailable');
+    // Without a store nothing is forgotten: judged at `now` alone, as documented.
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0 })).valid).toBe(true);
+  });
+
   it('a nonce store that does not answer within STORE_DEADLINE_MS fails closed', async () => {
     const s = await make();
     const d = await signed(s);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const silent: NonceStore = { consumeOnce: () => new Promise(() => undefined) };
+      const silent: NonceStore = { consumeOnce: () => new Promise(() => undefined), forgetClock: () => T0 };
       let settled = false;
       const verified = verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: silent }).finally(() => (settled = true));
       // The signature is checked first (WebCrypto, off this thread): time moves until it answers.

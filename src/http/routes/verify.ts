@@ -49,6 +49,7 @@ export function verifyRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
           storeError = err;
           throw err;
         }),
+        ...(store.forgetClock === undefined ? {} : { forgetClock: () => store.forgetClock!() }),
       };
       const opts: VerifyOptions = {
         keys: ctx.signer.keys, nonceStore, tenant, now: ctx.now(), backend: ctx.crypto,

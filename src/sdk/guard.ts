@@ -12,7 +12,7 @@ export type GuardedFn<A extends unknown[], R> = (...args: A) => Promise<R>;
 
 /**
  * Checks a receipt for the action about to run; `{valid: false, reason}` refuses it, and so
- * does `approved: false` (the verified decision was a denial). An
+ * does an `approved` other than `true` (the verified decision was a denial). An
  * `audience` on the check (offlineReceiptCheck's) is the one the guard asks MGE to bind the
  * receipt to, when the description names none.
  */
@@ -71,8 +71,9 @@ export function guard<A extends unknown[], R>(
     const result = await check(decision, input);
     // Only a literal `true` runs fn: a custom check answering anything else refuses (fail closed).
     if (result?.valid !== true) throw new ReceiptRejected(result?.reason ?? 'invalid', decision);
-    // What the verifier read from the decision it verified: a denial there is a denial.
-    if (result.approved === false) throw new ActionDenied(decision);
+    // What the verifier read from the decision it verified: a denial there is a denial, and so is
+    // anything but `true` when it says (a custom check's `approved: "no"` ran fn until 11-29).
+    if (result.approved !== undefined && result.approved !== true) throw new ActionDenied(decision);
     return fn(...args);
   };
 }

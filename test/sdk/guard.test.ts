@@ -71,6 +71,12 @@ describe('guard', () => {
     const run = guard(client, describeDrop, (table: string) => log.push(`run ${table}`));
     expect(await run('tmp').catch((x: unknown) => x)).toBeInstanceOf(ActionDenied);
     expect(log.some((l) => l.startsWith('run'))).toBe(false);
+    // Anything but a literal `true`, when it says (a review, 11-29: `"no"` ran fn).
+    for (const approved of ['no', 1, null, 'true']) {
+      const custom = guard(client, describeDrop, (table: string) => log.push(`run ${table}`), { verify: async () => ({ valid: true, approved: approved as unknown as boolean }) });
+      expect(await custom('tmp').catch((x: unknown) => x), String(approved)).toBeInstanceOf(ActionDenied);
+    }
+    expect(log.some((l) => l.startsWith('run'))).toBe(false);
   });
 
   it('uses a given offline check instead of the server, with the described action', async () => {

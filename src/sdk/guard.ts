@@ -19,7 +19,11 @@ export type GuardedFn<A extends unknown[], R> = (...args: A) => Promise<R>;
 export type ReceiptCheck = ((
   decision: Decision,
   input: { action: Action; context?: Context; audience?: string },
-) => Promise<{ valid: boolean; reason?: string; approved?: boolean }>) & { audience?: string };
+) => Promise<{ valid: boolean; reason?: string; approved?: boolean }>) & {
+  audience?: string;
+  /** Rejects when the check cannot work (its keys do not import): the guard asks it before MGE. */
+  ready?: () => Promise<void>;
+};
 
 export interface GuardOptions {
   /**
@@ -61,6 +65,7 @@ export function guard<A extends unknown[], R>(
       ? (d, input) => client.verify(d, { action: input.action, context: input.context, audience: input.audience })
       : verify;
   return async (...args: A): Promise<R> => {
+    await check.ready?.();
     const described = await describe(...args);
     // The receipt is asked for the audience the check verifies (else an offline
     // check with its own audience refuses every receipt of a description naming none), and

@@ -129,11 +129,14 @@ export function offlineReceiptCheck(opts: VerifierKeys & { tenant: string; audie
   if (secret === undefined && keyRing === undefined && jwksKeys === 0) throw new MGEConfigError(`offlineReceiptCheck: verification ${NEEDS_KEYS}`);
   const clock = badVerifyClock({ skewMs });
   if (clock !== undefined) throw new MGEConfigError(`offlineReceiptCheck: ${clock}`);
-  let ring: Promise<KeyRing> | undefined;
-  const check: ReceiptCheck = async (decision, input) => {
-    ring ??= keyRing !== undefined ? Promise.resolve(keyRing) : importVerifierKeys({ secret, jwks });
-    return verifyReceipt(decision, { keyRing: await ring, tenant, action: input.action, context: input.context, audience, nonceStore, skewMs });
-  };
+  // Imported now; a guard waits for it (ReceiptCheck.ready) before it asks MGE, so a key that
+  // does not import (a short secret, a private JWK) stops each call before a decision is
+  // logged for it (until 11-29 every call asked MGE, then failed; a review).
+  const ring = keyRing !== undefined ? Promise.resolve(keyRing) : importVerifierKeys({ secret, jwks });
+  ring.catch(() => undefined); // reported by ready() and each check, not as an unhandled rejection
+  const check: ReceiptCheck = async (decision, input) =>
+    verifyReceipt(decision, { keyRing: await ring, tenant, action: input.action, context: input.context, audience, nonceStore, skewMs });
+  check.ready = async () => void (await ring);
   // The guard asks MGE for a receipt bound to this audience (GuardOptions.verify).
   if (audience !== undefined) check.audience = audience;
   return check;

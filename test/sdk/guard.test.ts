@@ -2,7 +2,8 @@
 // The end-to-end suite repeats the refusing and allowing cases against the real server.
 
 import { describe, expect, it } from 'vitest';
-import { ActionDenied, guard, ReceiptRejected, type GuardClient } from '../../src/sdk/index.js';
+import { ActionDenied, guard, MGEConfigError, offlineReceiptCheck, ReceiptRejected, type GuardClient } from '../../src/sdk/index.js';
+import { generateEd25519Jwk } from '../../src/receipt/keys.js';
 import type { Decision } from '../../src/ir/types.js';
 
 function decisionOf(approved: boolean): Decision {
@@ -77,6 +78,17 @@ describe('guard', () => {
       expect(await custom('tmp').catch((x: unknown) => x), String(approved)).toBeInstanceOf(ActionDenied);
     }
     expect(log.some((l) => l.startsWith('run'))).toBe(false);
+  });
+
+  // A review (11-29): each call asked MGE (a decision logged, an approval issued), then failed.
+  it('asks MGE nothing when the offline check\'s keys do not import', async () => {
+    const privateJwk = await generateEd25519Jwk();
+    for (const keys of [{ secret: 'too short' }, { jwks: { keys: [privateJwk] } }]) {
+      const { client, log } = recordingClient(true, { valid: true });
+      const run = guard(client, describeDrop, (table: string) => log.push(`run ${table}`), { verify: offlineReceiptCheck({ tenant: 'default', ...keys }) });
+      await expect(run('tmp'), JSON.stringify(keys)).rejects.toBeInstanceOf(MGEConfigError);
+      expect(log).toEqual([]);
+    }
   });
 
   it('uses a given offline check instead of the server, with the described action', async () => {

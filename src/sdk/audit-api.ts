@@ -2,7 +2,7 @@
 
 import { jsonLines } from './json-lines.js';
 import { CHECKPOINT, CONSISTENCY_PROOF, INCLUSION_PROOF } from './shapes.js';
-import type { Transport } from './transport.js';
+import { pathSegment, type Transport } from './transport.js';
 import type { AuditEntry, Checkpoint, ConsistencyProof, Decision, InclusionProof } from './types.js';
 
 export interface ExportOptions {
@@ -25,9 +25,9 @@ export class AuditApi {
    * The inclusion proof of one decision, at `treeSize` (default: the current size).
    * @example const p = await client.audit.proof(decision.decision_id)
    */
-  proof(decisionId: string, treeSize?: number): Promise<InclusionProof> {
+  async proof(decisionId: string, treeSize?: number): Promise<InclusionProof> {
     return this.t.json<InclusionProof>({
-      method: 'GET', path: `/api/v1/audit/proof/${encodeURIComponent(decisionId)}`, query: { tree_size: treeSize }, idempotent: true,
+      method: 'GET', path: `/api/v1/audit/proof/${pathSegment(decisionId, 'decision id')}`, query: { tree_size: treeSize }, idempotent: true,
     }, INCLUSION_PROOF);
   }
 

@@ -6,7 +6,7 @@ import type { RuleView } from '../http/rule-view.js';
 import type { Diagnostic } from '../ir/types.js';
 import { RuleBuildError } from './errors.js';
 import { PUT_RULE_RESULT, REPLACE_RULES_RESULT, RULE_LISTING, RULE_VIEW, VALIDATE_RESULT } from './shapes.js';
-import type { Transport } from './transport.js';
+import { pathSegment, type Transport } from './transport.js';
 
 export type { RuleView };
 
@@ -99,8 +99,8 @@ export class RulesApi {
    * One rule by id; throws `MGENotFound` when there is none.
    * @example const rule = await client.rules.get('db-access-control')
    */
-  get(ruleId: string): Promise<RuleView> {
-    return this.t.json<RuleView>({ method: 'GET', path: `/api/v1/rules/${encodeURIComponent(ruleId)}`, idempotent: true }, RULE_VIEW);
+  async get(ruleId: string): Promise<RuleView> {
+    return this.t.json<RuleView>({ method: 'GET', path: `/api/v1/rules/${pathSegment(ruleId, 'rule id')}`, idempotent: true }, RULE_VIEW);
   }
 
   /**
@@ -111,7 +111,7 @@ export class RulesApi {
   async put(text: string, contentType: RuleContentType, ruleId?: string): Promise<PutRuleResult> {
     const id = ruleId ?? (await ruleIdOf(text, contentType));
     return this.t.json<PutRuleResult>({
-      method: 'PUT', path: `/api/v1/rules/${encodeURIComponent(id)}`, body: text, contentType: contentTypeOf(contentType), idempotent: true,
+      method: 'PUT', path: `/api/v1/rules/${pathSegment(id, 'rule id')}`, body: text, contentType: contentTypeOf(contentType), idempotent: true,
     }, PUT_RULE_RESULT);
   }
 
@@ -120,7 +120,7 @@ export class RulesApi {
    * @example await client.rules.delete('no-prod-writes')
    */
   async delete(ruleId: string): Promise<void> {
-    await this.t.empty({ method: 'DELETE', path: `/api/v1/rules/${encodeURIComponent(ruleId)}`, idempotent: true });
+    await this.t.empty({ method: 'DELETE', path: `/api/v1/rules/${pathSegment(ruleId, 'rule id')}`, idempotent: true });
   }
 
   /**

@@ -36,6 +36,17 @@ export interface Call {
 }
 
 /**
+ * One id as a path segment, percent-encoded. `.` and `..` are no id MGE gives (rule and decision
+ * ids start with a letter or digit) and a URL resolves them away, encoded or not:
+ * `DELETE /api/v1/rules/.` was sent as `DELETE /api/v1/rules/`, the route that empties the set
+ * behind a proxy that trims a trailing slash (a review, 11-29). Refused.
+ */
+export function pathSegment(id: string, what: string): string {
+  if (id === '.' || id === '..') throw new MGEConfigError(`\`${id}\` is not a ${what}: it would name another path`);
+  return encodeURIComponent(id);
+}
+
+/**
  * A key fetch cannot put in a header (a line break, a NUL, a space, non-ASCII) failed every
  * call with fetch's own message, which quotes the header, key and all (two
  * keys joined by a newline in a variable, printed in the logs). Never repeated here.

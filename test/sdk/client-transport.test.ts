@@ -69,6 +69,17 @@ describe('requests', () => {
     expect(calls).toHaveLength(1);
   });
 
+  // A review (11-29): `delete('.')` sent `DELETE /api/v1/rules/`, the route that empties the set
+  // once a proxy trims the slash; `..` climbed to `/api/v1/`.
+  it('refuses an id of `.` or `..`, which a URL resolves away even percent-encoded, and sends nothing', async () => {
+    const { c, calls } = client([]);
+    await expect(c.rules.delete('.')).rejects.toThrow(MGEConfigError);
+    await expect(c.rules.get('..')).rejects.toThrow('`..` is not a rule id: it would name another path');
+    await expect(c.rules.put('rule_id: x\n', 'yaml', '.')).rejects.toThrow(MGEConfigError);
+    await expect(c.audit.proof('..')).rejects.toThrow('`..` is not a decision id');
+    expect(calls).toEqual([]);
+  });
+
   it('accepts an empty 204 answer to DELETE', async () => {
     const { c, calls } = client([{ status: 204 }]);
     await expect(c.rules.delete('r')).resolves.toBeUndefined();

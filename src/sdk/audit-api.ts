@@ -1,7 +1,7 @@
 // The audit endpoints (SPEC §6, §8), all read-only and therefore retried on transient failures.
 
 import { jsonLines } from './json-lines.js';
-import { CHECKPOINT, CONSISTENCY_PROOF, INCLUSION_PROOF } from './shapes.js';
+import { AUDIT_ENTRY, CHECKPOINT, CONSISTENCY_PROOF, INCLUSION_PROOF } from './shapes.js';
 import { pathSegment, type Transport } from './transport.js';
 import type { AuditEntry, Checkpoint, ConsistencyProof, Decision, InclusionProof } from './types.js';
 
@@ -50,7 +50,7 @@ export class AuditApi {
     const call = { method: 'GET', path: '/api/v1/audit/export', idempotent: true } as const;
     const res = await this.t.stream(call);
     if (!res.body) return;
-    for await (const entry of jsonLines<AuditEntry>(res.body, call.method, this.t.baseUrl + call.path)) {
+    for await (const entry of jsonLines<AuditEntry>(res.body, call.method, this.t.baseUrl + call.path, AUDIT_ENTRY)) {
       if (opts.includeRuleChanges || !('kind' in entry && entry.kind === 'rule_change')) yield entry;
     }
   }

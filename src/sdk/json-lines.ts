@@ -2,22 +2,28 @@
 // size streams through constant memory instead of being buffered whole.
 
 import { MGENetworkError, MGEProtocolError } from './errors.js';
+import type { Shape } from './shapes.js';
 
 /**
- * Yields each non-empty line of `body`, parsed as JSON.
- * @example for await (const entry of jsonLines(res.body!, 'GET', url)) console.log(entry)
+ * Yields each non-empty line of `body`, parsed as JSON; a line without `shape` is an
+ * MGEProtocolError (until 11-29 `null` threw a raw TypeError and `{"hello": 1}` was yielded
+ * as an entry; a review).
+ * @example for await (const entry of jsonLines(res.body!, 'GET', url, AUDIT_ENTRY)) console.log(entry)
  */
-export async function* jsonLines<T>(body: ReadableStream<Uint8Array>, method: string, url: string): AsyncGenerator<T> {
+export async function* jsonLines<T>(body: ReadableStream<Uint8Array>, method: string, url: string, shape: Shape): AsyncGenerator<T> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffered = '';
   let lineNo = 0;
   const parse = (line: string): T => {
+    let value: unknown;
     try {
-      return JSON.parse(line) as T;
+      value = JSON.parse(line);
     } catch {
       throw new MGEProtocolError(method, url, `line ${lineNo} of the export is not JSON`);
     }
+    if (!shape.is(value)) throw new MGEProtocolError(method, url, `line ${lineNo} of the export is not ${shape.what}: \`${line.slice(0, 80)}\``);
+    return value as T;
   };
   try {
     for (;;) {

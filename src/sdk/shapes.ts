@@ -22,6 +22,13 @@ const shape = (what: string, is: (o: Obj) => boolean): Shape => ({ what, is: (v)
 export const DECISION = shape('a decision', (o) =>
   typeof o.approved === 'boolean' && str(o.decision_id) && str(o.reasoning) && arr(o.rule_ids) && arr(o.violations) && arr(o.warnings));
 
+/** A rule-change entry of the audit log (SPEC §6). */
+export const RULE_CHANGE = shape('a rule change entry', (o) =>
+  o.kind === 'rule_change' && str(o.rule_id) && (o.op === 'put' || o.op === 'delete') && str(o.policy_version) && str(o.by) && str(o.timestamp));
+
+/** One line of an audit export: a decision or a rule change. */
+export const AUDIT_ENTRY: Shape = { what: 'a decision or a rule change entry', is: (v) => DECISION.is(v) || RULE_CHANGE.is(v) };
+
 /** `{decisions: [...]}` with one decision per request sent. */
 export const batchOf = (n: number): Shape => shape(`{"decisions": [...]} with ${n} decisions`, (o) =>
   arr(o.decisions) && o.decisions.length === n && o.decisions.every((d) => DECISION.is(d)));

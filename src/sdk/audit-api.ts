@@ -50,7 +50,7 @@ export class AuditApi {
     const call = { method: 'GET', path: '/api/v1/audit/export', idempotent: true } as const;
     const res = await this.t.stream(call);
     if (!res.body) return;
-    for await (const entry of jsonLines<AuditEntry>(res.body, call.method, this.t.baseUrl + call.path, AUDIT_ENTRY)) {
+    for await (const entry of jsonLines<AuditEntry>(res.body, call.method, this.t.baseUrl + call.path, AUDIT_ENTRY, this.t.timeoutMs)) {
       if (opts.includeRuleChanges || !('kind' in entry && entry.kind === 'rule_change')) yield entry;
     }
   }

@@ -1,7 +1,7 @@
 // Reads a JSON Lines body (the audit export, SPEC §6) one entry at a time, so an export of any
 // size streams through constant memory instead of being buffered whole.
 
-import { MGENetworkError, MGEProtocolError } from './errors.js';
+import { MGENetworkError, MGEProtocolError, MGETimeoutError } from './errors.js';
 import type { Shape } from './shapes.js';
 
 /**
@@ -10,7 +10,7 @@ import type { Shape } from './shapes.js';
  * as an entry; a review).
  * @example for await (const entry of jsonLines(res.body!, 'GET', url, AUDIT_ENTRY)) console.log(entry)
  */
-export async function* jsonLines<T>(body: ReadableStream<Uint8Array>, method: string, url: string, shape: Shape): AsyncGenerator<T> {
+export async function* jsonLines<T>(body: ReadableStream<Uint8Array>, method: string, url: string, shape: Shape, idleMs = Infinity): AsyncGenerator<T> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffered = '';
@@ -28,11 +28,20 @@ export async function* jsonLines<T>(body: ReadableStream<Uint8Array>, method: st
   try {
     for (;;) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        chunk = await reader.read();
+        // A server that stops sending mid-export is given up on after `idleMs` with nothing
+        // new (until 11-29 it was waited for for ever, whatever timeoutMs said; a review).
+        const stalled = new Promise<never>((_, reject) => {
+          if (idleMs !== Infinity) timer = setTimeout(() => reject(new MGETimeoutError(method, url, idleMs)), idleMs);
+        });
+        chunk = await Promise.race([reader.read(), stalled]);
       } catch (e) {
+        if (e instanceof MGETimeoutError) throw e;
         // The connection broke mid-export: the caller has the entries so far and a typed error.
         throw new MGENetworkError(method, url, e);
+      } finally {
+        clearTimeout(timer);
       }
       const { done, value } = chunk;
       buffered += done ? decoder.decode() : decoder.decode(value, { stream: true });

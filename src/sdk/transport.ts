@@ -11,7 +11,7 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 export interface TransportOptions {
   apiKey?: string;
-  /** Per attempt, until the response headers (and, for JSON calls, the body) arrived. Default 10 000. */
+  /** Per attempt, until the response headers (and, for JSON calls, the body) arrived; between two chunks of the audit export. Default 10 000. */
   timeoutMs?: number;
   /** Extra attempts for idempotent calls. Default 2. */
   retries?: number;
@@ -129,7 +129,8 @@ export class Transport {
    */
   declare private readonly apiKey: string | undefined;
   private readonly fetchFn: FetchLike;
-  private readonly timeoutMs: number;
+  /** Per attempt; a streamed body (the audit export) is held to it between chunks too. */
+  readonly timeoutMs: number;
   private readonly retries: number;
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;

@@ -418,4 +418,17 @@ describe('audit export', () => {
     for await (const e of c.audit.export({ includeRuleChanges: true })) kinds.push('kind' in e ? e.kind : 'decision');
     expect(kinds).toEqual(['decision', 'rule_change', 'decision']);
   });
+
+  // A review (11-29): a server that sent one line and then nothing held the export for ever.
+  it('gives up on an export that stalls for timeoutMs between chunks, after the entries read', async () => {
+    const line = JSON.stringify({ decision_id: 'dec-1', approved: true, reasoning: 'r', rule_ids: [], violations: [], warnings: [] }) + '\n';
+    const stalls = () => new ReadableStream<Uint8Array>({ start: (ctl) => ctl.enqueue(new TextEncoder().encode(line)) }); // never closed
+    const c = new MGEClient('http://mge.test', { fetch: async () => new Response(stalls(), { status: 200 }), timeoutMs: 100 });
+    const ids: string[] = [];
+    const e = await (async () => {
+      for await (const d of c.audit.export()) ids.push(d.decision_id);
+    })().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(MGETimeoutError);
+    expect(ids).toEqual(['dec-1']);
+  });
 });

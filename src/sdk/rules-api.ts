@@ -120,7 +120,7 @@ export class RulesApi {
    * @example await client.rules.delete('no-prod-writes')
    */
   async delete(ruleId: string): Promise<void> {
-    await this.t.empty({ method: 'DELETE', path: `/api/v1/rules/${pathSegment(ruleId, 'rule id')}`, idempotent: true });
+    await this.t.empty({ method: 'DELETE', path: `/api/v1/rules/${pathSegment(ruleId, 'rule id')}`, idempotent: true, removal: true });
   }
 
   /**

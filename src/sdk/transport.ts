@@ -33,6 +33,12 @@ export interface Call {
   idempotent: boolean;
   /** The caller's cancellation: stops the attempt in flight and any retry, rejecting with its reason. */
   signal?: AbortSignal;
+  /**
+   * A removal: a 404 to a retry is the earlier attempt's work, done (its answer was lost), not
+   * "no such thing" (until 11-29 a DELETE whose answer was lost threw MGENotFound for the rule
+   * it had deleted; a review).
+   */
+  removal?: true;
 }
 
 /**
@@ -221,7 +227,7 @@ export class Transport {
           const to = res.headers.get('location');
           throw new MGEProtocolError(call.method, url, `the server answered with a redirect${to ? ` to \`${to.slice(0, 200)}\`` : ''}, which is not followed: MGE's API does not redirect; give the client the final address`);
         }
-        if (res.ok) return await untilAborted(read(res, url), ctl.signal);
+        if (res.ok || (call.removal && i > 0 && res.status === 404)) return await untilAborted(read(res, url), ctl.signal);
         const problem = await untilAborted(readProblem(res), ctl.signal);
         if (last || !RETRY_STATUS.has(res.status)) throw httpError(problem, call.method, url);
         retryAfter = parseRetryAfter(res.headers.get('retry-after'));

@@ -80,6 +80,18 @@ describe('requests', () => {
     expect(calls).toEqual([]);
   });
 
+  // A review (11-29): the first DELETE removed the rule and its answer was lost; the retry's 404
+  // was thrown as MGENotFound for the rule it had deleted.
+  it('takes a 404 to a retried DELETE as done, and a first 404 as no such rule', async () => {
+    const gone = { status: 404, body: { title: 'Not found', status: 404, detail: 'no rule `r`' } };
+    const retried = client([{ networkError: 'socket hang up' }, gone]);
+    await expect(retried.c.rules.delete('r')).resolves.toBeUndefined();
+    expect(retried.calls.map((x) => x.method)).toEqual(['DELETE', 'DELETE']);
+    await expect(client([gone]).c.rules.delete('r')).rejects.toBeInstanceOf(MGENotFound);
+    // Only a removal: a read's 404 after a retry is still "not found".
+    await expect(client([{ networkError: 'reset' }, gone]).c.rules.get('r')).rejects.toBeInstanceOf(MGENotFound);
+  });
+
   it('accepts an empty 204 answer to DELETE', async () => {
     const { c, calls } = client([{ status: 204 }]);
     await expect(c.rules.delete('r')).resolves.toBeUndefined();

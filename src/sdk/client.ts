@@ -63,7 +63,7 @@ export class MGEClient {
     }, DECISION);
     // A caching or misrouted proxy's answer for another action would be believed.
     const problem = await notTheDecisionOf(decision, request, this.tenant);
-    if (problem !== undefined) throw new MGEProtocolError('POST', CHECK_PATH, `the decision is not this request's (${problem}): refused`);
+    if (problem !== undefined) throw new MGEProtocolError('POST', this.t.baseUrl + CHECK_PATH, `the decision is not this request's (${problem}): refused`);
     return decision;
   }
 
@@ -85,7 +85,7 @@ export class MGEClient {
     for (const [i, d] of body.decisions.entries()) {
       const problem = await notTheDecisionOf(d, requests[i], this.tenant);
       if (problem !== undefined) {
-        throw new MGEProtocolError('POST', BATCH_PATH, `decision ${i} is not the decision of request ${i} (${problem}): the batch is refused, not matched up`);
+        throw new MGEProtocolError('POST', this.t.baseUrl + BATCH_PATH, `decision ${i} is not the decision of request ${i} (${problem}): the batch is refused, not matched up`);
       }
     }
     return body.decisions;

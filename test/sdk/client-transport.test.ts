@@ -165,6 +165,8 @@ describe('typed errors', () => {
     const e = await client([{ status: 200, body: forRead }], { retries: 0 }).c.checkCompliance({ type: 'db.drop' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(MGEProtocolError);
     expect(String((e as Error).message)).toContain("the decision is not this request's (its action_hash is another action's)");
+    // The whole URL, as every other error of the client names it (a review, 11-29: the path alone).
+    expect(String((e as Error).message)).toMatch(/^POST http:\/\/mge\.test\/api\/v1\/governance\/check: /);
     const dropHash = await computeActionHash({ type: 'db.drop' }, undefined);
     const noAudience = client([{ status: 200, body: { ...decision, action_hash: dropHash } }], { retries: 0 }).c.checkCompliance({ type: 'db.drop' }, undefined, { audience: 'exec-1' });
     await expect(noAudience).rejects.toThrow('its audience is none, not `exec-1`');

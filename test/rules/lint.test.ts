@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -94,6 +94,27 @@ describe('mge lint', () => {
       expect(await run([dir])).toMatchObject({ code: 0, out: '' });
       writeFileSync(join(dir, 'README.md'), '---\nname: x\nrule_id: from-front-matter\n---\n# X\n');
       expect((await run([dir])).out).toContain(`${join(dir, 'README.md')}:3:1: warning:`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // A review (11-29): `.no-drop.yaml` was skipped as a dotfile without a word, lint said "no problems".
+  it('warns of a dotfile that reads as a rule: dotfiles are skipped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mge-dot-rule-'));
+    writeFileSync(join(dir, 'base.yaml'), 'rule_id: base\nprohibited: [{when: "action.type == \\"never\\""}]\n');
+    writeFileSync(join(dir, '.no-drop.yaml'), 'rule_id: no-drop\nprohibited:\n  - message: no drops\n    when: action.type == "db.drop"\n');
+    // Quiet: a dotfile holding no rule, a swap file, a dot-folder, and an editor's lock (a link).
+    writeFileSync(join(dir, '.notes.yaml'), 'owner: platform-team\n');
+    writeFileSync(join(dir, '.base.yaml.swp'), 'rule_id: base\n');
+    mkdirSync(join(dir, '.git'));
+    writeFileSync(join(dir, '.git', 'x.yaml'), 'rule_id: x\nprohibited: [{when: "true"}]\n');
+    symlinkSync('root@host.1234', join(dir, '.#base.yaml'));
+    try {
+      const r = await run([dir]);
+      expect(r.code).toBe(0);
+      expect(r.out).toBe(`${join(dir, '.no-drop.yaml')}:1:1: warning: \`${join(dir, '.no-drop.yaml')}\` reads as a rule (it names a rule id), but its name starts with a dot, and dotfiles are skipped, so it is never loaded\n  = help: rename it without the leading dot to have it loaded, or drop the rule id if it is set aside on purpose\n`);
+      expect(r.err).toBe('0 errors, 1 warning (1 file, 1 valid rule)\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -23,8 +23,8 @@ export class RulesDirError extends Error {
     readonly file?: string,
     readonly at?: { line: number; col: number },
     readonly severity: 'error' | 'warning' = 'error',
-    /** A warning's kind: a README.md that reads as a rule, or a rule file under a misspelled extension. */
-    readonly warning: 'readme-rule' | 'misnamed-rule-file' = 'readme-rule',
+    /** A warning's kind: a README.md that reads as a rule, a rule file under a misspelled extension, or a dotfile. */
+    readonly warning: 'readme-rule' | 'misnamed-rule-file' | 'dot-rule-file' = 'readme-rule',
   ) {
     super(message);
   }
@@ -45,6 +45,7 @@ export const MAX_RULE_FILE_BYTES = 16 * 1024 * 1024;
 const WARNING_HELP = {
   'readme-rule': 'give it another name (`db-access.md`) to have it loaded, or drop the rule id to keep it documentation',
   'misnamed-rule-file': `rule files end in ${RULE_EXTENSIONS.map((x) => `.${x}`).join(', ')}: rename it to have it loaded`,
+  'dot-rule-file': 'rename it without the leading dot to have it loaded, or drop the rule id if it is set aside on purpose',
 };
 
 /**
@@ -213,9 +214,12 @@ async function walk(read: Read, rel: string, ancestry: string[]): Promise<void> 
   const here = ancestry[ancestry.length - 1];
   const entries = await readdir(here, { withFileTypes: true });
   for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
     const path = rel === '' ? e.name : `${rel}/${e.name}`;
     const full = join(read.root, path);
+    if (e.name.startsWith('.')) {
+      await warnOfDotRule(read, full, join(here, e.name), e).catch(() => undefined); // a warning only
+      continue;
+    }
     try {
       await walkEntry(read, path, full, join(here, e.name), e, ancestry);
     } catch (err) {
@@ -223,6 +227,20 @@ async function walk(read: Read, rel: string, ancestry: string[]): Promise<void> 
       read.report(err instanceof RulesDirError ? err : new RulesDirError(`\`${full}\` cannot be read: ${(err as Error).message}`, full));
     }
   }
+}
+
+/**
+ * A dotfile is skipped (an editor's swap file, `.git`), but one named as a rule file that holds
+ * a rule is warned of: `.no-drop.yaml` is a deny rule that never loads (a review, 11-29: lint
+ * called the directory clean). Plain files only: an editor's lock (`.#x.yaml`) is a link.
+ */
+async function warnOfDotRule(read: Read, full: string, physical: string, e: Dirent): Promise<void> {
+  const format = formatOf(e.name);
+  if (read.report === undefined || !e.isFile() || format === undefined) return;
+  const text = await smallTextOf(physical);
+  const line = anyRuleIdLineOf(text);
+  if (line === undefined || !readsAsRuleFile(text, format)) return;
+  read.report(new RulesDirError(`\`${full}\` reads as a rule (it names a rule id), but its name starts with a dot, and dotfiles are skipped, so it is never loaded`, full, { line, col: 1 }, 'warning', 'dot-rule-file'));
 }
 
 /** `full` names the entry in messages; `physical` is where it is read (see walk). */

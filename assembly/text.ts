@@ -161,15 +161,19 @@ function rootSegments(p: usize, n: u32): u32 {
 }
 
 /**
- * The length of a `\\?\` or `\\.\` prefix to drop (either separator): 4 before a drive (`C:`),
- * 8 with `UNC\` (what follows is a share); else 0. As src/builtins/path.ts withoutWin32Namespace.
+ * The length of a `\\?\`, `\\.\` or `\??\` prefix to drop (either separator): 4 before a drive and
+ * a separator (`C:\`; `\\.\C:` alone is the volume device), 8 with `UNC\` (what follows is a
+ * share); else 0. As src/builtins/path.ts withoutWin32Namespace.
  */
 function win32Namespace(p: usize, n: u32): u32 {
-  if (n < 6 || !isSeparator(load<u8>(p)) || !isSeparator(load<u8>(p + 1)) || !isSeparator(load<u8>(p + 3))) return 0;
+  if (n < 7 || !isSeparator(load<u8>(p)) || !isSeparator(load<u8>(p + 3))) return 0;
+  const second = load<u8>(p + 1);
   const mark = load<u8>(p + 2);
-  if (mark != 0x3f && mark != 0x2e) return 0;
+  const win32 = isSeparator(second) && (mark == 0x3f || mark == 0x2e); // `\\?\`, `\\.\`
+  const nt = second == 0x3f && mark == 0x3f; // `\??\`
+  if (!win32 && !nt) return 0;
   const letter = load<u8>(p + 4) | 0x20;
-  if (letter >= 0x61 && letter <= 0x7a && load<u8>(p + 5) == 0x3a && (n == 6 || isSeparator(load<u8>(p + 6)))) return 4;
+  if (letter >= 0x61 && letter <= 0x7a && load<u8>(p + 5) == 0x3a && isSeparator(load<u8>(p + 6))) return 4;
   const unc = n >= 8 && letter == 0x75 && (load<u8>(p + 5) | 0x20) == 0x6e && (load<u8>(p + 6) | 0x20) == 0x63 && isSeparator(load<u8>(p + 7));
   return unc ? 8 : 0;
 }

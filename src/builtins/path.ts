@@ -14,12 +14,14 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const DRIVE = /^[A-Za-z]:$/;
 
 /**
- * The Win32 file and device namespaces, `\\?\` and `\\.\` (slashes already turned): before a drive
- * they name the drive's path (`\\?\C:\Windows\x.dll` is `C:\Windows\x.dll`), and `\\?\UNC\` names
- * a share (`\\?\UNC\srv\share\x` is `\\srv\share\x`). Until 11-29 the prefix was kept as segments
- * (`/?/C:/Windows/x.dll`), outside a `C:/Windows/**` deny scope (a review).
+ * The Win32 file and device namespaces, `\\?\` and `\\.\`, and the NT one, `\??\` (slashes already
+ * turned): before a drive and a separator they name the drive's path (`\\?\C:\Windows\x.dll` is
+ * `C:\Windows\x.dll`), and `\\?\UNC\` names a share (`\\?\UNC\srv\share\x` is `\\srv\share\x`).
+ * Until 11-29 the prefix was kept as segments (`/?/C:/Windows/x.dll`), outside a `C:/Windows/**`
+ * deny scope (a review). A drive with nothing after it (`\\.\C:`) is the volume device, not
+ * its root folder: matched as written, as other device names are.
  */
-const WIN32_NAMESPACE = /^\/\/[?.]\/(?:[A-Za-z]:(?=\/|$)|(UNC\/))/i;
+const WIN32_NAMESPACE = /^(?:\/\/[?.]\/|\/\?\?\/)(?:[A-Za-z]:(?=\/)|(UNC\/))/i;
 
 function withoutWin32Namespace(slashed: string): string {
   const m = WIN32_NAMESPACE.exec(slashed);
@@ -38,8 +40,8 @@ function rootSegments(slashed: string, first: string): number {
 
 /**
  * Normalize a file path: `\` → `/`, empty and `.` segments dropped, `..` resolved; a leading
- * `/` is kept, a trailing one dropped; a `\\?\` or `\\.\` prefix before a drive or `UNC\` is
- * dropped (withoutWin32Namespace). A leading drive (`C:\`) and a UNC share
+ * `/` is kept, a trailing one dropped; a `\\?\`, `\\.\` or `\??\` prefix before a drive's path or
+ * `UNC\` is dropped (withoutWin32Namespace). A leading drive (`C:\`) and a UNC share
  * (`\\server\share`) are roots too: `..` past them escapes (`C:\..\Windows` was `Windows`,
  * out of a `C:/Windows/**` scope, and `\\srv\share\..\x` was `/srv/x`).
  *

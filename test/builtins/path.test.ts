@@ -19,7 +19,11 @@ describe('normalizePath', () => {
     expect(normalizePath('\\\\?\\C:\\Windows\\x.dll')).toEqual(ok('C:/Windows/x.dll'));
     expect(normalizePath('\\\\.\\C:\\Windows\\x.dll')).toEqual(ok('C:/Windows/x.dll'));
     expect(normalizePath('//?/C:/Windows/x.dll')).toEqual(ok('C:/Windows/x.dll'));
-    expect(normalizePath('\\\\?\\C:')).toEqual(ok('C:'));
+    expect(normalizePath('\\??\\C:\\Windows\\x.dll')).toEqual(ok('C:/Windows/x.dll')); // the NT namespace (a re-review)
+    // A drive with nothing after it is the volume device, not its root folder (a re-review: `C:`
+    // was inside `allowed_paths: ["C:/**"]`): matched as written.
+    expect(normalizePath('\\\\?\\C:')).toEqual(ok('/?/C:'));
+    expect(normalizePath('\\\\.\\C:')).toEqual(ok('/C:'));
     expect(normalizePath('\\\\?\\UNC\\srv\\share\\x')).toEqual(ok('/srv/share/x'));
     expect(normalizePath('\\\\?\\unc\\srv\\share\\x')).toEqual(ok('/srv/share/x'));
     // Other names in those namespaces (volumes, devices) are matched as written.

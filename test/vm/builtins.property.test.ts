@@ -79,7 +79,7 @@ describe('VM builtins ≡ TS builtins', () => {
     // With a leading drive or UNC prefix often: `..` cannot pop a root (`C:\\..\\x` escapes).
     const segments = chars(['a', 'b', '/', '/', '.', '..', '\\', 'é', 'x.y', '\u0085', 'C:', ':'], 10);
     // And the Win32 namespace prefixes (`\\?\C:`, `//./UNC/`, near misses), which are dropped.
-    const namespace = fc.tuple(fc.constantFrom('\\\\?\\', '//./', '\\/?/', '//?', '\\\\:\\'), fc.constantFrom('C:', 'z:', 'UNC', 'unc', 'UN', 'C', ''), segments).map(([a, b, c]) => a + b + c);
+    const namespace = fc.tuple(fc.constantFrom('\\\\?\\', '//./', '\\/?/', '//?', '\\\\:\\', '\\??\\', '/??/', '\\?\\', '/?./'), fc.constantFrom('C:', 'z:', 'UNC', 'unc', 'UN', 'C', ''), segments).map(([a, b, c]) => a + b + c);
     const path = fc.oneof(segments, segments.map((p) => `C:${p}`), segments.map((p) => `z:/..${p}`), segments.map((p) => `\\\\${p}`), namespace);
     fc.assert(
       fc.property(path, path, (s, other) => {

@@ -60,6 +60,9 @@ export function guard<A extends unknown[], R>(
   if (verify !== undefined && verify !== 'server' && typeof verify !== 'function') {
     throw new MGEConfigError("guard: `verify` is 'server' (the default) or a receipt check such as offlineReceiptCheck({ jwks, tenant })");
   }
+  if (typeof verify === 'function' && verify.ready !== undefined && typeof verify.ready !== 'function') {
+    throw new MGEConfigError('guard: the receipt check\'s `ready`, when given, is a function that rejects when the check cannot work');
+  }
   const check: ReceiptCheck =
     verify === undefined || verify === 'server'
       ? (d, input) => client.verify(d, { action: input.action, context: input.context, audience: input.audience })

@@ -34,9 +34,10 @@ export interface Call {
   /** The caller's cancellation: stops the attempt in flight and any retry, rejecting with its reason. */
   signal?: AbortSignal;
   /**
-   * A removal: a 404 to a retry is the earlier attempt's work, done (its answer was lost), not
-   * "no such thing" (until 11-29 a DELETE whose answer was lost threw MGENotFound for the rule
-   * it had deleted; a review).
+   * A removal: a 404 to a retry after an attempt whose outcome is unknown (no answer: a network
+   * error, a timeout) is that attempt's work, done, not "no such thing" (until 11-29 a DELETE
+   * whose answer was lost threw MGENotFound for the rule it had deleted; a review). After a
+   * 429 or 503 nothing was done: a 404 then is one.
    */
   removal?: true;
 }
@@ -48,7 +49,8 @@ export interface Call {
  * behind a proxy that trims a trailing slash (a review, 11-29). Refused.
  */
 export function pathSegment(id: string, what: string): string {
-  if (id === '.' || id === '..') throw new MGEConfigError(`\`${id}\` is not a ${what}: it would name another path`);
+  // An empty id too: `DELETE /api/v1/rules/` is the route that empties the set behind such a proxy.
+  if (typeof id !== 'string' || id === '' || id === '.' || id === '..') throw new MGEConfigError(`\`${String(id)}\` is not a ${what}: it would name another path`);
   return encodeURIComponent(id);
 }
 
@@ -208,6 +210,7 @@ export class Transport {
     const url = this.url(call);
     const attempts = call.idempotent ? this.retries + 1 : 1;
     const cancel = call.signal;
+    let unanswered = false;
     for (let i = 0; ; i++) {
       cancel?.throwIfAborted();
       const last = i === attempts - 1;
@@ -227,7 +230,7 @@ export class Transport {
           const to = res.headers.get('location');
           throw new MGEProtocolError(call.method, url, `the server answered with a redirect${to ? ` to \`${to.slice(0, 200)}\`` : ''}, which is not followed: MGE's API does not redirect; give the client the final address`);
         }
-        if (res.ok || (call.removal && i > 0 && res.status === 404)) return await untilAborted(read(res, url), ctl.signal);
+        if (res.ok || (call.removal && unanswered && res.status === 404)) return await untilAborted(read(res, url), ctl.signal);
         const problem = await untilAborted(readProblem(res), ctl.signal);
         if (last || !RETRY_STATUS.has(res.status)) throw httpError(problem, call.method, url);
         retryAfter = parseRetryAfter(res.headers.get('retry-after'));
@@ -240,6 +243,7 @@ export class Transport {
             ? e
             : new MGENetworkError(call.method, url, e);
         const transient = err instanceof MGETimeoutError || err instanceof MGENetworkError;
+        unanswered ||= transient; // the server may have done it
         if (last || !transient) throw err;
       } finally {
         clearTimeout(timer);

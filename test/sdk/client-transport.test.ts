@@ -77,6 +77,9 @@ describe('requests', () => {
     await expect(c.rules.get('..')).rejects.toThrow('`..` is not a rule id: it would name another path');
     await expect(c.rules.put('rule_id: x\n', 'yaml', '.')).rejects.toThrow(MGEConfigError);
     await expect(c.audit.proof('..')).rejects.toThrow('`..` is not a decision id');
+    // Nor an empty one: `DELETE /api/v1/rules/` empties the set behind a slash-trimming proxy (a re-review).
+    await expect(c.rules.delete('')).rejects.toThrow('`` is not a rule id');
+    await expect(c.rules.put('rule_id: x\n', 'yaml', '')).rejects.toThrow(MGEConfigError);
     expect(calls).toEqual([]);
   });
 
@@ -87,7 +90,12 @@ describe('requests', () => {
     const retried = client([{ networkError: 'socket hang up' }, gone]);
     await expect(retried.c.rules.delete('r')).resolves.toBeUndefined();
     expect(retried.calls.map((x) => x.method)).toEqual(['DELETE', 'DELETE']);
+    await expect(client([{ hang: true }, { status: 503, body: { title: 'Busy', status: 503 } }, gone], { timeoutMs: 20 }).c.rules.delete('r')).resolves.toBeUndefined();
     await expect(client([gone]).c.rules.delete('r')).rejects.toBeInstanceOf(MGENotFound);
+    // After a 429 or 503 nothing was done: the 404 is one (a re-review).
+    for (const busy of [429, 503]) {
+      await expect(client([{ status: busy, body: { title: 'Busy', status: busy } }, gone]).c.rules.delete('r'), String(busy)).rejects.toBeInstanceOf(MGENotFound);
+    }
     // Only a removal: a read's 404 after a retry is still "not found".
     await expect(client([{ networkError: 'reset' }, gone]).c.rules.get('r')).rejects.toBeInstanceOf(MGENotFound);
   });

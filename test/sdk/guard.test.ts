@@ -91,6 +91,12 @@ describe('guard', () => {
     }
   });
 
+  it('refuses a receipt check whose `ready` is not a function when the guard is made', () => {
+    const { client } = recordingClient(true, { valid: true });
+    const check = Object.assign(async () => ({ valid: true }), { ready: 'yes' });
+    expect(() => guard(client, describeDrop, () => 'ok', { verify: check as never })).toThrow(MGEConfigError);
+  });
+
   it('uses a given offline check instead of the server, with the described action', async () => {
     const { client, log } = recordingClient(true, { valid: true });
     const seen: unknown[] = [];

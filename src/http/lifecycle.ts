@@ -10,8 +10,14 @@ export class Lifecycle {
   private inflight = 0;
   /** In-flight units by tenant, for work run on a tenant's behalf. */
   private readonly byTenant = new Map<string, number>();
-  /** The most one tenant may hold: a quarter of the limit is always left to the others. */
+  /** The most one tenant may hold: three quarters of the limit. */
   private readonly tenantMax: number;
+  /**
+   * The last slots (a sixteenth), taken only by a tenant that holds fewer than a quarter of
+   * them: a few checks of a tenant get in while others flood (with three quarters alone, two
+   * flooding tenants filled every slot; a re-review, 11-29).
+   */
+  private readonly reserve: number;
   private draining = false;
   /** Why new work is refused, when not because the server is stopping (its data directory lock lost). */
   private refusal: (() => Error) | undefined;
@@ -24,6 +30,7 @@ export class Lifecycle {
    */
   constructor(readonly maxInflight = 4096, private readonly writable?: () => boolean) {
     this.tenantMax = maxInflight - Math.floor(maxInflight / 4);
+    this.reserve = Math.floor(maxInflight / 16);
   }
 
   get inFlight(): number {
@@ -47,9 +54,13 @@ export class Lifecycle {
   async run<T>(work: () => Promise<T>, weight = 1, tenant?: string): Promise<T> {
     if (this.draining) throw this.refusal?.() ?? new ShuttingDown();
     if (this.writable?.() === false) throw new StoreUnavailable('this server has not read its data directory lock back as its own for seconds; nothing is written meanwhile', 1);
-    const units = Math.min(Math.max(1, weight), this.tenantMax);
-    if (this.inflight + units > this.maxInflight) throw new Overloaded(`more than ${this.maxInflight} checks in flight (a batch counts each of its requests)`);
+    // A weight that is not a count (NaN made `inflight` NaN for good: no limit, no drain) is one.
+    const units = Math.min(Number.isSafeInteger(weight) && weight > 0 ? weight : 1, this.tenantMax);
     const held = tenant === undefined ? 0 : this.byTenant.get(tenant) ?? 0;
+    const inReserve = this.inflight + units > this.maxInflight - this.reserve;
+    if (this.inflight + units > this.maxInflight || (inReserve && held + units > this.reserve / 4)) {
+      throw new Overloaded(`more than ${this.maxInflight} checks in flight (a batch counts each of its requests)`);
+    }
     if (tenant !== undefined && held + units > this.tenantMax) throw new Overloaded(`more than ${this.tenantMax} checks of this tenant in flight (a batch counts each of its requests)`);
     this.inflight += units;
     if (tenant !== undefined) this.byTenant.set(tenant, held + units);

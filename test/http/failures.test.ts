@@ -402,6 +402,30 @@ describe('fail closed', () => {
     expect(lifecycle.inFlight).toBe(0);
   });
 
+  // A re-review (11-29): with three quarters a tenant alone, two flooding tenants filled every slot.
+  it('keeps the last sixteenth of the slots for tenants holding few: two floods leave a third tenant\'s checks room', async () => {
+    const lifecycle = new Lifecycle(64); // a tenant holds at most 48; the last 4 go to one holding at most 1
+    const h = await harness({ lifecycle });
+    const holds: Array<() => void> = [];
+    const hold = (units: number, tenant: string) => void lifecycle.run(() => new Promise<void>((r) => holds.push(r)), units, tenant);
+    hold(48, 'acme');
+    hold(12, 'beta');
+    expect(lifecycle.inFlight).toBe(60);
+    const check = (key: string) => h.call('POST', CHECK, { key, body: { action: 'db.read' } });
+    expect((await check(KEYS.acmeChecker)).status).toBe(429); // its own three quarters
+    // globex holds nothing: its checks get in, one at a time, while beta (holding 12) does not.
+    hold(1, 'beta-more'); // a tenant holding none takes one of the last four
+    expect((await check(KEYS.globexChecker)).status).toBe(200);
+    expect(await lifecycle.run(async () => 'in', 1, 'globex')).toBe('in');
+    await expect(lifecycle.run(async () => 'in', 1, 'beta')).rejects.toThrow('more than 64 checks in flight');
+    await expect(lifecycle.run(async () => 'in', 2, 'globex')).rejects.toThrow('more than 64 checks in flight');
+    // Weights that are not counts are one.
+    expect(await lifecycle.run(async () => lifecycle.inFlight, Number.NaN, 'globex')).toBe(62);
+    for (const release of holds) release();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(lifecycle.inFlight).toBe(0);
+  });
+
   it('answers 429 past the in-flight limit and 503 while draining', async () => {
     const lifecycle = new Lifecycle(1);
     const h = await harness({ lifecycle });

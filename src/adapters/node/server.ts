@@ -53,6 +53,13 @@ export interface NodeServerOptions {
    */
   maxConnections?: number;
   refused?: () => void;
+  /**
+   * How long a connection this server has ended (a timeout's 408, a keep-alive end,
+   * `Connection: close`) stays open for a client that does not close its side (default 10 s).
+   * Until 11-29 such a client kept the descriptor, and its slot under the cap, until `stalledMs`
+   * (about 134 s from connecting: a re-review).
+   */
+  endedGraceMs?: number;
   /** Hears the status of each answer the server gives without the app (no Host, bad framing), for the metrics. */
   answeredAlone?: (status: number) => void;
   /**
@@ -101,6 +108,9 @@ function routesToVerify(url: string): boolean {
     return routed === VERIFY_PATH;
   }
 }
+
+/** NodeServerOptions.endedGraceMs by default: a client reads an answer in far less. */
+const ENDED_GRACE_MS = 10_000;
 
 /** NodeServerOptions.stalledMs by default. */
 const STALLED_MS = 120_000;
@@ -232,6 +242,11 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
       return opts.refused?.();
     }
     sockets.add(socket);
+    socket.once('finish', () => {
+      const cut = setTimeout(() => socket.destroy(), opts.endedGraceMs ?? ENDED_GRACE_MS);
+      cut.unref();
+      socket.once('close', () => clearTimeout(cut));
+    });
     socket.once('close', () => sockets.delete(socket));
   });
   // CONNECT (a proxy's method) is an event of its own, which Node answers by closing the

@@ -283,6 +283,28 @@ describe('startNodeServer: a reader that stops', () => {
   });
 });
 
+describe('startNodeServer: a client that never closes its side', () => {
+  // A re-review (11-29): after the header timeout's 408 the server's side was closed, but a
+  // client that kept its own open held the descriptor (and its slot under MGE_MAX_CONNECTIONS)
+  // until `stalledMs`, 120 s by default: a few such connections every two minutes kept the
+  // server full.
+  it('is cut `endedGraceMs` after the server ended the connection', async () => {
+    const server = await startNodeServer(async () => new Response('{}'), { host: '127.0.0.1', port: 0, requestTimeoutMs: 300, endedGraceMs: 300, stalledMs: 60_000 });
+    const s = connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true }); // never sends, never closes
+    s.on('error', () => undefined);
+    let ended = false;
+    s.on('end', () => (ended = true));
+    s.resume();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.connections()).toBe(1);
+    for (let waited = 0; server.connections() > 0 && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(ended).toBe(true); // the server's 408 and FIN
+    expect(server.connections()).toBe(0);
+    s.destroy();
+    await server.close();
+  });
+});
+
 describe('startNodeServer: close() and a slow reader', () => {
   // A review (11-27): Node counts a connection idle once its response is ended, even with its
   // bytes still queued for a client that reads late, and close() destroyed it: a logged

@@ -318,7 +318,7 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
           if (asked - confirmed >= LEASE_MS) gone('the lock was gone when this server ran again');
           return;
         }
-        if (unreadable) opts.onUnreadable?.(undefined);
+        if (unreadable && now === text) opts.onUnreadable?.(undefined); // another's: said as lost below
         unreadable = false;
         if (now !== text) return lose({ because: 'another process took this server\'s data directory lock (was this one paused or stalled for 10 s or more?)', holder: now });
         try {

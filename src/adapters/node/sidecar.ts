@@ -129,7 +129,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     // descriptors answered every check 503 with nothing in its log.
     onUnreadable: (err) => err === undefined
       ? cfg.logger.info('the data directory\'s lock reads back again: writes go on', { dir: cfg.dataDir })
-      : cfg.logger.error('the data directory\'s lock cannot be read back; 5 s on, every write waits (checks, verifications and rule changes 503) until it can', { dir: cfg.dataDir, code: err.code, error: err.message }),
+      : cfg.logger.error('the data directory\'s lock cannot be read back; within 5 s of its last reading every write waits (checks, verifications and rule changes 503) until it can', { dir: cfg.dataDir, code: err.code, error: err.message }),
   });
   try {
     // A data directory made now survives a power cut with what is answered into it.

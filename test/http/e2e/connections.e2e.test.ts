@@ -115,7 +115,7 @@ describe('MGE_MAX_CONNECTIONS', () => {
         return s.out().includes(text);
       };
       await flood(s, 150, 300);
-      expect(await logged('"level":"error","msg":"the data directory\'s lock cannot be read back; 5 s on, every write waits')).toBe(true);
+      expect(await logged('"level":"error","msg":"the data directory\'s lock cannot be read back; within 5 s of its last reading every write waits')).toBe(true);
       expect(s.out()).toContain('"code":"EMFILE"');
       for (const socket of s.idle.splice(0)) socket.destroy();
       expect(await logged('"level":"info","msg":"the data directory\'s lock reads back again: writes go on"')).toBe(true);

@@ -6,7 +6,7 @@
 // Keys: MGE_SECRET_KEY, MGE_PREVIOUS_SECRET_KEYS and `--jwks FILE`; the data dir's
 // `secret.key` and `ed25519.jwk` only when neither MGE_SECRET_KEY nor `--jwks` pins the keys.
 
-import { createReadStream, createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -250,7 +250,8 @@ function tenantOf(cps: unknown[]): string | undefined {
 
 /**
  * The export as a regular file, which the verifier reads by offset: `-` (stdin), a pipe or a
- * FIFO (`--export <(curl …)`) is first copied to a temporary file, removed by `done`. Until
+ * FIFO (`--export <(curl …)`) is first copied to a temporary file (as large as the export),
+ * removed by `done`, or at SIGINT / SIGTERM. Until
  * 11-29 such an export was read as its size, 0 bytes: anything piped in "verified" as an empty
  * log, and a real export failed against its saved checkpoint (a review).
  */
@@ -259,7 +260,18 @@ async function exportAsFile(given: string): Promise<{ path: string; done: () => 
   const stdin = given === '-' || given === '/dev/stdin';
   if (!stdin && statSync(given).isFile()) return { path: given, done: async () => undefined };
   const dir = await mkdtemp(join(tmpdir(), 'mge-export-'));
-  const done = () => rm(dir, { recursive: true, force: true });
+  // Removed on Ctrl-C or a stop too (a re-review: a stalled pipe left its partial copy behind).
+  const interrupted = (signal: NodeJS.Signals): void => {
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  const done = async (): Promise<void> => {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     const from: Readable = stdin ? process.stdin : createReadStream(given);
     await pipeline(from, createWriteStream(join(dir, 'export.jsonl'), { mode: 0o600 }));

@@ -1,7 +1,7 @@
 // `mge audit verify` must fail, naming the problem, when one entry of a store or export is
 // changed, removed, reordered or inserted, or the log is truncated below a saved checkpoint.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -556,6 +556,21 @@ describe('mge audit verify', () => {
 
   // A review (11-29): an export from a pipe was read as its size, 0 bytes: garbage piped in
   // passed as an empty log, and a real export failed against its saved checkpoint.
+  // A re-review (11-29): a stalled pipe stopped with Ctrl-C left its partial copy in the temp folder.
+  it('removes the copy of a piped export when stopped (SIGINT) while reading it', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'mge-verify-tmp-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/cli/mge.ts', 'audit', 'verify', '--export', '-', '--unanchored'], { env: { ...process.env, TMPDIR: tmp, MGE_SECRET_KEY: SECRET }, stdio: ['pipe', 'ignore', 'ignore'] });
+    child.stdin.write('{"x":1}\n'); // and nothing more: the copy waits
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const copies = async () => (await readdir(tmp)).filter((n) => n.startsWith('mge-export-')); // tsx keeps its cache there too
+    for (let waited = 0; (await copies()).length === 0 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(await copies()).toHaveLength(1);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(await copies()).toEqual([]);
+    await rm(tmp, { recursive: true, force: true });
+  });
+
   it('reads an export from a pipe or from stdin (`-`) whole', async () => {
     const mge = (args: string[], input: string) => spawnSync(process.execPath, ['--import', 'tsx', 'test/cli/mge.ts', 'audit', 'verify', ...args], { input, encoding: 'utf8', env: { ...process.env, MGE_SECRET_KEY: SECRET } });
     const text = await readFile(exportFile, 'utf8');

@@ -147,6 +147,30 @@ class RequestsInApp {
 }
 
 /**
+ * Keeps `sockets` as the connections open, holding at most `maxConnections` (one past it is
+ * closed as it arrives, and `refused` hears of it), and cuts one the server has ended that the
+ * client keeps open past `endedGraceMs`. Counted here rather than by Node's
+ * `server.maxConnections`: Bun emits its 'drop' and leaves the connection open, and Deno closes
+ * it without the event.
+ */
+function trackConnections(server: Server, sockets: Set<Duplex>, opts: Pick<NodeServerOptions, 'maxConnections' | 'refused' | 'endedGraceMs'>): void {
+  const maxConnections = opts.maxConnections ?? Infinity;
+  server.on('connection', (socket: Duplex) => {
+    if (sockets.size >= maxConnections) {
+      socket.destroy();
+      return opts.refused?.();
+    }
+    sockets.add(socket);
+    socket.once('finish', () => {
+      const cut = setTimeout(() => socket.destroy(), opts.endedGraceMs ?? ENDED_GRACE_MS);
+      cut.unref();
+      socket.once('close', () => clearTimeout(cut));
+    });
+    socket.once('close', () => sockets.delete(socket));
+  });
+}
+
+/**
  * @example const running = await startNodeServer(app.fetch, { host: '127.0.0.1', port: 8080 })
  */
 export function startNodeServer(fetch: (req: Request) => Response | Promise<Response>, opts: NodeServerOptions): Promise<RunningServer> {
@@ -233,22 +257,7 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
   server.requestTimeout = requestTimeout;
   // Node destroys a socket on which nothing was read or written for this long.
   server.timeout = opts.stalledMs ?? STALLED_MS;
-  // Counted here rather than by Node's `server.maxConnections`: Bun emits its 'drop' and leaves
-  // the connection open, and Deno closes it without the event.
-  const maxConnections = opts.maxConnections ?? Infinity;
-  server.on('connection', (socket: Duplex) => {
-    if (sockets.size >= maxConnections) {
-      socket.destroy();
-      return opts.refused?.();
-    }
-    sockets.add(socket);
-    socket.once('finish', () => {
-      const cut = setTimeout(() => socket.destroy(), opts.endedGraceMs ?? ENDED_GRACE_MS);
-      cut.unref();
-      socket.once('close', () => clearTimeout(cut));
-    });
-    socket.once('close', () => sockets.delete(socket));
-  });
+  trackConnections(server, sockets, opts);
   // CONNECT (a proxy's method) is an event of its own, which Node answers by closing the
   // connection without a word when nobody listens: a 400 problem, as for any
   // method the server does not serve.

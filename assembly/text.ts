@@ -133,7 +133,8 @@ function normalize(p: usize, n: u32): i32 {
       start = i + 1;
     }
   }
-  if (normal && (n == 0 || segmentKept(p, start, n, n))) {
+  // `/??/C:/x` (the NT namespace, forward slashes) is all kept segments, but its prefix goes.
+  if (normal && (n == 0 || segmentKept(p, start, n, n)) && win32Namespace(p, n) == 0) {
     outPtr = p;
     outLen = n;
     return -1;

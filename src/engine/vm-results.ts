@@ -53,6 +53,8 @@ function conditionText(code: number, rule: Rule, index: number, req: CheckReques
  * for a few normal paths (`/`, the empty string); the caller then normalizes as before.
  */
 export function isNormalPath(p: string): boolean {
+  // `/??/C:/x`, the NT namespace before a drive, is normalized to `C:/x` (builtins/path.ts).
+  if (p.startsWith('/??/')) return false;
   let start = 0;
   for (let i = 0; i <= p.length; i++) {
     const c = i < p.length ? p.charCodeAt(i) : 0x2f;

@@ -20,6 +20,7 @@ describe('normalizePath', () => {
     expect(normalizePath('\\\\.\\C:\\Windows\\x.dll')).toEqual(ok('C:/Windows/x.dll'));
     expect(normalizePath('//?/C:/Windows/x.dll')).toEqual(ok('C:/Windows/x.dll'));
     expect(normalizePath('\\??\\C:\\Windows\\x.dll')).toEqual(ok('C:/Windows/x.dll')); // the NT namespace (a re-review)
+    expect(normalizePath('/??/C:/a')).toEqual(ok('C:/a')); // all its segments kept: the VM's shortcut took it as normal (CI, 11-29)
     // A drive with nothing after it is the volume device, not its root folder (a re-review: `C:`
     // was inside `allowed_paths: ["C:/**"]`): matched as written.
     expect(normalizePath('\\\\?\\C:')).toEqual(ok('/?/C:'));

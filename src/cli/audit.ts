@@ -251,9 +251,9 @@ function tenantOf(cps: unknown[]): string | undefined {
 /**
  * The export as a regular file, which the verifier reads by offset: `-` (stdin), a pipe or a
  * FIFO (`--export <(curl …)`) is first copied to a temporary file (as large as the export),
- * removed by `done`, or at SIGINT / SIGTERM. Until
- * 11-29 such an export was read as its size, 0 bytes: anything piped in "verified" as an empty
- * log, and a real export failed against its saved checkpoint (a review).
+ * removed by `done`, or at SIGINT / SIGTERM. Until 11-29 such an export was read as its size,
+ * 0 bytes: anything piped in "verified" as an empty log, and a real export failed against its
+ * saved checkpoint (a review).
  */
 async function exportAsFile(given: string): Promise<{ path: string; done: () => Promise<void> }> {
   // `/dev/stdin` is read as stdin: opened by name, a socket there (a parent process's pipe) is ENXIO.

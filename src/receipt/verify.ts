@@ -119,7 +119,6 @@ function parse(given: unknown): Parsed | undefined {
 
 const fail = (reason: ReasonCode, singleUseChecked: boolean): VerifyResult => ({ valid: false, reason, singleUseChecked });
 
-
 /**
  * Order: malformed → unknown_kid → bad_signature → decision_mismatch → tenant_mismatch →
  * action_mismatch → audience_mismatch → expired → replayed (the nonce is consumed only here).

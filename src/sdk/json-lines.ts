@@ -3,6 +3,7 @@
 
 import { MGENetworkError, MGEProtocolError, MGETimeoutError } from './errors.js';
 import type { Shape } from './shapes.js';
+import { withinDeadline } from '../state/deadline.js';
 
 /**
  * Yields each non-empty line of `body`, parsed as JSON; a line without `shape` is an
@@ -28,20 +29,15 @@ export async function* jsonLines<T>(body: ReadableStream<Uint8Array>, method: st
   try {
     for (;;) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
-      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         // A server that stops sending mid-export is given up on after `idleMs` with nothing
         // new (until 11-29 it was waited for for ever, whatever timeoutMs said; a review).
-        const stalled = new Promise<never>((_, reject) => {
-          if (idleMs !== Infinity) timer = setTimeout(() => reject(new MGETimeoutError(method, url, idleMs)), idleMs);
-        });
-        chunk = await Promise.race([reader.read(), stalled]);
+        const next = reader.read();
+        chunk = idleMs === Infinity ? await next : await withinDeadline(next, idleMs, () => new MGETimeoutError(method, url, idleMs));
       } catch (e) {
         if (e instanceof MGETimeoutError) throw e;
         // The connection broke mid-export: the caller has the entries so far and a typed error.
         throw new MGENetworkError(method, url, e);
-      } finally {
-        clearTimeout(timer);
       }
       const { done, value } = chunk;
       buffered += done ? decoder.decode() : decoder.decode(value, { stream: true });

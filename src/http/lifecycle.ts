@@ -58,8 +58,11 @@ export class Lifecycle {
     const units = Math.min(Number.isSafeInteger(weight) && weight > 0 ? weight : 1, this.tenantMax);
     const held = tenant === undefined ? 0 : this.byTenant.get(tenant) ?? 0;
     const inReserve = this.inflight + units > this.maxInflight - this.reserve;
-    if (this.inflight + units > this.maxInflight || (inReserve && held + units > this.reserve / 4)) {
-      throw new Overloaded(`more than ${this.maxInflight} checks in flight (a batch counts each of its requests)`);
+    if (this.inflight + units > this.maxInflight) throw new Overloaded(`more than ${this.maxInflight} checks in flight (a batch counts each of its requests)`);
+    if (inReserve && held + units > this.reserve / 4) {
+      throw new Overloaded(
+        `${this.inflight} of ${this.maxInflight} check slots in use; the last ${this.reserve} go only to a tenant holding at most ${Math.floor(this.reserve / 4)} (a batch counts each of its requests)`,
+      );
     }
     if (tenant !== undefined && held + units > this.tenantMax) throw new Overloaded(`more than ${this.tenantMax} checks of this tenant in flight (a batch counts each of its requests)`);
     this.inflight += units;

@@ -417,8 +417,10 @@ describe('fail closed', () => {
     hold(1, 'beta-more'); // a tenant holding none takes one of the last four
     expect((await check(KEYS.globexChecker)).status).toBe(200);
     expect(await lifecycle.run(async () => 'in', 1, 'globex')).toBe('in');
-    await expect(lifecycle.run(async () => 'in', 1, 'beta')).rejects.toThrow('more than 64 checks in flight');
-    await expect(lifecycle.run(async () => 'in', 2, 'globex')).rejects.toThrow('more than 64 checks in flight');
+    // The refusal says why: the slots are not all taken (61 of 64), the last ones are kept.
+    await expect(lifecycle.run(async () => 'in', 1, 'beta')).rejects.toThrow('61 of 64 check slots in use; the last 4 go only to a tenant holding at most 1');
+    await expect(lifecycle.run(async () => 'in', 2, 'globex')).rejects.toThrow('61 of 64 check slots in use; the last 4 go only to a tenant holding at most 1');
+    await expect(lifecycle.run(async () => 'in', 5, 'globex')).rejects.toThrow('more than 64 checks in flight');
     // Weights that are not counts are one.
     expect(await lifecycle.run(async () => lifecycle.inFlight, Number.NaN, 'globex')).toBe(62);
     for (const release of holds) release();

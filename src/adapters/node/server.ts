@@ -174,7 +174,6 @@ function trackConnections(server: Server, sockets: Set<Duplex>, opts: Pick<NodeS
  * @example const running = await startNodeServer(app.fetch, { host: '127.0.0.1', port: 8080 })
  */
 export function startNodeServer(fetch: (req: Request) => Response | Promise<Response>, opts: NodeServerOptions): Promise<RunningServer> {
-  // Node would answer a request without Host with a bare 400 of its own; ours is problem+json.
   const alone = opts.answeredAlone ?? (() => undefined);
   // @hono/node-server refuses a request it cannot make a URL of (a Host such as `x/y`, a `\`
   // in the path, `OPTIONS *`) before the app runs, with a bare 400: ours is problem+json, counted.
@@ -210,38 +209,10 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
     // A request on a connection ended at shutdown (closeIdleGently) is neither answered nor
     // run: an answer written there would fail, and the error would reset what is still queued.
     if (req.socket.writableEnded) return void req.resume();
-    if (req.headers.host === undefined) {
+    const refused = targetProblem(req);
+    if (refused !== undefined) {
       alone(400);
-      return answerProblem(res, new BadRequest('the request has no Host header'));
-    }
-    // Node keeps the first of two Host headers; RFC 9112 §3.2 asks for a 400, as the app
-    // answers on the other runtimes (a web Headers joins them, no host name matches that).
-    if (rawHeader(req.rawHeaders, 'host').count > 1) {
-      alone(400);
-      return answerProblem(res, new BadRequest('the request has more than one Host header'));
-    }
-    // The app leaves the Host to this server (AppDeps.urlChecked). @hono/node-server's own
-    // check compares only lengths, and `é.é.é/api/v1/audit/checkpoint?x` (each `é.` grows by
-    // six as punycode) routed `GET /healthz` to the checkpoint.
-    const badHost = hostProblem(req.headers.host);
-    if (badHost !== undefined) {
-      alone(400);
-      return answerProblem(res, badHost);
-    }
-    // RFC 9110 §4.2.4: user information in a target is an error. @hono/node-server kept
-    // `http://u@h/…` and failed on it once the body was read: a 500 and an error in the log;
-    // the other runtimes drop it.
-    const authority = ABSOLUTE_TARGET.exec(req.url ?? '')?.[1];
-    if (authority?.includes('@')) {
-      alone(400);
-      return answerProblem(res, new BadRequest('the request target holds user information (`user@`), which HTTP refuses'));
-    }
-    // An absolute-form target names its host itself, and RFC 9112 §3.2.2 has a server go by it,
-    // not by Host; the open mode's loopback check reads Host. The two must agree (else
-    // `GET http://evil.example/… ` with `Host: localhost` is served as loopback).
-    if (authority !== undefined && authority.toLowerCase() !== req.headers.host.toLowerCase()) {
-      alone(400);
-      return answerProblem(res, new BadRequest('the request target names another host than its Host header'));
+      return answerProblem(res, refused);
     }
     if (req.method === 'DELETE') withoutTypeOn204(res); // the app's only 204s answer DELETE
     return listener(req, res);
@@ -300,32 +271,69 @@ export function startNodeServer(fetch: (req: Request) => Response | Promise<Resp
       server.off('error', reject);
       const port = (server.address() as AddressInfo).port;
       const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-      const idleNow = closeIdleGently(server, inApp);
-      // At the grace: an idle connection is ended as above; one still uploading a request is cut.
-      const cutIdle = (): void => {
-        const idle = idleNow?.();
-        for (const socket of sockets) {
-          if (inApp.busy(socket)) continue;
-          if (idle?.has(socket) === true) {
-            if (!socket.writableEnded) socket.end();
-          } else {
-            socket.destroy();
-          }
-        }
-      };
-      const cutAll = (): void => {
-        let unanswered = 0;
-        for (const socket of sockets) if (inApp.busy(socket)) unanswered++;
-        server.closeAllConnections();
-        // Also those Node's HTTP server no longer tracks (one it handed to the 'connect'
-        // handler, left half open by its client): server.close() waited for them for good, and
-        // the stop never ended.
-        for (const socket of sockets) socket.destroy();
-        if (unanswered > 0) opts.cutUnanswered?.(unanswered);
-      };
+      const { cutIdle, cutAll } = connectionCutters(server, sockets, inApp, opts.cutUnanswered);
       resolve({ url: `http://${host}:${port}`, port, server, connections: () => sockets.size, close: () => closeServer(server, opts.graceMs ?? 5_000, cutIdle, opts.hardCloseMs ?? 25_000, cutAll) });
     });
   });
+}
+
+/**
+ * Why a request is refused (400) before the app runs, from its Host header and target: Node
+ * would answer a missing Host with a bare 400 of its own, and the rest it lets through.
+ */
+function targetProblem(req: IncomingMessage): HttpProblem | undefined {
+  const host = req.headers.host;
+  if (host === undefined) return new BadRequest('the request has no Host header');
+  // Node keeps the first of two Host headers; RFC 9112 §3.2 asks for a 400, as the app
+  // answers on the other runtimes (a web Headers joins them, no host name matches that).
+  if (rawHeader(req.rawHeaders, 'host').count > 1) return new BadRequest('the request has more than one Host header');
+  // The app leaves the Host to this server (AppDeps.urlChecked). @hono/node-server's own
+  // check compares only lengths, and `é.é.é/api/v1/audit/checkpoint?x` (each `é.` grows by
+  // six as punycode) routed `GET /healthz` to the checkpoint.
+  const badHost = hostProblem(host);
+  if (badHost !== undefined) return badHost;
+  // RFC 9110 §4.2.4: user information in a target is an error. @hono/node-server kept
+  // `http://u@h/…` and failed on it once the body was read: a 500 and an error in the log;
+  // the other runtimes drop it.
+  const authority = ABSOLUTE_TARGET.exec(req.url ?? '')?.[1];
+  if (authority?.includes('@')) return new BadRequest('the request target holds user information (`user@`), which HTTP refuses');
+  // An absolute-form target names its host itself, and RFC 9112 §3.2.2 has a server go by it,
+  // not by Host; the open mode's loopback check reads Host. The two must agree (else
+  // `GET http://evil.example/… ` with `Host: localhost` is served as loopback).
+  if (authority !== undefined && authority.toLowerCase() !== host.toLowerCase()) return new BadRequest('the request target names another host than its Host header');
+  return undefined;
+}
+
+/**
+ * How a stop ends connections. `cutIdle`, at the grace: an idle connection is ended (see
+ * closeIdleGently), one still uploading a request is cut, one with a request in the app is
+ * left alone. `cutAll`, at the hard close: every connection, with a count of the requests cut
+ * unanswered told to `cutUnanswered`.
+ */
+function connectionCutters(server: Server, sockets: Set<Duplex>, inApp: RequestsInApp, cutUnanswered: ((n: number) => void) | undefined): { cutIdle: () => void; cutAll: () => void } {
+  const idleNow = closeIdleGently(server, inApp);
+  const cutIdle = (): void => {
+    const idle = idleNow?.();
+    for (const socket of sockets) {
+      if (inApp.busy(socket)) continue;
+      if (idle?.has(socket) === true) {
+        if (!socket.writableEnded) socket.end();
+      } else {
+        socket.destroy();
+      }
+    }
+  };
+  const cutAll = (): void => {
+    let unanswered = 0;
+    for (const socket of sockets) if (inApp.busy(socket)) unanswered++;
+    server.closeAllConnections();
+    // Also those Node's HTTP server no longer tracks (one it handed to the 'connect'
+    // handler, left half open by its client): server.close() waited for them for good, and
+    // the stop never ended.
+    for (const socket of sockets) socket.destroy();
+    if (unanswered > 0) cutUnanswered?.(unanswered);
+  };
+  return { cutIdle, cutAll };
 }
 
 /**

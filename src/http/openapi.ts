@@ -2,6 +2,7 @@
 // body and responses. Error responses all share the problem+json schema.
 
 import { SCHEMAS } from './openapi-schemas.js';
+import { RULE_MEDIA_TYPES } from './rule-format.js';
 
 type Obj = { [key: string]: unknown };
 
@@ -75,13 +76,15 @@ const param = (name: string, where: 'path' | 'query', schema: Obj, required = wh
 /** An integer query parameter: the audit routes read at most 15 digits (routes/audit.ts). */
 const queryInteger = (minimum: number) => ({ type: 'integer', minimum, maximum: 999_999_999_999_999 });
 const explain = param('explain', 'query', { type: 'boolean' });
+// Every media type the rule reader takes is listed (a review, 11-29: the others were named
+// only in a `description` inside the media type objects, which OpenAPI 3.1 does not allow).
 const ruleText = {
   requestBody: {
     required: true,
+    description: 'Rule text by Content-Type: JSON (application/json, or any application/*+json), YAML or MDC (Markdown with YAML front matter).',
     content: {
       'application/json': { schema: { type: 'object' } },
-      'application/yaml': { schema: { type: 'string' }, description: 'YAML (also application/x-yaml, text/yaml, text/x-yaml)' },
-      'text/markdown': { schema: { type: 'string' }, description: 'MDC (also text/x-markdown, text/mdc, text/x-mdc)' },
+      ...Object.fromEntries(Object.keys(RULE_MEDIA_TYPES).map((type) => [type, { schema: { type: 'string' } }])),
     },
   },
 };
@@ -111,7 +114,8 @@ export function openApiDocument(version: string): Obj {
     info: {
       title: 'MGE governance API', version,
       description: 'Deterministic governance decisions for AI actions, signed and audited. Every GET route also answers HEAD. '
-        + 'A method a path does not take is answered 405 (`MethodNotAllowed`, with `Allow`), an unknown path 404; both problem+json.',
+        + 'A method a path does not take is answered 405 (`MethodNotAllowed`, with `Allow`), an unknown path 404; both problem+json. '
+        + "On Node a method name its HTTP parser does not know (`FOO`, or in lower case: `get`) is refused 400 before any route is looked up.",
     },
     security: [{ bearer: [] }, { apiKey: [] }],
     paths: {

@@ -4,7 +4,8 @@ import type { RuleFormat } from '../engine/engine.js';
 import { isJsonMediaType, mediaType } from './body.js';
 import { UnsupportedMediaType } from './problem.js';
 
-const BY_TYPE: Record<string, RuleFormat> = {
+/** The media types a rule body may be sent as besides JSON's (/openapi.json lists them too). */
+export const RULE_MEDIA_TYPES: Readonly<Record<string, Exclude<RuleFormat, 'json'>>> = {
   'application/yaml': 'yaml',
   'application/x-yaml': 'yaml',
   'text/yaml': 'yaml',
@@ -19,7 +20,7 @@ const BY_TYPE: Record<string, RuleFormat> = {
 export function ruleFormat(headers: Headers): RuleFormat {
   const type = mediaType(headers);
   if (isJsonMediaType(type)) return 'json';
-  const format = type === undefined ? undefined : BY_TYPE[type];
+  const format = type === undefined ? undefined : RULE_MEDIA_TYPES[type];
   if (format === undefined) {
     throw new UnsupportedMediaType(
       `rules are sent as application/json, application/yaml or text/markdown (MDC)${type === undefined ? '' : `, not \`${type}\``}`,

@@ -4,7 +4,9 @@
 // schemas accept (a review, 11-27: the validate path took GET/PUT/DELETE its document and its
 // `Allow` header did not name, and several answered statuses and headers were undocumented).
 
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { RULE_MEDIA_TYPES } from '../../src/http/rule-format.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { harness, KEYS, type Harness } from './harness.js';
 
@@ -59,6 +61,10 @@ async function conforms(method: string, path: string, opts: Parameters<Harness['
     expect(valid, `${method} ${path}: the request schema ${accepted ? 'accepts' : 'refuses'} ${JSON.stringify(opts.body)} ${JSON.stringify(validator(schema!).errors)}`).toBe(accepted);
   }
   const res = await h.call(method, path, opts);
+  // A media type the server takes (anything but 415) is one the operation lists.
+  if (opts.raw !== undefined && opts.type !== undefined && res.status !== 415) {
+    expect(Object.keys(op.requestBody?.content ?? {}), `${method} ${path}: request content type`).toContain(opts.type.split(';')[0]);
+  }
   let described = op.responses[String(res.status)];
   expect(described, `${method} ${path}: status ${res.status} is not in the document`).toBeDefined();
   if (described.$ref !== undefined) described = doc.components.responses[described.$ref.split('/').pop()!];
@@ -154,6 +160,19 @@ describe('/openapi.json describes what the app answers', () => {
     const res = await notReady.call('GET', '/readyz');
     expect(res.status).toBe(503);
     expect(Object.keys(operation('GET', '/readyz').responses['503'].headers ?? {})).toContain('Retry-After');
+  });
+
+  // A review (11-29): a `description` inside three media type objects made the document invalid
+  // OpenAPI 3.1, and the other YAML and MDC types the server takes were named only there.
+  it('is a valid OpenAPI 3.1 document, listing every media type a rule body is taken as', async () => {
+    const result = await new Validator().validate(doc as unknown as Parameters<Validator["validate"]>[0]);
+    expect(result, JSON.stringify(result.errors)).toMatchObject({ valid: true });
+    for (const type of Object.keys(RULE_MEDIA_TYPES)) {
+      const yaml = RULE_MEDIA_TYPES[type] === 'yaml';
+      const text = yaml ? 'rule_id: sent-as\nprohibited:\n  - message: no z\n    when: action.type == "z"\n' : '---\nrule_id: sent-as\n---\n# Sent as\n## Prohibited\n- no z: `action.type == "z"`\n';
+      expect((await conforms('POST', '/api/v1/rules/validate', { key: KEYS.acmeAdmin, raw: text, type })).status, type).toBe(200);
+    }
+    expect((await conforms('POST', '/api/v1/rules/validate', { key: KEYS.acmeAdmin, raw: 'x', type: 'text/plain' }, false)).status).toBe(415);
   });
 
   it('says why each route answers 400: its query parameters, its body, `explain` (a review: the audit routes, which take no body, said "malformed JSON")', () => {

@@ -119,9 +119,14 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     return async (policyVersion, ruleIds, removed) => {
       const change = await kept(ruleIds, removed);
       const timestamp = new Date(ctx.now()).toISOString();
+      // An API rule held out by a file rule of its id (every check of the tenant denied while
+      // both stand) that goes leaves the file rule in force: logged as a `put` of the id, as a
+      // restart logs it (node/rules-in-force.ts), not as a `delete` of a rule that still serves
+      // under the policy_version the entry names (a review, 11-29).
+      const gone = (id: string): 'put' | 'delete' => (ctx.engine.fileRuleOwner(tenant, id) !== undefined ? 'put' : 'delete');
       const entries = [
-        ...ruleIds.map((id) => ruleChangeEntry(id, op, policyVersion, by, timestamp)),
-        ...removed.map((id) => ruleChangeEntry(id, 'delete', policyVersion, by, timestamp)),
+        ...ruleIds.map((id) => ruleChangeEntry(id, op === 'delete' ? gone(id) : op, policyVersion, by, timestamp)),
+        ...removed.map((id) => ruleChangeEntry(id, gone(id), policyVersion, by, timestamp)),
       ];
       if (entries.length === 0) return; // a DELETE of a set already empty changes nothing
       try {
@@ -199,7 +204,8 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const parsed = parseRuleText(text, format, path);
     const diagnostics = [...parsed.diagnostics];
     for (const r of parsed.rules) {
-      if (ctx.engine.policy(tenant).rulesById.has(r.rule_id) && !ctx.engine.isApiRule(tenant, r.rule_id)) {
+      // As PUT decides it (an API rule of the id held out by a file rule included: a review, 11-29).
+      if (ctx.engine.fileRuleOwner(tenant, r.rule_id) !== undefined) {
         diagnostics.push({
           severity: 'error', code: 'read-only-rule', span: r.source.span,
           message: `rule \`${r.rule_id}\` is a file rule and read-only over HTTP`,

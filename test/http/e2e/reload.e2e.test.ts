@@ -174,10 +174,19 @@ describe('a file rule that takes the id of a tenant\'s API rule', () => {
       // Said once the reload's entries are logged (a moment after the new rules serve).
       await until('the error line', () => own.logs.some((l) => JSON.parse(l).msg === 'every check of this tenant is denied until its rules are fixed' && JSON.parse(l).tenant === 'acme'));
       expect(await (await own.fetch('/metrics')).text()).toContain('\nmge_rules_dir_refused 0\n');
+      // Validate answers as PUT would: the id is a file rule's (it said valid, and PUT said 409).
+      const text = JSON.stringify({ rule_id: 'clash-x', prohibited: [{ message: 'api', when: 'action.type == "never"' }] });
+      const validated = (await (await own.fetch('/api/v1/rules/validate', { method: 'POST', key: KEYS.acmeAdmin, body: text })).json()) as { valid: boolean; diagnostics: Array<{ code: string }> };
+      expect(validated).toMatchObject({ valid: false, diagnostics: [{ code: 'read-only-rule' }] });
+      expect((await own.fetch('/api/v1/rules/clash-x', { method: 'PUT', key: KEYS.acmeAdmin, body: text })).status).toBe(409);
       // The way out: the API rule deleted, the tenant gets the global rule like every other.
       expect((await own.fetch('/api/v1/rules/clash-x', { method: 'DELETE', key: KEYS.acmeAdmin })).status).toBe(204);
       expect(await check(KEYS.acmeChecker, 'anything.else')).toMatchObject({ approved: true });
-      expect((await check(KEYS.acmeChecker)).violations.map((v) => v.rule_id)).toEqual(['clash-x']);
+      const after = await check(KEYS.acmeChecker);
+      expect(after.violations.map((v) => v.rule_id)).toEqual(['clash-x']);
+      // Logged as what changed in force: the file rule `clash-x` serves on, so not a `delete` of it.
+      const entries = ((await (await own.fetch('/api/v1/audit?limit=1000', { key: KEYS.acmeAuditor })).json()) as { entries: Array<Record<string, unknown>> }).entries;
+      expect(entries.filter((x) => x.kind === 'rule_change').at(-1)).toMatchObject({ kind: 'rule_change', rule_id: 'clash-x', op: 'put', by: expect.stringMatching(/^key-/) as unknown, policy_version: after.policy_version });
     } finally {
       await own.stop();
     }

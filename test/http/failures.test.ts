@@ -443,6 +443,12 @@ describe('fail closed', () => {
     const closing = await h.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: 'x' } });
     expect(closing.status).toBe(503);
     expect((await problem(closing)).type).toBe('urn:mge:problem:shutting-down');
-    expect((await h.call('GET', '/readyz')).status).toBe(503);
+    const ready = await h.call('GET', '/readyz');
+    expect(ready.status).toBe(503);
+    // As the checks say it (a review, 11-29: typed store-unavailable, and kept alive).
+    expect(ready.headers.get('connection')).toBe('close');
+    expect((await problem(ready)).type).toBe('urn:mge:problem:shutting-down');
+    // Reads still answer until the connection closes: an auditor's proof is no decision.
+    expect((await h.call('GET', '/api/v1/keys')).status).toBe(200);
   });
 });

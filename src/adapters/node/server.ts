@@ -410,7 +410,8 @@ function answerProblem(res: ServerResponse, p: HttpProblem): void {
 function answerOnSocket(socket: Duplex, p: HttpProblem): void {
   if (!socket.writable) return void socket.destroy();
   const body = problemBody(p);
-  socket.end(`HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? p.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  // RFC 9110 §6.6.1: an origin server with a clock sends Date, on errors too (a review, 11-29).
+  socket.end(`HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? p.title}\r\ndate: ${new Date().toUTCString()}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 /**

@@ -9,7 +9,7 @@ import { callerTenants } from '../api-keys.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { renderGauge, type GaugeSample } from '../metrics.js';
 import { METRICS_CONTENT_TYPE, openApiDocument } from '../openapi.js';
-import { problemResponse, StoreUnavailable } from '../problem.js';
+import { problemResponse, ShuttingDown, StoreUnavailable } from '../problem.js';
 import { rawPath } from '../request-url.js';
 
 /** Each tenant's rule-set fingerprint, signed again only when its policy_version changes. */
@@ -76,7 +76,8 @@ export function opsRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   app.get('/readyz', (c) => {
     const dead = ctx.dead?.();
     if (dead !== undefined) return problemResponse(new StoreUnavailable(dead), rawPath(c.req.url));
-    if (ctx.lifecycle.isDraining) return problemResponse(new StoreUnavailable('the server is shutting down'), rawPath(c.req.url));
+    // The checks' own answer while draining (type shutting-down, `Connection: close`), not a store's.
+    if (ctx.lifecycle.isDraining) return problemResponse(new ShuttingDown(), rawPath(c.req.url));
     if (!ctx.ready()) return problemResponse(new StoreUnavailable('a store is not ready'), rawPath(c.req.url));
     // Only in the open mode, where every caller may read the rules: with keys, `default` can
     // be a tenant whose rules are its own (see the top of this file).

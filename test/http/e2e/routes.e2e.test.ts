@@ -227,6 +227,9 @@ describe('every error status of SPEC §8, as problem+json', () => {
   it('431 problem+json for headers larger than Node accepts', async () => {
     const answer = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    // Written on the socket by hand, with a Date as every other answer (RFC 9110 §6.6.1).
+    const date = /\r\ndate: ([^\r]+)\r\n/i.exec(answer)?.[1];
+    expect(Math.abs(Date.parse(date ?? '') - Date.now())).toBeLessThan(60_000);
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, detail: 'the request headers are too large' });
   });
   it('counts the answers Node gives without the app in mge_http_responses_total', async () => {

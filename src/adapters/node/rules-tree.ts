@@ -20,6 +20,11 @@ export interface Tree {
   links: Map<string, string | undefined>;
   /** Where the links to files resolve to: those files are edited outside the tree. */
   linkedFiles: Set<string>;
+  /**
+   * Files of the tree with more than one name (hard links): one may be written through a name
+   * outside the tree, which no watcher of the tree's directories hears.
+   */
+  hardLinkedFiles: Set<string>;
   /** Where the rules directory itself resolves to (a deploy may swap a link on its path). */
   root: string | undefined;
   /** The real path of every directory walked: whatever lies in one of them is read as rules. */
@@ -31,7 +36,7 @@ export interface Tree {
  * dot-directories are skipped, as the rules reader skips them.
  */
 export function walkTree(dir: string): Tree {
-  const tree: Tree = { dirs: new Map(), links: new Map(), linkedFiles: new Set(), root: realpathOrUndefined(dir), realDirs: new Set() };
+  const tree: Tree = { dirs: new Map(), links: new Map(), linkedFiles: new Set(), hardLinkedFiles: new Set(), root: realpathOrUndefined(dir), realDirs: new Set() };
   const real = tree.realDirs;
   const queue = [dir];
   for (let d = queue.shift(); d !== undefined; d = queue.shift()) {
@@ -56,12 +61,22 @@ export function walkTree(dir: string): Tree {
           }
         }
         if (e.isDirectory() || e.isSymbolicLink()) queue.push(path);
+        else if (e.isFile() && linkCount(path) > 1) tree.hardLinkedFiles.add(path);
       }
     } catch {
       continue; // removed meanwhile, or a dangling link: the reader reports what matters
     }
   }
   return tree;
+}
+
+/** A file's number of names; 1 once it cannot be read (removed meanwhile: the reader reports it). */
+function linkCount(path: string): number {
+  try {
+    return statSync(path).nlink;
+  } catch {
+    return 1;
+  }
 }
 
 function isFile(path: string): boolean {

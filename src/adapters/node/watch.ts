@@ -11,6 +11,9 @@
 // directory itself included) are watched or dropped, and symbolic links to directories are
 // followed as the rules reader follows them.
 //
+// A file with more than one name (a hard link) is looked at every second too: written through
+// a name outside the tree, it changes no watched directory.
+//
 // A directory the system will not watch (ENOSPC: the inotify watch limit, shared by every
 // process of the user, is reached; EMFILE) is looked at every second instead, and said once:
 // passed over in silence, edits there would never load.
@@ -119,8 +122,12 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
       }
     }
     for (const [p, at] of polled) {
-      if (at.isDir ? now.get(p) !== at.id : !tree.linkedFiles.has(p)) polled.delete(p);
+      if (at.isDir ? now.get(p) !== at.id : !tree.linkedFiles.has(p) && !tree.hardLinkedFiles.has(p)) polled.delete(p);
     }
+    // A file with another name (a hard link) may be written through that name, outside every
+    // watched directory (a review, 11-29: the old rules served on, unseen): looked at every
+    // second, as an unwatchable path is, but without a warning (nothing is wrong).
+    for (const f of tree.hardLinkedFiles) if (!polled.has(f)) polled.set(f, { id: f, seen: undefined, isDir: false });
     const unwatchable: Array<{ path: string; isDir: boolean; err: unknown }> = [];
     for (const t of tree.linkedFiles) {
       if (targets.has(t)) continue;

@@ -11,7 +11,8 @@ export interface CheckpointSigner {
 
 /** What the log needs of a decision from Signer.signAudited (a SignedDecision has this shape). */
 export interface SignedEntry {
-  unsigned: { decision_id: string };
+  /** `tenant`: whose decision it is (a decision always names it; refused in another tenant's log). */
+  unsigned: { decision_id: string; tenant?: string };
   auditLine: string;
   leafInput: string;
 }

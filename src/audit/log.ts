@@ -37,6 +37,8 @@ export class AuditLog {
   private lastAppend: Promise<unknown> = Promise.resolve();
   private failure: unknown;
   private failedAtMs: number | undefined;
+  /** close() was called: appends made after it are refused (a memory store took them; a file store failed on a closed handle). */
+  private closed = false;
   /** The size of the newest checkpoint decided (queued to be kept), and of the newest kept. */
   private lastCheckpointSize = -1;
   private keptCheckpointSize = -1;
@@ -161,8 +163,12 @@ export class AuditLog {
     }
   }
 
-  /** Appends one entry; resolves with its index once it is durable. */
+  /**
+   * Appends one entry; resolves with its index once it is durable. An entry naming another
+   * tenant (a decision made for it) is refused: it could never be proven in this log.
+   */
   async append(entry: Json): Promise<{ index: number }> {
+    this.refuseOtherTenant((entry as { tenant?: unknown } | null)?.tenant);
     const line = auditLine(entry);
     return this.appendLines([line], [idOfAuditLine(line)], undefined, indexed);
   }
@@ -170,6 +176,7 @@ export class AuditLog {
   /** Appends a decision from Signer.signAudited without canonicalizing it again. */
   appendSigned(signed: SignedEntry): Promise<{ index: number }> {
     // Not `async`: on the hot path each extra promise turn is a visible share of a check.
+    if (signed.unsigned.tenant !== undefined && signed.unsigned.tenant !== this.tenant) return Promise.reject(this.otherTenant(signed.unsigned.tenant));
     return this.appendLines([signed.auditLine], [signed.unsigned.decision_id], [signed.leafInput], indexed);
   }
 
@@ -179,12 +186,15 @@ export class AuditLog {
    * each id read its range again: a 1 000-check batch beside 50 single checks).
    */
   appendSignedMany(signed: readonly SignedEntry[]): Promise<number> {
+    const stray = signed.find((s) => s.unsigned.tenant !== undefined && s.unsigned.tenant !== this.tenant);
+    if (stray !== undefined) return Promise.reject(this.otherTenant(stray.unsigned.tenant));
     return this.appendLines(signed.map((s) => s.auditLine), signed.map((s) => s.unsigned.decision_id), signed.map((s) => s.leafInput), itself);
   }
 
   /** Appends entries in order; resolves with the first one's index once all are durable. */
   appendMany(entries: readonly Json[]): Promise<number> {
     try {
+      for (const e of entries) this.refuseOtherTenant((e as { tenant?: unknown } | null)?.tenant);
       const lines = entries.map(auditLine);
       return this.appendLines(lines, lines.map(idOfAuditLine), undefined, itself);
     } catch (e) {
@@ -199,6 +209,8 @@ export class AuditLog {
    */
   private appendLines<T>(lines: string[], ids: (string | undefined)[], leafInputs: string[] | undefined, result: (first: number) => T): Promise<T> {
     try {
+      // Here, not in ensureUsable: an append queued before close() (behind a read) still lands.
+      if (this.closed) throw new AuditStoreError(`audit log of tenant \`${this.tenant}\` is closed`);
       this.ensureUsable();
       if (this.checking === undefined && this.refuseKnownDuplicates(ids).length === 0) return this.appendNow(lines, ids, leafInputs, result);
       // An id only a read of earlier entries can clear (an engine id not above the last one: a
@@ -219,6 +231,14 @@ export class AuditLog {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  private otherTenant(tenant: unknown): AuditEntryError {
+    return new AuditEntryError(`an entry of tenant \`${String(tenant)}\` is not appended to tenant \`${this.tenant}\`'s log (SPEC §6: each tenant has its own)`);
+  }
+
+  private refuseOtherTenant(tenant: unknown): void {
+    if (typeof tenant === 'string' && tenant !== this.tenant) throw this.otherTenant(tenant);
   }
 
   /** Throws for an id known to be logged already (or given twice); returns the ids only a read can clear. */
@@ -377,7 +397,9 @@ export class AuditLog {
     return this.store.checkpoints();
   }
 
+  /** Refuses appends from now on, and resolves once those made before are durable and the store is closed. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.checking;
     await this.appendsDone();
     await this.checkpointsDone;

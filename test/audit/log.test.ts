@@ -21,7 +21,7 @@ import { createEngine } from '../../src/engine/engine.js';
 import { ED_JWK, SECRET, T0 } from '../receipt/fixtures.js';
 
 const sha = webCryptoBackend.sha256;
-const entry = (i: number): Json => ({ decision_id: `dec-${String(i).padStart(4, '0')}`, approved: i % 2 === 0, tenant: 'acme', n: i });
+const entry = (i: number, tenant = 'acme'): Json => ({ decision_id: `dec-${String(i).padStart(4, '0')}`, approved: i % 2 === 0, tenant, n: i });
 
 async function filled(n: number, store: AuditStore = new MemoryAuditStore()): Promise<AuditLog> {
   const log = await AuditLog.open('acme', store, { now: () => T0 });
@@ -256,6 +256,30 @@ describe('AuditLog', () => {
     await expect(la.appendSigned(signed)).rejects.toThrow('decision `dec-0001` is already in the log');
   });
 
+  // A review (11-29): an embedder's log took another tenant's decision (never provable there),
+  // and a log still held after close() took appends (memory) or failed on a closed handle (file).
+  it('refuses another tenant\'s decision, and every append after close()', async () => {
+    const signer = await createSigner({ hs256Secret: SECRET, now: () => T0 });
+    const store = new MemoryAuditStore();
+    const log = await AuditLog.open('default', store);
+    const d = (i: number, tenant: string) => ({ ...(entry(i, tenant) as object), rule_ids: [], violations: [], warnings: [], reasoning: 'r', policy_version: 'p', timestamp: 't', action_hash: 'h' }) as never;
+    const other = await signer.signAudited(d(1, 'acme'));
+    await expect(log.appendSigned(other)).rejects.toThrow("an entry of tenant `acme` is not appended to tenant `default`'s log");
+    await expect(log.appendSignedMany([await signer.signAudited(d(2, 'default')), other])).rejects.toThrow(AuditEntryError);
+    await expect(log.appendMany([entry(3, 'default'), entry(4, 'acme')])).rejects.toThrow(AuditEntryError);
+    expect(store.lines).toEqual([]);
+    // Its own decision, and an entry naming no tenant (a rule change), go in.
+    await log.appendSigned(await signer.signAudited(d(5, 'default')));
+    await log.append({ kind: 'rule_change', rule_id: 'r', op: 'put', policy_version: 'sha256:00', by: 'key-1', timestamp: 't' });
+    const pending = log.appendSigned(await signer.signAudited(d(6, 'default')));
+    const closing = log.close();
+    await expect(log.appendSigned(await signer.signAudited(d(7, 'default')))).rejects.toThrow('audit log of tenant `default` is closed');
+    await expect(log.append(entry(8, 'default'))).rejects.toThrow(AuditStoreError);
+    await pending; // made before close(): it lands
+    await closing;
+    expect(store.lines.length).toBe(3);
+  });
+
   it('reopening a store rebuilds the same tree and index', async () => {
     const store = new MemoryAuditStore();
     const a = await filled(21, store);
@@ -288,7 +312,9 @@ describe('AuditLogs', () => {
     const logs = new AuditLogs(factory);
     const [a1, a2] = await Promise.all([logs.get('a'), logs.get('a')]);
     expect(a1).toBe(a2);
-    await a1.append(entry(1));
+    await a1.append(entry(1, 'a'));
+    // A decision of another tenant is refused: it could never be proven in this log.
+    await expect(a1.append(entry(2))).rejects.toThrow("an entry of tenant `acme` is not appended to tenant `a`'s log");
     const b = await logs.get('b');
     expect(b.size()).toBe(0);
     expect(await b.proof('dec-0001')).toBeUndefined();
@@ -329,10 +355,10 @@ describe('AuditLogs', () => {
     });
     const logs = new AuditLogs({ open: async () => store(), tenants: async () => ['a'] }, { now: () => clock });
     const log = await logs.get('a');
-    for (let i = 0; i < 5; i++) await log.append(entry(i));
+    for (let i = 0; i < 5; i++) await log.append(entry(i, 'a'));
     const backup = backing.lines.slice(0, 2);
     failing = true;
-    await expect(log.append(entry(5))).rejects.toThrow('ENOSPC');
+    await expect(log.append(entry(5, 'a'))).rejects.toThrow('ENOSPC');
     backing.lines.splice(0, backing.lines.length, ...backup); // the file put back from a backup
     failing = false;
     clock += REOPEN_AFTER_MS;
@@ -368,7 +394,7 @@ describe('reopening a checkpointed log', () => {
     try {
       const engine = await createEngine({ rules: [{ path: 'r.yaml', text: 'rule_id: r\nprohibited:\n  - message: m\n    when: action.type == "x"\n' }], crypto: nodeCryptoBackend });
       const signer = await createSigner({ hs256Secret: SECRET, backend: nodeCryptoBackend });
-      const log = await AuditLog.open('t', await NodeAuditStore.open(dir), { backend: nodeCryptoBackend });
+      const log = await AuditLog.open('default', await NodeAuditStore.open(dir), { backend: nodeCryptoBackend });
       const ids: string[] = [];
       const decide = async (request: Json) => {
         const signed = await signer.signAudited(await engine.evaluate(request));
@@ -379,12 +405,12 @@ describe('reopening a checkpointed log', () => {
       // (which sorts before decision_id: parsed whole) and an entry of another shape.
       for (const type of ['x', 'y', 'x']) await decide({ action: { type } });
       await decide({ action: { type: 'x' }, audience: 'payments' });
-      await log.append(entry(7));
+      await log.append(entry(7, 'default'));
       await log.checkpoint(signer);
       await decide({ action: { type: 'y' } }); // after it: parsed whole
       await log.close();
 
-      const again = await AuditLog.open('t', await NodeAuditStore.open(dir), { backend: nodeCryptoBackend });
+      const again = await AuditLog.open('default', await NodeAuditStore.open(dir), { backend: nodeCryptoBackend });
       for (const id of [...ids, 'dec-0007']) expect((await again.findByDecisionId(id))?.entry, id).toMatchObject({ decision_id: id });
       expect(await again.findByDecisionId('dec-01a2000000000000000000000000')).toBeUndefined();
       await again.close();
@@ -393,7 +419,7 @@ describe('reopening a checkpointed log', () => {
       const file = join(dir, 'log.jsonl');
       const text = await readFile(file, 'utf8');
       await writeFile(file, text.replace(ids[1], ids[1].slice(0, -1) + (ids[1].endsWith('0') ? '1' : '0')));
-      await expect(AuditLog.open('t', await NodeAuditStore.open(dir), { backend: nodeCryptoBackend })).rejects.toThrow('no longer hash to the root');
+      await expect(AuditLog.open('default', await NodeAuditStore.open(dir), { backend: nodeCryptoBackend })).rejects.toThrow('no longer hash to the root');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -406,12 +432,12 @@ describe('a log that does not open', () => {
     const store = new (class extends MemoryAuditStore {
       override async close(): Promise<void> { closed++; }
     })(['{"decision_id":"dec-1"}', 'not json']);
-    await expect(AuditLog.open('t', store)).rejects.toThrow('stored entry 2 (line 2 of its log) is not JSON');
+    await expect(AuditLog.open('default', store)).rejects.toThrow('stored entry 2 (line 2 of its log) is not JSON');
     expect(closed).toBe(1);
     const good = new (class extends MemoryAuditStore {
       override async close(): Promise<void> { closed++; }
     })(['{"decision_id":"dec-1"}']);
-    await AuditLog.open('t', good);
+    await AuditLog.open('default', good);
     expect(closed).toBe(1); // an open log keeps its store open
   });
 });

@@ -17,7 +17,7 @@ let dir: string;
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'mge-store-')); });
 afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
 
-const entry = (i: number): Json => ({ decision_id: `dec-${i}`, tenant: 't', text: 'é€😀'.repeat(i % 4) });
+const entry = (i: number, tenant = 't'): Json => ({ decision_id: `dec-${i}`, tenant, text: 'é€😀'.repeat(i % 4) });
 /** A checkpoint of `n` entries, as a store keeps it (the signature is not the store's to check). */
 const cp = (n: number): Checkpoint => ({ tenant: 't', tree_size: n, root_hash: 'ab'.repeat(32), timestamp: '2026-11-26T00:00:00.000Z', alg: 'HS256', kid: 'k', signature: 'sig' });
 const all = async (it: AsyncIterable<string>) => { const out: string[] = []; for await (const x of it) out.push(x); return out; };
@@ -351,8 +351,8 @@ describe('NodeAuditStore', () => {
       expect(tenantFromDirName(name)).toBe(t);
     }
     const logs = new AuditLogs(new NodeAuditStoreFactory(dir), { backend: nodeCryptoBackend });
-    await (await logs.get('acme')).append(entry(1));
-    await (await logs.get('../evil')).append(entry(2));
+    await (await logs.get('acme')).append(entry(1, 'acme'));
+    await (await logs.get('../evil')).append(entry(2, '../evil'));
     expect(await logs.tenants()).toEqual(['../evil', 'acme']);
     await logs.close();
     expect(await new NodeAuditStoreFactory(dir).tenants()).toEqual(['../evil', 'acme']);

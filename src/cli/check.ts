@@ -5,7 +5,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createEngineFromDir } from '../adapters/node/index.js';
-import { DEFAULT_TENANT, RequestError, RuleLoadError } from '../engine/engine.js';
+import { rulesDirProblem } from '../adapters/node/files.js';
+import { DEFAULT_TENANT, NoRulesError, RequestError, RuleLoadError } from '../engine/engine.js';
 import { TENANT_NAME_RULE, TENANT_PATTERN } from '../ir/tenant-name.js';
 import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { tenantNameNote } from './tenant-note.js';
@@ -60,7 +61,9 @@ export async function checkCommand(argv: string[]): Promise<number> {
     }
     // A directory not there or with no rule file is refused (NoRulesError), as `mge serve`
     // refuses to start on it: a CI gate pointed at a wrong path or an unmounted volume would
-    // otherwise pass every request, with a warning nobody reads.
+    // otherwise pass every request, with a warning nobody reads. Said with the CLI's flags.
+    const problem = await rulesDirProblem(rulesDir);
+    if (problem !== undefined) throw new NoRulesError(problem);
     const engine = await createEngineFromDir(rulesDir, { limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems } });
     const tenantNote = tenant === undefined ? undefined : tenantNameNote(tenant, engine.tenants());
     // Rule files that hold no rule (`rules: []`): said, as `mge serve` and `mge lint` say it.

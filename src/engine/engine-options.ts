@@ -2,8 +2,10 @@
 // checking, and a misspelt option is an option not applied (a `ratelimiter:` left a
 // shared rate-limit store unused, each instance limiting on its own, without a word).
 
+import { NoRulesError } from './engine-types.js';
+
 /** The option names createEngine takes (EngineOptions). */
-const OPTIONS = ['rules', 'evaluator', 'rateLimiter', 'now', 'wasm', 'limits', 'crypto', 'sourceWarnings'] as const;
+const OPTIONS = ['rules', 'evaluator', 'rateLimiter', 'now', 'wasm', 'limits', 'crypto', 'sourceWarnings', 'allowNoRules'] as const;
 
 /** Throws a TypeError naming the first option that is unknown or not of its type. */
 export function checkEngineOptions(opts: unknown): void {
@@ -14,8 +16,14 @@ export function checkEngineOptions(opts: unknown): void {
     const meant = OPTIONS.find((o) => o.toLowerCase() === name.toLowerCase());
     throw new TypeError(`unknown engine option \`${name}\`${meant ? `: did you mean \`${meant}\`?` : ''} (the options are ${OPTIONS.join(', ')})`);
   }
-  const { rules, evaluator, rateLimiter, now, crypto, sourceWarnings, limits, wasm } = given;
-  if (!Array.isArray(rules)) throw new TypeError('engine option `rules` must be a list of `{ path, text }` (an empty list for none)');
+  const { rules, evaluator, rateLimiter, now, crypto, sourceWarnings, limits, wasm, allowNoRules } = given;
+  if (!Array.isArray(rules)) throw new TypeError('engine option `rules` must be a list of `{ path, text }`');
+  if (allowNoRules !== undefined && typeof allowNoRules !== 'boolean') throw new TypeError('engine option `allowNoRules` must be a boolean');
+  // As createEngineFromDir, the standalone app and `mge serve` refuse it (a review, 11-29: the
+  // core alone approved every check of an engine made from a bundle or fetch that came back empty).
+  if (rules.length === 0 && allowNoRules !== true) {
+    throw new NoRulesError('no rule source given (a bundle built without its rules, a fetch that came back empty?): every check would be approved; to decide against no rules, give one source holding `rules: []`, or pass `allowNoRules: true` to add rules later (putRule)');
+  }
   rules.forEach((r: unknown, i) => {
     const file = r as { path?: unknown; text?: unknown } | null;
     if (typeof file !== 'object' || file === null || typeof file.path !== 'string' || typeof file.text !== 'string') {

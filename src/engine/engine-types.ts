@@ -26,6 +26,11 @@ export interface EngineOptions {
   crypto?: CryptoBackend;
   /** Warnings found while reading `rules` (a README.md that reads as a rule): kept with the load's own. */
   sourceWarnings?: Diagnostic[];
+  /**
+   * Takes an empty `rules` list: the rules come later (putRule, replaceApiRules). Without it an
+   * empty list is refused (NoRulesError), since every check would be approved.
+   */
+  allowNoRules?: boolean;
 }
 
 export interface EvaluateOptions {
@@ -58,9 +63,10 @@ export type PutRuleResult =
 
 /**
  * No rule source at all, where a folder or bundle of rules was meant: every check would be
- * approved. Refused by createEngineFromDir (a rules directory empty or not there), the
- * standalone app and `mge check`; `mge serve` refuses such a start too. To decide against no
- * rules on purpose, give a source holding `rules: []`.
+ * approved. Refused by createEngine (an empty `rules` list, unless `allowNoRules`),
+ * createEngineFromDir (a rules directory empty or not there), the standalone app and
+ * `mge check`; `mge serve` refuses such a start too. To decide against no rules on purpose,
+ * give a source holding `rules: []`.
  */
 export class NoRulesError extends Error {
   override readonly name = 'NoRulesError';

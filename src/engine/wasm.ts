@@ -75,7 +75,14 @@ let embedded: Promise<WebAssembly.Module> | undefined;
 
 /** The embedded VM module, compiled once per process. */
 function embeddedModule(): Promise<WebAssembly.Module> {
-  embedded ??= WebAssembly.compile(decodeBase64(WASM_BASE64) as BufferSource);
+  embedded ??= WebAssembly.compile(decodeBase64(WASM_BASE64) as BufferSource).catch((err: unknown) => {
+    embedded = undefined; // tried again by the next engine
+    // Workers' own words ("Wasm code generation disallowed by embedder") do not say the way out.
+    throw new Error(
+      `the VM's WebAssembly could not be compiled from bytes here (${String(err)}); a runtime that refuses that, as Cloudflare Workers do, takes the precompiled module: \`import wasm from 'mge/mge.wasm'\`, then \`createEngine({ rules, wasm })\``,
+      { cause: err },
+    );
+  });
   return embedded;
 }
 

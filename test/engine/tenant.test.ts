@@ -2,7 +2,7 @@
 // caller), so the library cannot decide, sign and log for a tenant no key or flag could name.
 
 import { describe, expect, it } from 'vitest';
-import { createEngine, RequestError } from '../../src/engine/engine.js';
+import { createEngine, NoRulesError, RequestError } from '../../src/engine/engine.js';
 import { MemoryRateLimiter } from '../../src/state/rate-limiter.js';
 
 const RULES = [{ path: 'r.yaml', text: 'rule_id: r\nprohibited:\n  - message: m\n    when: action.type == "x"\n' }];
@@ -73,6 +73,19 @@ describe('createEngine: options checked', () => {
     await expect(createEngine({ rules: RULES, wasm: 42 } as never)).rejects.toThrow('engine option `wasm` must be a compiled WebAssembly.Module');
     await expect(createEngine({ rules: RULES, sourceWarnings: [1] } as never)).rejects.toThrow('engine option `sourceWarnings` must be a list of diagnostics');
     expect(await createEngine({ rules: RULES, rateLimiter: { take } })).toBeDefined();
+  });
+
+  // A review (11-29): the core approved every check of an engine made from no rule source, where
+  // createEngineFromDir, the standalone app and `mge serve` refuse one.
+  it('refuses an empty rules list (every check would be approved), unless allowNoRules says rules come later', async () => {
+    await expect(createEngine({ rules: [] })).rejects.toThrow(NoRulesError);
+    await expect(createEngine({ rules: [] })).rejects.toThrow('no rule source given (a bundle built without its rules, a fetch that came back empty?): every check would be approved');
+    await expect(createEngine({ rules: [], allowNoRules: 'yes' } as never)).rejects.toThrow('engine option `allowNoRules` must be a boolean');
+    const later = await createEngine({ rules: [], allowNoRules: true });
+    expect((await later.putRule('default', { text: 'rule_id: r\nprohibited:\n  - message: no x\n    when: action.type == "x"\n', format: 'yaml' })).ok).toBe(true);
+    expect((await later.evaluate({ action: 'x' })).approved).toBe(false);
+    // A source that says it holds no rule is a decision to decide against none.
+    expect((await (await createEngine({ rules: [{ path: 'none.yaml', text: 'rules: []\n' }] })).evaluate({ action: 'x' })).approved).toBe(true);
   });
 
   it('evaluate refuses an option it does not know, and options that are not an object', async () => {

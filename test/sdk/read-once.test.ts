@@ -29,7 +29,7 @@ function withGetter<O extends object>(obj: O, key: string, get: () => unknown): 
 }
 
 async function signedOf(tenant: string, action = { type: 'api.call' }): Promise<{ decision: Decision; signer: Awaited<ReturnType<typeof createSigner>> }> {
-  const engine = await createEngine({ rules: [] });
+  const engine = await createEngine({ rules: [], allowNoRules: true });
   const signer = await createSigner({ hs256Secret: SECRET });
   return { decision: (await signer.sign(await engine.evaluate({ action }, { tenant }))) as unknown as Decision, signer };
 }
@@ -142,7 +142,7 @@ describe('stores and the audit log', () => {
   });
 
   it('putRule parses the text and format it checked', async () => {
-    const engine = await createEngine({ rules: [] });
+    const engine = await createEngine({ rules: [], allowNoRules: true });
     const source = withGetter({ text: 'rule_id: r\nprohibited:\n  - message: no\n    when: action.type == "x"\n', format: 'yaml' as const }, 'format', changing<string>('yaml', 'nonsense'));
     const result = await engine.putRule('default', source as never);
     expect(result.ok).toBe(true);

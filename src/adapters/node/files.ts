@@ -295,13 +295,15 @@ export async function readRuleFile(file: string, shownAs = file): Promise<string
 
 /**
  * Why `dir` cannot be read as a rules directory (missing, or not a directory), said with what
- * to do; undefined when it is a directory. `mge serve` and `mge check` refuse with it alike.
+ * to do; undefined when it is a directory. `mge serve` and `mge check` refuse with it alike;
+ * `caller: 'library'` (createEngineFromDir) leaves the CLI's flags out of it.
  */
-export async function rulesDirProblem(dir: string): Promise<string | undefined> {
+export async function rulesDirProblem(dir: string, caller: 'cli' | 'library' = 'cli'): Promise<string | undefined> {
   const st = await stat(dir).catch(() => undefined);
   const windows = /\\/.test(dir) ? ' (`\\` is no path separator here: write `/`)' : '';
-  if (st === undefined) return `rules directory \`${dir}\` not found${windows}; give \`--rules DIR\` or set MGE_RULES_DIR (the default is ./rules)`;
-  if (!st.isDirectory()) return `rules directory \`${dir}\` is not a directory (\`mge lint FILE\` checks a single rule file)`;
+  const cli = caller === 'cli';
+  if (st === undefined) return `rules directory \`${dir}\` not found${windows}; ${cli ? 'give `--rules DIR` or set MGE_RULES_DIR (the default is ./rules)' : 'a wrong path, or a volume not mounted?'}`;
+  if (!st.isDirectory()) return `rules directory \`${dir}\` is not a directory${cli ? ' (`mge lint FILE` checks a single rule file)' : ''}`;
   return undefined;
 }
 

@@ -16,7 +16,7 @@ export { NodeAuditStoreFactory } from './audit-store.js';
  * @example const engine = await createEngineFromDir('./rules');
  */
 export async function createEngineFromDir(dir: string, opts: Omit<EngineOptions, 'rules'> = {}): Promise<Engine> {
-  const problem = await rulesDirProblem(dir);
+  const problem = await rulesDirProblem(dir, 'library');
   if (problem !== undefined) throw new NoRulesError(problem);
   const { sources, warnings } = await readRulesDirWarned(dir);
   if (sources.length === 0) {

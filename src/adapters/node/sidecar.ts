@@ -168,7 +168,8 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   await refuseRulesGone(cfg.rulesDir, read.sources, lastRecord, ruleStore);
   const limits = jsonLimits(cfg.limits); // one set, so the HTTP parser and the engine never disagree
   const engine = await createEngine({
-    rules: read.sources, sourceWarnings: read.warnings, crypto: nodeCryptoBackend, ...(shared === undefined ? {} : { rateLimiter: shared.rateLimiter }),
+    // No rule file only with API rules kept in the data dir (refuseRulesGone): they are replayed below.
+    rules: read.sources, allowNoRules: read.sources.length === 0, sourceWarnings: read.warnings, crypto: nodeCryptoBackend, ...(shared === undefined ? {} : { rateLimiter: shared.rateLimiter }),
     limits: { maxDepth: limits.maxDepth, maxStringBytes: limits.maxStringBytes, maxArrayItems: limits.maxArrayItems },
   });
   await replayApiRules(engine, ruleStore, cfg.logger);

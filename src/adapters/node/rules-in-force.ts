@@ -134,15 +134,6 @@ export async function lastRulesInForce(dataDir: string, logger: Logger): Promise
   }
 }
 
-/**
- * The tenants whose logs hold entries by the record: each it knows, not held, with rules in
- * force (its first start logged them, each later change too). A log folder missing for one
- * was removed (`mge audit verify --data`); a tenant with no rule may have no log at all.
- */
-export function tenantsWithLoggedRules(record: RulesInForce): string[] {
-  return Object.keys(record.tenants).filter((t) => !(record.held !== undefined && Object.hasOwn(record.held, t)) && Object.keys(effective(record, t) ?? {}).length > 0);
-}
-
 /** Whether the record names global (baseline) file rules. */
 export function hadGlobalFileRules(before: RulesInForce | undefined): boolean {
   return before !== undefined && Object.keys(before.global).length > 0;

@@ -284,8 +284,14 @@ export class RulesRecord {
   note(tenants: readonly string[] = [], held: ReadonlySet<string> = new Set()): Promise<void> {
     for (const t of held) this.held.add(t);
     this.writing = this.writing.then(async () => {
-      const all = [...new Set([...tenants, ...this.engine.tenants(), ...Object.keys(this.kept.tenants)])];
+      const reached = new Set([...tenants, ...this.engine.tenants()]);
+      const all = [...new Set([...reached, ...Object.keys(this.kept.tenants)])];
       const now = rulesInForce(this.engine, (t) => this.engine.policy(t), all);
+      // A tenant the record knew that this change's entries did not reach (its key removed, no
+      // rules or log of its own) keeps the set it was last logged with, so the start that finds
+      // it again logs what changed meanwhile (a re-review, 11-29: recorded as up to date, its
+      // first decision after came under rules no entry in its log named).
+      for (const t of Object.keys(this.kept.tenants)) if (!reached.has(t) && !this.held.has(t)) (now.held ??= {})[t] = effective(this.kept, t) ?? {};
       // A held tenant the record did not know was logged no rule yet (startRulesRecord).
       for (const t of this.held) (now.held ??= {})[t] = effective(this.kept, t) ?? {};
       // Not compared this run, its hold stands: dropped, the tenant stayed known, and its next

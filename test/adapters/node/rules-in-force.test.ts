@@ -172,6 +172,31 @@ describe('the record of the rules in force', () => {
     expect(logged).toEqual(['a']);
   });
 
+  // A re-review (11-29): a tenant whose key was removed for a run while a global rule came was
+  // recorded as up to date, and after its key came back its first decision was made under a
+  // rule no entry in its log named.
+  it('holds a tenant a start did not reach at the set last logged, and logs what changed when it is back', async () => {
+    const logger = jsonLogger(() => undefined);
+    const logged: Array<[string, string[]]> = [];
+    const audit = { append: async (t: string, e: Array<{ rule_id: string; op: string }>) => void logged.push([t, e.map((x) => `${x.op} ${x.rule_id}`)]), size: async () => 0 } as unknown as AuditPort;
+    const B = { path: 'b.yaml', text: 'rule_id: b\nprohibited:\n  - { message: no, when: \'action.type == "b"\' }\n' };
+    const start = async (rules: typeof RULE[], tenants: string[]) =>
+      startRulesRecord({ dataDir: dir, before: await readRulesInForce(dir), engine: await createEngine({ rules }), audit, tenants, logger, now: Date.now });
+    await start([RULE], ['acme', 'beta']);
+    expect(logged).toEqual([['acme', ['put a']], ['beta', ['put a']]]);
+    logged.length = 0;
+    const record = await start([RULE, B], ['acme']); // beta's key removed for this run
+    expect(logged).toEqual([['acme', ['put b']]]);
+    expect((await readRulesInForce(dir))?.held).toEqual({ beta: { a: expect.stringMatching(/^f:/) as unknown } });
+    // A later change of the same run (a reload) keeps the hold.
+    await record.note(['acme']);
+    expect(Object.keys((await readRulesInForce(dir))?.held ?? {})).toEqual(['beta']);
+    logged.length = 0;
+    await start([RULE, B], ['acme', 'beta']);
+    expect(logged).toEqual([['beta', ['put b']]]);
+    expect((await readRulesInForce(dir))?.held).toBeUndefined();
+  });
+
   it('keeps a hold across a start that does not compare its tenant (its key removed for a while)', async () => {
     const logger = jsonLogger(() => undefined);
     const engine = await createEngine({ rules: [RULE] });

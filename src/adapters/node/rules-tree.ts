@@ -1,7 +1,7 @@
 // The directories of a rules tree as the rules reader walks them (node/files.ts): the watcher
 // watches them (node/watch.ts) and the sidecar refuses a data directory inside one of them.
 
-import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 /** What a walk of the rules tree found to watch. */
@@ -21,10 +21,10 @@ export interface Tree {
   /** Where the links to files resolve to: those files are edited outside the tree. */
   linkedFiles: Set<string>;
   /**
-   * Files of the tree with more than one name (hard links): one may be written through a name
-   * outside the tree, which no watcher of the tree's directories hears.
+   * Files of the tree with more than one name (hard links), each with its inode: one may be
+   * written through a name outside the tree, which no watcher of the tree's directories hears.
    */
-  hardLinkedFiles: Set<string>;
+  hardLinkedFiles: Map<string, number>;
   /** Where the rules directory itself resolves to (a deploy may swap a link on its path). */
   root: string | undefined;
   /** The real path of every directory walked: whatever lies in one of them is read as rules. */
@@ -36,7 +36,7 @@ export interface Tree {
  * dot-directories are skipped, as the rules reader skips them.
  */
 export function walkTree(dir: string): Tree {
-  const tree: Tree = { dirs: new Map(), links: new Map(), linkedFiles: new Set(), hardLinkedFiles: new Set(), root: realpathOrUndefined(dir), realDirs: new Set() };
+  const tree: Tree = { dirs: new Map(), links: new Map(), linkedFiles: new Set(), hardLinkedFiles: new Map(), root: realpathOrUndefined(dir), realDirs: new Set() };
   const real = tree.realDirs;
   const queue = [dir];
   for (let d = queue.shift(); d !== undefined; d = queue.shift()) {
@@ -61,7 +61,10 @@ export function walkTree(dir: string): Tree {
           }
         }
         if (e.isDirectory() || e.isSymbolicLink()) queue.push(path);
-        else if (e.isFile() && linkCount(path) > 1) tree.hardLinkedFiles.add(path);
+        else if (e.isFile()) {
+          const st = statOrUndefined(path); // removed meanwhile: the reader reports it
+          if (st !== undefined && st.nlink > 1) tree.hardLinkedFiles.set(path, st.ino);
+        }
       }
     } catch {
       continue; // removed meanwhile, or a dangling link: the reader reports what matters
@@ -70,12 +73,11 @@ export function walkTree(dir: string): Tree {
   return tree;
 }
 
-/** A file's number of names; 1 once it cannot be read (removed meanwhile: the reader reports it). */
-function linkCount(path: string): number {
+function statOrUndefined(path: string): Stats | undefined {
   try {
-    return statSync(path).nlink;
+    return statSync(path);
   } catch {
-    return 1;
+    return undefined;
   }
 }
 

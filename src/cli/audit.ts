@@ -226,7 +226,7 @@ function report(io: CliIo, name: string, r: LogReport, unanchored: boolean): boo
   }
   if (r.anchoredSize > 0) {
     const after = r.size === r.anchoredSize + 1 ? `entry ${r.size} is` : `entries ${r.anchoredSize + 1}–${r.size} are`;
-    io.out(`${line}; ${after} after the last checkpoint (not covered by a signed root: their removal, or an added rule change, would leave no trace)\n`);
+    io.out(`${line}; ${after} after the last checkpoint (not covered by a signed root: their removal, an added rule change, or a decision copied in from another log signed with the same key, would leave no trace)\n`);
     return true;
   }
   if (unanchored) {

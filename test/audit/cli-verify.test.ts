@@ -81,7 +81,7 @@ describe('mge audit verify', () => {
   it('passes a clean data dir and a clean export', async () => {
     const d = await run('verify', '--data', clean);
     expect(d).toMatchObject({ code: 0, err: '' });
-    expect(d.out).toMatch(/^tenant `acme`: ok: 10 entries, root [0-9a-f]{64}, 2 checkpoints verified; entries 9–10 are after the last checkpoint \(not covered by a signed root: their removal, or an added rule change, would leave no trace\)\n$/);
+    expect(d.out).toMatch(/^tenant `acme`: ok: 10 entries, root [0-9a-f]{64}, 2 checkpoints verified; entries 9–10 are after the last checkpoint \(not covered by a signed root: their removal, an added rule change, or a decision copied in from another log signed with the same key, would leave no trace\)\n$/);
     const e = await run('verify', '--export', exportFile, '--checkpoint', savedCp, '--data', clean).catch(() => undefined);
     expect(e?.code).toBe(2); // --data and --export together is a usage error
     process.env.MGE_SECRET_KEY = SECRET;

@@ -78,6 +78,12 @@ describe('graceful shutdown', () => {
     expect(await exited, out() + err()).toBe(0);
     expect(out()).toContain('stopped; audit log flushed');
     expect(readFileSync(join(root, 'data', 'audit', 'acme', 'checkpoints.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThan(0);
+    // The whole store verifies, both tenants' logs.
+    let text = '';
+    const code = await auditCommand(['verify', '--data', join(root, 'data')], { out: (s) => { text += s; }, err: (s) => { text += s; } });
+    expect(code, text).toBe(0);
+    expect(text).toContain('tenant `acme`: ok');
+    expect(text).toContain('tenant `globex`: ok');
   });
 
   it('SIGHUP (a closed terminal) stops it as SIGTERM does', async () => {

@@ -18,6 +18,8 @@ export class Lifecycle {
    * flooding tenants filled every slot; a re-review, 11-29).
    */
   private readonly reserve: number;
+  /** The most a tenant may hold and still take one of the last slots (at least 1: a small limit left none). */
+  private readonly reserveHolder: number;
   private draining = false;
   /** Why new work is refused, when not because the server is stopping (its data directory lock lost). */
   private refusal: (() => Error) | undefined;
@@ -31,6 +33,7 @@ export class Lifecycle {
   constructor(readonly maxInflight = 4096, private readonly writable?: () => boolean) {
     this.tenantMax = maxInflight - Math.floor(maxInflight / 4);
     this.reserve = Math.floor(maxInflight / 16);
+    this.reserveHolder = Math.max(1, Math.floor(this.reserve / 4));
   }
 
   get inFlight(): number {
@@ -59,9 +62,9 @@ export class Lifecycle {
     const held = tenant === undefined ? 0 : this.byTenant.get(tenant) ?? 0;
     const inReserve = this.inflight + units > this.maxInflight - this.reserve;
     if (this.inflight + units > this.maxInflight) throw new Overloaded(`more than ${this.maxInflight} checks in flight (a batch counts each of its requests)`);
-    if (inReserve && held + units > this.reserve / 4) {
+    if (inReserve && held + units > this.reserveHolder) {
       throw new Overloaded(
-        `${this.inflight} of ${this.maxInflight} check slots in use; the last ${this.reserve} go only to a tenant holding at most ${Math.floor(this.reserve / 4)} (a batch counts each of its requests)`,
+        `${this.inflight} of ${this.maxInflight} check slots in use; the last ${this.reserve} go only to a tenant holding at most ${this.reserveHolder} (a batch counts each of its requests)`,
       );
     }
     if (tenant !== undefined && held + units > this.tenantMax) throw new Overloaded(`more than ${this.tenantMax} checks of this tenant in flight (a batch counts each of its requests)`);

@@ -421,6 +421,16 @@ describe('fail closed', () => {
     await expect(lifecycle.run(async () => 'in', 1, 'beta')).rejects.toThrow('61 of 64 check slots in use; the last 4 go only to a tenant holding at most 1');
     await expect(lifecycle.run(async () => 'in', 2, 'globex')).rejects.toThrow('61 of 64 check slots in use; the last 4 go only to a tenant holding at most 1');
     await expect(lifecycle.run(async () => 'in', 5, 'globex')).rejects.toThrow('more than 64 checks in flight');
+    // A small limit (16 to 63: a reserve under 4) still lets a tenant holding none take one of
+    // its last slots (a re-review, 11-29: "at most 0", so none could).
+    const small = new Lifecycle(32);
+    const smallHolds: Array<() => void> = [];
+    for (const t of ['t0', 't1', 't2']) void small.run(() => new Promise<void>((r) => smallHolds.push(r)), 10, t);
+    const first = small.run(() => new Promise<void>((r) => smallHolds.push(r)), 1, 'b');
+    expect(small.inFlight).toBe(31);
+    await expect(small.run(async () => 'in', 1, 'b')).rejects.toThrow('31 of 32 check slots in use; the last 2 go only to a tenant holding at most 1');
+    for (const release of smallHolds) release();
+    await first;
     // Weights that are not counts are one.
     expect(await lifecycle.run(async () => lifecycle.inFlight, Number.NaN, 'globex')).toBe(62);
     for (const release of holds) release();

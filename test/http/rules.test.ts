@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/ir/types.js';
 import { jsonLogger } from '../../src/http/logger.js';
-import { harness, KEYS, problem, type Harness } from './harness.js';
+import { harness, KEYS, problem, RULES, type Harness } from './harness.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -221,6 +221,22 @@ describe('rule changes are audited', () => {
     expect(entries[0].policy_version).not.toBe(entries[1].policy_version);
     expect(await h.audit.size('globex')).toBe(0);
   });
+
+  // A re-review (11-29): an API rule held out of force because the tenant's API rules no longer
+  // compile beside new file rules was logged `delete` when deleted; a restart logs such a change
+  // as a `put` of the id (the tenant's refusal went), and so does the live path now.
+  it('logs deleting an API rule held out of force (past a compiler limit beside the file rules) as a put of its id', async () => {
+    const clauses = Array.from({ length: 65_530 }, (_, i) => ({ message: 'm', when: `context.f${i}` }));
+    expect((await h.deps.engine.putRule('acme', { format: 'json', text: JSON.stringify({ rule_id: 'fill', prohibited: clauses }) })).ok).toBe(true);
+    const more = { path: 'more.yaml', text: `rule_id: more\nprohibited:\n${Array.from({ length: 8 }, (_, i) => `  - when: action.params.g${i} == 1\n`).join('')}` };
+    const files = [...RULES, more];
+    expect((await h.deps.engine.reloadFiles(files)).ok).toBe(true);
+    expect(h.deps.engine.policy('acme').heldOut?.map((r) => r.rule_id)).toEqual(['fill']);
+    expect((await h.call('DELETE', '/api/v1/rules/fill', { key: KEYS.acmeAdmin })).status).toBe(204);
+    const entries = (await h.audit.entries('acme', 0, 10)) as Array<Record<string, unknown>>;
+    expect(entries.map((e) => [e.kind, e.rule_id, e.op])).toEqual([['rule_change', 'fill', 'put']]);
+    expect(await approved(KEYS.acmeChecker, 'db.read')).toBe(true); // refused no more
+  }, 60_000);
 });
 
 describe('POST /api/v1/rules/validate', () => {

@@ -119,11 +119,13 @@ export function rulesRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     return async (policyVersion, ruleIds, removed) => {
       const change = await kept(ruleIds, removed);
       const timestamp = new Date(ctx.now()).toISOString();
-      // An API rule held out by a file rule of its id (every check of the tenant denied while
-      // both stand) that goes leaves the file rule in force: logged as a `put` of the id, as a
-      // restart logs it (node/rules-in-force.ts), not as a `delete` of a rule that still serves
-      // under the policy_version the entry names (a review, 11-29).
-      const gone = (id: string): 'put' | 'delete' => (ctx.engine.fileRuleOwner(tenant, id) !== undefined ? 'put' : 'delete');
+      // An API rule held out of force (a file rule took its id, or the tenant's API rules crossed
+      // a compiler limit beside new file rules: every check of the tenant denied) that goes
+      // was not in force: what changed is the tenant's refusal, logged as a `put` of the id, as
+      // a restart logs it (node/rules-in-force.ts), not as a `delete` of a rule that serves (a
+      // file rule of that id) or never did (a review, 11-29). The policy is still the old one here.
+      const heldOut = new Set((ctx.engine.policy(tenant).heldOut ?? []).map((r) => r.rule_id));
+      const gone = (id: string): 'put' | 'delete' => (heldOut.has(id) || ctx.engine.fileRuleOwner(tenant, id) !== undefined ? 'put' : 'delete');
       const entries = [
         ...ruleIds.map((id) => ruleChangeEntry(id, op === 'delete' ? gone(id) : op, policyVersion, by, timestamp)),
         ...removed.map((id) => ruleChangeEntry(id, gone(id), policyVersion, by, timestamp)),

@@ -5,9 +5,9 @@
  * One token bucket, taken atomically: the same arithmetic as MemoryRateLimiter's (in doubles,
  * stored with 17 significant digits, so a bucket reads back exactly as it was written). A bucket
  * left idle expires once it would be full again, which is what an absent bucket is. Times are
- * the instance's (its clock stamps the decision too); the key's lifetime is relative, so the
- * Redis server's clock does not matter, and a bucket stamped later by another instance's clock
- * does not refill until time passes it.
+ * the instance's (its clock stamps the decision too); a bucket stamped later by another
+ * instance's clock does not refill until time passes it. Redis expires the key by its own
+ * clock: a step of that clock forward empties the bucket early (one extra burst, as a restart).
  */
 export const TAKE_TOKEN = `
 local cap = tonumber(ARGV[1])
@@ -83,15 +83,46 @@ return {fresh, tostring(now), policy}
  * A used nonce, recorded only while the epoch is still the one the instance holds (ARGV[1]) and
  * still true of the server (same run, no eviction since, no eviction possible): keys emptied or
  * evicted, or a failover behind a proxy that kept the connection, are seen at the very next
- * verification, not at the next look. -1: another epoch; 1: first use; 0: used before.
+ * verification, not at the next look. And only while the server's clock is not ahead of where
+ * the instance expects it (ARGV[3], from the offset measured at its last look) by more than
+ * ARGV[4]: Redis expires keys by its own clock, so a step forward of it ends every key's life
+ * early by the step, used nonces included. -1: another epoch; -2: the server's clock ran ahead;
+ * 1: first use; 0: used before.
  */
 export const CONSUME_NONCE = `${SERVER_NOW}
 local held = redis.call('GET', KEYS[1])
 if held ~= ARGV[1] or policy ~= 'noeviction' then return -1 end
 local hrun, hat, hevicted = string.match(held, '^(%S+) (%d+) (%d+)$')
 if hrun ~= run or hevicted ~= evicted then return -1 end
+local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[3]) + tonumber(ARGV[4]) then return -2 end
 if redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return 1 end
 return 0
+`;
+
+/**
+ * Each instance's receipt skew (MGE_CLOCK_SKEW_SECONDS), in one hash: field ARGV[1] (the
+ * instance), value `<skew ms> <server ms of its last note>`; notes older than ARGV[3] ms are
+ * dropped. The instance's own note is written only if no live other's skew differs from
+ * ARGV[2] by more than ARGV[4]: a nonce is kept for the skew of the instance that used it, and
+ * one that allows more would verify it again once it is gone. Returns the first such other's
+ * skew, or '' when noted.
+ */
+export const NOTE_SKEW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local mine = tonumber(ARGV[2])
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local skew, at = string.match(all[i + 1], '^(%d+) (%d+)$')
+  if skew == nil or now - tonumber(at) > tonumber(ARGV[3]) then
+    redis.call('HDEL', KEYS[1], all[i])
+  elseif all[i] ~= ARGV[1] and math.abs(tonumber(skew) - mine) > tonumber(ARGV[4]) then
+    return skew
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. tostring(now))
+return ''
 `;
 
 /** When an epoch (`<run_id> <ms> <evicted_keys>`) began, by the server's clock; undefined if it is not one. */

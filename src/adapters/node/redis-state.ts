@@ -23,7 +23,8 @@ import { checkConsumeArguments, type NonceStore } from '../../state/nonce-store.
 import { STORE_DEADLINE_MS, withinDeadline } from '../../state/deadline.js';
 import type { Logger } from '../../http/logger.js';
 import { SidecarConfigError } from './sidecar-config-error.js';
-import { CONSUME_NONCE, epochStart, KEEP_EPOCH, TAKE_TOKEN } from './redis-scripts.js';
+import { DEFAULT_SKEW_MS } from '../../receipt/verify.js';
+import { CONSUME_NONCE, epochStart, KEEP_EPOCH, NOTE_SKEW, TAKE_TOKEN } from './redis-scripts.js';
 
 /** Every key MGE writes starts with this. */
 export const REDIS_KEY_PREFIX = 'mge:';
@@ -37,11 +38,24 @@ const EPOCH_KEY = `${REDIS_KEY_PREFIX}epoch`;
 export const NONCE_MARGIN_MS = 60_000;
 /** How often each instance looks at the server (its epoch, run and eviction policy). */
 const LOOK_EVERY_MS = 1000;
+/**
+ * How far the server's clock may step ahead of an instance's (or its own step back) before a new
+ * epoch begins: half the nonce margin, so a smaller step leaves at least half of it for clocks.
+ */
+const CLOCK_STEP_MS = NONCE_MARGIN_MS / 2;
+/** A look whose round trip took longer measures the server's clock too loosely to compare. */
+const TRUSTED_ROUND_TRIP_MS = 1000;
+/** Each instance's skew, noted at every look; a note this old is a stopped instance's. */
+const SKEWS_KEY = `${REDIS_KEY_PREFIX}skews`;
+const SKEW_NOTE_STALE_MS = 10_000;
+/** How far instances' MGE_CLOCK_SKEW_SECONDS may differ: the other half of the nonce margin. */
+const SKEW_AGREEMENT_MS = NONCE_MARGIN_MS / 2;
 
 type MgeRedis = Redis & {
   mgeTakeToken(key: string, capacity: string, rate: string, now: string): Promise<number>;
   mgeKeepEpoch(key: string, refused: string): Promise<[string, string, string]>;
-  mgeConsumeNonce(epochKey: string, nonceKey: string, held: string, ttlMs: string): Promise<number>;
+  mgeConsumeNonce(epochKey: string, nonceKey: string, held: string, ttlMs: string, serverExpectedMs: string, stepMs: string): Promise<number>;
+  mgeNoteSkew(key: string, instance: string, skewMs: string, staleMs: string, agreementMs: string): Promise<string>;
 };
 
 export interface RedisStateOptions {
@@ -52,6 +66,11 @@ export interface RedisStateOptions {
   logger?: Logger;
   /** NONCE_MARGIN_MS by default (tests that do not wait a minute after an epoch begins give less). */
   marginMs?: number;
+  /**
+   * This instance's receipt clock skew (MGE_CLOCK_SKEW_SECONDS; 5 s by default): instances on
+   * one server must agree on it within 30 s (a start is refused otherwise).
+   */
+  skewMs?: number;
 }
 
 /** The Redis connection the two stores share. */
@@ -67,12 +86,27 @@ export class RedisState {
    */
   private epochText = '';
   private epochAt = Infinity;
+  /**
+   * The server's clock less this instance's, measured at the looks: a jump of it forward (the
+   * server's clock stepped ahead) ends keys early by the step, so a new epoch begins.
+   */
+  private serverOffset = 0;
+  /** This instance, in the hash of skews. */
+  private readonly instance = crypto.randomUUID();
+  private skewRefusal: string | undefined;
 
   private looking: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
-  private constructor(private readonly client: MgeRedis, url: string, private readonly now: () => number, private readonly marginMs: number, private readonly logger?: Logger) {
+  private constructor(
+    private readonly client: MgeRedis,
+    url: string,
+    private readonly now: () => number,
+    private readonly marginMs: number,
+    private readonly skewMs: number,
+    private readonly logger?: Logger,
+  ) {
     this.location = redisLocation(url);
   }
 
@@ -105,11 +139,12 @@ export class RedisState {
     client.defineCommand('mgeTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
     client.defineCommand('mgeKeepEpoch', { numberOfKeys: 1, lua: KEEP_EPOCH });
     client.defineCommand('mgeConsumeNonce', { numberOfKeys: 2, lua: CONSUME_NONCE });
+    client.defineCommand('mgeNoteSkew', { numberOfKeys: 1, lua: NOTE_SKEW });
     // An 'error' event without a listener would end the process; each failed command says it.
     // The first one is kept for the start's message ("Connection is closed." alone says little).
     let firstError: Error | undefined;
     client.on('error', (err: Error) => void (firstError ??= err));
-    const state = new RedisState(client, url, opts.now ?? Date.now, opts.marginMs ?? NONCE_MARGIN_MS, opts.logger);
+    const state = new RedisState(client, url, opts.now ?? Date.now, opts.marginMs ?? NONCE_MARGIN_MS, opts.skewMs ?? DEFAULT_SKEW_MS, opts.logger);
     try {
       // A server that takes the connection and never answers (paused, a wrong port) is refused
       // in this time too, with a reason that says so.
@@ -117,12 +152,13 @@ export class RedisState {
         await client.connect();
         // Its own SELECT, awaited: one the server refuses (a db past its `databases`) refuses the start.
         if (db !== 0) await client.select(db);
-        await state.look();
+        await state.look(true);
+        if (state.skewRefusal !== undefined) throw new Error(state.skewRefusal);
         if (state.problem !== undefined) throw new Error(state.problem);
         // Both branches of the bucket script (a rate of 0 keeps the key: PERSIST; then PEXPIRE).
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '0', String(state.now()));
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '1', String(state.now()));
-        await client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}probe-nonce`, state.epochText, '1000');
+        await client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}probe-nonce`, state.epochText, '1000', String(state.now() + state.serverOffset), String(CLOCK_STEP_MS));
       })(), waitMs);
     } catch (err) {
       client.disconnect();
@@ -151,13 +187,29 @@ export class RedisState {
   }
 
   /**
-   * Reads the server's eviction policy and run, and keeps or begins the epoch. Sets `problem`
-   * when the server cannot be trusted now; clears it otherwise.
+   * Reads the server's eviction policy and run, and keeps or begins the epoch; notes this
+   * instance's skew. Sets `problem` when the server cannot be trusted now; clears it otherwise.
+   * `first`: the connect's look (the server's clock measured for the first time).
    */
-  private async look(): Promise<void> {
+  private async look(first = false): Promise<void> {
     const was = this.problem;
     try {
+      const sent = this.now();
       let [text, serverNow, policy] = await this.client.mgeKeepEpoch(EPOCH_KEY, '');
+      const got = this.now();
+      // A server that may evict answers no time (KEEP_EPOCH): nothing to measure then.
+      if (policy === 'noeviction' && (first || got - sent <= TRUSTED_ROUND_TRIP_MS)) {
+        const offset = Number(serverNow) - (sent + got) / 2;
+        // The server's clock stepped ahead (or this one's back) since the last look: Redis
+        // expires keys by its clock, so every used nonce's life was cut by the step and some
+        // may be gone while their receipts still verify (a review, 11-29: a 130 s step, and a
+        // receipt verified twice). A new epoch begins, unless another instance began one.
+        if (!first && text === this.epochText && offset - this.serverOffset > CLOCK_STEP_MS) {
+          this.logger?.warn('the Redis server\'s clock ran ahead of this instance\'s (a clock step): keys expire by its clock, so used nonces may be gone early; a new epoch begins', { redis: this.location, step_ms: Math.round(offset - this.serverOffset) });
+          [text, serverNow, policy] = await this.client.mgeKeepEpoch(EPOCH_KEY, text);
+        }
+        this.serverOffset = offset;
+      }
       // Another epoch that began before the one held: a server that did not see what was
       // recorded since (a failback to the old master, which kept its own older epoch). Its
       // nonces are not all there: a new epoch begins, unless another instance began one already.
@@ -177,6 +229,14 @@ export class RedisState {
       // would otherwise move it by the whole step.
       this.epochAt = text === this.epochText ? Math.max(this.epochAt, at) : at;
       this.epochText = text;
+      const other = await this.client.mgeNoteSkew(SKEWS_KEY, this.instance, String(this.skewMs), String(SKEW_NOTE_STALE_MS), String(SKEW_AGREEMENT_MS));
+      if (other !== '') {
+        this.skewRefusal = `another instance on this Redis allows a receipt clock skew of ${Number(other) / 1000} s (MGE_CLOCK_SKEW_SECONDS), this one ${this.skewMs / 1000} s: a used nonce is kept for the skew of the instance that used it, so the one allowing more would verify it again once it is gone; instances sharing a Redis must agree on it within ${SKEW_AGREEMENT_MS / 1000} s`;
+        this.problem = this.skewRefusal;
+        if (was !== this.problem) this.logger?.error(`shared state (Redis) not used: ${this.problem}`, { redis: this.location });
+        return;
+      }
+      this.skewRefusal = undefined;
       this.problem = undefined;
       if (was !== undefined && this.timer !== undefined) this.logger?.info('shared state (Redis) usable again', { redis: this.location });
     } catch (err) {
@@ -222,13 +282,17 @@ export class RedisState {
         throw new Error(`the shared store vouches for used nonces only since ${new Date(this.epochAt).toISOString()} (its epoch: Redis began it, or restarted, failed over, was emptied or evicted keys, then), with a minute's margin for clocks; a receipt that could verify before then may have been used, and is refused`);
       }
       // Kept for as long as the receipt could verify at any instance, counted from this
-      // instance's clock (PX, not PXAT: the Redis server's clock may differ). Tenant names hold
-      // no NUL.
+      // instance's clock (PX, not PXAT: the Redis server's clock may differ; a step of it
+      // forward is caught by the script, -2). Tenant names hold no NUL.
       const ttl = Math.max(1, Math.ceil(expiresAtMs - this.now() + this.marginMs));
-      const r = await this.client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}nonce:${tenant}\u0000${nonce}`, this.epochText, String(ttl));
+      const r = await this.client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}nonce:${tenant}\u0000${nonce}`, this.epochText, String(ttl), String(this.now() + this.serverOffset), String(CLOCK_STEP_MS));
       if (r === -1) {
         void this.lookNow();
         throw new Error('the shared store\'s epoch changed (its keys were emptied, or it restarted); looking at it again');
+      }
+      if (r === -2) {
+        void this.lookNow(); // begins a new epoch: receipts that could verify before it are refused
+        throw new Error('the Redis server\'s clock ran ahead of this instance\'s since its last look (a clock step ends keys early by it, used nonces too); looking at it again');
       }
       if (r !== 0 && r !== 1) throw new Error(`the Redis nonce script answered \`${String(r)}\``);
       return r === 1 ? 'ok' : 'replayed';
@@ -242,7 +306,8 @@ export class RedisState {
     // QUIT only over a connection that answers, and not for long: a server gone or paused held
     // a stopping process for the command timeout and the client's disconnect wait.
     if (this.client.status === 'ready' && this.problem === undefined) {
-      await withinDeadline(this.client.quit(), 200).catch(() => undefined);
+      // Its skew note goes with it: a restart with another skew is not refused for 10 s.
+      await withinDeadline(this.client.hdel(SKEWS_KEY, this.instance).then(() => this.client.quit()), 200).catch(() => undefined);
     }
     this.client.disconnect();
   }
@@ -272,7 +337,7 @@ export function redisLocation(url: string): string {
 }
 
 /** `mge serve`'s connection for MGE_REDIS_URL; a start is refused, saying why, when it cannot be used. */
-export async function connectRedisState(url: string, logger?: Logger): Promise<RedisState> {
+export async function connectRedisState(url: string, logger?: Logger, skewMs?: number): Promise<RedisState> {
   let where: string;
   try {
     if (!/^rediss?:$/.test(new URL(url).protocol)) throw new Error('not redis:');
@@ -282,7 +347,7 @@ export async function connectRedisState(url: string, logger?: Logger): Promise<R
   }
   dbOf(url);
   try {
-    return await RedisState.connect(url, logger === undefined ? {} : { logger });
+    return await RedisState.connect(url, { ...(logger === undefined ? {} : { logger }), ...(skewMs === undefined ? {} : { skewMs }) });
   } catch (err) {
     throw new SidecarConfigError(`MGE_REDIS_URL: the Redis server at ${where} cannot keep the rate limits and used nonces: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -136,7 +136,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     if (made !== undefined) await syncMadeDirs(dataPath, made);
     await refuseLinkedDataDir(cfg.dataDir);
     // Loaded only when asked for: a server without it never loads the Redis client.
-    const shared = cfg.redisUrl === undefined ? undefined : await (await import('./redis-state.js')).connectRedisState(cfg.redisUrl, cfg.logger);
+    const shared = cfg.redisUrl === undefined ? undefined : await (await import('./redis-state.js')).connectRedisState(cfg.redisUrl, cfg.logger, cfg.skewMs ?? DEFAULT_SKEW_MS);
     try {
       return await serveHoldingLock(cfg, keys, lock, lost, shared);
     } catch (err) {

@@ -9,6 +9,7 @@ import { connectRedisState, NONCE_MARGIN_MS, RedisState } from '../../../src/ada
 import { SidecarConfigError } from '../../../src/adapters/node/sidecar-config-error.js';
 import { createEngine } from '../../../src/engine/engine.js';
 import { MemoryRateLimiter } from '../../../src/state/rate-limiter.js';
+import { jsonLogger } from '../../../src/http/logger.js';
 import { redisServerMissing, startRedis, type PrivateRedis } from './redis-server.js';
 
 const missing = redisServerMissing();
@@ -332,6 +333,74 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
         // Nothing was evicted (its count did not move): what it held is there, and still used.
         expect(await state.nonceStore.consumeOnce('acme', 'kept', before + 60_000, before)).toBe('replayed');
       }));
+
+    // A review (11-29): the Redis server's clock stepped 130 s ahead; Redis expires keys by its
+    // own clock, so the used nonces went, and a receipt verified at one instance verified again.
+    // An instance whose clock steps back sees the same jump of the server's clock against its
+    // own, so the tests step that one (the server's clock cannot be stepped from here).
+    const epochOf = (state: RedisState): string => state['epochText'];
+    it('begins a new epoch when the server\'s clock runs ahead of an instance\'s by more than half the margin', async () => {
+      const own = await startRedis();
+      let back = 0;
+      const lines: string[] = [];
+      const state = await RedisState.connect(own.url, { ...NO_MARGIN, now: () => Date.now() - back, logger: jsonLogger((l) => lines.push(l)) });
+      try {
+        const first = epochOf(state);
+        const before = Date.now();
+        expect(await state.nonceStore.consumeOnce('acme', 'used', before + 600_000, before)).toBe('ok');
+        // 20 s: within half the margin, the epoch stands.
+        back = 20_000;
+        await new Promise((r) => setTimeout(r, 1300));
+        expect(epochOf(state)).toBe(first);
+        expect(await state.nonceStore.consumeOnce('acme', 'used', before + 600_000, before)).toBe('replayed');
+        // 100 s more: refused at once by the next verification (the script reads the server's
+        // clock), then a new epoch, said.
+        back = 120_000;
+        await expect(state.nonceStore.consumeOnce('acme', 'used', before + 600_000, before)).rejects.toThrow(/clock ran ahead/);
+        await until('the new epoch', () => epochOf(state) !== first);
+        expect(lines.map((l) => JSON.parse(l).msg)).toContain('the Redis server\'s clock ran ahead of this instance\'s (a clock step): keys expire by its clock, so used nonces may be gone early; a new epoch begins');
+        const after = Date.now() - back + 1;
+        expect(await state.nonceStore.consumeOnce('acme', 'later', after + 60_000, after)).toBe('ok');
+      } finally {
+        await state.close();
+        await own.stop();
+      }
+    });
+
+    it('begins a new epoch at the next look when the server\'s clock runs ahead, with no verification meanwhile', async () => {
+      const own = await startRedis();
+      let back = 0;
+      const state = await RedisState.connect(own.url, { ...NO_MARGIN, now: () => Date.now() - back });
+      try {
+        const first = epochOf(state);
+        back = 100_000;
+        await until('the new epoch', () => epochOf(state) !== first);
+      } finally {
+        await state.close();
+        await own.stop();
+      }
+    });
+
+    // A review (11-29): an instance allowing 120 s of skew beside one allowing 5 s verified a
+    // receipt again after the other had used it and let its nonce go (kept for 5 s of skew).
+    it('refuses to connect an instance whose receipt skew differs by more than 30 s from a running one\'s', async () => {
+      const own = await startRedis();
+      const five = await RedisState.connect(own.url, { ...NO_MARGIN, skewMs: 5_000 });
+      try {
+        await expect(RedisState.connect(own.url, { ...NO_MARGIN, skewMs: 120_000 })).rejects.toThrow(
+          'another instance on this Redis allows a receipt clock skew of 5 s (MGE_CLOCK_SKEW_SECONDS), this one 120 s: a used nonce is kept for the skew of the instance that used it, so the one allowing more would verify it again once it is gone; instances sharing a Redis must agree on it within 30 s',
+        );
+        const near = await RedisState.connect(own.url, { ...NO_MARGIN, skewMs: 30_000 });
+        await near.close();
+        await five.close();
+        // Its note goes with its close: another skew may start now.
+        const later = await RedisState.connect(own.url, { ...NO_MARGIN, skewMs: 120_000 });
+        await later.close();
+      } finally {
+        await five.close();
+        await own.stop();
+      }
+    });
 
     it('takes up a new instance on a server that restarted while no instance watched', async () => {
       const own = await startRedis();

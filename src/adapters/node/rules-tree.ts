@@ -21,10 +21,12 @@ export interface Tree {
   /** Where the links to files resolve to: those files are edited outside the tree. */
   linkedFiles: Set<string>;
   /**
-   * Files of the tree with more than one name (hard links), each with its inode: one may be
-   * written through a name outside the tree, which no watcher of the tree's directories hears.
+   * Files of the tree with more than one name (hard links), each with its identity (inode and
+   * birth time, as for directories: a file made again may get the same inode number at once):
+   * one may be written through a name outside the tree, which no watcher of the tree's
+   * directories hears.
    */
-  hardLinkedFiles: Map<string, number>;
+  hardLinkedFiles: Map<string, string>;
   /** Where the rules directory itself resolves to (a deploy may swap a link on its path). */
   root: string | undefined;
   /** The real path of every directory walked: whatever lies in one of them is read as rules. */
@@ -63,7 +65,7 @@ export function walkTree(dir: string): Tree {
         if (e.isDirectory() || e.isSymbolicLink()) queue.push(path);
         else if (e.isFile()) {
           const st = statOrUndefined(path); // removed meanwhile: the reader reports it
-          if (st !== undefined && st.nlink > 1) tree.hardLinkedFiles.set(path, st.ino);
+          if (st !== undefined && st.nlink > 1) tree.hardLinkedFiles.set(path, `${st.ino}:${st.birthtimeMs}`);
         }
       }
     } catch {

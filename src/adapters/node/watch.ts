@@ -85,7 +85,7 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
    */
   const targets = new Map<string, FSWatcher>();
   /** The tree's files with other names (hard links), each watched itself, by the inode it had. */
-  const inodes = new Map<string, { watcher: FSWatcher; ino: number }>();
+  const inodes = new Map<string, { watcher: FSWatcher; id: string }>();
   /** The last walk: where the links on the way resolved to then (see `poll`). */
   let walked: Tree | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -129,26 +129,6 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
       if (at.isDir ? now.get(p) !== at.id : !tree.linkedFiles.has(p) && !tree.hardLinkedFiles.has(p)) polled.delete(p);
     }
     const unwatchable: Array<{ path: string; isDir: boolean; err: unknown }> = [];
-    // A file with another name may be written through it, outside every watched directory (a
-    // review, 11-29: the old rules served on, unseen). Watched itself, by inode: polling them
-    // each second cost 15 % of a core with a tree of 5 000 hard-linked files (`cp -al`).
-    for (const [f, w] of inodes) {
-      if (tree.hardLinkedFiles.get(f) !== w.ino) {
-        w.watcher.close();
-        inodes.delete(f);
-      }
-    }
-    for (const [f, ino] of tree.hardLinkedFiles) {
-      if (inodes.has(f)) continue;
-      try {
-        const watcher = watch(f, { persistent: false }, changed);
-        watcher.on('error', changed);
-        inodes.set(f, { watcher, ino });
-        polled.delete(f); // looked at every second while it could not be watched
-      } catch (err) {
-        if (existsAt(f, false)) unwatchable.push({ path: f, isDir: false, err });
-      }
-    }
     for (const t of tree.linkedFiles) {
       if (targets.has(t)) continue;
       try {
@@ -181,6 +161,36 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
       } catch (err) {
         // Removed between the walk and here (the next event or retry walks again), or not watchable.
         if (existsAt(d, true)) unwatchable.push({ path: d, isDir: true, err });
+      }
+    }
+    // A file with another name may be written through it, outside every watched directory (a
+    // review, 11-29: the old rules served on, unseen). Watched itself, by inode: polling them
+    // each second cost 15 % of a core with a tree of 5 000 hard-linked files (`cp -al`). After
+    // the directories, so that near the inotify limit they are not the ones looked at each second.
+    for (const [f, w] of inodes) {
+      if (tree.hardLinkedFiles.get(f) !== w.id) {
+        w.watcher.close();
+        inodes.delete(f);
+      }
+    }
+    for (const [f, id] of tree.hardLinkedFiles) {
+      if (inodes.has(f)) continue;
+      try {
+        const watcher = watch(f, { persistent: false }, (event) => {
+          // 'rename': the inode lost its last name (or was moved): its watch is dead, and a
+          // file made again may get its inode number at once (a re-review): dropped, so the
+          // walk this change brings watches what is there now.
+          if (event === 'rename' && inodes.get(f)?.watcher === watcher) {
+            watcher.close();
+            inodes.delete(f);
+          }
+          changed();
+        });
+        watcher.on('error', changed);
+        inodes.set(f, { watcher, id });
+        polled.delete(f); // looked at every second while it could not be watched
+      } catch (err) {
+        if (existsAt(f, false)) unwatchable.push({ path: f, isDir: false, err });
       }
     }
     lookEverySecond(unwatchable);

@@ -164,6 +164,18 @@ describe('watchRules', () => {
       await change('a hard link into the tree', () => linkSync(join(shared, 'h.yaml'), join(dir, 'h.yaml')));
       await change('the file written through its other name', () => writeFileSync(join(shared, 'h.yaml'), 'b'));
       await change('and again', () => writeFileSync(join(shared, 'h.yaml'), 'cc'));
+      // Both names removed and the file made again, linked again: the file system may give it
+      // the same inode number at once (a re-review, 11-29: the dead watch was kept, and later
+      // writes through the outside name went unseen).
+      // In one burst, so no walk runs between the removal and the new file.
+      await change('both names removed, the file made and linked again', () => {
+        rmSync(join(dir, 'h.yaml'));
+        rmSync(join(shared, 'h.yaml'));
+        writeFileSync(join(shared, 'h.yaml'), 'd');
+        linkSync(join(shared, 'h.yaml'), join(dir, 'h.yaml'));
+      });
+      await change('written through the outside name after that', () => writeFileSync(join(shared, 'h.yaml'), 'ee'));
+      await change('and again', () => writeFileSync(join(shared, 'h.yaml'), 'fff'));
     });
   });
 

@@ -15,7 +15,7 @@ export { NodeAuditStoreFactory } from './audit-store.js';
  * over a wrong path or an unmounted volume approved every check.
  * @example const engine = await createEngineFromDir('./rules');
  */
-export async function createEngineFromDir(dir: string, opts: Omit<EngineOptions, 'rules'> = {}): Promise<Engine> {
+export async function createEngineFromDir(dir: string, opts: Omit<EngineOptions, 'rules' | 'allowNoRules'> = {}): Promise<Engine> {
   const problem = await rulesDirProblem(dir, 'library');
   if (problem !== undefined) throw new NoRulesError(problem);
   const { sources, warnings } = await readRulesDirWarned(dir);

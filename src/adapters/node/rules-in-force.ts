@@ -61,6 +61,11 @@ export function rulesInForce(engine: Engine, policies: PoliciesAt, tenants: read
   return out;
 }
 
+function sameFingerprints(a: Fingerprints, b: Fingerprints): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
+
 /** A tenant's whole set in a record, or undefined for a tenant the record does not know. */
 function effective(record: RulesInForce, tenant: string): Fingerprints | undefined {
   if (record.held !== undefined && Object.hasOwn(record.held, tenant)) return record.held[tenant];
@@ -287,11 +292,17 @@ export class RulesRecord {
       const reached = new Set([...tenants, ...this.engine.tenants()]);
       const all = [...new Set([...reached, ...Object.keys(this.kept.tenants)])];
       const now = rulesInForce(this.engine, (t) => this.engine.policy(t), all);
-      // A tenant the record knew that this change's entries did not reach (its key removed, no
-      // rules or log of its own) keeps the set it was last logged with, so the start that finds
-      // it again logs what changed meanwhile (a re-review, 11-29: recorded as up to date, its
-      // first decision after came under rules no entry in its log named).
-      for (const t of Object.keys(this.kept.tenants)) if (!reached.has(t) && !this.held.has(t)) (now.held ??= {})[t] = effective(this.kept, t) ?? {};
+      // A tenant the record knew whose rules this change moved but whose log its entries did not
+      // reach (its key removed, no rules or log of its own) keeps the set it was last logged
+      // with, so the start that finds it again logs what changed meanwhile (a re-review, 11-29:
+      // recorded as up to date, its first decision after came under rules no entry in its log
+      // named). One whose rules did not move (another tenant's API change) needs no hold: a
+      // copy of the global rules for each such tenant made one PUT write 7.6 MB.
+      for (const t of Object.keys(this.kept.tenants)) {
+        if (reached.has(t) || this.held.has(t)) continue;
+        const last = effective(this.kept, t) ?? {};
+        if (!sameFingerprints(last, effective(now, t) ?? {})) (now.held ??= {})[t] = last;
+      }
       // A held tenant the record did not know was logged no rule yet (startRulesRecord).
       for (const t of this.held) (now.held ??= {})[t] = effective(this.kept, t) ?? {};
       // Not compared this run, its hold stands: dropped, the tenant stayed known, and its next

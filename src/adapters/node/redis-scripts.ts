@@ -102,27 +102,53 @@ return 0
 
 /**
  * Each instance's receipt skew (MGE_CLOCK_SKEW_SECONDS), in one hash: field ARGV[1] (the
- * instance), value `<skew ms> <server ms of its last note>`; notes older than ARGV[3] ms are
- * dropped. The instance's own note is written only if no live other's skew differs from
- * ARGV[2] by more than ARGV[4]: a nonce is kept for the skew of the instance that used it, and
- * one that allows more would verify it again once it is gone. Returns the first such other's
- * skew, or '' when noted.
+ * instance), value `<skew ms> <server ms of its last note> <server ms its used nonces live to>`.
+ * A used nonce is kept for the skew of the instance that used it, so one allowing more would
+ * verify it again once it is gone. Refused (nothing written), with why: a live other (noted
+ * within ARGV[3] ms) whose skew differs from ARGV[2] by more than ARGV[4]; a stopped one whose
+ * nonces still live and whose skew is smaller than ARGV[2] by more than that (a skew raised
+ * across a restart). A note is dropped once stale and its nonces gone. ARGV[5]: how long from
+ * now this instance's nonces may live; ARGV[6] '1': the instance stops (its note is written as
+ * stopped at once, without the checks). Returns {why, skew, ms its nonces live}, why '' when noted.
  */
 export const NOTE_SKEW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local mine = tonumber(ARGV[2])
+local stale = tonumber(ARGV[3])
+local agreement = tonumber(ARGV[4])
+local myUntil = now + tonumber(ARGV[5])
+local mineHeld = redis.call('HGET', KEYS[1], ARGV[1])
+if mineHeld then
+  local heldUntil = tonumber(string.match(mineHeld, ' (%d+)$') or '0')
+  if heldUntil > myUntil then myUntil = heldUntil end
+end
+if ARGV[6] == '1' then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' 0 ' .. tostring(myUntil))
+  return {'', '', ''}
+end
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
-  local skew, at = string.match(all[i + 1], '^(%d+) (%d+)$')
-  if skew == nil or now - tonumber(at) > tonumber(ARGV[3]) then
+  local skew, at, untilMs = string.match(all[i + 1], '^(%d+) (%d+) (%d+)$')
+  if skew == nil then
     redis.call('HDEL', KEYS[1], all[i])
-  elseif all[i] ~= ARGV[1] and math.abs(tonumber(skew) - mine) > tonumber(ARGV[4]) then
-    return skew
+  else
+    skew = tonumber(skew)
+    untilMs = tonumber(untilMs)
+    local live = math.abs(now - tonumber(at)) <= stale
+    if all[i] == ARGV[1] then
+      -- (its own: read above)
+    elseif not live and now >= untilMs then
+      redis.call('HDEL', KEYS[1], all[i])
+    elseif live and math.abs(skew - mine) > agreement then
+      return {'live', tostring(skew), tostring(untilMs - now)}
+    elseif not live and mine - skew > agreement then
+      return {'stopped', tostring(skew), tostring(untilMs - now)}
+    end
   end
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. tostring(now))
-return ''
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. tostring(now) .. ' ' .. tostring(myUntil))
+return {'', '', ''}
 `;
 
 /** When an epoch (`<run_id> <ms> <evicted_keys>`) began, by the server's clock; undefined if it is not one. */

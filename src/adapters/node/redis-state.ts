@@ -25,6 +25,7 @@ import type { Logger } from '../../http/logger.js';
 import { SidecarConfigError } from './sidecar-config-error.js';
 import { DEFAULT_SKEW_MS } from '../../receipt/verify.js';
 import { CONSUME_NONCE, epochStart, KEEP_EPOCH, NOTE_SKEW, TAKE_TOKEN } from './redis-scripts.js';
+import { ServerClockOffsets, steadyNow } from './server-clock.js';
 
 /** Every key MGE writes starts with this. */
 export const REDIS_KEY_PREFIX = 'mge:';
@@ -39,10 +40,13 @@ export const NONCE_MARGIN_MS = 60_000;
 /** How often each instance looks at the server (its epoch, run and eviction policy). */
 const LOOK_EVERY_MS = 1000;
 /**
- * How far the server's clock may step ahead of an instance's (or its own step back) before a new
- * epoch begins: half the nonce margin, so a smaller step leaves at least half of it for clocks.
+ * How far the server's clock may run ahead of where it was within a nonce's life (steps summed),
+ * against this process's steady clock, before a new epoch begins: half the nonce margin, so less
+ * leaves at least half of it for clocks.
  */
 const CLOCK_STEP_MS = NONCE_MARGIN_MS / 2;
+/** Added to how long this instance's nonces live in its skew note: nonces used after its last look. */
+const NOTE_CUSHION_MS = 2 * 1000;
 /** A look whose round trip took longer measures the server's clock too loosely to compare. */
 const TRUSTED_ROUND_TRIP_MS = 1000;
 /** Each instance's skew, noted at every look; a note this old is a stopped instance's. */
@@ -55,7 +59,7 @@ type MgeRedis = Redis & {
   mgeTakeToken(key: string, capacity: string, rate: string, now: string): Promise<number>;
   mgeKeepEpoch(key: string, refused: string): Promise<[string, string, string]>;
   mgeConsumeNonce(epochKey: string, nonceKey: string, held: string, ttlMs: string, serverExpectedMs: string, stepMs: string): Promise<number>;
-  mgeNoteSkew(key: string, instance: string, skewMs: string, staleMs: string, agreementMs: string): Promise<string>;
+  mgeNoteSkew(key: string, instance: string, skewMs: string, staleMs: string, agreementMs: string, liveMs: string, stopping: string): Promise<[string, string, string]>;
 };
 
 export interface RedisStateOptions {
@@ -71,6 +75,8 @@ export interface RedisStateOptions {
    * one server must agree on it within 30 s (a start is refused otherwise).
    */
   skewMs?: number;
+  /** The steady clock the server's clock is measured against (tests step it; never the wall clock). */
+  steadyNow?: () => number;
 }
 
 /** The Redis connection the two stores share. */
@@ -86,11 +92,10 @@ export class RedisState {
    */
   private epochText = '';
   private epochAt = Infinity;
-  /**
-   * The server's clock less this instance's, measured at the looks: a jump of it forward (the
-   * server's clock stepped ahead) ends keys early by the step, so a new epoch begins.
-   */
-  private serverOffset = 0;
+  /** The server's clock against this process's steady clock, over a nonce's longest life. */
+  private readonly serverClock: ServerClockOffsets;
+  /** The longest life in ms of a nonce this instance recorded (for its skew note). */
+  private longestNonceMs = 0;
   /** This instance, in the hash of skews. */
   private readonly instance = crypto.randomUUID();
   private skewRefusal: string | undefined;
@@ -105,8 +110,10 @@ export class RedisState {
     private readonly now: () => number,
     private readonly marginMs: number,
     private readonly skewMs: number,
+    private readonly steady: () => number,
     private readonly logger?: Logger,
   ) {
+    this.serverClock = new ServerClockOffsets(steady);
     this.location = redisLocation(url);
   }
 
@@ -144,7 +151,7 @@ export class RedisState {
     // The first one is kept for the start's message ("Connection is closed." alone says little).
     let firstError: Error | undefined;
     client.on('error', (err: Error) => void (firstError ??= err));
-    const state = new RedisState(client, url, opts.now ?? Date.now, opts.marginMs ?? NONCE_MARGIN_MS, opts.skewMs ?? DEFAULT_SKEW_MS, opts.logger);
+    const state = new RedisState(client, url, opts.now ?? Date.now, opts.marginMs ?? NONCE_MARGIN_MS, opts.skewMs ?? DEFAULT_SKEW_MS, opts.steadyNow ?? steadyNow, opts.logger);
     try {
       // A server that takes the connection and never answers (paused, a wrong port) is refused
       // in this time too, with a reason that says so.
@@ -158,7 +165,7 @@ export class RedisState {
         // Both branches of the bucket script (a rate of 0 keeps the key: PERSIST; then PEXPIRE).
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '0', String(state.now()));
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '1', String(state.now()));
-        await client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}probe-nonce`, state.epochText, '1000', String(state.now() + state.serverOffset), String(CLOCK_STEP_MS));
+        await client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}probe-nonce`, state.epochText, '1000', String(state.serverNowAtMost()), String(CLOCK_STEP_MS));
       })(), waitMs);
     } catch (err) {
       client.disconnect();
@@ -194,21 +201,23 @@ export class RedisState {
   private async look(first = false): Promise<void> {
     const was = this.problem;
     try {
-      const sent = this.now();
+      const sent = this.steady();
       let [text, serverNow, policy] = await this.client.mgeKeepEpoch(EPOCH_KEY, '');
-      const got = this.now();
+      const got = this.steady();
       // A server that may evict answers no time (KEEP_EPOCH): nothing to measure then.
+      let offset: number | undefined;
       if (policy === 'noeviction' && (first || got - sent <= TRUSTED_ROUND_TRIP_MS)) {
-        const offset = Number(serverNow) - (sent + got) / 2;
-        // The server's clock stepped ahead (or this one's back) since the last look: Redis
-        // expires keys by its clock, so every used nonce's life was cut by the step and some
-        // may be gone while their receipts still verify (a review, 11-29: a 130 s step, and a
-        // receipt verified twice). A new epoch begins, unless another instance began one.
-        if (!first && text === this.epochText && offset - this.serverOffset > CLOCK_STEP_MS) {
-          this.logger?.warn('the Redis server\'s clock ran ahead of this instance\'s (a clock step): keys expire by its clock, so used nonces may be gone early; a new epoch begins', { redis: this.location, step_ms: Math.round(offset - this.serverOffset) });
+        offset = Number(serverNow) - (sent + got) / 2;
+        // The server's clock ran ahead of where it was within a nonce's life (a step, or steps
+        // summed): Redis expires keys by its clock, so every used nonce's life was cut by that
+        // much and some may be gone while their receipts still verify (a review, 11-29: a 130 s
+        // step, and a receipt verified twice). A new epoch begins, unless another instance
+        // began one.
+        const least = this.serverClock.least();
+        if (!first && least !== undefined && text === this.epochText && offset - least > CLOCK_STEP_MS) {
+          this.logger?.warn('the Redis server\'s clock ran ahead of where it was (a clock step): keys expire by its clock, so used nonces may be gone early; a new epoch begins', { redis: this.location, step_ms: Math.round(offset - least) });
           [text, serverNow, policy] = await this.client.mgeKeepEpoch(EPOCH_KEY, text);
         }
-        this.serverOffset = offset;
       }
       // Another epoch that began before the one held: a server that did not see what was
       // recorded since (a failback to the old master, which kept its own older epoch). Its
@@ -228,10 +237,20 @@ export class RedisState {
       // The same epoch never moves earlier: a step of the server's clock between two looks
       // would otherwise move it by the whole step.
       this.epochAt = text === this.epochText ? Math.max(this.epochAt, at) : at;
+      if (offset !== undefined) {
+        if (text === this.epochText) this.serverClock.note(offset);
+        else this.serverClock.reset(offset); // a new epoch: receipts from before it are refused anyway
+      }
       this.epochText = text;
-      const other = await this.client.mgeNoteSkew(SKEWS_KEY, this.instance, String(this.skewMs), String(SKEW_NOTE_STALE_MS), String(SKEW_AGREEMENT_MS));
-      if (other !== '') {
-        this.skewRefusal = `another instance on this Redis allows a receipt clock skew of ${Number(other) / 1000} s (MGE_CLOCK_SKEW_SECONDS), this one ${this.skewMs / 1000} s: a used nonce is kept for the skew of the instance that used it, so the one allowing more would verify it again once it is gone; instances sharing a Redis must agree on it within ${SKEW_AGREEMENT_MS / 1000} s`;
+      const [why, skew, left] = await this.client.mgeNoteSkew(SKEWS_KEY, this.instance, String(this.skewMs), String(SKEW_NOTE_STALE_MS), String(SKEW_AGREEMENT_MS), String(this.longestNonceMs + NOTE_CUSHION_MS), '0');
+      if (why !== '') {
+        const other = Number(skew) / 1000;
+        const mine = this.skewMs / 1000;
+        this.skewRefusal = why === 'live'
+          ? `another instance on this Redis allows a receipt clock skew of ${other} s (MGE_CLOCK_SKEW_SECONDS), this one ${mine} s: a used nonce is kept for the skew of the instance that used it, so the one allowing more would verify it again once it is gone; instances sharing a Redis must agree on it within ${SKEW_AGREEMENT_MS / 1000} s`
+          // A re-review (11-29): 5 s raised to 120 s across a restart, and a receipt used
+          // under 5 s verified again once its nonce was gone.
+          : `an instance that stopped used nonces under a receipt clock skew of ${other} s (MGE_CLOCK_SKEW_SECONDS), kept for about ${Math.ceil(Number(left) / 1000)} s more; this one allows ${mine} s and would verify those receipts again once they are gone: start it then, or with a skew within ${SKEW_AGREEMENT_MS / 1000} s of ${other} s`;
         this.problem = this.skewRefusal;
         if (was !== this.problem) this.logger?.error(`shared state (Redis) not used: ${this.problem}`, { redis: this.location });
         return;
@@ -243,6 +262,14 @@ export class RedisState {
       this.problem = `Redis did not answer as it should: ${err instanceof Error ? err.message : String(err)}`;
       if (was === undefined && this.timer !== undefined) this.logger?.error(`shared state (Redis) not used: ${this.problem}; rate-limited checks are denied and receipts refused until it answers`, { redis: this.location });
     }
+  }
+
+  /**
+   * Where the server's clock should be now at the most, by the steady clock and the least offset
+   * seen within a nonce's life (the nonce script refuses past it by more than CLOCK_STEP_MS).
+   */
+  private serverNowAtMost(): number {
+    return this.steady() + (this.serverClock.least() ?? 0);
   }
 
   /** When epoch `text` began by this instance's clock: the server's `serverNow` read, at the latest, now. */
@@ -285,7 +312,8 @@ export class RedisState {
       // instance's clock (PX, not PXAT: the Redis server's clock may differ; a step of it
       // forward is caught by the script, -2). Tenant names hold no NUL.
       const ttl = Math.max(1, Math.ceil(expiresAtMs - this.now() + this.marginMs));
-      const r = await this.client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}nonce:${tenant}\u0000${nonce}`, this.epochText, String(ttl), String(this.now() + this.serverOffset), String(CLOCK_STEP_MS));
+      this.longestNonceMs = Math.max(this.longestNonceMs, ttl);
+      const r = await this.client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}nonce:${tenant}\u0000${nonce}`, this.epochText, String(ttl), String(this.serverNowAtMost()), String(CLOCK_STEP_MS));
       if (r === -1) {
         void this.lookNow();
         throw new Error('the shared store\'s epoch changed (its keys were emptied, or it restarted); looking at it again');
@@ -306,8 +334,10 @@ export class RedisState {
     // QUIT only over a connection that answers, and not for long: a server gone or paused held
     // a stopping process for the command timeout and the client's disconnect wait.
     if (this.client.status === 'ready' && this.problem === undefined) {
-      // Its skew note goes with it: a restart with another skew is not refused for 10 s.
-      await withinDeadline(this.client.hdel(SKEWS_KEY, this.instance).then(() => this.client.quit()), 200).catch(() => undefined);
+      // Its skew note stays, marked stopped, while its nonces live: a restart with a skew larger
+      // by more than 30 s is refused until then.
+      const stopped = this.client.mgeNoteSkew(SKEWS_KEY, this.instance, String(this.skewMs), String(SKEW_NOTE_STALE_MS), String(SKEW_AGREEMENT_MS), String(this.longestNonceMs + NOTE_CUSHION_MS), '1');
+      await withinDeadline(stopped.then(() => this.client.quit()), 200).catch(() => undefined);
     }
     this.client.disconnect();
   }

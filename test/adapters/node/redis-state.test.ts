@@ -336,30 +336,35 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
 
     // A review (11-29): the Redis server's clock stepped 130 s ahead; Redis expires keys by its
     // own clock, so the used nonces went, and a receipt verified at one instance verified again.
-    // An instance whose clock steps back sees the same jump of the server's clock against its
-    // own, so the tests step that one (the server's clock cannot be stepped from here).
+    // The server's clock is measured against the process's steady clock, which the tests step
+    // back: the server's clock then runs ahead of it, as after a step of its own.
     const epochOf = (state: RedisState): string => state['epochText'];
-    it('begins a new epoch when the server\'s clock runs ahead of an instance\'s by more than half the margin', async () => {
+    const steadily = () => {
+      const clock = { back: 0, now: () => performance.timeOrigin + performance.now() - clock.back };
+      return clock;
+    };
+    it('begins a new epoch when the server\'s clock runs ahead by more than half the margin, and refuses the verification that sees it', async () => {
       const own = await startRedis();
-      let back = 0;
+      const steady = steadily();
       const lines: string[] = [];
-      const state = await RedisState.connect(own.url, { ...NO_MARGIN, now: () => Date.now() - back, logger: jsonLogger((l) => lines.push(l)) });
+      const state = await RedisState.connect(own.url, { ...NO_MARGIN, steadyNow: steady.now, logger: jsonLogger((l) => lines.push(l)) });
       try {
         const first = epochOf(state);
         const before = Date.now();
         expect(await state.nonceStore.consumeOnce('acme', 'used', before + 600_000, before)).toBe('ok');
         // 20 s: within half the margin, the epoch stands.
-        back = 20_000;
+        steady.back = 20_000;
         await new Promise((r) => setTimeout(r, 1300));
         expect(epochOf(state)).toBe(first);
         expect(await state.nonceStore.consumeOnce('acme', 'used', before + 600_000, before)).toBe('replayed');
         // 100 s more: refused at once by the next verification (the script reads the server's
         // clock), then a new epoch, said.
-        back = 120_000;
+        steady.back = 120_000;
         await expect(state.nonceStore.consumeOnce('acme', 'used', before + 600_000, before)).rejects.toThrow(/clock ran ahead/);
         await until('the new epoch', () => epochOf(state) !== first);
-        expect(lines.map((l) => JSON.parse(l).msg)).toContain('the Redis server\'s clock ran ahead of this instance\'s (a clock step): keys expire by its clock, so used nonces may be gone early; a new epoch begins');
-        const after = Date.now() - back + 1;
+        expect(lines.map((l) => JSON.parse(l).msg)).toContain('the Redis server\'s clock ran ahead of where it was (a clock step): keys expire by its clock, so used nonces may be gone early; a new epoch begins');
+        await untilRefusedBeforeEpoch(state, 'used', before);
+        const after = Date.now() + 1;
         expect(await state.nonceStore.consumeOnce('acme', 'later', after + 60_000, after)).toBe('ok');
       } finally {
         await state.close();
@@ -367,13 +372,19 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
       }
     });
 
-    it('begins a new epoch at the next look when the server\'s clock runs ahead, with no verification meanwhile', async () => {
+    // A re-review (11-29): four steps of 25 s, each under the threshold, were never caught.
+    it('sums the steps: several small ones past half the margin within a nonce\'s life begin a new epoch', async () => {
       const own = await startRedis();
-      let back = 0;
-      const state = await RedisState.connect(own.url, { ...NO_MARGIN, now: () => Date.now() - back });
+      const steady = steadily();
+      const state = await RedisState.connect(own.url, { ...NO_MARGIN, steadyNow: steady.now });
       try {
         const first = epochOf(state);
-        back = 100_000;
+        for (const back of [12_000, 24_000]) {
+          steady.back = back;
+          await new Promise((r) => setTimeout(r, 1300));
+          expect(epochOf(state)).toBe(first);
+        }
+        steady.back = 36_000;
         await until('the new epoch', () => epochOf(state) !== first);
       } finally {
         await state.close();
@@ -381,9 +392,29 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
       }
     });
 
+    // A re-review (11-29): a correction of the instance's own clock began a new epoch for every
+    // instance (a minute of refused receipts), though it shortens no key's life.
+    it('keeps its epoch when this host\'s wall clock is stepped and corrected', async () => {
+      const own = await startRedis();
+      let ahead = 0;
+      const state = await RedisState.connect(own.url, { ...NO_MARGIN, now: () => Date.now() + ahead });
+      try {
+        const first = epochOf(state);
+        ahead = 40_000;
+        await new Promise((r) => setTimeout(r, 1300));
+        ahead = 0;
+        await new Promise((r) => setTimeout(r, 1300));
+        expect(epochOf(state)).toBe(first);
+      } finally {
+        await state.close();
+        await own.stop();
+      }
+    });
+
     // A review (11-29): an instance allowing 120 s of skew beside one allowing 5 s verified a
-    // receipt again after the other had used it and let its nonce go (kept for 5 s of skew).
-    it('refuses to connect an instance whose receipt skew differs by more than 30 s from a running one\'s', async () => {
+    // receipt again after the other had used it and let its nonce go (kept for 5 s of skew); a
+    // re-review did the same with the skew raised across a restart.
+    it('refuses an instance whose receipt skew differs by more than 30 s from a running one\'s, or exceeds a stopped one\'s whose nonces live', async () => {
       const own = await startRedis();
       const five = await RedisState.connect(own.url, { ...NO_MARGIN, skewMs: 5_000 });
       try {
@@ -392,10 +423,17 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
         );
         const near = await RedisState.connect(own.url, { ...NO_MARGIN, skewMs: 30_000 });
         await near.close();
+        const at = Date.now();
+        expect(await five.nonceStore.consumeOnce('acme', 'used-under-5', at + 60_000, at)).toBe('ok');
+        await new Promise((r) => setTimeout(r, 1300)); // a look notes how long its nonces live
         await five.close();
-        // Its note goes with its close: another skew may start now.
-        const later = await RedisState.connect(own.url, { ...NO_MARGIN, skewMs: 120_000 });
-        await later.close();
+        // Stopped, its nonces still live: a larger skew is refused until they are gone; the same
+        // or a smaller one starts.
+        await expect(RedisState.connect(own.url, { ...NO_MARGIN, skewMs: 120_000, connectTimeoutMs: 5000 })).rejects.toThrow(
+          /an instance that stopped used nonces under a receipt clock skew of 5 s \(MGE_CLOCK_SKEW_SECONDS\), kept for about \d+ s more; this one allows 120 s/,
+        );
+        const same = await RedisState.connect(own.url, { ...NO_MARGIN, skewMs: 5_000 });
+        await same.close();
       } finally {
         await five.close();
         await own.stop();

@@ -242,26 +242,34 @@ export class RedisState {
         else this.serverClock.reset(offset); // a new epoch: receipts from before it are refused anyway
       }
       this.epochText = text;
-      const [why, skew, left] = await this.client.mgeNoteSkew(SKEWS_KEY, this.instance, String(this.skewMs), String(SKEW_NOTE_STALE_MS), String(SKEW_AGREEMENT_MS), String(this.longestNonceMs + NOTE_CUSHION_MS), '0');
-      if (why !== '') {
-        const other = Number(skew) / 1000;
-        const mine = this.skewMs / 1000;
-        this.skewRefusal = why === 'live'
-          ? `another instance on this Redis allows a receipt clock skew of ${other} s (MGE_CLOCK_SKEW_SECONDS), this one ${mine} s: a used nonce is kept for the skew of the instance that used it, so the one allowing more would verify it again once it is gone; instances sharing a Redis must agree on it within ${SKEW_AGREEMENT_MS / 1000} s`
-          // A re-review (11-29): 5 s raised to 120 s across a restart, and a receipt used
-          // under 5 s verified again once its nonce was gone.
-          : `an instance that stopped used nonces under a receipt clock skew of ${other} s (MGE_CLOCK_SKEW_SECONDS), kept for about ${Math.ceil(Number(left) / 1000)} s more; this one allows ${mine} s and would verify those receipts again once they are gone: start it then, or with a skew within ${SKEW_AGREEMENT_MS / 1000} s of ${other} s`;
+      this.skewRefusal = await this.noteSkew(false);
+      if (this.skewRefusal !== undefined) {
         this.problem = this.skewRefusal;
         if (was !== this.problem) this.logger?.error(`shared state (Redis) not used: ${this.problem}`, { redis: this.location });
         return;
       }
-      this.skewRefusal = undefined;
       this.problem = undefined;
       if (was !== undefined && this.timer !== undefined) this.logger?.info('shared state (Redis) usable again', { redis: this.location });
     } catch (err) {
       this.problem = `Redis did not answer as it should: ${err instanceof Error ? err.message : String(err)}`;
       if (was === undefined && this.timer !== undefined) this.logger?.error(`shared state (Redis) not used: ${this.problem}; rate-limited checks are denied and receipts refused until it answers`, { redis: this.location });
     }
+  }
+
+  /**
+   * Notes this instance's skew (`stopping`: as stopped, kept while its nonces live); returns why
+   * it is refused, if it is: another's disagrees (NOTE_SKEW).
+   */
+  private async noteSkew(stopping: boolean): Promise<string | undefined> {
+    const [why, skew, left] = await this.client.mgeNoteSkew(SKEWS_KEY, this.instance, String(this.skewMs), String(SKEW_NOTE_STALE_MS), String(SKEW_AGREEMENT_MS), String(this.longestNonceMs + NOTE_CUSHION_MS), stopping ? '1' : '0');
+    if (why === '') return undefined;
+    const other = Number(skew) / 1000;
+    const mine = this.skewMs / 1000;
+    return why === 'live'
+      ? `another instance on this Redis allows a receipt clock skew of ${other} s (MGE_CLOCK_SKEW_SECONDS), this one ${mine} s: a used nonce is kept for the skew of the instance that used it, so the one allowing more would verify it again once it is gone; instances sharing a Redis must agree on it within ${SKEW_AGREEMENT_MS / 1000} s`
+      // A re-review (11-29): 5 s raised to 120 s across a restart, and a receipt used under
+      // 5 s verified again once its nonce was gone.
+      : `an instance that stopped used nonces under a receipt clock skew of ${other} s (MGE_CLOCK_SKEW_SECONDS), kept for about ${Math.ceil(Number(left) / 1000)} s more; this one allows ${mine} s and would verify those receipts again once they are gone: start it then, or with a skew within ${SKEW_AGREEMENT_MS / 1000} s of ${other} s`;
   }
 
   /**
@@ -336,8 +344,7 @@ export class RedisState {
     if (this.client.status === 'ready' && this.problem === undefined) {
       // Its skew note stays, marked stopped, while its nonces live: a restart with a skew larger
       // by more than 30 s is refused until then.
-      const stopped = this.client.mgeNoteSkew(SKEWS_KEY, this.instance, String(this.skewMs), String(SKEW_NOTE_STALE_MS), String(SKEW_AGREEMENT_MS), String(this.longestNonceMs + NOTE_CUSHION_MS), '1');
-      await withinDeadline(stopped.then(() => this.client.quit()), 200).catch(() => undefined);
+      await withinDeadline(this.noteSkew(true).then(() => this.client.quit()), 200).catch(() => undefined);
     }
     this.client.disconnect();
   }

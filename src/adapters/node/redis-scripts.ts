@@ -86,8 +86,10 @@ return {fresh, tostring(now), policy}
  * verification, not at the next look. And only while the server's clock is not ahead of where
  * the instance expects it (ARGV[3], from the offset measured at its last look) by more than
  * ARGV[4]: Redis expires keys by its own clock, so a step forward of it ends every key's life
- * early by the step, used nonces included. -1: another epoch; -2: the server's clock ran ahead;
- * 1: first use; 0: used before.
+ * early by the step, used nonces included. A nonce recorded raises, in the same step, how long
+ * the instance's skew note (KEYS[3], field ARGV[5], skew ARGV[6]) says its nonces live, so a
+ * note never says less, even of an instance killed right after (a re-review, 11-29).
+ * -1: another epoch; -2: the server's clock ran ahead; 1: first use; 0: used before.
  */
 export const CONSUME_NONCE = `${SERVER_NOW}
 local held = redis.call('GET', KEYS[1])
@@ -95,9 +97,19 @@ if held ~= ARGV[1] or policy ~= 'noeviction' then return -1 end
 local hrun, hat, hevicted = string.match(held, '^(%S+) (%d+) (%d+)$')
 if hrun ~= run or hevicted ~= evicted then return -1 end
 local t = redis.call('TIME')
-if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[3]) + tonumber(ARGV[4]) then return -2 end
-if redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return 1 end
-return 0
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if now > tonumber(ARGV[3]) + tonumber(ARGV[4]) then return -2 end
+if not redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return 0 end
+local lives = now + tonumber(ARGV[2])
+local note = redis.call('HGET', KEYS[3], ARGV[5])
+local skew, at, untilMs
+if note then skew, at, untilMs = string.match(note, '^(%d+) (%d+) (%d+)$') end
+if not skew then
+  redis.call('HSET', KEYS[3], ARGV[5], ARGV[6] .. ' ' .. tostring(now) .. ' ' .. tostring(lives))
+elseif tonumber(untilMs) < lives then
+  redis.call('HSET', KEYS[3], ARGV[5], skew .. ' ' .. at .. ' ' .. tostring(lives))
+end
+return 1
 `;
 
 /**
@@ -106,10 +118,12 @@ return 0
  * A used nonce is kept for the skew of the instance that used it, so one allowing more would
  * verify it again once it is gone. Refused (nothing written), with why: a live other (noted
  * within ARGV[3] ms) whose skew differs from ARGV[2] by more than ARGV[4]; a stopped one whose
- * nonces still live and whose skew is smaller than ARGV[2] by more than that (a skew raised
- * across a restart). A note is dropped once stale and its nonces gone. ARGV[5]: how long from
- * now this instance's nonces may live; ARGV[6] '1': the instance stops (its note is written as
- * stopped at once, without the checks). Returns {why, skew, ms its nonces live}, why '' when noted.
+ * skew is smaller than ARGV[2] by more than that, while receipts of its nonces could still
+ * verify under ARGV[2] (until its nonces' life, less its skew, plus ARGV[2]: a skew raised
+ * across a restart). A stopped note is dropped once that is past for the largest skew, ARGV[7].
+ * ARGV[5]: how long from now this instance's nonces may live; ARGV[6] '1': the instance stops
+ * (its note is written as stopped at once, without the checks). Returns {why, skew, ms left},
+ * why '' when noted.
  */
 export const NOTE_SKEW = `
 local t = redis.call('TIME')
@@ -138,12 +152,12 @@ for i = 1, #all, 2 do
     local live = math.abs(now - tonumber(at)) <= stale
     if all[i] == ARGV[1] then
       -- (its own: read above)
-    elseif not live and now >= untilMs then
+    elseif not live and now >= untilMs - skew + tonumber(ARGV[7]) then
       redis.call('HDEL', KEYS[1], all[i])
     elseif live and math.abs(skew - mine) > agreement then
       return {'live', tostring(skew), tostring(untilMs - now)}
-    elseif not live and mine - skew > agreement then
-      return {'stopped', tostring(skew), tostring(untilMs - now)}
+    elseif not live and mine - skew > agreement and now < untilMs - skew + mine then
+      return {'stopped', tostring(skew), tostring(untilMs - skew + mine - now)}
     end
   end
 end

@@ -24,6 +24,7 @@ import { STORE_DEADLINE_MS, withinDeadline } from '../../state/deadline.js';
 import type { Logger } from '../../http/logger.js';
 import { SidecarConfigError } from './sidecar-config-error.js';
 import { DEFAULT_SKEW_MS } from '../../receipt/verify.js';
+import { MAX_TTL_MS } from '../../receipt/sign.js';
 import { CONSUME_NONCE, epochStart, KEEP_EPOCH, NOTE_SKEW, TAKE_TOKEN } from './redis-scripts.js';
 import { ServerClockOffsets, steadyNow } from './server-clock.js';
 
@@ -58,8 +59,8 @@ const SKEW_AGREEMENT_MS = NONCE_MARGIN_MS / 2;
 type MgeRedis = Redis & {
   mgeTakeToken(key: string, capacity: string, rate: string, now: string): Promise<number>;
   mgeKeepEpoch(key: string, refused: string): Promise<[string, string, string]>;
-  mgeConsumeNonce(epochKey: string, nonceKey: string, held: string, ttlMs: string, serverExpectedMs: string, stepMs: string): Promise<number>;
-  mgeNoteSkew(key: string, instance: string, skewMs: string, staleMs: string, agreementMs: string, liveMs: string, stopping: string): Promise<[string, string, string]>;
+  mgeConsumeNonce(epochKey: string, nonceKey: string, skewsKey: string, held: string, ttlMs: string, serverExpectedMs: string, stepMs: string, instance: string, skewMs: string): Promise<number>;
+  mgeNoteSkew(key: string, instance: string, skewMs: string, staleMs: string, agreementMs: string, liveMs: string, stopping: string, largestSkewMs: string): Promise<[string, string, string]>;
 };
 
 export interface RedisStateOptions {
@@ -92,8 +93,13 @@ export class RedisState {
    */
   private epochText = '';
   private epochAt = Infinity;
-  /** The server's clock against this process's steady clock, over a nonce's longest life. */
+  /**
+   * The server's clock against this process's steady clock and against its wall clock, over a
+   * nonce's longest life: a step counts only when the server's clock ran ahead of both (this
+   * host's own clock corrected moves only the wall one; a suspended host only the steady one).
+   */
   private readonly serverClock: ServerClockOffsets;
+  private readonly serverClockByWall: ServerClockOffsets;
   /** The longest life in ms of a nonce this instance recorded (for its skew note). */
   private longestNonceMs = 0;
   /** This instance, in the hash of skews. */
@@ -114,6 +120,7 @@ export class RedisState {
     private readonly logger?: Logger,
   ) {
     this.serverClock = new ServerClockOffsets(steady);
+    this.serverClockByWall = new ServerClockOffsets(steady);
     this.location = redisLocation(url);
   }
 
@@ -145,7 +152,7 @@ export class RedisState {
     }) as MgeRedis;
     client.defineCommand('mgeTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
     client.defineCommand('mgeKeepEpoch', { numberOfKeys: 1, lua: KEEP_EPOCH });
-    client.defineCommand('mgeConsumeNonce', { numberOfKeys: 2, lua: CONSUME_NONCE });
+    client.defineCommand('mgeConsumeNonce', { numberOfKeys: 3, lua: CONSUME_NONCE });
     client.defineCommand('mgeNoteSkew', { numberOfKeys: 1, lua: NOTE_SKEW });
     // An 'error' event without a listener would end the process; each failed command says it.
     // The first one is kept for the start's message ("Connection is closed." alone says little).
@@ -165,7 +172,7 @@ export class RedisState {
         // Both branches of the bucket script (a rate of 0 keeps the key: PERSIST; then PEXPIRE).
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '0', String(state.now()));
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '1', String(state.now()));
-        await client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}probe-nonce`, state.epochText, '1000', String(state.serverNowAtMost()), String(CLOCK_STEP_MS));
+        await client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}probe-nonce`, SKEWS_KEY, state.epochText, '1000', String(state.serverNowAtMost()), String(CLOCK_STEP_MS), state.instance, String(state.skewMs));
       })(), waitMs);
     } catch (err) {
       client.disconnect();
@@ -202,20 +209,26 @@ export class RedisState {
     const was = this.problem;
     try {
       const sent = this.steady();
+      const sentWall = this.now();
       let [text, serverNow, policy] = await this.client.mgeKeepEpoch(EPOCH_KEY, '');
       const got = this.steady();
+      const gotWall = this.now();
       // A server that may evict answers no time (KEEP_EPOCH): nothing to measure then.
       let offset: number | undefined;
+      let offsetByWall: number | undefined;
       if (policy === 'noeviction' && (first || got - sent <= TRUSTED_ROUND_TRIP_MS)) {
         offset = Number(serverNow) - (sent + got) / 2;
+        offsetByWall = Number(serverNow) - (sentWall + gotWall) / 2;
         // The server's clock ran ahead of where it was within a nonce's life (a step, or steps
         // summed): Redis expires keys by its clock, so every used nonce's life was cut by that
         // much and some may be gone while their receipts still verify (a review, 11-29: a 130 s
         // step, and a receipt verified twice). A new epoch begins, unless another instance
         // began one.
         const least = this.serverClock.least();
-        if (!first && least !== undefined && text === this.epochText && offset - least > CLOCK_STEP_MS) {
-          this.logger?.warn('the Redis server\'s clock ran ahead of where it was (a clock step): keys expire by its clock, so used nonces may be gone early; a new epoch begins', { redis: this.location, step_ms: Math.round(offset - least) });
+        const leastByWall = this.serverClockByWall.least();
+        const ahead = Math.min(offset - (least ?? offset), offsetByWall - (leastByWall ?? offsetByWall));
+        if (!first && text === this.epochText && ahead > CLOCK_STEP_MS) {
+          this.logger?.warn('the Redis server\'s clock ran ahead of where it was (a clock step): keys expire by its clock, so used nonces may be gone early; a new epoch begins', { redis: this.location, step_ms: Math.round(ahead) });
           [text, serverNow, policy] = await this.client.mgeKeepEpoch(EPOCH_KEY, text);
         }
       }
@@ -237,9 +250,15 @@ export class RedisState {
       // The same epoch never moves earlier: a step of the server's clock between two looks
       // would otherwise move it by the whole step.
       this.epochAt = text === this.epochText ? Math.max(this.epochAt, at) : at;
-      if (offset !== undefined) {
-        if (text === this.epochText) this.serverClock.note(offset);
-        else this.serverClock.reset(offset); // a new epoch: receipts from before it are refused anyway
+      if (offset !== undefined && offsetByWall !== undefined) {
+        if (text === this.epochText) {
+          this.serverClock.note(offset);
+          this.serverClockByWall.note(offsetByWall);
+        } else {
+          // A new epoch: receipts from before it are refused anyway.
+          this.serverClock.reset(offset);
+          this.serverClockByWall.reset(offsetByWall);
+        }
       }
       this.epochText = text;
       this.skewRefusal = await this.noteSkew(false);
@@ -261,7 +280,7 @@ export class RedisState {
    * it is refused, if it is: another's disagrees (NOTE_SKEW).
    */
   private async noteSkew(stopping: boolean): Promise<string | undefined> {
-    const [why, skew, left] = await this.client.mgeNoteSkew(SKEWS_KEY, this.instance, String(this.skewMs), String(SKEW_NOTE_STALE_MS), String(SKEW_AGREEMENT_MS), String(this.longestNonceMs + NOTE_CUSHION_MS), stopping ? '1' : '0');
+    const [why, skew, left] = await this.client.mgeNoteSkew(SKEWS_KEY, this.instance, String(this.skewMs), String(SKEW_NOTE_STALE_MS), String(SKEW_AGREEMENT_MS), String(this.longestNonceMs + NOTE_CUSHION_MS), stopping ? '1' : '0', String(MAX_TTL_MS));
     if (why === '') return undefined;
     const other = Number(skew) / 1000;
     const mine = this.skewMs / 1000;
@@ -269,7 +288,7 @@ export class RedisState {
       ? `another instance on this Redis allows a receipt clock skew of ${other} s (MGE_CLOCK_SKEW_SECONDS), this one ${mine} s: a used nonce is kept for the skew of the instance that used it, so the one allowing more would verify it again once it is gone; instances sharing a Redis must agree on it within ${SKEW_AGREEMENT_MS / 1000} s`
       // A re-review (11-29): 5 s raised to 120 s across a restart, and a receipt used under
       // 5 s verified again once its nonce was gone.
-      : `an instance that stopped used nonces under a receipt clock skew of ${other} s (MGE_CLOCK_SKEW_SECONDS), kept for about ${Math.ceil(Number(left) / 1000)} s more; this one allows ${mine} s and would verify those receipts again once they are gone: start it then, or with a skew within ${SKEW_AGREEMENT_MS / 1000} s of ${other} s`;
+      : `an instance that stopped used nonces under a receipt clock skew of ${other} s (MGE_CLOCK_SKEW_SECONDS); this one allows ${mine} s and would verify those receipts again once their nonces are gone, for about ${Math.ceil(Number(left) / 1000)} s more: start it then, or with a skew within ${SKEW_AGREEMENT_MS / 1000} s of ${other} s`;
   }
 
   /**
@@ -277,7 +296,7 @@ export class RedisState {
    * seen within a nonce's life (the nonce script refuses past it by more than CLOCK_STEP_MS).
    */
   private serverNowAtMost(): number {
-    return this.steady() + (this.serverClock.least() ?? 0);
+    return Math.max(this.steady() + (this.serverClock.least() ?? 0), this.now() + (this.serverClockByWall.least() ?? 0));
   }
 
   /** When epoch `text` began by this instance's clock: the server's `serverNow` read, at the latest, now. */
@@ -321,7 +340,7 @@ export class RedisState {
       // forward is caught by the script, -2). Tenant names hold no NUL.
       const ttl = Math.max(1, Math.ceil(expiresAtMs - this.now() + this.marginMs));
       this.longestNonceMs = Math.max(this.longestNonceMs, ttl);
-      const r = await this.client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}nonce:${tenant}\u0000${nonce}`, this.epochText, String(ttl), String(this.serverNowAtMost()), String(CLOCK_STEP_MS));
+      const r = await this.client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}nonce:${tenant}\u0000${nonce}`, SKEWS_KEY, this.epochText, String(ttl), String(this.serverNowAtMost()), String(CLOCK_STEP_MS), this.instance, String(this.skewMs));
       if (r === -1) {
         void this.lookNow();
         throw new Error('the shared store\'s epoch changed (its keys were emptied, or it restarted); looking at it again');

@@ -2,11 +2,15 @@
 // a used nonce. Redis expires keys by its own clock, so steps of it forward shorten every key's
 // life by their sum; the shared state (node/redis-state.ts) begins a new epoch when the server's
 // clock has run ahead of where it was in this window by more than half the nonce margin. Against
-// the steady clock, not the wall clock: a correction of this host's own clock shortens no key's
-// life (a re-review, 11-29: one began a new epoch for every instance, a minute of refusals).
+// the steady clock (and, in redis-state.ts, against the wall clock too: a step counts only when
+// the server's clock ran ahead of both; a correction of this host's own clock moves only the
+// wall one, a suspended host only the steady one, and neither shortens a key's life).
 
-/** The longest a used nonce lives: a receipt's longest life and skew (an hour each), and a minute. */
-const WINDOW_MS = 2 * 3_600_000 + 60_000;
+/**
+ * The longest a used nonce lives: a receipt's longest life (an hour), the skew before its issue
+ * and after its expiry (an hour each at most), and a minute.
+ */
+const WINDOW_MS = 3 * 3_600_000 + 60_000;
 /** Offsets are kept as the least of each minute. */
 const SLOT_MS = 60_000;
 

@@ -88,7 +88,8 @@ return {fresh, tostring(now), policy}
  * ARGV[4]: Redis expires keys by its own clock, so a step forward of it ends every key's life
  * early by the step, used nonces included. A nonce recorded raises, in the same step, how long
  * the instance's skew note (KEYS[3], field ARGV[5], skew ARGV[6]) says its nonces live, so a
- * note never says less, even of an instance killed right after (a re-review, 11-29).
+ * note never says less, even of an instance killed right after (a re-review, 11-29); ARGV[5]
+ * '' (the start's probe nonce, no receipt's) raises none.
  * -1: another epoch; -2: the server's clock ran ahead; 1: first use; 0: used before.
  */
 export const CONSUME_NONCE = `${SERVER_NOW}
@@ -100,6 +101,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now > tonumber(ARGV[3]) + tonumber(ARGV[4]) then return -2 end
 if not redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return 0 end
+if ARGV[5] == '' then return 1 end
 local lives = now + tonumber(ARGV[2])
 local note = redis.call('HGET', KEYS[3], ARGV[5])
 local skew, at, untilMs
@@ -114,29 +116,29 @@ return 1
 
 /**
  * Each instance's receipt skew (MGE_CLOCK_SKEW_SECONDS), in one hash: field ARGV[1] (the
- * instance), value `<skew ms> <server ms of its last note> <server ms its used nonces live to>`.
- * A used nonce is kept for the skew of the instance that used it, so one allowing more would
- * verify it again once it is gone. Refused (nothing written), with why: a live other (noted
- * within ARGV[3] ms) whose skew differs from ARGV[2] by more than ARGV[4]; a stopped one whose
- * skew is smaller than ARGV[2] by more than that, while receipts of its nonces could still
- * verify under ARGV[2] (until its nonces' life, less its skew, plus ARGV[2]: a skew raised
- * across a restart). A stopped note is dropped once that is past for the largest skew, ARGV[7].
- * ARGV[5]: how long from now this instance's nonces may live; ARGV[6] '1': the instance stops
- * (its note is written as stopped at once, without the checks). Returns {why, skew, ms left},
- * why '' when noted.
+ * instance), value `<skew ms> <server ms of its last note> <server ms its last used nonce
+ * expires>` (raised by CONSUME_NONCE as each is recorded; 0 when none). A used nonce is kept
+ * for the skew of the instance that used it plus the margin ARGV[5], so one allowing more
+ * than that would verify it again once it is gone. Refused (nothing written), with why: a live
+ * other (noted within ARGV[3] ms) whose skew differs from ARGV[2] by more than ARGV[4]; a
+ * stopped one whose skew is smaller than ARGV[2] by more than that, while the receipts of its
+ * nonces could still verify under ARGV[2] (their expiry is its nonces' less its skew and the
+ * margin). A stopped note is dropped once that is past for the largest skew, ARGV[7].
+ * ARGV[6] '1': the instance stops (its note is marked stopped at once, without the checks).
+ * Every call runs HDEL (of no field), so a user the ACL denies it is refused at start.
+ * Returns {why, skew, ms left}, why '' when noted.
  */
 export const NOTE_SKEW = `
+redis.call('HDEL', KEYS[1], '')
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local mine = tonumber(ARGV[2])
 local stale = tonumber(ARGV[3])
 local agreement = tonumber(ARGV[4])
-local myUntil = now + tonumber(ARGV[5])
+local margin = tonumber(ARGV[5])
+local myUntil = 0
 local mineHeld = redis.call('HGET', KEYS[1], ARGV[1])
-if mineHeld then
-  local heldUntil = tonumber(string.match(mineHeld, ' (%d+)$') or '0')
-  if heldUntil > myUntil then myUntil = heldUntil end
-end
+if mineHeld then myUntil = tonumber(string.match(mineHeld, ' (%d+)$') or '0') end
 if ARGV[6] == '1' then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' 0 ' .. tostring(myUntil))
   return {'', '', ''}
@@ -146,18 +148,16 @@ for i = 1, #all, 2 do
   local skew, at, untilMs = string.match(all[i + 1], '^(%d+) (%d+) (%d+)$')
   if skew == nil then
     redis.call('HDEL', KEYS[1], all[i])
-  else
+  elseif all[i] ~= ARGV[1] then
     skew = tonumber(skew)
-    untilMs = tonumber(untilMs)
+    local expiry = tonumber(untilMs) - skew - margin
     local live = math.abs(now - tonumber(at)) <= stale
-    if all[i] == ARGV[1] then
-      -- (its own: read above)
-    elseif not live and now >= untilMs - skew + tonumber(ARGV[7]) then
+    if not live and now >= expiry + tonumber(ARGV[7]) then
       redis.call('HDEL', KEYS[1], all[i])
     elseif live and math.abs(skew - mine) > agreement then
-      return {'live', tostring(skew), tostring(untilMs - now)}
-    elseif not live and mine - skew > agreement and now < untilMs - skew + mine then
-      return {'stopped', tostring(skew), tostring(untilMs - skew + mine - now)}
+      return {'live', tostring(skew), '0'}
+    elseif not live and mine - skew > agreement and now < expiry + mine then
+      return {'stopped', tostring(skew), tostring(expiry + mine - now)}
     end
   end
 end

@@ -46,8 +46,6 @@ const LOOK_EVERY_MS = 1000;
  * leaves at least half of it for clocks.
  */
 const CLOCK_STEP_MS = NONCE_MARGIN_MS / 2;
-/** Added to how long this instance's nonces live in its skew note: nonces used after its last look. */
-const NOTE_CUSHION_MS = 2 * 1000;
 /** A look whose round trip took longer measures the server's clock too loosely to compare. */
 const TRUSTED_ROUND_TRIP_MS = 1000;
 /** Each instance's skew, noted at every look; a note this old is a stopped instance's. */
@@ -60,7 +58,7 @@ type MgeRedis = Redis & {
   mgeTakeToken(key: string, capacity: string, rate: string, now: string): Promise<number>;
   mgeKeepEpoch(key: string, refused: string): Promise<[string, string, string]>;
   mgeConsumeNonce(epochKey: string, nonceKey: string, skewsKey: string, held: string, ttlMs: string, serverExpectedMs: string, stepMs: string, instance: string, skewMs: string): Promise<number>;
-  mgeNoteSkew(key: string, instance: string, skewMs: string, staleMs: string, agreementMs: string, liveMs: string, stopping: string, largestSkewMs: string): Promise<[string, string, string]>;
+  mgeNoteSkew(key: string, instance: string, skewMs: string, staleMs: string, agreementMs: string, marginMs: string, stopping: string, largestSkewMs: string): Promise<[string, string, string]>;
 };
 
 export interface RedisStateOptions {
@@ -100,8 +98,6 @@ export class RedisState {
    */
   private readonly serverClock: ServerClockOffsets;
   private readonly serverClockByWall: ServerClockOffsets;
-  /** The longest life in ms of a nonce this instance recorded (for its skew note). */
-  private longestNonceMs = 0;
   /** This instance, in the hash of skews. */
   private readonly instance = crypto.randomUUID();
   private skewRefusal: string | undefined;
@@ -172,7 +168,7 @@ export class RedisState {
         // Both branches of the bucket script (a rate of 0 keeps the key: PERSIST; then PEXPIRE).
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '0', String(state.now()));
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '1', String(state.now()));
-        await client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}probe-nonce`, SKEWS_KEY, state.epochText, '1000', String(state.serverNowAtMost()), String(CLOCK_STEP_MS), state.instance, String(state.skewMs));
+        await client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}probe-nonce`, SKEWS_KEY, state.epochText, '1000', String(state.serverNowAtMost()), String(CLOCK_STEP_MS), '', String(state.skewMs));
       })(), waitMs);
     } catch (err) {
       client.disconnect();
@@ -280,7 +276,7 @@ export class RedisState {
    * it is refused, if it is: another's disagrees (NOTE_SKEW).
    */
   private async noteSkew(stopping: boolean): Promise<string | undefined> {
-    const [why, skew, left] = await this.client.mgeNoteSkew(SKEWS_KEY, this.instance, String(this.skewMs), String(SKEW_NOTE_STALE_MS), String(SKEW_AGREEMENT_MS), String(this.longestNonceMs + NOTE_CUSHION_MS), stopping ? '1' : '0', String(MAX_TTL_MS));
+    const [why, skew, left] = await this.client.mgeNoteSkew(SKEWS_KEY, this.instance, String(this.skewMs), String(SKEW_NOTE_STALE_MS), String(SKEW_AGREEMENT_MS), String(this.marginMs), stopping ? '1' : '0', String(MAX_TTL_MS));
     if (why === '') return undefined;
     const other = Number(skew) / 1000;
     const mine = this.skewMs / 1000;
@@ -339,7 +335,6 @@ export class RedisState {
       // instance's clock (PX, not PXAT: the Redis server's clock may differ; a step of it
       // forward is caught by the script, -2). Tenant names hold no NUL.
       const ttl = Math.max(1, Math.ceil(expiresAtMs - this.now() + this.marginMs));
-      this.longestNonceMs = Math.max(this.longestNonceMs, ttl);
       const r = await this.client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}nonce:${tenant}\u0000${nonce}`, SKEWS_KEY, this.epochText, String(ttl), String(this.serverNowAtMost()), String(CLOCK_STEP_MS), this.instance, String(this.skewMs));
       if (r === -1) {
         void this.lookNow();

@@ -470,6 +470,21 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
       }
     });
 
+    // A re-review (11-29): a stopped instance that had verified nothing refused a larger skew
+    // for as long as the new skew (up to an hour).
+    it('starts a larger skew at once after a stopped instance that recorded no nonce', async () => {
+      const own = await startRedis();
+      try {
+        const idle = await RedisState.connect(own.url, { ...NO_MARGIN, skewMs: 5_000 });
+        await new Promise((r) => setTimeout(r, 1100)); // a look or two
+        await idle.close();
+        const larger = await RedisState.connect(own.url, { ...NO_MARGIN, skewMs: 3_600_000 });
+        await larger.close();
+      } finally {
+        await own.stop();
+      }
+    });
+
     it('takes up a new instance on a server that restarted while no instance watched', async () => {
       const own = await startRedis();
       const client = new Redis(own.url);

@@ -204,30 +204,7 @@ export class RedisState {
   private async look(first = false): Promise<void> {
     const was = this.problem;
     try {
-      const sent = this.steady();
-      const sentWall = this.now();
-      let [text, serverNow, policy] = await this.client.mgeKeepEpoch(EPOCH_KEY, '');
-      const got = this.steady();
-      const gotWall = this.now();
-      // A server that may evict answers no time (KEEP_EPOCH): nothing to measure then.
-      let offset: number | undefined;
-      let offsetByWall: number | undefined;
-      if (policy === 'noeviction' && (first || got - sent <= TRUSTED_ROUND_TRIP_MS)) {
-        offset = Number(serverNow) - (sent + got) / 2;
-        offsetByWall = Number(serverNow) - (sentWall + gotWall) / 2;
-        // The server's clock ran ahead of where it was within a nonce's life (a step, or steps
-        // summed): Redis expires keys by its clock, so every used nonce's life was cut by that
-        // much and some may be gone while their receipts still verify (a review, 11-29: a 130 s
-        // step, and a receipt verified twice). A new epoch begins, unless another instance
-        // began one.
-        const least = this.serverClock.least();
-        const leastByWall = this.serverClockByWall.least();
-        const ahead = Math.min(offset - (least ?? offset), offsetByWall - (leastByWall ?? offsetByWall));
-        if (!first && text === this.epochText && ahead > CLOCK_STEP_MS) {
-          this.logger?.warn('the Redis server\'s clock ran ahead of where it was (a clock step): keys expire by its clock, so used nonces may be gone early; a new epoch begins', { redis: this.location, step_ms: Math.round(ahead) });
-          [text, serverNow, policy] = await this.client.mgeKeepEpoch(EPOCH_KEY, text);
-        }
-      }
+      let { text, serverNow, policy, offsets } = await this.readEpoch(first);
       // Another epoch that began before the one held: a server that did not see what was
       // recorded since (a failback to the old master, which kept its own older epoch). Its
       // nonces are not all there: a new epoch begins, unless another instance began one already.
@@ -246,14 +223,14 @@ export class RedisState {
       // The same epoch never moves earlier: a step of the server's clock between two looks
       // would otherwise move it by the whole step.
       this.epochAt = text === this.epochText ? Math.max(this.epochAt, at) : at;
-      if (offset !== undefined && offsetByWall !== undefined) {
+      if (offsets !== undefined) {
         if (text === this.epochText) {
-          this.serverClock.note(offset);
-          this.serverClockByWall.note(offsetByWall);
+          this.serverClock.note(offsets.steady);
+          this.serverClockByWall.note(offsets.wall);
         } else {
           // A new epoch: receipts from before it are refused anyway.
-          this.serverClock.reset(offset);
-          this.serverClockByWall.reset(offsetByWall);
+          this.serverClock.reset(offsets.steady);
+          this.serverClockByWall.reset(offsets.wall);
         }
       }
       this.epochText = text;
@@ -269,6 +246,33 @@ export class RedisState {
       this.problem = `Redis did not answer as it should: ${err instanceof Error ? err.message : String(err)}`;
       if (was === undefined && this.timer !== undefined) this.logger?.error(`shared state (Redis) not used: ${this.problem}; rate-limited checks are denied and receipts refused until it answers`, { redis: this.location });
     }
+  }
+
+  /**
+   * Reads the epoch (KEEP_EPOCH), measuring on the way the server's clock against this
+   * process's steady and wall clocks (`offsets`: the server's ms less each, when the round trip
+   * was short enough to trust). The server's clock ran ahead of where it was within a nonce's
+   * life, against both (a step, or steps summed): Redis expires keys by its clock, so every used
+   * nonce's life was cut by that much and some may be gone while their receipts still verify (a
+   * review, 11-29: a 130 s step, and a receipt verified twice). A new epoch begins then, unless
+   * another instance began one. A server that may evict answers no time: nothing is measured.
+   */
+  private async readEpoch(first: boolean): Promise<{ text: string; serverNow: string; policy: string; offsets?: { steady: number; wall: number } }> {
+    const sent = this.steady();
+    const sentWall = this.now();
+    let [text, serverNow, policy] = await this.client.mgeKeepEpoch(EPOCH_KEY, '');
+    const got = this.steady();
+    const gotWall = this.now();
+    if (policy !== 'noeviction' || (!first && got - sent > TRUSTED_ROUND_TRIP_MS)) return { text, serverNow, policy };
+    const offsets = { steady: Number(serverNow) - (sent + got) / 2, wall: Number(serverNow) - (sentWall + gotWall) / 2 };
+    const least = this.serverClock.least() ?? offsets.steady;
+    const leastByWall = this.serverClockByWall.least() ?? offsets.wall;
+    const ahead = Math.min(offsets.steady - least, offsets.wall - leastByWall);
+    if (!first && text === this.epochText && ahead > CLOCK_STEP_MS) {
+      this.logger?.warn('the Redis server\'s clock ran ahead of where it was (a clock step): keys expire by its clock, so used nonces may be gone early; a new epoch begins', { redis: this.location, step_ms: Math.round(ahead) });
+      [text, serverNow, policy] = await this.client.mgeKeepEpoch(EPOCH_KEY, text);
+    }
+    return { text, serverNow, policy, offsets };
   }
 
   /**

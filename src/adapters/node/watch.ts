@@ -163,10 +163,32 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
         if (existsAt(d, true)) unwatchable.push({ path: d, isDir: true, err });
       }
     }
-    // A file with another name may be written through it, outside every watched directory (a
-    // review, 11-29: the old rules served on, unseen). Watched itself, by inode: polling them
-    // each second cost 15 % of a core with a tree of 5 000 hard-linked files (`cp -al`). After
-    // the directories, so that near the inotify limit they are not the ones looked at each second.
+    watchHardLinked(tree, unwatchable);
+    lookEverySecond(unwatchable);
+    // The rules directory itself gone (removed, or being replaced): nothing reports its return,
+    // so look again until it is back; then its files are read (the reload after this walk).
+    if (!watched(dir) && !closed && retry === undefined) {
+      retry = setTimeout(() => {
+        retry = undefined;
+        if (closed || watched(dir)) return;
+        follow();
+        if (watched(dir)) {
+          void lookAgain().then(() => {
+            if (!closed) onChange(); // closed meanwhile: no reload after the reloader's close
+          });
+        }
+      }, ROOT_RETRY_MS).unref();
+    }
+  }
+
+  /**
+   * A file with another name may be written through it, outside every watched directory (a
+   * review, 11-29: the old rules served on, unseen). Watched itself, by inode: polling them
+   * each second cost 15 % of a core with a tree of 5 000 hard-linked files (`cp -al`). Called
+   * after the directories are watched, so that near the inotify limit they are not the ones
+   * looked at each second.
+   */
+  function watchHardLinked(tree: Tree, unwatchable: Array<{ path: string; isDir: boolean; err: unknown }>): void {
     for (const [f, w] of inodes) {
       if (tree.hardLinkedFiles.get(f) !== w.id) {
         w.watcher.close();
@@ -192,21 +214,6 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
       } catch (err) {
         if (existsAt(f, false)) unwatchable.push({ path: f, isDir: false, err });
       }
-    }
-    lookEverySecond(unwatchable);
-    // The rules directory itself gone (removed, or being replaced): nothing reports its return,
-    // so look again until it is back; then its files are read (the reload after this walk).
-    if (!watched(dir) && !closed && retry === undefined) {
-      retry = setTimeout(() => {
-        retry = undefined;
-        if (closed || watched(dir)) return;
-        follow();
-        if (watched(dir)) {
-          void lookAgain().then(() => {
-            if (!closed) onChange(); // closed meanwhile: no reload after the reloader's close
-          });
-        }
-      }, ROOT_RETRY_MS).unref();
     }
   }
 

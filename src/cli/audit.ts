@@ -259,27 +259,37 @@ async function exportAsFile(given: string): Promise<{ path: string; done: () => 
   // `/dev/stdin` is read as stdin: opened by name, a socket there (a parent process's pipe) is ENXIO.
   const stdin = given === '-' || given === '/dev/stdin';
   if (!stdin && statSync(given).isFile()) return { path: given, done: async () => undefined };
-  const dir = await mkdtemp(join(tmpdir(), 'mge-export-'));
   // Removed on Ctrl-C or a stop too (a re-review: a stalled pipe left its partial copy behind).
+  // Listened for before the folder is made: a signal between the two left it (a CI run saw the
+  // process end by the signal itself).
+  let dir: string | undefined;
   const interrupted = (signal: NodeJS.Signals): void => {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
+  try {
+    dir = await mkdtemp(join(tmpdir(), 'mge-export-'));
+  } catch (err) {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    throw err;
+  }
+  const made = dir;
   const done = async (): Promise<void> => {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
-    await rm(dir, { recursive: true, force: true });
+    await rm(made, { recursive: true, force: true });
   };
   try {
     const from: Readable = stdin ? process.stdin : createReadStream(given);
-    await pipeline(from, createWriteStream(join(dir, 'export.jsonl'), { mode: 0o600 }));
+    await pipeline(from, createWriteStream(join(made, 'export.jsonl'), { mode: 0o600 }));
   } catch (err) {
     await done();
     throw err;
   }
-  return { path: join(dir, 'export.jsonl'), done };
+  return { path: join(made, 'export.jsonl'), done };
 }
 
 /** Refuses, before anything is read, an export that is not there or is a folder. */

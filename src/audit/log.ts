@@ -168,7 +168,8 @@ export class AuditLog {
    * tenant (a decision made for it) is refused: it could never be proven in this log.
    */
   async append(entry: Json): Promise<{ index: number }> {
-    this.refuseOtherTenant((entry as { tenant?: unknown } | null)?.tenant);
+    const stray = this.otherTenant((entry as { tenant?: unknown } | null)?.tenant);
+    if (stray !== undefined) throw stray;
     const line = auditLine(entry);
     return this.appendLines([line], [idOfAuditLine(line)], undefined, indexed);
   }
@@ -176,7 +177,8 @@ export class AuditLog {
   /** Appends a decision from Signer.signAudited without canonicalizing it again. */
   appendSigned(signed: SignedEntry): Promise<{ index: number }> {
     // Not `async`: on the hot path each extra promise turn is a visible share of a check.
-    if (signed.unsigned.tenant !== undefined && signed.unsigned.tenant !== this.tenant) return Promise.reject(this.otherTenant(signed.unsigned.tenant));
+    const stray = this.otherTenant(signed.unsigned.tenant);
+    if (stray !== undefined) return Promise.reject(stray);
     return this.appendLines([signed.auditLine], [signed.unsigned.decision_id], [signed.leafInput], indexed);
   }
 
@@ -186,15 +188,20 @@ export class AuditLog {
    * each id read its range again: a 1 000-check batch beside 50 single checks).
    */
   appendSignedMany(signed: readonly SignedEntry[]): Promise<number> {
-    const stray = signed.find((s) => s.unsigned.tenant !== undefined && s.unsigned.tenant !== this.tenant);
-    if (stray !== undefined) return Promise.reject(this.otherTenant(stray.unsigned.tenant));
+    for (const s of signed) {
+      const stray = this.otherTenant(s.unsigned.tenant);
+      if (stray !== undefined) return Promise.reject(stray);
+    }
     return this.appendLines(signed.map((s) => s.auditLine), signed.map((s) => s.unsigned.decision_id), signed.map((s) => s.leafInput), itself);
   }
 
   /** Appends entries in order; resolves with the first one's index once all are durable. */
   appendMany(entries: readonly Json[]): Promise<number> {
     try {
-      for (const e of entries) this.refuseOtherTenant((e as { tenant?: unknown } | null)?.tenant);
+      for (const e of entries) {
+        const stray = this.otherTenant((e as { tenant?: unknown } | null)?.tenant);
+        if (stray !== undefined) throw stray;
+      }
       const lines = entries.map(auditLine);
       return this.appendLines(lines, lines.map(idOfAuditLine), undefined, itself);
     } catch (e) {
@@ -233,12 +240,10 @@ export class AuditLog {
     }
   }
 
-  private otherTenant(tenant: unknown): AuditEntryError {
-    return new AuditEntryError(`an entry of tenant \`${String(tenant)}\` is not appended to tenant \`${this.tenant}\`'s log (SPEC §6: each tenant has its own)`);
-  }
-
-  private refuseOtherTenant(tenant: unknown): void {
-    if (typeof tenant === 'string' && tenant !== this.tenant) throw this.otherTenant(tenant);
+  /** The refusal of an entry whose `tenant` is another's (it could never be proven in this log); undefined for this tenant's or none. */
+  private otherTenant(tenant: unknown): AuditEntryError | undefined {
+    if (typeof tenant !== 'string' || tenant === this.tenant) return undefined;
+    return new AuditEntryError(`an entry of tenant \`${tenant}\` is not appended to tenant \`${this.tenant}\`'s log (SPEC §6: each tenant has its own)`);
   }
 
   /** Throws for an id known to be logged already (or given twice); returns the ids only a read can clear. */

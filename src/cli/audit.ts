@@ -267,29 +267,23 @@ async function exportAsFile(given: string): Promise<{ path: string; done: () => 
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
   };
+  const done = async (): Promise<void> => {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
     dir = await mkdtemp(join(tmpdir(), 'mge-export-'));
-  } catch (err) {
-    process.off('SIGINT', interrupted);
-    process.off('SIGTERM', interrupted);
-    throw err;
-  }
-  const made = dir;
-  const done = async (): Promise<void> => {
-    process.off('SIGINT', interrupted);
-    process.off('SIGTERM', interrupted);
-    await rm(made, { recursive: true, force: true });
-  };
-  try {
+    const path = join(dir, 'export.jsonl');
     const from: Readable = stdin ? process.stdin : createReadStream(given);
-    await pipeline(from, createWriteStream(join(made, 'export.jsonl'), { mode: 0o600 }));
+    await pipeline(from, createWriteStream(path, { mode: 0o600 }));
+    return { path, done };
   } catch (err) {
     await done();
     throw err;
   }
-  return { path: join(made, 'export.jsonl'), done };
 }
 
 /** Refuses, before anything is read, an export that is not there or is a folder. */

@@ -84,11 +84,7 @@ function statOrUndefined(path: string): Stats | undefined {
 }
 
 function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
+  return statOrUndefined(path)?.isFile() === true;
 }
 
 export function realpathOrUndefined(path: string): string | undefined {

@@ -100,7 +100,6 @@ export class RedisState {
   private readonly serverClockByWall: ServerClockOffsets;
   /** This instance, in the hash of skews. */
   private readonly instance = crypto.randomUUID();
-  private skewRefusal: string | undefined;
 
   private looking: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -163,7 +162,6 @@ export class RedisState {
         // Its own SELECT, awaited: one the server refuses (a db past its `databases`) refuses the start.
         if (db !== 0) await client.select(db);
         await state.look(true);
-        if (state.skewRefusal !== undefined) throw new Error(state.skewRefusal);
         if (state.problem !== undefined) throw new Error(state.problem);
         // Both branches of the bucket script (a rate of 0 keeps the key: PERSIST; then PEXPIRE).
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '0', String(state.now()));
@@ -234,9 +232,9 @@ export class RedisState {
         }
       }
       this.epochText = text;
-      this.skewRefusal = await this.noteSkew(false);
-      if (this.skewRefusal !== undefined) {
-        this.problem = this.skewRefusal;
+      const refused = await this.noteSkew(false);
+      if (refused !== undefined) {
+        this.problem = refused;
         if (was !== this.problem) this.logger?.error(`shared state (Redis) not used: ${this.problem}`, { redis: this.location });
         return;
       }

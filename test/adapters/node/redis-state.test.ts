@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedisState, NONCE_MARGIN_MS, RedisState } from '../../../src/adapters/node/redis-state.js';
+import { connectRedisState, NONCE_MARGIN_MS, RedisState, type RedisStateOptions } from '../../../src/adapters/node/redis-state.js';
 import { SidecarConfigError } from '../../../src/adapters/node/sidecar-config-error.js';
 import { createEngine } from '../../../src/engine/engine.js';
 import { MemoryRateLimiter } from '../../../src/state/rate-limiter.js';
@@ -190,9 +190,9 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
       });
     };
     /** A private server, an instance on it and a plain client, all stopped after `test`. */
-    const withOwnRedis = async (test: (own: PrivateRedis, state: RedisState, client: Redis) => Promise<void>): Promise<void> => {
+    const withOwnRedis = async (test: (own: PrivateRedis, state: RedisState, client: Redis) => Promise<void>, opts: RedisStateOptions = {}): Promise<void> => {
       const own = await startRedis();
-      const state = await RedisState.connect(own.url, NO_MARGIN);
+      const state = await RedisState.connect(own.url, { ...NO_MARGIN, ...opts });
       const client = new Redis(own.url);
       try {
         await test(own, state, client);
@@ -351,12 +351,10 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
       };
       return clock;
     };
-    it('begins a new epoch when the server\'s clock runs ahead by more than half the margin, and refuses the verification that sees it', async () => {
-      const own = await startRedis();
+    it('begins a new epoch when the server\'s clock runs ahead by more than half the margin, and refuses the verification that sees it', () => {
       const steady = steadily();
       const lines: string[] = [];
-      const state = await RedisState.connect(own.url, { ...NO_MARGIN, ...steady.both, logger: jsonLogger((l) => lines.push(l)) });
-      try {
+      return withOwnRedis(async (_own, state) => {
         const first = epochOf(state);
         const before = Date.now() - steady.back;
         expect(await state.nonceStore.consumeOnce('acme', 'used', before + 600_000, before)).toBe('ok');
@@ -374,18 +372,13 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
         await untilRefusedBeforeEpoch(state, 'used', before - 120_000);
         const after = Date.now() - steady.back + 1;
         expect(await state.nonceStore.consumeOnce('acme', 'later', after + 60_000, after)).toBe('ok');
-      } finally {
-        await state.close();
-        await own.stop();
-      }
+      }, { ...steady.both, logger: jsonLogger((l) => lines.push(l)) });
     });
 
     // A re-review (11-29): four steps of 25 s, each under the threshold, were never caught.
-    it('sums the steps: several small ones past half the margin within a nonce\'s life begin a new epoch', async () => {
-      const own = await startRedis();
+    it('sums the steps: several small ones past half the margin within a nonce\'s life begin a new epoch', () => {
       const steady = steadily();
-      const state = await RedisState.connect(own.url, { ...NO_MARGIN, ...steady.both });
-      try {
+      return withOwnRedis(async (_own, state) => {
         const first = epochOf(state);
         for (const back of [12_000, 24_000]) {
           steady.back = back;
@@ -394,47 +387,34 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
         }
         steady.back = 36_000;
         await until('the new epoch', () => epochOf(state) !== first);
-      } finally {
-        await state.close();
-        await own.stop();
-      }
+      }, steady.both);
     });
 
     // A re-review (11-29): a suspended host (its steady clock stood still) began a new epoch.
-    it('keeps its epoch when this host\'s steady clock alone falls behind (a suspend)', async () => {
-      const own = await startRedis();
+    it('keeps its epoch when this host\'s steady clock alone falls behind (a suspend)', () => {
       const steady = steadily();
-      const state = await RedisState.connect(own.url, { ...NO_MARGIN, steadyNow: steady.both.steadyNow });
-      try {
+      return withOwnRedis(async (_own, state) => {
         const first = epochOf(state);
         steady.back = 40_000;
         await new Promise((r) => setTimeout(r, 1300));
         expect(epochOf(state)).toBe(first);
         const at = Date.now() + 5_000;
         expect(await state.nonceStore.consumeOnce('acme', 'fine', at + 60_000, at)).toBe('ok');
-      } finally {
-        await state.close();
-        await own.stop();
-      }
+      }, { steadyNow: steady.both.steadyNow });
     });
 
     // A re-review (11-29): a correction of the instance's own clock began a new epoch for every
     // instance (a minute of refused receipts), though it shortens no key's life.
-    it('keeps its epoch when this host\'s wall clock is stepped and corrected', async () => {
-      const own = await startRedis();
+    it('keeps its epoch when this host\'s wall clock is stepped and corrected', () => {
       let ahead = 0;
-      const state = await RedisState.connect(own.url, { ...NO_MARGIN, now: () => Date.now() + ahead });
-      try {
+      return withOwnRedis(async (_own, state) => {
         const first = epochOf(state);
         ahead = 40_000;
         await new Promise((r) => setTimeout(r, 1300));
         ahead = 0;
         await new Promise((r) => setTimeout(r, 1300));
         expect(epochOf(state)).toBe(first);
-      } finally {
-        await state.close();
-        await own.stop();
-      }
+      }, { now: () => Date.now() + ahead });
     });
 
     // A review (11-29): an instance allowing 120 s of skew beside one allowing 5 s verified a

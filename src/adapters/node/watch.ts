@@ -29,6 +29,13 @@ export interface RulesWatcher {
   close(): void;
 }
 
+/** A path the system would not watch, and why (looked at every second instead). */
+interface Unwatchable {
+  path: string;
+  isDir: boolean;
+  err: unknown;
+}
+
 /** While the rules directory is gone, how often to look for it again. */
 const ROOT_RETRY_MS = 1000;
 /** How often to look where the links on the way to and in the rules tree resolve to. */
@@ -128,7 +135,7 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
     for (const [p, at] of polled) {
       if (at.isDir ? now.get(p) !== at.id : !tree.linkedFiles.has(p) && !tree.hardLinkedFiles.has(p)) polled.delete(p);
     }
-    const unwatchable: Array<{ path: string; isDir: boolean; err: unknown }> = [];
+    const unwatchable: Unwatchable[] = [];
     for (const t of tree.linkedFiles) {
       if (targets.has(t)) continue;
       try {
@@ -188,7 +195,7 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
    * after the directories are watched, so that near the inotify limit they are not the ones
    * looked at each second.
    */
-  function watchHardLinked(tree: Tree, unwatchable: Array<{ path: string; isDir: boolean; err: unknown }>): void {
+  function watchHardLinked(tree: Tree, unwatchable: Unwatchable[]): void {
     for (const [f, w] of inodes) {
       if (tree.hardLinkedFiles.get(f) !== w.id) {
         w.watcher.close();
@@ -231,7 +238,7 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
    * Looks at these every second from now on (until a walk can watch them); those not said
    * before are said in one warning (not a line per directory of a large tree).
    */
-  function lookEverySecond(unwatchable: ReadonlyArray<{ path: string; isDir: boolean; err: unknown }>): void {
+  function lookEverySecond(unwatchable: readonly Unwatchable[]): void {
     for (const u of unwatchable) if (!polled.has(u.path)) polled.set(u.path, { id: u.isDir ? (walked?.dirs.get(u.path) ?? u.path) : u.path, seen: undefined, isDir: u.isDir });
     const fresh = unwatchable.filter((u) => !warned.has(u.path));
     if (fresh.length === 0) return;

@@ -122,20 +122,28 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
     }, wait);
   };
 
-  /** Watches every directory of the tree not watched yet; drops those gone or replaced. */
+  /** Walks the tree again: watches what is new in it, drops what is gone or replaced. */
   function follow(): void {
     const tree = (walked = walkTree(dir));
-    const now = tree.dirs;
+    for (const [p, at] of polled) {
+      if (at.isDir ? tree.dirs.get(p) !== at.id : !tree.linkedFiles.has(p) && !tree.hardLinkedFiles.has(p)) polled.delete(p);
+    }
+    const unwatchable: Unwatchable[] = [];
+    watchLinkTargets(tree, unwatchable);
+    watchDirectories(tree, unwatchable);
+    watchHardLinked(tree, unwatchable);
+    lookEverySecond(unwatchable);
+    if (!watched(dir)) lookForRootLater();
+  }
+
+  /** Each symbolic link's target file, through a watcher of the directory it lives in. */
+  function watchLinkTargets(tree: Tree, unwatchable: Unwatchable[]): void {
     for (const [t, w] of targets) {
       if (!tree.linkedFiles.has(t)) {
         w.close();
         targets.delete(t);
       }
     }
-    for (const [p, at] of polled) {
-      if (at.isDir ? now.get(p) !== at.id : !tree.linkedFiles.has(p) && !tree.hardLinkedFiles.has(p)) polled.delete(p);
-    }
-    const unwatchable: Unwatchable[] = [];
     for (const t of tree.linkedFiles) {
       if (targets.has(t)) continue;
       try {
@@ -151,13 +159,17 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
         if (existsAt(t, false)) unwatchable.push({ path: t, isDir: false, err });
       }
     }
+  }
+
+  /** Every directory of the tree, by the identity it had at the walk (a replaced one is watched anew). */
+  function watchDirectories(tree: Tree, unwatchable: Unwatchable[]): void {
     for (const [d, w] of watchers) {
-      if (now.get(d) !== w.id) {
+      if (tree.dirs.get(d) !== w.id) {
         w.watcher.close();
         watchers.delete(d);
       }
     }
-    for (const [d, id] of now) {
+    for (const [d, id] of tree.dirs) {
       if (watchers.has(d)) continue;
       try {
         const watcher = watch(d, { persistent: false }, changed);
@@ -170,27 +182,29 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
         if (existsAt(d, true)) unwatchable.push({ path: d, isDir: true, err });
       }
     }
-    watchHardLinked(tree, unwatchable);
-    lookEverySecond(unwatchable);
-    // The rules directory itself gone (removed, or being replaced): nothing reports its return,
-    // so look again until it is back; then its files are read (the reload after this walk).
-    if (!watched(dir) && !closed && retry === undefined) {
-      retry = setTimeout(() => {
-        retry = undefined;
-        if (closed || watched(dir)) return;
-        follow();
-        if (watched(dir)) {
-          void lookAgain().then(() => {
-            if (!closed) onChange(); // closed meanwhile: no reload after the reloader's close
-          });
-        }
-      }, ROOT_RETRY_MS).unref();
-    }
   }
 
   /**
-   * A file with another name may be written through it, outside every watched directory (a
-   * review, 11-29: the old rules served on, unseen). Watched itself, by inode: polling them
+   * The rules directory itself gone (removed, or being replaced): nothing reports its return,
+   * so look again until it is back; then its files are read (the reload after this walk).
+   */
+  function lookForRootLater(): void {
+    if (closed || retry !== undefined) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      if (closed || watched(dir)) return;
+      follow();
+      if (watched(dir)) {
+        void lookAgain().then(() => {
+          if (!closed) onChange(); // closed meanwhile: no reload after the reloader's close
+        });
+      }
+    }, ROOT_RETRY_MS).unref();
+  }
+
+  /**
+   * A file with another name may be written through it, outside every watched directory (the
+   * old rules would serve on, the edit unseen). Watched itself, by inode: polling them
    * each second cost 15 % of a core with a tree of 5 000 hard-linked files (`cp -al`). Called
    * after the directories are watched, so that near the inotify limit they are not the ones
    * looked at each second.
@@ -275,28 +289,24 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
     for (const [link, target] of walked.links) if (realpathOrUndefined(link) !== target) return changed();
   }, LINK_POLL_MS).unref();
 
+  function close(): void {
+    closed = true;
+    if (timer !== undefined) clearTimeout(timer);
+    if (retry !== undefined) clearTimeout(retry);
+    clearInterval(poll);
+    for (const w of watchers.values()) w.watcher.close();
+    watchers.clear();
+    for (const w of targets.values()) w.close();
+    targets.clear();
+    for (const w of inodes.values()) w.watcher.close();
+    inodes.clear();
+  }
+
   follow();
   void lookAgain(); // the first baselines, as soon as may be
   if (!watched(dir)) {
-    closed = true;
-    clearInterval(poll);
-    for (const w of watchers.values()) w.watcher.close();
-    for (const w of targets.values()) w.close();
-    for (const w of inodes.values()) w.watcher.close();
+    close();
     throw new Error(`cannot watch the rules directory \`${dir}\``);
   }
-  return {
-    close() {
-      closed = true;
-      if (timer !== undefined) clearTimeout(timer);
-      if (retry !== undefined) clearTimeout(retry);
-      clearInterval(poll);
-      for (const w of watchers.values()) w.watcher.close();
-      watchers.clear();
-      for (const w of targets.values()) w.close();
-      targets.clear();
-      for (const w of inodes.values()) w.watcher.close();
-      inodes.clear();
-    },
-  };
+  return { close };
 }

@@ -10,9 +10,9 @@ export let outPtr: usize = 0;
 export let outLen: u32 = 0;
 
 /**
- * The host maps non-ASCII case with String#toLowerCase/toUpperCase (exact by definition; the
- * Unicode tables and Final_Sigma context are not worth re-implementing in the VM). Returns the
- * UTF-8 length written at dst, or -1 when it does not fit in cap.
+ * The host maps non-ASCII case by MGE's own Unicode tables (src/builtins/case-map.ts, which
+ * the oracle uses too; the tables and Final_Sigma context are not worth re-implementing in the
+ * VM). Returns the UTF-8 length written at dst, or -1 when it does not fit in cap.
  */
 @external("env", "case_map")
 declare function hostCaseMap(src: usize, len: u32, dst: usize, cap: u32, upper: u32): i32;

@@ -9,6 +9,7 @@
 import { ABI_VERSION, ST_OK, ST_OVER_BUDGET } from '../../assembly/format.js';
 import { OverBudgetError } from '../ir/glob-work.js';
 import { WASM_BASE64 } from './wasm-embedded.js';
+import { lowerCase, upperCase } from '../builtins/case-map.js';
 
 /** The VM cannot be trusted with this check: trap, ABI or bundle mismatch, bad result. */
 export class VmError extends Error {
@@ -186,12 +187,12 @@ export class Vm {
   }
 }
 
-/** lower()/upper() of non-ASCII text: JavaScript's own mapping, so it is exact by definition. */
+/** lower()/upper() of non-ASCII text, by MGE's own tables (builtins/case-map.ts), as the oracle maps it. */
 function caseMap(inst: VmInstance, src: number, len: number, dst: number, cap: number, upper: boolean): number {
   const mem = inst.bytes();
   if (src + len > mem.length || dst + cap > mem.length) return -1;
   const s = utf8.decode(mem.subarray(src, src + len));
-  const mapped = upper ? s.toUpperCase() : s.toLowerCase();
+  const mapped = upper ? upperCase(s) : lowerCase(s);
   const r = encoder.encodeInto(mapped, mem.subarray(dst, dst + cap));
   return r.read === mapped.length ? r.written : -1;
 }

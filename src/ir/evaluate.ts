@@ -11,6 +11,7 @@ import type { ClauseOutcome, EvaluationEnv, EvaluationOutcome, Evaluator } from 
 import { child, jsonEqual } from '../builtins/json-values.js';
 import { GLOB_MAX_COST } from '../../assembly/format.js';
 import { codePointLength, compareCodePoints } from '../builtins/text.js';
+import { lowerCase, upperCase } from '../builtins/case-map.js';
 import { compileGlob, matchGlob, type CompiledGlob } from '../builtins/glob.js';
 import { normalizePath } from '../builtins/path.js';
 import { inCidr } from '../builtins/cidr.js';
@@ -104,7 +105,7 @@ function call(fn: string, args: Json[], env: EvaluationEnv): EvalResult {
       return typeError(fn, a, b);
     case 'lower': case 'upper':
       if (typeof a !== 'string') return typeError(fn, a);
-      return val(fn === 'lower' ? a.toLowerCase() : a.toUpperCase());
+      return val(fn === 'lower' ? lowerCase(a) : upperCase(a));
     case 'len':
       if (typeof a === 'string') return val(codePointLength(a));
       if (Array.isArray(a)) return val(a.length);

@@ -4,6 +4,7 @@
 
 import type { Condition, Json, PathRef } from './types.js';
 import { isObject } from '../json/is-object.js';
+import { lowerCase, upperCase } from '../builtins/case-map.js';
 
 export type ConditionCode =
   | 'expression'
@@ -116,7 +117,7 @@ export function blockedExtension(path: string, blocked: readonly string[]): stri
   // The run starts after the last other character: unanchored, `[. ]+$` was tried from every
   // dot of `a....a.exe` (quadratic; 36 ms a check at 8 000 dots).
   const cleaned = names.map((n) => n.replace(/(?<![. ])[. ]+$/, ''));
-  const forms = [...cleaned.map((n) => n.toLowerCase()), ...cleaned.filter(notAscii).map(foldCase)];
+  const forms = [...cleaned.map(lowerCase), ...cleaned.filter(notAscii).map(foldCase)];
   return blocked.find((ext) => {
     const folded = foldCase(ext);
     return forms.some((n) => n.endsWith(ext) || n.endsWith(folded));
@@ -132,7 +133,7 @@ export function blockedExtension(path: string, blocked: readonly string[]): stri
 export function foldCase(s: string): string {
   // `ς` too: lower-casing gives it after a cased letter (`a.Σ` → `a.ς`, `.Σ` alone → `.σ`), and
   // the round trip keeps it; NTFS upper-cases both to `Σ`.
-  return s.toLowerCase().toUpperCase().toLowerCase().replaceAll('ς', 'σ');
+  return lowerCase(upperCase(lowerCase(s))).replaceAll('ς', 'σ');
 }
 
 function notAscii(s: string): boolean {

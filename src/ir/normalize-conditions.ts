@@ -4,6 +4,7 @@
 
 import { compileGlob, edgeSpacedGlob, unmatchableGlob, type GlobMode } from '../builtins/glob.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
+import { lowerCase } from '../builtins/case-map.js';
 import { parseExpression } from '../expr/parser.js';
 import type { Condition, ConditionType, PathRef, SourceExpr, Span } from './types.js';
 import { CONDITION_TYPES } from './types.js';
@@ -201,7 +202,7 @@ class Params {
     if (!list) return undefined;
     let ok = true;
     const out = list.map(({ value, span }) => {
-      const ext = (value.startsWith('.') ? value : '.' + value).toLowerCase();
+      const ext = lowerCase(value.startsWith('.') ? value : '.' + value);
       if (ext === '.' || /[/\\\u0000-\u001f*?[\]{}:\s]/.test(ext) || /\.$/.test(ext)) {
         this.r.error(span, 'invalid-parameter', `invalid extension \`${value}\` in \`blocked_extensions\``,
           'write an extension like `.exe`, compared literally: not empty, no pattern characters (`*?[]{}`), no `/`, `\\`, `:` or white space, not ending in a dot');

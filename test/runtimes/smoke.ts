@@ -70,6 +70,13 @@ export function runtimeSmoke(runtime: string, start: () => Promise<Started>, ski
       expect(d.violations.map((v) => v.rule_id)).toEqual(['no-prod-writes']);
     });
 
+    it('maps case by MGE\'s own Unicode tables, whatever the runtime\'s own', async () => {
+      const self = await check({ action: 'payment.approve', context: { approver: 'Bob\uA7CE', requester: 'bob\uA7CF' } });
+      expect(self.violations.map((v) => v.rule_id)).toEqual(['no-self-approval']);
+      const file = await check({ action: { type: 'file.write', path: '/work/run.X\uA7CF' } });
+      expect(file.violations.map((v) => [v.rule_id, v.code])).toEqual([['no-new-script-type', 'extension_blocked']]);
+    });
+
     it('verifies a receipt once, then refuses the replay', async () => {
       const d = await check({ action: 'db.read' });
       const verify = async () => (await post('/api/v1/receipts/verify', JSON.stringify({ decision: d, action: 'db.read' }))).json();

@@ -31,51 +31,57 @@ export function upperCase(s: string): string {
   return mapEach(s, UPPER_NEAR, UPPER_RUNS, upperSpecial, false);
 }
 
-/** Below U+0800 (Latin, Greek, Cyrillic, …) each direction's one-code-unit mappings, looked up directly. */
+/**
+ * Below U+0800 (Latin, Greek, Cyrillic, …) each direction's one-code-unit mappings, looked up
+ * directly; 0 where the runs and specials must be asked (a sigma, a longer result).
+ */
 const NEAR = 0x800;
 const nearTable = (runs: readonly number[], special: ReadonlyMap<number, string>): Uint16Array =>
-  Uint16Array.from({ length: NEAR }, (_, cp) => (special.has(cp) || cp === SIGMA ? 0 : mapped(runs, cp)));
+  Uint16Array.from({ length: NEAR }, (_, cp) => (special.has(cp) || cp === SIGMA || mapped(runs, cp) > 0xffff ? 0 : mapped(runs, cp)));
 const LOWER_NEAR = nearTable(LOWER_RUNS, lowerSpecial);
 const UPPER_NEAR = nearTable(UPPER_RUNS, upperSpecial);
 
 /**
  * Maps `s` one code point at a time (a sigma by its context when lower-casing) into code units,
- * turned into text a chunk at a time (a string grown a character at a time took seven times
- * as long as the runtime's own toLowerCase). A code unit maps to at most three.
+ * turned into text a chunk at a time (a string grown a character at a time, or a typed array
+ * made for the units, took longer).
  */
 function mapEach(s: string, near: Uint16Array, runs: readonly number[], special: ReadonlyMap<number, string>, lower: boolean): string {
-  const units = new Uint16Array(s.length * 3);
-  let n = 0;
+  let out = '';
+  let units: number[] = [];
   for (let i = 0; i < s.length; ) {
+    if (units.length >= CHUNK) {
+      out += String.fromCharCode.apply(null, units);
+      units = [];
+    }
     const cp = s.codePointAt(i)!;
     const at = i;
     i += cp > 0xffff ? 2 : 1;
     const quick = cp < NEAR ? near[cp] : 0;
     if (quick !== 0) {
-      units[n++] = quick;
+      units.push(quick);
       continue;
     }
     const text = lower && cp === SIGMA ? (finalSigma(s, at) ? 'ς' : 'σ') : special.get(cp);
     if (text !== undefined) {
-      for (let k = 0; k < text.length; k++) units[n++] = text.charCodeAt(k);
+      for (let k = 0; k < text.length; k++) units.push(text.charCodeAt(k));
       continue;
     }
     const to = mapped(runs, cp);
-    if (to > 0xffff) {
-      units[n++] = 0xd800 + ((to - 0x10000) >> 10);
-      units[n++] = 0xdc00 + ((to - 0x10000) & 0x3ff);
-    } else units[n++] = to;
+    if (to > 0xffff) units.push(0xd800 + ((to - 0x10000) >> 10), 0xdc00 + ((to - 0x10000) & 0x3ff));
+    else units.push(to);
   }
-  let out = '';
-  for (let k = 0; k < n; k += CHUNK) out += String.fromCharCode.apply(null, units.subarray(k, Math.min(n, k + CHUNK)) as unknown as number[]);
-  return out;
+  return out + String.fromCharCode.apply(null, units);
 }
 
+/** Code units turned into text at once (the arguments of one call). */
 const CHUNK = 4096;
 
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\u0000-\u007f]*$/;
+
 function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
+  return ASCII.test(s);
 }
 
 /** `cp` through runs of [start, count, step, delta] sorted by start (itself where none holds it). */

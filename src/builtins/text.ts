@@ -17,6 +17,13 @@ export function codePointLength(s: string): number {
   return n;
 }
 
+/** The first `n` code points of `s`: never half of a surrogate pair (a lone half cannot be signed). */
+export function firstCodePoints(s: string, n: number): string {
+  let i = 0;
+  for (let k = 0; k < n && i < s.length; k++) i += (s.codePointAt(i) ?? 0) > 0xffff ? 2 : 1;
+  return s.slice(0, i);
+}
+
 /** -1, 0 or 1: `a` against `b` in code-point order (= UTF-8 byte order for valid strings). */
 export function compareCodePoints(a: string, b: string): -1 | 0 | 1 {
   let i = 0;

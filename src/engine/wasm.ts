@@ -90,7 +90,9 @@ function embeddedModule(): Promise<WebAssembly.Module> {
 /** current_rule() when no rule was being evaluated. */
 const NO_RULE = 0xffffffff;
 
-const utf8 = new TextDecoder();
+// A leading U+FEFF is text here, not a byte order mark to drop (the default): dropped, `lower()`
+// of `\uFEFFabc` lost a code point in the VM and not in the oracle.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /** One VM instance with one bundle loaded; the engine's only door into wasm memory. */

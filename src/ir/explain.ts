@@ -7,7 +7,7 @@
 import type { CheckRequest, Condition, Expr, ExplanationEntry, Json, PathRef, Rule } from './types.js';
 import { pathText } from './messages.js';
 import type { EvaluationEnv } from './outcome.js';
-import { codePointLength } from '../builtins/text.js';
+import { codePointLength, firstCodePoints } from '../builtins/text.js';
 import { collectPaths } from '../expr/paths.js';
 import { evaluateExpr, readPath } from './evaluate.js';
 import { OverBudgetError } from './glob-work.js';
@@ -101,12 +101,6 @@ function shown(v: Json, seen: ShownValues): Json {
 }
 
 /** The first n code points of s (a pair of surrogates is one, and never split). */
-function firstCodePoints(s: string, n: number): string {
-  let i = 0;
-  for (let k = 0; k < n && i < s.length; k++) i += (s.codePointAt(i) ?? 0) > 0xffff ? 2 : 1;
-  return s.slice(0, i);
-}
-
 /**
  * What shown() gave for the lists and objects of one request, for the explanation of one
  * check: many violated clauses may read one large value, and enumerating its keys (even to

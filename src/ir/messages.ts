@@ -5,6 +5,7 @@
 import type { Condition, Json, PathRef } from './types.js';
 import { isObject } from '../json/is-object.js';
 import { lowerCase, upperCase } from '../builtins/case-map.js';
+import { firstCodePoints } from '../builtins/text.js';
 
 export type ConditionCode =
   | 'expression'
@@ -37,9 +38,14 @@ function quoted(values: readonly string[]): string {
   return values.map((v) => '`' + v + '`').join(', ');
 }
 
-/** Long request values are cut in messages; the explanation carries them whole. */
+/**
+ * Long request values are cut in messages, at 200 code points (cut at 200 UTF-16 units, a
+ * message could end in half an emoji, which no decision can be signed with); the explanation
+ * carries them whole.
+ */
 function shown(v: string): string {
-  return v.length > 200 ? v.slice(0, 200) + '…' : v;
+  const head = firstCodePoints(v, 200);
+  return head.length < v.length ? head + '…' : v;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { verifyReceipt } from '../../src/receipt/verify.js';
+import { createEngine } from '../../src/engine/engine.js';
 import type { Decision } from '../../src/ir/types.js';
 import { harness, KEYS, problem, SECRET, type Harness } from './harness.js';
 
@@ -29,6 +30,17 @@ describe('POST /api/v1/governance/check', () => {
     const lines: string[] = [];
     for await (const line of h.audit.export('acme')) lines.push(line);
     expect(lines).toEqual([`${body}\n`]);
+  });
+
+  it('signs and logs a denial whose message cuts a long value before an emoji (half of it could not be signed)', async () => {
+    const rules = [{ path: 'files.yaml', text: 'rule_id: files\nconditions:\n  - type: file_access_control\n    parameters: { allowed_paths: ["workspace/**"] }\n' }];
+    const own = await harness({ engine: await createEngine({ rules }) });
+    const path = `${'a'.repeat(199)}😀/x`;
+    const res = await own.call('POST', CHECK, { key: KEYS.acmeChecker, body: { action: { type: 'file.read', path } } });
+    expect(res.status).toBe(200);
+    const d = (await res.json()) as Decision;
+    expect(d.violations.map((v) => v.message)).toEqual([`path \`${'a'.repeat(199)}😀…\` matches no allowed path (\`workspace/**\`)`]);
+    expect(await own.audit.entries('acme', 0, 10)).toEqual([d]);
   });
 
   it('denies with 200 and the violation', async () => {

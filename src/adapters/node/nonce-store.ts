@@ -227,6 +227,32 @@ export class NodeNonceStore implements NonceStore {
   }
 
   /**
+   * Looked at every second by the server: a file removed, moved away or cut short while no
+   * verification came is written back now, not at the next verification or the stop (a crash
+   * before either, and every receipt verified since the start verified again). A flush in
+   * flight looks itself. Resolves to whether it wrote the file back.
+   */
+  async writeBackIfGone(): Promise<boolean> {
+    if (this.flushing !== undefined || this.broken !== undefined) return false;
+    let wrote = false;
+    const look = (async () => {
+      try {
+        if (await this.fileGone(this.size)) {
+          await this.compact();
+          wrote = true;
+        }
+      } finally {
+        // Verifications that came meanwhile wait behind this look (`flushing` was set): their
+        // flush starts now, a microtask later for the reason consumeOnce gives.
+        this.flushing = this.queue.length > 0 ? Promise.resolve().then(() => this.flush()) : undefined;
+      }
+    })();
+    this.flushing = look.catch(() => undefined);
+    await look;
+    return wrote;
+  }
+
+  /**
    * Waits for the appends under way, then closes the file, written back first if it is gone;
    * a write-back that fails then is told to `onLost` (the receipts verified since may verify
    * again after the next start), since nothing else would say so.

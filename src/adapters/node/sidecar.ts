@@ -235,13 +235,17 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
 
   // Started last: nothing after it can fail the start and leave it writing the lock back.
   const record = rulesRecord;
+  const keepNonces = nonceFile && keepNoncesFile(nonceFile, join(cfg.dataDir, NONCES_FILE), mayWrite, cfg.logger);
   const kept = keepFiles([
     // Only while its lease holds: once lapsed, another server may have held it.
     { path: lock.path, what: 'the data directory\'s lock', text: lock.text, mode: 0o644, when: mayWrite },
     ...keptKeyFiles(cfg.dataDir, signingKeys, mayWrite),
     // Without it the next start cannot tell what changed while the server was stopped.
     { path: join(cfg.dataDir, RULES_IN_FORCE_FILE), what: 'the record of the rules in force', text: () => record.text(), mode: 0o600, when: mayWrite },
-  ], cfg.logger, undefined, (keep) => writeBackApiRules(cfg.dataDir, engine, mayWrite, keep));
+  ], cfg.logger, undefined, async (keep) => {
+    await keepNonces?.();
+    await writeBackApiRules(cfg.dataDir, engine, mayWrite, keep);
+  });
   // A server paused past the lock's staleness finds another's lock in its place when it runs
   // again (two on one log otherwise): it stops writing at once, fail closed (its
   // log appends were already refused: `fenced`). Lost before this point (while it started), it
@@ -333,6 +337,25 @@ async function refuseRulesGone(rulesDir: string, sources: readonly RuleSource[],
   if (!hasGlobalSource(sources) && hadGlobalFileRules(lastRecord)) {
     throw new SidecarConfigError(`the rules directory \`${rulesDir}\` holds no global rule file (only \`tenants/\`), but the last run served global rules (a deploy caught between removing and copying them?); to start without them, leave a file holding \`rules: []\` at its top`);
   }
+}
+
+/**
+ * The used nonces' file written back within a second of its removal, as the other kept files
+ * are (NodeNonceStore.writeBackIfGone): else a crash before the next verification and every
+ * receipt verified since the start verified again. A failure is said once until one succeeds.
+ */
+function keepNoncesFile(store: NodeNonceStore, file: string, mayWrite: () => boolean, logger: Logger): () => Promise<void> {
+  let failing = false;
+  return async () => {
+    if (!mayWrite()) return;
+    try {
+      if (await store.writeBackIfGone()) logger.warn('the used nonces file was removed, moved away or cut short while the server ran; written back', { file });
+      failing = false;
+    } catch (err) {
+      if (!failing) logger.error('the used nonces file was removed, moved away or cut short while the server ran and could not be written back: receipts verified since the start may verify again after a restart, within their TTL', { file, error: err });
+      failing = true;
+    }
+  };
 }
 
 /**

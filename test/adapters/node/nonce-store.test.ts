@@ -31,6 +31,25 @@ async function pastRewriteThreshold() {
 
 const lines = async () => (await readFile(join(dir, NONCES_FILE), 'utf8')).trimEnd().split('\n').filter((l) => l !== '');
 
+describe('NodeNonceStore.writeBackIfGone', () => {
+  it('writes a removed or emptied file back with the live nonces, and lets verifications queued meanwhile through', async () => {
+    const now = 1_000_000;
+    const store = await NodeNonceStore.open(dir, { now: () => now });
+    expect(await store.consumeOnce('acme', 'n1', now + 65_000)).toBe('ok');
+    expect(await store.writeBackIfGone()).toBe(false); // intact: nothing to do
+    await rm(join(dir, NONCES_FILE));
+    const [wrote, second] = await Promise.all([store.writeBackIfGone(), store.consumeOnce('acme', 'n2', now + 65_000)]);
+    expect([wrote, second]).toEqual([true, 'ok']);
+    await truncate(join(dir, NONCES_FILE), 0);
+    expect(await store.writeBackIfGone()).toBe(true);
+    expect(await store.consumeOnce('acme', 'n3', now + 65_000)).toBe('ok');
+    const reopened = await NodeNonceStore.open(dir, { now: () => now });
+    for (const n of ['n1', 'n2', 'n3']) expect(await reopened.consumeOnce('acme', n, now + 65_000)).toBe('replayed');
+    await store.close();
+    await reopened.close();
+  });
+});
+
 describe('NodeNonceStore', () => {
   it('remembers a consumed nonce across a restart, per tenant, until it expires', async () => {
     let now = 1_000_000;

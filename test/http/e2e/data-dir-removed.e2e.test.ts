@@ -73,6 +73,26 @@ describe('a data directory removed while the server runs', () => {
     });
   }, 60_000);
 
+  // A review (11-29): the nonces file was written back only at the next verification or at the
+  // stop; removed, then a crash, and a receipt verified before it verified again.
+  it('gets the used nonces back within a second: a receipt verified before a crash stays used after it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-rmnonces-'));
+    const data = join(root, 'data');
+    const first = await startServe(root);
+    const decision: unknown = await (await check(first.url)).json();
+    const verify = async (url: string) => (await fetch(`${url}/api/v1/receipts/verify`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeChecker}` }, body: JSON.stringify({ decision }),
+    })).json();
+    expect(await verify(first.url)).toEqual({ valid: true, approved: true });
+    rmSync(join(data, 'nonces.jsonl'));
+    await writtenBack([join(data, 'nonces.jsonl')], first, ['"msg":"the used nonces file was removed, moved away or cut short while the server ran; written back"']);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await restarted(root, data, async (url) => {
+      expect(await verify(url)).toEqual({ valid: false, reason: 'replayed' });
+    });
+  }, 60_000);
+
   // A review (11-28): `api-rules/` and the record of the rules in force were not written back,
   // so the next start served without the tenant's API rule (a denied check approved) and could
   // not tell, and the log still named the rule in force.

@@ -16,6 +16,7 @@ import { nodeCryptoBackend } from '../adapters/node/crypto.js';
 import { dataDirVerificationKeys } from '../adapters/node/data-dir-keys.js';
 import { jwksFileKeys } from '../adapters/node/jwks-file.js';
 import { AUDIT_DIR, LOG_FILE, NodeAuditStoreFactory } from '../adapters/node/audit-store.js';
+import { refuseWhileSetAside } from '../adapters/node/log-write-back.js';
 import { keptCheckpointLines } from '../adapters/node/checkpoint-file.js';
 import { scanLines } from '../adapters/node/line-scan.js';
 import { isTenantDirName, tenantDirName } from '../adapters/node/tenant-dirs.js';
@@ -374,6 +375,13 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
       io.err(`error: tenant \`${tenant}\`: \`${join(dir, LOG_FILE)}\` is missing${covered > 0 ? `, though checkpoints cover ${covered} entries of it: the log was removed` : ''}\n`);
       ok = false;
       continue;
+    }
+    // A copy of what a server answered, or a note that the log was cut, beside it: the log
+    // lacks answered decisions, however well it verifies.
+    const setAside = await refuseWhileSetAside(join(dir, LOG_FILE)).then(() => undefined, (err: unknown) => (err as Error).message);
+    if (setAside !== undefined) {
+      io.err(`error: tenant \`${tenant}\`: ${setAside}\n`);
+      ok = false;
     }
     // Read the file as it is: opening the store would repair a torn tail before we looked.
     const r = await verifyFile(join(dir, LOG_FILE), { tenant, checkpoints: kept, saved: extra, keys, backend, ...(torn ? { torn } : {}) }, true);

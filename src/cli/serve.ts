@@ -262,7 +262,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   if (lockLost) logger.warn('stopped; this server had lost its data directory lock (see above), so no checkpoint was kept and nothing more written', { data: dataDir });
   else if (uncheckpointed.length === 0) logger.info(fsyncNever ? 'stopped; audit log written (MGE_AUDIT_FSYNC=never: not synced to the disk)' : 'stopped; audit log flushed', { data: dataDir });
-  else logger.warn('stopped; every decision this run answered is in its log, but these tenants have no checkpoint (their log failed or was refused; see above)', { data: dataDir, tenants: uncheckpointed });
+  else logger.warn('stopped; these tenants have no checkpoint: their log failed or was refused (see above for what it holds and what it lacks)', { data: dataDir, tenants: uncheckpointed });
   return 0;
 }
 

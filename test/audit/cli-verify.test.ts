@@ -104,6 +104,20 @@ describe('mge audit verify', () => {
     }
   });
 
+  it('fails a log with a copy of what a server answered, or a note that it was cut, beside it', async () => {
+    const dir = await tampered('set-aside', (lines) => lines);
+    const log = join(dir, 'audit', 'acme', 'log.jsonl');
+    const text = await readFile(log, 'utf8');
+    await writeFile(`${log}.restored-1`, text); // the log begins with it: nothing missing
+    expect(await run('verify', '--data', dir)).toMatchObject({ code: 0, err: '' });
+    await writeFile(`${log}.restored-2`, text + text.split('\n')[0] + '\n'); // one entry more than the log
+    const r = await run('verify', '--data', dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`error: tenant \`acme\`: beside the audit log \`${log}\` stands \`log.jsonl.restored-2\`: the log was replaced while a server ran`);
+    await writeFile(`${log}.cut-3`, '{}\n');
+    expect((await run('verify', '--data', dir)).err).toContain('stands `log.jsonl.cut-3`, `log.jsonl.restored-2`: the log was cut short in place while a server ran');
+  });
+
   it('accepts an older checkpoint saved elsewhere beside the larger ones kept in the data dir', async () => {
     const [older] = (await readFile(join(clean, 'audit', 'acme', 'checkpoints.jsonl'), 'utf8')).trimEnd().split('\n');
     const savedOlder = join(base, 'saved-older-checkpoint.json');

@@ -22,7 +22,7 @@ import { PagedArray } from '../../audit/paged-array.js';
 import { AuditStoreError, AuditStorePausedError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../../audit/store.js';
 import { appendCheckpointLine, CHECKPOINTS, readCheckpointFile, readTornCheckpoint } from './checkpoint-file.js';
 import { CHUNK, NL, scanLines } from './line-scan.js';
-import { LogWriteBack } from './log-write-back.js';
+import { LogWriteBack, refuseWhileSetAside } from './log-write-back.js';
 import { makeDirDurably, refuseWithoutLease, removeTemporariesOf, syncDir, whatIsThere } from './new-file.js';
 import { isTenantDirName, tenantDirName, tenantFromDirName } from './tenant-dirs.js';
 
@@ -354,6 +354,11 @@ export class NodeAuditStore implements AuditStore {
   get unsaved(): boolean {
     return this.writeBack.unsaved;
   }
+
+  /** Why the last write-back failed, while `unsaved`. */
+  get unsavedBecause(): unknown {
+    return this.writeBack.unsavedBecause;
+  }
 }
 
 /** One file store per tenant under `<dataDir>/audit/`. */
@@ -374,7 +379,7 @@ export class NodeAuditStoreFactory implements AuditStoreFactory {
     }));
     const previous = this.opened.get(tenant);
     // A new file at the path now would take the name the write-back needs.
-    if (previous?.unsaved) throw new AuditStoreError(`the audit log of tenant \`${tenant}\` was removed and is still being written back from the open file; not opened meanwhile`);
+    if (previous?.unsaved) throw new AuditStoreError(`the audit log of tenant \`${tenant}\` was removed and is still being written back from the open file (${String(previous.unsavedBecause)}); not opened meanwhile`);
     // Only the failed store's own file: not one that took its name meanwhile (an editor's or a
     // backup tool's rename, a copy written back).
     const cutTo = previous?.failed && previous.identity !== undefined ? { bytes: previous.answeredEnd, ...previous.identity } : undefined;
@@ -383,6 +388,7 @@ export class NodeAuditStoreFactory implements AuditStoreFactory {
     // on the first open (the data directory's lock is held, and no write-back of this process
     // has begun). Not one of this process's: in a container every life may have one pid.
     if (previous === undefined) await removeTemporariesOf(join(dir, LOG_FILE)).catch(() => undefined);
+    await refuseWhileSetAside(join(dir, LOG_FILE));
     const store = await NodeAuditStore.open(dir, cutTo === undefined ? this.opts : { ...this.opts, cutTo });
     this.opened.set(tenant, store);
     return store;

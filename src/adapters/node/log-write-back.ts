@@ -2,13 +2,48 @@
 // running server, writes what the store answered (still readable through its open file) back.
 
 import { fstatSync, statSync, type Stats } from 'node:fs';
-import { link, open, unlink, type FileHandle } from 'node:fs/promises';
+import { link, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { AuditStoreError, AuditStorePausedError } from '../../audit/store.js';
 import { CHUNK } from './line-scan.js';
-import { makeDirDurably, refuseWithoutLease, syncDir, temporaryNameFor } from './new-file.js';
+import { makeDirDurably, refuseWithoutLease, syncDir, temporaryNameFor, writeNewFile } from './new-file.js';
 
 /** How often an open log looks whether its file was removed. */
 const LINK_CHECK_MS = 500;
+
+/**
+ * Beside a log, `<log>.restored-<ms>`: the bytes a server answered, written back when another
+ * file had taken the log's name; `<log>.cut-<ms>`: a note that the log was cut short in place
+ * while a server ran. Either says the file at the log's path lacks answered decisions.
+ */
+const SET_ASIDE = /^(.+)\.(restored|cut)-\d+$/;
+
+/**
+ * Refuses to open the log at `path` while a `.restored-` copy or a `.cut-` note stands beside
+ * it: opened, it went on without the answered decisions it lacks (a review: 596 of 1 977 gone,
+ * and the next checkpoint vouched for the rest). An operator's choice ends it.
+ */
+export async function refuseWhileSetAside(path: string): Promise<void> {
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  const found: string[] = [];
+  for (const n of names.sort()) {
+    const m = SET_ASIDE.exec(n);
+    if (m?.[1] !== basename(path)) continue;
+    // A copy the log begins with, byte for byte, is in it whole (the file that took the name
+    // was the log and more, as an editor saves it): nothing answered is missing.
+    if (m[2] === 'restored' && (await beginsWith(path, join(dirname(path), n)))) continue;
+    found.push(n);
+  }
+  if (found.length === 0) return;
+  const what = found.map((n) => `\`${n}\``).join(', ');
+  const cut = found.some((n) => SET_ASIDE.exec(n)?.[2] === 'cut');
+  throw new AuditStoreError(
+    `beside the audit log \`${path}\` stands ${what}: ` +
+      (cut ? 'the log was cut short in place while a server ran, and decisions it answered are gone from it; put it back from a backup that holds them, then remove the note' :
+        'the log was replaced while a server ran, and what that server answered was written there; put the file that holds every answered decision in place of the log (`mv`), and the other out of this directory') +
+      '; until then the log is not opened',
+  );
+}
 
 /** What the write-back needs of the store whose file it watches. */
 export interface WatchedLog {
@@ -36,6 +71,9 @@ export class LogWriteBack {
   /** The store's close was called while a write-back kept failing: its file is closed once it succeeds. */
   private closeOnceRestored = false;
   private restoreError: unknown;
+  /** The log was found cut short in place: appends refused; and noted beside it (tried at each look until it is). */
+  private cutFound = false;
+  private cutNoted = false;
 
   constructor(private readonly log: WatchedLog) {}
 
@@ -78,6 +116,11 @@ export class LogWriteBack {
     return this.restoreError !== undefined;
   }
 
+  /** Why the last write-back failed, while `unsaved`. */
+  get unsavedBecause(): unknown {
+    return this.restoreError;
+  }
+
   /**
    * Whether the file at the log's path is still the one the store writes (or, once written
    * back, that copy); if not, refuses appends and writes the answered bytes back. Again on every
@@ -85,8 +128,10 @@ export class LogWriteBack {
    * failed write all get another try while the open file still holds the bytes.
    */
   private async check(): Promise<void> {
-    if (this.restoring !== undefined || this.restoredBeside) return;
+    if (this.restoring !== undefined || this.restoredBeside || this.cutNoted) return;
     const path = this.log.path;
+    // Read before the file: it only grows past it, unless cut.
+    const answered = this.log.answeredEnd();
     let open: Stats;
     let named: Stats | undefined;
     try {
@@ -97,7 +142,10 @@ export class LogWriteBack {
     }
     const expected = this.restoredAs ?? open;
     const intact = open.nlink > 0 || this.restoredAs !== undefined;
-    if (intact && named !== undefined && named.ino === expected.ino && named.dev === expected.dev) return;
+    if (intact && named !== undefined && named.ino === expected.ino && named.dev === expected.dev) {
+      if (named.size < answered || this.cutFound) await this.noteCut(path, named.size, answered);
+      return;
+    }
     this.log.refuseAppends(new AuditStoreError(`the audit log file \`${path}\` was removed or replaced while the server ran; what it answered is written back there`));
     this.restoring = this.restore(path).then(
       (copy) => {
@@ -112,6 +160,28 @@ export class LogWriteBack {
       (err: unknown) => { this.restoreError = err; },
     ).finally(() => { this.restoring = undefined; });
     await this.restoring;
+  }
+
+  /**
+   * The log cut short in place (`truncate`, logrotate's `copytruncate`): the answered bytes are
+   * gone from the one file there is, so nothing can be written back. Appends are refused (they
+   * would land at other offsets than the log counts), and a note beside the log keeps every
+   * later open, this server's or the next start's, from going on without them.
+   */
+  private async noteCut(path: string, size: number, answered: number): Promise<void> {
+    if (!this.cutFound) {
+      this.cutFound = true;
+      this.log.refuseAppends(new AuditStoreError(`the audit log file \`${path}\` was cut short in place while the server ran (${size} of the ${answered} bytes answered are left): answered decisions are gone from it; put it back from a backup`));
+    }
+    const note = JSON.stringify({ log: path, answered_bytes: answered, found_bytes: size, at: new Date().toISOString() }) + '\n';
+    try {
+      refuseWithoutLease(this.log.mayWrite, path, AuditStorePausedError);
+      await writeNewFile(`${path}.cut-${Date.now()}`, note, 0o600);
+      this.cutNoted = true;
+    } catch {
+      // Tried again at the next look; meanwhile this server's own reopen is refused anyway
+      // (fewer entries than it answered).
+    }
   }
 
   /**
@@ -164,6 +234,27 @@ export class LogWriteBack {
     } finally {
       await unlink(tmp).catch(() => undefined);
     }
+  }
+}
+
+/** Whether the file at `path` begins with every byte of the file at `head`. */
+async function beginsWith(path: string, head: string): Promise<boolean> {
+  const a = await open(path, 'r').catch(() => undefined);
+  const b = await open(head, 'r').catch(() => undefined);
+  try {
+    if (a === undefined || b === undefined) return false;
+    const bufA = Buffer.allocUnsafe(CHUNK);
+    const bufB = Buffer.allocUnsafe(CHUNK);
+    for (let pos = 0; ;) {
+      const { bytesRead: n } = await b.read(bufB, 0, CHUNK, pos);
+      if (n === 0) return true;
+      const { bytesRead: m } = await a.read(bufA, 0, n, pos);
+      if (m < n || !bufA.subarray(0, n).equals(bufB.subarray(0, n))) return false;
+      pos += n;
+    }
+  } finally {
+    await a?.close();
+    await b?.close();
   }
 }
 

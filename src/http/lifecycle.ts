@@ -56,7 +56,7 @@ export class Lifecycle {
    */
   async run<T>(work: () => Promise<T>, weight = 1, tenant?: string): Promise<T> {
     if (this.draining) throw this.refusal?.() ?? new ShuttingDown();
-    if (this.writable?.() === false) throw new StoreUnavailable('this server has not read its data directory lock back as its own for seconds; nothing is written meanwhile', 1);
+    if (this.writable?.() === false) throw new StoreUnavailable('this server has not read its data directory lock back as its own, or could not touch it, for seconds; nothing is written meanwhile', 1);
     // A weight that is not a count (NaN made `inflight` NaN for good: no limit, no drain) is one.
     const units = Math.min(Number.isSafeInteger(weight) && weight > 0 ? weight : 1, this.tenantMax);
     const held = tenant === undefined ? 0 : this.byTenant.get(tenant) ?? 0;

@@ -13,6 +13,8 @@ let outOfDescriptors = false;
 let denied = false;
 /** While set, the data directory may not be searched (so neither may its lock be opened). */
 let unsearchable = false;
+/** While set, touching the lock fails as on a read-only file system. */
+let readOnly = false;
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
   const readFileSync = ((...args: unknown[]) => {
@@ -27,7 +29,11 @@ vi.mock('node:fs', async (importOriginal) => {
     if (unsearchable) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
     return (fs.accessSync as (...a: unknown[]) => unknown)(...args);
   }) as typeof fs.accessSync;
-  return { ...fs, readFileSync, openSync, accessSync, default: { ...fs, readFileSync, openSync, accessSync } };
+  const utimesSync = ((...args: unknown[]) => {
+    if (readOnly) throw Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' });
+    return (fs.utimesSync as (...a: unknown[]) => unknown)(...args);
+  }) as typeof fs.utimesSync;
+  return { ...fs, readFileSync, openSync, accessSync, utimesSync, default: { ...fs, readFileSync, openSync, accessSync, utimesSync } };
 });
 const { DataDirLockedError, lockDataDir } = await import('../../src/adapters/node/data-dir-lock.js');
 type LockLoss = import('../../src/adapters/node/data-dir-lock.js').LockLoss;
@@ -40,6 +46,7 @@ afterEach(async () => {
   outOfDescriptors = false;
   denied = false;
   unsearchable = false;
+  readOnly = false;
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -89,4 +96,23 @@ it('a lock its holder may no longer read (its mode changed) is lost at once, and
 
 it('a data directory it may not search for a while is passing, as EMFILE is: the lock is kept', async () => {
   await keptThrough((on) => (unsearchable = on), 2_500);
+}, 20_000);
+
+// A fault-injection review (11-29): `chattr +i mge.lock` under load, and every check was 503
+// "has not read its data directory lock back" with nothing logged: it was read, not touched.
+it('a lock it reads back but cannot touch is said once, writes wait past the lease, and it is said again once touched', async () => {
+  const said: Array<string | undefined> = [];
+  const lock = await lockDataDir(dir, { onUntouchable: (err) => said.push(err?.code) });
+  try {
+    readOnly = true;
+    await new Promise((r) => setTimeout(r, 6_500));
+    expect(said).toEqual(['EROFS']);
+    expect(lock.fresh()).toBe(false);
+    readOnly = false;
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(said).toEqual(['EROFS', undefined]);
+    expect(lock.fresh()).toBe(true);
+  } finally {
+    await lock.release();
+  }
 }, 20_000);

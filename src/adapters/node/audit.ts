@@ -153,7 +153,7 @@ export function uncoveredWarning(entries: number, covered: number): string | und
  */
 export function fenced(audit: AuditPort, mayWrite: () => boolean): AuditPort {
   // Not async: on the check path each extra promise turn is a visible share of a check.
-  const refused = (): Promise<never> => Promise.reject(new AuditStoreError('this server has not read its data directory lock back as its own for seconds (paused, or another process took it): nothing is written to the audit log'));
+  const refused = (): Promise<never> => Promise.reject(new AuditStoreError('this server has not read its data directory lock back as its own, or could not touch it, for seconds (paused, another process took it, or its file system is read-only): nothing is written to the audit log'));
   return {
     append: (tenant, entries) => (mayWrite() ? audit.append(tenant, entries) : refused()),
     appendSigned: (tenant, signed) => (mayWrite() ? audit.appendSigned(tenant, signed) : refused()),

@@ -41,6 +41,11 @@ export interface DataDirLockOptions {
    * once the lease runs out) with the error, and when it reads back again, with none.
    */
   onUnreadable?: (err: NodeJS.ErrnoException | undefined) => void;
+  /**
+   * Told when the lock reads back as this server's but cannot be touched (a read-only or
+   * immutable file system: the lease is not renewed, so writes wait), and when it can again.
+   */
+  onUntouchable?: (err: NodeJS.ErrnoException | undefined) => void;
   /** How long a lock from another pid namespace is watched for a beat before it is taken over (tests shorten it). */
   staleMs?: number;
 }
@@ -280,6 +285,7 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
       // the lease, and a lone server would refuse checks).
       let lost: LockLoss | undefined;
       let unreadable = false;
+      let untouchable = false;
       let confirmed = performance.now();
       const lose = (loss: LockLoss): void => {
         lost = loss;
@@ -325,8 +331,13 @@ async function takeLock(dir: string, opts: DataDirLockOptions): Promise<DataDirL
           const t = new Date();
           utimesSync(path, t, t);
           confirmed = asked; // touched: the lease runs from when it was read
-        } catch {
-          // not touched: the lease is not renewed
+          if (untouchable) opts.onUntouchable?.(undefined);
+          untouchable = false;
+        } catch (err) {
+          // Not touched: the lease is not renewed (a taker in another pid namespace would find
+          // it stale). Said, as writes wait once the lease runs out.
+          if (!untouchable) opts.onUntouchable?.(err as NodeJS.ErrnoException);
+          untouchable = true;
         }
       }, HEARTBEAT_MS);
       beat.unref();

@@ -21,7 +21,7 @@ export class LeaseLapsedError extends Error {
 /** Throws (a LeaseLapsedError unless `as` says what), naming `file`, unless the lease allows a write now. */
 export function refuseWithoutLease(mayWrite: MayWrite | undefined, file: string, as: new (message: string) => Error = LeaseLapsedError): void {
   if (mayWrite !== undefined && !mayWrite()) {
-    throw new as(`not written to \`${file}\`: this server has not read its data directory lock back as its own for seconds (paused, or another process took it)`);
+    throw new as(`not written to \`${file}\`: this server has not read its data directory lock back as its own, or could not touch it, for seconds (paused, another process took it, or its file system is read-only)`);
   }
 }
 

@@ -130,6 +130,9 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
     onUnreadable: (err) => err === undefined
       ? cfg.logger.info('the data directory\'s lock reads back again: writes go on', { dir: cfg.dataDir })
       : cfg.logger.error('the data directory\'s lock cannot be read back; within 5 s of its last reading every write waits (checks, verifications and rule changes 503) until it can', { dir: cfg.dataDir, code: err.code, error: err.message }),
+    onUntouchable: (err) => err === undefined
+      ? cfg.logger.info('the data directory\'s lock can be touched again: writes go on', { dir: cfg.dataDir })
+      : cfg.logger.error('the data directory\'s lock reads back as this server\'s but cannot be touched (a read-only or immutable file system?), so its lease is not renewed; within 5 s every write waits (checks, verifications and rule changes 503) until it can', { dir: cfg.dataDir, code: err.code, error: err.message }),
   });
   try {
     // A data directory made now survives a power cut with what is answered into it.
@@ -144,7 +147,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<Sidecar> {
       throw err;
     }
   } catch (err) {
-    await lock.release();
+    await lock.release().catch(() => undefined); // the start's own failure is the one to tell
     throw err;
   }
 }
@@ -282,7 +285,9 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       await nonceFile?.close((err) => cfg.logger.error('the used nonces could not be written back to the data directory at the stop (their file was removed or moved away): receipts verified since the start may verify again after the next one, within their TTL', { file: join(cfg.dataDir, NONCES_FILE), error: err }));
       await shared?.close();
       await kept.stop();
-      await lock.release();
+      // A read-only data directory at the stop: said, not a stack trace (the next start on this
+      // host takes a lock whose process is gone over).
+      await lock.release().catch((err: unknown) => cfg.logger.warn('the data directory\'s lock could not be removed at the stop; the next start takes it over, its process gone', { lock: lock.path, error: err }));
       if (notClosed !== undefined) throw notClosed;
       return { uncheckpointed, ...(lockLost ? { lockLost: true as const } : {}) };
     })());

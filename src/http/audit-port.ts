@@ -62,16 +62,17 @@ function ranged<T>(work: Promise<T>): Promise<T> {
 export const CHECKPOINT_EVERY = 10_000;
 
 /** @example const audit = auditPort(new AuditLogs(new MemoryAuditStoreFactory()), signer) */
-export function auditPort(logs: AuditLogs, signer: CheckpointSigner, opts: { checkpointEvery?: number } = {}): AuditPort {
+export function auditPort(logs: AuditLogs, signer: CheckpointSigner, opts: { checkpointEvery?: number; onCheckpointFailed?: (tenant: string, err: unknown) => void } = {}): AuditPort {
   const every = opts.checkpointEvery ?? CHECKPOINT_EVERY;
   const keeping = new Set<AuditLog>();
   /** Starts keeping a checkpoint when the log grew `every` entries past its last one (one at a time). */
   const keepIfDue = (log: AuditLog): void => {
     if (log.uncheckpointed() < every || keeping.has(log)) return;
     keeping.add(log);
-    // A failure here is the log's own (its next append reports it), or a signer's, which the
-    // next checkpoint tries again; it never fails the decision that crossed the mark.
-    log.checkpoint(signer).catch(() => undefined).finally(() => keeping.delete(log));
+    // It never fails the decision that crossed the mark; the next append tries again. Told,
+    // not dropped: a checkpoints file that cannot be written (a read-only or immutable
+    // directory) fails no append, and went unsaid while the log grew uncovered.
+    log.checkpoint(signer).catch((err: unknown) => opts.onCheckpointFailed?.(log.tenant, err)).finally(() => keeping.delete(log));
   };
   return {
     async append(tenant, entries) {

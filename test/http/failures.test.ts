@@ -94,7 +94,8 @@ describe('fail closed', () => {
     for (const path of ['/api/v1/audit', '/api/v1/audit/export', '/api/v1/audit/checkpoint', '/api/v1/audit/proof/dec-1', '/api/v1/audit/consistency?first=1&second=1']) {
       const res = await h.call('GET', path, { key: KEYS.acmeAuditor });
       expect(res.status, path).toBe(503);
-      expect((await problem(res)).detail, path).toBe('the audit log of this tenant is unavailable; try again later');
+      const which = path === '/api/v1/audit/checkpoint' ? 'the audit log of this tenant, or the checkpoints file kept beside it,' : 'the audit log of this tenant';
+      expect((await problem(res)).detail, path).toBe(`${which} is unavailable; try again later`);
       expect(res.headers.get('retry-after'), path).toBe('9');
     }
   });

@@ -124,7 +124,16 @@ export async function openNodeAudit(dataDir: string, signer: Signer, opts: NodeA
     trusted: async (cp) => (await verifyCheckpointSignature(cp, keys, nodeCryptoBackend)) === 'ok',
     ownKid: signer.kid,
   });
-  return auditPort(logs, signer);
+  // Said once per tenant and cause (else once per append past the mark).
+  const said = new Map<string, string>();
+  return auditPort(logs, signer, {
+    onCheckpointFailed: (tenant, err) => {
+      const why = String(err);
+      if (said.get(tenant) === why) return;
+      said.set(tenant, why);
+      logger?.error('audit log: a checkpoint could not be kept; the entries since the last one are covered by none until one is (checks go on)', { tenant, error: err });
+    },
+  });
 }
 
 /**

@@ -46,7 +46,7 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   const auditor = guard(ctx, 'auditor');
 
   /** Reads the tenant's log; a store that failed is 503, as it is for checks (SPEC §8), not 500. */
-  async function fromStore<T>(tenant: string, work: () => Promise<T>): Promise<T> {
+  async function fromStore<T>(tenant: string, work: () => Promise<T>, unavailable = 'the audit log of this tenant is unavailable; try again later'): Promise<T> {
     try {
       return await work();
     } catch (err) {
@@ -56,7 +56,7 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
       // a proof from them would be wrong, so none is given (not a 500 "nothing was approved").
       const retryAfter = ctx.audit.retryAfterSeconds(tenant);
       if (err instanceof LeafReadBackError) throw new StoreUnavailable('the audit log of this tenant does not read back as it was written (changed on disk?); no proof is given from it; `mge audit verify` tells more', retryAfter);
-      throw new StoreUnavailable('the audit log of this tenant is unavailable; try again later', retryAfter);
+      throw new StoreUnavailable(unavailable, retryAfter);
     }
   }
 
@@ -102,7 +102,9 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
 
   app.get('/api/v1/audit/checkpoint', auditor, async (c) => {
     const { tenant } = c.get('principal');
-    return c.json(await fromStore(tenant, () => ctx.audit.checkpoint(tenant)));
+    // A checkpoint is kept (written beside the log) before it is given: a checkpoints file that
+    // cannot be written fails this route and no check.
+    return c.json(await fromStore(tenant, () => ctx.audit.checkpoint(tenant), 'the audit log of this tenant, or the checkpoints file kept beside it, is unavailable; try again later'));
   });
 
   app.get('/api/v1/audit/proof/:decision_id', auditor, async (c) => {

@@ -255,6 +255,21 @@ describe('auditPort: a checkpoint every `checkpointEvery` entries', () => {
     const kept = (await factory.stores.get('acme')!.checkpoints()).map((c) => c.tree_size);
     expect(kept).toEqual([5, 10]);
   });
+
+  // A fault-injection review (11-29): a checkpoints file that could not be written (an
+  // immutable directory) failed no append and was never said; the log grew uncovered.
+  it('tells a checkpoint it could not keep, and the appends go on', async () => {
+    const factory = new MemoryAuditStoreFactory();
+    const failed: Array<[string, string]> = [];
+    const port = auditPort(new AuditLogs(factory), signer, { checkpointEvery: 2, onCheckpointFailed: (tenant, err) => failed.push([tenant, String(err)]) });
+    await port.appendSigned('acme', [await signer.signAudited(decision(1))]);
+    factory.stores.get('acme')!.appendCheckpoint = () => Promise.reject(new Error('EPERM: operation not permitted'));
+    for (let i = 2; i <= 4; i++) await port.appendSigned('acme', [await signer.signAudited(decision(i))]);
+    expect(await port.size('acme')).toBe(4);
+    await port.close();
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    expect(failed[0]).toEqual(['acme', 'Error: EPERM: operation not permitted']);
+  });
 });
 
 describe('openNodeAudit: a gap no checkpoint covers, wider than the server leaves', () => {

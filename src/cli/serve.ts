@@ -14,7 +14,7 @@ import { formatDiagnostic, underDir } from '../diagnostics/format.js';
 import { tenantNameNote } from './tenant-note.js';
 import { RuleLoadError } from '../engine/engine.js';
 import { ApiKeySpecError } from '../http/api-keys.js';
-import { jsonLogger } from '../http/logger.js';
+import { jsonLogger, type Logger } from '../http/logger.js';
 import { KeyError } from '../receipt/keys.js';
 import { DEFAULT_TTL_MS, MAX_TTL_MS } from '../receipt/sign.js';
 import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
@@ -90,6 +90,19 @@ function stopSignal(): { signal: Promise<string>; stopped: () => void } {
 }
 
 /**
+ * SIGUSR1 and SIGUSR2 are said and ignored. Node's defaults: SIGUSR1 opened its inspector on
+ * 127.0.0.1:9229, unauthenticated, so any local user could then run code in the server (read
+ * its keys, sign decisions; a review, 11-29: a logrotate `postrotate kill -USR1` is enough);
+ * SIGUSR2 ended the process at once, checks in flight reset and no checkpoint kept. A listener
+ * keeps Node from opening the inspector. To debug, start Node with `--inspect`.
+ */
+function ignoreStraySignals(logger: Logger): void {
+  for (const signal of ['SIGUSR1', 'SIGUSR2'] as const) {
+    process.on(signal, () => logger.warn(`${signal} ignored: mge serve neither opens Node's inspector nor stops on it (SIGTERM stops it; to debug, start Node with --inspect)`, { signal }));
+  }
+}
+
+/**
  * Writes to stdout until a write fails (its reader went away: EPIPE), then drops what follows.
  * Without an 'error' listener the failed write would end the process in the middle of whatever
  * request logged. These logs are the operator's; the audit log keeps every decision, so the
@@ -153,6 +166,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const env = process.env;
   const out = (stdout ??= stdoutWriter());
   const logger = jsonLogger((line) => out(line + '\n'));
+  ignoreStraySignals(logger);
   let sidecar: Sidecar;
   let dataDir: string | undefined;
   let stopped: ReturnType<typeof stopSignal>;

@@ -86,6 +86,27 @@ describe('graceful shutdown', () => {
     expect(text).toContain('tenant `globex`: ok');
   });
 
+  // A fault-injection review (11-29): SIGUSR1 opened Node's inspector on 127.0.0.1:9229, where
+  // any local user could run code in the server; SIGUSR2 ended it at once, with no drain.
+  it('SIGUSR1 and SIGUSR2 are said and ignored: no inspector opens, the server serves on', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-sigusr-'));
+    const { child, url, exited, out, err } = await startServe(root);
+    child.kill('SIGUSR1');
+    child.kill('SIGUSR2');
+    for (const end = Date.now() + 5000; !(out().includes('"signal":"SIGUSR1"') && out().includes('"signal":"SIGUSR2"'));) {
+      if (Date.now() > end) throw new Error(`not said:\n${out()}${err()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(out()).toContain('SIGUSR1 ignored: mge serve neither opens Node\'s inspector nor stops on it');
+    expect(err()).not.toContain('Debugger listening');
+    const res = await fetch(`${url}/api/v1/governance/check`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeChecker}` }, body: JSON.stringify({ action: 'x' }),
+    });
+    expect(res.status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited, out() + err()).toBe(0);
+  });
+
   it('SIGHUP (a closed terminal) stops it as SIGTERM does', async () => {
     // Until 11-28 Node's default for SIGHUP ended it at once: no drain, no checkpoint, the lock left.
     const root = mkdtempSync(join(tmpdir(), 'mge-sighup-'));

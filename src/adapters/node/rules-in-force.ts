@@ -144,6 +144,18 @@ export function hadGlobalFileRules(before: RulesInForce | undefined): boolean {
   return before !== undefined && Object.keys(before.global).length > 0;
 }
 
+/** How many rules put through the API the last run served, by its record, and for which tenants. */
+export function apiRulesServed(before: RulesInForce | undefined): { count: number; tenants: string[] } {
+  const tenants: string[] = [];
+  let count = 0;
+  for (const [tenant, own] of Object.entries(before?.tenants ?? {})) {
+    const api = Object.values(own).filter((v) => v.startsWith(API)).length;
+    if (api > 0) tenants.push(tenant);
+    count += api;
+  }
+  return { count, tenants: tenants.sort() };
+}
+
 /** Whether the last run served rule files, by its record (a start finding none refuses to drop them unasked). */
 export function hadFileRules(before: RulesInForce | undefined): boolean {
   if (before === undefined) return false;

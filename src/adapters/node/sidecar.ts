@@ -7,6 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createEngine, type Engine } from '../../engine/engine.js';
 import { callerTenants, parseApiKeys, type ApiKey } from '../../http/api-keys.js';
@@ -25,7 +26,7 @@ import { jsonLimits, type JsonLimits } from '../../json/strict-parse.js';
 import { NodeNonceStore, NONCES_FILE } from './nonce-store.js';
 import type { NonceStore } from '../../state/nonce-store.js';
 import type { RedisState } from './redis-state.js';
-import { hadFileRules, hadGlobalFileRules, lastRulesInForce, RULES_IN_FORCE_FILE, startRulesRecord, type RulesInForce, type RulesRecord } from './rules-in-force.js';
+import { apiRulesServed, hadFileRules, hadGlobalFileRules, lastRulesInForce, RULES_IN_FORCE_FILE, startRulesRecord, type RulesInForce, type RulesRecord } from './rules-in-force.js';
 import { hasGlobalSource, type RuleSource } from '../../rules/load.js';
 import { lockDataDir, type DataDirLock, type LockLoss } from './data-dir-lock.js';
 import { nodeCryptoBackend } from './crypto.js';
@@ -35,7 +36,7 @@ import { keepFiles } from './kept-files.js';
 import { syncMadeDirs } from './new-file.js';
 import { readRulesDirWarned, rulesDirProblem } from './files.js';
 import { startRulesReloader } from './reload.js';
-import { nodeRuleStore } from './rule-store.js';
+import { API_RULES_DIR, nodeRuleStore } from './rule-store.js';
 import type { SecretSource } from './hs256-secret.js';
 import { startNodeServer } from './server.js';
 import { defaultMaxConnections, openFileLimit } from './connection-cap.js';
@@ -169,6 +170,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const lastRecord = await lastRulesInForce(cfg.dataDir, cfg.logger); // read once: checked here, compared below
   const ruleStore = nodeRuleStore(cfg.dataDir, { mayWrite });
   await refuseRulesGone(cfg.rulesDir, read.sources, lastRecord, ruleStore);
+  refuseApiRulesGone(cfg.dataDir, lastRecord);
   const limits = jsonLimits(cfg.limits); // one set, so the HTTP parser and the engine never disagree
   const engine = await createEngine({
     // No rule file only with API rules kept in the data dir (refuseRulesGone): they are replayed below.
@@ -361,6 +363,21 @@ function keepNoncesFile(store: NodeNonceStore, file: string, mayWrite: () => boo
       failing = true;
     }
   };
+}
+
+/**
+ * The last run served rules put through the API, and `<data>/api-rules/` is gone whole: a
+ * cleanup of the data directory (`rm -rf data/api-rules`), not changes made through the API
+ * (each of those is logged as it is made). Started, every such deny rule was dropped with an
+ * info line (a fault-injection review, 11-29: a denied action approved). An empty folder is
+ * the way to start without them: their removal is then logged in each tenant's log, as any
+ * change made while stopped is.
+ */
+function refuseApiRulesGone(dataDir: string, lastRecord: RulesInForce | undefined): void {
+  const { count, tenants } = apiRulesServed(lastRecord);
+  const dir = join(dataDir, API_RULES_DIR);
+  if (count === 0 || existsSync(dir)) return;
+  throw new SidecarConfigError(`the data directory \`${dataDir}\` keeps no \`${API_RULES_DIR}/\` folder, but the last run served ${count} rule${count === 1 ? '' : 's'} put through the API (tenant${tenants.length === 1 ? '' : 's'} ${tenants.map((t) => `\`${t}\``).join(', ')}): removed by a cleanup? put it back from a backup; to start without them, make it empty (\`mkdir ${dir}\`), and their removal is logged in each tenant's audit log`);
 }
 
 /**

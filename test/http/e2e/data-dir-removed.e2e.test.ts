@@ -4,7 +4,7 @@
 // next start made a new one, and every check of the tenant got 503 for good: its log was
 // signed with a key nobody held any more (a review).
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -90,6 +90,26 @@ describe('a data directory removed while the server runs', () => {
     await first.exited;
     await restarted(root, data, async (url) => {
       expect(await verify(url)).toEqual({ valid: false, reason: 'replayed' });
+    });
+  }, 60_000);
+
+  // A fault-injection review (11-29): `rm -rf data/api-rules` while stopped, and the next start
+  // served without the tenant's API deny rule, saying so only in an info line.
+  it('a start that finds `api-rules/` gone whole, after a run that served API rules, is refused; an empty folder starts without them', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-rmapirules-'));
+    const data = join(root, 'data');
+    const first = await startServe(root);
+    expect((await putRule(first.url, 'no-x', 'x')).status).toBe(201);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    rmSync(join(data, 'api-rules'), { recursive: true, force: true });
+    const refused = spawnServe({ rulesDir: join(root, 'rules'), dataDir: data });
+    expect(await refused.exited).toBe(2);
+    expect(refused.err()).toContain(`the data directory \`${data}\` keeps no \`api-rules/\` folder, but the last run served 1 rule put through the API (tenant \`acme\`): removed by a cleanup? put it back from a backup; to start without them, make it empty (\`mkdir ${join(data, 'api-rules')}\`)`);
+    mkdirSync(join(data, 'api-rules'));
+    await restarted(root, data, async (url) => {
+      const d = (await (await check(url)).json()) as { approved: boolean };
+      expect(d.approved).toBe(true);
     });
   }, 60_000);
 

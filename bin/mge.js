@@ -4,6 +4,9 @@
 // Should the process end before main settles (nothing left to wait on), that is an error, not
 // an exit 0 that reads as "approved".
 process.exitCode = 2;
+// `mge serve`: Node's SIGUSR1 opens its inspector to every local user (src/cli/serve.ts,
+// ignoreStraySignals): held off from the first moment, not only once the CLI has loaded.
+if (process.argv[2] === 'serve') for (const signal of ['SIGUSR1', 'SIGUSR2']) process.on(signal, () => {});
 // Loaded here, not imported above: a CLI that cannot be loaded (not built, or out of file
 // descriptors) ends with exit 2 and a line saying so, not Node's exit 1, which `mge check`
 // uses for "denied" (a review, 11-28).

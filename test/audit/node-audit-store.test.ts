@@ -273,17 +273,53 @@ describe('NodeAuditStore', () => {
     await fh.truncate(0); // logrotate's copytruncate
     await fh.close();
     await new Promise((r) => setTimeout(r, 1200));
-    await expect(s.append(['{"n":3}'])).rejects.toThrow(/was cut short in place while the server ran \(0 of the 16 bytes answered are left\)/);
+    await expect(s.append(['{"n":3}'])).rejects.toThrow(/was cut short in place while the server ran \(0 of the 16 bytes written are left\): answered decisions are gone from it/);
     await s.close();
     const notes = (await readdir(join(dir, 'audit', 't'))).filter((n) => n.startsWith('log.jsonl.cut-'));
     expect(notes).toHaveLength(1);
-    expect(JSON.parse(readFileSync(join(dir, 'audit', 't', notes[0]), 'utf8'))).toMatchObject({ answered_bytes: 16, found_bytes: 0 });
-    await expect(new NodeAuditStoreFactory(dir).open('t')).rejects.toThrow(/was cut short in place while a server ran, and decisions it answered are gone from it; put it back from a backup/);
+    expect(JSON.parse(readFileSync(join(dir, 'audit', 't', notes[0]), 'utf8'))).toMatchObject({ answered_bytes: 16, found: 'cut short in place while the server ran (0 of the 16 bytes written are left)' });
+    await expect(new NodeAuditStoreFactory(dir).open('t')).rejects.toThrow(/was cut short or overwritten in place while a server ran, and decisions it answered are gone from it \(the note says how\); put it back from a backup/);
     await writeFile(file, '{"n":1}\n{"n":2}\n'); // put back, then the note removed
     await rm(join(dir, 'audit', 't', notes[0]));
     const again = await new NodeAuditStoreFactory(dir).open('t');
     expect(await all(again.load())).toEqual(['{"n":1}', '{"n":2}']);
     await again.close();
+  });
+
+  // A re-review (11-29): `cp other/log.jsonl log.jsonl` keeps the inode, and a longer file its
+  // size too; the server answered on into another server's log.
+  it('a log overwritten in place, no shorter, is refused too: its last answered bytes are read back at each look', async () => {
+    const factory = new NodeAuditStoreFactory(dir, { fsync: 'always' });
+    const s = await factory.open('t');
+    await s.append(['{"n":1}', '{"n":2}']);
+    await new Promise((r) => setTimeout(r, 700)); // a look reads the tail
+    const file = join(dir, 'audit', 't', 'log.jsonl');
+    await writeFile(file, '{"m":1}\n{"m":2}\n{"m":3}\n'); // in place (truncate, then write): the same inode
+    await new Promise((r) => setTimeout(r, 1200));
+    await expect(s.append(['{"n":3}'])).rejects.toThrow(/was overwritten in place while the server ran \(the last bytes it had answered are no longer there\): answered decisions are gone from it/);
+    await s.close();
+    expect((await readdir(join(dir, 'audit', 't'))).filter((n) => n.startsWith('log.jsonl.cut-'))).toHaveLength(1);
+    await expect(new NodeAuditStoreFactory(dir).open('t')).rejects.toThrow(/cut short or overwritten in place/);
+  });
+
+  // A re-review (11-29): under load the bytes answered lag a sync behind the bytes written, and
+  // a cut smaller than the group being synced went unseen until the load paused.
+  it('a cut smaller than the group being synced is seen, and that group is refused, not answered', async () => {
+    const factory = new NodeAuditStoreFactory(dir, { fsync: 'always' });
+    const s = await factory.open('t');
+    await s.append(['{"n":1}']);
+    const fh = (s as unknown as { fh: { datasync: () => Promise<void> } }).fh;
+    const sync = fh.datasync.bind(fh);
+    fh.datasync = async () => { await new Promise((r) => setTimeout(r, 1500)); return sync(); };
+    const group = s.append(['{"n":2}', '{"n":3}', '{"n":4}', '{"n":5}']); // written at once, synced slowly
+    const settled = group.then(() => 'answered', (err: Error) => err.message);
+    await new Promise((r) => setTimeout(r, 50));
+    const file = join(dir, 'audit', 't', 'log.jsonl');
+    const cut = await open(file, 'r+');
+    await cut.truncate(30); // 10 of the group's 32 bytes: still past the 8 answered
+    await cut.close();
+    expect(await settled).toMatch(/was cut short in place while the server ran \(30 of the 40 bytes written are left\)/);
+    await s.close();
   });
 
   it("a write-back's copy a crash left beside the log is removed when the log is first opened, nothing else", async () => {

@@ -82,8 +82,12 @@ export class NodeAuditStore implements AuditStore {
   /** An fdatasync is in flight; lines appended meanwhile wait for it to end. */
   private syncing = false;
   private failure: unknown;
+  /** The file was cut or overwritten in place: a group being synced is refused, not answered. */
+  private lostInPlace: AuditStoreError | undefined;
   /** Where the bytes answered so far end: written, and with `always` synced too. */
   private goodEnd = 0;
+  /** Where the bytes written so far end (synchronous writes: the file holds them at every turn). */
+  private writtenEnd = 0;
   /** The log file's identity when opened: only that file is cut after a failure (cutTo). */
   identity: { dev: number; ino: number } | undefined;
   /** Lines dropped as torn when the store opened (for the start-up log). */
@@ -95,8 +99,12 @@ export class NodeAuditStore implements AuditStore {
     this.writeBack = new LogWriteBack({
       dir, path: join(dir, LOG_FILE), fh, mayWrite,
       answeredEnd: () => this.goodEnd,
+      writtenEnd: () => this.writtenEnd,
       idle: () => this.idle(),
-      refuseAppends: (err) => { this.failure ??= err; },
+      refuseAppends: (err, unanswered) => {
+        this.failure ??= err;
+        if (unanswered === true) this.lostInPlace ??= err;
+      },
     });
   }
 
@@ -122,7 +130,7 @@ export class NodeAuditStore implements AuditStore {
         await fh.datasync();
       }
       await store.recover();
-      store.goodEnd = store.end;
+      store.goodEnd = store.writtenEnd = store.end;
       await syncDir(dir);
     } catch (e) {
       await fh.close();
@@ -281,6 +289,7 @@ export class NodeAuditStore implements AuditStore {
         const data = Buffer.from(text, 'utf8');
         for (let off = written; off < data.length;) off += writeSync(this.fh.fd, data, off, data.length - off);
       }
+      this.writtenEnd = upTo;
     } catch (e) {
       this.fail(e, waiters);
       return;
@@ -295,6 +304,7 @@ export class NodeAuditStore implements AuditStore {
     this.syncing = true;
     this.fh.datasync().then(
       () => {
+        if (this.lostInPlace !== undefined) return this.fail(this.lostInPlace, waiters);
         this.goodEnd = upTo;
         for (const w of waiters) w.resolve();
       },

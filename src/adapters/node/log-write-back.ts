@@ -10,6 +10,8 @@ import { makeDirDurably, refuseWithoutLease, syncDir, temporaryNameFor, writeNew
 
 /** How often an open log looks whether its file was removed. */
 const LINK_CHECK_MS = 500;
+/** The answered bytes read back at each look (see LogWriteBack.tail). */
+const TAIL_BYTES = 64;
 
 /**
  * Beside a log, `<log>.restored-<ms>`: the bytes a server answered, written back when another
@@ -39,7 +41,7 @@ export async function refuseWhileSetAside(path: string): Promise<void> {
   const cut = found.some((n) => SET_ASIDE.exec(n)?.[2] === 'cut');
   throw new AuditStoreError(
     `beside the audit log \`${path}\` stands ${what}: ` +
-      (cut ? 'the log was cut short in place while a server ran, and decisions it answered are gone from it; put it back from a backup that holds them, then remove the note' :
+      (cut ? 'the log was cut short or overwritten in place while a server ran, and decisions it answered are gone from it (the note says how); put it back from a backup that holds them, then remove the note (with no backup, remove the note and cut the log after its last whole line: what it lost stays lost, and `mge audit verify` tells what its checkpoints no longer find)' :
         'the log was replaced while a server ran, and what that server answered was written there; put the file that holds every answered decision in place of the log (`mv`), and the other out of this directory') +
       '; until then the log is not opened',
   );
@@ -55,10 +57,20 @@ export interface WatchedLog {
   readonly mayWrite: (() => boolean) | undefined;
   /** Where the bytes answered so far end: written, and with `always` synced too. */
   answeredEnd(): number;
+  /**
+   * Where the bytes written so far end. Writes are synchronous, so between two turns of the
+   * event loop the file holds at least that many: fewer, and someone cut it (the answered end
+   * alone lags a sync behind, and under load a cut smaller than the group being synced hid).
+   */
+  writtenEnd(): number;
   /** Once no write or sync is queued or in flight. */
   idle(): Promise<void>;
-  /** Makes the store refuse every append from now on (an earlier failure stays the one it reports). */
-  refuseAppends(err: AuditStoreError): void;
+  /**
+   * Makes the store refuse every append from now on (an earlier failure stays the one it
+   * reports); `unanswered` too: lines written and still being synced are refused, not answered
+   * (the file they went to was cut or overwritten under them).
+   */
+  refuseAppends(err: AuditStoreError, unanswered?: boolean): void;
 }
 
 export class LogWriteBack {
@@ -71,9 +83,15 @@ export class LogWriteBack {
   /** The store's close was called while a write-back kept failing: its file is closed once it succeeds. */
   private closeOnceRestored = false;
   private restoreError: unknown;
-  /** The log was found cut short in place: appends refused; and noted beside it (tried at each look until it is). */
-  private cutFound = false;
+  /** How the log was found cut or overwritten in place: appends refused; and noted beside it (tried at each look until it is). */
+  private cutFound: string | undefined;
   private cutNoted = false;
+  /**
+   * The last bytes answered as of the last look, as the file held them: a file copied over the
+   * log in place (`cp other.jsonl log.jsonl`, at least as long) keeps its inode and size, and
+   * only its content tells (a re-review: a replica's log copied over this one went unseen).
+   */
+  private tail: { end: number; bytes: Buffer } | undefined;
 
   constructor(private readonly log: WatchedLog) {}
 
@@ -130,8 +148,10 @@ export class LogWriteBack {
   private async check(): Promise<void> {
     if (this.restoring !== undefined || this.restoredBeside || this.cutNoted) return;
     const path = this.log.path;
-    // Read before the file: it only grows past it, unless cut.
     const answered = this.log.answeredEnd();
+    // Read on this thread with no await before the stats: the file holds at least these bytes
+    // (the copy written back: the answered ones).
+    const held = this.restoredAs === undefined ? this.log.writtenEnd() : answered;
     let open: Stats;
     let named: Stats | undefined;
     try {
@@ -143,10 +163,13 @@ export class LogWriteBack {
     const expected = this.restoredAs ?? open;
     const intact = open.nlink > 0 || this.restoredAs !== undefined;
     if (intact && named !== undefined && named.ino === expected.ino && named.dev === expected.dev) {
-      if (named.size < answered || this.cutFound) await this.noteCut(path, named.size, answered);
+      if (this.cutFound) return this.noteCut(path, this.cutFound);
+      if (named.size < held) return this.noteCut(path, `cut short in place while the server ran (${named.size} of the ${held} bytes written are left)`);
+      if (this.restoredAs === undefined && !(await this.tailIntact())) return this.noteCut(path, 'overwritten in place while the server ran (the last bytes it had answered are no longer there)');
+      this.tail = await this.tailAt(answered).catch(() => this.tail); // closed meanwhile
       return;
     }
-    this.log.refuseAppends(new AuditStoreError(`the audit log file \`${path}\` was removed or replaced while the server ran; what it answered is written back there`));
+    this.log.refuseAppends(new AuditStoreError(`the audit log file \`${path}\` was removed or replaced while the server ran; what it answered is written back there (or beside it, if another file took the name)`));
     this.restoring = this.restore(path).then(
       (copy) => {
         if (copy === undefined) this.restoredBeside = true; // a file took the name: the copy stands beside it
@@ -168,12 +191,12 @@ export class LogWriteBack {
    * would land at other offsets than the log counts), and a note beside the log keeps every
    * later open, this server's or the next start's, from going on without them.
    */
-  private async noteCut(path: string, size: number, answered: number): Promise<void> {
-    if (!this.cutFound) {
-      this.cutFound = true;
-      this.log.refuseAppends(new AuditStoreError(`the audit log file \`${path}\` was cut short in place while the server ran (${size} of the ${answered} bytes answered are left): answered decisions are gone from it; put it back from a backup`));
+  private async noteCut(path: string, how: string): Promise<void> {
+    if (this.cutFound === undefined) {
+      this.cutFound = how;
+      this.log.refuseAppends(new AuditStoreError(`the audit log file \`${path}\` was ${how}: answered decisions are gone from it; put it back from a backup`), true);
     }
-    const note = JSON.stringify({ log: path, answered_bytes: answered, found_bytes: size, at: new Date().toISOString() }) + '\n';
+    const note = JSON.stringify({ log: path, found: how, answered_bytes: this.log.answeredEnd(), at: new Date().toISOString() }) + '\n';
     try {
       refuseWithoutLease(this.log.mayWrite, path, AuditStorePausedError);
       await writeNewFile(`${path}.cut-${Date.now()}`, note, 0o600);
@@ -182,6 +205,22 @@ export class LogWriteBack {
       // Tried again at the next look; meanwhile this server's own reopen is refused anyway
       // (fewer entries than it answered).
     }
+  }
+
+  /** The up to 64 bytes before `end` in the open file (none at 0). */
+  private async tailAt(end: number): Promise<{ end: number; bytes: Buffer } | undefined> {
+    const n = Math.min(TAIL_BYTES, end);
+    if (n === 0) return undefined;
+    const bytes = Buffer.alloc(n);
+    const { bytesRead } = await this.log.fh.read(bytes, 0, n, end - n);
+    return { end, bytes: bytes.subarray(0, bytesRead) };
+  }
+
+  /** Whether the file still holds, where they were, the bytes the last look read. */
+  private async tailIntact(): Promise<boolean> {
+    if (this.tail === undefined) return true;
+    const now = await this.tailAt(this.tail.end).catch(() => undefined);
+    return now !== undefined && now.bytes.equals(this.tail.bytes);
   }
 
   /**

@@ -41,6 +41,8 @@ export class NodeNonceStore implements NonceStore {
   private cutPending = false;
   /** Why the file can no longer be trusted to hold what was answered; every nonce is refused then. */
   private broken: Error | undefined;
+  /** close() was called: no more write-backs of the looks (close does its own). */
+  private closing = false;
 
   private constructor(
     private readonly file: string,
@@ -233,7 +235,8 @@ export class NodeNonceStore implements NonceStore {
    * flight looks itself. Resolves to whether it wrote the file back.
    */
   async writeBackIfGone(): Promise<boolean> {
-    if (this.flushing !== undefined || this.broken !== undefined) return false;
+    // Closed: close() looked last (the stop's last look of the kept files comes after it).
+    if (this.closing || this.flushing !== undefined || this.broken !== undefined) return false;
     let wrote = false;
     const look = (async () => {
       try {
@@ -258,6 +261,7 @@ export class NodeNonceStore implements NonceStore {
    * again after the next start), since nothing else would say so.
    */
   async close(onLost?: (err: unknown) => void): Promise<void> {
+    this.closing = true;
     while (this.flushing !== undefined) await this.flushing;
     if (this.broken === undefined && (await this.fileGone(this.size).catch(() => false))) {
       await this.compact().catch((err: unknown) => onLost?.(err));

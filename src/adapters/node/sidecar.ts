@@ -289,7 +289,7 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
       await kept.stop();
       // A read-only data directory at the stop: said, not a stack trace (the next start on this
       // host takes a lock whose process is gone over).
-      await lock.release().catch((err: unknown) => cfg.logger.warn('the data directory\'s lock could not be removed at the stop; the next start takes it over, its process gone', { lock: lock.path, error: err }));
+      await lock.release().catch((err: unknown) => cfg.logger.warn('the data directory\'s lock could not be removed at the stop; the next start on this host takes it over, its process gone, once it can write there', { lock: lock.path, error: err }));
       if (notClosed !== undefined) throw notClosed;
       return { uncheckpointed, ...(lockLost ? { lockLost: true as const } : {}) };
     })());

@@ -216,11 +216,15 @@ export class LogWriteBack {
     return { end, bytes: bytes.subarray(0, bytesRead) };
   }
 
-  /** Whether the file still holds, where they were, the bytes the last look read. */
+  /**
+   * Whether the file still holds, where they were, the bytes the last look read. A read that
+   * fails tells nothing (the store closed its file meanwhile: EBADF), so it is not a change.
+   */
   private async tailIntact(): Promise<boolean> {
-    if (this.tail === undefined) return true;
-    const now = await this.tailAt(this.tail.end).catch(() => undefined);
-    return now !== undefined && now.bytes.equals(this.tail.bytes);
+    const was = this.tail;
+    if (was === undefined) return true;
+    const now = await this.tailAt(was.end).catch(() => undefined);
+    return now === undefined || now.bytes.equals(was.bytes);
   }
 
   /**

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { pbkdf2 } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, open, readdir, readFile, rename, rm, symlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -288,28 +289,55 @@ describe('NodeAuditStore', () => {
 
   // A re-review (11-29): `cp other/log.jsonl log.jsonl` keeps the inode, and a longer file its
   // size too; the server answered on into another server's log.
-  it('a log overwritten in place, no shorter, is refused too: its last answered bytes are read back at each look', async () => {
-    const factory = new NodeAuditStoreFactory(dir, { fsync: 'always' });
-    const s = await factory.open('t');
-    await s.append(['{"n":1}', '{"n":2}']);
-    await new Promise((r) => setTimeout(r, 700)); // a look reads the tail
-    const file = join(dir, 'audit', 't', 'log.jsonl');
-    await writeFile(file, '{"m":1}\n{"m":2}\n{"m":3}\n'); // in place (truncate, then write): the same inode
-    await new Promise((r) => setTimeout(r, 1200));
-    await expect(s.append(['{"n":3}'])).rejects.toThrow(/was overwritten in place while the server ran \(the last bytes it had answered are no longer there\): answered decisions are gone from it/);
-    await s.close();
-    expect((await readdir(join(dir, 'audit', 't'))).filter((n) => n.startsWith('log.jsonl.cut-'))).toHaveLength(1);
-    await expect(new NodeAuditStoreFactory(dir).open('t')).rejects.toThrow(/cut short or overwritten in place/);
+  it('a log overwritten or added to in place is refused too: its length and last written bytes are looked at', async () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['same length', '{"m":1}\n{"m":2}\n', /was overwritten in place while the server ran \(the last bytes it wrote are no longer there\): answered decisions are gone from it/],
+      ['longer', '{"m":1}\n{"m":2}\n{"m":3}\n', /was added to in place while the server ran \(24 bytes where it wrote 16\)/],
+      ['appended', '{"n":1}\n{"n":2}\n{"x":1}\n', /was added to in place while the server ran \(24 bytes where it wrote 16\)/],
+    ];
+    for (const [what, text, refused] of cases) {
+      const base = await mkdtemp(join(dir, 'inplace-'));
+      const s = await new NodeAuditStoreFactory(base, { fsync: 'always' }).open('t');
+      await s.append(['{"n":1}', '{"n":2}']);
+      const file = join(base, 'audit', 't', 'log.jsonl');
+      await writeFile(file, text); // in place (truncate, then write): the same inode
+      await new Promise((r) => setTimeout(r, 1200));
+      await expect(s.append(['{"n":3}']), what).rejects.toThrow(refused);
+      await s.close();
+      expect((await readdir(join(base, 'audit', 't'))).filter((n) => n.startsWith('log.jsonl.cut-')), what).toHaveLength(1);
+      await expect(new NodeAuditStoreFactory(base).open('t'), what).rejects.toThrow(/cut short or overwritten in place/);
+    }
   });
 
-  it('a tail that cannot be read back (the store closed its file meanwhile) is not taken for an overwrite', async () => {
+  // A re-review (11-29): with slow syncs filling the thread pool, the look's read-back waited
+  // behind them, overlapping looks compared one look's bytes with another's, and healthy logs
+  // were noted as overwritten (their tenants refused until an operator stepped in).
+  it('no false change under slow syncs that fill the thread pool, many tenants appending', async () => {
+    const TENANTS = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const factory = new NodeAuditStoreFactory(dir, { fsync: 'always' });
+    const stores = await Promise.all(TENANTS.map((t) => factory.open(t)));
+    for (const s of stores) {
+      const fh = (s as unknown as { fh: { datasync: () => Promise<void> } }).fh;
+      const sync = fh.datasync.bind(fh);
+      // ~100 ms of the pool's time each, as a slow disk's sync takes.
+      fh.datasync = async () => { await new Promise((r) => pbkdf2('x', 'y', 60_000, 32, 'sha256', r)); return sync(); };
+    }
+    const until = Date.now() + 2500;
+    await Promise.all(stores.map(async (s, i) => {
+      for (let n = 0; Date.now() < until; n++) await s.append([`{"t":${i},"n":${n},"pad":"${'x'.repeat(n % 97)}"}`]);
+    }));
+    for (const s of stores) await s.close();
+    for (const t of TENANTS) expect(await readdir(join(dir, 'audit', t)), t).toEqual(['log.jsonl']);
+  }, 20_000);
+
+  it('last bytes that cannot be read back (the store closed its file meanwhile) are not taken for an overwrite', async () => {
     const s = await new NodeAuditStoreFactory(dir, { fsync: 'always' }).open('t');
     await s.append(['{"n":1}']);
-    await new Promise((r) => setTimeout(r, 700)); // a look reads the tail
-    const writeBack = (s as unknown as { writeBack: { tail: unknown; tailIntact: () => Promise<boolean> } }).writeBack;
-    expect(writeBack.tail).toBeDefined();
+    const writeBack = (s as unknown as { writeBack: { endsAsWritten: (w: { end: number; last: string }) => Promise<boolean> } }).writeBack;
+    expect(await writeBack.endsAsWritten({ end: 8, last: '{"n":1}\n' })).toBe(true);
+    expect(await writeBack.endsAsWritten({ end: 8, last: '{"n":2}\n' })).toBe(false);
     await s.close();
-    expect(await writeBack.tailIntact()).toBe(true);
+    expect(await writeBack.endsAsWritten({ end: 8, last: '{"n":2}\n' })).toBe(true);
     expect((await readdir(join(dir, 'audit', 't'))).filter((n) => n.includes('.cut-'))).toEqual([]);
   });
 

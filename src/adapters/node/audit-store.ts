@@ -86,8 +86,9 @@ export class NodeAuditStore implements AuditStore {
   private lostInPlace: AuditStoreError | undefined;
   /** Where the bytes answered so far end: written, and with `always` synced too. */
   private goodEnd = 0;
-  /** Where the bytes written so far end (synchronous writes: the file holds them at every turn). */
+  /** Where the bytes written so far end, and the text of the last write (synchronous writes: the file holds them at every turn). */
   private writtenEnd = 0;
+  private lastWritten: string | undefined;
   /** The log file's identity when opened: only that file is cut after a failure (cutTo). */
   identity: { dev: number; ino: number } | undefined;
   /** Lines dropped as torn when the store opened (for the start-up log). */
@@ -99,7 +100,8 @@ export class NodeAuditStore implements AuditStore {
     this.writeBack = new LogWriteBack({
       dir, path: join(dir, LOG_FILE), fh, mayWrite,
       answeredEnd: () => this.goodEnd,
-      writtenEnd: () => this.writtenEnd,
+      written: () => ({ end: this.writtenEnd, last: this.lastWritten }),
+      failed: () => this.failed,
       idle: () => this.idle(),
       refuseAppends: (err, unanswered) => {
         this.failure ??= err;
@@ -290,6 +292,7 @@ export class NodeAuditStore implements AuditStore {
         for (let off = written; off < data.length;) off += writeSync(this.fh.fd, data, off, data.length - off);
       }
       this.writtenEnd = upTo;
+      this.lastWritten = text;
     } catch (e) {
       this.fail(e, waiters);
       return;

@@ -10,8 +10,8 @@ import { makeDirDurably, refuseWithoutLease, syncDir, temporaryNameFor, writeNew
 
 /** How often an open log looks whether its file was removed. */
 const LINK_CHECK_MS = 500;
-/** The answered bytes read back at each look (see LogWriteBack.tail). */
-const TAIL_BYTES = 64;
+/** How much of the last write each look reads back (at least; whole code points). */
+const TAIL_CHARS = 64;
 
 /**
  * Beside a log, `<log>.restored-<ms>`: the bytes a server answered, written back when another
@@ -58,11 +58,15 @@ export interface WatchedLog {
   /** Where the bytes answered so far end: written, and with `always` synced too. */
   answeredEnd(): number;
   /**
-   * Where the bytes written so far end. Writes are synchronous, so between two turns of the
-   * event loop the file holds at least that many: fewer, and someone cut it (the answered end
-   * alone lags a sync behind, and under load a cut smaller than the group being synced hid).
+   * Where the bytes written so far end, and the text of the last write (undefined before the
+   * first). Writes are synchronous, so between two turns of the event loop the file is exactly
+   * that long and ends with that text: shorter, longer or other, and someone changed it (the
+   * answered end alone lags a sync behind: under load a cut smaller than the group being
+   * synced hid behind it).
    */
-  writtenEnd(): number;
+  written(): { end: number; last: string | undefined };
+  /** Whether the store has failed (a write that failed part way may have left bytes past the written end). */
+  failed(): boolean;
   /** Once no write or sync is queued or in flight. */
   idle(): Promise<void>;
   /**
@@ -83,15 +87,11 @@ export class LogWriteBack {
   /** The store's close was called while a write-back kept failing: its file is closed once it succeeds. */
   private closeOnceRestored = false;
   private restoreError: unknown;
-  /** How the log was found cut or overwritten in place: appends refused; and noted beside it (tried at each look until it is). */
+  /** How the log was found changed in place: appends refused; and noted beside it (tried at each look until it is). */
   private cutFound: string | undefined;
   private cutNoted = false;
-  /**
-   * The last bytes answered as of the last look, as the file held them: a file copied over the
-   * log in place (`cp other.jsonl log.jsonl`, at least as long) keeps its inode and size, and
-   * only its content tells (a re-review: a replica's log copied over this one went unseen).
-   */
-  private tail: { end: number; bytes: Buffer } | undefined;
+  /** The look under way: one at a time (overlapping looks each wrote a note). */
+  private looking: Promise<void> | undefined;
 
   constructor(private readonly log: WatchedLog) {}
 
@@ -103,7 +103,7 @@ export class LogWriteBack {
    * the log reopened 10 s later goes on from there.
    */
   watch(): void {
-    this.linkCheck = setInterval(() => void this.check(), LINK_CHECK_MS);
+    this.linkCheck = setInterval(() => void this.look(), LINK_CHECK_MS);
     this.linkCheck.unref();
   }
 
@@ -119,8 +119,13 @@ export class LogWriteBack {
    */
   async lastLook(): Promise<unknown> {
     await this.restoring;
-    if (this.linkCheck !== undefined) await this.check();
+    await this.looking;
+    if (this.linkCheck !== undefined) await this.look();
     return this.restoreError;
+  }
+
+  private look(): Promise<void> {
+    return (this.looking ??= this.check().finally(() => { this.looking = undefined; }));
   }
 
   /** Keeps trying to write back after the store's close, and closes its file once a copy stands. */
@@ -148,10 +153,10 @@ export class LogWriteBack {
   private async check(): Promise<void> {
     if (this.restoring !== undefined || this.restoredBeside || this.cutNoted) return;
     const path = this.log.path;
-    const answered = this.log.answeredEnd();
-    // Read on this thread with no await before the stats: the file holds at least these bytes
-    // (the copy written back: the answered ones).
-    const held = this.restoredAs === undefined ? this.log.writtenEnd() : answered;
+    // Read on this thread with no await before the stats: what the file holds then (the copy
+    // written back: the answered bytes).
+    const written = this.log.written();
+    const held = this.restoredAs === undefined ? written.end : this.log.answeredEnd();
     let open: Stats;
     let named: Stats | undefined;
     try {
@@ -165,8 +170,9 @@ export class LogWriteBack {
     if (intact && named !== undefined && named.ino === expected.ino && named.dev === expected.dev) {
       if (this.cutFound) return this.noteCut(path, this.cutFound);
       if (named.size < held) return this.noteCut(path, `cut short in place while the server ran (${named.size} of the ${held} bytes written are left)`);
-      if (this.restoredAs === undefined && !(await this.tailIntact())) return this.noteCut(path, 'overwritten in place while the server ran (the last bytes it had answered are no longer there)');
-      this.tail = await this.tailAt(answered).catch(() => this.tail); // closed meanwhile
+      if (this.restoredAs !== undefined || this.log.failed()) return;
+      if (named.size > held) return this.noteCut(path, `added to in place while the server ran (${named.size} bytes where it wrote ${held})`);
+      if (!(await this.endsAsWritten(written))) return this.noteCut(path, 'overwritten in place while the server ran (the last bytes it wrote are no longer there)');
       return;
     }
     this.log.refuseAppends(new AuditStoreError(`the audit log file \`${path}\` was removed or replaced while the server ran; what it answered is written back there (or beside it, if another file took the name)`));
@@ -207,24 +213,26 @@ export class LogWriteBack {
     }
   }
 
-  /** The up to 64 bytes before `end` in the open file (none at 0). */
-  private async tailAt(end: number): Promise<{ end: number; bytes: Buffer } | undefined> {
-    const n = Math.min(TAIL_BYTES, end);
-    if (n === 0) return undefined;
-    const bytes = Buffer.alloc(n);
-    const { bytesRead } = await this.log.fh.read(bytes, 0, n, end - n);
-    return { end, bytes: bytes.subarray(0, bytesRead) };
-  }
-
   /**
-   * Whether the file still holds, where they were, the bytes the last look read. A read that
-   * fails tells nothing (the store closed its file meanwhile: EBADF), so it is not a change.
+   * Whether the file still ends, at the written end, with the last write's last characters (a
+   * file copied over the log in place, `cp other.jsonl log.jsonl`, keeps its inode and may keep
+   * its size: only its content tells). Compared with the store's own text, not with an earlier
+   * look's reading, so an edit made between two looks is seen too. A read that fails tells
+   * nothing (the store closed its file meanwhile: EBADF): not a change.
    */
-  private async tailIntact(): Promise<boolean> {
-    const was = this.tail;
-    if (was === undefined) return true;
-    const now = await this.tailAt(was.end).catch(() => undefined);
-    return now === undefined || now.bytes.equals(was.bytes);
+  private async endsAsWritten(written: { end: number; last: string | undefined }): Promise<boolean> {
+    if (written.last === undefined) return true;
+    let chars = written.last.slice(-TAIL_CHARS);
+    const first = chars.charCodeAt(0);
+    if (first >= 0xdc00 && first <= 0xdfff) chars = chars.slice(1); // half a pair: its bytes are not a suffix
+    const want = Buffer.from(chars, 'utf8');
+    const got = Buffer.alloc(want.length);
+    try {
+      const { bytesRead } = await this.log.fh.read(got, 0, want.length, written.end - want.length);
+      return bytesRead === want.length && got.equals(want);
+    } catch {
+      return true;
+    }
   }
 
   /**

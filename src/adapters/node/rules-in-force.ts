@@ -144,12 +144,12 @@ export function hadGlobalFileRules(before: RulesInForce | undefined): boolean {
   return before !== undefined && Object.keys(before.global).length > 0;
 }
 
-/** How many rules put through the API the last run served, by its record, and for which tenants. */
+/** How many rules put through the API the last run served (held out of force: not), by its record, and for which tenants. */
 export function apiRulesServed(before: RulesInForce | undefined): { count: number; tenants: string[] } {
   const tenants: string[] = [];
   let count = 0;
   for (const [tenant, own] of Object.entries(before?.tenants ?? {})) {
-    const api = Object.values(own).filter((v) => v.startsWith(API)).length;
+    const api = Object.entries(own).filter(([id, v]) => v.startsWith(API) && !id.endsWith(HELD)).length;
     if (api > 0) tenants.push(tenant);
     count += api;
   }

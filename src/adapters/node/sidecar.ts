@@ -37,6 +37,7 @@ import { syncMadeDirs } from './new-file.js';
 import { readRulesDirWarned, rulesDirProblem } from './files.js';
 import { startRulesReloader } from './reload.js';
 import { API_RULES_DIR, nodeRuleStore } from './rule-store.js';
+import { tenantDirName } from './tenant-dirs.js';
 import type { SecretSource } from './hs256-secret.js';
 import { startNodeServer } from './server.js';
 import { defaultMaxConnections, openFileLimit } from './connection-cap.js';
@@ -366,18 +367,20 @@ function keepNoncesFile(store: NodeNonceStore, file: string, mayWrite: () => boo
 }
 
 /**
- * The last run served rules put through the API, and `<data>/api-rules/` is gone whole: a
- * cleanup of the data directory (`rm -rf data/api-rules`), not changes made through the API
- * (each of those is logged as it is made). Started, every such deny rule was dropped with an
- * info line (a fault-injection review, 11-29: a denied action approved). An empty folder is
- * the way to start without them: their removal is then logged in each tenant's log, as any
- * change made while stopped is.
+ * The last run served rules put through the API for a tenant, and its folder under
+ * `<data>/api-rules/` is gone: a cleanup of the data directory (`rm -rf data/api-rules`, or
+ * `…/api-rules/*`), not changes made through the API (each of those is logged as it is made,
+ * and the last one leaves the record without API rules). Started, every such deny rule was
+ * dropped with an info line (a fault-injection review, 11-29: a denied action approved). An
+ * empty folder is the way to start without them: their removal is then logged in the tenant's
+ * log, as any change made while stopped is.
  */
 function refuseApiRulesGone(dataDir: string, lastRecord: RulesInForce | undefined): void {
-  const { count, tenants } = apiRulesServed(lastRecord);
-  const dir = join(dataDir, API_RULES_DIR);
-  if (count === 0 || existsSync(dir)) return;
-  throw new SidecarConfigError(`the data directory \`${dataDir}\` keeps no \`${API_RULES_DIR}/\` folder, but the last run served ${count} rule${count === 1 ? '' : 's'} put through the API (tenant${tenants.length === 1 ? '' : 's'} ${tenants.map((t) => `\`${t}\``).join(', ')}): removed by a cleanup? put it back from a backup; to start without them, make it empty (\`mkdir ${dir}\`), and their removal is logged in each tenant's audit log`);
+  const { tenants } = apiRulesServed(lastRecord);
+  const gone = tenants.filter((t) => !existsSync(join(dataDir, API_RULES_DIR, tenantDirName(t))));
+  if (gone.length === 0) return;
+  const dirs = gone.map((t) => join(dataDir, API_RULES_DIR, tenantDirName(t)));
+  throw new SidecarConfigError(`the data directory \`${dataDir}\` keeps no folder of API rules for tenant${gone.length === 1 ? '' : 's'} ${gone.map((t) => `\`${t}\``).join(', ')}, but the last run served rules put through the API for ${gone.length === 1 ? 'it' : 'them'}: removed by a cleanup? put ${gone.length === 1 ? 'it' : 'them'} back from a backup; to start without them, make ${gone.length === 1 ? 'it' : 'each'} empty (\`mkdir -p ${dirs.join(' ')}\`), and their removal is logged in the tenant's audit log`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RULES_IN_FORCE_FILE, hadFileRules, lastRulesInForce, readRulesInForce, startRulesRecord } from '../../../src/adapters/node/rules-in-force.js';
+import { RULES_IN_FORCE_FILE, apiRulesServed, hadFileRules, lastRulesInForce, readRulesInForce, startRulesRecord } from '../../../src/adapters/node/rules-in-force.js';
 import { createEngine } from '../../../src/engine/engine.js';
 import type { AuditPort } from '../../../src/http/audit-port.js';
 import { jsonLogger } from '../../../src/http/logger.js';
@@ -220,5 +220,13 @@ describe('the record of the rules in force', () => {
     await startRulesRecord({ dataDir: dir, before: await readRulesInForce(dir), engine, audit: audit(''), tenants: ['acme', 'initech'], logger, now: Date.now });
     expect(logged).toEqual(['initech']);
     expect((await readRulesInForce(dir))?.held).toBeUndefined();
+  });
+});
+
+describe('apiRulesServed', () => {
+  it('counts the API rules in force per tenant, not those held out of force nor file rules', () => {
+    const record = { global: { g: 'f:1' }, tenants: { acme: { a: 'a:1', b: 'a:2', 'c!': 'a:3', f: 'f:2' }, beta: { 'd!': 'a:4' }, gamma: {} } };
+    expect(apiRulesServed(record)).toEqual({ count: 2, tenants: ['acme'] });
+    expect(apiRulesServed(undefined)).toEqual({ count: 0, tenants: [] });
   });
 });

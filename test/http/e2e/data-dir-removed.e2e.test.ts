@@ -95,18 +95,21 @@ describe('a data directory removed while the server runs', () => {
 
   // A fault-injection review (11-29): `rm -rf data/api-rules` while stopped, and the next start
   // served without the tenant's API deny rule, saying so only in an info line.
-  it('a start that finds `api-rules/` gone whole, after a run that served API rules, is refused; an empty folder starts without them', async () => {
+  it('a start that finds a tenant\'s API rules folder gone, after a run that served API rules, is refused; an empty folder starts without them', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mge-rmapirules-'));
     const data = join(root, 'data');
     const first = await startServe(root);
     expect((await putRule(first.url, 'no-x', 'x')).status).toBe(201);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
-    rmSync(join(data, 'api-rules'), { recursive: true, force: true });
-    const refused = spawnServe({ rulesDir: join(root, 'rules'), dataDir: data });
-    expect(await refused.exited).toBe(2);
-    expect(refused.err()).toContain(`the data directory \`${data}\` keeps no \`api-rules/\` folder, but the last run served 1 rule put through the API (tenant \`acme\`): removed by a cleanup? put it back from a backup; to start without them, make it empty (\`mkdir ${join(data, 'api-rules')}\`)`);
-    mkdirSync(join(data, 'api-rules'));
+    const said = `the data directory \`${data}\` keeps no folder of API rules for tenant \`acme\`, but the last run served rules put through the API for it: removed by a cleanup? put it back from a backup; to start without them, make it empty (\`mkdir -p ${join(data, 'api-rules', 'acme')}\`)`;
+    for (const cleanup of [() => rmSync(join(data, 'api-rules', 'acme'), { recursive: true }), () => rmSync(join(data, 'api-rules'), { recursive: true })]) {
+      cleanup(); // `rm -rf data/api-rules/*`, then the whole folder
+      const refused = spawnServe({ rulesDir: join(root, 'rules'), dataDir: data });
+      expect(await refused.exited).toBe(2);
+      expect(refused.err()).toContain(said);
+    }
+    mkdirSync(join(data, 'api-rules', 'acme'), { recursive: true });
     await restarted(root, data, async (url) => {
       const d = (await (await check(url)).json()) as { approved: boolean };
       expect(d.approved).toBe(true);

@@ -15,6 +15,7 @@ import { tenantNameNote } from './tenant-note.js';
 import { RuleLoadError } from '../engine/engine.js';
 import { ApiKeySpecError } from '../http/api-keys.js';
 import { jsonLogger, type Logger } from '../http/logger.js';
+import inspector from 'node:inspector';
 import { KeyError } from '../receipt/keys.js';
 import { DEFAULT_TTL_MS, MAX_TTL_MS } from '../receipt/sign.js';
 import { DEFAULT_SKEW_MS } from '../receipt/verify.js';
@@ -99,6 +100,13 @@ function stopSignal(): { signal: Promise<string>; stopped: () => void } {
 function ignoreStraySignals(logger: Logger): void {
   for (const signal of ['SIGUSR1', 'SIGUSR2'] as const) {
     process.on(signal, () => logger.warn(`${signal} ignored: mge serve neither opens Node's inspector nor stops on it (SIGTERM stops it; to debug, start Node with --inspect)`, { signal }));
+  }
+  // A SIGUSR1 in Node's first moments, before bin/mge.js could listen (~70 ms), opened it
+  // already (a re-review): closed now, unless asked for.
+  const asked = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('--inspect'));
+  if (!asked && inspector.url() !== undefined) {
+    inspector.close();
+    logger.error('Node\'s inspector was open with no --inspect given (a SIGUSR1 as the process started?): closed', {});
   }
 }
 

@@ -114,8 +114,8 @@ export function spawnServe(opts: { rulesDir: string; dataDir: string; apiKeys?: 
 }
 
 /** spawnServe over `<root>/rules` (the shared test rules, written here) and `<root>/data`, once it listens. */
-export async function startServe(root: string): Promise<ServeProcess & { url: string }> {
+export async function startServe(root: string, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess & { url: string }> {
   writeRules(join(root, 'rules'));
-  const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data') });
+  const served = spawnServe({ rulesDir: join(root, 'rules'), dataDir: join(root, 'data'), ...opts });
   return { ...served, url: await served.listening() };
 }

@@ -1,7 +1,7 @@
 // SIGTERM with checks in flight: `mge serve` stops accepting, finishes what it started, flushes
 // the audit log and exits 0 — and every decision a client received is in the log on disk.
 
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -103,6 +103,23 @@ describe('graceful shutdown', () => {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acmeChecker}` }, body: JSON.stringify({ action: 'x' }),
     });
     expect(res.status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited, out() + err()).toBe(0);
+  });
+
+  // A re-review (11-29): a SIGUSR1 in Node's first ~70 ms, before any listener, opened the
+  // inspector for the whole run. Stood in for by a preload that opens it.
+  it('an inspector open with no --inspect given is closed at start, and said', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mge-inspector-'));
+    const preload = join(root, 'open-inspector.mjs');
+    writeFileSync(preload, "import inspector from 'node:inspector';\ninspector.open(0, '127.0.0.1');\n");
+    const { child, url, exited, out, err } = await startServe(root, { env: { NODE_OPTIONS: `--import ${preload}` } });
+    const port = Number(/ws:\/\/127\.0\.0\.1:(\d+)\//.exec(err())?.[1]);
+    expect(port).toBeGreaterThan(0);
+    expect(out()).toContain('Node\'s inspector was open with no --inspect given (a SIGUSR1 as the process started?): closed');
+    const reached = await fetch(`http://127.0.0.1:${port}/json/list`).then(() => true, () => false);
+    expect(reached).toBe(false);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
     child.kill('SIGTERM');
     expect(await exited, out() + err()).toBe(0);
   });

@@ -6,12 +6,11 @@ import { link, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AuditStoreError, AuditStorePausedError } from '../../audit/store.js';
 import { CHUNK } from './line-scan.js';
+import { endsWithText } from './file-ends-with.js';
 import { makeDirDurably, refuseWithoutLease, syncDir, temporaryNameFor, writeNewFile } from './new-file.js';
 
 /** How often an open log looks whether its file was removed. */
 const LINK_CHECK_MS = 500;
-/** How much of the last write each look reads back (at least; whole code points). */
-const TAIL_CHARS = 64;
 
 /**
  * Beside a log, `<log>.restored-<ms>`: the bytes a server answered, written back when another
@@ -172,7 +171,7 @@ export class LogWriteBack {
       if (named.size < held) return this.noteCut(path, `cut short in place while the server ran (${named.size} of the ${held} bytes written are left)`);
       if (this.restoredAs !== undefined || this.log.failed()) return;
       if (named.size > held) return this.noteCut(path, `added to in place while the server ran (${named.size} bytes where it wrote ${held})`);
-      if (!(await this.endsAsWritten(written))) return this.noteCut(path, 'overwritten in place while the server ran (the last bytes it wrote are no longer there)');
+      if (written.last !== undefined && !(await endsWithText(this.log.fh, written.end, written.last))) return this.noteCut(path, 'overwritten in place while the server ran (the last bytes it wrote are no longer there)');
       return;
     }
     this.log.refuseAppends(new AuditStoreError(`the audit log file \`${path}\` was removed or replaced while the server ran; what it answered is written back there (or beside it, if another file took the name)`));
@@ -210,28 +209,6 @@ export class LogWriteBack {
     } catch {
       // Tried again at the next look; meanwhile this server's own reopen is refused anyway
       // (fewer entries than it answered).
-    }
-  }
-
-  /**
-   * Whether the file still ends, at the written end, with the last write's last characters (a
-   * file copied over the log in place, `cp other.jsonl log.jsonl`, keeps its inode and may keep
-   * its size: only its content tells). Compared with the store's own text, not with an earlier
-   * look's reading, so an edit made between two looks is seen too. A read that fails tells
-   * nothing (the store closed its file meanwhile: EBADF): not a change.
-   */
-  private async endsAsWritten(written: { end: number; last: string | undefined }): Promise<boolean> {
-    if (written.last === undefined) return true;
-    let chars = written.last.slice(-TAIL_CHARS);
-    const first = chars.charCodeAt(0);
-    if (first >= 0xdc00 && first <= 0xdfff) chars = chars.slice(1); // half a pair: its bytes are not a suffix
-    const want = Buffer.from(chars, 'utf8');
-    const got = Buffer.alloc(want.length);
-    try {
-      const { bytesRead } = await this.log.fh.read(got, 0, want.length, written.end - want.length);
-      return bytesRead === want.length && got.equals(want);
-    } catch {
-      return true;
     }
   }
 

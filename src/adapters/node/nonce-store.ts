@@ -18,6 +18,7 @@
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MemoryNonceStore, type NonceStore } from '../../state/nonce-store.js';
+import { endsWithText } from './file-ends-with.js';
 import { makeDirDurably, readBytesIfPresent, refuseWithoutLease, removeTemporariesOf, syncDir, temporaryNameFor, type MayWrite } from './new-file.js';
 
 export const NONCES_FILE = 'nonces.jsonl';
@@ -41,6 +42,8 @@ export class NodeNonceStore implements NonceStore {
   private cutPending = false;
   /** Why the file can no longer be trusted to hold what was answered; every nonce is refused then. */
   private broken: Error | undefined;
+  /** The text of the last write, which the file ends with at `size` (undefined: nothing written since it was opened). */
+  private lastText: string | undefined;
   /** close() was called: no more write-backs of the looks (close does its own). */
   private closing = false;
 
@@ -98,7 +101,7 @@ export class NodeNonceStore implements NonceStore {
     }
     // Rewrites a crash left half done are dropped: the file itself was never replaced by them.
     await removeTemporariesOf(file);
-    const fh = await open(file, 'a', 0o600);
+    const fh = await open(file, 'a+', 0o600); // read too: the last write is read back (fileGone)
     try {
       if (whole < bytes.length) await fh.truncate(whole);
     } catch (err) {
@@ -153,7 +156,8 @@ export class NodeNonceStore implements NonceStore {
         // went into a file the next start does not read, so a receipt verified now verified
         // again then. The live nonces are written back, these included,
         // before any of them is answered. So are they when it was emptied in place (`: >`).
-        if (await this.fileGone(this.size + Buffer.byteLength(text))) await this.compact();
+        if (await this.fileGone(this.size + Buffer.byteLength(text), text)) await this.compact();
+        else this.lastText = text;
       } catch (err) {
         if (this.mayWrite !== undefined && !this.mayWrite()) this.cutPending = true;
         else {
@@ -197,7 +201,7 @@ export class NodeNonceStore implements NonceStore {
     try {
       refuseWithoutLease(this.mayWrite, this.file);
       await makeDirDurably(dirname(this.file)); // the whole data directory may be gone
-      fh = await open(tmp, 'a', 0o600);
+      fh = await open(tmp, 'a+', 0o600);
       await fh.appendFile(text);
       await fh.datasync();
       refuseWithoutLease(this.mayWrite, this.file);
@@ -210,6 +214,7 @@ export class NodeNonceStore implements NonceStore {
     const old = this.fh;
     this.fh = fh;
     this.size = Buffer.byteLength(text);
+    this.lastText = text;
     this.cutPending = false; // a new file: nothing past its end
     this.lines = n;
     this.compactAfter = this.compactAt;
@@ -222,10 +227,14 @@ export class NodeNonceStore implements NonceStore {
    * or is shorter than the `written` bytes (cut in place: `: > nonces.jsonl`; else the receipts
    * verified before it verify again after the next start).
    */
-  private async fileGone(written: number): Promise<boolean> {
+  private async fileGone(written: number, last = this.lastText): Promise<boolean> {
     const open = await this.fh.stat();
     const named = await stat(this.file).catch(() => undefined);
-    return open.nlink === 0 || named === undefined || named.ino !== open.ino || named.dev !== open.dev || open.size < written;
+    if (open.nlink === 0 || named === undefined || named.ino !== open.ino || named.dev !== open.dev || open.size < written) return true;
+    // Copied over in place (`cp backup nonces.jsonl`, `cat other > nonces.jsonl`): the same file,
+    // as long or longer, but no longer ending where it did with what was last written (a
+    // re-review: every receipt verified before it verified again after a restart).
+    return last !== undefined && !(await endsWithText(this.fh, written, last));
   }
 
   /**

@@ -49,6 +49,26 @@ describe('NodeNonceStore.writeBackIfGone', () => {
     await reopened.close();
   });
 
+  // A re-review (11-29): `cp backup nonces.jsonl` (the same inode, as long or longer) was not
+  // seen, and after a crash every receipt verified before it verified again.
+  it('writes back a file copied over in place, as long as it or longer', async () => {
+    const now = 1_000_000;
+    const store = await NodeNonceStore.open(dir, { now: () => now });
+    expect(await store.consumeOnce('acme', 'n1', now + 65_000)).toBe('ok');
+    const file = join(dir, NONCES_FILE);
+    const before = await readFile(file, 'utf8');
+    await writeFile(file, before.replace('n1', 'x1') + before.replace('n1', 'x2')); // in place: truncate, then write
+    expect(await store.writeBackIfGone()).toBe(true);
+    const reopened = await NodeNonceStore.open(dir, { now: () => now });
+    expect(await reopened.consumeOnce('acme', 'n1', now + 65_000)).toBe('replayed');
+    await reopened.close();
+    await writeFile(file, before.replace('n1', 'x3')); // the same length, at the stop
+    await store.close();
+    const again = await NodeNonceStore.open(dir, { now: () => now });
+    expect(await again.consumeOnce('acme', 'n1', now + 65_000)).toBe('replayed');
+    await again.close();
+  });
+
   it('does nothing once the store is closed (the stop\'s last look of the kept files comes after the close)', async () => {
     // A re-review (11-29): every clean stop logged an error, the look failing on a closed file.
     const store = await NodeNonceStore.open(dir, { now: () => 0 });

@@ -102,11 +102,13 @@ function ignoreStraySignals(logger: Logger): void {
     process.on(signal, () => logger.warn(`${signal} ignored: mge serve neither opens Node's inspector nor stops on it (SIGTERM stops it; to debug, start Node with --inspect)`, { signal }));
   }
   // A SIGUSR1 in Node's first moments, before bin/mge.js could listen (~70 ms), opened it
-  // already (a re-review): closed now, unless asked for.
-  const asked = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('--inspect'));
-  if (!asked && inspector.url() !== undefined) {
-    inspector.close();
-    logger.error('Node\'s inspector was open with no --inspect given (a SIGUSR1 as the process started?): closed', {});
+  // already (a re-review). Said, not closed: an editor's debugger opens it the same way (VS
+  // Code's bootloader, through NODE_OPTIONS=--require), and on Node 20 close() waits for every
+  // attached debugger to leave, so the start hung while one was attached (a re-review).
+  const asked = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => /^--inspect(-brk|-wait)?(=|$)/.test(a));
+  const url = inspector.url();
+  if (!asked && url !== undefined) {
+    logger.error('Node\'s inspector is open with no --inspect given (a SIGUSR1 as the process started, or an editor\'s debugger): any local user can run code in this server through it; restart it unless you are debugging it', { inspector: url });
   }
 }
 

@@ -238,9 +238,9 @@ export class NodeNonceStore implements NonceStore {
   }
 
   /**
-   * Looked at every second by the server: a file removed, moved away or cut short while no
-   * verification came is written back now, not at the next verification or the stop (a crash
-   * before either, and every receipt verified since the start verified again). A flush in
+   * Looked at every second by the server: a file removed, moved away, cut short or overwritten
+   * while no verification came is written back now, not at the next verification or the stop (a
+   * crash before either, and every receipt verified since the start verified again). A flush in
    * flight looks itself. Resolves to whether it wrote the file back.
    */
   async writeBackIfGone(): Promise<boolean> {

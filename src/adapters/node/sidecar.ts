@@ -357,10 +357,10 @@ function keepNoncesFile(store: NodeNonceStore, file: string, mayWrite: () => boo
   return async () => {
     if (!mayWrite()) return;
     try {
-      if (await store.writeBackIfGone()) logger.warn('the used nonces file was removed, moved away or cut short while the server ran; written back', { file });
+      if (await store.writeBackIfGone()) logger.warn('the used nonces file was removed, moved away, cut short or overwritten while the server ran; written back', { file });
       failing = false;
     } catch (err) {
-      if (!failing) logger.error('the used nonces file was removed, moved away or cut short while the server ran and could not be written back: receipts verified since the start may verify again after a restart, within their TTL', { file, error: err });
+      if (!failing) logger.error('the used nonces file was removed, moved away, cut short or overwritten while the server ran and could not be written back: receipts verified since the start may verify again after a restart, within their TTL', { file, error: err });
       failing = true;
     }
   };

@@ -85,7 +85,7 @@ describe('a data directory removed while the server runs', () => {
     })).json();
     expect(await verify(first.url)).toEqual({ valid: true, approved: true });
     rmSync(join(data, 'nonces.jsonl'));
-    await writtenBack([join(data, 'nonces.jsonl')], first, ['"msg":"the used nonces file was removed, moved away or cut short while the server ran; written back"']);
+    await writtenBack([join(data, 'nonces.jsonl')], first, ['"msg":"the used nonces file was removed, moved away, cut short or overwritten while the server ran; written back"']);
     first.child.kill('SIGKILL');
     await first.exited;
     await restarted(root, data, async (url) => {

@@ -54,6 +54,12 @@ local evicted = string.match(redis.call('INFO', 'stats'), 'evicted_keys:(%d+)')
 local policy = string.match(redis.call('INFO', 'memory'), 'maxmemory_policy:([%w-]+)')
 `;
 
+/** The server's clock (TIME) in milliseconds, as `now`: expiries and epochs are by its clock. */
+const SERVER_MS = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
 /**
  * The epoch, kept or begun, atomically: `<run_id> <ms> <evicted_keys>`, its start by the
  * server's own clock (TIME), so no instance's clock can date it. The one there is kept if it
@@ -66,8 +72,7 @@ local policy = string.match(redis.call('INFO', 'memory'), 'maxmemory_policy:([%w
  */
 export const KEEP_EPOCH = `${SERVER_NOW}
 if policy ~= 'noeviction' then return {'', '', policy or ''} end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${SERVER_MS}
 local held = redis.call('GET', KEYS[1])
 local hrun, hat, hevicted
 if held then hrun, hat, hevicted = string.match(held, '^(%S+) (%d+) (%d+)$') end
@@ -97,8 +102,7 @@ local held = redis.call('GET', KEYS[1])
 if held ~= ARGV[1] or policy ~= 'noeviction' then return -1 end
 local hrun, hat, hevicted = string.match(held, '^(%S+) (%d+) (%d+)$')
 if hrun ~= run or hevicted ~= evicted then return -1 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${SERVER_MS}
 if now > tonumber(ARGV[3]) + tonumber(ARGV[4]) then return -2 end
 if not redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return 0 end
 if ARGV[5] == '' then return 1 end
@@ -130,8 +134,7 @@ return 1
  */
 export const NOTE_SKEW = `
 redis.call('HDEL', KEYS[1], '')
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${SERVER_MS}
 local mine = tonumber(ARGV[2])
 local stale = tonumber(ARGV[3])
 local agreement = tonumber(ARGV[4])

@@ -36,6 +36,12 @@ interface Unwatchable {
   err: unknown;
 }
 
+/** A path watched, with its identity when the watch began (a path replaced since is watched anew). */
+interface Watch {
+  watcher: FSWatcher;
+  id: string;
+}
+
 /** While the rules directory is gone, how often to look for it again. */
 const ROOT_RETRY_MS = 1000;
 /** How often to look where the links on the way to and in the rules tree resolve to. */
@@ -77,7 +83,7 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
   const debounceMs = opts.debounceMs ?? 150;
   const maxWaitMs = opts.maxWaitMs ?? 1000;
   const watch = opts.watch ?? fsWatch;
-  const watchers = new Map<string, { watcher: FSWatcher; id: string }>();
+  const watchers = new Map<string, Watch>();
   /**
    * Directories (and linked files) the system would not watch, with what the last look saw;
    * each walk tries to watch them again.
@@ -90,9 +96,9 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
    * A linked file's target is edited where it lives, outside the tree's watchers (such an
    * edit would never be seen): its directory is watched for its name.
    */
-  const targets = new Map<string, FSWatcher>();
+  const targets = new Map<string, Watch>();
   /** The tree's files with other names (hard links), each watched itself, by the inode it had. */
-  const inodes = new Map<string, { watcher: FSWatcher; id: string }>();
+  const inodes = new Map<string, Watch>();
   /** The last walk: where the links on the way resolved to then (see `poll`). */
   let walked: Tree | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -136,52 +142,47 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
     if (!watched(dir)) lookForRootLater();
   }
 
-  /** Each symbolic link's target file, through a watcher of the directory it lives in. */
-  function watchLinkTargets(tree: Tree, unwatchable: Unwatchable[]): void {
-    for (const [t, w] of targets) {
-      if (!tree.linkedFiles.has(t)) {
-        w.close();
-        targets.delete(t);
+  /**
+   * Keeps `watched` to what the walk found (`wanted`: path → identity at the walk): closes the
+   * watcher of a path gone or replaced, opens one (`open`) for each path new or replaced, and
+   * lists those the system will not watch.
+   */
+  function keepWatching(watched: Map<string, Watch>, wanted: ReadonlyMap<string, string>, open: (path: string) => FSWatcher, isDir: boolean, unwatchable: Unwatchable[]): void {
+    for (const [p, w] of watched) {
+      if (wanted.get(p) !== w.id) {
+        w.watcher.close();
+        watched.delete(p);
       }
     }
-    for (const t of tree.linkedFiles) {
-      if (targets.has(t)) continue;
+    for (const [p, id] of wanted) {
+      if (watched.has(p)) continue;
       try {
-        const name = basename(t);
-        const watcher = watch(dirname(t), { persistent: false }, (_event, changedName) => {
-          if (changedName === null || changedName === name) changed();
-        });
+        const watcher = open(p);
+        // A watcher fails when its path is removed; the next walk sees what is there.
         watcher.on('error', changed);
-        targets.set(t, watcher);
-        polled.delete(t);
+        watched.set(p, { watcher, id });
+        polled.delete(p); // looked at every second while it could not be watched
       } catch (err) {
-        // Gone between the walk and here (the reload reports it), or not watchable.
-        if (existsAt(t, false)) unwatchable.push({ path: t, isDir: false, err });
+        // Gone between the walk and here (the next event, retry or reload reports it), or not watchable.
+        if (existsAt(p, isDir)) unwatchable.push({ path: p, isDir, err });
       }
     }
   }
 
+  /** Each symbolic link's target file, through a watcher of the directory it lives in. */
+  function watchLinkTargets(tree: Tree, unwatchable: Unwatchable[]): void {
+    const wanted = new Map([...tree.linkedFiles].map((t) => [t, t]));
+    keepWatching(targets, wanted, (t) => {
+      const name = basename(t);
+      return watch(dirname(t), { persistent: false }, (_event, changedName) => {
+        if (changedName === null || changedName === name) changed();
+      });
+    }, false, unwatchable);
+  }
+
   /** Every directory of the tree, by the identity it had at the walk (a replaced one is watched anew). */
   function watchDirectories(tree: Tree, unwatchable: Unwatchable[]): void {
-    for (const [d, w] of watchers) {
-      if (tree.dirs.get(d) !== w.id) {
-        w.watcher.close();
-        watchers.delete(d);
-      }
-    }
-    for (const [d, id] of tree.dirs) {
-      if (watchers.has(d)) continue;
-      try {
-        const watcher = watch(d, { persistent: false }, changed);
-        // A directory's watcher fails when it is removed; the next walk sees what is there.
-        watcher.on('error', changed);
-        watchers.set(d, { watcher, id });
-        polled.delete(d);
-      } catch (err) {
-        // Removed between the walk and here (the next event or retry walks again), or not watchable.
-        if (existsAt(d, true)) unwatchable.push({ path: d, isDir: true, err });
-      }
-    }
+    keepWatching(watchers, tree.dirs, (d) => watch(d, { persistent: false }, changed), true, unwatchable);
   }
 
   /**
@@ -210,32 +211,19 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
    * looked at each second.
    */
   function watchHardLinked(tree: Tree, unwatchable: Unwatchable[]): void {
-    for (const [f, w] of inodes) {
-      if (tree.hardLinkedFiles.get(f) !== w.id) {
-        w.watcher.close();
-        inodes.delete(f);
-      }
-    }
-    for (const [f, id] of tree.hardLinkedFiles) {
-      if (inodes.has(f)) continue;
-      try {
-        const watcher = watch(f, { persistent: false }, (event) => {
-          // 'rename': the inode lost its last name (or was moved): its watch is dead, and a
-          // file made again may get its inode number at once (a re-review): dropped, so the
-          // walk this change brings watches what is there now.
-          if (event === 'rename' && inodes.get(f)?.watcher === watcher) {
-            watcher.close();
-            inodes.delete(f);
-          }
-          changed();
-        });
-        watcher.on('error', changed);
-        inodes.set(f, { watcher, id });
-        polled.delete(f); // looked at every second while it could not be watched
-      } catch (err) {
-        if (existsAt(f, false)) unwatchable.push({ path: f, isDir: false, err });
-      }
-    }
+    keepWatching(inodes, tree.hardLinkedFiles, (f) => {
+      const watcher = watch(f, { persistent: false }, (event) => {
+        // 'rename': the inode lost its last name (or was moved): its watch is dead, and a
+        // file made again may get its inode number at once (a re-review): dropped, so the
+        // walk this change brings watches what is there now.
+        if (event === 'rename' && inodes.get(f)?.watcher === watcher) {
+          watcher.close();
+          inodes.delete(f);
+        }
+        changed();
+      });
+      return watcher;
+    }, false, unwatchable);
   }
 
   const watched = (d: string): boolean => watchers.has(d) || polled.has(d);
@@ -294,12 +282,10 @@ export function watchRules(dir: string, onChange: () => void, opts: WatchOptions
     if (timer !== undefined) clearTimeout(timer);
     if (retry !== undefined) clearTimeout(retry);
     clearInterval(poll);
-    for (const w of watchers.values()) w.watcher.close();
-    watchers.clear();
-    for (const w of targets.values()) w.close();
-    targets.clear();
-    for (const w of inodes.values()) w.watcher.close();
-    inodes.clear();
+    for (const watched of [watchers, targets, inodes]) {
+      for (const w of watched.values()) w.watcher.close();
+      watched.clear();
+    }
   }
 
   follow();

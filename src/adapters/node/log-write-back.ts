@@ -14,8 +14,9 @@ const LINK_CHECK_MS = 500;
 
 /**
  * Beside a log, `<log>.restored-<ms>`: the bytes a server answered, written back when another
- * file had taken the log's name; `<log>.cut-<ms>`: a note that the log was cut short in place
- * while a server ran. Either says the file at the log's path lacks answered decisions.
+ * file had taken the log's name; `<log>.cut-<ms>`: a note that the log was cut short, added to
+ * or overwritten in place while a server ran. Either says the file at the log's path lacks
+ * answered decisions.
  */
 const SET_ASIDE = /^(.+)\.(restored|cut)-\d+$/;
 
@@ -27,6 +28,7 @@ const SET_ASIDE = /^(.+)\.(restored|cut)-\d+$/;
 export async function refuseWhileSetAside(path: string): Promise<void> {
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
   const found: string[] = [];
+  let cut = false;
   for (const n of names.sort()) {
     const m = SET_ASIDE.exec(n);
     if (m?.[1] !== basename(path)) continue;
@@ -34,10 +36,10 @@ export async function refuseWhileSetAside(path: string): Promise<void> {
     // was the log and more, as an editor saves it): nothing answered is missing.
     if (m[2] === 'restored' && (await beginsWith(path, join(dirname(path), n)))) continue;
     found.push(n);
+    cut ||= m[2] === 'cut';
   }
   if (found.length === 0) return;
   const what = found.map((n) => `\`${n}\``).join(', ');
-  const cut = found.some((n) => SET_ASIDE.exec(n)?.[2] === 'cut');
   throw new AuditStoreError(
     `beside the audit log \`${path}\` stands ${what}: ` +
       (cut ? 'the log was cut short or overwritten in place while a server ran, and decisions it answered are gone from it (the note says how); put it back from a backup that holds them, then remove the note (with no backup, remove the note and cut the log after its last whole line: what it lost stays lost, and `mge audit verify` tells what its checkpoints no longer find)' :
@@ -191,10 +193,11 @@ export class LogWriteBack {
   }
 
   /**
-   * The log cut short in place (`truncate`, logrotate's `copytruncate`): the answered bytes are
-   * gone from the one file there is, so nothing can be written back. Appends are refused (they
-   * would land at other offsets than the log counts), and a note beside the log keeps every
-   * later open, this server's or the next start's, from going on without them.
+   * The log changed in place (`truncate`, logrotate's `copytruncate`, `>>`, `cp other log`;
+   * `how` says which): the answered bytes are gone from the one file there is, so nothing can
+   * be written back. Appends are refused (they would land at other offsets than the log
+   * counts), a group being synced too, and a note beside the log keeps every later open, this
+   * server's or the next start's, from going on without them.
    */
   private async noteCut(path: string, how: string): Promise<void> {
     if (this.cutFound === undefined) {
@@ -207,8 +210,8 @@ export class LogWriteBack {
       await writeNewFile(`${path}.cut-${Date.now()}`, note, 0o600);
       this.cutNoted = true;
     } catch {
-      // Tried again at the next look; meanwhile this server's own reopen is refused anyway
-      // (fewer entries than it answered).
+      // Tried again at each look while the store is open; until it stands, only the count
+      // check guards this server's reopen (a log with fewer entries than it answered).
     }
   }
 

@@ -37,7 +37,10 @@ export function upperCase(s: string): string {
  */
 const NEAR = 0x800;
 const nearTable = (runs: readonly number[], special: ReadonlyMap<number, string>): Uint16Array =>
-  Uint16Array.from({ length: NEAR }, (_, cp) => (special.has(cp) || cp === SIGMA || mapped(runs, cp) > 0xffff ? 0 : mapped(runs, cp)));
+  Uint16Array.from({ length: NEAR }, (_, cp) => {
+    const to = mapped(runs, cp);
+    return special.has(cp) || cp === SIGMA || to > 0xffff ? 0 : to;
+  });
 const LOWER_NEAR = nearTable(LOWER_RUNS, lowerSpecial);
 const UPPER_NEAR = nearTable(UPPER_RUNS, upperSpecial);
 

@@ -37,14 +37,31 @@ export function checkConsumeArguments(store: string, tenant: unknown, nonce: unk
  */
 export class MemoryNonceStore implements NonceStore {
   private readonly tenants = new Map<string, TenantNonces>();
+  /** The latest expiry among the nonces dropped (or never loaded): such a receipt may have been used. */
+  private forgotten = -Infinity;
 
   constructor(readonly maxEntries = 1_000_000, private readonly now: () => number = Date.now) {
     // A NaN cap never filled (every comparison with it is false).
     if (!(Number.isSafeInteger(maxEntries) && maxEntries > 0)) throw new TypeError(`MemoryNonceStore's cap must be a positive integer, got \`${String(maxEntries)}\``);
   }
 
+  /**
+   * Never before the latest expiry dropped: a clock stepped back (an NTP correction of a clock
+   * that ran ahead) would otherwise take the receipts of dropped nonces for unexpired, and
+   * verify them again (a review, 11-29).
+   */
   forgetClock(): number {
-    return this.now();
+    return Math.max(this.now(), this.forgotten + 1);
+  }
+
+  /** Notes that a receipt expiring at `expiresAtMs` or before may have been used and forgotten. */
+  noteForgotten(expiresAtMs: number): void {
+    if (expiresAtMs > this.forgotten) this.forgotten = expiresAtMs;
+  }
+
+  /** The latest expiry among the nonces forgotten (-Infinity: none), for a store that keeps it on disk. */
+  get forgottenUpTo(): number {
+    return this.forgotten;
   }
 
   /** Nonces held now, every tenant's. */
@@ -67,7 +84,7 @@ export class MemoryNonceStore implements NonceStore {
     // Expired nonces go as soon as they can (a heap peek when none has): dropped only by a
     // full store or the file's compaction, up to 10 000 stayed held after verifications
     // slowed down.
-    store.evictExpired(this.now());
+    this.noteForgotten(store.evictExpired(this.now()));
     if (store.size >= this.maxEntries) return 'full';
     store.add(detached(nonce), expiresAtMs); // the verify body it was parsed from is let go (detached.ts)
     return 'ok';
@@ -75,7 +92,7 @@ export class MemoryNonceStore implements NonceStore {
 
   /** Drops every entry whose expiry is strictly before `nowMs`. */
   evictExpired(nowMs: number): void {
-    for (const t of this.tenants.values()) t.evictExpired(nowMs);
+    for (const t of this.tenants.values()) this.noteForgotten(t.evictExpired(nowMs));
   }
 
   /** Every nonce held, with its tenant and expiry (for a store that keeps them on disk). */
@@ -107,11 +124,15 @@ class TenantNonces {
     this.push(expiresAtMs, nonce);
   }
 
-  evictExpired(nowMs: number): void {
+  /** Drops the entries expired before `nowMs`; returns the latest expiry dropped (-Infinity: none). */
+  evictExpired(nowMs: number): number {
+    let latest = -Infinity;
     while (this.heapExp.length > 0 && this.heapExp[0] < nowMs) {
+      latest = this.heapExp[0]; // popped in expiry order: the last is the latest
       this.seen.delete(this.heapKey[0]);
       this.pop();
     }
+    return latest;
   }
 
   private push(exp: number, key: string): void {

@@ -122,6 +122,23 @@ describe.each([['HS256', hsSigner], ['Ed25519', edSigner]] as const)('verifyRece
     expect(await verifyReceipt(d, { keys: s.keys, now: T0, nonceStore: store })).toEqual({ valid: false, reason: 'replayed', singleUseChecked: true });
   });
 
+  // A review (11-29): a verification an hour ahead dropped the nonce as expired; with the clock
+  // set back the receipt was unexpired again and verified a second time.
+  it('a clock stepped back after the store dropped a used nonce refuses its receipt as expired, not valid twice', async () => {
+    const s = await make();
+    const d = await signed(s); // valid T0 .. T0 + 60 s
+    const other = await signed(s);
+    let clock = T0;
+    const store = new MemoryNonceStore(undefined, () => clock);
+    expect((await verifyReceipt(d, { keys: s.keys, now: clock, nonceStore: store })).valid).toBe(true);
+    clock = T0 + 3_600_000; // ahead: the next verification drops the first nonce
+    expect((await verifyReceipt(other, { keys: s.keys, now: clock, nonceStore: store })).reason).toBe('expired');
+    await store.consumeOnce('default', 'any', clock + 60_000);
+    clock = T0 + 1_000; // set back
+    expect((await verifyReceipt(d, { keys: s.keys, now: clock, nonceStore: store })).reason).toBe('expired');
+    expect((await verifyReceipt(other, { keys: s.keys, now: clock, nonceStore: store })).valid).toBe(false); // `expired` too: it was issued with the one dropped
+  });
+
   it('a full or failing nonce store fails closed with its own reason', async () => {
     const s = await make();
     const full = new MemoryNonceStore(1, () => T0);

@@ -25,6 +25,11 @@ export const NONCES_FILE = 'nonces.jsonl';
 const COMPACT_AFTER = 10_000;
 
 const lineOf = (tenant: string, nonce: string, expiresAtMs: number): string => `${JSON.stringify({ e: expiresAtMs, n: nonce, t: tenant })}\n`;
+/**
+ * The latest expiry among the nonces a rewrite leaves out, `{"w": ms}` (MemoryNonceStore's
+ * forgottenUpTo): a start on a clock stepped back still refuses their receipts.
+ */
+const forgottenLineOf = (upTo: number): string => (Number.isFinite(upTo) ? `${JSON.stringify({ w: upTo })}\n` : '');
 
 interface Waiter {
   line: string;
@@ -96,8 +101,13 @@ export class NodeNonceStore implements NonceStore {
       } catch {
         continue; // an empty or damaged line
       }
-      const { e, n, t: tenant } = (entry ?? {}) as { e?: unknown; n?: unknown; t?: unknown };
-      if (typeof e === 'number' && typeof n === 'string' && typeof tenant === 'string' && e + skew >= t) await memory.consumeOnce(tenant, n, e);
+      const { e, n, t: tenant, w } = (entry ?? {}) as { e?: unknown; n?: unknown; t?: unknown; w?: unknown };
+      if (typeof w === 'number') memory.noteForgotten(w);
+      if (typeof e !== 'number' || typeof n !== 'string' || typeof tenant !== 'string') continue;
+      // Not loaded, expired by this start's clock: forgotten from now on, even if the clock
+      // was ahead and is set back later (its receipt would verify again).
+      if (e + skew >= t) await memory.consumeOnce(tenant, n, e);
+      else memory.noteForgotten(e);
     }
     // Rewrites a crash left half done are dropped: the file itself was never replaced by them.
     await removeTemporariesOf(file);
@@ -190,8 +200,9 @@ export class NodeNonceStore implements NonceStore {
    */
   private async compact(): Promise<void> {
     this.memory.evictExpired(this.now());
-    let text = '';
-    let n = 0;
+    // First, the latest expiry of what this rewrite leaves out (and of what was dropped before).
+    let text = forgottenLineOf(this.memory.forgottenUpTo);
+    let n = text === '' ? 0 : 1;
     for (const { tenant, nonce, expiresAtMs } of this.memory.entries()) {
       text += lineOf(tenant, nonce, expiresAtMs);
       n++;

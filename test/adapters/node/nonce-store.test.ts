@@ -93,8 +93,9 @@ describe('NodeNonceStore', () => {
     expect(await second.consumeOnce('acme', 'n1', now + 65_000)).toBe('replayed');
     expect(await second.consumeOnce('globex', 'n1', now + 65_000)).toBe('ok'); // another tenant's
     await second.close();
-    // The start kept only the live nonce; the appends after it follow.
+    // The start kept only the live nonce, after the latest expiry it left out; the appends follow.
     expect((await lines()).map((l) => JSON.parse(l) as { t: string; n: string })).toEqual([
+      { w: 1_001_000 },
       { e: 1_065_000, n: 'n1', t: 'acme' },
       { e: 1_067_000, n: 'n1', t: 'globex' },
     ]);
@@ -153,6 +154,35 @@ describe('NodeNonceStore', () => {
     await later.close();
   });
 
+  // A review (11-29): a clock stepped forward (or a start on a clock ahead) dropped the used
+  // nonces as expired; set back, their receipts were unexpired again and verified a second time.
+  it('refuses the receipts of nonces it dropped after the clock is set back, in the run and after a restart', async () => {
+    const real = 1_000_000;
+    let now = real;
+    const store = await NodeNonceStore.open(dir, { now: () => now, skewMs: 5_000 });
+    expect(await store.consumeOnce('acme', 'used', real + 65_000)).toBe('ok');
+    now = real + 3_600_000; // an hour ahead: a verification drops it
+    expect(await store.consumeOnce('acme', 'other', now + 65_000)).toBe('ok');
+    now = real + 1_000; // set back
+    expect(store.forgetClock()).toBeGreaterThan(real + 65_000); // verifyReceipt: `expired`, not a second use
+    await store.close();
+
+    // Used, stopped, started on a clock an hour ahead (the line is not loaded), then corrected.
+    now = real;
+    const before = await NodeNonceStore.open(dir, { now: () => now, skewMs: 5_000 });
+    expect(await before.consumeOnce('acme', 'once', real + 70_000)).toBe('ok');
+    await before.close();
+    now = real + 3_600_000;
+    await (await NodeNonceStore.open(dir, { now: () => now, skewMs: 5_000 })).close();
+    now = real + 2_000;
+    const corrected = await NodeNonceStore.open(dir, { now: () => now, skewMs: 5_000 });
+    expect(corrected.forgetClock()).toBeGreaterThan(real + 70_000);
+    // A receipt of the same life issued after the correction expires later than anything
+    // dropped: not refused.
+    expect(corrected.forgetClock()).toBeLessThan(now + 70_000);
+    await corrected.close();
+  });
+
   it('takes a torn last line (a crash mid-write: that verify was never answered) as absent', async () => {
     await writeFile(join(dir, NONCES_FILE), `${JSON.stringify({ e: Date.now() + 60_000, n: 'kept', t: 'acme' })}\n{"e":17`);
     const store = await NodeNonceStore.open(dir);
@@ -167,7 +197,7 @@ describe('NodeNonceStore', () => {
     now = 100; // every one of them expired
     expect(await store.consumeOnce('acme', 'last', now + 10)).toBe('ok'); // the 102nd line: past 100, compacted
     await store.close();
-    expect(await lines()).toEqual([JSON.stringify({ e: 110, n: 'last', t: 'acme' })]);
+    expect(await lines()).toEqual([JSON.stringify({ w: 10 }), JSON.stringify({ e: 110, n: 'last', t: 'acme' })]);
   });
 
   it('refuses when the nonce cannot be written, keeps it used (fail closed), and cuts a torn write back', async () => {
@@ -217,7 +247,7 @@ describe('NodeNonceStore', () => {
     expect(await again.consumeOnce('acme', 'kept', now + 10)).toBe('replayed');
     await again.close();
     expect((await readdir(dir)).sort()).toEqual([NONCES_FILE]);
-    expect(await lines()).toEqual([JSON.stringify({ e: 110, n: 'kept', t: 'acme' })]);
+    expect(await lines()).toEqual([JSON.stringify({ w: 10 }), JSON.stringify({ e: 110, n: 'kept', t: 'acme' })]);
   });
 
   it('cuts off a torn last line at start even when the rewrite fails, so the next nonce is not glued onto it', async () => {

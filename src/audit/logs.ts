@@ -63,7 +63,7 @@ export class AuditLogs {
     let entry = this.entries.get(tenant);
     // Usually nothing failed: then no clock is read on the way to every append.
     const failedAt = entry === undefined ? undefined : failedAtOf(entry);
-    if (entry !== undefined && (entry.paused === true || (failedAt !== undefined && (opts.reopenFailedNow === true || this.now() - failedAt >= this.reopenAfterMs)))) {
+    if (entry !== undefined && (entry.paused === true || (failedAt !== undefined && (opts.reopenFailedNow === true || this.untilReopenMs(failedAt) === 0)))) {
       this.entries.delete(tenant);
       // The failed log closes first: its store must be done before the file is read again.
       const closed = entry.opened === undefined ? Promise.resolve() : entry.opened.close().catch(ignore);
@@ -94,7 +94,17 @@ export class AuditLogs {
   retryAfterMs(tenant: string): number | undefined {
     const entry = this.entries.get(tenant);
     const failedAt = entry === undefined ? undefined : failedAtOf(entry);
-    return failedAt === undefined ? undefined : Math.max(0, failedAt + this.reopenAfterMs - this.now());
+    return failedAt === undefined ? undefined : this.untilReopenMs(failedAt);
+  }
+
+  /**
+   * Milliseconds until a log that failed at `failedAt` is opened again. A clock set back since
+   * opens it at once: else its tenant was refused for the whole step (a review, 11-29: an
+   * hour's step, 503s with Retry-After 3 590 s).
+   */
+  private untilReopenMs(failedAt: number): number {
+    const since = this.now() - failedAt;
+    return since < 0 ? 0 : Math.max(0, this.reopenAfterMs - since);
   }
 
   /** Whether no log is failed right now (one that did not open, or whose store failed). */

@@ -59,7 +59,8 @@ export function repeatLimited(logger: Logger, everyMs = 10_000, now: () => numbe
   return (key, msg, fields, level = 'error') => {
     const t = now();
     const seen = last.get(key);
-    if (seen !== undefined && t - seen.at < everyMs) {
+    // A clock set back (t before the last line) logs at once: else nothing for the whole step.
+    if (seen !== undefined && t - seen.at < everyMs && t >= seen.at) {
       seen.left++;
       return;
     }
@@ -81,7 +82,8 @@ export function rateLimitedWarn(logger: Logger, perSecond: number, burst: number
   let leftSince = 0;
   return (msg, fields) => {
     const t = now();
-    tokens = Math.min(burst, tokens + ((t - at) / 1000) * perSecond);
+    // A clock set back refills nothing (it drove the count far below zero: silent for the step).
+    tokens = Math.min(burst, tokens + (Math.max(0, t - at) / 1000) * perSecond);
     at = t;
     if (tokens < 1) {
       if (left++ === 0) leftSince = t;

@@ -65,6 +65,13 @@ describe('AuditLogs reopens a log whose store failed', () => {
     const third = await logs.get('t', { reopenFailedNow: true });
     expect(third).not.toBe(second);
     expect(await third.durableSize()).toBe(2);
+    // A clock set back after a failure opens the log at the next call, not after the step.
+    failing = true;
+    await expect(third.append(entry(6))).rejects.toThrow(AuditStoreError);
+    failing = false;
+    clock -= 3_600_000;
+    expect(logs.retryAfterMs('t')).toBe(0);
+    expect(await logs.get('t')).not.toBe(third);
     await logs.close();
   });
 

@@ -12,6 +12,18 @@ describe('MemoryRateLimiter', () => {
     expect(rl.take('k', 3, 1, t0 + 1999)).toBe(false); // 0.999 left: not a whole token
   });
 
+  // A review (11-29): a bucket stamped on a clock an hour ahead did not refill, once the clock
+  // was set back, until the clock passed the stamp again: its key starved for the hour.
+  it('refills from the moment of a clock set back, giving nothing for the step', () => {
+    const rl = new MemoryRateLimiter();
+    const t0 = 1_000_000;
+    const ahead = t0 + 3_600_000;
+    expect([1, 2, 3].map(() => rl.take('k', 2, 1, ahead))).toEqual([true, true, false]);
+    expect(rl.take('k', 2, 1, t0)).toBe(false); // set back: no token for the step
+    expect(rl.take('k', 2, 1, t0 + 1_000)).toBe(true); // a second later: one refilled
+    expect(rl.take('k', 2, 1, t0 + 1_000)).toBe(false);
+  });
+
   it('keeps buckets apart', () => {
     const rl = new MemoryRateLimiter();
     expect(rl.take('a', 1, 1, 0)).toBe(true);

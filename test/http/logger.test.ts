@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonLogger, rateLimitedWarn, redact, type LogFields } from '../../src/http/logger.js';
+import { jsonLogger, rateLimitedWarn, redact, repeatLimited, type LogFields } from '../../src/http/logger.js';
 
 describe('structured logs', () => {
   it('writes one JSON object per line with time, level and message', () => {
@@ -39,5 +39,23 @@ describe('structured logs', () => {
     for (let i = 12; i < 20; i++) warn('request refused', { n: i });
     expect(lines.slice(7).map((l) => l.n)).toEqual([12, 13, 14, 15, 16]);
     expect(lines[7]).toMatchObject({ left_out: 2, left_out_since: '2026-11-28T00:00:00.250Z' });
+    // A clock set back an hour refills nothing, and lines come again as time passes from there.
+    t -= 3_600_000;
+    warn('request refused', { n: 20 });
+    t += 100; // one line's worth
+    warn('request refused', { n: 21 });
+    expect(lines.slice(12).map((l) => l.n)).toEqual([21]);
+  });
+
+  it('logs a repeated error again at once after the clock is set back, not after the step', () => {
+    let t = Date.parse('2026-11-28T00:00:00.000Z');
+    const lines: LogFields[] = [];
+    const repeated = repeatLimited({ info() {}, warn() {}, error: (msg, fields) => lines.push({ msg, ...fields }) }, 10_000, () => t);
+    repeated('audit:t', 'audit append failed', { n: 1 });
+    repeated('audit:t', 'audit append failed', { n: 2 }); // within 10 s: left out
+    t -= 3_600_000;
+    repeated('audit:t', 'audit append failed', { n: 3 });
+    expect(lines.map((l) => l.n)).toEqual([1, 3]);
+    expect(lines[1]).toMatchObject({ left_out: 1 });
   });
 });

@@ -6,7 +6,9 @@
  * stored with 17 significant digits, so a bucket reads back exactly as it was written). A bucket
  * left idle expires once it would be full again, which is what an absent bucket is. Times are
  * the instance's (its clock stamps the decision too); a bucket stamped later by another
- * instance's clock does not refill until time passes it. Redis expires the key by its own
+ * instance's clock, or by this one's before it was set back, does not refill until time passes
+ * it. (In memory a set-back clock restamps the bucket; here instances whose clocks differ would
+ * then refill the difference at every turn between them.) Redis expires the key by its own
  * clock: a step of that clock forward empties the bucket early (one extra burst, as a restart).
  */
 export const TAKE_TOKEN = `

@@ -8,7 +8,7 @@ import { createEngineFromDir } from '../adapters/node/index.js';
 import { rulesDirProblem } from '../adapters/node/files.js';
 import { DEFAULT_TENANT, NoRulesError, RequestError, RuleLoadError } from '../engine/engine.js';
 import { TENANT_NAME_RULE, TENANT_PATTERN } from '../ir/tenant-name.js';
-import { formatDiagnostic, underDir } from '../diagnostics/format.js';
+import { formatDiagnostic, namedControls, underDir } from '../diagnostics/format.js';
 import { tenantNameNote } from './tenant-note.js';
 import { JsonInputError, jsonLimits, parseStrictJson } from '../json/strict-parse.js';
 import { decodeUtf8 } from '../json/utf8.js';
@@ -84,11 +84,10 @@ export async function checkCommand(argv: string[]): Promise<number> {
     if (err instanceof RuleLoadError) {
       for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(underDir(rulesDir, d)) + '\n');
     } else if (err instanceof UsageError) {
-      process.stderr.write(`mge check: ${err.message}\n${CHECK_USAGE}\n`);
-    } else if (err instanceof RequestError) {
-      process.stderr.write(`mge check: ${err.message}\n`);
+      process.stderr.write(`mge check: ${namedControls(err.message)}\n${CHECK_USAGE}\n`);
     } else {
-      process.stderr.write(`mge check: ${err instanceof Error ? err.message : String(err)}\n`);
+      // A request's own keys and characters are quoted: an agent's ESC sequence is shown, not run.
+      process.stderr.write(`mge check: ${namedControls(err instanceof Error ? err.message : String(err))}\n`);
     }
     return 2;
   }

@@ -15,10 +15,10 @@ import type { Diagnostic } from '../ir/types.js';
 export function formatDiagnostic(d: Diagnostic, sourceText?: string): string {
   const { file, line, col } = d.span;
   // A file's name may hold them too (a newline in a name forged a second diagnostic line).
-  const out = [`${named(file)}:${line}:${col}: ${d.severity}: ${named(d.message)}`];
+  const out = [`${namedControls(file)}:${line}:${col}: ${d.severity}: ${namedControls(d.message)}`];
   const snippet = sourceText === undefined ? undefined : caretLines(d, sourceText);
   if (snippet) out.push(...snippet);
-  if (d.help) out.push(`  = help: ${named(d.help)}`);
+  if (d.help) out.push(`  = help: ${namedControls(d.help)}`);
   return out.join('\n');
 }
 
@@ -82,7 +82,7 @@ const CONTEXT = 80;
  * sequence would be run by the terminal, a newline would start what reads as another
  * diagnostic, a right-to-left override would reorder the line. Each is shown as `U+001B`.
  */
-function named(s: string): string {
+export function namedControls(s: string): string {
   return s.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
 }
 

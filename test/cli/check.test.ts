@@ -199,6 +199,18 @@ describe('mge check (SPEC §9)', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/^mge check: unknown option `--bogus`\nusage: mge check /);
   });
+
+  // A review (11-29): a request's key or stray byte holding ESC reached the terminal as it was
+  // (it cleared the screen and set the title); lint's messages already named such characters.
+  it('names the control and format characters a bad request quotes, so the terminal does not run them', () => {
+    const key = mge(['check', '--rules', 'rules'], '{"action":"x","\\u001b[2J\\u202eevil":1}');
+    expect(key.code).toBe(2);
+    expect(key.stderr).toContain('`U+001B[2JU+202Eevil`');
+    const stray = mge(['check', '--rules', 'rules'], '{"action":"x",\u001b[31m}');
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain('U+001B');
+    for (const r of [key, stray]) expect(r.stderr).not.toMatch(/[\u001b\u202e]/);
+  });
 });
 
 describe('mge', () => {

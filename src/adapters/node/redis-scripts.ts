@@ -96,7 +96,11 @@ return {fresh, tostring(now), policy}
  * early by the step, used nonces included. A nonce recorded raises, in the same step, how long
  * the instance's skew note (KEYS[3], field ARGV[5], skew ARGV[6]) says its nonces live, so a
  * note never says less, even of an instance killed right after (a re-review, 11-29); ARGV[5]
- * '' (the start's probe nonce, no receipt's) raises none.
+ * '' (the start's probe nonce, no receipt's) raises none. The nonce lives ARGV[2] ms (its life
+ * by the instance's clock) or until the server's clock reaches ARGV[7], whichever is later, but
+ * no longer than ARGV[8] ms: a host clock that ran ahead, and is set back later, counted the
+ * life short by its lead, and its receipt would verify again once the key was gone (a review,
+ * 11-29); the instance's forgetClock reckons by the server's clock accordingly.
  * -1: another epoch; -2: the server's clock ran ahead; 1: first use; 0: used before.
  */
 export const CONSUME_NONCE = `${SERVER_NOW}
@@ -106,9 +110,10 @@ local hrun, hat, hevicted = string.match(held, '^(%S+) (%d+) (%d+)$')
 if hrun ~= run or hevicted ~= evicted then return -1 end
 ${SERVER_MS}
 if now > tonumber(ARGV[3]) + tonumber(ARGV[4]) then return -2 end
-if not redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return 0 end
+local ttl = math.max(tonumber(ARGV[2]), math.min(tonumber(ARGV[7]) - now, tonumber(ARGV[8])))
+if not redis.call('SET', KEYS[2], '1', 'PX', ttl, 'NX') then return 0 end
 if ARGV[5] == '' then return 1 end
-local lives = now + tonumber(ARGV[2])
+local lives = now + ttl
 local note = redis.call('HGET', KEYS[3], ARGV[5])
 local skew, at, untilMs
 if note then skew, at, untilMs = string.match(note, '^(%d+) (%d+) (%d+)$') end

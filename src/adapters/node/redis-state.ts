@@ -57,7 +57,7 @@ const SKEW_AGREEMENT_MS = NONCE_MARGIN_MS / 2;
 type MgeRedis = Redis & {
   mgeTakeToken(key: string, capacity: string, rate: string, now: string): Promise<number>;
   mgeKeepEpoch(key: string, refused: string): Promise<[string, string, string]>;
-  mgeConsumeNonce(epochKey: string, nonceKey: string, skewsKey: string, held: string, ttlMs: string, serverExpectedMs: string, stepMs: string, instance: string, skewMs: string): Promise<number>;
+  mgeConsumeNonce(epochKey: string, nonceKey: string, skewsKey: string, held: string, ttlMs: string, serverExpectedMs: string, stepMs: string, instance: string, skewMs: string, keepUntilServerMs: string, longestMs: string): Promise<number>;
   mgeNoteSkew(key: string, instance: string, skewMs: string, staleMs: string, agreementMs: string, marginMs: string, stopping: string, largestSkewMs: string): Promise<[string, string, string]>;
 };
 
@@ -166,7 +166,7 @@ export class RedisState {
         // Both branches of the bucket script (a rate of 0 keeps the key: PERSIST; then PEXPIRE).
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '0', String(state.now()));
         await client.mgeTakeToken(`${REDIS_KEY_PREFIX}probe`, '1', '1', String(state.now()));
-        await client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}probe-nonce`, SKEWS_KEY, state.epochText, '1000', String(state.serverNowAtMost()), String(CLOCK_STEP_MS), '', String(state.skewMs));
+        await client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}probe-nonce`, SKEWS_KEY, state.epochText, '1000', String(state.serverNowAtMost()), String(CLOCK_STEP_MS), '', String(state.skewMs), '0', '1000');
       })(), waitMs);
     } catch (err) {
       client.disconnect();
@@ -336,8 +336,12 @@ export class RedisState {
       // Kept for as long as the receipt could verify at any instance, counted from this
       // instance's clock (PX, not PXAT: the Redis server's clock may differ; a step of it
       // forward is caught by the script, -2). Tenant names hold no NUL.
+      // And until the server's clock passes the expiry and the margin (the later of the two, no
+      // longer than a receipt can verify): forgetClock below reckons by the server's clock.
       const ttl = Math.max(1, Math.ceil(expiresAtMs - this.now() + this.marginMs));
-      const r = await this.client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}nonce:${tenant}\u0000${nonce}`, SKEWS_KEY, this.epochText, String(ttl), String(this.serverNowAtMost()), String(CLOCK_STEP_MS), this.instance, String(this.skewMs));
+      const keepUntil = Math.ceil(expiresAtMs + this.marginMs);
+      const longest = MAX_TTL_MS + 2 * this.skewMs + this.marginMs;
+      const r = await this.client.mgeConsumeNonce(EPOCH_KEY, `${REDIS_KEY_PREFIX}nonce:${tenant}\u0000${nonce}`, SKEWS_KEY, this.epochText, String(ttl), String(this.serverNowAtMost()), String(CLOCK_STEP_MS), this.instance, String(this.skewMs), String(keepUntil), String(longest));
       if (r === -1) {
         void this.lookNow();
         throw new Error('the shared store\'s epoch changed (its keys were emptied, or it restarted); looking at it again');
@@ -349,6 +353,12 @@ export class RedisState {
       if (r !== 0 && r !== 1) throw new Error(`the Redis nonce script answered \`${String(r)}\``);
       return r === 1 ? 'ok' : 'replayed';
     },
+    // Redis keeps a nonce until its clock passes the receipt's expiry and the margin (at least):
+    // judged by this host's wall clock, a step back of it (an NTP correction of a clock that ran
+    // ahead) took receipts whose nonces Redis had dropped for unexpired (a review, 11-29). The
+    // server's clock is reckoned from the steady clock and the least offset seen (or the wall
+    // clock's, whichever is later: never earlier than this host's own reading).
+    forgetClock: () => this.serverNowAtMost() - this.marginMs,
   };
 
   /** Closes the connection (commands in flight are answered first). */

@@ -4,10 +4,14 @@
 
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectRedisState, NONCE_MARGIN_MS, RedisState, type RedisStateOptions } from '../../../src/adapters/node/redis-state.js';
 import { SidecarConfigError } from '../../../src/adapters/node/sidecar-config-error.js';
 import { createEngine } from '../../../src/engine/engine.js';
+import type { Decision } from '../../../src/ir/types.js';
+import { createSigner } from '../../../src/receipt/sign.js';
+import { verifyReceipt } from '../../../src/receipt/verify.js';
+import { SECRET, decision } from '../../receipt/fixtures.js';
 import { MemoryRateLimiter } from '../../../src/state/rate-limiter.js';
 import { jsonLogger } from '../../../src/http/logger.js';
 import { redisServerMissing, startRedis, type PrivateRedis } from './redis-server.js';
@@ -93,6 +97,37 @@ describe.skipIf(missing !== undefined)('Redis shared state', () => {
     expect(await b.nonceStore.consumeOnce('acme', 'n-1', exp, from)).toBe('replayed');
     expect(await a.nonceStore.consumeOnce('acme', 'n-1', exp, from)).toBe('replayed');
     expect(await b.nonceStore.consumeOnce('beta', 'n-1', exp, from)).toBe('ok'); // another tenant's namespace
+  });
+
+  // A review (11-29): Redis kept a used nonce for its life as this host's clock counted it, and
+  // verifyReceipt judged "forgotten" by that clock: one that ran ahead counted the life short,
+  // and one set back took a receipt whose nonce Redis had dropped for unexpired. Twice valid.
+  it('keeps and forgets used nonces by the server\'s clock: a host clock ahead, or set back, verifies no receipt twice', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true }); // Date only: the steady clock and I/O stay real
+    const state = await RedisState.connect(redis.url, NO_MARGIN);
+    const client = new Redis(redis.url);
+    try {
+      const signer = await createSigner({ hs256Secret: SECRET, ttlMs: 1_000 });
+      const verify = (d: Decision) => verifyReceipt(d, { keys: signer.keys, skewMs: 0, nonceStore: state.nonceStore });
+      const nonceKey = (d: Decision) => `mge:nonce:default\u0000${(d.receipt as { nonce: string }).nonce}`;
+
+      vi.setSystemTime(Date.now() + 2_000); // this host's clock runs 2 s ahead
+      const ahead = await signer.sign(decision());
+      expect((await verify(ahead)).valid).toBe(true);
+      // A second of life by this clock, three by the server's (until the expiry): the later kept.
+      expect(await client.pttl(nonceKey(ahead))).toBeGreaterThan(2_500);
+
+      vi.setSystemTime(Date.now() - 2_000); // corrected
+      const inStep = await signer.sign(decision());
+      expect((await verify(inStep)).valid).toBe(true);
+      await new Promise((r) => setTimeout(r, 1_300)); // its nonce's life (1 s) is over: Redis drops it
+      vi.setSystemTime(Date.now() - 1_000); // set back: the receipt is within its validity again
+      expect(await verify(inStep)).toMatchObject({ valid: false, reason: 'expired' });
+    } finally {
+      client.disconnect();
+      await state.close();
+      vi.useRealTimers();
+    }
   });
 
   it('keeps a minute\'s margin for clocks: nonces a minute past expiry, receipts a minute past the epoch', async () => {

@@ -264,21 +264,27 @@ export class AuditLog {
       // Everything below is synchronous up to the store call: index order = store order.
       const first = this.count;
       this.count += lines.length;
-      for (let i = 0; i < ids.length; i++) if (ids[i] !== undefined) this.ids.set(ids[i]!, first + i);
       // Leaves hashed synchronously (node:crypto) are in the tree already; only wait for the rest.
       let pendingLeaves: Promise<number>[] | undefined;
-      for (let i = 0; i < lines.length; i++) {
-        const leaf = leafInputs === undefined ? this.tree.appendEntry(lines[i]) : this.tree.appendLeafInput(leafInputs[i]);
-        if (leaf instanceof Promise) (pendingLeaves ??= []).push(leaf);
+      try {
+        for (let i = 0; i < ids.length; i++) if (ids[i] !== undefined) this.ids.set(ids[i]!, first + i);
+        for (let i = 0; i < lines.length; i++) {
+          const leaf = leafInputs === undefined ? this.tree.appendEntry(lines[i]) : this.tree.appendLeafInput(leafInputs[i]);
+          if (leaf instanceof Promise) (pendingLeaves ??= []).push(leaf);
+        }
+      } catch (e) {
+        // Counted but not indexed or hashed (a structure that could grow no more): the log no
+        // longer says what its store holds, so it refuses from here on, as after a store
+        // failure, and is read again from the store (a review, 11-29: it went on appending,
+        // and every proof after it failed).
+        this.failed(e);
+        throw new AuditStoreError(`audit log of tenant \`${this.tenant}\` failed: ${String(e)}`);
       }
       const durable = this.store.append(lines).then(() => {
         this.answered = Math.max(this.answered, first + lines.length);
         return result(first);
       }, (e: unknown) => {
-        if (this.failure === undefined) {
-          this.failure = e;
-          this.failedAtMs = this.now();
-        }
+        this.failed(e);
         throw new AuditStoreError(`audit store of tenant \`${this.tenant}\` failed: ${String(e)}`);
       });
       // Kept as it is (its caller handles a rejection); appendsDone() waits for it without throwing.
@@ -288,6 +294,13 @@ export class AuditLog {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** From now on every append is refused (the first failure is the one named). */
+  private failed(e: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = e;
+    this.failedAtMs = this.now();
   }
 
   /** Entries known durable: those loaded at opening and every append that resolved. */

@@ -304,6 +304,26 @@ describe('AuditLog', () => {
     await expect(log.append(entry(2))).rejects.toThrow('audit log of tenant `acme` is unavailable after a store failure: Error: ENOSPC: no space left on device');
     await expect(log.root()).rejects.toThrow(AuditStoreError);
   });
+
+  // A review (11-29): the decision index's Map threw past 2^24 ids after the entry was counted;
+  // the log went on appending with its index and tree one short, and every proof failed.
+  it('fails closed when its index cannot take an entry, instead of going on one short', async () => {
+    const store = new MemoryAuditStore();
+    const log = await AuditLog.open('acme', store);
+    await log.append(entry(0));
+    const index = (log as unknown as { ids: { set: (id: string, i: number) => void } }).ids;
+    const real = index.set.bind(index);
+    index.set = () => {
+      throw new RangeError('Map maximum size exceeded');
+    };
+    await expect(log.append({ ...entry(1), decision_id: 'custom-1' })).rejects.toThrow('Map maximum size exceeded');
+    index.set = real;
+    await expect(log.append(entry(2))).rejects.toThrow('unavailable after a store failure: RangeError: Map maximum size exceeded');
+    const reopened = await AuditLog.open('acme', store);
+    expect(reopened.size()).toBe(1);
+    await reopened.append(entry(3));
+    expect(reopened.size()).toBe(2);
+  });
 });
 
 describe('AuditLogs', () => {

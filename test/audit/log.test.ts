@@ -316,7 +316,7 @@ describe('AuditLog', () => {
     index.set = () => {
       throw new RangeError('Map maximum size exceeded');
     };
-    await expect(log.append({ ...entry(1), decision_id: 'custom-1' })).rejects.toThrow('Map maximum size exceeded');
+    await expect(log.append({ ...(entry(1) as Record<string, Json>), decision_id: 'custom-1' })).rejects.toThrow('Map maximum size exceeded');
     index.set = real;
     await expect(log.append(entry(2))).rejects.toThrow('unavailable after a store failure: RangeError: Map maximum size exceeded');
     const reopened = await AuditLog.open('acme', store);

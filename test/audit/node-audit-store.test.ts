@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NodeAuditStore, NodeAuditStoreFactory } from '../../src/adapters/node/audit-store.js';
+import { HELD_CHECKPOINTS } from '../../src/adapters/node/checkpoint-file.js';
 import { endsWithText } from '../../src/adapters/node/file-ends-with.js';
 import { tenantDirName, tenantFromDirName } from '../../src/adapters/node/tenant-dirs.js';
 import { nodeCryptoBackend } from '../../src/adapters/node/crypto.js';
@@ -145,6 +146,25 @@ describe('NodeAuditStore', () => {
     await appendFile(join(dir, 'log.jsonl'), '{"a":2');
     await expect(NodeAuditStore.open(dir)).rejects.toThrow('its checkpoints cannot be read, so nothing was cut');
     expect(await readFile(join(dir, 'log.jsonl'), 'utf8')).toBe('{"a":1}\n{"a":2');
+  });
+
+  // A review (11-29): a checkpoint is kept for each request that finds the log grown; the file
+  // was read as one string and every line held, and past 512 MiB the log never opened again.
+  it('reads a long checkpoints file line by line, holding the newest, each key\'s newest and another tenant\'s first', async () => {
+    const s = await NodeAuditStore.open(dir);
+    const kid = (c: Checkpoint, k: string, tenant = 't'): Checkpoint => ({ ...c, kid: k, tenant });
+    const lines: (Checkpoint | string)[] = [kid(cp(1), 'other', 'u'), kid(cp(2), 'old'), kid(cp(3), 'old')];
+    for (let n = 4; n < HELD_CHECKPOINTS + 2_000; n++) lines.push(cp(n));
+    lines.push(`{"tenant":"t","tree_size":99,"root_h`); // torn: set apart
+    await writeFile(join(dir, 'checkpoints.jsonl'), lines.map((c) => (typeof c === 'string' ? c : JSON.stringify(c) + '\n')).join(''));
+    const held = await s.checkpoints();
+    // In file order: the first line of each of the first two tenants, `old`'s newest, the newest.
+    expect(held.length).toBe(HELD_CHECKPOINTS + 3);
+    expect(held.slice(0, 3)).toEqual([kid(cp(1), 'other', 'u'), kid(cp(2), 'old'), kid(cp(3), 'old')]);
+    expect(held[3]).toEqual(cp(2_000));
+    expect(held[held.length - 1]).toEqual(cp(HELD_CHECKPOINTS + 1_999));
+    expect(await s.tornCheckpoint?.()).toMatchObject({ tree_size: 99 });
+    await s.close();
   });
 
   it('reads lines back across offset pages, appended and after reopening', async () => {

@@ -197,7 +197,7 @@ export class NodeAuditStore implements AuditStore {
       // acknowledged, so the file is left as it is, as evidence, and the log refuses to open.
       let covered: number;
       try {
-        covered = Math.max(0, ...(await readCheckpointFile(join(this.dir, CHECKPOINTS))).map((c) => c.tree_size));
+        covered = (await readCheckpointFile(join(this.dir, CHECKPOINTS))).reduce((most, c) => Math.max(most, c.tree_size), 0);
       } catch (err) {
         throw new AuditStoreError(`audit log in \`${this.dir}\` ends in a torn entry and its checkpoints cannot be read, so nothing was cut: ${(err as Error).message}`);
       }

@@ -5,8 +5,8 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isCheckpoint, notACheckpoint, readCheckpointText, tornCheckpointOf, type Checkpoint, type TornCheckpoint } from '../../audit/checkpoint.js';
 import { AuditStoreError, AuditStorePausedError } from '../../audit/store.js';
-import { endOfLastLine } from './line-scan.js';
-import { readIfPresent, refuseWithoutLease, syncDir } from './new-file.js';
+import { endOfLastLine, scanLines } from './line-scan.js';
+import { openRegularIfPresent, refuseWithoutLease, syncDir } from './new-file.js';
 
 /** Signed checkpoints, one JSON line each, beside the log. */
 export const CHECKPOINTS = 'checkpoints.jsonl';
@@ -63,19 +63,74 @@ export function keptCheckpointLines(text: string): string[] {
   return lines;
 }
 
-/** Checkpoints kept beside a log (see keptCheckpointLines for its last line). */
+/** The newest checkpoints a start holds of a long file (readCheckpointFile says what else). */
+export const HELD_CHECKPOINTS = 10_000;
+
+/**
+ * Checkpoints kept beside a log (see keptCheckpointLines for its last line), read line by line,
+ * in file order, and of a long file only what opening a log asks of them: the newest
+ * HELD_CHECKPOINTS lines, each key's newest (by tree size) and the first of each of the first
+ * two tenants named (one of them is another tenant's, if any line is).
+ * A checkpoint is kept for each request that finds the log grown (a monitor polling every
+ * second on a busy log adds ~22 MB a day): read whole, such a file held every line in memory,
+ * and past 512 MiB (one string's limit) the log never opened again (a review, 11-29).
+ */
 export async function readCheckpointFile(file: string): Promise<Checkpoint[]> {
-  const text = await readIfPresent(file);
-  if (text === undefined) return [];
-  return keptCheckpointLines(text).map((l, i) => {
-    const cp = readCheckpointText(l);
-    if (!isCheckpoint(cp)) throw new AuditStoreError(`\`${file}\` line ${i + 1}: ${notACheckpoint(cp)}`);
-    return cp;
-  });
+  const opened = await openRegularIfPresent(file);
+  if (opened === undefined) return [];
+  const held = new HeldCheckpoints();
+  try {
+    let n = 0;
+    for await (const { line, complete } of scanLines(opened.handle, 0, opened.size)) {
+      n++;
+      const cp = readCheckpointText(line);
+      if (!complete && !isCheckpoint(cp)) break; // a torn last line: readTornCheckpoint's
+      if (!isCheckpoint(cp)) throw new AuditStoreError(`\`${file}\` line ${n}: ${notACheckpoint(cp)}`);
+      held.add(n, cp);
+    }
+  } finally {
+    await opened.handle.close();
+  }
+  return held.inFileOrder();
 }
+
+/** Lines of a checkpoints file held as they are read (readCheckpointFile says which). */
+class HeldCheckpoints {
+  private recent: Array<{ n: number; cp: Checkpoint }> = [];
+  private readonly newestByKid = new Map<string, { n: number; cp: Checkpoint }>();
+  /** The first line of each tenant, for the first two named: whichever the log's, another's is among them. */
+  private readonly firstByTenant = new Map<string, { n: number; cp: Checkpoint }>();
+
+  add(n: number, cp: Checkpoint): void {
+    const line = { n, cp };
+    this.recent.push(line);
+    if (this.recent.length >= 2 * HELD_CHECKPOINTS) this.recent = this.recent.slice(-HELD_CHECKPOINTS);
+    const newest = this.newestByKid.get(cp.kid);
+    if (newest === undefined || cp.tree_size >= newest.cp.tree_size) this.newestByKid.set(cp.kid, line);
+    if (this.firstByTenant.size < 2 && !this.firstByTenant.has(cp.tenant)) this.firstByTenant.set(cp.tenant, line);
+  }
+
+  inFileOrder(): Checkpoint[] {
+    const lines = new Map<number, Checkpoint>();
+    for (const { n, cp } of [...this.recent.slice(-HELD_CHECKPOINTS), ...this.newestByKid.values(), ...this.firstByTenant.values()]) lines.set(n, cp);
+    return [...lines.entries()].sort((a, b) => a[0] - b[0]).map(([, cp]) => cp);
+  }
+}
+
+/** Bytes of a torn last line read back: a checkpoint line is well under this. */
+const TORN_READ = 64 * 1024;
 
 /** What survived of a torn last line of `dir`'s checkpoints file, if it ends in one. */
 export async function readTornCheckpoint(dir: string): Promise<TornCheckpoint | undefined> {
-  const text = await readIfPresent(join(dir, CHECKPOINTS));
-  return text === undefined ? undefined : tornCheckpointOf(text);
+  const opened = await openRegularIfPresent(join(dir, CHECKPOINTS));
+  if (opened === undefined) return undefined;
+  try {
+    const whole = await endOfLastLine(opened.handle, opened.size);
+    if (whole === opened.size) return undefined;
+    const tail = Buffer.alloc(Math.min(opened.size - whole, TORN_READ));
+    await opened.handle.read(tail, 0, tail.length, whole);
+    return tornCheckpointOf(tail.toString('utf8'));
+  } finally {
+    await opened.handle.close();
+  }
 }

@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /**
@@ -110,6 +110,33 @@ export async function readBytesIfPresent(file: string, opts: ReadOptions = {}): 
  * `mge serve`. Any other error (ENOENT) is thrown.
  */
 export async function readRegularFile(file: string, maxBytes = Infinity): Promise<Buffer | 'too large' | { notAFile: string }> {
+  const opened = await openRegular(file);
+  if ('notAFile' in opened) return opened;
+  try {
+    return opened.size > maxBytes ? 'too large' : await opened.handle.readFile();
+  } finally {
+    await opened.handle.close();
+  }
+}
+
+/**
+ * A handle on regular file `file` to read line by line, or undefined when there is no such
+ * file; anything else there is an error naming it. The caller closes the handle.
+ */
+export async function openRegularIfPresent(file: string): Promise<{ handle: FileHandle; size: number } | undefined> {
+  let opened: Awaited<ReturnType<typeof openRegular>>;
+  try {
+    opened = await openRegular(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  if ('notAFile' in opened) throw new Error(`\`${file}\` is ${opened.notAFile}, not a file; remove it`);
+  return opened;
+}
+
+/** `file` opened without blocking and checked through the handle (readRegularFile says why), or what is there instead. */
+async function openRegular(file: string): Promise<{ handle: FileHandle; size: number } | { notAFile: string }> {
   // O_NONBLOCK is not defined on Windows, which has no FIFOs in the file system. A socket
   // cannot be opened at all (ENXIO): it is not a regular file either.
   const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((err: NodeJS.ErrnoException) => {
@@ -117,13 +144,16 @@ export async function readRegularFile(file: string, maxBytes = Infinity): Promis
     throw err;
   });
   if (handle === undefined) return { notAFile: 'a socket' };
+  let st: Stats;
   try {
-    const st = await handle.stat();
-    if (!st.isFile()) return { notAFile: whatIsThere(st) };
-    return st.size > maxBytes ? 'too large' : await handle.readFile();
-  } finally {
+    st = await handle.stat();
+  } catch (err) {
     await handle.close();
+    throw err;
   }
+  if (st.isFile()) return { handle, size: st.size };
+  await handle.close();
+  return { notAFile: whatIsThere(st) };
 }
 
 /** Syncs a directory, so a file created or renamed in it survives a power cut. */

@@ -4,6 +4,7 @@ import { verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
 import type { Decision } from '../../src/ir/types.js';
 import { webCryptoBackend } from '../../src/receipt/backend.js';
 import { fromHex } from '../../src/receipt/hash.js';
+import { MAX_EXPORTS_PER_TENANT } from '../../src/http/routes/audit.js';
 import { harness, KEYS, problem, type Harness } from './harness.js';
 
 let h: Harness;
@@ -85,6 +86,30 @@ describe('audit routes', () => {
     const lines = (await res.text()).split('\n');
     expect(lines.pop()).toBe('');
     expect(lines.map((l) => (JSON.parse(l) as Decision).decision_id)).toEqual(ds.map((d) => d.decision_id));
+  });
+
+  // A review (11-29): every export held a read buffer for as long as its client kept the
+  // connection, reading or not; 1 000 stalled ones held 1.3 GB.
+  it('streams at most MAX_EXPORTS_PER_TENANT exports of a tenant at once (429 past it); one ended, read or cancelled, frees its slot', async () => {
+    for (const a of ['a', 'b', 'c']) await check(KEYS.acmeChecker, a);
+    await check(KEYS.globexChecker, 'g');
+    const open = [];
+    for (let i = 0; i < MAX_EXPORTS_PER_TENANT; i++) {
+      const res = await h.call('GET', '/api/v1/audit/export', { key: KEYS.acmeAuditor });
+      expect(res.status).toBe(200);
+      open.push(res); // not read: its stream holds its slot
+    }
+    const refused = await h.call('GET', '/api/v1/audit/export', { key: KEYS.acmeAuditor });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect((await problem(refused)).detail).toContain(`at most ${MAX_EXPORTS_PER_TENANT} at once`);
+    expect((await h.call('GET', '/api/v1/audit/export', { key: KEYS.globexAdmin })).status).toBe(200); // another tenant's own slots
+    await open[0].body!.cancel();
+    expect((await h.call('GET', '/api/v1/audit/export', { key: KEYS.acmeAuditor })).status).toBe(200); // cancelled: freed (and this one now holds it)
+    await open[1].text(); // read to its end: freed
+    const again = await h.call('GET', '/api/v1/audit/export', { key: KEYS.acmeAuditor });
+    expect(again.status).toBe(200);
+    expect((await again.text()).split('\n')).toHaveLength(4);
   });
 
   it("never reaches another tenant's log, even with a guessed decision id", async () => {

@@ -7,9 +7,16 @@ import { AuditStoreError } from '../../audit/store.js';
 import { AuditRangeError } from '../audit-port.js';
 import type { AppContext, HttpEnv } from '../deps.js';
 import { guard } from '../guard.js';
-import { BadRequest, HttpProblem, NotFound, StoreUnavailable } from '../problem.js';
+import { BadRequest, HttpProblem, NotFound, Overloaded, StoreUnavailable } from '../problem.js';
 
 const MAX_PAGE = 1000;
+/**
+ * Exports streaming at once, per tenant and in all: each holds a read buffer and the log's file
+ * for as long as its client keeps the connection, reading or not (a review, 11-29: 1 000
+ * stalled exports held 1.3 GB; with the connection cap's 10 000, ~11 GB).
+ */
+export const MAX_EXPORTS_PER_TENANT = 4;
+export const MAX_EXPORTS = 32;
 
 /** A non-negative integer query parameter; `fallback` when absent. */
 function intParam(value: string | undefined, name: string, fallback: number | undefined, min: number): number {
@@ -43,6 +50,7 @@ function isStoreFailure(err: unknown): boolean {
 }
 
 export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
+  const exports = new ExportSlots();
   const auditor = guard(ctx, 'auditor');
 
   /** Reads the tenant's log; a store that failed is 503, as it is for checks (SPEC §8), not 500. */
@@ -74,10 +82,17 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
   app.get('/api/v1/audit/export', auditor, async (c) => {
     const { tenant } = c.get('principal');
     const encoder = new TextEncoder();
+    const release = exports.take(tenant);
     const iterator = ctx.audit.export(tenant)[Symbol.asyncIterator]();
     // The first line is read before answering, so a log that cannot be read is a 503, not an
     // empty 200 whose stream breaks.
-    let first: IteratorResult<string> | undefined = await fromStore(tenant, () => iterator.next());
+    let first: IteratorResult<string> | undefined;
+    try {
+      first = await fromStore(tenant, () => iterator.next());
+    } catch (err) {
+      release();
+      throw err;
+    }
     // Lines are already canonical JSON text: streamed as stored, never re-serialized.
     // Streamed: the log can be far larger than memory. A store failure mid-stream cannot change
     // the status any more, so the stream is aborted and the client sees a truncated body.
@@ -86,14 +101,19 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         try {
           const next = first ?? (await iterator.next());
           first = undefined;
-          if (next.done) controller.close();
-          else controller.enqueue(encoder.encode(next.value));
+          if (next.done) {
+            release();
+            controller.close();
+          } else controller.enqueue(encoder.encode(next.value));
         } catch (err) {
+          release();
           ctx.logger.error('audit export failed', { tenant, error: err });
           controller.error(err);
         }
       },
+      // The client went away (the server cancels the body) or stopped reading until cut.
       async cancel() {
+        release();
         await iterator.return?.();
       },
     });
@@ -124,4 +144,27 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     if (first > second) throw new BadRequest('`first` must not be larger than `second`');
     return c.json(await fromStore(tenant, () => rangeErrors(() => ctx.audit.consistency(tenant, first, second))));
   });
+}
+
+/** Exports streaming now, per tenant; take() refuses past the caps (429) and gives a release to call once. */
+class ExportSlots {
+  private total = 0;
+  private readonly byTenant = new Map<string, number>();
+
+  take(tenant: string): () => void {
+    const held = this.byTenant.get(tenant) ?? 0;
+    if (held >= MAX_EXPORTS_PER_TENANT) throw new Overloaded(`${held} exports of this tenant's audit log are streaming; at most ${MAX_EXPORTS_PER_TENANT} at once: try again once one ends`, 5);
+    if (this.total >= MAX_EXPORTS) throw new Overloaded(`${this.total} audit exports are streaming; at most ${MAX_EXPORTS} at once: try again once one ends`, 5);
+    this.total++;
+    this.byTenant.set(tenant, held + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.total--;
+      const left = this.byTenant.get(tenant)! - 1;
+      if (left === 0) this.byTenant.delete(tenant);
+      else this.byTenant.set(tenant, left);
+    };
+  }
 }

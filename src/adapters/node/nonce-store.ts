@@ -23,11 +23,13 @@ import { makeDirDurably, readBytesIfPresent, refuseWithoutLease, removeTemporari
 
 export const NONCES_FILE = 'nonces.jsonl';
 const COMPACT_AFTER = 10_000;
+/** Characters of a rewrite written at a time (about 1 MB): the event loop turns between them. */
+const COMPACT_CHUNK_CHARS = 1 << 20;
 
 const lineOf = (tenant: string, nonce: string, expiresAtMs: number): string => `${JSON.stringify({ e: expiresAtMs, n: nonce, t: tenant })}\n`;
 /**
  * The latest expiry among the nonces a rewrite leaves out, `{"w": ms}` (MemoryNonceStore's
- * forgottenUpTo): a start on a clock stepped back still refuses their receipts.
+ * forgottenUpTo), its last line: a start on a clock stepped back still refuses their receipts.
  */
 const forgottenLineOf = (upTo: number): string => (Number.isFinite(upTo) ? `${JSON.stringify({ w: upTo })}\n` : '');
 
@@ -200,20 +202,39 @@ export class NodeNonceStore implements NonceStore {
    */
   private async compact(): Promise<void> {
     this.memory.evictExpired(this.now());
-    // First, the latest expiry of what this rewrite leaves out (and of what was dropped before).
-    let text = forgottenLineOf(this.memory.forgottenUpTo);
-    let n = text === '' ? 0 : 1;
-    for (const { tenant, nonce, expiresAtMs } of this.memory.entries()) {
-      text += lineOf(tenant, nonce, expiresAtMs);
-      n++;
-    }
     const tmp = temporaryNameFor(this.file);
     let fh: FileHandle | undefined;
+    let size = 0;
+    let n = 0;
+    let text = '';
+    let last = '';
     try {
       refuseWithoutLease(this.mayWrite, this.file);
       await makeDirDurably(dirname(this.file)); // the whole data directory may be gone
       fh = await open(tmp, 'a+', 0o600);
-      await fh.appendFile(text);
+      const out = fh;
+      const write = async (): Promise<void> => {
+        if (text === '') return;
+        await out.appendFile(text);
+        size += Buffer.byteLength(text);
+        last = text; // what the file ends with (fileGone reads its last characters back)
+      };
+      // A chunk at a time, letting checks run between: a million live nonces built into one
+      // string held every tenant's checks for 1.7 s (a review, 11-29).
+      for (const { tenant, nonce, expiresAtMs } of this.memory.entries()) {
+        text += lineOf(tenant, nonce, expiresAtMs);
+        n++;
+        if (text.length >= COMPACT_CHUNK_CHARS) {
+          await write();
+          text = '';
+        }
+      }
+      // Last, the latest expiry of what this rewrite left out (also of what was dropped while
+      // it ran) and of what was dropped before.
+      const forgotten = forgottenLineOf(this.memory.forgottenUpTo);
+      if (forgotten !== '') n++;
+      text += forgotten;
+      await write();
       await fh.datasync();
       refuseWithoutLease(this.mayWrite, this.file);
       await rename(tmp, this.file);
@@ -224,8 +245,8 @@ export class NodeNonceStore implements NonceStore {
     }
     const old = this.fh;
     this.fh = fh;
-    this.size = Buffer.byteLength(text);
-    this.lastText = text;
+    this.size = size;
+    this.lastText = last;
     this.cutPending = false; // a new file: nothing past its end
     this.lines = n;
     this.compactAfter = this.compactAt;

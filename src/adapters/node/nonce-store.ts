@@ -64,6 +64,8 @@ export class NodeNonceStore implements NonceStore {
     private readonly now: () => number,
     private readonly compactAt: number,
     private readonly mayWrite: MayWrite | undefined,
+    /** The clock skew this server allows (open's `skewMs`). */
+    private readonly skew: number,
   ) {
     this.compactAfter = compactAt;
   }
@@ -104,7 +106,7 @@ export class NodeNonceStore implements NonceStore {
         continue; // an empty or damaged line
       }
       const { e, n, t: tenant, w } = (entry ?? {}) as { e?: unknown; n?: unknown; t?: unknown; w?: unknown };
-      if (typeof w === 'number') memory.noteForgotten(w);
+      if (Number.isSafeInteger(w)) memory.noteForgotten(w as number); // not Infinity (`1e400`): every verification refused
       if (typeof e !== 'number' || typeof n !== 'string' || typeof tenant !== 'string') continue;
       // Not loaded, expired by this start's clock: forgotten from now on, even if the clock
       // was ahead and is set back later (its receipt would verify again).
@@ -120,15 +122,21 @@ export class NodeNonceStore implements NonceStore {
       await fh.close();
       throw err;
     }
-    const store = new NodeNonceStore(file, memory, fh, whole, evictionClock, opts.compactAfter ?? COMPACT_AFTER, opts.mayWrite);
+    const store = new NodeNonceStore(file, memory, fh, whole, evictionClock, opts.compactAfter ?? COMPACT_AFTER, opts.mayWrite, skew);
     store.lines = lines;
     await store.compact().catch(() => undefined); // a full disk keeps the longer file
     return store;
   }
 
-  /** The memory store's clock: this one's less the skew, as it keeps nonces that much longer. */
+  /**
+   * The memory store's clock: this one's less the skew, as it keeps nonces that much longer. Its
+   * mark of what was dropped holds expiries plus the skew of the run that wrote them, which may
+   * have been smaller (MGE_CLOCK_SKEW_SECONDS raised across a restart): a receipt is judged
+   * with this run's skew, so the mark counts with it too (a re-review, 11-29: 5 s raised to
+   * 60 s, the clock set back, and a receipt verified twice).
+   */
   forgetClock(): number {
-    return this.memory.forgetClock();
+    return Math.max(this.memory.forgetClock(), this.memory.forgottenUpTo + this.skew + 1);
   }
 
   async consumeOnce(tenant: string, nonce: string, expiresAtMs: number): Promise<'ok' | 'replayed' | 'full'> {

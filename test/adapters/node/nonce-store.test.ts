@@ -175,11 +175,11 @@ describe('NodeNonceStore', () => {
     await before.close();
     now = real + 3_600_000;
     await (await NodeNonceStore.open(dir, { now: () => now, skewMs: 5_000 })).close();
-    now = real + 2_000;
+    now = real + 6_000;
     const corrected = await NodeNonceStore.open(dir, { now: () => now, skewMs: 5_000 });
     expect(corrected.forgetClock()).toBeGreaterThan(real + 70_000);
-    // A receipt of the same life issued after the correction expires later than anything
-    // dropped: not refused.
+    // A receipt of the same life issued after the correction (by more than the skew) expires
+    // later than anything dropped: not refused.
     expect(corrected.forgetClock()).toBeLessThan(now + 70_000);
     await corrected.close();
   });
@@ -205,6 +205,25 @@ describe('NodeNonceStore', () => {
     expect(afterATurn).toBeGreaterThan(0);
     expect(await lines()).toHaveLength(60_000);
     await store.close();
+  });
+
+  // A re-review (11-29): the mark held expiries plus the 5 s skew of the run that wrote them;
+  // restarted with 60 s and the clock set back, a receipt used under 5 s verified again.
+  it('counts the mark with this run\'s skew, which may be larger than the one that wrote it', async () => {
+    const exp = 1_000_000;
+    let now = exp - 30_000;
+    const first = await NodeNonceStore.open(dir, { now: () => now, skewMs: 5_000 });
+    expect(await first.consumeOnce('acme', 'used', exp + 5_000)).toBe('ok'); // verifyReceipt's expiry + skew
+    await first.close();
+    now = exp + 66_000; // started past expiry + the new skew: the line is not loaded
+    const second = await NodeNonceStore.open(dir, { now: () => now, skewMs: 60_000 });
+    now = exp + 30_000; // set back: within the receipt's expiry + 60 s
+    expect(second.forgetClock()).toBeGreaterThan(exp + 60_000); // `expired`, not valid twice
+    await second.close();
+    await writeFile(join(dir, NONCES_FILE), '{"w":1e400}\n');
+    const odd = await NodeNonceStore.open(dir, { now: () => now, skewMs: 60_000 });
+    expect(Number.isFinite(odd.forgetClock())).toBe(true);
+    await odd.close();
   });
 
   it('takes a torn last line (a crash mid-write: that verify was never answered) as absent', async () => {

@@ -97,11 +97,13 @@ return {fresh, tostring(now), policy}
  * the instance's skew note (KEYS[3], field ARGV[5], skew ARGV[6]) says its nonces live, so a
  * note never says less, even of an instance killed right after (a re-review, 11-29); ARGV[5]
  * '' (the start's probe nonce, no receipt's) raises none. The nonce lives ARGV[2] ms (its life
- * by the instance's clock) or until the server's clock reaches ARGV[7], whichever is later, but
- * no longer than ARGV[8] ms: a host clock that ran ahead, and is set back later, counted the
- * life short by its lead, and its receipt would verify again once the key was gone (a review,
- * 11-29); the instance's forgetClock reckons by the server's clock accordingly.
- * -1: another epoch; -2: the server's clock ran ahead; 1: first use; 0: used before.
+ * by the instance's clock) or until the server's clock reaches ARGV[7], whichever is later: a
+ * host clock that ran ahead, and is set back later, counted the life short by its lead, and its
+ * receipt would verify again once the key was gone (a review, 11-29); the instance's
+ * forgetClock reckons by both clocks accordingly. Past ARGV[8] ms (longer than any receipt can
+ * verify) the receipt expires too far past the server's clock to be kept as long as it needs:
+ * refused, -3 (a re-review: capped, a host two hours ahead verified a receipt twice).
+ * -1: another epoch; -2: the server's clock ran ahead; -3: too far ahead of the server's clock; 1: first use; 0: used before.
  */
 export const CONSUME_NONCE = `${SERVER_NOW}
 local held = redis.call('GET', KEYS[1])
@@ -110,7 +112,9 @@ local hrun, hat, hevicted = string.match(held, '^(%S+) (%d+) (%d+)$')
 if hrun ~= run or hevicted ~= evicted then return -1 end
 ${SERVER_MS}
 if now > tonumber(ARGV[3]) + tonumber(ARGV[4]) then return -2 end
-local ttl = math.max(tonumber(ARGV[2]), math.min(tonumber(ARGV[7]) - now, tonumber(ARGV[8])))
+local keep = tonumber(ARGV[7]) - now
+if keep > tonumber(ARGV[8]) then return -3 end
+local ttl = math.max(tonumber(ARGV[2]), keep)
 if not redis.call('SET', KEYS[2], '1', 'PX', ttl, 'NX') then return 0 end
 if ARGV[5] == '' then return 1 end
 local lives = now + ttl

@@ -19,6 +19,7 @@ import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MemoryNonceStore, type NonceStore } from '../../state/nonce-store.js';
 import { endsWithText } from './file-ends-with.js';
+import { wallAtMost } from './server-clock.js';
 import { makeDirDurably, readBytesIfPresent, refuseWithoutLease, removeTemporariesOf, syncDir, temporaryNameFor, type MayWrite } from './new-file.js';
 
 export const NONCES_FILE = 'nonces.jsonl';
@@ -81,7 +82,8 @@ export class NodeNonceStore implements NonceStore {
    * nonces are not written (and stay used here: fail closed).
    */
   static async open(dataDir: string, opts: { maxEntries?: number; now?: () => number; compactAfter?: number; skewMs?: number; mayWrite?: MayWrite } = {}): Promise<NodeNonceStore> {
-    const now = opts.now ?? Date.now;
+    // A step forward of the wall clock drops no nonce early (wallAtMost).
+    const now = opts.now ?? wallAtMost();
     const skew = opts.skewMs ?? 0;
     // A nonce is evicted only once its expiry is `skew` in the past (see above).
     const evictionClock = () => now() - skew;

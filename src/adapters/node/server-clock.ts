@@ -45,3 +45,19 @@ export class ServerClockOffsets {
     this.note(offset);
   }
 }
+
+/**
+ * The wall clock, but never ahead of where it was plus the steady time since, within the window
+ * (the longest a used nonce lives): a step forward counts only once the window has passed. Used
+ * nonces are dropped by it, so a clock stepped ahead and set back within the window has dropped
+ * none early (a re-review, 11-29: dropped, their receipts were refused for the hour the clock
+ * had run ahead, to keep them from verifying twice).
+ */
+export function wallAtMost(now: () => number = Date.now, steady: () => number = steadyNow): () => number {
+  const lead = new ServerClockOffsets(steady); // the wall clock less the steady one
+  return () => {
+    const wall = now();
+    lead.note(wall - steady());
+    return Math.min(wall, steady() + lead.least()!);
+  };
+}

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NONCES_FILE, NodeNonceStore } from '../../../src/adapters/node/nonce-store.js';
 import type { MemoryNonceStore } from '../../../src/state/nonce-store.js';
+import { wallAtMost } from '../../../src/adapters/node/server-clock.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -224,6 +225,23 @@ describe('NodeNonceStore', () => {
     const odd = await NodeNonceStore.open(dir, { now: () => now, skewMs: 60_000 });
     expect(Number.isFinite(odd.forgetClock())).toBe(true);
     await odd.close();
+  });
+
+  // A re-review (11-29): a clock an hour ahead dropped the nonces of the receipts issued on it,
+  // and the mark of them then refused every receipt issued after the correction for the hour.
+  it('drops no nonce early when the wall clock steps ahead (wallAtMost), so a correction refuses nothing new', async () => {
+    let wall = 1_000_000;
+    let steady = 50;
+    const store = await NodeNonceStore.open(dir, { now: wallAtMost(() => wall, () => steady), skewMs: 5_000 });
+    wall += 3_600_000; // an hour ahead, no time passed
+    expect(await store.consumeOnce('acme', 'ahead', wall + 65_000)).toBe('ok'); // a receipt issued on the ahead clock
+    wall += 120_000;
+    steady += 120_000; // two minutes on
+    expect(await store.consumeOnce('acme', 'later', wall + 65_000)).toBe('ok'); // by the wall clock alone, 'ahead' was dropped here
+    expect(await store.consumeOnce('acme', 'ahead', wall - 120_000 + 65_000)).toBe('replayed');
+    wall -= 3_600_000; // corrected
+    expect(store.forgetClock()).toBeLessThanOrEqual(wall); // a receipt issued now is not refused
+    await store.close();
   });
 
   it('takes a torn last line (a crash mid-write: that verify was never answered) as absent', async () => {

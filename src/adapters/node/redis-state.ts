@@ -98,8 +98,6 @@ export class RedisState {
    */
   private readonly serverClock: ServerClockOffsets;
   private readonly serverClockByWall: ServerClockOffsets;
-  /** The steady clock less this host's wall clock, noted at each look and each verification (hostNowAtLeast). */
-  private readonly hostWall: ServerClockOffsets;
   /** This instance, in the hash of skews. */
   private readonly instance = crypto.randomUUID();
 
@@ -118,7 +116,6 @@ export class RedisState {
   ) {
     this.serverClock = new ServerClockOffsets(steady);
     this.serverClockByWall = new ServerClockOffsets(steady);
-    this.hostWall = new ServerClockOffsets(steady);
     this.location = redisLocation(url);
   }
 
@@ -204,7 +201,6 @@ export class RedisState {
    */
   private async look(first = false): Promise<void> {
     const was = this.problem;
-    this.hostWall.note(this.steady() - this.now()); // where this host's clock was, before any step back
     try {
       let { text, serverNow, policy, offsets } = await this.readEpoch(first);
       // Another epoch that began before the one held: a server that did not see what was
@@ -301,12 +297,6 @@ export class RedisState {
     return Math.max(this.steady() + (this.serverClock.least() ?? 0), this.now() + (this.serverClockByWall.least() ?? 0));
   }
 
-  /** This host's wall clock, never earlier than where it was plus the steady time since (within a nonce's life). */
-  private hostNowAtLeast(): number {
-    this.hostWall.note(this.steady() - this.now());
-    return this.steady() - this.hostWall.least()!;
-  }
-
   /** When epoch `text` began by this instance's clock: the server's `serverNow` read, at the latest, now. */
   private epochAtOf(text: string, serverNow: string): number {
     const atServer = epochStart(text);
@@ -366,15 +356,15 @@ export class RedisState {
       if (r !== 0 && r !== 1) throw new Error(`the Redis nonce script answered \`${String(r)}\``);
       return r === 1 ? 'ok' : 'replayed';
     },
-    // Redis keeps a nonce until both its clock and this host's have passed the receipt's expiry
-    // and the margin: judged by this host's wall clock alone, a step back of it (an NTP
-    // correction of a clock that ran ahead) took receipts whose nonces Redis had dropped for
-    // unexpired (a review, 11-29). Each clock is reckoned so that a step back does not count:
-    // the server's from the steady clock and the least offset seen, this host's from the
-    // steady clock and the largest lead of its wall clock over it seen. The earlier of the two,
-    // so that a host whose clock is steadily behind the server's is not refused receipts (a
-    // re-review: 90 s behind, the last 25 s of each receipt's life were).
-    forgetClock: () => Math.min(this.serverNowAtMost(), this.hostNowAtLeast()) - this.marginMs,
+    // Redis keeps a nonce until its clock passes the receipt's expiry and the margin (at least):
+    // judged by this host's wall clock, a step back of it (an NTP correction of a clock that ran
+    // ahead) took receipts whose nonces Redis had dropped for unexpired (a review, 11-29). The
+    // server's clock is reckoned from the steady clock and the least offset seen (or the wall
+    // clock's, whichever is later), so a step back of this host's does not count. A host behind
+    // the server by more than the margin less the skew is refused the end of each receipt's
+    // life (a re-review, 11-29: judged by the earlier of the two clocks instead, such a host
+    // verified a receipt twice once the key was gone); keep the clocks within a minute.
+    forgetClock: () => this.serverNowAtMost() - this.marginMs,
   };
 
   /** Closes the connection (commands in flight are answered first). */

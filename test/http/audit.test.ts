@@ -112,6 +112,18 @@ describe('audit routes', () => {
     expect((await again.text()).split('\n')).toHaveLength(4);
   });
 
+  // A re-review (11-29): HEAD ran the export and dropped its body uncancelled; four HEADs held
+  // the tenant's slots until a restart.
+  it('answers HEAD of the export with its headers and takes no slot', async () => {
+    await check(KEYS.acmeChecker, 'a');
+    for (let i = 0; i <= MAX_EXPORTS_PER_TENANT; i++) {
+      const res = await h.call('HEAD', '/api/v1/audit/export', { key: KEYS.acmeAuditor });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/jsonl; charset=utf-8');
+    }
+    expect((await h.call('GET', '/api/v1/audit/export', { key: KEYS.acmeAuditor })).status).toBe(200);
+  });
+
   it("never reaches another tenant's log, even with a guessed decision id", async () => {
     const acme = await check(KEYS.acmeChecker, 'a');
     await check(KEYS.globexChecker, 'b');

@@ -81,6 +81,10 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
 
   app.get('/api/v1/audit/export', auditor, async (c) => {
     const { tenant } = c.get('principal');
+    const headers = { 'content-type': 'application/jsonl; charset=utf-8', 'content-disposition': `attachment; filename="audit-${tenant}.jsonl"` };
+    // HEAD runs this handler and drops the body without cancelling it: no stream, no slot (a
+    // re-review, 11-29: four HEADs held a tenant's slots until a restart).
+    if (c.req.method === 'HEAD') return c.body(null, 200, headers);
     const encoder = new TextEncoder();
     const release = exports.take(tenant);
     const iterator = ctx.audit.export(tenant)[Symbol.asyncIterator]();
@@ -117,7 +121,7 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
         await iterator.return?.();
       },
     });
-    return c.body(stream, 200, { 'content-type': 'application/jsonl; charset=utf-8', 'content-disposition': `attachment; filename="audit-${tenant}.jsonl"` });
+    return c.body(stream, 200, headers);
   });
 
   app.get('/api/v1/audit/checkpoint', auditor, async (c) => {

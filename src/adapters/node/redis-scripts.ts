@@ -100,7 +100,7 @@ return {fresh, tostring(now), policy}
  * by the instance's clock) or until the server's clock reaches ARGV[7], whichever is later: a
  * host clock that ran ahead, and is set back later, counted the life short by its lead, and its
  * receipt would verify again once the key was gone (a review, 11-29); the instance's
- * forgetClock reckons by both clocks accordingly. Past ARGV[8] ms (longer than any receipt can
+ * forgetClock reckons by the server's clock accordingly. Past ARGV[8] ms (longer than any receipt can
  * verify) the receipt expires too far past the server's clock to be kept as long as it needs:
  * refused, -3 (a re-review: capped, a host two hours ahead verified a receipt twice).
  * -1: another epoch; -2: the server's clock ran ahead; -3: too far ahead of the server's clock; 1: first use; 0: used before.

@@ -336,8 +336,8 @@ export class RedisState {
       // Kept for as long as the receipt could verify at any instance, counted from this
       // instance's clock (PX, not PXAT: the Redis server's clock may differ; a step of it
       // forward is caught by the script, -2). Tenant names hold no NUL.
-      // And until the server's clock passes the expiry and the margin (the later of the two, no
-      // longer than a receipt can verify): forgetClock below reckons by the server's clock.
+      // And until the server's clock passes the expiry and the margin, whichever is later (past
+      // the longest a receipt lives, refused: -3): forgetClock below reckons by the server's clock.
       const ttl = Math.max(1, Math.ceil(expiresAtMs - this.now() + this.marginMs));
       const keepUntil = Math.ceil(expiresAtMs + this.marginMs);
       const longest = MAX_TTL_MS + 2 * this.skewMs + this.marginMs;

@@ -4,7 +4,8 @@
 // clock has run ahead of where it was in this window by more than half the nonce margin. Against
 // the steady clock (and, in redis-state.ts, against the wall clock too: a step counts only when
 // the server's clock ran ahead of both; a correction of this host's own clock moves only the
-// wall one, a suspended host only the steady one, and neither shortens a key's life).
+// wall one, a suspended host only the steady one, and neither shortens a key's life). The same
+// window holds this host's wall clock to the steady one's pace after a step forward (wallAtMost).
 
 /**
  * The longest a used nonce lives: a receipt's longest life (an hour), the skew before its issue

@@ -108,7 +108,7 @@ export class NodeNonceStore implements NonceStore {
         continue; // an empty or damaged line
       }
       const { e, n, t: tenant, w } = (entry ?? {}) as { e?: unknown; n?: unknown; t?: unknown; w?: unknown };
-      if (Number.isSafeInteger(w)) memory.noteForgotten(w as number); // not Infinity (`1e400`): every verification refused
+      if (typeof w === 'number' && Number.isFinite(w)) memory.noteForgotten(w); // not Infinity (`1e400`): every verification refused
       if (typeof e !== 'number' || typeof n !== 'string' || typeof tenant !== 'string') continue;
       // Not loaded, expired by this start's clock: forgotten from now on, even if the clock
       // was ahead and is set back later (its receipt would verify again).

@@ -164,7 +164,7 @@ export const SERVE_USAGE = `usage: mge serve [--rules DIR] [--host H] [--port N]
   MGE_MAX_BODY_BYTES, MGE_MAX_DEPTH, MGE_MAX_STRING_BYTES, MGE_MAX_ARRAY_ITEMS
                              request limits (defaults 65536, 32, 8192, 1024)
   MGE_MAX_CONNECTIONS        connections held at once; more are closed as they arrive
-                             (default: half the open-file limit)`;
+                             (default: half the open-file limit less two files a tenant)`;
 
 /** The most MGE_MAX_CONNECTIONS may say: more than any open-file limit a system gives a process. */
 const MAX_CONNECTIONS = 1 << 24;
@@ -245,7 +245,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         // a secret with a trailing newline signed under another kid unnoticed).
         `mge: receipts: ${alg}, key id ${sidecar.receiptKid}, valid ${receiptTtlMs / 1000} s, verify skew ${skewMs / 1000} s; audit log fsync: ${fsync}` +
         `${Object.keys(limits).length === 0 ? '' : `; request limits: ${limitsText(limits)}`}\n` +
-        `mge: connections: at most ${sidecar.maxConnections} at once (${maxConnections === undefined ? 'half the open-file limit; ' : ''}MGE_MAX_CONNECTIONS)\n`,
+        `mge: connections: at most ${sidecar.maxConnections} at once (${maxConnections === undefined ? 'half the open-file limit less two files a tenant; ' : ''}MGE_MAX_CONNECTIONS)\n`,
     );
   } catch (err) {
     if (err instanceof RuleLoadError) {

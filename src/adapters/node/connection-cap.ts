@@ -26,10 +26,15 @@ export function openFileLimit(limitsText: () => string = () => readFileSync('/pr
   return m === null ? undefined : Number(m[1]);
 }
 
+/** Descriptors set aside for each tenant known at start: its audit log, and a checkpoint being kept. */
+export const FILES_PER_TENANT = 2;
+
 /**
- * Half the open-file limit (**chosen**: the other half is the server's own files, one or two an
- * audit log per tenant), or 4 096 where the limit is unknown.
+ * Half of what the open-file limit leaves once each tenant known at start has its files
+ * (**chosen**: the other half is the server's own files, and tenants that come later), or
+ * 4 096 where the limit is unknown. Half the limit alone let 401 idle connections beside 600
+ * tenants' logs take every descriptor under a limit of 1 024 (a review, 11-29).
  */
-export function defaultMaxConnections(limit: number | undefined): number {
-  return limit === undefined ? FALLBACK_MAX_CONNECTIONS : Math.max(1, Math.floor(limit / 2));
+export function defaultMaxConnections(limit: number | undefined, tenants = 0): number {
+  return limit === undefined ? FALLBACK_MAX_CONNECTIONS : Math.max(1, Math.floor((limit - FILES_PER_TENANT * tenants) / 2));
 }

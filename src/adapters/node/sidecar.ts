@@ -40,7 +40,7 @@ import { API_RULES_DIR, nodeRuleStore } from './rule-store.js';
 import { tenantDirName } from './tenant-dirs.js';
 import type { SecretSource } from './hs256-secret.js';
 import { startNodeServer } from './server.js';
-import { defaultMaxConnections, openFileLimit } from './connection-cap.js';
+import { defaultMaxConnections, FILES_PER_TENANT, openFileLimit } from './connection-cap.js';
 import { AuditReadiness, fenced, keepCheckpoints, openExistingLogs } from './audit.js';
 import { replayApiRules, writeBackApiRules } from './api-rules-replay.js';
 import { refuseDataInRules, refuseLinkedDataDir, removeMadeDirs } from './data-dir-checks.js';
@@ -75,7 +75,7 @@ export interface SidecarConfig extends SidecarKeyConfig {
   version?: string;
   /** MGE_REDIS_URL: rate buckets and used nonces in this Redis, shared with other instances (node/redis-state.ts). */
   redisUrl?: string;
-  /** MGE_MAX_CONNECTIONS: connections held at once (default: half the open-file limit, node/connection-cap.ts). */
+  /** MGE_MAX_CONNECTIONS: connections held at once (default: half the open-file limit less two files a tenant known at start, node/connection-cap.ts). */
   maxConnections?: number;
 }
 
@@ -193,7 +193,13 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger, reported), () => audit.usable(), cfg.logger);
   const lifecycle = new Lifecycle(cfg.maxInflight, mayWrite);
   const metrics = new ServerMetrics();
-  const maxConnections = cfg.maxConnections ?? defaultMaxConnections(openFileLimit());
+  // The tenants whose logs are known now (opened at start) keep their descriptors out of the cap.
+  const knownTenants = new Set([...callerTenants(keys), ...(await audit.tenants().catch(() => []))]).size;
+  const fileLimit = openFileLimit();
+  const maxConnections = cfg.maxConnections ?? defaultMaxConnections(fileLimit, knownTenants);
+  if (fileLimit !== undefined && FILES_PER_TENANT * knownTenants > fileLimit / 2) {
+    cfg.logger.warn(`${knownTenants} tenants' audit logs need about ${FILES_PER_TENANT * knownTenants} of this process's ${fileLimit} open files: raise the limit (ulimit -n, LimitNOFILE=), or a tenant's log may not open`, { tenants: knownTenants, open_file_limit: fileLimit, max_connections: maxConnections });
+  }
   if (shared !== undefined) metrics.sharedStateUp = () => shared.ready();
   /** Kept after every rule change this run logs (set before the server listens). */
   let rulesRecord: RulesRecord | undefined;

@@ -1,4 +1,4 @@
-// The default connection cap: half the open-file limit Linux reports, a fixed one where unknown.
+// The default connection cap: half the open-file limit Linux reports less the tenants' files, a fixed one where unknown.
 
 import { describe, expect, it } from 'vitest';
 import { defaultMaxConnections, openFileLimit } from '../../../src/adapters/node/connection-cap.js';
@@ -23,5 +23,14 @@ describe('connection cap', () => {
     expect(defaultMaxConnections(1025)).toBe(512);
     expect(defaultMaxConnections(1)).toBe(1);
     expect(defaultMaxConnections(undefined)).toBe(4096);
+  });
+
+  // A review (11-29): 600 tenants' logs and half of a 1 024 limit for connections: 401 idle
+  // connections took every descriptor, and the lock could no longer be read back.
+  it('leaves each tenant known at start its files before halving', () => {
+    expect(defaultMaxConnections(1024, 400)).toBe(112);
+    expect(defaultMaxConnections(1024, 600)).toBe(1);
+    expect(defaultMaxConnections(20000, 1)).toBe(9999);
+    expect(defaultMaxConnections(undefined, 600)).toBe(4096);
   });
 });

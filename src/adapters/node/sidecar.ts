@@ -193,8 +193,10 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   const readiness = new AuditReadiness(() => openExistingLogs(audit, cfg.logger, reported), () => audit.usable(), cfg.logger);
   const lifecycle = new Lifecycle(cfg.maxInflight, mayWrite);
   const metrics = new ServerMetrics();
-  // The tenants whose logs are known now (opened at start) keep their descriptors out of the cap.
-  const knownTenants = new Set([...callerTenants(keys), ...(await audit.tenants().catch(() => []))]).size;
+  // The tenants with a log in the data directory: their descriptors are kept out of the cap,
+  // and rules changed since the last run are logged to them before the first check.
+  const logged = await audit.tenants().catch(() => []);
+  const knownTenants = new Set([...callerTenants(keys), ...logged]).size;
   const fileLimit = openFileLimit();
   const maxConnections = cfg.maxConnections ?? defaultMaxConnections(fileLimit, knownTenants);
   if (fileLimit !== undefined && FILES_PER_TENANT * knownTenants > fileLimit / 2) {
@@ -217,7 +219,6 @@ async function serveHoldingLock(cfg: SidecarConfig, keys: ApiKey[], lock: DataDi
   let server;
   try {
     // Rules changed since the last run recorded them are logged before the first check.
-    const logged = await audit.tenants().catch(() => []);
     rulesRecord = await startRulesRecord({
       dataDir: cfg.dataDir, before: lastRecord, engine, audit, logger: cfg.logger, now: Date.now, mayWrite,
       tenants: [...new Set([...callerTenants(keys), ...engine.tenants(), ...logged])].sort(),

@@ -189,15 +189,11 @@ class TenantBuckets {
       // Full again once the token taken below has refilled (at once if none can be taken).
       this.nextFullMs = Math.min(this.nextFullMs, capacity < 1 ? nowMs : nowMs + 1000 / refillPerSecond);
     } else {
-      if (nowMs > b.updatedMs) {
-        b.tokens += ((nowMs - b.updatedMs) / 1000) * refillPerSecond;
-        b.updatedMs = nowMs;
-      } else if (nowMs < b.updatedMs) {
-        // The clock was set back: nothing refills for the step, and refilling goes on from
-        // now (else the bucket stayed as it was until the clock passed its stamp again: an
-        // hour's step starved its key for an hour; a review, 11-29).
-        b.updatedMs = nowMs;
-      }
+      // A clock set back refills nothing for the step, and refilling goes on from then (else
+      // the bucket stayed as it was until the clock passed its stamp again: an hour's step
+      // starved its key for an hour; a review, 11-29).
+      b.tokens += (Math.max(0, nowMs - b.updatedMs) / 1000) * refillPerSecond;
+      b.updatedMs = nowMs;
       // A lowered burst caps what the bucket holds at once; the parameters are the latest.
       if (b.tokens > capacity) b.tokens = capacity;
       b.capacity = capacity;

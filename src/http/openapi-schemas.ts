@@ -1,9 +1,15 @@
 // JSON Schemas (2020-12, as OpenAPI 3.1 uses) of the wire formats of SPEC §2, §4, §5, §6, §8.
 // Kept beside the routes so a change to a route's shape is a change here in the same commit.
 
+import { JSON_REASONS } from '../json/strict-parse.js';
+
+/** An action as an object: a string `type`, and any other members the rules read. */
+const ACTION_OBJECT = { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, additionalProperties: true };
 const hex = { type: 'string', pattern: '^[0-9a-f]{64}$' };
 const str = { type: 'string' };
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+/** A place in rule text: where it starts, and where it ends when known (1-based). */
+const place = { file: str, line: { type: 'integer' }, col: { type: 'integer' } };
 
 /** The rules' warnings in a PUT's answer, present only when there are some (as `mge lint` gives them). */
 const RULE_WARNINGS = { type: 'array', items: ref('Diagnostic'), description: 'the rules\' warnings (an advisory clause never enforced, …); present only when there are some' };
@@ -11,11 +17,13 @@ const RULE_WARNINGS = { type: 'array', items: ref('Diagnostic'), description: 't
 export const SCHEMAS = {
   Problem: {
     type: 'object',
-    description: 'RFC 9457 problem details; 422 adds `diagnostics`.',
+    description: 'RFC 9457 problem details; 422 adds `diagnostics`, a 400 of the JSON reader `reason`.',
     required: ['type', 'title', 'status', 'detail'],
     properties: {
-      type: str, title: str, status: { type: 'integer' }, detail: str, instance: str,
+      type: { type: 'string', description: '`urn:mge:problem:<slug>`; docs/http.md (Errors) lists them' },
+      title: str, status: { type: 'integer' }, detail: str, instance: str,
       diagnostics: { type: 'array', items: ref('Diagnostic') },
+      reason: { enum: [...JSON_REASONS], description: 'why the JSON reader refused the body (SPEC §2)' },
     },
   },
   CheckRequest: {
@@ -24,7 +32,7 @@ export const SCHEMAS = {
     required: ['action'],
     properties: {
       action: {
-        oneOf: [str, { type: 'object', required: ['type'], properties: { type: str } }],
+        oneOf: [str, ACTION_OBJECT],
         description: 'An object with a string `type`, or a bare string (shorthand for `{"type": s}`).',
       },
       context: { type: 'object', default: {} },
@@ -50,7 +58,7 @@ export const SCHEMAS = {
   },
   Decision: {
     type: 'object',
-    required: ['decision_id', 'approved', 'reasoning', 'rule_ids', 'violations', 'warnings', 'tenant', 'policy_version', 'timestamp', 'action_hash'],
+    required: ['decision_id', 'approved', 'reasoning', 'rule_ids', 'violations', 'warnings', 'tenant', 'policy_version', 'timestamp', 'action_hash', 'receipt'],
     properties: {
       decision_id: str, approved: { type: 'boolean' }, reasoning: str,
       rule_ids: { type: 'array', items: str },
@@ -71,7 +79,7 @@ export const SCHEMAS = {
     dependentRequired: { context: ['action'] },
     properties: {
       decision: ref('Decision'),
-      action: { oneOf: [{ type: 'string' }, { type: 'object', required: ['type'], properties: { type: str } }] },
+      action: { oneOf: [{ type: 'string' }, ACTION_OBJECT] },
       context: { type: 'object' },
       audience: { type: 'string', minLength: 1 },
     },
@@ -90,8 +98,8 @@ export const SCHEMAS = {
     type: 'object', required: ['severity', 'code', 'message', 'span'],
     properties: {
       severity: { enum: ['error', 'warning'] }, code: str, message: str, help: str,
-      span: { type: 'object', properties: { file: str, line: { type: 'integer' }, col: { type: 'integer' } } },
-      related: { type: 'object', description: 'another place the help names (the first rule with the same id)', properties: { file: str, line: { type: 'integer' }, col: { type: 'integer' } } },
+      span: { type: 'object', properties: { ...place, endLine: { type: 'integer' }, endCol: { type: 'integer', description: 'one past the last column' } } },
+      related: { type: 'object', description: 'another place the help names (the first rule with the same id)', properties: place },
     },
   },
   RuleView: {
@@ -120,7 +128,7 @@ export const SCHEMAS = {
     },
   },
   ValidateResult: {
-    type: 'object', required: ['valid', 'diagnostics'],
+    type: 'object', required: ['valid', 'rule_ids', 'diagnostics'],
     properties: { valid: { type: 'boolean' }, rule_ids: { type: 'array', items: str }, diagnostics: { type: 'array', items: ref('Diagnostic') } },
   },
   Checkpoint: {

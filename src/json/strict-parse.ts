@@ -6,9 +6,12 @@
 import type { Json } from '../ir/types.js';
 import { overUtf8Bytes } from './utf8.js';
 
-export type JsonInputReason =
-  | 'syntax' | 'duplicate_key' | 'unsafe_integer' | 'number_out_of_range' | 'lone_surrogate'
-  | 'too_deep' | 'string_too_long' | 'array_too_long' | 'too_large';
+/** Why a body was refused, as a 400's `reason` says (`too_large` is a 413 instead). */
+export const JSON_REASONS = [
+  'syntax', 'duplicate_key', 'unsafe_integer', 'number_out_of_range', 'lone_surrogate',
+  'too_deep', 'string_too_long', 'array_too_long',
+] as const;
+export type JsonInputReason = (typeof JSON_REASONS)[number] | 'too_large';
 
 /** Why a body was refused; `message` follows the Cedar style (lowercase, input in backticks). */
 export class JsonInputError extends Error {

@@ -27,14 +27,27 @@ beforeAll(async () => {
   ajv = new Ajv2020({ strict: false });
   // RFC 3339 date-time, as the receipts and decisions write it.
   ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/);
-  ajv.addSchema({ $id: 'mge', components: { schemas: doc.components.schemas } });
+  ajv.addSchema({ $id: 'mge', components: { schemas: closed(doc.components.schemas) } });
 });
+
+/**
+ * The schemas with every object that lists its properties closed to others: a member the server
+ * sends that the document does not declare is one a typed client drops (a review, 11-29: a 400's
+ * `reason` and a diagnostic span's `endLine`/`endCol` were sent and not declared).
+ */
+function closed(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closed);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, closed(v)]));
+  if ('properties' in out && !('additionalProperties' in out)) out.unevaluatedProperties = false;
+  return out;
+}
 
 /** A schema of the document, with its `#/components/…` references read against the document. */
 function validator(schema: Obj): ValidateFunction {
   let v = compiled.get(schema);
   if (v === undefined) {
-    v = ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"mge#/components/')) as Obj);
+    v = ajv.compile(closed(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"mge#/components/'))) as Obj);
     compiled.set(schema, v);
   }
   return v;
@@ -61,14 +74,16 @@ async function conforms(method: string, path: string, opts: Parameters<Harness['
     expect(valid, `${method} ${path}: the request schema ${accepted ? 'accepts' : 'refuses'} ${JSON.stringify(opts.body)} ${JSON.stringify(validator(schema!).errors)}`).toBe(accepted);
   }
   const res = await h.call(method, path, opts);
-  // A media type the server takes (anything but 415) is one the operation lists.
+  // A media type the server takes (anything but 415) is one the operation lists (`*+json` by its range).
   if (opts.raw !== undefined && opts.type !== undefined && res.status !== 415) {
-    expect(Object.keys(op.requestBody?.content ?? {}), `${method} ${path}: request content type`).toContain(opts.type.split(';')[0]);
+    const type = opts.type.split(';')[0];
+    const listed = /^application\/[^/]+\+json$/.test(type) ? 'application/*+json' : type;
+    expect(Object.keys(op.requestBody?.content ?? {}), `${method} ${path}: request content type`).toContain(listed);
   }
   let described = op.responses[String(res.status)];
   expect(described, `${method} ${path}: status ${res.status} is not in the document`).toBeDefined();
   if (described.$ref !== undefined) described = doc.components.responses[described.$ref.split('/').pop()!];
-  for (const name of ['allow', 'www-authenticate', 'retry-after']) {
+  for (const name of ['allow', 'www-authenticate', 'retry-after', 'content-disposition']) {
     if (res.headers.has(name)) {
       expect(Object.keys(described.headers ?? {}).map((k) => k.toLowerCase()), `${method} ${path} ${res.status}: header ${name}`).toContain(name);
     }
@@ -102,6 +117,9 @@ describe('/openapi.json describes what the app answers', () => {
     await conforms('POST', '/api/v1/governance/check', { ...auditor, body: { action: 'db.read' } }); // 403
     await conforms('POST', '/api/v1/governance/check', { ...checker, raw: `{"action":"${'a'.repeat(70_000)}"}` }); // 413
     await conforms('POST', '/api/v1/governance/check', { ...checker, raw: '{"action":"db.read"}', type: 'text/plain' }); // 415
+    expect((await conforms('POST', '/api/v1/governance/check', { ...checker, raw: '{"action":"db.read"}', type: 'application/vnd.agent+json' })).status).toBe(200);
+    const dup = await conforms('POST', '/api/v1/governance/check', { ...checker, raw: '{"action":"a","action":"b"}' });
+    expect(await dup.json()).toMatchObject({ status: 400, reason: 'duplicate_key' });
     await conforms('POST', '/api/v1/governance/check', { ...checker, body: { action: 'db.read', extra: 1 } }, false); // 400
     await conforms('POST', '/api/v1/governance/check/batch', { ...checker, body: { requests: [{ action: 'db.read' }, { action: 'api.call' }] } });
     await conforms('POST', '/api/v1/governance/check/batch', { ...checker, body: { requests: {} } }, false);
@@ -126,6 +144,11 @@ describe('/openapi.json describes what the app answers', () => {
     expect((await conforms('DELETE', '/api/v1/rules/mine', admin)).status).toBe(204);
     expect((await conforms('DELETE', '/api/v1/rules/mine', admin)).status).toBe(404);
     expect((await conforms('POST', '/api/v1/rules/validate', { ...admin, body: rule('v') })).status).toBe(200);
+    // JSON rule text may be a list wherever rule text is taken (a review: the schemas said `object`).
+    const listed = await conforms('POST', '/api/v1/rules/validate', { ...admin, body: [rule('v1'), rule('v2')] });
+    expect(await listed.json()).toMatchObject({ valid: true, rule_ids: ['v1', 'v2'] });
+    expect((await conforms('PUT', '/api/v1/rules/listed', { ...admin, body: [rule('listed')] })).status).toBe(201);
+    expect((await conforms('DELETE', '/api/v1/rules/listed', admin)).status).toBe(204);
     expect((await conforms('PUT', '/api/v1/rules/validate', { ...admin, body: rule('validate') })).status).toBe(201);
     expect((await conforms('GET', '/api/v1/rules/validate', checker)).status).toBe(200);
     expect((await conforms('DELETE', '/api/v1/rules/validate', admin)).status).toBe(204);
@@ -173,6 +196,23 @@ describe('/openapi.json describes what the app answers', () => {
       expect((await conforms('POST', '/api/v1/rules/validate', { key: KEYS.acmeAdmin, raw: text, type })).status, type).toBe(200);
     }
     expect((await conforms('POST', '/api/v1/rules/validate', { key: KEYS.acmeAdmin, raw: 'x', type: 'text/plain' }, false)).status).toBe(415);
+  });
+
+  const TAKE_A_SLOT = ['check', 'checkBatch', 'verifyReceipt', 'replaceRules', 'deleteRules', 'putRule', 'deleteRule', 'putRuleNamedValidate', 'deleteRuleNamedValidate', 'exportAudit'];
+  it('names each operation once, with its role as the scope of its security requirement, and lists 429 only where work takes a slot', () => {
+    const ops = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op: op as Operation & { operationId?: string; summary: string; security: Array<Record<string, string[]>>; tags?: string[] } })));
+    const ids = ops.map((o) => o.op.operationId);
+    expect(ids.every((id) => typeof id === 'string' && id !== '')).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const { path, method, op } of ops) {
+      const role = /\(role: (\w+)\)$/.exec(op.summary)?.[1];
+      expect(op.security, `${method} ${path}`).toEqual(role === undefined ? [] : [{ bearer: [role] }, { apiKey: [role] }]);
+      expect(op.tags?.length, `${method} ${path}: tags`).toBe(1);
+      // Only the methods a path does not take answer 405: no operation does.
+      expect(op.responses['405'], `${method} ${path}`).toBeUndefined();
+      // Reads and validation take no in-flight slot (Lifecycle.run); the export has a cap of its own.
+      expect(op.responses['429'] !== undefined, `${method} ${path}: 429`).toBe(TAKE_A_SLOT.includes(op.operationId!));
+    }
   });
 
   it('says why each route answers 400: its query parameters, its body, `explain` (a review: the audit routes, which take no body, said "malformed JSON")', () => {

@@ -3,6 +3,7 @@
 // agent cannot act on a forged, replayed or mismatched approval.
 
 import { ActionDenied, MGEConfigError, ReceiptRejected } from './errors.js';
+import { jsonText } from './json-text.js';
 import type { Action, CheckInput, CheckResult, Context, Decision } from './types.js';
 
 /** Says, for one call's arguments, what action it is about to perform. */
@@ -94,11 +95,5 @@ export function guard<A extends unknown[], R>(
  * another value than `fn` gets) is refused before anything is asked.
  */
 function asSent(described: CheckInput): Pick<CheckInput, 'action' | 'context'> {
-  const text = JSON.stringify({ action: described.action, context: described.context }, (_key, value: unknown) => {
-    if (typeof value === 'number' && !Number.isFinite(value)) {
-      throw new MGEConfigError(`guard: the description holds ${value}, which JSON cannot carry (it would be sent as null); describe the action with finite numbers`);
-    }
-    return value;
-  });
-  return JSON.parse(text) as Pick<CheckInput, 'action' | 'context'>;
+  return JSON.parse(jsonText({ action: described.action, context: described.context }, 'guard: the description')) as Pick<CheckInput, 'action' | 'context'>;
 }

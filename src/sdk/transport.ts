@@ -6,6 +6,7 @@
 
 import { httpError, MGEConfigError, MGEError, MGENetworkError, MGEProtocolError, MGETimeoutError, type Problem } from './errors.js';
 import type { Shape } from './shapes.js';
+import { jsonText } from './json-text.js';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -192,14 +193,19 @@ export class Transport {
     return this.baseUrl + call.path + (qs ? `?${qs}` : '');
   }
 
-  private init(call: Call, signal: AbortSignal): RequestInit {
+  /**
+   * The body as sent, written once before any attempt: a value JSON cannot carry is the
+   * caller's error (MGEConfigError), not a network error to retry.
+   */
+  private bodyOf(call: Call): string | undefined {
+    if (call.body === undefined || typeof call.body === 'string') return call.body;
+    return jsonText(call.body, `${call.method} ${call.path}: the body`);
+  }
+
+  private init(call: Call, body: string | undefined, signal: AbortSignal): RequestInit {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
-    let body: string | undefined;
-    if (call.body !== undefined) {
-      body = typeof call.body === 'string' ? call.body : JSON.stringify(call.body);
-      headers['content-type'] = call.contentType ?? 'application/json';
-    }
+    if (body !== undefined) headers['content-type'] = call.contentType ?? 'application/json';
     // A redirect is not followed (a 302 turned a check into a GET, and the JWKS would
     // be fetched from wherever it pointed): MGE's API never redirects.
     return { method: call.method, headers, body, signal, redirect: 'manual' };
@@ -208,6 +214,7 @@ export class Transport {
   /** Runs attempts until one succeeds, a non-retryable failure happens, or retries run out. */
   private async attempt<T>(call: Call, read: (res: Response, url: string) => Promise<T>): Promise<T> {
     const url = this.url(call);
+    const body = this.bodyOf(call);
     const attempts = call.idempotent ? this.retries + 1 : 1;
     const cancel = call.signal;
     let unanswered = false;
@@ -224,7 +231,7 @@ export class Transport {
       cancel?.addEventListener('abort', onCancel);
       let retryAfter: number | undefined;
       try {
-        const res = await untilAborted(this.fetchFn(url, this.init(call, ctl.signal)), ctl.signal);
+        const res = await untilAborted(this.fetchFn(url, this.init(call, body, ctl.signal)), ctl.signal);
         if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) {
           await res.body?.cancel();
           const to = res.headers.get('location');

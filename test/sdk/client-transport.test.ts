@@ -42,6 +42,33 @@ describe('requests', () => {
     });
   });
 
+  // A review (11-29): JSON.stringify sent `amount: Infinity` as `null`, which a rule
+  // `action.amount > 10000` passes; the decision's action_hash matched the null sent, so the
+  // client believed it, and the caller acted with Infinity.
+  it('sends nothing JSON would carry as another value: a non-finite number, an undefined array item; a cycle or a BigInt is the caller\'s error, not a network error retried', async () => {
+    const { c, calls } = client([]);
+    const refused = async (p: Promise<unknown>, message: RegExp) => {
+      const err = await p.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(MGEConfigError);
+      expect((err as Error).message).toMatch(message);
+    };
+    await refused(c.checkCompliance({ type: 'payments.transfer', amount: Infinity }), /^POST \/api\/v1\/governance\/check: the body holds Infinity, which JSON cannot carry \(it would be sent as null\)/);
+    await refused(c.checkCompliance('db.write', { rows: new Number(NaN) as unknown as number }), /holds NaN/);
+    await refused(c.checkBatch([{ action: 'a' }, { action: 'b', context: { limits: [1, undefined as unknown as number] } }]), /holds an array item that is undefined/);
+    await refused(c.verify({ ...decision } as never, { action: { type: 'pay', amount: -Infinity } }), /holds -Infinity/);
+    const cyclic: Record<string, unknown> = { rule_id: 'r' };
+    cyclic.self = cyclic;
+    await refused(c.rules.put(cyclic as never, 'json', 'r'), /^PUT \/api\/v1\/rules\/r: the body cannot be written as JSON \(.*circular/i);
+    await refused(c.checkCompliance('db.write', { big: 1n as unknown as number }), /cannot be written as JSON \(.*BigInt/);
+    expect(calls).toHaveLength(0);
+    // A Date is its ISO string and an undefined member is left out, as before.
+    const at = new Date('2026-11-29T00:00:00Z');
+    const own = { ...decision, action_hash: await computeActionHash({ type: 'x', at: at.toISOString() }, undefined) };
+    const ok = client([{ status: 200, body: own }]);
+    await ok.c.checkCompliance({ type: 'x', at: at as unknown as string, gone: undefined as unknown as string });
+    expect(JSON.parse(ok.calls[0].body!)).toEqual({ action: { type: 'x', at: '2026-11-29T00:00:00.000Z' } });
+  });
+
   it('leaves out context and the explain parameter when not given', async () => {
     const { c, calls } = client([{ status: 200, body: { ...decision, action_hash: await computeActionHash('file.read', undefined) } }]);
     await c.checkCompliance('file.read');

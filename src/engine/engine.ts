@@ -234,7 +234,15 @@ export class Engine {
     return this.changeApiRules(tenant, sources, true, undefined, true);
   }
 
-  private changeApiRules(tenant: string, sources: Array<RuleText | undefined>, replace: boolean, beforeSwap?: BeforeSwap, keepClashes = false): Promise<PutRuleResult> {
+  private changeApiRules(tenant: string, given: Array<RuleText | undefined>, replace: boolean, beforeSwap?: BeforeSwap, keepClashes = false): Promise<PutRuleResult> {
+    // Read now, not when the change's turn comes: a caller reusing one object for two calls,
+    // or refilling its list, had the later contents applied twice (a review, 11-29).
+    let sources: Array<Partial<RuleText>>;
+    try {
+      sources = given.map((s) => (s === undefined ? {} : { text: s.text, format: s.format, path: s.path }));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.serialize(async () => {
       checkTenant(tenant); // the name becomes a directory name in rule stores
       const rules: Rule[] = [];
@@ -243,7 +251,7 @@ export class Engine {
       let path = `api/tenants/${tenant}/rules.json`;
       // Several texts (a restart's replay) are compiled once, together: one build per tenant.
       for (const source of sources) {
-        const { text, format, path: named } = source ?? ({} as Partial<RuleText>); // read once: what is checked is what is parsed
+        const { text, format, path: named } = source; // read once: what is checked is what is parsed
         // Anything else reached the reader table as "reader is not a function", reported as a bug in MGE.
         if (typeof text !== 'string') throw new TypeError(`a rule's text must be a string; got ${text === null ? 'null' : typeof text}`);
         if (format === undefined || !(RULE_FORMATS as readonly unknown[]).includes(format)) throw new TypeError(`a rule's format is ${RULE_FORMATS.map((f) => `\`${f}\``).join(', ')}; got \`${String(format)}\``);
@@ -316,8 +324,14 @@ export class Engine {
     beforeSwap?: (before: PoliciesAt, after: PoliciesAt, tenantsAfter: string[]) => Promise<void>,
     sourceWarnings: Diagnostic[] = [],
   ): Promise<{ ok: true; before: PoliciesAt; after: PoliciesAt } | { ok: false; diagnostics: Diagnostic[] }> {
+    let taken: RuleSource[]; // read now, as changeApiRules reads its texts
+    try {
+      taken = sources.map((s) => ({ path: s.path, text: s.text }));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.serialize(async () => {
-      const loaded = loadRuleSources(sources);
+      const loaded = loadRuleSources(taken);
       // The reader's warnings go with the errors, as at start (createEngine).
       if (hasErrors(loaded.diagnostics)) return { ok: false, diagnostics: [...sourceWarnings, ...loaded.diagnostics] } as const;
       const files = { global: loaded.global, tenants: loaded.tenants };

@@ -129,4 +129,25 @@ describe('Engine.reloadFiles beside API changes', () => {
     expect(engine.policy('acme').policyVersion).toBe(version);
     expect((await engine.evaluate({ action: { type: 'x' } }, { tenant: 'acme' })).approved).toBe(false);
   });
+
+  // A review (11-29): the texts were read when the change's turn came, so one object reused for
+  // two putRule calls installed the second rule twice, and a refilled list was what reloaded.
+  it('reads rule texts and file lists when called, not when the change runs', async () => {
+    const engine = await createEngine({ rules: FILES });
+    const text = (id: string, type: string) => JSON.stringify({ rule_id: id, prohibited: [{ message: 'm', when: `action.type == "${type}"` }] });
+    const source = { format: 'json' as const, text: text('no-drop', 'db.drop') };
+    const first = engine.putRule('acme', source);
+    source.text = text('no-wipe', 'db.wipe');
+    const second = engine.putRule('acme', source);
+    expect(await first).toMatchObject({ ok: true, ruleIds: ['no-drop'] });
+    expect(await second).toMatchObject({ ok: true, ruleIds: ['no-wipe'] });
+    for (const type of ['db.drop', 'db.wipe']) expect((await engine.evaluate({ action: { type } }, { tenant: 'acme' })).approved, type).toBe(false);
+
+    const files = [...FILES, { path: 'tenants/acme/more.yaml', text: 'rule_id: more\nprohibited:\n  - message: no x\n    when: action.type == "x"\n' }];
+    const reload = engine.reloadFiles(files);
+    files.length = 1;
+    files[0] = { path: 'base.yaml', text: 'rule_id: base\nprohibited: []\n' };
+    expect((await reload).ok).toBe(true);
+    expect((await engine.evaluate({ action: { type: 'x' } }, { tenant: 'acme' })).approved).toBe(false);
+  });
 });

@@ -17,10 +17,10 @@ import { dataDirVerificationKeys } from '../adapters/node/data-dir-keys.js';
 import { jwksFileKeys } from '../adapters/node/jwks-file.js';
 import { AUDIT_DIR, LOG_FILE, NodeAuditStoreFactory } from '../adapters/node/audit-store.js';
 import { refuseWhileSetAside } from '../adapters/node/log-write-back.js';
-import { keptCheckpointLines } from '../adapters/node/checkpoint-file.js';
+import { CHECKPOINTS, keptCheckpointLines } from '../adapters/node/checkpoint-file.js';
 import { scanLines } from '../adapters/node/line-scan.js';
 import { isTenantDirName, tenantDirName } from '../adapters/node/tenant-dirs.js';
-import { readIfPresent } from '../adapters/node/new-file.js';
+import { readIfPresent, whatIsThere } from '../adapters/node/new-file.js';
 import { isCheckpoint, notACheckpoint, readCheckpointText, tornCheckpointOf, type TornCheckpoint } from '../audit/checkpoint.js';
 import { verifyLog, type LogReport, type VerifyLogInput } from '../audit/verify.js';
 import { KeyError, KeyRing, hs256VerificationKeys, importHs256Secret } from '../receipt/keys.js';
@@ -367,7 +367,18 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   });
   for (const tenant of tenants) {
     const dir = join(dataDir!, AUDIT_DIR, tenantDirName(tenant));
-    const { kept, torn } = await readCheckpoints(join(dir, 'checkpoints.jsonl'));
+    // Something other than a file where the store keeps one refuses the log, as at a server's
+    // start: a FIFO there hung this command, or ended it with a stack trace (a review, 11-29).
+    const notFiles = [LOG_FILE, CHECKPOINTS].flatMap((name) => {
+      const st = statSync(join(dir, name), { throwIfNoEntry: false });
+      return st === undefined || st.isFile() ? [] : [`\`${join(dir, name)}\` is ${whatIsThere(st)}, not a file`];
+    });
+    if (notFiles.length > 0) {
+      for (const m of notFiles) io.err(`error: tenant \`${tenant}\`: ${m}\n`);
+      ok = false;
+      continue;
+    }
+    const { kept, torn } = await readCheckpoints(join(dir, CHECKPOINTS));
     const extra = savedCps.filter((c) => tenantOf([c]) === tenant);
     // A log removed with its checkpoints left behind is what the checkpoints are kept to catch.
     if (!existsSync(join(dir, LOG_FILE))) {

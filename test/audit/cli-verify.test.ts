@@ -163,6 +163,23 @@ describe('mge audit verify', () => {
     expect(missing.err).toContain('the log was removed');
   });
 
+  // A review (11-29): a FIFO at log.jsonl hung `mge audit verify --data`, and one at
+  // checkpoints.jsonl ended it with a stack trace; the server refuses both at start.
+  it('names a FIFO or a directory where a tenant\'s log or checkpoints file should be', async () => {
+    for (const name of ['log.jsonl', 'checkpoints.jsonl']) {
+      const dir = await tampered(`not-a-file-${name}`, (l) => l);
+      const file = join(dir, 'audit', 'acme', name);
+      await rm(file);
+      execFileSync('mkfifo', [file]);
+      const r = await run('verify', '--data', dir);
+      expect(r.code, name).toBe(1);
+      expect(r.err, name).toBe(`error: tenant \`acme\`: \`${file}\` is a FIFO, not a file\n`);
+      await rm(file);
+      await mkdir(file);
+      expect((await run('verify', '--data', dir)).err, name).toBe(`error: tenant \`acme\`: \`${file}\` is a directory, not a file\n`);
+    }
+  });
+
   it('reads a checkpoint from a pipe (read once), and refuses a file without one', async () => {
     const fifo = join(base, 'checkpoint.fifo');
     execFileSync('mkfifo', [fifo]);
@@ -491,6 +508,16 @@ describe('mge audit verify', () => {
     const r = await run('verify', '--data', swapped);
     expect(r.code).toBe(1);
     expect(r.err).toBe('error: tenant `acme`: the checkpoints file\'s torn last line (tree_size 8): root_hash does not match the log\'s first 8 entries: an entry was changed, removed, reordered or inserted\n');
+    // A last line with a member twice is no whole checkpoint to the strict readers, which skipped
+    // it, while the torn-line reader took it as whole: its size and root went unchecked, and the
+    // server's next checkpoint cut it away (a review, 11-29).
+    const dupKey = await tampered('cp-torn-dupkey', (l) => [...l.slice(0, 7), l[8], l[7], ...l.slice(9)]);
+    const dupFile = join(dupKey, 'audit', 'acme', 'checkpoints.jsonl');
+    const [kept, newest] = (await readFile(dupFile, 'utf8')).trimEnd().split('\n');
+    await writeFile(dupFile, `${kept}\n${newest.replace('"tenant":', '"tenant":"acme","tenant":')}`);
+    const twice = await run('verify', '--data', dupKey);
+    expect(twice.code).toBe(1);
+    expect(twice.err).toBe('error: tenant `acme`: the checkpoints file\'s torn last line (tree_size 8): root_hash does not match the log\'s first 8 entries: an entry was changed, removed, reordered or inserted\n');
     const asIs = await tampered('cp-torn', (l) => l);
     await tornOf(asIs);
     const ok = await run('verify', '--data', asIs);

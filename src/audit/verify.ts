@@ -188,6 +188,9 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
 
   let prevSize = 0;
   let anchoredSize = 0;
+  // The first checkpoint signed (validly) for each tree size: a second with another root is
+  // the key vouching for two different logs, proof on its own, whichever log is checked.
+  const signedFor = new Map<number, { root: string; label: string }>();
   const all = [
     ...input.checkpoints.map((cp, i) => ({ cp, name: `checkpoint ${i + 1}`, kept: true })),
     ...(input.saved ?? []).map((cp, i) => ({ cp, name: `saved checkpoint ${i + 1}`, kept: false })),
@@ -204,6 +207,11 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (sig !== 'ok') problems.push(`${label}: ${sig === 'unknown_kid' ? `key \`${cp.kid}\` is unknown` : 'signature does not verify'}`);
     const retired = sig === 'ok' ? keyOrder.checkpoint(cp.kid, cp.tree_size) : undefined;
     if (retired !== undefined) warnings.push(`${label}: ${retired}`);
+    const first = sig === 'ok' ? signedFor.get(cp.tree_size) : undefined;
+    if (sig === 'ok' && first === undefined) signedFor.set(cp.tree_size, { root: cp.root_hash, label });
+    if (first !== undefined && first.root !== cp.root_hash) {
+      problems.push(`${label}: signed with another root than ${first.label}, for the same size: the log was shown as two different histories (a fork); keep both checkpoints as evidence`);
+    }
     if (kept) {
       // Kept checkpoints are appended as the log grows: a smaller one after a larger one is a rollback.
       // Or an older line copied after a newer one ("the log shrank" would mislead there).

@@ -408,6 +408,11 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
       io.out(`tenant \`${tenant}\`: note: the checkpoints file ends in a torn line (a crash while writing it), not counted; ${shown}\n`);
     }
   }
+  // The kept checkpoints are in the data directory: whoever rewrote the log could rewrite them
+  // and have the server sign the new history (a review, 11-29: the ok line read the same).
+  if (ok && savedCps.length === 0) {
+    io.out(`note: anchored only by the checkpoints kept in \`${dataDir}\` itself (no --checkpoint given): a history rewritten there, checkpoints and all, would pass; a checkpoint kept elsewhere (saved from GET /api/v1/audit/checkpoint) shows it\n`);
+  }
   return ok ? 0 : 1;
 }
 

@@ -81,7 +81,11 @@ describe('mge audit verify', () => {
   it('passes a clean data dir and a clean export', async () => {
     const d = await run('verify', '--data', clean);
     expect(d).toMatchObject({ code: 0, err: '' });
-    expect(d.out).toMatch(/^tenant `acme`: ok: 10 entries, root [0-9a-f]{64}, 2 checkpoints verified; entries 9–10 are after the last checkpoint \(not covered by a signed root: their removal, an added rule change, or a decision copied in from another log signed with the same key, would leave no trace\)\n$/);
+    expect(d.out).toMatch(/^tenant `acme`: ok: 10 entries, root [0-9a-f]{64}, 2 checkpoints verified; entries 9–10 are after the last checkpoint \(not covered by a signed root: their removal, an added rule change, or a decision copied in from another log signed with the same key, would leave no trace\)\n/);
+    // Its checkpoints are the data directory's own: said (a review, 11-29: a history rewritten
+    // there, checkpoints and all, and signed again, read the same).
+    expect(d.out.split('\n')[1]).toBe(`note: anchored only by the checkpoints kept in \`${clean}\` itself (no --checkpoint given): a history rewritten there, checkpoints and all, would pass; a checkpoint kept elsewhere (saved from GET /api/v1/audit/checkpoint) shows it`);
+    expect((await run('verify', '--data', clean, '--checkpoint', savedCp)).out).not.toContain('note: anchored only');
     const e = await run('verify', '--export', exportFile, '--checkpoint', savedCp, '--data', clean).catch(() => undefined);
     expect(e?.code).toBe(2); // --data and --export together is a usage error
     process.env.MGE_SECRET_KEY = SECRET;
@@ -382,6 +386,30 @@ describe('mge audit verify', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(message);
     expect(r.out).toBe('');
+  });
+
+  // A review (11-29): two auditors each holding a checkpoint of the same size, signed over two
+  // histories, were told "root_hash does not match" when both were given: the key's two
+  // signed roots for one size are a fork, named as such.
+  it('names two checkpoints signed for one size with different roots as a fork', async () => {
+    const forkDir = join(base, 'fork');
+    const signer = await createSigner({ hs256Secret: SECRET, backend: nodeCryptoBackend });
+    const logs = new AuditLogs(new NodeAuditStoreFactory(forkDir), { backend: nodeCryptoBackend });
+    const log = await logs.get('acme');
+    for (let i = 0; i < 8; i++) await log.append((await signer.sign(decision(i === 6 ? 60 : i))) as unknown as Json);
+    const forked = await log.checkpoint(signer);
+    await logs.close();
+    expect(forked.tree_size).toBe(8);
+    const both = join(base, 'two-roots.jsonl');
+    await writeFile(both, `${await readFile(savedCp, 'utf8')}\n${JSON.stringify(forked)}\n`);
+    process.env.MGE_SECRET_KEY = SECRET;
+    try {
+      const r = await run('verify', '--export', exportFile, '--checkpoint', both);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('error: export `' + exportFile + '` (tenant `acme`, from the checkpoint: give --tenant to require one): saved checkpoint 2 (tree_size 8): signed with another root than saved checkpoint 1 (tree_size 8), for the same size: the log was shown as two different histories (a fork); keep both checkpoints as evidence\n');
+    } finally {
+      delete process.env.MGE_SECRET_KEY;
+    }
   });
 
   it('fails on a changed export and on an export truncated below a saved checkpoint', async () => {

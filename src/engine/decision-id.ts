@@ -22,8 +22,10 @@ function hex8(x: number): string {
  * @example newDecisionId(Date.now()) // 'dec-019ab3c4d5e60a1b2c3d4e5f6a7b'
  */
 export function newDecisionId(nowMs: number): string {
-  if (nowMs > lastMs) {
-    lastMs = nowMs;
+  // Twelve hex digits of whole milliseconds: a clock before 1970 counts on from the epoch.
+  const ms = Math.max(0, Math.floor(nowMs));
+  if (ms > lastMs) {
+    lastMs = ms;
     hi = randomUint32() & 0x7fffffff; // leave headroom so +1 within one millisecond never wraps
     lo = randomUint32();
     head = 'dec-' + lastMs.toString(16).padStart(12, '0') + hex8(hi);

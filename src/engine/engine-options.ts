@@ -3,6 +3,7 @@
 // shared rate-limit store unused, each instance limiting on its own, without a word).
 
 import { NoRulesError } from './engine-types.js';
+import { ISO_MAX_MS, ISO_MIN_MS } from '../receipt/iso-time.js';
 
 /** The option names createEngine takes (EngineOptions). */
 const OPTIONS = ['rules', 'evaluator', 'rateLimiter', 'now', 'wasm', 'limits', 'crypto', 'sourceWarnings', 'allowNoRules'] as const;
@@ -59,16 +60,15 @@ export function checkEvaluateOptions(opts: unknown): void {
   if (explain !== undefined && typeof explain !== 'boolean') throw new TypeError(`evaluate option \`explain\` must be true or false, got \`${String(explain)}\``);
 }
 
-/**
- * The times a decision's ISO timestamp can carry as SPEC §2 writes it (four-digit years,
- * 0000–9999): past that, `request.time` reads `+058875-…`, which compares below "2026" as
- * text (a microsecond clock approved what a time rule denies).
- */
-const MIN_TIME_MS = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z (Date.UTC reads year 0 as 1900)
-const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-/** A clock reading a decision can carry; a TypeError naming the clock otherwise. */
+/**
+ * A clock reading a decision can carry, in whole milliseconds (a fractional clock such as
+ * `performance.timeOrigin + performance.now()` made ids `dec-19ace6f6c00.8178…` that did not
+ * sort by time; a review, 11-29); a TypeError naming the clock otherwise.
+ */
 export function checkedTime(ms: unknown): number {
-  if (typeof ms === 'number' && ms >= MIN_TIME_MS && ms <= MAX_TIME_MS) return ms;
+  // Past ISO_MAX_MS `request.time` read `+058875-…`, below "2026" as text: a microsecond
+  // clock approved what a time rule denies.
+  if (typeof ms === 'number' && ms >= ISO_MIN_MS && ms <= ISO_MAX_MS) return Math.floor(ms);
   throw new TypeError(`the engine's clock (option \`now\`) gave ${typeof ms === 'number' ? String(ms) : `no number (${typeof ms})`}, not milliseconds since the epoch`);
 }

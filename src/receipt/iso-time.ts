@@ -1,6 +1,13 @@
 // `new Date(ms).toISOString()` costs about half a microsecond, and a busy signer asks for the
 // same millisecond many times over: each cache keeps its last answer.
 
+/**
+ * The times an ISO timestamp carries as SPEC §2 writes it (four-digit years, 0000–9999): past
+ * them `toISOString` writes `+058875-…`, which compares below "2026" as text.
+ */
+export const ISO_MIN_MS = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z (Date.UTC reads year 0 as 1900)
+export const ISO_MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /** @example const issued = new IsoTimeCache(); issued.format(Date.now()) // "2026-11-25T19:21:24.123Z" */
 export class IsoTimeCache {
   private ms = NaN;

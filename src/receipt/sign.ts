@@ -7,7 +7,7 @@ import { webCryptoBackend, type CryptoBackend, type MaybePromise } from './backe
 import { base64urlEncode } from './base64url.js';
 import { hashCanonicalText } from './decision-hash.js';
 import { decisionText, flat, joinDecisionText } from './decision-text.js';
-import { IsoTimeCache } from './iso-time.js';
+import { IsoTimeCache, ISO_MAX_MS, ISO_MIN_MS } from './iso-time.js';
 import { randomBytes } from './random-pool.js';
 import { canonicalize } from './jcs.js';
 import {
@@ -123,8 +123,8 @@ export class Signer {
     // A synchronous backend's results are used as they come: an `await` costs a turn each.
     const hashed = hashCanonicalText(joinDecisionText(text), this.backend);
     const decision_hash = typeof hashed === 'string' ? hashed : await hashed;
-    const issued = this.now();
-    const nonce = base64urlEncode(this.randomBytes(16));
+    const issued = this.clock();
+    const nonce = base64urlEncode(this.nonceBytes());
     const issued_at = this.issuedAt.format(issued);
     const expires_at = this.expiresAt.format(issued + this.ttlMs);
     if (issued !== this.timesMs) {
@@ -139,6 +139,24 @@ export class Signer {
     // C(receipt): "signature" sorts after every other member, so it closes the signing text.
     const receiptText = unsignedHead + '","signature":"' + signature + '"}';
     return new SignedDecision(decision, receipt, joinDecisionText(text, receiptText, '\0'));
+  }
+
+  /**
+   * The issue time in whole milliseconds, or a TypeError naming the clock: a receipt must be
+   * one `verifyReceipt` reads (a clock in year 10000 wrote `+010000-…`, and every receipt of
+   * that signer was `malformed`, logged and dead; a review, 11-29).
+   */
+  private clock(): number {
+    const ms = this.now();
+    if (typeof ms === 'number' && ms >= ISO_MIN_MS && ms + this.ttlMs <= ISO_MAX_MS) return Math.floor(ms);
+    throw new TypeError(`the signer's clock (option \`now\`) gave ${typeof ms === 'number' ? String(ms) : `no number (${typeof ms})`}, not milliseconds since the epoch a receipt can carry (years 0000–9999)`);
+  }
+
+  /** A receipt's 16 random nonce bytes, or a TypeError naming `randomBytes` (a short nonce is `malformed` at every verifier). */
+  private nonceBytes(): Uint8Array {
+    const bytes = this.randomBytes(16);
+    if (bytes instanceof Uint8Array && bytes.length === 16) return bytes;
+    throw new TypeError(`the signer's \`randomBytes\` gave ${bytes instanceof Uint8Array ? `${bytes.length} bytes` : typeof bytes}, not the 16 bytes asked for`);
   }
 
   /** The base64url signature of `text`; at once from a backend that signs synchronously. */
@@ -181,6 +199,10 @@ export async function createSigner(opts: SignerOptions): Promise<Signer> {
   const ttlMs = opts.ttlMs ?? DEFAULT_TTL_MS;
   if (!Number.isSafeInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS) {
     throw new TtlError(`receipt TTL \`${ttlMs}\` ms must be an integer from 1 to ${MAX_TTL_MS}`);
+  }
+  // A kid that is not a non-empty string made receipts every verifier reads as `malformed`.
+  if (opts.kid !== undefined && (typeof opts.kid !== 'string' || opts.kid === '')) {
+    throw new KeyError(`\`kid\` must be a non-empty string, got ${typeof opts.kid === 'string' ? 'an empty one' : typeof opts.kid}`);
   }
   const ring = new KeyRing(opts.extraVerificationKeys ?? []);
   let hs: SigningKey | undefined;

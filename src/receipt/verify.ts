@@ -13,6 +13,7 @@ import { CanonicalizationError, jsonCopy } from './jcs.js';
 import { toKeyRing, type VerificationKeys } from './keys.js';
 import { verifySignedObject } from './signed-object.js';
 import { isObject } from '../json/is-object.js';
+import { MAX_TTL_MS } from './sign.js';
 
 export type ReasonCode =
   | 'malformed' | 'unknown_kid' | 'bad_signature' | 'decision_mismatch' | 'tenant_mismatch' | 'action_mismatch'
@@ -65,8 +66,10 @@ export function badVerifyClock(opts: { now?: unknown; skewMs?: unknown }): strin
     return `\`now\` must be a finite time in epoch milliseconds (or a valid Date), got ${describe(opts.now)}`;
   }
   const skew = opts.skewMs;
-  if (skew !== undefined && !(typeof skew === 'number' && Number.isSafeInteger(skew) && skew >= 0)) {
-    return `\`skewMs\` must be a whole number of milliseconds, 0 or more, got ${describe(skew)}`;
+  // Capped as the server caps MGE_CLOCK_SKEW_SECONDS (at the longest receipt life): a skew of
+  // 30 days verified a receipt 30 days expired (a review, 11-29).
+  if (skew !== undefined && !(typeof skew === 'number' && Number.isSafeInteger(skew) && skew >= 0 && skew <= MAX_TTL_MS)) {
+    return `\`skewMs\` must be a whole number of milliseconds from 0 to ${MAX_TTL_MS} (an hour), got ${describe(skew)}`;
   }
   return undefined;
 }

@@ -21,4 +21,11 @@ describe('newDecisionId counter', () => {
     expect(newDecisionId(6001)).toBe('dec-0000000f0000' + '00000abc' + '00000012');
     expect(newDecisionId(0x0f0001)).toBe('dec-0000000f0001' + '7fffffff' + 'ffffffff'); // the clock passed it
   });
+
+  // A review (11-29): a fractional clock gave `dec-19ace6f6c00.8178…`, out of time order.
+  it('takes whole milliseconds of a fractional clock', () => {
+    expect(newDecisionId(2 ** 32 + 0.75)).toBe('dec-000100000000' + '7fffffffffffffff');
+    expect(newDecisionId(2 ** 32 + 0.9)).toBe('dec-000100000000' + '8000000000000000');
+    expect(newDecisionId(2 ** 32 + 1.2)).toMatch(/^dec-000100000001[0-9a-f]{16}$/);
+  });
 });

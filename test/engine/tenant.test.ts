@@ -105,6 +105,14 @@ describe('createEngine: options checked', () => {
     }
   });
 
+  it('reads a fractional clock as whole milliseconds (a review: its ids held a `.` and did not sort by time)', async () => {
+    const at = Date.now() + 5000; // ahead of the ids made so far in this process (one sequence)
+    const engine = await createEngine({ rules: RULES, now: () => at + 0.875 });
+    const d = await engine.evaluate({ action: 'x' });
+    expect(d.decision_id).toMatch(new RegExp(`^dec-${at.toString(16).padStart(12, '0')}[0-9a-f]{16}$`));
+    expect(d.timestamp).toBe(new Date(at).toISOString());
+  });
+
   it('refuses a rule format it does not read, and a bucket cap that is no positive integer', async () => {
     const engine = await createEngine({ rules: RULES });
     await expect(engine.putRule('acme', { format: 'YAML' as never, text: 'rule_id: t\nprohibited: [{when: "true"}]\n' })).rejects.toThrow('a rule\'s format is `json`, `yaml`, `mdc`; got `YAML`');

@@ -30,6 +30,22 @@ describe('createSigner', () => {
     expect(Date.parse(r.expires_at) - Date.parse(r.issued_at)).toBe(1234);
   });
 
+  // A review (11-29): each of these signed, the log took the decision, and every verifier read
+  // the receipt as `malformed` (`issued_at` `+010000-…`, a 12-byte nonce, a numeric kid).
+  it('refuses to sign what no verifier can read: a kid that is no non-empty string, a clock past year 9999, a short nonce', async () => {
+    for (const kid of ['', 5]) await expect(createSigner({ hs256Secret: SECRET, kid: kid as string })).rejects.toThrow(KeyError);
+    await expect(createSigner({ hs256Secret: SECRET, kid: '' })).rejects.toThrow('`kid` must be a non-empty string, got an empty one');
+    const future = await createSigner({ hs256Secret: SECRET, now: () => Date.UTC(10000, 0, 1) });
+    await expect(future.sign(decision())).rejects.toThrow(/^the signer's clock \(option `now`\) gave 253402300800000, not milliseconds since the epoch a receipt can carry \(years 0000–9999\)$/);
+    const short = await createSigner({ hs256Secret: SECRET, randomBytes: (n) => new Uint8Array(n - 4) });
+    await expect(short.sign(decision())).rejects.toThrow("the signer's `randomBytes` gave 12 bytes, not the 16 bytes asked for");
+    // A fractional clock signs its whole millisecond.
+    const fractional = await createSigner({ hs256Secret: SECRET, now: () => T0 + 0.6 });
+    const signed = await fractional.sign(decision());
+    expect(signed.receipt.issued_at).toBe(new Date(T0).toISOString());
+    expect((await verifyReceipt(signed, { keys: fractional.keys, now: T0 })).valid).toBe(true);
+  });
+
   it('writes the receipt SPEC §5 describes', async () => {
     const s = await createSigner({ hs256Secret: SECRET, now: () => T0 });
     const d = decision();

@@ -106,9 +106,13 @@ describe.each([['HS256', hsSigner], ['Ed25519', edSigner]] as const)('verifyRece
   it('refuses a clock it cannot compare with (NaN, Infinity, a negative skew) instead of skipping expiry', async () => {
     const s = await make();
     const d = await signed(s); // valid T0 .. T0 + 60 s
-    for (const bad of [{ now: NaN }, { now: Infinity }, { now: 'garbage' as unknown as number }, { skewMs: NaN }, { skewMs: Infinity }, { skewMs: 1e20 }, { skewMs: -1 }]) {
+    for (const bad of [{ now: NaN }, { now: Infinity }, { now: 'garbage' as unknown as number }, { skewMs: NaN }, { skewMs: Infinity }, { skewMs: 1e20 }, { skewMs: -1 }, { skewMs: 3_600_001 }, { skewMs: Number.MAX_SAFE_INTEGER }]) {
       await expect(verifyReceipt(d, { keys: s.keys, now: T0 + 3_600_000, ...bad }), JSON.stringify(bad)).rejects.toThrow(RangeError);
     }
+    // At most an hour, as the server's MGE_CLOCK_SKEW_SECONDS (a review, 11-29: a skew of 5e9
+    // ms verified a receipt 30 days expired).
+    expect((await verifyReceipt(d, { keys: s.keys, now: T0 + 60_000 + 3_600_000, skewMs: 3_600_000 })).valid).toBe(true);
+    await expect(verifyReceipt(d, { keys: s.keys, now: T0, skewMs: 5e9 })).rejects.toThrow('`skewMs` must be a whole number of milliseconds from 0 to 3600000 (an hour), got 5000000000');
   });
 
   it('replayed: the nonce is consumed once, and only after every other check passed', async () => {

@@ -43,7 +43,16 @@ const nonceStore = new MemoryNonceStore();
 
 for await (const line of createInterface({ input: process.stdin })) {
   if (line.trim() === '') continue;
-  const { decision, action, context } = JSON.parse(line) as { decision?: Decision; action?: Action; context?: Context };
+  // Any line is judged and answered, and the next one read: a line that is not JSON, or not an
+  // object (`null`), ended the loop with a stack trace (a review, 11-29).
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    console.log('refused: the line is not JSON');
+    continue;
+  }
+  const { decision, action, context } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { decision?: Decision; action?: Action; context?: Context };
   if (typeof decision !== 'object' || decision === null) {
     console.log('refused: the line holds no decision');
     continue;

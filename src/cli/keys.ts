@@ -22,10 +22,10 @@ export const KEYS_HELP = `${KEYS_USAGE}
                   the key's hash)
     --tenant T    the key's tenant
     --role R      checker, auditor or admin; several joined with \`+\` (checker+auditor)
-  keys ed25519    makes an Ed25519 signing key (a private JWK) and prints its public JWKS
-    --out FILE    write the private key to FILE (mode 0600; never over an existing file);
-                  without it the private key is printed
-Exit: 0 done, 2 usage error.`;
+  keys ed25519    makes an Ed25519 signing key (a private JWK)
+    --out FILE    write the private key to FILE (mode 0600; never over an existing file) and
+                  print its public JWKS; without it the private key is printed
+Exit: 0 done, 2 usage error or FILE not written.`;
 
 /** 32 random bytes: far beyond guessing, and long enough for the 16-character minimum. */
 function newApiKey(): string {

@@ -69,8 +69,9 @@ describe('examples', () => {
       { decision: ok, action: { type: 'file.write', path: '/workspace/b.md' }, context: { agent_id: 'agent-7' } },
       { decision: await client.checkCompliance(write, { agent_id: 'agent-7' }) }, // no action to check against (a review: executed)
       { action: write }, // no decision (a review: a TypeError, exit 1)
+      null, // not an object, and then not JSON (a review, 11-29: each ended the loop with a stack trace)
     ];
-    const out = (await tsx('examples/verify-offline.ts', lines.map((l) => JSON.stringify(l)).join('\n') + '\n')).trim().split('\n');
+    const out = (await tsx('examples/verify-offline.ts', lines.map((l) => JSON.stringify(l)).join('\n') + '\nnot json\n' + JSON.stringify(lines[0]) + '\n')).trim().split('\n');
     expect(out[0]).toMatch(/^trusting 1 Ed25519 key\(s\): /);
     expect(out.slice(1)).toEqual([
       `executing ${ok.decision_id}: ${JSON.stringify(write)}`,
@@ -80,6 +81,9 @@ describe('examples', () => {
       `refused ${ok.decision_id}: receipt action_mismatch`,
       expect.stringMatching(/^refused dec-\w+: the line names no action to check the receipt against$/),
       'refused: the line holds no decision',
+      'refused: the line holds no decision',
+      'refused: the line is not JSON',
+      `refused ${ok.decision_id}: receipt replayed`, // still reading after them
     ]);
   });
 });

@@ -3,7 +3,7 @@
 // shared rate-limit store unused, each instance limiting on its own, without a word).
 
 import { NoRulesError } from './engine-types.js';
-import { ISO_MAX_MS, ISO_MIN_MS } from '../receipt/iso-time.js';
+import { wholeIsoMs } from '../receipt/iso-time.js';
 
 /** The option names createEngine takes (EngineOptions). */
 const OPTIONS = ['rules', 'evaluator', 'rateLimiter', 'now', 'wasm', 'limits', 'crypto', 'sourceWarnings', 'allowNoRules'] as const;
@@ -60,15 +60,15 @@ export function checkEvaluateOptions(opts: unknown): void {
   if (explain !== undefined && typeof explain !== 'boolean') throw new TypeError(`evaluate option \`explain\` must be true or false, got \`${String(explain)}\``);
 }
 
-
 /**
  * A clock reading a decision can carry, in whole milliseconds (a fractional clock such as
  * `performance.timeOrigin + performance.now()` made ids `dec-19ace6f6c00.8178…` that did not
  * sort by time; a review, 11-29); a TypeError naming the clock otherwise.
  */
 export function checkedTime(ms: unknown): number {
-  // Past ISO_MAX_MS `request.time` read `+058875-…`, below "2026" as text: a microsecond
-  // clock approved what a time rule denies.
-  if (typeof ms === 'number' && ms >= ISO_MIN_MS && ms <= ISO_MAX_MS) return Math.floor(ms);
+  // Past year 9999 `request.time` read `+058875-…`, below "2026" as text: a microsecond clock
+  // approved what a time rule denies.
+  const whole = wholeIsoMs(ms);
+  if (whole !== undefined) return whole;
   throw new TypeError(`the engine's clock (option \`now\`) gave ${typeof ms === 'number' ? String(ms) : `no number (${typeof ms})`}, not milliseconds since the epoch`);
 }

@@ -7,7 +7,7 @@ import { webCryptoBackend, type CryptoBackend, type MaybePromise } from './backe
 import { base64urlEncode } from './base64url.js';
 import { hashCanonicalText } from './decision-hash.js';
 import { decisionText, flat, joinDecisionText } from './decision-text.js';
-import { IsoTimeCache, ISO_MAX_MS, ISO_MIN_MS } from './iso-time.js';
+import { IsoTimeCache, wholeIsoMs } from './iso-time.js';
 import { randomBytes } from './random-pool.js';
 import { canonicalize } from './jcs.js';
 import {
@@ -148,7 +148,8 @@ export class Signer {
    */
   private clock(): number {
     const ms = this.now();
-    if (typeof ms === 'number' && ms >= ISO_MIN_MS && ms + this.ttlMs <= ISO_MAX_MS) return Math.floor(ms);
+    const whole = wholeIsoMs(ms, this.ttlMs);
+    if (whole !== undefined) return whole;
     throw new TypeError(`the signer's clock (option \`now\`) gave ${typeof ms === 'number' ? String(ms) : `no number (${typeof ms})`}, not milliseconds since the epoch a receipt can carry (years 0000–9999)`);
   }
 

@@ -134,8 +134,8 @@ export function openApiDocument(version: string): Obj {
     info: {
       title: 'MGE governance API', version,
       description: 'Deterministic governance decisions for AI actions, signed and audited. Every GET route also answers HEAD, '
-        + 'with the status and headers its GET would have, except `/api/v1/audit/export`, whose HEAD opens no export (it takes none of the '
-        + 'export slots): 200 with the export\'s headers, once the caller may read the log. '
+        + 'with the status and headers its GET would have, except that a HEAD of `/api/v1/audit/export` opens no export (it takes none of the '
+        + 'export slots, so it is never 429). '
         + 'A method a path does not take is answered 405 (`MethodNotAllowed`, with `Allow`), an unknown path 404; both problem+json. '
         + "On Node a method name its HTTP parser does not know (`FOO`, or in lower case: `get`) is refused 400 before any route is looked up. "
         + 'The role an operation needs is the scope of its security requirement.',

@@ -97,6 +97,9 @@ describe('fail closed', () => {
       const which = path === '/api/v1/audit/checkpoint' ? 'the audit log of this tenant, or the checkpoints file kept beside it,' : 'the audit log of this tenant';
       expect((await problem(res)).detail, path).toBe(`${which} is unavailable; try again later`);
       expect(res.headers.get('retry-after'), path).toBe('9');
+      // Every GET route's HEAD answers as its GET would (a review, 11-29: the export's was 200).
+      const head = await h.call('HEAD', path, { key: KEYS.acmeAuditor });
+      expect(head.status, `HEAD ${path}`).toBe(503);
     }
   });
 

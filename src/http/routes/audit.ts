@@ -83,8 +83,12 @@ export function auditRoutes(app: Hono<HttpEnv>, ctx: AppContext): void {
     const { tenant } = c.get('principal');
     const headers = { 'content-type': 'application/jsonl; charset=utf-8', 'content-disposition': `attachment; filename="audit-${tenant}.jsonl"` };
     // HEAD runs this handler and drops the body without cancelling it: no stream, no slot (a
-    // re-review, 11-29: four HEADs held a tenant's slots until a restart).
-    if (c.req.method === 'HEAD') return c.body(null, 200, headers);
+    // re-review, 11-29: four HEADs held a tenant's slots until a restart). The log is opened,
+    // so a log that cannot be read is 503 here too, as its GET would be (a review, 11-29).
+    if (c.req.method === 'HEAD') {
+      await fromStore(tenant, () => ctx.audit.size(tenant));
+      return c.body(null, 200, headers);
+    }
     const encoder = new TextEncoder();
     const release = exports.take(tenant);
     const iterator = ctx.audit.export(tenant)[Symbol.asyncIterator]();

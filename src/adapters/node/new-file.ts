@@ -214,21 +214,19 @@ export async function writeNewFile(file: string, text: string, mode: number, syn
  * The text kept in `file`, or, when there is none, the one `make` gives, written there whole
  * (`created` says which). An empty or blank file is what an older first start left on a full
  * disk: nothing was ever made from it, so it is replaced (the caller holds the data dir's
- * lock), unless `refuseEmpty` gives a reason not to (a log signed with the key it held).
- * `what` names the file's content in errors.
+ * lock), unless `refuse` gives a reason not to make one, told whether the file is missing or
+ * empty (a log signed with the key it held). `what` names the file's content in errors.
  */
 export async function keptOrCreated(
   file: string, what: string, mode: number, make: () => Promise<string>,
-  refuseEmpty?: () => Promise<string | undefined>,
+  refuse?: (missing: boolean) => Promise<string | undefined>,
 ): Promise<{ text: string; created: boolean }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const kept = await readIfPresent(file);
     if (kept !== undefined && kept.trim() !== '') return { text: kept, created: false };
-    if (kept !== undefined) {
-      const refused = await refuseEmpty?.();
-      if (refused !== undefined) throw new Error(refused);
-      await unlink(file);
-    }
+    const refused = await refuse?.(kept === undefined);
+    if (refused !== undefined) throw new Error(refused);
+    if (kept !== undefined) await unlink(file);
     const text = await make();
     let written: boolean;
     try {

@@ -325,8 +325,11 @@ describe('openNodeAudit: a data dir that switched receipt algorithms', () => {
     ['ed25519.jwk', 'Ed25519'],
   ])('does not trust a %s dropped into a data dir whose signing key is kept elsewhere', async (file, alg) => {
     const dir = await tampered(`planted-${file}`, async (lines) => {
+      // Written by hand: the start makes no secret.key where the logs were signed with HS256.
+      const secret = 'a-secret-someone-else-planted-in-the-data-dir';
+      if (alg === 'HS256') await writeFile(join(base, `planted-${file}`, 'secret.key'), `${secret}\n`);
       const planted = alg === 'HS256'
-        ? await createSigner({ hs256Secret: (await loadOrCreateSecret(undefined, join(base, `planted-${file}`))).secret, backend: nodeCryptoBackend })
+        ? await createSigner({ hs256Secret: secret, backend: nodeCryptoBackend })
         : await createSigner({ alg: 'Ed25519', ed25519: { privateJwk: await loadOrCreateEd25519Key(join(base, `planted-${file}`)) }, backend: nodeCryptoBackend });
       return [...lines, canonicalize((await planted.sign({ ...decision(7), approved: true })) as unknown as Json)];
     });

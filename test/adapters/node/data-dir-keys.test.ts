@@ -51,6 +51,23 @@ describe('loadOrCreateSecret', () => {
     expect((await loadOrCreateSecret(undefined, dir)).source).toBe('generated');
   });
 
+  // A review (11-29): a data dir restored without its secret.key started with a new secret,
+  // which signed on; the old one, put back as the log's refusal asked, then orphaned those.
+  it('refuses to make a missing one where the logs\' newest checkpoints were signed with HS256, but makes one after Ed25519 or no checkpoint', async () => {
+    const tenant = join(dir, 'audit', 'acme');
+    mkdirSync(tenant, { recursive: true });
+    writeFileSync(join(dir, 'audit', 'notes.txt'), 'a file beside the tenants\' folders\n');
+    writeFileSync(join(tenant, 'log.jsonl'), '{"decision_id":"dec-1"}\n');
+    const cp = (alg: string) => JSON.stringify({ alg, kid: 'k', root_hash: 'ab'.repeat(32), signature: 's', tenant: 'acme', timestamp: '2026-11-29T00:00:00.000Z', tree_size: 1 });
+    writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n${cp('HS256')}\n`);
+    const file = join(dir, SECRET_FILE);
+    await expect(loadOrCreateSecret(undefined, dir)).rejects.toThrow(`\`${file}\` is missing but the data directory holds audit logs signed with an HS256 secret; restore it (from the backup the data directory came from), or give the secret they were signed with as MGE_SECRET_KEY`);
+    expect(existsSync(file)).toBe(false);
+    expect(await loadOrCreateSecret('given-in-the-environment', dir)).toMatchObject({ source: 'env' });
+    writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('HS256')}\n${cp('Ed25519')}\n`); // signing with Ed25519 until now
+    expect((await loadOrCreateSecret(undefined, dir)).source).toBe('generated');
+  });
+
   it('names the file when it cannot be written', async () => {
     const missing = join(dir, 'no-such-dir');
     await expect(loadOrCreateSecret(undefined, missing)).rejects.toThrow(`cannot keep the generated secret in \`${join(missing, SECRET_FILE)}\``);
@@ -75,6 +92,17 @@ describe('loadOrCreateEd25519Key', () => {
     expect(await loadOrCreateEd25519Key(dir)).toMatchObject({ kty: 'OKP' });
     writeFileSync(join(dir, ED25519_FILE), '');
     await expect(loadOrCreateEd25519Key(dir)).rejects.toThrow('is empty but the data directory holds audit logs');
+  });
+
+  it('refuses to make a missing one where the logs\' newest checkpoints were signed with Ed25519', async () => {
+    const tenant = join(dir, 'audit', 'acme');
+    mkdirSync(tenant, { recursive: true });
+    writeFileSync(join(tenant, 'log.jsonl'), '{"decision_id":"dec-1"}\n');
+    const cp = (alg: string) => JSON.stringify({ alg, kid: 'k', root_hash: 'ab'.repeat(32), signature: 's', tenant: 'acme', timestamp: '2026-11-29T00:00:00.000Z', tree_size: 1 });
+    writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n`);
+    await expect(loadOrCreateEd25519Key(dir)).rejects.toThrow(`\`${join(dir, ED25519_FILE)}\` is missing but the data directory holds audit logs signed with an Ed25519 key; restore the key`);
+    writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n${cp('HS256')}\n`); // a switch from HS256
+    expect(await loadOrCreateEd25519Key(dir)).toMatchObject({ kty: 'OKP' });
   });
 
   it('names a damaged key file instead of a bare JSON error', async () => {

@@ -104,6 +104,11 @@ function asRuleChanges(diff: ReadonlyArray<{ ruleId: string; op: RuleChangeOp }>
   return [...plain, ...held].sort((a, b) => (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0));
 }
 
+/** A rules-in-force file that reads but holds no record MGE wrote. */
+export class NotARulesRecord extends Error {
+  override readonly name = 'NotARulesRecord';
+}
+
 /** The record kept by the last run; undefined when there is none (a first start). Throws when it is not one MGE wrote. */
 export async function readRulesInForce(dataDir: string): Promise<RulesInForce | undefined> {
   const text = await readIfPresent(join(dataDir, RULES_IN_FORCE_FILE));
@@ -118,14 +123,17 @@ export async function readRulesInForce(dataDir: string): Promise<RulesInForce | 
   const table = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
   const tables = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(table);
   if (record === undefined || record === null || !table(record.global) || !tables(record.tenants) || (record.held !== undefined && !tables(record.held))) {
-    throw new Error(`\`${join(dataDir, RULES_IN_FORCE_FILE)}\` is not a record of rules MGE wrote (changed by hand?)`);
+    throw new NotARulesRecord(`\`${join(dataDir, RULES_IN_FORCE_FILE)}\` is not a record of rules MGE wrote (changed by hand?)`);
   }
   return record as RulesInForce;
 }
 
 /**
  * The record the last run kept, read once at start (undefined: a first start, or a record
- * that does not read, said in the log and replaced by the start).
+ * that is not one MGE wrote, said in the log and replaced by the start). A record that cannot
+ * be read at all (EACCES, EIO, a directory in its place) refuses the start: replaced, the rules changed while the
+ * server was stopped went into force unlogged (a review, 11-29: one left owned by root by a
+ * `sudo mge serve`).
  */
 export async function lastRulesInForce(dataDir: string, logger: Logger): Promise<RulesInForce | undefined> {
   // A rewrite a crash cut short leaves its temporary file: dropped.
@@ -133,6 +141,10 @@ export async function lastRulesInForce(dataDir: string, logger: Logger): Promise
   try {
     return await readRulesInForce(dataDir);
   } catch (err) {
+    if (!(err instanceof NotARulesRecord)) {
+      const file = join(dataDir, RULES_IN_FORCE_FILE);
+      throw new Error(`\`${file}\` cannot be read (${(err as Error).message}): it records the rules in force when the server last ran, to log what changed since; make it readable (\`chown\` it to the user that runs \`mge serve\`) and start again`);
+    }
     // Replaced by the rules in force now: what changed since the last run cannot be told.
     logger.error('the record of the rules in force does not read; it is replaced, and rules changed while the server was stopped are not logged', { error: err });
     return undefined;

@@ -6,23 +6,32 @@
 import { MGEConfigError } from './errors.js';
 
 /**
- * `JSON.stringify(value)`, but a number JSON cannot hold (NaN, ±Infinity: `null`) or an array
- * item it cannot hold (undefined, a function, a symbol: `null`) throws MGEConfigError naming
- * `what`, and so does a value JSON cannot write at all (a cycle, a BigInt, a getter that
- * throws), before anything is sent. A `Date` is its ISO string and an undefined member is left
- * out, as JSON does: the receiver reads what the caller holds, written as JSON writes it.
+ * `JSON.stringify(value)`, but only for values JSON writes as they are: plain objects, arrays,
+ * strings, booleans, null, finite numbers, and valid `Date`s (their ISO string, as JSON writes
+ * them); an undefined member is left out, as JSON does. Anything JSON would write as another
+ * value throws MGEConfigError naming `what`, before anything is sent: a non-finite number or an
+ * invalid Date (`null`), an undefined, function or symbol array item (`null`), a Map or Set
+ * (`{}`), a typed array (an object of indexes), a class instance or a boxed number; so does a
+ * value JSON cannot write at all (a cycle, a BigInt, a getter that throws). These are the
+ * values the canonicalizer that hashes requests refuses too (receipt/jcs.ts).
  *
  * @example jsonText({ action: { type: 'pay', amount: NaN } }, 'the check') // throws MGEConfigError
  */
 export function jsonText(value: unknown, what: string): string {
   try {
-    return JSON.stringify(value, function (this: unknown, _key: string, v: unknown) {
-      const n = v instanceof Number ? v.valueOf() : v;
-      if (typeof n === 'number' && !Number.isFinite(n)) {
-        throw new MGEConfigError(`${what} holds ${n}, which JSON cannot carry (it would be sent as null); use finite numbers`);
-      }
+    return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+      const raw = this[key]; // as the caller holds it, before any toJSON
+      if (typeof v === 'number' && !Number.isFinite(v)) throw refused(what, `${v}, which JSON cannot carry (it would be sent as null); use finite numbers`);
       if (Array.isArray(this) && (v === undefined || typeof v === 'function' || typeof v === 'symbol')) {
-        throw new MGEConfigError(`${what} holds an array item that is ${v === undefined ? 'undefined' : `a ${typeof v}`}, which JSON cannot carry (it would be sent as null)`);
+        throw refused(what, `an array item that is ${v === undefined ? 'undefined' : `a ${typeof v}`}, which JSON cannot carry (it would be sent as null)`);
+      }
+      if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+        const tag = Object.prototype.toString.call(raw).slice(8, -1);
+        if (tag === 'Date') {
+          if (Number.isNaN(Date.prototype.getTime.call(raw))) throw refused(what, 'an invalid Date, which JSON cannot carry (it would be sent as null)');
+        } else if (!isPlainObject(raw, tag)) {
+          throw refused(what, `a ${tag === 'Object' ? (raw.constructor as { name?: string } | undefined)?.name || 'class instance' : tag}, which JSON would send as another value (a Map as {}, a typed array as an object of indexes); send plain objects and arrays`);
+        }
       }
       return v;
     });
@@ -31,3 +40,11 @@ export function jsonText(value: unknown, what: string): string {
     throw new MGEConfigError(`${what} cannot be written as JSON (${err instanceof Error ? err.message : String(err)})`);
   }
 }
+
+/** An object literal's kind, from this realm or another (an iframe's, a `vm` context's). */
+function isPlainObject(o: object, tag: string): boolean {
+  const proto = Object.getPrototypeOf(o) as object | null;
+  return tag === 'Object' && (proto === null || Object.getPrototypeOf(proto) === null);
+}
+
+const refused = (what: string, holds: string): MGEConfigError => new MGEConfigError(`${what} holds ${holds}`);

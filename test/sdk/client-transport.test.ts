@@ -3,6 +3,7 @@
 // same client against the real server.
 
 import { inspect } from 'node:util';
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import {
   MGEClient, MGEConfigError, MGEHttpError, MGEInvalidRule, MGENetworkError, MGENotFound, MGEOverloaded, MGEProtocolError, ReceiptRejected,
@@ -53,14 +54,26 @@ describe('requests', () => {
       expect((err as Error).message).toMatch(message);
     };
     await refused(c.checkCompliance({ type: 'payments.transfer', amount: Infinity }), /^POST \/api\/v1\/governance\/check: the body holds Infinity, which JSON cannot carry \(it would be sent as null\)/);
-    await refused(c.checkCompliance('db.write', { rows: new Number(NaN) as unknown as number }), /holds NaN/);
+    await refused(c.checkCompliance('db.write', { rows: new Number(NaN) as unknown as number }), /holds a Number/);
     await refused(c.checkBatch([{ action: 'a' }, { action: 'b', context: { limits: [1, undefined as unknown as number] } }]), /holds an array item that is undefined/);
     await refused(c.verify({ ...decision } as never, { action: { type: 'pay', amount: -Infinity } }), /holds -Infinity/);
     const cyclic: Record<string, unknown> = { rule_id: 'r' };
     cyclic.self = cyclic;
     await refused(c.rules.put(cyclic as never, 'json', 'r'), /^PUT \/api\/v1\/rules\/r: the body cannot be written as JSON \(.*circular/i);
     await refused(c.checkCompliance('db.write', { big: 1n as unknown as number }), /cannot be written as JSON \(.*BigInt/);
+    // A re-review (11-29): each of these was still sent as another value (null, {}, an object of
+    // indexes) and judged so: refused as the canonicalizer that hashes requests refuses them.
+    const odd = (v: unknown) => c.checkCompliance({ type: 'pay', v: v as string });
+    await refused(odd(new Date('9999999-01-01')), /holds an invalid Date, which JSON cannot carry/);
+    await refused(odd(new Map([['admin', true]])), /holds a Map, which JSON would send as another value/);
+    await refused(odd(new Float64Array([20000])), /holds a Float64Array/);
+    await refused(odd(vm.runInNewContext('new Number(Infinity)')), /holds a Number/);
+    await refused(odd(new (class Amount { constructor(readonly n = 1) {} })()), /holds a Amount/);
     expect(calls).toHaveLength(0);
+    // A plain object from another realm (an iframe's, a vm context's) is a plain object.
+    const realm = client([{ status: 200, body: { ...decision, action_hash: await computeActionHash({ type: 'x', n: 1 }, undefined) } }]);
+    await realm.c.checkCompliance(vm.runInNewContext('({ type: "x", n: 1 })'));
+    expect(realm.calls).toHaveLength(1);
     // A Date is its ISO string and an undefined member is left out, as before.
     const at = new Date('2026-11-29T00:00:00Z');
     const own = { ...decision, action_hash: await computeActionHash({ type: 'x', at: at.toISOString() }, undefined) };

@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { AuditStoreError, AuditStorePausedError } from '../../audit/store.js';
 import { CHUNK } from './line-scan.js';
 import { endsWithText } from './file-ends-with.js';
-import { makeDirDurably, refuseWithoutLease, syncDir, temporaryNameFor, writeNewFile } from './new-file.js';
+import { makeDirDurably, openRegularIfPresent, refuseWithoutLease, syncDir, temporaryNameFor, writeNewFile } from './new-file.js';
 
 /** How often an open log looks whether its file was removed. */
 const LINK_CHECK_MS = 500;
@@ -268,10 +268,14 @@ export class LogWriteBack {
   }
 }
 
-/** Whether the file at `path` begins with every byte of the file at `head`. */
+/**
+ * Whether the file at `path` begins with every byte of the file at `head`; false when either
+ * is not a regular file (opened without blocking: a FIFO named like a set-aside copy hung the
+ * tenant's log and `mge audit verify`; a re-review, 11-29).
+ */
 async function beginsWith(path: string, head: string): Promise<boolean> {
-  const a = await open(path, 'r').catch(() => undefined);
-  const b = await open(head, 'r').catch(() => undefined);
+  const a = (await openRegularIfPresent(path).catch(() => undefined))?.handle;
+  const b = (await openRegularIfPresent(head).catch(() => undefined))?.handle;
   try {
     if (a === undefined || b === undefined) return false;
     const bufA = Buffer.allocUnsafe(CHUNK);

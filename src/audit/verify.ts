@@ -188,9 +188,11 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
 
   let prevSize = 0;
   let anchoredSize = 0;
-  // The first checkpoint signed (validly) for each tree size: a second with another root is
-  // the key vouching for two different logs, proof on its own, whichever log is checked.
-  const signedFor = new Map<number, { root: string; label: string }>();
+  // The first checkpoint signed (validly) for each tenant and tree size: a second with another
+  // root is the key vouching for two different logs, proof on its own, whichever log is checked.
+  const signedFor = new Map<string, { root: string; label: string }>();
+  // Validly signed checkpoints of the log's tenant, and whether each matched the log's prefix.
+  const judged: Array<{ label: string; size: number; matched: boolean; forked: boolean }> = [];
   const all = [
     ...input.checkpoints.map((cp, i) => ({ cp, name: `checkpoint ${i + 1}`, kept: true })),
     ...(input.saved ?? []).map((cp, i) => ({ cp, name: `saved checkpoint ${i + 1}`, kept: false })),
@@ -207,11 +209,12 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (sig !== 'ok') problems.push(`${label}: ${sig === 'unknown_kid' ? `key \`${cp.kid}\` is unknown` : 'signature does not verify'}`);
     const retired = sig === 'ok' ? keyOrder.checkpoint(cp.kid, cp.tree_size) : undefined;
     if (retired !== undefined) warnings.push(`${label}: ${retired}`);
-    const first = sig === 'ok' ? signedFor.get(cp.tree_size) : undefined;
-    if (sig === 'ok' && first === undefined) signedFor.set(cp.tree_size, { root: cp.root_hash, label });
-    if (first !== undefined && first.root !== cp.root_hash) {
-      problems.push(`${label}: signed with another root than ${first.label}, for the same size: the log was shown as two different histories (a fork); keep both checkpoints as evidence`);
-    }
+    const ours = sig === 'ok' && (tenant === undefined || cp.tenant === tenant);
+    const sameSize = `${cp.tenant}\0${cp.tree_size}`;
+    const first = ours ? signedFor.get(sameSize) : undefined;
+    if (ours && first === undefined) signedFor.set(sameSize, { root: cp.root_hash, label });
+    const forked = first !== undefined && first.root !== cp.root_hash;
+    if (forked) problems.push(`${label}: signed with another root than ${first.label}, for the same size: the log was shown as two different histories (a fork); keep both checkpoints as evidence`);
     if (kept) {
       // Kept checkpoints are appended as the log grows: a smaller one after a larger one is a rollback.
       // Or an older line copied after a newer one ("the log shrank" would mislead there).
@@ -234,7 +237,15 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (!grew) {
       problems.push(`${label}: root_hash does not match the log's first ${cp.tree_size} entries: an entry was changed, removed, reordered or inserted`);
     }
+    if (ours) judged.push({ label, size: cp.tree_size, matched: grew, forked });
     if (problems.length === before) anchoredSize = Math.max(anchoredSize, cp.tree_size);
+  }
+  // A checkpoint the log does not match, beside one at least as large that it does match, both
+  // validly signed: the key vouched for two histories, the log being the later one's (auditors
+  // who fetched at different times hold different sizes; a re-review, 11-29).
+  for (const j of judged) {
+    const later = j.matched || j.forked ? undefined : judged.find((m) => m.matched && m.size >= j.size);
+    if (later !== undefined) problems.push(`${j.label}: signed with a root this log does not have, while ${later.label}, also signed, vouches for this log: the log was shown as two different histories (a fork); keep both checkpoints as evidence`);
   }
   const torn = input.torn;
   // Its size alone shows entries gone (a review, 11-29: with the root cut off, it was not looked at).

@@ -396,7 +396,13 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
     }
     // Read the file as it is: opening the store would repair a torn tail before we looked.
     const r = await verifyFile(join(dir, LOG_FILE), { tenant, checkpoints: kept, saved: extra, keys, backend, ...(torn ? { torn } : {}) }, true);
-    ok = report(io, `tenant \`${tenant}\``, r, unanchored) && ok;
+    const passed = report(io, `tenant \`${tenant}\``, r, unanchored);
+    ok = passed && ok;
+    // Its checkpoints are in the data directory: whoever rewrote the log could rewrite them and
+    // have the server sign the new history (a review, 11-29: the ok line read the same).
+    if (passed && r.anchoredSize > 0 && extra.length === 0) {
+      io.out(`tenant \`${tenant}\`: note: anchored only by the checkpoints kept in \`${dataDir}\` itself (no --checkpoint of this tenant's given): a history rewritten there, checkpoints and all, would pass; a checkpoint kept elsewhere (saved from GET /api/v1/audit/checkpoint) shows it\n`);
+    }
     if (r.tornTail !== undefined) {
       const { entry, whole } = r.tornTail;
       io.out(whole
@@ -407,11 +413,6 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
       const shown = torn.tree_size !== undefined && torn.root_hash !== undefined ? `its tree_size ${torn.tree_size} and root_hash match the log` : 'no tree size and root are left in it to check';
       io.out(`tenant \`${tenant}\`: note: the checkpoints file ends in a torn line (a crash while writing it), not counted; ${shown}\n`);
     }
-  }
-  // The kept checkpoints are in the data directory: whoever rewrote the log could rewrite them
-  // and have the server sign the new history (a review, 11-29: the ok line read the same).
-  if (ok && savedCps.length === 0) {
-    io.out(`note: anchored only by the checkpoints kept in \`${dataDir}\` itself (no --checkpoint given): a history rewritten there, checkpoints and all, would pass; a checkpoint kept elsewhere (saved from GET /api/v1/audit/checkpoint) shows it\n`);
   }
   return ok ? 0 : 1;
 }

@@ -84,7 +84,7 @@ describe('mge audit verify', () => {
     expect(d.out).toMatch(/^tenant `acme`: ok: 10 entries, root [0-9a-f]{64}, 2 checkpoints verified; entries 9–10 are after the last checkpoint \(not covered by a signed root: their removal, an added rule change, or a decision copied in from another log signed with the same key, would leave no trace\)\n/);
     // Its checkpoints are the data directory's own: said (a review, 11-29: a history rewritten
     // there, checkpoints and all, and signed again, read the same).
-    expect(d.out.split('\n')[1]).toBe(`note: anchored only by the checkpoints kept in \`${clean}\` itself (no --checkpoint given): a history rewritten there, checkpoints and all, would pass; a checkpoint kept elsewhere (saved from GET /api/v1/audit/checkpoint) shows it`);
+    expect(d.out.split('\n')[1]).toBe(`tenant \`acme\`: note: anchored only by the checkpoints kept in \`${clean}\` itself (no --checkpoint of this tenant's given): a history rewritten there, checkpoints and all, would pass; a checkpoint kept elsewhere (saved from GET /api/v1/audit/checkpoint) shows it`);
     expect((await run('verify', '--data', clean, '--checkpoint', savedCp)).out).not.toContain('note: anchored only');
     const e = await run('verify', '--export', exportFile, '--checkpoint', savedCp, '--data', clean).catch(() => undefined);
     expect(e?.code).toBe(2); // --data and --export together is a usage error
@@ -398,25 +398,76 @@ describe('mge audit verify', () => {
   // A review (11-29): two auditors each holding a checkpoint of the same size, signed over two
   // histories, were told "root_hash does not match" when both were given: the key's two
   // signed roots for one size are a fork, named as such.
-  it('names two checkpoints signed for one size with different roots as a fork', async () => {
+  it('names two checkpoints signed for one size with different roots as a fork, and for different sizes', async () => {
     const forkDir = join(base, 'fork');
     const signer = await createSigner({ hs256Secret: SECRET, backend: nodeCryptoBackend });
     const logs = new AuditLogs(new NodeAuditStoreFactory(forkDir), { backend: nodeCryptoBackend });
     const log = await logs.get('acme');
     for (let i = 0; i < 8; i++) await log.append((await signer.sign(decision(i === 6 ? 60 : i))) as unknown as Json);
     const forked = await log.checkpoint(signer);
+    await log.append((await signer.sign(decision(61))) as unknown as Json);
+    const forked9 = await log.checkpoint(signer);
+    const forkExport = join(base, 'fork-export.jsonl');
+    let text = '';
+    for await (const l of log.export()) text += l;
+    await writeFile(forkExport, text);
+    // Another tenant's checkpoint of the same size, by the same key: no fork of acme's.
+    const beta = await logs.get('beta');
+    for (let i = 0; i < 8; i++) await beta.append((await signer.sign({ ...decision(i), tenant: 'beta' })) as unknown as Json);
+    const betaCp = await beta.checkpoint(signer);
     await logs.close();
-    expect(forked.tree_size).toBe(8);
-    const both = join(base, 'two-roots.jsonl');
-    await writeFile(both, `${await readFile(savedCp, 'utf8')}\n${JSON.stringify(forked)}\n`);
+    expect([forked.tree_size, forked9.tree_size, betaCp.tree_size]).toEqual([8, 9, 8]);
+    const cps = async (name: string, ...list: unknown[]) => {
+      const file = join(base, name);
+      await writeFile(file, list.map((c) => (typeof c === 'string' ? c : JSON.stringify(c))).join('\n') + '\n');
+      return file;
+    };
+    const genuine = (await readFile(savedCp, 'utf8')).trim();
     process.env.MGE_SECRET_KEY = SECRET;
     try {
-      const r = await run('verify', '--export', exportFile, '--checkpoint', both);
+      const r = await run('verify', '--export', exportFile, '--checkpoint', await cps('two-roots.jsonl', genuine, forked));
       expect(r.code).toBe(1);
       expect(r.err).toContain('error: export `' + exportFile + '` (tenant `acme`, from the checkpoint: give --tenant to require one): saved checkpoint 2 (tree_size 8): signed with another root than saved checkpoint 1 (tree_size 8), for the same size: the log was shown as two different histories (a fork); keep both checkpoints as evidence\n');
+      // Auditors who fetched at different times hold different sizes (a re-review, 11-29: only
+      // "root_hash does not match" was said).
+      const sizes = await run('verify', '--export', forkExport, '--checkpoint', await cps('two-sizes.jsonl', genuine, forked9));
+      expect(sizes.code).toBe(1);
+      expect(sizes.err).toContain('saved checkpoint 1 (tree_size 8): signed with a root this log does not have, while saved checkpoint 2 (tree_size 9), also signed, vouches for this log: the log was shown as two different histories (a fork); keep both checkpoints as evidence\n');
+      // A log merely changed, with no signed root vouching for it, is no fork.
+      const lines = (await readFile(exportFile, 'utf8')).trimEnd().split('\n');
+      const changed = await cps('changed-entry.jsonl', ...lines.map((x, i) => (i === 5 ? changeEntry(x) : x)));
+      expect((await run('verify', '--export', changed, '--checkpoint', savedCp)).err).not.toContain('fork');
+      // Checkpoints of two tenants, of one size and one key (a re-review: named a fork).
+      const tenants = await run('verify', '--export', exportFile, '--checkpoint', await cps('two-tenants.jsonl', genuine, betaCp), '--tenant', 'acme');
+      expect(tenants.code).toBe(1);
+      expect(tenants.err).toContain('of tenant `beta`, not `acme`');
+      expect(tenants.err).not.toContain('fork');
     } finally {
       delete process.env.MGE_SECRET_KEY;
     }
+  });
+
+  // A re-review (11-29): with `--checkpoint` covering one tenant, another tenant anchored only by
+  // the data directory's own checkpoints got no note; with `--unanchored` and no checkpoint the
+  // note said "anchored".
+  it('notes each tenant anchored only by the data directory\'s own checkpoints, and none not anchored at all', async () => {
+    const dir = await tampered('two-tenants', (l) => l);
+    const signer = await createSigner({ hs256Secret: SECRET, backend: nodeCryptoBackend });
+    const logs = new AuditLogs(new NodeAuditStoreFactory(dir), { backend: nodeCryptoBackend });
+    const beta = await logs.get('beta');
+    await beta.append((await signer.sign({ ...decision(1), tenant: 'beta' })) as unknown as Json);
+    await beta.checkpoint(signer);
+    await logs.close();
+    const r = await run('verify', '--data', dir, '--checkpoint', savedCp);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`tenant \`beta\`: note: anchored only by the checkpoints kept in \`${dir}\` itself`);
+    expect(r.out).not.toContain('tenant `acme`: note: anchored only');
+    const bare = await tampered('unanchored', (l) => l);
+    await rm(join(bare, 'audit', 'acme', 'checkpoints.jsonl'));
+    const u = await run('verify', '--data', bare, '--unanchored');
+    expect(u.code).toBe(0);
+    expect(u.out).toContain('not anchored (--unanchored)');
+    expect(u.out).not.toContain('anchored only');
   });
 
   it('fails on a changed export and on an export truncated below a saved checkpoint', async () => {

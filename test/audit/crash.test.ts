@@ -61,7 +61,7 @@ describe('crash safety of the file store', () => {
       const code = await auditCommand(['verify', '--data', dir], { out: (s) => out.push(s), err: (s) => err.push(s) });
       expect(err.join('')).toBe(`note: signatures checked with the keys kept in \`${dir}\` itself (no MGE_SECRET_KEY or --jwks given): this shows the log agrees with them, not that they are yours\n`);
       expect(code).toBe(0);
-      expect(out.join('')).toMatch(/^tenant `acme`: ok: \d+ entr(y|ies), root [0-9a-f]{64}, [1-9]\d* checkpoints? verified(; (entry \d+ is|entries \d+–\d+ are) after the last checkpoint .*)?\nnote: anchored only by the checkpoints kept in `[^`]+` itself \(no --checkpoint given\)[^\n]*\n$/);
+      expect(out.join('')).toMatch(/^tenant `acme`: ok: \d+ entr(y|ies), root [0-9a-f]{64}, [1-9]\d* checkpoints? verified(; (entry \d+ is|entries \d+–\d+ are) after the last checkpoint .*)?\ntenant `acme`: note: anchored only by the checkpoints kept in `[^`]+` itself \(no --checkpoint of this tenant's given\)[^\n]*\n$/);
     }
   }, 120_000);
 });

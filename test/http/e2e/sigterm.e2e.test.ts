@@ -61,7 +61,7 @@ describe('graceful shutdown', () => {
     const verifyCode = await auditCommand(['verify', '--data', join(root, 'data'), '--tenant', 'acme'], { out: (s) => { verified += s; }, err: (s) => { noted += s; } });
     expect(noted).toMatch(/^note: signatures checked with the keys kept in `[^`]+` itself/); // the generated secret.key
     expect(verifyCode, verified + noted).toBe(0);
-    expect(verified).toMatch(/^tenant `acme`: ok: \d+ entr(y|ies), root [0-9a-f]{64}, [1-9]\d* checkpoints? verified\nnote: anchored only by the checkpoints kept in `[^`]+` itself \(no --checkpoint given\)[^\n]*\n$/);
+    expect(verified).toMatch(/^tenant `acme`: ok: \d+ entr(y|ies), root [0-9a-f]{64}, [1-9]\d* checkpoints? verified\ntenant `acme`: note: anchored only by the checkpoints kept in `[^`]+` itself \(no --checkpoint of this tenant's given\)[^\n]*\n$/);
   }, 60_000);
 
   it('a second signal while it drains is said and ignored: exit 0, audit log flushed, checkpoint kept', async () => {

@@ -9,7 +9,7 @@ const hex = { type: 'string', pattern: '^[0-9a-f]{64}$' };
 const str = { type: 'string' };
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 /** A place in rule text: where it starts, and where it ends when known (1-based). */
-const place = { file: str, line: { type: 'integer' }, col: { type: 'integer' } };
+const place = { file: str, line: { type: 'integer' }, col: { type: 'integer' }, endLine: { type: 'integer' }, endCol: { type: 'integer', description: 'one past the last column' } };
 
 /** The rules' warnings in a PUT's answer, present only when there are some (as `mge lint` gives them). */
 const RULE_WARNINGS = { type: 'array', items: ref('Diagnostic'), description: 'the rules\' warnings (an advisory clause never enforced, …); present only when there are some' };
@@ -98,7 +98,7 @@ export const SCHEMAS = {
     type: 'object', required: ['severity', 'code', 'message', 'span'],
     properties: {
       severity: { enum: ['error', 'warning'] }, code: str, message: str, help: str,
-      span: { type: 'object', properties: { ...place, endLine: { type: 'integer' }, endCol: { type: 'integer', description: 'one past the last column' } } },
+      span: { type: 'object', properties: place },
       related: { type: 'object', description: 'another place the help names (the first rule with the same id)', properties: place },
     },
   },

@@ -68,13 +68,14 @@ export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /**
  * One operation. `id` is its operationId (what client generators name it); the role is given
- * as the security requirement's scope, which OpenAPI 3.1 allows for any scheme as a role name.
+ * as the security requirement's scope, which OpenAPI 3.1 allows for any scheme as a role name,
+ * with `admin` as the alternative (an admin key holds every role: auth.ts hasRole).
  */
 function op(id: string, summary: string, role: string | null, ok: Obj, extra: Obj = {}, codes: Code[] = []): Obj {
   return {
     operationId: id,
     summary: role ? `${summary} (role: ${role})` : summary,
-    security: role ? [{ bearer: [role] }, { apiKey: [role] }] : [],
+    security: role === null ? [] : role === 'admin' ? [{ bearer: ['admin'] }, { apiKey: ['admin'] }] : [{ bearer: [role] }, { bearer: ['admin'] }, { apiKey: [role] }, { apiKey: ['admin'] }],
     ...extra,
     // Every route, open ones too, answers 403 in the open local mode to a Host that is not loopback.
     responses: { ...ok, ...errors(...(role ? AUTHED : [403]), ...codes) },

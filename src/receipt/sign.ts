@@ -156,8 +156,11 @@ export class Signer {
   /** A receipt's 16 random nonce bytes, or a TypeError naming `randomBytes` (a short nonce is `malformed` at every verifier). */
   private nonceBytes(): Uint8Array {
     const bytes = this.randomBytes(16);
-    if (bytes instanceof Uint8Array && bytes.length === 16) return bytes;
-    throw new TypeError(`the signer's \`randomBytes\` gave ${bytes instanceof Uint8Array ? `${bytes.length} bytes` : typeof bytes}, not the 16 bytes asked for`);
+    // By its tag, not instanceof: a Uint8Array of another realm (a vm context, a test runner's
+    // sandbox) is one too (a re-review, 11-29: refused at every signature).
+    const isBytes = Object.prototype.toString.call(bytes) === '[object Uint8Array]';
+    if (isBytes && bytes.length === 16) return bytes;
+    throw new TypeError(`the signer's \`randomBytes\` gave ${isBytes ? `${bytes.length} bytes` : typeof bytes}, not the 16 bytes asked for`);
   }
 
   /** The base64url signature of `text`; at once from a backend that signs synchronously. */

@@ -1,3 +1,4 @@
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { base64urlDecode, base64urlEncode, Base64UrlError } from '../../src/receipt/base64url.js';
 import { computeDecisionHash } from '../../src/receipt/decision-hash.js';
@@ -39,6 +40,11 @@ describe('createSigner', () => {
     await expect(future.sign(decision())).rejects.toThrow(/^the signer's clock \(option `now`\) gave 253402300800000, not milliseconds since the epoch a receipt can carry \(years 0000–9999\)$/);
     const short = await createSigner({ hs256Secret: SECRET, randomBytes: (n) => new Uint8Array(n - 4) });
     await expect(short.sign(decision())).rejects.toThrow("the signer's `randomBytes` gave 12 bytes, not the 16 bytes asked for");
+    // A Uint8Array of another realm, and a Buffer, are bytes too (a re-review: refused).
+    for (const make of [(n: number) => vm.runInNewContext(`new Uint8Array(${n}).fill(7)`) as Uint8Array, (n: number) => Buffer.alloc(n, 7)]) {
+      const other = await createSigner({ hs256Secret: SECRET, randomBytes: make, now: () => T0 });
+      expect((await other.sign(decision())).receipt.nonce).toBe(base64urlEncode(new Uint8Array(16).fill(7)));
+    }
     // A fractional clock signs its whole millisecond.
     const fractional = await createSigner({ hs256Secret: SECRET, now: () => T0 + 0.6 });
     const signed = await fractional.sign(decision());

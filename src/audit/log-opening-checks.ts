@@ -66,7 +66,7 @@ export async function matchLatestCheckpoint(log: OpeningLog, latest: Checkpoint 
   if (problem !== undefined) throw new AuditStoreError(`${where}: its latest checkpoint (tree size ${latest.tree_size}) ${problem}; the log is not opened (\`mge audit verify\` tells more)`);
   if (latest.tree_size === 0) return;
   if (latest.tree_size > log.count) {
-    throw new AuditStoreError(`${where}: the log holds ${log.count} entries but its latest checkpoint covers ${latest.tree_size}: entries were lost or removed (\`mge audit verify\` tells more)`);
+    throw new AuditStoreError(`${where}: the log holds ${log.count} entries but its latest checkpoint covers ${latest.tree_size}: entries were lost or removed; put back a log that holds them (a backup taken with the checkpoints), or move the tenant's audit folder aside to begin a new log (docs/trust.md) (\`mge audit verify\` tells more)`);
   }
   await matchRoot(log, latest, 'the latest checkpoint');
 }

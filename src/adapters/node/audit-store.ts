@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { Checkpoint, TornCheckpoint } from '../../audit/checkpoint.js';
 import { PagedArray } from '../../audit/paged-array.js';
 import { AuditStoreError, AuditStorePausedError, refuseMultiline, type AuditStore, type AuditStoreFactory } from '../../audit/store.js';
-import { appendCheckpointLine, CHECKPOINTS, newestCheckpointAlg, readCheckpointFile, readTornCheckpoint } from './checkpoint-file.js';
+import { appendCheckpointLine, CHECKPOINTS, readCheckpointFile, readTornCheckpoint } from './checkpoint-file.js';
 import { CHUNK, NL, scanLines } from './line-scan.js';
 import { LogWriteBack, refuseWhileSetAside } from './log-write-back.js';
 import { makeDirDurably, refuseWithoutLease, removeTemporariesOf, syncDir, whatIsThere } from './new-file.js';
@@ -435,25 +435,6 @@ export class NodeAuditStoreFactory implements AuditStoreFactory {
 }
 
 /** Whether some tenant's audit log in the data dir holds an entry (`<data>/audit/<t>/log.jsonl`, not empty). */
-/**
- * The algorithms that signed each tenant's newest kept checkpoint: the key a data directory
- * was last signing with (a tenant without a checkpoint counts for none).
- */
-export async function algsOfNewestCheckpoints(dataDir: string): Promise<Set<string>> {
-  const algs = new Set<string>();
-  const tenants = await readdir(join(dataDir, AUDIT_DIR)).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [];
-    throw err;
-  });
-  for (const t of tenants) {
-    // One that does not read (a file beside the tenants' folders, a FIFO in place of the
-    // checkpoints) counts for none here: opening that tenant's log refuses it, naming it.
-    const alg = await newestCheckpointAlg(join(dataDir, AUDIT_DIR, t)).catch(() => undefined);
-    if (alg !== undefined) algs.add(alg);
-  }
-  return algs;
-}
-
 export async function hasAuditEntries(dataDir: string): Promise<boolean> {
   let tenants: string[];
   try {

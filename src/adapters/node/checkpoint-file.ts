@@ -120,25 +120,6 @@ class HeldCheckpoints {
 /** Bytes of a torn last line read back: a checkpoint line is well under this. */
 const TORN_READ = 64 * 1024;
 
-/**
- * The `alg` of the newest whole checkpoint in `dir`'s checkpoints file (its last whole line),
- * or undefined when it has none that reads. Only the file's last 64 KiB are read.
- */
-export async function newestCheckpointAlg(dir: string): Promise<string | undefined> {
-  const opened = await openRegularIfPresent(join(dir, CHECKPOINTS));
-  if (opened === undefined) return undefined;
-  try {
-    const whole = await endOfLastLine(opened.handle, opened.size);
-    const tail = Buffer.alloc(Math.min(whole, TORN_READ));
-    await opened.handle.read(tail, 0, tail.length, whole - tail.length);
-    const last = tail.toString('utf8').trimEnd().split('\n').pop() ?? '';
-    const cp = readCheckpointText(last);
-    return isCheckpoint(cp) ? cp.alg : undefined;
-  } finally {
-    await opened.handle.close();
-  }
-}
-
 /** What survived of a torn last line of `dir`'s checkpoints file, if it ends in one. */
 export async function readTornCheckpoint(dir: string): Promise<TornCheckpoint | undefined> {
   const opened = await openRegularIfPresent(join(dir, CHECKPOINTS));

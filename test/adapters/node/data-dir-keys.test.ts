@@ -68,6 +68,28 @@ describe('loadOrCreateSecret', () => {
     expect((await loadOrCreateSecret(undefined, dir)).source).toBe('generated');
   });
 
+  // A re-review (11-29): the newest checkpoint alone was read, so a log with no checkpoint yet
+  // (a kill -9 before the first stop), entries signed after the newest checkpoint, or a newest
+  // checkpoint line missing only its newline, still had a new secret made.
+  it('reads each tenant\'s newest signed entry too, and a newest checkpoint without its newline', async () => {
+    const tenant = join(dir, 'audit', 'acme');
+    mkdirSync(tenant, { recursive: true });
+    const entry = (alg: string) => JSON.stringify({ decision_id: `dec-${alg}`, receipt: { alg, kid: 'k', signature: 's' } });
+    const change = JSON.stringify({ kind: 'rule_change', rule_id: 'r', op: 'put', timestamp: '2026-11-29T00:00:00.000Z' });
+    const cp = (alg: string) => JSON.stringify({ alg, kid: 'k', root_hash: 'ab'.repeat(32), signature: 's', tenant: 'acme', timestamp: '2026-11-29T00:00:00.000Z', tree_size: 1 });
+    const refused = () => expect(loadOrCreateSecret(undefined, dir)).rejects.toThrow('is missing but the data directory holds audit logs signed with an HS256 secret');
+    writeFileSync(join(tenant, 'log.jsonl'), `${entry('HS256')}\n${change}\n`); // no checkpoint; a rule change after the last decision
+    await refused();
+    writeFileSync(join(tenant, 'log.jsonl'), `${entry('Ed25519')}\n`);
+    writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n${cp('HS256')}`); // its newline missing
+    await refused();
+    writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n${cp('HS256').slice(0, 40)}`); // torn: the one before counts
+    expect((await loadOrCreateSecret(undefined, dir)).source).toBe('generated');
+    rmSync(join(dir, SECRET_FILE));
+    writeFileSync(join(tenant, 'log.jsonl'), `${entry('Ed25519')}\n${entry('HS256')}\n`); // entries after the newest (Ed25519) checkpoint
+    await refused();
+  });
+
   it('names the file when it cannot be written', async () => {
     const missing = join(dir, 'no-such-dir');
     await expect(loadOrCreateSecret(undefined, missing)).rejects.toThrow(`cannot keep the generated secret in \`${join(missing, SECRET_FILE)}\``);
@@ -101,6 +123,7 @@ describe('loadOrCreateEd25519Key', () => {
     const cp = (alg: string) => JSON.stringify({ alg, kid: 'k', root_hash: 'ab'.repeat(32), signature: 's', tenant: 'acme', timestamp: '2026-11-29T00:00:00.000Z', tree_size: 1 });
     writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n`);
     await expect(loadOrCreateEd25519Key(dir)).rejects.toThrow(`\`${join(dir, ED25519_FILE)}\` is missing but the data directory holds audit logs signed with an Ed25519 key; restore the key`);
+    await expect(loadOrCreateEd25519Key(dir)).rejects.toThrow(`to sign with a new key on purpose, make one (\`mge keys ed25519 --out ${join(dir, ED25519_FILE)}\`) and give the old public key in MGE_PREVIOUS_JWKS`);
     writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n${cp('HS256')}\n`); // a switch from HS256
     expect(await loadOrCreateEd25519Key(dir)).toMatchObject({ kty: 'OKP' });
   });

@@ -27,6 +27,8 @@ export interface LogReport {
    * 0 when none did. Entries past it could be removed or reordered without a trace.
    */
   anchoredSize: number;
+  /** The same, of the checkpoints given as saved elsewhere (`saved`) only. */
+  savedAnchoredSize: number;
   /** One line per problem, naming the entry or checkpoint (1-based positions, as in the file). */
   problems: string[];
   /** The tenant the log was checked as (given, or its first decision's); undefined for a log with none. */
@@ -188,6 +190,7 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
 
   let prevSize = 0;
   let anchoredSize = 0;
+  let savedAnchoredSize = 0;
   // The first checkpoint signed (validly) for each tenant and tree size: a second with another
   // root is the key vouching for two different logs, proof on its own, whichever log is checked.
   const signedFor = new Map<string, { root: string; label: string }>();
@@ -239,6 +242,7 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     }
     if (ours) judged.push({ label, size: cp.tree_size, matched: grew, forked });
     if (problems.length === before) anchoredSize = Math.max(anchoredSize, cp.tree_size);
+    if (problems.length === before && !kept) savedAnchoredSize = Math.max(savedAnchoredSize, cp.tree_size);
   }
   // A checkpoint the log does not match, beside one at least as large that it does match, both
   // validly signed: the key vouched for two histories, the log being the later one's (auditors
@@ -254,5 +258,5 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (torn.tree_size > n) problems.push(`${label}: covers ${torn.tree_size} entries but the log has only ${n}: entries were removed or the log was truncated`);
     else if (torn.root_hash !== undefined && toHex(await tree.root(torn.tree_size)) !== torn.root_hash) problems.push(`${label}: root_hash does not match the log's first ${torn.tree_size} entries: an entry was changed, removed, reordered or inserted`);
   }
-  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: all.length, anchoredSize, problems, warnings, ...(tenant !== undefined ? { tenant } : {}) };
+  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: all.length, anchoredSize, savedAnchoredSize, problems, warnings, ...(tenant !== undefined ? { tenant } : {}) };
 }

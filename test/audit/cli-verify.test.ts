@@ -137,6 +137,9 @@ describe('mge audit verify', () => {
     const r = await run('verify', '--data', clean, '--checkpoint', savedOlder);
     expect(r).toMatchObject({ code: 0, err: '' });
     expect(r.out).toContain('3 checkpoints verified');
+    // Entry 8 is vouched for by the data directory's own checkpoint only (a re-review, 11-29:
+    // a history rewritten past a saved checkpoint passed with no note).
+    expect(r.out).toContain(`tenant \`acme\`: note: entry 8 (past the checkpoint given) is anchored only by the checkpoints kept in \`${clean}\` itself: a history rewritten there`);
   });
 
   it('fails on a saved checkpoint it cannot check: not one, another tenant\'s, or one whose log was removed', async () => {

@@ -25,12 +25,14 @@ export function jsonText(value: unknown, what: string): string {
       if (Array.isArray(this) && (v === undefined || typeof v === 'function' || typeof v === 'symbol')) {
         throw refused(what, `an array item that is ${v === undefined ? 'undefined' : `a ${typeof v}`}, which JSON cannot carry (it would be sent as null)`);
       }
-      if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
-        const tag = Object.prototype.toString.call(raw).slice(8, -1);
+      // As held, and as a toJSON of a plain object made it (a Map there is sent as {} too).
+      for (const o of raw === v ? [raw] : [raw, v]) {
+        if (o === null || typeof o !== 'object' || Array.isArray(o)) continue;
+        const tag = Object.prototype.toString.call(o).slice(8, -1);
         if (tag === 'Date') {
-          if (Number.isNaN(Date.prototype.getTime.call(raw))) throw refused(what, 'an invalid Date, which JSON cannot carry (it would be sent as null)');
-        } else if (!isPlainObject(raw, tag)) {
-          throw refused(what, `a ${tag === 'Object' ? (raw.constructor as { name?: string } | undefined)?.name || 'class instance' : tag}, which JSON would send as another value (a Map as {}, a typed array as an object of indexes); send plain objects and arrays`);
+          if (Number.isNaN(timeOf(o))) throw refused(what, 'an invalid Date, or an object tagged `Date` that is none, which JSON cannot carry as it is');
+        } else if (!isPlainObject(o, tag)) {
+          throw refused(what, `a ${tag === 'Object' ? (o.constructor as { name?: string } | undefined)?.name || 'class instance' : tag}, which JSON would send as another value (a Map as {}, a typed array as an object of indexes); send plain objects and arrays`);
         }
       }
       return v;
@@ -38,6 +40,15 @@ export function jsonText(value: unknown, what: string): string {
   } catch (err) {
     if (err instanceof MGEConfigError) throw err;
     throw new MGEConfigError(`${what} cannot be written as JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/** A Date's time (of any realm); NaN for an invalid one, or an object that only claims the tag. */
+function timeOf(o: object): number {
+  try {
+    return Date.prototype.getTime.call(o);
+  } catch {
+    return NaN;
   }
 }
 

@@ -64,11 +64,14 @@ describe('requests', () => {
     // A re-review (11-29): each of these was still sent as another value (null, {}, an object of
     // indexes) and judged so: refused as the canonicalizer that hashes requests refuses them.
     const odd = (v: unknown) => c.checkCompliance({ type: 'pay', v: v as string });
-    await refused(odd(new Date('9999999-01-01')), /holds an invalid Date, which JSON cannot carry/);
+    await refused(odd(new Date('9999999-01-01')), /holds an invalid Date, or an object tagged `Date` that is none, which JSON cannot carry as it is/);
     await refused(odd(new Map([['admin', true]])), /holds a Map, which JSON would send as another value/);
     await refused(odd(new Float64Array([20000])), /holds a Float64Array/);
     await refused(odd(vm.runInNewContext('new Number(Infinity)')), /holds a Number/);
     await refused(odd(new (class Amount { constructor(readonly n = 1) {} })()), /holds a Amount/);
+    await refused(odd({ toJSON: () => new Map([['admin', true]]) }), /holds a Map/); // as its toJSON made it
+    await refused(odd({ [Symbol.toStringTag]: 'Date' }), /an object tagged `Date` that is none/);
+    await refused(odd(vm.runInNewContext('new Date(NaN)')), /holds an invalid Date/);
     expect(calls).toHaveLength(0);
     // A plain object from another realm (an iframe's, a vm context's) is a plain object.
     const realm = client([{ status: 200, body: { ...decision, action_hash: await computeActionHash({ type: 'x', n: 1 }, undefined) } }]);

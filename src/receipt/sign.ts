@@ -158,9 +158,10 @@ export class Signer {
     const bytes = this.randomBytes(16);
     // By its tag, not instanceof: a Uint8Array of another realm (a vm context, a test runner's
     // sandbox) is one too (a re-review, 11-29: refused at every signature).
-    const isBytes = Object.prototype.toString.call(bytes) === '[object Uint8Array]';
+    const tag = Object.prototype.toString.call(bytes).slice(8, -1);
+    const isBytes = ArrayBuffer.isView(bytes) && tag === 'Uint8Array';
     if (isBytes && bytes.length === 16) return bytes;
-    throw new TypeError(`the signer's \`randomBytes\` gave ${isBytes ? `${bytes.length} bytes` : typeof bytes}, not the 16 bytes asked for`);
+    throw new TypeError(`the signer's \`randomBytes\` gave ${isBytes ? `${bytes.length} bytes` : `a ${tag}`}, not a Uint8Array of the 16 bytes asked for`);
   }
 
   /** The base64url signature of `text`; at once from a backend that signs synchronously. */

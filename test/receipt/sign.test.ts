@@ -39,7 +39,11 @@ describe('createSigner', () => {
     const future = await createSigner({ hs256Secret: SECRET, now: () => Date.UTC(10000, 0, 1) });
     await expect(future.sign(decision())).rejects.toThrow(/^the signer's clock \(option `now`\) gave 253402300800000, not milliseconds since the epoch a receipt can carry \(years 0000–9999\)$/);
     const short = await createSigner({ hs256Secret: SECRET, randomBytes: (n) => new Uint8Array(n - 4) });
-    await expect(short.sign(decision())).rejects.toThrow("the signer's `randomBytes` gave 12 bytes, not the 16 bytes asked for");
+    await expect(short.sign(decision())).rejects.toThrow("the signer's `randomBytes` gave 12 bytes, not a Uint8Array of the 16 bytes asked for");
+    for (const [give, named] of [[() => new Uint8ClampedArray(16), 'Uint8ClampedArray'], [() => ({ length: 16, [Symbol.toStringTag]: 'Uint8Array' }), 'Uint8Array']] as const) {
+      const odd = await createSigner({ hs256Secret: SECRET, randomBytes: give as never });
+      await expect(odd.sign(decision())).rejects.toThrow(`the signer's \`randomBytes\` gave a ${named}, not a Uint8Array of the 16 bytes asked for`);
+    }
     // A Uint8Array of another realm, and a Buffer, are bytes too (a re-review: refused).
     for (const make of [(n: number) => vm.runInNewContext(`new Uint8Array(${n}).fill(7)`) as Uint8Array, (n: number) => Buffer.alloc(n, 7)]) {
       const other = await createSigner({ hs256Secret: SECRET, randomBytes: make, now: () => T0 });

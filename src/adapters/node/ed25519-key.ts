@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { KeyError, generateEd25519Jwk, importEd25519Private, type Ed25519PrivateJwk } from '../../receipt/keys.js';
 import { keptOrCreated, writeNewFile } from './new-file.js';
 import { hasAuditEntries } from './audit-store.js';
-import { algsLastSigning } from './last-signed.js';
+import { algsSigning } from './last-signed.js';
 
 export const ED25519_FILE = 'ed25519.jwk';
 
@@ -33,11 +33,11 @@ export async function writeEd25519Jwk(file: string, jwk: Ed25519PrivateJwk): Pro
 export async function loadOrCreateEd25519Key(dataDir: string): Promise<Ed25519PrivateJwk> {
   const file = join(dataDir, ED25519_FILE);
   // An emptied key file beside a log it signed is refused, not replaced: a new key would leave
-  // every earlier entry unverifiable; so is a missing one where a tenant's newest entry or
-  // checkpoint was signed with Ed25519 (restored without its key, as for the HS256 secret). A missing
-  // one is made on the first start, or at the switch of a data dir from HS256 to Ed25519,
-  // whose earlier entries verify with the old secret.
-  const refuse = async (missing: boolean) => ((missing ? (await algsLastSigning(dataDir)).has('Ed25519') : await hasAuditEntries(dataDir))
+  // every earlier entry unverifiable; so is a missing one where a tenant's first or newest
+  // signed entry or checkpoint used Ed25519 (restored without its key, as for the HS256
+  // secret). A missing one is made on the first start, or at the switch of a data dir that
+  // only ever signed with HS256, whose entries verify with the secret.
+  const refuse = async (missing: boolean) => ((missing ? (await algsSigning(dataDir)).has('Ed25519') : await hasAuditEntries(dataDir))
     ? `\`${file}\` is ${missing ? 'missing' : 'empty'} but the data directory holds audit logs ${missing ? 'signed with an Ed25519 key' : 'it may have signed'}; restore the key (from the backup the data directory came from; a new one would leave earlier entries unverifiable)${missing ? `; to sign with a new key on purpose, make one (\`mge keys ed25519 --out ${file}\`) and give the old public key in MGE_PREVIOUS_JWKS` : ''}`
     : undefined);
   const { text } = await keptOrCreated(file, 'Ed25519 key', 0o600, async () => JSON.stringify(await generateEd25519Jwk()) + '\n', refuse);

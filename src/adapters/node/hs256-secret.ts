@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hasAuditEntries } from './audit-store.js';
-import { algsLastSigning } from './last-signed.js';
+import { algsSigning } from './last-signed.js';
 import { keptOrCreated, namingFile } from './new-file.js';
 
 export const SECRET_FILE = 'secret.key';
@@ -21,11 +21,11 @@ export async function loadOrCreateSecret(fromEnv: string | undefined, dataDir: s
   const file = join(dataDir, SECRET_FILE);
   // A new secret beside a log signed with the old one would leave every earlier entry
   // unverifiable, silently: an emptied secret file stops the start instead, and so does a
-  // missing one where a tenant's newest entry or checkpoint was signed with HS256 (a data dir restored
-  // without its key: a review, 11-29, saw the new secret sign on, and the old one, put back,
-  // then orphan what the new one had signed). A missing one is made on the first start, or for
-  // a data dir that signed with Ed25519 until now, where no secret was ever kept.
-  const refuse = async (missing: boolean) => ((missing ? (await algsLastSigning(dataDir)).has('HS256') : await hasAuditEntries(dataDir))
+  // missing one where a tenant's first or newest signed entry or checkpoint used HS256 (a data
+  // dir restored without its key: a review, 11-29, saw the new secret sign on, and the old one,
+  // put back, then orphan what the new one had signed). A missing one is made on the first
+  // start, or for a data dir that only ever signed with Ed25519.
+  const refuse = async (missing: boolean) => ((missing ? (await algsSigning(dataDir)).has('HS256') : await hasAuditEntries(dataDir))
     ? `\`${file}\` is ${missing ? 'missing' : 'empty'} but the data directory holds audit logs signed with ${missing ? 'an HS256 secret' : 'the secret it kept'}; `
       + `restore it (from the backup the data directory came from), or give the secret they were signed with as MGE_SECRET_KEY; to sign with a new secret on purpose, give that one as MGE_SECRET_KEY (or write it to the file) `
       + 'and the old one in MGE_PREVIOUS_SECRET_KEYS'

@@ -52,42 +52,46 @@ describe('loadOrCreateSecret', () => {
   });
 
   // A review (11-29): a data dir restored without its secret.key started with a new secret,
-  // which signed on; the old one, put back as the log's refusal asked, then orphaned those.
-  it('refuses to make a missing one where the logs\' newest checkpoints were signed with HS256, but makes one after Ed25519 or no checkpoint', async () => {
+  // which signed on; the old one, put back as the log's refusal asked, then orphaned those. Two
+  // re-reviews: the newest checkpoint alone was not enough (no checkpoint yet, entries signed
+  // after it, over a MiB of rule changes after them, a switch HS256 → Ed25519 → HS256).
+  it('refuses to make a missing one where a tenant\'s first or newest signed entry or checkpoint used HS256, and makes one where only Ed25519 signed', async () => {
     const tenant = join(dir, 'audit', 'acme');
     mkdirSync(tenant, { recursive: true });
     writeFileSync(join(dir, 'audit', 'notes.txt'), 'a file beside the tenants\' folders\n');
-    writeFileSync(join(tenant, 'log.jsonl'), '{"decision_id":"dec-1"}\n');
-    const cp = (alg: string) => JSON.stringify({ alg, kid: 'k', root_hash: 'ab'.repeat(32), signature: 's', tenant: 'acme', timestamp: '2026-11-29T00:00:00.000Z', tree_size: 1 });
-    writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n${cp('HS256')}\n`);
-    const file = join(dir, SECRET_FILE);
-    await expect(loadOrCreateSecret(undefined, dir)).rejects.toThrow(`\`${file}\` is missing but the data directory holds audit logs signed with an HS256 secret; restore it (from the backup the data directory came from), or give the secret they were signed with as MGE_SECRET_KEY`);
-    expect(existsSync(file)).toBe(false);
-    expect(await loadOrCreateSecret('given-in-the-environment', dir)).toMatchObject({ source: 'env' });
-    writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('HS256')}\n${cp('Ed25519')}\n`); // signing with Ed25519 until now
-    expect((await loadOrCreateSecret(undefined, dir)).source).toBe('generated');
-  });
-
-  // A re-review (11-29): the newest checkpoint alone was read, so a log with no checkpoint yet
-  // (a kill -9 before the first stop), entries signed after the newest checkpoint, or a newest
-  // checkpoint line missing only its newline, still had a new secret made.
-  it('reads each tenant\'s newest signed entry too, and a newest checkpoint without its newline', async () => {
-    const tenant = join(dir, 'audit', 'acme');
-    mkdirSync(tenant, { recursive: true });
     const entry = (alg: string) => JSON.stringify({ decision_id: `dec-${alg}`, receipt: { alg, kid: 'k', signature: 's' } });
-    const change = JSON.stringify({ kind: 'rule_change', rule_id: 'r', op: 'put', timestamp: '2026-11-29T00:00:00.000Z' });
+    const change = (i: number) => JSON.stringify({ kind: 'rule_change', rule_id: `r${i}`, op: 'put', timestamp: '2026-11-29T00:00:00.000Z', padding: 'x'.repeat(200) });
     const cp = (alg: string) => JSON.stringify({ alg, kid: 'k', root_hash: 'ab'.repeat(32), signature: 's', tenant: 'acme', timestamp: '2026-11-29T00:00:00.000Z', tree_size: 1 });
-    const refused = () => expect(loadOrCreateSecret(undefined, dir)).rejects.toThrow('is missing but the data directory holds audit logs signed with an HS256 secret');
-    writeFileSync(join(tenant, 'log.jsonl'), `${entry('HS256')}\n${change}\n`); // no checkpoint; a rule change after the last decision
-    await refused();
+    const file = join(dir, SECRET_FILE);
+    const refused = async () => {
+      await expect(loadOrCreateSecret(undefined, dir)).rejects.toThrow(`\`${file}\` is missing but the data directory holds audit logs signed with an HS256 secret; restore it (from the backup the data directory came from), or give the secret they were signed with as MGE_SECRET_KEY`);
+      expect(existsSync(file)).toBe(false);
+    };
+    const made = async () => {
+      expect((await loadOrCreateSecret(undefined, dir)).source).toBe('generated');
+      rmSync(file);
+    };
     writeFileSync(join(tenant, 'log.jsonl'), `${entry('Ed25519')}\n`);
+    writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n${cp('HS256')}\n`);
+    await refused();
+    expect(await loadOrCreateSecret('given-in-the-environment', dir)).toMatchObject({ source: 'env' });
     writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n${cp('HS256')}`); // its newline missing
     await refused();
     writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n${cp('HS256').slice(0, 40)}`); // torn: the one before counts
-    expect((await loadOrCreateSecret(undefined, dir)).source).toBe('generated');
-    rmSync(join(dir, SECRET_FILE));
-    writeFileSync(join(tenant, 'log.jsonl'), `${entry('Ed25519')}\n${entry('HS256')}\n`); // entries after the newest (Ed25519) checkpoint
+    await made();
+    rmSync(join(tenant, 'checkpoints.jsonl'));
+    // No checkpoint yet: the log's newest signed entry, past a rule change and past 1.2 MB of them.
+    writeFileSync(join(tenant, 'log.jsonl'), `${entry('Ed25519')}\n${entry('HS256')}\n${Array.from({ length: 5000 }, (_, i) => change(i)).join('\n')}\n`);
     await refused();
+    // The first signed entry too: HS256, then Ed25519 (a switch), and now HS256 again.
+    writeFileSync(join(tenant, 'log.jsonl'), `${entry('HS256')}\n${entry('Ed25519')}\n`);
+    await refused();
+    writeFileSync(join(tenant, 'log.jsonl'), `${entry('Ed25519')}\n${change(1)}\n${entry('Ed25519')}\n`); // only Ed25519 ever signed
+    await made();
+    // A folder that is no tenant's (lost+found) is passed over, as the store passes over it.
+    mkdirSync(join(dir, 'audit', 'lost+found'));
+    writeFileSync(join(dir, 'audit', 'lost+found', 'log.jsonl'), `${entry('HS256')}\n`);
+    await made();
   });
 
   it('names the file when it cannot be written', async () => {
@@ -124,7 +128,7 @@ describe('loadOrCreateEd25519Key', () => {
     writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n`);
     await expect(loadOrCreateEd25519Key(dir)).rejects.toThrow(`\`${join(dir, ED25519_FILE)}\` is missing but the data directory holds audit logs signed with an Ed25519 key; restore the key`);
     await expect(loadOrCreateEd25519Key(dir)).rejects.toThrow(`to sign with a new key on purpose, make one (\`mge keys ed25519 --out ${join(dir, ED25519_FILE)}\`) and give the old public key in MGE_PREVIOUS_JWKS`);
-    writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n${cp('HS256')}\n`); // a switch from HS256
+    writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('HS256')}\n${cp('HS256')}\n`); // a switch from HS256: Ed25519 never signed
     expect(await loadOrCreateEd25519Key(dir)).toMatchObject({ kty: 'OKP' });
   });
 

@@ -27,8 +27,12 @@ export interface LogReport {
    * 0 when none did. Entries past it could be removed or reordered without a trace.
    */
   anchoredSize: number;
-  /** The same, of the checkpoints given as saved elsewhere (`saved`) only. */
+  /**
+   * The same, of the checkpoints saved elsewhere (`saved`) only, and of those kept beside the
+   * log (`checkpoints`) only; -1 when none verified (0 is an empty log's checkpoint).
+   */
   savedAnchoredSize: number;
+  keptAnchoredSize: number;
   /** One line per problem, naming the entry or checkpoint (1-based positions, as in the file). */
   problems: string[];
   /** The tenant the log was checked as (given, or its first decision's); undefined for a log with none. */
@@ -143,6 +147,12 @@ class KeyOrder {
   }
 }
 
+/**
+ * Two histories under one key: a fork, unless the key signs another log too (checkpoints name
+ * no instance: replicas given one key each sign their own log; a re-review, 11-29).
+ */
+const TWO_HISTORIES = 'one key signed two different histories: this log shown two ways (a fork), or the log of another instance given the same key; keep both checkpoints as evidence';
+
 const KEY_RETURNED = 'a server started with its earlier key again, or a forgery with a retired key (check with a checkpoint kept outside the data dir)';
 
 /**
@@ -190,7 +200,8 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
 
   let prevSize = 0;
   let anchoredSize = 0;
-  let savedAnchoredSize = 0;
+  let savedAnchoredSize = -1;
+  let keptAnchoredSize = -1;
   // The first checkpoint signed (validly) for each tenant and tree size: a second with another
   // root is the key vouching for two different logs, proof on its own, whichever log is checked.
   const signedFor = new Map<string, { root: string; label: string }>();
@@ -217,7 +228,7 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     const first = ours ? signedFor.get(sameSize) : undefined;
     if (ours && first === undefined) signedFor.set(sameSize, { root: cp.root_hash, label });
     const forked = first !== undefined && first.root !== cp.root_hash;
-    if (forked) problems.push(`${label}: signed with another root than ${first.label}, for the same size: the log was shown as two different histories (a fork); keep both checkpoints as evidence`);
+    if (forked) problems.push(`${label}: signed with another root than ${first.label}, for the same size: ${TWO_HISTORIES}`);
     if (kept) {
       // Kept checkpoints are appended as the log grows: a smaller one after a larger one is a rollback.
       // Or an older line copied after a newer one ("the log shrank" would mislead there).
@@ -233,23 +244,28 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     }
     if (cp.tree_size === 0) {
       if (cp.root_hash !== toHex(await tree.root(0))) problems.push(`${label}: root_hash is not the empty tree's root`);
-      continue;
+    } else {
+      const proof = await tree.consistencyProof(cp.tree_size, n);
+      const grew = await verifyConsistency(backend.sha256, cp.tree_size, n, fromHex(cp.root_hash), root, proof);
+      if (!grew) {
+        problems.push(`${label}: root_hash does not match the log's first ${cp.tree_size} entries: an entry was changed, removed, reordered or inserted`);
+      }
+      if (ours) judged.push({ label, size: cp.tree_size, matched: grew, forked });
     }
-    const proof = await tree.consistencyProof(cp.tree_size, n);
-    const grew = await verifyConsistency(backend.sha256, cp.tree_size, n, fromHex(cp.root_hash), root, proof);
-    if (!grew) {
-      problems.push(`${label}: root_hash does not match the log's first ${cp.tree_size} entries: an entry was changed, removed, reordered or inserted`);
+    // An empty log's checkpoint anchors it too (of size 0): a history wiped whole and signed
+    // again by the server is anchored by the data directory's own checkpoint only.
+    if (problems.length === before) {
+      anchoredSize = Math.max(anchoredSize, cp.tree_size);
+      if (kept) keptAnchoredSize = Math.max(keptAnchoredSize, cp.tree_size);
+      else savedAnchoredSize = Math.max(savedAnchoredSize, cp.tree_size);
     }
-    if (ours) judged.push({ label, size: cp.tree_size, matched: grew, forked });
-    if (problems.length === before) anchoredSize = Math.max(anchoredSize, cp.tree_size);
-    if (problems.length === before && !kept) savedAnchoredSize = Math.max(savedAnchoredSize, cp.tree_size);
   }
   // A checkpoint the log does not match, beside one at least as large that it does match, both
   // validly signed: the key vouched for two histories, the log being the later one's (auditors
   // who fetched at different times hold different sizes; a re-review, 11-29).
   for (const j of judged) {
     const later = j.matched || j.forked ? undefined : judged.find((m) => m.matched && m.size >= j.size);
-    if (later !== undefined) problems.push(`${j.label}: signed with a root this log does not have, while ${later.label}, also signed, vouches for this log: the log was shown as two different histories (a fork); keep both checkpoints as evidence`);
+    if (later !== undefined) problems.push(`${j.label}: signed with a root this log does not have, while ${later.label}, also signed, vouches for this log: ${TWO_HISTORIES}`);
   }
   const torn = input.torn;
   // Its size alone shows entries gone (a review, 11-29: with the root cut off, it was not looked at).
@@ -258,5 +274,5 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (torn.tree_size > n) problems.push(`${label}: covers ${torn.tree_size} entries but the log has only ${n}: entries were removed or the log was truncated`);
     else if (torn.root_hash !== undefined && toHex(await tree.root(torn.tree_size)) !== torn.root_hash) problems.push(`${label}: root_hash does not match the log's first ${torn.tree_size} entries: an entry was changed, removed, reordered or inserted`);
   }
-  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: all.length, anchoredSize, savedAnchoredSize, problems, warnings, ...(tenant !== undefined ? { tenant } : {}) };
+  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: all.length, anchoredSize, savedAnchoredSize, keptAnchoredSize, problems, warnings, ...(tenant !== undefined ? { tenant } : {}) };
 }

@@ -402,10 +402,11 @@ async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
     // have the server sign the new history (a review, 11-29: the ok line read the same).
     // So are the entries past the largest checkpoint given (a re-review: a history rewritten
     // after a saved size-7 checkpoint passed with no note).
-    if (passed && r.anchoredSize > r.savedAnchoredSize) {
-      const past = r.savedAnchoredSize + 1 === r.anchoredSize ? `entry ${r.anchoredSize} (past the checkpoint given) is` : `entries ${r.savedAnchoredSize + 1}–${r.anchoredSize} (past the checkpoint given) are`;
-      const what = r.savedAnchoredSize === 0 ? 'anchored only' : `${past} anchored only`;
-      io.out(`tenant \`${tenant}\`: note: ${what} by the checkpoints kept in \`${dataDir}\` itself${r.savedAnchoredSize === 0 ? ' (no --checkpoint of this tenant\'s given)' : ''}: a history rewritten there, checkpoints and all, would pass; a checkpoint kept elsewhere (saved from GET /api/v1/audit/checkpoint) shows it\n`);
+    if (passed && r.keptAnchoredSize > r.savedAnchoredSize) {
+      const k = r.keptAnchoredSize;
+      const past = r.savedAnchoredSize + 1 === k ? `entry ${k} (past the checkpoint given) is` : `entries ${r.savedAnchoredSize + 1}–${k} (past the checkpoint given) are`;
+      const what = r.savedAnchoredSize < 0 ? 'anchored only' : `${past} anchored only`;
+      io.out(`tenant \`${tenant}\`: note: ${what} by the checkpoints kept in \`${dataDir}\` itself${r.savedAnchoredSize < 0 ? ' (no --checkpoint of this tenant\'s given)' : ''}: a history rewritten there, checkpoints and all, would pass; a checkpoint kept elsewhere (saved from GET /api/v1/audit/checkpoint) shows it\n`);
     }
     if (r.tornTail !== undefined) {
       const { entry, whole } = r.tornTail;

@@ -430,12 +430,12 @@ describe('mge audit verify', () => {
     try {
       const r = await run('verify', '--export', exportFile, '--checkpoint', await cps('two-roots.jsonl', genuine, forked));
       expect(r.code).toBe(1);
-      expect(r.err).toContain('error: export `' + exportFile + '` (tenant `acme`, from the checkpoint: give --tenant to require one): saved checkpoint 2 (tree_size 8): signed with another root than saved checkpoint 1 (tree_size 8), for the same size: the log was shown as two different histories (a fork); keep both checkpoints as evidence\n');
+      expect(r.err).toContain('error: export `' + exportFile + '` (tenant `acme`, from the checkpoint: give --tenant to require one): saved checkpoint 2 (tree_size 8): signed with another root than saved checkpoint 1 (tree_size 8), for the same size: one key signed two different histories: this log shown two ways (a fork), or the log of another instance given the same key; keep both checkpoints as evidence\n');
       // Auditors who fetched at different times hold different sizes (a re-review, 11-29: only
       // "root_hash does not match" was said).
       const sizes = await run('verify', '--export', forkExport, '--checkpoint', await cps('two-sizes.jsonl', genuine, forked9));
       expect(sizes.code).toBe(1);
-      expect(sizes.err).toContain('saved checkpoint 1 (tree_size 8): signed with a root this log does not have, while saved checkpoint 2 (tree_size 9), also signed, vouches for this log: the log was shown as two different histories (a fork); keep both checkpoints as evidence\n');
+      expect(sizes.err).toContain('saved checkpoint 1 (tree_size 8): signed with a root this log does not have, while saved checkpoint 2 (tree_size 9), also signed, vouches for this log: one key signed two different histories: this log shown two ways (a fork), or the log of another instance given the same key; keep both checkpoints as evidence\n');
       // A log merely changed, with no signed root vouching for it, is no fork.
       const lines = (await readFile(exportFile, 'utf8')).trimEnd().split('\n');
       const changed = await cps('changed-entry.jsonl', ...lines.map((x, i) => (i === 5 ? changeEntry(x) : x)));
@@ -465,6 +465,15 @@ describe('mge audit verify', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain(`tenant \`beta\`: note: anchored only by the checkpoints kept in \`${dir}\` itself`);
     expect(r.out).not.toContain('tenant `acme`: note: anchored only');
+    // A history wiped whole, the server's checkpoint of the empty log kept (a re-review: no note).
+    const wiped = await tampered('wiped', () => []);
+    await rm(join(wiped, 'audit', 'acme', 'checkpoints.jsonl'));
+    const reopened = new AuditLogs(new NodeAuditStoreFactory(wiped), { backend: nodeCryptoBackend });
+    await (await reopened.get('acme')).checkpoint(signer);
+    await reopened.close();
+    const w = await run('verify', '--data', wiped);
+    expect(w.code).toBe(0);
+    expect(w.out).toContain('tenant `acme`: note: anchored only by the checkpoints kept in');
     const bare = await tampered('unanchored', (l) => l);
     await rm(join(bare, 'audit', 'acme', 'checkpoints.jsonl'));
     const u = await run('verify', '--data', bare, '--unanchored');

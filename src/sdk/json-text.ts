@@ -31,8 +31,10 @@ export function jsonText(value: unknown, what: string): string {
         const tag = Object.prototype.toString.call(o).slice(8, -1);
         if (tag === 'Date') {
           if (Number.isNaN(timeOf(o))) throw refused(what, 'an invalid Date, or an object tagged `Date` that is none, which JSON cannot carry as it is');
+          // Its ISO string, as documented: not what a toJSON of its own (or a subclass's) makes.
+          if (o === raw && v !== Date.prototype.toISOString.call(o)) throw refused(what, 'a Date whose toJSON gives something other than its ISO string');
         } else if (!isPlainObject(o, tag)) {
-          throw refused(what, `a ${tag === 'Object' ? (o.constructor as { name?: string } | undefined)?.name || 'class instance' : tag}, which JSON would send as another value (a Map as {}, a typed array as an object of indexes); send plain objects and arrays`);
+          throw refused(what, `${kindOf(o, tag)}, which JSON would send as another value (a Map as {}, a typed array as an object of indexes, inherited members left out); send plain objects and arrays`);
         }
       }
       return v;
@@ -52,10 +54,24 @@ function timeOf(o: object): number {
   }
 }
 
-/** An object literal's kind, from this realm or another (an iframe's, a `vm` context's). */
+/**
+ * An object literal's kind, from this realm or another (an iframe's, a `vm` context's): its
+ * prototype is null or that realm's Object.prototype, not an object holding members of its own
+ * (a null-prototype base with `environment` set was sent without it; a re-review, 11-29).
+ */
 function isPlainObject(o: object, tag: string): boolean {
   const proto = Object.getPrototypeOf(o) as object | null;
-  return tag === 'Object' && (proto === null || Object.getPrototypeOf(proto) === null);
+  if (tag !== 'Object') return false;
+  if (proto === null) return true;
+  const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value as { name?: unknown } | undefined;
+  return Object.getPrototypeOf(proto) === null && typeof ctor === 'function' && ctor.name === 'Object';
+}
+
+/** "a Map", "an Amount", "an object with a prototype of its own" for a message. */
+function kindOf(o: object, tag: string): string {
+  const name = tag !== 'Object' ? tag : (o.constructor as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string' || name === '' || name === 'Object') return 'an object with a prototype of its own';
+  return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 const refused = (what: string, holds: string): MGEConfigError => new MGEConfigError(`${what} holds ${holds}`);

@@ -68,7 +68,12 @@ describe('requests', () => {
     await refused(odd(new Map([['admin', true]])), /holds a Map, which JSON would send as another value/);
     await refused(odd(new Float64Array([20000])), /holds a Float64Array/);
     await refused(odd(vm.runInNewContext('new Number(Infinity)')), /holds a Number/);
-    await refused(odd(new (class Amount { constructor(readonly n = 1) {} })()), /holds a Amount/);
+    await refused(odd(new (class Amount { constructor(readonly n = 1) {} })()), /holds an Amount/);
+    const base = Object.assign(Object.create(null) as object, { environment: 'production' });
+    await refused(odd(Object.assign(Object.create(base) as object, { user: 'bob' })), /holds an object with a prototype of its own/); // its inherited `environment` would be left out
+    const ownJson = new Date(0);
+    (ownJson as unknown as { toJSON: () => string }).toJSON = () => 'not-a-date';
+    await refused(odd(ownJson), /holds a Date whose toJSON gives something other than its ISO string/);
     await refused(odd({ toJSON: () => new Map([['admin', true]]) }), /holds a Map/); // as its toJSON made it
     await refused(odd({ [Symbol.toStringTag]: 'Date' }), /an object tagged `Date` that is none/);
     await refused(odd(vm.runInNewContext('new Date(NaN)')), /holds an invalid Date/);

@@ -155,13 +155,18 @@ export class Signer {
 
   /** A receipt's 16 random nonce bytes, or a TypeError naming `randomBytes` (a short nonce is `malformed` at every verifier). */
   private nonceBytes(): Uint8Array {
-    const bytes = this.randomBytes(16);
-    // By its tag, not instanceof: a Uint8Array of another realm (a vm context, a test runner's
-    // sandbox) is one too (a re-review, 11-29: refused at every signature).
-    const tag = Object.prototype.toString.call(bytes).slice(8, -1);
-    const isBytes = ArrayBuffer.isView(bytes) && tag === 'Uint8Array';
-    if (isBytes && bytes.length === 16) return bytes;
-    throw new TypeError(`the signer's \`randomBytes\` gave ${isBytes ? `${bytes.length} bytes` : `a ${tag}`}, not a Uint8Array of the 16 bytes asked for`);
+    const bytes: unknown = this.randomBytes(16);
+    // Read through the typed arrays' own getters, which see the object's internal slots: a
+    // Uint8Array of another realm (a vm context, a test runner's sandbox) is one, and a view
+    // that claims the tag or a length it does not have is not (re-reviews, 11-29: refused at
+    // every signature; a Float64Array tagged Uint8Array signed an all-zero nonce). The bytes
+    // are copied, so the nonce is what was checked.
+    const kind = ArrayBuffer.isView(bytes) && !(bytes instanceof DataView) ? (TYPED_ARRAY_TAG.call(bytes) as string | undefined) : undefined;
+    if ((kind === 'Uint8Array' || kind === 'Uint8ClampedArray') && TYPED_ARRAY_LENGTH.call(bytes) === 16) {
+      return new Uint8Array(TYPED_ARRAY_BUFFER.call(bytes) as ArrayBuffer, TYPED_ARRAY_OFFSET.call(bytes) as number, 16).slice();
+    }
+    const what = kind === undefined ? 'no typed array' : kind === 'Uint8Array' || kind === 'Uint8ClampedArray' ? `${TYPED_ARRAY_LENGTH.call(bytes) as number} bytes` : `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}`;
+    throw new TypeError(`the signer's \`randomBytes\` gave ${what}, not a Uint8Array of the 16 bytes asked for`);
   }
 
   /** The base64url signature of `text`; at once from a backend that signs synchronously. */
@@ -200,6 +205,15 @@ export class Signer {
  * const signer = await createSigner({ hs256Secret: process.env.MGE_SECRET_KEY })
  * const signed = await signer.sign(decision)
  */
+// The intrinsic %TypedArray%.prototype getters: they read a typed array's internal slots, of
+// any realm, and throw for anything else (ArrayBuffer.isView is checked first).
+const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const getter = (name: PropertyKey): ((this: unknown) => unknown) => Object.getOwnPropertyDescriptor(TYPED_ARRAY, name)!.get!;
+const TYPED_ARRAY_TAG = getter(Symbol.toStringTag);
+const TYPED_ARRAY_LENGTH = getter('length');
+const TYPED_ARRAY_BUFFER = getter('buffer');
+const TYPED_ARRAY_OFFSET = getter('byteOffset');
+
 export async function createSigner(opts: SignerOptions): Promise<Signer> {
   const ttlMs = opts.ttlMs ?? DEFAULT_TTL_MS;
   if (!Number.isSafeInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS) {

@@ -40,12 +40,17 @@ describe('createSigner', () => {
     await expect(future.sign(decision())).rejects.toThrow(/^the signer's clock \(option `now`\) gave 253402300800000, not milliseconds since the epoch a receipt can carry \(years 0000–9999\)$/);
     const short = await createSigner({ hs256Secret: SECRET, randomBytes: (n) => new Uint8Array(n - 4) });
     await expect(short.sign(decision())).rejects.toThrow("the signer's `randomBytes` gave 12 bytes, not a Uint8Array of the 16 bytes asked for");
-    for (const [give, named] of [[() => new Uint8ClampedArray(16), 'Uint8ClampedArray'], [() => ({ length: 16, [Symbol.toStringTag]: 'Uint8Array' }), 'Uint8Array']] as const) {
+    const tagged = (a: object) => Object.defineProperty(a, Symbol.toStringTag, { value: 'Uint8Array' });
+    class Short extends Uint8Array { override get length() { return 16; } }
+    for (const [give, named] of [
+      [() => ({ length: 16, [Symbol.toStringTag]: 'Uint8Array' }), 'no typed array'], [() => tagged(new Float64Array(16)), 'a Float64Array'],
+      [() => tagged(new Int8Array(16)), 'an Int8Array'], [() => new Short(4), '4 bytes'],
+    ] as const) {
       const odd = await createSigner({ hs256Secret: SECRET, randomBytes: give as never });
-      await expect(odd.sign(decision())).rejects.toThrow(`the signer's \`randomBytes\` gave a ${named}, not a Uint8Array of the 16 bytes asked for`);
+      await expect(odd.sign(decision())).rejects.toThrow(`the signer's \`randomBytes\` gave ${named}, not a Uint8Array of the 16 bytes asked for`);
     }
     // A Uint8Array of another realm, and a Buffer, are bytes too (a re-review: refused).
-    for (const make of [(n: number) => vm.runInNewContext(`new Uint8Array(${n}).fill(7)`) as Uint8Array, (n: number) => Buffer.alloc(n, 7)]) {
+    for (const make of [(n: number) => vm.runInNewContext(`new Uint8Array(${n}).fill(7)`) as Uint8Array, (n: number) => Buffer.alloc(n, 7), (n: number) => new Uint8ClampedArray(n).fill(7) as unknown as Uint8Array, (n: number) => new Uint8Array(n + 8).fill(7).subarray(8)]) {
       const other = await createSigner({ hs256Secret: SECRET, randomBytes: make, now: () => T0 });
       expect((await other.sign(decision())).receipt.nonce).toBe(base64urlEncode(new Uint8Array(16).fill(7)));
     }

@@ -31,6 +31,8 @@ export function jsonText(value: unknown, what: string): string {
         const tag = Object.prototype.toString.call(o).slice(8, -1);
         if (tag === 'Date') {
           if (Number.isNaN(timeOf(o))) throw refused(what, 'an invalid Date, or an object tagged `Date` that is none, which JSON cannot carry as it is');
+          // A Date a toJSON gave is not turned into its string again: JSON writes it as {}.
+          if (o !== raw) throw refused(what, 'an object whose toJSON gives a Date, which JSON writes as {}');
           // Its ISO string, as documented: not what a toJSON of its own (or a subclass's) makes.
           if (o === raw && v !== Date.prototype.toISOString.call(o)) throw refused(what, 'a Date whose toJSON gives something other than its ISO string');
         } else if (!isPlainObject(o, tag)) {

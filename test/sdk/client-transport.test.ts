@@ -74,6 +74,7 @@ describe('requests', () => {
     const ownJson = new Date(0);
     (ownJson as unknown as { toJSON: () => string }).toJSON = () => 'not-a-date';
     await refused(odd(ownJson), /holds a Date whose toJSON gives something other than its ISO string/);
+    await refused(odd({ toJSON: () => new Date(0) }), /holds an object whose toJSON gives a Date, which JSON writes as \{\}/);
     await refused(odd({ toJSON: () => new Map([['admin', true]]) }), /holds a Map/); // as its toJSON made it
     await refused(odd({ [Symbol.toStringTag]: 'Date' }), /an object tagged `Date` that is none/);
     await refused(odd(vm.runInNewContext('new Date(NaN)')), /holds an invalid Date/);

@@ -34,7 +34,7 @@ export async function loadOrCreateEd25519Key(dataDir: string): Promise<Ed25519Pr
   const file = join(dataDir, ED25519_FILE);
   // An emptied key file beside a log it signed is refused, not replaced: a new key would leave
   // every earlier entry unverifiable; so is a missing one where a tenant's first or newest
-  // signed entry or checkpoint used Ed25519 (restored without its key, as for the HS256
+  // signed entry, or a checkpoint, used Ed25519 (restored without its key, as for the HS256
   // secret). A missing one is made on the first start, or at the switch of a data dir that
   // only ever signed with HS256, whose entries verify with the secret.
   const refuse = async (missing: boolean) => ((missing ? (await algsSigning(dataDir)).has('Ed25519') : await hasAuditEntries(dataDir))

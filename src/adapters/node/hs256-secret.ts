@@ -21,7 +21,7 @@ export async function loadOrCreateSecret(fromEnv: string | undefined, dataDir: s
   const file = join(dataDir, SECRET_FILE);
   // A new secret beside a log signed with the old one would leave every earlier entry
   // unverifiable, silently: an emptied secret file stops the start instead, and so does a
-  // missing one where a tenant's first or newest signed entry or checkpoint used HS256 (a data
+  // missing one where a tenant's first or newest signed entry, or a checkpoint, used HS256 (a data
   // dir restored without its key: a review, 11-29, saw the new secret sign on, and the old one,
   // put back, then orphan what the new one had signed). A missing one is made on the first
   // start, or for a data dir that only ever signed with Ed25519.

@@ -1,5 +1,5 @@
-// Which receipt algorithms a data directory has signed with, read from each tenant's log and
-// checkpoints file: their first and newest signed lines. A key file missing beside logs its
+// Which receipt algorithms a data directory has signed with, read from each tenant's log (its
+// first and newest signed lines) and checkpoints file (every line). A key file missing beside logs its
 // algorithm signed is a data directory restored without its key (or a key deleted), not a
 // first start: a new key made there signs on, and the old one, put back, orphans what the new
 // one signed (a review, 11-29; see node/hs256-secret.ts and node/ed25519-key.ts).
@@ -14,47 +14,57 @@ import { isTenantDirName } from './tenant-dirs.js';
 
 /**
  * The algorithms (`HS256`, `Ed25519`) of each tenant's first and newest signed log entry and
- * checkpoint. A file that cannot be read refuses, naming it; something other than a file there
+ * of all its checkpoints. A file that cannot be read refuses, naming it; something other than a file there
  * counts for none (opening that tenant's log refuses it, naming it). Folders that are no
  * tenant's (`lost+found`) are passed over, as the store passes over them.
  */
 export async function algsSigning(dataDir: string): Promise<Set<string>> {
   const algs = new Set<string>();
-  const entries = await readdir(join(dataDir, AUDIT_DIR), { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+  const audit = join(dataDir, AUDIT_DIR);
+  const entries = await readdir(audit, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
-    throw err;
+    throw unreadable(audit, err);
   });
   for (const e of entries) {
     if (!e.isDirectory() || !isTenantDirName(e.name)) continue;
-    for (const name of [LOG_FILE, CHECKPOINTS]) for (const alg of await firstAndLastSigned(join(dataDir, AUDIT_DIR, e.name, name))) algs.add(alg);
+    const dir = join(audit, e.name);
+    for (const alg of await signedAlgs(join(dir, LOG_FILE), false)) algs.add(alg);
+    for (const alg of await signedAlgs(join(dir, CHECKPOINTS), true)) algs.add(alg);
   }
   return algs;
 }
 
-async function firstAndLastSigned(file: string): Promise<string[]> {
+const unreadable = (path: string, err: unknown): Error =>
+  new Error(`\`${path}\` cannot be read (${(err as Error).message}): it tells which key signed the logs, to refuse making a new one where the one that signed them is missing`);
+
+/**
+ * The algorithms of `file`'s signed lines: every one of a checkpoints file (a line a
+ * checkpoint; a key used only between two switches signed some: a re-review, 11-29), the
+ * first and the newest of a log.
+ */
+async function signedAlgs(file: string, every: boolean): Promise<Set<string>> {
   let opened: Awaited<ReturnType<typeof openRegularIfPresent>>;
   try {
     opened = await openRegularIfPresent(file);
   } catch (err) {
-    if (typeof (err as NodeJS.ErrnoException).code !== 'string') return []; // not a regular file
-    throw new Error(`\`${file}\` cannot be read (${(err as Error).message}): it tells which key signed the logs, to refuse making a new one where the one that signed them is missing`);
+    if (typeof (err as NodeJS.ErrnoException).code !== 'string') return new Set(); // not a regular file
+    throw unreadable(file, err);
   }
-  if (opened === undefined) return [];
+  const found = new Set<string>();
+  if (opened === undefined) return found;
   try {
     const { handle, size } = opened;
-    const found: string[] = [];
     for await (const { line } of scanLines(handle, 0, size)) {
       const alg = signedAlgOf(line);
-      if (alg !== undefined) {
-        found.push(alg);
-        break;
-      }
+      if (alg !== undefined) found.add(alg);
+      if (alg !== undefined && (!every || found.size === 2)) break;
     }
+    if (every) return found;
     // From the end: a log's newest lines may be rule changes (unsigned), megabytes of them.
     for await (const line of linesFromEnd(handle, size)) {
       const alg = signedAlgOf(line);
       if (alg !== undefined) {
-        found.push(alg);
+        found.add(alg);
         break;
       }
     }
@@ -64,22 +74,27 @@ async function firstAndLastSigned(file: string): Promise<string[]> {
   }
 }
 
-/** The lines of `fh`, last first (a torn last line included: it does not read as signed). */
+/**
+ * The lines of `fh`, last first (a torn last line included: it does not read as signed). A
+ * line longer than a chunk is joined once, when its start is found (joined at every chunk, a
+ * 128 MiB line took 9.6 s; a re-review).
+ */
 async function* linesFromEnd(fh: FileHandle, size: number): AsyncGenerator<string> {
-  let carry = Buffer.alloc(0);
+  let rest: Buffer[] = []; // the end of the line being read, from later chunks
   for (let end = size; end > 0;) {
     const start = Math.max(0, end - CHUNK);
     const chunk = Buffer.alloc(end - start);
     await fh.read(chunk, 0, chunk.length, start);
-    let data = carry.length === 0 ? chunk : Buffer.concat([chunk, carry]);
-    for (let cut = data.lastIndexOf(NL); cut >= 0; cut = data.lastIndexOf(NL)) {
-      yield data.subarray(cut + 1).toString('utf8');
-      data = data.subarray(0, cut);
+    let stop = chunk.length;
+    for (let cut = chunk.lastIndexOf(NL, stop - 1); stop > 0 && cut >= 0; cut = stop > 0 ? chunk.lastIndexOf(NL, stop - 1) : -1) {
+      yield Buffer.concat([chunk.subarray(cut + 1, stop), ...rest.reverse()]).toString('utf8');
+      rest = [];
+      stop = cut;
     }
-    carry = Buffer.from(data);
+    rest.push(chunk.subarray(0, stop));
     end = start;
   }
-  if (carry.length > 0) yield carry.toString('utf8');
+  if (rest.length > 0) yield Buffer.concat(rest.reverse()).toString('utf8');
 }
 
 function signedAlgOf(line: string): string | undefined {

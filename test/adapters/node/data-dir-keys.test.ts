@@ -88,7 +88,15 @@ describe('loadOrCreateSecret', () => {
     await refused();
     writeFileSync(join(tenant, 'log.jsonl'), `${entry('Ed25519')}\n${change(1)}\n${entry('Ed25519')}\n`); // only Ed25519 ever signed
     await made();
+    // HS256 only between two Ed25519 stretches: every checkpoint counts (a re-review, 11-29).
+    writeFileSync(join(tenant, 'checkpoints.jsonl'), `${cp('Ed25519')}\n${cp('HS256')}\n${cp('Ed25519')}\n`);
+    await refused();
+    rmSync(join(tenant, 'checkpoints.jsonl'));
+    // A newest line of 3 MiB (read back chunk by chunk), the signed entry before it.
+    writeFileSync(join(tenant, 'log.jsonl'), `${entry('Ed25519')}\n${entry('HS256')}\n${JSON.stringify({ kind: 'rule_change', padding: 'é'.repeat(3 << 19) })}\n`);
+    await refused();
     // A folder that is no tenant's (lost+found) is passed over, as the store passes over it.
+    writeFileSync(join(tenant, 'log.jsonl'), `${entry('Ed25519')}\n`);
     mkdirSync(join(dir, 'audit', 'lost+found'));
     writeFileSync(join(dir, 'audit', 'lost+found', 'log.jsonl'), `${entry('HS256')}\n`);
     await made();

@@ -199,7 +199,6 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
   const root = await tree.root(n);
 
   let prevSize = 0;
-  let anchoredSize = 0;
   let savedAnchoredSize = -1;
   let keptAnchoredSize = -1;
   // The first checkpoint signed (validly) for each tenant and tree size: a second with another
@@ -255,7 +254,6 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     // An empty log's checkpoint anchors it too (of size 0): a history wiped whole and signed
     // again by the server is anchored by the data directory's own checkpoint only.
     if (problems.length === before) {
-      anchoredSize = Math.max(anchoredSize, cp.tree_size);
       if (kept) keptAnchoredSize = Math.max(keptAnchoredSize, cp.tree_size);
       else savedAnchoredSize = Math.max(savedAnchoredSize, cp.tree_size);
     }
@@ -274,5 +272,5 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogReport> {
     if (torn.tree_size > n) problems.push(`${label}: covers ${torn.tree_size} entries but the log has only ${n}: entries were removed or the log was truncated`);
     else if (torn.root_hash !== undefined && toHex(await tree.root(torn.tree_size)) !== torn.root_hash) problems.push(`${label}: root_hash does not match the log's first ${torn.tree_size} entries: an entry was changed, removed, reordered or inserted`);
   }
-  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: all.length, anchoredSize, savedAnchoredSize, keptAnchoredSize, problems, warnings, ...(tenant !== undefined ? { tenant } : {}) };
+  return { ok: problems.length === 0, size: n, root_hash: toHex(root), checkpoints: all.length, anchoredSize: Math.max(0, keptAnchoredSize, savedAnchoredSize), savedAnchoredSize, keptAnchoredSize, problems, warnings, ...(tenant !== undefined ? { tenant } : {}) };
 }

@@ -34,7 +34,7 @@ export function jsonText(value: unknown, what: string): string {
           // A Date a toJSON gave is not turned into its string again: JSON writes it as {}.
           if (o !== raw) throw refused(what, 'an object whose toJSON gives a Date, which JSON writes as {}');
           // Its ISO string, as documented: not what a toJSON of its own (or a subclass's) makes.
-          if (o === raw && v !== Date.prototype.toISOString.call(o)) throw refused(what, 'a Date whose toJSON gives something other than its ISO string');
+          if (v !== Date.prototype.toISOString.call(o)) throw refused(what, 'a Date whose toJSON gives something other than its ISO string');
         } else if (!isPlainObject(o, tag)) {
           throw refused(what, `${kindOf(o, tag)}, which JSON would send as another value (a Map as {}, a typed array as an object of indexes, inherited members left out); send plain objects and arrays`);
         }

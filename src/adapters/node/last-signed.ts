@@ -54,24 +54,27 @@ async function signedAlgs(file: string, every: boolean): Promise<Set<string>> {
   if (opened === undefined) return found;
   try {
     const { handle, size } = opened;
-    for await (const { line } of scanLines(handle, 0, size)) {
-      const alg = signedAlgOf(line);
-      if (alg !== undefined) found.add(alg);
-      if (alg !== undefined && (!every || found.size === 2)) break;
-    }
-    if (every) return found;
+    await addSigned(linesFromStart(handle, size), found, every);
     // From the end: a log's newest lines may be rule changes (unsigned), megabytes of them.
-    for await (const line of linesFromEnd(handle, size)) {
-      const alg = signedAlgOf(line);
-      if (alg !== undefined) {
-        found.add(alg);
-        break;
-      }
-    }
+    if (!every) await addSigned(linesFromEnd(handle, size), found, false);
     return found;
   } finally {
     await opened.handle.close();
   }
+}
+
+/** Adds the algorithm of the first signed line of `lines` to `found`, or (`every`) of each. */
+async function addSigned(lines: AsyncIterable<string>, found: Set<string>, every: boolean): Promise<void> {
+  for await (const line of lines) {
+    const alg = signedAlgOf(line);
+    if (alg === undefined) continue;
+    found.add(alg);
+    if (!every || found.size === 2) return;
+  }
+}
+
+async function* linesFromStart(fh: FileHandle, size: number): AsyncGenerator<string> {
+  for await (const { line } of scanLines(fh, 0, size)) yield line;
 }
 
 /**
